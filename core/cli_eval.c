@@ -1,0 +1,275 @@
+/* relgate eval: one decision for one release at one stage. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "fileio.h"
+#include "render.h"
+#include "rfc3339.h"
+
+static const char EVAL_USAGE[] =
+    "usage: relgate eval --policy PATH --context PATH [options]\n"
+    "\n"
+    "Evaluate the policy's requirements for the release described by the context, at\n"
+    "one stage, and print the decision.\n"
+    "\n"
+    "  --policy PATH          policy file (.lua), or a directory of them\n"
+    "  --context PATH         release context (JSON); '-' reads standard input\n"
+    "  --stage STAGE          pre-release, deploy or post-deploy\n"
+    "                         (default: the context's \"stage\", else pre-release)\n"
+    "  --type TYPE            patch, minor or major (overrides release.type)\n"
+    "  --format FORMAT        json (default) or text\n"
+    "  --output PATH          write the decision to PATH atomically instead of stdout\n"
+    "  --now RFC3339          evaluate at this time instead of the clock\n"
+    "  --fail-on-warn         exit 1 when the decision is warn\n"
+    "  --evidence-root DIR    evidence paths must stay inside DIR\n"
+    "                         (default: the context file's directory)\n"
+    "  --max-memory SIZE      policy memory limit (default 64M)\n"
+    "  --max-instructions N   policy instruction limit (default 200000000)\n"
+    "  --timeout SECONDS      policy wall-time limit (default 10)\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "exit codes: 0 allow (warn too, unless --fail-on-warn), 1 deny, 2 error.\n"
+    "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n";
+
+typedef struct eval_options {
+    const char *policy, *context, *output, *evidence_root;
+    rg_stage stage;
+    rg_release_type type;
+    int text, fail_on_warn;
+    int64_t now;
+    rg_limits limits;
+} eval_options;
+
+/* ---- The watchdog ------------------------------------------------------------
+ * The count hook stops runaway Lua, but a C library call (a pathological string
+ * pattern) can run long between hooks.  Past the time limit plus a grace period,
+ * this prints the error prepared in advance and exits 2: the gate never hangs. */
+
+static char *watchdog_stdout;
+static const char WATCHDOG_STDERR[] =
+    "relgate: error: policy exceeded its time limit inside a library call; gate stopped\n";
+
+static void watchdog_fire(int sig)
+{
+    (void)sig;
+    if (watchdog_stdout)
+        (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
+    (void)!write(STDERR_FILENO, WATCHDOG_STDERR, sizeof WATCHDOG_STDERR - 1);
+    _exit(RG_EXIT_ERROR);
+}
+
+static void watchdog_arm(const eval_options *o)
+{
+    struct sigaction sa;
+    struct itimerval it;
+    double seconds = o->limits.timeout + 1.0;
+    if (!o->text) {
+        rg_error err = {0};
+        rg_fail(&err, RG_ERROR_LIMIT, o->policy, 0, 0,
+                "policy exceeded its time limit of %g s (--timeout) inside a library call",
+                o->limits.timeout);
+        watchdog_stdout = rg_error_to_json(&err, o->now);
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watchdog_fire;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)seconds;
+    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void watchdog_disarm(void)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    setitimer(ITIMER_REAL, &it, NULL);
+    free(watchdog_stdout);
+    watchdog_stdout = NULL;
+}
+
+/* ---- Output ------------------------------------------------------------------ */
+
+/* Print an error: the message on stderr, and on stdout the error decision when the
+ * format is JSON (text output says it all on stderr). */
+static int fail_with(const eval_options *o, const rg_error *err)
+{
+    rg_cli_report(err);
+    if (!o->text) {
+        char *json = rg_error_to_json(err, o->now);
+        if (json) {
+            rg_cli_write_stdout(json, strlen(json));
+            free(json);
+        }
+    }
+    return RG_EXIT_ERROR;
+}
+
+static int usage_error(const eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int usage_error(const eval_options *o, const char *fmt, ...)
+{
+    rg_error err = {0};
+    char msg[RG_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "%s (see relgate eval --help)", msg);
+    return fail_with(o, &err);
+}
+
+/* ---- Arguments ---------------------------------------------------------------- */
+
+/* Match "--name VALUE" or "--name=VALUE" at argv[*i]; sets *VALUE (NULL when the value
+ * is missing).  Returns 1 on a match. */
+static int option_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    const char *arg = argv[*i];
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    *value = *i + 1 < argc ? argv[++*i] : NULL;
+    return 1;
+}
+
+/* Parse ARGV into O.  Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, eval_options *o)
+{
+    const char *v, *why;
+    int64_t t;
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(EVAL_USAGE, stdout);
+            return 0;
+        } else if (strcmp(arg, "--fail-on-warn") == 0) {
+            o->fail_on_warn = 1;
+        } else if (option_value(argc, argv, &i, "--format", &v)) {
+            if (!v) return usage_error(o, "%s needs a value: json or text", arg);
+            if (strcmp(v, "json") == 0) o->text = 0;
+            else if (strcmp(v, "text") == 0) o->text = 1;
+            else return usage_error(o, "--format '%s' is not supported (json or text)", v);
+        } else if (option_value(argc, argv, &i, "--policy", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path", "--policy");
+            o->policy = v;
+        } else if (option_value(argc, argv, &i, "--context", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path (or - for standard input)", "--context");
+            o->context = v;
+        } else if (option_value(argc, argv, &i, "--output", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path", "--output");
+            o->output = v;
+        } else if (option_value(argc, argv, &i, "--evidence-root", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a directory", "--evidence-root");
+            o->evidence_root = v;
+        } else if (option_value(argc, argv, &i, "--stage", &v)) {
+            if (!v || (o->stage = rg_stage_parse(v)) == RG_STAGE_UNSET)
+                return usage_error(o, "--stage '%s' is not pre-release, deploy or post-deploy", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--type", &v)) {
+            if (!v || (o->type = rg_release_type_parse(v)) == RG_TYPE_UNSET)
+                return usage_error(o, "--type '%s' is not patch, minor or major", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--now", &v)) {
+            if (!v) return usage_error(o, "%s needs an RFC 3339 time such as 2025-06-10T09:00:00Z", "--now");
+            if (rg_rfc3339_parse(v, &t, &why) != 0)
+                return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
+            o->now = t;
+        } else if (option_value(argc, argv, &i, "--max-memory", &v)) {
+            if (rg_cli_parse_size(v, &o->limits.max_memory) != 0)
+                return usage_error(o, "--max-memory '%s' is not a size such as 64M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--max-instructions", &v)) {
+            if (rg_cli_parse_count(v, &o->limits.max_instructions) != 0)
+                return usage_error(o, "--max-instructions '%s' is not a positive whole number", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--timeout", &v)) {
+            if (rg_cli_parse_seconds(v, &o->limits.timeout) != 0)
+                return usage_error(o, "--timeout '%s' is not a number of seconds between 0 and 86400", v ? v : "");
+        } else if (strncmp(arg, "--plugin-path", 13) == 0 || strncmp(arg, "--log", 5) == 0) {
+            return usage_error(o, "%s is not available in this version of relgate", arg);
+        } else {
+            return usage_error(o, "unknown option '%s'", arg);
+        }
+    }
+    if (!o->policy)
+        return usage_error(o, "%s is required", "--policy");
+    if (!o->context)
+        return usage_error(o, "%s is required", "--context");
+    return -1;
+}
+
+/* ---- The command ---------------------------------------------------------------- */
+
+int rg_cmd_eval(int argc, char **argv)
+{
+    eval_options o;
+    rg_context_options copt;
+    rg_error err = {0};
+    rg_context *ctx = NULL;
+    rg_policy *pol = NULL;
+    rg_decision *d = NULL;
+    char *out = NULL;
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    o.limits = rg_limits_default();
+    o.now = (int64_t)time(NULL);
+    rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+
+    watchdog_arm(&o);
+    memset(&copt, 0, sizeof copt);
+    copt.stage = o.stage;
+    copt.type = o.type;
+    copt.evidence_root = o.evidence_root;
+    copt.limits = &o.limits;
+    ctx = rg_context_load(o.context, &copt, &err);
+    if (ctx)
+        pol = rg_policy_load(o.policy, &o.limits, o.now, &err);
+    if (pol)
+        d = rg_evaluate(pol, ctx, &err);
+    watchdog_disarm();
+    if (!d) {
+        rc = fail_with(&o, &err);
+        goto done;
+    }
+    out = o.text ? rg_decision_to_text(d) : rg_decision_to_json(d);
+    if (!out) {
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
+        rc = fail_with(&o, &err);
+        goto done;
+    }
+    if (o.output) {
+        if (rg_write_file_atomic(o.output, out, strlen(out), &err) != 0) {
+            rc = fail_with(&o, &err);
+            goto done;
+        }
+    } else if (rg_cli_write_stdout(out, strlen(out)) != 0) {
+        perror("relgate: error: cannot write the decision to standard output");
+        rc = RG_EXIT_ERROR;
+        goto done;
+    }
+    rc = rg_verdict_exit_code(rg_decision_verdict(d), o.fail_on_warn);
+done:
+    free(out);
+    rg_decision_free(d);
+    rg_policy_free(pol);
+    rg_context_free(ctx);
+    rg_error_clear(&err);
+    return rc;
+}

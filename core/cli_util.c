@@ -1,0 +1,92 @@
+/* Helpers shared by the commands. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void rg_cli_report(const rg_error *err)
+{
+    fprintf(stderr, "relgate: error: %s\n", err->message);
+    for (int i = 1; i < err->problem_count; i++)
+        fprintf(stderr, "relgate: error: %s\n", err->problems[i]);
+    if (err->traceback)
+        fprintf(stderr, "%s\n", err->traceback);
+}
+
+int rg_cli_parse_size(const char *text, size_t *out)
+{
+    char *end;
+    unsigned long long v, mult = 1;
+    if (!text || !*text || *text == '-' || *text == '+')
+        return -1;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text)
+        return -1;
+    if (*end) {
+        switch (*end++) {
+        case 'k': case 'K': mult = 1ull << 10; break;
+        case 'm': case 'M': mult = 1ull << 20; break;
+        case 'g': case 'G': mult = 1ull << 30; break;
+        default: return -1;
+        }
+        if (*end == 'i') end++;
+        if (*end == 'B') end++;
+        if (*end) return -1;
+    }
+    if (v == 0 || v > (unsigned long long)SIZE_MAX / mult)
+        return -1;
+    *out = (size_t)(v * mult);
+    return 0;
+}
+
+int rg_cli_parse_count(const char *text, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!text || !*text || *text == '-' || *text == '+')
+        return -1;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || v == 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rg_cli_parse_seconds(const char *text, double *out)
+{
+    char *end;
+    double v;
+    if (!text || !*text || *text == '-' || *text == '+')
+        return -1;
+    errno = 0;
+    v = strtod(text, &end);
+    if (errno || end == text || !isfinite(v))
+        return -1;
+    if (strcmp(end, "ms") == 0) v /= 1000.0;
+    else if (strcmp(end, "s") == 0 || *end == '\0') ;
+    else return -1;
+    if (v <= 0 || v > 86400)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rg_cli_write_stdout(const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(STDOUT_FILENO, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}

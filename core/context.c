@@ -1,0 +1,220 @@
+/* Loading and validating the release context. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "digest.h"
+#include "error.h"
+#include "evidence.h"
+#include "fileio.h"
+#include "json.h"
+#include "semver.h"
+
+const char *rg_release_type_name(rg_release_type type)
+{
+    switch (type) {
+    case RG_TYPE_PATCH: return "patch";
+    case RG_TYPE_MINOR: return "minor";
+    case RG_TYPE_MAJOR: return "major";
+    default: return NULL;
+    }
+}
+
+rg_release_type rg_release_type_parse(const char *name)
+{
+    if (!name) return RG_TYPE_UNSET;
+    if (strcmp(name, "patch") == 0) return RG_TYPE_PATCH;
+    if (strcmp(name, "minor") == 0) return RG_TYPE_MINOR;
+    if (strcmp(name, "major") == 0) return RG_TYPE_MAJOR;
+    return RG_TYPE_UNSET;
+}
+
+const char *rg_stage_name(rg_stage stage)
+{
+    switch (stage) {
+    case RG_STAGE_PRE_RELEASE: return "pre-release";
+    case RG_STAGE_DEPLOY: return "deploy";
+    case RG_STAGE_POST_DEPLOY: return "post-deploy";
+    default: return NULL;
+    }
+}
+
+rg_stage rg_stage_parse(const char *name)
+{
+    if (!name) return RG_STAGE_UNSET;
+    if (strcmp(name, "pre-release") == 0) return RG_STAGE_PRE_RELEASE;
+    if (strcmp(name, "deploy") == 0) return RG_STAGE_DEPLOY;
+    if (strcmp(name, "post-deploy") == 0) return RG_STAGE_POST_DEPLOY;
+    return RG_STAGE_UNSET;
+}
+
+void rg_context_free(rg_context *ctx)
+{
+    if (!ctx)
+        return;
+    cJSON_Delete(ctx->root);
+    free(ctx->display);
+    free(ctx->dir);
+    free(ctx->evidence_root);
+    free(ctx);
+}
+
+/* Resolved absolute directory holding PATH ("-": the working directory). */
+static char *context_directory(const char *path)
+{
+    char buf[PATH_MAX];
+    const char *slash;
+    if (strcmp(path, "-") == 0 || !(slash = strrchr(path, '/')))
+        return realpath(".", NULL);
+    if (slash == path)
+        return realpath("/", NULL);
+    if ((size_t)(slash - path) >= sizeof buf)
+        return NULL;
+    memcpy(buf, path, (size_t)(slash - path));
+    buf[slash - path] = '\0';
+    return realpath(buf, NULL);
+}
+
+/* Check one field of "release" that must be a SemVer version. */
+static void check_version(rg_context *ctx, const cJSON *release, const char *key, int required,
+                          rg_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(release, key);
+    const char *why = NULL;
+    rg_semver v;
+    if (!item || cJSON_IsNull(item)) {
+        if (required)
+            rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display, "%s: release.%s is missing",
+                           ctx->display, key);
+        return;
+    }
+    if (!cJSON_IsString(item)) {
+        rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                       "%s: release.%s must be a string like \"1.4.2\"", ctx->display, key);
+        return;
+    }
+    if (rg_semver_parse(item->valuestring, &v, &why) != 0)
+        rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                       "%s: release.%s \"%s\" is not a SemVer 2.0.0 version: %s", ctx->display, key,
+                       item->valuestring, why);
+}
+
+static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *err)
+{
+    const cJSON *release, *item;
+    if (!cJSON_IsObject(ctx->root)) {
+        rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                       "%s: a release context must be a JSON object", ctx->display);
+        return;
+    }
+    release = cJSON_GetObjectItemCaseSensitive(ctx->root, "release");
+    if (!cJSON_IsObject(release)) {
+        rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display, "%s: \"release\" %s", ctx->display,
+                       release ? "must be an object" : "is missing");
+    } else {
+        item = cJSON_GetObjectItemCaseSensitive(release, "name");
+        if (!cJSON_IsString(item) || item->valuestring[0] == '\0')
+            rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                           "%s: release.name %s", ctx->display,
+                           item && !cJSON_IsNull(item) ? "must be a non-empty string" : "is missing");
+        else
+            ctx->name = item->valuestring;
+        check_version(ctx, release, "version", 1, err);
+        check_version(ctx, release, "previous_version", 0, err);
+        ctx->version = rg_json_string(release, "version");
+        ctx->previous_version = rg_json_string(release, "previous_version");
+
+        item = cJSON_GetObjectItemCaseSensitive(release, "type");
+        if (opt->type != RG_TYPE_UNSET) {
+            ctx->type = opt->type;
+        } else if (!item || cJSON_IsNull(item)) {
+            rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                           "%s: release.type is missing (patch, minor or major)", ctx->display);
+        } else if (!cJSON_IsString(item) ||
+                   (ctx->type = rg_release_type_parse(item->valuestring)) == RG_TYPE_UNSET) {
+            rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                           "%s: release.type %s%s%s is not patch, minor or major", ctx->display,
+                           cJSON_IsString(item) ? "\"" : "",
+                           cJSON_IsString(item) ? item->valuestring : "(not a string)",
+                           cJSON_IsString(item) ? "\"" : "");
+        }
+    }
+    item = cJSON_GetObjectItemCaseSensitive(ctx->root, "stage");
+    if (opt->stage != RG_STAGE_UNSET) {
+        ctx->stage = opt->stage;
+    } else if (!item || cJSON_IsNull(item)) {
+        ctx->stage = RG_STAGE_PRE_RELEASE;
+    } else if (!cJSON_IsString(item) ||
+               (ctx->stage = rg_stage_parse(item->valuestring)) == RG_STAGE_UNSET) {
+        rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                       "%s: stage %s%s%s is not pre-release, deploy or post-deploy", ctx->display,
+                       cJSON_IsString(item) ? "\"" : "",
+                       cJSON_IsString(item) ? item->valuestring : "(not a string)",
+                       cJSON_IsString(item) ? "\"" : "");
+    }
+    rg_evidence_validate(ctx, err);
+}
+
+static int set_directories(rg_context *ctx, const char *path, const rg_context_options *opt,
+                           rg_error *err)
+{
+    struct stat st;
+    ctx->dir = context_directory(path);
+    if (!ctx->dir)
+        return rg_fail(err, RG_ERROR_IO, ctx->display, 0, 0,
+                       "cannot resolve the directory of %s: %s", ctx->display, strerror(errno));
+    if (!opt->evidence_root) {
+        ctx->evidence_root = strdup(ctx->dir);
+    } else {
+        ctx->evidence_root = realpath(opt->evidence_root, NULL);
+        if (!ctx->evidence_root)
+            return rg_fail(err, RG_ERROR_USAGE, opt->evidence_root, 0, 0,
+                           "--evidence-root %s: %s", opt->evidence_root, strerror(errno));
+        if (stat(ctx->evidence_root, &st) != 0 || !S_ISDIR(st.st_mode))
+            return rg_fail(err, RG_ERROR_USAGE, opt->evidence_root, 0, 0,
+                           "--evidence-root %s: not a directory", opt->evidence_root);
+    }
+    if (!ctx->evidence_root)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    return 0;
+}
+
+rg_context *rg_context_load(const char *path, const rg_context_options *options, rg_error *err)
+{
+    rg_context_options none = {0};
+    const rg_context_options *opt = options ? options : &none;
+    rg_limits defaults = rg_limits_default();
+    const rg_limits *limits = opt->limits ? opt->limits : &defaults;
+    rg_context *ctx;
+    char *text = NULL;
+    size_t len = 0;
+
+    ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    ctx->display = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
+    if (!ctx->display) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    if (rg_read_file(path, "context", limits->max_context_bytes, &text, &len, err) != 0)
+        goto fail;
+    rg_sha256_of(text, len, ctx->digest);
+    ctx->root = rg_json_parse(text, len, ctx->display, limits->max_json_depth, RG_ERROR_CONTEXT, err);
+    free(text);
+    if (!ctx->root || set_directories(ctx, path, opt, err) != 0)
+        goto fail;
+    validate(ctx, opt, err);
+    if (err && err->kind != RG_ERROR_NONE)
+        goto fail;
+    return ctx;
+fail:
+    rg_context_free(ctx);
+    return NULL;
+}

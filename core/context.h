@@ -1,0 +1,23 @@
+/* The release context: the loaded document and what the engine derives from it. */
+#ifndef RG_CONTEXT_H
+#define RG_CONTEXT_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "relgate/relgate.h"
+
+struct rg_context {
+    cJSON *root;             /* the whole document */
+    char *display;           /* the name used in messages: the path, or "<stdin>" */
+    char *dir;               /* absolute, resolved directory relative evidence paths start from */
+    char *evidence_root;     /* absolute, resolved directory evidence must stay inside */
+    const char *name;        /* release.name (points into ROOT) */
+    const char *version;     /* release.version */
+    const char *previous_version; /* release.previous_version, or NULL */
+    rg_release_type type;    /* release.type, or the --type override */
+    rg_stage stage;          /* stage, or the --stage override, or pre-release */
+    unsigned char digest[32];/* SHA-256 of the document's bytes */
+};
+
+#endif

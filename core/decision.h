@@ -1,0 +1,49 @@
+/* Decisions: what evaluation produced, and their JSON form. */
+#ifndef RG_DECISION_H
+#define RG_DECISION_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "policy.h"
+#include "relgate/relgate.h"
+
+typedef enum rg_status {
+    RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN, RG_STATUS_WAIVED, RG_STATUS_ERROR,
+    RG_STATUS_SKIP, RG_STATUS_COUNT
+} rg_status;
+
+const char *rg_status_name(rg_status status);
+
+typedef struct rg_result {
+    char *id, *title, *hint, *check, *source; /* source: "file:line" of the declaration */
+    rg_level level;
+    rg_status status;
+    char *message;
+    cJSON *details;       /* an object, never NULL in a finished decision */
+    double duration_ms;
+} rg_result;
+
+struct rg_decision {
+    rg_verdict verdict;
+    char *release_name, *release_version, *context_file;
+    rg_release_type type;
+    rg_stage stage;
+    char *policy_name, *policy_version;
+    char policy_digest[RG_SHA256_LABEL_SIZE];
+    char context_digest[RG_SHA256_LABEL_SIZE];
+    rg_result *results;
+    size_t count;
+    size_t summary[RG_STATUS_COUNT];
+    cJSON *actions;       /* an array */
+    int64_t evaluated_at;
+};
+
+/* Work out the verdict and summary from the results. */
+void rg_decision_conclude(rg_decision *d);
+
+/* The decision as a cJSON tree (caller frees), or NULL when out of memory. */
+cJSON *rg_decision_to_cjson(const rg_decision *d);
+
+#endif

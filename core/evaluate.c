@@ -1,0 +1,266 @@
+/* Evaluation: select the requirements for the release's type and stage, run each
+ * check in the sandbox, time it, and conclude. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+
+#include "context.h"
+#include "decision.h"
+#include "error.h"
+#include "luaconv.h"
+#include "policylib.h"
+#include "policy.h"
+
+static const char KEY_CTX_VIEW[] = "rg.context";
+
+#define DETAILS_MAX_DEPTH 32
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Protected: build the context table the checks see, with the stage, type and clock
+ * the engine resolved, and keep a read-only view of it in the registry. */
+static int prepare_context(lua_State *L)
+{
+    const rg_context *ctx = lua_touserdata(L, 1);
+    rg_push_json(L, ctx->root);
+    lua_pushstring(L, rg_stage_name(ctx->stage));
+    lua_setfield(L, -2, "stage");
+    lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->now);
+    lua_setfield(L, -2, "now");
+    lua_getfield(L, -1, "release");
+    lua_pushstring(L, rg_release_type_name(ctx->type));
+    lua_setfield(L, -2, "type");
+    lua_pop(L, 1);
+    rg_push_readonly(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
+    return 0;
+}
+
+typedef struct check_call {
+    const rg_requirement *req;
+    rg_result *res;
+} check_call;
+
+static int status_from_name(const char *s, rg_status *out)
+{
+    static const struct { const char *name; rg_status status; } map[] = {
+        {"pass", RG_STATUS_PASS}, {"fail", RG_STATUS_FAIL}, {"warn", RG_STATUS_WARN},
+        {"skip", RG_STATUS_SKIP}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(s, map[i].name) == 0) {
+            *out = map[i].status;
+            return 0;
+        }
+    return -1;
+}
+
+/* Protected: call one check and copy its result out of Lua. */
+static int run_check(lua_State *L)
+{
+    check_call *cc = lua_touserdata(L, 1);
+    const rg_requirement *req = cc->req;
+    char why[256];
+    int is_result;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, req->check_ref);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
+    lua_call(L, 1, 1);
+
+    is_result = lua_type(L, -1) == LUA_TTABLE && lua_getmetatable(L, -1);
+    if (is_result) {
+        luaL_getmetatable(L, RG_RESULT_META);
+        is_result = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!is_result)
+        return luaL_error(L, "%s:%d: check of requirement '%s' returned %s; it must return "
+                             "pass(...), fail(...), warn(...) or skip(...)",
+                          req->file, req->line, req->id, luaL_typename(L, -1));
+    lua_getfield(L, -1, "status");
+    if (lua_type(L, -1) != LUA_TSTRING || status_from_name(lua_tostring(L, -1), &cc->res->status))
+        return luaL_error(L, "%s:%d: check of requirement '%s' returned a result whose status was changed",
+                          req->file, req->line, req->id);
+    lua_getfield(L, -2, "message");
+    if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "%s:%d: check of requirement '%s' returned a result without a message",
+                          req->file, req->line, req->id);
+    free(cc->res->message);
+    cc->res->message = strdup(lua_tostring(L, -1));
+    lua_getfield(L, -3, "details");
+    cJSON_Delete(cc->res->details);
+    if (lua_isnil(L, -1)) {
+        cc->res->details = cJSON_CreateObject();
+    } else if (!(cc->res->details = rg_lua_to_json(L, -1, DETAILS_MAX_DEPTH, 1, why, sizeof why)) ||
+               !cJSON_IsObject(cc->res->details)) {
+        cJSON_Delete(cc->res->details);
+        cc->res->details = NULL;
+        return luaL_error(L, "%s:%d: details of requirement '%s' cannot be written as JSON: %s",
+                          req->file, req->line, req->id,
+                          lua_istable(L, -1) && why[0] == '\0' ? "details must be a table with named fields" : why);
+    }
+    return 0;
+}
+
+static char *place(const char *file, int line)
+{
+    size_t n = strlen(file) + 16;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s:%d", file, line);
+    return s;
+}
+
+static void free_result(rg_result *r)
+{
+    free(r->id);
+    free(r->title);
+    free(r->hint);
+    free(r->check);
+    free(r->source);
+    free(r->message);
+    cJSON_Delete(r->details);
+}
+
+void rg_decision_free(rg_decision *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->count; i++)
+        free_result(&d->results[i]);
+    free(d->results);
+    free(d->release_name);
+    free(d->release_version);
+    free(d->context_file);
+    free(d->policy_name);
+    free(d->policy_version);
+    cJSON_Delete(d->actions);
+    free(d);
+}
+
+/* The release guide's playbook for a failed post-deploy gate. */
+static void add_playbook_actions(rg_decision *d, const rg_context *ctx)
+{
+    cJSON *incident = cJSON_CreateObject(), *rollback = cJSON_CreateObject(),
+          *triage = cJSON_CreateObject(), *failed = cJSON_CreateArray(), *notify;
+    char summary[512];
+
+    for (size_t i = 0; i < d->count; i++)
+        if (d->results[i].status == RG_STATUS_FAIL || d->results[i].status == RG_STATUS_ERROR)
+            cJSON_AddItemToArray(failed, cJSON_CreateString(d->results[i].id));
+    snprintf(summary, sizeof summary, "post-deploy gate denied %s %s", ctx->name, ctx->version);
+    cJSON_AddStringToObject(incident, "type", "incident");
+    cJSON_AddStringToObject(incident, "summary", summary);
+    notify = cJSON_AddArrayToObject(incident, "notify");
+    cJSON_AddItemToArray(notify, cJSON_CreateString("on-call"));
+    cJSON_AddItemToObject(incident, "requirements", failed);
+    cJSON_AddItemToArray(d->actions, incident);
+
+    cJSON_AddStringToObject(rollback, "type", "rollback");
+    if (ctx->previous_version) {
+        cJSON_AddStringToObject(rollback, "target", ctx->previous_version);
+        cJSON_AddStringToObject(rollback, "source", "context: release.previous_version");
+    } else {
+        cJSON_AddNullToObject(rollback, "target");
+        cJSON_AddStringToObject(rollback, "source",
+                                "none: the context has no release.previous_version; find the last known-good release by hand");
+    }
+    cJSON_AddItemToArray(d->actions, rollback);
+
+    cJSON_AddStringToObject(triage, "type", "triage");
+    cJSON_AddStringToObject(triage, "summary", "triage the root cause and capture action items");
+    cJSON_AddItemToArray(d->actions, triage);
+}
+
+static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
+{
+    rg_decision *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->release_name = strdup(ctx->name);
+    d->release_version = strdup(ctx->version);
+    d->context_file = strdup(ctx->display);
+    d->type = ctx->type;
+    d->stage = ctx->stage;
+    d->policy_name = strdup(pol->name);
+    d->policy_version = pol->version ? strdup(pol->version) : NULL;
+    memcpy(d->policy_digest, pol->digest, sizeof d->policy_digest);
+    rg_sha256_label(ctx->digest, d->context_digest, sizeof d->context_digest);
+    d->evaluated_at = pol->sb->now;
+    d->actions = cJSON_CreateArray();
+    d->results = calloc(pol->count ? pol->count : 1, sizeof *d->results);
+    if (!d->release_name || !d->release_version || !d->context_file || !d->policy_name ||
+        !d->actions || !d->results || (pol->version && !d->policy_version)) {
+        rg_decision_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
+{
+    rg_sandbox *sb = pol->sb;
+    lua_State *L = sb->L;
+    rg_decision *d = decision_new(pol, ctx);
+
+    if (!d) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    sb->ctx = ctx;
+    lua_pushcfunction(L, prepare_context);
+    lua_pushlightuserdata(L, (void *)ctx);
+    if (rg_sandbox_call(sb, 1, 0, err) != 0)
+        goto fail;
+    for (size_t i = 0; i < pol->count; i++) {
+        const rg_requirement *req = &pol->reqs[i];
+        rg_result *res;
+        check_call cc;
+        double start;
+        if (!(req->types & (unsigned)ctx->type) || !(req->stages & (unsigned)ctx->stage))
+            continue;
+        res = &d->results[d->count++];
+        res->id = strdup(req->id);
+        res->title = strdup(req->title);
+        res->hint = req->hint ? strdup(req->hint) : NULL;
+        res->check = strdup("lua");
+        res->source = place(req->file, req->line);
+        res->level = req->level;
+        if (!res->id || !res->title || !res->check || !res->source || (req->hint && !res->hint)) {
+            rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+            goto fail;
+        }
+        cc.req = req;
+        cc.res = res;
+        start = now_ms();
+        lua_pushcfunction(L, run_check);
+        lua_pushlightuserdata(L, &cc);
+        if (rg_sandbox_call(sb, 1, 0, err) != 0) {
+            /* A broken check is a broken policy: the gate cannot be evaluated. */
+            if (err->file[0] == '\0') {
+                rg_strlcpy(err->file, req->file, sizeof err->file);
+                err->line = req->line;
+            }
+            goto fail;
+        }
+        res->duration_ms = (double)(long long)((now_ms() - start) * 1000.0 + 0.5) / 1000.0;
+        /* An advisory requirement's failure is a warning. */
+        if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
+            res->status = RG_STATUS_WARN;
+    }
+    sb->ctx = NULL;
+    rg_decision_conclude(d);
+    if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
+        add_playbook_actions(d, ctx);
+    return d;
+fail:
+    sb->ctx = NULL;
+    rg_decision_free(d);
+    return NULL;
+}

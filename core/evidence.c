@@ -1,0 +1,165 @@
+/* Evidence paths: relative to the context, never outside the evidence root. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "error.h"
+#include "evidence.h"
+#include "fileio.h"
+#include "json.h"
+
+int rg_path_join_normalized(const char *dir, const char *rel, char *out, size_t size)
+{
+    size_t n;
+    if (rel[0] == '/' || size < 2)
+        return -1;
+    n = strlen(dir);
+    if (n >= size)
+        return -1;
+    memcpy(out, dir, n + 1);
+    if (n == 1 && out[0] == '/')
+        n = 0; /* root: components are appended as "/x" */
+    while (*rel) {
+        const char *end = strchr(rel, '/');
+        size_t len = end ? (size_t)(end - rel) : strlen(rel);
+        if (len == 0 || (len == 1 && rel[0] == '.')) {
+            /* nothing */
+        } else if (len == 2 && rel[0] == '.' && rel[1] == '.') {
+            while (n > 0 && out[n - 1] != '/') n--;
+            if (n > 0) n--;  /* drop the slash too */
+            out[n] = '\0';
+        } else {
+            if (n + 1 + len >= size)
+                return -1;
+            out[n++] = '/';
+            memcpy(out + n, rel, len);
+            n += len;
+            out[n] = '\0';
+        }
+        rel += len;
+        if (*rel == '/') rel++;
+    }
+    if (n == 0) {
+        out[0] = '/';
+        out[1] = '\0';
+    }
+    return 0;
+}
+
+int rg_path_within(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/')
+        return path[0] == '/';
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static const cJSON *evidence_object(const rg_context *ctx)
+{
+    return cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
+}
+
+int rg_evidence_validate(const rg_context *ctx, rg_error *err)
+{
+    const cJSON *ev = evidence_object(ctx), *item;
+    char joined[PATH_MAX];
+    int bad = 0;
+    if (!ev || cJSON_IsNull(ev))
+        return 0;
+    if (!cJSON_IsObject(ev))
+        return rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                              "%s: \"evidence\" must be an object mapping names to file paths",
+                              ctx->display);
+    cJSON_ArrayForEach(item, ev) {
+        const char *rel = item->valuestring;
+        if (!cJSON_IsString(item) || rel[0] == '\0') {
+            bad = rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                                 "%s: evidence.%s must be a non-empty path string", ctx->display,
+                                 item->string);
+        } else if (rel[0] == '/') {
+            bad = rg_add_problem(err, RG_ERROR_EVIDENCE, ctx->display,
+                                 "%s: evidence.%s: absolute path '%s' is not allowed; give a path "
+                                 "relative to the context file", ctx->display, item->string, rel);
+        } else if (rg_path_join_normalized(ctx->dir, rel, joined, sizeof joined) != 0) {
+            bad = rg_add_problem(err, RG_ERROR_EVIDENCE, ctx->display,
+                                 "%s: evidence.%s: path '%s' is too long", ctx->display,
+                                 item->string, rel);
+        } else if (!rg_path_within(joined, ctx->evidence_root)) {
+            bad = rg_add_problem(err, RG_ERROR_EVIDENCE, ctx->display,
+                                 "%s: evidence.%s: path '%s' leaves %s (use --evidence-root to "
+                                 "allow a wider directory)", ctx->display, item->string, rel,
+                                 ctx->evidence_root);
+        }
+    }
+    return bad;
+}
+
+rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
+                                       size_t size, char *why, size_t why_size)
+{
+    const cJSON *ev = evidence_object(ctx);
+    const char *rel = rg_json_string(ev, name);
+    char joined[PATH_MAX], real[PATH_MAX];
+
+    if (!rel) {
+        snprintf(why, why_size, "evidence '%s' is not declared in the context", name);
+        return RG_EVIDENCE_UNDECLARED;
+    }
+    if (rg_path_join_normalized(ctx->dir, rel, joined, sizeof joined) != 0 ||
+        !rg_path_within(joined, ctx->evidence_root)) {
+        snprintf(why, why_size, "evidence '%s': path '%s' leaves %s", name, rel, ctx->evidence_root);
+        return RG_EVIDENCE_ESCAPES;
+    }
+    if (!realpath(joined, real)) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            /* A dangling link may still point outside: say so rather than "missing". */
+            char target[PATH_MAX];
+            ssize_t n = readlink(joined, target, sizeof target - 1);
+            if (n >= 0) {
+                target[n] = '\0';
+                snprintf(why, why_size, "evidence '%s': %s is a link to missing %s", name, rel,
+                         target);
+            } else {
+                snprintf(why, why_size, "evidence '%s': %s does not exist", name, rel);
+            }
+            return RG_EVIDENCE_MISSING;
+        }
+        snprintf(why, why_size, "evidence '%s': %s: %s", name, rel, strerror(errno));
+        return RG_EVIDENCE_UNUSABLE;
+    }
+    if (!rg_path_within(real, ctx->evidence_root)) {
+        snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, real,
+                 ctx->evidence_root);
+        return RG_EVIDENCE_ESCAPES;
+    }
+    if (strlen(real) >= size) {
+        snprintf(why, why_size, "evidence '%s': path too long", name);
+        return RG_EVIDENCE_UNUSABLE;
+    }
+    memcpy(path, real, strlen(real) + 1);
+    return RG_EVIDENCE_OK;
+}
+
+rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,
+                                    char **data, size_t *len, char *why, size_t why_size)
+{
+    char path[PATH_MAX];
+    rg_error err = {0};
+    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, why_size);
+    *data = NULL;
+    *len = 0;
+    if (st != RG_EVIDENCE_OK)
+        return st;
+    if (rg_read_file(path, "evidence", max, data, len, &err) != 0) {
+        snprintf(why, why_size, "evidence '%s': %s", name, err.message);
+        rg_error_clear(&err);
+        return RG_EVIDENCE_UNUSABLE;
+    }
+    return RG_EVIDENCE_OK;
+}

@@ -1,0 +1,41 @@
+/* Evidence files named by a release context, under the path rules. */
+#ifndef RG_EVIDENCE_H
+#define RG_EVIDENCE_H
+
+#include <stddef.h>
+
+#include "relgate/relgate.h"
+
+/* Lexically normalise REL against DIR (both without trailing '/', DIR absolute) into
+ * OUT: "." and empty components dropped, ".." climbs.  Returns 0, or -1 when REL is
+ * absolute or the result would not fit. */
+int rg_path_join_normalized(const char *dir, const char *rel, char *out, size_t size);
+
+/* True when PATH is ROOT or lies below it (plain prefix test on normalised paths). */
+int rg_path_within(const char *path, const char *root);
+
+/* Check every entry of the context's "evidence" object: a non-empty relative path
+ * that stays inside the evidence root.  Adds one problem to ERR per bad entry.
+ * Returns 0 when all are good. */
+int rg_evidence_validate(const rg_context *ctx, rg_error *err);
+
+typedef enum rg_evidence_status {
+    RG_EVIDENCE_OK,
+    RG_EVIDENCE_UNDECLARED, /* no such name in the context's evidence */
+    RG_EVIDENCE_MISSING,    /* declared, but no file there */
+    RG_EVIDENCE_UNUSABLE,   /* not a regular file, unreadable, too large */
+    RG_EVIDENCE_ESCAPES     /* resolves outside the evidence root: a path-rule violation */
+} rg_evidence_status;
+
+/* Resolve evidence NAME to an absolute path in PATH (SIZE bytes).  Follows symbolic
+ * links and refuses targets outside the evidence root.  WHY receives a message for any
+ * status but OK. */
+rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
+                                       size_t size, char *why, size_t why_size);
+
+/* Read evidence NAME (at most MAX bytes) into a NUL-terminated heap buffer the caller
+ * frees.  Returns the status; on anything but OK, *DATA is NULL and WHY says why. */
+rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,
+                                    char **data, size_t *len, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,169 @@
+/* Whole-file input and atomic output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+int rg_read_fd(int fd, const char *display, const char *what, size_t max, char **data,
+               size_t *len, rg_error *err)
+{
+    size_t cap = 64 * 1024, used = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf)
+        return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory reading %s", what);
+    for (;;) {
+        ssize_t n;
+        if (used == cap) {
+            char *grown;
+            if (cap > max) break;
+            cap *= 2;
+            grown = realloc(buf, cap + 1);
+            if (!grown) {
+                free(buf);
+                return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory reading %s", what);
+            }
+            buf = grown;
+        }
+        n = read(fd, buf + used, cap - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            free(buf);
+            return rg_fail(err, RG_ERROR_IO, display, 0, 0, "cannot read %s %s: %s", what, display,
+                           strerror(e));
+        }
+        if (n == 0) break;
+        used += (size_t)n;
+        if (used > max) break;
+    }
+    if (used > max) {
+        free(buf);
+        return rg_fail(err, RG_ERROR_IO, display, 0, 0, "%s %s is larger than the limit of %zu bytes",
+                       what, display, max);
+    }
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return 0;
+}
+
+int rg_read_file(const char *path, const char *what, size_t max, char **data, size_t *len,
+                 rg_error *err)
+{
+    struct stat st;
+    int fd, rc;
+    if (strcmp(path, "-") == 0)
+        return rg_read_fd(STDIN_FILENO, "<stdin>", what, max, data, len, err);
+    /* O_NONBLOCK so that opening a FIFO does not wait for a writer; fstat refuses it. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path,
+                       strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const char *kind = file_kind(st.st_mode);
+        close(fd);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path, kind);
+    }
+    if ((size_t)st.st_size > max) {
+        close(fd);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is larger than the limit of %zu bytes",
+                       what, path, max);
+    }
+    rc = rg_read_fd(fd, path, what, max, data, len, err);
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Directory part of PATH into DIR ("." when there is none). */
+static void dir_of(const char *path, char *dir, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        rg_strlcpy(dir, ".", size);
+    } else if (slash == path) {
+        rg_strlcpy(dir, "/", size);
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n >= size) n = size - 1;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+}
+
+int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    const char *base = strrchr(path, '/');
+    struct stat st;
+    mode_t mask;
+    int fd, dfd, e;
+
+    base = base ? base + 1 : path;
+    if (*base == '\0')
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: not a file name", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: it is %s", path,
+                       file_kind(st.st_mode));
+    dir_of(path, dir, sizeof dir);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base) >= sizeof tmp)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: path too long", path);
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(errno));
+    /* mkstemp makes 0600; give the file the mode a plain create would. */
+    mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        e = errno;
+        unlink(tmp);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        unlink(tmp);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
+    }
+    /* Make the rename itself durable. */
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}

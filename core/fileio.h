@@ -1,0 +1,26 @@
+/* Reading whole files under a size cap, and replacing files atomically. */
+#ifndef RG_FILEIO_H
+#define RG_FILEIO_H
+
+#include <stddef.h>
+
+#include "relgate/relgate.h"
+
+/* Read the regular file at PATH ("-": standard input) into a NUL-terminated heap
+ * buffer the caller frees.  A directory, FIFO, device or socket is refused (except
+ * standard input, which may be a pipe), and so is a file over MAX bytes.  WHAT names
+ * the input in messages ("context", "policy").  Returns 0 and sets *DATA and *LEN,
+ * or -1 with ERR (kind io) naming the file. */
+int rg_read_file(const char *path, const char *what, size_t max, char **data, size_t *len,
+                 rg_error *err);
+
+/* Like rg_read_file for an already open descriptor (not closed). */
+int rg_read_fd(int fd, const char *display, const char *what, size_t max, char **data,
+               size_t *len, rg_error *err);
+
+/* Replace PATH with DATA in one step: write a temporary file beside it, flush it to
+ * disk, rename it over PATH.  On any failure PATH is left as it was and the temporary
+ * file is removed.  Returns 0, or -1 with ERR (kind io). */
+int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err);
+
+#endif

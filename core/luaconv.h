@@ -1,0 +1,21 @@
+/* Moving values between cJSON trees and Lua. */
+#ifndef RG_LUACONV_H
+#define RG_LUACONV_H
+
+#include <cjson/cJSON.h>
+#include <lua.h>
+
+/* Push ITEM as a Lua value: objects and arrays become tables (arrays 1-based),
+ * null becomes nil. */
+void rg_push_json(lua_State *L, const cJSON *item);
+
+/* Convert the Lua value at IDX to a new cJSON tree the caller frees with cJSON_Delete.
+ * Tables with keys 1..n only become arrays (an empty table becomes EMPTY_AS_OBJECT ?
+ * {} : []), tables with string keys objects; read-only views are seen through.
+ * Returns NULL and pushes nothing on failure, writing a reason into WHY: functions,
+ * userdata, mixed or non-string keys, NaN or infinite numbers, nesting deeper than
+ * MAX_DEPTH (which also catches cycles). */
+cJSON *rg_lua_to_json(lua_State *L, int idx, int max_depth, int empty_as_object, char *why,
+                      size_t why_size);
+
+#endif

@@ -1,0 +1,33 @@
+/* Finding sections in a Markdown document (ATX headings only, CommonMark-style). */
+#ifndef RG_MARKDOWN_H
+#define RG_MARKDOWN_H
+
+#include <stddef.h>
+
+typedef struct rg_md_section {
+    int level;            /* 1..6: number of '#' */
+    const char *title;    /* heading text, trimmed, closing #s removed; points into the document */
+    size_t title_len;
+    const char *body;     /* text after the heading line up to the next heading of any level */
+    size_t body_len;
+    int line;             /* 1-based line of the heading */
+} rg_md_section;
+
+/* Scan TEXT (LEN bytes) and call FN once per ATX heading (`#`..`######` followed by a space
+ * or end of line, at most 3 spaces of indentation), in document order.  Lines inside
+ * fenced code blocks (``` or ~~~) are not headings.  Stops early and returns FN's value
+ * when FN returns non-zero; returns 0 otherwise. */
+int rg_md_each_section(const char *text, size_t len,
+                       int (*fn)(const rg_md_section *section, void *data), void *data);
+
+/* True when TEXT (LEN bytes) holds nothing but whitespace and HTML comments
+ * (`<!-- ... -->`): an empty template section. */
+int rg_md_is_blank(const char *text, size_t len);
+
+/* Compare two heading titles the way a reader would: case-insensitively (ASCII), with
+ * runs of whitespace counted as one space, ignoring a trailing parenthetical such as
+ * "(if any)" and trailing punctuation ':'.  "Migration steps (if any)" matches
+ * "migration steps".  Returns non-zero when they match. */
+int rg_md_title_matches(const char *title, size_t title_len, const char *wanted);
+
+#endif

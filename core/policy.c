@@ -1,0 +1,424 @@
+/* Loading a policy: the declarations `policy { ... }` and `requirement "id" { ... }`. */
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+
+#include "error.h"
+#include "policylib.h"
+#include "policy.h"
+
+static const char KEY_POLICY[] = "rg.policy";
+
+const char *rg_level_name(rg_level level)
+{
+    switch (level) {
+    case RG_LEVEL_MANDATORY: return "mandatory";
+    case RG_LEVEL_WAIVABLE: return "waivable";
+    case RG_LEVEL_ADVISORY: return "advisory";
+    }
+    return "mandatory";
+}
+
+static rg_policy *policy_of(lua_State *L)
+{
+    rg_policy *pol;
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_POLICY);
+    pol = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return pol;
+}
+
+/* Raise "FILE:LINE: message" (the declaration's place, not the library's). */
+static int declaration_error(lua_State *L, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[RG_ERROR_MESSAGE_MAX];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    lua_pushfstring(L, "%s:%d: %s", file, line, msg);
+    return lua_error(L);
+}
+
+/* The calling Lua chunk's file and line. */
+static void caller_place(lua_State *L, const char **file, int *line)
+{
+    lua_Debug ar;
+    *file = "?";
+    *line = 0;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
+        *file = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+        *line = ar.currentline;
+    }
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* ---- policy { ... } -------------------------------------------------------- */
+
+static int decl_policy(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *file;
+    int line;
+    caller_place(L, &file, &line);
+    if (rg_sandbox_of(L)->frozen)
+        return declaration_error(L, file, line, "policy{} can only be declared while the policy loads");
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return declaration_error(L, file, line, "policy expects a table: policy { name = \"...\", version = \"...\" }");
+    if (pol->meta_line)
+        return declaration_error(L, file, line, "policy{} declared twice (first at line %d)", pol->meta_line);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        char **slot = NULL;
+        if (key && strcmp(key, "name") == 0) slot = &pol->name;
+        else if (key && strcmp(key, "version") == 0) slot = &pol->version;
+        else if (key && strcmp(key, "description") == 0) slot = &pol->description;
+        if (!slot)
+            return declaration_error(L, file, line, "policy{}: unknown field '%s' (expected name, version, description)",
+                                     key ? key : luaL_typename(L, -2));
+        if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+            return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
+        free(*slot);
+        *slot = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    pol->meta_line = line;
+    return 0;
+}
+
+/* ---- requirement "id" { ... } ------------------------------------------------- */
+
+static int valid_id(const char *id)
+{
+    if (!((*id >= 'a' && *id <= 'z') || (*id >= '0' && *id <= '9')))
+        return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+              *p == '.'))
+            return 0;
+    return strlen(id) <= 100;
+}
+
+/* Read field KEY (at the top) as a list of names parsed by PARSE into a mask. */
+static unsigned name_list(lua_State *L, const char *file, int line, const char *id, const char *key,
+                          unsigned (*parse)(const char *), const char *allowed)
+{
+    unsigned mask = 0;
+    lua_Integer n = 0;
+    if (lua_type(L, -1) != LUA_TTABLE)
+        declaration_error(L, file, line, "requirement '%s': %s must be a list like { %s }", id, key, allowed);
+    for (lua_Integer i = 1;; i++) {
+        unsigned bit = 0;
+        if (lua_rawgeti(L, -1, i) == LUA_TNIL) {
+            lua_pop(L, 1);
+            break;
+        }
+        if (lua_type(L, -1) != LUA_TSTRING || !(bit = parse(lua_tostring(L, -1))))
+            declaration_error(L, file, line, "requirement '%s': %s: unknown value '%s' (expected %s)", id,
+                              key, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1),
+                              allowed);
+        mask |= bit;
+        n++;
+        lua_pop(L, 1);
+    }
+    if (n == 0 || (lua_Integer)lua_rawlen(L, -1) != n)
+        declaration_error(L, file, line, "requirement '%s': %s must be a non-empty list like { %s }", id, key, allowed);
+    return mask;
+}
+
+static unsigned parse_type(const char *s) { return (unsigned)rg_release_type_parse(s); }
+static unsigned parse_stage(const char *s) { return (unsigned)rg_stage_parse(s); }
+
+static const char *string_field(lua_State *L, const char *file, int line, const char *id, const char *key)
+{
+    if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+        declaration_error(L, file, line, "requirement '%s': %s must be a non-empty string", id, key);
+    return lua_tostring(L, -1);
+}
+
+static int decl_requirement_body(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *id = lua_tostring(L, lua_upvalueindex(1));
+    const char *file = lua_tostring(L, lua_upvalueindex(2));
+    int line = (int)lua_tointeger(L, lua_upvalueindex(3));
+    rg_requirement r;
+    int has_check = 0;
+
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return declaration_error(L, file, line, "requirement '%s' expects a table: requirement \"%s\" { title = ..., check = ... }", id, id);
+    memset(&r, 0, sizeof r);
+    r.types = RG_TYPE_PATCH | RG_TYPE_MINOR | RG_TYPE_MAJOR;
+    r.stages = RG_STAGE_PRE_RELEASE;
+    r.level = RG_LEVEL_MANDATORY;
+    r.check_ref = LUA_NOREF;
+    lua_settop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (!key) {
+            return declaration_error(L, file, line, "requirement '%s': fields must be named (found a %s key)", id,
+                                     luaL_typename(L, -2));
+        } else if (strcmp(key, "title") == 0) {
+            r.title = (char *)string_field(L, file, line, id, key);
+        } else if (strcmp(key, "hint") == 0) {
+            r.hint = (char *)string_field(L, file, line, id, key);
+        } else if (strcmp(key, "description") == 0) {
+            r.description = (char *)string_field(L, file, line, id, key);
+        } else if (strcmp(key, "types") == 0) {
+            r.types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
+        } else if (strcmp(key, "stages") == 0) {
+            r.stages = name_list(L, file, line, id, key, parse_stage, "\"pre-release\", \"deploy\", \"post-deploy\"");
+        } else if (strcmp(key, "level") == 0) {
+            const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            if (strcmp(lv, "mandatory") == 0) r.level = RG_LEVEL_MANDATORY;
+            else if (strcmp(lv, "waivable") == 0) r.level = RG_LEVEL_WAIVABLE;
+            else if (strcmp(lv, "advisory") == 0) r.level = RG_LEVEL_ADVISORY;
+            else
+                return declaration_error(L, file, line, "requirement '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
+        } else if (strcmp(key, "check") == 0) {
+            if (lua_type(L, -1) == LUA_TSTRING)
+                return declaration_error(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it", id,
+                                         lua_tostring(L, -1));
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                return declaration_error(L, file, line, "requirement '%s': check must be a function (ctx) returning pass(), fail(), warn() or skip()", id);
+            has_check = 1;
+        } else {
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check)",
+                                     id, key);
+        }
+        lua_pop(L, 1);
+    }
+    if (!r.title)
+        return declaration_error(L, file, line, "requirement '%s': title is missing", id);
+    if (!has_check)
+        return declaration_error(L, file, line, "requirement '%s': check is missing", id);
+    if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
+        return declaration_error(L, file, line, "policy declares more than %d requirements",
+                                 rg_sandbox_of(L)->limits.max_requirements);
+    if (pol->count == pol->cap) {
+        size_t cap = pol->cap ? pol->cap * 2 : 16;
+        rg_requirement *grown = realloc(pol->reqs, cap * sizeof *grown);
+        if (!grown)
+            return luaL_error(L, "out of memory");
+        pol->reqs = grown;
+        pol->cap = cap;
+    }
+    /* Copy the strings out of Lua before anything else can raise. */
+    r.id = strdup(id);
+    r.title = strdup(r.title);
+    r.hint = dup_or_null(r.hint);
+    r.description = dup_or_null(r.description);
+    r.file = strdup(file);
+    r.line = line;
+    lua_getfield(L, 1, "check");
+    r.check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    pol->reqs[pol->count++] = r;
+    return 0;
+}
+
+static int decl_requirement(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *id, *file;
+    int line;
+    caller_place(L, &file, &line);
+    if (rg_sandbox_of(L)->frozen)
+        return declaration_error(L, file, line, "requirements can only be declared while the policy loads");
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return declaration_error(L, file, line, "requirement expects an id: requirement \"my-id\" { ... }");
+    id = lua_tostring(L, 1);
+    if (!valid_id(id))
+        return declaration_error(L, file, line, "requirement id '%s' is not allowed: use lower-case letters, digits, '-', '_' and '.'", id);
+    for (size_t i = 0; i < pol->count; i++)
+        if (strcmp(pol->reqs[i].id, id) == 0)
+            return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
+                                     pol->reqs[i].file, pol->reqs[i].line);
+    lua_settop(L, 1);
+    lua_pushstring(L, file);
+    lua_pushinteger(L, line);
+    lua_pushcclosure(L, decl_requirement_body, 3);
+    return 1;
+}
+
+/* ---- Loading ------------------------------------------------------------------ */
+
+static void free_requirement(rg_requirement *r)
+{
+    free(r->id);
+    free(r->title);
+    free(r->hint);
+    free(r->description);
+    free(r->file);
+}
+
+void rg_policy_free(rg_policy *pol)
+{
+    if (!pol)
+        return;
+    for (size_t i = 0; i < pol->count; i++)
+        free_requirement(&pol->reqs[i]);
+    free(pol->reqs);
+    rg_sandbox_free(pol->sb);
+    free(pol->name);
+    free(pol->version);
+    free(pol->description);
+    free(pol->file);
+    free(pol);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_policy_file(const char *name)
+{
+    size_t n = strlen(name);
+    if (name[0] == '.' || n < 5 || strcmp(name + n - 4, ".lua") != 0)
+        return 0;
+    return !(n > 9 && strcmp(name + n - 9, "_test.lua") == 0);
+}
+
+/* The *.lua files of DIR (not tests, not hidden), sorted.  Returns the count, or -1. */
+static int list_policy_files(const char *dir, char ***out, rg_error *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    if (!d)
+        return rg_fail(err, RG_ERROR_IO, dir, 0, 0, "cannot read policy directory %s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        if (!is_policy_file(e->d_name))
+            continue;
+        if (n == cap) {
+            char **grown = realloc(names, (size_t)(cap = cap ? cap * 2 : 8) * sizeof *names);
+            if (!grown) break;
+            names = grown;
+        }
+        names[n] = strdup(e->d_name);
+        if (!names[n]) break;
+        n++;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(names, (size_t)n, sizeof *names, compare_strings);
+    *out = names;
+    return n;
+}
+
+static int load_file(rg_policy *pol, const char *path, rg_error *err)
+{
+    char chunk[PATH_MAX + 2];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    if (rg_sandbox_load(pol->sb, path, chunk, err) != 0)
+        return -1;
+    return rg_sandbox_call(pol->sb, 0, 0, err);
+}
+
+/* Default name: the base name of PATH without ".lua". */
+static char *default_name(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    char *name;
+    size_t n;
+    base = base && base[1] ? base + 1 : path;
+    name = strdup(base);
+    if (name && (n = strlen(name)) > 4 && strcmp(name + n - 4, ".lua") == 0)
+        name[n - 4] = '\0';
+    if (name && (n = strlen(name)) > 1 && name[n - 1] == '/')
+        name[n - 1] = '\0';
+    return name;
+}
+
+rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now, rg_error *err)
+{
+    rg_limits defaults = rg_limits_default();
+    struct stat st;
+    char dir[PATH_MAX];
+    rg_policy *pol;
+    int is_dir;
+
+    if (stat(path, &st) != 0) {
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open policy %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    is_dir = S_ISDIR(st.st_mode);
+    if (is_dir) {
+        rg_strlcpy(dir, path, sizeof dir);
+    } else {
+        const char *slash = strrchr(path, '/');
+        if (!slash) rg_strlcpy(dir, ".", sizeof dir);
+        else if (slash == path) rg_strlcpy(dir, "/", sizeof dir);
+        else {
+            size_t n = (size_t)(slash - path) < sizeof dir ? (size_t)(slash - path) : sizeof dir - 1;
+            memcpy(dir, path, n);
+            dir[n] = '\0';
+        }
+    }
+    pol = calloc(1, sizeof *pol);
+    if (!pol || !(pol->file = strdup(path))) {
+        free(pol);
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    pol->sb = rg_sandbox_new(limits ? limits : &defaults, now, dir, dir, err);
+    if (!pol->sb)
+        goto fail;
+    rg_policylib_open(pol->sb);
+    lua_pushlightuserdata(pol->sb->L, pol);
+    lua_setfield(pol->sb->L, LUA_REGISTRYINDEX, KEY_POLICY);
+    lua_pushcfunction(pol->sb->L, decl_policy);
+    rg_sandbox_set_builtin(pol->sb, "policy");
+    lua_pushcfunction(pol->sb->L, decl_requirement);
+    rg_sandbox_set_builtin(pol->sb, "requirement");
+
+    if (is_dir) {
+        char **names = NULL, full[PATH_MAX];
+        int n = list_policy_files(path, &names, err), rc = 0;
+        if (n == 0 && err->kind == RG_ERROR_NONE)
+            rg_fail(err, RG_ERROR_POLICY, path, 0, 0, "policy directory %s holds no *.lua policy files", path);
+        for (int i = 0; i < n; i++) {
+            if (rc == 0) {
+                snprintf(full, sizeof full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+                rc = load_file(pol, full, err);
+            }
+            free(names[i]);
+        }
+        free(names);
+        if (n <= 0 || rc != 0)
+            goto fail;
+    } else if (load_file(pol, path, err) != 0) {
+        goto fail;
+    }
+    rg_sandbox_freeze(pol->sb);
+    if (pol->count == 0) {
+        rg_fail(err, RG_ERROR_POLICY, path, 0, 0, "%s declares no requirements: a gate with nothing to check would allow everything", path);
+        goto fail;
+    }
+    if (!pol->name)
+        pol->name = default_name(path);
+    {
+        unsigned char digest[RG_SHA256_LEN];
+        rg_sha256_final(pol->sb->digest, digest);
+        pol->sb->digest = NULL;
+        rg_sha256_label(digest, pol->digest, sizeof pol->digest);
+    }
+    return pol;
+fail:
+    rg_policy_free(pol);
+    return NULL;
+}

@@ -1,0 +1,40 @@
+/* A loaded policy: its metadata and the requirements it declared. */
+#ifndef RG_POLICY_H
+#define RG_POLICY_H
+
+#include "digest.h"
+#include "relgate/relgate.h"
+#include "sandbox.h"
+
+typedef enum rg_level {
+    RG_LEVEL_MANDATORY, RG_LEVEL_WAIVABLE, RG_LEVEL_ADVISORY
+} rg_level;
+
+const char *rg_level_name(rg_level level);
+
+typedef struct rg_requirement {
+    char *id;
+    char *title;
+    char *hint;          /* NULL when the policy gave none */
+    char *description;   /* NULL when the policy gave none */
+    unsigned types;      /* mask of rg_release_type */
+    unsigned stages;     /* mask of rg_stage */
+    rg_level level;
+    int check_ref;       /* registry reference to the check function */
+    char *file;          /* where it was declared */
+    int line;
+} rg_requirement;
+
+struct rg_policy {
+    rg_sandbox *sb;
+    char *name;
+    char *version;       /* NULL when the policy declared none */
+    char *description;
+    char *file;          /* the policy path as given */
+    int meta_line;       /* line of policy{...}, 0 when absent */
+    char digest[RG_SHA256_LABEL_SIZE];
+    rg_requirement *reqs;
+    size_t count, cap;
+};
+
+#endif

@@ -1,0 +1,462 @@
+/* The policy library: result constructors and helpers for policy authors
+ * (list search, SemVer, RFC 3339 time, evidence files, Markdown, approvals). */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "context.h"
+#include "error.h"
+#include "evidence.h"
+#include "policylib.h"
+#include "markdown.h"
+#include "rfc3339.h"
+#include "sandbox.h"
+#include "semver.h"
+
+/* ---- Results ------------------------------------------------------------- */
+
+static int make_result(lua_State *L, const char *status)
+{
+    const char *msg = luaL_checkstring(L, 1);
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    if (!lua_isnoneornil(L, 2)) {
+        lua_pushvalue(L, 2);
+        lua_setfield(L, -2, "details");
+    }
+    luaL_setmetatable(L, RG_RESULT_META);
+    return 1;
+}
+
+static int result_pass(lua_State *L) { return make_result(L, "pass"); }
+static int result_fail(lua_State *L) { return make_result(L, "fail"); }
+static int result_warn(lua_State *L) { return make_result(L, "warn"); }
+static int result_skip(lua_State *L) { return make_result(L, "skip"); }
+
+/* ---- Lists --------------------------------------------------------------- */
+
+/* Call PRED (at index 2) on every element of the list at index 1; for each match
+ * call ON_MATCH, which returns non-zero to stop.  Elements are read with lua_geti so
+ * read-only views work. */
+static int list_search(lua_State *L, int find_first)
+{
+    lua_Integer n = 0;
+    if (lua_isnoneornil(L, 1)) {
+        if (find_first) return 0;
+        lua_newtable(L);
+        return 1;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (!find_first)
+        lua_newtable(L); /* at index 3 */
+    for (lua_Integer i = 1;; i++) {
+        if (lua_geti(L, 1, i) == LUA_TNIL) {
+            lua_pop(L, 1);
+            break;
+        }
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_call(L, 1, 1);
+        if (lua_toboolean(L, -1)) {
+            lua_pop(L, 1);
+            if (find_first) return 1;
+            lua_rawseti(L, 3, ++n);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
+    return find_first ? 0 : 1;
+}
+
+static int lib_find(lua_State *L) { return list_search(L, 1); }
+static int lib_filter(lua_State *L) { return list_search(L, 0); }
+
+/* ---- semver -------------------------------------------------------------- */
+
+static int semver_check(lua_State *L, int idx, rg_semver *v)
+{
+    const char *why = NULL;
+    const char *s = luaL_checkstring(L, idx);
+    if (rg_semver_parse(s, v, &why) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "'%s' is not a SemVer version: %s", s, why);
+        return 0;
+    }
+    return 1;
+}
+
+static int semver_parse(lua_State *L)
+{
+    rg_semver v;
+    if (!semver_check(L, 1, &v))
+        return 2;
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, (lua_Integer)v.major);
+    lua_setfield(L, -2, "major");
+    lua_pushinteger(L, (lua_Integer)v.minor);
+    lua_setfield(L, -2, "minor");
+    lua_pushinteger(L, (lua_Integer)v.patch);
+    lua_setfield(L, -2, "patch");
+    if (v.prerelease_len) {
+        lua_pushlstring(L, v.prerelease, v.prerelease_len);
+        lua_setfield(L, -2, "prerelease");
+    }
+    if (v.build_len) {
+        lua_pushlstring(L, v.build, v.build_len);
+        lua_setfield(L, -2, "build");
+    }
+    return 1;
+}
+
+static int semver_valid(lua_State *L)
+{
+    rg_semver v;
+    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING &&
+                           rg_semver_parse(lua_tostring(L, 1), &v, NULL) == 0);
+    return 1;
+}
+
+static int semver_compare(lua_State *L)
+{
+    rg_semver a, b;
+    int c;
+    if (!semver_check(L, 1, &a) || !semver_check(L, 2, &b))
+        return lua_error(L); /* the reason is on top */
+    c = rg_semver_compare(&a, &b);
+    lua_pushinteger(L, c < 0 ? -1 : c > 0);
+    return 1;
+}
+
+static int semver_bump(lua_State *L)
+{
+    rg_semver a, b;
+    if (!semver_check(L, 1, &a) || !semver_check(L, 2, &b))
+        return 2;
+    lua_pushstring(L, rg_bump_name(rg_semver_bump(&a, &b)));
+    return 1;
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+static int time_now(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->now);
+    return 1;
+}
+
+static int time_parse(lua_State *L)
+{
+    const char *why = NULL;
+    int64_t t;
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "expected an RFC 3339 time string, got %s", luaL_typename(L, 1));
+        return 2;
+    }
+    if (rg_rfc3339_parse(lua_tostring(L, 1), &t, &why) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "'%s' is not an RFC 3339 time: %s", lua_tostring(L, 1), why);
+        return 2;
+    }
+    lua_pushinteger(L, (lua_Integer)t);
+    return 1;
+}
+
+static int time_format(lua_State *L)
+{
+    char buf[RG_RFC3339_BUFSIZE];
+    lua_Integer t = luaL_checkinteger(L, 1);
+    if (rg_rfc3339_format((int64_t)t, buf, sizeof buf) != 0)
+        return luaL_error(L, "time %I is outside years 0000-9999", t);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+/* ---- evidence -------------------------------------------------------------- */
+
+#define HEAP_BOX_META "rg.heapbox"
+
+static int heap_box_gc(lua_State *L)
+{
+    char **box = luaL_checkudata(L, 1, HEAP_BOX_META);
+    free(*box);
+    *box = NULL;
+    return 0;
+}
+
+static const rg_context *evidence_context(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    if (!sb->ctx)
+        luaL_error(L, "evidence can only be read inside a check, not while the policy loads");
+    return sb->ctx;
+}
+
+/* A path-rule violation is never the policy's to judge: stop the gate. */
+static int evidence_violation(lua_State *L, const char *why)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    sb->error_kind = RG_ERROR_EVIDENCE;
+    rg_strlcpy(sb->violation, why, sizeof sb->violation);
+    return luaL_error(L, "%s", why);
+}
+
+static int evidence_path(lua_State *L)
+{
+    const rg_context *ctx = evidence_context(L);
+    const char *name = luaL_checkstring(L, 1);
+    char path[PATH_MAX], why[PATH_MAX + 256];
+    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        return evidence_violation(L, why);
+    if (st != RG_EVIDENCE_OK) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushstring(L, path);
+    return 1;
+}
+
+static int evidence_exists(lua_State *L)
+{
+    if (evidence_path(L) == 2) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int evidence_read(lua_State *L)
+{
+    const rg_context *ctx = evidence_context(L);
+    rg_sandbox *sb = rg_sandbox_of(L);
+    const char *name = luaL_checkstring(L, 1);
+    lua_Integer max = luaL_optinteger(L, 2, (lua_Integer)sb->limits.max_evidence_bytes);
+    char why[PATH_MAX + 512];
+    char **box;
+    size_t len = 0;
+    rg_evidence_status st;
+
+    if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
+        max = (lua_Integer)sb->limits.max_evidence_bytes;
+    /* The text travels through a boxed pointer whose finalizer frees it, so a memory
+     * error while copying it into Lua cannot leak it. */
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, HEAP_BOX_META);
+    st = rg_evidence_read(ctx, name, (size_t)max, box, &len, why, sizeof why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        return evidence_violation(L, why);
+    if (st != RG_EVIDENCE_OK) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    lua_pushlstring(L, *box, len);
+    free(*box);
+    *box = NULL;
+    return 1;
+}
+
+/* ---- markdown ------------------------------------------------------------- */
+
+static void push_section(lua_State *L, const rg_md_section *s)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushlstring(L, s->title, s->title_len);
+    lua_setfield(L, -2, "title");
+    lua_pushinteger(L, s->level);
+    lua_setfield(L, -2, "level");
+    lua_pushinteger(L, s->line);
+    lua_setfield(L, -2, "line");
+    lua_pushlstring(L, s->body, s->body_len);
+    lua_setfield(L, -2, "body");
+}
+
+typedef struct section_walk {
+    lua_State *L;
+    const char *wanted; /* NULL: collect all */
+    lua_Integer n;
+} section_walk;
+
+static int on_section(const rg_md_section *s, void *data)
+{
+    section_walk *w = data;
+    if (!w->wanted) {
+        push_section(w->L, s);
+        lua_rawseti(w->L, -2, ++w->n);
+        return 0;
+    }
+    if (rg_md_title_matches(s->title, s->title_len, w->wanted)) {
+        push_section(w->L, s);
+        return 1;
+    }
+    return 0;
+}
+
+static int markdown_sections(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    section_walk w = {L, NULL, 0};
+    lua_newtable(L);
+    rg_md_each_section(text, len, on_section, &w);
+    return 1;
+}
+
+static int markdown_section(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    section_walk w = {L, luaL_checkstring(L, 2), 0};
+    if (!rg_md_each_section(text, len, on_section, &w))
+        lua_pushnil(L);
+    return 1;
+}
+
+static int markdown_is_blank(lua_State *L)
+{
+    size_t len;
+    const char *text;
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    text = luaL_checklstring(L, 1, &len);
+    lua_pushboolean(L, rg_md_is_blank(text, len));
+    return 1;
+}
+
+/* ---- approvals ------------------------------------------------------------- */
+
+/* Push field KEY of the table-like value at IDX if it is a string, else nil. */
+static const char *string_field(lua_State *L, int idx, const char *key)
+{
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        lua_pushnil(L);
+        return NULL;
+    }
+    if (lua_getfield(L, idx, key) != LUA_TSTRING)
+        return NULL;
+    return lua_tostring(L, -1);
+}
+
+/* Collect approvals that count (approved, by a named user other than the author),
+ * optionally of one ROLE; FIRST_ONLY returns the first match instead of a list. */
+static int approvals_collect(lua_State *L, const char *role, int first_only)
+{
+    const char *author;
+    lua_Integer n = 0;
+    int ctx = 1, list, out;
+    luaL_checktype(L, ctx, LUA_TTABLE);
+    lua_getfield(L, ctx, "release");
+    author = string_field(L, -1, "author"); /* index: top */
+    lua_getfield(L, ctx, "approvals");
+    list = lua_gettop(L);
+    lua_newtable(L);
+    out = lua_gettop(L);
+    if (lua_type(L, list) == LUA_TTABLE) {
+        for (lua_Integer i = 1;; i++) {
+            const char *user, *state, *r;
+            int ok;
+            int item_type = lua_geti(L, list, i);
+            if (item_type == LUA_TNIL) {
+                lua_pop(L, 1);
+                break;
+            }
+            user = string_field(L, -1, "user");
+            state = string_field(L, -2, "state");
+            r = string_field(L, -3, "role");
+            ok = item_type == LUA_TTABLE && user && user[0] && state &&
+                 strcmp(state, "approved") == 0 && !(author && strcmp(author, user) == 0) &&
+                 (!role || (r && strcmp(r, role) == 0));
+            lua_pop(L, 3);
+            if (ok) {
+                if (first_only) return 1;
+                lua_rawseti(L, out, ++n);
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+    }
+    if (first_only)
+        return 0;
+    lua_pushvalue(L, out);
+    return 1;
+}
+
+static int approvals_list(lua_State *L) { return approvals_collect(L, NULL, 0); }
+
+static int approvals_by_role(lua_State *L)
+{
+    return approvals_collect(L, luaL_checkstring(L, 2), 0);
+}
+
+static int approvals_find(lua_State *L)
+{
+    return approvals_collect(L, luaL_checkstring(L, 2), 1);
+}
+
+/* ---- Registration ----------------------------------------------------------- */
+
+static void publish_library(rg_sandbox *sb, const char *name, const luaL_Reg *funcs)
+{
+    lua_State *L = sb->L;
+    lua_newtable(L);
+    luaL_setfuncs(L, funcs, 0);
+    rg_push_readonly(L, -1);
+    rg_sandbox_set_builtin(sb, name);
+    lua_pop(L, 1);
+}
+
+void rg_policylib_open(rg_sandbox *sb)
+{
+    static const luaL_Reg globals[] = {
+        {"pass", result_pass}, {"fail", result_fail}, {"warn", result_warn},
+        {"skip", result_skip}, {"find", lib_find}, {"filter", lib_filter}, {NULL, NULL}};
+    static const luaL_Reg semver[] = {
+        {"parse", semver_parse}, {"valid", semver_valid}, {"compare", semver_compare},
+        {"bump", semver_bump}, {NULL, NULL}};
+    static const luaL_Reg time[] = {
+        {"now", time_now}, {"parse", time_parse}, {"format", time_format}, {NULL, NULL}};
+    static const luaL_Reg evidence[] = {
+        {"path", evidence_path}, {"exists", evidence_exists}, {"read", evidence_read},
+        {NULL, NULL}};
+    static const luaL_Reg markdown[] = {
+        {"sections", markdown_sections}, {"section", markdown_section},
+        {"is_blank", markdown_is_blank}, {NULL, NULL}};
+    static const luaL_Reg approvals[] = {
+        {"list", approvals_list}, {"by_role", approvals_by_role}, {"find", approvals_find},
+        {NULL, NULL}};
+    lua_State *L = sb->L;
+
+    luaL_newmetatable(L, HEAP_BOX_META);
+    lua_pushcfunction(L, heap_box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, "heap box");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, RG_RESULT_META);
+    lua_pushliteral(L, "result");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    for (const luaL_Reg *f = globals; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        rg_sandbox_set_builtin(sb, f->name);
+    }
+    publish_library(sb, "semver", semver);
+    publish_library(sb, "time", time);
+    publish_library(sb, "evidence", evidence);
+    publish_library(sb, "markdown", markdown);
+    publish_library(sb, "approvals", approvals);
+}

@@ -1,0 +1,795 @@
+/* The policy sandbox.
+ *
+ * Policies are code the engine's authors did not write, so (after Redis's scripting
+ * sandbox) they get an allow-list of globals, reading an undefined global is an error,
+ * shared tables are read-only views, chunks load as text only, require() reads only
+ * the policy's own directory, and a counting allocator plus a count hook enforce
+ * memory, instruction and wall-time budgets that pcall cannot swallow. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "sandbox.h"
+
+#define HOOK_EVERY 1000          /* instructions between limit checks */
+#define MESSAGE_CAP 2000         /* longest error message kept from a policy */
+
+static const char KEY_BUILTINS[] = "rg.builtins";
+static const char KEY_GLOBALS[] = "rg.globals";
+static const char KEY_ENV[] = "rg.env";
+static const char KEY_RO_META[] = "rg.readonly";
+static const char KEY_RO_TARGETS[] = "rg.readonly.targets";
+static const char KEY_RO_VIEWS[] = "rg.readonly.views";
+static const char KEY_LOADED[] = "rg.loaded";
+static const char KEY_TRACEBACK[] = "rg.traceback";
+
+rg_limits rg_limits_default(void)
+{
+    rg_limits l;
+    l.max_memory = 64u << 20;
+    l.max_instructions = 200000000u;
+    l.timeout = 10.0;
+    l.max_context_bytes = 16u << 20;
+    l.max_policy_bytes = 1u << 20;
+    l.max_evidence_bytes = 1u << 20;
+    l.max_json_depth = 64;
+    l.max_requirements = 1000;
+    return l;
+}
+
+static double monotonic_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+rg_sandbox *rg_sandbox_of(lua_State *L)
+{
+    return *(rg_sandbox **)lua_getextraspace(L);
+}
+
+/* ---- Limits -------------------------------------------------------------- */
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    rg_sandbox *sb = ud;
+    size_t old = ptr ? osize : 0;
+    void *p;
+    if (nsize == 0) {
+        free(ptr);
+        sb->mem_used -= old;
+        return NULL;
+    }
+    /* Refusing makes Lua collect and retry once, then raise a memory error. */
+    if (nsize > old && sb->mem_used - old + nsize > sb->limits.max_memory)
+        return NULL;
+    p = realloc(ptr, nsize);
+    if (p)
+        sb->mem_used = sb->mem_used - old + nsize;
+    return p;
+}
+
+static const char *limit_message(rg_sandbox *sb, char *buf, size_t size)
+{
+    switch (sb->limit_hit) {
+    case RG_LIMIT_MEMORY:
+        snprintf(buf, size, "policy exceeded its memory limit of %zu bytes (--max-memory)",
+                 sb->limits.max_memory);
+        break;
+    case RG_LIMIT_INSTRUCTIONS:
+        snprintf(buf, size, "policy exceeded its limit of %llu instructions (--max-instructions)",
+                 (unsigned long long)sb->limits.max_instructions);
+        break;
+    case RG_LIMIT_TIME:
+        snprintf(buf, size, "policy exceeded its time limit of %g s (--timeout)", sb->limits.timeout);
+        break;
+    default:
+        snprintf(buf, size, "policy stopped");
+    }
+    return buf;
+}
+
+static void limit_hook(lua_State *L, lua_Debug *ar)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    char msg[160];
+    (void)ar;
+    if (sb->limit_hit == RG_LIMIT_NONE) {
+        sb->instructions += HOOK_EVERY;
+        if (sb->instructions > sb->limits.max_instructions)
+            sb->limit_hit = RG_LIMIT_INSTRUCTIONS;
+        else if (monotonic_now() > sb->deadline)
+            sb->limit_hit = RG_LIMIT_TIME;
+    }
+    if (sb->limit_hit != RG_LIMIT_NONE)
+        luaL_error(L, "%s", limit_message(sb, msg, sizeof msg));
+}
+
+/* ---- Read-only views ----------------------------------------------------- */
+
+/* Push registry[KEY][value at IDX]. */
+static void registry_lookup(lua_State *L, const char *key, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, key);
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+}
+
+int rg_readonly_target(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return 0;
+    registry_lookup(L, KEY_RO_TARGETS, idx);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+void rg_push_readonly(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        lua_pushvalue(L, idx);
+        return;
+    }
+    if (rg_readonly_target(L, idx)) { /* already a view */
+        lua_pop(L, 1);
+        lua_pushvalue(L, idx);
+        return;
+    }
+    registry_lookup(L, KEY_RO_VIEWS, idx);
+    if (!lua_isnil(L, -1))
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L); /* the view */
+    luaL_setmetatable(L, KEY_RO_META);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_RO_TARGETS);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, idx);
+    lua_rawset(L, -3); /* targets[view] = table */
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_RO_VIEWS);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3); /* views[table] = view */
+    lua_pop(L, 1);
+}
+
+static int ro_index(lua_State *L)
+{
+    rg_readonly_target(L, 1);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    rg_push_readonly(L, -1);
+    return 1;
+}
+
+static int ro_newindex(lua_State *L)
+{
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    return luaL_error(L, "attempt to modify read-only table (field '%s')", key);
+}
+
+static int ro_len(lua_State *L)
+{
+    rg_readonly_target(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+static int ro_next(lua_State *L)
+{
+    rg_readonly_target(L, 1);
+    lua_pushvalue(L, 2);
+    if (!lua_next(L, -2))
+        return 0;
+    rg_push_readonly(L, -1);
+    lua_replace(L, -2);
+    return 2;
+}
+
+static int ro_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, ro_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static void open_readonly(lua_State *L)
+{
+    static const luaL_Reg meta[] = {
+        {"__index", ro_index}, {"__newindex", ro_newindex}, {"__len", ro_len},
+        {"__pairs", ro_pairs}, {NULL, NULL}};
+    luaL_newmetatable(L, KEY_RO_META);
+    luaL_setfuncs(L, meta, 0);
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    /* Weak keys: a view lives as long as someone holds it. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_RO_TARGETS);
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "kv");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_RO_VIEWS);
+}
+
+/* ---- Globals ------------------------------------------------------------- */
+
+static int env_index(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL)
+        return 1;
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL)
+        return 1;
+    return luaL_error(L, "undefined global '%s'",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?");
+}
+
+static int env_newindex(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    if (sb->frozen)
+        return luaL_error(L, "cannot assign global '%s' while checks run: use a local", name);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, -2) != LUA_TNIL)
+        return luaL_error(L, "cannot redefine builtin '%s'", name);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_rawset(L, -3);
+    return 0;
+}
+
+void rg_sandbox_set_builtin(rg_sandbox *sb, const char *name)
+{
+    lua_State *L = sb->L;
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+/* Copy the named fields of the table on top into a fresh table, publish a read-only
+ * view of it as builtin NAME, and pop the source. */
+static void publish_subset(rg_sandbox *sb, const char *name, const char *const *fields)
+{
+    lua_State *L = sb->L;
+    lua_newtable(L);
+    for (; *fields; fields++) {
+        lua_getfield(L, -2, *fields);
+        lua_setfield(L, -2, *fields);
+    }
+    rg_push_readonly(L, -1);
+    rg_sandbox_set_builtin(sb, name);
+    lua_pop(L, 2);
+}
+
+/* pcall and xpcall that never swallow a limit or a path-rule violation: rethrow. */
+static int rethrow_if_limited(lua_State *L, rg_sandbox *sb, int status)
+{
+    char msg[160];
+    if (status == LUA_ERRMEM && sb->limit_hit == RG_LIMIT_NONE)
+        sb->limit_hit = RG_LIMIT_MEMORY;
+    if (sb->limit_hit != RG_LIMIT_NONE)
+        return luaL_error(L, "%s", limit_message(sb, msg, sizeof msg));
+    if (sb->error_kind != RG_ERROR_NONE)
+        return luaL_error(L, "%s", sb->violation);
+    return 0;
+}
+
+static int sandbox_pcall(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int status;
+    luaL_checkany(L, 1);
+    status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    rethrow_if_limited(L, sb, status);
+    if (status != LUA_OK) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    return lua_gettop(L);
+}
+
+static int sandbox_xpcall(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int n = lua_gettop(L), status;
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    lua_copy(L, 2, 1); /* handler at 1, function at 2 */
+    lua_replace(L, 2);
+    status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
+    rethrow_if_limited(L, sb, status);
+    if (status != LUA_OK) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_replace(L, 1);
+    return lua_gettop(L);
+}
+
+/* setmetatable refusing __gc: finalizers run with hooks off, out of the limits' reach. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not allowed in policies");
+        lua_pop(L, 1);
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* print goes to stderr: stdout belongs to the decision. */
+static int sandbox_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_where(L, 1);
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "policy: ");
+    luaL_addvalue(&b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    fputs(lua_tostring(L, -1), stderr);
+    return 0;
+}
+
+/* os.time() and os.date() read the evaluation clock, in UTC, so decisions reproduce. */
+static int sandbox_os_time(lua_State *L)
+{
+    struct tm tm;
+    time_t t;
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->now);
+        return 1;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    memset(&tm, 0, sizeof tm);
+    lua_getfield(L, 1, "year");
+    tm.tm_year = (int)luaL_checkinteger(L, -1) - 1900;
+    lua_getfield(L, 1, "month");
+    tm.tm_mon = (int)luaL_checkinteger(L, -1) - 1;
+    lua_getfield(L, 1, "day");
+    tm.tm_mday = (int)luaL_checkinteger(L, -1);
+    lua_getfield(L, 1, "hour");
+    tm.tm_hour = (int)luaL_optinteger(L, -1, 12);
+    lua_getfield(L, 1, "min");
+    tm.tm_min = (int)luaL_optinteger(L, -1, 0);
+    lua_getfield(L, 1, "sec");
+    tm.tm_sec = (int)luaL_optinteger(L, -1, 0);
+    t = timegm(&tm);
+    lua_pushinteger(L, (lua_Integer)t);
+    return 1;
+}
+
+static int sandbox_os_date(lua_State *L)
+{
+    const char *fmt = luaL_optstring(L, 1, "%c");
+    lua_Integer t = luaL_optinteger(L, 2, (lua_Integer)rg_sandbox_of(L)->now);
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the real os.date */
+    if (fmt[0] == '!')
+        lua_pushstring(L, fmt);
+    else
+        lua_pushfstring(L, "!%s", fmt);
+    lua_pushinteger(L, t);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+static void open_globals(rg_sandbox *sb)
+{
+    static const char *const base_names[] = {
+        "assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal", "rawget",
+        "rawlen", "select", "tonumber", "tostring", "type", "_VERSION", NULL};
+    static const char *const string_names[] = {
+        "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "rep",
+        "reverse", "sub", "upper", "pack", "packsize", "unpack", NULL};
+    static const char *const table_names[] = {
+        "concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL};
+    static const char *const math_names[] = {
+        "abs", "ceil", "cos", "deg", "exp", "floor", "fmod", "huge", "log", "max", "maxinteger",
+        "min", "mininteger", "modf", "pi", "rad", "random", "randomseed", "sin", "sqrt", "tan",
+        "tointeger", "type", "ult", NULL};
+    static const char *const utf8_names[] = {
+        "char", "charpattern", "codes", "codepoint", "len", "offset", NULL};
+    static const char *const os_names[] = {"clock", NULL};
+    lua_State *L = sb->L;
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
+
+    luaL_requiref(L, "_G", luaopen_base, 0);
+    for (const char *const *n = base_names; *n; n++) {
+        lua_getfield(L, -1, *n);
+        rg_sandbox_set_builtin(sb, *n);
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, sandbox_pcall);
+    rg_sandbox_set_builtin(sb, "pcall");
+    lua_pushcfunction(L, sandbox_xpcall);
+    rg_sandbox_set_builtin(sb, "xpcall");
+    lua_pushcfunction(L, sandbox_setmetatable);
+    rg_sandbox_set_builtin(sb, "setmetatable");
+    lua_pushcfunction(L, sandbox_print);
+    rg_sandbox_set_builtin(sb, "print");
+
+    luaL_requiref(L, "string", luaopen_string, 0);
+    /* Strings share one metatable: hide it so no policy can reach the real string table. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+    publish_subset(sb, "string", string_names);
+    luaL_requiref(L, "table", luaopen_table, 0);
+    publish_subset(sb, "table", table_names);
+    luaL_requiref(L, "math", luaopen_math, 0);
+    publish_subset(sb, "math", math_names);
+    luaL_requiref(L, "utf8", luaopen_utf8, 0);
+    publish_subset(sb, "utf8", utf8_names);
+
+    luaL_requiref(L, "os", luaopen_os, 0);
+    lua_newtable(L);
+    for (const char *const *n = os_names; *n; n++) {
+        lua_getfield(L, -2, *n);
+        lua_setfield(L, -2, *n);
+    }
+    lua_pushcfunction(L, sandbox_os_time);
+    lua_setfield(L, -2, "time");
+    lua_getfield(L, -2, "date");
+    lua_pushcclosure(L, sandbox_os_date, 1);
+    lua_setfield(L, -2, "date");
+    rg_push_readonly(L, -1);
+    rg_sandbox_set_builtin(sb, "os");
+    lua_pop(L, 2);
+
+    /* The libraries registered themselves in package.loaded-like _LOADED; drop it so
+     * nothing reaches the full tables through the registry. */
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_LOADED);
+
+    /* The environment every chunk gets: empty, all access through the metamethods. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushcfunction(L, env_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "protected");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_ENV);
+}
+
+/* ---- Loading and calling --------------------------------------------------- */
+
+int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
+{
+    lua_State *L = sb->L;
+    char *text = NULL;
+    size_t len = 0;
+    int status;
+    const char *display = chunkname[0] == '@' ? chunkname + 1 : chunkname;
+
+    if (rg_read_file(path, "policy", sb->limits.max_policy_bytes, &text, &len, err) != 0) {
+        rg_strlcpy(err->file, display, sizeof err->file);
+        return -1;
+    }
+    if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
+        free(text);
+        return rg_fail(err, RG_ERROR_POLICY, display, 1, 0,
+                       "%s:1: precompiled Lua bytecode is not accepted; policies load as text",
+                       display);
+    }
+    rg_sha256_update(sb->digest, display, strlen(display) + 1);
+    rg_sha256_update(sb->digest, text, len);
+    status = luaL_loadbufferx(L, text, len, chunkname, "t");
+    free(text);
+    if (status != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        const char *colon;
+        int line = 0;
+        /* Syntax errors read "file:line: message". */
+        size_t dl = strlen(display);
+        if (msg && strncmp(msg, display, dl) == 0 && msg[dl] == ':') {
+            line = atoi(msg + dl + 1);
+        } else if (msg && (colon = strchr(msg, ':')) != NULL) {
+            line = atoi(colon + 1);
+        }
+        rg_fail(err, status == LUA_ERRMEM ? RG_ERROR_LIMIT : RG_ERROR_POLICY, display, line, 0,
+                "%s", msg ? msg : "cannot load policy");
+        lua_pop(L, 1);
+        return -1;
+    }
+    /* Give the chunk the sandbox's environment as its _ENV upvalue. */
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENV);
+    lua_setupvalue(L, -2, 1);
+    return 0;
+}
+
+/* Message handler: keep the message (truncated; non-strings described, never
+ * converted, as __tostring could be hostile), note the innermost Lua frame and a
+ * traceback. */
+static int message_handler(lua_State *L)
+{
+    const char *msg;
+    size_t len = 0;
+    lua_Debug ar;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        msg = lua_tolstring(L, 1, &len);
+        if (len > MESSAGE_CAP)
+            lua_pushfstring(L, "%s... (error message truncated)", lua_pushlstring(L, msg, MESSAGE_CAP));
+        else
+            lua_pushvalue(L, 1);
+    } else {
+        lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
+    }
+    msg = lua_tostring(L, -1);
+    luaL_traceback(L, L, NULL, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_TRACEBACK);
+    /* Innermost frame with a line: where a message without "file:line:" came from. */
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s\n%s\n%d", msg, ar.short_src, ar.currentline);
+            return 1;
+        }
+    }
+    lua_pushfstring(L, "%s\n\n0", msg);
+    return 1;
+}
+
+/* Turn the handler's "message\nfile\nline" into ERR. */
+static void fill_error(rg_sandbox *sb, int status, rg_error *err)
+{
+    lua_State *L = sb->L;
+    const char *packed = lua_tostring(L, -1);
+    char msg[RG_ERROR_MESSAGE_MAX], file[RG_ERROR_FILE_MAX], limit[160];
+    const char *nl1, *nl2;
+    int line = 0;
+    rg_error_kind kind = RG_ERROR_POLICY;
+
+    msg[0] = file[0] = '\0';
+    if (status == LUA_ERRMEM && sb->limit_hit == RG_LIMIT_NONE)
+        sb->limit_hit = RG_LIMIT_MEMORY;
+    if (packed && (nl2 = strrchr(packed, '\n')) && nl2 > packed) {
+        nl1 = nl2 - 1;
+        while (nl1 > packed && *nl1 != '\n') nl1--;
+        if (*nl1 == '\n') {
+            size_t n = (size_t)(nl1 - packed);
+            if (n >= sizeof msg) n = sizeof msg - 1;
+            memcpy(msg, packed, n);
+            msg[n] = '\0';
+            n = (size_t)(nl2 - nl1 - 1);
+            if (n >= sizeof file) n = sizeof file - 1;
+            memcpy(file, nl1 + 1, n);
+            file[n] = '\0';
+            line = atoi(nl2 + 1);
+        }
+    } else if (packed) {
+        rg_strlcpy(msg, packed, sizeof msg);
+    }
+    if (sb->limit_hit != RG_LIMIT_NONE) {
+        kind = RG_ERROR_LIMIT;
+        limit_message(sb, limit, sizeof limit);
+        if (file[0])
+            snprintf(msg, sizeof msg, "%s:%d: %s", file, line, limit);
+        else
+            rg_strlcpy(msg, limit, sizeof msg);
+    } else if (status == LUA_ERRERR) {
+        rg_strlcpy(msg, "error while handling an error in the policy", sizeof msg);
+    } else if (sb->error_kind != RG_ERROR_NONE) {
+        kind = sb->error_kind;
+    }
+    sb->error_kind = RG_ERROR_NONE;
+    sb->violation[0] = '\0';
+    rg_fail(err, kind, file[0] ? file : NULL, line, 0, "%s", msg[0] ? msg : "policy error");
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_TRACEBACK);
+    if (lua_isstring(L, -1))
+        rg_error_set_traceback(err, strdup(lua_tostring(L, -1)));
+    lua_pop(L, 2);
+    lua_pushnil(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_TRACEBACK);
+}
+
+int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
+{
+    lua_State *L = sb->L;
+    int base = lua_gettop(L) - nargs, status;
+    if (sb->limit_hit != RG_LIMIT_NONE) {
+        lua_settop(L, base - 1);
+        lua_pushliteral(L, "\n\n0");
+        fill_error(sb, LUA_ERRRUN, err);
+        return -1;
+    }
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base);
+    status = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    if (status != LUA_OK) {
+        fill_error(sb, status, err);
+        return -1;
+    }
+    return 0;
+}
+
+void rg_sandbox_freeze(rg_sandbox *sb)
+{
+    sb->frozen = 1;
+}
+
+/* ---- require ---------------------------------------------------------------- */
+
+static int valid_module_name(const char *name)
+{
+    int segment = 0;
+    if (!*name)
+        return 0;
+    for (const char *p = name; *p; p++) {
+        if (*p == '.') {
+            if (segment == 0) return 0;
+            segment = 0;
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || *p == '_' || *p == '-') {
+            segment++;
+        } else {
+            return 0;
+        }
+    }
+    return segment > 0;
+}
+
+static int sandbox_require(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    const char *name = luaL_checkstring(L, 1);
+    char rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
+    rg_error err = {0};
+    size_t n;
+
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADED);
+    if (lua_getfield(L, -1, name) != LUA_TNIL) {
+        if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+            return luaL_error(L, "module '%s' requires itself (a require loop)", name);
+        return 1;
+    }
+    lua_pop(L, 1);
+    if (sb->frozen)
+        return luaL_error(L, "module '%s' must be required while the policy loads, not inside a check", name);
+    if (!valid_module_name(name))
+        return luaL_error(L, "module name '%s' is not allowed: use dotted names of letters, "
+                             "digits, '_' and '-', found in the policy's directory", name);
+    n = strlen(name);
+    if (n + 5 > sizeof rel)
+        return luaL_error(L, "module name '%s' is too long", name);
+    for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
+    strcat(rel, ".lua");
+    snprintf(path, sizeof path, "%s/%s", sb->dir, rel);
+    if (!realpath(path, real))
+        return luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
+    n = strlen(sb->dir);
+    if (strncmp(real, sb->dir, n) != 0 || real[n] != '/')
+        return luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
+                          sb->dir_display, rel);
+    snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
+    if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        return lua_error(L);
+    }
+    /* Mark as loading so a cycle is reported rather than recursing forever. */
+    lua_pushlightuserdata(L, sb);
+    lua_setfield(L, -3, name);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name);
+    return 1;
+}
+
+/* ---- Lifetime ----------------------------------------------------------------- */
+
+rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir,
+                           const char *display, rg_error *err)
+{
+    rg_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    sb->limits = *limits;
+    sb->now = now;
+    sb->deadline = monotonic_now() + limits->timeout;
+    sb->dir = realpath(dir, NULL);
+    sb->dir_display = strdup(display);
+    sb->digest = rg_sha256_new();
+    if (!sb->dir) {
+        rg_fail(err, RG_ERROR_IO, dir, 0, 0, "cannot resolve policy directory %s: %s", dir,
+                strerror(errno));
+        rg_sandbox_free(sb);
+        return NULL;
+    }
+    sb->L = lua_newstate(limited_alloc, sb);
+    if (!sb->L || !sb->dir_display || !sb->digest) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot create the policy's Lua state");
+        rg_sandbox_free(sb);
+        return NULL;
+    }
+    *(rg_sandbox **)lua_getextraspace(sb->L) = sb;
+    lua_setwarnf(sb->L, NULL, NULL);
+    open_readonly(sb->L);
+    open_globals(sb);
+    lua_pushcfunction(sb->L, sandbox_require);
+    rg_sandbox_set_builtin(sb, "require");
+    lua_sethook(sb->L, limit_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return sb;
+}
+
+void rg_sandbox_free(rg_sandbox *sb)
+{
+    if (!sb)
+        return;
+    if (sb->L) {
+        lua_sethook(sb->L, NULL, 0, 0);
+        lua_close(sb->L);
+    }
+    if (sb->digest) {
+        unsigned char scratch[RG_SHA256_LEN];
+        rg_sha256_final(sb->digest, scratch);
+    }
+    free(sb->dir);
+    free(sb->dir_display);
+    free(sb);
+}

@@ -1,0 +1,64 @@
+/* The Lua sandbox policies run in: restricted globals, read-only data, text-only
+ * chunks, a private require, and memory, instruction and time limits. */
+#ifndef RG_SANDBOX_H
+#define RG_SANDBOX_H
+
+#include <lua.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "relgate/relgate.h"
+
+typedef enum rg_limit_hit {
+    RG_LIMIT_NONE, RG_LIMIT_MEMORY, RG_LIMIT_INSTRUCTIONS, RG_LIMIT_TIME
+} rg_limit_hit;
+
+typedef struct rg_sandbox {
+    lua_State *L;
+    rg_limits limits;
+    size_t mem_used;
+    uint64_t instructions;
+    double deadline;          /* CLOCK_MONOTONIC seconds */
+    rg_limit_hit limit_hit;   /* sticky: once set, every hook and pcall rethrows */
+    int frozen;               /* globals may no longer be assigned */
+    int64_t now;              /* the evaluation clock */
+    char *dir;                /* resolved directory require() may read from */
+    char *dir_display;        /* that directory as the user named it, for chunk names */
+    rg_sha256 *digest;        /* over every file loaded, in load order */
+    const rg_context *ctx;    /* set while checks run: evidence.* reads through it */
+    rg_error_kind error_kind; /* set with VIOLATION: an error pcall may not swallow */
+    char violation[1024];
+} rg_sandbox;
+
+/* A new sandbox whose require() reads below DIR (DISPLAY: how messages name DIR).
+ * Returns NULL with ERR filled. */
+rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir,
+                           const char *display, rg_error *err);
+void rg_sandbox_free(rg_sandbox *sb);
+
+/* The sandbox owning L. */
+rg_sandbox *rg_sandbox_of(lua_State *L);
+
+/* Register the value on top of the stack as builtin global NAME (pops it). */
+void rg_sandbox_set_builtin(rg_sandbox *sb, const char *name);
+
+/* Load PATH as a text chunk named CHUNKNAME ("@" + how messages show it) and push
+ * it as a function.  Returns 0, or -1 with ERR (syntax errors carry file and line). */
+int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err);
+
+/* Call the function below NARGS arguments on the stack, with a traceback handler and
+ * the limits in force.  Returns 0 leaving NRESULTS results, or -1 with ERR (kind
+ * policy or limit, with file, line and traceback) and nothing pushed. */
+int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err);
+
+/* After loading: globals become read-only. */
+void rg_sandbox_freeze(rg_sandbox *sb);
+
+/* Push a read-only view of the table at IDX (nested tables are viewed read-only too). */
+void rg_push_readonly(lua_State *L, int idx);
+
+/* If the value at IDX is a read-only view, push the table behind it and return 1;
+ * otherwise push nothing and return 0. */
+int rg_readonly_target(lua_State *L, int idx);
+
+#endif

@@ -1,0 +1,18 @@
+/* Positions and encodings of text held in memory. */
+#ifndef RG_TEXTPOS_H
+#define RG_TEXTPOS_H
+
+#include <stddef.h>
+
+/* 1-based line and column (in bytes) of OFFSET within TEXT; an offset past LEN
+ * is clamped to LEN. */
+void rg_text_position(const char *text, size_t len, size_t offset, int *line, int *column);
+
+/* Check that TEXT (LEN bytes) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF) and holds no NUL byte.  Returns the offset of the first
+ * offending byte (for an ill-formed or truncated sequence, its lead byte), or LEN
+ * when the whole text is valid.  When WHY is not NULL it receives a static reason
+ * ("NUL byte", "invalid UTF-8") on failure. */
+size_t rg_utf8_check(const char *text, size_t len, const char **why);
+
+#endif

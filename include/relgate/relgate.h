@@ -1,0 +1,167 @@
+/*
+ * relgate — release-gate policy engine: the embedding API.
+ *
+ * An embedder loads a release context and a policy, evaluates the policy for one
+ * stage, and renders the decision:
+ *
+ *     rg_error err = {0};
+ *     rg_limits limits = rg_limits_default();
+ *     rg_context *ctx = rg_context_load("release.json", NULL, &err);
+ *     rg_policy *pol = ctx ? rg_policy_load("policy.lua", &limits, now, &err) : NULL;
+ *     rg_decision *d = pol ? rg_evaluate(pol, ctx, &err) : NULL;
+ *     char *json = d ? rg_decision_to_json(d) : rg_error_to_json(&err, now);
+ *
+ * Every function that returns memory says who frees it.  Nothing here is
+ * thread-safe across objects shared between threads; separate objects may be used
+ * from separate threads.
+ */
+#ifndef RELGATE_RELGATE_H
+#define RELGATE_RELGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RELGATE_API __attribute__((visibility("default")))
+#else
+#define RELGATE_API
+#endif
+
+/* ---- Errors ------------------------------------------------------------- */
+
+typedef enum rg_error_kind {
+    RG_ERROR_NONE = 0,
+    RG_ERROR_USAGE,    /* bad command-line arguments or API use */
+    RG_ERROR_IO,       /* a file could not be read or written */
+    RG_ERROR_CONTEXT,  /* the release context is malformed or invalid */
+    RG_ERROR_POLICY,   /* the policy failed to load or a check raised an error */
+    RG_ERROR_LIMIT,    /* a resource limit stopped the policy */
+    RG_ERROR_EVIDENCE, /* an evidence path broke the path rules */
+    RG_ERROR_INTERNAL  /* out of memory or a bug */
+} rg_error_kind;
+
+#define RG_ERROR_MESSAGE_MAX 1024
+#define RG_ERROR_FILE_MAX 1024
+#define RG_ERROR_PROBLEMS_MAX 16
+
+/* Where and why evaluation stopped.  FILE is empty when unknown; LINE and COLUMN
+ * are 0 when unknown.  PROBLEMS lists every problem found when there were several
+ * (context validation reports them all); MESSAGE is the first.  TRACEBACK is a
+ * heap string owned by the error (free it with rg_error_clear). */
+typedef struct rg_error {
+    rg_error_kind kind;
+    char message[RG_ERROR_MESSAGE_MAX];
+    char file[RG_ERROR_FILE_MAX];
+    int line;
+    int column;
+    int problem_count;
+    char problems[RG_ERROR_PROBLEMS_MAX][RG_ERROR_MESSAGE_MAX];
+    char *traceback;
+} rg_error;
+
+/* Free what an error owns and reset it to RG_ERROR_NONE. */
+RELGATE_API void rg_error_clear(rg_error *err);
+
+/* "usage", "io", "context", "policy", "limit", "evidence", "internal". */
+RELGATE_API const char *rg_error_kind_name(rg_error_kind kind);
+
+/* ---- Limits ------------------------------------------------------------- */
+
+typedef struct rg_limits {
+    size_t max_memory;          /* bytes the policy's Lua state may hold */
+    uint64_t max_instructions;  /* Lua VM instructions over loading and all checks */
+    double timeout;             /* seconds of wall time for loading and all checks */
+    size_t max_context_bytes;   /* size of the context document */
+    size_t max_policy_bytes;    /* size of each policy file or module */
+    size_t max_evidence_bytes;  /* default cap for evidence.read */
+    int max_json_depth;         /* nesting depth of JSON documents */
+    int max_requirements;       /* requirements one policy may declare */
+} rg_limits;
+
+RELGATE_API rg_limits rg_limits_default(void);
+
+/* ---- Release types and stages -------------------------------------------- */
+
+typedef enum rg_release_type {
+    RG_TYPE_UNSET = 0, RG_TYPE_PATCH = 1, RG_TYPE_MINOR = 2, RG_TYPE_MAJOR = 4
+} rg_release_type;
+
+typedef enum rg_stage {
+    RG_STAGE_UNSET = 0, RG_STAGE_PRE_RELEASE = 1, RG_STAGE_DEPLOY = 2, RG_STAGE_POST_DEPLOY = 4
+} rg_stage;
+
+RELGATE_API const char *rg_release_type_name(rg_release_type type);
+RELGATE_API rg_release_type rg_release_type_parse(const char *name); /* UNSET if unknown */
+RELGATE_API const char *rg_stage_name(rg_stage stage);
+RELGATE_API rg_stage rg_stage_parse(const char *name);               /* UNSET if unknown */
+
+/* ---- Release context ---------------------------------------------------- */
+
+typedef struct rg_context rg_context;
+
+typedef struct rg_context_options {
+    rg_stage stage;              /* overrides the context's stage when set */
+    rg_release_type type;        /* overrides release.type when set */
+    const char *evidence_root;   /* directory evidence must stay in; NULL: the context's directory */
+    const rg_limits *limits;     /* NULL: rg_limits_default() */
+} rg_context_options;
+
+/* Load and validate the release context at PATH ("-" reads standard input).
+ * Returns a context to free with rg_context_free, or NULL with ERR filled. */
+RELGATE_API rg_context *rg_context_load(const char *path, const rg_context_options *options,
+                                        rg_error *err);
+RELGATE_API void rg_context_free(rg_context *ctx);
+
+/* ---- Policy ------------------------------------------------------------- */
+
+typedef struct rg_policy rg_policy;
+
+/* Load the policy at PATH (a .lua file, or a directory whose *.lua files are loaded
+ * in name order) into a fresh sandbox.  NOW is the evaluation clock (seconds since
+ * the epoch) the policy sees.  Returns a policy to free with rg_policy_free, or NULL
+ * with ERR filled. */
+RELGATE_API rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now,
+                                      rg_error *err);
+RELGATE_API void rg_policy_free(rg_policy *policy);
+
+/* ---- Evaluation --------------------------------------------------------- */
+
+typedef struct rg_decision rg_decision;
+
+typedef enum rg_verdict {
+    RG_VERDICT_ALLOW, RG_VERDICT_WARN, RG_VERDICT_DENY, RG_VERDICT_ERROR
+} rg_verdict;
+
+/* Evaluate POLICY for CTX (stage and type as the context resolved them).
+ * Returns a decision to free with rg_decision_free, or NULL with ERR filled when
+ * the gate could not be evaluated (a policy error or a limit). */
+RELGATE_API rg_decision *rg_evaluate(rg_policy *policy, const rg_context *ctx, rg_error *err);
+RELGATE_API void rg_decision_free(rg_decision *decision);
+
+RELGATE_API rg_verdict rg_decision_verdict(const rg_decision *decision);
+RELGATE_API const char *rg_verdict_name(rg_verdict verdict);
+
+/* The process exit code the contract gives a verdict: 0 allow (and warn unless
+ * FAIL_ON_WARN), 1 deny, 2 error. */
+RELGATE_API int rg_verdict_exit_code(rg_verdict verdict, int fail_on_warn);
+
+/* Render the decision as pretty-printed JSON with a trailing newline.  Returns a
+ * string the caller frees with free(), or NULL when out of memory. */
+RELGATE_API char *rg_decision_to_json(const rg_decision *decision);
+
+/* Render ERR as an error decision ("decision": "error").  NOW is the evaluation
+ * time.  Returns a string the caller frees with free(), or NULL when out of memory. */
+RELGATE_API char *rg_error_to_json(const rg_error *err, int64_t now);
+
+/* The engine's version, "MAJOR.MINOR.PATCH". */
+RELGATE_API const char *rg_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,518 @@
+/* Unit tests for core/markdown.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "markdown.h"
+
+#define MAXSEC 16
+
+typedef struct found {
+    int n;
+    rg_md_section s[MAXSEC];
+} found;
+
+static int collect(const rg_md_section *sec, void *data)
+{
+    found *f = data;
+    if (f->n < MAXSEC)
+        f->s[f->n] = *sec;
+    f->n++;
+    return 0;
+}
+
+static found scan(const char *text)
+{
+    found f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(rg_md_each_section(text, strlen(text), collect, &f), 0);
+    return f;
+}
+
+static void check_str(const char *p, size_t n, const char *want)
+{
+    if (n != strlen(want) || (n && memcmp(p, want, n) != 0))
+        fail_msg("got \"%.*s\", expected \"%s\"", (int)n, p ? p : "", want);
+}
+
+#define check_title(sec, want) check_str((sec).title, (sec).title_len, (want))
+#define check_body(sec, want) check_str((sec).body, (sec).body_len, (want))
+
+static void test_levels_one_to_six(void **state)
+{
+    (void)state;
+    found f = scan("# A\n## B\n### C\n#### D\n##### E\n###### F\n");
+    const char *titles[] = {"A", "B", "C", "D", "E", "F"};
+    int i;
+    assert_int_equal(f.n, 6);
+    for (i = 0; i < 6; i++) {
+        assert_int_equal(f.s[i].level, i + 1);
+        assert_int_equal(f.s[i].line, i + 1);
+        check_title(f.s[i], titles[i]);
+    }
+}
+
+static void test_seven_hashes_not_heading(void **state)
+{
+    (void)state;
+    found f = scan("####### Seven\n");
+    assert_int_equal(f.n, 0);
+}
+
+static void test_hashtag_not_heading(void **state)
+{
+    (void)state;
+    found f = scan("#hashtag\n#5 bolt\n# Real\n");
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.s[0].line, 3);
+    check_title(f.s[0], "Real");
+}
+
+static void test_escaped_hash_not_heading(void **state)
+{
+    (void)state;
+    found f = scan("\\# not a heading\n");
+    assert_int_equal(f.n, 0);
+}
+
+static void test_empty_headings(void **state)
+{
+    (void)state;
+    found f = scan("#\n# \n### ###\n## #\n");
+    assert_int_equal(f.n, 4);
+    assert_int_equal(f.s[0].level, 1);
+    check_title(f.s[0], "");
+    check_title(f.s[1], "");
+    assert_int_equal(f.s[2].level, 3);
+    check_title(f.s[2], "");
+    check_title(f.s[3], "");
+}
+
+static void test_closing_sequence_removed(void **state)
+{
+    (void)state;
+    found f = scan("## Title ##\n# Title #####   \n# Title #\t\n### Title ####### \n");
+    int i;
+    assert_int_equal(f.n, 4);
+    for (i = 0; i < 4; i++)
+        check_title(f.s[i], "Title");
+}
+
+static void test_closing_hash_kept_without_space(void **state)
+{
+    (void)state;
+    found f = scan("# C#\n# foo#bar #\n# foo \\#\n# #foo\n");
+    assert_int_equal(f.n, 4);
+    check_title(f.s[0], "C#");
+    check_title(f.s[1], "foo#bar");
+    check_title(f.s[2], "foo \\#");
+    check_title(f.s[3], "#foo");
+}
+
+static void test_title_trimmed(void **state)
+{
+    (void)state;
+    found f = scan("#    spaced   out   \n#\tTab\t\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "spaced   out");
+    check_title(f.s[1], "Tab");
+}
+
+static void test_indentation(void **state)
+{
+    (void)state;
+    found f = scan(" # one\n   # three\n    # four\n\t# tab\n  \t# mixed\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "one");
+    check_title(f.s[1], "three");
+    assert_int_equal(f.s[1].line, 2);
+}
+
+static void test_title_points_into_text(void **state)
+{
+    (void)state;
+    const char *text = "intro\n## Changes\n";
+    found f = scan(text);
+    assert_int_equal(f.n, 1);
+    assert_ptr_equal(f.s[0].title, text + 9);
+}
+
+static void test_body_ranges(void **state)
+{
+    (void)state;
+    const char *text = "# A\nline1\nline2\n## B\nb body\n";
+    found f = scan(text);
+    assert_int_equal(f.n, 2);
+    assert_ptr_equal(f.s[0].body, text + 4);
+    check_body(f.s[0], "line1\nline2\n");
+    assert_ptr_equal(f.s[1].body, text + 21);
+    check_body(f.s[1], "b body\n");
+}
+
+static void test_body_stops_at_deeper_heading(void **state)
+{
+    (void)state;
+    found f = scan("## A\ntext\n### Sub\nmore\n## B\n");
+    assert_int_equal(f.n, 3);
+    check_body(f.s[0], "text\n");
+    check_body(f.s[1], "more\n");
+    check_body(f.s[2], "");
+}
+
+static void test_body_at_end_of_text(void **state)
+{
+    (void)state;
+    found f = scan("# A\nlast");
+    assert_int_equal(f.n, 1);
+    check_body(f.s[0], "last");
+    f = scan("# A");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "A");
+    check_body(f.s[0], "");
+    f = scan("# A\n");
+    check_body(f.s[0], "");
+}
+
+static void test_adjacent_headings_have_empty_body(void **state)
+{
+    (void)state;
+    found f = scan("# A\n# B\n");
+    assert_int_equal(f.n, 2);
+    check_body(f.s[0], "");
+    check_body(f.s[1], "");
+}
+
+static void test_text_before_first_heading_ignored(void **state)
+{
+    (void)state;
+    found f = scan("preamble\n\n# A\nx\n");
+    assert_int_equal(f.n, 1);
+    assert_int_equal(f.s[0].line, 3);
+    check_body(f.s[0], "x\n");
+}
+
+static void test_line_numbers(void **state)
+{
+    (void)state;
+    found f = scan("# One\n\n## Two\ntext\n\n\n### Three\n");
+    assert_int_equal(f.n, 3);
+    assert_int_equal(f.s[0].line, 1);
+    assert_int_equal(f.s[1].line, 3);
+    assert_int_equal(f.s[2].line, 7);
+}
+
+static void test_backtick_fence_hides_headings(void **state)
+{
+    (void)state;
+    found f = scan("# A\n```\n# not\n```\n# B\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "A");
+    check_body(f.s[0], "```\n# not\n```\n");
+    check_title(f.s[1], "B");
+    assert_int_equal(f.s[1].line, 5);
+}
+
+static void test_tilde_fence_hides_headings(void **state)
+{
+    (void)state;
+    found f = scan("~~~\n# no\n~~~\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_fence_closed_by_same_or_longer(void **state)
+{
+    (void)state;
+    found f = scan("````\n```\n# no\n````\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("```\n# no\n`````\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_fence_not_closed_by_other_char(void **state)
+{
+    (void)state;
+    found f = scan("```\n~~~\n# no\n```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("~~~\n```\n# no\n~~~\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_unclosed_fence_runs_to_end(void **state)
+{
+    (void)state;
+    found f = scan("# A\n```\n# no\n");
+    assert_int_equal(f.n, 1);
+    check_body(f.s[0], "```\n# no\n");
+}
+
+static void test_fence_info_string(void **state)
+{
+    (void)state;
+    found f = scan("```c\n# include <stdio.h>\n```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    /* A closing fence takes no info string. */
+    f = scan("```\n# no\n``` x\n# still no\n```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_inline_backticks_not_fence(void **state)
+{
+    (void)state;
+    found f = scan("```code``` inline\n# yes\n``\n# also\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "yes");
+    check_title(f.s[1], "also");
+}
+
+static void test_indented_fences(void **state)
+{
+    (void)state;
+    found f = scan("   ```\n# no\n   ```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("    ```\n# yes\n"); /* indented code, not a fence */
+    assert_int_equal(f.n, 1);
+}
+
+static void test_setext_ignored(void **state)
+{
+    (void)state;
+    found f = scan("Title\n=====\n\nOther\n-----\n");
+    assert_int_equal(f.n, 0);
+}
+
+static void test_crlf(void **state)
+{
+    (void)state;
+    found f = scan("# Title\r\nbody\r\n## Next ##\r\n```\r\n# no\r\n```\r\n#\r\n");
+    assert_int_equal(f.n, 3);
+    check_title(f.s[0], "Title");
+    check_body(f.s[0], "body\r\n");
+    check_title(f.s[1], "Next");
+    check_body(f.s[1], "```\r\n# no\r\n```\r\n");
+    assert_int_equal(f.s[2].line, 7);
+    check_title(f.s[2], "");
+    assert_null(memchr(f.s[0].title, '\r', f.s[0].title_len));
+}
+
+static void test_length_respected(void **state)
+{
+    (void)state;
+    const char *text = "# A\nbody\n# B\n";
+    found f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(rg_md_each_section(text, 9, collect, &f), 0);
+    assert_int_equal(f.n, 1);
+    check_body(f.s[0], "body\n");
+}
+
+static int stop_at_second(const rg_md_section *sec, void *data)
+{
+    int *calls = data;
+    (void)sec;
+    return ++*calls == 2 ? 7 : 0;
+}
+
+static void test_early_stop(void **state)
+{
+    (void)state;
+    const char *text = "# A\n# B\n# C\n";
+    int calls = 0;
+    assert_int_equal(rg_md_each_section(text, strlen(text), stop_at_second, &calls), 7);
+    assert_int_equal(calls, 2);
+}
+
+static void test_stop_on_last_section(void **state)
+{
+    (void)state;
+    const char *text = "x\n# A\n# B";
+    int calls = 0;
+    assert_int_equal(rg_md_each_section(text, strlen(text), stop_at_second, &calls), 7);
+    assert_int_equal(calls, 2);
+}
+
+static void test_empty_text(void **state)
+{
+    (void)state;
+    int calls = 0;
+    assert_int_equal(rg_md_each_section("", 0, stop_at_second, &calls), 0);
+    assert_int_equal(rg_md_each_section(NULL, 0, stop_at_second, &calls), 0);
+    assert_int_equal(rg_md_each_section("plain text\n", 11, stop_at_second, &calls), 0);
+    assert_int_equal(calls, 0);
+}
+
+static int blank(const char *s) { return rg_md_is_blank(s, strlen(s)); }
+
+static void test_is_blank_whitespace(void **state)
+{
+    (void)state;
+    assert_true(blank(""));
+    assert_true(blank("  \n\t\r\n"));
+    assert_false(blank("x"));
+    assert_false(blank("\n\n  text\n"));
+}
+
+static void test_is_blank_comments(void **state)
+{
+    (void)state;
+    assert_true(blank("<!-- fill in -->"));
+    assert_true(blank("\n<!-- a -->\n\n<!--\nmulti\nline\n-->\n  "));
+    assert_true(blank("<!---->"));
+    assert_true(blank("<!-- a --><!-- b -->"));
+    assert_true(blank("<!-- <!-- nested start -->"));
+}
+
+static void test_is_blank_rejects_text_and_broken_comments(void **state)
+{
+    (void)state;
+    assert_false(blank("<!-- a --> x"));
+    assert_false(blank("x <!-- a -->"));
+    assert_false(blank("<!-- unterminated"));
+    assert_false(blank("<!-- a -->\n<!-- b"));
+    assert_false(blank("<!- no ->"));
+    assert_false(blank("<!--"));
+    assert_false(blank("<!-->"));
+    assert_false(blank("-->"));
+}
+
+static void test_is_blank_length_respected(void **state)
+{
+    (void)state;
+    assert_true(rg_md_is_blank("  xx", 2));
+    assert_false(rg_md_is_blank("<!-- a -->", 9));
+    assert_true(rg_md_is_blank("<!-- a -->text", 10));
+}
+
+static int match(const char *title, const char *wanted)
+{
+    return rg_md_title_matches(title, strlen(title), wanted);
+}
+
+static void test_title_matches_exact_and_case(void **state)
+{
+    (void)state;
+    assert_true(match("Summary", "Summary"));
+    assert_true(match("Summary", "summary"));
+    assert_true(match("SUMMARY", "sUmMaRy"));
+    assert_false(match("Summary", "Summar"));
+    assert_false(match("Summar", "Summary"));
+    /* Case folding is ASCII only: U+00DC and U+00FC differ, equal bytes match. */
+    assert_false(match("S\xc3\x9cmmary", "s\xc3\xbcmmary"));
+    assert_true(match("S\xc3\xbcmmary", "s\xc3\xbcmmary"));
+}
+
+static void test_title_matches_whitespace(void **state)
+{
+    (void)state;
+    assert_true(match("Migration   steps", "migration steps"));
+    assert_true(match("Migration\tsteps", "migration steps"));
+    assert_true(match("  Migration steps  ", "migration steps"));
+    assert_true(match("Migration steps", " migration  steps "));
+    assert_false(match("Migrationsteps", "migration steps"));
+    assert_false(match("Migration steps", "migrationsteps"));
+}
+
+static void test_title_matches_parenthetical(void **state)
+{
+    (void)state;
+    assert_true(match("Migration steps (if any)", "migration steps"));
+    assert_true(match("Migration steps", "Migration steps (if any)"));
+    assert_true(match("Migration steps(optional)", "migration steps"));
+    assert_true(match("Risks (see (a) and (b))", "risks"));
+    assert_false(match("Steps (a) here", "steps here"));
+    assert_false(match("Steps (a) here", "steps"));
+    assert_false(match("Migration (if any) steps", "migration steps"));
+    /* Only one trailing parenthetical is dropped, from either side. */
+    assert_true(match("Notes (a) (b)", "notes (a) (c)"));
+    assert_false(match("Notes (a) (b)", "notes (b)"));
+    assert_false(match("Notes (a) (b)", "notes"));
+}
+
+static void test_title_matches_trailing_colon(void **state)
+{
+    (void)state;
+    assert_true(match("Summary:", "summary"));
+    assert_true(match("Summary :", "summary"));
+    assert_true(match("Summary", "Summary:"));
+    assert_true(match("Risk (optional):", "risk"));
+    assert_true(match("Risk: (optional)", "risk"));
+    assert_false(match("Sum:mary", "summary"));
+}
+
+static void test_title_matches_whole_parenthetical_kept(void **state)
+{
+    (void)state;
+    assert_true(match("(none)", "(none)"));
+    assert_false(match("(none)", ""));
+    assert_false(match("(unbalanced", "unbalanced"));
+    assert_true(match("unbalanced)", "unbalanced)"));
+}
+
+static void test_title_matches_length_respected(void **state)
+{
+    (void)state;
+    const char *text = "Summary\nrest of the document";
+    assert_true(rg_md_title_matches(text, 7, "summary"));
+    assert_false(rg_md_title_matches(text, 6, "summary"));
+    assert_true(rg_md_title_matches(NULL, 0, ""));
+    assert_true(rg_md_title_matches("", 0, "  "));
+    assert_false(rg_md_title_matches("x", 1, NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_levels_one_to_six),
+        cmocka_unit_test(test_seven_hashes_not_heading),
+        cmocka_unit_test(test_hashtag_not_heading),
+        cmocka_unit_test(test_escaped_hash_not_heading),
+        cmocka_unit_test(test_empty_headings),
+        cmocka_unit_test(test_closing_sequence_removed),
+        cmocka_unit_test(test_closing_hash_kept_without_space),
+        cmocka_unit_test(test_title_trimmed),
+        cmocka_unit_test(test_indentation),
+        cmocka_unit_test(test_title_points_into_text),
+        cmocka_unit_test(test_body_ranges),
+        cmocka_unit_test(test_body_stops_at_deeper_heading),
+        cmocka_unit_test(test_body_at_end_of_text),
+        cmocka_unit_test(test_adjacent_headings_have_empty_body),
+        cmocka_unit_test(test_text_before_first_heading_ignored),
+        cmocka_unit_test(test_line_numbers),
+        cmocka_unit_test(test_backtick_fence_hides_headings),
+        cmocka_unit_test(test_tilde_fence_hides_headings),
+        cmocka_unit_test(test_fence_closed_by_same_or_longer),
+        cmocka_unit_test(test_fence_not_closed_by_other_char),
+        cmocka_unit_test(test_unclosed_fence_runs_to_end),
+        cmocka_unit_test(test_fence_info_string),
+        cmocka_unit_test(test_inline_backticks_not_fence),
+        cmocka_unit_test(test_indented_fences),
+        cmocka_unit_test(test_setext_ignored),
+        cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_length_respected),
+        cmocka_unit_test(test_early_stop),
+        cmocka_unit_test(test_stop_on_last_section),
+        cmocka_unit_test(test_empty_text),
+        cmocka_unit_test(test_is_blank_whitespace),
+        cmocka_unit_test(test_is_blank_comments),
+        cmocka_unit_test(test_is_blank_rejects_text_and_broken_comments),
+        cmocka_unit_test(test_is_blank_length_respected),
+        cmocka_unit_test(test_title_matches_exact_and_case),
+        cmocka_unit_test(test_title_matches_whitespace),
+        cmocka_unit_test(test_title_matches_parenthetical),
+        cmocka_unit_test(test_title_matches_trailing_colon),
+        cmocka_unit_test(test_title_matches_whole_parenthetical_kept),
+        cmocka_unit_test(test_title_matches_length_respected),
+    };
+    return cmocka_run_group_tests(tests, 0, NULL);
+}
