@@ -5,6 +5,7 @@
 
 #include "decision.h"
 #include "error.h"
+#include "json.h"
 #include "rfc3339.h"
 #include "rg_config.h"
 
@@ -134,22 +135,9 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
     return root;
 }
 
-/* cJSON_Print plus a newline; NULL when out of memory. */
 static char *print_with_newline(cJSON *root)
 {
-    char *text = root ? cJSON_Print(root) : NULL, *out;
-    size_t n;
-    if (!text)
-        return NULL;
-    n = strlen(text);
-    out = realloc(text, n + 2);
-    if (!out) {
-        free(text);
-        return NULL;
-    }
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    return out;
+    return root ? rg_json_print_pretty(root) : NULL;
 }
 
 char *rg_decision_to_json(const rg_decision *d)

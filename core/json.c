@@ -132,3 +132,104 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
     }
     return root;
 }
+
+typedef struct pretty_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} pretty_buf;
+
+static void put(pretty_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *grown;
+        while (cap < b->len + n + 1) cap *= 2;
+        grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void put_str(pretty_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static void put_indent(pretty_buf *b, int depth)
+{
+    static const char spaces[] = "                                ";
+    for (int n = depth * 2; n > 0; n -= 32)
+        put(b, spaces, n > 32 ? 32 : (size_t)n);
+}
+
+/* A scalar through cJSON's printer, which knows JSON's escaping and number rules. */
+static void put_scalar(pretty_buf *b, const cJSON *item)
+{
+    cJSON copy = *item;
+    char *text;
+    copy.next = copy.prev = NULL;
+    copy.string = NULL;
+    text = cJSON_PrintUnformatted(&copy);
+    if (!text) {
+        b->failed = 1;
+        return;
+    }
+    put_str(b, text);
+    free(text);
+}
+
+static void put_key(pretty_buf *b, const char *key)
+{
+    cJSON k;
+    memset(&k, 0, sizeof k);
+    k.type = cJSON_String;
+    k.valuestring = (char *)key;
+    put_scalar(b, &k);
+    put_str(b, ": ");
+}
+
+static void put_value(pretty_buf *b, const cJSON *item, int depth)
+{
+    const cJSON *child;
+    int object = cJSON_IsObject(item);
+    if (!object && !cJSON_IsArray(item)) {
+        put_scalar(b, item);
+        return;
+    }
+    if (!item->child) {
+        put_str(b, object ? "{}" : "[]");
+        return;
+    }
+    put_str(b, object ? "{\n" : "[\n");
+    for (child = item->child; child; child = child->next) {
+        put_indent(b, depth + 1);
+        if (object)
+            put_key(b, child->string);
+        put_value(b, child, depth + 1);
+        put_str(b, child->next ? ",\n" : "\n");
+    }
+    put_indent(b, depth);
+    put_str(b, object ? "}" : "]");
+}
+
+char *rg_json_print_pretty(const cJSON *item)
+{
+    pretty_buf b = {0};
+    put_value(&b, item, 0);
+    put_str(&b, "\n");
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}

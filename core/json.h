@@ -17,4 +17,9 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
 /* The string member KEY of OBJ, or NULL when absent or not a string. */
 const char *rg_json_string(const cJSON *obj, const char *key);
 
+
+
+/* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
+ * with tabs), ending with a newline.  Returns a heap string, or NULL when out of memory. */
+char *rg_json_print_pretty(const cJSON *item);
 #endif

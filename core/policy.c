@@ -324,9 +324,13 @@ static int load_file(rg_policy *pol, const char *path, rg_error *err)
 {
     char chunk[PATH_MAX + 2];
     snprintf(chunk, sizeof chunk, "@%s", path);
-    if (rg_sandbox_load(pol->sb, path, chunk, err) != 0)
+    if (rg_sandbox_load(pol->sb, path, chunk, err) != 0 ||
+        rg_sandbox_call(pol->sb, 0, 0, err) != 0) {
+        if (err->file[0] == '\0') /* a memory error carries no place: name the file at least */
+            rg_strlcpy(err->file, path, sizeof err->file);
         return -1;
-    return rg_sandbox_call(pol->sb, 0, 0, err);
+    }
+    return 0;
 }
 
 /* Default name: the base name of PATH without ".lua". */

@@ -20,7 +20,7 @@
 #include "sandbox.h"
 
 #define HOOK_EVERY 1000          /* instructions between limit checks */
-#define MESSAGE_CAP 2000         /* longest error message kept from a policy */
+#define MESSAGE_CAP 800          /* longest error message kept from a policy */
 
 static const char KEY_BUILTINS[] = "rg.builtins";
 static const char KEY_GLOBALS[] = "rg.globals";
@@ -628,6 +628,12 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
         rg_strlcpy(msg, "error while handling an error in the policy", sizeof msg);
     } else if (sb->error_kind != RG_ERROR_NONE) {
         kind = sb->error_kind;
+    }
+    /* Every message names its place, even when the policy raised a bare one. */
+    if (file[0] && line > 0 && strncmp(msg, file, strlen(file)) != 0) {
+        char placed[RG_ERROR_MESSAGE_MAX + RG_ERROR_FILE_MAX + 16];
+        snprintf(placed, sizeof placed, "%s:%d: %s", file, line, msg);
+        rg_strlcpy(msg, placed, sizeof msg);
     }
     sb->error_kind = RG_ERROR_NONE;
     sb->violation[0] = '\0';

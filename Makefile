@@ -1,0 +1,53 @@
+# The front door: a thin wrapper over meson.  `make help` lists the targets.
+BUILD      ?= build
+SAN_BUILD  ?= build-san
+DEMO_CONTEXT ?= examples/minor/pre-release/pass/context.json
+DEMO_NOW   ?= 2025-06-10T14:00:00Z
+
+# Sanitizer runs: stop at the first report and say where.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23 \
+          UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+.PHONY: all build deps demo check test test-san help clean
+
+all: build
+
+help:
+	@echo "make          build build/relgate (installs missing Debian packages as root)"
+	@echo "make demo     evaluate the default policy against an example release"
+	@echo "make check    build and run every test, then again under ASan+UBSan"
+	@echo "make clean    remove the build directories"
+
+deps:
+	@scripts/ensure-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	meson compile -C $(BUILD)
+
+demo: build
+	./$(BUILD)/relgate eval --policy policies/octoacme.lua --context $(DEMO_CONTEXT) --now $(DEMO_NOW)
+
+$(SAN_BUILD)/build.ninja:
+	meson setup $(SAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+	    -Dc_args=-fno-sanitize-recover=all
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs
+
+test-san: deps $(SAN_BUILD)/build.ninja
+	meson compile -C $(SAN_BUILD)
+	$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs
+
+# Both suites run even when the first fails, so one run shows everything.
+check: build
+	@rc=0; \
+	meson test -C $(BUILD) --print-errorlogs || rc=1; \
+	$(MAKE) --no-print-directory test-san || rc=1; \
+	scripts/test-summary.py $(BUILD) $(SAN_BUILD); \
+	exit $$rc
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Make sure the Debian 12 packages relgate builds and tests with are installed.
+# As root: installs what is missing (a no-op when everything is there).
+# Otherwise: prints the exact apt-get line to run and fails.
+set -eu
+
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev libcmocka-dev libssl-dev python3 python3-jsonschema"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "relgate needs these Debian packages:$missing" >&2
+    echo "install them with:" >&2
+    echo "  sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+
+echo "installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists only when the install cannot find a package.
+# shellcheck disable=SC2086
+if ! apt-get install -y -q $missing >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
+    apt-get install -y -q $missing >/dev/null
+fi
