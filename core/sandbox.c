@@ -620,8 +620,8 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
     if (sb->limit_hit != RG_LIMIT_NONE) {
         kind = RG_ERROR_LIMIT;
         limit_message(sb, limit, sizeof limit);
-        if (file[0])
-            snprintf(msg, sizeof msg, "%s:%d: %s", file, line, limit);
+        if (file[0] && (size_t)snprintf(msg, sizeof msg, "%s:%d: %s", file, line, limit) < sizeof msg)
+            ;
         else
             rg_strlcpy(msg, limit, sizeof msg);
     } else if (status == LUA_ERRERR) {
@@ -632,8 +632,8 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
     /* Every message names its place, even when the policy raised a bare one. */
     if (file[0] && line > 0 && strncmp(msg, file, strlen(file)) != 0) {
         char placed[RG_ERROR_MESSAGE_MAX + RG_ERROR_FILE_MAX + 16];
-        snprintf(placed, sizeof placed, "%s:%d: %s", file, line, msg);
-        rg_strlcpy(msg, placed, sizeof msg);
+        if ((size_t)snprintf(placed, sizeof placed, "%s:%d: %s", file, line, msg) < sizeof placed)
+            rg_strlcpy(msg, placed, sizeof msg);
     }
     sb->error_kind = RG_ERROR_NONE;
     sb->violation[0] = '\0';
@@ -718,7 +718,8 @@ static int sandbox_require(lua_State *L)
         return luaL_error(L, "module name '%s' is too long", name);
     for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
     strcat(rel, ".lua");
-    snprintf(path, sizeof path, "%s/%s", sb->dir, rel);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
+        return luaL_error(L, "module name '%s' is too long", name);
     if (!realpath(path, real))
         return luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
     n = strlen(sb->dir);
