@@ -189,10 +189,13 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
     const rg_context_options *opt = options ? options : &none;
     rg_limits defaults = rg_limits_default();
     const rg_limits *limits = opt->limits ? opt->limits : &defaults;
+    rg_error local = {0};
     rg_context *ctx;
     char *text = NULL;
     size_t len = 0;
 
+    if (!err) /* problems are collected in ERR: give them somewhere to go */
+        err = &local;
     ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
@@ -211,10 +214,11 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
     if (!ctx->root || set_directories(ctx, path, opt, err) != 0)
         goto fail;
     validate(ctx, opt, err);
-    if (err && err->kind != RG_ERROR_NONE)
+    if (err->kind != RG_ERROR_NONE)
         goto fail;
     return ctx;
 fail:
+    rg_error_clear(&local);
     rg_context_free(ctx);
     return NULL;
 }

@@ -1,6 +1,7 @@
 /* SHA-256 through OpenSSL's EVP interface: a well-kept implementation rather than our own. */
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "digest.h"
 
@@ -37,6 +38,7 @@ void rg_sha256_final(rg_sha256 *state, unsigned char out[RG_SHA256_LEN])
 void rg_sha256_of(const void *data, size_t len, unsigned char out[RG_SHA256_LEN])
 {
     rg_sha256 *s = rg_sha256_new();
+    memset(out, 0, RG_SHA256_LEN);
     rg_sha256_update(s, data, len);
     rg_sha256_final(s, out);
 }

@@ -22,6 +22,7 @@ static int make_result(lua_State *L, const char *status)
     const char *msg = luaL_checkstring(L, 1);
     if (!lua_isnoneornil(L, 2))
         luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2); /* the result goes at 3, whatever was passed */
     lua_createtable(L, 0, 3);
     lua_pushstring(L, status);
     lua_setfield(L, -2, "status");
@@ -49,8 +50,8 @@ static int list_search(lua_State *L, int find_first)
 {
     lua_Integer n = 0;
     if (lua_isnoneornil(L, 1)) {
-        if (find_first) return 0;
-        lua_newtable(L);
+        if (find_first) lua_pushnil(L);
+        else lua_newtable(L);
         return 1;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -73,7 +74,9 @@ static int list_search(lua_State *L, int find_first)
             lua_pop(L, 2);
         }
     }
-    return find_first ? 0 : 1;
+    if (find_first)
+        lua_pushnil(L);
+    return 1;
 }
 
 static int lib_find(lua_State *L) { return list_search(L, 1); }
@@ -390,8 +393,9 @@ static int approvals_collect(lua_State *L, const char *role, int first_only)
         }
     }
     if (first_only)
-        return 0;
-    lua_pushvalue(L, out);
+        lua_pushnil(L);
+    else
+        lua_pushvalue(L, out);
     return 1;
 }
 

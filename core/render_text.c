@@ -68,8 +68,8 @@ char *rg_decision_to_text(const rg_decision *d)
 
     append(&b, "%s: %s %s (%s) at %s\n", rg_verdict_name(d->verdict), d->release_name,
            d->release_version, rg_release_type_name(d->type), rg_stage_name(d->stage));
-    append(&b, "policy %s %s (%s)\n\n", d->policy_name, d->policy_version ? d->policy_version : "",
-           d->policy_digest);
+    append(&b, "policy %s%s%s (%s)\n\n", d->policy_name, d->policy_version ? " " : "",
+           d->policy_version ? d->policy_version : "", d->policy_digest);
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
         append(&b, "  %-6s %-*s  %s\n", status_label(r->status), (int)width, r->id, r->message);

@@ -364,9 +364,9 @@ static int sandbox_print(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_Buffer b;
-    luaL_where(L, 1);
     luaL_buffinit(L, &b);
     luaL_addstring(&b, "policy: ");
+    luaL_where(L, 1);
     luaL_addvalue(&b);
     for (int i = 1; i <= n; i++) {
         if (i > 1) luaL_addchar(&b, '\t');

@@ -1,0 +1,364 @@
+-- OctoAcme release guide, as a relgate policy.
+--
+-- Release types
+--   patch  hotfix for a critical production issue
+--   minor  incremental features and improvements
+--   major  significant functionality or breaking changes
+--
+-- Stages
+--   pre-release  the pre-release requirements
+--   deploy       the deployment checklist that must hold before production
+--   post-deploy  verifications after production; a deny here makes relgate add the
+--                rollback & incident playbook to the decision's actions (open an
+--                incident and notify on-call, roll back to release.previous_version,
+--                triage the root cause)
+--
+-- Every check is fail-closed: a missing or ill-typed field fails its requirement with
+-- a message naming the field; bad context data never makes a check raise.
+--
+-- Not encoded yet, on purpose: "CI passing", "security scans passing" (pre-release)
+-- and "backup or snapshot, if applicable" (deploy) need evidence that only the check
+-- plugins (ci.status, security.scan, backup.present) can read. They are added with
+-- those plugins; until then this policy does not pretend to check them.
+
+policy {
+  name        = "octoacme",
+  version     = "1.0.0",
+  description = "OctoAcme release guide: pre-release requirements, deployment checklist, post-deploy verification",
+}
+
+local fields   = require "lib.fields"
+local docs     = require "lib.documents"
+local notes    = require "lib.notes"
+local versions = require "lib.versions"
+local deploy   = require "lib.deploy"
+
+local ALL_TYPES = { "patch", "minor", "major" }
+
+-- A check's verdict (ok, message, details) as a result.
+local function verdict(ok, message, details)
+  if ok then return pass(message, details) end
+  return fail(message, details)
+end
+
+---------------------------------------------------------------------------------------
+-- Pre-release requirements
+---------------------------------------------------------------------------------------
+
+requirement "changes-merged" {
+  title  = "Acceptance criteria met and PRs merged",
+  hint   = "Merge every PR linked to the release and tick its acceptance criteria; or unlink what is not shipping.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local changes, why = fields.list(ctx, "changes")
+    if not changes then return fail(why .. ": no linked change is recorded", { field = "changes" }) end
+    local total, offending, lines = 0, {}, {}
+    for i, c in ipairs(changes) do
+      total = total + 1
+      local id = type(c) == "table" and (type(c.id) == "string" or type(c.id) == "number") and tostring(c.id)
+                 or string.format("changes[%d]", i)
+      local problems = {}
+      if type(c) ~= "table" then
+        problems[#problems + 1] = "is " .. fields.describe(c) .. ", not an object"
+      else
+        if c.merged ~= true then
+          problems[#problems + 1] = c.merged == false and "not merged" or ("merged is " .. fields.describe(c.merged))
+        end
+        if c.acceptance_criteria_met ~= true then
+          problems[#problems + 1] = c.acceptance_criteria_met == false and "acceptance criteria not met"
+                                    or ("acceptance_criteria_met is " .. fields.describe(c.acceptance_criteria_met))
+        end
+      end
+      if #problems > 0 then
+        offending[#offending + 1] = { id = id, problems = problems }
+        lines[#lines + 1] = id .. " " .. table.concat(problems, ", ")
+      end
+    end
+    local details = { field = "changes", checked = total, offending = offending }
+    if total == 0 then return fail("changes is empty: no PR is linked to the release", details) end
+    if #offending > 0 then
+      local of = fields.plural(total, "linked change") .. (total == 1 and " is" or " are")
+      return fail(string.format("%d of %s not ready: %s", #offending, of, table.concat(lines, "; ")), details)
+    end
+    local all = total == 1 and "the one linked change is" or string.format("all %d linked changes are", total)
+    return pass(all .. " merged with acceptance criteria met", details)
+  end,
+}
+
+-- The type is the SemVer bump from release.previous_version; a minor or major bump
+-- resets the lower fields. A release candidate promoted to final (3.0.0-rc.2 -> 3.0.0)
+-- counts as the type its version's shape implies (X.0.0 major, X.Y.0 minor, else
+-- patch). No previous_version: cannot verify, so it fails. See lib/versions.lua.
+requirement "version-bump" {
+  title  = "Version number matches the release type",
+  hint   = "Set release.previous_version to the release now in production, and bump the version as the type says: patch x.y.Z, minor x.Y.0, major X.0.0.",
+  description = "The release type is the SemVer bump from the last known-good release; see lib/versions.lua for pre-releases.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    return verdict(versions.check_bump(ctx))
+  end,
+}
+
+requirement "hotfix-incident" {
+  title  = "A hotfix references the critical production incident it fixes",
+  hint   = "Set release.incident to the incident record: { \"id\": \"INC-...\", \"severity\": \"critical\" }. A release that fixes no critical incident is a minor release.",
+  types  = { "patch" },
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local details = { fields = { "release.incident.id", "release.incident.severity" } }
+    local incident, why = fields.object(ctx, "release.incident")
+    if not incident then
+      return fail(why .. ": a hotfix must reference the critical production incident it fixes", details)
+    end
+    local id
+    id, why = fields.string(ctx, "release.incident.id")
+    if not id then return fail(why .. ": the incident cannot be traced", details) end
+    details.incident, details.severity = id, incident.severity
+    local ok
+    ok, why = fields.expect(ctx, "release.incident.severity", "critical")
+    if not ok then
+      return fail(string.format("incident %s is not critical: %s; patch releases are for critical production issues",
+                                id, why), details)
+    end
+    local summary = type(incident.summary) == "string" and (" (" .. incident.summary .. ")") or ""
+    return pass(string.format("fixes critical incident %s%s", id, summary), details)
+  end,
+}
+
+-- The release name / number is a filled "Release name / number" section, or a first
+-- heading naming the release ("# payments-api 2.4.0"); Migration steps may be left
+-- out here (major releases: see migration-steps). See lib/notes.lua.
+requirement "release-notes" {
+  title  = "Release notes drafted from the template",
+  hint   = "Fill in every section of the release-notes template: Release name / number, Date, Summary, Notable changes, Migration steps (if any), Known issues (\"None\" is fine); and name the version.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local text, why, details = notes.read(ctx)
+    if not text then return fail(why, details) end
+    local r = notes.review(text, ctx.release)
+    details.sections, details.missing, details.blank = r.sections, r.missing, r.blank
+    details.release_name_number, details.mentions_version = r.identity, r.mentions_version
+    if #r.problems > 0 then
+      return fail(string.format("%s is not complete: %s", details.file, table.concat(r.problems, "; ")), details)
+    end
+    return pass(string.format("%s follows the template and mentions %s; release named in the %s",
+                              details.file, ctx.release.version, r.identity), details)
+  end,
+}
+
+requirement "migration-steps" {
+  title  = "Release notes give migration steps for a major release",
+  hint   = "Add a \"Migration steps\" section to the release notes telling users what to change, step by step.",
+  types  = { "major" },
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local text, why, details = notes.read(ctx)
+    if not text then return fail(why, details) end
+    local ok, message, d = notes.migration(text)
+    for k, v in pairs(d) do details[k] = v end
+    return verdict(ok, message, details)
+  end,
+}
+
+requirement "rollback-plan" {
+  title  = "Rollback / mitigation plan documented",
+  hint   = "Write the rollback plan (evidence rollback_plan) and name the release it rolls back to: release.previous_version.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local text, why, details = docs.read_filled(ctx, "rollback_plan")
+    if not text then return fail(why, details) end
+    local target
+    target, why = fields.string(ctx, "release.previous_version")
+    if not target then
+      return fail(why .. ": cannot tell which release the rollback plan must return to", details)
+    end
+    details.rollback_target = target
+    details.names_target = docs.mentions_version(text, target)
+    if not details.names_target then
+      return fail(string.format("%s never names the rollback target %s (release.previous_version)",
+                                details.file, target), details)
+    end
+    return pass(string.format("%s documents the rollback to %s", details.file, target), details)
+  end,
+}
+
+requirement "smoke-tests-prepared" {
+  title  = "Smoke tests prepared",
+  hint   = "Write the smoke-test suite the deployment will run (evidence smoke_tests).",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local text, why, details = docs.read_filled(ctx, "smoke_tests")
+    if not text then return fail(why, details) end
+    details.tests = docs.count_items(text)
+    local what = details.tests > 0 and string.format("%d test(s)", details.tests) or string.format("%d line(s)", details.lines)
+    return pass(string.format("%s is ready: %s", details.file, what), details)
+  end,
+}
+
+requirement "release-manager-sign-off" {
+  title  = "Release Manager sign-off obtained",
+  hint   = "Ask a release manager other than the release author to approve the release.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local list, why = fields.list(ctx, "approvals")
+    if not list then return fail(why .. ": nobody has signed off", { field = "approvals" }) end
+    local details = { field = "approvals", approvals = fields.count(list) }
+    local a = approvals.find(ctx, "release-manager")
+    if a then
+      details.approver, details.at = a.user, a.at
+      return pass(string.format("signed off by release manager %s at %s", a.user, tostring(a.at)), details)
+    end
+    -- Say why the release-manager approvals that exist do not count.
+    local ignored, reasons = {}, {}
+    for _, e in ipairs(list) do
+      if type(e) == "table" and e.role == "release-manager" then
+        local who = type(e.user) == "string" and e.user ~= "" and e.user or "(no user)"
+        local reason
+        if e.state ~= "approved" then
+          reason = "state is " .. fields.describe(e.state)
+        elseif who == "(no user)" then
+          reason = "it names no user"
+        elseif who == ctx.release.author then
+          reason = "they are the release author"
+        else
+          reason = "it does not count"
+        end
+        ignored[#ignored + 1] = { user = who, reason = reason }
+        reasons[#reasons + 1] = who .. ": " .. reason
+      end
+    end
+    details.ignored = ignored
+    if #ignored > 0 then
+      return fail("no release-manager approval counts (" .. table.concat(reasons, "; ") .. ")", details)
+    end
+    return fail(string.format("no approval with role release-manager among %d approval(s)", details.approvals), details)
+  end,
+}
+
+-- Not yet: "CI passing" and "security scans passing" -- with the ci and security plugins.
+
+---------------------------------------------------------------------------------------
+-- Deployment checklist (before production)
+---------------------------------------------------------------------------------------
+
+requirement "deployment-window" {
+  title  = "Deployment inside the scheduled deployment window",
+  hint   = "Schedule a deployment window (deployment.window.start/end, RFC 3339) and deploy while it is open.",
+  description = "\"Deployment window scheduled (if needed)\": minor and major releases need one; a hotfix may deploy outside any window.",
+  types  = { "minor", "major" },
+  stages = { "deploy" },
+  level  = "mandatory",
+  check  = function(ctx)
+    return verdict(deploy.window(ctx))
+  end,
+}
+
+-- Not yet: "backup or snapshot (if applicable)" -- with the backup plugin (backup.present).
+
+requirement "staging-smoke-tests" {
+  title  = "Deployed to staging and smoke tests passed",
+  hint   = "Deploy the release to staging and run the smoke-test suite until it passes with no failure.",
+  types  = ALL_TYPES,
+  stages = { "deploy" },
+  level  = "mandatory",
+  check  = function(ctx)
+    return verdict(deploy.staging(ctx))
+  end,
+}
+
+requirement "automated-pipeline" {
+  title  = "Production deployment through the automated pipeline (preferred)",
+  hint   = "Deploy with the automated pipeline; a manual deployment is allowed but must be justified.",
+  types  = ALL_TYPES,
+  stages = { "deploy" },
+  level  = "advisory",
+  check  = function(ctx)
+    local ok, why = fields.expect(ctx, "deployment.pipeline", "automated")
+    local details = { field = "deployment.pipeline", pipeline = fields.get(ctx, "deployment.pipeline") }
+    if not ok then return fail(why .. ": the guide prefers the automated pipeline", details) end
+    return pass("deploying through the automated pipeline", details)
+  end,
+}
+
+requirement "rollback-target-known" {
+  title  = "Rollback target known (last known-good release)",
+  hint   = "Set release.previous_version to the release now in production: the rollback playbook returns to it.",
+  types  = ALL_TYPES,
+  stages = { "deploy" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local details = { field = "release.previous_version", version = ctx.release.version }
+    local target, why = fields.string(ctx, "release.previous_version")
+    if not target then return fail(why .. ": a failed deployment would have no release to roll back to", details) end
+    details.rollback_target = target
+    if not semver.valid(target) then
+      return fail(string.format("release.previous_version %s is not a SemVer version", fields.describe(target)), details)
+    end
+    if semver.compare(target, ctx.release.version) >= 0 then
+      return fail(string.format("release.previous_version %s is not older than %s: it cannot be the last known-good release",
+                                target, ctx.release.version), details)
+    end
+    return pass(string.format("a failed deployment rolls back to %s", target), details)
+  end,
+}
+
+---------------------------------------------------------------------------------------
+-- Post-deploy
+---------------------------------------------------------------------------------------
+
+requirement "production-deployed" {
+  title  = "Release deployed to production",
+  hint   = "Deploy the release to production, then record deployment.production.version.",
+  types  = ALL_TYPES,
+  stages = { "post-deploy" },
+  level  = "mandatory",
+  check  = function(ctx)
+    local details = { field = "deployment.production.version", expected = ctx.release.version }
+    local running, why = fields.string(ctx, "deployment.production.version")
+    if not running then return fail(why .. ": nothing says the release reached production", details) end
+    details.running = running
+    if running ~= ctx.release.version then
+      return fail(string.format("production runs %s, not %s", running, ctx.release.version), details)
+    end
+    local at = fields.get(ctx, "deployment.production.deployed_at")
+    details.deployed_at = type(at) == "string" and at or nil
+    local when = details.deployed_at and (" since " .. details.deployed_at) or ""
+    return pass(string.format("production runs %s%s", running, when), details)
+  end,
+}
+
+requirement "post-deploy-verification" {
+  title  = "Post-deploy verifications passed",
+  hint   = "Run the post-deploy verifications; if one fails, follow the rollback & incident playbook.",
+  types  = ALL_TYPES,
+  stages = { "post-deploy" },
+  level  = "mandatory",
+  check  = function(ctx)
+    return verdict(deploy.verification(ctx))
+  end,
+}
+
+requirement "release-announced" {
+  title  = "Release announced to stakeholders and support",
+  hint   = "Announce the release on the stakeholders and support channels and record them in deployment.announcement.channels.",
+  types  = ALL_TYPES,
+  stages = { "post-deploy" },
+  level  = "advisory",
+  check  = function(ctx)
+    return verdict(deploy.announcement(ctx, { "stakeholders", "support" }))
+  end,
+}
