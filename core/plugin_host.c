@@ -1,0 +1,356 @@
+/* The host services a plugin check gets (rg_host), over one rg_check_call. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "error.h"
+#include "evidence.h"
+#include "json.h"
+#include "plugin_host.h"
+
+#define MESSAGE_MAX 1024
+#define WHY_MAX (PATH_MAX + 512)
+
+struct rg_check_call {
+    const rg_check *check;
+    const cJSON *params;
+    const rg_context *ctx;
+    int64_t now;
+    size_t max_evidence;
+    cJSON *details;
+    rg_check_status status;   /* 0 until the check finishes through a host function */
+    char message[MESSAGE_MAX];
+    int violation;
+    char **buffers;           /* evidence texts handed out, freed when the check ends */
+    size_t buffer_count;
+    char why[WHY_MAX];
+    char path[PATH_MAX];
+};
+
+const char *rg_check_status_name(rg_check_status status)
+{
+    switch (status) {
+    case RG_CHECK_PASS: return "pass";
+    case RG_CHECK_FAIL: return "fail";
+    case RG_CHECK_WARN: return "warn";
+    case RG_CHECK_SKIP: return "skip";
+    case RG_CHECK_ERROR: return "error";
+    }
+    return NULL;
+}
+
+/* ---- Parameters ---------------------------------------------------------------- */
+
+static const rg_param *param_decl(const rg_check_call *call, const char *name)
+{
+    for (size_t i = 0; name && i < call->check->param_count; i++)
+        if (strcmp(call->check->params[i].name, name) == 0)
+            return &call->check->params[i];
+    return NULL;
+}
+
+static const cJSON *param_value(const rg_check_call *call, const char *name)
+{
+    return param_decl(call, name) ? cJSON_GetObjectItemCaseSensitive(call->params, name) : NULL;
+}
+
+static int host_param_is_set(const rg_check_call *call, const char *name)
+{
+    const cJSON *v = param_value(call, name);
+    return v && !cJSON_IsNull(v);
+}
+
+static const char *host_param_string(const rg_check_call *call, const char *name)
+{
+    const cJSON *v = param_value(call, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t host_param_integer(const rg_check_call *call, const char *name)
+{
+    const cJSON *v = param_value(call, name);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+static double host_param_number(const rg_check_call *call, const char *name)
+{
+    const cJSON *v = param_value(call, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+}
+
+static int host_param_boolean(const rg_check_call *call, const char *name)
+{
+    return cJSON_IsTrue(param_value(call, name));
+}
+
+static size_t host_param_count(const rg_check_call *call, const char *name)
+{
+    const cJSON *v = param_value(call, name);
+    return cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 0;
+}
+
+static const char *host_param_item(const rg_check_call *call, const char *name, size_t i)
+{
+    const cJSON *v = param_value(call, name);
+    const cJSON *item = cJSON_IsArray(v) && i < (size_t)INT_MAX ? cJSON_GetArrayItem(v, (int)i) : NULL;
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+/* ---- Evidence and context -------------------------------------------------------- */
+
+static int host_read_evidence(rg_check_call *call, const char *name, const char **data,
+                              size_t *len, const char **why)
+{
+    char *text = NULL, **grown;
+    rg_evidence_status st;
+    *data = NULL;
+    *len = 0;
+    *why = call->why;
+    if (!name) {
+        snprintf(call->why, sizeof call->why, "no evidence name given");
+        return -1;
+    }
+    st = rg_evidence_read(call->ctx, name, call->max_evidence, &text, len, call->why, sizeof call->why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        call->violation = 1;
+    if (st != RG_EVIDENCE_OK)
+        return -1;
+    grown = realloc(call->buffers, (call->buffer_count + 1) * sizeof *grown);
+    if (!grown) {
+        free(text);
+        snprintf(call->why, sizeof call->why, "out of memory");
+        return -1;
+    }
+    call->buffers = grown;
+    call->buffers[call->buffer_count++] = text;
+    *data = text;
+    return 0;
+}
+
+static const char *host_evidence_path(rg_check_call *call, const char *name, const char **why)
+{
+    rg_evidence_status st;
+    *why = call->why;
+    if (!name) {
+        snprintf(call->why, sizeof call->why, "no evidence name given");
+        return NULL;
+    }
+    st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        call->violation = 1;
+    return st == RG_EVIDENCE_OK ? call->path : NULL;
+}
+
+static const char *host_context_string(const rg_check_call *call, const char *path)
+{
+    const cJSON *node = call->ctx->root;
+    char key[256];
+    while (path && *path && node) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        node = cJSON_GetObjectItemCaseSensitive(node, key);
+        path = dot ? dot + 1 : path + n;
+    }
+    return cJSON_IsString(node) ? node->valuestring : NULL;
+}
+
+static int64_t host_now(const rg_check_call *call)
+{
+    return call->now;
+}
+
+static void host_log(rg_check_call *call, const char *fmt, ...)
+{
+    va_list ap;
+    char line[MESSAGE_MAX];
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "relgate: %s: %s\n", call->check->name, line);
+}
+
+/* ---- Details ------------------------------------------------------------------------- */
+
+static rg_json *host_details(rg_check_call *call)
+{
+    return (rg_json *)call->details;
+}
+
+/* Attach ITEM to PARENT under KEY (objects) or at the end (arrays). */
+static rg_json *attach(rg_json *parent, const char *key, cJSON *item)
+{
+    cJSON *p = (cJSON *)parent;
+    if (!item)
+        return NULL;
+    if (cJSON_IsObject(p) && key) {
+        cJSON_DeleteItemFromObjectCaseSensitive(p, key); /* last write wins, no duplicates */
+        cJSON_AddItemToObject(p, key, item);
+    } else if (cJSON_IsArray(p)) {
+        cJSON_AddItemToArray(p, item);
+    } else {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    return (rg_json *)item;
+}
+
+static rg_json *host_add_object(rg_check_call *call, rg_json *parent, const char *key)
+{
+    (void)call;
+    return attach(parent, key, cJSON_CreateObject());
+}
+
+static rg_json *host_add_array(rg_check_call *call, rg_json *parent, const char *key)
+{
+    (void)call;
+    return attach(parent, key, cJSON_CreateArray());
+}
+
+static void host_add_string(rg_check_call *call, rg_json *parent, const char *key, const char *value)
+{
+    (void)call;
+    attach(parent, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+}
+
+static void host_add_number(rg_check_call *call, rg_json *parent, const char *key, double value)
+{
+    (void)call;
+    attach(parent, key, cJSON_CreateNumber(value));
+}
+
+static void host_add_boolean(rg_check_call *call, rg_json *parent, const char *key, int value)
+{
+    (void)call;
+    attach(parent, key, cJSON_CreateBool(value));
+}
+
+/* ---- Finishing ---------------------------------------------------------------------------- */
+
+static rg_check_status finish(rg_check_call *call, rg_check_status status, const char *fmt, va_list ap)
+{
+    call->status = status;
+    vsnprintf(call->message, sizeof call->message, fmt, ap);
+    return status;
+}
+
+#define FINISHER(fn, st)                                                   \
+    static rg_check_status fn(rg_check_call *call, const char *fmt, ...) \
+    {                                                                      \
+        va_list ap;                                                        \
+        rg_check_status s;                                                 \
+        va_start(ap, fmt);                                                 \
+        s = finish(call, st, fmt, ap);                                     \
+        va_end(ap);                                                        \
+        return s;                                                          \
+    }
+
+FINISHER(host_pass, RG_CHECK_PASS)
+FINISHER(host_fail, RG_CHECK_FAIL)
+FINISHER(host_warn, RG_CHECK_WARN)
+FINISHER(host_skip, RG_CHECK_SKIP)
+FINISHER(host_error, RG_CHECK_ERROR)
+
+static const rg_host HOST = {
+    RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_host),
+    host_param_is_set, host_param_string, host_param_integer, host_param_number,
+    host_param_boolean, host_param_count, host_param_item,
+    host_read_evidence, host_evidence_path, host_context_string, host_now, host_log,
+    host_details, host_add_object, host_add_array, host_add_string, host_add_number,
+    host_add_boolean,
+    host_pass, host_fail, host_warn, host_skip, host_error,
+};
+
+void rg_check_result_clear(rg_check_result *r)
+{
+    free(r->message);
+    cJSON_Delete(r->details);
+    memset(r, 0, sizeof *r);
+}
+
+void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_context *ctx,
+                         int64_t now, size_t max_evidence, rg_check_result *out)
+{
+    rg_check_call call;
+    rg_check_status returned;
+
+    memset(&call, 0, sizeof call);
+    memset(out, 0, sizeof *out);
+    call.check = check;
+    call.params = params;
+    call.ctx = ctx;
+    call.now = now;
+    call.max_evidence = max_evidence;
+    call.details = cJSON_CreateObject();
+    returned = check->run(&HOST, &call);
+    for (size_t i = 0; i < call.buffer_count; i++)
+        free(call.buffers[i]);
+    free(call.buffers);
+
+    out->details = call.details ? call.details : cJSON_CreateObject();
+    out->violation = call.violation;
+    if (call.violation) {
+        out->status = RG_CHECK_ERROR;
+        out->message = strdup(call.why);
+    } else if (call.status == 0 || !rg_check_status_name(call.status) || returned != call.status) {
+        out->status = RG_CHECK_ERROR;
+        out->message = strdup(call.status == 0 ? "the check returned without a result"
+                                               : "the check returned another status than it reported");
+    } else {
+        out->status = call.status;
+        out->message = strdup(call.message);
+    }
+}
+
+char *rg_check_result_to_json(const rg_check_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *text;
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "status", rg_check_status_name(r->status) ? rg_check_status_name(r->status) : "error");
+    cJSON_AddStringToObject(o, "message", r->message ? r->message : "");
+    cJSON_AddItemToObject(o, "details", r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject());
+    cJSON_AddBoolToObject(o, "violation", r->violation);
+    text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out, char *why,
+                              size_t why_size)
+{
+    static const rg_check_status all[] = {RG_CHECK_PASS, RG_CHECK_FAIL, RG_CHECK_WARN,
+                                          RG_CHECK_SKIP, RG_CHECK_ERROR};
+    rg_error err = {0};
+    cJSON *root, *details;
+    const char *status, *message;
+    memset(out, 0, sizeof *out);
+    root = rg_json_parse(text, len, "check result", 64, RG_ERROR_INTERNAL, &err);
+    if (!root) {
+        snprintf(why, why_size, "%s", err.message);
+        return -1;
+    }
+    status = rg_json_string(root, "status");
+    message = rg_json_string(root, "message");
+    details = cJSON_GetObjectItemCaseSensitive(root, "details");
+    for (size_t i = 0; status && i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(status, rg_check_status_name(all[i])) == 0)
+            out->status = all[i];
+    if (!out->status || !message || !cJSON_IsObject(details)) {
+        snprintf(why, why_size, "not a check result (status, message, details)");
+        cJSON_Delete(root);
+        return -1;
+    }
+    out->message = strdup(message);
+    out->details = cJSON_DetachItemViaPointer(root, details);
+    out->violation = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "violation"));
+    cJSON_Delete(root);
+    return 0;
+}

@@ -1,0 +1,35 @@
+/* Running one plugin check: the host services a check sees, and its result. */
+#ifndef RG_PLUGIN_HOST_H
+#define RG_PLUGIN_HOST_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "relgate/plugin.h"
+#include "relgate/relgate.h"
+
+typedef struct rg_check_result {
+    rg_check_status status;
+    char *message;        /* heap */
+    cJSON *details;       /* an object */
+    int violation;        /* the check broke the evidence path rules */
+} rg_check_result;
+
+void rg_check_result_clear(rg_check_result *r);
+
+/* Run CHECK in this process with PARAMS (an object, validated and defaulted), the
+ * context CTX and clock NOW; evidence reads are capped at MAX_EVIDENCE bytes.  Fills
+ * OUT (clear it with rg_check_result_clear).  A check that returns without a status
+ * gets an error result. */
+void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_context *ctx,
+                         int64_t now, size_t max_evidence, rg_check_result *out);
+
+/* The result as JSON text {"status","message","details"} (heap), and back.  The parse
+ * returns 0, or -1 with WHY set when the text is not such a result. */
+char *rg_check_result_to_json(const rg_check_result *r);
+int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out, char *why,
+                              size_t why_size);
+
+const char *rg_check_status_name(rg_check_status status);
+
+#endif

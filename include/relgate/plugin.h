@@ -1,0 +1,192 @@
+/*
+ * relgate/plugin.h — the check plugin ABI.
+ *
+ * A check plugin is a shared object exporting one function, RG_PLUGIN_ENTRY_SYMBOL,
+ * that returns a constant descriptor of the plugin and its checks.  The engine runs
+ * every check in a child process of its own and hands it a table of host services
+ * (parameters, evidence files, the context, the clock, logging, result details), so a
+ * plugin links against nothing of the engine: this header is all it needs.
+ *
+ *     static rg_check_status run(const rg_host *host, rg_check_call *call)
+ *     {
+ *         const char *text; size_t len; const char *why;
+ *         if (host->read_evidence(call, host->param_string(call, "report"), &text, &len, &why) != 0)
+ *             return host->fail(call, "cannot read the report: %s", why);
+ *         ...
+ *         return host->pass(call, "all %d checks passed", n);
+ *     }
+ *     static const rg_param params[] = {
+ *         { "report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report" },
+ *     };
+ *     static const rg_check checks[] = {
+ *         { "example.check", "What it checks, in one line", params, 1, run },
+ *     };
+ *     static const rg_plugin plugin = {
+ *         RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
+ *         "example", "1.0.0", "An example plugin", "MIT", checks, 1,
+ *     };
+ *     RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void) { return &plugin; }
+ *
+ * Compatibility (after Varnish's VRT and PipeWire's SPA): the descriptor starts with
+ * the ABI major and minor, because they protect the rest, then its own size.  The
+ * engine refuses a plugin of another major, or of a newer minor than its own, and one
+ * whose descriptor is shorter than the ABI it claims.  Within a major, fields are only
+ * ever added at the end of a struct, and host services only at the end of rg_host: a
+ * plugin checks host->abi_minor (or host->size) before calling a service added later.
+ *
+ * ABI changelog
+ *   1.0  First version: rg_plugin, rg_check, rg_param, rg_host (parameters,
+ *        evidence, context, clock, logging, details, results).
+ */
+#ifndef RELGATE_PLUGIN_H
+#define RELGATE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RG_PLUGIN_ABI_MAJOR 1
+#define RG_PLUGIN_ABI_MINOR 0
+
+/* The one symbol a plugin exports. */
+#define RG_PLUGIN_ENTRY_SYMBOL "relgate_plugin_entry"
+
+#if defined(__GNUC__)
+#define RG_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define RG_PLUGIN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RG_PLUGIN_EXPORT
+#define RG_PLUGIN_PRINTF(f, a)
+#endif
+
+/* ---- Parameters a check accepts ---------------------------------------------- */
+
+typedef enum rg_param_type {
+    RG_PARAM_STRING = 1,     /* a string */
+    RG_PARAM_INTEGER = 2,    /* a whole number */
+    RG_PARAM_NUMBER = 3,     /* any number */
+    RG_PARAM_BOOLEAN = 4,    /* true or false */
+    RG_PARAM_STRING_LIST = 5,/* a list of strings (a single string is a list of one) */
+    RG_PARAM_EVIDENCE = 6,   /* the name of an evidence file in the context: evidence "ci" */
+    RG_PARAM_EVIDENCE_LIST = 7, /* several evidence names */
+    RG_PARAM_DURATION = 8    /* seconds, written in a policy as 3600 or "24h", "30m", "7d" */
+} rg_param_type;
+
+typedef struct rg_param {
+    const char *name;
+    rg_param_type type;
+    int required;              /* non-zero: the policy must give it */
+    const char *default_json;  /* the default as JSON text ("true", "24", "[\"build\"]"), or NULL */
+    const char *description;   /* one line for `relgate plugins` and the docs */
+} rg_param;
+
+/* ---- Results ---------------------------------------------------------------------- */
+
+typedef enum rg_check_status {
+    RG_CHECK_PASS = 1,
+    RG_CHECK_FAIL = 2,
+    RG_CHECK_WARN = 3,
+    RG_CHECK_SKIP = 4,
+    RG_CHECK_ERROR = 5  /* the check could not decide (unreadable evidence it cannot judge) */
+} rg_check_status;
+
+/* One running check (opaque), and a node of its result details (opaque). */
+typedef struct rg_check_call rg_check_call;
+typedef struct rg_json rg_json;
+
+/* ---- Host services -------------------------------------------------------------------- */
+
+typedef struct rg_host {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t size;              /* sizeof(rg_host) of the engine */
+
+    /* Parameters, already validated against the check's rg_param table and with
+     * defaults applied.  Asking for an undeclared name, or with the wrong type, gives
+     * NULL / 0 / false. */
+    int (*param_is_set)(const rg_check_call *call, const char *name);
+    const char *(*param_string)(const rg_check_call *call, const char *name);
+    int64_t (*param_integer)(const rg_check_call *call, const char *name);
+    double (*param_number)(const rg_check_call *call, const char *name);
+    int (*param_boolean)(const rg_check_call *call, const char *name);
+    /* Lists (STRING_LIST, EVIDENCE_LIST): the length, and item I. */
+    size_t (*param_count)(const rg_check_call *call, const char *name);
+    const char *(*param_item)(const rg_check_call *call, const char *name, size_t i);
+
+    /* Read evidence NAME (as named in the context's "evidence") under the engine's
+     * path rules and size cap.  On success returns 0 and sets *DATA (NUL-terminated,
+     * owned by the engine until the check returns) and *LEN.  Otherwise returns -1
+     * and sets *WHY: not declared, missing, too large, not a regular file.  A path
+     * that leaves the evidence root also returns -1, and the engine then reports the
+     * check as an error whatever it returns: path rules are not the check's to judge. */
+    int (*read_evidence)(rg_check_call *call, const char *name, const char **data,
+                         size_t *len, const char **why);
+    /* The resolved path of evidence NAME, or NULL (then *WHY says why): for checks
+     * that must hand a path to a library. */
+    const char *(*evidence_path)(rg_check_call *call, const char *name, const char **why);
+
+    /* A string field of the release context by dotted path ("release.commit"), or
+     * NULL when absent or not a string. */
+    const char *(*context_string)(const rg_check_call *call, const char *path);
+
+    /* The evaluation clock, seconds since the epoch (what --now fixes). */
+    int64_t (*now)(const rg_check_call *call);
+
+    /* A line for the engine's standard error, prefixed with the check's name. */
+    void (*log)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+
+    /* Details: the result's details object, and children added to an object (with a
+     * KEY) or appended to an array (KEY NULL).  Returns the new node, or NULL when
+     * out of memory (calls with a NULL parent are ignored). */
+    rg_json *(*details)(rg_check_call *call);
+    rg_json *(*add_object)(rg_check_call *call, rg_json *parent, const char *key);
+    rg_json *(*add_array)(rg_check_call *call, rg_json *parent, const char *key);
+    void (*add_string)(rg_check_call *call, rg_json *parent, const char *key, const char *value);
+    void (*add_number)(rg_check_call *call, rg_json *parent, const char *key, double value);
+    void (*add_boolean)(rg_check_call *call, rg_json *parent, const char *key, int value);
+
+    /* Finish with a status and a one-line message; each returns its status so a check
+     * can `return host->fail(call, "...", ...)`. */
+    rg_check_status (*pass)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+    rg_check_status (*fail)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+    rg_check_status (*warn)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+    rg_check_status (*skip)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+    rg_check_status (*error)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+} rg_host;
+
+/* ---- Descriptors ------------------------------------------------------------------------ */
+
+/* A check: runs in a child process of its own; returns what host->pass() & co. returned. */
+typedef rg_check_status (*rg_check_fn)(const rg_host *host, rg_check_call *call);
+
+typedef struct rg_check {
+    const char *name;          /* "<plugin>.<check>", e.g. "ci.status"; unique across plugins */
+    const char *summary;       /* one line */
+    const rg_param *params;
+    size_t param_count;
+    rg_check_fn run;
+} rg_check;
+
+typedef struct rg_plugin {
+    uint32_t abi_major;        /* RG_PLUGIN_ABI_MAJOR: these three come first, always */
+    uint32_t abi_minor;        /* RG_PLUGIN_ABI_MINOR */
+    uint32_t size;             /* sizeof(rg_plugin) */
+    const char *name;          /* required */
+    const char *version;       /* required */
+    const char *description;   /* required */
+    const char *license;       /* required, an SPDX identifier */
+    const rg_check *checks;    /* required, CHECK_COUNT > 0 */
+    size_t check_count;
+} rg_plugin;
+
+/* The entry point's type: `const rg_plugin *relgate_plugin_entry(void)`. */
+typedef const rg_plugin *(*rg_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
