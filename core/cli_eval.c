@@ -32,6 +32,10 @@ static const char EVAL_USAGE[] =
     "  --fail-on-warn         exit 1 when the decision is warn\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
+    "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
+    "  -j, --jobs N           plugin checks run at once (default: one per CPU)\n"
+    "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
+    "  --check-memory SIZE    memory a plugin check may use (default 1G)\n"
     "  --max-memory SIZE      policy memory limit (default 64M)\n"
     "  --max-instructions N   policy instruction limit (default 200000000)\n"
     "  --timeout SECONDS      policy wall-time limit (default 10)\n"
@@ -40,8 +44,12 @@ static const char EVAL_USAGE[] =
     "exit codes: 0 allow (warn too, unless --fail-on-warn), 1 deny, 2 error.\n"
     "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n";
 
+#define MAX_PLUGIN_DIRS 32
+
 typedef struct eval_options {
     const char *policy, *context, *output, *evidence_root;
+    const char *plugin_dirs[MAX_PLUGIN_DIRS];
+    size_t plugin_dir_count;
     rg_stage stage;
     rg_release_type type;
     int text, fail_on_warn;
@@ -67,11 +75,19 @@ static void watchdog_fire(int sig)
     _exit(RG_EXIT_ERROR);
 }
 
-static void watchdog_arm(const eval_options *o)
+/* Called by the engine around policy code: SECONDS left, or 0 to disarm. */
+static void watchdog_set(double seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)seconds;
+    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void watchdog_install(const eval_options *o)
 {
     struct sigaction sa;
-    struct itimerval it;
-    double seconds = o->limits.timeout + 1.0;
     if (!o->text) {
         rg_error err = {0};
         rg_fail(&err, RG_ERROR_LIMIT, o->policy, 0, 0,
@@ -83,17 +99,13 @@ static void watchdog_arm(const eval_options *o)
     sa.sa_handler = watchdog_fire;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
-    memset(&it, 0, sizeof it);
-    it.it_value.tv_sec = (time_t)seconds;
-    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
-    setitimer(ITIMER_REAL, &it, NULL);
+    rg_set_watchdog(watchdog_set);
 }
 
-static void watchdog_disarm(void)
+static void watchdog_remove(void)
 {
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    setitimer(ITIMER_REAL, &it, NULL);
+    rg_set_watchdog(NULL);
+    watchdog_set(0);
     free(watchdog_stdout);
     watchdog_stdout = NULL;
 }
@@ -199,7 +211,23 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--timeout", &v)) {
             if (rg_cli_parse_seconds(v, &o->limits.timeout) != 0)
                 return usage_error(o, "--timeout '%s' is not a number of seconds between 0 and 86400", v ? v : "");
-        } else if (strncmp(arg, "--plugin-path", 13) == 0 || strncmp(arg, "--log", 5) == 0) {
+        } else if (option_value(argc, argv, &i, "--plugin-path", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a directory", "--plugin-path");
+            if (o->plugin_dir_count == MAX_PLUGIN_DIRS)
+                return usage_error(o, "at most %d --plugin-path options", MAX_PLUGIN_DIRS);
+            o->plugin_dirs[o->plugin_dir_count++] = v;
+        } else if (option_value(argc, argv, &i, "--jobs", &v) || option_value(argc, argv, &i, "-j", &v)) {
+            uint64_t n;
+            if (rg_cli_parse_count(v, &n) != 0 || n > 256)
+                return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v ? v : "");
+            o->limits.jobs = (int)n;
+        } else if (option_value(argc, argv, &i, "--check-timeout", &v)) {
+            if (rg_cli_parse_seconds(v, &o->limits.check_timeout) != 0)
+                return usage_error(o, "--check-timeout '%s' is not a number of seconds between 0 and 86400", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--check-memory", &v)) {
+            if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
+                return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v ? v : "");
+        } else if (strncmp(arg, "--log", 5) == 0) {
             return usage_error(o, "%s is not available in this version of relgate", arg);
         } else {
             return usage_error(o, "unknown option '%s'", arg);
@@ -221,6 +249,7 @@ int rg_cmd_eval(int argc, char **argv)
     rg_error err = {0};
     rg_context *ctx = NULL;
     rg_policy *pol = NULL;
+    rg_plugins *plugins = NULL;
     rg_decision *d = NULL;
     char *out = NULL;
     int rc;
@@ -232,7 +261,7 @@ int rg_cmd_eval(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
-    watchdog_arm(&o);
+    watchdog_install(&o);
     memset(&copt, 0, sizeof copt);
     copt.stage = o.stage;
     copt.type = o.type;
@@ -240,10 +269,12 @@ int rg_cmd_eval(int argc, char **argv)
     copt.limits = &o.limits;
     ctx = rg_context_load(o.context, &copt, &err);
     if (ctx)
-        pol = rg_policy_load(o.policy, &o.limits, o.now, &err);
+        plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
+    if (plugins)
+        pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
     if (pol)
         d = rg_evaluate(pol, ctx, &err);
-    watchdog_disarm();
+    watchdog_remove();
     if (!d) {
         rc = fail_with(&o, &err);
         goto done;
@@ -269,6 +300,7 @@ done:
     free(out);
     rg_decision_free(d);
     rg_policy_free(pol);
+    rg_plugins_free(plugins);
     rg_context_free(ctx);
     rg_error_clear(&err);
     return rc;

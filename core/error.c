@@ -36,6 +36,7 @@ const char *rg_error_kind_name(rg_error_kind kind)
     case RG_ERROR_LIMIT: return "limit";
     case RG_ERROR_EVIDENCE: return "evidence";
     case RG_ERROR_INTERNAL: return "internal";
+    case RG_ERROR_PLUGIN: return "plugin";
     }
     return "internal";
 }

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "isolate.h"
 #include "luaconv.h"
 #include "policylib.h"
 #include "policy.h"
@@ -203,16 +204,99 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
     return d;
 }
 
+static int applies(const rg_requirement *req, const rg_context *ctx)
+{
+    return (req->types & (unsigned)ctx->type) && (req->stages & (unsigned)ctx->stage);
+}
+
+/* Run the applicable plugin checks, all at once, before the inline ones: they are
+ * independent processes.  Returns the jobs indexed like POL->reqs (NULL entries
+ * unused), or NULL when there are none. */
+static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, size_t *count)
+{
+    rg_job *jobs = NULL, *batch;
+    size_t n = 0;
+    for (size_t i = 0; i < pol->count; i++)
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx))
+            n++;
+    *count = 0;
+    if (n == 0)
+        return NULL;
+    batch = calloc(n, sizeof *batch);
+    jobs = calloc(pol->count, sizeof *jobs);
+    if (!batch || !jobs) {
+        free(batch);
+        free(jobs);
+        return NULL;
+    }
+    n = 0;
+    for (size_t i = 0; i < pol->count; i++) {
+        const rg_requirement *req = &pol->reqs[i];
+        if (!req->plugin_check || !applies(req, ctx))
+            continue;
+        batch[n].check = req->plugin_check;
+        batch[n].params = req->params;
+        batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
+        n++;
+    }
+    rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+    n = 0;
+    for (size_t i = 0; i < pol->count; i++)
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx))
+            jobs[i] = batch[n++];
+    free(batch);
+    *count = pol->count;
+    return jobs;
+}
+
+static void free_jobs(rg_job *jobs, size_t count)
+{
+    for (size_t i = 0; jobs && i < count; i++)
+        rg_check_result_clear(&jobs[i].result);
+    free(jobs);
+}
+
+/* Move a plugin check's result into RES.  A path-rule violation stops the gate. */
+static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement *req, rg_error *err)
+{
+    static const rg_status map[] = {
+        [RG_CHECK_PASS] = RG_STATUS_PASS, [RG_CHECK_FAIL] = RG_STATUS_FAIL,
+        [RG_CHECK_WARN] = RG_STATUS_WARN, [RG_CHECK_SKIP] = RG_STATUS_SKIP,
+        [RG_CHECK_ERROR] = RG_STATUS_ERROR};
+    if (job->result.violation)
+        return rg_fail(err, RG_ERROR_EVIDENCE, req->file, req->line, 0, "%s:%d: requirement '%s': check %s: %s",
+                       req->file, req->line, req->id, req->plugin_check->name,
+                       job->result.message ? job->result.message : "evidence path violation");
+    res->status = (unsigned)job->result.status < sizeof map / sizeof map[0] && job->result.status
+                      ? map[job->result.status] : RG_STATUS_ERROR;
+    res->message = job->result.message;
+    res->details = job->result.details;
+    job->result.message = NULL;
+    job->result.details = NULL;
+    if (!res->message)
+        res->message = strdup("the check gave no message");
+    if (!res->details)
+        res->details = cJSON_CreateObject();
+    res->duration_ms = (double)(long long)(job->duration_ms * 1000.0 + 0.5) / 1000.0;
+    return 0;
+}
+
 rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
 {
     rg_sandbox *sb = pol->sb;
     lua_State *L = sb->L;
     rg_decision *d = decision_new(pol, ctx);
+    size_t job_count = 0;
+    rg_job *jobs = NULL;
+    double start;
 
     if (!d) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
+    start = now_ms();
+    jobs = run_plugin_checks(pol, ctx, &job_count);
+    rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
     sb->ctx = ctx;
     lua_pushcfunction(L, prepare_context);
     lua_pushlightuserdata(L, (void *)ctx);
@@ -222,19 +306,28 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         const rg_requirement *req = &pol->reqs[i];
         rg_result *res;
         check_call cc;
-        double start;
-        if (!(req->types & (unsigned)ctx->type) || !(req->stages & (unsigned)ctx->stage))
+        if (!applies(req, ctx))
             continue;
         res = &d->results[d->count++];
         res->id = strdup(req->id);
         res->title = strdup(req->title);
         res->hint = req->hint ? strdup(req->hint) : NULL;
-        res->check = strdup("lua");
+        res->check = strdup(req->plugin_check ? req->plugin_check->name : "lua");
         res->source = place(req->file, req->line);
         res->level = req->level;
         if (!res->id || !res->title || !res->check || !res->source || (req->hint && !res->hint)) {
             rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
             goto fail;
+        }
+        if (req->plugin_check) {
+            if (!jobs || take_plugin_result(res, &jobs[i], req, err) != 0) {
+                if (!jobs)
+                    rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
+                goto fail;
+            }
+            if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
+                res->status = RG_STATUS_WARN;
+            continue;
         }
         cc.req = req;
         cc.res = res;
@@ -255,12 +348,14 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             res->status = RG_STATUS_WARN;
     }
     sb->ctx = NULL;
+    free_jobs(jobs, job_count);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
         add_playbook_actions(d, ctx);
     return d;
 fail:
     sb->ctx = NULL;
+    free_jobs(jobs, job_count);
     rg_decision_free(d);
     return NULL;
 }

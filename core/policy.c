@@ -11,6 +11,8 @@
 #include <lauxlib.h>
 
 #include "error.h"
+#include "luaconv.h"
+#include "plugins.h"
 #include "policylib.h"
 #include "policy.h"
 
@@ -148,6 +150,60 @@ static const char *string_field(lua_State *L, const char *file, int line, const 
     return lua_tostring(L, -1);
 }
 
+/* The parameters of a plugin check from the `with` table on top of the stack:
+ * every name declared, every value of its type, required ones present, defaults
+ * filled in.  Returns a new object, or NULL with WHY filled.  Never raises. */
+static cJSON *plugin_params(lua_State *L, const rg_check *check, char *why, size_t why_size)
+{
+    cJSON *given = rg_lua_to_json(L, -1, 8, 1, why, why_size), *out, *item;
+    if (!given)
+        return NULL;
+    if (!cJSON_IsObject(given)) {
+        snprintf(why, why_size, "with must name the parameters of %s", check->name);
+        cJSON_Delete(given);
+        return NULL;
+    }
+    out = cJSON_CreateObject();
+    cJSON_ArrayForEach(item, given) {
+        const rg_param *decl = rg_check_param(check, item->string);
+        cJSON *value;
+        if (!decl) {
+            size_t n = (size_t)snprintf(why, why_size, "check %s has no parameter '%s' (it takes:", check->name, item->string);
+            for (size_t i = 0; i < check->param_count && n < why_size; i++)
+                n += (size_t)snprintf(why + n, why_size - n, " %s", check->params[i].name);
+            if (n < why_size)
+                snprintf(why + n, why_size - n, ")");
+            goto fail;
+        }
+        if (!(value = rg_param_normalize(decl, item, why, why_size)))
+            goto fail;
+        cJSON_AddItemToObject(out, decl->name, value);
+    }
+    for (size_t i = 0; i < check->param_count; i++) {
+        const rg_param *decl = &check->params[i];
+        if (cJSON_GetObjectItemCaseSensitive(out, decl->name))
+            continue;
+        if (decl->required) {
+            snprintf(why, why_size, "check %s needs the parameter '%s' (%s): %s", check->name, decl->name,
+                     rg_param_type_name(decl->type), decl->description);
+            goto fail;
+        }
+        if (decl->default_json) {
+            cJSON *raw = cJSON_Parse(decl->default_json);
+            cJSON *value = raw ? rg_param_normalize(decl, raw, why, why_size) : NULL;
+            cJSON_Delete(raw);
+            if (value)
+                cJSON_AddItemToObject(out, decl->name, value);
+        }
+    }
+    cJSON_Delete(given);
+    return out;
+fail:
+    cJSON_Delete(given);
+    cJSON_Delete(out);
+    return NULL;
+}
+
 static int decl_requirement_body(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -155,7 +211,7 @@ static int decl_requirement_body(lua_State *L)
     const char *file = lua_tostring(L, lua_upvalueindex(2));
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     rg_requirement r;
-    int has_check = 0;
+    int has_check = 0, has_with = 0;
 
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "requirement '%s' expects a table: requirement \"%s\" { title = ..., check = ... }", id, id);
@@ -189,14 +245,25 @@ static int decl_requirement_body(lua_State *L)
             else
                 return declaration_error(L, file, line, "requirement '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
         } else if (strcmp(key, "check") == 0) {
-            if (lua_type(L, -1) == LUA_TSTRING)
-                return declaration_error(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it", id,
-                                         lua_tostring(L, -1));
-            if (lua_type(L, -1) != LUA_TFUNCTION)
-                return declaration_error(L, file, line, "requirement '%s': check must be a function (ctx) returning pass(), fail(), warn() or skip()", id);
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                r.plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), NULL);
+                if (!r.plugin_check)
+                    return declaration_error(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)", id,
+                                             lua_tostring(L, -1));
+            } else if (lua_type(L, -1) != LUA_TFUNCTION) {
+                return declaration_error(L, file, line, "requirement '%s': check must be a function (ctx) returning pass(), fail(), warn() or skip(), or the name of a plugin check", id);
+            }
             has_check = 1;
+        } else if (strcmp(key, "with") == 0) {
+            if (lua_type(L, -1) != LUA_TTABLE)
+                return declaration_error(L, file, line, "requirement '%s': with must be a table of the check's parameters", id);
+            has_with = 1;
+        } else if (strcmp(key, "timeout") == 0) {
+            if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
+                return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds (0 to 86400)", id);
+            r.timeout = lua_tonumber(L, -1);
         } else {
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check)",
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout)",
                                      id, key);
         }
         lua_pop(L, 1);
@@ -205,6 +272,9 @@ static int decl_requirement_body(lua_State *L)
         return declaration_error(L, file, line, "requirement '%s': title is missing", id);
     if (!has_check)
         return declaration_error(L, file, line, "requirement '%s': check is missing", id);
+    if (!r.plugin_check && (has_with || r.timeout > 0))
+        return declaration_error(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
+                                 id, has_with ? "with" : "timeout");
     if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
         return declaration_error(L, file, line, "policy declares more than %d requirements",
                                  rg_sandbox_of(L)->limits.max_requirements);
@@ -216,6 +286,17 @@ static int decl_requirement_body(lua_State *L)
         pol->reqs = grown;
         pol->cap = cap;
     }
+    if (r.plugin_check) {
+        char why[512];
+        if (has_with)
+            lua_getfield(L, 1, "with");
+        else
+            lua_newtable(L);
+        r.params = plugin_params(L, r.plugin_check, why, sizeof why);
+        lua_pop(L, 1);
+        if (!r.params)
+            return declaration_error(L, file, line, "requirement '%s': %s", id, why);
+    }
     /* Copy the strings out of Lua before anything else can raise. */
     r.id = strdup(id);
     r.title = strdup(r.title);
@@ -223,8 +304,12 @@ static int decl_requirement_body(lua_State *L)
     r.description = dup_or_null(r.description);
     r.file = strdup(file);
     r.line = line;
-    lua_getfield(L, 1, "check");
-    r.check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (r.plugin_check) {
+        r.check_ref = LUA_NOREF;
+    } else {
+        lua_getfield(L, 1, "check");
+        r.check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     pol->reqs[pol->count++] = r;
     return 0;
 }
@@ -257,6 +342,7 @@ static int decl_requirement(lua_State *L)
 
 static void free_requirement(rg_requirement *r)
 {
+    cJSON_Delete(r->params);
     free(r->id);
     free(r->title);
     free(r->hint);
@@ -350,6 +436,12 @@ static char *default_name(const char *path)
 
 rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now, rg_error *err)
 {
+    return rg_policy_load_with_plugins(path, limits, now, NULL, err);
+}
+
+rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits, int64_t now,
+                                       const rg_plugins *plugins, rg_error *err)
+{
     rg_limits defaults = rg_limits_default();
     struct stat st;
     char dir[PATH_MAX];
@@ -379,6 +471,7 @@ rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
+    pol->plugins = plugins;
     pol->sb = rg_sandbox_new(limits ? limits : &defaults, now, dir, dir, err);
     if (!pol->sb)
         goto fail;

@@ -2,7 +2,10 @@
 #ifndef RG_POLICY_H
 #define RG_POLICY_H
 
+#include <cjson/cJSON.h>
+
 #include "digest.h"
+#include "relgate/plugin.h"
 #include "relgate/relgate.h"
 #include "sandbox.h"
 
@@ -20,7 +23,10 @@ typedef struct rg_requirement {
     unsigned types;      /* mask of rg_release_type */
     unsigned stages;     /* mask of rg_stage */
     rg_level level;
-    int check_ref;       /* registry reference to the check function */
+    int check_ref;       /* registry reference to the Lua check function, or LUA_NOREF */
+    const rg_check *plugin_check;  /* the plugin check instead, or NULL */
+    cJSON *params;       /* the plugin check's parameters, validated, defaults applied */
+    double timeout;      /* seconds for the plugin check; 0: the engine's default */
     char *file;          /* where it was declared */
     int line;
 } rg_requirement;
@@ -35,6 +41,7 @@ struct rg_policy {
     char digest[RG_SHA256_LABEL_SIZE];
     rg_requirement *reqs;
     size_t count, cap;
+    const rg_plugins *plugins;  /* where check names are looked up; may be NULL */
 };
 
 #endif

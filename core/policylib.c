@@ -271,6 +271,26 @@ static int evidence_read(lua_State *L)
     return 1;
 }
 
+/* evidence "ci": names evidence for a plugin check's parameters (a plain string,
+ * checked to be a well-formed name). */
+static int evidence_call(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.'))
+            return luaL_error(L, "evidence name '%s' may hold only letters, digits, '_', '-' and '.'", name);
+    if (!*name)
+        return luaL_error(L, "evidence name is empty");
+    lua_pushvalue(L, 2);
+    return 1;
+}
+
+static int evidence_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify read-only table 'evidence'");
+}
+
 /* ---- markdown ------------------------------------------------------------- */
 
 static void push_section(lua_State *L, const rg_md_section *s)
@@ -460,7 +480,20 @@ void rg_policylib_open(rg_sandbox *sb)
     }
     publish_library(sb, "semver", semver);
     publish_library(sb, "time", time);
-    publish_library(sb, "evidence", evidence);
+    /* evidence is both a library and callable: its own locked metatable. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_newtable(L);
+    luaL_setfuncs(L, evidence, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, evidence_call);
+    lua_setfield(L, -2, "__call");
+    lua_pushcfunction(L, evidence_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    rg_sandbox_set_builtin(sb, "evidence");
     publish_library(sb, "markdown", markdown);
     publish_library(sb, "approvals", approvals);
 }

@@ -42,6 +42,10 @@ rg_limits rg_limits_default(void)
     l.max_evidence_bytes = 1u << 20;
     l.max_json_depth = 64;
     l.max_requirements = 1000;
+    l.check_timeout = 30.0;
+    l.check_memory = (size_t)1 << 30;
+    l.max_check_evidence_bytes = (size_t)1 << 30;
+    l.jobs = 0; /* 0: one per CPU */
     return l;
 }
 
@@ -646,6 +650,18 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_TRACEBACK);
 }
 
+static rg_watchdog_fn watchdog;
+
+void rg_set_watchdog(rg_watchdog_fn fn)
+{
+    watchdog = fn;
+}
+
+void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds)
+{
+    sb->deadline += seconds;
+}
+
 int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
 {
     lua_State *L = sb->L;
@@ -658,7 +674,13 @@ int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
     }
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
+    if (watchdog) {
+        double left = sb->deadline - monotonic_now();
+        watchdog((left > 0 ? left : 0) + 1.0);
+    }
     status = lua_pcall(L, nargs, nresults, base);
+    if (watchdog)
+        watchdog(0);
     lua_remove(L, base);
     if (status != LUA_OK) {
         fill_error(sb, status, err);

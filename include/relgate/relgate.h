@@ -41,7 +41,8 @@ typedef enum rg_error_kind {
     RG_ERROR_POLICY,   /* the policy failed to load or a check raised an error */
     RG_ERROR_LIMIT,    /* a resource limit stopped the policy */
     RG_ERROR_EVIDENCE, /* an evidence path broke the path rules */
-    RG_ERROR_INTERNAL  /* out of memory or a bug */
+    RG_ERROR_INTERNAL, /* out of memory or a bug */
+    RG_ERROR_PLUGIN    /* a plugin was refused or failed to load */
 } rg_error_kind;
 
 #define RG_ERROR_MESSAGE_MAX 1024
@@ -66,7 +67,7 @@ typedef struct rg_error {
 /* Free what an error owns and reset it to RG_ERROR_NONE. */
 RELGATE_API void rg_error_clear(rg_error *err);
 
-/* "usage", "io", "context", "policy", "limit", "evidence", "internal". */
+/* "usage", "io", "context", "policy", "limit", "evidence", "internal", "plugin". */
 RELGATE_API const char *rg_error_kind_name(rg_error_kind kind);
 
 /* ---- Limits ------------------------------------------------------------- */
@@ -80,6 +81,10 @@ typedef struct rg_limits {
     size_t max_evidence_bytes;  /* default cap for evidence.read */
     int max_json_depth;         /* nesting depth of JSON documents */
     int max_requirements;       /* requirements one policy may declare */
+    double check_timeout;       /* seconds a plugin check may run (a requirement may set its own) */
+    size_t check_memory;        /* address space of a plugin check's process */
+    size_t max_check_evidence_bytes; /* evidence a plugin check may read */
+    int jobs;                   /* plugin checks run at once */
 } rg_limits;
 
 RELGATE_API rg_limits rg_limits_default(void);
@@ -116,6 +121,21 @@ RELGATE_API rg_context *rg_context_load(const char *path, const rg_context_optio
                                         rg_error *err);
 RELGATE_API void rg_context_free(rg_context *ctx);
 
+/* ---- Plugins ------------------------------------------------------------ */
+
+typedef struct rg_plugins rg_plugins;
+
+/* Load every check plugin (*.so) found in DIRS (searched first, in order, each with
+ * its immediate subdirectories), then, when SEARCH_DEFAULT, in $RELGATE_PLUGIN_PATH
+ * (colon-separated), the build tree when the running binary is in one, and the
+ * installed plugin directory.  The first plugin of a name wins.  A plugin that is
+ * refused (another ABI, missing fields, unsafe permissions, a check name taken twice)
+ * fails the whole load: the gate never runs with a plugin set it cannot trust.
+ * Returns a set to free with rg_plugins_free, or NULL with ERR filled. */
+RELGATE_API rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count,
+                                        int search_default, rg_error *err);
+RELGATE_API void rg_plugins_free(rg_plugins *plugins);
+
 /* ---- Policy ------------------------------------------------------------- */
 
 typedef struct rg_policy rg_policy;
@@ -126,6 +146,12 @@ typedef struct rg_policy rg_policy;
  * with ERR filled. */
 RELGATE_API rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now,
                                       rg_error *err);
+
+/* Like rg_policy_load, for a policy whose requirements may name plugin checks
+ * (check = "ci.status") from PLUGINS, which must outlive the policy. */
+RELGATE_API rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits,
+                                                   int64_t now, const rg_plugins *plugins,
+                                                   rg_error *err);
 RELGATE_API void rg_policy_free(rg_policy *policy);
 
 /* ---- Evaluation --------------------------------------------------------- */
@@ -156,6 +182,14 @@ RELGATE_API char *rg_decision_to_json(const rg_decision *decision);
 /* Render ERR as an error decision ("decision": "error").  NOW is the evaluation
  * time.  Returns a string the caller frees with free(), or NULL when out of memory. */
 RELGATE_API char *rg_error_to_json(const rg_error *err, int64_t now);
+
+/* A hard stop for policy code stuck inside one C library call (a pathological string
+ * pattern), which the instruction hook cannot interrupt.  The engine calls FN with the
+ * seconds of wall time the policy has left (plus a grace second) before it runs policy
+ * code, and with 0 when it stops: an embedder arms and disarms a timer of its own
+ * there.  Process-wide; NULL removes it. */
+typedef void (*rg_watchdog_fn)(double seconds);
+RELGATE_API void rg_set_watchdog(rg_watchdog_fn fn);
 
 /* The engine's version, "MAJOR.MINOR.PATCH". */
 RELGATE_API const char *rg_version(void);

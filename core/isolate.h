@@ -1,0 +1,25 @@
+/* Running plugin checks in child processes, several at once. */
+#ifndef RG_ISOLATE_H
+#define RG_ISOLATE_H
+
+#include <cjson/cJSON.h>
+
+#include "plugin_host.h"
+#include "relgate/relgate.h"
+
+typedef struct rg_job {
+    const rg_check *check;
+    const cJSON *params;
+    double timeout;            /* seconds */
+    rg_check_result result;    /* filled by rg_run_isolated; clear with rg_check_result_clear */
+    double duration_ms;
+} rg_job;
+
+/* Run every job, LIMITS->jobs at a time (0: one per CPU), each in its own child process
+ * with LIMITS->check_memory of address space, until its timeout.  Every job ends with a
+ * result: the check's own, or an error saying what went wrong ("check x killed by
+ * SIGSEGV", "check x timed out after 30 s"). */
+void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                     const rg_limits *limits);
+
+#endif

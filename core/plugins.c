@@ -1,0 +1,469 @@
+/* The plugin loader: search the plugin path, refuse anything it cannot trust, and
+ * index the checks by name. */
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "plugins.h"
+#include "rg_config.h"
+
+#define MAX_PLUGIN_FILES 256
+
+const char *rg_param_type_name(rg_param_type type)
+{
+    switch (type) {
+    case RG_PARAM_STRING: return "string";
+    case RG_PARAM_INTEGER: return "integer";
+    case RG_PARAM_NUMBER: return "number";
+    case RG_PARAM_BOOLEAN: return "boolean";
+    case RG_PARAM_STRING_LIST: return "string list";
+    case RG_PARAM_EVIDENCE: return "evidence";
+    case RG_PARAM_EVIDENCE_LIST: return "evidence list";
+    case RG_PARAM_DURATION: return "duration";
+    }
+    return NULL;
+}
+
+const rg_check *rg_plugins_find_check(const rg_plugins *set, const char *name,
+                                      const rg_loaded_plugin **owner)
+{
+    for (size_t i = 0; set && i < set->count; i++)
+        for (size_t j = 0; j < set->items[i].desc->check_count; j++)
+            if (strcmp(set->items[i].desc->checks[j].name, name) == 0) {
+                if (owner) *owner = &set->items[i];
+                return &set->items[i].desc->checks[j];
+            }
+    return NULL;
+}
+
+const rg_param *rg_check_param(const rg_check *check, const char *name)
+{
+    for (size_t i = 0; i < check->param_count; i++)
+        if (strcmp(check->params[i].name, name) == 0)
+            return &check->params[i];
+    return NULL;
+}
+
+/* ---- Parameter values -------------------------------------------------------------- */
+
+/* "90", "90s", "30m", "24h", "7d" -> seconds; -1 when malformed. */
+static double parse_duration(const char *s)
+{
+    char *end;
+    double v;
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0)
+        return -1;
+    if (*end == '\0' || strcmp(end, "s") == 0) return v;
+    if (strcmp(end, "m") == 0) return v * 60;
+    if (strcmp(end, "h") == 0) return v * 3600;
+    if (strcmp(end, "d") == 0) return v * 86400;
+    return -1;
+}
+
+static int valid_evidence_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+static cJSON *string_list(const rg_param *decl, const cJSON *value, int evidence, char *why,
+                          size_t why_size)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *item;
+    if (cJSON_IsString(value)) {
+        if (evidence && !valid_evidence_name(value->valuestring)) {
+            snprintf(why, why_size, "%s: '%s' is not an evidence name", decl->name, value->valuestring);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON_AddItemToArray(out, cJSON_CreateString(value->valuestring));
+        return out;
+    }
+    if (!cJSON_IsArray(value)) {
+        snprintf(why, why_size, "%s must be a %s", decl->name, rg_param_type_name(decl->type));
+        cJSON_Delete(out);
+        return NULL;
+    }
+    cJSON_ArrayForEach(item, value) {
+        if (!cJSON_IsString(item) || (evidence && !valid_evidence_name(item->valuestring))) {
+            snprintf(why, why_size, "%s must be a list of %s", decl->name,
+                     evidence ? "evidence names" : "strings");
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON_AddItemToArray(out, cJSON_CreateString(item->valuestring));
+    }
+    return out;
+}
+
+cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, size_t why_size)
+{
+    double d;
+    switch (decl->type) {
+    case RG_PARAM_STRING:
+        if (cJSON_IsString(value)) return cJSON_CreateString(value->valuestring);
+        break;
+    case RG_PARAM_EVIDENCE:
+        if (cJSON_IsString(value) && valid_evidence_name(value->valuestring))
+            return cJSON_CreateString(value->valuestring);
+        break;
+    case RG_PARAM_INTEGER:
+        if (cJSON_IsNumber(value) && value->valuedouble == floor(value->valuedouble) &&
+            fabs(value->valuedouble) < 9007199254740992.0)
+            return cJSON_CreateNumber(value->valuedouble);
+        break;
+    case RG_PARAM_NUMBER:
+        if (cJSON_IsNumber(value) && isfinite(value->valuedouble))
+            return cJSON_CreateNumber(value->valuedouble);
+        break;
+    case RG_PARAM_BOOLEAN:
+        if (cJSON_IsBool(value)) return cJSON_CreateBool(cJSON_IsTrue(value));
+        break;
+    case RG_PARAM_STRING_LIST:
+        return string_list(decl, value, 0, why, why_size);
+    case RG_PARAM_EVIDENCE_LIST:
+        return string_list(decl, value, 1, why, why_size);
+    case RG_PARAM_DURATION:
+        if (cJSON_IsNumber(value) && value->valuedouble >= 0 && isfinite(value->valuedouble))
+            return cJSON_CreateNumber(value->valuedouble);
+        if (cJSON_IsString(value) && (d = parse_duration(value->valuestring)) >= 0)
+            return cJSON_CreateNumber(d);
+        snprintf(why, why_size, "%s must be a duration: seconds, or a string like \"90s\", \"30m\", \"24h\", \"7d\"",
+                 decl->name);
+        return NULL;
+    }
+    snprintf(why, why_size, "%s must be %s %s", decl->name,
+             decl->type == RG_PARAM_INTEGER || decl->type == RG_PARAM_EVIDENCE ? "an" : "a",
+             decl->type == RG_PARAM_EVIDENCE ? "evidence name (evidence \"name\")" : rg_param_type_name(decl->type));
+    return NULL;
+}
+
+/* ---- Validation ------------------------------------------------------------------------- */
+
+static int valid_check_name(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot || dot == s || !dot[1])
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
+{
+    if (d->abi_major != RG_PLUGIN_ABI_MAJOR)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s is built for plugin ABI %u.%u; this relgate speaks %d.%d",
+                       path, d->abi_major, d->abi_minor, RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR);
+    if (d->abi_minor > RG_PLUGIN_ABI_MINOR)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s is built for plugin ABI %u.%u, newer than this relgate's %d.%d: "
+                       "upgrade relgate", path, d->abi_major, d->abi_minor, RG_PLUGIN_ABI_MAJOR,
+                       RG_PLUGIN_ABI_MINOR);
+    if (d->size < sizeof(rg_plugin))
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s has a short descriptor (%u bytes; ABI %d.%d needs %zu)", path,
+                       d->size, RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin));
+    {
+        const char *missing = !d->name || !*d->name ? "name"
+                            : !d->version || !*d->version ? "version"
+                            : !d->description || !*d->description ? "description"
+                            : !d->license || !*d->license ? "license"
+                            : !d->checks || d->check_count == 0 ? "checks" : NULL;
+        if (missing)
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s lacks the required descriptor field '%s'", path, missing);
+    }
+    for (size_t i = 0; i < d->check_count; i++) {
+        const rg_check *c = &d->checks[i];
+        if (!c->name || !valid_check_name(c->name))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: check %zu has no valid name (\"plugin.check\": lower-case, digits, '.', '_', '-')",
+                           path, i + 1);
+        if (!c->summary || !c->run || (c->param_count && !c->params))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: check %s lacks its %s", path, c->name,
+                           !c->summary ? "summary" : !c->run ? "run function" : "parameter table");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d->checks[j].name, c->name) == 0)
+                return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                               "plugin %s declares check %s twice", path, c->name);
+        for (size_t j = 0; j < c->param_count; j++) {
+            const rg_param *p = &c->params[j];
+            char why[256];
+            if (!p->name || !*p->name || !rg_param_type_name(p->type) || !p->description)
+                return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                               "plugin %s: check %s: parameter %zu lacks a name, a known type or a description",
+                               path, c->name, j + 1);
+            for (size_t k = 0; k < j; k++)
+                if (strcmp(c->params[k].name, p->name) == 0)
+                    return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                                   "plugin %s: check %s declares parameter %s twice", path, c->name, p->name);
+            if (p->default_json) {
+                cJSON *v = cJSON_Parse(p->default_json), *n = v ? rg_param_normalize(p, v, why, sizeof why) : NULL;
+                cJSON_Delete(v);
+                if (!n)
+                    return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                                   "plugin %s: check %s: the default of %s (%s) is not a valid %s", path,
+                                   c->name, p->name, p->default_json, rg_param_type_name(p->type));
+                cJSON_Delete(n);
+            }
+        }
+    }
+    return 0;
+}
+
+int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_error *err)
+{
+    rg_loaded_plugin *grown;
+    if (rg_plugin_validate(desc, path, err) != 0)
+        return -1;
+    for (size_t i = 0; i < desc->check_count; i++) {
+        const rg_loaded_plugin *owner;
+        if (rg_plugins_find_check(set, desc->checks[i].name, &owner))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "check %s is provided by two plugins: %s and %s", desc->checks[i].name,
+                           owner->path, path);
+    }
+    grown = realloc(set->items, (set->count + 1) * sizeof *grown);
+    if (!grown)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    set->items = grown;
+    set->items[set->count].handle = NULL;
+    set->items[set->count].desc = desc;
+    set->items[set->count].path = strdup(path);
+    set->count++;
+    return 0;
+}
+
+/* ---- Files -------------------------------------------------------------------------------- */
+
+/* Refuse what someone else could have written: group- or world-writable, or owned by
+ * neither root nor us. */
+static int check_owner_and_mode(const char *path, const char *what, rg_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot inspect plugin %s %s: %s", what, path,
+                       strerror(errno));
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "refusing plugin %s %s: it is writable by %s (chmod go-w)", what, path,
+                       st.st_mode & S_IWOTH ? "anyone" : "its group");
+    if (st.st_uid != 0 && st.st_uid != geteuid())
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "refusing plugin %s %s: it is owned by uid %u, neither root nor the caller",
+                       what, path, (unsigned)st.st_uid);
+    return 0;
+}
+
+static int already_loaded(const rg_plugins *set, const char *name)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].desc->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int load_file(rg_plugins *set, const char *path, rg_error *err)
+{
+    void *handle;
+    rg_plugin_entry_fn entry;
+    const rg_plugin *desc;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if (check_owner_and_mode(dir, "folder", err) != 0 || check_owner_and_mode(path, "file", err) != 0)
+        return -1;
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot load plugin %s: %s", path, dlerror());
+    *(void **)&entry = dlsym(handle, RG_PLUGIN_ENTRY_SYMBOL);
+    if (!entry) {
+        dlclose(handle);
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "%s is not a relgate plugin: it has no %s symbol", path, RG_PLUGIN_ENTRY_SYMBOL);
+    }
+    desc = entry();
+    if (!desc) {
+        dlclose(handle);
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "plugin %s returned no descriptor", path);
+    }
+    if (rg_plugin_validate(desc, path, err) != 0) {
+        dlclose(handle);
+        return -1;
+    }
+    if (already_loaded(set, desc->name)) { /* an earlier directory in the search order wins */
+        dlclose(handle);
+        return 0;
+    }
+    if (rg_plugins_add(set, desc, path, err) != 0) {
+        dlclose(handle);
+        return -1;
+    }
+    set->items[set->count - 1].handle = handle;
+    return 0;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect the .so files of DIR (and, at depth 0, its subdirectories, expanded by the
+ * caller) into NAMES, sorted. */
+static int collect(const char *dir, int depth, char **names, size_t *count)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[PATH_MAX];
+    size_t first = *count;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL && *count < MAX_PLUGIN_FILES) {
+        struct stat st;
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.')
+            continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
+        if (lstat(path, &st) != 0)
+            continue;
+        if (S_ISREG(st.st_mode) && n > 3 && strcmp(e->d_name + n - 3, ".so") == 0)
+            names[(*count)++] = strdup(path);
+        else if (S_ISDIR(st.st_mode) && depth == 0)
+            names[(*count)++] = strdup(path); /* expanded below */
+    }
+    closedir(d);
+    qsort(names + first, *count - first, sizeof *names, compare_strings);
+    return 0;
+}
+
+static int search_dir(rg_plugins *set, const char *dir, rg_error *err)
+{
+    char *names[MAX_PLUGIN_FILES];
+    size_t count = 0;
+    int rc = 0;
+    char **grown = realloc(set->searched, (set->searched_count + 1) * sizeof *grown);
+    if (grown) {
+        set->searched = grown;
+        set->searched[set->searched_count++] = strdup(dir);
+    }
+    collect(dir, 0, names, &count);
+    for (size_t i = 0; i < count; i++) {
+        struct stat st;
+        if (rc == 0 && names[i] && lstat(names[i], &st) == 0) {
+            if (S_ISDIR(st.st_mode)) {
+                char *sub[MAX_PLUGIN_FILES];
+                size_t n = 0;
+                collect(names[i], 1, sub, &n);
+                for (size_t j = 0; j < n; j++) {
+                    if (rc == 0 && sub[j])
+                        rc = load_file(set, sub[j], err);
+                    free(sub[j]);
+                }
+            } else {
+                rc = load_file(set, names[i], err);
+            }
+        }
+        free(names[i]);
+    }
+    return rc;
+}
+
+/* The directory of the running binary, when it is a meson build tree. */
+static int build_tree_plugins(char *out, size_t size)
+{
+    char exe[PATH_MAX], probe[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    snprintf(probe, sizeof probe, "%s/build.ninja", exe);
+    if (access(probe, F_OK) != 0)
+        return 0;
+    return (size_t)snprintf(out, size, "%s/plugins", exe) < size;
+}
+
+rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count, int search_default,
+                            rg_error *err)
+{
+    rg_plugins *set = calloc(1, sizeof *set);
+    if (!set) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < dir_count; i++) {
+        struct stat st;
+        if (stat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rg_fail(err, RG_ERROR_USAGE, dirs[i], 0, 0, "--plugin-path %s: %s", dirs[i],
+                    errno && stat(dirs[i], &st) != 0 ? strerror(errno) : "not a directory");
+            goto fail;
+        }
+        if (search_dir(set, dirs[i], err) != 0)
+            goto fail;
+    }
+    if (search_default) {
+        const char *env = getenv("RELGATE_PLUGIN_PATH");
+        char build[PATH_MAX];
+        if (env && *env) {
+            char *copy = strdup(env), *save = NULL;
+            int rc = 0;
+            for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && rc == 0;
+                 tok = strtok_r(NULL, ":", &save))
+                rc = search_dir(set, tok, err);
+            free(copy);
+            if (rc != 0)
+                goto fail;
+        }
+        if (build_tree_plugins(build, sizeof build) && search_dir(set, build, err) != 0)
+            goto fail;
+        if (search_dir(set, RG_PLUGINDIR, err) != 0)
+            goto fail;
+    }
+    return set;
+fail:
+    rg_plugins_free(set);
+    return NULL;
+}
+
+void rg_plugins_free(rg_plugins *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->count; i++) {
+        if (set->items[i].handle)
+            dlclose(set->items[i].handle);
+        free(set->items[i].path);
+    }
+    free(set->items);
+    for (size_t i = 0; i < set->searched_count; i++)
+        free(set->searched[i]);
+    free(set->searched);
+    free(set);
+}
