@@ -12,6 +12,7 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  eval       evaluate a policy for one release and stage\n"
+    "  plugins    list the check plugins found and their parameters\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
@@ -28,9 +29,10 @@ int main(int argc, char **argv)
         return RG_EXIT_ERROR;
     }
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "eval") == 0) {
+        if (strcmp(cmd, "help") == 0 && argc > 2) {
             char *args[] = {argv[2], "--help", NULL};
-            return rg_cmd_eval(2, args);
+            if (strcmp(argv[2], "eval") == 0) return rg_cmd_eval(2, args);
+            if (strcmp(argv[2], "plugins") == 0) return rg_cmd_plugins(2, args);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -41,6 +43,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "eval") == 0)
         return rg_cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "plugins") == 0)
+        return rg_cmd_plugins(argc - 1, argv + 1);
     fprintf(stderr, "relgate: error: unknown command '%s' (see relgate --help)\n", cmd);
     return RG_EXIT_ERROR;
 }
