@@ -172,7 +172,7 @@ static void drain(running *r)
                 r->fd = -1;
                 return;
             }
-            grown = realloc(r->buf, cap);
+            grown = realloc(r->buf, cap + 1); /* + 1: the parser wants a NUL after the text */
             if (!grown) {
                 r->overflow = 1;
                 close(r->fd);
@@ -204,6 +204,8 @@ static void conclude(running *r, const rg_limits *limits)
     const char *name = job->check->name;
     char why[256];
     job->duration_ms = monotonic_ms() - r->started;
+    if (r->buf)
+        r->buf[r->len] = '\0';
     if (r->timed_out) {
         fail_job(job, "check %s timed out after %g s", name, job->timeout);
     } else if (r->overflow) {

@@ -182,8 +182,10 @@ typedef struct rg_plugin {
     size_t check_count;
 } rg_plugin;
 
-/* The entry point's type: `const rg_plugin *relgate_plugin_entry(void)`. */
+/* The entry point's type, and its declaration: a plugin defines it with
+ * RG_PLUGIN_EXPORT. */
 typedef const rg_plugin *(*rg_plugin_entry_fn)(void);
+RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void);
 
 #ifdef __cplusplus
 }

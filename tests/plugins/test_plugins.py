@@ -1,0 +1,330 @@
+"""The plugin loader and isolated plugin checks, through fixture plugins.
+
+meson runs: python3 test_plugins.py RELGATE FIXTURE_DIR
+Each case copies the fixture plugins it needs into its own plugin folder and points
+relgate at it with --plugin-path.
+"""
+
+import json
+import os
+import shutil
+import stat
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+import harness  # noqa: E402
+from harness import NOW_EPOCH, case  # noqa: E402
+
+FIXTURES = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else None
+SANITIZED = os.environ.get("RG_SANITIZED") == "1"
+
+CONTEXT = {
+    "release": {"name": "svc", "version": "1.2.0", "previous_version": "1.1.0", "type": "minor",
+                "commit": "0123456789abcdef0123456789abcdef01234567"},
+    "evidence": {"notes": "notes.md"},
+}
+
+
+def setup(t, *fixtures, policy=None, context=CONTEXT):
+    """Plugin folder 'plugins' with FIXTURES copied in, a context and a policy."""
+    plugins = Path(t.tmp, "plugins")
+    plugins.mkdir(mode=0o755)
+    os.chmod(plugins, 0o755)
+    for name in fixtures:
+        dest = plugins / (name + ".so")
+        shutil.copy(FIXTURES / (name + ".so"), dest)
+        os.chmod(dest, 0o755)
+    t.write_json("context.json", context)
+    t.write("notes.md", "# notes\n")
+    if policy is not None:
+        t.write("policy.lua", policy)
+    return plugins
+
+
+def behave(t, modes, extra="", **kw):
+    """A policy with one fixture.behave requirement per mode, in order."""
+    lines = []
+    for i, mode in enumerate(modes):
+        lines.append('requirement "r%d-%s" { title = "%s", check = "fixture.behave", '
+                     'with = { mode = "%s" }%s }' % (i, mode, mode, mode, extra))
+    setup(t, "fixture-behave", policy="\n".join(lines) + "\n", **kw)
+
+
+def run_eval(t, *extra):
+    return t.eval("policy.lua", "context.json", "--plugin-path", "plugins", *extra)
+
+
+def statuses(doc):
+    return [(r["id"], r["status"], r["message"]) for r in doc["requirements"]]
+
+
+# ---- Listing -------------------------------------------------------------------
+
+@case("plugins lists the fixture with its checks and parameters (text)")
+def _(t):
+    setup(t, "fixture-behave")
+    res = t.run("plugins", "--plugin-path", "plugins")
+    t.expect_exit(res, 0)
+    for needle in ("fixture-behave 1.0.0", "fixture.behave: Behaves as told", "mode", "string",
+                   '(default "ok")', "max_age", "duration", "plugins/fixture-behave.so"):
+        t.contains(res.out, needle, "relgate plugins output")
+
+
+@case("plugins --format json describes every parameter")
+def _(t):
+    setup(t, "fixture-behave")
+    res = t.run("plugins", "--plugin-path", "plugins", "--format", "json")
+    t.expect_exit(res, 0)
+    doc = json.loads(res.out)
+    fixture = [p for p in doc["plugins"] if p["name"] == "fixture-behave"]
+    t.eq(len(fixture), 1, "fixture plugins listed")
+    p = fixture[0]
+    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.0"), "plugin fields")
+    params = {x["name"]: x for x in p["checks"][0]["parameters"]}
+    t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
+                          "description": "how to misbehave"}, "mode parameter")
+    t.eq(params["strict"]["default"], True, "boolean default")
+    t.eq(params["count"]["default"], None, "no default")
+    t.eq(doc["searched"][0], "plugins", "first searched folder")
+
+
+@case("plugins --help and a bad option")
+def _(t):
+    res = t.run("plugins", "--help")
+    t.expect_exit(res, 0)
+    t.contains(res.out, "--plugin-path DIR", "help")
+    res = t.run("plugins", "--bogus")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "unknown option '--bogus'", "stderr")
+
+
+# ---- The loader refuses ------------------------------------------------------------
+
+REFUSALS = {
+    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.0",
+    "broken-minor": "is built for plugin ABI 1.7, newer than this relgate's 1.0",
+    "broken-short": "has a short descriptor",
+    "broken-license": "lacks the required descriptor field 'license'",
+    "broken-duplicate": "declares check broken.one twice",
+    "broken-default": "the default of count (\"many\") is not a valid integer",
+    "broken-nosymbol": "has no relgate_plugin_entry symbol",
+    "broken-null": "returned no descriptor",
+}
+
+for fixture, message in REFUSALS.items():
+    def refusal(t, fixture=fixture, message=message):
+        setup(t, fixture, policy='requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+        res = t.run("plugins", "--plugin-path", "plugins")
+        t.expect_exit(res, 2)
+        t.contains(res.err, message, "stderr")
+        t.contains(res.err, "plugins/%s.so" % fixture, "stderr names the file")
+        # eval refuses to run with it too, even for a policy that does not use it.
+        res = run_eval(t)
+        doc = t.expect_error(res, "plugin", mentions=[message])
+        t.eq(doc["error"]["file"], "plugins/%s.so" % fixture, "error.file")
+    case("loader refuses %s: %s" % (fixture, message))(refusal)
+
+
+@case("loader refuses two plugins providing one check name")
+def _(t):
+    setup(t, "fixture-behave", "broken-clash")
+    res = t.run("plugins", "--plugin-path", "plugins")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "check fixture.behave is provided by two plugins", "stderr")
+
+
+@case("loader refuses a group-writable plugin file")
+def _(t):
+    plugins = setup(t, "fixture-behave")
+    os.chmod(plugins / "fixture-behave.so", 0o775)
+    res = t.run("plugins", "--plugin-path", "plugins")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "writable by its group (chmod go-w)", "stderr")
+
+
+@case("loader refuses a world-writable plugin folder")
+def _(t):
+    plugins = setup(t, "fixture-behave")
+    os.chmod(plugins, 0o777)
+    res = t.run("plugins", "--plugin-path", "plugins")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "refusing plugin folder", "stderr")
+    t.contains(res.err, "writable by anyone", "stderr")
+
+
+@case("loader refuses a plugin owned by another user")
+def _(t):
+    if os.geteuid() != 0:
+        t.skip("needs root to give the file away")
+    plugins = setup(t, "fixture-behave")
+    os.chown(plugins / "fixture-behave.so", 65534, 65534)
+    res = t.run("plugins", "--plugin-path", "plugins")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "owned by uid 65534, neither root nor the caller", "stderr")
+
+
+@case("a missing --plugin-path folder is a usage error")
+def _(t):
+    setup(t, policy='requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+    res = t.eval("policy.lua", "context.json", "--plugin-path", "nowhere")
+    t.expect_error(res, "usage", mentions=["--plugin-path nowhere"])
+
+
+# ---- Policies naming plugin checks --------------------------------------------------
+
+LOAD_ERRORS = [
+    ("unknown check", 'requirement "a" {\n  title = "a",\n  check = "fixture.nope",\n}\n',
+     "unknown check 'fixture.nope': no loaded plugin provides it"),
+    ("unknown parameter", 'requirement "a" { title = "a", check = "fixture.behave", with = { mood = "x" } }\n',
+     "check fixture.behave has no parameter 'mood' (it takes: mode file seconds names max_age strict count)"),
+    ("ill-typed parameter", 'requirement "a" { title = "a", check = "fixture.behave", with = { count = "many" } }\n',
+     "count must be an integer"),
+    ("fractional integer", 'requirement "a" { title = "a", check = "fixture.behave", with = { count = 1.5 } }\n',
+     "count must be an integer"),
+    ("bad duration", 'requirement "a" { title = "a", check = "fixture.behave", with = { max_age = "2 weeks" } }\n',
+     "max_age must be a duration"),
+    ("list of numbers", 'requirement "a" { title = "a", check = "fixture.behave", with = { names = { 1, 2 } } }\n',
+     "names must be a list of strings"),
+    ("with on an inline check", 'requirement "a" { title = "a", with = { x = 1 }, check = function() return pass("x") end }\n',
+     "with applies to plugin checks only"),
+    ("bad timeout", 'requirement "a" { title = "a", check = "fixture.behave", timeout = -1 }\n',
+     "timeout must be a number of seconds"),
+]
+
+for label, policy, message in LOAD_ERRORS:
+    def load_error(t, policy=policy, message=message):
+        setup(t, "fixture-behave", policy=policy)
+        res = run_eval(t)
+        t.expect_error(res, "policy", file="policy.lua", line=1, mentions=[message])
+    case("policy load fails on %s, naming file and line" % label)(load_error)
+
+
+@case("parameters: defaults and normalised values reach the check")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { names = "one", max_age = "2h" } }\n'))
+    res = run_eval(t)
+    doc = t.expect_decision(res, "allow", 0)
+    r = t.result(doc, "a")
+    t.eq(r["check"], "fixture.behave", "check name in the decision")
+    t.eq(r["details"]["mode"], "ok", "default mode")
+    t.eq(r["details"]["now"], NOW_EPOCH, "the evaluation clock (--now)")
+    t.eq(r["details"]["commit"], CONTEXT["release"]["commit"], "context_string")
+
+
+# ---- Isolation ------------------------------------------------------------------------
+
+@case("a crashing, hanging, exiting or silent check costs one error result each")
+def _(t):
+    modes = ["ok", "crash", "hang", "exit", "no-result", "spin", "fail"]
+    behave(t, modes, extra=", timeout = 1")
+    start = time.monotonic()
+    res = run_eval(t, "-j", "4")
+    elapsed = time.monotonic() - start
+    doc = t.expect_decision(res, "deny", 1)
+    got = statuses(doc)
+    t.eq([g[0] for g in got], ["r%d-%s" % (i, m) for i, m in enumerate(modes)], "results in policy order")
+    want = {
+        "ok": ("pass", "behaved (ok)"),
+        "crash": ("error", "check fixture.behave killed by SIGSEGV"),
+        "hang": ("error", "check fixture.behave timed out after 1 s"),
+        "exit": ("error", "check fixture.behave exited unexpectedly with status 3"),
+        "no-result": ("error", "the check returned without a result"),
+        "spin": ("error", "check fixture.behave timed out after 1 s"),
+        "fail": ("fail", "failed on purpose"),
+    }
+    for (rid, status, message), mode in zip(got, modes):
+        t.eq((status, message), want[mode], "result of mode %s" % mode)
+    t.eq(doc["summary"]["error"], 5, "summary.error")
+    # The two 1 s timeouts ran side by side, not one after the other.
+    t.check(elapsed < 10, "the gate took %.1f s" % elapsed)
+
+
+@case("a check that exhausts its memory limit is an error, not the engine's death")
+def _(t):
+    if SANITIZED:
+        t.skip("no address-space limit under AddressSanitizer")
+    behave(t, ["oom", "ok"])
+    res = run_eval(t, "--check-memory", "64M")
+    doc = t.expect_decision(res, "deny", 1)
+    oom = doc["requirements"][0]
+    t.eq(oom["status"], "error", "oom status")
+    t.check(oom["message"].startswith("check fixture.behave "), "oom message names the check",
+            actual=oom["message"])
+    t.eq(doc["requirements"][1]["status"], "pass", "the next check still ran")
+
+
+@case("an advisory plugin check that errors still denies; one that fails warns")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", level = "advisory", check = "fixture.behave", with = { mode = "fail" } }\n'))
+    res = run_eval(t)
+    doc = t.expect_decision(res, "warn", 0)
+    t.eq(doc["requirements"][0]["status"], "warn", "advisory failure")
+    t.write("policy.lua", 'requirement "a" { title = "a", level = "advisory", check = "fixture.behave", with = { mode = "crash" } }\n')
+    res = run_eval(t)
+    t.expect_decision(res, "deny", 1)
+
+
+@case("a check's stdout never reaches the decision, and it gets no stdin")
+def _(t):
+    behave(t, ["stdout", "stdin"])
+    res = t.run("eval", "--policy", "policy.lua", "--context", "context.json", "--plugin-path",
+                "plugins", "--now", harness.NOW, stdin="secret input\n")
+    doc = t.expect_decision(res, "allow", 0)
+    t.contains(res.err, '{"decision": "allow"}', "the check's stdout, on stderr")
+    t.eq(doc["requirements"][1]["details"]["stdin_read"], 0, "bytes the check read from stdin")
+
+
+@case("checks run concurrently with -j and one at a time with -j 1")
+def _(t):
+    setup(t, "fixture-behave", policy="".join(
+        'requirement "s%d" { title = "s", check = "fixture.behave", with = { mode = "sleep", seconds = 0.6 } }\n' % i
+        for i in range(4)))
+    start = time.monotonic()
+    res = run_eval(t, "-j", "4")
+    parallel = time.monotonic() - start
+    t.expect_decision(res, "allow", 0)
+    start = time.monotonic()
+    res = run_eval(t, "-j", "1")
+    serial = time.monotonic() - start
+    t.expect_decision(res, "allow", 0)
+    t.check(serial >= 2.4, "-j 1 ran four 0.6 s checks in %.2f s" % serial)
+    t.check(parallel < serial, "-j 4 (%.2f s) was not faster than -j 1 (%.2f s)" % (parallel, serial))
+
+
+@case("a plugin reads evidence through the host")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "read", file = evidence "notes" } }\n'))
+    res = run_eval(t)
+    doc = t.expect_decision(res, "allow", 0)
+    t.eq(doc["requirements"][0]["details"]["bytes"], 8, "bytes read")
+
+
+@case("a plugin reading evidence that links outside the context folder stops the gate")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "read", file = evidence "notes" } }\n'))
+    os.remove(Path(t.tmp, "notes.md"))
+    os.symlink("/etc/passwd", Path(t.tmp, "notes.md"))
+    res = run_eval(t, "--output", "out.json")
+    t.expect_error(res, "evidence", mentions=["outside"])
+    t.check(not Path(t.tmp, "out.json").exists(), "out.json was written")
+
+
+@case("a bad --jobs, --check-timeout or --check-memory is a usage error")
+def _(t):
+    setup(t, policy='requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+    for args in (["-j", "0"], ["--jobs", "many"], ["--check-timeout", "0"], ["--check-memory", "1K"]):
+        res = t.eval("policy.lua", "context.json", *args)
+        t.expect_error(res, "usage", mentions=[args[0]])
+
+
+if __name__ == "__main__":
+    if FIXTURES is None or not FIXTURES.is_dir():
+        print("TAP version 13\n1..0 # SKIP fixture directory not given")
+        sys.exit(0)
+    sys.exit(harness.main(sys.argv[:2]))
