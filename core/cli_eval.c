@@ -1,4 +1,5 @@
 /* relgate eval: one decision for one release at one stage. */
+#define _GNU_SOURCE 1 /* strcasestr */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,8 @@ static const char EVAL_USAGE[] =
     "  --stage STAGE          pre-release, deploy or post-deploy\n"
     "                         (default: the context's \"stage\", else pre-release)\n"
     "  --type TYPE            patch, minor or major (overrides release.type)\n"
-    "  --format FORMAT        json (default) or text\n"
+    "  --format FORMAT        json (default), text, markdown, junit or github\n"
+    "  --no-color             no colours in text output (also: NO_COLOR set)\n"
     "  --output PATH          write the decision to PATH atomically instead of stdout\n"
     "  --now RFC3339          evaluate at this time instead of the clock\n"
     "  --fail-on-warn         exit 1 when the decision is warn\n"
@@ -46,13 +48,27 @@ static const char EVAL_USAGE[] =
 
 #define MAX_PLUGIN_DIRS 32
 
+typedef enum rg_format { FORMAT_JSON, FORMAT_TEXT, FORMAT_MARKDOWN, FORMAT_JUNIT, FORMAT_GITHUB } rg_format;
+
+static int parse_format(const char *s, rg_format *out)
+{
+    static const char *const names[] = {"json", "text", "markdown", "junit", "github"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (rg_format)i;
+            return 0;
+        }
+    return -1;
+}
+
 typedef struct eval_options {
     const char *policy, *context, *output, *evidence_root;
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
     rg_release_type type;
-    int text, fail_on_warn;
+    rg_format format;
+    int no_color, fail_on_warn;
     int64_t now;
     rg_limits limits;
 } eval_options;
@@ -88,7 +104,7 @@ static void watchdog_set(double seconds)
 static void watchdog_install(const eval_options *o)
 {
     struct sigaction sa;
-    if (!o->text) {
+    if (o->format == FORMAT_JSON) {
         rg_error err = {0};
         rg_fail(&err, RG_ERROR_LIMIT, o->policy, 0, 0,
                 "policy exceeded its time limit of %g s (--timeout) inside a library call",
@@ -112,19 +128,38 @@ static void watchdog_remove(void)
 
 /* ---- Output ------------------------------------------------------------------ */
 
-/* Print an error: the message on stderr, and on stdout the error decision when the
- * format is JSON (text output says it all on stderr). */
+/* Print an error: the message on stderr, and on stdout the error in the chosen format
+ * (text says it all on stderr).  Never into --output: a file there is left as it was. */
 static int fail_with(const eval_options *o, const rg_error *err)
 {
+    char *out = NULL;
     rg_cli_report(err);
-    if (!o->text) {
-        char *json = rg_error_to_json(err, o->now);
-        if (json) {
-            rg_cli_write_stdout(json, strlen(json));
-            free(json);
-        }
+    switch (o->format) {
+    case FORMAT_JSON: out = rg_error_to_json(err, o->now); break;
+    case FORMAT_MARKDOWN: out = rg_error_to_markdown(err); break;
+    case FORMAT_JUNIT: out = rg_error_to_junit(err, o->now); break;
+    case FORMAT_GITHUB: out = rg_error_to_github(err); break;
+    case FORMAT_TEXT: break;
+    }
+    if (out) {
+        rg_cli_write_stdout(out, strlen(out));
+        free(out);
     }
     return RG_EXIT_ERROR;
+}
+
+/* Colours only for a terminal that wants them; marks only where UTF-8 shows. */
+static rg_text_style text_style(const eval_options *o)
+{
+    rg_text_style st;
+    const char *locale = getenv("LC_ALL");
+    if (!locale || !*locale) locale = getenv("LC_CTYPE");
+    if (!locale || !*locale) locale = getenv("LANG");
+    st.color = !o->no_color && !o->output && isatty(STDOUT_FILENO) &&
+               !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+               !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
+    st.utf8 = locale && (strcasestr(locale, "utf-8") || strcasestr(locale, "utf8"));
+    return st;
 }
 
 static int usage_error(const eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
@@ -174,11 +209,12 @@ static int parse_args(int argc, char **argv, eval_options *o)
             return 0;
         } else if (strcmp(arg, "--fail-on-warn") == 0) {
             o->fail_on_warn = 1;
+        } else if (strcmp(arg, "--no-color") == 0 || strcmp(arg, "--no-colour") == 0) {
+            o->no_color = 1;
         } else if (option_value(argc, argv, &i, "--format", &v)) {
-            if (!v) return usage_error(o, "%s needs a value: json or text", arg);
-            if (strcmp(v, "json") == 0) o->text = 0;
-            else if (strcmp(v, "text") == 0) o->text = 1;
-            else return usage_error(o, "--format '%s' is not supported (json or text)", v);
+            if (!v) return usage_error(o, "%s needs a value: json, text, markdown, junit or github", arg);
+            if (parse_format(v, &o->format) != 0)
+                return usage_error(o, "--format '%s' is not json, text, markdown, junit or github", v);
         } else if (option_value(argc, argv, &i, "--policy", &v)) {
             if (!v || !*v) return usage_error(o, "%s needs a path", "--policy");
             o->policy = v;
@@ -279,7 +315,17 @@ int rg_cmd_eval(int argc, char **argv)
         rc = fail_with(&o, &err);
         goto done;
     }
-    out = o.text ? rg_decision_to_text(d) : rg_decision_to_json(d);
+    switch (o.format) {
+    case FORMAT_JSON: out = rg_decision_to_json(d); break;
+    case FORMAT_TEXT: {
+        rg_text_style st = text_style(&o);
+        out = rg_decision_to_text(d, &st);
+        break;
+    }
+    case FORMAT_MARKDOWN: out = rg_decision_to_markdown(d); break;
+    case FORMAT_JUNIT: out = rg_decision_to_junit(d); break;
+    case FORMAT_GITHUB: out = rg_decision_to_github(d); break;
+    }
     if (!out) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
         rc = fail_with(&o, &err);

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "strbuf.h"
 #include "textpos.h"
 
 const char *rg_json_string(const cJSON *obj, const char *key)
@@ -133,36 +134,17 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
     return root;
 }
 
-typedef struct pretty_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} pretty_buf;
+/* Two-space indentation through rg_strbuf. */
+typedef rg_strbuf pretty_buf;
 
 static void put(pretty_buf *b, const char *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *grown;
-        while (cap < b->len + n + 1) cap *= 2;
-        grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    rg_strbuf_add(b, s, n);
 }
 
 static void put_str(pretty_buf *b, const char *s)
 {
-    put(b, s, strlen(s));
+    rg_strbuf_puts(b, s);
 }
 
 static void put_indent(pretty_buf *b, int depth)
@@ -227,9 +209,5 @@ char *rg_json_print_pretty(const cJSON *item)
     pretty_buf b = {0};
     put_value(&b, item, 0);
     put_str(&b, "\n");
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    return b.data;
+    return rg_strbuf_finish(&b);
 }

@@ -1,12 +1,33 @@
-/* Human-readable renderings of a decision. */
+/* Renderings of a decision (and of an error) for people and CI systems.  Each returns
+ * a heap string the caller frees, or NULL when out of memory. */
 #ifndef RG_RENDER_H
 #define RG_RENDER_H
 
+#include <stdint.h>
+
 #include "relgate/relgate.h"
 
-/* The decision as plain text for a person at a terminal or in a job log: the verdict,
- * one line per requirement with its message, and for each one that did not pass its
- * hint and the details looked at.  Returns a string the caller frees, or NULL. */
-char *rg_decision_to_text(const rg_decision *d);
+typedef struct rg_text_style {
+    int color;   /* ANSI colours */
+    int utf8;    /* marks like ✔ ✘; plain ASCII otherwise */
+} rg_text_style;
+
+/* For a person at a terminal or reading a job log: the verdict, one aligned line per
+ * requirement, and for each that needs action its hint and what was looked at. */
+char *rg_decision_to_text(const rg_decision *d, const rg_text_style *style);
+char *rg_error_to_text(const rg_error *err, const rg_text_style *style);
+
+/* A GitHub step summary or merge-request comment: a heading, a table, details. */
+char *rg_decision_to_markdown(const rg_decision *d);
+char *rg_error_to_markdown(const rg_error *err);
+
+/* JUnit XML: one test case per requirement; fail -> <failure>, error -> <error>,
+ * skip and waived -> <skipped>, warn -> passed with the warning in <system-out>. */
+char *rg_decision_to_junit(const rg_decision *d);
+char *rg_error_to_junit(const rg_error *err, int64_t now);
+
+/* GitHub Actions workflow commands (::error, ::warning, ::notice), escaped. */
+char *rg_decision_to_github(const rg_decision *d);
+char *rg_error_to_github(const rg_error *err);
 
 #endif

@@ -1,117 +1,112 @@
-/* Plain-text decisions. */
-#include <stdarg.h>
-#include <stdio.h>
+/* Plain text decisions: aligned, coloured on a terminal, ASCII when not UTF-8. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decision.h"
-#include "error.h"
 #include "render.h"
+#include "strbuf.h"
 
-typedef struct text_buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-} text_buf;
+#define RESET "\033[0m"
 
-static void append(text_buf *b, const char *fmt, ...) RG_PRINTF(2, 3);
+typedef struct mark {
+    const char *utf8, *ascii, *color;
+} mark;
 
-static void append(text_buf *b, const char *fmt, ...)
+static const mark *status_mark(rg_status s)
 {
-    va_list ap;
-    int n;
-    if (b->failed)
-        return;
-    for (;;) {
-        va_start(ap, fmt);
-        n = vsnprintf(b->data ? b->data + b->len : NULL, b->data ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if (b->data && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap ? b->cap : 1024);
-        while (cap <= b->len + (size_t)n) cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
+    static const mark marks[RG_STATUS_COUNT] = {
+        [RG_STATUS_PASS] = {"✔ pass  ", "[pass]  ", "\033[32m"},
+        [RG_STATUS_FAIL] = {"✘ FAIL  ", "[FAIL]  ", "\033[1;31m"},
+        [RG_STATUS_WARN] = {"▲ warn  ", "[warn]  ", "\033[33m"},
+        [RG_STATUS_WAIVED] = {"◌ waived", "[waived]", "\033[36m"},
+        [RG_STATUS_ERROR] = {"‼ ERROR ", "[ERROR] ", "\033[1;35m"},
+        [RG_STATUS_SKIP] = {"– skip  ", "[skip]  ", "\033[2m"},
+    };
+    return &marks[(unsigned)s < RG_STATUS_COUNT ? s : RG_STATUS_ERROR];
+}
+
+static const char *verdict_color(rg_verdict v)
+{
+    switch (v) {
+    case RG_VERDICT_ALLOW: return "\033[1;32m";
+    case RG_VERDICT_WARN: return "\033[1;33m";
+    default: return "\033[1;31m";
     }
 }
 
-static const char *status_label(rg_status s)
+static void colored(rg_strbuf *b, const rg_text_style *st, const char *color, const char *text)
 {
-    switch (s) {
-    case RG_STATUS_PASS: return "PASS";
-    case RG_STATUS_FAIL: return "FAIL";
-    case RG_STATUS_WARN: return "WARN";
-    case RG_STATUS_WAIVED: return "WAIVED";
-    case RG_STATUS_ERROR: return "ERROR";
-    case RG_STATUS_SKIP: return "SKIP";
-    default: return "?";
-    }
+    if (st->color) rg_strbuf_puts(b, color);
+    rg_strbuf_puts(b, text);
+    if (st->color) rg_strbuf_puts(b, RESET);
 }
 
-char *rg_decision_to_text(const rg_decision *d)
+char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
 {
-    text_buf b = {0};
+    rg_strbuf b = {0};
     size_t width = 0;
+    char verdict[16];
+
     for (size_t i = 0; i < d->count; i++)
         if (strlen(d->results[i].id) > width) width = strlen(d->results[i].id);
+    rg_strlcpy(verdict, rg_verdict_name(d->verdict), sizeof verdict);
+    for (char *p = verdict; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
 
-    append(&b, "%s: %s %s (%s) at %s\n", rg_verdict_name(d->verdict), d->release_name,
-           d->release_version, rg_release_type_name(d->type), rg_stage_name(d->stage));
-    append(&b, "policy %s%s%s (%s)\n\n", d->policy_name, d->policy_version ? " " : "",
-           d->policy_version ? d->policy_version : "", d->policy_digest);
+    colored(&b, st, verdict_color(d->verdict), verdict);
+    rg_strbuf_printf(&b, "  %s %s (%s) at %s\n", d->release_name, d->release_version,
+                     rg_release_type_name(d->type), rg_stage_name(d->stage));
+    rg_strbuf_printf(&b, "policy %s%s%s, %s\n\n", d->policy_name, d->policy_version ? " " : "",
+                     d->policy_version ? d->policy_version : "", d->policy_digest);
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
-        append(&b, "  %-6s %-*s  %s\n", status_label(r->status), (int)width, r->id, r->message);
-        if (r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP) {
-            append(&b, "  %-6s %-*s  requirement: %s (%s)\n", "", (int)width, "", r->title,
-                   rg_level_name(r->level));
-            if (r->hint)
-                append(&b, "  %-6s %-*s  hint: %s\n", "", (int)width, "", r->hint);
-            if (r->details && r->details->child) {
-                char *details = cJSON_PrintUnformatted(r->details);
-                if (details) {
-                    append(&b, "  %-6s %-*s  looked at: %s\n", "", (int)width, "", details);
-                    free(details);
-                }
-            }
+        const mark *m = status_mark(r->status);
+        rg_strbuf_puts(&b, "  ");
+        colored(&b, st, m->color, st->utf8 ? m->utf8 : m->ascii);
+        rg_strbuf_printf(&b, "  %-*s  %s\n", (int)width, r->id, r->message);
+        if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
+            continue;
+        rg_strbuf_printf(&b, "  %8s  %-*s  requirement: %s (%s, %s)\n", "", (int)width, "", r->title,
+                         rg_level_name(r->level), r->check);
+        if (r->hint)
+            rg_strbuf_printf(&b, "  %8s  %-*s  how to pass: %s\n", "", (int)width, "", r->hint);
+        if (r->details && r->details->child) {
+            char *details = cJSON_PrintUnformatted(r->details);
+            if (details)
+                rg_strbuf_printf(&b, "  %8s  %-*s  looked at: %s\n", "", (int)width, "", details);
+            free(details);
         }
     }
-    append(&b, "\n%zu requirements: %zu pass, %zu fail, %zu warn, %zu waived, %zu error, %zu skip\n",
-           d->count, d->summary[RG_STATUS_PASS], d->summary[RG_STATUS_FAIL],
-           d->summary[RG_STATUS_WARN], d->summary[RG_STATUS_WAIVED], d->summary[RG_STATUS_ERROR],
-           d->summary[RG_STATUS_SKIP]);
+    rg_strbuf_printf(&b, "\n%zu requirement%s: %zu pass, %zu fail, %zu warn, %zu waived, %zu error, %zu skip\n",
+                     d->count, d->count == 1 ? "" : "s", d->summary[RG_STATUS_PASS],
+                     d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_WARN],
+                     d->summary[RG_STATUS_WAIVED], d->summary[RG_STATUS_ERROR],
+                     d->summary[RG_STATUS_SKIP]);
     if (cJSON_GetArraySize(d->actions) > 0) {
         const cJSON *a;
-        append(&b, "\nactions:\n");
+        rg_strbuf_puts(&b, "\nactions (release guide playbook):\n");
         cJSON_ArrayForEach(a, d->actions) {
-            const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "type");
-            const cJSON *target = cJSON_GetObjectItemCaseSensitive(a, "target");
-            const cJSON *summary = cJSON_GetObjectItemCaseSensitive(a, "summary");
-            const cJSON *source = cJSON_GetObjectItemCaseSensitive(a, "source");
-            if (cJSON_IsString(target))
-                append(&b, "  - %s to %s (%s)\n", type->valuestring, target->valuestring,
-                       cJSON_IsString(source) ? source->valuestring : "");
-            else if (cJSON_IsString(summary))
-                append(&b, "  - %s: %s\n", type->valuestring, summary->valuestring);
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "type"));
+            const char *target = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "target"));
+            const char *summary = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "summary"));
+            const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "source"));
+            if (type && strcmp(type, "rollback") == 0)
+                rg_strbuf_printf(&b, "  - roll back to %s (%s)\n", target ? target : "?", source ? source : "");
             else
-                append(&b, "  - %s: %s\n", type->valuestring,
-                       cJSON_IsString(source) ? source->valuestring : "");
+                rg_strbuf_printf(&b, "  - %s: %s\n", type ? type : "?", summary ? summary : "");
         }
     }
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    return b.data;
+    return rg_strbuf_finish(&b);
+}
+
+char *rg_error_to_text(const rg_error *err, const rg_text_style *st)
+{
+    rg_strbuf b = {0};
+    colored(&b, st, "\033[1;31m", "ERROR");
+    rg_strbuf_printf(&b, "  the gate could not be evaluated (%s error)\n  %s\n",
+                     rg_error_kind_name(err->kind), err->message);
+    for (int i = 1; i < err->problem_count; i++)
+        rg_strbuf_printf(&b, "  %s\n", err->problems[i]);
+    return rg_strbuf_finish(&b);
 }

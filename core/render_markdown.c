@@ -1,0 +1,149 @@
+/* Markdown decisions for a GitHub step summary or a merge-request comment. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+#include "render.h"
+#include "rfc3339.h"
+#include "strbuf.h"
+
+static const char *status_icon(rg_status s)
+{
+    switch (s) {
+    case RG_STATUS_PASS: return "✅";
+    case RG_STATUS_FAIL: return "❌";
+    case RG_STATUS_WARN: return "⚠️";
+    case RG_STATUS_WAIVED: return "🔓";
+    case RG_STATUS_ERROR: return "💥";
+    case RG_STATUS_SKIP: return "⏭️";
+    default: return "?";
+    }
+}
+
+static const char *verdict_icon(rg_verdict v)
+{
+    return v == RG_VERDICT_ALLOW ? "✅" : v == RG_VERDICT_WARN ? "⚠️" : v == RG_VERDICT_DENY ? "⛔" : "💥";
+}
+
+/* Text for a table cell: pipes escaped, line breaks and control characters as spaces,
+ * HTML's < and & neutralised so a message cannot inject markup. */
+static void cell(rg_strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '|') rg_strbuf_puts(b, "\\|");
+        else if (c == '<') rg_strbuf_puts(b, "&lt;");
+        else if (c == '>') rg_strbuf_puts(b, "&gt;");
+        else if (c == '&') rg_strbuf_puts(b, "&amp;");
+        else if (c == '`') rg_strbuf_puts(b, "\\`");
+        else if (c < 0x20 || c == 0x7f) rg_strbuf_puts(b, " ");
+        else rg_strbuf_add(b, s, 1);
+    }
+}
+
+char *rg_decision_to_markdown(const rg_decision *d)
+{
+    rg_strbuf b = {0};
+    int needs_action = 0;
+
+    rg_strbuf_printf(&b, "### %s relgate: **%s** — ", verdict_icon(d->verdict), rg_verdict_name(d->verdict));
+    cell(&b, d->release_name);
+    rg_strbuf_printf(&b, " %s (%s) at `%s`\n\n", d->release_version, rg_release_type_name(d->type),
+                     rg_stage_name(d->stage));
+    rg_strbuf_puts(&b, "Policy `");
+    cell(&b, d->policy_name);
+    rg_strbuf_printf(&b, "`%s%s · %zu requirements: %zu pass, %zu fail, %zu warn, %zu waived, %zu error, %zu skip\n\n",
+                     d->policy_version ? " " : "", d->policy_version ? d->policy_version : "", d->count,
+                     d->summary[RG_STATUS_PASS], d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_WARN],
+                     d->summary[RG_STATUS_WAIVED], d->summary[RG_STATUS_ERROR], d->summary[RG_STATUS_SKIP]);
+    rg_strbuf_puts(&b, "| | Requirement | Level | Status | Message |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < d->count; i++) {
+        const rg_result *r = &d->results[i];
+        rg_strbuf_printf(&b, "| %s | `", status_icon(r->status));
+        cell(&b, r->id);
+        rg_strbuf_puts(&b, "` ");
+        cell(&b, r->title);
+        rg_strbuf_printf(&b, " | %s | %s | ", rg_level_name(r->level), rg_status_name(r->status));
+        cell(&b, r->message);
+        rg_strbuf_puts(&b, " |\n");
+        if (r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP)
+            needs_action = 1;
+    }
+    if (needs_action) {
+        rg_strbuf_puts(&b, "\n#### What needs doing\n\n");
+        for (size_t i = 0; i < d->count; i++) {
+            const rg_result *r = &d->results[i];
+            char *details;
+            if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
+                continue;
+            rg_strbuf_printf(&b, "- %s **`", status_icon(r->status));
+            cell(&b, r->id);
+            rg_strbuf_puts(&b, "`**: ");
+            cell(&b, r->message);
+            rg_strbuf_puts(&b, "\n");
+            if (r->hint) {
+                rg_strbuf_puts(&b, "  - How to pass: ");
+                cell(&b, r->hint);
+                rg_strbuf_puts(&b, "\n");
+            }
+            details = r->details && r->details->child ? cJSON_PrintUnformatted(r->details) : NULL;
+            if (details) {
+                rg_strbuf_puts(&b, "  - Looked at: `");
+                cell(&b, details);
+                rg_strbuf_puts(&b, "`\n");
+                free(details);
+            }
+        }
+    }
+    if (cJSON_GetArraySize(d->actions) > 0) {
+        const cJSON *a;
+        rg_strbuf_puts(&b, "\n#### Actions\n\n");
+        cJSON_ArrayForEach(a, d->actions) {
+            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "type"));
+            const char *target = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "target"));
+            const char *summary = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "summary"));
+            const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "source"));
+            rg_strbuf_puts(&b, "- **");
+            cell(&b, type ? type : "?");
+            rg_strbuf_puts(&b, "**: ");
+            if (type && strcmp(type, "rollback") == 0) {
+                rg_strbuf_puts(&b, "roll back to ");
+                cell(&b, target ? target : "(unknown)");
+                rg_strbuf_puts(&b, " — ");
+                cell(&b, source);
+            } else {
+                cell(&b, summary);
+            }
+            rg_strbuf_puts(&b, "\n");
+        }
+    }
+    {
+        char when[RG_RFC3339_BUFSIZE] = "";
+        rg_rfc3339_format(d->evaluated_at, when, sizeof when);
+        rg_strbuf_printf(&b, "\n<sub>relgate %s · policy digest `%s` · evaluated at %s</sub>\n",
+                         rg_version(), d->policy_digest, when);
+    }
+    return rg_strbuf_finish(&b);
+}
+
+char *rg_error_to_markdown(const rg_error *err)
+{
+    rg_strbuf b = {0};
+    rg_strbuf_printf(&b, "### 💥 relgate: **error** — the gate could not be evaluated\n\n| Kind | Where | Message |\n|---|---|---|\n| %s | ",
+                     rg_error_kind_name(err->kind));
+    if (err->file[0]) {
+        rg_strbuf_puts(&b, "`");
+        cell(&b, err->file);
+        if (err->line > 0) rg_strbuf_printf(&b, ":%d", err->line);
+        rg_strbuf_puts(&b, "`");
+    }
+    rg_strbuf_puts(&b, " | ");
+    cell(&b, err->message);
+    rg_strbuf_puts(&b, " |\n");
+    for (int i = 1; i < err->problem_count; i++) {
+        rg_strbuf_puts(&b, "| | | ");
+        cell(&b, err->problems[i]);
+        rg_strbuf_puts(&b, " |\n");
+    }
+    return rg_strbuf_finish(&b);
+}

@@ -1,0 +1,22 @@
+/* A growing string buffer for renderers. */
+#ifndef RG_STRBUF_H
+#define RG_STRBUF_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct rg_strbuf {
+    char *data;      /* NUL-terminated while not failed */
+    size_t len, cap;
+    int failed;      /* out of memory: every later call is a no-op */
+} rg_strbuf;
+
+void rg_strbuf_add(rg_strbuf *b, const char *s, size_t n);
+void rg_strbuf_puts(rg_strbuf *b, const char *s);
+void rg_strbuf_printf(rg_strbuf *b, const char *fmt, ...) RG_PRINTF(2, 3);
+
+/* Hand over the text (caller frees), or NULL when out of memory; B is emptied. */
+char *rg_strbuf_finish(rg_strbuf *b);
+
+#endif
