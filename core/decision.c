@@ -122,6 +122,7 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
     o = cJSON_AddObjectToObject(root, "context");
     cJSON_AddStringToObject(o, "file", d->context_file);
     cJSON_AddStringToObject(o, "digest", d->context_digest);
+    cJSON_AddItemToObject(root, "evidence", d->evidence ? cJSON_Duplicate(d->evidence, 1) : cJSON_CreateArray());
     o = cJSON_AddObjectToObject(root, "summary");
     cJSON_AddNumberToObject(o, "total", (double)d->count);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)

@@ -37,6 +37,7 @@ struct rg_decision {
     size_t count;
     size_t summary[RG_STATUS_COUNT];
     cJSON *actions;       /* an array */
+    cJSON *evidence;      /* an array of evidence notes: what the checks read */
     int64_t evaluated_at;
 };
 

@@ -10,6 +10,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "evidence.h"
 #include "isolate.h"
 #include "luaconv.h"
 #include "policylib.h"
@@ -142,6 +143,7 @@ void rg_decision_free(rg_decision *d)
     free(d->policy_name);
     free(d->policy_version);
     cJSON_Delete(d->actions);
+    cJSON_Delete(d->evidence);
     free(d);
 }
 
@@ -195,9 +197,10 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
     rg_sha256_label(ctx->digest, d->context_digest, sizeof d->context_digest);
     d->evaluated_at = pol->sb->now;
     d->actions = cJSON_CreateArray();
+    d->evidence = cJSON_CreateArray();
     d->results = calloc(pol->count ? pol->count : 1, sizeof *d->results);
     if (!d->release_name || !d->release_version || !d->context_file || !d->policy_name ||
-        !d->actions || !d->results || (pol->version && !d->policy_version)) {
+        !d->actions || !d->evidence || !d->results || (pol->version && !d->policy_version)) {
         rg_decision_free(d);
         return NULL;
     }
@@ -257,7 +260,8 @@ static void free_jobs(rg_job *jobs, size_t count)
 }
 
 /* Move a plugin check's result into RES.  A path-rule violation stops the gate. */
-static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement *req, rg_error *err)
+static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement *req,
+                              cJSON *res_evidence, rg_error *err)
 {
     static const rg_status map[] = {
         [RG_CHECK_PASS] = RG_STATUS_PASS, [RG_CHECK_FAIL] = RG_STATUS_FAIL,
@@ -269,6 +273,7 @@ static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement 
                        job->result.message ? job->result.message : "evidence path violation");
     res->status = (unsigned)job->result.status < sizeof map / sizeof map[0] && job->result.status
                       ? map[job->result.status] : RG_STATUS_ERROR;
+    rg_evidence_merge(res_evidence, job->result.evidence);
     res->message = job->result.message;
     res->details = job->result.details;
     job->result.message = NULL;
@@ -298,6 +303,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     jobs = run_plugin_checks(pol, ctx, &job_count);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
     sb->ctx = ctx;
+    sb->evidence_log = d->evidence;
     lua_pushcfunction(L, prepare_context);
     lua_pushlightuserdata(L, (void *)ctx);
     if (rg_sandbox_call(sb, 1, 0, err) != 0)
@@ -320,7 +326,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             goto fail;
         }
         if (req->plugin_check) {
-            if (!jobs || take_plugin_result(res, &jobs[i], req, err) != 0) {
+            if (!jobs || take_plugin_result(res, &jobs[i], req, d->evidence, err) != 0) {
                 if (!jobs)
                     rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
                 goto fail;
@@ -348,6 +354,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             res->status = RG_STATUS_WARN;
     }
     sb->ctx = NULL;
+    sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
@@ -355,6 +362,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     return d;
 fail:
     sb->ctx = NULL;
+    sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
     rg_decision_free(d);
     return NULL;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "context.h"
+#include "digest.h"
 #include "error.h"
 #include "evidence.h"
 #include "fileio.h"
@@ -162,4 +163,44 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
         return RG_EVIDENCE_UNUSABLE;
     }
     return RG_EVIDENCE_OK;
+}
+
+static int noted(const cJSON *log, const char *name, const char *digest)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, log) {
+        const char *n = rg_json_string(e, "name"), *d = rg_json_string(e, "sha256");
+        if (n && d && strcmp(n, name) == 0 && strcmp(d, digest) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const char *data,
+                      size_t len)
+{
+    unsigned char digest[RG_SHA256_LEN];
+    char label[RG_SHA256_LABEL_SIZE];
+    cJSON *e;
+    if (!log || !name)
+        return;
+    rg_sha256_of(data, len, digest);
+    rg_sha256_label(digest, label, sizeof label);
+    if (noted(log, name, label))
+        return;
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", name);
+    cJSON_AddStringToObject(e, "path", rg_json_string(evidence_object(ctx), name) ? rg_json_string(evidence_object(ctx), name) : "");
+    cJSON_AddStringToObject(e, "sha256", label);
+    cJSON_AddItemToArray(log, e);
+}
+
+void rg_evidence_merge(cJSON *to, const cJSON *from)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, from) {
+        const char *n = rg_json_string(e, "name"), *d = rg_json_string(e, "sha256");
+        if (n && d && !noted(to, n, d))
+            cJSON_AddItemToArray(to, cJSON_Duplicate(e, 1));
+    }
 }

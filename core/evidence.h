@@ -2,6 +2,7 @@
 #ifndef RG_EVIDENCE_H
 #define RG_EVIDENCE_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 #include "relgate/relgate.h"
@@ -37,5 +38,14 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
  * frees.  Returns the status; on anything but OK, *DATA is NULL and WHY says why. */
 rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,
                                     char **data, size_t *len, char *why, size_t why_size);
+
+/* Record in LOG (a JSON array) that evidence NAME of CTX was read with content DATA:
+ * {"name", "path" (as the context gives it), "sha256"}, once per name and digest, so a
+ * decision can say exactly what it was based on. */
+void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const char *data,
+                      size_t len);
+
+/* Append the entries of FROM missing in TO (both arrays of notes). */
+void rg_evidence_merge(cJSON *to, const cJSON *from);
 
 #endif

@@ -28,6 +28,7 @@ struct rg_check_call {
     size_t buffer_count;
     char why[WHY_MAX];
     char path[PATH_MAX];
+    cJSON *evidence;          /* notes of what was read */
 };
 
 const char *rg_check_status_name(rg_check_status status)
@@ -126,6 +127,7 @@ static int host_read_evidence(rg_check_call *call, const char *name, const char 
     }
     call->buffers = grown;
     call->buffers[call->buffer_count++] = text;
+    rg_evidence_note(call->evidence, call->ctx, name, text, *len);
     *data = text;
     return 0;
 }
@@ -271,6 +273,7 @@ void rg_check_result_clear(rg_check_result *r)
 {
     free(r->message);
     cJSON_Delete(r->details);
+    cJSON_Delete(r->evidence);
     memset(r, 0, sizeof *r);
 }
 
@@ -288,12 +291,14 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
     call.now = now;
     call.max_evidence = max_evidence;
     call.details = cJSON_CreateObject();
+    call.evidence = cJSON_CreateArray();
     returned = check->run(&HOST, &call);
     for (size_t i = 0; i < call.buffer_count; i++)
         free(call.buffers[i]);
     free(call.buffers);
 
     out->details = call.details ? call.details : cJSON_CreateObject();
+    out->evidence = call.evidence ? call.evidence : cJSON_CreateArray();
     out->violation = call.violation;
     if (call.violation) {
         out->status = RG_CHECK_ERROR;
@@ -318,6 +323,7 @@ char *rg_check_result_to_json(const rg_check_result *r)
     cJSON_AddStringToObject(o, "message", r->message ? r->message : "");
     cJSON_AddItemToObject(o, "details", r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject());
     cJSON_AddBoolToObject(o, "violation", r->violation);
+    cJSON_AddItemToObject(o, "evidence", r->evidence ? cJSON_Duplicate(r->evidence, 1) : cJSON_CreateArray());
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -351,6 +357,8 @@ int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out
     out->message = strdup(message);
     out->details = cJSON_DetachItemViaPointer(root, details);
     out->violation = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "violation"));
+    out->evidence = cJSON_CreateArray();
+    rg_evidence_merge(out->evidence, cJSON_GetObjectItemCaseSensitive(root, "evidence"));
     cJSON_Delete(root);
     return 0;
 }

@@ -13,6 +13,7 @@ typedef struct rg_check_result {
     char *message;        /* heap */
     cJSON *details;       /* an object */
     int violation;        /* the check broke the evidence path rules */
+    cJSON *evidence;      /* what it read: an array of evidence notes */
 } rg_check_result;
 
 void rg_check_result_clear(rg_check_result *r);

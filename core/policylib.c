@@ -265,6 +265,7 @@ static int evidence_read(lua_State *L)
         lua_pushstring(L, why);
         return 2;
     }
+    rg_evidence_note(sb->evidence_log, ctx, name, *box, len);
     lua_pushlstring(L, *box, len);
     free(*box);
     *box = NULL;

@@ -3,6 +3,7 @@
 #ifndef RG_SANDBOX_H
 #define RG_SANDBOX_H
 
+#include <cjson/cJSON.h>
 #include <lua.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ typedef struct rg_sandbox {
     char *dir_display;        /* that directory as the user named it, for chunk names */
     rg_sha256 *digest;        /* over every file loaded, in load order */
     const rg_context *ctx;    /* set while checks run: evidence.* reads through it */
+    cJSON *evidence_log;      /* set while checks run: evidence.read notes what it read */
     rg_error_kind error_kind; /* set with VIOLATION: an error pcall may not swallow */
     char violation[1024];
 } rg_sandbox;

@@ -1,0 +1,149 @@
+/* The decision log: append-only JSON lines, locked, synced, never half-written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decision_log.h"
+#include "error.h"
+#include "json.h"
+
+#define LINE_MAX_BYTES (64u << 20)
+
+int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err)
+{
+    struct stat st;
+    char *line;
+    ssize_t n;
+    int fd, e;
+
+    if (memchr(entry, '\n', len))
+        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "log entry for %s spans lines", path);
+    line = malloc(len + 1);
+    if (!line)
+        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "out of memory writing the decision log");
+    memcpy(line, entry, len);
+    line[len] = '\n';
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        e = errno;
+        free(line);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open the decision log %s: %s", path, strerror(e));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        free(line);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            e = errno;
+            close(fd);
+            free(line);
+            return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot lock the decision log %s: %s", path, strerror(e));
+        }
+    }
+    /* The size under the lock: where this line starts, and where to cut back to. */
+    if (fstat(fd, &st) != 0) st.st_size = -1;
+    do {
+        n = write(fd, line, len + 1);
+    } while (n < 0 && errno == EINTR);
+    e = n < 0 ? errno : (n == (ssize_t)(len + 1) ? 0 : ENOSPC);
+    if (e == 0 && fsync(fd) != 0)
+        e = errno;
+    if (e != 0 && n > 0 && st.st_size >= 0 && ftruncate(fd, st.st_size) != 0) {
+        /* Could not cut the partial line back: say so, the log needs a look. */
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the decision log %s: %s (and a partial line could not be removed)",
+                path, strerror(e));
+        flock(fd, LOCK_UN);
+        close(fd);
+        free(line);
+        return -1;
+    }
+    flock(fd, LOCK_UN);
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    free(line);
+    if (e != 0)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the decision log %s: %s", path, strerror(e));
+    return 0;
+}
+
+int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), void *data,
+                size_t *skipped, rg_error *err)
+{
+    FILE *f = fopen(path, "re");
+    char *line = NULL;
+    size_t cap = 0, bad = 0;
+    ssize_t n;
+    int stop = 0;
+    if (!f)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(errno));
+    /* Readers share the lock with each other, not with a writer mid-line. */
+    flock(fileno(f), LOCK_SH);
+    while (!stop && (n = getline(&line, &cap, f)) >= 0) {
+        cJSON *entry;
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        entry = (size_t)n < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
+        if (!cJSON_IsObject(entry)) {
+            bad++;
+        } else {
+            stop = fn(entry, data);
+        }
+        cJSON_Delete(entry);
+    }
+    flock(fileno(f), LOCK_UN);
+    free(line);
+    fclose(f);
+    if (skipped)
+        *skipped = bad;
+    return 0;
+}
+
+/* The newest post-deploy entry per version of one release: a version allowed once
+ * and denied later (rolled back) is no longer good. */
+typedef struct last_good {
+    const char *name, *except;
+    cJSON *latest;   /* version -> that version's newest post-deploy entry */
+} last_good;
+
+static int keep_latest(const cJSON *entry, void *data)
+{
+    last_good *lg = data;
+    const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
+    const char *decision = rg_json_string(entry, "decision"), *stage = rg_json_string(entry, "stage");
+    const char *name = rg_json_string(release, "name"), *version = rg_json_string(release, "version");
+    if (!decision || !stage || !name || !version || strcmp(name, lg->name) != 0 ||
+        strcmp(stage, "post-deploy") != 0 || (lg->except && strcmp(version, lg->except) == 0))
+        return 0;
+    /* Move the version to the end: object order is then newest-last. */
+    cJSON_DeleteItemFromObjectCaseSensitive(lg->latest, version);
+    cJSON_AddItemToObject(lg->latest, version, cJSON_Duplicate(entry, 1));
+    return 0;
+}
+
+cJSON *rg_log_last_good(const char *path, const char *name, const char *except, rg_error *err)
+{
+    last_good lg = {name, except, cJSON_CreateObject()};
+    cJSON *found = NULL, *e;
+    if (!lg.latest || rg_log_each(path, keep_latest, &lg, NULL, err) != 0) {
+        cJSON_Delete(lg.latest);
+        return NULL;
+    }
+    cJSON_ArrayForEach(e, lg.latest) {
+        const char *decision = rg_json_string(e, "decision");
+        if (decision && (strcmp(decision, "allow") == 0 || strcmp(decision, "warn") == 0))
+            found = e;
+    }
+    if (found)
+        found = cJSON_DetachItemViaPointer(lg.latest, found);
+    cJSON_Delete(lg.latest);
+    return found;
+}
