@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "context.h"
+#include "decision.h"
+#include "decision_log.h"
+#include "json.h"
 #include "error.h"
 #include "fileio.h"
 #include "render.h"
@@ -32,6 +36,8 @@ static const char EVAL_USAGE[] =
     "  --output PATH          write the decision to PATH atomically instead of stdout\n"
     "  --now RFC3339          evaluate at this time instead of the clock\n"
     "  --fail-on-warn         exit 1 when the decision is warn\n"
+    "  --log PATH             append the decision to the decision log PATH (JSON lines);\n"
+    "                         at post-deploy a rollback then targets the log's last good release\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
@@ -62,7 +68,7 @@ static int parse_format(const char *s, rg_format *out)
 }
 
 typedef struct eval_options {
-    const char *policy, *context, *output, *evidence_root;
+    const char *policy, *context, *output, *evidence_root, *log;
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
@@ -134,6 +140,19 @@ static int fail_with(const eval_options *o, const rg_error *err)
 {
     char *out = NULL;
     rg_cli_report(err);
+    if (o->log && err->kind != RG_ERROR_USAGE && strcmp(err->file, o->log) != 0) {
+        /* The audit trail records failures too; this answer is an error either way. */
+        char *json = rg_error_to_json(err, o->now);
+        cJSON *doc = json ? cJSON_Parse(json) : NULL;
+        char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+        rg_error log_err = {0};
+        if (line && rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+            rg_cli_report(&log_err);
+        rg_error_clear(&log_err);
+        free(line);
+        cJSON_Delete(doc);
+        free(json);
+    }
     switch (o->format) {
     case FORMAT_JSON: out = rg_error_to_json(err, o->now); break;
     case FORMAT_MARKDOWN: out = rg_error_to_markdown(err); break;
@@ -263,8 +282,9 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--check-memory", &v)) {
             if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
                 return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v ? v : "");
-        } else if (strncmp(arg, "--log", 5) == 0) {
-            return usage_error(o, "%s is not available in this version of relgate", arg);
+        } else if (option_value(argc, argv, &i, "--log", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path", "--log");
+            o->log = v;
         } else {
             return usage_error(o, "unknown option '%s'", arg);
         }
@@ -274,6 +294,48 @@ static int parse_args(int argc, char **argv, eval_options *o)
     if (!o->context)
         return usage_error(o, "%s is required", "--context");
     return -1;
+}
+
+/* ---- The decision log ------------------------------------------------------------- */
+
+/* Append the decision; the gate does not answer without its audit record. */
+static int log_decision(const eval_options *o, const rg_decision *d, rg_error *err)
+{
+    cJSON *doc = rg_decision_to_cjson(d);
+    char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    int rc;
+    cJSON_Delete(doc);
+    if (!line)
+        return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
+    rc = rg_log_append(o->log, line, strlen(line), err);
+    free(line);
+    if (rc != 0) {
+        char msg[RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%.900s; no decision without its audit record", err->message);
+        rg_strlcpy(err->message, msg, sizeof err->message);
+    }
+    return rc;
+}
+
+/* At post-deploy, roll back to what the log last saw pass post-deploy. */
+static void rollback_from_log(const eval_options *o, rg_decision *d, const rg_context *ctx)
+{
+    rg_error err = {0};
+    cJSON *good = rg_log_last_good(o->log, ctx->name, ctx->version, &err);
+    char source[3 * RG_ERROR_MESSAGE_MAX];
+    if (good) {
+        const char *version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
+        const char *when = rg_json_string(good, "evaluated_at");
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", o->log,
+                 rg_json_string(good, "decision"), ctx->name, when ? when : "?");
+        rg_decision_set_rollback(d, version, source);
+        cJSON_Delete(good);
+    } else {
+        snprintf(source, sizeof source, "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
+                 o->log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+        rg_decision_set_rollback(d, ctx->previous_version, source);
+    }
+    rg_error_clear(&err);
 }
 
 /* ---- The command ---------------------------------------------------------------- */
@@ -312,6 +374,12 @@ int rg_cmd_eval(int argc, char **argv)
         d = rg_evaluate(pol, ctx, &err);
     watchdog_remove();
     if (!d) {
+        rc = fail_with(&o, &err);
+        goto done;
+    }
+    if (o.log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
+        rollback_from_log(&o, d, ctx);
+    if (o.log && log_decision(&o, d, &err) != 0) {
         rc = fail_with(&o, &err);
         goto done;
     }

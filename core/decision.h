@@ -44,6 +44,9 @@ struct rg_decision {
 /* Work out the verdict and summary from the results. */
 void rg_decision_conclude(rg_decision *d);
 
+/* Point the rollback action (if any) at TARGET, saying where it came from (SOURCE). */
+void rg_decision_set_rollback(rg_decision *d, const char *target, const char *source);
+
 /* The decision as a cJSON tree (caller frees), or NULL when out of memory. */
 cJSON *rg_decision_to_cjson(const rg_decision *d);
 

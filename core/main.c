@@ -13,6 +13,7 @@ static const char USAGE[] =
     "commands:\n"
     "  eval       evaluate a policy for one release and stage\n"
     "  plugins    list the check plugins found and their parameters\n"
+    "  history    list decisions from a decision log; last-good: the rollback target\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
@@ -33,6 +34,7 @@ int main(int argc, char **argv)
             char *args[] = {argv[2], "--help", NULL};
             if (strcmp(argv[2], "eval") == 0) return rg_cmd_eval(2, args);
             if (strcmp(argv[2], "plugins") == 0) return rg_cmd_plugins(2, args);
+            if (strcmp(argv[2], "history") == 0) return rg_cmd_history(2, args);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
         return rg_cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "plugins") == 0)
         return rg_cmd_plugins(argc - 1, argv + 1);
+    if (strcmp(cmd, "history") == 0)
+        return rg_cmd_history(argc - 1, argv + 1);
     fprintf(stderr, "relgate: error: unknown command '%s' (see relgate --help)\n", cmd);
     return RG_EXIT_ERROR;
 }
