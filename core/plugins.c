@@ -155,6 +155,53 @@ cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, s
     return NULL;
 }
 
+cJSON *rg_check_params(const rg_check *check, const cJSON *given, char *why, size_t why_size)
+{
+    cJSON *out, *item;
+    if (!cJSON_IsObject(given)) {
+        snprintf(why, why_size, "with must name the parameters of %s", check->name);
+        return NULL;
+    }
+    out = cJSON_CreateObject();
+    cJSON_ArrayForEach(item, given) {
+        const rg_param *decl = rg_check_param(check, item->string);
+        cJSON *value;
+        if (!decl) {
+            size_t n = (size_t)snprintf(why, why_size, "check %s has no parameter '%s' (it takes:", check->name, item->string);
+            for (size_t i = 0; i < check->param_count && n < why_size; i++)
+                n += (size_t)snprintf(why + n, why_size - n, " %s", check->params[i].name);
+            if (n < why_size)
+                snprintf(why + n, why_size - n, ")");
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (!(value = rg_param_normalize(decl, item, why, why_size))) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON_AddItemToObject(out, decl->name, value);
+    }
+    for (size_t i = 0; i < check->param_count; i++) {
+        const rg_param *decl = &check->params[i];
+        if (cJSON_GetObjectItemCaseSensitive(out, decl->name))
+            continue;
+        if (decl->required) {
+            snprintf(why, why_size, "check %s needs the parameter '%s' (%s): %s", check->name, decl->name,
+                     rg_param_type_name(decl->type), decl->description);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (decl->default_json) {
+            cJSON *raw = cJSON_Parse(decl->default_json);
+            cJSON *value = raw ? rg_param_normalize(decl, raw, why, why_size) : NULL;
+            cJSON_Delete(raw);
+            if (value)
+                cJSON_AddItemToObject(out, decl->name, value);
+        }
+    }
+    return out;
+}
+
 /* ---- Validation ------------------------------------------------------------------------- */
 
 static int valid_check_name(const char *s)

@@ -37,6 +37,11 @@ const char *rg_param_type_name(rg_param_type type);
  * the value does not fit. */
 cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, size_t why_size);
 
+/* CHECK's parameters from GIVEN (an object, as a policy's `with` wrote them): every
+ * name declared, every value of its type and normalised, required ones present,
+ * defaults filled in.  Returns a new object (caller frees), or NULL with WHY filled. */
+cJSON *rg_check_params(const rg_check *check, const cJSON *given, char *why, size_t why_size);
+
 /* Validate DESC as a plugin found at PATH (exposed for tests).  Returns 0, or -1 with
  * ERR naming PATH and the problem. */
 int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err);

@@ -150,58 +150,16 @@ static const char *string_field(lua_State *L, const char *file, int line, const 
     return lua_tostring(L, -1);
 }
 
-/* The parameters of a plugin check from the `with` table on top of the stack:
- * every name declared, every value of its type, required ones present, defaults
- * filled in.  Returns a new object, or NULL with WHY filled.  Never raises. */
+/* The parameters of a plugin check from the `with` table on top of the stack (see
+ * rg_check_params).  Returns a new object, or NULL with WHY filled.  Never raises. */
 static cJSON *plugin_params(lua_State *L, const rg_check *check, char *why, size_t why_size)
 {
-    cJSON *given = rg_lua_to_json(L, -1, 8, 1, why, why_size), *out, *item;
+    cJSON *given = rg_lua_to_json(L, -1, 8, 1, why, why_size), *out;
     if (!given)
         return NULL;
-    if (!cJSON_IsObject(given)) {
-        snprintf(why, why_size, "with must name the parameters of %s", check->name);
-        cJSON_Delete(given);
-        return NULL;
-    }
-    out = cJSON_CreateObject();
-    cJSON_ArrayForEach(item, given) {
-        const rg_param *decl = rg_check_param(check, item->string);
-        cJSON *value;
-        if (!decl) {
-            size_t n = (size_t)snprintf(why, why_size, "check %s has no parameter '%s' (it takes:", check->name, item->string);
-            for (size_t i = 0; i < check->param_count && n < why_size; i++)
-                n += (size_t)snprintf(why + n, why_size - n, " %s", check->params[i].name);
-            if (n < why_size)
-                snprintf(why + n, why_size - n, ")");
-            goto fail;
-        }
-        if (!(value = rg_param_normalize(decl, item, why, why_size)))
-            goto fail;
-        cJSON_AddItemToObject(out, decl->name, value);
-    }
-    for (size_t i = 0; i < check->param_count; i++) {
-        const rg_param *decl = &check->params[i];
-        if (cJSON_GetObjectItemCaseSensitive(out, decl->name))
-            continue;
-        if (decl->required) {
-            snprintf(why, why_size, "check %s needs the parameter '%s' (%s): %s", check->name, decl->name,
-                     rg_param_type_name(decl->type), decl->description);
-            goto fail;
-        }
-        if (decl->default_json) {
-            cJSON *raw = cJSON_Parse(decl->default_json);
-            cJSON *value = raw ? rg_param_normalize(decl, raw, why, why_size) : NULL;
-            cJSON_Delete(raw);
-            if (value)
-                cJSON_AddItemToObject(out, decl->name, value);
-        }
-    }
+    out = rg_check_params(check, given, why, why_size);
     cJSON_Delete(given);
     return out;
-fail:
-    cJSON_Delete(given);
-    cJSON_Delete(out);
-    return NULL;
 }
 
 static int decl_requirement_body(lua_State *L)
