@@ -1,0 +1,516 @@
+/* The ci plugin: ci.status passes when every check, job and test of its CI status
+ * reports succeeded (and every required one is there). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ci_parse.h"
+#include "relgate/plugin.h"
+
+#define LIST_MAX 100      /* entries per details list */
+#define NAMES_MAX 3       /* names per group in the message */
+
+typedef struct group {    /* the failing, pending or warning items */
+    rg_json *list;
+    long count;
+    char names[400];      /* the first NAMES_MAX, for the message */
+} group;
+
+typedef struct judge {
+    const rg_host *h;
+    rg_check_call *call;
+    const char **success, **required, **evidence;
+    size_t n_success, n_required, n_reports;
+    int pending_fails, allow_failures, only_required, allow_empty;
+    group failing, pending, warnings;
+    long passed, checks, suites;
+    char problems[600];   /* report-level reasons to fail, "; "-separated */
+    rg_json *problem_list;
+} judge;
+
+/* Append to BUF (SIZE bytes) what FMT says, cutting at the end. */
+static void cat(char *buf, size_t size, const char *fmt, ...) RG_PLUGIN_PRINTF(3, 4);
+static void cat(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    va_list ap;
+    if (len + 1 >= size)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+static void problem(judge *j, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+static void problem(judge *j, const char *fmt, ...)
+{
+    char line[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cat(j->problems, sizeof j->problems, "%s%s", j->problems[0] ? "; " : "", line);
+    if (!j->problem_list)
+        j->problem_list = j->h->add_array(j->call, j->h->details(j->call), "problems");
+    j->h->add_string(j->call, j->problem_list, NULL, line);
+}
+
+/* "3d4h", "5h12m", "7m30s", "45s". */
+static void duration(int64_t s, char *buf, size_t size)
+{
+    if (s < 0)
+        s = 0;
+    if (s >= 86400)
+        snprintf(buf, size, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    else if (s >= 3600)
+        snprintf(buf, size, "%lldh%lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else if (s >= 60)
+        snprintf(buf, size, "%lldm%llds", (long long)(s / 60), (long long)(s % 60));
+    else
+        snprintf(buf, size, "%llds", (long long)s);
+}
+
+static void rfc3339(int64_t s, char *buf, size_t size)
+{
+    time_t t = (time_t)s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "%lld", (long long)s);
+}
+
+static int listed(const char *name, const char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] && strcmp(list[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* How an item reads in a message: "lint (failure)", "unit (2 failed, 1 error)". */
+static void label(const ci_item *it, char *buf, size_t size)
+{
+    if (it->tests && (it->failures || it->errors))
+        snprintf(buf, size, "%s (%lld failed, %lld error%s)", it->name, (long long)it->failures,
+                 (long long)it->errors, it->errors == 1 ? "" : "s");
+    else if (it->broken)
+        snprintf(buf, size, "%s (%s)", it->name, it->note ? it->note : "a suite inside it failed");
+    else
+        snprintf(buf, size, "%s (%s)", it->name, it->state ? it->state : "no status");
+}
+
+static void add_item(judge *j, group *g, const ci_item *it, const char *evidence, int required)
+{
+    const rg_host *h = j->h;
+    char text[CI_NAME_MAX + CI_MESSAGE_MAX];
+    if (++g->count <= LIST_MAX) {
+        rg_json *o = h->add_object(j->call, g->list, NULL);
+        h->add_string(j->call, o, "name", it->name);
+        h->add_string(j->call, o, "report", evidence);
+        h->add_string(j->call, o, "kind", it->kind);
+        if (it->tests) {
+            h->add_number(j->call, o, "tests", (double)it->total);
+            h->add_number(j->call, o, "failures", (double)it->failures);
+            h->add_number(j->call, o, "errors", (double)it->errors);
+            h->add_number(j->call, o, "skipped", (double)it->skipped);
+        } else {
+            h->add_string(j->call, o, "state", it->state ? it->state : "none");
+        }
+        if (it->sha)
+            h->add_string(j->call, o, "sha", it->sha);
+        if (it->has_id)
+            h->add_number(j->call, o, "id", it->id);
+        if (it->note)
+            h->add_string(j->call, o, "note", it->note);
+        if (it->allow_failure)
+            h->add_boolean(j->call, o, "allow_failure", 1);
+        if (required)
+            h->add_boolean(j->call, o, "required", 1);
+    }
+    if (g->count <= NAMES_MAX) {
+        label(it, text, sizeof text);
+        cat(g->names, sizeof g->names, "%s%s", g->count > 1 ? ", " : "", text);
+    } else if (g->count == NAMES_MAX + 1) {
+        cat(g->names, sizeof g->names, ", ...");
+    }
+}
+
+static void judge_item(judge *j, const ci_item *it, const char *evidence)
+{
+    int required = listed(it->name, j->required, j->n_required);
+    ci_outcome out;
+    if (it->tests)
+        out = it->failures + it->errors > 0 || it->broken ? CI_FAILED : CI_PASSED;
+    else
+        out = it->broken ? CI_FAILED : ci_classify(it->state, j->success, j->n_success);
+    if (it->tests)
+        j->suites++;
+    else
+        j->checks++;
+    if (out == CI_PASSED)
+        j->passed++;
+    else if ((j->allow_failures && it->allow_failure) || (j->only_required && !required))
+        add_item(j, &j->warnings, it, evidence, required);
+    else if (out == CI_FAILED)
+        add_item(j, &j->failing, it, evidence, required);
+    else if (j->pending_fails)
+        add_item(j, &j->pending, it, evidence, required);
+    else
+        add_item(j, &j->warnings, it, evidence, required);
+}
+
+/* ---- Parameters ------------------------------------------------------------------------- */
+
+/* The items of list parameter NAME (strings owned by the host), or NULL with *N 0.  The
+ * caller frees the array. */
+static const char **items(const rg_host *h, rg_check_call *call, const char *name, size_t *n)
+{
+    const char **out;
+    *n = h->param_count(call, name);
+    if (*n == 0 || !(out = calloc(*n, sizeof *out))) {
+        *n = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < *n; i++)
+        out[i] = h->param_item(call, name, i);
+    return out;
+}
+
+static int family_of(const char *s, ci_family *f)
+{
+    static const struct { const char *name; ci_family family; } names[] = {
+        {"auto", CI_ANY}, {"github", CI_GITHUB}, {"gitlab", CI_GITLAB}, {"junit", CI_JUNIT}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (s && strcmp(s, names[i].name) == 0) {
+            *f = names[i].family;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- The check -------------------------------------------------------------------------- */
+
+static void details_tests(judge *j, ci_report *reps)
+{
+    const rg_host *h = j->h;
+    rg_json *d = h->details(j->call), *t, *cases = NULL;
+    int64_t total = 0, failures = 0, errors = 0, skipped = 0, flaky = 0, failing = 0;
+    long kept = 0;
+    int any = 0;
+    for (size_t i = 0; i < j->n_reports; i++) {
+        if (!reps[i].tests)
+            continue;
+        any = 1;
+        total += reps[i].t_total;
+        failures += reps[i].t_failures;
+        errors += reps[i].t_errors;
+        skipped += reps[i].t_skipped;
+        flaky += reps[i].t_flaky;
+        failing += reps[i].failing_cases;
+    }
+    if (!any)
+        return;
+    t = h->add_object(j->call, d, "tests");
+    h->add_number(j->call, t, "total", (double)total);
+    h->add_number(j->call, t, "passed", (double)(total - failures - errors - skipped));
+    h->add_number(j->call, t, "failures", (double)failures);
+    h->add_number(j->call, t, "errors", (double)errors);
+    h->add_number(j->call, t, "skipped", (double)skipped);
+    h->add_number(j->call, t, "flaky", (double)flaky);
+    if (failing == 0)
+        return;
+    cases = h->add_array(j->call, d, "failing_tests");
+    for (size_t i = 0; i < j->n_reports; i++)
+        for (size_t k = 0; k < reps[i].case_count && kept < CI_CASES_MAX; k++, kept++) {
+            const ci_case *c = &reps[i].cases[k];
+            rg_json *o = h->add_object(j->call, cases, NULL);
+            h->add_string(j->call, o, "report", j->evidence[i]);
+            h->add_string(j->call, o, "suite", c->suite);
+            h->add_string(j->call, o, "name", c->name);
+            h->add_string(j->call, o, "kind", c->kind);
+            if (c->message)
+                h->add_string(j->call, o, "message", c->message);
+        }
+    h->add_number(j->call, d, "failing_tests_total", (double)failing);
+}
+
+/* One report's line in details, and its report-level problems. */
+static void judge_report(judge *j, ci_report *r, const char *evidence, size_t parsed, long ignored,
+                         long superseded, const char *commit, const char *other_sha, rg_json *entry)
+{
+    const rg_host *h = j->h;
+    h->add_string(j->call, entry, "format", r->format);
+    h->add_number(j->call, entry, "results", (double)parsed);
+    if (ignored)
+        h->add_number(j->call, entry, "ignored_other_commit", (double)ignored);
+    if (superseded)
+        h->add_number(j->call, entry, "superseded_reruns", (double)superseded);
+    if (r->declared > (int64_t)parsed) {
+        h->add_number(j->call, entry, "declared_total", (double)r->declared);
+        problem(j, "%s holds %zu of %lld results (one page of a paginated list): fetch every page", evidence,
+                parsed, (long long)r->declared);
+    }
+    if (r->tests) {
+        rg_json *t = h->add_object(j->call, entry, "tests");
+        h->add_number(j->call, t, "total", (double)r->t_total);
+        h->add_number(j->call, t, "failures", (double)r->t_failures);
+        h->add_number(j->call, t, "errors", (double)r->t_errors);
+        h->add_number(j->call, t, "skipped", (double)r->t_skipped);
+    }
+    if (!j->allow_empty && (r->tests ? r->t_total == 0 : parsed == 0))
+        problem(j, "%s has no %s", evidence, r->tests ? "test cases" : "checks");
+    else if (parsed > 0 && ignored == (long)parsed)
+        problem(j, "none of the %zu results in %s is for commit %.12s (they are for %.12s...)", parsed,
+                evidence, commit, other_sha ? other_sha : "?");
+}
+
+static int present(const judge *j, const ci_report *reps, const char *name)
+{
+    for (size_t r = 0; r < j->n_reports; r++)
+        for (size_t k = 0; k < reps[r].count; k++)
+            if (!reps[r].items[k].ignored && strcmp(reps[r].items[k].name, name) == 0)
+                return 1;
+    return 0;
+}
+
+static rg_check_status finish(judge *j, ci_report *reps)
+{
+    const rg_host *h = j->h;
+    rg_json *d = h->details(j->call), *t, *missing = NULL;
+    char msg[900] = "", summary[300] = "", absent[300] = "";
+    int64_t total = 0, bad = 0, skipped = 0;
+    long n_missing = 0;
+
+    for (size_t i = 0; i < j->n_required; i++) {
+        if (listed(j->required[i], j->required, i) || present(j, reps, j->required[i]))
+            continue;
+        if (!missing)
+            missing = h->add_array(j->call, d, "missing");
+        h->add_string(j->call, missing, NULL, j->required[i]);
+        if (n_missing < 5)
+            cat(absent, sizeof absent, "%s%s", n_missing ? ", " : "", j->required[i]);
+        else if (n_missing == 5)
+            cat(absent, sizeof absent, ", ...");
+        n_missing++;
+    }
+    t = h->add_object(j->call, d, "totals");
+    h->add_number(j->call, t, "checks", (double)(j->checks + j->suites));
+    h->add_number(j->call, t, "passed", (double)j->passed);
+    h->add_number(j->call, t, "failing", (double)j->failing.count);
+    h->add_number(j->call, t, "pending", (double)j->pending.count);
+    h->add_number(j->call, t, "warnings", (double)j->warnings.count);
+    h->add_number(j->call, t, "missing", (double)n_missing);
+    details_tests(j, reps);
+
+    /* the summary: what was looked at */
+    for (size_t i = 0; i < j->n_reports; i++)
+        if (reps[i].tests) {
+            total += reps[i].t_total;
+            bad += reps[i].t_failures + reps[i].t_errors;
+            skipped += reps[i].t_skipped;
+        }
+    if (j->checks)
+        cat(summary, sizeof summary, "%ld check%s", j->checks, j->checks == 1 ? "" : "s");
+    if (j->suites || total)
+        cat(summary, sizeof summary, "%s%lld test%s (%lld failed, %lld skipped)", j->checks ? ", " : "",
+            (long long)total, total == 1 ? "" : "s", (long long)bad, (long long)skipped);
+    if (!summary[0])
+        cat(summary, sizeof summary, "no checks");
+    if (j->n_reports == 1)
+        cat(summary, sizeof summary, " in %s (%s)", j->evidence[0], reps[0].format);
+    else
+        cat(summary, sizeof summary, " in %zu reports", j->n_reports);
+
+    if (j->failing.count)
+        cat(msg, sizeof msg, "%ld failing: %s", j->failing.count, j->failing.names);
+    if (n_missing)
+        cat(msg, sizeof msg, "%smissing required: %s", msg[0] ? "; " : "", absent);
+    if (j->pending.count)
+        cat(msg, sizeof msg, "%s%ld pending: %s", msg[0] ? "; " : "", j->pending.count, j->pending.names);
+    if (j->problems[0])
+        cat(msg, sizeof msg, "%s%s", msg[0] ? "; " : "", j->problems);
+    if (msg[0])
+        return h->fail(j->call, "%s (%s)", msg, summary);
+    if (j->warnings.count)
+        return h->warn(j->call, "%ld warning%s: %s (%s)", j->warnings.count, j->warnings.count == 1 ? "" : "s",
+                       j->warnings.names, summary);
+    return h->pass(j->call, "all passed: %s", summary);
+}
+
+static rg_check_status run(const rg_host *h, rg_check_call *call)
+{
+    judge j;
+    ci_report *reps = NULL;
+    ci_family family;
+    rg_json *d = h->details(call), *jreports, **entries = NULL;
+    const char *commit = NULL, *first_evidence = NULL;
+    char why[512], first_why[512] = "";
+    int errors = 0, has_newest = 0;
+    int64_t newest = 0;
+    rg_check_status st;
+
+    memset(&j, 0, sizeof j);
+    j.h = h;
+    j.call = call;
+    j.pending_fails = h->param_boolean(call, "pending_fails");
+    j.allow_failures = h->param_boolean(call, "allow_failures");
+    j.only_required = h->param_boolean(call, "only_required");
+    j.allow_empty = h->param_boolean(call, "allow_empty");
+    j.evidence = items(h, call, "reports", &j.n_reports);
+    j.required = items(h, call, "required", &j.n_required);
+    j.success = items(h, call, "success", &j.n_success);
+    if (family_of(h->param_string(call, "format"), &family) != 0) {
+        st = h->error(call, "format must be auto, github, gitlab or junit (not '%s')",
+                      h->param_string(call, "format") ? h->param_string(call, "format") : "?");
+        goto out;
+    }
+    if (!j.n_reports) {
+        st = h->error(call, "reports names no evidence");
+        goto out;
+    }
+    if (!j.n_success) {
+        st = h->error(call, "success must list at least one conclusion (default: \"success\")");
+        goto out;
+    }
+    for (size_t i = 0; i < j.n_success; i++)
+        if (!j.success[i] || ci_state_failing(j.success[i])) {
+            st = h->error(call, "success lists '%s', a failing conclusion", j.success[i] ? j.success[i] : "?");
+            goto out;
+        }
+    if (j.only_required && !j.n_required) {
+        st = h->error(call, "only_required needs the required list");
+        goto out;
+    }
+    if (h->param_boolean(call, "match_commit")) {
+        commit = h->context_string(call, "release.commit");
+        if (commit && !*commit)
+            commit = NULL;
+    }
+    if (!(reps = calloc(j.n_reports, sizeof *reps)) || !(entries = calloc(j.n_reports, sizeof *entries))) {
+        st = h->error(call, "out of memory");
+        goto out;
+    }
+    jreports = h->add_array(call, d, "reports");
+    for (size_t i = 0; i < j.n_reports; i++) {
+        const char *text, *reason;
+        size_t len;
+        rg_json *entry = entries[i] = h->add_object(call, jreports, NULL);
+        ci_report_init(&reps[i]);
+        h->add_string(call, entry, "evidence", j.evidence[i]);
+        if (h->read_evidence(call, j.evidence[i], &text, &len, &reason) != 0) {
+            snprintf(why, sizeof why, "cannot read the report: %s", reason);
+        } else if (ci_parse(text, len, family, &reps[i], why, sizeof why) == 0) {
+            continue;
+        }
+        h->add_string(call, entry, "error", why);
+        if (!errors++) {
+            snprintf(first_why, sizeof first_why, "%s", why);
+            first_evidence = j.evidence[i];
+        }
+    }
+    if (errors) {
+        st = h->error(call, "evidence '%s': %s%s", first_evidence ? first_evidence : "?", first_why,
+                      errors > 1 ? " (and more: see details)" : "");
+        goto out;
+    }
+
+    if (commit)
+        h->add_string(call, d, "commit", commit);
+    j.failing.list = h->add_array(call, d, "failing");
+    j.pending.list = h->add_array(call, d, "pending");
+    j.warnings.list = h->add_array(call, d, "warnings");
+    for (size_t i = 0; i < j.n_reports; i++) {
+        ci_report *r = &reps[i];
+        size_t parsed = r->count;
+        long ignored = commit ? ci_report_only_commit(r, commit) : 0, superseded;
+        const char *other = NULL;
+        for (size_t k = 0; k < r->count && !other; k++)
+            if (r->items[k].ignored)
+                other = r->items[k].sha;
+        if ((superseded = ci_report_latest(r)) < 0) {
+            st = h->error(call, "out of memory");
+            goto out;
+        }
+        judge_report(&j, r, j.evidence[i], parsed, ignored, superseded, commit, other, entries[i]);
+        for (size_t k = 0; k < r->count; k++) {
+            const ci_item *it = &r->items[k];
+            if (it->ignored)
+                continue;
+            judge_item(&j, it, j.evidence[i]);
+            if (it->has_done && (!has_newest || it->done > newest)) {
+                newest = it->done;
+                has_newest = 1;
+            }
+        }
+    }
+    if (h->param_is_set(call, "max_age")) {
+        double max = h->param_number(call, "max_age");
+        rg_json *f = h->add_object(call, d, "freshness");
+        h->add_number(call, f, "max_age_seconds", max);
+        if (!has_newest) {
+            problem(&j, "max_age is set but the reports carry no completion time");
+        } else {
+            int64_t age = h->now(call) - newest;
+            char when[32], a[32], m[32];
+            rfc3339(newest, when, sizeof when);
+            h->add_string(call, f, "newest", when);
+            h->add_number(call, f, "age_seconds", (double)age);
+            if ((double)age > max) {
+                duration(age, a, sizeof a);
+                duration(max < 9e15 ? (int64_t)max : (int64_t)9e15, m, sizeof m);
+                problem(&j, "the newest result (%s) is %s old, more than max_age %s", when, a, m);
+            }
+        }
+    }
+    st = finish(&j, reps);
+out:
+    for (size_t i = 0; reps && i < j.n_reports; i++)
+        ci_report_free(&reps[i]);
+    free(reps);
+    free(entries);
+    free(j.evidence);
+    free(j.required);
+    free(j.success);
+    return st;
+}
+
+/* ---- The descriptor ---------------------------------------------------------------------- */
+
+static const rg_param status_params[] = {
+    {"reports", RG_PARAM_EVIDENCE_LIST, 1, NULL,
+     "evidence names of the CI status reports: GitHub or GitLab API responses, or JUnit XML"},
+    {"format", RG_PARAM_STRING, 0, "\"auto\"", "report format: auto (detect), github, gitlab or junit"},
+    {"required", RG_PARAM_STRING_LIST, 0, "[]",
+     "check, job or test-suite names that must be present and successful"},
+    {"success", RG_PARAM_STRING_LIST, 0, "[\"success\"]",
+     "conclusions that count as success; add \"neutral\" or \"skipped\" to accept those"},
+    {"pending_fails", RG_PARAM_BOOLEAN, 0, "true",
+     "queued or running checks fail the check (false: they only warn)"},
+    {"allow_failures", RG_PARAM_BOOLEAN, 0, "true",
+     "honour GitLab allow_failure: such jobs that fail are warnings"},
+    {"match_commit", RG_PARAM_BOOLEAN, 0, "true",
+     "ignore results for another commit than release.commit, when both are known"},
+    {"max_age", RG_PARAM_DURATION, 0, NULL,
+     "fail when the newest completion in the reports is older than this (\"24h\")"},
+    {"only_required", RG_PARAM_BOOLEAN, 0, "false",
+     "judge only the required checks: other failures are warnings"},
+    {"allow_empty", RG_PARAM_BOOLEAN, 0, "false",
+     "a report without checks or test cases passes (by default it fails)"},
+};
+
+static const rg_check checks[] = {
+    {"ci.status", "Every required CI check, job and test of the status reports succeeded",
+     status_params, sizeof status_params / sizeof status_params[0], run},
+};
+
+static const rg_plugin plugin = {
+    RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
+    "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
+    "MIT", checks, sizeof checks / sizeof checks[0],
+};
+
+RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)
+{
+    return &plugin;
+}

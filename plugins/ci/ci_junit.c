@@ -1,0 +1,423 @@
+/* JUnit XML in its dialects (Surefire, Ant, pytest, jest, mocha, PHPUnit, nextest, Catch2,
+ * CUnit, Swift, ...), read with expat: no DTD entities, no external anything, bounded depth. */
+#ifdef CI_EXPAT_AMPLIFICATION
+#define XML_DTD 1   /* declares the billion-laughs limits, which a DTD-enabled libexpat has */
+#endif
+#include <expat.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci_parse.h"
+
+#define TEXT_MAX 512   /* of a failure element's text, when it has no message attribute */
+
+typedef struct open_suite {
+    size_t item;           /* index in the report */
+    int depth;             /* element depth of the <testsuite> */
+    int64_t found;         /* failure and error elements seen below it (rerun ones included) */
+    double claimed;        /* failures + errors its header says, or -1 */
+} open_suite;
+
+typedef struct junit {
+    XML_Parser p;
+    ci_report *r;
+    char *why;
+    size_t why_size;
+    int stopped, unrecognised;
+    int depth;
+    open_suite open[CI_DEPTH_MAX];
+    int open_count;
+    /* the root <testsuites>, which is not an item */
+    int root_suites;
+    double root_claimed;
+    int64_t root_found;
+    char *root_name;
+    size_t loose;          /* item of test cases directly under <testsuites>, or (size_t)-1 */
+    /* the open test case */
+    int case_depth;        /* 0: none */
+    char *c_class, *c_name, *c_msg;
+    const char *c_kind;    /* of its first failure or error element */
+    int c_fail, c_err, c_skip, c_flaky, c_status_fail, c_status_skip;
+    /* a failure or error element right inside a <testsuite> */
+    int s_depth;           /* 0: none */
+    const char *s_kind;
+    char *s_msg;
+    int capture;           /* depth of the failure element whose text is being kept, or 0 */
+    char text[TEXT_MAX];
+    size_t text_len;
+} junit;
+
+static void stop(junit *j, int unrecognised, const char *fmt, ...) CI_PRINTF(3, 4);
+
+static void stop(junit *j, int unrecognised, const char *fmt, ...)
+{
+    va_list ap;
+    if (j->stopped)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(j->why, j->why_size, fmt, ap);
+    va_end(ap);
+    j->stopped = 1;
+    j->unrecognised = unrecognised;
+    XML_StopParser(j->p, XML_FALSE);
+}
+
+static const char *attr(const XML_Char **atts, const char *name)
+{
+    for (; atts && atts[0]; atts += 2)
+        if (strcmp(atts[0], name) == 0)
+            return atts[1];
+    return NULL;
+}
+
+/* A header count: a finite, non-negative number, else 0. */
+static double number(const char *s)
+{
+    char *end;
+    double v;
+    if (!s)
+        return 0;
+    v = strtod(s, &end);
+    return end != s && isfinite(v) && v > 0 ? v : 0;
+}
+
+/* Failures + errors a header claims, or -1 when it says nothing. */
+static double claimed(const XML_Char **atts)
+{
+    if (!attr(atts, "failures") && !attr(atts, "errors"))
+        return -1;
+    return number(attr(atts, "failures")) + number(attr(atts, "errors"));
+}
+
+static int oom(junit *j)
+{
+    stop(j, 0, "%s", "out of memory");
+    return -1;
+}
+
+static void open_testsuite(junit *j, const XML_Char **atts)
+{
+    ci_item *it = ci_item_add(j->r, "test_suite");
+    const char *ts = attr(atts, "timestamp");
+    int64_t t;
+    open_suite *o;
+    if (!it || ci_item_name(it, attr(atts, "name"))) {
+        oom(j);
+        return;
+    }
+    it->tests = it->unique = 1;
+    if (ts && ci_time_parse(ts, &t) == 0) {
+        double secs = number(attr(atts, "time"));   /* the suite ends this long after it starts */
+        it->done = it->order = t + (secs < 1e7 ? (int64_t)secs : 0);
+        it->has_done = it->has_order = 1;
+    }
+    o = &j->open[j->open_count++];   /* depth bounds open_count */
+    o->item = j->r->count - 1;
+    o->depth = j->depth;
+    o->found = 0;
+    o->claimed = claimed(atts);
+}
+
+/* A failure or error element counts toward every enclosing header. */
+static void found(junit *j)
+{
+    for (int i = 0; i < j->open_count; i++)
+        j->open[i].found++;
+    j->root_found++;
+}
+
+/* A heap copy of S, cut at TEXT_MAX (the caller frees it), or NULL. */
+static char *copy(const char *s)
+{
+    return ci_strdup_cut(s, TEXT_MAX, 0);
+}
+
+static int status_is(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (strcmp(s, *set) == 0)
+            return 1;
+    return 0;
+}
+
+static void open_testcase(junit *j, const XML_Char **atts)
+{
+    static const char *const fail[] = {"failed", "failure", "fail", "error", "errored", "broken", NULL};
+    static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", NULL};
+    const char *status = attr(atts, "status") ? attr(atts, "status") : attr(atts, "result");
+    j->case_depth = j->depth;
+    j->c_class = copy(attr(atts, "classname") ? attr(atts, "classname") : attr(atts, "class"));
+    j->c_name = copy(attr(atts, "name"));
+    j->c_msg = NULL;
+    j->c_kind = NULL;
+    j->c_fail = j->c_err = j->c_skip = j->c_flaky = 0;
+    j->c_status_fail = status_is(status, fail);
+    j->c_status_skip = status_is(status, skip);
+    if ((attr(atts, "classname") && !j->c_class) || (attr(atts, "name") && !j->c_name))
+        oom(j);
+}
+
+/* The first failure or error of a case (or of a suite, outside any case). */
+static void first_problem(junit *j, const char *kind, const XML_Char **atts)
+{
+    const char *msg = attr(atts, "message");
+    if (j->c_kind)
+        return;
+    j->c_kind = kind;
+    if (msg && *msg) {
+        if (!(j->c_msg = copy(msg)))
+            oom(j);
+    } else {
+        j->capture = j->depth;   /* take the element's text instead */
+        j->text_len = 0;
+    }
+}
+
+static const char *innermost_name(junit *j)
+{
+    if (j->open_count)
+        return j->r->items[j->open[j->open_count - 1].item].name;
+    return j->root_name ? j->root_name : "(testsuites)";
+}
+
+static void start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    junit *j = ud;
+    int is_failure, is_error;
+    if (j->stopped)
+        return;
+    if (++j->depth > CI_DEPTH_MAX) {
+        stop(j, 0, "elements nest deeper than %d levels", CI_DEPTH_MAX);
+        return;
+    }
+    is_failure = strcmp(name, "failure") == 0;
+    is_error = strcmp(name, "error") == 0;
+    if (j->depth == 1) {
+        if (strcmp(name, "testsuites") == 0) {
+            j->root_suites = 1;
+            j->root_claimed = claimed(atts);
+            if (attr(atts, "name") && *attr(atts, "name") && !(j->root_name = copy(attr(atts, "name"))))
+                oom(j);
+        } else if (strcmp(name, "testsuite") == 0) {
+            open_testsuite(j, atts);
+        } else {
+            stop(j, 1, "XML whose root element <%.64s> is not <testsuites> or <testsuite>", name);
+        }
+        return;
+    }
+    if (j->case_depth) {
+        if (j->depth != j->case_depth + 1)
+            return;   /* inside system-out, properties, ... */
+        if (is_failure || is_error) {
+            j->c_fail += is_failure;
+            j->c_err += is_error;
+            found(j);
+            first_problem(j, is_failure ? "failure" : "error", atts);
+        } else if (strcmp(name, "skipped") == 0) {
+            j->c_skip = 1;
+        } else if (strncmp(name, "flaky", 5) == 0 || strncmp(name, "rerun", 5) == 0) {
+            j->c_flaky++;   /* Surefire re-runs: they explain header counts */
+            found(j);
+        }
+        return;
+    }
+    if (strcmp(name, "testsuite") == 0) {
+        open_testsuite(j, atts);
+    } else if (strcmp(name, "testcase") == 0) {
+        open_testcase(j, atts);
+    } else if ((is_failure || is_error) && j->open_count && j->depth == j->open[j->open_count - 1].depth + 1) {
+        /* a suite that failed outside its cases (setup, a crash): it and those around it fail */
+        ci_item *it = &j->r->items[j->open[j->open_count - 1].item];
+        const char *msg = attr(atts, "message");
+        found(j);
+        for (int i = 0; i < j->open_count; i++)
+            j->r->items[j->open[i].item].broken = 1;
+        if (!it->note && ci_item_note(it, is_failure ? "a failure outside any test case" : "an error outside any test case"))
+            oom(j);
+        free(j->s_msg);
+        j->s_msg = NULL;
+        j->s_depth = j->depth;
+        j->s_kind = is_failure ? "failure" : "error";
+        if (msg && *msg) {
+            if (!(j->s_msg = copy(msg)))
+                oom(j);
+        } else {
+            j->capture = j->depth;
+            j->text_len = 0;
+        }
+    }
+}
+
+static void text(void *ud, const XML_Char *s, int len)
+{
+    junit *j = ud;
+    size_t room = sizeof j->text - 1 - j->text_len, n = len > 0 ? (size_t)len : 0;
+    if (!j->capture || j->stopped)
+        return;
+    if (n > room)
+        n = room;
+    memcpy(j->text + j->text_len, s, n);
+    j->text_len += n;
+    j->text[j->text_len] = '\0';
+}
+
+static void add_counts(ci_item *it, int failure, int error, int skipped, int flaky)
+{
+    it->total++;
+    it->failures += failure;
+    it->errors += error;
+    it->skipped += skipped;
+    it->flaky += flaky;
+}
+
+/* Count the closed case into every open suite and the report. */
+static void close_testcase(junit *j)
+{
+    ci_report *r = j->r;
+    int failure = j->c_fail > 0 || (!j->c_err && j->c_status_fail);
+    int error = !failure && j->c_err > 0;
+    int skipped = !failure && !error && (j->c_skip || j->c_status_skip);
+    int flaky = !failure && !error && j->c_flaky > 0;
+    if (!j->open_count) {   /* a case right under <testsuites>: give it a suite */
+        if (j->loose == (size_t)-1) {
+            ci_item *it = ci_item_add(r, "test_suite");
+            if (!it || ci_item_name(it, j->root_name ? j->root_name : "(testsuites)")) {
+                oom(j);
+                return;
+            }
+            it->tests = it->unique = 1;
+            j->loose = r->count - 1;
+        }
+        add_counts(&r->items[j->loose], failure, error, skipped, flaky);
+    }
+    for (int i = 0; i < j->open_count; i++)
+        add_counts(&r->items[j->open[i].item], failure, error, skipped, flaky);
+    r->t_total++;
+    r->t_failures += failure;
+    r->t_errors += error;
+    r->t_skipped += skipped;
+    r->t_flaky += flaky;
+    if ((failure || error) &&
+        ci_case_add(r, innermost_name(j), j->c_class, j->c_name, failure ? "failure" : "error",
+                    j->c_msg ? j->c_msg : j->c_status_fail && !j->c_kind ? "status says failed, no failure element" : NULL) != 0)
+        oom(j);
+}
+
+static void clear_case(junit *j)
+{
+    free(j->c_class);
+    free(j->c_name);
+    free(j->c_msg);
+    j->c_class = j->c_name = j->c_msg = NULL;
+    j->c_kind = NULL;
+    j->case_depth = 0;
+}
+
+/* A header that claims more failures than the elements show hides some: fail closed. */
+static int header_check(ci_item *it, double claim, int64_t seen)
+{
+    char note[CI_MESSAGE_MAX];
+    if (claim < 0 || claim <= (double)seen)
+        return 0;
+    snprintf(note, sizeof note, "the header counts %.0f failures and errors, the file shows %lld", claim, (long long)seen);
+    it->broken = 1;
+    return ci_item_note(it, note);
+}
+
+static void end(void *ud, const XML_Char *name)
+{
+    junit *j = ud;
+    if (j->stopped)
+        return;
+    if (j->capture == j->depth) {
+        char **slot = j->s_depth == j->depth ? &j->s_msg : &j->c_msg;
+        j->capture = 0;
+        if (!*slot && j->text_len && !(*slot = copy(j->text)))
+            oom(j);
+    }
+    if (j->s_depth == j->depth) {   /* a suite-level failure: listed as a case named "(suite)" */
+        if (ci_case_add(j->r, innermost_name(j), NULL, "(suite)", j->s_kind, j->s_msg) != 0)
+            oom(j);
+        free(j->s_msg);
+        j->s_msg = NULL;
+        j->s_depth = 0;
+    }
+    if (j->case_depth && j->case_depth == j->depth) {
+        close_testcase(j);
+        clear_case(j);
+    } else if (j->open_count && j->open[j->open_count - 1].depth == j->depth) {
+        open_suite *o = &j->open[--j->open_count];
+        if (header_check(&j->r->items[o->item], o->claimed, o->found) != 0)
+            oom(j);
+    } else if (j->depth == 1 && j->root_suites && j->root_claimed > (double)j->root_found) {
+        ci_item *it = ci_item_add(j->r, "test_suite");
+        if (!it || ci_item_name(it, j->root_name ? j->root_name : "(testsuites)") ||
+            header_check(it, j->root_claimed, j->root_found) != 0)
+            oom(j);
+        else
+            it->tests = it->unique = 1;
+    }
+    j->depth--;
+}
+
+/* Entity declarations are where entity expansion and external entities live: refuse them. */
+static void entity_decl(void *ud, const XML_Char *name, int is_param, const XML_Char *value, int value_len,
+                        const XML_Char *base, const XML_Char *system_id, const XML_Char *public_id,
+                        const XML_Char *notation)
+{
+    junit *j = ud;
+    stop(j, 0, "the DOCTYPE declares entity '%.64s': entity declarations are refused (XXE, entity expansion)", name);
+}
+
+static int external_entity(XML_Parser p, const XML_Char *context, const XML_Char *base,
+                           const XML_Char *system_id, const XML_Char *public_id)
+{
+    return XML_STATUS_ERROR;
+}
+
+int ci_parse_junit(const char *data, size_t len, ci_report *r, char *why, size_t why_size)
+{
+    junit j;
+    int ok;
+    if (len > INT_MAX) {
+        snprintf(why, why_size, "the XML is too large");
+        return -1;
+    }
+    memset(&j, 0, sizeof j);
+    j.r = r;
+    j.why = why;
+    j.why_size = why_size;
+    j.loose = (size_t)-1;
+    if (!(j.p = XML_ParserCreate(NULL))) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    XML_SetUserData(j.p, &j);
+    XML_SetElementHandler(j.p, start, end);
+    XML_SetCharacterDataHandler(j.p, text);
+    XML_SetEntityDeclHandler(j.p, entity_decl);
+    XML_SetExternalEntityRefHandler(j.p, external_entity);
+    XML_SetParamEntityParsing(j.p, XML_PARAM_ENTITY_PARSING_NEVER);
+#ifdef CI_EXPAT_AMPLIFICATION   /* belt and braces: entity declarations are refused anyway */
+    XML_SetBillionLaughsAttackProtectionMaximumAmplification(j.p, 20.0f);
+    XML_SetBillionLaughsAttackProtectionActivationThreshold(j.p, 1024 * 1024);
+#endif
+    r->format = "junit";
+    r->tests = 1;
+    ok = XML_Parse(j.p, data, (int)len, XML_TRUE) == XML_STATUS_OK;
+    if (!ok && !j.stopped)
+        snprintf(why, why_size, "not well-formed XML: %s at line %lu, column %lu",
+                 XML_ErrorString(XML_GetErrorCode(j.p)), (unsigned long)XML_GetCurrentLineNumber(j.p),
+                 (unsigned long)XML_GetCurrentColumnNumber(j.p) + 1);
+    XML_ParserFree(j.p);
+    clear_case(&j);
+    free(j.s_msg);
+    free(j.root_name);
+    if (ok && !j.stopped)
+        return 1;
+    return j.unrecognised ? 0 : -1;
+}

@@ -1,0 +1,298 @@
+/* The report model: items, failing test cases, latest-wins merging, JSON helpers. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ci_parse.h"
+
+void ci_report_init(ci_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->declared = -1;
+}
+
+static void item_clear(ci_item *it)
+{
+    free(it->name);
+    free(it->state);
+    free(it->sha);
+    free(it->note);
+}
+
+void ci_report_free(ci_report *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        item_clear(&r->items[i]);
+    for (size_t i = 0; i < r->case_count; i++) {
+        free(r->cases[i].suite);
+        free(r->cases[i].name);
+        free(r->cases[i].message);
+    }
+    free(r->items);
+    ci_report_init(r);
+}
+
+ci_item *ci_item_add(ci_report *r, const char *kind)
+{
+    ci_item *it;
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 16;
+        ci_item *grown = cap > r->cap && cap < (size_t)-1 / sizeof *grown
+                             ? realloc(r->items, cap * sizeof *grown) : NULL;
+        if (!grown)
+            return NULL;
+        r->items = grown;
+        r->cap = cap;
+    }
+    it = &r->items[r->count++];
+    memset(it, 0, sizeof *it);
+    it->kind = kind;
+    return it;
+}
+
+int ci_sha_matches(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b), n = na < nb ? na : nb;
+    if (n < 7)   /* shorter than git's shortest abbreviation: only an exact match */
+        return na == nb && strcasecmp(a, b) == 0;
+    return strncasecmp(a, b, n) == 0;
+}
+
+long ci_report_only_commit(ci_report *r, const char *commit)
+{
+    long n = 0;
+    for (size_t i = 0; i < r->count; i++)
+        if (r->items[i].sha && !ci_sha_matches(r->items[i].sha, commit)) {
+            r->items[i].ignored = 1;
+            n++;
+        }
+    return n;
+}
+
+char *ci_strdup_cut(const char *s, size_t max, int lower)
+{
+    size_t n;
+    char *out;
+    if (!s)
+        return NULL;
+    n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)  /* not inside a UTF-8 sequence */
+            n--;
+    }
+    if (!(out = malloc(n + 1)))
+        return NULL;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    for (size_t i = 0; lower && i < n; i++)
+        out[i] = (char)tolower((unsigned char)out[i]);
+    return out;
+}
+
+/* Replace *SLOT with a copy of S; 0, or -1 when out of memory. */
+static int set(char **slot, const char *s, size_t max, int lower)
+{
+    char *copy = ci_strdup_cut(s, max, lower);
+    if (s && !copy)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+int ci_item_name(ci_item *it, const char *name)
+{
+    char buf[64];
+    if (!name || !*name) {   /* "(unnamed check run)" */
+        snprintf(buf, sizeof buf, "(unnamed %s)", it->kind);
+        for (char *p = buf; *p; p++)
+            if (*p == '_')
+                *p = ' ';
+        name = buf;
+    }
+    return set(&it->name, name, CI_NAME_MAX, 0);
+}
+
+int ci_item_state(ci_item *it, const char *conclusion, const char *status)
+{
+    const char *s = conclusion && *conclusion ? conclusion : status && *status ? status : NULL;
+    return set(&it->state, s, 64, 1);
+}
+
+int ci_item_sha(ci_item *it, const char *sha)
+{
+    return set(&it->sha, sha && *sha ? sha : NULL, 128, 1);
+}
+
+int ci_item_note(ci_item *it, const char *note)
+{
+    return set(&it->note, note && *note ? note : NULL, CI_MESSAGE_MAX, 0);
+}
+
+void ci_item_times(ci_item *it, const char *done, const char *start)
+{
+    int64_t t;
+    if (done && ci_time_parse(done, &t) == 0) {
+        it->done = it->order = t;
+        it->has_done = it->has_order = 1;
+    } else if (start && ci_time_parse(start, &t) == 0) {
+        it->order = t;
+        it->has_order = 1;
+    }
+}
+
+/* The first non-blank line of S, cut: a heap string, or NULL when S has none. */
+static char *first_line(const char *s)
+{
+    const char *end;
+    while (s && *s && isspace((unsigned char)*s))
+        s++;
+    if (!s || !*s)
+        return NULL;
+    end = s;
+    while (*end && *end != '\n' && *end != '\r')
+        end++;
+    while (end > s && isspace((unsigned char)end[-1]))
+        end--;
+    {
+        size_t n = (size_t)(end - s);
+        char *line = malloc(n + 1), *cut;
+        if (!line)
+            return NULL;
+        memcpy(line, s, n);
+        line[n] = '\0';
+        cut = ci_strdup_cut(line, CI_MESSAGE_MAX, 0);
+        free(line);
+        return cut;
+    }
+}
+
+int ci_case_add(ci_report *r, const char *suite, const char *classname, const char *name,
+                const char *kind, const char *message)
+{
+    ci_case *c;
+    char full[2 * CI_NAME_MAX + 2];
+    r->failing_cases++;
+    if (r->case_count >= CI_CASES_MAX)
+        return 0;
+    c = &r->cases[r->case_count];
+    if (!name || !*name)
+        name = "(unnamed)";
+    if (classname && *classname)
+        snprintf(full, sizeof full, "%.*s.%.*s", CI_NAME_MAX, classname, CI_NAME_MAX, name);
+    else
+        snprintf(full, sizeof full, "%.*s", CI_NAME_MAX, name);
+    c->suite = ci_strdup_cut(suite && *suite ? suite : "(unnamed suite)", CI_NAME_MAX, 0);
+    c->name = ci_strdup_cut(full, 2 * CI_NAME_MAX, 0);
+    c->message = first_line(message);
+    c->kind = kind;
+    if (!c->suite || !c->name) {
+        free(c->suite);
+        free(c->name);
+        free(c->message);
+        return -1;
+    }
+    r->case_count++;
+    return 0;
+}
+
+/* ---- Latest wins ---------------------------------------------------------------------- */
+
+static const ci_report *sort_report;   /* qsort has no context argument */
+
+static int by_name_then_index(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int c = strcmp(sort_report->items[i].name, sort_report->items[j].name);
+    return c ? c : (i > j) - (i < j);
+}
+
+/* Is A later than B (A comes after B in the report)? */
+static int later(const ci_item *a, const ci_item *b)
+{
+    if (a->has_order && b->has_order && a->order != b->order)
+        return a->order > b->order;
+    if (a->has_id && b->has_id && a->id != b->id)
+        return a->id > b->id;
+    return 1;
+}
+
+long ci_report_latest(ci_report *r)
+{
+    size_t *idx, n = r->count, kept = 0;
+    unsigned char *drop;
+    long dropped = 0;
+    if (n < 2)
+        return 0;
+    idx = malloc(n * sizeof *idx);
+    drop = calloc(n, 1);
+    if (!idx || !drop) {
+        free(idx);
+        free(drop);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!r->items[i].unique && !r->items[i].ignored)
+            idx[kept++] = i;
+    sort_report = r;
+    qsort(idx, kept, sizeof *idx, by_name_then_index);
+    sort_report = NULL;
+    for (size_t g = 0; g < kept;) {
+        size_t e = g + 1, best = idx[g];
+        while (e < kept && strcmp(r->items[idx[e]].name, r->items[idx[g]].name) == 0)
+            e++;
+        for (size_t k = g + 1; k < e; k++)   /* indexes ascend within a group */
+            if (later(&r->items[idx[k]], &r->items[best]))
+                best = idx[k];
+        for (size_t k = g; k < e; k++)
+            if (idx[k] != best)
+                drop[idx[k]] = 1;
+        g = e;
+    }
+    kept = 0;   /* compact in one pass: dropping one by one would be quadratic */
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i]) {
+            item_clear(&r->items[i]);
+            dropped++;
+        } else {
+            r->items[kept++] = r->items[i];
+        }
+    }
+    r->count = kept;
+    free(idx);
+    free(drop);
+    return dropped;
+}
+
+/* ---- JSON helpers --------------------------------------------------------------------- */
+
+const char *ci_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int ci_num(const cJSON *o, const char *key, double *v)
+{
+    const cJSON *n = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
+        return 0;
+    *v = n->valuedouble;
+    return 1;
+}
+
+const cJSON *ci_obj(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+const cJSON *ci_arr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    return cJSON_IsArray(v) ? v : NULL;
+}

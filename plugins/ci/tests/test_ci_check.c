@@ -1,0 +1,380 @@
+/* ci.status through its descriptor, as the engine runs it: parameters checked and
+ * defaulted, a release context in a temporary directory, evidence read by the host. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci_test_util.h"
+#include "plugins.h"
+
+#define SHA "8c4e2d19a07b3f5e6c1d8a9b2e4f70c3d5a6b8e1"
+#define NOW 1749546000   /* 2025-06-10T09:00:00Z */
+
+const rg_plugin *relgate_plugin_entry(void);
+
+typedef struct fixture {
+    char *dir;
+    rg_context *ctx;
+    rg_check_result res;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = ci_tmpdir();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rg_check_result_clear(&f->res);
+    if (f->ctx)
+        rg_context_free(f->ctx);
+    ci_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Copy tests/data/NAME into the fixture's directory as AS. */
+static void copy_data(fixture *f, const char *name, const char *as)
+{
+    char path[4096];
+    size_t len;
+    char *text;
+    snprintf(path, sizeof path, "%s/%s", CI_TEST_DATA, name);
+    text = ci_slurp(path, &len);
+    assert_non_null(text);
+    ci_write(f->dir, as, text, len);
+    free(text);
+}
+
+/* (Re)load the context with COMMIT and EVIDENCE, run with PARAMS, expect STATUS. */
+static void run(fixture *f, const char *commit, const char *evidence, const char *params, rg_check_status status)
+{
+    if (f->ctx)
+        rg_context_free(f->ctx);
+    rg_check_result_clear(&f->res);
+    f->ctx = ci_context(f->dir, commit, evidence);
+    if (ci_run(params, f->ctx, NOW, &f->res) != 0)
+        fail_msg("parameters refused: %s", params);
+    if (f->res.status != status) {
+        char *json = rg_check_result_to_json(&f->res);
+        fail_msg("status %s, expected %s: %s", rg_check_status_name(f->res.status), rg_check_status_name(status), json);
+    }
+}
+
+#define CI_EVIDENCE "\"ci\": \"ci.json\""
+
+/* ---- The descriptor -------------------------------------------------------------------- */
+
+static void test_descriptor(void **state)
+{
+    const rg_plugin *p = relgate_plugin_entry();
+    rg_error err = {0};
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal(p->abi_major, RG_PLUGIN_ABI_MAJOR);
+    assert_int_equal(p->size, sizeof(rg_plugin));
+    assert_string_equal(p->name, "ci");
+    assert_int_equal(p->check_count, 1);
+    assert_string_equal(p->checks[0].name, "ci.status");
+    assert_int_equal(rg_plugin_validate(p, "relgate-ci.so", &err), 0);   /* defaults parse, names unique */
+    assert_true(p->checks[0].params[0].required);
+    assert_int_equal(p->checks[0].params[0].type, RG_PARAM_EVIDENCE_LIST);
+    for (size_t i = 0; i < p->checks[0].param_count; i++)
+        assert_true(strlen(p->checks[0].params[i].description) > 10);
+}
+
+static void test_parameters_refused_before_running(void **state)
+{
+    fixture *f = *state;
+    rg_check_result res = {0};
+    ci_write(f->dir, "ci.json", "{}", (size_t)-1);
+    f->ctx = ci_context(f->dir, NULL, CI_EVIDENCE);
+    assert_int_equal(ci_run("{}", f->ctx, NOW, &res), -1);                                  /* reports is required */
+    assert_int_equal(ci_run("{\"reports\": \"ci\", \"colour\": 1}", f->ctx, NOW, &res), -1);  /* no such parameter */
+    assert_int_equal(ci_run("{\"reports\": \"ci\", \"max_age\": \"soon\"}", f->ctx, NOW, &res), -1);
+    assert_int_equal(ci_run("{\"reports\": \"../ci\"}", f->ctx, NOW, &res), -1);
+}
+
+/* ---- GitHub ----------------------------------------------------------------------------- */
+
+static void test_all_passing(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "ci.json",
+             "{\"total_count\": 2, \"check_runs\": ["
+             "{\"id\": 1, \"name\": \"build\", \"head_sha\": \"" SHA "\", \"status\": \"completed\", \"conclusion\": \"success\"},"
+             "{\"id\": 2, \"name\": \"test\", \"head_sha\": \"" SHA "\", \"status\": \"completed\", \"conclusion\": \"success\"}]}",
+             (size_t)-1);
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"required\": [\"build\", \"test\"]}", RG_CHECK_PASS);
+    assert_string_equal(f->res.message, "all passed: 2 checks in ci (github-check-runs)");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.evidence"), "ci");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.format"), "github-check-runs");
+    assert_int_equal(ci_detail_number(&f->res, "totals.passed"), 2);
+    assert_int_equal(ci_detail_number(&f->res, "totals.failing"), 0);
+    assert_string_equal(ci_detail_string(&f->res, "commit"), SHA);
+}
+
+static void test_failing_rerun_and_other_commit(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-check-runs.json", "ci.json");
+    /* "test" failed, then passed on a re-run; "lint" is neutral; "deploy-preview" ran on another commit */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "1 failing: lint (neutral) (3 checks in ci (github-check-runs))");
+    assert_string_equal(ci_detail_string(&f->res, "failing.0.name"), "lint");
+    assert_string_equal(ci_detail_string(&f->res, "failing.0.state"), "neutral");
+    assert_string_equal(ci_detail_string(&f->res, "failing.0.report"), "ci");
+    assert_int_equal(ci_detail_number(&f->res, "failing.0.id"), 103);
+    assert_int_equal(ci_detail_number(&f->res, "reports.0.results"), 5);
+    assert_int_equal(ci_detail_number(&f->res, "reports.0.ignored_other_commit"), 1);
+    assert_int_equal(ci_detail_number(&f->res, "reports.0.superseded_reruns"), 1);
+
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"]}", RG_CHECK_PASS);
+
+    /* without commit matching, the other commit's failure counts */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"], \"match_commit\": false}",
+        RG_CHECK_FAIL);
+    assert_contains(f->res.message, "1 failing: deploy-preview (failure)");
+    assert_null(ci_detail(&f->res, "commit"));
+    /* nor when the context names no commit */
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"]}", RG_CHECK_FAIL);
+    assert_string_equal(ci_detail_string(&f->res, "failing.0.sha"), "0000aaaa1111bbbb2222cccc3333dddd4444eeee");
+    /* an abbreviated commit in the context matches */
+    run(f, "8c4e2d19", CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"]}", RG_CHECK_PASS);
+}
+
+static void test_no_result_for_the_commit(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-check-runs.json", "ci.json");
+    run(f, "1234567890abcdef1234567890abcdef12345678", CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "none of the 5 results in ci is for commit 1234567890ab (they are for 8c4e2d19a07b...)");
+    assert_int_equal(ci_detail_number(&f->res, "totals.checks"), 0);
+}
+
+static void test_pending(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-rollup.json", "ci.json");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "1 pending: e2e (in_progress) (3 checks in ci (github-graphql-rollup))");
+    assert_string_equal(ci_detail_string(&f->res, "pending.0.name"), "e2e");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"pending_fails\": false}", RG_CHECK_WARN);
+    assert_string_equal(f->res.message, "1 warning: e2e (in_progress) (3 checks in ci (github-graphql-rollup))");
+    assert_int_equal(ci_detail_number(&f->res, "totals.warnings"), 1);
+}
+
+static void test_required(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-rollup.json", "ci.json");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"required\": [\"build\", \"ci/jenkins\", \"deploy\", \"deploy\"],"
+        " \"pending_fails\": false}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "missing required: deploy (");
+    assert_int_equal(ci_detail_size(&f->res, "missing"), 1);   /* listed twice, missing once */
+    assert_string_equal(ci_detail_string(&f->res, "missing.0"), "deploy");
+    /* only the required ones judged: the pending e2e is a warning */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"required\": [\"build\"], \"only_required\": true}", RG_CHECK_WARN);
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"required\": [\"e2e\"], \"only_required\": true}", RG_CHECK_FAIL);
+    assert_true(cJSON_IsTrue(ci_detail(&f->res, "pending.0.required")));
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"only_required\": true}", RG_CHECK_ERROR);
+    assert_contains(f->res.message, "only_required needs the required list");
+}
+
+/* ---- GitLab ------------------------------------------------------------------------------ */
+
+static void test_gitlab_allow_failure(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "gitlab-jobs.json", "ci.json");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_WARN);
+    assert_string_equal(f->res.message, "2 warnings: docs-linkcheck (failed), deploy-prod (manual) (4 checks in ci (gitlab-jobs))");
+    assert_true(cJSON_IsTrue(ci_detail(&f->res, "warnings.0.allow_failure")));
+    assert_string_equal(ci_detail_string(&f->res, "warnings.0.note"), "failure_reason: script_failure");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"allow_failures\": false}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message,
+                        "1 failing: docs-linkcheck (failed); 1 pending: deploy-prod (manual) (4 checks in ci (gitlab-jobs))");
+    /* a manual job can be counted as done */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"allow_failures\": false, \"success\": [\"success\", \"manual\"]}",
+        RG_CHECK_FAIL);
+    assert_int_equal(ci_detail_number(&f->res, "totals.pending"), 0);
+}
+
+static void test_gitlab_test_report(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "gitlab-test-report.json", "ci.json");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "1 failing: rspec (1 failed, 0 errors) (4 tests (1 failed, 1 skipped) in ci (gitlab-test-report))");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.name"), "spec.refund_spec.rejects a negative amount");
+    assert_int_equal(ci_detail_number(&f->res, "tests.skipped"), 1);
+}
+
+/* ---- JUnit ------------------------------------------------------------------------------- */
+
+static void test_junit(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "junit-mixed.xml", "junit.xml");
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"required\": [\"api\", \"ui.checkout\"]}",
+        RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "1 failing: api (1 failed, 1 error) (7 tests (2 failed, 2 skipped) in tests (junit))");
+    assert_int_equal(ci_detail_number(&f->res, "tests.total"), 7);
+    assert_int_equal(ci_detail_number(&f->res, "tests.passed"), 3);
+    assert_int_equal(ci_detail_number(&f->res, "tests.flaky"), 1);
+    assert_int_equal(ci_detail_number(&f->res, "failing_tests_total"), 2);
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.name"), "api.Refunds.full refund");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.message"), "expected 200, got 500");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.1.kind"), "error");
+    assert_int_equal(ci_detail_number(&f->res, "failing.0.failures"), 1);
+    assert_true(cJSON_IsTrue(ci_detail(&f->res, "failing.0.required")));
+
+    ci_write(f->dir, "junit.xml", "<testsuite name=\"s\"><testcase name=\"a\"/><testcase name=\"b\"><skipped/></testcase>"
+             "</testsuite>", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\"}", RG_CHECK_PASS);
+    assert_string_equal(f->res.message, "all passed: 2 tests (0 failed, 1 skipped) in tests (junit)");
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"format\": \"github\"}", RG_CHECK_ERROR);
+    assert_contains(f->res.message, "XML, not a GitHub report");
+}
+
+/* ---- Freshness ---------------------------------------------------------------------------- */
+
+static void test_max_age(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-check-runs.json", "ci.json");
+    /* the newest completion for the commit is 08:31, NOW is 09:00 */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"], \"max_age\": \"1h\"}",
+        RG_CHECK_PASS);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:31:00Z");
+    assert_int_equal(ci_detail_number(&f->res, "freshness.age_seconds"), 29 * 60);
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"neutral\"], \"max_age\": \"10m\"}",
+        RG_CHECK_FAIL);
+    assert_contains(f->res.message, "the newest result (2025-06-10T08:31:00Z) is 29m0s old, more than max_age 10m0s");
+    assert_string_equal(ci_detail_string(&f->res, "problems.0"),
+                        "the newest result (2025-06-10T08:31:00Z) is 29m0s old, more than max_age 10m0s");
+    copy_data(f, "gitlab-test-report.json", "ci.json");   /* no timestamps at all */
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"max_age\": 86400}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "max_age is set but the reports carry no completion time");
+}
+
+/* ---- What cannot be judged ------------------------------------------------------------------ */
+
+static void test_unreadable_and_unrecognised(void **state)
+{
+    fixture *f = *state;
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_ERROR);   /* declared, no file */
+    assert_contains(f->res.message, "evidence 'ci': cannot read the report:");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"nope\"}", RG_CHECK_ERROR);   /* not declared */
+    assert_contains(f->res.message, "evidence 'nope': cannot read the report:");
+    ci_write(f->dir, "ci.json", "{\"url\": \"x\", \"mergeable_state\": \"clean\", \"head\": {}}", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_ERROR);
+    assert_string_equal(f->res.message, "evidence 'ci': unrecognised report format: a pull or merge request, not CI status");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.error"),
+                        "unrecognised report format: a pull or merge request, not CI status");
+    ci_write(f->dir, "bad.xml", "<testsuite>", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE ", \"junit\": \"bad.xml\"", "{\"reports\": [\"junit\", \"ci\"]}", RG_CHECK_ERROR);
+    assert_contains(f->res.message, "evidence 'junit': not well-formed XML");
+    assert_contains(f->res.message, "(and more: see details)");
+    assert_int_equal(ci_detail_size(&f->res, "reports"), 2);
+}
+
+static void test_bad_parameter_values(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-check-runs.json", "ci.json");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"format\": \"jenkins\"}", RG_CHECK_ERROR);
+    assert_contains(f->res.message, "format must be auto, github, gitlab or junit");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": [\"success\", \"cancelled\"]}", RG_CHECK_ERROR);
+    assert_contains(f->res.message, "success lists 'cancelled', a failing conclusion");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"success\": []}", RG_CHECK_ERROR);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": []}", RG_CHECK_ERROR);
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"format\": \"github\", \"success\": [\"success\", \"neutral\"]}",
+        RG_CHECK_PASS);
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"format\": \"gitlab\"}", RG_CHECK_ERROR);
+}
+
+static void test_empty_and_incomplete(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "ci.json", "{\"total_count\": 0, \"check_runs\": []}", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "ci has no checks (no checks in ci (github-check-runs))");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"allow_empty\": true}", RG_CHECK_PASS);
+    ci_write(f->dir, "ci.json", "<testsuites/>", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "ci has no test cases");
+    ci_write(f->dir, "ci.json", "{\"total_count\": 30, \"check_runs\": [{\"name\": \"a\", \"status\": \"completed\","
+             " \"conclusion\": \"success\"}]}", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "ci holds 1 of 30 results (one page of a paginated list): fetch every page");
+    assert_int_equal(ci_detail_number(&f->res, "reports.0.declared_total"), 30);
+}
+
+static void test_several_reports(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "github-rollup.json", "ci.json");
+    copy_data(f, "junit-mixed.xml", "junit.xml");
+    run(f, SHA, CI_EVIDENCE ", \"tests\": \"junit.xml\"",
+        "{\"reports\": [\"ci\", \"tests\"], \"required\": [\"build\", \"ui\"], \"pending_fails\": false}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message,
+                        "1 failing: api (1 failed, 1 error) (3 checks, 7 tests (2 failed, 2 skipped) in 2 reports)");
+    assert_string_equal(ci_detail_string(&f->res, "reports.1.format"), "junit");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.report"), "tests");
+    assert_int_equal(ci_detail_number(&f->res, "totals.checks"), 6);
+}
+
+static void test_lists_are_capped(void **state)
+{
+    fixture *f = *state;
+    size_t cap = 200 * 100 + 100, len = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    len += (size_t)snprintf(doc + len, cap - len, "{\"total_count\": 150, \"check_runs\": [");
+    for (int i = 0; i < 150; i++)
+        len += (size_t)snprintf(doc + len, cap - len, "%s{\"id\": %d, \"name\": \"c%03d\", \"status\": \"completed\","
+                                " \"conclusion\": \"timed_out\"}", i ? "," : "", i, i);
+    snprintf(doc + len, cap - len, "]}");
+    ci_write(f->dir, "ci.json", doc, (size_t)-1);
+    free(doc);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message,
+                        "150 failing: c000 (timed_out), c001 (timed_out), c002 (timed_out), ... (150 checks in ci (github-check-runs))");
+    assert_int_equal(ci_detail_size(&f->res, "failing"), 100);
+    assert_int_equal(ci_detail_number(&f->res, "totals.failing"), 150);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_descriptor),
+        cmocka_unit_test_setup_teardown(test_parameters_refused_before_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_all_passing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_rerun_and_other_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_result_for_the_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_required, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gitlab_allow_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gitlab_test_report, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unreadable_and_unrecognised, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_parameter_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_and_incomplete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_several_reports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lists_are_capped, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

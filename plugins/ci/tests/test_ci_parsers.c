@@ -1,0 +1,678 @@
+/* Unit tests for the ci plugin's parsers and model: timestamps, states, latest-wins,
+ * commit matching, and each reader (GitHub, GitLab, JUnit) on data written for them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci_parse.h"
+#include "ci_test_util.h"
+
+#define SHA "8c4e2d19a07b3f5e6c1d8a9b2e4f70c3d5a6b8e1"
+
+/* Parse TEXT (strlen) as FAMILY; the test fails when it is refused. */
+static void parse_ok(const char *text, ci_family family, ci_report *r)
+{
+    char why[512];
+    if (ci_parse(text, strlen(text), family, r, why, sizeof why) != 0)
+        fail_msg("refused: %s\n%s", why, text);
+}
+
+#define LEN ((size_t)-1)   /* strlen(text) */
+
+/* TEXT (LEN bytes) is refused, with a reason containing WHAT. */
+static void parse_refused(const char *text, size_t len, ci_family family, const char *what)
+{
+    ci_report r;
+    char why[512];
+    if (len == LEN)
+        len = strlen(text);
+    if (ci_parse(text, len, family, &r, why, sizeof why) == 0) {
+        ci_report_free(&r);
+        fail_msg("accepted: %s", text);
+    }
+    assert_contains(why, what);
+    ci_report_free(&r);
+}
+
+static void parse_file(const char *name, ci_report *r)
+{
+    char path[4096], why[512];
+    size_t len;
+    char *text;
+    snprintf(path, sizeof path, "%s/%s", CI_TEST_DATA, name);
+    text = ci_slurp(path, &len);
+    assert_non_null(text);
+    if (ci_parse(text, len, CI_ANY, r, why, sizeof why) != 0)
+        fail_msg("%s refused: %s", name, why);
+    free(text);
+}
+
+static const ci_item *find(const ci_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->items[i].name, name) == 0)
+            return &r->items[i];
+    fail_msg("no item named %s", name);
+    return NULL;
+}
+
+/* ---- Timestamps --------------------------------------------------------------------- */
+
+static void test_time_formats(void **state)
+{
+    static const struct { const char *text; int64_t want; } good[] = {
+        {"2025-06-10T08:00:00Z", 1749542400},
+        {"2025-06-10T08:00:00.123456Z", 1749542400},
+        {"2025-06-10t08:00:00z", 1749542400},
+        {"2025-06-10T10:00:00+02:00", 1749542400},
+        {"2025-06-10T07:30:00-0030", 1749542400},
+        {"2025-06-10 08:00:00 UTC", 1749542400},      /* GitLab webhooks */
+        {"2025-06-10T08:00:00", 1749542400},          /* JUnit: no zone means UTC */
+        {"2025-06-10T 08:00:00", 1749542400},
+        {"2025-06-10", 1749513600},
+        {"1970-01-01T00:00:00Z", 0},
+        {"2016-12-31T23:59:60Z", 1483228800},         /* a leap second folds forward */
+        {"2024-02-29T00:00:00Z", 1709164800},
+    };
+    static const char *const bad[] = {
+        "", "2025", "2025-13-01", "2025-02-29T00:00:00Z", "2025-06-10T24:00:00Z", "2025-06-10T08:61:00Z",
+        "2025-06-10T08:00:00X", "2025-06-10T08:00:00+2", "10/06/2025", "2025-06-10T08:00:00.Z", "now",
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int64_t t = -1;
+        if (ci_time_parse(good[i].text, &t) != 0 || t != good[i].want)
+            fail_msg("%s: got %lld, want %lld", good[i].text, (long long)t, (long long)good[i].want);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t t;
+        if (ci_time_parse(bad[i], &t) == 0)
+            fail_msg("accepted %s", bad[i]);
+    }
+    assert_int_equal(ci_time_parse(NULL, &(int64_t){0}), -1);
+}
+
+/* ---- States ----------------------------------------------------------------------------- */
+
+static void test_classify(void **state)
+{
+    const char *plain[] = {"success"};
+    const char *lenient[] = {"success", "neutral", "SKIPPED"};
+    (void)state;
+    assert_int_equal(ci_classify("success", plain, 1), CI_PASSED);
+    assert_int_equal(ci_classify("SUCCESS", plain, 1), CI_PASSED);   /* GraphQL shouts */
+    assert_int_equal(ci_classify("neutral", plain, 1), CI_FAILED);   /* not a success unless listed */
+    assert_int_equal(ci_classify("neutral", lenient, 3), CI_PASSED);
+    assert_int_equal(ci_classify("skipped", lenient, 3), CI_PASSED);
+    static const char *const failing[] = {"failure", "timed_out", "cancelled", "action_required",
+                                          "startup_failure", "stale", "error", "failed", "canceled"};
+    for (size_t i = 0; i < sizeof failing / sizeof failing[0]; i++) {
+        assert_true(ci_state_failing(failing[i]));
+        assert_int_equal(ci_classify(failing[i], plain, 1), CI_FAILED);
+    }
+    static const char *const pending[] = {"queued", "in_progress", "waiting", "pending", "expected",
+                                          "created", "running", "manual", "scheduled", "IN_PROGRESS"};
+    for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
+        assert_int_equal(ci_classify(pending[i], plain, 1), CI_PENDING);
+    assert_int_equal(ci_classify(NULL, plain, 1), CI_FAILED);
+    assert_int_equal(ci_classify("", plain, 1), CI_FAILED);
+    assert_int_equal(ci_classify("completed", plain, 1), CI_FAILED);   /* completed, no conclusion */
+    assert_int_equal(ci_classify("bogus", plain, 1), CI_FAILED);
+    /* a failing state stays failing whatever the success list says */
+    const char *odd[] = {"failure"};
+    assert_int_equal(ci_classify("failure", odd, 1), CI_FAILED);
+}
+
+static void test_sha_matches(void **state)
+{
+    (void)state;
+    assert_true(ci_sha_matches(SHA, SHA));
+    assert_true(ci_sha_matches(SHA, "8C4E2D19A07B3F5E6C1D8A9B2E4F70C3D5A6B8E1"));
+    assert_true(ci_sha_matches(SHA, "8c4e2d1"));
+    assert_true(ci_sha_matches("8c4e2d19", SHA));
+    assert_false(ci_sha_matches(SHA, "8c4e2d"));        /* too short to be an abbreviation */
+    assert_false(ci_sha_matches(SHA, "9c4e2d19a07b"));
+    assert_true(ci_sha_matches("abc", "abc"));
+    assert_false(ci_sha_matches("abc", "abcd"));
+}
+
+/* ---- Model ---------------------------------------------------------------------------- */
+
+static void test_latest_wins(void **state)
+{
+    ci_report r;
+    ci_item *it;
+    (void)state;
+    ci_report_init(&r);
+    /* "a": order decides; "b": id decides when times tie; "c": last one when nothing does */
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "a"); ci_item_state(it, "failure", NULL);
+    ci_item_times(it, "2025-06-10T08:10:00Z", NULL);
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "a"); ci_item_state(it, NULL, "in_progress");
+    ci_item_times(it, NULL, "2025-06-10T08:20:00Z");
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "b"); ci_item_state(it, "success", NULL);
+    it->id = 9, it->has_id = 1;
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "b"); ci_item_state(it, "failure", NULL);
+    it->id = 3, it->has_id = 1;
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "c"); ci_item_state(it, "failure", NULL);
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "c"); ci_item_state(it, "success", NULL);
+    it = ci_item_add(&r, "test_suite"); ci_item_name(it, "c"); it->unique = 1;
+    assert_int_equal(ci_report_latest(&r), 3);
+    assert_int_equal(r.count, 4);
+    assert_string_equal(r.items[0].state, "in_progress");
+    assert_string_equal(r.items[1].state, "success");
+    assert_string_equal(r.items[2].state, "success");
+    assert_string_equal(r.items[3].kind, "test_suite");
+    ci_report_free(&r);
+}
+
+static void test_only_commit(void **state)
+{
+    ci_report r;
+    ci_item *it;
+    (void)state;
+    ci_report_init(&r);
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "x"); ci_item_sha(it, SHA);
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "x"); ci_item_sha(it, "ffffffffffffffffffffffffffffffffffffffff");
+    it->has_order = 1, it->order = 100;   /* newer, but for another commit: must not win */
+    it = ci_item_add(&r, "check_run"); ci_item_name(it, "y");   /* no sha: kept */
+    assert_int_equal(ci_report_only_commit(&r, "8c4e2d19"), 1);
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_false(r.items[0].ignored);
+    assert_true(r.items[1].ignored);
+    assert_false(r.items[2].ignored);
+    ci_report_free(&r);
+}
+
+static void test_names_are_cut_and_defaulted(void **state)
+{
+    ci_report r;
+    char longname[1000];
+    ci_item *it;
+    (void)state;
+    ci_report_init(&r);
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    it = ci_item_add(&r, "job");
+    assert_int_equal(ci_item_name(it, longname), 0);
+    assert_int_equal(strlen(it->name), CI_NAME_MAX);
+    memcpy(longname + CI_NAME_MAX - 1, "\xC3\xA9", 2);   /* an e-acute across the cut: cut before it */
+    it = ci_item_add(&r, "job");
+    assert_int_equal(ci_item_name(it, longname), 0);
+    assert_int_equal(strlen(it->name), CI_NAME_MAX - 1);
+    it = ci_item_add(&r, "job");
+    assert_int_equal(ci_item_name(it, ""), 0);
+    assert_string_equal(it->name, "(unnamed job)");
+    it = ci_item_add(&r, "job");
+    assert_int_equal(ci_item_state(it, NULL, "In_Progress"), 0);
+    assert_string_equal(it->state, "in_progress");
+    assert_int_equal(ci_item_state(it, "", "queued"), 0);   /* an empty conclusion is none */
+    assert_string_equal(it->state, "queued");
+    ci_report_free(&r);
+}
+
+/* ---- GitHub --------------------------------------------------------------------------- */
+
+static void test_github_check_runs(void **state)
+{
+    ci_report r;
+    const ci_item *it;
+    (void)state;
+    parse_file("github-check-runs.json", &r);
+    assert_string_equal(r.format, "github-check-runs");
+    assert_int_equal(r.count, 5);
+    assert_int_equal(r.declared, -1);   /* total_count 5 = 5 present */
+    it = &r.items[1];
+    assert_string_equal(it->name, "test");
+    assert_string_equal(it->state, "failure");
+    assert_string_equal(it->sha, SHA);
+    assert_string_equal(it->note, "3 tests failed");
+    assert_true(it->has_id && it->id == 102);
+    assert_true(it->has_done && it->done == 1749542400 + 9 * 60);   /* 08:09 */
+    assert_int_equal(ci_report_latest(&r), 1);   /* the re-run of "test" wins */
+    assert_string_equal(find(&r, "test")->state, "success");
+    ci_report_free(&r);
+}
+
+static void test_github_single_objects(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("{\"id\": 5, \"head_sha\": \"" SHA "\", \"status\": \"in_progress\", \"conclusion\": null,"
+             " \"name\": \"outstanding\", \"check_suite\": {\"id\": 1}, \"started_at\": \"2025-06-10T08:00:00Z\"}",
+             CI_ANY, &r);
+    assert_string_equal(r.format, "github-check-run");
+    assert_string_equal(r.items[0].state, "in_progress");
+    assert_false(r.items[0].has_done);
+    ci_report_free(&r);
+
+    parse_ok("{\"id\": 9, \"name\": \"CI\", \"head_sha\": \"" SHA "\", \"run_number\": 4, \"status\": \"completed\","
+             " \"conclusion\": \"startup_failure\", \"updated_at\": \"2025-06-10T08:00:00Z\"}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-workflow-run");
+    assert_string_equal(r.items[0].state, "startup_failure");
+    assert_true(r.items[0].has_done);   /* updated_at of a completed run */
+    ci_report_free(&r);
+
+    parse_ok("{\"id\": 3, \"run_id\": 9, \"name\": \"job1\", \"head_sha\": \"" SHA "\", \"status\": \"queued\","
+             " \"conclusion\": null}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-workflow-job");
+    assert_string_equal(r.items[0].kind, "workflow_job");
+    ci_report_free(&r);
+
+    parse_ok("{\"id\": 4, \"head_sha\": \"" SHA "\", \"status\": \"completed\", \"conclusion\": \"success\","
+             " \"app\": {\"name\": \"GitHub Actions\"}}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-check-suite");
+    assert_string_equal(r.items[0].name, "GitHub Actions");
+    assert_true(r.items[0].unique);
+    ci_report_free(&r);
+}
+
+static void test_github_statuses(void **state)
+{
+    ci_report r;
+    (void)state;
+    /* REST statuses: newest first, several per context; no sha in the items */
+    parse_ok("[{\"id\": 3, \"state\": \"success\", \"context\": \"ci/build\", \"created_at\": \"2025-06-10T08:10:00Z\","
+             "  \"updated_at\": \"2025-06-10T08:10:00Z\"},"
+             " {\"id\": 2, \"state\": \"pending\", \"context\": \"ci/build\", \"created_at\": \"2025-06-10T08:00:00Z\","
+             "  \"updated_at\": \"2025-06-10T08:00:00Z\"},"
+             " {\"id\": 1, \"state\": \"error\", \"context\": \"ci/lint\", \"created_at\": \"2025-06-10T07:00:00Z\"}]",
+             CI_ANY, &r);
+    assert_string_equal(r.format, "github-statuses");
+    assert_int_equal(ci_report_latest(&r), 1);
+    assert_string_equal(find(&r, "ci/build")->state, "success");
+    assert_string_equal(find(&r, "ci/lint")->state, "error");
+    assert_null(find(&r, "ci/lint")->sha);
+    ci_report_free(&r);
+
+    /* the combined status carries the sha for all of them */
+    parse_ok("{\"state\": \"failure\", \"sha\": \"" SHA "\", \"total_count\": 2, \"statuses\": ["
+             " {\"state\": \"failure\", \"context\": \"a\"}, {\"state\": \"success\", \"context\": \"b\"}]}",
+             CI_ANY, &r);
+    assert_string_equal(r.format, "github-combined-status");
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[1].sha, SHA);
+    ci_report_free(&r);
+
+    parse_refused("[{\"state\": \"success\", \"context\": \"a\"}, {\"state\": \"queued\"}]", LEN, CI_ANY,
+                  "not one");
+}
+
+static void test_github_lists_and_pages(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("{\"total_count\": 8, \"check_runs\": [{\"name\": \"a\", \"status\": \"completed\", \"conclusion\": \"success\"}]}",
+             CI_ANY, &r);
+    assert_int_equal(r.declared, 8);
+    ci_report_free(&r);
+    parse_ok("{\"total_count\": 2, \"jobs\": [{\"id\": 1, \"run_id\": 5, \"name\": \"j1\", \"status\": \"completed\","
+             " \"conclusion\": \"success\"}, {\"id\": 2, \"run_id\": 5, \"name\": \"j2\", \"status\": \"waiting\","
+             " \"conclusion\": null}]}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-workflow-jobs");
+    assert_string_equal(r.items[1].state, "waiting");
+    ci_report_free(&r);
+    parse_ok("{\"total_count\": 1, \"check_suites\": [{\"id\": 4, \"status\": \"queued\", \"conclusion\": null,"
+             " \"app\": {\"slug\": \"circleci\"}}]}", CI_ANY, &r);
+    assert_string_equal(r.items[0].name, "circleci");
+    ci_report_free(&r);
+    parse_refused("{\"total_count\": 1, \"check_runs\": [42]}", LEN, CI_ANY, "check_runs[0] is not an object");
+}
+
+static void test_github_graphql(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_file("github-rollup.json", &r);
+    assert_string_equal(r.format, "github-graphql-rollup");
+    assert_int_equal(r.count, 3);
+    assert_string_equal(find(&r, "build")->state, "success");
+    assert_string_equal(find(&r, "e2e")->state, "in_progress");
+    assert_string_equal(find(&r, "ci/jenkins")->kind, "status");
+    assert_string_equal(find(&r, "ci/jenkins")->sha, SHA);   /* the commit's oid */
+    assert_true(find(&r, "build")->has_id);
+    ci_report_free(&r);
+
+    /* several rollups: a list of pull requests, not one commit */
+    parse_refused("{\"data\": {\"a\": {\"statusCheckRollup\": {\"contexts\": {\"nodes\": []}}},"
+                  " \"b\": {\"statusCheckRollup\": {\"contexts\": {\"nodes\": []}}}}}", LEN, CI_ANY, "2 statusCheckRollup");
+    parse_refused("{\"data\": {\"c\": {\"statusCheckRollup\": {\"contexts\": {\"checkRunCount\": 3}}}}}", LEN, CI_ANY,
+                  "only counts");
+    parse_refused("{\"data\": null, \"errors\": [{\"message\": \"Could not resolve to a Repository\"}]}", LEN, CI_ANY,
+                  "Could not resolve");
+    parse_refused("{\"data\": {\"viewer\": {\"login\": \"x\"}}}", LEN, CI_ANY, "unrecognised report format");
+    /* a next page means checks this report does not show */
+    parse_ok("{\"data\": {\"o\": {\"oid\": \"abc\", \"statusCheckRollup\": {\"contexts\": {\"totalCount\": 120,"
+             " \"pageInfo\": {\"hasNextPage\": true}, \"nodes\": [{\"name\": \"x\", \"status\": \"COMPLETED\","
+             " \"conclusion\": \"SUCCESS\"}]}}}}}", CI_ANY, &r);
+    assert_int_equal(r.declared, 120);
+    ci_report_free(&r);
+}
+
+static void test_github_webhooks(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("{\"action\": \"completed\", \"check_run\": {\"id\": 1, \"name\": \"Octocoders-linter\", \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"failure\"}, \"sender\": {}}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-webhook-check-run");
+    assert_string_equal(r.items[0].state, "failure");
+    ci_report_free(&r);
+    parse_ok("{\"id\": 1, \"sha\": \"" SHA "\", \"name\": \"octo/repo\", \"context\": \"default\", \"state\": \"success\","
+             " \"commit\": {}, \"created_at\": \"2025-06-10T08:00:00Z\"}", CI_ANY, &r);
+    assert_string_equal(r.format, "github-webhook-status");
+    assert_string_equal(r.items[0].name, "default");   /* the context, not the repository */
+    ci_report_free(&r);
+    parse_refused("{\"action\": \"created\", \"deployment_status\": {\"state\": \"success\"}, \"deployment\": {}}", LEN, CI_ANY,
+                  "a deployment");
+    parse_refused("{\"action\": \"opened\", \"pull_request\": {\"mergeable_state\": \"clean\"}}", LEN, CI_ANY,
+                  "webhook payload");
+}
+
+/* ---- GitLab --------------------------------------------------------------------------- */
+
+static void test_gitlab_jobs(void **state)
+{
+    ci_report r;
+    const ci_item *it;
+    (void)state;
+    parse_file("gitlab-jobs.json", &r);
+    assert_string_equal(r.format, "gitlab-jobs");
+    assert_int_equal(r.count, 4);
+    it = find(&r, "docs-linkcheck");
+    assert_string_equal(it->state, "failed");
+    assert_true(it->allow_failure);
+    assert_string_equal(it->note, "failure_reason: script_failure");
+    assert_string_equal(it->sha, SHA);   /* from the pipeline */
+    assert_string_equal(find(&r, "deploy-prod")->state, "manual");
+    ci_report_free(&r);
+}
+
+static void test_gitlab_pipelines_and_bridges(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("{\"id\": 46, \"iid\": 11, \"status\": \"success\", \"ref\": \"main\", \"sha\": \"" SHA "\","
+             " \"before_sha\": \"" SHA "\", \"yaml_errors\": null, \"finished_at\": \"2025-06-10T08:00:00.000Z\"}", CI_ANY, &r);
+    assert_string_equal(r.format, "gitlab-pipeline");
+    assert_string_equal(r.items[0].name, "pipeline main");
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    parse_ok("{\"id\": 46, \"status\": \"success\", \"ref\": \"main\", \"sha\": \"" SHA "\","
+             " \"yaml_errors\": \"jobs:build config contains unknown keys\"}", CI_ANY, &r);
+    assert_true(r.items[0].broken);
+    assert_contains(r.items[0].note, "unknown keys");
+    ci_report_free(&r);
+    parse_ok("[{\"id\": 47, \"status\": \"pending\", \"ref\": \"main\", \"sha\": \"aaa\", \"before_sha\": \"aaa\"},"
+             " {\"id\": 48, \"status\": \"success\", \"ref\": \"main\", \"sha\": \"bbb\", \"before_sha\": \"aaa\"}]", CI_ANY, &r);
+    assert_string_equal(r.format, "gitlab-pipelines");
+    assert_int_equal(ci_report_latest(&r), 1);   /* the newest pipeline of a ref */
+    assert_string_equal(r.items[0].state, "success");
+    ci_report_free(&r);
+    /* a bridge is as good as its downstream pipeline */
+    parse_ok("{\"id\": 7, \"name\": \"trigger-docs\", \"stage\": \"deploy\", \"status\": \"success\","
+             " \"pipeline\": {\"id\": 6, \"sha\": \"" SHA "\"},"
+             " \"downstream_pipeline\": {\"id\": 5, \"sha\": \"f62a\", \"status\": \"failed\"}}", CI_ANY, &r);
+    assert_string_equal(r.format, "gitlab-bridge");
+    assert_string_equal(r.items[0].state, "failed");
+    assert_string_equal(r.items[0].sha, SHA);   /* the triggering pipeline's commit */
+    ci_report_free(&r);
+}
+
+static void test_gitlab_test_reports(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_file("gitlab-test-report.json", &r);
+    assert_string_equal(r.format, "gitlab-test-report");
+    assert_true(r.tests);
+    assert_int_equal(r.t_total, 4);
+    assert_int_equal(r.t_failures, 1);
+    assert_int_equal(r.t_skipped, 1);
+    assert_int_equal(r.case_count, 1);
+    assert_string_equal(r.cases[0].name, "spec.refund_spec.rejects a negative amount");
+    assert_string_equal(r.cases[0].message, "Failure/Error: expect(refund).not_to be_valid");
+    ci_report_free(&r);
+
+    parse_ok("{\"total\": {\"time\": 3, \"count\": 10, \"success\": 10, \"failed\": 0, \"skipped\": 0, \"error\": 0,"
+             " \"suite_error\": null}, \"test_suites\": [{\"name\": \"unit\", \"total_count\": 10, \"success_count\": 10,"
+             " \"failed_count\": 0, \"skipped_count\": 0, \"error_count\": 0, \"suite_error\": null}]}", CI_ANY, &r);
+    assert_string_equal(r.format, "gitlab-test-report-summary");
+    assert_int_equal(r.t_total, 10);
+    assert_int_equal(r.count, 1);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+
+    /* totals that claim failures the suites do not show: fail closed */
+    parse_ok("{\"total\": {\"count\": 10, \"failed\": 2}, \"test_suites\": []}", CI_ANY, &r);
+    assert_int_equal(r.count, 1);
+    assert_true(r.items[0].broken);
+    assert_int_equal(r.t_total, 10);
+    ci_report_free(&r);
+}
+
+static void test_gitlab_webhooks_and_refusals(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("{\"object_kind\": \"pipeline\", \"object_attributes\": {\"id\": 31, \"ref\": \"main\", \"sha\": \"" SHA "\","
+             " \"status\": \"running\"}, \"builds\": [{\"id\": 380, \"name\": \"prod\", \"stage\": \"deploy\","
+             " \"status\": \"skipped\", \"allow_failure\": true}]}", CI_ANY, &r);
+    assert_string_equal(r.format, "gitlab-webhook-pipeline");
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[1].sha, SHA);
+    assert_true(r.items[1].allow_failure);
+    ci_report_free(&r);
+    parse_ok("{\"object_kind\": \"build\", \"sha\": \"" SHA "\", \"build_id\": 3, \"build_name\": \"rspec\","
+             " \"build_stage\": \"test\", \"build_status\": \"failed\", \"build_failure_reason\": \"script_failure\","
+             " \"build_finished_at\": \"2023-01-10 13:50:54 UTC\"}", CI_ANY, &r);
+    assert_string_equal(r.items[0].name, "rspec");
+    assert_string_equal(r.items[0].note, "failure_reason: script_failure");
+    assert_true(r.items[0].has_done);
+    ci_report_free(&r);
+    parse_refused("{\"object_kind\": \"merge_request\", \"object_attributes\": {}}", LEN, CI_ANY, "merge_request webhook");
+    parse_refused("{\"version\": \"15.0.7\", \"vulnerabilities\": [], \"scan\": {}}", LEN, CI_ANY, "security report");
+    parse_refused("{\"id\": 1, \"iid\": 2, \"state\": \"merged\", \"detailed_merge_status\": \"mergeable\","
+                  " \"sha\": \"abc\", \"status\": \"x\"}", LEN, CI_ANY, "merge request");
+    parse_refused("[{\"id\": 1, \"name\": \"a\", \"stage\": \"t\", \"status\": \"success\"}, {\"id\": 2}]", LEN, CI_ANY,
+                  "element [1]");
+}
+
+/* ---- JUnit ----------------------------------------------------------------------------- */
+
+static void test_junit_mixed(void **state)
+{
+    ci_report r;
+    const ci_item *api;
+    (void)state;
+    parse_file("junit-mixed.xml", &r);
+    assert_string_equal(r.format, "junit");
+    assert_int_equal(r.t_total, 7);
+    assert_int_equal(r.t_failures, 1);
+    assert_int_equal(r.t_errors, 1);
+    assert_int_equal(r.t_skipped, 2);   /* <skipped/> and status="disabled" */
+    assert_int_equal(r.t_flaky, 1);
+    assert_int_equal(r.count, 3);       /* api, ui, ui.checkout */
+    api = find(&r, "api");
+    assert_int_equal(api->total, 5);
+    assert_false(api->broken);          /* header failures+errors = 2 = the elements */
+    assert_true(api->has_done && api->done == 1749542400 + 30);
+    assert_int_equal(find(&r, "ui")->total, 2);   /* nested cases count in every enclosing suite */
+    assert_int_equal(r.case_count, 2);
+    assert_string_equal(r.cases[0].suite, "api");
+    assert_string_equal(r.cases[0].name, "api.Refunds.full refund");
+    assert_string_equal(r.cases[0].kind, "failure");
+    assert_string_equal(r.cases[0].message, "expected 200, got 500");   /* the first line */
+    assert_string_equal(r.cases[1].kind, "error");
+    assert_string_equal(r.cases[1].message, "java.lang.NullPointerException: refund is null");
+    ci_report_free(&r);
+}
+
+static void test_junit_dialects(void **state)
+{
+    ci_report r;
+    (void)state;
+    /* a lone <testsuite> root */
+    parse_ok("<testsuite name=\"s\" tests=\"1\"><testcase name=\"t\"/></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_total, 1);
+    assert_int_equal(r.count, 1);
+    ci_report_free(&r);
+    /* cases right under <testsuites> get a suite of their own */
+    parse_ok("<testsuites name=\"root\"><testcase name=\"t\"><failure/></testcase></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.items[0].name, "root");
+    assert_int_equal(r.items[0].failures, 1);
+    ci_report_free(&r);
+    /* a status attribute that says failed, without an element */
+    parse_ok("<testsuite name=\"s\"><testcase name=\"t\" status=\"failed\"/></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    /* several failures in one case count once as a test, each toward the header */
+    parse_ok("<testsuite name=\"s\" tests=\"1\" failures=\"2\"><testcase name=\"t\"><failure message=\"a\"/>"
+             "<failure message=\"b\"/></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    /* a header that claims failures the file does not show */
+    parse_ok("<testsuite name=\"s\" tests=\"3\" failures=\"2\"><testcase name=\"t\"/></testsuite>", CI_ANY, &r);
+    assert_true(r.items[0].broken);
+    assert_contains(r.items[0].note, "header counts 2");
+    ci_report_free(&r);
+    parse_ok("<testsuites failures=\"1\"><testsuite name=\"s\"><testcase name=\"t\"/></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.count, 2);
+    assert_true(r.items[1].broken);
+    ci_report_free(&r);
+    /* an error outside any case fails the suite and those around it */
+    parse_ok("<testsuites><testsuite name=\"outer\"><testsuite name=\"inner\"><error message=\"setup died\"/>"
+             "</testsuite><testcase name=\"t\"/></testsuite></testsuites>", CI_ANY, &r);
+    assert_true(find(&r, "outer")->broken);
+    assert_true(find(&r, "inner")->broken);
+    assert_int_equal(r.case_count, 1);
+    assert_string_equal(r.cases[0].name, "(suite)");
+    assert_string_equal(r.cases[0].message, "setup died");
+    ci_report_free(&r);
+    /* a UTF-8 byte order mark and an XML declaration in ISO-8859-1 */
+    parse_ok("\xEF\xBB\xBF<testsuite name=\"s\"><testcase name=\"t\"/></testsuite>", CI_ANY, &r);
+    ci_report_free(&r);
+    parse_ok("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><testsuite name=\"caf\xE9\"><testcase name=\"t\"/></testsuite>",
+             CI_ANY, &r);
+    assert_string_equal(r.items[0].name, "caf\xC3\xA9");
+    ci_report_free(&r);
+}
+
+static void test_junit_failing_cases_are_capped(void **state)
+{
+    ci_report r;
+    size_t cap = 100 * 64 + 100, len = 0;
+    char *xml = malloc(cap);
+    (void)state;
+    assert_non_null(xml);
+    len += (size_t)snprintf(xml + len, cap - len, "<testsuite name=\"s\">");
+    for (int i = 0; i < 80; i++)
+        len += (size_t)snprintf(xml + len, cap - len, "<testcase name=\"t%d\"><failure/></testcase>", i);
+    snprintf(xml + len, cap - len, "</testsuite>");
+    parse_ok(xml, CI_ANY, &r);
+    assert_int_equal(r.t_failures, 80);
+    assert_int_equal(r.case_count, CI_CASES_MAX);
+    assert_int_equal(r.failing_cases, 80);
+    ci_report_free(&r);
+    free(xml);
+}
+
+static void test_junit_hostile(void **state)
+{
+    static const char laughs[] =
+        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">"
+        "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">]>"
+        "<testsuite name=\"&lol2;\"><testcase name=\"t\"/></testsuite>";
+    static const char xxe[] =
+        "<?xml version=\"1.0\"?><!DOCTYPE t [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+        "<testsuite name=\"&x;\"/>";
+    char deep[64 * 11 + 100] = "";
+    (void)state;
+    parse_refused(laughs, sizeof laughs - 1, CI_ANY, "entity declarations are refused");
+    parse_refused(xxe, sizeof xxe - 1, CI_ANY, "declares entity 'x'");
+    for (int i = 0; i < 65; i++)
+        strcat(deep, "<testsuite>");
+    parse_refused(deep, strlen(deep), CI_ANY, "deeper than 64");
+    parse_refused("<testsuite name=\"s\"><testcase name=\"t\">", LEN, CI_ANY, "not well-formed XML");
+    parse_refused("<testsuite name=\"s\"/><junk/>", LEN, CI_ANY, "junk after document element");
+    parse_refused("<testsuite name=\"&undefined;\"/>", LEN, CI_ANY, "undefined entity");
+    parse_refused("<html><body/></html>", LEN, CI_ANY, "unrecognised report format: XML whose root element <html>");
+    parse_refused("<testsuite>\0</testsuite>", 24, CI_ANY, "not well-formed XML");
+}
+
+/* ---- Detection ------------------------------------------------------------------------ */
+
+static void test_detect(void **state)
+{
+    (void)state;
+    parse_refused("", 0, CI_ANY, "unrecognised report format: the file is empty");
+    parse_refused(" \n\t ", LEN, CI_ANY, "the file is empty");
+    parse_refused("status: success", LEN, CI_ANY, "neither a JSON object or array nor XML");
+    parse_refused("{\"a\": 1", LEN, CI_ANY, "malformed JSON");
+    parse_refused("{\"check_runs\": []}\n{\"check_runs\": []}", LEN, CI_ANY, "more data after the document");
+    parse_refused("[]", LEN, CI_ANY, "an empty JSON array");
+    parse_refused("null", LEN, CI_ANY, "neither a JSON object or array nor XML");
+    parse_refused("{\"a\": 1, \"b\": 2}", LEN, CI_ANY, "a JSON object with keys: a, b");
+    parse_refused("{}", LEN, CI_ANY, "keys: none");
+    /* forcing a format */
+    parse_refused("<testsuite/>", LEN, CI_GITHUB, "XML, not a GitHub report");
+    parse_refused("{\"total_count\": 0, \"check_runs\": []}", LEN, CI_JUNIT, "JSON, not JUnit XML");
+    parse_refused("{\"total_count\": 0, \"check_runs\": []}", LEN, CI_GITLAB, "looked for GitLab reports");
+    /* deep JSON is refused by cJSON's own nesting limit, not by a crash */
+    {
+        size_t n = 5000;
+        char *deep = malloc(2 * n + 1);
+        assert_non_null(deep);
+        memset(deep, '[', n);
+        memset(deep + n, ']', n);
+        deep[2 * n] = '\0';
+        parse_refused(deep, 2 * n, CI_ANY, "malformed JSON");
+        free(deep);
+    }
+    /* numbers of every size and types of every kind where strings are expected */
+    {
+        ci_report r;
+        parse_ok("{\"total_count\": 1e999, \"check_runs\": [{\"id\": -1e308, \"name\": 5, \"status\": [],"
+                 " \"conclusion\": {}, \"head_sha\": 7, \"completed_at\": 1}]}", CI_ANY, &r);
+        assert_int_equal(r.count, 1);
+        assert_string_equal(r.items[0].name, "(unnamed check run)");
+        assert_null(r.items[0].state);
+        assert_int_equal(r.declared, -1);   /* an infinite total is no total */
+        ci_report_free(&r);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_formats),
+        cmocka_unit_test(test_classify),
+        cmocka_unit_test(test_sha_matches),
+        cmocka_unit_test(test_latest_wins),
+        cmocka_unit_test(test_only_commit),
+        cmocka_unit_test(test_names_are_cut_and_defaulted),
+        cmocka_unit_test(test_github_check_runs),
+        cmocka_unit_test(test_github_single_objects),
+        cmocka_unit_test(test_github_statuses),
+        cmocka_unit_test(test_github_lists_and_pages),
+        cmocka_unit_test(test_github_graphql),
+        cmocka_unit_test(test_github_webhooks),
+        cmocka_unit_test(test_gitlab_jobs),
+        cmocka_unit_test(test_gitlab_pipelines_and_bridges),
+        cmocka_unit_test(test_gitlab_test_reports),
+        cmocka_unit_test(test_gitlab_webhooks_and_refusals),
+        cmocka_unit_test(test_junit_mixed),
+        cmocka_unit_test(test_junit_dialects),
+        cmocka_unit_test(test_junit_failing_cases_are_capped),
+        cmocka_unit_test(test_junit_hostile),
+        cmocka_unit_test(test_detect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
