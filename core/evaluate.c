@@ -111,6 +111,25 @@ static int run_check(lua_State *L)
     return 0;
 }
 
+typedef struct when_call {
+    const rg_requirement *req;
+    int applies;
+    char *reason;   /* heap: why it does not apply */
+} when_call;
+
+/* Protected: ask a requirement's `when` predicate whether it applies to this release. */
+static int run_when(lua_State *L)
+{
+    when_call *wc = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, wc->req->when_ref);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
+    lua_call(L, 1, 2);
+    wc->applies = lua_toboolean(L, -2);
+    if (!wc->applies && lua_type(L, -1) == LUA_TSTRING)
+        wc->reason = strdup(lua_tostring(L, -1));
+    return 0;
+}
+
 static char *place(const char *file, int line)
 {
     size_t n = strlen(file) + 16;
@@ -212,15 +231,43 @@ static int applies(const rg_requirement *req, const rg_context *ctx)
     return (req->types & (unsigned)ctx->type) && (req->stages & (unsigned)ctx->stage);
 }
 
+/* Run the `when` predicates of the applicable requirements.  SKIPPED[i] becomes the
+ * reason requirement i does not apply (heap), or stays NULL.  Returns 0, or -1 with
+ * ERR when a predicate raised. */
+static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped, rg_error *err)
+{
+    for (size_t i = 0; i < pol->count; i++) {
+        const rg_requirement *req = &pol->reqs[i];
+        when_call wc = {req, 1, NULL};
+        if (req->when_ref == LUA_NOREF || !applies(req, ctx))
+            continue;
+        lua_pushcfunction(pol->sb->L, run_when);
+        lua_pushlightuserdata(pol->sb->L, &wc);
+        if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
+            free(wc.reason);
+            if (err->file[0] == '\0') {
+                rg_strlcpy(err->file, req->file, sizeof err->file);
+                err->line = req->line;
+            }
+            return -1;
+        }
+        if (!wc.applies)
+            skipped[i] = wc.reason ? wc.reason : strdup("does not apply to this release (when)");
+        else
+            free(wc.reason);
+    }
+    return 0;
+}
+
 /* Run the applicable plugin checks, all at once, before the inline ones: they are
  * independent processes.  Returns the jobs indexed like POL->reqs (NULL entries
  * unused), or NULL when there are none. */
-static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, size_t *count)
+static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **skipped, size_t *count)
 {
     rg_job *jobs = NULL, *batch;
     size_t n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx))
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i])
             n++;
     *count = 0;
     if (n == 0)
@@ -235,21 +282,28 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, size_t *
     n = 0;
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
-        if (!req->plugin_check || !applies(req, ctx))
+        if (!req->plugin_check || !applies(req, ctx) || skipped[i])
             continue;
         batch[n].check = req->plugin_check;
-        batch[n].params = req->params;
+        batch[n].params = req->params[rg_type_index(ctx->type)];
         batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
         n++;
     }
     rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
     n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx))
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i])
             jobs[i] = batch[n++];
     free(batch);
     *count = pol->count;
     return jobs;
+}
+
+static void free_skipped(char **skipped, size_t count)
+{
+    for (size_t i = 0; skipped && i < count; i++)
+        free(skipped[i]);
+    free(skipped);
 }
 
 static void free_jobs(rg_job *jobs, size_t count)
@@ -293,21 +347,27 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     rg_decision *d = decision_new(pol, ctx);
     size_t job_count = 0;
     rg_job *jobs = NULL;
+    char **skipped = NULL;
     double start;
 
     if (!d) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    start = now_ms();
-    jobs = run_plugin_checks(pol, ctx, &job_count);
-    rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
+    skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
+    if (!skipped) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
     sb->ctx = ctx;
     sb->evidence_log = d->evidence;
     lua_pushcfunction(L, prepare_context);
     lua_pushlightuserdata(L, (void *)ctx);
-    if (rg_sandbox_call(sb, 1, 0, err) != 0)
+    if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
         goto fail;
+    start = now_ms();
+    jobs = run_plugin_checks(pol, ctx, skipped, &job_count);
+    rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
         rg_result *res;
@@ -324,6 +384,13 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         if (!res->id || !res->title || !res->check || !res->source || (req->hint && !res->hint)) {
             rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
             goto fail;
+        }
+        if (skipped[i]) {
+            res->status = RG_STATUS_SKIP;
+            res->message = skipped[i];
+            res->details = cJSON_CreateObject();
+            skipped[i] = NULL;
+            continue;
         }
         if (req->plugin_check) {
             if (!jobs || take_plugin_result(res, &jobs[i], req, d->evidence, err) != 0) {
@@ -356,6 +423,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     sb->ctx = NULL;
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
+    free_skipped(skipped, pol->count);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
         add_playbook_actions(d, ctx);
@@ -364,6 +432,7 @@ fail:
     sb->ctx = NULL;
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
+    free_skipped(skipped, pol->count);
     rg_decision_free(d);
     return NULL;
 }

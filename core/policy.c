@@ -14,6 +14,7 @@
 #include "luaconv.h"
 #include "plugins.h"
 #include "policylib.h"
+#include "policylib.h"
 #include "policy.h"
 
 static const char KEY_POLICY[] = "rg.policy";
@@ -27,6 +28,13 @@ const char *rg_level_name(rg_level level)
     }
     return "mandatory";
 }
+
+int rg_type_index(rg_release_type type)
+{
+    return type == RG_TYPE_PATCH ? 0 : type == RG_TYPE_MINOR ? 1 : 2;
+}
+
+static const char *const TYPE_NAMES[3] = {"patch", "minor", "major"};
 
 static rg_policy *policy_of(lua_State *L)
 {
@@ -150,11 +158,26 @@ static const char *string_field(lua_State *L, const char *file, int line, const 
     return lua_tostring(L, -1);
 }
 
-/* The parameters of a plugin check from the `with` table on top of the stack (see
- * rg_check_params).  Returns a new object, or NULL with WHY filled.  Never raises. */
-static cJSON *plugin_params(lua_State *L, const rg_check *check, char *why, size_t why_size)
+/* The parameters of a plugin check for release type TYPE from the `with` table on top
+ * of the stack: by_type{} values resolved for TYPE, then rg_check_params.  Returns a new
+ * object, or NULL with WHY filled. */
+static cJSON *plugin_params(lua_State *L, const rg_check *check, int type, char *why, size_t why_size)
 {
-    cJSON *given = rg_lua_to_json(L, -1, 8, 1, why, why_size), *out;
+    int with = lua_gettop(L);
+    cJSON *given, *out;
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, with)) {
+        if (rg_is_by_type(L, -1)) {
+            lua_getfield(L, -1, TYPE_NAMES[type]);
+            lua_replace(L, -2);
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, with + 1);
+    }
+    given = rg_lua_to_json(L, with + 1, 8, 1, why, why_size);
+    lua_pop(L, 1);
     if (!given)
         return NULL;
     out = rg_check_params(check, given, why, why_size);
@@ -169,7 +192,7 @@ static int decl_requirement_body(lua_State *L)
     const char *file = lua_tostring(L, lua_upvalueindex(2));
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     rg_requirement r;
-    int has_check = 0, has_with = 0;
+    int has_check = 0, has_with = 0, has_by_type = 0, has_when = 0;
 
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "requirement '%s' expects a table: requirement \"%s\" { title = ..., check = ... }", id, id);
@@ -216,12 +239,21 @@ static int decl_requirement_body(lua_State *L)
             if (lua_type(L, -1) != LUA_TTABLE)
                 return declaration_error(L, file, line, "requirement '%s': with must be a table of the check's parameters", id);
             has_with = 1;
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                has_by_type |= rg_is_by_type(L, -1);
+                lua_pop(L, 1);
+            }
+        } else if (strcmp(key, "when") == 0) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                return declaration_error(L, file, line, "requirement '%s': when must be a function (ctx) returning true when the requirement applies", id);
+            has_when = 1;
         } else if (strcmp(key, "timeout") == 0) {
             if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
                 return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds (0 to 86400)", id);
             r.timeout = lua_tonumber(L, -1);
         } else {
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout)",
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when)",
                                      id, key);
         }
         lua_pop(L, 1);
@@ -250,10 +282,18 @@ static int decl_requirement_body(lua_State *L)
             lua_getfield(L, 1, "with");
         else
             lua_newtable(L);
-        r.params = plugin_params(L, r.plugin_check, why, sizeof why);
+        for (int t = 0; t < 3; t++) {
+            if (!(r.types & (1u << t)))
+                continue;
+            r.params[t] = plugin_params(L, r.plugin_check, t, why, sizeof why);
+            if (!r.params[t]) {
+                for (int u = 0; u < t; u++)
+                    cJSON_Delete(r.params[u]);
+                return declaration_error(L, file, line, "requirement '%s'%s%s: %s", id,
+                                         has_by_type ? " for a " : "", has_by_type ? TYPE_NAMES[t] : "", why);
+            }
+        }
         lua_pop(L, 1);
-        if (!r.params)
-            return declaration_error(L, file, line, "requirement '%s': %s", id, why);
     }
     /* Copy the strings out of Lua before anything else can raise. */
     r.id = strdup(id);
@@ -267,6 +307,11 @@ static int decl_requirement_body(lua_State *L)
     } else {
         lua_getfield(L, 1, "check");
         r.check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    r.when_ref = LUA_NOREF;
+    if (has_when) {
+        lua_getfield(L, 1, "when");
+        r.when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     pol->reqs[pol->count++] = r;
     return 0;
@@ -300,7 +345,8 @@ static int decl_requirement(lua_State *L)
 
 static void free_requirement(rg_requirement *r)
 {
-    cJSON_Delete(r->params);
+    for (int t = 0; t < 3; t++)
+        cJSON_Delete(r->params[t]);
     free(r->id);
     free(r->title);
     free(r->hint);

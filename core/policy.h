@@ -15,6 +15,9 @@ typedef enum rg_level {
 
 const char *rg_level_name(rg_level level);
 
+/* 0, 1, 2 for patch, minor, major (the index of rg_requirement.params). */
+int rg_type_index(rg_release_type type);
+
 typedef struct rg_requirement {
     char *id;
     char *title;
@@ -25,7 +28,9 @@ typedef struct rg_requirement {
     rg_level level;
     int check_ref;       /* registry reference to the Lua check function, or LUA_NOREF */
     const rg_check *plugin_check;  /* the plugin check instead, or NULL */
-    cJSON *params;       /* the plugin check's parameters, validated, defaults applied */
+    cJSON *params[3];    /* the plugin check's parameters for patch, minor, major (see
+                          * rg_type_index): validated, defaults applied, by_type resolved */
+    int when_ref;        /* registry reference to the `when` predicate, or LUA_NOREF */
     double timeout;      /* seconds for the plugin check; 0: the engine's default */
     char *file;          /* where it was declared */
     int line;

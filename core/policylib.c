@@ -41,6 +41,45 @@ static int result_fail(lua_State *L) { return make_result(L, "fail"); }
 static int result_warn(lua_State *L) { return make_result(L, "warn"); }
 static int result_skip(lua_State *L) { return make_result(L, "skip"); }
 
+/* ---- by_type ------------------------------------------------------------- */
+
+#define BY_TYPE_META "rg.by_type"
+
+/* by_type { patch = a, minor = b, major = c }: a plugin parameter that differs by
+ * release type, resolved when the requirement is declared. */
+static int lib_by_type(lua_State *L)
+{
+    int n = 0;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_createtable(L, 0, 3);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(key, "patch") != 0 && strcmp(key, "minor") != 0 && strcmp(key, "major") != 0)
+            return luaL_error(L, "by_type: unknown release type '%s' (patch, minor, major)",
+                              lua_type(L, -2) == LUA_TSTRING ? key : luaL_typename(L, -2));
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, 2);
+        n++;
+    }
+    if (n == 0)
+        return luaL_error(L, "by_type: give a value for at least one release type");
+    luaL_setmetatable(L, BY_TYPE_META);
+    return 1;
+}
+
+int rg_is_by_type(lua_State *L, int idx)
+{
+    int same;
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+        return 0;
+    luaL_getmetatable(L, BY_TYPE_META);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
 /* ---- Lists --------------------------------------------------------------- */
 
 /* Call PRED (at index 2) on every element of the list at index 1; for each match
@@ -448,7 +487,8 @@ void rg_policylib_open(rg_sandbox *sb)
 {
     static const luaL_Reg globals[] = {
         {"pass", result_pass}, {"fail", result_fail}, {"warn", result_warn},
-        {"skip", result_skip}, {"find", lib_find}, {"filter", lib_filter}, {NULL, NULL}};
+        {"skip", result_skip}, {"find", lib_find}, {"filter", lib_filter},
+        {"by_type", lib_by_type}, {NULL, NULL}};
     static const luaL_Reg semver[] = {
         {"parse", semver_parse}, {"valid", semver_valid}, {"compare", semver_compare},
         {"bump", semver_bump}, {NULL, NULL}};
@@ -469,6 +509,10 @@ void rg_policylib_open(rg_sandbox *sb)
     lua_pushcfunction(L, heap_box_gc);
     lua_setfield(L, -2, "__gc");
     lua_pushliteral(L, "heap box");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, BY_TYPE_META);
+    lua_pushliteral(L, "by_type");
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
     luaL_newmetatable(L, RG_RESULT_META);

@@ -8,6 +8,9 @@
 /* Metatable marking tables made by pass()/fail()/warn()/skip(). */
 #define RG_RESULT_META "rg.result"
 
+/* True when the value at IDX was made by by_type { patch = ..., minor = ..., major = ... }. */
+int rg_is_by_type(lua_State *L, int idx);
+
 /* Publish the library as builtins of SB. */
 void rg_policylib_open(rg_sandbox *sb);
 
