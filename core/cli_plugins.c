@@ -82,10 +82,13 @@ static void print_text(const rg_plugins *set)
                p->license, p->abi_major, p->abi_minor, set->items[i].path);
         for (size_t j = 0; j < p->check_count; j++) {
             const rg_check *c = &p->checks[j];
+            int width = 4;
             printf("\n  %s: %s\n", c->name, c->summary);
+            for (size_t k = 0; k < c->param_count; k++)
+                if ((int)strlen(c->params[k].name) > width) width = (int)strlen(c->params[k].name);
             for (size_t k = 0; k < c->param_count; k++) {
                 const rg_param *pa = &c->params[k];
-                printf("    %-18s %-13s %s%s%s%s%s\n", pa->name, rg_param_type_name(pa->type),
+                printf("    %-*s  %-13s %s%s%s%s%s\n", width, pa->name, rg_param_type_name(pa->type),
                        pa->required ? "required. " : "", pa->description,
                        pa->default_json ? " (default " : "", pa->default_json ? pa->default_json : "",
                        pa->default_json ? ")" : "");

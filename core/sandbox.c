@@ -44,7 +44,7 @@ rg_limits rg_limits_default(void)
     l.max_requirements = 1000;
     l.check_timeout = 30.0;
     l.check_memory = (size_t)1 << 30;
-    l.max_check_evidence_bytes = (size_t)1 << 30;
+    l.max_check_evidence_bytes = (size_t)256 << 20;
     l.jobs = 0; /* 0: one per CPU */
     return l;
 }

@@ -1,0 +1,132 @@
+/* Grype JSON: matches[] of {vulnerability, relatedVulnerabilities, artifact}, one match
+ * loaded at a time.  Severities Critical, High, Medium, Low; Negligible counts as none
+ * (Grype ranks it below Low); Unknown or none given as unknown.  Matches Grype itself
+ * ignored (ignoredMatches) count as suppressed. */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "report.h"
+
+static int severity(const cJSON *vuln, sev *out)
+{
+    int dup = 0;
+    const cJSON *v = jget(vuln, "severity", &dup);
+    if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
+        return -1;
+    if (cJSON_IsString(v) && strcasecmp(v->valuestring, "negligible") == 0)
+        *out = SEV_NONE;
+    else if (!cJSON_IsString(v) || sev_parse(v->valuestring, out) != 0 || *out == SEV_NONE)
+        *out = SEV_UNKNOWN;
+    return 0;
+}
+
+static double best_score(const cJSON *vuln)
+{
+    const cJSON *c;
+    double best = -1;
+    cJSON_ArrayForEach(c, jget(vuln, "cvss", NULL)) {
+        double b = jnum(c, "metrics.baseScore", -1);
+        if (b > best && b <= 10)
+            best = b;
+    }
+    return best;
+}
+
+static int match_one(jdoc *d, const cJSON *m, size_t mi, size_t at, scan *s, const char *target)
+{
+    const cJSON *vuln = jget(m, "vulnerability", NULL), *art = jget(m, "artifact", NULL), *rel, *loc;
+    finding f;
+    size_t k = 0;
+
+    memset(&f, 0, sizeof f);
+    if (!cJSON_IsObject(vuln) || severity(vuln, &f.severity) != 0)
+        return js_fail(d, at, "match %zu: no vulnerability object, or a malformed severity", mi);
+    f.kind = "vulnerability";
+    f.id = jstr(vuln, "id") ? jstr(vuln, "id") : "";
+    cJSON_ArrayForEach(rel, jget(m, "relatedVulnerabilities", NULL)) {
+        const char *id = jstr(rel, "id");
+        if (id && k < ALIAS_MAX && strcmp(id, f.id) != 0)
+            f.alias[k++] = id;
+    }
+    f.package = jstr(art, "name");
+    f.version = jstr(art, "version");
+    loc = jget(art, "locations", NULL);
+    f.file = jstr(cJSON_IsArray(loc) ? loc->child : NULL, "path");
+    f.title = jstr(vuln, "description");
+    f.target = target;
+    f.score = best_score(vuln);
+    scan_add(s, &f);
+    return 0;
+}
+
+int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
+{
+    const int *h = top->has;
+    char target[160] = "";
+    jiter it;
+    jval v;
+    int rc;
+    size_t mi = 0;
+
+    if (top->root.type != '{' || !h[TOP_MATCHES])
+        return js_fail(d, top->root.at, "not a Grype report: no \"matches\"");
+    snprintf(info->tool, sizeof info->tool, "Grype");
+    snprintf(info->variant, sizeof info->variant, "json");
+    if (h[TOP_DESCRIPTOR]) {
+        cJSON *desc = js_parse(d, &top->v[TOP_DESCRIPTOR]);
+        const char *name, *ver;
+        if (!desc)
+            return -1;
+        name = jstr(desc, "name");
+        ver = jstr(desc, "version");
+        snprintf(info->tool, sizeof info->tool, "%s%s%s", name && *name ? name : "grype", ver ? " " : "",
+                 ver ? ver : "");
+        info_time(info, jstr(desc, "timestamp"));
+        cJSON_Delete(desc);
+    }
+    if (h[TOP_SOURCE]) {
+        cJSON *src = js_parse(d, &top->v[TOP_SOURCE]);
+        const cJSON *t;
+        if (!src)
+            return -1;
+        t = jget(src, "target", NULL);
+        if (cJSON_IsString(t))
+            snprintf(target, sizeof target, "%s", t->valuestring);
+        else if (jstr(t, "userInput"))
+            snprintf(target, sizeof target, "%s", jstr(t, "userInput"));
+        cJSON_Delete(src);
+    }
+    if (h[TOP_IGNORED_MATCHES]) {
+        const jval *ig = &top->v[TOP_IGNORED_MATCHES];
+        if (ig->type == '[') {
+            js_open(d, ig, &it);
+            while ((rc = js_next(&it, NULL, &v)) == 1)
+                s->cur->suppressed++;
+            if (rc != 0)
+                return -1;
+        } else if (ig->type != 'n') {
+            return js_fail(d, ig->at, "ignoredMatches is not an array");
+        }
+    }
+    if (top->v[TOP_MATCHES].type == 'n')
+        return 0;
+    if (top->v[TOP_MATCHES].type != '[')
+        return js_fail(d, top->v[TOP_MATCHES].at, "matches is not an array");
+    js_open(d, &top->v[TOP_MATCHES], &it);
+    while ((rc = js_next(&it, NULL, &v)) == 1) {
+        cJSON *m;
+        mi++;
+        if (v.type != '{')
+            return js_fail(d, v.at, "match %zu is not an object", mi);
+        if (!(m = js_parse(d, &v)))
+            return -1;
+        rc = match_one(d, m, mi, v.at, s, target[0] ? target : NULL);
+        cJSON_Delete(m);
+        if (rc != 0)
+            return -1;
+        info->entries++;
+    }
+    info->units = info->entries;
+    return rc;
+}

@@ -1,0 +1,298 @@
+/* Telling report formats apart, and helpers the readers share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <math.h>
+
+#include "report.h"
+
+static const char *const FORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab"};
+
+const char *rformat_name(rformat f)
+{
+    return (size_t)f < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0] ? FORMAT_NAMES[f] : "?";
+}
+
+int rformat_parse(const char *name, rformat *out)
+{
+    for (size_t i = 0; name && i < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0]; i++)
+        if (strcasecmp(name, FORMAT_NAMES[i]) == 0) {
+            *out = (rformat)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- cJSON helpers ------------------------------------------------------------------- */
+
+const cJSON *jget(const cJSON *o, const char *key, int *dup)
+{
+    const cJSON *found = NULL, *c;
+    if (!cJSON_IsObject(o))
+        return NULL;
+    for (c = o->child; c; c = c->next)
+        if (c->string && strcmp(c->string, key) == 0) {
+            if (found) {
+                if (dup)
+                    *dup = 1;
+                return found;
+            }
+            found = c;
+        }
+    return found;
+}
+
+static const cJSON *jpath(const cJSON *o, const char *path)
+{
+    char key[64];
+    while (o && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        o = jget(o, key, NULL);
+        path += n + (dot != NULL);
+    }
+    return o;
+}
+
+const char *jstr(const cJSON *o, const char *path)
+{
+    const cJSON *v = jpath(o, path);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double jnum(const cJSON *o, const char *path, double fallback)
+{
+    const cJSON *v = jpath(o, path);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : fallback;
+}
+
+void info_time(rinfo *info, const char *text)
+{
+    int64_t t;
+    if (!text || ts_parse(text, &t) != 0)
+        return;
+    if (!info->has_time || t < info->time) {
+        info->has_time = 1;
+        info->time = t;
+        snprintf(info->time_text, sizeof info->time_text, "%s", text);
+    }
+}
+
+void info_commit(rinfo *info, const char *commit)
+{
+    if (!commit || !*commit)
+        return;
+    if (strlen(commit) >= sizeof info->commits[0]) {
+        info->commit_overflow = 1;
+        return;
+    }
+    for (size_t i = 0; i < info->commit_count; i++)
+        if (strcmp(info->commits[i], commit) == 0)
+            return;
+    if (info->commit_count == COMMIT_MAX) {
+        info->commit_overflow = 1;
+        return;
+    }
+    snprintf(info->commits[info->commit_count++], sizeof info->commits[0], "%s", commit);
+}
+
+void info_incomplete(rinfo *info, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n = strlen(info->incomplete);
+    if (n + 3 >= sizeof info->incomplete)
+        return;
+    if (n) {
+        memcpy(info->incomplete + n, "; ", 3);
+        n += 2;
+    }
+    va_start(ap, fmt);
+    vsnprintf(info->incomplete + n, sizeof info->incomplete - n, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- Detection ----------------------------------------------------------------------------- */
+
+static const char *const TOP_KEYS[TOP_COUNT] = {
+    [TOP_VERSION] = "version", [TOP_SCHEMA] = "$schema", [TOP_RUNS] = "runs",
+    [TOP_SCHEMA_VERSION] = "SchemaVersion", [TOP_CREATED_AT] = "CreatedAt",
+    [TOP_ARTIFACT_NAME] = "ArtifactName", [TOP_METADATA] = "Metadata", [TOP_RESULTS] = "Results",
+    [TOP_CLUSTER_NAME] = "ClusterName", [TOP_RESOURCES] = "Resources",
+    [TOP_VULNERABILITIES_K8S] = "Vulnerabilities", [TOP_MISCONFIGURATIONS_K8S] = "Misconfigurations",
+    [TOP_MATCHES] = "matches", [TOP_IGNORED_MATCHES] = "ignoredMatches",
+    [TOP_DESCRIPTOR] = "descriptor", [TOP_SOURCE] = "source",
+    [TOP_VULNERABILITIES] = "vulnerabilities", [TOP_SCAN] = "scan", [TOP_BOM_FORMAT] = "bomFormat",
+};
+
+static void note_other(rtop *top, const char *key)
+{
+    size_t n = strlen(top->others);
+    if (n >= 3 && strcmp(top->others + n - 3, "...") == 0)
+        return;
+    if (n + strlen(key) + 8 >= sizeof top->others) {
+        snprintf(top->others + n, sizeof top->others - n, "%s...", n ? ", " : "");
+        return;
+    }
+    snprintf(top->others + n, sizeof top->others - n, "%s%s", n ? ", " : "", key[0] ? key : "(odd name)");
+}
+
+/* Index the members of the root object. */
+static int index_top(jdoc *d, rtop *top)
+{
+    jiter it;
+    jval v;
+    char key[JS_KEY_MAX];
+    int r;
+    js_open(d, &top->root, &it);
+    while ((r = js_next(&it, key, &v)) == 1) {
+        for (int i = 0; i < TOP_COUNT; i++)
+            if (strcmp(key, TOP_KEYS[i]) == 0) {
+                if (top->has[i])
+                    return js_fail(d, v.at, "the member \"%s\" appears twice", key);
+                top->has[i] = 1;
+                top->v[i] = v;
+            }
+        note_other(top, key);
+    }
+    return r;
+}
+
+/* Is string value V a version of dotted numbers ("15.0.7", "2.3")? */
+static int numeric_version(jdoc *d, const jval *v)
+{
+    char buf[32];
+    size_t n;
+    if (v->type != '"' || js_string(d, v, buf, sizeof buf) != 0 || !buf[0])
+        return 0;
+    n = strlen(buf);
+    if (n >= sizeof buf - 1 || buf[0] == '.' || buf[n - 1] == '.')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(buf[i] >= '0' && buf[i] <= '9') && !(buf[i] == '.' && buf[i + 1] != '.'))
+            return 0;
+    return 1;
+}
+
+static rformat detect_object(jdoc *d, const rtop *top)
+{
+    const int *h = top->has;
+    char schema[256];
+    if (h[TOP_RUNS])
+        return FMT_SARIF;
+    if (h[TOP_SCHEMA] && js_string(d, &top->v[TOP_SCHEMA], schema, sizeof schema) == 0 &&
+        strstr(schema, "sarif"))
+        return FMT_SARIF;
+    if (h[TOP_SCHEMA_VERSION] || h[TOP_CLUSTER_NAME] ||
+        (h[TOP_ARTIFACT_NAME] && (h[TOP_RESULTS] || h[TOP_CREATED_AT])))
+        return FMT_TRIVY;
+    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE]))
+        return FMT_GRYPE;
+    if (h[TOP_VULNERABILITIES] && top->v[TOP_VULNERABILITIES].type == '[' && h[TOP_VERSION] &&
+        numeric_version(d, &top->v[TOP_VERSION]) && !h[TOP_BOM_FORMAT])
+        return FMT_GITLAB;
+    return FMT_AUTO;
+}
+
+/* A top-level array is legacy Trivy output when its first element has a Target. */
+static int legacy_trivy(jdoc *d, const jval *root)
+{
+    jiter it, el;
+    jval v, m;
+    char key[JS_KEY_MAX];
+    js_open(d, root, &it);
+    if (js_next(&it, NULL, &v) != 1 || v.type != '{')
+        return 0;
+    js_open(d, &v, &el);
+    while (js_next(&el, key, &m) == 1)
+        if (strcmp(key, "Target") == 0)
+            return 1;
+    return 0;
+}
+
+static const char EXPECTED[] = "expected SARIF 2.1.0, Trivy JSON, Grype JSON or a GitLab security report";
+
+int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
+                size_t why_size)
+{
+    jdoc d;
+    rtop top;
+    rformat f;
+    size_t i = 0;
+
+    memset(info, 0, sizeof *info);
+    memset(&top, 0, sizeof top);
+    js_init(&d, text, len, why, why_size);
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+        i++;
+    if (i >= len) {
+        snprintf(why, why_size, "unrecognised report format: the file is empty");
+        return -1;
+    }
+    if (text[i] != '{' && text[i] != '[' && text[i] != 'n') {
+        /* Not even a JSON container: say what it looks like rather than where it breaks. */
+        if (text[i] == '<')
+            snprintf(why, why_size, "unrecognised report format: XML or HTML, not JSON (%s)", EXPECTED);
+        else
+            snprintf(why, why_size, "unrecognised report format: not a JSON object (%s)", EXPECTED);
+        return -1;
+    }
+    if (js_root(&d, &top.root) != 0) {
+        char inner[200];
+        snprintf(inner, sizeof inner, "%s", why);
+        snprintf(why, why_size, "malformed JSON: %s", inner);
+        return -1;
+    }
+
+    if (top.root.type == 'n') {
+        /* Legacy Trivy writes a bare null for a clean scan; so do other tools. */
+        if (forced != FMT_TRIVY) {
+            snprintf(why, why_size, "unrecognised report format: the document is JSON null "
+                     "(old Trivy writes that for a clean scan: set format = \"trivy\" to accept it)");
+            return -1;
+        }
+        info->format = FMT_TRIVY;
+        snprintf(info->variant, sizeof info->variant, "legacy (null: no results)");
+        return 0;
+    }
+    if (top.root.type == '[') {
+        if (forced == FMT_TRIVY || (forced == FMT_AUTO && legacy_trivy(&d, &top.root))) {
+            info->format = FMT_TRIVY;
+            return trivy_read(&d, &top, s, info);
+        }
+        if (forced != FMT_AUTO)
+            snprintf(why, why_size, "not a %s report: the document is a JSON array", rformat_name(forced));
+        else
+            snprintf(why, why_size, "unrecognised report format: a JSON array whose first element "
+                     "has no \"Target\" (not legacy Trivy; %s)", EXPECTED);
+        return -1;
+    }
+    if (top.root.type != '{') {
+        snprintf(why, why_size, "unrecognised report format: not a JSON object (%s)", EXPECTED);
+        return -1;
+    }
+    if (index_top(&d, &top) != 0)
+        return -1;
+    f = forced != FMT_AUTO ? forced : detect_object(&d, &top);
+    info->format = f;
+    switch (f) {
+    case FMT_SARIF: return sarif_read(&d, &top, s, info);
+    case FMT_TRIVY: return trivy_read(&d, &top, s, info);
+    case FMT_GRYPE: return grype_read(&d, &top, s, info);
+    case FMT_GITLAB: return gitlab_read(&d, &top, s, info);
+    case FMT_AUTO: break;
+    }
+    if (top.has[TOP_BOM_FORMAT]) {
+        snprintf(why, why_size, "unrecognised report format: a CycloneDX BOM (%s)", EXPECTED);
+        return -1;
+    }
+    snprintf(why, why_size, "unrecognised report format: a JSON object with %s%s (%s)",
+             top.others[0] ? "the members " : "no members", top.others, EXPECTED);
+    return -1;
+}

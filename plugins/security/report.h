@@ -1,0 +1,192 @@
+/* Private to the security plugin: severities, findings, the tally that counts them,
+ * policy ignore entries, and the report readers (SARIF, Trivy, Grype, GitLab). */
+#ifndef SECURITY_REPORT_H
+#define SECURITY_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "jscan.h"
+
+/* ---- Severities ------------------------------------------------------------------ */
+
+/* Ordered from least to most severe.  UNKNOWN (the report gives no severity) ranks
+ * above NONE when findings are sorted, but counts against a limit only when the check
+ * is told what to treat it as. */
+typedef enum sev {
+    SEV_NONE, SEV_UNKNOWN, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL, SEV_COUNT
+} sev;
+
+const char *sev_name(sev s);                 /* "none", "unknown", "low", ... */
+int sev_parse(const char *name, sev *out);   /* those names, any case; 0 or -1 */
+sev sev_from_score(double score);            /* CVSS-like: >=9 critical ... >=0.1 low */
+
+/* ---- Findings ------------------------------------------------------------------------ */
+
+#define ALIAS_MAX 6
+
+/* One finding as a reader sees it; the strings belong to the reader and live only
+ * for the call that passes the finding on. */
+typedef struct finding {
+    const char *id;                 /* CVE, advisory, rule or license id; "" when none */
+    const char *alias[ALIAS_MAX];   /* other ids an ignore entry may name; NULL-padded */
+    sev severity;
+    double score;                   /* a CVSS-like score when known, else -1 */
+    const char *kind;               /* "vulnerability", "misconfiguration", "secret", "license", "result" */
+    const char *package, *version;  /* or NULL */
+    const char *file;               /* or NULL */
+    double line;                    /* or 0 */
+    const char *target;             /* image, scan target or resource, or NULL */
+    const char *title;              /* or NULL */
+} finding;
+
+/* Counts for one report (or all of them). */
+typedef struct tally {
+    long sev[SEV_COUNT];
+    long suppressed;   /* suppressed in the report itself: SARIF suppressions, VEX, exceptions */
+    long ignored;      /* matched an ignore entry of the policy */
+    long passed;       /* entries that are not findings: SARIF kind pass/notApplicable/informational, Trivy PASS */
+    long absent;       /* SARIF baselineState "absent": fixed since the baseline */
+} tally;
+
+long tally_findings(const tally *t);          /* sum of sev[] */
+void tally_merge(tally *into, const tally *t);
+
+/* ---- Ignore entries ---------------------------------------------------------------------- */
+
+typedef enum ignore_state { IGNORE_ACTIVE, IGNORE_EXPIRED, IGNORE_MALFORMED } ignore_state;
+
+/* One entry "ID: YYYY-MM-DD: reason" of the ignore parameter. */
+typedef struct ignore_rule {
+    const char *entry;      /* as written (borrowed) */
+    char id[128];
+    char until[11];         /* YYYY-MM-DD */
+    char reason[256];
+    ignore_state state;
+    char problem[128];      /* why it is malformed or expired */
+    long matched;           /* findings it covered (or, expired, would have covered) */
+} ignore_rule;
+
+/* Read ENTRY into R at time NOW (seconds since the epoch).  An entry applies through
+ * the whole of its UNTIL day, UTC. */
+void ignore_parse(const char *entry, int64_t now, ignore_rule *r);
+
+/* ---- Timestamps ------------------------------------------------------------------------------ */
+
+/* RFC 3339 "2024-05-01T10:20:30.5Z" / "+02:00"; also without a zone ("2021-06-01T21:21:00",
+ * as GitLab writes: read as UTC) and with a space for the T.  Returns 0 with *OUT (seconds
+ * since the epoch), or -1. */
+int ts_parse(const char *text, int64_t *out);
+/* The date "YYYY-MM-DD" at the start of TEXT: 0 with *DAYS since 1970-01-01, or -1. */
+int ts_date(const char *text, int64_t *days);
+
+/* ---- The scan: findings of all reports ---------------------------------------------------- */
+
+#define WORST_MAX 20
+
+/* A finding kept for the details (strings owned, freed by scan_free). */
+typedef struct kept {
+    sev severity;
+    double score;
+    size_t report;
+    long seq;
+    char *id, *kind, *package, *version, *file, *target, *title;
+    double line;
+} kept;
+
+typedef struct scan {
+    tally *cur;                 /* the report being read */
+    size_t report;              /* its index */
+    ignore_rule *ignores;       /* borrowed */
+    size_t ignore_count;
+    kept worst[WORST_MAX];      /* the most severe findings, most severe first */
+    size_t worst_count;
+    long seq;
+    int oom;                    /* a kept finding could not be copied */
+} scan;
+
+void scan_init(scan *s, ignore_rule *ignores, size_t ignore_count);
+void scan_free(scan *s);
+/* Count what follows into T, as report number REPORT. */
+void scan_begin(scan *s, size_t report, tally *t);
+/* Count F: ignored when an active ignore entry names its id or an alias, else by
+ * severity (and kept when among the worst). */
+void scan_add(scan *s, const finding *f);
+/* Forget the kept findings of report REPORT (it turned out unreadable). */
+void scan_drop(scan *s, size_t report);
+
+/* ---- Reports ------------------------------------------------------------------------------------ */
+
+typedef enum rformat { FMT_AUTO, FMT_SARIF, FMT_TRIVY, FMT_GRYPE, FMT_GITLAB } rformat;
+
+const char *rformat_name(rformat f);          /* "auto", "sarif", ... */
+int rformat_parse(const char *name, rformat *out);
+
+#define COMMIT_MAX 4
+
+/* What a report says about itself. */
+typedef struct rinfo {
+    rformat format;
+    char variant[48];            /* "2.1.0", "schema 2", "legacy list", "kubernetes", ... */
+    char tool[96];               /* the scanner, as the report names it */
+    int has_time;                /* the report's time (the oldest, where it has several) */
+    int64_t time;
+    char time_text[48];
+    char commits[COMMIT_MAX][72];/* commits the report says it scanned ("" none) */
+    size_t commit_count;
+    int commit_overflow;         /* more distinct commits than COMMIT_MAX, or one too long */
+    char incomplete[256];        /* the report says the scan did not complete: why */
+    long units;                  /* SARIF runs, Trivy results (targets), Kubernetes resources */
+    long entries;                /* SARIF results, vulnerabilities, matches, ... read */
+} rinfo;
+
+/* The top-level members a reader may use, found once by report_read. */
+enum {
+    TOP_VERSION, TOP_SCHEMA, TOP_RUNS, TOP_SCHEMA_VERSION, TOP_CREATED_AT, TOP_ARTIFACT_NAME,
+    TOP_METADATA, TOP_RESULTS, TOP_CLUSTER_NAME, TOP_RESOURCES, TOP_VULNERABILITIES_K8S,
+    TOP_MISCONFIGURATIONS_K8S, TOP_MATCHES, TOP_IGNORED_MATCHES, TOP_DESCRIPTOR, TOP_SOURCE,
+    TOP_VULNERABILITIES, TOP_SCAN, TOP_BOM_FORMAT, TOP_COUNT
+};
+
+typedef struct rtop {
+    jval root;
+    jval v[TOP_COUNT];
+    int has[TOP_COUNT];
+    char others[160];            /* the first member names, for messages */
+} rtop;
+
+/* Read report TEXT (LEN bytes) as FORCED, or as what it looks like with FMT_AUTO, and
+ * count its findings into S.  Returns 0, or -1 with WHY: an unrecognised format, a
+ * malformed document, an unsupported version. */
+int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
+                size_t why_size);
+
+/* The readers, called by report_read with the document and its top-level members. */
+int sarif_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
+int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
+int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
+int gitlab_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
+
+/* ---- Helpers the readers share (report.c) ------------------------------------------------------ */
+
+/* Member KEY of object O, compared exactly; NULL when absent or when O is no object.
+ * A key given twice sets *DUP. */
+const cJSON *jget(const cJSON *o, const char *key, int *dup);
+/* The string at path "a.b.c" under O, or NULL. */
+const char *jstr(const cJSON *o, const char *path);
+/* The number at PATH, or FALLBACK when absent or not a finite number. */
+double jnum(const cJSON *o, const char *path, double fallback);
+/* Note TEXT as a report time (the oldest wins) when it parses. */
+void info_time(rinfo *info, const char *text);
+/* Note a commit the report names. */
+void info_commit(rinfo *info, const char *commit);
+/* Note that the scan did not complete, and why. */
+void info_incomplete(rinfo *info, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,189 @@
+/* Severities, counts, and the most severe findings across all reports. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "report.h"
+
+static const char *const SEV_NAMES[SEV_COUNT] = {
+    "none", "unknown", "low", "medium", "high", "critical",
+};
+
+const char *sev_name(sev s)
+{
+    return s < SEV_COUNT ? SEV_NAMES[s] : "unknown";
+}
+
+int sev_parse(const char *name, sev *out)
+{
+    for (int i = 0; name && i < SEV_COUNT; i++)
+        if (strcasecmp(name, SEV_NAMES[i]) == 0) {
+            *out = (sev)i;
+            return 0;
+        }
+    return -1;
+}
+
+sev sev_from_score(double score)
+{
+    if (score >= 9.0) return SEV_CRITICAL;
+    if (score >= 7.0) return SEV_HIGH;
+    if (score >= 4.0) return SEV_MEDIUM;
+    if (score >= 0.1) return SEV_LOW;
+    return SEV_NONE;
+}
+
+long tally_findings(const tally *t)
+{
+    long n = 0;
+    for (int i = 0; i < SEV_COUNT; i++)
+        n += t->sev[i];
+    return n;
+}
+
+void tally_merge(tally *into, const tally *t)
+{
+    for (int i = 0; i < SEV_COUNT; i++)
+        into->sev[i] += t->sev[i];
+    into->suppressed += t->suppressed;
+    into->ignored += t->ignored;
+    into->passed += t->passed;
+    into->absent += t->absent;
+}
+
+void scan_init(scan *s, ignore_rule *ignores, size_t ignore_count)
+{
+    memset(s, 0, sizeof *s);
+    s->ignores = ignores;
+    s->ignore_count = ignore_count;
+}
+
+static void kept_free(kept *k)
+{
+    free(k->id);
+    free(k->kind);
+    free(k->package);
+    free(k->version);
+    free(k->file);
+    free(k->target);
+    free(k->title);
+    memset(k, 0, sizeof *k);
+}
+
+void scan_free(scan *s)
+{
+    for (size_t i = 0; i < s->worst_count; i++)
+        kept_free(&s->worst[i]);
+    s->worst_count = 0;
+}
+
+void scan_begin(scan *s, size_t report, tally *t)
+{
+    s->report = report;
+    s->cur = t;
+}
+
+/* Does F carry id ID (case aside)? */
+static int names(const finding *f, const char *id)
+{
+    if (f->id && strcasecmp(f->id, id) == 0)
+        return 1;
+    for (int i = 0; i < ALIAS_MAX && f->alias[i]; i++)
+        if (strcasecmp(f->alias[i], id) == 0)
+            return 1;
+    return 0;
+}
+
+/* A copy of S cut to MAX bytes (on a UTF-8 boundary; heap, the caller frees), or NULL
+ * for NULL; sets *OOM when out of memory. */
+static char *copy(const char *s, size_t max, int *oom)
+{
+    size_t n;
+    char *c;
+    if (!s)
+        return NULL;
+    n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    c = malloc(n + 1);
+    if (!c) {
+        *oom = 1;
+        return NULL;
+    }
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* Is A worse than B?  Severity, then score; ties go to the one seen first. */
+static int worse(sev as, double ascore, long aseq, const kept *b)
+{
+    if (as != b->severity)
+        return as > b->severity;
+    if (ascore != b->score)
+        return ascore > b->score;
+    return aseq < b->seq;
+}
+
+static void keep(scan *s, const finding *f)
+{
+    size_t at = s->worst_count;
+    long seq = s->seq++;
+    kept k;
+    while (at > 0 && worse(f->severity, f->score, seq, &s->worst[at - 1]))
+        at--;
+    if (at >= WORST_MAX)
+        return;
+    memset(&k, 0, sizeof k);
+    k.severity = f->severity;
+    k.score = f->score;
+    k.report = s->report;
+    k.seq = seq;
+    k.id = copy(f->id ? f->id : "", 200, &s->oom);
+    k.kind = copy(f->kind, 40, &s->oom);
+    k.package = copy(f->package, 200, &s->oom);
+    k.version = copy(f->version, 100, &s->oom);
+    k.file = copy(f->file, 300, &s->oom);
+    k.target = copy(f->target, 200, &s->oom);
+    k.title = copy(f->title, 200, &s->oom);
+    k.line = f->line;
+    if (s->worst_count == WORST_MAX)
+        kept_free(&s->worst[--s->worst_count]);
+    memmove(&s->worst[at + 1], &s->worst[at], (s->worst_count - at) * sizeof s->worst[0]);
+    s->worst[at] = k;
+    s->worst_count++;
+}
+
+void scan_add(scan *s, const finding *f)
+{
+    int ignored = 0;
+    for (size_t i = 0; i < s->ignore_count; i++) {
+        ignore_rule *r = &s->ignores[i];
+        if (r->state == IGNORE_MALFORMED || !names(f, r->id))
+            continue;
+        r->matched++;
+        if (r->state == IGNORE_ACTIVE)
+            ignored = 1;
+    }
+    if (ignored) {
+        s->cur->ignored++;
+        return;
+    }
+    s->cur->sev[f->severity < SEV_COUNT ? f->severity : SEV_UNKNOWN]++;
+    keep(s, f);
+}
+
+void scan_drop(scan *s, size_t report)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s->worst_count; i++) {
+        if (s->worst[i].report == report)
+            kept_free(&s->worst[i]);
+        else
+            s->worst[j++] = s->worst[i];
+    }
+    s->worst_count = j;
+}

@@ -1,0 +1,714 @@
+/* The parsers on their own: the JSON scanner, format detection, each reader, ignore
+ * entries, timestamps, and hostile input (truncated, mutated, deeply nested). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "sec_test.h"
+
+/* ---- Helpers ------------------------------------------------------------------------ */
+
+typedef struct got {
+    int rc;
+    tally t;
+    rinfo info;
+    char why[512];
+} got;
+
+/* Read TEXT as FORMAT with IGNORES; the result in *G. */
+static got *read_as(const char *text, rformat format, ignore_rule *ignores, size_t n)
+{
+    static got g;
+    scan s;
+    memset(&g, 0, sizeof g);
+    scan_init(&s, ignores, n);
+    scan_begin(&s, 0, &g.t);
+    g.rc = report_read(text, strlen(text), format, &s, &g.info, g.why, sizeof g.why);
+    scan_free(&s);
+    return &g;
+}
+
+static got *ok(const char *text)
+{
+    got *g = read_as(text, FMT_AUTO, NULL, 0);
+    if (g->rc != 0)
+        fail_msg("rejected: %s\n%s", g->why, text);
+    return g;
+}
+
+static void bad(const char *text, rformat format, const char *why)
+{
+    got *g = read_as(text, format, NULL, 0);
+    if (g->rc == 0)
+        fail_msg("accepted: %s", text);
+    assert_contains(g->why, why);
+}
+
+static void counts(const got *g, long crit, long high, long med, long low, long unk, long none)
+{
+    const long want[SEV_COUNT] = {[SEV_CRITICAL] = crit, [SEV_HIGH] = high, [SEV_MEDIUM] = med,
+                                  [SEV_LOW] = low, [SEV_UNKNOWN] = unk, [SEV_NONE] = none};
+    for (int i = 0; i < SEV_COUNT; i++)
+        if (g->t.sev[i] != want[i])
+            fail_msg("%s: %ld, expected %ld", sev_name((sev)i), g->t.sev[i], want[i]);
+}
+
+/* A SARIF log of one run: DRIVER (more driver members, starting with ", "), RUN (more
+ * run members) and RESULTS (the array's elements). */
+static const char *sarif(const char *driver, const char *run, const char *results)
+{
+    static char buf[8192];
+    snprintf(buf, sizeof buf, "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\"%s}},"
+             " %s%s\"results\": [%s]}]}", driver, run, run[0] ? ", " : "", results);
+    return buf;
+}
+
+/* ---- The scanner ------------------------------------------------------------------------ */
+
+static void test_jscan_values(void **state)
+{
+    static const char *const good[] = {
+        "{}", "[]", "0", "-0", "12.5e-3", "1E+9", "\"a\\u00e9\\ud83d\\ude00\\\"\"", "true", "false", "null",
+        " {\"a\" : [1, {\"b\": null}, \"x\"] } ", "\xEF\xBB\xBF{\"bom\": 1}",
+    };
+    static const char *const wrong[] = {
+        "", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "{a: 1}", "01", "1.", ".5", "+1", "-", "1e", "tru", "nul",
+        "\"\\x\"", "\"\\u12g4\"", "\"tab\there\"", "\"open", "[1 2]", "{} {}", "[1]]", "{\"a\":1]", "'a'", "NaN",
+    };
+    char why[256];
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        jdoc d;
+        jval v;
+        js_init(&d, good[i], strlen(good[i]), why, sizeof why);
+        if (js_root(&d, &v) != 0)
+            fail_msg("refused %s: %s", good[i], why);
+    }
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        jdoc d;
+        jval v;
+        js_init(&d, wrong[i], strlen(wrong[i]), why, sizeof why);
+        if (js_root(&d, &v) == 0)
+            fail_msg("accepted %s", wrong[i]);
+        assert_contains(why, "line 1, column");
+    }
+}
+
+static void test_jscan_walk_and_keys(void **state)
+{
+    const char *text = "{\"a\": 1,\n \"r\\u0075ns\": [true, {\"x\": \"\\u00e9\\n\"}],\n \"\": null, \"b\\u0000c\": 2}";
+    char why[256], key[JS_KEY_MAX], buf[32];
+    jdoc d;
+    jval root, v, e;
+    jiter it, arr;
+    (void)state;
+    js_init(&d, text, strlen(text), why, sizeof why);
+    assert_int_equal(js_root(&d, &root), 0);
+    assert_int_equal(root.type, '{');
+    js_open(&d, &root, &it);
+    assert_int_equal(js_next(&it, key, &v), 1);
+    assert_string_equal(key, "a");
+    assert_int_equal(v.type, '0');
+    assert_int_equal(js_next(&it, key, &v), 1);
+    assert_string_equal(key, "runs"); /* escapes in names are decoded */
+    js_open(&d, &v, &arr);
+    assert_int_equal(js_next(&arr, NULL, &e), 1);
+    assert_int_equal(e.type, 't');
+    assert_int_equal(js_next(&arr, NULL, &e), 1);
+    assert_int_equal(e.type, '{');
+    assert_int_equal(js_next(&arr, NULL, &e), 0);
+    assert_int_equal(js_next(&it, key, &v), 1);
+    assert_string_equal(key, "");
+    assert_int_equal(v.type, 'n');
+    assert_int_equal(js_next(&it, key, &v), 1);
+    assert_int_equal(strlen(key), 5); /* a NUL escape does not cut the name short */
+    assert_int_equal(js_next(&it, key, &v), 0);
+    /* Strings decode, cut to the buffer. */
+    js_init(&d, "\"h\\u00e9llo w\\/orld\"", 20, why, sizeof why);
+    assert_int_equal(js_root(&d, &v), 0);
+    assert_int_equal(js_string(&d, &v, buf, sizeof buf), 0);
+    assert_string_equal(buf, "h\xc3\xa9llo w/orld");
+    assert_int_equal(js_string(&d, &v, buf, 4), 0);
+    assert_string_equal(buf, "h\xc3\xa9");
+    /* Error positions count lines. */
+    js_init(&d, "{\n  \"a\": [1,\n  2,,\n]}", 21, why, sizeof why);
+    assert_int_equal(js_root(&d, &v), -1);
+    assert_contains(why, "at line 3, column 5");
+}
+
+static void test_jscan_depth(void **state)
+{
+    size_t n = 100000;
+    char *deep = malloc(2 * n + 1);
+    char why[256];
+    jdoc d;
+    jval v;
+    (void)state;
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    deep[2 * n] = '\0';
+    js_init(&d, deep, 2 * n, why, sizeof why);
+    assert_int_equal(js_root(&d, &v), -1);
+    assert_contains(why, "nested deeper than 512 levels");
+    /* Within the scanner's limit but a report reader still refuses it cleanly. */
+    free(deep);
+    deep = malloc(1200 + 100);
+    strcpy(deep, "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, \"results\": [{\"p\": ");
+    n = strlen(deep);
+    memset(deep + n, '[', 500);
+    memset(deep + n + 500, ']', 500);
+    strcpy(deep + n + 1000, "}]}]}");
+    ok(deep);
+    free(deep);
+}
+
+/* ---- Detection ------------------------------------------------------------------------------ */
+
+static void test_detection(void **state)
+{
+    (void)state;
+    bad("", FMT_AUTO, "unrecognised report format: the file is empty");
+    bad(" \n\t ", FMT_AUTO, "the file is empty");
+    bad("<?xml version=\"1.0\"?><a/>", FMT_AUTO, "XML or HTML, not JSON");
+    bad("hello", FMT_AUTO, "unrecognised report format: not a JSON object");
+    bad("42", FMT_AUTO, "not a JSON object");
+    bad("\"text\"", FMT_AUTO, "not a JSON object");
+    bad("null", FMT_AUTO, "the document is JSON null");
+    bad("[]", FMT_AUTO, "a JSON array whose first element has no \"Target\"");
+    bad("[{\"check_name\": \"x\", \"severity\": \"minor\"}]", FMT_AUTO, "has no \"Target\"");
+    bad("{}", FMT_AUTO, "a JSON object with no members");
+    bad("{\"results\": [], \"errors\": []}", FMT_AUTO, "the members results, errors");
+    bad("{\"bomFormat\": \"CycloneDX\", \"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "a CycloneDX BOM");
+    bad("{\"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
+    bad("{\"version\": \"1..2\", \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
+    bad("{\"auditReportVersion\": 2, \"vulnerabilities\": {}}", FMT_AUTO, "unrecognised report format");
+    bad("{\"matches\": []}", FMT_AUTO, "unrecognised report format");
+    bad("{\"a\": 1} x", FMT_AUTO, "malformed JSON: more data after the JSON document");
+    bad("{\"a\": 1}\n{\"b\": 2}\n", FMT_AUTO, "more data after the JSON document at line 2");
+    bad("{\"runs\": [], \"runs\": []}", FMT_AUTO, "the member \"runs\" appears twice");
+    bad("{\"a\": \"\x01\"}", FMT_AUTO, "control character");
+    {
+        const char nul[] = "{\"version\": \"2.1.0\"\0, \"runs\": []}";
+        got g;
+        scan s;
+        memset(&g, 0, sizeof g);
+        scan_init(&s, NULL, 0);
+        scan_begin(&s, 0, &g.t);
+        assert_int_equal(report_read(nul, sizeof nul - 1, FMT_AUTO, &s, &g.info, g.why, sizeof g.why), -1);
+        assert_contains(g.why, "malformed JSON");
+        scan_free(&s);
+    }
+    /* What each format looks like. */
+    assert_int_equal(ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"a\"}}, \"results\": []}]}")->info.format, FMT_SARIF);
+    assert_int_equal(ok("{\"SchemaVersion\": 2}")->info.format, FMT_TRIVY);
+    assert_int_equal(ok("[{\"Target\": \"x\", \"Vulnerabilities\": null}]")->info.format, FMT_TRIVY);
+    assert_int_equal(ok("{\"ClusterName\": \"c\", \"Resources\": []}")->info.format, FMT_TRIVY);
+    assert_int_equal(ok("{\"matches\": [], \"descriptor\": {\"name\": \"grype\"}}")->info.format, FMT_GRYPE);
+    assert_int_equal(ok("{\"version\": \"15.0.7\", \"vulnerabilities\": []}")->info.format, FMT_GITLAB);
+    /* Forced formats are held to their shape. */
+    bad("{\"matches\": []}", FMT_GITLAB, "not a GitLab security report");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", FMT_GRYPE, "not a Grype report");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", FMT_TRIVY, "no SchemaVersion");
+    bad("[{\"Target\": \"x\"}]", FMT_SARIF, "not a sarif report: the document is a JSON array");
+    assert_int_equal(read_as("null", FMT_TRIVY, NULL, 0)->rc, 0);
+    assert_int_equal(read_as("[]", FMT_TRIVY, NULL, 0)->rc, 0);
+    assert_int_equal(read_as("{\"matches\": null, \"source\": {}}", FMT_GRYPE, NULL, 0)->rc, 0);
+}
+
+/* ---- SARIF ----------------------------------------------------------------------------------- */
+
+static void test_sarif_versions_and_shape(void **state)
+{
+    (void)state;
+    bad("{\"version\": \"1.0.0\", \"runs\": []}", FMT_AUTO, "SARIF version 1.0.0 is not supported: only 2.1.0 is");
+    bad("{\"version\": \"2.2\", \"runs\": []}", FMT_AUTO, "SARIF version 2.2 is not supported");
+    bad("{\"runs\": []}", FMT_AUTO, "SARIF log without a \"version\"");
+    bad("{\"version\": 2.1, \"runs\": []}", FMT_AUTO, "\"version\" is not a string");
+    bad("{\"version\": \"2.1.0\", \"runs\": {}}", FMT_AUTO, "without a \"runs\" array");
+    bad("{\"version\": \"2.1.0\", \"runs\": []}", FMT_AUTO, "the SARIF log has no runs");
+    bad("{\"version\": \"2.1.0\", \"runs\": [42]}", FMT_AUTO, "run 1 is not an object");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"results\": []}]}", FMT_AUTO, "run 1 has no tool.driver");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}}]}", FMT_AUTO,
+        "run 1 (Z) has no results");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"results\": null}]}", FMT_AUTO,
+        "run 1 ((unnamed tool)) has no results");
+    bad(sarif("", "", "1"), FMT_AUTO, "run 1, result 1 is not an object");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"results\": 42}]}",
+        FMT_AUTO, "results is not an array");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"tool\": {}, \"results\": []}]}",
+        FMT_AUTO, "the member \"tool\" appears twice");
+    bad(sarif("", "", "{\"level\": \"error\", \"level\": \"none\"}"), FMT_AUTO, "result 1: a member appears twice");
+    bad(sarif("", "", "{\"level\": 3}"), FMT_AUTO, "result 1: kind, level, baselineState or suppressions of the wrong type");
+    bad(sarif("", "", "{\"suppressions\": {}}"), FMT_AUTO, "of the wrong type");
+    bad(sarif("", "", "{\"kind\": 1}"), FMT_AUTO, "of the wrong type");
+    /* Two runs: both counted; their tools named. */
+    {
+        got *g = ok("{\"version\": \"2.1.0\", \"runs\": ["
+                    "{\"tool\": {\"driver\": {\"name\": \"A\", \"version\": \"1\"}}, \"results\": [{\"level\": \"error\"}]},"
+                    "{\"tool\": {\"driver\": {\"name\": \"B\"}}, \"results\": [{\"level\": \"note\"}, {}]}]}");
+        counts(g, 0, 1, 1, 1, 0, 0);
+        assert_int_equal(g->info.units, 2);
+        assert_int_equal(g->info.entries, 3);
+        assert_string_equal(g->info.tool, "A 1, B");
+    }
+}
+
+static void test_sarif_severity(void **state)
+{
+    const char *rules = ", \"rules\": ["
+        "{\"id\": \"S0\", \"properties\": {\"security-severity\": \"9.0\"}},"
+        "{\"id\": \"S1\", \"properties\": {\"security-severity\": 6.95}},"
+        "{\"id\": \"S2\", \"properties\": {\"security-severity\": \"HIGH\"}},"
+        "{\"id\": \"S3\", \"properties\": {\"security-severity\": \"11\"}, \"defaultConfiguration\": {\"level\": \"note\"}},"
+        "{\"id\": \"S4\", \"properties\": {\"security-severity\": \"0.05\"}},"
+        "{\"id\": \"L0\", \"defaultConfiguration\": {\"level\": \"error\"}},"
+        "{\"id\": \"L1\"},"
+        "{\"id\": \"CA5350\", \"defaultConfiguration\": {\"level\": \"note\"}}]";
+    got *g;
+    (void)state;
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S0\"}"));                      counts(g, 1, 0, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S1\", \"level\": \"error\"}")); counts(g, 0, 0, 1, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleIndex\": 2}"));                        counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S3\"}"));                      counts(g, 0, 0, 0, 1, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S4\"}"));                      counts(g, 0, 0, 0, 0, 0, 1);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\"}"));                      counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L1\"}"));                      counts(g, 0, 0, 1, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"nowhere\"}"));                 counts(g, 0, 0, 1, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"CA5350/md5\"}"));              counts(g, 0, 0, 0, 1, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L1\", \"ruleIndex\": 0}"));    counts(g, 1, 0, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"ruleIndex\": 99}"));   counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"ruleIndex\": -1}"));   counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"ruleIndex\": 1e300}")); counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"level\": \"warning\"}")); counts(g, 0, 0, 1, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"level\": \"none\"}"));  counts(g, 0, 0, 0, 0, 0, 1);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"level\": \"fatal\"}")); counts(g, 0, 0, 1, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L1\", \"properties\": {\"security-severity\": \"7.0\"}}"));
+    counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S0\", \"properties\": {\"security-severity\": \"3.9\"}}"));
+    counts(g, 0, 0, 0, 1, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"properties\": {\"security-severity\": \"n/a\"}}"));
+    counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"properties\": {\"security-severity\": \"NaN\"}}"));
+    counts(g, 0, 1, 0, 0, 0, 0);
+    /* Kinds: open and review have level none unless scored; pass & co. are not findings. */
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"kind\": \"open\"}"));   counts(g, 0, 0, 0, 0, 0, 1);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"S0\", \"kind\": \"review\"}")); counts(g, 1, 0, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"kind\": \"fail\"}"));   counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"kind\": \"odd\"}"));    counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok(sarif(rules, "", "{\"kind\": \"pass\"}, {\"kind\": \"notApplicable\"}, {\"kind\": \"informational\"}"));
+    counts(g, 0, 0, 0, 0, 0, 0);
+    assert_int_equal(g->t.passed, 3);
+}
+
+static void test_sarif_rules_elsewhere(void **state)
+{
+    const char *ext = "\"extensions\": [{\"name\": \"pack-a\", \"guid\": \"AAAA\", \"rules\": ["
+                      "{\"id\": \"X\", \"properties\": {\"security-severity\": \"9.9\"}}]},"
+                      "{\"name\": \"pack-b\", \"rules\": [{\"id\": \"Y\", \"defaultConfiguration\": {\"level\": \"note\"}}]}]";
+    char doc[4096];
+    got *g;
+    (void)state;
+#define EXT_DOC(results) \
+    snprintf(doc, sizeof doc, "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"D\", \"rules\": " \
+             "[{\"id\": \"X\", \"defaultConfiguration\": {\"level\": \"warning\"}}]}, %s}, \"results\": [%s]}]}", ext, results)
+    EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": {\"index\": 0}}}");
+    counts(ok(doc), 1, 0, 0, 0, 0, 0);
+    EXT_DOC("{\"ruleId\": \"X\", \"rule\": {\"index\": 0, \"toolComponent\": {\"guid\": \"aaaa\"}}}");
+    counts(ok(doc), 1, 0, 0, 0, 0, 0);
+    EXT_DOC("{\"ruleId\": \"X\"}"); /* the driver's X */
+    counts(ok(doc), 0, 0, 1, 0, 0, 0);
+    EXT_DOC("{\"ruleId\": \"Y\"}"); /* not in the driver: found in an extension */
+    counts(ok(doc), 0, 0, 0, 1, 0, 0);
+    EXT_DOC("{\"rule\": {\"id\": \"Y\", \"toolComponent\": {\"name\": \"pack-b\"}}}");
+    counts(ok(doc), 0, 0, 0, 1, 0, 0);
+    EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": {\"index\": 7}}}"); /* no such component */
+    counts(ok(doc), 0, 0, 1, 0, 0, 0);
+    EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": {\"name\": \"D\"}}}");
+    counts(ok(doc), 0, 0, 1, 0, 0, 0);
+#undef EXT_DOC
+    /* Invocation overrides: by the result's invocation, or the only one. */
+    g = ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"D\", \"rules\": ["
+           "{\"id\": \"R\", \"defaultConfiguration\": {\"level\": \"error\"}}]}},"
+           "\"invocations\": [{\"executionSuccessful\": true},"
+           "{\"executionSuccessful\": true, \"ruleConfigurationOverrides\": [{\"descriptor\": {\"index\": 0},"
+           " \"configuration\": {\"level\": \"note\"}}]}],"
+           "\"results\": [{\"ruleId\": \"R\", \"ruleIndex\": 0}, {\"ruleId\": \"R\", \"ruleIndex\": 0,"
+           " \"provenance\": {\"invocationIndex\": 1}}]}]}");
+    counts(g, 0, 1, 0, 1, 0, 0);
+    g = ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"D\", \"rules\": ["
+           "{\"id\": \"R\", \"defaultConfiguration\": {\"level\": \"error\"}}]}},"
+           "\"invocations\": [{\"ruleConfigurationOverrides\": [{\"descriptor\": {\"id\": \"R\"},"
+           " \"configuration\": {\"level\": \"warning\"}}]}],"
+           "\"results\": [{\"ruleId\": \"R/sub\"}]}]}");
+    counts(g, 0, 0, 1, 0, 0, 0);
+}
+
+static void test_sarif_suppressions_and_baseline(void **state)
+{
+    got *g;
+    (void)state;
+    g = ok(sarif("", "",
+        "{\"level\": \"error\", \"suppressions\": []},"
+        "{\"level\": \"error\", \"suppressions\": null},"
+        "{\"level\": \"error\", \"suppressions\": [{\"kind\": \"inSource\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"kind\": \"external\", \"status\": \"accepted\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"kind\": \"external\", \"status\": \"underReview\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"kind\": \"external\", \"status\": \"rejected\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"status\": \"accepted\"}, {\"status\": \"rejected\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"status\": \"approved\"}]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"status\": 1}]},"
+        "{\"level\": \"error\", \"suppressions\": [\"yes\"]},"
+        "{\"level\": \"error\", \"suppressions\": [{\"status\": \"accepted\", \"status\": \"rejected\"}]},"
+        "{\"level\": \"error\", \"baselineState\": \"absent\"},"
+        "{\"level\": \"error\", \"baselineState\": \"new\"},"
+        "{\"level\": \"error\", \"baselineState\": \"unchanged\"},"
+        "{\"level\": \"error\", \"baselineState\": \"updated\"}"));
+    /* Suppressed: inSource without a status, accepted. */
+    assert_int_equal(g->t.suppressed, 2);
+    assert_int_equal(g->t.absent, 1);
+    counts(g, 0, 12, 0, 0, 0, 0);
+    assert_int_equal(g->info.entries, 15);
+}
+
+static void test_sarif_run_facts(void **state)
+{
+    got *g;
+    (void)state;
+    g = ok(sarif("", "\"invocations\": [{\"executionSuccessful\": true, \"startTimeUtc\": \"2025-06-01T10:00:00Z\","
+                 " \"endTimeUtc\": \"2025-06-01T10:05:00.250Z\"}, {\"startTimeUtc\": \"2025-05-30T00:00:00+02:00\"},"
+                 " {\"endTimeUtc\": \"yesterday\"}],"
+                 "\"versionControlProvenance\": [{\"revisionId\": \"abc1234\"}, {\"revisionId\": \"abc1234\"},"
+                 " {\"revisionId\": \"def5678\"}]", ""));
+    assert_true(g->info.has_time);
+    assert_string_equal(g->info.time_text, "2025-05-30T00:00:00+02:00"); /* the oldest */
+    assert_int_equal(g->info.time, INT64_C(1748556000));
+    assert_int_equal(g->info.commit_count, 2);
+    assert_string_equal(g->info.commits[1], "def5678");
+    assert_string_equal(g->info.incomplete, "");
+    g = ok(sarif("", "\"invocations\": [{\"executionSuccessful\": false}]", ""));
+    assert_string_equal(g->info.incomplete, "run 1 (T): executionSuccessful is false");
+    g = ok(sarif("", "", ""));
+    assert_false(g->info.has_time);
+}
+
+static void test_sarif_ignores(void **state)
+{
+    ignore_rule r[3];
+    got *g;
+    (void)state;
+    ignore_parse("RULE-1: 2030-01-01: accepted risk", SEC_NOW, &r[0]);
+    ignore_parse("rule-2: 2020-01-01: too old", SEC_NOW, &r[1]);
+    ignore_parse("nonsense", SEC_NOW, &r[2]);
+    g = read_as(sarif(", \"rules\": [{\"id\": \"RULE-1\"}, {\"id\": \"RULE-2\"}]", "",
+                      "{\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-2\"}"), FMT_AUTO, r, 3);
+    assert_int_equal(g->rc, 0);
+    assert_int_equal(g->t.ignored, 2);
+    counts(g, 0, 0, 1, 0, 0, 0);
+    assert_int_equal(r[0].matched, 2);
+    assert_int_equal(r[1].matched, 1);
+    assert_int_equal(r[2].matched, 0);
+}
+
+/* ---- Trivy ------------------------------------------------------------------------------------ */
+
+static void test_trivy(void **state)
+{
+    got *g;
+    (void)state;
+    g = ok("{\"SchemaVersion\": 2, \"CreatedAt\": \"2025-06-01T00:00:00+00:00\", \"ArtifactName\": \"img\","
+           " \"Metadata\": {\"Commit\": \"0123456789abcdef\"}, \"Results\": ["
+           "{\"Target\": \"t1\", \"Vulnerabilities\": [{\"VulnerabilityID\": \"CVE-1\", \"Severity\": \"critical\"},"
+           " {\"VulnerabilityID\": \"CVE-2\", \"Severity\": \"MEDIUM\", \"Status\": \"not_affected\"},"
+           " {\"VulnerabilityID\": \"CVE-3\"}, {\"VulnerabilityID\": \"CVE-4\", \"Severity\": \"SEVERE\"},"
+           " {\"VulnerabilityID\": \"CVE-5\", \"Severity\": null}],"
+           " \"ExperimentalModifiedFindings\": [{}, {}]},"
+           "{\"Target\": \"t2\", \"Misconfigurations\": [{\"ID\": \"M1\", \"Severity\": \"HIGH\", \"Status\": \"FAIL\"},"
+           " {\"ID\": \"M2\", \"Severity\": \"HIGH\", \"Status\": \"PASS\"}, {\"ID\": \"M3\", \"Severity\": \"LOW\","
+           " \"Status\": \"EXCEPTION\"}, {\"ID\": \"M4\", \"Severity\": \"LOW\"}]},"
+           "{\"Target\": \"t3\", \"Secrets\": [{\"RuleID\": \"S\", \"Severity\": \"HIGH\"}],"
+           " \"Licenses\": [{\"Name\": \"GPL-3.0\", \"Severity\": \"LOW\", \"PkgName\": \"p\"}]},"
+           "{\"Target\": \"t4\", \"Vulnerabilities\": null, \"Misconfigurations\": null}]}");
+    counts(g, 1, 2, 0, 2, 3, 0);
+    assert_int_equal(g->t.suppressed, 4);
+    assert_int_equal(g->t.passed, 1);
+    assert_int_equal(g->info.units, 4);
+    assert_string_equal(g->info.variant, "schema 2");
+    assert_int_equal(g->info.time, INT64_C(1748736000));
+    assert_string_equal(g->info.commits[0], "0123456789abcdef");
+    bad("{\"SchemaVersion\": 1, \"Results\": []}", FMT_AUTO, "Trivy SchemaVersion 1 is not supported: only 2 is");
+    bad("{\"SchemaVersion\": \"2\", \"Results\": []}", FMT_AUTO, "Trivy SchemaVersion \"2\" is not supported");
+    bad("{\"SchemaVersion\": 2.0, \"Results\": []}", FMT_AUTO, "SchemaVersion 2.0 is not supported");
+    bad("{\"ArtifactName\": \"x\", \"Results\": []}", FMT_AUTO, "no SchemaVersion");
+    bad("{\"SchemaVersion\": 2, \"Results\": {}}", FMT_AUTO, "Results is not an array");
+    bad("{\"SchemaVersion\": 2, \"Results\": [1]}", FMT_AUTO, "result 1 is not an object");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": {}}]}", FMT_AUTO, "malformed Severity, Status or list");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": 5}]}]}", FMT_AUTO,
+        "result 1: vulnerability 1 has a malformed Severity");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [7]}]}", FMT_AUTO, "vulnerability 1");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Misconfigurations\": [{\"Status\": true}]}]}", FMT_AUTO,
+        "misconfiguration 1");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"LOW\", \"Severity\": \"HIGH\"}]}]}",
+        FMT_AUTO, "vulnerability 1");
+    /* The legacy list, and Kubernetes reports of both shapes. */
+    g = ok("[{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}, {\"Target\": \"b\", \"Vulnerabilities\": null}]");
+    counts(g, 0, 1, 0, 0, 0, 0);
+    assert_string_equal(g->info.variant, "legacy list");
+    g = ok("{\"ClusterName\": \"prod\", \"Resources\": [{\"Namespace\": \"ns\", \"Kind\": \"Deployment\", \"Name\": \"api\","
+           " \"Results\": [{\"Target\": \"img\", \"Vulnerabilities\": [{\"Severity\": \"CRITICAL\"}]},"
+           " {\"Misconfigurations\": [{\"Severity\": \"LOW\", \"Status\": \"FAIL\"}]}]}, {\"Kind\": \"Pod\"}]}");
+    counts(g, 1, 0, 0, 1, 0, 0);
+    assert_string_equal(g->info.variant, "kubernetes");
+    assert_string_equal(g->info.tool, "Trivy (cluster prod)");
+    assert_int_equal(g->info.units, 2);
+    g = ok("{\"ClusterName\": \"c\", \"Vulnerabilities\": [{\"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}]}],"
+           " \"Misconfigurations\": [{\"Results\": [{\"Misconfigurations\": [{\"Severity\": \"HIGH\", \"Status\": \"PASS\"}]}]}]}");
+    counts(g, 0, 1, 0, 0, 0, 0);
+    assert_int_equal(g->t.passed, 1);
+    bad("{\"ClusterName\": \"c\"}", FMT_AUTO, "without Resources, Vulnerabilities or Misconfigurations");
+    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": 3}]}", FMT_AUTO, "resource 1: Results is not an array");
+    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": [3]}]}", FMT_AUTO, "result 1 is not an object");
+}
+
+/* ---- Grype and GitLab ---------------------------------------------------------------------------- */
+
+static void test_grype(void **state)
+{
+    got *g;
+    ignore_rule r;
+    (void)state;
+    g = ok("{\"matches\": [{\"vulnerability\": {\"id\": \"A\", \"severity\": \"High\"}},"
+           " {\"vulnerability\": {\"id\": \"B\", \"severity\": \"negligible\"}},"
+           " {\"vulnerability\": {\"id\": \"C\", \"severity\": \"Unknown\"}},"
+           " {\"vulnerability\": {\"id\": \"D\", \"severity\": \"\"}},"
+           " {\"vulnerability\": {\"id\": \"E\", \"severity\": null}},"
+           " {\"vulnerability\": {\"id\": \"F\", \"severity\": \"None\"}}],"
+           " \"ignoredMatches\": [{}, {}, {}], \"descriptor\": {\"name\": \"grype\", \"version\": \"0.90.0\","
+           " \"timestamp\": \"\"}, \"source\": {\"target\": \"dir:.\"}}");
+    counts(g, 0, 1, 0, 0, 4, 1);
+    assert_int_equal(g->t.suppressed, 3);
+    assert_false(g->info.has_time);
+    assert_string_equal(g->info.tool, "grype 0.90.0");
+    bad("{\"matches\": [{\"artifact\": {}}], \"source\": {}}", FMT_AUTO, "match 1: no vulnerability object");
+    bad("{\"matches\": [{\"vulnerability\": {\"severity\": 3}}], \"source\": {}}", FMT_AUTO, "malformed severity");
+    bad("{\"matches\": {}, \"source\": {}}", FMT_AUTO, "matches is not an array");
+    bad("{\"matches\": [\"x\"], \"source\": {}}", FMT_AUTO, "match 1 is not an object");
+    bad("{\"matches\": [], \"ignoredMatches\": 4, \"source\": {}}", FMT_AUTO, "ignoredMatches is not an array");
+    /* An ignore entry may name a related vulnerability. */
+    ignore_parse("CVE-2021-1: 2030-01-01: alias", SEC_NOW, &r);
+    g = read_as("{\"matches\": [{\"vulnerability\": {\"id\": \"GHSA-1\", \"severity\": \"Critical\"},"
+                " \"relatedVulnerabilities\": [{\"id\": \"CVE-2021-1\"}]}], \"source\": {}}", FMT_AUTO, &r, 1);
+    assert_int_equal(g->rc, 0);
+    assert_int_equal(g->t.ignored, 1);
+    counts(g, 0, 0, 0, 0, 0, 0);
+}
+
+static void test_gitlab(void **state)
+{
+    got *g;
+    (void)state;
+    g = ok("{\"version\": \"15.0.7\", \"vulnerabilities\": [{\"severity\": \"Critical\"}, {\"severity\": \"Info\"},"
+           " {\"severity\": \"Unknown\"}, {}, {\"severity\": \"medium\", \"identifiers\": [{\"type\": \"cve\","
+           " \"value\": \"CVE-1\"}]}], \"scan\": {\"status\": \"success\", \"end_time\": \"2025-06-01T10:00:00\","
+           " \"scanner\": {\"name\": \"Gemnasium\"}, \"type\": \"dependency_scanning\"}}");
+    counts(g, 1, 0, 1, 0, 2, 1);
+    assert_int_equal(g->info.time, INT64_C(1748772000)); /* no zone: UTC */
+    assert_string_equal(g->info.tool, "Gemnasium (dependency_scanning)");
+    assert_string_equal(g->info.incomplete, "");
+    g = ok("{\"version\": \"2.3\", \"vulnerabilities\": [], \"scan\": {\"status\": \"failure\"}}");
+    assert_string_equal(g->info.incomplete, "scan.status is \"failure\"");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [1]}", FMT_AUTO, "vulnerability 1 is not an object");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [{\"severity\": []}]}", FMT_AUTO, "malformed severity");
+    bad("{\"version\": 15, \"vulnerabilities\": []}", FMT_GITLAB, "no \"version\" string");
+}
+
+/* ---- Ignore entries and timestamps --------------------------------------------------------------- */
+
+static void test_ignore_parse(void **state)
+{
+    ignore_rule r;
+    (void)state;
+    ignore_parse("CVE-2024-1234: 2025-12-31: false positive, not reachable", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_ACTIVE);
+    assert_string_equal(r.id, "CVE-2024-1234");
+    assert_string_equal(r.until, "2025-12-31");
+    assert_string_equal(r.reason, "false positive, not reachable");
+    ignore_parse("pkg:npm/x@1:2: 2025-12-31 : reason: with colons", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_ACTIVE);
+    assert_string_equal(r.id, "pkg:npm/x@1:2");
+    assert_string_equal(r.reason, "reason: with colons");
+    ignore_parse("X:2025-06-10:last day", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_ACTIVE);
+    ignore_parse("X:2025-06-10:last day", INT64_C(1749599999), &r);
+    assert_int_equal(r.state, IGNORE_ACTIVE);
+    ignore_parse("X:2025-06-10:last day", INT64_C(1749600000), &r);
+    assert_int_equal(r.state, IGNORE_EXPIRED);
+    ignore_parse("X: 2024-02-29: leap", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_EXPIRED);
+    ignore_parse("X: 2023-02-29: not leap", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    ignore_parse(": 2030-01-01: no id", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    assert_contains(r.problem, "no id");
+    ignore_parse("A B: 2030-01-01: blank", SEC_NOW, &r);
+    assert_contains(r.problem, "blank");
+    ignore_parse("X: 2030-01-01", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    ignore_parse("X: 2030-1-01: short", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    ignore_parse("", SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    ignore_parse(NULL, SEC_NOW, &r);
+    assert_int_equal(r.state, IGNORE_MALFORMED);
+    {
+        char longid[300];
+        memset(longid, 'A', 200);
+        strcpy(longid + 200, ": 2030-01-01: long");
+        ignore_parse(longid, SEC_NOW, &r);
+        assert_contains(r.problem, "longer than");
+    }
+}
+
+static void test_timestamps(void **state)
+{
+    int64_t t;
+    static const char *const wrong[] = {
+        "", "2025-06-10", "2025-06-10T25:00:00Z", "2025-13-01T00:00:00Z", "2025-06-31T00:00:00Z",
+        "2025-06-10T10:00Z", "2025-06-10T10:00:00.Z", "2025-06-10T10:00:00+0200", "2025-06-10T10:00:00Zjunk",
+        "yesterday", "10/06/2025",
+    };
+    (void)state;
+    assert_int_equal(ts_parse("1970-01-01T00:00:00Z", &t), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(ts_parse("2025-06-10T12:00:00Z", &t), 0);
+    assert_int_equal(t, SEC_NOW);
+    assert_int_equal(ts_parse("2025-06-10t14:00:00.999999999+02:00", &t), 0);
+    assert_int_equal(t, SEC_NOW);
+    assert_int_equal(ts_parse("2025-06-10 07:00:00-05:00", &t), 0);
+    assert_int_equal(t, SEC_NOW);
+    assert_int_equal(ts_parse("2025-06-10T12:00:00", &t), 0);
+    assert_int_equal(t, SEC_NOW);
+    assert_int_equal(ts_parse("2000-02-29T00:00:00Z", &t), 0);
+    assert_int_equal(t, INT64_C(951782400));
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++)
+        if (ts_parse(wrong[i], &t) == 0)
+            fail_msg("accepted %s", wrong[i]);
+    assert_int_equal(ts_parse(NULL, &t), -1);
+}
+
+/* ---- Hostile input ------------------------------------------------------------------------------- */
+
+/* Every prefix of TEXT, and TEXT with bytes changed at many places: read without a crash,
+ * and a rejection always says why. */
+static void mangle(const char *text)
+{
+    size_t n = strlen(text);
+    char *buf = malloc(n + 1);
+    static const char repl[] = "\"{}[],:0-e\\n \x01\xff";
+    unsigned seed = 12345;
+    for (size_t cut = 0; cut < n; cut += 1 + cut / 64) {
+        got *g;
+        memcpy(buf, text, cut);
+        buf[cut] = '\0';
+        g = read_as(buf, FMT_AUTO, NULL, 0);
+        if (g->rc != 0)
+            assert_true(g->why[0] != '\0');
+    }
+    for (int k = 0; k < 3000; k++) {
+        got *g;
+        memcpy(buf, text, n + 1);
+        for (int j = 0; j < 3; j++) {
+            seed = seed * 1103515245u + 12345u;
+            buf[(seed >> 8) % n] = repl[(seed >> 20) % (sizeof repl - 1)];
+        }
+        g = read_as(buf, (rformat)(k % 5), NULL, 0);
+        if (g->rc != 0)
+            assert_true(g->why[0] != '\0');
+    }
+    free(buf);
+}
+
+static void test_hostile_mutations(void **state)
+{
+    static const char *const files[] = {"app.sarif", "trivy-mixed.json", "grype.json", "gitlab-sast.json"};
+    (void)state;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t len;
+        char *text = sec_slurp(sec_data(files[i]), &len);
+        assert_non_null(text);
+        mangle(text);
+        free(text);
+    }
+}
+
+static void test_hostile_values(void **state)
+{
+    got *g;
+    (void)state;
+    /* Wrong types everywhere a reader looks, huge numbers, long strings. */
+    g = ok(sarif(", \"rules\": 5, \"version\": [], \"semanticVersion\": {}", "\"invocations\": 7, \"versionControlProvenance\": \"x\"",
+                 "{\"ruleIndex\": \"0\", \"ruleId\": 5, \"rule\": [], \"properties\": [], \"locations\": {},"
+                 " \"message\": 3, \"provenance\": {\"invocationIndex\": 1e400}},"
+                 "{\"ruleIndex\": 1e400, \"properties\": {\"security-severity\": 1e400}, \"locations\": [{\"physicalLocation\":"
+                 " {\"region\": {\"startLine\": -1e400}}}]},"
+                 "{\"properties\": {\"security-severity\": \"-5\"}, \"suppressions\": [null, 1]}"));
+    counts(g, 0, 0, 3, 0, 0, 0);
+    g = ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"D\", \"rules\": [1, null, {\"id\": 3},"
+           " {\"id\": \"R\"}]}, \"extensions\": [7, {\"rules\": {}}]}, \"invocations\": [null, {\"ruleConfigurationOverrides\":"
+           " [1, {\"descriptor\": 2}]}], \"results\": [{\"ruleIndex\": 0}, {\"ruleId\": \"R\", \"rule\": {\"toolComponent\":"
+           " {\"index\": 0}}}, {\"rule\": {\"id\": \"R\", \"toolComponent\": {\"index\": 1}}}]}]}");
+    counts(g, 0, 0, 3, 0, 0, 0);
+    g = ok("{\"SchemaVersion\": 2, \"CreatedAt\": 5, \"Metadata\": {\"Commit\": 12}, \"Results\": [{\"Target\": 1,"
+           " \"Vulnerabilities\": [{\"VulnerabilityID\": 1, \"PkgName\": [], \"CVSS\": {\"a\": {\"V3Score\": 1e999}},"
+           " \"VendorIDs\": \"x\", \"Severity\": \"HIGH\"}], \"Secrets\": [{\"StartLine\": \"x\", \"Severity\": \"LOW\"}]}]}");
+    counts(g, 0, 1, 0, 1, 0, 0);
+    assert_false(g->info.has_time);
+    assert_int_equal(g->info.commit_count, 0);
+    g = ok("{\"matches\": [{\"vulnerability\": {\"id\": [], \"severity\": \"High\", \"cvss\": 5},"
+           " \"relatedVulnerabilities\": 3, \"artifact\": []}], \"descriptor\": 5, \"source\": []}");
+    counts(g, 0, 1, 0, 0, 0, 0);
+    g = ok("{\"version\": \"1\", \"vulnerabilities\": [{\"severity\": \"Low\", \"identifiers\": {}, \"location\": 3}],"
+           " \"scan\": []}");
+    counts(g, 0, 0, 0, 1, 0, 0);
+    /* A very long string is a string. */
+    {
+        size_t n = 1 << 20;
+        char *big = malloc(n + 200);
+        strcpy(big, "{\"SchemaVersion\": 2, \"Results\": [{\"Target\": \"");
+        memset(big + strlen(big), 'x', n);
+        strcpy(big + strlen("{\"SchemaVersion\": 2, \"Results\": [{\"Target\": \"") + n,
+               "\", \"Vulnerabilities\": [{\"Severity\": \"LOW\", \"Title\": \"t\"}]}]}");
+        counts(ok(big), 0, 0, 0, 1, 0, 0);
+        free(big);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_jscan_values),
+        cmocka_unit_test(test_jscan_walk_and_keys),
+        cmocka_unit_test(test_jscan_depth),
+        cmocka_unit_test(test_detection),
+        cmocka_unit_test(test_sarif_versions_and_shape),
+        cmocka_unit_test(test_sarif_severity),
+        cmocka_unit_test(test_sarif_rules_elsewhere),
+        cmocka_unit_test(test_sarif_suppressions_and_baseline),
+        cmocka_unit_test(test_sarif_run_facts),
+        cmocka_unit_test(test_sarif_ignores),
+        cmocka_unit_test(test_trivy),
+        cmocka_unit_test(test_grype),
+        cmocka_unit_test(test_gitlab),
+        cmocka_unit_test(test_ignore_parse),
+        cmocka_unit_test(test_timestamps),
+        cmocka_unit_test(test_hostile_mutations),
+        cmocka_unit_test(test_hostile_values),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

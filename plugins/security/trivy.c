@@ -1,0 +1,298 @@
+/* Trivy JSON: SchemaVersion 2 reports (Results[] of Vulnerabilities, Misconfigurations,
+ * Secrets and Licenses), the legacy pre-0.20 list of results, and Kubernetes reports
+ * (ClusterName with Resources[], or the older Vulnerabilities[] / Misconfigurations[]
+ * of resources).  One result (one target) is loaded at a time.
+ *
+ * Not counted: misconfigurations with Status PASS (passed) or EXCEPTION (suppressed),
+ * vulnerabilities with Status not_affected and ExperimentalModifiedFindings (suppressed
+ * by VEX). */
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+typedef struct tctx {
+    jdoc *d;
+    scan *s;
+    rinfo *info;
+    const char *resource;  /* Kubernetes: "namespace/Kind/name", else NULL */
+} tctx;
+
+/* Severity member "Severity" of O into *OUT: absent is unknown, a non-string an error. */
+static int severity(const cJSON *o, sev *out)
+{
+    int dup = 0;
+    const cJSON *v = jget(o, "Severity", &dup);
+    if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
+        return -1;
+    if (!cJSON_IsString(v) || sev_parse(v->valuestring, out) != 0)
+        *out = SEV_UNKNOWN;
+    return 0;
+}
+
+/* The array member KEY of O (NULL when absent or null); -1 when of another type. */
+static int array_of(const cJSON *o, const char *key, const cJSON **out)
+{
+    int dup = 0;
+    const cJSON *v = jget(o, key, &dup);
+    *out = cJSON_IsArray(v) ? v : NULL;
+    return dup || (v && !cJSON_IsNull(v) && !cJSON_IsArray(v)) ? -1 : 0;
+}
+
+static double best_score(const cJSON *vuln)
+{
+    const cJSON *src;
+    double best = -1;
+    cJSON_ArrayForEach(src, jget(vuln, "CVSS", NULL)) {
+        double v3 = jnum(src, "V3Score", -1), v4 = jnum(src, "V40Score", -1);
+        if (v3 > best && v3 <= 10) best = v3;
+        if (v4 > best && v4 <= 10) best = v4;
+    }
+    return best;
+}
+
+static int bad(tctx *c, size_t at, size_t ri, const char *what, size_t i)
+{
+    return js_fail(c->d, at, "result %zu: %s %zu has a malformed Severity, Status or list", ri, what, i);
+}
+
+static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
+{
+    const cJSON *list, *e;
+    const char *target = jstr(res, "Target");
+    char where[320];
+    size_t i;
+    finding f;
+
+    if (c->resource) {
+        snprintf(where, sizeof where, "%s%s%s", c->resource, target ? ": " : "", target ? target : "");
+        target = where;
+    }
+    if (array_of(res, "Vulnerabilities", &list) != 0)
+        return bad(c, at, ri, "Vulnerabilities", 0);
+    i = 0;
+    cJSON_ArrayForEach(e, list) {
+        const cJSON *ids;
+        const char *st = jstr(e, "Status");
+        size_t k = 0;
+        i++;
+        memset(&f, 0, sizeof f);
+        if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0)
+            return bad(c, at, ri, "vulnerability", i);
+        c->info->entries++;
+        if (st && strcmp(st, "not_affected") == 0) {
+            c->s->cur->suppressed++;
+            continue;
+        }
+        f.kind = "vulnerability";
+        f.id = jstr(e, "VulnerabilityID") ? jstr(e, "VulnerabilityID") : "";
+        cJSON_ArrayForEach(ids, jget(e, "VendorIDs", NULL))
+            if (cJSON_IsString(ids) && k < ALIAS_MAX)
+                f.alias[k++] = ids->valuestring;
+        f.package = jstr(e, "PkgName");
+        f.version = jstr(e, "InstalledVersion");
+        f.file = jstr(e, "PkgPath");
+        f.title = jstr(e, "Title");
+        f.target = target;
+        f.score = best_score(e);
+        scan_add(c->s, &f);
+    }
+    if (array_of(res, "Misconfigurations", &list) != 0)
+        return bad(c, at, ri, "Misconfigurations", 0);
+    i = 0;
+    cJSON_ArrayForEach(e, list) {
+        int dup = 0;
+        const cJSON *st = jget(e, "Status", &dup);
+        i++;
+        memset(&f, 0, sizeof f);
+        if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0 || dup || (st && !cJSON_IsString(st)))
+            return bad(c, at, ri, "misconfiguration", i);
+        c->info->entries++;
+        if (st && strcmp(st->valuestring, "PASS") == 0) {
+            c->s->cur->passed++;
+            continue;
+        }
+        if (st && strcmp(st->valuestring, "EXCEPTION") == 0) {
+            c->s->cur->suppressed++;
+            continue;
+        }
+        f.kind = "misconfiguration";
+        f.id = jstr(e, "ID") ? jstr(e, "ID") : jstr(e, "AVDID") ? jstr(e, "AVDID") : "";
+        f.alias[0] = jstr(e, "AVDID");
+        f.title = jstr(e, "Title");
+        f.file = jstr(res, "Target");
+        f.line = jnum(e, "CauseMetadata.StartLine", 0);
+        f.target = target;
+        f.score = -1;
+        scan_add(c->s, &f);
+    }
+    if (array_of(res, "Secrets", &list) != 0)
+        return bad(c, at, ri, "Secrets", 0);
+    i = 0;
+    cJSON_ArrayForEach(e, list) {
+        i++;
+        memset(&f, 0, sizeof f);
+        if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0)
+            return bad(c, at, ri, "secret", i);
+        c->info->entries++;
+        f.kind = "secret";
+        f.id = jstr(e, "RuleID") ? jstr(e, "RuleID") : "";
+        f.title = jstr(e, "Title");
+        f.file = jstr(res, "Target");
+        f.line = jnum(e, "StartLine", 0);
+        f.target = target;
+        f.score = -1;
+        scan_add(c->s, &f);
+    }
+    if (array_of(res, "Licenses", &list) != 0)
+        return bad(c, at, ri, "Licenses", 0);
+    i = 0;
+    cJSON_ArrayForEach(e, list) {
+        i++;
+        memset(&f, 0, sizeof f);
+        if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0)
+            return bad(c, at, ri, "license", i);
+        c->info->entries++;
+        f.kind = "license";
+        f.id = jstr(e, "Name") ? jstr(e, "Name") : "";
+        f.package = jstr(e, "PkgName");
+        f.file = jstr(e, "FilePath") && *jstr(e, "FilePath") ? jstr(e, "FilePath") : NULL;
+        f.title = jstr(e, "Category");
+        f.target = target;
+        f.score = -1;
+        scan_add(c->s, &f);
+    }
+    if (array_of(res, "ExperimentalModifiedFindings", &list) != 0)
+        return bad(c, at, ri, "ExperimentalModifiedFindings", 0);
+    c->s->cur->suppressed += list ? cJSON_GetArraySize(list) : 0;
+    return 0;
+}
+
+/* Walk array V of results. */
+static int results(tctx *c, const jval *v)
+{
+    jiter it;
+    jval e;
+    int rc;
+    size_t ri = 0;
+    if (v->type == 'n')
+        return 0;
+    if (v->type != '[')
+        return js_fail(c->d, v->at, "Results is not an array");
+    js_open(c->d, v, &it);
+    while ((rc = js_next(&it, NULL, &e)) == 1) {
+        cJSON *res;
+        ri++;
+        if (e.type != '{')
+            return js_fail(c->d, e.at, "result %zu is not an object", ri);
+        if (!(res = js_parse(c->d, &e)))
+            return -1;
+        rc = result_one(c, res, ri, e.at);
+        cJSON_Delete(res);
+        if (rc != 0)
+            return -1;
+        c->info->units++;
+    }
+    return rc;
+}
+
+/* Kubernetes: an array of resources {Namespace, Kind, Name, Results}. */
+static int resources(tctx *c, const jval *v, const char *what)
+{
+    jiter it;
+    jval e;
+    int rc;
+    size_t n = 0;
+    if (v->type == 'n')
+        return 0;
+    if (v->type != '[')
+        return js_fail(c->d, v->at, "%s is not an array", what);
+    js_open(c->d, v, &it);
+    while ((rc = js_next(&it, NULL, &e)) == 1) {
+        cJSON *r;
+        const cJSON *list, *res;
+        char label[200];
+        size_t ri = 0;
+        n++;
+        if (e.type != '{')
+            return js_fail(c->d, e.at, "%s %zu is not an object", what, n);
+        if (!(r = js_parse(c->d, &e)))
+            return -1;
+        snprintf(label, sizeof label, "%s/%s/%s", jstr(r, "Namespace") ? jstr(r, "Namespace") : "",
+                 jstr(r, "Kind") ? jstr(r, "Kind") : "?", jstr(r, "Name") ? jstr(r, "Name") : "?");
+        c->resource = label;
+        rc = array_of(r, "Results", &list);
+        if (rc != 0)
+            js_fail(c->d, e.at, "%s %zu: Results is not an array", what, n);
+        cJSON_ArrayForEach(res, list) {
+            ri++;
+            if (!cJSON_IsObject(res)) {
+                rc = js_fail(c->d, e.at, "%s %zu: result %zu is not an object", what, n, ri);
+                break;
+            }
+            if ((rc = result_one(c, res, ri, e.at)) != 0)
+                break;
+        }
+        c->resource = NULL;
+        cJSON_Delete(r);
+        if (rc != 0)
+            return -1;
+        c->info->units++;
+    }
+    return rc;
+}
+
+int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
+{
+    tctx c = {d, s, info, NULL};
+    const int *h = top->has;
+    char buf[80];
+
+    snprintf(info->tool, sizeof info->tool, "Trivy");
+    if (top->root.type == '[') {
+        snprintf(info->variant, sizeof info->variant, "legacy list");
+        return results(&c, &top->root) < 0 ? -1 : 0;
+    }
+    if (top->root.type != '{')
+        return js_fail(d, top->root.at, "not a Trivy report: not a JSON object");
+    if (h[TOP_CLUSTER_NAME] || h[TOP_RESOURCES]) {
+        snprintf(info->variant, sizeof info->variant, "kubernetes");
+        if (h[TOP_CLUSTER_NAME] && js_string(d, &top->v[TOP_CLUSTER_NAME], buf, sizeof buf) == 0 && buf[0])
+            snprintf(info->tool, sizeof info->tool, "Trivy (cluster %s)", buf);
+        if (!h[TOP_RESOURCES] && !h[TOP_VULNERABILITIES_K8S] && !h[TOP_MISCONFIGURATIONS_K8S])
+            return js_fail(d, top->root.at, "Trivy Kubernetes report without Resources, "
+                           "Vulnerabilities or Misconfigurations");
+        if (h[TOP_RESOURCES] && resources(&c, &top->v[TOP_RESOURCES], "resource") < 0)
+            return -1;
+        if (h[TOP_VULNERABILITIES_K8S] && resources(&c, &top->v[TOP_VULNERABILITIES_K8S], "Vulnerabilities resource") < 0)
+            return -1;
+        if (h[TOP_MISCONFIGURATIONS_K8S] &&
+            resources(&c, &top->v[TOP_MISCONFIGURATIONS_K8S], "Misconfigurations resource") < 0)
+            return -1;
+        return 0;
+    }
+    if (!h[TOP_SCHEMA_VERSION])
+        return js_fail(d, top->root.at, "not a Trivy report: no SchemaVersion (Trivy 0.20 and later "
+                       "write SchemaVersion 2)");
+    if (top->v[TOP_SCHEMA_VERSION].type != '0' ||
+        top->v[TOP_SCHEMA_VERSION].end - top->v[TOP_SCHEMA_VERSION].at != 1 ||
+        d->s[top->v[TOP_SCHEMA_VERSION].at] != '2') {
+        size_t n = top->v[TOP_SCHEMA_VERSION].end - top->v[TOP_SCHEMA_VERSION].at;
+        snprintf(d->why, d->why_size, "Trivy SchemaVersion %.*s is not supported: only 2 is",
+                 (int)(n > 20 ? 20 : n), d->s + top->v[TOP_SCHEMA_VERSION].at);
+        return -1;
+    }
+    snprintf(info->variant, sizeof info->variant, "schema 2");
+    if (h[TOP_CREATED_AT] && js_string(d, &top->v[TOP_CREATED_AT], buf, sizeof buf) == 0)
+        info_time(info, buf);
+    if (h[TOP_METADATA] && top->v[TOP_METADATA].type == '{') {
+        cJSON *m = js_parse(d, &top->v[TOP_METADATA]);
+        if (!m)
+            return -1;
+        info_commit(info, jstr(m, "Commit"));
+        cJSON_Delete(m);
+    }
+    if (h[TOP_RESULTS] && results(&c, &top->v[TOP_RESULTS]) < 0)
+        return -1;
+    return 0;
+}
