@@ -132,6 +132,36 @@ static void watchdog_remove(void)
     watchdog_stdout = NULL;
 }
 
+/* ---- Progress ------------------------------------------------------------------
+ * One updating line on a terminal's stderr while slow checks run; nothing elsewhere. */
+
+static double progress_started;
+static int progress_shown;
+
+static void progress_line(size_t done, size_t total, const char *slowest, double seconds)
+{
+    struct timespec ts;
+    double now;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (progress_started == 0)
+        progress_started = now;
+    if (done == total) {
+        if (progress_shown)
+            fputs("\r\033[K", stderr);
+        progress_shown = 0;
+        progress_started = 0;
+        return;
+    }
+    if (now - progress_started < 1.0) /* quick gates print nothing */
+        return;
+    fprintf(stderr, "\r\033[Krelgate: checks %zu of %zu done", done, total);
+    if (slowest)
+        fprintf(stderr, ", waiting for %s (%.0f s)", slowest, seconds);
+    fflush(stderr);
+    progress_shown = 1;
+}
+
 /* ---- Output ------------------------------------------------------------------ */
 
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
@@ -360,6 +390,8 @@ int rg_cmd_eval(int argc, char **argv)
         return rc;
 
     watchdog_install(&o);
+    if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
+        rg_set_progress(progress_line);
     memset(&copt, 0, sizeof copt);
     copt.stage = o.stage;
     copt.type = o.type;
@@ -373,6 +405,7 @@ int rg_cmd_eval(int argc, char **argv)
     if (pol)
         d = rg_evaluate(pol, ctx, &err);
     watchdog_remove();
+    rg_set_progress(NULL);
     if (!d) {
         rc = fail_with(&o, &err);
         goto done;

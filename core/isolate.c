@@ -227,9 +227,34 @@ static void conclude(running *r, const rg_limits *limits)
     r->buf = NULL;
 }
 
+static rg_progress_fn progress;
+
+void rg_set_progress(rg_progress_fn fn)
+{
+    progress = fn;
+}
+
+/* Tell the progress callback how far along we are (at most every PROGRESS_MS). */
+static void report_progress(const running *slots, size_t parallel, size_t done, size_t count,
+                            double *last, int final)
+{
+    const running *slowest = NULL;
+    double now_ms = monotonic_ms();
+    if (!progress || (!final && now_ms - *last < 250))
+        return;
+    *last = now_ms;
+    for (size_t s = 0; s < parallel; s++)
+        if (slots[s].job && (!slowest || slots[s].started < slowest->started))
+            slowest = &slots[s];
+    progress(done, count, slowest ? slowest->job->check->name : NULL,
+             slowest ? (now_ms - slowest->started) / 1000.0 : 0);
+}
+
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits)
 {
+    size_t done = 0;
+    double last_progress = 0;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
     running *slots = calloc(parallel, sizeof *slots);
@@ -296,6 +321,7 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
                 conclude(r, limits);
                 memset(r, 0, sizeof *r);
                 active--;
+                done++;
             } else if (r->exited && r->fd >= 0) {
                 /* Exited but a grandchild may hold the pipe open: do not wait for it. */
                 close(r->fd);
@@ -303,9 +329,12 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
                 conclude(r, limits);
                 memset(r, 0, sizeof *r);
                 active--;
+                done++;
             }
         }
+        report_progress(slots, parallel, done, count, &last_progress, 0);
     }
+    report_progress(slots, parallel, count, count, &last_progress, 1);
     free(slots);
     free(pfds);
 }
