@@ -85,15 +85,14 @@ typedef struct eval_options {
  * this prints the error prepared in advance and exits 2: the gate never hangs. */
 
 static char *watchdog_stdout;
-static const char WATCHDOG_STDERR[] =
-    "relgate: error: policy exceeded its time limit inside a library call; gate stopped\n";
+static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
 
 static void watchdog_fire(int sig)
 {
     (void)sig;
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
-    (void)!write(STDERR_FILENO, WATCHDOG_STDERR, sizeof WATCHDOG_STDERR - 1);
+    (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
     _exit(RG_EXIT_ERROR);
 }
 
@@ -110,12 +109,19 @@ static void watchdog_set(double seconds)
 static void watchdog_install(const eval_options *o)
 {
     struct sigaction sa;
-    if (o->format == FORMAT_JSON) {
+    {
         rg_error err = {0};
         rg_fail(&err, RG_ERROR_LIMIT, o->policy, 0, 0,
-                "policy exceeded its time limit of %g s (--timeout) inside a library call",
-                o->limits.timeout);
-        watchdog_stdout = rg_error_to_json(&err, o->now);
+                "%s: policy exceeded its time limit of %g s (--timeout) inside a library call",
+                o->policy, o->limits.timeout);
+        snprintf(watchdog_stderr, sizeof watchdog_stderr, "relgate: error: %s\n", err.message);
+        switch (o->format) {
+        case FORMAT_JSON: watchdog_stdout = rg_error_to_json(&err, o->now); break;
+        case FORMAT_MARKDOWN: watchdog_stdout = rg_error_to_markdown(&err); break;
+        case FORMAT_JUNIT: watchdog_stdout = rg_error_to_junit(&err, o->now); break;
+        case FORMAT_GITHUB: watchdog_stdout = rg_error_to_github(&err); break;
+        case FORMAT_TEXT: break;
+        }
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watchdog_fire;
@@ -286,10 +292,15 @@ static int parse_args(int argc, char **argv, eval_options *o)
             if (!v) return usage_error(o, "%s needs an RFC 3339 time such as 2025-06-10T09:00:00Z", "--now");
             if (rg_rfc3339_parse(v, &t, &why) != 0)
                 return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
+            {
+                char utc[RG_RFC3339_BUFSIZE];
+                if (rg_rfc3339_format(t, utc, sizeof utc) != 0)
+                    return usage_error(o, "--now '%s' is outside the years 0000 to 9999 in UTC", v);
+            }
             o->now = t;
         } else if (option_value(argc, argv, &i, "--max-memory", &v)) {
-            if (rg_cli_parse_size(v, &o->limits.max_memory) != 0)
-                return usage_error(o, "--max-memory '%s' is not a size such as 64M", v ? v : "");
+            if (rg_cli_parse_size(v, &o->limits.max_memory) != 0 || o->limits.max_memory < (1u << 20))
+                return usage_error(o, "--max-memory '%s' is not a size of at least 1M, such as 64M", v ? v : "");
         } else if (option_value(argc, argv, &i, "--max-instructions", &v)) {
             if (rg_cli_parse_count(v, &o->limits.max_instructions) != 0)
                 return usage_error(o, "--max-instructions '%s' is not a positive whole number", v ? v : "");

@@ -10,7 +10,10 @@
 
 void rg_cli_report(const rg_error *err)
 {
-    fprintf(stderr, "relgate: error: %s\n", err->message);
+    if (err->file[0] && !strstr(err->message, err->file))
+        fprintf(stderr, "relgate: error: %s: %s\n", err->file, err->message);
+    else
+        fprintf(stderr, "relgate: error: %s\n", err->message);
     for (int i = 1; i < err->problem_count; i++)
         fprintf(stderr, "relgate: error: %s\n", err->problems[i]);
     if (err->traceback)

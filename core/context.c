@@ -196,6 +196,7 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
 
     if (!err) /* problems are collected in ERR: give them somewhere to go */
         err = &local;
+    rg_error_clear(err);
     ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");

@@ -145,6 +145,7 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
     cJSON_AddItemToObject(root, "actions", cJSON_Duplicate(d->actions, 1));
     add_time(root, "evaluated_at", d->evaluated_at);
     add_engine(root);
+    rg_json_sanitize_strings(root);
     return root;
 }
 
@@ -183,6 +184,7 @@ char *rg_error_to_json(const rg_error *err, int64_t now)
     }
     add_time(root, "evaluated_at", now);
     add_engine(root);
+    rg_json_sanitize_strings(root);
     text = print_with_newline(root);
     cJSON_Delete(root);
     return text;

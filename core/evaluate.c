@@ -15,6 +15,7 @@
 #include "luaconv.h"
 #include "policylib.h"
 #include "policy.h"
+#include "textpos.h"
 
 static const char KEY_CTX_VIEW[] = "rg.context";
 
@@ -69,7 +70,7 @@ static int run_check(lua_State *L)
 {
     check_call *cc = lua_touserdata(L, 1);
     const rg_requirement *req = cc->req;
-    char why[256];
+    char why[256] = "";
     int is_result;
 
     lua_rawgeti(L, LUA_REGISTRYINDEX, req->check_ref);
@@ -95,7 +96,7 @@ static int run_check(lua_State *L)
         return luaL_error(L, "%s:%d: check of requirement '%s' returned a result without a message",
                           req->file, req->line, req->id);
     free(cc->res->message);
-    cc->res->message = strdup(lua_tostring(L, -1));
+    cc->res->message = rg_strdup_utf8(lua_tostring(L, -1));
     lua_getfield(L, -3, "details");
     cJSON_Delete(cc->res->details);
     if (lua_isnil(L, -1)) {
@@ -106,7 +107,7 @@ static int run_check(lua_State *L)
         cc->res->details = NULL;
         return luaL_error(L, "%s:%d: details of requirement '%s' cannot be written as JSON: %s",
                           req->file, req->line, req->id,
-                          lua_istable(L, -1) && why[0] == '\0' ? "details must be a table with named fields" : why);
+                          why[0] ? why : "details must be a table with named fields");
     }
     return 0;
 }

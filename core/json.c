@@ -14,24 +14,220 @@ const char *rg_json_string(const cJSON *obj, const char *key)
     return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-/* Depth of brackets outside strings, checked on the text before cJSON recurses. */
-static size_t depth_overflow(const char *text, size_t len, int max_depth)
+/* ---- A strict RFC 8259 validator ------------------------------------------------
+ * cJSON is lenient where a gate must not be: it takes any byte up to 0x20 as
+ * whitespace, raw control characters inside strings, and cuts strings at \u0000 — so
+ * another reader could see a different release than we do.  This pass runs first,
+ * refuses all of that, and knows exactly where and why a document is malformed. */
+
+typedef struct scan {
+    const char *s;
+    size_t len, pos;
+    int max_depth;
+    const char *why;
+} scan;
+
+static void skip_ws(scan *sc)
 {
-    int depth = 0, in_string = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\') i++;
-            else if (c == '"') in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max_depth) return i;
-        } else if (c == ']' || c == '}') {
-            depth--;
+    while (sc->pos < sc->len) {
+        char c = sc->s[sc->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        sc->pos++;
+    }
+}
+
+static int fail_at(scan *sc, const char *why)
+{
+    sc->why = why;
+    return -1;
+}
+
+static int hex4(scan *sc, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = sc->pos < sc->len ? sc->s[sc->pos] : '\0';
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return fail_at(sc, "invalid \\u escape");
+        sc->pos++;
+    }
+    *out = v;
+    return 0;
+}
+
+static int scan_string(scan *sc)
+{
+    sc->pos++; /* the opening quote */
+    while (sc->pos < sc->len) {
+        unsigned char c = (unsigned char)sc->s[sc->pos];
+        if (c == '"') {
+            sc->pos++;
+            return 0;
+        }
+        if (c < 0x20)
+            return fail_at(sc, "control character in a string (escape it)");
+        if (c != '\\') {
+            sc->pos++;
+            continue;
+        }
+        sc->pos++;
+        c = sc->pos < sc->len ? (unsigned char)sc->s[sc->pos] : 0;
+        if (strchr("\"\\/bfnrt", c) && c) {
+            sc->pos++;
+        } else if (c == 'u') {
+            size_t at = sc->pos - 1;
+            unsigned u, low;
+            sc->pos++;
+            if (hex4(sc, &u) != 0)
+                return -1;
+            if (u == 0) {
+                sc->pos = at;
+                return fail_at(sc, "escaped NUL (\\u0000) in a string");
+            }
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                sc->pos = at;
+                return fail_at(sc, "lone low surrogate in a \\u escape");
+            }
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                if (sc->pos + 1 >= sc->len || sc->s[sc->pos] != '\\' || sc->s[sc->pos + 1] != 'u') {
+                    sc->pos = at;
+                    return fail_at(sc, "lone high surrogate in a \\u escape");
+                }
+                sc->pos += 2;
+                if (hex4(sc, &low) != 0)
+                    return -1;
+                if (low < 0xDC00 || low > 0xDFFF) {
+                    sc->pos = at;
+                    return fail_at(sc, "lone high surrogate in a \\u escape");
+                }
+            }
+        } else {
+            sc->pos--;
+            return fail_at(sc, "invalid escape in a string");
         }
     }
-    return len;
+    return fail_at(sc, "unterminated string");
+}
+
+static int digits(scan *sc)
+{
+    size_t start = sc->pos;
+    while (sc->pos < sc->len && sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9')
+        sc->pos++;
+    return sc->pos > start;
+}
+
+static int scan_number(scan *sc)
+{
+    size_t start = sc->pos;
+    if (sc->s[sc->pos] == '-')
+        sc->pos++;
+    if (sc->pos < sc->len && sc->s[sc->pos] == '0') {
+        sc->pos++;
+    } else if (!digits(sc)) {
+        sc->pos = start;
+        return fail_at(sc, "invalid number");
+    }
+    if (sc->pos < sc->len && sc->s[sc->pos] == '.') {
+        sc->pos++;
+        if (!digits(sc))
+            return fail_at(sc, "invalid number: digits expected after '.'");
+    }
+    if (sc->pos < sc->len && (sc->s[sc->pos] == 'e' || sc->s[sc->pos] == 'E')) {
+        sc->pos++;
+        if (sc->pos < sc->len && (sc->s[sc->pos] == '+' || sc->s[sc->pos] == '-'))
+            sc->pos++;
+        if (!digits(sc))
+            return fail_at(sc, "invalid number: digits expected in the exponent");
+    }
+    return 0;
+}
+
+static int scan_value(scan *sc, int depth);
+
+static int scan_container(scan *sc, int depth, char close)
+{
+    int first = 1;
+    if (depth >= sc->max_depth)
+        return fail_at(sc, "nested too deeply");
+    sc->pos++;
+    for (;;) {
+        skip_ws(sc);
+        if (sc->pos < sc->len && sc->s[sc->pos] == close && first) {
+            sc->pos++;
+            return 0;
+        }
+        if (close == '}') {
+            if (sc->pos >= sc->len || sc->s[sc->pos] != '"')
+                return fail_at(sc, first ? "expected a string key or '}'" : "expected a string key");
+            if (scan_string(sc) != 0)
+                return -1;
+            skip_ws(sc);
+            if (sc->pos >= sc->len || sc->s[sc->pos] != ':')
+                return fail_at(sc, "expected ':' after the key");
+            sc->pos++;
+        }
+        if (scan_value(sc, depth + 1) != 0)
+            return -1;
+        skip_ws(sc);
+        if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
+            sc->pos++;
+            first = 0;
+            continue;
+        }
+        if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+            sc->pos++;
+            return 0;
+        }
+        return fail_at(sc, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static int literal(scan *sc, const char *word)
+{
+    size_t n = strlen(word);
+    if (sc->len - sc->pos < n || memcmp(sc->s + sc->pos, word, n) != 0)
+        return fail_at(sc, "expected a value");
+    sc->pos += n;
+    return 0;
+}
+
+static int scan_value(scan *sc, int depth)
+{
+    skip_ws(sc);
+    if (sc->pos >= sc->len)
+        return fail_at(sc, depth == 0 ? "empty document, expected a JSON value" : "a value is missing");
+    switch (sc->s[sc->pos]) {
+    case '{': return scan_container(sc, depth, '}');
+    case '[': return scan_container(sc, depth, ']');
+    case '"': return scan_string(sc);
+    case 't': return literal(sc, "true");
+    case 'f': return literal(sc, "false");
+    case 'n': return literal(sc, "null");
+    default:
+        if (sc->s[sc->pos] == '-' || (sc->s[sc->pos] >= '0' && sc->s[sc->pos] <= '9'))
+            return scan_number(sc);
+        return fail_at(sc, "expected a value");
+    }
+}
+
+/* Returns LEN when TEXT is one well-formed JSON value, else the offset of the problem
+ * with *WHY saying what it is. */
+static size_t json_validate(const char *text, size_t len, int max_depth, const char **why)
+{
+    scan sc = {text, len, 0, max_depth, NULL};
+    if (scan_value(&sc, 0) == 0) {
+        skip_ws(&sc);
+        if (sc.pos == len)
+            return len;
+        sc.why = "unexpected text after the JSON value";
+    }
+    *why = sc.why;
+    return sc.pos < len ? sc.pos : len;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -99,28 +295,29 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
         rg_fail(err, kind, file, line, column, "%s:%d:%d: %s in JSON text", file, line, column, why);
         return NULL;
     }
-    bad = depth_overflow(text, len, max_depth);
-    if (bad < len) {
+    bad = json_validate(text, len, max_depth, &why);
+    if (bad < len || why) {
+        char near[20];
         rg_text_position(text, len, bad, &line, &column);
-        rg_fail(err, kind, file, line, column, "%s:%d:%d: JSON nested deeper than %d levels", file,
-                line, column, max_depth);
+        if (why && strcmp(why, "nested too deeply") == 0) {
+            rg_fail(err, kind, file, line, column, "%s:%d:%d: JSON nested deeper than %d levels", file,
+                    line, column, max_depth);
+        } else if (bad >= len && len > 0) {
+            rg_fail(err, kind, file, line, column, "%s:%d:%d: unexpected end of JSON text (%s)", file, line,
+                    column, why);
+        } else if (bad >= len) {
+            rg_fail(err, kind, file, line, column, "%s:%d:%d: %s", file, line, column, why);
+        } else {
+            excerpt(text, len, bad, near, sizeof near);
+            rg_fail(err, kind, file, line, column, "%s:%d:%d: JSON syntax error: %s, near '%s'", file,
+                    line, column, why, near);
+        }
         return NULL;
     }
-    /* Pass the terminating NUL too: cJSON then refuses anything after the value. */
+    /* Valid by now; pass the terminating NUL too, so cJSON sees the whole text. */
     root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     if (!root) {
-        char near[20];
-        size_t off = end && end >= text ? (size_t)(end - text) : len;
-        if (off > len) off = len;
-        rg_text_position(text, len, off, &line, &column);
-        if (off >= len) {
-            rg_fail(err, kind, file, line, column, "%s:%d:%d: %s", file, line, column,
-                    len == 0 ? "empty document, expected a JSON value" : "unexpected end of JSON text");
-        } else {
-            excerpt(text, len, off, near, sizeof near);
-            rg_fail(err, kind, file, line, column, "%s:%d:%d: JSON syntax error near '%s'", file, line,
-                    column, near);
-        }
+        rg_fail(err, RG_ERROR_INTERNAL, file, 0, 0, "%s: out of memory parsing JSON", file);
         return NULL;
     }
     dup = find_duplicate(root, &parent);
@@ -210,4 +407,32 @@ char *rg_json_print_pretty(const cJSON *item)
     put_value(&b, item, 0);
     put_str(&b, "\n");
     return rg_strbuf_finish(&b);
+}
+
+static void sanitize(char **text)
+{
+    size_t len;
+    char *clean;
+    if (!*text)
+        return;
+    len = strlen(*text);
+    if (rg_utf8_check(*text, len, NULL) == len)
+        return;
+    clean = rg_utf8_sanitize(*text, len);
+    if (clean) {
+        free(*text); /* cJSON allocates with malloc unless hooks say otherwise; we set none */
+        *text = clean;
+    }
+}
+
+void rg_json_sanitize_strings(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (item->string && !(item->type & cJSON_StringIsConst))
+            sanitize(&item->string);
+        if (cJSON_IsString(item) && !(item->type & cJSON_IsReference))
+            sanitize(&item->valuestring);
+        if (item->child)
+            rg_json_sanitize_strings(item->child);
+    }
 }

@@ -8,6 +8,7 @@
 
 #include "luaconv.h"
 #include "sandbox.h"
+#include "textpos.h"
 
 void rg_push_json(lua_State *L, const cJSON *item)
 {
@@ -133,7 +134,14 @@ static cJSON *convert(lua_State *L, int idx, int depth, int max_depth, int empty
     switch (lua_type(L, idx)) {
     case LUA_TNIL: return cJSON_CreateNull();
     case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
-    case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TSTRING: {
+        size_t len;
+        const char *str = lua_tolstring(L, idx, &len);
+        char *clean = rg_utf8_sanitize(str, len); /* output must stay valid UTF-8 JSON */
+        cJSON *item = clean ? cJSON_CreateString(clean) : NULL;
+        free(clean);
+        return item;
+    }
     case LUA_TNUMBER: {
         double d = lua_tonumber(L, idx);
         if (isnan(d) || isinf(d)) {

@@ -1,8 +1,11 @@
 /* relgate: the command-line front door. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
 
 static const char USAGE[] =
     "usage: relgate <command> [options]\n"
@@ -22,12 +25,29 @@ static const char USAGE[] =
     "exit codes: 0 allow (or warn), 1 deny, 2 error (the gate could not be evaluated)\n"
     "docs: README.md, docs/policies.md, docs/context.md\n";
 
+/* A usage error before any command: the message on stderr and, as the default
+ * format is JSON, an error decision on stdout. */
+static int usage_error(const char *message)
+{
+    rg_error err = {0};
+    char *json;
+    rg_strlcpy(err.message, message, sizeof err.message);
+    err.kind = RG_ERROR_USAGE;
+    rg_cli_report(&err);
+    json = rg_error_to_json(&err, (int64_t)time(NULL));
+    if (json)
+        fputs(json, stdout);
+    free(json);
+    return RG_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+    char msg[256];
     if (!cmd) {
         fputs(USAGE, stderr);
-        return RG_EXIT_ERROR;
+        return usage_error("no command given (see relgate --help)");
     }
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         if (strcmp(cmd, "help") == 0 && argc > 2) {
@@ -49,6 +69,6 @@ int main(int argc, char **argv)
         return rg_cmd_plugins(argc - 1, argv + 1);
     if (strcmp(cmd, "history") == 0)
         return rg_cmd_history(argc - 1, argv + 1);
-    fprintf(stderr, "relgate: error: unknown command '%s' (see relgate --help)\n", cmd);
-    return RG_EXIT_ERROR;
+    snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);
+    return usage_error(msg);
 }

@@ -10,6 +10,7 @@
 #include "evidence.h"
 #include "json.h"
 #include "plugin_host.h"
+#include "textpos.h"
 
 #define MESSAGE_MAX 1024
 #define WHY_MAX (PATH_MAX + 512)
@@ -73,7 +74,11 @@ static const char *host_param_string(const rg_check_call *call, const char *name
 static int64_t host_param_integer(const rg_check_call *call, const char *name)
 {
     const cJSON *v = param_value(call, name);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    /* Clamp: converting a double outside int64's range is undefined behaviour. */
+    if (!(d > -9.2e18)) return d != d ? 0 : INT64_MIN;
+    if (d > 9.2e18) return INT64_MAX;
+    return (int64_t)d;
 }
 
 static double host_param_number(const rg_check_call *call, const char *name)
@@ -217,8 +222,10 @@ static rg_json *host_add_array(rg_check_call *call, rg_json *parent, const char 
 
 static void host_add_string(rg_check_call *call, rg_json *parent, const char *key, const char *value)
 {
+    char *clean = rg_strdup_utf8(value);
     (void)call;
-    attach(parent, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+    attach(parent, key, clean ? cJSON_CreateString(clean) : cJSON_CreateNull());
+    free(clean);
 }
 
 static void host_add_number(rg_check_call *call, rg_json *parent, const char *key, double value)
@@ -237,8 +244,13 @@ static void host_add_boolean(rg_check_call *call, rg_json *parent, const char *k
 
 static rg_check_status finish(rg_check_call *call, rg_check_status status, const char *fmt, va_list ap)
 {
+    char *clean;
     call->status = status;
     vsnprintf(call->message, sizeof call->message, fmt, ap);
+    if ((clean = rg_strdup_utf8(call->message)) != NULL) {
+        rg_strlcpy(call->message, clean, sizeof call->message);
+        free(clean);
+    }
     return status;
 }
 

@@ -140,10 +140,10 @@ cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, s
         return string_list(decl, value, 0, why, why_size);
     case RG_PARAM_EVIDENCE_LIST:
         return string_list(decl, value, 1, why, why_size);
-    case RG_PARAM_DURATION:
-        if (cJSON_IsNumber(value) && value->valuedouble >= 0 && isfinite(value->valuedouble))
+    case RG_PARAM_DURATION: /* at most 100 years: anything longer is a typo */
+        if (cJSON_IsNumber(value) && value->valuedouble >= 0 && value->valuedouble <= 3.2e9)
             return cJSON_CreateNumber(value->valuedouble);
-        if (cJSON_IsString(value) && (d = parse_duration(value->valuestring)) >= 0)
+        if (cJSON_IsString(value) && (d = parse_duration(value->valuestring)) >= 0 && d <= 3.2e9)
             return cJSON_CreateNumber(d);
         snprintf(why, why_size, "%s must be a duration: seconds, or a string like \"90s\", \"30m\", \"24h\", \"7d\"",
                  decl->name);

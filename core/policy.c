@@ -14,6 +14,7 @@
 #include "luaconv.h"
 #include "plugins.h"
 #include "policylib.h"
+#include "textpos.h"
 #include "policylib.h"
 #include "policy.h"
 
@@ -69,11 +70,6 @@ static void caller_place(lua_State *L, const char **file, int *line)
     }
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 /* ---- policy { ... } -------------------------------------------------------- */
 
 static int decl_policy(lua_State *L)
@@ -101,7 +97,7 @@ static int decl_policy(lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
             return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
         free(*slot);
-        *slot = strdup(lua_tostring(L, -1));
+        *slot = rg_strdup_utf8(lua_tostring(L, -1));
         lua_pop(L, 1);
     }
     pol->meta_line = line;
@@ -265,6 +261,10 @@ static int decl_requirement_body(lua_State *L)
     if (!r.plugin_check && (has_with || r.timeout > 0))
         return declaration_error(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
                                  id, has_with ? "with" : "timeout");
+    for (size_t i = 0; i < pol->count; i++)
+        if (strcmp(pol->reqs[i].id, id) == 0)
+            return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
+                                     pol->reqs[i].file, pol->reqs[i].line);
     if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
         return declaration_error(L, file, line, "policy declares more than %d requirements",
                                  rg_sandbox_of(L)->limits.max_requirements);
@@ -297,9 +297,9 @@ static int decl_requirement_body(lua_State *L)
     }
     /* Copy the strings out of Lua before anything else can raise. */
     r.id = strdup(id);
-    r.title = strdup(r.title);
-    r.hint = dup_or_null(r.hint);
-    r.description = dup_or_null(r.description);
+    r.title = rg_strdup_utf8(r.title);
+    r.hint = rg_strdup_utf8(r.hint);
+    r.description = rg_strdup_utf8(r.description);
     r.file = strdup(file);
     r.line = line;
     if (r.plugin_check) {
@@ -426,10 +426,15 @@ static int load_file(rg_policy *pol, const char *path, rg_error *err)
 /* Default name: the base name of PATH without ".lua". */
 static char *default_name(const char *path)
 {
-    const char *base = strrchr(path, '/');
+    char trimmed[PATH_MAX];
+    const char *base;
     char *name;
     size_t n;
-    base = base && base[1] ? base + 1 : path;
+    rg_strlcpy(trimmed, path, sizeof trimmed);
+    for (n = strlen(trimmed); n > 1 && trimmed[n - 1] == '/'; n--)
+        trimmed[n - 1] = '\0';
+    base = strrchr(trimmed, '/');
+    base = base && base[1] ? base + 1 : trimmed;
     name = strdup(base);
     if (name && (n = strlen(name)) > 4 && strcmp(name + n - 4, ".lua") == 0)
         name[n - 4] = '\0';

@@ -1,6 +1,7 @@
 /* The policy library: result constructors and helpers for policy authors
  * (list search, SemVer, RFC 3339 time, evidence files, Markdown, approvals). */
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "rfc3339.h"
 #include "sandbox.h"
 #include "semver.h"
+#include "textpos.h"
 
 /* ---- Results ------------------------------------------------------------- */
 
@@ -88,6 +90,7 @@ int rg_is_by_type(lua_State *L, int idx)
 static int list_search(lua_State *L, int find_first)
 {
     lua_Integer n = 0;
+    lua_settop(L, 2); /* the result goes at 3, whatever else was passed */
     if (lua_isnoneornil(L, 1)) {
         if (find_first) lua_pushnil(L);
         else lua_newtable(L);
@@ -270,11 +273,12 @@ static int evidence_path(lua_State *L)
 
 static int evidence_exists(lua_State *L)
 {
+    struct stat st;
     if (evidence_path(L) == 2) {
         lua_pushboolean(L, 0);
         return 1;
     }
-    lua_pushboolean(L, 1);
+    lua_pushboolean(L, stat(lua_tostring(L, -1), &st) == 0 && S_ISREG(st.st_mode));
     return 1;
 }
 
@@ -303,6 +307,17 @@ static int evidence_read(lua_State *L)
         lua_pushnil(L);
         lua_pushstring(L, why);
         return 2;
+    }
+    {
+        const char *bad = NULL;
+        size_t at = rg_utf8_check(*box, len, &bad);
+        if (at < len) {
+            free(*box);
+            *box = NULL;
+            lua_pushnil(L);
+            lua_pushfstring(L, "evidence '%s' is not UTF-8 text (%s at byte %d)", name, bad, (int)at);
+            return 2;
+        }
     }
     rg_evidence_note(sb->evidence_log, ctx, name, *box, len);
     lua_pushlstring(L, *box, len);

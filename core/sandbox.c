@@ -108,7 +108,7 @@ static void limit_hook(lua_State *L, lua_Debug *ar)
     char msg[160];
     (void)ar;
     if (sb->limit_hit == RG_LIMIT_NONE) {
-        sb->instructions += HOOK_EVERY;
+        sb->instructions += sb->hook_every;
         if (sb->instructions > sb->limits.max_instructions)
             sb->limit_hit = RG_LIMIT_INSTRUCTIONS;
         else if (monotonic_now() > sb->deadline)
@@ -316,6 +316,7 @@ static int sandbox_pcall(lua_State *L)
     status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
     rethrow_if_limited(L, sb, status);
     if (status != LUA_OK) {
+        sb->error_file[0] = '\0'; /* caught: no longer where an error is */
         lua_pushboolean(L, 0);
         lua_insert(L, -2);
         return 2;
@@ -336,6 +337,7 @@ static int sandbox_xpcall(lua_State *L)
     status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
     rethrow_if_limited(L, sb, status);
     if (status != LUA_OK) {
+        sb->error_file[0] = '\0';
         lua_pushboolean(L, 0);
         lua_insert(L, -2);
         return 2;
@@ -465,6 +467,9 @@ static void open_globals(rg_sandbox *sb)
     rg_sandbox_set_builtin(sb, "print");
 
     luaL_requiref(L, "string", luaopen_string, 0);
+    /* Methods on strings reach the real string table: take dump (bytecode) out of it. */
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
     /* Strings share one metatable: hide it so no policy can reach the real string table. */
     lua_pushliteral(L, "");
     lua_getmetatable(L, -1);
@@ -534,8 +539,19 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
                        "%s:1: precompiled Lua bytecode is not accepted; policies load as text",
                        display);
     }
-    rg_sha256_update(sb->digest, display, strlen(display) + 1);
-    rg_sha256_update(sb->digest, text, len);
+    {
+        /* Name the file relative to the policy's directory: the digest must not depend on
+         * how the path was spelled on the command line. */
+        char real[PATH_MAX];
+        const char *rel = display, *base = strrchr(display, '/');
+        size_t n = sb->dir ? strlen(sb->dir) : 0;
+        if (sb->dir && realpath(path, real) && strncmp(real, sb->dir, n) == 0 && real[n] == '/')
+            rel = real + n + 1;
+        else if (base)
+            rel = base + 1;
+        rg_sha256_update(sb->digest, rel, strlen(rel) + 1);
+        rg_sha256_update(sb->digest, text, len);
+    }
     status = luaL_loadbufferx(L, text, len, chunkname, "t");
     free(text);
     if (status != LUA_OK) {
@@ -583,7 +599,12 @@ static int message_handler(lua_State *L)
     /* Innermost frame with a line: where a message without "file:line:" came from. */
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            lua_pushfstring(L, "%s\n%s\n%d", msg, ar.short_src, ar.currentline);
+            /* The full file name: short_src cuts long paths to "...", in the message too. */
+            const char *full = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+            size_t n = strlen(ar.short_src);
+            if (strcmp(full, ar.short_src) != 0 && strncmp(msg, ar.short_src, n) == 0 && msg[n] == ':')
+                msg = lua_pushfstring(L, "%s%s", full, msg + n);
+            lua_pushfstring(L, "%s\n%s\n%d", msg, full, ar.currentline);
             return 1;
         }
     }
@@ -620,6 +641,11 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
         }
     } else if (packed) {
         rg_strlcpy(msg, packed, sizeof msg);
+    }
+    if (sb->error_file[0]) {
+        rg_strlcpy(file, sb->error_file, sizeof file);
+        line = sb->error_line;
+        sb->error_file[0] = '\0';
     }
     if (sb->limit_hit != RG_LIMIT_NONE) {
         kind = RG_ERROR_LIMIT;
@@ -696,6 +722,23 @@ void rg_sandbox_freeze(rg_sandbox *sb)
 
 /* ---- require ---------------------------------------------------------------- */
 
+/* Handler for a module's own code: remember where in the module the error was raised
+ * (the rethrow from require would otherwise point at the require call). */
+static int module_error_place(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    lua_Debug ar;
+    for (int level = 1; !sb->error_file[0] && lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            rg_strlcpy(sb->error_file, ar.source[0] == '@' ? ar.source + 1 : ar.short_src,
+                       sizeof sb->error_file);
+            sb->error_line = ar.currentline;
+        }
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int valid_module_name(const char *name)
 {
     int segment = 0;
@@ -750,6 +793,9 @@ static int sandbox_require(lua_State *L)
                           sb->dir_display, rel);
     snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
     if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
+        /* Report the module's own file and line, not the require call's. */
+        rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
+        sb->error_line = err.line;
         lua_pushstring(L, err.message);
         rg_error_clear(&err);
         return lua_error(L);
@@ -757,8 +803,17 @@ static int sandbox_require(lua_State *L)
     /* Mark as loading so a cycle is reported rather than recursing forever. */
     lua_pushlightuserdata(L, sb);
     lua_setfield(L, -3, name);
+    lua_pushcfunction(L, module_error_place);
+    lua_insert(L, -2);
     lua_pushstring(L, name);
-    lua_call(L, 1, 1);
+    if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
+        lua_remove(L, -2); /* the handler */
+        /* Forget the marker: requiring it again reports its error, not a loop. */
+        lua_pushnil(L);
+        lua_setfield(L, -3, name);
+        return lua_error(L);
+    }
+    lua_remove(L, -2); /* the handler */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
@@ -769,6 +824,16 @@ static int sandbox_require(lua_State *L)
 }
 
 /* ---- Lifetime ----------------------------------------------------------------- */
+
+static int setup_state(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    open_readonly(L);
+    open_globals(sb);
+    lua_pushcfunction(L, sandbox_require);
+    rg_sandbox_set_builtin(sb, "require");
+    return 0;
+}
 
 rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir,
                            const char *display, rg_error *err)
@@ -798,11 +863,17 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
     }
     *(rg_sandbox **)lua_getextraspace(sb->L) = sb;
     lua_setwarnf(sb->L, NULL, NULL);
-    open_readonly(sb->L);
-    open_globals(sb);
-    lua_pushcfunction(sb->L, sandbox_require);
-    rg_sandbox_set_builtin(sb, "require");
-    lua_sethook(sb->L, limit_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    /* Setting up allocates: protected, so a tiny memory limit is an error, not a panic. */
+    lua_pushcfunction(sb->L, setup_state);
+    if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
+        rg_fail(err, RG_ERROR_LIMIT, NULL, 0, 0,
+                "the policy sandbox does not fit in its memory limit of %zu bytes (--max-memory)",
+                limits->max_memory);
+        rg_sandbox_free(sb);
+        return NULL;
+    }
+    sb->hook_every = limits->max_instructions < HOOK_EVERY ? (int)limits->max_instructions : HOOK_EVERY;
+    lua_sethook(sb->L, limit_hook, LUA_MASKCOUNT, sb->hook_every);
     return sb;
 }
 

@@ -19,6 +19,7 @@ typedef struct rg_sandbox {
     rg_limits limits;
     size_t mem_used;
     uint64_t instructions;
+    int hook_every;           /* instructions between limit checks */
     double deadline;          /* CLOCK_MONOTONIC seconds */
     rg_limit_hit limit_hit;   /* sticky: once set, every hook and pcall rethrows */
     int frozen;               /* globals may no longer be assigned */
@@ -30,6 +31,8 @@ typedef struct rg_sandbox {
     cJSON *evidence_log;      /* set while checks run: evidence.read notes what it read */
     rg_error_kind error_kind; /* set with VIOLATION: an error pcall may not swallow */
     char violation[1024];
+    char error_file[1024];    /* when set: where the error being raised really is */
+    int error_line;
 } rg_sandbox;
 
 /* A new sandbox whose require() reads below DIR (DISPLAY: how messages name DIR).

@@ -1,4 +1,7 @@
 /* Line/column of an offset, and a strict UTF-8 check (Unicode table 3-7). */
+#include <stdlib.h>
+#include <string.h>
+
 #include "textpos.h"
 
 #include <limits.h>
@@ -72,4 +75,44 @@ size_t rg_utf8_check(const char *text, size_t len, const char **why)
         i += n + 1;
     }
     return len;
+}
+
+char *rg_utf8_sanitize(const char *text, size_t len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    size_t cap = len + 1, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    while (len > 0) {
+        const char *why;
+        size_t good = rg_utf8_check(text, len, &why), skip;
+        if (n + good + 4 > cap) {
+            char *grown = realloc(out, cap = (n + good + 4) * 2);
+            if (!grown) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+        }
+        memcpy(out + n, text, good);
+        n += good;
+        if (good == len)
+            break;
+        /* Replace the offending lead byte and any continuation bytes after it. */
+        skip = 1;
+        while (good + skip < len && ((unsigned char)text[good + skip] & 0xC0) == 0x80 && skip < 4)
+            skip++;
+        memcpy(out + n, replacement, 3);
+        n += 3;
+        text += good + skip;
+        len -= good + skip;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+char *rg_strdup_utf8(const char *text)
+{
+    return text ? rg_utf8_sanitize(text, strlen(text)) : NULL;
 }

@@ -15,4 +15,12 @@ void rg_text_position(const char *text, size_t len, size_t offset, int *line, in
  * ("NUL byte", "invalid UTF-8") on failure. */
 size_t rg_utf8_check(const char *text, size_t len, const char **why);
 
+/* A heap copy of TEXT (LEN bytes) in which every byte that is not part of well-formed
+ * UTF-8, and every NUL, is replaced by U+FFFD: output that must stay valid JSON or XML
+ * takes strings a policy or plugin made up.  Caller frees; NULL when out of memory. */
+char *rg_utf8_sanitize(const char *text, size_t len);
+
+/* rg_utf8_sanitize of a NUL-terminated string (NULL gives NULL). */
+char *rg_strdup_utf8(const char *text);
+
 #endif

@@ -1,0 +1,121 @@
+/* A backup that is a plain file or a directory: what the file system says of it. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bk.h"
+
+#define HEAD_BYTES 1024
+#define TIME_LIMIT ((int64_t)1 << 40) /* about 35 000 years: keeps age arithmetic in range */
+
+static int64_t clamp_time(int64_t t)
+{
+    return t < -TIME_LIMIT ? -TIME_LIMIT : t > TIME_LIMIT ? TIME_LIMIT : t;
+}
+
+static void note_file(bk_fsinfo *out, const struct stat *st)
+{
+    out->files++;
+    if (st->st_size <= 0)
+        return;
+    out->nonempty++;
+    if (out->size <= INT64_MAX - st->st_size)
+        out->size += st->st_size;
+    if (!out->has_mtime || clamp_time(st->st_mtime) > out->mtime)
+        out->mtime = clamp_time(st->st_mtime);
+    out->has_mtime = 1;
+}
+
+/* Walk the directory open as FD (which this closes), DEPTH levels down.  Links are
+ * never followed (fstatat without following, openat with O_NOFOLLOW), so the walk
+ * stays inside the directory the engine resolved. */
+static void walk(int fd, int depth, bk_fsinfo *out)
+{
+    DIR *d = fdopendir(fd);
+    struct dirent *e;
+    struct stat st;
+    if (!d) {
+        close(fd);
+        out->unreadable++;
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (++out->entries > BK_WALK_MAX_ENTRIES) {
+            out->entries--;
+            out->truncated = 1;
+            break;
+        }
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            out->unreadable++;
+        } else if (S_ISLNK(st.st_mode)) {
+            out->skipped_links++;
+        } else if (S_ISREG(st.st_mode)) {
+            note_file(out, &st);
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub;
+            if (depth + 1 > BK_WALK_MAX_DEPTH) {
+                out->truncated = 1;
+                continue;
+            }
+            sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                out->unreadable++;
+            else
+                walk(sub, depth + 1, out);
+        }
+        if (out->truncated)
+            break;
+    }
+    closedir(d);
+}
+
+int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
+{
+    struct stat st;
+    unsigned char head[HEAD_BYTES];
+    const char *magic;
+    ssize_t got;
+    int fd;
+
+    memset(out, 0, sizeof *out);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(why, n, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, n, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        out->is_dir = 1;
+        walk(fd, 1, out);
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, n, "neither a regular file nor a directory");
+        close(fd);
+        return -1;
+    }
+    out->size = st.st_size;
+    out->mtime = clamp_time(st.st_mtime);
+    out->has_mtime = 1;
+    do
+        got = read(fd, head, sizeof head);
+    while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got < 0) {
+        snprintf(why, n, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    magic = bk_magic_detect(head, (size_t)got);
+    snprintf(out->magic, sizeof out->magic, "%s", magic ? magic : "");
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* Archive and dump formats a backup file comes in, told by their first bytes. */
+#include <string.h>
+
+#include "bk.h"
+
+typedef struct magic {
+    size_t offset;
+    const char *bytes;
+    size_t len;
+    const char *name;
+} magic;
+
+#define M(off, lit, name) { off, lit, sizeof lit - 1, name }
+
+static const magic MAGICS[] = {
+    M(0, "\x1f\x8b\x08", "gzip"),
+    M(0, "\xfd" "7zXZ\x00", "xz"),
+    M(0, "\x28\xb5\x2f\xfd", "zstd"),
+    M(0, "\x04\x22\x4d\x18", "lz4"),
+    M(0, "\x89LZO\x00\r\n\x1a\n", "lzop"),
+    M(0, "PK\x03\x04", "zip"),
+    M(0, "PK\x05\x06", "zip"),
+    M(0, "7z\xbc\xaf\x27\x1c", "7z"),
+    M(257, "ustar", "tar"),
+    M(0, "PGDMP", "pg_dump custom"),
+    M(0, "SQLite format 3\x00", "sqlite"),
+    M(0, "age-encryption.org/v1\n", "age"),
+    M(0, "-----BEGIN PGP MESSAGE-----", "openpgp"),
+    M(0, "Salted__", "openssl enc"),
+    M(0, "QFI\xfb", "qcow2"),
+    M(0, "\x30\x37\x30\x37\x30\x31", "cpio"), /* "070701": newc */
+    M(0, "\x30\x37\x30\x37\x30\x37", "cpio"),
+};
+
+/* SQL dumps are text: their tool names itself in a comment near the top. */
+static const char *const DUMP_BANNERS[][2] = {
+    {"-- PostgreSQL database dump", "pg_dump sql"},
+    {"-- PostgreSQL database cluster dump", "pg_dumpall sql"},
+    {"-- MySQL dump ", "mysqldump sql"},
+    {"-- MariaDB dump ", "mariadb-dump sql"},
+};
+
+#define BANNER_WINDOW 512
+
+const char *bk_magic_detect(const unsigned char *head, size_t len)
+{
+    size_t window = len < BANNER_WINDOW ? len : BANNER_WINDOW;
+    for (size_t i = 0; i < sizeof MAGICS / sizeof MAGICS[0]; i++)
+        if (len >= MAGICS[i].offset + MAGICS[i].len &&
+            memcmp(head + MAGICS[i].offset, MAGICS[i].bytes, MAGICS[i].len) == 0)
+            return MAGICS[i].name;
+    if (len >= 4 && memcmp(head, "BZh", 3) == 0 && head[3] >= '1' && head[3] <= '9')
+        return "bzip2";
+    for (size_t i = 0; i < sizeof DUMP_BANNERS / sizeof DUMP_BANNERS[0]; i++) {
+        size_t n = strlen(DUMP_BANNERS[i][0]);
+        for (size_t at = 0; at + n <= window; at++)
+            if ((at == 0 || head[at - 1] == '\n') && memcmp(head + at, DUMP_BANNERS[i][0], n) == 0)
+                return DUMP_BANNERS[i][1];
+    }
+    return NULL;
+}

@@ -1,0 +1,576 @@
+/* backup.present through the plugin's descriptor, on evidence in a temporary release
+ * context: every format, every threshold, the parameters, and the fail-closed cases. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support.h"
+
+#define HOUR 3600
+#define GZIP_FILE "dumps/db-20250610.dump.gz"
+#define GZIP_SHA "a67bba6facf19f6d347bc097b75d193e46e1ebdacb80b39c0a78b8e61e5101cc"
+
+static double age(fixture *fx)
+{
+    return fx_detail_number(fx, "chosen.age_hours");
+}
+
+/* ---- the relgate manifest ------------------------------------------------------------ */
+
+static void test_manifest_pass(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "backup/manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "manifest snapshot 'db-20250610-0200' completed 2025-06-10T00:15:09Z, 8.7 h old (max_age 24h), 67 bytes");
+    assert_string_equal(fx_detail_string(fx, "format"), "manifest");
+    assert_true(cJSON_IsTrue(fx_detail(fx, "format_detected")));
+    assert_string_equal(fx_detail_string(fx, "variant"), "relgate-backup-manifest/1");
+    assert_string_equal(fx_detail_string(fx, "evidence"), "backup");
+    assert_string_equal(fx_detail_string(fx, "max_age"), "24h");
+    assert_int_equal(fx_detail_number(fx, "snapshot_count"), 4);
+    assert_string_equal(fx_detail_string(fx, "chosen.id"), "db-20250610-0200");
+    assert_string_equal(fx_detail_string(fx, "chosen.time"), "2025-06-10T00:15:09Z");
+    assert_string_equal(fx_detail_string(fx, "chosen.time_field"), "completed_at");
+    assert_string_equal(fx_detail_string(fx, "chosen.time_text"), "2025-06-10T02:15:09+02:00");
+    assert_true(age(fx) == 8.75); /* 8 h 44 min 51 s, to 2 decimals */
+    assert_int_equal(fx_detail_number(fx, "chosen.size_bytes"), 67);
+    assert_string_equal(fx_detail_string(fx, "chosen.status"), "completed");
+    /* skipped, newest first: the running one, the failed one, the older completed one */
+    assert_int_equal(fx_detail_number(fx, "skipped_count"), 3);
+    assert_string_equal(fx_detail_string(fx, "skipped.0.id"), "db-20250610-0830");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"), "running");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "failed");
+    assert_string_equal(fx_detail_string(fx, "skipped.2.id"), "db-20250609-0200");
+    assert_string_equal(fx_detail_string(fx, "skipped.2.reason"), "older than the chosen snapshot");
+    assert_int_equal(cJSON_GetArraySize(fx_detail(fx, "failures")), 0);
+}
+
+static void test_manifest_too_old(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 + 2 * 24 * HOUR);
+    assert_result(fx, RG_CHECK_FAIL, "snapshot 'db-20250610-0200' completed 2025-06-10T00:15:09Z is 56.7 h old, older than max_age 24h");
+    assert_string_equal(fx_detail_string(fx, "failures.0.threshold"), "max_age");
+
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": \"2h\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "is 8.7 h old, older than max_age 2h");
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": 32000}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "max_age 32000s");
+    /* exactly max_age old still passes (the peers' <= too) */
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": 31491}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": 31490}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, NULL);
+}
+
+static void test_manifest_future(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    /* the clock before the backup finished: not a pass */
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 - 9 * HOUR);
+    assert_result(fx, RG_CHECK_FAIL, "is dated 2025-06-10T00:15:09Z, 0.3 h after the evaluation time");
+    /* within the allowed skew of 5 minutes it passes */
+    fx_run(fx, "{\"backup\": \"backup\"}", 1749514509 - 120);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+}
+
+static void test_manifest_restore_verified(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"require_restore_verified\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "db-20250610-0200' completed 2025-06-10T00:15:09Z has no verified restore");
+    assert_string_equal(fx_detail_string(fx, "failures.0.threshold"), "require_restore_verified");
+    assert_false(cJSON_IsTrue(fx_detail(fx, "chosen.restore_verified")));
+}
+
+static void test_manifest_sha256(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "backups/manifest.json");
+    fx_data(fx, "dump", GZIP_FILE, "backups/" GZIP_FILE);
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "67 bytes, sha256 verified");
+    assert_string_equal(fx_detail_string(fx, "sha256.actual"), GZIP_SHA);
+    assert_true(cJSON_IsTrue(fx_detail(fx, "sha256.match")));
+    assert_int_equal(fx_detail_number(fx, "sha256.file_size"), 67);
+
+    /* without 'file' the check cannot decide */
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "needs parameter 'file'");
+
+    /* the file changed after the manifest was written */
+    fx_puts(fx, "backups/" GZIP_FILE, "tampered");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "SHA-256 of the backup file is ");
+    assert_false(cJSON_IsTrue(fx_detail(fx, "sha256.match")));
+    assert_string_equal(fx_detail_string(fx, "failures.0.threshold"), "verify_sha256");
+
+    /* the right bytes, but not where the manifest says the file is */
+    fx_data(fx, "dump", GZIP_FILE, "elsewhere/db.dump.gz");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "is not the file the snapshot names (dumps/db-20250610.dump.gz)");
+
+    /* the file is missing */
+    fx_evidence(fx, "dump", "backups/dumps/none.gz");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "backup file: ");
+}
+
+static void test_manifest_sha256_link(void **state)
+{
+    fixture *fx = *state;
+    char target[PATH_MAX], link[PATH_MAX];
+    /* the evidence reaches the manifest's file through a link inside the root: the same file */
+    fx_data(fx, "backup", "manifest-ok.json", "backups/manifest.json");
+    fx_data(fx, NULL, GZIP_FILE, "backups/" GZIP_FILE);
+    fx_path(fx, "backups/" GZIP_FILE, target, sizeof target);
+    assert_int_equal(symlink(target, fx_path(fx, "latest.gz", link, sizeof link)), 0);
+    fx_evidence(fx, "dump", "latest.gz");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "sha256 verified");
+}
+
+static void test_manifest_filters(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-2\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no completed snapshot qualifies among 4 in evidence 'backup': 1 failed, 1 running, 2 on another host");
+    assert_true(cJSON_IsNull(fx_detail(fx, "chosen")));
+    assert_string_equal(fx_detail_string(fx, "skipped.2.reason"), "taken on host 'db-1', not 'db-2'");
+
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": \"/var/lib/postgresql/16/main\"}",
+           NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "db-20250610-0200");
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"/var/lib/postgresql/\", \"/etc\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "2 without the required paths");
+    assert_string_equal(fx_detail_string(fx, "skipped.2.reason"), "does not hold /etc");
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"/var/lib/postgres\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, NULL); /* a prefix is not a parent */
+}
+
+static void test_manifest_empty_snapshot(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-no-format.json", "manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 - 21 * HOUR);
+    assert_result(fx, RG_CHECK_FAIL, "snapshot 'ledger-2' completed 2025-06-09T01:06:30Z has 0 bytes, less than min_size 1");
+    assert_string_equal(fx_detail_string(fx, "variant"), "relgate-backup-manifest/1 (no \"format\" field)");
+    /* min_size above the older one's size; the newest still decides */
+    fx_run(fx, "{\"backup\": \"backup\", \"min_size\": 2000000, \"max_age\": \"1h\"}", NOW_20250610_0900 - 21 * HOUR);
+    assert_result(fx, RG_CHECK_FAIL, "(and more: see failures)");
+    assert_int_equal(cJSON_GetArraySize(fx_detail(fx, "failures")), 2);
+    assert_string_equal(fx_detail_string(fx, "failures.1.threshold"), "min_size");
+}
+
+static void test_manifest_empty_list(void **state)
+{
+    fixture *fx = *state;
+    fx_puts(fx, "m.json", "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": []}");
+    fx_evidence(fx, "backup", "m.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no snapshot in evidence 'backup' (an empty manifest)");
+
+    fx_puts(fx, "m.json", "{\"snapshots\": [{\"id\": \"x\", \"status\": \"failed\"}, {\"id\": \"y\", \"status\": \"running\"}]}");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no completed snapshot qualifies among 2 in evidence 'backup': 1 failed, 1 running");
+}
+
+static void test_manifest_peers(void **state)
+{
+    fixture *fx = *state;
+    const char *dir = getenv("RG_PEERS_DIR");
+    char src[PATH_MAX];
+    struct stat st;
+    snprintf(src, sizeof src, "%s/inputs/backup-manifest.json", dir ? dir : "");
+    if (!dir || stat(src, &st) != 0)
+        skip();
+    /* read in place: the context reaches it through --evidence-root / */
+    fx->evidence_root = "/";
+    {
+        char rel[PATH_MAX * 2];
+        size_t depth = 0;
+        for (const char *p = fx->dir; *p; p++)
+            depth += *p == '/';
+        rel[0] = '\0';
+        for (size_t i = 0; i < depth; i++)
+            strcat(rel, "../");
+        strcat(rel, src + 1);
+        fx_evidence(fx, "backup_manifest", rel);
+    }
+    /* the peers' answers at their clock: backup.fresh pass (6.7 h), backup.verified pass */
+    fx_run(fx, "{\"backup\": \"backup_manifest\", \"require_restore_verified\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "snapshot 'snap-20250610-0200' completed 2025-06-10T02:15:09Z, 6.7 h old");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.id"), "snap-20250610-0800-adhoc");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"), "failed");
+}
+
+/* ---- restic and borg listings (captured from the real tools) ----------------------------- */
+
+static void test_restic(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "restic-0.14-snapshots.json", "restic.json");
+    /* newest overall: web-1 at 06:30+02:00 = 04:30Z */
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "restic snapshot '69e632bf' started 2025-06-10T04:30:00Z, 4.5 h old (max_age 24h), size not recorded");
+    assert_string_equal(fx_detail_string(fx, "chosen.time_text"), "2025-06-10T06:30:00+02:00");
+    assert_true(cJSON_IsNull(fx_detail(fx, "chosen.size_bytes")));
+    assert_non_null(strstr(fx_detail_string(fx, "chosen.note"), "restic before 0.17"));
+
+    /* host db-1: the 04:00 snapshot of /tmp/rgbk/srv */
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "'2f199668' started 2025-06-10T04:00:00Z, 5.0 h old");
+    assert_string_equal(fx_detail_string(fx, "chosen.paths.0"), "/tmp/rgbk/srv");
+
+    /* that one excluded /tmp/rgbk/srv/db/tmp: it cannot vouch for /tmp/rgbk/srv/db, the 02:00 one can */
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"/tmp/rgbk/srv/db\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "'dc5e8662' started 2025-06-10T02:00:00Z, 7.0 h old");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.id"), "2f1996686c8f6d13b11101153f6cf4282cfca22dc68977d6e77b551e9506f9ce");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, with exclusions");
+    /* but it does hold /tmp/rgbk/srv itself */
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"/tmp/rgbk/srv/\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "2f199668");
+
+    /* restic records no restore verification, and a listing has no file to hash */
+    fx_run(fx, "{\"backup\": \"backup\", \"require_restore_verified\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "cannot show a verified restore: format restic records none");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "verify_sha256 applies to manifests and plain files, not restic");
+
+    /* --group-by output decides alike */
+    fx_data(fx, "backup", "restic-0.14-group-by-host.json", "restic-grouped.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "'2f199668'");
+    assert_string_equal(fx_detail_string(fx, "chosen.id"), "2f1996686c8f6d13b11101153f6cf4282cfca22dc68977d6e77b551e9506f9ce");
+    assert_string_equal(fx_detail_string(fx, "chosen.short_id"), "2f199668");
+    assert_string_equal(fx_detail_string(fx, "variant"), "restic snapshots --json --group-by");
+
+    /* restic >= 0.17: the summary gives completion and size; the newest one is empty */
+    fx_data(fx, "backup", "restic-0.17-summary.json", "restic17.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "completed 2025-06-10T03:00:04Z has 0 bytes, less than min_size 1");
+    assert_string_equal(fx_detail_string(fx, "chosen.size_field"), "summary.total_bytes_processed");
+}
+
+static void test_borg(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "borg-1.2-list-utc.json", "borg.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'srv-2025-06-10' started 2025-06-10T03:00:00Z, 6.0 h old");
+    assert_string_equal(fx_detail_string(fx, "repository"), "/tmp/rgbk/borg");
+    assert_string_equal(fx_detail_string(fx, "variant"), "borg list --json");
+    /* borg list records no paths and no host: a filter on them cannot pass */
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": \"/tmp/rgbk/srv/db\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "3 without the required paths");
+    assert_non_null(strstr(fx_detail_string(fx, "skipped.0.reason"), "borg info --json has the command line"));
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"vm\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "3 on another host");
+
+    /* listed in Berlin: the same instants once the zone is given */
+    fx_data(fx, "backup", "borg-1.2-list-berlin.json", "borg-berlin.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"timezone\": \"+02:00\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "started 2025-06-10T03:00:00Z, 6.0 h old");
+    /* read as UTC it would lie in the future of an early clock: refused, not passed */
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 - 5 * HOUR);
+    assert_result(fx, RG_CHECK_FAIL, "1.0 h after the evaluation time (clock or time zone wrong?)");
+
+    /* checkpoints are interrupted backups */
+    fx_data(fx, "backup", "borg-1.2-list-checkpoints.json", "borg-cp.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "srv-2025-06-10");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.id"), "db-2025-06-10T05.checkpoint");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"), "checkpoint archive: an interrupted backup");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.status"), "incomplete");
+
+    /* borg info: completion, size, host and paths */
+    fx_data(fx, "backup", "borg-1.2-info.json", "borg-info.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"vm\", \"paths\": [\"/tmp/rgbk/srv/db\"], \"min_size\": 3000}",
+           NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-2025-06-10' completed 2025-06-10T02:00:00Z, 7.0 h old (max_age 24h), 3008 bytes");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"), "checkpoint archive: an interrupted backup");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, with exclusions");
+    fx_run(fx, "{\"backup\": \"backup\", \"min_size\": 3008.0, \"max_age\": \"1d\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "'srv-2025-06-10' completed 2025-06-10T03:00:00Z has 3007 bytes, less than min_size 3008");
+}
+
+/* ---- plain files and directories ------------------------------------------------------------ */
+
+static void test_file(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", GZIP_FILE, "db.dump.gz");
+    fx_mtime(fx, "db.dump.gz", NOW_20250610_0900 - 2 * HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "backup file 'backup' (gzip) modified 2025-06-10T07:00:00Z, 2.0 h old (max_age 24h), 67 bytes");
+    assert_string_equal(fx_detail_string(fx, "format"), "file");
+    assert_string_equal(fx_detail_string(fx, "variant"), "gzip");
+    assert_string_equal(fx_detail_string(fx, "chosen.time_field"), "mtime");
+
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"sha256\": \"" GZIP_SHA "\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "sha256 verified");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"sha256\": \"" "00" GZIP_SHA "\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'sha256' must be 64 hex digits");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"sha256\": \"b67bba6facf19f6d347bc097b75d193e46e1ebdacb80b39c0a78b8e61e5101cc\"}",
+           NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "SHA-256 of the backup file is a67bba6facf1..., expected b67bba6facf1...");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "needs parameter 'sha256'");
+
+    fx_mtime(fx, "db.dump.gz", NOW_20250610_0900 - 25 * HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "is 25.0 h old, older than max_age 24h");
+    fx_mtime(fx, "db.dump.gz", NOW_20250610_0900 + HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "after the evaluation time");
+
+    /* a file that is no archive we know: auto refuses it, format "file" takes it */
+    fx_puts(fx, "notes.txt", "just some text\n");
+    fx_mtime(fx, "notes.txt", NOW_20250610_0900 - HOUR);
+    fx_evidence(fx, "backup", "notes.txt");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "unrecognised backup format: not a JSON object or list (if the file is the backup itself, give format = \"file\")");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"file\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "15 bytes");
+    assert_false(cJSON_IsTrue(fx_detail(fx, "format_detected")));
+    assert_string_equal(fx_detail_string(fx, "variant"), "unknown content");
+
+    /* empty */
+    fx_puts(fx, "empty.sql", "");
+    fx_mtime(fx, "empty.sql", NOW_20250610_0900 - HOUR);
+    fx_evidence(fx, "backup", "empty.sql");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"file\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "has 0 bytes, less than min_size 1");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "unrecognised backup format: the file is empty");
+
+    /* a plain SQL dump is recognised by its banner */
+    fx_puts(fx, "dump.sql", "--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n");
+    fx_mtime(fx, "dump.sql", NOW_20250610_0900 - HOUR);
+    fx_evidence(fx, "backup", "dump.sql");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    assert_string_equal(fx_detail_string(fx, "variant"), "pg_dump sql");
+    /* host and paths mean nothing for a file */
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "need snapshots");
+}
+
+static void test_directory(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX], deep[PATH_MAX * 2];
+    fx_puts(fx, "snap/empty", "");
+    fx_puts(fx, "snap/a/b/base.tar", "0123456789");
+    fx_puts(fx, "snap/c/old.tar", "01234");
+    fx_mtime(fx, "snap/a/b/base.tar", NOW_20250610_0900 - 3 * HOUR);
+    fx_mtime(fx, "snap/c/old.tar", NOW_20250610_0900 - 30 * HOUR);
+    fx_mtime(fx, "snap/empty", NOW_20250610_0900);
+    fx_evidence(fx, "backup", "snap");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "backup directory 'backup' (newest file) modified 2025-06-10T06:00:00Z, 3.0 h old (max_age 24h), 15 bytes");
+    assert_int_equal(fx_detail_number(fx, "directory.files"), 3);
+    assert_int_equal(fx_detail_number(fx, "directory.nonempty_files"), 2);
+    assert_false(cJSON_IsTrue(fx_detail(fx, "directory.truncated")));
+    assert_string_equal(fx_detail_string(fx, "chosen.time_field"), "newest file mtime");
+
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"file\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "is a directory, not what format 'file' reads");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "not directory");
+
+    /* only empty files, and a link to a full file (not followed) */
+    fx_puts(fx, "hollow/x", "");
+    fx_puts(fx, "full.tar", "0123456789");
+    fx_mtime(fx, "hollow/x", NOW_20250610_0900);
+    fx_path(fx, "full.tar", path, sizeof path);
+    assert_int_equal(symlink(path, fx_path(fx, "hollow/link.tar", deep, sizeof deep)), 0);
+    assert_int_equal(symlink("/etc", fx_path(fx, "hollow/etc", deep, sizeof deep)), 0);
+    fx_evidence(fx, "backup", "hollow");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "directory 'backup' holds no non-empty regular file (1 files)");
+    assert_int_equal(fx_detail_number(fx, "directory.links_not_followed"), 2);
+    assert_true(cJSON_IsNull(fx_detail(fx, "chosen")));
+
+    /* deeper than the walk goes: not found, and said so */
+    strcpy(deep, "abyss");
+    for (int i = 0; i < 20; i++)
+        strcat(deep, "/d");
+    strcat(deep, "/data.tar");
+    fx_puts(fx, deep, "0123456789");
+    fx_evidence(fx, "backup", "abyss");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "(0 files, walk stopped at a limit)");
+    assert_true(cJSON_IsTrue(fx_detail(fx, "directory.truncated")));
+
+    /* an empty directory */
+    mkdir(fx_path(fx, "void", path, sizeof path), 0755);
+    fx_evidence(fx, "backup", "void");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "holds no non-empty regular file (0 files)");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"manifest\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "is a directory, not what format 'manifest' reads");
+}
+
+/* ---- fail-closed: missing, unknown, malformed, escaping ------------------------------------- */
+
+static void test_missing(void **state)
+{
+    fixture *fx = *state;
+    fx_evidence(fx, "backup", "nothing-here.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no backup: evidence 'backup': nothing-here.json does not exist");
+    fx_run(fx, "{\"backup\": \"undeclared\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no backup: evidence 'undeclared' is not declared in the context");
+}
+
+static void test_unknown_and_malformed(void **state)
+{
+    fixture *fx = *state;
+    fx_puts(fx, "scan.sarif", "{\"version\": \"2.1.0\", \"runs\": []}");
+    fx_evidence(fx, "backup", "scan.sarif");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "evidence 'backup': unrecognised backup format: a JSON object with keys \"version\", \"runs\"");
+
+    fx_data(fx, "backup", "restic-0.14-snapshots.json", "restic.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"manifest\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "evidence 'backup' is not a valid manifest: a backup manifest is a JSON object");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"borg\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "not a valid borg");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"restic\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+
+    fx_puts(fx, "m.json", "{\"snapshots\": [{\"id\": \"a\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T02:00:00Z\", \"size_bytes\": \"big\"}]}");
+    fx_evidence(fx, "backup", "m.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "evidence 'backup' is not a valid manifest: snapshots[0] (id 'a'): \"size_bytes\" must be a whole number");
+
+    fx_puts(fx, "m.json", "{\"snapshots\": [{\"id\": \"a\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T02:00:00Z\", \"size_bytes\": 1}");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "not well-formed JSON");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"manifest\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "is not a valid manifest: not well-formed JSON");
+
+    /* an id with control characters stays on one line */
+    fx_puts(fx, "m.json", "{\"snapshots\": [{\"id\": \"evil\\nline\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T02:00:00Z\", \"size_bytes\": 0}]}");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "snapshot 'evil?line'");
+    assert_string_equal(fx_detail_string(fx, "chosen.id"), "evil?line");
+}
+
+static void test_too_large(void **state)
+{
+    fixture *fx = *state;
+    size_t n = (size_t)5 << 20;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    fx_write(fx, "huge.json", big, n);
+    free(big);
+    fx_evidence(fx, "backup", "huge.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "cannot read evidence 'backup'");
+    assert_non_null(strstr(fx->result.message, "give format = \"file\""));
+}
+
+static void test_escape(void **state)
+{
+    fixture *fx = *state;
+    char link[PATH_MAX];
+    /* a link out of the evidence root: the engine's path rules make it an error */
+    assert_int_equal(symlink("/etc", fx_path(fx, "out", link, sizeof link)), 0);
+    fx_evidence(fx, "backup", "out");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_int_equal(fx->result.status, RG_CHECK_ERROR);
+    assert_true(fx->result.violation);
+
+    /* the same for the file verify_sha256 hashes */
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    assert_int_equal(symlink("/etc/hostname", fx_path(fx, "dump", link, sizeof link)), 0);
+    fx_evidence(fx, "dump", "dump");
+    fx_run(fx, "{\"backup\": \"backup\", \"verify_sha256\": true, \"file\": \"dump\"}", NOW_20250610_0900);
+    assert_int_equal(fx->result.status, RG_CHECK_ERROR);
+    assert_true(fx->result.violation);
+}
+
+static void test_params(void **state)
+{
+    fixture *fx = *state;
+    fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"tarball\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'format' must be auto, manifest, restic, borg, file or directory");
+    fx_run(fx, "{\"backup\": \"backup\", \"timezone\": \"Europe/Berlin\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'timezone' must be UTC or an offset");
+    fx_run(fx, "{\"backup\": \"backup\", \"min_size\": 0}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "an empty backup never passes");
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": 0}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'max_age' must be a positive duration");
+    /* max_age 1e300 never reaches the check: the engine refuses durations over 100 years. */
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'paths'");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"manifest\", \"timezone\": \"-03:30\", \"max_age\": \"7d\"}",
+           NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "max_age 7d");
+    fx_run(fx, "{}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_ERROR, "parameter 'backup'");
+}
+
+/* The descriptor's parameter table is what the engine validates against. */
+static void test_descriptor(void **state)
+{
+    const rg_check *c = fx_check();
+    (void)state;
+    assert_string_equal(c->name, "backup.present");
+    assert_true(c->param_count >= 10);
+    assert_string_equal(c->params[0].name, "backup");
+    assert_int_equal(c->params[0].type, RG_PARAM_EVIDENCE);
+    assert_true(c->params[0].required);
+    for (size_t i = 0; i < c->param_count; i++) {
+        assert_non_null(c->params[i].description);
+        assert_true(c->params[i].description[0] != '\0');
+    }
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_manifest_pass),
+        T(test_manifest_too_old),
+        T(test_manifest_future),
+        T(test_manifest_restore_verified),
+        T(test_manifest_sha256),
+        T(test_manifest_sha256_link),
+        T(test_manifest_filters),
+        T(test_manifest_empty_snapshot),
+        T(test_manifest_empty_list),
+        T(test_manifest_peers),
+        T(test_restic),
+        T(test_borg),
+        T(test_file),
+        T(test_directory),
+        T(test_missing),
+        T(test_unknown_and_malformed),
+        T(test_too_large),
+        T(test_escape),
+        T(test_params),
+        cmocka_unit_test(test_descriptor),
+    };
+    return cmocka_run_group_tests_name("backup.present", tests, NULL, NULL);
+}

@@ -1,0 +1,211 @@
+/* backup.present on the real tools: make restic and borg repositories in a temporary
+ * directory, back up some files, and feed what `restic snapshots --json`, `borg list
+ * --json` and `borg info --json` print to the check.  Skips when a tool is absent. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support.h"
+
+extern char **environ;
+
+/* Is NAME an executable on $PATH? */
+static int have(const char *name)
+{
+    const char *path = getenv("PATH");
+    char dir[PATH_MAX], full[PATH_MAX * 2];
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
+        snprintf(full, sizeof full, "%s/%s", n ? dir : ".", name);
+        if (access(full, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
+/* Run ARGV with the fixture's tool environment plus TZ; standard output to OUT (a path
+ * under the fixture, or NULL to discard), standard error to tool.log.  Fails the test
+ * when the tool fails. */
+static void run(fixture *fx, const char *tz, const char *out, char *const argv[])
+{
+    char home[PATH_MAX], repo_r[PATH_MAX], repo_b[PATH_MAX], outpath[PATH_MAX], logpath[PATH_MAX];
+    char e_home[PATH_MAX + 8], e_rrepo[PATH_MAX + 24], e_rcache[PATH_MAX + 24], e_bbase[PATH_MAX + 24];
+    char e_tz[64], e_path[PATH_MAX * 2];
+    char *envp[16];
+    int k = 0, status;
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+
+    fx_path(fx, "home", home, sizeof home);
+    fx_path(fx, "restic-repo", repo_r, sizeof repo_r);
+    fx_path(fx, "borg-repo", repo_b, sizeof repo_b);
+    (void)repo_b;
+    snprintf(e_home, sizeof e_home, "HOME=%s", home);
+    snprintf(e_rrepo, sizeof e_rrepo, "RESTIC_REPOSITORY=%s", repo_r);
+    snprintf(e_rcache, sizeof e_rcache, "RESTIC_CACHE_DIR=%s/cache", home);
+    snprintf(e_bbase, sizeof e_bbase, "BORG_BASE_DIR=%s", home);
+    snprintf(e_tz, sizeof e_tz, "TZ=%s", tz);
+    snprintf(e_path, sizeof e_path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    envp[k++] = e_home;
+    envp[k++] = e_rrepo;
+    envp[k++] = e_rcache;
+    envp[k++] = (char *)"RESTIC_PASSWORD=relgate-test";
+    envp[k++] = e_bbase;
+    envp[k++] = (char *)"BORG_PASSPHRASE=relgate-test";
+    envp[k++] = (char *)"BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes";
+    envp[k++] = (char *)"BORG_RELOCATED_REPO_ACCESS_IS_OK=yes";
+    envp[k++] = e_tz;
+    envp[k++] = e_path;
+    envp[k] = NULL;
+
+    posix_spawn_file_actions_init(&fa);
+    if (out)
+        fx_path(fx, out, outpath, sizeof outpath);
+    posix_spawn_file_actions_addopen(&fa, 1, out ? outpath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, fx_path(fx, "tool.log", logpath, sizeof logpath),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp) != 0)
+        fail_msg("cannot start %s", argv[0]);
+    posix_spawn_file_actions_destroy(&fa);
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char *log = fx_slurp(logpath, NULL);
+        fail_msg("%s %s failed (status %d): %s", argv[0], argv[1], status, log ? log : "");
+    }
+}
+
+/* The files a backup takes: DATA/db/base.dump (4 KiB) and DATA/www/index.html. */
+static void make_data(fixture *fx, char *data, size_t size)
+{
+    char block[4096];
+    memset(block, 'x', sizeof block);
+    fx_write(fx, "data/db/base.dump", block, sizeof block);
+    fx_puts(fx, "data/www/index.html", "<html></html>\n");
+    fx_puts(fx, "home/.keep", "");
+    fx_path(fx, "data", data, size);
+}
+
+static void test_restic(void **state)
+{
+    fixture *fx = *state;
+    char data[PATH_MAX], db[PATH_MAX + 8], www[PATH_MAX + 8], params[PATH_MAX * 2];
+    int64_t now = (int64_t)time(NULL);
+    if (!have("restic"))
+        skip();
+    make_data(fx, data, sizeof data);
+    snprintf(db, sizeof db, "%s/db", data);
+    snprintf(www, sizeof www, "%s/www", data);
+    run(fx, "UTC", NULL, (char *[]){"restic", "init", "-q", NULL});
+    run(fx, "UTC", NULL, (char *[]){"restic", "backup", "-q", "--host", "db-1", db, NULL});
+    /* a backup from a machine in Tokyo: restic writes its local time with +09:00 */
+    run(fx, "Asia/Tokyo", NULL, (char *[]){"restic", "backup", "-q", "--host", "web-1", www, NULL});
+    /* an old one, a year back */
+    run(fx, "UTC", NULL, (char *[]){"restic", "backup", "-q", "--host", "old-1", "--time", "2020-01-01 00:00:00", db, NULL});
+    run(fx, "UTC", "restic.json", (char *[]){"restic", "snapshots", "--json", NULL});
+    fx_evidence(fx, "backup", "restic.json");
+
+    fx_run(fx, "{\"backup\": \"backup\"}", now + 60);
+    assert_result(fx, RG_CHECK_PASS, "restic snapshot '");
+    assert_string_equal(fx_detail_string(fx, "format"), "restic");
+    assert_string_equal(fx_detail_string(fx, "chosen.hostname"), "web-1");
+    assert_non_null(strstr(fx_detail_string(fx, "chosen.time_text"), "+09:00"));
+    /* read with its zone, the Tokyo snapshot is minutes old, not nine hours */
+    assert_true(fx_detail_number(fx, "chosen.age_hours") < 0.1);
+    assert_int_equal(fx_detail_number(fx, "snapshot_count"), 3);
+
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"%s/base.dump\"], \"max_age\": \"1h\"}", db);
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    assert_string_equal(fx_detail_string(fx, "chosen.paths.0"), db);
+
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"old-1\"}", now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "started 2020-01-01T00:00:00Z is ");
+    assert_non_null(strstr(fx->result.message, "older than max_age 24h"));
+
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"paths\": [\"%s/etc\"]}", data);
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "3 without the required paths");
+
+    /* grouped output, and an empty repository's listing */
+    run(fx, "UTC", "grouped.json", (char *[]){"restic", "snapshots", "--json", "--group-by", "host,paths", NULL});
+    fx_evidence(fx, "backup", "grouped.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", now + 60);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    run(fx, "UTC", "none.json", (char *[]){"restic", "snapshots", "--json", "--host", "nobody", NULL});
+    fx_evidence(fx, "backup", "none.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"restic\"}", now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "no snapshot in evidence 'backup' (an empty repository)");
+    fx_run(fx, "{\"backup\": \"backup\"}", now + 60);
+    assert_result(fx, RG_CHECK_ERROR, "unrecognised backup format: a JSON list of 0 items");
+}
+
+static void test_borg(void **state)
+{
+    fixture *fx = *state;
+    char data[PATH_MAX], db[PATH_MAX + 8], repo[PATH_MAX], arch[PATH_MAX + 32], params[PATH_MAX * 2];
+    int64_t now = (int64_t)time(NULL);
+    if (!have("borg"))
+        skip();
+    make_data(fx, data, sizeof data);
+    snprintf(db, sizeof db, "%s/db", data);
+    fx_path(fx, "borg-repo", repo, sizeof repo);
+    run(fx, "UTC", NULL, (char *[]){"borg", "init", "--encryption", "repokey", repo, NULL});
+    snprintf(arch, sizeof arch, "%s::db-now", repo);
+    run(fx, "UTC", NULL, (char *[]){"borg", "create", "--compression", "lz4", arch, db, NULL});
+    snprintf(arch, sizeof arch, "%s::db-old", repo);
+    run(fx, "UTC", NULL, (char *[]){"borg", "create", "--timestamp", "2020-01-01T00:00:00", arch, db, NULL});
+
+    /* listed under TZ=UTC: the times are UTC */
+    run(fx, "UTC", "list-utc.json", (char *[]){"borg", "list", "--json", repo, NULL});
+    fx_evidence(fx, "backup", "list-utc.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", now + 60);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-now' started ");
+    assert_true(fx_detail_number(fx, "chosen.age_hours") < 0.1);
+    assert_string_equal(fx_detail_string(fx, "skipped.0.id"), "db-old");
+
+    /* listed in Tokyo: borg 1.x prints local time without a zone.  Read as UTC the
+     * archive lies nine hours ahead, which fails; with the zone given it passes. */
+    run(fx, "Asia/Tokyo", "list-tokyo.json", (char *[]){"borg", "list", "--json", repo, NULL});
+    fx_evidence(fx, "backup", "list-tokyo.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "after the evaluation time (clock or time zone wrong?)");
+    fx_run(fx, "{\"backup\": \"backup\", \"timezone\": \"+09:00\"}", now + 60);
+    assert_result(fx, RG_CHECK_PASS, "'db-now'");
+    assert_true(fx_detail_number(fx, "chosen.age_hours") < 0.1);
+
+    /* borg info: end time, size, host and paths from the command line */
+    run(fx, "UTC", "info.json", (char *[]){"borg", "info", "--json", "--last", "5", repo, NULL});
+    fx_evidence(fx, "backup", "info.json");
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"paths\": [\"%s/base.dump\"], \"min_size\": 4096}", db);
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-now' completed ");
+    assert_int_equal(fx_detail_number(fx, "chosen.size_bytes"), 4096);
+    assert_string_equal(fx_detail_string(fx, "chosen.paths.0"), db);
+    fx_run(fx, "{\"backup\": \"backup\", \"min_size\": 4097}", now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "has 4096 bytes, less than min_size 4097");
+    fx_run(fx, "{\"backup\": \"backup\", \"max_age\": \"1h\"}", now + 2 * 3600);
+    assert_result(fx, RG_CHECK_FAIL, "older than max_age 1h");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_restic, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_borg, fx_setup, fx_teardown),
+    };
+    return cmocka_run_group_tests_name("backup tools", tests, NULL, NULL);
+}

@@ -1,0 +1,714 @@
+#!/usr/bin/env python3
+"""Bad input: every way `relgate eval` can be handed something it must refuse.
+
+Each case expects exit 2, one JSON error decision on stdout (valid against the schema,
+with the error kind the case names), a 'relgate: error:' line on stderr naming the file
+at fault (and line and column where there is one), and that the gate fails closed
+around --output: no out.json appears, and an existing one is left as it was.
+
+Fixtures live in tests/data (bad-context/, bad-policy/, escape/, limits/); a line marked
+`-- @error` in a fixture is the line the error must name.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from harness import DATA, NOW, Failure, add_case, case, main
+
+SENTINEL = b'{"decision": "allow", "note": "an earlier decision that must survive"}\n'
+
+
+def marked_line(path, marker="@error"):
+    """The 1-based number of the line of PATH carrying MARKER."""
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            if marker.encode() in line:
+                return n
+    raise Failure("fixture %s has no %s marker" % (path, marker))
+
+
+def setup_basic(t, policy="policies/allow.lua", context="contexts/minimal.json"):
+    """policy.lua and context.json in the temp dir."""
+    t.copy_data(policy, "policy.lua")
+    t.copy_data(context, "context.json")
+
+
+def run_error(t, args, kind, file=None, line=None, column=None, mentions=(), stdin=None,
+              cwd=None, timeout=60, check_output=True, same_message=True, file_on_stderr=True,
+              after=None):
+    """Run ARGS expecting an error decision (harness T.expect_error), then twice more with
+    --output: into an empty directory (nothing may appear there) and over an existing
+    out.json (it must keep its bytes and its inode).  AFTER(t, res, doc) runs after each
+    run, for a case's own checks (side effects)."""
+    res = t.run(*args, stdin=stdin, cwd=cwd, timeout=timeout)
+    doc = t.expect_error(res, kind, file=file, line=line, column=column, mentions=mentions,
+                         same_message=same_message, file_on_stderr=file_on_stderr)
+    if after:
+        after(t, res, doc)
+    if not check_output or not args or args[0] != "eval":
+        return doc
+
+    fresh = t.tmp / "output-fresh"
+    fresh.mkdir()
+    out = fresh / "out.json"
+    res = t.run(args[0], "--output", str(out), *args[1:], stdin=stdin, cwd=cwd, timeout=timeout)
+    t.expect_exit(res, 2)
+    again = t.decision(res)
+    t.eq(again["decision"], "error", "decision with --output (stdout still carries the error)")
+    t.eq(again["error"]["kind"], doc["error"]["kind"], "error.kind with --output")
+    t.eq(sorted(os.listdir(fresh)), [], "files in the --output directory after an error")
+    if after:
+        after(t, res, again)
+
+    existing = t.tmp / "output-existing"
+    existing.mkdir()
+    out = existing / "out.json"
+    out.write_bytes(SENTINEL)
+    before = out.stat()
+    res = t.run(args[0], "--output", str(out), *args[1:], stdin=stdin, cwd=cwd, timeout=timeout)
+    t.expect_exit(res, 2)
+    t.eq(t.decision(res)["decision"], "error", "decision with --output over an existing file")
+    t.eq(sorted(os.listdir(existing)), ["out.json"], "files in the --output directory after an error")
+    t.eq(out.read_bytes(), SENTINEL, "bytes of the existing --output file after an error")
+    t.eq(out.stat().st_ino, before.st_ino, "inode of the existing --output file (it must not be replaced)")
+    if after:
+        after(t, res, t.decision(res))
+    return doc
+
+
+def eval_args(policy, context, *extra):
+    return ["eval", "--policy", policy, "--context", context, "--now", NOW, *extra]
+
+
+# ---- The context document ----------------------------------------------------------
+
+# (fixture in tests/data/bad-context, kind, line, column, substrings of the message)
+CONTEXT_CASES = [
+    ("malformed.json", "context", 5, 5, ["syntax"]),
+    ("trailing-garbage.json", "context", 4, 1, ["syntax"]),
+    ("empty.json", "context", 1, 1, ["empty"]),
+    ("whitespace-only.json", "context", 3, 1, []),
+    ("array.json", "context", "null", "null", ["object"]),
+    ("duplicate-key.json", "context", None, None, ["duplicate", '"stage"']),
+    ("duplicate-nested-key.json", "context", None, None, ["duplicate", '"version"']),
+    ("invalid-utf8.json", "context", 3, 19, ["UTF-8"]),
+    ("overlong-utf8.json", "context", 7, 16, ["UTF-8"]),
+    ("surrogate-utf8.json", "context", 7, 15, ["UTF-8"]),
+    ("nul-byte.json", "context", 7, 15, ["NUL"]),
+    ("nul-escape.json", "context", None, None, []),
+    ("too-deep.json", "context", 3, 74, ["64"]),
+    ("name-number.json", "context", None, None, ["release.name"]),
+    ("name-empty.json", "context", None, None, ["release.name"]),
+    ("version-v.json", "context", None, None, ["release.version", "v1.2.3"]),
+    ("version-leading-zero.json", "context", None, None, ["release.version", "1.02.3"]),
+    ("version-number.json", "context", None, None, ["release.version"]),
+    ("previous-version-bad.json", "context", None, None, ["release.previous_version", "1.3"]),
+    ("type-hotfix.json", "context", None, None, ["release.type", "hotfix"]),
+    ("type-missing.json", "context", None, None, ["release.type"]),
+    ("stage-production.json", "context", None, None, ["stage", "production"]),
+    ("release-missing.json", "context", None, None, ['"release"']),
+    ("release-string.json", "context", None, None, ['"release"']),
+    ("evidence-absolute.json", "evidence", None, None, ["evidence.release_notes", "/etc/passwd"]),
+    ("evidence-escape.json", "evidence", None, None, ["evidence.release_notes", "docs/../../escape.md"]),
+    ("evidence-not-string.json", "context", None, None, ["evidence.release_notes"]),
+    ("evidence-not-object.json", "context", None, None, ['"evidence"']),
+]
+
+
+def context_case(fixture, kind, line, column, mentions):
+    def fn(t):
+        t.copy_data("policies/allow.lua", "policy.lua")
+        t.copy_data("bad-context/" + fixture)
+        run_error(t, eval_args("policy.lua", fixture), kind, file=fixture, line=line,
+                  column=column, mentions=mentions)
+    where = " at %s:%s" % (line, column) if isinstance(line, int) else ""
+    add_case("context %s: %s error%s" % (fixture, kind, where), fn)
+
+
+for _c in CONTEXT_CASES:
+    context_case(*_c)
+
+
+@case("context with six problems: each on its own stderr line and in error.problems")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    t.copy_data("bad-context/many-problems.json")
+    doc = run_error(t, eval_args("policy.lua", "many-problems.json"), "context",
+                    file="many-problems.json", mentions="release.name")
+    problems = doc["error"].get("problems")
+    t.check(isinstance(problems, list), "error.problems is missing", actual=doc["error"])
+    t.eq(problems[0], doc["error"]["message"], "error.problems[0] (the message)")
+    wanted = ["release.name", "v1.2.3", "hotfix", "production", "/etc/passwd", "../ROLLBACK.md"]
+    t.eq(len(problems), len(wanted), "number of problems")
+    res = t.last
+    lines = res.error_lines()
+    t.eq(len(lines), len(wanted), "number of 'relgate: error:' lines on stderr")
+    for w in wanted:
+        t.check(any(w in p for p in problems), "no problem mentions %s" % w, actual=problems)
+        t.check(any(w in l and "many-problems.json" in l for l in lines),
+                "no stderr line names many-problems.json and %s" % w, actual=lines)
+    for p in problems:
+        t.check(any(p in l for l in lines), "problem not on stderr", expected=p, actual=lines)
+
+
+@case("context larger than 16 MiB: io error")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    with open(t.tmp / "huge.json", "wb") as f:
+        f.write(b'{"release": {"name": "demo-service", "version": "1.4.0", "type": "minor"}, "pad": "')
+        f.write(b"x" * (17 << 20))
+        f.write(b'"}\n')
+    run_error(t, eval_args("policy.lua", "huge.json"), "io", file="huge.json", mentions="limit")
+
+
+@case("policy file larger than 1 MiB: refused")
+def _(t):
+    t.copy_data("contexts/minimal.json", "context.json")
+    with open(t.tmp / "huge.lua", "wb") as f:
+        f.write(b'requirement "one" { title = "One", check = function(ctx) return pass("ok", {}) end }\n')
+        f.write((b"-- " + b"x" * 76 + b"\n") * 20000)
+    run_error(t, eval_args("huge.lua", "context.json"), ("io", "policy"), file="huge.lua", mentions="limit")
+
+
+@case("context on stdin (--context -): syntax error names <stdin> with line and column")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    data = (DATA / "bad-context" / "malformed.json").read_bytes()
+    run_error(t, eval_args("policy.lua", "-"), "context", file="<stdin>", line=5, column=5, stdin=data)
+
+
+@case("context on stdin (--context -): empty input")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    run_error(t, eval_args("policy.lua", "-"), "context", file="<stdin>", line=1, column=1,
+              stdin=b"", mentions="empty")
+
+
+@case("context file missing: io error")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    run_error(t, eval_args("policy.lua", "missing.json"), "io", file="missing.json",
+              mentions="No such file")
+
+
+@case("context is a directory: io error")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    (t.tmp / "context.d").mkdir()
+    run_error(t, eval_args("policy.lua", "context.d"), "io", file="context.d", mentions="directory")
+
+
+@case("context is a device (/dev/null): io error")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    run_error(t, eval_args("policy.lua", "/dev/null"), "io", file="/dev/null")
+
+
+@case("context unreadable (chmod 000): io error")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    p = t.copy_data("contexts/minimal.json", "context.json")
+    p.chmod(0)
+    try:
+        with open(p, "rb"):
+            pass
+    except PermissionError:
+        pass
+    else:
+        t.skip("this user can read a file with mode 000 (root or CAP_DAC_OVERRIDE)")
+    run_error(t, eval_args("policy.lua", "context.json"), "io", file="context.json",
+              mentions="Permission denied")
+
+
+@case("context is a FIFO with no writer: io error, no hang")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    os.mkfifo(t.tmp / "context.fifo")
+    run_error(t, eval_args("policy.lua", "context.fifo"), "io", file="context.fifo", timeout=10)
+
+
+@case("evidence link leading outside the context directory, read by a check: evidence error")
+def _(t):
+    t.copy_data("policies/evidence.lua", "policy.lua")
+    read_line = marked_line(DATA / "policies" / "evidence.lua", "evidence.read(")
+    (t.tmp / "outside").mkdir()
+    t.write("outside/secret.md", "SECRET-OUTSIDE-CONTENT\n")
+    t.write_json("release/context.json", {
+        "release": {"name": "demo-service", "version": "1.4.0", "type": "minor"},
+        "evidence": {"notes": "link.md"},
+    })
+    os.symlink("../outside/secret.md", t.tmp / "release" / "link.md")
+
+    def no_leak(t, res, doc):
+        t.check(b"SECRET-OUTSIDE-CONTENT" not in res.stdout + res.stderr,
+                "the content of the file outside leaked into the output")
+
+    run_error(t, eval_args("policy.lua", "release/context.json"), "evidence", file="policy.lua",
+              line=read_line, mentions=["notes", "link.md"], after=no_leak)
+
+
+@case("evidence link leading outside, read inside pcall: pcall cannot swallow it")
+def _(t):
+    t.copy_data("policies/evidence-pcall.lua", "policy.lua")
+    t.write("outside/secret.md", "SECRET-OUTSIDE-CONTENT\n")
+    t.write_json("release/context.json", {
+        "release": {"name": "demo-service", "version": "1.4.0", "type": "minor"},
+        "evidence": {"notes": "link.md"},
+    })
+    os.symlink("../outside/secret.md", t.tmp / "release" / "link.md")
+    run_error(t, eval_args("policy.lua", "release/context.json"), "evidence", mentions=["notes", "link.md"])
+
+
+@case("evidence link to a directory link leading outside: evidence error")
+def _(t):
+    t.copy_data("policies/evidence.lua", "policy.lua")
+    t.write("outside/notes.md", "SECRET-OUTSIDE-CONTENT\n")
+    t.write_json("release/context.json", {
+        "release": {"name": "demo-service", "version": "1.4.0", "type": "minor"},
+        "evidence": {"notes": "docs/notes.md"},
+    })
+    os.symlink("../outside", t.tmp / "release" / "docs")
+    run_error(t, eval_args("policy.lua", "release/context.json"), "evidence", mentions=["notes"])
+
+
+# ---- The policy -------------------------------------------------------------------------
+
+# (fixture in tests/data/bad-policy, kind, substrings; the line is the fixture's @error line)
+POLICY_CASES = [
+    ("syntax-error.lua", "policy", []),
+    ("runtime-error.lua", "policy", ["nil"]),
+    ("advisory-error.lua", "policy", ["advisory check broke"]),
+    ("load-error.lua", "policy", ["nil"]),
+    ("non-result.lua", "policy", ["returns-a-string"]),
+    ("returns-nothing.lua", "policy", ["returns-nothing"]),
+    ("status-changed.lua", "policy", ["tampers"]),
+    ("fake-result.lua", "policy", ["forges"]),
+    ("details-function.lua", "policy", ["bad-details"]),
+    ("details-nan.lua", "policy", ["nan-details"]),
+    ("unknown-field.lua", "policy", ["typo", "stage"]),
+    ("duplicate-id.lua", "policy", ["same-id"]),
+    ("unknown-check.lua", "policy", ["no.such.check"]),
+    ("bad-level.lua", "policy", ["level"]),
+    ("bad-stage.lua", "policy", ["production"]),
+    ("bad-id.lua", "policy", ["Not An Id!"]),
+    ("missing-title.lua", "policy", ["title"]),
+    ("error-table.lua", "policy", ["table"]),
+    ("too-many-requirements.lua", "policy", ["1000"]),
+    ("declare-in-check.lua", "policy", []),
+]
+
+
+def policy_case(fixture, kind, mentions):
+    def fn(t):
+        t.copy_data("bad-policy/" + fixture)
+        t.copy_data("contexts/minimal.json", "context.json")
+        line = marked_line(DATA / "bad-policy" / fixture)
+        run_error(t, eval_args(fixture, "context.json"), kind, file=fixture, line=line, mentions=mentions)
+    add_case("policy %s: %s error at its marked line" % (fixture, kind), fn)
+
+
+for _c in POLICY_CASES:
+    policy_case(*_c)
+
+
+@case("policy declaring no requirements: policy error")
+def _(t):
+    t.copy_data("bad-policy/no-requirements.lua")
+    t.copy_data("contexts/minimal.json", "context.json")
+    run_error(t, eval_args("no-requirements.lua", "context.json"), "policy", file="no-requirements.lua",
+              mentions="no requirements")
+
+
+@case("policy file missing: io error")
+def _(t):
+    t.copy_data("contexts/minimal.json", "context.json")
+    run_error(t, eval_args("missing.lua", "context.json"), "io", file="missing.lua", mentions="No such file")
+
+
+@case("policy directory without *.lua policy files: policy error")
+def _(t):
+    t.copy_data("bad-policy/empty-dir", "empty-dir")
+    t.copy_data("contexts/minimal.json", "context.json")
+    run_error(t, eval_args("empty-dir", "context.json"), "policy", file="empty-dir")
+
+
+@case("policy is precompiled bytecode (starts with ESC Lua): policy error at line 1")
+def _(t):
+    t.copy_data("bad-policy/bytecode.lua")
+    t.copy_data("contexts/minimal.json", "context.json")
+    run_error(t, eval_args("bytecode.lua", "context.json"), "policy", file="bytecode.lua", line=1,
+              mentions="bytecode")
+
+
+@case("policy is a FIFO with no writer: io error, no hang")
+def _(t):
+    t.copy_data("contexts/minimal.json", "context.json")
+    os.mkfifo(t.tmp / "policy.lua")
+    run_error(t, eval_args("policy.lua", "context.json"), "io", file="policy.lua", timeout=10)
+
+
+@case("policy module raising while it loads: error names the module file and line")
+def _(t):
+    t.copy_data("bad-policy/module-error", "module-error")
+    t.copy_data("contexts/minimal.json", "context.json")
+    line = marked_line(DATA / "bad-policy" / "module-error" / "lib" / "broken.lua")
+    run_error(t, eval_args("module-error/policy.lua", "context.json"), "policy",
+              file="module-error/lib/broken.lua", line=line)
+
+
+@case("policy modules requiring each other: policy error, no endless recursion")
+def _(t):
+    t.copy_data("bad-policy/module-loop", "module-loop")
+    t.copy_data("contexts/minimal.json", "context.json")
+    run_error(t, eval_args("module-loop/policy.lua", "context.json"), "policy", mentions="loop", timeout=20)
+
+
+# ---- The sandbox -------------------------------------------------------------------------
+
+def no_side_effects(t, res, doc):
+    """Nothing a policy tried may have happened."""
+    t.check(not (t.tmp / "MARKER").exists(), "the policy created MARKER: it escaped the sandbox")
+    t.check(not (t.tmp / "pol" / "MARKER").exists(), "the policy created pol/MARKER: it escaped the sandbox")
+    t.check((t.tmp / "victim.txt").exists(), "the policy removed victim.txt: it escaped the sandbox")
+    t.check(b"OUTSIDE-MODULE-LOADED" not in res.stderr + res.stdout,
+            "a module outside the policy directory was loaded")
+    t.check(doc["decision"] == "error", "the gate did not fail closed")
+
+
+def lua_bytecode():
+    """Real Lua 5.4 bytecode when a lua5.4 interpreter is at hand, else its header."""
+    lua = shutil.which("lua5.4") or shutil.which("lua")
+    if lua:
+        try:
+            out = subprocess.run([lua, "-e", "io.write(string.dump(function() return {value='x'} end))"],
+                                 capture_output=True, timeout=10)
+            if out.returncode == 0 and out.stdout.startswith(b"\x1bLua"):
+                return out.stdout
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return b"\x1bLuaT\x00\x19\x93\r\n\x1a\n\x04\x08\x08xV\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00(w@"
+
+
+def escape_setup(t, fixture):
+    """pol/FIXTURE plus what the escapes reach for: victim.txt and outside.lua in the
+    temp dir (outside the policy directory), and the links and modules some cases use."""
+    t.copy_data("escape/" + fixture, "pol/" + fixture)
+    t.copy_data("contexts/minimal.json", "context.json")
+    t.write("victim.txt", "must survive\n")
+    t.copy_data("escape/outside.lua", "outside.lua")
+    t.copy_data("escape/outside.lua", "elsewhere/outside.lua")
+    t.write("pol/lib/helper.lua", "return { value = 'helper' }\n")
+    os.symlink("../../outside.lua", t.tmp / "pol" / "lib" / "outside.lua")
+    os.symlink("../elsewhere", t.tmp / "pol" / "linked")
+    t.write("pol/lib/compiled.lua", lua_bytecode())
+
+
+# (fixture in tests/data/escape, substrings of the message, whether the @error line is asserted)
+ESCAPE_CASES = [
+    ("io-open.lua", ["io"], True),
+    ("io-open-load.lua", ["io"], True),
+    ("os-execute.lua", ["execute"], True),
+    ("os-getenv.lua", ["getenv"], True),
+    ("os-remove.lua", ["remove"], True),
+    ("os-exit.lua", ["exit"], True),
+    ("require-os.lua", ["os"], True),
+    ("require-io.lua", ["io"], True),
+    ("require-parent.lua", ["../outside"], True),
+    ("require-dotdot.lua", ["..outside"], True),
+    ("require-absolute.lua", ["/etc/passwd"], True),
+    ("require-symlink.lua", ["lib.outside", "outside the policy"], True),
+    ("require-symlink-dir.lua", ["linked.outside", "outside the policy"], True),
+    ("require-bytecode.lua", ["bytecode"], False),
+    ("require-in-check.lua", ["lib.helper"], True),
+    ("load.lua", ["load"], True),
+    ("load-bytecode.lua", ["dump"], True),
+    ("loadstring.lua", ["loadfile"], True),
+    ("string-dump.lua", ["dump"], True),
+    ("string-dump-method.lua", [], True),
+    ("debug-getinfo.lua", ["debug"], True),
+    ("package-loadlib.lua", ["package"], True),
+    ("rawset-env.lua", ["rawset"], True),
+    ("underscore-g.lua", ["_G"], True),
+    ("string-metatable.lua", [], True),
+    ("library-write.lua", ["read-only"], True),
+    ("context-write.lua", ["read-only"], True),
+    ("context-metatable.lua", ["metatable"], True),
+    ("global-in-check.lua", ["counter"], True),
+    ("builtin-redefine.lua", ["pass"], True),
+    ("collectgarbage.lua", ["collectgarbage"], True),
+    ("dofile.lua", ["dofile"], True),
+    ("setmetatable-gc.lua", ["__gc"], True),
+    ("coroutine.lua", ["coroutine"], True),
+    ("undefined-global.lua", ["undefined_name"], True),
+]
+
+
+def escape_case(fixture, mentions, with_line):
+    def fn(t):
+        escape_setup(t, fixture)
+        line = marked_line(DATA / "escape" / fixture) if with_line else None
+        run_error(t, eval_args("pol/" + fixture, "context.json"), "policy",
+                  file="pol/" + fixture if with_line else None, line=line, mentions=mentions,
+                  after=no_side_effects)
+    add_case("sandbox %s: refused with a policy error, no side effect" % fixture, fn)
+
+
+for _c in ESCAPE_CASES:
+    escape_case(*_c)
+
+
+# ---- Limits ---------------------------------------------------------------------------------
+
+def limits_setup(t, fixture):
+    t.copy_data("limits/" + fixture)
+    t.copy_data("contexts/minimal.json", "context.json")
+
+
+def took_at_most(seconds):
+    def after(t, res, doc):
+        t.check(res.elapsed < seconds, "the gate took %.1f s to stop (limit: %g s)" % (res.elapsed, seconds))
+    return after
+
+
+@case("limit: infinite loop with --timeout 1 stops with a limit error")
+def _(t):
+    limits_setup(t, "infinite-loop.lua")
+    run_error(t, eval_args("infinite-loop.lua", "context.json", "--timeout", "1"), "limit",
+              file="infinite-loop.lua", line=2, timeout=30, after=took_at_most(15))
+
+
+@case("limit: --timeout 1 alone stops an infinite loop in a check (time limit)")
+def _(t):
+    limits_setup(t, "infinite-loop-check.lua")
+    run_error(t, eval_args("infinite-loop-check.lua", "context.json", "--timeout", "1",
+                           "--max-instructions", "100000000000"), "limit",
+              file="infinite-loop-check.lua", mentions="time limit", timeout=30, after=took_at_most(8))
+
+
+@case("limit: pcall cannot swallow a limit (infinite loop in pcall in a loop)")
+def _(t):
+    limits_setup(t, "pcall-loop.lua")
+    run_error(t, eval_args("pcall-loop.lua", "context.json", "--timeout", "1"), "limit",
+              file="pcall-loop.lua", timeout=30, after=took_at_most(15))
+
+
+@case("limit: xpcall cannot swallow a limit either")
+def _(t):
+    limits_setup(t, "xpcall-loop.lua")
+    run_error(t, eval_args("xpcall-loop.lua", "context.json", "--timeout", "1"), "limit",
+              file="xpcall-loop.lua", timeout=30, after=took_at_most(15))
+
+
+@case("limit: --max-instructions 100000 stops a loop the default limit allows")
+def _(t):
+    limits_setup(t, "counting-loop.lua")
+    res = t.eval("counting-loop.lua", "context.json")
+    doc = t.expect_decision(res, "allow")
+    t.eq(doc["requirements"][0]["message"], str(sum(range(1000001))), "the loop's result without the limit")
+    run_error(t, eval_args("counting-loop.lua", "context.json", "--max-instructions", "100000"), "limit",
+              file="counting-loop.lua", line=3, mentions=["instructions", "100000"])
+
+
+@case("limit: memory bomb stops at the default memory limit")
+def _(t):
+    limits_setup(t, "memory-bomb.lua")
+    run_error(t, eval_args("memory-bomb.lua", "context.json"), "limit", file="memory-bomb.lua",
+              mentions="memory", timeout=60, file_on_stderr=False)
+
+
+@case("limit: memory bomb stops at --max-memory 4M")
+def _(t):
+    limits_setup(t, "memory-bomb.lua")
+    run_error(t, eval_args("memory-bomb.lua", "context.json", "--max-memory", "4M"), "limit",
+              file="memory-bomb.lua", mentions=["memory", str(4 << 20)], file_on_stderr=False)
+
+
+@case("limit: a memory error caught by pcall still stops the gate")
+def _(t):
+    limits_setup(t, "memory-bomb-pcall.lua")
+    run_error(t, eval_args("memory-bomb-pcall.lua", "context.json"), "limit", file="memory-bomb-pcall.lua",
+              mentions="memory")
+
+
+@case("limit: string.rep of 10 GB is a limit or a clear error")
+def _(t):
+    limits_setup(t, "string-rep-huge.lua")
+    doc = run_error(t, eval_args("string-rep-huge.lua", "context.json"), ("limit", "policy"),
+                    file="string-rep-huge.lua")
+    msg = doc["error"]["message"]
+    t.check(doc["error"]["kind"] == "limit" or "too large" in msg or "memory" in msg,
+            "a policy error that does not say the string is too large", actual=msg)
+
+
+@case("limit: unbounded recursion stops the gate")
+def _(t):
+    limits_setup(t, "deep-recursion.lua")
+    doc = run_error(t, eval_args("deep-recursion.lua", "context.json"), ("limit", "policy"),
+                    file="deep-recursion.lua", timeout=60, file_on_stderr=False)
+    msg = doc["error"]["message"]
+    t.check(doc["error"]["kind"] == "limit" or "stack overflow" in msg,
+            "a policy error that does not say the stack overflowed", actual=msg)
+
+
+@case("limit: recursion through C (an __index metamethod, string.gsub): a policy error, no crash")
+def _(t):
+    for fixture in ("metamethod-recursion.lua", "gsub-recursion.lua"):
+        limits_setup(t, fixture)
+        run_error(t, eval_args(fixture, "context.json"), ("policy", "limit"), file=fixture,
+                  check_output=False)
+
+
+@case("limit: a 1 MB error message is truncated")
+def _(t):
+    limits_setup(t, "giant-error.lua")
+    line = marked_line(DATA / "limits" / "giant-error.lua")
+
+    def small(t, res, doc):
+        t.check(len(doc["error"]["message"]) <= 4096, "error.message is %d bytes long" % len(doc["error"]["message"]))
+        t.check(len(res.stdout) <= 16384, "stdout is %d bytes long" % len(res.stdout))
+        t.check(len(res.stderr) <= 65536, "stderr is %d bytes long" % len(res.stderr))
+
+    run_error(t, eval_args("giant-error.lua", "context.json"), "policy", file="giant-error.lua", line=line,
+              after=small)
+
+
+@case("limit: an error object whose __tostring raises")
+def _(t):
+    limits_setup(t, "tostring-error.lua")
+    line = marked_line(DATA / "limits" / "tostring-error.lua")
+    run_error(t, eval_args("tostring-error.lua", "context.json"), "policy", file="tostring-error.lua",
+              line=line)
+
+
+@case("limit: a runaway pattern match inside one C call stops soon after --timeout")
+def _(t):
+    limits_setup(t, "pattern-runaway.lua")
+    run_error(t, eval_args("pattern-runaway.lua", "context.json", "--timeout", "1"), "limit",
+              file="pattern-runaway.lua", mentions="time limit", timeout=30, same_message=False,
+              file_on_stderr=False, after=took_at_most(10))
+
+
+@case("limit: --max-memory too small for the sandbox itself (8K to 20K): an error decision, no crash")
+def _(t):
+    limits_setup(t, "counting-loop.lua")
+    for size in ("8K", "16K", "20K"):
+        run_error(t, eval_args("counting-loop.lua", "context.json", "--max-memory", size),
+                  ("limit", "usage", "internal"), check_output=False)
+
+
+@case("limit: --max-instructions 1 stops even a tiny policy")
+def _(t):
+    limits_setup(t, "counting-loop.lua")
+    t.write("tiny.lua", 'local n = 0\nfor i = 1, 100 do n = n + i end\n'
+            'requirement "tiny" { title = "Tiny", check = function(ctx) return pass(tostring(n), {}) end }\n')
+    t.expect_decision(t.eval("tiny.lua", "context.json"), "allow")
+    run_error(t, eval_args("tiny.lua", "context.json", "--max-instructions", "1"), "limit",
+              file="tiny.lua", mentions="instructions")
+
+
+# The cases above hold error.file; these hold stderr, which a person reads, to naming
+# the policy too.
+LIMIT_STDERR_CASES = [
+    ("memory limit", "memory-bomb.lua", []),
+    ("unbounded recursion", "deep-recursion.lua", []),
+    ("runaway pattern match (watchdog)", "pattern-runaway.lua", ["--timeout", "1"]),
+]
+
+
+def limit_stderr_case(what, fixture, extra):
+    def fn(t):
+        limits_setup(t, fixture)
+        res = t.eval(fixture, "context.json", *extra, timeout=30)
+        t.expect_exit(res, 2)
+        lines = res.error_lines()
+        t.check(any(fixture in l for l in lines),
+                "no 'relgate: error:' line on stderr names the policy %s" % fixture,
+                expected=fixture, actual=lines)
+    add_case("limit: stopped by the %s, stderr names the policy file" % what, fn)
+
+
+for _c in LIMIT_STDERR_CASES:
+    limit_stderr_case(*_c)
+
+
+@case("limit: a runaway pattern match with --format text: exit 2, nothing on stdout")
+def _(t):
+    limits_setup(t, "pattern-runaway.lua")
+    res = t.eval("pattern-runaway.lua", "context.json", "--timeout", "1", "--format", "text", timeout=30)
+    t.expect_exit(res, 2)
+    t.eq(res.stdout, b"", "stdout")
+    t.check(res.error_lines(), "no 'relgate: error:' line on stderr")
+    t.check(res.elapsed < 10, "took %.1f s" % res.elapsed)
+
+
+# ---- Usage -----------------------------------------------------------------------------
+
+# (name, arguments after setup_basic, substrings of the message)
+USAGE_CASES = [
+    ("no command", [], []),
+    ("unknown command", ["frobnicate"], ["frobnicate"]),
+    ("unknown option", eval_args("policy.lua", "context.json", "--frobnicate"), ["--frobnicate"]),
+    ("positional argument", eval_args("policy.lua", "context.json", "extra"), ["extra"]),
+    ("--policy without a value", ["eval", "--context", "context.json", "--policy"], ["--policy"]),
+    ("--policy with an empty value", ["eval", "--context", "context.json", "--policy", ""], ["--policy"]),
+    ("--context without a value", ["eval", "--policy", "policy.lua", "--context"], ["--context"]),
+    ("no --policy", ["eval", "--context", "context.json"], ["--policy"]),
+    ("no --context", ["eval", "--policy", "policy.lua"], ["--context"]),
+    ("--stage bogus", eval_args("policy.lua", "context.json", "--stage", "bogus"), ["--stage", "bogus"]),
+    ("--stage production", eval_args("policy.lua", "context.json", "--stage", "production"), ["--stage"]),
+    ("--type bogus", eval_args("policy.lua", "context.json", "--type", "bogus"), ["--type", "bogus"]),
+    ("--type hotfix", eval_args("policy.lua", "context.json", "--type", "hotfix"), ["--type"]),
+    ("--now yesterday", ["eval", "--policy", "policy.lua", "--context", "context.json", "--now", "yesterday"],
+     ["--now", "yesterday"]),
+    ("--now with a space", ["eval", "--policy", "policy.lua", "--context", "context.json",
+                            "--now", "2025-06-10 14:00:00Z"], ["--now"]),
+    ("--now on February 30", ["eval", "--policy", "policy.lua", "--context", "context.json",
+                              "--now", "2025-02-30T00:00:00Z"], ["--now"]),
+    ("--now after 9999-12-31T23:59:59Z in UTC", ["eval", "--policy", "policy.lua", "--context", "context.json",
+                                                 "--now", "9999-12-31T23:59:59-01:00"], ["--now"]),
+    ("--now before 0000-01-01T00:00:00Z in UTC", ["eval", "--policy", "policy.lua", "--context", "context.json",
+                                                  "--now", "0000-01-01T00:00:00+01:00"], ["--now"]),
+    ("--format xml", eval_args("policy.lua", "context.json", "--format", "xml"), ["--format", "xml"]),
+    ("--format without a value", eval_args("policy.lua", "context.json", "--format"), ["--format"]),
+    ("--max-memory 0", eval_args("policy.lua", "context.json", "--max-memory", "0"), ["--max-memory"]),
+    ("--max-memory 12X", eval_args("policy.lua", "context.json", "--max-memory", "12X"), ["--max-memory"]),
+    ("--max-instructions 0", eval_args("policy.lua", "context.json", "--max-instructions", "0"),
+     ["--max-instructions"]),
+    ("--max-instructions -5", eval_args("policy.lua", "context.json", "--max-instructions", "-5"),
+     ["--max-instructions"]),
+    ("--timeout -1", eval_args("policy.lua", "context.json", "--timeout", "-1"), ["--timeout"]),
+    ("--timeout 0", eval_args("policy.lua", "context.json", "--timeout", "0"), ["--timeout"]),
+    ("--timeout nan", eval_args("policy.lua", "context.json", "--timeout", "nan"), ["--timeout"]),
+    ("--evidence-root that does not exist", eval_args("policy.lua", "context.json", "--evidence-root",
+                                                      "no-such-dir"), ["--evidence-root"]),
+    ("--evidence-root that is a file", eval_args("policy.lua", "context.json", "--evidence-root",
+                                                 "policy.lua"), ["--evidence-root"]),
+]
+
+
+def usage_case(name, args, mentions):
+    def fn(t):
+        setup_basic(t)
+        doc = run_error(t, args, "usage", mentions=mentions)
+        t.eq(doc["error"]["line"], None, "error.line of a usage error")
+    add_case("usage: %s" % name, fn)
+
+
+for _c in USAGE_CASES:
+    usage_case(*_c)
+
+
+@case("usage error with --format text: exit 2, stderr only")
+def _(t):
+    setup_basic(t)
+    res = t.run(*eval_args("policy.lua", "context.json", "--format", "text", "--stage", "bogus"))
+    t.expect_exit(res, 2)
+    t.eq(res.stdout, b"", "stdout")
+    lines = res.error_lines()
+    t.check(lines and "--stage" in lines[0], "stderr does not say what is wrong", actual=res.err)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

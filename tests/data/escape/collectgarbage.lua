@@ -1,0 +1,3 @@
+-- collectgarbage.
+collectgarbage("stop") -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,0 +1,10 @@
+-- Assigning into the read-only context.
+policy { name = "escape-context-write" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    ctx.release.version = "9.9.9" -- @error
+    return pass("escaped", {})
+  end,
+}

@@ -1,0 +1,3 @@
+-- io.open while the policy loads.
+local f = io.open("MARKER", "w") -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,0 +1,10 @@
+-- Assigning into a shared library table.
+policy { name = "escape-library-write" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    string.upper = function() return "HACKED" end -- @error
+    return pass(("x"):upper(), {})
+  end,
+}

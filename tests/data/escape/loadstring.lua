@@ -1,0 +1,3 @@
+-- loadstring / loadfile: the other loaders.
+local f = loadfile("x.lua") -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

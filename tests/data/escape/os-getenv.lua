@@ -1,0 +1,10 @@
+-- os.getenv: read the environment.
+policy { name = "escape-os-getenv" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    local home = os.getenv("HOME") -- @error
+    return pass("HOME is " .. tostring(home), {})
+  end,
+}

@@ -1,0 +1,10 @@
+-- os.remove: delete a file.
+policy { name = "escape-os-remove" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    os.remove("victim.txt") -- @error
+    return pass("removed", {})
+  end,
+}

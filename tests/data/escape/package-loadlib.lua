@@ -1,0 +1,4 @@
+-- package.loadlib: load a C library.
+local f = package.loadlib("libc.so.6", "system") -- @error
+f("touch MARKER")
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

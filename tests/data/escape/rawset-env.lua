@@ -1,0 +1,10 @@
+-- rawset on _ENV: define a global behind the sandbox's back.
+policy { name = "escape-rawset" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    rawset(_ENV, "io", {}) -- @error
+    return pass("escaped", {})
+  end,
+}

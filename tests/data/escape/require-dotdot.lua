@@ -1,0 +1,3 @@
+-- require "..outside": dots that would make a path climb.
+local m = require "..outside" -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,0 +1,4 @@
+-- require "io".
+local io_lib = require "io" -- @error
+io_lib.open("MARKER", "w"):close()
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,0 +1,4 @@
+-- require "os": reach the full os library through require.
+local os_lib = require "os" -- @error
+os_lib.execute("touch MARKER")
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

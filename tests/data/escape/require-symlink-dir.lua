@@ -1,0 +1,3 @@
+-- require a module below a directory link that leads outside the policy directory.
+local m = require "linked.outside" -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass(m.value, {}) end }

@@ -1,0 +1,3 @@
+-- require a module whose file is a link to a file outside the policy directory.
+local m = require "lib.outside" -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass(m.value, {}) end }

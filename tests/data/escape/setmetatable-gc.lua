@@ -1,0 +1,3 @@
+-- setmetatable with __gc: a finalizer runs outside the limits.
+setmetatable({}, { __gc = function() while true do end end }) -- @error
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

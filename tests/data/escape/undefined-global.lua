@@ -1,0 +1,10 @@
+-- Reading an undefined global is an error, not nil (a typo must not pass).
+policy { name = "undefined-global" }
+
+requirement "typo" {
+  title = "Typo",
+  check = function(ctx)
+    if ctx.release.name == undefined_name then return fail("never", {}) end -- @error
+    return pass("escaped", {})
+  end,
+}

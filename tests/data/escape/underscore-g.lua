@@ -1,0 +1,4 @@
+-- _G: the real global table.
+local real = _G -- @error
+real.io.open("MARKER", "w"):close()
+requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,0 +1,4 @@
+-- A long but finite loop: one million iterations.
+local n = 0
+for i = 1, 1000000 do n = n + i end
+requirement "counted" { title = "Counted", check = function(ctx) return pass(tostring(n), {}) end }

@@ -1,0 +1,9 @@
+-- An error message of a million bytes.
+policy { name = "giant-error" }
+
+requirement "shouts" {
+  title = "Shouts",
+  check = function(ctx)
+    error(string.rep("x", 1e6)) -- @error
+  end,
+}

@@ -1,0 +1,4 @@
+-- A pattern match that runs for hours inside one C call (no instruction hook fires).
+local s = string.rep("a", 100000)
+local found = string.find(s, ".-.-.-.-.-b")
+requirement "never" { title = "Never", check = function(ctx) return pass("never", {}) end }

@@ -1,0 +1,9 @@
+-- pcall must not swallow a limit: an infinite loop inside pcall inside a loop.
+policy { name = "pcall-loop" }
+
+requirement "spins" {
+  title = "Spins",
+  check = function(ctx)
+    while true do pcall(function() while true do end end) end
+  end,
+}

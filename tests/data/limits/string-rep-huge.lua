@@ -1,0 +1,3 @@
+-- A ten-gigabyte string.
+local s = string.rep("x", 1e10)
+requirement "never" { title = "Never", check = function(ctx) return pass(#s, {}) end }

@@ -1,0 +1,9 @@
+-- An error object whose __tostring itself raises.
+policy { name = "tostring-error" }
+
+requirement "hostile" {
+  title = "Hostile error object",
+  check = function(ctx)
+    error(setmetatable({}, { __tostring = function() error("tostring exploded") end })) -- @error
+  end,
+}

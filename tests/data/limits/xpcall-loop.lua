@@ -1,0 +1,4 @@
+-- xpcall must not swallow a limit either.
+local function spin() while true do end end
+while true do xpcall(spin, function(e) return e end) end
+requirement "never" { title = "Never", check = function(ctx) return pass("never", {}) end }

@@ -1,0 +1,624 @@
+/* Unit tests for core/fileio.c: capped whole-file reads and atomic replacement.
+ * Every test gets its own temporary directory. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *h_ = (hay), *n_ = (needle);                                               \
+        if (!h_ || !strstr(h_, n_))                                                           \
+            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
+    } while (0)
+
+/* snprintf that fails the test instead of truncating. */
+__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsnprintf(buf, size, format, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size)
+        fail_msg("path too long");
+}
+
+/* In a forked child: cmocka's own crash handlers would carry on with the other
+ * tests; let a crash kill the child so that the parent sees it. */
+static void child_defaults(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+}
+
+/* ---- Temporary directory fixture ------------------------------------------------- */
+
+typedef struct tmpdir {
+    char path[PATH_MAX];
+} tmpdir;
+
+static int rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        char child[PATH_MAX];
+        while (d && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            fmt(child, sizeof child, "%s/%s", path, e->d_name);
+            rm_tree(child);
+        }
+        if (d)
+            closedir(d);
+        return rmdir(path);
+    }
+    return unlink(path);
+}
+
+static int setup_tmp(void **state)
+{
+    tmpdir *t = calloc(1, sizeof *t);
+    const char *base = getenv("TMPDIR");
+    char real[PATH_MAX];
+    if (!t)
+        return -1;
+    fmt(t->path, sizeof t->path, "%s/rg-fileio-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(t->path) || !realpath(t->path, real)) {
+        free(t);
+        return -1;
+    }
+    fmt(t->path, sizeof t->path, "%s", real);
+    *state = t;
+    return 0;
+}
+
+static int teardown_tmp(void **state)
+{
+    tmpdir *t = *state;
+    rm_tree(t->path);
+    free(t);
+    return 0;
+}
+
+/* T's path joined with REL, in one of a few rotating buffers. */
+static const char *at(const tmpdir *t, const char *rel)
+{
+    static char bufs[8][PATH_MAX];
+    static int next;
+    char *b = bufs[next++ % 8];
+    fmt(b, PATH_MAX, "%s/%s", t->path, rel);
+    return b;
+}
+
+static void put_bytes(const tmpdir *t, const char *rel, const char *data, size_t len)
+{
+    FILE *f = fopen(at(t, rel), "wb");
+    if (!f)
+        fail_msg("cannot create %s: %s", rel, strerror(errno));
+    if (len && fwrite(data, 1, len, f) != len)
+        fail_msg("cannot write %s", rel);
+    fclose(f);
+}
+
+static void put_file(const tmpdir *t, const char *rel, const char *text)
+{
+    put_bytes(t, rel, text, strlen(text));
+}
+
+/* A file of N bytes 'a'..'z' repeated. */
+static void put_sized(const tmpdir *t, const char *rel, size_t n)
+{
+    char *data = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++) data[i] = (char)('a' + i % 26);
+    put_bytes(t, rel, data, n);
+    free(data);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long n;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc((size_t)n + 1);
+    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(data);
+        return NULL;
+    }
+    data[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return data;
+}
+
+/* The entries of DIR (not . and ..), counted; NAMES gets them joined by '\n'. */
+static int list_dir(const char *dir, char *names, size_t size)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    names[0] = '\0';
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        strncat(names, e->d_name, size - strlen(names) - 2);
+        strcat(names, "\n");
+    }
+    closedir(d);
+    return n;
+}
+
+/* ---- rg_read_file ------------------------------------------------------------------- */
+
+static void test_read_regular_file(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    put_file(t, "ctx.json", "{\"a\": 1}\n");
+    assert_int_equal(rg_read_file(at(t, "ctx.json"), "context", 1000, &data, &len, &err), 0);
+    assert_int_equal(err.kind, RG_ERROR_NONE);
+    assert_int_equal(len, 9);
+    assert_string_equal(data, "{\"a\": 1}\n");
+    assert_int_equal(data[len], '\0');
+    free(data);
+}
+
+static void test_read_empty_file(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 99;
+    put_file(t, "empty", "");
+    assert_int_equal(rg_read_file(at(t, "empty"), "context", 10, &data, &len, &err), 0);
+    assert_int_equal(len, 0);
+    assert_non_null(data);
+    assert_string_equal(data, "");
+    free(data);
+}
+
+static void test_read_binary_content_kept(void **state)
+{
+    tmpdir *t = *state;
+    static const char bytes[] = {'a', '\0', 'b', '\xff', '\n'};
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    put_bytes(t, "bin", bytes, sizeof bytes);
+    assert_int_equal(rg_read_file(at(t, "bin"), "evidence", 100, &data, &len, &err), 0);
+    assert_int_equal(len, sizeof bytes);
+    assert_memory_equal(data, bytes, sizeof bytes);
+    free(data);
+}
+
+static void test_read_large_file_grows_buffer(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0, n = 300000;
+    put_sized(t, "big", n);
+    assert_int_equal(rg_read_file(at(t, "big"), "evidence", n, &data, &len, &err), 0);
+    assert_int_equal(len, n);
+    for (size_t i = 0; i < n; i += 4099)
+        assert_int_equal(data[i], 'a' + i % 26);
+    assert_int_equal(data[n - 1], 'a' + (n - 1) % 26);
+    assert_int_equal(data[n], '\0');
+    free(data);
+}
+
+static void test_read_size_cap_at_edge(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    put_sized(t, "edge", 100);
+    assert_int_equal(rg_read_file(at(t, "edge"), "policy", 100, &data, &len, &err), 0);
+    assert_int_equal(len, 100);
+    free(data);
+}
+
+static void test_read_size_cap_past_edge(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = (char *)0x1, want[PATH_MAX + 100];
+    size_t len = 0;
+    put_sized(t, "over", 101);
+    assert_int_equal(rg_read_file(at(t, "over"), "policy", 100, &data, &len, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_string_equal(err.file, at(t, "over"));
+    fmt(want, sizeof want, "policy %s is larger than the limit of 100 bytes", at(t, "over"));
+    assert_string_equal(err.message, want);
+    assert_true(data == (char *)0x1); /* untouched on failure */
+    rg_error_clear(&err);
+}
+
+static void test_read_directory_refused(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL, want[PATH_MAX + 100];
+    size_t len = 0;
+    assert_int_equal(mkdir(at(t, "sub"), 0755), 0);
+    assert_int_equal(rg_read_file(at(t, "sub"), "context", 1000, &data, &len, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    fmt(want, sizeof want, "context %s is a directory, not a file", at(t, "sub"));
+    assert_string_equal(err.message, want);
+    assert_null(data);
+    rg_error_clear(&err);
+}
+
+static void test_read_device_refused(void **state)
+{
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    (void)state;
+    assert_int_equal(rg_read_file("/dev/null", "context", 1000, &data, &len, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_string_equal(err.message, "context /dev/null is a device, not a file");
+    rg_error_clear(&err);
+}
+
+/* Opening a FIFO for reading normally waits for a writer: the read must not. */
+static void test_read_fifo_refused_without_blocking(void **state)
+{
+    tmpdir *t = *state;
+    const char *fifo = at(t, "pipe");
+    pid_t pid;
+    int status = 0, waited = 0;
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_defaults();
+        rg_error err = {0};
+        char *data = NULL, want[PATH_MAX + 64];
+        size_t len = 0;
+        int rc = rg_read_file(fifo, "context", 1000, &data, &len, &err);
+        fmt(want, sizeof want, "context %s is a FIFO, not a file", fifo);
+        _exit(rc == -1 && err.kind == RG_ERROR_IO && strcmp(err.message, want) == 0 ? 0 : 3);
+    }
+    for (int i = 0; i < 500; i++) { /* up to 5 s */
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            waited = 1;
+            break;
+        }
+        usleep(10000);
+    }
+    if (!waited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("rg_read_file blocked on a FIFO");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_read_missing_file_names_path(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL, want[PATH_MAX + 100];
+    size_t len = 0;
+    assert_int_equal(rg_read_file(at(t, "nope.json"), "context", 1000, &data, &len, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_string_equal(err.file, at(t, "nope.json"));
+    fmt(want, sizeof want, "cannot open context %s: %s", at(t, "nope.json"), strerror(ENOENT));
+    assert_string_equal(err.message, want);
+    assert_null(data);
+    rg_error_clear(&err);
+}
+
+static void test_read_through_symlink(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    put_file(t, "real", "text");
+    assert_int_equal(symlink("real", at(t, "link")), 0);
+    assert_int_equal(rg_read_file(at(t, "link"), "policy", 100, &data, &len, &err), 0);
+    assert_string_equal(data, "text");
+    free(data);
+}
+
+/* "-" reads standard input, named "<stdin>" in messages. */
+static void test_read_stdin(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    int saved = dup(STDIN_FILENO), fd, rc;
+    put_file(t, "in", "0123456789");
+    fd = open(at(t, "in"), O_RDONLY);
+    assert_true(fd >= 0 && saved >= 0);
+    dup2(fd, STDIN_FILENO);
+    close(fd);
+    rc = rg_read_file("-", "context", 10, &data, &len, &err);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    assert_int_equal(rc, 0);
+    assert_int_equal(len, 10);
+    assert_string_equal(data, "0123456789");
+    free(data);
+}
+
+static void test_read_pipe_past_cap(void **state)
+{
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    int fds[2];
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    close(fds[1]);
+    assert_int_equal(rg_read_fd(fds[0], "<stdin>", "context", 9, &data, &len, &err), -1);
+    close(fds[0]);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_string_equal(err.file, "<stdin>");
+    assert_string_equal(err.message, "context <stdin> is larger than the limit of 9 bytes");
+    assert_null(data);
+    rg_error_clear(&err);
+}
+
+static void test_read_pipe_at_cap(void **state)
+{
+    rg_error err = {0};
+    char *data = NULL;
+    size_t len = 0;
+    int fds[2];
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "0123456789", 10), 10);
+    close(fds[1]);
+    assert_int_equal(rg_read_fd(fds[0], "<stdin>", "context", 10, &data, &len, &err), 0);
+    close(fds[0]);
+    assert_int_equal(len, 10);
+    assert_string_equal(data, "0123456789");
+    free(data);
+}
+
+/* ---- rg_write_file_atomic ---------------------------------------------------------- */
+
+static void test_write_creates_file(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *back, names[512];
+    size_t len = 0;
+    assert_int_equal(rg_write_file_atomic(at(t, "out.json"), "{}\n", 3, &err), 0);
+    assert_int_equal(err.kind, RG_ERROR_NONE);
+    back = slurp(at(t, "out.json"), &len);
+    assert_non_null(back);
+    assert_int_equal(len, 3);
+    assert_string_equal(back, "{}\n");
+    free(back);
+    assert_int_equal(list_dir(t->path, names, sizeof names), 1);
+    assert_string_equal(names, "out.json\n");
+}
+
+static void test_write_replaces_file(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char *back, names[512];
+    put_file(t, "out.json", "old content that is longer than the new one\n");
+    assert_int_equal(rg_write_file_atomic(at(t, "out.json"), "new", 3, &err), 0);
+    back = slurp(at(t, "out.json"), NULL);
+    assert_string_equal(back, "new");
+    free(back);
+    assert_int_equal(list_dir(t->path, names, sizeof names), 1); /* no temporary left */
+    assert_string_equal(names, "out.json\n");
+}
+
+static void test_write_exact_bytes(void **state)
+{
+    tmpdir *t = *state;
+    static const char bytes[] = {'x', '\0', 'y', '\n', '\xfe'};
+    rg_error err = {0};
+    size_t len = 0;
+    char *back;
+    assert_int_equal(rg_write_file_atomic(at(t, "bin"), bytes, sizeof bytes, &err), 0);
+    back = slurp(at(t, "bin"), &len);
+    assert_int_equal(len, sizeof bytes);
+    assert_memory_equal(back, bytes, sizeof bytes);
+    free(back);
+    assert_int_equal(rg_write_file_atomic(at(t, "empty"), "", 0, &err), 0);
+    back = slurp(at(t, "empty"), &len);
+    assert_int_equal(len, 0);
+    free(back);
+}
+
+static void test_write_relative_name(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char cwd[PATH_MAX], *back;
+    int rc;
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(t->path), 0);
+    rc = rg_write_file_atomic("plain.txt", "p", 1, &err);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rc, 0);
+    back = slurp(at(t, "plain.txt"), NULL);
+    assert_string_equal(back, "p");
+    free(back);
+}
+
+static void test_write_into_missing_directory(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char names[512];
+    const char *target = at(t, "no/such/dir/out.json");
+    assert_int_equal(rg_write_file_atomic(target, "x", 1, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_string_equal(err.file, target);
+    assert_contains(err.message, target);
+    assert_contains(err.message, strerror(ENOENT));
+    assert_int_equal(list_dir(t->path, names, sizeof names), 0); /* nothing created */
+    rg_error_clear(&err);
+}
+
+static void test_write_onto_directory_refused(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char names[512], want[PATH_MAX + 64];
+    assert_int_equal(mkdir(at(t, "d"), 0755), 0);
+    put_file(t, "d/keep", "k");
+    assert_int_equal(rg_write_file_atomic(at(t, "d"), "x", 1, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    fmt(want, sizeof want, "cannot write %s: it is a directory", at(t, "d"));
+    assert_string_equal(err.message, want);
+    assert_int_equal(list_dir(at(t, "d"), names, sizeof names), 1);
+    assert_int_equal(list_dir(t->path, names, sizeof names), 1);
+    rg_error_clear(&err);
+}
+
+static void test_write_trailing_slash_refused(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    char names[512];
+    assert_int_equal(rg_write_file_atomic(at(t, "x/"), "x", 1, &err), -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_contains(err.message, "not a file name");
+    assert_int_equal(list_dir(t->path, names, sizeof names), 0);
+    rg_error_clear(&err);
+}
+
+/* A write that fails half-way (here: the file size limit) leaves the old file as it
+ * was and no temporary file behind. */
+static void test_write_failure_leaves_existing_file(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    struct rlimit saved, small;
+    void (*old_handler)(int);
+    char big[4096], names[512], *back;
+    int rc;
+    memset(big, 'z', sizeof big);
+    put_file(t, "out.json", "{\"old\": true}\n");
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+    small = saved;
+    small.rlim_cur = 100;
+    old_handler = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    rc = rg_write_file_atomic(at(t, "out.json"), big, sizeof big, &err);
+    setrlimit(RLIMIT_FSIZE, &saved);
+    signal(SIGXFSZ, old_handler);
+    assert_int_equal(rc, -1);
+    assert_int_equal(err.kind, RG_ERROR_IO);
+    assert_contains(err.message, at(t, "out.json"));
+    assert_contains(err.message, strerror(EFBIG));
+    back = slurp(at(t, "out.json"), NULL);
+    assert_string_equal(back, "{\"old\": true}\n");
+    free(back);
+    assert_int_equal(list_dir(t->path, names, sizeof names), 1);
+    assert_string_equal(names, "out.json\n");
+    rg_error_clear(&err);
+}
+
+static mode_t written_mode(const tmpdir *t, const char *rel, mode_t mask)
+{
+    rg_error err = {0};
+    struct stat st;
+    mode_t old = umask(mask);
+    int rc = rg_write_file_atomic(at(t, rel), "m", 1, &err);
+    umask(old);
+    assert_int_equal(rc, 0);
+    assert_int_equal(stat(at(t, rel), &st), 0);
+    return st.st_mode & 07777;
+}
+
+static void test_write_mode_honours_umask(void **state)
+{
+    tmpdir *t = *state;
+    assert_int_equal(written_mode(t, "a", 022), 0644);
+    assert_int_equal(written_mode(t, "b", 027), 0640);
+    assert_int_equal(written_mode(t, "c", 077), 0600);
+    assert_int_equal(written_mode(t, "d", 0), 0666);
+}
+
+static void test_write_leaves_umask_unchanged(void **state)
+{
+    tmpdir *t = *state;
+    rg_error err = {0};
+    mode_t old = umask(023), now;
+    assert_int_equal(rg_write_file_atomic(at(t, "u"), "u", 1, &err), 0);
+    now = umask(old);
+    assert_int_equal(now, 023);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_read_regular_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_empty_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_binary_content_kept, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_large_file_grows_buffer, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_size_cap_at_edge, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_size_cap_past_edge, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_directory_refused, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_device_refused, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_fifo_refused_without_blocking, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_missing_file_names_path, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_through_symlink, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_stdin, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_pipe_past_cap, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_read_pipe_at_cap, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_creates_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_replaces_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_exact_bytes, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_relative_name, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_into_missing_directory, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_onto_directory_refused, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_trailing_slash_refused, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_failure_leaves_existing_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_mode_honours_umask, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_write_leaves_umask_unchanged, setup_tmp, teardown_tmp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

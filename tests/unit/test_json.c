@@ -1,0 +1,669 @@
+/* Unit tests for core/json.c: strict parsing with positions, rg_json_string and
+ * the two-space pretty printer. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *h_ = (hay), *n_ = (needle);                                               \
+        if (!h_ || !strstr(h_, n_))                                                           \
+            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
+    } while (0)
+
+/* TEXT with control and non-ASCII bytes escaped, for failure messages (static buffer). */
+static const char *esc(const char *text, size_t len)
+{
+    static char buf[512];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 5 < sizeof buf; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = 'n';
+        } else if (c < 0x20 || c >= 0x7f) {
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "\\x%02x", c);
+        } else {
+            buf[n++] = (char)c;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Parse TEXT (strlen bytes) as "doc.json" with depth 64 and kind context. */
+static cJSON *parse(const char *text, rg_error *err)
+{
+    return rg_json_parse(text, strlen(text), "doc.json", 64, RG_ERROR_CONTEXT, err);
+}
+
+/* TEXT is refused at LINE:COLUMN with a message containing WHAT. */
+static void refused_at(const char *text, size_t len, int line, int column, const char *what)
+{
+    rg_error err = {0};
+    cJSON *root = rg_json_parse(text, len, "doc.json", 64, RG_ERROR_CONTEXT, &err);
+    if (root) {
+        cJSON_Delete(root);
+        fail_msg("accepted: %s", esc(text, len));
+    }
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    assert_string_equal(err.file, "doc.json");
+    if (err.line != line || err.column != column)
+        fail_msg("%s: reported at %d:%d, expected %d:%d (%s)", esc(text, len), err.line, err.column,
+                 line, column, err.message);
+    assert_contains(err.message, what);
+    rg_error_clear(&err);
+}
+
+static void refused(const char *text, int line, int column, const char *what)
+{
+    refused_at(text, strlen(text), line, column, what);
+}
+
+/* ---- rg_json_parse: valid documents ----------------------------------------- */
+
+static void test_parse_object_members(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"name\": \"payments\", \"n\": 42, \"f\": 1.5, \"ok\": true,\n"
+                        " \"no\": false, \"nothing\": null, \"list\": [1, \"two\", [3]]}", &err);
+    const cJSON *list;
+    (void)state;
+    assert_non_null(root);
+    assert_int_equal(err.kind, RG_ERROR_NONE);
+    assert_true(cJSON_IsObject(root));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "name")->valuestring, "payments");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(root, "n")->valueint, 42);
+    assert_true(cJSON_GetObjectItemCaseSensitive(root, "f")->valuedouble == 1.5);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "ok")));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "no")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "nothing")));
+    list = cJSON_GetObjectItemCaseSensitive(root, "list");
+    assert_int_equal(cJSON_GetArraySize(list), 3);
+    assert_string_equal(cJSON_GetArrayItem(list, 1)->valuestring, "two");
+    assert_int_equal(cJSON_GetArrayItem(cJSON_GetArrayItem(list, 2), 0)->valueint, 3);
+    cJSON_Delete(root);
+}
+
+static void test_parse_scalars_at_top_level(void **state)
+{
+    static const char *const docs[] = {"42", "-0.5e2", "\"text\"", "true", "false", "null", "[]", "{}"};
+    (void)state;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        rg_error err = {0};
+        cJSON *root = parse(docs[i], &err);
+        if (!root)
+            fail_msg("%s refused: %s", docs[i], err.message);
+        cJSON_Delete(root);
+    }
+}
+
+static void test_parse_surrounding_whitespace(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse(" \t\r\n{ \"a\" : [ 1 , 2 ] }\n\n  \t", &err);
+    (void)state;
+    assert_non_null(root);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "a")), 2);
+    cJSON_Delete(root);
+}
+
+static void test_parse_unicode(void **state)
+{
+    rg_error err = {0};
+    /* Raw UTF-8, a \u escape, and a surrogate pair all decode to UTF-8. */
+    cJSON *root = parse("[\"caf\xc3\xa9\", \"caf\\u00e9\", \"\\ud83d\\ude00\", \"\xf0\x9f\x98\x80\"]", &err);
+    (void)state;
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetArrayItem(root, 0)->valuestring, "caf\xc3\xa9");
+    assert_string_equal(cJSON_GetArrayItem(root, 1)->valuestring, "caf\xc3\xa9");
+    assert_string_equal(cJSON_GetArrayItem(root, 2)->valuestring, "\xf0\x9f\x98\x80");
+    assert_string_equal(cJSON_GetArrayItem(root, 3)->valuestring, "\xf0\x9f\x98\x80");
+    cJSON_Delete(root);
+}
+
+static void test_parse_uses_len_not_nul(void **state)
+{
+    /* Only LEN bytes count: "[1]" of "[1]xyz". */
+    char text[] = "[1]xyz";
+    rg_error err = {0};
+    cJSON *root;
+    (void)state;
+    text[3] = '\0';
+    root = rg_json_parse(text, 3, "doc.json", 64, RG_ERROR_CONTEXT, &err);
+    assert_non_null(root);
+    assert_int_equal(cJSON_GetArraySize(root), 1);
+    cJSON_Delete(root);
+}
+
+/* ---- rg_json_parse: syntax errors ------------------------------------------------ */
+
+static void test_syntax_missing_colon_multiline(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\n  \"a\": 1,\n  \"b\" 2\n}", &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    assert_string_equal(err.file, "doc.json");
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 7);
+    assert_string_equal(err.message, "doc.json:3:7: JSON syntax error: expected ':' after the key, near '2'");
+    rg_error_clear(&err);
+}
+
+static void test_syntax_missing_comma(void **state)
+{
+    (void)state;
+    refused("[1 2]", 1, 4, "JSON syntax error: expected ',' or ']', near '2]'");
+}
+
+static void test_syntax_bad_literal(void **state)
+{
+    (void)state;
+    refused("{\"a\": tru}", 1, 7, "near 'tru}'");
+    refused("nul", 1, 1, "near 'nul'");
+}
+
+static void test_syntax_bad_escape(void **state)
+{
+    (void)state;
+    refused("{\"a\":\"\\q\"}", 1, 7, "JSON syntax error");
+}
+
+static void test_syntax_trailing_comma_in_array(void **state)
+{
+    (void)state;
+    refused("[1,2,]", 1, 6, "near ']'");
+}
+
+/* The error is the '}' after the comma: line 3, column 1.  Not "unexpected end". */
+static void test_syntax_trailing_comma_in_object(void **state)
+{
+    (void)state;
+    refused("{\n  \"a\": 1,\n}\n", 3, 1, "JSON syntax error: expected a string key, near '}'");
+}
+
+/* A key that is not a double-quoted string is wrong at its first character. */
+static void test_syntax_single_quoted_key(void **state)
+{
+    (void)state;
+    refused("{'a': 1}", 1, 2, "near ''a': 1}'");
+}
+
+static void test_syntax_kind_is_the_callers(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = rg_json_parse("[", 1, "p.json", 64, RG_ERROR_POLICY, &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.kind, RG_ERROR_POLICY);
+    assert_string_equal(err.file, "p.json");
+    rg_error_clear(&err);
+}
+
+static void test_syntax_message_excerpt_is_printable(void **state)
+{
+    rg_error err = {0};
+    /* A non-ASCII letter and DEL are shown as '?'. */
+    cJSON *root = parse("[1, \xc3\xa9\x7f]", &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.column, 5);
+    assert_contains(err.message, "near '???]'");
+    rg_error_clear(&err);
+}
+
+/* JSON whitespace is space, tab, line feed and carriage return (RFC 8259 section 2);
+ * other control characters between tokens are not JSON. */
+static void test_control_character_between_tokens_refused(void **state)
+{
+    (void)state;
+    refused("[1,\x01 2]", 1, 4, "JSON syntax error");
+    refused("{\x0b\"a\": 1}", 1, 2, "JSON syntax error");
+}
+
+/* Control characters inside strings must be escaped (RFC 8259 section 7). */
+static void test_raw_control_character_in_string_refused(void **state)
+{
+    (void)state;
+    refused("[\"line\nbreak\"]", 1, 7, "JSON syntax error");
+    refused("[\"tab\there\"]", 1, 6, "JSON syntax error");
+}
+
+static void test_unexpected_end(void **state)
+{
+    (void)state;
+    refused("[1, 2", 1, 6, "unexpected end of JSON text");
+    refused("{\"a\":\n", 2, 1, "unexpected end of JSON text");
+}
+
+static void test_empty_document(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = rg_json_parse("", 0, "doc.json", 64, RG_ERROR_CONTEXT, &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 1);
+    assert_string_equal(err.message, "doc.json:1:1: empty document, expected a JSON value");
+    rg_error_clear(&err);
+}
+
+static void test_whitespace_only_document(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("  \n  ", &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 3);
+    rg_error_clear(&err);
+}
+
+static void test_trailing_garbage(void **state)
+{
+    (void)state;
+    refused("{} x", 1, 4, "near 'x'");
+    refused("{\"a\":1}{", 1, 8, "near '{'");
+    refused("{}\n\n  x", 3, 3, "near 'x'");
+    refused("1 2", 1, 3, "near '2'");
+}
+
+/* ---- rg_json_parse: encoding ------------------------------------------------------- */
+
+static void test_invalid_utf8_position(void **state)
+{
+    rg_error err = {0};
+    /* The bad lead byte \xc3 (followed by '(') is byte 8 of line 2. */
+    const char *text = "{\"a\": \"ok\",\n \"b\": \"\xc3(\"}";
+    cJSON *root = parse(text, &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 8);
+    assert_string_equal(err.message, "doc.json:2:8: invalid UTF-8 in JSON text");
+    rg_error_clear(&err);
+}
+
+static void test_invalid_utf8_column_counts_bytes(void **state)
+{
+    (void)state;
+    /* "\xc3\xa9" is two bytes, so the stray \xff is byte 4. */
+    refused("\"\xc3\xa9\xff\"", 1, 4, "invalid UTF-8");
+}
+
+static void test_invalid_utf8_forms(void **state)
+{
+    (void)state;
+    refused("[\"\xc0\xaf\"]", 1, 3, "invalid UTF-8");         /* overlong '/' */
+    refused("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8");     /* surrogate */
+    refused("[\"\xf4\x90\x80\x80\"]", 1, 3, "invalid UTF-8"); /* above U+10FFFF */
+    refused("[\"\x80\"]", 1, 3, "invalid UTF-8");             /* stray continuation */
+    refused("[\"\xe2\x82", 1, 3, "invalid UTF-8");            /* truncated at the end */
+}
+
+static void test_nul_byte(void **state)
+{
+    static const char text[] = "{\"a\":\n \"x\0y\"}";
+    (void)state;
+    refused_at(text, sizeof text - 1, 2, 4, "NUL byte");
+}
+
+/* An escaped NUL cannot be held in a C string: cJSON would cut "pay\u0000ments" to
+ * "pay", so another reader of the file would see a different name.  Refuse it. */
+static void test_escaped_nul_refused(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"name\": \"pay\\u0000ments\"}", &err);
+    (void)state;
+    if (root) {
+        const char *name = rg_json_string(root, "name");
+        char copy[64];
+        snprintf(copy, sizeof copy, "%s", name ? name : "(null)");
+        cJSON_Delete(root);
+        fail_msg("\\u0000 accepted; the name reads \"%s\"", copy);
+    }
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    rg_error_clear(&err);
+}
+
+/* ---- rg_json_parse: depth ------------------------------------------------------------ */
+
+static char *nested(int levels, const char *open, const char *close)
+{
+    size_t n = strlen(open) * (size_t)levels + strlen(close) * (size_t)levels + 1;
+    char *s = malloc(n);
+    s[0] = '\0';
+    for (int i = 0; i < levels; i++) strcat(s, open);
+    for (int i = 0; i < levels; i++) strcat(s, close);
+    return s;
+}
+
+static void test_depth_at_limit(void **state)
+{
+    rg_error err = {0};
+    char *text = nested(5, "[", "]");
+    cJSON *root = rg_json_parse(text, strlen(text), "doc.json", 5, RG_ERROR_CONTEXT, &err);
+    (void)state;
+    assert_non_null(root);
+    cJSON_Delete(root);
+    root = rg_json_parse("{\"a\":{\"b\":[{\"c\":[]}]}}", 22, "doc.json", 5, RG_ERROR_CONTEXT, &err);
+    assert_non_null(root);
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void test_depth_past_limit(void **state)
+{
+    rg_error err = {0};
+    char *text = nested(6, "[", "]");
+    cJSON *root = rg_json_parse(text, strlen(text), "doc.json", 5, RG_ERROR_CONTEXT, &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    assert_int_equal(err.line, 1);
+    assert_int_equal(err.column, 6); /* the sixth bracket */
+    assert_string_equal(err.message, "doc.json:1:6: JSON nested deeper than 5 levels");
+    rg_error_clear(&err);
+    free(text);
+}
+
+static void test_depth_mixed_objects_past_limit(void **state)
+{
+    (void)state;
+    rg_error err = {0};
+    const char *text = "{\"a\":\n [{\"b\":\n  [[]]}]}";
+    cJSON *root = rg_json_parse(text, strlen(text), "doc.json", 4, RG_ERROR_CONTEXT, &err);
+    assert_null(root);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 4);
+    assert_contains(err.message, "deeper than 4 levels");
+    rg_error_clear(&err);
+}
+
+static void test_depth_default_64(void **state)
+{
+    rg_error err = {0};
+    char *ok = nested(64, "[", "]"), *deep = nested(65, "{\"k\":", "}");
+    cJSON *root;
+    (void)state;
+    root = rg_json_parse(ok, strlen(ok), "doc.json", 64, RG_ERROR_CONTEXT, &err);
+    assert_non_null(root);
+    cJSON_Delete(root);
+    /* 64 objects fit; the 65th opening brace sits at 1 + 64 * 5. */
+    deep[strlen(deep) - 65] = '\0'; /* drop the closers: the check is before syntax */
+    root = rg_json_parse(deep, strlen(deep), "doc.json", 64, RG_ERROR_CONTEXT, &err);
+    assert_null(root);
+    assert_int_equal(err.column, 64 * 5 + 1);
+    assert_contains(err.message, "deeper than 64 levels");
+    rg_error_clear(&err);
+    free(ok);
+    free(deep);
+}
+
+static void test_depth_ignores_brackets_in_strings(void **state)
+{
+    rg_error err = {0};
+    const char *text = "[\"[[[[{{{{\", \"\\\"[[[[[\", {\"[[[[\": \"]]]]\"}]";
+    cJSON *root = rg_json_parse(text, strlen(text), "doc.json", 2, RG_ERROR_CONTEXT, &err);
+    (void)state;
+    if (!root)
+        fail_msg("refused: %s", err.message);
+    assert_int_equal(cJSON_GetArraySize(root), 3);
+    cJSON_Delete(root);
+}
+
+/* ---- rg_json_parse: duplicate keys ------------------------------------------------- */
+
+static void test_duplicate_key_top_level(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"stage\": \"deploy\", \"x\": 1, \"stage\": \"pre-release\"}", &err);
+    (void)state;
+    assert_null(root);
+    assert_int_equal(err.kind, RG_ERROR_CONTEXT);
+    assert_string_equal(err.file, "doc.json");
+    assert_string_equal(err.message, "doc.json: duplicate key \"stage\" in a JSON object");
+    rg_error_clear(&err);
+}
+
+static void test_duplicate_key_nested(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"release\": {\"name\": \"a\", \"version\": \"1.0.0\", \"name\": \"b\"}}", &err);
+    (void)state;
+    assert_null(root);
+    assert_string_equal(err.message, "doc.json: duplicate key \"name\" in a JSON object \"release\"");
+    rg_error_clear(&err);
+}
+
+static void test_duplicate_key_in_array_element(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"approvals\": [{\"user\": \"a\"}, {\"user\": \"b\", \"role\": \"x\", \"user\": \"c\"}]}",
+                        &err);
+    (void)state;
+    assert_null(root);
+    assert_contains(err.message, "duplicate key \"user\"");
+    rg_error_clear(&err);
+}
+
+static void test_duplicate_key_spelled_with_escape(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"type\": \"patch\", \"\\u0074ype\": \"major\"}", &err);
+    (void)state;
+    assert_null(root);
+    assert_contains(err.message, "duplicate key \"type\"");
+    rg_error_clear(&err);
+}
+
+static void test_same_key_in_sibling_objects_allowed(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("[{\"n\": 1}, {\"n\": 2}, {\"a\": {\"n\": 3}, \"b\": {\"n\": 4}, \"N\": 5, \"n\": 6}]", &err);
+    (void)state;
+    if (!root)
+        fail_msg("refused: %s", err.message);
+    cJSON_Delete(root);
+}
+
+/* ---- rg_json_string ------------------------------------------------------------------ */
+
+static void test_json_string(void **state)
+{
+    rg_error err = {0};
+    cJSON *root = parse("{\"s\": \"v\", \"n\": 1, \"z\": null, \"e\": \"\", \"o\": {}, \"Case\": \"c\"}", &err);
+    (void)state;
+    assert_non_null(root);
+    assert_string_equal(rg_json_string(root, "s"), "v");
+    assert_string_equal(rg_json_string(root, "e"), "");
+    assert_null(rg_json_string(root, "n"));
+    assert_null(rg_json_string(root, "z"));
+    assert_null(rg_json_string(root, "o"));
+    assert_null(rg_json_string(root, "missing"));
+    assert_null(rg_json_string(root, "case")); /* keys are case-sensitive */
+    assert_string_equal(rg_json_string(root, "Case"), "c");
+    assert_null(rg_json_string(NULL, "s"));
+    assert_null(rg_json_string(cJSON_GetObjectItemCaseSensitive(root, "n"), "s"));
+    cJSON_Delete(root);
+}
+
+/* ---- rg_json_print_pretty ------------------------------------------------------------ */
+
+static void expect_pretty(const char *json, const char *want)
+{
+    rg_error err = {0};
+    cJSON *root = parse(json, &err);
+    char *text;
+    if (!root)
+        fail_msg("refused: %s", err.message);
+    text = rg_json_print_pretty(root);
+    assert_non_null(text);
+    if (strcmp(text, want) != 0)
+        fail_msg("printed:\n%s\nexpected:\n%s", text, want);
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void test_pretty_small_tree(void **state)
+{
+    (void)state;
+    expect_pretty("{\"a\":1,\"b\":[true,null,\"x\"],\"c\":{\"d\":-2.5}}",
+                  "{\n"
+                  "  \"a\": 1,\n"
+                  "  \"b\": [\n"
+                  "    true,\n"
+                  "    null,\n"
+                  "    \"x\"\n"
+                  "  ],\n"
+                  "  \"c\": {\n"
+                  "    \"d\": -2.5\n"
+                  "  }\n"
+                  "}\n");
+}
+
+static void test_pretty_keeps_member_order(void **state)
+{
+    (void)state;
+    expect_pretty("{\"z\":1,\"a\":2}", "{\n  \"z\": 1,\n  \"a\": 2\n}\n");
+}
+
+static void test_pretty_empty_containers(void **state)
+{
+    (void)state;
+    expect_pretty("{}", "{}\n");
+    expect_pretty("[]", "[]\n");
+    expect_pretty("{\"o\":{},\"a\":[],\"n\":[{}]}",
+                  "{\n  \"o\": {},\n  \"a\": [],\n  \"n\": [\n    {}\n  ]\n}\n");
+}
+
+static void test_pretty_scalars(void **state)
+{
+    (void)state;
+    expect_pretty("\"x\"", "\"x\"\n");
+    expect_pretty("null", "null\n");
+    expect_pretty("false", "false\n");
+    expect_pretty("[0,-7,3.25,100000]", "[\n  0,\n  -7,\n  3.25,\n  100000\n]\n");
+}
+
+static void test_pretty_escaping(void **state)
+{
+    cJSON *root = cJSON_CreateObject();
+    char *text;
+    (void)state;
+    cJSON_AddStringToObject(root, "q\"k\\", "line1\nline2\t\"quoted\" back\\slash \x01 caf\xc3\xa9 /");
+    text = rg_json_print_pretty(root);
+    assert_non_null(text);
+    assert_string_equal(text, "{\n  \"q\\\"k\\\\\": \"line1\\nline2\\t\\\"quoted\\\" back\\\\slash "
+                              "\\u0001 caf\xc3\xa9 /\"\n}\n");
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void test_pretty_deep_indentation(void **state)
+{
+    /* 20 nested arrays around 7: the 7 is indented by 40 spaces (more than one chunk
+     * of the indentation buffer), the closers by 38, 36, ... 0. */
+    char json[64], want[2048], *text;
+    size_t n = 0;
+    rg_error err = {0};
+    cJSON *root;
+    (void)state;
+    for (int i = 0; i < 20; i++) json[n++] = '[';
+    json[n++] = '7';
+    for (int i = 0; i < 20; i++) json[n++] = ']';
+    json[n] = '\0';
+    n = 0;
+    for (int i = 0; i < 20; i++)
+        n += (size_t)sprintf(want + n, "%*s[\n", 2 * i, "");
+    n += (size_t)sprintf(want + n, "%*s7\n", 40, "");
+    for (int i = 19; i >= 0; i--)
+        n += (size_t)sprintf(want + n, "%*s]\n", 2 * i, "");
+    root = parse(json, &err);
+    assert_non_null(root);
+    text = rg_json_print_pretty(root);
+    assert_non_null(text);
+    assert_string_equal(text, want);
+    free(text);
+    cJSON_Delete(root);
+}
+
+static void test_pretty_round_trip(void **state)
+{
+    rg_error err = {0};
+    const char *json = "{\"release\":{\"name\":\"p\",\"tags\":[\"a\",\"b\"],\"n\":null},"
+                       "\"deep\":[[[{\"x\":[1,2,{\"y\":\"\\u00e9\\n\"}]}]]],\"e\":{}}";
+    cJSON *root = parse(json, &err), *again;
+    char *text;
+    (void)state;
+    assert_non_null(root);
+    text = rg_json_print_pretty(root);
+    assert_non_null(text);
+    again = parse(text, &err);
+    assert_non_null(again);
+    assert_true(cJSON_Compare(root, again, 1));
+    free(text);
+    cJSON_Delete(root);
+    cJSON_Delete(again);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_object_members),
+        cmocka_unit_test(test_parse_scalars_at_top_level),
+        cmocka_unit_test(test_parse_surrounding_whitespace),
+        cmocka_unit_test(test_parse_unicode),
+        cmocka_unit_test(test_parse_uses_len_not_nul),
+        cmocka_unit_test(test_syntax_missing_colon_multiline),
+        cmocka_unit_test(test_syntax_missing_comma),
+        cmocka_unit_test(test_syntax_bad_literal),
+        cmocka_unit_test(test_syntax_bad_escape),
+        cmocka_unit_test(test_syntax_trailing_comma_in_array),
+        cmocka_unit_test(test_syntax_trailing_comma_in_object),
+        cmocka_unit_test(test_syntax_single_quoted_key),
+        cmocka_unit_test(test_syntax_kind_is_the_callers),
+        cmocka_unit_test(test_syntax_message_excerpt_is_printable),
+        cmocka_unit_test(test_control_character_between_tokens_refused),
+        cmocka_unit_test(test_raw_control_character_in_string_refused),
+        cmocka_unit_test(test_unexpected_end),
+        cmocka_unit_test(test_empty_document),
+        cmocka_unit_test(test_whitespace_only_document),
+        cmocka_unit_test(test_trailing_garbage),
+        cmocka_unit_test(test_invalid_utf8_position),
+        cmocka_unit_test(test_invalid_utf8_column_counts_bytes),
+        cmocka_unit_test(test_invalid_utf8_forms),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_escaped_nul_refused),
+        cmocka_unit_test(test_depth_at_limit),
+        cmocka_unit_test(test_depth_past_limit),
+        cmocka_unit_test(test_depth_mixed_objects_past_limit),
+        cmocka_unit_test(test_depth_default_64),
+        cmocka_unit_test(test_depth_ignores_brackets_in_strings),
+        cmocka_unit_test(test_duplicate_key_top_level),
+        cmocka_unit_test(test_duplicate_key_nested),
+        cmocka_unit_test(test_duplicate_key_in_array_element),
+        cmocka_unit_test(test_duplicate_key_spelled_with_escape),
+        cmocka_unit_test(test_same_key_in_sibling_objects_allowed),
+        cmocka_unit_test(test_json_string),
+        cmocka_unit_test(test_pretty_small_tree),
+        cmocka_unit_test(test_pretty_keeps_member_order),
+        cmocka_unit_test(test_pretty_empty_containers),
+        cmocka_unit_test(test_pretty_scalars),
+        cmocka_unit_test(test_pretty_escaping),
+        cmocka_unit_test(test_pretty_deep_indentation),
+        cmocka_unit_test(test_pretty_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

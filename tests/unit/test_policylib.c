@@ -1,0 +1,718 @@
+/* Unit tests for core/policylib.c: the library every policy sees (find, filter,
+ * semver, time, markdown, approvals, evidence), run from real policies. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "decision.h"
+#include "policy.h"
+
+#ifndef RG_TEST_DATA
+#define RG_TEST_DATA "tests/data"
+#endif
+#define UNIT_DATA RG_TEST_DATA "/../unit/data"
+
+#define NOW 1750000000 /* 2025-06-15T15:06:40Z */
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *h_ = (hay), *n_ = (needle);                                               \
+        if (!h_ || !strstr(h_, n_))                                                           \
+            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
+    } while (0)
+
+__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsnprintf(buf, size, format, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size)
+        fail_msg("text too long");
+}
+
+/* In a forked child: cmocka's own crash handlers would carry on with the other
+ * tests; let a crash kill the child so that the parent sees it. */
+static void child_defaults(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+}
+
+/* ---- Fixture --------------------------------------------------------------------- */
+
+typedef struct fixture {
+    char path[PATH_MAX];
+    char outside[PATH_MAX];
+    rg_policy *pol;
+    rg_context *ctx;
+    rg_decision *d;
+    rg_error err;
+    rg_limits limits;
+} fixture;
+
+static int rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        struct dirent *e;
+        char child[PATH_MAX];
+        while (dir && (e = readdir(dir)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            fmt(child, sizeof child, "%s/%s", path, e->d_name);
+            rm_tree(child);
+        }
+        if (dir)
+            closedir(dir);
+        return rmdir(path);
+    }
+    return unlink(path);
+}
+
+static int make_temp(char *out, size_t size, const char *name)
+{
+    const char *base = getenv("TMPDIR");
+    char real[PATH_MAX];
+    fmt(out, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
+    if (!mkdtemp(out) || !realpath(out, real))
+        return -1;
+    fmt(out, size, "%s", real);
+    return 0;
+}
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[8][PATH_MAX];
+    static int next;
+    char *b = bufs[next++ % 8];
+    fmt(b, PATH_MAX, "%s/%s", f->path, rel);
+    return b;
+}
+
+static void put_path(const char *path, const char *data, size_t len)
+{
+    char buf[PATH_MAX];
+    FILE *out;
+    fmt(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+    out = fopen(path, "wb");
+    if (!out)
+        fail_msg("cannot create %s: %s", path, strerror(errno));
+    if (len && fwrite(data, 1, len, out) != len)
+        fail_msg("cannot write %s", path);
+    fclose(out);
+}
+
+static void put_file(const fixture *f, const char *rel, const char *text)
+{
+    put_path(at(f, rel), text, strlen(text));
+}
+
+static char *slurp(const char *path)
+{
+    FILE *in = fopen(path, "rb");
+    char *data;
+    long n;
+    if (!in)
+        fail_msg("cannot read %s", path);
+    fseek(in, 0, SEEK_END);
+    n = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    data = malloc((size_t)n + 1);
+    if (fread(data, 1, (size_t)n, in) != (size_t)n)
+        fail_msg("short read of %s", path);
+    data[n] = '\0';
+    fclose(in);
+    return data;
+}
+
+static const char context_json[] =
+    "{\"release\": {\"name\": \"payments\", \"version\": \"2.4.0\", \"type\": \"minor\", \"author\": \"dlee\"},\n"
+    " \"approvals\": [\n"
+    "   {\"user\": \"mkhan\", \"role\": \"release-manager\", \"state\": \"approved\", \"at\": \"2025-06-10T08:12:40Z\"},\n"
+    "   {\"user\": \"dlee\", \"role\": \"release-manager\", \"state\": \"approved\"},\n"
+    "   {\"user\": \"bo\", \"role\": \"qa\", \"state\": \"pending\"},\n"
+    "   {\"user\": \"\", \"role\": \"qa\", \"state\": \"approved\"},\n"
+    "   {\"role\": \"qa\", \"state\": \"approved\"},\n"
+    "   \"garbage\",\n"
+    "   {\"user\": \"cy\", \"role\": \"qa\", \"state\": \"approved\"},\n"
+    "   {\"user\": \"ed\", \"role\": \"release-manager\", \"state\": \"APPROVED\"},\n"
+    "   {\"user\": \"fay\", \"role\": \"security\", \"state\": \"approved\"}\n"
+    " ],\n"
+    " \"evidence\": {\"notes\": \"RELEASE_NOTES.md\", \"eleven\": \"eleven.txt\", \"missing\": \"gone.md\",\n"
+    "   \"dir\": \"reports\", \"binary\": \"binary.dat\", \"secret\": \"secret-link.txt\",\n"
+    "   \"dangling\": \"dangling.md\"}}\n";
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char *notes, target[PATH_MAX + 32];
+    if (!f || make_temp(f->path, sizeof f->path, "rg-lib") != 0 ||
+        make_temp(f->outside, sizeof f->outside, "rg-lib-outside") != 0) {
+        free(f);
+        return -1;
+    }
+    f->limits = rg_limits_default();
+    put_file(f, "ctx.json", context_json);
+    notes = slurp(UNIT_DATA "/RELEASE_NOTES.md");
+    put_file(f, "RELEASE_NOTES.md", notes);
+    free(notes);
+    put_file(f, "eleven.txt", "0123456789A");
+    put_file(f, "reports/scan.json", "{}");
+    put_path(at(f, "binary.dat"), "ok\xff\xfe\x00z", 6);
+    snprintf(target, sizeof target, "%s/secret.txt", f->outside);
+    put_path(target, "top secret", 10);
+    if (symlink(target, at(f, "secret-link.txt")) != 0 || symlink("nowhere.md", at(f, "dangling.md")) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rg_decision_free(f->d);
+    rg_policy_free(f->pol);
+    rg_context_free(f->ctx);
+    rg_error_clear(&f->err);
+    rm_tree(f->path);
+    rm_tree(f->outside);
+    free(f);
+    return 0;
+}
+
+/* Evaluate policy TEXT against ctx.json; NULL with f->err filled on error. */
+static rg_decision *evaluate(fixture *f, const char *text)
+{
+    rg_error_clear(&f->err);
+    put_file(f, "policy.lua", text);
+    rg_policy_free(f->pol);
+    f->pol = rg_policy_load(at(f, "policy.lua"), &f->limits, NOW, &f->err);
+    if (!f->pol)
+        return NULL;
+    if (!f->ctx && !(f->ctx = rg_context_load(at(f, "ctx.json"), NULL, &f->err)))
+        fail_msg("context refused: %s", f->err.message);
+    rg_decision_free(f->d);
+    f->d = rg_evaluate(f->pol, f->ctx, &f->err);
+    return f->d;
+}
+
+/* Run BODY (Lua statements ending in "return { ... }") as a check and return the
+ * table it returned, as compact JSON (static buffer). */
+static const char *run(fixture *f, const char *body)
+{
+    static char buf[8192];
+    char text[8192], *printed;
+    fmt(text, sizeof text, "requirement \"lib\" { title = \"L\", check = function(ctx)\n"
+                           "  local out = (function()\n%s\n  end)()\n"
+                           "  return pass('ok', out)\nend }\n", body);
+    if (!evaluate(f, text))
+        fail_msg("evaluation failed: %s", f->err.message);
+    printed = cJSON_PrintUnformatted(f->d->results[0].details);
+    fmt(buf, sizeof buf, "%s", printed);
+    free(printed);
+    return buf;
+}
+
+/* BODY raises an error of KIND whose message contains WHAT. */
+static void run_fails(fixture *f, const char *body, rg_error_kind kind, const char *what)
+{
+    char text[8192];
+    fmt(text, sizeof text, "requirement \"lib\" { title = \"L\", check = function(ctx)\n%s\nend }\n", body);
+    if (evaluate(f, text))
+        fail_msg("evaluation succeeded, expected: %s", what);
+    if (f->err.kind != kind)
+        fail_msg("kind %s, expected %s: %s", rg_error_kind_name(f->err.kind), rg_error_kind_name(kind),
+                 f->err.message);
+    assert_contains(f->err.message, what);
+}
+
+#define expect(f, body, want) assert_string_equal(run(f, body), want)
+
+/* ---- find and filter --------------------------------------------------------------- */
+
+static void test_find(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local list = { 3, 8, 5, 10 }\n"
+              "return { first = find(list, function(x) return x > 4 end),\n"
+              "  none = find(list, function(x) return x > 100 end) == nil,\n"
+              "  nil_list = find(nil, function() return true end) == nil,\n"
+              "  empty = find({}, function() return true end) == nil }",
+           "{\"empty\":true,\"first\":8,\"nil_list\":true,\"none\":true}");
+}
+
+static void test_find_over_context(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a = find(ctx.approvals, function(a) return type(a) == 'table' and a.role == 'qa' end)\n"
+              "return { user = a.user, state = a.state }",
+           "{\"state\":\"pending\",\"user\":\"bo\"}");
+}
+
+static void test_filter(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { odd = filter({ 1, 2, 3, 4, 5 }, function(x) return x % 2 == 1 end),\n"
+              "  none = filter({ 1, 2 }, function() return false end),\n"
+              "  nil_list = filter(nil, function() return true end),\n"
+              "  roles = #filter(ctx.approvals, function(a) return type(a) == 'table' and a.role == 'release-manager' end) }",
+           "{\"nil_list\":[],\"none\":[],\"odd\":[1,3,5],\"roles\":3}");
+}
+
+static void test_find_filter_argument_errors(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "return pass('x', { v = find({ 1 }, 'not a function') })", RG_ERROR_POLICY,
+              "bad argument #2 to 'find'");
+    run_fails(f, "return pass('x', { v = filter(42, function() end) })", RG_ERROR_POLICY,
+              "bad argument #1 to 'filter'");
+}
+
+/* Lua functions ignore extra arguments; filter must too. */
+static void test_filter_ignores_extra_table_argument(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local extra = {}\n"
+              "return { kept = filter({ 1, 2, 3 }, function(x) return x > 1 end, extra), extra = #extra }",
+           "{\"extra\":0,\"kept\":[2,3]}");
+}
+
+/* An extra non-table argument must not make filter write through it as if it were
+ * a table (memory corruption inside the sandbox).  Run in a child: a crash fails
+ * this test without taking the others down. */
+static void test_filter_extra_argument_cannot_corrupt_memory(void **state)
+{
+    fixture *f = *state;
+    pid_t pid;
+    int status = 0;
+    put_file(f, "crash.lua", "requirement \"c\" { title = \"C\", check = function(ctx)\n"
+                             "  local kept = filter({ 1, 2, 3 }, function(x) return true end, 12345)\n"
+                             "  return pass('ok', { n = #kept })\nend }\n");
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_defaults();
+        rg_error err = {0};
+        rg_policy *pol = rg_policy_load(at(f, "crash.lua"), NULL, NOW, &err);
+        rg_context *ctx = pol ? rg_context_load(at(f, "ctx.json"), NULL, &err) : NULL;
+        rg_decision *d = ctx ? rg_evaluate(pol, ctx, &err) : NULL;
+        int ok = d && d->count == 1 && cJSON_GetObjectItemCaseSensitive(d->results[0].details, "n") &&
+                 cJSON_GetObjectItemCaseSensitive(d->results[0].details, "n")->valueint == 3;
+        _exit(ok ? 0 : 3);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        fail_msg("filter with an extra number argument killed the engine with signal %d", WTERMSIG(status));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* ---- semver ---------------------------------------------------------------------------- */
+
+static void test_semver_parse(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local v = semver.parse('1.22.333-rc.1+build.5')\n"
+              "local w = semver.parse('2.0.0')\n"
+              "return { v = v, plain_pre = w.prerelease == nil, plain_build = w.build == nil }",
+           "{\"plain_build\":true,\"plain_pre\":true,\"v\":{\"build\":\"build.5\",\"major\":1,\"minor\":22,"
+           "\"patch\":333,\"prerelease\":\"rc.1\"}}");
+}
+
+static void test_semver_parse_invalid(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local v, why = semver.parse('v1.2.3')\nreturn { v = v == nil, why = why:match('^[^:]*') }",
+           "{\"v\":true,\"why\":\"'v1.2.3' is not a SemVer version\"}");
+}
+
+static void test_semver_valid(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { v = { semver.valid('1.0.0'), semver.valid('1.0.0-alpha+001'), semver.valid('1.0'),\n"
+              "  semver.valid('01.0.0'), semver.valid(100), semver.valid(nil), semver.valid('') } }",
+           "{\"v\":[true,true,false,false,false,false,false]}");
+}
+
+static void test_semver_compare(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { lt = semver.compare('1.2.3', '1.10.0'), eq = semver.compare('1.0.0+a', '1.0.0+b'),\n"
+              "  gt = semver.compare('2.0.0', '2.0.0-rc.1'), pre = semver.compare('1.0.0-alpha', '1.0.0-alpha.1'),\n"
+              "  num = semver.compare('1.0.0-rc.2', '1.0.0-rc.10') }",
+           "{\"eq\":0,\"gt\":1,\"lt\":-1,\"num\":-1,\"pre\":-1}");
+}
+
+static void test_semver_compare_invalid_raises(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "return pass('x', { c = semver.compare('1.0.0', 'latest') })", RG_ERROR_POLICY,
+              "'latest' is not a SemVer version");
+}
+
+static void test_semver_bump(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { major = semver.bump('1.2.3', '2.0.0'), minor = semver.bump('1.2.3', '1.3.0'),\n"
+              "  patch = semver.bump('1.2.3', '1.2.4'), pre = semver.bump('1.2.3-rc.1', '1.2.3'),\n"
+              "  none = semver.bump('1.2.3', '1.2.3+build'), down = semver.bump('1.2.3', '1.2.2'),\n"
+              "  jump = semver.bump('1.2.3', '2.0.5') }",
+           "{\"down\":\"downgrade\",\"jump\":\"major\",\"major\":\"major\",\"minor\":\"minor\",\"none\":\"none\","
+           "\"patch\":\"patch\",\"pre\":\"prerelease\"}");
+}
+
+static void test_semver_bump_invalid(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local b, why = semver.bump('1.2.3', '1.2')\nreturn { b = b == nil, why = why:match('^[^:]*') }",
+           "{\"b\":true,\"why\":\"'1.2' is not a SemVer version\"}");
+}
+
+/* ---- time ---------------------------------------------------------------------------- */
+
+static void test_time_now(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { now = time.now(), same = time.now() == ctx.now }", "{\"now\":1750000000,\"same\":true}");
+}
+
+static void test_time_parse(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { z = time.parse('2025-06-10T13:00:00Z'), off = time.parse('2025-06-10T15:00:00+02:00'),\n"
+              "  frac = time.parse('2025-06-10T13:00:00.999Z'), epoch = time.parse('1970-01-01T00:00:00Z') }",
+           "{\"epoch\":0,\"frac\":1749560400,\"off\":1749560400,\"z\":1749560400}");
+}
+
+static void test_time_parse_invalid(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why_a = time.parse('2025-06-10 13:00:00Z')\n"
+              "local b, why_b = time.parse(1749560400)\n"
+              "return { a = a == nil, why_a = why_a:match(\"^'[^']*' is not an RFC 3339 time\") ~= nil,\n"
+              "  b = b == nil, why_b = why_b }",
+           "{\"a\":true,\"b\":true,\"why_a\":true,\"why_b\":\"expected an RFC 3339 time string, got number\"}");
+}
+
+static void test_time_format(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { epoch = time.format(0), now = time.format(time.now()),\n"
+              "  round = time.format(time.parse('2024-02-29T23:59:59Z')) }",
+           "{\"epoch\":\"1970-01-01T00:00:00Z\",\"now\":\"2025-06-15T15:06:40Z\",\"round\":\"2024-02-29T23:59:59Z\"}");
+}
+
+static void test_time_format_out_of_range(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "return pass('x', { t = time.format(400000000000) })", RG_ERROR_POLICY,
+              "time 400000000000 is outside years 0000-9999");
+}
+
+/* ---- markdown ------------------------------------------------------------------------------ */
+
+static void test_markdown_sections(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local text = evidence.read('notes')\n"
+              "local titles, levels, lines = {}, {}, {}\n"
+              "for i, s in ipairs(markdown.sections(text)) do titles[i] = s.title levels[i] = s.level lines[i] = s.line end\n"
+              "return { titles = titles, levels = levels, lines = lines }",
+           "{\"levels\":[1,2,2,2,2,2],\"lines\":[1,3,7,11,15,19],\"titles\":[\"payments-api 2.4.0\",\"Date\","
+           "\"Summary\",\"Notable changes\",\"Migration steps (if any)\",\"Known issues\"]}");
+}
+
+static void test_markdown_section(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local text = evidence.read('notes')\n"
+              "local s = markdown.section(text, 'summary')\n"
+              "local m = markdown.section(text, 'Migration steps')\n"
+              "return { body = s.body, level = s.level, migration_blank = markdown.is_blank(m.body),\n"
+              "  missing = markdown.section(text, 'Rollback') == nil,\n"
+              "  known_blank = markdown.is_blank(markdown.section(text, 'known issues').body) }",
+           "{\"body\":\"\\nPartial refunds for card payments.\\n\\n\",\"known_blank\":true,\"level\":2,"
+           "\"migration_blank\":true,\"missing\":true}");
+}
+
+static void test_markdown_is_blank(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { v = { markdown.is_blank(''), markdown.is_blank('  \\n\\t'), markdown.is_blank('<!-- todo -->\\n'),\n"
+              "  markdown.is_blank(nil), markdown.is_blank('text'), markdown.is_blank('<!-- a --> b') } }",
+           "{\"v\":[true,true,true,true,false,false]}");
+}
+
+/* ---- approvals ---------------------------------------------------------------------------- */
+
+static void test_approvals_list(void **state)
+{
+    fixture *f = *state;
+    /* Counted: approved, a non-empty user, not the author (dlee), exact state. */
+    expect(f, "local users = {}\n"
+              "for i, a in ipairs(approvals.list(ctx)) do users[i] = a.user end\n"
+              "return { users = users }",
+           "{\"users\":[\"mkhan\",\"cy\",\"fay\"]}");
+}
+
+static void test_approvals_by_role(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local rm, qa, none = approvals.by_role(ctx, 'release-manager'), approvals.by_role(ctx, 'qa'),\n"
+              "  approvals.by_role(ctx, 'cto')\n"
+              "return { rm = #rm, rm_user = rm[1].user, qa = qa[1].user, none = #none }",
+           "{\"none\":0,\"qa\":\"cy\",\"rm\":1,\"rm_user\":\"mkhan\"}");
+}
+
+static void test_approvals_find(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a = approvals.find(ctx, 'release-manager')\n"
+              "return { user = a.user, at = a.at, none = approvals.find(ctx, 'cto') == nil }",
+           "{\"at\":\"2025-06-10T08:12:40Z\",\"none\":true,\"user\":\"mkhan\"}");
+}
+
+static void test_approvals_self_approval_excluded(void **state)
+{
+    fixture *f = *state;
+    /* dlee approved as release-manager, but dlee is release.author. */
+    expect(f, "local found = false\n"
+              "for _, a in ipairs(approvals.by_role(ctx, 'release-manager')) do if a.user == 'dlee' then found = true end end\n"
+              "return { self = found }",
+           "{\"self\":false}");
+}
+
+static void test_approvals_pending_excluded(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local found = false\n"
+              "for _, a in ipairs(approvals.list(ctx)) do if a.user == 'bo' or a.user == 'ed' then found = true end end\n"
+              "return { pending = found }",
+           "{\"pending\":false}");
+}
+
+static void test_approvals_on_plain_tables(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local c = { release = {}, approvals = { { user = 'x', role = 'r', state = 'approved' } } }\n"
+              "local none = { release = { author = 'x' } }\n"
+              "return { n = #approvals.list(c), author = #approvals.list({ release = { author = 'x' }, approvals = c.approvals }),\n"
+              "  missing = #approvals.list(none), no_release = #approvals.list({ approvals = c.approvals }),\n"
+              "  find_none = approvals.find(none, 'r') == nil }",
+           "{\"author\":0,\"find_none\":true,\"missing\":0,\"n\":1,\"no_release\":1}");
+}
+
+static void test_approvals_argument_errors(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "return pass('x', { v = approvals.list('ctx') })", RG_ERROR_POLICY,
+              "bad argument #1 to 'list'");
+    run_fails(f, "return pass('x', { v = approvals.find(ctx) })", RG_ERROR_POLICY, "bad argument #2 to 'find'");
+}
+
+/* ---- evidence ------------------------------------------------------------------------------ */
+
+static void test_evidence_read(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local text = evidence.read('eleven')\nreturn { text = text, len = #text }",
+           "{\"len\":11,\"text\":\"0123456789A\"}");
+}
+
+static void test_evidence_read_undeclared_and_missing(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why_a = evidence.read('rollback')\nlocal b, why_b = evidence.read('missing')\n"
+              "return { a = a == nil, why_a = why_a, b = b == nil, why_b = why_b }",
+           "{\"a\":true,\"b\":true,\"why_a\":\"evidence 'rollback' is not declared in the context\","
+           "\"why_b\":\"evidence 'missing': gone.md does not exist\"}");
+}
+
+static void test_evidence_read_size_cap(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why = evidence.read('eleven', 10)\nlocal b = evidence.read('eleven', 11)\n"
+              "return { a = a == nil, why = why:match('is larger than the limit of 10 bytes') ~= nil, b = b }",
+           "{\"a\":true,\"b\":\"0123456789A\",\"why\":true}");
+}
+
+static void test_evidence_read_default_cap_from_limits(void **state)
+{
+    fixture *f = *state;
+    f->limits.max_evidence_bytes = 10;
+    /* The limit is also the most a policy may ask for. */
+    expect(f, "local a, why = evidence.read('eleven')\nlocal b, why_b = evidence.read('eleven', 1000)\n"
+              "return { a = a == nil, b = b == nil, why = why:match('limit of 10 bytes') ~= nil,\n"
+              "  why_b = why_b:match('limit of 10 bytes') ~= nil }",
+           "{\"a\":true,\"b\":true,\"why\":true,\"why_b\":true}");
+}
+
+static void test_evidence_read_directory(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why = evidence.read('dir')\nreturn { a = a == nil, why = why:match('is a directory') ~= nil }",
+           "{\"a\":true,\"why\":true}");
+}
+
+/* The library promises text: a file that is not UTF-8 reads as nil, reason. */
+static void test_evidence_read_not_utf8(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why = evidence.read('binary')\nreturn { refused = a == nil, reason = why ~= nil }",
+           "{\"reason\":true,\"refused\":true}");
+}
+
+static void test_evidence_read_escape_stops_gate(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "local ok, e = pcall(evidence.read, 'secret')\nreturn pass('survived')", RG_ERROR_EVIDENCE,
+              "evidence 'secret': secret-link.txt resolves to");
+    assert_contains(f->err.message, "outside");
+    assert_string_equal(f->err.file, at(f, "policy.lua"));
+    assert_int_equal(f->err.line, 2);
+}
+
+static void test_evidence_escape_not_swallowed_by_xpcall(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "local ok = xpcall(function() return evidence.read('secret') end, function() return 'fine' end)\n"
+                 "return pass('survived')", RG_ERROR_EVIDENCE, "outside");
+}
+
+static void test_evidence_path_and_exists_escape_stop_gate(void **state)
+{
+    fixture *f = *state;
+    run_fails(f, "local p = evidence.path('secret')\nreturn pass('survived')", RG_ERROR_EVIDENCE, "outside");
+    run_fails(f, "local e = evidence.exists('secret')\nreturn pass('survived')", RG_ERROR_EVIDENCE, "outside");
+}
+
+static void test_evidence_dangling_link(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why = evidence.read('dangling')\nreturn { a = a == nil, why = why, exists = evidence.exists('dangling') }",
+           "{\"a\":true,\"exists\":false,\"why\":\"evidence 'dangling': dangling.md is a link to missing nowhere.md\"}");
+}
+
+static void test_evidence_path(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    fmt(want, sizeof want, "{\"missing\":true,\"path\":\"%s\",\"why\":\"evidence 'missing': gone.md does not exist\"}",
+        at(f, "eleven.txt"));
+    expect(f, "local m, why = evidence.path('missing')\nreturn { path = evidence.path('eleven'), missing = m == nil, why = why }",
+           want);
+}
+
+static void test_evidence_exists(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { file = evidence.exists('eleven'), missing = evidence.exists('missing'),\n"
+              "  undeclared = evidence.exists('nope') }",
+           "{\"file\":true,\"missing\":false,\"undeclared\":false}");
+}
+
+/* "true when evidence name is declared and is a regular file" */
+static void test_evidence_exists_false_for_directory(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { dir = evidence.exists('dir') }", "{\"dir\":false}");
+}
+
+static void test_evidence_only_inside_checks(void **state)
+{
+    fixture *f = *state;
+    assert_null(evaluate(f, "\nlocal t = evidence.read('notes')\n"
+                            "requirement \"a\" { title = \"A\", check = function() return pass('x') end }\n"));
+    assert_int_equal(f->err.kind, RG_ERROR_POLICY);
+    assert_int_equal(f->err.line, 2);
+    assert_contains(f->err.message, "evidence can only be read inside a check, not while the policy loads");
+}
+
+static void test_evidence_call_names(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { name = evidence 'ci.report_v2-x' }", "{\"name\":\"ci.report_v2-x\"}");
+    run_fails(f, "local n = evidence '../x'\nreturn pass('x')", RG_ERROR_POLICY,
+              "evidence name '../x' may hold only letters, digits, '_', '-' and '.'");
+    run_fails(f, "local n = evidence ''\nreturn pass('x')", RG_ERROR_POLICY, "evidence name is empty");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_find),
+        T(test_find_over_context),
+        T(test_filter),
+        T(test_find_filter_argument_errors),
+        T(test_filter_ignores_extra_table_argument),
+        T(test_filter_extra_argument_cannot_corrupt_memory),
+        T(test_semver_parse),
+        T(test_semver_parse_invalid),
+        T(test_semver_valid),
+        T(test_semver_compare),
+        T(test_semver_compare_invalid_raises),
+        T(test_semver_bump),
+        T(test_semver_bump_invalid),
+        T(test_time_now),
+        T(test_time_parse),
+        T(test_time_parse_invalid),
+        T(test_time_format),
+        T(test_time_format_out_of_range),
+        T(test_markdown_sections),
+        T(test_markdown_section),
+        T(test_markdown_is_blank),
+        T(test_approvals_list),
+        T(test_approvals_by_role),
+        T(test_approvals_find),
+        T(test_approvals_self_approval_excluded),
+        T(test_approvals_pending_excluded),
+        T(test_approvals_on_plain_tables),
+        T(test_approvals_argument_errors),
+        T(test_evidence_read),
+        T(test_evidence_read_undeclared_and_missing),
+        T(test_evidence_read_size_cap),
+        T(test_evidence_read_default_cap_from_limits),
+        T(test_evidence_read_directory),
+        T(test_evidence_read_not_utf8),
+        T(test_evidence_read_escape_stops_gate),
+        T(test_evidence_escape_not_swallowed_by_xpcall),
+        T(test_evidence_path_and_exists_escape_stop_gate),
+        T(test_evidence_dangling_link),
+        T(test_evidence_path),
+        T(test_evidence_exists),
+        T(test_evidence_exists_false_for_directory),
+        T(test_evidence_only_inside_checks),
+        T(test_evidence_call_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

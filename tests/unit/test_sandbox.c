@@ -1,0 +1,999 @@
+/* Unit tests for core/sandbox.c, through policies loaded with rg_policy_load: the
+ * globals a policy sees, read-only data, limits, errors and require(). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "context.h"
+#include "decision.h"
+#include "policy.h"
+
+#define NOW 1750000000 /* 2025-06-15T15:06:40Z */
+
+#define assert_contains(hay, needle)                                                          \
+    do {                                                                                      \
+        const char *h_ = (hay), *n_ = (needle);                                               \
+        if (!h_ || !strstr(h_, n_))                                                           \
+            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
+    } while (0)
+
+__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, format);
+    n = vsnprintf(buf, size, format, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= size)
+        fail_msg("text too long");
+}
+
+/* In a forked child: cmocka's own crash handlers would carry on with the other
+ * tests; let a crash kill the child so that the parent sees it. */
+static void child_defaults(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+}
+
+/* ---- Fixture: a temporary directory, and what a test loads in it ----------------- */
+
+typedef struct fixture {
+    char path[PATH_MAX];
+    rg_policy *pol;
+    rg_context *ctx;
+    rg_decision *d;
+    rg_error err;
+} fixture;
+
+static int rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *dir = opendir(path);
+        struct dirent *e;
+        char child[PATH_MAX];
+        while (dir && (e = readdir(dir)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            fmt(child, sizeof child, "%s/%s", path, e->d_name);
+            rm_tree(child);
+        }
+        if (dir)
+            closedir(dir);
+        return rmdir(path);
+    }
+    return unlink(path);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    const char *base = getenv("TMPDIR");
+    char real[PATH_MAX];
+    if (!f)
+        return -1;
+    fmt(f->path, sizeof f->path, "%s/rg-sandbox-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(f->path) || !realpath(f->path, real)) {
+        free(f);
+        return -1;
+    }
+    fmt(f->path, sizeof f->path, "%s", real);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rg_decision_free(f->d);
+    rg_policy_free(f->pol);
+    rg_context_free(f->ctx);
+    rg_error_clear(&f->err);
+    rm_tree(f->path);
+    free(f);
+    return 0;
+}
+
+static const char *at(const fixture *f, const char *rel)
+{
+    static char bufs[8][PATH_MAX];
+    static int next;
+    char *b = bufs[next++ % 8];
+    fmt(b, PATH_MAX, "%s/%s", f->path, rel);
+    return b;
+}
+
+static void mkdirs_for(const char *path)
+{
+    char buf[PATH_MAX];
+    fmt(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    }
+}
+
+static void put_file(const fixture *f, const char *rel, const char *text)
+{
+    const char *path = at(f, rel);
+    FILE *out;
+    mkdirs_for(path);
+    out = fopen(path, "wb");
+    if (!out)
+        fail_msg("cannot create %s: %s", rel, strerror(errno));
+    fputs(text, out);
+    fclose(out);
+}
+
+/* A requirement whose check runs BODY (Lua statements; ctx is in scope). */
+#define REQ(body) "requirement \"r\" { title = \"R\", check = function(ctx) " body " end }\n"
+/* A requirement that always passes: a policy must declare one. */
+#define OK_REQ REQ("return pass('ok')")
+
+static const char context_json[] =
+    "{\"release\": {\"name\": \"payments\", \"version\": \"2.4.0\", \"previous_version\": \"2.3.8\",\n"
+    "  \"type\": \"minor\", \"author\": \"dlee\"},\n"
+    " \"approvals\": [{\"user\": \"mkhan\", \"role\": \"release-manager\", \"state\": \"approved\"},\n"
+    "                {\"user\": \"ajones\", \"role\": \"qa\", \"state\": \"approved\"}],\n"
+    " \"changes\": [{\"id\": \"#1\", \"merged\": true}],\n"
+    " \"nothing\": null}\n";
+
+/* Write TEXT to p.lua (in the fixture) and load it with LIMITS (NULL: defaults). */
+static rg_policy *load_limited(fixture *f, const char *text, const rg_limits *limits)
+{
+    put_file(f, "p.lua", text);
+    rg_policy_free(f->pol);
+    rg_error_clear(&f->err);
+    f->pol = rg_policy_load(at(f, "p.lua"), limits, NOW, &f->err);
+    return f->pol;
+}
+
+static rg_policy *load_ok(fixture *f, const char *text)
+{
+    if (!load_limited(f, text, NULL))
+        fail_msg("policy refused: %s", f->err.message);
+    return f->pol;
+}
+
+/* Loading TEXT fails with KIND at LINE of p.lua, the message containing WHAT. */
+static void load_fails(fixture *f, const char *text, rg_error_kind kind, int line, const char *what)
+{
+    if (load_limited(f, text, NULL))
+        fail_msg("policy accepted, expected: %s", what);
+    if (f->err.kind != kind)
+        fail_msg("kind %s, expected %s: %s", rg_error_kind_name(f->err.kind), rg_error_kind_name(kind),
+                 f->err.message);
+    if (line) { /* 0: the error is placed elsewhere (a module) */
+        assert_string_equal(f->err.file, at(f, "p.lua"));
+        assert_int_equal(f->err.line, line);
+    }
+    assert_contains(f->err.message, what);
+}
+
+/* Load TEXT and evaluate it against the standard context; NULL with f->err on error. */
+static rg_decision *eval_limited(fixture *f, const char *text, const rg_limits *limits)
+{
+    if (!load_limited(f, text, limits))
+        fail_msg("policy refused: %s", f->err.message);
+    put_file(f, "ctx.json", context_json);
+    rg_context_free(f->ctx);
+    f->ctx = rg_context_load(at(f, "ctx.json"), NULL, &f->err);
+    if (!f->ctx)
+        fail_msg("context refused: %s", f->err.message);
+    rg_decision_free(f->d);
+    f->d = rg_evaluate(f->pol, f->ctx, &f->err);
+    return f->d;
+}
+
+static rg_decision *eval_ok(fixture *f, const char *text)
+{
+    if (!eval_limited(f, text, NULL))
+        fail_msg("evaluation failed: %s", f->err.message);
+    return f->d;
+}
+
+/* The single result's details as compact JSON (static buffer). */
+static const char *details_of(fixture *f, const char *text)
+{
+    static char buf[4096];
+    char *printed;
+    eval_ok(f, text);
+    assert_int_equal(f->d->count, 1);
+    printed = cJSON_PrintUnformatted(f->d->results[0].details);
+    fmt(buf, sizeof buf, "%s", printed);
+    free(printed);
+    return buf;
+}
+
+/* Evaluating TEXT fails with KIND, the message containing WHAT. */
+static void eval_fails(fixture *f, const char *text, const rg_limits *limits, rg_error_kind kind,
+                       const char *what)
+{
+    if (eval_limited(f, text, limits))
+        fail_msg("evaluation succeeded, expected: %s", what);
+    if (f->err.kind != kind)
+        fail_msg("kind %s, expected %s: %s", rg_error_kind_name(f->err.kind), rg_error_kind_name(kind),
+                 f->err.message);
+    assert_contains(f->err.message, what);
+}
+
+/* ---- Globals --------------------------------------------------------------------- */
+
+static void test_builtins_present(void **state)
+{
+    fixture *f = *state;
+    load_ok(f,
+            "local names = { assert = assert, error = error, getmetatable = getmetatable,\n"
+            "  ipairs = ipairs, next = next, pairs = pairs, rawequal = rawequal, rawget = rawget,\n"
+            "  rawlen = rawlen, select = select, tonumber = tonumber, tostring = tostring,\n"
+            "  type = type, pcall = pcall, xpcall = xpcall, setmetatable = setmetatable,\n"
+            "  print = print, require = require, pass = pass, fail = fail, warn = warn,\n"
+            "  skip = skip, find = find, filter = filter, policy = policy, requirement = requirement }\n"
+            "for name, fn in pairs(names) do assert(type(fn) == 'function', name) end\n"
+            "assert(_VERSION == 'Lua 5.4')\n"
+            "for _, lib in ipairs { string, table, math, utf8, os, semver, time, evidence,\n"
+            "                       markdown, approvals } do assert(type(lib) == 'table') end\n"
+            "assert(string.format('%d-%s', 4, 'x') == '4-x')\n"
+            "assert(table.concat({ 'a', 'b' }, ',') == 'a,b')\n"
+            "assert(math.floor(2.7) == 2 and math.maxinteger > 0)\n"
+            "assert(utf8.char(233) == '\\u{e9}')\n"
+            "assert(type(os.time) == 'function' and type(os.date) == 'function' and type(os.clock) == 'function')\n"
+            OK_REQ);
+}
+
+static void test_absent_builtins_are_undefined(void **state)
+{
+    fixture *f = *state;
+    static const char *const names[] = {"io", "load", "loadfile", "dofile", "debug", "package",
+                                        "collectgarbage", "coroutine", "rawset", "loadstring",
+                                        "module", "arg", "_G"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char text[256], want[128];
+        fmt(text, sizeof text, "-- line 1\nlocal x = %s\n" OK_REQ, names[i]);
+        fmt(want, sizeof want, "%s:2: undefined global '%s'", at(f, "p.lua"), names[i]);
+        load_fails(f, text, RG_ERROR_POLICY, 2, want);
+    }
+}
+
+static void test_undefined_global_message(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    load_fails(f, "local a = 1\n\nlocal b = aproval\n" OK_REQ, RG_ERROR_POLICY, 3, "undefined global 'aproval'");
+    fmt(want, sizeof want, "%s:3: undefined global 'aproval'", at(f, "p.lua"));
+    assert_string_equal(f->err.message, want);
+    assert_non_null(f->err.traceback);
+}
+
+static void test_undefined_global_in_check(void **state)
+{
+    fixture *f = *state;
+    eval_fails(f, "requirement \"r\" { title = \"R\", check = function(ctx)\n"
+                  "  return pas('typo')\n"
+                  "end }\n", NULL, RG_ERROR_POLICY, "undefined global 'pas'");
+    assert_string_equal(f->err.file, at(f, "p.lua"));
+    assert_int_equal(f->err.line, 2);
+}
+
+static void test_os_is_restricted(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { execute = os.execute == nil, getenv = os.getenv == nil,"
+                                          " exit = os.exit == nil, remove = os.remove == nil, rename = os.rename == nil,"
+                                          " tmpname = os.tmpname == nil, setlocale = os.setlocale == nil })")),
+                        "{\"execute\":true,\"exit\":true,\"getenv\":true,\"remove\":true,\"rename\":true,"
+                        "\"setlocale\":true,\"tmpname\":true}");
+}
+
+static void test_os_time_and_date_use_evaluation_clock(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { now = os.time(), date = os.date('%Y-%m-%d %H:%M:%S'),"
+                                          " utc = os.date('!%H'), at = os.date('%Y', 0),"
+                                          " table = os.time { year = 2025, month = 6, day = 10, hour = 13 },"
+                                          " noon = os.time { year = 2025, month = 6, day = 10 } })")),
+                        "{\"at\":\"1970\",\"date\":\"2025-06-15 15:06:40\",\"noon\":1749556800,"
+                        "\"now\":1750000000,\"table\":1749560400,\"utc\":\"15\"}");
+}
+
+static void test_string_metatable_hidden(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { meta = getmetatable(''),"
+                                          " upper = ('abc'):upper(), rep = ('ab'):rep(2),"
+                                          " dump = string.dump == nil })")),
+                        "{\"dump\":true,\"meta\":false,\"rep\":\"abab\",\"upper\":\"ABC\"}");
+}
+
+/* string.dump is left out of the string library; method syntax on a string must not
+ * reach it through the string metatable's full library table either. */
+static void test_string_dump_unreachable_through_methods(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { dump = type(('').dump) })")),
+                        "{\"dump\":\"nil\"}");
+}
+
+static void test_libraries_are_read_only(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "string.upper = nil\n" OK_REQ, RG_ERROR_POLICY, 1,
+               "attempt to modify read-only table (field 'upper')");
+    load_fails(f, "math.pi = 3\n" OK_REQ, RG_ERROR_POLICY, 1, "read-only");
+    load_fails(f, "table.insert(os, 1)\n" OK_REQ, RG_ERROR_POLICY, 1, "read-only");
+    load_fails(f, "semver.extra = 1\n" OK_REQ, RG_ERROR_POLICY, 1, "read-only");
+    load_fails(f, "evidence.read = print\n" OK_REQ, RG_ERROR_POLICY, 1, "read-only");
+    load_fails(f, "setmetatable(string, {})\n" OK_REQ, RG_ERROR_POLICY, 1, "cannot change a protected metatable");
+}
+
+static void test_builtins_cannot_be_redefined(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "print = function() end\n" OK_REQ, RG_ERROR_POLICY, 1, "cannot redefine builtin 'print'");
+    load_fails(f, "pass = fail\n" OK_REQ, RG_ERROR_POLICY, 1, "cannot redefine builtin 'pass'");
+    load_fails(f, "require = nil\n" OK_REQ, RG_ERROR_POLICY, 1, "cannot redefine builtin 'require'");
+}
+
+static void test_globals_assignable_while_loading(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, "LIMIT = 3\nfunction double(x) return 2 * x end\n"
+                                      REQ("return pass('ok', { v = double(LIMIT) })")),
+                        "{\"v\":6}");
+}
+
+static void test_global_assignment_refused_in_check(void **state)
+{
+    fixture *f = *state;
+    eval_fails(f, "counter = 0\n" REQ("counter = counter + 1 return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "cannot assign global 'counter' while checks run: use a local");
+    eval_fails(f, REQ("fresh = 1 return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "cannot assign global 'fresh' while checks run");
+}
+
+static void test_environment_metatable_protected(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { env = getmetatable(_ENV),"
+                                          " raw = rawget(_ENV, 'pass') == nil })")),
+                        "{\"env\":\"protected\",\"raw\":true}");
+}
+
+/* ---- The read-only context ------------------------------------------------------------ */
+
+static void test_context_readable(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("local users = {}\n"
+                                          "for i, a in ipairs(ctx.approvals) do users[i] = a.user end\n"
+                                          "local keys = 0 for _ in pairs(ctx.release) do keys = keys + 1 end\n"
+                                          "return pass('ok', { name = ctx.release.name, n = #ctx.approvals,"
+                                          " users = users, keys = keys, merged = ctx.changes[1].merged,"
+                                          " nothing = ctx.nothing == nil, stage = ctx.stage, now = ctx.now,"
+                                          " type = ctx.release.type })")),
+                        "{\"keys\":5,\"merged\":true,\"n\":2,\"name\":\"payments\",\"nothing\":true,"
+                        "\"now\":1750000000,\"stage\":\"pre-release\",\"type\":\"minor\","
+                        "\"users\":[\"mkhan\",\"ajones\"]}");
+}
+
+static void test_context_read_only(void **state)
+{
+    fixture *f = *state;
+    eval_fails(f, REQ("ctx.release.name = 'other' return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "attempt to modify read-only table (field 'name')");
+    eval_fails(f, REQ("ctx.extra = 1 return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "attempt to modify read-only table (field 'extra')");
+    eval_fails(f, REQ("table.insert(ctx.approvals, { user = 'me' }) return pass('ok')"), NULL,
+               RG_ERROR_POLICY, "read-only");
+    eval_fails(f, REQ("ctx.approvals[1].state = 'approved' return pass('ok')"), NULL,
+               RG_ERROR_POLICY, "read-only");
+    eval_fails(f, REQ("table.sort(ctx.approvals, function(a, b) return a.user < b.user end) return pass('ok')"),
+               NULL, RG_ERROR_POLICY, "read-only");
+    eval_fails(f, REQ("setmetatable(ctx, nil) return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "cannot change a protected metatable");
+}
+
+static void test_context_raw_access_sees_nothing(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("return pass('ok', { raw = rawget(ctx, 'release') == nil,"
+                                          " len = rawlen(ctx.approvals), meta = getmetatable(ctx) })")),
+                        "{\"len\":0,\"meta\":\"read-only\",\"raw\":true}");
+}
+
+static void test_context_unchanged_between_checks(void **state)
+{
+    fixture *f = *state;
+    eval_ok(f, "requirement \"a\" { title = \"A\", check = function(ctx)\n"
+               "  pcall(function() ctx.release.name = 'x' end)\n"
+               "  return pass(ctx.release.name) end }\n"
+               "requirement \"b\" { title = \"B\", check = function(ctx) return pass(ctx.release.name) end }\n");
+    assert_string_equal(f->d->results[0].message, "payments");
+    assert_string_equal(f->d->results[1].message, "payments");
+}
+
+/* ---- Metatables and errors ------------------------------------------------------------ */
+
+static void test_gc_metamethod_refused(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "local t = setmetatable({}, { __gc = function() end })\n" OK_REQ, RG_ERROR_POLICY, 1,
+               "__gc metamethods are not allowed in policies");
+    load_fails(f, "local t = setmetatable({}, { __gc = true })\n" OK_REQ, RG_ERROR_POLICY, 1, "__gc");
+}
+
+static void test_setmetatable_works_otherwise(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("local t = setmetatable({}, { __index = function(_, k) return k .. '!' end })\n"
+                                          "return pass('ok', { v = t.hi })")),
+                        "{\"v\":\"hi!\"}");
+}
+
+static void test_pcall_catches_ordinary_errors(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("local ok, e = pcall(error, 'plain', 0)\n"
+                                          "local ok2, v = pcall(function(a, b) return a + b end, 2, 3)\n"
+                                          "local ok3, e3 = xpcall(function() error({}) end, function(m) return 'handled' end)\n"
+                                          "local ok4, e4 = pcall(function() return nil + 1 end)\n"
+                                          "return pass('ok', { ok = ok, e = e, ok2 = ok2, v = v, ok3 = ok3, e3 = e3,"
+                                          " ok4 = ok4, e4 = e4 ~= nil })")),
+                        "{\"e\":\"plain\",\"e3\":\"handled\",\"e4\":true,\"ok\":false,\"ok2\":true,"
+                        "\"ok3\":false,\"ok4\":false,\"v\":5}");
+}
+
+static void test_syntax_error_file_and_line(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "local ok = 1\nlocal x = = 2\n" OK_REQ, RG_ERROR_POLICY, 2, "unexpected symbol near '='");
+    assert_contains(f->err.message, at(f, "p.lua"));
+}
+
+static void test_runtime_error_at_load(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    load_fails(f, "local a = 1\nlocal b = 2\n\nerror('stop here')\n" OK_REQ, RG_ERROR_POLICY, 4, "stop here");
+    fmt(want, sizeof want, "%s:4: stop here", at(f, "p.lua"));
+    assert_string_equal(f->err.message, want);
+    assert_non_null(f->err.traceback);
+    assert_contains(f->err.traceback, "stack traceback");
+}
+
+static void test_error_with_non_string_value(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "error({ code = 1 })\n" OK_REQ, RG_ERROR_POLICY, 1, "error object is a table value");
+    load_fails(f, "error(setmetatable({}, { __tostring = function() return 'hostile' end }))\n" OK_REQ,
+               RG_ERROR_POLICY, 1, "error object is a table value");
+}
+
+static void test_error_with_level_zero_still_placed(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    load_fails(f, "\nerror('bare', 0)\n" OK_REQ, RG_ERROR_POLICY, 2, "bare");
+    fmt(want, sizeof want, "%s:2: bare", at(f, "p.lua"));
+    assert_string_equal(f->err.message, want);
+}
+
+static void test_long_error_message_truncated(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "error(string.rep('x', 5000))\n" OK_REQ, RG_ERROR_POLICY, 1, "(error message truncated)");
+    assert_true(strlen(f->err.message) < RG_ERROR_MESSAGE_MAX);
+}
+
+/* Lua shortens chunk names to 60 characters ("...long/path"); the error must still
+ * name the policy file as given. */
+static void test_error_names_long_path_in_full(void **state)
+{
+    fixture *f = *state;
+    char rel[256], want[PATH_MAX + 64];
+    const char *path;
+    fmt(rel, sizeof rel, "%s/%s/policy.lua", "a-directory-name-long-enough-to-matter",
+        "and-a-second-level-that-pushes-past-sixty-characters");
+    put_file(f, rel, "local x = 1\nerror('boom')\n" OK_REQ);
+    path = at(f, rel);
+    f->pol = rg_policy_load(path, NULL, NOW, &f->err);
+    assert_null(f->pol);
+    assert_int_equal(f->err.kind, RG_ERROR_POLICY);
+    assert_int_equal(f->err.line, 2);
+    assert_string_equal(f->err.file, path);
+    fmt(want, sizeof want, "%s:2: boom", path);
+    assert_string_equal(f->err.message, want);
+}
+
+static void test_bytecode_refused(void **state)
+{
+    fixture *f = *state;
+    load_fails(f, "\x1bLua\x54\x00 not really bytecode", RG_ERROR_POLICY, 1,
+               "precompiled Lua bytecode is not accepted; policies load as text");
+}
+
+static void test_print_goes_to_stderr_with_place(void **state)
+{
+    fixture *f = *state;
+    char captured[512] = "", want[PATH_MAX + 64];
+    int saved = dup(STDERR_FILENO), fd;
+    ssize_t n;
+    put_file(f, "stderr.txt", "");
+    fd = open(at(f, "stderr.txt"), O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    put_file(f, "p.lua", "\nprint('hello', 42, true)\n" OK_REQ);
+    f->pol = rg_policy_load(at(f, "p.lua"), NULL, NOW, &f->err);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    assert_non_null(f->pol);
+    fd = open(at(f, "stderr.txt"), O_RDONLY);
+    n = read(fd, captured, sizeof captured - 1);
+    close(fd);
+    assert_true(n > 0);
+    captured[n] = '\0';
+    fmt(want, sizeof want, "policy: %s:2: hello\t42\ttrue\n", at(f, "p.lua"));
+    assert_string_equal(captured, want);
+}
+
+/* ---- Limits ---------------------------------------------------------------------------- */
+
+static rg_limits small_instructions(void)
+{
+    rg_limits l = rg_limits_default();
+    l.max_instructions = 100000;
+    return l;
+}
+
+static void test_instruction_limit_at_load(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_instructions();
+    char want[PATH_MAX + 128];
+    assert_null(load_limited(f, "local i = 0\nwhile true do i = i + 1 end\n" OK_REQ, &l));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+    assert_string_equal(f->err.file, at(f, "p.lua"));
+    assert_int_equal(f->err.line, 2);
+    fmt(want, sizeof want, "%s:2: policy exceeded its limit of 100000 instructions (--max-instructions)",
+        at(f, "p.lua"));
+    assert_string_equal(f->err.message, want);
+}
+
+static void test_instruction_limit_not_swallowed_by_pcall(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_instructions();
+    assert_null(load_limited(f, "local ok = pcall(function() while true do end end)\n"
+                                "local ok2 = pcall(pcall, function() while true do end end)\n" OK_REQ, &l));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+    assert_contains(f->err.message, "--max-instructions");
+}
+
+static void test_instruction_limit_not_swallowed_by_xpcall_handler(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_instructions();
+    assert_null(load_limited(f, "local ok = xpcall(function() while true do end end,\n"
+                                "  function(m) return 'swallowed' end)\n" OK_REQ, &l));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+}
+
+static void test_instruction_limit_in_check(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_instructions();
+    eval_fails(f, "requirement \"r\" { title = \"R\", check = function(ctx)\n"
+                  "  local ok = pcall(function() while true do end end)\n"
+                  "  return pass('survived')\n"
+                  "end }\n", &l, RG_ERROR_LIMIT, "policy exceeded its limit of 100000 instructions");
+    assert_string_equal(f->err.file, at(f, "p.lua"));
+    assert_int_equal(f->err.line, 2);
+}
+
+static void test_instruction_budget_spans_checks(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = rg_limits_default();
+    uint64_t after_load;
+    l.max_instructions = 2000000;
+    assert_non_null(load_limited(f, "local n = 0 for i = 1, 100000 do n = n + i end\n"
+                                    REQ("local n = 0 for i = 1, 100000 do n = n + i end return pass('ok')"), &l));
+    after_load = f->pol->sb->instructions;
+    assert_true(after_load >= 100000);
+    put_file(f, "ctx.json", context_json);
+    f->ctx = rg_context_load(at(f, "ctx.json"), NULL, &f->err);
+    assert_non_null(f->ctx);
+    f->d = rg_evaluate(f->pol, f->ctx, &f->err);
+    assert_non_null(f->d);
+    assert_true(f->pol->sb->instructions >= after_load + 100000);
+}
+
+static rg_limits small_memory(void)
+{
+    rg_limits l = rg_limits_default();
+    l.max_memory = 4u << 20;
+    return l;
+}
+
+static void test_memory_limit_at_load(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_memory();
+    assert_null(load_limited(f, "local t = {}\nfor i = 1, 1e8 do t[i] = { i } end\n" OK_REQ, &l));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+    assert_contains(f->err.message, "policy exceeded its memory limit of 4194304 bytes (--max-memory)");
+    assert_string_equal(f->err.file, at(f, "p.lua"));
+}
+
+static void test_memory_limit_not_swallowed_by_pcall(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_memory();
+    assert_null(load_limited(f, "local ok, e = pcall(string.rep, 'x', 100000000)\n"
+                                "local ok2 = pcall(function() local t = {} for i = 1, 1e8 do t[i] = i end end)\n"
+                                OK_REQ, &l));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+    assert_contains(f->err.message, "memory limit");
+}
+
+static void test_memory_limit_in_check(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_memory();
+    eval_fails(f, REQ("local ok = pcall(function() local s = 'x' for i = 1, 40 do s = s .. s end end)"
+                      " return pass('survived')"), &l, RG_ERROR_LIMIT, "memory limit");
+}
+
+static void test_timeout_at_load(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = rg_limits_default();
+    struct timespec t0, t1;
+    double elapsed;
+    l.timeout = 0.3;
+    l.max_instructions = UINT64_MAX / 2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_null(load_limited(f, "local ok = xpcall(function() while true do end end, function(m) return m end)\n"
+                                OK_REQ, &l));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+    assert_contains(f->err.message, "policy exceeded its time limit of 0.3 s (--timeout)");
+    assert_true(elapsed >= 0.25 && elapsed < 5.0);
+}
+
+static void test_timeout_in_check(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = rg_limits_default();
+    l.timeout = 0.3;
+    l.max_instructions = UINT64_MAX / 2;
+    eval_fails(f, REQ("pcall(function() while true do end end) return pass('survived')"), &l,
+               RG_ERROR_LIMIT, "time limit");
+}
+
+static void test_limit_is_sticky(void **state)
+{
+    fixture *f = *state;
+    rg_limits l = small_instructions();
+    eval_fails(f, REQ("while true do end"), &l, RG_ERROR_LIMIT, "--max-instructions");
+    rg_error_clear(&f->err);
+    assert_null(rg_evaluate(f->pol, f->ctx, &f->err));
+    assert_int_equal(f->err.kind, RG_ERROR_LIMIT);
+}
+
+/* A pattern match runs inside one C call, out of the count hook's reach; the
+ * watchdog the embedder installs must fire shortly after the time limit. */
+static volatile sig_atomic_t watchdog_armed_for_ms;
+
+static void watchdog_alarm(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+static void watchdog_set(double seconds)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)seconds;
+    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+    if (seconds > 0)
+        watchdog_armed_for_ms = (sig_atomic_t)(seconds * 1000);
+    setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void test_watchdog_stops_pattern_matching(void **state)
+{
+    fixture *f = *state;
+    pid_t pid;
+    int status = 0, done = 0;
+    put_file(f, "p.lua", "local s = string.rep('a', 20000)\nlocal x = s:find('.-.-.-b')\n" OK_REQ);
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_defaults();
+        rg_limits l = rg_limits_default();
+        rg_error err = {0};
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = watchdog_alarm;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, NULL);
+        l.timeout = 0.5;
+        rg_set_watchdog(watchdog_set);
+        (void)rg_policy_load(at(f, "p.lua"), &l, NOW, &err);
+        _exit(watchdog_armed_for_ms > 0 ? 3 : 4); /* finished: the pattern did not hang? */
+    }
+    for (int i = 0; i < 1000 && !done; i++) { /* up to 10 s */
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            done = 1;
+        else
+            usleep(10000);
+    }
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("the watchdog did not stop a pattern match past the time limit");
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 42);
+}
+
+static void test_watchdog_disarmed_after_policy_code(void **state)
+{
+    fixture *f = *state;
+    struct itimerval it;
+    rg_set_watchdog(watchdog_set);
+    watchdog_armed_for_ms = 0;
+    load_ok(f, OK_REQ);
+    rg_set_watchdog(NULL);
+    assert_true(watchdog_armed_for_ms > 10000); /* default 10 s limit plus grace */
+    getitimer(ITIMER_REAL, &it);
+    assert_int_equal(it.it_value.tv_sec, 0);
+    assert_int_equal(it.it_value.tv_usec, 0);
+}
+
+/* ---- require ---------------------------------------------------------------------------- */
+
+static void test_require_module_in_directory(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/notes.lua", "local M = {}\nfunction M.title() return 'Release notes' end\nreturn M\n");
+    assert_string_equal(details_of(f, "local notes = require 'lib.notes'\n"
+                                      REQ("return pass('ok', { t = notes.title() })")),
+                        "{\"t\":\"Release notes\"}");
+}
+
+static void test_require_is_cached(void **state)
+{
+    fixture *f = *state;
+    /* The module declares a requirement: running it twice would be a duplicate id. */
+    put_file(f, "lib/once.lua", "requirement 'from-module' { title = 'M', check = function() return pass('m') end }\n"
+                                "return {}\n");
+    load_ok(f, "local a = require 'lib.once'\nlocal b = require 'lib.once'\nassert(a == b)\n" OK_REQ);
+    assert_int_equal(f->pol->count, 2);
+    assert_string_equal(f->pol->reqs[0].id, "from-module");
+}
+
+static void test_require_returns_true_for_nothing(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "helpers.lua", "HELPER = 7\n");
+    assert_string_equal(details_of(f, "local v = require 'helpers'\n"
+                                      REQ("return pass('ok', { v = v, h = HELPER })")),
+                        "{\"h\":7,\"v\":true}");
+}
+
+static void test_require_nested_modules(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/a.lua", "local b = require 'lib.sub.b'\nreturn { v = b.v + 1 }\n");
+    put_file(f, "lib/sub/b.lua", "return { v = 41 }\n");
+    assert_string_equal(details_of(f, "local a = require 'lib.a'\n" REQ("return pass('ok', { v = a.v })")),
+                        "{\"v\":42}");
+}
+
+static void test_require_not_found(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 128];
+    load_fails(f, "local m = require 'lib.nope'\n" OK_REQ, RG_ERROR_POLICY, 1, "module 'lib.nope' not found");
+    fmt(want, sizeof want, "no file %s/lib/nope.lua", f->path);
+    assert_contains(f->err.message, want);
+}
+
+static void test_require_bad_names(void **state)
+{
+    fixture *f = *state;
+    static const char *const names[] = {"../secret", "/etc/passwd", "lib/notes", "lib..notes", ".lib",
+                                        "lib.", "", "lib.notes.lua/", "a b", "l\\\\ib"};
+    put_file(f, "lib/notes.lua", "return {}\n");
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char text[256], want[128];
+        fmt(text, sizeof text, "local m = require '%s'\n" OK_REQ, names[i]);
+        fmt(want, sizeof want, "is not allowed");
+        load_fails(f, text, RG_ERROR_POLICY, 1, want);
+    }
+}
+
+static void test_require_outside_via_symlink(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "outside/evil.lua", "return { evil = true }\n");
+    put_file(f, "policy/main.lua", "local m = require 'evil'\n" OK_REQ);
+    assert_int_equal(symlink("../outside/evil.lua", at(f, "policy/evil.lua")), 0);
+    f->pol = rg_policy_load(at(f, "policy/main.lua"), NULL, NOW, &f->err);
+    assert_null(f->pol);
+    assert_int_equal(f->err.kind, RG_ERROR_POLICY);
+    assert_contains(f->err.message, "module 'evil':");
+    assert_contains(f->err.message, "leads outside the policy's directory");
+}
+
+static void test_require_outside_via_directory_symlink(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "outside/lib/x.lua", "return {}\n");
+    put_file(f, "policy/main.lua", "local m = require 'lib.x'\n" OK_REQ);
+    assert_int_equal(symlink("../outside/lib", at(f, "policy/lib")), 0);
+    f->pol = rg_policy_load(at(f, "policy/main.lua"), NULL, NOW, &f->err);
+    assert_null(f->pol);
+    assert_contains(f->err.message, "leads outside the policy's directory");
+}
+
+static void test_require_cycle(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "a.lua", "return require 'b'\n");
+    put_file(f, "b.lua", "return require 'a'\n");
+    load_fails(f, "local a = require 'a'\n" OK_REQ, RG_ERROR_POLICY, 0, "module 'a' requires itself (a require loop)");
+}
+
+static void test_require_inside_check_refused(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/m.lua", "return {}\n");
+    eval_fails(f, REQ("local m = require 'lib.m' return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "module 'lib.m' must be required while the policy loads, not inside a check");
+}
+
+static void test_require_inside_check_of_loaded_module(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/m.lua", "return { v = 1 }\n");
+    assert_string_equal(details_of(f, "local m = require 'lib.m'\n"
+                                      REQ("return pass('ok', { v = require('lib.m').v })")),
+                        "{\"v\":1}");
+}
+
+static void test_require_module_error_names_module(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    put_file(f, "lib/broken.lua", "local x = 1\nlocal y = = 2\n");
+    load_fails(f, "local m = require 'lib.broken'\n" OK_REQ, RG_ERROR_POLICY, 0, "unexpected symbol");
+    fmt(want, sizeof want, "%s/lib/broken.lua:2:", f->path);
+    assert_contains(f->err.message, want);
+}
+
+static void test_require_module_runtime_error_place(void **state)
+{
+    fixture *f = *state;
+    char want[PATH_MAX + 64];
+    put_file(f, "lib/fails.lua", "\n\nerror('module broken')\n");
+    load_fails(f, "local m = require 'lib.fails'\n" OK_REQ, RG_ERROR_POLICY, 0, "module broken");
+    fmt(want, sizeof want, "%s/lib/fails.lua", f->path);
+    assert_string_equal(f->err.file, want);
+    assert_int_equal(f->err.line, 3);
+}
+
+/* A module that failed once must report its own error again, not a require loop. */
+static void test_require_after_failed_require(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/bad.lua", "error('module broken')\n");
+    assert_string_equal(details_of(f, "local ok1, e1 = pcall(require, 'lib.bad')\n"
+                                      "local ok2, e2 = pcall(require, 'lib.bad')\n"
+                                      REQ("return pass('ok', { again = e2:find('module broken', 1, true) ~= nil,"
+                                          " loop = e2:find('requires itself', 1, true) ~= nil })")),
+                        "{\"again\":true,\"loop\":false}");
+}
+
+static void test_require_bytecode_module_refused(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/bin.lua", "\x1bLua\x54 junk");
+    load_fails(f, "local m = require 'lib.bin'\n" OK_REQ, RG_ERROR_POLICY, 0, "precompiled Lua bytecode is not accepted");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_builtins_present),
+        T(test_absent_builtins_are_undefined),
+        T(test_undefined_global_message),
+        T(test_undefined_global_in_check),
+        T(test_os_is_restricted),
+        T(test_os_time_and_date_use_evaluation_clock),
+        T(test_string_metatable_hidden),
+        T(test_string_dump_unreachable_through_methods),
+        T(test_libraries_are_read_only),
+        T(test_builtins_cannot_be_redefined),
+        T(test_globals_assignable_while_loading),
+        T(test_global_assignment_refused_in_check),
+        T(test_environment_metatable_protected),
+        T(test_context_readable),
+        T(test_context_read_only),
+        T(test_context_raw_access_sees_nothing),
+        T(test_context_unchanged_between_checks),
+        T(test_gc_metamethod_refused),
+        T(test_setmetatable_works_otherwise),
+        T(test_pcall_catches_ordinary_errors),
+        T(test_syntax_error_file_and_line),
+        T(test_runtime_error_at_load),
+        T(test_error_with_non_string_value),
+        T(test_error_with_level_zero_still_placed),
+        T(test_long_error_message_truncated),
+        T(test_error_names_long_path_in_full),
+        T(test_bytecode_refused),
+        T(test_print_goes_to_stderr_with_place),
+        T(test_instruction_limit_at_load),
+        T(test_instruction_limit_not_swallowed_by_pcall),
+        T(test_instruction_limit_not_swallowed_by_xpcall_handler),
+        T(test_instruction_limit_in_check),
+        T(test_instruction_budget_spans_checks),
+        T(test_memory_limit_at_load),
+        T(test_memory_limit_not_swallowed_by_pcall),
+        T(test_memory_limit_in_check),
+        T(test_timeout_at_load),
+        T(test_timeout_in_check),
+        T(test_limit_is_sticky),
+        T(test_watchdog_stops_pattern_matching),
+        T(test_watchdog_disarmed_after_policy_code),
+        T(test_require_module_in_directory),
+        T(test_require_is_cached),
+        T(test_require_returns_true_for_nothing),
+        T(test_require_nested_modules),
+        T(test_require_not_found),
+        T(test_require_bad_names),
+        T(test_require_outside_via_symlink),
+        T(test_require_outside_via_directory_symlink),
+        T(test_require_cycle),
+        T(test_require_inside_check_refused),
+        T(test_require_inside_check_of_loaded_module),
+        T(test_require_module_error_names_module),
+        T(test_require_module_runtime_error_place),
+        T(test_require_after_failed_require),
+        T(test_require_bytecode_module_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
