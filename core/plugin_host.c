@@ -151,6 +151,56 @@ static const char *host_evidence_path(rg_check_call *call, const char *name, con
     return st == RG_EVIDENCE_OK ? call->path : NULL;
 }
 
+static void host_release_evidence(rg_check_call *call, const char *data)
+{
+    for (size_t i = 0; data && i < call->buffer_count; i++)
+        if (call->buffers[i] == data) {
+            free(call->buffers[i]);
+            call->buffers[i] = call->buffers[--call->buffer_count];
+            return;
+        }
+}
+
+static const char *host_evidence_relative(rg_check_call *call, const char *name, const char *relative,
+                                          const char **why)
+{
+    char joined[PATH_MAX], *slash;
+    const char *base = host_evidence_path(call, name, why);
+    *why = call->why;
+    if (!base)
+        return NULL;
+    if (!relative || !*relative || relative[0] == '/') {
+        snprintf(call->why, sizeof call->why, "'%s' is not a relative path", relative ? relative : "");
+        return NULL;
+    }
+    rg_strlcpy(joined, base, sizeof joined);
+    slash = strrchr(joined, '/');
+    if (slash && slash != joined)
+        *slash = '\0';
+    if (rg_path_join_normalized(joined, relative, call->path, sizeof call->path) != 0 ||
+        !rg_path_within(call->path, call->ctx->evidence_root)) {
+        snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') leaves %s", relative, name,
+                 call->ctx->evidence_root);
+        call->violation = 1;
+        return NULL;
+    }
+    {
+        char real[PATH_MAX];
+        if (!realpath(call->path, real)) {
+            snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') does not exist", relative, name);
+            return NULL;
+        }
+        if (!rg_path_within(real, call->ctx->evidence_root)) {
+            snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') resolves to %s, outside %s",
+                     relative, name, real, call->ctx->evidence_root);
+            call->violation = 1;
+            return NULL;
+        }
+        rg_strlcpy(call->path, real, sizeof call->path);
+    }
+    return call->path;
+}
+
 static const char *host_context_string(const rg_check_call *call, const char *path)
 {
     const cJSON *node = call->ctx->root;
@@ -279,6 +329,7 @@ static const rg_host HOST = {
     host_details, host_add_object, host_add_array, host_add_string, host_add_number,
     host_add_boolean,
     host_pass, host_fail, host_warn, host_skip, host_error,
+    host_release_evidence, host_evidence_relative,
 };
 
 void rg_check_result_clear(rg_check_result *r)

@@ -37,6 +37,8 @@
  * ABI changelog
  *   1.0  First version: rg_plugin, rg_check, rg_param, rg_host (parameters,
  *        evidence, context, clock, logging, details, results).
+ *   1.1  rg_host gains release_evidence (give back a large buffer early) and
+ *        evidence_relative (a file a manifest names, beside the evidence file).
  */
 #ifndef RELGATE_PLUGIN_H
 #define RELGATE_PLUGIN_H
@@ -49,7 +51,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 0
+#define RG_PLUGIN_ABI_MINOR 1
 
 /* The one symbol a plugin exports. */
 #define RG_PLUGIN_ENTRY_SYMBOL "relgate_plugin_entry"
@@ -125,7 +127,8 @@ typedef struct rg_host {
     int (*read_evidence)(rg_check_call *call, const char *name, const char **data,
                          size_t *len, const char **why);
     /* The resolved path of evidence NAME, or NULL (then *WHY says why): for checks
-     * that must hand a path to a library. */
+     * that must hand a path to a library.  The buffer is the call's and is reused by
+     * the next call to evidence_path or evidence_relative: copy what you keep. */
     const char *(*evidence_path)(rg_check_call *call, const char *name, const char **why);
 
     /* A string field of the release context by dotted path ("release.commit"), or
@@ -155,6 +158,16 @@ typedef struct rg_host {
     rg_check_status (*warn)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
     rg_check_status (*skip)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
     rg_check_status (*error)(rg_check_call *call, const char *fmt, ...) RG_PLUGIN_PRINTF(2, 3);
+
+    /* ---- ABI 1.1: check host->abi_minor >= 1 before calling these ---- */
+
+    /* Give back a buffer read_evidence returned, before the check ends (large reports). */
+    void (*release_evidence)(rg_check_call *call, const char *data);
+    /* The resolved path of RELATIVE, a path written inside evidence NAME (a manifest's
+     * backup file), taken relative to NAME's directory, under the same path rules; or
+     * NULL with *WHY.  Shares evidence_path's buffer. */
+    const char *(*evidence_relative)(rg_check_call *call, const char *name, const char *relative,
+                                     const char **why);
 } rg_host;
 
 /* ---- Descriptors ------------------------------------------------------------------------ */

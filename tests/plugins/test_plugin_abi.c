@@ -14,7 +14,7 @@ static void test_versions(void **state)
 {
     (void)state;
     assert_int_equal(RG_PLUGIN_ABI_MAJOR, 1);
-    assert_int_equal(RG_PLUGIN_ABI_MINOR, 0);
+    assert_int_equal(RG_PLUGIN_ABI_MINOR, 1);
     assert_string_equal(RG_PLUGIN_ENTRY_SYMBOL, "relgate_plugin_entry");
 }
 
@@ -90,7 +90,10 @@ static void test_host_table(void **state)
     assert_int_equal(offsetof(rg_host, warn), first + 20 * P);
     assert_int_equal(offsetof(rg_host, skip), first + 21 * P);
     assert_int_equal(offsetof(rg_host, error), first + 22 * P);
-    assert_int_equal(sizeof(rg_host), first + 23 * P);
+    /* 1.1 */
+    assert_int_equal(offsetof(rg_host, release_evidence), first + 23 * P);
+    assert_int_equal(offsetof(rg_host, evidence_relative), first + 24 * P);
+    assert_int_equal(sizeof(rg_host), first + 25 * P);
 }
 
 int main(void)
