@@ -1,0 +1,43 @@
+# bash completion for relgate
+_relgate() {
+    local cur prev cmd
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD-1]}
+    cmd=${COMP_WORDS[1]}
+
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "eval plugins history --help --version" -- "$cur"))
+        return
+    fi
+    case $prev in
+        --stage) COMPREPLY=($(compgen -W "pre-release deploy post-deploy" -- "$cur")); return ;;
+        --type) COMPREPLY=($(compgen -W "patch minor major" -- "$cur")); return ;;
+        --format)
+            if [ "$cmd" = eval ]; then
+                COMPREPLY=($(compgen -W "json text markdown junit github" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "text json" -- "$cur"))
+            fi
+            return ;;
+        --policy) COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur")); return ;;
+        --context) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur") -); return ;;
+        --output|--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --plugin-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
+        --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release) return ;;
+    esac
+    case $cmd in
+        eval)
+            COMPREPLY=($(compgen -W "--policy --context --stage --type --format --no-color --output
+                --log --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
+                --check-memory --max-memory --max-instructions --timeout --help" -- "$cur")) ;;
+        plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
+        history)
+            if [ "$COMP_CWORD" -eq 2 ]; then
+                COMPREPLY=($(compgen -W "last-good --log --release --stage --format --help" -- "$cur"))
+            else
+                COMPREPLY=($(compgen -W "--log --release --stage --format --help" -- "$cur"))
+            fi ;;
+    esac
+}
+complete -F _relgate relgate
