@@ -91,8 +91,11 @@ static void child_main(const rg_job *job, const rg_context *ctx, int64_t now,
     int devnull;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
-    signal(SIGALRM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
+    /* A crash must kill the child by its signal, so the engine can name it; handlers
+     * inherited from the engine (a sanitizer's among them) would report it instead. */
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM, SIGPIPE, SIGTRAP};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0)
         dup2(devnull, STDIN_FILENO);
