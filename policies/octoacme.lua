@@ -16,14 +16,16 @@
 -- Every check is fail-closed: a missing or ill-typed field fails its requirement with
 -- a message naming the field; bad context data never makes a check raise.
 --
--- Not encoded yet, on purpose: "CI passing", "security scans passing" (pre-release)
--- and "backup or snapshot, if applicable" (deploy) need evidence that only the check
--- plugins (ci.status, security.scan, backup.present) can read. They are added with
--- those plugins; until then this policy does not pretend to check them.
+-- "CI passing", "security scans passing" (pre-release), "backup or snapshot (if
+-- applicable)" and the staging smoke-test run (deploy) read real evidence -- a GitHub
+-- check-runs response, a SARIF log, a backup manifest, a JUnit report -- through the
+-- check plugins ci.status, security.scan and backup.present (`relgate plugins` lists
+-- their parameters). The evidence names they read: ci, security_scan, backup,
+-- staging_smoke.
 
 policy {
   name        = "octoacme",
-  version     = "1.0.0",
+  version     = "1.1.0",
   description = "OctoAcme release guide: pre-release requirements, deployment checklist, post-deploy verification",
 }
 
@@ -249,7 +251,50 @@ requirement "release-manager-sign-off" {
   end,
 }
 
--- Not yet: "CI passing" and "security scans passing" -- with the ci and security plugins.
+-- The CI checks every release needs, by type: a hotfix needs its build and unit tests;
+-- a minor release adds integration tests and lint; a major one adds end-to-end tests.
+-- Runs for another commit than release.commit do not count (match_commit, default on);
+-- a re-run of a check replaces its earlier run.
+requirement "ci-passing" {
+  title  = "CI passing",
+  hint   = "Make the CI checks of the release commit green (evidence ci: GitHub's check runs for release.commit); re-run or fix what failed.",
+  description = "Required checks -- patch: build, unit-tests; minor: + integration-tests, lint; major: + e2e-tests. Any other failing check fails too.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = "ci.status",
+  with   = {
+    reports  = evidence "ci",
+    required = by_type {
+      patch = { "build", "unit-tests" },
+      minor = { "build", "unit-tests", "integration-tests", "lint" },
+      major = { "build", "unit-tests", "integration-tests", "lint", "e2e-tests" },
+    },
+  },
+}
+
+-- Security scan thresholds, by type. A hotfix must not wait for medium (or high)
+-- findings, but may not ship a critical one; minor and major releases fail on high.
+-- A major release also caps medium findings. The scan must be of release.commit and
+-- recent: a week for a hotfix (its base was scanned when it shipped), three days for
+-- a minor release, a day for a major one. Suppressed SARIF results (accepted
+-- suppressions) do not count.
+requirement "security-scan" {
+  title  = "Security scans passing",
+  hint   = "Scan release.commit (evidence security_scan, SARIF 2.1.0) and fix or upgrade what is over the limit: patch no critical; minor and major no high or critical; major at most 10 medium. Rescan if the report is too old.",
+  description = "Limits -- patch: fails on critical, report at most 168h old; minor: fails on high, 72h; major: fails on high, at most 10 medium, 24h.",
+  types  = ALL_TYPES,
+  stages = { "pre-release" },
+  level  = "mandatory",
+  check  = "security.scan",
+  with   = {
+    reports    = evidence "security_scan",
+    fail_on    = by_type { patch = "critical", minor = "high", major = "high" },
+    max_medium = by_type { major = 10 },
+    max_age    = by_type { patch = "168h", minor = "72h", major = "24h" },
+    require_commit_match = true,
+  },
+}
 
 ---------------------------------------------------------------------------------------
 -- Deployment checklist (before production)
@@ -267,17 +312,55 @@ requirement "deployment-window" {
   end,
 }
 
--- Not yet: "backup or snapshot (if applicable)" -- with the backup plugin (backup.present).
+-- "Backup or snapshot (if applicable)": it applies to every major release, and to a
+-- patch or minor release that migrates data (release.data_migrations == true). The
+-- newest completed snapshot decides; a major release's must also have been restored
+-- once as a test.
+requirement "backup-taken" {
+  title  = "Backup or snapshot taken (if applicable)",
+  hint   = "Take a backup or snapshot right before deploying and record it in the backup manifest (evidence backup); for a major release, also verify a restore of it.",
+  description = "Applies to major releases, and to patch and minor releases with release.data_migrations = true. The newest completed snapshot must be at most 24h old; a major release's must be restore-verified.",
+  types  = ALL_TYPES,
+  stages = { "deploy" },
+  level  = "mandatory",
+  when   = function(ctx)
+    if ctx.release.type == "major" then return true end
+    local migrations = ctx.release.data_migrations
+    -- Fail closed: only an explicit false (or no field) spares the backup.
+    if migrations ~= nil and migrations ~= false then return true end
+    return false, string.format("release.data_migrations is %s: a %s release without data migrations needs no backup",
+                                fields.describe(migrations), ctx.release.type)
+  end,
+  check  = "backup.present",
+  with   = {
+    backup  = evidence "backup",
+    max_age = "24h",
+    require_restore_verified = by_type { patch = false, minor = false, major = true },
+  },
+}
 
-requirement "staging-smoke-tests" {
-  title  = "Deployed to staging and smoke tests passed",
-  hint   = "Deploy the release to staging and run the smoke-test suite until it passes with no failure.",
+requirement "staging-deployed" {
+  title  = "Deployed to staging",
+  hint   = "Deploy the release to staging and record deployment.staging.deployed = true.",
   types  = ALL_TYPES,
   stages = { "deploy" },
   level  = "mandatory",
   check  = function(ctx)
     return verdict(deploy.staging(ctx))
   end,
+}
+
+requirement "staging-smoke-tests" {
+  title  = "Smoke tests run on staging and passed",
+  hint   = "Run the smoke-test suite against staging and attach its JUnit report (evidence staging_smoke); fix what failed and run it again.",
+  types  = ALL_TYPES,
+  stages = { "deploy" },
+  level  = "mandatory",
+  check  = "ci.status",
+  with   = {
+    reports = evidence "staging_smoke",
+    format  = "junit",
+  },
 }
 
 requirement "automated-pipeline" {

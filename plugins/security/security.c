@@ -257,6 +257,7 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
     scan sc;
     tally total;
     verdict v;
+    unsigned over_limits = 0;  /* bit per severity whose count broke its limit */
     size_t unreadable = 0, invalid = 0, first_bad = 0, ok = 0;
     char buf[256], buf2[64];
     rg_check_status st;
@@ -365,6 +366,7 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
             rg_json *o;
             if (limit[i] == LIMIT_NONE || eff[i] <= limit[i])
                 continue;
+            over_limits |= 1u << i;
             if (n + 2 < sizeof over) {
                 snprintf(over + n, sizeof over - n, "%s%ld %s (allowed %ld)", n ? ", " : "", eff[i],
                          sev_name((sev)i), limit[i]);
@@ -462,7 +464,19 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
             st = h->fail(call, "cannot read report %s: %s%s", r->name, r->why,
                          unreadable > 1 ? " (and others)" : "");
         } else if (v.count) {
-            st = h->fail(call, "%s%s", v.text, tail);
+            /* Name the worst finding: the one line a release manager reads first. */
+            char worst[256] = "";
+            const kept *k = NULL;
+            for (size_t i = 0; i < sc.worst_count && !k; i++)
+                if (over_limits & (1u << sc.worst[i].severity))
+                    k = &sc.worst[i];
+            if (k) {
+                const char *where = k->package ? k->package : k->file ? k->file : NULL;
+                snprintf(worst, sizeof worst, "; worst: %s (%s%s%s%s%s)", k->id ? k->id : "?",
+                         sev_name(k->severity), where ? ", " : "", where ? where : "",
+                         k->package && k->version ? "@" : "", k->package && k->version ? k->version : "");
+            }
+            st = h->fail(call, "%s%s%s", v.text, worst, tail);
         } else {
             long n = tally_findings(&total);
             st = h->pass(call, "%zu report%s, %ld finding%s, none over the limits (fail_on %s)%s%s; "

@@ -130,15 +130,15 @@ static void test_limits_and_fail_on(void **state)
     assert_int_equal(r->status, RG_CHECK_PASS);
     r = run(*state, "{\"reports\": [\"trivy\"], \"fail_on\": \"none\", \"max_medium\": 1}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
-    assert_string_equal(r->message, "findings over the limits: 2 medium (allowed 1)");
+    assert_string_equal(r->message, "findings over the limits: 2 medium (allowed 1); worst: CVE-2025-0004 (medium, libxml2@2.9.14)");
     r = run(*state, "{\"reports\": [\"trivy\"], \"fail_on\": \"LOW\", \"max_critical\": 9, \"max_high\": 9, \"max_medium\": 9}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
-    assert_string_equal(r->message, "findings over the limits: 1 low (allowed 0)");
+    assert_string_equal(r->message, "findings over the limits: 1 low (allowed 0); worst: CVE-2025-0006 (low, bash@5.2.15)");
     /* Unknown severities: on their own they meet only fail_on = any. */
     r = run(*state, "{\"reports\": [\"trivy\"], \"fail_on\": \"any\", \"max_critical\": 9, \"max_high\": 9, "
                     "\"max_medium\": 9, \"max_low\": 9}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
-    assert_string_equal(r->message, "findings over the limits: 1 unknown (allowed 0)");
+    assert_string_equal(r->message, "findings over the limits: 1 unknown (allowed 0); worst: CVE-2025-0008 (unknown, perl@5.36.0)");
     r = run(*state, "{\"reports\": [\"trivy\"], \"fail_on\": \"critical\", \"max_critical\": 3, \"unknown_as\": \"critical\"}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
     assert_contains(r->message, "4 critical (allowed 3)");
@@ -212,7 +212,7 @@ static void test_sarif(void **state)
     assert_string_equal(sec_str(r, "worst.2.severity"), "medium");
     r = run(*state, "{\"reports\": [\"sarif\"]}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
-    assert_string_equal(r->message, "findings over the limits: 2 high (allowed 0)");
+    assert_string_equal(r->message, "findings over the limits: 2 high (allowed 0); worst: js/sql-injection (high, src/db.js)");
 }
 
 /* Several reports: counted together, each described. */
@@ -268,7 +268,7 @@ static void test_ignore_entries(void **state)
         "\"CVE-2099-0001: 2026-01-01: nothing matches\"]}");
     /* Left: the secret (critical, allowed 1), curl and DS002 (high). */
     assert_int_equal(r->status, RG_CHECK_FAIL);
-    assert_string_equal(r->message, "findings over the limits: 2 high (allowed 0) "
+    assert_string_equal(r->message, "findings over the limits: 2 high (allowed 0); worst: CVE-2025-0003 (high, curl@7.88.1-10) "
                                     "(ignore entries not applied: 1 expired, 3 malformed)");
     assert_int_equal(sec_num(r, "reports.0.ignored"), 2);
     assert_int_equal(sec_num(r, "reports.0.counts.critical"), 1);

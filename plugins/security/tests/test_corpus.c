@@ -299,7 +299,7 @@ static void test_check_on_corpus(void **state)
     memset(&r, 0, sizeof r);
     assert_int_equal(sec_run("{\"reports\": [\"trivy\", \"grype\"]}", ctx, SEC_NOW, 0, &r), 0);
     assert_int_equal(r.status, RG_CHECK_FAIL);
-    assert_string_equal(r.message, "findings over the limits: 15 critical (allowed 0), 44 high (allowed 0)");
+    assert_string_equal(r.message, "findings over the limits: 15 critical (allowed 0), 44 high (allowed 0); worst: CVE-2022-2068 (critical, libcrypto1.1@1.1.1d-r3)");
     assert_int_equal(sec_size(&r, "worst"), 20);
     assert_string_equal(sec_str(&r, "worst.0.severity"), "critical");
     rg_check_result_clear(&r);
