@@ -38,6 +38,7 @@ static const char EVAL_USAGE[] =
     "  --fail-on-warn         exit 1 when the decision is warn\n"
     "  --log PATH             append the decision to the decision log PATH (JSON lines);\n"
     "                         at post-deploy a rollback then targets the log's last good release\n"
+    "  --waivers PATH         more waivers (JSON) besides the context's \"waivers\"\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
@@ -68,7 +69,7 @@ static int parse_format(const char *s, rg_format *out)
 }
 
 typedef struct eval_options {
-    const char *policy, *context, *output, *evidence_root, *log;
+    const char *policy, *context, *output, *evidence_root, *log, *waivers;
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
@@ -323,6 +324,9 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--check-memory", &v)) {
             if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
                 return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--waivers", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path", "--waivers");
+            o->waivers = v;
         } else if (option_value(argc, argv, &i, "--log", &v)) {
             if (!v || !*v) return usage_error(o, "%s needs a path", "--log");
             o->log = v;
@@ -407,6 +411,7 @@ int rg_cmd_eval(int argc, char **argv)
     copt.stage = o.stage;
     copt.type = o.type;
     copt.evidence_root = o.evidence_root;
+    copt.waivers = o.waivers;
     copt.limits = &o.limits;
     ctx = rg_context_load(o.context, &copt, &err);
     if (ctx)

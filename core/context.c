@@ -1,6 +1,7 @@
 /* Loading and validating the release context. */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +58,8 @@ void rg_context_free(rg_context *ctx)
     if (!ctx)
         return;
     cJSON_Delete(ctx->root);
+    cJSON_Delete(ctx->waivers);
+    cJSON_Delete(ctx->waiver_sources);
     free(ctx->display);
     free(ctx->dir);
     free(ctx->evidence_root);
@@ -183,6 +186,59 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
     return 0;
 }
 
+/* Append the waivers of LIST (an array) to CTX, each with its source. */
+static void add_waivers(rg_context *ctx, const cJSON *list, const char *origin)
+{
+    const cJSON *w;
+    int i = 0;
+    cJSON_ArrayForEach(w, list) {
+        char source[RG_ERROR_FILE_MAX + 32];
+        snprintf(source, sizeof source, "%s[%d]", origin, i++);
+        cJSON_AddItemToArray(ctx->waivers, cJSON_Duplicate(w, 1));
+        cJSON_AddItemToArray(ctx->waiver_sources, cJSON_CreateString(source));
+    }
+}
+
+/* The waivers of the context and of the --waivers file.  A file that cannot be read or
+ * parsed is an error; a malformed single waiver is judged (and reported) later. */
+static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg_limits *limits,
+                        rg_error *err)
+{
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(ctx->root, "waivers");
+    char origin[RG_ERROR_FILE_MAX + 16];
+    ctx->waivers = cJSON_CreateArray();
+    ctx->waiver_sources = cJSON_CreateArray();
+    if (!ctx->waivers || !ctx->waiver_sources)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    if (own && !cJSON_IsNull(own)) {
+        if (!cJSON_IsArray(own))
+            return rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display, "%s: \"waivers\" must be a list",
+                                  ctx->display);
+        snprintf(origin, sizeof origin, "%s: waivers", ctx->display);
+        add_waivers(ctx, own, origin);
+    }
+    if (opt->waivers) {
+        char *text = NULL;
+        size_t len = 0;
+        cJSON *doc, *list;
+        if (rg_read_file(opt->waivers, "waivers file", limits->max_context_bytes, &text, &len, err) != 0)
+            return -1;
+        doc = rg_json_parse(text, len, opt->waivers, limits->max_json_depth, RG_ERROR_CONTEXT, err);
+        free(text);
+        if (!doc)
+            return -1;
+        list = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "waivers");
+        if (!cJSON_IsArray(list)) {
+            cJSON_Delete(doc);
+            return rg_fail(err, RG_ERROR_CONTEXT, opt->waivers, 0, 0,
+                           "%s: a waivers file holds a list of waivers, or {\"waivers\": [...]}", opt->waivers);
+        }
+        add_waivers(ctx, list, opt->waivers);
+        cJSON_Delete(doc);
+    }
+    return 0;
+}
+
 rg_context *rg_context_load(const char *path, const rg_context_options *options, rg_error *err)
 {
     rg_context_options none = {0};
@@ -215,7 +271,7 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
     if (!ctx->root || set_directories(ctx, path, opt, err) != 0)
         goto fail;
     validate(ctx, opt, err);
-    if (err->kind != RG_ERROR_NONE)
+    if (err->kind != RG_ERROR_NONE || load_waivers(ctx, opt, limits, err) != 0 || err->kind != RG_ERROR_NONE)
         goto fail;
     return ctx;
 fail:

@@ -18,6 +18,8 @@ struct rg_context {
     rg_release_type type;    /* release.type, or the --type override */
     rg_stage stage;          /* stage, or the --stage override, or pre-release */
     unsigned char digest[32];/* SHA-256 of the document's bytes */
+    cJSON *waivers;          /* every waiver given: the context's, then --waivers' */
+    cJSON *waiver_sources;   /* where each came from ("context.json: waivers[0]") */
 };
 
 #endif

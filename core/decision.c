@@ -142,6 +142,7 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
     list = cJSON_AddArrayToObject(root, "requirements");
     for (size_t i = 0; i < d->count; i++)
         cJSON_AddItemToArray(list, result_to_cjson(&d->results[i]));
+    cJSON_AddItemToObject(root, "waivers", d->waivers ? cJSON_Duplicate(d->waivers, 1) : cJSON_CreateArray());
     cJSON_AddItemToObject(root, "actions", cJSON_Duplicate(d->actions, 1));
     add_time(root, "evaluated_at", d->evaluated_at);
     add_engine(root);

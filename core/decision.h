@@ -38,6 +38,7 @@ struct rg_decision {
     size_t summary[RG_STATUS_COUNT];
     cJSON *actions;       /* an array */
     cJSON *evidence;      /* an array of evidence notes: what the checks read */
+    cJSON *waivers;       /* every waiver given and what became of it */
     int64_t evaluated_at;
 };
 

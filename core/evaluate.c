@@ -16,6 +16,7 @@
 #include "policylib.h"
 #include "policy.h"
 #include "textpos.h"
+#include "waivers.h"
 
 static const char KEY_CTX_VIEW[] = "rg.context";
 
@@ -164,6 +165,7 @@ void rg_decision_free(rg_decision *d)
     free(d->policy_version);
     cJSON_Delete(d->actions);
     cJSON_Delete(d->evidence);
+    cJSON_Delete(d->waivers);
     free(d);
 }
 
@@ -218,9 +220,10 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
     d->evaluated_at = pol->sb->now;
     d->actions = cJSON_CreateArray();
     d->evidence = cJSON_CreateArray();
+    d->waivers = cJSON_CreateArray();
     d->results = calloc(pol->count ? pol->count : 1, sizeof *d->results);
     if (!d->release_name || !d->release_version || !d->context_file || !d->policy_name ||
-        !d->actions || !d->evidence || !d->results || (pol->version && !d->policy_version)) {
+        !d->actions || !d->evidence || !d->waivers || !d->results || (pol->version && !d->policy_version)) {
         rg_decision_free(d);
         return NULL;
     }
@@ -425,6 +428,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
     free_skipped(skipped, pol->count);
+    rg_waivers_apply(d, pol, ctx);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
         add_playbook_actions(d, ctx);

@@ -210,6 +210,8 @@ static int decl_requirement_body(lua_State *L)
             r.hint = (char *)string_field(L, file, line, id, key);
         } else if (strcmp(key, "description") == 0) {
             r.description = (char *)string_field(L, file, line, id, key);
+        } else if (strcmp(key, "waiver_role") == 0) {
+            r.waiver_role = (char *)string_field(L, file, line, id, key);
         } else if (strcmp(key, "types") == 0) {
             r.types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
         } else if (strcmp(key, "stages") == 0) {
@@ -249,7 +251,7 @@ static int decl_requirement_body(lua_State *L)
                 return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds (0 to 86400)", id);
             r.timeout = lua_tonumber(L, -1);
         } else {
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when)",
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
                                      id, key);
         }
         lua_pop(L, 1);
@@ -300,6 +302,7 @@ static int decl_requirement_body(lua_State *L)
     r.title = rg_strdup_utf8(r.title);
     r.hint = rg_strdup_utf8(r.hint);
     r.description = rg_strdup_utf8(r.description);
+    r.waiver_role = rg_strdup_utf8(r.waiver_role);
     r.file = strdup(file);
     r.line = line;
     if (r.plugin_check) {
@@ -351,6 +354,7 @@ static void free_requirement(rg_requirement *r)
     free(r->title);
     free(r->hint);
     free(r->description);
+    free(r->waiver_role);
     free(r->file);
 }
 

@@ -23,6 +23,7 @@ typedef struct rg_requirement {
     char *title;
     char *hint;          /* NULL when the policy gave none */
     char *description;   /* NULL when the policy gave none */
+    char *waiver_role;   /* a waiver's approver must hold this role; NULL: anyone but the author */
     unsigned types;      /* mask of rg_release_type */
     unsigned stages;     /* mask of rg_stage */
     rg_level level;

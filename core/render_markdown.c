@@ -95,6 +95,21 @@ char *rg_decision_to_markdown(const rg_decision *d)
             }
         }
     }
+    if (cJSON_GetArraySize(d->waivers) > 0) {
+        const cJSON *w;
+        rg_strbuf_puts(&b, "\n#### Waivers\n\n| Status | Requirement | What became of it | Source |\n|---|---|---|---|\n");
+        cJSON_ArrayForEach(w, d->waivers) {
+            rg_strbuf_puts(&b, "| ");
+            cell(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "status")));
+            rg_strbuf_puts(&b, " | ");
+            cell(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "requirement")));
+            rg_strbuf_puts(&b, " | ");
+            cell(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")));
+            rg_strbuf_puts(&b, " | ");
+            cell(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "source")));
+            rg_strbuf_puts(&b, " |\n");
+        }
+    }
     if (cJSON_GetArraySize(d->actions) > 0) {
         const cJSON *a;
         rg_strbuf_puts(&b, "\n#### Actions\n\n");

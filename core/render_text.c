@@ -83,6 +83,16 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
                      d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_WARN],
                      d->summary[RG_STATUS_WAIVED], d->summary[RG_STATUS_ERROR],
                      d->summary[RG_STATUS_SKIP]);
+    if (cJSON_GetArraySize(d->waivers) > 0) {
+        const cJSON *w;
+        rg_strbuf_puts(&b, "\nwaivers:\n");
+        cJSON_ArrayForEach(w, d->waivers) {
+            const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "status"));
+            rg_strbuf_printf(&b, "  - %s: %s (%s)\n", status ? status : "?",
+                             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")),
+                             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "source")));
+        }
+    }
     if (cJSON_GetArraySize(d->actions) > 0) {
         const cJSON *a;
         rg_strbuf_puts(&b, "\nactions (release guide playbook):\n");

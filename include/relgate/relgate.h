@@ -112,6 +112,7 @@ typedef struct rg_context_options {
     rg_stage stage;              /* overrides the context's stage when set */
     rg_release_type type;        /* overrides release.type when set */
     const char *evidence_root;   /* directory evidence must stay in; NULL: the context's directory */
+    const char *waivers;         /* a JSON file of more waivers ([...] or {"waivers": [...]}), or NULL */
     const rg_limits *limits;     /* NULL: rg_limits_default() */
 } rg_context_options;
 

@@ -1,0 +1,156 @@
+/* Waivers: exceptions for one waivable requirement of one release, approved by
+ * someone other than its author, until they expire.  Every waiver given is judged and
+ * reported; only a valid one turns a failure into "waived". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "context.h"
+#include "decision.h"
+#include "error.h"
+#include "json.h"
+#include "rfc3339.h"
+#include "waivers.h"
+
+static const char *const FIELDS[] = {"requirement", "reason", "approver", "ticket", "expires"};
+
+/* The approval of USER with ROLE in the context, state approved; NULL when none. */
+static const cJSON *approval_with_role(const rg_context *ctx, const char *user, const char *role)
+{
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(ctx->root, "approvals")) {
+        const char *u = rg_json_string(a, "user"), *r = rg_json_string(a, "role"),
+                   *st = rg_json_string(a, "state");
+        if (u && r && st && strcmp(u, user) == 0 && strcmp(r, role) == 0 && strcmp(st, "approved") == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* Why waiver W is malformed, or NULL when every field is there and well-typed. */
+static const char *malformed(const cJSON *w, int64_t *expires, char *why, size_t size)
+{
+    const char *text, *reason = NULL;
+    if (!cJSON_IsObject(w))
+        return "a waiver must be an object";
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        text = rg_json_string(w, FIELDS[i]);
+        if (!text || !*text) {
+            snprintf(why, size, "%s is missing or not a non-empty string", FIELDS[i]);
+            return why;
+        }
+    }
+    text = rg_json_string(w, "expires");
+    if (rg_rfc3339_parse(text, expires, &reason) != 0) {
+        snprintf(why, size, "expires '%s' is not an RFC 3339 time: %s", text, reason);
+        return why;
+    }
+    {
+        size_t n = strlen(text);
+        if (!(text[n - 1] == 'Z' || text[n - 1] == 'z' || (n > 6 && strcmp(text + n - 6, "+00:00") == 0))) {
+            snprintf(why, size, "expires '%s' is not in UTC (end it with Z)", text);
+            return why;
+        }
+    }
+    return NULL;
+}
+
+static const rg_requirement *find_requirement(const rg_policy *pol, const char *id)
+{
+    for (size_t i = 0; id && i < pol->count; i++)
+        if (strcmp(pol->reqs[i].id, id) == 0)
+            return &pol->reqs[i];
+    return NULL;
+}
+
+static rg_result *find_result(rg_decision *d, const char *id)
+{
+    for (size_t i = 0; id && i < d->count; i++)
+        if (strcmp(d->results[i].id, id) == 0)
+            return &d->results[i];
+    return NULL;
+}
+
+/* One reported waiver: what it says, and what became of it. */
+static cJSON *report(const cJSON *w, const char *source, const char *status, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *req = cJSON_IsObject(w) ? rg_json_string(w, "requirement") : NULL;
+    if (req) cJSON_AddStringToObject(o, "requirement", req);
+    else cJSON_AddNullToObject(o, "requirement");
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "message", message);
+    cJSON_AddStringToObject(o, "source", source);
+    if (cJSON_IsObject(w))
+        cJSON_AddItemToObject(o, "waiver", cJSON_Duplicate(w, 1));
+    return o;
+}
+
+void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ctx)
+{
+    const cJSON *w;
+    const char *author = rg_json_string(cJSON_GetObjectItemCaseSensitive(ctx->root, "release"), "author");
+    int index = 0;
+
+    cJSON_ArrayForEach(w, ctx->waivers) {
+        char why[512], msg[768];
+        const char *problem, *req_id;
+        const rg_requirement *req;
+        rg_result *res;
+        int64_t expires = 0;
+        const char *source = cJSON_GetStringValue(cJSON_GetArrayItem(ctx->waiver_sources, index++));
+        if (!source)
+            source = "waivers";
+        if ((problem = malformed(w, &expires, why, sizeof why)) != NULL) {
+            cJSON_AddItemToArray(d->waivers, report(w, source, "malformed", problem));
+            continue;
+        }
+        req_id = rg_json_string(w, "requirement");
+        req = find_requirement(pol, req_id);
+        res = find_result(d, req_id);
+        if (!req) {
+            snprintf(msg, sizeof msg, "the policy has no requirement '%s'", req_id);
+            cJSON_AddItemToArray(d->waivers, report(w, source, "misapplied", msg));
+        } else if (req->level != RG_LEVEL_WAIVABLE) {
+            snprintf(msg, sizeof msg, "requirement '%s' is %s: only waivable requirements can be waived", req_id,
+                     rg_level_name(req->level));
+            cJSON_AddItemToArray(d->waivers, report(w, source, "misapplied", msg));
+        } else if (expires <= d->evaluated_at) {
+            snprintf(msg, sizeof msg, "expired at %s", rg_json_string(w, "expires"));
+            cJSON_AddItemToArray(d->waivers, report(w, source, "expired", msg));
+        } else if (author && strcmp(author, rg_json_string(w, "approver")) == 0) {
+            snprintf(msg, sizeof msg, "approved by %s, the release's own author: a waiver needs someone else",
+                     author);
+            cJSON_AddItemToArray(d->waivers, report(w, source, "self-approved", msg));
+        } else if (req->waiver_role && !approval_with_role(ctx, rg_json_string(w, "approver"), req->waiver_role)) {
+            snprintf(msg, sizeof msg, "requirement '%s' needs a waiver approved by a %s, and %s has no approval "
+                     "with that role", req_id, req->waiver_role, rg_json_string(w, "approver"));
+            cJSON_AddItemToArray(d->waivers, report(w, source, "unauthorized", msg));
+        } else if (!res) {
+            snprintf(msg, sizeof msg, "requirement '%s' does not apply to this release and stage", req_id);
+            cJSON_AddItemToArray(d->waivers, report(w, source, "unused", msg));
+        } else if (res->status == RG_STATUS_WAIVED) {
+            snprintf(msg, sizeof msg, "requirement '%s' is already waived by an earlier waiver", req_id);
+            cJSON_AddItemToArray(d->waivers, report(w, source, "unused", msg));
+        } else if (res->status != RG_STATUS_FAIL) {
+            snprintf(msg, sizeof msg, "requirement '%s' did not fail (%s): nothing to waive%s", req_id,
+                     rg_status_name(res->status),
+                     res->status == RG_STATUS_ERROR ? " — an error is never waived" : "");
+            cJSON_AddItemToArray(d->waivers, report(w, source, "unused", msg));
+        } else {
+            char *message;
+            size_t n = strlen(res->message) + strlen(rg_json_string(w, "approver")) + strlen(rg_json_string(w, "ticket")) + 96;
+            snprintf(msg, sizeof msg, "waives requirement '%s' until %s", req_id, rg_json_string(w, "expires"));
+            cJSON_AddItemToArray(d->waivers, report(w, source, "applied", msg));
+            res->status = RG_STATUS_WAIVED;
+            cJSON_DeleteItemFromObjectCaseSensitive(res->details, "waiver");
+            cJSON_AddItemToObject(res->details, "waiver", cJSON_Duplicate(w, 1));
+            if ((message = malloc(n)) != NULL) {
+                snprintf(message, n, "waived by %s (%s) until %s; the check said: %s", rg_json_string(w, "approver"),
+                         rg_json_string(w, "ticket"), rg_json_string(w, "expires"), res->message);
+                free(res->message);
+                res->message = message;
+            }
+        }
+    }
+}

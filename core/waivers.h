@@ -1,0 +1,15 @@
+/* Waivers for waivable requirements. */
+#ifndef RG_WAIVERS_H
+#define RG_WAIVERS_H
+
+#include "policy.h"
+#include "relgate/relgate.h"
+
+/* Judge every waiver of CTX (from the context and --waivers) against POL and the
+ * results in D: a valid waiver turns its requirement's failure into "waived" (its
+ * details carry the waiver); every waiver, valid or not, is reported in D->waivers
+ * with its status: applied, unused, expired, malformed, self-approved, misapplied or
+ * unauthorized.  Call before rg_decision_conclude. */
+void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ctx);
+
+#endif
