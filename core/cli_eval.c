@@ -1,5 +1,6 @@
 /* relgate eval: one decision for one release at one stage. */
 #define _GNU_SOURCE 1 /* strcasestr */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "fileio.h"
 #include "render.h"
 #include "rfc3339.h"
+#include "strbuf.h"
 
 static const char EVAL_USAGE[] =
     "usage: relgate eval --policy PATH --context PATH [options]\n"
@@ -28,6 +30,9 @@ static const char EVAL_USAGE[] =
     "\n"
     "  --policy PATH          policy file (.lua), or a directory of them\n"
     "  --context PATH         release context (JSON); '-' reads standard input\n"
+    "  --batch PATH           many contexts, one JSON object per line ('-': standard input):\n"
+    "                         the policy loads once, one compact decision per line, in order;\n"
+    "                         exit code: the worst line's\n"
     "  --stage STAGE          pre-release, deploy or post-deploy\n"
     "                         (default: the context's \"stage\", else pre-release)\n"
     "  --type TYPE            patch, minor or major (overrides release.type)\n"
@@ -69,7 +74,7 @@ static int parse_format(const char *s, rg_format *out)
 }
 
 typedef struct eval_options {
-    const char *policy, *context, *output, *evidence_root, *log, *waivers;
+    const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch;
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
@@ -277,6 +282,9 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--context", &v)) {
             if (!v || !*v) return usage_error(o, "%s needs a path (or - for standard input)", "--context");
             o->context = v;
+        } else if (option_value(argc, argv, &i, "--batch", &v)) {
+            if (!v || !*v) return usage_error(o, "%s needs a path (or - for standard input)", "--batch");
+            o->batch = v;
         } else if (option_value(argc, argv, &i, "--output", &v)) {
             if (!v || !*v) return usage_error(o, "%s needs a path", "--output");
             o->output = v;
@@ -336,8 +344,12 @@ static int parse_args(int argc, char **argv, eval_options *o)
     }
     if (!o->policy)
         return usage_error(o, "%s is required", "--policy");
-    if (!o->context)
-        return usage_error(o, "%s is required", "--context");
+    if (o->context && o->batch)
+        return usage_error(o, "%s", "give --context or --batch, not both");
+    if (!o->context && !o->batch)
+        return usage_error(o, "%s is required (or --batch)", "--context");
+    if (o->batch && o->format != FORMAT_JSON)
+        return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
     return -1;
 }
 
@@ -383,6 +395,146 @@ static void rollback_from_log(const eval_options *o, rg_decision *d, const rg_co
     rg_error_clear(&err);
 }
 
+/* ---- Batch ------------------------------------------------------------------------- */
+
+/* One JSON line for a context that could not be evaluated. */
+static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *err, const char *batch,
+                        long lineno)
+{
+    rg_error e = *err;
+    char *json, prefix[RG_ERROR_FILE_MAX + 8];
+    cJSON *doc;
+    e.traceback = NULL;
+    /* The document is one line: its line 1 is the batch file's line LINENO. */
+    snprintf(prefix, sizeof prefix, "%s:1:", batch);
+    if (strncmp(e.message, prefix, strlen(prefix)) == 0) {
+        char msg[RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s:%ld:%s", batch, lineno, e.message + strlen(prefix));
+        rg_strlcpy(e.message, msg, sizeof e.message);
+    }
+    if (strcmp(e.file, batch) == 0 && e.line <= 1)
+        e.line = (int)lineno;
+    if (!strstr(e.message, batch) || e.line != (int)lineno) {
+        char msg[RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s:%ld: %s", batch, lineno, e.message);
+        rg_strlcpy(e.message, msg, sizeof e.message);
+    }
+    rg_cli_report(&e);
+    json = rg_error_to_json(&e, o->now);
+    doc = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    cJSON_Delete(doc);
+    if (json) {
+        rg_strbuf_puts(out, json);
+        rg_strbuf_puts(out, "\n");
+        if (o->log) {
+            rg_error log_err = {0};
+            if (rg_log_append(o->log, json, strlen(json), &log_err) != 0)
+                rg_cli_report(&log_err);
+            rg_error_clear(&log_err);
+        }
+    }
+    free(json);
+}
+
+/* Flush OUT to stdout once it is large: a batch of 10,000 decisions is megabytes. */
+static int batch_flush(rg_strbuf *out, const eval_options *o, int force)
+{
+    if (o->output || out->failed || (!force && out->len < (1u << 16)))
+        return out->failed ? -1 : 0;
+    if (rg_cli_write_stdout(out->data ? out->data : "", out->len) != 0)
+        return -1;
+    out->len = 0;
+    if (out->data)
+        out->data[0] = '\0';
+    return 0;
+}
+
+static int run_batch(const eval_options *o, const rg_context_options *copt)
+{
+    rg_error err = {0};
+    rg_plugins *plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
+    rg_policy *pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    const char *display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
+    FILE *in;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int worst = 0;
+    rg_strbuf out = {0};
+
+    if (!pol) {
+        rg_plugins_free(plugins);
+        return fail_with(o, &err);
+    }
+    in = strcmp(o->batch, "-") == 0 ? stdin : fopen(o->batch, "re");
+    if (!in) {
+        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", o->batch, strerror(errno));
+        rg_policy_free(pol);
+        rg_plugins_free(plugins);
+        return fail_with(o, &err);
+    }
+    rg_policy_reuse_check_results(pol, 1);
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        rg_context *ctx;
+        rg_decision *d = NULL;
+        int code;
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        rg_error_clear(&err);
+        ctx = rg_context_parse(line, (size_t)n, display, o->batch, copt, &err);
+        if (ctx)
+            d = rg_evaluate(pol, ctx, &err);
+        if (d && o->format == FORMAT_JSON) {
+            cJSON *doc = rg_decision_to_cjson(d);
+            char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
+            cJSON_Delete(doc);
+            if (json && o->log && rg_log_append(o->log, json, strlen(json), &err) != 0) {
+                free(json);
+                json = NULL;
+                rg_decision_free(d);
+                d = NULL; /* no decision without its audit record */
+            }
+            if (json) {
+                rg_strbuf_puts(&out, json);
+                rg_strbuf_puts(&out, "\n");
+                free(json);
+            }
+        }
+        code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
+        if (!d)
+            batch_error(&out, o, &err, display, lineno);
+        if (code > worst)
+            worst = code;
+        rg_decision_free(d);
+        rg_context_free(ctx);
+        if (batch_flush(&out, o, 0) != 0)
+            break;
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    if (o->output && !out.failed) {
+        if (rg_write_file_atomic(o->output, out.data ? out.data : "", out.len, &err) != 0) {
+            rg_cli_report(&err);
+            worst = RG_EXIT_ERROR;
+        }
+    } else if (batch_flush(&out, o, 1) != 0) {
+        fprintf(stderr, "relgate: error: cannot write the decisions to standard output\n");
+        worst = RG_EXIT_ERROR;
+    }
+    free(rg_strbuf_finish(&out));
+    rg_error_clear(&err);
+    rg_policy_free(pol);
+    rg_plugins_free(plugins);
+    return worst;
+}
+
 /* ---- The command ---------------------------------------------------------------- */
 
 int rg_cmd_eval(int argc, char **argv)
@@ -413,6 +565,12 @@ int rg_cmd_eval(int argc, char **argv)
     copt.evidence_root = o.evidence_root;
     copt.waivers = o.waivers;
     copt.limits = &o.limits;
+    if (o.batch) {
+        rc = run_batch(&o, &copt);
+        watchdog_remove();
+        rg_set_progress(NULL);
+        return rc;
+    }
     ctx = rg_context_load(o.context, &copt, &err);
     if (ctx)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);

@@ -239,7 +239,8 @@ static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg
     return 0;
 }
 
-rg_context *rg_context_load(const char *path, const rg_context_options *options, rg_error *err)
+rg_context *rg_context_parse(const char *text, size_t len, const char *display, const char *path,
+                             const rg_context_options *options, rg_error *err)
 {
     rg_context_options none = {0};
     const rg_context_options *opt = options ? options : &none;
@@ -247,27 +248,23 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
     const rg_limits *limits = opt->limits ? opt->limits : &defaults;
     rg_error local = {0};
     rg_context *ctx;
-    char *text = NULL;
-    size_t len = 0;
 
     if (!err) /* problems are collected in ERR: give them somewhere to go */
         err = &local;
     rg_error_clear(err);
     ctx = calloc(1, sizeof *ctx);
-    if (!ctx) {
+    if (!ctx || !(ctx->display = strdup(display))) {
+        free(ctx);
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    ctx->display = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
-    if (!ctx->display) {
-        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    if (len > limits->max_context_bytes) {
+        rg_fail(err, RG_ERROR_IO, display, 0, 0, "context %s is larger than the limit of %zu bytes", display,
+                limits->max_context_bytes);
         goto fail;
     }
-    if (rg_read_file(path, "context", limits->max_context_bytes, &text, &len, err) != 0)
-        goto fail;
     rg_sha256_of(text, len, ctx->digest);
     ctx->root = rg_json_parse(text, len, ctx->display, limits->max_json_depth, RG_ERROR_CONTEXT, err);
-    free(text);
     if (!ctx->root || set_directories(ctx, path, opt, err) != 0)
         goto fail;
     validate(ctx, opt, err);
@@ -278,4 +275,27 @@ fail:
     rg_error_clear(&local);
     rg_context_free(ctx);
     return NULL;
+}
+
+rg_context *rg_context_load(const char *path, const rg_context_options *options, rg_error *err)
+{
+    rg_limits defaults = rg_limits_default();
+    const rg_limits *limits = options && options->limits ? options->limits : &defaults;
+    rg_error local = {0};
+    rg_context *ctx;
+    char *text = NULL;
+    size_t len = 0;
+    const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
+
+    if (!err)
+        err = &local;
+    rg_error_clear(err);
+    if (rg_read_file(path, "context", limits->max_context_bytes, &text, &len, err) != 0) {
+        rg_error_clear(&local);
+        return NULL;
+    }
+    ctx = rg_context_parse(text, len, display, path, options, err);
+    free(text);
+    rg_error_clear(&local);
+    return ctx;
 }

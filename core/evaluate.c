@@ -10,6 +10,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "check_cache.h"
 #include "evidence.h"
 #include "isolate.h"
 #include "luaconv.h"
@@ -293,7 +294,40 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
         n++;
     }
-    rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+    if (pol->cache) {
+        /* Reuse what an earlier evaluation of this run already found; run the rest. */
+        size_t todo = 0;
+        char **keys = calloc(n, sizeof *keys);
+        rg_job *run = calloc(n, sizeof *run);
+        size_t *where = calloc(n, sizeof *where);
+        if (keys && run && where) {
+            for (size_t j = 0; j < n; j++) {
+                const rg_check_result *hit;
+                keys[j] = rg_check_cache_key(pol->cache, batch[j].check, batch[j].params, ctx, pol->sb->now);
+                hit = rg_check_cache_get(pol->cache, keys[j], ctx);
+                if (hit) {
+                    rg_check_result_copy(hit, &batch[j].result);
+                } else {
+                    where[todo] = j;
+                    run[todo++] = batch[j];
+                }
+            }
+            rg_run_isolated(run, todo, ctx, pol->sb->now, &pol->sb->limits);
+            for (size_t k = 0; k < todo; k++) {
+                batch[where[k]] = run[k];
+                rg_check_cache_put(pol->cache, keys[where[k]], &run[k].result);
+            }
+        } else {
+            rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+        }
+        for (size_t j = 0; keys && j < n; j++)
+            free(keys[j]);
+        free(keys);
+        free(run);
+        free(where);
+    } else {
+        rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+    }
     n = 0;
     for (size_t i = 0; i < pol->count; i++)
         if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i])
@@ -358,6 +392,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
+    rg_sandbox_new_budget(sb); /* each evaluation gets the whole budget, loading had its own */
     skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
     if (!skipped) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");

@@ -30,6 +30,7 @@ struct rg_check_call {
     char why[WHY_MAX];
     char path[PATH_MAX];
     cJSON *evidence;          /* notes of what was read */
+    cJSON *context_reads;     /* [path, value] pairs the check asked for */
 };
 
 const char *rg_check_status_name(rg_check_status status)
@@ -201,9 +202,9 @@ static const char *host_evidence_relative(rg_check_call *call, const char *name,
     return call->path;
 }
 
-static const char *host_context_string(const rg_check_call *call, const char *path)
+const char *rg_context_string(const rg_context *ctx, const char *path)
 {
-    const cJSON *node = call->ctx->root;
+    const cJSON *node = ctx->root;
     char key[256];
     while (path && *path && node) {
         const char *dot = strchr(path, '.');
@@ -216,6 +217,21 @@ static const char *host_context_string(const rg_check_call *call, const char *pa
         path = dot ? dot + 1 : path + n;
     }
     return cJSON_IsString(node) ? node->valuestring : NULL;
+}
+
+/* What a check read of the context is part of its result's identity: recorded, so a
+ * cached result is reused only for a context that reads the same. */
+static const char *host_context_string(const rg_check_call *call, const char *path)
+{
+    const char *value = rg_context_string(call->ctx, path);
+    cJSON *read;
+    if (call->context_reads && path) {
+        read = cJSON_CreateArray();
+        cJSON_AddItemToArray(read, cJSON_CreateString(path));
+        cJSON_AddItemToArray(read, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+        cJSON_AddItemToArray(call->context_reads, read);
+    }
+    return value;
 }
 
 static int64_t host_now(const rg_check_call *call)
@@ -337,6 +353,7 @@ void rg_check_result_clear(rg_check_result *r)
     free(r->message);
     cJSON_Delete(r->details);
     cJSON_Delete(r->evidence);
+    cJSON_Delete(r->context_reads);
     memset(r, 0, sizeof *r);
 }
 
@@ -355,6 +372,7 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
     call.max_evidence = max_evidence;
     call.details = cJSON_CreateObject();
     call.evidence = cJSON_CreateArray();
+    call.context_reads = cJSON_CreateArray();
     returned = check->run(&HOST, &call);
     for (size_t i = 0; i < call.buffer_count; i++)
         free(call.buffers[i]);
@@ -362,6 +380,7 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
 
     out->details = call.details ? call.details : cJSON_CreateObject();
     out->evidence = call.evidence ? call.evidence : cJSON_CreateArray();
+    out->context_reads = call.context_reads ? call.context_reads : cJSON_CreateArray();
     out->violation = call.violation;
     if (call.violation) {
         out->status = RG_CHECK_ERROR;
@@ -387,6 +406,7 @@ char *rg_check_result_to_json(const rg_check_result *r)
     cJSON_AddItemToObject(o, "details", r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject());
     cJSON_AddBoolToObject(o, "violation", r->violation);
     cJSON_AddItemToObject(o, "evidence", r->evidence ? cJSON_Duplicate(r->evidence, 1) : cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "context_reads", r->context_reads ? cJSON_Duplicate(r->context_reads, 1) : cJSON_CreateArray());
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
@@ -422,6 +442,21 @@ int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out
     out->violation = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "violation"));
     out->evidence = cJSON_CreateArray();
     rg_evidence_merge(out->evidence, cJSON_GetObjectItemCaseSensitive(root, "evidence"));
+    out->context_reads = cJSON_DetachItemFromObjectCaseSensitive(root, "context_reads");
+    if (!cJSON_IsArray(out->context_reads)) {
+        cJSON_Delete(out->context_reads);
+        out->context_reads = cJSON_CreateArray();
+    }
     cJSON_Delete(root);
     return 0;
+}
+
+void rg_check_result_copy(const rg_check_result *r, rg_check_result *out)
+{
+    out->status = r->status;
+    out->message = r->message ? strdup(r->message) : NULL;
+    out->details = r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject();
+    out->violation = r->violation;
+    out->evidence = r->evidence ? cJSON_Duplicate(r->evidence, 1) : cJSON_CreateArray();
+    out->context_reads = r->context_reads ? cJSON_Duplicate(r->context_reads, 1) : cJSON_CreateArray();
 }

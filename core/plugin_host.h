@@ -14,7 +14,14 @@ typedef struct rg_check_result {
     cJSON *details;       /* an object */
     int violation;        /* the check broke the evidence path rules */
     cJSON *evidence;      /* what it read: an array of evidence notes */
+    cJSON *context_reads; /* the context fields it read: [path, value] pairs */
 } rg_check_result;
+
+/* A string field of CTX by dotted path ("release.commit"), or NULL. */
+const char *rg_context_string(const rg_context *ctx, const char *path);
+
+/* A deep copy of R into OUT. */
+void rg_check_result_copy(const rg_check_result *r, rg_check_result *out);
 
 void rg_check_result_clear(rg_check_result *r);
 

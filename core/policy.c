@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "luaconv.h"
+#include "check_cache.h"
 #include "plugins.h"
 #include "policylib.h"
 #include "textpos.h"
@@ -366,6 +367,7 @@ void rg_policy_free(rg_policy *pol)
         free_requirement(&pol->reqs[i]);
     free(pol->reqs);
     rg_sandbox_free(pol->sb);
+    rg_check_cache_free(pol->cache);
     free(pol->name);
     free(pol->version);
     free(pol->description);
@@ -531,4 +533,14 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
 fail:
     rg_policy_free(pol);
     return NULL;
+}
+
+void rg_policy_reuse_check_results(rg_policy *pol, int on)
+{
+    if (on && !pol->cache)
+        pol->cache = rg_check_cache_new(pol->sb->limits.max_check_evidence_bytes);
+    if (!on) {
+        rg_check_cache_free(pol->cache);
+        pol->cache = NULL;
+    }
 }

@@ -48,6 +48,7 @@ struct rg_policy {
     rg_requirement *reqs;
     size_t count, cap;
     const rg_plugins *plugins;  /* where check names are looked up; may be NULL */
+    struct rg_check_cache *cache; /* plugin results reused across evaluations, or NULL */
 };
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "context.h"
 #include "error.h"
+#include "json.h"
+#include "luaconv.h"
 #include "evidence.h"
 #include "policylib.h"
 #include "markdown.h"
@@ -228,6 +230,7 @@ static int time_format(lua_State *L)
 /* ---- evidence -------------------------------------------------------------- */
 
 #define HEAP_BOX_META "rg.heapbox"
+#define JSON_BOX_META "rg.jsonbox"
 
 static int heap_box_gc(lua_State *L)
 {
@@ -344,6 +347,44 @@ static int evidence_call(lua_State *L)
 static int evidence_newindex(lua_State *L)
 {
     return luaL_error(L, "attempt to modify read-only table 'evidence'");
+}
+
+/* ---- json ----------------------------------------------------------------- */
+
+/* json.decode(text [, name]): the value as tables (null reads as nil), or nil, reason.
+ * As strict as the context's own parser: one well-formed UTF-8 document. */
+static int json_decode(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const char *name = luaL_optstring(L, 2, "json text");
+    rg_error err = {0};
+    cJSON *doc = rg_json_parse(text, len, name, rg_sandbox_of(L)->limits.max_json_depth,
+                               RG_ERROR_POLICY, &err);
+    if (!doc) {
+        lua_pushnil(L);
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        return 2;
+    }
+    /* A box so that a memory error while building the tables cannot leak DOC. */
+    {
+        cJSON **box = lua_newuserdatauv(L, sizeof *box, 0);
+        *box = doc;
+        luaL_setmetatable(L, JSON_BOX_META);
+        rg_push_json(L, doc);
+        cJSON_Delete(doc);
+        *box = NULL;
+    }
+    return 1;
+}
+
+static int json_box_gc(lua_State *L)
+{
+    cJSON **box = luaL_checkudata(L, 1, JSON_BOX_META);
+    cJSON_Delete(*box);
+    *box = NULL;
+    return 0;
 }
 
 /* ---- markdown ------------------------------------------------------------- */
@@ -515,11 +556,18 @@ void rg_policylib_open(rg_sandbox *sb)
     static const luaL_Reg markdown[] = {
         {"sections", markdown_sections}, {"section", markdown_section},
         {"is_blank", markdown_is_blank}, {NULL, NULL}};
+    static const luaL_Reg json[] = {{"decode", json_decode}, {NULL, NULL}};
     static const luaL_Reg approvals[] = {
         {"list", approvals_list}, {"by_role", approvals_by_role}, {"find", approvals_find},
         {NULL, NULL}};
     lua_State *L = sb->L;
 
+    luaL_newmetatable(L, JSON_BOX_META);
+    lua_pushcfunction(L, json_box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushliteral(L, "json box");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
     luaL_newmetatable(L, HEAP_BOX_META);
     lua_pushcfunction(L, heap_box_gc);
     lua_setfield(L, -2, "__gc");
@@ -556,4 +604,5 @@ void rg_policylib_open(rg_sandbox *sb)
     rg_sandbox_set_builtin(sb, "evidence");
     publish_library(sb, "markdown", markdown);
     publish_library(sb, "approvals", approvals);
+    publish_library(sb, "json", json);
 }

@@ -683,6 +683,13 @@ void rg_set_watchdog(rg_watchdog_fn fn)
     watchdog = fn;
 }
 
+void rg_sandbox_new_budget(rg_sandbox *sb)
+{
+    sb->instructions = 0;
+    sb->deadline = monotonic_now() + sb->limits.timeout;
+    sb->limit_hit = RG_LIMIT_NONE; /* Lua's state stays consistent after a limit error */
+}
+
 void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds)
 {
     sb->deadline += seconds;

@@ -56,6 +56,9 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
  * policy or limit, with file, line and traceback) and nothing pushed. */
 int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err);
 
+/* Start a fresh instruction and time budget (each evaluation gets its own). */
+void rg_sandbox_new_budget(rg_sandbox *sb);
+
 /* Move the deadline SECONDS later: time spent outside policy code (plugin checks in
  * their own processes) is not the policy's to pay for. */
 void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);

@@ -122,6 +122,13 @@ RELGATE_API rg_context *rg_context_load(const char *path, const rg_context_optio
                                         rg_error *err);
 RELGATE_API void rg_context_free(rg_context *ctx);
 
+/* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
+ * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH
+ * ("-": the working directory).  For batch evaluation, one line at a time. */
+RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const char *display,
+                                         const char *path, const rg_context_options *options,
+                                         rg_error *err);
+
 /* ---- Plugins ------------------------------------------------------------ */
 
 typedef struct rg_plugins rg_plugins;
@@ -154,6 +161,11 @@ RELGATE_API rg_policy *rg_policy_load_with_plugins(const char *path, const rg_li
                                                    int64_t now, const rg_plugins *plugins,
                                                    rg_error *err);
 RELGATE_API void rg_policy_free(rg_policy *policy);
+
+/* When ON, later evaluations with this policy reuse a plugin check's result when the
+ * check, its parameters, the clock, the content of the evidence its parameters name and
+ * the context fields it read are all the same: for batch evaluation. */
+RELGATE_API void rg_policy_reuse_check_results(rg_policy *policy, int on);
 
 /* ---- Evaluation --------------------------------------------------------- */
 

@@ -1,0 +1,208 @@
+/* Reusing plugin check results within one run (batch evaluation): a result is reused
+ * when the check, its parameters, the clock and the content of every evidence file its
+ * parameters name are the same, and every context field the check read has the same
+ * value in the new context. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check_cache.h"
+#include "context.h"
+#include "digest.h"
+#include "evidence.h"
+#include "fileio.h"
+#include "plugins.h"
+
+#define MAX_ENTRIES 4096   /* lookups are linear: a bound keeps a batch linear too */
+
+typedef struct file_digest {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    char label[RG_SHA256_LABEL_SIZE];
+} file_digest;
+
+typedef struct entry {
+    char *key;
+    rg_check_result result;
+} entry;
+
+struct rg_check_cache {
+    entry *entries;
+    size_t count, cap;
+    file_digest *files;
+    size_t file_count, file_cap;
+    size_t max_bytes;
+};
+
+rg_check_cache *rg_check_cache_new(size_t max_bytes)
+{
+    rg_check_cache *c = calloc(1, sizeof *c);
+    if (c)
+        c->max_bytes = max_bytes;
+    return c;
+}
+
+void rg_check_cache_free(rg_check_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->entries[i].key);
+        rg_check_result_clear(&c->entries[i].result);
+    }
+    for (size_t i = 0; i < c->file_count; i++)
+        free(c->files[i].path);
+    free(c->entries);
+    free(c->files);
+    free(c);
+}
+
+/* The digest of the file at PATH, hashed once per (inode, size, mtime). */
+static const char *digest_of(rg_check_cache *c, const char *path)
+{
+    struct stat st;
+    char *data = NULL;
+    size_t len = 0;
+    rg_error err = {0};
+    unsigned char digest[RG_SHA256_LEN];
+    file_digest *f;
+    if (stat(path, &st) != 0)
+        return NULL;
+    for (size_t i = 0; i < c->file_count; i++) {
+        f = &c->files[i];
+        if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+            f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec &&
+            strcmp(f->path, path) == 0)
+            return f->label;
+    }
+    if (!S_ISREG(st.st_mode) || rg_read_file(path, "evidence", c->max_bytes, &data, &len, &err) != 0) {
+        rg_error_clear(&err);
+        return NULL;
+    }
+    rg_sha256_of(data, len, digest);
+    free(data);
+    if (c->file_count == c->file_cap) {
+        size_t cap = c->file_cap ? c->file_cap * 2 : 16;
+        file_digest *grown = realloc(c->files, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        c->files = grown;
+        c->file_cap = cap;
+    }
+    f = &c->files[c->file_count];
+    if (!(f->path = strdup(path)))
+        return NULL;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->size = st.st_size;
+    f->mtime = st.st_mtim;
+    rg_sha256_label(digest, f->label, sizeof f->label);
+    c->file_count++;
+    return f->label;
+}
+
+/* Append "name=digest;" for one evidence name (or why there is no digest). */
+static int key_evidence(rg_check_cache *c, const rg_context *ctx, const char *name, char **key, size_t *len)
+{
+    char path[PATH_MAX], why[PATH_MAX + 256];
+    const char *label = NULL, *state = "ok";
+    size_t need;
+    char *grown;
+    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        return -1; /* a path-rule violation is never reused: let the check meet it */
+    if (st == RG_EVIDENCE_OK)
+        label = digest_of(c, path);
+    else
+        state = st == RG_EVIDENCE_UNDECLARED ? "undeclared" : st == RG_EVIDENCE_MISSING ? "missing" : "unusable";
+    if (st == RG_EVIDENCE_OK && !label)
+        state = "unusable";
+    need = *len + strlen(name) + (label ? strlen(label) : strlen(state)) + 3;
+    if (!(grown = realloc(*key, need + 1)))
+        return -1;
+    *key = grown;
+    *len += (size_t)sprintf(*key + *len, "%s=%s;", name, label ? label : state);
+    return 0;
+}
+
+char *rg_check_cache_key(rg_check_cache *c, const rg_check *check, const cJSON *params,
+                         const rg_context *ctx, int64_t now)
+{
+    char *json = cJSON_PrintUnformatted(params), *key;
+    size_t len;
+    if (!json)
+        return NULL;
+    len = strlen(check->name) + strlen(json) + 48;
+    key = malloc(len);
+    if (!key) {
+        free(json);
+        return NULL;
+    }
+    len = (size_t)snprintf(key, len, "%s\n%s\n%lld\n", check->name, json, (long long)now);
+    free(json);
+    for (size_t i = 0; i < check->param_count; i++) {
+        const rg_param *p = &check->params[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, p->name), *item;
+        int rc = 0;
+        if (p->type == RG_PARAM_EVIDENCE && cJSON_IsString(v))
+            rc = key_evidence(c, ctx, v->valuestring, &key, &len);
+        else if (p->type == RG_PARAM_EVIDENCE_LIST)
+            cJSON_ArrayForEach(item, v)
+                if (rc == 0 && cJSON_IsString(item))
+                    rc = key_evidence(c, ctx, item->valuestring, &key, &len);
+        if (rc != 0) {
+            free(key);
+            return NULL;
+        }
+    }
+    return key;
+}
+
+/* Does CTX read the same as the context R was computed for? */
+static int same_reads(const rg_check_result *r, const rg_context *ctx)
+{
+    const cJSON *read;
+    cJSON_ArrayForEach(read, r->context_reads) {
+        const char *path = cJSON_GetStringValue(cJSON_GetArrayItem(read, 0));
+        const cJSON *was = cJSON_GetArrayItem(read, 1);
+        const char *now = path ? rg_context_string(ctx, path) : NULL;
+        if (!path)
+            return 0;
+        if (cJSON_IsString(was) ? !now || strcmp(now, was->valuestring) != 0 : now != NULL)
+            return 0;
+    }
+    return 1;
+}
+
+const rg_check_result *rg_check_cache_get(rg_check_cache *c, const char *key, const rg_context *ctx)
+{
+    for (size_t i = 0; key && i < c->count; i++)
+        if (strcmp(c->entries[i].key, key) == 0 && same_reads(&c->entries[i].result, ctx))
+            return &c->entries[i].result;
+    return NULL;
+}
+
+void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_result *r)
+{
+    entry *e;
+    if (!key || r->violation || c->count >= MAX_ENTRIES)
+        return;
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        entry *grown = realloc(c->entries, cap * sizeof *grown);
+        if (!grown)
+            return;
+        c->entries = grown;
+        c->cap = cap;
+    }
+    e = &c->entries[c->count];
+    if (!(e->key = strdup(key)))
+        return;
+    rg_check_result_copy(r, &e->result);
+    c->count++;
+}
