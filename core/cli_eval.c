@@ -415,8 +415,8 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
     if (strcmp(e.file, batch) == 0 && e.line <= 1)
         e.line = (int)lineno;
     if (!strstr(e.message, batch) || e.line != (int)lineno) {
-        char msg[RG_ERROR_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%s:%ld: %s", batch, lineno, e.message);
+        char msg[2 * RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%.900s:%ld: %s", batch, lineno, e.message);
         rg_strlcpy(e.message, msg, sizeof e.message);
     }
     rg_cli_report(&e);
