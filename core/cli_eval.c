@@ -414,10 +414,16 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
     }
     if (strcmp(e.file, batch) == 0 && e.line <= 1)
         e.line = (int)lineno;
-    if (!strstr(e.message, batch) || e.line != (int)lineno) {
-        char msg[2 * RG_ERROR_MESSAGE_MAX];
-        snprintf(msg, sizeof msg, "%.900s:%ld: %s", batch, lineno, e.message);
-        rg_strlcpy(e.message, msg, sizeof e.message);
+    {
+        char at[RG_ERROR_FILE_MAX + 32], msg[2 * RG_ERROR_MESSAGE_MAX];
+        size_t n = strlen(batch);
+        snprintf(at, sizeof at, "%.900s:%ld:", batch, lineno);
+        if (!strstr(e.message, at)) {
+            const char *rest = strncmp(e.message, batch, n) == 0 && e.message[n] == ':' ? e.message + n + 1 : e.message;
+            while (*rest == ' ') rest++;
+            snprintf(msg, sizeof msg, "%s %s", at, rest);
+            rg_strlcpy(e.message, msg, sizeof e.message);
+        }
     }
     rg_cli_report(&e);
     json = rg_error_to_json(&e, o->now);
