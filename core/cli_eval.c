@@ -421,8 +421,8 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
         if (!strstr(e.message, at)) {
             const char *rest = strncmp(e.message, batch, n) == 0 && e.message[n] == ':' ? e.message + n + 1 : e.message;
             while (*rest == ' ') rest++;
-            snprintf(msg, sizeof msg, "%s %s", at, rest);
-            rg_strlcpy(e.message, msg, sizeof e.message);
+            if ((size_t)snprintf(msg, sizeof msg, "%s %s", at, rest) < sizeof msg)
+                rg_strlcpy(e.message, msg, sizeof e.message);
         }
     }
     rg_cli_report(&e);
