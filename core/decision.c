@@ -131,6 +131,7 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
     cJSON_AddStringToObject(o, "name", d->policy_name);
     add_string_or_null(o, "version", d->policy_version);
     cJSON_AddStringToObject(o, "digest", d->policy_digest);
+    cJSON_AddItemToObject(o, "extends", d->policy_bases ? cJSON_Duplicate(d->policy_bases, 1) : cJSON_CreateArray());
     o = cJSON_AddObjectToObject(root, "context");
     cJSON_AddStringToObject(o, "file", d->context_file);
     cJSON_AddStringToObject(o, "digest", d->context_digest);

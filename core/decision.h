@@ -32,6 +32,7 @@ struct rg_decision {
     rg_stage stage;
     char *policy_name, *policy_version;
     char policy_digest[RG_SHA256_LABEL_SIZE];
+    cJSON *policy_bases;  /* the policies it extends: [{name, version, file}] */
     char context_digest[RG_SHA256_LABEL_SIZE];
     rg_result *results;
     size_t count;

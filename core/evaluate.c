@@ -133,6 +133,13 @@ static int run_when(lua_State *L)
     return 0;
 }
 
+/* A requirement an extending policy changed says so in its details. */
+static void note_changes(rg_result *res, const rg_requirement *req)
+{
+    if (req->changes && res->details && !cJSON_GetObjectItemCaseSensitive(res->details, "changed_by"))
+        cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
+}
+
 static char *place(const char *file, int line)
 {
     size_t n = strlen(file) + 16;
@@ -167,6 +174,7 @@ void rg_decision_free(rg_decision *d)
     cJSON_Delete(d->actions);
     cJSON_Delete(d->evidence);
     cJSON_Delete(d->waivers);
+    cJSON_Delete(d->policy_bases);
     free(d);
 }
 
@@ -217,6 +225,7 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
     d->policy_name = strdup(pol->name);
     d->policy_version = pol->version ? strdup(pol->version) : NULL;
     memcpy(d->policy_digest, pol->digest, sizeof d->policy_digest);
+    d->policy_bases = pol->bases ? cJSON_Duplicate(pol->bases, 1) : cJSON_CreateArray();
     rg_sha256_label(ctx->digest, d->context_digest, sizeof d->context_digest);
     d->evaluated_at = pol->sb->now;
     d->actions = cJSON_CreateArray();
@@ -244,7 +253,7 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
         when_call wc = {req, 1, NULL};
-        if (req->when_ref == LUA_NOREF || !applies(req, ctx))
+        if (req->when_ref == LUA_NOREF || !applies(req, ctx) || req->disabled)
             continue;
         lua_pushcfunction(pol->sb->L, run_when);
         lua_pushlightuserdata(pol->sb->L, &wc);
@@ -272,7 +281,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     rg_job *jobs = NULL, *batch;
     size_t n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i])
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i] && !pol->reqs[i].disabled)
             n++;
     *count = 0;
     if (n == 0)
@@ -287,7 +296,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     n = 0;
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
-        if (!req->plugin_check || !applies(req, ctx) || skipped[i])
+        if (!req->plugin_check || !applies(req, ctx) || skipped[i] || req->disabled)
             continue;
         batch[n].check = req->plugin_check;
         batch[n].params = req->params[rg_type_index(ctx->type)];
@@ -330,7 +339,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     }
     n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i])
+        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i] && !pol->reqs[i].disabled)
             jobs[i] = batch[n++];
     free(batch);
     *count = pol->count;
@@ -424,6 +433,18 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
             goto fail;
         }
+        if (req->disabled) {
+            size_t n = strlen(req->disabled) + 32;
+            res->status = RG_STATUS_SKIP;
+            res->message = malloc(n);
+            if (res->message)
+                snprintf(res->message, n, "disabled by %s", req->disabled);
+            res->details = cJSON_CreateObject();
+            cJSON_AddStringToObject(res->details, "disabled_by", req->disabled);
+            if (req->changes)
+                cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
+            continue;
+        }
         if (skipped[i]) {
             res->status = RG_STATUS_SKIP;
             res->message = skipped[i];
@@ -439,6 +460,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             }
             if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
                 res->status = RG_STATUS_WARN;
+            note_changes(res, req);
             continue;
         }
         cc.req = req;
@@ -458,6 +480,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         /* An advisory requirement's failure is a warning. */
         if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
             res->status = RG_STATUS_WARN;
+        note_changes(res, req);
     }
     sb->ctx = NULL;
     sb->evidence_log = NULL;

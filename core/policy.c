@@ -83,6 +83,18 @@ static int decl_policy(lua_State *L)
         return declaration_error(L, file, line, "policy{} can only be declared while the policy loads");
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "policy expects a table: policy { name = \"...\", version = \"...\" }");
+    if (pol->extending) {
+        /* A base policy's own metadata: kept as what this policy extends. */
+        cJSON *base = cJSON_CreateObject();
+        lua_getfield(L, 1, "name");
+        cJSON_AddStringToObject(base, "name", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+        lua_getfield(L, 1, "version");
+        if (lua_type(L, -1) == LUA_TSTRING) cJSON_AddStringToObject(base, "version", lua_tostring(L, -1));
+        else cJSON_AddNullToObject(base, "version");
+        cJSON_AddStringToObject(base, "file", file);
+        cJSON_AddItemToArray(pol->bases, base);
+        return 0;
+    }
     if (pol->meta_line)
         return declaration_error(L, file, line, "policy{} declared twice (first at line %d)", pol->meta_line);
     lua_pushnil(L);
@@ -155,13 +167,12 @@ static const char *string_field(lua_State *L, const char *file, int line, const 
     return lua_tostring(L, -1);
 }
 
-/* The parameters of a plugin check for release type TYPE from the `with` table on top
- * of the stack: by_type{} values resolved for TYPE, then rg_check_params.  Returns a new
- * object, or NULL with WHY filled. */
-static cJSON *plugin_params(lua_State *L, const rg_check *check, int type, char *why, size_t why_size)
+/* The `with` table on top of the stack as JSON, by_type{} values resolved for release
+ * type TYPE (0..2).  Returns a new object, or NULL with WHY filled. */
+static cJSON *plugin_given(lua_State *L, int type, char *why, size_t why_size)
 {
     int with = lua_gettop(L);
-    cJSON *given, *out;
+    cJSON *given;
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, with)) {
@@ -175,6 +186,12 @@ static cJSON *plugin_params(lua_State *L, const rg_check *check, int type, char 
     }
     given = rg_lua_to_json(L, with + 1, 8, 1, why, why_size);
     lua_pop(L, 1);
+    return given;
+}
+
+static cJSON *plugin_params(lua_State *L, const rg_check *check, int type, char *why, size_t why_size)
+{
+    cJSON *given = plugin_given(L, type, why, why_size), *out;
     if (!given)
         return NULL;
     out = rg_check_params(check, given, why, why_size);
@@ -345,10 +362,195 @@ static int decl_requirement(lua_State *L)
     return 1;
 }
 
+/* ---- extends, override, disable ---------------------------------------------------- */
+
+static rg_requirement *find_declared(rg_policy *pol, const char *id)
+{
+    for (size_t i = 0; id && i < pol->count; i++)
+        if (strcmp(pol->reqs[i].id, id) == 0)
+            return &pol->reqs[i];
+    return NULL;
+}
+
+/* extends "baseline": load baseline.lua from the policy's directory into this policy,
+ * its requirements first; this file then adds, overrides or disables. */
+static int decl_extends(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    rg_sandbox *sb = rg_sandbox_of(L);
+    const char *file, *name = luaL_checkstring(L, 1);
+    int line;
+    caller_place(L, &file, &line);
+    if (sb->frozen)
+        return declaration_error(L, file, line, "extends can only be used while the policy loads");
+    lua_getfield(L, LUA_REGISTRYINDEX, "rg.extended");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "rg.extended");
+    }
+    if (lua_getfield(L, -1, name) != LUA_TNIL)
+        return declaration_error(L, file, line, "policy '%s' is extended twice", name);
+    lua_pop(L, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+    /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
+    pol->extending++;
+    rg_sandbox_run_module(L, name);
+    pol->extending--;
+    return 0;
+}
+
+static void note_change(rg_requirement *r, const char *file, int line, const char *what, const char *reason)
+{
+    char text[1024];
+    if (!r->changes)
+        r->changes = cJSON_CreateArray();
+    snprintf(text, sizeof text, "%s:%d: %s%s%s%s", file, line, what, reason ? " (" : "", reason ? reason : "",
+             reason ? ")" : "");
+    cJSON_AddItemToArray(r->changes, cJSON_CreateString(text));
+}
+
+/* override "id" { level = ..., with = {...}, ... , reason = "..." } */
+static int decl_override_body(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *id = lua_tostring(L, lua_upvalueindex(1));
+    const char *file = lua_tostring(L, lua_upvalueindex(2));
+    int line = (int)lua_tointeger(L, lua_upvalueindex(3));
+    rg_requirement *r = find_declared(pol, id);
+    const char *reason = NULL;
+    char why[512];
+    if (!r)
+        return declaration_error(L, file, line, "override: no requirement '%s' to override", id);
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return declaration_error(L, file, line, "override '%s' expects a table of the fields to change", id);
+    lua_getfield(L, 1, "reason");
+    if (lua_type(L, -1) == LUA_TSTRING)
+        reason = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+        char what[256];
+        if (strcmp(key, "reason") == 0) {
+            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+                return declaration_error(L, file, line, "override '%s': reason must be a non-empty string", id);
+        } else if (strcmp(key, "level") == 0) {
+            const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            if (strcmp(lv, "mandatory") == 0) r->level = RG_LEVEL_MANDATORY;
+            else if (strcmp(lv, "waivable") == 0) r->level = RG_LEVEL_WAIVABLE;
+            else if (strcmp(lv, "advisory") == 0) r->level = RG_LEVEL_ADVISORY;
+            else return declaration_error(L, file, line, "override '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
+            snprintf(what, sizeof what, "level %s", lv);
+            note_change(r, file, line, what, reason);
+        } else if (strcmp(key, "title") == 0 || strcmp(key, "hint") == 0) {
+            char **slot = key[0] == 't' ? &r->title : &r->hint;
+            if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+                return declaration_error(L, file, line, "override '%s': %s must be a non-empty string", id, key);
+            free(*slot);
+            *slot = rg_strdup_utf8(lua_tostring(L, -1));
+            note_change(r, file, line, key, reason);
+        } else if (strcmp(key, "types") == 0 || strcmp(key, "stages") == 0) {
+            if (key[0] == 't')
+                r->types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
+            else
+                r->stages = name_list(L, file, line, id, key, parse_stage, "\"pre-release\", \"deploy\", \"post-deploy\"");
+            note_change(r, file, line, key, reason);
+        } else if (strcmp(key, "timeout") == 0) {
+            if (!r->plugin_check || lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
+                return declaration_error(L, file, line, "override '%s': timeout is a number of seconds for a plugin check", id);
+            r->timeout = lua_tonumber(L, -1);
+            note_change(r, file, line, "timeout", reason);
+        } else if (strcmp(key, "with") == 0) {
+            if (!r->plugin_check || lua_type(L, -1) != LUA_TTABLE)
+                return declaration_error(L, file, line, "override '%s': with changes a plugin check's parameters (a table)", id);
+            for (int t = 0; t < 3; t++) {
+                cJSON *changes, *merged, *item, *params;
+                if (!r->params[t])
+                    continue;
+                changes = plugin_given(L, t, why, sizeof why);
+                if (!changes)
+                    return declaration_error(L, file, line, "override '%s': %s", id, why);
+                merged = cJSON_Duplicate(r->params[t], 1);
+                cJSON_ArrayForEach(item, changes) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(merged, item->string);
+                    cJSON_AddItemToObject(merged, item->string, cJSON_Duplicate(item, 1));
+                }
+                cJSON_Delete(changes);
+                params = rg_check_params(r->plugin_check, merged, why, sizeof why);
+                cJSON_Delete(merged);
+                if (!params)
+                    return declaration_error(L, file, line, "override '%s' for a %s: %s", id, TYPE_NAMES[t], why);
+                cJSON_Delete(r->params[t]);
+                r->params[t] = params;
+            }
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                snprintf(what, sizeof what, "parameter %s", lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+                note_change(r, file, line, what, reason);
+                lua_pop(L, 1);
+            }
+        } else {
+            return declaration_error(L, file, line, "override '%s': cannot change '%s' (level, title, hint, types, stages, timeout, with, reason)",
+                                     id, key);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* disable "id" { reason = "..." }: the requirement stays in the decision as skip,
+ * saying who disabled it and why. */
+static int decl_disable_body(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *id = lua_tostring(L, lua_upvalueindex(1));
+    const char *file = lua_tostring(L, lua_upvalueindex(2));
+    int line = (int)lua_tointeger(L, lua_upvalueindex(3));
+    rg_requirement *r = find_declared(pol, id);
+    char text[1024];
+    if (!r)
+        return declaration_error(L, file, line, "disable: no requirement '%s' to disable", id);
+    if (lua_type(L, 1) != LUA_TTABLE)
+        return declaration_error(L, file, line, "disable '%s' expects { reason = \"...\" }", id);
+    lua_getfield(L, 1, "reason");
+    if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+        return declaration_error(L, file, line, "disable '%s' needs a reason: disable \"%s\" { reason = \"...\" }", id, id);
+    snprintf(text, sizeof text, "%s:%d: %s", file, line, lua_tostring(L, -1));
+    free(r->disabled);
+    r->disabled = rg_strdup_utf8(text);
+    return 0;
+}
+
+/* override "id" / disable "id": check the id, then take the table. */
+static int decl_curried(lua_State *L, lua_CFunction body, const char *what)
+{
+    const char *file;
+    int line;
+    caller_place(L, &file, &line);
+    if (rg_sandbox_of(L)->frozen)
+        return declaration_error(L, file, line, "%s can only be used while the policy loads", what);
+    if (lua_type(L, 1) != LUA_TSTRING)
+        return declaration_error(L, file, line, "%s expects a requirement id: %s \"id\" { ... }", what, what);
+    lua_settop(L, 1);
+    lua_pushstring(L, file);
+    lua_pushinteger(L, line);
+    lua_pushcclosure(L, body, 3);
+    return 1;
+}
+
+static int decl_override(lua_State *L) { return decl_curried(L, decl_override_body, "override"); }
+static int decl_disable(lua_State *L) { return decl_curried(L, decl_disable_body, "disable"); }
+
 /* ---- Loading ------------------------------------------------------------------ */
 
 static void free_requirement(rg_requirement *r)
 {
+    free(r->disabled);
+    cJSON_Delete(r->changes);
     for (int t = 0; t < 3; t++)
         cJSON_Delete(r->params[t]);
     free(r->id);
@@ -368,6 +570,7 @@ void rg_policy_free(rg_policy *pol)
     free(pol->reqs);
     rg_sandbox_free(pol->sb);
     rg_check_cache_free(pol->cache);
+    cJSON_Delete(pol->bases);
     free(pol->name);
     free(pol->version);
     free(pol->description);
@@ -497,6 +700,13 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
     rg_sandbox_set_builtin(pol->sb, "policy");
     lua_pushcfunction(pol->sb->L, decl_requirement);
     rg_sandbox_set_builtin(pol->sb, "requirement");
+    lua_pushcfunction(pol->sb->L, decl_extends);
+    rg_sandbox_set_builtin(pol->sb, "extends");
+    lua_pushcfunction(pol->sb->L, decl_override);
+    rg_sandbox_set_builtin(pol->sb, "override");
+    lua_pushcfunction(pol->sb->L, decl_disable);
+    rg_sandbox_set_builtin(pol->sb, "disable");
+    pol->bases = cJSON_CreateArray();
 
     if (is_dir) {
         char **names = NULL, full[PATH_MAX];

@@ -35,6 +35,8 @@ typedef struct rg_requirement {
     double timeout;      /* seconds for the plugin check; 0: the engine's default */
     char *file;          /* where it was declared */
     int line;
+    char *disabled;      /* "file:line: reason" when a policy extending this one disabled it */
+    cJSON *changes;      /* what extending policies changed: ["file:line: level advisory (reason)"] */
 } rg_requirement;
 
 struct rg_policy {
@@ -49,6 +51,8 @@ struct rg_policy {
     size_t count, cap;
     const rg_plugins *plugins;  /* where check names are looked up; may be NULL */
     struct rg_check_cache *cache; /* plugin results reused across evaluations, or NULL */
+    int extending;       /* > 0 while a base policy loads through extends */
+    cJSON *bases;        /* the policies extended: [{name, version, file}] */
 };
 
 #endif

@@ -765,13 +765,52 @@ static int valid_module_name(const char *name)
     return segment > 0;
 }
 
+/* Push the chunk of module NAME (dotted, found below the policy's directory), or raise
+ * an error naming what is wrong. */
+static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
+{
+    char rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
+    rg_error err = {0};
+    size_t n;
+    if (!valid_module_name(name))
+        luaL_error(L, "module name '%s' is not allowed: use dotted names of letters, "
+                      "digits, '_' and '-', found in the policy's directory", name);
+    n = strlen(name);
+    if (n + 5 > sizeof rel)
+        luaL_error(L, "module name '%s' is too long", name);
+    for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
+    strcat(rel, ".lua");
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
+        luaL_error(L, "module name '%s' is too long", name);
+    if (!realpath(path, real))
+        luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
+    n = strlen(sb->dir);
+    if (strncmp(real, sb->dir, n) != 0 || real[n] != '/')
+        luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
+                   sb->dir_display, rel);
+    snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
+    if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
+        /* Report the module's own file and line, not the require call's. */
+        rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
+        sb->error_line = err.line;
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        lua_error(L);
+    }
+}
+
+int rg_sandbox_run_module(lua_State *L, const char *name)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    push_module(L, sb, name);
+    lua_call(L, 0, 0);
+    return 0;
+}
+
 static int sandbox_require(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     const char *name = luaL_checkstring(L, 1);
-    char rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
-    rg_error err = {0};
-    size_t n;
 
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADED);
     if (lua_getfield(L, -1, name) != LUA_TNIL) {
@@ -782,31 +821,7 @@ static int sandbox_require(lua_State *L)
     lua_pop(L, 1);
     if (sb->frozen)
         return luaL_error(L, "module '%s' must be required while the policy loads, not inside a check", name);
-    if (!valid_module_name(name))
-        return luaL_error(L, "module name '%s' is not allowed: use dotted names of letters, "
-                             "digits, '_' and '-', found in the policy's directory", name);
-    n = strlen(name);
-    if (n + 5 > sizeof rel)
-        return luaL_error(L, "module name '%s' is too long", name);
-    for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
-    strcat(rel, ".lua");
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
-        return luaL_error(L, "module name '%s' is too long", name);
-    if (!realpath(path, real))
-        return luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
-    n = strlen(sb->dir);
-    if (strncmp(real, sb->dir, n) != 0 || real[n] != '/')
-        return luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
-                          sb->dir_display, rel);
-    snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
-    if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
-        /* Report the module's own file and line, not the require call's. */
-        rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
-        sb->error_line = err.line;
-        lua_pushstring(L, err.message);
-        rg_error_clear(&err);
-        return lua_error(L);
-    }
+    push_module(L, sb, name);
     /* Mark as loading so a cycle is reported rather than recursing forever. */
     lua_pushlightuserdata(L, sb);
     lua_setfield(L, -3, name);

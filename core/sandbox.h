@@ -63,6 +63,10 @@ void rg_sandbox_new_budget(rg_sandbox *sb);
  * their own processes) is not the policy's to pay for. */
 void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);
 
+/* Load and run module NAME (as require would find it) in L; raises on any error.
+ * For `extends`: a base policy runs in the same sandbox as the one extending it. */
+int rg_sandbox_run_module(lua_State *L, const char *name);
+
 /* After loading: globals become read-only. */
 void rg_sandbox_freeze(rg_sandbox *sb);
 

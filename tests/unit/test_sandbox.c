@@ -616,6 +616,8 @@ static void test_instruction_limit_in_check(void **state)
     assert_int_equal(f->err.line, 2);
 }
 
+/* Loading and each evaluation have a budget of their own: an evaluation starts afresh,
+ * so a long load does not starve the checks, and a batch does not run out. */
 static void test_instruction_budget_spans_checks(void **state)
 {
     fixture *f = *state;
@@ -631,7 +633,8 @@ static void test_instruction_budget_spans_checks(void **state)
     assert_non_null(f->ctx);
     f->d = rg_evaluate(f->pol, f->ctx, &f->err);
     assert_non_null(f->d);
-    assert_true(f->pol->sb->instructions >= after_load + 100000);
+    assert_true(f->pol->sb->instructions >= 100000);
+    assert_true(f->pol->sb->instructions < after_load + 100000);
 }
 
 static rg_limits small_memory(void)
