@@ -13,6 +13,8 @@ enum { RG_EXIT_ALLOW = 0, RG_EXIT_DENY = 1, RG_EXIT_ERROR = 2 };
 int rg_cmd_eval(int argc, char **argv);
 int rg_cmd_plugins(int argc, char **argv);
 int rg_cmd_history(int argc, char **argv);
+int rg_cmd_lint(int argc, char **argv);
+int rg_cmd_test(int argc, char **argv);
 
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when
  * VERBOSE_TRACE, the Lua traceback. */

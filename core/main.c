@@ -15,6 +15,8 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  eval       evaluate a policy for one release and stage\n"
+    "  test       run policy tests (*_test.lua) with mocked plugin checks\n"
+    "  lint       check a policy without running any check\n"
     "  plugins    list the check plugins found and their parameters\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "\n"
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
             if (strcmp(argv[2], "eval") == 0) return rg_cmd_eval(2, args);
             if (strcmp(argv[2], "plugins") == 0) return rg_cmd_plugins(2, args);
             if (strcmp(argv[2], "history") == 0) return rg_cmd_history(2, args);
+            if (strcmp(argv[2], "lint") == 0) return rg_cmd_lint(2, args);
+            if (strcmp(argv[2], "test") == 0) return rg_cmd_test(2, args);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -69,6 +73,10 @@ int main(int argc, char **argv)
         return rg_cmd_plugins(argc - 1, argv + 1);
     if (strcmp(cmd, "history") == 0)
         return rg_cmd_history(argc - 1, argv + 1);
+    if (strcmp(cmd, "lint") == 0)
+        return rg_cmd_lint(argc - 1, argv + 1);
+    if (strcmp(cmd, "test") == 0)
+        return rg_cmd_test(argc - 1, argv + 1);
     snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);
     return usage_error(msg);
 }

@@ -52,11 +52,37 @@ static int declaration_error(lua_State *L, const char *file, int line, const cha
 {
     va_list ap;
     char msg[RG_ERROR_MESSAGE_MAX];
+    rg_policy *pol;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_POLICY);
+    pol = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (pol && pol->lint) {
+        /* Linting: note it and carry on, so one run finds every problem. */
+        char line_text[RG_ERROR_MESSAGE_MAX + RG_ERROR_FILE_MAX + 16];
+        snprintf(line_text, sizeof line_text, "%s:%d: %s", file, line, msg);
+        cJSON_AddItemToArray(pol->lint, cJSON_CreateString(line_text));
+        return 0;
+    }
     lua_pushfstring(L, "%s:%d: %s", file, line, msg);
     return lua_error(L);
+}
+
+static int noop(lua_State *L)
+{
+    (void)L;
+    return 0;
+}
+
+/* A declarator's error: raised, or when linting, noted and answered with a function
+ * that takes the declaration's table and does nothing. */
+static int curried_error(lua_State *L, const char *file, int line, const char *msg)
+{
+    declaration_error(L, file, line, "%s", msg);
+    lua_pushcfunction(L, noop);
+    return 1;
 }
 
 /* The calling Lua chunk's file and line. */
@@ -162,8 +188,10 @@ static unsigned parse_stage(const char *s) { return (unsigned)rg_stage_parse(s);
 
 static const char *string_field(lua_State *L, const char *file, int line, const char *id, const char *key)
 {
-    if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
+    if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0) {
         declaration_error(L, file, line, "requirement '%s': %s must be a non-empty string", id, key);
+        return NULL; /* only when linting */
+    }
     return lua_tostring(L, -1);
 }
 
@@ -344,17 +372,22 @@ static int decl_requirement(lua_State *L)
     const char *id, *file;
     int line;
     caller_place(L, &file, &line);
+    char msg[RG_ERROR_MESSAGE_MAX];
     if (rg_sandbox_of(L)->frozen)
-        return declaration_error(L, file, line, "requirements can only be declared while the policy loads");
+        return curried_error(L, file, line, "requirements can only be declared while the policy loads");
     if (lua_type(L, 1) != LUA_TSTRING)
-        return declaration_error(L, file, line, "requirement expects an id: requirement \"my-id\" { ... }");
+        return curried_error(L, file, line, "requirement expects an id: requirement \"my-id\" { ... }");
     id = lua_tostring(L, 1);
-    if (!valid_id(id))
-        return declaration_error(L, file, line, "requirement id '%s' is not allowed: use lower-case letters, digits, '-', '_' and '.'", id);
+    if (!valid_id(id)) {
+        snprintf(msg, sizeof msg, "requirement id '%.200s' is not allowed: use lower-case letters, digits, '-', '_' and '.'", id);
+        return curried_error(L, file, line, msg);
+    }
     for (size_t i = 0; i < pol->count; i++)
-        if (strcmp(pol->reqs[i].id, id) == 0)
-            return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
-                                     pol->reqs[i].file, pol->reqs[i].line);
+        if (strcmp(pol->reqs[i].id, id) == 0) {
+            snprintf(msg, sizeof msg, "duplicate requirement id '%.200s' (first declared at %.500s:%d)", id,
+                     pol->reqs[i].file, pol->reqs[i].line);
+            return curried_error(L, file, line, msg);
+        }
     lua_settop(L, 1);
     lua_pushstring(L, file);
     lua_pushinteger(L, line);
@@ -531,10 +564,15 @@ static int decl_curried(lua_State *L, lua_CFunction body, const char *what)
     const char *file;
     int line;
     caller_place(L, &file, &line);
-    if (rg_sandbox_of(L)->frozen)
-        return declaration_error(L, file, line, "%s can only be used while the policy loads", what);
-    if (lua_type(L, 1) != LUA_TSTRING)
-        return declaration_error(L, file, line, "%s expects a requirement id: %s \"id\" { ... }", what, what);
+    char msg[256];
+    if (rg_sandbox_of(L)->frozen) {
+        snprintf(msg, sizeof msg, "%s can only be used while the policy loads", what);
+        return curried_error(L, file, line, msg);
+    }
+    if (lua_type(L, 1) != LUA_TSTRING) {
+        snprintf(msg, sizeof msg, "%s expects a requirement id: %s \"id\" { ... }", what, what);
+        return curried_error(L, file, line, msg);
+    }
     lua_settop(L, 1);
     lua_pushstring(L, file);
     lua_pushinteger(L, line);
@@ -657,8 +695,52 @@ rg_policy *rg_policy_load(const char *path, const rg_limits *limits, int64_t now
     return rg_policy_load_with_plugins(path, limits, now, NULL, err);
 }
 
+static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t now,
+                              const rg_plugins *plugins, cJSON *lint, rg_error *err);
+
 rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits, int64_t now,
                                        const rg_plugins *plugins, rg_error *err)
+{
+    return load_policy(path, limits, now, plugins, NULL, err);
+}
+
+int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                   cJSON *problems, rg_error *err)
+{
+    rg_policy *pol = load_policy(path, limits, 0, plugins, problems, err);
+    if (!pol) {
+        /* A file that does not load at all: its error is the (last) problem. */
+        if (err->kind == RG_ERROR_IO || err->kind == RG_ERROR_INTERNAL)
+            return -1;
+        if (err->file[0] && err->line > 0 && strncmp(err->message, err->file, strlen(err->file)) != 0) {
+            char text[RG_ERROR_MESSAGE_MAX + RG_ERROR_FILE_MAX + 16];
+            snprintf(text, sizeof text, "%s:%d: %s", err->file, err->line, err->message);
+            cJSON_AddItemToArray(problems, cJSON_CreateString(text));
+        } else {
+            cJSON_AddItemToArray(problems, cJSON_CreateString(err->message));
+        }
+        rg_error_clear(err);
+        return cJSON_GetArraySize(problems);
+    }
+    for (size_t i = 0; i < pol->count; i++) {
+        const rg_requirement *r = &pol->reqs[i];
+        char text[RG_ERROR_FILE_MAX + 256];
+        if (!r->hint) {
+            snprintf(text, sizeof text, "%s:%d: requirement '%s' has no hint: say how to make it pass", r->file, r->line, r->id);
+            cJSON_AddItemToArray(problems, cJSON_CreateString(text));
+        }
+        if (!r->types || !r->stages) {
+            snprintf(text, sizeof text, "%s:%d: requirement '%s' applies to no release %s", r->file, r->line, r->id,
+                     !r->types ? "type" : "stage");
+            cJSON_AddItemToArray(problems, cJSON_CreateString(text));
+        }
+    }
+    rg_policy_free(pol);
+    return cJSON_GetArraySize(problems);
+}
+
+static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t now,
+                              const rg_plugins *plugins, cJSON *lint, rg_error *err)
 {
     rg_limits defaults = rg_limits_default();
     struct stat st;
@@ -690,6 +772,7 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
         return NULL;
     }
     pol->plugins = plugins;
+    pol->lint = lint;
     pol->sb = rg_sandbox_new(limits ? limits : &defaults, now, dir, dir, err);
     if (!pol->sb)
         goto fail;
@@ -727,10 +810,11 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
         goto fail;
     }
     rg_sandbox_freeze(pol->sb);
-    if (pol->count == 0) {
+    if (pol->count == 0 && !(lint && cJSON_GetArraySize(lint) > 0)) {
         rg_fail(err, RG_ERROR_POLICY, path, 0, 0, "%s declares no requirements: a gate with nothing to check would allow everything", path);
         goto fail;
     }
+    pol->lint = NULL; /* the caller owns the list; loading is over */
     if (!pol->name)
         pol->name = default_name(path);
     {

@@ -52,7 +52,17 @@ struct rg_policy {
     const rg_plugins *plugins;  /* where check names are looked up; may be NULL */
     struct rg_check_cache *cache; /* plugin results reused across evaluations, or NULL */
     int extending;       /* > 0 while a base policy loads through extends */
+    cJSON *lint;         /* when linting: problems found ("file:line: problem"), loading goes on */
+    const cJSON *mocks;  /* in policy tests: check name -> result; plugin checks do not run */
     cJSON *bases;        /* the policies extended: [{name, version, file}] */
 };
+
+/* Load the policy at PATH only to find its problems, without running any check: every
+ * declaration error (unknown check or parameter, wrong type, unknown release type or
+ * stage, duplicate id, missing title...) and every requirement without a hint or that
+ * applies to nothing, appended to PROBLEMS as "file:line: problem".  Returns how many
+ * were found, or -1 with ERR when the policy cannot be read at all. */
+int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                   cJSON *problems, rg_error *err);
 
 #endif

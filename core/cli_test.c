@@ -1,0 +1,295 @@
+/* relgate test: run policy tests (*_test.lua) with mocked plugin checks. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "error.h"
+#include "plugins.h"
+#include "policytest.h"
+#include "strbuf.h"
+
+static const char TEST_USAGE[] =
+    "usage: relgate test [PATH]... [--format text|tap|junit] [--coverage] [--plugin-path DIR]...\n"
+    "\n"
+    "Run the policy tests in PATH (files, or folders searched for *_test.lua; default:\n"
+    "policies). A test names a policy, a release context, mocked results for the plugin\n"
+    "checks (no plugin runs, no evidence file is needed for them) and the expected\n"
+    "decision, requirement statuses and actions. See docs/policies.md.\n"
+    "\n"
+    "  --format FORMAT    text (default), tap or junit\n"
+    "  --coverage         list requirements and release types no test exercised\n"
+    "  --plugin-path DIR  where to find the plugins whose parameters the policy uses\n"
+    "  -h, --help         show this help\n"
+    "\n"
+    "exit codes: 0 all passed, 1 a test failed, 2 a test could not run.\n";
+
+#define MAX_DIRS 32
+#define MAX_FILES 4096
+
+typedef struct file_list {
+    char *names[MAX_FILES];
+    size_t count;
+} file_list;
+
+static int is_test_file(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 9 && strcmp(name + n - 9, "_test.lua") == 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Test files below DIR, depth first, never following links out. */
+static void walk(const char *dir, file_list *files, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d || depth > 16) {
+        if (d) closedir(d);
+        return;
+    }
+    while ((e = readdir(d)) != NULL && files->count < MAX_FILES) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (e->d_name[0] == '.')
+            continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path || lstat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            walk(path, files, depth + 1);
+        else if (S_ISREG(st.st_mode) && is_test_file(e->d_name))
+            files->names[files->count++] = strdup(path);
+    }
+    closedir(d);
+}
+
+typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
+
+static void xml(rg_strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': rg_strbuf_puts(b, "&amp;"); break;
+        case '<': rg_strbuf_puts(b, "&lt;"); break;
+        case '>': rg_strbuf_puts(b, "&gt;"); break;
+        case '"': rg_strbuf_puts(b, "&quot;"); break;
+        default:
+            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
+                rg_strbuf_add(b, s, 1);
+        }
+    }
+}
+
+/* Requirements x types no test exercised; returns how many. */
+static int report_coverage(const cJSON *coverage, FILE *to)
+{
+    const cJSON *policy, *req, *type;
+    int missing = 0;
+    cJSON_ArrayForEach(policy, coverage) {
+        int here = 0;
+        cJSON_ArrayForEach(req, policy) {
+            char types[64] = "";
+            size_t n = 0;
+            cJSON_ArrayForEach(type, req)
+                if (cJSON_IsFalse(type))
+                    n += (size_t)snprintf(types + n, sizeof types - n, "%s%s", n ? ", " : "", type->string);
+            if (n) {
+                if (!here++)
+                    fprintf(to, "coverage: %s: not exercised by any test:\n", policy->string);
+                fprintf(to, "  %s (%s)\n", req->string, types);
+                missing++;
+            }
+        }
+        if (!here)
+            fprintf(to, "coverage: %s: every requirement exercised for every release type it applies to\n",
+                    policy->string);
+    }
+    return missing;
+}
+
+int rg_cmd_test(int argc, char **argv)
+{
+    const char *paths[MAX_DIRS], *dirs[MAX_DIRS] = {0};
+    size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
+    out_format format = OUT_TEXT;
+    int want_coverage = 0, rc;
+    rg_limits limits = rg_limits_default();
+    rg_error err = {0};
+    rg_plugins *plugins;
+    file_list *files = calloc(1, sizeof *files);
+    cJSON *coverage = cJSON_CreateObject();
+    rg_strbuf out = {0};
+
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(TEST_USAGE, stdout);
+            free(files);
+            cJSON_Delete(coverage);
+            return 0;
+        } else if (strcmp(arg, "--coverage") == 0) {
+            want_coverage = 1;
+        } else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "text") == 0) format = OUT_TEXT;
+            else if (strcmp(v, "tap") == 0) format = OUT_TAP;
+            else if (strcmp(v, "junit") == 0) format = OUT_JUNIT;
+            else {
+                fprintf(stderr, "relgate: error: --format '%s' is not text, tap or junit\n", v);
+                free(files);
+                cJSON_Delete(coverage);
+                return RG_EXIT_ERROR;
+            }
+        } else if (strcmp(arg, "--plugin-path") == 0 && i + 1 < argc && ndirs < MAX_DIRS) {
+            dirs[ndirs++] = argv[++i];
+        } else if (arg[0] == '-') {
+            fprintf(stderr, "relgate: error: unknown option or missing value '%s' (see relgate test --help)\n", arg);
+            free(files);
+            cJSON_Delete(coverage);
+            return RG_EXIT_ERROR;
+        } else if (npaths < MAX_DIRS) {
+            paths[npaths++] = arg;
+        }
+    }
+    if (npaths == 0)
+        paths[npaths++] = "policies";
+    for (size_t i = 0; i < npaths; i++) {
+        struct stat st;
+        size_t first = files->count;
+        if (stat(paths[i], &st) != 0) {
+            fprintf(stderr, "relgate: error: cannot open %s\n", paths[i]);
+            errors++;
+            continue;
+        }
+        if (S_ISDIR(st.st_mode))
+            walk(paths[i], files, 0);
+        else if (files->count < MAX_FILES)
+            files->names[files->count++] = strdup(paths[i]);
+        qsort(files->names + first, files->count - first, sizeof *files->names, compare_names);
+    }
+    plugins = rg_plugins_load(dirs, ndirs, 1, &err);
+    if (!plugins) {
+        rg_cli_report(&err);
+        rg_error_clear(&err);
+        for (size_t i = 0; i < files->count; i++) free(files->names[i]);
+        free(files);
+        cJSON_Delete(coverage);
+        return RG_EXIT_ERROR;
+    }
+    if (format == OUT_TAP)
+        rg_strbuf_puts(&out, "TAP version 13\n");
+    for (size_t f = 0; f < files->count; f++) {
+        rg_test_case *cases = NULL;
+        size_t n = 0;
+        if (rg_tests_load(files->names[f], &limits, &cases, &n, &err) != 0) {
+            total++;
+            errors++;
+            if (format == OUT_TAP)
+                rg_strbuf_printf(&out, "not ok %zu - %s\n  ---\n  message: \"could not load: %s\"\n  ...\n", total,
+                                 files->names[f], err.message);
+            else if (format == OUT_TEXT)
+                rg_strbuf_printf(&out, "ERROR %s: could not load: %s\n", files->names[f], err.message);
+            else {
+                rg_strbuf_puts(&out, "    <testcase classname=\"relgate.test\" name=\"");
+                xml(&out, files->names[f]);
+                rg_strbuf_puts(&out, "\"><error message=\"");
+                xml(&out, err.message);
+                rg_strbuf_puts(&out, "\"/></testcase>\n");
+            }
+            rg_error_clear(&err);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            rg_test_outcome o;
+            const cJSON *p;
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rg_test_run(&cases[i], plugins, &limits, want_coverage ? coverage : NULL, &o);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            total++;
+            failed += o.status == RG_TEST_FAIL;
+            errors += o.status == RG_TEST_ERROR;
+            if (format == OUT_TEXT) {
+                rg_strbuf_printf(&out, "%-5s %s (%s:%d)\n", o.status == RG_TEST_PASS ? "ok" :
+                                 o.status == RG_TEST_FAIL ? "FAIL" : "ERROR", cases[i].name, cases[i].file, cases[i].line);
+                cJSON_ArrayForEach(p, o.problems)
+                    rg_strbuf_printf(&out, "      %s\n", p->valuestring);
+            } else if (format == OUT_TAP) {
+                rg_strbuf_printf(&out, "%s %zu - %s\n", o.status == RG_TEST_PASS ? "ok" : "not ok", total, cases[i].name);
+                if (o.status != RG_TEST_PASS) {
+                    rg_strbuf_printf(&out, "  ---\n  at: \"%s:%d\"\n  problems:\n", cases[i].file, cases[i].line);
+                    cJSON_ArrayForEach(p, o.problems) {
+                        char *q = cJSON_PrintUnformatted(p);
+                        rg_strbuf_printf(&out, "    - %s\n", q ? q : "?");
+                        free(q);
+                    }
+                    rg_strbuf_puts(&out, "  ...\n");
+                }
+            } else {
+                double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+                rg_strbuf_puts(&out, "    <testcase classname=\"");
+                xml(&out, cases[i].file);
+                rg_strbuf_puts(&out, "\" name=\"");
+                xml(&out, cases[i].name);
+                rg_strbuf_printf(&out, "\" time=\"%.6f\"", secs);
+                if (o.status == RG_TEST_PASS) {
+                    rg_strbuf_puts(&out, "/>\n");
+                } else {
+                    const char *tag = o.status == RG_TEST_FAIL ? "failure" : "error";
+                    rg_strbuf_printf(&out, "><%s message=\"", tag);
+                    xml(&out, cJSON_GetArraySize(o.problems) ? cJSON_GetArrayItem(o.problems, 0)->valuestring : "");
+                    rg_strbuf_printf(&out, "\">%s:%d", cases[i].file, cases[i].line);
+                    cJSON_ArrayForEach(p, o.problems) {
+                        rg_strbuf_puts(&out, "\n");
+                        xml(&out, p->valuestring);
+                    }
+                    rg_strbuf_printf(&out, "</%s></testcase>\n", tag);
+                }
+            }
+            cJSON_Delete(o.problems);
+        }
+        rg_test_cases_free(cases, n);
+    }
+    if (total == 0) {
+        fprintf(stderr, "relgate: error: no test files (*_test.lua) found\n");
+        errors++;
+    }
+    if (format == OUT_TAP) {
+        rg_strbuf_printf(&out, "1..%zu\n", total);
+    } else if (format == OUT_JUNIT) {
+        rg_strbuf b = {0};
+        char *body = rg_strbuf_finish(&out);
+        rg_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"relgate test\" tests=\"%zu\" "
+                             "failures=\"%zu\" errors=\"%zu\">\n  <testsuite name=\"relgate policy tests\" tests=\"%zu\" "
+                             "failures=\"%zu\" errors=\"%zu\" skipped=\"0\">\n%s  </testsuite>\n</testsuites>\n",
+                         total, failed, errors, total, failed, errors, body ? body : "");
+        free(body);
+        out = b;
+    } else {
+        rg_strbuf_printf(&out, "\n%zu passed, %zu failed", total - failed - errors, failed + errors);
+        rg_strbuf_printf(&out, "%s\n", errors ? " (some could not run)" : "");
+    }
+    {
+        char *text = rg_strbuf_finish(&out);
+        if (text)
+            fputs(text, stdout);
+        free(text);
+    }
+    if (want_coverage)
+        report_coverage(coverage, format == OUT_TEXT ? stdout : stderr);
+    rc = errors ? RG_EXIT_ERROR : failed ? 1 : 0;
+    for (size_t i = 0; i < files->count; i++)
+        free(files->names[i]);
+    free(files);
+    cJSON_Delete(coverage);
+    rg_plugins_free(plugins);
+    return rc;
+}
