@@ -51,6 +51,11 @@ static const char EVAL_USAGE[] =
     "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
     "  --check-memory SIZE    memory a plugin check may use (default 1G)\n"
     "  --max-memory SIZE      policy memory limit (default 64M)\n"
+    "  --max-context-size SIZE  largest context document (default 16M)\n"
+    "  --max-evidence-size SIZE largest evidence file a policy reads (default 1M;\n"
+    "                         plugin checks: 256M)\n"
+    "  --max-json-depth N     deepest JSON nesting accepted (default 64)\n"
+    "  --max-requirements N   most requirements a policy may declare (default 1000)\n"
     "  --max-instructions N   policy instruction limit (default 200000000)\n"
     "  --timeout SECONDS      policy wall-time limit (default 10)\n"
     "  -h, --help             show this help\n"
@@ -310,6 +315,22 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--max-memory", &v)) {
             if (rg_cli_parse_size(v, &o->limits.max_memory) != 0 || o->limits.max_memory < (1u << 20))
                 return usage_error(o, "--max-memory '%s' is not a size of at least 1M, such as 64M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--max-context-size", &v)) {
+            if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
+                return usage_error(o, "--max-context-size '%s' is not a size such as 16M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--max-evidence-size", &v)) {
+            if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
+                return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--max-json-depth", &v)) {
+            uint64_t n;
+            if (rg_cli_parse_count(v, &n) != 0 || n > 10000)
+                return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 10000", v ? v : "");
+            o->limits.max_json_depth = (int)n;
+        } else if (option_value(argc, argv, &i, "--max-requirements", &v)) {
+            uint64_t n;
+            if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
+                return usage_error(o, "--max-requirements '%s' is not a number from 1 to 1000000", v ? v : "");
+            o->limits.max_requirements = (int)n;
         } else if (option_value(argc, argv, &i, "--max-instructions", &v)) {
             if (rg_cli_parse_count(v, &o->limits.max_instructions) != 0)
                 return usage_error(o, "--max-instructions '%s' is not a positive whole number", v ? v : "");
