@@ -46,6 +46,7 @@ import jsonschema
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 DATA = REPO / "tests" / "data"
+HOSTILE = REPO / "tests" / "hostile"
 SCHEMA_PATH = REPO / "schema" / "decision.schema.json"
 POLICY = REPO / "policies" / "octoacme.lua"
 
@@ -254,8 +255,9 @@ class T:
         return self.write(rel, json.dumps(value, indent=2) + "\n")
 
     def copy_data(self, rel, dest=None):
-        """Copy tests/data/REL (a file or a directory) into tmp (as DEST, default its base name)."""
-        src = DATA / rel
+        """Copy tests/data/REL (a file or a directory) into tmp (as DEST, default its base name).
+        The hostile policies (escape/, limits/) live in tests/hostile/."""
+        src = (HOSTILE if rel.split("/")[0] in ("escape", "limits") else DATA) / rel
         if not src.exists():
             raise Failure("test data %s is missing" % src)
         dst = self.tmp / (dest if dest is not None else src.name)
@@ -272,11 +274,11 @@ class T:
 
     # -- running
 
-    def run(self, *args, stdin=None, cwd=None, timeout=60, env=None, stdout_to=None):
+    def run(self, *args, stdin=None, cwd=None, timeout=60, env=None, stdout_to=None, program=None):
         """Run the binary with ARGS in CWD (default: tmp).  Returns a Result; a run that
         outlives TIMEOUT seconds is killed and reported as timed out.  STDOUT_TO names a
         file to send stdout to instead of capturing it (such as /dev/full)."""
-        argv = [str(RELGATE)] + [str(a) for a in args]
+        argv = [str(program or RELGATE)] + [str(a) for a in args]
         full_env = dict(os.environ)
         if env:
             full_env.update(env)

@@ -6,7 +6,7 @@ with the error kind the case names), a 'relgate: error:' line on stderr naming t
 at fault (and line and column where there is one), and that the gate fails closed
 around --output: no out.json appears, and an existing one is left as it was.
 
-Fixtures live in tests/data (bad-context/, bad-policy/, escape/, limits/); a line marked
+Fixtures live in tests/data (bad-context/, bad-policy/) and tests/hostile (escape/, limits/); a line marked
 `-- @error` in a fixture is the line the error must name.
 """
 
@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from harness import DATA, NOW, Failure, add_case, case, main
+from harness import HOSTILE, DATA, NOW, Failure, add_case, case, main
 
 SENTINEL = b'{"decision": "allow", "note": "an earlier decision that must survive"}\n'
 
@@ -405,7 +405,7 @@ def escape_setup(t, fixture):
     t.write("pol/lib/compiled.lua", lua_bytecode())
 
 
-# (fixture in tests/data/escape, substrings of the message, whether the @error line is asserted)
+# (fixture in tests/hostile/escape, substrings of the message, whether the @error line is asserted)
 ESCAPE_CASES = [
     ("io-open.lua", ["io"], True),
     ("io-open-load.lua", ["io"], True),
@@ -448,7 +448,7 @@ ESCAPE_CASES = [
 def escape_case(fixture, mentions, with_line):
     def fn(t):
         escape_setup(t, fixture)
-        line = marked_line(DATA / "escape" / fixture) if with_line else None
+        line = marked_line(HOSTILE / "escape" / fixture) if with_line else None
         run_error(t, eval_args("pol/" + fixture, "context.json"), "policy",
                   file="pol/" + fixture if with_line else None, line=line, mentions=mentions,
                   after=no_side_effects)
@@ -563,7 +563,7 @@ def _(t):
 @case("limit: a 1 MB error message is truncated")
 def _(t):
     limits_setup(t, "giant-error.lua")
-    line = marked_line(DATA / "limits" / "giant-error.lua")
+    line = marked_line(HOSTILE / "limits" / "giant-error.lua")
 
     def small(t, res, doc):
         t.check(len(doc["error"]["message"]) <= 4096, "error.message is %d bytes long" % len(doc["error"]["message"]))
@@ -577,7 +577,7 @@ def _(t):
 @case("limit: an error object whose __tostring raises")
 def _(t):
     limits_setup(t, "tostring-error.lua")
-    line = marked_line(DATA / "limits" / "tostring-error.lua")
+    line = marked_line(HOSTILE / "limits" / "tostring-error.lua")
     run_error(t, eval_args("tostring-error.lua", "context.json"), "policy", file="tostring-error.lua",
               line=line)
 
