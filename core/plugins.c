@@ -342,7 +342,9 @@ static int load_file(rg_plugins *set, const char *path, rg_error *err)
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     if (check_owner_and_mode(dir, "folder", err) != 0 || check_owner_and_mode(path, "file", err) != 0)
         return -1;
-    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* Lazy binding: a plugin's functions resolve when first called, in the child that
+     * runs its check, not in every gate that merely loads it. */
+    handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
     if (!handle)
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot load plugin %s: %s", path, dlerror());
     *(void **)&entry = dlsym(handle, RG_PLUGIN_ENTRY_SYMBOL);
