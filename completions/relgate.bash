@@ -6,7 +6,7 @@ _relgate() {
     cmd=${COMP_WORDS[1]}
 
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "eval plugins history --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "eval test lint plugins history --help --version" -- "$cur"))
         return
     fi
     case $prev in
@@ -15,22 +15,29 @@ _relgate() {
         --format)
             if [ "$cmd" = eval ]; then
                 COMPREPLY=($(compgen -W "json text markdown junit github" -- "$cur"))
+            elif [ "$cmd" = test ]; then
+                COMPREPLY=($(compgen -W "text tap junit" -- "$cur"))
             else
                 COMPREPLY=($(compgen -W "text json" -- "$cur"))
             fi
             return ;;
         --policy) COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur")); return ;;
         --context) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur") -); return ;;
-        --output|--log) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --output|--log|--waivers) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --batch) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur") -); return ;;
         --plugin-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
-        --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release) return ;;
+        --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
+        --max-context-size|--max-evidence-size|--max-json-depth|--max-requirements) return ;;
     esac
     case $cmd in
         eval)
-            COMPREPLY=($(compgen -W "--policy --context --stage --type --format --no-color --output
-                --log --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
-                --check-memory --max-memory --max-instructions --timeout --help" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --no-color --output
+                --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
+                --check-memory --max-memory --max-context-size --max-evidence-size --max-json-depth
+                --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;
+        test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        lint) COMPREPLY=($(compgen -W "--policy --plugin-path --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then

@@ -1,6 +1,9 @@
 /* relgate eval: one decision for one release at one stage. */
 #define _GNU_SOURCE 1 /* strcasestr */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +99,8 @@ typedef struct eval_options {
  * this prints the error prepared in advance and exits 2: the gate never hangs. */
 
 static char *watchdog_stdout;
+static char *watchdog_log_line;      /* the error as a decision-log line, when --log is given */
+static const char *watchdog_log_path;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
 
 static void watchdog_fire(int sig)
@@ -104,6 +109,16 @@ static void watchdog_fire(int sig)
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
     (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
+    if (watchdog_log_line && watchdog_log_path) {
+        /* Only system calls here: the audit record of this error too. */
+        int fd = open(watchdog_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            flock(fd, LOCK_EX);
+            (void)!write(fd, watchdog_log_line, strlen(watchdog_log_line));
+            fsync(fd);
+            close(fd);
+        }
+    }
     _exit(RG_EXIT_ERROR);
 }
 
@@ -126,6 +141,21 @@ static void watchdog_install(const eval_options *o)
                 "%s: policy exceeded its time limit of %g s (--timeout) inside a library call",
                 o->policy, o->limits.timeout);
         snprintf(watchdog_stderr, sizeof watchdog_stderr, "relgate: error: %s\n", err.message);
+        if (o->log) {
+            char *json = rg_error_to_json(&err, o->now);
+            cJSON *doc = json ? cJSON_Parse(json) : NULL;
+            char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+            size_t n = line ? strlen(line) : 0;
+            free(json);
+            cJSON_Delete(doc);
+            if (line && (watchdog_log_line = realloc(line, n + 2)) != NULL) {
+                watchdog_log_line[n] = '\n';
+                watchdog_log_line[n + 1] = '\0';
+                watchdog_log_path = o->log;
+            } else {
+                free(line);
+            }
+        }
         switch (o->format) {
         case FORMAT_JSON: watchdog_stdout = rg_error_to_json(&err, o->now); break;
         case FORMAT_MARKDOWN: watchdog_stdout = rg_error_to_markdown(&err); break;
@@ -147,6 +177,8 @@ static void watchdog_remove(void)
     watchdog_set(0);
     free(watchdog_stdout);
     watchdog_stdout = NULL;
+    free(watchdog_log_line);
+    watchdog_log_line = NULL;
 }
 
 /* ---- Progress ------------------------------------------------------------------
@@ -517,6 +549,8 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         ctx = rg_context_parse(line, (size_t)n, display, o->batch, copt, &err);
         if (ctx)
             d = rg_evaluate(pol, ctx, &err);
+        if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
+            rollback_from_log(o, d, ctx);
         if (d && o->format == FORMAT_JSON) {
             cJSON *doc = rg_decision_to_cjson(d);
             char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
@@ -573,7 +607,7 @@ int rg_cmd_eval(int argc, char **argv)
     rg_policy *pol = NULL;
     rg_plugins *plugins = NULL;
     rg_decision *d = NULL;
-    char *out = NULL;
+    char *out = NULL, tmp[PATH_MAX];
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -613,10 +647,6 @@ int rg_cmd_eval(int argc, char **argv)
     }
     if (o.log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
         rollback_from_log(&o, d, ctx);
-    if (o.log && log_decision(&o, d, &err) != 0) {
-        rc = fail_with(&o, &err);
-        goto done;
-    }
     switch (o.format) {
     case FORMAT_JSON: out = rg_decision_to_json(d); break;
     case FORMAT_TEXT: {
@@ -633,9 +663,22 @@ int rg_cmd_eval(int argc, char **argv)
         rc = fail_with(&o, &err);
         goto done;
     }
+    /* Order: the output file is written but not yet in place; then the audit record;
+     * only then is the output published.  Whatever fails, the log and the answer agree. */
+    if (o.output && rg_atomic_prepare(o.output, out, strlen(out), tmp, &err) != 0) {
+        rc = fail_with(&o, &err);
+        goto done;
+    }
+    if (o.log && log_decision(&o, d, &err) != 0) {
+        if (o.output)
+            rg_atomic_abort(tmp);
+        rc = fail_with(&o, &err);
+        goto done;
+    }
     if (o.output) {
-        if (rg_write_file_atomic(o.output, out, strlen(out), &err) != 0) {
-            rc = fail_with(&o, &err);
+        if (rg_atomic_commit(tmp, o.output, &err) != 0) {
+            rg_cli_report(&err); /* logged as decided; the file could not be put in place */
+            rc = RG_EXIT_ERROR;
             goto done;
         }
     } else if (rg_cli_write_stdout(out, strlen(out)) != 0) {

@@ -80,9 +80,14 @@ int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), voi
     char *line = NULL;
     size_t cap = 0, bad = 0;
     ssize_t n;
-    int stop = 0;
+    int stop = 0, e;
+    struct stat st;
     if (!f)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
+    }
     /* Readers share the lock with each other, not with a writer mid-line. */
     flock(fileno(f), LOCK_SH);
     while (!stop && (n = getline(&line, &cap, f)) >= 0) {
@@ -99,11 +104,14 @@ int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), voi
         }
         cJSON_Delete(entry);
     }
+    e = ferror(f) ? errno : 0;
     flock(fileno(f), LOCK_UN);
     free(line);
     fclose(f);
     if (skipped)
         *skipped = bad;
+    if (e)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(e));
     return 0;
 }
 

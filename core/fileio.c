@@ -120,13 +120,13 @@ static void dir_of(const char *path, char *dir, size_t size)
     }
 }
 
-int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err)
+int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    char dir[PATH_MAX];
     const char *base = strrchr(path, '/');
     struct stat st;
     mode_t mask;
-    int fd, dfd, e;
+    int fd, e;
 
     base = base ? base + 1 : path;
     if (*base == '\0')
@@ -135,7 +135,7 @@ int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_erro
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: it is %s", path,
                        file_kind(st.st_mode));
     dir_of(path, dir, sizeof dir);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base) >= sizeof tmp)
+    if ((size_t)snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir, base) >= PATH_MAX)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: path too long", path);
     fd = mkstemp(tmp);
     if (fd < 0)
@@ -154,16 +154,37 @@ int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_erro
         unlink(tmp);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
+    return 0;
+}
+
+int rg_atomic_commit(const char *tmp, const char *path, rg_error *err)
+{
+    char dir[PATH_MAX];
+    int dfd, e;
     if (rename(tmp, path) != 0) {
         e = errno;
         unlink(tmp);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
     /* Make the rename itself durable. */
+    dir_of(path, dir, sizeof dir);
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
     return 0;
+}
+
+void rg_atomic_abort(const char *tmp)
+{
+    unlink(tmp);
+}
+
+int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err)
+{
+    char tmp[PATH_MAX];
+    if (rg_atomic_prepare(path, data, len, tmp, err) != 0)
+        return -1;
+    return rg_atomic_commit(tmp, path, err);
 }

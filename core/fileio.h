@@ -23,4 +23,12 @@ int rg_read_fd(int fd, const char *display, const char *what, size_t max, char *
  * file is removed.  Returns 0, or -1 with ERR (kind io). */
 int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err);
 
+/* The same in two steps, so something else (the decision log) can happen between
+ * writing and publishing: rg_atomic_prepare writes DATA to a synced temporary file beside
+ * PATH and returns its name in TMP (PATH_MAX bytes); rg_atomic_commit renames it over
+ * PATH; rg_atomic_abort removes it.  Return 0, or -1 with ERR. */
+int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err);
+int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
+void rg_atomic_abort(const char *tmp);
+
 #endif

@@ -23,17 +23,22 @@ static void xml(rg_strbuf *b, const char *s, int attribute)
         case '"': rg_strbuf_puts(b, "&quot;"); break;
         case '\'': rg_strbuf_puts(b, "&apos;"); break;
         case '\n': rg_strbuf_puts(b, attribute ? "&#10;" : "\n"); break;
-        case '\r': rg_strbuf_puts(b, attribute ? "&#13;" : "\r"); break;
+        case '\r': rg_strbuf_puts(b, "&#13;"); break; /* a raw CR reads back as LF */
         case '\t': rg_strbuf_puts(b, attribute ? "&#9;" : "\t"); break;
         default:
+            /* U+FFFE and U+FFFF are UTF-8 but not XML characters. */
+            if (c == 0xEF && (unsigned char)s[1] == 0xBF && ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF)) {
+                s += 2;
+                break;
+            }
             if (c >= 0x20 && c != 0x7f)
                 rg_strbuf_add(b, s, 1);
         }
     }
 }
 
-static void suite_open(rg_strbuf *b, const char *name, size_t tests, size_t failures, size_t errors,
-                       size_t skipped, double seconds, int64_t when)
+static void suite_open(rg_strbuf *b, const rg_decision *d, const char *name, size_t tests, size_t failures,
+                       size_t errors, size_t skipped, double seconds, int64_t when)
 {
     char stamp[RG_RFC3339_BUFSIZE] = "";
     rg_rfc3339_format(when, stamp, sizeof stamp);
@@ -43,7 +48,16 @@ static void suite_open(rg_strbuf *b, const char *name, size_t tests, size_t fail
                         "<testsuites name=\"relgate\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
                         "skipped=\"%zu\" time=\"%.6f\">\n  <testsuite name=\"",
                      tests, failures, errors, skipped, seconds);
-    xml(b, name, 1);
+    if (d) {
+        /* Built in place, never cut: a fixed buffer could split a UTF-8 character. */
+        rg_strbuf_puts(b, "relgate ");
+        xml(b, d->release_name, 1);
+        rg_strbuf_puts(b, " ");
+        xml(b, d->release_version, 1);
+        rg_strbuf_printf(b, " (%s) at %s", rg_release_type_name(d->type), rg_stage_name(d->stage));
+    } else {
+        xml(b, name, 1);
+    }
     rg_strbuf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.6f\" "
                         "timestamp=\"%s\" hostname=\"relgate\">\n",
                      tests, failures, errors, skipped, seconds, stamp);
@@ -59,16 +73,12 @@ static void property(rg_strbuf *b, const char *name, const char *value)
 char *rg_decision_to_junit(const rg_decision *d)
 {
     rg_strbuf b = {0};
-    char name[512], classname[256];
     double total = 0;
     size_t skipped = d->summary[RG_STATUS_SKIP] + d->summary[RG_STATUS_WAIVED];
 
     for (size_t i = 0; i < d->count; i++)
         total += d->results[i].duration_ms / 1000.0;
-    snprintf(name, sizeof name, "relgate %s %s (%s) at %s", d->release_name, d->release_version,
-             rg_release_type_name(d->type), rg_stage_name(d->stage));
-    snprintf(classname, sizeof classname, "relgate.%s.%s", d->policy_name, rg_stage_name(d->stage));
-    suite_open(&b, name, d->count, d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_ERROR], skipped,
+    suite_open(&b, d, NULL, d->count, d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_ERROR], skipped,
                total, d->evaluated_at);
     rg_strbuf_puts(&b, "    <properties>\n");
     property(&b, "decision", rg_verdict_name(d->verdict));
@@ -86,8 +96,9 @@ char *rg_decision_to_junit(const rg_decision *d)
         xml(&b, r->id, 1);
         rg_strbuf_puts(&b, ": ");
         xml(&b, r->title, 1);
-        rg_strbuf_puts(&b, "\" classname=\"");
-        xml(&b, classname, 1);
+        rg_strbuf_puts(&b, "\" classname=\"relgate.");
+        xml(&b, d->policy_name, 1);
+        rg_strbuf_printf(&b, ".%s", rg_stage_name(d->stage));
         rg_strbuf_printf(&b, "\" time=\"%.6f\"", r->duration_ms / 1000.0);
         if (r->status == RG_STATUS_PASS) {
             rg_strbuf_puts(&b, "/>\n");
@@ -134,7 +145,7 @@ char *rg_decision_to_junit(const rg_decision *d)
 char *rg_error_to_junit(const rg_error *err, int64_t now)
 {
     rg_strbuf b = {0};
-    suite_open(&b, "relgate: the gate could not be evaluated", 1, 0, 1, 0, 0, now);
+    suite_open(&b, NULL, "relgate: the gate could not be evaluated", 1, 0, 1, 0, 0, now);
     rg_strbuf_printf(&b, "    <testcase name=\"gate\" classname=\"relgate\" time=\"0\">\n"
                          "      <error message=\"");
     xml(&b, err->message, 1);

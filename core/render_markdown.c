@@ -31,7 +31,8 @@ static void cell(rg_strbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '|') rg_strbuf_puts(b, "\\|");
+        if (c == '\\') rg_strbuf_puts(b, "\\\\");
+        else if (c == '|') rg_strbuf_puts(b, "\\|");
         else if (c == '<') rg_strbuf_puts(b, "&lt;");
         else if (c == '>') rg_strbuf_puts(b, "&gt;");
         else if (c == '&') rg_strbuf_puts(b, "&amp;");
@@ -88,9 +89,10 @@ char *rg_decision_to_markdown(const rg_decision *d)
             }
             details = r->details && r->details->child ? cJSON_PrintUnformatted(r->details) : NULL;
             if (details) {
-                rg_strbuf_puts(&b, "  - Looked at: `");
+                /* Plain text, not a code span: escapes do not work inside backticks. */
+                rg_strbuf_puts(&b, "  - Looked at: ");
                 cell(&b, details);
-                rg_strbuf_puts(&b, "`\n");
+                rg_strbuf_puts(&b, "\n");
                 free(details);
             }
         }

@@ -35,6 +35,16 @@ static const char *verdict_color(rg_verdict v)
     }
 }
 
+/* Policy and plugin text for a terminal: control characters (escape sequences, CR,
+ * newlines that would break the columns) become spaces. */
+static void plain(rg_strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        rg_strbuf_add(b, c < 0x20 || c == 0x7f ? " " : s, 1);
+    }
+}
+
 static void colored(rg_strbuf *b, const rg_text_style *st, const char *color, const char *text)
 {
     if (st->color) rg_strbuf_puts(b, color);
@@ -55,8 +65,10 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
         *p = (char)toupper((unsigned char)*p);
 
     colored(&b, st, verdict_color(d->verdict), verdict);
-    rg_strbuf_printf(&b, "  %s %s (%s) at %s\n", d->release_name, d->release_version,
-                     rg_release_type_name(d->type), rg_stage_name(d->stage));
+    rg_strbuf_puts(&b, "  ");
+    plain(&b, d->release_name);
+    rg_strbuf_printf(&b, " %s (%s) at %s\n", d->release_version, rg_release_type_name(d->type),
+                     rg_stage_name(d->stage));
     rg_strbuf_printf(&b, "policy %s%s%s, %s\n\n", d->policy_name, d->policy_version ? " " : "",
                      d->policy_version ? d->policy_version : "", d->policy_digest);
     for (size_t i = 0; i < d->count; i++) {
@@ -64,17 +76,26 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
         const mark *m = status_mark(r->status);
         rg_strbuf_puts(&b, "  ");
         colored(&b, st, m->color, st->utf8 ? m->utf8 : m->ascii);
-        rg_strbuf_printf(&b, "  %-*s  %s\n", (int)width, r->id, r->message);
+        rg_strbuf_printf(&b, "  %-*s  ", (int)width, r->id);
+        plain(&b, r->message);
+        rg_strbuf_puts(&b, "\n");
         if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
             continue;
-        rg_strbuf_printf(&b, "  %8s  %-*s  requirement: %s (%s, %s)\n", "", (int)width, "", r->title,
-                         rg_level_name(r->level), r->check);
-        if (r->hint)
-            rg_strbuf_printf(&b, "  %8s  %-*s  how to pass: %s\n", "", (int)width, "", r->hint);
+        rg_strbuf_printf(&b, "  %8s  %-*s  requirement: ", "", (int)width, "");
+        plain(&b, r->title);
+        rg_strbuf_printf(&b, " (%s, %s)\n", rg_level_name(r->level), r->check);
+        if (r->hint) {
+            rg_strbuf_printf(&b, "  %8s  %-*s  how to pass: ", "", (int)width, "");
+            plain(&b, r->hint);
+            rg_strbuf_puts(&b, "\n");
+        }
         if (r->details && r->details->child) {
             char *details = cJSON_PrintUnformatted(r->details);
-            if (details)
-                rg_strbuf_printf(&b, "  %8s  %-*s  looked at: %s\n", "", (int)width, "", details);
+            if (details) {
+                rg_strbuf_printf(&b, "  %8s  %-*s  looked at: ", "", (int)width, "");
+                plain(&b, details);
+                rg_strbuf_puts(&b, "\n");
+            }
             free(details);
         }
     }
@@ -88,9 +109,11 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
         rg_strbuf_puts(&b, "\nwaivers:\n");
         cJSON_ArrayForEach(w, d->waivers) {
             const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "status"));
-            rg_strbuf_printf(&b, "  - %s: %s (%s)\n", status ? status : "?",
-                             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")),
-                             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "source")));
+            rg_strbuf_printf(&b, "  - %s: ", status ? status : "?");
+            plain(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")));
+            rg_strbuf_puts(&b, " (");
+            plain(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "source")));
+            rg_strbuf_puts(&b, ")\n");
         }
     }
     if (cJSON_GetArraySize(d->actions) > 0) {

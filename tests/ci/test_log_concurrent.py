@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Concurrent gates share one decision log (docs/ci.md: "concurrent gates never
+interleave or lose a line").
+
+meson runs: python3 test_log_concurrent.py RELGATE   (env RG_SANITIZED=1: scaled down)
+
+32 writer processes each run 200 evals of the fastest allow/warn example into one log
+(8 x 50 under the sanitizer build), while `relgate history` reads it: the log then holds
+exactly writers x evals lines, each a whole JSON decision equal to the example's, and
+no reader ever sees a partial line.
+"""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import cihelp
+from cihelp import REPO, SANITIZED, examples, load_expect
+from harness import Failure, add_case
+
+WRITERS, EVALS = (8, 50) if SANITIZED else (32, 200)
+
+WRITER = r'''
+i=0; failed=0
+while [ "$i" -lt "$EVALS" ]; do
+    "$RELGATE" eval --policy "$POLICY" --context "$CONTEXT" --now "$NOW" --log "$LOG" >/dev/null 2>>"$ERRORS" \
+        || failed=$((failed + 1))
+    i=$((i + 1))
+done
+echo "$failed"
+'''
+
+
+def fastest_example(t):
+    """The quickest allow/warn example (a post-deploy deny would read the log on every eval)."""
+    best = None
+    for ex in examples():
+        expect = load_expect(ex)
+        if expect["decision"] not in ("allow", "warn") or expect["exit"] != 0:
+            continue
+        start = time.monotonic()
+        for _ in range(3):
+            _, res = cihelp.eval_example(t, ex)
+            t.expect_exit(res, 0)
+        took = time.monotonic() - start
+        if best is None or took < best[0]:
+            best = (took, ex, expect)
+    if best is None:
+        t.skip("no example allows")
+    return best[1], best[2]
+
+
+def concurrent(t):
+    example, expect = fastest_example(t)
+    _, res = cihelp.eval_example(t, example)
+    reference = t.decision(res)
+    log = Path(t.tmp, "shared.jsonl")
+    env = dict(os.environ, RELGATE=str(cihelp.harness.RELGATE), POLICY=str(cihelp.harness.POLICY.relative_to(REPO)),
+               CONTEXT=str(example / "context.json"), NOW=expect["now"], LOG=str(log),
+               EVALS=str(EVALS), ERRORS=str(Path(t.tmp, "errors.txt")))
+    t.note("example %s, %d writers x %d evals" % (example, WRITERS, EVALS))
+    start = time.monotonic()
+    writers = [subprocess.Popen(["sh", "-c", WRITER], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT) for _ in range(WRITERS)]
+    # Readers while the writers write: never a partial line (they share the lock).
+    reads = 0
+    try:
+        while any(w.poll() is None for w in writers) and reads < 40:
+            res = t.run("history", "--log", log, "--format", "json", timeout=120)
+            if res.rc == 2 and "No such file" in res.err:   # no writer has created it yet
+                time.sleep(0.05)
+                continue
+            t.expect_exit(res, 0)
+            t.check("not a decision" not in res.err, "a reader saw a partial or broken line mid-write",
+                    actual=res.err)
+            json.loads(res.out)
+            reads += 1
+            time.sleep(0.2)
+        failures = []
+        for w in writers:
+            out, _ = w.communicate(timeout=600)
+            failures.append(out.decode().strip())
+    finally:
+        for w in writers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+    took = time.monotonic() - start
+    t.note("took %.1f s, %d concurrent history reads" % (took, reads))
+    errors = Path(t.tmp, "errors.txt")
+    if any(f != "0" for f in failures):
+        raise Failure("evals failed under concurrency", expected=["0"] * WRITERS, actual={
+            "failed per writer": failures,
+            "stderr": errors.read_text(errors="replace")[-2000:] if errors.exists() else ""})
+    data = log.read_bytes()
+    t.check(data.endswith(b"\n"), "the log does not end with a newline")
+    lines = data.split(b"\n")[:-1]
+    total = WRITERS * EVALS
+    t.eq(len(lines), total, "lines in the shared log")
+    want = json.dumps({k: v for k, v in reference.items() if k != "requirements"}, sort_keys=True)
+    want_reqs = [{k: v for k, v in r.items() if k != "duration_ms"} for r in reference["requirements"]]
+    for n, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line)
+        except ValueError as e:
+            raise Failure("line %d of the shared log is not JSON (interleaved?): %s" % (n, e), actual=line[:400])
+        got_reqs = [{k: v for k, v in r.items() if k != "duration_ms"} for r in entry.get("requirements", [])]
+        if json.dumps({k: v for k, v in entry.items() if k != "requirements"}, sort_keys=True) != want or got_reqs != want_reqs:
+            t.last = None
+            diff = sorted(k for k in set(entry) | set(reference)
+                          if k != "requirements" and entry.get(k) != reference.get(k))
+            raise Failure("line %d of the shared log is not the example's decision" % n,
+                          expected={k: reference.get(k) for k in diff} or want_reqs,
+                          actual={k: entry.get(k) for k in diff} or got_reqs)
+    if SANITIZED:
+        t.note("sanitizer build: scaled down to %d x %d" % (WRITERS, EVALS))
+
+
+name = "log: %d concurrent gates x %d decisions give exactly %d whole JSON lines" % (WRITERS, EVALS, WRITERS * EVALS)
+if SANITIZED:
+    name += " (sanitizer build: scaled down from 32 x 200)"
+add_case(name, concurrent)
+
+if __name__ == "__main__":
+    cihelp.main()
