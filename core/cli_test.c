@@ -18,8 +18,9 @@ static const char TEST_USAGE[] =
     "\n"
     "Run the policy tests in PATH (files, or folders searched for *_test.lua; default:\n"
     "policies). A test names a policy, a release context, mocked results for the plugin\n"
-    "checks (no plugin runs, no evidence file is needed for them) and the expected\n"
-    "decision, requirement statuses and actions. See docs/policies.md.\n"
+    "checks (a mocked check does not run and needs no evidence; a test without mocks runs\n"
+    "the real plugins) and the expected decision, requirement statuses and actions.\n"
+    "See docs/policies.md.\n"
     "\n"
     "  --format FORMAT    text (default), tap or junit\n"
     "  --coverage         list requirements and release types no test exercised\n"
@@ -61,7 +62,8 @@ static void walk(const char *dir, file_list *files, int depth)
         struct stat st;
         if (e->d_name[0] == '.')
             continue;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path || lstat(path, &st) != 0)
+        if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+                             e->d_name) >= sizeof path || lstat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode))
             walk(path, files, depth + 1);

@@ -162,8 +162,10 @@ static unsigned name_list(lua_State *L, const char *file, int line, const char *
 {
     unsigned mask = 0;
     lua_Integer n = 0;
-    if (lua_type(L, -1) != LUA_TTABLE)
+    if (lua_type(L, -1) != LUA_TTABLE) {
         declaration_error(L, file, line, "requirement '%s': %s must be a list like { %s }", id, key, allowed);
+        return 0; /* only when linting */
+    }
     for (lua_Integer i = 1;; i++) {
         unsigned bit = 0;
         if (lua_rawgeti(L, -1, i) == LUA_TNIL) {
@@ -294,7 +296,7 @@ static int decl_requirement_body(lua_State *L)
             has_when = 1;
         } else if (strcmp(key, "timeout") == 0) {
             if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
-                return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds (0 to 86400)", id);
+                return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds, more than 0 and at most 86400", id);
             r.timeout = lua_tonumber(L, -1);
         } else {
             return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",

@@ -252,9 +252,25 @@ static void cover(cJSON *coverage, const rg_policy *pol, const rg_decision *d)
     }
 }
 
+/* A misspelt field would make a test that checks nothing: refuse what is not known. */
+static const char *unknown_field(const cJSON *obj, const char *const *known)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, obj) {
+        int ok = 0;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(item->string, *k) == 0;
+        if (!ok)
+            return item->string;
+    }
+    return NULL;
+}
+
 void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_limits *limits,
                  cJSON *coverage, rg_test_outcome *o)
 {
+    static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "expect", NULL};
+    static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback", NULL};
     rg_error err = {0};
     rg_context_options copt;
     rg_context *ctx = NULL;
@@ -268,6 +284,18 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
 
     memset(o, 0, sizeof *o);
     o->problems = cJSON_CreateArray();
+    {
+        const char *bad = unknown_field(tc->spec, spec_fields);
+        const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect");
+        if (!bad && cJSON_IsObject(expect))
+            bad = unknown_field(expect, expect_fields);
+        if (bad) {
+            o->status = RG_TEST_ERROR;
+            problem(o, "could not run: unknown field '%s' (test: policy, context, stage, type, now, mocks, expect; "
+                       "expect: decision, requirements, messages, actions, rollback)", bad);
+            return;
+        }
+    }
     memset(&copt, 0, sizeof copt);
     copt.limits = limits;
     copt.stage = rg_stage_parse(rg_json_string(tc->spec, "stage"));

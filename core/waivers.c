@@ -123,8 +123,8 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
                      author);
             cJSON_AddItemToArray(d->waivers, report(w, source, "self-approved", msg));
         } else if (req->waiver_role && !approval_with_role(ctx, rg_json_string(w, "approver"), req->waiver_role)) {
-            snprintf(msg, sizeof msg, "requirement '%s' needs a waiver approved by a %s, and %s has no approval "
-                     "with that role", req_id, req->waiver_role, rg_json_string(w, "approver"));
+            snprintf(msg, sizeof msg, "requirement '%s' needs a waiver approved by someone with the role %s, and %s "
+                     "has no approval with that role", req_id, req->waiver_role, rg_json_string(w, "approver"));
             cJSON_AddItemToArray(d->waivers, report(w, source, "unauthorized", msg));
         } else if (!res) {
             snprintf(msg, sizeof msg, "requirement '%s' does not apply to this release and stage", req_id);
