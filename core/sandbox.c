@@ -788,7 +788,10 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
     if (strncmp(real, sb->dir, n) != 0 || real[n] != '/')
         luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
                    sb->dir_display, rel);
-    snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
+    if (strcmp(sb->dir_display, ".") == 0) /* name it as the policy file itself is named */
+        snprintf(chunk, sizeof chunk, "@%s", rel);
+    else
+        snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
     if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
         /* Report the module's own file and line, not the require call's. */
         rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);

@@ -800,7 +800,7 @@ override "docs" { level = "waivable", reason = "docs may trail by a sprint" }
     r = t.result(doc, "docs")
     t.eq((r["level"], r["status"]), ("waivable", "waived"), "team")
     t.eq(r["details"]["changed_by"], ["team.lua:3: level waivable (docs may trail by a sprint)"], "changed_by")
-    t.eq(doc["policy"]["extends"], [{"name": "base", "version": "2.0.0", "file": "./base.lua"}], "policy.extends")
+    t.eq(doc["policy"]["extends"], [{"name": "base", "version": "2.0.0", "file": "base.lua"}], "policy.extends")
     t.write("team.lua", 'extends "base"\ndisable "docs" {}\n')
     t.expect_error(t.eval("team.lua", "context.json"), "policy", file="team.lua", line=2,
                    mentions="disable 'docs' needs a reason")
