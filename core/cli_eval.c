@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -355,8 +356,8 @@ static int parse_args(int argc, char **argv, eval_options *o)
                 return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v ? v : "");
         } else if (option_value(argc, argv, &i, "--max-json-depth", &v)) {
             uint64_t n;
-            if (rg_cli_parse_count(v, &n) != 0 || n > 10000)
-                return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 10000", v ? v : "");
+            if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */
+                return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 1000", v ? v : "");
             o->limits.max_json_depth = (int)n;
         } else if (option_value(argc, argv, &i, "--max-requirements", &v)) {
             uint64_t n;
@@ -401,6 +402,9 @@ static int parse_args(int argc, char **argv, eval_options *o)
         return usage_error(o, "%s", "give --context or --batch, not both");
     if (!o->context && !o->batch)
         return usage_error(o, "%s is required (or --batch)", "--context");
+    if (o->waivers && strcmp(o->waivers, "-") == 0 &&
+        ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
+        return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
     if (o->batch && o->format != FORMAT_JSON)
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
     return -1;
@@ -452,7 +456,7 @@ static void rollback_from_log(const eval_options *o, rg_decision *d, const rg_co
 
 /* One JSON line for a context that could not be evaluated. */
 static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *err, const char *batch,
-                        long lineno)
+                        long lineno, rg_strbuf *pending_log)
 {
     rg_error e = *err;
     char *json, prefix[RG_ERROR_FILE_MAX + 8];
@@ -487,7 +491,10 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
     if (json) {
         rg_strbuf_puts(out, json);
         rg_strbuf_puts(out, "\n");
-        if (o->log) {
+        if (pending_log) {
+            rg_strbuf_puts(pending_log, json);
+            rg_strbuf_puts(pending_log, "\n");
+        } else if (o->log) {
             rg_error log_err = {0};
             if (rg_log_append(o->log, json, strlen(json), &log_err) != 0)
                 rg_cli_report(&log_err);
@@ -510,33 +517,102 @@ static int batch_flush(rg_strbuf *out, const eval_options *o, int force)
     return 0;
 }
 
+/* The batch input: standard input, or a regular file (a FIFO or a directory would hang
+ * or read as empty). */
+static FILE *open_batch(const char *path, rg_error *err)
+{
+    struct stat st;
+    int fd;
+    FILE *f;
+    if (strcmp(path, "-") == 0)
+        return stdin;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "batch %s is %s, not a file", path,
+                S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    if (!(f = fdopen(fd, "r"))) {
+        close(fd);
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
+    }
+    return f;
+}
+
+/* End a batch on an error that stops it (the log, the input or the output failed): the
+ * error on stderr and as the last JSON line on stdout (with --output, the only one: the
+ * file is not written). */
+static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err)
+{
+    rg_cli_report(err);
+    if (o->output) {
+        out->len = 0;
+        if (out->data) out->data[0] = '\0';
+    }
+    {
+        char *json = rg_error_to_json(err, o->now);
+        cJSON *doc = json ? cJSON_Parse(json) : NULL;
+        char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+        if (line) {
+            rg_strbuf_puts(out, line);
+            rg_strbuf_puts(out, "\n");
+            if (o->log && strcmp(err->file, o->log) != 0) { /* the audit trail records the failure */
+                rg_error log_err = {0};
+                if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+                    rg_cli_report(&log_err);
+                rg_error_clear(&log_err);
+            }
+        }
+        free(line);
+        cJSON_Delete(doc);
+        free(json);
+        if (out->len)
+            rg_cli_write_stdout(out->data, out->len);
+        out->len = 0;
+    }
+    return RG_EXIT_ERROR;
+}
+
 static int run_batch(const eval_options *o, const rg_context_options *copt)
 {
     rg_error err = {0};
-    rg_plugins *plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
-    rg_policy *pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    rg_plugins *plugins = NULL;
+    rg_policy *pol = NULL;
+    rg_context_options bopt = *copt;
+    cJSON *waivers = NULL;
     const char *display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
-    FILE *in;
-    char *line = NULL;
+    FILE *in = NULL;
+    char *line = NULL, tmp[PATH_MAX];
     size_t cap = 0;
     ssize_t n;
-    long lineno = 0;
-    int worst = 0;
-    rg_strbuf out = {0};
+    long lineno = 0, contexts = 0;
+    int worst = 0, stopped = 0;
+    rg_strbuf out = {0}, pending_log = {0};
 
-    if (!pol) {
-        rg_plugins_free(plugins);
+    /* The waivers file is read once for the whole batch. */
+    if (o->waivers && rg_waivers_read(o->waivers, &o->limits, &waivers, &err) != 0)
         return fail_with(o, &err);
-    }
-    in = strcmp(o->batch, "-") == 0 ? stdin : fopen(o->batch, "re");
+    bopt.waivers = NULL;
+    bopt.waiver_list = waivers;
+    bopt.waiver_list_name = o->waivers;
+    plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
+    pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    if (pol)
+        in = open_batch(o->batch, &err);
     if (!in) {
-        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", o->batch, strerror(errno));
         rg_policy_free(pol);
         rg_plugins_free(plugins);
+        cJSON_Delete(waivers);
         return fail_with(o, &err);
     }
     rg_policy_reuse_check_results(pol, 1);
-    while ((n = getline(&line, &cap, in)) >= 0) {
+    while (!stopped && (n = getline(&line, &cap, in)) >= 0) {
         rg_context *ctx;
         rg_decision *d = NULL;
         int code;
@@ -545,54 +621,85 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
             line[--n] = '\0';
         if (n == 0)
             continue;
+        contexts++;
         rg_error_clear(&err);
-        ctx = rg_context_parse(line, (size_t)n, display, o->batch, copt, &err);
+        ctx = rg_context_parse(line, (size_t)n, display, o->batch, &bopt, &err);
         if (ctx)
             d = rg_evaluate(pol, ctx, &err);
         if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
             rollback_from_log(o, d, ctx);
-        if (d && o->format == FORMAT_JSON) {
+        if (d) {
             cJSON *doc = rg_decision_to_cjson(d);
             char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
             cJSON_Delete(doc);
-            if (json && o->log && rg_log_append(o->log, json, strlen(json), &err) != 0) {
-                free(json);
-                json = NULL;
-                rg_decision_free(d);
-                d = NULL; /* no decision without its audit record */
+            if (!json) {
+                rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
+                worst = batch_stop(&out, o, &err);
+                stopped = 1;
+            } else if (o->log && o->output) {
+                /* Logged all at once, just before the output file is put in place. */
+                rg_strbuf_puts(&pending_log, json);
+                rg_strbuf_puts(&pending_log, "\n");
+            } else if (o->log && rg_log_append(o->log, json, strlen(json), &err) != 0) {
+                /* No decision without its audit record: the batch stops here. */
+                worst = batch_stop(&out, o, &err);
+                stopped = 1;
             }
-            if (json) {
+            if (json && !stopped) {
                 rg_strbuf_puts(&out, json);
                 rg_strbuf_puts(&out, "\n");
-                free(json);
             }
+            free(json);
         }
-        code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
-        if (!d)
-            batch_error(&out, o, &err, display, lineno);
-        if (code > worst)
-            worst = code;
+        if (!stopped) {
+            code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
+            if (!d)
+                batch_error(&out, o, &err, display, lineno, o->output ? &pending_log : NULL);
+            if (code > worst)
+                worst = code;
+        }
         rg_decision_free(d);
         rg_context_free(ctx);
-        if (batch_flush(&out, o, 0) != 0)
-            break;
+        if (!stopped && batch_flush(&out, o, 0) != 0)
+            stopped = 1;
+    }
+    if (!stopped && ferror(in)) {
+        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", display, strerror(errno));
+        worst = batch_stop(&out, o, &err);
+        stopped = 1;
+    }
+    if (!stopped && contexts == 0) {
+        rg_fail(&err, RG_ERROR_CONTEXT, o->batch, 0, 0, "batch %s holds no contexts: nothing was evaluated",
+                display);
+        worst = batch_stop(&out, o, &err);
+        stopped = 1;
     }
     free(line);
     if (in != stdin)
         fclose(in);
-    if (o->output && !out.failed) {
-        if (rg_write_file_atomic(o->output, out.data ? out.data : "", out.len, &err) != 0) {
-            rg_cli_report(&err);
-            worst = RG_EXIT_ERROR;
+    if (!stopped && o->output) {
+        /* The file is written, then the audit record, then the file is put in place. */
+        if (out.failed || rg_atomic_prepare(o->output, out.data ? out.data : "", out.len, tmp, &err) != 0) {
+            if (out.failed)
+                rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
+            worst = batch_stop(&out, o, &err);
+        } else if (o->log && pending_log.len &&
+                   rg_log_append_lines(o->log, pending_log.data, pending_log.len, &err) != 0) {
+            rg_atomic_abort(tmp);
+            worst = batch_stop(&out, o, &err);
+        } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
+            worst = batch_stop(&out, o, &err);
         }
-    } else if (batch_flush(&out, o, 1) != 0) {
+    } else if (!stopped && batch_flush(&out, o, 1) != 0) {
         fprintf(stderr, "relgate: error: cannot write the decisions to standard output\n");
         worst = RG_EXIT_ERROR;
     }
     free(rg_strbuf_finish(&out));
+    free(rg_strbuf_finish(&pending_log));
     rg_error_clear(&err);
     rg_policy_free(pol);
     rg_plugins_free(plugins);
+    cJSON_Delete(waivers);
     return worst;
 }
 

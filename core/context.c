@@ -217,25 +217,40 @@ static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg
         snprintf(origin, sizeof origin, "%s: waivers", ctx->display);
         add_waivers(ctx, own, origin);
     }
-    if (opt->waivers) {
-        char *text = NULL;
-        size_t len = 0;
-        cJSON *doc, *list;
-        if (rg_read_file(opt->waivers, "waivers file", limits->max_context_bytes, &text, &len, err) != 0)
+    if (opt->waiver_list) {
+        add_waivers(ctx, opt->waiver_list, opt->waiver_list_name ? opt->waiver_list_name : "waivers");
+    } else if (opt->waivers) {
+        cJSON *list;
+        if (rg_waivers_read(opt->waivers, limits, &list, err) != 0)
             return -1;
-        doc = rg_json_parse(text, len, opt->waivers, limits->max_json_depth, RG_ERROR_CONTEXT, err);
-        free(text);
-        if (!doc)
-            return -1;
-        list = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "waivers");
-        if (!cJSON_IsArray(list)) {
-            cJSON_Delete(doc);
-            return rg_fail(err, RG_ERROR_CONTEXT, opt->waivers, 0, 0,
-                           "%s: a waivers file holds a list of waivers, or {\"waivers\": [...]}", opt->waivers);
-        }
-        add_waivers(ctx, list, opt->waivers);
-        cJSON_Delete(doc);
+        add_waivers(ctx, list, strcmp(opt->waivers, "-") == 0 ? "<stdin>" : opt->waivers);
+        cJSON_Delete(list);
     }
+    return 0;
+}
+
+int rg_waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    cJSON *doc, *list;
+    *out = NULL;
+    if (rg_read_file(path, "waivers file", limits->max_context_bytes, &text, &len, err) != 0)
+        return -1;
+    doc = rg_json_parse(text, len, display, limits->max_json_depth, RG_ERROR_CONTEXT, err);
+    free(text);
+    if (!doc)
+        return -1;
+    list = cJSON_IsArray(doc) ? doc : cJSON_GetObjectItemCaseSensitive(doc, "waivers");
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(doc);
+        return rg_fail(err, RG_ERROR_CONTEXT, display, 0, 0,
+                       "%s: a waivers file holds a list of waivers, or {\"waivers\": [...]}", display);
+    }
+    *out = list == doc ? doc : cJSON_Duplicate(list, 1);
+    if (list != doc)
+        cJSON_Delete(doc);
     return 0;
 }
 

@@ -14,13 +14,12 @@
 
 #define LINE_MAX_BYTES (64u << 20)
 
+static int append_block(const char *path, const char *block, size_t len, rg_error *err);
+
 int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err)
 {
-    struct stat st;
     char *line;
-    ssize_t n;
-    int fd, e;
-
+    int rc;
     if (memchr(entry, '\n', len))
         return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "log entry for %s spans lines", path);
     line = malloc(len + 1);
@@ -28,22 +27,42 @@ int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err
         return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "out of memory writing the decision log");
     memcpy(line, entry, len);
     line[len] = '\n';
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+    rc = append_block(path, line, len + 1, err);
+    free(line);
+    return rc;
+}
+
+int rg_log_append_lines(const char *path, const char *lines, size_t len, rg_error *err)
+{
+    if (len == 0 || lines[len - 1] != '\n')
+        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "log lines for %s do not end a line", path);
+    return append_block(path, lines, len, err);
+}
+
+/* One write of BLOCK (whole lines) under an exclusive lock, synced; a short write is
+ * cut back. */
+static int append_block(const char *path, const char *line, size_t len, rg_error *err)
+{
+    struct stat st;
+    ssize_t n;
+    int fd, e;
+
+    len -= 1; /* the code below writes len + 1 bytes: the block */
+    /* O_NONBLOCK: a FIFO in the log's place must not hang the gate (refused below). */
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0) {
         e = errno;
-        free(line);
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open the decision log %s: %s", path, strerror(e));
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open the decision log %s: %s", path,
+                       e == ENXIO ? "it is a FIFO with no reader" : strerror(e));
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        free(line);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
     }
     while (flock(fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             e = errno;
             close(fd);
-            free(line);
             return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot lock the decision log %s: %s", path, strerror(e));
         }
     }
@@ -61,13 +80,11 @@ int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err
                 path, strerror(e));
         flock(fd, LOCK_UN);
         close(fd);
-        free(line);
         return -1;
     }
     flock(fd, LOCK_UN);
     if (close(fd) != 0 && e == 0)
         e = errno;
-    free(line);
     if (e != 0)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the decision log %s: %s", path, strerror(e));
     return 0;

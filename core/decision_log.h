@@ -13,6 +13,10 @@
  * (kind io) naming PATH. */
 int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err);
 
+/* Append LINES (LEN bytes of whole lines, each a compact JSON entry) in one write, the
+ * same way: all of them, or (after a short write) none. */
+int rg_log_append_lines(const char *path, const char *lines, size_t len, rg_error *err);
+
 /* Call FN for every line of the log at PATH that is a JSON object, in order; lines that
  * are not are counted in *SKIPPED (may be NULL).  FN returns non-zero to stop.  Returns
  * 0, or -1 with ERR when the log cannot be read. */

@@ -99,7 +99,11 @@ static int run_check(lua_State *L)
         return luaL_error(L, "%s:%d: check of requirement '%s' returned a result without a message",
                           req->file, req->line, req->id);
     free(cc->res->message);
-    cc->res->message = rg_strdup_utf8(lua_tostring(L, -1));
+    {
+        size_t len;
+        const char *msg = lua_tolstring(L, -1, &len);
+        cc->res->message = rg_utf8_sanitize(msg, len); /* a NUL or bad byte becomes U+FFFD */
+    }
     lua_getfield(L, -3, "details");
     cJSON_Delete(cc->res->details);
     if (lua_isnil(L, -1)) {

@@ -215,7 +215,10 @@ static void conclude(running *r, const rg_limits *limits)
         fail_job(job, "check %s returned more than %u bytes of result", name, RESULT_MAX);
     } else if (WIFSIGNALED(r->status)) {
         const char *sig = signal_name(WTERMSIG(r->status));
-        if (sig)
+        if (sig && WTERMSIG(r->status) == SIGABRT)
+            fail_job(job, "check %s killed by %s (out of its %zu MiB memory limit, or an assertion)", name, sig,
+                     limits->check_memory >> 20);
+        else if (sig)
             fail_job(job, "check %s killed by %s", name, sig);
         else
             fail_job(job, "check %s killed by signal %d", name, WTERMSIG(r->status));

@@ -190,6 +190,10 @@ static unsigned parse_stage(const char *s) { return (unsigned)rg_stage_parse(s);
 
 static const char *string_field(lua_State *L, const char *file, int line, const char *id, const char *key)
 {
+    if (lua_type(L, -1) == LUA_TSTRING && strlen(lua_tostring(L, -1)) != lua_rawlen(L, -1)) {
+        declaration_error(L, file, line, "requirement '%s': %s may not contain a NUL byte", id, key);
+        return NULL; /* only when linting */
+    }
     if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0) {
         declaration_error(L, file, line, "requirement '%s': %s must be a non-empty string", id, key);
         return NULL; /* only when linting */
@@ -380,6 +384,8 @@ static int decl_requirement(lua_State *L)
     if (lua_type(L, 1) != LUA_TSTRING)
         return curried_error(L, file, line, "requirement expects an id: requirement \"my-id\" { ... }");
     id = lua_tostring(L, 1);
+    if (strlen(id) != lua_rawlen(L, 1))
+        return curried_error(L, file, line, "a requirement id may not contain a NUL byte");
     if (!valid_id(id)) {
         snprintf(msg, sizeof msg, "requirement id '%.200s' is not allowed: use lower-case letters, digits, '-', '_' and '.'", id);
         return curried_error(L, file, line, msg);

@@ -113,6 +113,8 @@ typedef struct rg_context_options {
     rg_release_type type;        /* overrides release.type when set */
     const char *evidence_root;   /* directory evidence must stay in; NULL: the context's directory */
     const char *waivers;         /* a JSON file of more waivers ([...] or {"waivers": [...]}), or NULL */
+    const struct cJSON *waiver_list;  /* or those waivers already read (rg_waivers_read) */
+    const char *waiver_list_name;     /* where they came from, for messages */
     const rg_limits *limits;     /* NULL: rg_limits_default() */
 } rg_context_options;
 
@@ -121,6 +123,11 @@ typedef struct rg_context_options {
 RELGATE_API rg_context *rg_context_load(const char *path, const rg_context_options *options,
                                         rg_error *err);
 RELGATE_API void rg_context_free(rg_context *ctx);
+
+/* Read a waivers file once ([...] or {"waivers": [...]}) for many contexts: *LIST is a
+ * copy of the list (free with cJSON_Delete).  Returns 0, or -1 with ERR. */
+RELGATE_API int rg_waivers_read(const char *path, const rg_limits *limits, struct cJSON **list,
+                                rg_error *err);
 
 /* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
  * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH

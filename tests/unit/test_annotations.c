@@ -30,6 +30,7 @@
 #include "fileio.h"
 #include "policy.h"
 #include "policytest.h"
+#include "rgtest.h"
 #include "sandbox.h"
 
 #ifndef RG_TEST_DATA
@@ -153,27 +154,17 @@ static void walk_builtins(runtime *rt)
     lua_settop(L, top);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
     runtime *rt = calloc(1, sizeof *rt);
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
-    char path[PATH_MAX + 32];
     assert_non_null(rt);
-    snprintf(rt->dir, sizeof rt->dir, "%s/rg-annotations-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(rt->dir));
-    snprintf(path, sizeof path, "%s/policy.lua", rt->dir);
-    write_file(path, "requirement \"tiny\" { title = \"Tiny\", hint = \"h\",\n"
-                     "  check = function(ctx) return pass(\"ok\") end }\n");
-    rt->pol = rg_policy_load(path, &limits, NOW, &err);
+    assert_int_equal(rgt_mktemp(rt->dir, sizeof rt->dir, "rg-annotations"), 0);
+    rt->pol = rgt_load_policy(rt->dir, "policy.lua",
+                              "requirement \"tiny\" { title = \"Tiny\", hint = \"h\",\n"
+                              "  check = function(ctx) return pass(\"ok\") end }\n",
+                              &limits, NOW, &err);
     if (!rt->pol)
         fail_msg("cannot load the tiny policy: %s", err.message);
     walk_builtins(rt);
@@ -184,16 +175,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     runtime *rt = *state;
-    char path[PATH_MAX + 32];
     rg_policy_free(rt->pol);
     names_free(&rt->globals);
     names_free(&rt->fields);
     names_free(&rt->libraries);
-    snprintf(path, sizeof path, "%s/policy.lua", rt->dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/probe_test.lua", rt->dir);
-    unlink(path);
-    rmdir(rt->dir);
+    rgt_rmtree(rt->dir);
     free(rt);
     return 0;
 }
@@ -304,7 +290,7 @@ static int test_runtime_has(const runtime *rt, const char *name)
     int ok;
     snprintf(path, sizeof path, "%s/probe_test.lua", rt->dir);
     snprintf(text, sizeof text, "local probe = %s\nassert(probe ~= nil)\n", name);
-    write_file(path, text);
+    rgt_write(NULL, path, text, RGT_TEXT);
     ok = rg_tests_load(path, &limits, &cases, &count, &err) == 0;
     rg_test_cases_free(cases, count);
     rg_error_clear(&err);

@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,112 +17,27 @@
 #include "context.h"
 #include "digest.h"
 #include "evidence.h"
+#include "rgtest.h"
 
 #ifndef RG_TEST_DATA
 #define RG_TEST_DATA "tests/data"
 #endif
 #define UNIT_DATA RG_TEST_DATA "/../unit/data"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* The shared fixture (tests/support/rgtest.h) under this file's names. */
+typedef rgt_fixture tmpdir;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
 
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("text too long");
-}
-
-/* ---- Temporary directory fixture ------------------------------------------------- */
-
-typedef struct tmpdir {
-    char path[PATH_MAX];
-    rg_context *ctx;
-    rg_error err;
-} tmpdir;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (d)
-            closedir(d);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    if (!t)
-        return -1;
-    fmt(t->path, sizeof t->path, "%s/rg-context-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(t->path) || !realpath(t->path, real)) {
-        free(t);
-        return -1;
-    }
-    fmt(t->path, sizeof t->path, "%s", real);
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rg_context_free(t->ctx);
-    rg_error_clear(&t->err);
-    rm_tree(t->path);
-    free(t);
-    return 0;
-}
-
-static const char *at(const tmpdir *t, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", t->path, rel);
-    return b;
-}
-
-static void put_file(const tmpdir *t, const char *rel, const char *text)
-{
-    FILE *f = fopen(at(t, rel), "wb");
-    if (!f)
-        fail_msg("cannot create %s: %s", rel, strerror(errno));
-    fputs(text, f);
-    fclose(f);
-}
+RGT_FIXTURE(setup_tmp, teardown_tmp, "rg-context", NULL)
 
 /* Write TEXT to ctx.json and load it with OPT. */
 static rg_context *load_text(tmpdir *t, const char *text, const rg_context_options *opt)
 {
-    put_file(t, "ctx.json", text);
     rg_context_free(t->ctx);
     rg_error_clear(&t->err);
-    t->ctx = rg_context_load(at(t, "ctx.json"), opt, &t->err);
+    t->ctx = rgt_load_context(t->path, "ctx.json", text, opt, &t->err);
     return t->ctx;
 }
 

@@ -13,15 +13,9 @@
 #include "decision.h"
 #include "error.h"
 #include "rg_config.h"
+#include "rgtest.h"
 
 #define NOW 1750000000 /* 2025-06-15T15:06:40Z */
-
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
 
 /* ---- Building decisions by hand ------------------------------------------------- */
 

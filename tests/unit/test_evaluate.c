@@ -6,118 +6,28 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "context.h"
 #include "decision.h"
 #include "policy.h"
+#include "rgtest.h"
 #include "textpos.h"
 
 #define NOW 1750000000 /* 2025-06-15T15:06:40Z */
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
 
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("text too long");
-}
+typedef rgt_fixture fixture;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
 
-/* ---- Fixture --------------------------------------------------------------------- */
-
-typedef struct fixture {
-    char path[PATH_MAX];
-    rg_policy *pol;
-    rg_context *ctx;
-    rg_decision *d;
-    rg_error err;
-} fixture;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (dir && (e = readdir(dir)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (dir)
-            closedir(dir);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    if (!f)
-        return -1;
-    fmt(f->path, sizeof f->path, "%s/rg-evaluate-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(f->path) || !realpath(f->path, real)) {
-        free(f);
-        return -1;
-    }
-    fmt(f->path, sizeof f->path, "%s", real);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    rg_decision_free(f->d);
-    rg_policy_free(f->pol);
-    rg_context_free(f->ctx);
-    rg_error_clear(&f->err);
-    rm_tree(f->path);
-    free(f);
-    return 0;
-}
-
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", f->path, rel);
-    return b;
-}
-
-static void put_file(const fixture *f, const char *rel, const char *text)
-{
-    FILE *out = fopen(at(f, rel), "wb");
-    if (!out)
-        fail_msg("cannot create %s: %s", rel, strerror(errno));
-    fputs(text, out);
-    fclose(out);
-}
+RGT_FIXTURE(setup, teardown, "rg-evaluate", NULL)
 
 /* A context of TYPE at STAGE; PREVIOUS is release.previous_version or NULL. */
 static void write_context(fixture *f, const char *type, const char *stage, const char *previous)
@@ -145,9 +55,8 @@ static rg_context *load_context(fixture *f, const rg_context_options *opt)
 
 static rg_policy *load_policy(fixture *f, const char *text)
 {
-    put_file(f, "policy.lua", text);
     rg_policy_free(f->pol);
-    f->pol = rg_policy_load(at(f, "policy.lua"), NULL, NOW, &f->err);
+    f->pol = rgt_load_policy(f->path, "policy.lua", text, NULL, NOW, &f->err);
     if (!f->pol)
         fail_msg("policy refused: %s", f->err.message);
     return f->pol;

@@ -6,8 +6,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,142 +13,27 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "context.h"
 #include "evidence.h"
+#include "rgtest.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
 
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("path too long");
-}
+typedef rgt_fixture tmpdir;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
+#define mkdirs rgt_mkdirs
+#define child_defaults rgt_child_defaults
 
-/* In a forked child: cmocka's own crash handlers would carry on with the other
- * tests; let a crash kill the child so that the parent sees it. */
-static void child_defaults(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        signal(sigs[i], SIG_DFL);
-}
+RGT_FIXTURE(setup_tmp, teardown_tmp, "rg-evidence", "rg-outside")
 
-/* ---- Temporary directory fixture ------------------------------------------------- */
-
-typedef struct tmpdir {
-    char path[PATH_MAX];
-    char outside[PATH_MAX]; /* a second directory, beside the first */
-    rg_context *ctx;
-} tmpdir;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (d)
-            closedir(d);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int make_temp(char *out, size_t size, const char *name)
-{
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    fmt(out, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-    if (!mkdtemp(out) || !realpath(out, real))
-        return -1;
-    fmt(out, size, "%s", real);
-    return 0;
-}
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    if (!t || make_temp(t->path, sizeof t->path, "rg-evidence") != 0 ||
-        make_temp(t->outside, sizeof t->outside, "rg-outside") != 0) {
-        free(t);
-        return -1;
-    }
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rg_context_free(t->ctx);
-    rm_tree(t->path);
-    rm_tree(t->outside);
-    free(t);
-    return 0;
-}
-
-static const char *at(const tmpdir *t, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", t->path, rel);
-    return b;
-}
-
-static void mkdirs(const char *path)
-{
-    char buf[PATH_MAX];
-    fmt(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    }
-    mkdir(buf, 0755);
-}
-
+/* Write TEXT to PATH (parents created). */
 static void put_path(const char *path, const char *text)
 {
-    char dir[PATH_MAX];
-    FILE *f;
-    fmt(dir, sizeof dir, "%s", path);
-    *strrchr(dir, '/') = '\0';
-    mkdirs(dir);
-    f = fopen(path, "wb");
-    if (!f)
-        fail_msg("cannot create %s: %s", path, strerror(errno));
-    fputs(text, f);
-    fclose(f);
-}
-
-static void put_file(const tmpdir *t, const char *rel, const char *text)
-{
-    put_path(at(t, rel), text);
+    rgt_write(NULL, path, text, RGT_TEXT);
 }
 
 static const char release_json[] =
@@ -165,10 +48,9 @@ static rg_context *load_with_evidence(tmpdir *t, const char *rel_dir, const char
     rg_context_options opt = {0};
     fmt(text, sizeof text, "{%s, \"evidence\": %s}", release_json, evidence);
     fmt(rel, sizeof rel, "%s%sctx.json", rel_dir, rel_dir[0] ? "/" : "");
-    put_file(t, rel, text);
     opt.evidence_root = evidence_root;
     rg_context_free(t->ctx);
-    t->ctx = rg_context_load(at(t, rel), &opt, err);
+    t->ctx = rgt_load_context(t->path, rel, text, &opt, err);
     return t->ctx;
 }
 
@@ -664,7 +546,7 @@ static void test_read_fifo_does_not_block(void **state)
     tmpdir *t = *state;
     rg_context *ctx;
     pid_t pid;
-    int status = 0, done = 0;
+    int status = 0;
     assert_int_equal(mkfifo(at(t, "fifo"), 0600), 0);
     ctx = load_ok(t, "{\"f\": \"fifo\"}");
     fflush(NULL);
@@ -675,17 +557,8 @@ static void test_read_fifo_does_not_block(void **state)
         readout r = read_ev(ctx, "f", 100);
         _exit(r.status == RG_EVIDENCE_UNUSABLE && strstr(r.why, "FIFO") ? 0 : 3);
     }
-    for (int i = 0; i < 500 && !done; i++) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            done = 1;
-        else
-            usleep(10000);
-    }
-    if (!done) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    if (rgt_wait_child(pid, &status, 5.0) != 0)
         fail_msg("reading FIFO evidence blocked");
-    }
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }

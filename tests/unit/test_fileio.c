@@ -22,111 +22,22 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "rgtest.h"
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
 
-/* snprintf that fails the test instead of truncating. */
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("path too long");
-}
+typedef rgt_fixture tmpdir;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
+#define slurp rgt_slurp
+#define child_defaults rgt_child_defaults
 
-/* In a forked child: cmocka's own crash handlers would carry on with the other
- * tests; let a crash kill the child so that the parent sees it. */
-static void child_defaults(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        signal(sigs[i], SIG_DFL);
-}
-
-/* ---- Temporary directory fixture ------------------------------------------------- */
-
-typedef struct tmpdir {
-    char path[PATH_MAX];
-} tmpdir;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (d && (e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (d)
-            closedir(d);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int setup_tmp(void **state)
-{
-    tmpdir *t = calloc(1, sizeof *t);
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    if (!t)
-        return -1;
-    fmt(t->path, sizeof t->path, "%s/rg-fileio-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(t->path) || !realpath(t->path, real)) {
-        free(t);
-        return -1;
-    }
-    fmt(t->path, sizeof t->path, "%s", real);
-    *state = t;
-    return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-    tmpdir *t = *state;
-    rm_tree(t->path);
-    free(t);
-    return 0;
-}
-
-/* T's path joined with REL, in one of a few rotating buffers. */
-static const char *at(const tmpdir *t, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", t->path, rel);
-    return b;
-}
+RGT_FIXTURE(setup_tmp, teardown_tmp, "rg-fileio", NULL)
 
 static void put_bytes(const tmpdir *t, const char *rel, const char *data, size_t len)
 {
-    FILE *f = fopen(at(t, rel), "wb");
-    if (!f)
-        fail_msg("cannot create %s: %s", rel, strerror(errno));
-    if (len && fwrite(data, 1, len, f) != len)
-        fail_msg("cannot write %s", rel);
-    fclose(f);
-}
-
-static void put_file(const tmpdir *t, const char *rel, const char *text)
-{
-    put_bytes(t, rel, text, strlen(text));
+    rgt_write(t->path, rel, data, len);
 }
 
 /* A file of N bytes 'a'..'z' repeated. */
@@ -136,29 +47,6 @@ static void put_sized(const tmpdir *t, const char *rel, size_t n)
     for (size_t i = 0; i < n; i++) data[i] = (char)('a' + i % 26);
     put_bytes(t, rel, data, n);
     free(data);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data;
-    long n;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(data);
-        return NULL;
-    }
-    data[n] = '\0';
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return data;
 }
 
 /* The entries of DIR (not . and ..), counted; NAMES gets them joined by '\n'. */
@@ -303,7 +191,7 @@ static void test_read_fifo_refused_without_blocking(void **state)
     tmpdir *t = *state;
     const char *fifo = at(t, "pipe");
     pid_t pid;
-    int status = 0, waited = 0;
+    int status = 0;
     assert_int_equal(mkfifo(fifo, 0600), 0);
     fflush(NULL);
     pid = fork();
@@ -317,18 +205,8 @@ static void test_read_fifo_refused_without_blocking(void **state)
         fmt(want, sizeof want, "context %s is a FIFO, not a file", fifo);
         _exit(rc == -1 && err.kind == RG_ERROR_IO && strcmp(err.message, want) == 0 ? 0 : 3);
     }
-    for (int i = 0; i < 500; i++) { /* up to 5 s */
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            waited = 1;
-            break;
-        }
-        usleep(10000);
-    }
-    if (!waited) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    if (rgt_wait_child(pid, &status, 5.0) != 0)
         fail_msg("rg_read_file blocked on a FIFO");
-    }
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
 }

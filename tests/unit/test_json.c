@@ -11,13 +11,7 @@
 #include <string.h>
 
 #include "json.h"
-
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+#include "rgtest.h"
 
 /* TEXT with control and non-ASCII bytes escaped, for failure messages (static buffer). */
 static const char *esc(const char *text, size_t len)

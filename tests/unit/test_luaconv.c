@@ -12,14 +12,8 @@
 #include <lauxlib.h>
 
 #include "luaconv.h"
+#include "rgtest.h"
 #include "sandbox.h"
-
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
 
 /* ---- Fixture: a sandbox (its registry holds what read-only views need) ------------- */
 

@@ -6,20 +6,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "context.h"
 #include "decision.h"
 #include "policy.h"
+#include "rgtest.h"
 
 #ifndef RG_TEST_DATA
 #define RG_TEST_DATA "tests/data"
@@ -28,129 +26,13 @@
 
 #define NOW 1750000000 /* 2025-06-15T15:06:40Z */
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
 
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("text too long");
-}
-
-/* In a forked child: cmocka's own crash handlers would carry on with the other
- * tests; let a crash kill the child so that the parent sees it. */
-static void child_defaults(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        signal(sigs[i], SIG_DFL);
-}
-
-/* ---- Fixture --------------------------------------------------------------------- */
-
-typedef struct fixture {
-    char path[PATH_MAX];
-    char outside[PATH_MAX];
-    rg_policy *pol;
-    rg_context *ctx;
-    rg_decision *d;
-    rg_error err;
-    rg_limits limits;
-} fixture;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (dir && (e = readdir(dir)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (dir)
-            closedir(dir);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int make_temp(char *out, size_t size, const char *name)
-{
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    fmt(out, size, "%s/%s-XXXXXX", base && *base ? base : "/tmp", name);
-    if (!mkdtemp(out) || !realpath(out, real))
-        return -1;
-    fmt(out, size, "%s", real);
-    return 0;
-}
-
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", f->path, rel);
-    return b;
-}
-
-static void put_path(const char *path, const char *data, size_t len)
-{
-    char buf[PATH_MAX];
-    FILE *out;
-    fmt(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    }
-    out = fopen(path, "wb");
-    if (!out)
-        fail_msg("cannot create %s: %s", path, strerror(errno));
-    if (len && fwrite(data, 1, len, out) != len)
-        fail_msg("cannot write %s", path);
-    fclose(out);
-}
-
-static void put_file(const fixture *f, const char *rel, const char *text)
-{
-    put_path(at(f, rel), text, strlen(text));
-}
-
-static char *slurp(const char *path)
-{
-    FILE *in = fopen(path, "rb");
-    char *data;
-    long n;
-    if (!in)
-        fail_msg("cannot read %s", path);
-    fseek(in, 0, SEEK_END);
-    n = ftell(in);
-    fseek(in, 0, SEEK_SET);
-    data = malloc((size_t)n + 1);
-    if (fread(data, 1, (size_t)n, in) != (size_t)n)
-        fail_msg("short read of %s", path);
-    data[n] = '\0';
-    fclose(in);
-    return data;
-}
+typedef rgt_fixture fixture;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
+#define child_defaults rgt_child_defaults
 
 static const char context_json[] =
     "{\"release\": {\"name\": \"payments\", \"version\": \"2.4.0\", \"type\": \"minor\", \"author\": \"dlee\"},\n"
@@ -171,39 +53,22 @@ static const char context_json[] =
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    char *notes, target[PATH_MAX + 32];
-    if (!f || make_temp(f->path, sizeof f->path, "rg-lib") != 0 ||
-        make_temp(f->outside, sizeof f->outside, "rg-lib-outside") != 0) {
-        free(f);
+    fixture *f;
+    char target[PATH_MAX + 32];
+    if (rgt_setup(state, "rg-lib", "rg-lib-outside") != 0)
         return -1;
-    }
-    f->limits = rg_limits_default();
+    f = *state;
     put_file(f, "ctx.json", context_json);
-    notes = slurp(UNIT_DATA "/RELEASE_NOTES.md");
-    put_file(f, "RELEASE_NOTES.md", notes);
-    free(notes);
+    rgt_copy(f->path, "RELEASE_NOTES.md", UNIT_DATA "/RELEASE_NOTES.md");
     put_file(f, "eleven.txt", "0123456789A");
     put_file(f, "reports/scan.json", "{}");
-    put_path(at(f, "binary.dat"), "ok\xff\xfe\x00z", 6);
+    rgt_write(f->path, "binary.dat", "ok\xff\xfe\x00z", 6);
     snprintf(target, sizeof target, "%s/secret.txt", f->outside);
-    put_path(target, "top secret", 10);
-    if (symlink(target, at(f, "secret-link.txt")) != 0 || symlink("nowhere.md", at(f, "dangling.md")) != 0)
+    rgt_write(NULL, target, "top secret", 10);
+    if (symlink(target, at(f, "secret-link.txt")) != 0 || symlink("nowhere.md", at(f, "dangling.md")) != 0) {
+        rgt_teardown(state);
         return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    rg_decision_free(f->d);
-    rg_policy_free(f->pol);
-    rg_context_free(f->ctx);
-    rg_error_clear(&f->err);
-    rm_tree(f->path);
-    rm_tree(f->outside);
-    free(f);
+    }
     return 0;
 }
 
@@ -211,9 +76,8 @@ static int teardown(void **state)
 static rg_decision *evaluate(fixture *f, const char *text)
 {
     rg_error_clear(&f->err);
-    put_file(f, "policy.lua", text);
     rg_policy_free(f->pol);
-    f->pol = rg_policy_load(at(f, "policy.lua"), &f->limits, NOW, &f->err);
+    f->pol = rgt_load_policy(f->path, "policy.lua", text, &f->limits, NOW, &f->err);
     if (!f->pol)
         return NULL;
     if (!f->ctx && !(f->ctx = rg_context_load(at(f, "ctx.json"), NULL, &f->err)))
@@ -665,7 +529,7 @@ static void test_evidence_call_names(void **state)
     run_fails(f, "local n = evidence ''\nreturn pass('x')", RG_ERROR_POLICY, "evidence name is empty");
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, rgt_teardown)
 
 int main(void)
 {

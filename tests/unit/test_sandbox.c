@@ -6,15 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,130 +20,19 @@
 #include "context.h"
 #include "decision.h"
 #include "policy.h"
+#include "rgtest.h"
 
 #define NOW 1750000000 /* 2025-06-15T15:06:40Z */
 
-#define assert_contains(hay, needle)                                                          \
-    do {                                                                                      \
-        const char *h_ = (hay), *n_ = (needle);                                               \
-        if (!h_ || !strstr(h_, n_))                                                           \
-            fail_msg("expected \"%s\" to contain \"%s\"", h_ ? h_ : "(null)", n_);            \
-    } while (0)
+/* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
 
-__attribute__((format(printf, 3, 4))) static void fmt(char *buf, size_t size, const char *format, ...)
-{
-    va_list ap;
-    int n;
-    va_start(ap, format);
-    n = vsnprintf(buf, size, format, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= size)
-        fail_msg("text too long");
-}
+typedef rgt_fixture fixture;
+#define fmt rgt_fmt
+#define at rgt_at
+#define put_file rgt_put_file
+#define child_defaults rgt_child_defaults
 
-/* In a forked child: cmocka's own crash handlers would carry on with the other
- * tests; let a crash kill the child so that the parent sees it. */
-static void child_defaults(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        signal(sigs[i], SIG_DFL);
-}
-
-/* ---- Fixture: a temporary directory, and what a test loads in it ----------------- */
-
-typedef struct fixture {
-    char path[PATH_MAX];
-    rg_policy *pol;
-    rg_context *ctx;
-    rg_decision *d;
-    rg_error err;
-} fixture;
-
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return -1;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        struct dirent *e;
-        char child[PATH_MAX];
-        while (dir && (e = readdir(dir)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            fmt(child, sizeof child, "%s/%s", path, e->d_name);
-            rm_tree(child);
-        }
-        if (dir)
-            closedir(dir);
-        return rmdir(path);
-    }
-    return unlink(path);
-}
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    const char *base = getenv("TMPDIR");
-    char real[PATH_MAX];
-    if (!f)
-        return -1;
-    fmt(f->path, sizeof f->path, "%s/rg-sandbox-XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(f->path) || !realpath(f->path, real)) {
-        free(f);
-        return -1;
-    }
-    fmt(f->path, sizeof f->path, "%s", real);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    rg_decision_free(f->d);
-    rg_policy_free(f->pol);
-    rg_context_free(f->ctx);
-    rg_error_clear(&f->err);
-    rm_tree(f->path);
-    free(f);
-    return 0;
-}
-
-static const char *at(const fixture *f, const char *rel)
-{
-    static char bufs[8][PATH_MAX];
-    static int next;
-    char *b = bufs[next++ % 8];
-    fmt(b, PATH_MAX, "%s/%s", f->path, rel);
-    return b;
-}
-
-static void mkdirs_for(const char *path)
-{
-    char buf[PATH_MAX];
-    fmt(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    }
-}
-
-static void put_file(const fixture *f, const char *rel, const char *text)
-{
-    const char *path = at(f, rel);
-    FILE *out;
-    mkdirs_for(path);
-    out = fopen(path, "wb");
-    if (!out)
-        fail_msg("cannot create %s: %s", rel, strerror(errno));
-    fputs(text, out);
-    fclose(out);
-}
+RGT_FIXTURE(setup, teardown, "rg-sandbox", NULL)
 
 /* A requirement whose check runs BODY (Lua statements; ctx is in scope). */
 #define REQ(body) "requirement \"r\" { title = \"R\", check = function(ctx) " body " end }\n"
@@ -164,10 +50,9 @@ static const char context_json[] =
 /* Write TEXT to p.lua (in the fixture) and load it with LIMITS (NULL: defaults). */
 static rg_policy *load_limited(fixture *f, const char *text, const rg_limits *limits)
 {
-    put_file(f, "p.lua", text);
     rg_policy_free(f->pol);
     rg_error_clear(&f->err);
-    f->pol = rg_policy_load(at(f, "p.lua"), limits, NOW, &f->err);
+    f->pol = rgt_load_policy(f->path, "p.lua", text, limits, NOW, &f->err);
     return f->pol;
 }
 
@@ -198,9 +83,8 @@ static rg_decision *eval_limited(fixture *f, const char *text, const rg_limits *
 {
     if (!load_limited(f, text, limits))
         fail_msg("policy refused: %s", f->err.message);
-    put_file(f, "ctx.json", context_json);
     rg_context_free(f->ctx);
-    f->ctx = rg_context_load(at(f, "ctx.json"), NULL, &f->err);
+    f->ctx = rgt_load_context(f->path, "ctx.json", context_json, NULL, &f->err);
     if (!f->ctx)
         fail_msg("context refused: %s", f->err.message);
     rg_decision_free(f->d);
@@ -736,7 +620,7 @@ static void test_watchdog_stops_pattern_matching(void **state)
 {
     fixture *f = *state;
     pid_t pid;
-    int status = 0, done = 0;
+    int status = 0;
     put_file(f, "p.lua", "local s = string.rep('a', 20000)\nlocal x = s:find('.-.-.-b')\n" OK_REQ);
     fflush(NULL);
     pid = fork();
@@ -755,17 +639,8 @@ static void test_watchdog_stops_pattern_matching(void **state)
         (void)rg_policy_load(at(f, "p.lua"), &l, NOW, &err);
         _exit(watchdog_armed_for_ms > 0 ? 3 : 4); /* finished: the pattern did not hang? */
     }
-    for (int i = 0; i < 1000 && !done; i++) { /* up to 10 s */
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            done = 1;
-        else
-            usleep(10000);
-    }
-    if (!done) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    if (rgt_wait_child(pid, &status, 10.0) != 0)
         fail_msg("the watchdog did not stop a pattern match past the time limit");
-    }
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 42);
 }

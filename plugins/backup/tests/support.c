@@ -1,19 +1,15 @@
-/* Test support for the backup plugin (see support.h). */
-#define _XOPEN_SOURCE 700
+/* Test support for the backup plugin (see support.h); what is not the backup plugin's
+ * own comes from tests/support/rgtest.h. */
 #include "support.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "plugins.h"
 #include "relgate/plugin.h"
 #include "relgate/relgate.h"
 
@@ -26,43 +22,26 @@ const char *fx_data_dir(void)
 
 const rg_check *fx_check(void)
 {
-    const rg_plugin *p = relgate_plugin_entry();
-    for (size_t i = 0; i < p->check_count; i++)
-        if (strcmp(p->checks[i].name, "backup.present") == 0)
-            return &p->checks[i];
-    fail_msg("no backup.present in the descriptor");
-    return NULL;
+    return rgt_find_check(relgate_plugin_entry(), "backup.present");
 }
 
 int fx_setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
-    char tmpl[] = "/tmp/relgate-backup-test-XXXXXX";
-    if (!fx || !mkdtemp(tmpl))
+    if (!fx || rgt_mktemp(fx->dir, sizeof fx->dir, "relgate-backup-test") != 0) {
+        free(fx);
         return -1;
-    /* realpath: the engine resolves evidence to real paths, /tmp may be a link */
-    if (!realpath(tmpl, fx->dir))
-        return -1;
+    }
     fx->evidence = cJSON_CreateObject();
     *state = fx;
     return 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    /* a test may leave a directory unreadable: make it removable again */
-    chmod(path, 0700);
-    return remove(path);
 }
 
 int fx_teardown(void **state)
 {
     fixture *fx = *state;
     if (getenv("BK_KEEP_TMP") == NULL)
-        nftw(fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        rgt_rmtree(fx->dir);
     cJSON_Delete(fx->evidence);
     rg_check_result_clear(&fx->result);
     free(fx);
@@ -77,72 +56,6 @@ const char *fx_path(fixture *fx, const char *rel, char *buf, size_t size)
     return buf;
 }
 
-static void make_parents(const char *path)
-{
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-}
-
-void fx_write(fixture *fx, const char *rel, const char *data, size_t len)
-{
-    char path[PATH_MAX];
-    FILE *f;
-    fx_path(fx, rel, path, sizeof path);
-    make_parents(path);
-    f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-void fx_puts(fixture *fx, const char *rel, const char *text)
-{
-    fx_write(fx, rel, text, strlen(text));
-}
-
-char *fx_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    if (!f)
-        return NULL;
-    do {
-        if (n + 65536 + 1 > cap) {
-            char *g = realloc(buf, cap = n + 65536 + 1);
-            if (!g) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = g;
-        }
-        got = fread(buf + n, 1, 65536, f);
-        n += got;
-    } while (got > 0);
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
-void fx_copy(fixture *fx, const char *rel, const char *src)
-{
-    size_t len;
-    char *data = fx_slurp(src, &len);
-    if (!data)
-        fail_msg("cannot read %s", src);
-    fx_write(fx, rel, data, len);
-    free(data);
-}
-
 void fx_evidence(fixture *fx, const char *name, const char *rel)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(fx->evidence, name);
@@ -151,9 +64,7 @@ void fx_evidence(fixture *fx, const char *name, const char *rel)
 
 void fx_data(fixture *fx, const char *evname, const char *name, const char *rel)
 {
-    char src[PATH_MAX];
-    snprintf(src, sizeof src, "%s/%s", fx_data_dir(), name);
-    fx_copy(fx, rel, src);
+    fx_copy(fx, rel, rgt_path(fx_data_dir(), name));
     if (evname)
         fx_evidence(fx, evname, rel);
 }
@@ -168,69 +79,20 @@ void fx_mtime(fixture *fx, const char *rel, int64_t mtime)
     assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
 }
 
-/* The policy's `with` table as the engine hands it to a check: every key declared,
- * values normalised, defaults filled in (as core/policy.c's plugin_params does). */
-static cJSON *engine_params(const rg_check *check, const char *json)
-{
-    cJSON *given = cJSON_Parse(json), *out = cJSON_CreateObject(), *item;
-    char why[512];
-    if (!given || !cJSON_IsObject(given))
-        fail_msg("test parameters are not a JSON object: %s", json);
-    cJSON_ArrayForEach(item, given) {
-        const rg_param *decl = rg_check_param(check, item->string);
-        cJSON *v;
-        if (!decl)
-            fail_msg("backup.present has no parameter '%s'", item->string);
-        if (!(v = rg_param_normalize(decl, item, why, sizeof why)))
-            fail_msg("parameter %s refused by the engine: %s", item->string, why);
-        cJSON_AddItemToObject(out, decl->name, v);
-    }
-    for (size_t i = 0; i < check->param_count; i++) {
-        const rg_param *decl = &check->params[i];
-        cJSON *raw, *v;
-        if (cJSON_GetObjectItemCaseSensitive(out, decl->name) || !decl->default_json)
-            continue;
-        raw = cJSON_Parse(decl->default_json);
-        v = raw ? rg_param_normalize(decl, raw, why, sizeof why) : NULL;
-        if (!v)
-            fail_msg("default of %s refused by the engine: %s", decl->name, why);
-        cJSON_AddItemToObject(out, decl->name, v);
-        cJSON_Delete(raw);
-    }
-    cJSON_Delete(given);
-    return out;
-}
-
 rg_check_status fx_run(fixture *fx, const char *params_json, int64_t now)
 {
-    cJSON *ctxdoc = cJSON_CreateObject(), *rel = cJSON_AddObjectToObject(ctxdoc, "release"), *params;
-    char path[PATH_MAX], *text;
-    rg_error err = {0};
+    char *members = cJSON_PrintUnformatted(fx->evidence);
     rg_context *ctx;
 
-    cJSON_AddStringToObject(rel, "name", "payments-api");
-    cJSON_AddStringToObject(rel, "version", "2.4.0");
-    cJSON_AddStringToObject(rel, "type", "minor");
-    cJSON_AddItemToObject(ctxdoc, "evidence", cJSON_Duplicate(fx->evidence, 1));
-    text = cJSON_Print(ctxdoc);
-    fx_puts(fx, "context.json", text);
-    free(text);
-    cJSON_Delete(ctxdoc);
-
-    {
-        rg_context_options opt;
-        memset(&opt, 0, sizeof opt);
-        opt.evidence_root = fx->evidence_root;
-        ctx = rg_context_load(fx_path(fx, "context.json", path, sizeof path), &opt, &err);
-    }
-    if (!ctx)
-        fail_msg("context: %s", err.message);
-    params = engine_params(fx_check(), params_json);
+    /* the context names the evidence declared so far: the object's members, braces off */
+    members[strlen(members) - 1] = '\0';
+    ctx = rgt_release(fx->dir, NULL, members + 1, fx->evidence_root);
+    free(members);
     rg_check_result_clear(&fx->result);
-    rg_check_run_inline(fx_check(), params, ctx, now, (size_t)4 << 20, &fx->result);
-    cJSON_Delete(params);
+    /* a missing required parameter reaches the check: its own message is tested */
+    rgt_run_check(fx_check(), params_json, RGT_MISSING_OK | RGT_MUST_ACCEPT, ctx, now, (size_t)4 << 20,
+                  &fx->result);
     rg_context_free(ctx);
-    rg_error_clear(&err);
     if (getenv("BK_VERBOSE")) {
         char *j = rg_check_result_to_json(&fx->result);
         fprintf(stderr, "# %s\n", j);
@@ -239,44 +101,12 @@ rg_check_status fx_run(fixture *fx, const char *params_json, int64_t now)
     return fx->result.status;
 }
 
-const cJSON *fx_detail(fixture *fx, const char *path)
-{
-    const cJSON *node = fx->result.details;
-    char key[128];
-    while (node && *path) {
-        size_t n = strcspn(path, ".");
-        char *end;
-        long idx;
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        idx = strtol(key, &end, 10);
-        if (cJSON_IsArray(node) && *end == '\0' && end != key)
-            node = cJSON_GetArrayItem(node, (int)idx);
-        else
-            node = cJSON_GetObjectItemCaseSensitive(node, key);
-        path += n;
-        if (*path == '.')
-            path++;
-    }
-    return node;
-}
-
 const char *fx_detail_string(fixture *fx, const char *path)
 {
-    const cJSON *n = fx_detail(fx, path);
-    if (!cJSON_IsString(n))
+    const char *s = rgt_detail_string(&fx->result, path);
+    if (!s)
         fail_msg("details.%s is not a string", path);
-    return n->valuestring;
-}
-
-double fx_detail_number(fixture *fx, const char *path)
-{
-    const cJSON *n = fx_detail(fx, path);
-    if (!cJSON_IsNumber(n))
-        fail_msg("details.%s is not a number", path);
-    return n->valuedouble;
+    return s;
 }
 
 void fx_assert_result(fixture *fx, rg_check_status st, const char *needle, const char *file, int line)

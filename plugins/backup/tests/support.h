@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "plugin_host.h"
+#include "rgtest.h"
 
 #define NOW_20250610_0900 INT64_C(1749546000) /* 2025-06-10T09:00:00Z, the peers' clock */
 
@@ -27,11 +28,11 @@ typedef struct fixture {
 int fx_setup(void **state);
 int fx_teardown(void **state);
 
-/* Write LEN bytes of DATA to REL under the fixture (parents created). */
-void fx_write(fixture *fx, const char *rel, const char *data, size_t len);
-void fx_puts(fixture *fx, const char *rel, const char *text);
+/* Write LEN bytes of DATA (or the text TEXT) to REL under the fixture (parents created). */
+#define fx_write(fx, rel, data, len) rgt_write((fx)->dir, (rel), (data), (len))
+#define fx_puts(fx, rel, text) rgt_write((fx)->dir, (rel), (text), RGT_TEXT)
 /* Copy the file SRC (absolute) to REL. */
-void fx_copy(fixture *fx, const char *rel, const char *src);
+#define fx_copy(fx, rel, src) rgt_copy((fx)->dir, (rel), (src))
 /* Copy tests/data/NAME to REL and declare it as evidence EVNAME. */
 void fx_data(fixture *fx, const char *evname, const char *name, const char *rel);
 /* Declare evidence NAME at REL (which need not exist). */
@@ -50,10 +51,10 @@ const rg_check *fx_check(void);
 rg_check_status fx_run(fixture *fx, const char *params_json, int64_t now);
 
 /* A node of the last result's details by dotted path ("chosen.id", "skipped.0.reason"),
- * or NULL. */
-const cJSON *fx_detail(fixture *fx, const char *path);
+ * or NULL; a string there and a number there (the test fails when there is none). */
+#define fx_detail(fx, path) rgt_detail(&(fx)->result, (path))
 const char *fx_detail_string(fixture *fx, const char *path);
-double fx_detail_number(fixture *fx, const char *path);
+#define fx_detail_number(fx, path) rgt_detail_number(&(fx)->result, (path))
 
 /* Assert the last result: STATUS, and a message containing NEEDLE (NULL: any). */
 #define assert_result(fx, st, needle) fx_assert_result((fx), (st), (needle), __FILE__, __LINE__)
@@ -63,6 +64,6 @@ void fx_assert_result(fixture *fx, rg_check_status st, const char *needle, const
 const char *fx_data_dir(void);
 
 /* Read a whole file into a heap buffer (caller frees), or NULL. */
-char *fx_slurp(const char *path, size_t *len);
+#define fx_slurp rgt_slurp
 
 #endif

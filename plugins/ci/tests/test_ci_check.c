@@ -47,14 +47,7 @@ static int teardown(void **state)
 /* Copy tests/data/NAME into the fixture's directory as AS. */
 static void copy_data(fixture *f, const char *name, const char *as)
 {
-    char path[4096];
-    size_t len;
-    char *text;
-    snprintf(path, sizeof path, "%s/%s", CI_TEST_DATA, name);
-    text = ci_slurp(path, &len);
-    assert_non_null(text);
-    ci_write(f->dir, as, text, len);
-    free(text);
+    rgt_copy(f->dir, as, rgt_path(CI_TEST_DATA, name));
 }
 
 /* (Re)load the context with COMMIT and EVIDENCE, run with PARAMS, expect STATUS. */
