@@ -8,7 +8,7 @@ DEMO_NOW   ?= 2025-06-10T14:00:00Z
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps demo check test test-san help clean
+.PHONY: all build deps demo check test test-san fuzz help clean
 
 all: build
 
@@ -16,6 +16,7 @@ help:
 	@echo "make          build build/relgate (installs missing Debian packages as root)"
 	@echo "make demo     evaluate the default policy against an example release"
 	@echo "make check    build and run every test, then again under ASan+UBSan"
+	@echo "make fuzz     libFuzzer targets in build-fuzz, FUZZ_SECONDS (60) each (see fuzz/run.sh)"
 	@echo "make clean    remove the build directories"
 
 deps:
@@ -49,5 +50,14 @@ check: build
 	scripts/test-summary.py $(BUILD) $(SAN_BUILD); \
 	exit $$rc
 
+# libFuzzer targets (clang) in their own build directory, each run FUZZ_SECONDS; fails
+# when one finds a crash, leak or timeout.  FUZZ_TARGETS, FUZZ_JOBS: see fuzz/run.sh.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+
