@@ -108,7 +108,9 @@ static cJSON *result_to_cjson(const rg_result *r)
     if (r->hint && r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP)
         cJSON_AddStringToObject(o, "hint", r->hint);
     cJSON_AddStringToObject(o, "check", r->check);
-    cJSON_AddItemToObject(o, "details", r->details ? cJSON_Duplicate(r->details, 1) : cJSON_CreateObject());
+    /* A reference, not a copy: the decision owns the details and outlives this tree. */
+    cJSON_AddItemToObject(o, "details", r->details ? cJSON_CreateObjectReference(r->details->child)
+                                                   : cJSON_CreateObject());
     cJSON_AddNumberToObject(o, "duration_ms", r->duration_ms);
     cJSON_AddStringToObject(o, "source", r->source);
     return o;

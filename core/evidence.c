@@ -181,11 +181,18 @@ void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const
 {
     unsigned char digest[RG_SHA256_LEN];
     char label[RG_SHA256_LABEL_SIZE];
-    cJSON *e;
     if (!log || !name)
         return;
     rg_sha256_of(data, len, digest);
     rg_sha256_label(digest, label, sizeof label);
+    rg_evidence_note_digest(log, ctx, name, label);
+}
+
+void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name, const char *label)
+{
+    cJSON *e;
+    if (!log || !name || !label)
+        return;
     if (noted(log, name, label))
         return;
     e = cJSON_CreateObject();

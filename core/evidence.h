@@ -45,6 +45,9 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
 void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const char *data,
                       size_t len);
 
+/* The same with the digest already known (LABEL, "sha256:..."). */
+void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name, const char *label);
+
 /* Append the entries of FROM missing in TO (both arrays of notes). */
 void rg_evidence_merge(cJSON *to, const cJSON *from);
 

@@ -301,7 +301,7 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
         if (n > 0)
             poll(pfds, n, wait_ms > 0 ? (int)wait_ms + 1 : 0);
         else if (active > 0)
-            usleep(5000);
+            usleep(100); /* every pipe at its end: children are exiting, reap them soon */
         now_ms = monotonic_ms();
         for (size_t s = 0; s < parallel; s++) {
             running *r = &slots[s];

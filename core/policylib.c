@@ -8,6 +8,7 @@
 #include <lauxlib.h>
 
 #include "context.h"
+#include "digest.h"
 #include "error.h"
 #include "json.h"
 #include "luaconv.h"
@@ -285,19 +286,97 @@ static int evidence_exists(lua_State *L)
     return 1;
 }
 
+/* Evidence texts read in this run, by resolved path, with what identifies the file's
+ * content: checks in one decision, and decisions of one batch, read a file once. */
+static const char KEY_EVIDENCE_CACHE[] = "rg.evidence.cache";
+
+static int cached_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
+                           const rg_context *ctx, const char *name)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int hit;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (lua_getfield(L, -1, path) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_getfield(L, -1, "ino");
+    lua_getfield(L, -2, "size");
+    lua_getfield(L, -3, "sec");
+    lua_getfield(L, -4, "nsec");
+    lua_getfield(L, -5, "max");
+    hit = lua_tointeger(L, -5) == (lua_Integer)st->st_ino && lua_tointeger(L, -4) == (lua_Integer)st->st_size &&
+          lua_tointeger(L, -3) == (lua_Integer)st->st_mtim.tv_sec &&
+          lua_tointeger(L, -2) == (lua_Integer)st->st_mtim.tv_nsec && lua_tointeger(L, -1) == max;
+    lua_pop(L, 5);
+    if (!hit) {
+        lua_pop(L, 2);
+        return 0;
+    }
+    lua_getfield(L, -1, "label");
+    rg_evidence_note_digest(sb->evidence_log, ctx, name, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "text");
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return 1;
+}
+
+static void cache_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
+                           const char *label)
+{
+    /* The text is on top of the stack and stays there. */
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE);
+    }
+    lua_createtable(L, 0, 7);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "text");
+    lua_pushinteger(L, (lua_Integer)st->st_ino);
+    lua_setfield(L, -2, "ino");
+    lua_pushinteger(L, (lua_Integer)st->st_size);
+    lua_setfield(L, -2, "size");
+    lua_pushinteger(L, (lua_Integer)st->st_mtim.tv_sec);
+    lua_setfield(L, -2, "sec");
+    lua_pushinteger(L, (lua_Integer)st->st_mtim.tv_nsec);
+    lua_setfield(L, -2, "nsec");
+    lua_pushinteger(L, max);
+    lua_setfield(L, -2, "max");
+    lua_pushstring(L, label);
+    lua_setfield(L, -2, "label");
+    lua_setfield(L, -2, path);
+    lua_pop(L, 1);
+}
+
 static int evidence_read(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
     rg_sandbox *sb = rg_sandbox_of(L);
     const char *name = luaL_checkstring(L, 1);
     lua_Integer max = luaL_optinteger(L, 2, (lua_Integer)sb->limits.max_evidence_bytes);
-    char why[PATH_MAX + 512];
+    char why[PATH_MAX + 512], path[PATH_MAX], label[RG_SHA256_LABEL_SIZE];
+    unsigned char digest[RG_SHA256_LEN];
     char **box;
     size_t len = 0;
     rg_evidence_status st;
+    struct stat fst;
+    int known;
 
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
         max = (lua_Integer)sb->limits.max_evidence_bytes;
+    st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        return evidence_violation(L, why);
+    known = st == RG_EVIDENCE_OK && stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
+    if (known && cached_evidence(L, path, &fst, max, ctx, name))
+        return 1;
     /* The text travels through a boxed pointer whose finalizer frees it, so a memory
      * error while copying it into Lua cannot leak it. */
     box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -322,10 +401,14 @@ static int evidence_read(lua_State *L)
             return 2;
         }
     }
-    rg_evidence_note(sb->evidence_log, ctx, name, *box, len);
+    rg_sha256_of(*box, len, digest);
+    rg_sha256_label(digest, label, sizeof label);
+    rg_evidence_note_digest(sb->evidence_log, ctx, name, label);
     lua_pushlstring(L, *box, len);
     free(*box);
     *box = NULL;
+    if (known)
+        cache_evidence(L, path, &fst, max, label);
     return 1;
 }
 
@@ -353,14 +436,30 @@ static int evidence_newindex(lua_State *L)
 
 /* json.decode(text [, name]): the value as tables (null reads as nil), or nil, reason.
  * As strict as the context's own parser: one well-formed UTF-8 document. */
+static const char KEY_JSON_CACHE[] = "rg.json.cache";
+#define JSON_CACHE_MAX 64  /* documents kept decoded; past that the cache starts afresh */
+
 static int json_decode(lua_State *L)
 {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
     const char *name = luaL_optstring(L, 2, "json text");
     rg_error err = {0};
-    cJSON *doc = rg_json_parse(text, len, name, rg_sandbox_of(L)->limits.max_json_depth,
-                               RG_ERROR_POLICY, &err);
+    cJSON *doc;
+    /* The same text decodes to the same read-only tables: every check of every
+     * decision in a batch that decodes one report shares one decoding. */
+    lua_settop(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_JSON_CACHE) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_JSON_CACHE);
+    }
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, 2) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    doc = rg_json_parse(text, len, name, rg_sandbox_of(L)->limits.max_json_depth, RG_ERROR_POLICY, &err);
     if (!doc) {
         lua_pushnil(L);
         lua_pushstring(L, err.message);
@@ -375,6 +474,24 @@ static int json_decode(lua_State *L)
         rg_push_json(L, doc);
         cJSON_Delete(doc);
         *box = NULL;
+    }
+    rg_push_readonly(L, -1);
+    {
+        /* The cache counts its entries at [0]. */
+        lua_Integer count;
+        lua_rawgeti(L, 2, 0);
+        count = lua_tointeger(L, -1) + 1;
+        lua_pop(L, 1);
+        if (count > JSON_CACHE_MAX) {
+            lua_newtable(L);
+            lua_setfield(L, LUA_REGISTRYINDEX, KEY_JSON_CACHE);
+        } else {
+            lua_pushinteger(L, count);
+            lua_rawseti(L, 2, 0);
+            lua_pushvalue(L, 1);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, 2);
+        }
     }
     return 1;
 }
