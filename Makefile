@@ -61,3 +61,13 @@ fuzz:
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
 
+# relgate beside the peers of ../shared/peers (docs/performance.md): `make bench` prints one table
+# (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data), `make crosscheck`
+# compares the decisions (TAP; also the 'bench' test suite).
+.PHONY: bench crosscheck
+
+bench: build
+	bench/bench.sh
+
+crosscheck: build
+	bench/crosscheck.sh
