@@ -28,13 +28,13 @@ _relgate() {
         --plugin-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
-        --max-context-size|--max-evidence-size|--max-json-depth|--max-requirements) return ;;
+        --max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|--max-requirements) return ;;
     esac
     case $cmd in
         eval)
             COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --no-color --output
                 --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
-                --check-memory --max-memory --max-context-size --max-evidence-size --max-json-depth
+                --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
                 --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;
         test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --help" -- "$cur") $(compgen -f -- "$cur")) ;;
         lint) COMPREPLY=($(compgen -W "--policy --plugin-path --help" -- "$cur")) ;;

@@ -58,6 +58,8 @@ static const char EVAL_USAGE[] =
     "  --max-context-size SIZE  largest context document (default 16M)\n"
     "  --max-evidence-size SIZE largest evidence file a policy reads (default 1M;\n"
     "                         plugin checks: 256M)\n"
+    "  --max-check-evidence-size SIZE  largest evidence file a plugin check reads\n"
+    "                         (default 256M)\n"
     "  --max-json-depth N     deepest JSON nesting accepted (default 64)\n"
     "  --max-requirements N   most requirements a policy may declare (default 1000)\n"
     "  --max-instructions N   policy instruction limit (default 200000000)\n"
@@ -354,6 +356,9 @@ static int parse_args(int argc, char **argv, eval_options *o)
         } else if (option_value(argc, argv, &i, "--max-evidence-size", &v)) {
             if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
                 return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v ? v : "");
+        } else if (option_value(argc, argv, &i, "--max-check-evidence-size", &v)) {
+            if (rg_cli_parse_size(v, &o->limits.max_check_evidence_bytes) != 0)
+                return usage_error(o, "--max-check-evidence-size '%s' is not a size such as 256M", v ? v : "");
         } else if (option_value(argc, argv, &i, "--max-json-depth", &v)) {
             uint64_t n;
             if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */

@@ -331,6 +331,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         if (!req->plugin_check || !applies(req, ctx) || skipped[i] || req->disabled)
             continue;
         batch[n].check = req->plugin_check;
+        batch[n].label = req->id;
         batch[n].params = req->params[rg_type_index(ctx->type)];
         batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
         n++;

@@ -252,7 +252,7 @@ static void report_progress(const running *slots, size_t parallel, size_t done, 
     for (size_t s = 0; s < parallel; s++)
         if (slots[s].job && (!slowest || slots[s].started < slowest->started))
             slowest = &slots[s];
-    progress(done, count, slowest ? slowest->job->check->name : NULL,
+    progress(done, count, slowest ? (slowest->job->label ? slowest->job->label : slowest->job->check->name) : NULL,
              slowest ? (now_ms - slowest->started) / 1000.0 : 0);
 }
 

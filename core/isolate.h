@@ -11,6 +11,7 @@ typedef struct rg_job {
     const rg_check *check;
     const cJSON *params;
     double timeout;            /* seconds */
+    const char *label;         /* the requirement it answers, for progress; may be NULL */
     rg_check_result result;    /* filled by rg_run_isolated; clear with rg_check_result_clear */
     double duration_ms;
 } rg_job;

@@ -212,7 +212,8 @@ typedef void (*rg_watchdog_fn)(double seconds);
 RELGATE_API void rg_set_watchdog(rg_watchdog_fn fn);
 
 /* Progress while plugin checks run: called a few times a second with the checks done,
- * the total, and the slowest still running (name and seconds so far; NULL when none),
+ * the total, and the slowest still running (its requirement's id and seconds so far;
+ * NULL when none),
  * and once with DONE == TOTAL at the end.  Process-wide; NULL removes it. */
 typedef void (*rg_progress_fn)(size_t done, size_t total, const char *slowest, double seconds);
 RELGATE_API void rg_set_progress(rg_progress_fn fn);
