@@ -346,14 +346,14 @@ requirement "security.no_critical" {
   title = "No unsuppressed CRITICAL result in the security scan",
   types = ALL,
   check = "security.scan",
-  with  = { reports = evidence "security_scan", format = "sarif", fail_on = "none", max_critical = 0 },
+  with  = { reports = evidence "security_scan", format = "sarif", fail_on = "none", unrecognised = "fail", max_critical = 0 },
 }
 
 requirement "security.no_high" {
   title = "No unsuppressed HIGH result in the security scan",
   types = MINOR_UP,
   check = "security.scan",
-  with  = { reports = evidence "security_scan", format = "sarif", fail_on = "none", max_high = 0 },
+  with  = { reports = evidence "security_scan", format = "sarif", fail_on = "none", unrecognised = "fail", max_high = 0 },
 }
 
 requirement "security.scan_current" {
@@ -361,7 +361,7 @@ requirement "security.scan_current" {
   types = ALL,
   check = "security.scan",
   with  = {
-    reports = evidence "security_scan", format = "sarif", fail_on = "none",
+    reports = evidence "security_scan", format = "sarif", fail_on = "none", unrecognised = "fail",
     require_commit_match = true,
     max_age = by_type { patch = "168h", minor = "72h", major = "24h" },
   },

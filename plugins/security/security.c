@@ -43,6 +43,9 @@ static const rg_param scan_params[] = {
     {"allow_incomplete", RG_PARAM_BOOLEAN, 0, "false",
      "accept reports that say their scan did not complete (SARIF executionSuccessful false, GitLab "
      "scan.status other than success)"},
+    {"unrecognised", RG_PARAM_STRING, 0, "\"error\"",
+     "what a report that is malformed or of no known format makes the check: error (default) or "
+     "fail (both deny; fail lets a waiver or an advisory level apply)"},
 };
 
 /* One report named by the policy. */
@@ -249,6 +252,8 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
     int64_t now = h->now(call);
     int check_age = h->param_is_set(call, "max_age"), want_commit = h->param_boolean(call, "require_commit_match");
     int allow_incomplete = h->param_boolean(call, "allow_incomplete");
+    const char *unrecognised = h->param_string(call, "unrecognised");
+    int as_fail = unrecognised && strcmp(unrecognised, "fail") == 0;
     double max_age = h->param_number(call, "max_age");
     const char *release_commit = h->context_string(call, "release.commit");
     const char *s;
@@ -269,6 +274,8 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
     s = h->param_string(call, "fail_on");
     if (!s || parse_sev_param(s, &fail_on, 1) != 0)
         return h->error(call, "fail_on must be critical, high, medium, low, any or none, not \"%s\"", s ? s : "");
+    if (!unrecognised || (strcmp(unrecognised, "error") != 0 && strcmp(unrecognised, "fail") != 0))
+        return h->error(call, "unrecognised must be error or fail, not \"%s\"", unrecognised ? unrecognised : "");
     s = h->param_string(call, "unknown_as");
     if (!s || parse_sev_param(s, &unknown_as, 0) != 0)
         return h->error(call, "unknown_as must be unknown, none, low, medium, high or critical, not \"%s\"", s ? s : "");
@@ -455,7 +462,11 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
         }
         if (expired || malformed)
             snprintf(tail, sizeof tail, " (ignore entries not applied: %zu expired, %zu malformed)", expired, malformed);
-        if (invalid) {
+        if (invalid && as_fail) {
+            const rep *r = &reps[first_bad];
+            st = h->fail(call, "%s: %s%s", r->name, r->why,
+                         invalid + unreadable > 1 ? " (and other reports could not be read)" : "");
+        } else if (invalid) {
             const rep *r = &reps[first_bad];
             st = h->error(call, "%s: %s%s", r->name, r->why,
                           invalid + unreadable > 1 ? " (and other reports could not be read)" : "");
