@@ -398,6 +398,15 @@ static void test_unreadable_and_unknown(void **state)
     r = run(f, "{\"reports\": [\"broken\"]}");
     assert_int_equal(r->status, RG_CHECK_ERROR);
     assert_contains(r->message, "broken: malformed JSON: unexpected end of the document");
+    /* unrecognised = "fail": the same report fails instead (a waiver or advisory level can apply). */
+    r = run(f, "{\"reports\": [\"broken\"], \"unrecognised\": \"fail\"}");
+    assert_int_equal(r->status, RG_CHECK_FAIL);
+    assert_contains(r->message, "broken: malformed JSON: unexpected end of the document");
+    r = run(f, "{\"reports\": [\"cdx\"], \"unrecognised\": \"fail\"}");
+    assert_int_equal(r->status, RG_CHECK_FAIL);
+    r = run(f, "{\"reports\": [\"trivy\"], \"unrecognised\": \"maybe\"}");
+    assert_int_equal(r->status, RG_CHECK_ERROR);
+    assert_string_equal(r->message, "unrecognised must be error or fail, not \"maybe\"");
     /* An error in one report is an error of the check, and the others are still shown. */
     r = run(f, "{\"reports\": [\"trivy\", \"missing\", \"broken\"], \"fail_on\": \"none\"}");
     assert_int_equal(r->status, RG_CHECK_ERROR);
