@@ -12,6 +12,7 @@ _relgate() {
     case $prev in
         --stage) COMPREPLY=($(compgen -W "pre-release deploy post-deploy" -- "$cur")); return ;;
         --type) COMPREPLY=($(compgen -W "patch minor major" -- "$cur")); return ;;
+        --details) COMPREPLY=($(compgen -W "all failed none" -- "$cur")); return ;;
         --format)
             if [ "$cmd" = eval ]; then
                 COMPREPLY=($(compgen -W "json text markdown junit github" -- "$cur"))
@@ -32,7 +33,7 @@ _relgate() {
     esac
     case $cmd in
         eval)
-            COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --no-color --output
+            COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --details --no-color --output
                 --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
                 --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
                 --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;

@@ -42,6 +42,8 @@ static const char EVAL_USAGE[] =
     "  --type TYPE            patch, minor or major (overrides release.type)\n"
     "  --format FORMAT        json (default), text, markdown, junit or github\n"
     "  --no-color             no colours in text output (also: NO_COLOR set)\n"
+    "  --details WHICH        all (default), failed (only results that need action) or\n"
+    "                         none: which results carry their details\n"
     "  --output PATH          write the decision to PATH atomically instead of stdout\n"
     "  --now RFC3339          evaluate at this time instead of the clock\n"
     "  --fail-on-warn         exit 1 when the decision is warn\n"
@@ -91,6 +93,7 @@ typedef struct eval_options {
     rg_stage stage;
     rg_release_type type;
     rg_format format;
+    rg_details_mode details;
     int no_color, fail_on_warn;
     int64_t now;
     rg_limits limits;
@@ -310,6 +313,11 @@ static int parse_args(int argc, char **argv, eval_options *o)
             return 0;
         } else if (strcmp(arg, "--fail-on-warn") == 0) {
             o->fail_on_warn = 1;
+        } else if (option_value(argc, argv, &i, "--details", &v)) {
+            if (v && strcmp(v, "all") == 0) o->details = RG_DETAILS_ALL;
+            else if (v && strcmp(v, "failed") == 0) o->details = RG_DETAILS_FAILED;
+            else if (v && strcmp(v, "none") == 0) o->details = RG_DETAILS_NONE;
+            else return usage_error(o, "--details '%s' is not all, failed or none", v ? v : "");
         } else if (strcmp(arg, "--no-color") == 0 || strcmp(arg, "--no-colour") == 0) {
             o->no_color = 1;
         } else if (option_value(argc, argv, &i, "--format", &v)) {
@@ -631,6 +639,8 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         ctx = rg_context_parse(line, (size_t)n, display, o->batch, &bopt, &err);
         if (ctx)
             d = rg_evaluate(pol, ctx, &err);
+        if (d)
+            rg_decision_set_details(d, o->details);
         if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
             rollback_from_log(o, d, ctx);
         if (d) {
@@ -751,6 +761,8 @@ int rg_cmd_eval(int argc, char **argv)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
     if (pol)
         d = rg_evaluate(pol, ctx, &err);
+    if (d)
+        rg_decision_set_details(d, o.details);
     watchdog_remove();
     rg_set_progress(NULL);
     if (!d) {

@@ -96,7 +96,12 @@ static void add_engine(cJSON *root)
     cJSON_AddStringToObject(engine, "version", RG_VERSION);
 }
 
-static cJSON *result_to_cjson(const rg_result *r)
+void rg_decision_set_details(rg_decision *d, rg_details_mode mode)
+{
+    d->details_mode = mode;
+}
+
+static cJSON *result_to_cjson(const rg_result *r, rg_details_mode mode)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", r->id);
@@ -109,8 +114,11 @@ static cJSON *result_to_cjson(const rg_result *r)
         cJSON_AddStringToObject(o, "hint", r->hint);
     cJSON_AddStringToObject(o, "check", r->check);
     /* A reference, not a copy: the decision owns the details and outlives this tree. */
-    cJSON_AddItemToObject(o, "details", r->details ? cJSON_CreateObjectReference(r->details->child)
-                                                   : cJSON_CreateObject());
+    if (!r->details || mode == RG_DETAILS_NONE ||
+        (mode == RG_DETAILS_FAILED && (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)))
+        cJSON_AddItemToObject(o, "details", cJSON_CreateObject());
+    else
+        cJSON_AddItemToObject(o, "details", cJSON_CreateObjectReference(r->details->child));
     cJSON_AddNumberToObject(o, "duration_ms", r->duration_ms);
     cJSON_AddStringToObject(o, "source", r->source);
     return o;
@@ -144,7 +152,7 @@ cJSON *rg_decision_to_cjson(const rg_decision *d)
         cJSON_AddNumberToObject(o, rg_status_name(order[i]), (double)d->summary[order[i]]);
     list = cJSON_AddArrayToObject(root, "requirements");
     for (size_t i = 0; i < d->count; i++)
-        cJSON_AddItemToArray(list, result_to_cjson(&d->results[i]));
+        cJSON_AddItemToArray(list, result_to_cjson(&d->results[i], d->details_mode));
     cJSON_AddItemToObject(root, "waivers", d->waivers ? cJSON_Duplicate(d->waivers, 1) : cJSON_CreateArray());
     cJSON_AddItemToObject(root, "actions", cJSON_Duplicate(d->actions, 1));
     add_time(root, "evaluated_at", d->evaluated_at);

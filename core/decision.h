@@ -41,6 +41,7 @@ struct rg_decision {
     cJSON *evidence;      /* an array of evidence notes: what the checks read */
     cJSON *waivers;       /* every waiver given and what became of it */
     int64_t evaluated_at;
+    rg_details_mode details_mode; /* which results carry their details in the JSON */
 };
 
 /* Work out the verdict and summary from the results. */

@@ -189,6 +189,12 @@ RELGATE_API rg_decision *rg_evaluate(rg_policy *policy, const rg_context *ctx, r
 RELGATE_API void rg_decision_free(rg_decision *decision);
 
 RELGATE_API rg_verdict rg_decision_verdict(const rg_decision *decision);
+
+/* Which requirement results carry their details when the decision is rendered: all
+ * (the default), only those that need action (not pass or skip), or none — for
+ * sweeping thousands of releases, where the details are most of the bytes. */
+typedef enum rg_details_mode { RG_DETAILS_ALL = 0, RG_DETAILS_FAILED, RG_DETAILS_NONE } rg_details_mode;
+RELGATE_API void rg_decision_set_details(rg_decision *decision, rg_details_mode mode);
 RELGATE_API const char *rg_verdict_name(rg_verdict verdict);
 
 /* The process exit code the contract gives a verdict: 0 allow (and warn unless

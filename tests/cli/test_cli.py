@@ -676,5 +676,18 @@ def _(t):
     t.eq(doc["requirements"][0]["message"], "false ordinary", "message")
 
 
+@case("--details failed keeps details only where action is needed; none drops them all")
+def _(t):
+    t.write("policy.lua", 'requirement "ok" { title = "ok", check = function() return pass("fine", { seen = 1 }) end }\n'
+                          'requirement "bad" { title = "bad", check = function() return fail("broken", { seen = 2 }) end }\n')
+    t.write_json("context.json", {"release": {"name": "svc", "version": "1.0.0", "type": "minor"}})
+    for mode, ok_details, bad_details in (("all", {"seen": 1}, {"seen": 2}), ("failed", {}, {"seen": 2}),
+                                          ("none", {}, {})):
+        res = t.eval("policy.lua", "context.json", "--details", mode)
+        doc = t.expect_decision(res, "deny", 1)
+        t.eq(t.result(doc, "ok")["details"], ok_details, "details of a pass with --details " + mode)
+        t.eq(t.result(doc, "bad")["details"], bad_details, "details of a fail with --details " + mode)
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -32,6 +32,7 @@ OPTIONS = {
     "--stage": dict(invalid=[("PRE-RELEASE", "usage", None), ("deploy ", "usage", None)]),
     "--type": dict(invalid=[("Major", "usage", None), ("patch,minor", "usage", None)]),
     "--format": dict(invalid=[("JSON", "usage", None), ("json,text", "usage", None)]),
+    "--details": dict(invalid=[("All", "usage", None), ("some", "usage", None)], accepted=["failed", "none"]),
     "--output": dict(invalid=[("out/", "io", "out/")]),
     "--now": dict(invalid=[("2025-06-10", "usage", None), ("2025-06-10T14:00:00", "usage", None),
                            ("1749564000", "usage", None)],
