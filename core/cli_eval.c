@@ -99,6 +99,19 @@ typedef struct eval_options {
     rg_limits limits;
 } eval_options;
 
+/* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
+static char *render_error(const eval_options *o, const rg_error *err)
+{
+    switch (o->format) {
+    case FORMAT_JSON: return rg_error_to_json(err, o->now);
+    case FORMAT_MARKDOWN: return rg_error_to_markdown(err);
+    case FORMAT_JUNIT: return rg_error_to_junit(err, o->now);
+    case FORMAT_GITHUB: return rg_error_to_github(err);
+    case FORMAT_TEXT: break;
+    }
+    return NULL;
+}
+
 /* ---- The watchdog ------------------------------------------------------------
  * The count hook stops runaway Lua, but a C library call (a pathological string
  * pattern) can run long between hooks.  Past the time limit plus a grace period,
@@ -148,12 +161,8 @@ static void watchdog_install(const eval_options *o)
                 o->policy, o->limits.timeout);
         snprintf(watchdog_stderr, sizeof watchdog_stderr, "relgate: error: %s\n", err.message);
         if (o->log) {
-            char *json = rg_error_to_json(&err, o->now);
-            cJSON *doc = json ? cJSON_Parse(json) : NULL;
-            char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+            char *line = rg_error_to_line(&err, o->now);
             size_t n = line ? strlen(line) : 0;
-            free(json);
-            cJSON_Delete(doc);
             if (line && (watchdog_log_line = realloc(line, n + 2)) != NULL) {
                 watchdog_log_line[n] = '\n';
                 watchdog_log_line[n + 1] = '\0';
@@ -162,13 +171,7 @@ static void watchdog_install(const eval_options *o)
                 free(line);
             }
         }
-        switch (o->format) {
-        case FORMAT_JSON: watchdog_stdout = rg_error_to_json(&err, o->now); break;
-        case FORMAT_MARKDOWN: watchdog_stdout = rg_error_to_markdown(&err); break;
-        case FORMAT_JUNIT: watchdog_stdout = rg_error_to_junit(&err, o->now); break;
-        case FORMAT_GITHUB: watchdog_stdout = rg_error_to_github(&err); break;
-        case FORMAT_TEXT: break;
-        }
+        watchdog_stdout = render_error(o, &err);
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watchdog_fire;
@@ -219,32 +222,30 @@ static void progress_line(size_t done, size_t total, const char *slowest, double
 
 /* ---- Output ------------------------------------------------------------------ */
 
+/* The audit trail records failures too (not those of the log itself): the answer is
+ * an error either way, so a log that fails here is only reported. */
+static void log_error(const eval_options *o, const rg_error *err, const char *line)
+{
+    rg_error log_err = {0};
+    if (!o->log || !line || strcmp(err->file, o->log) == 0)
+        return;
+    if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+        rg_cli_report(&log_err);
+    rg_error_clear(&log_err);
+}
+
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
  * (text says it all on stderr).  Never into --output: a file there is left as it was. */
 static int fail_with(const eval_options *o, const rg_error *err)
 {
     char *out = NULL;
     rg_cli_report(err);
-    if (o->log && err->kind != RG_ERROR_USAGE && strcmp(err->file, o->log) != 0) {
-        /* The audit trail records failures too; this answer is an error either way. */
-        char *json = rg_error_to_json(err, o->now);
-        cJSON *doc = json ? cJSON_Parse(json) : NULL;
-        char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
-        rg_error log_err = {0};
-        if (line && rg_log_append(o->log, line, strlen(line), &log_err) != 0)
-            rg_cli_report(&log_err);
-        rg_error_clear(&log_err);
+    if (err->kind != RG_ERROR_USAGE) {
+        char *line = rg_error_to_line(err, o->now);
+        log_error(o, err, line);
         free(line);
-        cJSON_Delete(doc);
-        free(json);
     }
-    switch (o->format) {
-    case FORMAT_JSON: out = rg_error_to_json(err, o->now); break;
-    case FORMAT_MARKDOWN: out = rg_error_to_markdown(err); break;
-    case FORMAT_JUNIT: out = rg_error_to_junit(err, o->now); break;
-    case FORMAT_GITHUB: out = rg_error_to_github(err); break;
-    case FORMAT_TEXT: break;
-    }
+    out = render_error(o, err);
     if (out) {
         rg_cli_write_stdout(out, strlen(out));
         free(out);
@@ -473,7 +474,6 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
 {
     rg_error e = *err;
     char *json, prefix[RG_ERROR_FILE_MAX + 8];
-    cJSON *doc;
     e.traceback = NULL;
     /* The document is one line: its line 1 is the batch file's line LINENO. */
     snprintf(prefix, sizeof prefix, "%s:1:", batch);
@@ -496,22 +496,15 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
         }
     }
     rg_cli_report(&e);
-    json = rg_error_to_json(&e, o->now);
-    doc = json ? cJSON_Parse(json) : NULL;
-    free(json);
-    json = doc ? cJSON_PrintUnformatted(doc) : NULL;
-    cJSON_Delete(doc);
+    json = rg_error_to_line(&e, o->now);
     if (json) {
         rg_strbuf_puts(out, json);
         rg_strbuf_puts(out, "\n");
         if (pending_log) {
             rg_strbuf_puts(pending_log, json);
             rg_strbuf_puts(pending_log, "\n");
-        } else if (o->log) {
-            rg_error log_err = {0};
-            if (rg_log_append(o->log, json, strlen(json), &log_err) != 0)
-                rg_cli_report(&log_err);
-            rg_error_clear(&log_err);
+        } else {
+            log_error(o, &e, json);
         }
     }
     free(json);
@@ -569,22 +562,13 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
         if (out->data) out->data[0] = '\0';
     }
     {
-        char *json = rg_error_to_json(err, o->now);
-        cJSON *doc = json ? cJSON_Parse(json) : NULL;
-        char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+        char *line = rg_error_to_line(err, o->now);
         if (line) {
             rg_strbuf_puts(out, line);
             rg_strbuf_puts(out, "\n");
-            if (o->log && strcmp(err->file, o->log) != 0) { /* the audit trail records the failure */
-                rg_error log_err = {0};
-                if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
-                    rg_cli_report(&log_err);
-                rg_error_clear(&log_err);
-            }
+            log_error(o, err, line);
         }
         free(line);
-        cJSON_Delete(doc);
-        free(json);
         if (out->len)
             rg_cli_write_stdout(out->data, out->len);
         out->len = 0;

@@ -75,21 +75,6 @@ static void walk(const char *dir, file_list *files, int depth)
 
 typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
 
-static void xml(rg_strbuf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': rg_strbuf_puts(b, "&amp;"); break;
-        case '<': rg_strbuf_puts(b, "&lt;"); break;
-        case '>': rg_strbuf_puts(b, "&gt;"); break;
-        case '"': rg_strbuf_puts(b, "&quot;"); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                rg_strbuf_add(b, s, 1);
-        }
-    }
-}
-
 /* Requirements x types no test exercised; returns how many. */
 static int report_coverage(const cJSON *coverage, FILE *to)
 {
@@ -201,9 +186,9 @@ int rg_cmd_test(int argc, char **argv)
                 rg_strbuf_printf(&out, "ERROR %s: could not load: %s\n", files->names[f], err.message);
             else {
                 rg_strbuf_puts(&out, "    <testcase classname=\"relgate.test\" name=\"");
-                xml(&out, files->names[f]);
+                rg_strbuf_xml(&out, files->names[f], 1);
                 rg_strbuf_puts(&out, "\"><error message=\"");
-                xml(&out, err.message);
+                rg_strbuf_xml(&out, err.message, 1);
                 rg_strbuf_puts(&out, "\"/></testcase>\n");
             }
             rg_error_clear(&err);
@@ -238,20 +223,22 @@ int rg_cmd_test(int argc, char **argv)
             } else {
                 double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
                 rg_strbuf_puts(&out, "    <testcase classname=\"");
-                xml(&out, cases[i].file);
+                rg_strbuf_xml(&out, cases[i].file, 1);
                 rg_strbuf_puts(&out, "\" name=\"");
-                xml(&out, cases[i].name);
+                rg_strbuf_xml(&out, cases[i].name, 1);
                 rg_strbuf_printf(&out, "\" time=\"%.6f\"", secs);
                 if (o.status == RG_TEST_PASS) {
                     rg_strbuf_puts(&out, "/>\n");
                 } else {
                     const char *tag = o.status == RG_TEST_FAIL ? "failure" : "error";
                     rg_strbuf_printf(&out, "><%s message=\"", tag);
-                    xml(&out, cJSON_GetArraySize(o.problems) ? cJSON_GetArrayItem(o.problems, 0)->valuestring : "");
-                    rg_strbuf_printf(&out, "\">%s:%d", cases[i].file, cases[i].line);
+                    rg_strbuf_xml(&out, cJSON_GetArraySize(o.problems) ? cJSON_GetArrayItem(o.problems, 0)->valuestring : "", 1);
+                    rg_strbuf_puts(&out, "\">");
+                    rg_strbuf_xml(&out, cases[i].file, 0);
+                    rg_strbuf_printf(&out, ":%d", cases[i].line);
                     cJSON_ArrayForEach(p, o.problems) {
                         rg_strbuf_puts(&out, "\n");
-                        xml(&out, p->valuestring);
+                        rg_strbuf_xml(&out, p->valuestring, 0);
                     }
                     rg_strbuf_printf(&out, "</%s></testcase>\n", tag);
                 }

@@ -70,15 +70,9 @@ void rg_context_free(rg_context *ctx)
 static char *context_directory(const char *path)
 {
     char buf[PATH_MAX];
-    const char *slash;
-    if (strcmp(path, "-") == 0 || !(slash = strrchr(path, '/')))
+    if (strcmp(path, "-") == 0)
         return realpath(".", NULL);
-    if (slash == path)
-        return realpath("/", NULL);
-    if ((size_t)(slash - path) >= sizeof buf)
-        return NULL;
-    memcpy(buf, path, (size_t)(slash - path));
-    buf[slash - path] = '\0';
+    rg_path_dir(path, buf, sizeof buf);
     return realpath(buf, NULL);
 }
 

@@ -174,10 +174,10 @@ char *rg_decision_to_json(const rg_decision *d)
     return text;
 }
 
-char *rg_error_to_json(const rg_error *err, int64_t now)
+/* The error decision as a tree (caller frees), or NULL when out of memory. */
+static cJSON *error_to_cjson(const rg_error *err, int64_t now)
 {
     cJSON *root = cJSON_CreateObject(), *e;
-    char *text;
     if (!root)
         return NULL;
     cJSON_AddStringToObject(root, "decision", "error");
@@ -197,7 +197,21 @@ char *rg_error_to_json(const rg_error *err, int64_t now)
     add_time(root, "evaluated_at", now);
     add_engine(root);
     rg_json_sanitize_strings(root);
-    text = print_with_newline(root);
+    return root;
+}
+
+char *rg_error_to_json(const rg_error *err, int64_t now)
+{
+    cJSON *root = error_to_cjson(err, now);
+    char *text = print_with_newline(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+char *rg_error_to_line(const rg_error *err, int64_t now)
+{
+    cJSON *root = error_to_cjson(err, now);
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     return text;
 }

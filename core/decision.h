@@ -50,6 +50,10 @@ void rg_decision_conclude(rg_decision *d);
 /* Point the rollback action (if any) at TARGET, saying where it came from (SOURCE). */
 void rg_decision_set_rollback(rg_decision *d, const char *target, const char *source);
 
+/* ERR as an error decision on one line (compact JSON, no newline): for the decision log
+ * and batch output.  Heap string the caller frees, or NULL when out of memory. */
+char *rg_error_to_line(const rg_error *err, int64_t now);
+
 /* The decision as a cJSON tree (caller frees), or NULL when out of memory. */
 cJSON *rg_decision_to_cjson(const rg_decision *d);
 

@@ -47,7 +47,6 @@ static int append_block(const char *path, const char *line, size_t len, rg_error
     ssize_t n;
     int fd, e;
 
-    len -= 1; /* the code below writes len + 1 bytes: the block */
     /* O_NONBLOCK: a FIFO in the log's place must not hang the gate (refused below). */
     fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0) {
@@ -69,9 +68,9 @@ static int append_block(const char *path, const char *line, size_t len, rg_error
     /* The size under the lock: where this line starts, and where to cut back to. */
     if (fstat(fd, &st) != 0) st.st_size = -1;
     do {
-        n = write(fd, line, len + 1);
+        n = write(fd, line, len);
     } while (n < 0 && errno == EINTR);
-    e = n < 0 ? errno : (n == (ssize_t)(len + 1) ? 0 : ENOSPC);
+    e = n < 0 ? errno : (n == (ssize_t)len ? 0 : ENOSPC);
     if (e == 0 && fsync(fd) != 0)
         e = errno;
     if (e != 0 && n > 0 && st.st_size >= 0 && ftruncate(fd, st.st_size) != 0) {

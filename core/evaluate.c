@@ -280,16 +280,15 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
 
 static void mock_result(const cJSON *mocks, rg_job *job)
 {
-    static const char *const names[] = {"pass", "fail", "warn", "skip", "error"};
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(mocks, job->check->name);
     const char *status = rg_json_string(m, "status"), *message = rg_json_string(m, "message");
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(m, "details");
     char text[256];
     memset(&job->result, 0, sizeof job->result);
     job->result.status = RG_CHECK_ERROR;
-    for (size_t i = 0; status && i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(status, names[i]) == 0)
-            job->result.status = (rg_check_status)(i + 1);
+    for (rg_check_status st = RG_CHECK_PASS; status && st <= RG_CHECK_ERROR; st++)
+        if (strcmp(status, rg_check_status_name(st)) == 0)
+            job->result.status = st;
     if (!m) {
         snprintf(text, sizeof text, "no mock for check %s in this test", job->check->name);
         message = text;
@@ -305,6 +304,13 @@ static void mock_result(const cJSON *mocks, rg_job *job)
     cJSON_AddBoolToObject(job->result.details, "mocked", 1);
 }
 
+/* Does requirement I run a plugin check in this evaluation? */
+static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, char *const *skipped)
+{
+    const rg_requirement *req = &pol->reqs[i];
+    return req->plugin_check && applies(req, ctx) && !skipped[i] && !req->disabled;
+}
+
 /* Run the applicable plugin checks, all at once, before the inline ones: they are
  * independent processes.  Returns the jobs indexed like POL->reqs (NULL entries
  * unused), or NULL when there are none. */
@@ -313,7 +319,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     rg_job *jobs = NULL, *batch;
     size_t n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i] && !pol->reqs[i].disabled)
+        if (runs_plugin(pol, i, ctx, skipped))
             n++;
     *count = 0;
     if (n == 0)
@@ -328,7 +334,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     n = 0;
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
-        if (!req->plugin_check || !applies(req, ctx) || skipped[i] || req->disabled)
+        if (!runs_plugin(pol, i, ctx, skipped))
             continue;
         batch[n].check = req->plugin_check;
         batch[n].label = req->id;
@@ -376,7 +382,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
     }
     n = 0;
     for (size_t i = 0; i < pol->count; i++)
-        if (pol->reqs[i].plugin_check && applies(&pol->reqs[i], ctx) && !skipped[i] && !pol->reqs[i].disabled)
+        if (runs_plugin(pol, i, ctx, skipped))
             jobs[i] = batch[n++];
     free(batch);
     *count = pol->count;

@@ -104,8 +104,7 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* Directory part of PATH into DIR ("." when there is none). */
-static void dir_of(const char *path, char *dir, size_t size)
+void rg_path_dir(const char *path, char *dir, size_t size)
 {
     const char *slash = strrchr(path, '/');
     if (!slash) {
@@ -134,7 +133,7 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: it is %s", path,
                        file_kind(st.st_mode));
-    dir_of(path, dir, sizeof dir);
+    rg_path_dir(path, dir, sizeof dir);
     if ((size_t)snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir, base) >= PATH_MAX)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: path too long", path);
     fd = mkstemp(tmp);
@@ -167,7 +166,7 @@ int rg_atomic_commit(const char *tmp, const char *path, rg_error *err)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
     /* Make the rename itself durable. */
-    dir_of(path, dir, sizeof dir);
+    rg_path_dir(path, dir, sizeof dir);
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);

@@ -6,6 +6,10 @@
 
 #include "relgate/relgate.h"
 
+/* The directory part of PATH into DIR (SIZE bytes): "." when PATH has no '/', "/" for
+ * a file at the root. */
+void rg_path_dir(const char *path, char *dir, size_t size);
+
 /* Read the regular file at PATH ("-": standard input) into a NUL-terminated heap
  * buffer the caller frees.  A directory, FIFO, device or socket is refused (except
  * standard input, which may be a pipe), and so is a file over MAX bytes.  WHAT names

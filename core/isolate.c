@@ -321,17 +321,10 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
             }
             if (r->exited && r->fd >= 0 && !r->timed_out)
                 drain(r); /* whatever is left in the pipe */
-            if (r->exited && (r->fd < 0 || r->timed_out)) {
+            if (r->exited) {
+                /* A pipe still open here is held by a grandchild: do not wait for it. */
                 if (r->fd >= 0)
                     close(r->fd);
-                conclude(r, limits);
-                memset(r, 0, sizeof *r);
-                active--;
-                done++;
-            } else if (r->exited && r->fd >= 0) {
-                /* Exited but a grandchild may hold the pipe open: do not wait for it. */
-                close(r->fd);
-                r->fd = -1;
                 conclude(r, limits);
                 memset(r, 0, sizeof *r);
                 active--;

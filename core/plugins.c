@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "plugins.h"
 #include "rg_config.h"
 
@@ -337,9 +338,8 @@ static int load_file(rg_plugins *set, const char *path, rg_error *err)
     rg_plugin_entry_fn entry;
     const rg_plugin *desc;
     char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
 
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    rg_path_dir(path, dir, sizeof dir);
     if (check_owner_and_mode(dir, "folder", err) != 0 || check_owner_and_mode(path, "file", err) != 0)
         return -1;
     /* Lazy binding: a plugin's functions resolve when first called, in the child that

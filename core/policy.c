@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "luaconv.h"
 #include "check_cache.h"
 #include "plugins.h"
@@ -69,6 +70,8 @@ static int declaration_error(lua_State *L, const char *file, int line, const cha
     lua_pushfstring(L, "%s:%d: %s", file, line, msg);
     return lua_error(L);
 }
+
+static rg_requirement *find_declared(rg_policy *pol, const char *id);
 
 static int noop(lua_State *L)
 {
@@ -315,10 +318,12 @@ static int decl_requirement_body(lua_State *L)
     if (!r.plugin_check && (has_with || r.timeout > 0))
         return declaration_error(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
                                  id, has_with ? "with" : "timeout");
-    for (size_t i = 0; i < pol->count; i++)
-        if (strcmp(pol->reqs[i].id, id) == 0)
+    {
+        const rg_requirement *first = find_declared(pol, id);
+        if (first)
             return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
-                                     pol->reqs[i].file, pol->reqs[i].line);
+                                     first->file, first->line);
+    }
     if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
         return declaration_error(L, file, line, "policy declares more than %d requirements",
                                  rg_sandbox_of(L)->limits.max_requirements);
@@ -374,7 +379,6 @@ static int decl_requirement_body(lua_State *L)
 
 static int decl_requirement(lua_State *L)
 {
-    rg_policy *pol = policy_of(L);
     const char *id, *file;
     int line;
     caller_place(L, &file, &line);
@@ -390,12 +394,8 @@ static int decl_requirement(lua_State *L)
         snprintf(msg, sizeof msg, "requirement id '%.200s' is not allowed: use lower-case letters, digits, '-', '_' and '.'", id);
         return curried_error(L, file, line, msg);
     }
-    for (size_t i = 0; i < pol->count; i++)
-        if (strcmp(pol->reqs[i].id, id) == 0) {
-            snprintf(msg, sizeof msg, "duplicate requirement id '%.200s' (first declared at %.500s:%d)", id,
-                     pol->reqs[i].file, pol->reqs[i].line);
-            return curried_error(L, file, line, msg);
-        }
+    /* A duplicate id is refused where the requirement is added (decl_requirement_body):
+     * a declarator kept in a variable could be called twice. */
     lua_settop(L, 1);
     lua_pushstring(L, file);
     lua_pushinteger(L, line);
@@ -761,18 +761,10 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
         return NULL;
     }
     is_dir = S_ISDIR(st.st_mode);
-    if (is_dir) {
+    if (is_dir)
         rg_strlcpy(dir, path, sizeof dir);
-    } else {
-        const char *slash = strrchr(path, '/');
-        if (!slash) rg_strlcpy(dir, ".", sizeof dir);
-        else if (slash == path) rg_strlcpy(dir, "/", sizeof dir);
-        else {
-            size_t n = (size_t)(slash - path) < sizeof dir ? (size_t)(slash - path) : sizeof dir - 1;
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
-    }
+    else
+        rg_path_dir(path, dir, sizeof dir);
     pol = calloc(1, sizeof *pol);
     if (!pol || !(pol->file = strdup(path))) {
         free(pol);

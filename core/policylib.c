@@ -13,6 +13,7 @@
 #include "json.h"
 #include "luaconv.h"
 #include "evidence.h"
+#include "fileio.h"
 #include "policylib.h"
 #include "markdown.h"
 #include "rfc3339.h"
@@ -367,6 +368,7 @@ static int evidence_read(lua_State *L)
     size_t len = 0;
     rg_evidence_status st;
     struct stat fst;
+    rg_error err = {0};
     int known;
 
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
@@ -374,20 +376,24 @@ static int evidence_read(lua_State *L)
     st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
     if (st == RG_EVIDENCE_ESCAPES)
         return evidence_violation(L, why);
-    known = st == RG_EVIDENCE_OK && stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
-    if (known && cached_evidence(L, path, &fst, max, ctx, name))
-        return 1;
-    /* The text travels through a boxed pointer whose finalizer frees it, so a memory
-     * error while copying it into Lua cannot leak it. */
-    box = lua_newuserdatauv(L, sizeof *box, 0);
-    *box = NULL;
-    luaL_setmetatable(L, HEAP_BOX_META);
-    st = rg_evidence_read(ctx, name, (size_t)max, box, &len, why, sizeof why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        return evidence_violation(L, why);
     if (st != RG_EVIDENCE_OK) {
         lua_pushnil(L);
         lua_pushstring(L, why);
+        return 2;
+    }
+    known = stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
+    if (known && cached_evidence(L, path, &fst, max, ctx, name))
+        return 1;
+    /* The text travels through a boxed pointer whose finalizer frees it, so a memory
+     * error while copying it into Lua cannot leak it.  The path is resolved already:
+     * read it, do not resolve it again. */
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    luaL_setmetatable(L, HEAP_BOX_META);
+    if (rg_read_file(path, "evidence", (size_t)max, box, &len, &err) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "evidence '%s': %s", name, err.message);
+        rg_error_clear(&err);
         return 2;
     }
     {

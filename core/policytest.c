@@ -11,6 +11,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "fileio.h"
 #include "json.h"
 #include "luaconv.h"
 #include "policy.h"
@@ -77,16 +78,13 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
                   rg_error *err)
 {
     char dir[PATH_MAX], chunk[PATH_MAX + 2];
-    const char *slash = strrchr(path, '/');
     rg_sandbox *sb;
     cJSON *cases = cJSON_CreateArray(), *c;
     size_t n = 0;
 
     *out = NULL;
     *count = 0;
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    if (slash == path)
-        rg_strlcpy(dir, "/", sizeof dir);
+    rg_path_dir(path, dir, sizeof dir);
     sb = rg_sandbox_new(limits, (int64_t)time(NULL), dir, dir, err);
     if (!sb || !cases) {
         cJSON_Delete(cases);

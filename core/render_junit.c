@@ -9,34 +9,6 @@
 #include "rfc3339.h"
 #include "strbuf.h"
 
-/* XML text or attribute content: the five entities escaped, characters XML 1.0 cannot
- * hold dropped (C0 controls other than tab and line breaks), line breaks in attributes
- * kept as character references. */
-static void xml(rg_strbuf *b, const char *s, int attribute)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '&': rg_strbuf_puts(b, "&amp;"); break;
-        case '<': rg_strbuf_puts(b, "&lt;"); break;
-        case '>': rg_strbuf_puts(b, "&gt;"); break;
-        case '"': rg_strbuf_puts(b, "&quot;"); break;
-        case '\'': rg_strbuf_puts(b, "&apos;"); break;
-        case '\n': rg_strbuf_puts(b, attribute ? "&#10;" : "\n"); break;
-        case '\r': rg_strbuf_puts(b, "&#13;"); break; /* a raw CR reads back as LF */
-        case '\t': rg_strbuf_puts(b, attribute ? "&#9;" : "\t"); break;
-        default:
-            /* U+FFFE and U+FFFF are UTF-8 but not XML characters. */
-            if (c == 0xEF && (unsigned char)s[1] == 0xBF && ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF)) {
-                s += 2;
-                break;
-            }
-            if (c >= 0x20 && c != 0x7f)
-                rg_strbuf_add(b, s, 1);
-        }
-    }
-}
-
 static void suite_open(rg_strbuf *b, const rg_decision *d, const char *name, size_t tests, size_t failures,
                        size_t errors, size_t skipped, double seconds, int64_t when)
 {
@@ -51,12 +23,12 @@ static void suite_open(rg_strbuf *b, const rg_decision *d, const char *name, siz
     if (d) {
         /* Built in place, never cut: a fixed buffer could split a UTF-8 character. */
         rg_strbuf_puts(b, "relgate ");
-        xml(b, d->release_name, 1);
+        rg_strbuf_xml(b, d->release_name, 1);
         rg_strbuf_puts(b, " ");
-        xml(b, d->release_version, 1);
+        rg_strbuf_xml(b, d->release_version, 1);
         rg_strbuf_printf(b, " (%s) at %s", rg_release_type_name(d->type), rg_stage_name(d->stage));
     } else {
-        xml(b, name, 1);
+        rg_strbuf_xml(b, name, 1);
     }
     rg_strbuf_printf(b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.6f\" "
                         "timestamp=\"%s\" hostname=\"relgate\">\n",
@@ -66,7 +38,7 @@ static void suite_open(rg_strbuf *b, const rg_decision *d, const char *name, siz
 static void property(rg_strbuf *b, const char *name, const char *value)
 {
     rg_strbuf_printf(b, "      <property name=\"%s\" value=\"", name);
-    xml(b, value ? value : "", 1);
+    rg_strbuf_xml(b, value ? value : "", 1);
     rg_strbuf_puts(b, "\"/>\n");
 }
 
@@ -93,11 +65,11 @@ char *rg_decision_to_junit(const rg_decision *d)
         const rg_result *r = &d->results[i];
         char *details = r->details && r->details->child ? cJSON_PrintUnformatted(r->details) : NULL;
         rg_strbuf_puts(&b, "    <testcase name=\"");
-        xml(&b, r->id, 1);
+        rg_strbuf_xml(&b, r->id, 1);
         rg_strbuf_puts(&b, ": ");
-        xml(&b, r->title, 1);
+        rg_strbuf_xml(&b, r->title, 1);
         rg_strbuf_puts(&b, "\" classname=\"relgate.");
-        xml(&b, d->policy_name, 1);
+        rg_strbuf_xml(&b, d->policy_name, 1);
         rg_strbuf_printf(&b, ".%s", rg_stage_name(d->stage));
         rg_strbuf_printf(&b, "\" time=\"%.6f\"", r->duration_ms / 1000.0);
         if (r->status == RG_STATUS_PASS) {
@@ -109,29 +81,29 @@ char *rg_decision_to_junit(const rg_decision *d)
         if (r->status == RG_STATUS_FAIL || r->status == RG_STATUS_ERROR) {
             const char *tag = r->status == RG_STATUS_FAIL ? "failure" : "error";
             rg_strbuf_printf(&b, "      <%s message=\"", tag);
-            xml(&b, r->message, 1);
+            rg_strbuf_xml(&b, r->message, 1);
             rg_strbuf_printf(&b, "\" type=\"%s\">", rg_level_name(r->level));
-            xml(&b, r->message, 0);
+            rg_strbuf_xml(&b, r->message, 0);
             if (r->hint) {
                 rg_strbuf_puts(&b, "\nHow to pass: ");
-                xml(&b, r->hint, 0);
+                rg_strbuf_xml(&b, r->hint, 0);
             }
             if (details) {
                 rg_strbuf_puts(&b, "\nLooked at: ");
-                xml(&b, details, 0);
+                rg_strbuf_xml(&b, details, 0);
             }
             rg_strbuf_printf(&b, "</%s>\n", tag);
         } else if (r->status == RG_STATUS_SKIP || r->status == RG_STATUS_WAIVED) {
             rg_strbuf_puts(&b, "      <skipped message=\"");
             if (r->status == RG_STATUS_WAIVED) rg_strbuf_puts(&b, "waived: ");
-            xml(&b, r->message, 1);
+            rg_strbuf_xml(&b, r->message, 1);
             rg_strbuf_puts(&b, "\"/>\n");
         } else { /* warn: passes, with the warning where CI shows test output */
             rg_strbuf_puts(&b, "      <system-out>warning: ");
-            xml(&b, r->message, 0);
+            rg_strbuf_xml(&b, r->message, 0);
             if (r->hint) {
                 rg_strbuf_puts(&b, "\nHow to pass: ");
-                xml(&b, r->hint, 0);
+                rg_strbuf_xml(&b, r->hint, 0);
             }
             rg_strbuf_puts(&b, "</system-out>\n");
         }
@@ -148,12 +120,12 @@ char *rg_error_to_junit(const rg_error *err, int64_t now)
     suite_open(&b, NULL, "relgate: the gate could not be evaluated", 1, 0, 1, 0, 0, now);
     rg_strbuf_printf(&b, "    <testcase name=\"gate\" classname=\"relgate\" time=\"0\">\n"
                          "      <error message=\"");
-    xml(&b, err->message, 1);
+    rg_strbuf_xml(&b, err->message, 1);
     rg_strbuf_printf(&b, "\" type=\"%s\">", rg_error_kind_name(err->kind));
-    xml(&b, err->message, 0);
+    rg_strbuf_xml(&b, err->message, 0);
     for (int i = 1; i < err->problem_count; i++) {
         rg_strbuf_puts(&b, "\n");
-        xml(&b, err->problems[i], 0);
+        rg_strbuf_xml(&b, err->problems[i], 0);
     }
     rg_strbuf_puts(&b, "</error>\n    </testcase>\n  </testsuite>\n</testsuites>\n");
     return rg_strbuf_finish(&b);
