@@ -429,14 +429,13 @@ static int parse_args(int argc, char **argv, eval_options *o)
 /* Append the decision; the gate does not answer without its audit record. */
 static int log_decision(const eval_options *o, const rg_decision *d, rg_error *err)
 {
-    cJSON *doc = rg_decision_to_cjson(d);
-    char *line = doc ? cJSON_PrintUnformatted(doc) : NULL;
+    rg_strbuf line = {0};
     int rc;
-    cJSON_Delete(doc);
-    if (!line)
+    rg_decision_write(d, &line, 0);
+    if (line.failed)
         return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
-    rc = rg_log_append(o->log, line, strlen(line), err);
-    free(line);
+    rc = rg_log_append(o->log, line.data, line.len, err);
+    free(rg_strbuf_finish(&line));
     if (rc != 0) {
         char msg[RG_ERROR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%.900s; no decision without its audit record", err->message);
@@ -628,27 +627,28 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
             rollback_from_log(o, d, ctx);
         if (d) {
-            cJSON *doc = rg_decision_to_cjson(d);
-            char *json = doc ? cJSON_PrintUnformatted(doc) : NULL;
-            cJSON_Delete(doc);
-            if (!json) {
+            /* Written straight into the output; the log takes the same bytes. */
+            size_t at = out.len;
+            rg_decision_write(d, &out, 0);
+            if (out.failed) {
+                out.failed = 0;     /* the buffer holds the lines before this one */
+                out.len = at;
+                if (out.data) out.data[at] = '\0';
                 rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
                 worst = batch_stop(&out, o, &err);
                 stopped = 1;
             } else if (o->log && o->output) {
                 /* Logged all at once, just before the output file is put in place. */
-                rg_strbuf_puts(&pending_log, json);
-                rg_strbuf_puts(&pending_log, "\n");
-            } else if (o->log && rg_log_append(o->log, json, strlen(json), &err) != 0) {
+                rg_strbuf_add(&pending_log, out.data + at, out.len - at);
+                rg_strbuf_add(&pending_log, "\n", 1);
+            } else if (o->log && rg_log_append(o->log, out.data + at, out.len - at, &err) != 0) {
                 /* No decision without its audit record: the batch stops here. */
+                out.len = at;
                 worst = batch_stop(&out, o, &err);
                 stopped = 1;
             }
-            if (json && !stopped) {
-                rg_strbuf_puts(&out, json);
-                rg_strbuf_puts(&out, "\n");
-            }
-            free(json);
+            if (!stopped)
+                rg_strbuf_add(&out, "\n", 1);
         }
         if (!stopped) {
             code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;

@@ -6,6 +6,7 @@
 #include "decision.h"
 #include "error.h"
 #include "json.h"
+#include "json_writer.h"
 #include "rfc3339.h"
 #include "rg_config.h"
 
@@ -75,25 +76,35 @@ void rg_decision_set_rollback(rg_decision *d, const char *target, const char *so
     }
 }
 
-static cJSON *add_string_or_null(cJSON *obj, const char *key, const char *value)
-{
-    return value ? cJSON_AddStringToObject(obj, key, value) : cJSON_AddNullToObject(obj, key);
-}
-
-static void add_time(cJSON *obj, const char *key, int64_t t)
+static void key_time(rg_jw *w, const char *key, int64_t t)
 {
     char buf[RG_RFC3339_BUFSIZE];
+    rg_jw_key(w, key);
     if (rg_rfc3339_format(t, buf, sizeof buf) == 0)
-        cJSON_AddStringToObject(obj, key, buf);
+        rg_jw_string(w, buf);
     else
-        cJSON_AddNullToObject(obj, key);
+        rg_jw_null(w);
 }
 
-static void add_engine(cJSON *root)
+static void key_engine(rg_jw *w)
 {
-    cJSON *engine = cJSON_AddObjectToObject(root, "engine");
-    cJSON_AddStringToObject(engine, "name", "relgate");
-    cJSON_AddStringToObject(engine, "version", RG_VERSION);
+    rg_jw_key(w, "engine");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "name", "relgate");
+    rg_jw_key_string(w, "version", RG_VERSION);
+    rg_jw_end(w, 1);
+}
+
+/* A list the decision may not have: an empty array then. */
+static void key_list(rg_jw *w, const char *key, const cJSON *list)
+{
+    rg_jw_key(w, key);
+    if (list)
+        rg_jw_item(w, list);
+    else {
+        rg_jw_array(w);
+        rg_jw_end(w, 0);
+    }
 }
 
 void rg_decision_set_details(rg_decision *d, rg_details_mode mode)
@@ -101,117 +112,143 @@ void rg_decision_set_details(rg_decision *d, rg_details_mode mode)
     d->details_mode = mode;
 }
 
-static cJSON *result_to_cjson(const rg_result *r, rg_details_mode mode)
+static int shows_details(const rg_result *r, rg_details_mode mode)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", r->id);
-    cJSON_AddStringToObject(o, "title", r->title);
-    cJSON_AddStringToObject(o, "level", rg_level_name(r->level));
-    cJSON_AddStringToObject(o, "status", rg_status_name(r->status));
-    cJSON_AddStringToObject(o, "message", r->message ? r->message : "");
+    if (!r->details || mode == RG_DETAILS_NONE)
+        return 0;
+    return mode != RG_DETAILS_FAILED || (r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP);
+}
+
+static void write_result(rg_jw *w, const rg_result *r, rg_details_mode mode)
+{
+    rg_jw_object(w);
+    rg_jw_key_string(w, "id", r->id);
+    rg_jw_key_string(w, "title", r->title);
+    rg_jw_key_string(w, "level", rg_level_name(r->level));
+    rg_jw_key_string(w, "status", rg_status_name(r->status));
+    rg_jw_key_string(w, "message", r->message ? r->message : "");
     /* The hint matters where something needs doing. */
     if (r->hint && r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP)
-        cJSON_AddStringToObject(o, "hint", r->hint);
-    cJSON_AddStringToObject(o, "check", r->check);
-    /* A reference, not a copy: the decision owns the details and outlives this tree. */
-    if (!r->details || mode == RG_DETAILS_NONE ||
-        (mode == RG_DETAILS_FAILED && (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)))
-        cJSON_AddItemToObject(o, "details", cJSON_CreateObject());
-    else
-        cJSON_AddItemToObject(o, "details", cJSON_CreateObjectReference(r->details->child));
-    cJSON_AddNumberToObject(o, "duration_ms", r->duration_ms);
-    cJSON_AddStringToObject(o, "source", r->source);
-    return o;
+        rg_jw_key_string(w, "hint", r->hint);
+    rg_jw_key_string(w, "check", r->check);
+    rg_jw_key(w, "details");
+    if (shows_details(r, mode))
+        rg_jw_item(w, r->details);
+    else {
+        rg_jw_object(w);
+        rg_jw_end(w, 1);
+    }
+    rg_jw_key(w, "duration_ms");
+    rg_jw_millis(w, r->duration_ms);
+    rg_jw_key_string(w, "source", r->source);
+    rg_jw_end(w, 1);
 }
 
-cJSON *rg_decision_to_cjson(const rg_decision *d)
+/* The decision's fields in the contract's order. */
+static void write_decision(rg_jw *w, const rg_decision *d)
 {
-    cJSON *root = cJSON_CreateObject(), *o, *list;
     static const rg_status order[] = {RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN,
                                       RG_STATUS_WAIVED, RG_STATUS_ERROR, RG_STATUS_SKIP};
-    if (!root)
-        return NULL;
-    cJSON_AddStringToObject(root, "decision", rg_verdict_name(d->verdict));
-    o = cJSON_AddObjectToObject(root, "release");
-    cJSON_AddStringToObject(o, "name", d->release_name);
-    cJSON_AddStringToObject(o, "version", d->release_version);
-    cJSON_AddStringToObject(o, "type", rg_release_type_name(d->type));
-    cJSON_AddStringToObject(root, "stage", rg_stage_name(d->stage));
-    o = cJSON_AddObjectToObject(root, "policy");
-    cJSON_AddStringToObject(o, "name", d->policy_name);
-    add_string_or_null(o, "version", d->policy_version);
-    cJSON_AddStringToObject(o, "digest", d->policy_digest);
-    cJSON_AddItemToObject(o, "extends", d->policy_bases ? cJSON_Duplicate(d->policy_bases, 1) : cJSON_CreateArray());
-    o = cJSON_AddObjectToObject(root, "context");
-    cJSON_AddStringToObject(o, "file", d->context_file);
-    cJSON_AddStringToObject(o, "digest", d->context_digest);
-    cJSON_AddItemToObject(root, "evidence", d->evidence ? cJSON_Duplicate(d->evidence, 1) : cJSON_CreateArray());
-    o = cJSON_AddObjectToObject(root, "summary");
-    cJSON_AddNumberToObject(o, "total", (double)d->count);
+    rg_jw_object(w);
+    rg_jw_key_string(w, "decision", rg_verdict_name(d->verdict));
+    rg_jw_key(w, "release");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "name", d->release_name);
+    rg_jw_key_string(w, "version", d->release_version);
+    rg_jw_key_string(w, "type", rg_release_type_name(d->type));
+    rg_jw_end(w, 1);
+    rg_jw_key_string(w, "stage", rg_stage_name(d->stage));
+    rg_jw_key(w, "policy");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "name", d->policy_name);
+    rg_jw_key_string(w, "version", d->policy_version);
+    rg_jw_key_string(w, "digest", d->policy_digest);
+    key_list(w, "extends", d->policy_bases);
+    rg_jw_end(w, 1);
+    rg_jw_key(w, "context");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "file", d->context_file);
+    rg_jw_key_string(w, "digest", d->context_digest);
+    rg_jw_end(w, 1);
+    key_list(w, "evidence", d->evidence);
+    rg_jw_key(w, "summary");
+    rg_jw_object(w);
+    rg_jw_key_int(w, "total", (int64_t)d->count);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        cJSON_AddNumberToObject(o, rg_status_name(order[i]), (double)d->summary[order[i]]);
-    list = cJSON_AddArrayToObject(root, "requirements");
+        rg_jw_key_int(w, rg_status_name(order[i]), (int64_t)d->summary[order[i]]);
+    rg_jw_end(w, 1);
+    rg_jw_key(w, "requirements");
+    rg_jw_array(w);
     for (size_t i = 0; i < d->count; i++)
-        cJSON_AddItemToArray(list, result_to_cjson(&d->results[i], d->details_mode));
-    cJSON_AddItemToObject(root, "waivers", d->waivers ? cJSON_Duplicate(d->waivers, 1) : cJSON_CreateArray());
-    cJSON_AddItemToObject(root, "actions", cJSON_Duplicate(d->actions, 1));
-    add_time(root, "evaluated_at", d->evaluated_at);
-    add_engine(root);
-    rg_json_sanitize_strings(root);
-    return root;
+        write_result(w, &d->results[i], d->details_mode);
+    rg_jw_end(w, 0);
+    key_list(w, "waivers", d->waivers);
+    key_list(w, "actions", d->actions);
+    key_time(w, "evaluated_at", d->evaluated_at);
+    key_engine(w);
+    rg_jw_end(w, 1);
 }
 
-static char *print_with_newline(cJSON *root)
+void rg_decision_write(const rg_decision *d, rg_strbuf *out, int pretty)
 {
-    return root ? rg_json_print_pretty(root) : NULL;
+    rg_jw w;
+    rg_jw_init(&w, out, pretty);
+    write_decision(&w, d);
 }
 
 char *rg_decision_to_json(const rg_decision *d)
 {
-    cJSON *root = rg_decision_to_cjson(d);
-    char *text = print_with_newline(root);
-    cJSON_Delete(root);
-    return text;
+    rg_strbuf out = {0};
+    rg_decision_write(d, &out, 1);
+    rg_strbuf_add(&out, "\n", 1);
+    return rg_strbuf_finish(&out);
 }
 
-/* The error decision as a tree (caller frees), or NULL when out of memory. */
-static cJSON *error_to_cjson(const rg_error *err, int64_t now)
+static void write_error(rg_jw *w, const rg_error *err, int64_t now)
 {
-    cJSON *root = cJSON_CreateObject(), *e;
-    if (!root)
-        return NULL;
-    cJSON_AddStringToObject(root, "decision", "error");
-    e = cJSON_AddObjectToObject(root, "error");
-    cJSON_AddStringToObject(e, "kind", rg_error_kind_name(err->kind));
-    cJSON_AddStringToObject(e, "message", err->message);
-    add_string_or_null(e, "file", err->file[0] ? err->file : NULL);
-    if (err->line > 0) cJSON_AddNumberToObject(e, "line", err->line);
-    else cJSON_AddNullToObject(e, "line");
-    if (err->column > 0) cJSON_AddNumberToObject(e, "column", err->column);
-    else cJSON_AddNullToObject(e, "column");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "decision", "error");
+    rg_jw_key(w, "error");
+    rg_jw_object(w);
+    rg_jw_key_string(w, "kind", rg_error_kind_name(err->kind));
+    rg_jw_key_string(w, "message", err->message);
+    rg_jw_key_string(w, "file", err->file[0] ? err->file : NULL);
+    rg_jw_key(w, "line");
+    if (err->line > 0) rg_jw_int(w, err->line);
+    else rg_jw_null(w);
+    rg_jw_key(w, "column");
+    if (err->column > 0) rg_jw_int(w, err->column);
+    else rg_jw_null(w);
     if (err->problem_count > 1) {
-        cJSON *list = cJSON_AddArrayToObject(e, "problems");
+        rg_jw_key(w, "problems");
+        rg_jw_array(w);
         for (int i = 0; i < err->problem_count; i++)
-            cJSON_AddItemToArray(list, cJSON_CreateString(err->problems[i]));
+            rg_jw_string(w, err->problems[i]);
+        rg_jw_end(w, 0);
     }
-    add_time(root, "evaluated_at", now);
-    add_engine(root);
-    rg_json_sanitize_strings(root);
-    return root;
+    rg_jw_end(w, 1);
+    key_time(w, "evaluated_at", now);
+    key_engine(w);
+    rg_jw_end(w, 1);
+}
+
+static char *error_text(const rg_error *err, int64_t now, int pretty)
+{
+    rg_strbuf out = {0};
+    rg_jw w;
+    rg_jw_init(&w, &out, pretty);
+    write_error(&w, err, now);
+    if (pretty)
+        rg_strbuf_add(&out, "\n", 1);
+    return rg_strbuf_finish(&out);
 }
 
 char *rg_error_to_json(const rg_error *err, int64_t now)
 {
-    cJSON *root = error_to_cjson(err, now);
-    char *text = print_with_newline(root);
-    cJSON_Delete(root);
-    return text;
+    return error_text(err, now, 1);
 }
 
 char *rg_error_to_line(const rg_error *err, int64_t now)
 {
-    cJSON *root = error_to_cjson(err, now);
-    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    return text;
+    return error_text(err, now, 0);
 }

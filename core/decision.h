@@ -8,6 +8,7 @@
 #include "digest.h"
 #include "policy.h"
 #include "relgate/relgate.h"
+#include "strbuf.h"
 
 typedef enum rg_status {
     RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN, RG_STATUS_WAIVED, RG_STATUS_ERROR,
@@ -54,7 +55,8 @@ void rg_decision_set_rollback(rg_decision *d, const char *target, const char *so
  * and batch output.  Heap string the caller frees, or NULL when out of memory. */
 char *rg_error_to_line(const rg_error *err, int64_t now);
 
-/* The decision as a cJSON tree (caller frees), or NULL when out of memory. */
-cJSON *rg_decision_to_cjson(const rg_decision *d);
+/* Append the decision's JSON to OUT: one compact line (no newline), or indented by two
+ * spaces when PRETTY.  OUT->failed says when memory ran out. */
+void rg_decision_write(const rg_decision *d, rg_strbuf *out, int pretty);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "json_writer.h"
 #include "strbuf.h"
 #include "textpos.h"
 
@@ -331,108 +332,12 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
     return root;
 }
 
-/* Two-space indentation through rg_strbuf. */
-typedef rg_strbuf pretty_buf;
-
-static void put(pretty_buf *b, const char *s, size_t n)
-{
-    rg_strbuf_add(b, s, n);
-}
-
-static void put_str(pretty_buf *b, const char *s)
-{
-    rg_strbuf_puts(b, s);
-}
-
-static void put_indent(pretty_buf *b, int depth)
-{
-    static const char spaces[] = "                                ";
-    for (int n = depth * 2; n > 0; n -= 32)
-        put(b, spaces, n > 32 ? 32 : (size_t)n);
-}
-
-/* A scalar through cJSON's printer, which knows JSON's escaping and number rules. */
-static void put_scalar(pretty_buf *b, const cJSON *item)
-{
-    cJSON copy = *item;
-    char *text;
-    copy.next = copy.prev = NULL;
-    copy.string = NULL;
-    text = cJSON_PrintUnformatted(&copy);
-    if (!text) {
-        b->failed = 1;
-        return;
-    }
-    put_str(b, text);
-    free(text);
-}
-
-static void put_key(pretty_buf *b, const char *key)
-{
-    cJSON k;
-    memset(&k, 0, sizeof k);
-    k.type = cJSON_String;
-    k.valuestring = (char *)key;
-    put_scalar(b, &k);
-    put_str(b, ": ");
-}
-
-static void put_value(pretty_buf *b, const cJSON *item, int depth)
-{
-    const cJSON *child;
-    int object = cJSON_IsObject(item);
-    if (!object && !cJSON_IsArray(item)) {
-        put_scalar(b, item);
-        return;
-    }
-    if (!item->child) {
-        put_str(b, object ? "{}" : "[]");
-        return;
-    }
-    put_str(b, object ? "{\n" : "[\n");
-    for (child = item->child; child; child = child->next) {
-        put_indent(b, depth + 1);
-        if (object)
-            put_key(b, child->string);
-        put_value(b, child, depth + 1);
-        put_str(b, child->next ? ",\n" : "\n");
-    }
-    put_indent(b, depth);
-    put_str(b, object ? "}" : "]");
-}
-
 char *rg_json_print_pretty(const cJSON *item)
 {
-    pretty_buf b = {0};
-    put_value(&b, item, 0);
-    put_str(&b, "\n");
-    return rg_strbuf_finish(&b);
-}
-
-static void sanitize(char **text)
-{
-    size_t len;
-    char *clean;
-    if (!*text)
-        return;
-    len = strlen(*text);
-    if (rg_utf8_check(*text, len, NULL) == len)
-        return;
-    clean = rg_utf8_sanitize(*text, len);
-    if (clean) {
-        free(*text); /* cJSON allocates with malloc unless hooks say otherwise; we set none */
-        *text = clean;
-    }
-}
-
-void rg_json_sanitize_strings(cJSON *item)
-{
-    for (; item; item = item->next) {
-        if (item->string && !(item->type & cJSON_StringIsConst))
-            sanitize(&item->string);
-        if (cJSON_IsString(item) && !(item->type & cJSON_IsReference))
-            sanitize(&item->valuestring);
-        if (item->child)
-            rg_json_sanitize_strings(item->child);
-    }
+    rg_strbuf out = {0};
+    rg_jw w;
+    rg_jw_init(&w, &out, 1);
+    rg_jw_item(&w, item);
+    rg_strbuf_add(&out, "\n", 1);
+    return rg_strbuf_finish(&out);
 }

@@ -18,12 +18,7 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
 const char *rg_json_string(const cJSON *obj, const char *key);
 
 
-
-/* Make every string and key in ITEM well-formed UTF-8 (bad bytes become U+FFFD), so
- * output built from policy or plugin strings, or file names, stays valid JSON. */
-void rg_json_sanitize_strings(cJSON *item);
-
 /* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
- * with tabs), ending with a newline.  Returns a heap string, or NULL when out of memory. */
+ * with tabs), ending with a newline; strings made well-formed UTF-8 (json_writer.h).  Returns a heap string, or NULL when out of memory. */
 char *rg_json_print_pretty(const cJSON *item);
 #endif
