@@ -26,10 +26,13 @@ typedef struct file_digest {
     char label[RG_SHA256_LABEL_SIZE];
 } file_digest;
 
-typedef struct entry {
+struct rg_check_cache_entry {
     char *key;
-    rg_check_result result;
-} entry;
+    unsigned long hash;        /* of KEY: most lookups end at a differing hash */
+    rg_check_result result;    /* its details live in DETAILS instead */
+    rg_shared_json *details;
+};
+typedef struct rg_check_cache_entry entry;
 
 struct rg_check_cache {
     entry *entries;
@@ -54,6 +57,7 @@ void rg_check_cache_free(rg_check_cache *c)
     for (size_t i = 0; i < c->count; i++) {
         free(c->entries[i].key);
         rg_check_result_clear(&c->entries[i].result);
+        rg_shared_json_unref(c->entries[i].details);
     }
     for (size_t i = 0; i < c->file_count; i++)
         free(c->files[i].path);
@@ -179,12 +183,34 @@ static int same_reads(const rg_check_result *r, const rg_context *ctx)
     return 1;
 }
 
-const rg_check_result *rg_check_cache_get(rg_check_cache *c, const char *key, const rg_context *ctx)
+/* FNV-1a. */
+static unsigned long hash_of(const char *s)
 {
+    unsigned long h = 2166136261UL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619UL;
+    return h;
+}
+
+const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *c, const char *key, const rg_context *ctx)
+{
+    unsigned long h = key ? hash_of(key) : 0;
     for (size_t i = 0; key && i < c->count; i++)
-        if (strcmp(c->entries[i].key, key) == 0 && same_reads(&c->entries[i].result, ctx))
-            return &c->entries[i].result;
+        if (c->entries[i].hash == h && strcmp(c->entries[i].key, key) == 0 &&
+            same_reads(&c->entries[i].result, ctx))
+            return &c->entries[i];
     return NULL;
+}
+
+void rg_check_cache_reuse(const rg_check_cache_entry *hit, rg_check_result *out, rg_shared_json **shared)
+{
+    memset(out, 0, sizeof *out);
+    out->status = hit->result.status;
+    out->message = hit->result.message ? strdup(hit->result.message) : NULL;
+    out->violation = hit->result.violation;
+    out->evidence = cJSON_CreateArrayReference(hit->result.evidence ? hit->result.evidence->child : NULL);
+    out->details = rg_shared_json_view(hit->details);
+    *shared = rg_shared_json_ref(hit->details);
 }
 
 void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_result *r)
@@ -203,6 +229,14 @@ void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_resul
     e = &c->entries[c->count];
     if (!(e->key = strdup(key)))
         return;
+    e->hash = hash_of(key);
     rg_check_result_copy(r, &e->result);
+    e->details = rg_shared_json_new(e->result.details);
+    e->result.details = NULL;
+    if (!e->details) {
+        free(e->key);
+        rg_check_result_clear(&e->result);
+        return;
+    }
     c->count++;
 }

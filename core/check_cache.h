@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
 #include "plugin_host.h"
 #include "relgate/plugin.h"
 
@@ -19,8 +20,14 @@ void rg_check_cache_free(rg_check_cache *cache);
 char *rg_check_cache_key(rg_check_cache *cache, const rg_check *check, const cJSON *params,
                          const rg_context *ctx, int64_t now);
 
+typedef struct rg_check_cache_entry rg_check_cache_entry;
+
 /* A result stored under KEY whose context reads match CTX, or NULL. */
-const rg_check_result *rg_check_cache_get(rg_check_cache *cache, const char *key, const rg_context *ctx);
+const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *cache, const char *key, const rg_context *ctx);
+
+/* Fill OUT with HIT's result without copying its details: OUT->details is a view of the
+ * cached tree (rg_shared_json_view), which *SHARED then holds a reference to. */
+void rg_check_cache_reuse(const rg_check_cache_entry *hit, rg_check_result *out, rg_shared_json **shared);
 
 /* Keep a copy of R under KEY (not when KEY is NULL or R broke a path rule). */
 void rg_check_cache_put(rg_check_cache *cache, const char *key, const rg_check_result *r);

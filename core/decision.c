@@ -48,6 +48,18 @@ rg_verdict rg_decision_verdict(const rg_decision *d)
     return d->verdict;
 }
 
+void rg_result_own_details(rg_result *r)
+{
+    cJSON *copy;
+    if (!r->shared)
+        return;
+    copy = cJSON_Duplicate(r->details, 1);
+    cJSON_Delete(r->details);
+    r->details = copy ? copy : cJSON_CreateObject();
+    rg_shared_json_unref(r->shared);
+    r->shared = NULL;
+}
+
 void rg_decision_conclude(rg_decision *d)
 {
     int deny = 0, warn = 0;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "digest.h"
+#include "json.h"
 #include "policy.h"
 #include "relgate/relgate.h"
 #include "strbuf.h"
@@ -23,6 +24,8 @@ typedef struct rg_result {
     rg_status status;
     char *message;
     cJSON *details;       /* an object, never NULL in a finished decision */
+    rg_shared_json *shared; /* when set, DETAILS is a view of this cached tree: call
+                             * rg_result_own_details() before changing it */
     double duration_ms;
 } rg_result;
 
@@ -44,6 +47,9 @@ struct rg_decision {
     int64_t evaluated_at;
     rg_details_mode details_mode; /* which results carry their details in the JSON */
 };
+
+/* Give R details of its own (a copy of a shared tree's) so they can be changed. */
+void rg_result_own_details(rg_result *r);
 
 /* Work out the verdict and summary from the results. */
 void rg_decision_conclude(rg_decision *d);

@@ -141,8 +141,10 @@ static int run_when(lua_State *L)
 /* A requirement an extending policy changed says so in its details. */
 static void note_changes(rg_result *res, const rg_requirement *req)
 {
-    if (req->changes && res->details && !cJSON_GetObjectItemCaseSensitive(res->details, "changed_by"))
+    if (req->changes && res->details && !cJSON_GetObjectItemCaseSensitive(res->details, "changed_by")) {
+        rg_result_own_details(res);
         cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
+    }
 }
 
 static char *place(const char *file, int line)
@@ -162,6 +164,7 @@ static void free_result(rg_result *r)
     free(r->source);
     free(r->message);
     cJSON_Delete(r->details);
+    rg_shared_json_unref(r->shared);
 }
 
 void rg_decision_free(rg_decision *d)
@@ -313,8 +316,10 @@ static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, ch
 
 /* Run the applicable plugin checks, all at once, before the inline ones: they are
  * independent processes.  Returns the jobs indexed like POL->reqs (NULL entries
- * unused), or NULL when there are none. */
-static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **skipped, size_t *count)
+ * unused), or NULL when there are none.  SHARED[i] becomes the cached tree requirement
+ * i's details are a view of, when its result was reused. */
+static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **skipped, size_t *count,
+                                 rg_shared_json **shared)
 {
     rg_job *jobs = NULL, *batch;
     size_t n = 0;
@@ -348,17 +353,19 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
             mock_result(pol->mocks, &batch[j]);
     } else if (pol->cache) {
         /* Reuse what an earlier evaluation of this run already found; run the rest. */
-        size_t todo = 0;
+        size_t todo = 0, i = 0;
         char **keys = calloc(n, sizeof *keys);
         rg_job *run = calloc(n, sizeof *run);
         size_t *where = calloc(n, sizeof *where);
         if (keys && run && where) {
-            for (size_t j = 0; j < n; j++) {
-                const rg_check_result *hit;
+            for (size_t j = 0; j < n; j++, i++) {
+                const rg_check_cache_entry *hit;
+                while (!runs_plugin(pol, i, ctx, skipped))
+                    i++;      /* requirement I runs job J */
                 keys[j] = rg_check_cache_key(pol->cache, batch[j].check, batch[j].params, ctx, pol->sb->now);
                 hit = rg_check_cache_get(pol->cache, keys[j], ctx);
                 if (hit) {
-                    rg_check_result_copy(hit, &batch[j].result);
+                    rg_check_cache_reuse(hit, &batch[j].result, &shared[i]);
                 } else {
                     where[todo] = j;
                     run[todo++] = batch[j];
@@ -396,6 +403,13 @@ static void free_skipped(char **skipped, size_t count)
     free(skipped);
 }
 
+static void free_shared(rg_shared_json **shared, size_t count)
+{
+    for (size_t i = 0; shared && i < count; i++)
+        rg_shared_json_unref(shared[i]);
+    free(shared);
+}
+
 static void free_jobs(rg_job *jobs, size_t count)
 {
     for (size_t i = 0; jobs && i < count; i++)
@@ -404,8 +418,8 @@ static void free_jobs(rg_job *jobs, size_t count)
 }
 
 /* Move a plugin check's result into RES.  A path-rule violation stops the gate. */
-static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement *req,
-                              cJSON *res_evidence, rg_error *err)
+static int take_plugin_result(rg_result *res, rg_job *job, rg_shared_json **shared,
+                              const rg_requirement *req, cJSON *res_evidence, rg_error *err)
 {
     static const rg_status map[] = {
         [RG_CHECK_PASS] = RG_STATUS_PASS, [RG_CHECK_FAIL] = RG_STATUS_FAIL,
@@ -420,8 +434,10 @@ static int take_plugin_result(rg_result *res, rg_job *job, const rg_requirement 
     rg_evidence_merge(res_evidence, job->result.evidence);
     res->message = job->result.message;
     res->details = job->result.details;
+    res->shared = *shared;
     job->result.message = NULL;
     job->result.details = NULL;
+    *shared = NULL;
     if (!res->message)
         res->message = strdup("the check gave no message");
     if (!res->details)
@@ -438,6 +454,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     size_t job_count = 0;
     rg_job *jobs = NULL;
     char **skipped = NULL;
+    rg_shared_json **shared = NULL;
     double start;
 
     if (!d) {
@@ -446,7 +463,8 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     }
     rg_sandbox_new_budget(sb); /* each evaluation gets the whole budget, loading had its own */
     skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
-    if (!skipped) {
+    shared = calloc(pol->count ? pol->count : 1, sizeof *shared);
+    if (!skipped || !shared) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         goto fail;
     }
@@ -457,7 +475,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
         goto fail;
     start = now_ms();
-    jobs = run_plugin_checks(pol, ctx, skipped, &job_count);
+    jobs = run_plugin_checks(pol, ctx, skipped, &job_count, shared);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
@@ -496,7 +514,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             continue;
         }
         if (req->plugin_check) {
-            if (!jobs || take_plugin_result(res, &jobs[i], req, d->evidence, err) != 0) {
+            if (!jobs || take_plugin_result(res, &jobs[i], &shared[i], req, d->evidence, err) != 0) {
                 if (!jobs)
                     rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
                 goto fail;
@@ -529,6 +547,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
     free_skipped(skipped, pol->count);
+    free_shared(shared, pol->count);
     rg_waivers_apply(d, pol, ctx);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
@@ -539,6 +558,7 @@ fail:
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
     free_skipped(skipped, pol->count);
+    free_shared(shared, pol->count);
     rg_decision_free(d);
     return NULL;
 }

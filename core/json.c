@@ -341,3 +341,36 @@ char *rg_json_print_pretty(const cJSON *item)
     rg_strbuf_add(&out, "\n", 1);
     return rg_strbuf_finish(&out);
 }
+
+rg_shared_json *rg_shared_json_new(cJSON *tree)
+{
+    rg_shared_json *s = tree ? malloc(sizeof *s) : NULL;
+    if (!s) {
+        cJSON_Delete(tree);
+        return NULL;
+    }
+    s->refs = 1;
+    s->tree = tree;
+    return s;
+}
+
+rg_shared_json *rg_shared_json_ref(rg_shared_json *shared)
+{
+    if (shared)
+        shared->refs++;
+    return shared;
+}
+
+void rg_shared_json_unref(rg_shared_json *shared)
+{
+    if (shared && --shared->refs == 0) {
+        cJSON_Delete(shared->tree);
+        free(shared);
+    }
+}
+
+cJSON *rg_shared_json_view(const rg_shared_json *shared)
+{
+    return cJSON_IsArray(shared->tree) ? cJSON_CreateArrayReference(shared->tree->child)
+                                       : cJSON_CreateObjectReference(shared->tree->child);
+}

@@ -18,6 +18,21 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
 const char *rg_json_string(const cJSON *obj, const char *key);
 
 
+/* A JSON tree shared by reference counting: a cached plugin result's details, which
+ * the decisions of a batch show unchanged, without a copy per decision. */
+typedef struct rg_shared_json {
+    unsigned refs;
+    cJSON *tree;
+} rg_shared_json;
+
+/* Share TREE (taken over; freed when out of memory, which gives NULL). */
+rg_shared_json *rg_shared_json_new(cJSON *tree);
+rg_shared_json *rg_shared_json_ref(rg_shared_json *shared);
+void rg_shared_json_unref(rg_shared_json *shared);
+/* A new object or array node whose members are the shared tree's (a cJSON reference:
+ * deleting it leaves them); NULL when out of memory. */
+cJSON *rg_shared_json_view(const rg_shared_json *shared);
+
 /* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
  * with tabs), ending with a newline; strings made well-formed UTF-8 (json_writer.h).  Returns a heap string, or NULL when out of memory. */
 char *rg_json_print_pretty(const cJSON *item);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "json_writer.h"
-#include "textpos.h"
 
 void rg_jw_init(rg_jw *w, rg_strbuf *out, int pretty)
 {
@@ -70,59 +69,89 @@ void rg_jw_end(rg_jw *w, int object)
     rg_strbuf_add(w->out, object ? "}" : "]", 1);
 }
 
-/* Copy a run of bytes that need no escaping. */
-static void put_run(rg_strbuf *out, const char *s, size_t n)
+/* The length of the well-formed UTF-8 sequence at S (N bytes left, S[0] >= 0x80), or 0
+ * when it is ill-formed: an overlong form, a surrogate, above U+10FFFF, or cut short. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
 {
-    if (n)
-        rg_strbuf_add(out, s, n);
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;   /* the allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
 }
 
-/* S (well-formed UTF-8, LEN bytes) escaped like cJSON: quote, backslash and control
- * characters; everything else as it is. */
-static void put_escaped(rg_strbuf *out, const char *s, size_t len)
+/* S as a JSON string literal, escaped like cJSON escapes (quote, backslash, control
+ * characters; everything else as it is), in one pass that also replaces every byte
+ * that is not well-formed UTF-8 by U+FFFD, as rg_utf8_sanitize() does. */
+void rg_json_put_string(rg_strbuf *out, const char *str)
 {
-    size_t run = 0;
-    rg_strbuf_add(out, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        size_t n = 2;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        put_run(out, s + run, i - run);
-        run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default: n = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c); break;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = strlen(str), i = 0;
+    char *p;
+    /* The worst case: every byte a six-byte escape. */
+    if (rg_strbuf_reserve(out, len * 6 + 2) != 0)
+        return;
+    p = out->data + out->len;
+    *p++ = '"';
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+            i++;
+        } else if (c >= 0x80) {
+            size_t n = utf8_sequence(s + i, len - i);
+            if (n) {
+                memcpy(p, s + i, n);
+                p += n;
+                i += n;
+                continue;
+            }
+            /* The offending lead byte and the continuation bytes after it: one U+FFFD. */
+            n = 1;
+            while (i + n < len && (s[i + n] & 0xC0) == 0x80 && n < 4)
+                n++;
+            memcpy(p, "\xEF\xBF\xBD", 3);
+            p += 3;
+            i += n;
+        } else {
+            *p++ = '\\';
+            switch (c) {
+            case '"': *p++ = '"'; break;
+            case '\\': *p++ = '\\'; break;
+            case '\b': *p++ = 'b'; break;
+            case '\f': *p++ = 'f'; break;
+            case '\n': *p++ = 'n'; break;
+            case '\r': *p++ = 'r'; break;
+            case '\t': *p++ = 't'; break;
+            default:
+                memcpy(p, "u00", 3);
+                p[3] = hex[c >> 4];
+                p[4] = hex[c & 15];
+                p += 5;
+                break;
+            }
+            i++;
         }
-        rg_strbuf_add(out, esc, n);
     }
-    put_run(out, s + run, len - run);
-    rg_strbuf_add(out, "\"", 1);
-}
-
-void rg_json_put_string(rg_strbuf *out, const char *s)
-{
-    size_t len = strlen(s);
-    char *clean;
-    if (rg_utf8_check(s, len, NULL) == len) {
-        put_escaped(out, s, len);
-        return;
-    }
-    clean = rg_utf8_sanitize(s, len);
-    if (!clean) {
-        out->failed = 1;
-        return;
-    }
-    put_escaped(out, clean, strlen(clean));
-    free(clean);
+    *p++ = '"';
+    *p = '\0';
+    out->len = (size_t)(p - out->data);
 }
 
 void rg_jw_key(rg_jw *w, const char *key)

@@ -6,7 +6,7 @@
 
 #include "strbuf.h"
 
-static int reserve(rg_strbuf *b, size_t extra)
+int rg_strbuf_reserve(rg_strbuf *b, size_t extra)
 {
     size_t cap;
     char *grown;
@@ -28,7 +28,7 @@ static int reserve(rg_strbuf *b, size_t extra)
 
 void rg_strbuf_add(rg_strbuf *b, const char *s, size_t n)
 {
-    if (reserve(b, n) != 0)
+    if (rg_strbuf_reserve(b, n) != 0)
         return;
     memcpy(b->data + b->len, s, n);
     b->len += n;
@@ -47,7 +47,7 @@ void rg_strbuf_printf(rg_strbuf *b, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(b, (size_t)n) != 0) {
+    if (n < 0 || rg_strbuf_reserve(b, (size_t)n) != 0) {
         b->failed = 1;
         return;
     }

@@ -12,6 +12,9 @@ typedef struct rg_strbuf {
     int failed;      /* out of memory: every later call is a no-op */
 } rg_strbuf;
 
+/* Room for EXTRA more bytes and the NUL; -1 (and B failed) when out of memory. */
+int rg_strbuf_reserve(rg_strbuf *b, size_t extra);
+
 void rg_strbuf_add(rg_strbuf *b, const char *s, size_t n);
 void rg_strbuf_puts(rg_strbuf *b, const char *s);
 void rg_strbuf_printf(rg_strbuf *b, const char *fmt, ...) RG_PRINTF(2, 3);

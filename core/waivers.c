@@ -143,6 +143,7 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
             snprintf(msg, sizeof msg, "waives requirement '%s' until %s", req_id, rg_json_string(w, "expires"));
             cJSON_AddItemToArray(d->waivers, report(w, source, "applied", msg));
             res->status = RG_STATUS_WAIVED;
+            rg_result_own_details(res);
             cJSON_DeleteItemFromObjectCaseSensitive(res->details, "waiver");
             cJSON_AddItemToObject(res->details, "waiver", cJSON_Duplicate(w, 1));
             if ((message = malloc(n)) != NULL) {
