@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "isolate.h"
+#include "plugins.h"
 
 #define RESULT_MAX (16u << 20)   /* bytes a check's result may take */
 #define EXIT_OUT_OF_MEMORY 86    /* the child could not even write its result */
@@ -30,14 +31,22 @@
 #endif
 #endif
 
+/* What one child runs: one job, or (RG_PLUGIN_FLAG_SHARE_CHILD) several jobs of one
+ * plugin over the same evidence, one after the other. */
+typedef struct unit {
+    rg_job **jobs;
+    size_t count;
+} unit;
+
 typedef struct running {
-    rg_job *job;
+    unit u;
+    size_t cur;       /* the job being run (results of earlier ones are in) */
     pid_t pid;
     int fd;           /* read end, -1 once closed */
-    char *buf;
-    size_t len, cap;
-    double deadline;  /* monotonic ms */
-    double started;
+    char *buf;        /* what the child sent and was not yet taken as a result */
+    size_t len, cap, scanned;
+    double deadline;  /* monotonic ms, of the current job */
+    double started;   /* of the current job */
     int exited, status, timed_out, overflow;
 } running;
 
@@ -81,13 +90,12 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-/* In the child: become a sandboxed worker, run the check, report, exit. */
-static void child_main(const rg_job *job, const rg_context *ctx, int64_t now,
+/* In the child: become a sandboxed worker, run the unit's checks, send each result
+ * (JSON, then a NUL byte) as it finishes, exit. */
+static void child_main(const unit *u, const rg_context *ctx, int64_t now,
                        const rg_limits *limits, int out_fd)
 {
-    rg_check_result result;
     struct rlimit rl;
-    char *json;
     int devnull;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
@@ -107,12 +115,20 @@ static void child_main(const rg_job *job, const rg_context *ctx, int64_t now,
     rl.rlim_cur = rl.rlim_max = limits->check_memory;
     setrlimit(RLIMIT_AS, &rl);
 #endif
-    rg_check_run_inline(job->check, job->params, ctx, now, limits->max_check_evidence_bytes, &result);
-    json = rg_check_result_to_json(&result);
-    if (!json)
-        _exit(EXIT_OUT_OF_MEMORY);
-    if (write_all(out_fd, json, strlen(json)) != 0)
-        _exit(EXIT_FAILURE);
+    rg_host_set_shared(u->count > 1);
+    for (size_t i = 0; i < u->count; i++) {
+        rg_check_result result;
+        char *json;
+        rg_check_run_inline(u->jobs[i]->check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes,
+                            &result);
+        json = rg_check_result_to_json(&result);
+        rg_check_result_clear(&result);
+        if (!json)
+            _exit(EXIT_OUT_OF_MEMORY);
+        if (write_all(out_fd, json, strlen(json) + 1) != 0)
+            _exit(EXIT_FAILURE);
+        free(json);
+    }
     _exit(0);
 }
 
@@ -131,14 +147,15 @@ static void fail_job(rg_job *job, const char *fmt, ...)
     job->result.details = cJSON_CreateObject();
 }
 
-static int start(running *r, rg_job *job, const rg_context *ctx, int64_t now, const rg_limits *limits)
+static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits)
 {
     int fds[2];
     memset(r, 0, sizeof *r);
-    r->job = job;
+    r->u = *u;
     r->fd = -1;
     if (pipe(fds) != 0) {
-        fail_job(job, "check %s could not start: %s", job->check->name, strerror(errno));
+        for (size_t i = 0; i < u->count; i++)
+            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(errno));
         return -1;
     }
     fflush(NULL);
@@ -147,18 +164,19 @@ static int start(running *r, rg_job *job, const rg_context *ctx, int64_t now, co
     if (r->pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        fail_job(job, "check %s could not start: %s", job->check->name, strerror(errno));
+        for (size_t i = 0; i < u->count; i++)
+            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(errno));
         return -1;
     }
     if (r->pid == 0) {
         close(fds[0]);
-        child_main(job, ctx, now, limits, fds[1]);
+        child_main(u, ctx, now, limits, fds[1]);
     }
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     r->fd = fds[0];
-    r->deadline = r->started + job->timeout * 1000.0;
+    r->deadline = r->started + u->jobs[0]->timeout * 1000.0;
     return 0;
 }
 
@@ -169,7 +187,7 @@ static void drain(running *r)
         if (r->len == r->cap) {
             size_t cap = r->cap ? r->cap * 2 : 8192;
             char *grown;
-            if (cap > RESULT_MAX + 1) {
+            if (cap > RESULT_MAX + 2) {
                 r->overflow = 1;
                 close(r->fd);
                 r->fd = -1;
@@ -203,7 +221,7 @@ static void drain(running *r)
 /* Turn what the child did into the job's result. */
 static void conclude(running *r, const rg_limits *limits)
 {
-    rg_job *job = r->job;
+    rg_job *job = r->u.jobs[r->cur];
     const char *name = job->check->name;
     char why[256];
     job->duration_ms = monotonic_ms() - r->started;
@@ -229,8 +247,35 @@ static void conclude(running *r, const rg_limits *limits)
     } else if (rg_check_result_from_json(r->buf ? r->buf : "", r->len, &job->result, why, sizeof why) != 0) {
         fail_job(job, "check %s returned a malformed result: %s", name, why);
     }
-    free(r->buf);
-    r->buf = NULL;
+}
+
+/* Take the complete results (each ends with a NUL) the child sent: each is the current
+ * job's; the next job's clock starts. */
+static void take_results(running *r)
+{
+    while (r->cur < r->u.count && r->buf) {
+        char *nul = memchr(r->buf + r->scanned, '\0', r->len - r->scanned);
+        rg_job *job = r->u.jobs[r->cur];
+        size_t n;
+        char why[256];
+        double now_ms;
+        if (!nul) {
+            r->scanned = r->len;
+            return;
+        }
+        n = (size_t)(nul - r->buf);
+        now_ms = monotonic_ms();
+        job->duration_ms = now_ms - r->started;
+        if (rg_check_result_from_json(r->buf, n, &job->result, why, sizeof why) != 0)
+            fail_job(job, "check %s returned a malformed result: %s", job->check->name, why);
+        memmove(r->buf, nul + 1, r->len - n - 1);
+        r->len -= n + 1;
+        r->scanned = 0;
+        r->cur++;
+        r->started = now_ms;
+        if (r->cur < r->u.count)
+            r->deadline = now_ms + r->u.jobs[r->cur]->timeout * 1000.0;
+    }
 }
 
 static rg_progress_fn progress;
@@ -250,10 +295,109 @@ static void report_progress(const running *slots, size_t parallel, size_t done, 
         return;
     *last = now_ms;
     for (size_t s = 0; s < parallel; s++)
-        if (slots[s].job && (!slowest || slots[s].started < slowest->started))
+        if (slots[s].u.count && slots[s].cur < slots[s].u.count && (!slowest || slots[s].started < slowest->started))
             slowest = &slots[s];
-    progress(done, count, slowest ? (slowest->job->label ? slowest->job->label : slowest->job->check->name) : NULL,
-             slowest ? (now_ms - slowest->started) / 1000.0 : 0);
+    if (slowest) {
+        const rg_job *job = slowest->u.jobs[slowest->cur];
+        progress(done, count, job->label ? job->label : job->check->name, (now_ms - slowest->started) / 1000.0);
+    } else {
+        progress(done, count, NULL, 0);
+    }
+}
+
+/* The evidence names JOB's parameters give, sorted and joined (heap), or NULL when
+ * none. */
+static char *evidence_key(const rg_job *job)
+{
+    const char *names[64];
+    size_t n = 0, len = 0;
+    char *key;
+    for (size_t i = 0; i < job->check->param_count; i++) {
+        const rg_param *p = &job->check->params[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(job->params, p->name), *e;
+        if (p->type == RG_PARAM_EVIDENCE && cJSON_IsString(v) && n < 64)
+            names[n++] = v->valuestring;
+        else if (p->type == RG_PARAM_EVIDENCE_LIST && cJSON_IsArray(v))
+            cJSON_ArrayForEach(e, v) {
+                if (!cJSON_IsString(e) || n == 64)
+                    return NULL;
+                names[n++] = e->valuestring;
+            }
+    }
+    if (n == 0)
+        return NULL;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of names */
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (size_t i = 0; i < n; i++)
+        len += strlen(names[i]) + 1;
+    if (!(key = malloc(len)))
+        return NULL;
+    key[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        strcat(key, names[i]);
+        if (i + 1 < n)
+            strcat(key, "\n");
+    }
+    return key;
+}
+
+/* Cut JOBS into units: a job alone, or the jobs of one plugin that shares its child
+ * over the same evidence, in policy order (the unit's place: its first job's).  PTRS
+ * (COUNT entries) holds the jobs the units point into. */
+static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
+{
+    const void **plugin = calloc(count, sizeof *plugin);
+    char **keys = calloc(count, sizeof *keys);
+    size_t *unit_of = calloc(count, sizeof *unit_of);
+    size_t n = 0, used = 0;
+    if (!plugin || !keys || !unit_of) {
+        for (size_t i = 0; i < count; i++) {
+            ptrs[i] = &jobs[i];
+            units[i].jobs = &ptrs[i];
+            units[i].count = 1;
+        }
+        free(plugin);
+        free(keys);
+        free(unit_of);
+        return count;
+    }
+    for (size_t i = 0; i < count; i++)
+        if (rg_check_plugin_flags(jobs[i].check, &plugin[i]) & RG_PLUGIN_FLAG_SHARE_CHILD)
+            keys[i] = evidence_key(&jobs[i]);
+    /* Two passes: count each unit's jobs, then lay them out contiguously in PTRS. */
+    for (size_t i = 0; i < count; i++) {
+        size_t j;
+        for (j = 0; keys[i] && j < i; j++)
+            if (keys[j] && plugin[j] == plugin[i] && strcmp(keys[j], keys[i]) == 0)
+                break;
+        if (keys[i] && j < i) {
+            unit_of[i] = unit_of[j];
+        } else {
+            unit_of[i] = n;
+            units[n].count = 0;
+            n++;
+        }
+        units[unit_of[i]].count++;
+    }
+    for (size_t u = 0; u < n; u++) {
+        units[u].jobs = &ptrs[used];
+        used += units[u].count;
+        units[u].count = 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        unit *u = &units[unit_of[i]];
+        u->jobs[u->count++] = &jobs[i];
+    }
+    for (size_t i = 0; i < count; i++)
+        free(keys[i]);
+    free(plugin);
+    free(keys);
+    free(unit_of);
+    return n;
 }
 
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
@@ -264,32 +408,41 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
     running *slots = calloc(parallel, sizeof *slots);
-    size_t next = 0, active = 0;
+    size_t next = 0, active = 0, unit_count;
     struct pollfd *pfds = calloc(parallel, sizeof *pfds);
+    /* Units: those made from JOBS, then, after them, jobs of a shared child that failed
+     * before answering them, again each alone (at most COUNT of those). */
+    rg_job **ptrs = calloc(count ? 2 * count : 1, sizeof *ptrs);
+    unit *units = calloc(count ? 2 * count : 1, sizeof *units);
 
-    if (!slots || !pfds) {
+    if (!slots || !pfds || !ptrs || !units) {
         for (size_t i = 0; i < count; i++)
             fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
         free(slots);
         free(pfds);
+        free(ptrs);
+        free(units);
         return;
     }
-    while (next < count || active > 0) {
+    unit_count = make_units(jobs, count, ptrs, units);
+    while (next < unit_count || active > 0) {
         double now_ms, wait_ms = POLL_SLICE_MS;
         size_t n = 0;
         /* Fill free slots. */
-        for (size_t s = 0; s < parallel && next < count; s++) {
-            if (slots[s].job)
+        for (size_t s = 0; s < parallel && next < unit_count; s++) {
+            if (slots[s].u.count)
                 continue;
-            if (start(&slots[s], &jobs[next], ctx, now, limits) == 0)
+            if (start(&slots[s], &units[next], ctx, now, limits) == 0) {
                 active++;
-            else
+            } else {
+                done += units[next].count;
                 memset(&slots[s], 0, sizeof slots[s]);
+            }
             next++;
         }
         now_ms = monotonic_ms();
         for (size_t s = 0; s < parallel; s++) {
-            if (!slots[s].job || slots[s].fd < 0)
+            if (!slots[s].u.count || slots[s].fd < 0)
                 continue;
             pfds[n].fd = slots[s].fd;
             pfds[n].events = POLLIN;
@@ -305,30 +458,50 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
         now_ms = monotonic_ms();
         for (size_t s = 0; s < parallel; s++) {
             running *r = &slots[s];
-            if (!r->job)
+            size_t before;
+            if (!r->u.count)
                 continue;
-            if (r->fd >= 0)
+            before = r->cur;
+            if (r->fd >= 0) {
                 drain(r);
+                take_results(r);
+            }
             if (!r->exited) {
                 pid_t w = waitpid(r->pid, &r->status, WNOHANG);
                 if (w == r->pid)
                     r->exited = 1;
             }
-            if (!r->exited && now_ms >= r->deadline) {
+            if (!r->exited && r->cur < r->u.count && (now_ms >= r->deadline || r->overflow)) {
                 kill(r->pid, SIGKILL);
                 waitpid(r->pid, &r->status, 0);
-                r->exited = r->timed_out = 1;
+                r->exited = 1;
+                r->timed_out = !r->overflow;
             }
-            if (r->exited && r->fd >= 0 && !r->timed_out)
+            if (r->exited && r->fd >= 0 && !r->timed_out) {
                 drain(r); /* whatever is left in the pipe */
+                take_results(r);
+            }
+            done += r->cur - before;
             if (r->exited) {
                 /* A pipe still open here is held by a grandchild: do not wait for it. */
                 if (r->fd >= 0)
                     close(r->fd);
-                conclude(r, limits);
+                if (r->cur < r->u.count && r->u.count > 1) {
+                    /* The shared child failed: what it did not answer runs again, each
+                     * job alone, so the failure is the failing check's own. */
+                    for (size_t k = r->cur; k < r->u.count; k++) {
+                        units[unit_count].jobs = &ptrs[count + (r->u.jobs[k] - jobs)];
+                        *units[unit_count].jobs = r->u.jobs[k];
+                        units[unit_count].count = 1;
+                        unit_count++;
+                    }
+                } else if (r->cur < r->u.count) {
+                    conclude(r, limits);
+                    done++;
+                }
+                free(r->buf);
                 memset(r, 0, sizeof *r);
                 active--;
-                done++;
             }
         }
         report_progress(slots, parallel, done, count, &last_progress, 0);
@@ -336,4 +509,6 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
     report_progress(slots, parallel, count, count, &last_progress, 1);
     free(slots);
     free(pfds);
+    free(ptrs);
+    free(units);
 }

@@ -1,11 +1,17 @@
 /* The host services a plugin check gets (rg_host), over one rg_check_call. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "context.h"
+#include "digest.h"
 #include "error.h"
 #include "evidence.h"
 #include "json.h"
@@ -31,6 +37,19 @@ struct rg_check_call {
     char path[PATH_MAX];
     cJSON *evidence;          /* notes of what was read */
     cJSON *context_reads;     /* [path, value] pairs the check asked for */
+    rg_stream *streams;       /* open streams, closed when the check ends */
+};
+
+/* An evidence file read in chunks (ABI 1.2). */
+struct rg_stream {
+    rg_stream *next;
+    int fd;
+    uint64_t size, pos;
+    rg_sha256 *hash;          /* over what was read; NULL once the digest is known */
+    int failed;               /* a read failed: no digest is recorded */
+    char label[RG_SHA256_LABEL_SIZE]; /* the digest, when known */
+    char identity[128];
+    char name[256];
 };
 
 const char *rg_check_status_name(rg_check_status status)
@@ -202,6 +221,191 @@ static const char *host_evidence_relative(rg_check_call *call, const char *name,
     return call->path;
 }
 
+/* ---- Streams (ABI 1.2) ------------------------------------------------------------------ */
+
+/* In a shared child the checks of one plugin run one after the other over the same
+ * files: digests computed by one are kept (by file identity) for the next, so a check
+ * that reuses what an earlier one derived need not read the file again. */
+#define DIGEST_CACHE 16
+static int shared_session;
+static struct {
+    char identity[128];
+    char label[RG_SHA256_LABEL_SIZE];
+} digest_cache[DIGEST_CACHE];
+static size_t digest_cache_next;
+
+void rg_host_set_shared(int on)
+{
+    shared_session = on;
+    memset(digest_cache, 0, sizeof digest_cache);
+    digest_cache_next = 0;
+}
+
+static const char *cached_digest(const char *identity)
+{
+    for (size_t i = 0; shared_session && i < DIGEST_CACHE; i++)
+        if (digest_cache[i].identity[0] && strcmp(digest_cache[i].identity, identity) == 0)
+            return digest_cache[i].label;
+    return NULL;
+}
+
+static void cache_digest(const char *identity, const char *label)
+{
+    if (!shared_session || cached_digest(identity))
+        return;
+    rg_strlcpy(digest_cache[digest_cache_next].identity, identity, sizeof digest_cache[0].identity);
+    rg_strlcpy(digest_cache[digest_cache_next].label, label, sizeof digest_cache[0].label);
+    digest_cache_next = (digest_cache_next + 1) % DIGEST_CACHE;
+}
+
+static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint64_t *size,
+                                     const char **why)
+{
+    rg_evidence_status st;
+    struct stat sb;
+    rg_stream *s;
+    const char *known;
+    int fd;
+    *why = call->why;
+    if (size)
+        *size = 0;
+    if (!name) {
+        snprintf(call->why, sizeof call->why, "no evidence name given");
+        return NULL;
+    }
+    /* The path rules are read_evidence's own: declared, inside the root, links checked. */
+    st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        call->violation = 1;
+    if (st != RG_EVIDENCE_OK)
+        return NULL;
+    fd = open(call->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(call->why, sizeof call->why, "evidence '%s': cannot read %s: %s", name, call->path,
+                 strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(call->why, sizeof call->why, "evidence '%s': %s is not a regular file", name, call->path);
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, 0); /* O_NONBLOCK only so that opening a FIFO cannot block */
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->hash = rg_sha256_new())) {
+        free(s);
+        close(fd);
+        snprintf(call->why, sizeof call->why, "out of memory");
+        return NULL;
+    }
+    s->fd = fd;
+    s->size = (uint64_t)sb.st_size;
+    rg_strlcpy(s->name, name, sizeof s->name);
+    snprintf(s->identity, sizeof s->identity, "%ju:%ju:%ju:%lld.%09ld", (uintmax_t)sb.st_dev,
+             (uintmax_t)sb.st_ino, (uintmax_t)sb.st_size, (long long)sb.st_mtim.tv_sec,
+             (long)sb.st_mtim.tv_nsec);
+    if ((known = cached_digest(s->identity)) != NULL) {
+        rg_strlcpy(s->label, known, sizeof s->label);
+        rg_sha256_final(s->hash, (unsigned char[RG_SHA256_LEN]){0});
+        s->hash = NULL;
+    }
+    s->next = call->streams;
+    call->streams = s;
+    if (size)
+        *size = s->size;
+    return s;
+}
+
+static void stream_digest_done(rg_stream *s)
+{
+    unsigned char digest[RG_SHA256_LEN];
+    if (!s->hash)
+        return;
+    rg_sha256_final(s->hash, digest);
+    s->hash = NULL;
+    rg_sha256_label(digest, s->label, sizeof s->label);
+    cache_digest(s->identity, s->label);
+}
+
+static int64_t host_read_stream(rg_check_call *call, rg_stream *s, void *buf, size_t cap,
+                                const char **why)
+{
+    ssize_t n;
+    *why = call->why;
+    if (!s || !buf) {
+        snprintf(call->why, sizeof call->why, "no stream given");
+        return -1;
+    }
+    if (s->failed) {
+        snprintf(call->why, sizeof call->why, "evidence '%s': an earlier read failed", s->name);
+        return -1;
+    }
+    if (cap > (size_t)1 << 30)
+        cap = (size_t)1 << 30;
+    do
+        n = read(s->fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        s->failed = 1;
+        snprintf(call->why, sizeof call->why, "evidence '%s': read error: %s", s->name, strerror(errno));
+        return -1;
+    }
+    s->pos += (uint64_t)n;
+    if (s->pos > s->size || (n == 0 && cap > 0 && s->pos != s->size)) {
+        s->failed = 1;
+        snprintf(call->why, sizeof call->why, "evidence '%s' changed size while being read", s->name);
+        return -1;
+    }
+    if (s->hash)
+        rg_sha256_update(s->hash, buf, (size_t)n);
+    if (n == 0 && cap > 0)
+        stream_digest_done(s);
+    return (int64_t)n;
+}
+
+/* Close S: the digest of the whole file goes into the result's evidence (hashing what
+ * the check did not read), unless a read failed. */
+static void stream_close(rg_check_call *call, rg_stream *s)
+{
+    if (!s->failed && s->hash) {
+        char rest[65536];
+        ssize_t n;
+        while ((n = read(s->fd, rest, sizeof rest)) != 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 || (s->pos += (uint64_t)n) > s->size) {
+                s->failed = 1;
+                break;
+            }
+            rg_sha256_update(s->hash, rest, (size_t)n);
+        }
+        if (!s->failed && s->pos == s->size)
+            stream_digest_done(s);
+    }
+    if (s->label[0])
+        rg_evidence_note_digest(call->evidence, call->ctx, s->name, s->label);
+    if (s->hash)
+        rg_sha256_final(s->hash, (unsigned char[RG_SHA256_LEN]){0});
+    close(s->fd);
+    free(s);
+}
+
+static void host_close_stream(rg_check_call *call, rg_stream *stream)
+{
+    for (rg_stream **p = &call->streams; stream && *p; p = &(*p)->next)
+        if (*p == stream) {
+            *p = stream->next;
+            stream_close(call, stream);
+            return;
+        }
+}
+
+static const char *host_stream_identity(rg_check_call *call, rg_stream *stream)
+{
+    (void)call;
+    return shared_session && stream ? stream->identity : NULL;
+}
+
 const char *rg_context_string(const rg_context *ctx, const char *path)
 {
     const cJSON *node = ctx->root;
@@ -346,6 +550,7 @@ static const rg_host HOST = {
     host_add_boolean,
     host_pass, host_fail, host_warn, host_skip, host_error,
     host_release_evidence, host_evidence_relative,
+    host_open_evidence, host_read_stream, host_close_stream, host_stream_identity,
 };
 
 void rg_check_result_clear(rg_check_result *r)
@@ -374,6 +579,11 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
     call.evidence = cJSON_CreateArray();
     call.context_reads = cJSON_CreateArray();
     returned = check->run(&HOST, &call);
+    while (call.streams) {
+        rg_stream *s = call.streams;
+        call.streams = s->next;
+        stream_close(&call, s);
+    }
     for (size_t i = 0; i < call.buffer_count; i++)
         free(call.buffers[i]);
     free(call.buffers);

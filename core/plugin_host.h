@@ -32,6 +32,11 @@ void rg_check_result_clear(rg_check_result *r);
 void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_context *ctx,
                          int64_t now, size_t max_evidence, rg_check_result *out);
 
+/* In this process, checks now run one after the other in a shared child (on) or not
+ * (off): stream_identity answers only in a shared child, and digests of files read
+ * through streams are kept for the next check.  Either way the digest cache is emptied. */
+void rg_host_set_shared(int on);
+
 /* The result as JSON text {"status","message","details"} (heap), and back.  The parse
  * returns 0, or -1 with WHY set when the text is not such a result. */
 char *rg_check_result_to_json(const rg_check_result *r);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +218,70 @@ static int valid_check_name(const char *s)
     return 1;
 }
 
+/* The descriptor size ABI 1.MINOR needs: 1.0 and 1.1 end at check_count, 1.2 adds
+ * flags. */
+static size_t descriptor_size(uint32_t minor)
+{
+    return minor < 2 ? offsetof(rg_plugin, flags) : sizeof(rg_plugin);
+}
+
+uint32_t rg_plugin_flags(const rg_plugin *d)
+{
+    if (d->abi_minor < 2 || d->size < offsetof(rg_plugin, flags) + sizeof d->flags)
+        return 0;
+    return d->flags;
+}
+
+/* Plugins that asked for something of the engine through their flags, by the range of
+ * their check table: so the isolation code, which sees only a check, can ask. */
+typedef struct flagged {
+    const rg_check *first;
+    size_t count;
+    uint32_t flags;
+} flagged;
+static flagged *flagged_items;
+static size_t flagged_count;
+
+static void flags_register(const rg_plugin *d)
+{
+    flagged *grown;
+    uint32_t flags = rg_plugin_flags(d);
+    if (!flags)
+        return;
+    grown = realloc(flagged_items, (flagged_count + 1) * sizeof *grown);
+    if (!grown)
+        return; /* without the entry the plugin's checks simply run one child each */
+    flagged_items = grown;
+    flagged_items[flagged_count].first = d->checks;
+    flagged_items[flagged_count].count = d->check_count;
+    flagged_items[flagged_count].flags = flags;
+    flagged_count++;
+}
+
+static void flags_unregister(const rg_plugin *d)
+{
+    for (size_t i = 0; i < flagged_count; i++)
+        if (flagged_items[i].first == d->checks) {
+            flagged_items[i] = flagged_items[--flagged_count];
+            break;
+        }
+    if (flagged_count == 0) {
+        free(flagged_items);
+        flagged_items = NULL;
+    }
+}
+
+uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin)
+{
+    for (size_t i = 0; check && i < flagged_count; i++)
+        if (check >= flagged_items[i].first && check < flagged_items[i].first + flagged_items[i].count) {
+            if (plugin)
+                *plugin = flagged_items[i].first;
+            return flagged_items[i].flags;
+        }
+    return 0;
+}
+
 int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
 {
     if (d->abi_major != RG_PLUGIN_ABI_MAJOR)
@@ -227,10 +293,10 @@ int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
                        "plugin %s is built for plugin ABI %u.%u, newer than this relgate's %d.%d: "
                        "upgrade relgate", path, d->abi_major, d->abi_minor, RG_PLUGIN_ABI_MAJOR,
                        RG_PLUGIN_ABI_MINOR);
-    if (d->size < sizeof(rg_plugin))
+    if (d->size < descriptor_size(d->abi_minor))
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
-                       "plugin %s has a short descriptor (%u bytes; ABI %d.%d needs %zu)", path,
-                       d->size, RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin));
+                       "plugin %s has a short descriptor (%u bytes; ABI %u.%u needs %zu)", path,
+                       d->size, d->abi_major, d->abi_minor, descriptor_size(d->abi_minor));
     {
         const char *missing = !d->name || !*d->name ? "name"
                             : !d->version || !*d->version ? "version"
@@ -300,6 +366,7 @@ int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_
     set->items[set->count].desc = desc;
     set->items[set->count].path = strdup(path);
     set->count++;
+    flags_register(desc);
     return 0;
 }
 
@@ -506,6 +573,7 @@ void rg_plugins_free(rg_plugins *set)
     if (!set)
         return;
     for (size_t i = 0; i < set->count; i++) {
+        flags_unregister(set->items[i].desc);
         if (set->items[i].handle)
             dlclose(set->items[i].handle);
         free(set->items[i].path);

@@ -46,6 +46,13 @@ cJSON *rg_check_params(const rg_check *check, const cJSON *given, char *why, siz
  * ERR naming PATH and the problem. */
 int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err);
 
+/* DESC's flags (RG_PLUGIN_FLAG_*): 0 for a descriptor older than ABI 1.2. */
+uint32_t rg_plugin_flags(const rg_plugin *desc);
+
+/* The flags of the loaded plugin that provides CHECK (0 when it asked for none), and in
+ * *PLUGIN (may be NULL) something that tells that plugin from others. */
+uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin);
+
 /* Add DESC (already in memory, e.g. linked into a test) to SET after validating it.
  * Returns 0, or -1 with ERR. */
 int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_error *err);

@@ -39,6 +39,11 @@
  *        evidence, context, clock, logging, details, results).
  *   1.1  rg_host gains release_evidence (give back a large buffer early) and
  *        evidence_relative (a file a manifest names, beside the evidence file).
+ *   1.2  rg_host gains open_evidence, read_stream, close_stream (read an evidence
+ *        file in chunks, memory bounded, not subject to the whole-read cap) and
+ *        stream_identity; rg_plugin gains flags (RG_PLUGIN_FLAG_SHARE_CHILD: several
+ *        checks of the plugin over the same evidence run in one child, one after the
+ *        other).  A 1.0/1.1 descriptor is shorter, without flags: size tells.
  */
 #ifndef RELGATE_PLUGIN_H
 #define RELGATE_PLUGIN_H
@@ -51,7 +56,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 1
+#define RG_PLUGIN_ABI_MINOR 2
 
 /* The one symbol a plugin exports. */
 #define RG_PLUGIN_ENTRY_SYMBOL "relgate_plugin_entry"
@@ -98,6 +103,8 @@ typedef enum rg_check_status {
 /* One running check (opaque), and a node of its result details (opaque). */
 typedef struct rg_check_call rg_check_call;
 typedef struct rg_json rg_json;
+/* An evidence file open for reading in chunks (ABI 1.2, opaque). */
+typedef struct rg_stream rg_stream;
 
 /* ---- Host services -------------------------------------------------------------------- */
 
@@ -168,11 +175,39 @@ typedef struct rg_host {
      * NULL with *WHY.  Shares evidence_path's buffer. */
     const char *(*evidence_relative)(rg_check_call *call, const char *name, const char *relative,
                                      const char **why);
+
+    /* ---- ABI 1.2: check host->abi_minor >= 2 before calling these ---- */
+
+    /* Open evidence NAME for reading in chunks, under exactly the path rules of
+     * read_evidence (declared, inside the evidence root, symbolic links checked, a
+     * regular file).  Returns the stream and sets *SIZE (may be NULL) to the file's
+     * size, or NULL with *WHY; a path that leaves the evidence root makes the check an
+     * error, as with read_evidence.  A stream is NOT subject to the whole-read cap
+     * (--max-check-evidence-size): it holds one chunk at a time, so a plugin that
+     * streams keeps its memory bounded by what it keeps, not by the file.  The engine
+     * records the file's digest in the decision as for read_evidence (it hashes what
+     * is read, and the rest of the file when a stream is closed early).  Streams still
+     * open when the check returns are closed by the engine. */
+    rg_stream *(*open_evidence)(rg_check_call *call, const char *name, uint64_t *size,
+                                const char **why);
+    /* Read up to CAP bytes into BUF: the count, 0 at the end of the file, or -1 with
+     * *WHY (a read error, or the file changed size while being read). */
+    int64_t (*read_stream)(rg_check_call *call, rg_stream *stream, void *buf, size_t cap,
+                           const char **why);
+    void (*close_stream)(rg_check_call *call, rg_stream *stream);
+    /* A string naming the open file's identity (device, inode, size, modification
+     * time) when the check runs in a shared child (RG_PLUGIN_FLAG_SHARE_CHILD) beside
+     * other checks of its plugin, else NULL: equal strings within one child mean the
+     * same unchanged file, so what was derived from it may be reused by the next check
+     * of the child.  Owned by the stream. */
+    const char *(*stream_identity)(rg_check_call *call, rg_stream *stream);
 } rg_host;
 
 /* ---- Descriptors ------------------------------------------------------------------------ */
 
-/* A check: runs in a child process of its own; returns what host->pass() & co. returned. */
+/* A check: runs in a child process of its own (or, with RG_PLUGIN_FLAG_SHARE_CHILD,
+ * one shared with the plugin's other checks over the same evidence); returns what
+ * host->pass() & co. returned. */
 typedef rg_check_status (*rg_check_fn)(const rg_host *host, rg_check_call *call);
 
 typedef struct rg_check {
@@ -193,7 +228,16 @@ typedef struct rg_plugin {
     const char *license;       /* required, an SPDX identifier */
     const rg_check *checks;    /* required, CHECK_COUNT > 0 */
     size_t check_count;
+    /* ---- ABI 1.2 ---- */
+    uint32_t flags;            /* RG_PLUGIN_FLAG_* */
 } rg_plugin;
+
+/* The engine may run several checks of this plugin that name the same evidence files
+ * in ONE child process, one after the other (each with its own timeout, each result
+ * sent as it finishes), so the plugin can keep what it derived from a file for the
+ * next check (see stream_identity).  If that child crashes, hangs or runs out of
+ * memory, the checks it has not answered run again, each in a child of its own. */
+#define RG_PLUGIN_FLAG_SHARE_CHILD 0x1u
 
 /* The entry point's type, and its declaration: a plugin defines it with
  * RG_PLUGIN_EXPORT. */

@@ -627,7 +627,7 @@ static const rg_plugin PLUGIN = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "backup", "1.0.0",
     "Backups and snapshots: relgate manifests, restic and borg listings, files and directories",
-    "MIT", CHECKS, sizeof CHECKS / sizeof CHECKS[0],
+    "MIT", CHECKS, sizeof CHECKS / sizeof CHECKS[0], 0,
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

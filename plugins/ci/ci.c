@@ -507,7 +507,7 @@ static const rg_check checks[] = {
 static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
-    "MIT", checks, sizeof checks / sizeof checks[0],
+    "MIT", checks, sizeof checks / sizeof checks[0], 0,
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

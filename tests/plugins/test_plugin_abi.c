@@ -1,4 +1,4 @@
-/* Freezes the plugin ABI 1.0 layout: a change that moves a field breaks every plugin
+/* Freezes the plugin ABI 1.x layout: a change that moves a field breaks every plugin
  * built before it, so it must fail here first (and become a new ABI major). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@ static void test_versions(void **state)
 {
     (void)state;
     assert_int_equal(RG_PLUGIN_ABI_MAJOR, 1);
-    assert_int_equal(RG_PLUGIN_ABI_MINOR, 1);
+    assert_int_equal(RG_PLUGIN_ABI_MINOR, 2);
     assert_string_equal(RG_PLUGIN_ENTRY_SYMBOL, "relgate_plugin_entry");
 }
 
@@ -31,7 +31,10 @@ static void test_plugin_descriptor(void **state)
     assert_int_equal(offsetof(rg_plugin, license), offsetof(rg_plugin, name) + 3 * P);
     assert_int_equal(offsetof(rg_plugin, checks), offsetof(rg_plugin, name) + 4 * P);
     assert_int_equal(offsetof(rg_plugin, check_count), offsetof(rg_plugin, name) + 5 * P);
-    assert_int_equal(sizeof(rg_plugin), offsetof(rg_plugin, name) + 6 * P);
+    /* 1.2: flags after check_count; a 1.0/1.1 descriptor ends where flags starts. */
+    assert_int_equal(offsetof(rg_plugin, flags), offsetof(rg_plugin, name) + 6 * P);
+    assert_int_equal(sizeof(rg_plugin), (offsetof(rg_plugin, flags) + 4 + P - 1) / P * P);
+    assert_int_equal(RG_PLUGIN_FLAG_SHARE_CHILD, 1);
 }
 
 static void test_check_and_param(void **state)
@@ -93,7 +96,12 @@ static void test_host_table(void **state)
     /* 1.1 */
     assert_int_equal(offsetof(rg_host, release_evidence), first + 23 * P);
     assert_int_equal(offsetof(rg_host, evidence_relative), first + 24 * P);
-    assert_int_equal(sizeof(rg_host), first + 25 * P);
+    /* 1.2 */
+    assert_int_equal(offsetof(rg_host, open_evidence), first + 25 * P);
+    assert_int_equal(offsetof(rg_host, read_stream), first + 26 * P);
+    assert_int_equal(offsetof(rg_host, close_stream), first + 27 * P);
+    assert_int_equal(offsetof(rg_host, stream_identity), first + 28 * P);
+    assert_int_equal(sizeof(rg_host), first + 29 * P);
 }
 
 int main(void)

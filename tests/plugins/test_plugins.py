@@ -81,7 +81,7 @@ def _(t):
     fixture = [p for p in doc["plugins"] if p["name"] == "fixture-behave"]
     t.eq(len(fixture), 1, "fixture plugins listed")
     p = fixture[0]
-    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.1"), "plugin fields")
+    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.2"), "plugin fields")
     params = {x["name"]: x for x in p["checks"][0]["parameters"]}
     t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
                           "description": "how to misbehave"}, "mode parameter")
@@ -103,8 +103,8 @@ def _(t):
 # ---- The loader refuses ------------------------------------------------------------
 
 REFUSALS = {
-    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.1",
-    "broken-minor": "is built for plugin ABI 1.8, newer than this relgate's 1.1",
+    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.2",
+    "broken-minor": "is built for plugin ABI 1.9, newer than this relgate's 1.2",
     "broken-short": "has a short descriptor",
     "broken-license": "lacks the required descriptor field 'license'",
     "broken-duplicate": "declares check broken.one twice",
@@ -313,6 +313,102 @@ def _(t):
     res = run_eval(t, "--output", "out.json")
     t.expect_error(res, "evidence", mentions=["outside"])
     t.check(not Path(t.tmp, "out.json").exists(), "out.json was written")
+
+
+# ---- ABI 1.2: streams, shared children, older plugins ------------------------------------
+
+@case("a plugin built for ABI 1.1 (no flags, a shorter descriptor) still loads and runs")
+def _(t):
+    setup(t, "fixture-old", policy=(
+        'requirement "a" { title = "a", check = "fixture.old", with = { mode = "read", file = evidence "notes" } }\n'
+        'requirement "b" { title = "b", check = "fixture.old" }\n'))
+    res = t.run("plugins", "--plugin-path", "plugins", "--format", "json")
+    t.eq(res.rc, 0, "relgate plugins exit code")
+    t.eq(json.loads(res.stdout)["plugins"][0]["abi"], "1.1", "the plugin ABI as it declares it")
+    doc = t.expect_decision(run_eval(t), "allow", 0)
+    t.eq(doc["requirements"][0]["details"]["bytes"], 8, "bytes read")
+    t.eq(doc["requirements"][1]["message"], "behaved (ok)", "second check")
+
+
+def share_policy(modes, file='evidence "notes"', extra=""):
+    return "".join('requirement "r%d-%s" { title = "%s", check = "fixture.share", '
+                   'with = { mode = "%s"%s }%s }\n' % (i, m, m, m, ", file = " + file if file else "", extra)
+                   for i, m in enumerate(modes))
+
+
+@case("checks of a sharing plugin over the same evidence run in one child; a crash costs its own check only")
+def _(t):
+    modes = ["pid", "pid", "crash", "pid", "fail"]
+    setup(t, "fixture-share", policy=share_policy(modes))
+    doc = t.expect_decision(run_eval(t, "-j", "2"), "deny", 1)
+    got = statuses(doc)
+    t.eq([g[0] for g in got], ["r%d-%s" % (i, m) for i, m in enumerate(modes)], "results in policy order")
+    t.eq([g[1] for g in got], ["pass", "pass", "error", "pass", "fail"], "statuses")
+    t.eq(got[2][2], "check fixture.share killed by SIGSEGV", "the crash is the crashing check's")
+    pids = [r["details"].get("pid") for r in doc["requirements"]]
+    t.eq(pids[0], pids[1], "the first two ran in one child")
+    t.check(pids[3] not in (pids[0], None), "the check after the crash ran again in a child of its own",
+            actual=pids)
+
+
+@case("a shared child that hangs: the hanging check times out, the others still answer")
+def _(t):
+    modes = ["pid", "hang", "pid"]
+    setup(t, "fixture-share", policy=share_policy(modes, extra=", timeout = 1"))
+    doc = t.expect_decision(run_eval(t), "deny", 1)
+    got = statuses(doc)
+    t.eq([g[1] for g in got], ["pass", "error", "pass"], "statuses")
+    t.eq(got[1][2], "check fixture.share timed out after 1 s", "the timeout is the hanging check's")
+
+
+@case("checks of a sharing plugin share a child only over the same evidence")
+def _(t):
+    ctx = dict(CONTEXT, evidence={"notes": "notes.md", "other": "notes.md"})
+    setup(t, "fixture-share", context=ctx, policy=(
+        share_policy(["pid", "pid"]) + share_policy(["pid"], file='evidence "other"').replace("r0-", "x0-")
+        + share_policy(["pid", "pid"], file=None).replace("r0-", "y0-").replace("r1-", "y1-")))
+    doc = t.expect_decision(run_eval(t), "allow", 0)
+    pids = [r["details"]["pid"] for r in doc["requirements"]]
+    t.eq(pids[0], pids[1], "same evidence: one child")
+    t.check(len({pids[0], pids[2], pids[3], pids[4]}) == 4, "other evidence, or none: a child each", actual=pids)
+
+
+@case("a stream reads evidence in chunks, past the whole-read cap, and its digest is recorded")
+def _(t):
+    import hashlib
+    ctx = dict(CONTEXT, evidence={"notes": "notes.md", "big": "big.txt"})
+    setup(t, "fixture-behave", context=ctx, policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "stream", file = evidence "big" } }\n'
+        'requirement "b" { title = "b", check = "fixture.behave", with = { mode = "read", file = evidence "big" } }\n'
+        'requirement "c" { title = "c", check = "fixture.behave", with = { mode = "stream", file = evidence "notes" } }\n'))
+    big = "".join("line %d\n" % i for i in range(20000))
+    t.write("big.txt", big)
+    doc = t.expect_decision(run_eval(t, "--max-check-evidence-size", "1K"), "deny", 1)
+    a, b, c = doc["requirements"]
+    t.eq((a["status"], a["details"]["bytes"], a["details"]["size"], a["details"]["lines"]),
+         ("pass", len(big), len(big), 20000), "the stream read every byte, in 7-byte chunks")
+    t.eq(a["details"]["identity"], False, "no identity outside a shared child")
+    t.eq(b["status"], "fail", "a whole read is still capped")
+    t.eq(c["status"], "pass", "a stream the check left open")
+    digests = {(e["name"], e["sha256"]) for e in doc["evidence"]}
+    t.check(("big", "sha256:" + hashlib.sha256(big.encode()).hexdigest()) in digests,
+            "the streamed file's digest is in the decision", actual=sorted(digests))
+    t.check(("notes", "sha256:" + hashlib.sha256(b"# notes\n").hexdigest()) in digests,
+            "a stream closed by the engine is recorded too", actual=sorted(digests))
+
+
+@case("a stream under the same path rules: a link out of the evidence root stops the gate")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "stream", file = evidence "notes" } }\n'))
+    os.remove(Path(t.tmp, "notes.md"))
+    os.symlink("/etc/passwd", Path(t.tmp, "notes.md"))
+    res = run_eval(t, "--output", "out.json")
+    t.expect_error(res, "evidence", mentions=["outside"])
+    os.remove(Path(t.tmp, "notes.md"))
+    os.mkfifo(Path(t.tmp, "notes.md"))
+    doc = t.expect_decision(run_eval(t), "deny", 1)
+    t.contains(doc["requirements"][0]["message"], "not a regular file", "a FIFO is refused without blocking")
 
 
 @case("a bad --jobs, --check-timeout or --check-memory is a usage error")
