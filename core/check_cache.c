@@ -11,6 +11,7 @@
 #include "check_cache.h"
 #include "context.h"
 #include "digest.h"
+#include "error.h"
 #include "evidence.h"
 #include "fileio.h"
 #include "plugins.h"
@@ -72,9 +73,10 @@ static const char *digest_of(rg_check_cache *c, const char *path)
     struct stat st;
     char *data = NULL;
     size_t len = 0;
-    rg_error err = {0};
+    rg_error err;
     unsigned char digest[RG_SHA256_LEN];
     file_digest *f;
+    rg_error_init(&err);
     if (stat(path, &st) != 0)
         return NULL;
     for (size_t i = 0; i < c->file_count; i++) {

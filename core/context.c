@@ -255,9 +255,10 @@ rg_context *rg_context_parse(const char *text, size_t len, const char *display, 
     const rg_context_options *opt = options ? options : &none;
     rg_limits defaults = rg_limits_default();
     const rg_limits *limits = opt->limits ? opt->limits : &defaults;
-    rg_error local = {0};
+    rg_error local;
     rg_context *ctx;
 
+    rg_error_init(&local);
     if (!err) /* problems are collected in ERR: give them somewhere to go */
         err = &local;
     rg_error_clear(err);
@@ -290,12 +291,13 @@ rg_context *rg_context_load(const char *path, const rg_context_options *options,
 {
     rg_limits defaults = rg_limits_default();
     const rg_limits *limits = options && options->limits ? options->limits : &defaults;
-    rg_error local = {0};
+    rg_error local;
     rg_context *ctx;
     char *text = NULL;
     size_t len = 0;
     const char *display = strcmp(path, "-") == 0 ? "<stdin>" : path;
 
+    rg_error_init(&local);
     if (!err)
         err = &local;
     rg_error_clear(err);

@@ -17,12 +17,21 @@ void rg_strlcpy(char *dst, const char *src, size_t size)
     dst[n] = '\0';
 }
 
+void rg_error_init(rg_error *err)
+{
+    err->kind = RG_ERROR_NONE;
+    err->message[0] = '\0';
+    err->file[0] = '\0';
+    err->line = err->column = err->problem_count = 0;
+    err->traceback = NULL;
+}
+
 void rg_error_clear(rg_error *err)
 {
     if (!err)
         return;
     free(err->traceback);
-    memset(err, 0, sizeof *err);
+    rg_error_init(err);
 }
 
 const char *rg_error_kind_name(rg_error_kind kind)

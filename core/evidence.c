@@ -151,8 +151,9 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
                                     char **data, size_t *len, char *why, size_t why_size)
 {
     char path[PATH_MAX];
-    rg_error err = {0};
+    rg_error err;
     rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, why_size);
+    rg_error_init(&err);
     *data = NULL;
     *len = 0;
     if (st != RG_EVIDENCE_OK)

@@ -368,9 +368,10 @@ static int evidence_read(lua_State *L)
     size_t len = 0;
     rg_evidence_status st;
     struct stat fst;
-    rg_error err = {0};
+    rg_error err;
     int known;
 
+    rg_error_init(&err);
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
         max = (lua_Integer)sb->limits.max_evidence_bytes;
     st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
@@ -450,8 +451,9 @@ static int json_decode(lua_State *L)
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
     const char *name = luaL_optstring(L, 2, "json text");
-    rg_error err = {0};
+    rg_error err;
     cJSON *doc;
+    rg_error_init(&err);
     /* The same text decodes to the same read-only tables: every check of every
      * decision in a batch that decodes one report shares one decoding. */
     lua_settop(L, 1);

@@ -25,9 +25,6 @@
 static const char KEY_BUILTINS[] = "rg.builtins";
 static const char KEY_GLOBALS[] = "rg.globals";
 static const char KEY_ENV[] = "rg.env";
-static const char KEY_RO_META[] = "rg.readonly";
-static const char KEY_RO_TARGETS[] = "rg.readonly.targets";
-static const char KEY_RO_VIEWS[] = "rg.readonly.views";
 static const char KEY_LOADED[] = "rg.loaded";
 static const char KEY_TRACEBACK[] = "rg.traceback";
 
@@ -118,66 +115,30 @@ static void limit_hook(lua_State *L, lua_Debug *ar)
         luaL_error(L, "%s", limit_message(sb, msg, sizeof msg));
 }
 
-/* ---- Read-only views ----------------------------------------------------- */
+/* ---- Read-only views -----------------------------------------------------
+ *
+ * A view is an empty table with a metatable of its own whose __index is the target, so
+ * reads run in the VM without a call into C; writes are refused and __metatable hides
+ * the target.  The target's nested tables are replaced by their views first (targets are
+ * fresh tables the engine built: the context, a decoded document, a library), so no
+ * read ever returns a writable table.  A marker in the metatable tells views apart. */
 
-/* Push registry[KEY][value at IDX]. */
-static void registry_lookup(lua_State *L, const char *key, int idx)
-{
-    idx = lua_absindex(L, idx);
-    lua_getfield(L, LUA_REGISTRYINDEX, key);
-    lua_pushvalue(L, idx);
-    lua_rawget(L, -2);
-    lua_remove(L, -2);
-}
+static const char ro_mark = 0;   /* its address is the marker's key */
+
+#define VIEW_MAX_DEPTH 1100      /* deeper than any JSON document the engine accepts */
 
 int rg_readonly_target(lua_State *L, int idx)
 {
-    if (lua_type(L, idx) != LUA_TTABLE)
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
         return 0;
-    registry_lookup(L, KEY_RO_TARGETS, idx);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
+    if (lua_rawgetp(L, -1, &ro_mark) != LUA_TBOOLEAN) {
+        lua_pop(L, 2);
         return 0;
     }
-    return 1;
-}
-
-void rg_push_readonly(lua_State *L, int idx)
-{
-    idx = lua_absindex(L, idx);
-    if (lua_type(L, idx) != LUA_TTABLE) {
-        lua_pushvalue(L, idx);
-        return;
-    }
-    if (rg_readonly_target(L, idx)) { /* already a view */
-        lua_pop(L, 1);
-        lua_pushvalue(L, idx);
-        return;
-    }
-    registry_lookup(L, KEY_RO_VIEWS, idx);
-    if (!lua_isnil(L, -1))
-        return;
     lua_pop(L, 1);
-    lua_newtable(L); /* the view */
-    luaL_setmetatable(L, KEY_RO_META);
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_RO_TARGETS);
-    lua_pushvalue(L, -2);
-    lua_pushvalue(L, idx);
-    lua_rawset(L, -3); /* targets[view] = table */
-    lua_pop(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_RO_VIEWS);
-    lua_pushvalue(L, idx);
-    lua_pushvalue(L, -3);
-    lua_rawset(L, -3); /* views[table] = view */
-    lua_pop(L, 1);
-}
-
-static int ro_index(lua_State *L)
-{
-    rg_readonly_target(L, 1);
-    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "__index");
     lua_rawget(L, -2);
-    rg_push_readonly(L, -1);
+    lua_remove(L, -2);
     return 1;
 }
 
@@ -200,9 +161,7 @@ static int ro_next(lua_State *L)
     lua_pushvalue(L, 2);
     if (!lua_next(L, -2))
         return 0;
-    rg_push_readonly(L, -1);
-    lua_replace(L, -2);
-    return 2;
+    return 2;   /* values are scalars or views already */
 }
 
 static int ro_pairs(lua_State *L)
@@ -213,43 +172,58 @@ static int ro_pairs(lua_State *L)
     return 3;
 }
 
-static void open_readonly(lua_State *L)
+static void push_view(lua_State *L, int idx, int depth)
 {
     static const luaL_Reg meta[] = {
-        {"__index", ro_index}, {"__newindex", ro_newindex}, {"__len", ro_len},
-        {"__pairs", ro_pairs}, {NULL, NULL}};
-    luaL_newmetatable(L, KEY_RO_META);
+        {"__newindex", ro_newindex}, {"__len", ro_len}, {"__pairs", ro_pairs}, {NULL, NULL}};
+    luaL_checkstack(L, 8, "read-only view");
+    if (rg_readonly_target(L, idx)) { /* already a view */
+        lua_pop(L, 1);
+        lua_pushvalue(L, idx);
+        return;
+    }
+    if (depth > VIEW_MAX_DEPTH)
+        luaL_error(L, "a read-only table nested deeper than %d levels", VIEW_MAX_DEPTH);
+    /* Nested tables first: the target then only ever holds scalars and views. */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            push_view(L, lua_gettop(L), depth + 1);
+            lua_pushvalue(L, -3);
+            lua_insert(L, -2);
+            lua_rawset(L, idx);   /* changing an existing field while traversing is allowed */
+        }
+        lua_pop(L, 1);
+    }
+    lua_createtable(L, 0, 0);  /* the view */
+    lua_createtable(L, 0, 6);  /* its metatable */
     luaL_setfuncs(L, meta, 0);
+    lua_pushvalue(L, idx);
+    lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "read-only");
     lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 1);
-    /* Weak keys: a view lives as long as someone holds it. */
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
+    lua_pushboolean(L, 1);
+    lua_rawsetp(L, -2, &ro_mark);
     lua_setmetatable(L, -2);
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_RO_TARGETS);
-    lua_newtable(L);
-    lua_newtable(L);
-    lua_pushliteral(L, "kv");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, LUA_REGISTRYINDEX, KEY_RO_VIEWS);
+}
+
+void rg_push_readonly(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        lua_pushvalue(L, idx);
+        return;
+    }
+    push_view(L, idx, 0);
 }
 
 /* ---- Globals ------------------------------------------------------------- */
 
-static int env_index(lua_State *L)
+/* Reading a global looks in the policy's globals, then in the builtins, then fails:
+ * a chain of __index tables the VM follows by itself (no call into C for a name that
+ * exists), ending in this function for one that does not. */
+static int undefined_global(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL)
-        return 1;
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, -2) != LUA_TNIL)
-        return 1;
     return luaL_error(L, "undefined global '%s'",
                       lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?");
 }
@@ -446,9 +420,17 @@ static void open_globals(rg_sandbox *sb)
     static const char *const os_names[] = {"clock", NULL};
     lua_State *L = sb->L;
 
+    lua_newtable(L);                           /* builtins -> undefined_global */
     lua_newtable(L);
+    lua_pushcfunction(L, undefined_global);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_newtable(L);                           /* globals -> builtins */
     lua_newtable(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
 
     luaL_requiref(L, "_G", luaopen_base, 0);
@@ -506,10 +488,11 @@ static void open_globals(rg_sandbox *sb)
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_LOADED);
 
-    /* The environment every chunk gets: empty, all access through the metamethods. */
+    /* The environment every chunk gets: empty, all access through the metamethods
+     * (the tables behind them are reachable only from the registry). */
     lua_newtable(L);
     lua_newtable(L);
-    lua_pushcfunction(L, env_index);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, env_newindex);
     lua_setfield(L, -2, "__newindex");
@@ -770,8 +753,9 @@ static int valid_module_name(const char *name)
 static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
 {
     char rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
-    rg_error err = {0};
+    rg_error err;
     size_t n;
+    rg_error_init(&err);
     if (!valid_module_name(name))
         luaL_error(L, "module name '%s' is not allowed: use dotted names of letters, "
                       "digits, '_' and '-', found in the policy's directory", name);
@@ -853,7 +837,6 @@ static int sandbox_require(lua_State *L)
 static int setup_state(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
-    open_readonly(L);
     open_globals(sb);
     lua_pushcfunction(L, sandbox_require);
     rg_sandbox_set_builtin(sb, "require");

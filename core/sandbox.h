@@ -70,7 +70,9 @@ int rg_sandbox_run_module(lua_State *L, const char *name);
 /* After loading: globals become read-only. */
 void rg_sandbox_freeze(rg_sandbox *sb);
 
-/* Push a read-only view of the table at IDX (nested tables are viewed read-only too). */
+/* Push a read-only view of the table at IDX.  That table becomes the view's target and
+ * its nested tables are replaced by their views: pass a table nothing else holds (one
+ * the engine just built), a tree, not a graph with cycles. */
 void rg_push_readonly(lua_State *L, int idx);
 
 /* If the value at IDX is a read-only view, push the table behind it and return 1;
