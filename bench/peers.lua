@@ -199,6 +199,30 @@ local function jq_ge(a, b)   -- a >= b in jq's order (tables: equal, good enough
   return true
 end
 
+-- Evidence summaries are kept for the run: a batch's contexts mostly name the same
+-- files, and relgate hands back the same string (and the same decoded tables) for the
+-- same file content, so a summary is worked out once per distinct file (and commit), not
+-- once per context.  A changed file is a new key; past 512 entries the memo starts
+-- afresh, so memory stays bounded.  Summaries are shared: nothing may change them.
+local NIL = {}
+local function memo(fn)
+  local cache, count = {}, 0
+  return function(a, b)
+    local ka, kb = a == nil and NIL or a, b == nil and NIL or b
+    local per = cache[ka]
+    local hit = per and per[kb]
+    if hit == nil then
+      if count >= 512 then cache, count = {}, 0 end
+      per = cache[ka] or {}
+      cache[ka] = per
+      hit = { fn(a, b) }
+      per[kb] = hit
+      count = count + 1
+    end
+    return hit[1]
+  end
+end
+
 local function read_json(name)
   local text = evidence.read(name)
   if not text then return nil end
@@ -240,8 +264,7 @@ local WEEKDAYS = { [0] = "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" }
 ---------------------------------------------------------------------------------------
 
 -- GitHub check runs -> the latest run per name among those for COMMIT, or nil (unreadable).
-local function ci_latest(commit)
-  local doc = read_json("ci_status")
+local ci_latest_of = memo(function(doc, commit)
   if not is_object(doc) or type(doc.check_runs) ~= "table" or not is_array(doc.check_runs) then return nil end
   local latest, order = {}, {}
   for _, run in ipairs(items(doc.check_runs)) do
@@ -259,12 +282,14 @@ local function ci_latest(commit)
   local out = {}
   for _, key in ipairs(order) do out[#out + 1] = latest[key].run end
   return out
+end)
+
+local function ci_latest(commit)
+  return ci_latest_of(read_json("ci_status"), commit)
 end
 
 -- Markdown release notes -> title, set of the "## " sections that hold content.
-local function notes_summary()
-  local text = evidence.read("release_notes")
-  if not text then return nil end
+local notes_of = memo(function(text)
   local title, cur, filled = nil, nil, {}
   local pos, len = 1, #text
   while pos <= len + 1 do
@@ -284,11 +309,16 @@ local function notes_summary()
     if not nl then break end
   end
   return { title = title or "", filled = filled }
+end)
+
+local function notes_summary()
+  local text = evidence.read("release_notes")
+  if not text then return nil end
+  return notes_of(text)
 end
 
 -- Backup manifest -> newest completed snapshot {completed = epoch or nil, verified}, or nil.
-local function backup_summary()
-  local doc = read_json("backup_manifest")
+local backup_of = memo(function(doc)
   if not is_object(doc) or type(doc.snapshots) ~= "table" or not is_array(doc.snapshots) then return nil end
   local best
   for _, s in ipairs(items(doc.snapshots)) do
@@ -299,6 +329,10 @@ local function backup_summary()
   end
   if not best then return { completed = nil, verified = false } end
   return { completed = epoch(best.completed_at), verified = best.restore_verified == true }
+end)
+
+local function backup_summary()
+  return backup_of(read_json("backup_manifest"))
 end
 
 local function hours(s) return (s // 360) / 10 end

@@ -144,7 +144,15 @@ static void write_result(rg_jw *w, const rg_result *r, rg_details_mode mode)
         rg_jw_key_string(w, "hint", r->hint);
     rg_jw_key_string(w, "check", r->check);
     rg_jw_key(w, "details");
-    if (shows_details(r, mode))
+    if (shows_details(r, mode) && r->shared && !w->pretty) {
+        /* A reused plugin result: its details were written as JSON once for the run. */
+        size_t len;
+        const char *text = rg_shared_json_text(r->shared, &len);
+        if (text)
+            rg_jw_raw(w, text, len);
+        else
+            rg_jw_item(w, r->details);
+    } else if (shows_details(r, mode))
         rg_jw_item(w, r->details);
     else {
         rg_jw_object(w);

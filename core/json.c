@@ -351,6 +351,8 @@ rg_shared_json *rg_shared_json_new(cJSON *tree)
     }
     s->refs = 1;
     s->tree = tree;
+    s->text = NULL;
+    s->text_len = 0;
     return s;
 }
 
@@ -365,6 +367,7 @@ void rg_shared_json_unref(rg_shared_json *shared)
 {
     if (shared && --shared->refs == 0) {
         cJSON_Delete(shared->tree);
+        free(shared->text);
         free(shared);
     }
 }
@@ -373,4 +376,18 @@ cJSON *rg_shared_json_view(const rg_shared_json *shared)
 {
     return cJSON_IsArray(shared->tree) ? cJSON_CreateArrayReference(shared->tree->child)
                                        : cJSON_CreateObjectReference(shared->tree->child);
+}
+
+const char *rg_shared_json_text(rg_shared_json *shared, size_t *len)
+{
+    if (!shared->text) {
+        rg_strbuf out = {0};
+        rg_jw w;
+        rg_jw_init(&w, &out, 0);
+        rg_jw_item(&w, shared->tree);
+        shared->text_len = out.len;
+        shared->text = rg_strbuf_finish(&out);
+    }
+    *len = shared->text_len;
+    return shared->text;
 }

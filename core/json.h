@@ -23,6 +23,8 @@ const char *rg_json_string(const cJSON *obj, const char *key);
 typedef struct rg_shared_json {
     unsigned refs;
     cJSON *tree;
+    char *text;           /* TREE as compact JSON, written on first use */
+    size_t text_len;
 } rg_shared_json;
 
 /* Share TREE (taken over; freed when out of memory, which gives NULL). */
@@ -32,6 +34,9 @@ void rg_shared_json_unref(rg_shared_json *shared);
 /* A new object or array node whose members are the shared tree's (a cJSON reference:
  * deleting it leaves them); NULL when out of memory. */
 cJSON *rg_shared_json_view(const rg_shared_json *shared);
+/* The shared tree as compact JSON (written once, kept with it), or NULL when out of
+ * memory; *LEN its length. */
+const char *rg_shared_json_text(rg_shared_json *shared, size_t *len);
 
 /* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
  * with tabs), ending with a newline; strings made well-formed UTF-8 (json_writer.h).  Returns a heap string, or NULL when out of memory. */

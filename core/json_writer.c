@@ -292,6 +292,12 @@ void rg_jw_item(rg_jw *w, const cJSON *item)
     }
 }
 
+void rg_jw_raw(rg_jw *w, const char *json, size_t len)
+{
+    before_value(w);
+    rg_strbuf_add(w->out, json, len);
+}
+
 void rg_jw_key_string(rg_jw *w, const char *key, const char *s)
 {
     rg_jw_key(w, key);

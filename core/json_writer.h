@@ -39,6 +39,9 @@ void rg_jw_number(rg_jw *w, double value);        /* as cJSON prints it; NaN and
 void rg_jw_millis(rg_jw *w, double ms);           /* a duration rounded to microseconds */
 void rg_jw_item(rg_jw *w, const cJSON *item);     /* a whole cJSON value (NULL writes null) */
 
+/* JSON text written elsewhere (LEN bytes, well-formed and compact), as one value. */
+void rg_jw_raw(rg_jw *w, const char *json, size_t len);
+
 /* Shorthands for an object member. */
 void rg_jw_key_string(rg_jw *w, const char *key, const char *s);
 void rg_jw_key_int(rg_jw *w, const char *key, int64_t value);
