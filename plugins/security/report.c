@@ -216,21 +216,38 @@ static int legacy_trivy(jdoc *d, const jval *root)
 
 static const char EXPECTED[] = "expected SARIF 2.1.0, Trivy JSON, Grype JSON or a GitLab security report";
 
-int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
-                size_t why_size)
-{
-    jdoc d;
-    rtop top;
-    rformat f;
-    size_t i = 0;
+/* A source over a buffer, handed out sarif_chunk_size bytes at a time. */
+typedef struct bufsrc {
+    const char *text;
+    size_t len, pos;
+} bufsrc;
 
-    memset(info, 0, sizeof *info);
-    memset(&top, 0, sizeof top);
-    js_init(&d, text, len, why, why_size);
+static int64_t bufsrc_read(void *ctx, char *buf, size_t cap, const char **why)
+{
+    bufsrc *b = ctx;
+    size_t n = b->len - b->pos < cap ? b->len - b->pos : cap;
+    (void)why;
+    memcpy(buf, b->text + b->pos, n);
+    b->pos += n;
+    return (int64_t)n;
+}
+
+/* The first byte of TEXT that is not a byte order mark or a blank: its index, or LEN. */
+static size_t first_byte(const char *text, size_t len)
+{
+    size_t i = 0;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         i = 3;
     while (i < len && (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
         i++;
+    return i;
+}
+
+/* What a report that is not even a JSON container looks like; -1 with WHY, or 0 when it
+ * may be one. */
+static int not_json(const char *text, size_t len, size_t i, char *why, size_t why_size)
+{
+    (void)text;
     if (i >= len) {
         snprintf(why, why_size, "unrecognised report format: the file is empty");
         return -1;
@@ -243,6 +260,32 @@ int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *in
             snprintf(why, why_size, "unrecognised report format: not a JSON object (%s)", EXPECTED);
         return -1;
     }
+    return 0;
+}
+
+/* The formats read from the whole text (SARIF is not among them unless SARIF_DONE is
+ * 0: then a SARIF log is read from the text through the streaming reader). */
+static int read_whole(const char *text, size_t len, rformat forced, int sarif_done, scan *s, rinfo *info,
+                      char *why, size_t why_size)
+{
+    jdoc d;
+    rtop top;
+    rformat f;
+    size_t i = first_byte(text, len);
+
+    memset(info, 0, sizeof *info);
+    memset(&top, 0, sizeof top);
+    if (not_json(text, len, i, why, why_size) != 0)
+        return -1;
+    if (!sarif_done && text[i] == '{' && (forced == FMT_AUTO || forced == FMT_SARIF)) {
+        bufsrc b = {text, len, 0};
+        rsrc src = {bufsrc_read, &b};
+        int not_sarif = 0, rc = sarif_stream(&src, forced, s, info, why, why_size, &not_sarif);
+        if (!not_sarif)
+            return rc < 0 ? -1 : 0;
+        memset(info, 0, sizeof *info);
+    }
+    js_init(&d, text, len, why, why_size);
     if (js_root(&d, &top.root) != 0) {
         char inner[200];
         snprintf(inner, sizeof inner, "%s", why);
@@ -282,7 +325,9 @@ int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *in
     f = forced != FMT_AUTO ? forced : detect_object(&d, &top);
     info->format = f;
     switch (f) {
-    case FMT_SARIF: return sarif_read(&d, &top, s, info);
+    case FMT_SARIF: /* the streaming reader said it is no SARIF log */
+        snprintf(why, why_size, "internal error: a SARIF log read as a whole");
+        return -1;
     case FMT_TRIVY: return trivy_read(&d, &top, s, info);
     case FMT_GRYPE: return grype_read(&d, &top, s, info);
     case FMT_GITLAB: return gitlab_read(&d, &top, s, info);
@@ -295,4 +340,69 @@ int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *in
     snprintf(why, why_size, "unrecognised report format: a JSON object with %s%s (%s)",
              top.others[0] ? "the members " : "no members", top.others, EXPECTED);
     return -1;
+}
+
+int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
+                size_t why_size)
+{
+    return read_whole(text, len, forced, 0, s, info, why, why_size);
+}
+
+/* A source that gives HEAD first, then the rest of SRC. */
+typedef struct headsrc {
+    const char *head;
+    size_t len, pos;
+    rsrc *src;
+} headsrc;
+
+static int64_t headsrc_read(void *ctx, char *buf, size_t cap, const char **why)
+{
+    headsrc *h = ctx;
+    if (h->pos < h->len) {
+        size_t n = h->len - h->pos < cap ? h->len - h->pos : cap;
+        memcpy(buf, h->head + h->pos, n);
+        h->pos += n;
+        return (int64_t)n;
+    }
+    return h->src->read(h->src->ctx, buf, cap, why);
+}
+
+#define HEAD_MAX 4096
+
+int report_stream(rsrc *src, int (*whole)(void *ctx, const char **text, size_t *len, char *why, size_t why_size),
+                  void *whole_ctx, rformat forced, scan *s, rinfo *info, char *why, size_t why_size)
+{
+    char head[HEAD_MAX];
+    size_t len = 0, i;
+    const char *text, *rwhy = NULL;
+    int sarif_done = 0;
+
+    memset(info, 0, sizeof *info);
+    /* Enough of the start to see what the report is. */
+    while (len < sizeof head) {
+        int64_t n = src->read(src->ctx, head + len, sizeof head - len, &rwhy);
+        if (n < 0) {
+            snprintf(why, why_size, "%s", rwhy ? rwhy : "read error");
+            return -2;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (first_byte(head, len) < len)
+            break;
+    }
+    i = first_byte(head, len);
+    if (i < len && head[i] == '{' && (forced == FMT_AUTO || forced == FMT_SARIF)) {
+        headsrc h = {head, len, 0, src};
+        rsrc hs = {headsrc_read, &h};
+        int not_sarif = 0, rc = sarif_stream(&hs, forced, s, info, why, why_size, &not_sarif);
+        if (!not_sarif)
+            return rc;
+        sarif_done = 1;
+    } else if ((i >= len && len < sizeof head) || (i < len && !strchr("{[n", head[i]))) {
+        return not_json(head, len, i, why, why_size);
+    }
+    if (whole(whole_ctx, &text, &len, why, why_size) != 0)
+        return -2;
+    return read_whole(text, len, forced, sarif_done, s, info, why, why_size);
 }

@@ -114,6 +114,10 @@ void scan_begin(scan *s, size_t report, tally *t);
 /* Count F: ignored when an active ignore entry names its id or an alias, else by
  * severity (and kept when among the worst). */
 void scan_add(scan *s, const finding *f);
+/* The number the next finding would be counted as, taken (for a finding judged later),
+ * and counting F as number SEQ. */
+long scan_reserve(scan *s);
+void scan_add_seq(scan *s, const finding *f, long seq);
 /* Forget the kept findings of report REPORT (it turned out unreadable). */
 void scan_drop(scan *s, size_t report);
 
@@ -163,8 +167,28 @@ typedef struct rtop {
 int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
                 size_t why_size);
 
+/* Where a report's bytes come from: READ fills BUF with up to CAP bytes and returns
+ * the count, 0 at the end, or -1 with *WHY. */
+typedef struct rsrc {
+    int64_t (*read)(void *ctx, char *buf, size_t cap, const char **why);
+    void *ctx;
+} rsrc;
+
+/* Read the report SRC streams, as report_read does.  SARIF is read as it streams, in
+ * bounded memory; the other formats need the whole text, which WHOLE gives (0, or -1
+ * with a message in WHY).  Returns 0, -1 (the report is not one we can read: WHY), or
+ * -2 (the file could not be read: WHY). */
+int report_stream(rsrc *src, int (*whole)(void *ctx, const char **text, size_t *len, char *why, size_t why_size),
+                  void *whole_ctx, rformat forced, scan *s, rinfo *info, char *why, size_t why_size);
+
+/* A SARIF log from SRC (whose first non-blank byte is '{'), read with yajl in chunks of
+ * sarif_chunk_size bytes.  Returns 0, -1 with WHY, or -2 when SRC fails.  With FMT_AUTO
+ * a document that is no SARIF log sets *NOT_SARIF (and returns -1, WHY empty) unless
+ * it is not even well-formed JSON. */
+int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, size_t why_size, int *not_sarif);
+extern size_t sarif_chunk_size;  /* 256 KiB; tests make it tiny */
+
 /* The readers, called by report_read with the document and its top-level members. */
-int sarif_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
 int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
 int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
 int gitlab_read(jdoc *d, const rtop *top, scan *s, rinfo *info);

@@ -1,5 +1,9 @@
-/* SARIF 2.1.0 logs.  A run's tool, invocations and provenance are loaded whole; its
- * results are loaded one at a time, so a large log never sits in memory as a tree.
+/* SARIF 2.1.0 logs, read with yajl's callback parser over chunks: memory holds one
+ * chunk, the run's tool (only what judging needs: component names and their rules'
+ * ids, names, levels and security-severity), its invocations, and one result at a
+ * time, never the whole log.  yajl (Debian's libyajl, 2.1) rather than a scanner of
+ * our own: a well-kept incremental parser, and the whole document need never be in
+ * memory, as cJSON would need it.
  *
  * Severity of a result: the "security-severity" property (a CVSS-like score, as GitHub
  * code scanning reads it) of the result, else of its rule; without one, the result's
@@ -9,14 +13,33 @@
  *
  * Not counted: kind pass / notApplicable / informational (not findings), baselineState
  * absent (fixed), and suppressed results: a non-empty suppressions array none of whose
- * entries is under review, rejected, or of a status we do not know. */
+ * entries is under review, rejected, or of a status we do not know.
+ *
+ * A run's members come in any order.  A result that needs its rule before the run's
+ * tool was read (or an invocation's rule configuration before the invocations were) is
+ * deferred: results alike in everything that decides their severity and ids are
+ * counted together, with the first few kept whole for the list of the worst, and all
+ * are judged when the run ends. */
+#include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <yajl/yajl_parse.h>
+
 #include "report.h"
+
+size_t sarif_chunk_size = 256 * 1024;
+
+#define MAX_DEPTH JS_MAX_DEPTH
+
+/* A place in the document, for messages. */
+typedef struct spos {
+    size_t line, col;
+} spos;
 
 typedef struct rule_id {
     const char *id;
@@ -32,16 +55,36 @@ typedef struct comp {
     size_t id_count;
 } comp;
 
+/* A deferred group: results seen before what judges them (the run's tool, or its
+ * invocations), alike in all that decides their severity and ids. */
+typedef struct pend {
+    char *key;
+    long count;
+    cJSON *sample[WORST_MAX]; /* the first ones, whole (their locations and messages differ) */
+    long seq[WORST_MAX];
+    size_t samples;
+    int fail_kind;
+} pend;
+
 typedef struct srun {
-    jdoc *d;
     size_t index;         /* 1-based, for messages */
+    spos at;              /* where the run starts */
     cJSON *tool, *invocations, *provenance;
     const cJSON **invs;   /* the invocations by index */
     size_t inv_count;
     const char *tool_name;
     comp *comps;          /* [0] the driver, then the extensions */
     size_t comp_count;
-    int dup;
+    int tool_ready, inv_ready; /* the tool's rules and the invocations are indexed */
+    int has_results, results_null, results_bad;
+    spos results_at;
+    char dup[160];        /* the first member given twice, as a message */
+    char err[400];        /* the first result that is wrong, as a message */
+    size_t ri;            /* results seen */
+    long entries;         /* results read */
+    pend *pends;          /* deferred results, by key (open addressing) */
+    size_t pend_cap, pend_count;
+    size_t *pend_order;   /* indexes into pends, in the order first seen */
 } srun;
 
 static int by_id(const void *a, const void *b)
@@ -246,53 +289,74 @@ static int suppressed(const cJSON *sup)
     return 1;
 }
 
-static int result_one(srun *r, const cJSON *res, size_t ri, size_t at, scan *s)
+/* ---- Results ----------------------------------------------------------------------- */
+
+/* The checks that need nothing but the result: RES's types, and whether it is a finding
+ * at all.  Returns -1 (R->err says why), 1 (counted: not a finding, fixed or
+ * suppressed) or 0 (a finding: judge it), with *FAIL_KIND. */
+static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *s, int *fail_kind)
 {
     int dup = 0;
     const cJSON *kind = jget(res, "kind", &dup), *level = jget(res, "level", &dup);
     const cJSON *base = jget(res, "baselineState", &dup), *sup = jget(res, "suppressions", &dup);
-    const cJSON *props = jget(res, "properties", &dup), *rule, *loc, *phys;
-    const comp *owner = NULL;
-    size_t index = 0;
-    finding f;
-    int fail_kind = 1;
-
-    if (dup)
-        return js_fail(r->d, at, "run %zu, result %zu: a member appears twice", r->index, ri);
+    (void)jget(res, "properties", &dup);
+    *fail_kind = 1;
+    if (dup) {
+        snprintf(r->err, sizeof r->err, "run %zu, result %zu: a member appears twice at line %zu, column %zu",
+                 r->index, ri, at.line, at.col);
+        return -1;
+    }
     if ((kind && !cJSON_IsString(kind)) || (level && !cJSON_IsNull(level) && !cJSON_IsString(level)) ||
         (base && !cJSON_IsNull(base) && !cJSON_IsString(base)) ||
         (sup && !cJSON_IsNull(sup) && !cJSON_IsArray(sup))) {
-        return js_fail(r->d, at, "run %zu, result %zu: kind, level, baselineState or suppressions "
-                       "of the wrong type", r->index, ri);
+        snprintf(r->err, sizeof r->err, "run %zu, result %zu: kind, level, baselineState or suppressions "
+                 "of the wrong type at line %zu, column %zu", r->index, ri, at.line, at.col);
+        return -1;
     }
     if (kind) {
         const char *k = kind->valuestring;
         if (strcmp(k, "pass") == 0 || strcmp(k, "notApplicable") == 0 || strcmp(k, "informational") == 0) {
             s->cur->passed++;
-            return 0;
+            return 1;
         }
-        fail_kind = strcmp(k, "open") != 0 && strcmp(k, "review") != 0; /* unknown kinds: as fail */
+        *fail_kind = strcmp(k, "open") != 0 && strcmp(k, "review") != 0; /* unknown kinds: as fail */
     }
     if (cJSON_IsString(base) && strcmp(base->valuestring, "absent") == 0) {
         s->cur->absent++;
-        return 0;
+        return 1;
     }
     if (suppressed(sup)) {
         s->cur->suppressed++;
-        return 0;
+        return 1;
     }
+    return 0;
+}
 
+/* Judge finding RES (classified) and count it as number SEQ.  Unless FINAL, returns 1
+ * without counting when what judges it has not been read yet. */
+static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, scan *s, int final)
+{
+    const cJSON *level = jget(res, "level", NULL), *props = jget(res, "properties", NULL), *rule, *loc, *phys;
+    const comp *owner = NULL;
+    size_t index = 0;
+    finding f;
+
+    if (!final && !r->tool_ready)
+        return 1;
     memset(&f, 0, sizeof f);
     f.kind = "result";
     f.score = -1;
-    rule = find_rule(r, res, &owner, &index);
+    rule = r->tool_ready ? find_rule(r, res, &owner, &index) : NULL;
     if (!security_severity(jget(props, "security-severity", NULL), &f.severity, &f.score) &&
         !security_severity(jget(jget(rule, "properties", NULL), "security-severity", NULL), &f.severity, &f.score)) {
         const char *lv = cJSON_IsString(level) ? level->valuestring : NULL;
         if (!lv && !fail_kind)
             lv = "none";
-        if (!lv && rule)
+        if (!lv && rule) {
+            if (!final && !r->inv_ready)
+                return 1;
             lv = override_level(r, res, owner, index, rule);
+        }
         if (!lv)
             lv = jstr(rule, "defaultConfiguration.level");
         f.severity = level_sev(lv ? lv : "warning");
@@ -308,8 +372,110 @@ static int result_one(srun *r, const cJSON *res, size_t ri, size_t at, scan *s)
     f.file = jstr(phys, "artifactLocation.uri");
     f.line = jnum(phys, "region.startLine", 0);
     f.target = r->tool_name;
-    scan_add(s, &f);
+    scan_add_seq(s, &f, seq);
     return 0;
+}
+
+/* The key of a deferred result: everything that decides its severity and ids (heap). */
+static char *pend_key(const cJSON *res, int fail_kind)
+{
+    cJSON *copy = cJSON_Duplicate(res, 1);
+    char *text, *key;
+    size_t n;
+    if (!copy)
+        return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "message");
+    while (cJSON_GetObjectItemCaseSensitive(copy, "message"))
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "message");
+    while (cJSON_GetObjectItemCaseSensitive(copy, "locations"))
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "locations");
+    text = cJSON_PrintUnformatted(copy);
+    cJSON_Delete(copy);
+    if (!text)
+        return NULL;
+    n = strlen(text);
+    key = malloc(n + 2);
+    if (key) {
+        key[0] = fail_kind ? 'F' : 'o';
+        memcpy(key + 1, text, n + 1);
+    }
+    free(text);
+    return key;
+}
+
+static size_t key_hash(const char *k)
+{
+    size_t h = 1469598103934665603u;
+    for (; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211u;
+    return h;
+}
+
+/* Defer RES (the caller's tree: taken when kept) as number SEQ.  Returns 0, or -1 when
+ * out of memory.  *TAKEN says whether RES is now the run's. */
+static int pend_add(srun *r, cJSON *res, int fail_kind, long seq, int *taken)
+{
+    char *key = pend_key(res, fail_kind);
+    size_t h, i;
+    pend *p;
+    *taken = 0;
+    if (!key)
+        return -1;
+    if (r->pend_count * 2 >= r->pend_cap) {
+        size_t cap = r->pend_cap ? r->pend_cap * 2 : 64;
+        pend *grown = calloc(cap, sizeof *grown);
+        size_t *order = realloc(r->pend_order, cap * sizeof *order);
+        if (!grown || !order) {
+            free(grown);
+            if (order)
+                r->pend_order = order;
+            free(key);
+            return -1;
+        }
+        r->pend_order = order;
+        for (size_t k = 0; k < r->pend_count; k++) {
+            pend *old = &r->pends[r->pend_order[k]];
+            for (i = key_hash(old->key) & (cap - 1); grown[i].key; i = (i + 1) & (cap - 1))
+                ;
+            grown[i] = *old;
+            r->pend_order[k] = i;
+        }
+        free(r->pends);
+        r->pends = grown;
+        r->pend_cap = cap;
+    }
+    h = key_hash(key);
+    for (i = h & (r->pend_cap - 1); r->pends[i].key && strcmp(r->pends[i].key, key) != 0; i = (i + 1) & (r->pend_cap - 1))
+        ;
+    p = &r->pends[i];
+    if (!p->key) {
+        p->key = key;
+        p->fail_kind = fail_kind;
+        r->pend_order[r->pend_count++] = i;
+    } else {
+        free(key);
+    }
+    p->count++;
+    if (p->samples < WORST_MAX) {
+        p->sample[p->samples] = res;
+        p->seq[p->samples++] = seq;
+        *taken = 1;
+    }
+    return 0;
+}
+
+/* Judge the deferred results, now that the run is read. */
+static void pend_resolve(srun *r, scan *s)
+{
+    for (size_t k = 0; k < r->pend_count; k++) {
+        pend *p = &r->pends[r->pend_order[k]];
+        for (size_t j = 0; j < p->samples; j++)
+            result_judge(r, p->sample[j], p->fail_kind, p->seq[j], s, 1);
+        /* The rest are alike the samples and come after them: none can rank among the
+         * worst ahead of them, but each counts (and may match ignore entries). */
+        for (long j = (long)p->samples; j < p->count; j++)
+            result_judge(r, p->sample[0], p->fail_kind, LONG_MAX, s, 1);
+    }
 }
 
 static void run_free(srun *r)
@@ -323,15 +489,15 @@ static void run_free(srun *r)
     cJSON_Delete(r->tool);
     cJSON_Delete(r->invocations);
     cJSON_Delete(r->provenance);
-}
-
-/* Load member V of the run into *OUT (once; freed by run_free). */
-static int load(srun *r, const char *key, const jval *v, cJSON **out)
-{
-    if (*out)
-        return js_fail(r->d, v->at, "run %zu: the member \"%s\" appears twice", r->index, key);
-    *out = js_parse(r->d, v);
-    return *out ? 0 : -1;
+    for (size_t k = 0; k < r->pend_count; k++) {
+        pend *p = &r->pends[r->pend_order[k]];
+        free(p->key);
+        for (size_t j = 0; j < p->samples; j++)
+            cJSON_Delete(p->sample[j]);
+    }
+    free(r->pends);
+    free(r->pend_order);
+    memset(r, 0, sizeof *r);
 }
 
 static void note_tool(rinfo *info, const cJSON *driver)
@@ -347,151 +513,772 @@ static void note_tool(rinfo *info, const cJSON *driver)
     snprintf(info->tool + n, sizeof info->tool - n, "%s%s", n ? ", " : "", one);
 }
 
-static int read_run(jdoc *d, const jval *rv, size_t index, scan *s, rinfo *info)
+/* The tool is read: index its components' rules.  Returns 0, or -1 when out of memory. */
+static int tool_ready(srun *r)
 {
-    srun r;
-    jiter it;
-    jval v, results = {0, 0, 0};
-    char key[JS_KEY_MAX];
-    const cJSON *driver, *ext, *e;
-    int rc, has_results = 0;
-    size_t ri = 0;
-
-    memset(&r, 0, sizeof r);
-    r.d = d;
-    r.index = index;
-    if (rv->type != '{')
-        return js_fail(d, rv->at, "run %zu is not an object", index);
-    js_open(d, rv, &it);
-    while ((rc = js_next(&it, key, &v)) == 1) {
-        rc = 0;
-        if (strcmp(key, "tool") == 0)
-            rc = load(&r, key, &v, &r.tool);
-        else if (strcmp(key, "invocations") == 0)
-            rc = load(&r, key, &v, &r.invocations);
-        else if (strcmp(key, "versionControlProvenance") == 0)
-            rc = load(&r, key, &v, &r.provenance);
-        else if (strcmp(key, "results") == 0) {
-            if (has_results)
-                rc = js_fail(d, v.at, "run %zu: the member \"results\" appears twice", index);
-            has_results = 1;
-            results = v;
-        }
-        if (rc != 0)
-            goto out;
-    }
-    if (rc != 0)
-        goto out;
-    driver = jget(r.tool, "driver", NULL);
-    if (!cJSON_IsObject(driver)) {
-        rc = js_fail(d, rv->at, "run %zu has no tool.driver", index);
-        goto out;
-    }
-    r.tool_name = jstr(driver, "name") && *jstr(driver, "name") ? jstr(driver, "name") : "(unnamed tool)";
-    note_tool(info, driver);
-    if (!has_results || results.type == 'n') {
-        rc = js_fail(d, rv->at, "run %zu (%s) has no results: it is not a scan result, or the tool "
-                     "did not run to completion", index, r.tool_name);
-        goto out;
-    }
-    if (results.type != '[') {
-        rc = js_fail(d, results.at, "run %zu (%s): results is not an array", index, r.tool_name);
-        goto out;
-    }
-
-    ext = jget(r.tool, "extensions", NULL);
-    r.comp_count = 1 + (cJSON_IsArray(ext) ? (size_t)cJSON_GetArraySize(ext) : 0);
-    r.comps = calloc(r.comp_count, sizeof *r.comps);
-    if (!r.comps || comp_init(&r.comps[0], driver) != 0) {
-        rc = js_fail(d, rv->at, "out of memory");
-        goto out;
-    }
+    const cJSON *driver = jget(r->tool, "driver", NULL), *ext, *e;
+    if (r->tool_ready || !cJSON_IsObject(driver))
+        return 0;
+    r->tool_name = jstr(driver, "name") && *jstr(driver, "name") ? jstr(driver, "name") : "(unnamed tool)";
+    ext = jget(r->tool, "extensions", NULL);
+    r->comp_count = 1 + (cJSON_IsArray(ext) ? (size_t)cJSON_GetArraySize(ext) : 0);
+    r->comps = calloc(r->comp_count, sizeof *r->comps);
+    if (!r->comps || comp_init(&r->comps[0], driver) != 0)
+        return -1;
     if (cJSON_IsArray(ext)) {
         size_t i = 1;
         cJSON_ArrayForEach(e, ext)
-            if (comp_init(&r.comps[i++], e) != 0) {
-                rc = js_fail(d, rv->at, "out of memory");
-                goto out;
-            }
+            if (comp_init(&r->comps[i++], e) != 0)
+                return -1;
     }
-
-    for (e = cJSON_IsArray(r.invocations) ? r.invocations->child : NULL; e; e = e->next)
-        r.inv_count++;
-    if (r.inv_count && !(r.invs = calloc(r.inv_count, sizeof *r.invs))) {
-        rc = js_fail(d, rv->at, "out of memory");
-        goto out;
-    }
-    r.inv_count = 0;
-    for (e = cJSON_IsArray(r.invocations) ? r.invocations->child : NULL; e; e = e->next) {
-        const cJSON *ok = jget(e, "executionSuccessful", NULL);
-        r.invs[r.inv_count++] = e;
-        if (cJSON_IsFalse(ok)) {
-            const cJSON *code = jget(e, "exitCode", NULL);
-            if (cJSON_IsNumber(code))
-                info_incomplete(info, "run %zu (%s): executionSuccessful is false (exit code %g)", index,
-                                r.tool_name, code->valuedouble);
-            else
-                info_incomplete(info, "run %zu (%s): executionSuccessful is false", index, r.tool_name);
-        }
-        info_time(info, jstr(e, "endTimeUtc") ? jstr(e, "endTimeUtc") : jstr(e, "startTimeUtc"));
-    }
-    for (e = cJSON_IsArray(r.provenance) ? r.provenance->child : NULL; e; e = e->next)
-        info_commit(info, jstr(e, "revisionId"));
-
-    js_open(d, &results, &it);
-    while ((rc = js_next(&it, NULL, &v)) == 1) {
-        cJSON *res;
-        ri++;
-        if (v.type != '{') {
-            rc = js_fail(d, v.at, "run %zu, result %zu is not an object", index, ri);
-            break;
-        }
-        if (!(res = js_parse(d, &v))) {
-            rc = -1;
-            break;
-        }
-        rc = result_one(&r, res, ri, v.at, s);
-        cJSON_Delete(res);
-        if (rc != 0)
-            break;
-        info->entries++;
-    }
-out:
-    run_free(&r);
-    return rc < 0 ? -1 : 0;
+    r->tool_ready = 1;
+    return 0;
 }
 
-int sarif_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
+static int invocations_ready(srun *r)
 {
-    char version[32];
-    jiter it;
-    jval v;
-    int rc;
-    size_t n = 0;
-
-    if (!top->has[TOP_VERSION])
-        return js_fail(d, top->root.at, "SARIF log without a \"version\"");
-    if (js_string(d, &top->v[TOP_VERSION], version, sizeof version) != 0)
-        return js_fail(d, top->v[TOP_VERSION].at, "SARIF \"version\" is not a string");
-    if (strcmp(version, "2.1.0") != 0) {
-        snprintf(d->why, d->why_size, "SARIF version %s is not supported: only 2.1.0 is", version);
+    const cJSON *e;
+    if (r->inv_ready)
+        return 0;
+    for (e = cJSON_IsArray(r->invocations) ? r->invocations->child : NULL; e; e = e->next)
+        r->inv_count++;
+    if (r->inv_count && !(r->invs = calloc(r->inv_count, sizeof *r->invs)))
         return -1;
+    r->inv_count = 0;
+    for (e = cJSON_IsArray(r->invocations) ? r->invocations->child : NULL; e; e = e->next)
+        r->invs[r->inv_count++] = e;
+    r->inv_ready = 1;
+    return 0;
+}
+
+/* ---- The parser ------------------------------------------------------------------------- */
+
+/* What is kept of a subtree: members by name ("*": every element of an array, "0": the
+ * first only); a member without KIDS is kept as a value (an object or array as an
+ * empty one, its type being what matters). */
+typedef struct snode {
+    const char *key;
+    const struct snode *kids;
+} snode;
+
+#define LEAF(k) {k, NULL}
+#define END {NULL, NULL}
+
+static const snode TEXT_ONLY[] = {LEAF("text"), END};
+static const snode SEVERITY_ONLY[] = {LEAF("security-severity"), END};
+static const snode LEVEL_ONLY[] = {LEAF("level"), END};
+static const snode COMPONENT_REF[] = {LEAF("index"), LEAF("guid"), LEAF("name"), END};
+static const snode RULE[] = {LEAF("id"), LEAF("name"), {"shortDescription", TEXT_ONLY},
+                             {"properties", SEVERITY_ONLY}, {"defaultConfiguration", LEVEL_ONLY}, END};
+static const snode RULES[] = {{"*", RULE}, END};
+static const snode COMPONENT[] = {LEAF("name"), LEAF("guid"), LEAF("semanticVersion"), LEAF("version"),
+                                  {"rules", RULES}, END};
+static const snode COMPONENTS[] = {{"*", COMPONENT}, END};
+static const snode TOOL[] = {{"driver", COMPONENT}, {"extensions", COMPONENTS}, END};
+static const snode DESCRIPTOR_REF[] = {LEAF("index"), LEAF("id"), {"toolComponent", COMPONENT_REF}, END};
+static const snode OVERRIDE[] = {{"descriptor", DESCRIPTOR_REF}, {"configuration", LEVEL_ONLY}, END};
+static const snode OVERRIDES[] = {{"*", OVERRIDE}, END};
+static const snode INVOCATION[] = {LEAF("executionSuccessful"), LEAF("exitCode"), LEAF("endTimeUtc"),
+                                   LEAF("startTimeUtc"), {"ruleConfigurationOverrides", OVERRIDES}, END};
+static const snode INVOCATIONS[] = {{"*", INVOCATION}, END};
+static const snode REVISION[] = {LEAF("revisionId"), END};
+static const snode PROVENANCE[] = {{"*", REVISION}, END};
+static const snode STATUS_ONLY[] = {LEAF("status"), END};
+static const snode SUPPRESSIONS[] = {{"*", STATUS_ONLY}, END};
+static const snode RESULT_RULE[] = {LEAF("id"), LEAF("index"), {"toolComponent", COMPONENT_REF}, END};
+static const snode ARTIFACT[] = {LEAF("uri"), END};
+static const snode REGION[] = {LEAF("startLine"), END};
+static const snode PHYSICAL[] = {{"artifactLocation", ARTIFACT}, {"region", REGION}, END};
+static const snode LOCATION[] = {{"physicalLocation", PHYSICAL}, END};
+static const snode LOCATIONS[] = {{"0", LOCATION}, END};
+static const snode INVOCATION_INDEX[] = {LEAF("invocationIndex"), END};
+static const snode RESULT[] = {LEAF("kind"), LEAF("level"), LEAF("baselineState"), {"suppressions", SUPPRESSIONS},
+                               {"properties", SEVERITY_ONLY}, {"rule", RESULT_RULE}, LEAF("ruleId"),
+                               LEAF("ruleIndex"), {"message", TEXT_ONLY}, {"locations", LOCATIONS},
+                               {"provenance", INVOCATION_INDEX}, END};
+
+enum { F_ROOT, F_RUNS, F_RUN, F_RESULTS, F_BUILD };
+enum { RK_NONE, RK_TOOL, RK_INVOCATIONS, RK_PROVENANCE, RK_RESULTS };
+
+typedef struct frame {
+    int kind;
+    int array;
+    const snode *kids;   /* F_BUILD: what of this container is kept */
+    cJSON *node;         /* F_BUILD */
+    const snode *next;   /* F_BUILD object: the pending member's schema, NULL: not kept */
+    int key;             /* F_ROOT: TOP_* or -1; F_RUN: RK_* */
+    size_t count;        /* elements seen */
+} frame;
+
+typedef struct sparse {
+    yajl_handle y;
+    scan *s;
+    rinfo *info;
+    frame stack[MAX_DEPTH + 2];
+    int depth;           /* frames in use */
+    int nest;            /* containers open, read or not */
+    long skip;           /* > 0: inside a container not read */
+    int build_depth;     /* the depth of the subtree being built (its frame's index + 1) */
+    int target;          /* RK_TOOL, RK_INVOCATIONS, RK_PROVENANCE, or RK_RESULTS (a result) */
+    spos build_at;
+    /* Where we are: the chunk, and lines counted up to LC_POS. */
+    const char *chunk;
+    size_t base, chunk_len, lc_pos, line, line_start;
+    /* The top level. */
+    int has[TOP_COUNT];
+    spos root_at, top_at[TOP_COUNT];
+    char version[32], schema[256];
+    int version_string, schema_string, runs_array;
+    char dup[160];
+    /* The runs. */
+    size_t runs;
+    srun run;
+    int in_run, stop;
+    char err[512];
+    char fatal[200];     /* not JSON we can read: nested too deeply, out of memory */
+    char *scratch;
+    size_t scratch_cap;
+} sparse;
+
+static const char *const TOP_NAMES[TOP_COUNT] = {
+    [TOP_VERSION] = "version", [TOP_SCHEMA] = "$schema", [TOP_RUNS] = "runs",
+    [TOP_SCHEMA_VERSION] = "SchemaVersion", [TOP_CREATED_AT] = "CreatedAt",
+    [TOP_ARTIFACT_NAME] = "ArtifactName", [TOP_METADATA] = "Metadata", [TOP_RESULTS] = "Results",
+    [TOP_CLUSTER_NAME] = "ClusterName", [TOP_RESOURCES] = "Resources",
+    [TOP_VULNERABILITIES_K8S] = "Vulnerabilities", [TOP_MISCONFIGURATIONS_K8S] = "Misconfigurations",
+    [TOP_MATCHES] = "matches", [TOP_IGNORED_MATCHES] = "ignoredMatches",
+    [TOP_DESCRIPTOR] = "descriptor", [TOP_SOURCE] = "source",
+    [TOP_VULNERABILITIES] = "vulnerabilities", [TOP_SCAN] = "scan", [TOP_BOM_FORMAT] = "bomFormat",
+};
+
+/* Count lines up to ABS, a place in the current chunk. */
+static void advance(sparse *p, size_t abs)
+{
+    const char *c, *end;
+    if (abs <= p->lc_pos || abs < p->base)
+        return;
+    c = p->chunk + (p->lc_pos > p->base ? p->lc_pos - p->base : 0);
+    end = p->chunk + (abs - p->base);
+    while (c < end && (c = memchr(c, '\n', (size_t)(end - c))) != NULL) {
+        p->line++;
+        p->line_start = p->base + (size_t)(c - p->chunk) + 1;
+        c++;
+    }
+    p->lc_pos = abs;
+}
+
+/* Where the token just read ends (BACK bytes earlier: 1 for a bracket, its start). */
+static spos here(sparse *p, size_t back)
+{
+    size_t abs = p->base + yajl_get_bytes_consumed(p->y);
+    spos at;
+    abs = abs >= back ? abs - back : 0;
+    advance(p, abs);
+    at.line = p->line;
+    at.col = abs >= p->line_start ? abs - p->line_start + 1 : 1;
+    return at;
+}
+
+static int fatal(sparse *p, const char *msg)
+{
+    spos at = here(p, 0);
+    snprintf(p->fatal, sizeof p->fatal, "%s at line %zu, column %zu", msg, at.line, at.col);
+    return 0; /* stops yajl */
+}
+
+static void run_error(sparse *p, spos at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void run_error(sparse *p, spos at, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n;
+    if (p->stop)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(p->err, sizeof p->err, fmt, ap);
+    va_end(ap);
+    n = strlen(p->err);
+    if (at.line && n < sizeof p->err)
+        snprintf(p->err + n, sizeof p->err - n, " at line %zu, column %zu", at.line, at.col);
+    p->stop = 1;
+}
+
+static cJSON *scalar(sparse *p, int type, const char *text, size_t len)
+{
+    switch (type) {
+    case 'n': return cJSON_CreateNull();
+    case 't': return cJSON_CreateTrue();
+    case 'f': return cJSON_CreateFalse();
+    default: break;
+    }
+    if (len + 1 > p->scratch_cap) {
+        size_t cap = len + 1 > 256 ? len + 1 : 256;
+        char *grown = realloc(p->scratch, cap);
+        if (!grown)
+            return NULL;
+        p->scratch = grown;
+        p->scratch_cap = cap;
+    }
+    memcpy(p->scratch, text, len);
+    p->scratch[len] = '\0';
+    return type == '0' ? cJSON_CreateNumber(strtod(p->scratch, NULL)) : cJSON_CreateString(p->scratch);
+}
+
+/* The schema of the next value in build frame F (advancing an array's count), or NULL
+ * when it is not kept.  *KEY: the member's name (static), NULL in an array. */
+static const snode *next_kept(frame *f, const char **key)
+{
+    *key = NULL;
+    if (!f->array) {
+        if (f->next)
+            *key = f->next->key;
+        return f->next;
+    }
+    f->count++;
+    if (f->kids && f->kids[0].key && (f->kids[0].key[0] == '*' || (f->kids[0].key[0] == '0' && f->count == 1)))
+        return &f->kids[0];
+    return NULL;
+}
+
+static int attach_built(frame *f, const char *key, cJSON *item)
+{
+    if (!item)
+        return -1;
+    if (key)
+        cJSON_AddItemToObjectCS(f->node, key, item);
+    else
+        cJSON_AddItemToArray(f->node, item);
+    return 0;
+}
+
+static int process_result(sparse *p, cJSON *res)
+{
+    srun *r = &p->run;
+    int fk, rc, taken = 0;
+    long seq;
+    rc = result_classify(r, res, r->ri, p->build_at, p->s, &fk);
+    if (rc < 0) {
+        cJSON_Delete(res);
+        return 0;
+    }
+    if (rc == 0) {
+        seq = scan_reserve(p->s);
+        if (result_judge(r, res, fk, seq, p->s, 0) != 0 && pend_add(r, res, fk, seq, &taken) != 0) {
+            cJSON_Delete(res);
+            return -1;
+        }
+    }
+    r->entries++;
+    if (!taken)
+        cJSON_Delete(res);
+    return 0;
+}
+
+/* A subtree being built is complete: hand it to the run. */
+static int deliver(sparse *p, cJSON *v)
+{
+    srun *r = &p->run;
+    if (!v)
+        return fatal(p, "out of memory");
+    switch (p->target) {
+    case RK_TOOL:
+        r->tool = v;
+        if (tool_ready(r) != 0)
+            return fatal(p, "out of memory");
+        return 1;
+    case RK_INVOCATIONS:
+        r->invocations = v;
+        if (invocations_ready(r) != 0)
+            return fatal(p, "out of memory");
+        return 1;
+    case RK_PROVENANCE:
+        r->provenance = v;
+        return 1;
+    default:
+        return process_result(p, v) == 0 ? 1 : fatal(p, "out of memory");
+    }
+}
+
+static void finish_run(sparse *p)
+{
+    srun *r = &p->run;
+    const cJSON *driver = jget(r->tool, "driver", NULL), *e;
+    rinfo *info = p->info;
+    if (p->stop) {
+        /* an error is known already */
+    } else if (r->dup[0]) {
+        snprintf(p->err, sizeof p->err, "%s", r->dup);
+        p->stop = 1;
+    } else if (!cJSON_IsObject(driver)) {
+        run_error(p, r->at, "run %zu has no tool.driver", r->index);
+    } else if (!r->tool_ready && tool_ready(r) != 0) {
+        run_error(p, r->at, "out of memory");
+    } else {
+        note_tool(info, driver);
+        if (!r->has_results || r->results_null)
+            run_error(p, r->at, "run %zu (%s) has no results: it is not a scan result, or the tool "
+                      "did not run to completion", r->index, r->tool_name);
+        else if (r->results_bad)
+            run_error(p, r->results_at, "run %zu (%s): results is not an array", r->index, r->tool_name);
+        else if (r->err[0]) {
+            snprintf(p->err, sizeof p->err, "%s", r->err);
+            p->stop = 1;
+        } else if (invocations_ready(r) != 0) {
+            run_error(p, r->at, "out of memory");
+        } else {
+            for (size_t i = 0; i < r->inv_count; i++) {
+                const cJSON *ok;
+                e = r->invs[i];
+                ok = jget(e, "executionSuccessful", NULL);
+                if (cJSON_IsFalse(ok)) {
+                    const cJSON *code = jget(e, "exitCode", NULL);
+                    if (cJSON_IsNumber(code))
+                        info_incomplete(info, "run %zu (%s): executionSuccessful is false (exit code %g)",
+                                        r->index, r->tool_name, code->valuedouble);
+                    else
+                        info_incomplete(info, "run %zu (%s): executionSuccessful is false", r->index,
+                                        r->tool_name);
+                }
+                info_time(info, jstr(e, "endTimeUtc") ? jstr(e, "endTimeUtc") : jstr(e, "startTimeUtc"));
+            }
+            for (e = cJSON_IsArray(r->provenance) ? r->provenance->child : NULL; e; e = e->next)
+                info_commit(info, jstr(e, "revisionId"));
+            pend_resolve(r, p->s);
+            info->entries += r->entries;
+            info->units++;
+        }
+    }
+    run_free(r);
+    p->in_run = 0;
+}
+
+static void run_dup(sparse *p, const char *key, spos at)
+{
+    srun *r = &p->run;
+    if (!r->dup[0])
+        snprintf(r->dup, sizeof r->dup, "run %zu: the member \"%s\" appears twice at line %zu, column %zu",
+                 r->index, key, at.line, at.col);
+}
+
+static const char *const RUN_KEYS[] = {NULL, "tool", "invocations", "versionControlProvenance", "results"};
+
+/* A value starts: a scalar (TYPE 'n', 't', 'f', '0', '"'), or a container (TYPE '{' or
+ * '['; then the frame to push, if any, is set up here). */
+static int value(sparse *p, int type, const char *text, size_t len)
+{
+    int open = type == '{' || type == '[';
+    frame *f, *nf;
+    spos at;
+    if (p->skip) {
+        p->skip += open;
+        return 1;
+    }
+    if (p->depth == 0) {
+        if (type == '{') {
+            p->root_at = here(p, 1);
+            nf = &p->stack[p->depth++];
+            memset(nf, 0, sizeof *nf);
+            nf->kind = F_ROOT;
+            nf->key = -1;
+        } else if (open) {
+            p->skip = 1;
+        }
+        return 1;
+    }
+    f = &p->stack[p->depth - 1];
+    switch (f->kind) {
+    case F_ROOT:
+        if (f->key < 0) {
+            p->skip = open;
+            return 1;
+        }
+        p->top_at[f->key] = here(p, open);
+        if (f->key == TOP_VERSION && type == '"') {
+            size_t n = len < sizeof p->version - 1 ? len : sizeof p->version - 1;
+            memcpy(p->version, text, n);
+            p->version[n] = '\0';
+            p->version_string = 1;
+        } else if (f->key == TOP_SCHEMA && type == '"') {
+            size_t n = len < sizeof p->schema - 1 ? len : sizeof p->schema - 1;
+            memcpy(p->schema, text, n);
+            p->schema[n] = '\0';
+            p->schema_string = 1;
+        } else if (f->key == TOP_RUNS && type == '[') {
+            p->runs_array = 1;
+            nf = &p->stack[p->depth++];
+            memset(nf, 0, sizeof *nf);
+            nf->kind = F_RUNS;
+            nf->array = 1;
+            return 1;
+        }
+        p->skip = open;
+        return 1;
+    case F_RUNS:
+        p->runs++;
+        at = here(p, open);
+        if (p->stop) {
+            p->skip = open;
+        } else if (type != '{') {
+            run_error(p, at, "run %zu is not an object", p->runs);
+            p->skip = open;
+        } else {
+            memset(&p->run, 0, sizeof p->run);
+            p->run.index = p->runs;
+            p->run.at = at;
+            p->in_run = 1;
+            nf = &p->stack[p->depth++];
+            memset(nf, 0, sizeof *nf);
+            nf->kind = F_RUN;
+        }
+        return 1;
+    case F_RUN: {
+        srun *r = &p->run;
+        cJSON **slot = f->key == RK_TOOL ? &r->tool : f->key == RK_INVOCATIONS ? &r->invocations
+                     : f->key == RK_PROVENANCE ? &r->provenance : NULL;
+        if (f->key == RK_NONE || p->stop) {
+            p->skip = open;
+            return 1;
+        }
+        at = here(p, open);
+        if (f->key == RK_RESULTS) {
+            if (r->has_results) {
+                run_dup(p, "results", at);
+                p->skip = open;
+                return 1;
+            }
+            r->has_results = 1;
+            r->results_at = at;
+            if (type == '[') {
+                nf = &p->stack[p->depth++];
+                memset(nf, 0, sizeof *nf);
+                nf->kind = F_RESULTS;
+                nf->array = 1;
+                return 1;
+            }
+            r->results_null = type == 'n';
+            r->results_bad = type != 'n';
+            p->skip = open;
+            return 1;
+        }
+        if (*slot || (f->key == RK_TOOL && r->tool_ready)) {
+            run_dup(p, RUN_KEYS[f->key], at);
+            p->skip = open;
+            return 1;
+        }
+        p->target = f->key;
+        if (!open) {
+            *slot = NULL;
+            return deliver(p, scalar(p, type, text, len));
+        }
+        nf = &p->stack[p->depth++];
+        memset(nf, 0, sizeof *nf);
+        nf->kind = F_BUILD;
+        nf->array = type == '[';
+        nf->kids = f->key == RK_TOOL ? TOOL : f->key == RK_INVOCATIONS ? INVOCATIONS : PROVENANCE;
+        nf->node = nf->array ? cJSON_CreateArray() : cJSON_CreateObject();
+        p->build_depth = p->depth;
+        return nf->node ? 1 : fatal(p, "out of memory");
+    }
+    case F_RESULTS:
+        p->run.ri++;
+        if (p->stop || p->run.err[0]) {
+            p->skip = open;
+            return 1;
+        }
+        at = here(p, open);
+        if (type != '{') {
+            snprintf(p->run.err, sizeof p->run.err, "run %zu, result %zu is not an object at line %zu, column %zu",
+                     p->run.index, p->run.ri, at.line, at.col);
+            p->skip = open;
+            return 1;
+        }
+        p->target = RK_RESULTS;
+        p->build_at = at;
+        nf = &p->stack[p->depth++];
+        memset(nf, 0, sizeof *nf);
+        nf->kind = F_BUILD;
+        nf->kids = RESULT;
+        nf->node = cJSON_CreateObject();
+        p->build_depth = p->depth;
+        return nf->node ? 1 : fatal(p, "out of memory");
+    default: { /* F_BUILD */
+        const char *key;
+        const snode *want = next_kept(f, &key);
+        cJSON *item;
+        f->next = NULL;
+        if (!want) {
+            p->skip = open;
+            return 1;
+        }
+        item = open ? (type == '[' ? cJSON_CreateArray() : cJSON_CreateObject()) : scalar(p, type, text, len);
+        if (attach_built(f, key, item) != 0)
+            return fatal(p, "out of memory");
+        if (!open)
+            return 1;
+        if (!want->kids) {
+            p->skip = 1; /* want as an empty container: its type is what matters */
+            return 1;
+        }
+        nf = &p->stack[p->depth++];
+        memset(nf, 0, sizeof *nf);
+        nf->kind = F_BUILD;
+        nf->array = type == '[';
+        nf->kids = want->kids;
+        nf->node = item;
+        return 1;
+    }
+    }
+}
+
+static int cb_null(void *ctx)
+{
+    return value(ctx, 'n', NULL, 0);
+}
+
+static int cb_boolean(void *ctx, int b)
+{
+    return value(ctx, b ? 't' : 'f', NULL, 0);
+}
+
+static int cb_number(void *ctx, const char *s, size_t len)
+{
+    return value(ctx, '0', s, len);
+}
+
+static int cb_string(void *ctx, const unsigned char *s, size_t len)
+{
+    return value(ctx, '"', (const char *)s, len);
+}
+
+static int cb_start(sparse *p, int type)
+{
+    if (++p->nest > MAX_DEPTH) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "nested deeper than %d levels", MAX_DEPTH);
+        return fatal(p, msg);
+    }
+    return value(p, type, NULL, 0);
+}
+
+static int cb_start_map(void *ctx)
+{
+    return cb_start(ctx, '{');
+}
+
+static int cb_start_array(void *ctx)
+{
+    return cb_start(ctx, '[');
+}
+
+static int cb_end(void *ctx)
+{
+    sparse *p = ctx;
+    frame *f;
+    p->nest--;
+    if (p->skip) {
+        p->skip--;
+        return 1;
+    }
+    if (p->depth == 0)
+        return 1;
+    f = &p->stack[--p->depth];
+    if (f->kind == F_BUILD && p->depth + 1 == p->build_depth) {
+        p->build_depth = 0;
+        return deliver(p, f->node);
+    }
+    if (f->kind == F_RUN)
+        finish_run(p);
+    return 1;
+}
+
+static int cb_key(void *ctx, const unsigned char *key, size_t len)
+{
+    sparse *p = ctx;
+    frame *f;
+    if (p->skip || p->depth == 0)
+        return 1;
+    f = &p->stack[p->depth - 1];
+    if (f->kind == F_BUILD) {
+        f->next = NULL;
+        for (const snode *k = f->kids; k && k->key; k++)
+            if (strlen(k->key) == len && memcmp(k->key, key, len) == 0) {
+                f->next = k;
+                break;
+            }
+    } else if (f->kind == F_RUN) {
+        f->key = RK_NONE;
+        for (int i = RK_TOOL; i <= RK_RESULTS; i++)
+            if (strlen(RUN_KEYS[i]) == len && memcmp(RUN_KEYS[i], key, len) == 0)
+                f->key = i;
+    } else if (f->kind == F_ROOT) {
+        f->key = -1;
+        for (int i = 0; i < TOP_COUNT; i++)
+            if (strlen(TOP_NAMES[i]) == len && memcmp(TOP_NAMES[i], key, len) == 0) {
+                if (p->has[i]) {
+                    if (!p->dup[0]) {
+                        spos at = here(p, 0);
+                        snprintf(p->dup, sizeof p->dup, "the member \"%s\" appears twice at line %zu, column %zu",
+                                 TOP_NAMES[i], at.line, at.col);
+                    }
+                } else {
+                    p->has[i] = 1;
+                    f->key = i;
+                }
+                break;
+            }
+    }
+    return 1;
+}
+
+static const yajl_callbacks CALLBACKS = {
+    cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
+    cb_start_map, cb_key, cb_end, cb_start_array, cb_end,
+};
+
+/* yajl's message, in the words the other readers use. */
+static void syntax_error(sparse *p, char *why, size_t why_size, int at_end)
+{
+    unsigned char *msg = yajl_get_error(p->y, 0, NULL, 0);
+    const char *text = msg ? (const char *)msg : "not JSON";
+    char clean[160];
+    size_t n;
+    spos at;
+    if (p->fatal[0]) {
+        snprintf(why, why_size, "malformed JSON: %s", p->fatal);
+        if (msg)
+            yajl_free_error(p->y, msg);
+        return;
+    }
+    if (strncmp(text, "parse error: ", 13) == 0)
+        text += 13;
+    else if (strncmp(text, "lexical error: ", 15) == 0)
+        text += 15;
+    snprintf(clean, sizeof clean, "%s", text);
+    n = strlen(clean);
+    while (n && (clean[n - 1] == '\n' || clean[n - 1] == '.' || clean[n - 1] == ' '))
+        clean[--n] = '\0';
+    if (strstr(clean, "invalid character inside string"))
+        snprintf(clean, sizeof clean, "control character in a string");
+    else if (strstr(clean, "premature EOF"))
+        snprintf(clean, sizeof clean, "unexpected end of the document");
+    else if (strstr(clean, "trailing garbage"))
+        snprintf(clean, sizeof clean, "more data after the JSON document");
+    if (at_end) {
+        at.line = p->line;
+        at.col = p->lc_pos - p->line_start + 1;
+    } else {
+        at = here(p, 0);
+    }
+    snprintf(why, why_size, "malformed JSON: %s at line %zu, column %zu", clean, at.line, at.col);
+    if (msg)
+        yajl_free_error(p->y, msg);
+}
+
+int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, size_t why_size, int *not_sarif)
+{
+    sparse *p = calloc(1, sizeof *p);
+    size_t chunk = sarif_chunk_size ? sarif_chunk_size : 1;
+    char *buf = malloc(chunk);
+    size_t total = 0;
+    int rc = -1, first = 1, bad = 0;
+    const char *rwhy = NULL;
+
+    *not_sarif = 0;
+    memset(info, 0, sizeof *info);
+    info->format = FMT_SARIF;
+    if (!p || !buf || !(p->y = yajl_alloc(&CALLBACKS, NULL, p))) {
+        snprintf(why, why_size, "out of memory");
+        goto out;
+    }
+    /* Strings are not checked for UTF-8 (as the other readers do not); what reaches a
+     * decision is made valid UTF-8 by the engine. */
+    yajl_config(p->y, yajl_dont_validate_strings, 1);
+    p->s = s;
+    p->info = info;
+    p->line = 1;
+    for (;;) {
+        int64_t n = src->read(src->ctx, buf, chunk, &rwhy);
+        size_t off = 0;
+        yajl_status st;
+        if (n < 0) {
+            snprintf(why, why_size, "%s", rwhy ? rwhy : "read error");
+            rc = -2;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (first && total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+            off = 3;
+        first = 0;
+        p->chunk = buf;
+        p->base = total + off;
+        p->chunk_len = (size_t)n - off;
+        p->chunk = buf + off;
+        st = yajl_parse(p->y, (const unsigned char *)buf + off, (size_t)n - off);
+        if (st != yajl_status_ok) {
+            syntax_error(p, why, why_size, 0);
+            bad = 1;
+            break;
+        }
+        advance(p, p->base + p->chunk_len);
+        total += (size_t)n;
+    }
+    if (!bad && yajl_complete_parse(p->y) != yajl_status_ok) {
+        syntax_error(p, why, why_size, 1);
+        bad = 1;
+    }
+    if (bad)
+        goto out;
+    if (p->dup[0]) {
+        snprintf(why, why_size, "%s", p->dup);
+        goto out;
+    }
+    if (forced == FMT_AUTO && !p->has[TOP_RUNS] && !(p->schema_string && strstr(p->schema, "sarif"))) {
+        *not_sarif = 1;
+        goto out;
+    }
+    if (!p->has[TOP_VERSION]) {
+        snprintf(why, why_size, "SARIF log without a \"version\" at line %zu, column %zu", p->root_at.line,
+                 p->root_at.col);
+        goto out;
+    }
+    if (!p->version_string) {
+        snprintf(why, why_size, "SARIF \"version\" is not a string at line %zu, column %zu",
+                 p->top_at[TOP_VERSION].line, p->top_at[TOP_VERSION].col);
+        goto out;
+    }
+    if (strcmp(p->version, "2.1.0") != 0) {
+        snprintf(why, why_size, "SARIF version %s is not supported: only 2.1.0 is", p->version);
+        goto out;
     }
     snprintf(info->variant, sizeof info->variant, "2.1.0");
-    if (!top->has[TOP_RUNS] || top->v[TOP_RUNS].type != '[')
-        return js_fail(d, top->has[TOP_RUNS] ? top->v[TOP_RUNS].at : top->root.at,
-                       "SARIF log without a \"runs\" array");
-    js_open(d, &top->v[TOP_RUNS], &it);
-    while ((rc = js_next(&it, NULL, &v)) == 1) {
-        if (read_run(d, &v, ++n, s, info) != 0)
-            return -1;
-        info->units++;
+    if (!p->runs_array) {
+        spos at = p->has[TOP_RUNS] ? p->top_at[TOP_RUNS] : p->root_at;
+        snprintf(why, why_size, "SARIF log without a \"runs\" array at line %zu, column %zu", at.line, at.col);
+        goto out;
     }
-    if (rc != 0)
-        return -1;
-    if (n == 0) {
-        snprintf(d->why, d->why_size, "the SARIF log has no runs: it records no analysis");
-        return -1;
+    if (p->err[0]) {
+        snprintf(why, why_size, "%s", p->err);
+        goto out;
     }
-    return 0;
+    if (p->runs == 0) {
+        snprintf(why, why_size, "the SARIF log has no runs: it records no analysis");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (p) {
+        if (p->in_run)
+            run_free(&p->run);
+        /* A subtree left half built (a syntax error inside it): its root is in the frame
+         * where the build started. */
+        if (p->build_depth > 0 && p->build_depth <= p->depth)
+            cJSON_Delete(p->stack[p->build_depth - 1].node);
+        if (p->y)
+            yajl_free(p->y);
+        free(p->scratch);
+        free(p);
+    }
+    free(buf);
+    return rc;
 }

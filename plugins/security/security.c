@@ -4,6 +4,7 @@
  * for another commit, or says its scan did not complete.  A report it cannot read or
  * understand is an error, never a pass. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,234 @@ static int parse_sev_param(const char *v, int *out, int allow_any)
     return 0;
 }
 
+/* ---- Reading the reports ------------------------------------------------------------ */
+
+/* A report read through a host stream (ABI 1.2). */
+typedef struct srcctx {
+    const rg_host *h;
+    rg_check_call *call;
+    rg_stream *stream;
+    const char *name;
+} srcctx;
+
+static int64_t stream_read(void *ctx, char *buf, size_t cap, const char **why)
+{
+    srcctx *c = ctx;
+    return c->h->read_stream(c->call, c->stream, buf, cap, why);
+}
+
+/* The whole text, for the formats read as a whole (read_evidence: under the cap). */
+static int whole_read(void *ctx, const char **text, size_t *len, char *why, size_t why_size)
+{
+    srcctx *c = ctx;
+    const char *w = NULL;
+    if (c->h->read_evidence(c->call, c->name, text, len, &w) == 0)
+        return 0;
+    snprintf(why, why_size, "%s", w ? w : "cannot read it");
+    return -1;
+}
+
+/* What the reports of one check came to, kept in a shared child for the next check
+ * over the same files (same identities), format and ignore entries: the reports are
+ * then read once per decision however many checks judge them. */
+typedef struct memo {
+    char *key;
+    rep *reps;
+    size_t nrep;
+    kept worst[WORST_MAX];
+    size_t worst_count;
+    long seq;
+    int oom;
+    long *matched;
+    size_t nign;
+} memo;
+
+#define MEMO_MAX 4
+static memo memos[MEMO_MAX];
+static size_t memo_next;
+
+static char *kstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void kept_copy(kept *to, const kept *from)
+{
+    *to = *from;
+    to->id = kstrdup(from->id);
+    to->kind = kstrdup(from->kind);
+    to->package = kstrdup(from->package);
+    to->version = kstrdup(from->version);
+    to->file = kstrdup(from->file);
+    to->target = kstrdup(from->target);
+    to->title = kstrdup(from->title);
+}
+
+static void memo_clear(memo *m)
+{
+    scan tmp;
+    memset(&tmp, 0, sizeof tmp);
+    memcpy(tmp.worst, m->worst, sizeof tmp.worst);
+    tmp.worst_count = m->worst_count;
+    scan_free(&tmp);
+    free(m->key);
+    free(m->reps);
+    free(m->matched);
+    memset(m, 0, sizeof *m);
+}
+
+/* The memo key: the format, the now, each report's name and file identity, and the
+ * ignore entries (heap), or NULL when the host gives no identity (not a shared child). */
+static char *memo_key(const rg_host *h, rg_check_call *call, rg_stream **streams, const rep *reps, size_t nrep,
+                      rformat forced, int64_t now)
+{
+    size_t nign = h->param_count(call, "ignore"), len = 64;
+    const char *ids[64];
+    char *key, *p;
+    if (nrep > 64)
+        return NULL;
+    for (size_t i = 0; i < nrep; i++) {
+        if (!streams[i] || !(ids[i] = h->stream_identity(call, streams[i])))
+            return NULL;
+        len += strlen(reps[i].name) + strlen(ids[i]) + 2;
+    }
+    for (size_t i = 0; i < nign; i++)
+        len += strlen(h->param_item(call, "ignore", i) ? h->param_item(call, "ignore", i) : "") + 1;
+    if (!(key = malloc(len)))
+        return NULL;
+    p = key + sprintf(key, "%d\x1f%lld\x1f", (int)forced, (long long)now);
+    for (size_t i = 0; i < nrep; i++)
+        p += sprintf(p, "%s\x1e%s\x1f", reps[i].name, ids[i]);
+    for (size_t i = 0; i < nign; i++)
+        p += sprintf(p, "%s\x1d", h->param_item(call, "ignore", i) ? h->param_item(call, "ignore", i) : "");
+    return key;
+}
+
+static int memo_get(const char *key, rep *reps, size_t nrep, scan *sc, ignore_rule *ign, size_t nign)
+{
+    for (size_t k = 0; key && k < MEMO_MAX; k++) {
+        memo *m = &memos[k];
+        if (!m->key || strcmp(m->key, key) != 0 || m->nrep != nrep || m->nign != nign)
+            continue;
+        for (size_t i = 0; i < nrep; i++) {
+            const char *name = reps[i].name;
+            reps[i] = m->reps[i];
+            reps[i].name = name;
+        }
+        for (size_t i = 0; i < m->worst_count; i++)
+            kept_copy(&sc->worst[i], &m->worst[i]);
+        sc->worst_count = m->worst_count;
+        sc->seq = m->seq;
+        sc->oom = m->oom;
+        for (size_t i = 0; i < nign; i++)
+            ign[i].matched = m->matched[i];
+        return 1;
+    }
+    return 0;
+}
+
+static void memo_put(char *key, const rep *reps, size_t nrep, const scan *sc, const ignore_rule *ign, size_t nign)
+{
+    memo *m = &memos[memo_next];
+    memo_clear(m);
+    m->reps = malloc(nrep * sizeof *m->reps);
+    m->matched = calloc(nign ? nign : 1, sizeof *m->matched);
+    if (!m->reps || !m->matched) {
+        free(m->reps);
+        free(m->matched);
+        free(key);
+        memset(m, 0, sizeof *m);
+        return;
+    }
+    m->key = key;
+    memcpy(m->reps, reps, nrep * sizeof *m->reps);
+    m->nrep = nrep;
+    for (size_t i = 0; i < sc->worst_count; i++)
+        kept_copy(&m->worst[i], &sc->worst[i]);
+    m->worst_count = sc->worst_count;
+    m->seq = sc->seq;
+    m->oom = sc->oom;
+    for (size_t i = 0; i < nign; i++)
+        m->matched[i] = ign[i].matched;
+    m->nign = nign;
+    memo_next = (memo_next + 1) % MEMO_MAX;
+}
+
+/* Read every report into REPS and SC.  Through streams when the host has them (ABI
+ * 1.2): SARIF is then read in bounded memory whatever its size, and, in a shared child,
+ * what an earlier check found in the same files is reused.  Returns 0, or -1 when out
+ * of memory. */
+static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t nrep, rformat forced,
+                        scan *sc, ignore_rule *ign, size_t nign, int64_t now)
+{
+    rg_stream **streams;
+    char *key;
+    int streaming = h->abi_minor >= 2 && h->size >= offsetof(rg_host, stream_identity) + sizeof(void *);
+
+    for (size_t i = 0; i < nrep; i++)
+        reps[i].name = h->param_item(call, "reports", i);
+    if (!streaming) {
+        /* A host older than 1.2: whole reads, under the engine's cap. */
+        for (size_t i = 0; i < nrep; i++) {
+            rep *r = &reps[i];
+            const char *text, *why;
+            size_t len;
+            if (h->read_evidence(call, r->name, &text, &len, &why) != 0) {
+                r->state = REP_UNREADABLE;
+                snprintf(r->why, sizeof r->why, "%s", why ? why : "cannot read it");
+                continue;
+            }
+            scan_begin(sc, i, &r->t);
+            if (report_read(text, len, forced, sc, &r->info, r->why, sizeof r->why) != 0) {
+                r->state = REP_INVALID;
+                scan_drop(sc, i);
+            }
+            h->release_evidence(call, text);
+        }
+        return 0;
+    }
+    if (!(streams = calloc(nrep, sizeof *streams)))
+        return -1;
+    for (size_t i = 0; i < nrep; i++) {
+        const char *why = NULL;
+        if (!(streams[i] = h->open_evidence(call, reps[i].name, NULL, &why))) {
+            reps[i].state = REP_UNREADABLE;
+            snprintf(reps[i].why, sizeof reps[i].why, "%s", why ? why : "cannot read it");
+        }
+    }
+    key = memo_key(h, call, streams, reps, nrep, forced, now);
+    if (memo_get(key, reps, nrep, sc, ign, nign)) {
+        free(key);
+        key = NULL;
+    } else {
+        for (size_t i = 0; i < nrep; i++) {
+            rep *r = &reps[i];
+            srcctx c = {h, call, streams[i], r->name};
+            rsrc src = {stream_read, &c};
+            int rc;
+            if (!streams[i])
+                continue;
+            scan_begin(sc, i, &r->t);
+            rc = report_stream(&src, whole_read, &c, forced, sc, &r->info, r->why, sizeof r->why);
+            if (rc != 0) {
+                r->state = rc == -2 ? REP_UNREADABLE : REP_INVALID;
+                if (rc == -2)
+                    memset(&r->t, 0, sizeof r->t);
+                scan_drop(sc, i);
+            }
+            h->close_stream(call, streams[i]);
+            streams[i] = NULL;
+        }
+        if (key)
+            memo_put(key, reps, nrep, sc, ign, nign);
+    }
+    for (size_t i = 0; i < nrep; i++)
+        if (streams[i])
+            h->close_stream(call, streams[i]);
+    free(streams);
+    return 0;
+}
+
 static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
 {
     static const char *const MAX_NAMES[SEV_COUNT] = {
@@ -317,28 +546,24 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
     /* Read every report, so that the details show all of them. */
     scan_init(&sc, ign, nign);
     memset(&total, 0, sizeof total);
+    if (read_reports(h, call, reps, nrep, forced, &sc, ign, nign, now) != 0) {
+        scan_free(&sc);
+        free(reps);
+        free(ign);
+        return h->error(call, "out of memory");
+    }
     for (size_t i = 0; i < nrep; i++) {
         rep *r = &reps[i];
-        const char *text, *why;
-        size_t len;
-        r->name = h->param_item(call, "reports", i);
-        if (h->read_evidence(call, r->name, &text, &len, &why) != 0) {
-            r->state = REP_UNREADABLE;
-            snprintf(r->why, sizeof r->why, "%s", why ? why : "cannot read it");
+        if (r->state == REP_UNREADABLE) {
             if (!unreadable++ && !invalid)
                 first_bad = i;
-            continue;
-        }
-        scan_begin(&sc, i, &r->t);
-        if (report_read(text, len, forced, &sc, &r->info, r->why, sizeof r->why) != 0) {
-            r->state = REP_INVALID;
-            scan_drop(&sc, i);
+        } else if (r->state == REP_INVALID) {
             if (!invalid++)
                 first_bad = i;
-            continue;
+        } else {
+            tally_merge(&total, &r->t);
+            ok++;
         }
-        tally_merge(&total, &r->t);
-        ok++;
     }
 
     arr = h->add_array(call, details, "reports");
@@ -511,7 +736,7 @@ static const rg_check checks[] = {
 static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "security", "1.0.0", "Security scan reports: SARIF 2.1.0, Trivy, Grype and GitLab", "MIT",
-    checks, sizeof checks / sizeof checks[0],
+    checks, sizeof checks / sizeof checks[0], RG_PLUGIN_FLAG_SHARE_CHILD,
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void);

@@ -128,10 +128,9 @@ static int worse(sev as, double ascore, long aseq, const kept *b)
     return aseq < b->seq;
 }
 
-static void keep(scan *s, const finding *f)
+static void keep(scan *s, const finding *f, long seq)
 {
     size_t at = s->worst_count;
-    long seq = s->seq++;
     kept k;
     while (at > 0 && worse(f->severity, f->score, seq, &s->worst[at - 1]))
         at--;
@@ -157,7 +156,17 @@ static void keep(scan *s, const finding *f)
     s->worst_count++;
 }
 
+long scan_reserve(scan *s)
+{
+    return s->seq++;
+}
+
 void scan_add(scan *s, const finding *f)
+{
+    scan_add_seq(s, f, -1);
+}
+
+void scan_add_seq(scan *s, const finding *f, long seq)
 {
     int ignored = 0;
     for (size_t i = 0; i < s->ignore_count; i++) {
@@ -173,7 +182,7 @@ void scan_add(scan *s, const finding *f)
         return;
     }
     s->cur->sev[f->severity < SEV_COUNT ? f->severity : SEV_UNKNOWN]++;
-    keep(s, f);
+    keep(s, f, seq >= 0 ? seq : s->seq++);
 }
 
 void scan_drop(scan *s, size_t report)
