@@ -1180,7 +1180,8 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
     size_t chunk = sarif_chunk_size ? sarif_chunk_size : 1;
     char *buf = malloc(chunk);
     size_t total = 0;
-    int rc = -1, first = 1, bad = 0;
+    int rc = -1, bom = 0, bad = 0;
+    static const unsigned char BOM[3] = {0xEF, 0xBB, 0xBF};
     const char *rwhy = NULL;
 
     *not_sarif = 0;
@@ -1207,10 +1208,22 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
         }
         if (n == 0)
             break;
-        if (first && total == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-            off = 3;
-        first = 0;
-        p->chunk = buf;
+        /* A byte order mark at the start (perhaps across chunks) is not the JSON's. */
+        while (bom >= 0 && off < (size_t)n) {
+            if ((unsigned char)buf[off] != BOM[bom]) {
+                if (bom > 0 && yajl_parse(p->y, BOM, (size_t)bom) != yajl_status_ok) {
+                    syntax_error(p, why, why_size, 0);
+                    bad = 1;
+                }
+                bom = -1;
+                break;
+            }
+            off++;
+            if (++bom == 3)
+                bom = -1;
+        }
+        if (bad)
+            break;
         p->base = total + off;
         p->chunk_len = (size_t)n - off;
         p->chunk = buf + off;

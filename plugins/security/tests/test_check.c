@@ -478,6 +478,66 @@ static void test_large_sarif(void **state)
     assert_int_equal(sec_num(r, "counts.low"), n / 3);
     assert_int_equal(sec_size(r, "worst"), 20);
     assert_string_equal(sec_str(r, "worst.19.id"), "R0");
+    /* A stream is not held to the whole-read cap (1 KiB here; the log is ~10 MB), and a
+     * check of the same log with the tool written after the results counts the same. */
+    r = &f->r;
+    rg_check_result_clear(r);
+    assert_int_equal(sec_run("{\"reports\": [\"large\"], \"fail_on\": \"none\"}", f->ctx, SEC_NOW, 1024, r), 0);
+    assert_int_equal(r->status, RG_CHECK_PASS);
+    assert_int_equal(sec_num(r, "counts.critical"), n / 3);
+    assert_int_equal(sec_num(r, "reports.0.entries"), n);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fprintf(fp, "{\"runs\": [{\"results\": [");
+    for (int i = 0; i < n; i++)
+        fprintf(fp, "%s{\"ruleId\": \"R%d\", \"message\": {\"text\": \"finding %d\"}}", i ? "," : "", i % 3, i);
+    fprintf(fp, "], \"tool\": {\"driver\": {\"name\": \"Gen\", \"rules\": ["
+                "{\"id\": \"R0\", \"properties\": {\"security-severity\": \"9.5\"}},"
+                "{\"id\": \"R1\", \"defaultConfiguration\": {\"level\": \"warning\"}},"
+                "{\"id\": \"R2\", \"defaultConfiguration\": {\"level\": \"note\"}}]}}}], \"version\": \"2.1.0\"}\n");
+    assert_int_equal(fclose(fp), 0);
+    r = run(f, "{\"reports\": [\"large\"], \"fail_on\": \"critical\", \"max_critical\": 20000}");
+    assert_int_equal(r->status, RG_CHECK_PASS);
+    assert_int_equal(sec_num(r, "counts.critical"), n / 3);
+    assert_int_equal(sec_num(r, "counts.medium"), n / 3);
+    assert_int_equal(sec_num(r, "counts.low"), n / 3);
+    assert_int_equal(sec_size(r, "worst"), 20);
+    assert_string_equal(sec_str(r, "worst.0.title"), "finding 0");
+    assert_string_equal(sec_str(r, "worst.19.title"), "finding 57");
+}
+
+/* In a shared child the second check over the same files reuses what the first read
+ * (the memo), and says the same; a changed file, format or ignore list is read again. */
+static void test_shared_child_memo(void **state)
+{
+    fixture *f = *state;
+    rg_check_result first, again;
+    const char *params = "{\"reports\": [\"sarif\", \"trivy\"], \"fail_on\": \"none\"}";
+    char *a, *b;
+    rg_host_set_shared(1);
+    assert_int_equal(sec_run(params, f->ctx, SEC_NOW, 0, &first), 0);
+    assert_int_equal(sec_run(params, f->ctx, SEC_NOW, 0, &again), 0);
+    a = rg_check_result_to_json(&first);
+    b = rg_check_result_to_json(&again);
+    assert_string_equal(a, b); /* details, worst list and evidence digests alike */
+    assert_int_equal(cJSON_GetArraySize(again.evidence), 2);
+    free(a);
+    free(b);
+    rg_check_result_clear(&again);
+    /* The SARIF log changes (another size): read again. */
+    sec_write(f->dir, "app.sarif", "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\"}}, "
+              "\"results\": [{\"level\": \"error\"}]}]}", (size_t)-1);
+    assert_int_equal(sec_run(params, f->ctx, SEC_NOW, 0, &again), 0);
+    assert_int_equal(sec_num(&again, "reports.0.counts.high"), 1);
+    assert_true(sec_num(&again, "findings") != sec_num(&first, "findings"));
+    rg_check_result_clear(&again);
+    /* Another ignore list: read again, so its matches are counted. */
+    assert_int_equal(sec_run("{\"reports\": [\"sarif\", \"trivy\"], \"fail_on\": \"none\", "
+                             "\"ignore\": [\"CVE-2023-0001: 2099-01-01: test\"]}", f->ctx, SEC_NOW, 0, &again), 0);
+    assert_int_equal(again.status, RG_CHECK_PASS);
+    rg_check_result_clear(&again);
+    rg_check_result_clear(&first);
+    rg_host_set_shared(0);
 }
 
 int main(void)
@@ -496,6 +556,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable_and_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forced_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_sarif, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_child_memo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -689,9 +689,108 @@ static void test_hostile_values(void **state)
     }
 }
 
+/* ---- The streaming SARIF reader ---------------------------------------------------------- */
+
+/* TEXT read in chunks of every size from 1 to 9 bytes and of 4 KiB must give what the
+ * default chunks give: counts, facts, worst list, or the same error (positions too). */
+static void same_in_any_chunks(const char *text)
+{
+    got want, *g;
+    size_t saved = sarif_chunk_size;
+    static const size_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 4096};
+    want = *read_as(text, FMT_AUTO, NULL, 0);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        sarif_chunk_size = sizes[i];
+        g = read_as(text, FMT_AUTO, NULL, 0);
+        sarif_chunk_size = saved;
+        if (g->rc != want.rc || strcmp(g->why, want.why) != 0 || memcmp(&g->t, &want.t, sizeof want.t) != 0 ||
+            memcmp(&g->info, &want.info, sizeof want.info) != 0)
+            fail_msg("chunks of %zu bytes: rc %d \"%s\", expected rc %d \"%s\"\n%s", sizes[i], g->rc, g->why, want.rc,
+                     want.why, text);
+    }
+}
+
+static void test_sarif_chunk_boundaries(void **state)
+{
+    char *app;
+    size_t len;
+    (void)state;
+    app = sec_slurp(sec_data("app.sarif"), &len);
+    assert_non_null(app);
+    same_in_any_chunks(app);
+    free(app);
+    /* Escapes, a byte order mark, numbers and literals of every kind, split anywhere. */
+    same_in_any_chunks("\xEF\xBB\xBF{\"version\": \"2.1\\u002e0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\\u00e9\\n\","
+                       " \"rules\": [{\"id\": \"A\\/1\", \"properties\": {\"security-severity\": 7.25e0}}]}},"
+                       " \"results\": [{\"ruleId\": \"A/1\", \"kind\": \"fail\", \"suppressions\": null, \"x\": [true, false, null, -0.5E+2]},"
+                       " {\"ruleIndex\": 0, \"suppressions\": [{\"status\": \"accepted\"}]}]}]}");
+    /* Errors name the same place whatever the chunks. */
+    same_in_any_chunks("{\"version\": \"2.1.0\",\n \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\"}},\n \"results\": [1]}]}");
+    same_in_any_chunks("{\"version\": \"2.1.0\",\n \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\"}},\n \"results\": [}]}");
+    same_in_any_chunks("{\"version\": \"2.1.0\",\n \"runs\": [{\"tool\": {\"driver\": {\"name\": \"T\"}},\n \"results\": []}]");
+    same_in_any_chunks("{\"version\": \"2.1.0\", \"runs\": [], \"runs\": []}");
+}
+
+/* A run's members in any order: results before the tool and the invocations count as
+ * they would after them, the worst list included. */
+static void test_sarif_rules_after_results(void **state)
+{
+    static const char *const tool = "\"tool\": {\"driver\": {\"name\": \"D\", \"rules\": ["
+        "{\"id\": \"R\", \"shortDescription\": {\"text\": \"rule R\"}, \"defaultConfiguration\": {\"level\": \"error\"}},"
+        "{\"id\": \"S\", \"properties\": {\"security-severity\": \"9.1\"}}]}}";
+    static const char *const inv = "\"invocations\": [{\"ruleConfigurationOverrides\": [{\"descriptor\": {\"index\": 0},"
+        " \"configuration\": {\"level\": \"note\"}}], \"endTimeUtc\": \"2025-06-01T00:00:00Z\"}]";
+    char results[16384], before[20000], after[20000];
+    size_t n = 0;
+    got a, *b;
+    ignore_rule ign[1];
+    (void)state;
+    for (int i = 0; i < 60; i++)
+        n += (size_t)snprintf(results + n, sizeof results - n, "%s{\"ruleId\": \"%s\", \"message\": {\"text\": \"m%d\"}%s}",
+                              i ? "," : "", i % 3 == 0 ? "S" : "R", i, i % 3 == 2 ? ", \"level\": \"warning\"" : "");
+    snprintf(before, sizeof before, "{\"version\": \"2.1.0\", \"runs\": [{%s, %s, \"results\": [%s]}]}", tool, inv, results);
+    snprintf(after, sizeof after, "{\"runs\": [{\"results\": [%s], %s, %s}], \"version\": \"2.1.0\"}", results, inv, tool);
+    a = *read_as(before, FMT_AUTO, NULL, 0);
+    assert_int_equal(a.rc, 0);
+    counts(&a, 20, 0, 20, 20, 0, 0); /* S critical; R overridden to note; R with level warning */
+    b = read_as(after, FMT_AUTO, NULL, 0);
+    assert_int_equal(b->rc, 0);
+    assert_memory_equal(&a.t, &b->t, sizeof a.t);
+    assert_memory_equal(&a.info, &b->info, sizeof a.info);
+    same_in_any_chunks(after);
+    /* The worst list and ignore matches alike too. */
+    {
+        scan s1, s2;
+        tally t1, t2;
+        rinfo i1, i2;
+        char why[256];
+        memset(&t1, 0, sizeof t1);
+        memset(&t2, 0, sizeof t2);
+        ignore_parse("S: 2099-01-01: later", SEC_NOW, &ign[0]);
+        scan_init(&s1, NULL, 0);
+        scan_begin(&s1, 0, &t1);
+        assert_int_equal(report_read(before, strlen(before), FMT_AUTO, &s1, &i1, why, sizeof why), 0);
+        scan_init(&s2, NULL, 0);
+        scan_begin(&s2, 0, &t2);
+        assert_int_equal(report_read(after, strlen(after), FMT_AUTO, &s2, &i2, why, sizeof why), 0);
+        assert_int_equal(s1.worst_count, s2.worst_count);
+        for (size_t i = 0; i < s1.worst_count; i++) {
+            assert_string_equal(s1.worst[i].title, s2.worst[i].title);
+            assert_int_equal(s1.worst[i].severity, s2.worst[i].severity);
+        }
+        scan_free(&s1);
+        scan_free(&s2);
+        b = read_as(after, FMT_AUTO, ign, 1);
+        assert_int_equal(b->t.ignored, 20);
+        assert_int_equal(ign[0].matched, 20);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sarif_chunk_boundaries),
+        cmocka_unit_test(test_sarif_rules_after_results),
         cmocka_unit_test(test_jscan_values),
         cmocka_unit_test(test_jscan_walk_and_keys),
         cmocka_unit_test(test_jscan_depth),
