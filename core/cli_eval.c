@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "context.h"
 #include "decision.h"
+#include "batch_workers.h"
 #include "decision_log.h"
 #include "json.h"
 #include "error.h"
@@ -53,7 +54,8 @@ static const char EVAL_USAGE[] =
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
-    "  -j, --jobs N           plugin checks run at once (default: one per CPU)\n"
+    "  -j, --jobs N           plugin checks run at once, and --batch worker processes\n"
+    "                         (default: one per CPU; a batch with --log runs in one)\n"
     "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
     "  --check-memory SIZE    memory a plugin check may use (default 1G)\n"
     "  --max-memory SIZE      policy memory limit (default 64M)\n"
@@ -575,42 +577,157 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
     return RG_EXIT_ERROR;
 }
 
+/* One batch run: the policy and what every line shares. */
+typedef struct batch_run {
+    const eval_options *o;
+    rg_policy *pol;
+    rg_context_options bopt;
+    const char *display;
+    rg_strbuf out, pending_log;
+    rg_error stop;           /* why the batch must stop (kind set) */
+    int worst;
+} batch_run;
+
+/* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
+ * and to the decision log.  Returns the line's exit code.  When the batch cannot go on
+ * (the log or memory failed), B->stop says why and nothing was added to OUT. */
+static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf *out)
+{
+    const eval_options *o = b->o;
+    rg_error err;
+    rg_context *ctx;
+    rg_decision *d = NULL;
+    int code;
+
+    rg_error_init(&err);
+    ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
+    if (ctx)
+        d = rg_evaluate(b->pol, ctx, &err);
+    if (d)
+        rg_decision_set_details(d, o->details);
+    if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
+        rollback_from_log(o, d, ctx);
+    if (d) {
+        /* Written straight into the output; the log takes the same bytes. */
+        size_t at = out->len;
+        rg_decision_write(d, out, 0);
+        if (out->failed) {
+            out->failed = 0;     /* the buffer holds the lines before this one */
+            out->len = at;
+            if (out->data) out->data[at] = '\0';
+            rg_fail(&b->stop, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
+        } else if (o->log && o->output) {
+            /* Logged all at once, just before the output file is put in place. */
+            rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
+            rg_strbuf_add(&b->pending_log, "\n", 1);
+        } else if (o->log && rg_log_append(o->log, out->data + at, out->len - at, &b->stop) != 0) {
+            /* No decision without its audit record: the batch stops here. */
+            out->len = at;
+        }
+        if (b->stop.kind == RG_ERROR_NONE)
+            rg_strbuf_add(out, "\n", 1);
+    }
+    code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
+    if (!d && b->stop.kind == RG_ERROR_NONE)
+        batch_error(out, o, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
+    rg_decision_free(d);
+    rg_context_free(ctx);
+    rg_error_clear(&err);
+    return code;
+}
+
+/* ---- The batch in worker processes -------------------------------------------------- */
+
+static int worker_eval_line(void *arg, long lineno, char *line, size_t len, rg_strbuf *out)
+{
+    batch_run *b = arg;
+    int code = batch_line(b, lineno, line, len, out);
+    if (b->stop.kind != RG_ERROR_NONE)
+        out->failed = 1;     /* the worker ends; the parent reports its lines as lost */
+    return code;
+}
+
+static int worker_take(void *arg, long lineno, int code, const char *text, size_t len)
+{
+    batch_run *b = arg;
+    (void)lineno;
+    rg_strbuf_add(&b->out, text, len);
+    if (code > b->worst)
+        b->worst = code;
+    return batch_flush(&b->out, b->o, 0);
+}
+
+static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
+{
+    batch_run *b = arg;
+    rg_error err;
+    rg_error_init(&err);
+    rg_fail(&err, RG_ERROR_INTERNAL, b->o->batch, (int)lineno, 0, "%s:%ld: not evaluated: %s", b->display,
+            lineno, why);
+    batch_error(out, b->o, &err, b->display, lineno, NULL);
+    return RG_EXIT_ERROR;
+}
+
+/* How many worker processes: --jobs (one per CPU unless given); one, so no workers,
+ * when the decision log is written, since its records and the post-deploy rollback
+ * lookups follow the input order. */
+static int batch_workers(const eval_options *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->log)
+        return 1;
+    return o->limits.jobs > 0 ? o->limits.jobs : (int)(cpus > 0 ? cpus : 1);
+}
+
 static int run_batch(const eval_options *o, const rg_context_options *copt)
 {
     rg_error err = {0};
     rg_plugins *plugins = NULL;
-    rg_policy *pol = NULL;
-    rg_context_options bopt = *copt;
     cJSON *waivers = NULL;
-    const char *display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
     FILE *in = NULL;
     char *line = NULL, tmp[PATH_MAX];
     size_t cap = 0;
     ssize_t n;
     long lineno = 0, contexts = 0;
-    int worst = 0, stopped = 0;
-    rg_strbuf out = {0}, pending_log = {0};
+    int stopped = 0;
+    batch_run b = {0};
 
+    b.o = o;
+    b.bopt = *copt;
+    b.display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
+    rg_error_init(&b.stop);
     /* The waivers file is read once for the whole batch. */
     if (o->waivers && rg_waivers_read(o->waivers, &o->limits, &waivers, &err) != 0)
         return fail_with(o, &err);
-    bopt.waivers = NULL;
-    bopt.waiver_list = waivers;
-    bopt.waiver_list_name = o->waivers;
+    b.bopt.waivers = NULL;
+    b.bopt.waiver_list = waivers;
+    b.bopt.waiver_list_name = o->waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
-    pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
-    if (pol)
+    b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    if (b.pol)
         in = open_batch(o->batch, &err);
     if (!in) {
-        rg_policy_free(pol);
+        rg_policy_free(b.pol);
         rg_plugins_free(plugins);
         cJSON_Delete(waivers);
         return fail_with(o, &err);
     }
-    rg_policy_reuse_check_results(pol, 1);
-    while (!stopped && (n = getline(&line, &cap, in)) >= 0) {
-        rg_context *ctx;
-        rg_decision *d = NULL;
+    rg_policy_reuse_check_results(b.pol, 1);
+    if (batch_workers(o) > 1) {
+        rg_batch_work work = {worker_eval_line, worker_take, worker_lost, &b};
+        void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
+        long got = rg_batch_run_workers(in, batch_workers(o), &work);
+        signal(SIGPIPE, was);
+        if (got == RG_BATCH_STOPPED) {
+            stopped = 1;
+        } else if (got == RG_BATCH_READ_FAILED) {
+            lineno = -1;    /* reported below */
+        } else if (got >= 0) {
+            contexts = got;
+            lineno = -2;    /* done: skip the loop */
+        }
+    }
+    while (lineno >= 0 && !stopped && (n = getline(&line, &cap, in)) >= 0) {
         int code;
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -618,59 +735,26 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         if (n == 0)
             continue;
         contexts++;
-        rg_error_clear(&err);
-        ctx = rg_context_parse(line, (size_t)n, display, o->batch, &bopt, &err);
-        if (ctx)
-            d = rg_evaluate(pol, ctx, &err);
-        if (d)
-            rg_decision_set_details(d, o->details);
-        if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
-            rollback_from_log(o, d, ctx);
-        if (d) {
-            /* Written straight into the output; the log takes the same bytes. */
-            size_t at = out.len;
-            rg_decision_write(d, &out, 0);
-            if (out.failed) {
-                out.failed = 0;     /* the buffer holds the lines before this one */
-                out.len = at;
-                if (out.data) out.data[at] = '\0';
-                rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
-                worst = batch_stop(&out, o, &err);
-                stopped = 1;
-            } else if (o->log && o->output) {
-                /* Logged all at once, just before the output file is put in place. */
-                rg_strbuf_add(&pending_log, out.data + at, out.len - at);
-                rg_strbuf_add(&pending_log, "\n", 1);
-            } else if (o->log && rg_log_append(o->log, out.data + at, out.len - at, &err) != 0) {
-                /* No decision without its audit record: the batch stops here. */
-                out.len = at;
-                worst = batch_stop(&out, o, &err);
-                stopped = 1;
-            }
-            if (!stopped)
-                rg_strbuf_add(&out, "\n", 1);
+        code = batch_line(&b, lineno, line, (size_t)n, &b.out);
+        if (b.stop.kind != RG_ERROR_NONE) {
+            b.worst = batch_stop(&b.out, o, &b.stop);
+            stopped = 1;
+            break;
         }
-        if (!stopped) {
-            code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
-            if (!d)
-                batch_error(&out, o, &err, display, lineno, o->output ? &pending_log : NULL);
-            if (code > worst)
-                worst = code;
-        }
-        rg_decision_free(d);
-        rg_context_free(ctx);
-        if (!stopped && batch_flush(&out, o, 0) != 0)
+        if (code > b.worst)
+            b.worst = code;
+        if (batch_flush(&b.out, o, 0) != 0)
             stopped = 1;
     }
-    if (!stopped && ferror(in)) {
-        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", display, strerror(errno));
-        worst = batch_stop(&out, o, &err);
+    if (!stopped && (lineno == -1 || ferror(in))) {
+        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", b.display, strerror(errno));
+        b.worst = batch_stop(&b.out, o, &err);
         stopped = 1;
     }
     if (!stopped && contexts == 0) {
         rg_fail(&err, RG_ERROR_CONTEXT, o->batch, 0, 0, "batch %s holds no contexts: nothing was evaluated",
-                display);
-        worst = batch_stop(&out, o, &err);
+                b.display);
+        b.worst = batch_stop(&b.out, o, &err);
         stopped = 1;
     }
     free(line);
@@ -678,28 +762,29 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         fclose(in);
     if (!stopped && o->output) {
         /* The file is written, then the audit record, then the file is put in place. */
-        if (out.failed || rg_atomic_prepare(o->output, out.data ? out.data : "", out.len, tmp, &err) != 0) {
-            if (out.failed)
+        if (b.out.failed || rg_atomic_prepare(o->output, b.out.data ? b.out.data : "", b.out.len, tmp, &err) != 0) {
+            if (b.out.failed)
                 rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
-            worst = batch_stop(&out, o, &err);
-        } else if (o->log && pending_log.len &&
-                   rg_log_append_lines(o->log, pending_log.data, pending_log.len, &err) != 0) {
+            b.worst = batch_stop(&b.out, o, &err);
+        } else if (o->log && b.pending_log.len &&
+                   rg_log_append_lines(o->log, b.pending_log.data, b.pending_log.len, &err) != 0) {
             rg_atomic_abort(tmp);
-            worst = batch_stop(&out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err);
         } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
-            worst = batch_stop(&out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err);
         }
-    } else if (!stopped && batch_flush(&out, o, 1) != 0) {
+    } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
         fprintf(stderr, "relgate: error: cannot write the decisions to standard output\n");
-        worst = RG_EXIT_ERROR;
+        b.worst = RG_EXIT_ERROR;
     }
-    free(rg_strbuf_finish(&out));
-    free(rg_strbuf_finish(&pending_log));
+    free(rg_strbuf_finish(&b.out));
+    free(rg_strbuf_finish(&b.pending_log));
     rg_error_clear(&err);
-    rg_policy_free(pol);
+    rg_error_clear(&b.stop);
+    rg_policy_free(b.pol);
     rg_plugins_free(plugins);
     cJSON_Delete(waivers);
-    return worst;
+    return b.worst;
 }
 
 /* ---- The command ---------------------------------------------------------------- */

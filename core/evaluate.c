@@ -462,6 +462,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         return NULL;
     }
     rg_sandbox_new_budget(sb); /* each evaluation gets the whole budget, loading had its own */
+    rg_sandbox_hold_watchdog(sb, 1);
     skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
     shared = calloc(pol->count ? pol->count : 1, sizeof *shared);
     if (!skipped || !shared) {
@@ -475,8 +476,10 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
         goto fail;
     start = now_ms();
+    rg_sandbox_hold_watchdog(sb, 0);   /* plugin checks have timeouts of their own */
     jobs = run_plugin_checks(pol, ctx, skipped, &job_count, shared);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
+    rg_sandbox_hold_watchdog(sb, 1);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
         rg_result *res;
@@ -543,6 +546,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             res->status = RG_STATUS_WARN;
         note_changes(res, req);
     }
+    rg_sandbox_hold_watchdog(sb, 0);
     sb->ctx = NULL;
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);
@@ -554,6 +558,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         add_playbook_actions(d, ctx);
     return d;
 fail:
+    rg_sandbox_hold_watchdog(sb, 0);
     sb->ctx = NULL;
     sb->evidence_log = NULL;
     free_jobs(jobs, job_count);

@@ -690,19 +690,30 @@ int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
     }
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
-    if (watchdog) {
+    if (watchdog && sb->watchdog_deadline != sb->deadline) {
         double left = sb->deadline - monotonic_now();
         watchdog((left > 0 ? left : 0) + 1.0);
+        sb->watchdog_deadline = sb->deadline;
     }
     status = lua_pcall(L, nargs, nresults, base);
-    if (watchdog)
-        watchdog(0);
+    if (!sb->watchdog_hold)
+        rg_sandbox_hold_watchdog(sb, 0);
     lua_remove(L, base);
     if (status != LUA_OK) {
         fill_error(sb, status, err);
         return -1;
     }
     return 0;
+}
+
+void rg_sandbox_hold_watchdog(rg_sandbox *sb, int on)
+{
+    sb->watchdog_hold = on;
+    if (!on && sb->watchdog_deadline != 0) {
+        if (watchdog)
+            watchdog(0);
+        sb->watchdog_deadline = 0;
+    }
 }
 
 void rg_sandbox_freeze(rg_sandbox *sb)

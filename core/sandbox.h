@@ -21,6 +21,8 @@ typedef struct rg_sandbox {
     uint64_t instructions;
     int hook_every;           /* instructions between limit checks */
     double deadline;          /* CLOCK_MONOTONIC seconds */
+    double watchdog_deadline; /* the deadline the watchdog is armed for; 0: disarmed */
+    int watchdog_hold;        /* keep it armed between calls (rg_sandbox_hold_watchdog) */
     rg_limit_hit limit_hit;   /* sticky: once set, every hook and pcall rethrows */
     int frozen;               /* globals may no longer be assigned */
     int64_t now;              /* the evaluation clock */
@@ -58,6 +60,11 @@ int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err);
 
 /* Start a fresh instruction and time budget (each evaluation gets its own). */
 void rg_sandbox_new_budget(rg_sandbox *sb);
+
+/* ON: leave the watchdog armed between rg_sandbox_call()s (an evaluation makes one call
+ * per check: arming and disarming a timer around each was a tenth of a batch's time).
+ * OFF disarms it: call it before anything that is not policy code may take long. */
+void rg_sandbox_hold_watchdog(rg_sandbox *sb, int on);
 
 /* Move the deadline SECONDS later: time spent outside policy code (plugin checks in
  * their own processes) is not the policy's to pay for. */
