@@ -139,18 +139,12 @@ static int key_evidence(rg_check_cache *c, const rg_context *ctx, const char *na
 char *rg_check_cache_key(rg_check_cache *c, const rg_check *check, const cJSON *params,
                          const rg_context *ctx, int64_t now)
 {
-    char *json = cJSON_PrintUnformatted(params), *key;
-    size_t len;
-    if (!json)
+    /* Parameters by identity: a requirement's are fixed for the policy's life. */
+    size_t len = strlen(check->name) + 64;
+    char *key = malloc(len);
+    if (!key)
         return NULL;
-    len = strlen(check->name) + strlen(json) + 48;
-    key = malloc(len);
-    if (!key) {
-        free(json);
-        return NULL;
-    }
-    len = (size_t)snprintf(key, len, "%s\n%s\n%lld\n", check->name, json, (long long)now);
-    free(json);
+    len = (size_t)snprintf(key, len, "%s\n%p\n%lld\n", check->name, (const void *)params, (long long)now);
     for (size_t i = 0; i < check->param_count; i++) {
         const rg_param *p = &check->params[i];
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, p->name), *item;

@@ -14,8 +14,9 @@ typedef struct rg_check_cache rg_check_cache;
 rg_check_cache *rg_check_cache_new(size_t max_bytes);
 void rg_check_cache_free(rg_check_cache *cache);
 
-/* The identity of running CHECK with PARAMS for CTX at NOW: the check, its parameters,
- * the clock and the digest of every evidence file its parameters name.  A heap string,
+/* The identity of running CHECK with PARAMS for CTX at NOW: the check, its parameters
+ * (by identity: a policy's parameter objects do not change while it is loaded), the
+ * clock and the digest of every evidence file its parameters name.  A heap string,
  * or NULL when the result must not be reused (an evidence path that breaks the rules). */
 char *rg_check_cache_key(rg_check_cache *cache, const rg_check *check, const cJSON *params,
                          const rg_context *ctx, int64_t now);

@@ -713,6 +713,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         return fail_with(o, &err);
     }
     rg_policy_reuse_check_results(b.pol, 1);
+    b.bopt.paths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     if (batch_workers(o) > 1) {
         rg_batch_work work = {worker_eval_line, worker_take, worker_lost, &b};
         void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
@@ -783,6 +784,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
     rg_error_clear(&b.stop);
     rg_policy_free(b.pol);
     rg_plugins_free(plugins);
+    rg_path_cache_free(b.bopt.paths);
     cJSON_Delete(waivers);
     return b.worst;
 }

@@ -13,6 +13,7 @@
 #include "evidence.h"
 #include "fileio.h"
 #include "json.h"
+#include "path_cache.h"
 #include "semver.h"
 
 const char *rg_release_type_name(rg_release_type type)
@@ -66,14 +67,25 @@ void rg_context_free(rg_context *ctx)
     free(ctx);
 }
 
+/* realpath() through the run's cache, as a heap string; NULL with errno. */
+static char *resolve(rg_path_cache *paths, const char *path)
+{
+    char buf[PATH_MAX];
+    int errnum;
+    const char *real = rg_path_cache_realpath(paths, path, buf, &errnum);
+    char *copy = real ? strdup(real) : NULL;
+    errno = real && !copy ? ENOMEM : errnum;
+    return copy;
+}
+
 /* Resolved absolute directory holding PATH ("-": the working directory). */
-static char *context_directory(const char *path)
+static char *context_directory(const char *path, rg_path_cache *paths)
 {
     char buf[PATH_MAX];
     if (strcmp(path, "-") == 0)
-        return realpath(".", NULL);
+        return resolve(paths, ".");
     rg_path_dir(path, buf, sizeof buf);
-    return realpath(buf, NULL);
+    return resolve(paths, buf);
 }
 
 /* Check one field of "release" that must be a SemVer version. */
@@ -160,14 +172,15 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
                            rg_error *err)
 {
     struct stat st;
-    ctx->dir = context_directory(path);
+    ctx->paths = opt->paths;
+    ctx->dir = context_directory(path, opt->paths);
     if (!ctx->dir)
         return rg_fail(err, RG_ERROR_IO, ctx->display, 0, 0,
                        "cannot resolve the directory of %s: %s", ctx->display, strerror(errno));
     if (!opt->evidence_root) {
         ctx->evidence_root = strdup(ctx->dir);
     } else {
-        ctx->evidence_root = realpath(opt->evidence_root, NULL);
+        ctx->evidence_root = resolve(opt->paths, opt->evidence_root);
         if (!ctx->evidence_root)
             return rg_fail(err, RG_ERROR_USAGE, opt->evidence_root, 0, 0,
                            "--evidence-root %s: %s", opt->evidence_root, strerror(errno));

@@ -12,6 +12,7 @@ struct rg_context {
     char *display;           /* the name used in messages: the path, or "<stdin>" */
     char *dir;               /* absolute, resolved directory relative evidence paths start from */
     char *evidence_root;     /* absolute, resolved directory evidence must stay inside */
+    rg_path_cache *paths;    /* the run's resolved paths (rg_context_options), or NULL */
     const char *name;        /* release.name (points into ROOT) */
     const char *version;     /* release.version */
     const char *previous_version; /* release.previous_version, or NULL */

@@ -36,7 +36,8 @@ static double now_ms(void)
 static int prepare_context(lua_State *L)
 {
     const rg_context *ctx = lua_touserdata(L, 1);
-    rg_push_json(L, ctx->root);
+    /* Below the root and release, tables are sealed read-only as they are built. */
+    rg_push_json_sealed(L, ctx->root, 2);
     lua_pushstring(L, rg_stage_name(ctx->stage));
     lua_setfield(L, -2, "stage");
     lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->now);
@@ -371,7 +372,8 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
                     run[todo++] = batch[j];
                 }
             }
-            rg_run_isolated(run, todo, ctx, pol->sb->now, &pol->sb->limits);
+            if (todo)
+                rg_run_isolated(run, todo, ctx, pol->sb->now, &pol->sb->limits);
             for (size_t k = 0; k < todo; k++) {
                 batch[where[k]] = run[k];
                 rg_check_cache_put(pol->cache, keys[where[k]], &run[k].result);

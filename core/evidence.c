@@ -14,6 +14,7 @@
 #include "evidence.h"
 #include "fileio.h"
 #include "json.h"
+#include "path_cache.h"
 
 int rg_path_join_normalized(const char *dir, const char *rel, char *out, size_t size)
 {
@@ -107,6 +108,8 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
     const cJSON *ev = evidence_object(ctx);
     const char *rel = rg_json_string(ev, name);
     char joined[PATH_MAX], real[PATH_MAX];
+    const char *resolved;
+    int errnum;
 
     if (!rel) {
         snprintf(why, why_size, "evidence '%s' is not declared in the context", name);
@@ -117,7 +120,8 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
         snprintf(why, why_size, "evidence '%s': path '%s' leaves %s", name, rel, ctx->evidence_root);
         return RG_EVIDENCE_ESCAPES;
     }
-    if (!realpath(joined, real)) {
+    if (!(resolved = rg_path_cache_realpath(ctx->paths, joined, real, &errnum))) {
+        errno = errnum;
         if (errno == ENOENT || errno == ENOTDIR) {
             /* A dangling link may still point outside: say so rather than "missing". */
             char target[PATH_MAX];
@@ -134,16 +138,16 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
         snprintf(why, why_size, "evidence '%s': %s: %s", name, rel, strerror(errno));
         return RG_EVIDENCE_UNUSABLE;
     }
-    if (!rg_path_within(real, ctx->evidence_root)) {
-        snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, real,
+    if (!rg_path_within(resolved, ctx->evidence_root)) {
+        snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, resolved,
                  ctx->evidence_root);
         return RG_EVIDENCE_ESCAPES;
     }
-    if (strlen(real) >= size) {
+    if (strlen(resolved) >= size) {
         snprintf(why, why_size, "evidence '%s': path too long", name);
         return RG_EVIDENCE_UNUSABLE;
     }
-    memcpy(path, real, strlen(real) + 1);
+    memcpy(path, resolved, strlen(resolved) + 1);
     return RG_EVIDENCE_OK;
 }
 

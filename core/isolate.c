@@ -403,10 +403,13 @@ static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits)
 {
+    static long cpus;   /* read once: sysconf opens a /sys file each time */
     size_t done = 0;
     double last_progress = 0;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
+    size_t parallel;
+    if (cpus == 0)
+        cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
     running *slots = calloc(parallel, sizeof *slots);
     size_t next = 0, active = 0, unit_count;
     struct pollfd *pfds = calloc(parallel, sizeof *pfds);

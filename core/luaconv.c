@@ -1,4 +1,5 @@
 /* JSON <-> Lua conversion for the context (in) and check details (out). */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "sandbox.h"
 #include "textpos.h"
 
-void rg_push_json(lua_State *L, const cJSON *item)
+static void push_json(lua_State *L, const cJSON *item, int depth, int seal_from)
 {
     const cJSON *child;
     lua_Integer i = 1;
@@ -19,15 +20,19 @@ void rg_push_json(lua_State *L, const cJSON *item)
         lua_createtable(L, 0, cJSON_GetArraySize(item));
         cJSON_ArrayForEach(child, item) {
             if (cJSON_IsNull(child)) continue;
-            rg_push_json(L, child);
+            push_json(L, child, depth + 1, seal_from);
             lua_setfield(L, -2, child->string);
         }
+        if (depth >= seal_from)
+            rg_readonly_seal(L);
     } else if (cJSON_IsArray(item)) {
         lua_createtable(L, cJSON_GetArraySize(item), 0);
         cJSON_ArrayForEach(child, item) {
-            rg_push_json(L, child);
+            push_json(L, child, depth + 1, seal_from);
             lua_rawseti(L, -2, i++);
         }
+        if (depth >= seal_from)
+            rg_readonly_seal(L);
     } else if (cJSON_IsString(item)) {
         lua_pushstring(L, item->valuestring);
     } else if (cJSON_IsBool(item)) {
@@ -42,6 +47,16 @@ void rg_push_json(lua_State *L, const cJSON *item)
     } else {
         lua_pushnil(L);
     }
+}
+
+void rg_push_json(lua_State *L, const cJSON *item)
+{
+    push_json(L, item, 0, INT_MAX);
+}
+
+void rg_push_json_sealed(lua_State *L, const cJSON *item, int seal_from)
+{
+    push_json(L, item, 0, seal_from);
 }
 
 /* Classify the table at IDX: 1 array of N items, 0 object, -1 mixed/bad keys. */

@@ -8,6 +8,9 @@
 /* Push ITEM as a Lua value: objects and arrays become tables (arrays 1-based),
  * null becomes nil. */
 void rg_push_json(lua_State *L, const cJSON *item);
+/* The same, with every table at depth SEAL_FROM or deeper (the root is depth 0) made a
+ * read-only view as it is built. */
+void rg_push_json_sealed(lua_State *L, const cJSON *item, int seal_from);
 
 /* Convert the Lua value at IDX to a new cJSON tree the caller frees with cJSON_Delete.
  * Tables with keys 1..n only become arrays (an empty table becomes EMPTY_AS_OBJECT ?

@@ -479,7 +479,7 @@ static int json_decode(lua_State *L)
         cJSON **box = lua_newuserdatauv(L, sizeof *box, 0);
         *box = doc;
         luaL_setmetatable(L, JSON_BOX_META);
-        rg_push_json(L, doc);
+        rg_push_json_sealed(L, doc, 1);  /* the root is sealed below */
         cJSON_Delete(doc);
         *box = NULL;
     }

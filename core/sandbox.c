@@ -172,10 +172,32 @@ static int ro_pairs(lua_State *L)
     return 3;
 }
 
-static void push_view(lua_State *L, int idx, int depth)
+/* Push a view of the table at IDX, whose nested tables are views already. */
+static void push_seal(lua_State *L, int idx)
 {
     static const luaL_Reg meta[] = {
         {"__newindex", ro_newindex}, {"__len", ro_len}, {"__pairs", ro_pairs}, {NULL, NULL}};
+    luaL_checkstack(L, 4, "read-only view");
+    lua_createtable(L, 0, 0);  /* the view */
+    lua_createtable(L, 0, 6);  /* its metatable */
+    luaL_setfuncs(L, meta, 0);
+    lua_pushvalue(L, idx);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "read-only");
+    lua_setfield(L, -2, "__metatable");
+    lua_pushboolean(L, 1);
+    lua_rawsetp(L, -2, &ro_mark);
+    lua_setmetatable(L, -2);
+}
+
+void rg_readonly_seal(lua_State *L)
+{
+    push_seal(L, lua_gettop(L));
+    lua_replace(L, -2);
+}
+
+static void push_view(lua_State *L, int idx, int depth)
+{
     luaL_checkstack(L, 8, "read-only view");
     if (rg_readonly_target(L, idx)) { /* already a view */
         lua_pop(L, 1);
@@ -195,16 +217,7 @@ static void push_view(lua_State *L, int idx, int depth)
         }
         lua_pop(L, 1);
     }
-    lua_createtable(L, 0, 0);  /* the view */
-    lua_createtable(L, 0, 6);  /* its metatable */
-    luaL_setfuncs(L, meta, 0);
-    lua_pushvalue(L, idx);
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "read-only");
-    lua_setfield(L, -2, "__metatable");
-    lua_pushboolean(L, 1);
-    lua_rawsetp(L, -2, &ro_mark);
-    lua_setmetatable(L, -2);
+    push_seal(L, idx);
 }
 
 void rg_push_readonly(lua_State *L, int idx)
@@ -882,6 +895,8 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
     }
     *(rg_sandbox **)lua_getextraspace(sb->L) = sb;
     lua_setwarnf(sb->L, NULL, NULL);
+    /* Generational collection: an evaluation's tables (the context, results) die young. */
+    lua_gc(sb->L, LUA_GCGEN, 0, 0);
     /* Setting up allocates: protected, so a tiny memory limit is an error, not a panic. */
     lua_pushcfunction(sb->L, setup_state);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {

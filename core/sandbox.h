@@ -82,6 +82,11 @@ void rg_sandbox_freeze(rg_sandbox *sb);
  * the engine just built), a tree, not a graph with cycles. */
 void rg_push_readonly(lua_State *L, int idx);
 
+/* Replace the table on top of the stack by its read-only view; its nested tables must
+ * be views already (rg_push_json_sealed builds such tables bottom-up, with no second
+ * pass). */
+void rg_readonly_seal(lua_State *L);
+
 /* If the value at IDX is a read-only view, push the table behind it and return 1;
  * otherwise push nothing and return 0. */
 int rg_readonly_target(lua_State *L, int idx);

@@ -107,6 +107,7 @@ RELGATE_API rg_stage rg_stage_parse(const char *name);               /* UNSET if
 /* ---- Release context ---------------------------------------------------- */
 
 typedef struct rg_context rg_context;
+typedef struct rg_path_cache rg_path_cache;
 
 typedef struct rg_context_options {
     rg_stage stage;              /* overrides the context's stage when set */
@@ -116,7 +117,15 @@ typedef struct rg_context_options {
     const struct cJSON *waiver_list;  /* or those waivers already read (rg_waivers_read) */
     const char *waiver_list_name;     /* where they came from, for messages */
     const rg_limits *limits;     /* NULL: rg_limits_default() */
+    rg_path_cache *paths;        /* a batch: resolve each path once for the run (or NULL) */
 } rg_context_options;
+
+/* Paths resolved once for a run of many contexts (a batch): the context's directory,
+ * the evidence root and every evidence path.  The directory tree is then taken as fixed
+ * for the run, as file contents are unless a file's inode, size or time change.  Free it
+ * after the contexts that used it. */
+RELGATE_API rg_path_cache *rg_path_cache_new(void);
+RELGATE_API void rg_path_cache_free(rg_path_cache *cache);
 
 /* Load and validate the release context at PATH ("-" reads standard input).
  * Returns a context to free with rg_context_free, or NULL with ERR filled. */

@@ -1,0 +1,85 @@
+/* Remembering resolved paths for one batch run (see path_cache.h).
+ *
+ * Within a run the directory tree is taken as fixed, as a batch already takes its
+ * evidence for fixed unless a file's inode, size or time change: a path is resolved, and
+ * checked against the evidence root by the caller, once.  A run that may see its
+ * evidence tree change under it should not share a cache between its contexts. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "path_cache.h"
+
+#define SLOTS 1024   /* past that, paths are resolved each time */
+
+typedef struct slot {
+    char *path;      /* NULL: empty */
+    char *real;      /* NULL: failed with ERRNUM */
+    int errnum;
+} slot;
+
+struct rg_path_cache {
+    slot slots[SLOTS];
+    size_t used;
+};
+
+rg_path_cache *rg_path_cache_new(void)
+{
+    return calloc(1, sizeof(rg_path_cache));
+}
+
+void rg_path_cache_free(rg_path_cache *cache)
+{
+    if (!cache)
+        return;
+    for (size_t i = 0; i < SLOTS; i++) {
+        free(cache->slots[i].path);
+        free(cache->slots[i].real);
+    }
+    free(cache);
+}
+
+static size_t hash_of(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char *buf, int *errnum)
+{
+    size_t i;
+    slot *s;
+    const char *real;
+    if (!cache) {
+        real = realpath(path, buf);
+        *errnum = real ? 0 : errno;
+        return real;
+    }
+    for (i = hash_of(path) % SLOTS;; i = (i + 1) % SLOTS) {
+        s = &cache->slots[i];
+        if (!s->path)
+            break;
+        if (strcmp(s->path, path) == 0) {
+            *errnum = s->errnum;
+            return s->real;
+        }
+    }
+    real = realpath(path, buf);
+    *errnum = real ? 0 : errno;
+    /* Keep a quarter of the table free so probes stay short. */
+    if (cache->used < SLOTS * 3 / 4 && (s->path = strdup(path)) != NULL) {
+        s->real = real ? strdup(real) : NULL;
+        s->errnum = *errnum;
+        if (real && !s->real) {       /* out of memory: forget it, answer anyway */
+            free(s->path);
+            s->path = NULL;
+            return real;
+        }
+        cache->used++;
+        return s->real ? s->real : NULL;
+    }
+    return real;
+}
