@@ -229,8 +229,25 @@ local function read_json(name)
   return json.decode(text, name)
 end
 
+-- Values several requirements need, worked out once per decision: every check of one
+-- decision gets the same context table, a new one for each decision (weak keys let it go).
+local per_decision = setmetatable({}, { __mode = "k" })
+local function once(ctx, key, fn)
+  local t = per_decision[ctx]
+  if not t then
+    t = {}
+    per_decision[ctx] = t
+  end
+  local v = t[key]
+  if v == nil then
+    v = { fn(ctx) }
+    t[key] = v
+  end
+  return v[1]
+end
+
 -- The approvals that count: state "approved", a non-empty string user, not the author.
-local function counted_approvals(ctx)
+local function approvals_of(ctx)
   local r = type(ctx.release) == "table" and ctx.release or {}
   local out = {}
   for _, a in ipairs(items(ctx.approvals)) do
@@ -242,6 +259,10 @@ local function counted_approvals(ctx)
   return out
 end
 
+local function counted_approvals(ctx)
+  return once(ctx, "approvals", approvals_of)
+end
+
 local function has_role(appr, role)
   for _, a in ipairs(appr) do
     if a.role == role then return true end
@@ -250,10 +271,14 @@ local function has_role(appr, role)
 end
 
 -- The time the deployment is judged at: scheduled_at, else now; nil when malformed.
-local function deploy_time(ctx)
+local function deploy_time_of(ctx)
   local s = ctx.release.scheduled_at
   if s == nil then return ctx.now end
   return epoch(s)
+end
+
+local function deploy_time(ctx)
+  return once(ctx, "deploy_time", deploy_time_of)
 end
 
 local BAD_TIME = "scheduled_at is not an RFC 3339 UTC time"

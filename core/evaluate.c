@@ -148,14 +148,6 @@ static void note_changes(rg_result *res, const rg_requirement *req)
     }
 }
 
-static char *place(const char *file, int line)
-{
-    size_t n = strlen(file) + 16;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s:%d", file, line);
-    return s;
-}
-
 static void free_result(rg_result *r)
 {
     free(r->id);
@@ -493,7 +485,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         res->title = strdup(req->title);
         res->hint = req->hint ? strdup(req->hint) : NULL;
         res->check = strdup(req->plugin_check ? req->plugin_check->name : "lua");
-        res->source = place(req->file, req->line);
+        res->source = req->source ? strdup(req->source) : NULL;
         res->level = req->level;
         if (!res->id || !res->title || !res->check || !res->source || (req->hint && !res->hint)) {
             rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");

@@ -362,6 +362,12 @@ static int decl_requirement_body(lua_State *L)
     r.waiver_role = rg_strdup_utf8(r.waiver_role);
     r.file = strdup(file);
     r.line = line;
+    {
+        /* "file:line", written once here rather than in every decision. */
+        size_t n = strlen(file) + 16;
+        if ((r.source = malloc(n)) != NULL)
+            snprintf(r.source, n, "%s:%d", file, line);
+    }
     if (r.plugin_check) {
         r.check_ref = LUA_NOREF;
     } else {
@@ -605,6 +611,7 @@ static void free_requirement(rg_requirement *r)
     free(r->description);
     free(r->waiver_role);
     free(r->file);
+    free(r->source);
 }
 
 void rg_policy_free(rg_policy *pol)

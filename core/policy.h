@@ -35,6 +35,7 @@ typedef struct rg_requirement {
     double timeout;      /* seconds for the plugin check; 0: the engine's default */
     char *file;          /* where it was declared */
     int line;
+    char *source;        /* "file:line", as decisions show it (NULL when out of memory) */
     char *disabled;      /* "file:line: reason" when a policy extending this one disabled it */
     cJSON *changes;      /* what extending policies changed: ["file:line: level advisory (reason)"] */
 } rg_requirement;

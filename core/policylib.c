@@ -291,6 +291,9 @@ static int evidence_exists(lua_State *L)
  * content: checks in one decision, and decisions of one batch, read a file once. */
 static const char KEY_EVIDENCE_CACHE[] = "rg.evidence.cache";
 
+/* The text of PATH from the run's cache.  With ST, when it still has that inode, size
+ * and time; without, only when this evaluation already found it so (a file is read
+ * once per decision at most, however many checks read it). */
 static int cached_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
                            const rg_context *ctx, const char *name)
 {
@@ -304,15 +307,25 @@ static int cached_evidence(lua_State *L, const char *path, const struct stat *st
         lua_pop(L, 2);
         return 0;
     }
-    lua_getfield(L, -1, "ino");
-    lua_getfield(L, -2, "size");
-    lua_getfield(L, -3, "sec");
-    lua_getfield(L, -4, "nsec");
-    lua_getfield(L, -5, "max");
-    hit = lua_tointeger(L, -5) == (lua_Integer)st->st_ino && lua_tointeger(L, -4) == (lua_Integer)st->st_size &&
-          lua_tointeger(L, -3) == (lua_Integer)st->st_mtim.tv_sec &&
-          lua_tointeger(L, -2) == (lua_Integer)st->st_mtim.tv_nsec && lua_tointeger(L, -1) == max;
-    lua_pop(L, 5);
+    lua_getfield(L, -1, "eval");
+    lua_getfield(L, -2, "max");
+    hit = lua_tointeger(L, -1) == max && (lua_Unsigned)lua_tointeger(L, -2) == (lua_Unsigned)sb->evaluation;
+    lua_pop(L, 2);
+    if (!hit && st) {
+        lua_getfield(L, -1, "ino");
+        lua_getfield(L, -2, "size");
+        lua_getfield(L, -3, "sec");
+        lua_getfield(L, -4, "nsec");
+        lua_getfield(L, -5, "max");
+        hit = lua_tointeger(L, -5) == (lua_Integer)st->st_ino && lua_tointeger(L, -4) == (lua_Integer)st->st_size &&
+              lua_tointeger(L, -3) == (lua_Integer)st->st_mtim.tv_sec &&
+              lua_tointeger(L, -2) == (lua_Integer)st->st_mtim.tv_nsec && lua_tointeger(L, -1) == max;
+        lua_pop(L, 5);
+        if (hit) {
+            lua_pushinteger(L, (lua_Integer)sb->evaluation);
+            lua_setfield(L, -2, "eval");
+        }
+    }
     if (!hit) {
         lua_pop(L, 2);
         return 0;
@@ -352,6 +365,8 @@ static void cache_evidence(lua_State *L, const char *path, const struct stat *st
     lua_setfield(L, -2, "max");
     lua_pushstring(L, label);
     lua_setfield(L, -2, "label");
+    lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->evaluation);
+    lua_setfield(L, -2, "eval");
     lua_setfield(L, -2, path);
     lua_pop(L, 1);
 }
@@ -382,6 +397,8 @@ static int evidence_read(lua_State *L)
         lua_pushstring(L, why);
         return 2;
     }
+    if (cached_evidence(L, path, NULL, max, ctx, name))
+        return 1;
     known = stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
     if (known && cached_evidence(L, path, &fst, max, ctx, name))
         return 1;

@@ -155,18 +155,21 @@ static int ro_len(lua_State *L)
     return 1;
 }
 
+/* The iterator pairs() returns for a view: next() over the target, which it holds as
+ * an upvalue (never handed to Lua); values are scalars or views already. */
 static int ro_next(lua_State *L)
 {
-    rg_readonly_target(L, 1);
-    lua_pushvalue(L, 2);
-    if (!lua_next(L, -2))
+    lua_settop(L, 2);
+    if (!lua_next(L, lua_upvalueindex(1)))
         return 0;
-    return 2;   /* values are scalars or views already */
+    return 2;
 }
 
 static int ro_pairs(lua_State *L)
 {
-    lua_pushcfunction(L, ro_next);
+    if (!rg_readonly_target(L, 1))
+        return luaL_error(L, "pairs: not a read-only view");
+    lua_pushcclosure(L, ro_next, 1);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
@@ -682,6 +685,7 @@ void rg_set_watchdog(rg_watchdog_fn fn)
 void rg_sandbox_new_budget(rg_sandbox *sb)
 {
     sb->instructions = 0;
+    sb->evaluation++;
     sb->deadline = monotonic_now() + sb->limits.timeout;
     sb->limit_hit = RG_LIMIT_NONE; /* Lua's state stays consistent after a limit error */
 }

@@ -19,6 +19,7 @@ typedef struct rg_sandbox {
     rg_limits limits;
     size_t mem_used;
     uint64_t instructions;
+    uint64_t evaluation;      /* counts evaluations: what was checked in this one holds */
     int hook_every;           /* instructions between limit checks */
     double deadline;          /* CLOCK_MONOTONIC seconds */
     double watchdog_deadline; /* the deadline the watchdog is armed for; 0: disarmed */
