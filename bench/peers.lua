@@ -38,6 +38,13 @@ policy {
   description = "The peers' release gate (14 requirements, peers/inputs/policy.json) for benchmarks and crosschecks",
 }
 
+-- The builtins the checks call, as locals: a global is looked up through the sandbox's
+-- environment on every use, a local is a register (a batch calls these ~100 times a
+-- decision).
+local pass, fail, type, ipairs, pairs, tostring, tonumber = pass, fail, type, ipairs, pairs, tostring, tonumber
+local concat, sort, mtype, format = table.concat, table.sort, math.type, string.format
+local read_evidence, decode_json = evidence.read, json.decode
+
 ---------------------------------------------------------------------------------------
 -- Parameters: peers/inputs/policy.json, copied
 ---------------------------------------------------------------------------------------
@@ -106,7 +113,7 @@ local function items(t)
   if type(t) ~= "table" then return {} end
   local n = 0
   for k in pairs(t) do
-    if math.type(k) ~= "integer" then return {} end   -- an object, not an array
+    if mtype(k) ~= "integer" then return {} end   -- an object, not an array
     if k > n then n = k end
   end
   local out = {}
@@ -127,7 +134,7 @@ end
 local function is_array(t)
   if type(t) ~= "table" then return false end
   local k = first_key(t)
-  return k == nil or math.type(k) == "integer"
+  return k == nil or mtype(k) == "integer"
 end
 
 -- Is T a JSON object (not an array, not a scalar)?  An empty table counts as an object.
@@ -224,9 +231,9 @@ local function memo(fn)
 end
 
 local function read_json(name)
-  local text = evidence.read(name)
+  local text = read_evidence(name)
   if not text then return nil end
-  return json.decode(text, name)
+  return decode_json(text, name)
 end
 
 -- Values several requirements need, worked out once per decision: every check of one
@@ -337,7 +344,7 @@ local notes_of = memo(function(text)
 end)
 
 local function notes_summary()
-  local text = evidence.read("release_notes")
+  local text = read_evidence("release_notes")
   if not text then return nil end
   return notes_of(text)
 end
@@ -396,8 +403,8 @@ requirement "ci.passed" {
       return pass(#t.required_checks .. " required checks passed")
     end
     for _, b in ipairs(bad) do miss[#miss + 1] = b end
-    table.sort(miss)
-    return fail("not passed: " .. table.concat(miss, ", "))
+    sort(miss)
+    return fail("not passed: " .. concat(miss, ", "))
   end,
 }
 
@@ -438,7 +445,7 @@ requirement "notes.sections" {
       if not n.filled[s] then miss[#miss + 1] = s end
     end
     if #miss == 0 then return pass("all required sections present") end
-    return fail("missing or empty: " .. table.concat(miss, ", "))
+    return fail("missing or empty: " .. concat(miss, ", "))
   end,
 }
 
@@ -467,7 +474,7 @@ local function approver_list(appr)
   for _, a in ipairs(appr) do
     if not seen[a.user] then seen[a.user] = true; users[#users + 1] = a.user end
   end
-  table.sort(users)
+  sort(users)
   return users
 end
 
@@ -476,7 +483,7 @@ requirement "approvals.release_manager" {
   types = ALL,
   check = function(ctx)
     local appr = counted_approvals(ctx)
-    return verdict(has_role(appr, "release-manager"), "approvers: " .. table.concat(approver_list(appr), ", "))
+    return verdict(has_role(appr, "release-manager"), "approvers: " .. concat(approver_list(appr), ", "))
   end,
 }
 
@@ -533,7 +540,7 @@ requirement "deploy.window" {
     local day = WEEKDAYS[(when // 86400 + 4) % 7]
     local m = (when % 86400) // 60
     return verdict(w.days[day] and m >= w.start and m < w.stop,
-                   string.format("%s %02d:%02d UTC", day, m // 60, m % 60))
+                   format("%s %02d:%02d UTC", day, m // 60, m % 60))
   end,
 }
 
@@ -548,6 +555,6 @@ requirement "deploy.freeze" {
       if when >= f.from and when < f.to then hit[#hit + 1] = f.reason end
     end
     if #hit == 0 then return pass("outside freeze periods") end
-    return fail("in freeze: " .. table.concat(hit, ", "))
+    return fail("in freeze: " .. concat(hit, ", "))
   end,
 }

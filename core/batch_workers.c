@@ -1,8 +1,9 @@
 /* Evaluating a batch in worker processes (see batch_workers.h).
  *
- * Each worker has at most one chunk of lines at a time, and the parent always waits for
- * the oldest chunk: so the parent only writes to a worker that is waiting to read, and
- * output comes back in input order without buffering more than a chunk per worker.
+ * Each worker has at most two chunks of lines at a time (one when its pipe cannot hold a
+ * second whole), and the parent always waits for the oldest chunk: so a chunk the parent
+ * writes always fits in the pipe, the parent never blocks on a worker that is itself
+ * waiting for the parent, and output comes back in input order.
  *
  *   parent -> worker   u32 count, then per line: i64 lineno, u32 len, bytes
  *   worker -> parent   per line: i32 exit code, u32 len, bytes (its output)
@@ -27,7 +28,9 @@
 typedef struct worker {
     pid_t pid;
     int to, from;        /* pipe ends: lines to it, output from it */
-    int busy, dead;
+    int busy, dead;      /* BUSY: chunks in flight */
+    int max_busy;        /* 2 when its pipe holds a second chunk whole, else 1 */
+    char why[128];       /* once dead: how it ended */
 } worker;
 
 typedef struct chunk {
@@ -146,6 +149,8 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
     w->busy = w->dead = 0;
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
+    /* A chunk may pass CHUNK_BYTES by one line: allow for a line as long as a chunk. */
+    w->max_busy = fcntl(w->to, F_GETPIPE_SZ) >= (int)(2 * CHUNK_BYTES + CHUNK_BYTES) ? 2 : 1;
     return 0;
 }
 
@@ -178,7 +183,7 @@ static long read_chunk(FILE *in, chunk *c, long *lineno, char **line, size_t *ca
     return (long)c->count;
 }
 
-static void end_worker(worker *w, char *why, size_t why_size)
+static void end_worker(worker *w)
 {
     int status = 0;
     if (w->dead)
@@ -189,17 +194,16 @@ static void end_worker(worker *w, char *why, size_t why_size)
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (WIFSIGNALED(status))
-        snprintf(why, why_size, "its batch worker was killed by signal %d (%s)", WTERMSIG(status),
+        snprintf(w->why, sizeof w->why, "its batch worker was killed by signal %d (%s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
     else
-        snprintf(why, why_size, "its batch worker stopped (exit status %d)",
+        snprintf(w->why, sizeof w->why, "its batch worker stopped (exit status %d)",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* Pass on the output of chunk C, in order; lines its worker did not finish are lost. */
 static int collect(worker *w, const chunk *c, const rg_batch_work *work, rg_strbuf *buf)
 {
-    char why[128] = "its batch worker stopped";
     for (size_t i = 0; i < c->count; i++) {
         int32_t code;
         uint32_t len;
@@ -209,10 +213,10 @@ static int collect(worker *w, const chunk *c, const rg_batch_work *work, rg_strb
             rg_strbuf_reserve(buf, len) != 0 || read_all(w->from, buf->data, len) != 0) {
             if (!w->dead) {
                 kill(w->pid, SIGKILL);
-                end_worker(w, why, sizeof why);
+                end_worker(w);
             }
             buf->len = 0;
-            code = work->lost(work->arg, c->linenos[i], why, buf);
+            code = work->lost(work->arg, c->linenos[i], w->why, buf);
             len = (uint32_t)buf->len;
         }
         stop = work->take(work->arg, c->linenos[i], code, buf->data ? buf->data : "", len);
@@ -226,37 +230,38 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
 {
     worker pool[MAX_WORKERS];
     chunk *queue;               /* in flight, oldest first: at most one per worker */
-    size_t head = 0, queued = 0;
+    size_t head = 0, queued = 0, ring;
     int started = 0, eof = 0, failed = 0, stopped = 0;
     long lineno = 0, contexts = 0;
-    char *line = NULL, why[128];
+    char *line = NULL;
     size_t cap = 0;
     rg_strbuf buf = {0};
 
     if (workers > MAX_WORKERS)
         workers = MAX_WORKERS;
-    queue = calloc((size_t)workers, sizeof *queue);
-    for (int i = 0; queue && i < workers; i++)
+    queue = calloc((size_t)workers * 2, sizeof *queue);
+    for (int i = 0; queue && i < workers * 2; i++)
         if (!(queue[i].linenos = calloc(CHUNK_LINES, sizeof *queue[i].linenos)))
             workers = i;
     while (queue && started < workers && start_worker(&pool[started], pool, started, work) == 0)
         started++;
+    ring = (size_t)started * 2;
     if (started < 2) {
         for (int i = 0; i < started; i++)
-            end_worker(&pool[i], why, sizeof why);
-        for (int i = 0; queue && i < workers; i++)
+            end_worker(&pool[i]);
+        for (int i = 0; queue && i < workers * 2; i++)
             free(queue[i].linenos);
         free(queue);
         return RG_BATCH_NO_WORKERS;
     }
     for (;;) {
-        /* Keep every idle worker busy. */
-        for (int w = 0; w < started && !eof && !failed; w++) {
+        /* Keep every worker busy: a chunk to each, then a second to each that takes one. */
+        for (int round = 1, w = 0; round <= 2 && !eof && !failed; w = (w + 1) % started, round += w == 0) {
             chunk *c;
             long n;
-            if (pool[w].busy || pool[w].dead)
+            if (pool[w].busy >= round || pool[w].busy >= pool[w].max_busy || pool[w].dead)
                 continue;
-            c = &queue[(head + queued) % (size_t)started];
+            c = &queue[(head + queued) % ring];
             n = read_chunk(in, c, &lineno, &line, &cap);
             if (n < 0) {
                 failed = 1;
@@ -268,15 +273,29 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
             }
             contexts += n;
             c->worker = w;
-            pool[w].busy = 1;
+            pool[w].busy++;
             queued++;
             if (write_all(pool[w].to, c->data.data, c->data.len) != 0) {
                 kill(pool[w].pid, SIGKILL);  /* collect() reports its lines as lost */
-                end_worker(&pool[w], why, sizeof why);
+                end_worker(&pool[w]);
             }
         }
-        if (queued == 0)
+        if (queued == 0) {
+            long n;
+            if (eof || failed)
+                break;
+            /* No worker took a chunk: all have died.  The rest is reported, not dropped. */
+            while ((n = read_chunk(in, &queue[0], &lineno, &line, &cap)) > 0) {
+                contexts += n;
+                queue[0].worker = 0;
+                if (collect(&pool[0], &queue[0], work, &buf) != 0) {
+                    stopped = 1;
+                    break;
+                }
+            }
+            failed = n < 0;
             break;
+        }
         {
             chunk *c = &queue[head];
             worker *w = &pool[c->worker];
@@ -284,39 +303,17 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
                 stopped = 1;
                 break;
             }
-            w->busy = 0;
-            head = (head + 1) % (size_t)started;
+            w->busy--;
+            head = (head + 1) % ring;
             queued--;
-        }
-        if (failed && queued == 0)
-            break;
-        /* No worker left alive: the rest cannot be evaluated here. */
-        {
-            int alive = 0;
-            for (int w = 0; w < started; w++)
-                alive += !pool[w].dead;
-            if (!alive && !eof && !failed) {
-                chunk *c = &queue[0];
-                long n;
-                while ((n = read_chunk(in, c, &lineno, &line, &cap)) > 0) {
-                    contexts += n;
-                    c->worker = 0;
-                    if (collect(&pool[0], c, work, &buf) != 0) {
-                        stopped = 1;
-                        break;
-                    }
-                }
-                failed = n < 0;
-                break;
-            }
         }
     }
     for (int w = 0; w < started; w++) {
         if (stopped && !pool[w].dead)
             kill(pool[w].pid, SIGKILL);
-        end_worker(&pool[w], why, sizeof why);
+        end_worker(&pool[w]);
     }
-    for (int i = 0; i < workers; i++) {
+    for (int i = 0; i < workers * 2; i++) {
         free(rg_strbuf_finish(&queue[i].data));
         free(queue[i].linenos);
     }

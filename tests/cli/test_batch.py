@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""eval --batch: worker processes, input order, reused plugin results, and failures.
+
+A batch runs in --jobs worker processes (one per CPU by default) that the parent feeds
+chunks of lines and reads back in input order.  These cases hold the output of several
+workers to the output of one, kill a worker mid-batch, and check that a plugin result
+reused across lines keeps each line's own details.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from harness import NOW, case, main
+import harness
+
+SARIF = {
+    "version": "2.1.0",
+    "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+    "runs": [{
+        "tool": {"driver": {"name": "scanner", "rules": [
+            {"id": "R1", "properties": {"security-severity": "8.1"}}]}},
+        "results": [{"ruleId": "R1", "level": "error", "message": {"text": "a high finding"},
+                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/a.c"},
+                                                         "region": {"startLine": 3}}}]}],
+    }],
+}
+
+POLICY = """
+policy { name = "batch-test", version = "1.0.0" }
+
+requirement "scan" {
+  title = "No high findings",
+  level = "waivable",
+  check = "security.scan",
+  with  = { reports = evidence "scan", format = "sarif", fail_on = "high" },
+}
+
+requirement "named" {
+  title = "The service has a name",
+  check = function(ctx)
+    if ctx.release.name == "deny-me" then return fail("told to deny") end
+    -- Some work, so a batch takes long enough to be interrupted.
+    local n = 0
+    for i = 1, (ctx.release.spin or 0) do n = n + i end
+    return pass("named " .. ctx.release.name, { spun = n })
+  end,
+}
+"""
+
+WAIVER = {"requirement": "scan", "reason": "fixed in the next release", "approver": "bob",
+          "ticket": "SEC-1", "expires": "2030-01-01T00:00:00Z"}
+
+
+def context(i, name=None, waived=False, spin=0):
+    release = {"name": name or "svc-%d" % i, "version": "1.%d.0" % i, "previous_version": "1.0.0",
+               "type": "minor", "spin": spin}
+    doc = {"release": release, "stage": "pre-release", "evidence": {"scan": "scan.sarif"}}
+    if waived:
+        doc["waivers"] = [WAIVER]
+    return json.dumps(doc)
+
+
+def setup(t, lines):
+    t.write("policy.lua", POLICY)
+    t.write_json("scan.sarif", SARIF)
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+
+
+def run_batch(t, *extra, **kw):
+    return t.run("eval", "--policy", "policy.lua", "--now", NOW, "--batch", "batch.jsonl", *extra, **kw)
+
+
+def lines_of(res):
+    return [json.loads(l) for l in res.stdout.decode().splitlines()]
+
+
+def without_durations(data):
+    return re.sub(rb'"duration_ms":[0-9.eE+-]+', b'"duration_ms":0', data)
+
+
+def mixed_batch(n):
+    """N lines: mostly allow-with-waiver or deny, some denied by the Lua check, some not JSON."""
+    out = []
+    for i in range(1, n + 1):
+        if i % 17 == 0:
+            out.append("{not json")
+        elif i % 13 == 0:
+            out.append(context(i, name="deny-me", waived=True))
+        else:
+            out.append(context(i, waived=i % 2 == 0))
+    return out
+
+
+@case("--jobs 1, 2 and 4 write the same lines in input order, with the same exit code")
+def _(t):
+    setup(t, mixed_batch(300))   # several chunks per worker
+    outs = {}
+    for jobs in ("1", "2", "4"):
+        res = run_batch(t, "--jobs", jobs)
+        t.expect_exit(res, 2)   # the worst line: the ones that are not JSON
+        outs[jobs] = res
+    t.eq(without_durations(outs["2"].stdout), without_durations(outs["1"].stdout), "-j 2 against -j 1")
+    t.eq(without_durations(outs["4"].stdout), without_durations(outs["1"].stdout), "-j 4 against -j 1")
+    docs = lines_of(outs["2"])
+    t.eq(len(docs), 300, "one line per context")
+    for i, doc in enumerate(docs, 1):
+        if i % 17 == 0:
+            t.eq((doc["decision"], doc["error"]["line"]), ("error", i), "line %d: its error, naming it" % i)
+        else:
+            name = "deny-me" if i % 13 == 0 else "svc-%d" % i
+            t.eq(doc["release"]["name"], name, "line %d in its place" % i)
+    # Errors on stderr name their lines whichever worker met them.
+    for i in range(17, 301, 17):
+        t.contains(outs["2"].stderr.decode(), "batch.jsonl:%d:" % i, "stderr names line %d" % i)
+
+
+@case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
+def _(t):
+    setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])
+    for jobs in ("1", "2"):
+        res = run_batch(t, "--jobs", jobs)
+        t.expect_exit(res, 1)
+        docs = lines_of(res)
+        scans = [next(r for r in d["requirements"] if r["id"] == "scan") for d in docs]
+        t.eq([s["status"] for s in scans], ["waived", "fail", "waived", "fail"], "-j %s: statuses" % jobs)
+        t.eq(["waiver" in s["details"] for s in scans], [True, False, True, False],
+             "-j %s: only the waived lines' details carry the waiver" % jobs)
+        t.eq(scans[1]["details"]["counts"]["high"], 1, "the reused details are whole")
+        t.eq([d["decision"] for d in docs], ["allow", "deny", "allow", "deny"], "-j %s: decisions" % jobs)
+
+
+@case("--output with workers: the file holds every line in order, written once at the end")
+def _(t):
+    setup(t, mixed_batch(150))
+    res = run_batch(t, "--jobs", "2", "--output", "out.jsonl")
+    t.expect_exit(res, 2)
+    t.eq(res.stdout, b"", "nothing on stdout")
+    one = run_batch(t, "--jobs", "1")
+    t.eq(without_durations((t.tmp / "out.jsonl").read_bytes()), without_durations(one.stdout),
+         "the file against a one-process run")
+
+
+@case("a worker killed mid-batch: its lines become error decisions naming them, the others stand, exit 2")
+def _(t):
+    # Each line spins a little, so the batch is still running when a worker is killed.
+    setup(t, [context(i, spin=300000) for i in range(1, 401)])
+    env = dict(os.environ)
+    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--now", NOW, "--batch",
+                             "batch.jsonl", "--jobs", "2"], cwd=t.tmp, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    victim = None
+    deadline = time.time() + 20
+    while victim is None and time.time() < deadline and proc.poll() is None:
+        try:
+            with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+                kids = [int(x) for x in f.read().split()]
+        except OSError:
+            kids = []
+        if len(kids) >= 2:
+            time.sleep(0.3)   # let some lines through first
+            victim = kids[0]
+            os.kill(victim, signal.SIGKILL)
+        else:
+            time.sleep(0.01)
+    out, err = proc.communicate(timeout=120)
+    if victim is None:
+        t.skip("the batch ended before a worker could be killed")
+    t.eq(proc.returncode, 2, "exit code")
+    docs = [json.loads(l) for l in out.decode().splitlines()]
+    t.eq(len(docs), 400, "one line per context, none lost or cut")
+    lost = [i for i, d in enumerate(docs, 1) if d["decision"] == "error"]
+    t.check(lost, "some lines were lost with the worker")
+    for i in lost:
+        e = docs[i - 1]["error"]
+        t.eq(e["line"], i, "a lost line's error names it")
+        t.contains(e["message"], "not evaluated: its batch worker was killed by signal 9", "why line %d" % i)
+    for i, d in enumerate(docs, 1):
+        if i not in lost:
+            t.eq((d["decision"], d["release"]["name"]), ("deny", "svc-%d" % i), "line %d stands" % i)
+    t.contains(err.decode(), "killed by signal 9", "stderr says what happened")
+
+
+@case("--log keeps a batch in one process: the log follows the input order")
+def _(t):
+    setup(t, mixed_batch(100))
+    res = run_batch(t, "--jobs", "2", "--log", "decisions.jsonl")
+    t.expect_exit(res, 2)
+    logged = (t.tmp / "decisions.jsonl").read_bytes()
+    t.eq(logged, res.stdout, "the log is stdout, line for line")
+
+
+@case("--jobs: 0 and 257 are refused, naming the option")
+def _(t):
+    setup(t, mixed_batch(3))
+    for bad in ("0", "257", "two"):
+        res = run_batch(t, "--jobs", bad)
+        t.expect_error(res, "usage", mentions=["--jobs"])
+
+
+if __name__ == "__main__":
+    main()
