@@ -85,6 +85,12 @@ int ts_date(const char *text, int64_t *days);
 /* ---- The scan: findings of all reports ---------------------------------------------------- */
 
 #define WORST_MAX 20
+/* What a kept finding keeps of its title and its file, in bytes. */
+#define KEPT_TITLE_MAX 200
+#define KEPT_FILE_MAX 300
+
+/* The length of S (N bytes) cut to MAX bytes on a UTF-8 boundary. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 /* A finding kept for the details (strings owned, freed by scan_free). */
 typedef struct kept {
@@ -118,6 +124,9 @@ void scan_add(scan *s, const finding *f);
  * and counting F as number SEQ. */
 long scan_reserve(scan *s);
 void scan_add_seq(scan *s, const finding *f, long seq);
+/* Would a finding of SEVERITY and SCORE counted as number SEQ be among the worst now?
+ * (The list only gets worse: once it would not, it never will.) */
+int scan_would_keep(const scan *s, sev severity, double score, long seq);
 /* Forget the kept findings of report REPORT (it turned out unreadable). */
 void scan_drop(scan *s, size_t report);
 
@@ -187,6 +196,15 @@ int report_stream(rsrc *src, int (*whole)(void *ctx, const char **text, size_t *
  * it is not even well-formed JSON. */
 int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, size_t why_size, int *not_sarif);
 extern size_t sarif_chunk_size;  /* 256 KiB; tests make it tiny */
+
+/* What the last sarif_stream call held beyond one chunk and one result, for tests. */
+typedef struct sarif_stats {
+    size_t rules;         /* rules read, all runs */
+    size_t rule_bytes;    /* the largest rule table of a run: rules, id index, strings, title set */
+    size_t peak_groups;   /* the most deferred groups (results judged at the run's end) at once */
+    size_t peak_samples;  /* the most deferred results kept for the worst list at once */
+} sarif_stats;
+extern sarif_stats sarif_last_stats;
 
 /* The readers, called by report_read with the document and its top-level members. */
 int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info);

@@ -21,6 +21,7 @@
  * counted together, with the first few kept whole for the list of the worst, and all
  * are judged when the run ends. */
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,28 +42,61 @@ typedef struct spos {
     size_t line, col;
 } spos;
 
+/* What judging needs of a rule (a reportingDescriptor), in 24 bytes: its severity
+ * inputs decided when it is read, its strings in the run's pool (the id whole, the
+ * title cut to what the worst list shows and interned: tools repeat them). */
+#define NO_STR UINT32_MAX
+enum { R_OBJECT = 1, R_SHORT = 2 };
+
+typedef struct crule {
+    uint32_t id;      /* pool offset of "id", or NO_STR */
+    uint32_t title;   /* shortDescription.text (R_SHORT), else name; or NO_STR */
+    double score;     /* the security-severity score, or -1 */
+    uint8_t ss;       /* 1 + the severity its security-severity gives; 0: none usable */
+    uint8_t level;    /* the severity its defaultConfiguration.level gives ("warning" without) */
+    uint8_t flags;    /* R_OBJECT: the element is an object (else there is no rule at its index) */
+} crule;
+
 typedef struct rule_id {
-    const char *id;
-    size_t index;
+    uint32_t id;      /* pool offset */
+    uint32_t index;
 } rule_id;
 
 /* A tool component: the driver or an extension, and its rules. */
 typedef struct comp {
-    const cJSON *obj;
-    const cJSON **rules;  /* by index (a list walk per lookup would be quadratic) */
+    const cJSON *obj;     /* its name, guid and versions; its rules are RULES */
+    const crule *rules;   /* by index */
     size_t rule_count;
     rule_id *by_id;       /* sorted by id, then index */
     size_t id_count;
 } comp;
 
+/* The rules of one component object as they stream in, one small tree at a time. */
+typedef struct cbuild {
+    crule *rules;
+    size_t count, cap;
+    int has_rules;        /* its first "rules" member was seen: a second is not read (jget's rule) */
+} cbuild;
+
+/* A deferred result that may still reach the worst list: only what differs within its
+ * group.  VMAX/VSCORE: the most severe it can turn out, to drop it once the worst list
+ * is full of findings it cannot beat. */
+typedef struct psample {
+    long seq;
+    double line;
+    char *file, *msg;     /* cut to what the worst list keeps; NULL: absent */
+    double vscore;
+    sev vmax;
+} psample;
+
 /* A deferred group: results seen before what judges them (the run's tool, or its
  * invocations), alike in all that decides their severity and ids. */
 typedef struct pend {
     char *key;
+    cJSON *res;           /* the first one without what varies in the group (judged for all) */
     long count;
-    cJSON *sample[WORST_MAX]; /* the first ones, whole (their locations and messages differ) */
-    long seq[WORST_MAX];
-    size_t samples;
+    psample *sample;      /* of the first WORST_MAX, those still able to reach the list, by seq */
+    size_t samples, sample_cap;
     int fail_kind;
 } pend;
 
@@ -75,6 +109,12 @@ typedef struct srun {
     const char *tool_name;
     comp *comps;          /* [0] the driver, then the extensions */
     size_t comp_count;
+    cbuild *builds;       /* the rules of each component object read, in document order */
+    size_t build_count, build_cap;
+    char *pool;           /* rule ids and titles */
+    size_t pool_len, pool_cap;
+    uint32_t *titles;     /* interned titles: pool offsets, open addressing (NO_STR: free) */
+    size_t title_cap, title_count;
     int tool_ready, inv_ready; /* the tool's rules and the invocations are indexed */
     int has_results, results_null, results_bad;
     spos results_at;
@@ -85,56 +125,195 @@ typedef struct srun {
     pend *pends;          /* deferred results, by key (open addressing) */
     size_t pend_cap, pend_count;
     size_t *pend_order;   /* indexes into pends, in the order first seen */
+    size_t samples;       /* deferred samples held */
+    size_t sweep_at;      /* drop the samples that can no longer be among the worst beyond this */
 } srun;
+
+sarif_stats sarif_last_stats;
+
+static const char *rstr(const srun *r, uint32_t off)
+{
+    return off == NO_STR ? NULL : r->pool + off;
+}
+
+static size_t text_hash(const char *k, size_t n)
+{
+    size_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211u;
+    return h;
+}
+
+/* Copy N bytes of S to the pool: 0 with *OFF, or -1 (out of memory, or a pool past
+ * 4 GiB). */
+static int pool_put(srun *r, const char *s, size_t n, uint32_t *off)
+{
+    if (r->pool_len + n + 1 > r->pool_cap) {
+        size_t cap = r->pool_cap ? r->pool_cap : 4096;
+        char *grown;
+        if (r->pool_len + n + 1 > UINT32_MAX)
+            return -1;
+        while (cap < r->pool_len + n + 1)
+            cap *= 2;
+        if (cap > UINT32_MAX)
+            cap = UINT32_MAX;
+        if (!(grown = realloc(r->pool, cap)))
+            return -1;
+        r->pool = grown;
+        r->pool_cap = cap;
+    }
+    memcpy(r->pool + r->pool_len, s, n);
+    r->pool[r->pool_len + n] = '\0';
+    *off = (uint32_t)r->pool_len;
+    r->pool_len += n + 1;
+    return 0;
+}
+
+/* S cut to KEPT_TITLE_MAX bytes, once in the pool however many rules share it. */
+static int title_put(srun *r, const char *s, uint32_t *off)
+{
+    size_t n = utf8_cut(s, strlen(s), KEPT_TITLE_MAX), i;
+    if (r->title_count * 2 >= r->title_cap) {
+        size_t cap = r->title_cap ? r->title_cap * 2 : 256;
+        uint32_t *grown = malloc(cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        for (i = 0; i < cap; i++)
+            grown[i] = NO_STR;
+        for (size_t k = 0; k < r->title_cap; k++) {
+            const char *t;
+            if (r->titles[k] == NO_STR)
+                continue;
+            t = r->pool + r->titles[k];
+            for (i = text_hash(t, strlen(t)) & (cap - 1); grown[i] != NO_STR; i = (i + 1) & (cap - 1))
+                ;
+            grown[i] = r->titles[k];
+        }
+        free(r->titles);
+        r->titles = grown;
+        r->title_cap = cap;
+    }
+    for (i = text_hash(s, n) & (r->title_cap - 1); r->titles[i] != NO_STR; i = (i + 1) & (r->title_cap - 1)) {
+        const char *t = r->pool + r->titles[i];
+        if (strncmp(t, s, n) == 0 && t[n] == '\0') {
+            *off = r->titles[i];
+            return 0;
+        }
+    }
+    if (pool_put(r, s, n, off) != 0)
+        return -1;
+    r->titles[i] = *off;
+    r->title_count++;
+    return 0;
+}
+
+/* A component object starts: a builder for its rules.  Returns its index, or -1. */
+static int build_new(srun *r)
+{
+    if (r->build_count == r->build_cap) {
+        size_t cap = r->build_cap ? r->build_cap * 2 : 4;
+        cbuild *grown;
+        if (cap > INT_MAX / 2 || !(grown = realloc(r->builds, cap * sizeof *grown)))
+            return -1;
+        r->builds = grown;
+        r->build_cap = cap;
+    }
+    memset(&r->builds[r->build_count], 0, sizeof r->builds[0]);
+    return (int)r->build_count++;
+}
+
+static int security_severity(const cJSON *v, sev *out, double *score);
+static sev level_sev(const char *level);
+
+/* The next rule of builder B: RULE (its small tree: NULL or no object, no rule at this
+ * index) reduced to what judging needs.  Returns 0, or -1 when out of memory. */
+static int rule_add(srun *r, int b, const cJSON *rule)
+{
+    cbuild *cb;
+    crule c = {NO_STR, NO_STR, -1, 0, SEV_MEDIUM, 0};
+    if (b < 0 || (size_t)b >= r->build_count)
+        return 0;
+    cb = &r->builds[b];
+    if (cb->count == cb->cap) {
+        size_t cap = cb->cap ? cb->cap * 2 : 16;
+        crule *grown;
+        if (cb->count >= UINT32_MAX - 1 || !(grown = realloc(cb->rules, cap * sizeof *grown)))
+            return -1;
+        cb->rules = grown;
+        cb->cap = cap;
+    }
+    if (cJSON_IsObject(rule)) {
+        const char *id = jstr(rule, "id"), *lv = jstr(rule, "defaultConfiguration.level"), *t;
+        sev sv;
+        double sc;
+        c.flags = R_OBJECT;
+        if (id && pool_put(r, id, strlen(id), &c.id) != 0)
+            return -1;
+        if (security_severity(jget(jget(rule, "properties", NULL), "security-severity", NULL), &sv, &sc)) {
+            c.ss = (uint8_t)(1 + sv);
+            c.score = sc;
+        }
+        c.level = (uint8_t)level_sev(lv ? lv : "warning");
+        if ((t = jstr(rule, "shortDescription.text")) != NULL)
+            c.flags |= R_SHORT;
+        else
+            t = jstr(rule, "name");
+        if (t && title_put(r, t, &c.title) != 0)
+            return -1;
+    }
+    cb->rules[cb->count++] = c;
+    return 0;
+}
+
+static const char *sort_pool; /* the pool by_id compares in (qsort has no context) */
 
 static int by_id(const void *a, const void *b)
 {
     const rule_id *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
+    int c = strcmp(sort_pool + x->id, sort_pool + y->id);
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* Index the rules of component C by position and id (c->rules, c->by_id: heap, freed
- * by run_free).  Returns 0, or -1 when out of memory. */
-static int comp_init(comp *c, const cJSON *obj)
+/* Component C is OBJ: its rules (read by the builder OBJ names in its valueint) indexed
+ * by id (c->by_id: heap, freed by run_free).  Returns 0, or -1 when out of memory. */
+static int comp_init(srun *r, comp *c, const cJSON *obj)
 {
-    const cJSON *rules = jget(obj, "rules", NULL), *rule;
+    const cbuild *cb;
     memset(c, 0, sizeof *c);
     c->obj = obj;
-    if (!cJSON_IsArray(rules) || !rules->child)
+    if (!cJSON_IsObject(obj) || obj->valueint < 1 || (size_t)obj->valueint > r->build_count)
         return 0;
-    for (rule = rules->child; rule; rule = rule->next)
-        c->rule_count++;
-    c->rules = calloc(c->rule_count, sizeof *c->rules);
-    c->by_id = calloc(c->rule_count, sizeof *c->by_id);
-    if (!c->rules || !c->by_id)
+    cb = &r->builds[obj->valueint - 1];
+    if (!cb->count)
+        return 0;
+    c->rules = cb->rules;
+    c->rule_count = cb->count;
+    if (!(c->by_id = malloc(cb->count * sizeof *c->by_id)))
         return -1;
-    c->rule_count = 0;
-    for (rule = rules->child; rule; rule = rule->next) {
-        const char *id = jstr(rule, "id");
-        c->rules[c->rule_count] = cJSON_IsObject(rule) ? rule : NULL;
-        if (id) {
-            c->by_id[c->id_count].id = id;
-            c->by_id[c->id_count].index = c->rule_count;
+    for (size_t i = 0; i < cb->count; i++)
+        if ((cb->rules[i].flags & R_OBJECT) && cb->rules[i].id != NO_STR) {
+            c->by_id[c->id_count].id = cb->rules[i].id;
+            c->by_id[c->id_count].index = (uint32_t)i;
             c->id_count++;
         }
-        c->rule_count++;
-    }
+    sort_pool = r->pool;
     qsort(c->by_id, c->id_count, sizeof *c->by_id, by_id);
     return 0;
 }
 
 /* The rule of C at INDEX, or NULL. */
-static const cJSON *rule_at(const comp *c, double index)
+static const crule *rule_at(const comp *c, double index)
 {
+    const crule *rule;
     if (!c || !(index >= 0) || index != floor(index) || index >= (double)c->rule_count)
         return NULL;
-    return c->rules[(size_t)index];
+    rule = &c->rules[(size_t)index];
+    return rule->flags & R_OBJECT ? rule : NULL;
 }
 
 /* The rule of C named ID: exactly, else by the leading components of a hierarchical
  * id ("CA5350/md5" is a result of rule "CA5350"). */
-static const cJSON *rule_named(const comp *c, const char *id, size_t *index)
+static const crule *rule_named(const srun *r, const comp *c, const char *id, size_t *index)
 {
     char buf[256];
     size_t n = strlen(id);
@@ -145,14 +324,14 @@ static const cJSON *rule_named(const comp *c, const char *id, size_t *index)
         size_t lo = 0, hi = c->id_count;
         while (lo < hi) { /* the first entry with this id */
             size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(c->by_id[mid].id, buf) < 0)
+            if (strcmp(r->pool + c->by_id[mid].id, buf) < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        if (lo < c->id_count && strcmp(c->by_id[lo].id, buf) == 0) {
+        if (lo < c->id_count && strcmp(r->pool + c->by_id[lo].id, buf) == 0) {
             *index = c->by_id[lo].index;
-            return c->rules[*index];
+            return &c->rules[*index];
         }
         char *slash = strrchr(buf, '/');
         if (!slash)
@@ -177,9 +356,10 @@ static const comp *comp_ref(const srun *r, const cJSON *tc)
 }
 
 /* The reportingDescriptor of result RES (its rule), with its component and index. */
-static const cJSON *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index)
+static const crule *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index)
 {
-    const cJSON *ref = jget(res, "rule", NULL), *tc = jget(ref, "toolComponent", NULL), *rule;
+    const cJSON *ref = jget(res, "rule", NULL), *tc = jget(ref, "toolComponent", NULL);
+    const crule *rule;
     const comp *c = &r->comps[0];
     const char *id = jstr(ref, "id") ? jstr(ref, "id") : jstr(res, "ruleId");
     double idx = jnum(ref, "index", jnum(res, "ruleIndex", -1));
@@ -193,12 +373,12 @@ static const cJSON *find_rule(const srun *r, const cJSON *res, const comp **owne
     }
     if (!id)
         return NULL;
-    if ((rule = rule_named(c, id, index)) != NULL) {
+    if ((rule = rule_named(r, c, id, index)) != NULL) {
         *owner = c;
         return rule;
     }
     for (size_t i = 1; !cJSON_IsObject(tc) && i < r->comp_count; i++)
-        if ((rule = rule_named(&r->comps[i], id, index)) != NULL) {
+        if ((rule = rule_named(r, &r->comps[i], id, index)) != NULL) {
             *owner = &r->comps[i];
             return rule;
         }
@@ -248,11 +428,11 @@ static sev level_sev(const char *level)
 
 /* The level a configuration override of the result's invocation gives RULE, or NULL. */
 static const char *override_level(const srun *r, const cJSON *res, const comp *owner, size_t index,
-                                  const cJSON *rule)
+                                  const crule *rule)
 {
     const cJSON *inv = NULL, *o;
     double ii = jnum(jget(res, "provenance", NULL), "invocationIndex", -1);
-    const char *rid = jstr(rule, "id");
+    const char *rid = rstr(r, rule->id);
     if (ii >= 0 && ii == floor(ii) && ii < (double)r->inv_count)
         inv = r->invs[(size_t)ii];
     else if (r->inv_count == 1) /* one invocation: it is the result's */
@@ -332,12 +512,16 @@ static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *
     return 0;
 }
 
-/* Judge finding RES (classified) and count it as number SEQ.  Unless FINAL, returns 1
- * without counting when what judges it has not been read yet. */
-static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, scan *s, int final)
+/* Judge finding RES (classified) and count it as number SEQ; SMP, when given, has the
+ * message and location (a deferred result: RES is its group's).  Unless FINAL, returns
+ * 1 without counting when what judges it has not been read yet. */
+static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, scan *s, int final,
+                        const psample *smp)
 {
-    const cJSON *level = jget(res, "level", NULL), *props = jget(res, "properties", NULL), *rule, *loc, *phys;
+    const cJSON *level = jget(res, "level", NULL), *props = jget(res, "properties", NULL), *loc, *phys;
+    const crule *rule;
     const comp *owner = NULL;
+    const char *rid, *msg;
     size_t index = 0;
     finding f;
 
@@ -347,78 +531,126 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     f.kind = "result";
     f.score = -1;
     rule = r->tool_ready ? find_rule(r, res, &owner, &index) : NULL;
-    if (!security_severity(jget(props, "security-severity", NULL), &f.severity, &f.score) &&
-        !security_severity(jget(jget(rule, "properties", NULL), "security-severity", NULL), &f.severity, &f.score)) {
-        const char *lv = cJSON_IsString(level) ? level->valuestring : NULL;
-        if (!lv && !fail_kind)
-            lv = "none";
-        if (!lv && rule) {
-            if (!final && !r->inv_ready)
-                return 1;
-            lv = override_level(r, res, owner, index, rule);
+    if (!security_severity(jget(props, "security-severity", NULL), &f.severity, &f.score)) {
+        if (rule && rule->ss) {
+            f.severity = (sev)(rule->ss - 1);
+            f.score = rule->score;
+        } else {
+            const char *lv = cJSON_IsString(level) ? level->valuestring : NULL;
+            if (!lv && !fail_kind)
+                lv = "none";
+            if (!lv && rule) {
+                if (!final && !r->inv_ready)
+                    return 1;
+                lv = override_level(r, res, owner, index, rule);
+            }
+            f.severity = lv ? level_sev(lv) : rule ? (sev)rule->level : SEV_MEDIUM;
         }
-        if (!lv)
-            lv = jstr(rule, "defaultConfiguration.level");
-        f.severity = level_sev(lv ? lv : "warning");
     }
-    f.id = jstr(res, "ruleId") ? jstr(res, "ruleId") : jstr(res, "rule.id") ? jstr(res, "rule.id")
-         : jstr(rule, "id") ? jstr(rule, "id") : "";
-    if (jstr(rule, "id") && strcmp(jstr(rule, "id"), f.id) != 0)
-        f.alias[0] = jstr(rule, "id");
-    f.title = jstr(rule, "shortDescription.text") ? jstr(rule, "shortDescription.text")
-            : jstr(res, "message.text") ? jstr(res, "message.text") : jstr(rule, "name");
-    loc = jget(res, "locations", NULL);
-    phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
-    f.file = jstr(phys, "artifactLocation.uri");
-    f.line = jnum(phys, "region.startLine", 0);
+    rid = rule ? rstr(r, rule->id) : NULL;
+    f.id = jstr(res, "ruleId") ? jstr(res, "ruleId") : jstr(res, "rule.id") ? jstr(res, "rule.id") : rid ? rid : "";
+    if (rid && strcmp(rid, f.id) != 0)
+        f.alias[0] = rid;
+    msg = smp ? smp->msg : jstr(res, "message.text");
+    f.title = rule && (rule->flags & R_SHORT) ? rstr(r, rule->title) : msg ? msg : rule ? rstr(r, rule->title) : NULL;
+    if (smp) {
+        f.file = smp->file;
+        f.line = smp->line;
+    } else {
+        loc = jget(res, "locations", NULL);
+        phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
+        f.file = jstr(phys, "artifactLocation.uri");
+        f.line = jnum(phys, "region.startLine", 0);
+    }
     f.target = r->tool_name;
     scan_add_seq(s, &f, seq);
     return 0;
 }
 
-/* The key of a deferred result: everything that decides its severity and ids (heap). */
-static char *pend_key(const cJSON *res, int fail_kind)
+/* The key of a deferred result: everything that decides its severity and ids (heap),
+ * and *SAME, RES without the rest (what varies within a group: message, locations;
+ * and what was decided already: kind, baselineState, suppressions). */
+static char *pend_key(const cJSON *res, int fail_kind, cJSON **same)
 {
+    static const char *const VARY[] = {"message", "locations", "kind", "baselineState", "suppressions"};
     cJSON *copy = cJSON_Duplicate(res, 1);
     char *text, *key;
     size_t n;
+    *same = NULL;
     if (!copy)
         return NULL;
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "message");
-    while (cJSON_GetObjectItemCaseSensitive(copy, "message"))
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "message");
-    while (cJSON_GetObjectItemCaseSensitive(copy, "locations"))
-        cJSON_DeleteItemFromObjectCaseSensitive(copy, "locations");
+    for (size_t i = 0; i < sizeof VARY / sizeof VARY[0]; i++)
+        while (cJSON_GetObjectItemCaseSensitive(copy, VARY[i]))
+            cJSON_DeleteItemFromObjectCaseSensitive(copy, VARY[i]);
     text = cJSON_PrintUnformatted(copy);
-    cJSON_Delete(copy);
-    if (!text)
+    if (!text) {
+        cJSON_Delete(copy);
         return NULL;
+    }
     n = strlen(text);
     key = malloc(n + 2);
     if (key) {
         key[0] = fail_kind ? 'F' : 'o';
         memcpy(key + 1, text, n + 1);
+        *same = copy;
+    } else {
+        cJSON_Delete(copy);
     }
     free(text);
     return key;
 }
 
-static size_t key_hash(const char *k)
+static void sample_free(psample *m)
 {
-    size_t h = 1469598103934665603u;
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211u;
-    return h;
+    free(m->file);
+    free(m->msg);
 }
 
-/* Defer RES (the caller's tree: taken when kept) as number SEQ.  Returns 0, or -1 when
- * out of memory.  *TAKEN says whether RES is now the run's. */
-static int pend_add(srun *r, cJSON *res, int fail_kind, long seq, int *taken)
+/* Forget the samples no finding still to come could let into the worst list: it is
+ * full of findings they cannot beat, and it only gets worse. */
+static void pend_sweep(srun *r, const scan *s)
 {
-    char *key = pend_key(res, fail_kind);
+    r->samples = 0;
+    for (size_t k = 0; k < r->pend_count; k++) {
+        pend *p = &r->pends[r->pend_order[k]];
+        size_t j = 0;
+        for (size_t i = 0; i < p->samples; i++) {
+            if (scan_would_keep(s, p->sample[i].vmax, p->sample[i].vscore, p->sample[i].seq))
+                p->sample[j++] = p->sample[i];
+            else
+                sample_free(&p->sample[i]);
+        }
+        p->samples = j;
+        r->samples += j;
+    }
+    r->sweep_at = r->samples * 2 > 1024 ? r->samples * 2 : 1024;
+}
+
+/* A copy of S cut to MAX bytes (on a UTF-8 boundary), or NULL for NULL; sets *OOM. */
+static char *cut_copy(const char *s, size_t max, int *oom)
+{
+    size_t n;
+    char *c;
+    if (!s)
+        return NULL;
+    n = utf8_cut(s, strlen(s), max);
+    if (!(c = malloc(n + 1))) {
+        *oom = 1;
+        return NULL;
+    }
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* Defer RES (the caller's) as number SEQ: counted in its group and, when it may be
+ * among the worst, kept as a sample.  Returns 0, or -1 when out of memory. */
+static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
+{
+    cJSON *same;
+    char *key = pend_key(res, fail_kind, &same);
     size_t h, i;
     pend *p;
-    *taken = 0;
     if (!key)
         return -1;
     if (r->pend_count * 2 >= r->pend_cap) {
@@ -430,12 +662,13 @@ static int pend_add(srun *r, cJSON *res, int fail_kind, long seq, int *taken)
             if (order)
                 r->pend_order = order;
             free(key);
+            cJSON_Delete(same);
             return -1;
         }
         r->pend_order = order;
         for (size_t k = 0; k < r->pend_count; k++) {
             pend *old = &r->pends[r->pend_order[k]];
-            for (i = key_hash(old->key) & (cap - 1); grown[i].key; i = (i + 1) & (cap - 1))
+            for (i = text_hash(old->key, strlen(old->key)) & (cap - 1); grown[i].key; i = (i + 1) & (cap - 1))
                 ;
             grown[i] = *old;
             r->pend_order[k] = i;
@@ -444,22 +677,60 @@ static int pend_add(srun *r, cJSON *res, int fail_kind, long seq, int *taken)
         r->pends = grown;
         r->pend_cap = cap;
     }
-    h = key_hash(key);
+    h = text_hash(key, strlen(key));
     for (i = h & (r->pend_cap - 1); r->pends[i].key && strcmp(r->pends[i].key, key) != 0; i = (i + 1) & (r->pend_cap - 1))
         ;
     p = &r->pends[i];
     if (!p->key) {
         p->key = key;
+        p->res = same;
         p->fail_kind = fail_kind;
         r->pend_order[r->pend_count++] = i;
+        if (r->pend_count > sarif_last_stats.peak_groups)
+            sarif_last_stats.peak_groups = r->pend_count;
     } else {
         free(key);
+        cJSON_Delete(same);
     }
-    p->count++;
-    if (p->samples < WORST_MAX) {
-        p->sample[p->samples] = res;
-        p->seq[p->samples++] = seq;
-        *taken = 1;
+    /* Only the first WORST_MAX of a group can be among the worst: the others rank
+     * behind them.  And only while the list is not full of findings they cannot beat:
+     * the most severe they can be is their own security-severity when they have one,
+     * else, when only an invocation's override is missing, a level (error: high),
+     * else anything. */
+    if (p->count++ < WORST_MAX) {
+        psample m;
+        const cJSON *loc, *phys;
+        int oom = 0;
+        memset(&m, 0, sizeof m);
+        m.seq = seq;
+        if (!security_severity(jget(jget(res, "properties", NULL), "security-severity", NULL), &m.vmax, &m.vscore)) {
+            m.vmax = r->tool_ready ? SEV_HIGH : SEV_CRITICAL;
+            m.vscore = r->tool_ready ? -1 : 10;
+        }
+        if (!scan_would_keep(s, m.vmax, m.vscore, seq))
+            return 0;
+        if (p->samples == p->sample_cap) {
+            size_t cap = p->sample_cap ? p->sample_cap * 2 : 2;
+            psample *grown = realloc(p->sample, (cap < WORST_MAX ? cap : WORST_MAX) * sizeof *grown);
+            if (!grown)
+                return -1;
+            p->sample = grown;
+            p->sample_cap = cap < WORST_MAX ? cap : WORST_MAX;
+        }
+        loc = jget(res, "locations", NULL);
+        phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
+        m.file = cut_copy(jstr(phys, "artifactLocation.uri"), KEPT_FILE_MAX, &oom);
+        m.line = jnum(phys, "region.startLine", 0);
+        m.msg = cut_copy(jstr(res, "message.text"), KEPT_TITLE_MAX, &oom);
+        if (oom) {
+            sample_free(&m);
+            return -1;
+        }
+        p->sample[p->samples++] = m;
+        if (++r->samples > sarif_last_stats.peak_samples)
+            sarif_last_stats.peak_samples = r->samples;
+        if (r->samples >= r->sweep_at)
+            pend_sweep(r, s);
     }
     return 0;
 }
@@ -470,21 +741,41 @@ static void pend_resolve(srun *r, scan *s)
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
         for (size_t j = 0; j < p->samples; j++)
-            result_judge(r, p->sample[j], p->fail_kind, p->seq[j], s, 1);
-        /* The rest are alike the samples and come after them: none can rank among the
-         * worst ahead of them, but each counts (and may match ignore entries). */
+            result_judge(r, p->res, p->fail_kind, p->sample[j].seq, s, 1, &p->sample[j]);
+        /* The rest are alike the samples: none can rank among the worst ahead of them
+         * (or of the full list that made a sample go), but each counts (and may match
+         * ignore entries). */
         for (long j = (long)p->samples; j < p->count; j++)
-            result_judge(r, p->sample[0], p->fail_kind, LONG_MAX, s, 1);
+            result_judge(r, p->res, p->fail_kind, LONG_MAX, s, 1, NULL);
     }
+}
+
+/* What the rule table of R holds, in bytes. */
+static size_t rule_bytes(const srun *r)
+{
+    size_t n = r->pool_cap + r->title_cap * sizeof *r->titles + r->build_cap * sizeof *r->builds;
+    for (size_t i = 0; i < r->build_count; i++)
+        n += r->builds[i].cap * sizeof *r->builds[i].rules;
+    for (size_t i = 0; i < r->comp_count; i++)
+        n += r->comps[i].id_count * sizeof *r->comps[i].by_id;
+    return n;
 }
 
 static void run_free(srun *r)
 {
-    for (size_t i = 0; i < r->comp_count; i++) {
-        free(r->comps[i].rules);
-        free(r->comps[i].by_id);
+    size_t rb = rule_bytes(r);
+    if (rb > sarif_last_stats.rule_bytes)
+        sarif_last_stats.rule_bytes = rb;
+    for (size_t i = 0; i < r->build_count; i++) {
+        sarif_last_stats.rules += r->builds[i].count;
+        free(r->builds[i].rules);
     }
+    free(r->builds);
+    for (size_t i = 0; i < r->comp_count; i++)
+        free(r->comps[i].by_id);
     free(r->comps);
+    free(r->pool);
+    free(r->titles);
     free(r->invs);
     cJSON_Delete(r->tool);
     cJSON_Delete(r->invocations);
@@ -492,8 +783,10 @@ static void run_free(srun *r)
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
         free(p->key);
+        cJSON_Delete(p->res);
         for (size_t j = 0; j < p->samples; j++)
-            cJSON_Delete(p->sample[j]);
+            sample_free(&p->sample[j]);
+        free(p->sample);
     }
     free(r->pends);
     free(r->pend_order);
@@ -523,12 +816,12 @@ static int tool_ready(srun *r)
     ext = jget(r->tool, "extensions", NULL);
     r->comp_count = 1 + (cJSON_IsArray(ext) ? (size_t)cJSON_GetArraySize(ext) : 0);
     r->comps = calloc(r->comp_count, sizeof *r->comps);
-    if (!r->comps || comp_init(&r->comps[0], driver) != 0)
+    if (!r->comps || comp_init(r, &r->comps[0], driver) != 0)
         return -1;
     if (cJSON_IsArray(ext)) {
         size_t i = 1;
         cJSON_ArrayForEach(e, ext)
-            if (comp_init(&r->comps[i++], e) != 0)
+            if (comp_init(r, &r->comps[i++], e) != 0)
                 return -1;
     }
     r->tool_ready = 1;
@@ -607,6 +900,7 @@ typedef struct frame {
     cJSON *node;         /* F_BUILD */
     const snode *next;   /* F_BUILD object: the pending member's schema, NULL: not kept */
     int key;             /* F_ROOT: TOP_* or -1; F_RUN: RK_* */
+    int comp;            /* F_BUILD in a tool component: 1 + its builder, else 0 */
     size_t count;        /* elements seen */
 } frame;
 
@@ -754,7 +1048,7 @@ static int attach_built(frame *f, const char *key, cJSON *item)
 static int process_result(sparse *p, cJSON *res)
 {
     srun *r = &p->run;
-    int fk, rc, taken = 0;
+    int fk, rc;
     long seq;
     rc = result_classify(r, res, r->ri, p->build_at, p->s, &fk);
     if (rc < 0) {
@@ -763,14 +1057,13 @@ static int process_result(sparse *p, cJSON *res)
     }
     if (rc == 0) {
         seq = scan_reserve(p->s);
-        if (result_judge(r, res, fk, seq, p->s, 0) != 0 && pend_add(r, res, fk, seq, &taken) != 0) {
+        if (result_judge(r, res, fk, seq, p->s, 0, NULL) != 0 && pend_add(r, res, fk, seq, p->s) != 0) {
             cJSON_Delete(res);
             return -1;
         }
     }
     r->entries++;
-    if (!taken)
-        cJSON_Delete(res);
+    cJSON_Delete(res);
     return 0;
 }
 
@@ -1010,6 +1303,20 @@ static int value(sparse *p, int type, const char *text, size_t len)
             p->skip = open;
             return 1;
         }
+        if (f->kids == RULES && !open) /* a rule that is no object: none at this index */
+            return rule_add(&p->run, f->comp - 1, NULL) == 0 ? 1 : fatal(p, "out of memory");
+        if (want->kids == RULES) {
+            /* A component's rules: the first "rules" member, when an array (jget's
+             * rule), read one rule at a time into the builder. */
+            cbuild *cb = f->comp ? &p->run.builds[f->comp - 1] : NULL;
+            if (!cb || cb->has_rules || type != '[') {
+                if (cb)
+                    cb->has_rules = 1;
+                p->skip = open;
+                return 1;
+            }
+            cb->has_rules = 1;
+        }
         item = open ? (type == '[' ? cJSON_CreateArray() : cJSON_CreateObject()) : scalar(p, type, text, len);
         if (attach_built(f, key, item) != 0)
             return fatal(p, "out of memory");
@@ -1025,6 +1332,16 @@ static int value(sparse *p, int type, const char *text, size_t len)
         nf->array = type == '[';
         nf->kids = want->kids;
         nf->node = item;
+        nf->comp = f->comp;
+        if (want->kids == COMPONENT && type == '{') {
+            /* Its rules go to a builder, which the node names (an object's valueint is
+             * otherwise unused) for tool_ready to find. */
+            int b = build_new(&p->run);
+            if (b < 0)
+                return fatal(p, "out of memory");
+            nf->comp = b + 1;
+            item->valueint = b + 1;
+        }
         return 1;
     }
     }
@@ -1082,6 +1399,12 @@ static int cb_end(void *ctx)
     if (p->depth == 0)
         return 1;
     f = &p->stack[--p->depth];
+    if (f->kind == F_BUILD && f->kids == RULE) {
+        /* A rule is read: keep what judging needs, drop its tree. */
+        int rc = rule_add(&p->run, f->comp - 1, f->node);
+        cJSON_Delete(cJSON_DetachItemViaPointer(p->stack[p->depth - 1].node, f->node));
+        return rc == 0 ? 1 : fatal(p, "out of memory");
+    }
     if (f->kind == F_BUILD && p->depth + 1 == p->build_depth) {
         p->build_depth = 0;
         return deliver(p, f->node);
@@ -1186,6 +1509,7 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
 
     *not_sarif = 0;
     memset(info, 0, sizeof *info);
+    memset(&sarif_last_stats, 0, sizeof sarif_last_stats);
     info->format = FMT_SARIF;
     if (!p || !buf || !(p->y = yajl_alloc(&CALLBACKS, NULL, p))) {
         snprintf(why, why_size, "out of memory");

@@ -94,6 +94,16 @@ static int names(const finding *f, const char *id)
     return 0;
 }
 
+size_t utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return n;
+}
+
 /* A copy of S cut to MAX bytes (on a UTF-8 boundary; heap, the caller frees), or NULL
  * for NULL; sets *OOM when out of memory. */
 static char *copy(const char *s, size_t max, int *oom)
@@ -102,12 +112,7 @@ static char *copy(const char *s, size_t max, int *oom)
     char *c;
     if (!s)
         return NULL;
-    n = strlen(s);
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
+    n = utf8_cut(s, strlen(s), max);
     c = malloc(n + 1);
     if (!c) {
         *oom = 1;
@@ -145,15 +150,20 @@ static void keep(scan *s, const finding *f, long seq)
     k.kind = copy(f->kind, 40, &s->oom);
     k.package = copy(f->package, 200, &s->oom);
     k.version = copy(f->version, 100, &s->oom);
-    k.file = copy(f->file, 300, &s->oom);
+    k.file = copy(f->file, KEPT_FILE_MAX, &s->oom);
     k.target = copy(f->target, 200, &s->oom);
-    k.title = copy(f->title, 200, &s->oom);
+    k.title = copy(f->title, KEPT_TITLE_MAX, &s->oom);
     k.line = f->line;
     if (s->worst_count == WORST_MAX)
         kept_free(&s->worst[--s->worst_count]);
     memmove(&s->worst[at + 1], &s->worst[at], (s->worst_count - at) * sizeof s->worst[0]);
     s->worst[at] = k;
     s->worst_count++;
+}
+
+int scan_would_keep(const scan *s, sev severity, double score, long seq)
+{
+    return s->worst_count < WORST_MAX || worse(severity, score, seq, &s->worst[WORST_MAX - 1]);
 }
 
 long scan_reserve(scan *s)
