@@ -200,7 +200,7 @@ extern size_t sarif_chunk_size;  /* 256 KiB; tests make it tiny */
 /* What the last sarif_stream call held beyond one chunk and one result, for tests. */
 typedef struct sarif_stats {
     size_t rules;         /* rules read, all runs */
-    size_t rule_bytes;    /* the largest rule table of a run: rules, id index, strings, title set */
+    size_t rule_bytes;    /* the largest rule table of a run once its tool is read: rules, id index, strings */
     size_t peak_groups;   /* the most deferred groups (results judged at the run's end) at once */
     size_t peak_samples;  /* the most deferred results kept for the worst list at once */
 } sarif_stats;

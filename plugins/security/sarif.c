@@ -92,12 +92,11 @@ typedef struct psample {
 /* A deferred group: results seen before what judges them (the run's tool, or its
  * invocations), alike in all that decides their severity and ids. */
 typedef struct pend {
-    char *key;
-    cJSON *res;           /* the first one without what varies in the group (judged for all) */
-    long count;
+    char *key;            /* 'F' (kind fail) or 'o', and the result without what varies in the
+                           * group, as JSON: parsed again to judge the group at the run's end */
     psample *sample;      /* of the first WORST_MAX, those still able to reach the list, by seq */
-    size_t samples, sample_cap;
-    int fail_kind;
+    long count;
+    uint8_t samples, sample_cap;
 } pend;
 
 typedef struct srun {
@@ -567,34 +566,29 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     return 0;
 }
 
-/* The key of a deferred result: everything that decides its severity and ids (heap),
- * and *SAME, RES without the rest (what varies within a group: message, locations;
- * and what was decided already: kind, baselineState, suppressions). */
-static char *pend_key(const cJSON *res, int fail_kind, cJSON **same)
+/* The key of a deferred result: everything that decides its severity and ids (heap):
+ * RES without the rest (what varies within a group: message, locations; and what was
+ * decided already: kind, baselineState, suppressions). */
+static char *pend_key(const cJSON *res, int fail_kind)
 {
     static const char *const VARY[] = {"message", "locations", "kind", "baselineState", "suppressions"};
     cJSON *copy = cJSON_Duplicate(res, 1);
     char *text, *key;
     size_t n;
-    *same = NULL;
     if (!copy)
         return NULL;
     for (size_t i = 0; i < sizeof VARY / sizeof VARY[0]; i++)
         while (cJSON_GetObjectItemCaseSensitive(copy, VARY[i]))
             cJSON_DeleteItemFromObjectCaseSensitive(copy, VARY[i]);
     text = cJSON_PrintUnformatted(copy);
-    if (!text) {
-        cJSON_Delete(copy);
+    cJSON_Delete(copy);
+    if (!text)
         return NULL;
-    }
     n = strlen(text);
     key = malloc(n + 2);
     if (key) {
         key[0] = fail_kind ? 'F' : 'o';
         memcpy(key + 1, text, n + 1);
-        *same = copy;
-    } else {
-        cJSON_Delete(copy);
     }
     free(text);
     return key;
@@ -647,8 +641,7 @@ static char *cut_copy(const char *s, size_t max, int *oom)
  * among the worst, kept as a sample.  Returns 0, or -1 when out of memory. */
 static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
 {
-    cJSON *same;
-    char *key = pend_key(res, fail_kind, &same);
+    char *key = pend_key(res, fail_kind);
     size_t h, i;
     pend *p;
     if (!key)
@@ -662,7 +655,6 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
             if (order)
                 r->pend_order = order;
             free(key);
-            cJSON_Delete(same);
             return -1;
         }
         r->pend_order = order;
@@ -683,14 +675,11 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
     p = &r->pends[i];
     if (!p->key) {
         p->key = key;
-        p->res = same;
-        p->fail_kind = fail_kind;
         r->pend_order[r->pend_count++] = i;
         if (r->pend_count > sarif_last_stats.peak_groups)
             sarif_last_stats.peak_groups = r->pend_count;
     } else {
         free(key);
-        cJSON_Delete(same);
     }
     /* Only the first WORST_MAX of a group can be among the worst: the others rank
      * behind them.  And only while the list is not full of findings they cannot beat:
@@ -715,7 +704,7 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
             if (!grown)
                 return -1;
             p->sample = grown;
-            p->sample_cap = cap < WORST_MAX ? cap : WORST_MAX;
+            p->sample_cap = (uint8_t)(cap < WORST_MAX ? cap : WORST_MAX);
         }
         loc = jget(res, "locations", NULL);
         phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
@@ -735,19 +724,26 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
     return 0;
 }
 
-/* Judge the deferred results, now that the run is read. */
-static void pend_resolve(srun *r, scan *s)
+/* Judge the deferred results, now that the run is read.  Returns 0, or -1 when out of
+ * memory. */
+static int pend_resolve(srun *r, scan *s)
 {
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
+        cJSON *res = cJSON_Parse(p->key + 1);
+        int fail_kind = p->key[0] == 'F';
+        if (!res)
+            return -1;
         for (size_t j = 0; j < p->samples; j++)
-            result_judge(r, p->res, p->fail_kind, p->sample[j].seq, s, 1, &p->sample[j]);
+            result_judge(r, res, fail_kind, p->sample[j].seq, s, 1, &p->sample[j]);
         /* The rest are alike the samples: none can rank among the worst ahead of them
          * (or of the full list that made a sample go), but each counts (and may match
          * ignore entries). */
         for (long j = (long)p->samples; j < p->count; j++)
-            result_judge(r, p->res, p->fail_kind, LONG_MAX, s, 1, NULL);
+            result_judge(r, res, fail_kind, LONG_MAX, s, 1, NULL);
+        cJSON_Delete(res);
     }
+    return 0;
 }
 
 /* What the rule table of R holds, in bytes. */
@@ -763,9 +759,6 @@ static size_t rule_bytes(const srun *r)
 
 static void run_free(srun *r)
 {
-    size_t rb = rule_bytes(r);
-    if (rb > sarif_last_stats.rule_bytes)
-        sarif_last_stats.rule_bytes = rb;
     for (size_t i = 0; i < r->build_count; i++) {
         sarif_last_stats.rules += r->builds[i].count;
         free(r->builds[i].rules);
@@ -783,7 +776,6 @@ static void run_free(srun *r)
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
         free(p->key);
-        cJSON_Delete(p->res);
         for (size_t j = 0; j < p->samples; j++)
             sample_free(&p->sample[j]);
         free(p->sample);
@@ -813,6 +805,29 @@ static int tool_ready(srun *r)
     if (r->tool_ready || !cJSON_IsObject(driver))
         return 0;
     r->tool_name = jstr(driver, "name") && *jstr(driver, "name") ? jstr(driver, "name") : "(unnamed tool)";
+    /* No rule comes after the tool: what was room to grow is given back, and the title
+     * set is no longer needed (the pool moves: it is reached by offsets). */
+    for (size_t i = 0; i < r->build_count; i++) {
+        cbuild *cb = &r->builds[i];
+        crule *fit = cb->count ? realloc(cb->rules, cb->count * sizeof *fit) : NULL;
+        if (cb->count && fit)
+            cb->rules = fit;
+        if (!cb->count) {
+            free(cb->rules);
+            cb->rules = NULL;
+        }
+        cb->cap = cb->count ? (fit ? cb->count : cb->cap) : 0;
+    }
+    if (r->pool_len && r->pool_len < r->pool_cap) {
+        char *fit = realloc(r->pool, r->pool_len);
+        if (fit) {
+            r->pool = fit;
+            r->pool_cap = r->pool_len;
+        }
+    }
+    free(r->titles);
+    r->titles = NULL;
+    r->title_cap = r->title_count = 0;
     ext = jget(r->tool, "extensions", NULL);
     r->comp_count = 1 + (cJSON_IsArray(ext) ? (size_t)cJSON_GetArraySize(ext) : 0);
     r->comps = calloc(r->comp_count, sizeof *r->comps);
@@ -825,6 +840,8 @@ static int tool_ready(srun *r)
                 return -1;
     }
     r->tool_ready = 1;
+    if (rule_bytes(r) > sarif_last_stats.rule_bytes)
+        sarif_last_stats.rule_bytes = rule_bytes(r);
     return 0;
 }
 
@@ -1116,7 +1133,7 @@ static void finish_run(sparse *p)
         else if (r->err[0]) {
             snprintf(p->err, sizeof p->err, "%s", r->err);
             p->stop = 1;
-        } else if (invocations_ready(r) != 0) {
+        } else if (invocations_ready(r) != 0 || pend_resolve(r, p->s) != 0) {
             run_error(p, r->at, "out of memory");
         } else {
             for (size_t i = 0; i < r->inv_count; i++) {
@@ -1136,7 +1153,6 @@ static void finish_run(sparse *p)
             }
             for (e = cJSON_IsArray(r->provenance) ? r->provenance->child : NULL; e; e = e->next)
                 info_commit(info, jstr(e, "revisionId"));
-            pend_resolve(r, p->s);
             info->entries += r->entries;
             info->units++;
         }
