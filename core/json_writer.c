@@ -110,11 +110,18 @@ void rg_json_put_string(rg_strbuf *out, const char *str)
     p = out->data + out->len;
     *p++ = '"';
     while (i < len) {
-        unsigned char c = s[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *p++ = (char)c;
-            i++;
-        } else if (c >= 0x80) {
+        unsigned char c;
+        size_t run = i;
+        /* The common case: a run of printable ASCII, copied at once. */
+        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+            run++;
+        memcpy(p, s + i, run - i);
+        p += run - i;
+        i = run;
+        if (i == len)
+            break;
+        c = s[i];
+        if (c >= 0x80) {
             size_t n = utf8_sequence(s + i, len - i);
             if (n) {
                 memcpy(p, s + i, n);

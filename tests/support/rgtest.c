@@ -382,3 +382,43 @@ int rgt_detail_size(const rg_check_result *r, const char *path)
     const cJSON *v = rgt_detail(r, path);
     return cJSON_IsArray(v) ? cJSON_GetArraySize(v) : 0;
 }
+
+/* ---- Tests that need data from outside the repository ------------------------------ */
+
+const char *rgt_env_path(const char *var, const char *sub)
+{
+    static char bufs[8][PATH_MAX];
+    static int next;
+    const char *dir = getenv(var);
+    char *buf = bufs[next++ % 8];
+    if (!dir || !*dir)
+        return NULL;
+    rgt_fmt(buf, PATH_MAX, "%s%s%s", dir, *sub ? "/" : "", sub);
+    return buf;
+}
+
+int rgt_run_with_data(const char *name, const struct CMUnitTest *tests, const char *const *needs,
+                      size_t count)
+{
+    struct CMUnitTest *keep = calloc(count ? count : 1, sizeof *keep);
+    size_t kept = 0;
+    int rc;
+    if (!keep)
+        return 1;
+    for (size_t i = 0; i < count; i++) {
+        if (needs[i] && access(needs[i], F_OK) != 0) {
+            printf("# %s not run: %s is not there\n", tests[i].name, needs[i]);
+            continue;
+        }
+        keep[kept++] = tests[i];
+    }
+    if (kept == 0) {
+        printf("1..0 # SKIP %s: the data its tests need is not there\n", name);
+        free(keep);
+        return 0;
+    }
+    fflush(stdout);
+    rc = _cmocka_run_group_tests(name, keep, kept, NULL, NULL);
+    free(keep);
+    return rc;
+}

@@ -46,6 +46,18 @@ void rgt_child_defaults(void);
  * when it had not ended: it is then killed (and reaped). */
 int rgt_wait_child(pid_t pid, int *status, double seconds);
 
+/* Run TESTS (COUNT of them) as group NAME, leaving out each test whose NEEDS[i] is set and
+ * names nothing that exists (data outside the repository: ../shared/corpus, the peers'
+ * inputs).  cmocka prints a skipped test as "not ok N # SKIP", which meson's TAP reader
+ * counts as a failure; a test whose data is absent is therefore not run, a TAP comment
+ * says which and why, and a group left with nothing prints the plan "1..0 # SKIP". */
+int rgt_run_with_data(const char *name, const struct CMUnitTest *tests, const char *const *needs,
+                      size_t count);
+
+/* getenv(VAR) joined with "/" and SUB (SUB may be ""), in a rotating buffer; NULL when
+ * VAR is unset. */
+const char *rgt_env_path(const char *var, const char *sub);
+
 /* ---- Files ------------------------------------------------------------------------- */
 
 /* LEN for rgt_write: the data is a NUL-terminated text, write strlen of it. */

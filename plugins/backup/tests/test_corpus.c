@@ -147,5 +147,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_all_folders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_known_refusals, fx_setup, fx_teardown),
     };
-    return cmocka_run_group_tests_name("backup corpus", tests, NULL, NULL);
+    /* Every test reads ../shared/corpus (RG_CORPUS_DIR): none runs without it. */
+    const char *root = rgt_env_path("RG_CORPUS_DIR", ""), *needs[sizeof tests / sizeof tests[0]];
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        needs[i] = root ? root : "$RG_CORPUS_DIR (unset)";
+    return rgt_run_with_data("backup corpus", tests, needs, sizeof tests / sizeof tests[0]);
 }

@@ -403,5 +403,9 @@ int main(void)
         cmocka_unit_test(test_exact_github_gitlab),
         cmocka_unit_test(test_check_outcomes),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every test reads ../shared/corpus (RG_CORPUS_DIR): none runs without it. */
+    const char *root = rgt_env_path("RG_CORPUS_DIR", ""), *needs[sizeof tests / sizeof tests[0]];
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        needs[i] = root ? root : "$RG_CORPUS_DIR (unset)";
+    return rgt_run_with_data("ci corpus", tests, needs, sizeof tests / sizeof tests[0]);
 }
