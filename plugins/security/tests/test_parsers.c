@@ -786,11 +786,240 @@ static void test_sarif_rules_after_results(void **state)
     }
 }
 
+/* ---- Memory that does not grow with the log ----------------------------------------------- */
+
+/* A SARIF log made as it is read: N results over K rules (ids R0..), the run's members
+ * in ORDER: GEN_AFTER results, invocations, tool; GEN_TOOL_FIRST tool, results,
+ * invocations; GEN_BEFORE tool, invocations, results.  Rule j: j % 4 == 0
+ * security-severity 9.5 (critical), 1 no score and default level error (overridden to
+ * warning by the invocation), 2 no score and default level note, 3 score 5.0 (medium).
+ * Result i: rule i % K, level note when i % 5 == 0 (else none: the rule decides), its
+ * own message and location.  TITLES distinct short descriptions over the rules. */
+typedef struct gen {
+    long n, k, titles;
+    int order;
+    int section;          /* index in the order of the run's members; -1 the head */
+    int part;             /* 0 the member's start, 1 its elements, 2 its end */
+    long i;
+    char piece[1024];
+    size_t len, off;
+} gen;
+
+enum { G_TOOL, G_INV, G_RESULTS };
+enum { GEN_AFTER, GEN_TOOL_FIRST, GEN_BEFORE };
+
+/* The next piece of the log into g->piece (g->len 0 at the end). */
+static void gen_piece(gen *g)
+{
+    static const int ORDERS[3][3] = {[GEN_AFTER] = {G_RESULTS, G_INV, G_TOOL},
+                                     [GEN_TOOL_FIRST] = {G_TOOL, G_RESULTS, G_INV},
+                                     [GEN_BEFORE] = {G_TOOL, G_INV, G_RESULTS}};
+    int n;
+    g->len = g->off = 0;
+    if (g->section < 0) {
+        n = snprintf(g->piece, sizeof g->piece, "{\"version\": \"2.1.0\", \"runs\": [{\n");
+        g->section = 0;
+        g->part = 0;
+        g->len = (size_t)n;
+        return;
+    }
+    if (g->section == 3) {
+        n = snprintf(g->piece, sizeof g->piece, "}]}\n");
+        g->section = 4;
+        g->len = (size_t)n;
+        return;
+    }
+    if (g->section > 3)
+        return;
+    switch (ORDERS[g->order][g->section]) {
+    case G_TOOL:
+        if (g->part == 0) {
+            n = snprintf(g->piece, sizeof g->piece, "\"tool\": {\"driver\": {\"name\": \"Gen\", \"rules\": [\n");
+            g->part = 1;
+            g->i = 0;
+        } else if (g->part == 1 && g->i < g->k) {
+            n = snprintf(g->piece, sizeof g->piece,
+                         "%s{\"id\": \"R%ld\", \"name\": \"rule %ld\", \"shortDescription\": {\"text\": \"title %ld\"},"
+                         " \"fullDescription\": {\"text\": \"a long description that is not kept, a long description"
+                         " that is not kept\"}, \"help\": {\"text\": \"help that is not kept\"}%s%s}\n",
+                         g->i ? "," : "", g->i, g->i, g->i % g->titles,
+                         g->i % 4 == 0 ? ", \"properties\": {\"security-severity\": \"9.5\", \"tags\": [\"a\", \"b\"]}"
+                         : g->i % 4 == 3 ? ", \"properties\": {\"security-severity\": 5.0}" : "",
+                         g->i % 4 == 1 ? ", \"defaultConfiguration\": {\"level\": \"error\"}"
+                         : g->i % 4 == 2 ? ", \"defaultConfiguration\": {\"level\": \"note\"}" : "");
+            g->i++;
+        } else {
+            n = snprintf(g->piece, sizeof g->piece, "]}}%s\n", g->section < 2 ? "," : "");
+            g->section++;
+            g->part = 0;
+        }
+        break;
+    case G_INV:
+        n = snprintf(g->piece, sizeof g->piece,
+                     "\"invocations\": [{\"executionSuccessful\": true, \"endTimeUtc\": \"2025-06-01T00:00:00Z\","
+                     " \"ruleConfigurationOverrides\": [{\"descriptor\": {\"index\": 1}, \"configuration\":"
+                     " {\"level\": \"warning\"}}]}]%s\n", g->section < 2 ? "," : "");
+        g->section++;
+        break;
+    default:
+        if (g->part == 0) {
+            n = snprintf(g->piece, sizeof g->piece, "\"results\": [\n");
+            g->part = 1;
+            g->i = 0;
+        } else if (g->part == 1 && g->i < g->n) {
+            n = snprintf(g->piece, sizeof g->piece,
+                         "%s{\"ruleId\": \"R%ld\", %s\"message\": {\"text\": \"finding %ld\"}, \"locations\":"
+                         " [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": \"src/f%ld.c\"}, \"region\":"
+                         " {\"startLine\": %ld}}}], \"partialFingerprints\": {\"h\": \"%08lx\"}}\n",
+                         g->i ? "," : "", g->i % g->k, g->i % 5 == 0 ? "\"level\": \"note\", " : "", g->i, g->i % 97,
+                         g->i + 1, (unsigned long)g->i * 2654435761UL);
+            g->i++;
+        } else {
+            n = snprintf(g->piece, sizeof g->piece, "]%s\n", g->section < 2 ? "," : "");
+            g->section++;
+            g->part = 0;
+        }
+        break;
+    }
+    g->len = (size_t)n;
+}
+
+static int64_t gen_read(void *ctx, char *buf, size_t cap, const char **why)
+{
+    gen *g = ctx;
+    size_t n = 0;
+    (void)why;
+    while (n < cap) {
+        size_t take;
+        if (g->off == g->len) {
+            gen_piece(g);
+            if (!g->len)
+                break;
+        }
+        take = g->len - g->off < cap - n ? g->len - g->off : cap - n;
+        memcpy(buf + n, g->piece + g->off, take);
+        g->off += take;
+        n += take;
+    }
+    return (int64_t)n;
+}
+
+typedef struct streamed {
+    tally t;
+    rinfo info;
+    sarif_stats stats;
+    scan s;
+} streamed;
+
+/* Stream the generated log into *OUT (scan_free OUT->s). */
+static void gen_stream(long n, long k, long titles, int order, streamed *out)
+{
+    gen g;
+    rsrc src = {gen_read, &g};
+    char why[512] = "";
+    int not_sarif = 0;
+    memset(&g, 0, sizeof g);
+    g.section = -1;
+    g.n = n;
+    g.k = k;
+    g.titles = titles;
+    g.order = order;
+    memset(out, 0, sizeof *out);
+    scan_init(&out->s, NULL, 0);
+    scan_begin(&out->s, 0, &out->t);
+    if (sarif_stream(&src, FMT_AUTO, &out->s, &out->info, why, sizeof why, &not_sarif) != 0)
+        fail_msg("generated log of %ld results rejected: %s", n, why);
+    out->stats = sarif_last_stats;
+    assert_int_equal(out->info.entries, n);
+    assert_int_equal(tally_findings(&out->t), n);
+}
+
+static void same_worst(const scan *a, const scan *b)
+{
+    assert_int_equal(a->worst_count, b->worst_count);
+    for (size_t i = 0; i < a->worst_count; i++) {
+        assert_string_equal(a->worst[i].id, b->worst[i].id);
+        assert_string_equal(a->worst[i].title, b->worst[i].title);
+        assert_string_equal(a->worst[i].file, b->worst[i].file);
+        assert_true(a->worst[i].line == b->worst[i].line);
+        assert_int_equal(a->worst[i].severity, b->worst[i].severity);
+        assert_true(a->worst[i].score == b->worst[i].score);
+    }
+}
+
+/* Results before the tool and the invocations are deferred: what is held for them is a
+ * count per group (rule, level...) and at most the first WORST_MAX of a group for the
+ * worst list, however many results there are; and what they add up to is what the same
+ * log with its tool first gives, worst list included. */
+static void test_sarif_memory_bounded(void **state)
+{
+    streamed small, large, first, before, small_first;
+    (void)state;
+    gen_stream(20000, 40, 10, GEN_AFTER, &small);
+    gen_stream(200000, 40, 10, GEN_AFTER, &large);
+    gen_stream(200000, 40, 10, GEN_TOOL_FIRST, &first);
+    gen_stream(200000, 40, 10, GEN_BEFORE, &before);
+    /* 40 rules (with a level or without, but a rule's results here are all alike): one
+     * group a rule, whatever the size. */
+    assert_int_equal(large.stats.peak_groups, 40);
+    assert_int_equal(large.stats.peak_groups, small.stats.peak_groups);
+    assert_true(large.stats.peak_samples <= large.stats.peak_groups * WORST_MAX);
+    assert_int_equal(large.stats.peak_samples, small.stats.peak_samples);
+    assert_int_equal(large.stats.rules, 40);
+    /* The same judgement as with the tool and invocations first. */
+    assert_int_equal(before.stats.peak_groups, 0);
+    assert_memory_equal(&large.t, &before.t, sizeof large.t);
+    assert_memory_equal(&large.info, &before.info, sizeof large.info);
+    same_worst(&large.s, &before.s);
+    assert_memory_equal(&first.t, &before.t, sizeof first.t);
+    assert_memory_equal(&first.info, &before.info, sizeof first.info);
+    same_worst(&first.s, &before.s);
+    assert_int_equal(large.t.sev[SEV_CRITICAL], 200000 / 4);
+    assert_int_equal(large.t.sev[SEV_MEDIUM], 200000 / 4 + 200000 / 40); /* score 5.0; R1 overridden */
+    /* With the tool first only the results without a level of the 16 rules without a
+     * score and a level of their own wait (an override of the invocations, which come
+     * after them, may give a level), and once the worst list is full of criticals they
+     * cannot beat (a level is at most high, these are critical), which it is after
+     * the first 80 results, none of them is kept for it. */
+    assert_int_equal(first.stats.peak_groups, 16);
+    assert_true(first.stats.peak_samples < 80);
+    gen_stream(20000, 40, 10, GEN_TOOL_FIRST, &small_first);
+    assert_int_equal(first.stats.peak_samples, small_first.stats.peak_samples);
+    scan_free(&small_first.s);
+    scan_free(&before.s);
+    scan_free(&small.s);
+    scan_free(&large.s);
+    scan_free(&first.s);
+}
+
+/* The rule table: tens of bytes a rule (titles interned, descriptions and help not
+ * kept), the same for ten times the rules. */
+static void test_sarif_rule_table_compact(void **state)
+{
+    streamed a, b;
+    (void)state;
+    gen_stream(1000, 10000, 50, GEN_BEFORE, &a);
+    gen_stream(1000, 100000, 50, GEN_BEFORE, &b);
+    assert_int_equal(a.stats.rules, 10000);
+    assert_int_equal(b.stats.rules, 100000);
+    if (a.stats.rule_bytes > 64 * a.stats.rules || b.stats.rule_bytes > 64 * b.stats.rules)
+        fail_msg("rule table: %zu bytes for %zu rules, %zu for %zu", a.stats.rule_bytes, a.stats.rules,
+                 b.stats.rule_bytes, b.stats.rules);
+    /* Results of rule i % K: the first 1000 rules, every fourth critical. */
+    assert_int_equal(a.t.sev[SEV_CRITICAL], 250);
+    assert_int_equal(b.t.sev[SEV_CRITICAL], 250);
+    assert_string_equal(a.s.worst[0].title, "title 0");
+    scan_free(&a.s);
+    scan_free(&b.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sarif_chunk_boundaries),
         cmocka_unit_test(test_sarif_rules_after_results),
+        cmocka_unit_test(test_sarif_memory_bounded),
+        cmocka_unit_test(test_sarif_rule_table_compact),
         cmocka_unit_test(test_jscan_values),
         cmocka_unit_test(test_jscan_walk_and_keys),
         cmocka_unit_test(test_jscan_depth),
