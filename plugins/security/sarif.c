@@ -1,9 +1,10 @@
 /* SARIF 2.1.0 logs, read with yajl's callback parser over chunks: memory holds one
- * chunk, the run's tool (only what judging needs: component names and their rules'
- * ids, names, levels and security-severity), its invocations, and one result at a
- * time, never the whole log.  yajl (Debian's libyajl, 2.1) rather than a scanner of
- * our own: a well-kept incremental parser, and the whole document need never be in
- * memory, as cJSON would need it.
+ * chunk, one result (or one rule) at a time as a small cJSON tree, the run's rule table
+ * reduced to what judging needs (a 24-byte record a rule: its severity inputs decided
+ * when it is read, its id and title in a string pool, titles interned), its
+ * invocations, and the deferred groups below; never the whole log.  yajl (Debian's
+ * libyajl, 2.1) rather than a scanner of our own: a well-kept incremental parser, and
+ * the whole document need never be in memory, as cJSON would need it.
  *
  * Severity of a result: the "security-severity" property (a CVSS-like score, as GitHub
  * code scanning reads it) of the result, else of its rule; without one, the result's
@@ -17,9 +18,15 @@
  *
  * A run's members come in any order.  A result that needs its rule before the run's
  * tool was read (or an invocation's rule configuration before the invocations were) is
- * deferred: results alike in everything that decides their severity and ids are
- * counted together, with the first few kept whole for the list of the worst, and all
- * are judged when the run ends. */
+ * deferred: results alike in everything that decides their severity and ids form a
+ * group, held as its key (that part of the result, as JSON) and a count, and all are
+ * judged when the run ends.  For the worst list a group also keeps, of its first
+ * WORST_MAX results, the message and location of those that may still be among the
+ * worst: one is dropped once the list is full of findings it cannot beat however it
+ * turns out (its own score; a level when only an override is missing, at most high).
+ * Which group ends up the worst is not known before the run ends, so that is at most
+ * WORST_MAX a group, not WORST_MAX over all; in practice the list fills early and
+ * almost none are kept.  Memory is thus O(rules + deferred groups), never O(results). */
 #include <limits.h>
 #include <stdint.h>
 #include <math.h>
