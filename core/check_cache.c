@@ -24,6 +24,7 @@ typedef struct file_digest {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    unsigned long seen;       /* the evaluation that last found it unchanged */
     char label[RG_SHA256_LABEL_SIZE];
 } file_digest;
 
@@ -35,12 +36,23 @@ struct rg_check_cache_entry {
 };
 typedef struct rg_check_cache_entry entry;
 
+/* The evidence names a requirement's parameters hold, found once per parameter object
+ * (a policy's are fixed while it is loaded). */
+typedef struct param_names {
+    const cJSON *params;
+    const cJSON **names;     /* the string items of PARAMS naming evidence */
+    size_t count;
+} param_names;
+
 struct rg_check_cache {
     entry *entries;
     size_t count, cap;
+    param_names *params;
+    size_t param_count, param_cap;
     file_digest *files;
     size_t file_count, file_cap;
     size_t max_bytes;
+    unsigned long evaluation;  /* counts evaluations (rg_check_cache_next) */
 };
 
 rg_check_cache *rg_check_cache_new(size_t max_bytes)
@@ -62,12 +74,21 @@ void rg_check_cache_free(rg_check_cache *c)
     }
     for (size_t i = 0; i < c->file_count; i++)
         free(c->files[i].path);
+    for (size_t i = 0; i < c->param_count; i++)
+        free(c->params[i].names);
+    free(c->params);
     free(c->entries);
     free(c->files);
     free(c);
 }
 
-/* The digest of the file at PATH, hashed once per (inode, size, mtime). */
+void rg_check_cache_next(rg_check_cache *c)
+{
+    c->evaluation++;
+}
+
+/* The digest of the file at PATH, hashed once per (inode, size, mtime), and looked at
+ * (stat) once per evaluation. */
 static const char *digest_of(rg_check_cache *c, const char *path)
 {
     struct stat st;
@@ -77,14 +98,19 @@ static const char *digest_of(rg_check_cache *c, const char *path)
     unsigned char digest[RG_SHA256_LEN];
     file_digest *f;
     rg_error_init(&err);
+    for (size_t i = 0; i < c->file_count; i++)
+        if (c->files[i].seen == c->evaluation && strcmp(c->files[i].path, path) == 0)
+            return c->files[i].label;
     if (stat(path, &st) != 0)
         return NULL;
     for (size_t i = 0; i < c->file_count; i++) {
         f = &c->files[i];
         if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
             f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec &&
-            strcmp(f->path, path) == 0)
+            strcmp(f->path, path) == 0) {
+            f->seen = c->evaluation;
             return f->label;
+        }
     }
     if (!S_ISREG(st.st_mode) || rg_read_file(path, "evidence", c->max_bytes, &data, &len, &err) != 0) {
         rg_error_clear(&err);
@@ -107,6 +133,7 @@ static const char *digest_of(rg_check_cache *c, const char *path)
     f->ino = st.st_ino;
     f->size = st.st_size;
     f->mtime = st.st_mtim;
+    f->seen = c->evaluation;
     rg_sha256_label(digest, f->label, sizeof f->label);
     c->file_count++;
     return f->label;
@@ -136,29 +163,67 @@ static int key_evidence(rg_check_cache *c, const rg_context *ctx, const char *na
     return 0;
 }
 
+/* The evidence names in PARAMS (CHECK's parameters), looked up once per parameter
+ * object; NULL when out of memory. */
+static const param_names *evidence_params(rg_check_cache *c, const rg_check *check, const cJSON *params)
+{
+    param_names *p;
+    size_t n = 0;
+    for (size_t i = 0; i < c->param_count; i++)
+        if (c->params[i].params == params)
+            return &c->params[i];
+    if (c->param_count == c->param_cap) {
+        size_t cap = c->param_cap ? c->param_cap * 2 : 16;
+        param_names *grown = realloc(c->params, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        c->params = grown;
+        c->param_cap = cap;
+    }
+    p = &c->params[c->param_count];
+    p->params = params;
+    p->count = 0;
+    for (size_t i = 0; i < check->param_count; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, check->params[i].name);
+        if (check->params[i].type == RG_PARAM_EVIDENCE)
+            n += cJSON_IsString(v);
+        else if (check->params[i].type == RG_PARAM_EVIDENCE_LIST)
+            n += (size_t)cJSON_GetArraySize(v);
+    }
+    if (!(p->names = calloc(n ? n : 1, sizeof *p->names)))
+        return NULL;
+    for (size_t i = 0; i < check->param_count; i++) {
+        const rg_param *param = &check->params[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, param->name), *item;
+        if (param->type == RG_PARAM_EVIDENCE && cJSON_IsString(v))
+            p->names[p->count++] = v;
+        else if (param->type == RG_PARAM_EVIDENCE_LIST)
+            cJSON_ArrayForEach(item, v)
+                if (cJSON_IsString(item) && p->count < n)
+                    p->names[p->count++] = item;
+    }
+    c->param_count++;
+    return p;
+}
+
 char *rg_check_cache_key(rg_check_cache *c, const rg_check *check, const cJSON *params,
                          const rg_context *ctx, int64_t now)
 {
+    const param_names *names = evidence_params(c, check, params);
     /* Parameters by identity: a requirement's are fixed for the policy's life. */
     size_t len = strlen(check->name) + 64;
     char *key = malloc(len);
     if (!key)
         return NULL;
     len = (size_t)snprintf(key, len, "%s\n%p\n%lld\n", check->name, (const void *)params, (long long)now);
-    for (size_t i = 0; i < check->param_count; i++) {
-        const rg_param *p = &check->params[i];
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, p->name), *item;
-        int rc = 0;
-        if (p->type == RG_PARAM_EVIDENCE && cJSON_IsString(v))
-            rc = key_evidence(c, ctx, v->valuestring, &key, &len);
-        else if (p->type == RG_PARAM_EVIDENCE_LIST)
-            cJSON_ArrayForEach(item, v)
-                if (rc == 0 && cJSON_IsString(item))
-                    rc = key_evidence(c, ctx, item->valuestring, &key, &len);
-        if (rc != 0) {
+    for (size_t i = 0; names && i < names->count; i++)
+        if (key_evidence(c, ctx, names->names[i]->valuestring, &key, &len) != 0) {
             free(key);
             return NULL;
         }
+    if (!names) {
+        free(key);
+        return NULL;   /* out of memory: run the check rather than guess */
     }
     return key;
 }

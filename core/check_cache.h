@@ -23,6 +23,9 @@ char *rg_check_cache_key(rg_check_cache *cache, const rg_check *check, const cJS
 
 typedef struct rg_check_cache_entry rg_check_cache_entry;
 
+/* A new evaluation begins: files are looked at again (once each). */
+void rg_check_cache_next(rg_check_cache *cache);
+
 /* A result stored under KEY whose context reads match CTX, or NULL. */
 const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *cache, const char *key, const rg_context *ctx);
 

@@ -351,6 +351,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         rg_job *run = calloc(n, sizeof *run);
         size_t *where = calloc(n, sizeof *where);
         if (keys && run && where) {
+            rg_check_cache_next(pol->cache);
             for (size_t j = 0; j < n; j++, i++) {
                 const rg_check_cache_entry *hit;
                 while (!runs_plugin(pol, i, ctx, skipped))
