@@ -180,14 +180,6 @@ local function semver3(v)
   return { tonumber(a), tonumber(b), tonumber(c) }
 end
 
-local function bump(from, to)
-  local a, b = semver3(from), semver3(to)
-  if not a or not b then return "invalid" end
-  if b[1] > a[1] and b[2] == 0 and b[3] == 0 then return "major" end
-  if b[1] == a[1] and b[2] > a[2] and b[3] == 0 then return "minor" end
-  if b[1] == a[1] and b[2] == a[2] and b[3] > a[3] then return "patch" end
-  return "invalid"
-end
 
 -- Order of JSON values as jq sorts them (null < false < true < numbers < strings < ...).
 local function jq_rank(v)
@@ -229,6 +221,16 @@ local function memo(fn)
     return hit[1]
   end
 end
+
+-- A pure function of two strings, and a batch holds few distinct version pairs.
+local bump = memo(function(from, to)
+  local a, b = semver3(from), semver3(to)
+  if not a or not b then return "invalid" end
+  if b[1] > a[1] and b[2] == 0 and b[3] == 0 then return "major" end
+  if b[1] == a[1] and b[2] > a[2] and b[3] == 0 then return "minor" end
+  if b[1] == a[1] and b[2] == a[2] and b[3] > a[3] then return "patch" end
+  return "invalid"
+end)
 
 local function read_json(name)
   local text = read_evidence(name)

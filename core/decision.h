@@ -19,7 +19,8 @@ typedef enum rg_status {
 const char *rg_status_name(rg_status status);
 
 typedef struct rg_result {
-    char *id, *title, *hint, *check, *source; /* source: "file:line" of the declaration */
+    const char *id, *title, *hint, *check, *source; /* in the decision's TEXT block; source:
+                                                     * "file:line" of the declaration */
     rg_level level;
     rg_status status;
     char *message;
@@ -39,6 +40,7 @@ struct rg_decision {
     cJSON *policy_bases;  /* the policies it extends: [{name, version, file}] */
     char context_digest[RG_SHA256_LABEL_SIZE];
     rg_result *results;
+    char *text;           /* the block the results' fixed strings live in */
     size_t count;
     size_t summary[RG_STATUS_COUNT];
     cJSON *actions;       /* an array */

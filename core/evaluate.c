@@ -150,11 +150,7 @@ static void note_changes(rg_result *res, const rg_requirement *req)
 
 static void free_result(rg_result *r)
 {
-    free(r->id);
-    free(r->title);
-    free(r->hint);
-    free(r->check);
-    free(r->source);
+    /* id, title, hint, check and source live in the decision's text block. */
     free(r->message);
     cJSON_Delete(r->details);
     rg_shared_json_unref(r->shared);
@@ -167,6 +163,7 @@ void rg_decision_free(rg_decision *d)
     for (size_t i = 0; i < d->count; i++)
         free_result(&d->results[i]);
     free(d->results);
+    free(d->text);
     free(d->release_name);
     free(d->release_version);
     free(d->context_file);
@@ -244,6 +241,30 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
 static int applies(const rg_requirement *req, const rg_context *ctx)
 {
     return (req->types & (unsigned)ctx->type) && (req->stages & (unsigned)ctx->stage);
+}
+
+/* The results' fixed strings (id, title, hint, check, source) go into one block per
+ * decision: one allocation instead of five per result. */
+static size_t result_text_size(const rg_policy *pol, const rg_context *ctx)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < pol->count; i++) {
+        const rg_requirement *req = &pol->reqs[i];
+        if (!applies(req, ctx))
+            continue;
+        n += strlen(req->id) + strlen(req->title) + (req->hint ? strlen(req->hint) : 0) +
+             strlen(req->plugin_check ? req->plugin_check->name : "lua") +
+             (req->source ? strlen(req->source) : 1) + 5;
+    }
+    return n;
+}
+
+static char *text_copy(char **at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = memcpy(*at, s, n);
+    *at += n;
+    return copy;
 }
 
 /* Run the `when` predicates of the applicable requirements.  SKIPPED[i] becomes the
@@ -450,9 +471,11 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     rg_job *jobs = NULL;
     char **skipped = NULL;
     rg_shared_json **shared = NULL;
+    char *text;
     double start;
 
-    if (!d) {
+    if (!d || !(text = d->text = malloc(result_text_size(pol, ctx)))) {
+        rg_decision_free(d);
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
@@ -482,16 +505,12 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         if (!applies(req, ctx))
             continue;
         res = &d->results[d->count++];
-        res->id = strdup(req->id);
-        res->title = strdup(req->title);
-        res->hint = req->hint ? strdup(req->hint) : NULL;
-        res->check = strdup(req->plugin_check ? req->plugin_check->name : "lua");
-        res->source = req->source ? strdup(req->source) : NULL;
+        res->id = text_copy(&text, req->id);
+        res->title = text_copy(&text, req->title);
+        res->hint = req->hint ? text_copy(&text, req->hint) : NULL;
+        res->check = text_copy(&text, req->plugin_check ? req->plugin_check->name : "lua");
+        res->source = text_copy(&text, req->source ? req->source : "?");
         res->level = req->level;
-        if (!res->id || !res->title || !res->check || !res->source || (req->hint && !res->hint)) {
-            rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
-            goto fail;
-        }
         if (req->disabled) {
             size_t n = strlen(req->disabled) + 32;
             res->status = RG_STATUS_SKIP;

@@ -40,10 +40,10 @@ static rg_decision *new_decision(size_t cap)
 static rg_result *add_result(rg_decision *d, const char *id, rg_level level, rg_status status)
 {
     rg_result *r = &d->results[d->count++];
-    r->id = strdup(id);
-    r->title = strdup("Title");
-    r->check = strdup("lua");
-    r->source = strdup("policy.lua:1");
+    r->id = id;        /* fixed strings: a decision keeps them in its text block */
+    r->title = "Title";
+    r->check = "lua";
+    r->source = "policy.lua:1";
     r->message = strdup("message");
     r->details = cJSON_CreateObject();
     r->level = level;
