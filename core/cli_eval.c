@@ -713,6 +713,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         return fail_with(o, &err);
     }
     rg_policy_reuse_check_results(b.pol, 1);
+    setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
     b.bopt.paths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     if (batch_workers(o) > 1) {
         rg_batch_work work = {worker_eval_line, worker_take, worker_lost, &b};

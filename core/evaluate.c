@@ -321,6 +321,15 @@ static void mock_result(const cJSON *mocks, rg_job *job)
     cJSON_AddBoolToObject(job->result.details, "mocked", 1);
 }
 
+/* Run plugin checks in child processes: they have timeouts of their own, so the
+ * policy's watchdog is off meanwhile. */
+static void run_isolated(rg_sandbox *sb, rg_job *jobs, size_t n, const rg_context *ctx)
+{
+    rg_sandbox_hold_watchdog(sb, 0);
+    rg_run_isolated(jobs, n, ctx, sb->now, &sb->limits);
+    rg_sandbox_hold_watchdog(sb, 1);
+}
+
 /* Does requirement I run a plugin check in this evaluation? */
 static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, char *const *skipped)
 {
@@ -387,13 +396,13 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
                 }
             }
             if (todo)
-                rg_run_isolated(run, todo, ctx, pol->sb->now, &pol->sb->limits);
+                run_isolated(pol->sb, run, todo, ctx);
             for (size_t k = 0; k < todo; k++) {
                 batch[where[k]] = run[k];
                 rg_check_cache_put(pol->cache, keys[where[k]], &run[k].result);
             }
         } else {
-            rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+            run_isolated(pol->sb, batch, n, ctx);
         }
         for (size_t j = 0; keys && j < n; j++)
             free(keys[j]);
@@ -401,7 +410,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         free(run);
         free(where);
     } else {
-        rg_run_isolated(batch, n, ctx, pol->sb->now, &pol->sb->limits);
+        run_isolated(pol->sb, batch, n, ctx);
     }
     n = 0;
     for (size_t i = 0; i < pol->count; i++)
@@ -494,10 +503,8 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
         goto fail;
     start = now_ms();
-    rg_sandbox_hold_watchdog(sb, 0);   /* plugin checks have timeouts of their own */
     jobs = run_plugin_checks(pol, ctx, skipped, &job_count, shared);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
-    rg_sandbox_hold_watchdog(sb, 1);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
         rg_result *res;

@@ -246,7 +246,18 @@ static const cJSON *find_duplicate(const cJSON *item, const cJSON **parent_out)
         size_t n = 0, i = 0;
         const cJSON *dup = NULL;
         for (child = item->child; child; child = child->next) n++;
-        if (n > 1) {
+        if (n > 1 && n <= 8) {
+            /* Small objects (most of them): every pair, no sorting, no allocation. */
+            const cJSON *a, *b;
+            for (a = item->child; a && !dup; a = a->next)
+                for (b = a->next; b && !dup; b = b->next)
+                    if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
+                        dup = b;
+            if (dup) {
+                *parent_out = item;
+                return dup;
+            }
+        } else if (n > 1) {
             const cJSON **names = malloc(n * sizeof *names);
             if (!names) return NULL;
             for (child = item->child; child; child = child->next) names[i++] = child;

@@ -175,19 +175,54 @@ static int ro_pairs(lua_State *L)
     return 3;
 }
 
-/* Push a view of the table at IDX, whose nested tables are views already. */
-static void push_seal(lua_State *L, int idx)
+/* The fields every view's metatable has, as an array {key, value, ...}, then "__index":
+ * kept in the registry and copied with rawgeti/rawset, since a context makes a dozen
+ * views per decision and naming the fields each time cost more than the rest of it. */
+static const char seal_template = 0;   /* its address is the registry key */
+#define SEAL_FIELDS 4
+
+static void push_seal_template(lua_State *L)
 {
     static const luaL_Reg meta[] = {
         {"__newindex", ro_newindex}, {"__len", ro_len}, {"__pairs", ro_pairs}, {NULL, NULL}};
-    luaL_checkstack(L, 4, "read-only view");
-    lua_createtable(L, 0, 0);  /* the view */
-    lua_createtable(L, 0, 6);  /* its metatable */
-    luaL_setfuncs(L, meta, 0);
-    lua_pushvalue(L, idx);
-    lua_setfield(L, -2, "__index");
+    int n = 0;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &seal_template) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, 2 * SEAL_FIELDS + 1, 0);
+    for (const luaL_Reg *m = meta; m->name; m++) {
+        lua_pushstring(L, m->name);
+        lua_rawseti(L, -2, ++n);
+        lua_pushcfunction(L, m->func);
+        lua_rawseti(L, -2, ++n);
+    }
+    lua_pushliteral(L, "__metatable");
+    lua_rawseti(L, -2, ++n);
     lua_pushliteral(L, "read-only");
-    lua_setfield(L, -2, "__metatable");
+    lua_rawseti(L, -2, ++n);
+    lua_pushliteral(L, "__index");
+    lua_rawseti(L, -2, ++n);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &seal_template);
+}
+
+/* Push a view of the table at IDX, whose nested tables are views already. */
+static void push_seal(lua_State *L, int idx)
+{
+    luaL_checkstack(L, 6, "read-only view");
+    idx = lua_absindex(L, idx);
+    lua_createtable(L, 0, 0);                  /* the view */
+    lua_createtable(L, 0, SEAL_FIELDS + 2);    /* its metatable */
+    push_seal_template(L);
+    for (int i = 1; i <= 2 * SEAL_FIELDS; i += 2) {
+        lua_rawgeti(L, -1, i);
+        lua_rawgeti(L, -2, i + 1);
+        lua_rawset(L, -4);
+    }
+    lua_rawgeti(L, -1, 2 * SEAL_FIELDS + 1);   /* "__index": the target */
+    lua_pushvalue(L, idx);
+    lua_rawset(L, -4);
+    lua_pop(L, 1);
     lua_pushboolean(L, 1);
     lua_rawsetp(L, -2, &ro_mark);
     lua_setmetatable(L, -2);
