@@ -215,7 +215,7 @@ static void test_decision_json_fields(void **state)
     cJSON_AddNumberToObject(r->details, "runs", 3);
     r->duration_ms = 1.25;
     r = add_result(d, "notes", RG_LEVEL_ADVISORY, RG_STATUS_WARN);
-    r->hint = strdup("Write the notes.");
+    r->hint = "Write the notes.";
     rg_decision_conclude(d);
     text = rg_decision_to_json(d);
     assert_non_null(text);
@@ -291,7 +291,7 @@ static void test_decision_json_null_policy_version(void **state)
     (void)state;
     free(d->policy_version);
     d->policy_version = NULL;
-    add_result(d, "a", RG_LEVEL_MANDATORY, RG_STATUS_FAIL)->hint = strdup("h");
+    add_result(d, "a", RG_LEVEL_MANDATORY, RG_STATUS_FAIL)->hint = "h";
     rg_decision_conclude(d);
     text = rg_decision_to_json(d);
     root = parse_json(text);
