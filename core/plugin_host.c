@@ -157,18 +157,25 @@ static int host_read_evidence(rg_check_call *call, const char *name, const char 
     return 0;
 }
 
-static const char *host_evidence_path(rg_check_call *call, const char *name, const char **why)
+/* Resolve evidence NAME into CALL->path under the path rules (declared, inside the root,
+ * links checked), noting a violation; the reason of a failure goes to CALL->why. */
+static rg_evidence_status resolve_evidence(rg_check_call *call, const char *name)
 {
     rg_evidence_status st;
-    *why = call->why;
     if (!name) {
         snprintf(call->why, sizeof call->why, "no evidence name given");
-        return NULL;
+        return RG_EVIDENCE_UNDECLARED;
     }
     st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
     if (st == RG_EVIDENCE_ESCAPES)
         call->violation = 1;
-    return st == RG_EVIDENCE_OK ? call->path : NULL;
+    return st;
+}
+
+static const char *host_evidence_path(rg_check_call *call, const char *name, const char **why)
+{
+    *why = call->why;
+    return resolve_evidence(call, name) == RG_EVIDENCE_OK ? call->path : NULL;
 }
 
 static void host_release_evidence(rg_check_call *call, const char *data)
@@ -261,7 +268,6 @@ static void cache_digest(const char *identity, const char *label)
 static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint64_t *size,
                                      const char **why)
 {
-    rg_evidence_status st;
     struct stat sb;
     rg_stream *s;
     const char *known;
@@ -269,15 +275,8 @@ static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint
     *why = call->why;
     if (size)
         *size = 0;
-    if (!name) {
-        snprintf(call->why, sizeof call->why, "no evidence name given");
-        return NULL;
-    }
-    /* The path rules are read_evidence's own: declared, inside the root, links checked. */
-    st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        call->violation = 1;
-    if (st != RG_EVIDENCE_OK)
+    /* The path rules are read_evidence's own. */
+    if (resolve_evidence(call, name) != RG_EVIDENCE_OK)
         return NULL;
     fd = open(call->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {

@@ -118,7 +118,7 @@ void info_incomplete(rinfo *info, const char *fmt, ...)
 
 /* ---- Detection ----------------------------------------------------------------------------- */
 
-static const char *const TOP_KEYS[TOP_COUNT] = {
+const char *const TOP_KEYS[TOP_COUNT] = {
     [TOP_VERSION] = "version", [TOP_SCHEMA] = "$schema", [TOP_RUNS] = "runs",
     [TOP_SCHEMA_VERSION] = "SchemaVersion", [TOP_CREATED_AT] = "CreatedAt",
     [TOP_ARTIFACT_NAME] = "ArtifactName", [TOP_METADATA] = "Metadata", [TOP_RESULTS] = "Results",

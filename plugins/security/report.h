@@ -163,6 +163,9 @@ enum {
     TOP_VULNERABILITIES, TOP_SCAN, TOP_BOM_FORMAT, TOP_COUNT
 };
 
+/* The top-level member names, by TOP_ index: what report detection and the SARIF reader look for. */
+extern const char *const TOP_KEYS[TOP_COUNT];
+
 typedef struct rtop {
     jval root;
     jval v[TOP_COUNT];

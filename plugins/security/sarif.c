@@ -958,17 +958,6 @@ typedef struct sparse {
     size_t scratch_cap;
 } sparse;
 
-static const char *const TOP_NAMES[TOP_COUNT] = {
-    [TOP_VERSION] = "version", [TOP_SCHEMA] = "$schema", [TOP_RUNS] = "runs",
-    [TOP_SCHEMA_VERSION] = "SchemaVersion", [TOP_CREATED_AT] = "CreatedAt",
-    [TOP_ARTIFACT_NAME] = "ArtifactName", [TOP_METADATA] = "Metadata", [TOP_RESULTS] = "Results",
-    [TOP_CLUSTER_NAME] = "ClusterName", [TOP_RESOURCES] = "Resources",
-    [TOP_VULNERABILITIES_K8S] = "Vulnerabilities", [TOP_MISCONFIGURATIONS_K8S] = "Misconfigurations",
-    [TOP_MATCHES] = "matches", [TOP_IGNORED_MATCHES] = "ignoredMatches",
-    [TOP_DESCRIPTOR] = "descriptor", [TOP_SOURCE] = "source",
-    [TOP_VULNERABILITIES] = "vulnerabilities", [TOP_SCAN] = "scan", [TOP_BOM_FORMAT] = "bomFormat",
-};
-
 /* Count lines up to ABS, a place in the current chunk. */
 static void advance(sparse *p, size_t abs)
 {
@@ -1459,12 +1448,12 @@ static int cb_key(void *ctx, const unsigned char *key, size_t len)
     } else if (f->kind == F_ROOT) {
         f->key = -1;
         for (int i = 0; i < TOP_COUNT; i++)
-            if (strlen(TOP_NAMES[i]) == len && memcmp(TOP_NAMES[i], key, len) == 0) {
+            if (strlen(TOP_KEYS[i]) == len && memcmp(TOP_KEYS[i], key, len) == 0) {
                 if (p->has[i]) {
                     if (!p->dup[0]) {
                         spos at = here(p, 0);
                         snprintf(p->dup, sizeof p->dup, "the member \"%s\" appears twice at line %zu, column %zu",
-                                 TOP_NAMES[i], at.line, at.col);
+                                 TOP_KEYS[i], at.line, at.col);
                     }
                 } else {
                     p->has[i] = 1;
