@@ -742,7 +742,10 @@ int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
     }
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
-    if (watchdog && sb->watchdog_deadline != sb->deadline) {
+    /* Armed for an earlier deadline it may stay while that is no more than half a second
+     * early (it has a second's grace): a paused clock moves the deadline a little. */
+    if (watchdog && (sb->watchdog_deadline == 0 || sb->deadline > sb->watchdog_deadline + 0.5 ||
+                     sb->deadline < sb->watchdog_deadline)) {
         double left = sb->deadline - monotonic_now();
         watchdog((left > 0 ? left : 0) + 1.0);
         sb->watchdog_deadline = sb->deadline;
