@@ -42,7 +42,7 @@ policy {
 -- environment on every use, a local is a register (a batch calls these ~100 times a
 -- decision).
 local pass, fail, type, ipairs, pairs, tostring, tonumber = pass, fail, type, ipairs, pairs, tostring, tonumber
-local concat, sort, mtype, format = table.concat, table.sort, math.type, string.format
+local concat, sort, format = table.concat, table.sort, string.format
 local read_evidence, decode_json = evidence.read, json.decode
 
 ---------------------------------------------------------------------------------------
@@ -107,41 +107,23 @@ local function str(x)
   return nil
 end
 
--- The items of a JSON array read as a Lua table, in order (JSON null items, which read
--- as holes, are skipped: the peers skip them too, or fail the file).
+-- What a value is as JSON: the context's tables and json.decode's know whether they were
+-- an object or an array, so {} and [] differ, as for the peers.
+local jtype = json.type
+
+local function is_array(t) return jtype(t) == "array" end
+local function is_object(t) return jtype(t) == "object" end
+
+-- The items of a JSON array as a Lua sequence, JSON nulls (holes) skipped, as the peers
+-- skip them or fail the file; anything else has none.  # of a JSON array counts its nulls.
 local function items(t)
-  if type(t) ~= "table" then return {} end
-  local n = 0
-  for k in pairs(t) do
-    if mtype(k) ~= "integer" then return {} end   -- an object, not an array
-    if k > n then n = k end
-  end
   local out = {}
-  for i = 1, n do
-    if t[i] ~= nil then out[#out + 1] = t[i] end
+  if jtype(t) ~= "array" then return out end
+  for i = 1, #t do
+    local v = t[i]
+    if v ~= nil then out[#out + 1] = v end
   end
   return out
-end
-
--- The first key of T, through pairs: json.decode's tables and the context are read-only
--- views, whose own (raw) table is empty, so next() would see nothing.
-local function first_key(t)
-  for k in pairs(t) do return k end
-  return nil
-end
-
--- Is T a JSON array (an empty table may be either)?
-local function is_array(t)
-  if type(t) ~= "table" then return false end
-  local k = first_key(t)
-  return k == nil or mtype(k) == "integer"
-end
-
--- Is T a JSON object (not an array, not a scalar)?  An empty table counts as an object.
-local function is_object(t)
-  if type(t) ~= "table" then return false end
-  local k = first_key(t)
-  return k == nil or type(k) == "string"
 end
 
 -- Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).

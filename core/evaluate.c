@@ -36,17 +36,22 @@ static double now_ms(void)
 static int prepare_context(lua_State *L)
 {
     const rg_context *ctx = lua_touserdata(L, 1);
-    /* Below the root and release, tables are sealed read-only as they are built. */
-    rg_push_json_sealed(L, ctx->root, 2);
+    /* Below the root, tables are sealed read-only as they are built; the engine's own
+     * fields go into the root and, behind its view, into release before the root is
+     * sealed too. */
+    rg_push_json_sealed(L, ctx->root, 1);
     lua_pushstring(L, rg_stage_name(ctx->stage));
     lua_setfield(L, -2, "stage");
     lua_pushinteger(L, (lua_Integer)rg_sandbox_of(L)->now);
     lua_setfield(L, -2, "now");
     lua_getfield(L, -1, "release");
-    lua_pushstring(L, rg_release_type_name(ctx->type));
-    lua_setfield(L, -2, "type");
+    if (rg_readonly_target(L, -1)) {   /* release is an object: the context says so */
+        lua_pushstring(L, rg_release_type_name(ctx->type));
+        lua_setfield(L, -2, "type");
+        lua_pop(L, 1);
+    }
     lua_pop(L, 1);
-    rg_push_readonly(L, -1);
+    rg_readonly_seal(L, RG_VIEW_OBJECT, 0);
     lua_setfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
     return 0;
 }

@@ -24,7 +24,7 @@ static void push_json(lua_State *L, const cJSON *item, int depth, int seal_from)
             lua_setfield(L, -2, child->string);
         }
         if (depth >= seal_from)
-            rg_readonly_seal(L);
+            rg_readonly_seal(L, RG_VIEW_OBJECT, 0);
     } else if (cJSON_IsArray(item)) {
         lua_createtable(L, cJSON_GetArraySize(item), 0);
         cJSON_ArrayForEach(child, item) {
@@ -32,7 +32,7 @@ static void push_json(lua_State *L, const cJSON *item, int depth, int seal_from)
             lua_rawseti(L, -2, i++);
         }
         if (depth >= seal_from)
-            rg_readonly_seal(L);
+            rg_readonly_seal(L, RG_VIEW_ARRAY, i - 1);
     } else if (cJSON_IsString(item)) {
         lua_pushstring(L, item->valuestring);
     } else if (cJSON_IsBool(item)) {

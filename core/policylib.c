@@ -463,6 +463,26 @@ static int evidence_newindex(lua_State *L)
 static const char KEY_JSON_CACHE[] = "rg.json.cache";
 #define JSON_CACHE_MAX 64  /* documents kept decoded; past that the cache starts afresh */
 
+/* json.type(v): what V is as JSON: "object" and "array" for the context's and
+ * json.decode's tables (so {} and [] differ), "string", "number", "boolean", "null" for
+ * nil, and "table" for a table of the policy's own. */
+static int json_type(lua_State *L)
+{
+    switch (lua_type(L, 1)) {
+    case LUA_TNONE:
+    case LUA_TNIL: lua_pushliteral(L, "null"); break;
+    case LUA_TTABLE:
+        switch (rg_readonly_kind(L, 1)) {
+        case RG_VIEW_OBJECT: lua_pushliteral(L, "object"); break;
+        case RG_VIEW_ARRAY: lua_pushliteral(L, "array"); break;
+        default: lua_pushliteral(L, "table"); break;
+        }
+        break;
+    default: lua_pushstring(L, luaL_typename(L, 1)); break;
+    }
+    return 1;
+}
+
 static int json_decode(lua_State *L)
 {
     size_t len;
@@ -496,11 +516,10 @@ static int json_decode(lua_State *L)
         cJSON **box = lua_newuserdatauv(L, sizeof *box, 0);
         *box = doc;
         luaL_setmetatable(L, JSON_BOX_META);
-        rg_push_json_sealed(L, doc, 1);  /* the root is sealed below */
+        rg_push_json_sealed(L, doc, 0);
         cJSON_Delete(doc);
         *box = NULL;
     }
-    rg_push_readonly(L, -1);
     {
         /* The cache counts its entries at [0]. */
         lua_Integer count;
@@ -698,7 +717,7 @@ void rg_policylib_open(rg_sandbox *sb)
     static const luaL_Reg markdown[] = {
         {"sections", markdown_sections}, {"section", markdown_section},
         {"is_blank", markdown_is_blank}, {NULL, NULL}};
-    static const luaL_Reg json[] = {{"decode", json_decode}, {NULL, NULL}};
+    static const luaL_Reg json[] = {{"decode", json_decode}, {"type", json_type}, {NULL, NULL}};
     static const luaL_Reg approvals[] = {
         {"list", approvals_list}, {"by_role", approvals_by_role}, {"find", approvals_find},
         {NULL, NULL}};

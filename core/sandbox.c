@@ -131,7 +131,7 @@ int rg_readonly_target(lua_State *L, int idx)
 {
     if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
         return 0;
-    if (lua_rawgetp(L, -1, &ro_mark) != LUA_TBOOLEAN) {
+    if (lua_rawgetp(L, -1, &ro_mark) != LUA_TNUMBER) {
         lua_pop(L, 2);
         return 0;
     }
@@ -142,14 +142,29 @@ int rg_readonly_target(lua_State *L, int idx)
     return 1;
 }
 
+int rg_readonly_kind(lua_State *L, int idx)
+{
+    int kind = RG_VIEW_NONE;
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+        return RG_VIEW_NONE;
+    if (lua_rawgetp(L, -1, &ro_mark) == LUA_TNUMBER)
+        kind = (int)lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return kind;
+}
+
 static int ro_newindex(lua_State *L)
 {
     const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
     return luaL_error(L, "attempt to modify read-only table (field '%s')", key);
 }
 
+/* A JSON array's length counts its nulls (holes in the target); other views: the
+ * target's border. */
 static int ro_len(lua_State *L)
 {
+    if (lua_getmetatable(L, 1) && lua_rawgeti(L, -1, 1) == LUA_TNUMBER)
+        return 1;
     rg_readonly_target(L, 1);
     lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
     return 1;
@@ -206,8 +221,9 @@ static void push_seal_template(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &seal_template);
 }
 
-/* Push a view of the table at IDX, whose nested tables are views already. */
-static void push_seal(lua_State *L, int idx)
+/* Push a view of the table at IDX, whose nested tables are views already; KIND is an
+ * RG_VIEW_ kind, LENGTH a JSON array's (nulls included). */
+static void push_seal(lua_State *L, int idx, int kind, lua_Integer length)
 {
     luaL_checkstack(L, 6, "read-only view");
     idx = lua_absindex(L, idx);
@@ -223,14 +239,18 @@ static void push_seal(lua_State *L, int idx)
     lua_pushvalue(L, idx);
     lua_rawset(L, -4);
     lua_pop(L, 1);
-    lua_pushboolean(L, 1);
+    lua_pushinteger(L, kind);
     lua_rawsetp(L, -2, &ro_mark);
+    if (kind == RG_VIEW_ARRAY) {
+        lua_pushinteger(L, length);
+        lua_rawseti(L, -2, 1);
+    }
     lua_setmetatable(L, -2);
 }
 
-void rg_readonly_seal(lua_State *L)
+void rg_readonly_seal(lua_State *L, int kind, lua_Integer length)
 {
-    push_seal(L, lua_gettop(L));
+    push_seal(L, lua_gettop(L), kind, length);
     lua_replace(L, -2);
 }
 
@@ -255,7 +275,7 @@ static void push_view(lua_State *L, int idx, int depth)
         }
         lua_pop(L, 1);
     }
-    push_seal(L, idx);
+    push_seal(L, idx, RG_VIEW_TABLE, 0);
 }
 
 void rg_push_readonly(lua_State *L, int idx)

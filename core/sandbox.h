@@ -83,10 +83,17 @@ void rg_sandbox_freeze(rg_sandbox *sb);
  * the engine just built), a tree, not a graph with cycles. */
 void rg_push_readonly(lua_State *L, int idx);
 
-/* Replace the table on top of the stack by its read-only view; its nested tables must
- * be views already (rg_push_json_sealed builds such tables bottom-up, with no second
- * pass). */
-void rg_readonly_seal(lua_State *L);
+/* What a read-only view stands for: JSON objects and arrays are told apart, so that a
+ * policy can tell {} from [] (json.type), and an array's length counts its nulls. */
+enum { RG_VIEW_NONE = 0, RG_VIEW_TABLE = 1, RG_VIEW_OBJECT = 2, RG_VIEW_ARRAY = 3 };
+
+/* Replace the table on top of the stack by its read-only view of KIND; its nested tables
+ * must be views already (rg_push_json_sealed builds such tables bottom-up, with no
+ * second pass).  LENGTH: an array's, nulls included. */
+void rg_readonly_seal(lua_State *L, int kind, lua_Integer length);
+
+/* The RG_VIEW_ kind of the value at IDX (RG_VIEW_NONE: not a view). */
+int rg_readonly_kind(lua_State *L, int idx);
 
 /* If the value at IDX is a read-only view, push the table behind it and return 1;
  * otherwise push nothing and return 0. */

@@ -389,6 +389,13 @@ json = {}
 ---@return string|nil reason
 function json.decode(text, name) end
 
+---What V is as JSON: "object" or "array" for the context's tables and json.decode's (so
+---{} and [] differ), "string", "number", "boolean", "null" (nil), or "table" for a table
+---the policy made.  The length (#) of a JSON array counts its null items.
+---@param v any
+---@return "object"|"array"|"string"|"number"|"boolean"|"null"|"table"|string
+function json.type(v) end
+
 ---------------------------------------------------------------------------------------
 -- os: the clock only
 ---------------------------------------------------------------------------------------

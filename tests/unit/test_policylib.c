@@ -314,6 +314,23 @@ static void test_markdown_sections(void **state)
            "\"Summary\",\"Notable changes\",\"Migration steps (if any)\",\"Known issues\"]}");
 }
 
+/* ---- json.type and JSON arrays ------------------------------------------------------ */
+
+static void test_json_type(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local d = json.decode('{\"o\":{},\"a\":[],\"s\":\"x\",\"n\":1.5,\"b\":false,\"z\":null,'\n"
+              "  .. '\"arr\":[1,null,3,null],\"nested\":[{\"k\":[]}]}')\n"
+              "return { o = json.type(d.o), a = json.type(d.a), s = json.type(d.s), n = json.type(d.n),\n"
+              "  b = json.type(d.b), z = json.type(d.z), root = json.type(d), arr_len = #d.arr,\n"
+              "  third = d.arr[3], inner = json.type(d.nested[1].k), mine = json.type({}),\n"
+              "  release = json.type(ctx.release), approvals = json.type(ctx.approvals),\n"
+              "  approvals_len = #ctx.approvals, scalar = json.type(json.decode('7')) }",
+           "{\"a\":\"array\",\"approvals\":\"array\",\"approvals_len\":9,\"arr_len\":4,\"b\":\"boolean\","
+           "\"inner\":\"array\",\"mine\":\"table\",\"n\":\"number\",\"o\":\"object\",\"release\":\"object\","
+           "\"root\":\"object\",\"s\":\"string\",\"scalar\":\"number\",\"third\":3,\"z\":\"null\"}");
+}
+
 static void test_markdown_section(void **state)
 {
     fixture *f = *state;
@@ -554,6 +571,7 @@ int main(void)
         T(test_time_format_out_of_range),
         T(test_markdown_sections),
         T(test_markdown_section),
+        T(test_json_type),
         T(test_markdown_is_blank),
         T(test_approvals_list),
         T(test_approvals_by_role),
