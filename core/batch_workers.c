@@ -229,7 +229,7 @@ static int collect(worker *w, const chunk *c, const rg_batch_work *work, rg_strb
 long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
 {
     worker pool[MAX_WORKERS];
-    chunk *queue;               /* in flight, oldest first: at most one per worker */
+    chunk *queue;               /* a ring of chunks in flight, oldest first: two per worker */
     size_t head = 0, queued = 0, ring;
     int started = 0, eof = 0, failed = 0, stopped = 0;
     long lineno = 0, contexts = 0;
@@ -241,8 +241,12 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
         workers = MAX_WORKERS;
     queue = calloc((size_t)workers * 2, sizeof *queue);
     for (int i = 0; queue && i < workers * 2; i++)
-        if (!(queue[i].linenos = calloc(CHUNK_LINES, sizeof *queue[i].linenos)))
-            workers = i;
+        if (!(queue[i].linenos = calloc(CHUNK_LINES, sizeof *queue[i].linenos))) {
+            for (int j = 0; j < i; j++)
+                free(queue[j].linenos);
+            free(queue);
+            queue = NULL;   /* out of memory: no workers, the batch runs in this process */
+        }
     while (queue && started < workers && start_worker(&pool[started], pool, started, work) == 0)
         started++;
     ring = (size_t)started * 2;
