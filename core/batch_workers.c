@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "batch_workers.h"
+#include "fileio.h"
 
 #define CHUNK_LINES 64
 #define CHUNK_BYTES (256u << 10)
@@ -40,37 +41,6 @@ typedef struct chunk {
     int worker;
 } chunk;
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* 0 when LEN bytes were read, -1 at an early end or an error. */
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* ---- The worker ---------------------------------------------------------------- */
 
 static void worker_main(int from, int to, const rg_batch_work *work)
@@ -79,14 +49,14 @@ static void worker_main(int from, int to, const rg_batch_work *work)
     char *line = NULL;
     size_t cap = 0;
     uint32_t count;
-    while (read_all(from, &count, sizeof count) == 0) {
+    while (rg_read_all(from, &count, sizeof count) == 0) {
         out.len = 0;
         for (uint32_t i = 0; i < count; i++) {
             int64_t lineno;
             uint32_t len;
             size_t at;
             int32_t code;
-            if (read_all(from, &lineno, sizeof lineno) != 0 || read_all(from, &len, sizeof len) != 0)
+            if (rg_read_all(from, &lineno, sizeof lineno) != 0 || rg_read_all(from, &len, sizeof len) != 0)
                 _exit(3);
             if (len + 1 > cap) {
                 char *grown = realloc(line, len + 1);
@@ -95,7 +65,7 @@ static void worker_main(int from, int to, const rg_batch_work *work)
                 line = grown;
                 cap = len + 1;
             }
-            if (read_all(from, line, len) != 0)
+            if (rg_read_all(from, line, len) != 0)
                 _exit(3);
             line[len] = '\0';
             /* Room for the record's header, then the output after it. */
@@ -108,7 +78,7 @@ static void worker_main(int from, int to, const rg_batch_work *work)
             memcpy(out.data + at, &code, 4);
             memcpy(out.data + at + 4, &len, 4);
         }
-        if (write_all(to, out.data, out.len) != 0)
+        if (rg_write_all(to, out.data, out.len) != 0)
             _exit(3);
     }
     _exit(0);
@@ -209,8 +179,8 @@ static int collect(worker *w, const chunk *c, const rg_batch_work *work, rg_strb
         uint32_t len;
         int stop;
         buf->len = 0;
-        if (w->dead || read_all(w->from, &code, 4) != 0 || read_all(w->from, &len, 4) != 0 ||
-            rg_strbuf_reserve(buf, len) != 0 || read_all(w->from, buf->data, len) != 0) {
+        if (w->dead || rg_read_all(w->from, &code, 4) != 0 || rg_read_all(w->from, &len, 4) != 0 ||
+            rg_strbuf_reserve(buf, len) != 0 || rg_read_all(w->from, buf->data, len) != 0) {
             if (!w->dead) {
                 kill(w->pid, SIGKILL);
                 end_worker(w);
@@ -279,7 +249,7 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
             c->worker = w;
             pool[w].busy++;
             queued++;
-            if (write_all(pool[w].to, c->data.data, c->data.len) != 0) {
+            if (rg_write_all(pool[w].to, c->data.data, c->data.len) != 0) {
                 kill(pool[w].pid, SIGKILL);  /* collect() reports its lines as lost */
                 end_worker(&pool[w]);
             }

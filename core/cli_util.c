@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 void rg_cli_report(const rg_error *err)
 {
@@ -82,14 +83,5 @@ int rg_cli_parse_seconds(const char *text, double *out)
 
 int rg_cli_write_stdout(const char *data, size_t len)
 {
-    while (len > 0) {
-        ssize_t n = write(STDOUT_FILENO, data, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return rg_write_all(STDOUT_FILENO, data, len);
 }

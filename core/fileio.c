@@ -90,15 +90,31 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
     return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int rg_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len > 0) {
-        ssize_t n = write(fd, data, len);
+        ssize_t n = write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR) continue;
             return -1;
         }
-        data += n;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int rg_read_all(int fd, void *data, size_t len)
+{
+    char *p = data;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
         len -= (size_t)n;
     }
     return 0;
@@ -142,7 +158,7 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
     /* mkstemp makes 0600; give the file the mode a plain create would. */
     mask = umask(0);
     umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0666 & ~mask) != 0 || rg_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         e = errno;
         close(fd);
         unlink(tmp);

@@ -22,6 +22,12 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
 int rg_read_fd(int fd, const char *display, const char *what, size_t max, char **data,
                size_t *len, rg_error *err);
 
+/* Write all LEN bytes of DATA to FD (through short writes and EINTR); 0, or -1 (errno). */
+int rg_write_all(int fd, const void *data, size_t len);
+
+/* Read exactly LEN bytes from FD into DATA; 0, or -1 at an early end or an error. */
+int rg_read_all(int fd, void *data, size_t len);
+
 /* Replace PATH with DATA in one step: write a temporary file beside it, flush it to
  * disk, rename it over PATH.  On any failure PATH is left as it was and the temporary
  * file is removed.  Returns 0, or -1 with ERR (kind io). */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "isolate.h"
 #include "plugins.h"
 
@@ -76,20 +77,6 @@ static const char *signal_name(int sig)
     }
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* In the child: become a sandboxed worker, run the unit's checks, send each result
  * (JSON, then a NUL byte) as it finishes, exit. */
 static void child_main(const unit *u, const rg_context *ctx, int64_t now,
@@ -125,7 +112,7 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now,
         rg_check_result_clear(&result);
         if (!json)
             _exit(EXIT_OUT_OF_MEMORY);
-        if (write_all(out_fd, json, strlen(json) + 1) != 0)
+        if (rg_write_all(out_fd, json, strlen(json) + 1) != 0)
             _exit(EXIT_FAILURE);
         free(json);
     }
