@@ -1,5 +1,6 @@
 /* RFC 3339 date-time <-> Unix seconds.  Plain calendar arithmetic instead of
  * timegm/gmtime: those are not C11, and they depend on TZ and time_t width. */
+#include "calendar.h"
 #include "rfc3339.h"
 
 /* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range format accepts. */
@@ -11,45 +12,6 @@ static int fail(const char **why, const char *msg)
     if (why)
         *why = msg;
     return -1;
-}
-
-static int isleap(int64_t y)
-{
-    return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-}
-
-static int monthdays(int64_t y, int m)
-{
-    static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return (m == 2 && isleap(y)) ? 29 : days[m - 1];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date; Howard Hinnant's
- * days_from_civil, which counts in 400-year eras starting in March. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The inverse: civil date of day Z since 1970-01-01. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
 }
 
 /* Exactly N digits at *PP; stops at the first non-digit (so never past NUL). */
@@ -86,7 +48,7 @@ int rg_rfc3339_parse(const char *text, int64_t *out, const char **why)
         return fail(why, "expected '-' after month");
     if (digits(&p, 2, &d))
         return fail(why, "day must be 2 digits");
-    if (d < 1 || d > monthdays(y, mo))
+    if (d < 1 || d > rg_days_in_month(y, mo))
         return fail(why, "day out of range for month");
     if (*p == ' ')
         return fail(why, "expected 'T' between date and time, not a space");
@@ -135,7 +97,7 @@ int rg_rfc3339_parse(const char *text, int64_t *out, const char **why)
         return fail(why, "trailing characters after timestamp");
     /* Local time minus the offset is UTC; a leap second :60 simply lands on
      * the first second of the next minute. */
-    t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    t = rg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     t -= sign * (oh * 3600 + om * 60);
     if (out)
         *out = t;
@@ -169,7 +131,7 @@ int rg_rfc3339_format(int64_t seconds, char *buf, size_t size)
         rem += 86400;
         days--;
     }
-    civil_from_days(days, &y, &m, &d);
+    rg_civil_from_days(days, &y, &m, &d);
     p = put(p, y, 4, '-');
     p = put(p, m, 2, '-');
     p = put(p, d, 2, 'T');

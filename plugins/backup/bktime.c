@@ -3,32 +3,7 @@
 #include <string.h>
 
 #include "bk.h"
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    int64_t era, doe, yoe, doy, mp;
-    z += 719468;
-    era = (z >= 0 ? z : z - 146096) / 146097;
-    doe = z - era * 146097;
-    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
+#include "calendar.h"
 
 static int digits(const char *s, int n, int *out)
 {
@@ -40,11 +15,6 @@ static int digits(const char *s, int n, int *out)
     }
     *out = v;
     return 0;
-}
-
-static int leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
 int bk_offset_parse(const char *t, int *out)
@@ -65,7 +35,6 @@ int bk_offset_parse(const char *t, int *out)
 
 int bk_time_parse(const char *t, int naive_ok, int naive_offset, int64_t *out, const char **why)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, s, off = 0;
     const char *p;
     if (!t) {
@@ -78,7 +47,7 @@ int bk_time_parse(const char *t, int naive_ok, int naive_offset, int64_t *out, c
         *why = "not a YYYY-MM-DDTHH:MM:SS time";
         return -1;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 ||
+    if (mo < 1 || mo > 12 || d < 1 || d > rg_days_in_month(y, mo) || h > 23 ||
         mi > 59 || s > 60) {
         *why = "not a calendar date and time";
         return -1;
@@ -102,7 +71,7 @@ int bk_time_parse(const char *t, int naive_ok, int naive_offset, int64_t *out, c
         *why = "bad time zone (Z or +HH:MM)";
         return -1;
     }
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
+    *out = rg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
     return 0;
 }
 
@@ -145,7 +114,7 @@ void bk_time_format(int64_t t, char *buf, size_t size)
         rem += 86400;
         days--;
     }
-    civil_from_days(days, &y, &m, &d);
+    rg_civil_from_days(days, &y, &m, &d);
     snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(rem / 3600),
              (int)(rem / 60 % 60), (int)(rem % 60));
 }

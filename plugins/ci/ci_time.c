@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "ci_parse.h"
 
 /* N digits at *P as a number (advancing *P), or -1. */
@@ -16,25 +17,6 @@ static int digits(const char **p, int n)
     return v;
 }
 
-/* Days from 1970-01-01 to Y-M-D (proleptic Gregorian; after H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
 int ci_time_parse(const char *s, int64_t *out)
 {
     const char *p = s;
@@ -45,7 +27,7 @@ int ci_time_parse(const char *s, int64_t *out)
         p++;
     y = digits(&p, 4);
     if (y < 1 || *p++ != '-' || (mo = digits(&p, 2)) < 1 || mo > 12 || *p++ != '-' ||
-        (d = digits(&p, 2)) < 1 || d > days_in_month(y, mo))
+        (d = digits(&p, 2)) < 1 || d > rg_days_in_month(y, mo))
         return -1;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         const char *t = p + 1;
@@ -89,6 +71,6 @@ int ci_time_parse(const char *s, int64_t *out)
         p++;
     if (*p)
         return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+    *out = rg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
     return 0;
 }

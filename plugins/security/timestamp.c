@@ -1,19 +1,8 @@
 /* Report timestamps: RFC 3339, plus the zone-less form GitLab writes. */
 #include <stddef.h>
 
+#include "calendar.h"
 #include "report.h"
-
-/* Days from 1970-01-01 to Y-M-D (proleptic Gregorian; Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 static int digits(const char *s, int n, int *out)
 {
@@ -27,20 +16,14 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-static int leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 int ts_date(const char *s, int64_t *days)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, m, d;
     if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) || s[7] != '-' || digits(s + 8, 2, &d))
         return -1;
-    if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap(y)))
+    if (m < 1 || m > 12 || d < 1 || d > rg_days_in_month(y, m))
         return -1;
-    *days = days_from_civil(y, m, d);
+    *days = rg_days_from_civil(y, m, d);
     return 0;
 }
 
