@@ -75,7 +75,12 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
     if (fd < 0)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path,
                        strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
+        int errnum = errno;
+        close(fd);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read %s %s: %s", what, path, strerror(errnum));
+    }
+    if (!S_ISREG(st.st_mode)) {
         const char *kind = file_kind(st.st_mode);
         close(fd);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path, kind);

@@ -244,31 +244,26 @@ static const cJSON *find_duplicate(const cJSON *item, const cJSON **parent_out)
     const cJSON *child;
     if (cJSON_IsObject(item)) {
         size_t n = 0, i = 0;
-        const cJSON *dup = NULL;
+        const cJSON *dup = NULL, **names;
         for (child = item->child; child; child = child->next) n++;
-        if (n > 1 && n <= 8) {
-            /* Small objects (most of them): every pair, no sorting, no allocation. */
-            const cJSON *a, *b;
-            for (a = item->child; a && !dup; a = a->next)
-                for (b = a->next; b && !dup; b = b->next)
-                    if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
-                        dup = b;
-            if (dup) {
-                *parent_out = item;
-                return dup;
-            }
-        } else if (n > 1) {
-            const cJSON **names = malloc(n * sizeof *names);
-            if (!names) return NULL;
+        /* Large objects sorted; small ones (most), or any when memory is short, pair by pair. */
+        names = n > 8 ? malloc(n * sizeof *names) : NULL;
+        if (names) {
             for (child = item->child; child; child = child->next) names[i++] = child;
             qsort(names, n, sizeof *names, compare_names);
             for (i = 1; i < n && !dup; i++)
                 if (strcmp(names[i - 1]->string, names[i]->string) == 0) dup = names[i];
             free(names);
-            if (dup) {
-                *parent_out = item;
-                return dup;
-            }
+        } else {
+            const cJSON *a, *b;
+            for (a = item->child; a && !dup; a = a->next)
+                for (b = a->next; b && !dup; b = b->next)
+                    if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
+                        dup = b;
+        }
+        if (dup) {
+            *parent_out = item;
+            return dup;
         }
     }
     if (cJSON_IsObject(item) || cJSON_IsArray(item)) {

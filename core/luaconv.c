@@ -99,10 +99,9 @@ static int compare_keyed(const void *a, const void *b)
 
 /* An object with its keys sorted: Lua's table order changes from run to run, and a
  * decision must not.  Uses only Lua calls that never allocate, so it cannot raise. */
-static cJSON *object_sorted(lua_State *L, int idx, lua_Integer count, int depth, int max_depth,
-                            char *why, size_t why_size)
+static cJSON *object_sorted(lua_State *L, int idx, int depth, int max_depth, char *why, size_t why_size)
 {
-    size_t n = 0, cap = count > 0 ? (size_t)count : 8;
+    size_t n = 0, cap = 8;
     keyed *items = malloc(cap * sizeof *items);
     cJSON *out = cJSON_CreateObject();
     int ok = items && out;
@@ -168,23 +167,32 @@ static cJSON *convert(lua_State *L, int idx, int depth, int max_depth, int empty
     case LUA_TTABLE: {
         cJSON *out;
         lua_Integer n = 0;
-        int shape, pushed = 0;
+        int shape, pushed = 0, kind = rg_readonly_kind(L, idx);
         if (depth >= max_depth) {
             snprintf(why, why_size, "tables nested deeper than %d levels (a cycle?)", max_depth);
             return NULL;
         }
+        if (kind == RG_VIEW_ARRAY)
+            n = rg_readonly_length(L, idx);
         if (rg_readonly_target(L, idx)) {
             idx = lua_gettop(L);
             pushed = 1;
         }
-        shape = table_shape(L, idx, &n);
+        /* A JSON value read from the context or json.decode goes back as what it was: {}
+         * stays an object, and an array keeps its nulls (holes in the table). */
+        if (kind == RG_VIEW_OBJECT)
+            shape = 0;
+        else if (kind == RG_VIEW_ARRAY)
+            shape = 1;
+        else
+            shape = table_shape(L, idx, &n);
         if (shape < 0) {
             snprintf(why, why_size, "a table mixing list items and named fields, or with keys "
                                     "that are not strings");
             if (pushed) lua_pop(L, 1);
             return NULL;
         }
-        if (shape == 1 && (n > 0 || !empty_as_object)) {
+        if (shape == 1 && (n > 0 || !empty_as_object || kind == RG_VIEW_ARRAY)) {
             out = cJSON_CreateArray();
             for (lua_Integer i = 1; out && i <= n; i++) {
                 cJSON *v;
@@ -195,7 +203,7 @@ static cJSON *convert(lua_State *L, int idx, int depth, int max_depth, int empty
                 cJSON_AddItemToArray(out, v);
             }
         } else {
-            out = object_sorted(L, idx, 0, depth, max_depth, why, why_size);
+            out = object_sorted(L, idx, depth, max_depth, why, why_size);
         }
         if (pushed) lua_pop(L, 1);
         return out;

@@ -666,6 +666,13 @@ static int list_policy_files(const char *dir, char ***out, rg_error *err)
         n++;
     }
     closedir(d);
+    if (e) {
+        /* Out of memory: a policy with some of its files missing would be a weaker gate. */
+        for (int i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        return rg_fail(err, RG_ERROR_INTERNAL, dir, 0, 0, "out of memory listing policy directory %s", dir);
+    }
     if (n > 0)
         qsort(names, (size_t)n, sizeof *names, compare_strings);
     *out = names;

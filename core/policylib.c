@@ -290,6 +290,7 @@ static int evidence_exists(lua_State *L)
 /* Evidence texts read in this run, by resolved path, with what identifies the file's
  * content: checks in one decision, and decisions of one batch, read a file once. */
 static const char KEY_EVIDENCE_CACHE[] = "rg.evidence.cache";
+#define EVIDENCE_CACHE_MAX 32   /* files kept read; past that the cache starts afresh */
 
 /* The text of PATH from the run's cache.  With ST, when it still has that inode, size
  * and time; without, only when this evaluation already found it so (a file is read
@@ -342,14 +343,25 @@ static int cached_evidence(lua_State *L, const char *path, const struct stat *st
 static void cache_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
                            const char *label)
 {
-    /* The text is on top of the stack and stays there. */
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE);
-    if (lua_isnil(L, -1)) {
+    /* The text is on top of the stack and stays there.  The cache lives on the policy's
+     * Lua heap, under its memory limit: like json.decode's, it counts its entries at [0]
+     * and starts afresh past EVIDENCE_CACHE_MAX, so a batch reading many distinct files
+     * does not run the policy out of memory. */
+    lua_Integer count = 0;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE) == LUA_TTABLE) {
+        lua_rawgeti(L, -1, 0);
+        count = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    if (lua_isnil(L, -1) || count >= EVIDENCE_CACHE_MAX) {
         lua_pop(L, 1);
         lua_newtable(L);
         lua_pushvalue(L, -1);
         lua_setfield(L, LUA_REGISTRYINDEX, KEY_EVIDENCE_CACHE);
+        count = 0;
     }
+    lua_pushinteger(L, count + 1);
+    lua_rawseti(L, -2, 0);
     lua_createtable(L, 0, 7);
     lua_pushvalue(L, -3);
     lua_setfield(L, -2, "text");

@@ -142,6 +142,17 @@ int rg_readonly_target(lua_State *L, int idx)
     return 1;
 }
 
+lua_Integer rg_readonly_length(lua_State *L, int idx)
+{
+    lua_Integer n = -1;
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_getmetatable(L, idx))
+        return -1;
+    if (lua_rawgeti(L, -1, 1) == LUA_TNUMBER)
+        n = lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    return n;
+}
+
 int rg_readonly_kind(lua_State *L, int idx)
 {
     int kind = RG_VIEW_NONE;
@@ -163,10 +174,10 @@ static int ro_newindex(lua_State *L)
  * target's border. */
 static int ro_len(lua_State *L)
 {
-    if (lua_getmetatable(L, 1) && lua_rawgeti(L, -1, 1) == LUA_TNUMBER)
-        return 1;
-    rg_readonly_target(L, 1);
-    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    lua_Integer n = rg_readonly_length(L, 1);
+    if (n < 0 && rg_readonly_target(L, 1))
+        n = (lua_Integer)lua_rawlen(L, -1);
+    lua_pushinteger(L, n);
     return 1;
 }
 
@@ -968,7 +979,10 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
         rg_sandbox_free(sb);
         return NULL;
     }
+    /* At least 1: a count of 0 would never call the hook, and so never stop anything. */
     sb->hook_every = limits->max_instructions < HOOK_EVERY ? (int)limits->max_instructions : HOOK_EVERY;
+    if (sb->hook_every < 1)
+        sb->hook_every = 1;
     lua_sethook(sb->L, limit_hook, LUA_MASKCOUNT, sb->hook_every);
     return sb;
 }

@@ -95,6 +95,9 @@ void rg_readonly_seal(lua_State *L, int kind, lua_Integer length);
 /* The RG_VIEW_ kind of the value at IDX (RG_VIEW_NONE: not a view). */
 int rg_readonly_kind(lua_State *L, int idx);
 
+/* The JSON length of the array view at IDX (its nulls included), or -1. */
+lua_Integer rg_readonly_length(lua_State *L, int idx);
+
 /* If the value at IDX is a read-only view, push the table behind it and return 1;
  * otherwise push nothing and return 0. */
 int rg_readonly_target(lua_State *L, int idx);

@@ -139,7 +139,8 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
             cJSON_AddItemToArray(d->waivers, report(w, source, "unused", msg));
         } else {
             char *message;
-            size_t n = strlen(res->message) + strlen(rg_json_string(w, "approver")) + strlen(rg_json_string(w, "ticket")) + 96;
+            const char *said = res->message ? res->message : "";
+            size_t n = strlen(said) + strlen(rg_json_string(w, "approver")) + strlen(rg_json_string(w, "ticket")) + 96;
             snprintf(msg, sizeof msg, "waives requirement '%s' until %s", req_id, rg_json_string(w, "expires"));
             cJSON_AddItemToArray(d->waivers, report(w, source, "applied", msg));
             res->status = RG_STATUS_WAIVED;
@@ -148,7 +149,7 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
             cJSON_AddItemToObject(res->details, "waiver", cJSON_Duplicate(w, 1));
             if ((message = malloc(n)) != NULL) {
                 snprintf(message, n, "waived by %s (%s) until %s; the check said: %s", rg_json_string(w, "approver"),
-                         rg_json_string(w, "ticket"), rg_json_string(w, "expires"), res->message);
+                         rg_json_string(w, "ticket"), rg_json_string(w, "expires"), said);
                 free(res->message);
                 res->message = message;
             }

@@ -193,6 +193,33 @@ def _(t):
     t.eq(logged, res.stdout, "the log is stdout, line for line")
 
 
+@case("a batch reading a different evidence file on every line stays within the policy's memory limit")
+def _(t):
+    # Every line's file is read and kept for reuse; the kept files must not add up
+    # across the batch (400 x 8 KB against a 1 MiB policy heap).
+    t.write("policy.lua", """
+policy { name = "reads", version = "1.0.0" }
+requirement "notes" {
+  title = "The notes are there",
+  check = function(ctx)
+    local text = evidence.read("notes")
+    if not text then return fail("no notes") end
+    return pass(#text .. " bytes")
+  end,
+}
+""")
+    lines = []
+    for i in range(1, 401):
+        t.write("notes/%d.md" % i, ("line %d\n" % i) * 1000)
+        lines.append(json.dumps({"release": {"name": "svc", "version": "1.0.%d" % i, "type": "patch"},
+                                 "evidence": {"notes": "notes/%d.md" % i}}))
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+    res = run_batch(t, "--jobs", "1", "--max-memory", "1M")
+    t.expect_exit(res, 0)
+    docs = lines_of(res)
+    t.eq([d["decision"] for d in docs], ["allow"] * 400, "every line allowed, none out of memory")
+
+
 @case("--jobs: 0 and 257 are refused, naming the option")
 def _(t):
     setup(t, mixed_batch(3))

@@ -331,6 +331,17 @@ static void test_json_type(void **state)
            "\"root\":\"object\",\"s\":\"string\",\"scalar\":\"number\",\"third\":3,\"z\":\"null\"}");
 }
 
+/* JSON read from the context or json.decode goes back into details as it was: {} stays
+ * an object (not the empty list an empty table would be), and nulls in arrays stay. */
+static void test_json_round_trip_in_details(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local d = json.decode('{\"e\":{},\"l\":[],\"n\":[1,null,3,null],\"o\":{\"k\":[{}]}}')\n"
+              "return { doc = d, release = ctx.release }",
+           "{\"doc\":{\"e\":{},\"l\":[],\"n\":[1,null,3,null],\"o\":{\"k\":[{}]}},"
+           "\"release\":{\"author\":\"dlee\",\"name\":\"payments\",\"type\":\"minor\",\"version\":\"2.4.0\"}}");
+}
+
 static void test_markdown_section(void **state)
 {
     fixture *f = *state;
@@ -572,6 +583,7 @@ int main(void)
         T(test_markdown_sections),
         T(test_markdown_section),
         T(test_json_type),
+        T(test_json_round_trip_in_details),
         T(test_markdown_is_blank),
         T(test_approvals_list),
         T(test_approvals_by_role),
