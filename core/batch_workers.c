@@ -49,6 +49,8 @@ static void worker_main(int from, int to, const rg_batch_work *work)
     char *line = NULL;
     size_t cap = 0;
     uint32_t count;
+    if (work->worker_start)
+        work->worker_start(work->arg);
     while (rg_read_all(from, &count, sizeof count) == 0) {
         out.len = 0;
         for (uint32_t i = 0; i < count; i++) {
@@ -89,9 +91,9 @@ static void worker_main(int from, int to, const rg_batch_work *work)
 static int start_worker(worker *w, worker *all, int started, const rg_batch_work *work)
 {
     int down[2], up[2];
-    if (pipe(down) != 0)
+    if (pipe2(down, O_CLOEXEC) != 0)
         return -1;
-    if (pipe(up) != 0) {
+    if (pipe2(up, O_CLOEXEC) != 0) {
         close(down[0]);
         close(down[1]);
         return -1;
@@ -163,7 +165,10 @@ static void end_worker(worker *w)
     w->dead = 1;
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (WIFSIGNALED(status))
+    if (WIFEXITED(status) && WEXITSTATUS(status) == RG_BATCH_EXIT_TIMEOUT)
+        snprintf(w->why, sizeof w->why, "the policy ran past its time limit (--timeout) inside a library call, "
+                                        "in its batch worker");
+    else if (WIFSIGNALED(status))
         snprintf(w->why, sizeof w->why, "its batch worker was killed by signal %d (%s)", WTERMSIG(status),
                  strsignal(WTERMSIG(status)));
     else

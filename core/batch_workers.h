@@ -19,8 +19,14 @@ typedef struct rg_batch_work {
     /* In the parent: line LINENO was lost with its worker (WHY: how the worker ended);
      * append an error decision for it to OUT and return its exit code (2). */
     int (*lost)(void *arg, long lineno, const char *why, rg_strbuf *out);
+    /* In a worker, once, right after it is forked (may be NULL). */
+    void (*worker_start)(void *arg);
     void *arg;
 } rg_batch_work;
+
+/* The exit status of a worker whose policy ran past --timeout inside a library call (the
+ * watchdog ended it): its lines say so. */
+#define RG_BATCH_EXIT_TIMEOUT 124
 
 #define RG_BATCH_READ_FAILED (-1)  /* reading IN failed (errno says why) */
 #define RG_BATCH_STOPPED (-2)      /* TAKE asked to stop */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,10 +122,16 @@ static char *watchdog_stdout;
 static char *watchdog_log_line;      /* the error as a decision-log line, when --log is given */
 static const char *watchdog_log_path;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
+static int watchdog_exit = RG_EXIT_ERROR;
+/* A batch in this process: the decisions of earlier lines not yet written out.  The
+ * watchdog fires inside policy code, never while this buffer is being appended to. */
+static const rg_strbuf *watchdog_pending;
 
 static void watchdog_fire(int sig)
 {
     (void)sig;
+    if (watchdog_pending && watchdog_pending->len && !watchdog_pending->failed)
+        (void)!write(STDOUT_FILENO, watchdog_pending->data, watchdog_pending->len);
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
     (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
@@ -140,7 +145,7 @@ static void watchdog_fire(int sig)
             close(fd);
         }
     }
-    _exit(RG_EXIT_ERROR);
+    _exit(watchdog_exit);
 }
 
 /* Called by the engine around policy code: SECONDS left, or 0 to disarm. */
@@ -173,7 +178,17 @@ static void watchdog_install(const eval_options *o)
                 free(line);
             }
         }
-        watchdog_stdout = render_error(o, &err);
+        /* A batch's output is one JSON object per line: the error too. */
+        if (o->batch) {
+            char *line = rg_error_to_line(&err, o->now);
+            size_t n = line ? strlen(line) : 0;
+            if (line && (watchdog_stdout = realloc(line, n + 2)) != NULL)
+                memcpy(watchdog_stdout + n, "\n", 2);
+            else
+                free(line);
+        } else {
+            watchdog_stdout = render_error(o, &err);
+        }
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = watchdog_fire;
@@ -533,18 +548,15 @@ static FILE *open_batch(const char *path, rg_error *err)
     FILE *f;
     if (strcmp(path, "-") == 0)
         return stdin;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
+    fd = rg_open_regular(path, O_RDONLY, &st);
+    if (fd == RG_OPEN_FAILED) {
         rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        rg_fail(err, RG_ERROR_IO, path, 0, 0, "batch %s is %s, not a file", path,
-                S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file");
+    if (fd == RG_OPEN_NOT_FILE) {
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "batch %s is %s, not a file", path, rg_file_kind(st.st_mode));
         return NULL;
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if (!(f = fdopen(fd, "r"))) {
         close(fd);
         rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
@@ -586,6 +598,7 @@ typedef struct batch_run {
     rg_strbuf out, pending_log;
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
+    int write_failed;        /* standard output could not be written: the batch stopped */
 } batch_run;
 
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
@@ -647,6 +660,16 @@ static int worker_eval_line(void *arg, long lineno, char *line, size_t len, rg_s
     return code;
 }
 
+/* A worker's watchdog writes nothing to the shared output: it ends the worker with a
+ * status the parent turns into error lines, in order, for the lines it had. */
+static void worker_start(void *arg)
+{
+    (void)arg;
+    free(watchdog_stdout);
+    watchdog_stdout = NULL;
+    watchdog_exit = RG_BATCH_EXIT_TIMEOUT;
+}
+
 static int worker_take(void *arg, long lineno, int code, const char *text, size_t len)
 {
     batch_run *b = arg;
@@ -654,7 +677,9 @@ static int worker_take(void *arg, long lineno, int code, const char *text, size_
     rg_strbuf_add(&b->out, text, len);
     if (code > b->worst)
         b->worst = code;
-    return batch_flush(&b->out, b->o, 0);
+    if (batch_flush(&b->out, b->o, 0) != 0)
+        b->write_failed = 1;
+    return b->write_failed;
 }
 
 static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
@@ -689,7 +714,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
     size_t cap = 0;
     ssize_t n;
     long lineno = 0, contexts = 0;
-    int stopped = 0;
+    int stopped = 0, done = 0, read_failed = 0, workers;
     batch_run b = {0};
 
     b.o = o;
@@ -715,21 +740,24 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
     rg_policy_reuse_check_results(b.pol, 1);
     setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
     b.bopt.paths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
-    if (batch_workers(o) > 1) {
-        rg_batch_work work = {worker_eval_line, worker_take, worker_lost, &b};
+    workers = batch_workers(o);
+    if (workers > 1) {
+        rg_batch_work work = {worker_eval_line, worker_take, worker_lost, worker_start, &b};
         void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
-        long got = rg_batch_run_workers(in, batch_workers(o), &work);
+        long got = rg_batch_run_workers(in, workers, &work);
         signal(SIGPIPE, was);
         if (got == RG_BATCH_STOPPED) {
             stopped = 1;
         } else if (got == RG_BATCH_READ_FAILED) {
-            lineno = -1;    /* reported below */
+            read_failed = 1;
         } else if (got >= 0) {
             contexts = got;
-            lineno = -2;    /* done: skip the loop */
-        }
+            done = 1;
+        }   /* RG_BATCH_NO_WORKERS: the loop below, in this process */
     }
-    while (lineno >= 0 && !stopped && (n = getline(&line, &cap, in)) >= 0) {
+    if (!o->output)
+        watchdog_pending = &b.out;   /* written before the watchdog's error line */
+    while (!done && !read_failed && !stopped && (n = getline(&line, &cap, in)) >= 0) {
         int code;
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -745,10 +773,14 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         }
         if (code > b.worst)
             b.worst = code;
-        if (batch_flush(&b.out, o, 0) != 0)
+        /* With --log, each line out as soon as it is logged: a watchdog exit then loses
+         * nothing the log already holds. */
+        if (batch_flush(&b.out, o, o->log != NULL) != 0) {
+            b.write_failed = 1;
             stopped = 1;
+        }
     }
-    if (!stopped && (lineno == -1 || ferror(in))) {
+    if (!stopped && (read_failed || ferror(in))) {
         rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", b.display, strerror(errno));
         b.worst = batch_stop(&b.out, o, &err);
         stopped = 1;
@@ -768,6 +800,10 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
             if (b.out.failed)
                 rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
             b.worst = batch_stop(&b.out, o, &err);
+        } else if (b.pending_log.failed) {
+            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
+            rg_atomic_abort(tmp);
+            b.worst = batch_stop(&b.out, o, &err);
         } else if (o->log && b.pending_log.len &&
                    rg_log_append_lines(o->log, b.pending_log.data, b.pending_log.len, &err) != 0) {
             rg_atomic_abort(tmp);
@@ -776,9 +812,14 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
             b.worst = batch_stop(&b.out, o, &err);
         }
     } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
-        fprintf(stderr, "relgate: error: cannot write the decisions to standard output\n");
+        b.write_failed = 1;
+    }
+    if (b.write_failed) {
+        /* Never an answer that was not written: the batch is an error. */
+        fprintf(stderr, "relgate: error: cannot write the decisions to standard output: %s\n", strerror(errno));
         b.worst = RG_EXIT_ERROR;
     }
+    watchdog_pending = NULL;
     free(rg_strbuf_finish(&b.out));
     free(rg_strbuf_finish(&b.pending_log));
     rg_error_clear(&err);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "decision_log.h"
+#include "fileio.h"
 #include "error.h"
 #include "json.h"
 
@@ -47,17 +48,15 @@ static int append_block(const char *path, const char *line, size_t len, rg_error
     ssize_t n;
     int fd, e;
 
-    /* O_NONBLOCK: a FIFO in the log's place must not hang the gate (refused below). */
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
-    if (fd < 0) {
+    /* A FIFO in the log's place must not hang the gate: refused without waiting. */
+    fd = rg_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, &st);
+    if (fd == RG_OPEN_FAILED) {
         e = errno;
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open the decision log %s: %s", path,
                        e == ENXIO ? "it is a FIFO with no reader" : strerror(e));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    if (fd == RG_OPEN_NOT_FILE)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
-    }
     while (flock(fd, LOCK_EX) != 0) {
         if (errno != EINTR) {
             e = errno;
@@ -92,17 +91,21 @@ static int append_block(const char *path, const char *line, size_t len, rg_error
 int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), void *data,
                 size_t *skipped, rg_error *err)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f;
     char *line = NULL;
     size_t cap = 0, bad = 0;
     ssize_t n;
     int stop = 0, e;
     struct stat st;
-    if (!f)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    /* Not fopen: a FIFO in the log's place would block it (and with it the gate). */
+    int fd = rg_open_regular(path, O_RDONLY, &st);
+    if (fd == RG_OPEN_NOT_FILE)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
+    if (fd == RG_OPEN_FAILED || !(f = fdopen(fd, "r"))) {
+        e = errno;
+        if (fd >= 0)
+            close(fd);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(e));
     }
     /* Readers share the lock with each other, not with a writer mid-line. */
     flock(fileno(f), LOCK_SH);

@@ -63,6 +63,31 @@ int rg_read_fd(int fd, const char *display, const char *what, size_t max, char *
     return 0;
 }
 
+int rg_open_regular(const char *path, int flags, struct stat *st)
+{
+    /* O_NONBLOCK so that opening a FIFO does not wait for a writer: fstat refuses it. */
+    int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+    if (fd < 0)
+        return RG_OPEN_FAILED;
+    if (fstat(fd, st) != 0) {
+        int errnum = errno;
+        close(fd);
+        errno = errnum;
+        return RG_OPEN_FAILED;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return RG_OPEN_NOT_FILE;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+const char *rg_file_kind(mode_t mode)
+{
+    return file_kind(mode);
+}
+
 int rg_read_file(const char *path, const char *what, size_t max, char **data, size_t *len,
                  rg_error *err)
 {
@@ -70,21 +95,13 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
     int fd, rc;
     if (strcmp(path, "-") == 0)
         return rg_read_fd(STDIN_FILENO, "<stdin>", what, max, data, len, err);
-    /* O_NONBLOCK so that opening a FIFO does not wait for a writer; fstat refuses it. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
+    fd = rg_open_regular(path, O_RDONLY, &st);
+    if (fd == RG_OPEN_FAILED)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path,
                        strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        int errnum = errno;
-        close(fd);
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read %s %s: %s", what, path, strerror(errnum));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        const char *kind = file_kind(st.st_mode);
-        close(fd);
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path, kind);
-    }
+    if (fd == RG_OPEN_NOT_FILE)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path,
+                       file_kind(st.st_mode));
     if ((size_t)st.st_size > max) {
         close(fd);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is larger than the limit of %zu bytes",

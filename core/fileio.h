@@ -3,6 +3,7 @@
 #define RG_FILEIO_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "relgate/relgate.h"
 
@@ -21,6 +22,17 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
 /* Like rg_read_file for an already open descriptor (not closed). */
 int rg_read_fd(int fd, const char *display, const char *what, size_t max, char **data,
                size_t *len, rg_error *err);
+
+/* Open PATH (FLAGS: O_RDONLY, or O_WRONLY | O_APPEND | O_CREAT for a log) only if it is a
+ * regular file, without waiting on a FIFO; close-on-exec.  Returns the descriptor with
+ * *ST filled, RG_OPEN_FAILED (errno says why) or RG_OPEN_NOT_FILE (*ST says what it is:
+ * rg_file_kind). */
+#define RG_OPEN_FAILED (-1)
+#define RG_OPEN_NOT_FILE (-2)
+int rg_open_regular(const char *path, int flags, struct stat *st);
+
+/* "a directory", "a FIFO", ...: what MODE is, for messages. */
+const char *rg_file_kind(mode_t mode);
 
 /* Write all LEN bytes of DATA to FD (through short writes and EINTR); 0, or -1 (errno). */
 int rg_write_all(int fd, const void *data, size_t len);

@@ -1,7 +1,9 @@
-/* Plugin checks run isolated: one child process each, no stdin, stdout folded into
+/* Plugin checks run isolated: a child process each (or one shared by the checks of a
+ * plugin that asks, over the same evidence), no stdin, stdout folded into
  * stderr, a memory limit, a deadline, and the result as JSON over a pipe.  Whatever
  * the child does — crash, hang, exhaust memory, print garbage — costs that one check
  * an error result, never the engine. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -140,7 +142,7 @@ static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, 
     memset(r, 0, sizeof *r);
     r->u = *u;
     r->fd = -1;
-    if (pipe(fds) != 0) {
+    if (pipe2(fds, O_CLOEXEC) != 0) {   /* a program a plugin runs must not hold it */
         for (size_t i = 0; i < u->count; i++)
             fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(errno));
         return -1;

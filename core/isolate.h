@@ -16,8 +16,10 @@ typedef struct rg_job {
     double duration_ms;
 } rg_job;
 
-/* Run every job, LIMITS->jobs at a time (0: one per CPU), each in its own child process
- * with LIMITS->check_memory of address space, until its timeout.  Every job ends with a
+/* Run every job, LIMITS->jobs children at a time (0: one per CPU), each in a child process
+ * of its own (or shared, one after the other, with the jobs of a plugin that sets
+ * RG_PLUGIN_FLAG_SHARE_CHILD over the same evidence), with LIMITS->check_memory of
+ * address space, until its timeout.  Every job ends with a
  * result: the check's own, or an error saying what went wrong ("check x killed by
  * SIGSEGV", "check x timed out after 30 s"). */
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "evidence.h"
 #include "json.h"
+#include "fileio.h"
 #include "plugin_host.h"
 #include "textpos.h"
 
@@ -278,18 +279,16 @@ static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint
     /* The path rules are read_evidence's own. */
     if (resolve_evidence(call, name) != RG_EVIDENCE_OK)
         return NULL;
-    fd = open(call->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
+    fd = rg_open_regular(call->path, O_RDONLY, &sb);
+    if (fd == RG_OPEN_FAILED) {
         snprintf(call->why, sizeof call->why, "evidence '%s': cannot read %s: %s", name, call->path,
                  strerror(errno));
         return NULL;
     }
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fd == RG_OPEN_NOT_FILE) {
         snprintf(call->why, sizeof call->why, "evidence '%s': %s is not a regular file", name, call->path);
-        close(fd);
         return NULL;
     }
-    fcntl(fd, F_SETFL, 0); /* O_NONBLOCK only so that opening a FIFO cannot block */
     s = calloc(1, sizeof *s);
     if (!s || !(s->hash = rg_sha256_new())) {
         free(s);

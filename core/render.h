@@ -15,7 +15,6 @@ typedef struct rg_text_style {
 /* For a person at a terminal or reading a job log: the verdict, one aligned line per
  * requirement, and for each that needs action its hint and what was looked at. */
 char *rg_decision_to_text(const rg_decision *d, const rg_text_style *style);
-char *rg_error_to_text(const rg_error *err, const rg_text_style *style);
 
 /* A GitHub step summary or merge-request comment: a heading, a table, details. */
 char *rg_decision_to_markdown(const rg_decision *d);

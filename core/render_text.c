@@ -132,14 +132,3 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
     }
     return rg_strbuf_finish(&b);
 }
-
-char *rg_error_to_text(const rg_error *err, const rg_text_style *st)
-{
-    rg_strbuf b = {0};
-    colored(&b, st, "\033[1;31m", "ERROR");
-    rg_strbuf_printf(&b, "  the gate could not be evaluated (%s error)\n  %s\n",
-                     rg_error_kind_name(err->kind), err->message);
-    for (int i = 1; i < err->problem_count; i++)
-        rg_strbuf_printf(&b, "  %s\n", err->problems[i]);
-    return rg_strbuf_finish(&b);
-}

@@ -3,7 +3,9 @@
  *
  * A check plugin is a shared object exporting one function, RG_PLUGIN_ENTRY_SYMBOL,
  * that returns a constant descriptor of the plugin and its checks.  The engine runs
- * every check in a child process of its own and hands it a table of host services
+ * every check in a child process (its own, or, for a plugin that sets
+ * RG_PLUGIN_FLAG_SHARE_CHILD, one its checks over the same evidence share, one after
+ * the other) and hands it a table of host services
  * (parameters, evidence files, the context, the clock, logging, result details), so a
  * plugin links against nothing of the engine: this header is all it needs.
  *

@@ -132,6 +132,17 @@ def _(t):
     t.check("this is not a decision" not in res.out, "the corrupt line was listed")
 
 
+@case("history and last-good over a FIFO in the log's place: an error naming it, no hang")
+def _(t):
+    os.mkfifo(t.tmp / "fifo.jsonl")
+    for args in (("history", "--log", "fifo.jsonl"), ("history", "last-good", "--log", "fifo.jsonl",
+                                                      "--release", "payments")):
+        res = t.run(*args, timeout=10)
+        t.check(not res.timed_out, "%s hung on a FIFO" % " ".join(args))
+        t.eq(res.rc, 2, "%s: exit code" % " ".join(args))
+        t.contains(res.stderr.decode(), "fifo.jsonl is not a regular file", "%s: stderr" % " ".join(args))
+
+
 @case("history --format json lists each decision's time, verdict, release, stage and policy")
 def _(t):
     build(t)

@@ -220,6 +220,54 @@ requirement "notes" {
     t.eq([d["decision"] for d in docs], ["allow"] * 400, "every line allowed, none out of memory")
 
 
+@case("standard output that cannot be written mid-batch: exit 2 and a message, never 0")
+def _(t):
+    if not os.path.exists("/dev/full"):
+        t.skip("no /dev/full on this machine")
+    setup(t, [context(i) for i in range(1, 3001)])   # more than one 64 KiB flush
+    for jobs in ("1", "2"):
+        res = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--batch", "batch.jsonl",
+                    "--jobs", jobs, stdout_to="/dev/full")
+        t.eq(res.rc, 2, "-j %s: exit code" % jobs)
+        t.contains(res.stderr.decode(), "cannot write the decisions to standard output", "-j %s: stderr" % jobs)
+
+
+WATCHDOG = """
+policy { name = "slow", version = "1.0.0" }
+requirement "slow-pattern" {
+  title = "A pathological pattern",
+  check = function(ctx)
+    if ctx.release.name ~= "slow" then return pass("quick") end
+    local s = string.rep("a", 40000)
+    return pass(tostring(s:find(string.rep("a-", 8) .. "b")))
+  end,
+}
+"""
+
+
+@case("the watchdog in a batch (a policy stuck in a library call): errors stay one JSON line each, in order")
+def _(t):
+    lines = [context(1), context(2, name="slow"), context(3)]
+    setup(t, lines)
+    t.write("policy.lua", WATCHDOG)
+    # One process: the watchdog ends the batch; the lines decided before it are written,
+    # then its error, one line.
+    res = run_batch(t, "--jobs", "1", "--timeout", "1", timeout=60)
+    t.eq(res.rc, 2, "-j 1: exit code")
+    docs = [json.loads(l) for l in res.stdout.decode().splitlines()]   # one JSON object a line
+    t.eq([d["decision"] for d in docs], ["allow", "error"], "-j 1: line 1, then the error")
+    t.contains(docs[1]["error"]["message"], "time limit", "-j 1: why")
+    # Workers: the stuck worker ends; every line of its chunk becomes an error decision that
+    # names its line and the time limit; nothing else reaches standard output.
+    res = run_batch(t, "--jobs", "2", "--timeout", "1", timeout=60)
+    t.eq(res.rc, 2, "-j 2: exit code")
+    docs = [json.loads(l) for l in res.stdout.decode().splitlines()]
+    t.eq([d["decision"] for d in docs], ["error"] * 3, "-j 2: the worker's three lines")
+    t.eq([d["error"]["line"] for d in docs], [1, 2, 3], "-j 2: each names its line, in order")
+    for d in docs:
+        t.contains(d["error"]["message"], "time limit (--timeout)", "-j 2: why")
+
+
 @case("--jobs: 0 and 257 are refused, naming the option")
 def _(t):
     setup(t, mixed_batch(3))
