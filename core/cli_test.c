@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,16 +49,38 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Test files below DIR, depth first, never following links out. */
-static void walk(const char *dir, file_list *files, int depth)
+/* Add PATH to FILES; a test that could not be listed is an error, never a silent skip
+ * (CI would pass on fewer tests).  Returns the problems (0 or 1). */
+static int add_file(file_list *files, const char *path)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    if (!d || depth > 16) {
-        if (d) closedir(d);
-        return;
+    if (files->count >= MAX_FILES) {
+        fprintf(stderr, "relgate: error: more than %d test files: %s and later ones not run\n", MAX_FILES, path);
+        return 1;
     }
-    while ((e = readdir(d)) != NULL && files->count < MAX_FILES) {
+    if (!(files->names[files->count] = strdup(path))) {
+        fprintf(stderr, "relgate: error: out of memory listing %s\n", path);
+        return 1;
+    }
+    files->count++;
+    return 0;
+}
+
+/* Test files below DIR, depth first, never following links out.  Returns the problems
+ * met (each reported on stderr): they make the run an error. */
+static int walk(const char *dir, file_list *files, int depth)
+{
+    DIR *d;
+    struct dirent *e;
+    int problems = 0;
+    if (depth > 16) {
+        fprintf(stderr, "relgate: error: %s: test folders nested deeper than 16: not searched\n", dir);
+        return 1;
+    }
+    if (!(d = opendir(dir))) {
+        fprintf(stderr, "relgate: error: cannot read %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    while ((e = readdir(d)) != NULL && !problems) {
         char path[PATH_MAX];
         struct stat st;
         if (e->d_name[0] == '.')
@@ -66,11 +89,12 @@ static void walk(const char *dir, file_list *files, int depth)
                              e->d_name) >= sizeof path || lstat(path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode))
-            walk(path, files, depth + 1);
+            problems += walk(path, files, depth + 1);
         else if (S_ISREG(st.st_mode) && is_test_file(e->d_name))
-            files->names[files->count++] = strdup(path);
+            problems += add_file(files, path);
     }
     closedir(d);
+    return problems;
 }
 
 typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
@@ -106,6 +130,7 @@ int rg_cmd_test(int argc, char **argv)
 {
     const char *paths[MAX_DIRS], *dirs[MAX_DIRS] = {0};
     size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
+    size_t unlisted = 0;   /* paths or test files that could not be listed: the run is an error */
     out_format format = OUT_TEXT;
     int want_coverage = 0, rc;
     rg_limits limits = rg_limits_default();
@@ -115,6 +140,12 @@ int rg_cmd_test(int argc, char **argv)
     cJSON *coverage = cJSON_CreateObject();
     rg_strbuf out = {0};
 
+    if (!files || !coverage) {
+        fprintf(stderr, "relgate: error: out of memory\n");
+        free(files);
+        cJSON_Delete(coverage);
+        return RG_EXIT_ERROR;
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
@@ -144,6 +175,9 @@ int rg_cmd_test(int argc, char **argv)
             return RG_EXIT_ERROR;
         } else if (npaths < MAX_DIRS) {
             paths[npaths++] = arg;
+        } else {
+            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, arg);
+            unlisted++;
         }
     }
     if (npaths == 0)
@@ -153,13 +187,13 @@ int rg_cmd_test(int argc, char **argv)
         size_t first = files->count;
         if (stat(paths[i], &st) != 0) {
             fprintf(stderr, "relgate: error: cannot open %s\n", paths[i]);
-            errors++;
+            unlisted++;
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            walk(paths[i], files, 0);
-        else if (files->count < MAX_FILES)
-            files->names[files->count++] = strdup(paths[i]);
+            unlisted += (size_t)walk(paths[i], files, 0);
+        else
+            unlisted += (size_t)add_file(files, paths[i]);
         qsort(files->names + first, files->count - first, sizeof *files->names, compare_names);
     }
     plugins = rg_plugins_load(dirs, ndirs, 1, &err);
@@ -249,7 +283,7 @@ int rg_cmd_test(int argc, char **argv)
     }
     if (total == 0) {
         fprintf(stderr, "relgate: error: no test files (*_test.lua) found\n");
-        errors++;
+        unlisted++;
     }
     if (format == OUT_TAP) {
         rg_strbuf_printf(&out, "1..%zu\n", total);
@@ -264,7 +298,7 @@ int rg_cmd_test(int argc, char **argv)
         out = b;
     } else {
         rg_strbuf_printf(&out, "\n%zu passed, %zu failed", total - failed - errors, failed + errors);
-        rg_strbuf_printf(&out, "%s\n", errors ? " (some could not run)" : "");
+        rg_strbuf_printf(&out, "%s\n", errors || unlisted ? " (some could not run)" : "");
     }
     {
         char *text = rg_strbuf_finish(&out);
@@ -274,7 +308,7 @@ int rg_cmd_test(int argc, char **argv)
     }
     if (want_coverage)
         report_coverage(coverage, format == OUT_TEXT ? stdout : stderr);
-    rc = errors ? RG_EXIT_ERROR : failed ? 1 : 0;
+    rc = errors || unlisted ? RG_EXIT_ERROR : failed ? 1 : 0;
     for (size_t i = 0; i < files->count; i++)
         free(files->names[i]);
     free(files);

@@ -60,6 +60,14 @@ void rg_result_own_details(rg_result *r)
     r->shared = NULL;
 }
 
+rg_result *rg_decision_find(const rg_decision *d, const char *id)
+{
+    for (size_t i = 0; id && i < d->count; i++)
+        if (strcmp(d->results[i].id, id) == 0)
+            return &d->results[i];
+    return NULL;
+}
+
 void rg_decision_conclude(rg_decision *d)
 {
     int deny = 0, warn = 0;

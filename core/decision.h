@@ -50,6 +50,9 @@ struct rg_decision {
     rg_details_mode details_mode; /* which results carry their details in the JSON */
 };
 
+/* The result of requirement ID in D, or NULL (it did not apply). */
+rg_result *rg_decision_find(const rg_decision *d, const char *id);
+
 /* Give R details of its own (a copy of a shared tree's) so they can be changed. */
 void rg_result_own_details(rg_result *r);
 

@@ -71,7 +71,6 @@ static int declaration_error(lua_State *L, const char *file, int line, const cha
     return lua_error(L);
 }
 
-static rg_requirement *find_declared(rg_policy *pol, const char *id);
 
 static int noop(lua_State *L)
 {
@@ -319,7 +318,7 @@ static int decl_requirement_body(lua_State *L)
         return declaration_error(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
                                  id, has_with ? "with" : "timeout");
     {
-        const rg_requirement *first = find_declared(pol, id);
+        const rg_requirement *first = rg_policy_find(pol, id);
         if (first)
             return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
                                      first->file, first->line);
@@ -411,7 +410,7 @@ static int decl_requirement(lua_State *L)
 
 /* ---- extends, override, disable ---------------------------------------------------- */
 
-static rg_requirement *find_declared(rg_policy *pol, const char *id)
+rg_requirement *rg_policy_find(const rg_policy *pol, const char *id)
 {
     for (size_t i = 0; id && i < pol->count; i++)
         if (strcmp(pol->reqs[i].id, id) == 0)
@@ -467,7 +466,7 @@ static int decl_override_body(lua_State *L)
     const char *id = lua_tostring(L, lua_upvalueindex(1));
     const char *file = lua_tostring(L, lua_upvalueindex(2));
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
-    rg_requirement *r = find_declared(pol, id);
+    rg_requirement *r = rg_policy_find(pol, id);
     const char *reason = NULL;
     char why[512];
     if (!r)
@@ -557,7 +556,7 @@ static int decl_disable_body(lua_State *L)
     const char *id = lua_tostring(L, lua_upvalueindex(1));
     const char *file = lua_tostring(L, lua_upvalueindex(2));
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
-    rg_requirement *r = find_declared(pol, id);
+    rg_requirement *r = rg_policy_find(pol, id);
     char text[1024];
     if (!r)
         return declaration_error(L, file, line, "disable: no requirement '%s' to disable", id);

@@ -66,4 +66,7 @@ struct rg_policy {
 int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
                    cJSON *problems, rg_error *err);
 
+/* The requirement POL declares as ID, or NULL. */
+rg_requirement *rg_policy_find(const rg_policy *pol, const char *id);
+
 #endif

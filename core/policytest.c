@@ -169,23 +169,32 @@ static void policy_path(const rg_test_case *tc, char *out, size_t size)
     rg_strlcpy(out, guess, size);
 }
 
-static void compare(const rg_test_case *tc, const rg_decision *d, rg_test_outcome *o)
+static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_outcome *o)
 {
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), *item;
     const char *want = rg_json_string(expect, "decision");
+    size_t checks = 0;   /* what the expectations check: none is a test that cannot fail */
     if (!cJSON_IsObject(expect)) {
         problem(o, "the test has no expect = { ... }: it cannot fail, so it is not a test");
         return;
     }
+    checks += want != NULL;
     if (want && strcmp(want, rg_verdict_name(d->verdict)) != 0)
         problem(o, "decision: expected %s, got %s", want, rg_verdict_name(d->verdict));
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(expect, "requirements")) {
-        const rg_result *r = NULL;
-        for (size_t i = 0; i < d->count; i++)
-            if (strcmp(d->results[i].id, item->string) == 0)
-                r = &d->results[i];
+        const rg_result *r = rg_decision_find(d, item->string);
+        int declared = rg_policy_find(pol, item->string) != NULL;
+        checks++;
         if (!cJSON_IsString(item)) {
-            problem(o, "requirement %s: expect a status string (pass, fail, warn, waived, error, skip, absent)", item->string);
+            problem(o, "requirement %s: expect a status string (pass, fail, warn, waived, error, skip, absent, "
+                       "undeclared)", item->string);
+        } else if (strcmp(item->valuestring, "undeclared") == 0) {
+            if (declared)
+                problem(o, "requirement %s: expected undeclared, but the policy declares it", item->string);
+        } else if (!declared) {
+            /* "absent" (or any status) of a misspelt id must not hold by itself. */
+            problem(o, "requirement %s: the policy declares no such requirement (\"undeclared\" if that is "
+                       "what the test means)", item->string);
         } else if (!r && strcmp(item->valuestring, "absent") != 0) {
             problem(o, "requirement %s: expected %s, but it is not in the decision (does not apply?)", item->string,
                     item->valuestring);
@@ -195,15 +204,14 @@ static void compare(const rg_test_case *tc, const rg_decision *d, rg_test_outcom
         }
     }
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(expect, "messages")) {
-        const rg_result *r = NULL;
-        for (size_t i = 0; i < d->count; i++)
-            if (strcmp(d->results[i].id, item->string) == 0)
-                r = &d->results[i];
+        const rg_result *r = rg_decision_find(d, item->string);
+        checks++;
         if (!cJSON_IsString(item) || !r || !r->message || !strstr(r->message, item->valuestring))
             problem(o, "requirement %s: message should contain \"%s\", got \"%s\"", item->string,
                     cJSON_IsString(item) ? item->valuestring : "?", r && r->message ? r->message : "(not in the decision)");
     }
     item = cJSON_GetObjectItemCaseSensitive(expect, "actions");
+    checks += item != NULL;
     if (item) {
         char want_list[512] = "", got_list[512] = "";
         const cJSON *a;
@@ -219,6 +227,7 @@ static void compare(const rg_test_case *tc, const rg_decision *d, rg_test_outcom
             problem(o, "actions: expected [%s], got [%s]", want_list, got_list);
     }
     want = rg_json_string(expect, "rollback");
+    checks += want != NULL;
     if (want) {
         const char *got = NULL;
         cJSON_ArrayForEach(item, d->actions)
@@ -227,6 +236,8 @@ static void compare(const rg_test_case *tc, const rg_decision *d, rg_test_outcom
         if (!got || strcmp(got, want) != 0)
             problem(o, "rollback target: expected %s, got %s", want, got ? got : "none");
     }
+    if (checks == 0)
+        problem(o, "expect = { ... } checks nothing (empty lists): the test cannot fail, so it is not a test");
 }
 
 /* Mark requirement x type pairs the decision exercised. */
@@ -349,7 +360,7 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
         else
             could_not_run(o, &err);
     } else {
-        compare(tc, d, o);
+        compare(tc, pol, d, o);
         o->status = cJSON_GetArraySize(o->problems) ? RG_TEST_FAIL : RG_TEST_PASS;
         if (coverage)
             cover(coverage, pol, d);

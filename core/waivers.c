@@ -55,22 +55,6 @@ static const char *malformed(const cJSON *w, int64_t *expires, char *why, size_t
     return NULL;
 }
 
-static const rg_requirement *find_requirement(const rg_policy *pol, const char *id)
-{
-    for (size_t i = 0; id && i < pol->count; i++)
-        if (strcmp(pol->reqs[i].id, id) == 0)
-            return &pol->reqs[i];
-    return NULL;
-}
-
-static rg_result *find_result(rg_decision *d, const char *id)
-{
-    for (size_t i = 0; id && i < d->count; i++)
-        if (strcmp(d->results[i].id, id) == 0)
-            return &d->results[i];
-    return NULL;
-}
-
 /* One reported waiver: what it says, and what became of it. */
 static cJSON *report(const cJSON *w, const char *source, const char *status, const char *message)
 {
@@ -106,8 +90,8 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
             continue;
         }
         req_id = rg_json_string(w, "requirement");
-        req = find_requirement(pol, req_id);
-        res = find_result(d, req_id);
+        req = rg_policy_find(pol, req_id);
+        res = rg_decision_find(d, req_id);
         if (!req) {
             snprintf(msg, sizeof msg, "the policy has no requirement '%s'", req_id);
             cJSON_AddItemToArray(d->waivers, report(w, source, "misapplied", msg));

@@ -505,7 +505,7 @@ function os.clock() end
 
 ---@class relgate.TestExpect
 ---@field decision? relgate.Verdict
----@field requirements? table<string, relgate.ResultStatus|"absent"> id -> status ("absent": not in the decision)
+---@field requirements? table<string, relgate.ResultStatus|"absent"|"undeclared"> id -> status ("absent": declared but not in the decision; "undeclared": not in the policy)
 ---@field messages? table<string, string>    id -> a substring of its message
 ---@field actions? ("incident"|"rollback"|"triage")[] the decision's actions, in order
 ---@field rollback? string                   the rollback action's target

@@ -201,7 +201,7 @@ test "minor: pci-change-ticket fails when release.ticket is missing" {
 test "minor: the baseline has no pci-change-ticket" {
   policy = BASELINE, stage = "deploy", now = F.NOW, mocks = F.mocks(),
   context = F.context("minor", { release = { ticket = "REL-1190" } }),
-  expect = { decision = "allow", requirements = { ["pci-change-ticket"] = "absent" } },
+  expect = { decision = "allow", requirements = { ["pci-change-ticket"] = "undeclared" } },
 }
 
 test "patch: baseline requirements still apply through extends" {
