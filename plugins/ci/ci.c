@@ -162,14 +162,18 @@ static void judge_item(judge *j, const ci_item *it, const char *evidence)
 
 /* ---- Parameters ------------------------------------------------------------------------- */
 
-/* The items of list parameter NAME (strings owned by the host), or NULL with *N 0.  The
- * caller frees the array. */
-static const char **items(const rg_host *h, rg_check_call *call, const char *name, size_t *n)
+/* The items of list parameter NAME (strings owned by the host), or NULL with *N 0 when
+ * there are none, or when memory ran out (then *OOM is set: an empty `required` list
+ * must not be how a check passes).  The caller frees the array. */
+static const char **items(const rg_host *h, rg_check_call *call, const char *name, size_t *n, int *oom)
 {
     const char **out;
     *n = h->param_count(call, name);
-    if (*n == 0 || !(out = calloc(*n, sizeof *out))) {
+    if (*n == 0)
+        return NULL;
+    if (!(out = calloc(*n, sizeof *out))) {
         *n = 0;
+        *oom = 1;
         return NULL;
     }
     for (size_t i = 0; i < *n; i++)
@@ -349,6 +353,7 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     int errors = 0, has_newest = 0;
     int64_t newest = 0;
     rg_check_status st;
+    int oom = 0;
 
     memset(&j, 0, sizeof j);
     j.h = h;
@@ -357,9 +362,13 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     j.allow_failures = h->param_boolean(call, "allow_failures");
     j.only_required = h->param_boolean(call, "only_required");
     j.allow_empty = h->param_boolean(call, "allow_empty");
-    j.evidence = items(h, call, "reports", &j.n_reports);
-    j.required = items(h, call, "required", &j.n_required);
-    j.success = items(h, call, "success", &j.n_success);
+    j.evidence = items(h, call, "reports", &j.n_reports, &oom);
+    j.required = items(h, call, "required", &j.n_required, &oom);
+    j.success = items(h, call, "success", &j.n_success, &oom);
+    if (oom) {
+        st = h->error(call, "out of memory reading the parameters");
+        goto out;
+    }
     if (family_of(h->param_string(call, "format"), &family) != 0) {
         st = h->error(call, "format must be auto, github, gitlab or junit (not '%s')",
                       h->param_string(call, "format") ? h->param_string(call, "format") : "?");

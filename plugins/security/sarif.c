@@ -319,30 +319,37 @@ static const crule *rule_at(const comp *c, double index)
 
 /* The rule of C named ID: exactly, else by the leading components of a hierarchical
  * id ("CA5350/md5" is a result of rule "CA5350"). */
+/* strcmp of A with the first N bytes of B (which holds no NUL in them) as a string. */
+static int compare_prefix(const char *a, const char *b, size_t n)
+{
+    int c = strncmp(a, b, n);
+    return c ? c : a[n] != '\0';   /* equal so far: A has N bytes at least */
+}
+
 static const crule *rule_named(const srun *r, const comp *c, const char *id, size_t *index)
 {
-    char buf[256];
+    /* Ids of any length: the components are prefixes of ID, compared in place. */
     size_t n = strlen(id);
-    if (!c || !c->id_count || n >= sizeof buf)
+    if (!c || !c->id_count)
         return NULL;
-    memcpy(buf, id, n + 1);
     for (;;) {
         size_t lo = 0, hi = c->id_count;
         while (lo < hi) { /* the first entry with this id */
             size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(r->pool + c->by_id[mid].id, buf) < 0)
+            if (compare_prefix(r->pool + c->by_id[mid].id, id, n) < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        if (lo < c->id_count && strcmp(r->pool + c->by_id[lo].id, buf) == 0) {
+        if (lo < c->id_count && compare_prefix(r->pool + c->by_id[lo].id, id, n) == 0) {
             *index = c->by_id[lo].index;
             return &c->rules[*index];
         }
-        char *slash = strrchr(buf, '/');
-        if (!slash)
+        while (n > 0 && id[n - 1] != '/')
+            n--;
+        if (n == 0)
             return NULL;
-        *slash = '\0';
+        n--;   /* drop the slash: the leading components */
     }
 }
 

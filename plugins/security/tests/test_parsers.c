@@ -282,6 +282,19 @@ static void test_sarif_severity(void **state)
     g = ok(sarif(rules, "", "{\"ruleId\": \"L1\"}"));                      counts(g, 0, 0, 1, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"nowhere\"}"));                 counts(g, 0, 0, 1, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"CA5350/md5\"}"));              counts(g, 0, 0, 0, 1, 0, 0);
+    {
+        /* Rule ids of any length find their rule, whole or by leading components (a
+         * 300-byte id used to lose its rule's score, and a critical counted as medium). */
+        char long_rules[1024], result[1024], id[301];
+        memset(id, 'x', 300);
+        id[300] = '\0';
+        snprintf(long_rules, sizeof long_rules, ", \"rules\": [{\"id\": \"%s\", \"properties\": "
+                 "{\"security-severity\": \"9.8\"}}]", id);
+        snprintf(result, sizeof result, "{\"ruleId\": \"%s\"}", id);
+        g = ok(sarif(long_rules, "", result));                              counts(g, 1, 0, 0, 0, 0, 0);
+        snprintf(result, sizeof result, "{\"ruleId\": \"%s/sub/part\"}", id);
+        g = ok(sarif(long_rules, "", result));                              counts(g, 1, 0, 0, 0, 0, 0);
+    }
     g = ok(sarif(rules, "", "{\"ruleId\": \"L1\", \"ruleIndex\": 0}"));    counts(g, 1, 0, 0, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"ruleIndex\": 99}"));   counts(g, 0, 1, 0, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"L0\", \"ruleIndex\": -1}"));   counts(g, 0, 1, 0, 0, 0, 0);
