@@ -104,12 +104,13 @@ static int run_dir(const char *dir, int *count, int *failed)
     return rc;
 }
 
-/* The seed files of TARGET in LIST, run one by one. */
+/* The seed files of TARGET in LIST, run one by one.  The seeds are in the repository:
+ * a pattern that matches no file, or a target with no line, is a stale list and fails. */
 static int run_seeds(const char *list, const char *target, const char *root, int *count, int *failed)
 {
     FILE *f = fopen(list, "r");
     char line[4096];
-    int rc = 0;
+    int rc = 0, listed = 0;
     if (!f) {
         fprintf(stderr, "%s: %s\n", list, strerror(errno));
         (*failed)++;
@@ -119,15 +120,18 @@ static int run_seeds(const char *list, const char *target, const char *root, int
         char *save = NULL, *word = strtok_r(line, " \t\r\n", &save);
         if (!word || word[0] == '#' || strcmp(word, target) != 0)
             continue;
+        listed = 1;
         while ((word = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
             char pattern[8192];
             glob_t g;
+            int matched = 0;
             snprintf(pattern, sizeof pattern, "%s/%s", root, word);
             if (glob(pattern, 0, NULL, &g) == 0) {
                 for (size_t i = 0; i < g.gl_pathc; i++) {
                     struct stat st;
                     if (stat(g.gl_pathv[i], &st) != 0 || !S_ISREG(st.st_mode))
                         continue;
+                    matched++;
                     if (run_file(g.gl_pathv[i]) != 0) {
                         (*failed)++;
                         rc = -1;
@@ -137,9 +141,19 @@ static int run_seeds(const char *list, const char *target, const char *root, int
                 }
             }
             globfree(&g);
+            if (!matched) {
+                fprintf(stderr, "%s: seed pattern %s of %s matches no file\n", list, word, target);
+                (*failed)++;
+                rc = -1;
+            }
         }
     }
     fclose(f);
+    if (!listed) {
+        fprintf(stderr, "%s: no seeds for %s\n", list, target);
+        (*failed)++;
+        rc = -1;
+    }
     return rc;
 }
 
@@ -166,7 +180,12 @@ int main(int argc, char **argv)
             count++;
         }
     }
-    /* The plain closing line test runners read. */
+    /* The plain closing line test runners read.  Nothing run is a failure too: a
+     * replay that covers nothing cannot catch anything. */
     printf("%d passed, %d failed\n", count, failed);
+    if (count == 0) {
+        fprintf(stderr, "no input was replayed\n");
+        rc = 1;
+    }
     return rc;
 }

@@ -69,6 +69,10 @@ def _(t):
     res = run_pty(t, *args("quick.lua"), on="stderr", env=style_env(LANG="C.UTF-8"), timeout=120)
     t.expect_exit(res, 0)
     t.decision(res)
+    if res.elapsed >= 0.9:
+        # A loaded machine (or a sanitizer build) made the quick gate slow: a progress line
+        # after its 1 s delay is then right, so there is nothing to hold it to.
+        t.skip("the quick gate took %.1f s on this machine" % res.elapsed)
     progress_free(t, res, "stderr (a terminal, quick gate)")
     t.eq(res.stderr, b"", "stderr")
 
