@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "fileio.h"
 #include "plugins.h"
+#include "textpos.h"
 
 #define MAX_ENTRIES 4096   /* lookups are linear: a bound keeps a batch linear too */
 
@@ -30,7 +31,7 @@ typedef struct file_digest {
 
 struct rg_check_cache_entry {
     char *key;
-    unsigned long hash;        /* of KEY: most lookups end at a differing hash */
+    size_t hash;               /* of KEY: most lookups end at a differing hash */
     rg_check_result result;    /* its details live in DETAILS instead */
     rg_shared_json *details;
 };
@@ -212,19 +213,15 @@ char *rg_check_cache_key(rg_check_cache *c, const rg_check *check, const cJSON *
     const param_names *names = evidence_params(c, check, params);
     /* Parameters by identity: a requirement's are fixed for the policy's life. */
     size_t len = strlen(check->name) + 64;
-    char *key = malloc(len);
+    char *key = names ? malloc(len) : NULL;   /* no names: out of memory, run the check */
     if (!key)
         return NULL;
     len = (size_t)snprintf(key, len, "%s\n%p\n%lld\n", check->name, (const void *)params, (long long)now);
-    for (size_t i = 0; names && i < names->count; i++)
+    for (size_t i = 0; i < names->count; i++)
         if (key_evidence(c, ctx, names->names[i]->valuestring, &key, &len) != 0) {
             free(key);
             return NULL;
         }
-    if (!names) {
-        free(key);
-        return NULL;   /* out of memory: run the check rather than guess */
-    }
     return key;
 }
 
@@ -244,18 +241,9 @@ static int same_reads(const rg_check_result *r, const rg_context *ctx)
     return 1;
 }
 
-/* FNV-1a. */
-static unsigned long hash_of(const char *s)
-{
-    unsigned long h = 2166136261UL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619UL;
-    return h;
-}
-
 const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *c, const char *key, const rg_context *ctx)
 {
-    unsigned long h = key ? hash_of(key) : 0;
+    size_t h = key ? rg_text_hash(key) : 0;
     for (size_t i = 0; key && i < c->count; i++)
         if (c->entries[i].hash == h && strcmp(c->entries[i].key, key) == 0 &&
             same_reads(&c->entries[i].result, ctx))
@@ -290,7 +278,7 @@ void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_resul
     e = &c->entries[c->count];
     if (!(e->key = strdup(key)))
         return;
-    e->hash = hash_of(key);
+    e->hash = rg_text_hash(key);
     rg_check_result_copy(r, &e->result);
     e->details = rg_shared_json_new(e->result.details);
     e->result.details = NULL;

@@ -10,12 +10,12 @@
 #define RG_PRINTF(f, a)
 #endif
 
-/* Set ERR to KIND with a formatted message and, when FILE is not NULL, a location.
- * Replaces whatever ERR held.  Always returns -1 so callers can `return rg_fail(...)`. */
 /* Make ERR empty (RG_ERROR_NONE) without zeroing its ~18 KB of buffers, which cost
  * more than the work around it in a batch's hot paths.  ERR need not hold anything. */
 void rg_error_init(rg_error *err);
 
+/* Set ERR to KIND with a formatted message and, when FILE is not NULL, a location.
+ * Replaces whatever ERR held.  Always returns -1 so callers can `return rg_fail(...)`. */
 int rg_fail(rg_error *err, rg_error_kind kind, const char *file, int line, int column,
             const char *fmt, ...) RG_PRINTF(6, 7);
 

@@ -548,25 +548,22 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
                     rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
                 goto fail;
             }
-            if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
-                res->status = RG_STATUS_WARN;
-            note_changes(res, req);
-            continue;
-        }
-        cc.req = req;
-        cc.res = res;
-        start = now_ms();
-        lua_pushcfunction(L, run_check);
-        lua_pushlightuserdata(L, &cc);
-        if (rg_sandbox_call(sb, 1, 0, err) != 0) {
-            /* A broken check is a broken policy: the gate cannot be evaluated. */
-            if (err->file[0] == '\0') {
-                rg_strlcpy(err->file, req->file, sizeof err->file);
-                err->line = req->line;
+        } else {
+            cc.req = req;
+            cc.res = res;
+            start = now_ms();
+            lua_pushcfunction(L, run_check);
+            lua_pushlightuserdata(L, &cc);
+            if (rg_sandbox_call(sb, 1, 0, err) != 0) {
+                /* A broken check is a broken policy: the gate cannot be evaluated. */
+                if (err->file[0] == '\0') {
+                    rg_strlcpy(err->file, req->file, sizeof err->file);
+                    err->line = req->line;
+                }
+                goto fail;
             }
-            goto fail;
+            res->duration_ms = (double)(long long)((now_ms() - start) * 1000.0 + 0.5) / 1000.0;
         }
-        res->duration_ms = (double)(long long)((now_ms() - start) * 1000.0 + 0.5) / 1000.0;
         /* An advisory requirement's failure is a warning. */
         if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
             res->status = RG_STATUS_WARN;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "textpos.h"
 
 void rg_jw_init(rg_jw *w, rg_strbuf *out, int pretty)
 {
@@ -69,32 +70,6 @@ void rg_jw_end(rg_jw *w, int object)
     rg_strbuf_add(w->out, object ? "}" : "]", 1);
 }
 
-/* The length of the well-formed UTF-8 sequence at S (N bytes left, S[0] >= 0x80), or 0
- * when it is ill-formed: an overlong form, a surrogate, above U+10FFFF, or cut short. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;   /* the allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
-
 /* 1 for the bytes a JSON string holds as they are: printable ASCII but quote and backslash. */
 static const unsigned char plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -142,7 +117,7 @@ void rg_json_put_string(rg_strbuf *out, const char *str)
             break;
         c = s[i];
         if (c >= 0x80) {
-            size_t n = utf8_sequence(s + i, len - i);
+            size_t n = rg_utf8_sequence(s + i, len - i);
             if (n) {
                 memcpy(p, s + i, n);
                 p += n;

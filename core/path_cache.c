@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "path_cache.h"
+#include "textpos.h"
 
 #define SLOTS 1024   /* past that, paths are resolved each time */
 
@@ -40,14 +41,6 @@ void rg_path_cache_free(rg_path_cache *cache)
     free(cache);
 }
 
-static size_t hash_of(const char *s)
-{
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char *buf, int *errnum)
 {
     size_t i;
@@ -58,7 +51,7 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
         *errnum = real ? 0 : errno;
         return real;
     }
-    for (i = hash_of(path) % SLOTS;; i = (i + 1) % SLOTS) {
+    for (i = rg_text_hash(path) % SLOTS;; i = (i + 1) % SLOTS) {
         s = &cache->slots[i];
         if (!s->path)
             break;
@@ -79,7 +72,7 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
             return real;
         }
         cache->used++;
-        return s->real ? s->real : NULL;
+        return s->real;
     }
     return real;
 }

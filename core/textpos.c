@@ -39,41 +39,46 @@ size_t rg_utf8_check(const char *text, size_t len, const char **why)
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
-        unsigned c = s[i], lo = 0x80, hi = 0xBF; /* range of the 2nd byte */
-        size_t n, k;
-        if (c == 0)
+        size_t n;
+        if (s[i] == 0)
             return bad(why, "NUL byte", i);
-        if (c < 0x80) {
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1; /* C0, C1 would be overlong */
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong below U+0800 */
-            if (c == 0xED)
-                hi = 0x9F; /* surrogates U+D800-DFFF */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong below U+10000 */
-            if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return bad(why, "invalid UTF-8", i); /* stray continuation, F5-FF */
-        }
-        for (k = 1; k <= n; k++) {
-            unsigned b;
-            if (i + k >= len)
-                return bad(why, "invalid UTF-8", i); /* truncated */
-            b = s[i + k];
-            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF))
-                return bad(why, "invalid UTF-8", i);
-        }
-        i += n + 1;
+        if (!(n = rg_utf8_sequence(s + i, len - i)))
+            return bad(why, "invalid UTF-8", i);
+        i += n;
     }
+    return len;
+}
+
+size_t rg_utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xBF; /* the range of the second byte */
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2; /* C0, C1 would be overlong */
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong below U+0800 */
+        if (c == 0xED)
+            hi = 0x9F; /* surrogates U+D800-DFFF */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90; /* overlong below U+10000 */
+        if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0; /* a stray continuation byte, F5-FF */
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0; /* cut short, or out of range */
+    for (size_t k = 2; k < len; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
     return len;
 }
 
@@ -115,4 +120,12 @@ char *rg_utf8_sanitize(const char *text, size_t len)
 char *rg_strdup_utf8(const char *text)
 {
     return text ? rg_utf8_sanitize(text, strlen(text)) : NULL;
+}
+
+size_t rg_text_hash(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
 }

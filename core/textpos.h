@@ -15,6 +15,13 @@ void rg_text_position(const char *text, size_t len, size_t offset, int *line, in
  * ("NUL byte", "invalid UTF-8") on failure. */
 size_t rg_utf8_check(const char *text, size_t len, const char **why);
 
+/* FNV-1a of the NUL-terminated S: for the engine's small hash tables. */
+size_t rg_text_hash(const char *s);
+
+/* The length of the well-formed UTF-8 sequence at S (N bytes left, S[0] >= 0x80), or 0
+ * when it is ill-formed: an overlong form, a surrogate, above U+10FFFF, or cut short. */
+size_t rg_utf8_sequence(const unsigned char *s, size_t n);
+
 /* A heap copy of TEXT (LEN bytes) in which every byte that is not part of well-formed
  * UTF-8, and every NUL, is replaced by U+FFFD: output that must stay valid JSON or XML
  * takes strings a policy or plugin made up.  Caller frees; NULL when out of memory. */
