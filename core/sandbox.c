@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "evidence.h"
 #include "sandbox.h"
 
 #define HOOK_EVERY 1000          /* instructions between limit checks */
@@ -586,6 +587,15 @@ static void open_globals(rg_sandbox *sb)
 
 /* ---- Loading and calling --------------------------------------------------- */
 
+/* REAL relative to DIR (both resolved) when it lies strictly below DIR, else NULL. */
+static const char *below(const char *real, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (!rg_path_within(real, dir) || strcmp(real, dir) == 0)
+        return NULL;
+    return real + n + (real[n] == '/');   /* DIR "/" ends in the slash already */
+}
+
 int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
 {
     lua_State *L = sb->L;
@@ -608,12 +618,10 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
         /* Name the file relative to the policy's directory: the digest must not depend on
          * how the path was spelled on the command line. */
         char real[PATH_MAX];
-        const char *rel = display, *base = strrchr(display, '/');
-        size_t n = sb->dir ? strlen(sb->dir) : 0;
-        if (sb->dir && realpath(path, real) && strncmp(real, sb->dir, n) == 0 && real[n] == '/')
-            rel = real + n + 1;
-        else if (base)
-            rel = base + 1;
+        const char *rel = sb->dir && realpath(path, real) ? below(real, sb->dir) : NULL;
+        const char *base = strrchr(display, '/');
+        if (!rel)
+            rel = base ? base + 1 : display;
         rg_sha256_update(sb->digest, rel, strlen(rel) + 1);
         rg_sha256_update(sb->digest, text, len);
     }
@@ -865,8 +873,7 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
         luaL_error(L, "module name '%s' is too long", name);
     if (!realpath(path, real))
         luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
-    n = strlen(sb->dir);
-    if (strncmp(real, sb->dir, n) != 0 || real[n] != '/')
+    if (!below(real, sb->dir))
         luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
                    sb->dir_display, rel);
     if (strcmp(sb->dir_display, ".") == 0) /* name it as the policy file itself is named */
