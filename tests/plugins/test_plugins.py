@@ -81,7 +81,7 @@ def _(t):
     fixture = [p for p in doc["plugins"] if p["name"] == "fixture-behave"]
     t.eq(len(fixture), 1, "fixture plugins listed")
     p = fixture[0]
-    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.2"), "plugin fields")
+    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.3"), "plugin fields")
     params = {x["name"]: x for x in p["checks"][0]["parameters"]}
     t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
                           "description": "how to misbehave"}, "mode parameter")
@@ -103,8 +103,8 @@ def _(t):
 # ---- The loader refuses ------------------------------------------------------------
 
 REFUSALS = {
-    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.2",
-    "broken-minor": "is built for plugin ABI 1.9, newer than this relgate's 1.2",
+    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.3",
+    "broken-minor": "is built for plugin ABI 1.10, newer than this relgate's 1.3",
     "broken-short": "has a short descriptor",
     "broken-license": "lacks the required descriptor field 'license'",
     "broken-duplicate": "declares check broken.one twice",
