@@ -306,7 +306,7 @@ static void stop(loader *l)
 }
 
 int rg_plugin_loader_run(rg_plugin_file *const *files, size_t count, rg_loader_take_fn take,
-                         void *arg, rg_error *err)
+                         void *arg, size_t *failed_at, rg_error *err)
 {
     loader l;
     int rc = 0;
@@ -323,6 +323,7 @@ int rg_plugin_loader_run(rg_plugin_file *const *files, size_t count, rg_loader_t
             rc = f.kind == RG_LOAD_OK ? take(arg, i, f.payload, f.len, err) : load_error(files[i], &f, err);
         if (rc == 0 && i + 1 == count)
             rc = finish(&l, files[i], err);
+        *failed_at = i;
     }
     stop(&l);
     return rc;

@@ -17,11 +17,12 @@ typedef int (*rg_loader_take_fn)(void *arg, size_t index, const char *payload, s
  * and a minimal environment.  Each file's description comes back as a framed record
  * and goes to TAKE.  A file whose loading crashes, hangs, exits (with any status, 0
  * too, before or after its record), writes anything but its record, or fails to
- * describe itself stops the load: returns -1 with ERR naming the file.  Returns 0
+ * describe itself stops the load: returns -1 with ERR naming the file (its index in
+ * *FAILED_AT).  Returns 0
  * when every file was described and the child ended as the loader does, after the
  * last record and nothing more. */
 int rg_plugin_loader_run(rg_plugin_file *const *files, size_t count, rg_loader_take_fn take,
-                         void *arg, rg_error *err);
+                         void *arg, size_t *failed_at, rg_error *err);
 
 /* In a plugin child: load the plugin open as descriptor FD, call its entry point.
  * Returns its descriptor, or NULL with *KIND (RG_LOAD_*) and *WHY (may be dlerror's). */

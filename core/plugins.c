@@ -613,6 +613,36 @@ static int collect(const char *dir, int depth, char **names, size_t *count)
     return 0;
 }
 
+static int check_description(void *arg, size_t index, const char *payload, size_t len, rg_error *err)
+{
+    rg_plugin_file *file = arg;
+    rg_plugin_data data;
+    const char *why;
+    int rc;
+    (void)index;
+    if (rg_plugin_decode(payload, len, &data, &why) != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, file->path, 0, 0, "plugin %s sent %s while loading", file->path, why);
+    rc = rg_plugin_validate_data(&data, file->path, err);
+    rg_plugin_data_clear(&data);
+    return rc;
+}
+
+/* The shared loader child failed at file COUNT, but one of the files before it may be
+ * the cause (a process its constructor left writing into the loader's pipe): load each
+ * alone, and blame the first that fails alone too.  Only on a refusal: no cost else. */
+static void blame_alone(rg_plugin_file **files, size_t count, rg_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        rg_error alone;
+        size_t at;
+        rg_error_init(&alone);
+        if (rg_plugin_loader_run(&files[i], 1, check_description, files[i], &at, &alone) != 0) {
+            *err = alone;
+            return;
+        }
+    }
+}
+
 /* Add DIR's plugin files (its .so files, then those of its subdirectories, each level
  * sorted) to the candidates. */
 static void search_dir(rg_plugins *set, const char *dir, char ***paths, size_t *count)
@@ -653,6 +683,7 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
 {
     load ld = {set, calloc(count ? count : 1, sizeof *ld.files), calloc(count ? count : 1, sizeof *ld.taken), 0};
     rg_error pin_err;
+    size_t failed_at = 0;
     int pin_failed = 0, rc;
     if (!ld.files || !ld.taken) {
         free(ld.files);
@@ -667,7 +698,9 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
         }
     /* Files before the refused one are loaded first: a refusal among them comes first,
      * as it would in search order. */
-    rc = rg_plugin_loader_run(ld.files, ld.count, take_description, &ld, err);
+    rc = rg_plugin_loader_run(ld.files, ld.count, take_description, &ld, &failed_at, err);
+    if (rc != 0 && failed_at > 0)
+        blame_alone(ld.files, failed_at, err);
     if (rc == 0 && pin_failed) {
         *err = pin_err;
         rc = -1;
