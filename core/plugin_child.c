@@ -195,11 +195,13 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
 
 void rg_child_started(pid_t child)
 {
-    static int subreaper;
+    /* By process: fork does not pass the subreaper setting on (a batch worker sets its
+     * own), though it copies this variable. */
+    static pid_t subreaper;
     setpgid(child, child);
-    if (!subreaper) {
+    if (subreaper != getpid()) {
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-        subreaper = 1;
+        subreaper = getpid();
     }
 }
 

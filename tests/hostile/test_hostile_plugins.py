@@ -250,7 +250,7 @@ for _kind, _message in CHECK_TIME.items():
     check_case(_kind, _message)
 
 
-def batch_case(kind):
+def batch_case(kind, status="error"):
     def fn(t):
         setup(t, kind)
         line = json.dumps(json.loads(Path(t.tmp, "context.json").read_text()))
@@ -263,12 +263,14 @@ def batch_case(kind):
         for l in lines:
             doc = json.loads(l)
             t.eq(doc["decision"], "deny", "a line's decision")
-            t.eq(doc["requirements"][0]["status"], "error", "a line's hostile requirement")
-    add_case("--batch --jobs 2: %s cannot forge a worker's record or stall the batch" % kind, fn)
+            t.eq(doc["requirements"][0]["status"], status, "a line's hostile requirement")
+        nothing_lingers(t)
+    add_case("--batch --jobs 2: %s cannot forge a worker's record, stall the batch or leave a process" % kind, fn)
 
 
 for _kind in ("forge", "garbage"):
     batch_case(_kind)
+batch_case("setsid", status="fail")   # killed by the worker, a subreaper of its own
 
 
 @case("a grandchild that ignores SIGTERM and holds stdout/stderr: `relgate eval 2>&1 | cat` ends, the grandchild is gone")
