@@ -39,6 +39,10 @@ static int put_str(rg_strbuf *b, const char *s)
     return 0;
 }
 
+/* A pointer a plugin gave that cannot point at a T: reading through it is undefined
+ * even before it faults. */
+#define MISALIGNED(p, T) ((uintptr_t)(p) % _Alignof(T) != 0)
+
 static int complete_header(const rg_plugin *d)
 {
     return d->abi_major == RG_PLUGIN_ABI_MAJOR && d->abi_minor <= RG_PLUGIN_ABI_MINOR &&
@@ -55,11 +59,15 @@ static const char *encode_body(rg_strbuf *b, const rg_plugin *d)
     put_u32(b, d->abi_minor >= 2 ? d->flags : 0);
     if (d->check_count > RG_DESC_MAX_CHECKS)
         return "it declares more than 256 checks";
+    if (MISALIGNED(d->checks, rg_check) || MISALIGNED(env, const char *))
+        return "a descriptor pointer is misaligned";
     put_u32(b, d->checks ? (uint32_t)d->check_count : 0);
     for (size_t i = 0; d->checks && i < d->check_count; i++) {
         const rg_check *c = &d->checks[i];
         if (c->param_count > RG_DESC_MAX_PARAMS)
             return "a check declares more than 64 parameters";
+        if (MISALIGNED(c->params, rg_param))
+            return "a descriptor pointer is misaligned";
         if (put_str(b, c->name) || put_str(b, c->summary))
             return "a check's name or summary is longer than 4096 bytes";
         rg_strbuf_add(b, c->run ? "\1" : "\0", 1);
@@ -87,7 +95,12 @@ char *rg_plugin_encode(const rg_plugin *d, size_t *len, const char **why)
 {
     rg_strbuf b = {0};
     const char *problem = NULL;
-    int complete = complete_header(d);
+    int complete;
+    if (MISALIGNED(d, rg_plugin)) {
+        *why = "the descriptor pointer is misaligned";
+        return NULL;
+    }
+    complete = complete_header(d);
     put_u32(&b, d->abi_major);
     put_u32(&b, d->abi_minor);
     put_u32(&b, d->size);

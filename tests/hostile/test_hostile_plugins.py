@@ -145,7 +145,7 @@ LOAD_TIME = {
     "ctor_loop": "did not finish loading within 2 s",
     "entry_hang": "did not finish loading within 2 s",
     "entry_null": "returned no descriptor",
-    "entry_bogus": "crashed while loading",
+    "entry_bogus": "the descriptor pointer is misaligned",
     "huge_count": "more than 256 checks",
     "huge_string": "longer than 4096 bytes",
     "garbage_desc": "crashed while loading",
