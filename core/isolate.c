@@ -1,8 +1,12 @@
 /* Plugin checks run isolated: a child process each (or one shared by the checks of a
- * plugin that asks, over the same evidence), no stdin, stdout folded into
- * stderr, a memory limit, a deadline, and the result as JSON over a pipe.  Whatever
- * the child does — crash, hang, exhaust memory, print garbage — costs that one check
- * an error result, never the engine. */
+ * plugin that asks, over the same evidence) that loads the plugin itself — the file the
+ * engine opened and validated, through /proc/self/fd — in a process group of its own,
+ * with no stdin, its stdout and stderr in a pipe the engine reads (bounded) and passes
+ * on neutralised, only the descriptors it needs, the environment its plugin declares,
+ * a memory limit, a deadline, and each result as a framed record over a pipe.  Whatever
+ * the child does — crash, hang, exhaust memory, print garbage, write forged or broken
+ * records, start processes — costs that one check an error result, never the engine;
+ * when the check ends, its process group and anything that escaped it are killed. */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +24,17 @@
 
 #include "fileio.h"
 #include "isolate.h"
+#include "plugin_child.h"
+#include "plugin_loader.h"
 #include "plugins.h"
 
 #define RESULT_MAX (16u << 20)   /* bytes a check's result may take */
+#define RESULT_MAGIC "RGCR"
+#define RESULT_FD 3              /* in the child */
+#define PLUGIN_FD 4
 #define EXIT_OUT_OF_MEMORY 86    /* the child could not even write its result */
+#define EXIT_PLUGIN_CHANGED 87   /* the plugin file or its descriptor is not what was validated */
+#define EXIT_SETUP_FAILED 88     /* the child could not be set up (descriptors, engine gone) */
 #define POLL_SLICE_MS 50
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -47,11 +58,17 @@ typedef struct running {
     pid_t pid;
     int fd;           /* read end, -1 once closed */
     char *buf;        /* what the child sent and was not yet taken as a result */
-    size_t len, cap, scanned;
+    size_t len, cap;
     double deadline;  /* monotonic ms, of the current job */
     double started;   /* of the current job */
     int exited, status, timed_out, overflow;
+    const char *corrupt;  /* what was wrong with the records, when they were */
+    rg_child_output out;  /* its stdout and stderr */
 } running;
+
+/* This process's children before the checks started: never taken for strays. */
+static pid_t *children_before;
+static size_t children_before_count;
 
 static double monotonic_ms(void)
 {
@@ -79,43 +96,84 @@ static const char *signal_name(int sig)
     }
 }
 
-/* In the child: become a sandboxed worker, run the unit's checks, send each result
- * (JSON, then a NUL byte) as it finishes, exit. */
-static void child_main(const unit *u, const rg_context *ctx, int64_t now,
-                       const rg_limits *limits, int out_fd)
+/* In the child: the plugin open as PLUGIN_FD, if it is still the file that was
+ * validated and still describes itself as it did; else the child ends. */
+static const rg_plugin *load_pinned(const rg_plugin_file *file)
 {
-    struct rlimit rl;
-    int devnull;
+    struct stat st;
+    const struct stat *was = &file->identity;
+    const rg_plugin *desc;
+    const char *why;
+    char *record;
+    size_t len;
+    int kind;
+    if (fstat(PLUGIN_FD, &st) != 0 || st.st_dev != was->st_dev || st.st_ino != was->st_ino ||
+        st.st_size != was->st_size || st.st_mtim.tv_sec != was->st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != was->st_mtim.tv_nsec || st.st_ctim.tv_sec != was->st_ctim.tv_sec ||
+        st.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
+        _exit(EXIT_PLUGIN_CHANGED);
+    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, &kind, &why)))
+        _exit(EXIT_PLUGIN_CHANGED);
+    record = rg_plugin_encode(desc, &len, &why);
+    if (!record || len != file->record_len || memcmp(record, file->record, len) != 0)
+        _exit(EXIT_PLUGIN_CHANGED);
+    free(record);
+    return desc;
+}
 
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
-    /* A crash must kill the child by its signal, so the engine can name it; handlers
-     * inherited from the engine (a sanitizer's among them) would report it instead. */
-    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM, SIGPIPE, SIGTRAP};
-    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
-        signal(fatal[i], SIG_DFL);
-    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull >= 0)
-        dup2(devnull, STDIN_FILENO);
-    dup2(STDERR_FILENO, STDOUT_FILENO); /* stdout carries the decision: not the check's */
-    rl.rlim_cur = rl.rlim_max = 0;
-    setrlimit(RLIMIT_CORE, &rl);
+/* The plugin's own check of NAME (its descriptor matched the validated one). */
+static const rg_check *plugin_check(const rg_plugin *desc, const char *name)
+{
+    for (size_t i = 0; i < desc->check_count; i++)
+        if (strcmp(desc->checks[i].name, name) == 0)
+            return &desc->checks[i];
+    _exit(EXIT_PLUGIN_CHANGED);
+}
+
+static void send_result(size_t seq, const char *json)
+{
+    size_t len = strlen(json);
+    char *frame = malloc(RG_FRAME_OVERHEAD + len);
+    if (!frame)
+        _exit(EXIT_OUT_OF_MEMORY);
+    rg_frame_build(frame, RESULT_MAGIC, 1, (uint32_t)seq, json, (uint32_t)len);
+    if (rg_write_all(RESULT_FD, frame, RG_FRAME_OVERHEAD + len) != 0)
+        _exit(EXIT_FAILURE);
+    free(frame);
+}
+
+/* In the child: become a sandboxed worker, load the plugin, run the unit's checks, send
+ * each result (a framed record) as it finishes, exit. */
+static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
+                       pid_t engine, int output_fd, int result_fd)
+{
+    const rg_plugin_file *file = rg_check_plugin_file(u->jobs[0]->check);
+    const rg_plugin *desc = NULL;
+    int keep[2] = {result_fd, file ? file->fd : -1};
+    struct rlimit rl;
+
+    if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
+        _exit(EXIT_SETUP_FAILED);
 #ifndef UNDER_ASAN
     /* AddressSanitizer reserves terabytes of address space: no limit under it. */
     rl.rlim_cur = rl.rlim_max = limits->check_memory;
     setrlimit(RLIMIT_AS, &rl);
+#else
+    (void)rl;
 #endif
+    if (file)
+        desc = load_pinned(file);
     rg_host_set_shared(u->count > 1);
     for (size_t i = 0; i < u->count; i++) {
+        const rg_check *check = desc ? plugin_check(desc, u->jobs[i]->check->name) : u->jobs[i]->check;
         rg_check_result result;
         char *json;
-        rg_check_run_inline(u->jobs[i]->check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes,
-                            &result);
+        rg_check_run_inline(check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes, &result);
         json = rg_check_result_to_json(&result);
         rg_check_result_clear(&result);
         if (!json)
             _exit(EXIT_OUT_OF_MEMORY);
-        if (rg_write_all(out_fd, json, strlen(json) + 1) != 0)
-            _exit(EXIT_FAILURE);
+        send_result(i, json);
         free(json);
     }
     _exit(0);
@@ -138,30 +196,39 @@ static void fail_job(rg_job *job, const char *fmt, ...)
 
 static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits)
 {
-    int fds[2];
+    int fds[2], out_write = -1;
+    pid_t engine = getpid();
     memset(r, 0, sizeof *r);
     r->u = *u;
     r->fd = -1;
-    if (pipe2(fds, O_CLOEXEC) != 0) {   /* a program a plugin runs must not hold it */
+    r->out.fd = -1;
+    if (rg_child_output_open(&r->out, &out_write) != 0 || pipe2(fds, O_CLOEXEC) != 0) {
+        int e = errno;
+        if (out_write >= 0)
+            close(out_write);
+        rg_child_output_close(&r->out);
         for (size_t i = 0; i < u->count; i++)
-            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(errno));
+            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(e));
         return -1;
     }
     fflush(NULL);
     r->started = monotonic_ms();
     r->pid = fork();
     if (r->pid < 0) {
+        int e = errno;
         close(fds[0]);
         close(fds[1]);
+        close(out_write);
+        rg_child_output_close(&r->out);
         for (size_t i = 0; i < u->count; i++)
-            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(errno));
+            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(e));
         return -1;
     }
-    if (r->pid == 0) {
-        close(fds[0]);
-        child_main(u, ctx, now, limits, fds[1]);
-    }
+    if (r->pid == 0)
+        child_main(u, ctx, now, limits, engine, out_write, fds[1]);
+    rg_child_started(r->pid);
     close(fds[1]);
+    close(out_write);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     r->fd = fds[0];
@@ -207,59 +274,105 @@ static void drain(running *r)
     }
 }
 
-/* Turn what the child did into the job's result. */
-static void conclude(running *r, const rg_limits *limits)
+/* Pass on what the child wrote on its stdout and stderr, as JOB's output. */
+static void flush_output(running *r, const rg_job *job)
 {
-    rg_job *job = r->u.jobs[r->cur];
+    char prefix[300];
+    rg_child_output_drain(&r->out);
+    snprintf(prefix, sizeof prefix, "relgate: check %s: ", job->check->name);
+    rg_child_output_flush(&r->out, prefix);
+}
+
+/* How the child ended, for a job it did not answer (or answered and then misbehaved). */
+static void describe_end(running *r, rg_job *job, const rg_limits *limits, const char *after)
+{
     const char *name = job->check->name;
-    char why[256];
-    job->duration_ms = monotonic_ms() - r->started;
-    if (r->buf)
-        r->buf[r->len] = '\0';
     if (r->timed_out) {
-        fail_job(job, "check %s timed out after %g s", name, job->timeout);
+        fail_job(job, "check %s timed out after %g s%s", name, job->timeout, after);
     } else if (r->overflow) {
         fail_job(job, "check %s returned more than %u bytes of result", name, RESULT_MAX);
+    } else if (r->corrupt) {
+        fail_job(job, "check %s wrote a bad result record (%s)%s", name, r->corrupt, after);
     } else if (WIFSIGNALED(r->status)) {
         const char *sig = signal_name(WTERMSIG(r->status));
         if (sig && WTERMSIG(r->status) == SIGABRT)
-            fail_job(job, "check %s killed by %s (out of its %zu MiB memory limit, or an assertion)", name, sig,
-                     limits->check_memory >> 20);
+            fail_job(job, "check %s killed by %s (out of its %zu MiB memory limit, or an assertion)%s", name, sig,
+                     limits->check_memory >> 20, after);
         else if (sig)
-            fail_job(job, "check %s killed by %s", name, sig);
+            fail_job(job, "check %s killed by %s%s", name, sig, after);
         else
-            fail_job(job, "check %s killed by signal %d", name, WTERMSIG(r->status));
+            fail_job(job, "check %s killed by signal %d%s", name, WTERMSIG(r->status), after);
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_OUT_OF_MEMORY) {
         fail_job(job, "check %s ran out of memory (limit %zu MiB)", name, limits->check_memory >> 20);
+    } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_PLUGIN_CHANGED) {
+        const rg_plugin_file *file = rg_check_plugin_file(job->check);
+        fail_job(job, "check %s not run: its plugin %s is no longer the file relgate validated", name,
+                 file ? file->path : "(in process)");
+    } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_SETUP_FAILED) {
+        fail_job(job, "check %s could not start: its child process could not be set up", name);
     } else if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
-        fail_job(job, "check %s exited unexpectedly with status %d", name, WEXITSTATUS(r->status));
-    } else if (rg_check_result_from_json(r->buf ? r->buf : "", r->len, &job->result, why, sizeof why) != 0) {
-        fail_job(job, "check %s returned a malformed result: %s", name, why);
+        fail_job(job, "check %s exited unexpectedly with status %d%s", name, WEXITSTATUS(r->status), after);
+    } else if (r->len > 0) {
+        fail_job(job, "check %s left a result record cut short%s", name, after);
+    } else {
+        fail_job(job, "check %s ended without a result", name);
     }
 }
 
-/* Take the complete results (each ends with a NUL) the child sent: each is the current
- * job's; the next job's clock starts. */
+/* Turn what the child did into the result of the job it did not answer. */
+static void conclude(running *r, const rg_limits *limits)
+{
+    rg_job *job = r->u.jobs[r->cur];
+    job->duration_ms = monotonic_ms() - r->started;
+    describe_end(r, job, limits, "");
+}
+
+/* Every job was answered: the answers stand only if the child then ended as it should
+ * (status 0, nothing more written); else the last one becomes an error. */
+static void confirm_last(running *r, const rg_limits *limits)
+{
+    rg_job *job = r->u.jobs[r->u.count - 1];
+    if (!r->timed_out && !r->overflow && !r->corrupt && r->len == 0 && WIFEXITED(r->status) &&
+        WEXITSTATUS(r->status) == 0)
+        return;
+    if (!r->corrupt && r->len > 0)
+        r->corrupt = "more written after its last result";
+    describe_end(r, job, limits, " after its result");
+}
+
+/* Take the complete results (framed records) the child sent: each is the current job's;
+ * the next job's clock starts.  A record that is foreign, damaged, out of order or past
+ * the last job marks the child corrupt. */
 static void take_results(running *r)
 {
-    while (r->cur < r->u.count && r->buf) {
-        char *nul = memchr(r->buf + r->scanned, '\0', r->len - r->scanned);
-        rg_job *job = r->u.jobs[r->cur];
-        size_t n;
-        char why[256];
+    while (!r->corrupt && r->len > 0 && r->buf) {
+        rg_frame f;
+        const char *why;
+        rg_job *job;
+        char *text, reason[256];
         double now_ms;
-        if (!nul) {
-            r->scanned = r->len;
+        int got = rg_frame_parse(r->buf, r->len, RESULT_MAGIC, RESULT_MAX, &f, &why);
+        if (got == 0)
+            return;
+        if (got < 0 || r->cur >= r->u.count || f.seq != r->cur || f.kind != 1) {
+            r->corrupt = got < 0 ? why : r->cur >= r->u.count ? "a record after its last result" : "a record out of order";
             return;
         }
-        n = (size_t)(nul - r->buf);
+        job = r->u.jobs[r->cur];
         now_ms = monotonic_ms();
         job->duration_ms = now_ms - r->started;
-        if (rg_check_result_from_json(r->buf, n, &job->result, why, sizeof why) != 0)
-            fail_job(job, "check %s returned a malformed result: %s", job->check->name, why);
-        memmove(r->buf, nul + 1, r->len - n - 1);
-        r->len -= n + 1;
-        r->scanned = 0;
+        if (!(text = malloc((size_t)f.len + 1))) {
+            fail_job(job, "check %s: out of memory reading its result", job->check->name);
+        } else {
+            memcpy(text, f.payload, f.len);
+            text[f.len] = '\0';
+            if (rg_check_result_from_json(text, f.len, &job->result, reason, sizeof reason) != 0)
+                fail_job(job, "check %s returned a malformed result: %s", job->check->name, reason);
+            free(text);
+        }
+        flush_output(r, job);
+        memmove(r->buf, r->buf + f.used, r->len - f.used);
+        r->len -= f.used;
         r->cur++;
         r->started = now_ms;
         if (r->cur < r->u.count)
@@ -401,22 +514,25 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
     parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
     running *slots = calloc(parallel, sizeof *slots);
     size_t next = 0, active = 0, unit_count;
-    struct pollfd *pfds = calloc(parallel, sizeof *pfds);
+    struct pollfd *pfds = calloc(2 * parallel, sizeof *pfds);
+    pid_t *keep = calloc(parallel, sizeof *keep);
     /* Units: those made from JOBS, then, after them, jobs of a shared child that failed
      * before answering them, again each alone (at most COUNT of those). */
     rg_job **ptrs = calloc(count ? 2 * count : 1, sizeof *ptrs);
     unit *units = calloc(count ? 2 * count : 1, sizeof *units);
 
-    if (!slots || !pfds || !ptrs || !units) {
+    if (!slots || !pfds || !ptrs || !units || !keep) {
         for (size_t i = 0; i < count; i++)
             fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
         free(slots);
         free(pfds);
+        free(keep);
         free(ptrs);
         free(units);
         return;
     }
     unit_count = make_units(jobs, count, ptrs, units);
+    children_before = rg_children_list(&children_before_count);
     while (next < unit_count || active > 0) {
         double now_ms, wait_ms = POLL_SLICE_MS;
         size_t n = 0;
@@ -434,14 +550,14 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
         }
         now_ms = monotonic_ms();
         for (size_t s = 0; s < parallel; s++) {
-            if (!slots[s].u.count || slots[s].fd < 0)
+            if (!slots[s].u.count)
                 continue;
-            pfds[n].fd = slots[s].fd;
-            pfds[n].events = POLLIN;
-            pfds[n].revents = 0;
-            n++;
             if (slots[s].deadline - now_ms < wait_ms)
                 wait_ms = slots[s].deadline - now_ms;
+            if (slots[s].fd >= 0)
+                pfds[n++] = (struct pollfd){.fd = slots[s].fd, .events = POLLIN};
+            if (slots[s].out.fd >= 0)
+                pfds[n++] = (struct pollfd){.fd = slots[s].out.fd, .events = POLLIN};
         }
         if (n > 0)
             poll(pfds, n, wait_ms > 0 ? (int)wait_ms + 1 : 0);
@@ -458,39 +574,54 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
                 drain(r);
                 take_results(r);
             }
+            rg_child_output_drain(&r->out);
             if (!r->exited) {
                 pid_t w = waitpid(r->pid, &r->status, WNOHANG);
                 if (w == r->pid)
                     r->exited = 1;
             }
-            if (!r->exited && r->cur < r->u.count && (now_ms >= r->deadline || r->overflow)) {
+            if (!r->exited && (now_ms >= r->deadline || r->overflow || r->corrupt)) {
                 kill(r->pid, SIGKILL);
                 waitpid(r->pid, &r->status, 0);
                 r->exited = 1;
-                r->timed_out = !r->overflow;
+                r->timed_out = !r->overflow && !r->corrupt;
             }
-            if (r->exited && r->fd >= 0 && !r->timed_out) {
-                drain(r); /* whatever is left in the pipe */
-                take_results(r);
+            if (r->exited) {
+                /* The check is over: so is everything it started, in its process group
+                 * or escaped from it (reparented to us, the subreaper). */
+                size_t k = 0;
+                rg_child_end_group(r->pid);
+                for (size_t o = 0; o < parallel; o++)
+                    if (o != s && slots[o].u.count && !slots[o].exited)
+                        keep[k++] = slots[o].pid;
+                rg_children_kill_strays(keep, k, children_before, children_before_count);
+                if (r->fd >= 0 && !r->timed_out) {
+                    drain(r); /* whatever is left in the pipe */
+                    take_results(r);
+                }
             }
             done += r->cur - before;
             if (r->exited) {
-                /* A pipe still open here is held by a grandchild: do not wait for it. */
+                /* A pipe still open here would be held by a process already killed. */
                 if (r->fd >= 0)
                     close(r->fd);
+                flush_output(r, r->u.jobs[r->cur < r->u.count ? r->cur : r->u.count - 1]);
                 if (r->cur < r->u.count && r->u.count > 1) {
                     /* The shared child failed: what it did not answer runs again, each
                      * job alone, so the failure is the failing check's own. */
-                    for (size_t k = r->cur; k < r->u.count; k++) {
-                        units[unit_count].jobs = &ptrs[count + (r->u.jobs[k] - jobs)];
-                        *units[unit_count].jobs = r->u.jobs[k];
+                    for (size_t k2 = r->cur; k2 < r->u.count; k2++) {
+                        units[unit_count].jobs = &ptrs[count + (r->u.jobs[k2] - jobs)];
+                        *units[unit_count].jobs = r->u.jobs[k2];
                         units[unit_count].count = 1;
                         unit_count++;
                     }
                 } else if (r->cur < r->u.count) {
                     conclude(r, limits);
                     done++;
+                } else {
+                    confirm_last(r, limits);
                 }
+                rg_child_output_close(&r->out);
                 free(r->buf);
                 memset(r, 0, sizeof *r);
                 active--;
@@ -499,8 +630,12 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
         report_progress(slots, parallel, done, count, &last_progress, 0);
     }
     report_progress(slots, parallel, count, count, &last_progress, 1);
+    free(children_before);
+    children_before = NULL;
+    children_before_count = 0;
     free(slots);
     free(pfds);
+    free(keep);
     free(ptrs);
     free(units);
 }

@@ -1,7 +1,7 @@
 /* The plugin loader: search the plugin path, refuse anything it cannot trust, and
  * index the checks by name. */
 #include <dirent.h>
-#include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,7 +15,9 @@
 
 #include "error.h"
 #include "fileio.h"
+#include "plugin_loader.h"
 #include "plugins.h"
+#include "textpos.h"
 #include "rg_config.h"
 
 #define MAX_PLUGIN_FILES 256
@@ -218,13 +220,6 @@ static int valid_check_name(const char *s)
     return 1;
 }
 
-/* The descriptor size ABI 1.MINOR needs: 1.0 and 1.1 end at check_count, 1.2 adds
- * flags. */
-static size_t descriptor_size(uint32_t minor)
-{
-    return minor < 2 ? offsetof(rg_plugin, flags) : sizeof(rg_plugin);
-}
-
 uint32_t rg_plugin_flags(const rg_plugin *d)
 {
     if (d->abi_minor < 2 || d->size < offsetof(rg_plugin, flags) + sizeof d->flags)
@@ -232,57 +227,151 @@ uint32_t rg_plugin_flags(const rg_plugin *d)
     return d->flags;
 }
 
-/* Plugins that asked for something of the engine through their flags, by the range of
- * their check table: so the isolation code, which sees only a check, can ask. */
-typedef struct flagged {
+/* Every plugin in use, by the range of its check table: so the isolation code, which
+ * sees only a check, can ask for its flags and its file. */
+typedef struct registered {
     const rg_check *first;
     size_t count;
     uint32_t flags;
-} flagged;
-static flagged *flagged_items;
-static size_t flagged_count;
+    const rg_plugin_file *file;
+} registered;
+static registered *registry;
+static size_t registry_count;
 
-static void flags_register(const rg_plugin *d)
+static int registry_add(const rg_plugin *d, const rg_plugin_file *file)
 {
-    flagged *grown;
-    uint32_t flags = rg_plugin_flags(d);
-    if (!flags)
-        return;
-    grown = realloc(flagged_items, (flagged_count + 1) * sizeof *grown);
+    registered *grown = realloc(registry, (registry_count + 1) * sizeof *grown);
     if (!grown)
-        return; /* without the entry the plugin's checks simply run one child each */
-    flagged_items = grown;
-    flagged_items[flagged_count].first = d->checks;
-    flagged_items[flagged_count].count = d->check_count;
-    flagged_items[flagged_count].flags = flags;
-    flagged_count++;
+        return -1;
+    registry = grown;
+    registry[registry_count].first = d->checks;
+    registry[registry_count].count = d->check_count;
+    registry[registry_count].flags = rg_plugin_flags(d);
+    registry[registry_count].file = file;
+    registry_count++;
+    return 0;
 }
 
-static void flags_unregister(const rg_plugin *d)
+static void registry_remove(const rg_plugin *d)
 {
-    for (size_t i = 0; i < flagged_count; i++)
-        if (flagged_items[i].first == d->checks) {
-            flagged_items[i] = flagged_items[--flagged_count];
+    for (size_t i = 0; i < registry_count; i++)
+        if (registry[i].first == d->checks) {
+            registry[i] = registry[--registry_count];
             break;
         }
-    if (flagged_count == 0) {
-        free(flagged_items);
-        flagged_items = NULL;
+    if (registry_count == 0) {
+        free(registry);
+        registry = NULL;
     }
+}
+
+static const registered *registry_find(const rg_check *check)
+{
+    for (size_t i = 0; check && i < registry_count; i++)
+        if (check >= registry[i].first && check < registry[i].first + registry[i].count)
+            return &registry[i];
+    return NULL;
 }
 
 uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin)
 {
-    for (size_t i = 0; check && i < flagged_count; i++)
-        if (check >= flagged_items[i].first && check < flagged_items[i].first + flagged_items[i].count) {
-            if (plugin)
-                *plugin = flagged_items[i].first;
-            return flagged_items[i].flags;
-        }
+    const registered *r = registry_find(check);
+    if (!r || !r->flags)
+        return 0;
+    if (plugin)
+        *plugin = r->first;
+    return r->flags;
+}
+
+const rg_plugin_file *rg_check_plugin_file(const rg_check *check)
+{
+    const registered *r = registry_find(check);
+    return r ? r->file : NULL;
+}
+
+/* Text of a descriptor: what `relgate plugins` prints and errors quote, so UTF-8 without
+ * control characters. */
+static int printable_text(const char *s)
+{
+    size_t len = strlen(s);
+    if (rg_utf8_check(s, len, NULL) != len)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int valid_env_name(const char *s)
+{
+    size_t n = 0;
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return 0;
+    for (; *s; s++, n++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return n <= 128;
+}
+
+static int validate_text(const rg_plugin *d, const char *path, rg_error *err)
+{
+    const char *bad = !printable_text(d->name) ? "name" : !printable_text(d->version) ? "version"
+                    : !printable_text(d->description) ? "description" : !printable_text(d->license) ? "license" : NULL;
+    if (bad)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s: its %s is not printable UTF-8 text", path, bad);
+    for (size_t i = 0; i < d->check_count; i++) {
+        const rg_check *c = &d->checks[i];
+        if (!printable_text(c->summary))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: the summary of check %s is not printable UTF-8 text", path, c->name);
+        for (size_t j = 0; j < c->param_count; j++)
+            if (!printable_text(c->params[j].name) || !printable_text(c->params[j].description))
+                return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                               "plugin %s: check %s: parameter %zu is not printable UTF-8 text", path, c->name, j + 1);
+    }
+    for (size_t i = 0; d->abi_minor >= 3 && d->env && d->env[i]; i++)
+        if (!valid_env_name(d->env[i]))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: env entry %zu is not an environment variable name (letters, digits, '_')",
+                           path, i + 1);
     return 0;
 }
 
-int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
+static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *err);
+
+int rg_plugin_validate_data(const rg_plugin_data *data, const char *path, rg_error *err)
+{
+    if (validate_descriptor(&data->desc, path, err) != 0)
+        return -1;
+    /* The guards passed, so the loader child read the rest: it must be here. */
+    if (!data->complete)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "plugin %s sent an incomplete description", path);
+    return validate_text(&data->desc, path, err);
+}
+
+int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err)
+{
+    rg_plugin_data data;
+    const char *why;
+    size_t len;
+    char *payload = rg_plugin_encode(desc, &len, &why);
+    int rc;
+    if (!payload)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "plugin %s: %s", path, why);
+    rc = rg_plugin_decode(payload, len, &data, &why);
+    free(payload);
+    if (rc != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "plugin %s: %s", path, why);
+    rc = rg_plugin_validate_data(&data, path, err);
+    rg_plugin_data_clear(&data);
+    return rc;
+}
+
+/* The rules of a descriptor.  Called on the data form only (rg_plugin_validate_data):
+ * every pointer in D is the engine's own. */
+static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *err)
+
 {
     if (d->abi_major != RG_PLUGIN_ABI_MAJOR)
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
@@ -293,10 +382,10 @@ int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
                        "plugin %s is built for plugin ABI %u.%u, newer than this relgate's %d.%d: "
                        "upgrade relgate", path, d->abi_major, d->abi_minor, RG_PLUGIN_ABI_MAJOR,
                        RG_PLUGIN_ABI_MINOR);
-    if (d->size < descriptor_size(d->abi_minor))
+    if (d->size < rg_plugin_descriptor_size(d->abi_minor))
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                        "plugin %s has a short descriptor (%u bytes; ABI %u.%u needs %zu)", path,
-                       d->size, d->abi_major, d->abi_minor, descriptor_size(d->abi_minor));
+                       d->size, d->abi_major, d->abi_minor, rg_plugin_descriptor_size(d->abi_minor));
     {
         const char *missing = !d->name || !*d->name ? "name"
                             : !d->version || !*d->version ? "version"
@@ -346,11 +435,11 @@ int rg_plugin_validate(const rg_plugin *d, const char *path, rg_error *err)
     return 0;
 }
 
-int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_error *err)
+/* Add DESC, validated, to SET: refused when another plugin provides one of its checks. */
+static int add_plugin(rg_plugins *set, const rg_plugin *desc, const char *path, rg_plugin_file *file,
+                      rg_error *err)
 {
     rg_loaded_plugin *grown;
-    if (rg_plugin_validate(desc, path, err) != 0)
-        return -1;
     for (size_t i = 0; i < desc->check_count; i++) {
         const rg_loaded_plugin *owner;
         if (rg_plugins_find_check(set, desc->checks[i].name, &owner))
@@ -359,35 +448,40 @@ int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_
                            owner->path, path);
     }
     grown = realloc(set->items, (set->count + 1) * sizeof *grown);
-    if (!grown)
+    if (!grown || registry_add(desc, file) != 0) {
+        if (grown)
+            set->items = grown;
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    }
     set->items = grown;
-    set->items[set->count].handle = NULL;
     set->items[set->count].desc = desc;
     set->items[set->count].path = strdup(path);
+    set->items[set->count].file = file;
     set->count++;
-    flags_register(desc);
     return 0;
+}
+
+int rg_plugins_add(rg_plugins *set, const rg_plugin *desc, const char *path, rg_error *err)
+{
+    if (rg_plugin_validate(desc, path, err) != 0)
+        return -1;
+    return add_plugin(set, desc, path, NULL, err);
 }
 
 /* ---- Files -------------------------------------------------------------------------------- */
 
 /* Refuse what someone else could have written: group- or world-writable, or owned by
  * neither root nor us. */
-static int check_owner_and_mode(const char *path, const char *what, rg_error *err)
+static int check_owner_and_mode(const struct stat *st, const char *path, const char *what, rg_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot inspect plugin %s %s: %s", what, path,
-                       strerror(errno));
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                        "refusing plugin %s %s: it is writable by %s (chmod go-w)", what, path,
-                       st.st_mode & S_IWOTH ? "anyone" : "its group");
-    if (st.st_uid != 0 && st.st_uid != geteuid())
+                       st->st_mode & S_IWOTH ? "anyone" : "its group");
+    if (st->st_uid != 0 && st->st_uid != geteuid())
         return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                        "refusing plugin %s %s: it is owned by uid %u, neither root nor the caller",
-                       what, path, (unsigned)st.st_uid);
+                       what, path, (unsigned)st->st_uid);
     return 0;
 }
 
@@ -399,45 +493,89 @@ static int already_loaded(const rg_plugins *set, const char *name)
     return 0;
 }
 
-static int load_file(rg_plugins *set, const char *path, rg_error *err)
+static void file_free(rg_plugin_file *f)
 {
-    void *handle;
-    rg_plugin_entry_fn entry;
-    const rg_plugin *desc;
-    char dir[PATH_MAX];
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->path);
+    free(f->record);
+    rg_plugin_data_clear(&f->data);
+    free(f);
+}
 
+/* Open PATH once, for good: its folder and itself checked for who may write them, the
+ * open file checked (not the name, which could be swapped after the check). */
+static rg_plugin_file *pin_file(const char *path, rg_error *err)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    rg_plugin_file *f;
+    int fd;
     rg_path_dir(path, dir, sizeof dir);
-    if (check_owner_and_mode(dir, "folder", err) != 0 || check_owner_and_mode(path, "file", err) != 0)
+    if (stat(dir, &st) != 0) {
+        rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot inspect plugin folder %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    if (check_owner_and_mode(&st, dir, "folder", err) != 0)
+        return NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0) {
+        rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot inspect plugin file %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "refusing plugin file %s: it is not a regular file", path);
+        return NULL;
+    }
+    if (check_owner_and_mode(&st, path, "file", err) != 0) {
+        close(fd);
+        return NULL;
+    }
+    if (!(f = calloc(1, sizeof *f)) || !(f->path = strdup(path))) {
+        free(f);
+        close(fd);
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    f->fd = fd;
+    f->identity = st;
+    return f;
+}
+
+/* The files of one load, in search order, and which of them SET took. */
+typedef struct load {
+    rg_plugins *set;
+    rg_plugin_file **files;
+    int *taken;
+    size_t count;
+} load;
+
+/* Take file INDEX's description (PAYLOAD, from the loader child) into the set:
+ * decoded, validated, and added unless a plugin of its name came earlier in the search
+ * order (then it is left out). */
+static int take_description(void *arg, size_t index, const char *payload, size_t len, rg_error *err)
+{
+    load *ld = arg;
+    rg_plugins *set = ld->set;
+    rg_plugin_file *file = ld->files[index];
+    const char *why;
+    if (rg_plugin_decode(payload, len, &file->data, &why) != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, file->path, 0, 0, "plugin %s sent %s while loading", file->path, why);
+    if (rg_plugin_validate_data(&file->data, file->path, err) != 0)
         return -1;
-    /* Lazy binding: a plugin's functions resolve when first called, in the child that
-     * runs its check, not in every gate that merely loads it. */
-    handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-    if (!handle)
-        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "cannot load plugin %s: %s", path, dlerror());
-    *(void **)&entry = dlsym(handle, RG_PLUGIN_ENTRY_SYMBOL);
-    if (!entry) {
-        dlclose(handle);
-        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
-                       "%s is not a relgate plugin: it has no %s symbol", path, RG_PLUGIN_ENTRY_SYMBOL);
-    }
-    desc = entry();
-    if (!desc) {
-        dlclose(handle);
-        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0, "plugin %s returned no descriptor", path);
-    }
-    if (rg_plugin_validate(desc, path, err) != 0) {
-        dlclose(handle);
-        return -1;
-    }
-    if (already_loaded(set, desc->name)) { /* an earlier directory in the search order wins */
-        dlclose(handle);
+    if (already_loaded(set, file->data.desc.name)) /* an earlier directory in the search order wins */
         return 0;
-    }
-    if (rg_plugins_add(set, desc, path, err) != 0) {
-        dlclose(handle);
+    if (!(file->record = malloc(len ? len : 1)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    memcpy(file->record, payload, len);
+    file->record_len = len;
+    if (add_plugin(set, &file->data.desc, file->path, file, err) != 0)
         return -1;
-    }
-    set->items[set->count - 1].handle = handle;
+    ld->taken[index] = 1;
     return 0;
 }
 
@@ -475,35 +613,103 @@ static int collect(const char *dir, int depth, char **names, size_t *count)
     return 0;
 }
 
-static int search_dir(rg_plugins *set, const char *dir, rg_error *err)
+static int check_description(void *arg, size_t index, const char *payload, size_t len, rg_error *err)
+{
+    rg_plugin_file *file = arg;
+    rg_plugin_data data;
+    const char *why;
+    int rc;
+    (void)index;
+    if (rg_plugin_decode(payload, len, &data, &why) != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, file->path, 0, 0, "plugin %s sent %s while loading", file->path, why);
+    rc = rg_plugin_validate_data(&data, file->path, err);
+    rg_plugin_data_clear(&data);
+    return rc;
+}
+
+/* The shared loader child failed at file COUNT, but one of the files before it may be
+ * the cause (a process its constructor left writing into the loader's pipe): load each
+ * alone, and blame the first that fails alone too.  Only on a refusal: no cost else. */
+static void blame_alone(rg_plugin_file **files, size_t count, rg_error *err)
+{
+    for (size_t i = 0; i < count; i++) {
+        rg_error alone;
+        size_t at;
+        rg_error_init(&alone);
+        if (rg_plugin_loader_run(&files[i], 1, check_description, files[i], &at, &alone) != 0) {
+            *err = alone;
+            return;
+        }
+    }
+}
+
+/* Add DIR's plugin files (its .so files, then those of its subdirectories, each level
+ * sorted) to the candidates. */
+static void search_dir(rg_plugins *set, const char *dir, char ***paths, size_t *count)
 {
     char *names[MAX_PLUGIN_FILES];
-    size_t count = 0;
-    int rc = 0;
+    size_t n = 0;
     char **grown = realloc(set->searched, (set->searched_count + 1) * sizeof *grown);
     if (grown) {
         set->searched = grown;
         set->searched[set->searched_count++] = strdup(dir);
     }
-    collect(dir, 0, names, &count);
-    for (size_t i = 0; i < count; i++) {
+    collect(dir, 0, names, &n);
+    for (size_t i = 0; i < n; i++) {
         struct stat st;
-        if (rc == 0 && names[i] && lstat(names[i], &st) == 0) {
-            if (S_ISDIR(st.st_mode)) {
-                char *sub[MAX_PLUGIN_FILES];
-                size_t n = 0;
-                collect(names[i], 1, sub, &n);
-                for (size_t j = 0; j < n; j++) {
-                    if (rc == 0 && sub[j])
-                        rc = load_file(set, sub[j], err);
-                    free(sub[j]);
-                }
-            } else {
-                rc = load_file(set, names[i], err);
-            }
+        char *sub[MAX_PLUGIN_FILES];
+        size_t m = 0;
+        if (names[i] && lstat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            collect(names[i], 1, sub, &m);
+            free(names[i]);
+        } else {
+            sub[m++] = names[i];
         }
-        free(names[i]);
+        for (size_t j = 0; j < m; j++) {
+            char **more = *count < MAX_PLUGIN_FILES && sub[j] ? realloc(*paths, (*count + 1) * sizeof **paths) : NULL;
+            if (!more) {
+                free(sub[j]);
+                continue;
+            }
+            *paths = more;
+            (*paths)[(*count)++] = sub[j];
+        }
     }
+}
+
+/* Load the candidate PATHS into SET: each opened and checked (up to the first that is
+ * refused), then all of them described by one loader child. */
+static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err)
+{
+    load ld = {set, calloc(count ? count : 1, sizeof *ld.files), calloc(count ? count : 1, sizeof *ld.taken), 0};
+    rg_error pin_err;
+    size_t failed_at = 0;
+    int pin_failed = 0, rc;
+    if (!ld.files || !ld.taken) {
+        free(ld.files);
+        free(ld.taken);
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    }
+    rg_error_init(&pin_err);
+    for (; ld.count < count; ld.count++)
+        if (!(ld.files[ld.count] = pin_file(paths[ld.count], &pin_err))) {
+            pin_failed = 1;
+            break;
+        }
+    /* Files before the refused one are loaded first: a refusal among them comes first,
+     * as it would in search order. */
+    rc = rg_plugin_loader_run(ld.files, ld.count, take_description, &ld, &failed_at, err);
+    if (rc != 0 && failed_at > 0)
+        blame_alone(ld.files, failed_at, err);
+    if (rc == 0 && pin_failed) {
+        *err = pin_err;
+        rc = -1;
+    }
+    for (size_t i = 0; i < ld.count; i++)
+        if (!ld.taken[i])
+            file_free(ld.files[i]);
+    free(ld.files);
+    free(ld.taken);
     return rc;
 }
 
@@ -530,6 +736,9 @@ rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count, int searc
                             rg_error *err)
 {
     rg_plugins *set = calloc(1, sizeof *set);
+    char **paths = NULL;
+    size_t count = 0;
+    int rc;
     if (!set) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
@@ -541,28 +750,27 @@ rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count, int searc
                     errno && stat(dirs[i], &st) != 0 ? strerror(errno) : "not a directory");
             goto fail;
         }
-        if (search_dir(set, dirs[i], err) != 0)
-            goto fail;
+        search_dir(set, dirs[i], &paths, &count);
     }
     if (search_default) {
         const char *env = getenv("RELGATE_PLUGIN_PATH");
         char build[PATH_MAX];
         if (env && *env) {
             char *copy = strdup(env), *save = NULL;
-            int rc = 0;
-            for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok && rc == 0;
-                 tok = strtok_r(NULL, ":", &save))
-                rc = search_dir(set, tok, err);
+            for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok; tok = strtok_r(NULL, ":", &save))
+                search_dir(set, tok, &paths, &count);
             free(copy);
-            if (rc != 0)
-                goto fail;
         }
-        if (build_tree_plugins(build, sizeof build) && search_dir(set, build, err) != 0)
-            goto fail;
-        if (search_dir(set, RG_PLUGINDIR, err) != 0)
-            goto fail;
+        if (build_tree_plugins(build, sizeof build))
+            search_dir(set, build, &paths, &count);
+        search_dir(set, RG_PLUGINDIR, &paths, &count);
     }
-    return set;
+    rc = load_files(set, paths, count, err);
+    for (size_t i = 0; i < count; i++)
+        free(paths[i]);
+    free(paths);
+    if (rc == 0)
+        return set;
 fail:
     rg_plugins_free(set);
     return NULL;
@@ -573,9 +781,8 @@ void rg_plugins_free(rg_plugins *set)
     if (!set)
         return;
     for (size_t i = 0; i < set->count; i++) {
-        flags_unregister(set->items[i].desc);
-        if (set->items[i].handle)
-            dlclose(set->items[i].handle);
+        registry_remove(set->items[i].desc);
+        file_free(set->items[i].file);
         free(set->items[i].path);
     }
     free(set->items);

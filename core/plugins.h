@@ -3,14 +3,28 @@
 #define RG_PLUGINS_H
 
 #include <cjson/cJSON.h>
+#include <sys/stat.h>
 
+#include "plugin_data.h"
 #include "relgate/plugin.h"
 #include "relgate/relgate.h"
 
-typedef struct rg_loaded_plugin {
-    void *handle;            /* from dlopen; NULL for plugins registered in-process */
-    const rg_plugin *desc;
+/* A plugin file as the engine holds it: open since its owner and mode were checked, so
+ * every child that loads it loads this very file (through /proc/self/fd), never one
+ * put in its place; and what a loader child found in it, as data. */
+typedef struct rg_plugin_file {
     char *path;
+    int fd;
+    struct stat identity;   /* when it was opened: a child refuses a file changed since */
+    char *record;           /* the description that was validated (payload bytes) */
+    size_t record_len;
+    rg_plugin_data data;
+} rg_plugin_file;
+
+typedef struct rg_loaded_plugin {
+    const rg_plugin *desc;   /* &file->data.desc, or a descriptor registered in-process */
+    char *path;
+    rg_plugin_file *file;    /* NULL for a descriptor registered in-process */
 } rg_loaded_plugin;
 
 struct rg_plugins {
@@ -42,9 +56,19 @@ cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, s
  * defaults filled in.  Returns a new object (caller frees), or NULL with WHY filled. */
 cJSON *rg_check_params(const rg_check *check, const cJSON *given, char *why, size_t why_size);
 
-/* Validate DESC as a plugin found at PATH (exposed for tests).  Returns 0, or -1 with
- * ERR naming PATH and the problem. */
+/* Validate DATA, a plugin's description found at PATH: the one validator of
+ * descriptors.  Returns 0, or -1 with ERR naming PATH and the problem. */
+int rg_plugin_validate_data(const rg_plugin_data *data, const char *path, rg_error *err);
+
+/* Validate DESC, a descriptor in this process (a test's, linked in), as data: encoded
+ * and decoded as a loader child's would be, then rg_plugin_validate_data. */
 int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err);
+
+/* The plugin file that provides CHECK, or NULL for a check registered in-process. */
+const rg_plugin_file *rg_check_plugin_file(const rg_check *check);
+
+/* The seconds a plugin file may take to load (its constructors and entry point). */
+#define RG_PLUGIN_LOAD_TIMEOUT 2
 
 /* DESC's flags (RG_PLUGIN_FLAG_*): 0 for a descriptor older than ABI 1.2. */
 uint32_t rg_plugin_flags(const rg_plugin *desc);

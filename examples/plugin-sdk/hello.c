@@ -35,7 +35,8 @@ static const rg_check checks[] = {
 
 static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
-    "hello", "1.0.0", "Example plugin built from the installed SDK", "MIT", checks, 1, 0,
+    "hello", "1.0.0", "Example plugin built from the installed SDK", "MIT", checks, 1,
+    0, NULL, /* flags; env: the environment variables it reads (none) */
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

@@ -26,6 +26,7 @@
  *     static const rg_plugin plugin = {
  *         RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
  *         "example", "1.0.0", "An example plugin", "MIT", checks, 1,
+ *         0, NULL,   // flags, env: the environment variables it needs (none)
  *     };
  *     RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void) { return &plugin; }
  *
@@ -46,6 +47,12 @@
  *        stream_identity; rg_plugin gains flags (RG_PLUGIN_FLAG_SHARE_CHILD: several
  *        checks of the plugin over the same evidence run in one child, one after the
  *        other).  A 1.0/1.1 descriptor is shorter, without flags: size tells.
+ *   1.3  rg_plugin gains env: the names of the environment variables the plugin's
+ *        code may see (NULL-terminated list, or NULL for none).  Plugin code runs only
+ *        in child processes whose environment holds those variables (when set for
+ *        relgate) and PATH=/usr/bin:/bin, nothing else: a CI token in relgate's
+ *        environment is not a plugin's unless it asks for it by name.  A 1.0-1.2
+ *        descriptor is shorter, without env: its code sees PATH alone.
  */
 #ifndef RELGATE_PLUGIN_H
 #define RELGATE_PLUGIN_H
@@ -58,7 +65,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 2
+#define RG_PLUGIN_ABI_MINOR 3
 
 /* The one symbol a plugin exports. */
 #define RG_PLUGIN_ENTRY_SYMBOL "relgate_plugin_entry"
@@ -232,6 +239,11 @@ typedef struct rg_plugin {
     size_t check_count;
     /* ---- ABI 1.2 ---- */
     uint32_t flags;            /* RG_PLUGIN_FLAG_* */
+    /* ---- ABI 1.3 ---- */
+    /* The environment variables the plugin's code needs, by name ("TZ",
+     * "ARTIFACTORY_URL"), NULL-terminated; NULL for none.  Names are letters, digits
+     * and '_' (not starting with a digit), at most 64 of them. */
+    const char *const *env;
 } rg_plugin;
 
 /* The engine may run several checks of this plugin that name the same evidence files

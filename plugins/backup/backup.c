@@ -628,6 +628,7 @@ static const rg_plugin PLUGIN = {
     "backup", "1.0.0",
     "Backups and snapshots: relgate manifests, restic and borg listings, files and directories",
     "MIT", CHECKS, sizeof CHECKS / sizeof CHECKS[0], 0,
+    NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

@@ -517,6 +517,7 @@ static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
     "MIT", checks, sizeof checks / sizeof checks[0], 0,
+    NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

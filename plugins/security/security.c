@@ -737,6 +737,7 @@ static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "security", "1.0.0", "Security scan reports: SARIF 2.1.0, Trivy, Grype and GitLab", "MIT",
     checks, sizeof checks / sizeof checks[0], RG_PLUGIN_FLAG_SHARE_CHILD,
+    NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void);

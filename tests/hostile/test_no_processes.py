@@ -35,6 +35,14 @@ def run_traced(t, fixture_dir, name):
     calls = [l for l in trace.read_text().splitlines() if SPAWN.search(l)]
     # The first line is relgate's own execve by strace.
     started = [l for l in calls if not (l.split(None, 1)[-1].startswith("execve(") and str(harness.RELGATE) in l)]
+    # relgate's plugin loader child (docs/plugins.md, Loading): the first clone of
+    # relgate's own process, before the policy runs, which starts nothing itself.
+    main_pid = calls[0].split(None, 1)[0] if calls else None
+    loader = [l for l in started if l.split(None, 1)[0] == main_pid and "clone" in l][:1]
+    if loader:
+        loader_pid = loader[0].rsplit("=", 1)[-1].strip()
+        if not any(l.split(None, 1)[0] == loader_pid for l in started):
+            started.remove(loader[0])
     return res, started
 
 

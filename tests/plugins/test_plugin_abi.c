@@ -14,7 +14,7 @@ static void test_versions(void **state)
 {
     (void)state;
     assert_int_equal(RG_PLUGIN_ABI_MAJOR, 1);
-    assert_int_equal(RG_PLUGIN_ABI_MINOR, 2);
+    assert_int_equal(RG_PLUGIN_ABI_MINOR, 3);
     assert_string_equal(RG_PLUGIN_ENTRY_SYMBOL, "relgate_plugin_entry");
 }
 
@@ -33,7 +33,9 @@ static void test_plugin_descriptor(void **state)
     assert_int_equal(offsetof(rg_plugin, check_count), offsetof(rg_plugin, name) + 5 * P);
     /* 1.2: flags after check_count; a 1.0/1.1 descriptor ends where flags starts. */
     assert_int_equal(offsetof(rg_plugin, flags), offsetof(rg_plugin, name) + 6 * P);
-    assert_int_equal(sizeof(rg_plugin), (offsetof(rg_plugin, flags) + 4 + P - 1) / P * P);
+    /* 1.3: env after flags (aligned to a pointer); a 1.2 descriptor ends where env starts. */
+    assert_int_equal(offsetof(rg_plugin, env), (offsetof(rg_plugin, flags) + 4 + P - 1) / P * P);
+    assert_int_equal(sizeof(rg_plugin), offsetof(rg_plugin, env) + P);
     assert_int_equal(RG_PLUGIN_FLAG_SHARE_CHILD, 1);
 }
 

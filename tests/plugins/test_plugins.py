@@ -52,8 +52,8 @@ def behave(t, modes, extra="", **kw):
     setup(t, "fixture-behave", policy="\n".join(lines) + "\n", **kw)
 
 
-def run_eval(t, *extra):
-    return t.eval("policy.lua", "context.json", "--plugin-path", "plugins", *extra)
+def run_eval(t, *extra, **kw):
+    return t.eval("policy.lua", "context.json", "--plugin-path", "plugins", *extra, **kw)
 
 
 def statuses(doc):
@@ -81,7 +81,7 @@ def _(t):
     fixture = [p for p in doc["plugins"] if p["name"] == "fixture-behave"]
     t.eq(len(fixture), 1, "fixture plugins listed")
     p = fixture[0]
-    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.2"), "plugin fields")
+    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.3"), "plugin fields")
     params = {x["name"]: x for x in p["checks"][0]["parameters"]}
     t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
                           "description": "how to misbehave"}, "mode parameter")
@@ -103,8 +103,8 @@ def _(t):
 # ---- The loader refuses ------------------------------------------------------------
 
 REFUSALS = {
-    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.2",
-    "broken-minor": "is built for plugin ABI 1.9, newer than this relgate's 1.2",
+    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.3",
+    "broken-minor": "is built for plugin ABI 1.10, newer than this relgate's 1.3",
     "broken-short": "has a short descriptor",
     "broken-license": "lacks the required descriptor field 'license'",
     "broken-duplicate": "declares check broken.one twice",
@@ -281,6 +281,23 @@ def _(t):
     doc = t.expect_decision(res, "allow", 0)
     t.contains(res.err, '{"decision": "allow"}', "the check's stdout, on stderr")
     t.eq(doc["requirements"][1]["details"]["stdin_read"], 0, "bytes the check read from stdin")
+
+
+@case("a check's stdout is shown on stderr prefixed with its name, one line per line")
+def _(t):
+    behave(t, ["stdout"])
+    res = run_eval(t)
+    t.expect_decision(res, "allow", 0)
+    t.contains(res.err, 'relgate: check fixture.behave: {"decision": "allow"}', "the check's line, prefixed")
+
+
+@case("a check sees the variables its plugin declares (env, ABI 1.3) and PATH, nothing else")
+def _(t):
+    behave(t, ["env"])
+    res = run_eval(t, env={"FIXTURE_VISIBLE": "declared", "FIXTURE_SECRET": "hidden", "PATH": os.environ["PATH"]})
+    doc = t.expect_decision(res, "allow", 0)
+    d = doc["requirements"][0]["details"]
+    t.eq((d["visible"], d["secret"], d["path"]), ("declared", "(unset)", "/usr/bin:/bin"), "what the check saw")
 
 
 @case("checks run concurrently with -j and one at a time with -j 1")

@@ -1,0 +1,332 @@
+/* Plugin children: set-up, framed records, captured output, and the end of everything
+ * they started.  See plugin_child.h. */
+#define _GNU_SOURCE /* pipe2, close_range */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "plugin_child.h"
+#include "untrusted.h"
+
+#define FRAME_VERSION 1u
+#define MAX_ENV 64
+static const char FRAME_END[4] = {'E', 'N', 'D', '\n'};
+
+/* ---- Frames ---------------------------------------------------------------------------- */
+
+static uint32_t fnv1a(const char *data, size_t len, uint32_t h)
+{
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)data[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void put32(char *at, uint32_t v)
+{
+    memcpy(at, &v, 4);
+}
+
+static uint32_t get32(const char *at)
+{
+    uint32_t v;
+    memcpy(&v, at, 4);
+    return v;
+}
+
+void rg_frame_build(char *frame, const char magic[4], uint32_t kind, uint32_t seq,
+                    const void *payload, uint32_t len)
+{
+    memcpy(frame, magic, 4);
+    put32(frame + 4, FRAME_VERSION);
+    put32(frame + 8, kind);
+    put32(frame + 12, seq);
+    put32(frame + 16, len);
+    if (len)
+        memcpy(frame + 20, payload, len);
+    put32(frame + 20 + len, fnv1a(frame, 20 + (size_t)len, 2166136261u));
+    memcpy(frame + 24 + len, FRAME_END, 4);
+}
+
+int rg_frame_parse(const char *data, size_t len, const char magic[4], uint32_t max_len,
+                   rg_frame *f, const char **why)
+{
+    uint32_t plen;
+    /* A foreign record is told from its first byte on, not after waiting for more. */
+    if (memcmp(data, magic, len < 4 ? len : 4) != 0) {
+        *why = "a foreign record (not relgate's)";
+        return -1;
+    }
+    if (len < 20)
+        return 0;
+    if (get32(data + 4) != FRAME_VERSION) {
+        *why = "a record of another protocol version";
+        return -1;
+    }
+    plen = get32(data + 16);
+    if (plen > max_len) {
+        *why = "an oversized record";
+        return -1;
+    }
+    if (len < RG_FRAME_OVERHEAD + (size_t)plen)
+        return 0;
+    if (get32(data + 20 + plen) != fnv1a(data, 20 + (size_t)plen, 2166136261u) ||
+        memcmp(data + 24 + plen, FRAME_END, 4) != 0) {
+        *why = "a damaged record (checksum or end marker)";
+        return -1;
+    }
+    f->kind = get32(data + 8);
+    f->seq = get32(data + 12);
+    f->len = plen;
+    f->payload = data + 20;
+    f->used = RG_FRAME_OVERHEAD + (size_t)plen;
+    return 1;
+}
+
+/* ---- The child's set-up --------------------------------------------------------------- */
+
+static void default_signals(void)
+{
+    sigset_t none;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_DFL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void close_from(int first)
+{
+    struct rlimit rl;
+    if (close_range((unsigned)first, ~0U, 0) == 0)
+        return;
+    /* Kernels before 5.9: every descriptor up to the limit. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20))
+        rl.rlim_cur = 1u << 16;
+    for (int fd = first; fd < (int)rl.rlim_cur; fd++)
+        close(fd);
+}
+
+/* Descriptors KEEP[i] as 3 + i, every other one above 2 closed. */
+static int arrange_fds(const int *keep, size_t count)
+{
+    int moved[300];
+    if (count > sizeof moved / sizeof moved[0])
+        return -1;
+    /* Out of the way first (above every target), so no dup2 overwrites a later source. */
+    for (size_t i = 0; i < count; i++)
+        if ((moved[i] = fcntl(keep[i], F_DUPFD, 3 + (int)count)) < 0)
+            return -1;
+    for (size_t i = 0; i < count; i++)
+        if (dup2(moved[i], 3 + (int)i) < 0)
+            return -1;
+    close_from(3 + (int)count);
+    return 0;
+}
+
+static int valid_env_name(const char *s)
+{
+    if (!s || !*s || (*s >= '0' && *s <= '9'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+/* PATH=/usr/bin:/bin, for a plugin that runs a tool, and what ENV names: nothing else
+ * of relgate's environment (CI tokens) reaches plugin code. */
+static void minimal_environment(const char *const *env)
+{
+    static char *vars[MAX_ENV + 2];
+    static char default_path[] = "PATH=/usr/bin:/bin";
+    extern char **environ;
+    size_t n = 0;
+    vars[n++] = default_path;
+    for (size_t i = 0; env && env[i] && i < MAX_ENV; i++) {
+        const char *value = valid_env_name(env[i]) ? getenv(env[i]) : NULL;
+        size_t len;
+        char *var;
+        if (!value)
+            continue;
+        len = strlen(env[i]) + strlen(value) + 2;
+        if (!(var = malloc(len)))
+            continue;
+        snprintf(var, len, "%s=%s", env[i], value);
+        if (strcmp(env[i], "PATH") == 0)
+            vars[0] = var;    /* the plugin asked for the caller's PATH */
+        else
+            vars[n++] = var;
+    }
+    vars[n] = NULL;
+    environ = vars;
+}
+
+int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
+                   const char *const *env)
+{
+    int devnull;
+    struct rlimit rl = {0, 0};
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
+    if (getppid() != engine)
+        return -1;                    /* it is already gone */
+    default_signals();
+    devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(output_fd, STDOUT_FILENO) < 0 ||
+        dup2(output_fd, STDERR_FILENO) < 0)
+        return -1;
+    if (arrange_fds(keep, keep_count) != 0)
+        return -1;
+    setrlimit(RLIMIT_CORE, &rl);
+    minimal_environment(env);
+    return 0;
+}
+
+/* ---- The engine's side ---------------------------------------------------------------- */
+
+void rg_child_started(pid_t child)
+{
+    /* By process: fork does not pass the subreaper setting on (a batch worker sets its
+     * own), though it copies this variable. */
+    static pid_t subreaper;
+    setpgid(child, child);
+    if (subreaper != getpid()) {
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        subreaper = getpid();
+    }
+}
+
+int rg_child_output_open(rg_child_output *o, int *write_end)
+{
+    int fds[2];
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -1;
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    o->fd = fds[0];
+    *write_end = fds[1];
+    return 0;
+}
+
+void rg_child_output_drain(rg_child_output *o)
+{
+    char chunk[8192];
+    while (o->fd >= 0) {
+        ssize_t n = read(o->fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            close(o->fd);
+            o->fd = -1;
+            return;
+        }
+        if (!o->buf && !(o->buf = malloc(RG_CHILD_OUTPUT_MAX))) {
+            o->dropped += (uint64_t)n;
+            continue;
+        }
+        {
+            size_t room = RG_CHILD_OUTPUT_MAX - o->len, take = (size_t)n < room ? (size_t)n : room;
+            memcpy(o->buf + o->len, chunk, take);
+            o->len += take;
+            o->dropped += (uint64_t)n - take;
+        }
+    }
+}
+
+void rg_child_output_flush(rg_child_output *o, const char *prefix)
+{
+    if (o->len)
+        rg_write_untrusted_lines(stderr, prefix, o->buf, o->len);
+    if (o->dropped)
+        fprintf(stderr, "%s[%llu more bytes of output not shown: at most %u are]\n", prefix,
+                (unsigned long long)o->dropped, RG_CHILD_OUTPUT_MAX);
+    o->len = 0;
+    o->dropped = 0;
+}
+
+void rg_child_output_close(rg_child_output *o)
+{
+    if (o->fd >= 0)
+        close(o->fd);
+    free(o->buf);
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+}
+
+void rg_child_end_group(pid_t child)
+{
+    if (child > 0)
+        killpg(child, SIGKILL);
+}
+
+pid_t *rg_children_list(size_t *count)
+{
+    char path[64], buf[4096];
+    pid_t *pids = NULL;
+    size_t n = 0;
+    ssize_t got;
+    int fd;
+    *count = 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return NULL;
+    got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0)
+        return NULL;
+    buf[got] = '\0';
+    for (char *p = buf, *end; *p; p = end) {
+        long v = strtol(p, &end, 10);
+        pid_t *grown;
+        if (end == p)
+            break;
+        if (v <= 0 || !(grown = realloc(pids, (n + 1) * sizeof *pids)))
+            continue;
+        pids = grown;
+        pids[n++] = (pid_t)v;
+    }
+    *count = n;
+    return pids;
+}
+
+static int listed(pid_t pid, const pid_t *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (list[i] == pid)
+            return 1;
+    return 0;
+}
+
+void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
+                             size_t before_count)
+{
+    /* Killing a stray reparents its own children to us: look again until none is left
+     * (bounded: a fork bomb is bounded by RLIMIT_NPROC, this loop by its rounds). */
+    for (int round = 0; round < 1000; round++) {
+        size_t n, killed = 0;
+        pid_t *now = rg_children_list(&n);
+        for (size_t i = 0; i < n; i++) {
+            if (listed(now[i], keep, keep_count) || listed(now[i], before, before_count))
+                continue;
+            kill(now[i], SIGKILL);
+            killpg(now[i], SIGKILL);
+            waitpid(now[i], NULL, 0);
+            killed++;
+        }
+        free(now);
+        if (!killed)
+            return;
+    }
+}

@@ -1,0 +1,82 @@
+/* What every child process that runs plugin code shares: how it is set up (its own
+ * process group, only the descriptors it is given, a minimal environment), the framed
+ * records it sends the engine, its captured output, and how the engine makes sure
+ * nothing it started outlives it. */
+#ifndef RG_PLUGIN_CHILD_H
+#define RG_PLUGIN_CHILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- Frames: header (magic, version, kind, sequence, length), payload, trailer
+ * (checksum of header and payload, end marker).  A reader refuses what is foreign
+ * (another magic or version), oversized, damaged (checksum, end marker) or cut short. */
+
+#define RG_FRAME_OVERHEAD 28u
+
+typedef struct rg_frame {
+    uint32_t kind, seq, len;
+    const char *payload;   /* inside the parsed buffer */
+    size_t used;           /* bytes of the buffer the frame took */
+} rg_frame;
+
+/* FRAME (RG_FRAME_OVERHEAD + LEN bytes, caller's buffer) around PAYLOAD. */
+void rg_frame_build(char *frame, const char magic[4], uint32_t kind, uint32_t seq,
+                    const void *payload, uint32_t len);
+
+/* The frame at DATA (LEN bytes so far): 1 complete (F filled), 0 not complete yet,
+ * -1 not a frame of MAGIC at most MAX_LEN long (WHY says how). */
+int rg_frame_parse(const char *data, size_t len, const char magic[4], uint32_t max_len,
+                   rg_frame *f, const char **why);
+
+/* ---- In the child, before any plugin code runs ------------------------------------- */
+
+/* Become a plugin child: a process group of its own, killed with the engine
+ * (PR_SET_PDEATHSIG), default signal handling, standard input from /dev/null, standard
+ * output and error to OUTPUT_FD, then descriptor KEEP[i] as 3 + i and every other
+ * descriptor closed, and an environment of PATH=/usr/bin:/bin plus the variables ENV
+ * names (NULL-terminated, may be NULL) as the engine had them.  Returns -1 when the
+ * child must not go on (the engine is gone, descriptors could not be arranged). */
+int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
+                   const char *const *env);
+
+/* ---- In the engine -------------------------------------------------------------------- */
+
+/* Put CHILD (just forked) in its own process group, as it does itself (whichever runs
+ * first), and make this process the reaper of its orphans (PR_SET_CHILD_SUBREAPER). */
+void rg_child_started(pid_t child);
+
+/* What a child wrote on its standard output and error, at most RG_CHILD_OUTPUT_MAX
+ * bytes kept (the rest counted), for the engine's standard error. */
+#define RG_CHILD_OUTPUT_MAX (64u * 1024u)
+
+typedef struct rg_child_output {
+    int fd;          /* read end, non-blocking; -1 when closed */
+    char *buf;
+    size_t len;
+    uint64_t dropped;
+} rg_child_output;
+
+/* A pipe for a child's output: *WRITE_END for the child.  Returns 0 or -1. */
+int rg_child_output_open(rg_child_output *o, int *write_end);
+/* Read what is there without blocking (closes the fd at its end). */
+void rg_child_output_drain(rg_child_output *o);
+/* Write what was kept to standard error, as neutralised lines starting with PREFIX, and
+ * say how much was not kept; empties the buffer. */
+void rg_child_output_flush(rg_child_output *o, const char *prefix);
+void rg_child_output_close(rg_child_output *o);
+
+/* End what CHILD's process group still holds (the child ended or timed out) and every
+ * process left behind that escaped it (a setsid() grandchild, reparented to us as the
+ * subreaper): every child of this process except those in KEEP and those in BEFORE
+ * (the children this process had before it started plugin children). */
+void rg_child_end_group(pid_t child);
+void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
+                             size_t before_count);
+
+/* The children of this process now (heap, caller frees; *COUNT set).  NULL when none
+ * or unreadable. */
+pid_t *rg_children_list(size_t *count);
+
+#endif

@@ -1,0 +1,47 @@
+/* A plugin descriptor as data: what a child that loaded the plugin read from the
+ * plugin's memory and sent the engine, and the engine's own copy of it.  The engine
+ * never follows a pointer a plugin made: it reads this. */
+#ifndef RG_PLUGIN_DATA_H
+#define RG_PLUGIN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "relgate/plugin.h"
+
+/* Bounds of a descriptor: the encoder refuses more, the decoder too. */
+#define RG_DESC_MAX_CHECKS 256
+#define RG_DESC_MAX_PARAMS 64
+#define RG_DESC_MAX_ENV 64
+#define RG_DESC_MAX_STRING 4096
+#define RG_DESC_MAX_BYTES (4u << 20)
+
+typedef struct rg_plugin_data {
+    /* The descriptor, every pointer into memory this owns: strings point into RAW, the
+     * check table into CHECKS, a check's parameters into PARAMS, env into ENV.  A
+     * check's run is a stand-in (non-NULL when the plugin's was): the check runs only
+     * in a child that loads the plugin itself. */
+    rg_plugin desc;
+    int complete;   /* 0: only the three ABI guards came (the ABI is refused by them) */
+    char *raw;
+    rg_check *checks;
+    rg_param *params;
+    const char **env;
+} rg_plugin_data;
+
+/* The bytes that describe DESC, a descriptor in this process's memory (a plugin's,
+ * possibly hostile: a bad pointer crashes the caller, which must be a plugin child).
+ * Returns the payload (heap, *LEN bytes), or NULL with WHY (static text) when the
+ * descriptor is past the bounds above or memory ran out. */
+char *rg_plugin_encode(const rg_plugin *desc, size_t *len, const char **why);
+
+/* Parse PAYLOAD into OUT (clear it with rg_plugin_data_clear).  Returns 0, or -1 with
+ * WHY (static text) for bytes that are not a well-formed description. */
+int rg_plugin_decode(const char *payload, size_t len, rg_plugin_data *out, const char **why);
+
+void rg_plugin_data_clear(rg_plugin_data *data);
+
+/* The descriptor size ABI 1.MINOR needs. */
+size_t rg_plugin_descriptor_size(uint32_t minor);
+
+#endif

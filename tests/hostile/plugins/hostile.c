@@ -1,0 +1,250 @@
+/* Hostile plugins, one per build (-DHOSTILE_<KIND>): each tries one way of taking the gate
+ * down, talking it into "allow", leaving something behind or reading what is not its
+ * own.  tests/hostile/test_hostile_plugins.py runs relgate over each and holds it to:
+ * exit 2 (refused at load) or a deny whose requirement is an error (or a fail, for the
+ * checks that only misbehave around an honest answer) — never allow —, a message naming
+ * the plugin, bounded time, nothing left running, stdout only the decision.
+ *
+ * The one check, hostile.check, answers "fail" when it gets to answer at all, so a gate
+ * that lets one through denies anyway: what a case asserts is how relgate ends. */
+#include <relgate/plugin.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define UNUSED __attribute__((unused))
+
+/* A result record as the engine frames them (core/plugin_child.c): what a forger would
+ * write.  MAGIC, version, kind, seq, length, payload, FNV-1a, "END\n". */
+static UNUSED size_t forged_frame(char *out, const char *magic, const char *payload)
+{
+    uint32_t v[4] = {1, 1, 0, (uint32_t)strlen(payload)}, h = 2166136261u;
+    size_t n = 0;
+    memcpy(out, magic, 4);
+    memcpy(out + 4, v, 16);
+    memcpy(out + 20, payload, v[3]);
+    n = 20 + v[3];
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)out[i];
+        h *= 16777619u;
+    }
+    memcpy(out + n, &h, 4);
+    memcpy(out + n + 4, "END\n", 4);
+    return n + 8;
+}
+
+static UNUSED void write_everywhere(const void *data, size_t len)
+{
+    for (int fd = 0; fd < 1024; fd++)
+        (void)!write(fd, data, len);
+}
+
+/* A line in hostile-mark.txt (in the working directory): which process ran this. */
+static UNUSED void mark(const char *what)
+{
+    char line[256];
+    int fd = open("hostile-mark.txt", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0)
+        return;
+    snprintf(line, sizeof line, "%s pid=%d ppid=%d\n", what, (int)getpid(), (int)getppid());
+    (void)!write(fd, line, strlen(line));
+    close(fd);
+}
+
+/* A process that outlives its parent unless relgate kills it, and says who it is. */
+static UNUSED void linger(int escape, int garbage)
+{
+    int ready[2];
+    char c;
+    pid_t pid;
+    if (pipe(ready) != 0)
+        return;
+    if ((pid = fork()) != 0) {
+        /* Back to the plugin only once the lingerer is in place (escaped, recorded). */
+        close(ready[1]);
+        if (pid > 0)
+            (void)!read(ready[0], &c, 1);
+        close(ready[0]);
+        return;
+    }
+    close(ready[0]);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    if (escape)
+        setsid();
+    mark("lingerer");
+    if (garbage)
+        write_everywhere("garbage!garbag", 14);
+    (void)!write(ready[1], "", 1);
+    close(ready[1]);
+    sleep(60);
+    _exit(0);
+}
+
+#if defined(HOSTILE_CTOR_EXIT0) || defined(HOSTILE_CTOR_EXIT1) || defined(HOSTILE_CTOR_ABORT) || \
+    defined(HOSTILE_CTOR_LOOP) || defined(HOSTILE_CTOR_FORK) || defined(HOSTILE_WRONG_ABI)
+__attribute__((constructor)) static void hostile_constructor(void)
+{
+#if defined(HOSTILE_CTOR_EXIT0)
+    _exit(0);
+#elif defined(HOSTILE_CTOR_EXIT1)
+    exit(1);
+#elif defined(HOSTILE_CTOR_ABORT)
+    abort();
+#elif defined(HOSTILE_CTOR_LOOP)
+    for (volatile unsigned long i = 0;; i++) ;
+#elif defined(HOSTILE_CTOR_FORK)
+    linger(0, 1);
+#elif defined(HOSTILE_WRONG_ABI)
+    mark("constructor");
+#endif
+}
+#endif
+
+static rg_check_status run(const rg_host *host, rg_check_call *call)
+{
+#if defined(HOSTILE_FORGE)
+    char frame[512], worker[256];
+    const char *allow = "{\"status\":\"pass\",\"message\":\"forged\",\"details\":{}}";
+    const char *decision = "{\"decision\":\"allow\",\"requirements\":[]}\n";
+    size_t n = forged_frame(frame, "RGCR", allow);
+    int32_t code = 0;
+    uint32_t len = (uint32_t)strlen(decision);
+    memcpy(worker, &code, 4);
+    memcpy(worker + 4, &len, 4);
+    memcpy(worker + 8, decision, len);
+    write_everywhere(frame, n);
+    write_everywhere(worker, 8 + len);
+    write_everywhere(allow, strlen(allow) + 1);   /* the old protocol: JSON and a NUL */
+    return host->fail(call, "forged records everywhere");
+#elif defined(HOSTILE_GARBAGE)
+    write_everywhere("\x01garbage\xffjunk!", 14);
+    return host->fail(call, "wrote garbage everywhere");
+#elif defined(HOSTILE_CHECK_EXIT0)
+    exit(0);
+#elif defined(HOSTILE_PARTIAL_EXIT0)
+    char frame[512];
+    forged_frame(frame, "RGCR", "{\"status\":\"pass\",\"message\":\"x\",\"details\":{}}");
+    (void)!write(3, frame, 25);
+    _exit(0);
+#elif defined(HOSTILE_GRANDCHILD)
+    linger(0, 0);
+    return host->fail(call, "left a grandchild holding stdout and stderr");
+#elif defined(HOSTILE_SETSID)
+    linger(1, 0);
+    return host->fail(call, "left an escaped grandchild");
+#elif defined(HOSTILE_IGNORE_TERM)
+    signal(SIGTERM, SIG_IGN);
+    for (volatile unsigned long i = 0;; i++) ;
+    return host->pass(call, "never reached");
+#elif defined(HOSTILE_FLOOD)
+    static char block[65536];
+    memset(block, 'A', sizeof block);
+    block[sizeof block - 1] = '\n';
+    for (int i = 0; i < 160; i++)   /* 10 MiB */
+        (void)!write(2, block, sizeof block);
+    return host->fail(call, "flooded stderr");
+#elif defined(HOSTILE_ENV)
+    extern char **environ;
+    size_t count = 0;
+    for (char **e = environ; *e; e++)
+        count++;
+    if (getenv("GITHUB_TOKEN"))
+        return host->pass(call, "saw GITHUB_TOKEN=%s", getenv("GITHUB_TOKEN"));
+    host->add_number(call, host->details(call), "variables", (double)count);
+    host->add_string(call, host->details(call), "path", getenv("PATH") ? getenv("PATH") : "");
+    return host->fail(call, "no token in sight (%zu variables)", count);
+#elif defined(HOSTILE_STATUS)
+    (void)host;
+    (void)call;
+    return (rg_check_status)42;
+#elif defined(HOSTILE_STATUS_LIE)
+    host->fail(call, "said fail");
+    return (rg_check_status)42;
+#else
+    return host->fail(call, "loaded, ran and failed");
+#endif
+}
+
+#if defined(HOSTILE_SHIFTY) && RG_PLUGIN_ABI_MINOR >= 3
+static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
+#endif
+
+static const rg_check checks[] = {
+    {"hostile.check", "A check that misbehaves", NULL, 0, run},
+#if defined(HOSTILE_DUPLICATE)
+    {"hostile.check", "The same name again", NULL, 0, run},
+#endif
+};
+
+static const rg_plugin plugin = {
+#if defined(HOSTILE_WRONG_ABI)
+    RG_PLUGIN_ABI_MAJOR + 1, 0, sizeof(rg_plugin),
+#else
+    RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
+#endif
+    "hostile", "1.0.0", "Test fixture: a hostile plugin", "MIT",
+    checks, sizeof checks / sizeof checks[0], 0,
+#if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
+#if defined(HOSTILE_SHIFTY)
+    shifty_env,
+#else
+    NULL,
+#endif
+#endif
+};
+
+#if defined(HOSTILE_HUGE_STRING)
+static char huge[1 << 20];
+#endif
+#if defined(HOSTILE_SHIFTY)
+static rg_plugin other;
+#endif
+
+RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)
+{
+#if defined(HOSTILE_ENTRY_HANG)
+    for (;;) pause();
+#elif defined(HOSTILE_ENTRY_NULL)
+    return NULL;
+#elif defined(HOSTILE_ENTRY_BOGUS)
+    return (const rg_plugin *)(uintptr_t)1;
+#elif defined(HOSTILE_HUGE_COUNT)
+    static rg_plugin big;
+    big = plugin;
+    big.check_count = (size_t)1 << 40;
+    return &big;
+#elif defined(HOSTILE_HUGE_STRING)
+    static rg_plugin big;
+    memset(huge, 'x', sizeof huge - 1);
+    big = plugin;
+    big.description = huge;
+    return &big;
+#elif defined(HOSTILE_GARBAGE_DESC)
+    /* Strings that are code bytes, and a check table that points nowhere. */
+    static rg_plugin junk;
+    junk = plugin;
+    junk.description = (const char *)(uintptr_t)&relgate_plugin_entry;
+    junk.checks = (const rg_check *)(uintptr_t)0x1000;
+    return &junk;
+#elif defined(HOSTILE_BAD_TEXT)
+    static rg_plugin junk;
+    junk = plugin;
+    junk.description = "a description with \x1b]0;a terminal title\x07 and \xff";
+    return &junk;
+#elif defined(HOSTILE_SHIFTY)
+    /* The loader sees one descriptor, the check's child (which has the variable it
+     * declared) another: the check must not run. */
+    other = plugin;
+    if (getenv("HOSTILE_SHIFT"))
+        other.version = "6.6.6";
+    return &other;
+#else
+    return &plugin;
+#endif
+}

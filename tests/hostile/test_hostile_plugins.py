@@ -1,0 +1,316 @@
+"""Hostile plugins (tests/hostile/plugins/hostile.c, one build per kind) against the real
+binary.  For each: `relgate plugins` and `relgate eval` with a mandatory requirement on
+the hostile check end with exit 2 (refused while loading) or a deny whose requirement is
+an error — never exit 0 or allow —, a message naming the plugin, in bounded time, with
+nothing left running (no process of relgate's session, no process a plugin started and
+recorded), and stdout only the decision.
+
+meson runs: python3 test_hostile_plugins.py RELGATE HOSTILE_PLUGIN_DIR
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+import harness  # noqa: E402
+from harness import NOW, Failure, add_case, case  # noqa: E402
+
+BUILT = Path(sys.argv[2]).resolve() if len(sys.argv) > 2 else None
+POLICY = 'requirement "hostile" { title = "hostile", check = "hostile.check", level = "mandatory" }\n'
+BOUND = 12.0     # seconds any one run may take (load limit 2 s, check limit 1 s, slack)
+
+
+def setup(t, kind, extra=()):
+    plugins = Path(t.tmp, "plugins")
+    plugins.mkdir(mode=0o755)
+    os.chmod(plugins, 0o755)
+    for src, name in [("hostile-%s.so" % kind, "hostile-%s.so" % kind)] + list(extra):
+        shutil.copy(BUILT / src, plugins / name)
+        os.chmod(plugins / name, 0o755)
+    t.copy_data("contexts/minimal.json", "context.json")
+    t.write("policy.lua", POLICY)
+
+
+def session_processes(sid):
+    """Processes (not zombies) of session SID: what relgate left running."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found.append(int(entry))
+    return found
+
+
+def marked_pids(t):
+    mark = Path(t.tmp, "hostile-mark.txt")
+    if not mark.exists():
+        return []
+    return [(line.split()[0], int(line.split()[1][4:]), int(line.split()[2][5:]))
+            for line in mark.read_text().splitlines() if line.strip()]
+
+
+def alive(pid):
+    try:
+        stat = Path("/proc", str(pid), "stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+class Run:
+    def __init__(self, rc, out, err, elapsed, pid, left):
+        self.rc, self.out, self.err, self.elapsed, self.pid, self.left = rc, out, err, elapsed, pid, left
+
+
+def run(t, *args, env=None, shell=None):
+    """relgate ARGS in a session of its own (or SHELL, a command line run by sh -c);
+    fails when it outlives BOUND (a held pipe counts: we read to the end) or leaves a
+    process in its session."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    argv = ["/bin/sh", "-c", shell] if shell else [str(harness.RELGATE)] + [str(a) for a in args]
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=t.tmp, env=full_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=BOUND)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        raise Failure("relgate (or a process holding its output) ran past %g s" % BOUND,
+                      actual=" ".join(argv))
+    elapsed = time.monotonic() - start
+    time.sleep(0.05)
+    left = session_processes(proc.pid)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    r = Run(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), elapsed,
+            proc.pid, left)
+    for sig in harness.SANITIZER_REPORTS:
+        if sig.decode() in r.err:
+            raise Failure("a sanitizer reported a problem", actual=r.err[-2000:])
+    t.check(not left, "relgate left processes running in its session", actual=left)
+    return r
+
+
+def nothing_lingers(t):
+    for what, pid, _ in marked_pids(t):
+        if alive(pid):
+            os.kill(pid, 9)
+            t.fail("a process the plugin started (%s, pid %d) outlived relgate" % (what, pid))
+
+
+def eval_args(*extra):
+    return ("eval", "--policy", "policy.lua", "--context", "context.json", "--now", NOW,
+            "--plugin-path", "plugins", "--check-timeout", "1") + extra
+
+
+def expect_refused(t, kind, name, r, command):
+    t.check(r.rc == 2, "%s: exit 2 for a plugin refused while loading" % command,
+            actual={"rc": r.rc, "stderr": r.err[-600:]})
+    t.contains(r.err, name, "%s names the plugin on stderr" % command)
+
+
+def expect_check_error(t, r, status="error", mentions=""):
+    t.check(r.rc == 1, "exit 1 (deny)", actual={"rc": r.rc, "stderr": r.err[-600:], "stdout": r.out[-600:]})
+    doc = harness.parse_single_json(r.out.encode())   # stdout is the decision, nothing else
+    t.eq(doc["decision"], "deny", "decision")
+    req = doc["requirements"][0]
+    t.eq(req["status"], status, "the hostile requirement's status (message: %s)" % req["message"])
+    t.eq(req["check"], "hostile.check", "the requirement names the check")
+    t.contains(req["message"], mentions, "the requirement's message")
+    return req
+
+
+# ---- Refused while loading --------------------------------------------------------------
+
+LOAD_TIME = {
+    "ctor_exit0": "exited with status 0 while loading",
+    "ctor_exit1": "exited with status 1 while loading",
+    "ctor_abort": "crashed while loading",
+    "ctor_loop": "did not finish loading within 2 s",
+    "entry_hang": "did not finish loading within 2 s",
+    "entry_null": "returned no descriptor",
+    "entry_bogus": "the descriptor pointer is misaligned",
+    "huge_count": "more than 256 checks",
+    "huge_string": "longer than 4096 bytes",
+    "garbage_desc": "crashed while loading",
+    "bad_text": "is not printable UTF-8 text",
+    "duplicate": "declares check hostile.check twice",
+    "wrong_abi": "is built for plugin ABI 2.0",
+}
+
+
+def load_case(kind, message):
+    def fn(t):
+        name = "plugins/hostile-%s.so" % kind
+        # An honest plugin first in the search order: its record is in, then this one's
+        # loading misbehaves in the same loader child.
+        setup(t, kind, extra=[("hostile-honest.so", "a-honest.so")])
+        listed = run(t, "plugins", "--plugin-path", "plugins")
+        expect_refused(t, kind, name, listed, "relgate plugins")
+        t.contains(listed.err, message, "relgate plugins says why")
+        t.eq(listed.out, "", "relgate plugins stdout")
+        r = run(t, *eval_args())
+        expect_refused(t, kind, name, r, "relgate eval")
+        doc = harness.parse_single_json(r.out.encode())
+        t.eq(doc["decision"], "error", "decision")
+        t.contains(doc["error"]["message"], name, "the error names the plugin")
+        t.contains(doc["error"]["message"], message, "the error says why")
+        t.check(r.elapsed < 6, "refused in bounded time", actual=r.elapsed)
+        nothing_lingers(t)
+    add_case("refused at load: %s (%s)" % (kind, message), fn)
+
+
+for _kind, _message in LOAD_TIME.items():
+    load_case(_kind, _message)
+
+
+@case("a constructor runs in the loader child, never in relgate (wrong ABI, marks where it ran)")
+def _(t):
+    setup(t, "wrong_abi")
+    r = run(t, *eval_args())
+    t.eq(r.rc, 2, "exit code")
+    marks = [m for m in marked_pids(t) if m[0] == "constructor"]
+    t.check(marks, "the constructor ran (in some process)", actual=marked_pids(t))
+    for _, pid, ppid in marks:
+        t.check(pid != r.pid, "the constructor ran in relgate's own process", actual=pid)
+        t.eq(ppid, r.pid, "the constructor's process is a child of relgate")
+
+
+@case("a constructor that forks a lingering child: never allow, nothing left behind")
+def _(t):
+    setup(t, "ctor_fork")
+    listed = run(t, "plugins", "--plugin-path", "plugins")
+    r = run(t, *eval_args())
+    t.check(r.rc in (1, 2), "deny or error, never allow", actual={"plugins": listed.rc, "eval": r.rc})
+    if r.rc == 2:
+        t.contains(r.err, "plugins/hostile-ctor_fork.so", "the refusal names the plugin")
+    else:
+        expect_check_error(t, r, status=json.loads(r.out)["requirements"][0]["status"])
+    nothing_lingers(t)
+
+
+@case("a descriptor that differs in the check's child (declared variable set): the check does not run")
+def _(t):
+    setup(t, "shifty")
+    listed = run(t, "plugins", "--plugin-path", "plugins", env={"HOSTILE_SHIFT": "1"})
+    t.eq(listed.rc, 0, "the loader (no such variable) sees a valid plugin")
+    r = run(t, *eval_args(), env={"HOSTILE_SHIFT": "1"})
+    expect_check_error(t, r, mentions="is no longer the file relgate validated")
+
+
+@case("an honest hostile-fixture build loads and its check runs (the harness itself works)")
+def _(t):
+    setup(t, "honest")
+    r = run(t, *eval_args())
+    expect_check_error(t, r, status="fail", mentions="loaded, ran and failed")
+
+
+# ---- Misbehaving checks ----------------------------------------------------------------
+
+CHECK_TIME = {
+    "forge": "bad result record",
+    "garbage": "bad result record",
+    "check_exit0": "ended without a result",
+    "partial_exit0": "left a result record cut short",
+    "ignore_term": "timed out after 1 s",
+    "status": "returned without a result",
+    "status_lie": "returned another status than it reported",
+}
+
+
+def check_case(kind, message):
+    def fn(t):
+        setup(t, kind)
+        listed = run(t, "plugins", "--plugin-path", "plugins")
+        t.eq(listed.rc, 0, "relgate plugins lists it")
+        r = run(t, *eval_args())
+        req = expect_check_error(t, r)
+        t.contains(req["message"], message, "the error says what happened")
+        t.check(r.elapsed < 6, "bounded time", actual=r.elapsed)
+    add_case("check-time: %s ends in an error result (%s)" % (kind, message), fn)
+
+
+for _kind, _message in CHECK_TIME.items():
+    check_case(_kind, _message)
+
+
+def batch_case(kind, status="error"):
+    def fn(t):
+        setup(t, kind)
+        line = json.dumps(json.loads(Path(t.tmp, "context.json").read_text()))
+        t.write("batch.jsonl", "\n".join([line] * 4) + "\n")
+        r = run(t, "eval", "--policy", "policy.lua", "--now", NOW, "--plugin-path", "plugins",
+                "--check-timeout", "1", "--batch", "batch.jsonl", "--jobs", "2")
+        t.eq(r.rc, 1, "batch exit code (every line denied)")
+        lines = r.out.splitlines()
+        t.eq(len(lines), 4, "one decision per line")
+        for l in lines:
+            doc = json.loads(l)
+            t.eq(doc["decision"], "deny", "a line's decision")
+            t.eq(doc["requirements"][0]["status"], status, "a line's hostile requirement")
+        nothing_lingers(t)
+    add_case("--batch --jobs 2: %s cannot forge a worker's record, stall the batch or leave a process" % kind, fn)
+
+
+for _kind in ("forge", "garbage"):
+    batch_case(_kind)
+batch_case("setsid", status="fail")   # killed by the worker, a subreaper of its own
+
+
+@case("a grandchild that ignores SIGTERM and holds stdout/stderr: `relgate eval 2>&1 | cat` ends, the grandchild is gone")
+def _(t):
+    setup(t, "grandchild")
+    cmd = " ".join("'%s'" % a for a in [harness.RELGATE] + list(eval_args())) + " 2>&1 | cat"
+    r = run(t, shell=cmd)
+    t.check(r.elapsed < 5, "the pipeline ended soon after the decision", actual=r.elapsed)
+    t.contains(r.out, '"decision": "deny"', "the decision went through the pipe")
+    t.check(marked_pids(t), "the grandchild started", actual=marked_pids(t))
+    nothing_lingers(t)
+
+
+@case("a grandchild that escapes with setsid(): killed when its check ends")
+def _(t):
+    setup(t, "setsid")
+    r = run(t, *eval_args())
+    expect_check_error(t, r, status="fail", mentions="escaped grandchild")
+    t.check(marked_pids(t), "the grandchild started", actual=marked_pids(t))
+    nothing_lingers(t)
+
+
+@case("a check that floods stderr: bounded output, said so")
+def _(t):
+    setup(t, "flood")
+    r = run(t, *eval_args())
+    expect_check_error(t, r, status="fail", mentions="flooded stderr")
+    t.check(len(r.err) < 200 * 1024, "relgate's stderr is bounded", actual=len(r.err))
+    t.contains(r.err, "more bytes of output not shown", "stderr says output was cut")
+    t.contains(r.err, "relgate: check hostile.check: AAAA", "the output is the check's, prefixed")
+
+
+@case("a check sees no variable it did not declare (GITHUB_TOKEN), only PATH")
+def _(t):
+    setup(t, "env")
+    r = run(t, *eval_args(), env={"GITHUB_TOKEN": "ghp_secret_token_value"})
+    req = expect_check_error(t, r, status="fail", mentions="no token in sight")
+    t.eq(req["details"], {"variables": 1, "path": "/usr/bin:/bin"}, "what the check saw")
+    t.check("ghp_secret" not in r.out + r.err, "the token appears nowhere")
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(sys.argv[:2] + sys.argv[3:]))
