@@ -260,22 +260,37 @@ static int same_reads(const rg_check_result *r, const rg_context *ctx)
     return 1;
 }
 
-/* Is every evidence file R read the same in CTX: declared with the same path, resolving
- * to the same file, with the same identity and bytes? */
+static int same_text(const char *a, const char *b)
+{
+    return a ? b && strcmp(a, b) == 0 : !b;
+}
+
+/* Is evidence input IN the same in CTX: declared with the same path, and then either
+ * resolving to the same file with the same identity and bytes, or absent with the same
+ * message for the check? */
+static int same_input(rg_check_cache *c, const cJSON *in, const rg_context *ctx)
+{
+    char path[PATH_MAX], why[PATH_MAX + 512];
+    const char *name = rg_json_string(in, "name"), *state = rg_json_string(in, "state");
+    const file_state *f;
+    rg_evidence_status st;
+    if (!same_text(declared(ctx, name), rg_json_string(in, "rel")))
+        return 0;
+    st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
+    if (strcmp(state, "read") != 0)
+        return st == (strcmp(state, "missing") == 0 ? RG_EVIDENCE_MISSING : RG_EVIDENCE_UNDECLARED) &&
+               strcmp(why, rg_json_string(in, "why")) == 0;
+    return st == RG_EVIDENCE_OK && strcmp(path, rg_json_string(in, "path")) == 0 && (f = file_now(c, path)) &&
+           strcmp(f->identity, rg_json_string(in, "identity")) == 0 &&
+           strcmp(f->label, rg_json_string(in, "sha256")) == 0;
+}
+
 static int same_inputs(rg_check_cache *c, const rg_check_result *r, const rg_context *ctx)
 {
     const cJSON *in;
-    cJSON_ArrayForEach(in, r->inputs) {
-        char path[PATH_MAX], why[PATH_MAX + 256];
-        const char *name = rg_json_string(in, "name"), *rel = declared(ctx, name);
-        const file_state *f;
-        if (!rel || strcmp(rel, rg_json_string(in, "rel")) != 0 ||
-            rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why) != RG_EVIDENCE_OK ||
-            strcmp(path, rg_json_string(in, "path")) != 0 || !(f = file_now(c, path)) ||
-            strcmp(f->identity, rg_json_string(in, "identity")) != 0 ||
-            strcmp(f->label, rg_json_string(in, "sha256")) != 0)
+    cJSON_ArrayForEach(in, r->inputs)
+        if (!same_input(c, in, ctx))
             return 0;
-    }
     return 1;
 }
 

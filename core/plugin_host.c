@@ -138,10 +138,66 @@ void rg_file_identity(const struct stat *st, char *buf, size_t size)
              (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
 }
 
+/* An input record for evidence NAME: {"name", "rel" (the path the context declares, when
+ * it does), "state"}, or NULL when out of memory. */
+static cJSON *new_input(const rg_check_call *call, const char *name, const char *state)
+{
+    const char *rel = rg_json_string(cJSON_GetObjectItemCaseSensitive(call->ctx->root, "evidence"), name);
+    cJSON *in = cJSON_CreateObject();
+    if (!in || !cJSON_AddStringToObject(in, "name", name) || (rel && !cJSON_AddStringToObject(in, "rel", rel)) ||
+        !cJSON_AddStringToObject(in, "state", state)) {
+        cJSON_Delete(in);
+        return NULL;
+    }
+    return in;
+}
+
+/* Add IN (taken; NULL: out of memory) to CALL's inputs, once.  An input that cannot be
+ * recorded makes the result not reusable. */
+static void add_input(rg_check_call *call, cJSON *in)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, call->inputs)
+        if (in && cJSON_Compare(e, in, 1)) {
+            cJSON_Delete(in);
+            return;
+        }
+    if (!in || !call->inputs || !cJSON_AddItemToArray(call->inputs, in)) {
+        cJSON_Delete(in);
+        call->opaque = 1;
+    }
+}
+
+/* Record that the check read evidence NAME, resolved to PATH, the file IDENTITY, whose
+ * bytes have digest LABEL. */
+static void record_input(rg_check_call *call, const char *name, const char *path, const char *identity,
+                         const char *label)
+{
+    cJSON *in = new_input(call, name, "read");
+    if (in && (!cJSON_GetObjectItemCaseSensitive(in, "rel") || !cJSON_AddStringToObject(in, "path", path) ||
+               !cJSON_AddStringToObject(in, "identity", identity) || !cJSON_AddStringToObject(in, "sha256", label))) {
+        cJSON_Delete(in);
+        in = NULL;
+    }
+    add_input(call, in);
+}
+
+/* Record that evidence NAME was not there (ST: missing or undeclared), as the message the
+ * check got (CALL->why) says: all the check learnt of it. */
+static void record_absent(rg_check_call *call, const char *name, rg_evidence_status st)
+{
+    cJSON *in = new_input(call, name, st == RG_EVIDENCE_MISSING ? "missing" : "undeclared");
+    if (in && !cJSON_AddStringToObject(in, "why", call->why)) {
+        cJSON_Delete(in);
+        in = NULL;
+    }
+    add_input(call, in);
+}
+
 /* Resolve evidence NAME into CALL->path under the path rules (declared, inside the root,
- * links checked), noting a violation; the reason of a failure goes to CALL->why.  Evidence
- * that cannot be resolved makes the result not reusable: what the check saw of it (a
- * message) is not recorded. */
+ * links checked), noting a violation; the reason of a failure goes to CALL->why.  Missing
+ * or undeclared evidence is recorded with that reason; evidence refused for any other
+ * reason makes the result not reusable. */
 static rg_evidence_status resolve_evidence(rg_check_call *call, const char *name)
 {
     rg_evidence_status st;
@@ -153,30 +209,11 @@ static rg_evidence_status resolve_evidence(rg_check_call *call, const char *name
     st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
     if (st == RG_EVIDENCE_ESCAPES)
         call->violation = 1;
-    if (st != RG_EVIDENCE_OK)
+    if (st == RG_EVIDENCE_MISSING || st == RG_EVIDENCE_UNDECLARED)
+        record_absent(call, name, st);
+    else if (st != RG_EVIDENCE_OK)
         call->opaque = 1;
     return st;
-}
-
-/* Record that the check read evidence NAME, resolved to PATH, the file IDENTITY, whose
- * bytes have digest LABEL (once per distinct record). */
-static void record_input(rg_check_call *call, const char *name, const char *path, const char *identity,
-                         const char *label)
-{
-    const char *rel = rg_json_string(cJSON_GetObjectItemCaseSensitive(call->ctx->root, "evidence"), name);
-    const cJSON *e;
-    cJSON *in;
-    cJSON_ArrayForEach(e, call->inputs)
-        if (strcmp(rg_json_string(e, "name"), name) == 0 && strcmp(rg_json_string(e, "path"), path) == 0 &&
-            strcmp(rg_json_string(e, "identity"), identity) == 0 && strcmp(rg_json_string(e, "sha256"), label) == 0)
-            return;
-    in = cJSON_CreateObject();
-    if (!rel || !in || !cJSON_AddStringToObject(in, "name", name) || !cJSON_AddStringToObject(in, "rel", rel) ||
-        !cJSON_AddStringToObject(in, "path", path) || !cJSON_AddStringToObject(in, "identity", identity) ||
-        !cJSON_AddStringToObject(in, "sha256", label) || !cJSON_AddItemToArray(call->inputs, in)) {
-        cJSON_Delete(in);
-        call->opaque = 1;   /* not recorded: not reusable */
-    }
 }
 
 /* Read the evidence file at CALL->path (NAME's) whole, under the cap, into *TEXT, its
@@ -710,17 +747,27 @@ char *rg_check_result_to_json(const rg_check_result *r)
     return text;
 }
 
-/* Every input a {"name","rel","path","identity","sha256"} of strings. */
+/* Every input a file read {"name","state":"read","rel","path","identity","sha256"} or
+ * absent evidence {"name","state":"missing"|"undeclared",("rel"),"why"}, all strings. */
 static int inputs_well_formed(const cJSON *inputs)
 {
-    static const char *const fields[] = {"name", "rel", "path", "identity", "sha256"};
+    static const char *const read[] = {"rel", "path", "identity", "sha256"};
     const cJSON *e;
     if (!cJSON_IsArray(inputs))
         return 0;
-    cJSON_ArrayForEach(e, inputs)
-        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-            if (!rg_json_string(e, fields[i]))
-                return 0;
+    cJSON_ArrayForEach(e, inputs) {
+        const char *state = rg_json_string(e, "state");
+        const cJSON *rel = cJSON_GetObjectItemCaseSensitive(e, "rel");
+        if (!rg_json_string(e, "name") || !state || (rel && !cJSON_IsString(rel)))
+            return 0;
+        if (strcmp(state, "read") == 0) {
+            for (size_t i = 0; i < sizeof read / sizeof read[0]; i++)
+                if (!rg_json_string(e, read[i]))
+                    return 0;
+        } else if ((strcmp(state, "missing") != 0 && strcmp(state, "undeclared") != 0) || !rg_json_string(e, "why")) {
+            return 0;
+        }
+    }
     return 1;
 }
 

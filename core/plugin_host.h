@@ -22,11 +22,12 @@ typedef struct rg_check_result {
 
 /* What a check read, so a batch reuses its result only for a context in which all of it
  * is the same (check_cache.c).  Each input is an object: the evidence name, the path the
- * context gives ("rel"), the resolved path, the file's identity (rg_file_identity) and
- * the sha256 label of the bytes the check read.  A result is not reusable when the check
- * reached something the record cannot describe: a path handed out (evidence_path,
- * evidence_relative), evidence that was missing, refused or over a limit, a read that
- * failed. */
+ * context declares ("rel"), and either (state "read") the resolved path, the file's
+ * identity (rg_file_identity) and the sha256 label of the bytes the check read, or (state
+ * "missing", "undeclared") the message the check got instead.  A result is not reusable
+ * when the check reached something the record cannot describe: a path handed out
+ * (evidence_path, evidence_relative), evidence refused (not a file, unreadable, outside
+ * the root) or over a limit, a read that failed. */
 #define RG_FILE_IDENTITY_SIZE 128
 
 /* "dev:ino:size:mtime:ctime" (times in ns) of ST into BUF (RG_FILE_IDENTITY_SIZE). */

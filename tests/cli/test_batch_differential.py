@@ -9,6 +9,7 @@ them that a reused plugin result must not survive:
   - backups given as directories (fresh, 40 days old, empty) and as plain files with the
     same bytes but other modification times;
   - scan reports over a small --max-check-evidence-size, HIGH findings against clean;
+  - evidence missing (at different paths) or not declared;
   - failing and passing lines interleaved, lines repeated;
 
 each run with -j 1, 2 and 4.  A failure prints its seed: RG_DIFF_SEED=<seed> replays it.
@@ -110,6 +111,17 @@ def add_big_scans(pool):
         pool.add("big scan " + src, doc)
 
 
+def add_absent_evidence(pool):
+    """Scan reports and CI reports that are missing (at two paths) or not declared at all."""
+    for k in (1, 2):
+        doc = pool.example(EXAMPLES / "minor/pre-release/pass")
+        doc["evidence"]["security_scan"] = "ev/nowhere-%d/scan.sarif" % k
+        pool.add("missing scan %d" % k, doc)
+    doc = pool.example(EXAMPLES / "minor/pre-release/pass")
+    del doc["evidence"]["ci"]
+    pool.add("undeclared ci", doc)
+
+
 def build_pool(t, rng):
     pool = Pool(t, rng)
     for src in example_dirs():
@@ -121,12 +133,13 @@ def build_pool(t, rng):
     add_backup_dirs(pool)
     add_backup_files(pool)
     add_big_scans(pool)
+    add_absent_evidence(pool)
     return pool
 
 
 def batch_lines(pool, rng, count):
     """COUNT lines: every mutation at least once, the rest at random, some repeated."""
-    must = [l for l in pool.lines if l[0].startswith(("backup", "big scan"))]
+    must = [l for l in pool.lines if l[0].startswith(("backup", "big scan", "missing", "undeclared"))]
     chosen = must + [rng.choice(pool.lines) for _ in range(max(0, count - len(must)))]
     rng.shuffle(chosen)
     for _ in range(count // 6):   # duplicates, next to and far from their twin
