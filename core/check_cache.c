@@ -4,10 +4,11 @@
  * parameters and the clock (the key), every context field it read (context_reads), and
  * every evidence file it read (inputs: the same declared path, resolving to the same
  * file, with the same identity -- device, inode, size, modification and change times --
- * and the same bytes).  The check child records what it read (plugin_host.c); a check
- * that reached anything the record cannot describe (a path handed out, evidence missing
- * or refused or over a limit) comes back not reusable and is never stored.  When in
- * doubt, the check runs again. */
+ * and the same bytes; or, for evidence that was missing or not declared, the same
+ * message to the check).  The check child records what it read (plugin_host.c); a check
+ * that reached anything the record cannot describe (a path handed out, evidence refused
+ * or over a limit) comes back not reusable and is never stored.  When in doubt, the check
+ * runs again. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -27,7 +27,8 @@ void rg_check_cache_next(rg_check_cache *cache);
 
 /* A result stored under KEY whose every input is the same in CTX: each context field it
  * read has the same value, each evidence file it read is declared with the same path,
- * resolves to the same file, with the same identity and the same bytes.  Or NULL. */
+ * resolves to the same file, with the same identity and the same bytes (or is absent with
+ * the same message for the check).  Or NULL. */
 const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *cache, const char *key, const rg_context *ctx);
 
 /* Fill OUT with HIT's result without copying its details: OUT->details is a view of the
