@@ -55,7 +55,7 @@ check: build
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-fuzz:
+fuzz: build
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 clean:

@@ -5,17 +5,32 @@
  * writes always fits in the pipe, the parent never blocks on a worker that is itself
  * waiting for the parent, and output comes back in input order.
  *
- *   parent -> worker   u32 count, then per line: i64 lineno, u32 len, bytes
- *   worker -> parent   per line: i32 exit code, u32 len, bytes (its output)
- */
+ *   parent -> worker   a chunk: u32 CHUNK_MAGIC, u32 count, then per line: i64 lineno,
+ *                      u32 len, bytes
+ *   worker -> parent   per line, a record: record_head (magic, worker id, the worker's
+ *                      token, sequence number, line number, exit code, length), the
+ *                      output, record_tail (end marker, checksum over head and output,
+ *                      keyed with the token)
+ *
+ * The parent takes a record only when every field is what it expects of that worker at
+ * that point: anything else -- garbage, a record of another worker or of no worker, a
+ * repeated or out-of-order one, one cut short -- ends the worker, and its lines become
+ * error decisions (never a decision it did not make).  Reads are bounded on both sides:
+ * the parent polls, and a worker that has ended (even with its pipe held open by a
+ * process it left behind) loses its lines instead of hanging the batch; a worker gives
+ * up on a chunk whose bytes do not follow its header. */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch_workers.h"
@@ -25,13 +40,39 @@
 #define CHUNK_BYTES (256u << 10)
 #define PIPE_BYTES (1 << 20)
 #define MAX_WORKERS 256
+#define CHUNK_MAGIC 0x4b435752u   /* "RWCK" */
+#define RECORD_MAGIC 0x52435752u  /* "RWCR" */
+#define RECORD_END 0x444e4552u    /* "REND" */
+#define RECORD_MAX (1u << 30)     /* bytes of one line's output */
+#define POLL_MS 100               /* how often the parent looks whether a worker it waits for lives */
+#define CHUNK_REST_MS 10000       /* a chunk is written whole: its bytes follow its header at once */
+
+typedef struct record_head {
+    uint32_t magic;
+    uint32_t worker;     /* its index */
+    uint64_t token;      /* a random number only the parent and that worker know */
+    uint64_t seq;        /* 1, 2, ... for each record of that worker */
+    int64_t lineno;
+    int32_t code;        /* the line's exit code: 0, 1 or 2 */
+    uint32_t len;        /* bytes of output that follow */
+} record_head;
+
+typedef struct record_tail {
+    uint32_t magic;      /* RECORD_END */
+    uint32_t zero;
+    uint64_t check;      /* record_check over the head and the output */
+} record_tail;
 
 typedef struct worker {
     pid_t pid;
+    uint32_t id;
+    uint64_t token;
+    uint64_t seq;        /* records taken so far */
     int to, from;        /* pipe ends: lines to it, output from it */
     int busy, dead;      /* BUSY: chunks in flight */
+    int reaped, status;  /* its exit status, once waited for */
     int max_busy;        /* 2 when its pipe holds a second chunk whole, else 1 */
-    char why[128];       /* once dead: how it ended */
+    char why[160];       /* once dead: how it ended */
 } worker;
 
 typedef struct chunk {
@@ -41,24 +82,94 @@ typedef struct chunk {
     int worker;
 } chunk;
 
+/* ---- Records ------------------------------------------------------------------ */
+
+/* A checksum of DATA keyed with TOKEN, eight bytes at a time: it tells a record cut,
+ * spliced or written by someone without the token from the worker's own.  (Not a MAC
+ * against a process that can read the worker's memory: such a process is kept away by
+ * not inheriting the pipe.) */
+static uint64_t record_check(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t word;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&word, p, 8);
+        h = (h ^ word) * 0x100000001b3u;
+        h ^= h >> 29;
+    }
+    for (; len > 0; p++, len--)
+        h = (h ^ *p) * 0x100000001b3u;
+    return h ^ (h >> 32);
+}
+
+static uint64_t record_seed(uint64_t token)
+{
+    return token ^ 0xcbf29ce484222325u;
+}
+
+/* Read LEN bytes from FD, waiting at most MS milliseconds for each part; 0, or -1. */
+static int read_within(int fd, void *data, size_t len, int ms)
+{
+    char *p = data;
+    while (len > 0) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        ssize_t n;
+        int ready = poll(&pfd, 1, ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            return -1;
+        n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 /* ---- The worker ---------------------------------------------------------------- */
 
-static void worker_main(int from, int to, const rg_batch_work *work)
+/* Append line LINENO's output as a record of worker W (its SEQ-th) to OUT. */
+static void evaluate_into_record(const rg_batch_work *work, const worker *w, uint64_t seq, int64_t lineno,
+                                 char *line, uint32_t len, rg_strbuf *out)
+{
+    record_head head = {RECORD_MAGIC, w->id, w->token, seq, lineno, 0, 0};
+    record_tail tail = {RECORD_END, 0, 0};
+    size_t at = out->len;
+    rg_strbuf_add(out, (const char *)&head, sizeof head);  /* filled in below */
+    head.code = work->eval_line(work->arg, (long)lineno, line, len, out);
+    if (out->failed || out->len - at - sizeof head > RECORD_MAX)
+        _exit(3);  /* the parent reports the chunk's lines as lost */
+    head.len = (uint32_t)(out->len - at - sizeof head);
+    memcpy(out->data + at, &head, sizeof head);
+    tail.check = record_check(record_check(record_seed(w->token), &head, sizeof head),
+                              out->data + at + sizeof head, head.len);
+    rg_strbuf_add(out, (const char *)&tail, sizeof tail);
+    if (out->failed)
+        _exit(3);
+}
+
+static void worker_main(int from, int to, const worker *self, const rg_batch_work *work)
 {
     rg_strbuf out = {0};
     char *line = NULL;
     size_t cap = 0;
-    uint32_t count;
+    uint32_t header[2];   /* CHUNK_MAGIC, count */
+    uint64_t seq = 0;
     if (work->worker_start)
         work->worker_start(work->arg);
-    while (rg_read_all(from, &count, sizeof count) == 0) {
+    while (rg_read_all(from, header, sizeof header) == 0) {
+        if (header[0] != CHUNK_MAGIC || header[1] > CHUNK_LINES)
+            _exit(3);
         out.len = 0;
-        for (uint32_t i = 0; i < count; i++) {
+        for (uint32_t i = 0; i < header[1]; i++) {
             int64_t lineno;
             uint32_t len;
-            size_t at;
-            int32_t code;
-            if (rg_read_all(from, &lineno, sizeof lineno) != 0 || rg_read_all(from, &len, sizeof len) != 0)
+            if (read_within(from, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
+                read_within(from, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
                 _exit(3);
             if (len + 1 > cap) {
                 char *grown = realloc(line, len + 1);
@@ -67,18 +178,10 @@ static void worker_main(int from, int to, const rg_batch_work *work)
                 line = grown;
                 cap = len + 1;
             }
-            if (rg_read_all(from, line, len) != 0)
+            if (read_within(from, line, len, CHUNK_REST_MS) != 0)
                 _exit(3);
             line[len] = '\0';
-            /* Room for the record's header, then the output after it. */
-            at = out.len;
-            rg_strbuf_add(&out, "\0\0\0\0\0\0\0\0", 8);
-            code = work->eval_line(work->arg, (long)lineno, line, len, &out);
-            if (out.failed)
-                _exit(3);  /* the parent reports the chunk's lines as lost */
-            len = (uint32_t)(out.len - at - 8);
-            memcpy(out.data + at, &code, 4);
-            memcpy(out.data + at + 4, &len, 4);
+            evaluate_into_record(work, self, ++seq, lineno, line, len, &out);
         }
         if (rg_write_all(to, out.data, out.len) != 0)
             _exit(3);
@@ -88,9 +191,25 @@ static void worker_main(int from, int to, const rg_batch_work *work)
 
 /* ---- The parent -------------------------------------------------------------------- */
 
+/* A random token for a worker (getrandom; the clock and the address space as a fallback). */
+static uint64_t new_token(void)
+{
+    uint64_t token = 0;
+    if (getrandom(&token, sizeof token, GRND_NONBLOCK) != (ssize_t)sizeof token) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        token = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&token ^
+                ((uint64_t)getpid() << 16);
+    }
+    return token;
+}
+
 static int start_worker(worker *w, worker *all, int started, const rg_batch_work *work)
 {
     int down[2], up[2];
+    memset(w, 0, sizeof *w);
+    w->id = (uint32_t)started;
+    w->token = new_token();
     if (pipe2(down, O_CLOEXEC) != 0)
         return -1;
     if (pipe2(up, O_CLOEXEC) != 0) {
@@ -112,13 +231,12 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
         }
         close(down[1]);
         close(up[0]);
-        worker_main(down[0], up[1], work);
+        worker_main(down[0], up[1], w, work);
     }
     close(down[0]);
     close(up[1]);
     w->to = down[1];
     w->from = up[0];
-    w->busy = w->dead = 0;
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
     /* A chunk may pass CHUNK_BYTES by one line: allow for a line as long as a chunk. */
@@ -132,9 +250,11 @@ static long read_chunk(FILE *in, chunk *c, long *lineno, char **line, size_t *ca
 {
     ssize_t n;
     uint32_t count = 0;
+    uint32_t magic = CHUNK_MAGIC;
     c->data.len = 0;
     c->count = 0;
-    rg_strbuf_add(&c->data, "\0\0\0\0", 4);
+    rg_strbuf_add(&c->data, (const char *)&magic, sizeof magic);
+    rg_strbuf_add(&c->data, "\0\0\0\0", 4);   /* the count, below */
     while (c->count < CHUNK_LINES && c->data.len < CHUNK_BYTES && (n = getline(line, cap, in)) >= 0) {
         int64_t no = ++*lineno;
         uint32_t len;
@@ -151,21 +271,34 @@ static long read_chunk(FILE *in, chunk *c, long *lineno, char **line, size_t *ca
     if (ferror(in) || c->data.failed)
         return -1;
     count = (uint32_t)c->count;
-    memcpy(c->data.data, &count, sizeof count);
+    memcpy(c->data.data + sizeof magic, &count, sizeof count);
     return (long)c->count;
 }
 
-static void end_worker(worker *w)
+/* Kill W, unless it was already waited for (its pid may be another process's by now). */
+static void kill_worker(worker *w)
 {
-    int status = 0;
+    if (!w->dead && !w->reaped)
+        kill(w->pid, SIGKILL);
+}
+
+/* End W (already killed, or told to end by its closed input); WHY says why its lines are
+ * lost, or NULL: how it ended says. */
+static void end_worker(worker *w, const char *why)
+{
+    int status;
     if (w->dead)
         return;
     close(w->to);
     close(w->from);
     w->dead = 1;
-    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+    while (!w->reaped && waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
         ;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == RG_BATCH_EXIT_TIMEOUT)
+    w->reaped = 1;
+    status = w->status;
+    if (why)
+        snprintf(w->why, sizeof w->why, "its batch worker sent %s", why);
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == RG_BATCH_EXIT_TIMEOUT)
         snprintf(w->why, sizeof w->why, "the policy ran past its time limit (--timeout) inside a library call, "
                                         "in its batch worker");
     else if (WIFSIGNALED(status))
@@ -176,20 +309,82 @@ static void end_worker(worker *w)
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* Pass on the output of chunk C, in order; lines its worker did not finish are lost. */
+/* Read LEN bytes of W's output: waiting as long as W lives, but not for a pipe a process it
+ * left behind holds open once it has ended.  0, or -1 (W ended or its pipe failed). */
+static int read_from_worker(worker *w, void *data, size_t len)
+{
+    char *p = data;
+    while (len > 0) {
+        struct pollfd pfd = {w->from, POLLIN, 0};
+        ssize_t n;
+        int ready = poll(&pfd, 1, w->reaped ? 0 : POLL_MS);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0)
+            return -1;
+        if (ready == 0) {
+            if (w->reaped)
+                return -1;    /* it has ended and nothing more is in the pipe */
+            if (waitpid(w->pid, &w->status, WNOHANG) == w->pid)
+                w->reaped = 1;    /* look once more: what it wrote before ending counts */
+            continue;
+        }
+        n = read(w->from, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read W's next record, which must answer line LINENO, into BUF; 0 with *CODE set, 1 when
+ * W ended first, or -1 with WHY saying what was wrong with it. */
+static int read_record(worker *w, long lineno, int32_t *code, rg_strbuf *buf, char *why, size_t why_size)
+{
+    record_head head;
+    record_tail tail;
+    if (read_from_worker(w, &head, sizeof head) != 0)
+        return 1;
+    if (head.magic != RECORD_MAGIC || head.worker != w->id || head.token != w->token)
+        return snprintf(why, why_size, "a record that is not its own"), -1;
+    if (head.seq != w->seq + 1 || head.lineno != lineno)
+        return snprintf(why, why_size, "a record out of order (record %llu for line %lld, expected %llu for "
+                        "line %ld)", (unsigned long long)head.seq, (long long)head.lineno,
+                        (unsigned long long)(w->seq + 1), lineno), -1;
+    if (head.code < 0 || head.code > 2 || head.len > RECORD_MAX)
+        return snprintf(why, why_size, "a malformed record"), -1;
+    buf->len = 0;
+    if (rg_strbuf_reserve(buf, (size_t)head.len + 1) != 0)
+        return snprintf(why, why_size, "a record too large to take (out of memory)"), -1;
+    if (read_from_worker(w, buf->data, head.len) != 0 || read_from_worker(w, &tail, sizeof tail) != 0)
+        return 1;
+    if (tail.magic != RECORD_END || tail.zero != 0 ||
+        tail.check != record_check(record_check(record_seed(w->token), &head, sizeof head), buf->data, head.len))
+        return snprintf(why, why_size, "a record that does not check (cut short or altered)"), -1;
+    buf->len = head.len;
+    w->seq++;
+    *code = head.code;
+    return 0;
+}
+
+/* Pass on the output of chunk C, in order; lines its worker did not finish, or answered
+ * with a record that is not right, are lost. */
 static int collect(worker *w, const chunk *c, const rg_batch_work *work, rg_strbuf *buf)
 {
     for (size_t i = 0; i < c->count; i++) {
         int32_t code;
         uint32_t len;
-        int stop;
-        buf->len = 0;
-        if (w->dead || rg_read_all(w->from, &code, 4) != 0 || rg_read_all(w->from, &len, 4) != 0 ||
-            rg_strbuf_reserve(buf, len) != 0 || rg_read_all(w->from, buf->data, len) != 0) {
-            if (!w->dead) {
-                kill(w->pid, SIGKILL);
-                end_worker(w);
-            }
+        int stop, got = 1;
+        char why[128];
+        if (!w->dead)
+            got = read_record(w, c->linenos[i], &code, buf, why, sizeof why);
+        len = (uint32_t)buf->len;
+        if (got != 0) {
+            kill_worker(w);
+            end_worker(w, got < 0 ? why : NULL);
             buf->len = 0;
             code = work->lost(work->arg, c->linenos[i], w->why, buf);
             len = (uint32_t)buf->len;
@@ -227,7 +422,7 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
     ring = (size_t)started * 2;
     if (started < 2) {
         for (int i = 0; i < started; i++)
-            end_worker(&pool[i]);
+            end_worker(&pool[i], NULL);
         for (int i = 0; queue && i < workers * 2; i++)
             free(queue[i].linenos);
         free(queue);
@@ -255,8 +450,8 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
             pool[w].busy++;
             queued++;
             if (rg_write_all(pool[w].to, c->data.data, c->data.len) != 0) {
-                kill(pool[w].pid, SIGKILL);  /* collect() reports its lines as lost */
-                end_worker(&pool[w]);
+                kill_worker(&pool[w]);  /* collect() reports its lines as lost */
+                end_worker(&pool[w], NULL);
             }
         }
         if (queued == 0) {
@@ -288,9 +483,9 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
         }
     }
     for (int w = 0; w < started; w++) {
-        if (stopped && !pool[w].dead)
-            kill(pool[w].pid, SIGKILL);
-        end_worker(&pool[w]);
+        if (stopped)
+            kill_worker(&pool[w]);
+        end_worker(&pool[w], NULL);
     }
     for (int i = 0; i < workers * 2; i++) {
         free(rg_strbuf_finish(&queue[i].data));

@@ -1,12 +1,23 @@
-/* Reusing plugin check results within one run (batch evaluation): a result is reused
- * when the check, its parameters, the clock and the content of every evidence file its
- * parameters name are the same, and every context field the check read has the same
- * value in the new context. */
+/* Reusing plugin check results within one run (batch evaluation).
+ *
+ * A result is reused only when everything it depended on is the same: the check, its
+ * parameters and the clock (the key), every context field it read (context_reads), and
+ * every evidence file it read (inputs: the same declared path, resolving to the same
+ * file, with the same identity -- device, inode, size, modification and change times --
+ * and the same bytes; or, for evidence that was missing or not declared, the same
+ * message to the check).  The check child records what it read (plugin_host.c); a check
+ * that reached anything the record cannot describe (a path handed out, evidence refused
+ * or over a limit) comes back not reusable and is never stored.  When in doubt, the check
+ * runs again. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check_cache.h"
 #include "context.h"
@@ -14,54 +25,48 @@
 #include "error.h"
 #include "evidence.h"
 #include "fileio.h"
-#include "plugins.h"
+#include "json.h"
 #include "textpos.h"
 
 #define MAX_ENTRIES 4096   /* lookups are linear: a bound keeps a batch linear too */
+/* A file changed less than this long before it was hashed may change again without its
+ * identity showing it (timestamps are taken from a coarse clock): its digest is not kept
+ * from one evaluation to the next.  Generous, for file systems with coarse times. */
+#define SETTLE_SECONDS 3
 
-typedef struct file_digest {
+/* What one evidence file was when the cache last looked at it. */
+typedef struct file_state {
     char *path;
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    unsigned long seen;       /* the evaluation that last found it unchanged */
-    char label[RG_SHA256_LABEL_SIZE];
-} file_digest;
+    char identity[RG_FILE_IDENTITY_SIZE];
+    char label[RG_SHA256_LABEL_SIZE];   /* its bytes' digest; "" when they could not be read */
+    int settled;                        /* unchanged for SETTLE_SECONDS when hashed */
+    unsigned long seen;                 /* the evaluation that last looked (stat) */
+} file_state;
 
 struct rg_check_cache_entry {
     char *key;
     size_t hash;               /* of KEY: most lookups end at a differing hash */
+    char *names;               /* the evidence names of its inputs, joined: which the fingerprint covers */
+    size_t fingerprint;        /* of its inputs' names and declared paths (input_fingerprint) */
     rg_check_result result;    /* its details live in DETAILS instead */
     rg_shared_json *details;
 };
 typedef struct rg_check_cache_entry entry;
 
-/* The evidence names a requirement's parameters hold, found once per parameter object
- * (a policy's are fixed while it is loaded). */
-typedef struct param_names {
-    const cJSON *params;
-    const cJSON **names;     /* the string items of PARAMS naming evidence */
-    size_t count;
-} param_names;
-
 struct rg_check_cache {
     entry *entries;
     size_t count, cap;
-    param_names *params;
-    size_t param_count, param_cap;
-    file_digest *files;
+    file_state *files;
     size_t file_count, file_cap;
-    size_t max_bytes;
+    size_t *slots;             /* open addressing over FILES by path: index + 1, 0 free */
+    size_t slot_cap;           /* a power of two, at least twice FILE_COUNT */
     unsigned long evaluation;  /* counts evaluations (rg_check_cache_next) */
 };
 
 rg_check_cache *rg_check_cache_new(size_t max_bytes)
 {
-    rg_check_cache *c = calloc(1, sizeof *c);
-    if (c)
-        c->max_bytes = max_bytes;
-    return c;
+    (void)max_bytes;   /* files are hashed in chunks, whatever their size */
+    return calloc(1, sizeof(rg_check_cache));
 }
 
 void rg_check_cache_free(rg_check_cache *c)
@@ -70,16 +75,15 @@ void rg_check_cache_free(rg_check_cache *c)
         return;
     for (size_t i = 0; i < c->count; i++) {
         free(c->entries[i].key);
+        free(c->entries[i].names);
         rg_check_result_clear(&c->entries[i].result);
         rg_shared_json_unref(c->entries[i].details);
     }
     for (size_t i = 0; i < c->file_count; i++)
         free(c->files[i].path);
-    for (size_t i = 0; i < c->param_count; i++)
-        free(c->params[i].names);
-    free(c->params);
     free(c->entries);
     free(c->files);
+    free(c->slots);
     free(c);
 }
 
@@ -88,144 +92,160 @@ void rg_check_cache_next(rg_check_cache *c)
     c->evaluation++;
 }
 
-/* The digest of the file at PATH, hashed once per (inode, size, mtime), and looked at
- * (stat) once per evaluation. */
-static const char *digest_of(rg_check_cache *c, const char *path)
+/* ---- Files: looked at once per evaluation, hashed once per settled identity ---------- */
+
+static file_state *find_file(const rg_check_cache *c, const char *path)
 {
-    struct stat st;
-    char *data = NULL;
-    size_t len = 0;
-    rg_error err;
-    unsigned char digest[RG_SHA256_LEN];
-    file_digest *f;
-    rg_error_init(&err);
-    for (size_t i = 0; i < c->file_count; i++)
-        if (c->files[i].seen == c->evaluation && strcmp(c->files[i].path, path) == 0)
-            return c->files[i].label;
-    if (stat(path, &st) != 0)
-        return NULL;
-    for (size_t i = 0; i < c->file_count; i++) {
-        f = &c->files[i];
-        if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
-            f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec &&
-            strcmp(f->path, path) == 0) {
-            f->seen = c->evaluation;
-            return f->label;
-        }
-    }
-    if (!S_ISREG(st.st_mode) || rg_read_file(path, "evidence", c->max_bytes, &data, &len, &err) != 0) {
-        rg_error_clear(&err);
-        return NULL;
-    }
-    rg_sha256_of(data, len, digest);
-    free(data);
+    size_t mask = c->slot_cap - 1;
+    for (size_t i = c->slot_cap ? rg_text_hash(path) & mask : 0; c->slot_cap && c->slots[i]; i = (i + 1) & mask)
+        if (strcmp(c->files[c->slots[i] - 1].path, path) == 0)
+            return &c->files[c->slots[i] - 1];
+    return NULL;
+}
+
+static void index_file(rg_check_cache *c, size_t f)
+{
+    size_t mask = c->slot_cap - 1, i = rg_text_hash(c->files[f].path) & mask;
+    while (c->slots[i])
+        i = (i + 1) & mask;
+    c->slots[i] = f + 1;
+}
+
+/* Index every file again in CAP slots. */
+static int index_files(rg_check_cache *c, size_t cap)
+{
+    size_t *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    free(c->slots);
+    c->slots = slots;
+    c->slot_cap = cap;
+    for (size_t f = 0; f < c->file_count; f++)
+        index_file(c, f);
+    return 0;
+}
+
+static file_state *add_file(rg_check_cache *c, const char *path)
+{
+    file_state *f;
     if (c->file_count == c->file_cap) {
         size_t cap = c->file_cap ? c->file_cap * 2 : 16;
-        file_digest *grown = realloc(c->files, cap * sizeof *grown);
+        file_state *grown = realloc(c->files, cap * sizeof *grown);
         if (!grown)
             return NULL;
         c->files = grown;
         c->file_cap = cap;
     }
     f = &c->files[c->file_count];
+    memset(f, 0, sizeof *f);
     if (!(f->path = strdup(path)))
         return NULL;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
-    f->size = st.st_size;
-    f->mtime = st.st_mtim;
-    f->seen = c->evaluation;
-    rg_sha256_label(digest, f->label, sizeof f->label);
     c->file_count++;
-    return f->label;
-}
-
-/* Append "name=digest;" for one evidence name (or why there is no digest). */
-static int key_evidence(rg_check_cache *c, const rg_context *ctx, const char *name, char **key, size_t *len)
-{
-    char path[PATH_MAX], why[PATH_MAX + 256];
-    const char *label = NULL, *state = "ok";
-    size_t need;
-    char *grown;
-    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        return -1; /* a path-rule violation is never reused: let the check meet it */
-    if (st == RG_EVIDENCE_OK)
-        label = digest_of(c, path);
-    else
-        state = st == RG_EVIDENCE_UNDECLARED ? "undeclared" : st == RG_EVIDENCE_MISSING ? "missing" : "unusable";
-    if (st == RG_EVIDENCE_OK && !label)
-        state = "unusable";
-    need = *len + strlen(name) + (label ? strlen(label) : strlen(state)) + 3;
-    if (!(grown = realloc(*key, need + 1)))
-        return -1;
-    *key = grown;
-    *len += (size_t)sprintf(*key + *len, "%s=%s;", name, label ? label : state);
-    return 0;
-}
-
-/* The evidence names in PARAMS (CHECK's parameters), looked up once per parameter
- * object; NULL when out of memory. */
-static const param_names *evidence_params(rg_check_cache *c, const rg_check *check, const cJSON *params)
-{
-    param_names *p;
-    size_t n = 0;
-    for (size_t i = 0; i < c->param_count; i++)
-        if (c->params[i].params == params)
-            return &c->params[i];
-    if (c->param_count == c->param_cap) {
-        size_t cap = c->param_cap ? c->param_cap * 2 : 16;
-        param_names *grown = realloc(c->params, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        c->params = grown;
-        c->param_cap = cap;
-    }
-    p = &c->params[c->param_count];
-    p->params = params;
-    p->count = 0;
-    for (size_t i = 0; i < check->param_count; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, check->params[i].name);
-        if (check->params[i].type == RG_PARAM_EVIDENCE)
-            n += cJSON_IsString(v);
-        else if (check->params[i].type == RG_PARAM_EVIDENCE_LIST)
-            n += (size_t)cJSON_GetArraySize(v);
-    }
-    if (!(p->names = calloc(n ? n : 1, sizeof *p->names)))
+    if (2 * c->file_count <= c->slot_cap) {
+        index_file(c, c->file_count - 1);
+    } else if (index_files(c, c->slot_cap ? 2 * c->slot_cap : 64) != 0) {
+        free(f->path);
+        c->file_count--;
         return NULL;
-    for (size_t i = 0; i < check->param_count; i++) {
-        const rg_param *param = &check->params[i];
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, param->name), *item;
-        if (param->type == RG_PARAM_EVIDENCE && cJSON_IsString(v))
-            p->names[p->count++] = v;
-        else if (param->type == RG_PARAM_EVIDENCE_LIST)
-            cJSON_ArrayForEach(item, v)
-                if (cJSON_IsString(item) && p->count < n)
-                    p->names[p->count++] = item;
     }
-    c->param_count++;
-    return p;
+    return f;
 }
 
-char *rg_check_cache_key(rg_check_cache *c, const rg_check *check, const cJSON *params,
-                         const rg_context *ctx, int64_t now)
+/* Hash the regular file at PATH whose identity must be IDENTITY, in chunks, into F. */
+static void hash_file(file_state *f, const char *path, const char *identity)
 {
-    const param_names *names = evidence_params(c, check, params);
+    struct stat st;
+    char buf[65536], now_id[RG_FILE_IDENTITY_SIZE];
+    unsigned char digest[RG_SHA256_LEN];
+    rg_sha256 *h;
+    ssize_t n;
+    time_t started = time(NULL);
+    int fd = rg_open_regular(path, O_RDONLY, &st);
+    f->label[0] = '\0';
+    f->settled = 0;
+    rg_strlcpy(f->identity, identity, sizeof f->identity);
+    if (fd < 0)
+        return;
+    rg_file_identity(&st, now_id, sizeof now_id);
+    if (strcmp(now_id, identity) != 0 || !(h = rg_sha256_new())) {
+        close(fd);
+        return;
+    }
+    while ((n = read(fd, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        rg_sha256_update(h, buf, (size_t)n);
+    }
+    rg_sha256_final(h, digest);
+    if (n == 0 && fstat(fd, &st) == 0) {
+        rg_file_identity(&st, now_id, sizeof now_id);
+        if (strcmp(now_id, identity) == 0) {   /* not changed while read */
+            rg_sha256_label(digest, f->label, sizeof f->label);
+            f->settled = st.st_ctim.tv_sec < started - SETTLE_SECONDS;
+        }
+    }
+    close(fd);
+}
+
+/* The file at PATH as it is in this evaluation (looked at once per evaluation), or NULL
+ * when it cannot be looked at or read. */
+static const file_state *file_now(rg_check_cache *c, const char *path)
+{
+    struct stat st;
+    char identity[RG_FILE_IDENTITY_SIZE];
+    file_state *f = find_file(c, path);
+    if (f && f->seen == c->evaluation)
+        return f->label[0] ? f : NULL;
+    if (stat(path, &st) != 0 || (!f && !(f = add_file(c, path))))
+        return NULL;
+    rg_file_identity(&st, identity, sizeof identity);
+    /* A settled file with the same identity has the same bytes; any other is hashed. */
+    if (!f->settled || strcmp(f->identity, identity) != 0)
+        hash_file(f, path, identity);
+    f->seen = c->evaluation;
+    return f->label[0] ? f : NULL;
+}
+
+/* ---- Entries ------------------------------------------------------------------------ */
+
+char *rg_check_cache_key(const rg_check *check, const cJSON *params, int64_t now)
+{
     /* Parameters by identity: a requirement's are fixed for the policy's life. */
     size_t len = strlen(check->name) + 64;
-    char *key = names ? malloc(len) : NULL;   /* no names: out of memory, run the check */
-    if (!key)
-        return NULL;
-    len = (size_t)snprintf(key, len, "%s\n%p\n%lld\n", check->name, (const void *)params, (long long)now);
-    for (size_t i = 0; i < names->count; i++)
-        if (key_evidence(c, ctx, names->names[i]->valuestring, &key, &len) != 0) {
-            free(key);
-            return NULL;
-        }
+    char *key = malloc(len);
+    if (key)
+        snprintf(key, len, "%s\n%p\n%lld\n", check->name, (const void *)params, (long long)now);
     return key;
 }
 
-/* Does CTX read the same as the context R was computed for? */
+static size_t mix(size_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (h ^ 0xff) * 1099511628211u;   /* a separator no string holds */
+}
+
+static const char *declared(const rg_context *ctx, const char *name)
+{
+    return rg_json_string(cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence"), name);
+}
+
+/* A quick filter before the full comparison (same_inputs): the names of INPUTS with their
+ * declared paths, as recorded (CTX NULL) or as CTX declares them. */
+static size_t input_fingerprint(const cJSON *inputs, const rg_context *ctx)
+{
+    size_t h = 14695981039346656037u;
+    const cJSON *in;
+    cJSON_ArrayForEach(in, inputs) {
+        const char *name = rg_json_string(in, "name");
+        h = mix(mix(h, name), ctx ? declared(ctx, name) : rg_json_string(in, "rel"));
+    }
+    return h;
+}
+
+/* Does every context field R read read the same in CTX? */
 static int same_reads(const rg_check_result *r, const rg_context *ctx)
 {
     const cJSON *read;
@@ -241,13 +261,55 @@ static int same_reads(const rg_check_result *r, const rg_context *ctx)
     return 1;
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return a ? b && strcmp(a, b) == 0 : !b;
+}
+
+/* Is evidence input IN the same in CTX: declared with the same path, and then either
+ * resolving to the same file with the same identity and bytes, or absent with the same
+ * message for the check? */
+static int same_input(rg_check_cache *c, const cJSON *in, const rg_context *ctx)
+{
+    char path[PATH_MAX], why[PATH_MAX + 512];
+    const char *name = rg_json_string(in, "name"), *state = rg_json_string(in, "state");
+    const file_state *f;
+    rg_evidence_status st;
+    if (!same_text(declared(ctx, name), rg_json_string(in, "rel")))
+        return 0;
+    st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
+    if (strcmp(state, "read") != 0)
+        return st == (strcmp(state, "missing") == 0 ? RG_EVIDENCE_MISSING : RG_EVIDENCE_UNDECLARED) &&
+               strcmp(why, rg_json_string(in, "why")) == 0;
+    return st == RG_EVIDENCE_OK && strcmp(path, rg_json_string(in, "path")) == 0 && (f = file_now(c, path)) &&
+           strcmp(f->identity, rg_json_string(in, "identity")) == 0 &&
+           strcmp(f->label, rg_json_string(in, "sha256")) == 0;
+}
+
+static int same_inputs(rg_check_cache *c, const rg_check_result *r, const rg_context *ctx)
+{
+    const cJSON *in;
+    cJSON_ArrayForEach(in, r->inputs)
+        if (!same_input(c, in, ctx))
+            return 0;
+    return 1;
+}
+
 const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *c, const char *key, const rg_context *ctx)
 {
-    size_t h = key ? rg_text_hash(key) : 0;
-    for (size_t i = 0; key && i < c->count; i++)
-        if (c->entries[i].hash == h && strcmp(c->entries[i].key, key) == 0 &&
-            same_reads(&c->entries[i].result, ctx))
-            return &c->entries[i];
+    size_t h = key ? rg_text_hash(key) : 0, fingerprint = 0;
+    const char *fingerprinted = NULL;   /* the names FINGERPRINT is for */
+    for (size_t i = 0; key && i < c->count; i++) {
+        entry *e = &c->entries[i];
+        if (e->hash != h || strcmp(e->key, key) != 0)
+            continue;
+        if (!fingerprinted || strcmp(fingerprinted, e->names) != 0) {
+            fingerprint = input_fingerprint(e->result.inputs, ctx);
+            fingerprinted = e->names;
+        }
+        if (e->fingerprint == fingerprint && same_reads(&e->result, ctx) && same_inputs(c, &e->result, ctx))
+            return e;
+    }
     return NULL;
 }
 
@@ -262,10 +324,28 @@ void rg_check_cache_reuse(const rg_check_cache_entry *hit, rg_check_result *out,
     *shared = rg_shared_json_ref(hit->details);
 }
 
+/* The names of INPUTS joined by newlines (heap), or NULL when out of memory. */
+static char *input_names(const cJSON *inputs)
+{
+    size_t len = 1;
+    const cJSON *in;
+    char *names;
+    cJSON_ArrayForEach(in, inputs)
+        len += strlen(rg_json_string(in, "name")) + 1;
+    if (!(names = malloc(len)))
+        return NULL;
+    names[0] = '\0';
+    cJSON_ArrayForEach(in, inputs) {
+        strcat(names, rg_json_string(in, "name"));
+        strcat(names, "\n");
+    }
+    return names;
+}
+
 void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_result *r)
 {
     entry *e;
-    if (!key || r->violation || c->count >= MAX_ENTRIES)
+    if (!key || !r->reusable || !r->inputs || !r->context_reads || r->violation || c->count >= MAX_ENTRIES)
         return;
     if (c->count == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
@@ -276,16 +356,17 @@ void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_resul
         c->cap = cap;
     }
     e = &c->entries[c->count];
-    if (!(e->key = strdup(key)))
-        return;
-    e->hash = rg_text_hash(key);
+    memset(e, 0, sizeof *e);
     rg_check_result_copy(r, &e->result);
-    e->details = rg_shared_json_new(e->result.details);
-    e->result.details = NULL;
-    if (!e->details) {
+    if ((e->details = rg_shared_json_new(e->result.details)) != NULL)
+        e->result.details = NULL;   /* the shared tree owns it */
+    if (!e->details || !e->result.reusable || !(e->key = strdup(key)) || !(e->names = input_names(r->inputs))) {
         free(e->key);
         rg_check_result_clear(&e->result);
+        rg_shared_json_unref(e->details);
         return;
     }
+    e->hash = rg_text_hash(key);
+    e->fingerprint = input_fingerprint(e->result.inputs, NULL);
     c->count++;
 }

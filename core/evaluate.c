@@ -391,7 +391,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
                 const rg_check_cache_entry *hit;
                 while (!runs_plugin(pol, i, ctx, skipped))
                     i++;      /* requirement I runs job J */
-                keys[j] = rg_check_cache_key(pol->cache, batch[j].check, batch[j].params, ctx, pol->sb->now);
+                keys[j] = rg_check_cache_key(batch[j].check, batch[j].params, pol->sb->now);
                 hit = rg_check_cache_get(pol->cache, keys[j], ctx);
                 if (hit) {
                     rg_check_cache_reuse(hit, &batch[j].result, &shared[i]);

@@ -38,6 +38,8 @@ struct rg_check_call {
     char path[PATH_MAX];
     cJSON *evidence;          /* notes of what was read */
     cJSON *context_reads;     /* [path, value] pairs the check asked for */
+    cJSON *inputs;            /* evidence files read whole (record_input) */
+    int opaque;               /* it reached what INPUTS cannot describe: not reusable */
     rg_stream *streams;       /* open streams, closed when the check ends */
 };
 
@@ -49,8 +51,9 @@ struct rg_stream {
     rg_sha256 *hash;          /* over what was read; NULL once the digest is known */
     int failed;               /* a read failed: no digest is recorded */
     char label[RG_SHA256_LABEL_SIZE]; /* the digest, when known */
-    char identity[128];
+    char identity[RG_FILE_IDENTITY_SIZE];
     char name[256];
+    char path[PATH_MAX];      /* resolved */
 };
 
 const char *rg_check_status_name(rg_check_status status)
@@ -128,54 +131,154 @@ static const char *host_param_item(const rg_check_call *call, const char *name, 
 
 /* ---- Evidence and context -------------------------------------------------------- */
 
-static int host_read_evidence(rg_check_call *call, const char *name, const char **data,
-                              size_t *len, const char **why)
+void rg_file_identity(const struct stat *st, char *buf, size_t size)
 {
-    char *text = NULL, **grown;
-    rg_evidence_status st;
-    *data = NULL;
-    *len = 0;
-    *why = call->why;
-    if (!name) {
-        snprintf(call->why, sizeof call->why, "no evidence name given");
-        return -1;
+    snprintf(buf, size, "%ju:%ju:%jd:%lld.%09ld:%lld.%09ld", (uintmax_t)st->st_dev, (uintmax_t)st->st_ino,
+             (intmax_t)st->st_size, (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+             (long long)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+}
+
+/* An input record for evidence NAME: {"name", "rel" (the path the context declares, when
+ * it does), "state"}, or NULL when out of memory. */
+static cJSON *new_input(const rg_check_call *call, const char *name, const char *state)
+{
+    const char *rel = rg_json_string(cJSON_GetObjectItemCaseSensitive(call->ctx->root, "evidence"), name);
+    cJSON *in = cJSON_CreateObject();
+    if (!in || !cJSON_AddStringToObject(in, "name", name) || (rel && !cJSON_AddStringToObject(in, "rel", rel)) ||
+        !cJSON_AddStringToObject(in, "state", state)) {
+        cJSON_Delete(in);
+        return NULL;
     }
-    st = rg_evidence_read(call->ctx, name, call->max_evidence, &text, len, call->why, sizeof call->why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        call->violation = 1;
-    if (st != RG_EVIDENCE_OK)
-        return -1;
-    grown = realloc(call->buffers, (call->buffer_count + 1) * sizeof *grown);
-    if (!grown) {
-        free(text);
-        snprintf(call->why, sizeof call->why, "out of memory");
-        return -1;
+    return in;
+}
+
+/* Add IN (taken; NULL: out of memory) to CALL's inputs, once.  An input that cannot be
+ * recorded makes the result not reusable. */
+static void add_input(rg_check_call *call, cJSON *in)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, call->inputs)
+        if (in && cJSON_Compare(e, in, 1)) {
+            cJSON_Delete(in);
+            return;
+        }
+    if (!in || !call->inputs || !cJSON_AddItemToArray(call->inputs, in)) {
+        cJSON_Delete(in);
+        call->opaque = 1;
     }
-    call->buffers = grown;
-    call->buffers[call->buffer_count++] = text;
-    rg_evidence_note(call->evidence, call->ctx, name, text, *len);
-    *data = text;
-    return 0;
+}
+
+/* Record that the check read evidence NAME, resolved to PATH, the file IDENTITY, whose
+ * bytes have digest LABEL. */
+static void record_input(rg_check_call *call, const char *name, const char *path, const char *identity,
+                         const char *label)
+{
+    cJSON *in = new_input(call, name, "read");
+    if (in && (!cJSON_GetObjectItemCaseSensitive(in, "rel") || !cJSON_AddStringToObject(in, "path", path) ||
+               !cJSON_AddStringToObject(in, "identity", identity) || !cJSON_AddStringToObject(in, "sha256", label))) {
+        cJSON_Delete(in);
+        in = NULL;
+    }
+    add_input(call, in);
+}
+
+/* Record that evidence NAME was not there (ST: missing or undeclared), as the message the
+ * check got (CALL->why) says: all the check learnt of it. */
+static void record_absent(rg_check_call *call, const char *name, rg_evidence_status st)
+{
+    cJSON *in = new_input(call, name, st == RG_EVIDENCE_MISSING ? "missing" : "undeclared");
+    if (in && !cJSON_AddStringToObject(in, "why", call->why)) {
+        cJSON_Delete(in);
+        in = NULL;
+    }
+    add_input(call, in);
 }
 
 /* Resolve evidence NAME into CALL->path under the path rules (declared, inside the root,
- * links checked), noting a violation; the reason of a failure goes to CALL->why. */
+ * links checked), noting a violation; the reason of a failure goes to CALL->why.  Missing
+ * or undeclared evidence is recorded with that reason; evidence refused for any other
+ * reason makes the result not reusable. */
 static rg_evidence_status resolve_evidence(rg_check_call *call, const char *name)
 {
     rg_evidence_status st;
     if (!name) {
         snprintf(call->why, sizeof call->why, "no evidence name given");
+        call->opaque = 1;
         return RG_EVIDENCE_UNDECLARED;
     }
     st = rg_evidence_resolve(call->ctx, name, call->path, sizeof call->path, call->why, sizeof call->why);
     if (st == RG_EVIDENCE_ESCAPES)
         call->violation = 1;
+    if (st == RG_EVIDENCE_MISSING || st == RG_EVIDENCE_UNDECLARED)
+        record_absent(call, name, st);
+    else if (st != RG_EVIDENCE_OK)
+        call->opaque = 1;
     return st;
 }
 
+/* Read the evidence file at CALL->path (NAME's) whole, under the cap, into *TEXT, its
+ * digest into LABEL, and record it: its identity before the read, which must still be its
+ * identity after. */
+static int read_recorded(rg_check_call *call, const char *name, char **text, size_t *len,
+                         char label[RG_SHA256_LABEL_SIZE])
+{
+    struct stat before, after;
+    char identity[RG_FILE_IDENTITY_SIZE];
+    unsigned char digest[RG_SHA256_LEN];
+    rg_error err;
+    rg_error_init(&err);
+    if (stat(call->path, &before) != 0)
+        call->opaque = 1;
+    if (rg_read_file(call->path, "evidence", call->max_evidence, text, len, &err) != 0) {
+        snprintf(call->why, sizeof call->why, "evidence '%s': %s", name, err.message);
+        rg_error_clear(&err);
+        call->opaque = 1;   /* unreadable or over the cap: never reused */
+        return -1;
+    }
+    rg_sha256_of(*text, *len, digest);
+    rg_sha256_label(digest, label, RG_SHA256_LABEL_SIZE);
+    rg_file_identity(&before, identity, sizeof identity);
+    if (!call->opaque && stat(call->path, &after) == 0) {
+        char now[RG_FILE_IDENTITY_SIZE];
+        rg_file_identity(&after, now, sizeof now);
+        if (strcmp(now, identity) == 0) {
+            record_input(call, name, call->path, identity, label);
+            return 0;
+        }
+    }
+    call->opaque = 1;       /* it changed while it was read */
+    return 0;
+}
+
+static int host_read_evidence(rg_check_call *call, const char *name, const char **data,
+                              size_t *len, const char **why)
+{
+    char *text = NULL, **grown, label[RG_SHA256_LABEL_SIZE];
+    *data = NULL;
+    *len = 0;
+    *why = call->why;
+    if (resolve_evidence(call, name) != RG_EVIDENCE_OK || read_recorded(call, name, &text, len, label) != 0)
+        return -1;
+    grown = realloc(call->buffers, (call->buffer_count + 1) * sizeof *grown);
+    if (!grown) {
+        free(text);
+        snprintf(call->why, sizeof call->why, "out of memory");
+        call->opaque = 1;
+        return -1;
+    }
+    call->buffers = grown;
+    call->buffers[call->buffer_count++] = text;
+    rg_evidence_note_digest(call->evidence, call->ctx, name, label);
+    *data = text;
+    return 0;
+}
+
+/* A path handed to the check: it may read anything there, and more than bytes (times,
+ * sizes, a directory's listing), none of which is recorded: not reusable. */
 static const char *host_evidence_path(rg_check_call *call, const char *name, const char **why)
 {
     *why = call->why;
+    call->opaque = 1;
     return resolve_evidence(call, name) == RG_EVIDENCE_OK ? call->path : NULL;
 }
 
@@ -280,6 +383,8 @@ static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint
     if (resolve_evidence(call, name) != RG_EVIDENCE_OK)
         return NULL;
     fd = rg_open_regular(call->path, O_RDONLY, &sb);
+    if (fd < 0)
+        call->opaque = 1;
     if (fd == RG_OPEN_FAILED) {
         snprintf(call->why, sizeof call->why, "evidence '%s': cannot read %s: %s", name, call->path,
                  strerror(errno));
@@ -294,14 +399,16 @@ static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint
         free(s);
         close(fd);
         snprintf(call->why, sizeof call->why, "out of memory");
+        call->opaque = 1;
         return NULL;
     }
     s->fd = fd;
     s->size = (uint64_t)sb.st_size;
+    if (strlen(name) >= sizeof s->name)
+        call->opaque = 1;   /* the record would name another evidence */
     rg_strlcpy(s->name, name, sizeof s->name);
-    snprintf(s->identity, sizeof s->identity, "%ju:%ju:%ju:%lld.%09ld", (uintmax_t)sb.st_dev,
-             (uintmax_t)sb.st_ino, (uintmax_t)sb.st_size, (long long)sb.st_mtim.tv_sec,
-             (long)sb.st_mtim.tv_nsec);
+    rg_strlcpy(s->path, call->path, sizeof s->path);
+    rg_file_identity(&sb, s->identity, sizeof s->identity);
     if ((known = cached_digest(s->identity)) != NULL) {
         rg_strlcpy(s->label, known, sizeof s->label);
         rg_sha256_final(s->hash, (unsigned char[RG_SHA256_LEN]){0});
@@ -380,8 +487,12 @@ static void stream_close(rg_check_call *call, rg_stream *s)
         if (!s->failed && s->pos == s->size)
             stream_digest_done(s);
     }
-    if (s->label[0])
+    if (s->label[0]) {
         rg_evidence_note_digest(call->evidence, call->ctx, s->name, s->label);
+        record_input(call, s->name, s->path, s->identity, s->label);
+    } else {
+        call->opaque = 1;   /* no digest of what it read */
+    }
     if (s->hash)
         rg_sha256_final(s->hash, (unsigned char[RG_SHA256_LEN]){0});
     close(s->fd);
@@ -427,11 +538,14 @@ static const char *host_context_string(const rg_check_call *call, const char *pa
 {
     const char *value = rg_context_string(call->ctx, path);
     cJSON *read;
-    if (call->context_reads && path) {
-        read = cJSON_CreateArray();
-        cJSON_AddItemToArray(read, cJSON_CreateString(path));
-        cJSON_AddItemToArray(read, value ? cJSON_CreateString(value) : cJSON_CreateNull());
-        cJSON_AddItemToArray(call->context_reads, read);
+    if (!path)
+        return value;
+    read = cJSON_CreateArray();
+    if (!call->context_reads || !read || !cJSON_AddItemToArray(read, cJSON_CreateString(path)) ||
+        !cJSON_AddItemToArray(read, value ? cJSON_CreateString(value) : cJSON_CreateNull()) ||
+        cJSON_GetArraySize(read) != 2 || !cJSON_AddItemToArray(call->context_reads, read)) {
+        cJSON_Delete(read);
+        ((rg_check_call *)call)->opaque = 1;   /* a read not recorded: not reusable */
     }
     return value;
 }
@@ -557,6 +671,7 @@ void rg_check_result_clear(rg_check_result *r)
     cJSON_Delete(r->details);
     cJSON_Delete(r->evidence);
     cJSON_Delete(r->context_reads);
+    cJSON_Delete(r->inputs);
     memset(r, 0, sizeof *r);
 }
 
@@ -576,6 +691,7 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
     call.details = cJSON_CreateObject();
     call.evidence = cJSON_CreateArray();
     call.context_reads = cJSON_CreateArray();
+    call.inputs = cJSON_CreateArray();
     returned = check->run(&HOST, &call);
     while (call.streams) {
         rg_stream *s = call.streams;
@@ -590,6 +706,9 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
     out->evidence = call.evidence ? call.evidence : cJSON_CreateArray();
     out->context_reads = call.context_reads ? call.context_reads : cJSON_CreateArray();
     out->violation = call.violation;
+    out->inputs = call.inputs;
+    out->reusable = !call.opaque && !call.violation && call.inputs && call.context_reads &&
+                    call.details && call.evidence;
     if (call.violation) {
         out->status = RG_CHECK_ERROR;
         out->message = strdup(call.why);
@@ -615,9 +734,56 @@ char *rg_check_result_to_json(const rg_check_result *r)
     cJSON_AddBoolToObject(o, "violation", r->violation);
     cJSON_AddItemToObject(o, "evidence", r->evidence ? cJSON_Duplicate(r->evidence, 1) : cJSON_CreateArray());
     cJSON_AddItemToObject(o, "context_reads", r->context_reads ? cJSON_Duplicate(r->context_reads, 1) : cJSON_CreateArray());
+    cJSON_AddBoolToObject(o, "reusable", r->reusable && r->inputs);
+    cJSON_AddItemToObject(o, "inputs", r->inputs ? cJSON_Duplicate(r->inputs, 1) : cJSON_CreateArray());
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "details")) ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "context_reads")) ||
+        !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "inputs"))) {
+        cJSON_Delete(o);   /* out of memory: a result missing a part is no result */
+        return NULL;
+    }
     text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return text;
+}
+
+/* Every input a file read {"name","state":"read","rel","path","identity","sha256"} or
+ * absent evidence {"name","state":"missing"|"undeclared",("rel"),"why"}, all strings. */
+static int inputs_well_formed(const cJSON *inputs)
+{
+    static const char *const read[] = {"rel", "path", "identity", "sha256"};
+    const cJSON *e;
+    if (!cJSON_IsArray(inputs))
+        return 0;
+    cJSON_ArrayForEach(e, inputs) {
+        const char *state = rg_json_string(e, "state");
+        const cJSON *rel = cJSON_GetObjectItemCaseSensitive(e, "rel");
+        if (!rg_json_string(e, "name") || !state || (rel && !cJSON_IsString(rel)))
+            return 0;
+        if (strcmp(state, "read") == 0) {
+            for (size_t i = 0; i < sizeof read / sizeof read[0]; i++)
+                if (!rg_json_string(e, read[i]))
+                    return 0;
+        } else if ((strcmp(state, "missing") != 0 && strcmp(state, "undeclared") != 0) || !rg_json_string(e, "why")) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Every context read a [path, string or null] pair. */
+static int reads_well_formed(const cJSON *reads)
+{
+    const cJSON *e;
+    if (!cJSON_IsArray(reads))
+        return 0;
+    cJSON_ArrayForEach(e, reads) {
+        const cJSON *value = cJSON_GetArrayItem(e, 1);
+        if (cJSON_GetArraySize(e) != 2 || !cJSON_IsString(cJSON_GetArrayItem(e, 0)) ||
+            !(cJSON_IsString(value) || cJSON_IsNull(value)))
+            return 0;
+    }
+    return 1;
 }
 
 int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out, char *why,
@@ -655,6 +821,13 @@ int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out
         cJSON_Delete(out->context_reads);
         out->context_reads = cJSON_CreateArray();
     }
+    out->inputs = cJSON_DetachItemFromObjectCaseSensitive(root, "inputs");
+    out->reusable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "reusable")) && inputs_well_formed(out->inputs) &&
+                    reads_well_formed(out->context_reads);
+    if (!out->reusable) {
+        cJSON_Delete(out->inputs);
+        out->inputs = NULL;
+    }
     cJSON_Delete(root);
     return 0;
 }
@@ -667,4 +840,6 @@ void rg_check_result_copy(const rg_check_result *r, rg_check_result *out)
     out->violation = r->violation;
     out->evidence = r->evidence ? cJSON_Duplicate(r->evidence, 1) : cJSON_CreateArray();
     out->context_reads = r->context_reads ? cJSON_Duplicate(r->context_reads, 1) : cJSON_CreateArray();
+    out->inputs = r->inputs ? cJSON_Duplicate(r->inputs, 1) : NULL;
+    out->reusable = r->reusable && out->inputs && out->context_reads;
 }

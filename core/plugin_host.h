@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "relgate/plugin.h"
 #include "relgate/relgate.h"
@@ -15,7 +16,22 @@ typedef struct rg_check_result {
     int violation;        /* the check broke the evidence path rules */
     cJSON *evidence;      /* what it read: an array of evidence notes */
     cJSON *context_reads; /* the context fields it read: [path, value] pairs */
+    cJSON *inputs;        /* the evidence files it read: rg_check_input_* records */
+    int reusable;         /* everything it depended on is in context_reads and inputs */
 } rg_check_result;
+
+/* What a check read, so a batch reuses its result only for a context in which all of it
+ * is the same (check_cache.c).  Each input is an object: the evidence name, the path the
+ * context declares ("rel"), and either (state "read") the resolved path, the file's
+ * identity (rg_file_identity) and the sha256 label of the bytes the check read, or (state
+ * "missing", "undeclared") the message the check got instead.  A result is not reusable
+ * when the check reached something the record cannot describe: a path handed out
+ * (evidence_path, evidence_relative), evidence refused (not a file, unreadable, outside
+ * the root) or over a limit, a read that failed. */
+#define RG_FILE_IDENTITY_SIZE 128
+
+/* "dev:ino:size:mtime:ctime" (times in ns) of ST into BUF (RG_FILE_IDENTITY_SIZE). */
+void rg_file_identity(const struct stat *st, char *buf, size_t size);
 
 /* A string field of CTX by dotted path ("release.commit"), or NULL. */
 const char *rg_context_string(const rg_context *ctx, const char *path);
@@ -37,8 +53,9 @@ void rg_check_run_inline(const rg_check *check, const cJSON *params, const rg_co
  * through streams are kept for the next check.  Either way the digest cache is emptied. */
 void rg_host_set_shared(int on);
 
-/* The result as JSON text {"status","message","details"} (heap), and back.  The parse
- * returns 0, or -1 with WHY set when the text is not such a result. */
+/* The result as JSON text {"status","message","details",...,"reusable","inputs"} (heap),
+ * and back.  The parse returns 0, or -1 with WHY set when the text is not such a result;
+ * a result that does not say it is reusable (with its inputs) is not. */
 char *rg_check_result_to_json(const rg_check_result *r);
 int rg_check_result_from_json(const char *text, size_t len, rg_check_result *out, char *why,
                               size_t why_size);

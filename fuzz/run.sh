@@ -11,6 +11,8 @@
 #   FUZZ_JOBS      targets run at once                (1)
 #   FUZZ_TIMEOUT   seconds one input may take         (10)
 #   FUZZ_FLAGS     more libFuzzer flags               ("")
+#   RG_DIFF_ROUNDS seeds of the batch differential test (20; 0 skips it)
+#   RELGATE        the binary it runs                 (build/relgate)
 # Exits 1 when any target found a crash, leak, timeout or out-of-memory; its input is
 # in $FUZZ_BUILD/artifacts/TARGET/ (copy it to fuzz/regressions/TARGET/ to keep it).
 set -eu
@@ -141,4 +143,17 @@ for t in $TARGETS; do
 done
 echo
 echo "logs: $BUILD/logs/TARGET.log; reproduce: $BUILD/fuzz/fuzz_TARGET FILE; keep a finding: copy it to fuzz/regressions/TARGET/"
+
+# ---- The batch differential test, long: random batches (seeded) against single evaluations. ----
+ROUNDS=${RG_DIFF_ROUNDS:-20}
+if [ "$ROUNDS" -gt 0 ]; then
+    echo "batch differential: $ROUNDS seeds of ${RG_DIFF_LINES:-120} lines ..." >&2
+    if RG_DIFF_ROUNDS=$ROUNDS RG_DIFF_LINES=${RG_DIFF_LINES:-120} python3 tests/cli/test_batch_differential.py \
+            "${RELGATE:-build/relgate}" 'random batch' >"$BUILD/logs/batch-differential.log" 2>&1; then
+        echo "batch differential: $ROUNDS seeds, every line as eval --context decides it"
+    else
+        found=1
+        echo "batch differential: FAILED (the seed to replay, RG_DIFF_SEED, is in $BUILD/logs/batch-differential.log)"
+    fi
+fi
 exit $found

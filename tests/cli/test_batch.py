@@ -10,6 +10,7 @@ reused across lines keeps each line's own details.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -272,6 +273,57 @@ def _(t):
     t.eq([d["error"]["line"] for d in docs], [1, 2, 3], "-j 2: each names its line, in order")
     for d in docs:
         t.contains(d["error"]["message"], "time limit (--timeout)", "-j 2: why")
+
+
+FIXTURES = os.environ.get("RG_FIXTURES")   # set by tests/plugins/meson.build (batch-forge)
+
+FORGE_POLICY = """
+policy { name = "forge", version = "1.0.0" }
+requirement "forge" {
+  title = "A check that writes to every descriptor it inherited",
+  check = "fixture.forge",
+  with  = { mode = "%s" },
+}
+requirement "denied" {
+  title = "Always fails",
+  check = function(ctx) return fail("denied on purpose") end,
+}
+"""
+
+
+def forge_setup(t, mode, count):
+    plugins = t.tmp / "plugins"
+    plugins.mkdir(mode=0o755)
+    os.chmod(plugins, 0o755)
+    dest = plugins / "fixture-forge.so"
+    dest.write_bytes(open(os.path.join(FIXTURES, "fixture-forge.so"), "rb").read())
+    os.chmod(dest, 0o755)
+    t.write("policy.lua", FORGE_POLICY % mode)
+    t.write("batch.jsonl", "".join(context(i) + "\n" for i in range(1, count + 1)))
+
+
+@case("a check writing garbage, old records or lookalikes to every descriptor: never an allow, never a hang",
+      skip=None if FIXTURES else "needs RG_FIXTURES (run by the plugins suite: batch-forge)")
+def _(t):
+    for mode in ("garbage", "old-record", "lookalike"):
+        forge_setup(t, mode, 40)
+        for jobs in ("2", "4"):
+            res = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--batch", "batch.jsonl",
+                        "--plugin-path", "plugins", "--jobs", jobs, timeout=90)
+            where = "%s, -j %s" % (mode, jobs)
+            t.check(res.rc in (1, 2), "%s: exit code %d (a deny or an error, never 0)" % (where, res.rc))
+            docs = lines_of(res)
+            t.eq(len(docs), 40, "%s: one line per context" % where)
+            for i, d in enumerate(docs, 1):
+                t.check(d["decision"] in ("deny", "error"), "%s: line %d says %s" % (where, i, d["decision"]))
+                t.check("forged" not in d, "%s: line %d is the forged record" % (where, i))
+                if d["decision"] == "error":
+                    t.eq(d["error"]["line"], i, "%s: an error line names its line" % where)
+                else:
+                    t.eq(d["release"]["name"], "svc-%d" % i, "%s: line %d in its place" % (where, i))
+            if any(d["decision"] == "error" for d in docs):
+                t.eq(res.rc, 2, "%s: error lines make the batch exit 2" % where)
+        shutil.rmtree(t.tmp / "plugins")
 
 
 @case("--jobs: 0 and 257 are refused, naming the option")
