@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "evidence.h"
 #include "sandbox.h"
+#include "untrusted.h"
 
 #define HOOK_EVERY 1000          /* instructions between limit checks */
 #define MESSAGE_CAP 800          /* longest error message kept from a policy */
@@ -422,15 +423,27 @@ static int sandbox_setmetatable(lua_State *L)
     return 1;
 }
 
-/* print goes to stderr: stdout belongs to the decision. */
+/* print goes to stderr (stdout belongs to the decision), as neutralised lines, and at
+ * most PRINT_CAP bytes of it per evaluation (a test run is one): a policy cannot flood
+ * a CI log.  Past the cap, one line says the rest was dropped. */
+#define PRINT_CAP (64u << 10)
+
 static int sandbox_print(lua_State *L)
 {
+    rg_sandbox *sb = rg_sandbox_of(L);
     int n = lua_gettop(L);
+    size_t len, room;
+    const char *text, *prefix;
     luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "policy: ");
+    if (sb->printed_in != sb->evaluation) {
+        sb->printed_in = sb->evaluation;
+        sb->printed = 0;
+    }
+    if (sb->printed > PRINT_CAP)
+        return 0;   /* dropped, and said so already */
     luaL_where(L, 1);
-    luaL_addvalue(&b);
+    prefix = lua_pushfstring(L, "policy: %s", lua_tostring(L, -1));
+    luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
         if (i > 1) luaL_addchar(&b, '\t');
         luaL_tolstring(L, i, NULL);
@@ -438,7 +451,13 @@ static int sandbox_print(lua_State *L)
     }
     luaL_addchar(&b, '\n');
     luaL_pushresult(&b);
-    fputs(lua_tostring(L, -1), stderr);
+    text = lua_tolstring(L, -1, &len);
+    room = PRINT_CAP - sb->printed;
+    rg_write_untrusted_lines(stderr, prefix, text, len < room ? len : room);
+    sb->printed += len;
+    if (sb->printed > PRINT_CAP)
+        fprintf(stderr, "relgate: policy output past %u KiB in one evaluation: the rest is dropped\n",
+                PRINT_CAP >> 10);
     return 0;
 }
 

@@ -36,6 +36,8 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
+    size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
+    uint64_t printed_in;
 } rg_sandbox;
 
 /* A new sandbox whose require() reads below DIR (DISPLAY: how messages name DIR).
