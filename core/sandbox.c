@@ -81,6 +81,26 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+size_t rg_sandbox_memory_left(const rg_sandbox *sb)
+{
+    return sb->mem_used < sb->limits.max_memory ? sb->limits.max_memory - sb->mem_used : 0;
+}
+
+int rg_sandbox_charge(rg_sandbox *sb, size_t bytes)
+{
+    if (bytes > rg_sandbox_memory_left(sb)) {
+        sb->limit_hit = RG_LIMIT_MEMORY;
+        return -1;
+    }
+    sb->mem_used += bytes;
+    return 0;
+}
+
+void rg_sandbox_refund(rg_sandbox *sb, size_t bytes)
+{
+    sb->mem_used -= bytes;
+}
+
 static const char *limit_message(rg_sandbox *sb, char *buf, size_t size)
 {
     switch (sb->limit_hit) {
