@@ -481,7 +481,31 @@ static int sandbox_print(lua_State *L)
     return 0;
 }
 
-/* os.time() and os.date() read the evaluation clock, in UTC, so decisions reproduce. */
+/* os.time() and os.date() read the evaluation clock, in UTC, so decisions reproduce.
+ * Their arguments are bounded before any arithmetic: years 0000 to 9999 as everywhere
+ * in the engine, other fields within a few thousand years' worth of their unit (timegm
+ * normalises them), so no value converts or adds out of range. */
+#define TIME_MIN INT64_C(-62167219200)    /* 0000-01-01T00:00:00Z */
+#define TIME_MAX INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
+#define FIELD_MAX 400000000               /* 400 million: an int with room to spare */
+
+/* Field KEY of the table at 1: an integer from LO to HI, or DEFAULT_ when absent
+ * (REQUIRED: absent is an error). */
+static int time_field(lua_State *L, const char *key, int default_, int required, lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v;
+    int isnum;
+    if (lua_getfield(L, 1, key) == LUA_TNIL && !required) {
+        lua_pop(L, 1);
+        return default_;
+    }
+    v = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || v < lo || v > hi)
+        return luaL_error(L, "os.time: field '%s' must be a whole number from %I to %I", key, lo, hi);
+    lua_pop(L, 1);
+    return (int)v;
+}
+
 static int sandbox_os_time(lua_State *L)
 {
     struct tm tm;
@@ -492,19 +516,15 @@ static int sandbox_os_time(lua_State *L)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     memset(&tm, 0, sizeof tm);
-    lua_getfield(L, 1, "year");
-    tm.tm_year = (int)luaL_checkinteger(L, -1) - 1900;
-    lua_getfield(L, 1, "month");
-    tm.tm_mon = (int)luaL_checkinteger(L, -1) - 1;
-    lua_getfield(L, 1, "day");
-    tm.tm_mday = (int)luaL_checkinteger(L, -1);
-    lua_getfield(L, 1, "hour");
-    tm.tm_hour = (int)luaL_optinteger(L, -1, 12);
-    lua_getfield(L, 1, "min");
-    tm.tm_min = (int)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, 1, "sec");
-    tm.tm_sec = (int)luaL_optinteger(L, -1, 0);
+    tm.tm_year = time_field(L, "year", 0, 1, 0, 9999) - 1900;
+    tm.tm_mon = time_field(L, "month", 0, 1, -FIELD_MAX, FIELD_MAX) - 1;
+    tm.tm_mday = time_field(L, "day", 0, 1, -FIELD_MAX, FIELD_MAX);
+    tm.tm_hour = time_field(L, "hour", 12, 0, -FIELD_MAX, FIELD_MAX);
+    tm.tm_min = time_field(L, "min", 0, 0, -FIELD_MAX, FIELD_MAX);
+    tm.tm_sec = time_field(L, "sec", 0, 0, -FIELD_MAX, FIELD_MAX);
     t = timegm(&tm);
+    if ((int64_t)t < TIME_MIN || (int64_t)t > TIME_MAX)
+        return luaL_error(L, "os.time: the date is outside the years 0000 to 9999");
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
 }
@@ -513,6 +533,8 @@ static int sandbox_os_date(lua_State *L)
 {
     const char *fmt = luaL_optstring(L, 1, "%c");
     lua_Integer t = luaL_optinteger(L, 2, (lua_Integer)rg_sandbox_of(L)->now);
+    if (t < TIME_MIN || t > TIME_MAX)
+        return luaL_error(L, "os.date: time %I is outside the years 0000 to 9999", t);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the real os.date */
     if (fmt[0] == '!')
         lua_pushstring(L, fmt);
