@@ -444,15 +444,38 @@ static int sandbox_setmetatable(lua_State *L)
 }
 
 /* print goes to stderr (stdout belongs to the decision), as neutralised lines, and at
- * most PRINT_CAP bytes of it per evaluation (a test run is one): a policy cannot flood
- * a CI log.  Past the cap, one line says the rest was dropped. */
+ * most PRINT_CAP bytes of it per evaluation (a test run is one; loading the policy is
+ * another), prefixes included: a policy cannot flood a CI log.  Past the cap, one line
+ * says the rest was dropped. */
 #define PRINT_CAP (64u << 10)
+
+/* Write TEXT's lines, each after PREFIX, while they fit under the cap; cut the line that
+ * does not (SB->printed then passes the cap). */
+static void print_within_cap(rg_sandbox *sb, const char *prefix, const char *text, size_t len)
+{
+    size_t plen = strlen(prefix);
+    while (len > 0 && sb->printed <= PRINT_CAP) {
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) + 1 : len;
+        size_t cost = plen + n + (nl ? 0 : 1), room = PRINT_CAP - sb->printed;
+        if (cost > room) {
+            if (room > plen + 1)
+                rg_write_untrusted_lines(stderr, prefix, text, room - plen - 1);
+            sb->printed = PRINT_CAP + 1;
+            return;
+        }
+        rg_write_untrusted_lines(stderr, prefix, text, n);
+        sb->printed += cost;
+        text += n;
+        len -= n;
+    }
+}
 
 static int sandbox_print(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     int n = lua_gettop(L);
-    size_t len, room;
+    size_t len;
     const char *text, *prefix;
     luaL_Buffer b;
     if (sb->printed_in != sb->evaluation) {
@@ -469,12 +492,11 @@ static int sandbox_print(lua_State *L)
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
-    luaL_addchar(&b, '\n');
     luaL_pushresult(&b);
     text = lua_tolstring(L, -1, &len);
-    room = PRINT_CAP - sb->printed;
-    rg_write_untrusted_lines(stderr, prefix, text, len < room ? len : room);
-    sb->printed += len;
+    if (len == 0)
+        text = "\n", len = 1;   /* print() alone: an empty line */
+    print_within_cap(sb, prefix, text, len);
     if (sb->printed > PRINT_CAP)
         fprintf(stderr, "relgate: policy output past %u KiB in one evaluation: the rest is dropped\n",
                 PRINT_CAP >> 10);
