@@ -807,7 +807,9 @@ def _(t):
             res = t.run(*command, option, value)
             t.expect_exit(res, 2)
             t.contains(res.err, option, "stderr")
-
+    res = t.run("lint", "--policy", "counting-loop.lua", "--timeout", "5", "--max-memory", "16M",
+                "--max-instructions", "100000000")
+    t.check(res.rc in (0, 1), "lint with limits in range ended with exit %d" % res.rc)
 
 # ---- Usage -----------------------------------------------------------------------------
 
