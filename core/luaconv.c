@@ -120,7 +120,7 @@ static int charge(conv *c, size_t cost)
 }
 
 typedef struct keyed {
-    const char *key;
+    char *key;      /* heap: the Lua key made valid UTF-8 */
     cJSON *value;
 } keyed;
 
@@ -129,18 +129,30 @@ static int compare_keyed(const void *a, const void *b)
     return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
 }
 
-/* The key on top of the stack as an object member name, or NULL with the reason: a
- * NUL would cut it and an invalid byte become U+FFFD, so two keys could come out as one
- * (a reader must never see a key twice). */
-static const char *member_name(conv *c)
+/* The key on top of the stack as an object member name (heap), or NULL with the reason.
+ * Output must be UTF-8 JSON, so its NUL bytes and invalid bytes become U+FFFD, as in
+ * strings; two keys that then read the same are refused by object_sorted. */
+static char *member_name(conv *c)
 {
     size_t len;
     const char *key = lua_tolstring(c->L, -1, &len); /* a string key: anchored by the table */
-    if (rg_utf8_check(key, len, NULL) < len) {
-        snprintf(c->why, c->why_size, "a key that holds a NUL byte or is not UTF-8 text");
+    char *name;
+    if (charge(c, STRING_COST(len)) != 0)
         return NULL;
-    }
-    return charge(c, STRING_COST(len)) == 0 ? key : NULL;
+    if (!(name = rg_utf8_sanitize(key, len)))
+        snprintf(c->why, c->why_size, "out of memory");
+    return name;
+}
+
+/* The first of the sorted ITEMS' keys that comes twice, or NULL: a reader must never see
+ * a key twice (keys that differed only in a NUL or an invalid byte, or such a key and
+ * one spelling U+FFFD). */
+static const char *duplicate_key(const keyed *items, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(items[i - 1].key, items[i].key) == 0)
+            return items[i].key;
+    return NULL;
 }
 
 /* An object with its keys sorted: Lua's table order changes from run to run, and a
@@ -156,7 +168,7 @@ static cJSON *object_sorted(conv *c, int idx, int depth)
         snprintf(c->why, c->why_size, "out of memory");
     lua_pushnil(L);
     while (ok && lua_next(L, idx)) {
-        const char *key;
+        char *key;
         cJSON *v;
         lua_pop(L, 1);
         if (!(key = member_name(c))) {
@@ -169,6 +181,7 @@ static cJSON *object_sorted(conv *c, int idx, int depth)
         v = convert(c, -1, depth + 1, 0);
         lua_pop(L, 1);
         if (!v) {
+            free(key);
             ok = 0;
             lua_pop(L, 1);
             break;
@@ -176,6 +189,7 @@ static cJSON *object_sorted(conv *c, int idx, int depth)
         if (n == cap) {
             keyed *grown = realloc(items, (cap *= 2) * sizeof *items);
             if (!grown) {
+                free(key);
                 cJSON_Delete(v);
                 ok = 0;
                 lua_pop(L, 1);
@@ -187,16 +201,27 @@ static cJSON *object_sorted(conv *c, int idx, int depth)
         items[n].key = key;
         items[n++].value = v;
     }
+    if (ok) {
+        const char *dup;
+        qsort(items, n, sizeof *items, compare_keyed);
+        if ((dup = duplicate_key(items, n)) != NULL) {
+            snprintf(c->why, c->why_size, "two keys that read the same (\"%.40s\") once NUL and invalid "
+                                          "UTF-8 bytes are written as U+FFFD", dup);
+            ok = 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ok)
+            cJSON_AddItemToObject(out, items[i].key, items[i].value);   /* copies the key */
+        else
+            cJSON_Delete(items[i].value);
+        free(items[i].key);
+    }
+    free(items);
     if (!ok) {
-        for (size_t i = 0; i < n; i++) cJSON_Delete(items[i].value);
-        free(items);
         cJSON_Delete(out);
         return NULL;
     }
-    qsort(items, n, sizeof *items, compare_keyed);
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToObject(out, items[i].key, items[i].value);
-    free(items);
     return out;
 }
 
