@@ -666,10 +666,12 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
     if (b.pol)
         in = open_batch(o->batch, &err);
     if (!in) {
+        int code = fail_with(o, &err);
+        rg_error_clear(&err);   /* its traceback */
         rg_policy_free(b.pol);
         rg_plugins_free(plugins);
         cJSON_Delete(waivers);
-        return fail_with(o, &err);
+        return code;
     }
     rg_policy_reuse_check_results(b.pol, 1);
     setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
