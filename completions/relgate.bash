@@ -37,8 +37,8 @@ _relgate() {
                 --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
                 --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
                 --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;
-        test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --help" -- "$cur") $(compgen -f -- "$cur")) ;;
-        lint) COMPREPLY=($(compgen -W "--policy --plugin-path --help" -- "$cur")) ;;
+        test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        lint) COMPREPLY=($(compgen -W "--policy --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then

@@ -29,6 +29,37 @@ int rg_cli_parse_count(const char *text, uint64_t *out);
 /* Parse a positive number of seconds ("30", "2.5", "500ms") into *OUT.  Returns 0 or -1. */
 int rg_cli_parse_seconds(const char *text, double *out);
 
+/* ---- Limits (cli_limits.c) --------------------------------------------------------- */
+
+/* Option NAME with VALUE when it is one of the policy limits every command that runs
+ * policy code takes (--timeout, --max-memory, --max-instructions), parsed into LIMITS
+ * as eval parses them.  Returns 0 when parsed, 1 for a bad value, -1 for another option. */
+int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits);
+
+/* ---- The watchdog ---------------------------------------------------
+ * Every command that runs policy code installs it before loading a policy: past the
+ * policy's time limit plus a second's grace inside one C library call, it writes the
+ * pending output, the prepared stdout text and the error on stderr, appends the log
+ * line, and exits with its exit code (2). */
+struct rg_strbuf;
+
+/* Arm the engine's watchdog for POLICY (as messages name it) with TIMEOUT seconds. */
+void rg_cli_watchdog_install(const char *policy, double timeout);
+/* The time-limit error the watchdog reports, as an rg_error (to render it in advance). */
+void rg_cli_watchdog_limit_error(const char *policy, double timeout, rg_error *err);
+/* Name another policy in its message (relgate test: one per test file). */
+void rg_cli_watchdog_name(const char *policy);
+/* TEXT (heap, taken; NULL: none) goes to stdout when it fires. */
+void rg_cli_watchdog_stdout(char *text);
+/* LINE (heap, taken, ending in a newline; NULL: none) is appended to the log PATH. */
+void rg_cli_watchdog_log(const char *path, char *line);
+/* Output not yet written that goes out first (NULL: none). */
+void rg_cli_watchdog_pending(const struct rg_strbuf *pending);
+/* The exit code when it fires (default 2). */
+void rg_cli_watchdog_exit_code(int code);
+/* Disarm it and free what it held. */
+void rg_cli_watchdog_remove(void);
+
 /* Write all of DATA to standard output; returns 0, or -1 (errno set). */
 int rg_cli_write_stdout(const char *data, size_t len);
 

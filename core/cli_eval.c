@@ -113,98 +113,33 @@ static char *render_error(const eval_options *o, const rg_error *err)
     return NULL;
 }
 
-/* ---- The watchdog ------------------------------------------------------------
- * The count hook stops runaway Lua, but a C library call (a pathological string
- * pattern) can run long between hooks.  Past the time limit plus a grace period,
- * this prints the error prepared in advance and exits 2: the gate never hangs. */
-
-static char *watchdog_stdout;
-static char *watchdog_log_line;      /* the error as a decision-log line, when --log is given */
-static const char *watchdog_log_path;
-static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
-static int watchdog_exit = RG_EXIT_ERROR;
-/* A batch in this process: the decisions of earlier lines not yet written out.  The
- * watchdog fires inside policy code, never while this buffer is being appended to. */
-static const rg_strbuf *watchdog_pending;
-
-static void watchdog_fire(int sig)
+/* LINE (heap) with a newline appended, or NULL (LINE freed) when out of memory. */
+static char *line_with_newline(char *line)
 {
-    (void)sig;
-    if (watchdog_pending && watchdog_pending->len && !watchdog_pending->failed)
-        (void)!write(STDOUT_FILENO, watchdog_pending->data, watchdog_pending->len);
-    if (watchdog_stdout)
-        (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
-    (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
-    if (watchdog_log_line && watchdog_log_path) {
-        /* Only system calls here: the audit record of this error too. */
-        int fd = open(watchdog_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            flock(fd, LOCK_EX);
-            (void)!write(fd, watchdog_log_line, strlen(watchdog_log_line));
-            fsync(fd);
-            close(fd);
-        }
+    size_t n = line ? strlen(line) : 0;
+    char *out = line ? realloc(line, n + 2) : NULL;
+    if (!out) {
+        free(line);
+        return NULL;
     }
-    _exit(watchdog_exit);
+    memcpy(out + n, "\n", 2);
+    return out;
 }
 
-/* Called by the engine around policy code: SECONDS left, or 0 to disarm. */
-static void watchdog_set(double seconds)
-{
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    it.it_value.tv_sec = (time_t)seconds;
-    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
-    setitimer(ITIMER_REAL, &it, NULL);
-}
+/* ---- The watchdog ------------------------------------------------------------
+ * (cli_limits.c) Prepared here in the command's output format: with --log, the
+ * error's audit record too. */
 
 static void watchdog_install(const eval_options *o)
 {
-    struct sigaction sa;
-    {
-        rg_error err = {0};
-        rg_fail(&err, RG_ERROR_LIMIT, o->policy, 0, 0,
-                "%s: policy exceeded its time limit of %g s (--timeout) inside a library call",
-                o->policy, o->limits.timeout);
-        snprintf(watchdog_stderr, sizeof watchdog_stderr, "relgate: error: %s\n", err.message);
-        if (o->log) {
-            char *line = rg_error_to_line(&err, o->now);
-            size_t n = line ? strlen(line) : 0;
-            if (line && (watchdog_log_line = realloc(line, n + 2)) != NULL) {
-                watchdog_log_line[n] = '\n';
-                watchdog_log_line[n + 1] = '\0';
-                watchdog_log_path = o->log;
-            } else {
-                free(line);
-            }
-        }
-        /* A batch's output is one JSON object per line: the error too. */
-        if (o->batch) {
-            char *line = rg_error_to_line(&err, o->now);
-            size_t n = line ? strlen(line) : 0;
-            if (line && (watchdog_stdout = realloc(line, n + 2)) != NULL)
-                memcpy(watchdog_stdout + n, "\n", 2);
-            else
-                free(line);
-        } else {
-            watchdog_stdout = render_error(o, &err);
-        }
-    }
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = watchdog_fire;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    rg_set_watchdog(watchdog_set);
-}
-
-static void watchdog_remove(void)
-{
-    rg_set_watchdog(NULL);
-    watchdog_set(0);
-    free(watchdog_stdout);
-    watchdog_stdout = NULL;
-    free(watchdog_log_line);
-    watchdog_log_line = NULL;
+    rg_error err = {0};
+    rg_cli_watchdog_install(o->policy, o->limits.timeout);
+    rg_cli_watchdog_limit_error(o->policy, o->limits.timeout, &err);
+    if (o->log)
+        rg_cli_watchdog_log(o->log, line_with_newline(rg_error_to_line(&err, o->now)));
+    /* A batch's output is one JSON object per line: the error too. */
+    rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_error_to_line(&err, o->now)) : render_error(o, &err));
+    rg_error_clear(&err);
 }
 
 /* ---- Progress ------------------------------------------------------------------
@@ -665,9 +600,8 @@ static int worker_eval_line(void *arg, long lineno, char *line, size_t len, rg_s
 static void worker_start(void *arg)
 {
     (void)arg;
-    free(watchdog_stdout);
-    watchdog_stdout = NULL;
-    watchdog_exit = RG_BATCH_EXIT_TIMEOUT;
+    rg_cli_watchdog_stdout(NULL);
+    rg_cli_watchdog_exit_code(RG_BATCH_EXIT_TIMEOUT);
 }
 
 static int worker_take(void *arg, long lineno, int code, const char *text, size_t len)
@@ -732,10 +666,12 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
     if (b.pol)
         in = open_batch(o->batch, &err);
     if (!in) {
+        int code = fail_with(o, &err);
+        rg_error_clear(&err);   /* its traceback */
         rg_policy_free(b.pol);
         rg_plugins_free(plugins);
         cJSON_Delete(waivers);
-        return fail_with(o, &err);
+        return code;
     }
     rg_policy_reuse_check_results(b.pol, 1);
     setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
@@ -756,7 +692,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         }   /* RG_BATCH_NO_WORKERS: the loop below, in this process */
     }
     if (!o->output)
-        watchdog_pending = &b.out;   /* written before the watchdog's error line */
+        rg_cli_watchdog_pending(&b.out);   /* written before the watchdog's error line */
     while (!done && !read_failed && !stopped && (n = getline(&line, &cap, in)) >= 0) {
         int code;
         lineno++;
@@ -819,7 +755,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
         fprintf(stderr, "relgate: error: cannot write the decisions to standard output: %s\n", strerror(errno));
         b.worst = RG_EXIT_ERROR;
     }
-    watchdog_pending = NULL;
+    rg_cli_watchdog_pending(NULL);
     free(rg_strbuf_finish(&b.out));
     free(rg_strbuf_finish(&b.pending_log));
     rg_error_clear(&err);
@@ -863,7 +799,7 @@ int rg_cmd_eval(int argc, char **argv)
     copt.limits = &o.limits;
     if (o.batch) {
         rc = run_batch(&o, &copt);
-        watchdog_remove();
+        rg_cli_watchdog_remove();
         rg_set_progress(NULL);
         return rc;
     }
@@ -876,7 +812,7 @@ int rg_cmd_eval(int argc, char **argv)
         d = rg_evaluate(pol, ctx, &err);
     if (d)
         rg_decision_set_details(d, o.details);
-    watchdog_remove();
+    rg_cli_watchdog_remove();
     rg_set_progress(NULL);
     if (!d) {
         rc = fail_with(&o, &err);

@@ -26,6 +26,9 @@ static const char TEST_USAGE[] =
     "  --format FORMAT    text (default), tap or junit\n"
     "  --coverage         list requirements and release types no test exercised\n"
     "  --plugin-path DIR  where to find the plugins whose parameters the policy uses\n"
+    "  --timeout SECONDS  wall-time limit for each test's policy code (default 10)\n"
+    "  --max-memory SIZE  memory limit of each test's policy (default 64M)\n"
+    "  --max-instructions N  instruction limit of each test's policy (default 200000000)\n"
     "  -h, --help         show this help\n"
     "\n"
     "exit codes: 0 all passed, 1 a test failed, 2 a test could not run.\n";
@@ -166,6 +169,14 @@ int rg_cmd_test(int argc, char **argv)
                 cJSON_Delete(coverage);
                 return RG_EXIT_ERROR;
             }
+        } else if (i + 1 < argc && (rc = rg_cli_limit_option(arg, argv[i + 1], &limits)) >= 0) {
+            if (rc > 0) {
+                fprintf(stderr, "relgate: error: %s '%s' is out of range (see relgate test --help)\n", arg, argv[i + 1]);
+                free(files);
+                cJSON_Delete(coverage);
+                return RG_EXIT_ERROR;
+            }
+            i++;
         } else if (strcmp(arg, "--plugin-path") == 0 && i + 1 < argc && ndirs < MAX_DIRS) {
             dirs[ndirs++] = argv[++i];
         } else if (arg[0] == '-') {
@@ -207,9 +218,15 @@ int rg_cmd_test(int argc, char **argv)
     }
     if (format == OUT_TAP)
         rg_strbuf_puts(&out, "TAP version 13\n");
+    /* A runaway in a test's policy ends the run as in eval: the report so far (text and
+     * TAP; a partial JUnit document is no use), then the error naming the test file. */
+    rg_cli_watchdog_install(files->count ? files->names[0] : "policies", limits.timeout);
+    if (format != OUT_JUNIT)
+        rg_cli_watchdog_pending(&out);
     for (size_t f = 0; f < files->count; f++) {
         rg_test_case *cases = NULL;
         size_t n = 0;
+        rg_cli_watchdog_name(files->names[f]);
         if (rg_tests_load(files->names[f], &limits, &cases, &n, &err) != 0) {
             total++;
             errors++;
@@ -281,6 +298,7 @@ int rg_cmd_test(int argc, char **argv)
         }
         rg_test_cases_free(cases, n);
     }
+    rg_cli_watchdog_remove();
     if (total == 0) {
         fprintf(stderr, "relgate: error: no test files (*_test.lua) found\n");
         unlisted++;

@@ -1,5 +1,6 @@
 /* Strict JSON input on top of cJSON: cJSON parses, this file adds what it lacks
  * (positions, UTF-8 and NUL checks, a depth limit, duplicate keys). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ typedef struct scan {
     size_t len, pos;
     int max_depth;
     const char *why;
+    size_t values, strings, string_bytes;   /* what cJSON will allocate (json_heap_cost) */
 } scan;
 
 static void skip_ws(scan *sc)
@@ -62,11 +64,14 @@ static int hex4(scan *sc, unsigned *out)
 
 static int scan_string(scan *sc)
 {
+    sc->strings++;
+    sc->string_bytes += sc->len - sc->pos;   /* corrected at the closing quote */
     sc->pos++; /* the opening quote */
     while (sc->pos < sc->len) {
         unsigned char c = (unsigned char)sc->s[sc->pos];
         if (c == '"') {
             sc->pos++;
+            sc->string_bytes -= sc->len - sc->pos;
             return 0;
         }
         if (c < 0x20)
@@ -199,6 +204,7 @@ static int literal(scan *sc, const char *word)
 
 static int scan_value(scan *sc, int depth)
 {
+    sc->values++;
     skip_ws(sc);
     if (sc->pos >= sc->len)
         return fail_at(sc, depth == 0 ? "empty document, expected a JSON value" : "a value is missing");
@@ -216,13 +222,21 @@ static int scan_value(scan *sc, int depth)
     }
 }
 
-/* Returns LEN when TEXT is one well-formed JSON value, else the offset of the problem
- * with *WHY saying what it is. */
-static size_t json_validate(const char *text, size_t len, int max_depth, const char **why)
+/* An upper bound of the C heap cJSON takes for a document SC scanned: a node per value,
+ * a copy of every string and key (escapes only shrink them), allocator overhead. */
+static size_t json_heap_cost(const scan *sc)
 {
-    scan sc = {text, len, 0, max_depth, NULL};
+    return sc->values * (sizeof(cJSON) + 16) + sc->strings * 24 + sc->string_bytes;
+}
+
+/* Returns LEN when TEXT is one well-formed JSON value, else the offset of the problem
+ * with *WHY saying what it is.  *HEAP: what parsing it with cJSON will take at most. */
+static size_t json_validate(const char *text, size_t len, int max_depth, const char **why, size_t *heap)
+{
+    scan sc = {text, len, 0, max_depth, NULL, 0, 0, 0};
     if (scan_value(&sc, 0) == 0) {
         skip_ws(&sc);
+        *heap = json_heap_cost(&sc);
         if (sc.pos == len)
             return len;
         sc.why = "unexpected text after the JSON value";
@@ -290,9 +304,15 @@ static void excerpt(const char *text, size_t len, size_t offset, char *out, size
 cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_depth,
                      rg_error_kind kind, rg_error *err)
 {
+    return rg_json_parse_within(text, len, file, max_depth, SIZE_MAX, NULL, kind, err);
+}
+
+cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int max_depth, size_t max_heap,
+                            size_t *heap, rg_error_kind kind, rg_error *err)
+{
     const char *why = NULL, *end = NULL;
     const cJSON *dup, *parent = NULL;
-    size_t bad;
+    size_t bad, cost = 0;
     int line, column;
     cJSON *root;
 
@@ -302,7 +322,7 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
         rg_fail(err, kind, file, line, column, "%s:%d:%d: %s in JSON text", file, line, column, why);
         return NULL;
     }
-    bad = json_validate(text, len, max_depth, &why);
+    bad = json_validate(text, len, max_depth, &why, &cost);
     if (bad < len || why) {
         char near[20];
         rg_text_position(text, len, bad, &line, &column);
@@ -321,6 +341,13 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
         }
         return NULL;
     }
+    if (cost > max_heap) {
+        rg_fail(err, RG_ERROR_LIMIT, file, 0, 0, "%s: JSON text of %zu bytes would take %zu bytes decoded, more than the %zu left",
+                file, len, cost, max_heap);
+        return NULL;
+    }
+    if (heap)
+        *heap = cost;
     /* Valid by now; pass the terminating NUL too, so cJSON sees the whole text. */
     root = cJSON_ParseWithLengthOpts(text, len + 1, &end, 1);
     if (!root) {

@@ -14,6 +14,12 @@
 cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_depth,
                      rg_error_kind kind, rg_error *err);
 
+/* rg_json_parse within a budget: a document whose tree would take more than MAX_HEAP
+ * bytes of C heap (an upper bound known before cJSON allocates anything) is refused with
+ * an RG_ERROR_LIMIT error; otherwise *HEAP (when not NULL) receives that bound. */
+cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int max_depth, size_t max_heap,
+                            size_t *heap, rg_error_kind kind, rg_error *err);
+
 /* The string member KEY of OBJ, or NULL when absent or not a string. */
 const char *rg_json_string(const cJSON *obj, const char *key);
 

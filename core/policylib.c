@@ -495,13 +495,30 @@ static int json_type(lua_State *L)
     return 1;
 }
 
+/* The decoded tree while its tables are built: charged to the policy's memory limit, and
+ * freed (the charge refunded) by the box's finalizer if building them raises. */
+typedef struct json_box {
+    cJSON *doc;
+    size_t charge;
+} json_box;
+
+static void json_box_release(lua_State *L, json_box *box)
+{
+    cJSON_Delete(box->doc);
+    box->doc = NULL;
+    rg_sandbox_refund(rg_sandbox_of(L), box->charge);
+    box->charge = 0;
+}
+
 static int json_decode(lua_State *L)
 {
-    size_t len;
+    rg_sandbox *sb = rg_sandbox_of(L);
+    size_t len, heap = 0;
     const char *text = luaL_checklstring(L, 1, &len);
     const char *name = luaL_optstring(L, 2, "json text");
     rg_error err;
     cJSON *doc;
+    json_box *box;
     rg_error_init(&err);
     /* The same text decodes to the same read-only tables: every check of every
      * decision in a batch that decodes one report shares one decoding. */
@@ -516,22 +533,33 @@ static int json_decode(lua_State *L)
     if (lua_rawget(L, 2) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);
-    doc = rg_json_parse(text, len, name, rg_sandbox_of(L)->limits.max_json_depth, RG_ERROR_POLICY, &err);
+    /* The box first, so that no memory error can leak the tree.  cJSON's tree lives on
+     * the C heap: it may take only what the policy has left under --max-memory (24 MB
+     * of text could otherwise build 800 MB outside the limit), and is charged to it. */
+    box = lua_newuserdatauv(L, sizeof *box, 0);
+    box->doc = NULL;
+    box->charge = 0;
+    luaL_setmetatable(L, JSON_BOX_META);
+    doc = rg_json_parse_within(text, len, name, sb->limits.max_json_depth, rg_sandbox_memory_left(sb), &heap,
+                               RG_ERROR_POLICY, &err);
     if (!doc) {
+        if (err.kind == RG_ERROR_LIMIT) {
+            rg_error_clear(&err);
+            sb->limit_hit = RG_LIMIT_MEMORY;
+            return luaL_error(L, "json.decode: the decoded document does not fit in the policy's memory limit");
+        }
         lua_pushnil(L);
         lua_pushstring(L, err.message);
         rg_error_clear(&err);
         return 2;
     }
-    /* A box so that a memory error while building the tables cannot leak DOC. */
-    {
-        cJSON **box = lua_newuserdatauv(L, sizeof *box, 0);
-        *box = doc;
-        luaL_setmetatable(L, JSON_BOX_META);
-        rg_push_json_sealed(L, doc, 0);
-        cJSON_Delete(doc);
-        *box = NULL;
-    }
+    box->doc = doc;
+    if (rg_sandbox_charge(sb, heap) != 0)
+        return luaL_error(L, "json.decode: the decoded document does not fit in the policy's memory limit");
+    box->charge = heap;
+    rg_push_json_sealed(L, doc, 0);
+    json_box_release(L, box);
+    lua_remove(L, -2);   /* the box */
     {
         /* The cache counts its entries at [0]. */
         lua_Integer count;
@@ -554,9 +582,7 @@ static int json_decode(lua_State *L)
 
 static int json_box_gc(lua_State *L)
 {
-    cJSON **box = luaL_checkudata(L, 1, JSON_BOX_META);
-    cJSON_Delete(*box);
-    *box = NULL;
+    json_box_release(L, luaL_checkudata(L, 1, JSON_BOX_META));
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "fileio.h"
 #include "evidence.h"
 #include "sandbox.h"
+#include "untrusted.h"
 
 #define HOOK_EVERY 1000          /* instructions between limit checks */
 #define MESSAGE_CAP 800          /* longest error message kept from a policy */
@@ -78,6 +79,26 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (p)
         sb->mem_used = sb->mem_used - old + nsize;
     return p;
+}
+
+size_t rg_sandbox_memory_left(const rg_sandbox *sb)
+{
+    return sb->mem_used < sb->limits.max_memory ? sb->limits.max_memory - sb->mem_used : 0;
+}
+
+int rg_sandbox_charge(rg_sandbox *sb, size_t bytes)
+{
+    if (bytes > rg_sandbox_memory_left(sb)) {
+        sb->limit_hit = RG_LIMIT_MEMORY;
+        return -1;
+    }
+    sb->mem_used += bytes;
+    return 0;
+}
+
+void rg_sandbox_refund(rg_sandbox *sb, size_t bytes)
+{
+    sb->mem_used -= bytes;
 }
 
 static const char *limit_message(rg_sandbox *sb, char *buf, size_t size)
@@ -422,27 +443,91 @@ static int sandbox_setmetatable(lua_State *L)
     return 1;
 }
 
-/* print goes to stderr: stdout belongs to the decision. */
+/* print goes to stderr (stdout belongs to the decision), as neutralised lines, and at
+ * most PRINT_CAP bytes of it per evaluation (a test run is one; loading the policy is
+ * another), prefixes included: a policy cannot flood a CI log.  Past the cap, one line
+ * says the rest was dropped. */
+#define PRINT_CAP (64u << 10)
+
+/* Write TEXT's lines, each after PREFIX, while they fit under the cap; cut the line that
+ * does not (SB->printed then passes the cap). */
+static void print_within_cap(rg_sandbox *sb, const char *prefix, const char *text, size_t len)
+{
+    size_t plen = strlen(prefix);
+    while (len > 0 && sb->printed <= PRINT_CAP) {
+        const char *nl = memchr(text, '\n', len);
+        size_t n = nl ? (size_t)(nl - text) + 1 : len;
+        size_t cost = plen + n + (nl ? 0 : 1), room = PRINT_CAP - sb->printed;
+        if (cost > room) {
+            if (room > plen + 1)
+                rg_write_untrusted_lines(stderr, prefix, text, room - plen - 1);
+            sb->printed = PRINT_CAP + 1;
+            return;
+        }
+        rg_write_untrusted_lines(stderr, prefix, text, n);
+        sb->printed += cost;
+        text += n;
+        len -= n;
+    }
+}
+
 static int sandbox_print(lua_State *L)
 {
+    rg_sandbox *sb = rg_sandbox_of(L);
     int n = lua_gettop(L);
+    size_t len;
+    const char *text, *prefix;
     luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, "policy: ");
+    if (sb->printed_in != sb->evaluation) {
+        sb->printed_in = sb->evaluation;
+        sb->printed = 0;
+    }
+    if (sb->printed > PRINT_CAP)
+        return 0;   /* dropped, and said so already */
     luaL_where(L, 1);
-    luaL_addvalue(&b);
+    prefix = lua_pushfstring(L, "policy: %s", lua_tostring(L, -1));
+    luaL_buffinit(L, &b);
     for (int i = 1; i <= n; i++) {
         if (i > 1) luaL_addchar(&b, '\t');
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
-    luaL_addchar(&b, '\n');
     luaL_pushresult(&b);
-    fputs(lua_tostring(L, -1), stderr);
+    text = lua_tolstring(L, -1, &len);
+    if (len == 0)
+        text = "\n", len = 1;   /* print() alone: an empty line */
+    print_within_cap(sb, prefix, text, len);
+    if (sb->printed > PRINT_CAP)
+        fprintf(stderr, "relgate: policy output past %u KiB in one evaluation: the rest is dropped\n",
+                PRINT_CAP >> 10);
     return 0;
 }
 
-/* os.time() and os.date() read the evaluation clock, in UTC, so decisions reproduce. */
+/* os.time() and os.date() read the evaluation clock, in UTC, so decisions reproduce.
+ * Their arguments are bounded before any arithmetic: years 0000 to 9999 as everywhere
+ * in the engine, other fields within a few thousand years' worth of their unit (timegm
+ * normalises them), so no value converts or adds out of range. */
+#define TIME_MIN INT64_C(-62167219200)    /* 0000-01-01T00:00:00Z */
+#define TIME_MAX INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
+#define FIELD_MAX 400000000               /* 400 million: an int with room to spare */
+
+/* Field KEY of the table at 1: an integer from LO to HI, or DEFAULT_ when absent
+ * (REQUIRED: absent is an error). */
+static int time_field(lua_State *L, const char *key, int default_, int required, lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v;
+    int isnum;
+    if (lua_getfield(L, 1, key) == LUA_TNIL && !required) {
+        lua_pop(L, 1);
+        return default_;
+    }
+    v = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || v < lo || v > hi)
+        return luaL_error(L, "os.time: field '%s' must be a whole number from %I to %I", key, lo, hi);
+    lua_pop(L, 1);
+    return (int)v;
+}
+
 static int sandbox_os_time(lua_State *L)
 {
     struct tm tm;
@@ -453,19 +538,15 @@ static int sandbox_os_time(lua_State *L)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     memset(&tm, 0, sizeof tm);
-    lua_getfield(L, 1, "year");
-    tm.tm_year = (int)luaL_checkinteger(L, -1) - 1900;
-    lua_getfield(L, 1, "month");
-    tm.tm_mon = (int)luaL_checkinteger(L, -1) - 1;
-    lua_getfield(L, 1, "day");
-    tm.tm_mday = (int)luaL_checkinteger(L, -1);
-    lua_getfield(L, 1, "hour");
-    tm.tm_hour = (int)luaL_optinteger(L, -1, 12);
-    lua_getfield(L, 1, "min");
-    tm.tm_min = (int)luaL_optinteger(L, -1, 0);
-    lua_getfield(L, 1, "sec");
-    tm.tm_sec = (int)luaL_optinteger(L, -1, 0);
+    tm.tm_year = time_field(L, "year", 0, 1, 0, 9999) - 1900;
+    tm.tm_mon = time_field(L, "month", 0, 1, -FIELD_MAX, FIELD_MAX) - 1;
+    tm.tm_mday = time_field(L, "day", 0, 1, -FIELD_MAX, FIELD_MAX);
+    tm.tm_hour = time_field(L, "hour", 12, 0, -FIELD_MAX, FIELD_MAX);
+    tm.tm_min = time_field(L, "min", 0, 0, -FIELD_MAX, FIELD_MAX);
+    tm.tm_sec = time_field(L, "sec", 0, 0, -FIELD_MAX, FIELD_MAX);
     t = timegm(&tm);
+    if ((int64_t)t < TIME_MIN || (int64_t)t > TIME_MAX)
+        return luaL_error(L, "os.time: the date is outside the years 0000 to 9999");
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
 }
@@ -474,6 +555,8 @@ static int sandbox_os_date(lua_State *L)
 {
     const char *fmt = luaL_optstring(L, 1, "%c");
     lua_Integer t = luaL_optinteger(L, 2, (lua_Integer)rg_sandbox_of(L)->now);
+    if (t < TIME_MIN || t > TIME_MAX)
+        return luaL_error(L, "os.date: time %I is outside the years 0000 to 9999", t);
     lua_pushvalue(L, lua_upvalueindex(1)); /* the real os.date */
     if (fmt[0] == '!')
         lua_pushstring(L, fmt);

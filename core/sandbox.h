@@ -36,6 +36,8 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
+    size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
+    uint64_t printed_in;
 } rg_sandbox;
 
 /* A new sandbox whose require() reads below DIR (DISPLAY: how messages name DIR).
@@ -58,6 +60,14 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
  * the limits in force.  Returns 0 leaving NRESULTS results, or -1 with ERR (kind
  * policy or limit, with file, line and traceback) and nothing pushed. */
 int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err);
+
+/* Memory the policy may still use under --max-memory. */
+size_t rg_sandbox_memory_left(const rg_sandbox *sb);
+/* Count BYTES of C heap a builtin holds for the policy (a decoded document) against its
+ * memory limit, until rg_sandbox_refund.  Returns 0, or -1 with the limit marked hit
+ * (raise any error: the sandbox reports the memory limit, and pcall cannot catch it). */
+int rg_sandbox_charge(rg_sandbox *sb, size_t bytes);
+void rg_sandbox_refund(rg_sandbox *sb, size_t bytes);
 
 /* Start a fresh instruction and time budget (each evaluation gets its own). */
 void rg_sandbox_new_budget(rg_sandbox *sb);

@@ -10,6 +10,7 @@ Fixtures live in tests/data (bad-context/, bad-policy/) and tests/hostile (escap
 `-- @error` in a fixture is the line the error must name.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -642,6 +643,179 @@ def _(t):
     t.check(res.error_lines(), "no 'relgate: error:' line on stderr")
     t.check(res.elapsed < 10, "took %.1f s" % res.elapsed)
 
+
+# ---- Every limit in every command ----------------------------------------------------
+# Each hostile policy below runs under eval, eval --batch with -j 1 and -j 2, test and (for
+# those whose limit is hit while the policy loads; lint runs no check) lint.  Every run
+# must end with exit 2 within a bounded time, its error saying which limit, and within a
+# bounded memory (the peak resident size of the process, where a sanitizer build does
+# not blur it).
+
+LIMIT_OPTIONS = ["--timeout", "1", "--max-memory", "32M"]
+
+# (fixture in tests/hostile/limits, hit while loading, substrings of the message).  A
+# sanitizer build is slow enough for the time limit to come first: there the time limit
+# is an answer too.
+MEMORY = ["memory limit", "--max-memory"]
+EVERY_COMMAND_CASES = [
+    ("pattern-runaway.lua", True, ["time limit"]),
+    ("infinite-loop.lua", True, ["policy exceeded its"]),
+    ("memory-bomb.lua", True, MEMORY),
+    ("json-decode-bomb.lua", True, MEMORY),
+    ("json-decode-bomb-check.lua", False, MEMORY),
+    ("infinite-loop-check.lua", False, ["time limit"]),
+    ("details-dag.lua", False, ["cannot be written as JSON", "--max-memory"]),
+    ("details-cycle.lua", False, ["cannot be written as JSON", "cycle"]),
+    ("details-bad-keys.lua", False, ["cannot be written as JSON", "two keys that read the same"]),
+]
+
+# Peak resident memory a run may reach: the policy's 32M, the engine and the C library
+# around it.  json.decode of json-decode-bomb.lua's text took 320 MB of C heap before it
+# was counted against --max-memory.
+MAX_RSS_KB = 150 * 1024
+BATCH_LINES = 3
+
+
+def sanitized_build():
+    with open(RELGATE_PATH(), "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def RELGATE_PATH():
+    import harness
+    return harness.RELGATE
+
+
+def run_measured(t, args, timeout=30):
+    """Run the binary like t.run, returning (Result, peak resident size in KB)."""
+    import threading
+    import time
+    from harness import Result
+    argv = [str(RELGATE_PATH())] + [str(a) for a in args]
+    out_path, err_path = t.tmp / ".stdout", t.tmp / ".stderr"
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, cwd=str(t.tmp), stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        killed = []
+        timer = threading.Timer(timeout, lambda: (killed.append(1), os.killpg(proc.pid, 9)))
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    res = Result(argv, str(t.tmp), proc.returncode, out_path.read_bytes(), err_path.read_bytes(),
+                 time.monotonic() - start, bool(killed), None)
+    t.last = res
+    if killed:
+        raise Failure("relgate did not finish within %g s (killed)" % timeout)
+    for sig in (b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer", b": runtime error: "):
+        t.check(sig not in res.stderr, "a sanitizer reported a problem (%s)" % sig.decode())
+    return res, usage.ru_maxrss
+
+
+def batch_documents(text):
+    """A batch's output: one JSON object per line, or one error document when nothing ran."""
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+def limit_command_args(t, command, fixture):
+    """The command line running FIXTURE (copied into tmp with a context) under COMMAND."""
+    if command == "eval":
+        return eval_args(fixture, "context.json", *LIMIT_OPTIONS)
+    if command.startswith("batch"):
+        line = open(t.tmp / "context.json", "rb").read().replace(b"\n", b" ").strip()
+        t.write("batch.jsonl", b"\n".join([line] * BATCH_LINES) + b"\n")
+        return ["eval", "--policy", fixture, "--batch", "batch.jsonl", "--now", NOW, "-j", command[-1],
+                *LIMIT_OPTIONS]
+    if command == "test":
+        t.write("limit_test.lua", 'test "the limit holds" {\n  policy = "%s", now = "%s",\n'
+                '  context = { release = { name = "app", version = "1.0.0", type = "patch" } },\n'
+                '  expect = { decision = "allow" },\n}\n' % (fixture, NOW))
+        return ["test", "limit_test.lua", *LIMIT_OPTIONS]
+    return ["lint", "--policy", fixture, *LIMIT_OPTIONS]
+
+
+def every_command_case(fixture, at_load, mentions, command):
+    def fn(t):
+        limits_setup(t, fixture)
+        res, rss = run_measured(t, limit_command_args(t, command, fixture))
+        if command == "lint":
+            # lint reports a policy that does not load as a problem it found (exit 1, see
+            # rg_policy_lint), the watchdog as an error (exit 2): never 0.
+            t.check(res.rc in (1, 2), "lint ended with exit code %d" % res.rc, expected="1 or 2", actual=res.rc)
+        else:
+            t.expect_exit(res, 2)
+        t.check(res.elapsed < 10, "took %.1f s to stop (--timeout 1)" % res.elapsed)
+        if not sanitized_build():
+            t.check(rss < MAX_RSS_KB, "peak resident size %d KB (at most %d KB)" % (rss, MAX_RSS_KB))
+        said = res.err + res.out
+        if command == "eval" or command.startswith("batch"):
+            docs = [t.decision(res)] if command == "eval" else batch_documents(res.out)
+            t.check(docs, "no JSON on stdout")
+            for doc in docs:
+                t.eq(doc["decision"], "error", "decision")
+            said += " ".join(d["error"]["message"] for d in docs)
+        if sanitized_build() and "time limit of 1 s (--timeout)" in said:
+            return
+        for m in mentions:
+            t.contains(said, m, "what the run said")
+    add_case("limit in every command: %s under %s" % (fixture, command), fn)
+
+
+for _c in EVERY_COMMAND_CASES:
+    for _command in ("eval", "batch -j 1", "batch -j 2", "test") + (("lint",) if _c[1] else ()):
+        every_command_case(*_c, _command)
+
+
+@case("limit: print() floods at most 64 KiB per evaluation, as lines no CI reads as commands")
+def _(t):
+    limits_setup(t, "print-flood.lua")
+    for command in ("eval", "batch -j 1", "batch -j 2", "test"):
+        res, _ = run_measured(t, limit_command_args(t, command, "print-flood.lua"))
+        t.check(res.rc == 2, "%s: exit %d (the check ends with an error)" % (command, res.rc))
+        evaluations = BATCH_LINES if command.startswith("batch") else 1
+        t.check(len(res.stderr) < evaluations * 80 * 1024, "%s: %d bytes on stderr" % (command, len(res.stderr)))
+        lines = res.err.splitlines()
+        t.check(not any(l.startswith("::") for l in lines), "%s: a line starts with '::'" % command)
+        t.check(any(l.startswith("policy: print-flood.lua:6: ") for l in lines), "%s: no printed line" % command)
+        t.eq(sum("the rest is dropped" in l for l in lines), evaluations, "%s: lines saying output was dropped"
+             % command)
+
+
+@case("limit: every builtin with extreme arguments (2^63, 1e308, NaN, 2^31...): no crash, no undefined behaviour")
+def _(t):
+    limits_setup(t, "extreme-arguments.lua")
+    line = marked_line(HOSTILE / "limits" / "extreme-arguments.lua")
+    # Its own error at the end says that every probe ran (64 builtins x 28 values).
+    run_error(t, eval_args("extreme-arguments.lua", "context.json"), "policy", file="extreme-arguments.lua",
+              line=line, mentions="probed 1792", check_output=False)
+
+
+@case("limit: os.time with a year past 9999 or an int's range is a policy error naming the field")
+def _(t):
+    limits_setup(t, "counting-loop.lua")
+    for year in ("2147483648", "-2147483648", "10000", "1e308", "0/0"):
+        t.write("time.lua", 'local t = os.time { year = %s, month = 1, day = 1 } -- @error\n'
+                'requirement "r" { title = "R", check = function(ctx) return pass("x", {}) end }\n' % year)
+        run_error(t, eval_args("time.lua", "context.json"), "policy", file="time.lua", line=1,
+                  mentions=["os.time", "year"], check_output=False)
+
+
+@case("limit: --timeout and --max-memory out of range are usage errors in test and lint too")
+def _(t):
+    limits_setup(t, "counting-loop.lua")
+    for command in (["test", "nothing_test.lua"], ["lint", "--policy", "counting-loop.lua"]):
+        for option, value in (("--timeout", "1e308"), ("--timeout", "-1"), ("--timeout", "nan"),
+                              ("--max-memory", "0"), ("--max-instructions", "0")):
+            res = t.run(*command, option, value)
+            t.expect_exit(res, 2)
+            t.contains(res.err, option, "stderr")
+    res = t.run("lint", "--policy", "counting-loop.lua", "--timeout", "5", "--max-memory", "16M",
+                "--max-instructions", "100000000")
+    t.check(res.rc in (0, 1), "lint with limits in range ended with exit %d" % res.rc)
 
 # ---- Usage -----------------------------------------------------------------------------
 

@@ -331,8 +331,37 @@ static void test_depth_limit(void **state)
 static void test_cycle_refused(void **state)
 {
     lua_State *L = ((rg_sandbox *)*state)->L;
-    refused(L, "(function() local t = {} t.self = t return t end)()", 32, "(a cycle?)");
-    refused(L, "(function() local a, b = {}, {} a[1] = b b[1] = a return a end)()", 32, "a cycle?");
+    refused(L, "(function() local t = {} t.self = t return t end)()", 32, "contains itself (a cycle)");
+    refused(L, "(function() local a, b = {}, {} a[1] = b b[1] = a return a end)()", 32, "a cycle");
+}
+
+/* A DAG shared at every level is 2^60 nodes once copied: refused quickly, by the memory
+ * budget (the policy's --max-memory), with a message that says why. */
+static void test_shared_dag_is_bounded(void **state)
+{
+    rg_sandbox *sb = *state;
+    sb->limits.max_memory = 4u << 20;
+    refused(sb->L, "(function() local t = {} for i = 1, 60 do t = {a = t, b = t} end return {x = t} end)()", 64,
+            "memory limit (--max-memory)");
+    /* Strings count too: 64 references to one 1 MB string are 64 MB of JSON. */
+    refused(sb->L, "(function() local s, t = ('x'):rep(1 << 20), {} for i = 1, 64 do t[i] = s end return t end)()",
+            8, "--max-memory");
+    /* Within the budget, sharing is fine. */
+    converts_to(sb->L, "(function() local t = {} for i = 1, 4 do t = {a = t, b = t} end return {x = 1} end)()", 1,
+                "{\"x\":1}");
+}
+
+/* Keys come out unique and valid: NUL and invalid bytes become U+FFFD, as in strings, and
+ * keys that then read the same are refused rather than written as a duplicate key. */
+static void test_bad_keys_unique(void **state)
+{
+    lua_State *L = ((rg_sandbox *)*state)->L;
+    converts_to(L, "{['a\\0b'] = 1, ['a\\0c'] = 2}", 1, "{\"a\xef\xbf\xbd" "b\":1,\"a\xef\xbf\xbd" "c\":2}");
+    converts_to(L, "{['k\\255'] = 1}", 1, "{\"k\xef\xbf\xbd\":1}");
+    refused(L, "{['\\255'] = 1, ['\\254'] = 2}", 32, "two keys that read the same");
+    refused(L, "{['a\\0'] = 1, ['a\\255'] = 2}", 32, "two keys that read the same");
+    refused(L, "{ok = {['x\\239\\191\\189'] = 1, ['x\\192'] = 2}}", 32, "read the same");   /* U+FFFD itself */
+    converts_to(L, "{['caf\\195\\169'] = 1}", 1, "{\"caf\xc3\xa9\":1}");
 }
 
 static void test_shared_subtable_is_not_a_cycle(void **state)
@@ -495,6 +524,8 @@ int main(void)
         T(test_depth_limit),
         T(test_cycle_refused),
         T(test_shared_subtable_is_not_a_cycle),
+        T(test_shared_dag_is_bounded),
+        T(test_bad_keys_unique),
         T(test_round_trip),
         T(test_round_trip_empty_containers),
         T(test_readonly_view_seen_through),
