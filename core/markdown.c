@@ -257,8 +257,6 @@ void rg_md_escape(rg_strbuf *b, const char *s)
             rg_strbuf_puts(b, "&amp;");
         } else if (c == '|') {
             rg_strbuf_puts(b, "\\|"); /* a table cell's end; "\\|" is "|" elsewhere too */
-        } else if (c == '#' && next >= '0' && next <= '9') {
-            rg_strbuf_puts(b, "\\#" ZWSP); /* #123: an issue reference */
         } else if (is_markdown_punct(c)) {
             char esc[3] = {'\\', (char)c, 0};
             rg_strbuf_puts(b, esc);

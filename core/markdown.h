@@ -36,9 +36,10 @@ int rg_md_title_matches(const char *title, size_t title_len, const char *wanted)
  * literal text on one line, in a GitHub step summary or a pull-request comment:
  * line breaks become spaces, control sequences and CI markers are neutralised
  * (untrusted.h), Markdown punctuation is backslash-escaped, '<', '>' and '&' become
- * entities (no HTML, no <autolinks>), and a zero-width space (&#8203;) goes after an '@',
- * a ':' or a "#" before a word or number and after "www", so GitHub makes no mention
- * (a notification), emoji, issue reference or bare link of it.  '|' is escaped too, so
+ * entities (no HTML, no <autolinks>), and a zero-width space (&#8203;) goes after an '@'
+ * or a ':' before a word and after "www", so GitHub makes no mention (a notification),
+ * emoji (":x:" would show a status mark) or bare link (https://, www.) of it.  "#123"
+ * stays an issue reference: a link into the same repository.  '|' is escaped too, so
  * the text fits in a table cell. */
 void rg_md_escape(rg_strbuf *b, const char *s);
 

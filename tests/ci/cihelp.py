@@ -234,15 +234,16 @@ def control_to_space(s):
 
 _SHOWN_AS_ESCAPE = (set(range(0x80, 0xA0)) | {0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0xFFFE, 0xFFFF}
                     | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)))
-_MARKER = re.compile(r"#(?=#(?:\[|[vV][sS][oO]\[))")
+_IG = "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]*"
+_MARKER = re.compile("#(?=" + _IG + "#" + _IG + "(?:\\[|[vV]" + _IG + "[sS]" + _IG + "[oO]" + _IG + "\\[))")
 
 
 def neutralised(s, breaks="space"):
     """What relgate writes for the untrusted str S: line breaks (LF, CRLF, CR) as one space
     (BREAKS "space", tabs too) or as LF ("keep"); other C0 controls and DEL as \\xHH; C1,
     bidirectional controls, U+2028/2029, U+FFFE/FFFF as \\uHHHH; "##[" and "##vso[" as
-    "# #[" and "# #vso[" (no invisible characters between, in this model)."""
-    s = s.replace("\r\n", "\n").replace("\r", "\n")
+    "# #[" and "# #vso[" (invisible characters between them too)."""
+    s = _MARKER.sub("# ", s.replace("\r\n", "\n").replace("\r", "\n"))
     out = []
     for ch in s:
         o = ord(ch)
@@ -254,12 +255,13 @@ def neutralised(s, breaks="space"):
             out.append("\\u%04x" % o)
         else:
             out.append(ch)
-    return _MARKER.sub("# ", "".join(out))
+    return "".join(out)
 
 
 def md_shown(text):
-    """What a reader sees of markdown cell TEXT: escapes resolved, zero-width spaces gone."""
-    return md_unescape(text).replace("\u200b", "")
+    """What a reader sees of markdown cell TEXT: escapes resolved, the zero-width spaces
+    relgate inserts (&#8203;, against mentions, emoji and bare links) gone."""
+    return md_unescape(text.replace("&#8203;", ""))
 
 
 def ci_command_lines(text):
