@@ -622,6 +622,51 @@ def _(t):
         t.eq(t.result(doc, "docs-updated")["status"], "fail", "status when release.author is %s" % what)
 
 
+@case("octoacme: the self-approved example stays deny when the author approves in another spelling or release.author is gone")
+def _(t):
+    import shutil
+    src = EXAMPLES / "minor" / "pre-release" / "self-approved"
+    expect = json.loads((src / "expect.json").read_text())
+    base = json.loads((src / "context.json").read_text())
+    shutil.copytree(src, Path(t.tmp, "ex"))
+
+    def approver(spelt):
+        def mutate(ctx):
+            for a in ctx["approvals"]:
+                if a["role"] == "release-manager":
+                    a["user"] = spelt
+        return mutate
+
+    def author(value):
+        def mutate(ctx):
+            if value is NO_AUTHOR:
+                del ctx["release"]["author"]
+            else:
+                ctx["release"]["author"] = value
+        return mutate
+
+    variants = [("as it is", lambda ctx: None), ("approved as MKhan", approver("MKhan")),
+                ("approved as 'mkhan '", approver("mkhan ")), ("approved as @mkhan", approver("@mkhan")),
+                ("approved as MK\u200bhan", approver("MK\u200bhan")), ("release.author removed", author(NO_AUTHOR)),
+                ("release.author 42", author(42)), ("release.author null", author(None)),
+                ("release.author blank", author("  "))]
+    for what, mutate in variants:
+        ctx = json.loads(json.dumps(base))
+        mutate(ctx)
+        t.write_json("ex/context.json", ctx)
+        res = t.eval(str(POLICIES / "octoacme.lua"), "ex/context.json", now=expect["now"])
+        if res.rc == 2:
+            continue  # refused as a context error: closed as well
+        doc = t.expect_decision(res, "deny")
+        t.eq(t.result(doc, "release-manager-sign-off")["status"], "fail", "release-manager-sign-off (%s)" % what)
+    # Someone else's sign-off still passes: the rule is not "deny everything".
+    ctx = json.loads(json.dumps(base))
+    approver("rjones")(ctx)
+    t.write_json("ex/context.json", ctx)
+    doc = t.decision(t.eval(str(POLICIES / "octoacme.lua"), "ex/context.json", now=expect["now"]))
+    t.eq(t.result(doc, "release-manager-sign-off")["status"], "pass", "release-manager-sign-off by rjones")
+
+
 @case("waivers: mandatory and advisory requirements cannot be waived (misapplied), nor unknown ones")
 def _(t):
     doc = run_waivers(t, failing=["tests-pass"], waivers=[waiver("tests-pass")], verdict="deny")
