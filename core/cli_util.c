@@ -14,7 +14,10 @@
  * neutralised behind our prefix (untrusted.h), so none reads as a CI command. */
 static void report_line(const char *prefix, const char *text)
 {
-    rg_write_untrusted_lines(stderr, prefix, text, strlen(text));
+    if (!text || !*text)
+        fprintf(stderr, "%s\n", prefix); /* the line is still there: something failed */
+    else
+        rg_write_untrusted_lines(stderr, prefix, text, strlen(text));
 }
 
 void rg_cli_report(const rg_error *err)
