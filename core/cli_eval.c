@@ -25,6 +25,7 @@
 #include "render.h"
 #include "rfc3339.h"
 #include "strbuf.h"
+#include "untrusted.h"
 
 static const char EVAL_USAGE[] =
     "usage: relgate eval --policy PATH --context PATH [options]\n"
@@ -166,8 +167,12 @@ static void progress_line(size_t done, size_t total, const char *slowest, double
     if (now - progress_started < 1.0) /* quick gates print nothing */
         return;
     fprintf(stderr, "\r\033[Krelgate: checks %zu of %zu done", done, total);
-    if (slowest)
-        fprintf(stderr, ", waiting for %s (%.0f s)", slowest, seconds);
+    if (slowest) {
+        rg_strbuf id = {0};
+        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
+        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
+        free(id.data);
+    }
     fflush(stderr);
     progress_shown = 1;
 }

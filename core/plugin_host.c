@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "plugin_host.h"
 #include "textpos.h"
+#include "untrusted.h"
 
 #define MESSAGE_MAX 1024
 #define WHY_MAX (PATH_MAX + 512)
@@ -562,7 +563,11 @@ static void host_log(rg_check_call *call, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "relgate: %s: %s\n", call->check->name, line);
+    {
+        char prefix[160];
+        snprintf(prefix, sizeof prefix, "relgate: %s: ", call->check->name);
+        rg_write_untrusted_lines(stderr, prefix, line, strlen(line));
+    }
 }
 
 /* ---- Details ------------------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include "luaconv.h"
 #include "evidence.h"
 #include "fileio.h"
+#include "identity.h"
 #include "policylib.h"
 #include "markdown.h"
 #include "rfc3339.h"
@@ -669,21 +670,39 @@ static const char *string_field(lua_State *L, int idx, const char *key)
     return lua_tostring(L, -1);
 }
 
+/* Is USER someone other than AUTHOR (normalised, identity.h)?  Never when either names
+ * nobody: an approval counts only when it is known not to be the author's. */
+static int someone_else(const char *author_id, const char *user)
+{
+    char *id = rg_identity_normalize(user);
+    int other = author_id && id && strcmp(author_id, id) != 0;
+    free(id);
+    return other;
+}
+
 /* Collect approvals that count (approved, by a named user other than the author),
- * optionally of one ROLE; FIRST_ONLY returns the first match instead of a list. */
+ * optionally of one ROLE; FIRST_ONLY returns the first match instead of a list.  Without
+ * an author (missing, not a string, blank) none counts. */
 static int approvals_collect(lua_State *L, const char *role, int first_only)
 {
-    const char *author;
+    const char *author_id;
     lua_Integer n = 0;
     int ctx = 1, list, out;
     luaL_checktype(L, ctx, LUA_TTABLE);
     lua_getfield(L, ctx, "release");
-    author = string_field(L, -1, "author"); /* index: top */
+    {
+        /* Held as a Lua string: a limit error below cannot leak it. */
+        char *id = rg_identity_normalize(string_field(L, -1, "author"));
+        author_id = id ? lua_pushstring(L, id) : NULL;
+        if (!id)
+            lua_pushnil(L);
+        free(id);
+    }
     lua_getfield(L, ctx, "approvals");
     list = lua_gettop(L);
     lua_newtable(L);
     out = lua_gettop(L);
-    if (lua_type(L, list) == LUA_TTABLE) {
+    if (lua_type(L, list) == LUA_TTABLE && author_id) {
         for (lua_Integer i = 1;; i++) {
             const char *user, *state, *r;
             int ok;
@@ -695,12 +714,12 @@ static int approvals_collect(lua_State *L, const char *role, int first_only)
             user = string_field(L, -1, "user");
             state = string_field(L, -2, "state");
             r = string_field(L, -3, "role");
-            ok = item_type == LUA_TTABLE && user && user[0] && state &&
-                 strcmp(state, "approved") == 0 && !(author && strcmp(author, user) == 0) &&
-                 (!role || (r && strcmp(r, role) == 0));
+            ok = item_type == LUA_TTABLE && user && user[0] && state && strcmp(state, "approved") == 0 &&
+                 (!role || (r && strcmp(r, role) == 0)) && someone_else(author_id, user);
             lua_pop(L, 3);
             if (ok) {
-                if (first_only) return 1;
+                if (first_only)
+                    return 1;
                 lua_rawseti(L, out, ++n);
             } else {
                 lua_pop(L, 1);
@@ -724,6 +743,33 @@ static int approvals_by_role(lua_State *L)
 static int approvals_find(lua_State *L)
 {
     return approvals_collect(L, luaL_checkstring(L, 2), 1);
+}
+
+/* approvals.identity(name): NAME normalised (identity.h), or nil when it names nobody
+ * (not a string, blank, not text). */
+static int approvals_identity(lua_State *L)
+{
+    char *id = lua_type(L, 1) == LUA_TSTRING ? rg_identity_normalize(lua_tostring(L, 1)) : NULL;
+    if (id)
+        lua_pushstring(L, id);
+    else
+        lua_pushnil(L);
+    free(id);
+    return 1;
+}
+
+/* approvals.same_person(a, b): true or false; nil when either names nobody, so a policy
+ * that needs "someone else" fails closed on nil. */
+static int approvals_same_person(lua_State *L)
+{
+    const char *a = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
+    const char *b = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    int same = rg_identity_same(a, b);
+    if (same < 0)
+        lua_pushnil(L);
+    else
+        lua_pushboolean(L, same);
+    return 1;
 }
 
 /* ---- Registration ----------------------------------------------------------- */
@@ -758,7 +804,7 @@ void rg_policylib_open(rg_sandbox *sb)
     static const luaL_Reg json[] = {{"decode", json_decode}, {"type", json_type}, {NULL, NULL}};
     static const luaL_Reg approvals[] = {
         {"list", approvals_list}, {"by_role", approvals_by_role}, {"find", approvals_find},
-        {NULL, NULL}};
+        {"identity", approvals_identity}, {"same_person", approvals_same_person}, {NULL, NULL}};
     lua_State *L = sb->L;
 
     luaL_newmetatable(L, JSON_BOX_META);

@@ -1,16 +1,26 @@
 /* GitHub Actions workflow commands: an annotation per requirement that needs action
- * and a notice with the verdict.  Escaping follows the runner's rules: in data, '%',
- * CR and LF; in property values also ':' and ','. */
+ * and a notice with the verdict.  Every line is one of our commands: untrusted text is
+ * first neutralised (untrusted.h: controls, "##[" markers), then escaped by the runner's
+ * rules: in data '%', CR and LF; in property values also ':' and ','.  A property is
+ * one line (its breaks become spaces); a message keeps its breaks, as %0A. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "decision.h"
 #include "render.h"
 #include "strbuf.h"
+#include "untrusted.h"
 
-static void escaped(rg_strbuf *b, const char *s, int property)
+static void escaped(rg_strbuf *b, const char *text, int property)
 {
-    for (; s && *s; s++) {
+    rg_strbuf safe = {0};
+    const char *s;
+    rg_untrusted_puts(&safe, text, property ? RG_BREAKS_SPACE : RG_BREAKS_KEEP);
+    if (safe.failed) {
+        b->failed = 1;
+        return;
+    }
+    for (s = safe.data; s && *s; s++) {
         switch (*s) {
         case '%': rg_strbuf_puts(b, "%25"); break;
         case '\r': rg_strbuf_puts(b, "%0D"); break;
@@ -20,6 +30,7 @@ static void escaped(rg_strbuf *b, const char *s, int property)
         default: rg_strbuf_add(b, s, 1);
         }
     }
+    free(safe.data);
 }
 
 /* ::LEVEL file=F,line=L,title=T::MESSAGE */

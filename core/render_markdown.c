@@ -1,8 +1,10 @@
 /* Markdown decisions for a GitHub step summary or a merge-request comment. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decision.h"
+#include "markdown.h"
 #include "render.h"
 #include "rfc3339.h"
 #include "strbuf.h"
@@ -25,21 +27,16 @@ static const char *verdict_icon(rg_verdict v)
     return v == RG_VERDICT_ALLOW ? "✅" : v == RG_VERDICT_WARN ? "⚠️" : v == RG_VERDICT_DENY ? "⛔" : "💥";
 }
 
-/* Text for a table cell: pipes escaped, line breaks and control characters as spaces,
- * HTML's < and & neutralised so a message cannot inject markup. */
+/* Untrusted text (context, policy, plugin) as literal text that fits a table cell, and
+ * as a code span: markdown.h says what each neutralises. */
 static void cell(rg_strbuf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\\') rg_strbuf_puts(b, "\\\\");
-        else if (c == '|') rg_strbuf_puts(b, "\\|");
-        else if (c == '<') rg_strbuf_puts(b, "&lt;");
-        else if (c == '>') rg_strbuf_puts(b, "&gt;");
-        else if (c == '&') rg_strbuf_puts(b, "&amp;");
-        else if (c == '`') rg_strbuf_puts(b, "\\`");
-        else if (c < 0x20 || c == 0x7f) rg_strbuf_puts(b, " ");
-        else rg_strbuf_add(b, s, 1);
-    }
+    rg_md_escape(b, s);
+}
+
+static void code(rg_strbuf *b, const char *s)
+{
+    rg_md_code(b, s, 1);
 }
 
 char *rg_decision_to_markdown(const rg_decision *d)
@@ -49,20 +46,25 @@ char *rg_decision_to_markdown(const rg_decision *d)
 
     rg_strbuf_printf(&b, "### %s relgate: **%s** — ", verdict_icon(d->verdict), rg_verdict_name(d->verdict));
     cell(&b, d->release_name);
-    rg_strbuf_printf(&b, " %s (%s) at `%s`\n\n", d->release_version, rg_release_type_name(d->type),
-                     rg_stage_name(d->stage));
-    rg_strbuf_puts(&b, "Policy `");
-    cell(&b, d->policy_name);
-    rg_strbuf_printf(&b, "`%s%s · %zu requirements: %zu pass, %zu fail, %zu warn, %zu waived, %zu error, %zu skip\n\n",
-                     d->policy_version ? " " : "", d->policy_version ? d->policy_version : "", d->count,
+    rg_strbuf_puts(&b, " ");
+    cell(&b, d->release_version);
+    rg_strbuf_printf(&b, " (%s) at `%s`\n\n", rg_release_type_name(d->type), rg_stage_name(d->stage));
+    rg_strbuf_puts(&b, "Policy ");
+    code(&b, d->policy_name);
+    if (d->policy_version) {
+        rg_strbuf_puts(&b, " ");
+        cell(&b, d->policy_version);
+    }
+    rg_strbuf_printf(&b, " · %zu requirements: %zu pass, %zu fail, %zu warn, %zu waived, %zu error, %zu skip\n\n",
+                     d->count,
                      d->summary[RG_STATUS_PASS], d->summary[RG_STATUS_FAIL], d->summary[RG_STATUS_WARN],
                      d->summary[RG_STATUS_WAIVED], d->summary[RG_STATUS_ERROR], d->summary[RG_STATUS_SKIP]);
     rg_strbuf_puts(&b, "| | Requirement | Level | Status | Message |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
-        rg_strbuf_printf(&b, "| %s | `", status_icon(r->status));
-        cell(&b, r->id);
-        rg_strbuf_puts(&b, "` ");
+        rg_strbuf_printf(&b, "| %s | ", status_icon(r->status));
+        code(&b, r->id);
+        rg_strbuf_puts(&b, " ");
         cell(&b, r->title);
         rg_strbuf_printf(&b, " | %s | %s | ", rg_level_name(r->level), rg_status_name(r->status));
         cell(&b, r->message);
@@ -77,9 +79,9 @@ char *rg_decision_to_markdown(const rg_decision *d)
             char *details;
             if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
                 continue;
-            rg_strbuf_printf(&b, "- %s **`", status_icon(r->status));
-            cell(&b, r->id);
-            rg_strbuf_puts(&b, "`**: ");
+            rg_strbuf_printf(&b, "- %s **", status_icon(r->status));
+            code(&b, r->id);
+            rg_strbuf_puts(&b, "**: ");
             cell(&b, r->message);
             rg_strbuf_puts(&b, "\n");
             if (r->hint) {
@@ -149,10 +151,13 @@ char *rg_error_to_markdown(const rg_error *err)
     rg_strbuf_printf(&b, "### 💥 relgate: **error** — the gate could not be evaluated\n\n| Kind | Where | Message |\n|---|---|---|\n| %s | ",
                      rg_error_kind_name(err->kind));
     if (err->file[0]) {
-        rg_strbuf_puts(&b, "`");
-        cell(&b, err->file);
-        if (err->line > 0) rg_strbuf_printf(&b, ":%d", err->line);
-        rg_strbuf_puts(&b, "`");
+        char where[64] = "";
+        rg_strbuf where_text = {0};
+        if (err->line > 0) snprintf(where, sizeof where, ":%d", err->line);
+        rg_strbuf_puts(&where_text, err->file);
+        rg_strbuf_puts(&where_text, where);
+        code(&b, where_text.data);
+        free(where_text.data);
     }
     rg_strbuf_puts(&b, " | ");
     cell(&b, err->message);

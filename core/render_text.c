@@ -6,6 +6,7 @@
 #include "decision.h"
 #include "render.h"
 #include "strbuf.h"
+#include "untrusted.h"
 
 #define RESET "\033[0m"
 
@@ -35,14 +36,21 @@ static const char *verdict_color(rg_verdict v)
     }
 }
 
-/* Policy and plugin text for a terminal: control characters (escape sequences, CR,
- * newlines that would break the columns) become spaces. */
+/* Context, policy and plugin text for a terminal or a CI log: on our line (line breaks
+ * become spaces, so the columns hold and no line starts with it), control sequences and
+ * CI markers neutralised (untrusted.h). */
 static void plain(rg_strbuf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        rg_strbuf_add(b, c < 0x20 || c == 0x7f ? " " : s, 1);
-    }
+    rg_untrusted_puts(b, s, RG_BREAKS_SPACE);
+}
+
+/* An id padded to WIDTH bytes, as %-*s would. */
+static void padded(rg_strbuf *b, const char *s, size_t width)
+{
+    size_t start = b->len;
+    plain(b, s);
+    while (!b->failed && b->len - start < width)
+        rg_strbuf_puts(b, " ");
 }
 
 static void colored(rg_strbuf *b, const rg_text_style *st, const char *color, const char *text)
@@ -67,23 +75,32 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
     colored(&b, st, verdict_color(d->verdict), verdict);
     rg_strbuf_puts(&b, "  ");
     plain(&b, d->release_name);
-    rg_strbuf_printf(&b, " %s (%s) at %s\n", d->release_version, rg_release_type_name(d->type),
-                     rg_stage_name(d->stage));
-    rg_strbuf_printf(&b, "policy %s%s%s, %s\n\n", d->policy_name, d->policy_version ? " " : "",
-                     d->policy_version ? d->policy_version : "", d->policy_digest);
+    rg_strbuf_puts(&b, " ");
+    plain(&b, d->release_version);
+    rg_strbuf_printf(&b, " (%s) at %s\npolicy ", rg_release_type_name(d->type), rg_stage_name(d->stage));
+    plain(&b, d->policy_name);
+    if (d->policy_version) {
+        rg_strbuf_puts(&b, " ");
+        plain(&b, d->policy_version);
+    }
+    rg_strbuf_printf(&b, ", %s\n\n", d->policy_digest);
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
         const mark *m = status_mark(r->status);
         rg_strbuf_puts(&b, "  ");
         colored(&b, st, m->color, st->utf8 ? m->utf8 : m->ascii);
-        rg_strbuf_printf(&b, "  %-*s  ", (int)width, r->id);
+        rg_strbuf_puts(&b, "  ");
+        padded(&b, r->id, width);
+        rg_strbuf_puts(&b, "  ");
         plain(&b, r->message);
         rg_strbuf_puts(&b, "\n");
         if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
             continue;
         rg_strbuf_printf(&b, "  %8s  %-*s  requirement: ", "", (int)width, "");
         plain(&b, r->title);
-        rg_strbuf_printf(&b, " (%s, %s)\n", rg_level_name(r->level), r->check);
+        rg_strbuf_printf(&b, " (%s, ", rg_level_name(r->level));
+        plain(&b, r->check);
+        rg_strbuf_puts(&b, ")\n");
         if (r->hint) {
             rg_strbuf_printf(&b, "  %8s  %-*s  how to pass: ", "", (int)width, "");
             plain(&b, r->hint);
@@ -109,7 +126,9 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
         rg_strbuf_puts(&b, "\nwaivers:\n");
         cJSON_ArrayForEach(w, d->waivers) {
             const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "status"));
-            rg_strbuf_printf(&b, "  - %s: ", status ? status : "?");
+            rg_strbuf_puts(&b, "  - ");
+            plain(&b, status ? status : "?");
+            rg_strbuf_puts(&b, ": ");
             plain(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")));
             rg_strbuf_puts(&b, " (");
             plain(&b, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "source")));
@@ -124,10 +143,19 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
             const char *target = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "target"));
             const char *summary = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "summary"));
             const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "source"));
-            if (type && strcmp(type, "rollback") == 0)
-                rg_strbuf_printf(&b, "  - roll back to %s (%s)\n", target ? target : "?", source ? source : "");
-            else
-                rg_strbuf_printf(&b, "  - %s: %s\n", type ? type : "?", summary ? summary : "");
+            if (type && strcmp(type, "rollback") == 0) {
+                rg_strbuf_puts(&b, "  - roll back to ");
+                plain(&b, target ? target : "?");
+                rg_strbuf_puts(&b, " (");
+                plain(&b, source);
+                rg_strbuf_puts(&b, ")\n");
+            } else {
+                rg_strbuf_puts(&b, "  - ");
+                plain(&b, type ? type : "?");
+                rg_strbuf_puts(&b, ": ");
+                plain(&b, summary);
+                rg_strbuf_puts(&b, "\n");
+            }
         }
     }
     return rg_strbuf_finish(&b);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "untrusted.h"
 
 int rg_strbuf_reserve(rg_strbuf *b, size_t extra)
 {
@@ -68,31 +69,10 @@ char *rg_strbuf_finish(rg_strbuf *b)
     return out;
 }
 
-/* XML text or attribute content: the five entities escaped, characters XML 1.0 cannot
- * hold dropped (C0 controls other than tab and line breaks), line breaks in attributes
- * kept as character references. */
+/* One XML escaper for both JUnit writers (eval's and relgate test's): untrusted.c's,
+ * which also keeps control sequences and CI markers out of the report. */
 void rg_strbuf_xml(rg_strbuf *b, const char *s, int attribute)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '&': rg_strbuf_puts(b, "&amp;"); break;
-        case '<': rg_strbuf_puts(b, "&lt;"); break;
-        case '>': rg_strbuf_puts(b, "&gt;"); break;
-        case '"': rg_strbuf_puts(b, "&quot;"); break;
-        case '\'': rg_strbuf_puts(b, "&apos;"); break;
-        case '\n': rg_strbuf_puts(b, attribute ? "&#10;" : "\n"); break;
-        case '\r': rg_strbuf_puts(b, "&#13;"); break; /* a raw CR reads back as LF */
-        case '\t': rg_strbuf_puts(b, attribute ? "&#9;" : "\t"); break;
-        default:
-            /* U+FFFE and U+FFFF are UTF-8 but not XML characters. */
-            if (c == 0xEF && (unsigned char)s[1] == 0xBF && ((unsigned char)s[2] == 0xBE || (unsigned char)s[2] == 0xBF)) {
-                s += 2;
-                break;
-            }
-            if (c >= 0x20 && c != 0x7f)
-                rg_strbuf_add(b, s, 1);
-        }
-    }
+    rg_untrusted_xml(b, s, attribute);
 }
 

@@ -19,9 +19,8 @@ void rg_strbuf_add(rg_strbuf *b, const char *s, size_t n);
 void rg_strbuf_puts(rg_strbuf *b, const char *s);
 void rg_strbuf_printf(rg_strbuf *b, const char *fmt, ...) RG_PRINTF(2, 3);
 
-/* Append S as XML 1.0 text (ATTRIBUTE 0) or attribute content (1): the five entities
- * escaped, characters XML cannot hold dropped, line breaks in attributes and every CR as
- * character references. */
+/* Append S as XML 1.0 text (ATTRIBUTE 0) or attribute content (1): rg_untrusted_xml
+ * (untrusted.h), so characters XML cannot hold and control sequences never get in. */
 void rg_strbuf_xml(rg_strbuf *b, const char *s, int attribute);
 
 /* Hand over the text (caller frees), or NULL when out of memory; B is emptied. */

@@ -8,6 +8,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "identity.h"
 #include "json.h"
 #include "rfc3339.h"
 #include "waivers.h"
@@ -25,6 +26,32 @@ static const cJSON *approval_with_role(const rg_context *ctx, const char *user, 
             return a;
     }
     return NULL;
+}
+
+/* Separation of duties: non-zero when APPROVER is someone other than AUTHOR, compared
+ * as normalised identities (identity.h: "Bob", "bob " and "@bob" are all bob).  When it
+ * cannot be told (no author, an author or approver that is no identity), the waiver
+ * does not apply: MSG says why. */
+static int approver_is_not_author(const char *author, const char *approver, char *msg, size_t size)
+{
+    int same;
+    if (!author) {
+        snprintf(msg, size, "the release has no author (release.author is missing or not a string): "
+                            "nobody can tell that %s is someone else", approver);
+        return 0;
+    }
+    same = rg_identity_same(author, approver);
+    if (same == 0)
+        return 1;
+    if (same > 0 && strcmp(author, approver) == 0)
+        snprintf(msg, size, "approved by %s, the release's own author: a waiver needs someone else", approver);
+    else if (same > 0)
+        snprintf(msg, size, "approved by %s, the release's own author (release.author is %s): a waiver needs "
+                            "someone else", approver, author);
+    else
+        snprintf(msg, size, "release.author '%s' or approver '%s' names nobody (blank or not text): "
+                            "nobody can tell that the approver is someone else", author, approver);
+    return 0;
 }
 
 /* Why waiver W is malformed, or NULL when every field is there and well-typed. */
@@ -74,6 +101,7 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
 {
     const cJSON *w;
     const char *author = rg_json_string(cJSON_GetObjectItemCaseSensitive(ctx->root, "release"), "author");
+    /* release.author present but not a string is no author either: rg_json_string says NULL. */
     int index = 0;
 
     cJSON_ArrayForEach(w, ctx->waivers) {
@@ -102,9 +130,7 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
         } else if (expires <= d->evaluated_at) {
             snprintf(msg, sizeof msg, "expired at %s", rg_json_string(w, "expires"));
             cJSON_AddItemToArray(d->waivers, report(w, source, "expired", msg));
-        } else if (author && strcmp(author, rg_json_string(w, "approver")) == 0) {
-            snprintf(msg, sizeof msg, "approved by %s, the release's own author: a waiver needs someone else",
-                     author);
+        } else if (!approver_is_not_author(author, rg_json_string(w, "approver"), msg, sizeof msg)) {
             cJSON_AddItemToArray(d->waivers, report(w, source, "self-approved", msg));
         } else if (req->waiver_role && !approval_with_role(ctx, rg_json_string(w, "approver"), req->waiver_role)) {
             snprintf(msg, sizeof msg, "requirement '%s' needs a waiver approved by someone with the role %s, and %s "

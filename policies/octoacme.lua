@@ -219,6 +219,14 @@ requirement "release-manager-sign-off" {
     local list, why = fields.list(ctx, "approvals")
     if not list then return fail(why .. ": nobody has signed off", { field = "approvals" }) end
     local details = { field = "approvals", approvals = fields.count(list) }
+    -- Separation of duties needs to know who wrote the release: without an author no
+    -- approval can be shown to come from someone else.
+    local author = type(ctx.release) == "table" and ctx.release.author or nil
+    if approvals.identity(author) == nil then
+      details.author = fields.describe(author)
+      return fail("release.author is " .. fields.describe(author) .. ": nobody can tell that a sign-off "
+        .. "comes from someone other than the release author", details)
+    end
     local a = approvals.find(ctx, "release-manager")
     if a then
       details.approver, details.at = a.user, a.at
@@ -234,7 +242,7 @@ requirement "release-manager-sign-off" {
           reason = "state is " .. fields.describe(e.state)
         elseif who == "(no user)" then
           reason = "it names no user"
-        elseif who == ctx.release.author then
+        elseif approvals.same_person(who, author) then
           reason = "they are the release author"
         else
           reason = "it does not count"

@@ -395,6 +395,37 @@ for _, ty in ipairs(F.TYPES) do
   }
 end
 
+-- Approver != author compares identities (approvals.identity): the author's own
+-- approval in another spelling does not count either.
+for _, spelt in ipairs({ "MKhan", "mkhan ", "@mkhan", " MKHAN\u{00A0}", "mk\u{200B}han" }) do
+  test(string.format("minor: release-manager-sign-off fails when the author approves as %q", spelt)) {
+    policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+    context = F.context("minor", {
+      release = { author = "mkhan" },
+      approvals = { { user = spelt, role = "release-manager", state = "approved", at = "2025-06-10T08:12:40Z" } },
+    }),
+    expect = {
+      decision = "deny",
+      requirements = { ["release-manager-sign-off"] = "fail" },
+      messages = { ["release-manager-sign-off"] = "no release-manager approval counts (" .. spelt .. ": they are the release author)" },
+    },
+  }
+end
+
+-- Without an author nobody can tell the sign-off is someone else's: it fails.
+for _, case in ipairs({ { F.NONE, "absent" }, { 7, "7" }, { "", '""' }, { "  ", '"  "' }, { { "mkhan" }, "an array of 1" } }) do
+  test("minor: release-manager-sign-off fails when release.author is " .. case[2]) {
+    policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+    context = F.context("minor", { release = { author = case[1] } }),
+    expect = {
+      decision = "deny",
+      requirements = { ["release-manager-sign-off"] = "fail" },
+      messages = { ["release-manager-sign-off"] = "release.author is " .. case[2]
+        .. ": nobody can tell that a sign-off comes from someone other than the release author" },
+    },
+  }
+end
+
 test "minor: release-manager-sign-off fails for an approval still pending" {
   policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
   context = F.context("minor", {

@@ -357,7 +357,9 @@ function markdown.is_blank(s) end
 
 approvals = {}
 
----The approvals that count: state "approved", a non-empty user who is not release.author.
+---The approvals that count: state "approved", a non-empty user who is not release.author
+---(compared as identities: see approvals.identity).  Without a usable release.author
+---(missing, not a string, blank) none counts: nobody can tell an approval is someone else's.
 ---@param ctx relgate.Context
 ---@return relgate.Approval[]
 function approvals.list(ctx) end
@@ -373,6 +375,21 @@ function approvals.by_role(ctx, role) end
 ---@param role string
 ---@return relgate.Approval|nil
 function approvals.find(ctx, role) end
+
+---NAME normalised for comparing who someone is: invisible characters and combining marks
+---dropped, white space trimmed and collapsed, one leading '@' dropped, letters folded to
+---lower case without accents ("  @MKhan " -> "mkhan", "Élodie" -> "elodie").  nil when NAME
+---names nobody (not a string, blank, not UTF-8).
+---@param name any
+---@return string|nil
+function approvals.identity(name) end
+
+---Whether A and B name the same person (approvals.identity of both); nil when either names
+---nobody, so a check that needs "someone else" fails closed on nil.
+---@param a any
+---@param b any
+---@return boolean|nil
+function approvals.same_person(a, b) end
 
 ---------------------------------------------------------------------------------------
 -- json

@@ -230,6 +230,60 @@ def control_to_space(s):
     return re.sub(r"[\x00-\x1f\x7f]", " ", s)
 
 
+# ---- Untrusted text: a model of core/untrusted.c (docs/ci.md, "Untrusted text") ------
+
+_SHOWN_AS_ESCAPE = (set(range(0x80, 0xA0)) | {0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0xFFFE, 0xFFFF}
+                    | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)))
+_IG = "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]*"
+_MARKER = re.compile("#(?=" + _IG + "#" + _IG + "(?:\\[|[vV]" + _IG + "[sS]" + _IG + "[oO]" + _IG + "\\[))")
+
+
+def neutralised(s, breaks="space"):
+    """What relgate writes for the untrusted str S: line breaks (LF, CRLF, CR) as one space
+    (BREAKS "space", tabs too) or as LF ("keep"); other C0 controls and DEL as \\xHH; C1,
+    bidirectional controls, U+2028/2029, U+FFFE/FFFF as \\uHHHH; "##[" and "##vso[" as
+    "# #[" and "# #vso[" (invisible characters between them too)."""
+    s = _MARKER.sub("# ", s.replace("\r\n", "\n").replace("\r", "\n"))
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in "\n\t":
+            out.append(" " if breaks == "space" else ch)
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        elif o in _SHOWN_AS_ESCAPE:
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def md_shown(text):
+    """What a reader sees of markdown cell TEXT: escapes resolved, the zero-width spaces
+    relgate inserts (&#8203;, against mentions, emoji and bare links) gone."""
+    return md_unescape(text.replace("&#8203;", ""))
+
+
+def ci_command_lines(text):
+    """Lines of TEXT that a CI runner would read as a command: GitHub's '::cmd' at the
+    start after white space (.NET trims Unicode white space), its legacy '##[cmd' and
+    Azure's '##vso[' anywhere; lines split at LF, CR and CRLF as the runner splits."""
+    bad = []
+    for line in re.split(r"\r\n|\r|\n", text):
+        if re.match(r"^\s*::", line) or "##[" in line or "##vso[" in line.lower():
+            bad.append(line)
+    return bad
+
+
+def control_bytes(data):
+    """Terminal control bytes in DATA (bytes): C0 but tab and LF, DEL, C1 as UTF-8
+    (C2 80..C2 9F), bidirectional overrides (E2 80 AA..AE, E2 81 A6..A9)."""
+    found = sorted({"%#04x" % b for b in data if (b < 0x20 and b not in (0x09, 0x0A)) or b == 0x7F})
+    text = data.decode("utf-8", "replace")
+    found += sorted({"U+%04X" % ord(c) for c in text if ord(c) in _SHOWN_AS_ESCAPE and ord(c) not in (0xFFFE, 0xFFFF)})
+    return found
+
+
 # ---- GitHub workflow commands ----------------------------------------------------------
 
 _GH_LINE = re.compile(r"^::(?P<cmd>[a-z-]+)(?: (?P<props>[^:]*))?::(?P<data>.*)$", re.S)
@@ -275,8 +329,11 @@ def gh_parse(line):
 
 def xml_expected_attr(s):
     """An attribute value as an XML parser returns it: the C0 controls XML 1.0 cannot
-    hold (all but tab, LF, CR) and DEL dropped, as relgate drops them."""
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", s)
+    hold (all but tab, LF, CR), DEL, U+FFFE and U+FFFF dropped, as relgate drops them;
+    C1 and bidirectional controls as visible escapes, CI markers broken (neutralised())."""
+    kept = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]", "", s)
+    parts = re.split(r"([\r\n\t])", kept)
+    return "".join(p if p in ("\r", "\n", "\t") else neutralised(p) for p in parts)
 
 
 def xml_expected_text(s):

@@ -90,10 +90,10 @@ def check_markdown(t, doc, text):
                           expected=len(header), actual=raw)
         m = re.match(r"`([^`]*)`", row[c_req])
         t.check(m, "the requirement cell does not start with the id in backticks", actual=row[c_req])
-        t.eq(cihelp.md_unescape(m.group(1)), req["id"], "id in the table")
+        t.eq(m.group(1), req["id"], "id in the table (a code span)")
         t.eq(row[c_level], req["level"], "level of %s in the table" % req["id"])
         t.eq(row[c_status], req["status"], "status of %s in the table" % req["id"])
-        t.eq(cihelp.md_unescape(row[c_msg]), cihelp.control_to_space(req["message"]).strip(),
+        t.eq(cihelp.md_shown(row[c_msg]), cihelp.neutralised(req["message"]).strip(),
              "message of %s in the table (as rendered)" % req["id"])
     for req in doc["requirements"]:
         if req["status"] not in ("pass", "skip"):
@@ -184,11 +184,12 @@ def check_github(t, doc, text):
         t.eq(props.get("line"), line, "line= of %s" % rid)
         t.contains(props.get("title", ""), rid, "title= of %s" % rid)
         t.contains(props.get("title", ""), req["status"], "title= of %s" % rid)
-        want = req["message"] + ("\nHow to pass: " + req["hint"] if req.get("hint") else "")
+        want = cihelp.neutralised(req["message"] + ("\nHow to pass: " + req["hint"] if req.get("hint") else ""), "keep")
         t.eq(data, want, "decoded message of %s (message, then the hint)" % rid)
     cmd, props, data = parsed[-1]
     t.eq(cmd, GH_VERDICT[doc["decision"]], "command of the verdict line")
-    t.check(data.startswith("%s: %s %s" % (doc["decision"], doc["release"]["name"], doc["release"]["version"])),
+    t.check(data.startswith("%s: %s %s" % (doc["decision"], cihelp.neutralised(doc["release"]["name"], "keep"),
+                                            cihelp.neutralised(doc["release"]["version"], "keep"))),
             "the verdict line does not start with verdict, release and version", actual=data)
 
 
@@ -427,6 +428,117 @@ def _(t):
         t.check(not bad, "control characters from the policy reach the text output raw (%s)" % " ".join(extra + [k + "=" + v for k, v in env.items() if k == "NO_COLOR" and v]),
                 expected="no ESC, CR, BEL or DEL: a message cannot colour, clear or overwrite a job log",
                 actual={"bytes": bad, "line": [l for l in res.out.split("\n") if "RED" in l][:1]})
+
+
+# ---- Untrusted text in every channel (docs/ci.md, "Untrusted text") ------------------
+
+# The string hostile.lua puts in messages, hints, titles and details; the context puts it
+# in release.name, an evidence name, and the waiver's reason, approver and ticket.
+HOSTILE = ("x\n::error::forged\r::add-mask::s3cr3t\r\n  ::stop-commands::tok\n##[error]legacy "
+           "##vso[task.setvariable variable=a]b \x1b[31m\u009b2J\u202e <img src=x onerror=alert(1)> "
+           "[l](https://evil.example) ![i](x.png) @octo-org/sec :x: **b** _i_ `c` | ]]> \x01 #\u200b#[warning]zw")
+
+
+def hostile_context(t, evidence_path="notes.md", name="hostile.json"):
+    copy_ci(t, "formats")
+    ctx = {"release": {"name": HOSTILE, "version": "1.2.0", "previous_version": "1.1.0", "type": "minor",
+                       "author": "alice"},
+           "stage": "post-deploy", "evidence": {HOSTILE: evidence_path},
+           "waivers": [{"requirement": "waivable", "reason": HOSTILE, "approver": "bob " + HOSTILE,
+                        "ticket": HOSTILE, "expires": "2025-07-01T00:00:00Z"}, {"requirement": HOSTILE}]}
+    t.write_json("formats/" + name, ctx)
+    return "formats/" + name
+
+
+def no_ci_commands(t, text, where):
+    bad = cihelp.ci_command_lines(text)
+    t.check(not bad, "%s has lines a CI runner reads as commands" % where,
+            expected="none: '::' at a line start, '##[' or '##vso[' anywhere", actual=bad[:5])
+
+
+def no_control_bytes(t, data, where):
+    bad = cihelp.control_bytes(data)
+    t.check(not bad, "%s carries terminal control characters raw" % where, actual=bad)
+
+
+def hostile_eval(t, fmt):
+    ctx = hostile_context(t)
+    res = t.eval("formats/hostile.lua", ctx, "--format", fmt)
+    t.expect_exit(res, 1)
+    doc = t.decision(t.eval("formats/hostile.lua", ctx))
+    t.eq(doc["release"]["name"], HOSTILE, "release.name in the JSON decision (as it was)")
+    t.eq([w["status"] for w in doc["waivers"]], ["applied", "malformed"], "waiver reports")
+    return doc, res
+
+
+@case("untrusted text: --format text shows hostile context and policy text on our lines, without commands or control bytes")
+def _(t):
+    doc, res = hostile_eval(t, "text")
+    no_ci_commands(t, res.out, "the text output")
+    no_control_bytes(t, res.stdout, "the text output")
+    check_text(t, doc, res.out)
+    t.contains(res.out, cihelp.neutralised(HOSTILE), "the release name, neutralised")
+
+
+@case("untrusted text: --format github has only our commands; hostile text is escaped data that starts none")
+def _(t):
+    doc, res = hostile_eval(t, "github")
+    check_github(t, doc, res.out)  # every line one of ours, decoding to the neutralised message
+    t.check("##[" not in res.out and "##vso[" not in res.out.lower(), "a CI marker inside a command line",
+            actual=[l for l in res.out.split("\n") if "##" in l][:3])
+    no_control_bytes(t, res.stdout, "the github output")
+    _, _, verdict = cihelp.gh_parse(res.out.rstrip("\n").split("\n")[-1])
+    t.contains(verdict, cihelp.neutralised(HOSTILE, "keep"), "the verdict notice names the release, neutralised")
+
+
+@case("untrusted text: --format markdown renders hostile text literally (no links, images, emphasis, HTML, mentions)")
+def _(t):
+    doc, res = hostile_eval(t, "markdown")
+    check_markdown(t, doc, res.out)
+    no_ci_commands(t, res.out, "the markdown output")
+    no_control_bytes(t, res.stdout, "the markdown output")
+    body = res.out
+    for live in ("<img", "](", "![", "**b**", "_i_", "`c`", "@octo-org", "https://", ":x:"):
+        t.check(live not in body, "live markdown from untrusted text: %r" % live,
+                actual=[l[:200] for l in body.split("\n") if live in l][:2])
+    title = body.split("\n", 1)[0]
+    t.eq(cihelp.md_shown(title.split(" — ", 1)[1].rsplit(" 1.2.0 ", 1)[0]), cihelp.neutralised(HOSTILE).strip(),
+         "the release name in the heading, as rendered")
+    waivers = [tb for tb in cihelp.md_tables(body) if "Source" in tb["header"]]
+    t.eq(len(waivers), 1, "the waivers table")
+    t.eq(len(waivers[0]["rows"]), 2, "rows of the waivers table (a malformed requirement name stays in its cell)")
+
+
+@case("untrusted text: --format junit is well-formed XML with hostile text, no commands, no control bytes")
+def _(t):
+    doc, res = hostile_eval(t, "junit")
+    root = check_junit(t, doc, res.stdout)
+    no_ci_commands(t, res.out, "the JUnit output")
+    no_control_bytes(t, res.stdout, "the JUnit output")
+    t.eq({p.get("name"): p.get("value") for p in root.iter("property")}["release"],
+         cihelp.xml_expected_attr(HOSTILE), "the release property")
+    t.write("hostile.xml", res.stdout)
+    cihelp.xmllint_validate(t, Path(t.tmp, "hostile.xml"))
+
+
+@case("untrusted text: errors on stderr quoting the context or the policy are lines of ours, never commands")
+def _(t):
+    ctx = hostile_context(t, evidence_path="../../../outside", name="escape.json")
+    t.write("formats/raises.lua", "local H = %s\nerror(H, 0)\n" % json.dumps(HOSTILE).replace("\\u", "\\u"))
+    for policy, context, what in (("formats/hostile.lua", ctx, "an evidence name in a context error"),
+                                  ("formats/raises.lua", "formats/context.json", "a policy's error message")):
+        for fmt in ("text", "github", "json"):
+            res = t.eval(policy, context, "--format", fmt)
+            t.expect_exit(res, 2)
+            no_ci_commands(t, res.err, "stderr (%s, --format %s)" % (what, fmt))
+            no_control_bytes(t, res.stderr, "stderr (%s, --format %s)" % (what, fmt))
+            lines = res.err.rstrip("\n").split("\n")
+            t.check(all(l.startswith("relgate: ") for l in lines), "a stderr line that is not ours (%s)" % what,
+                    actual=[l for l in lines if not l.startswith("relgate: ")][:3])
+            t.check(len(lines) > 3, "the hostile message spans several stderr lines (%s)" % what, actual=lines)
+            if fmt == "github":
+                check_github_error = [cihelp.gh_parse(l) for l in res.out.rstrip("\n").split("\n")]
+                t.eq(len(check_github_error), 1, "workflow commands for the error (%s)" % what)
 
 
 # ---- Errors in every format ------------------------------------------------------------

@@ -58,7 +58,7 @@ WAIVER = {"requirement": "scan", "reason": "fixed in the next release", "approve
 
 def context(i, name=None, waived=False, spin=0):
     release = {"name": name or "svc-%d" % i, "version": "1.%d.0" % i, "previous_version": "1.0.0",
-               "type": "minor", "spin": spin}
+               "type": "minor", "spin": spin, "author": "dana"}  # a waiver needs an author to tell bob from
     doc = {"release": release, "stage": "pre-release", "evidence": {"scan": "scan.sarif"}}
     if waived:
         doc["waivers"] = [WAIVER]

@@ -211,7 +211,8 @@ def _(t):
 def _(t):
     setup(t, policy='requirement "a" { title = "A", level = "waivable", check = function(ctx) '
                     'return fail("no", {}) end }\n')
-    t.write("batch.jsonl", LINE + "\n" + LINE + "\n")
+    authored = dict(CONTEXT, release=dict(CONTEXT["release"], author="dana"))  # bob must be someone else
+    t.write("batch.jsonl", compact_line(authored) + "\n" + compact_line(authored) + "\n")
     waivers = [{"requirement": "a", "reason": "known", "approver": "bob", "ticket": "REL-1",
                 "expires": "2025-07-01T00:00:00Z"}]
     res = t.run(*eval_args("--waivers", "-", "--batch", "batch.jsonl", context=None),

@@ -523,12 +523,17 @@ def waiver(requirement, approver="bob", ticket="REL-1", expires=FUTURE, reason="
     return {k: v for k, v in w.items() if v is not None}
 
 
-def waiver_context(failing=(), waivers=None, approvals=(), stage=None):
+NO_AUTHOR = object()
+
+
+def waiver_context(failing=(), waivers=None, approvals=(), stage=None, author=AUTHOR):
     ctx = {
         "release": {"name": "svc", "version": "1.2.0", "previous_version": "1.1.0", "type": "minor",
-                    "author": AUTHOR, "failing": list(failing)},
+                    "author": author, "failing": list(failing)},
         "approvals": list(approvals),
     }
+    if author is NO_AUTHOR:
+        del ctx["release"]["author"]
     if waivers is not None:
         ctx["waivers"] = waivers
     if stage:
@@ -536,9 +541,9 @@ def waiver_context(failing=(), waivers=None, approvals=(), stage=None):
     return ctx
 
 
-def run_waivers(t, failing=(), waivers=None, approvals=(), stage=None, extra=(), verdict=None):
+def run_waivers(t, failing=(), waivers=None, approvals=(), stage=None, extra=(), verdict=None, author=AUTHOR):
     copy_from(t, DATA / "waivers.lua", "waivers.lua")
-    t.write_json("context.json", waiver_context(failing, waivers, approvals, stage))
+    t.write_json("context.json", waiver_context(failing, waivers, approvals, stage, author))
     res = t.eval("waivers.lua", "context.json", *extra)
     if verdict:
         return t.expect_decision(res, verdict)
@@ -584,6 +589,82 @@ def _(t):
     rep = one_report(t, doc)
     t.eq((rep["status"], rep["message"]),
          ("self-approved", "approved by alice, the release's own author: a waiver needs someone else"), "report")
+
+
+@case("waivers: the author's own approval in another spelling is self-approved (case, spaces, '@', invisible characters)")
+def _(t):
+    for spelt in ("Alice", "alice ", " ALICE", "@alice", "alice\u00a0", "al\u200bice", "ａｌｉｃｅ", "Álice",
+                  "a\u0301lice", "\u2003Alice\t"):
+        doc = run_waivers(t, failing=["docs-updated"], waivers=[waiver("docs-updated", approver=spelt)], verdict="deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], "self-approved", "the waiver approved by %r for author alice" % spelt)
+        t.contains(rep["message"], "the release's own author", "the report for %r" % spelt)
+        t.eq(t.result(doc, "docs-updated")["status"], "fail", "status with a waiver by %r" % spelt)
+    # The author's spelling varies too; someone else still may approve.
+    doc = run_waivers(t, failing=["docs-updated"], waivers=[waiver("docs-updated", approver="alice")],
+                      author=" @Alice ", verdict="deny")
+    t.eq(one_report(t, doc)["status"], "self-approved", "author ' @Alice ', approver alice")
+    doc = run_waivers(t, failing=["docs-updated"], waivers=[waiver("docs-updated", approver="alicia")], verdict="allow")
+    t.eq(one_report(t, doc)["status"], "applied", "approver alicia for author alice")
+
+
+@case("waivers: without an author (missing, not a string, blank) no waiver applies: nobody can tell the approver is someone else")
+def _(t):
+    for author, what in ((NO_AUTHOR, "missing"), (None, "null"), (7, "a number"), ({"login": "alice"}, "an object"),
+                         (["alice"], "a list"), ("", "empty"), ("  \u200b ", "blank")):
+        res = run_waivers(t, failing=["docs-updated"], waivers=[waiver("docs-updated")], author=author)
+        if res.rc == 2:
+            continue  # the context is refused outright: fails closed as well
+        doc = t.expect_decision(res, "deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], "self-approved", "the waiver's status when release.author is %s" % what)
+        t.contains(rep["message"], "nobody can tell", "the report when release.author is %s" % what)
+        t.eq(t.result(doc, "docs-updated")["status"], "fail", "status when release.author is %s" % what)
+
+
+@case("octoacme: the self-approved example stays deny when the author approves in another spelling or release.author is gone")
+def _(t):
+    import shutil
+    src = EXAMPLES / "minor" / "pre-release" / "self-approved"
+    expect = json.loads((src / "expect.json").read_text())
+    base = json.loads((src / "context.json").read_text())
+    shutil.copytree(src, Path(t.tmp, "ex"))
+
+    def approver(spelt):
+        def mutate(ctx):
+            for a in ctx["approvals"]:
+                if a["role"] == "release-manager":
+                    a["user"] = spelt
+        return mutate
+
+    def author(value):
+        def mutate(ctx):
+            if value is NO_AUTHOR:
+                del ctx["release"]["author"]
+            else:
+                ctx["release"]["author"] = value
+        return mutate
+
+    variants = [("as it is", lambda ctx: None), ("approved as MKhan", approver("MKhan")),
+                ("approved as 'mkhan '", approver("mkhan ")), ("approved as @mkhan", approver("@mkhan")),
+                ("approved as MK\u200bhan", approver("MK\u200bhan")), ("release.author removed", author(NO_AUTHOR)),
+                ("release.author 42", author(42)), ("release.author null", author(None)),
+                ("release.author blank", author("  "))]
+    for what, mutate in variants:
+        ctx = json.loads(json.dumps(base))
+        mutate(ctx)
+        t.write_json("ex/context.json", ctx)
+        res = t.eval(str(POLICIES / "octoacme.lua"), "ex/context.json", now=expect["now"])
+        if res.rc == 2:
+            continue  # refused as a context error: closed as well
+        doc = t.expect_decision(res, "deny")
+        t.eq(t.result(doc, "release-manager-sign-off")["status"], "fail", "release-manager-sign-off (%s)" % what)
+    # Someone else's sign-off still passes: the rule is not "deny everything".
+    ctx = json.loads(json.dumps(base))
+    approver("rjones")(ctx)
+    t.write_json("ex/context.json", ctx)
+    doc = t.decision(t.eval(str(POLICIES / "octoacme.lua"), "ex/context.json", now=expect["now"]))
+    t.eq(t.result(doc, "release-manager-sign-off")["status"], "pass", "release-manager-sign-off by rjones")
 
 
 @case("waivers: mandatory and advisory requirements cannot be waived (misapplied), nor unknown ones")

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "markdown.h"
@@ -470,6 +471,74 @@ static void test_title_matches_length_respected(void **state)
     assert_false(rg_md_title_matches("x", 1, NULL));
 }
 
+/* ---- Escaping untrusted text ------------------------------------------------------- */
+
+static void check_escape(const char *in, const char *want)
+{
+    rg_strbuf b = {0};
+    char *got;
+    rg_md_escape(&b, in);
+    got = rg_strbuf_finish(&b);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("rg_md_escape(\"%s\") = \"%s\", expected \"%s\"", in, got, want);
+    free(got);
+}
+
+static void check_code(const char *in, int in_table, const char *want)
+{
+    rg_strbuf b = {0};
+    char *got;
+    rg_md_code(&b, in, in_table);
+    got = rg_strbuf_finish(&b);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("rg_md_code(\"%s\") = \"%s\", expected \"%s\"", in, got, want);
+    free(got);
+}
+
+static void test_escape_links_images_emphasis_html(void **state)
+{
+    (void)state;
+    check_escape("[click](https://evil.example)", "\\[click\\]\\(https:&#8203;//evil.example\\)");
+    check_escape("![x](y.png)", "\\!\\[x\\]\\(y.png\\)");
+    check_escape("*a* _b_ ~~c~~ `d`", "\\*a\\* \\_b\\_ \\~\\~c\\~\\~ \\`d\\`");
+    check_escape("<img src=x onerror=alert(1)> & co", "&lt;img src=x onerror=alert\\(1\\)&gt; &amp; co");
+    check_escape("<https://evil.example>", "&lt;https:&#8203;//evil.example&gt;");
+    check_escape("$x^2$ \\", "\\$x\\^2\\$ \\\\");
+}
+
+static void test_escape_mentions_emoji_bare_links(void **state)
+{
+    (void)state;
+    check_escape("ping @octo-org/security and @bob", "ping @&#8203;octo-org/security and @&#8203;bob");
+    check_escape(":white_check_mark: passed", ":&#8203;white\\_check\\_mark: passed");
+    check_escape("see www.evil.example or WWW.x.y", "see www&#8203;.evil.example or WWW&#8203;.x.y");
+    check_escape("mail a@b.example", "mail a@&#8203;b.example");
+    /* Times, versions and issue numbers stay as they are. */
+    check_escape("at 14:00, v2.4.0, #4402", "at 14:00, v2.4.0, \\#4402");
+}
+
+static void test_escape_table_cells_and_lines(void **state)
+{
+    (void)state;
+    check_escape("a | b\nc\r\nd\re", "a \\| b c d e");
+    check_escape("\x1b[31mred\x1b[0m \xc2\x9b" "2J \xe2\x80\xae", "\\\\x1b\\[31mred\\\\x1b\\[0m \\\\u009b2J \\\\u202e");
+    check_escape("::error::x ##[error]y ##vso[task.setvariable]z",
+                 "::&#8203;error::&#8203;x \\# \\#\\[error\\]y \\# \\#vso\\[task.setvariable\\]z");
+}
+
+static void test_code_span_fence(void **state)
+{
+    (void)state;
+    check_code("ci-passing", 0, "`ci-passing`");
+    check_code("a`b", 0, "``a`b``");
+    check_code("`x``", 0, "``` `x`` ```");
+    check_code("a|b", 1, "`a\\|b`");
+    check_code("a|b", 0, "`a|b`");
+    check_code("x\ny ##[error]", 0, "`x y # #[error]`");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +582,10 @@ int main(void)
         cmocka_unit_test(test_title_matches_trailing_colon),
         cmocka_unit_test(test_title_matches_whole_parenthetical_kept),
         cmocka_unit_test(test_title_matches_length_respected),
+        cmocka_unit_test(test_escape_links_images_emphasis_html),
+        cmocka_unit_test(test_escape_mentions_emoji_bare_links),
+        cmocka_unit_test(test_escape_table_cells_and_lines),
+        cmocka_unit_test(test_code_span_fence),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }

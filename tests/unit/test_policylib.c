@@ -419,7 +419,36 @@ static void test_approvals_on_plain_tables(void **state)
               "return { n = #approvals.list(c), author = #approvals.list({ release = { author = 'x' }, approvals = c.approvals }),\n"
               "  missing = #approvals.list(none), no_release = #approvals.list({ approvals = c.approvals }),\n"
               "  find_none = approvals.find(none, 'r') == nil }",
-           "{\"author\":0,\"find_none\":true,\"missing\":0,\"n\":1,\"no_release\":1}");
+           "{\"author\":0,\"find_none\":true,\"missing\":0,\"n\":0,\"no_release\":0}");
+}
+
+/* Approver != author compares identities: the author's approval in another spelling
+ * does not count; without a usable author (missing, not a string, blank) none does. */
+static void test_approvals_author_in_another_spelling(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local function n(author, user)\n"
+              "  return #approvals.list({ release = { author = author },\n"
+              "    approvals = { { user = user, role = 'r', state = 'approved' } } })\n"
+              "end\n"
+              "return { v = { n('bob', 'Bob'), n('bob', 'bob '), n('bob', '@bob'), n(' BOB\\u{3000}', 'bob'),\n"
+              "  n('bob', 'b\\u{200B}ob'), n('bob', '\\u{FF42}\\u{FF4F}\\u{FF42}'), n('jose', 'Jos\\u{E9}'),\n"
+              "  n('jos\\u{E9}', 'jose\\u{301}'), n(7, 'bob'), n('', 'bob'), n(' \\u{A0}', 'bob'), n({}, 'bob'),\n"
+              "  n('bob', 'alice'), n('bob', 'bobby') } }",
+           "{\"v\":[0,0,0,0,0,0,0,0,0,0,0,0,1,1]}");
+}
+
+static void test_approvals_identity_and_same_person(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { id = approvals.identity('  @Mkhan\\u{2003}'), spaced = approvals.identity('Ann  \\tLee'),\n"
+              "  folded = approvals.identity('\\u{C9}lodie STRA\\u{DF}E'), blank = approvals.identity(' \\u{200B} ') == nil,\n"
+              "  at = approvals.identity('@') == nil, number = approvals.identity(7) == nil,\n"
+              "  invalid = approvals.identity('b\\xffob') == nil,\n"
+              "  same = approvals.same_person('MKhan', 'mkhan '), other = approvals.same_person('mkhan', 'rjones'),\n"
+              "  unknown = approvals.same_person(nil, 'mkhan') == nil, blank_same = approvals.same_person('', '') == nil }",
+           "{\"at\":true,\"blank\":true,\"blank_same\":true,\"folded\":\"elodie strasse\",\"id\":\"mkhan\","
+           "\"invalid\":true,\"number\":true,\"other\":false,\"same\":true,\"spaced\":\"ann lee\",\"unknown\":true}");
 }
 
 static void test_approvals_argument_errors(void **state)
@@ -591,6 +620,8 @@ int main(void)
         T(test_approvals_self_approval_excluded),
         T(test_approvals_pending_excluded),
         T(test_approvals_on_plain_tables),
+        T(test_approvals_author_in_another_spelling),
+        T(test_approvals_identity_and_same_person),
         T(test_approvals_argument_errors),
         T(test_evidence_read),
         T(test_evidence_read_undeclared_and_missing),
