@@ -154,6 +154,11 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
 
     if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
         _exit(EXIT_SETUP_FAILED);
+    /* The plugin and its libraries are mapped before the limit, as they were when the
+     * engine mapped them: --check-memory bounds what the check does, not the size of the
+     * code it is. */
+    if (file)
+        desc = load_pinned(file);
 #ifndef UNDER_ASAN
     /* AddressSanitizer reserves terabytes of address space: no limit under it. */
     rl.rlim_cur = rl.rlim_max = limits->check_memory;
@@ -161,8 +166,6 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
 #else
     (void)rl;
 #endif
-    if (file)
-        desc = load_pinned(file);
     rg_host_set_shared(u->count > 1);
     for (size_t i = 0; i < u->count; i++) {
         const rg_check *check = desc ? plugin_check(desc, u->jobs[i]->check->name) : u->jobs[i]->check;

@@ -154,7 +154,9 @@ void rg_write_untrusted_lines(FILE *out, const char *prefix, const char *text, s
         rg_strbuf line = {0};
         size_t next, n = line_length(text, len, &next);
         rg_strbuf_puts(&line, prefix);
-        rg_untrusted_append(&line, text, n, RG_BREAKS_SPACE);
+        /* The line holds no break (split above): KEEP only keeps its tabs, which are
+         * harmless on a line that starts with our prefix. */
+        rg_untrusted_append(&line, text, n, RG_BREAKS_KEEP);
         rg_strbuf_puts(&line, "\n");
         if (!line.failed)
             fputs(line.data, out);
