@@ -86,6 +86,9 @@ static int run_check(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
     lua_call(L, 1, 1);
 
+    /* A result the policy made while loading and kept is frozen: read the table behind it. */
+    if (rg_readonly_target(L, -1))
+        lua_replace(L, -2);
     is_result = lua_type(L, -1) == LUA_TTABLE && lua_getmetatable(L, -1);
     if (is_result) {
         luaL_getmetatable(L, RG_RESULT_META);

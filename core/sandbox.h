@@ -25,7 +25,10 @@ typedef struct rg_sandbox {
     double watchdog_deadline; /* the deadline the watchdog is armed for; 0: disarmed */
     int watchdog_hold;        /* keep it armed between calls (rg_sandbox_hold_watchdog) */
     rg_limit_hit limit_hit;   /* sticky: once set, every hook and pcall rethrows */
-    int frozen;               /* globals may no longer be assigned */
+    int frozen;               /* the policy has loaded: its state is frozen (rg_sandbox_freeze) */
+    lua_State *snapshot;      /* a thread whose stack holds the frozen variables: (owner, slot,
+                               * value) triples, compared after every call once frozen */
+    int snapshot_len;         /* triples on it */
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
@@ -75,7 +78,23 @@ void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);
  * For `extends`: a base policy runs in the same sandbox as the one extending it. */
 int rg_sandbox_run_module(lua_State *L, const char *name);
 
-/* After loading: globals become read-only. */
+/* Freezing: nothing a check can reach may carry state from one call to the next.
+ *
+ * rg_sandbox_seal_reachable seals every table reachable from the value at IDX in place
+ * (same identity; the contents move behind a read-only view, see rg_readonly_target; any
+ * metatable the policy set still applies) through keys, values, metatables and the
+ * upvalues of Lua functions, and snapshots those upvalues (and the raw "__" fields a
+ * sealed table keeps for use as a metatable).  Raises (memory): call it protected.
+ * rg_sandbox_seal_state does the same for the policy's globals and loaded modules; with
+ * BASE (extends "BASE" has just run) it also keeps the globals defined so far from being
+ * assigned again.  rg_sandbox_check_snapshot raises, naming the place, when a
+ * snapshotted variable changed since it was taken (a team policy that changed its base's
+ * state while it loaded).  rg_sandbox_freeze, once the policy has loaded: globals can no
+ * longer be assigned, and every later rg_sandbox_call compares the snapshot afterwards:
+ * a change is restored and turns a successful call into an error. */
+void rg_sandbox_seal_reachable(lua_State *L, int idx);
+void rg_sandbox_seal_state(lua_State *L, const char *base);
+void rg_sandbox_check_snapshot(lua_State *L);
 void rg_sandbox_freeze(rg_sandbox *sb);
 
 /* Push a read-only view of the table at IDX.  That table becomes the view's target and
