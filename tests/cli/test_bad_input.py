@@ -442,6 +442,18 @@ ESCAPE_CASES = [
     ("setmetatable-gc.lua", ["__gc"], True),
     ("coroutine.lua", ["coroutine"], True),
     ("undefined-global.lua", ["undefined_name"], True),
+    ("module-table-write.lua", ["cannot modify module/global table", "count"], True),
+    ("global-table-write.lua", ["cannot modify module/global table", "runs"], True),
+    ("upvalue-counter.lua", ["a check changed 'runs'"], True),
+    ("upvalue-in-pcall.lua", ["a check changed 'leaked'"], True),
+    ("env-swap.lua", ["a check changed '_ENV'"], True),
+    ("setmetatable-frozen.lua", ["protected metatable"], True),
+    ("metatable-field-write.lua", ["a check changed field '__index'"], False),  # placed at the requirement in the JSON only
+    ("metatable-reach.lua", ["cannot modify module/global table", "leaked"], True),
+    ("table-insert-module.lua", ["cannot modify module/global table"], True),
+    ("memo-result-write.lua", ["cannot modify module/global table", "runs"], True),
+    ("memo-evidence.lua", ["evidence", "memoized function"], True),
+    ("memo-in-check.lua", ["memo() can only be used while the policy loads"], True),
 ]
 
 
