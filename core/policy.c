@@ -728,6 +728,22 @@ static int list_policy_files(const char *dir, char ***out, rg_error *err)
     return n;
 }
 
+/* A file of a policy directory follows the rule for modules: no symbolic link out of it. */
+static int check_member_inside(rg_policy *pol, const char *path, rg_error *err)
+{
+    char real[PATH_MAX];
+    switch (rg_sandbox_resolve_inside(pol->sb, path, real)) {
+    case -1:
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open policy file %s: %s", path, strerror(errno));
+    case -2:
+        return rg_fail(err, RG_ERROR_POLICY, path, 0, 0,
+                       "%s leads outside the policy directory (to %s): a policy directory's files, like "
+                       "its modules, must lie inside it", path, real);
+    default:
+        return 0;
+    }
+}
+
 static int load_file(rg_policy *pol, const char *path, rg_error *err)
 {
     char chunk[PATH_MAX + 2];
@@ -862,7 +878,9 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
         for (int i = 0; i < n; i++) {
             if (rc == 0) {
                 snprintf(full, sizeof full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-                rc = load_file(pol, full, err);
+                rc = check_member_inside(pol, full, err);
+                if (rc == 0)
+                    rc = load_file(pol, full, err);
             }
             free(names[i]);
         }

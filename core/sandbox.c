@@ -649,6 +649,13 @@ static const char *below(const char *real, const char *dir)
     return real + n + (real[n] == '/');   /* DIR "/" ends in the slash already */
 }
 
+int rg_sandbox_resolve_inside(const rg_sandbox *sb, const char *path, char *real)
+{
+    if (!realpath(path, real))
+        return -1;
+    return below(real, sb->dir) ? 0 : -2;
+}
+
 int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
 {
     lua_State *L = sb->L;
@@ -1562,11 +1569,17 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
     strcat(rel, ".lua");
     if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
         luaL_error(L, "module name '%s' is too long", name);
-    if (!realpath(path, real))
+    switch (rg_sandbox_resolve_inside(sb, path, real)) {
+    case -1:
         luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
-    if (!below(real, sb->dir))
+        break;
+    case -2:
         luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
                    sb->dir_display, rel);
+        break;
+    default:
+        break;
+    }
     if (strcmp(sb->dir_display, ".") == 0) /* name it as the policy file itself is named */
         snprintf(chunk, sizeof chunk, "@%s", rel);
     else

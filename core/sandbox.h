@@ -53,6 +53,11 @@ rg_sandbox *rg_sandbox_of(lua_State *L);
 /* Register the value on top of the stack as builtin global NAME (pops it). */
 void rg_sandbox_set_builtin(rg_sandbox *sb, const char *name);
 
+/* Resolve PATH (symbolic links followed) into REAL (PATH_MAX bytes) and check it lies below
+ * the policy's directory: the rule for modules and for the files of a policy directory.
+ * Returns 0, -1 when PATH cannot be resolved (errno says why), -2 when it leads outside. */
+int rg_sandbox_resolve_inside(const rg_sandbox *sb, const char *path, char *real);
+
 /* Load PATH as a text chunk named CHUNKNAME ("@" + how messages show it) and push
  * it as a function.  Returns 0, or -1 with ERR (syntax errors carry file and line). */
 int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err);

@@ -334,6 +334,28 @@ def _(t):
     run_error(t, eval_args("empty-dir", "context.json"), "policy", file="empty-dir")
 
 
+@case("policy directory with a *.lua member that is a symbolic link leading out: policy error, nothing of it loaded")
+def _(t):
+    t.copy_data("contexts/minimal.json", "context.json")
+    t.write("pol/a.lua", 'requirement "a" { title = "A", check = function() return pass("a") end }\n')
+    t.write("pol/inner/c.lua", 'requirement "c" { title = "C", check = function() return pass("c") end }\n')
+    t.write("elsewhere/evil.lua", 'print("OUTSIDE-MEMBER-LOADED")\n'
+                                  'requirement "evil" { title = "E", check = function() return pass("e") end }\n')
+    os.symlink("../elsewhere/evil.lua", t.tmp / "pol" / "b.lua")
+    os.symlink("inner/c.lua", t.tmp / "pol" / "c.lua")   # a link that stays inside is fine
+    for cmd, code, stream in ((eval_args("pol", "context.json"), 2, "stderr"),
+                              (["lint", "--policy", "pol"], 1, "stdout")):   # lint: a problem
+        res = t.run(*cmd)
+        t.expect_exit(res, code)
+        t.contains(getattr(res, stream).decode(), "pol/b.lua leads outside the policy directory",
+                   "%s (%s)" % (stream, cmd[0]))
+        t.check(b"OUTSIDE-MEMBER-LOADED" not in res.stderr + res.stdout, "the member outside was run")
+    run_error(t, eval_args("pol", "context.json"), "policy", file="pol/b.lua", mentions="leads outside")
+    os.remove(t.tmp / "pol" / "b.lua")
+    doc = t.expect_decision(t.eval("pol", "context.json"), "allow")
+    t.eq([r["id"] for r in doc["requirements"]], ["a", "c"], "the members inside, a link among them")
+
+
 @case("policy is precompiled bytecode (starts with ESC Lua): policy error at line 1")
 def _(t):
     t.copy_data("bad-policy/bytecode.lua")
