@@ -8,6 +8,7 @@ It reuses tests/cli/harness.py: every case runs in a fresh temporary directory.
 """
 
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -208,6 +209,40 @@ def _(t):
     error = cases[2].find("error")
     t.check(error is not None, "the test that cannot run has no <error>")
     t.contains(error.get("message"), "could not run: cannot open policy nope.lua", "error message")
+
+
+@case("relgate test: a test's context and policy follow the evidence path rules; a context's bytes are never shown")
+def _(t):
+    t.write("secret.txt", "SECRET-TOKEN=abc123\n")
+    t.write("suite/tiny.lua", TINY_POLICY)
+    t.write("suite/inside/ctx.json", json.dumps({"release": {"name": "svc", "version": "1.2.0", "type": "minor"}}))
+    t.write("suite/notjson.txt", "SECRET-TOKEN=abc123\n")
+    os.symlink("../secret.txt", t.tmp / "suite" / "link.json")
+    os.symlink("inside/ctx.json", t.tmp / "suite" / "ok-link.json")
+    secret = str(t.tmp / "secret.txt")
+    cases = {
+        "dotdot": ('policy = "tiny.lua", context = "../secret.txt"', "context '../secret.txt' leaves the test file's directory"),
+        "deep dotdot": ('policy = "tiny.lua", context = "inside/../../secret.txt"',
+                        "context 'inside/../../secret.txt' leaves the test file's directory"),
+        "absolute": ('policy = "tiny.lua", context = "%s"' % secret, "is an absolute path"),
+        "link out": ('policy = "tiny.lua", context = "link.json"', "context 'link.json' is a symbolic link leading outside"),
+        "policy out": ('policy = "../suite/../tiny.lua", context = %s' % MINOR, "policy '../suite/../tiny.lua' leaves"),
+        "policy absolute": ('policy = "/etc/passwd", context = %s' % MINOR, "policy '/etc/passwd' is an absolute path"),
+        "not a context": ('policy = "tiny.lua", context = "notjson.txt"',
+                          "context suite/notjson.txt is not a usable release context (context error at line 1, column 1"),
+    }
+    text = "".join('test "%s" { %s, expect = { decision = "allow" } }\n' % (name, body)
+                   for name, (body, _) in cases.items())
+    text += 'test "inside" { policy = "tiny.lua", context = "inside/ctx.json", expect = { decision = "allow" } }\n'
+    text += 'test "link inside" { policy = "tiny.lua", context = "ok-link.json", expect = { decision = "allow" } }\n'
+    t.write("suite/paths_test.lua", text)
+    res = t.run("test", "suite/paths_test.lua")
+    t.expect_exit(res, 2)
+    out = res.stdout.decode() + res.stderr.decode()
+    t.check("SECRET" not in out, "a named file's bytes were printed", actual=out)
+    for name, (_, why) in cases.items():
+        t.contains(out, why, "test %s" % name)
+    t.contains(out, "2 passed", "the tests whose files are inside pass")
 
 
 @case("relgate test: exit 2 for each kind of test that cannot run, naming why")
