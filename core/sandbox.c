@@ -1013,19 +1013,62 @@ static void push_sealed_metatable(lua_State *L, int store, int mt)
     lua_pop(L, 2);
     /* getmetatable() answers what it answered before: the policy's __metatable, or its
      * metatable (sealed too), or "read-only" for a table that had none. */
-    if (mt && lua_getfield(L, mt, "__metatable") != LUA_TNIL) {
-        lua_setfield(L, -2, "__metatable");
-    } else {
-        if (mt) {
+    if (mt) {
+        lua_pushliteral(L, "__metatable");
+        if (lua_rawget(L, mt) == LUA_TNIL) {
             lua_pop(L, 1);
             lua_pushvalue(L, mt);
-        } else {
-            lua_pushliteral(L, "read-only");
         }
-        lua_setfield(L, -2, "__metatable");
+    } else {
+        lua_pushliteral(L, "read-only");
     }
+    lua_setfield(L, -2, "__metatable");
     lua_pushinteger(L, RG_VIEW_TABLE);
     lua_rawsetp(L, -2, &ro_mark);
+}
+
+/* A policy's __index function called for a sealed table: with the table, never its store
+ * (a writable table no check may hold). */
+static int sealed_index(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Reads the STORE misses go on to the policy's __index (of MT), for the sealed table at
+ * IDX.  MT itself serves when that is a table (results and by_type keep their metatable
+ * behind the seal, for the engine); a function gets the table, not the store; __gc and
+ * __mode do not come along (a finalizer would run outside the limits). */
+static void chain_store(lua_State *L, int idx, int store, int mt)
+{
+    int top = lua_gettop(L), index_type, gc, mode;
+    /* Raw reads: a sealed metatable keeps its "__" fields raw, and no policy code may run here. */
+    lua_pushliteral(L, "__index");
+    index_type = lua_rawget(L, mt);
+    lua_pushliteral(L, "__gc");
+    gc = lua_rawget(L, mt);
+    lua_pushliteral(L, "__mode");
+    mode = lua_rawget(L, mt);
+    lua_settop(L, top + 1);   /* the __index value */
+    if (index_type != LUA_TFUNCTION && gc == LUA_TNIL && mode == LUA_TNIL) {
+        lua_settop(L, top);
+        lua_pushvalue(L, mt);
+    } else {
+        lua_createtable(L, 0, 1);
+        if (index_type == LUA_TFUNCTION) {
+            lua_pushvalue(L, idx);
+            lua_pushvalue(L, top + 1);
+            lua_pushcclosure(L, sealed_index, 2);
+        } else {
+            lua_pushvalue(L, top + 1);
+        }
+        lua_setfield(L, -2, "__index");
+        lua_remove(L, top + 1);
+    }
+    lua_setmetatable(L, store);
 }
 
 /* Seal the policy's table at IDX in place, queueing what it holds. */
@@ -1064,10 +1107,8 @@ static void seal_table(lua_State *L, walk *w, int idx)
         }
         lua_pop(L, 1);
     }
-    if (mt) { /* reads the store misses go on to the policy's __index */
-        lua_pushvalue(L, mt);
-        lua_setmetatable(L, store);
-    }
+    if (mt)
+        chain_store(L, idx, store, mt);
     push_sealed_metatable(L, store, mt);
     lua_setmetatable(L, idx);
     lua_settop(L, mt ? mt - 1 : store - 1);

@@ -476,6 +476,7 @@ ESCAPE_CASES = [
     ("memo-result-write.lua", ["cannot modify module/global table", "runs"], True),
     ("memo-evidence.lua", ["evidence", "memoized function"], True),
     ("memo-in-check.lua", ["memo() can only be used while the policy loads"], True),
+    ("index-function-store.lua", ["cannot modify module/global table", "count"], True),
 ]
 
 
