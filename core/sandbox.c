@@ -906,8 +906,17 @@ static void snapshot_add(lua_State *L, int owner_idx, int upvalue, const char *f
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     owner_idx = lua_absindex(L, owner_idx);
+    if (sb->snapshot_len == sb->snapshot_cap) {
+        int cap = sb->snapshot_cap ? 2 * sb->snapshot_cap : 64;
+        int *grown = realloc(sb->snapshot_upvalue, (size_t)cap * sizeof *grown);
+        if (!grown)
+            luaL_error(L, "not enough memory to freeze the policy's state");
+        sb->snapshot_upvalue = grown;
+        sb->snapshot_cap = cap;
+    }
     if (!lua_checkstack(sb->snapshot, 8))
         luaL_error(L, "not enough memory to freeze the policy's state");
+    sb->snapshot_upvalue[sb->snapshot_len] = field ? 0 : upvalue;
     lua_pushvalue(L, owner_idx);
     if (field)
         lua_pushstring(L, field);
@@ -1251,17 +1260,17 @@ void rg_sandbox_seal_state(lua_State *L, const char *base)
 static int snapshot_changed(rg_sandbox *sb)
 {
     lua_State *T = sb->snapshot;
-    int top = 3 * sb->snapshot_len;
-    for (int s = 1; s <= top; s += 3) {
+    const int *upvalue = sb->snapshot_upvalue;
+    for (int i = 0, s = 1; i < sb->snapshot_len; i++, s += 3) {
         int same;
-        if (lua_type(T, s) == LUA_TFUNCTION) {
-            lua_getupvalue(T, s, (int)lua_tointeger(T, s + 1));
+        if (upvalue[i]) {
+            lua_getupvalue(T, s, upvalue[i]);
         } else {
             lua_pushvalue(T, s + 1);
             lua_rawget(T, s);
         }
         same = lua_rawequal(T, -1, s + 2);
-        lua_pop(T, 1);
+        lua_settop(T, -2);
         if (!same)
             return s;
     }
@@ -1753,6 +1762,7 @@ void rg_sandbox_free(rg_sandbox *sb)
         unsigned char scratch[RG_SHA256_LEN];
         rg_sha256_final(sb->digest, scratch);
     }
+    free(sb->snapshot_upvalue);
     free(sb->dir);
     free(sb->dir_display);
     free(sb);

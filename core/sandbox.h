@@ -29,6 +29,9 @@ typedef struct rg_sandbox {
     lua_State *snapshot;      /* a thread whose stack holds the frozen variables: (owner, slot,
                                * value) triples, compared after every call once frozen */
     int snapshot_len;         /* triples on it */
+    int *snapshot_upvalue;    /* per triple: its upvalue index, or 0 for a table field (the
+                               * comparison runs after every call: no type tests there) */
+    int snapshot_cap;
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
