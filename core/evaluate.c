@@ -287,6 +287,7 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
             continue;
         lua_pushcfunction(pol->sb->L, run_when);
         lua_pushlightuserdata(pol->sb->L, &wc);
+        rg_sandbox_watch(pol->sb, req->watch[1], req->watch_count[1]);
         if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
             free(wc.reason);
             if (err->file[0] == '\0') {
@@ -557,6 +558,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             start = now_ms();
             lua_pushcfunction(L, run_check);
             lua_pushlightuserdata(L, &cc);
+            rg_sandbox_watch(sb, req->watch[0], req->watch_count[0]);
             if (rg_sandbox_call(sb, 1, 0, err) != 0) {
                 /* A broken check is a broken policy: the gate cannot be evaluated. */
                 if (err->file[0] == '\0') {

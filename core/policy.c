@@ -454,9 +454,22 @@ static void seal_requirements(lua_State *L, const rg_policy *pol)
 /* Protected: freeze everything a check can reach, once the whole policy has loaded. */
 static int freeze_policy(lua_State *L)
 {
-    seal_requirements(L, policy_of(L));
+    rg_policy *pol = policy_of(L);
+    seal_requirements(L, pol);
     rg_sandbox_seal_state(L, NULL);
     rg_sandbox_check_snapshot(L);
+    /* What each check can change: compared after it runs (all of it would cost a read
+     * per variable of the whole policy after every check). */
+    for (size_t i = 0; i < pol->count; i++) {
+        const int refs[2] = {pol->reqs[i].check_ref, pol->reqs[i].when_ref};
+        for (int k = 0; k < 2; k++) {
+            if (refs[k] == LUA_NOREF)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+            pol->reqs[i].watch[k] = rg_sandbox_reachable_triples(L, -1, &pol->reqs[i].watch_count[k]);
+            lua_pop(L, 1);
+        }
+    }
     return 0;
 }
 
@@ -650,6 +663,8 @@ static int decl_disable(lua_State *L) { return decl_curried(L, decl_disable_body
 
 static void free_requirement(rg_requirement *r)
 {
+    free(r->watch[0]);
+    free(r->watch[1]);
     free(r->disabled);
     cJSON_Delete(r->changes);
     for (int t = 0; t < 3; t++)

@@ -968,7 +968,7 @@ static void walk_function(lua_State *L, walk *w, int idx)
         lua_pushlightuserdata(L, lua_upvalueid(L, idx, n));
         if (lua_rawget(L, w->ids) == LUA_TNIL) {
             lua_pushlightuserdata(L, lua_upvalueid(L, idx, n));
-            lua_pushboolean(L, 1);
+            lua_pushinteger(L, rg_sandbox_of(L)->snapshot_len); /* its triple */
             lua_rawset(L, w->ids);
             lua_pop(L, 1);
             snapshot_add(L, idx, n, NULL);
@@ -1261,8 +1261,9 @@ static int snapshot_changed(rg_sandbox *sb)
 {
     lua_State *T = sb->snapshot;
     const int *upvalue = sb->snapshot_upvalue;
-    for (int i = 0, s = 1; i < sb->snapshot_len; i++, s += 3) {
-        int same;
+    int n = sb->watch_count < 0 ? sb->snapshot_len : sb->watch_count;
+    for (int k = 0; k < n; k++) {
+        int i = sb->watch_count < 0 ? k : sb->watch[k], s = 3 * i + 1, same;
         if (upvalue[i]) {
             lua_getupvalue(T, s, upvalue[i]);
         } else {
@@ -1334,6 +1335,7 @@ static int undo_changes(rg_sandbox *sb, int status, int base)
 {
     lua_State *L = sb->L;
     int s = sb->snapshot_len ? snapshot_changed(sb) : 0;
+    sb->watch_count = -1; /* a watch list holds for one call */
     if (!s)
         return status;
     if (status == LUA_OK) {
@@ -1353,7 +1355,9 @@ static int undo_changes(rg_sandbox *sb, int status, int base)
 void rg_sandbox_check_snapshot(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
-    int s = sb->snapshot_len ? snapshot_changed(sb) : 0;
+    int s;
+    sb->watch_count = -1;
+    s = sb->snapshot_len ? snapshot_changed(sb) : 0;
     const char *packed, *nl;
     if (!s)
         return;
@@ -1372,6 +1376,131 @@ void rg_sandbox_check_snapshot(lua_State *L)
     }
     lua_pushlstring(L, packed, (size_t)(nl - packed));
     lua_error(L);
+}
+
+void rg_sandbox_watch(rg_sandbox *sb, const int *watch, int count)
+{
+    sb->watch = watch;
+    sb->watch_count = count;
+}
+
+typedef struct reach {
+    int seen, work, ids, env;  /* stack indexes */
+    lua_Integer n;
+    char *hit;                 /* per triple */
+    int reaches_env;
+} reach;
+
+static void reach_push(lua_State *L, reach *r, int idx)
+{
+    int type = lua_type(L, idx);
+    if (type != LUA_TTABLE && type != LUA_TFUNCTION)
+        return;
+    if (lua_rawequal(L, idx, r->env)) { /* globals, builtins, require: everything loaded */
+        r->reaches_env = 1;
+        return;
+    }
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, r->seen) != LUA_TNIL) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, r->seen);
+    lua_rawseti(L, r->work, ++r->n);
+}
+
+/* Mark the triples reachable from what the work list holds.  Tables are read raw: a
+ * sealed table's metatable leads to its store and to the policy's metamethods. */
+static void reach_all(lua_State *L, reach *r)
+{
+    while (r->n > 0) {
+        int top;
+        lua_rawgeti(L, r->work, r->n);
+        lua_pushnil(L);
+        lua_rawseti(L, r->work, r->n--);
+        top = lua_gettop(L);
+        if (lua_type(L, top) == LUA_TTABLE) {
+            lua_pushnil(L);
+            while (lua_next(L, top)) {
+                reach_push(L, r, -2);
+                reach_push(L, r, -1);
+                lua_pop(L, 1);
+            }
+            if (lua_getmetatable(L, top))
+                reach_push(L, r, -1);
+        } else if (lua_tocfunction(L, top) == memo_call) {
+            lua_getupvalue(L, top, 1);
+            reach_push(L, r, -1);
+        } else if (lua_tocfunction(L, top) == sealed_index) {
+            lua_getupvalue(L, top, 1);
+            reach_push(L, r, -1);
+            lua_getupvalue(L, top, 2);
+            reach_push(L, r, -1);
+        } else if (!lua_iscfunction(L, top)) {
+            for (int n = 1; lua_getupvalue(L, top, n) != NULL; n++) {
+                lua_pushlightuserdata(L, lua_upvalueid(L, top, n));
+                if (lua_rawget(L, r->ids) == LUA_TNUMBER)
+                    r->hit[lua_tointeger(L, -1)] = 1;
+                lua_pop(L, 1);
+                reach_push(L, r, -1);
+                lua_pop(L, 1);
+            }
+        }
+        lua_settop(L, top - 1);
+    }
+}
+
+int *rg_sandbox_reachable_triples(lua_State *L, int idx, int *count)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    reach r;
+    int *list = NULL, n = 0;
+    idx = lua_absindex(L, idx);
+    *count = 0;
+    if (sb->snapshot_len == 0)
+        return NULL;
+    memset(&r, 0, sizeof r);
+    luaL_checkstack(L, 12, "freezing the policy's state");
+    r.hit = lua_newuserdatauv(L, (size_t)sb->snapshot_len, 0);
+    memset(r.hit, 0, (size_t)sb->snapshot_len);
+    lua_newtable(L);
+    r.seen = lua_gettop(L);
+    lua_newtable(L);
+    r.work = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_WALK_IDS);
+    r.ids = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENV);
+    r.env = lua_gettop(L);
+    reach_push(L, &r, idx);
+    reach_all(L, &r);
+    if (r.reaches_env) {
+        const char *roots[] = {KEY_GLOBALS, KEY_LOADED};
+        for (int k = 0; k < 2; k++) {
+            lua_getfield(L, LUA_REGISTRYINDEX, roots[k]);
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                reach_push(L, &r, -1);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        reach_all(L, &r);
+    }
+    for (int i = 0; i < sb->snapshot_len; i++)
+        n += r.hit[i] || !sb->snapshot_upvalue[i]; /* every table field: they are few */
+    if (n > 0 && (list = malloc((size_t)n * sizeof *list)) == NULL)
+        luaL_error(L, "not enough memory to freeze the policy's state");
+    n = 0;
+    for (int i = 0; i < sb->snapshot_len; i++)
+        if (r.hit[i] || !sb->snapshot_upvalue[i])
+            list[n++] = i;
+    lua_pop(L, 5);
+    *count = n;
+    return list;
 }
 
 void rg_sandbox_freeze(rg_sandbox *sb)
@@ -1394,24 +1523,8 @@ void rg_sandbox_freeze(rg_sandbox *sb)
  * entry that decision's own), and its results are sealed read-only. */
 
 #define MEMO_MAX 512 /* entries kept; past that the cache starts afresh */
-static const char KEY_MEMO_WEAK[] = "rg.memo.weak"; /* the metatable of cache levels */
+static const char KEY_MEMO_WORK[] = "rg.memo.work"; /* the work list sealing results uses */
 static const char memo_nil = 0; /* its address stands for a nil argument */
-
-/* A new level of a memo cache: weak keys, so an entry keyed by a table (a decision's
- * ctx) goes when the table does instead of keeping every decision's context alive. */
-static void push_memo_level(lua_State *L)
-{
-    lua_newtable(L);
-    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WEAK) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        lua_createtable(L, 0, 1);
-        lua_pushliteral(L, "k");
-        lua_setfield(L, -2, "__mode");
-        lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WEAK);
-    }
-    lua_setmetatable(L, -2);
-}
 
 /* Push argument I as a table key, or return 0 when it cannot be one (NaN). */
 static int push_memo_key(lua_State *L, int i)
@@ -1426,11 +1539,12 @@ static int push_memo_key(lua_State *L, int i)
     return 1;
 }
 
-/* Push the table below which the results of arguments 1..N are kept (creating the path
- * when CREATE), the last key above it; return 0 (nothing pushed) when there is none. */
-static int memo_path(lua_State *L, int n, int create)
+/* Push the table of CACHE below which the results of arguments 1..N are kept (creating
+ * the path when CREATE), the last key above it; return 0 (nothing pushed) when there is
+ * none. */
+static int memo_path(lua_State *L, int n, int create, int cache)
 {
-    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, cache);
     for (int i = 1; i < n; i++) {
         if (!push_memo_key(L, i)) {
             lua_pop(L, 1);
@@ -1443,7 +1557,7 @@ static int memo_path(lua_State *L, int n, int create)
                 lua_pop(L, 2);
                 return 0;
             }
-            push_memo_level(L);
+            lua_newtable(L);
             lua_pushvalue(L, -2);
             lua_pushvalue(L, -2);
             lua_rawset(L, -5);
@@ -1474,9 +1588,25 @@ static int memo_call(lua_State *L)
     int n = lua_gettop(L), status, results, first;
     const rg_context *ctx = sb->ctx;
     lua_Integer count = 0;
+    int with_ctx, cache;
     luaL_checkstack(L, n + 8, "memo");
     snapshot_thread(L);
-    if (memo_path(L, n, 0)) {
+    /* Entries keyed by the decision's ctx live in a cache of that decision's own, dropped
+     * when the next decision calls (no weak tables: the collector traverses those at
+     * every cycle); the others in the memo's cache, which starts afresh past MEMO_MAX. */
+    with_ctx = has_context(L, n);
+    if (with_ctx) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "rg.context");
+        if (!lua_rawequal(L, -1, lua_upvalueindex(4))) {
+            lua_replace(L, lua_upvalueindex(4));
+            lua_newtable(L);
+            lua_replace(L, lua_upvalueindex(5));
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    cache = lua_upvalueindex(with_ctx ? 5 : 2);
+    if (memo_path(L, n, 0, cache)) {
         if (lua_rawget(L, -2) == LUA_TTABLE) { /* the box, at n + 2 */
             lua_Integer k;
             lua_rawgeti(L, n + 2, 0);
@@ -1493,7 +1623,7 @@ static int memo_call(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     for (int i = 1; i <= n; i++)
         lua_pushvalue(L, i);
-    if (!has_context(L, n))
+    if (!with_ctx)
         sb->ctx = NULL; /* evidence is the decision's: only with ctx in the key */
     status = lua_pcall(L, n, LUA_MULTRET, 0);
     sb->ctx = ctx;
@@ -1521,12 +1651,17 @@ static int memo_call(lua_State *L)
         walk w;
         int box = lua_gettop(L);
         memset(&w, 0, sizeof w);
+        /* The work list is kept between calls (it is empty after every walk). */
         lua_newtable(L);
         w.seen = lua_gettop(L);
-        lua_newtable(L);
-        w.ids = lua_gettop(L);
-        lua_newtable(L);
+        if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WORK) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WORK);
+        }
         w.work = lua_gettop(L);
+        w.ids = w.work; /* never read: data only, functions are refused before */
         w.data_only = 1;
         /* The box itself stays a plain table (only the engine reads it); its contents are sealed. */
         for (int i = 1; i <= results; i++)
@@ -1534,15 +1669,17 @@ static int memo_call(lua_State *L)
         walk_all(L, &w);
         lua_settop(L, box);
     }
-    count = lua_tointeger(L, lua_upvalueindex(3)) + 1;
-    if (count > MEMO_MAX) {
-        push_memo_level(L);
-        lua_replace(L, lua_upvalueindex(2));
-        count = 1;
+    if (!with_ctx) {
+        count = lua_tointeger(L, lua_upvalueindex(3)) + 1;
+        if (count > MEMO_MAX) {
+            lua_newtable(L);
+            lua_replace(L, lua_upvalueindex(2));
+            count = 1;
+        }
+        lua_pushinteger(L, count);
+        lua_replace(L, lua_upvalueindex(3));
     }
-    lua_pushinteger(L, count);
-    lua_replace(L, lua_upvalueindex(3));
-    if (memo_path(L, n, 1)) {
+    if (memo_path(L, n, 1, cache)) {
         lua_pushvalue(L, first + results);
         lua_rawset(L, -3);
         lua_pop(L, 1);
@@ -1557,9 +1694,11 @@ static int sandbox_memo(lua_State *L)
     if (rg_sandbox_of(L)->frozen)
         return luaL_error(L, "memo() can only be used while the policy loads, not inside a check");
     lua_settop(L, 1);
-    push_memo_level(L);
-    lua_pushinteger(L, 0);
-    lua_pushcclosure(L, memo_call, 3);
+    lua_newtable(L);          /* 2: the cache */
+    lua_pushinteger(L, 0);    /* 3: its entries */
+    lua_pushnil(L);           /* 4: the decision's ctx the next cache is for */
+    lua_newtable(L);          /* 5: that decision's cache */
+    lua_pushcclosure(L, memo_call, 5);
     return 1;
 }
 
@@ -1713,6 +1852,7 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
     }
     sb->limits = *limits;
     sb->now = now;
+    sb->watch_count = -1;
     sb->deadline = monotonic_now() + limits->timeout;
     sb->dir = realpath(dir, NULL);
     sb->dir_display = strdup(display);

@@ -32,6 +32,8 @@ typedef struct rg_sandbox {
     int *snapshot_upvalue;    /* per triple: its upvalue index, or 0 for a table field (the
                                * comparison runs after every call: no type tests there) */
     int snapshot_cap;
+    const int *watch;         /* set for the next call only: the triples it can reach */
+    int watch_count;          /* -1: compare every triple */
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
@@ -104,6 +106,18 @@ void rg_sandbox_seal_reachable(lua_State *L, int idx);
 void rg_sandbox_seal_state(lua_State *L, const char *base);
 void rg_sandbox_check_snapshot(lua_State *L);
 void rg_sandbox_freeze(rg_sandbox *sb);
+
+/* The snapshot triples policy code started from the function at IDX can change: those of
+ * the variables it reaches through variables, tables, metatables and functions, every
+ * table field, and, when it can read globals (which also reach the loaded modules), all
+ * of theirs.  Returns a malloc'd list (NULL with *COUNT 0 when there are none).  Raises
+ * (memory): call it protected, after the last seal. */
+int *rg_sandbox_reachable_triples(lua_State *L, int idx, int *count);
+
+/* Compare only the triples WATCH (COUNT of them) after the next rg_sandbox_call: a check
+ * cannot change what it cannot reach, and comparing everything after every check of a
+ * batch would cost one read per variable of the whole policy. */
+void rg_sandbox_watch(rg_sandbox *sb, const int *watch, int count);
 
 /* Push a read-only view of the table at IDX.  That table becomes the view's target and
  * its nested tables are replaced by their views: pass a table nothing else holds (one

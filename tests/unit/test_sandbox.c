@@ -371,6 +371,27 @@ static void test_upvalue_counter_is_an_error_and_restored(void **state)
     assert_string_equal(f->d->results[0].message, "0");
 }
 
+/* Each check is compared for what it can reach (not the whole policy): the ways a check
+ * reaches a variable -- a metatable's __index function, a function a global holds, a
+ * function in a module's table, a memoized function -- all count. */
+static void test_reachable_variables_are_watched(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/counter.lua", "local n = 0\nlocal M = {}\nfunction M.bump() n = n + 1 return n end\nreturn M\n");
+    eval_fails(f, "local n = 0\nlocal T = setmetatable({}, { __index = function() n = n + 1 return n end })\n"
+                  REQ_ID("plain", "return pass('ok')") REQ_ID("meta", "return pass(tostring(T.x))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, "local n = 0\nfunction bump() n = n + 1 return n end\n"
+                  REQ_ID("global", "return pass(tostring(bump()))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, REQ_ID("module", "return pass(tostring(require('lib.counter').bump()))")
+                  "local unused = require 'lib.counter'\n",
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, "local n = 0\nlocal m = memo(function(x) n = n + 1 return x end)\n"
+                  REQ_ID("memo", "return pass(tostring(m(ctx.release.name)))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+}
+
 /* Per-call state stays possible: locals and closures made inside the check. */
 static void test_locals_and_closures_in_check_work(void **state)
 {
@@ -975,6 +996,7 @@ int main(void)
         T(test_module_table_frozen_in_check),
         T(test_requirement_order_cannot_leak),
         T(test_upvalue_counter_is_an_error_and_restored),
+        T(test_reachable_variables_are_watched),
         T(test_locals_and_closures_in_check_work),
         T(test_frozen_tables_read_as_before),
         T(test_frozen_metatables),
