@@ -1261,9 +1261,11 @@ static int snapshot_changed(rg_sandbox *sb)
 {
     lua_State *T = sb->snapshot;
     const int *upvalue = sb->snapshot_upvalue;
-    int n = sb->watch_count < 0 ? sb->snapshot_len : sb->watch_count;
+    int watched = sb->watch_count < 0 ? sb->snapshot_len : sb->watch_count;
+    int n = watched + (sb->watch_count < 0 ? 0 : sb->snapshot_len - sb->frozen_len);
     for (int k = 0; k < n; k++) {
-        int i = sb->watch_count < 0 ? k : sb->watch[k], s = 3 * i + 1, same;
+        int i = sb->watch_count < 0 ? k : k < watched ? sb->watch[k] : sb->frozen_len + (k - watched);
+        int s = 3 * i + 1, same;
         if (upvalue[i]) {
             lua_getupvalue(T, s, upvalue[i]);
         } else {
@@ -1506,6 +1508,7 @@ int *rg_sandbox_reachable_triples(lua_State *L, int idx, int *count)
 void rg_sandbox_freeze(rg_sandbox *sb)
 {
     sb->frozen = 1;
+    sb->frozen_len = sb->snapshot_len;
     /* The walks' bookkeeping is no longer needed (memo results get their own). */
     lua_pushnil(sb->L);
     lua_setfield(sb->L, LUA_REGISTRYINDEX, KEY_WALK_SEEN);

@@ -34,6 +34,8 @@ typedef struct rg_sandbox {
     int snapshot_cap;
     const int *watch;         /* set for the next call only: the triples it can reach */
     int watch_count;          /* -1: compare every triple */
+    int frozen_len;           /* triples taken before the policy was frozen (later ones, from
+                               * memo results, are always compared) */
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */

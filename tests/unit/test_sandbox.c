@@ -469,6 +469,9 @@ static void test_memo(void **state)
     assert_string_equal(f->d->results[1].message, "true");
     eval_fails(f, "local f = memo(function() return { 1 } end)\n" REQ("f()[1] = 2 return pass('ok')"), NULL,
                RG_ERROR_POLICY, "cannot modify module/global table");
+    /* A "__" field of a result stays raw (for use as a metatable): changing it is found too. */
+    eval_fails(f, "local f = memo(function() return { __tag = 1 } end)\n" REQ("f().__tag = 2 return pass('ok')"),
+               NULL, RG_ERROR_POLICY, "a check changed field '__tag' of a frozen table");
     eval_fails(f, "local f = memo(function() return function() end end)\n" REQ("f() return pass('ok')"), NULL,
                RG_ERROR_POLICY, "may return only data");
     eval_fails(f, REQ("memo(print) return pass('ok')"), NULL, RG_ERROR_POLICY,
