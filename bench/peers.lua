@@ -183,27 +183,9 @@ end
 -- Evidence summaries are kept for the run: a batch's contexts mostly name the same
 -- files, and relgate hands back the same string (and the same decoded tables) for the
 -- same file content, so a summary is worked out once per distinct file (and commit), not
--- once per context.  A changed file is a new key; past 512 entries the memo starts
--- afresh, so memory stays bounded.  Summaries are shared: nothing may change them.
-local NIL = {}
-local function memo(fn)
-  local cache, count = {}, 0
-  return function(a, b)
-    local ka, kb = a == nil and NIL or a, b == nil and NIL or b
-    local per = cache[ka]
-    local hit = per and per[kb]
-    if hit == nil then
-      if count >= 512 then cache, count = {}, 0 end
-      per = cache[ka] or {}
-      cache[ka] = per
-      hit = { fn(a, b) }
-      per[kb] = hit
-      count = count + 1
-    end
-    return hit[1]
-  end
-end
-
+-- once per context.  memo() is relgate's cache for that (docs/policies.md, "memo"): the
+-- policy's own tables are frozen once it has loaded, so that no check leaves state for
+-- another; memo's results depend only on its arguments and are read-only.
 -- A pure function of two strings, and a batch holds few distinct version pairs.
 local bump = memo(function(from, to)
   local a, b = semver3(from), semver3(to)
@@ -221,22 +203,7 @@ local function read_json(name)
 end
 
 -- Values several requirements need, worked out once per decision: every check of one
--- decision gets the same context table, a new one for each decision (weak keys let it go).
-local per_decision = setmetatable({}, { __mode = "k" })
-local function once(ctx, key, fn)
-  local t = per_decision[ctx]
-  if not t then
-    t = {}
-    per_decision[ctx] = t
-  end
-  local v = t[key]
-  if v == nil then
-    v = { fn(ctx) }
-    t[key] = v
-  end
-  return v[1]
-end
-
+-- decision gets the same context table, a new one for each decision (memo keyed by ctx).
 -- The approvals that count: state "approved", a non-empty string user, not the author.
 local function approvals_of(ctx)
   local r = type(ctx.release) == "table" and ctx.release or {}
@@ -250,9 +217,7 @@ local function approvals_of(ctx)
   return out
 end
 
-local function counted_approvals(ctx)
-  return once(ctx, "approvals", approvals_of)
-end
+local counted_approvals = memo(approvals_of)
 
 local function has_role(appr, role)
   for _, a in ipairs(appr) do
@@ -268,9 +233,7 @@ local function deploy_time_of(ctx)
   return epoch(s)
 end
 
-local function deploy_time(ctx)
-  return once(ctx, "deploy_time", deploy_time_of)
-end
+local deploy_time = memo(deploy_time_of)
 
 local BAD_TIME = "scheduled_at is not an RFC 3339 UTC time"
 local WEEKDAYS = { [0] = "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" }

@@ -86,6 +86,9 @@ static int run_check(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
     lua_call(L, 1, 1);
 
+    /* A result the policy made while loading and kept is frozen: read the table behind it. */
+    if (rg_readonly_target(L, -1))
+        lua_replace(L, -2);
     is_result = lua_type(L, -1) == LUA_TTABLE && lua_getmetatable(L, -1);
     if (is_result) {
         luaL_getmetatable(L, RG_RESULT_META);
@@ -284,6 +287,7 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
             continue;
         lua_pushcfunction(pol->sb->L, run_when);
         lua_pushlightuserdata(pol->sb->L, &wc);
+        rg_sandbox_watch(pol->sb, req->watch[1], req->watch_count[1]);
         if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
             free(wc.reason);
             if (err->file[0] == '\0') {
@@ -554,6 +558,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             start = now_ms();
             lua_pushcfunction(L, run_check);
             lua_pushlightuserdata(L, &cc);
+            rg_sandbox_watch(sb, req->watch[0], req->watch_count[0]);
             if (rg_sandbox_call(sb, 1, 0, err) != 0) {
                 /* A broken check is a broken policy: the gate cannot be evaluated. */
                 if (err->file[0] == '\0') {

@@ -99,6 +99,16 @@ static void caller_place(lua_State *L, const char **file, int *line)
     }
 }
 
+/* A table the engine reads raw (lua_next, lua_rawgeti): a read-only view -- a base
+ * policy's table, frozen once extends has loaded it, or decoded JSON -- is replaced by
+ * the table behind it, whose nested tables are views the conversions read through. */
+static void plain_table(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    if (rg_readonly_target(L, idx))
+        lua_replace(L, idx);
+}
+
 /* ---- policy { ... } -------------------------------------------------------- */
 
 static int decl_policy(lua_State *L)
@@ -125,6 +135,8 @@ static int decl_policy(lua_State *L)
     }
     if (pol->meta_line)
         return declaration_error(L, file, line, "policy{} declared twice (first at line %d)", pol->meta_line);
+    lua_settop(L, 1);
+    plain_table(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
@@ -168,6 +180,7 @@ static unsigned name_list(lua_State *L, const char *file, int line, const char *
         declaration_error(L, file, line, "requirement '%s': %s must be a list like { %s }", id, key, allowed);
         return 0; /* only when linting */
     }
+    plain_table(L, -1);
     for (lua_Integer i = 1;; i++) {
         unsigned bit = 0;
         if (lua_rawgeti(L, -1, i) == LUA_TNIL) {
@@ -209,9 +222,11 @@ static cJSON *plugin_given(lua_State *L, int type, char *why, size_t why_size)
 {
     int with = lua_gettop(L);
     cJSON *given;
+    plain_table(L, with);
     lua_newtable(L);
     lua_pushnil(L);
     while (lua_next(L, with)) {
+        plain_table(L, -1);
         if (rg_is_by_type(L, -1)) {
             lua_getfield(L, -1, TYPE_NAMES[type]);
             lua_replace(L, -2);
@@ -252,6 +267,7 @@ static int decl_requirement_body(lua_State *L)
     r.level = RG_LEVEL_MANDATORY;
     r.check_ref = LUA_NOREF;
     lua_settop(L, 1);
+    plain_table(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
@@ -291,8 +307,10 @@ static int decl_requirement_body(lua_State *L)
             if (lua_type(L, -1) != LUA_TTABLE)
                 return declaration_error(L, file, line, "requirement '%s': with must be a table of the check's parameters", id);
             has_with = 1;
+            plain_table(L, -1);
             lua_pushnil(L);
             while (lua_next(L, -2)) {
+                plain_table(L, -1);
                 has_by_type |= rg_is_by_type(L, -1);
                 lua_pop(L, 1);
             }
@@ -418,6 +436,43 @@ rg_requirement *rg_policy_find(const rg_policy *pol, const char *id)
     return NULL;
 }
 
+/* Seal what the requirements' check and when functions reach (rg_sandbox_seal_reachable). */
+static void seal_requirements(lua_State *L, const rg_policy *pol)
+{
+    for (size_t i = 0; i < pol->count; i++) {
+        const int refs[2] = {pol->reqs[i].check_ref, pol->reqs[i].when_ref};
+        for (int k = 0; k < 2; k++) {
+            if (refs[k] == LUA_NOREF)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+            rg_sandbox_seal_reachable(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+}
+
+/* Protected: freeze everything a check can reach, once the whole policy has loaded. */
+static int freeze_policy(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    seal_requirements(L, pol);
+    rg_sandbox_seal_state(L, NULL);
+    rg_sandbox_check_snapshot(L);
+    /* What each check can change: compared after it runs (all of it would cost a read
+     * per variable of the whole policy after every check). */
+    for (size_t i = 0; i < pol->count; i++) {
+        const int refs[2] = {pol->reqs[i].check_ref, pol->reqs[i].when_ref};
+        for (int k = 0; k < 2; k++) {
+            if (refs[k] == LUA_NOREF)
+                continue;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
+            pol->reqs[i].watch[k] = rg_sandbox_reachable_triples(L, -1, &pol->reqs[i].watch_count[k]);
+            lua_pop(L, 1);
+        }
+    }
+    return 0;
+}
+
 /* extends "baseline": load baseline.lua from the policy's directory into this policy,
  * its requirements first; this file then adds, overrides or disables. */
 static int decl_extends(lua_State *L)
@@ -446,6 +501,11 @@ static int decl_extends(lua_State *L)
     pol->extending++;
     rg_sandbox_run_module(L, name);
     pol->extending--;
+    /* The base is complete: what it set up is frozen now, so the extending policy can
+     * change its requirements only through override and disable, which the decision
+     * shows (a patched module table or a redefined global would not show). */
+    seal_requirements(L, pol);
+    rg_sandbox_seal_state(L, name);
     return 0;
 }
 
@@ -473,6 +533,8 @@ static int decl_override_body(lua_State *L)
         return declaration_error(L, file, line, "override: no requirement '%s' to override", id);
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "override '%s' expects a table of the fields to change", id);
+    lua_settop(L, 1);
+    plain_table(L, 1);
     lua_getfield(L, 1, "reason");
     if (lua_type(L, -1) == LUA_TSTRING)
         reason = lua_tostring(L, -1);
@@ -533,6 +595,7 @@ static int decl_override_body(lua_State *L)
                 cJSON_Delete(r->params[t]);
                 r->params[t] = params;
             }
+            plain_table(L, -1);
             lua_pushnil(L);
             while (lua_next(L, -2)) {
                 snprintf(what, sizeof what, "parameter %s", lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
@@ -600,6 +663,8 @@ static int decl_disable(lua_State *L) { return decl_curried(L, decl_disable_body
 
 static void free_requirement(rg_requirement *r)
 {
+    free(r->watch[0]);
+    free(r->watch[1]);
     free(r->disabled);
     cJSON_Delete(r->changes);
     for (int t = 0; t < 3; t++)
@@ -676,6 +741,22 @@ static int list_policy_files(const char *dir, char ***out, rg_error *err)
         qsort(names, (size_t)n, sizeof *names, compare_strings);
     *out = names;
     return n;
+}
+
+/* A file of a policy directory follows the rule for modules: no symbolic link out of it. */
+static int check_member_inside(rg_policy *pol, const char *path, rg_error *err)
+{
+    char real[PATH_MAX];
+    switch (rg_sandbox_resolve_inside(pol->sb, path, real)) {
+    case -1:
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open policy file %s: %s", path, strerror(errno));
+    case -2:
+        return rg_fail(err, RG_ERROR_POLICY, path, 0, 0,
+                       "%s leads outside the policy directory (to %s): a policy directory's files, like "
+                       "its modules, must lie inside it", path, real);
+    default:
+        return 0;
+    }
 }
 
 static int load_file(rg_policy *pol, const char *path, rg_error *err)
@@ -812,7 +893,9 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
         for (int i = 0; i < n; i++) {
             if (rc == 0) {
                 snprintf(full, sizeof full, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
-                rc = load_file(pol, full, err);
+                rc = check_member_inside(pol, full, err);
+                if (rc == 0)
+                    rc = load_file(pol, full, err);
             }
             free(names[i]);
         }
@@ -822,6 +905,9 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
     } else if (load_file(pol, path, err) != 0) {
         goto fail;
     }
+    lua_pushcfunction(pol->sb->L, freeze_policy);
+    if (rg_sandbox_call(pol->sb, 0, 0, err) != 0)
+        goto fail;
     rg_sandbox_freeze(pol->sb);
     if (pol->count == 0 && !(lint && cJSON_GetArraySize(lint) > 0)) {
         rg_fail(err, RG_ERROR_POLICY, path, 0, 0, "%s declares no requirements: a gate with nothing to check would allow everything", path);

@@ -32,6 +32,9 @@ typedef struct rg_requirement {
     cJSON *params[3];    /* the plugin check's parameters for patch, minor, major (see
                           * rg_type_index): validated, defaults applied, by_type resolved */
     int when_ref;        /* registry reference to the `when` predicate, or LUA_NOREF */
+    int *watch[2];       /* the frozen variables its check [0] and when [1] can change
+                          * (rg_sandbox_reachable_triples), and how many */
+    int watch_count[2];
     double timeout;      /* seconds for the plugin check; 0: the engine's default */
     char *file;          /* where it was declared */
     int line;

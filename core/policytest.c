@@ -11,6 +11,7 @@
 #include "context.h"
 #include "decision.h"
 #include "error.h"
+#include "evidence.h"
 #include "fileio.h"
 #include "json.h"
 #include "luaconv.h"
@@ -152,21 +153,48 @@ static void beside(const char *file, const char *rel, char *out, size_t size)
         snprintf(out, size, "%.*s/%s", (int)(slash - file), file, rel);
 }
 
-/* The policy a test names, or the one its file is named after (x_test.lua -> x.lua). */
-static void policy_path(const rg_test_case *tc, char *out, size_t size)
+/* A file a test names (its context, its policy) follows the path rules of evidence, with
+ * the test file's directory as the root: a relative path, inside that directory once
+ * normalised and once symbolic links are followed.  Fills OUT with the path to open and
+ * returns 0, or notes why not in O (naming the path as the test gives it, never the
+ * file's content) and returns -1. */
+static int test_file_path(const rg_test_case *tc, const char *what, const char *rel, char *out, size_t size,
+                          rg_test_outcome *o)
+{
+    char dir[PATH_MAX], root[PATH_MAX], joined[PATH_MAX], real[PATH_MAX];
+    rg_path_dir(tc->file, dir, sizeof dir);
+    if (!realpath(dir, root)) {
+        problem(o, "could not run: cannot resolve the test file's directory %s", dir);
+    } else if (rel[0] == '/') {
+        problem(o, "could not run: %s '%s' is an absolute path: name it relative to the test file", what, rel);
+    } else if (rg_path_join_normalized(root, rel, joined, sizeof joined) != 0 || !rg_path_within(joined, root)) {
+        problem(o, "could not run: %s '%s' leaves the test file's directory", what, rel);
+    } else if (realpath(joined, real) && !rg_path_within(real, root)) {
+        problem(o, "could not run: %s '%s' is a symbolic link leading outside the test file's directory",
+                what, rel);
+    } else {
+        beside(tc->file, rel, out, size);
+        return 0;
+    }
+    o->status = RG_TEST_ERROR;
+    return -1;
+}
+
+/* The policy a test names, or the one its file is named after (x_test.lua -> x.lua).
+ * Returns -1 (noted in O) when the named one breaks the path rules. */
+static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_outcome *o)
 {
     const char *policy = rg_json_string(tc->spec, "policy");
     char guess[PATH_MAX];
     size_t n;
-    if (policy) {
-        beside(tc->file, policy, out, size);
-        return;
-    }
+    if (policy)
+        return test_file_path(tc, "policy", policy, out, size, o);
     rg_strlcpy(guess, tc->file, sizeof guess);
     n = strlen(guess);
     if (n > 9 && strcmp(guess + n - 9, "_test.lua") == 0)
         strcpy(guess + n - 9, ".lua");
     rg_strlcpy(out, guess, size);
+    return 0;
 }
 
 static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_outcome *o)
@@ -326,8 +354,18 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
     }
     snprintf(display, sizeof display, "%s:%d", tc->file, tc->line);
     if (cJSON_IsString(context)) {
-        beside(tc->file, context->valuestring, path, sizeof path);
+        if (test_file_path(tc, "context", context->valuestring, path, sizeof path, o) != 0)
+            return;
         ctx = rg_context_load(path, &copt, &err);
+        if (!ctx && err.kind != RG_ERROR_IO && err.kind != RG_ERROR_INTERNAL) {
+            /* Say where, not what: the message may quote the file's bytes. */
+            rg_error_kind kind = err.kind;
+            int line = err.line, column = err.column;
+            rg_error_clear(&err);
+            rg_fail(&err, kind, path, line, column, "context %s is not a usable release context (%s error at "
+                    "line %d, column %d; relgate eval --context %s says why)", path, rg_error_kind_name(kind),
+                    line, column, path);
+        }
     } else if (cJSON_IsObject(context)) {
         char *text = cJSON_PrintUnformatted(context);
         ctx = text ? rg_context_parse(text, strlen(text), display, tc->file, &copt, &err) : NULL;
@@ -347,7 +385,10 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
         rg_error_clear(&err);
         return;
     }
-    policy_path(tc, path, sizeof path);
+    if (policy_path(tc, path, sizeof path, o) != 0) {
+        rg_context_free(ctx);
+        return;
+    }
     pol = rg_policy_load_with_plugins(path, limits, now, plugins, &err);
     if (pol) {
         pol->mocks = cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks");

@@ -29,6 +29,7 @@ static const char KEY_GLOBALS[] = "rg.globals";
 static const char KEY_ENV[] = "rg.env";
 static const char KEY_LOADED[] = "rg.loaded";
 static const char KEY_TRACEBACK[] = "rg.traceback";
+static const char KEY_BASE_GLOBALS[] = "rg.base.globals"; /* name -> base policy defining it */
 
 rg_limits rg_limits_default(void)
 {
@@ -342,6 +343,12 @@ static int env_newindex(lua_State *L)
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL)
         return luaL_error(L, "cannot redefine builtin '%s'", name);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_BASE_GLOBALS) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, -2) == LUA_TSTRING)
+            return luaL_error(L, "cannot redefine global '%s' of the base policy '%s': change its "
+                                 "requirements with override or disable", name, lua_tostring(L, -1));
+    }
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
@@ -423,6 +430,46 @@ static int sandbox_xpcall(lua_State *L)
     lua_pushboolean(L, 1);
     lua_replace(L, 1);
     return lua_gettop(L);
+}
+
+/* next, rawget and rawlen see through read-only views (the context, decoded JSON and
+ * the policy's own tables once frozen): raw access reads what a view shows. */
+static void unwrap_view(lua_State *L, int idx)
+{
+    if (rg_readonly_target(L, idx))
+        lua_replace(L, idx);
+}
+
+static int sandbox_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    unwrap_view(L, 1);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int sandbox_rawget(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    lua_settop(L, 2);
+    unwrap_view(L, 1);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+static int sandbox_rawlen(lua_State *L)
+{
+    int t = lua_type(L, 1);
+    luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
+    lua_settop(L, 1);
+    if (t == LUA_TTABLE)
+        unwrap_view(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+    return 1;
 }
 
 /* setmetatable refusing __gc: finalizers run with hooks off, out of the limits' reach. */
@@ -570,8 +617,8 @@ static int sandbox_os_date(lua_State *L)
 static void open_globals(rg_sandbox *sb)
 {
     static const char *const base_names[] = {
-        "assert", "error", "getmetatable", "ipairs", "next", "pairs", "rawequal", "rawget",
-        "rawlen", "select", "tonumber", "tostring", "type", "_VERSION", NULL};
+        "assert", "error", "getmetatable", "ipairs", "pairs", "rawequal", "select", "tonumber",
+        "tostring", "type", "_VERSION", NULL};
     static const char *const string_names[] = {
         "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "rep",
         "reverse", "sub", "upper", "pack", "packsize", "unpack", NULL};
@@ -611,6 +658,12 @@ static void open_globals(rg_sandbox *sb)
     rg_sandbox_set_builtin(sb, "xpcall");
     lua_pushcfunction(L, sandbox_setmetatable);
     rg_sandbox_set_builtin(sb, "setmetatable");
+    lua_pushcfunction(L, sandbox_next);
+    rg_sandbox_set_builtin(sb, "next");
+    lua_pushcfunction(L, sandbox_rawget);
+    rg_sandbox_set_builtin(sb, "rawget");
+    lua_pushcfunction(L, sandbox_rawlen);
+    rg_sandbox_set_builtin(sb, "rawlen");
     lua_pushcfunction(L, sandbox_print);
     rg_sandbox_set_builtin(sb, "print");
 
@@ -677,6 +730,13 @@ static const char *below(const char *real, const char *dir)
     if (!rg_path_within(real, dir) || strcmp(real, dir) == 0)
         return NULL;
     return real + n + (real[n] == '/');   /* DIR "/" ends in the slash already */
+}
+
+int rg_sandbox_resolve_inside(const rg_sandbox *sb, const char *path, char *real)
+{
+    if (!realpath(path, real))
+        return -1;
+    return below(real, sb->dir) ? 0 : -2;
 }
 
 int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
@@ -833,6 +893,7 @@ static void fill_error(rg_sandbox *sb, int status, rg_error *err)
 }
 
 static rg_watchdog_fn watchdog;
+static int undo_changes(rg_sandbox *sb, int status, int base);
 
 void rg_set_watchdog(rg_watchdog_fn fn)
 {
@@ -873,6 +934,8 @@ int rg_sandbox_call(rg_sandbox *sb, int nargs, int nresults, rg_error *err)
         sb->watchdog_deadline = sb->deadline;
     }
     status = lua_pcall(L, nargs, nresults, base);
+    if (sb->frozen)
+        status = undo_changes(sb, status, base + 1);
     if (!sb->watchdog_hold)
         rg_sandbox_hold_watchdog(sb, 0);
     lua_remove(L, base);
@@ -893,9 +956,836 @@ void rg_sandbox_hold_watchdog(rg_sandbox *sb, int on)
     }
 }
 
+/* ---- Freezing --------------------------------------------------------------------
+ *
+ * Once the policy has loaded, no check may leave state for another check, or for the
+ * next decision of a batch.  Tables the policy can reach are sealed in place: their
+ * contents move to a hidden store behind a read-only view (the view machinery above:
+ * reads, #, pairs, next and the JSON conversion all see through it) and writing raises.
+ * Variables (upvalues) cannot be sealed, so they are snapshotted: after every call into
+ * policy code a changed one is put back and the call is an error.  Fields named "__..."
+ * also stay in the table itself, since Lua reads a metatable's metamethods raw (a sealed
+ * class table still works as a metatable): they are snapshotted too. */
+
+static const char KEY_WALK_SEEN[] = "rg.freeze.seen";     /* what a walk has done, or skips */
+static const char KEY_WALK_IDS[] = "rg.freeze.upvalues";  /* upvalue ids already snapshotted */
+static const char KEY_SNAPSHOT[] = "rg.freeze.snapshot";  /* the snapshot thread */
+
+static int frozen_newindex(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2);
+    if (sb->frozen)
+        return luaL_error(L, "cannot modify module/global table (field '%s') while checks run: what "
+                             "the policy set up while loading is frozen, so that no check leaves state "
+                             "for another; build new tables in locals", key);
+    return luaL_error(L, "cannot modify a table of the base policy (field '%s'): change its "
+                         "requirements with override or disable", key);
+}
+
+/* Snapshot slot KEY (an upvalue index, or a field name) of OWNER (a function or a table,
+ * at OWNER_IDX) holding the value on top of L's stack, which stays. */
+static void snapshot_add(lua_State *L, int owner_idx, int upvalue, const char *field)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    owner_idx = lua_absindex(L, owner_idx);
+    if (sb->snapshot_len == sb->snapshot_cap) {
+        int cap = sb->snapshot_cap ? 2 * sb->snapshot_cap : 64;
+        int *grown = realloc(sb->snapshot_upvalue, (size_t)cap * sizeof *grown);
+        if (!grown)
+            luaL_error(L, "not enough memory to freeze the policy's state");
+        sb->snapshot_upvalue = grown;
+        sb->snapshot_cap = cap;
+    }
+    if (!lua_checkstack(sb->snapshot, 8))
+        luaL_error(L, "not enough memory to freeze the policy's state");
+    sb->snapshot_upvalue[sb->snapshot_len] = field ? 0 : upvalue;
+    lua_pushvalue(L, owner_idx);
+    if (field)
+        lua_pushstring(L, field);
+    else
+        lua_pushinteger(L, upvalue);
+    lua_pushvalue(L, -3);
+    lua_xmove(L, sb->snapshot, 3);
+    sb->snapshot_len++;
+}
+
+typedef struct walk {
+    int seen, ids, work;   /* stack indexes of the bookkeeping tables */
+    lua_Integer n;         /* entries on the work list */
+    int data_only;         /* memo results: a function is an error */
+} walk;
+
+static void walk_push(lua_State *L, walk *w, int idx)
+{
+    int type = lua_type(L, idx);
+    if (type != LUA_TTABLE && type != LUA_TFUNCTION)
+        return;
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, w->seen) != LUA_TNIL) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_rawseti(L, w->work, ++w->n);
+}
+
+static int memo_call(lua_State *L);
+
+/* Snapshot the upvalues of the Lua function at IDX and walk what they hold. */
+static void walk_function(lua_State *L, walk *w, int idx)
+{
+    if (w->data_only)
+        luaL_error(L, "memo: a memoized function may return only data (tables, strings, numbers, "
+                      "booleans), not a function");
+    if (lua_tocfunction(L, idx) == memo_call) { /* the engine's closure: what it memoizes */
+        lua_getupvalue(L, idx, 1);
+        walk_push(L, w, -1);
+        lua_pop(L, 1);
+        return;
+    }
+    if (lua_iscfunction(L, idx))
+        return; /* the engine's own, holding nothing of the policy's */
+    for (int n = 1; lua_getupvalue(L, idx, n) != NULL; n++) {
+        lua_pushlightuserdata(L, lua_upvalueid(L, idx, n));
+        if (lua_rawget(L, w->ids) == LUA_TNIL) {
+            lua_pushlightuserdata(L, lua_upvalueid(L, idx, n));
+            lua_pushinteger(L, rg_sandbox_of(L)->snapshot_len); /* its triple */
+            lua_rawset(L, w->ids);
+            lua_pop(L, 1);
+            snapshot_add(L, idx, n, NULL);
+        } else {
+            lua_pop(L, 1);
+        }
+        walk_push(L, w, -1);
+        lua_pop(L, 1);
+    }
+}
+
+static int is_meta_name(lua_State *L, int idx)
+{
+    const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+    return s && s[0] == '_' && s[1] == '_';
+}
+
+/* The metatable of a sealed table: the view's fields, and the metamethods of the
+ * policy's metatable MT (0: none) but those the seal itself defines. */
+static void push_sealed_metatable(lua_State *L, int store, int mt)
+{
+    static const char *const own[] = {"__index", "__newindex", "__metatable", "__mode", "__gc", NULL};
+    lua_createtable(L, 0, 8);
+    if (mt) {
+        lua_pushnil(L);
+        while (lua_next(L, mt)) {
+            int skip = !is_meta_name(L, -2);
+            for (const char *const *o = own; !skip && *o; o++)
+                skip = strcmp(lua_tostring(L, -2), *o) == 0;
+            if (skip) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, -4);
+        }
+    }
+    lua_pushvalue(L, store);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, frozen_newindex);
+    lua_setfield(L, -2, "__newindex");
+    if (lua_getfield(L, -1, "__len") == LUA_TNIL) {
+        lua_pushcfunction(L, ro_len);
+        lua_setfield(L, -3, "__len");
+    }
+    if (lua_getfield(L, -2, "__pairs") == LUA_TNIL) {
+        lua_pushcfunction(L, ro_pairs);
+        lua_setfield(L, -4, "__pairs");
+    }
+    lua_pop(L, 2);
+    /* getmetatable() answers what it answered before: the policy's __metatable, or its
+     * metatable (sealed too), or "read-only" for a table that had none. */
+    if (mt) {
+        lua_pushliteral(L, "__metatable");
+        if (lua_rawget(L, mt) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, mt);
+        }
+    } else {
+        lua_pushliteral(L, "read-only");
+    }
+    lua_setfield(L, -2, "__metatable");
+    lua_pushinteger(L, RG_VIEW_TABLE);
+    lua_rawsetp(L, -2, &ro_mark);
+}
+
+/* A policy's __index function called for a sealed table: with the table, never its store
+ * (a writable table no check may hold). */
+static int sealed_index(lua_State *L)
+{
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* Reads the STORE misses go on to the policy's __index (of MT), for the sealed table at
+ * IDX.  MT itself serves when that is a table (results and by_type keep their metatable
+ * behind the seal, for the engine); a function gets the table, not the store; __gc and
+ * __mode do not come along (a finalizer would run outside the limits). */
+static void chain_store(lua_State *L, int idx, int store, int mt)
+{
+    int top = lua_gettop(L), index_type, gc, mode;
+    /* Raw reads: a sealed metatable keeps its "__" fields raw, and no policy code may run here. */
+    lua_pushliteral(L, "__index");
+    index_type = lua_rawget(L, mt);
+    lua_pushliteral(L, "__gc");
+    gc = lua_rawget(L, mt);
+    lua_pushliteral(L, "__mode");
+    mode = lua_rawget(L, mt);
+    lua_settop(L, top + 1);   /* the __index value */
+    if (index_type != LUA_TFUNCTION && gc == LUA_TNIL && mode == LUA_TNIL) {
+        lua_settop(L, top);
+        lua_pushvalue(L, mt);
+    } else {
+        lua_createtable(L, 0, 1);
+        if (index_type == LUA_TFUNCTION) {
+            lua_pushvalue(L, idx);
+            lua_pushvalue(L, top + 1);
+            lua_pushcclosure(L, sealed_index, 2);
+        } else {
+            lua_pushvalue(L, top + 1);
+        }
+        lua_setfield(L, -2, "__index");
+        lua_remove(L, top + 1);
+    }
+    lua_setmetatable(L, store);
+}
+
+/* Seal the policy's table at IDX in place, queueing what it holds. */
+static void seal_table(lua_State *L, walk *w, int idx)
+{
+    int mt = 0, store;
+    luaL_checkstack(L, 12, "freezing the policy's state");
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        walk_push(L, w, -2);
+        walk_push(L, w, -1);
+        lua_pop(L, 1);
+    }
+    if (lua_getmetatable(L, idx)) {
+        walk_push(L, w, -1);
+        mt = lua_gettop(L);
+    }
+    lua_newtable(L);
+    store = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, store);
+    }
+    /* Empty the table but for its "__" fields (assigning nil to an existing field while
+     * traversing is allowed). */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (is_meta_name(L, -2)) {
+            snapshot_add(L, idx, 0, lua_tostring(L, -2));
+        } else {
+            lua_pushvalue(L, -2);
+            lua_pushnil(L);
+            lua_rawset(L, idx);
+        }
+        lua_pop(L, 1);
+    }
+    if (mt)
+        chain_store(L, idx, store, mt);
+    push_sealed_metatable(L, store, mt);
+    lua_setmetatable(L, idx);
+    lua_settop(L, mt ? mt - 1 : store - 1);
+}
+
+/* Seal and snapshot everything the work list reaches. */
+static void walk_all(lua_State *L, walk *w)
+{
+    while (w->n > 0) {
+        int top;
+        lua_rawgeti(L, w->work, w->n);
+        lua_pushnil(L);
+        lua_rawseti(L, w->work, w->n--);
+        top = lua_gettop(L);
+        lua_pushvalue(L, top);
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_pushvalue(L, top);
+            lua_pushboolean(L, 1);
+            lua_rawset(L, w->seen);
+            if (lua_type(L, top) == LUA_TFUNCTION)
+                walk_function(L, w, top);
+            else if (rg_readonly_kind(L, top) == RG_VIEW_NONE) /* a view holds views only */
+                seal_table(L, w, top);
+        }
+        lua_settop(L, top - 1);
+    }
+}
+
+/* Mark what the engine owns as seen: the registry's named tables (the environment,
+ * builtins, globals and loaded-modules tables, metatables of results) and the builtins. */
+static void premark_engine(lua_State *L, int seen)
+{
+    lua_pushnil(L);
+    while (lua_next(L, LUA_REGISTRYINDEX)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TTABLE) {
+            lua_pushboolean(L, 1);
+            lua_rawset(L, seen);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_BUILTINS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushboolean(L, 1);
+        lua_rawset(L, seen);
+    }
+    lua_pop(L, 1);
+}
+
+/* Push the walk's bookkeeping (kept in the registry between walks of one load). */
+static void walk_begin(lua_State *L, walk *w)
+{
+    luaL_checkstack(L, 8, "freezing the policy's state");
+    memset(w, 0, sizeof *w);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_WALK_SEEN) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_WALK_SEEN);
+        premark_engine(L, lua_gettop(L));
+        lua_newtable(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_WALK_IDS);
+    }
+    w->seen = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_WALK_IDS);
+    w->ids = lua_gettop(L);
+    lua_newtable(L);
+    w->work = lua_gettop(L);
+}
+
+static void snapshot_thread(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    if (!sb->snapshot) {
+        sb->snapshot = lua_newthread(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_SNAPSHOT);
+    }
+}
+
+void rg_sandbox_seal_reachable(lua_State *L, int idx)
+{
+    walk w;
+    idx = lua_absindex(L, idx);
+    snapshot_thread(L);
+    walk_begin(L, &w);
+    walk_push(L, &w, idx);
+    walk_all(L, &w);
+    lua_pop(L, 3);
+}
+
+/* Queue the keys and values of the registry table NAME. */
+static void walk_push_contents(lua_State *L, walk *w, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, name);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        walk_push(L, w, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+void rg_sandbox_seal_state(lua_State *L, const char *base)
+{
+    walk w;
+    snapshot_thread(L);
+    walk_begin(L, &w);
+    walk_push_contents(L, &w, KEY_GLOBALS);
+    walk_push_contents(L, &w, KEY_LOADED);
+    walk_all(L, &w);
+    lua_pop(L, 3);
+    if (!base)
+        return;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_BASE_GLOBALS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_BASE_GLOBALS);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, -4) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushstring(L, base);
+            lua_rawset(L, -5);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 2);
+}
+
+/* The first snapshot triple (its stack slot) whose slot no longer holds its value, or 0.
+ * Allocates nothing: it runs after every call. */
+static int snapshot_changed(rg_sandbox *sb)
+{
+    lua_State *T = sb->snapshot;
+    const int *upvalue = sb->snapshot_upvalue;
+    int watched = sb->watch_count < 0 ? sb->snapshot_len : sb->watch_count;
+    int n = watched + (sb->watch_count < 0 ? 0 : sb->snapshot_len - sb->frozen_len);
+    for (int k = 0; k < n; k++) {
+        int i = sb->watch_count < 0 ? k : k < watched ? sb->watch[k] : sb->frozen_len + (k - watched);
+        int s = 3 * i + 1, same;
+        if (upvalue[i]) {
+            lua_getupvalue(T, s, upvalue[i]);
+        } else {
+            lua_pushvalue(T, s + 1);
+            lua_rawget(T, s);
+        }
+        same = lua_rawequal(T, -1, s + 2);
+        lua_settop(T, -2);
+        if (!same)
+            return s;
+    }
+    return 0;
+}
+
+/* Describe triple S as "message\nfile\nline" (what fill_error reads) on L. */
+static void push_change(lua_State *L, rg_sandbox *sb, int s, const char *why)
+{
+    lua_State *T = sb->snapshot;
+    if (lua_type(T, s) == LUA_TFUNCTION) {
+        lua_Debug ar;
+        const char *name = lua_getupvalue(T, s, (int)lua_tointeger(T, s + 1));
+        const char *file;
+        char shown[160];
+        rg_strlcpy(shown, name && *name ? name : "?", sizeof shown);
+        lua_pop(T, 1);
+        lua_pushvalue(T, s);
+        lua_getinfo(T, ">S", &ar);
+        file = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
+        lua_pushfstring(L, "%s:%d: %s '%s', a variable the policy set while loading (used by the "
+                           "function defined here): %s\n%s\n%d",
+                        file, ar.linedefined, sb->frozen ? "a check changed" : "the extending policy changed",
+                        shown, why, file, ar.linedefined);
+    } else {
+        lua_pushfstring(L, "%s field '%s' of a frozen table: %s\n\n0",
+                        sb->frozen ? "a check changed" : "the extending policy changed",
+                        lua_tostring(T, s + 1), why);
+    }
+}
+
+static int restore_snapshot(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    lua_State *T = sb->snapshot;
+    int top = 3 * sb->snapshot_len;
+    luaL_checkstack(L, 4, "restoring the policy's state");
+    for (int s = 1; s <= top; s += 3) {
+        lua_pushvalue(T, s);
+        lua_pushvalue(T, s + 1);
+        lua_pushvalue(T, s + 2);
+        lua_xmove(T, L, 3);
+        if (lua_type(L, -3) == LUA_TFUNCTION) {
+            lua_setupvalue(L, -3, (int)lua_tointeger(L, -2));
+            lua_pop(L, 2);
+        } else {
+            lua_rawset(L, -3);
+            lua_pop(L, 1);
+        }
+    }
+    return 0;
+}
+
+static const char CHECK_WHY[] = "what the policy sets up while loading is frozen, so that no check "
+                                "leaves state for another; use locals inside the check (or memo)";
+
+/* After a call into policy code once frozen: put back what it changed, and make the call
+ * an error (STATUS becomes one) with "message\nfile\nline" on top.  BASE is where the
+ * call's results start. */
+static int undo_changes(rg_sandbox *sb, int status, int base)
+{
+    lua_State *L = sb->L;
+    int s = sb->snapshot_len ? snapshot_changed(sb) : 0;
+    sb->watch_count = -1; /* a watch list holds for one call */
+    if (!s)
+        return status;
+    if (status == LUA_OK) {
+        lua_settop(L, base - 1);
+        push_change(L, sb, s, CHECK_WHY);
+        status = LUA_ERRRUN;
+    }
+    lua_pushcfunction(L, restore_snapshot);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        /* Half restored: nothing may run on this state any more. */
+        lua_pop(L, 1);
+        sb->limit_hit = RG_LIMIT_MEMORY;
+    }
+    return status;
+}
+
+void rg_sandbox_check_snapshot(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int s;
+    sb->watch_count = -1;
+    s = sb->snapshot_len ? snapshot_changed(sb) : 0;
+    const char *packed, *nl;
+    if (!s)
+        return;
+    push_change(L, sb, s, "a base policy's state is frozen once extends has loaded it; change "
+                          "its requirements with override or disable");
+    packed = lua_tostring(L, -1);
+    nl = strchr(packed, '\n');
+    /* Place the error where the variable's function is, not at the extends call. */
+    if (nl && nl[1] != '\n') {
+        const char *nl2 = strchr(nl + 1, '\n');
+        size_t n = (size_t)(nl2 - nl - 1);
+        if (n >= sizeof sb->error_file) n = sizeof sb->error_file - 1;
+        memcpy(sb->error_file, nl + 1, n);
+        sb->error_file[n] = '\0';
+        sb->error_line = atoi(nl2 + 1);
+    }
+    lua_pushlstring(L, packed, (size_t)(nl - packed));
+    lua_error(L);
+}
+
+void rg_sandbox_watch(rg_sandbox *sb, const int *watch, int count)
+{
+    sb->watch = watch;
+    sb->watch_count = count;
+}
+
+typedef struct reach {
+    int seen, work, ids, env;  /* stack indexes */
+    lua_Integer n;
+    char *hit;                 /* per triple */
+    int reaches_env;
+} reach;
+
+static void reach_push(lua_State *L, reach *r, int idx)
+{
+    int type = lua_type(L, idx);
+    if (type != LUA_TTABLE && type != LUA_TFUNCTION)
+        return;
+    if (lua_rawequal(L, idx, r->env)) { /* globals, builtins, require: everything loaded */
+        r->reaches_env = 1;
+        return;
+    }
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, r->seen) != LUA_TNIL) {
+        lua_pop(L, 2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, r->seen);
+    lua_rawseti(L, r->work, ++r->n);
+}
+
+/* Mark the triples reachable from what the work list holds.  Tables are read raw: a
+ * sealed table's metatable leads to its store and to the policy's metamethods. */
+static void reach_all(lua_State *L, reach *r)
+{
+    while (r->n > 0) {
+        int top;
+        lua_rawgeti(L, r->work, r->n);
+        lua_pushnil(L);
+        lua_rawseti(L, r->work, r->n--);
+        top = lua_gettop(L);
+        if (lua_type(L, top) == LUA_TTABLE) {
+            lua_pushnil(L);
+            while (lua_next(L, top)) {
+                reach_push(L, r, -2);
+                reach_push(L, r, -1);
+                lua_pop(L, 1);
+            }
+            if (lua_getmetatable(L, top))
+                reach_push(L, r, -1);
+        } else if (lua_tocfunction(L, top) == memo_call) {
+            lua_getupvalue(L, top, 1);
+            reach_push(L, r, -1);
+        } else if (lua_tocfunction(L, top) == sealed_index) {
+            lua_getupvalue(L, top, 1);
+            reach_push(L, r, -1);
+            lua_getupvalue(L, top, 2);
+            reach_push(L, r, -1);
+        } else if (!lua_iscfunction(L, top)) {
+            for (int n = 1; lua_getupvalue(L, top, n) != NULL; n++) {
+                lua_pushlightuserdata(L, lua_upvalueid(L, top, n));
+                if (lua_rawget(L, r->ids) == LUA_TNUMBER)
+                    r->hit[lua_tointeger(L, -1)] = 1;
+                lua_pop(L, 1);
+                reach_push(L, r, -1);
+                lua_pop(L, 1);
+            }
+        }
+        lua_settop(L, top - 1);
+    }
+}
+
+int *rg_sandbox_reachable_triples(lua_State *L, int idx, int *count)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    reach r;
+    int *list = NULL, n = 0;
+    idx = lua_absindex(L, idx);
+    *count = 0;
+    if (sb->snapshot_len == 0)
+        return NULL;
+    memset(&r, 0, sizeof r);
+    luaL_checkstack(L, 12, "freezing the policy's state");
+    r.hit = lua_newuserdatauv(L, (size_t)sb->snapshot_len, 0);
+    memset(r.hit, 0, (size_t)sb->snapshot_len);
+    lua_newtable(L);
+    r.seen = lua_gettop(L);
+    lua_newtable(L);
+    r.work = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_WALK_IDS);
+    r.ids = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENV);
+    r.env = lua_gettop(L);
+    reach_push(L, &r, idx);
+    reach_all(L, &r);
+    if (r.reaches_env) {
+        const char *roots[] = {KEY_GLOBALS, KEY_LOADED};
+        for (int k = 0; k < 2; k++) {
+            lua_getfield(L, LUA_REGISTRYINDEX, roots[k]);
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                reach_push(L, &r, -1);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+        reach_all(L, &r);
+    }
+    for (int i = 0; i < sb->snapshot_len; i++)
+        n += r.hit[i] || !sb->snapshot_upvalue[i]; /* every table field: they are few */
+    if (n > 0 && (list = malloc((size_t)n * sizeof *list)) == NULL)
+        luaL_error(L, "not enough memory to freeze the policy's state");
+    n = 0;
+    for (int i = 0; i < sb->snapshot_len; i++)
+        if (r.hit[i] || !sb->snapshot_upvalue[i])
+            list[n++] = i;
+    lua_pop(L, 5);
+    *count = n;
+    return list;
+}
+
 void rg_sandbox_freeze(rg_sandbox *sb)
 {
     sb->frozen = 1;
+    sb->frozen_len = sb->snapshot_len;
+    /* The walks' bookkeeping is no longer needed (memo results get their own). */
+    lua_pushnil(sb->L);
+    lua_setfield(sb->L, LUA_REGISTRYINDEX, KEY_WALK_SEEN);
+    lua_pushnil(sb->L);
+    lua_setfield(sb->L, LUA_REGISTRYINDEX, KEY_WALK_IDS);
+}
+
+/* ---- memo ------------------------------------------------------------------------
+ *
+ * memo(fn): fn with its results kept per arguments (compared as table keys: strings and
+ * numbers by value, tables by identity, so json.decode's tables of one text are one key).
+ * The cache is the engine's, explicit and safe to share between checks and the lines of
+ * a batch: fn can depend only on its arguments (everything else it reaches is frozen;
+ * evidence is readable only when the decision's ctx is one of them, which makes the
+ * entry that decision's own), and its results are sealed read-only. */
+
+#define MEMO_MAX 512 /* entries kept; past that the cache starts afresh */
+static const char KEY_MEMO_WORK[] = "rg.memo.work"; /* the work list sealing results uses */
+static const char memo_nil = 0; /* its address stands for a nil argument */
+
+/* Push argument I as a table key, or return 0 when it cannot be one (NaN). */
+static int push_memo_key(lua_State *L, int i)
+{
+    if (lua_isnil(L, i)) {
+        lua_pushlightuserdata(L, (void *)&memo_nil);
+        return 1;
+    }
+    if (lua_type(L, i) == LUA_TNUMBER && !lua_isinteger(L, i) && lua_tonumber(L, i) != lua_tonumber(L, i))
+        return 0;
+    lua_pushvalue(L, i);
+    return 1;
+}
+
+/* Push the table of CACHE below which the results of arguments 1..N are kept (creating
+ * the path when CREATE), the last key above it; return 0 (nothing pushed) when there is
+ * none. */
+static int memo_path(lua_State *L, int n, int create, int cache)
+{
+    lua_pushvalue(L, cache);
+    for (int i = 1; i < n; i++) {
+        if (!push_memo_key(L, i)) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, -3) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            if (!create) {
+                lua_pop(L, 2);
+                return 0;
+            }
+            lua_newtable(L);
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+    }
+    if (!(n > 0 ? push_memo_key(L, n) : (lua_pushlightuserdata(L, (void *)&memo_nil), 1))) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return 1;
+}
+
+static int has_context(lua_State *L, int n)
+{
+    int found = 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, "rg.context"); /* evaluate.c's view of the context */
+    for (int i = 1; i <= n && !found; i++)
+        found = lua_rawequal(L, i, -1);
+    lua_pop(L, 1);
+    return found;
+}
+
+static int memo_call(lua_State *L)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int n = lua_gettop(L), status, results, first;
+    const rg_context *ctx = sb->ctx;
+    lua_Integer count = 0;
+    int with_ctx, cache;
+    luaL_checkstack(L, n + 8, "memo");
+    snapshot_thread(L);
+    /* Entries keyed by the decision's ctx live in a cache of that decision's own, dropped
+     * when the next decision calls (no weak tables: the collector traverses those at
+     * every cycle); the others in the memo's cache, which starts afresh past MEMO_MAX. */
+    with_ctx = has_context(L, n);
+    if (with_ctx) {
+        lua_getfield(L, LUA_REGISTRYINDEX, "rg.context");
+        if (!lua_rawequal(L, -1, lua_upvalueindex(4))) {
+            lua_replace(L, lua_upvalueindex(4));
+            lua_newtable(L);
+            lua_replace(L, lua_upvalueindex(5));
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    cache = lua_upvalueindex(with_ctx ? 5 : 2);
+    if (memo_path(L, n, 0, cache)) {
+        if (lua_rawget(L, -2) == LUA_TTABLE) { /* the box, at n + 2 */
+            lua_Integer k;
+            lua_rawgeti(L, n + 2, 0);
+            k = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            luaL_checkstack(L, (int)k + 2, "memo");
+            for (lua_Integer i = 1; i <= k; i++)
+                lua_rawgeti(L, n + 2, i);
+            return (int)k;
+        }
+        lua_settop(L, n);
+    }
+    first = n + 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    for (int i = 1; i <= n; i++)
+        lua_pushvalue(L, i);
+    if (!with_ctx)
+        sb->ctx = NULL; /* evidence is the decision's: only with ctx in the key */
+    status = lua_pcall(L, n, LUA_MULTRET, 0);
+    sb->ctx = ctx;
+    rethrow_if_limited(L, sb, status);
+    if (status != LUA_OK) {
+        if (lua_type(L, -1) == LUA_TSTRING && strstr(lua_tostring(L, -1), "evidence can only be read"))
+            return luaL_error(L, "%s (in a memoized function, evidence can be read only when ctx is "
+                                 "one of its arguments)", lua_tostring(L, -1));
+        return lua_error(L);
+    }
+    results = lua_gettop(L) - n;
+    /* Keep {[0] = count, results...}, sealed: every caller gets the same tables. */
+    lua_createtable(L, results, 1);
+    for (int i = 0; i < results; i++) {
+        lua_pushvalue(L, first + i);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushinteger(L, results);
+    lua_rawseti(L, -2, 0);
+    for (int i = 0; i < results; i++)
+        if ((lua_type(L, first + i) == LUA_TTABLE && rg_readonly_kind(L, first + i) == RG_VIEW_NONE) ||
+            lua_type(L, first + i) == LUA_TFUNCTION)
+            count = -1;
+    if (count < 0) { /* a table of the function's own: seal it and what it holds */
+        walk w;
+        int box = lua_gettop(L);
+        memset(&w, 0, sizeof w);
+        /* The work list is kept between calls (it is empty after every walk). */
+        lua_newtable(L);
+        w.seen = lua_gettop(L);
+        if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WORK) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WORK);
+        }
+        w.work = lua_gettop(L);
+        w.ids = w.work; /* never read: data only, functions are refused before */
+        w.data_only = 1;
+        /* The box itself stays a plain table (only the engine reads it); its contents are sealed. */
+        for (int i = 1; i <= results; i++)
+            walk_push(L, &w, first + i - 1);
+        walk_all(L, &w);
+        lua_settop(L, box);
+    }
+    if (!with_ctx) {
+        count = lua_tointeger(L, lua_upvalueindex(3)) + 1;
+        if (count > MEMO_MAX) {
+            lua_newtable(L);
+            lua_replace(L, lua_upvalueindex(2));
+            count = 1;
+        }
+        lua_pushinteger(L, count);
+        lua_replace(L, lua_upvalueindex(3));
+    }
+    if (memo_path(L, n, 1, cache)) {
+        lua_pushvalue(L, first + results);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+    }
+    lua_settop(L, first + results - 1);
+    return results;
+}
+
+static int sandbox_memo(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    if (rg_sandbox_of(L)->frozen)
+        return luaL_error(L, "memo() can only be used while the policy loads, not inside a check");
+    lua_settop(L, 1);
+    lua_newtable(L);          /* 2: the cache */
+    lua_pushinteger(L, 0);    /* 3: its entries */
+    lua_pushnil(L);           /* 4: the decision's ctx the next cache is for */
+    lua_newtable(L);          /* 5: that decision's cache */
+    lua_pushcclosure(L, memo_call, 5);
+    return 1;
 }
 
 /* ---- require ---------------------------------------------------------------- */
@@ -954,11 +1844,17 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
     strcat(rel, ".lua");
     if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
         luaL_error(L, "module name '%s' is too long", name);
-    if (!realpath(path, real))
+    switch (rg_sandbox_resolve_inside(sb, path, real)) {
+    case -1:
         luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
-    if (!below(real, sb->dir))
+        break;
+    case -2:
         luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
                    sb->dir_display, rel);
+        break;
+    default:
+        break;
+    }
     if (strcmp(sb->dir_display, ".") == 0) /* name it as the policy file itself is named */
         snprintf(chunk, sizeof chunk, "@%s", rel);
     else
@@ -1027,6 +1923,8 @@ static int setup_state(lua_State *L)
     open_globals(sb);
     lua_pushcfunction(L, sandbox_require);
     rg_sandbox_set_builtin(sb, "require");
+    lua_pushcfunction(L, sandbox_memo);
+    rg_sandbox_set_builtin(sb, "memo");
     return 0;
 }
 
@@ -1040,6 +1938,7 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
     }
     sb->limits = *limits;
     sb->now = now;
+    sb->watch_count = -1;
     sb->deadline = monotonic_now() + limits->timeout;
     sb->dir = realpath(dir, NULL);
     sb->dir_display = strdup(display);
@@ -1089,6 +1988,7 @@ void rg_sandbox_free(rg_sandbox *sb)
         unsigned char scratch[RG_SHA256_LEN];
         rg_sha256_final(sb->digest, scratch);
     }
+    free(sb->snapshot_upvalue);
     free(sb->dir);
     free(sb->dir_display);
     free(sb);

@@ -25,7 +25,17 @@ typedef struct rg_sandbox {
     double watchdog_deadline; /* the deadline the watchdog is armed for; 0: disarmed */
     int watchdog_hold;        /* keep it armed between calls (rg_sandbox_hold_watchdog) */
     rg_limit_hit limit_hit;   /* sticky: once set, every hook and pcall rethrows */
-    int frozen;               /* globals may no longer be assigned */
+    int frozen;               /* the policy has loaded: its state is frozen (rg_sandbox_freeze) */
+    lua_State *snapshot;      /* a thread whose stack holds the frozen variables: (owner, slot,
+                               * value) triples, compared after every call once frozen */
+    int snapshot_len;         /* triples on it */
+    int *snapshot_upvalue;    /* per triple: its upvalue index, or 0 for a table field (the
+                               * comparison runs after every call: no type tests there) */
+    int snapshot_cap;
+    const int *watch;         /* set for the next call only: the triples it can reach */
+    int watch_count;          /* -1: compare every triple */
+    int frozen_len;           /* triples taken before the policy was frozen (later ones, from
+                               * memo results, are always compared) */
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
@@ -51,6 +61,11 @@ rg_sandbox *rg_sandbox_of(lua_State *L);
 
 /* Register the value on top of the stack as builtin global NAME (pops it). */
 void rg_sandbox_set_builtin(rg_sandbox *sb, const char *name);
+
+/* Resolve PATH (symbolic links followed) into REAL (PATH_MAX bytes) and check it lies below
+ * the policy's directory: the rule for modules and for the files of a policy directory.
+ * Returns 0, -1 when PATH cannot be resolved (errno says why), -2 when it leads outside. */
+int rg_sandbox_resolve_inside(const rg_sandbox *sb, const char *path, char *real);
 
 /* Load PATH as a text chunk named CHUNKNAME ("@" + how messages show it) and push
  * it as a function.  Returns 0, or -1 with ERR (syntax errors carry file and line). */
@@ -85,8 +100,36 @@ void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);
  * For `extends`: a base policy runs in the same sandbox as the one extending it. */
 int rg_sandbox_run_module(lua_State *L, const char *name);
 
-/* After loading: globals become read-only. */
+/* Freezing: nothing a check can reach may carry state from one call to the next.
+ *
+ * rg_sandbox_seal_reachable seals every table reachable from the value at IDX in place
+ * (same identity; the contents move behind a read-only view, see rg_readonly_target; any
+ * metatable the policy set still applies) through keys, values, metatables and the
+ * upvalues of Lua functions, and snapshots those upvalues (and the raw "__" fields a
+ * sealed table keeps for use as a metatable).  Raises (memory): call it protected.
+ * rg_sandbox_seal_state does the same for the policy's globals and loaded modules; with
+ * BASE (extends "BASE" has just run) it also keeps the globals defined so far from being
+ * assigned again.  rg_sandbox_check_snapshot raises, naming the place, when a
+ * snapshotted variable changed since it was taken (a team policy that changed its base's
+ * state while it loaded).  rg_sandbox_freeze, once the policy has loaded: globals can no
+ * longer be assigned, and every later rg_sandbox_call compares the snapshot afterwards:
+ * a change is restored and turns a successful call into an error. */
+void rg_sandbox_seal_reachable(lua_State *L, int idx);
+void rg_sandbox_seal_state(lua_State *L, const char *base);
+void rg_sandbox_check_snapshot(lua_State *L);
 void rg_sandbox_freeze(rg_sandbox *sb);
+
+/* The snapshot triples policy code started from the function at IDX can change: those of
+ * the variables it reaches through variables, tables, metatables and functions, every
+ * table field, and, when it can read globals (which also reach the loaded modules), all
+ * of theirs.  Returns a malloc'd list (NULL with *COUNT 0 when there are none).  Raises
+ * (memory): call it protected, after the last seal. */
+int *rg_sandbox_reachable_triples(lua_State *L, int idx, int *count);
+
+/* Compare only the triples WATCH (COUNT of them) after the next rg_sandbox_call: a check
+ * cannot change what it cannot reach, and comparing everything after every check of a
+ * batch would cost one read per variable of the whole policy. */
+void rg_sandbox_watch(rg_sandbox *sb, const int *watch, int count);
 
 /* Push a read-only view of the table at IDX.  That table becomes the view's target and
  * its nested tables are replaced by their views: pass a table nothing else holds (one

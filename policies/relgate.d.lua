@@ -211,6 +211,15 @@ function filter(list, pred) end
 ---A value made by by_type{}: resolved per release type when the requirement is declared.
 ---@class relgate.ByType
 
+---FN with its results kept per arguments (strings and numbers by value, tables by identity):
+---a cache the engine keeps, shared by the checks and by the decisions of a batch.  Only
+---while the policy loads.  FN sees only its arguments (evidence only when ctx is one of
+---them) and its results are read-only; it may return data, not functions.
+---@generic F: function
+---@param fn F
+---@return F
+function memo(fn) end
+
 ---A plugin parameter that differs by release type:
 ---`required = by_type { patch = { "build" }, minor = { "build", "lint" } }`.  A type left out
 ---gets the parameter's default.  Keys other than patch, minor, major are an error.

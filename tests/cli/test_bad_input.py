@@ -335,6 +335,28 @@ def _(t):
     run_error(t, eval_args("empty-dir", "context.json"), "policy", file="empty-dir")
 
 
+@case("policy directory with a *.lua member that is a symbolic link leading out: policy error, nothing of it loaded")
+def _(t):
+    t.copy_data("contexts/minimal.json", "context.json")
+    t.write("pol/a.lua", 'requirement "a" { title = "A", check = function() return pass("a") end }\n')
+    t.write("pol/inner/c.lua", 'requirement "c" { title = "C", check = function() return pass("c") end }\n')
+    t.write("elsewhere/evil.lua", 'print("OUTSIDE-MEMBER-LOADED")\n'
+                                  'requirement "evil" { title = "E", check = function() return pass("e") end }\n')
+    os.symlink("../elsewhere/evil.lua", t.tmp / "pol" / "b.lua")
+    os.symlink("inner/c.lua", t.tmp / "pol" / "c.lua")   # a link that stays inside is fine
+    for cmd, code, stream in ((eval_args("pol", "context.json"), 2, "stderr"),
+                              (["lint", "--policy", "pol"], 1, "stdout")):   # lint: a problem
+        res = t.run(*cmd)
+        t.expect_exit(res, code)
+        t.contains(getattr(res, stream).decode(), "pol/b.lua leads outside the policy directory",
+                   "%s (%s)" % (stream, cmd[0]))
+        t.check(b"OUTSIDE-MEMBER-LOADED" not in res.stderr + res.stdout, "the member outside was run")
+    run_error(t, eval_args("pol", "context.json"), "policy", file="pol/b.lua", mentions="leads outside")
+    os.remove(t.tmp / "pol" / "b.lua")
+    doc = t.expect_decision(t.eval("pol", "context.json"), "allow")
+    t.eq([r["id"] for r in doc["requirements"]], ["a", "c"], "the members inside, a link among them")
+
+
 @case("policy is precompiled bytecode (starts with ESC Lua): policy error at line 1")
 def _(t):
     t.copy_data("bad-policy/bytecode.lua")
@@ -443,6 +465,19 @@ ESCAPE_CASES = [
     ("setmetatable-gc.lua", ["__gc"], True),
     ("coroutine.lua", ["coroutine"], True),
     ("undefined-global.lua", ["undefined_name"], True),
+    ("module-table-write.lua", ["cannot modify module/global table", "count"], True),
+    ("global-table-write.lua", ["cannot modify module/global table", "runs"], True),
+    ("upvalue-counter.lua", ["a check changed 'runs'"], True),
+    ("upvalue-in-pcall.lua", ["a check changed 'leaked'"], True),
+    ("env-swap.lua", ["a check changed '_ENV'"], True),
+    ("setmetatable-frozen.lua", ["protected metatable"], True),
+    ("metatable-field-write.lua", ["a check changed field '__index'"], False),  # placed at the requirement in the JSON only
+    ("metatable-reach.lua", ["cannot modify module/global table", "leaked"], True),
+    ("table-insert-module.lua", ["cannot modify module/global table"], True),
+    ("memo-result-write.lua", ["cannot modify module/global table", "runs"], True),
+    ("memo-evidence.lua", ["evidence", "memoized function"], True),
+    ("memo-in-check.lua", ["memo() can only be used while the policy loads"], True),
+    ("index-function-store.lua", ["cannot modify module/global table", "count"], True),
 ]
 
 

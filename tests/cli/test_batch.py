@@ -119,6 +119,69 @@ def _(t):
         t.contains(outs["2"].stderr.decode(), "batch.jsonl:%d:" % i, "stderr names line %d" % i)
 
 
+# A check that tries to leave state for the next line: through a module table, a table in
+# a global, and a variable (upvalue), each attempt inside pcall so that an error there
+# alone would not stop it.  The "first" line tries; every line passes only if nothing was
+# left: each line's decision must be the one `eval --context` gives it alone.
+STATEFUL_POLICY = """
+policy { name = "stateful" }
+local M = require "lib.state"
+SEEN = { lines = 0 }
+local seen_first = false
+
+requirement "module" { title = "Module table", check = function(ctx)
+  if ctx.release.name == "first" then pcall(function() M.first = true end) end
+  if M.first then return fail("an earlier check left M.first") end
+  return pass("clean")
+end }
+
+requirement "global" { title = "Global table", check = function(ctx)
+  if ctx.release.name == "first" then pcall(function() SEEN.lines = SEEN.lines + 1 end) end
+  if SEEN.lines > 0 then return fail("an earlier check counted a line") end
+  return pass("clean")
+end }
+
+requirement "upvalue" { title = "Upvalue", check = function(ctx)
+  if seen_first then return fail("an earlier check set seen_first") end
+  if ctx.release.name == "first" then pcall(function() seen_first = true end) end
+  return pass("clean")
+end }
+"""
+
+
+@case("a check cannot leave state for a later line: each line is decided as it is alone (-j 1 and 2)")
+def _(t):
+    t.write("policy.lua", STATEFUL_POLICY)
+    t.write("lib/state.lua", "return { first = false }\n")
+    names = ["first", "second", "third", "first", "fourth"]
+    lines = [json.dumps({"release": {"name": n, "version": "1.0.0", "type": "minor"}}) for n in names]
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+    singles = []
+    for i, line in enumerate(lines):
+        t.write("one-%d.json" % i, line)
+        res = t.eval("policy.lua", "one-%d.json" % i, "--format", "json")
+        singles.append(res)
+    # Alone: the "first" line is an error (it changed a variable), the others pass.
+    for i, n in enumerate(names):
+        doc = json.loads(singles[i].stdout)
+        if n == "first":
+            t.eq(doc["decision"], "error", "line %d alone" % (i + 1))
+            t.contains(doc["error"]["message"], "a check changed 'seen_first'", "line %d alone" % (i + 1))
+        else:
+            t.eq(doc["decision"], "allow", "line %d alone" % (i + 1))
+    for jobs in ("1", "2"):
+        res = run_batch(t, "--jobs", jobs)
+        docs = lines_of(res)
+        t.eq(len(docs), len(lines), "-j %s: one decision per line" % jobs)
+        for i, doc in enumerate(docs):
+            alone = json.loads(singles[i].stdout)
+            t.eq(doc["decision"], alone["decision"], "-j %s, line %d: decision as alone" % (jobs, i + 1))
+            if doc["decision"] != "error":
+                t.eq([(r["id"], r["status"], r["message"]) for r in doc["requirements"]],
+                     [(r["id"], r["status"], r["message"]) for r in alone["requirements"]],
+                     "-j %s, line %d: results as alone" % (jobs, i + 1))
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])

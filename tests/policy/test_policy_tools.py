@@ -8,6 +8,7 @@ It reuses tests/cli/harness.py: every case runs in a fresh temporary directory.
 """
 
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -208,6 +209,40 @@ def _(t):
     error = cases[2].find("error")
     t.check(error is not None, "the test that cannot run has no <error>")
     t.contains(error.get("message"), "could not run: cannot open policy nope.lua", "error message")
+
+
+@case("relgate test: a test's context and policy follow the evidence path rules; a context's bytes are never shown")
+def _(t):
+    t.write("secret.txt", "SECRET-TOKEN=abc123\n")
+    t.write("suite/tiny.lua", TINY_POLICY)
+    t.write("suite/inside/ctx.json", json.dumps({"release": {"name": "svc", "version": "1.2.0", "type": "minor"}}))
+    t.write("suite/notjson.txt", "SECRET-TOKEN=abc123\n")
+    os.symlink("../secret.txt", t.tmp / "suite" / "link.json")
+    os.symlink("inside/ctx.json", t.tmp / "suite" / "ok-link.json")
+    secret = str(t.tmp / "secret.txt")
+    cases = {
+        "dotdot": ('policy = "tiny.lua", context = "../secret.txt"', "context '../secret.txt' leaves the test file's directory"),
+        "deep dotdot": ('policy = "tiny.lua", context = "inside/../../secret.txt"',
+                        "context 'inside/../../secret.txt' leaves the test file's directory"),
+        "absolute": ('policy = "tiny.lua", context = "%s"' % secret, "is an absolute path"),
+        "link out": ('policy = "tiny.lua", context = "link.json"', "context 'link.json' is a symbolic link leading outside"),
+        "policy out": ('policy = "../suite/../tiny.lua", context = %s' % MINOR, "policy '../suite/../tiny.lua' leaves"),
+        "policy absolute": ('policy = "/etc/passwd", context = %s' % MINOR, "policy '/etc/passwd' is an absolute path"),
+        "not a context": ('policy = "tiny.lua", context = "notjson.txt"',
+                          "context suite/notjson.txt is not a usable release context (context error at line 1, column 1"),
+    }
+    text = "".join('test "%s" { %s, expect = { decision = "allow" } }\n' % (name, body)
+                   for name, (body, _) in cases.items())
+    text += 'test "inside" { policy = "tiny.lua", context = "inside/ctx.json", expect = { decision = "allow" } }\n'
+    text += 'test "link inside" { policy = "tiny.lua", context = "ok-link.json", expect = { decision = "allow" } }\n'
+    t.write("suite/paths_test.lua", text)
+    res = t.run("test", "suite/paths_test.lua")
+    t.expect_exit(res, 2)
+    out = res.stdout.decode() + res.stderr.decode()
+    t.check("SECRET" not in out, "a named file's bytes were printed", actual=out)
+    for name, (_, why) in cases.items():
+        t.contains(out, why, "test %s" % name)
+    t.contains(out, "2 passed", "the tests whose files are inside pass")
 
 
 @case("relgate test: exit 2 for each kind of test that cannot run, naming why")
@@ -905,6 +940,83 @@ override "docs" { level = "waivable", reason = "docs may trail by a sprint" }
     t.write("team.lua", 'extends "base"\noverride "doc" { level = "advisory", reason = "typo" }\n')
     t.expect_error(t.eval("team.lua", "context.json"), "policy", file="team.lua", line=2,
                    mentions="override: no requirement 'doc' to override")
+
+
+# ---- extends: the base is frozen once it has loaded ---------------------------------------------
+
+def octoacme_dir(t):
+    """policies/octoacme.lua and its lib/ in the temp dir, beside a team policy."""
+    copy_from(t, BASE, "octoacme.lua")
+    for mod in sorted((POLICIES / "lib").glob("*.lua")):
+        copy_from(t, mod, "lib/" + mod.name)
+
+
+TEAM_TRICKS = [
+    # (what the team policy does after extends "octoacme", the line the error names, a substring)
+    ("patch a function of a module table the base uses",
+     'local fields = require "lib.fields"\nfields.expect = function() return true end\n',
+     "cannot modify a table of the base policy (field 'expect')"),
+    ("add a field to a module table of the base",
+     'local versions = require "lib.versions"\nversions.extra = true\n',
+     "cannot modify a table of the base policy (field 'extra')"),
+    ("patch a module table through another name",
+     'local deploy = require "lib.deploy"\nlocal t = deploy\nt["window"] = nil\n',
+     "cannot modify a table of the base policy"),
+]
+
+
+def team_trick(name, body, mentions):
+    def fn(t):
+        octoacme_dir(t)
+        team = 'policy { name = "team-trick" }\nextends "octoacme"\n' + body
+        t.write("team.lua", team)
+        line = len(team.rstrip("\n").splitlines())
+        ctx = example("minor/deploy/manual-pipeline")
+        t.expect_error(t.eval("team.lua", ctx), "policy", file="team.lua", line=line, mentions=mentions)
+    harness.add_case("extends: a team policy cannot %s: load error at its line" % name, fn)
+
+
+for _trick in TEAM_TRICKS:
+    team_trick(*_trick)
+
+
+BASE_WITH_STATE = """\
+policy { name = "base", version = "1.0.0" }
+LIMIT = 0
+RULES = { strict = true }
+local allowed = 0
+function set_allowed(n) allowed = n end
+requirement "gate" { title = "Gate", hint = "h",
+  check = function(ctx)
+    if RULES.strict and (ctx.release.findings or 1) > math.max(LIMIT, allowed) then
+      return fail("too many findings")
+    end
+    return pass("ok")
+  end }
+"""
+
+
+@case("extends: a team policy can neither redefine a base global, patch a base table nor set a base variable")
+def _(t):
+    t.write("base.lua", BASE_WITH_STATE)
+    t.write_json("context.json", {"release": {"name": "svc", "version": "1.2.0", "type": "minor"}})
+    t.expect_decision(t.eval("base.lua", "context.json"), "deny")
+    t.write("team.lua", 'extends "base"\nLIMIT = 10\n')
+    t.expect_error(t.eval("team.lua", "context.json"), "policy", file="team.lua", line=2,
+                   mentions="cannot redefine global 'LIMIT' of the base policy 'base'")
+    t.write("team.lua", 'extends "base"\nRULES.strict = false\n')
+    t.expect_error(t.eval("team.lua", "context.json"), "policy", file="team.lua", line=2,
+                   mentions="cannot modify a table of the base policy (field 'strict')")
+    # A base function that assigns one of the base's variables: the change is found once the
+    # team policy has loaded, and named at a function that uses the variable (the check).
+    t.write("team.lua", 'extends "base"\nset_allowed(10)\n')
+    t.expect_error(t.eval("team.lua", "context.json"), "policy", file="base.lua", line=7,
+                   mentions="the extending policy changed 'allowed'")
+    # What the team may do: its own globals, tables and requirements, and override.
+    t.write("team.lua", 'extends "base"\nMINE = { n = 1 }\nMINE.n = 2\n'
+                        'override "gate" { level = "advisory", reason = "pilot" }\n')
+    doc = t.expect_decision(t.eval("team.lua", "context.json"), "warn")
+    t.eq(t.result(doc, "gate")["details"]["changed_by"], ["team.lua:4: level advisory (pilot)"], "changed_by")
 
 
 if __name__ == "__main__":

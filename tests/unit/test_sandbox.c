@@ -300,12 +300,15 @@ static void test_context_read_only(void **state)
                "cannot change a protected metatable");
 }
 
-static void test_context_raw_access_sees_nothing(void **state)
+/* Raw access reads what a view shows (rawset does not exist): rawget/rawlen/next that
+ * saw an empty table would read a read-only table as empty. */
+static void test_context_raw_access_reads_the_view(void **state)
 {
     fixture *f = *state;
-    assert_string_equal(details_of(f, REQ("return pass('ok', { raw = rawget(ctx, 'release') == nil,"
-                                          " len = rawlen(ctx.approvals), meta = getmetatable(ctx) })")),
-                        "{\"len\":0,\"meta\":\"read-only\",\"raw\":true}");
+    assert_string_equal(details_of(f, REQ("return pass('ok', { raw = json.type(rawget(ctx, 'release')),"
+                                          " len = rawlen(ctx.approvals), first = next(ctx.approvals),"
+                                          " meta = getmetatable(ctx) })")),
+                        "{\"first\":1,\"len\":2,\"meta\":\"read-only\",\"raw\":\"object\"}");
 }
 
 static void test_context_unchanged_between_checks(void **state)
@@ -317,6 +320,166 @@ static void test_context_unchanged_between_checks(void **state)
                "requirement \"b\" { title = \"B\", check = function(ctx) return pass(ctx.release.name) end }\n");
     assert_string_equal(f->d->results[0].message, "payments");
     assert_string_equal(f->d->results[1].message, "payments");
+}
+
+/* ---- Frozen state: nothing a check can reach carries state to the next check ------------- */
+
+/* Requirement ID whose check runs BODY. */
+#define REQ_ID(id, body) "requirement \"" id "\" { title = \"T\", check = function(ctx) " body " end }\n"
+
+static void test_module_table_frozen_in_check(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/state.lua", "return { count = 0 }\n");
+    eval_fails(f, "local M = require 'lib.state'\n" REQ("M.count = M.count + 1 return pass('ok')"), NULL,
+               RG_ERROR_POLICY, "cannot modify module/global table (field 'count') while checks run");
+    assert_string_equal(f->err.file, at(f, "p.lua"));
+    assert_int_equal(f->err.line, 2);
+}
+
+/* The order of requirements cannot change a result: b reads what a tried to leave, first
+ * after a and then alone. */
+static void test_requirement_order_cannot_leak(void **state)
+{
+    fixture *f = *state;
+    const char *reader = REQ_ID("b", "return pass(tostring(T.mark) .. ' ' .. tostring(n))");
+    const char *writer = REQ_ID("a", "pcall(function() T.mark = 'left' end) return pass('a')");
+    char text[2048];
+    put_file(f, "lib/t.lua", "return {}\n");
+    fmt(text, sizeof text, "local T = require 'lib.t'\nlocal n = 0\n%s%s", writer, reader);
+    eval_ok(f, text);
+    assert_string_equal(f->d->results[1].message, "nil 0");
+    fmt(text, sizeof text, "local T = require 'lib.t'\nlocal n = 0\n%s", reader);
+    eval_ok(f, text);
+    assert_string_equal(f->d->results[0].message, "nil 0");
+}
+
+static void test_upvalue_counter_is_an_error_and_restored(void **state)
+{
+    fixture *f = *state;
+    eval_fails(f, "local n = 0\n" REQ("n = n + 1 return pass(tostring(n))"), NULL, RG_ERROR_POLICY,
+               "a check changed 'n', a variable the policy set while loading");
+    assert_int_equal(f->err.line, 2); /* the check's function */
+    /* Put back: the same policy, evaluated again, sees n == 0 (and fails the same way). */
+    rg_decision_free(f->d);
+    rg_error_clear(&f->err);
+    f->d = rg_evaluate(f->pol, f->ctx, &f->err);
+    assert_null(f->d);
+    assert_contains(f->err.message, "a check changed 'n'");
+    /* A check that changes a variable and sets it back leaves nothing: no error. */
+    eval_ok(f, "local n = 0\n" REQ("n = n + 1 n = n - 1 return pass(tostring(n))"));
+    assert_string_equal(f->d->results[0].message, "0");
+}
+
+/* Each check is compared for what it can reach (not the whole policy): the ways a check
+ * reaches a variable -- a metatable's __index function, a function a global holds, a
+ * function in a module's table, a memoized function -- all count. */
+static void test_reachable_variables_are_watched(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/counter.lua", "local n = 0\nlocal M = {}\nfunction M.bump() n = n + 1 return n end\nreturn M\n");
+    eval_fails(f, "local n = 0\nlocal T = setmetatable({}, { __index = function() n = n + 1 return n end })\n"
+                  REQ_ID("plain", "return pass('ok')") REQ_ID("meta", "return pass(tostring(T.x))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, "local n = 0\nfunction bump() n = n + 1 return n end\n"
+                  REQ_ID("global", "return pass(tostring(bump()))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, REQ_ID("module", "return pass(tostring(require('lib.counter').bump()))")
+                  "local unused = require 'lib.counter'\n",
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+    eval_fails(f, "local n = 0\nlocal m = memo(function(x) n = n + 1 return x end)\n"
+                  REQ_ID("memo", "return pass(tostring(m(ctx.release.name)))"),
+               NULL, RG_ERROR_POLICY, "a check changed 'n'");
+}
+
+/* Per-call state stays possible: locals and closures made inside the check. */
+static void test_locals_and_closures_in_check_work(void **state)
+{
+    fixture *f = *state;
+    eval_ok(f, REQ("local n = 0 local function inc() n = n + 1 end inc() inc()"
+                   " local t = {} t.x = n return pass(tostring(t.x))"));
+    assert_string_equal(f->d->results[0].message, "2");
+}
+
+/* Reading frozen tables works as before: fields, #, pairs, ipairs, next, rawget, rawlen,
+ * table.concat/unpack, string methods on their strings, json.type, JSON details. */
+static void test_frozen_tables_read_as_before(void **state)
+{
+    fixture *f = *state;
+    put_file(f, "lib/m.lua", "return { list = { 'a', 'b', 'c' }, name = 'm', nested = { deep = { v = 1 } } }\n");
+    assert_string_equal(details_of(f, "local M = require 'lib.m'\nlocal EMPTY = {}\n"
+        REQ("local keys = 0 for _ in pairs(M) do keys = keys + 1 end\n"
+            "local items = 0 for _, v in ipairs(M.list) do items = items + 1 end\n"
+            "return pass('ok', { len = #M.list, keys = keys, items = items, next = next(M) ~= nil,"
+            " empty = next(EMPTY) == nil, raw = rawget(M, 'name'), rawlen = rawlen(M.list),"
+            " cat = table.concat(M.list, ','), n = select('#', table.unpack(M.list)),"
+            " upper = M.name:upper(), jt = json.type(M), deep = M.nested.deep.v, list = M.list })")),
+        "{\"cat\":\"a,b,c\",\"deep\":1,\"empty\":true,\"items\":3,\"jt\":\"table\",\"keys\":3,"
+        "\"len\":3,\"list\":[\"a\",\"b\",\"c\"],\"n\":3,\"next\":true,\"raw\":\"m\",\"rawlen\":3,"
+        "\"upper\":\"M\"}");
+}
+
+/* A class table works as a metatable once frozen; getmetatable answers as before; its
+ * metatable cannot be replaced; its "__" fields cannot be changed for the next check. */
+static void test_frozen_metatables(void **state)
+{
+    fixture *f = *state;
+    const char *cls = "local Class = {}\nClass.__index = Class\n"
+                      "function Class.new(v) return setmetatable({ v = v }, Class) end\n"
+                      "function Class:get() return self.v end\n"
+                      "local made = Class.new(7)\n"
+                      "local Tagged = setmetatable({}, { __tostring = function() return 'tagged' end,"
+                      " __index = function(_, k) return k .. '!' end })\n";
+    char text[2048];
+    fmt(text, sizeof text, "%s%s", cls,
+        REQ("local o = Class.new(5) return pass('ok', { get = o:get(), made = made:get(),"
+            " same = getmetatable(o) == Class and getmetatable(made) == Class,"
+            " tag = tostring(Tagged), miss = Tagged.hi })"));
+    assert_string_equal(details_of(f, text),
+                        "{\"get\":5,\"made\":7,\"miss\":\"hi!\",\"same\":true,\"tag\":\"tagged\"}");
+    fmt(text, sizeof text, "%s%s", cls, REQ("setmetatable(Class, nil) return pass('ok')"));
+    eval_fails(f, text, NULL, RG_ERROR_POLICY, "cannot change a protected metatable");
+    fmt(text, sizeof text, "%s%s", cls, REQ("Class.__index = { leaked = true } return pass('ok')"));
+    eval_fails(f, text, NULL, RG_ERROR_POLICY, "a check changed field '__index' of a frozen table");
+    fmt(text, sizeof text, "%s%s", cls, REQ("getmetatable(made).extra = 1 return pass('ok')"));
+    eval_fails(f, text, NULL, RG_ERROR_POLICY, "cannot modify module/global table (field 'extra')");
+}
+
+/* A result made while loading and kept works as one (it is frozen like everything else). */
+static void test_result_kept_from_load(void **state)
+{
+    fixture *f = *state;
+    eval_ok(f, "local OK = pass('kept', { n = 1 })\n" REQ("return OK"));
+    assert_string_equal(f->d->results[0].message, "kept");
+    eval_fails(f, "local OK = pass('kept')\n" REQ("OK.message = 'changed' return OK"), NULL, RG_ERROR_POLICY,
+               "cannot modify module/global table (field 'message')");
+}
+
+/* memo: one computation per arguments, shared by checks; results read-only; only at load. */
+static void test_memo(void **state)
+{
+    fixture *f = *state;
+    eval_ok(f, "local twice = memo(function(s, k) return { v = s .. s, k = k } end)\n"
+               "local either = memo(function(a, b) return a or b end)\n"
+               REQ_ID("a", "local r1, r2 = twice('ab', 1), twice('ab', 1)"
+                           " return pass(r1.v .. ' ' .. tostring(r1 == r2) .. ' ' .. tostring(twice('ab', 2) == r1)"
+                           " .. ' ' .. tostring(either(nil, 'b')) .. tostring(either(nil, nil)))")
+               REQ_ID("b", "return pass(tostring(twice('ab', 1) == twice('ab', 1)))"));
+    assert_string_equal(f->d->results[0].message, "abab true false bnil");
+    assert_string_equal(f->d->results[1].message, "true");
+    eval_fails(f, "local f = memo(function() return { 1 } end)\n" REQ("f()[1] = 2 return pass('ok')"), NULL,
+               RG_ERROR_POLICY, "cannot modify module/global table");
+    /* A "__" field of a result stays raw (for use as a metatable): changing it is found too. */
+    eval_fails(f, "local f = memo(function() return { __tag = 1 } end)\n" REQ("f().__tag = 2 return pass('ok')"),
+               NULL, RG_ERROR_POLICY, "a check changed field '__tag' of a frozen table");
+    eval_fails(f, "local f = memo(function() return function() end end)\n" REQ("f() return pass('ok')"), NULL,
+               RG_ERROR_POLICY, "may return only data");
+    eval_fails(f, REQ("memo(print) return pass('ok')"), NULL, RG_ERROR_POLICY,
+               "memo() can only be used while the policy loads");
+    /* ctx as an argument: a per-decision entry, and evidence is readable then. */
+    eval_ok(f, "local name = memo(function(ctx) return ctx.release.name end)\n"
+               REQ("return pass(name(ctx))"));
+    assert_string_equal(f->d->results[0].message, "payments");
 }
 
 /* ---- Metatables and errors ------------------------------------------------------------ */
@@ -831,8 +994,17 @@ int main(void)
         T(test_environment_metatable_protected),
         T(test_context_readable),
         T(test_context_read_only),
-        T(test_context_raw_access_sees_nothing),
+        T(test_context_raw_access_reads_the_view),
         T(test_context_unchanged_between_checks),
+        T(test_module_table_frozen_in_check),
+        T(test_requirement_order_cannot_leak),
+        T(test_upvalue_counter_is_an_error_and_restored),
+        T(test_reachable_variables_are_watched),
+        T(test_locals_and_closures_in_check_work),
+        T(test_frozen_tables_read_as_before),
+        T(test_frozen_metatables),
+        T(test_result_kept_from_load),
+        T(test_memo),
         T(test_gc_metamethod_refused),
         T(test_setmetatable_works_otherwise),
         T(test_pcall_catches_ordinary_errors),

@@ -1,0 +1,10 @@
+-- Replacing the chunk's _ENV (an upvalue shared by every function of the file) from a check.
+policy { name = "escape-env-swap" }
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx) -- @error
+    _ENV = { pass = pass }
+    return pass("escaped", {})
+  end,
+}

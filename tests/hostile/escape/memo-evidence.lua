@@ -1,0 +1,11 @@
+-- A memoized function reading evidence without ctx among its arguments would serve one
+-- line's evidence to the next: refused.
+policy { name = "escape-memo-evidence" }
+local notes = memo(function(name) return evidence.read(name) end)
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    return pass(tostring(notes("notes")), {}) -- @error
+  end,
+}

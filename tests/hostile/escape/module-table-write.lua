@@ -1,0 +1,11 @@
+-- Leaving state in a module's table (the next check, or the next line of a batch, would see it).
+policy { name = "escape-module-table" }
+local helper = require "lib.helper"
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx)
+    helper.count = (helper.count or 0) + 1 -- @error
+    return pass("escaped", {})
+  end,
+}

@@ -1,0 +1,12 @@
+-- Leaving state in a file-level local the check captures (an upvalue): the error names the
+-- function that uses it.
+policy { name = "escape-upvalue" }
+local runs = 0
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx) -- @error
+    runs = runs + 1
+    return pass("escaped " .. runs, {})
+  end,
+}

@@ -1,0 +1,11 @@
+-- Changing a captured variable inside pcall, from a closure made in the check: still found.
+policy { name = "escape-upvalue-pcall" }
+local leaked = nil
+
+requirement "escape" {
+  title = "Escape",
+  check = function(ctx) -- @error
+    pcall(function() leaked = { ctx.release.name } end)
+    return pass("escaped", {})
+  end,
+}
