@@ -9,10 +9,24 @@
 #include <time.h>
 
 #include "cli.h"
+#include "json_writer.h"
+#include "untrusted.h"
 #include "error.h"
 #include "plugins.h"
 #include "policytest.h"
 #include "strbuf.h"
+
+
+/* A YAML (TAP) scalar: A and B, policy text among them, joined and written as a JSON
+ * string (YAML reads it), which escapes line breaks and CI markers. */
+static void put_json_text(rg_strbuf *out, const char *a, const char *b)
+{
+    rg_strbuf joined = {0};
+    rg_strbuf_puts(&joined, a);
+    rg_strbuf_puts(&joined, b ? b : "?");
+    rg_json_put_string(out, joined.failed ? "?" : joined.data);
+    free(joined.data);
+}
 
 static const char TEST_USAGE[] =
     "usage: relgate test [PATH]... [--format text|tap|junit] [--coverage] [--plugin-path DIR]...\n"
@@ -231,10 +245,21 @@ int rg_cmd_test(int argc, char **argv)
             total++;
             errors++;
             if (format == OUT_TAP)
-                rg_strbuf_printf(&out, "not ok %zu - %s\n  ---\n  message: \"could not load: %s\"\n  ...\n", total,
-                                 files->names[f], err.message);
+            {
+                rg_strbuf_printf(&out, "not ok %zu - ", total);
+                rg_untrusted_puts(&out, files->names[f], RG_BREAKS_SPACE);
+                rg_strbuf_puts(&out, "\n  ---\n  message: ");
+                put_json_text(&out, "could not load: ", err.message);
+                rg_strbuf_puts(&out, "\n  ...\n");
+            }
             else if (format == OUT_TEXT)
-                rg_strbuf_printf(&out, "ERROR %s: could not load: %s\n", files->names[f], err.message);
+            {
+                rg_strbuf_puts(&out, "ERROR ");
+                rg_untrusted_puts(&out, files->names[f], RG_BREAKS_SPACE);
+                rg_strbuf_puts(&out, ": could not load: ");
+                rg_untrusted_puts(&out, err.message, RG_BREAKS_SPACE);
+                rg_strbuf_puts(&out, "\n");
+            }
             else {
                 rg_strbuf_puts(&out, "    <testcase classname=\"relgate.test\" name=\"");
                 rg_strbuf_xml(&out, files->names[f], 1);
@@ -256,18 +281,31 @@ int rg_cmd_test(int argc, char **argv)
             failed += o.status == RG_TEST_FAIL;
             errors += o.status == RG_TEST_ERROR;
             if (format == OUT_TEXT) {
-                rg_strbuf_printf(&out, "%-5s %s (%s:%d)\n", o.status == RG_TEST_PASS ? "ok" :
-                                 o.status == RG_TEST_FAIL ? "FAIL" : "ERROR", cases[i].name, cases[i].file, cases[i].line);
-                cJSON_ArrayForEach(p, o.problems)
-                    rg_strbuf_printf(&out, "      %s\n", p->valuestring);
+                rg_strbuf_printf(&out, "%-5s ", o.status == RG_TEST_PASS ? "ok" :
+                                 o.status == RG_TEST_FAIL ? "FAIL" : "ERROR");
+                rg_untrusted_puts(&out, cases[i].name, RG_BREAKS_SPACE);
+                rg_strbuf_puts(&out, " (");
+                rg_untrusted_puts(&out, cases[i].file, RG_BREAKS_SPACE);
+                rg_strbuf_printf(&out, ":%d)\n", cases[i].line);
+                cJSON_ArrayForEach(p, o.problems) {
+                    rg_strbuf_puts(&out, "      ");
+                    rg_untrusted_puts(&out, cJSON_GetStringValue(p), RG_BREAKS_SPACE);
+                    rg_strbuf_puts(&out, "\n");
+                }
             } else if (format == OUT_TAP) {
-                rg_strbuf_printf(&out, "%s %zu - %s\n", o.status == RG_TEST_PASS ? "ok" : "not ok", total, cases[i].name);
+                rg_strbuf_printf(&out, "%s %zu - ", o.status == RG_TEST_PASS ? "ok" : "not ok", total);
+                rg_untrusted_puts(&out, cases[i].name, RG_BREAKS_SPACE);
+                rg_strbuf_puts(&out, "\n");
                 if (o.status != RG_TEST_PASS) {
-                    rg_strbuf_printf(&out, "  ---\n  at: \"%s:%d\"\n  problems:\n", cases[i].file, cases[i].line);
+                    char line[32];
+                    snprintf(line, sizeof line, ":%d", cases[i].line);
+                    rg_strbuf_puts(&out, "  ---\n  at: ");
+                    put_json_text(&out, cases[i].file, line);
+                    rg_strbuf_puts(&out, "\n  problems:\n");
                     cJSON_ArrayForEach(p, o.problems) {
-                        char *q = cJSON_PrintUnformatted(p);
-                        rg_strbuf_printf(&out, "    - %s\n", q ? q : "?");
-                        free(q);
+                        rg_strbuf_puts(&out, "    - ");
+                        put_json_text(&out, "", cJSON_GetStringValue(p));
+                        rg_strbuf_puts(&out, "\n");
                     }
                     rg_strbuf_puts(&out, "  ...\n");
                 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json_writer.h"
+#include "untrusted.h"
 #include "textpos.h"
 
 void rg_jw_init(rg_jw *w, rg_strbuf *out, int pretty)
@@ -70,11 +71,12 @@ void rg_jw_end(rg_jw *w, int object)
     rg_strbuf_add(w->out, object ? "}" : "]", 1);
 }
 
-/* 1 for the bytes a JSON string holds as they are: printable ASCII but quote and backslash. */
+/* 1 for the bytes a JSON string holds as they are: printable ASCII but quote, backslash
+ * and '#' (looked at: see rg_json_put_string). */
 static const unsigned char plain[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
@@ -92,7 +94,10 @@ static const unsigned char plain[256] = {
 
 /* S as a JSON string literal, escaped like cJSON escapes (quote, backslash, control
  * characters; everything else as it is), in one pass that also replaces every byte
- * that is not well-formed UTF-8 by U+FFFD, as rg_utf8_sanitize() does. */
+ * that is not well-formed UTF-8 by U+FFFD, as rg_utf8_sanitize() does.  The '#' that
+ * starts a CI runner's marker ("##[", "##vso[": read anywhere in a line of a job's log,
+ * which is where a decision printed to standard output lands) is written as \u0023:
+ * the same string to a JSON reader, no marker in the log. */
 void rg_json_put_string(rg_strbuf *out, const char *str)
 {
     static const char hex[] = "0123456789abcdef";
@@ -131,6 +136,14 @@ void rg_json_put_string(rg_strbuf *out, const char *str)
             memcpy(p, "\xEF\xBF\xBD", 3);
             p += 3;
             i += n;
+        } else if (c == '#') {
+            if (rg_untrusted_marker_at(str + i, len - i)) {
+                memcpy(p, "\\u0023", 6);
+                p += 6;
+            } else {
+                *p++ = '#';
+            }
+            i++;
         } else {
             *p++ = '\\';
             switch (c) {

@@ -811,8 +811,10 @@ int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *
 {
     rg_policy *pol = load_policy(path, limits, 0, plugins, problems, err);
     if (!pol) {
-        /* A file that does not load at all: its error is the (last) problem. */
-        if (err->kind == RG_ERROR_IO || err->kind == RG_ERROR_INTERNAL)
+        /* A file that does not load at all: its error is the (last) problem.  A limit
+         * (memory, instructions, time) is not a finding but lint failing to finish, as it
+         * is eval failing: exit 2 in every command. */
+        if (err->kind == RG_ERROR_IO || err->kind == RG_ERROR_INTERNAL || err->kind == RG_ERROR_LIMIT)
             return -1;
         if (err->file[0] && err->line > 0 && strncmp(err->message, err->file, strlen(err->file)) != 0) {
             char text[RG_ERROR_MESSAGE_MAX + RG_ERROR_FILE_MAX + 16];

@@ -134,6 +134,27 @@ def _(t):
     t.eq(res.err, "", "stderr")
 
 
+@case("relgate test: test names and problems cannot speak to a CI runner (text and TAP)")
+def _(t):
+    hostile = "x\\n::error::forged ##[warning]legacy ##vso[task.complete]done \\x1b[31mred"
+    f = tiny(t, """\
+test "%s" {
+  policy = "tiny.lua",
+  context = %s,
+  expect = { decision = "allow", messages = { alpha = "%s" } },
+}
+""" % (hostile, MINOR_OFF, hostile))
+    for fmt in ("text", "tap"):
+        res = t.run("test", f, "--format", fmt)
+        t.expect_exit(res, 1)
+        for stream, text in (("stdout", res.out), ("stderr", res.err)):
+            for line in text.splitlines():
+                t.check(not line.lstrip().startswith("::"), "%s %s line starts a workflow command: %r" % (fmt, stream, line))
+                t.check("##[" not in line and "##vso[" not in line.lower(), "%s %s line holds a marker: %r" % (fmt, stream, line))
+                t.check("\x1b" not in line, "%s %s line holds an escape byte: %r" % (fmt, stream, line))
+        t.contains(res.out, "forged", "the name is still shown (%s)" % fmt)
+
+
 @case("relgate test: a path that cannot be listed is an error beside the tests that ran, never a silent skip")
 def _(t):
     f = tiny(t, PASSING_TESTS)

@@ -58,6 +58,29 @@ static void test_escapes_like_cjson(void **state)
     }
 }
 
+/* A CI runner reads "##[cmd]" and "##vso[" anywhere in a line of a job's log, where a
+ * decision printed to standard output lands: the marker's first '#' goes out escaped, so
+ * the log holds no marker and a JSON reader the same string. */
+static void test_ci_markers_escaped(void **state)
+{
+    (void)state;
+    expect_literal("a##[error]b", "\"a\\u0023#[error]b\"");
+    expect_literal("##VSO[task.setvariable]", "\"\\u0023#VSO[task.setvariable]\"");
+    expect_literal("###[x]", "\"#\\u0023#[x]\"");
+    expect_literal("# #[ and ## [ and #1", "\"# #[ and ## [ and #1\"");
+    {
+        const char *s = "x ##[warning]y ##vso[z";
+        char *mine = literal(s);
+        cJSON *back = cJSON_Parse(mine);
+        assert_non_null(back);
+        assert_string_equal(cJSON_GetStringValue(back), s);
+        assert_null(strstr(mine, "##["));
+        assert_null(strstr(mine, "##vso["));
+        cJSON_Delete(back);
+        free(mine);
+    }
+}
+
 static void test_repairs_bad_utf8(void **state)
 {
     (void)state;
@@ -278,6 +301,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escapes_like_cjson),
         cmocka_unit_test(test_repairs_bad_utf8),
+        cmocka_unit_test(test_ci_markers_escaped),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_millis),
         cmocka_unit_test(test_compact_and_pretty),
