@@ -214,6 +214,7 @@ static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, 
             fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(e));
         return -1;
     }
+    rg_child_before_fork();
     fflush(NULL);
     r->started = monotonic_ms();
     r->pid = fork();

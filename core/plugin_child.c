@@ -193,6 +193,15 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
 
 /* ---- The engine's side ---------------------------------------------------------------- */
 
+void rg_child_before_fork(void)
+{
+    static pid_t hardened; /* by process, as the subreaper below: a batch worker forks too */
+    if (hardened != getpid()) {
+        prctl(PR_SET_DUMPABLE, 0);
+        hardened = getpid();
+    }
+}
+
 void rg_child_started(pid_t child)
 {
     /* By process: fork does not pass the subreaper setting on (a batch worker sets its

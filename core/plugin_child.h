@@ -43,6 +43,13 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
 
 /* ---- In the engine -------------------------------------------------------------------- */
 
+/* Before forking a child that runs plugin code: make this process undumpable
+ * (PR_SET_DUMPABLE 0), once per process, so that a child running as the same user
+ * cannot open /proc/ENGINE/fd/N (the decision's standard output, a batch worker's pipe)
+ * or /proc/ENGINE/mem: the kernel then treats the engine like a set-user-ID program.
+ * (It does not stop root, nor signals: see the threat model in docs/plugins.md.) */
+void rg_child_before_fork(void);
+
 /* Put CHILD (just forked) in its own process group, as it does itself (whichever runs
  * first), and make this process the reaper of its orphans (PR_SET_CHILD_SUBREAPER). */
 void rg_child_started(pid_t child);

@@ -272,6 +272,7 @@ static int start(loader *l, rg_plugin_file *const *files, size_t count, rg_error
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the plugin loader: %s", strerror(errno));
     }
     l->before = rg_children_list(&l->before_count);
+    rg_child_before_fork();
     fflush(NULL);
     if ((l->pid = fork()) < 0) {
         close(fds[0]);

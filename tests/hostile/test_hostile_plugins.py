@@ -73,13 +73,14 @@ class Run:
         self.rc, self.out, self.err, self.elapsed, self.pid, self.left = rc, out, err, elapsed, pid, left
 
 
-def run(t, *args, env=None, shell=None):
+def run(t, *args, env=None, shell=None, as_user=()):
     """relgate ARGS in a session of its own (or SHELL, a command line run by sh -c);
     fails when it outlives BOUND (a held pipe counts: we read to the end) or leaves a
     process in its session."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     argv = ["/bin/sh", "-c", shell] if shell else [str(harness.RELGATE)] + [str(a) for a in args]
+    argv = list(as_user) + argv
     start = time.monotonic()
     proc = subprocess.Popen(argv, cwd=t.tmp, env=full_env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
@@ -105,6 +106,18 @@ def run(t, *args, env=None, shell=None):
             raise Failure("a sanitizer reported a problem", actual=r.err[-2000:])
     t.check(not left, "relgate left processes running in its session", actual=left)
     return r
+
+
+def unprivileged(t):
+    """When the tests run as root (who may open any process's /proc files), the argv
+    prefix that runs relgate as nobody, with the case's folder open to it; else ()."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        raise Failure("running as root without setpriv (util-linux) to drop to nobody")
+    os.chmod(t.tmp, 0o755)
+    return (setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--")
 
 
 def nothing_lingers(t):
@@ -248,6 +261,22 @@ def check_case(kind, message):
 
 for _kind, _message in CHECK_TIME.items():
     check_case(_kind, _message)
+
+
+@case("a check cannot reach the engine through /proc (its stdout, its memory): the engine is not dumpable")
+def _(t):
+    setup(t, "proc_parent")
+    for cmd in (eval_args(), eval_args("--batch", "batch.jsonl", "--jobs", "2")):
+        if "--batch" in cmd:
+            line = json.dumps(json.loads(Path(t.tmp, "context.json").read_text()))
+            t.write("batch.jsonl", line + "\n")
+            cmd = tuple(a for a in cmd if a not in ("--context", "context.json"))
+        r = run(t, *cmd, as_user=unprivileged(t))
+        t.eq(r.rc, 1, "exit 1 (the check fails)")
+        t.check("forged" not in r.out, "nothing reached relgate's stdout", actual=r.out[-600:])
+        doc = json.loads(r.out.splitlines()[0]) if "--batch" in cmd else harness.parse_single_json(r.out.encode())
+        t.eq(doc["requirements"][0]["status"], "fail", "the check ran")
+        t.contains(doc["requirements"][0]["message"], "reached 0 of", "the check reached nothing")
 
 
 def batch_case(kind, status="error"):

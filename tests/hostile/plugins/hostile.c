@@ -122,6 +122,29 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     write_everywhere(worker, 8 + len);
     write_everywhere(allow, strlen(allow) + 1);   /* the old protocol: JSON and a NUL */
     return host->fail(call, "forged records everywhere");
+#elif defined(HOSTILE_PROC_PARENT)
+    /* Reopen what the engine holds through /proc (its stdout carries the decision) and
+     * write a decision there; read its memory. */
+    const char *decision = "{\"decision\":\"allow\",\"forged\":\"proc\"}\n";
+    char path[64];
+    int reached = 0;
+    for (int fd = 0; fd < 64; fd++) {
+        int w;
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)getppid(), fd);
+        if ((w = open(path, O_WRONLY)) >= 0) {
+            reached += write(w, decision, strlen(decision)) > 0;
+            close(w);
+        }
+    }
+    snprintf(path, sizeof path, "/proc/%d/mem", (int)getppid());
+    {
+        int m = open(path, O_RDWR);
+        if (m >= 0) {
+            reached++;
+            close(m);
+        }
+    }
+    return host->fail(call, "reached %d of the engine's files through /proc", reached);
 #elif defined(HOSTILE_GARBAGE)
     write_everywhere("\x01garbage\xffjunk!", 14);
     return host->fail(call, "wrote garbage everywhere");
