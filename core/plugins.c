@@ -16,6 +16,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "plugin_loader.h"
+#include "plugin_cache.h"
 #include "plugins.h"
 #include "textpos.h"
 #include "rg_config.h"
@@ -677,6 +678,54 @@ static void search_dir(rg_plugins *set, const char *dir, char ***paths, size_t *
     }
 }
 
+/* The descriptions of all of LD's files from the plugin cache: 0 with *RC the outcome of
+ * taking them (as the loader's are taken), or -1 when one is missing (nothing taken). */
+static int take_cached(load *ld, rg_error *err, int *rc)
+{
+    char *path = rg_plugin_cache_path();
+    rg_plugin_cache *cache = path ? rg_plugin_cache_open(path) : NULL;
+    size_t len;
+    int all = cache != NULL;
+    for (size_t i = 0; all && i < ld->count; i++)
+        all = rg_plugin_cache_find(cache, ld->files[i]->path, &ld->files[i]->identity, &len) != NULL;
+    *rc = 0;
+    for (size_t i = 0; all && i < ld->count && *rc == 0; i++) {
+        const char *record = rg_plugin_cache_find(cache, ld->files[i]->path, &ld->files[i]->identity, &len);
+        *rc = take_description(ld, i, record, len, err);
+    }
+    rg_plugin_cache_free(cache);
+    free(path);
+    return all ? 0 : -1;
+}
+
+/* What the loader child sent, kept by file for the cache (only a load that succeeded
+ * is remembered: a refusal is looked at again every time). */
+typedef struct remembering {
+    load *ld;
+    rg_plugin_cache *cache;
+} remembering;
+
+static int take_and_remember(void *arg, size_t index, const char *payload, size_t len, rg_error *err)
+{
+    remembering *r = arg;
+    if (r->cache)
+        (void)rg_plugin_cache_put(r->cache, r->ld->files[index]->path, &r->ld->files[index]->identity, payload, len);
+    return take_description(r->ld, index, payload, len, err);
+}
+
+/* LD's files described by one loader child; the cache updated when all of them were. */
+static int load_and_remember(load *ld, size_t *failed_at, rg_error *err)
+{
+    char *path = rg_plugin_cache_path();
+    remembering r = {ld, path ? rg_plugin_cache_open(path) : NULL};
+    int rc = rg_plugin_loader_run(ld->files, ld->count, take_and_remember, &r, failed_at, err);
+    if (rc == 0 && r.cache && ld->count > 0)
+        rg_plugin_cache_save(r.cache, path);
+    rg_plugin_cache_free(r.cache);
+    free(path);
+    return rc;
+}
+
 /* Load the candidate PATHS into SET: each opened and checked (up to the first that is
  * refused), then all of them described by one loader child. */
 static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err)
@@ -697,8 +746,13 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
             break;
         }
     /* Files before the refused one are loaded first: a refusal among them comes first,
-     * as it would in search order. */
-    rc = rg_plugin_loader_run(ld.files, ld.count, take_description, &ld, &failed_at, err);
+     * as it would in search order.  When the cache knows every one of them as it is,
+     * no loader child (and no plugin code) runs at all. */
+    if (!pin_failed && take_cached(&ld, err, &rc) == 0) {
+        /* rc set: every description came from the cache */
+    } else {
+        rc = load_and_remember(&ld, &failed_at, err);
+    }
     if (rc != 0 && failed_at > 0)
         blame_alone(ld.files, failed_at, err);
     if (rc == 0 && pin_failed) {

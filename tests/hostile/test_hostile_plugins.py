@@ -279,6 +279,38 @@ def _(t):
         t.contains(doc["requirements"][0]["message"], "reached 0 of", "the check reached nothing")
 
 
+@case("the plugin cache: an unchanged plugin is not loaded at start; a changed one, or a damaged or foreign cache, is")
+def _(t):
+    setup(t, "ctor_mark")
+    cache = Path(t.tmp, "cache", "plugins.cache")
+    env = {"RELGATE_PLUGIN_CACHE": str(cache)}
+    plugin = Path(t.tmp, "plugins", "hostile-ctor_mark.so")
+
+    def loads(what):
+        """Run `relgate plugins`; how many times the plugin's constructor ran."""
+        before = len(marked_pids(t))
+        r = run(t, "plugins", "--plugin-path", "plugins", env=env)
+        t.eq(r.rc, 0, "%s: relgate plugins" % what)
+        t.contains(r.out, "hostile.check", "%s: the check is listed" % what)
+        return len(marked_pids(t)) - before
+
+    t.eq(loads("first start"), 1, "first start: loaded once, by the loader child")
+    t.eq(oct(cache.stat().st_mode & 0o777), oct(0o600), "the cache is the user's alone")
+    t.eq(loads("unchanged"), 0, "unchanged plugin: no plugin code runs to list it")
+    r = run(t, *eval_args(), env=env)
+    req = expect_check_error(t, r, status="fail", mentions="loaded, ran and failed")
+    t.eq([m[2] for m in marked_pids(t)][-1], r.pid, "the check's own child loaded it (a child of relgate)")
+    os.utime(plugin, None)
+    t.eq(loads("touched"), 1, "a plugin file that changed is loaded again")
+    data = bytearray(cache.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    t.eq(loads("damaged cache"), 1, "a damaged cache is not taken")
+    t.eq(loads("rewritten"), 0, "and is rewritten")
+    os.chmod(cache, 0o666)
+    t.eq(loads("cache anyone may write"), 1, "a cache others may write is not taken")
+
+
 def batch_case(kind, status="error"):
     def fn(t):
         setup(t, kind)

@@ -87,7 +87,8 @@ static UNUSED void linger(int escape, int garbage)
 }
 
 #if defined(HOSTILE_CTOR_EXIT0) || defined(HOSTILE_CTOR_EXIT1) || defined(HOSTILE_CTOR_ABORT) || \
-    defined(HOSTILE_CTOR_LOOP) || defined(HOSTILE_CTOR_FORK) || defined(HOSTILE_WRONG_ABI)
+    defined(HOSTILE_CTOR_LOOP) || defined(HOSTILE_CTOR_FORK) || defined(HOSTILE_WRONG_ABI) || \
+    defined(HOSTILE_CTOR_MARK)
 __attribute__((constructor)) static void hostile_constructor(void)
 {
 #if defined(HOSTILE_CTOR_EXIT0)
@@ -100,7 +101,7 @@ __attribute__((constructor)) static void hostile_constructor(void)
     for (volatile unsigned long i = 0;; i++) ;
 #elif defined(HOSTILE_CTOR_FORK)
     linger(0, 1);
-#elif defined(HOSTILE_WRONG_ABI)
+#elif defined(HOSTILE_WRONG_ABI) || defined(HOSTILE_CTOR_MARK)
     mark("constructor");
 #endif
 }

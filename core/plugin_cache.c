@@ -1,0 +1,278 @@
+/* The plugin description cache: see plugin_cache.h.  The file is a run of frames (the
+ * loader's own record format, plugin_child.h: checksummed, with an end marker), one an
+ * entry: the file's identity, its path, the description. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "plugin_cache.h"
+#include "plugin_child.h"
+
+#define CACHE_MAGIC "RGPK"
+#define CACHE_MAX (8u << 20)     /* bytes: a cache larger than this is not ours */
+#define ENTRY_MAX (4u << 20)
+#define IDENTITY_WORDS 7         /* dev, ino, size, mtime s/ns, ctime s/ns */
+
+typedef struct entry {
+    uint64_t identity[IDENTITY_WORDS];
+    char *path;
+    char *record;
+    size_t len;
+} entry;
+
+struct rg_plugin_cache {
+    entry *entries;
+    size_t count;
+};
+
+char *rg_plugin_cache_path(void)
+{
+    const char *env = getenv("RELGATE_PLUGIN_CACHE"), *base;
+    char path[PATH_MAX];
+    if (env)
+        return *env ? strdup(env) : NULL;
+    if ((base = getenv("XDG_CACHE_HOME")) && *base == '/')
+        snprintf(path, sizeof path, "%s/relgate/plugins.cache", base);
+    else if ((base = getenv("HOME")) && *base == '/')
+        snprintf(path, sizeof path, "%s/.cache/relgate/plugins.cache", base);
+    else
+        return NULL;
+    return strdup(path);
+}
+
+static void identity_of(const struct stat *st, uint64_t out[IDENTITY_WORDS])
+{
+    out[0] = (uint64_t)st->st_dev;
+    out[1] = (uint64_t)st->st_ino;
+    out[2] = (uint64_t)st->st_size;
+    out[3] = (uint64_t)st->st_mtim.tv_sec;
+    out[4] = (uint64_t)st->st_mtim.tv_nsec;
+    out[5] = (uint64_t)st->st_ctim.tv_sec;
+    out[6] = (uint64_t)st->st_ctim.tv_nsec;
+}
+
+void rg_plugin_cache_free(rg_plugin_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->entries[i].path);
+        free(c->entries[i].record);
+    }
+    free(c->entries);
+    free(c);
+}
+
+static void forget_all(rg_plugin_cache *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->entries[i].path);
+        free(c->entries[i].record);
+    }
+    free(c->entries);
+    c->entries = NULL;
+    c->count = 0;
+}
+
+/* Entry PAYLOAD (LEN bytes): identity, path length, path, description. */
+static int add_parsed(rg_plugin_cache *c, const char *payload, size_t len)
+{
+    uint64_t id[IDENTITY_WORDS];
+    uint32_t path_len;
+    struct stat st;
+    char *path;
+    int rc;
+    if (len < sizeof id + sizeof path_len)
+        return -1;
+    memcpy(id, payload, sizeof id);
+    memcpy(&path_len, payload + sizeof id, sizeof path_len);
+    if (path_len == 0 || path_len >= PATH_MAX || len - sizeof id - sizeof path_len < path_len)
+        return -1;
+    if (!(path = strndup(payload + sizeof id + sizeof path_len, path_len)) || strlen(path) != path_len) {
+        free(path);
+        return -1;
+    }
+    memset(&st, 0, sizeof st);
+    st.st_dev = (dev_t)id[0];
+    st.st_ino = (ino_t)id[1];
+    st.st_size = (off_t)id[2];
+    st.st_mtim.tv_sec = (time_t)id[3];
+    st.st_mtim.tv_nsec = (long)id[4];
+    st.st_ctim.tv_sec = (time_t)id[5];
+    st.st_ctim.tv_nsec = (long)id[6];
+    {
+        size_t head = sizeof id + sizeof path_len + path_len;
+        rc = rg_plugin_cache_put(c, path, &st, payload + head, len - head);
+    }
+    free(path);
+    return rc;
+}
+
+rg_plugin_cache *rg_plugin_cache_open(const char *path)
+{
+    rg_plugin_cache *c = calloc(1, sizeof *c);
+    struct stat st;
+    char *data = NULL;
+    size_t len = 0, at = 0;
+    rg_error err;
+    int fd;
+    if (!c || !path)
+        return c;
+    rg_error_init(&err);
+    /* The user's own file, which no one else may write: else it is not taken. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) < 0)
+        return c;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+        rg_read_fd(fd, path, "plugin cache", CACHE_MAX, &data, &len, &err) != 0) {
+        rg_error_clear(&err);
+        close(fd);
+        return c;
+    }
+    close(fd);
+    while (at < len) {
+        rg_frame f;
+        const char *why;
+        if (rg_frame_parse(data + at, len - at, CACHE_MAGIC, ENTRY_MAX, &f, &why) != 1 ||
+            f.seq != c->count || add_parsed(c, f.payload, f.len) != 0) {
+            forget_all(c); /* damaged somewhere: none of it is taken */
+            break;
+        }
+        at += f.used;
+    }
+    free(data);
+    return c;
+}
+
+const char *rg_plugin_cache_find(const rg_plugin_cache *c, const char *path, const struct stat *st,
+                                 size_t *len)
+{
+    uint64_t id[IDENTITY_WORDS];
+    identity_of(st, id);
+    for (size_t i = 0; c && i < c->count; i++)
+        if (strcmp(c->entries[i].path, path) == 0 && memcmp(c->entries[i].identity, id, sizeof id) == 0) {
+            *len = c->entries[i].len;
+            return c->entries[i].record;
+        }
+    return NULL;
+}
+
+int rg_plugin_cache_put(rg_plugin_cache *c, const char *path, const struct stat *st, const char *record,
+                        size_t len)
+{
+    entry e, *grown;
+    size_t i;
+    identity_of(st, e.identity);
+    e.len = len;
+    e.path = strdup(path);
+    e.record = malloc(len ? len : 1);
+    if (!e.path || !e.record) {
+        free(e.path);
+        free(e.record);
+        return -1;
+    }
+    memcpy(e.record, record, len);
+    for (i = 0; i < c->count; i++)
+        if (strcmp(c->entries[i].path, path) == 0)
+            break;
+    if (i == c->count) {
+        if (!(grown = realloc(c->entries, (c->count + 1) * sizeof *grown))) {
+            free(e.path);
+            free(e.record);
+            return -1;
+        }
+        c->entries = grown;
+        c->count++;
+    } else {
+        free(c->entries[i].path);
+        free(c->entries[i].record);
+    }
+    c->entries[i] = e;
+    return 0;
+}
+
+/* The folders above PATH's file, made 0700 where missing. */
+static void make_folders(const char *path)
+{
+    char dir[PATH_MAX];
+    if (strlen(path) >= sizeof dir)
+        return;
+    strcpy(dir, path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            (void)mkdir(dir, 0700); /* EEXIST for the folders already there */
+            *p = '/';
+        }
+}
+
+void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t total = 0, at = 0;
+    char *out;
+    int fd;
+    int *keep = calloc(c->count ? c->count : 1, sizeof *keep);
+    size_t kept = 0;
+    if (!keep)
+        return;
+    /* Only entries of files still there as they were: the cache stays as small as the
+     * plugin folders in use (a test's or a removed folder's entries go). */
+    for (size_t i = 0; i < c->count; i++) {
+        struct stat st;
+        uint64_t id[IDENTITY_WORDS];
+        if (stat(c->entries[i].path, &st) == 0) {
+            identity_of(&st, id);
+            keep[i] = memcmp(id, c->entries[i].identity, sizeof id) == 0;
+        }
+        if (keep[i])
+            total += RG_FRAME_OVERHEAD + sizeof c->entries[i].identity + 4 + strlen(c->entries[i].path) +
+                     c->entries[i].len;
+    }
+    if (total > CACHE_MAX || (size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp ||
+        !(out = malloc(total ? total : 1))) {
+        free(keep);
+        return;
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        const entry *e = &c->entries[i];
+        uint32_t path_len = (uint32_t)strlen(e->path);
+        size_t len = sizeof e->identity + sizeof path_len + path_len + e->len;
+        char *payload;
+        if (!keep[i])
+            continue;
+        if (!(payload = malloc(len)) || len > ENTRY_MAX) {
+            free(payload);
+            free(out);
+            free(keep);
+            return;
+        }
+        memcpy(payload, e->identity, sizeof e->identity);
+        memcpy(payload + sizeof e->identity, &path_len, sizeof path_len);
+        memcpy(payload + sizeof e->identity + sizeof path_len, e->path, path_len);
+        memcpy(payload + sizeof e->identity + sizeof path_len + path_len, e->record, e->len);
+        rg_frame_build(out + at, CACHE_MAGIC, 1, (uint32_t)kept++, payload, (uint32_t)len);
+        at += RG_FRAME_OVERHEAD + len;
+        free(payload);
+    }
+    free(keep);
+    make_folders(path);
+    /* mkstemp: 0600, the user's own; renamed over the old cache in one step. */
+    if ((fd = mkstemp(tmp)) < 0) {
+        free(out);
+        return;
+    }
+    {
+        int written = rg_write_all(fd, out, at) == 0;
+        if (close(fd) != 0 || !written || rename(tmp, path) != 0)
+            unlink(tmp);
+    }
+    free(out);
+}
