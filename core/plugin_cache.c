@@ -59,18 +59,6 @@ static void identity_of(const struct stat *st, uint64_t out[IDENTITY_WORDS])
     out[6] = (uint64_t)st->st_ctim.tv_nsec;
 }
 
-void rg_plugin_cache_free(rg_plugin_cache *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->count; i++) {
-        free(c->entries[i].path);
-        free(c->entries[i].record);
-    }
-    free(c->entries);
-    free(c);
-}
-
 static void forget_all(rg_plugin_cache *c)
 {
     for (size_t i = 0; i < c->count; i++) {
@@ -80,6 +68,14 @@ static void forget_all(rg_plugin_cache *c)
     free(c->entries);
     c->entries = NULL;
     c->count = 0;
+}
+
+void rg_plugin_cache_free(rg_plugin_cache *c)
+{
+    if (!c)
+        return;
+    forget_all(c);
+    free(c);
 }
 
 /* Entry PAYLOAD (LEN bytes): identity, path length, path, description. */
