@@ -113,19 +113,11 @@ static int read_within(int fd, void *data, size_t len, int ms)
     char *p = data;
     while (len > 0) {
         struct pollfd pfd = {fd, POLLIN, 0};
-        ssize_t n;
         int ready = poll(&pfd, 1, ms);
         if (ready < 0 && errno == EINTR)
             continue;
-        if (ready <= 0)
+        if (ready <= 0 || rg_read_some(fd, &p, &len) != 0)
             return -1;
-        n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
     }
     return 0;
 }
@@ -316,7 +308,6 @@ static int read_from_worker(worker *w, void *data, size_t len)
     char *p = data;
     while (len > 0) {
         struct pollfd pfd = {w->from, POLLIN, 0};
-        ssize_t n;
         int ready = poll(&pfd, 1, w->reaped ? 0 : POLL_MS);
         if (ready < 0 && errno == EINTR)
             continue;
@@ -329,13 +320,8 @@ static int read_from_worker(worker *w, void *data, size_t len)
                 w->reaped = 1;    /* look once more: what it wrote before ending counts */
             continue;
         }
-        n = read(w->from, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+        if (rg_read_some(w->from, &p, &len) != 0)
             return -1;
-        p += n;
-        len -= (size_t)n;
     }
     return 0;
 }

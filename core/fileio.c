@@ -127,18 +127,24 @@ int rg_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+int rg_read_some(int fd, char **p, size_t *len)
+{
+    ssize_t n = read(fd, *p, *len);
+    if (n < 0 && errno == EINTR)
+        return 0;
+    if (n <= 0)
+        return -1;
+    *p += n;
+    *len -= (size_t)n;
+    return 0;
+}
+
 int rg_read_all(int fd, void *data, size_t len)
 {
     char *p = data;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+    while (len > 0)
+        if (rg_read_some(fd, &p, &len) != 0)
             return -1;
-        p += n;
-        len -= (size_t)n;
-    }
     return 0;
 }
 

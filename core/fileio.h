@@ -37,6 +37,10 @@ const char *rg_file_kind(mode_t mode);
 /* Write all LEN bytes of DATA to FD (through short writes and EINTR); 0, or -1 (errno). */
 int rg_write_all(int fd, const void *data, size_t len);
 
+/* One read(2) of at most *LEN bytes from FD into *P, both advanced past what was read
+ * (nothing on EINTR); 0, or -1 at the end of the file or an error. */
+int rg_read_some(int fd, char **p, size_t *len);
+
 /* Read exactly LEN bytes from FD into DATA; 0, or -1 at an early end or an error. */
 int rg_read_all(int fd, void *data, size_t len);
 

@@ -678,24 +678,24 @@ static void search_dir(rg_plugins *set, const char *dir, char ***paths, size_t *
     }
 }
 
-/* The descriptions of all of LD's files from the plugin cache: 0 with *RC the outcome of
- * taking them (as the loader's are taken), or -1 when one is missing (nothing taken). */
-static int take_cached(load *ld, rg_error *err, int *rc)
+/* The descriptions of all of LD's files from CACHE: 0 with *RC the outcome of taking
+ * them (as the loader's are taken), or -1 when one is missing (nothing taken). */
+static int take_cached(load *ld, const rg_plugin_cache *cache, rg_error *err, int *rc)
 {
-    char *path = rg_plugin_cache_path();
-    rg_plugin_cache *cache = path ? rg_plugin_cache_open(path) : NULL;
-    size_t len;
-    int all = cache != NULL;
-    for (size_t i = 0; all && i < ld->count; i++)
-        all = rg_plugin_cache_find(cache, ld->files[i]->path, &ld->files[i]->identity, &len) != NULL;
+    const char **records = calloc(ld->count ? ld->count : 1, sizeof *records);
+    size_t *lens = calloc(ld->count ? ld->count : 1, sizeof *lens);
+    size_t found = 0;
+    for (; records && lens && cache && found < ld->count; found++)
+        if (!(records[found] = rg_plugin_cache_find(cache, ld->files[found]->path, &ld->files[found]->identity,
+                                                    &lens[found])))
+            break;
     *rc = 0;
-    for (size_t i = 0; all && i < ld->count && *rc == 0; i++) {
-        const char *record = rg_plugin_cache_find(cache, ld->files[i]->path, &ld->files[i]->identity, &len);
-        *rc = take_description(ld, i, record, len, err);
-    }
-    rg_plugin_cache_free(cache);
-    free(path);
-    return all ? 0 : -1;
+    if (records && lens && cache && found == ld->count)
+        for (size_t i = 0; i < ld->count && *rc == 0; i++)
+            *rc = take_description(ld, i, records[i], lens[i], err);
+    free(records);
+    free(lens);
+    return records && lens && cache && found == ld->count ? 0 : -1;
 }
 
 /* What the loader child sent, kept by file for the cache (only a load that succeeded
@@ -713,16 +713,14 @@ static int take_and_remember(void *arg, size_t index, const char *payload, size_
     return take_description(r->ld, index, payload, len, err);
 }
 
-/* LD's files described by one loader child; the cache updated when all of them were. */
-static int load_and_remember(load *ld, size_t *failed_at, rg_error *err)
+/* LD's files described by one loader child; CACHE (may be NULL) saved to PATH when all of
+ * them were. */
+static int load_and_remember(load *ld, rg_plugin_cache *cache, const char *path, size_t *failed_at, rg_error *err)
 {
-    char *path = rg_plugin_cache_path();
-    remembering r = {ld, path ? rg_plugin_cache_open(path) : NULL};
+    remembering r = {ld, cache};
     int rc = rg_plugin_loader_run(ld->files, ld->count, take_and_remember, &r, failed_at, err);
-    if (rc == 0 && r.cache && ld->count > 0)
-        rg_plugin_cache_save(r.cache, path);
-    rg_plugin_cache_free(r.cache);
-    free(path);
+    if (rc == 0 && cache && ld->count > 0)
+        rg_plugin_cache_save(cache, path);
     return rc;
 }
 
@@ -732,6 +730,8 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
 {
     load ld = {set, calloc(count ? count : 1, sizeof *ld.files), calloc(count ? count : 1, sizeof *ld.taken), 0};
     rg_error pin_err;
+    rg_plugin_cache *cache;
+    char *cache_path;
     size_t failed_at = 0;
     int pin_failed = 0, rc;
     if (!ld.files || !ld.taken) {
@@ -748,11 +748,12 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
     /* Files before the refused one are loaded first: a refusal among them comes first,
      * as it would in search order.  When the cache knows every one of them as it is,
      * no loader child (and no plugin code) runs at all. */
-    if (!pin_failed && take_cached(&ld, err, &rc) == 0) {
-        /* rc set: every description came from the cache */
-    } else {
-        rc = load_and_remember(&ld, &failed_at, err);
-    }
+    cache_path = rg_plugin_cache_path();
+    cache = cache_path ? rg_plugin_cache_open(cache_path) : NULL;
+    if (pin_failed || take_cached(&ld, cache, err, &rc) != 0)
+        rc = load_and_remember(&ld, cache, cache_path, &failed_at, err);
+    rg_plugin_cache_free(cache);
+    free(cache_path);
     if (rc != 0 && failed_at > 0)
         blame_alone(ld.files, failed_at, err);
     if (rc == 0 && pin_failed) {

@@ -436,8 +436,8 @@ rg_requirement *rg_policy_find(const rg_policy *pol, const char *id)
     return NULL;
 }
 
-/* Seal what the requirements' check and when functions reach (rg_sandbox_seal_reachable). */
-static void seal_requirements(lua_State *L, const rg_policy *pol)
+/* Call FN with each requirement's check and when function (k 0 and 1) on the stack top. */
+static void each_function(lua_State *L, rg_policy *pol, void (*fn)(lua_State *L, rg_requirement *r, int k))
 {
     for (size_t i = 0; i < pol->count; i++) {
         const int refs[2] = {pol->reqs[i].check_ref, pol->reqs[i].when_ref};
@@ -445,31 +445,35 @@ static void seal_requirements(lua_State *L, const rg_policy *pol)
             if (refs[k] == LUA_NOREF)
                 continue;
             lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
-            rg_sandbox_seal_reachable(L, -1);
+            fn(L, &pol->reqs[i], k);
             lua_pop(L, 1);
         }
     }
+}
+
+/* Seal what a check or when function reaches (rg_sandbox_seal_reachable). */
+static void seal_function(lua_State *L, rg_requirement *r, int k)
+{
+    (void)r;
+    (void)k;
+    rg_sandbox_seal_reachable(L, -1);
+}
+
+/* What a check or when function can change: compared after it runs (all of it would cost
+ * a read per variable of the whole policy after every check). */
+static void watch_function(lua_State *L, rg_requirement *r, int k)
+{
+    r->watch[k] = rg_sandbox_reachable_triples(L, -1, &r->watch_count[k]);
 }
 
 /* Protected: freeze everything a check can reach, once the whole policy has loaded. */
 static int freeze_policy(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
-    seal_requirements(L, pol);
+    each_function(L, pol, seal_function);
     rg_sandbox_seal_state(L, NULL);
     rg_sandbox_check_snapshot(L);
-    /* What each check can change: compared after it runs (all of it would cost a read
-     * per variable of the whole policy after every check). */
-    for (size_t i = 0; i < pol->count; i++) {
-        const int refs[2] = {pol->reqs[i].check_ref, pol->reqs[i].when_ref};
-        for (int k = 0; k < 2; k++) {
-            if (refs[k] == LUA_NOREF)
-                continue;
-            lua_rawgeti(L, LUA_REGISTRYINDEX, refs[k]);
-            pol->reqs[i].watch[k] = rg_sandbox_reachable_triples(L, -1, &pol->reqs[i].watch_count[k]);
-            lua_pop(L, 1);
-        }
-    }
+    each_function(L, pol, watch_function);
     return 0;
 }
 
@@ -504,7 +508,7 @@ static int decl_extends(lua_State *L)
     /* The base is complete: what it set up is frozen now, so the extending policy can
      * change its requirements only through override and disable, which the decision
      * shows (a patched module table or a redefined global would not show). */
-    seal_requirements(L, pol);
+    each_function(L, pol, seal_function);
     rg_sandbox_seal_state(L, name);
     return 0;
 }
