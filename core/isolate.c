@@ -121,12 +121,19 @@ static const rg_plugin *load_pinned(const rg_plugin_file *file)
     return desc;
 }
 
-/* The plugin's own check of NAME (its descriptor matched the validated one). */
-static const rg_check *plugin_check(const rg_plugin *desc, const char *name)
+/* The plugin's own check of VALIDATED's name (its descriptor matched the validated one):
+ * its run function, with the engine's copy of the declaration (the plugin's tables are
+ * stepped by the plugin's element sizes, rg_plugin_check_at; the copy is the engine's). */
+static rg_check plugin_check(const rg_plugin *desc, const rg_check *validated)
 {
-    for (size_t i = 0; i < desc->check_count; i++)
-        if (strcmp(desc->checks[i].name, name) == 0)
-            return &desc->checks[i];
+    for (size_t i = 0; i < desc->check_count; i++) {
+        const rg_check *c = rg_plugin_check_at(desc, i);
+        if (strcmp(c->name, validated->name) == 0) {
+            rg_check own = *validated;
+            own.run = c->run;
+            return own;
+        }
+    }
     _exit(EXIT_PLUGIN_CHANGED);
 }
 
@@ -168,8 +175,13 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
 #endif
     rg_host_set_shared(u->count > 1);
     for (size_t i = 0; i < u->count; i++) {
-        const rg_check *check = desc ? plugin_check(desc, u->jobs[i]->check->name) : u->jobs[i]->check;
+        rg_check own;
+        const rg_check *check = u->jobs[i]->check;
         rg_check_result result;
+        if (desc) {
+            own = plugin_check(desc, check);
+            check = &own;
+        }
         char *json;
         rg_check_run_inline(check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes, &result);
         json = rg_check_result_to_json(&result);

@@ -14,6 +14,42 @@ size_t rg_plugin_descriptor_size(uint32_t minor)
     return sizeof(rg_plugin);
 }
 
+size_t rg_check_layout_size(uint32_t minor)
+{
+    (void)minor;   /* unchanged since 1.0 */
+    return sizeof(rg_check);
+}
+
+size_t rg_param_layout_size(uint32_t minor)
+{
+    return minor < 3 ? offsetof(rg_param, allowed) : sizeof(rg_param);
+}
+
+static int element_size_usable(uint32_t size, size_t layout, size_t align)
+{
+    return size >= layout && size <= RG_DESC_MAX_ELEMENT && size % align == 0;
+}
+
+int rg_element_sizes_usable(uint32_t minor, uint32_t check_size, uint32_t param_size)
+{
+    return element_size_usable(check_size, rg_check_layout_size(minor), _Alignof(rg_check)) &&
+           element_size_usable(param_size, rg_param_layout_size(minor), _Alignof(rg_param));
+}
+
+/* The element sizes of D's tables: its own from 1.3 on, the 1.0 layout's before. */
+static void element_sizes(const rg_plugin *d, uint32_t *check_size, uint32_t *param_size)
+{
+    *check_size = d->abi_minor >= 3 ? d->check_size : (uint32_t)rg_check_layout_size(d->abi_minor);
+    *param_size = d->abi_minor >= 3 ? d->param_size : (uint32_t)rg_param_layout_size(d->abi_minor);
+}
+
+const rg_check *rg_plugin_check_at(const rg_plugin *d, size_t i)
+{
+    uint32_t check_size, param_size;
+    element_sizes(d, &check_size, &param_size);
+    return (const rg_check *)(const void *)((const char *)d->checks + i * check_size);
+}
+
 /* ---- Encoding (in the child) ------------------------------------------------------------ */
 
 static void put_u32(rg_strbuf *b, uint32_t v)
@@ -49,21 +85,55 @@ static int complete_header(const rg_plugin *d)
            d->size >= rg_plugin_descriptor_size(d->abi_minor);
 }
 
+/* A NULL-terminated list of at most MAX strings (NULL: none): 0 for no list, else the
+ * count + 1, then the strings.  Returns the problem, or NULL. */
+static const char *put_list(rg_strbuf *b, const char *const *list, size_t max, const char *too_many,
+                            const char *too_long)
+{
+    size_t count = 0;
+    if (MISALIGNED(list, const char *))
+        return "a descriptor pointer is misaligned";
+    while (list && list[count])
+        if (++count > max)
+            return too_many;
+    put_u32(b, list ? (uint32_t)count + 1 : 0);
+    for (size_t i = 0; i < count; i++)
+        if (put_str(b, list[i]))
+            return too_long;
+    return NULL;
+}
+
+static const char *encode_param(rg_strbuf *b, const rg_param *p, uint32_t minor)
+{
+    if (put_str(b, p->name) || put_str(b, p->default_json) || put_str(b, p->description))
+        return "a parameter's strings are longer than 4096 bytes";
+    put_u32(b, (uint32_t)p->type);
+    put_u32(b, p->required ? 1u : 0u);
+    return put_list(b, minor >= 3 ? p->allowed : NULL, RG_DESC_MAX_ALLOWED,
+                    "a parameter allows more than 64 values", "an allowed value is longer than 4096 bytes");
+}
+
 static const char *encode_body(rg_strbuf *b, const rg_plugin *d)
 {
-    size_t env_count = 0;
-    const char *const *env = d->abi_minor >= 3 ? d->env : NULL;
+    uint32_t check_size, param_size;
     if (put_str(b, d->name) || put_str(b, d->version) || put_str(b, d->description) ||
         put_str(b, d->license))
         return "a descriptor string is longer than 4096 bytes";
     put_u32(b, d->abi_minor >= 2 ? d->flags : 0);
+    element_sizes(d, &check_size, &param_size);
+    put_u32(b, check_size);
+    put_u32(b, param_size);
+    /* Tables are stepped through by their own element sizes: sizes that cannot be are
+     * sent, and nothing after them (the validator names them). */
+    if (!rg_element_sizes_usable(d->abi_minor, check_size, param_size))
+        return NULL;
     if (d->check_count > RG_DESC_MAX_CHECKS)
         return "it declares more than 256 checks";
-    if (MISALIGNED(d->checks, rg_check) || MISALIGNED(env, const char *))
+    if (MISALIGNED(d->checks, rg_check))
         return "a descriptor pointer is misaligned";
     put_u32(b, d->checks ? (uint32_t)d->check_count : 0);
     for (size_t i = 0; d->checks && i < d->check_count; i++) {
-        const rg_check *c = &d->checks[i];
+        const rg_check *c = rg_plugin_check_at(d, i);
         if (c->param_count > RG_DESC_MAX_PARAMS)
             return "a check declares more than 64 parameters";
         if (MISALIGNED(c->params, rg_param))
@@ -74,21 +144,15 @@ static const char *encode_body(rg_strbuf *b, const rg_plugin *d)
         put_u32(b, c->params ? (uint32_t)c->param_count : 0);
         put_u32(b, (uint32_t)c->param_count);
         for (size_t j = 0; c->params && j < c->param_count; j++) {
-            const rg_param *p = &c->params[j];
-            if (put_str(b, p->name) || put_str(b, p->default_json) || put_str(b, p->description))
-                return "a parameter's strings are longer than 4096 bytes";
-            put_u32(b, (uint32_t)p->type);
-            put_u32(b, p->required ? 1u : 0u);
+            const char *problem = encode_param(
+                b, (const rg_param *)(const void *)((const char *)c->params + j * param_size), d->abi_minor);
+            if (problem)
+                return problem;
         }
     }
-    while (env && env[env_count])
-        if (++env_count > RG_DESC_MAX_ENV)
-            return "it names more than 64 environment variables";
-    put_u32(b, env ? (uint32_t)env_count + 1 : 0);   /* 0: no list; N + 1: N names */
-    for (size_t i = 0; i < env_count; i++)
-        if (put_str(b, env[i]))
-            return "an environment variable name is longer than 4096 bytes";
-    return NULL;
+    return put_list(b, d->abi_minor >= 3 ? d->env : NULL, RG_DESC_MAX_ENV,
+                    "it names more than 64 environment variables",
+                    "an environment variable name is longer than 4096 bytes");
 }
 
 char *rg_plugin_encode(const rg_plugin *d, size_t *len, const char **why)
@@ -172,7 +236,27 @@ static rg_check_status stand_in(const rg_host *host, rg_check_call *call)
     return host->error(call, "this check runs only in a child that loads its plugin");
 }
 
-static int decode_params(reader *r, rg_plugin_data *out, size_t *used)
+/* A list put_list wrote, into OUT's ALLOWED pool (POOL_LEFT pointers left) or, for the
+ * env list, a table of its own: *LIST the list or NULL.  Returns -1 when malformed. */
+static int get_list(reader *r, uint32_t max, const char ***pool, size_t *pool_left, const char *const **list)
+{
+    uint32_t slots = get_u32(r);
+    *list = NULL;
+    if (r->bad || slots > max + 1 || slots > *pool_left)
+        return -1;
+    if (!slots)
+        return 0;
+    for (uint32_t i = 0; i + 1 < slots; i++)
+        if (!((*pool)[i] = get_str(r)))
+            return -1;
+    (*pool)[slots - 1] = NULL;
+    *list = *pool;
+    *pool += slots;
+    *pool_left -= slots;
+    return 0;
+}
+
+static int decode_params(reader *r, rg_plugin_data *out, size_t *used, const char ***pool, size_t *pool_left)
 {
     for (size_t i = 0; i < out->desc.check_count && !r->bad; i++) {
         rg_check *c = &out->checks[i];
@@ -193,6 +277,8 @@ static int decode_params(reader *r, rg_plugin_data *out, size_t *used)
             p->description = get_str(r);
             p->type = (rg_param_type)get_u32(r);
             p->required = (int)get_u32(r);
+            if (get_list(r, RG_DESC_MAX_ALLOWED, pool, pool_left, &p->allowed) != 0)
+                return -1;
         }
     }
     return r->bad ? -1 : 0;
@@ -201,8 +287,9 @@ static int decode_params(reader *r, rg_plugin_data *out, size_t *used)
 int rg_plugin_decode(const char *payload, size_t len, rg_plugin_data *out, const char **why)
 {
     reader r;
-    uint32_t count, env_slots;
-    size_t used = 0;
+    uint32_t count;
+    size_t used = 0, pool_left;
+    const char **pool;
     memset(out, 0, sizeof *out);
     *why = "a malformed plugin description";
     if (len > RG_DESC_MAX_BYTES || !(out->raw = malloc(len ? len : 1)))
@@ -226,33 +313,35 @@ int rg_plugin_decode(const char *payload, size_t len, rg_plugin_data *out, const
     out->desc.description = get_str(&r);
     out->desc.license = get_str(&r);
     out->desc.flags = get_u32(&r);
+    out->desc.check_size = get_u32(&r);
+    out->desc.param_size = get_u32(&r);
+    if (r.bad)
+        goto bad;
+    /* Sizes the tables cannot be stepped by end the description (see encode_body). */
+    if (!rg_element_sizes_usable(out->desc.abi_minor, out->desc.check_size, out->desc.param_size)) {
+        if (r.p != r.end)
+            goto bad;
+        return 0;
+    }
     count = get_u32(&r);
     if (r.bad || count > RG_DESC_MAX_CHECKS)
         goto bad;
     out->desc.check_count = count;
-    /* Every parameter fits in what is left of the payload: at least 11 bytes each. */
+    /* Every parameter fits in what is left of the payload (at least 15 bytes each), and
+     * every slot of a list (a string at least 6 bytes, a list's end 4). */
+    pool_left = (size_t)(r.end - r.p) / 4 + 1;
     out->checks = calloc(count ? count : 1, sizeof *out->checks);
-    out->params = calloc((size_t)(r.end - r.p) / 11 + 1, sizeof *out->params);
-    if (!out->checks || !out->params) {
+    out->params = calloc((size_t)(r.end - r.p) / 15 + 1, sizeof *out->params);
+    out->allowed = calloc(pool_left, sizeof *out->allowed);
+    if (!out->checks || !out->params || !out->allowed) {
         *why = "out of memory";
         goto bad;
     }
+    pool = out->allowed;
     out->desc.checks = count ? out->checks : NULL;
-    if (decode_params(&r, out, &used) != 0)
+    if (decode_params(&r, out, &used, &pool, &pool_left) != 0 ||
+        get_list(&r, RG_DESC_MAX_ENV, &pool, &pool_left, &out->desc.env) != 0)
         goto bad;
-    env_slots = get_u32(&r);
-    if (r.bad || env_slots > RG_DESC_MAX_ENV + 1)
-        goto bad;
-    if (env_slots) {
-        if (!(out->env = calloc(env_slots, sizeof *out->env))) {
-            *why = "out of memory";
-            goto bad;
-        }
-        for (uint32_t i = 0; i + 1 < env_slots; i++)
-            if (!(out->env[i] = get_str(&r)))
-                goto bad;
-        out->desc.env = out->env;
-    }
     if (r.bad || r.p != r.end)
         goto bad;
     return 0;
@@ -266,6 +355,6 @@ void rg_plugin_data_clear(rg_plugin_data *data)
     free(data->raw);
     free(data->checks);
     free(data->params);
-    free(data->env);
+    free(data->allowed);
     memset(data, 0, sizeof *data);
 }

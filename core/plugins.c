@@ -19,9 +19,11 @@
 #include "plugin_cache.h"
 #include "plugins.h"
 #include "textpos.h"
+#include "untrusted.h"
 #include "rg_config.h"
 
 #define MAX_PLUGIN_FILES 256
+#define RG_MAX_ALLOWED_VALUE 256   /* bytes of one allowed value */
 
 const char *rg_param_type_name(rg_param_type type)
 {
@@ -88,6 +90,26 @@ static int valid_evidence_name(const char *s)
     return 1;
 }
 
+/* Whether S is one of DECL's allowed values (any string when it declares none); else
+ * WHY names the parameter, the value (neutralised, cut short) and the allowed ones. */
+static int allowed_value(const rg_param *decl, const char *s, char *why, size_t why_size)
+{
+    rg_strbuf b = {0};
+    size_t len = strlen(s);
+    if (!decl->allowed)
+        return 1;
+    for (size_t i = 0; decl->allowed[i]; i++)
+        if (strcmp(decl->allowed[i], s) == 0)
+            return 1;
+    rg_untrusted_append(&b, s, len < 64 ? len : 64, RG_BREAKS_SPACE);
+    snprintf(why, why_size, "%s is \"%s%s\", not one of the values it allows:", decl->name,
+             b.data && !b.failed ? b.data : "", len > 64 ? "..." : "");
+    free(b.data);
+    for (size_t i = 0, n = strlen(why); decl->allowed[i] && n < why_size; i++)
+        n += (size_t)snprintf(why + n, why_size - n, "%s %s", i ? "," : "", decl->allowed[i]);
+    return 0;
+}
+
 static cJSON *string_list(const rg_param *decl, const cJSON *value, int evidence, char *why,
                           size_t why_size)
 {
@@ -96,6 +118,10 @@ static cJSON *string_list(const rg_param *decl, const cJSON *value, int evidence
     if (cJSON_IsString(value)) {
         if (evidence && !valid_evidence_name(value->valuestring)) {
             snprintf(why, why_size, "%s: '%s' is not an evidence name", decl->name, value->valuestring);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (!allowed_value(decl, value->valuestring, why, why_size)) {
             cJSON_Delete(out);
             return NULL;
         }
@@ -114,6 +140,10 @@ static cJSON *string_list(const rg_param *decl, const cJSON *value, int evidence
             cJSON_Delete(out);
             return NULL;
         }
+        if (!allowed_value(decl, item->valuestring, why, why_size)) {
+            cJSON_Delete(out);
+            return NULL;
+        }
         cJSON_AddItemToArray(out, cJSON_CreateString(item->valuestring));
     }
     return out;
@@ -124,7 +154,8 @@ cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, s
     double d;
     switch (decl->type) {
     case RG_PARAM_STRING:
-        if (cJSON_IsString(value)) return cJSON_CreateString(value->valuestring);
+        if (cJSON_IsString(value))
+            return allowed_value(decl, value->valuestring, why, why_size) ? cJSON_CreateString(value->valuestring) : NULL;
         break;
     case RG_PARAM_EVIDENCE:
         if (cJSON_IsString(value) && valid_evidence_name(value->valuestring))
@@ -326,10 +357,17 @@ static int validate_text(const rg_plugin *d, const char *path, rg_error *err)
         if (!printable_text(c->summary))
             return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                            "plugin %s: the summary of check %s is not printable UTF-8 text", path, c->name);
-        for (size_t j = 0; j < c->param_count; j++)
-            if (!printable_text(c->params[j].name) || !printable_text(c->params[j].description))
+        for (size_t j = 0; j < c->param_count; j++) {
+            const rg_param *p = &c->params[j];
+            if (!printable_text(p->name) || !printable_text(p->description))
                 return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                                "plugin %s: check %s: parameter %zu is not printable UTF-8 text", path, c->name, j + 1);
+            for (size_t k = 0; p->allowed && p->allowed[k]; k++)
+                if (!printable_text(p->allowed[k]))
+                    return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                                   "plugin %s: check %s: allowed value %zu of parameter %s is not printable UTF-8 text",
+                                   path, c->name, k + 1, p->name);
+        }
     }
     for (size_t i = 0; d->abi_minor >= 3 && d->env && d->env[i]; i++)
         if (!valid_env_name(d->env[i]))
@@ -369,6 +407,64 @@ int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err)
     return rc;
 }
 
+/* The element sizes of a 1.3 descriptor (its tables were read by them, in the loader
+ * child, only when they were usable). */
+static int validate_sizes(const rg_plugin *d, const char *path, rg_error *err)
+{
+    const char *what = "check_size", *type = "rg_check";
+    uint32_t size = d->check_size;
+    size_t layout = rg_check_layout_size(d->abi_minor);
+    if (d->abi_minor < 3 || rg_element_sizes_usable(d->abi_minor, d->check_size, d->param_size))
+        return 0;
+    if (rg_element_sizes_usable(d->abi_minor, d->check_size, (uint32_t)rg_param_layout_size(d->abi_minor))) {
+        what = "param_size";
+        type = "rg_param";
+        size = d->param_size;
+        layout = rg_param_layout_size(d->abi_minor);
+    }
+    return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                   "plugin %s: its %s is %u, which does not fit ABI %u.%u's %s (%zu bytes, at most %d, "
+                   "a multiple of its alignment): set it to sizeof(%s), built against relgate/plugin.h",
+                   path, what, size, d->abi_major, d->abi_minor, type, layout, RG_DESC_MAX_ELEMENT, type);
+}
+
+/* The values P allows: for string parameters only, 1 to RG_DESC_MAX_ALLOWED of them,
+ * short, without repeats (printable: validate_text). */
+static int validate_allowed(const rg_check *c, const rg_param *p, const char *path,
+                            rg_error *err)
+{
+    size_t n = 0;
+    if (!p->allowed)
+        return 0;
+    if (p->type != RG_PARAM_STRING && p->type != RG_PARAM_STRING_LIST)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s: check %s: parameter %s (%s) declares allowed values: only string and "
+                       "string list parameters can", path, c->name, p->name, rg_param_type_name(p->type));
+    for (; p->allowed[n]; n++) {
+        if (!*p->allowed[n] || strlen(p->allowed[n]) > RG_MAX_ALLOWED_VALUE)
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: check %s: allowed value %zu of parameter %s is empty or longer than %d bytes",
+                           path, c->name, n + 1, p->name, RG_MAX_ALLOWED_VALUE);
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(p->allowed[k], p->allowed[n]) == 0)
+                return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                               "plugin %s: check %s: parameter %s allows value %zu twice (as value %zu too)",
+                               path, c->name, p->name, n + 1, k + 1);
+    }
+    if (n == 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                       "plugin %s: check %s: parameter %s allows no value at all (an empty allowed list; NULL "
+                       "allows any)", path, c->name, p->name);
+    return 0;
+}
+
+/* A check's name: "<plugin>.<name>", the plugin's own name first. */
+static int owned_check_name(const rg_plugin *d, const char *name)
+{
+    size_t n = strlen(d->name);
+    return strncmp(name, d->name, n) == 0 && name[n] == '.' && name[n + 1] != '\0';
+}
+
 /* The rules of a descriptor.  Called on the data form only (rg_plugin_validate_data):
  * every pointer in D is the engine's own. */
 static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *err)
@@ -393,6 +489,8 @@ static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *e
                             : !d->description || !*d->description ? "description"
                             : !d->license || !*d->license ? "license"
                             : !d->checks || d->check_count == 0 ? "checks" : NULL;
+        if (validate_sizes(d, path, err) != 0)
+            return -1;
         if (missing)
             return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                            "plugin %s lacks the required descriptor field '%s'", path, missing);
@@ -403,6 +501,10 @@ static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *e
             return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                            "plugin %s: check %zu has no valid name (\"plugin.check\": lower-case, digits, '.', '_', '-')",
                            path, i + 1);
+        if (!owned_check_name(d, c->name))
+            return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
+                           "plugin %s: check %s is not named %s.<name>: a check's name is its plugin's name, "
+                           "a dot and a name", path, c->name, d->name);
         if (!c->summary || !c->run || (c->param_count && !c->params))
             return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                            "plugin %s: check %s lacks its %s", path, c->name,
@@ -422,13 +524,16 @@ static int validate_descriptor(const rg_plugin *d, const char *path, rg_error *e
                 if (strcmp(c->params[k].name, p->name) == 0)
                     return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
                                    "plugin %s: check %s declares parameter %s twice", path, c->name, p->name);
+            if (validate_allowed(c, p, path, err) != 0)
+                return -1;
             if (p->default_json) {
                 cJSON *v = cJSON_Parse(p->default_json), *n = v ? rg_param_normalize(p, v, why, sizeof why) : NULL;
                 cJSON_Delete(v);
                 if (!n)
                     return rg_fail(err, RG_ERROR_PLUGIN, path, 0, 0,
-                                   "plugin %s: check %s: the default of %s (%s) is not a valid %s", path,
-                                   c->name, p->name, p->default_json, rg_param_type_name(p->type));
+                                   "plugin %s: check %s: the default of %s (%s) is not a valid %s%s", path,
+                                   c->name, p->name, p->default_json, rg_param_type_name(p->type),
+                                   p->allowed ? " among its allowed values" : "");
                 cJSON_Delete(n);
             }
         }

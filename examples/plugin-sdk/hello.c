@@ -25,8 +25,8 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 }
 
 static const rg_param params[] = {
-    {"report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report"},
-    {"min_bytes", RG_PARAM_INTEGER, 0, "1", "smallest acceptable size in bytes"},
+    {"report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report", NULL},
+    {"min_bytes", RG_PARAM_INTEGER, 0, "1", "smallest acceptable size in bytes", NULL},
 };
 
 static const rg_check checks[] = {
@@ -37,6 +37,7 @@ static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "hello", "1.0.0", "Example plugin built from the installed SDK", "MIT", checks, 1,
     0, NULL, /* flags; env: the environment variables it reads (none) */
+    sizeof(rg_check), sizeof(rg_param), /* the element sizes of its tables, as built */
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

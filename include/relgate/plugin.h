@@ -17,16 +17,18 @@
  *         ...
  *         return host->pass(call, "all %d checks passed", n);
  *     }
+ *     static const char *const formats[] = { "auto", "json", "text", NULL };
  *     static const rg_param params[] = {
  *         { "report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report" },
  *     };
  *     static const rg_check checks[] = {
- *         { "example.check", "What it checks, in one line", params, 1, run },
+ *         { "example.check", "What it checks, in one line", params, 2, run },
  *     };
  *     static const rg_plugin plugin = {
  *         RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
  *         "example", "1.0.0", "An example plugin", "MIT", checks, 1,
  *         0, NULL,   // flags, env: the environment variables it needs (none)
+ *         sizeof(rg_check), sizeof(rg_param),   // the element sizes of its tables
  *     };
  *     RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void) { return &plugin; }
  *
@@ -53,6 +55,15 @@
  *        relgate) and PATH=/usr/bin:/bin, nothing else: a CI token in relgate's
  *        environment is not a plugin's unless it asks for it by name.  A 1.0-1.2
  *        descriptor is shorter, without env: its code sees PATH alone.
+ *        rg_plugin gains check_size and param_size: sizeof(rg_check) and
+ *        sizeof(rg_param) as the plugin was built, so the engine steps through its
+ *        tables by the plugin's own element sizes (and those structs can grow within
+ *        the major); a 1.3 descriptor whose sizes are smaller than ABI 1.3's structs,
+ *        not a multiple of their alignment or beyond 1024 bytes is refused.  1.0-1.2
+ *        tables have the 1.0 element sizes.  rg_param gains allowed: the values a
+ *        string parameter may take, checked at policy load and lint.  A check's name
+ *        must be "<plugin>.<name>", the plugin's own name first (refused at load
+ *        otherwise, whatever the ABI minor).
  */
 #ifndef RELGATE_PLUGIN_H
 #define RELGATE_PLUGIN_H
@@ -97,6 +108,13 @@ typedef struct rg_param {
     int required;              /* non-zero: the policy must give it */
     const char *default_json;  /* the default as JSON text ("true", "24", "[\"build\"]"), or NULL */
     const char *description;   /* one line for `relgate plugins` and the docs */
+    /* ---- ABI 1.3 ---- */
+    /* The values a STRING parameter may take, or each item of a STRING_LIST may be
+     * ("auto", "sarif", ...), NULL-terminated; NULL for any.  The engine refuses any
+     * other value when it loads or lints a policy, naming the allowed ones: a check
+     * never sees it.  At most 64 values, each non-empty printable text, no repeats;
+     * a default must be one of them. */
+    const char *const *allowed;
 } rg_param;
 
 /* ---- Results ---------------------------------------------------------------------- */
@@ -220,7 +238,8 @@ typedef struct rg_host {
 typedef rg_check_status (*rg_check_fn)(const rg_host *host, rg_check_call *call);
 
 typedef struct rg_check {
-    const char *name;          /* "<plugin>.<check>", e.g. "ci.status"; unique across plugins */
+    const char *name;          /* "<plugin>.<check>": the plugin's own name, a dot, a name
+                                * ("ci.status" in plugin "ci"); so unique across plugins */
     const char *summary;       /* one line */
     const rg_param *params;
     size_t param_count;
@@ -244,6 +263,11 @@ typedef struct rg_plugin {
      * "ARTIFACTORY_URL"), NULL-terminated; NULL for none.  Names are letters, digits
      * and '_' (not starting with a digit), at most 64 of them. */
     const char *const *env;
+    /* The element sizes of the tables, as the plugin was built: sizeof(rg_check) for
+     * checks, sizeof(rg_param) for every check's params.  The engine steps through the
+     * tables by these sizes and reads the fields of the plugin's ABI minor only. */
+    uint32_t check_size;
+    uint32_t param_size;
 } rg_plugin;
 
 /* The engine may run several checks of this plugin that name the same evidence files

@@ -595,26 +595,27 @@ static rg_check_status present(const rg_host *host, rg_check_call *call)
 
 static const rg_param PRESENT_PARAMS[] = {
     {"backup", RG_PARAM_EVIDENCE, 1, NULL,
-     "evidence name of the backup: a manifest, restic or borg --json output, a backup file or a directory"},
+     "evidence name of the backup: a manifest, restic or borg --json output, a backup file or a directory", NULL},
     {"format", RG_PARAM_STRING, 0, "\"auto\"",
-     "auto, manifest, restic, borg, file or directory (auto: directory, archive magic, or JSON shape)"},
+     "auto, manifest, restic, borg, file or directory (auto: directory, archive magic, or JSON shape)",
+     BK_FORMAT_NAMES} /* the engine refuses others at policy load and lint */,
     {"max_age", RG_PARAM_DURATION, 0, "\"24h\"",
-     "the newest completed backup must be at most this old on the evaluation clock"},
+     "the newest completed backup must be at most this old on the evaluation clock", NULL},
     {"min_size", RG_PARAM_INTEGER, 0, "1",
-     "smallest size in bytes the backup may have, where the format records one"},
+     "smallest size in bytes the backup may have, where the format records one", NULL},
     {"verify_sha256", RG_PARAM_BOOLEAN, 0, "false",
-     "hash the backup file and compare: with the manifest's sha256 (needs 'file') or with 'sha256'"},
+     "hash the backup file and compare: with the manifest's sha256 (needs 'file') or with 'sha256'", NULL},
     {"file", RG_PARAM_EVIDENCE, 0, NULL,
-     "evidence name of the backup file the chosen manifest snapshot names, for verify_sha256"},
+     "evidence name of the backup file the chosen manifest snapshot names, for verify_sha256", NULL},
     {"sha256", RG_PARAM_STRING, 0, NULL,
-     "expected SHA-256 (64 hex digits) of a backup given as a plain file, for verify_sha256"},
+     "expected SHA-256 (64 hex digits) of a backup given as a plain file, for verify_sha256", NULL},
     {"require_restore_verified", RG_PARAM_BOOLEAN, 0, "false",
-     "the chosen snapshot must record a verified restore (manifests record it)"},
+     "the chosen snapshot must record a verified restore (manifests record it)", NULL},
     {"paths", RG_PARAM_STRING_LIST, 0, NULL,
-     "paths the snapshot must hold (listed, or under a listed parent when nothing was excluded)"},
-    {"host", RG_PARAM_STRING, 0, NULL, "only snapshots taken on this host count"},
+     "paths the snapshot must hold (listed, or under a listed parent when nothing was excluded)", NULL},
+    {"host", RG_PARAM_STRING, 0, NULL, "only snapshots taken on this host count", NULL},
     {"timezone", RG_PARAM_STRING, 0, "\"UTC\"",
-     "zone of times written without one (borg 1.x: the zone `borg list` ran in): UTC or +HH:MM"},
+     "zone of times written without one (borg 1.x: the zone `borg list` ran in): UTC or +HH:MM", NULL},
 };
 
 static const rg_check CHECKS[] = {
@@ -629,6 +630,7 @@ static const rg_plugin PLUGIN = {
     "Backups and snapshots: relgate manifests, restic and borg listings, files and directories",
     "MIT", CHECKS, sizeof CHECKS / sizeof CHECKS[0], 0,
     NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
+    sizeof(rg_check), sizeof(rg_param),
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

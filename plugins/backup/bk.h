@@ -17,7 +17,9 @@ typedef enum bk_format {
     BK_DIRECTORY   /* the evidence is a directory holding the backup */
 } bk_format;
 
-/* "auto", "manifest", ...; bk_format_parse returns -1 for an unknown name. */
+/* "auto", "manifest", ...; bk_format_parse returns -1 for an unknown name.  BK_FORMAT_NAMES
+ * (NULL-terminated, in bk_format order) is also the format parameter's allowed values. */
+extern const char *const BK_FORMAT_NAMES[];
 const char *bk_format_name(bk_format f);
 int bk_format_parse(const char *name, bk_format *out);
 

@@ -5,17 +5,18 @@
 
 #include "bk.h"
 
-static const char *const FORMAT_NAMES[] = {"auto", "manifest", "restic", "borg", "file", "directory"};
+const char *const BK_FORMAT_NAMES[] = {"auto", "manifest", "restic", "borg", "file", "directory", NULL};
+#define FORMAT_COUNT (sizeof BK_FORMAT_NAMES / sizeof BK_FORMAT_NAMES[0] - 1)
 
 const char *bk_format_name(bk_format f)
 {
-    return (unsigned)f < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0] ? FORMAT_NAMES[f] : "?";
+    return (unsigned)f < FORMAT_COUNT ? BK_FORMAT_NAMES[f] : "?";
 }
 
 int bk_format_parse(const char *name, bk_format *out)
 {
-    for (size_t i = 0; name && i < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0]; i++)
-        if (strcmp(name, FORMAT_NAMES[i]) == 0) {
+    for (size_t i = 0; name && i < FORMAT_COUNT; i++)
+        if (strcmp(name, BK_FORMAT_NAMES[i]) == 0) {
             *out = (bk_format)i;
             return 0;
         }

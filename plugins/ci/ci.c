@@ -486,26 +486,30 @@ out:
 
 /* ---- The descriptor ---------------------------------------------------------------------- */
 
+/* The values of the enumerated parameters: the engine refuses others when it loads or
+ * lints a policy (family_of still judges what it is given). */
+static const char *const format_values[] = {"auto", "github", "gitlab", "junit", NULL};
+
 static const rg_param status_params[] = {
     {"reports", RG_PARAM_EVIDENCE_LIST, 1, NULL,
-     "evidence names of the CI status reports: GitHub or GitLab API responses, or JUnit XML"},
-    {"format", RG_PARAM_STRING, 0, "\"auto\"", "report format: auto (detect), github, gitlab or junit"},
+     "evidence names of the CI status reports: GitHub or GitLab API responses, or JUnit XML", NULL},
+    {"format", RG_PARAM_STRING, 0, "\"auto\"", "report format: auto (detect), github, gitlab or junit", format_values},
     {"required", RG_PARAM_STRING_LIST, 0, "[]",
-     "check, job or test-suite names that must be present and successful"},
+     "check, job or test-suite names that must be present and successful", NULL},
     {"success", RG_PARAM_STRING_LIST, 0, "[\"success\"]",
-     "conclusions that count as success; add \"neutral\" or \"skipped\" to accept those"},
+     "conclusions that count as success; add \"neutral\" or \"skipped\" to accept those", NULL},
     {"pending_fails", RG_PARAM_BOOLEAN, 0, "true",
-     "queued or running checks fail the check (false: they only warn)"},
+     "queued or running checks fail the check (false: they only warn)", NULL},
     {"allow_failures", RG_PARAM_BOOLEAN, 0, "true",
-     "honour GitLab allow_failure: such jobs that fail are warnings"},
+     "honour GitLab allow_failure: such jobs that fail are warnings", NULL},
     {"match_commit", RG_PARAM_BOOLEAN, 0, "true",
-     "ignore results for another commit than release.commit, when both are known"},
+     "ignore results for another commit than release.commit, when both are known", NULL},
     {"max_age", RG_PARAM_DURATION, 0, NULL,
-     "fail when the newest completion in the reports is older than this (\"24h\")"},
+     "fail when the newest completion in the reports is older than this (\"24h\")", NULL},
     {"only_required", RG_PARAM_BOOLEAN, 0, "false",
-     "judge only the required checks: other failures are warnings"},
+     "judge only the required checks: other failures are warnings", NULL},
     {"allow_empty", RG_PARAM_BOOLEAN, 0, "false",
-     "a report without checks or test cases passes (by default it fails)"},
+     "a report without checks or test cases passes (by default it fails)", NULL},
 };
 
 static const rg_check checks[] = {
@@ -518,6 +522,7 @@ static const rg_plugin plugin = {
     "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
     "MIT", checks, sizeof checks / sizeof checks[0], 0,
     NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
+    sizeof(rg_check), sizeof(rg_param),
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)

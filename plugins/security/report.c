@@ -7,17 +7,18 @@
 
 #include "report.h"
 
-static const char *const FORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab"};
+const char *const RFORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab", NULL};
+#define FORMAT_COUNT (sizeof RFORMAT_NAMES / sizeof RFORMAT_NAMES[0] - 1)
 
 const char *rformat_name(rformat f)
 {
-    return (size_t)f < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0] ? FORMAT_NAMES[f] : "?";
+    return (size_t)f < FORMAT_COUNT ? RFORMAT_NAMES[f] : "?";
 }
 
 int rformat_parse(const char *name, rformat *out)
 {
-    for (size_t i = 0; name && i < sizeof FORMAT_NAMES / sizeof FORMAT_NAMES[0]; i++)
-        if (strcasecmp(name, FORMAT_NAMES[i]) == 0) {
+    for (size_t i = 0; name && i < FORMAT_COUNT; i++)
+        if (strcasecmp(name, RFORMAT_NAMES[i]) == 0) {
             *out = (rformat)i;
             return 0;
         }

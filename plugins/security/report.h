@@ -135,6 +135,8 @@ void scan_drop(scan *s, size_t report);
 typedef enum rformat { FMT_AUTO, FMT_SARIF, FMT_TRIVY, FMT_GRYPE, FMT_GITLAB } rformat;
 
 const char *rformat_name(rformat f);          /* "auto", "sarif", ... */
+/* The names in rformat order, NULL-terminated: also the format parameter's allowed values. */
+extern const char *const RFORMAT_NAMES[];
 int rformat_parse(const char *name, rformat *out);
 
 #define COMMIT_MAX 4

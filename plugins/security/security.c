@@ -18,35 +18,42 @@
 #define FAIL_ANY (SEV_COUNT + 1)
 #define FAIL_OFF (SEV_COUNT + 2)
 
+/* The values of the enumerated parameters: the engine refuses others when it loads or
+ * lints a policy (run_scan still judges what it is given). */
+static const char *const fail_on_values[] = {"critical", "high", "medium", "low", "any", "none", NULL};
+static const char *const unknown_as_values[] = {"unknown", "none", "low", "medium", "high", "critical", NULL};
+static const char *const unrecognised_values[] = {"error", "fail", NULL};
+
 static const rg_param scan_params[] = {
     {"reports", RG_PARAM_EVIDENCE_LIST, 1, NULL,
-     "evidence names of the scan reports: SARIF 2.1.0, Trivy JSON, Grype JSON or GitLab security reports"},
+     "evidence names of the scan reports: SARIF 2.1.0, Trivy JSON, Grype JSON or GitLab security reports", NULL},
     {"format", RG_PARAM_STRING, 0, "\"auto\"",
-     "report format: auto (recognise each report), sarif, trivy, grype or gitlab"},
+     "report format: auto (recognise each report), sarif, trivy, grype or gitlab", RFORMAT_NAMES},
     {"fail_on", RG_PARAM_STRING, 0, "\"high\"",
-     "fail on any finding at or above this severity: critical, high, medium, low, any (every finding) or none"},
-    {"max_critical", RG_PARAM_INTEGER, 0, NULL, "critical findings allowed (instead of what fail_on says)"},
-    {"max_high", RG_PARAM_INTEGER, 0, NULL, "high findings allowed (instead of what fail_on says)"},
-    {"max_medium", RG_PARAM_INTEGER, 0, NULL, "medium findings allowed (instead of what fail_on says)"},
-    {"max_low", RG_PARAM_INTEGER, 0, NULL, "low findings allowed (instead of what fail_on says)"},
+     "fail on any finding at or above this severity: critical, high, medium, low, any (every finding) or none",
+     fail_on_values},
+    {"max_critical", RG_PARAM_INTEGER, 0, NULL, "critical findings allowed (instead of what fail_on says)", NULL},
+    {"max_high", RG_PARAM_INTEGER, 0, NULL, "high findings allowed (instead of what fail_on says)", NULL},
+    {"max_medium", RG_PARAM_INTEGER, 0, NULL, "medium findings allowed (instead of what fail_on says)", NULL},
+    {"max_low", RG_PARAM_INTEGER, 0, NULL, "low findings allowed (instead of what fail_on says)", NULL},
     {"unknown_as", RG_PARAM_STRING, 0, "\"unknown\"",
      "count findings the report gives no severity as: unknown (limited only by fail_on = any), none, low, "
-     "medium, high or critical"},
+     "medium, high or critical", unknown_as_values},
     {"ignore", RG_PARAM_STRING_LIST, 0, "[]",
      "findings to ignore, each \"ID: YYYY-MM-DD: reason\" (an id or alias such as a CVE or rule id; applies "
-     "through that day, UTC); expired or malformed entries do not apply"},
+     "through that day, UTC); expired or malformed entries do not apply", NULL},
     {"max_age", RG_PARAM_DURATION, 0, NULL,
      "how old a report may be, by its own time (SARIF invocation times, Trivy CreatedAt, Grype "
-     "descriptor.timestamp, GitLab scan.end_time); a report without one fails"},
+     "descriptor.timestamp, GitLab scan.end_time); a report without one fails", NULL},
     {"require_commit_match", RG_PARAM_BOOLEAN, 0, "false",
      "every report must name release.commit as the commit it scanned (SARIF versionControlProvenance "
-     "revisionId, Trivy Metadata.Commit)"},
+     "revisionId, Trivy Metadata.Commit)", NULL},
     {"allow_incomplete", RG_PARAM_BOOLEAN, 0, "false",
      "accept reports that say their scan did not complete (SARIF executionSuccessful false, GitLab "
-     "scan.status other than success)"},
+     "scan.status other than success)", NULL},
     {"unrecognised", RG_PARAM_STRING, 0, "\"error\"",
      "what a report that is malformed or of no known format makes the check: error (default) or "
-     "fail (both deny; fail lets a waiver or an advisory level apply)"},
+     "fail (both deny; fail lets a waiver or an advisory level apply)", unrecognised_values},
 };
 
 /* One report named by the policy. */
@@ -738,6 +745,7 @@ static const rg_plugin plugin = {
     "security", "1.0.0", "Security scan reports: SARIF 2.1.0, Trivy, Grype and GitLab", "MIT",
     checks, sizeof checks / sizeof checks[0], RG_PLUGIN_FLAG_SHARE_CHILD,
     NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
+    sizeof(rg_check), sizeof(rg_param),
 };
 
 RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void);

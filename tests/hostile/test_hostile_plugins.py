@@ -165,6 +165,11 @@ LOAD_TIME = {
     "bad_text": "is not printable UTF-8 text",
     "duplicate": "declares check hostile.check twice",
     "wrong_abi": "is built for plugin ABI 2.0",
+    "huge_allowed": "a parameter allows more than 64 values",
+    "allowed_ctrl": "allowed value 2 of parameter colour is not printable UTF-8 text",
+    "long_allowed": "an allowed value is longer than 4096 bytes",
+    "check_size": "its check_size is %d, which does not fit ABI 1.3's rg_check" % 32,
+    "huge_size": "its check_size is 1073741824, which does not fit ABI 1.3's rg_check",
 }
 
 

@@ -35,7 +35,10 @@ static void test_plugin_descriptor(void **state)
     assert_int_equal(offsetof(rg_plugin, flags), offsetof(rg_plugin, name) + 6 * P);
     /* 1.3: env after flags (aligned to a pointer); a 1.2 descriptor ends where env starts. */
     assert_int_equal(offsetof(rg_plugin, env), (offsetof(rg_plugin, flags) + 4 + P - 1) / P * P);
-    assert_int_equal(sizeof(rg_plugin), offsetof(rg_plugin, env) + P);
+    /* 1.3 too: the element sizes of the tables after env. */
+    assert_int_equal(offsetof(rg_plugin, check_size), offsetof(rg_plugin, env) + P);
+    assert_int_equal(offsetof(rg_plugin, param_size), offsetof(rg_plugin, check_size) + 4);
+    assert_int_equal(sizeof(rg_plugin), (offsetof(rg_plugin, param_size) + 4 + P - 1) / P * P);
     assert_int_equal(RG_PLUGIN_FLAG_SHARE_CHILD, 1);
 }
 
@@ -54,7 +57,10 @@ static void test_check_and_param(void **state)
     assert_int_equal(offsetof(rg_param, required), P + 4);
     assert_int_equal(offsetof(rg_param, default_json), P + 8);
     assert_int_equal(offsetof(rg_param, description), 2 * P + 8);
-    assert_int_equal(sizeof(rg_param), 3 * P + 8);
+    /* 1.3: allowed after description; a 1.0-1.2 element ends where it starts (the
+     * engine steps through a plugin's tables by the sizes its descriptor gives). */
+    assert_int_equal(offsetof(rg_param, allowed), 3 * P + 8);
+    assert_int_equal(sizeof(rg_param), 4 * P + 8);
 
     /* Enumerations are part of the ABI too. */
     assert_int_equal(RG_PARAM_STRING, 1);

@@ -67,7 +67,7 @@ def _(t):
     setup(t, "fixture-behave")
     res = t.run("plugins", "--plugin-path", "plugins")
     t.expect_exit(res, 0)
-    for needle in ("fixture-behave 1.0.0", "fixture.behave: Behaves as told", "mode", "string",
+    for needle in ("fixture 1.0.0", "fixture.behave: Behaves as told", "mode", "string",
                    '(default "ok")', "max_age", "duration", "plugins/fixture-behave.so"):
         t.contains(res.out, needle, "relgate plugins output")
 
@@ -78,7 +78,7 @@ def _(t):
     res = t.run("plugins", "--plugin-path", "plugins", "--format", "json")
     t.expect_exit(res, 0)
     doc = json.loads(res.out)
-    fixture = [p for p in doc["plugins"] if p["name"] == "fixture-behave"]
+    fixture = [p for p in doc["plugins"] if p["name"] == "fixture"]
     t.eq(len(fixture), 1, "fixture plugins listed")
     p = fixture[0]
     t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.3"), "plugin fields")
@@ -111,6 +111,13 @@ REFUSALS = {
     "broken-default": "the default of count (\"many\") is not a valid integer",
     "broken-nosymbol": "has no relgate_plugin_entry symbol",
     "broken-null": "returned no descriptor",
+    "broken-foreign": "check fixture.behave is not named broken.<name>",
+    "broken-unprefixed": "check brokenish.three is not named broken.<name>",
+    "broken-allowed_default": "the default of colour (\"blue\") is not a valid string among its allowed values",
+    "broken-allowed_type": "parameter count (integer) declares allowed values: only string and string list parameters can",
+    "broken-allowed_empty": "parameter colour allows no value at all",
+    "broken-allowed_twice": "parameter colour allows value 3 twice",
+    "broken-param_size": "its param_size is %d, which does not fit ABI 1.3's rg_param" % 32,
 }
 
 for fixture, message in REFUSALS.items():
@@ -127,12 +134,12 @@ for fixture, message in REFUSALS.items():
     case("loader refuses %s: %s" % (fixture, message))(refusal)
 
 
-@case("loader refuses two plugins providing one check name")
+@case("a plugin cannot provide another plugin's check: refused, the first plugin loaded or not")
 def _(t):
-    setup(t, "fixture-behave", "broken-clash")
+    setup(t, "fixture-behave", "broken-foreign")
     res = t.run("plugins", "--plugin-path", "plugins")
     t.expect_exit(res, 2)
-    t.contains(res.err, "check fixture.behave is provided by two plugins", "stderr")
+    t.contains(res.err, "plugins/broken-foreign.so: check fixture.behave is not named broken.<name>", "stderr")
 
 
 @case("loader refuses a group-writable plugin file")
@@ -178,7 +185,13 @@ LOAD_ERRORS = [
     ("unknown check", 'requirement "a" {\n  title = "a",\n  check = "fixture.nope",\n}\n',
      "unknown check 'fixture.nope': no loaded plugin provides it"),
     ("unknown parameter", 'requirement "a" { title = "a", check = "fixture.behave", with = { mood = "x" } }\n',
-     "check fixture.behave has no parameter 'mood' (it takes: mode file seconds names max_age strict count)"),
+     "check fixture.behave has no parameter 'mood' (it takes: mode file seconds names max_age strict count colour)"),
+    ("a value the plugin does not allow", 'requirement "a" { title = "a", check = "fixture.behave", with = { colour = "purple" } }\n',
+     "requirement 'a': colour is \"purple\", not one of the values it allows: red, green, blue"),
+    ("a list item the plugin does not allow", 'requirement "a" { title = "a", check = "fixture.behave", with = { names = { "red", "pink" } } }\n',
+     "requirement 'a': names is \"pink\", not one of the values it allows: red, green, blue"),
+    ("a disallowed value with a terminal escape, shown escaped", 'requirement "a" { title = "a", check = "fixture.behave", with = { colour = "r\\27]0;x\\7" } }\n',
+     'colour is \"r\\x1b]0;x\\x07\", not one of'),
     ("ill-typed parameter", 'requirement "a" { title = "a", check = "fixture.behave", with = { count = "many" } }\n',
      "count must be an integer"),
     ("fractional integer", 'requirement "a" { title = "a", check = "fixture.behave", with = { count = 1.5 } }\n',
@@ -201,10 +214,30 @@ for label, policy, message in LOAD_ERRORS:
     case("policy load fails on %s, naming file and line" % label)(load_error)
 
 
+@case("allowed values: lint refuses what eval refuses, with the same message; an override is held to them too")
+def _(t):
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", hint = "h", check = "fixture.behave", with = { colour = "purple" } }\n'))
+    message = "policy.lua:1: requirement 'a': colour is \"purple\", not one of the values it allows: red, green, blue"
+    res = t.run("lint", "--policy", "policy.lua", "--plugin-path", "plugins")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [message], "lint output")
+    doc = t.expect_error(run_eval(t), "policy", file="policy.lua", line=1)
+    t.eq(doc["error"]["message"], message, "eval's error")
+    t.write("policy.lua", 'requirement "a" { title = "a", hint = "h", check = "fixture.behave", with = { colour = "green" } }\n')
+    t.write("team.lua", 'extends "policy"\noverride "a" { with = { colour = "mauve" }, reason = "r" }\n')
+    res = t.run("lint", "--policy", "team.lua", "--plugin-path", "plugins")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "colour is \"mauve\", not one of the values it allows: red, green, blue", "lint of the override")
+    t.write("team.lua", 'extends "policy"\noverride "a" { with = { colour = "blue" }, reason = "r" }\n')
+    res = t.run("lint", "--policy", "team.lua", "--plugin-path", "plugins")
+    t.expect_exit(res, 0)
+
+
 @case("parameters: defaults and normalised values reach the check")
 def _(t):
     setup(t, "fixture-behave", policy=(
-        'requirement "a" { title = "a", check = "fixture.behave", with = { names = "one", max_age = "2h" } }\n'))
+        'requirement "a" { title = "a", check = "fixture.behave", with = { names = "red", colour = "blue", max_age = "2h" } }\n'))
     res = run_eval(t)
     doc = t.expect_decision(res, "allow", 0)
     r = t.result(doc, "a")

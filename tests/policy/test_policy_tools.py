@@ -459,6 +459,11 @@ def broken_lint_lines():
         "%s requirement 'unknown-param': check ci.status has no parameter 'colour' (it takes: reports format required success "
         "pending_fails allow_failures match_commit max_age only_required allow_empty)" % at("unknown-param"),
         "%s requirement 'wrong-param-type': max_medium must be an integer" % at("wrong-param-type"),
+        # Values the plugin declares (ABI 1.3 allowed values): what eval refuses, lint refuses.
+        "%s requirement 'disallowed-value': format is \"trivvy\", not one of the values it allows: auto, sarif, "
+        "trivy, grype, gitlab" % at("disallowed-value"),
+        "%s requirement 'disallowed-item' for a major: fail_on is \"severe\", not one of the values it allows: "
+        "critical, high, medium, low, any, none" % at("disallowed-item"),
         "%s requirement 'missing-param': check backup.present needs the parameter 'backup' (evidence): evidence name of "
         "the backup: a manifest, restic or borg --json output, a backup file or a directory" % at("missing-param"),
         "%s requirement 'by-type-param' for a minor: fail_on must be a string" % at("by-type-param"),

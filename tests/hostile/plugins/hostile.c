@@ -199,8 +199,20 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
 
+#if defined(HOSTILE_HUGE_ALLOWED) || defined(HOSTILE_ALLOWED_CTRL) || defined(HOSTILE_LONG_ALLOWED)
+/* Allowed values (ABI 1.3) past every bound: more than 64 of them (filled in by the
+ * entry point), a value with a terminal escape, a value of 1 MiB. */
+static const char *allowed[100000 + 1] = {"red", "green\x1b]0;title\x07", NULL};
+static const rg_param params[] = {
+    {"colour", RG_PARAM_STRING, 0, NULL, "a colour", allowed},
+};
+#define PARAMS params, 1
+#else
+#define PARAMS NULL, 0
+#endif
+
 static const rg_check checks[] = {
-    {"hostile.check", "A check that misbehaves", NULL, 0, run},
+    {"hostile.check", "A check that misbehaves", PARAMS, run},
 #if defined(HOSTILE_DUPLICATE)
     {"hostile.check", "The same name again", NULL, 0, run},
 #endif
@@ -220,10 +232,17 @@ static const rg_plugin plugin = {
 #else
     NULL,
 #endif
+#if defined(HOSTILE_CHECK_SIZE)
+    sizeof(rg_check) - sizeof(void *), sizeof(rg_param),   /* shorter than ABI 1.3's rg_check */
+#elif defined(HOSTILE_HUGE_SIZE)
+    1u << 30, sizeof(rg_param),                            /* a stride of 1 GiB */
+#else
+    sizeof(rg_check), sizeof(rg_param),
+#endif
 #endif
 };
 
-#if defined(HOSTILE_HUGE_STRING)
+#if defined(HOSTILE_HUGE_STRING) || defined(HOSTILE_LONG_ALLOWED)
 static char huge[1 << 20];
 #endif
 #if defined(HOSTILE_SHIFTY)
@@ -261,6 +280,14 @@ RG_PLUGIN_EXPORT const rg_plugin *relgate_plugin_entry(void)
     junk = plugin;
     junk.description = "a description with \x1b]0;a terminal title\x07 and \xff";
     return &junk;
+#elif defined(HOSTILE_HUGE_ALLOWED)
+    for (size_t i = 0; i < 100000; i++)
+        allowed[i] = "red";
+    return &plugin;
+#elif defined(HOSTILE_LONG_ALLOWED)
+    memset(huge, 'x', sizeof huge - 1);
+    allowed[1] = huge;
+    return &plugin;
 #elif defined(HOSTILE_SHIFTY)
     /* The loader sees one descriptor, the check's child (which has the variable it
      * declared) another: the check must not run. */

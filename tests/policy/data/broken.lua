@@ -50,6 +50,20 @@ requirement "wrong-param-type" {
   with  = { reports = evidence "security_scan", max_medium = "ten" },
 }
 
+requirement "disallowed-value" {
+  title = "A parameter value the plugin does not allow",
+  hint  = "format is trivy, not trivvy.",
+  check = "security.scan",
+  with  = { reports = evidence "security_scan", format = "trivvy" },
+}
+
+requirement "disallowed-item" {
+  title = "A list item outside the allowed values, for one release type",
+  hint  = "fail_on is one severity.",
+  check = "security.scan",
+  with  = { reports = evidence "security_scan", fail_on = by_type { patch = "high", minor = "critical", major = "severe" } },
+}
+
 requirement "missing-param" {
   title = "Required parameter missing",
   hint  = "backup.present needs its backup evidence.",
