@@ -300,7 +300,7 @@ rg_context *rgt_release(const char *dir, const char *commit, const char *evidenc
 }
 
 /* The parameters PARAMS as rg_check_params makes them for CHECK; with RGT_MISSING_OK,
- * against a copy of CHECK whose parameters are all optional. */
+ * against a copy of CHECK whose parameters are all optional and allow any value. */
 static cJSON *engine_params(const rg_check *check, const char *params, unsigned flags, char *why, size_t why_size)
 {
     cJSON *given = cJSON_Parse(params), *out;
@@ -314,6 +314,7 @@ static cJSON *engine_params(const rg_check *check, const char *params, unsigned 
         for (size_t i = 0; i < check->param_count; i++) {
             decls[i] = check->params[i];
             decls[i].required = 0;
+            decls[i].allowed = NULL;
         }
         lax.params = decls;
         check = &lax;
@@ -322,6 +323,18 @@ static cJSON *engine_params(const rg_check *check, const char *params, unsigned 
     free(decls);
     cJSON_Delete(given);
     return out;
+}
+
+void rgt_refused(const rg_check *check, const char *params, const char *needle)
+{
+    char why[512] = "";
+    cJSON *norm = engine_params(check, params, 0, why, sizeof why);
+    if (norm) {
+        cJSON_Delete(norm);
+        fail_msg("parameters %s accepted by the engine", params);
+    }
+    if (!strstr(why, needle))
+        fail_msg("parameters %s refused with \"%s\", not \"%s\"", params, why, needle);
 }
 
 int rgt_run_check(const rg_check *check, const char *params, unsigned flags, const rg_context *ctx, int64_t now,

@@ -148,7 +148,8 @@ const rg_check *rgt_find_check(const rg_plugin *plugin, const char *name);
 rg_context *rgt_release(const char *dir, const char *commit, const char *evidence, const char *evidence_root);
 
 /* Flags of rgt_run_check. */
-#define RGT_MISSING_OK 1u   /* let a required parameter be missing: the check's own handling is tested */
+#define RGT_MISSING_OK 1u   /* let a required parameter be missing, or a value be outside the
+                             * allowed ones: the check's own handling is tested */
 #define RGT_MUST_ACCEPT 2u  /* fail the test when the engine refuses the parameters */
 
 /* Run CHECK as the engine does: the parameters PARAMS (a JSON object, as a policy's `with`)
@@ -157,6 +158,10 @@ rg_context *rgt_release(const char *dir, const char *commit, const char *evidenc
  * filled, or -1 (OUT untouched) when the engine refuses the parameters. */
 int rgt_run_check(const rg_check *check, const char *params, unsigned flags, const rg_context *ctx, int64_t now,
                   size_t max_evidence, rg_check_result *out);
+
+/* Assert that the engine refuses PARAMS for CHECK (as policy load and lint do) with a
+ * message containing NEEDLE. */
+void rgt_refused(const rg_check *check, const char *params, const char *needle);
 
 /* R's details at a dotted PATH ("totals.failing", "worst.0.id": a number indexes an
  * array), or NULL. */

@@ -513,6 +513,10 @@ static void test_params(void **state)
 {
     fixture *fx = *state;
     fx_data(fx, "backup", "manifest-ok.json", "manifest.json");
+    /* The engine refuses a format the descriptor does not allow; the check, given one
+     * anyway (RGT_MISSING_OK lifts the list), refuses it too. */
+    rgt_refused(fx_check(), "{\"backup\": \"backup\", \"format\": \"tarball\"}",
+                "format is \"tarball\", not one of the values it allows: auto, manifest, restic, borg, file, directory");
     fx_run(fx, "{\"backup\": \"backup\", \"format\": \"tarball\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_ERROR, "parameter 'format' must be auto, manifest, restic, borg, file or directory");
     fx_run(fx, "{\"backup\": \"backup\", \"timezone\": \"Europe/Berlin\"}", NOW_20250610_0900);
