@@ -155,10 +155,9 @@ static file_state *add_file(rg_check_cache *c, const char *path)
 static void hash_file(file_state *f, const char *path, const char *identity)
 {
     struct stat st;
-    char buf[65536], now_id[RG_FILE_IDENTITY_SIZE];
+    char now_id[RG_FILE_IDENTITY_SIZE];
     unsigned char digest[RG_SHA256_LEN];
-    rg_sha256 *h;
-    ssize_t n;
+    int read_all;
     time_t started = time(NULL);
     int fd = rg_open_regular(path, O_RDONLY, &st);
     f->label[0] = '\0';
@@ -167,19 +166,12 @@ static void hash_file(file_state *f, const char *path, const char *identity)
     if (fd < 0)
         return;
     rg_file_identity(&st, now_id, sizeof now_id);
-    if (strcmp(now_id, identity) != 0 || !(h = rg_sha256_new())) {
+    if (strcmp(now_id, identity) != 0) {
         close(fd);
         return;
     }
-    while ((n = read(fd, buf, sizeof buf)) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            break;
-        rg_sha256_update(h, buf, (size_t)n);
-    }
-    rg_sha256_final(h, digest);
-    if (n == 0 && fstat(fd, &st) == 0) {
+    read_all = rg_sha256_fd(fd, digest) == 0;
+    if (read_all && fstat(fd, &st) == 0) {
         rg_file_identity(&st, now_id, sizeof now_id);
         if (strcmp(now_id, identity) == 0) {   /* not changed while read */
             rg_sha256_label(digest, f->label, sizeof f->label);

@@ -151,6 +151,16 @@ static void write_result(rg_jw *w, const rg_result *r, rg_details_mode mode)
     if (r->hint && r->status != RG_STATUS_PASS && r->status != RG_STATUS_SKIP)
         rg_jw_key_string(w, "hint", r->hint);
     rg_jw_key_string(w, "check", r->check);
+    if (r->plugin) {
+        /* Which plugin answered, exactly: its name, version and file content. */
+        rg_jw_key(w, "plugin");
+        rg_jw_object(w);
+        rg_jw_key_string(w, "name", r->plugin);
+        rg_jw_key_string(w, "version", r->plugin_version);
+        if (r->plugin_digest)
+            rg_jw_key_string(w, "digest", r->plugin_digest);
+        rg_jw_end(w, 1);
+    }
     rg_jw_key(w, "details");
     if (shows_details(r, mode) && r->shared && !w->pretty) {
         /* A reused plugin result: its details were written as JSON once for the run. */

@@ -19,6 +19,10 @@ void rg_sha256_final(rg_sha256 *state, unsigned char out[RG_SHA256_LEN]);
 /* One-shot digest of DATA. */
 void rg_sha256_of(const void *data, size_t len, unsigned char out[RG_SHA256_LEN]);
 
+/* Digest of the whole file open as FD, read with pread from its start (FD's offset is
+ * left alone: a descriptor children share).  0, or -1 when it could not be read. */
+int rg_sha256_fd(int fd, unsigned char out[RG_SHA256_LEN]);
+
 /* "sha256:" followed by the lower-case hex digest, into BUF (at least 72 bytes). */
 void rg_sha256_label(const unsigned char digest[RG_SHA256_LEN], char *buf, size_t size);
 

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "luaconv.h"
 #include "policylib.h"
+#include "plugins.h"
 #include "policy.h"
 #include "textpos.h"
 #include "waivers.h"
@@ -263,6 +264,8 @@ static size_t result_text_size(const rg_policy *pol, const rg_context *ctx)
         n += strlen(req->id) + strlen(req->title) + (req->hint ? strlen(req->hint) : 0) +
              strlen(req->plugin_check ? req->plugin_check->name : "lua") +
              (req->source ? strlen(req->source) : 1) + 5;
+        if (req->plugin)
+            n += strlen(req->plugin->desc->name) + strlen(req->plugin->desc->version) + RG_SHA256_LABEL_SIZE + 3;
     }
     return n;
 }
@@ -526,6 +529,12 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         res->hint = req->hint ? text_copy(&text, req->hint) : NULL;
         res->check = text_copy(&text, req->plugin_check ? req->plugin_check->name : "lua");
         res->source = text_copy(&text, req->source ? req->source : "?");
+        if (req->plugin) {
+            res->plugin = text_copy(&text, req->plugin->desc->name);
+            res->plugin_version = text_copy(&text, req->plugin->desc->version);
+            if (req->plugin->file)
+                res->plugin_digest = text_copy(&text, req->plugin->file->digest);
+        }
         res->level = req->level;
         if (req->disabled) {
             size_t n = strlen(req->disabled) + 32;

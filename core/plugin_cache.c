@@ -1,6 +1,6 @@
 /* The plugin description cache: see plugin_cache.h.  The file is a run of frames (the
  * loader's own record format, plugin_child.h: checksummed, with an end marker), one an
- * entry: the file's identity, its path, the description. */
+ * entry: the file's identity, its path, its SHA-256, the description. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,13 +16,16 @@
 #include "plugin_cache.h"
 #include "plugin_child.h"
 
-#define CACHE_MAGIC "RGPK"
+/* The magic names the entry format: a cache of another (an older relgate's, whose
+ * descriptions this one would not decode) is foreign, so ignored and rewritten. */
+#define CACHE_MAGIC "RGP2"
 #define CACHE_MAX (8u << 20)     /* bytes: a cache larger than this is not ours */
 #define ENTRY_MAX (4u << 20)
 #define IDENTITY_WORDS 7         /* dev, ino, size, mtime s/ns, ctime s/ns */
 
 typedef struct entry {
     uint64_t identity[IDENTITY_WORDS];
+    unsigned char digest[RG_SHA256_LEN];
     char *path;
     char *record;
     size_t len;
@@ -78,10 +81,11 @@ void rg_plugin_cache_free(rg_plugin_cache *c)
     free(c);
 }
 
-/* Entry PAYLOAD (LEN bytes): identity, path length, path, description. */
+/* Entry PAYLOAD (LEN bytes): identity, path length, path, digest, description. */
 static int add_parsed(rg_plugin_cache *c, const char *payload, size_t len)
 {
     uint64_t id[IDENTITY_WORDS];
+    unsigned char digest[RG_SHA256_LEN];
     uint32_t path_len;
     struct stat st;
     char *path;
@@ -90,7 +94,7 @@ static int add_parsed(rg_plugin_cache *c, const char *payload, size_t len)
         return -1;
     memcpy(id, payload, sizeof id);
     memcpy(&path_len, payload + sizeof id, sizeof path_len);
-    if (path_len == 0 || path_len >= PATH_MAX || len - sizeof id - sizeof path_len < path_len)
+    if (path_len == 0 || path_len >= PATH_MAX || len - sizeof id - sizeof path_len < (size_t)path_len + sizeof digest)
         return -1;
     if (!(path = strndup(payload + sizeof id + sizeof path_len, path_len)) || strlen(path) != path_len) {
         free(path);
@@ -106,7 +110,9 @@ static int add_parsed(rg_plugin_cache *c, const char *payload, size_t len)
     st.st_ctim.tv_nsec = (long)id[6];
     {
         size_t head = sizeof id + sizeof path_len + path_len;
-        rc = rg_plugin_cache_put(c, path, &st, payload + head, len - head);
+        memcpy(digest, payload + head, sizeof digest);
+        head += sizeof digest;
+        rc = rg_plugin_cache_put(c, path, &st, digest, payload + head, len - head);
     }
     free(path);
     return rc;
@@ -148,24 +154,26 @@ rg_plugin_cache *rg_plugin_cache_open(const char *path)
 }
 
 const char *rg_plugin_cache_find(const rg_plugin_cache *c, const char *path, const struct stat *st,
-                                 size_t *len)
+                                 size_t *len, unsigned char digest[RG_SHA256_LEN])
 {
     uint64_t id[IDENTITY_WORDS];
     identity_of(st, id);
     for (size_t i = 0; c && i < c->count; i++)
         if (strcmp(c->entries[i].path, path) == 0 && memcmp(c->entries[i].identity, id, sizeof id) == 0) {
             *len = c->entries[i].len;
+            memcpy(digest, c->entries[i].digest, RG_SHA256_LEN);
             return c->entries[i].record;
         }
     return NULL;
 }
 
-int rg_plugin_cache_put(rg_plugin_cache *c, const char *path, const struct stat *st, const char *record,
-                        size_t len)
+int rg_plugin_cache_put(rg_plugin_cache *c, const char *path, const struct stat *st,
+                        const unsigned char digest[RG_SHA256_LEN], const char *record, size_t len)
 {
     entry e, *grown;
     size_t i;
     identity_of(st, e.identity);
+    memcpy(e.digest, digest, sizeof e.digest);
     e.len = len;
     e.path = strdup(path);
     e.record = malloc(len ? len : 1);
@@ -230,7 +238,7 @@ void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
         }
         if (keep[i])
             total += RG_FRAME_OVERHEAD + sizeof c->entries[i].identity + 4 + strlen(c->entries[i].path) +
-                     c->entries[i].len;
+                     sizeof c->entries[i].digest + c->entries[i].len;
     }
     if (total > CACHE_MAX || (size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp ||
         !(out = malloc(total ? total : 1))) {
@@ -240,7 +248,7 @@ void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
     for (size_t i = 0; i < c->count; i++) {
         const entry *e = &c->entries[i];
         uint32_t path_len = (uint32_t)strlen(e->path);
-        size_t len = sizeof e->identity + sizeof path_len + path_len + e->len;
+        size_t len = sizeof e->identity + sizeof path_len + path_len + sizeof e->digest + e->len;
         char *payload;
         if (!keep[i])
             continue;
@@ -253,7 +261,8 @@ void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
         memcpy(payload, e->identity, sizeof e->identity);
         memcpy(payload + sizeof e->identity, &path_len, sizeof path_len);
         memcpy(payload + sizeof e->identity + sizeof path_len, e->path, path_len);
-        memcpy(payload + sizeof e->identity + sizeof path_len + path_len, e->record, e->len);
+        memcpy(payload + sizeof e->identity + sizeof path_len + path_len, e->digest, sizeof e->digest);
+        memcpy(payload + sizeof e->identity + sizeof path_len + path_len + sizeof e->digest, e->record, e->len);
         rg_frame_build(out + at, CACHE_MAGIC, 1, (uint32_t)kept++, payload, (uint32_t)len);
         at += RG_FRAME_OVERHEAD + len;
         free(payload);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "error.h"
 #include "fileio.h"
 #include "plugin_loader.h"
@@ -790,10 +791,13 @@ static int take_cached(load *ld, const rg_plugin_cache *cache, rg_error *err, in
     const char **records = calloc(ld->count ? ld->count : 1, sizeof *records);
     size_t *lens = calloc(ld->count ? ld->count : 1, sizeof *lens);
     size_t found = 0;
-    for (; records && lens && cache && found < ld->count; found++)
-        if (!(records[found] = rg_plugin_cache_find(cache, ld->files[found]->path, &ld->files[found]->identity,
-                                                    &lens[found])))
+    for (; records && lens && cache && found < ld->count; found++) {
+        unsigned char digest[RG_SHA256_LEN];
+        rg_plugin_file *file = ld->files[found];
+        if (!(records[found] = rg_plugin_cache_find(cache, file->path, &file->identity, &lens[found], digest)))
             break;
+        rg_sha256_label(digest, file->digest, sizeof file->digest);
+    }
     *rc = 0;
     if (records && lens && cache && found == ld->count)
         for (size_t i = 0; i < ld->count && *rc == 0; i++)
@@ -810,11 +814,19 @@ typedef struct remembering {
     rg_plugin_cache *cache;
 } remembering;
 
+/* The file's digest is taken where its description is learned (the decision names
+ * both), from the pinned file: the very bytes the loader child mapped. */
 static int take_and_remember(void *arg, size_t index, const char *payload, size_t len, rg_error *err)
 {
     remembering *r = arg;
+    rg_plugin_file *file = r->ld->files[index];
+    unsigned char digest[RG_SHA256_LEN];
+    if (rg_sha256_fd(file->fd, digest) != 0)
+        return rg_fail(err, RG_ERROR_PLUGIN, file->path, 0, 0, "cannot read plugin file %s to digest it: %s",
+                       file->path, strerror(errno));
+    rg_sha256_label(digest, file->digest, sizeof file->digest);
     if (r->cache)
-        (void)rg_plugin_cache_put(r->cache, r->ld->files[index]->path, &r->ld->files[index]->identity, payload, len);
+        (void)rg_plugin_cache_put(r->cache, file->path, &file->identity, digest, payload, len);
     return take_description(r->ld, index, payload, len, err);
 }
 

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <sys/stat.h>
 
+#include "digest.h"
 #include "plugin_data.h"
 #include "relgate/plugin.h"
 #include "relgate/relgate.h"
@@ -18,6 +19,7 @@ typedef struct rg_plugin_file {
     struct stat identity;   /* when it was opened: a child refuses a file changed since */
     char *record;           /* the description that was validated (payload bytes) */
     size_t record_len;
+    char digest[RG_SHA256_LABEL_SIZE]; /* "sha256:..." of the file's content when loaded */
     rg_plugin_data data;
 } rg_plugin_file;
 

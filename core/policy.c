@@ -295,7 +295,7 @@ static int decl_requirement_body(lua_State *L)
                 return declaration_error(L, file, line, "requirement '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
         } else if (strcmp(key, "check") == 0) {
             if (lua_type(L, -1) == LUA_TSTRING) {
-                r.plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), NULL);
+                r.plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &r.plugin);
                 if (!r.plugin_check)
                     return declaration_error(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)", id,
                                              lua_tostring(L, -1));

@@ -29,6 +29,7 @@ typedef struct rg_requirement {
     rg_level level;
     int check_ref;       /* registry reference to the Lua check function, or LUA_NOREF */
     const rg_check *plugin_check;  /* the plugin check instead, or NULL */
+    const struct rg_loaded_plugin *plugin; /* the plugin that provides it (plugins.h), named in decisions */
     cJSON *params[3];    /* the plugin check's parameters for patch, minor, major (see
                           * rg_type_index): validated, defaults applied, by_type resolved */
     int when_ref;        /* registry reference to the `when` predicate, or LUA_NOREF */

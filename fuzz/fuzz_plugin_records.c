@@ -85,8 +85,9 @@ static void cache(const uint8_t *data, size_t size)
     if ((c = rg_plugin_cache_open(path))) {
         struct stat st;
         size_t len;
+        unsigned char digest[RG_SHA256_LEN];
         memset(&st, 0, sizeof st);
-        (void)rg_plugin_cache_find(c, "/nowhere/x.so", &st, &len);
+        (void)rg_plugin_cache_find(c, "/nowhere/x.so", &st, &len, digest);
         rg_plugin_cache_free(c);
     }
 }

@@ -5,6 +5,7 @@ Each case copies the fixture plugins it needs into its own plugin folder and poi
 relgate at it with --plugin-path.
 """
 
+import hashlib
 import json
 import os
 import shutil
@@ -242,6 +243,14 @@ def _(t):
     doc = t.expect_decision(res, "allow", 0)
     r = t.result(doc, "a")
     t.eq(r["check"], "fixture.behave", "check name in the decision")
+    digest = "sha256:" + hashlib.sha256(Path(t.tmp, "plugins", "fixture-behave.so").read_bytes()).hexdigest()
+    t.eq(r["plugin"], {"name": "fixture", "version": "1.0.0", "digest": digest},
+         "the plugin that answered, its version and its file's digest")
+    # The same from the plugin cache (no loader child: the digest was kept with the description).
+    env = {"RELGATE_PLUGIN_CACHE": str(Path(t.tmp, "plugins.cache"))}
+    for what in ("loaded", "from the cache"):
+        doc = t.expect_decision(run_eval(t, env=env), "allow", 0)
+        t.eq(t.result(doc, "a")["plugin"], r["plugin"], "plugin fields, %s" % what)
     t.eq(r["details"]["mode"], "ok", "default mode")
     t.eq(r["details"]["now"], NOW_EPOCH, "the evaluation clock (--now)")
     t.eq(r["details"]["commit"], CONTEXT["release"]["commit"], "context_string")
