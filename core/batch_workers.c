@@ -68,7 +68,8 @@ typedef struct worker {
     uint32_t id;
     uint64_t token;
     uint64_t seq;        /* records taken so far */
-    int to, from;        /* pipe ends: lines to it, output from it */
+    int to, from;        /* pipe ends: lines to it, output from it (non-blocking) */
+    rg_reader *in;       /* buffered reads of FROM */
     int busy, dead;      /* BUSY: chunks in flight */
     int reaped, status;  /* its exit status, once waited for */
     int max_busy;        /* 2 when its pipe holds a second chunk whole, else 1 */
@@ -107,16 +108,21 @@ static uint64_t record_seed(uint64_t token)
     return token ^ 0xcbf29ce484222325u;
 }
 
-/* Read LEN bytes from FD, waiting at most MS milliseconds for each part; 0, or -1. */
-static int read_within(int fd, void *data, size_t len, int ms)
+/* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
+ * descriptor has nothing; 0, or -1. */
+static int read_within(rg_reader *r, void *data, size_t len, int ms)
 {
     char *p = data;
     while (len > 0) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        int ready = poll(&pfd, 1, ms);
-        if (ready < 0 && errno == EINTR)
+        int got = rg_reader_take(r, &p, &len);
+        struct pollfd pfd = {r->fd, POLLIN, 0};
+        int ready;
+        if (got < 0)
+            return -1;
+        if (got == 0)
             continue;
-        if (ready <= 0 || rg_read_some(fd, &p, &len) != 0)
+        ready = poll(&pfd, 1, ms);
+        if (ready <= 0 && !(ready < 0 && errno == EINTR))
             return -1;
     }
     return 0;
@@ -146,22 +152,25 @@ static void evaluate_into_record(const rg_batch_work *work, const worker *w, uin
 
 static void worker_main(int from, int to, const worker *self, const rg_batch_work *work)
 {
+    static rg_reader in;
     rg_strbuf out = {0};
     char *line = NULL;
     size_t cap = 0;
     uint32_t header[2];   /* CHUNK_MAGIC, count */
     uint64_t seq = 0;
+    in.fd = from;
+    (void)fcntl(from, F_SETFL, O_NONBLOCK);
     if (work->worker_start)
         work->worker_start(work->arg);
-    while (rg_read_all(from, header, sizeof header) == 0) {
+    while (read_within(&in, header, sizeof header, -1) == 0) {
         if (header[0] != CHUNK_MAGIC || header[1] > CHUNK_LINES)
             _exit(3);
         out.len = 0;
         for (uint32_t i = 0; i < header[1]; i++) {
             int64_t lineno;
             uint32_t len;
-            if (read_within(from, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
-                read_within(from, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
+            if (read_within(&in, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
+                read_within(&in, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
                 _exit(3);
             if (len + 1 > cap) {
                 char *grown = realloc(line, len + 1);
@@ -170,7 +179,7 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
                 line = grown;
                 cap = len + 1;
             }
-            if (read_within(from, line, len, CHUNK_REST_MS) != 0)
+            if (read_within(&in, line, len, CHUNK_REST_MS) != 0)
                 _exit(3);
             line[len] = '\0';
             evaluate_into_record(work, self, ++seq, lineno, line, len, &out);
@@ -202,17 +211,23 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
     memset(w, 0, sizeof *w);
     w->id = (uint32_t)started;
     w->token = new_token();
-    if (pipe2(down, O_CLOEXEC) != 0)
+    if (!(w->in = malloc(sizeof *w->in)))
         return -1;
+    if (pipe2(down, O_CLOEXEC) != 0) {
+        free(w->in);
+        return -1;
+    }
     if (pipe2(up, O_CLOEXEC) != 0) {
         close(down[0]);
         close(down[1]);
+        free(w->in);
         return -1;
     }
     fflush(NULL);
     w->pid = fork();
     if (w->pid < 0) {
         close(down[0]); close(down[1]); close(up[0]); close(up[1]);
+        free(w->in);
         return -1;
     }
     if (w->pid == 0) {
@@ -229,6 +244,9 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
     close(up[1]);
     w->to = down[1];
     w->from = up[0];
+    (void)fcntl(w->from, F_SETFL, O_NONBLOCK);
+    w->in->fd = w->from;
+    w->in->pos = w->in->end = 0;
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
     /* A chunk may pass CHUNK_BYTES by one line: allow for a line as long as a chunk. */
@@ -283,6 +301,8 @@ static void end_worker(worker *w, const char *why)
         return;
     close(w->to);
     close(w->from);
+    free(w->in);
+    w->in = NULL;
     w->dead = 1;
     while (!w->reaped && waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
         ;
@@ -307,8 +327,14 @@ static int read_from_worker(worker *w, void *data, size_t len)
 {
     char *p = data;
     while (len > 0) {
+        int got = rg_reader_take(w->in, &p, &len);
         struct pollfd pfd = {w->from, POLLIN, 0};
-        int ready = poll(&pfd, 1, w->reaped ? 0 : POLL_MS);
+        int ready;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            continue;
+        ready = poll(&pfd, 1, w->reaped ? 0 : POLL_MS);
         if (ready < 0 && errno == EINTR)
             continue;
         if (ready < 0)
@@ -320,8 +346,6 @@ static int read_from_worker(worker *w, void *data, size_t len)
                 w->reaped = 1;    /* look once more: what it wrote before ending counts */
             continue;
         }
-        if (rg_read_some(w->from, &p, &len) != 0)
-            return -1;
     }
     return 0;
 }

@@ -43,6 +43,12 @@ typedef struct file_state {
     unsigned long seen;                 /* the evaluation that last looked (stat) */
 } file_state;
 
+/* An evidence input of a stored result, its fields taken out of the record once (the
+ * strings live in the entry's result.inputs). */
+typedef struct input {
+    const char *name, *rel, *state, *path, *identity, *sha256, *why;
+} input;
+
 struct rg_check_cache_entry {
     char *key;
     size_t hash;               /* of KEY: most lookups end at a differing hash */
@@ -50,6 +56,8 @@ struct rg_check_cache_entry {
     size_t fingerprint;        /* of its inputs' names and declared paths (input_fingerprint) */
     rg_check_result result;    /* its details live in DETAILS instead */
     rg_shared_json *details;
+    input *inputs;
+    size_t input_count;
 };
 typedef struct rg_check_cache_entry entry;
 
@@ -76,6 +84,7 @@ void rg_check_cache_free(rg_check_cache *c)
     for (size_t i = 0; i < c->count; i++) {
         free(c->entries[i].key);
         free(c->entries[i].names);
+        free(c->entries[i].inputs);
         rg_check_result_clear(&c->entries[i].result);
         rg_shared_json_unref(c->entries[i].details);
     }
@@ -219,20 +228,15 @@ static size_t mix(size_t h, const char *s)
     return (h ^ 0xff) * 1099511628211u;   /* a separator no string holds */
 }
 
-static const char *declared(const rg_context *ctx, const char *name)
-{
-    return rg_json_string(cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence"), name);
-}
-
-/* A quick filter before the full comparison (same_inputs): the names of INPUTS with their
- * declared paths, as recorded (CTX NULL) or as CTX declares them. */
-static size_t input_fingerprint(const cJSON *inputs, const rg_context *ctx)
+/* A quick filter before the full comparison (same_inputs): the names of E's inputs with
+ * their declared paths, as recorded (EVIDENCE NULL) or as the context's EVIDENCE object
+ * declares them. */
+static size_t input_fingerprint(const entry *e, const cJSON *evidence, int recorded)
 {
     size_t h = 14695981039346656037u;
-    const cJSON *in;
-    cJSON_ArrayForEach(in, inputs) {
-        const char *name = rg_json_string(in, "name");
-        h = mix(mix(h, name), ctx ? declared(ctx, name) : rg_json_string(in, "rel"));
+    for (size_t i = 0; i < e->input_count; i++) {
+        const input *in = &e->inputs[i];
+        h = mix(mix(h, in->name), recorded ? in->rel : rg_json_string(evidence, in->name));
     }
     return h;
 }
@@ -261,28 +265,25 @@ static int same_text(const char *a, const char *b)
 /* Is evidence input IN the same in CTX: declared with the same path, and then either
  * resolving to the same file with the same identity and bytes, or absent with the same
  * message for the check? */
-static int same_input(rg_check_cache *c, const cJSON *in, const rg_context *ctx)
+static int same_input(rg_check_cache *c, const input *in, const rg_context *ctx, const cJSON *evidence)
 {
     char path[PATH_MAX], why[PATH_MAX + 512];
-    const char *name = rg_json_string(in, "name"), *state = rg_json_string(in, "state");
     const file_state *f;
     rg_evidence_status st;
-    if (!same_text(declared(ctx, name), rg_json_string(in, "rel")))
+    if (!same_text(rg_json_string(evidence, in->name), in->rel))
         return 0;
-    st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
-    if (strcmp(state, "read") != 0)
-        return st == (strcmp(state, "missing") == 0 ? RG_EVIDENCE_MISSING : RG_EVIDENCE_UNDECLARED) &&
-               strcmp(why, rg_json_string(in, "why")) == 0;
-    return st == RG_EVIDENCE_OK && strcmp(path, rg_json_string(in, "path")) == 0 && (f = file_now(c, path)) &&
-           strcmp(f->identity, rg_json_string(in, "identity")) == 0 &&
-           strcmp(f->label, rg_json_string(in, "sha256")) == 0;
+    st = rg_evidence_resolve(ctx, in->name, path, sizeof path, why, sizeof why);
+    if (strcmp(in->state, "read") != 0)
+        return st == (strcmp(in->state, "missing") == 0 ? RG_EVIDENCE_MISSING : RG_EVIDENCE_UNDECLARED) &&
+               same_text(why, in->why);
+    return st == RG_EVIDENCE_OK && same_text(path, in->path) && (f = file_now(c, path)) &&
+           same_text(f->identity, in->identity) && same_text(f->label, in->sha256);
 }
 
-static int same_inputs(rg_check_cache *c, const rg_check_result *r, const rg_context *ctx)
+static int same_inputs(rg_check_cache *c, const entry *e, const rg_context *ctx, const cJSON *evidence)
 {
-    const cJSON *in;
-    cJSON_ArrayForEach(in, r->inputs)
-        if (!same_input(c, in, ctx))
+    for (size_t i = 0; i < e->input_count; i++)
+        if (!same_input(c, &e->inputs[i], ctx, evidence))
             return 0;
     return 1;
 }
@@ -291,15 +292,16 @@ const rg_check_cache_entry *rg_check_cache_get(rg_check_cache *c, const char *ke
 {
     size_t h = key ? rg_text_hash(key) : 0, fingerprint = 0;
     const char *fingerprinted = NULL;   /* the names FINGERPRINT is for */
+    const cJSON *evidence = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
     for (size_t i = 0; key && i < c->count; i++) {
         entry *e = &c->entries[i];
         if (e->hash != h || strcmp(e->key, key) != 0)
             continue;
         if (!fingerprinted || strcmp(fingerprinted, e->names) != 0) {
-            fingerprint = input_fingerprint(e->result.inputs, ctx);
+            fingerprint = input_fingerprint(e, evidence, 0);
             fingerprinted = e->names;
         }
-        if (e->fingerprint == fingerprint && same_reads(&e->result, ctx) && same_inputs(c, &e->result, ctx))
+        if (e->fingerprint == fingerprint && same_reads(&e->result, ctx) && same_inputs(c, e, ctx, evidence))
             return e;
     }
     return NULL;
@@ -314,6 +316,31 @@ void rg_check_cache_reuse(const rg_check_cache_entry *hit, rg_check_result *out,
     out->evidence = cJSON_CreateArrayReference(hit->result.evidence ? hit->result.evidence->child : NULL);
     out->details = rg_shared_json_view(hit->details);
     *shared = rg_shared_json_ref(hit->details);
+}
+
+/* E's inputs taken out of their records (E->result.inputs) into E->inputs; -1 when out
+ * of memory or a record lacks a field its state needs (such a result is not kept). */
+static int take_inputs(entry *e)
+{
+    const cJSON *rec;
+    size_t n = 0;
+    e->input_count = (size_t)cJSON_GetArraySize(e->result.inputs);
+    if (e->input_count && !(e->inputs = calloc(e->input_count, sizeof *e->inputs)))
+        return -1;
+    cJSON_ArrayForEach(rec, e->result.inputs) {
+        input *in = &e->inputs[n++];
+        in->name = rg_json_string(rec, "name");
+        in->rel = rg_json_string(rec, "rel");
+        in->state = rg_json_string(rec, "state");
+        in->path = rg_json_string(rec, "path");
+        in->identity = rg_json_string(rec, "identity");
+        in->sha256 = rg_json_string(rec, "sha256");
+        in->why = rg_json_string(rec, "why");
+        if (!in->name || !in->state ||
+            (strcmp(in->state, "read") == 0 ? !in->path || !in->identity || !in->sha256 : !in->why))
+            return -1;
+    }
+    return 0;
 }
 
 /* The names of INPUTS joined by newlines (heap), or NULL when out of memory. */
@@ -352,13 +379,16 @@ void rg_check_cache_put(rg_check_cache *c, const char *key, const rg_check_resul
     rg_check_result_copy(r, &e->result);
     if ((e->details = rg_shared_json_new(e->result.details)) != NULL)
         e->result.details = NULL;   /* the shared tree owns it */
-    if (!e->details || !e->result.reusable || !(e->key = strdup(key)) || !(e->names = input_names(r->inputs))) {
+    if (!e->details || !e->result.reusable || !(e->key = strdup(key)) || !(e->names = input_names(r->inputs)) ||
+        take_inputs(e) != 0) {
         free(e->key);
+        free(e->names);
+        free(e->inputs);
         rg_check_result_clear(&e->result);
         rg_shared_json_unref(e->details);
         return;
     }
     e->hash = rg_text_hash(key);
-    e->fingerprint = input_fingerprint(e->result.inputs, NULL);
+    e->fingerprint = input_fingerprint(e, NULL, 1);
     c->count++;
 }

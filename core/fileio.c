@@ -139,6 +139,28 @@ int rg_read_some(int fd, char **p, size_t *len)
     return 0;
 }
 
+int rg_reader_take(rg_reader *r, char **p, size_t *len)
+{
+    size_t n;
+    if (r->pos == r->end) {
+        ssize_t got = read(r->fd, r->buf, sizeof r->buf);
+        if (got < 0 && errno == EINTR)
+            return 0;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 1;
+        if (got <= 0)
+            return -1;
+        r->pos = 0;
+        r->end = (size_t)got;
+    }
+    n = r->end - r->pos < *len ? r->end - r->pos : *len;
+    memcpy(*p, r->buf + r->pos, n);
+    r->pos += n;
+    *p += n;
+    *len -= n;
+    return 0;
+}
+
 int rg_read_all(int fd, void *data, size_t len)
 {
     char *p = data;

@@ -44,6 +44,21 @@ int rg_read_some(int fd, char **p, size_t *len);
 /* Read exactly LEN bytes from FD into DATA; 0, or -1 at an early end or an error. */
 int rg_read_all(int fd, void *data, size_t len);
 
+/* Buffered reads from a non-blocking descriptor (a pipe of the batch protocol): one
+ * read(2) takes what is there, up to the buffer, instead of one read and one poll per
+ * field. */
+#define RG_READER_BYTES 65536u
+typedef struct rg_reader {
+    int fd;
+    size_t pos, end;       /* what BUF holds and was not yet taken */
+    char buf[RG_READER_BYTES];
+} rg_reader;
+
+/* Take at most *LEN bytes into *P (both advanced), reading FD only when the buffer is
+ * empty: 0 when something was taken (or EINTR), 1 when FD has nothing yet (wait with
+ * poll, then call again), -1 at its end or an error. */
+int rg_reader_take(rg_reader *r, char **p, size_t *len);
+
 /* Replace PATH with DATA in one step: write a temporary file beside it, flush it to
  * disk, rename it over PATH.  On any failure PATH is left as it was and the temporary
  * file is removed.  Returns 0, or -1 with ERR (kind io). */

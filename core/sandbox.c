@@ -1166,19 +1166,21 @@ static void chain_store(lua_State *L, int idx, int store, int mt)
 /* Seal the policy's table at IDX in place, queueing what it holds. */
 static void seal_table(lua_State *L, walk *w, int idx)
 {
-    int mt = 0, store;
+    int mt = 0, store, count = 0, array = (int)lua_rawlen(L, idx);
     luaL_checkstack(L, 12, "freezing the policy's state");
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         walk_push(L, w, -2);
         walk_push(L, w, -1);
         lua_pop(L, 1);
+        count++;
     }
     if (lua_getmetatable(L, idx)) {
         walk_push(L, w, -1);
         mt = lua_gettop(L);
     }
-    lua_newtable(L);
+    /* Sized for what it will hold: memo seals results while checks run. */
+    lua_createtable(L, array, count > array ? count - array : 0);
     store = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -1738,7 +1740,7 @@ static int memo_call(lua_State *L)
         int box = lua_gettop(L);
         memset(&w, 0, sizeof w);
         /* The work list is kept between calls (it is empty after every walk). */
-        lua_newtable(L);
+        lua_createtable(L, 0, 8);
         w.seen = lua_gettop(L);
         if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MEMO_WORK) != LUA_TTABLE) {
             lua_pop(L, 1);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "plugin_host.h"
 #include "rgtest.h"
 
 /* ---- Fixture: the shared one (tests/support/rgtest.h) under this file's names ------- */
@@ -470,6 +471,62 @@ static void test_write_leaves_umask_unchanged(void **state)
     assert_int_equal(now, 023);
 }
 
+/* ---- Buffered reads of a non-blocking pipe (the batch protocol) --------------------- */
+
+static void test_reader_takes_across_reads_and_waits(void **state)
+{
+    static rg_reader r;
+    int fds[2];
+    char out[16] = {0}, *p = out;
+    size_t len = 6;
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+    r.fd = fds[0];
+    assert_int_equal(rg_reader_take(&r, &p, &len), 1);          /* nothing there yet */
+    assert_int_equal(write(fds[1], "abcd", 4), 4);
+    assert_int_equal(rg_reader_take(&r, &p, &len), 0);          /* all four, in one read */
+    assert_int_equal(len, 2);
+    assert_int_equal(rg_reader_take(&r, &p, &len), 1);          /* the buffer is empty again */
+    assert_int_equal(write(fds[1], "efgh", 4), 4);
+    assert_int_equal(rg_reader_take(&r, &p, &len), 0);          /* two of four: two stay buffered */
+    assert_int_equal(len, 0);
+    assert_memory_equal(out, "abcdef", 6);
+    close(fds[1]);
+    len = 8;
+    assert_int_equal(rg_reader_take(&r, &p, &len), 0);          /* the buffered rest first */
+    assert_int_equal(len, 6);
+    assert_memory_equal(out, "abcdefgh", 8);
+    assert_int_equal(rg_reader_take(&r, &p, &len), -1);         /* then the end */
+    close(fds[0]);
+}
+
+/* ---- File identities: the text every check result's input records carries ------------ */
+
+static void test_file_identity_as_printf_writes_it(void **state)
+{
+    static const long long secs[] = {0, 1, 1733390000, -1, -86400LL * 365 * 300, 9223372036854775807LL};
+    static const long nsecs[] = {0, 1, 999999999, 500000000, 42, 123456789};
+    (void)state;
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+        struct stat st;
+        char got[RG_FILE_IDENTITY_SIZE], want[RG_FILE_IDENTITY_SIZE];
+        memset(&st, 0, sizeof st);
+        st.st_dev = i == 5 ? (dev_t)-1 : (dev_t)(2049 + i);
+        st.st_ino = i == 5 ? (ino_t)-1 : (ino_t)(1000003 * i);
+        st.st_size = i == 3 ? 0 : (off_t)(i * 4096 + 7);
+        st.st_mtim.tv_sec = (time_t)secs[i];
+        st.st_mtim.tv_nsec = nsecs[i];
+        st.st_ctim.tv_sec = (time_t)secs[(i + 1) % 6];
+        st.st_ctim.tv_nsec = nsecs[(i + 2) % 6];
+        snprintf(want, sizeof want, "%ju:%ju:%jd:%lld.%09ld:%lld.%09ld", (uintmax_t)st.st_dev,
+                 (uintmax_t)st.st_ino, (intmax_t)st.st_size, (long long)st.st_mtim.tv_sec,
+                 (long)st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, (long)st.st_ctim.tv_nsec);
+        rg_file_identity(&st, got, sizeof got);
+        assert_string_equal(got, want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +554,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_failure_leaves_existing_file, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_write_mode_honours_umask, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_write_leaves_umask_unchanged, setup_tmp, teardown_tmp),
+        cmocka_unit_test(test_reader_takes_across_reads_and_waits),
+        cmocka_unit_test(test_file_identity_as_printf_writes_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
