@@ -16,8 +16,8 @@ int rg_cmd_history(int argc, char **argv);
 int rg_cmd_lint(int argc, char **argv);
 int rg_cmd_test(int argc, char **argv);
 
-/* Print ERR to stderr: "relgate: error: ..." then every further problem and, when
- * VERBOSE_TRACE, the Lua traceback. */
+/* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
+ * error has one, the Lua traceback. */
 void rg_cli_report(const rg_error *err);
 
 /* Parse a size such as "64M", "512K", "1G" or "1048576" into *OUT.  Returns 0 or -1. */

@@ -1,4 +1,4 @@
-/* SHA-256 digests (OpenSSL's libcrypto). */
+/* SHA-256 digests (Nettle's sha256, core/digest.c). */
 #ifndef RG_DIGEST_H
 #define RG_DIGEST_H
 

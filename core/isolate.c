@@ -403,13 +403,15 @@ void rg_set_progress(rg_progress_fn fn)
     progress = fn;
 }
 
+#define PROGRESS_MS 250.0   /* often enough for a person watching, rarely enough to cost nothing */
+
 /* Tell the progress callback how far along we are (at most every PROGRESS_MS). */
 static void report_progress(const running *slots, size_t parallel, size_t done, size_t count,
                             double *last, int final)
 {
     const running *slowest = NULL;
     double now_ms = monotonic_ms();
-    if (!progress || (!final && now_ms - *last < 250))
+    if (!progress || (!final && now_ms - *last < PROGRESS_MS))
         return;
     *last = now_ms;
     for (size_t s = 0; s < parallel; s++)

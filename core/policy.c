@@ -72,6 +72,18 @@ static int declaration_error(lua_State *L, const char *file, int line, const cha
 }
 
 
+static void free_requirement(rg_requirement *r);
+
+/* Out of memory copying a declaration out of Lua: an internal error (never a policy
+ * error the policy could have caused), which no pcall in the policy may swallow. */
+static int out_of_memory(lua_State *L, const char *file, int line, const char *what)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    sb->error_kind = RG_ERROR_INTERNAL;
+    snprintf(sb->violation, sizeof sb->violation, "%s:%d: out of memory copying %s", file, line, what);
+    return luaL_error(L, "%s", sb->violation);
+}
+
 static int noop(lua_State *L)
 {
     (void)L;
@@ -124,13 +136,17 @@ static int decl_policy(lua_State *L)
     if (pol->extending) {
         /* A base policy's own metadata: kept as what this policy extends. */
         cJSON *base = cJSON_CreateObject();
+        int ok;
         lua_getfield(L, 1, "name");
-        cJSON_AddStringToObject(base, "name", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+        ok = cJSON_AddStringToObject(base, "name", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?") != NULL;
         lua_getfield(L, 1, "version");
-        if (lua_type(L, -1) == LUA_TSTRING) cJSON_AddStringToObject(base, "version", lua_tostring(L, -1));
-        else cJSON_AddNullToObject(base, "version");
-        cJSON_AddStringToObject(base, "file", file);
-        cJSON_AddItemToArray(pol->bases, base);
+        if (lua_type(L, -1) == LUA_TSTRING) ok &= cJSON_AddStringToObject(base, "version", lua_tostring(L, -1)) != NULL;
+        else ok &= cJSON_AddNullToObject(base, "version") != NULL;
+        ok &= cJSON_AddStringToObject(base, "file", file) != NULL;
+        if (!ok || !cJSON_AddItemToArray(pol->bases, base)) {
+            cJSON_Delete(base);
+            return out_of_memory(L, file, line, "what the policy extends");
+        }
         return 0;
     }
     if (pol->meta_line)
@@ -150,7 +166,8 @@ static int decl_policy(lua_State *L)
         if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
             return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
         free(*slot);
-        *slot = rg_strdup_utf8(lua_tostring(L, -1));
+        if (!(*slot = rg_strdup_utf8(lua_tostring(L, -1))))
+            return out_of_memory(L, file, line, "policy{}");
         lua_pop(L, 1);
     }
     pol->meta_line = line;
@@ -348,7 +365,7 @@ static int decl_requirement_body(lua_State *L)
         size_t cap = pol->cap ? pol->cap * 2 : 16;
         rg_requirement *grown = realloc(pol->reqs, cap * sizeof *grown);
         if (!grown)
-            return luaL_error(L, "out of memory");
+            return out_of_memory(L, file, line, "the requirements");
         pol->reqs = grown;
         pol->cap = cap;
     }
@@ -371,20 +388,28 @@ static int decl_requirement_body(lua_State *L)
         }
         lua_pop(L, 1);
     }
-    /* Copy the strings out of Lua before anything else can raise. */
-    r.id = strdup(id);
-    r.title = rg_strdup_utf8(r.title);
-    r.hint = rg_strdup_utf8(r.hint);
-    r.description = rg_strdup_utf8(r.description);
-    r.waiver_role = rg_strdup_utf8(r.waiver_role);
-    r.file = strdup(file);
-    r.line = line;
+    /* Copy the strings out of Lua before anything else can raise.  The optional ones
+     * (hint, description, waiver_role) are NULL when absent, so a NULL copy of a string
+     * that was given is what tells running out of memory apart. */
     {
+        const char *hint = r.hint, *description = r.description, *waiver_role = r.waiver_role;
         /* "file:line", written once here rather than in every decision. */
         size_t n = strlen(file) + 16;
+        r.id = strdup(id);
+        r.title = rg_strdup_utf8(r.title);
+        r.hint = rg_strdup_utf8(hint);
+        r.description = rg_strdup_utf8(description);
+        r.waiver_role = rg_strdup_utf8(waiver_role);
+        r.file = strdup(file);
         if ((r.source = malloc(n)) != NULL)
             snprintf(r.source, n, "%s:%d", file, line);
+        if (!r.id || !r.title || !r.file || !r.source || (hint && !r.hint) ||
+            (description && !r.description) || (waiver_role && !r.waiver_role)) {
+            free_requirement(&r);
+            return out_of_memory(L, file, line, "a requirement");
+        }
     }
+    r.line = line;
     if (r.plugin_check) {
         r.check_ref = LUA_NOREF;
     } else {
@@ -513,14 +538,20 @@ static int decl_extends(lua_State *L)
     return 0;
 }
 
-static void note_change(rg_requirement *r, const char *file, int line, const char *what, const char *reason)
+static void note_change(lua_State *L, rg_requirement *r, const char *file, int line, const char *what,
+                        const char *reason)
 {
     char text[1024];
+    cJSON *item;
     if (!r->changes)
         r->changes = cJSON_CreateArray();
     snprintf(text, sizeof text, "%s:%d: %s%s%s%s", file, line, what, reason ? " (" : "", reason ? reason : "",
              reason ? ")" : "");
-    cJSON_AddItemToArray(r->changes, cJSON_CreateString(text));
+    item = cJSON_CreateString(text);
+    if (!r->changes || !cJSON_AddItemToArray(r->changes, item)) {
+        cJSON_Delete(item);
+        out_of_memory(L, file, line, "an override");
+    }
 }
 
 /* override "id" { level = ..., with = {...}, ... , reason = "..." } */
@@ -557,25 +588,26 @@ static int decl_override_body(lua_State *L)
             else if (strcmp(lv, "advisory") == 0) r->level = RG_LEVEL_ADVISORY;
             else return declaration_error(L, file, line, "override '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
             snprintf(what, sizeof what, "level %s", lv);
-            note_change(r, file, line, what, reason);
+            note_change(L, r, file, line, what, reason);
         } else if (strcmp(key, "title") == 0 || strcmp(key, "hint") == 0) {
             char **slot = key[0] == 't' ? &r->title : &r->hint;
             if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
                 return declaration_error(L, file, line, "override '%s': %s must be a non-empty string", id, key);
             free(*slot);
-            *slot = rg_strdup_utf8(lua_tostring(L, -1));
-            note_change(r, file, line, key, reason);
+            if (!(*slot = rg_strdup_utf8(lua_tostring(L, -1))))
+                return out_of_memory(L, file, line, "an override");
+            note_change(L, r, file, line, key, reason);
         } else if (strcmp(key, "types") == 0 || strcmp(key, "stages") == 0) {
             if (key[0] == 't')
                 r->types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
             else
                 r->stages = name_list(L, file, line, id, key, parse_stage, "\"pre-release\", \"deploy\", \"post-deploy\"");
-            note_change(r, file, line, key, reason);
+            note_change(L, r, file, line, key, reason);
         } else if (strcmp(key, "timeout") == 0) {
             if (!r->plugin_check || lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
                 return declaration_error(L, file, line, "override '%s': timeout is a number of seconds for a plugin check", id);
             r->timeout = lua_tonumber(L, -1);
-            note_change(r, file, line, "timeout", reason);
+            note_change(L, r, file, line, "timeout", reason);
         } else if (strcmp(key, "with") == 0) {
             if (!r->plugin_check || lua_type(L, -1) != LUA_TTABLE)
                 return declaration_error(L, file, line, "override '%s': with changes a plugin check's parameters (a table)", id);
@@ -603,7 +635,7 @@ static int decl_override_body(lua_State *L)
             lua_pushnil(L);
             while (lua_next(L, -2)) {
                 snprintf(what, sizeof what, "parameter %s", lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
-                note_change(r, file, line, what, reason);
+                note_change(L, r, file, line, what, reason);
                 lua_pop(L, 1);
             }
         } else {
@@ -634,7 +666,8 @@ static int decl_disable_body(lua_State *L)
         return declaration_error(L, file, line, "disable '%s' needs a reason: disable \"%s\" { reason = \"...\" }", id, id);
     snprintf(text, sizeof text, "%s:%d: %s", file, line, lua_tostring(L, -1));
     free(r->disabled);
-    r->disabled = rg_strdup_utf8(text);
+    if (!(r->disabled = rg_strdup_utf8(text)))
+        return out_of_memory(L, file, line, "a disable");
     return 0;
 }
 
@@ -889,7 +922,10 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
     rg_sandbox_set_builtin(pol->sb, "override");
     lua_pushcfunction(pol->sb->L, decl_disable);
     rg_sandbox_set_builtin(pol->sb, "disable");
-    pol->bases = cJSON_CreateArray();
+    if (!(pol->bases = cJSON_CreateArray())) {
+        rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "out of memory");
+        goto fail;
+    }
 
     if (is_dir) {
         char **names = NULL, full[PATH_MAX];
@@ -920,8 +956,10 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
         goto fail;
     }
     pol->lint = NULL; /* the caller owns the list; loading is over */
-    if (!pol->name)
-        pol->name = default_name(path);
+    if (!pol->name && !(pol->name = default_name(path))) {
+        rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "out of memory");
+        goto fail;
+    }
     {
         unsigned char digest[RG_SHA256_LEN];
         rg_sha256_final(pol->sb->digest, digest);

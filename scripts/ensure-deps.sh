@@ -2,9 +2,21 @@
 # Make sure the Debian 12 packages relgate builds and tests with are installed.
 # As root: installs what is missing (a no-op when everything is there).
 # Otherwise: prints the exact apt-get line to run and fails.
+# --print-build: print what building alone needs (-Dtests=false) and exit; the CI
+# templates (examples/ci/) install exactly that (tests/build/test_options.sh checks).
 set -eu
 
-PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev libcmocka-dev libssl-dev nettle-dev libyajl-dev libmimalloc-dev libexpat1-dev python3 python3-jsonschema restic borgbackup strace man-db libxml2-utils jq"
+# Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev); GnuTLS comes
+# with signing and the service (docs/performance.md, "One crypto family").
+BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev"
+# The tests: cmocka, Python, and the real tools whose files they read.
+TEST_PACKAGES="libcmocka-dev python3 python3-jsonschema restic borgbackup strace man-db libxml2-utils jq"
+
+if [ "${1:-}" = "--print-build" ]; then
+    echo "$BUILD_PACKAGES"
+    exit 0
+fi
+PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

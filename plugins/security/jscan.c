@@ -1,5 +1,11 @@
 /* A JSON structure scanner: strict RFC 8259 syntax, iterative (no recursion, so no
- * nesting can exhaust the stack), values handed to cJSON one at a time. */
+ * nesting can exhaust the stack), values handed to cJSON one at a time.
+ *
+ * The reader of the reports held whole under the cap (Trivy, Grype, GitLab); SARIF
+ * streams through yajl instead (sarif.c).  Two strategies on purpose: these readers
+ * need random access (format-deciding members may follow the arrays they govern),
+ * which a buffer gives for free and yajl's callbacks would not (README.md, "Why two
+ * readers"). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,9 @@
  * when it is read, its id and title in a string pool, titles interned), its
  * invocations, and the deferred groups below; never the whole log.  yajl (Debian's
  * libyajl, 2.1) rather than a scanner of our own: a well-kept incremental parser, and
- * the whole document need never be in memory, as cJSON would need it.
+ * the whole document need never be in memory, as cJSON would need it.  The other
+ * formats are held whole under the cap and read with jscan.c: SARIF alone outgrows
+ * the cap (README.md, "Why two readers").
  *
  * Severity of a result: the "security-severity" property (a CVSS-like score, as GitHub
  * code scanning reads it) of the result, else of its rule; without one, the result's

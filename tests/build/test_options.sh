@@ -1,0 +1,85 @@
+#!/bin/sh
+# The build options end to end (TAP): -Dtests=false, and the plugin libraries disabled.
+# usage: test_options.sh MESON SOURCE_DIR
+set -u
+meson=$1
+src=$2
+echo "TAP version 13"
+if [ "${RG_SANITIZED:-0}" = 1 ]; then
+    echo "1..0 # SKIP the same build as the plain run's: once is enough"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -n 40; }
+check() { what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else not_ok "$what"; fi; }
+# The test names meson registered in build directory $1, one a line.
+test_names() { "$meson" introspect --tests "$1" | tr ',' '\n' | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'; }
+echo "1..11"
+
+# 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.
+b=$tmp/notests
+check "meson setup -Dtests=false" "$meson" setup "$b" "$src" -Dtests=false
+log=$b/meson-logs/meson-log.txt
+if [ -f "$log" ] && ! grep -Eqi 'dependency cmocka|program [^ ]*python' "$log"; then
+    ok "-Dtests=false looks for neither cmocka nor Python"
+else
+    grep -Ei 'dependency cmocka|program [^ ]*python' "$log" >"$tmp/log" 2>&1
+    not_ok "-Dtests=false looks for neither cmocka nor Python"
+fi
+names=$(test_names "$b")
+if [ -z "$names" ]; then ok "-Dtests=false registers no test"; else echo "$names" >"$tmp/log"; not_ok "-Dtests=false registers no test"; fi
+check "-Dtests=false compiles" nice "$meson" compile -C "$b"
+if "$b/relgate" --version >"$tmp/log" 2>&1 && [ -f "$b/plugins/ci/relgate-ci.so" ] &&
+   [ -f "$b/plugins/security/relgate-security.so" ] && [ -f "$b/plugins/backup/relgate-backup.so" ] &&
+   ! find "$b" -name 'test_*' -type f -perm -u+x | grep -q .; then
+    ok "relgate and the three plugins are built, no test executable"
+else
+    find "$b" -name 'test_*' -type f >>"$tmp/log" 2>&1
+    not_ok "relgate and the three plugins are built, no test executable"
+fi
+
+# 2. The plugins' libraries and mimalloc disabled (configured only): no security or ci
+#    plugin, none of their tests, the suites over the bundled policies skipped.
+b=$tmp/noplugins
+check "meson setup -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled" \
+    "$meson" setup "$b" "$src" -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled
+names=$(test_names "$b")
+if ! echo "$names" | grep -Eq '^(security-|ci-(parsers|check|corpus)$|fuzz-(sarif|trivy|grype|gitlab_sast|ci_|junit|policy|security_check|ci_check))' &&
+   echo "$names" | grep -qx 'backup-check' && echo "$names" | grep -qx 'fuzz-backup_check'; then
+    ok "no test of the security or ci plugin is registered; the backup plugin's are"
+else
+    echo "$names" >"$tmp/log"
+    not_ok "no test of the security or ci plugin is registered; the backup plugin's are"
+fi
+if echo "$names" | grep -qx 'cli-skipped' && echo "$names" | grep -qx 'bench-skipped' &&
+   ! echo "$names" | grep -qx 'examples'; then
+    ok "the suites that run the bundled policies are one skipped test each"
+else
+    echo "$names" >"$tmp/log"
+    not_ok "the suites that run the bundled policies are one skipped test each"
+fi
+if "$meson" introspect --targets "$b" >"$tmp/targets" 2>"$tmp/log" && ! grep -q 'relgate-security\|relgate-ci' "$tmp/targets" &&
+   grep -q 'relgate-backup' "$tmp/targets" && ! grep -q 'lmimalloc\|libmimalloc' "$b/build.ninja"; then
+    ok "neither plugin is a target, the backup plugin is; mimalloc is not linked"
+else
+    not_ok "neither plugin is a target, the backup plugin is; mimalloc is not linked"
+fi
+
+# 3. The CI templates install what the build needs, no more (jq: the templates' own
+#    jobs read decisions with it), and build without the tests.
+want=$(sh "$src/scripts/ensure-deps.sh" --print-build | tr ' ' '\n' | sort)
+for t in github-actions.yml gitlab-ci.yml; do
+    f=$src/examples/ci/$t
+    got=$(sed -n 's/.*apt-get install -y\( -q\)\{0,1\} //p' "$f" | tr ' ' '\n' | grep -vx 'jq' | grep . | sort)
+    if [ -n "$got" ] && [ "$got" = "$want" ] && grep -q 'meson setup .*-Dtests=false' "$f"; then
+        ok "examples/ci/$t installs the build packages and builds with -Dtests=false"
+    else
+        printf 'template: %s\nensure-deps: %s\n' "$(echo $got)" "$(echo $want)" >"$tmp/log"
+        not_ok "examples/ci/$t installs the build packages and builds with -Dtests=false"
+    fi
+done
+exit $failed
