@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bk.h"
+#include "rfc3339.h"
 
 static int bad(char *why, size_t n, size_t i, const char *what)
 {
@@ -114,6 +115,7 @@ static int read_archive(const cJSON *o, size_t i, const bk_parse_opts *opts, bk_
 {
     const cJSON *name, *id, *start, *time, *end, *host, *stats, *size = NULL, *cl, *tf;
     const char *twhy;
+    rg_time t;
     bk_snapshot *s;
     int dup = 0;
 
@@ -153,10 +155,13 @@ static int read_archive(const cJSON *o, size_t i, const bk_parse_opts *opts, bk_
     tf = end ? end : time ? time : start;
     if (!tf)
         return bad(why, n, i, "no \"end\", \"time\" or \"start\"");
-    if (bk_time_parse(cJSON_GetStringValue(tf), 1, opts->naive_offset, &s->time, &twhy) != 0) {
+    if (rg_time_parse(cJSON_GetStringValue(tf), RG_TIME_REPORT | RG_TIME_LOCAL, opts->naive_offset, &t,
+                      &twhy) != 0) {
         snprintf(why, n, "archives[%zu]: \"%s\" is not a time: %s", i, tf->string, twhy);
         return -1;
     }
+    s->time = t.seconds;
+    s->zone_assumed = !t.zoned;
     s->has_time = 1;
     s->time_is_end = tf == end;
     s->time_kind = tf->string;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bk.h"
+#include "rfc3339.h"
 
 static int bad(char *why, size_t n, const char *where, const char *what)
 {
@@ -17,7 +18,6 @@ static int bad(char *why, size_t n, const char *where, const char *what)
 static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *why, size_t n)
 {
     const cJSON *time, *tree, *paths, *id, *shortid, *host, *sum, *excl, *end = NULL, *bytes = NULL, *p;
-    const char *twhy;
     bk_snapshot *s;
     int dup = 0, k = 0;
     int64_t t;
@@ -54,13 +54,13 @@ static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *
     s->short_id = cJSON_IsString(shortid) && shortid->valuestring[0] ? shortid->valuestring : NULL;
     s->status = BK_COMPLETED;
     s->hostname = cJSON_GetStringValue(host);
-    if (bk_time_parse(cJSON_GetStringValue(time), 0, 0, &s->time, &twhy) != 0)
+    if (bk_time_parse(cJSON_GetStringValue(time), &s->time) != 0)
         return bad(why, n, where, "\"time\" is not an RFC 3339 time");
     s->has_time = 1;
     s->time_kind = "time";
     s->time_text = time->valuestring;
     if (end && !cJSON_IsNull(end)) {
-        if (bk_time_parse(cJSON_GetStringValue(end), 0, 0, &t, &twhy) != 0)
+        if (bk_time_parse(cJSON_GetStringValue(end), &t) != 0)
             return bad(why, n, where, "\"summary.backup_end\" is not an RFC 3339 time");
         if (t >= s->time) { /* Go's zero time (year 1) would make it look ancient */
             s->time = t;

@@ -81,13 +81,15 @@ static const char *family_name(ci_family f)
     return f == CI_GITHUB ? "GitHub" : f == CI_GITLAB ? "GitLab" : f == CI_JUNIT ? "JUnit XML" : "CI";
 }
 
-int ci_parse(const char *text, size_t len, ci_family family, ci_report *r, char *why, size_t n)
+int ci_parse(const char *text, size_t len, ci_family family, int local_offset, ci_report *r, char *why,
+             size_t n)
 {
     const char *p = text, *end = text + len, *parse_end = NULL;
     char what[256];
     cJSON *root;
     int rc = 0;
     ci_report_init(r);
+    r->local_offset = local_offset;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)   /* a UTF-8 byte order mark */
         p += 3;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))

@@ -25,7 +25,7 @@ static int check_run(ci_report *r, const cJSON *o, const char *kind)
         ci_item_sha(it, ci_str(o, "head_sha")) || ci_item_note(it, ci_str(output, "title")))
         return -1;
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "completed_at"), ci_str(o, "started_at"));
+    ci_item_times(r, it, ci_str(o, "completed_at"), ci_str(o, "started_at"));
     return 0;
 }
 
@@ -41,7 +41,7 @@ static int check_suite(ci_report *r, const cJSON *o)
         return -1;
     it->unique = 1;
     item_id(it, o, "id");
-    ci_item_times(it, conclusion ? ci_str(o, "updated_at") : NULL, ci_str(o, "created_at"));
+    ci_item_times(r, it, conclusion ? ci_str(o, "updated_at") : NULL, ci_str(o, "created_at"));
     return 0;
 }
 
@@ -56,7 +56,7 @@ static int workflow_run(ci_report *r, const cJSON *o)
         ci_item_sha(it, ci_str(o, "head_sha")))
         return -1;
     item_id(it, o, "id");
-    ci_item_times(it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
+    ci_item_times(r, it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
     return 0;
 }
 
@@ -73,7 +73,7 @@ static int commit_status(ci_report *r, const cJSON *o, const char *sha)
         return -1;
     item_id(it, o, "id");
     /* a pending status has not completed: its time only orders re-posts */
-    ci_item_times(it, state && !ci_state_pending(state) ? (updated ? updated : created) : NULL,
+    ci_item_times(r, it, state && !ci_state_pending(state) ? (updated ? updated : created) : NULL,
                   updated ? updated : created);
     return 0;
 }
@@ -158,7 +158,7 @@ static int graphql_node(ci_report *r, const cJSON *o, const char *sha)
         ci_item_state(it, ci_str(o, "conclusion"), ci_str(o, "status")) || ci_item_sha(it, sha))
         return -1;
     item_id(it, o, "databaseId");
-    ci_item_times(it, ci_str(o, "completedAt"), ci_str(o, "startedAt"));
+    ci_item_times(r, it, ci_str(o, "completedAt"), ci_str(o, "startedAt"));
     return 0;
 }
 

@@ -76,7 +76,7 @@ static int pipeline(ci_report *r, const cJSON *o)
         it->broken = 1;
     }
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "finished_at"),
+    ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;
 }
@@ -105,7 +105,7 @@ static int job(ci_report *r, const cJSON *o, const char *sha)
         return -1;
     it->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allow_failure"));
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "finished_at"),
+    ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;
 }
@@ -189,7 +189,7 @@ static int job_hook(ci_report *r, const cJSON *o, char *why, size_t n)
                         cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "job_allow_failure"));
     if (!(it->has_id = ci_num(o, "build_id", &it->id)))
         it->has_id = ci_num(o, "job_id", &it->id);
-    ci_item_times(it, hook_field(o, "finished_at"), hook_field(o, "started_at"));
+    ci_item_times(r, it, hook_field(o, "finished_at"), hook_field(o, "started_at"));
     return 1;
 }
 

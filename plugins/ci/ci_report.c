@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "ci_parse.h"
+#include "rfc3339.h"
 
 void ci_report_init(ci_report *r)
 {
@@ -133,13 +134,24 @@ int ci_item_note(ci_item *it, const char *note)
     return set(&it->note, note && *note ? note : NULL, CI_MESSAGE_MAX, 0);
 }
 
-void ci_item_times(ci_item *it, const char *done, const char *start)
+int ci_time_parse(ci_report *r, const char *s, int64_t *out)
+{
+    rg_time t;
+    if (!s || rg_time_parse(s, RG_TIME_REPORT | RG_TIME_LOCAL, r->local_offset, &t, NULL) != 0)
+        return -1;
+    if (!t.zoned)
+        r->zone_assumed = 1;
+    *out = t.seconds;
+    return 0;
+}
+
+void ci_item_times(ci_report *r, ci_item *it, const char *done, const char *start)
 {
     int64_t t;
-    if (done && ci_time_parse(done, &t) == 0) {
+    if (done && ci_time_parse(r, done, &t) == 0) {
         it->done = it->order = t;
         it->has_done = it->has_order = 1;
-    } else if (start && ci_time_parse(start, &t) == 0) {
+    } else if (start && ci_time_parse(r, start, &t) == 0) {
         it->order = t;
         it->has_order = 1;
     }

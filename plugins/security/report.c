@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "report.h"
+#include "rfc3339.h"
 
 static const char *const FORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab"};
 
@@ -73,12 +74,14 @@ double jnum(const cJSON *o, const char *path, double fallback)
 
 void info_time(rinfo *info, const char *text)
 {
-    int64_t t;
-    if (!text || ts_parse(text, &t) != 0)
+    rg_time t;
+    /* the one timestamp grammar (common/rfc3339.h); a zone-less time is UTC */
+    if (!text || rg_time_parse(text, RG_TIME_REPORT | RG_TIME_LOCAL, 0, &t, NULL) != 0)
         return;
-    if (!info->has_time || t < info->time) {
+    if (!info->has_time || t.seconds < info->time) {
         info->has_time = 1;
-        info->time = t;
+        info->time = t.seconds;
+        info->time_zoneless = !t.zoned;
         snprintf(info->time_text, sizeof info->time_text, "%s", text);
     }
 }
