@@ -50,6 +50,7 @@ typedef struct bk_snapshot {
     int restore_verified;     /* 1, 0, or -1 when the format does not record it */
     const char *hostname;     /* or NULL when not recorded */
     const char **paths;       /* when HAS_PATHS: the paths the snapshot holds */
+    char *words;              /* heap: borg 2's command line split into words (PATHS point in) */
     size_t path_count;
     int has_paths;
     const char *paths_why;    /* when !HAS_PATHS: why they are unknown (static), or NULL */

@@ -93,8 +93,10 @@ bk_snapshot *bk_list_add(bk_list *list)
 
 void bk_list_free(bk_list *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].paths);
+        free(list->items[i].words);
+    }
     free(list->items);
     cJSON_Delete(list->root);
     memset(list, 0, sizeof *list);

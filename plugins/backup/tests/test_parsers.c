@@ -489,8 +489,20 @@ static void test_borg_command_lines(void **state)
         {"[\"borg\", \"create\", \"r::a\", \"/srv\", \"--exclude\", \"/srv/db\"]", 0, 1, 0},
         {"[\"borg\", \"create\", \"--paths-from-stdin\", \"r::a\"]", 0, 0, 0},
         {"[\"borg\", \"create\", \"--pattern=R /srv\", \"r::a\"]", 0, 0, 0},
-        {"[\"borg\", \"-r\", \"repo\", \"create\", \"a\", \"/srv\"]", 0, 0, 0}, /* borg 2 style */
+        {"[\"borg\", \"-r\", \"repo\", \"create\", \"a\", \"/srv\"]", 0, 0, 0}, /* borg 2 words in a list */
         {"[]", 0, 0, 0},
+        /* borg 2: one string, shlex.join of the words; NAME has no "::" */
+        {"\"/usr/bin/borg2 create arch1 b2/data\"", 1, 0, 1},
+        {"\"borg2 -r /srv/repo create --compression lz4 --comment 'nightly run' db-1 /srv '/my dir'\"", 1, 0, 2},
+        {"\"borg2 --repo=/r create --stats db-1 /srv\"", 1, 0, 1},
+        {"\"borg2 create -e '*.tmp' db-1 /srv\"", 1, 1, 1},
+        {"\"borg2 create --one-file-system db-1 /srv\"", 1, 1, 1},
+        {"\"borg2 create --frobnicate db-1 /srv\"", 0, 1, 0},   /* might take a value: unknown */
+        {"\"borg2 create db-1 /srv --exclude /srv/db\"", 0, 1, 0},
+        {"\"borg2 create db-1 '/srv\"", 0, 0, 0},                 /* an open quote */
+        {"\"borg2 create --paths-from-stdin db-1\"", 0, 0, 0},
+        {"\"borg2 rlist\"", 0, 0, 0},
+        {"\"\"", 0, 0, 0},
     };
     char json[512];
     bk_list l;
@@ -507,6 +519,10 @@ static void test_borg_command_lines(void **state)
                      l.items[0].excludes, l.items[0].path_count);
         if (!cases[i].has_paths)
             assert_non_null(l.items[0].paths_why);
+        if (i == 9) {   /* quoted words come back as the shell would read them */
+            assert_string_equal(l.items[0].paths[0], "/srv");
+            assert_string_equal(l.items[0].paths[1], "/my dir");
+        }
         bk_list_free(&l);
     }
 }
@@ -522,7 +538,7 @@ static void test_borg_malformed(void **state)
         {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"Tue, 2025-06-10 02:00:00\"}], \"repository\": {}}", "not a time"},
         {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"stats\": []}], \"repository\": {}}", "stats"},
         {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"stats\": {\"original_size\": \"1\"}}], \"repository\": {}}", "original_size"},
-        {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"command_line\": \"borg\"}], \"repository\": {}}", "command_line"},
+        {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"command_line\": {}}], \"repository\": {}}", "command_line"},
         {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"command_line\": [1]}], \"repository\": {}}", "command_line"},
         {"{\"archives\": [{\"name\": \"a\", \"id\": \"x\", \"time\": \"2025-06-10T02:00:00\", \"hostname\": 1}], \"repository\": {}}", "hostname"},
         {"{\"archives\": [], \"archives\": [], \"repository\": {}}", "twice"},
