@@ -260,6 +260,14 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
         h->add_number(j->call, t, "errors", (double)r->t_errors);
         h->add_number(j->call, t, "skipped", (double)r->t_skipped);
     }
+    if (r->missing) {
+        /* recognised, read, but without what ties it to a commit: judged when no commit is
+         * asked for, refused when one is (it could be another commit's result) */
+        h->add_string(j->call, entry, "missing", r->missing);
+        if (commit)
+            problem(j, "%s is a %s without %s: it cannot be matched to commit %.12s", evidence, r->format,
+                    r->missing, commit);
+    }
     if (!j->allow_empty && (r->tests ? r->t_total == 0 : parsed == 0))
         problem(j, "%s has no %s", evidence, r->tests ? "test cases" : "checks");
     else if (parsed > 0 && ignored == (long)parsed)

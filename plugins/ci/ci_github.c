@@ -227,6 +227,23 @@ static int is_status(const cJSON *o)
     return cJSON_IsObject(o) && ci_str(o, "state") && ci_str(o, "context");
 }
 
+/* Is O one GitHub workflow job, workflow run, check run or check suite?  O itself when it
+ * is, else NULL.  What each reader needs: a job has a name and run_id; a run a run_number
+ * and a name or path; a check run a name and its check_suite, output or app; a check
+ * suite an app and no name. */
+static const cJSON *single_kind(const cJSON *o)
+{
+    if (ci_str(o, "name") && has(o, "run_id"))
+        return o;
+    if (has(o, "run_number") && (ci_str(o, "name") || ci_str(o, "path")))
+        return o;
+    if (ci_str(o, "name") && (has(o, "check_suite") || has(o, "output") || has(o, "app")))
+        return o;
+    if (!has(o, "name") && ci_obj(o, "app"))
+        return o;
+    return NULL;
+}
+
 int ci_parse_github(const cJSON *root, ci_report *r, char *why, size_t n)
 {
     const cJSON *o;
@@ -271,16 +288,18 @@ int ci_parse_github(const cJSON *root, ci_report *r, char *why, size_t n)
         }
         return 1;
     }
-    /* Single objects: they carry head_sha themselves. */
-    if (ci_str(root, "head_sha") && ci_str(root, "status")) {
+    /* Single objects, recognised by what their readers need (a status and what tells the
+     * kinds apart); head_sha, which ties them to a commit, is said missing when absent. */
+    if (ci_str(root, "status") && (o = single_kind(root))) {
+        if (!ci_str(root, "head_sha"))
+            r->missing = "head_sha";
         if (ci_str(root, "name") && has(root, "run_id"))
             return single(r, "github-workflow-job", check_run(r, root, "workflow_job"), why, n);
         if (has(root, "run_number"))
             return single(r, "github-workflow-run", workflow_run(r, root), why, n);
-        if (ci_str(root, "name") && (has(root, "check_suite") || has(root, "output") || has(root, "app")))
+        if (ci_str(root, "name"))
             return single(r, "github-check-run", check_run(r, root, "check_run"), why, n);
-        if (!has(root, "name") && ci_obj(root, "app"))
-            return single(r, "github-check-suite", check_suite(r, root), why, n);
+        return single(r, "github-check-suite", check_suite(r, root), why, n);
     }
     /* Webhook payloads (an action, a sender) that carry something this check can judge. */
     if (ci_str(root, "action") || ci_obj(root, "sender")) {

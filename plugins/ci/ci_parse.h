@@ -61,6 +61,8 @@ typedef struct ci_report {
     int64_t t_total, t_failures, t_errors, t_skipped, t_flaky;
     int local_offset;         /* zone-less times are local at this offset (seconds east of UTC) */
     int zone_assumed;         /* some time was read at LOCAL_OFFSET: the details say so */
+    const char *missing;      /* static: what a recognised report lacks that its format
+                                 carries ("head_sha"), or NULL */
 } ci_report;
 
 /* ---- ci_report.c: the model ------------------------------------------------------- */

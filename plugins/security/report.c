@@ -181,6 +181,25 @@ static int numeric_version(jdoc *d, const jval *v)
     return 1;
 }
 
+/* Does the matches list V start with what the Grype reader reads, a match object with a
+ * "vulnerability" object?  Grype's descriptor and source are not needed to read matches. */
+static int grype_match_first(jdoc *d, const jval *v)
+{
+    jiter it, el;
+    jval m, member;
+    char key[JS_KEY_MAX];
+    if (v->type != '[')
+        return 0;
+    js_open(d, v, &it);
+    if (js_next(&it, NULL, &m) != 1 || m.type != '{')
+        return 0;
+    js_open(d, &m, &el);
+    while (js_next(&el, key, &member) == 1)
+        if (strcmp(key, "vulnerability") == 0)
+            return member.type == '{';
+    return 0;
+}
+
 static rformat detect_object(jdoc *d, const rtop *top)
 {
     const int *h = top->has;
@@ -193,7 +212,7 @@ static rformat detect_object(jdoc *d, const rtop *top)
     if (h[TOP_SCHEMA_VERSION] || h[TOP_CLUSTER_NAME] ||
         (h[TOP_ARTIFACT_NAME] && (h[TOP_RESULTS] || h[TOP_CREATED_AT])))
         return FMT_TRIVY;
-    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE]))
+    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE] || grype_match_first(d, &top->v[TOP_MATCHES])))
         return FMT_GRYPE;
     if (h[TOP_VULNERABILITIES] && top->v[TOP_VULNERABILITIES].type == '[' && h[TOP_VERSION] &&
         numeric_version(d, &top->v[TOP_VERSION]) && !h[TOP_BOM_FORMAT])
@@ -335,6 +354,13 @@ static int read_whole(const char *text, size_t len, rformat forced, int sarif_do
     case FMT_GRYPE: return grype_read(&d, &top, s, info);
     case FMT_GITLAB: return gitlab_read(&d, &top, s, info);
     case FMT_AUTO: break;
+    }
+    if (top.has[TOP_MATCHES] && top.v[TOP_MATCHES].type == '[') {
+        /* Grype's shape with nothing to read that confirms it: say what is missing */
+        snprintf(why, why_size, "unrecognised report format: a JSON object with \"matches\" but no match "
+                 "with a \"vulnerability\" and no Grype \"descriptor\" or \"source\" (an empty Grype "
+                 "report without them: set format = \"grype\" to read it)");
+        return -1;
     }
     if (top.has[TOP_BOM_FORMAT]) {
         snprintf(why, why_size, "unrecognised report format: a CycloneDX BOM (%s)", EXPECTED);

@@ -335,6 +335,28 @@ static void test_completion_time_dialects(void **state)
     assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:51:00Z");
 }
 
+/* A single workflow run without head_sha is recognised (its reader needs no sha) and its
+ * failure is reported; what it lacks is said, and with a commit to match it fails. */
+static void test_single_object_without_sha(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "ci.json",
+             "{\"id\": 7, \"name\": \"CI\", \"run_number\": 42, \"event\": \"push\", \"status\": \"completed\","
+             " \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T08:30:00Z\"}", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "1 failing: CI (failure)");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.format"), "github-workflow-run");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.missing"), "head_sha");
+    ci_write(f->dir, "ci.json",
+             "{\"id\": 7, \"name\": \"CI\", \"run_number\": 42, \"status\": \"completed\", \"conclusion\": \"success\"}",
+             (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_PASS);
+    /* the release names its commit: a run that cannot be matched to it does not pass */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "ci is a github-workflow-run without head_sha: it cannot be matched to commit 8c4e2d19a07b");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"match_commit\": false}", RG_CHECK_PASS);
+}
+
 /* ---- What cannot be judged ------------------------------------------------------------------ */
 
 static void test_unreadable_and_unrecognised(void **state)
@@ -439,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_future_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_less_times, setup, teardown),
         cmocka_unit_test_setup_teardown(test_completion_time_dialects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_object_without_sha, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_and_unrecognised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_parameter_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_incomplete, setup, teardown),

@@ -189,7 +189,9 @@ static void test_detection(void **state)
     bad("{\"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
     bad("{\"version\": \"1..2\", \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
     bad("{\"auditReportVersion\": 2, \"vulnerabilities\": {}}", FMT_AUTO, "unrecognised report format");
-    bad("{\"matches\": []}", FMT_AUTO, "unrecognised report format");
+    bad("{\"matches\": []}", FMT_AUTO, "no match with a \"vulnerability\" and no Grype \"descriptor\"");
+    bad("{\"matches\": [{\"rule\": \"x\"}]}", FMT_AUTO, "set format = \"grype\"");
+    bad("{\"matches\": \"x\"}", FMT_AUTO, "the members matches");
     bad("{\"a\": 1} x", FMT_AUTO, "malformed JSON: more data after the JSON document");
     bad("{\"a\": 1}\n{\"b\": 2}\n", FMT_AUTO, "more data after the JSON document at line 2");
     bad("{\"runs\": [], \"runs\": []}", FMT_AUTO, "the member \"runs\" appears twice");
@@ -211,6 +213,14 @@ static void test_detection(void **state)
     assert_int_equal(ok("[{\"Target\": \"x\", \"Vulnerabilities\": null}]")->info.format, FMT_TRIVY);
     assert_int_equal(ok("{\"ClusterName\": \"c\", \"Resources\": []}")->info.format, FMT_TRIVY);
     assert_int_equal(ok("{\"matches\": [], \"descriptor\": {\"name\": \"grype\"}}")->info.format, FMT_GRYPE);
+    /* detected by what the reader needs: matches alone, when a match has a vulnerability */
+    {
+        got *g = ok("{\"matches\": [{\"vulnerability\": {\"id\": \"CVE-2024-1\", \"severity\": \"High\"},"
+                    " \"artifact\": {\"name\": \"zlib\", \"version\": \"1.2\"}}]}");
+        assert_int_equal(g->info.format, FMT_GRYPE);
+        counts(g, 0, 1, 0, 0, 0, 0);
+    }
+    assert_int_equal(read_as("{\"matches\": []}", FMT_GRYPE, NULL, 0)->rc, 0);
     assert_int_equal(ok("{\"version\": \"15.0.7\", \"vulnerabilities\": []}")->info.format, FMT_GITLAB);
     /* Forced formats are held to their shape. */
     bad("{\"matches\": []}", FMT_GITLAB, "not a GitLab security report");
