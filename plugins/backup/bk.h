@@ -5,6 +5,8 @@
 #define BK_H
 
 #include <cjson/cJSON.h>
+
+#include "json_member.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,9 +97,9 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
 /* Which of our JSON formats ROOT looks like, or BK_AUTO when none. */
 bk_format bk_json_detect(const cJSON *root);
 
-/* Shared JSON reading.  bk_get returns OBJ's member KEY, or NULL when absent; when
- * KEY occurs twice it returns NULL and sets *DUP (a file read two ways is refused). */
-const cJSON *bk_get(const cJSON *obj, const char *key, int *dup);
+/* Shared JSON reading.  Members through rg_json_member (common/json_member.h): NULL
+ * when absent; when the key occurs twice NULL and *DUP set (a file read two ways is
+ * refused). */
 /* An exact non-negative integer below 2^53, from a JSON number: 0, or -1. */
 int bk_json_size(const cJSON *item, int64_t *out);
 /* True for 64 hex digits. */

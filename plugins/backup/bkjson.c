@@ -33,22 +33,6 @@ const char *bk_status_name(bk_status s)
     return "?";
 }
 
-const cJSON *bk_get(const cJSON *obj, const char *key, int *dup)
-{
-    const cJSON *found = NULL, *c;
-    if (!cJSON_IsObject(obj))
-        return NULL;
-    for (c = obj->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) {
-            if (found) {
-                *dup = 1;
-                return NULL;
-            }
-            found = c;
-        }
-    return found;
-}
-
 int bk_json_size(const cJSON *item, int64_t *out)
 {
     double v;

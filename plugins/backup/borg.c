@@ -244,16 +244,16 @@ static int read_archive(const cJSON *o, size_t i, const bk_parse_opts *opts, bk_
 
     if (!cJSON_IsObject(o))
         return bad(why, n, i, "not an object");
-    name = bk_get(o, "name", &dup);
-    id = bk_get(o, "id", &dup);
-    start = bk_get(o, "start", &dup);
-    time = bk_get(o, "time", &dup);
-    end = bk_get(o, "end", &dup);
-    host = bk_get(o, "hostname", &dup);
-    stats = bk_get(o, "stats", &dup);
-    cl = bk_get(o, "command_line", &dup);
+    name = rg_json_member(o, "name", &dup);
+    id = rg_json_member(o, "id", &dup);
+    start = rg_json_member(o, "start", &dup);
+    time = rg_json_member(o, "time", &dup);
+    end = rg_json_member(o, "end", &dup);
+    host = rg_json_member(o, "hostname", &dup);
+    stats = rg_json_member(o, "stats", &dup);
+    cl = rg_json_member(o, "command_line", &dup);
     if (cJSON_IsObject(stats))
-        size = bk_get(stats, "original_size", &dup);
+        size = rg_json_member(stats, "original_size", &dup);
     if (dup)
         return bad(why, n, i, "a key occurs twice");
     if (!cJSON_IsString(name) || !name->valuestring[0])
@@ -312,10 +312,10 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
     const cJSON *archives, *repo, *loc = NULL, *a;
     int dup = 0, info = 0;
     size_t i = 0;
-    archives = bk_get(root, "archives", &dup);
-    repo = bk_get(root, "repository", &dup);
+    archives = rg_json_member(root, "archives", &dup);
+    repo = rg_json_member(root, "repository", &dup);
     if (cJSON_IsObject(repo))
-        loc = bk_get(repo, "location", &dup);
+        loc = rg_json_member(repo, "location", &dup);
     if (dup) {
         snprintf(why, n, "a key occurs twice");
         return -1;

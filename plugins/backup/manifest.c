@@ -9,7 +9,7 @@
 #define MANIFEST_FORMAT "relgate-backup-manifest/1"
 
 /* Member KEY of OBJ, with a duplicate reported as a malformed snapshot. */
-#define GET(obj, key) bk_get((obj), (key), &dup)
+#define GET(obj, key) rg_json_member((obj), (key), &dup)
 
 static int bad(char *why, size_t n, size_t i, const char *id, const char *what)
 {

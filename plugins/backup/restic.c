@@ -24,19 +24,19 @@ static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *
 
     if (!cJSON_IsObject(o))
         return bad(why, n, where, "not an object");
-    time = bk_get(o, "time", &dup);
-    tree = bk_get(o, "tree", &dup);
-    paths = bk_get(o, "paths", &dup);
-    id = bk_get(o, "id", &dup);
-    shortid = bk_get(o, "short_id", &dup);
-    host = bk_get(o, "hostname", &dup);
-    sum = bk_get(o, "summary", &dup);
-    excl = bk_get(o, "excludes", &dup);
+    time = rg_json_member(o, "time", &dup);
+    tree = rg_json_member(o, "tree", &dup);
+    paths = rg_json_member(o, "paths", &dup);
+    id = rg_json_member(o, "id", &dup);
+    shortid = rg_json_member(o, "short_id", &dup);
+    host = rg_json_member(o, "hostname", &dup);
+    sum = rg_json_member(o, "summary", &dup);
+    excl = rg_json_member(o, "excludes", &dup);
     if (sum && !cJSON_IsNull(sum)) {
         if (!cJSON_IsObject(sum))
             return bad(why, n, where, "\"summary\" is not an object");
-        end = bk_get(sum, "backup_end", &dup);
-        bytes = bk_get(sum, "total_bytes_processed", &dup);
+        end = rg_json_member(sum, "backup_end", &dup);
+        bytes = rg_json_member(sum, "total_bytes_processed", &dup);
     }
     if (dup)
         return bad(why, n, where, "a key occurs twice");
@@ -112,9 +112,9 @@ int bk_restic_read(const cJSON *root, bk_list *out, char *why, size_t n)
     }
     out->variant = "restic snapshots --json";
     cJSON_ArrayForEach(item, root) {
-        if (cJSON_IsObject(item) && bk_get(item, "group_key", &dup)) {
+        if (cJSON_IsObject(item) && rg_json_member(item, "group_key", &dup)) {
             out->variant = "restic snapshots --json --group-by";
-            snaps = bk_get(item, "snapshots", &dup);
+            snaps = rg_json_member(item, "snapshots", &dup);
             if (dup || !cJSON_IsArray(snaps)) {
                 snprintf(why, n, "[%zu]: a group needs one \"snapshots\" list", i);
                 return -1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 
 static int has(const cJSON *o, const char *key)
 {
@@ -123,6 +124,14 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
             parse_end++;
         if (parse_end < end) {
             snprintf(why, n, "malformed JSON: more data after the document, at byte %zu", (size_t)(parse_end - text));
+            cJSON_Delete(root);
+            return -1;
+        }
+    }
+    if (root) {
+        const cJSON *dup = rg_json_duplicate(root, NULL);
+        if (dup) {   /* the rule of the engine and every plugin: read neither value */
+            snprintf(why, n, "malformed JSON: the key \"%.60s\" appears twice in an object", dup->string);
             cJSON_Delete(root);
             return -1;
         }

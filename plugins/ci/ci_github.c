@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 
 #define OOM(why, n) (snprintf(why, n, "out of memory"), -1)
 
@@ -191,7 +192,7 @@ static int graphql(ci_report *r, const cJSON *root, char *why, size_t n)
     }
     sha = ci_str(found.commit[0], "oid");
     page = ci_obj(contexts, "pageInfo");
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "hasNextPage"))) {
+    if (cJSON_IsTrue(rg_json_member(page, "hasNextPage", NULL))) {
         double total;
         r->declared = ci_num(contexts, "totalCount", &total) && total > cJSON_GetArraySize(nodes) && total < 1e15
                           ? (int64_t)total : (int64_t)cJSON_GetArraySize(nodes) + 1;

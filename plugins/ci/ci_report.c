@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 #include "rfc3339.h"
 
 void ci_report_init(ci_report *r)
@@ -282,15 +283,18 @@ long ci_report_latest(ci_report *r)
 
 /* ---- JSON helpers --------------------------------------------------------------------- */
 
+/* Members through the one duplicate-refusing lookup (common/json_member.h); ci_parse has
+ * refused a document with a duplicated key already, so none is met here. */
+
 const char *ci_str(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 int ci_num(const cJSON *o, const char *key, double *v)
 {
-    const cJSON *n = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *n = rg_json_member(o, key, NULL);
     if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
         return 0;
     *v = n->valuedouble;
@@ -299,12 +303,12 @@ int ci_num(const cJSON *o, const char *key, double *v)
 
 const cJSON *ci_obj(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsObject(v) ? v : NULL;
 }
 
 const cJSON *ci_arr(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsArray(v) ? v : NULL;
 }

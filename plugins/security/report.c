@@ -27,23 +27,6 @@ int rformat_parse(const char *name, rformat *out)
 
 /* ---- cJSON helpers ------------------------------------------------------------------- */
 
-const cJSON *jget(const cJSON *o, const char *key, int *dup)
-{
-    const cJSON *found = NULL, *c;
-    if (!cJSON_IsObject(o))
-        return NULL;
-    for (c = o->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) {
-            if (found) {
-                if (dup)
-                    *dup = 1;
-                return found;
-            }
-            found = c;
-        }
-    return found;
-}
-
 static const cJSON *jpath(const cJSON *o, const char *path)
 {
     char key[64];
@@ -54,7 +37,7 @@ static const cJSON *jpath(const cJSON *o, const char *path)
             return NULL;
         memcpy(key, path, n);
         key[n] = '\0';
-        o = jget(o, key, NULL);
+        o = rg_json_member(o, key, NULL);
         path += n + (dot != NULL);
     }
     return o;

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_member.h"
 #include "jscan.h"
 
 /* ---- Severities ------------------------------------------------------------------ */
@@ -208,9 +209,8 @@ int gitlab_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
 
 /* ---- Helpers the readers share (report.c) ------------------------------------------------------ */
 
-/* Member KEY of object O, compared exactly; NULL when absent or when O is no object.
- * A key given twice sets *DUP. */
-const cJSON *jget(const cJSON *o, const char *key, int *dup);
+/* Members of objects: rg_json_member (common/json_member.h), which refuses a key given
+ * twice; js_parse refuses a loaded value holding one anywhere. */
 /* The string at path "a.b.c" under O, or NULL. */
 const char *jstr(const cJSON *o, const char *path);
 /* The number at PATH, or FALLBACK when absent or not a finite number. */

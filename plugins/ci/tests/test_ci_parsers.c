@@ -635,6 +635,13 @@ static void test_detect(void **state)
     parse_refused(" \n\t ", LEN, CI_ANY, "the file is empty");
     parse_refused("status: success", LEN, CI_ANY, "neither a JSON object or array nor XML");
     parse_refused("{\"a\": 1", LEN, CI_ANY, "malformed JSON");
+    /* a key given twice: refused, as the engine and the other plugins refuse it (cJSON
+     * alone would take the first "conclusion", GitHub's own reader the last) */
+    parse_refused("{\"total_count\": 1, \"check_runs\": [{\"name\": \"build\", \"head_sha\": \"abc1234\","
+                  " \"status\": \"completed\", \"conclusion\": \"success\", \"conclusion\": \"failure\"}]}",
+                  LEN, CI_ANY, "malformed JSON: the key \"conclusion\" appears twice in an object");
+    parse_refused("[{\"state\": \"success\", \"context\": \"a\", \"state\": \"failure\"}]", LEN, CI_GITHUB,
+                  "the key \"state\" appears twice");
     parse_refused("{\"check_runs\": []}\n{\"check_runs\": []}", LEN, CI_ANY, "more data after the document");
     parse_refused("[]", LEN, CI_ANY, "an empty JSON array");
     parse_refused("null", LEN, CI_ANY, "neither a JSON object or array nor XML");

@@ -477,8 +477,11 @@ static void test_trivy(void **state)
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [7]}]}", FMT_AUTO, "vulnerability 1");
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Misconfigurations\": [{\"Status\": true}]}]}", FMT_AUTO,
         "misconfiguration 1");
+    /* a key given twice is refused wherever it is (common/json_member.h), with its place */
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"LOW\", \"Severity\": \"HIGH\"}]}]}",
-        FMT_AUTO, "vulnerability 1");
+        FMT_AUTO, "the member \"Severity\" appears twice at line 1");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"LOW\","
+        " \"PkgName\": \"x\", \"PkgName\": \"y\"}]}]}", FMT_AUTO, "the member \"PkgName\" appears twice");
     /* The legacy list, and Kubernetes reports of both shapes. */
     g = ok("[{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}, {\"Target\": \"b\", \"Vulnerabilities\": null}]");
     counts(g, 0, 1, 0, 0, 0, 0);
