@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "context.h"
 #include "digest.h"
 #include "error.h"
@@ -107,47 +108,40 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
 {
     const cJSON *ev = evidence_object(ctx);
     const char *rel = rg_json_string(ev, name);
-    char joined[PATH_MAX], real[PATH_MAX];
-    const char *resolved;
+    char real[PATH_MAX], target[PATH_MAX];
     int errnum;
 
     if (!rel) {
         snprintf(why, why_size, "evidence '%s' is not declared in the context", name);
         return RG_EVIDENCE_UNDECLARED;
     }
-    if (rg_path_join_normalized(ctx->dir, rel, joined, sizeof joined) != 0 ||
-        !rg_path_within(joined, ctx->evidence_root)) {
+    switch (rg_resolve_beneath(ctx->evidence_root, ctx->dir, rel, ctx->paths, real, sizeof real, target,
+                               sizeof target, &errnum)) {
+    case RG_BENEATH_OK:
+        break;
+    case RG_BENEATH_LEAVES:
         snprintf(why, why_size, "evidence '%s': path '%s' leaves %s", name, rel, ctx->evidence_root);
         return RG_EVIDENCE_ESCAPES;
-    }
-    if (!(resolved = rg_path_cache_realpath(ctx->paths, joined, real, &errnum))) {
-        errno = errnum;
-        if (errno == ENOENT || errno == ENOTDIR) {
-            /* A dangling link may still point outside: say so rather than "missing". */
-            char target[PATH_MAX];
-            ssize_t n = readlink(joined, target, sizeof target - 1);
-            if (n >= 0) {
-                target[n] = '\0';
-                snprintf(why, why_size, "evidence '%s': %s is a link to missing %s", name, rel,
-                         target);
-            } else {
-                snprintf(why, why_size, "evidence '%s': %s does not exist", name, rel);
-            }
-            return RG_EVIDENCE_MISSING;
-        }
-        snprintf(why, why_size, "evidence '%s': %s: %s", name, rel, strerror(errno));
+    case RG_BENEATH_MISSING:
+        /* A dangling link may still point outside: say so rather than "missing". */
+        if (target[0])
+            snprintf(why, why_size, "evidence '%s': %s is a link to missing %s", name, rel, target);
+        else
+            snprintf(why, why_size, "evidence '%s': %s does not exist", name, rel);
+        return RG_EVIDENCE_MISSING;
+    case RG_BENEATH_UNUSABLE:
+        snprintf(why, why_size, "evidence '%s': %s: %s", name, rel, strerror(errnum));
         return RG_EVIDENCE_UNUSABLE;
-    }
-    if (!rg_path_within(resolved, ctx->evidence_root)) {
-        snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, resolved,
+    case RG_BENEATH_OUTSIDE:
+        snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, real,
                  ctx->evidence_root);
         return RG_EVIDENCE_ESCAPES;
     }
-    if (strlen(resolved) >= size) {
+    if (strlen(real) >= size) {
         snprintf(why, why_size, "evidence '%s': path too long", name);
         return RG_EVIDENCE_UNUSABLE;
     }
-    memcpy(path, resolved, strlen(resolved) + 1);
+    memcpy(path, real, strlen(real) + 1);
     return RG_EVIDENCE_OK;
 }
 
@@ -162,7 +156,7 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
     *len = 0;
     if (st != RG_EVIDENCE_OK)
         return st;
-    if (rg_read_file(path, "evidence", max, data, len, &err) != 0) {
+    if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", max, data, len, &err) != 0) {
         snprintf(why, why_size, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
         return RG_EVIDENCE_UNUSABLE;

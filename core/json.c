@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "json_member.h"
 #include "json_writer.h"
 #include "strbuf.h"
 #include "textpos.h"
@@ -245,50 +246,6 @@ static size_t json_validate(const char *text, size_t len, int max_depth, const c
     return sc.pos < len ? sc.pos : len;
 }
 
-static int compare_names(const void *a, const void *b)
-{
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    return strcmp(x->string, y->string);
-}
-
-/* Find a duplicate key anywhere in ITEM; returns the duplicated member or NULL.
- * PARENT_OUT receives the object holding it. */
-static const cJSON *find_duplicate(const cJSON *item, const cJSON **parent_out)
-{
-    const cJSON *child;
-    if (cJSON_IsObject(item)) {
-        size_t n = 0, i = 0;
-        const cJSON *dup = NULL, **names;
-        for (child = item->child; child; child = child->next) n++;
-        /* Large objects sorted; small ones (most), or any when memory is short, pair by pair. */
-        names = n > 8 ? malloc(n * sizeof *names) : NULL;
-        if (names) {
-            for (child = item->child; child; child = child->next) names[i++] = child;
-            qsort(names, n, sizeof *names, compare_names);
-            for (i = 1; i < n && !dup; i++)
-                if (strcmp(names[i - 1]->string, names[i]->string) == 0) dup = names[i];
-            free(names);
-        } else {
-            const cJSON *a, *b;
-            for (a = item->child; a && !dup; a = a->next)
-                for (b = a->next; b && !dup; b = b->next)
-                    if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
-                        dup = b;
-        }
-        if (dup) {
-            *parent_out = item;
-            return dup;
-        }
-    }
-    if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
-        for (child = item->child; child; child = child->next) {
-            const cJSON *dup = find_duplicate(child, parent_out);
-            if (dup) return dup;
-        }
-    }
-    return NULL;
-}
-
 /* A short, printable excerpt of TEXT at OFFSET for syntax error messages. */
 static void excerpt(const char *text, size_t len, size_t offset, char *out, size_t size)
 {
@@ -354,7 +311,7 @@ cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int 
         rg_fail(err, RG_ERROR_INTERNAL, file, 0, 0, "%s: out of memory parsing JSON", file);
         return NULL;
     }
-    dup = find_duplicate(root, &parent);
+    dup = rg_json_duplicate(root, &parent);
     if (dup) {
         rg_fail(err, kind, file, 0, 0, "%s: duplicate key \"%s\" in a JSON object%s%s%s", file,
                 dup->string, parent && parent->string ? " \"" : "",

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "context.h"
 #include "digest.h"
 #include "error.h"
@@ -264,7 +265,8 @@ static int read_recorded(rg_check_call *call, const char *name, char **text, siz
     rg_error_init(&err);
     if (stat(call->path, &before) != 0)
         call->opaque = 1;
-    if (rg_read_file(call->path, "evidence", call->max_evidence, text, len, &err) != 0) {
+    if (rg_read_file_beneath(call->ctx->evidence_root, call->path, "evidence", call->max_evidence, text, len,
+                             &err) != 0) {
         snprintf(call->why, sizeof call->why, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
         call->opaque = 1;   /* unreadable or over the cap: never reused */
@@ -330,7 +332,8 @@ static void host_release_evidence(rg_check_call *call, const char *data)
 static const char *host_evidence_relative(rg_check_call *call, const char *name, const char *relative,
                                           const char **why)
 {
-    char joined[PATH_MAX], *slash;
+    char joined[PATH_MAX], real[PATH_MAX], *slash;
+    int errnum;
     const char *base = host_evidence_path(call, name, why);
     *why = call->why;
     if (!base)
@@ -343,27 +346,26 @@ static const char *host_evidence_relative(rg_check_call *call, const char *name,
     slash = strrchr(joined, '/');
     if (slash && slash != joined)
         *slash = '\0';
-    if (rg_path_join_normalized(joined, relative, call->path, sizeof call->path) != 0 ||
-        !rg_path_within(call->path, call->ctx->evidence_root)) {
+    switch (rg_resolve_beneath(call->ctx->evidence_root, joined, relative, NULL, real, sizeof real, NULL, 0,
+                               &errnum)) {
+    case RG_BENEATH_OK:
+        break;
+    case RG_BENEATH_LEAVES:
         snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') leaves %s", relative, name,
                  call->ctx->evidence_root);
         call->violation = 1;
         return NULL;
+    case RG_BENEATH_MISSING:
+    case RG_BENEATH_UNUSABLE:
+        snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') does not exist", relative, name);
+        return NULL;
+    case RG_BENEATH_OUTSIDE:
+        snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') resolves to %s, outside %s",
+                 relative, name, real, call->ctx->evidence_root);
+        call->violation = 1;
+        return NULL;
     }
-    {
-        char real[PATH_MAX];
-        if (!realpath(call->path, real)) {
-            snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') does not exist", relative, name);
-            return NULL;
-        }
-        if (!rg_path_within(real, call->ctx->evidence_root)) {
-            snprintf(call->why, sizeof call->why, "'%s' (beside evidence '%s') resolves to %s, outside %s",
-                     relative, name, real, call->ctx->evidence_root);
-            call->violation = 1;
-            return NULL;
-        }
-        rg_strlcpy(call->path, real, sizeof call->path);
-    }
+    rg_strlcpy(call->path, real, sizeof call->path);
     return call->path;
 }
 
@@ -417,7 +419,7 @@ static rg_stream *host_open_evidence(rg_check_call *call, const char *name, uint
     /* The path rules are read_evidence's own. */
     if (resolve_evidence(call, name) != RG_EVIDENCE_OK)
         return NULL;
-    fd = rg_open_regular(call->path, O_RDONLY, &sb);
+    fd = rg_open_regular_beneath(call->ctx->evidence_root, call->path, O_RDONLY, &sb);
     if (fd < 0)
         call->opaque = 1;
     if (fd == RG_OPEN_FAILED) {

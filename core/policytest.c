@@ -8,6 +8,7 @@
 
 #include <lauxlib.h>
 
+#include "beneath.h"
 #include "context.h"
 #include "decision.h"
 #include "error.h"
@@ -161,18 +162,22 @@ static void beside(const char *file, const char *rel, char *out, size_t size)
 static int test_file_path(const rg_test_case *tc, const char *what, const char *rel, char *out, size_t size,
                           rg_test_outcome *o)
 {
-    char dir[PATH_MAX], root[PATH_MAX], joined[PATH_MAX], real[PATH_MAX];
+    char dir[PATH_MAX], root[PATH_MAX], real[PATH_MAX];
+    int errnum;
+    rg_beneath where = RG_BENEATH_OK;
     rg_path_dir(tc->file, dir, sizeof dir);
     if (!realpath(dir, root)) {
         problem(o, "could not run: cannot resolve the test file's directory %s", dir);
     } else if (rel[0] == '/') {
         problem(o, "could not run: %s '%s' is an absolute path: name it relative to the test file", what, rel);
-    } else if (rg_path_join_normalized(root, rel, joined, sizeof joined) != 0 || !rg_path_within(joined, root)) {
+    } else if ((where = rg_resolve_beneath(root, root, rel, NULL, real, sizeof real, NULL, 0, &errnum)) ==
+               RG_BENEATH_LEAVES) {
         problem(o, "could not run: %s '%s' leaves the test file's directory", what, rel);
-    } else if (realpath(joined, real) && !rg_path_within(real, root)) {
+    } else if (where == RG_BENEATH_OUTSIDE) {
         problem(o, "could not run: %s '%s' is a symbolic link leading outside the test file's directory",
                 what, rel);
     } else {
+        /* a missing file is said by whatever opens it */
         beside(tc->file, rel, out, size);
         return 0;
     }

@@ -10,6 +10,7 @@ import sys
 
 SOURCES = {
     "json": ["core/json.c"],
+    "time": ["common/rfc3339.c"],
     "context": ["core/context.c", "core/waivers.c", "core/evidence.c", "core/policylib.c"],
     "policy": ["core/policy.c", "core/policylib.c", "core/sandbox.c", "plugins/ci/ci.c",
                "plugins/security/security.c", "plugins/backup/backup.c"],

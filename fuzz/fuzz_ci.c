@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < 2; i++) {
         ci_report r;
         char why[512] = "";
-        if (ci_parse(text, size, families[i], &r, why, sizeof why) == 0)
+        if (ci_parse(text, size, families[i], 0, &r, why, sizeof why) == 0)
             check_report(&r);
         else if (!why[0])
             fuzz_fail("ci_parse failed without saying why");

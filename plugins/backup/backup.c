@@ -9,8 +9,8 @@
 
 #include "bk.h"
 #include "relgate/plugin.h"
+#include "rfc3339.h"
 
-#define SKEW 300          /* seconds a backup may lie in the future of the evaluation clock */
 #define MAX_SKIPPED 50    /* skipped snapshots listed in the details */
 #define MAX_PATHS 20      /* paths of the chosen snapshot listed in the details */
 #define TEXT 256
@@ -97,7 +97,7 @@ static rg_check_status read_params(const rg_host *host, rg_check_call *call, cfg
             return host->error(call, "parameter 'paths' must list non-empty strings");
     c->host = host->param_string(call, "host");
     s = host->param_string(call, "timezone");
-    if (bk_offset_parse(s ? s : "UTC", &c->opts.naive_offset) != 0)
+    if (rg_time_offset_parse(s ? s : "UTC", &c->opts.naive_offset) != 0)
         return host->error(call, "parameter 'timezone' must be UTC or an offset like +02:00");
     return 0;
 }
@@ -205,6 +205,11 @@ static void add_snapshot(const rg_host *host, rg_check_call *call, rg_json *o, c
         host->add_string(call, o, "time_field", s->time_kind);
         add_text(host, call, o, "time_text", s->time_text);
         host->add_boolean(call, o, "time_is_completion", s->time_is_end);
+        if (s->zone_assumed) {   /* say which zone its zone-less time was read in */
+            char zone[RG_OFFSET_BUFSIZE];
+            rg_time_offset_format(c->opts.naive_offset, zone, sizeof zone);
+            host->add_string(call, o, "zone_assumed", zone);
+        }
         host->add_number(call, o, "age_hours", hours(c->now - s->time));
     }
     if (s->has_size) {
@@ -509,7 +514,7 @@ static rg_check_status judge_chosen(const rg_host *host, rg_check_call *call, co
     bk_clean(id, sizeof id, s->short_id ? s->short_id : s->id);
     bk_time_format(s->time, t, sizeof t);
     bk_duration_format(c->max_age, dur, sizeof dur);
-    if (age < -SKEW)
+    if (rg_time_in_future(s->time, c->now))
         failed(host, call, &f, "max_age", "is dated %s, %.1f h after the evaluation time (clock or time "
                "zone wrong?)", t, -(double)age / 3600.0);
     else if (age > c->max_age)

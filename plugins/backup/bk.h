@@ -5,6 +5,8 @@
 #define BK_H
 
 #include <cjson/cJSON.h>
+
+#include "json_member.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +45,7 @@ typedef struct bk_snapshot {
     int64_t time;             /* seconds since the epoch, UTC: completion when known, else start */
     int has_time;
     int time_is_end;          /* TIME is when the backup finished, not when it started */
+    int zone_assumed;         /* TIME named no zone: read at the timezone parameter's offset */
     int64_t size;             /* bytes, when HAS_SIZE */
     int has_size;
     const char *size_kind;    /* "size_bytes", "summary.total_bytes_processed", "stats.original_size" */
@@ -51,6 +54,7 @@ typedef struct bk_snapshot {
     int restore_verified;     /* 1, 0, or -1 when the format does not record it */
     const char *hostname;     /* or NULL when not recorded */
     const char **paths;       /* when HAS_PATHS: the paths the snapshot holds */
+    char *words;              /* heap: borg 2's command line split into words (PATHS point in) */
     size_t path_count;
     int has_paths;
     const char *paths_why;    /* when !HAS_PATHS: why they are unknown (static), or NULL */
@@ -95,9 +99,9 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
 /* Which of our JSON formats ROOT looks like, or BK_AUTO when none. */
 bk_format bk_json_detect(const cJSON *root);
 
-/* Shared JSON reading.  bk_get returns OBJ's member KEY, or NULL when absent; when
- * KEY occurs twice it returns NULL and sets *DUP (a file read two ways is refused). */
-const cJSON *bk_get(const cJSON *obj, const char *key, int *dup);
+/* Shared JSON reading.  Members through rg_json_member (common/json_member.h): NULL
+ * when absent; when the key occurs twice NULL and *DUP set (a file read two ways is
+ * refused). */
 /* An exact non-negative integer below 2^53, from a JSON number: 0, or -1. */
 int bk_json_size(const cJSON *item, int64_t *out);
 /* True for 64 hex digits. */
@@ -108,16 +112,14 @@ bk_snapshot *bk_list_add(bk_list *list);
 
 /* ---- Time (bktime.c) --------------------------------------------------------- */
 
-/* Parse YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM).  With NAIVE_OK a time without a zone
- * is read as NAIVE_OFFSET seconds east of UTC.  Fractions are dropped.  0 and *OUT
- * (seconds since the epoch), or -1 with a static reason in *WHY. */
-int bk_time_parse(const char *text, int naive_ok, int naive_offset, int64_t *out,
-                  const char **why);
-/* "+HH:MM", "-HH:MM", "Z" or "UTC" as seconds east of UTC: 0, or -1. */
-int bk_offset_parse(const char *text, int *out);
+/* Times are parsed by common/rfc3339.h (rg_time_parse, RG_TIME_REPORT), zones given as
+ * parameters by rg_time_offset_parse: one grammar for the engine and every plugin.
+ * bk_time_parse is that grammar for a time that must name its zone (manifests, restic):
+ * 0 and *OUT (seconds since the epoch), or -1. */
+int bk_time_parse(const char *text, int64_t *out);
 /* A duration as "3600", "24h", "90m", "7d", "1w", "1h30m": 0 and seconds, or -1. */
 int bk_duration_parse(const char *text, int64_t *out);
-/* SECONDS as "YYYY-MM-DDTHH:MM:SSZ" into BUF (>= 32 bytes). */
+/* SECONDS as "YYYY-MM-DDTHH:MM:SSZ" into BUF (>= 32 bytes; digits outside years 0-9999). */
 void bk_time_format(int64_t seconds, char *buf, size_t size);
 /* A duration for messages: "24h", "90m", "7d", "45s". */
 void bk_duration_format(int64_t seconds, char *buf, size_t size);

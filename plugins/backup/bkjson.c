@@ -34,22 +34,6 @@ const char *bk_status_name(bk_status s)
     return "?";
 }
 
-const cJSON *bk_get(const cJSON *obj, const char *key, int *dup)
-{
-    const cJSON *found = NULL, *c;
-    if (!cJSON_IsObject(obj))
-        return NULL;
-    for (c = obj->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) {
-            if (found) {
-                *dup = 1;
-                return NULL;
-            }
-            found = c;
-        }
-    return found;
-}
-
 int bk_json_size(const cJSON *item, int64_t *out)
 {
     double v;
@@ -94,8 +78,10 @@ bk_snapshot *bk_list_add(bk_list *list)
 
 void bk_list_free(bk_list *list)
 {
-    for (size_t i = 0; i < list->count; i++)
+    for (size_t i = 0; i < list->count; i++) {
         free(list->items[i].paths);
+        free(list->items[i].words);
+    }
     free(list->items);
     cJSON_Delete(list->root);
     memset(list, 0, sizeof *list);

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "bk.h"
+#include "rfc3339.h"
 
 #define MANIFEST_FORMAT "relgate-backup-manifest/1"
 
 /* Member KEY of OBJ, with a duplicate reported as a malformed snapshot. */
-#define GET(obj, key) bk_get((obj), (key), &dup)
+#define GET(obj, key) rg_json_member((obj), (key), &dup)
 
 static int bad(char *why, size_t n, size_t i, const char *id, const char *what)
 {
@@ -64,7 +65,7 @@ static int read_paths(const cJSON *arr, bk_snapshot *s)
 static int read_snapshot(const cJSON *o, size_t i, bk_list *out, char *why, size_t n)
 {
     const cJSON *id, *status, *started, *completed, *size, *sha, *file, *rv, *host, *paths;
-    const char *twhy, *st;
+    const char *st;
     bk_snapshot *s;
     int dup = 0;
     int64_t t;
@@ -98,10 +99,10 @@ static int read_snapshot(const cJSON *o, size_t i, bk_list *out, char *why, size
     else
         return bad(why, n, i, s->id, "\"status\" must be \"completed\", \"failed\" or \"running\"");
 
-    if (!none(started) && bk_time_parse(cJSON_GetStringValue(started), 0, 0, &t, &twhy) != 0)
+    if (!none(started) && bk_time_parse(cJSON_GetStringValue(started), &t) != 0)
         return bad(why, n, i, s->id, "\"started_at\" is not an RFC 3339 time");
     if (!none(completed)) {
-        if (bk_time_parse(cJSON_GetStringValue(completed), 0, 0, &s->time, &twhy) != 0)
+        if (bk_time_parse(cJSON_GetStringValue(completed), &s->time) != 0)
             return bad(why, n, i, s->id, "\"completed_at\" is not an RFC 3339 time");
         if (!none(started) && s->time < t)
             return bad(why, n, i, s->id, "\"completed_at\" is before \"started_at\"");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bk.h"
+#include "rfc3339.h"
 
 static int bad(char *why, size_t n, const char *where, const char *what)
 {
@@ -17,26 +18,25 @@ static int bad(char *why, size_t n, const char *where, const char *what)
 static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *why, size_t n)
 {
     const cJSON *time, *tree, *paths, *id, *shortid, *host, *sum, *excl, *end = NULL, *bytes = NULL, *p;
-    const char *twhy;
     bk_snapshot *s;
     int dup = 0, k = 0;
     int64_t t;
 
     if (!cJSON_IsObject(o))
         return bad(why, n, where, "not an object");
-    time = bk_get(o, "time", &dup);
-    tree = bk_get(o, "tree", &dup);
-    paths = bk_get(o, "paths", &dup);
-    id = bk_get(o, "id", &dup);
-    shortid = bk_get(o, "short_id", &dup);
-    host = bk_get(o, "hostname", &dup);
-    sum = bk_get(o, "summary", &dup);
-    excl = bk_get(o, "excludes", &dup);
+    time = rg_json_member(o, "time", &dup);
+    tree = rg_json_member(o, "tree", &dup);
+    paths = rg_json_member(o, "paths", &dup);
+    id = rg_json_member(o, "id", &dup);
+    shortid = rg_json_member(o, "short_id", &dup);
+    host = rg_json_member(o, "hostname", &dup);
+    sum = rg_json_member(o, "summary", &dup);
+    excl = rg_json_member(o, "excludes", &dup);
     if (sum && !cJSON_IsNull(sum)) {
         if (!cJSON_IsObject(sum))
             return bad(why, n, where, "\"summary\" is not an object");
-        end = bk_get(sum, "backup_end", &dup);
-        bytes = bk_get(sum, "total_bytes_processed", &dup);
+        end = rg_json_member(sum, "backup_end", &dup);
+        bytes = rg_json_member(sum, "total_bytes_processed", &dup);
     }
     if (dup)
         return bad(why, n, where, "a key occurs twice");
@@ -54,13 +54,13 @@ static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *
     s->short_id = cJSON_IsString(shortid) && shortid->valuestring[0] ? shortid->valuestring : NULL;
     s->status = BK_COMPLETED;
     s->hostname = cJSON_GetStringValue(host);
-    if (bk_time_parse(cJSON_GetStringValue(time), 0, 0, &s->time, &twhy) != 0)
+    if (bk_time_parse(cJSON_GetStringValue(time), &s->time) != 0)
         return bad(why, n, where, "\"time\" is not an RFC 3339 time");
     s->has_time = 1;
     s->time_kind = "time";
     s->time_text = time->valuestring;
     if (end && !cJSON_IsNull(end)) {
-        if (bk_time_parse(cJSON_GetStringValue(end), 0, 0, &t, &twhy) != 0)
+        if (bk_time_parse(cJSON_GetStringValue(end), &t) != 0)
             return bad(why, n, where, "\"summary.backup_end\" is not an RFC 3339 time");
         if (t >= s->time) { /* Go's zero time (year 1) would make it look ancient */
             s->time = t;
@@ -112,9 +112,9 @@ int bk_restic_read(const cJSON *root, bk_list *out, char *why, size_t n)
     }
     out->variant = "restic snapshots --json";
     cJSON_ArrayForEach(item, root) {
-        if (cJSON_IsObject(item) && bk_get(item, "group_key", &dup)) {
+        if (cJSON_IsObject(item) && rg_json_member(item, "group_key", &dup)) {
             out->variant = "restic snapshots --json --group-by";
-            snaps = bk_get(item, "snapshots", &dup);
+            snaps = rg_json_member(item, "snapshots", &dup);
             if (dup || !cJSON_IsArray(snaps)) {
                 snprintf(why, n, "[%zu]: a group needs one \"snapshots\" list", i);
                 return -1;

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ci_parse.h"
 #include "relgate/plugin.h"
+#include "rfc3339.h"
 
 #define LIST_MAX 100      /* entries per details list */
 #define NAMES_MAX 3       /* names per group in the message */
@@ -74,9 +74,7 @@ static void duration(int64_t s, char *buf, size_t size)
 
 static void rfc3339(int64_t s, char *buf, size_t size)
 {
-    time_t t = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (rg_rfc3339_format(s, buf, size) != 0)
         snprintf(buf, size, "%lld", (long long)s);
 }
 
@@ -262,6 +260,14 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
         h->add_number(j->call, t, "errors", (double)r->t_errors);
         h->add_number(j->call, t, "skipped", (double)r->t_skipped);
     }
+    if (r->missing) {
+        /* recognised, read, but without what ties it to a commit: judged when no commit is
+         * asked for, refused when one is (it could be another commit's result) */
+        h->add_string(j->call, entry, "missing", r->missing);
+        if (commit)
+            problem(j, "%s is a %s without %s: it cannot be matched to commit %.12s", evidence, r->format,
+                    r->missing, commit);
+    }
     if (!j->allow_empty && (r->tests ? r->t_total == 0 : parsed == 0))
         problem(j, "%s has no %s", evidence, r->tests ? "test cases" : "checks");
     else if (parsed > 0 && ignored == (long)parsed)
@@ -350,8 +356,9 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     rg_json *d = h->details(call), *jreports, **entries = NULL;
     const char *commit = NULL, *first_evidence = NULL;
     char why[512], first_why[512] = "";
-    int errors = 0, has_newest = 0;
+    int errors = 0, has_newest = 0, local_offset = 0, assumed = 0;
     int64_t newest = 0;
+    char zone[RG_OFFSET_BUFSIZE];
     rg_check_status st;
     int oom = 0;
 
@@ -387,6 +394,12 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
             st = h->error(call, "success lists '%s', a failing conclusion", j.success[i] ? j.success[i] : "?");
             goto out;
         }
+    if (rg_time_offset_parse(h->param_string(call, "timezone") ? h->param_string(call, "timezone") : "UTC",
+                             &local_offset) != 0) {
+        st = h->error(call, "parameter 'timezone' must be UTC or an offset like +02:00");
+        goto out;
+    }
+    rg_time_offset_format(local_offset, zone, sizeof zone);
     if (j.only_required && !j.n_required) {
         st = h->error(call, "only_required needs the required list");
         goto out;
@@ -409,7 +422,11 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
         h->add_string(call, entry, "evidence", j.evidence[i]);
         if (h->read_evidence(call, j.evidence[i], &text, &len, &reason) != 0) {
             snprintf(why, sizeof why, "cannot read the report: %s", reason);
-        } else if (ci_parse(text, len, family, &reps[i], why, sizeof why) == 0) {
+        } else if (ci_parse(text, len, family, local_offset, &reps[i], why, sizeof why) == 0) {
+            if (reps[i].zone_assumed) {   /* say which zone its zone-less times were read in */
+                h->add_string(call, entry, "zone_assumed", zone);
+                assumed = 1;
+            }
             continue;
         }
         h->add_string(call, entry, "error", why);
@@ -465,7 +482,13 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
             rfc3339(newest, when, sizeof when);
             h->add_string(call, f, "newest", when);
             h->add_number(call, f, "age_seconds", (double)age);
-            if ((double)age > max) {
+            if (assumed)
+                h->add_string(call, f, "zone_assumed", zone);
+            if (rg_time_in_future(newest, h->now(call))) {
+                duration(-age, a, sizeof a);
+                problem(&j, "the newest result (%s) is dated %s in the future (clock or time zone wrong?)",
+                        when, a);
+            } else if ((double)age > max) {
                 duration(age, a, sizeof a);
                 duration(max < 9e15 ? (int64_t)max : (int64_t)9e15, m, sizeof m);
                 problem(&j, "the newest result (%s) is %s old, more than max_age %s", when, a, m);
@@ -510,6 +533,8 @@ static const rg_param status_params[] = {
      "judge only the required checks: other failures are warnings", NULL},
     {"allow_empty", RG_PARAM_BOOLEAN, 0, "false",
      "a report without checks or test cases passes (by default it fails)", NULL},
+    {"timezone", RG_PARAM_STRING, 0, "\"UTC\"",
+     "zone of times written without one (ctest, pytest: the runner's local time): UTC or +HH:MM", NULL},
 };
 
 static const rg_check checks[] = {
@@ -521,7 +546,7 @@ static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
     "MIT", checks, sizeof checks / sizeof checks[0], 0,
-    NULL, /* env: reads no environment variable (times are UTC, from the host's clock) */
+    NULL, /* env: reads no environment variable (zone-less times: the timezone parameter) */
     sizeof(rg_check), sizeof(rg_param),
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 
 static int has(const cJSON *o, const char *key)
 {
@@ -81,13 +82,15 @@ static const char *family_name(ci_family f)
     return f == CI_GITHUB ? "GitHub" : f == CI_GITLAB ? "GitLab" : f == CI_JUNIT ? "JUnit XML" : "CI";
 }
 
-int ci_parse(const char *text, size_t len, ci_family family, ci_report *r, char *why, size_t n)
+int ci_parse(const char *text, size_t len, ci_family family, int local_offset, ci_report *r, char *why,
+             size_t n)
 {
     const char *p = text, *end = text + len, *parse_end = NULL;
     char what[256];
     cJSON *root;
     int rc = 0;
     ci_report_init(r);
+    r->local_offset = local_offset;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)   /* a UTF-8 byte order mark */
         p += 3;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
@@ -121,6 +124,14 @@ int ci_parse(const char *text, size_t len, ci_family family, ci_report *r, char 
             parse_end++;
         if (parse_end < end) {
             snprintf(why, n, "malformed JSON: more data after the document, at byte %zu", (size_t)(parse_end - text));
+            cJSON_Delete(root);
+            return -1;
+        }
+    }
+    if (root) {
+        const cJSON *dup = rg_json_duplicate(root, NULL);
+        if (dup) {   /* the rule of the engine and every plugin: read neither value */
+            snprintf(why, n, "malformed JSON: the key \"%.60s\" appears twice in an object", dup->string);
             cJSON_Delete(root);
             return -1;
         }

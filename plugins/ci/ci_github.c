@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 
 #define OOM(why, n) (snprintf(why, n, "out of memory"), -1)
 
@@ -25,7 +26,7 @@ static int check_run(ci_report *r, const cJSON *o, const char *kind)
         ci_item_sha(it, ci_str(o, "head_sha")) || ci_item_note(it, ci_str(output, "title")))
         return -1;
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "completed_at"), ci_str(o, "started_at"));
+    ci_item_times(r, it, ci_str(o, "completed_at"), ci_str(o, "started_at"));
     return 0;
 }
 
@@ -41,7 +42,7 @@ static int check_suite(ci_report *r, const cJSON *o)
         return -1;
     it->unique = 1;
     item_id(it, o, "id");
-    ci_item_times(it, conclusion ? ci_str(o, "updated_at") : NULL, ci_str(o, "created_at"));
+    ci_item_times(r, it, conclusion ? ci_str(o, "updated_at") : NULL, ci_str(o, "created_at"));
     return 0;
 }
 
@@ -56,7 +57,7 @@ static int workflow_run(ci_report *r, const cJSON *o)
         ci_item_sha(it, ci_str(o, "head_sha")))
         return -1;
     item_id(it, o, "id");
-    ci_item_times(it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
+    ci_item_times(r, it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
     return 0;
 }
 
@@ -73,7 +74,7 @@ static int commit_status(ci_report *r, const cJSON *o, const char *sha)
         return -1;
     item_id(it, o, "id");
     /* a pending status has not completed: its time only orders re-posts */
-    ci_item_times(it, state && !ci_state_pending(state) ? (updated ? updated : created) : NULL,
+    ci_item_times(r, it, state && !ci_state_pending(state) ? (updated ? updated : created) : NULL,
                   updated ? updated : created);
     return 0;
 }
@@ -158,7 +159,7 @@ static int graphql_node(ci_report *r, const cJSON *o, const char *sha)
         ci_item_state(it, ci_str(o, "conclusion"), ci_str(o, "status")) || ci_item_sha(it, sha))
         return -1;
     item_id(it, o, "databaseId");
-    ci_item_times(it, ci_str(o, "completedAt"), ci_str(o, "startedAt"));
+    ci_item_times(r, it, ci_str(o, "completedAt"), ci_str(o, "startedAt"));
     return 0;
 }
 
@@ -191,7 +192,7 @@ static int graphql(ci_report *r, const cJSON *root, char *why, size_t n)
     }
     sha = ci_str(found.commit[0], "oid");
     page = ci_obj(contexts, "pageInfo");
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(page, "hasNextPage"))) {
+    if (cJSON_IsTrue(rg_json_member(page, "hasNextPage", NULL))) {
         double total;
         r->declared = ci_num(contexts, "totalCount", &total) && total > cJSON_GetArraySize(nodes) && total < 1e15
                           ? (int64_t)total : (int64_t)cJSON_GetArraySize(nodes) + 1;
@@ -225,6 +226,23 @@ static int has(const cJSON *o, const char *key)
 static int is_status(const cJSON *o)
 {
     return cJSON_IsObject(o) && ci_str(o, "state") && ci_str(o, "context");
+}
+
+/* Is O one GitHub workflow job, workflow run, check run or check suite?  O itself when it
+ * is, else NULL.  What each reader needs: a job has a name and run_id; a run a run_number
+ * and a name or path; a check run a name and its check_suite, output or app; a check
+ * suite an app and no name. */
+static const cJSON *single_kind(const cJSON *o)
+{
+    if (ci_str(o, "name") && has(o, "run_id"))
+        return o;
+    if (has(o, "run_number") && (ci_str(o, "name") || ci_str(o, "path")))
+        return o;
+    if (ci_str(o, "name") && (has(o, "check_suite") || has(o, "output") || has(o, "app")))
+        return o;
+    if (!has(o, "name") && ci_obj(o, "app"))
+        return o;
+    return NULL;
 }
 
 int ci_parse_github(const cJSON *root, ci_report *r, char *why, size_t n)
@@ -271,16 +289,18 @@ int ci_parse_github(const cJSON *root, ci_report *r, char *why, size_t n)
         }
         return 1;
     }
-    /* Single objects: they carry head_sha themselves. */
-    if (ci_str(root, "head_sha") && ci_str(root, "status")) {
+    /* Single objects, recognised by what their readers need (a status and what tells the
+     * kinds apart); head_sha, which ties them to a commit, is said missing when absent. */
+    if (ci_str(root, "status") && (o = single_kind(root))) {
+        if (!ci_str(root, "head_sha"))
+            r->missing = "head_sha";
         if (ci_str(root, "name") && has(root, "run_id"))
             return single(r, "github-workflow-job", check_run(r, root, "workflow_job"), why, n);
         if (has(root, "run_number"))
             return single(r, "github-workflow-run", workflow_run(r, root), why, n);
-        if (ci_str(root, "name") && (has(root, "check_suite") || has(root, "output") || has(root, "app")))
+        if (ci_str(root, "name"))
             return single(r, "github-check-run", check_run(r, root, "check_run"), why, n);
-        if (!has(root, "name") && ci_obj(root, "app"))
-            return single(r, "github-check-suite", check_suite(r, root), why, n);
+        return single(r, "github-check-suite", check_suite(r, root), why, n);
     }
     /* Webhook payloads (an action, a sender) that carry something this check can judge. */
     if (ci_str(root, "action") || ci_obj(root, "sender")) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
 
 #define OOM(why, n) (snprintf(why, n, "out of memory"), -1)
 
@@ -76,7 +77,7 @@ static int pipeline(ci_report *r, const cJSON *o)
         it->broken = 1;
     }
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "finished_at"),
+    ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;
 }
@@ -103,9 +104,9 @@ static int job(ci_report *r, const cJSON *o, const char *sha)
     if (ci_item_name(it, ci_str(o, "name")) || ci_item_state(it, NULL, status) || ci_item_sha(it, sha) ||
         ci_item_note(it, note))
         return -1;
-    it->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "allow_failure"));
+    it->allow_failure = cJSON_IsTrue(rg_json_member(o, "allow_failure", NULL));
     item_id(it, o, "id");
-    ci_item_times(it, ci_str(o, "finished_at"),
+    ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;
 }
@@ -185,11 +186,11 @@ static int job_hook(ci_report *r, const cJSON *o, char *why, size_t n)
     if (!(it = ci_item_add(r, "job")) || ci_item_name(it, hook_field(o, "name")) ||
         ci_item_state(it, NULL, status) || ci_item_sha(it, ci_str(o, "sha")) || ci_item_note(it, note))
         return OOM(why, n);
-    it->allow_failure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "build_allow_failure")) ||
-                        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "job_allow_failure"));
+    it->allow_failure = cJSON_IsTrue(rg_json_member(o, "build_allow_failure", NULL)) ||
+                        cJSON_IsTrue(rg_json_member(o, "job_allow_failure", NULL));
     if (!(it->has_id = ci_num(o, "build_id", &it->id)))
         it->has_id = ci_num(o, "job_id", &it->id);
-    ci_item_times(it, hook_field(o, "finished_at"), hook_field(o, "started_at"));
+    ci_item_times(r, it, hook_field(o, "finished_at"), hook_field(o, "started_at"));
     return 1;
 }
 
@@ -198,7 +199,7 @@ static int job_hook(ci_report *r, const cJSON *o, char *why, size_t n)
 /* The first line worth showing of a GitLab test case's output. */
 static const char *case_message(const cJSON *c)
 {
-    const cJSON *out = cJSON_GetObjectItemCaseSensitive(c, "system_output");
+    const cJSON *out = rg_json_member(c, "system_output", NULL);
     if (ci_str(c, "stack_trace"))
         return ci_str(c, "stack_trace");
     if (cJSON_IsString(out))

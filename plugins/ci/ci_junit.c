@@ -20,6 +20,8 @@ typedef struct open_suite {
     int depth;             /* element depth of the <testsuite> */
     int64_t found;         /* failure and error elements seen below it (rerun ones included) */
     double claimed;        /* failures + errors its header says, or -1 */
+    int64_t case_done;     /* the latest completion of a test case in it (nextest) */
+    int has_case_done;
 } open_suite;
 
 typedef struct junit {
@@ -36,7 +38,10 @@ typedef struct junit {
     double root_claimed;
     int64_t root_found;
     char *root_name;
+    int64_t root_done;     /* <testsuites timestamp time>: when the whole run ended (nextest) */
+    int has_root_done;
     size_t loose;          /* item of test cases directly under <testsuites>, or (size_t)-1 */
+    open_suite loose_times;   /* only its case_done: when those cases ended */
     /* the open test case */
     int case_depth;        /* 0: none */
     char *c_class, *c_name, *c_msg;
@@ -99,27 +104,59 @@ static int oom(junit *j)
     return -1;
 }
 
+/* When an element with a start "timestamp" and a duration "time" ended: writers put them
+ * on <testsuite> (most), on <testsuites> and each <testcase> (nextest), and write them as
+ * RFC 3339 with or without a zone, or as an RFC 1123 date (mocha's xunit).  Returns 1 and
+ * sets *DONE, or 0 when the element carries no readable timestamp. */
+static int ended_at(junit *j, const XML_Char **atts, int64_t *done)
+{
+    const char *ts = attr(atts, "timestamp");
+    int64_t t;
+    double secs;
+    if (!ts || ci_time_parse(j->r, ts, &t) != 0)
+        return 0;
+    secs = number(attr(atts, "time"));   /* it ends this long after it starts */
+    *done = t + (secs < 1e7 ? (int64_t)secs : 0);
+    return 1;
+}
+
+static void set_done(ci_item *it, int64_t done)
+{
+    it->done = it->order = done;
+    it->has_done = it->has_order = 1;
+}
+
 static void open_testsuite(junit *j, const XML_Char **atts)
 {
     ci_item *it = ci_item_add(j->r, "test_suite");
-    const char *ts = attr(atts, "timestamp");
-    int64_t t;
+    int64_t done;
     open_suite *o;
     if (!it || ci_item_name(it, attr(atts, "name"))) {
         oom(j);
         return;
     }
     it->tests = it->unique = 1;
-    if (ts && ci_time_parse(ts, &t) == 0) {
-        double secs = number(attr(atts, "time"));   /* the suite ends this long after it starts */
-        it->done = it->order = t + (secs < 1e7 ? (int64_t)secs : 0);
-        it->has_done = it->has_order = 1;
-    }
+    if (ended_at(j, atts, &done))
+        set_done(it, done);
     o = &j->open[j->open_count++];   /* depth bounds open_count */
     o->item = j->r->count - 1;
     o->depth = j->depth;
     o->found = 0;
     o->claimed = claimed(atts);
+    o->has_case_done = 0;
+}
+
+/* A suite that says nothing of when it ran ends with its latest test case, else with the
+ * run around it. */
+static void suite_done(junit *j, const open_suite *o)
+{
+    ci_item *it = &j->r->items[o->item];
+    if (it->has_done)
+        return;
+    if (o->has_case_done)
+        set_done(it, o->case_done);
+    else if (j->has_root_done)
+        set_done(it, j->root_done);
 }
 
 /* A failure or error element counts toward every enclosing header. */
@@ -144,11 +181,20 @@ static int status_is(const char *s, const char *const *set)
     return 0;
 }
 
+static void case_ended(open_suite *o, int64_t done)
+{
+    if (!o->has_case_done || done > o->case_done) {
+        o->case_done = done;
+        o->has_case_done = 1;
+    }
+}
+
 static void open_testcase(junit *j, const XML_Char **atts)
 {
     static const char *const fail[] = {"failed", "failure", "fail", "error", "errored", "broken", NULL};
     static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", NULL};
     const char *status = attr(atts, "status") ? attr(atts, "status") : attr(atts, "result");
+    int64_t done;
     j->case_depth = j->depth;
     j->c_class = copy(attr(atts, "classname") ? attr(atts, "classname") : attr(atts, "class"));
     j->c_name = copy(attr(atts, "name"));
@@ -159,6 +205,12 @@ static void open_testcase(junit *j, const XML_Char **atts)
     j->c_status_skip = status_is(status, skip);
     if ((attr(atts, "classname") && !j->c_class) || (attr(atts, "name") && !j->c_name))
         oom(j);
+    if (ended_at(j, atts, &done)) {
+        for (int i = 0; i < j->open_count; i++)
+            case_ended(&j->open[i], done);
+        if (!j->open_count)
+            case_ended(&j->loose_times, done);
+    }
 }
 
 /* The first failure or error of a case (or of a suite, outside any case). */
@@ -200,6 +252,7 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
         if (strcmp(name, "testsuites") == 0) {
             j->root_suites = 1;
             j->root_claimed = claimed(atts);
+            j->has_root_done = ended_at(j, atts, &j->root_done);
             if (attr(atts, "name") && *attr(atts, "name") && !(j->root_name = copy(attr(atts, "name"))))
                 oom(j);
         } else if (strcmp(name, "testsuite") == 0) {
@@ -351,6 +404,7 @@ static void end(void *ud, const XML_Char *name)
         clear_case(j);
     } else if (j->open_count && j->open[j->open_count - 1].depth == j->depth) {
         open_suite *o = &j->open[--j->open_count];
+        suite_done(j, o);
         if (header_check(&j->r->items[o->item], o->claimed, o->found) != 0)
             oom(j);
     } else if (j->depth == 1 && j->root_suites && j->root_claimed > (double)j->root_found) {
@@ -414,6 +468,10 @@ int ci_parse_junit(const char *data, size_t len, ci_report *r, char *why, size_t
                  XML_ErrorString(XML_GetErrorCode(j.p)), (unsigned long)XML_GetCurrentLineNumber(j.p),
                  (unsigned long)XML_GetCurrentColumnNumber(j.p) + 1);
     XML_ParserFree(j.p);
+    if (ok && !j.stopped && j.loose != (size_t)-1) {
+        j.loose_times.item = j.loose;
+        suite_done(&j, &j.loose_times);
+    }
     clear_case(&j);
     free(j.s_msg);
     free(j.root_name);

@@ -59,6 +59,10 @@ typedef struct ci_report {
     int64_t declared;         /* what a paginated list says it holds, or -1 */
     int tests;                /* test results: the counts below are meaningful */
     int64_t t_total, t_failures, t_errors, t_skipped, t_flaky;
+    int local_offset;         /* zone-less times are local at this offset (seconds east of UTC) */
+    int zone_assumed;         /* some time was read at LOCAL_OFFSET: the details say so */
+    const char *missing;      /* static: what a recognised report lacks that its format
+                                 carries ("head_sha"), or NULL */
 } ci_report;
 
 /* ---- ci_report.c: the model ------------------------------------------------------- */
@@ -76,8 +80,13 @@ int ci_item_state(ci_item *it, const char *conclusion, const char *status);
 int ci_item_sha(ci_item *it, const char *sha);
 int ci_item_note(ci_item *it, const char *note);
 /* Times as text (NULL or unparsable ones are ignored): DONE is the completion time,
- * START the start (or creation) time. */
-void ci_item_times(ci_item *it, const char *done, const char *start);
+ * START the start (or creation) time.  IT is an item of R. */
+void ci_item_times(ci_report *r, ci_item *it, const char *done, const char *start);
+
+/* Parse a report's timestamp (common/rfc3339.h, RG_TIME_REPORT: RFC 3339 and its near
+ * misses, RFC 1123 / 2822 dates); a zone-less one is local at R's offset and marks R's
+ * zone_assumed.  Returns 0 and sets *OUT (seconds since the epoch), or -1. */
+int ci_time_parse(ci_report *r, const char *s, int64_t *out);
 
 /* Record a failing test case (kept while fewer than CI_CASES_MAX are).  Returns 0, or -1
  * when out of memory. */
@@ -108,13 +117,6 @@ int ci_num(const cJSON *o, const char *key, double *v);
 const cJSON *ci_obj(const cJSON *o, const char *key);
 const cJSON *ci_arr(const cJSON *o, const char *key);
 
-/* ---- ci_time.c ------------------------------------------------------------------------ */
-
-/* Parse a timestamp as CI systems write them: RFC 3339, and its near misses (a space for
- * 'T', no zone meaning UTC, " UTC", "+0100", a bare date).  Returns 0 and sets *OUT
- * (seconds since the epoch), or -1. */
-int ci_time_parse(const char *s, int64_t *out);
-
 /* ---- ci_state.c: what a status or conclusion means ------------------------------------ */
 
 typedef enum ci_outcome { CI_PASSED = 1, CI_FAILED, CI_PENDING } ci_outcome;
@@ -137,9 +139,10 @@ int ci_parse_junit(const char *text, size_t len, ci_report *r, char *why, size_t
 /* ---- ci_detect.c -------------------------------------------------------------------------- */
 
 /* Parse the report TEXT (LEN bytes) of family FAMILY (CI_ANY: detect it) into R (initialised
- * here; free it with ci_report_free even on failure).  Returns 0, or -1 with WHY saying what
+ * here; free it with ci_report_free even on failure); zone-less times in it are local at
+ * LOCAL_OFFSET seconds east of UTC.  Returns 0, or -1 with WHY saying what
  * is wrong: "unrecognised report format: ...", "malformed JSON ...", "not well-formed XML ...". */
-int ci_parse(const char *text, size_t len, ci_family family, ci_report *r, char *why,
-             size_t why_size);
+int ci_parse(const char *text, size_t len, ci_family family, int local_offset, ci_report *r,
+             char *why, size_t why_size);
 
 #endif

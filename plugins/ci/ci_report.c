@@ -7,6 +7,8 @@
 #include <strings.h>
 
 #include "ci_parse.h"
+#include "json_member.h"
+#include "rfc3339.h"
 
 void ci_report_init(ci_report *r)
 {
@@ -133,13 +135,24 @@ int ci_item_note(ci_item *it, const char *note)
     return set(&it->note, note && *note ? note : NULL, CI_MESSAGE_MAX, 0);
 }
 
-void ci_item_times(ci_item *it, const char *done, const char *start)
+int ci_time_parse(ci_report *r, const char *s, int64_t *out)
+{
+    rg_time t;
+    if (!s || rg_time_parse(s, RG_TIME_REPORT | RG_TIME_LOCAL, r->local_offset, &t, NULL) != 0)
+        return -1;
+    if (!t.zoned)
+        r->zone_assumed = 1;
+    *out = t.seconds;
+    return 0;
+}
+
+void ci_item_times(ci_report *r, ci_item *it, const char *done, const char *start)
 {
     int64_t t;
-    if (done && ci_time_parse(done, &t) == 0) {
+    if (done && ci_time_parse(r, done, &t) == 0) {
         it->done = it->order = t;
         it->has_done = it->has_order = 1;
-    } else if (start && ci_time_parse(start, &t) == 0) {
+    } else if (start && ci_time_parse(r, start, &t) == 0) {
         it->order = t;
         it->has_order = 1;
     }
@@ -270,15 +283,18 @@ long ci_report_latest(ci_report *r)
 
 /* ---- JSON helpers --------------------------------------------------------------------- */
 
+/* Members through the one duplicate-refusing lookup (common/json_member.h); ci_parse has
+ * refused a document with a duplicated key already, so none is met here. */
+
 const char *ci_str(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 int ci_num(const cJSON *o, const char *key, double *v)
 {
-    const cJSON *n = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *n = rg_json_member(o, key, NULL);
     if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
         return 0;
     *v = n->valuedouble;
@@ -287,12 +303,12 @@ int ci_num(const cJSON *o, const char *key, double *v)
 
 const cJSON *ci_obj(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsObject(v) ? v : NULL;
 }
 
 const cJSON *ci_arr(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+    const cJSON *v = rg_json_member(o, key, NULL);
     return cJSON_IsArray(v) ? v : NULL;
 }

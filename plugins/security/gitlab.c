@@ -11,7 +11,7 @@
 static int severity(const cJSON *v, sev *out)
 {
     int dup = 0;
-    const cJSON *s = jget(v, "severity", &dup);
+    const cJSON *s = rg_json_member(v, "severity", &dup);
     if (dup || (s && !cJSON_IsString(s) && !cJSON_IsNull(s)))
         return -1;
     if (cJSON_IsString(s) && strcasecmp(s->valuestring, "info") == 0)
@@ -23,7 +23,7 @@ static int severity(const cJSON *v, sev *out)
 
 static int vuln_one(jdoc *d, const cJSON *v, size_t vi, size_t at, scan *s)
 {
-    const cJSON *ids = jget(v, "identifiers", NULL), *e, *loc = jget(v, "location", NULL);
+    const cJSON *ids = rg_json_member(v, "identifiers", NULL), *e, *loc = rg_json_member(v, "location", NULL);
     const char *cve = NULL, *first = NULL;
     finding f;
     size_t k = 0;

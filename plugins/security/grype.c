@@ -11,7 +11,7 @@
 static int severity(const cJSON *vuln, sev *out)
 {
     int dup = 0;
-    const cJSON *v = jget(vuln, "severity", &dup);
+    const cJSON *v = rg_json_member(vuln, "severity", &dup);
     if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
         return -1;
     if (cJSON_IsString(v) && strcasecmp(v->valuestring, "negligible") == 0)
@@ -25,7 +25,7 @@ static double best_score(const cJSON *vuln)
 {
     const cJSON *c;
     double best = -1;
-    cJSON_ArrayForEach(c, jget(vuln, "cvss", NULL)) {
+    cJSON_ArrayForEach(c, rg_json_member(vuln, "cvss", NULL)) {
         double b = jnum(c, "metrics.baseScore", -1);
         if (b > best && b <= 10)
             best = b;
@@ -35,7 +35,7 @@ static double best_score(const cJSON *vuln)
 
 static int match_one(jdoc *d, const cJSON *m, size_t mi, size_t at, scan *s, const char *target)
 {
-    const cJSON *vuln = jget(m, "vulnerability", NULL), *art = jget(m, "artifact", NULL), *rel, *loc;
+    const cJSON *vuln = rg_json_member(m, "vulnerability", NULL), *art = rg_json_member(m, "artifact", NULL), *rel, *loc;
     finding f;
     size_t k = 0;
 
@@ -44,14 +44,14 @@ static int match_one(jdoc *d, const cJSON *m, size_t mi, size_t at, scan *s, con
         return js_fail(d, at, "match %zu: no vulnerability object, or a malformed severity", mi);
     f.kind = "vulnerability";
     f.id = jstr(vuln, "id") ? jstr(vuln, "id") : "";
-    cJSON_ArrayForEach(rel, jget(m, "relatedVulnerabilities", NULL)) {
+    cJSON_ArrayForEach(rel, rg_json_member(m, "relatedVulnerabilities", NULL)) {
         const char *id = jstr(rel, "id");
         if (id && k < ALIAS_MAX && strcmp(id, f.id) != 0)
             f.alias[k++] = id;
     }
     f.package = jstr(art, "name");
     f.version = jstr(art, "version");
-    loc = jget(art, "locations", NULL);
+    loc = rg_json_member(art, "locations", NULL);
     f.file = jstr(cJSON_IsArray(loc) ? loc->child : NULL, "path");
     f.title = jstr(vuln, "description");
     f.target = target;
@@ -90,7 +90,7 @@ int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
         const cJSON *t;
         if (!src)
             return -1;
-        t = jget(src, "target", NULL);
+        t = rg_json_member(src, "target", NULL);
         if (cJSON_IsString(t))
             snprintf(target, sizeof target, "%s", t->valuestring);
         else if (jstr(t, "userInput"))

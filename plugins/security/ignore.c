@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "rfc3339.h"
 
 static int shape_of_date(const char *s)
 {
@@ -76,7 +77,7 @@ void ignore_parse(const char *entry, int64_t now, ignore_rule *r)
     r->id[n] = '\0';
     memcpy(r->until, date, 10);
     r->until[10] = '\0';
-    if (ts_date(date, &days) != 0) {
+    if (rg_date_parse(r->until, &days) != 0) {
         snprintf(r->problem, sizeof r->problem, "%s is not a date", r->until);
         return;
     }

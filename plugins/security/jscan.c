@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "jscan.h"
+#include "json_member.h"
 
 void js_init(jdoc *d, const char *s, size_t len, char *why, size_t why_size)
 {
@@ -369,8 +370,16 @@ int js_next(jiter *it, char *key, jval *v)
 cJSON *js_parse(jdoc *d, const jval *v)
 {
     cJSON *j = cJSON_ParseWithLength(d->s + v->at, v->end - v->at);
-    if (!j)
+    const cJSON *dup;
+    if (!j) {
         js_fail(d, v->at, "cannot load the value (out of memory, or nested too deeply)");
+        return NULL;
+    }
+    if ((dup = rg_json_duplicate(j, NULL))) {   /* the one rule: a key given twice is refused */
+        js_fail(d, v->at, "the member \"%.60s\" appears twice", dup->string);
+        cJSON_Delete(j);
+        return NULL;
+    }
     return j;
 }
 

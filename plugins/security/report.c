@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "report.h"
+#include "rfc3339.h"
 
 const char *const RFORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab", NULL};
 #define FORMAT_COUNT (sizeof RFORMAT_NAMES / sizeof RFORMAT_NAMES[0] - 1)
@@ -27,23 +28,6 @@ int rformat_parse(const char *name, rformat *out)
 
 /* ---- cJSON helpers ------------------------------------------------------------------- */
 
-const cJSON *jget(const cJSON *o, const char *key, int *dup)
-{
-    const cJSON *found = NULL, *c;
-    if (!cJSON_IsObject(o))
-        return NULL;
-    for (c = o->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) {
-            if (found) {
-                if (dup)
-                    *dup = 1;
-                return found;
-            }
-            found = c;
-        }
-    return found;
-}
-
 static const cJSON *jpath(const cJSON *o, const char *path)
 {
     char key[64];
@@ -54,7 +38,7 @@ static const cJSON *jpath(const cJSON *o, const char *path)
             return NULL;
         memcpy(key, path, n);
         key[n] = '\0';
-        o = jget(o, key, NULL);
+        o = rg_json_member(o, key, NULL);
         path += n + (dot != NULL);
     }
     return o;
@@ -74,12 +58,14 @@ double jnum(const cJSON *o, const char *path, double fallback)
 
 void info_time(rinfo *info, const char *text)
 {
-    int64_t t;
-    if (!text || ts_parse(text, &t) != 0)
+    rg_time t;
+    /* the one timestamp grammar (common/rfc3339.h); a zone-less time is UTC */
+    if (!text || rg_time_parse(text, RG_TIME_REPORT | RG_TIME_LOCAL, 0, &t, NULL) != 0)
         return;
-    if (!info->has_time || t < info->time) {
+    if (!info->has_time || t.seconds < info->time) {
         info->has_time = 1;
-        info->time = t;
+        info->time = t.seconds;
+        info->time_zoneless = !t.zoned;
         snprintf(info->time_text, sizeof info->time_text, "%s", text);
     }
 }
@@ -179,6 +165,25 @@ static int numeric_version(jdoc *d, const jval *v)
     return 1;
 }
 
+/* Does the matches list V start with what the Grype reader reads, a match object with a
+ * "vulnerability" object?  Grype's descriptor and source are not needed to read matches. */
+static int grype_match_first(jdoc *d, const jval *v)
+{
+    jiter it, el;
+    jval m, member;
+    char key[JS_KEY_MAX];
+    if (v->type != '[')
+        return 0;
+    js_open(d, v, &it);
+    if (js_next(&it, NULL, &m) != 1 || m.type != '{')
+        return 0;
+    js_open(d, &m, &el);
+    while (js_next(&el, key, &member) == 1)
+        if (strcmp(key, "vulnerability") == 0)
+            return member.type == '{';
+    return 0;
+}
+
 static rformat detect_object(jdoc *d, const rtop *top)
 {
     const int *h = top->has;
@@ -191,7 +196,7 @@ static rformat detect_object(jdoc *d, const rtop *top)
     if (h[TOP_SCHEMA_VERSION] || h[TOP_CLUSTER_NAME] ||
         (h[TOP_ARTIFACT_NAME] && (h[TOP_RESULTS] || h[TOP_CREATED_AT])))
         return FMT_TRIVY;
-    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE]))
+    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE] || grype_match_first(d, &top->v[TOP_MATCHES])))
         return FMT_GRYPE;
     if (h[TOP_VULNERABILITIES] && top->v[TOP_VULNERABILITIES].type == '[' && h[TOP_VERSION] &&
         numeric_version(d, &top->v[TOP_VERSION]) && !h[TOP_BOM_FORMAT])
@@ -333,6 +338,13 @@ static int read_whole(const char *text, size_t len, rformat forced, int sarif_do
     case FMT_GRYPE: return grype_read(&d, &top, s, info);
     case FMT_GITLAB: return gitlab_read(&d, &top, s, info);
     case FMT_AUTO: break;
+    }
+    if (top.has[TOP_MATCHES] && top.v[TOP_MATCHES].type == '[') {
+        /* Grype's shape with nothing to read that confirms it: say what is missing */
+        snprintf(why, why_size, "unrecognised report format: a JSON object with \"matches\" but no match "
+                 "with a \"vulnerability\" and no Grype \"descriptor\" or \"source\" (an empty Grype "
+                 "report without them: set format = \"grype\" to read it)");
+        return -1;
     }
     if (top.has[TOP_BOM_FORMAT]) {
         snprintf(why, why_size, "unrecognised report format: a CycloneDX BOM (%s)", EXPECTED);

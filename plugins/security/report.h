@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "json_member.h"
 #include "jscan.h"
 
 /* ---- Severities ------------------------------------------------------------------ */
@@ -72,15 +73,6 @@ typedef struct ignore_rule {
 /* Read ENTRY into R at time NOW (seconds since the epoch).  An entry applies through
  * the whole of its UNTIL day, UTC. */
 void ignore_parse(const char *entry, int64_t now, ignore_rule *r);
-
-/* ---- Timestamps ------------------------------------------------------------------------------ */
-
-/* RFC 3339 "2024-05-01T10:20:30.5Z" / "+02:00"; also without a zone ("2021-06-01T21:21:00",
- * as GitLab writes: read as UTC) and with a space for the T.  Returns 0 with *OUT (seconds
- * since the epoch), or -1. */
-int ts_parse(const char *text, int64_t *out);
-/* The date "YYYY-MM-DD" at the start of TEXT: 0 with *DAYS since 1970-01-01, or -1. */
-int ts_date(const char *text, int64_t *days);
 
 /* ---- The scan: findings of all reports ---------------------------------------------------- */
 
@@ -149,6 +141,7 @@ typedef struct rinfo {
     int has_time;                /* the report's time (the oldest, where it has several) */
     int64_t time;
     char time_text[48];
+    int time_zoneless;           /* that time named no zone: read as UTC (GitLab writes them so) */
     char commits[COMMIT_MAX][72];/* commits the report says it scanned ("" none) */
     size_t commit_count;
     int commit_overflow;         /* more distinct commits than COMMIT_MAX, or one too long */
@@ -218,9 +211,8 @@ int gitlab_read(jdoc *d, const rtop *top, scan *s, rinfo *info);
 
 /* ---- Helpers the readers share (report.c) ------------------------------------------------------ */
 
-/* Member KEY of object O, compared exactly; NULL when absent or when O is no object.
- * A key given twice sets *DUP. */
-const cJSON *jget(const cJSON *o, const char *key, int *dup);
+/* Members of objects: rg_json_member (common/json_member.h), which refuses a key given
+ * twice; js_parse refuses a loaded value holding one anywhere. */
 /* The string at path "a.b.c" under O, or NULL. */
 const char *jstr(const cJSON *o, const char *path);
 /* The number at PATH, or FALLBACK when absent or not a finite number. */

@@ -257,7 +257,7 @@ static int rule_add(srun *r, int b, const cJSON *rule)
         c.flags = R_OBJECT;
         if (id && pool_put(r, id, strlen(id), &c.id) != 0)
             return -1;
-        if (security_severity(jget(jget(rule, "properties", NULL), "security-severity", NULL), &sv, &sc)) {
+        if (security_severity(rg_json_member(rg_json_member(rule, "properties", NULL), "security-severity", NULL), &sv, &sc)) {
             c.ss = (uint8_t)(1 + sv);
             c.score = sc;
         }
@@ -373,7 +373,7 @@ static const comp *comp_ref(const srun *r, const cJSON *tc)
 /* The reportingDescriptor of result RES (its rule), with its component and index. */
 static const crule *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index)
 {
-    const cJSON *ref = jget(res, "rule", NULL), *tc = jget(ref, "toolComponent", NULL);
+    const cJSON *ref = rg_json_member(res, "rule", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
     const crule *rule;
     const comp *c = &r->comps[0];
     const char *id = jstr(ref, "id") ? jstr(ref, "id") : jstr(res, "ruleId");
@@ -446,18 +446,18 @@ static const char *override_level(const srun *r, const cJSON *res, const comp *o
                                   const crule *rule)
 {
     const cJSON *inv = NULL, *o;
-    double ii = jnum(jget(res, "provenance", NULL), "invocationIndex", -1);
+    double ii = jnum(rg_json_member(res, "provenance", NULL), "invocationIndex", -1);
     const char *rid = rstr(r, rule->id);
     if (ii >= 0 && ii == floor(ii) && ii < (double)r->inv_count)
         inv = r->invs[(size_t)ii];
     else if (r->inv_count == 1) /* one invocation: it is the result's */
         inv = r->invs[0];
-    o = jget(inv, "ruleConfigurationOverrides", NULL);
+    o = rg_json_member(inv, "ruleConfigurationOverrides", NULL);
     for (o = cJSON_IsArray(o) ? o->child : NULL; o; o = o->next) {
-        const cJSON *ref = jget(o, "descriptor", NULL), *tc = jget(ref, "toolComponent", NULL);
+        const cJSON *ref = rg_json_member(o, "descriptor", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
         const comp *c = cJSON_IsObject(tc) ? comp_ref(r, tc) : &r->comps[0];
         double di = jnum(ref, "index", -1);
-        const char *did = jstr(ref, "id"), *level = jstr(jget(o, "configuration", NULL), "level");
+        const char *did = jstr(ref, "id"), *level = jstr(rg_json_member(o, "configuration", NULL), "level");
         if (c != owner || !level)
             continue;
         if ((di >= 0 && di == (double)index) || (di < 0 && did && rid && strcmp(did, rid) == 0))
@@ -477,7 +477,7 @@ static int suppressed(const cJSON *sup)
         int dup = 0;
         if (!cJSON_IsObject(e))
             return 0;
-        st = jget(e, "status", &dup);
+        st = rg_json_member(e, "status", &dup);
         if (dup || (st && !cJSON_IsNull(st) && !(cJSON_IsString(st) && strcmp(st->valuestring, "accepted") == 0)))
             return 0;
     }
@@ -492,9 +492,9 @@ static int suppressed(const cJSON *sup)
 static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *s, int *fail_kind)
 {
     int dup = 0;
-    const cJSON *kind = jget(res, "kind", &dup), *level = jget(res, "level", &dup);
-    const cJSON *base = jget(res, "baselineState", &dup), *sup = jget(res, "suppressions", &dup);
-    (void)jget(res, "properties", &dup);
+    const cJSON *kind = rg_json_member(res, "kind", &dup), *level = rg_json_member(res, "level", &dup);
+    const cJSON *base = rg_json_member(res, "baselineState", &dup), *sup = rg_json_member(res, "suppressions", &dup);
+    (void)rg_json_member(res, "properties", &dup);
     *fail_kind = 1;
     if (dup) {
         snprintf(r->err, sizeof r->err, "run %zu, result %zu: a member appears twice at line %zu, column %zu",
@@ -533,7 +533,7 @@ static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *
 static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, scan *s, int final,
                         const psample *smp)
 {
-    const cJSON *level = jget(res, "level", NULL), *props = jget(res, "properties", NULL), *loc, *phys;
+    const cJSON *level = rg_json_member(res, "level", NULL), *props = rg_json_member(res, "properties", NULL), *loc, *phys;
     const crule *rule;
     const comp *owner = NULL;
     const char *rid, *msg;
@@ -546,7 +546,7 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     f.kind = "result";
     f.score = -1;
     rule = r->tool_ready ? find_rule(r, res, &owner, &index) : NULL;
-    if (!security_severity(jget(props, "security-severity", NULL), &f.severity, &f.score)) {
+    if (!security_severity(rg_json_member(props, "security-severity", NULL), &f.severity, &f.score)) {
         if (rule && rule->ss) {
             f.severity = (sev)(rule->ss - 1);
             f.score = rule->score;
@@ -572,8 +572,8 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
         f.file = smp->file;
         f.line = smp->line;
     } else {
-        loc = jget(res, "locations", NULL);
-        phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
+        loc = rg_json_member(res, "locations", NULL);
+        phys = rg_json_member(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
         f.file = jstr(phys, "artifactLocation.uri");
         f.line = jnum(phys, "region.startLine", 0);
     }
@@ -708,7 +708,7 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
         int oom = 0;
         memset(&m, 0, sizeof m);
         m.seq = seq;
-        if (!security_severity(jget(jget(res, "properties", NULL), "security-severity", NULL), &m.vmax, &m.vscore)) {
+        if (!security_severity(rg_json_member(rg_json_member(res, "properties", NULL), "security-severity", NULL), &m.vmax, &m.vscore)) {
             m.vmax = r->tool_ready ? SEV_HIGH : SEV_CRITICAL;
             m.vscore = r->tool_ready ? -1 : 10;
         }
@@ -722,8 +722,8 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
             p->sample = grown;
             p->sample_cap = (uint8_t)(cap < WORST_MAX ? cap : WORST_MAX);
         }
-        loc = jget(res, "locations", NULL);
-        phys = jget(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
+        loc = rg_json_member(res, "locations", NULL);
+        phys = rg_json_member(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
         m.file = cut_copy(jstr(phys, "artifactLocation.uri"), KEPT_FILE_MAX, &oom);
         m.line = jnum(phys, "region.startLine", 0);
         m.msg = cut_copy(jstr(res, "message.text"), KEPT_TITLE_MAX, &oom);
@@ -817,7 +817,7 @@ static void note_tool(rinfo *info, const cJSON *driver)
 /* The tool is read: index its components' rules.  Returns 0, or -1 when out of memory. */
 static int tool_ready(srun *r)
 {
-    const cJSON *driver = jget(r->tool, "driver", NULL), *ext, *e;
+    const cJSON *driver = rg_json_member(r->tool, "driver", NULL), *ext, *e;
     if (r->tool_ready || !cJSON_IsObject(driver))
         return 0;
     r->tool_name = jstr(driver, "name") && *jstr(driver, "name") ? jstr(driver, "name") : "(unnamed tool)";
@@ -844,7 +844,7 @@ static int tool_ready(srun *r)
     free(r->titles);
     r->titles = NULL;
     r->title_cap = r->title_count = 0;
-    ext = jget(r->tool, "extensions", NULL);
+    ext = rg_json_member(r->tool, "extensions", NULL);
     r->comp_count = 1 + (cJSON_IsArray(ext) ? (size_t)cJSON_GetArraySize(ext) : 0);
     r->comps = calloc(r->comp_count, sizeof *r->comps);
     if (!r->comps || comp_init(r, &r->comps[0], driver) != 0)
@@ -1117,7 +1117,7 @@ static int deliver(sparse *p, cJSON *v)
 static void finish_run(sparse *p)
 {
     srun *r = &p->run;
-    const cJSON *driver = jget(r->tool, "driver", NULL), *e;
+    const cJSON *driver = rg_json_member(r->tool, "driver", NULL), *e;
     rinfo *info = p->info;
     if (p->stop) {
         /* an error is known already */
@@ -1144,9 +1144,9 @@ static void finish_run(sparse *p)
             for (size_t i = 0; i < r->inv_count; i++) {
                 const cJSON *ok;
                 e = r->invs[i];
-                ok = jget(e, "executionSuccessful", NULL);
+                ok = rg_json_member(e, "executionSuccessful", NULL);
                 if (cJSON_IsFalse(ok)) {
-                    const cJSON *code = jget(e, "exitCode", NULL);
+                    const cJSON *code = rg_json_member(e, "exitCode", NULL);
                     if (cJSON_IsNumber(code))
                         info_incomplete(info, "run %zu (%s): executionSuccessful is false (exit code %g)",
                                         r->index, r->tool_name, code->valuedouble);

@@ -12,8 +12,8 @@
 
 #include "relgate/plugin.h"
 #include "report.h"
+#include "rfc3339.h"
 
-#define FUTURE_SLACK 300   /* seconds a report's clock may run ahead of ours */
 #define LIMIT_NONE (-1)
 #define FAIL_ANY (SEV_COUNT + 1)
 #define FAIL_OFF (SEV_COUNT + 2)
@@ -161,6 +161,8 @@ static void report_details(const rg_host *h, rg_check_call *call, rg_json *arr, 
     h->add_string(call, o, "tool", in->tool);
     if (in->has_time) {
         h->add_string(call, o, "timestamp", in->time_text);
+        if (in->time_zoneless)
+            h->add_string(call, o, "zone_assumed", "UTC");
         h->add_number(call, o, "age_seconds", (double)(now - in->time));
     } else {
         h->add_string(call, o, "timestamp", NULL);
@@ -632,8 +634,8 @@ static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
                 h->add_string(call, o, "check", "max_age");
                 h->add_string(call, o, "evidence", r->name);
                 h->add_string(call, o, "problem", "the report has no timestamp");
-            } else if (r->info.time > now + FUTURE_SLACK || (double)(now - r->info.time) > max_age) {
-                int future = r->info.time > now + FUTURE_SLACK;
+            } else if (rg_time_in_future(r->info.time, now) || (double)(now - r->info.time) > max_age) {
+                int future = rg_time_in_future(r->info.time, now);
                 if (future)
                     verdict_add(&v, "%s is dated in the future (%s)", r->name, r->info.time_text);
                 else

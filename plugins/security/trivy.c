@@ -22,7 +22,7 @@ typedef struct tctx {
 static int severity(const cJSON *o, sev *out)
 {
     int dup = 0;
-    const cJSON *v = jget(o, "Severity", &dup);
+    const cJSON *v = rg_json_member(o, "Severity", &dup);
     if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
         return -1;
     if (!cJSON_IsString(v) || sev_parse(v->valuestring, out) != 0)
@@ -34,7 +34,7 @@ static int severity(const cJSON *o, sev *out)
 static int array_of(const cJSON *o, const char *key, const cJSON **out)
 {
     int dup = 0;
-    const cJSON *v = jget(o, key, &dup);
+    const cJSON *v = rg_json_member(o, key, &dup);
     *out = cJSON_IsArray(v) ? v : NULL;
     return dup || (v && !cJSON_IsNull(v) && !cJSON_IsArray(v)) ? -1 : 0;
 }
@@ -43,7 +43,7 @@ static double best_score(const cJSON *vuln)
 {
     const cJSON *src;
     double best = -1;
-    cJSON_ArrayForEach(src, jget(vuln, "CVSS", NULL)) {
+    cJSON_ArrayForEach(src, rg_json_member(vuln, "CVSS", NULL)) {
         double v3 = jnum(src, "V3Score", -1), v4 = jnum(src, "V40Score", -1);
         if (v3 > best && v3 <= 10) best = v3;
         if (v4 > best && v4 <= 10) best = v4;
@@ -86,7 +86,7 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
         }
         f.kind = "vulnerability";
         f.id = jstr(e, "VulnerabilityID") ? jstr(e, "VulnerabilityID") : "";
-        cJSON_ArrayForEach(ids, jget(e, "VendorIDs", NULL))
+        cJSON_ArrayForEach(ids, rg_json_member(e, "VendorIDs", NULL))
             if (cJSON_IsString(ids) && k < ALIAS_MAX)
                 f.alias[k++] = ids->valuestring;
         f.package = jstr(e, "PkgName");
@@ -102,7 +102,7 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
     i = 0;
     cJSON_ArrayForEach(e, list) {
         int dup = 0;
-        const cJSON *st = jget(e, "Status", &dup);
+        const cJSON *st = rg_json_member(e, "Status", &dup);
         i++;
         memset(&f, 0, sizeof f);
         if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0 || dup || (st && !cJSON_IsString(st)))

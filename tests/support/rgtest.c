@@ -3,9 +3,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -434,4 +437,43 @@ int rgt_run_with_data(const char *name, const struct CMUnitTest *tests, const ch
     rc = _cmocka_run_group_tests(name, keep, kept, NULL, NULL);
     free(keep);
     return rc;
+}
+
+/* ---- Real tools ---------------------------------------------------------------------- */
+
+int rgt_have(const char *name)
+{
+    const char *path = getenv("PATH");
+    char full[PATH_MAX];
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        if ((size_t)snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? path : ".", name) < sizeof full &&
+            access(full, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
+int rgt_run_tool(const char *dir, char *const argv[], char *const envp[], const char *log)
+{
+    extern char **environ;
+    int status;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY), out;
+        if (chdir(dir) != 0 || in < 0 || (out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        environ = (char **)envp;   /* execvp searches the tool's own PATH */
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    if (rgt_wait_child(pid, &status, 120) != 0 || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
 }

@@ -58,6 +58,17 @@ int rgt_run_with_data(const char *name, const struct CMUnitTest *tests, const ch
  * VAR is unset. */
 const char *rgt_env_path(const char *var, const char *sub);
 
+/* ---- Real tools ---------------------------------------------------------------------- */
+
+/* Is NAME an executable on $PATH? */
+int rgt_have(const char *name);
+
+/* Run ARGV (ARGV[0] found on $PATH) in directory DIR with exactly the environment ENVP
+ * (NULL-terminated), standard input from /dev/null, standard output and error appended to
+ * DIR/LOG.  Waits up to 120 s.  Returns its exit status, or -1 when it could not run, was
+ * killed or took too long. */
+int rgt_run_tool(const char *dir, char *const argv[], char *const envp[], const char *log);
+
 /* ---- Files ------------------------------------------------------------------------- */
 
 /* LEN for rgt_write: the data is a NUL-terminated text, write strlen of it. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "json_member.h"
 #include "rgtest.h"
 
 /* TEXT with control and non-ASCII bytes escaped, for failure messages (static buffer). */
@@ -441,6 +442,43 @@ static void test_duplicate_key_nested(void **state)
     rg_error_clear(&err);
 }
 
+/* The one lookup every reader uses (common/json_member.h): a key given twice is neither value. */
+static void test_member_refuses_duplicates(void **state)
+{
+    cJSON *o = cJSON_Parse("{\"a\": 1, \"b\": 2, \"a\": 3, \"list\": [{\"x\": 1}, {\"y\": 1, \"y\": 2}]}");
+    const cJSON *parent = NULL, *dup;
+    int twice = 0;
+    (void)state;
+    assert_non_null(o);
+    assert_null(rg_json_member(o, "a", &twice));
+    assert_int_equal(twice, 1);
+    twice = 0;
+    assert_int_equal(rg_json_member(o, "b", &twice)->valueint, 2);
+    assert_int_equal(twice, 0);
+    assert_null(rg_json_member(o, "c", &twice));
+    assert_null(rg_json_member(o, "B", &twice));   /* exact case */
+    assert_int_equal(twice, 0);
+    assert_null(rg_json_member(o, "a", NULL));
+    assert_null(rg_json_member(cJSON_GetObjectItemCaseSensitive(o, "list"), "x", NULL));   /* not an object */
+    dup = rg_json_duplicate(o, &parent);
+    assert_non_null(dup);
+    assert_string_equal(dup->string, "a");
+    assert_ptr_equal(parent, o);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "a");
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "a");
+    dup = rg_json_duplicate(o, &parent);
+    assert_non_null(dup);
+    assert_string_equal(dup->string, "y");   /* inside an array element */
+    cJSON_Delete(o);
+    /* large objects take the sorted path */
+    o = cJSON_Parse("{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":1,\"k5\":2}");
+    assert_string_equal(rg_json_duplicate(o, NULL)->string, "k5");
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":[{}]}");
+    assert_null(rg_json_duplicate(o, NULL));
+    cJSON_Delete(o);
+}
+
 static void test_duplicate_key_in_array_element(void **state)
 {
     rg_error err = {0};
@@ -647,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_depth_ignores_brackets_in_strings),
         cmocka_unit_test(test_duplicate_key_top_level),
         cmocka_unit_test(test_duplicate_key_nested),
+        cmocka_unit_test(test_member_refuses_duplicates),
         cmocka_unit_test(test_duplicate_key_in_array_element),
         cmocka_unit_test(test_duplicate_key_spelled_with_escape),
         cmocka_unit_test(test_same_key_in_sibling_objects_allowed),

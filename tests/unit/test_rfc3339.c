@@ -1,4 +1,4 @@
-/* Unit tests for core/rfc3339.c. */
+/* Unit tests for common/rfc3339.c: the one timestamp parser of the engine and the plugins. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,12 +129,158 @@ static void test_parse_fraction_truncated(void **state)
     expect("1969-12-31T23:59:59.75Z", -1);
 }
 
+/* A leap second is read as the second before it (rfc3339.h says why), and only where one
+ * can be: at 23:59:60 UTC, wherever the offset puts it in local time. */
 static void test_parse_leap_second(void **state)
 {
     (void)state;
-    expect("2016-12-31T23:59:60Z", 1483228800);
-    expect("2016-12-31T23:59:60Z", ok("2017-01-01T00:00:00Z"));
-    expect("2016-12-31T23:59:60.5Z", 1483228800);
+    expect("2016-12-31T23:59:60Z", 1483228799);
+    expect("2016-12-31T23:59:60Z", ok("2016-12-31T23:59:59Z"));
+    expect("2016-12-31T23:59:60.5Z", 1483228799);
+    expect("2015-06-30T23:59:60Z", ok("2015-06-30T23:59:59Z"));
+    expect("2016-12-31T15:59:60-08:00", 1483228799);   /* RFC 3339 section 5.7's example form */
+    expect("2017-01-01T01:29:60+01:30", 1483228799);
+    bad("2016-12-31T23:58:60Z", "leap second");
+    bad("2016-12-31T12:00:60Z", "leap second");
+    bad("2016-12-31T23:59:60+01:00", "leap second");   /* 22:59:60 UTC */
+    /* never after the second that follows it */
+    assert_true(ok("2016-12-31T23:59:60Z") < ok("2017-01-01T00:00:00Z"));
+}
+
+static int64_t report(const char *text, unsigned flags, int offset, int zoned)
+{
+    rg_time t = {INT64_MIN, -1};
+    const char *why = NULL;
+    if (rg_time_parse(text, RG_TIME_REPORT | flags, offset, &t, &why) != 0)
+        fail_msg("\"%s\" rejected: %s", text, why ? why : "(no reason)");
+    if (t.zoned != zoned)
+        fail_msg("\"%s\": zoned %d, expected %d", text, t.zoned, zoned);
+    return t.seconds;
+}
+
+static void report_bad(const char *text, unsigned flags, const char *reason)
+{
+    rg_time t = {12345, 7};
+    const char *why = NULL;
+    if (rg_time_parse(text, RG_TIME_REPORT | flags, 0, &t, &why) != -1)
+        fail_msg("\"%s\" accepted", text ? text : "(null)");
+    assert_non_null(why);
+    if (reason && !strstr(why, reason))
+        fail_msg("\"%s\": reason \"%s\", expected \"%s\"", text, why, reason);
+    assert_int_equal(t.seconds, 12345);
+}
+
+/* What JUnit, CI and scanner writers emit besides RFC 3339. */
+static void test_report_forms(void **state)
+{
+    (void)state;
+    assert_int_equal(report("2025-06-10T09:00:00Z", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10 09:00:00Z", 0, 0, 1), 1749546000);
+    assert_int_equal(report("  2025-06-10 09:00:00 UTC ", 0, 0, 1), 1749546000);   /* GitLab */
+    assert_int_equal(report("2025-06-10 09:00:00 gmt", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10T11:00:00+0200", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10T11:00:00+02", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10T09:00Z", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10T09:00:00,123Z", 0, 0, 1), 1749546000);
+    assert_int_equal(report("2025-06-10T09:00:00.123456789+00:00", 0, 0, 1), 1749546000);
+    report_bad("2025-06-10T09:00:00+2", 0, "offset");
+    report_bad("2025-06-10T09:00:00+021", 0, "offset");
+    report_bad("2025-06-10T09:00:00 UTCx", 0, NULL);
+    report_bad("2025-06-10T09:00:00Z junk", 0, "trailing");
+    report_bad("", 0, "empty");
+    report_bad(NULL, 0, "empty");
+}
+
+/* Zone-less times: refused unless the caller names the zone they are local to. */
+static void test_report_local_times(void **state)
+{
+    (void)state;
+    report_bad("2025-06-10T09:00:00", 0, "missing timezone");
+    report_bad("2025-06-10", 0, "missing timezone");
+    /* ctest and pytest write the runner's local time: 11:00 at +02:00 is 09:00 UTC */
+    assert_int_equal(report("2025-06-10T11:00:00", RG_TIME_LOCAL, 7200, 0), 1749546000);
+    assert_int_equal(report("2025-06-10T04:00:00.5", RG_TIME_LOCAL, -5 * 3600, 0), 1749546000);
+    assert_int_equal(report("2025-06-10T09:00:00", RG_TIME_LOCAL, 0, 0), 1749546000);
+    assert_int_equal(report("2025-06-10", RG_TIME_LOCAL, 0, 0), 1749513600);   /* a bare date: midnight */
+    /* a time that names its zone ignores the assumed one */
+    assert_int_equal(report("2025-06-10T09:00:00Z", RG_TIME_LOCAL, 7200, 1), 1749546000);
+    /* the engine's own inputs never take a zone-less time */
+    bad("2025-06-10T09:00:00", "missing timezone");
+}
+
+/* RFC 1123 (mocha's xunit: JavaScript's toUTCString) and RFC 2822 dates. */
+static void test_report_rfc2822(void **state)
+{
+    (void)state;
+    assert_int_equal(report("Tue, 10 Jun 2025 09:00:00 GMT", 0, 0, 1), 1749546000);
+    assert_int_equal(report("Sat, 03 Dec 2022 23:10:07 GMT", 0, 0, 1), 1670109007);
+    assert_int_equal(report("10 Jun 2025 11:00:00 +0200", 0, 0, 1), 1749546000);
+    assert_int_equal(report("Tue, 10 Jun 2025 05:00 EDT", 0, 0, 1), 1749546000);
+    assert_int_equal(report("tue, 10 jun 2025 01:00:00 pst", 0, 0, 1), 1749546000);
+    assert_int_equal(report("Tue,10 Jun 2025 09:00:00 UT", 0, 0, 1), 1749546000);
+    assert_int_equal(report("Sat, 31 Dec 2016 23:59:60 GMT", 0, 0, 1), 1483228799);
+    report_bad("Wed, 10 Jun 2025 09:00:00 GMT", 0, "day of the week");
+    report_bad("Tue, 10 Jun 2025 09:00:00", 0, "missing timezone");
+    report_bad("Tue, 10 Jun 2025 09:00:00 CEST", 0, "missing timezone");
+    report_bad("Tue, 31 Jun 2025 09:00:00 GMT", 0, "day out of range");
+    report_bad("Tue, 10 Jux 2025 09:00:00 GMT", 0, "month");
+    report_bad("Tue, 10 Jun 25 09:00:00 GMT", 0, "year");
+    report_bad("Tuesday, 10-Jun-25 09:00:00 GMT", 0, NULL);
+    report_bad("Tue, 10 Jun 2025 09:00:00 +02:00", 0, "offset");
+    report_bad("Tue, 10 Jun 2025 24:00:00 GMT", 0, "hour");
+    /* the engine's grammar is RFC 3339 only */
+    bad("Tue, 10 Jun 2025 09:00:00 GMT", "year");
+}
+
+static void test_offsets(void **state)
+{
+    int off = 1;
+    char buf[RG_OFFSET_BUFSIZE];
+    (void)state;
+    assert_int_equal(rg_time_offset_parse("UTC", &off), 0);
+    assert_int_equal(off, 0);
+    assert_int_equal(rg_time_offset_parse("Z", &off), 0);
+    assert_int_equal(rg_time_offset_parse("+05:30", &off), 0);
+    assert_int_equal(off, 19800);
+    assert_int_equal(rg_time_offset_parse("-09:45", &off), 0);
+    assert_int_equal(off, -35100);
+    assert_int_equal(rg_time_offset_parse("+24:00", &off), -1);
+    assert_int_equal(rg_time_offset_parse("+0200", &off), -1);
+    assert_int_equal(rg_time_offset_parse("+02:00 ", &off), -1);
+    assert_int_equal(rg_time_offset_parse("Europe/Berlin", &off), -1);
+    assert_int_equal(rg_time_offset_parse("", &off), -1);
+    assert_int_equal(rg_time_offset_parse(NULL, &off), -1);
+    rg_time_offset_format(0, buf, sizeof buf);
+    assert_string_equal(buf, "UTC");
+    rg_time_offset_format(19800, buf, sizeof buf);
+    assert_string_equal(buf, "+05:30");
+    rg_time_offset_format(-35100, buf, sizeof buf);
+    assert_string_equal(buf, "-09:45");
+    rg_time_offset_format(23 * 3600 + 59 * 60, buf, sizeof buf);
+    assert_string_equal(buf, "+23:59");
+}
+
+static void test_dates(void **state)
+{
+    int64_t d = 0;
+    (void)state;
+    assert_int_equal(rg_date_parse("2025-06-10", &d), 0);
+    assert_int_equal(d, 1749513600 / 86400);
+    assert_int_equal(rg_date_parse("2025-02-29", &d), -1);
+    assert_int_equal(rg_date_parse("2025-06-10T00:00:00Z", &d), -1);
+    assert_int_equal(rg_date_parse("2025-6-10", &d), -1);
+    assert_int_equal(rg_date_parse(NULL, &d), -1);
+}
+
+/* The one future-time rule of every check: more than five minutes ahead is refused. */
+static void test_future_rule(void **state)
+{
+    (void)state;
+    assert_int_equal(RG_TIME_FUTURE_SLACK, 300);
+    assert_false(rg_time_in_future(1000, 1000));
+    assert_false(rg_time_in_future(1300, 1000));
+    assert_true(rg_time_in_future(1301, 1000));
+    assert_false(rg_time_in_future(-5000, 1000));
 }
 
 static void test_parse_leap_years(void **state)
@@ -366,6 +512,12 @@ int main(void)
         cmocka_unit_test(test_parse_zero_offsets),
         cmocka_unit_test(test_parse_fraction_truncated),
         cmocka_unit_test(test_parse_leap_second),
+        cmocka_unit_test(test_report_forms),
+        cmocka_unit_test(test_report_local_times),
+        cmocka_unit_test(test_report_rfc2822),
+        cmocka_unit_test(test_offsets),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_future_rule),
         cmocka_unit_test(test_parse_leap_years),
         cmocka_unit_test(test_parse_year_lengths),
         cmocka_unit_test(test_parse_days_per_month),

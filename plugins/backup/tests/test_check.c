@@ -272,6 +272,7 @@ static void test_borg(void **state)
     fx_data(fx, "backup", "borg-1.2-list-utc.json", "borg.json");
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "borg snapshot 'srv-2025-06-10' started 2025-06-10T03:00:00Z, 6.0 h old");
+    assert_string_equal(fx_detail_string(fx, "chosen.zone_assumed"), "UTC");
     assert_string_equal(fx_detail_string(fx, "repository"), "/tmp/rgbk/borg");
     assert_string_equal(fx_detail_string(fx, "variant"), "borg list --json");
     /* borg list records no paths and no host: a filter on them cannot pass */
@@ -285,6 +286,7 @@ static void test_borg(void **state)
     fx_data(fx, "backup", "borg-1.2-list-berlin.json", "borg-berlin.json");
     fx_run(fx, "{\"backup\": \"backup\", \"timezone\": \"+02:00\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "started 2025-06-10T03:00:00Z, 6.0 h old");
+    assert_string_equal(fx_detail_string(fx, "chosen.zone_assumed"), "+02:00");
     /* read as UTC it would lie in the future of an early clock: refused, not passed */
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 - 5 * HOUR);
     assert_result(fx, RG_CHECK_FAIL, "1.0 h after the evaluation time (clock or time zone wrong?)");

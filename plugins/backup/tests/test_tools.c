@@ -21,22 +21,6 @@
 
 extern char **environ;
 
-/* Is NAME an executable on $PATH? */
-static int have(const char *name)
-{
-    const char *path = getenv("PATH");
-    char dir[PATH_MAX], full[PATH_MAX * 2];
-    while (path && *path) {
-        size_t n = strcspn(path, ":");
-        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
-        snprintf(full, sizeof full, "%s/%s", n ? dir : ".", name);
-        if (access(full, X_OK) == 0)
-            return 1;
-        path += n + (path[n] == ':');
-    }
-    return 0;
-}
-
 /* Run ARGV with the fixture's tool environment plus TZ; standard output to OUT (a path
  * under the fixture, or NULL to discard), standard error to tool.log.  Fails the test
  * when the tool fails. */
@@ -104,8 +88,6 @@ static void test_restic(void **state)
     fixture *fx = *state;
     char data[PATH_MAX], db[PATH_MAX + 8], www[PATH_MAX + 8], params[PATH_MAX * 2];
     int64_t now;
-    if (!have("restic"))
-        skip();
     make_data(fx, data, sizeof data);
     snprintf(db, sizeof db, "%s/db", data);
     snprintf(www, sizeof www, "%s/www", data);
@@ -159,8 +141,6 @@ static void test_borg(void **state)
     fixture *fx = *state;
     char data[PATH_MAX], db[PATH_MAX + 8], repo[PATH_MAX], arch[PATH_MAX + 32], params[PATH_MAX * 2];
     int64_t now;
-    if (!have("borg"))
-        skip();
     make_data(fx, data, sizeof data);
     snprintf(db, sizeof db, "%s/db", data);
     fx_path(fx, "borg-repo", repo, sizeof repo);
@@ -203,11 +183,58 @@ static void test_borg(void **state)
     assert_result(fx, RG_CHECK_FAIL, "older than max_age 1h");
 }
 
+/* borg 2 (Debian's borgbackup2): times carry their offset, and `info --json` writes
+ * command_line as one string, `borg2 -r REPO create NAME PATH...`. */
+static void test_borg2(void **state)
+{
+    fixture *fx = *state;
+    char data[PATH_MAX], db[PATH_MAX + 8], repo[PATH_MAX], params[PATH_MAX * 2];
+    int64_t now;
+    make_data(fx, data, sizeof data);
+    snprintf(db, sizeof db, "%s/db", data);
+    fx_path(fx, "borg2-repo", repo, sizeof repo);
+    run(fx, "UTC", NULL, (char *[]){"borg2", "-r", repo, "rcreate", "--encryption", "none", NULL});
+    run(fx, "JST-9", NULL, (char *[]){"borg2", "-r", repo, "create", "--compression", "lz4", "--comment",
+                                      "nightly run", "db-now", db, NULL});
+    run(fx, "UTC", NULL, (char *[]){"borg2", "-r", repo, "create", "--exclude", "*.tmp", "db-excl", db, NULL});
+
+    run(fx, "JST-9", "rlist.json", (char *[]){"borg2", "-r", repo, "rlist", "--json", NULL});
+    fx_evidence(fx, "backup", "rlist.json");
+    now = (int64_t)time(NULL);
+    fx_run(fx, "{\"backup\": \"backup\"}", now + 60);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-excl' started ");
+    assert_non_null(strstr(fx_detail_string(fx, "chosen.time_text"), "+09:00"));
+    assert_true(fx_detail_number(fx, "chosen.age_hours") < 0.1);   /* the offset was used */
+    assert_null(fx_detail(fx, "chosen.zone_assumed"));
+
+    run(fx, "JST-9", "info.json", (char *[]){"borg2", "-r", repo, "info", "--json", "-a", "db-now", NULL});
+    fx_evidence(fx, "backup", "info.json");
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"paths\": [\"%s/base.dump\"], \"min_size\": 4096}", db);
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-now' completed ");
+    assert_string_equal(fx_detail_string(fx, "variant"), "borg info --json");
+    assert_true(fx_detail_number(fx, "chosen.size_bytes") >= 4096);   /* borg 2 counts some metadata too */
+    assert_string_equal(fx_detail_string(fx, "chosen.paths.0"), db);
+
+    /* the archive made with --exclude: its paths count only when listed themselves */
+    run(fx, "UTC", "info-excl.json", (char *[]){"borg2", "-r", repo, "info", "--json", "-a", "db-excl", NULL});
+    fx_evidence(fx, "backup", "info-excl.json");
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "without the required paths");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_borg, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_borg2, fx_setup, fx_teardown),
     };
-    return cmocka_run_group_tests_name("backup tools", tests, NULL, NULL);
+    /* "needs" a path that exists: a tool missing from $PATH names one that does not */
+    const char *const needs[] = {
+        rgt_have("restic") ? NULL : "restic (not on $PATH)",
+        rgt_have("borg") ? NULL : "borg (not on $PATH)",
+        rgt_have("borg2") ? NULL : "borg2 (not on $PATH)",
+    };
+    return rgt_run_with_data("backup tools", tests, needs, sizeof tests / sizeof tests[0]);
 }

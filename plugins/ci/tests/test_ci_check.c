@@ -262,6 +262,101 @@ static void test_max_age(void **state)
     assert_contains(f->res.message, "max_age is set but the reports carry no completion time");
 }
 
+/* A completion more than five minutes ahead of the clock is refused, not passed: a negative
+ * age is a wrong clock or zone (the rule of every check, common/rfc3339.h). */
+static void test_future_completion(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "junit.xml",
+             "<testsuite name=\"u\" tests=\"1\" timestamp=\"2025-06-10T09:04:59Z\" time=\"1\">"
+             "<testcase name=\"a\"/></testsuite>", (size_t)-1);
+    /* exactly five minutes ahead: within the slack */
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_PASS);
+    assert_int_equal(ci_detail_number(&f->res, "freshness.age_seconds"), -300);
+    ci_write(f->dir, "junit.xml",
+             "<testsuite name=\"u\" tests=\"1\" timestamp=\"2025-06-10T09:05:00Z\" time=\"2\">"
+             "<testcase name=\"a\"/></testsuite>", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "the newest result (2025-06-10T09:05:02Z) is dated 5m2s in the future");
+}
+
+/* ctest and pytest write the runner's local time without a zone: read in the timezone
+ * parameter's zone (UTC unless given), and the details say which was assumed. */
+static void test_zone_less_times(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "junit.xml",
+             "<testsuites><testsuite name=\"pytest\" tests=\"1\" time=\"0.5\" timestamp=\"2025-06-10T10:30:00.123456\">"
+             "<testcase name=\"a\"/></testsuite></testsuites>", (size_t)-1);
+    /* read as UTC, 10:30 is 1h30 ahead of NOW (09:00): refused as in the future */
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "in the future (clock or time zone wrong?)");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.zone_assumed"), "UTC");
+    assert_string_equal(ci_detail_string(&f->res, "freshness.zone_assumed"), "UTC");
+    /* the runner was at +02:00: 10:30 local is 08:30 UTC, half an hour old */
+    run(f, NULL, "\"tests\": \"junit.xml\"",
+        "{\"reports\": \"tests\", \"max_age\": \"1h\", \"timezone\": \"+02:00\"}", RG_CHECK_PASS);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:30:00Z");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.zone_assumed"), "+02:00");
+    /* a report whose times name their zone says nothing of an assumed one */
+    copy_data(f, "junit-nextest-shape.xml", "junit.xml");
+    run(f, NULL, "\"tests\": \"junit.xml\"",
+        "{\"reports\": \"tests\", \"max_age\": \"2h\", \"timezone\": \"+02:00\"}", RG_CHECK_FAIL);
+    assert_null(ci_detail(&f->res, "reports.0.zone_assumed"));
+    assert_null(ci_detail(&f->res, "freshness.zone_assumed"));
+    /* a region name would need tzdata and its summer time: refused, not guessed */
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"timezone\": \"Europe/Berlin\"}",
+        RG_CHECK_ERROR);
+    assert_contains(f->res.message, "parameter 'timezone' must be UTC or an offset like +02:00");
+}
+
+/* nextest puts its times on <testsuites> and each <testcase>, never on <testsuite>; mocha's
+ * xunit writes an RFC 1123 date.  Both carry a completion time. */
+static void test_completion_time_dialects(void **state)
+{
+    fixture *f = *state;
+    copy_data(f, "junit-nextest-shape.xml", "junit.xml");
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "1 failing: relgate-demo::integration (1 failed, 0 errors)");
+    /* the latest case ends at 08:00:30.5 + 30.31 s */
+    assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:01:00Z");
+    ci_write(f->dir, "junit.xml",
+             "<testsuite name=\"Mocha Tests\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\" "
+             "timestamp=\"Tue, 10 Jun 2025 08:40:00 GMT\" time=\"0.013\">"
+             "<testcase classname=\"math\" name=\"adds\" time=\"0\"/></testsuite>", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_PASS);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:40:00Z");
+    assert_null(ci_detail(&f->res, "freshness.zone_assumed"));
+    /* a run-level time alone dates the suites in it */
+    ci_write(f->dir, "junit.xml",
+             "<testsuites timestamp=\"2025-06-10T08:50:00+00:00\" time=\"60\"><testsuite name=\"s\">"
+             "<testcase name=\"a\"/></testsuite></testsuites>", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_PASS);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.newest"), "2025-06-10T08:51:00Z");
+}
+
+/* A single workflow run without head_sha is recognised (its reader needs no sha) and its
+ * failure is reported; what it lacks is said, and with a commit to match it fails. */
+static void test_single_object_without_sha(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "ci.json",
+             "{\"id\": 7, \"name\": \"CI\", \"run_number\": 42, \"event\": \"push\", \"status\": \"completed\","
+             " \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T08:30:00Z\"}", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "1 failing: CI (failure)");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.format"), "github-workflow-run");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.missing"), "head_sha");
+    ci_write(f->dir, "ci.json",
+             "{\"id\": 7, \"name\": \"CI\", \"run_number\": 42, \"status\": \"completed\", \"conclusion\": \"success\"}",
+             (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_PASS);
+    /* the release names its commit: a run that cannot be matched to it does not pass */
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_contains(f->res.message, "ci is a github-workflow-run without head_sha: it cannot be matched to commit 8c4e2d19a07b");
+    run(f, SHA, CI_EVIDENCE, "{\"reports\": \"ci\", \"match_commit\": false}", RG_CHECK_PASS);
+}
+
 /* ---- What cannot be judged ------------------------------------------------------------------ */
 
 static void test_unreadable_and_unrecognised(void **state)
@@ -364,6 +459,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gitlab_test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_completion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zone_less_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_completion_time_dialects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_object_without_sha, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreadable_and_unrecognised, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_parameter_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_incomplete, setup, teardown),

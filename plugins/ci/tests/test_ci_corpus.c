@@ -115,7 +115,7 @@ static void walk(const char *folder, int *parsed, int *refused)
         snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
         text = ci_slurp(path, &len);
         assert_non_null(text);
-        if (ci_parse(text, len, CI_ANY, &r, why, sizeof why) == 0) {
+        if (ci_parse(text, len, CI_ANY, 0, &r, why, sizeof why) == 0) {
             sane(path, &r);
             ++*parsed;
         } else {
@@ -249,7 +249,7 @@ static void test_pinned_formats(void **state)
         snprintf(path, sizeof path, "%s/%s", root, pinned[i].file);
         if (!(text = ci_slurp(path, &len)))
             fail_msg("%s is missing from the corpus", pinned[i].file);
-        rc = ci_parse(text, len, CI_ANY, &r, why, sizeof why);
+        rc = ci_parse(text, len, CI_ANY, 0, &r, why, sizeof why);
         if (pinned[i].format && rc != 0)
             fail_msg("%s: refused (%s), expected %s", pinned[i].file, why, pinned[i].format);
         if (pinned[i].format && strcmp(r.format, pinned[i].format) != 0)
@@ -275,7 +275,7 @@ static void parse_corpus(const char *file, ci_report *r)
     snprintf(path, sizeof path, "%s/%s", root, file);
     text = ci_slurp(path, &len);
     assert_non_null(text);
-    if (ci_parse(text, len, CI_ANY, r, why, sizeof why) != 0)
+    if (ci_parse(text, len, CI_ANY, 0, r, why, sizeof why) != 0)
         fail_msg("%s refused: %s", file, why);
     free(text);
 }

@@ -19,7 +19,7 @@
 static void parse_ok(const char *text, ci_family family, ci_report *r)
 {
     char why[512];
-    if (ci_parse(text, strlen(text), family, r, why, sizeof why) != 0)
+    if (ci_parse(text, strlen(text), family, 0, r, why, sizeof why) != 0)
         fail_msg("refused: %s\n%s", why, text);
 }
 
@@ -32,7 +32,7 @@ static void parse_refused(const char *text, size_t len, ci_family family, const 
     char why[512];
     if (len == LEN)
         len = strlen(text);
-    if (ci_parse(text, len, family, &r, why, sizeof why) == 0) {
+    if (ci_parse(text, len, family, 0, &r, why, sizeof why) == 0) {
         ci_report_free(&r);
         fail_msg("accepted: %s", text);
     }
@@ -48,7 +48,7 @@ static void parse_file(const char *name, ci_report *r)
     snprintf(path, sizeof path, "%s/%s", CI_TEST_DATA, name);
     text = ci_slurp(path, &len);
     assert_non_null(text);
-    if (ci_parse(text, len, CI_ANY, r, why, sizeof why) != 0)
+    if (ci_parse(text, len, CI_ANY, 0, r, why, sizeof why) != 0)
         fail_msg("%s refused: %s", name, why);
     free(text);
 }
@@ -66,36 +66,55 @@ static const ci_item *find(const ci_report *r, const char *name)
 
 static void test_time_formats(void **state)
 {
-    static const struct { const char *text; int64_t want; } good[] = {
-        {"2025-06-10T08:00:00Z", 1749542400},
-        {"2025-06-10T08:00:00.123456Z", 1749542400},
-        {"2025-06-10t08:00:00z", 1749542400},
-        {"2025-06-10T10:00:00+02:00", 1749542400},
-        {"2025-06-10T07:30:00-0030", 1749542400},
-        {"2025-06-10 08:00:00 UTC", 1749542400},      /* GitLab webhooks */
-        {"2025-06-10T08:00:00", 1749542400},          /* JUnit: no zone means UTC */
-        {"2025-06-10T 08:00:00", 1749542400},
-        {"2025-06-10", 1749513600},
-        {"1970-01-01T00:00:00Z", 0},
-        {"2016-12-31T23:59:60Z", 1483228800},         /* a leap second folds forward */
-        {"2024-02-29T00:00:00Z", 1709164800},
+    static const struct { const char *text; int64_t want; int zoned; } good[] = {
+        {"2025-06-10T08:00:00Z", 1749542400, 1},
+        {"2025-06-10T08:00:00.123456Z", 1749542400, 1},
+        {"2025-06-10t08:00:00z", 1749542400, 1},
+        {"2025-06-10T10:00:00+02:00", 1749542400, 1},
+        {"2025-06-10T07:30:00-0030", 1749542400, 1},
+        {"2025-06-10 08:00:00 UTC", 1749542400, 1},      /* GitLab webhooks */
+        {"2025-06-10T08:00:00", 1749542400, 0},          /* ctest, pytest, jest: no zone */
+        {"2025-06-10T08:00:00,5", 1749542400, 0},
+        {"2025-06-10T 08:00:00", 1749542400, 0},
+        {"2025-06-10", 1749513600, 0},
+        {"Tue, 10 Jun 2025 08:00:00 GMT", 1749542400, 1}, /* mocha's xunit: RFC 1123 */
+        {"10 Jun 2025 10:00 +0200", 1749542400, 1},       /* RFC 2822 */
+        {"1970-01-01T00:00:00Z", 0, 1},
+        {"2016-12-31T23:59:60Z", 1483228799, 1},         /* a leap second reads as 23:59:59 */
+        {"2024-02-29T00:00:00Z", 1709164800, 1},
     };
     static const char *const bad[] = {
         "", "2025", "2025-13-01", "2025-02-29T00:00:00Z", "2025-06-10T24:00:00Z", "2025-06-10T08:61:00Z",
         "2025-06-10T08:00:00X", "2025-06-10T08:00:00+2", "10/06/2025", "2025-06-10T08:00:00.Z", "now",
+        "Wed, 10 Jun 2025 08:00:00 GMT", "2025-06-10T08:59:60Z",
     };
+    ci_report r;
     (void)state;
+    ci_report_init(&r);
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         int64_t t = -1;
-        if (ci_time_parse(good[i].text, &t) != 0 || t != good[i].want)
+        r.zone_assumed = 0;
+        if (ci_time_parse(&r, good[i].text, &t) != 0 || t != good[i].want)
             fail_msg("%s: got %lld, want %lld", good[i].text, (long long)t, (long long)good[i].want);
+        if (r.zone_assumed == good[i].zoned)
+            fail_msg("%s: zone_assumed %d", good[i].text, r.zone_assumed);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t t;
-        if (ci_time_parse(bad[i], &t) == 0)
+        if (ci_time_parse(&r, bad[i], &t) == 0)
             fail_msg("accepted %s", bad[i]);
     }
-    assert_int_equal(ci_time_parse(NULL, &(int64_t){0}), -1);
+    assert_int_equal(ci_time_parse(&r, NULL, &(int64_t){0}), -1);
+    /* zone-less times are local at the report's offset: 10:00 at +02:00 is 08:00 UTC */
+    r.local_offset = 7200;
+    {
+        int64_t t = 0;
+        assert_int_equal(ci_time_parse(&r, "2025-06-10T10:00:00", &t), 0);
+        assert_int_equal(t, 1749542400);
+        assert_int_equal(ci_time_parse(&r, "2025-06-10T10:00:00Z", &t), 0);
+        assert_int_equal(t, 1749542400 + 7200);
+    }
+    ci_report_free(&r);
 }
 
 /* ---- States ----------------------------------------------------------------------------- */
@@ -152,9 +171,9 @@ static void test_latest_wins(void **state)
     ci_report_init(&r);
     /* "a": order decides; "b": id decides when times tie; "c": last one when nothing does */
     it = ci_item_add(&r, "check_run"); ci_item_name(it, "a"); ci_item_state(it, "failure", NULL);
-    ci_item_times(it, "2025-06-10T08:10:00Z", NULL);
+    ci_item_times(&r, it, "2025-06-10T08:10:00Z", NULL);
     it = ci_item_add(&r, "check_run"); ci_item_name(it, "a"); ci_item_state(it, NULL, "in_progress");
-    ci_item_times(it, NULL, "2025-06-10T08:20:00Z");
+    ci_item_times(&r, it, NULL, "2025-06-10T08:20:00Z");
     it = ci_item_add(&r, "check_run"); ci_item_name(it, "b"); ci_item_state(it, "success", NULL);
     it->id = 9, it->has_id = 1;
     it = ci_item_add(&r, "check_run"); ci_item_name(it, "b"); ci_item_state(it, "failure", NULL);
@@ -616,6 +635,13 @@ static void test_detect(void **state)
     parse_refused(" \n\t ", LEN, CI_ANY, "the file is empty");
     parse_refused("status: success", LEN, CI_ANY, "neither a JSON object or array nor XML");
     parse_refused("{\"a\": 1", LEN, CI_ANY, "malformed JSON");
+    /* a key given twice: refused, as the engine and the other plugins refuse it (cJSON
+     * alone would take the first "conclusion", GitHub's own reader the last) */
+    parse_refused("{\"total_count\": 1, \"check_runs\": [{\"name\": \"build\", \"head_sha\": \"abc1234\","
+                  " \"status\": \"completed\", \"conclusion\": \"success\", \"conclusion\": \"failure\"}]}",
+                  LEN, CI_ANY, "malformed JSON: the key \"conclusion\" appears twice in an object");
+    parse_refused("[{\"state\": \"success\", \"context\": \"a\", \"state\": \"failure\"}]", LEN, CI_GITHUB,
+                  "the key \"state\" appears twice");
     parse_refused("{\"check_runs\": []}\n{\"check_runs\": []}", LEN, CI_ANY, "more data after the document");
     parse_refused("[]", LEN, CI_ANY, "an empty JSON array");
     parse_refused("null", LEN, CI_ANY, "neither a JSON object or array nor XML");

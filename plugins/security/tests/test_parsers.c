@@ -189,7 +189,9 @@ static void test_detection(void **state)
     bad("{\"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
     bad("{\"version\": \"1..2\", \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
     bad("{\"auditReportVersion\": 2, \"vulnerabilities\": {}}", FMT_AUTO, "unrecognised report format");
-    bad("{\"matches\": []}", FMT_AUTO, "unrecognised report format");
+    bad("{\"matches\": []}", FMT_AUTO, "no match with a \"vulnerability\" and no Grype \"descriptor\"");
+    bad("{\"matches\": [{\"rule\": \"x\"}]}", FMT_AUTO, "set format = \"grype\"");
+    bad("{\"matches\": \"x\"}", FMT_AUTO, "the members matches");
     bad("{\"a\": 1} x", FMT_AUTO, "malformed JSON: more data after the JSON document");
     bad("{\"a\": 1}\n{\"b\": 2}\n", FMT_AUTO, "more data after the JSON document at line 2");
     bad("{\"runs\": [], \"runs\": []}", FMT_AUTO, "the member \"runs\" appears twice");
@@ -211,6 +213,14 @@ static void test_detection(void **state)
     assert_int_equal(ok("[{\"Target\": \"x\", \"Vulnerabilities\": null}]")->info.format, FMT_TRIVY);
     assert_int_equal(ok("{\"ClusterName\": \"c\", \"Resources\": []}")->info.format, FMT_TRIVY);
     assert_int_equal(ok("{\"matches\": [], \"descriptor\": {\"name\": \"grype\"}}")->info.format, FMT_GRYPE);
+    /* detected by what the reader needs: matches alone, when a match has a vulnerability */
+    {
+        got *g = ok("{\"matches\": [{\"vulnerability\": {\"id\": \"CVE-2024-1\", \"severity\": \"High\"},"
+                    " \"artifact\": {\"name\": \"zlib\", \"version\": \"1.2\"}}]}");
+        assert_int_equal(g->info.format, FMT_GRYPE);
+        counts(g, 0, 1, 0, 0, 0, 0);
+    }
+    assert_int_equal(read_as("{\"matches\": []}", FMT_GRYPE, NULL, 0)->rc, 0);
     assert_int_equal(ok("{\"version\": \"15.0.7\", \"vulnerabilities\": []}")->info.format, FMT_GITLAB);
     /* Forced formats are held to their shape. */
     bad("{\"matches\": []}", FMT_GITLAB, "not a GitLab security report");
@@ -467,8 +477,11 @@ static void test_trivy(void **state)
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [7]}]}", FMT_AUTO, "vulnerability 1");
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Misconfigurations\": [{\"Status\": true}]}]}", FMT_AUTO,
         "misconfiguration 1");
+    /* a key given twice is refused wherever it is (common/json_member.h), with its place */
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"LOW\", \"Severity\": \"HIGH\"}]}]}",
-        FMT_AUTO, "vulnerability 1");
+        FMT_AUTO, "the member \"Severity\" appears twice at line 1");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"LOW\","
+        " \"PkgName\": \"x\", \"PkgName\": \"y\"}]}]}", FMT_AUTO, "the member \"PkgName\" appears twice");
     /* The legacy list, and Kubernetes reports of both shapes. */
     g = ok("[{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}, {\"Target\": \"b\", \"Vulnerabilities\": null}]");
     counts(g, 0, 1, 0, 0, 0, 0);
@@ -588,31 +601,49 @@ static void test_ignore_parse(void **state)
     }
 }
 
+/* A report's time goes through the one timestamp grammar (common/rfc3339.c, tested in
+ * tests/unit/test_rfc3339.c); what this plugin adds is the oldest time wins and a
+ * zone-less one (GitLab's) is UTC and says so. */
+static int64_t report_time(const char *text, int *zoneless)
+{
+    rinfo info;
+    memset(&info, 0, sizeof info);
+    info_time(&info, text);
+    if (!info.has_time)
+        return INT64_MIN;
+    *zoneless = info.time_zoneless;
+    assert_string_equal(info.time_text, text);
+    return info.time;
+}
+
 static void test_timestamps(void **state)
 {
-    int64_t t;
+    int zl = -1;
+    rinfo info;
     static const char *const wrong[] = {
-        "", "2025-06-10", "2025-06-10T25:00:00Z", "2025-13-01T00:00:00Z", "2025-06-31T00:00:00Z",
-        "2025-06-10T10:00Z", "2025-06-10T10:00:00.Z", "2025-06-10T10:00:00+0200", "2025-06-10T10:00:00Zjunk",
-        "yesterday", "10/06/2025",
+        "", "2025-06-10T25:00:00Z", "2025-13-01T00:00:00Z", "2025-06-31T00:00:00Z",
+        "2025-06-10T10:00:00.Z", "2025-06-10T10:00:00Zjunk", "yesterday", "10/06/2025",
     };
     (void)state;
-    assert_int_equal(ts_parse("1970-01-01T00:00:00Z", &t), 0);
-    assert_int_equal(t, 0);
-    assert_int_equal(ts_parse("2025-06-10T12:00:00Z", &t), 0);
-    assert_int_equal(t, SEC_NOW);
-    assert_int_equal(ts_parse("2025-06-10t14:00:00.999999999+02:00", &t), 0);
-    assert_int_equal(t, SEC_NOW);
-    assert_int_equal(ts_parse("2025-06-10 07:00:00-05:00", &t), 0);
-    assert_int_equal(t, SEC_NOW);
-    assert_int_equal(ts_parse("2025-06-10T12:00:00", &t), 0);
-    assert_int_equal(t, SEC_NOW);
-    assert_int_equal(ts_parse("2000-02-29T00:00:00Z", &t), 0);
-    assert_int_equal(t, INT64_C(951782400));
+    assert_int_equal(report_time("1970-01-01T00:00:00Z", &zl), 0);
+    assert_int_equal(zl, 0);
+    assert_int_equal(report_time("2025-06-10t14:00:00.999999999+02:00", &zl), SEC_NOW);
+    assert_int_equal(report_time("2025-06-10 07:00:00-05:00", &zl), SEC_NOW);
+    assert_int_equal(zl, 0);
+    assert_int_equal(report_time("2025-06-10T12:00:00", &zl), SEC_NOW);   /* GitLab: UTC */
+    assert_int_equal(zl, 1);
+    assert_int_equal(report_time("Tue, 10 Jun 2025 12:00:00 GMT", &zl), SEC_NOW);
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++)
-        if (ts_parse(wrong[i], &t) == 0)
+        if (report_time(wrong[i], &zl) != INT64_MIN)
             fail_msg("accepted %s", wrong[i]);
-    assert_int_equal(ts_parse(NULL, &t), -1);
+    assert_int_equal(report_time(NULL, &zl), INT64_MIN);
+    /* of several times, the oldest is the report's */
+    memset(&info, 0, sizeof info);
+    info_time(&info, "2025-06-10T12:00:00Z");
+    info_time(&info, "2025-06-10T11:00:00Z");
+    info_time(&info, "2025-06-10T13:00:00Z");
+    assert_int_equal(info.time, SEC_NOW - 3600);
+    assert_string_equal(info.time_text, "2025-06-10T11:00:00Z");
 }
 
 /* ---- Hostile input ------------------------------------------------------------------------------- */

@@ -1,0 +1,170 @@
+/* ci.status over JUnit XML written by the real tools, in a temporary directory: mocha's
+ * xunit reporter (an RFC 1123 date), ctest --output-junit and pytest --junitxml (the
+ * runner's local time, without a zone).  The tools run at +09:00 (TZ=JST-9, no tzdata
+ * needed), so a zone-less time read as UTC lies nine hours ahead.  A test whose tool is
+ * not on $PATH is not run (scripts/ensure-deps.sh installs them). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ci_test_util.h"
+
+typedef struct fixture {
+    char *dir;
+    rg_context *ctx;
+    rg_check_result res;
+    char env_path[PATH_MAX * 2], env_home[PATH_MAX + 8];
+    char *envp[8];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    int k = 0;
+    f->dir = ci_tmpdir();
+    snprintf(f->env_path, sizeof f->env_path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    snprintf(f->env_home, sizeof f->env_home, "HOME=%s", f->dir);
+    f->envp[k++] = f->env_path;
+    f->envp[k++] = f->env_home;
+    f->envp[k++] = (char *)"TZ=JST-9";
+    f->envp[k++] = (char *)"LC_ALL=C";
+    /* Debian's mocha lives in /usr/share/nodejs, which only Debian's node searches */
+    f->envp[k++] = (char *)"NODE_PATH=/usr/share/nodejs:/usr/lib/nodejs";
+    f->envp[k++] = (char *)"PYTHONDONTWRITEBYTECODE=1";
+    f->envp[k] = NULL;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    rg_check_result_clear(&f->res);
+    if (f->ctx)
+        rg_context_free(f->ctx);
+    ci_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Run the tool; a failing test makes it exit non-zero, which is expected here. */
+static void tool(fixture *f, char *const argv[])
+{
+    int st = rgt_run_tool(f->dir, argv, f->envp, rgt_path(f->dir, "tool.log"));
+    if (st < 0 || st == 127) {
+        char *log = ci_slurp(rgt_path(f->dir, "tool.log"), NULL);
+        fail_msg("%s did not run: %s", argv[0], log ? log : "");
+    }
+}
+
+/* ci.status over the report REL with PARAMS, a minute after the tool ran. */
+static void judge(fixture *f, const char *rel, const char *params, rg_check_status want)
+{
+    char evidence[PATH_MAX + 16];
+    if (f->ctx)
+        rg_context_free(f->ctx);
+    rg_check_result_clear(&f->res);
+    snprintf(evidence, sizeof evidence, "\"tests\": \"%s\"", rel);
+    f->ctx = ci_context(f->dir, NULL, evidence);
+    if (ci_run(params, f->ctx, (int64_t)time(NULL) + 60, &f->res) != 0)
+        fail_msg("parameters refused: %s", params);
+    if (f->res.status != want)
+        fail_msg("status %s, expected %s: %s", rg_check_status_name(f->res.status), rg_check_status_name(want),
+                 rg_check_result_to_json(&f->res));
+}
+
+/* The report's one failing test was counted and its completion is minutes old. */
+static void fresh_with_one_failure(fixture *f)
+{
+    double age = ci_detail_number(&f->res, "freshness.age_seconds");
+    assert_non_null(strstr(f->res.message, "1 failing"));
+    assert_null(strstr(f->res.message, "max_age"));
+    if (age < 0 || age > 600)
+        fail_msg("age %.0f s: the completion time was misread", age);
+}
+
+static void test_mocha_xunit(void **state)
+{
+    fixture *f = *state;
+    const char *newest;
+    char *xml;
+    ci_write(f->dir, "t.js",
+             "const assert = require('assert');\n"
+             "describe('math', function () {\n"
+             "  it('adds', function () { assert.equal(1 + 1, 2); });\n"
+             "  it('fails', function () { assert.equal(1 + 1, 3); });\n"
+             "});\n", RGT_TEXT);
+    tool(f, (char *[]){"mocha", "--reporter", "xunit", "--reporter-option", "output=mocha.xml", "t.js", NULL});
+    judge(f, "mocha.xml", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    fresh_with_one_failure(f);
+    /* an RFC 1123 date names its zone (GMT): nothing was assumed */
+    assert_null(ci_detail(&f->res, "freshness.zone_assumed"));
+    newest = ci_detail_string(&f->res, "freshness.newest");
+    assert_non_null(newest);
+    xml = ci_slurp(rgt_path(f->dir, "mocha.xml"), NULL);
+    assert_non_null(xml);
+    assert_non_null(strstr(xml, " GMT\""));   /* the file is what the issue describes */
+    free(xml);
+}
+
+/* ctest and pytest: local time without a zone.  Read as UTC (the default) it lies nine
+ * hours ahead and is refused; with timezone = "+09:00" it is minutes old. */
+static void local_time_report(fixture *f, const char *rel)
+{
+    judge(f, rel, "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    assert_non_null(strstr(f->res.message, "in the future (clock or time zone wrong?)"));
+    assert_string_equal(ci_detail_string(&f->res, "freshness.zone_assumed"), "UTC");
+    judge(f, rel, "{\"reports\": \"tests\", \"max_age\": \"1h\", \"timezone\": \"+09:00\"}", RG_CHECK_FAIL);
+    fresh_with_one_failure(f);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.zone_assumed"), "+09:00");
+    assert_string_equal(ci_detail_string(&f->res, "reports.0.zone_assumed"), "+09:00");
+}
+
+static void test_ctest_junit(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "src/CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.21)\n"
+             "project(relgate_ci_test NONE)\n"
+             "enable_testing()\n"
+             "add_test(NAME passes COMMAND true)\n"
+             "add_test(NAME fails COMMAND false)\n", RGT_TEXT);
+    tool(f, (char *[]){"cmake", "-S", "src", "-B", "build", NULL});
+    tool(f, (char *[]){"ctest", "--test-dir", "build", "--output-junit", "ctest.xml", NULL});
+    local_time_report(f, "build/ctest.xml");
+}
+
+static void test_pytest_junit(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "test_sample.py",
+             "def test_passes():\n    assert True\n\n"
+             "def test_fails():\n    assert 1 + 1 == 3\n", RGT_TEXT);
+    tool(f, (char *[]){"pytest-3", "-q", "-p", "no:cacheprovider", "--junitxml=pytest.xml", "test_sample.py", NULL});
+    local_time_report(f, "pytest.xml");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_mocha_xunit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctest_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pytest_junit, setup, teardown),
+    };
+    /* "needs" a path that exists: a tool missing from $PATH names one that does not */
+    const char *const needs[] = {
+        rgt_have("mocha") ? NULL : "mocha (not on $PATH)",
+        rgt_have("ctest") && rgt_have("cmake") ? NULL : "cmake and ctest (not on $PATH)",
+        rgt_have("pytest-3") ? NULL : "pytest-3 (not on $PATH)",
+    };
+    return rgt_run_with_data("ci tools", tests, needs, sizeof tests / sizeof tests[0]);
+}
