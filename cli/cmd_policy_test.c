@@ -50,6 +50,16 @@ static const char TEST_USAGE[] =
 #define MAX_DIRS 32
 #define MAX_FILES 4096
 
+enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_LIMIT };
+
+static const rg_option TEST_OPTIONS[] = {
+    {"--format", NULL, "a value: text, tap or junit", OPT_FORMAT},
+    {"--coverage", NULL, NULL, OPT_COVERAGE},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
+    {NULL, NULL, NULL, 0},
+};
+
 typedef struct file_list {
     char *names[MAX_FILES];
     size_t count;
@@ -149,7 +159,10 @@ int rg_cmd_test(int argc, char **argv)
     size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
     size_t unlisted = 0;   /* paths or test files that could not be listed: the run is an error */
     out_format format = OUT_TEXT;
-    int want_coverage = 0, rc;
+    int want_coverage = 0, rc, id;
+    rg_opt_state opts;
+    const char *v;
+    char msg[512];
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
     rg_plugins *plugins;
@@ -163,45 +176,43 @@ int rg_cmd_test(int argc, char **argv)
         cJSON_Delete(coverage);
         return RG_EXIT_ERROR;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    rg_opt_start(&opts, argc, argv);
+    while ((id = rg_opt_next(&opts, TEST_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        char why[160];
+        if (id == RG_OPT_HELP) {
             fputs(TEST_USAGE, stdout);
             free(files);
             cJSON_Delete(coverage);
             return 0;
-        } else if (strcmp(arg, "--coverage") == 0) {
-            want_coverage = 1;
-        } else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
-            const char *v = argv[++i];
+        }
+        if (id == OPT_FORMAT) {
             if (strcmp(v, "text") == 0) format = OUT_TEXT;
             else if (strcmp(v, "tap") == 0) format = OUT_TAP;
             else if (strcmp(v, "junit") == 0) format = OUT_JUNIT;
             else {
-                fprintf(stderr, "relgate: error: --format '%s' is not text, tap or junit\n", v);
-                free(files);
-                cJSON_Delete(coverage);
-                return RG_EXIT_ERROR;
+                snprintf(msg, sizeof msg, "--format '%.200s' is not text, tap or junit", v);
+                id = RG_OPT_ERROR;
             }
-        } else if (i + 1 < argc && (rc = rg_cli_limit_option(arg, argv[i + 1], &limits)) >= 0) {
-            if (rc > 0) {
-                fprintf(stderr, "relgate: error: %s '%s' is out of range (see relgate test --help)\n", arg, argv[i + 1]);
-                free(files);
-                cJSON_Delete(coverage);
-                return RG_EXIT_ERROR;
-            }
-            i++;
-        } else if (strcmp(arg, "--plugin-path") == 0 && i + 1 < argc && ndirs < MAX_DIRS) {
-            dirs[ndirs++] = argv[++i];
-        } else if (arg[0] == '-') {
-            fprintf(stderr, "relgate: error: unknown option or missing value '%s' (see relgate test --help)\n", arg);
+        } else if (id == OPT_LIMIT && rg_cli_limit_option(opts.name, v, &limits, why, sizeof why) != 0) {
+            snprintf(msg, sizeof msg, "%s '%.100s' is not %s", opts.name, v, why);
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_PLUGIN_PATH && ndirs == MAX_DIRS) {
+            snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
+            id = RG_OPT_ERROR;
+        }
+        if (id == RG_OPT_ERROR) {
             free(files);
             cJSON_Delete(coverage);
-            return RG_EXIT_ERROR;
-        } else if (npaths < MAX_DIRS) {
-            paths[npaths++] = arg;
-        } else {
-            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, arg);
+            return rg_cli_usage("test", msg);
+        }
+        if (id == OPT_COVERAGE) {
+            want_coverage = 1;
+        } else if (id == OPT_PLUGIN_PATH) {
+            dirs[ndirs++] = v;
+        } else if (id == RG_OPT_POSITIONAL && npaths < MAX_DIRS) {
+            paths[npaths++] = v;
+        } else if (id == RG_OPT_POSITIONAL) {
+            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, v);
             unlisted++;
         }
     }

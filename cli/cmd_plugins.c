@@ -23,6 +23,14 @@ static const char PLUGINS_USAGE[] =
 
 #define MAX_DIRS 32
 
+enum { OPT_PLUGIN_PATH, OPT_FORMAT };
+
+static const rg_option PLUGINS_OPTIONS[] = {
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--format", NULL, "a value: text or json", OPT_FORMAT},
+    {NULL, NULL, NULL, 0},
+};
+
 static cJSON *plugins_to_json(const rg_plugins *set)
 {
     cJSON *root = cJSON_CreateObject(), *list, *dirs;
@@ -104,36 +112,35 @@ int rg_cmd_plugins(int argc, char **argv)
     int json = 0;
     rg_error err = {0};
     rg_plugins *set;
+    rg_opt_state st;
+    const char *v;
+    char msg[512];
+    int id;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i], *v = NULL;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(PLUGINS_USAGE, stdout);
-            return 0;
-        }
-        if (strncmp(arg, "--plugin-path=", 14) == 0) v = arg + 14;
-        else if (strcmp(arg, "--plugin-path") == 0) v = i + 1 < argc ? argv[++i] : "";
-        if (v) {
-            if (!*v || ndirs == MAX_DIRS) {
-                fprintf(stderr, "relgate: error: --plugin-path needs a directory (at most %d)\n", MAX_DIRS);
-                return RG_EXIT_ERROR;
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, PLUGINS_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        switch (id) {
+        case RG_OPT_HELP: fputs(PLUGINS_USAGE, stdout); return 0;
+        case RG_OPT_ERROR: return rg_cli_usage("plugins", msg);
+        case RG_OPT_POSITIONAL:
+            snprintf(msg, sizeof msg, "unknown option '%.200s'", v);
+            return rg_cli_usage("plugins", msg);
+        case OPT_PLUGIN_PATH:
+            if (ndirs == MAX_DIRS) {
+                snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
+                return rg_cli_usage("plugins", msg);
             }
             dirs[ndirs++] = v;
-            continue;
-        }
-        if (strncmp(arg, "--format=", 9) == 0) v = arg + 9;
-        else if (strcmp(arg, "--format") == 0) v = i + 1 < argc ? argv[++i] : "";
-        if (v) {
+            break;
+        case OPT_FORMAT:
             if (strcmp(v, "json") == 0) json = 1;
             else if (strcmp(v, "text") == 0) json = 0;
             else {
-                fprintf(stderr, "relgate: error: --format '%s' is not text or json\n", v);
-                return RG_EXIT_ERROR;
+                snprintf(msg, sizeof msg, "--format '%.200s' is not text or json", v);
+                return rg_cli_usage("plugins", msg);
             }
-            continue;
+            break;
         }
-        fprintf(stderr, "relgate: error: unknown option '%s' (see relgate plugins --help)\n", arg);
-        return RG_EXIT_ERROR;
     }
     set = rg_plugins_load(dirs, ndirs, 1, &err);
     if (!set) {
