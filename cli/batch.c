@@ -18,14 +18,8 @@
 
 #include "batch_workers.h"
 #include "eval.h"
-#include "context.h"
-#include "decision.h"
-#include "decision_log.h"
-#include "json.h"
 #include "error.h"
 #include "fileio.h"
-#include "render.h"
-#include "rfc3339.h"
 #include "strbuf.h"
 #include "untrusted.h"
 /* ---- Batch ------------------------------------------------------------------------- */
@@ -58,7 +52,7 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
         }
     }
     rg_cli_report(&e);
-    json = rg_error_to_line(&e, o->now);
+    json = rg_eval_error_line(&e, o->now);
     if (json) {
         rg_strbuf_puts(out, json);
         rg_strbuf_puts(out, "\n");
@@ -121,7 +115,7 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
         if (out->data) out->data[0] = '\0';
     }
     {
-        char *line = rg_error_to_line(err, o->now);
+        char *line = rg_eval_error_line(err, o->now);
         if (line) {
             rg_strbuf_puts(out, line);
             rg_strbuf_puts(out, "\n");
@@ -164,13 +158,14 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
         d = rg_evaluate(b->pol, ctx, &err);
     if (d)
         rg_decision_set_details(d, o->details);
-    if (d && o->log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
-        rg_eval_rollback_from_log(o, d, ctx);
     if (d) {
         /* Written straight into the output; the log takes the same bytes. */
         size_t at = out->len;
-        rg_decision_write(d, out, 0);
-        if (out->failed) {
+        char *text = rg_decision_render(d, RG_FORMAT_LINE, 0);
+        if (text)
+            rg_strbuf_puts(out, text);
+        free(text);
+        if (!text || out->failed) {
             out->failed = 0;     /* the buffer holds the lines before this one */
             out->len = at;
             if (out->data) out->data[at] = '\0';
@@ -253,7 +248,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
 {
     rg_error err = {0};
     rg_plugins *plugins = NULL;
-    cJSON *waivers = NULL;
+    rg_waivers *waivers = NULL;
     FILE *in = NULL;
     char *line = NULL, tmp[PATH_MAX];
     size_t cap = 0;
@@ -267,11 +262,10 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
     rg_error_init(&b.stop);
     /* The waivers file is read once for the whole batch. */
-    if (o->waivers && rg_waivers_read(o->waivers, &o->limits, &waivers, &err) != 0)
+    if (o->waivers && !(waivers = rg_waivers_load(o->waivers, &o->limits, &err)))
         return rg_eval_fail(o, &err);
     b.bopt.waivers = NULL;
     b.bopt.waiver_list = waivers;
-    b.bopt.waiver_list_name = o->waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
     if (b.pol)
@@ -281,7 +275,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
         rg_error_clear(&err);   /* its traceback */
         rg_policy_free(b.pol);
         rg_plugins_free(plugins);
-        cJSON_Delete(waivers);
+        rg_waivers_free(waivers);
         return code;
     }
     rg_policy_reuse_check_results(b.pol, 1);
@@ -374,6 +368,6 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     rg_policy_free(b.pol);
     rg_plugins_free(plugins);
     rg_path_cache_free(b.bopt.paths);
-    cJSON_Delete(waivers);
+    rg_waivers_free(waivers);
     return b.worst;
 }

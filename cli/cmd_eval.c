@@ -15,14 +15,8 @@
 #include <unistd.h>
 
 #include "eval.h"
-#include "context.h"
-#include "decision.h"
-#include "decision_log.h"
-#include "json.h"
 #include "error.h"
 #include "fileio.h"
-#include "render.h"
-#include "rfc3339.h"
 #include "strbuf.h"
 #include "untrusted.h"
 
@@ -77,10 +71,13 @@ static const char EVAL_USAGE[] =
 
 static int parse_format(const char *s, rg_format *out)
 {
-    static const char *const names[] = {"json", "text", "markdown", "junit", "github"};
+    static const struct { const char *name; rg_format format; } names[] = {
+        {"json", RG_FORMAT_JSON}, {"text", RG_FORMAT_TEXT}, {"markdown", RG_FORMAT_MARKDOWN},
+        {"junit", RG_FORMAT_JUNIT}, {"github", RG_FORMAT_GITHUB},
+    };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (rg_format)i;
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].format;
             return 0;
         }
     return -1;
@@ -90,14 +87,12 @@ static int parse_format(const char *s, rg_format *out)
 /* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
 static char *render_error(const eval_options *o, const rg_error *err)
 {
-    switch (o->format) {
-    case FORMAT_JSON: return rg_error_to_json(err, o->now);
-    case FORMAT_MARKDOWN: return rg_error_to_markdown(err);
-    case FORMAT_JUNIT: return rg_error_to_junit(err, o->now);
-    case FORMAT_GITHUB: return rg_error_to_github(err);
-    case FORMAT_TEXT: break;
-    }
-    return NULL;
+    return rg_error_render(err, o->format, o->now);
+}
+
+char *rg_eval_error_line(const rg_error *err, int64_t now)
+{
+    return rg_error_render(err, RG_FORMAT_LINE, now);
 }
 
 /* LINE (heap) with a newline appended, or NULL (LINE freed) when out of memory. */
@@ -123,9 +118,9 @@ static void watchdog_install(const eval_options *o)
     rg_cli_watchdog_install(o->policy, o->limits.timeout);
     rg_cli_watchdog_limit_error(o->policy, o->limits.timeout, &err);
     if (o->log)
-        rg_cli_watchdog_log(o->log, line_with_newline(rg_error_to_line(&err, o->now)));
+        rg_cli_watchdog_log(o->log, line_with_newline(rg_eval_error_line(&err, o->now)));
     /* A batch's output is one JSON object per line: the error too. */
-    rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_error_to_line(&err, o->now)) : render_error(o, &err));
+    rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err));
     rg_error_clear(&err);
 }
 
@@ -184,7 +179,7 @@ int rg_eval_fail(const eval_options *o, const rg_error *err)
     char *out = NULL;
     rg_cli_report(err);
     if (err->kind != RG_ERROR_USAGE) {
-        char *line = rg_error_to_line(err, o->now);
+        char *line = rg_eval_error_line(err, o->now);
         rg_eval_log_error(o, err, line);
         free(line);
     }
@@ -198,17 +193,19 @@ int rg_eval_fail(const eval_options *o, const rg_error *err)
 
 
 /* Colours only for a terminal that wants them; marks only where UTF-8 shows. */
-static rg_text_style text_style(const eval_options *o)
+static unsigned text_flags(const eval_options *o)
 {
-    rg_text_style st;
     const char *locale = getenv("LC_ALL");
+    unsigned flags = 0;
     if (!locale || !*locale) locale = getenv("LC_CTYPE");
     if (!locale || !*locale) locale = getenv("LANG");
-    st.color = !o->no_color && !o->output && isatty(STDOUT_FILENO) &&
-               !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
-               !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0);
-    st.utf8 = locale && (strcasestr(locale, "utf-8") || strcasestr(locale, "utf8"));
-    return st;
+    if (!o->no_color && !o->output && isatty(STDOUT_FILENO) &&
+        !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+        !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
+        flags |= RG_RENDER_COLOR;
+    if (locale && (strcasestr(locale, "utf-8") || strcasestr(locale, "utf8")))
+        flags |= RG_RENDER_UTF8;
+    return flags;
 }
 
 static int usage_error(const eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
@@ -265,9 +262,7 @@ static const rg_option EVAL_OPTIONS[] = {
 /* One option's VALUE into O.  Returns -1 when taken, or an exit code. */
 static int eval_option(eval_options *o, int id, const char *name, const char *v)
 {
-    int64_t t;
     uint64_t n;
-    const char *why;
     switch (id) {
     case OPT_FAIL_ON_WARN: o->fail_on_warn = 1; break;
     case OPT_NO_COLOR: o->no_color = 1; break;
@@ -297,14 +292,11 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
             return usage_error(o, "--type '%s' is not patch, minor or major", v);
         break;
     case OPT_NOW:
-        if (rg_rfc3339_parse(v, &t, &why) != 0)
-            return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
-        {
-            char utc[RG_RFC3339_BUFSIZE];
-            if (rg_rfc3339_format(t, utc, sizeof utc) != 0)
-                return usage_error(o, "--now '%s' is outside the years 0000 to 9999 in UTC", v);
+        switch (rg_time_parse(v, &o->now)) {
+        case 0: break;
+        case -2: return usage_error(o, "--now '%s' is outside the years 0000 to 9999 in UTC", v);
+        default: return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
         }
-        o->now = t;
         break;
     case OPT_MAX_CONTEXT:
         if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
@@ -385,7 +377,7 @@ static int parse_args(int argc, char **argv, eval_options *o)
     if (o->waivers && strcmp(o->waivers, "-") == 0 &&
         ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
         return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
-    if (o->batch && o->format != FORMAT_JSON)
+    if (o->batch && o->format != RG_FORMAT_JSON)
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
     return -1;
 }
@@ -395,40 +387,18 @@ static int parse_args(int argc, char **argv, eval_options *o)
 /* Append the decision; the gate does not answer without its audit record. */
 static int log_decision(const eval_options *o, const rg_decision *d, rg_error *err)
 {
-    rg_strbuf line = {0};
+    char *line = rg_decision_render(d, RG_FORMAT_LINE, 0);
     int rc;
-    rg_decision_write(d, &line, 0);
-    if (line.failed)
+    if (!line)
         return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
-    rc = rg_log_append(o->log, line.data, line.len, err);
-    free(rg_strbuf_finish(&line));
+    rc = rg_log_append(o->log, line, strlen(line), err);
+    free(line);
     if (rc != 0) {
         char msg[RG_ERROR_MESSAGE_MAX];
         snprintf(msg, sizeof msg, "%.900s; no decision without its audit record", err->message);
         rg_strlcpy(err->message, msg, sizeof err->message);
     }
     return rc;
-}
-
-/* At post-deploy, roll back to what the log last saw pass post-deploy. */
-void rg_eval_rollback_from_log(const eval_options *o, rg_decision *d, const rg_context *ctx)
-{
-    rg_error err = {0};
-    cJSON *good = rg_log_last_good(o->log, ctx->name, ctx->version, &err);
-    char source[3 * RG_ERROR_MESSAGE_MAX];
-    if (good) {
-        const char *version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
-        const char *when = rg_json_string(good, "evaluated_at");
-        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", o->log,
-                 rg_json_string(good, "decision"), ctx->name, when ? when : "?");
-        rg_decision_set_rollback(d, version, source);
-        cJSON_Delete(good);
-    } else {
-        snprintf(source, sizeof source, "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
-                 o->log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
-        rg_decision_set_rollback(d, ctx->previous_version, source);
-    }
-    rg_error_clear(&err);
 }
 
 /* ---- The command ---------------------------------------------------------------- */
@@ -461,6 +431,7 @@ int rg_cmd_eval(int argc, char **argv)
     copt.evidence_root = o.evidence_root;
     copt.waivers = o.waivers;
     copt.limits = &o.limits;
+    copt.decision_log = o.log;   /* a post-deploy rollback targets its last good release */
     if (o.batch) {
         rc = rg_eval_batch(&o, &copt);
         rg_cli_watchdog_remove();
@@ -482,19 +453,7 @@ int rg_cmd_eval(int argc, char **argv)
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
-    if (o.log && rg_decision_verdict(d) == RG_VERDICT_DENY && ctx->stage == RG_STAGE_POST_DEPLOY)
-        rg_eval_rollback_from_log(&o, d, ctx);
-    switch (o.format) {
-    case FORMAT_JSON: out = rg_decision_to_json(d); break;
-    case FORMAT_TEXT: {
-        rg_text_style st = text_style(&o);
-        out = rg_decision_to_text(d, &st);
-        break;
-    }
-    case FORMAT_MARKDOWN: out = rg_decision_to_markdown(d); break;
-    case FORMAT_JUNIT: out = rg_decision_to_junit(d); break;
-    case FORMAT_GITHUB: out = rg_decision_to_github(d); break;
-    }
+    out = rg_decision_render(d, o.format, o.format == RG_FORMAT_TEXT ? text_flags(&o) : 0);
     if (!out) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
         rc = rg_eval_fail(&o, &err);

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
-#include "decision_log.h"
 #include "error.h"
-#include "json.h"
+#include "json_writer.h"
 
 static const char HISTORY_USAGE[] =
     "usage: relgate history --log PATH [--release NAME] [--stage STAGE] [--format text|json]\n"
@@ -32,9 +33,8 @@ typedef struct filter {
     size_t shown;
 } filter;
 
-static int show(const cJSON *entry, void *data)
+static int show_entry(const cJSON *entry, filter *f)
 {
-    filter *f = data;
     const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
     const cJSON *policy = cJSON_GetObjectItemCaseSensitive(entry, "policy");
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(entry, "error");
@@ -66,6 +66,15 @@ static int show(const cJSON *entry, void *data)
                rg_json_string(policy, "name") ? rg_json_string(policy, "name") : "?",
                rg_json_string(policy, "version") ? rg_json_string(policy, "version") : "");
     return 0;
+}
+
+/* One log entry (its JSON text, as the engine hands it over). */
+static int show(const char *text, size_t len, void *data)
+{
+    cJSON *entry = cJSON_ParseWithLength(text, len);
+    int rc = entry ? show_entry(entry, data) : 0;
+    cJSON_Delete(entry);
+    return rc;
 }
 
 static int usage(const char *fmt, ...) RG_PRINTF(1, 2);
@@ -126,10 +135,15 @@ int rg_cmd_history(int argc, char **argv)
         return usage("--stage '%s' is not pre-release, deploy or post-deploy", f.stage);
     if (last_good) {
         cJSON *good;
+        char *good_text;
         const char *version;
         if (!f.release)
             return usage("%s is required with last-good", "--release");
-        good = rg_log_last_good(log, f.release, NULL, &err);
+        good_text = rg_log_last_good(log, f.release, NULL, &err);
+        good = good_text ? cJSON_Parse(good_text) : NULL;
+        free(good_text);
+        if (good_text && !good)
+            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading %s", log);
         if (!good) {
             if (err.kind != RG_ERROR_NONE) {
                 rg_cli_report(&err);

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "policy.h"
 
 static const char LINT_USAGE[] =
     "usage: relgate lint --policy PATH [--plugin-path DIR]... [limits]\n"
@@ -39,7 +37,7 @@ int rg_cmd_lint(int argc, char **argv)
     rg_error err = {0};
     rg_limits limits = rg_limits_default();
     rg_plugins *plugins;
-    cJSON *problems, *p;
+    char *problems = NULL;
     int n, id;
     rg_opt_state st;
     const char *v;
@@ -79,21 +77,18 @@ int rg_cmd_lint(int argc, char **argv)
         rg_error_clear(&err);
         return RG_EXIT_ERROR;
     }
-    problems = cJSON_CreateArray();
-    n = problems ? rg_policy_lint(policy, &limits, plugins, problems, &err) : -1;
+    n = rg_policy_lint(policy, &limits, plugins, &problems, &err);
     rg_cli_watchdog_remove();
     if (n < 0) {
         rg_cli_report(&err);
         rg_error_clear(&err);
-        cJSON_Delete(problems);
         rg_plugins_free(plugins);
         return RG_EXIT_ERROR;
     }
-    cJSON_ArrayForEach(p, problems)
-        printf("%s\n", p->valuestring);
+    fputs(problems, stdout);
     if (n > 0)
         fprintf(stderr, "relgate: %d problem%s in %s\n", n, n == 1 ? "" : "s", policy);
-    cJSON_Delete(problems);
+    free(problems);
     rg_plugins_free(plugins);
     return n > 0 ? 1 : 0;
 }

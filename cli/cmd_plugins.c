@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
-#include "error.h"
-#include "json.h"
-#include "plugins.h"
+#include "json_writer.h"
 
 static const char PLUGINS_USAGE[] =
     "usage: relgate plugins [--plugin-path DIR]... [--format text|json]\n"
@@ -35,38 +35,32 @@ static cJSON *plugins_to_json(const rg_plugins *set)
 {
     cJSON *root = cJSON_CreateObject(), *list, *dirs;
     dirs = cJSON_AddArrayToObject(root, "searched");
-    for (size_t i = 0; i < set->searched_count; i++)
-        cJSON_AddItemToArray(dirs, cJSON_CreateString(set->searched[i]));
+    for (size_t i = 0; i < rg_plugins_searched_count(set); i++)
+        cJSON_AddItemToArray(dirs, cJSON_CreateString(rg_plugins_searched(set, i)));
     list = cJSON_AddArrayToObject(root, "plugins");
-    for (size_t i = 0; i < set->count; i++) {
-        const rg_plugin *p = set->items[i].desc;
+    for (size_t i = 0; i < rg_plugins_count(set); i++) {
         cJSON *o = cJSON_CreateObject(), *checks;
-        cJSON_AddStringToObject(o, "name", p->name);
-        cJSON_AddStringToObject(o, "version", p->version);
-        cJSON_AddStringToObject(o, "description", p->description);
-        cJSON_AddStringToObject(o, "license", p->license);
-        cJSON_AddStringToObject(o, "path", set->items[i].path);
-        {
-            char abi[32];
-            snprintf(abi, sizeof abi, "%u.%u", p->abi_major, p->abi_minor);
-            cJSON_AddStringToObject(o, "abi", abi);
-        }
+        cJSON_AddStringToObject(o, "name", rg_plugin_attr_get(set, i, RG_PLUGIN_NAME));
+        cJSON_AddStringToObject(o, "version", rg_plugin_attr_get(set, i, RG_PLUGIN_VERSION));
+        cJSON_AddStringToObject(o, "description", rg_plugin_attr_get(set, i, RG_PLUGIN_DESCRIPTION));
+        cJSON_AddStringToObject(o, "license", rg_plugin_attr_get(set, i, RG_PLUGIN_LICENSE));
+        cJSON_AddStringToObject(o, "path", rg_plugin_attr_get(set, i, RG_PLUGIN_PATH));
+        cJSON_AddStringToObject(o, "abi", rg_plugin_attr_get(set, i, RG_PLUGIN_ABI));
         checks = cJSON_AddArrayToObject(o, "checks");
-        for (size_t j = 0; j < p->check_count; j++) {
-            const rg_check *c = &p->checks[j];
+        for (size_t j = 0; j < rg_plugin_check_count(set, i); j++) {
             cJSON *co = cJSON_CreateObject(), *params = NULL;
-            cJSON_AddStringToObject(co, "name", c->name);
-            cJSON_AddStringToObject(co, "summary", c->summary);
+            cJSON_AddStringToObject(co, "name", rg_plugin_check_get(set, i, j, RG_CHECK_NAME));
+            cJSON_AddStringToObject(co, "summary", rg_plugin_check_get(set, i, j, RG_CHECK_SUMMARY));
             params = cJSON_AddArrayToObject(co, "parameters");
-            for (size_t k = 0; k < c->param_count; k++) {
-                const rg_param *pa = &c->params[k];
+            for (size_t k = 0; k < rg_plugin_param_count(set, i, j); k++) {
+                const char *def_json = rg_plugin_param_get(set, i, j, k, RG_PARAM_DEFAULT);
                 cJSON *po = cJSON_CreateObject(), *def;
-                cJSON_AddStringToObject(po, "name", pa->name);
-                cJSON_AddStringToObject(po, "type", rg_param_type_name(pa->type));
-                cJSON_AddBoolToObject(po, "required", pa->required != 0);
-                def = pa->default_json ? cJSON_Parse(pa->default_json) : NULL;
+                cJSON_AddStringToObject(po, "name", rg_plugin_param_get(set, i, j, k, RG_PARAM_NAME));
+                cJSON_AddStringToObject(po, "type", rg_plugin_param_get(set, i, j, k, RG_PARAM_TYPE));
+                cJSON_AddBoolToObject(po, "required", rg_plugin_param_get(set, i, j, k, RG_PARAM_REQUIRED) != NULL);
+                def = def_json ? cJSON_Parse(def_json) : NULL;
                 cJSON_AddItemToObject(po, "default", def ? def : cJSON_CreateNull());
-                cJSON_AddStringToObject(po, "description", pa->description);
+                cJSON_AddStringToObject(po, "description", rg_plugin_param_get(set, i, j, k, RG_PARAM_DESCRIPTION));
                 cJSON_AddItemToArray(params, po);
             }
             cJSON_AddItemToArray(checks, co);
@@ -79,27 +73,32 @@ static cJSON *plugins_to_json(const rg_plugins *set)
 static void print_text(const rg_plugins *set)
 {
     printf("searched:");
-    for (size_t i = 0; i < set->searched_count; i++)
-        printf(" %s", set->searched[i]);
+    for (size_t i = 0; i < rg_plugins_searched_count(set); i++)
+        printf(" %s", rg_plugins_searched(set, i));
     printf("\n");
-    if (set->count == 0)
+    if (rg_plugins_count(set) == 0)
         printf("\nno plugins found\n");
-    for (size_t i = 0; i < set->count; i++) {
-        const rg_plugin *p = set->items[i].desc;
-        printf("\n%s %s — %s (%s, ABI %u.%u)\n  %s\n", p->name, p->version, p->description,
-               p->license, p->abi_major, p->abi_minor, set->items[i].path);
-        for (size_t j = 0; j < p->check_count; j++) {
-            const rg_check *c = &p->checks[j];
+    for (size_t i = 0; i < rg_plugins_count(set); i++) {
+        printf("\n%s %s — %s (%s, ABI %s)\n  %s\n", rg_plugin_attr_get(set, i, RG_PLUGIN_NAME),
+               rg_plugin_attr_get(set, i, RG_PLUGIN_VERSION), rg_plugin_attr_get(set, i, RG_PLUGIN_DESCRIPTION),
+               rg_plugin_attr_get(set, i, RG_PLUGIN_LICENSE), rg_plugin_attr_get(set, i, RG_PLUGIN_ABI),
+               rg_plugin_attr_get(set, i, RG_PLUGIN_PATH));
+        for (size_t j = 0; j < rg_plugin_check_count(set, i); j++) {
+            size_t params = rg_plugin_param_count(set, i, j);
             int width = 4;
-            printf("\n  %s: %s\n", c->name, c->summary);
-            for (size_t k = 0; k < c->param_count; k++)
-                if ((int)strlen(c->params[k].name) > width) width = (int)strlen(c->params[k].name);
-            for (size_t k = 0; k < c->param_count; k++) {
-                const rg_param *pa = &c->params[k];
-                printf("    %-*s  %-13s %s%s%s%s%s\n", width, pa->name, rg_param_type_name(pa->type),
-                       pa->required ? "required. " : "", pa->description,
-                       pa->default_json ? " (default " : "", pa->default_json ? pa->default_json : "",
-                       pa->default_json ? ")" : "");
+            printf("\n  %s: %s\n", rg_plugin_check_get(set, i, j, RG_CHECK_NAME),
+                   rg_plugin_check_get(set, i, j, RG_CHECK_SUMMARY));
+            for (size_t k = 0; k < params; k++) {
+                int n = (int)strlen(rg_plugin_param_get(set, i, j, k, RG_PARAM_NAME));
+                if (n > width) width = n;
+            }
+            for (size_t k = 0; k < params; k++) {
+                const char *def = rg_plugin_param_get(set, i, j, k, RG_PARAM_DEFAULT);
+                printf("    %-*s  %-13s %s%s%s%s%s\n", width, rg_plugin_param_get(set, i, j, k, RG_PARAM_NAME),
+                       rg_plugin_param_get(set, i, j, k, RG_PARAM_TYPE),
+                       rg_plugin_param_get(set, i, j, k, RG_PARAM_REQUIRED) ? "required. " : "",
+                       rg_plugin_param_get(set, i, j, k, RG_PARAM_DESCRIPTION), def ? " (default " : "",
+                       def ? def : "", def ? ")" : "");
             }
         }
     }

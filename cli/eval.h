@@ -6,10 +6,9 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "relgate/relgate.h"
 
 #define MAX_PLUGIN_DIRS 32
-
-typedef enum rg_format { FORMAT_JSON, FORMAT_TEXT, FORMAT_MARKDOWN, FORMAT_JUNIT, FORMAT_GITHUB } rg_format;
 
 typedef struct eval_options {
     const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch;
@@ -33,8 +32,8 @@ int rg_eval_fail(const eval_options *o, const rg_error *err);
  * is what failed; a log that fails here is only reported. */
 void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *line);
 
-/* At post-deploy, a deny rolls back to what the log last saw pass post-deploy. */
-void rg_eval_rollback_from_log(const eval_options *o, rg_decision *d, const rg_context *ctx);
+/* ERR as one compact JSON line (heap; NULL when out of memory). */
+char *rg_eval_error_line(const rg_error *err, int64_t now);
 
 /* relgate eval --batch (batch.c): returns the worst line's exit code. */
 int rg_eval_batch(const eval_options *o, const rg_context_options *copt);

@@ -9,6 +9,7 @@
 
 #include "context.h"
 #include "decision.h"
+#include "decision_log.h"
 #include "error.h"
 #include "check_cache.h"
 #include "evidence.h"
@@ -184,6 +185,42 @@ void rg_decision_free(rg_decision *d)
     free(d);
 }
 
+/* Where a denied post-deploy gate rolls back to: with a decision log, the last version the
+ * log saw pass post-deploy; else (or when the log has none) release.previous_version. */
+static void add_rollback_target(cJSON *rollback, const rg_context *ctx)
+{
+    const char *target = ctx->previous_version;
+    char source[3 * RG_ERROR_MESSAGE_MAX];
+    cJSON *good = NULL;
+    rg_error err;
+
+    rg_error_init(&err);
+    if (ctx->decision_log)
+        good = rg_log_last_good_json(ctx->decision_log, ctx->name, ctx->version, &err);
+    if (good) {
+        const char *when = rg_json_string(good, "evaluated_at");
+        target = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", ctx->decision_log,
+                 rg_json_string(good, "decision"), ctx->name, when ? when : "?");
+    } else if (ctx->decision_log) {
+        snprintf(source, sizeof source,
+                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
+                 ctx->decision_log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+    } else if (target) {
+        snprintf(source, sizeof source, "context: release.previous_version");
+    } else {
+        snprintf(source, sizeof source,
+                 "none: the context has no release.previous_version; find the last known-good release by hand");
+    }
+    if (target)
+        cJSON_AddStringToObject(rollback, "target", target);
+    else
+        cJSON_AddNullToObject(rollback, "target");
+    cJSON_AddStringToObject(rollback, "source", source);
+    cJSON_Delete(good);
+    rg_error_clear(&err);
+}
+
 /* The release guide's playbook for a failed post-deploy gate. */
 static void add_playbook_actions(rg_decision *d, const rg_context *ctx)
 {
@@ -203,14 +240,7 @@ static void add_playbook_actions(rg_decision *d, const rg_context *ctx)
     cJSON_AddItemToArray(d->actions, incident);
 
     cJSON_AddStringToObject(rollback, "type", "rollback");
-    if (ctx->previous_version) {
-        cJSON_AddStringToObject(rollback, "target", ctx->previous_version);
-        cJSON_AddStringToObject(rollback, "source", "context: release.previous_version");
-    } else {
-        cJSON_AddNullToObject(rollback, "target");
-        cJSON_AddStringToObject(rollback, "source",
-                                "none: the context has no release.previous_version; find the last known-good release by hand");
-    }
+    add_rollback_target(rollback, ctx);
     cJSON_AddItemToArray(d->actions, rollback);
 
     cJSON_AddStringToObject(triage, "type", "triage");

@@ -458,6 +458,8 @@ static int add_plugin(rg_plugins *set, const rg_plugin *desc, const char *path, 
     set->items[set->count].desc = desc;
     set->items[set->count].path = strdup(path);
     set->items[set->count].file = file;
+    snprintf(set->items[set->count].abi, sizeof set->items[set->count].abi, "%u.%u",
+             (unsigned)desc->abi_major, (unsigned)desc->abi_minor);
     set->count++;
     return 0;
 }

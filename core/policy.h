@@ -61,13 +61,14 @@ struct rg_policy {
     cJSON *bases;        /* the policies extended: [{name, version, file}] */
 };
 
-/* Load the policy at PATH only to find its problems, without running any check: every
+/* rg_policy_lint (relgate.h) with the problems as strings appended to PROBLEMS.
+ * Load the policy at PATH only to find its problems, without running any check: every
  * declaration error (unknown check or parameter, wrong type, unknown release type or
  * stage, duplicate id, missing title...) and every requirement without a hint or that
  * applies to nothing, appended to PROBLEMS as "file:line: problem".  Returns how many
  * were found, or -1 with ERR when the policy cannot be read at all. */
-int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
-                   cJSON *problems, rg_error *err);
+int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                        cJSON *problems, rg_error *err);
 
 /* The requirement POL declares as ID, or NULL. */
 rg_requirement *rg_policy_find(const rg_policy *pol, const char *id);

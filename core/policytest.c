@@ -125,9 +125,9 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
 
 /* ---- Running one test ------------------------------------------------------------- */
 
-static void problem(rg_test_outcome *o, const char *fmt, ...) RG_PRINTF(2, 3);
+static void problem(rg_test_result *o, const char *fmt, ...) RG_PRINTF(2, 3);
 
-static void problem(rg_test_outcome *o, const char *fmt, ...)
+static void problem(rg_test_result *o, const char *fmt, ...)
 {
     char text[2048];
     va_list ap;
@@ -137,7 +137,7 @@ static void problem(rg_test_outcome *o, const char *fmt, ...)
     cJSON_AddItemToArray(o->problems, cJSON_CreateString(text));
 }
 
-static void could_not_run(rg_test_outcome *o, const rg_error *err)
+static void could_not_run(rg_test_result *o, const rg_error *err)
 {
     o->status = RG_TEST_ERROR;
     problem(o, "could not run: %s", err->message);
@@ -159,7 +159,7 @@ static void beside(const char *file, const char *rel, char *out, size_t size)
  * returns 0, or notes why not in O (naming the path as the test gives it, never the
  * file's content) and returns -1. */
 static int test_file_path(const rg_test_case *tc, const char *what, const char *rel, char *out, size_t size,
-                          rg_test_outcome *o)
+                          rg_test_result *o)
 {
     char dir[PATH_MAX], root[PATH_MAX], joined[PATH_MAX], real[PATH_MAX];
     rg_path_dir(tc->file, dir, sizeof dir);
@@ -182,7 +182,7 @@ static int test_file_path(const rg_test_case *tc, const char *what, const char *
 
 /* The policy a test names, or the one its file is named after (x_test.lua -> x.lua).
  * Returns -1 (noted in O) when the named one breaks the path rules. */
-static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_outcome *o)
+static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_result *o)
 {
     const char *policy = rg_json_string(tc->spec, "policy");
     char guess[PATH_MAX];
@@ -197,7 +197,7 @@ static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_o
     return 0;
 }
 
-static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_outcome *o)
+static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_result *o)
 {
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), *item;
     const char *want = rg_json_string(expect, "decision");
@@ -304,7 +304,7 @@ static const char *unknown_field(const cJSON *obj, const char *const *known)
 }
 
 void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_limits *limits,
-                 cJSON *coverage, rg_test_outcome *o)
+                 cJSON *coverage, rg_test_result *o)
 {
     static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "expect", NULL};
     static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback", NULL};
