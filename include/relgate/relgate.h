@@ -13,11 +13,20 @@
  *
  * Link it with `pkg-config --cflags --libs relgate` (docs/embedding.md).
  *
- * Every function that returns memory says who frees it.  Nothing here is
- * thread-safe across objects shared between threads; separate objects may be used
- * from separate threads.  The only process-wide settings are the two hooks at the
- * end (rg_set_watchdog, rg_set_progress), which a signal handler or a terminal
- * needs: set them before evaluating.
+ * Every function that returns memory says who frees it.
+ *
+ * Threads: nothing here is thread-safe across objects shared between threads; separate
+ * objects (each thread its own plugin set, policy, context and decisions) may be used
+ * from separate threads (tests/threads, run under ThreadSanitizer by
+ * scripts/test-tsan.sh).  Plugin checks run in child processes that the evaluating
+ * thread forks, waits for by pid and, when a check leaves processes behind, cleans up
+ * among its own children only; the engine changes no signal disposition, signal mask,
+ * environment, umask or working directory of the process.  The process-wide settings
+ * are the two hooks at the end (rg_set_watchdog, rg_set_progress), global because a
+ * signal handler or a terminal needs them: set them before evaluating, or not at all
+ * in a threaded embedder.  The engine also sets two process-wide flags on first use,
+ * once and for good: not dumpable (PR_SET_DUMPABLE 0), and child subreaper, so that a
+ * check's escaped grandchildren come back to be ended.
  */
 #ifndef RELGATE_RELGATE_H
 #define RELGATE_RELGATE_H
