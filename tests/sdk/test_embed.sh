@@ -36,8 +36,12 @@ else
     not_ok "pkg-config relgate gives the flags of the installed librelgate.so.0"
 fi
 
+# A sanitizer build's librelgate needs its runtime first: the program is built with it.
+san=""
+readelf -d "$libdir/librelgate.so.0" 2>/dev/null | grep -q 'NEEDED.*libasan' && san="-fsanitize=address,undefined"
+readelf -d "$libdir/librelgate.so.0" 2>/dev/null | grep -q 'NEEDED.*libtsan' && san="-fsanitize=thread"
 # shellcheck disable=SC2086
-if cc -std=c11 -Wall -Wextra -Werror "$src/examples/embed/gate.c" $flags -o "$tmp/gate" >"$tmp/log" 2>&1; then
+if cc -std=c11 -Wall -Wextra -Werror $san "$src/examples/embed/gate.c" $flags -o "$tmp/gate" >"$tmp/log" 2>&1; then
     ok "examples/embed/gate.c builds outside the tree"
 else
     not_ok "examples/embed/gate.c builds outside the tree"

@@ -44,9 +44,13 @@ static void *run(void *arg)
         const char *got = d ? rg_verdict_name(rg_decision_verdict(d)) : "error";
         char *json = d ? rg_decision_render(d, RG_FORMAT_LINE, 0) : NULL;
         if (!d || strcmp(got, w->verdict) != 0 || !json || !strstr(json, w->context)) {
+            /* Say which requirement answered otherwise: the first result not passing. */
+            const char *odd = json ? strstr(json, "\"status\":\"error\"") : NULL;
+            if (!odd && json)
+                odd = strstr(json, "\"status\":\"fail\"");
             if (!w->wrong++)
-                snprintf(w->why, sizeof w->why, "round %d: %s (want %s)%s%.1000s", i, got, w->verdict,
-                         d ? "" : ": ", d ? "" : err.message);
+                snprintf(w->why, sizeof w->why, "round %d: %s (want %s): %.1000s", i, got, w->verdict,
+                         d ? (odd ? odd : "") : err.message);
         }
         free(json);
         rg_decision_free(d);
