@@ -26,7 +26,11 @@
  * signal handler or a terminal needs them: set them before evaluating, or not at all
  * in a threaded embedder.  The engine also sets two process-wide flags on first use,
  * once and for good: not dumpable (PR_SET_DUMPABLE 0), and child subreaper, so that a
- * check's escaped grandchildren come back to be ended.
+ * check's escaped grandchildren come back to be ended.  A check child is forked from the
+ * evaluating thread and allocates memory before it runs the plugin: in a threaded
+ * embedder the allocator must be fork-safe (glibc's is; AddressSanitizer's is not, and
+ * a child that inherits its lock held hangs until the check's timeout: an error result,
+ * so a deny, never an allow).
  */
 #ifndef RELGATE_RELGATE_H
 #define RELGATE_RELGATE_H
