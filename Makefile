@@ -1,6 +1,7 @@
 # The front door: a thin wrapper over meson.  `make help` lists the targets.
 BUILD      ?= build
 SAN_BUILD  ?= build-san
+TSAN_BUILD ?= build-tsan
 DEMO_CONTEXT ?= examples/minor/pre-release/pass/context.json
 DEMO_NOW   ?= 2025-06-10T14:00:00Z
 
@@ -8,14 +9,14 @@ DEMO_NOW   ?= 2025-06-10T14:00:00Z
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps demo check test test-san fuzz help clean
+.PHONY: all build deps demo check test test-san test-tsan fuzz help clean
 
 all: build
 
 help:
 	@echo "make          build build/relgate (installs missing Debian packages as root)"
 	@echo "make demo     evaluate the default policy against an example release"
-	@echo "make check    build and run every test, then again under ASan+UBSan"
+	@echo "make check    build and run every test, then again under ASan+UBSan, then the threads test under TSan"
 	@echo "make fuzz     libFuzzer targets in build-fuzz, FUZZ_SECONDS (60) each (see fuzz/run.sh)"
 	@echo "make clean    remove the build directories"
 
@@ -42,11 +43,16 @@ test-san: deps $(SAN_BUILD)/build.ninja
 	meson compile -C $(SAN_BUILD)
 	$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs
 
-# Both suites run even when the first fails, so one run shows everything.
+# Separate objects from separate threads, under ThreadSanitizer (clang; skipped without).
+test-tsan: deps
+	scripts/test-tsan.sh $(TSAN_BUILD)
+
+# Every suite runs even when one fails, so one run shows everything.
 check: build
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs || rc=1; \
 	$(MAKE) --no-print-directory test-san || rc=1; \
+	$(MAKE) --no-print-directory test-tsan || rc=1; \
 	scripts/test-summary.py $(BUILD) $(SAN_BUILD); \
 	exit $$rc
 
@@ -59,7 +65,7 @@ fuzz: build
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 # relgate beside the peers of ../shared/peers (docs/performance.md): `make bench` prints one table
 # (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data), `make crosscheck`

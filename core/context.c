@@ -64,6 +64,7 @@ void rg_context_free(rg_context *ctx)
     free(ctx->display);
     free(ctx->dir);
     free(ctx->evidence_root);
+    free(ctx->decision_log);
     free(ctx);
 }
 
@@ -173,6 +174,8 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
 {
     struct stat st;
     ctx->paths = opt->paths;
+    if (opt->decision_log && !(ctx->decision_log = strdup(opt->decision_log)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     ctx->dir = context_directory(path, opt->paths);
     if (!ctx->dir)
         return rg_fail(err, RG_ERROR_IO, ctx->display, 0, 0,
@@ -194,6 +197,8 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
 }
 
 /* Append the waivers of LIST (an array) to CTX, each with its source. */
+static int waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_error *err);
+
 static void add_waivers(rg_context *ctx, const cJSON *list, const char *origin)
 {
     const cJSON *w;
@@ -225,10 +230,10 @@ static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg
         add_waivers(ctx, own, origin);
     }
     if (opt->waiver_list) {
-        add_waivers(ctx, opt->waiver_list, opt->waiver_list_name ? opt->waiver_list_name : "waivers");
+        add_waivers(ctx, opt->waiver_list->list, opt->waiver_list->name);
     } else if (opt->waivers) {
         cJSON *list;
-        if (rg_waivers_read(opt->waivers, limits, &list, err) != 0)
+        if (waivers_read(opt->waivers, limits, &list, err) != 0)
             return -1;
         add_waivers(ctx, list, strcmp(opt->waivers, "-") == 0 ? "<stdin>" : opt->waivers);
         cJSON_Delete(list);
@@ -236,7 +241,7 @@ static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg
     return 0;
 }
 
-int rg_waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_error *err)
+static int waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_error *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -259,6 +264,31 @@ int rg_waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_e
     if (list != doc)
         cJSON_Delete(doc);
     return 0;
+}
+
+rg_waivers *rg_waivers_load(const char *path, const rg_limits *limits, rg_error *err)
+{
+    rg_limits defaults = rg_limits_default();
+    rg_waivers *w = calloc(1, sizeof *w);
+    if (!w || !(w->name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path))) {
+        free(w);
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    if (waivers_read(path, limits ? limits : &defaults, &w->list, err) != 0) {
+        rg_waivers_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void rg_waivers_free(rg_waivers *waivers)
+{
+    if (!waivers)
+        return;
+    cJSON_Delete(waivers->list);
+    free(waivers->name);
+    free(waivers);
 }
 
 rg_context *rg_context_parse(const char *text, size_t len, const char *display, const char *path,

@@ -84,18 +84,6 @@ void rg_decision_conclude(rg_decision *d)
     d->verdict = deny ? RG_VERDICT_DENY : warn ? RG_VERDICT_WARN : RG_VERDICT_ALLOW;
 }
 
-void rg_decision_set_rollback(rg_decision *d, const char *target, const char *source)
-{
-    cJSON *a;
-    cJSON_ArrayForEach(a, d->actions) {
-        const char *type = rg_json_string(a, "type");
-        if (!type || strcmp(type, "rollback") != 0)
-            continue;
-        cJSON_ReplaceItemInObjectCaseSensitive(a, "target", target ? cJSON_CreateString(target) : cJSON_CreateNull());
-        cJSON_ReplaceItemInObjectCaseSensitive(a, "source", cJSON_CreateString(source));
-    }
-}
-
 static void key_time(rg_jw *w, const char *key, int64_t t)
 {
     char buf[RG_RFC3339_BUFSIZE];

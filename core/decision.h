@@ -62,9 +62,6 @@ void rg_result_own_details(rg_result *r);
 /* Work out the verdict and summary from the results. */
 void rg_decision_conclude(rg_decision *d);
 
-/* Point the rollback action (if any) at TARGET, saying where it came from (SOURCE). */
-void rg_decision_set_rollback(rg_decision *d, const char *target, const char *source);
-
 /* ERR as an error decision on one line (compact JSON, no newline): for the decision log
  * and batch output.  Heap string the caller frees, or NULL when out of memory. */
 char *rg_error_to_line(const rg_error *err, int64_t now);

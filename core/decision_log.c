@@ -88,8 +88,7 @@ static int append_block(const char *path, const char *line, size_t len, rg_error
     return 0;
 }
 
-int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), void *data,
-                size_t *skipped, rg_error *err)
+int rg_log_each_json(const char *path, rg_log_json_fn fn, void *data, size_t *skipped, rg_error *err)
 {
     FILE *f;
     char *line = NULL;
@@ -119,7 +118,7 @@ int rg_log_each(const char *path, int (*fn)(const cJSON *entry, void *data), voi
         if (!cJSON_IsObject(entry)) {
             bad++;
         } else {
-            stop = fn(entry, data);
+            stop = fn(entry, line, (size_t)n, data);
         }
         cJSON_Delete(entry);
     }
@@ -141,8 +140,10 @@ typedef struct last_good {
     cJSON *latest;   /* version -> that version's newest post-deploy entry */
 } last_good;
 
-static int keep_latest(const cJSON *entry, void *data)
+static int keep_latest(const cJSON *entry, const char *line, size_t len, void *data)
 {
+    (void)line;
+    (void)len;
     last_good *lg = data;
     const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
     const char *decision = rg_json_string(entry, "decision"), *stage = rg_json_string(entry, "stage");
@@ -156,11 +157,11 @@ static int keep_latest(const cJSON *entry, void *data)
     return 0;
 }
 
-cJSON *rg_log_last_good(const char *path, const char *name, const char *except, rg_error *err)
+cJSON *rg_log_last_good_json(const char *path, const char *name, const char *except, rg_error *err)
 {
     last_good lg = {name, except, cJSON_CreateObject()};
     cJSON *found = NULL, *e;
-    if (!lg.latest || rg_log_each(path, keep_latest, &lg, NULL, err) != 0) {
+    if (!lg.latest || rg_log_each_json(path, keep_latest, &lg, NULL, err) != 0) {
         cJSON_Delete(lg.latest);
         return NULL;
     }
@@ -173,4 +174,34 @@ cJSON *rg_log_last_good(const char *path, const char *name, const char *except, 
         found = cJSON_DetachItemViaPointer(lg.latest, found);
     cJSON_Delete(lg.latest);
     return found;
+}
+
+/* ---- The public API: entries as JSON text ----------------------------------------- */
+
+typedef struct each_line {
+    rg_log_entry_fn fn;
+    void *data;
+} each_line;
+
+static int pass_line(const cJSON *entry, const char *line, size_t len, void *data)
+{
+    const each_line *e = data;
+    (void)entry;
+    return e->fn(line, len, e->data);
+}
+
+int rg_log_each(const char *path, rg_log_entry_fn fn, void *data, size_t *skipped, rg_error *err)
+{
+    each_line e = {fn, data};
+    return rg_log_each_json(path, pass_line, &e, skipped, err);
+}
+
+char *rg_log_last_good(const char *path, const char *name, const char *except, rg_error *err)
+{
+    cJSON *good = rg_log_last_good_json(path, name, except, err);
+    char *text = good ? cJSON_PrintUnformatted(good) : NULL;
+    if (good && !text)
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading the decision log %s", path);
+    cJSON_Delete(good);
+    return text;
 }

@@ -9,6 +9,7 @@
 
 #include "context.h"
 #include "decision.h"
+#include "decision_log.h"
 #include "error.h"
 #include "check_cache.h"
 #include "evidence.h"
@@ -185,6 +186,42 @@ void rg_decision_free(rg_decision *d)
     free(d);
 }
 
+/* Where a denied post-deploy gate rolls back to: with a decision log, the last version the
+ * log saw pass post-deploy; else (or when the log has none) release.previous_version. */
+static void add_rollback_target(cJSON *rollback, const rg_context *ctx)
+{
+    const char *target = ctx->previous_version;
+    char source[3 * RG_ERROR_MESSAGE_MAX];
+    cJSON *good = NULL;
+    rg_error err;
+
+    rg_error_init(&err);
+    if (ctx->decision_log)
+        good = rg_log_last_good_json(ctx->decision_log, ctx->name, ctx->version, &err);
+    if (good) {
+        const char *when = rg_json_string(good, "evaluated_at");
+        target = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", ctx->decision_log,
+                 rg_json_string(good, "decision"), ctx->name, when ? when : "?");
+    } else if (ctx->decision_log) {
+        snprintf(source, sizeof source,
+                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
+                 ctx->decision_log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+    } else if (target) {
+        snprintf(source, sizeof source, "context: release.previous_version");
+    } else {
+        snprintf(source, sizeof source,
+                 "none: the context has no release.previous_version; find the last known-good release by hand");
+    }
+    if (target)
+        cJSON_AddStringToObject(rollback, "target", target);
+    else
+        cJSON_AddNullToObject(rollback, "target");
+    cJSON_AddStringToObject(rollback, "source", source);
+    cJSON_Delete(good);
+    rg_error_clear(&err);
+}
+
 /* The release guide's playbook for a failed post-deploy gate. */
 static void add_playbook_actions(rg_decision *d, const rg_context *ctx)
 {
@@ -204,14 +241,7 @@ static void add_playbook_actions(rg_decision *d, const rg_context *ctx)
     cJSON_AddItemToArray(d->actions, incident);
 
     cJSON_AddStringToObject(rollback, "type", "rollback");
-    if (ctx->previous_version) {
-        cJSON_AddStringToObject(rollback, "target", ctx->previous_version);
-        cJSON_AddStringToObject(rollback, "source", "context: release.previous_version");
-    } else {
-        cJSON_AddNullToObject(rollback, "target");
-        cJSON_AddStringToObject(rollback, "source",
-                                "none: the context has no release.previous_version; find the last known-good release by hand");
-    }
+    add_rollback_target(rollback, ctx);
     cJSON_AddItemToArray(d->actions, rollback);
 
     cJSON_AddStringToObject(triage, "type", "triage");
@@ -307,39 +337,23 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
     return 0;
 }
 
-static void mock_result(const cJSON *mocks, rg_job *job)
+static void run_in_children(void *self, rg_job *jobs, size_t n, const rg_context *ctx, int64_t now,
+                            const rg_limits *limits)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(mocks, job->check->name);
-    const char *status = rg_json_string(m, "status"), *message = rg_json_string(m, "message");
-    const cJSON *details = cJSON_GetObjectItemCaseSensitive(m, "details");
-    char text[256];
-    memset(&job->result, 0, sizeof job->result);
-    job->result.status = RG_CHECK_ERROR;
-    for (rg_check_status st = RG_CHECK_PASS; status && st <= RG_CHECK_ERROR; st++)
-        if (strcmp(status, rg_check_status_name(st)) == 0)
-            job->result.status = st;
-    if (!m) {
-        snprintf(text, sizeof text, "no mock for check %s in this test", job->check->name);
-        message = text;
-    } else if (!status || !message) {
-        snprintf(text, sizeof text, "the mock for check %s is not a result: use pass(\"...\"), fail(\"...\")...",
-                 job->check->name);
-        message = text;
-    }
-    job->result.message = strdup(message);
-    job->result.details = cJSON_IsObject(details) ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
-    job->result.evidence = cJSON_CreateArray();
-    job->result.context_reads = cJSON_CreateArray();
-    cJSON_AddBoolToObject(job->result.details, "mocked", 1);
+    (void)self;
+    rg_run_isolated(jobs, n, ctx, now, limits);
 }
 
-/* Run plugin checks in child processes: they have timeouts of their own, so the
- * policy's watchdog is off meanwhile. */
-static void run_isolated(rg_sandbox *sb, rg_job *jobs, size_t n, const rg_context *ctx)
+static const rg_check_provider isolated_checks = {run_in_children, NULL};
+
+/* Run plugin checks through the policy's provider (child processes unless it says
+ * otherwise): they have timeouts of their own, so the policy's watchdog is off meanwhile. */
+static void run_checks(const rg_policy *pol, rg_job *jobs, size_t n, const rg_context *ctx)
 {
-    rg_sandbox_hold_watchdog(sb, 0);
-    rg_run_isolated(jobs, n, ctx, sb->now, &sb->limits);
-    rg_sandbox_hold_watchdog(sb, 1);
+    const rg_check_provider *p = pol->checks ? pol->checks : &isolated_checks;
+    rg_sandbox_hold_watchdog(pol->sb, 0);
+    p->run(p->self, jobs, n, ctx, pol->sb->now, &pol->sb->limits);
+    rg_sandbox_hold_watchdog(pol->sb, 1);
 }
 
 /* Does requirement I run a plugin check in this evaluation? */
@@ -382,11 +396,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
         n++;
     }
-    if (pol->mocks) {
-        /* A policy test: the check's result is the test's to give. */
-        for (size_t j = 0; j < n; j++)
-            mock_result(pol->mocks, &batch[j]);
-    } else if (pol->cache) {
+    if (pol->cache) {
         /* Reuse what an earlier evaluation of this run already found; run the rest. */
         size_t todo = 0, i = 0;
         char **keys = calloc(n, sizeof *keys);
@@ -408,13 +418,13 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
                 }
             }
             if (todo)
-                run_isolated(pol->sb, run, todo, ctx);
+                run_checks(pol, run, todo, ctx);
             for (size_t k = 0; k < todo; k++) {
                 batch[where[k]] = run[k];
                 rg_check_cache_put(pol->cache, keys[where[k]], &run[k].result);
             }
         } else {
-            run_isolated(pol->sb, batch, n, ctx);
+            run_checks(pol, batch, n, ctx);
         }
         for (size_t j = 0; keys && j < n; j++)
             free(keys[j]);
@@ -422,7 +432,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         free(run);
         free(where);
     } else {
-        run_isolated(pol->sb, batch, n, ctx);
+        run_checks(pol, batch, n, ctx);
     }
     n = 0;
     for (size_t i = 0; i < pol->count; i++)

@@ -8,6 +8,7 @@
  * records, start processes — costs that one check an error result, never the engine;
  * when the check ends, its process group and anything that escaped it are killed. */
 #define _GNU_SOURCE /* pipe2 */
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,10 +38,12 @@
 #define EXIT_SETUP_FAILED 88     /* the child could not be set up (descriptors, engine gone) */
 #define POLL_SLICE_MS 50
 
-#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer and ThreadSanitizer (scripts/test-tsan.sh) both reserve terabytes of
+ * address space: UNDER_ASAN stands for either. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define UNDER_ASAN 1
 #endif
 #endif
@@ -66,9 +69,6 @@ typedef struct running {
     rg_child_output out;  /* its stdout and stderr */
 } running;
 
-/* This process's children before the checks started: never taken for strays. */
-static pid_t *children_before;
-static size_t children_before_count;
 
 static double monotonic_ms(void)
 {
@@ -523,13 +523,18 @@ static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits)
 {
-    static long cpus;   /* read once: sysconf opens a /sys file each time */
+    /* This thread's children before the checks started: never taken for strays. */
+    pid_t *children_before = NULL;
+    size_t children_before_count = 0;
+    static _Atomic long cpus;   /* read once: sysconf opens a /sys file each time */
     size_t done = 0;
     double last_progress = 0;
     size_t parallel;
-    if (cpus == 0)
-        cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    parallel = limits->jobs > 0 ? (size_t)limits->jobs : (cpus > 0 ? (size_t)cpus : 1);
+    long online;
+    if (atomic_load(&cpus) == 0)
+        atomic_store(&cpus, sysconf(_SC_NPROCESSORS_ONLN));
+    online = atomic_load(&cpus);
+    parallel = limits->jobs > 0 ? (size_t)limits->jobs : (online > 0 ? (size_t)online : 1);
     running *slots = calloc(parallel, sizeof *slots);
     size_t next = 0, active = 0, unit_count;
     struct pollfd *pfds = calloc(2 * parallel, sizeof *pfds);
@@ -649,8 +654,6 @@ void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t 
     }
     report_progress(slots, parallel, count, count, &last_progress, 1);
     free(children_before);
-    children_before = NULL;
-    children_before_count = 0;
     free(slots);
     free(pfds);
     free(keep);

@@ -11,12 +11,6 @@
 #include "strbuf.h"
 #include "textpos.h"
 
-const char *rg_json_string(const cJSON *obj, const char *key)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(item) ? item->valuestring : NULL;
-}
-
 /* ---- A strict RFC 8259 validator ------------------------------------------------
  * cJSON is lenient where a gate must not be: it takes any byte up to 0x20 as
  * whitespace, raw control characters inside strings, and cuts strings at \u0000 — so
@@ -320,16 +314,6 @@ cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int 
         return NULL;
     }
     return root;
-}
-
-char *rg_json_print_pretty(const cJSON *item)
-{
-    rg_strbuf out = {0};
-    rg_jw w;
-    rg_jw_init(&w, &out, 1);
-    rg_jw_item(&w, item);
-    rg_strbuf_add(&out, "\n", 1);
-    return rg_strbuf_finish(&out);
 }
 
 rg_shared_json *rg_shared_json_new(cJSON *tree)

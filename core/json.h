@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "json_writer.h"   /* rg_json_string, rg_json_print_pretty */
 #include "relgate/relgate.h"
 
 /* Parse TEXT (LEN bytes, NUL-terminated at TEXT[LEN]) as one JSON document.  Refuses
@@ -20,8 +21,6 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
 cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int max_depth, size_t max_heap,
                             size_t *heap, rg_error_kind kind, rg_error *err);
 
-/* The string member KEY of OBJ, or NULL when absent or not a string. */
-const char *rg_json_string(const cJSON *obj, const char *key);
 
 
 /* A JSON tree shared by reference counting: a cached plugin result's details, which
@@ -44,7 +43,4 @@ cJSON *rg_shared_json_view(const rg_shared_json *shared);
  * memory; *LEN its length. */
 const char *rg_shared_json_text(rg_shared_json *shared, size_t *len);
 
-/* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
- * with tabs), ending with a newline; strings made well-formed UTF-8 (json_writer.h).  Returns a heap string, or NULL when out of memory. */
-char *rg_json_print_pretty(const cJSON *item);
 #endif

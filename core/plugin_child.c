@@ -1,6 +1,8 @@
 /* Plugin children: set-up, framed records, captured output, and the end of everything
  * they started.  See plugin_child.h. */
 #define _GNU_SOURCE /* pipe2, close_range */
+#include <stdatomic.h>
+#include <sys/syscall.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -195,10 +197,12 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
 
 void rg_child_before_fork(void)
 {
-    static pid_t hardened; /* by process, as the subreaper below: a batch worker forks too */
-    if (hardened != getpid()) {
+    /* By process, as the subreaper below: a batch worker forks too.  Atomic: threads
+     * evaluating separate policies fork checks at once (setting it twice is harmless). */
+    static _Atomic pid_t hardened;
+    if (atomic_load(&hardened) != getpid()) {
         prctl(PR_SET_DUMPABLE, 0);
-        hardened = getpid();
+        atomic_store(&hardened, getpid());
     }
 }
 
@@ -206,11 +210,11 @@ void rg_child_started(pid_t child)
 {
     /* By process: fork does not pass the subreaper setting on (a batch worker sets its
      * own), though it copies this variable. */
-    static pid_t subreaper;
+    static _Atomic pid_t subreaper;
     setpgid(child, child);
-    if (subreaper != getpid()) {
+    if (atomic_load(&subreaper) != getpid()) {
         prctl(PR_SET_CHILD_SUBREAPER, 1);
-        subreaper = getpid();
+        atomic_store(&subreaper, getpid());
     }
 }
 
@@ -288,7 +292,9 @@ pid_t *rg_children_list(size_t *count)
     ssize_t got;
     int fd;
     *count = 0;
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    /* The calling thread's children: the checks this evaluation started.  Another
+     * thread's evaluation has children of its own, which are not ours to take. */
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return NULL;
     got = read(fd, buf, sizeof buf - 1);

@@ -1,5 +1,6 @@
 /* The plugin loader: search the plugin path, refuse anything it cannot trust, and
  * index the checks by name. */
+#include <pthread.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <errno.h>
@@ -268,25 +269,34 @@ typedef struct registered {
     uint32_t flags;
     const rg_plugin_file *file;
 } registered;
+/* Process-wide, as the checks it maps are (a descriptor is one per process whatever
+ * set loaded it); separate plugin sets are loaded, used and freed from separate threads,
+ * so every access holds the lock and lookups copy what they found out. */
 static registered *registry;
 static size_t registry_count;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int registry_add(const rg_plugin *d, const rg_plugin_file *file)
 {
-    registered *grown = realloc(registry, (registry_count + 1) * sizeof *grown);
-    if (!grown)
+    registered *grown;
+    pthread_mutex_lock(&registry_lock);
+    if (!(grown = realloc(registry, (registry_count + 1) * sizeof *grown))) {
+        pthread_mutex_unlock(&registry_lock);
         return -1;
+    }
     registry = grown;
     registry[registry_count].first = d->checks;
     registry[registry_count].count = d->check_count;
     registry[registry_count].flags = rg_plugin_flags(d);
     registry[registry_count].file = file;
     registry_count++;
+    pthread_mutex_unlock(&registry_lock);
     return 0;
 }
 
 static void registry_remove(const rg_plugin *d)
 {
+    pthread_mutex_lock(&registry_lock);
     for (size_t i = 0; i < registry_count; i++)
         if (registry[i].first == d->checks) {
             registry[i] = registry[--registry_count];
@@ -296,30 +306,38 @@ static void registry_remove(const rg_plugin *d)
         free(registry);
         registry = NULL;
     }
+    pthread_mutex_unlock(&registry_lock);
 }
 
-static const registered *registry_find(const rg_check *check)
+/* A copy of the entry whose check table holds CHECK; 0 when none (*OUT zeroed). */
+static int registry_find(const rg_check *check, registered *out)
 {
-    for (size_t i = 0; check && i < registry_count; i++)
-        if (check >= registry[i].first && check < registry[i].first + registry[i].count)
-            return &registry[i];
-    return NULL;
+    int found = 0;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&registry_lock);
+    for (size_t i = 0; check && i < registry_count && !found; i++)
+        if (check >= registry[i].first && check < registry[i].first + registry[i].count) {
+            *out = registry[i];
+            found = 1;
+        }
+    pthread_mutex_unlock(&registry_lock);
+    return found;
 }
 
 uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin)
 {
-    const registered *r = registry_find(check);
-    if (!r || !r->flags)
+    registered r;
+    if (!registry_find(check, &r) || !r.flags)
         return 0;
     if (plugin)
-        *plugin = r->first;
-    return r->flags;
+        *plugin = r.first;
+    return r.flags;
 }
 
 const rg_plugin_file *rg_check_plugin_file(const rg_check *check)
 {
-    const registered *r = registry_find(check);
-    return r ? r->file : NULL;
+    registered r;
+    return registry_find(check, &r) ? r.file : NULL;
 }
 
 /* Text of a descriptor: what `relgate plugins` prints and errors quote, so UTF-8 without
@@ -564,6 +582,8 @@ static int add_plugin(rg_plugins *set, const rg_plugin *desc, const char *path, 
     set->items[set->count].desc = desc;
     set->items[set->count].path = strdup(path);
     set->items[set->count].file = file;
+    snprintf(set->items[set->count].abi, sizeof set->items[set->count].abi, "%u.%u",
+             (unsigned)desc->abi_major, (unsigned)desc->abi_minor);
     set->count++;
     return 0;
 }

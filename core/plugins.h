@@ -27,6 +27,7 @@ typedef struct rg_loaded_plugin {
     const rg_plugin *desc;   /* &file->data.desc, or a descriptor registered in-process */
     char *path;
     rg_plugin_file *file;    /* NULL for a descriptor registered in-process */
+    char abi[24];            /* "MAJOR.MINOR", for listings */
 } rg_loaded_plugin;
 
 struct rg_plugins {

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "error.h"
+#include "strbuf.h"
 #include "fileio.h"
 #include "luaconv.h"
 #include "check_cache.h"
@@ -843,8 +844,8 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
     return load_policy(path, limits, now, plugins, NULL, err);
 }
 
-int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
-                   cJSON *problems, rg_error *err)
+int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                        cJSON *problems, rg_error *err)
 {
     rg_policy *pol = load_policy(path, limits, 0, plugins, problems, err);
     if (!pol) {
@@ -980,4 +981,26 @@ void rg_policy_reuse_check_results(rg_policy *pol, int on)
         rg_check_cache_free(pol->cache);
         pol->cache = NULL;
     }
+}
+
+int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins, char **problems,
+                   rg_error *err)
+{
+    cJSON *list = cJSON_CreateArray(), *p;
+    rg_strbuf out = {0};
+    int n;
+    *problems = NULL;
+    if (!list)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    n = rg_policy_lint_json(path, limits, plugins, list, err);
+    rg_strbuf_add(&out, "", 0);   /* "" rather than NULL when clean */
+    cJSON_ArrayForEach(p, list) {
+        rg_strbuf_puts(&out, cJSON_GetStringValue(p));
+        rg_strbuf_add(&out, "\n", 1);
+    }
+    cJSON_Delete(list);
+    if (n >= 0 && !(*problems = rg_strbuf_finish(&out)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    free(rg_strbuf_finish(&out));
+    return n;
 }

@@ -15,6 +15,17 @@ typedef enum rg_level {
 
 const char *rg_level_name(rg_level level);
 
+/* Who answers plugin checks: RUN fills each job's result (the same interface whatever
+ * answers).  By default child processes run the plugins (rg_run_isolated); a policy test
+ * with mocks answers from them (policytest.c).  The evaluation loop knows no more. */
+struct rg_job;
+struct rg_context;
+typedef struct rg_check_provider {
+    void (*run)(void *self, struct rg_job *jobs, size_t count, const struct rg_context *ctx, int64_t now,
+                const rg_limits *limits);
+    void *self;
+} rg_check_provider;
+
 /* 0, 1, 2 for patch, minor, major (the index of rg_requirement.params). */
 int rg_type_index(rg_release_type type);
 
@@ -58,17 +69,18 @@ struct rg_policy {
     struct rg_check_cache *cache; /* plugin results reused across evaluations, or NULL */
     int extending;       /* > 0 while a base policy loads through extends */
     cJSON *lint;         /* when linting: problems found ("file:line: problem"), loading goes on */
-    const cJSON *mocks;  /* in policy tests: check name -> result; plugin checks do not run */
+    const struct rg_check_provider *checks; /* who runs plugin checks; NULL: child processes */
     cJSON *bases;        /* the policies extended: [{name, version, file}] */
 };
 
-/* Load the policy at PATH only to find its problems, without running any check: every
+/* rg_policy_lint (relgate.h) with the problems as strings appended to PROBLEMS.
+ * Load the policy at PATH only to find its problems, without running any check: every
  * declaration error (unknown check or parameter, wrong type, unknown release type or
  * stage, duplicate id, missing title...) and every requirement without a hint or that
  * applies to nothing, appended to PROBLEMS as "file:line: problem".  Returns how many
  * were found, or -1 with ERR when the policy cannot be read at all. */
-int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
-                   cJSON *problems, rg_error *err);
+int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                        cJSON *problems, rg_error *err);
 
 /* The requirement POL declares as ID, or NULL. */
 rg_requirement *rg_policy_find(const rg_policy *pol, const char *id);

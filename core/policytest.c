@@ -14,6 +14,7 @@
 #include "error.h"
 #include "evidence.h"
 #include "fileio.h"
+#include "isolate.h"
 #include "json.h"
 #include "luaconv.h"
 #include "policy.h"
@@ -126,9 +127,9 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
 
 /* ---- Running one test ------------------------------------------------------------- */
 
-static void problem(rg_test_outcome *o, const char *fmt, ...) RG_PRINTF(2, 3);
+static void problem(rg_test_result *o, const char *fmt, ...) RG_PRINTF(2, 3);
 
-static void problem(rg_test_outcome *o, const char *fmt, ...)
+static void problem(rg_test_result *o, const char *fmt, ...)
 {
     char text[2048];
     va_list ap;
@@ -138,7 +139,7 @@ static void problem(rg_test_outcome *o, const char *fmt, ...)
     cJSON_AddItemToArray(o->problems, cJSON_CreateString(text));
 }
 
-static void could_not_run(rg_test_outcome *o, const rg_error *err)
+static void could_not_run(rg_test_result *o, const rg_error *err)
 {
     o->status = RG_TEST_ERROR;
     problem(o, "could not run: %s", err->message);
@@ -160,7 +161,7 @@ static void beside(const char *file, const char *rel, char *out, size_t size)
  * returns 0, or notes why not in O (naming the path as the test gives it, never the
  * file's content) and returns -1. */
 static int test_file_path(const rg_test_case *tc, const char *what, const char *rel, char *out, size_t size,
-                          rg_test_outcome *o)
+                          rg_test_result *o)
 {
     char dir[PATH_MAX], root[PATH_MAX], real[PATH_MAX];
     int errnum;
@@ -187,7 +188,7 @@ static int test_file_path(const rg_test_case *tc, const char *what, const char *
 
 /* The policy a test names, or the one its file is named after (x_test.lua -> x.lua).
  * Returns -1 (noted in O) when the named one breaks the path rules. */
-static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_outcome *o)
+static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_result *o)
 {
     const char *policy = rg_json_string(tc->spec, "policy");
     char guess[PATH_MAX];
@@ -202,7 +203,7 @@ static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_o
     return 0;
 }
 
-static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_outcome *o)
+static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_result *o)
 {
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), *item;
     const char *want = rg_json_string(expect, "decision");
@@ -308,8 +309,48 @@ static const char *unknown_field(const cJSON *obj, const char *const *known)
     return NULL;
 }
 
+/* ---- Mocked plugin checks ---------------------------------------------------------
+ * A test with "mocks" answers its policy's plugin checks itself: a check provider (the
+ * interface the child processes answer through) that gives each job the test's result. */
+
+static void mock_result(const cJSON *mocks, rg_job *job)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(mocks, job->check->name);
+    const char *status = rg_json_string(m, "status"), *message = rg_json_string(m, "message");
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(m, "details");
+    char text[256];
+    memset(&job->result, 0, sizeof job->result);
+    job->result.status = RG_CHECK_ERROR;
+    for (rg_check_status st = RG_CHECK_PASS; status && st <= RG_CHECK_ERROR; st++)
+        if (strcmp(status, rg_check_status_name(st)) == 0)
+            job->result.status = st;
+    if (!m) {
+        snprintf(text, sizeof text, "no mock for check %s in this test", job->check->name);
+        message = text;
+    } else if (!status || !message) {
+        snprintf(text, sizeof text, "the mock for check %s is not a result: use pass(\"...\"), fail(\"...\")...",
+                 job->check->name);
+        message = text;
+    }
+    job->result.message = strdup(message);
+    job->result.details = cJSON_IsObject(details) ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
+    job->result.evidence = cJSON_CreateArray();
+    job->result.context_reads = cJSON_CreateArray();
+    cJSON_AddBoolToObject(job->result.details, "mocked", 1);
+}
+
+static void run_mocks(void *self, struct rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                      const rg_limits *limits)
+{
+    (void)ctx;
+    (void)now;
+    (void)limits;
+    for (size_t j = 0; j < count; j++)
+        mock_result(self, &jobs[j]);
+}
+
 void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_limits *limits,
-                 cJSON *coverage, rg_test_outcome *o)
+                 cJSON *coverage, rg_test_result *o)
 {
     static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "expect", NULL};
     static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback", NULL};
@@ -320,6 +361,8 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
     rg_decision *d = NULL;
     const cJSON *context = cJSON_GetObjectItemCaseSensitive(tc->spec, "context");
     const char *now_text = rg_json_string(tc->spec, "now");
+    /* cJSON's getter takes a non-const object; the mocks are only read. */
+    rg_check_provider mocks = {run_mocks, cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks")};
     char path[PATH_MAX], display[PATH_MAX + 32], why_buf[64];
     const char *why = why_buf;
     int64_t now = (int64_t)time(NULL);
@@ -396,7 +439,8 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
     }
     pol = rg_policy_load_with_plugins(path, limits, now, plugins, &err);
     if (pol) {
-        pol->mocks = cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks");
+        if (mocks.self)
+            pol->checks = &mocks;   /* the test answers the plugin checks */
         d = rg_evaluate(pol, ctx, &err);
     }
     if (!d) {

@@ -14,12 +14,12 @@ typedef struct rg_test_case {
     cJSON *spec;  /* policy, context, stage, type, now, mocks, expect */
 } rg_test_case;
 
-typedef enum rg_test_status { RG_TEST_PASS = 0, RG_TEST_FAIL = 1, RG_TEST_ERROR = 2 } rg_test_status;
-
-typedef struct rg_test_outcome {
+/* rg_test_status is public (relgate.h), and so are the cases (rg_tests) and their
+ * outcomes (rg_test_outcome); this is the engine's side. */
+typedef struct rg_test_result {
     rg_test_status status;
     cJSON *problems;  /* strings: what differed, or why the test could not run */
-} rg_test_outcome;
+} rg_test_result;
 
 /* Run the test file at PATH in a sandbox and collect its cases (free with
  * rg_test_cases_free).  Returns 0, or -1 with ERR when the file does not load. */
@@ -32,6 +32,6 @@ void rg_test_cases_free(rg_test_case *cases, size_t count);
  * its expect.  COVERAGE (may be NULL) gathers, per policy file, the requirement x release
  * type pairs exercised.  OUT->problems is freed by the caller. */
 void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_limits *limits,
-                 cJSON *coverage, rg_test_outcome *out);
+                 cJSON *coverage, rg_test_result *out);
 
 #endif

@@ -160,8 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rg_error_clear(&err);
     problems = cJSON_CreateArray();
-    if (rg_policy_lint(policy_path, &limits, plugins, problems, &err) < 0 && err.kind == RG_ERROR_NONE)
-        fuzz_fail("rg_policy_lint failed without saying why");
+    if (rg_policy_lint_json(policy_path, &limits, plugins, problems, &err) < 0 && err.kind == RG_ERROR_NONE)
+        fuzz_fail("rg_policy_lint_json failed without saying why");
     cJSON_Delete(problems);
     rg_error_clear(&err);
     return 0;

@@ -11,9 +11,26 @@
  *     rg_decision *d = pol ? rg_evaluate(pol, ctx, &err) : NULL;
  *     char *json = d ? rg_decision_to_json(d) : rg_error_to_json(&err, now);
  *
- * Every function that returns memory says who frees it.  Nothing here is
- * thread-safe across objects shared between threads; separate objects may be used
- * from separate threads.
+ * Link it with `pkg-config --cflags --libs relgate` (docs/embedding.md).
+ *
+ * Every function that returns memory says who frees it.
+ *
+ * Threads: nothing here is thread-safe across objects shared between threads; separate
+ * objects (each thread its own plugin set, policy, context and decisions) may be used
+ * from separate threads (tests/threads, run under ThreadSanitizer by
+ * scripts/test-tsan.sh).  Plugin checks run in child processes that the evaluating
+ * thread forks, waits for by pid and, when a check leaves processes behind, cleans up
+ * among its own children only; the engine changes no signal disposition, signal mask,
+ * environment, umask or working directory of the process.  The process-wide settings
+ * are the two hooks at the end (rg_set_watchdog, rg_set_progress), global because a
+ * signal handler or a terminal needs them: set them before evaluating, or not at all
+ * in a threaded embedder.  The engine also sets two process-wide flags on first use,
+ * once and for good: not dumpable (PR_SET_DUMPABLE 0), and child subreaper, so that a
+ * check's escaped grandchildren come back to be ended.  A check child is forked from the
+ * evaluating thread and allocates memory before it runs the plugin: in a threaded
+ * embedder the allocator must be fork-safe (glibc's is; AddressSanitizer's is not, and
+ * a child that inherits its lock held hangs until the check's timeout: an error result,
+ * so a deny, never an allow).
  */
 #ifndef RELGATE_RELGATE_H
 #define RELGATE_RELGATE_H
@@ -114,10 +131,13 @@ typedef struct rg_context_options {
     rg_release_type type;        /* overrides release.type when set */
     const char *evidence_root;   /* directory evidence must stay in; NULL: the context's directory */
     const char *waivers;         /* a JSON file of more waivers ([...] or {"waivers": [...]}), or NULL */
-    const struct cJSON *waiver_list;  /* or those waivers already read (rg_waivers_read) */
-    const char *waiver_list_name;     /* where they came from, for messages */
+    const struct rg_waivers *waiver_list; /* or those waivers already read (rg_waivers_load) */
     const rg_limits *limits;     /* NULL: rg_limits_default() */
     rg_path_cache *paths;        /* a batch: resolve each path once for the run (or NULL) */
+    const char *decision_log;    /* a decision log (rg_log_append): when a post-deploy gate
+                                  * denies, its rollback targets the last version the log
+                                  * saw pass post-deploy (rg_log_last_good), else
+                                  * release.previous_version; NULL: release.previous_version */
 } rg_context_options;
 
 /* Paths resolved once for a run of many contexts (a batch): the context's directory,
@@ -133,10 +153,12 @@ RELGATE_API rg_context *rg_context_load(const char *path, const rg_context_optio
                                         rg_error *err);
 RELGATE_API void rg_context_free(rg_context *ctx);
 
-/* Read a waivers file once ([...] or {"waivers": [...]}) for many contexts: *LIST is a
- * copy of the list (free with cJSON_Delete).  Returns 0, or -1 with ERR. */
-RELGATE_API int rg_waivers_read(const char *path, const rg_limits *limits, struct cJSON **list,
-                                rg_error *err);
+/* A waivers file read once ([...] or {"waivers": [...]}) for many contexts
+ * (rg_context_options.waiver_list).  Returns waivers to free with rg_waivers_free after
+ * the contexts that used them, or NULL with ERR. */
+typedef struct rg_waivers rg_waivers;
+RELGATE_API rg_waivers *rg_waivers_load(const char *path, const rg_limits *limits, rg_error *err);
+RELGATE_API void rg_waivers_free(rg_waivers *waivers);
 
 /* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
  * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH
@@ -160,6 +182,35 @@ RELGATE_API rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_coun
                                         int search_default, rg_error *err);
 RELGATE_API void rg_plugins_free(rg_plugins *plugins);
 
+/* What a plugin set holds, for listings.  Indexes run from 0 to the counts; a string is
+ * owned by the set (NULL for an index out of range). */
+RELGATE_API size_t rg_plugins_searched_count(const rg_plugins *plugins);
+RELGATE_API const char *rg_plugins_searched(const rg_plugins *plugins, size_t dir);
+RELGATE_API size_t rg_plugins_count(const rg_plugins *plugins);
+
+typedef enum rg_plugin_attr {
+    RG_PLUGIN_NAME, RG_PLUGIN_VERSION, RG_PLUGIN_DESCRIPTION, RG_PLUGIN_LICENSE,
+    RG_PLUGIN_PATH,        /* the file it was loaded from */
+    RG_PLUGIN_ABI          /* "MAJOR.MINOR" of the plugin ABI it was built for */
+} rg_plugin_attr;
+RELGATE_API const char *rg_plugin_attr_get(const rg_plugins *plugins, size_t plugin, rg_plugin_attr attr);
+
+RELGATE_API size_t rg_plugin_check_count(const rg_plugins *plugins, size_t plugin);
+typedef enum rg_check_attr { RG_CHECK_NAME, RG_CHECK_SUMMARY } rg_check_attr;
+RELGATE_API const char *rg_plugin_check_get(const rg_plugins *plugins, size_t plugin, size_t check,
+                                            rg_check_attr attr);
+
+RELGATE_API size_t rg_plugin_param_count(const rg_plugins *plugins, size_t plugin, size_t check);
+typedef enum rg_param_attr {
+    RG_PARAM_NAME, RG_PARAM_DESCRIPTION,
+    RG_PARAM_TYPE,         /* "string", "integer", "number", "boolean", "string list",
+                            * "evidence", "evidence list", "duration" */
+    RG_PARAM_DEFAULT,      /* the default as JSON text, or NULL when there is none */
+    RG_PARAM_REQUIRED      /* "required", or NULL when optional */
+} rg_param_attr;
+RELGATE_API const char *rg_plugin_param_get(const rg_plugins *plugins, size_t plugin, size_t check,
+                                            size_t param, rg_param_attr attr);
+
 /* ---- Policy ------------------------------------------------------------- */
 
 typedef struct rg_policy rg_policy;
@@ -182,6 +233,55 @@ RELGATE_API void rg_policy_free(rg_policy *policy);
  * check, its parameters, the clock, the content of the evidence its parameters name and
  * the context fields it read are all the same: for batch evaluation. */
 RELGATE_API void rg_policy_reuse_check_results(rg_policy *policy, int on);
+
+/* Load the policy at PATH only to find its problems, without running any check: every
+ * declaration error (unknown check or parameter, wrong type, unknown release type or
+ * stage, duplicate id, missing title...) and every requirement without a hint or that
+ * applies to nothing.  *PROBLEMS receives them, one "file:line: problem" per line, each
+ * ending in a newline (free with free(); "" when clean).  Returns how many, or -1 with
+ * ERR when the policy cannot be read at all or a limit stopped it. */
+RELGATE_API int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
+                               char **problems, rg_error *err);
+
+/* ---- Policy tests ------------------------------------------------------- */
+
+/* The cases of one policy test file (*_test.lua, docs/policies.md): each names a policy,
+ * a context, mocked plugin-check results and the decision expected. */
+typedef struct rg_tests rg_tests;
+
+/* Run the test file at PATH in a sandbox and collect its cases.  Returns them to free
+ * with rg_tests_free, or NULL with ERR when the file does not load. */
+RELGATE_API rg_tests *rg_tests_load_file(const char *path, const rg_limits *limits, rg_error *err);
+RELGATE_API void rg_tests_free(rg_tests *tests);
+RELGATE_API size_t rg_tests_count(const rg_tests *tests);
+/* Case I's name, and its file and line (*LINE, may be NULL) where it is declared. */
+RELGATE_API const char *rg_tests_name(const rg_tests *tests, size_t i);
+RELGATE_API const char *rg_tests_file(const rg_tests *tests, size_t i, int *line);
+
+/* Which requirement x release type pairs the cases exercised, per policy file. */
+typedef struct rg_test_coverage rg_test_coverage;
+RELGATE_API rg_test_coverage *rg_test_coverage_new(void);   /* NULL when out of memory */
+RELGATE_API void rg_test_coverage_free(rg_test_coverage *coverage);
+/* The pairs no case exercised, as text for a person ("coverage: FILE: not exercised by
+ * any test:" and one indented line per requirement); heap string (free()), or NULL when
+ * out of memory.  *MISSING (may be NULL) receives the number of requirements listed. */
+RELGATE_API char *rg_test_coverage_report(const rg_test_coverage *coverage, int *missing);
+
+typedef enum rg_test_status { RG_TEST_PASS = 0, RG_TEST_FAIL = 1, RG_TEST_ERROR = 2 } rg_test_status;
+
+/* What one case found: FAIL lists what differed, ERROR why it could not run. */
+typedef struct rg_test_outcome {
+    rg_test_status status;
+    char **problems;         /* PROBLEM_COUNT heap strings (policy text among them) */
+    size_t problem_count;
+} rg_test_outcome;
+RELGATE_API void rg_test_outcome_clear(rg_test_outcome *outcome);
+
+/* Run case I: load its policy with PLUGINS (their parameter declarations; a mocked check
+ * does not run), evaluate its context, compare with what it expects.  COVERAGE (may be
+ * NULL) gathers what it exercised.  Clear OUT with rg_test_outcome_clear. */
+RELGATE_API void rg_tests_run(const rg_tests *tests, size_t i, const rg_plugins *plugins,
+                              const rg_limits *limits, rg_test_coverage *coverage, rg_test_outcome *out);
 
 /* ---- Evaluation --------------------------------------------------------- */
 
@@ -217,6 +317,66 @@ RELGATE_API char *rg_decision_to_json(const rg_decision *decision);
 /* Render ERR as an error decision ("decision": "error").  NOW is the evaluation
  * time.  Returns a string the caller frees with free(), or NULL when out of memory. */
 RELGATE_API char *rg_error_to_json(const rg_error *err, int64_t now);
+
+/* The renderings of a decision, for machines, people and CI systems. */
+typedef enum rg_format {
+    RG_FORMAT_JSON,     /* pretty-printed JSON with a trailing newline (rg_decision_to_json) */
+    RG_FORMAT_LINE,     /* one compact JSON line without a newline: a decision log's record,
+                         * a batch's output line */
+    RG_FORMAT_TEXT,     /* for a person at a terminal or reading a job log */
+    RG_FORMAT_MARKDOWN, /* a GitHub step summary or merge-request comment */
+    RG_FORMAT_JUNIT,    /* JUnit XML: one test case per requirement */
+    RG_FORMAT_GITHUB    /* GitHub Actions workflow commands (::error, ::warning), escaped */
+} rg_format;
+
+/* RG_FORMAT_TEXT's options. */
+#define RG_RENDER_COLOR 1u  /* ANSI colours */
+#define RG_RENDER_UTF8 2u   /* marks such as a check mark; plain ASCII otherwise */
+
+/* Render DECISION in FORMAT (FLAGS: RG_RENDER_*, for text).  Text from the context, the
+ * policy and the plugins is neutralised for the format (no control sequences, no CI
+ * workflow commands).  Returns a string to free with free(), or NULL when out of memory
+ * or FORMAT is unknown. */
+RELGATE_API char *rg_decision_render(const rg_decision *decision, rg_format format, unsigned flags);
+
+/* Render ERR as an error decision in FORMAT, NOW being the evaluation time.  There is no
+ * text rendering of an error (a person reads ERR's message): RG_FORMAT_TEXT, like an
+ * unknown format or running out of memory, gives NULL. */
+RELGATE_API char *rg_error_render(const rg_error *err, rg_format format, int64_t now);
+
+/* Parse an RFC 3339 time ("2025-06-10T09:00:00Z", an offset, fractions of a second) into
+ * seconds since the epoch.  Returns 0, -1 when TEXT is not such a time, or -2 when it is
+ * outside the years 0000 to 9999 in UTC (a decision could not show it). */
+RELGATE_API int rg_time_parse(const char *text, int64_t *seconds);
+
+/* ---- The decision log -------------------------------------------------- */
+
+/* A file of JSON lines, one decision (RG_FORMAT_LINE) per line, appended by concurrent
+ * gates safely: each append is one write on an O_APPEND descriptor under an exclusive
+ * lock, then fsync; a short write (a full disk) is rolled back, so no half line stays.
+ *
+ * Append ENTRY (LEN bytes of compact JSON, no newline) and a newline.  Returns 0, or -1
+ * with ERR (kind io) naming PATH. */
+RELGATE_API int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err);
+
+/* Append LINES (LEN bytes of whole lines, each a compact JSON entry) in one write, the
+ * same way: all of them, or (after a short write) none. */
+RELGATE_API int rg_log_append_lines(const char *path, const char *lines, size_t len, rg_error *err);
+
+/* Call FN with every line of the log at PATH that is a JSON object (ENTRY, LEN bytes,
+ * NUL-terminated, as it stands in the log), in order; other lines are counted in
+ * *SKIPPED (may be NULL).  FN returns non-zero to stop.  Returns 0, or -1 with ERR when
+ * the log cannot be read. */
+typedef int (*rg_log_entry_fn)(const char *entry, size_t len, void *data);
+RELGATE_API int rg_log_each(const char *path, rg_log_entry_fn fn, void *data, size_t *skipped,
+                            rg_error *err);
+
+/* The newest entry in the log at PATH where release NAME passed its post-deploy gate
+ * (allow or warn) and was not denied at post-deploy afterwards, skipping version EXCEPT
+ * (may be NULL): the rollback target.  Returns the entry as compact JSON (free with
+ * free()), or NULL: none found, or ERR set when the log is unreadable. */
+RELGATE_API char *rg_log_last_good(const char *path, const char *name, const char *except,
+                                   rg_error *err);
 
 /* A hard stop for policy code stuck inside one C library call (a pathological string
  * pattern), which the instruction hook cannot interrupt.  The engine calls FN with the

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "policy.h"
 
 static const char LINT_USAGE[] =
     "usage: relgate lint --policy PATH [--plugin-path DIR]... [limits]\n"
@@ -23,6 +21,15 @@ static const char LINT_USAGE[] =
 
 #define MAX_DIRS 32
 
+enum { OPT_POLICY, OPT_PLUGIN_PATH, OPT_LIMIT };
+
+static const rg_option LINT_OPTIONS[] = {
+    {"--policy", NULL, "a path", OPT_POLICY},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
+    {NULL, NULL, NULL, 0},
+};
+
 int rg_cmd_lint(int argc, char **argv)
 {
     const char *policy = NULL, *dirs[MAX_DIRS] = {0};
@@ -30,43 +37,38 @@ int rg_cmd_lint(int argc, char **argv)
     rg_error err = {0};
     rg_limits limits = rg_limits_default();
     rg_plugins *plugins;
-    cJSON *problems, *p;
-    int n;
+    char *problems = NULL;
+    int n, id;
+    rg_opt_state st;
+    const char *v;
+    char msg[512];
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(LINT_USAGE, stdout);
-            return 0;
-        }
-        if (i + 1 < argc) {
-            int bad = rg_cli_limit_option(arg, argv[i + 1], &limits);
-            if (bad > 0) {
-                fprintf(stderr, "relgate: error: %s '%s' is out of range (see relgate lint --help)\n", arg, argv[i + 1]);
-                return RG_EXIT_ERROR;
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, LINT_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        char why[160];
+        switch (id) {
+        case RG_OPT_HELP: fputs(LINT_USAGE, stdout); return 0;
+        case RG_OPT_ERROR: return rg_cli_usage("lint", msg);
+        case RG_OPT_POSITIONAL:
+            snprintf(msg, sizeof msg, "unknown option '%.200s'", v);
+            return rg_cli_usage("lint", msg);
+        case OPT_POLICY: policy = v; break;
+        case OPT_PLUGIN_PATH:
+            if (ndirs == MAX_DIRS) {
+                snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
+                return rg_cli_usage("lint", msg);
             }
-            if (bad == 0) {
-                i++;
-                continue;
+            dirs[ndirs++] = v;
+            break;
+        default:
+            if (rg_cli_limit_option(st.name, v, &limits, why, sizeof why) != 0) {
+                snprintf(msg, sizeof msg, "%s '%.100s' is not %s", st.name, v, why);
+                return rg_cli_usage("lint", msg);
             }
         }
-        if ((strcmp(arg, "--policy") == 0 || strcmp(arg, "--plugin-path") == 0) && i + 1 < argc && *argv[i + 1]) {
-            if (arg[2] == 'p' && arg[3] == 'o') {
-                policy = argv[++i];
-            } else if (ndirs < MAX_DIRS) {
-                dirs[ndirs++] = argv[++i];
-            }
-            continue;
-        }
-        fprintf(stderr, "relgate: error: %s '%s' (see relgate lint --help)\n",
-                strncmp(arg, "--", 2) == 0 && (strcmp(arg, "--policy") == 0 || strcmp(arg, "--plugin-path") == 0)
-                    ? "missing value for" : "unknown option", arg);
-        return RG_EXIT_ERROR;
     }
-    if (!policy) {
-        fprintf(stderr, "relgate: error: --policy is required (see relgate lint --help)\n");
-        return RG_EXIT_ERROR;
-    }
+    if (!policy)
+        return rg_cli_usage("lint", "--policy is required");
     rg_cli_watchdog_install(policy, limits.timeout);
     plugins = rg_plugins_load(dirs, ndirs, 1, &err);
     if (!plugins) {
@@ -75,21 +77,18 @@ int rg_cmd_lint(int argc, char **argv)
         rg_error_clear(&err);
         return RG_EXIT_ERROR;
     }
-    problems = cJSON_CreateArray();
-    n = problems ? rg_policy_lint(policy, &limits, plugins, problems, &err) : -1;
+    n = rg_policy_lint(policy, &limits, plugins, &problems, &err);
     rg_cli_watchdog_remove();
     if (n < 0) {
         rg_cli_report(&err);
         rg_error_clear(&err);
-        cJSON_Delete(problems);
         rg_plugins_free(plugins);
         return RG_EXIT_ERROR;
     }
-    cJSON_ArrayForEach(p, problems)
-        printf("%s\n", p->valuestring);
+    fputs(problems, stdout);
     if (n > 0)
         fprintf(stderr, "relgate: %d problem%s in %s\n", n, n == 1 ? "" : "s", policy);
-    cJSON_Delete(problems);
+    free(problems);
     rg_plugins_free(plugins);
     return n > 0 ? 1 : 0;
 }

@@ -43,22 +43,38 @@ static int usage_error(const char *message)
     return RG_EXIT_ERROR;
 }
 
+static const struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} COMMANDS[] = {
+    {"eval", rg_cmd_eval},
+    {"plugins", rg_cmd_plugins},
+    {"history", rg_cmd_history},
+    {"lint", rg_cmd_lint},
+    {"test", rg_cmd_test},
+};
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
+    const struct command *c;
     char msg[256];
     if (!cmd) {
         fputs(USAGE, stderr);
         return usage_error("no command given (see relgate --help)");
     }
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
-        if (strcmp(cmd, "help") == 0 && argc > 2) {
+        if (strcmp(cmd, "help") == 0 && argc > 2 && (c = find_command(argv[2])) != NULL) {
             char *args[] = {argv[2], "--help", NULL};
-            if (strcmp(argv[2], "eval") == 0) return rg_cmd_eval(2, args);
-            if (strcmp(argv[2], "plugins") == 0) return rg_cmd_plugins(2, args);
-            if (strcmp(argv[2], "history") == 0) return rg_cmd_history(2, args);
-            if (strcmp(argv[2], "lint") == 0) return rg_cmd_lint(2, args);
-            if (strcmp(argv[2], "test") == 0) return rg_cmd_test(2, args);
+            return c->run(2, args);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -67,16 +83,8 @@ int main(int argc, char **argv)
         printf("relgate %s\n", rg_version());
         return 0;
     }
-    if (strcmp(cmd, "eval") == 0)
-        return rg_cmd_eval(argc - 1, argv + 1);
-    if (strcmp(cmd, "plugins") == 0)
-        return rg_cmd_plugins(argc - 1, argv + 1);
-    if (strcmp(cmd, "history") == 0)
-        return rg_cmd_history(argc - 1, argv + 1);
-    if (strcmp(cmd, "lint") == 0)
-        return rg_cmd_lint(argc - 1, argv + 1);
-    if (strcmp(cmd, "test") == 0)
-        return rg_cmd_test(argc - 1, argv + 1);
+    if ((c = find_command(cmd)) != NULL)
+        return c->run(argc - 1, argv + 1);
     snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);
     return usage_error(msg);
 }

@@ -10,11 +10,8 @@
 
 #include "cli.h"
 #include "json_writer.h"
-#include "untrusted.h"
-#include "error.h"
-#include "plugins.h"
-#include "policytest.h"
 #include "strbuf.h"
+#include "untrusted.h"
 
 
 /* A YAML (TAP) scalar: A and B, policy text among them, joined and written as a JSON
@@ -49,6 +46,16 @@ static const char TEST_USAGE[] =
 
 #define MAX_DIRS 32
 #define MAX_FILES 4096
+
+enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_LIMIT };
+
+static const rg_option TEST_OPTIONS[] = {
+    {"--format", NULL, "a value: text, tap or junit", OPT_FORMAT},
+    {"--coverage", NULL, NULL, OPT_COVERAGE},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
+    {NULL, NULL, NULL, 0},
+};
 
 typedef struct file_list {
     char *names[MAX_FILES];
@@ -116,92 +123,66 @@ static int walk(const char *dir, file_list *files, int depth)
 
 typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
 
-/* Requirements x types no test exercised; returns how many. */
-static int report_coverage(const cJSON *coverage, FILE *to)
-{
-    const cJSON *policy, *req, *type;
-    int missing = 0;
-    cJSON_ArrayForEach(policy, coverage) {
-        int here = 0;
-        cJSON_ArrayForEach(req, policy) {
-            char types[64] = "";
-            size_t n = 0;
-            cJSON_ArrayForEach(type, req)
-                if (cJSON_IsFalse(type))
-                    n += (size_t)snprintf(types + n, sizeof types - n, "%s%s", n ? ", " : "", type->string);
-            if (n) {
-                if (!here++)
-                    fprintf(to, "coverage: %s: not exercised by any test:\n", policy->string);
-                fprintf(to, "  %s (%s)\n", req->string, types);
-                missing++;
-            }
-        }
-        if (!here)
-            fprintf(to, "coverage: %s: every requirement exercised for every release type it applies to\n",
-                    policy->string);
-    }
-    return missing;
-}
-
 int rg_cmd_test(int argc, char **argv)
 {
     const char *paths[MAX_DIRS], *dirs[MAX_DIRS] = {0};
     size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
     size_t unlisted = 0;   /* paths or test files that could not be listed: the run is an error */
     out_format format = OUT_TEXT;
-    int want_coverage = 0, rc;
+    int want_coverage = 0, rc, id;
+    rg_opt_state opts;
+    const char *v;
+    char msg[512];
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
     rg_plugins *plugins;
     file_list *files = calloc(1, sizeof *files);
-    cJSON *coverage = cJSON_CreateObject();
+    rg_test_coverage *coverage = rg_test_coverage_new();
     rg_strbuf out = {0};
 
     if (!files || !coverage) {
         fprintf(stderr, "relgate: error: out of memory\n");
         free(files);
-        cJSON_Delete(coverage);
+        rg_test_coverage_free(coverage);
         return RG_EXIT_ERROR;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    rg_opt_start(&opts, argc, argv);
+    while ((id = rg_opt_next(&opts, TEST_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        char why[160];
+        if (id == RG_OPT_HELP) {
             fputs(TEST_USAGE, stdout);
             free(files);
-            cJSON_Delete(coverage);
+            rg_test_coverage_free(coverage);
             return 0;
-        } else if (strcmp(arg, "--coverage") == 0) {
-            want_coverage = 1;
-        } else if (strcmp(arg, "--format") == 0 && i + 1 < argc) {
-            const char *v = argv[++i];
+        }
+        if (id == OPT_FORMAT) {
             if (strcmp(v, "text") == 0) format = OUT_TEXT;
             else if (strcmp(v, "tap") == 0) format = OUT_TAP;
             else if (strcmp(v, "junit") == 0) format = OUT_JUNIT;
             else {
-                fprintf(stderr, "relgate: error: --format '%s' is not text, tap or junit\n", v);
-                free(files);
-                cJSON_Delete(coverage);
-                return RG_EXIT_ERROR;
+                snprintf(msg, sizeof msg, "--format '%.200s' is not text, tap or junit", v);
+                id = RG_OPT_ERROR;
             }
-        } else if (i + 1 < argc && (rc = rg_cli_limit_option(arg, argv[i + 1], &limits)) >= 0) {
-            if (rc > 0) {
-                fprintf(stderr, "relgate: error: %s '%s' is out of range (see relgate test --help)\n", arg, argv[i + 1]);
-                free(files);
-                cJSON_Delete(coverage);
-                return RG_EXIT_ERROR;
-            }
-            i++;
-        } else if (strcmp(arg, "--plugin-path") == 0 && i + 1 < argc && ndirs < MAX_DIRS) {
-            dirs[ndirs++] = argv[++i];
-        } else if (arg[0] == '-') {
-            fprintf(stderr, "relgate: error: unknown option or missing value '%s' (see relgate test --help)\n", arg);
+        } else if (id == OPT_LIMIT && rg_cli_limit_option(opts.name, v, &limits, why, sizeof why) != 0) {
+            snprintf(msg, sizeof msg, "%s '%.100s' is not %s", opts.name, v, why);
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_PLUGIN_PATH && ndirs == MAX_DIRS) {
+            snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
+            id = RG_OPT_ERROR;
+        }
+        if (id == RG_OPT_ERROR) {
             free(files);
-            cJSON_Delete(coverage);
-            return RG_EXIT_ERROR;
-        } else if (npaths < MAX_DIRS) {
-            paths[npaths++] = arg;
-        } else {
-            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, arg);
+            rg_test_coverage_free(coverage);
+            return rg_cli_usage("test", msg);
+        }
+        if (id == OPT_COVERAGE) {
+            want_coverage = 1;
+        } else if (id == OPT_PLUGIN_PATH) {
+            dirs[ndirs++] = v;
+        } else if (id == RG_OPT_POSITIONAL && npaths < MAX_DIRS) {
+            paths[npaths++] = v;
+        } else if (id == RG_OPT_POSITIONAL) {
+            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, v);
             unlisted++;
         }
     }
@@ -227,7 +208,7 @@ int rg_cmd_test(int argc, char **argv)
         rg_error_clear(&err);
         for (size_t i = 0; i < files->count; i++) free(files->names[i]);
         free(files);
-        cJSON_Delete(coverage);
+        rg_test_coverage_free(coverage);
         return RG_EXIT_ERROR;
     }
     if (format == OUT_TAP)
@@ -238,10 +219,10 @@ int rg_cmd_test(int argc, char **argv)
     if (format != OUT_JUNIT)
         rg_cli_watchdog_pending(&out);
     for (size_t f = 0; f < files->count; f++) {
-        rg_test_case *cases = NULL;
-        size_t n = 0;
+        rg_tests *cases;
+        size_t n;
         rg_cli_watchdog_name(files->names[f]);
-        if (rg_tests_load(files->names[f], &limits, &cases, &n, &err) != 0) {
+        if (!(cases = rg_tests_load_file(files->names[f], &limits, &err))) {
             total++;
             errors++;
             if (format == OUT_TAP)
@@ -270,12 +251,14 @@ int rg_cmd_test(int argc, char **argv)
             rg_error_clear(&err);
             continue;
         }
+        n = rg_tests_count(cases);
         for (size_t i = 0; i < n; i++) {
             rg_test_outcome o;
-            const cJSON *p;
             struct timespec t0, t1;
+            int line = 0;
+            const char *name = rg_tests_name(cases, i), *file = rg_tests_file(cases, i, &line);
             clock_gettime(CLOCK_MONOTONIC, &t0);
-            rg_test_run(&cases[i], plugins, &limits, want_coverage ? coverage : NULL, &o);
+            rg_tests_run(cases, i, plugins, &limits, want_coverage ? coverage : NULL, &o);
             clock_gettime(CLOCK_MONOTONIC, &t1);
             total++;
             failed += o.status == RG_TEST_FAIL;
@@ -283,28 +266,28 @@ int rg_cmd_test(int argc, char **argv)
             if (format == OUT_TEXT) {
                 rg_strbuf_printf(&out, "%-5s ", o.status == RG_TEST_PASS ? "ok" :
                                  o.status == RG_TEST_FAIL ? "FAIL" : "ERROR");
-                rg_untrusted_puts(&out, cases[i].name, RG_BREAKS_SPACE);
+                rg_untrusted_puts(&out, name, RG_BREAKS_SPACE);
                 rg_strbuf_puts(&out, " (");
-                rg_untrusted_puts(&out, cases[i].file, RG_BREAKS_SPACE);
-                rg_strbuf_printf(&out, ":%d)\n", cases[i].line);
-                cJSON_ArrayForEach(p, o.problems) {
+                rg_untrusted_puts(&out, file, RG_BREAKS_SPACE);
+                rg_strbuf_printf(&out, ":%d)\n", line);
+                for (size_t p = 0; p < o.problem_count; p++) {
                     rg_strbuf_puts(&out, "      ");
-                    rg_untrusted_puts(&out, cJSON_GetStringValue(p), RG_BREAKS_SPACE);
+                    rg_untrusted_puts(&out, o.problems[p], RG_BREAKS_SPACE);
                     rg_strbuf_puts(&out, "\n");
                 }
             } else if (format == OUT_TAP) {
                 rg_strbuf_printf(&out, "%s %zu - ", o.status == RG_TEST_PASS ? "ok" : "not ok", total);
-                rg_untrusted_puts(&out, cases[i].name, RG_BREAKS_SPACE);
+                rg_untrusted_puts(&out, name, RG_BREAKS_SPACE);
                 rg_strbuf_puts(&out, "\n");
                 if (o.status != RG_TEST_PASS) {
-                    char line[32];
-                    snprintf(line, sizeof line, ":%d", cases[i].line);
+                    char at[32];
+                    snprintf(at, sizeof at, ":%d", line);
                     rg_strbuf_puts(&out, "  ---\n  at: ");
-                    put_json_text(&out, cases[i].file, line);
+                    put_json_text(&out, file, at);
                     rg_strbuf_puts(&out, "\n  problems:\n");
-                    cJSON_ArrayForEach(p, o.problems) {
+                    for (size_t p = 0; p < o.problem_count; p++) {
                         rg_strbuf_puts(&out, "    - ");
-                        put_json_text(&out, "", cJSON_GetStringValue(p));
+                        put_json_text(&out, "", o.problems[p]);
                         rg_strbuf_puts(&out, "\n");
                     }
                     rg_strbuf_puts(&out, "  ...\n");
@@ -312,29 +295,29 @@ int rg_cmd_test(int argc, char **argv)
             } else {
                 double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
                 rg_strbuf_puts(&out, "    <testcase classname=\"");
-                rg_strbuf_xml(&out, cases[i].file, 1);
+                rg_strbuf_xml(&out, file, 1);
                 rg_strbuf_puts(&out, "\" name=\"");
-                rg_strbuf_xml(&out, cases[i].name, 1);
+                rg_strbuf_xml(&out, name, 1);
                 rg_strbuf_printf(&out, "\" time=\"%.6f\"", secs);
                 if (o.status == RG_TEST_PASS) {
                     rg_strbuf_puts(&out, "/>\n");
                 } else {
                     const char *tag = o.status == RG_TEST_FAIL ? "failure" : "error";
                     rg_strbuf_printf(&out, "><%s message=\"", tag);
-                    rg_strbuf_xml(&out, cJSON_GetArraySize(o.problems) ? cJSON_GetArrayItem(o.problems, 0)->valuestring : "", 1);
+                    rg_strbuf_xml(&out, o.problem_count ? o.problems[0] : "", 1);
                     rg_strbuf_puts(&out, "\">");
-                    rg_strbuf_xml(&out, cases[i].file, 0);
-                    rg_strbuf_printf(&out, ":%d", cases[i].line);
-                    cJSON_ArrayForEach(p, o.problems) {
+                    rg_strbuf_xml(&out, file, 0);
+                    rg_strbuf_printf(&out, ":%d", line);
+                    for (size_t p = 0; p < o.problem_count; p++) {
                         rg_strbuf_puts(&out, "\n");
-                        rg_strbuf_xml(&out, p->valuestring, 0);
+                        rg_strbuf_xml(&out, o.problems[p], 0);
                     }
                     rg_strbuf_printf(&out, "</%s></testcase>\n", tag);
                 }
             }
-            cJSON_Delete(o.problems);
+            rg_test_outcome_clear(&o);
         }
-        rg_test_cases_free(cases, n);
+        rg_tests_free(cases);
     }
     rg_cli_watchdog_remove();
     if (total == 0) {
@@ -362,13 +345,17 @@ int rg_cmd_test(int argc, char **argv)
             fputs(text, stdout);
         free(text);
     }
-    if (want_coverage)
-        report_coverage(coverage, format == OUT_TEXT ? stdout : stderr);
+    if (want_coverage) {
+        char *report = rg_test_coverage_report(coverage, NULL);
+        fputs(report ? report : "relgate: error: out of memory writing the coverage report\n",
+              format == OUT_TEXT ? stdout : stderr);
+        free(report);
+    }
     rc = errors || unlisted ? RG_EXIT_ERROR : failed ? 1 : 0;
     for (size_t i = 0; i < files->count; i++)
         free(files->names[i]);
     free(files);
-    cJSON_Delete(coverage);
+    rg_test_coverage_free(coverage);
     rg_plugins_free(plugins);
     return rc;
 }

@@ -49,4 +49,12 @@ void rg_jw_key_int(rg_jw *w, const char *key, int64_t value);
 /* S as a JSON string literal (quotes included), appended to OUT. */
 void rg_json_put_string(rg_strbuf *out, const char *s);
 
+/* The string member KEY of OBJ, or NULL when absent or not a string. */
+const char *rg_json_string(const cJSON *obj, const char *key);
+
+/* Print ITEM as JSON indented by two spaces per level (cJSON's own printer indents
+ * with tabs), ending with a newline; strings made well-formed UTF-8.  Returns a heap
+ * string, or NULL when out of memory. */
+char *rg_json_print_pretty(const cJSON *item);
+
 #endif

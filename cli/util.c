@@ -101,7 +101,34 @@ int rg_cli_parse_seconds(const char *text, double *out)
     return 0;
 }
 
+int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size)
+{
+    const char *want = NULL;
+    if (strcmp(name, "--timeout") == 0) {
+        if (rg_cli_parse_seconds(value, &limits->timeout) != 0)
+            want = "a number of seconds between 0 and 86400";
+    } else if (strcmp(name, "--max-memory") == 0) {
+        if (rg_cli_parse_size(value, &limits->max_memory) != 0 || limits->max_memory < (1u << 20))
+            want = "a size of at least 1M, such as 64M";
+    } else if (strcmp(name, "--max-instructions") == 0) {
+        if (rg_cli_parse_count(value, &limits->max_instructions) != 0)
+            want = "a positive whole number";
+    } else {
+        want = "a limit";
+    }
+    if (!want)
+        return 0;
+    snprintf(why, why_size, "%s", want);
+    return -1;
+}
+
 int rg_cli_write_stdout(const char *data, size_t len)
 {
     return rg_write_all(STDOUT_FILENO, data, len);
+}
+
+int rg_cli_usage(const char *command, const char *message)
+{
+    fprintf(stderr, "relgate: error: %s (see relgate %s --help)\n", message, command);
+    return RG_EXIT_ERROR;
 }

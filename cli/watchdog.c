@@ -126,14 +126,3 @@ void rg_cli_watchdog_remove(void)
     rg_cli_watchdog_log(NULL, NULL);
     watchdog_pending = NULL;
 }
-
-int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits)
-{
-    if (strcmp(name, "--timeout") == 0)
-        return rg_cli_parse_seconds(value, &limits->timeout) == 0 ? 0 : 1;
-    if (strcmp(name, "--max-memory") == 0)
-        return rg_cli_parse_size(value, &limits->max_memory) == 0 && limits->max_memory >= (1u << 20) ? 0 : 1;
-    if (strcmp(name, "--max-instructions") == 0)
-        return rg_cli_parse_count(value, &limits->max_instructions) == 0 ? 0 : 1;
-    return -1;
-}

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
-#include "decision_log.h"
 #include "error.h"
-#include "json.h"
+#include "json_writer.h"
 
 static const char HISTORY_USAGE[] =
     "usage: relgate history --log PATH [--release NAME] [--stage STAGE] [--format text|json]\n"
@@ -32,9 +33,8 @@ typedef struct filter {
     size_t shown;
 } filter;
 
-static int show(const cJSON *entry, void *data)
+static int show_entry(const cJSON *entry, filter *f)
 {
-    filter *f = data;
     const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
     const cJSON *policy = cJSON_GetObjectItemCaseSensitive(entry, "policy");
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(entry, "error");
@@ -68,18 +68,36 @@ static int show(const cJSON *entry, void *data)
     return 0;
 }
 
+/* One log entry (its JSON text, as the engine hands it over). */
+static int show(const char *text, size_t len, void *data)
+{
+    cJSON *entry = cJSON_ParseWithLength(text, len);
+    int rc = entry ? show_entry(entry, data) : 0;
+    cJSON_Delete(entry);
+    return rc;
+}
+
 static int usage(const char *fmt, ...) RG_PRINTF(1, 2);
 
 static int usage(const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
-    fprintf(stderr, "relgate: error: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, " (see relgate history --help)\n");
-    return RG_EXIT_ERROR;
+    return rg_cli_usage("history", msg);
 }
+
+enum { OPT_LOG, OPT_RELEASE, OPT_STAGE, OPT_FORMAT };
+
+static const rg_option HISTORY_OPTIONS[] = {
+    {"--log", NULL, "a path", OPT_LOG},
+    {"--release", NULL, "a release name", OPT_RELEASE},
+    {"--stage", NULL, "a stage", OPT_STAGE},
+    {"--format", NULL, "a value: text or json", OPT_FORMAT},
+    {NULL, NULL, NULL, 0},
+};
 
 int rg_cmd_history(int argc, char **argv)
 {
@@ -88,29 +106,28 @@ int rg_cmd_history(int argc, char **argv)
     int last_good = 0;
     rg_error err = {0};
     size_t skipped = 0;
+    rg_opt_state st;
+    const char *v;
+    char msg[256];
+    int id;
 
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        const char **slot = NULL;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            fputs(HISTORY_USAGE, stdout);
-            return 0;
-        }
-        if (i == 1 && strcmp(arg, "last-good") == 0) { last_good = 1; continue; }
-        if (strcmp(arg, "--log") == 0) slot = &log;
-        else if (strcmp(arg, "--release") == 0) slot = &f.release;
-        else if (strcmp(arg, "--stage") == 0) slot = &f.stage;
-        else if (strcmp(arg, "--format") == 0) {
-            const char *v = i + 1 < argc ? argv[++i] : "";
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, HISTORY_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        switch (id) {
+        case RG_OPT_HELP: fputs(HISTORY_USAGE, stdout); return 0;
+        case RG_OPT_ERROR: return usage("%s", msg);
+        case RG_OPT_POSITIONAL:
+            if (st.next == 2 && strcmp(v, "last-good") == 0) { last_good = 1; break; }
+            return usage("unknown option '%s'", v);
+        case OPT_LOG: log = v; break;
+        case OPT_RELEASE: f.release = v; break;
+        case OPT_STAGE: f.stage = v; break;
+        case OPT_FORMAT:
             if (strcmp(v, "json") == 0) f.json = 1;
-            else if (strcmp(v, "text") != 0) return usage("--format '%s' is not text or json", v);
-            continue;
-        } else {
-            return usage("unknown option '%s'", arg);
+            else if (strcmp(v, "text") == 0) f.json = 0;
+            else return usage("--format '%s' is not text or json", v);
+            break;
         }
-        if (i + 1 >= argc || !*argv[i + 1])
-            return usage("%s needs a value", arg);
-        *slot = argv[++i];
     }
     if (!log)
         return usage("%s is required", "--log");
@@ -118,10 +135,15 @@ int rg_cmd_history(int argc, char **argv)
         return usage("--stage '%s' is not pre-release, deploy or post-deploy", f.stage);
     if (last_good) {
         cJSON *good;
+        char *good_text;
         const char *version;
         if (!f.release)
             return usage("%s is required with last-good", "--release");
-        good = rg_log_last_good(log, f.release, NULL, &err);
+        good_text = rg_log_last_good(log, f.release, NULL, &err);
+        good = good_text ? cJSON_Parse(good_text) : NULL;
+        free(good_text);
+        if (good_text && !good)
+            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading %s", log);
         if (!good) {
             if (err.kind != RG_ERROR_NONE) {
                 rg_cli_report(&err);

@@ -324,3 +324,19 @@ void rg_jw_key_int(rg_jw *w, const char *key, int64_t value)
     rg_jw_key(w, key);
     rg_jw_int(w, value);
 }
+
+const char *rg_json_string(const cJSON *obj, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+char *rg_json_print_pretty(const cJSON *item)
+{
+    rg_strbuf out = {0};
+    rg_jw w;
+    rg_jw_init(&w, &out, 1);
+    rg_jw_item(&w, item);
+    rg_strbuf_add(&out, "\n", 1);
+    return rg_strbuf_finish(&out);
+}

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "relgate/relgate.h"
+#include "options.h"
 
 /* Exit codes of the contract. */
 enum { RG_EXIT_ALLOW = 0, RG_EXIT_DENY = 1, RG_EXIT_ERROR = 2 };
@@ -29,12 +30,22 @@ int rg_cli_parse_count(const char *text, uint64_t *out);
 /* Parse a positive number of seconds ("30", "2.5", "500ms") into *OUT.  Returns 0 or -1. */
 int rg_cli_parse_seconds(const char *text, double *out);
 
-/* ---- Limits (cli_limits.c) --------------------------------------------------------- */
+/* ---- Options every command that runs policy code takes (util.c) -------------------- */
 
-/* Option NAME with VALUE when it is one of the policy limits every command that runs
- * policy code takes (--timeout, --max-memory, --max-instructions), parsed into LIMITS
- * as eval parses them.  Returns 0 when parsed, 1 for a bad value, -1 for another option. */
-int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits);
+/* The policy limits' rows of an option table (options.h), all with ID: --timeout,
+ * --max-memory, --max-instructions. */
+#define RG_CLI_LIMIT_OPTIONS(id) \
+    {"--timeout", NULL, "a number of seconds", (id)}, \
+    {"--max-memory", NULL, "a size such as 64M", (id)}, \
+    {"--max-instructions", NULL, "a number", (id)}
+
+/* Parse VALUE of limit option NAME (one of those rows) into LIMITS.  Returns 0, or -1
+ * with WHY saying what the value should be ("a positive whole number"). */
+int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size);
+
+/* Report a usage error of COMMAND on stderr ("relgate: error: MESSAGE (see relgate
+ * COMMAND --help)") and return the exit code 2. */
+int rg_cli_usage(const char *command, const char *message);
 
 /* ---- The watchdog ---------------------------------------------------
  * Every command that runs policy code installs it before loading a policy: past the

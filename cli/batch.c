@@ -1,0 +1,373 @@
+/* relgate eval --batch: many contexts, one JSON object per line, against a policy
+ * loaded once; in worker processes (batch_workers.c) unless the decision log must
+ * follow the input order. */
+#define _GNU_SOURCE 1 /* strcasestr */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch_workers.h"
+#include "eval.h"
+#include "error.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "untrusted.h"
+/* ---- Batch ------------------------------------------------------------------------- */
+
+/* One JSON line for a context that could not be evaluated. */
+static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *err, const char *batch,
+                        long lineno, rg_strbuf *pending_log)
+{
+    rg_error e = *err;
+    char *json, prefix[RG_ERROR_FILE_MAX + 8];
+    e.traceback = NULL;
+    /* The document is one line: its line 1 is the batch file's line LINENO. */
+    snprintf(prefix, sizeof prefix, "%s:1:", batch);
+    if (strncmp(e.message, prefix, strlen(prefix)) == 0) {
+        char msg[RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s:%ld:%s", batch, lineno, e.message + strlen(prefix));
+        rg_strlcpy(e.message, msg, sizeof e.message);
+    }
+    if (strcmp(e.file, batch) == 0 && e.line <= 1)
+        e.line = (int)lineno;
+    {
+        char at[RG_ERROR_FILE_MAX + 32], msg[2 * RG_ERROR_MESSAGE_MAX];
+        size_t n = strlen(batch);
+        snprintf(at, sizeof at, "%.900s:%ld:", batch, lineno);
+        if (!strstr(e.message, at)) {
+            const char *rest = strncmp(e.message, batch, n) == 0 && e.message[n] == ':' ? e.message + n + 1 : e.message;
+            while (*rest == ' ') rest++;
+            if ((size_t)snprintf(msg, sizeof msg, "%s %s", at, rest) < sizeof msg)
+                rg_strlcpy(e.message, msg, sizeof e.message);
+        }
+    }
+    rg_cli_report(&e);
+    json = rg_eval_error_line(&e, o->now);
+    if (json) {
+        rg_strbuf_puts(out, json);
+        rg_strbuf_puts(out, "\n");
+        if (pending_log) {
+            rg_strbuf_puts(pending_log, json);
+            rg_strbuf_puts(pending_log, "\n");
+        } else {
+            rg_eval_log_error(o, &e, json);
+        }
+    }
+    free(json);
+}
+
+/* Flush OUT to stdout once it is large: a batch of 10,000 decisions is megabytes. */
+static int batch_flush(rg_strbuf *out, const eval_options *o, int force)
+{
+    if (o->output || out->failed || (!force && out->len < (1u << 16)))
+        return out->failed ? -1 : 0;
+    if (rg_cli_write_stdout(out->data ? out->data : "", out->len) != 0)
+        return -1;
+    out->len = 0;
+    if (out->data)
+        out->data[0] = '\0';
+    return 0;
+}
+
+/* The batch input: standard input, or a regular file (a FIFO or a directory would hang
+ * or read as empty). */
+static FILE *open_batch(const char *path, rg_error *err)
+{
+    struct stat st;
+    int fd;
+    FILE *f;
+    if (strcmp(path, "-") == 0)
+        return stdin;
+    fd = rg_open_regular(path, O_RDONLY, &st);
+    if (fd == RG_OPEN_FAILED) {
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fd == RG_OPEN_NOT_FILE) {
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "batch %s is %s, not a file", path, rg_file_kind(st.st_mode));
+        return NULL;
+    }
+    if (!(f = fdopen(fd, "r"))) {
+        close(fd);
+        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read batch %s: %s", path, strerror(errno));
+    }
+    return f;
+}
+
+/* End a batch on an error that stops it (the log, the input or the output failed): the
+ * error on stderr and as the last JSON line on stdout (with --output, the only one: the
+ * file is not written). */
+static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err)
+{
+    rg_cli_report(err);
+    if (o->output) {
+        out->len = 0;
+        if (out->data) out->data[0] = '\0';
+    }
+    {
+        char *line = rg_eval_error_line(err, o->now);
+        if (line) {
+            rg_strbuf_puts(out, line);
+            rg_strbuf_puts(out, "\n");
+            rg_eval_log_error(o, err, line);
+        }
+        free(line);
+        if (out->len)
+            rg_cli_write_stdout(out->data, out->len);
+        out->len = 0;
+    }
+    return RG_EXIT_ERROR;
+}
+
+/* One batch run: the policy and what every line shares. */
+typedef struct batch_run {
+    const eval_options *o;
+    rg_policy *pol;
+    rg_context_options bopt;
+    const char *display;
+    rg_strbuf out, pending_log;
+    rg_error stop;           /* why the batch must stop (kind set) */
+    int worst;
+    int write_failed;        /* standard output could not be written: the batch stopped */
+} batch_run;
+
+/* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
+ * and to the decision log.  Returns the line's exit code.  When the batch cannot go on
+ * (the log or memory failed), B->stop says why and nothing was added to OUT. */
+static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf *out)
+{
+    const eval_options *o = b->o;
+    rg_error err;
+    rg_context *ctx;
+    rg_decision *d = NULL;
+    int code;
+
+    rg_error_init(&err);
+    ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
+    if (ctx)
+        d = rg_evaluate(b->pol, ctx, &err);
+    if (d)
+        rg_decision_set_details(d, o->details);
+    if (d) {
+        /* Written straight into the output; the log takes the same bytes. */
+        size_t at = out->len;
+        char *text = rg_decision_render(d, RG_FORMAT_LINE, 0);
+        if (text)
+            rg_strbuf_puts(out, text);
+        free(text);
+        if (!text || out->failed) {
+            out->failed = 0;     /* the buffer holds the lines before this one */
+            out->len = at;
+            if (out->data) out->data[at] = '\0';
+            rg_fail(&b->stop, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
+        } else if (o->log && o->output) {
+            /* Logged all at once, just before the output file is put in place. */
+            rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
+            rg_strbuf_add(&b->pending_log, "\n", 1);
+        } else if (o->log && rg_log_append(o->log, out->data + at, out->len - at, &b->stop) != 0) {
+            /* No decision without its audit record: the batch stops here. */
+            out->len = at;
+        }
+        if (b->stop.kind == RG_ERROR_NONE)
+            rg_strbuf_add(out, "\n", 1);
+    }
+    code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
+    if (!d && b->stop.kind == RG_ERROR_NONE)
+        batch_error(out, o, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
+    rg_decision_free(d);
+    rg_context_free(ctx);
+    rg_error_clear(&err);
+    return code;
+}
+
+/* ---- The batch in worker processes -------------------------------------------------- */
+
+static int worker_eval_line(void *arg, long lineno, char *line, size_t len, rg_strbuf *out)
+{
+    batch_run *b = arg;
+    int code = batch_line(b, lineno, line, len, out);
+    if (b->stop.kind != RG_ERROR_NONE)
+        out->failed = 1;     /* the worker ends; the parent reports its lines as lost */
+    return code;
+}
+
+/* A worker's watchdog writes nothing to the shared output: it ends the worker with a
+ * status the parent turns into error lines, in order, for the lines it had. */
+static void worker_start(void *arg)
+{
+    (void)arg;
+    rg_cli_watchdog_stdout(NULL);
+    rg_cli_watchdog_exit_code(RG_BATCH_EXIT_TIMEOUT);
+}
+
+static int worker_take(void *arg, long lineno, int code, const char *text, size_t len)
+{
+    batch_run *b = arg;
+    (void)lineno;
+    rg_strbuf_add(&b->out, text, len);
+    if (code > b->worst)
+        b->worst = code;
+    if (batch_flush(&b->out, b->o, 0) != 0)
+        b->write_failed = 1;
+    return b->write_failed;
+}
+
+static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
+{
+    batch_run *b = arg;
+    rg_error err;
+    rg_error_init(&err);
+    rg_fail(&err, RG_ERROR_INTERNAL, b->o->batch, (int)lineno, 0, "%s:%ld: not evaluated: %s", b->display,
+            lineno, why);
+    batch_error(out, b->o, &err, b->display, lineno, NULL);
+    return RG_EXIT_ERROR;
+}
+
+/* How many worker processes: --jobs (one per CPU unless given); one, so no workers,
+ * when the decision log is written, since its records and the post-deploy rollback
+ * lookups follow the input order. */
+static int batch_workers(const eval_options *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->log)
+        return 1;
+    return o->limits.jobs > 0 ? o->limits.jobs : (int)(cpus > 0 ? cpus : 1);
+}
+
+int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
+{
+    rg_error err = {0};
+    rg_plugins *plugins = NULL;
+    rg_waivers *waivers = NULL;
+    FILE *in = NULL;
+    char *line = NULL, tmp[PATH_MAX];
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, contexts = 0;
+    int stopped = 0, done = 0, read_failed = 0, workers;
+    batch_run b = {0};
+
+    b.o = o;
+    b.bopt = *copt;
+    b.display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
+    rg_error_init(&b.stop);
+    /* The waivers file is read once for the whole batch. */
+    if (o->waivers && !(waivers = rg_waivers_load(o->waivers, &o->limits, &err)))
+        return rg_eval_fail(o, &err);
+    b.bopt.waivers = NULL;
+    b.bopt.waiver_list = waivers;
+    plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
+    b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    if (b.pol)
+        in = open_batch(o->batch, &err);
+    if (!in) {
+        int code = rg_eval_fail(o, &err);
+        rg_error_clear(&err);   /* its traceback */
+        rg_policy_free(b.pol);
+        rg_plugins_free(plugins);
+        rg_waivers_free(waivers);
+        return code;
+    }
+    rg_policy_reuse_check_results(b.pol, 1);
+    setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
+    b.bopt.paths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
+    workers = batch_workers(o);
+    if (workers > 1) {
+        rg_batch_work work = {worker_eval_line, worker_take, worker_lost, worker_start, &b};
+        void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
+        long got = rg_batch_run_workers(in, workers, &work);
+        signal(SIGPIPE, was);
+        if (got == RG_BATCH_STOPPED) {
+            stopped = 1;
+        } else if (got == RG_BATCH_READ_FAILED) {
+            read_failed = 1;
+        } else if (got >= 0) {
+            contexts = got;
+            done = 1;
+        }   /* RG_BATCH_NO_WORKERS: the loop below, in this process */
+    }
+    if (!o->output)
+        rg_cli_watchdog_pending(&b.out);   /* written before the watchdog's error line */
+    while (!done && !read_failed && !stopped && (n = getline(&line, &cap, in)) >= 0) {
+        int code;
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        contexts++;
+        code = batch_line(&b, lineno, line, (size_t)n, &b.out);
+        if (b.stop.kind != RG_ERROR_NONE) {
+            b.worst = batch_stop(&b.out, o, &b.stop);
+            stopped = 1;
+            break;
+        }
+        if (code > b.worst)
+            b.worst = code;
+        /* With --log, each line out as soon as it is logged: a watchdog exit then loses
+         * nothing the log already holds. */
+        if (batch_flush(&b.out, o, o->log != NULL) != 0) {
+            b.write_failed = 1;
+            stopped = 1;
+        }
+    }
+    if (!stopped && (read_failed || ferror(in))) {
+        rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", b.display, strerror(errno));
+        b.worst = batch_stop(&b.out, o, &err);
+        stopped = 1;
+    }
+    if (!stopped && contexts == 0) {
+        rg_fail(&err, RG_ERROR_CONTEXT, o->batch, 0, 0, "batch %s holds no contexts: nothing was evaluated",
+                b.display);
+        b.worst = batch_stop(&b.out, o, &err);
+        stopped = 1;
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    if (!stopped && o->output) {
+        /* The file is written, then the audit record, then the file is put in place. */
+        if (b.out.failed || rg_atomic_prepare(o->output, b.out.data ? b.out.data : "", b.out.len, tmp, &err) != 0) {
+            if (b.out.failed)
+                rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
+            b.worst = batch_stop(&b.out, o, &err);
+        } else if (b.pending_log.failed) {
+            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
+            rg_atomic_abort(tmp);
+            b.worst = batch_stop(&b.out, o, &err);
+        } else if (o->log && b.pending_log.len &&
+                   rg_log_append_lines(o->log, b.pending_log.data, b.pending_log.len, &err) != 0) {
+            rg_atomic_abort(tmp);
+            b.worst = batch_stop(&b.out, o, &err);
+        } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
+            b.worst = batch_stop(&b.out, o, &err);
+        }
+    } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
+        b.write_failed = 1;
+    }
+    if (b.write_failed) {
+        /* Never an answer that was not written: the batch is an error. */
+        fprintf(stderr, "relgate: error: cannot write the decisions to standard output: %s\n", strerror(errno));
+        b.worst = RG_EXIT_ERROR;
+    }
+    rg_cli_watchdog_pending(NULL);
+    free(rg_strbuf_finish(&b.out));
+    free(rg_strbuf_finish(&b.pending_log));
+    rg_error_clear(&err);
+    rg_error_clear(&b.stop);
+    rg_policy_free(b.pol);
+    rg_plugins_free(plugins);
+    rg_path_cache_free(b.bopt.paths);
+    rg_waivers_free(waivers);
+    return b.worst;
+}

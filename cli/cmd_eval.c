@@ -1,0 +1,494 @@
+/* relgate eval: one decision for one release at one stage. */
+#define _GNU_SOURCE 1 /* strcasestr */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eval.h"
+#include "error.h"
+#include "fileio.h"
+#include "strbuf.h"
+#include "untrusted.h"
+
+static const char EVAL_USAGE[] =
+    "usage: relgate eval --policy PATH --context PATH [options]\n"
+    "\n"
+    "Evaluate the policy's requirements for the release described by the context, at\n"
+    "one stage, and print the decision.\n"
+    "\n"
+    "  --policy PATH          policy file (.lua), or a directory of them\n"
+    "  --context PATH         release context (JSON); '-' reads standard input\n"
+    "  --batch PATH           many contexts, one JSON object per line ('-': standard input):\n"
+    "                         the policy loads once, one compact decision per line, in order;\n"
+    "                         exit code: the worst line's\n"
+    "  --stage STAGE          pre-release, deploy or post-deploy\n"
+    "                         (default: the context's \"stage\", else pre-release)\n"
+    "  --type TYPE            patch, minor or major (overrides release.type)\n"
+    "  --format FORMAT        json (default), text, markdown, junit or github\n"
+    "  --no-color             no colours in text output (also: NO_COLOR set)\n"
+    "  --details WHICH        all (default), failed (only results that need action) or\n"
+    "                         none: which results carry their details\n"
+    "  --output PATH          write the decision to PATH atomically instead of stdout\n"
+    "  --now RFC3339          evaluate at this time instead of the clock\n"
+    "  --fail-on-warn         exit 1 when the decision is warn\n"
+    "  --log PATH             append the decision to the decision log PATH (JSON lines);\n"
+    "                         at post-deploy a rollback then targets the log's last good release\n"
+    "  --waivers PATH         more waivers (JSON) besides the context's \"waivers\"\n"
+    "  --evidence-root DIR    evidence paths must stay inside DIR\n"
+    "                         (default: the context file's directory)\n"
+    "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
+    "  -j, --jobs N           plugin checks run at once, and --batch worker processes\n"
+    "                         (default: one per CPU; a batch with --log runs in one)\n"
+    "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
+    "  --check-memory SIZE    memory a plugin check may use (default 1G)\n"
+    "  --max-memory SIZE      policy memory limit (default 64M)\n"
+    "  --max-context-size SIZE  largest context document (default 16M)\n"
+    "  --max-evidence-size SIZE largest evidence file a policy reads (default 1M;\n"
+    "                         plugin checks: 256M)\n"
+    "  --max-check-evidence-size SIZE  largest evidence file a plugin check reads\n"
+    "                         (default 256M)\n"
+    "  --max-json-depth N     deepest JSON nesting accepted (default 64)\n"
+    "  --max-requirements N   most requirements a policy may declare (default 1000)\n"
+    "  --max-instructions N   policy instruction limit (default 200000000)\n"
+    "  --timeout SECONDS      policy wall-time limit (default 10)\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "exit codes: 0 allow (warn too, unless --fail-on-warn), 1 deny, 2 error.\n"
+    "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n";
+
+#define MAX_PLUGIN_DIRS 32
+
+
+static int parse_format(const char *s, rg_format *out)
+{
+    static const struct { const char *name; rg_format format; } names[] = {
+        {"json", RG_FORMAT_JSON}, {"text", RG_FORMAT_TEXT}, {"markdown", RG_FORMAT_MARKDOWN},
+        {"junit", RG_FORMAT_JUNIT}, {"github", RG_FORMAT_GITHUB},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].format;
+            return 0;
+        }
+    return -1;
+}
+
+
+/* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
+static char *render_error(const eval_options *o, const rg_error *err)
+{
+    return rg_error_render(err, o->format, o->now);
+}
+
+char *rg_eval_error_line(const rg_error *err, int64_t now)
+{
+    return rg_error_render(err, RG_FORMAT_LINE, now);
+}
+
+/* LINE (heap) with a newline appended, or NULL (LINE freed) when out of memory. */
+static char *line_with_newline(char *line)
+{
+    size_t n = line ? strlen(line) : 0;
+    char *out = line ? realloc(line, n + 2) : NULL;
+    if (!out) {
+        free(line);
+        return NULL;
+    }
+    memcpy(out + n, "\n", 2);
+    return out;
+}
+
+/* ---- The watchdog ------------------------------------------------------------
+ * (cli_limits.c) Prepared here in the command's output format: with --log, the
+ * error's audit record too. */
+
+static void watchdog_install(const eval_options *o)
+{
+    rg_error err = {0};
+    rg_cli_watchdog_install(o->policy, o->limits.timeout);
+    rg_cli_watchdog_limit_error(o->policy, o->limits.timeout, &err);
+    if (o->log)
+        rg_cli_watchdog_log(o->log, line_with_newline(rg_eval_error_line(&err, o->now)));
+    /* A batch's output is one JSON object per line: the error too. */
+    rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err));
+    rg_error_clear(&err);
+}
+
+/* ---- Progress ------------------------------------------------------------------
+ * One updating line on a terminal's stderr while slow checks run; nothing elsewhere. */
+
+static double progress_started;
+static int progress_shown;
+
+static void progress_line(size_t done, size_t total, const char *slowest, double seconds)
+{
+    struct timespec ts;
+    double now;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (progress_started == 0)
+        progress_started = now;
+    if (done == total) {
+        if (progress_shown)
+            fputs("\r\033[K", stderr);
+        progress_shown = 0;
+        progress_started = 0;
+        return;
+    }
+    if (now - progress_started < 1.0) /* quick gates print nothing */
+        return;
+    fprintf(stderr, "\r\033[Krelgate: checks %zu of %zu done", done, total);
+    if (slowest) {
+        rg_strbuf id = {0};
+        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
+        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
+        free(id.data);
+    }
+    fflush(stderr);
+    progress_shown = 1;
+}
+
+/* ---- Output ------------------------------------------------------------------ */
+
+/* The audit trail records failures too (not those of the log itself): the answer is
+ * an error either way, so a log that fails here is only reported. */
+void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *line)
+{
+    rg_error log_err = {0};
+    if (!o->log || !line || strcmp(err->file, o->log) == 0)
+        return;
+    if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+        rg_cli_report(&log_err);
+    rg_error_clear(&log_err);
+}
+
+/* Print an error: the message on stderr, and on stdout the error in the chosen format
+ * (text says it all on stderr).  Never into --output: a file there is left as it was. */
+int rg_eval_fail(const eval_options *o, const rg_error *err)
+{
+    char *out = NULL;
+    rg_cli_report(err);
+    if (err->kind != RG_ERROR_USAGE) {
+        char *line = rg_eval_error_line(err, o->now);
+        rg_eval_log_error(o, err, line);
+        free(line);
+    }
+    out = render_error(o, err);
+    if (out) {
+        rg_cli_write_stdout(out, strlen(out));
+        free(out);
+    }
+    return RG_EXIT_ERROR;
+}
+
+
+/* Colours only for a terminal that wants them; marks only where UTF-8 shows. */
+static unsigned text_flags(const eval_options *o)
+{
+    const char *locale = getenv("LC_ALL");
+    unsigned flags = 0;
+    if (!locale || !*locale) locale = getenv("LC_CTYPE");
+    if (!locale || !*locale) locale = getenv("LANG");
+    if (!o->no_color && !o->output && isatty(STDOUT_FILENO) &&
+        !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
+        !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
+        flags |= RG_RENDER_COLOR;
+    if (locale && (strcasestr(locale, "utf-8") || strcasestr(locale, "utf8")))
+        flags |= RG_RENDER_UTF8;
+    return flags;
+}
+
+static int usage_error(const eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int usage_error(const eval_options *o, const char *fmt, ...)
+{
+    rg_error err = {0};
+    char msg[RG_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "%s (see relgate eval --help)", msg);
+    return rg_eval_fail(o, &err);
+}
+
+/* ---- Arguments ---------------------------------------------------------------- */
+
+enum {
+    OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_NO_COLOR, OPT_DETAILS,
+    OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_PLUGIN_PATH,
+    OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
+    OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_LIMIT
+};
+
+static const rg_option EVAL_OPTIONS[] = {
+    {"--policy", NULL, "a path", OPT_POLICY},
+    {"--context", NULL, "a path (or - for standard input)", OPT_CONTEXT},
+    {"--batch", NULL, "a path (or - for standard input)", OPT_BATCH},
+    {"--stage", NULL, "a stage: pre-release, deploy or post-deploy", OPT_STAGE},
+    {"--type", NULL, "a type: patch, minor or major", OPT_TYPE},
+    {"--format", NULL, "a value: json, text, markdown, junit or github", OPT_FORMAT},
+    {"--no-color", "--no-colour", NULL, OPT_NO_COLOR},
+    {"--details", NULL, "a value: all, failed or none", OPT_DETAILS},
+    {"--output", NULL, "a path", OPT_OUTPUT},
+    {"--now", NULL, "an RFC 3339 time such as 2025-06-10T09:00:00Z", OPT_NOW},
+    {"--fail-on-warn", NULL, NULL, OPT_FAIL_ON_WARN},
+    {"--log", NULL, "a path", OPT_LOG},
+    {"--waivers", NULL, "a path", OPT_WAIVERS},
+    {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--jobs", "-j", "a number from 1 to 256", OPT_JOBS},
+    {"--check-timeout", NULL, "a number of seconds", OPT_CHECK_TIMEOUT},
+    {"--check-memory", NULL, "a size such as 1G", OPT_CHECK_MEMORY},
+    {"--max-context-size", NULL, "a size such as 16M", OPT_MAX_CONTEXT},
+    {"--max-evidence-size", NULL, "a size such as 1M", OPT_MAX_EVIDENCE},
+    {"--max-check-evidence-size", NULL, "a size such as 256M", OPT_MAX_CHECK_EVIDENCE},
+    {"--max-json-depth", NULL, "a number from 1 to 1000", OPT_MAX_JSON_DEPTH},
+    {"--max-requirements", NULL, "a number from 1 to 1000000", OPT_MAX_REQUIREMENTS},
+    RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
+    {NULL, NULL, NULL, 0},
+};
+
+/* One option's VALUE into O.  Returns -1 when taken, or an exit code. */
+static int eval_option(eval_options *o, int id, const char *name, const char *v)
+{
+    uint64_t n;
+    switch (id) {
+    case OPT_FAIL_ON_WARN: o->fail_on_warn = 1; break;
+    case OPT_NO_COLOR: o->no_color = 1; break;
+    case OPT_DETAILS:
+        if (strcmp(v, "all") == 0) o->details = RG_DETAILS_ALL;
+        else if (strcmp(v, "failed") == 0) o->details = RG_DETAILS_FAILED;
+        else if (strcmp(v, "none") == 0) o->details = RG_DETAILS_NONE;
+        else return usage_error(o, "--details '%s' is not all, failed or none", v);
+        break;
+    case OPT_FORMAT:
+        if (parse_format(v, &o->format) != 0)
+            return usage_error(o, "--format '%s' is not json, text, markdown, junit or github", v);
+        break;
+    case OPT_POLICY: o->policy = v; break;
+    case OPT_CONTEXT: o->context = v; break;
+    case OPT_BATCH: o->batch = v; break;
+    case OPT_OUTPUT: o->output = v; break;
+    case OPT_EVIDENCE_ROOT: o->evidence_root = v; break;
+    case OPT_WAIVERS: o->waivers = v; break;
+    case OPT_LOG: o->log = v; break;
+    case OPT_STAGE:
+        if ((o->stage = rg_stage_parse(v)) == RG_STAGE_UNSET)
+            return usage_error(o, "--stage '%s' is not pre-release, deploy or post-deploy", v);
+        break;
+    case OPT_TYPE:
+        if ((o->type = rg_release_type_parse(v)) == RG_TYPE_UNSET)
+            return usage_error(o, "--type '%s' is not patch, minor or major", v);
+        break;
+    case OPT_NOW:
+        switch (rg_time_parse(v, &o->now)) {
+        case 0: break;
+        case -2: return usage_error(o, "--now '%s' is outside the years 0000 to 9999 in UTC", v);
+        default: return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
+        }
+        break;
+    case OPT_MAX_CONTEXT:
+        if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
+            return usage_error(o, "--max-context-size '%s' is not a size such as 16M", v);
+        break;
+    case OPT_MAX_EVIDENCE:
+        if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
+            return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v);
+        break;
+    case OPT_MAX_CHECK_EVIDENCE:
+        if (rg_cli_parse_size(v, &o->limits.max_check_evidence_bytes) != 0)
+            return usage_error(o, "--max-check-evidence-size '%s' is not a size such as 256M", v);
+        break;
+    case OPT_MAX_JSON_DEPTH:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */
+            return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 1000", v);
+        o->limits.max_json_depth = (int)n;
+        break;
+    case OPT_MAX_REQUIREMENTS:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
+            return usage_error(o, "--max-requirements '%s' is not a number from 1 to 1000000", v);
+        o->limits.max_requirements = (int)n;
+        break;
+    case OPT_PLUGIN_PATH:
+        if (o->plugin_dir_count == MAX_PLUGIN_DIRS)
+            return usage_error(o, "at most %d --plugin-path options", MAX_PLUGIN_DIRS);
+        o->plugin_dirs[o->plugin_dir_count++] = v;
+        break;
+    case OPT_JOBS:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 256)
+            return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v);
+        o->limits.jobs = (int)n;
+        break;
+    case OPT_CHECK_TIMEOUT:
+        if (rg_cli_parse_seconds(v, &o->limits.check_timeout) != 0)
+            return usage_error(o, "--check-timeout '%s' is not a number of seconds between 0 and 86400", v);
+        break;
+    case OPT_CHECK_MEMORY:
+        if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
+            return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v);
+        break;
+    default: {
+        char why_bad[160];
+        if (rg_cli_limit_option(name, v, &o->limits, why_bad, sizeof why_bad) != 0)
+            return usage_error(o, "%s '%s' is not %s", name, v, why_bad);
+    }
+    }
+    return -1;
+}
+
+/* Parse ARGV into O.  Returns -1 to continue, or an exit code. */
+static int parse_args(int argc, char **argv, eval_options *o)
+{
+    rg_opt_state st;
+    const char *v;
+    char msg[256];
+    int id, rc;
+
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, EVAL_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        if (id == RG_OPT_HELP) {
+            fputs(EVAL_USAGE, stdout);
+            return 0;
+        }
+        if (id == RG_OPT_ERROR)
+            return usage_error(o, "%s", msg);
+        if (id == RG_OPT_POSITIONAL)
+            return usage_error(o, "unknown option '%s'", v);
+        if ((rc = eval_option(o, id, st.name, v)) >= 0)
+            return rc;
+    }
+    if (!o->policy)
+        return usage_error(o, "%s is required", "--policy");
+    if (o->context && o->batch)
+        return usage_error(o, "%s", "give --context or --batch, not both");
+    if (!o->context && !o->batch)
+        return usage_error(o, "%s is required (or --batch)", "--context");
+    if (o->waivers && strcmp(o->waivers, "-") == 0 &&
+        ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
+        return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
+    if (o->batch && o->format != RG_FORMAT_JSON)
+        return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
+    return -1;
+}
+
+/* ---- The decision log ------------------------------------------------------------- */
+
+/* Append the decision; the gate does not answer without its audit record. */
+static int log_decision(const eval_options *o, const rg_decision *d, rg_error *err)
+{
+    char *line = rg_decision_render(d, RG_FORMAT_LINE, 0);
+    int rc;
+    if (!line)
+        return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
+    rc = rg_log_append(o->log, line, strlen(line), err);
+    free(line);
+    if (rc != 0) {
+        char msg[RG_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%.900s; no decision without its audit record", err->message);
+        rg_strlcpy(err->message, msg, sizeof err->message);
+    }
+    return rc;
+}
+
+/* ---- The command ---------------------------------------------------------------- */
+
+int rg_cmd_eval(int argc, char **argv)
+{
+    eval_options o;
+    rg_context_options copt;
+    rg_error err = {0};
+    rg_context *ctx = NULL;
+    rg_policy *pol = NULL;
+    rg_plugins *plugins = NULL;
+    rg_decision *d = NULL;
+    char *out = NULL, tmp[PATH_MAX];
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    o.limits = rg_limits_default();
+    o.now = (int64_t)time(NULL);
+    rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+
+    watchdog_install(&o);
+    if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
+        rg_set_progress(progress_line);
+    memset(&copt, 0, sizeof copt);
+    copt.stage = o.stage;
+    copt.type = o.type;
+    copt.evidence_root = o.evidence_root;
+    copt.waivers = o.waivers;
+    copt.limits = &o.limits;
+    copt.decision_log = o.log;   /* a post-deploy rollback targets its last good release */
+    if (o.batch) {
+        rc = rg_eval_batch(&o, &copt);
+        rg_cli_watchdog_remove();
+        rg_set_progress(NULL);
+        return rc;
+    }
+    ctx = rg_context_load(o.context, &copt, &err);
+    if (ctx)
+        plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
+    if (plugins)
+        pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
+    if (pol)
+        d = rg_evaluate(pol, ctx, &err);
+    if (d)
+        rg_decision_set_details(d, o.details);
+    rg_cli_watchdog_remove();
+    rg_set_progress(NULL);
+    if (!d) {
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    out = rg_decision_render(d, o.format, o.format == RG_FORMAT_TEXT ? text_flags(&o) : 0);
+    if (!out) {
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    /* Order: the output file is written but not yet in place; then the audit record;
+     * only then is the output published.  Whatever fails, the log and the answer agree. */
+    if (o.output && rg_atomic_prepare(o.output, out, strlen(out), tmp, &err) != 0) {
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    if (o.log && log_decision(&o, d, &err) != 0) {
+        if (o.output)
+            rg_atomic_abort(tmp);
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    if (o.output) {
+        if (rg_atomic_commit(tmp, o.output, &err) != 0) {
+            rg_cli_report(&err); /* logged as decided; the file could not be put in place */
+            rc = RG_EXIT_ERROR;
+            goto done;
+        }
+    } else if (rg_cli_write_stdout(out, strlen(out)) != 0) {
+        perror("relgate: error: cannot write the decision to standard output");
+        rc = RG_EXIT_ERROR;
+        goto done;
+    }
+    rc = rg_verdict_exit_code(rg_decision_verdict(d), o.fail_on_warn);
+done:
+    free(out);
+    rg_decision_free(d);
+    rg_policy_free(pol);
+    rg_plugins_free(plugins);
+    rg_context_free(ctx);
+    rg_error_clear(&err);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* relgate eval: what the single decision (cmd_eval.c) and the batch driver (batch.c)
+ * share. */
+#ifndef RG_CLI_EVAL_H
+#define RG_CLI_EVAL_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "relgate/relgate.h"
+
+#define MAX_PLUGIN_DIRS 32
+
+typedef struct eval_options {
+    const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch;
+    const char *plugin_dirs[MAX_PLUGIN_DIRS];
+    size_t plugin_dir_count;
+    rg_stage stage;
+    rg_release_type type;
+    rg_format format;
+    rg_details_mode details;
+    int no_color, fail_on_warn;
+    int64_t now;
+    rg_limits limits;
+} eval_options;
+
+/* Print an error: the message on stderr, and on stdout the error in the chosen format
+ * (text says it all on stderr); into the decision log too (not for usage errors).
+ * Never into --output: a file there is left as it was.  Returns the exit code 2. */
+int rg_eval_fail(const eval_options *o, const rg_error *err);
+
+/* Append LINE (ERR as one compact JSON line) to the decision log, unless the log itself
+ * is what failed; a log that fails here is only reported. */
+void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *line);
+
+/* ERR as one compact JSON line (heap; NULL when out of memory). */
+char *rg_eval_error_line(const rg_error *err, int64_t now);
+
+/* relgate eval --batch (batch.c): returns the worst line's exit code. */
+int rg_eval_batch(const eval_options *o, const rg_context_options *copt);
+
+#endif
