@@ -267,7 +267,7 @@ static int64_t floor_mod(int64_t a, int64_t b)
     return m < 0 ? m + b : m;
 }
 
-int rg_time_parse(const char *text, unsigned flags, int local_offset, rg_time *out, const char **why)
+int rg_timestamp_parse(const char *text, unsigned flags, int local_offset, rg_time *out, const char **why)
 {
     fields f;
     const char *p = text;
@@ -310,7 +310,7 @@ int rg_time_parse(const char *text, unsigned flags, int local_offset, rg_time *o
 int rg_rfc3339_parse(const char *text, int64_t *out, const char **why)
 {
     rg_time t;
-    if (rg_time_parse(text, RG_TIME_RFC3339, 0, &t, why) != 0)
+    if (rg_timestamp_parse(text, RG_TIME_RFC3339, 0, &t, why) != 0)
         return -1;
     if (out)
         *out = t.seconds;

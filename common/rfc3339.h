@@ -41,9 +41,9 @@ typedef struct rg_time {
  * time at LOCAL_OFFSET seconds east of UTC.  Returns 0 and fills *OUT (when not NULL);
  * on failure returns -1, leaves *OUT alone and, when WHY is not NULL, stores a static
  * English reason there. */
-int rg_time_parse(const char *text, unsigned flags, int local_offset, rg_time *out, const char **why);
+int rg_timestamp_parse(const char *text, unsigned flags, int local_offset, rg_time *out, const char **why);
 
-/* RFC 3339 exactly, zone required: rg_time_parse(TEXT, RG_TIME_RFC3339, ...). */
+/* RFC 3339 exactly, zone required: rg_timestamp_parse(TEXT, RG_TIME_RFC3339, ...). */
 int rg_rfc3339_parse(const char *text, int64_t *out, const char **why);
 
 /* A calendar date "YYYY-MM-DD" alone: days since 1970-01-01 in *DAYS.  0 or -1. */

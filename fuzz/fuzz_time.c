@@ -13,9 +13,9 @@
 static int parse(const char *text, unsigned flags, int offset, rg_time *t)
 {
     const char *why = NULL;
-    int rc = rg_time_parse(text, flags, offset, t, &why);
+    int rc = rg_timestamp_parse(text, flags, offset, t, &why);
     if (rc != 0 && (!why || !*why))
-        fuzz_fail("rg_time_parse failed without saying why");
+        fuzz_fail("rg_timestamp_parse failed without saying why");
     return rc;
 }
 

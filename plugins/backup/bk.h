@@ -112,7 +112,7 @@ bk_snapshot *bk_list_add(bk_list *list);
 
 /* ---- Time (bktime.c) --------------------------------------------------------- */
 
-/* Times are parsed by common/rfc3339.h (rg_time_parse, RG_TIME_REPORT), zones given as
+/* Times are parsed by common/rfc3339.h (rg_timestamp_parse, RG_TIME_REPORT), zones given as
  * parameters by rg_time_offset_parse: one grammar for the engine and every plugin.
  * bk_time_parse is that grammar for a time that must name its zone (manifests, restic):
  * 0 and *OUT (seconds since the epoch), or -1. */

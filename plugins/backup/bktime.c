@@ -8,7 +8,7 @@
 int bk_time_parse(const char *text, int64_t *out)
 {
     rg_time t;
-    if (!text || rg_time_parse(text, RG_TIME_REPORT, 0, &t, NULL) != 0)
+    if (!text || rg_timestamp_parse(text, RG_TIME_REPORT, 0, &t, NULL) != 0)
         return -1;
     *out = t.seconds;
     return 0;

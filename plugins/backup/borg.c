@@ -278,7 +278,7 @@ static int read_archive(const cJSON *o, size_t i, const bk_parse_opts *opts, bk_
     tf = end ? end : time ? time : start;
     if (!tf)
         return bad(why, n, i, "no \"end\", \"time\" or \"start\"");
-    if (rg_time_parse(cJSON_GetStringValue(tf), RG_TIME_REPORT | RG_TIME_LOCAL, opts->naive_offset, &t,
+    if (rg_timestamp_parse(cJSON_GetStringValue(tf), RG_TIME_REPORT | RG_TIME_LOCAL, opts->naive_offset, &t,
                       &twhy) != 0) {
         snprintf(why, n, "archives[%zu]: \"%s\" is not a time: %s", i, tf->string, twhy);
         return -1;

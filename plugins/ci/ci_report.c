@@ -138,7 +138,7 @@ int ci_item_note(ci_item *it, const char *note)
 int ci_time_parse(ci_report *r, const char *s, int64_t *out)
 {
     rg_time t;
-    if (!s || rg_time_parse(s, RG_TIME_REPORT | RG_TIME_LOCAL, r->local_offset, &t, NULL) != 0)
+    if (!s || rg_timestamp_parse(s, RG_TIME_REPORT | RG_TIME_LOCAL, r->local_offset, &t, NULL) != 0)
         return -1;
     if (!t.zoned)
         r->zone_assumed = 1;

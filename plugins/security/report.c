@@ -60,7 +60,7 @@ void info_time(rinfo *info, const char *text)
 {
     rg_time t;
     /* the one timestamp grammar (common/rfc3339.h); a zone-less time is UTC */
-    if (!text || rg_time_parse(text, RG_TIME_REPORT | RG_TIME_LOCAL, 0, &t, NULL) != 0)
+    if (!text || rg_timestamp_parse(text, RG_TIME_REPORT | RG_TIME_LOCAL, 0, &t, NULL) != 0)
         return;
     if (!info->has_time || t.seconds < info->time) {
         info->has_time = 1;

@@ -151,7 +151,7 @@ static int64_t report(const char *text, unsigned flags, int offset, int zoned)
 {
     rg_time t = {INT64_MIN, -1};
     const char *why = NULL;
-    if (rg_time_parse(text, RG_TIME_REPORT | flags, offset, &t, &why) != 0)
+    if (rg_timestamp_parse(text, RG_TIME_REPORT | flags, offset, &t, &why) != 0)
         fail_msg("\"%s\" rejected: %s", text, why ? why : "(no reason)");
     if (t.zoned != zoned)
         fail_msg("\"%s\": zoned %d, expected %d", text, t.zoned, zoned);
@@ -162,7 +162,7 @@ static void report_bad(const char *text, unsigned flags, const char *reason)
 {
     rg_time t = {12345, 7};
     const char *why = NULL;
-    if (rg_time_parse(text, RG_TIME_REPORT | flags, 0, &t, &why) != -1)
+    if (rg_timestamp_parse(text, RG_TIME_REPORT | flags, 0, &t, &why) != -1)
         fail_msg("\"%s\" accepted", text ? text : "(null)");
     assert_non_null(why);
     if (reason && !strstr(why, reason))

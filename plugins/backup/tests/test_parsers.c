@@ -23,7 +23,7 @@ static int64_t t_ok(const char *text, int naive_ok, int off)
 {
     rg_time t = {0, 0};
     const char *why = NULL;
-    if (rg_time_parse(text, RG_TIME_REPORT | (naive_ok ? RG_TIME_LOCAL : 0), off, &t, &why) != 0)
+    if (rg_timestamp_parse(text, RG_TIME_REPORT | (naive_ok ? RG_TIME_LOCAL : 0), off, &t, &why) != 0)
         fail_msg("\"%s\" refused: %s", text, why);
     return t.seconds;
 }
@@ -32,7 +32,7 @@ static void t_bad(const char *text, int naive_ok, const char *reason)
 {
     rg_time t;
     const char *why = NULL;
-    if (rg_time_parse(text, RG_TIME_REPORT | (naive_ok ? RG_TIME_LOCAL : 0), 0, &t, &why) == 0)
+    if (rg_timestamp_parse(text, RG_TIME_REPORT | (naive_ok ? RG_TIME_LOCAL : 0), 0, &t, &why) == 0)
         fail_msg("\"%s\" accepted", text ? text : "(null)");
     if (reason && !strstr(why, reason))
         fail_msg("\"%s\": reason \"%s\", expected \"%s\"", text, why, reason);
