@@ -99,6 +99,7 @@ typedef struct eval_options {
     int no_color, fail_on_warn;
     int64_t now;
     rg_limits limits;
+    rg_log *store;   /* --log, opened before anything is evaluated */
 } eval_options;
 
 /* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
@@ -184,9 +185,9 @@ static void progress_line(size_t done, size_t total, const char *slowest, double
 static void log_error(const eval_options *o, const rg_error *err, const char *line)
 {
     rg_error log_err = {0};
-    if (!o->log || !line || strcmp(err->file, o->log) == 0)
+    if (!o->store || !line || strcmp(err->file, rg_log_name(o->store)) == 0)
         return;
-    if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+    if (rg_log_append(o->store, line, strlen(line), &log_err) != 0)
         rg_cli_report(&log_err);
     rg_error_clear(&log_err);
 }
@@ -361,12 +362,14 @@ static int parse_args(int argc, char **argv, eval_options *o)
             if (!v || !*v) return usage_error(o, "%s needs a path", "--waivers");
             o->waivers = v;
         } else if (option_value(argc, argv, &i, "--log", &v)) {
-            if (!v || !*v) return usage_error(o, "%s needs a path", "--log");
+            if (!v || !*v) return usage_error(o, "%s needs a path or URL", "--log");
             o->log = v;
         } else {
             return usage_error(o, "unknown option '%s'", arg);
         }
     }
+    if (!o->log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
+        o->log = getenv("RELGATE_LOG");
     if (!o->policy)
         return usage_error(o, "%s is required", "--policy");
     if (o->context && o->batch)
@@ -390,8 +393,8 @@ static int log_decision(const eval_options *o, const rg_decision *d, rg_error *e
     int rc;
     rg_decision_write(d, &line, 0);
     if (line.failed)
-        return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
-    rc = rg_log_append(o->log, line.data, line.len, err);
+        return rg_fail(err, RG_ERROR_INTERNAL, rg_log_name(o->store), 0, 0, "out of memory writing the decision log");
+    rc = rg_log_append(o->store, line.data, line.len, err);
     free(rg_strbuf_finish(&line));
     if (rc != 0) {
         char msg[RG_ERROR_MESSAGE_MAX];
@@ -405,18 +408,18 @@ static int log_decision(const eval_options *o, const rg_decision *d, rg_error *e
 static void rollback_from_log(const eval_options *o, rg_decision *d, const rg_context *ctx)
 {
     rg_error err = {0};
-    cJSON *good = rg_log_last_good(o->log, ctx->name, ctx->version, &err);
+    cJSON *good = rg_log_last_good(o->store, ctx->name, ctx->version, &err);
     char source[3 * RG_ERROR_MESSAGE_MAX];
     if (good) {
         const char *version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
         const char *when = rg_json_string(good, "evaluated_at");
-        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", o->log,
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", rg_log_name(o->store),
                  rg_json_string(good, "decision"), ctx->name, when ? when : "?");
         rg_decision_set_rollback(d, version, source);
         cJSON_Delete(good);
     } else {
         snprintf(source, sizeof source, "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
-                 o->log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+                 rg_log_name(o->store), ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
         rg_decision_set_rollback(d, ctx->previous_version, source);
     }
     rg_error_clear(&err);
@@ -573,7 +576,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
             /* Logged all at once, just before the output file is put in place. */
             rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
             rg_strbuf_add(&b->pending_log, "\n", 1);
-        } else if (o->log && rg_log_append(o->log, out->data + at, out->len - at, &b->stop) != 0) {
+        } else if (o->log && rg_log_append(o->store, out->data + at, out->len - at, &b->stop) != 0) {
             /* No decision without its audit record: the batch stops here. */
             out->len = at;
         }
@@ -746,7 +749,7 @@ static int run_batch(const eval_options *o, const rg_context_options *copt)
             rg_atomic_abort(tmp);
             b.worst = batch_stop(&b.out, o, &err);
         } else if (o->log && b.pending_log.len &&
-                   rg_log_append_lines(o->log, b.pending_log.data, b.pending_log.len, &err) != 0) {
+                   rg_log_append_lines(o->store, b.pending_log.data, b.pending_log.len, &err) != 0) {
             rg_atomic_abort(tmp);
             b.worst = batch_stop(&b.out, o, &err);
         } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
@@ -792,6 +795,12 @@ int rg_cmd_eval(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    /* The store first: nothing is evaluated that could not be recorded. */
+    if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
+        rc = fail_with(&o, &err);
+        rg_error_clear(&err);
+        return rc;
+    }
 
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
@@ -806,6 +815,7 @@ int rg_cmd_eval(int argc, char **argv)
         rc = run_batch(&o, &copt);
         rg_cli_watchdog_remove();
         rg_set_progress(NULL);
+        rg_log_close(o.store);
         return rc;
     }
     ctx = rg_context_load(o.context, &copt, &err);
@@ -871,6 +881,7 @@ done:
     rg_policy_free(pol);
     rg_plugins_free(plugins);
     rg_context_free(ctx);
+    rg_log_close(o.store);
     rg_error_clear(&err);
     return rc;
 }

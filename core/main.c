@@ -69,6 +69,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "eval") == 0)
         return rg_cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "__watchdog-log") == 0)
+        return rg_cli_watchdog_append(argc, argv);
     if (strcmp(cmd, "plugins") == 0)
         return rg_cmd_plugins(argc - 1, argv + 1);
     if (strcmp(cmd, "history") == 0)
