@@ -83,7 +83,7 @@ static void file_close(void *store)
 static int open_failed(const char *path, int fd, const struct stat *st, char *err)
 {
     if (fd == RG_OPEN_NOT_FILE)
-        return fail(err, "%s is %s, not a regular file", path, rg_file_kind(st->st_mode));
+        return fail(err, "%s is not a regular file (it is %s)", path, rg_file_kind(st->st_mode));
     return fail(err, "%s", errno == ENXIO ? "it is a FIFO with no reader" : strerror(errno));
 }
 

@@ -42,11 +42,23 @@ def log_lines(t, path):
     return data.split(b"\n")[:-1] if data else []
 
 
+def unchained(t, line):
+    """LINE's decision without its "chain" member, which must be its last, {seq, prev}."""
+    doc = json.loads(line)
+    chain = doc.pop("chain", None)
+    t.check(isinstance(chain, dict) and sorted(chain) == ["prev", "seq"] and isinstance(chain["seq"], int)
+            and re.fullmatch("[0-9a-f]{64}", chain["prev"]), "the log line's chain is {seq, prev}", actual=chain)
+    t.check(line.endswith(b'}}') and list(json.loads(line))[-1] == "chain", "chain is the line's last member",
+            actual=line[-120:])
+    return doc
+
+
 def compact(t, line):
-    """LINE is one compact JSON object: no whitespace outside strings."""
+    """LINE is one compact JSON object (no whitespace outside strings): a decision and
+    its chain."""
     outside = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', line)
     t.check(not re.search(rb"\s", outside), "the log line is not compact JSON", actual=line[:300])
-    return t.decision(line + b"\n")
+    return t.decision((json.dumps(unchained(t, line)) + "\n").encode())
 
 
 def without_durations(doc):
@@ -122,7 +134,7 @@ def _(t):
     t.expect_exit(res, 0)
     lines = log_lines(t, log)
     t.eq(len(lines), 6, "lines after --output")
-    t.eq(json.loads(lines[-1]), json.loads(Path(t.tmp, "decision.json").read_bytes()), "log line vs --output file")
+    t.eq(unchained(t, lines[-1]), json.loads(Path(t.tmp, "decision.json").read_bytes()), "log line vs --output file")
 
 
 @case("log: error decisions are logged too (malformed context, failing policy), equal to stdout")
