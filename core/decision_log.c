@@ -381,8 +381,8 @@ static int verify_visit(int64_t stored_seq, const char *line, size_t len, const 
         rc = broken(v, "record %zu has seq %.0f where %" PRId64 " was due: records were removed, inserted or reordered before it",
                     n, seq->valuedouble, v->seq + 1);
     else if (strcmp(prev, v->prev) != 0)
-        rc = broken(v, "record %zu (seq %" PRId64 ") does not follow the record before it: that one was edited, or one was inserted or removed between them",
-                    n, v->seq + 1);
+        rc = broken(v, "record %zu (seq %" PRId64 ") was edited, or a record was inserted or removed after it: record %zu does not chain to it",
+                    n - 1, v->seq, n);
     cJSON_Delete(entry);
     v->seq++;
     memcpy(v->prev, actual, sizeof v->prev);

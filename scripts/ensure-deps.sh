@@ -4,7 +4,7 @@
 # Otherwise: prints the exact apt-get line to run and fails.
 set -eu
 
-PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev libcmocka-dev libssl-dev nettle-dev libyajl-dev libmimalloc-dev libexpat1-dev python3 python3-jsonschema restic borgbackup strace man-db libxml2-utils jq"
+PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev libcmocka-dev libssl-dev nettle-dev libyajl-dev libmimalloc-dev libexpat1-dev libsqlite3-dev libpq-dev postgresql python3 python3-jsonschema restic borgbackup strace man-db libxml2-utils jq"
 
 missing=""
 for p in $PACKAGES; do
