@@ -27,9 +27,7 @@ struct rg_log {
 
 /* ---- Opening --------------------------------------------------------------------- */
 
-/* The URL with the password of "scheme://user:password@host" (and of a password=
- * parameter) replaced, so no message, decision or trace ever carries it. */
-static void redact(const char *url, char *out, size_t size)
+void rg_log_redact(const char *url, char *out, size_t size)
 {
     const char *scheme = strstr(url, "://"), *at = NULL, *colon = NULL, *pw = strstr(url, "password=");
     size_t n = 0;
@@ -39,7 +37,7 @@ static void redact(const char *url, char *out, size_t size)
         colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     }
     for (const char *p = url; *p && n + 4 < size;) {
-        if (p == colon + 1 && colon) {
+        if (colon && p == colon + 1) {
             memcpy(out + n, "***", 3), n += 3;
             p = at;
         } else if (pw && p == pw + 9) {
@@ -80,7 +78,7 @@ rg_log *rg_log_open(const char *url, int create, rg_error *err)
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    redact(url, log->name, sizeof log->name);
+    rg_log_redact(url, log->name, sizeof log->name);
     if (!kind) {
         log->backend = rg_log_file_backend();
     } else if (!(log->module = rg_log_module_load(kind, &log->backend, msg))) {

@@ -26,6 +26,11 @@ void rg_log_close(rg_log *log);
 /* The URL for messages: a password in it is replaced by "***". */
 const char *rg_log_name(const rg_log *log);
 
+/* URL with the password of "scheme://user:password@host" and of a "password="
+ * parameter replaced by "***", into OUT (SIZE bytes): no message, decision or trace
+ * ever carries it. */
+void rg_log_redact(const char *url, char *out, size_t size);
+
 /* Append ENTRY (one compact JSON object, no newline), chained after the store's last
  * record, and return once it is durable (committed; fsync'd for a file).  Returns 0,
  * or -1 with ERR (kind io) naming the store: then nothing of it was stored. */
