@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import cihelp
-from cihelp import copy_ci, sha256_file
+from cihelp import copy_ci, fill, mount_tmpfs, sha256_file, umount
 from harness import Failure, case
 
 LOG = "gate-log.jsonl"
@@ -219,38 +219,6 @@ def _(t):
     res = gate(t)
     expect_log_failure(t, res, LOG)
     t.eq(log.read_bytes(), before, "the read-only log")
-
-
-def mount_tmpfs(t, size="64k"):
-    if os.geteuid() != 0:
-        t.skip("mounting a tmpfs needs root")
-    mnt = Path(t.tmp, "small-disk")
-    mnt.mkdir()
-    try:
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs", str(mnt)],
-                              capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        t.skip("cannot mount a tmpfs: %s" % e)
-    if proc.returncode != 0:
-        t.skip("cannot mount a tmpfs: %s" % proc.stderr.decode("utf-8", "replace").strip())
-    return mnt
-
-
-def umount(mnt):
-    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
-
-
-def fill(path):
-    """Fill the file system holding PATH: page-sized writes, then single bytes."""
-    with open(path, "wb", buffering=0) as f:
-        for chunk in (b"\0" * 4096, b"\0"):
-            while True:
-                try:
-                    if f.write(chunk) != len(chunk):
-                        break
-                except OSError:
-                    break
 
 
 @case("log: a full disk gives exit 2 and no partial line (tmpfs)")

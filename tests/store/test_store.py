@@ -20,7 +20,7 @@ from pathlib import Path
 import storehelp
 from storehelp import SERVER, stores
 import cihelp
-from cihelp import copy_ci
+from cihelp import copy_ci, fill, mount_tmpfs, umount
 import harness
 from harness import Failure, case
 
@@ -312,6 +312,51 @@ def _(t):
         t.eq([e["decision"] for e in exported], ["allow", "error"], "%s: the records" % kind)
         t.contains(exported[1]["error"]["message"], "time limit", "%s: the watchdog's record" % kind)
         t.expect_exit(verify(t, url), 0)
+
+
+@case("store: SQLite on a full disk: exit 2 naming the store, the database as it was")
+def _(t):
+    copy_ci(t, "history")
+    mnt = mount_tmpfs(t, size="1m")
+    try:
+        url = "sqlite:" + str(mnt / "log.db")
+        for n in range(2):
+            t.expect_decision(t.eval("history/gate.lua", "history/svc-1.0.0.json", "--stage", "pre-release",
+                                     "--log", url, now=clock(n)), "allow")
+        before = history(t, url, "export").out
+        fill(mnt / "filler")
+        res = t.eval("history/gate.lua", "history/svc-1.1.0.json", "--stage", "pre-release", "--log", url, now=clock(5))
+        t.expect_error(res, "io", file=None, file_on_stderr=False)
+        t.contains(res.err, url, "stderr names the store")
+        os.remove(mnt / "filler")
+        t.eq(history(t, url, "export").out, before, "the records after the failed append")
+        t.expect_exit(verify(t, url), 0)
+        res = t.eval("history/gate.lua", "history/svc-1.1.0.json", "--stage", "pre-release", "--log", url, now=clock(6))
+        t.expect_decision(res, "allow")
+        t.eq(verify(t, url).out, "whole: 3 records chained\n", "verify once there is room")
+    finally:
+        umount(mnt)
+
+
+@case("store: a store written by a newer relgate (schema version 2) is refused, not written")
+def _(t):
+    copy_ci(t, "history")
+    for kind, url in stores(t, ("sqlite", "postgresql")).items():
+        t.expect_decision(t.eval("history/gate.lua", "history/svc-1.0.0.json", "--stage", "pre-release",
+                                 "--log", url), "allow")
+        sql = "UPDATE relgate_meta SET value = '2' WHERE key = 'schema_version'"
+        if kind == "sqlite":
+            db = sqlite3.connect(url[len("sqlite:"):])
+            db.execute(sql)
+            db.commit()
+            db.close()
+        else:
+            SERVER.psql(url.split("/")[3].split("?")[0], sql)
+        for args in (["eval", "--policy", "history/gate.lua", "--context", "history/svc-1.1.0.json", "--log", url],
+                     ["history", "--log", url]):
+            res = t.run(*args)
+            t.expect_exit(res, 2)
+            t.contains(res.err, "newer", "%s: relgate %s" % (kind, args[0]))
 
 
 if __name__ == "__main__":
