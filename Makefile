@@ -70,10 +70,15 @@ clean:
 # relgate beside the peers of ../shared/peers (docs/performance.md): `make bench` prints one table
 # (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data), `make crosscheck`
 # compares the decisions (TAP; also the 'bench' test suite).
-.PHONY: bench crosscheck
+.PHONY: bench bench-store crosscheck
 
 bench: build
 	bench/bench.sh
+
+# The decision log's stores: records/s (1 and 32 writers) and last-good at 10^6 records,
+# for a file, SQLite and a PostgreSQL server started for the run (bench/store.py).
+bench-store: build
+	python3 bench/store.py $(BUILD)/relgate
 
 crosscheck: build
 	bench/crosscheck.sh

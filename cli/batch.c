@@ -174,7 +174,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
             /* Logged all at once, just before the output file is put in place. */
             rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
             rg_strbuf_add(&b->pending_log, "\n", 1);
-        } else if (o->log && rg_log_append(o->log, out->data + at, out->len - at, &b->stop) != 0) {
+        } else if (o->log && rg_log_append(o->store, out->data + at, out->len - at, &b->stop) != 0) {
             /* No decision without its audit record: the batch stops here. */
             out->len = at;
         }
@@ -346,7 +346,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
             rg_atomic_abort(tmp);
             b.worst = batch_stop(&b.out, o, &err);
         } else if (o->log && b.pending_log.len &&
-                   rg_log_append_lines(o->log, b.pending_log.data, b.pending_log.len, &err) != 0) {
+                   rg_log_append_lines(o->store, b.pending_log.data, b.pending_log.len, &err) != 0) {
             rg_atomic_abort(tmp);
             b.worst = batch_stop(&b.out, o, &err);
         } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {

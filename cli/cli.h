@@ -62,8 +62,11 @@ void rg_cli_watchdog_limit_error(const char *policy, double timeout, rg_error *e
 void rg_cli_watchdog_name(const char *policy);
 /* TEXT (heap, taken; NULL: none) goes to stdout when it fires. */
 void rg_cli_watchdog_stdout(char *text);
-/* LINE (heap, taken, ending in a newline; NULL: none) is appended to the log PATH. */
-void rg_cli_watchdog_log(const char *path, char *line);
+/* LINE (heap, taken; NULL: none) is appended to the decision log URL when the watchdog
+ * fires: by `relgate __watchdog-log URL CODE LINE`, which the process execs into. */
+void rg_cli_watchdog_log(const char *url, char *line);
+/* That hidden command: append LINE to URL, exit CODE (2 when it could not be written). */
+int rg_cli_watchdog_append(int argc, char **argv);
 /* Output not yet written that goes out first (NULL: none). */
 void rg_cli_watchdog_pending(const struct rg_strbuf *pending);
 /* The exit code when it fires (default 2). */

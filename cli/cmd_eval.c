@@ -41,7 +41,8 @@ static const char EVAL_USAGE[] =
     "  --output PATH          write the decision to PATH atomically instead of stdout\n"
     "  --now RFC3339          evaluate at this time instead of the clock\n"
     "  --fail-on-warn         exit 1 when the decision is warn\n"
-    "  --log PATH             append the decision to the decision log PATH (JSON lines);\n"
+    "  --log URL              record the decision in the decision log URL: a path (JSON\n"
+    "                         lines), sqlite:PATH or postgresql://... (also: RELGATE_LOG);\n"
     "                         at post-deploy a rollback then targets the log's last good release\n"
     "  --waivers PATH         more waivers (JSON) besides the context's \"waivers\"\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
@@ -165,9 +166,9 @@ static void progress_line(size_t done, size_t total, const char *slowest, double
 void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *line)
 {
     rg_error log_err = {0};
-    if (!o->log || !line || strcmp(err->file, o->log) == 0)
+    if (!o->store || !line || strcmp(err->file, rg_log_name(o->store)) == 0)
         return;
-    if (rg_log_append(o->log, line, strlen(line), &log_err) != 0)
+    if (rg_log_append(o->store, line, strlen(line), &log_err) != 0)
         rg_cli_report(&log_err);
     rg_error_clear(&log_err);
 }
@@ -243,7 +244,7 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--output", NULL, "a path", OPT_OUTPUT},
     {"--now", NULL, "an RFC 3339 time such as 2025-06-10T09:00:00Z", OPT_NOW},
     {"--fail-on-warn", NULL, NULL, OPT_FAIL_ON_WARN},
-    {"--log", NULL, "a path", OPT_LOG},
+    {"--log", NULL, "a path or URL", OPT_LOG},
     {"--waivers", NULL, "a path", OPT_WAIVERS},
     {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
@@ -390,8 +391,8 @@ static int log_decision(const eval_options *o, const rg_decision *d, rg_error *e
     char *line = rg_decision_render(d, RG_FORMAT_LINE, 0);
     int rc;
     if (!line)
-        return rg_fail(err, RG_ERROR_INTERNAL, o->log, 0, 0, "out of memory writing the decision log");
-    rc = rg_log_append(o->log, line, strlen(line), err);
+        return rg_fail(err, RG_ERROR_INTERNAL, rg_log_name(o->store), 0, 0, "out of memory writing the decision log");
+    rc = rg_log_append(o->store, line, strlen(line), err);
     free(line);
     if (rc != 0) {
         char msg[RG_ERROR_MESSAGE_MAX];
@@ -421,6 +422,14 @@ int rg_cmd_eval(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    if (!o.log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
+        o.log = getenv("RELGATE_LOG");
+    /* The store first: nothing is evaluated that could not be recorded. */
+    if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
+        rc = rg_eval_fail(&o, &err);
+        rg_error_clear(&err);
+        return rc;
+    }
 
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
@@ -431,11 +440,12 @@ int rg_cmd_eval(int argc, char **argv)
     copt.evidence_root = o.evidence_root;
     copt.waivers = o.waivers;
     copt.limits = &o.limits;
-    copt.decision_log = o.log;   /* a post-deploy rollback targets its last good release */
+    copt.decision_log = o.store;   /* a post-deploy rollback targets its last good release */
     if (o.batch) {
         rc = rg_eval_batch(&o, &copt);
         rg_cli_watchdog_remove();
         rg_set_progress(NULL);
+        rg_log_close(o.store);
         return rc;
     }
     ctx = rg_context_load(o.context, &copt, &err);
@@ -489,6 +499,7 @@ done:
     rg_policy_free(pol);
     rg_plugins_free(plugins);
     rg_context_free(ctx);
+    rg_log_close(o.store);
     rg_error_clear(&err);
     return rc;
 }

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -11,23 +13,33 @@
 #include "json_writer.h"
 
 static const char HISTORY_USAGE[] =
-    "usage: relgate history --log PATH [--release NAME] [--stage STAGE] [--format text|json]\n"
-    "       relgate history last-good --log PATH --release NAME [--format text|json]\n"
+    "usage: relgate history --log URL [--release NAME] [--environment ENV] [--stage STAGE]\n"
+    "                       [--decision D]... [--since RFC3339] [--until RFC3339] [--format text|json]\n"
+    "       relgate history last-good --log URL --release NAME [--format text|json]\n"
+    "       relgate history verify --log URL\n"
+    "       relgate history export --log URL\n"
+    "       relgate history import --log URL FILE\n"
     "\n"
-    "List the decisions in a decision log (written by relgate eval --log), oldest first,\n"
-    "or print the last version of a release whose post-deploy gate passed (allow or\n"
-    "warn) and was not denied at post-deploy afterwards: the rollback target.\n"
+    "List the decisions in a decision log (written by relgate eval --log), oldest first;\n"
+    "print the last version of a release whose post-deploy gate passed (allow or warn),\n"
+    "whatever came after it: the rollback target; verify the log's chain of digests;\n"
+    "export it as JSON lines; or import a JSON-lines log (FILE, - for stdin) into it.\n"
     "\n"
-    "  --log PATH        the decision log\n"
+    "  --log URL         the decision log: a path (JSON lines), sqlite:PATH or\n"
+    "                    postgresql://... (default: $RELGATE_LOG)\n"
     "  --release NAME    only this release\n"
+    "  --environment ENV only this environment (release.environment)\n"
     "  --stage STAGE     only this stage (pre-release, deploy, post-deploy)\n"
+    "  --decision D      only this outcome (allow, warn, deny, error); repeatable\n"
+    "  --since, --until  only decisions evaluated in this time range (inclusive)\n"
     "  --format FORMAT   text (default) or json\n"
     "  -h, --help        show this help\n"
     "\n"
-    "exit codes: 0 listed or found, 1 last-good found nothing, 2 error.\n";
+    "exit codes: 0 listed, found, whole or copied; 1 last-good found nothing, or verify\n"
+    "found the chain broken (the first broken record is named); 2 error.\n";
 
 typedef struct filter {
-    const char *release, *stage;
+    const char *release, *environment, *stage, *since, *until;
     int json;
     cJSON *list;
     size_t shown;
@@ -40,10 +52,6 @@ static int show_entry(const cJSON *entry, filter *f)
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(entry, "error");
     const char *name = rg_json_string(release, "name"), *stage = rg_json_string(entry, "stage");
     const char *decision = rg_json_string(entry, "decision"), *when = rg_json_string(entry, "evaluated_at");
-    if (f->release && (!name || strcmp(name, f->release) != 0))
-        return 0;
-    if (f->stage && (!stage || strcmp(stage, f->stage) != 0))
-        return 0;
     f->shown++;
     if (f->json) {
         cJSON *o = cJSON_CreateObject();
@@ -89,27 +97,146 @@ static int usage(const char *fmt, ...)
     return rg_cli_usage("history", msg);
 }
 
-enum { OPT_LOG, OPT_RELEASE, OPT_STAGE, OPT_FORMAT };
+/* --since/--until: any RFC 3339 time, compared as the log writes times (UTC, "Z"). */
+static int time_bound(const char *option, const char *value, char *out, size_t size)
+{
+    int64_t t;
+    time_t tt;
+    struct tm tm;
+    if (rg_time_parse(value, &t) != 0)
+        return usage("%s '%s' is not an RFC 3339 time", option, value);
+    tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return usage("%s '%s' is out of range", option, value);
+    return 0;
+}
+
+static unsigned decision_bit(const char *name)
+{
+    static const char *const names[] = {"allow", "warn", "deny", "error"};
+    for (unsigned i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+static int report(rg_error *err)
+{
+    rg_cli_report(err);
+    rg_error_clear(err);
+    return RG_EXIT_ERROR;
+}
+
+static int cmd_verify(rg_log *log)
+{
+    rg_error err = {0};
+    char problem[RG_ERROR_MESSAGE_MAX];
+    size_t records = 0;
+    int rc = rg_log_verify(log, &records, problem, &err);
+    if (rc < 0)
+        return report(&err);
+    if (rc > 0) {
+        printf("broken: %s\n", problem);
+        return 1;
+    }
+    printf("whole: %zu record%s chained\n", records, records == 1 ? "" : "s");
+    return 0;
+}
+
+static int cmd_import(rg_log *log, const char *file)
+{
+    rg_error err = {0};
+    rg_log *from = rg_log_open(strcmp(file, "-") == 0 ? "/dev/stdin" : file, 0, &err);
+    long copied;
+    if (!from)
+        return report(&err);
+    copied = rg_log_import(from, log, &err);
+    rg_log_close(from);
+    if (copied < 0)
+        return report(&err);
+    fprintf(stderr, "relgate: imported %ld record%s into %s\n", copied, copied == 1 ? "" : "s", rg_log_name(log));
+    return 0;
+}
+
+static int cmd_last_good(rg_log *log, const filter *f)
+{
+    rg_error err = {0};
+    char *text = rg_log_last_good(log, f->release, NULL, &err);
+    cJSON *good = text ? cJSON_Parse(text) : NULL;
+    const char *version;
+    free(text);
+    if (text && !good)
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading %s", rg_log_name(log));
+    if (!good) {
+        if (err.kind != RG_ERROR_NONE)
+            return report(&err);
+        fprintf(stderr, "relgate: no passed post-deploy gate of %s in %s\n", f->release, rg_log_name(log));
+        return 1;
+    }
+    version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
+    if (f->json) {
+        cJSON *o = cJSON_CreateObject();
+        char *out;
+        cJSON_AddStringToObject(o, "release", f->release);
+        cJSON_AddStringToObject(o, "version", version ? version : "");
+        cJSON_AddItemToObject(o, "evaluated_at", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "evaluated_at"), 1));
+        cJSON_AddItemToObject(o, "decision", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "decision"), 1));
+        out = rg_json_print_pretty(o);
+        if (out) fputs(out, stdout);
+        free(out);
+        cJSON_Delete(o);
+    } else {
+        printf("%s\n", version ? version : "");
+    }
+    cJSON_Delete(good);
+    return 0;
+}
+
+static int cmd_list(rg_log *log, filter *f, const rg_log_query *q)
+{
+    rg_error err = {0};
+    size_t skipped = 0;
+    f->list = f->json ? cJSON_CreateArray() : NULL;
+    if (rg_log_each(log, q, show, f, &skipped, &err) != 0) {
+        cJSON_Delete(f->list);
+        return report(&err);
+    }
+    if (skipped)
+        fprintf(stderr, "relgate: warning: %zu line%s of %s %s not a decision and %s skipped\n", skipped,
+                skipped == 1 ? "" : "s", rg_log_name(log), skipped == 1 ? "is" : "are", skipped == 1 ? "was" : "were");
+    if (f->json) {
+        char *text = rg_json_print_pretty(f->list);
+        if (text) fputs(text, stdout);
+        free(text);
+        cJSON_Delete(f->list);
+    }
+    return 0;
+}
+
+enum { OPT_LOG, OPT_RELEASE, OPT_ENVIRONMENT, OPT_STAGE, OPT_DECISION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT };
 
 static const rg_option HISTORY_OPTIONS[] = {
-    {"--log", NULL, "a path", OPT_LOG},
+    {"--log", NULL, "a path or URL", OPT_LOG},
     {"--release", NULL, "a release name", OPT_RELEASE},
+    {"--environment", NULL, "an environment", OPT_ENVIRONMENT},
     {"--stage", NULL, "a stage", OPT_STAGE},
+    {"--decision", NULL, "a value: allow, warn, deny or error", OPT_DECISION},
+    {"--since", NULL, "an RFC 3339 time", OPT_SINCE},
+    {"--until", NULL, "an RFC 3339 time", OPT_UNTIL},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
     {NULL, NULL, NULL, 0},
 };
 
 int rg_cmd_history(int argc, char **argv)
 {
-    const char *log = NULL;
+    const char *url = NULL, *action = "list", *file = NULL, *v;
     filter f = {0};
-    int last_good = 0;
-    rg_error err = {0};
-    size_t skipped = 0;
+    rg_log_query q = {0};
+    char since[40], until[40], msg[256];
     rg_opt_state st;
-    const char *v;
-    char msg[256];
-    int id;
+    rg_log *log;
+    rg_error err = {0};
+    int id, rc;
 
     rg_opt_start(&st, argc, argv);
     while ((id = rg_opt_next(&st, HISTORY_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
@@ -117,11 +244,23 @@ int rg_cmd_history(int argc, char **argv)
         case RG_OPT_HELP: fputs(HISTORY_USAGE, stdout); return 0;
         case RG_OPT_ERROR: return usage("%s", msg);
         case RG_OPT_POSITIONAL:
-            if (st.next == 2 && strcmp(v, "last-good") == 0) { last_good = 1; break; }
+            if (st.next == 2 && (strcmp(v, "last-good") == 0 || strcmp(v, "verify") == 0 ||
+                                 strcmp(v, "export") == 0 || strcmp(v, "import") == 0)) {
+                action = v;
+                break;
+            }
+            if (strcmp(action, "import") == 0 && !file) { file = v; break; }
             return usage("unknown option '%s'", v);
-        case OPT_LOG: log = v; break;
+        case OPT_LOG: url = v; break;
         case OPT_RELEASE: f.release = v; break;
+        case OPT_ENVIRONMENT: f.environment = v; break;
         case OPT_STAGE: f.stage = v; break;
+        case OPT_SINCE: f.since = v; break;
+        case OPT_UNTIL: f.until = v; break;
+        case OPT_DECISION:
+            if (!decision_bit(v)) return usage("--decision '%s' is not allow, warn, deny or error", v);
+            q.decisions |= decision_bit(v);
+            break;
         case OPT_FORMAT:
             if (strcmp(v, "json") == 0) f.json = 1;
             else if (strcmp(v, "text") == 0) f.json = 0;
@@ -129,62 +268,38 @@ int rg_cmd_history(int argc, char **argv)
             break;
         }
     }
-    if (!log)
-        return usage("%s is required", "--log");
+    if (!url && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
+        url = getenv("RELGATE_LOG");
+    if (!url)
+        return usage("%s is required (or RELGATE_LOG)", "--log");
     if (f.stage && strcmp(f.stage, "pre-release") && strcmp(f.stage, "deploy") && strcmp(f.stage, "post-deploy"))
         return usage("--stage '%s' is not pre-release, deploy or post-deploy", f.stage);
-    if (last_good) {
-        cJSON *good;
-        char *good_text;
-        const char *version;
-        if (!f.release)
-            return usage("%s is required with last-good", "--release");
-        good_text = rg_log_last_good(log, f.release, NULL, &err);
-        good = good_text ? cJSON_Parse(good_text) : NULL;
-        free(good_text);
-        if (good_text && !good)
-            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading %s", log);
-        if (!good) {
-            if (err.kind != RG_ERROR_NONE) {
-                rg_cli_report(&err);
-                rg_error_clear(&err);
-                return RG_EXIT_ERROR;
-            }
-            fprintf(stderr, "relgate: no passed post-deploy gate of %s in %s\n", f.release, log);
-            return 1;
-        }
-        version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
-        if (f.json) {
-            cJSON *o = cJSON_CreateObject();
-            char *text;
-            cJSON_AddStringToObject(o, "release", f.release);
-            cJSON_AddStringToObject(o, "version", version ? version : "");
-            cJSON_AddItemToObject(o, "evaluated_at", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "evaluated_at"), 1));
-            cJSON_AddItemToObject(o, "decision", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "decision"), 1));
-            text = rg_json_print_pretty(o);
-            if (text) fputs(text, stdout);
-            free(text);
-            cJSON_Delete(o);
-        } else
-            printf("%s\n", version ? version : "");
-        cJSON_Delete(good);
-        return 0;
-    }
-    f.list = f.json ? cJSON_CreateArray() : NULL;
-    if (rg_log_each(log, show, &f, &skipped, &err) != 0) {
-        rg_cli_report(&err);
-        rg_error_clear(&err);
-        cJSON_Delete(f.list);
+    if ((f.since && time_bound("--since", f.since, since, sizeof since) != 0) ||
+        (f.until && time_bound("--until", f.until, until, sizeof until) != 0))
         return RG_EXIT_ERROR;
+    if (strcmp(action, "last-good") == 0 && !f.release)
+        return usage("%s is required with last-good", "--release");
+    if (strcmp(action, "import") == 0 && !file)
+        return usage("%s", "import needs the FILE to import");
+    if (!(log = rg_log_open(url, strcmp(action, "import") == 0, &err)))
+        return report(&err);
+    if (strcmp(action, "verify") == 0) {
+        rc = cmd_verify(log);
+    } else if (strcmp(action, "export") == 0) {
+        fflush(stdout);
+        rc = rg_log_export(log, STDOUT_FILENO, &err) < 0 ? report(&err) : 0;
+    } else if (strcmp(action, "import") == 0) {
+        rc = cmd_import(log, file);
+    } else if (strcmp(action, "last-good") == 0) {
+        rc = cmd_last_good(log, &f);
+    } else {
+        q.release = f.release;
+        q.environment = f.environment;
+        q.stage = f.stage;
+        q.since = f.since ? since : NULL;
+        q.until = f.until ? until : NULL;
+        rc = cmd_list(log, &f, &q);
     }
-    if (skipped)
-        fprintf(stderr, "relgate: warning: %zu line%s of %s %s not a decision and %s skipped\n", skipped,
-                skipped == 1 ? "" : "s", log, skipped == 1 ? "is" : "are", skipped == 1 ? "was" : "were");
-    if (f.json) {
-        char *text = rg_json_print_pretty(f.list);
-        if (text) fputs(text, stdout);
-        free(text);
-        cJSON_Delete(f.list);
-    }
-    return 0;
+    rg_log_close(log);
+    return rc;
 }

@@ -21,6 +21,7 @@ typedef struct eval_options {
     int no_color, fail_on_warn;
     int64_t now;
     rg_limits limits;
+    rg_log *store;   /* --log, opened before anything is evaluated */
 } eval_options;
 
 /* Print an error: the message on stderr, and on stdout the error in the chosen format

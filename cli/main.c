@@ -83,6 +83,9 @@ int main(int argc, char **argv)
         printf("relgate %s\n", rg_version());
         return 0;
     }
+    /* The watchdog's audit record: the process it fired in execs into this (watchdog.c). */
+    if (strcmp(cmd, "__watchdog-log") == 0)
+        return rg_cli_watchdog_append(argc, argv);
     if ((c = find_command(cmd)) != NULL)
         return c->run(argc - 1, argv + 1);
     snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);

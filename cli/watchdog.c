@@ -21,7 +21,8 @@
 
 static char *watchdog_stdout;          /* the error in the command's output format, or NULL */
 static char *watchdog_log_line;        /* the error as a decision-log line, or NULL */
-static const char *watchdog_log_path;
+static const char *watchdog_log_url;
+extern char **environ;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
 static int watchdog_exit = RG_EXIT_ERROR;
 static double watchdog_timeout;
@@ -38,15 +39,21 @@ static void watchdog_fire(int sig)
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
     (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
-    if (watchdog_log_line && watchdog_log_path) {
-        /* Only system calls here: the audit record of this error too. */
-        int fd = open(watchdog_log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            flock(fd, LOCK_EX);
-            (void)!write(fd, watchdog_log_line, strlen(watchdog_log_line));
-            fsync(fd);
-            close(fd);
-        }
+    if (watchdog_log_line && watchdog_log_url) {
+        /* The audit record of this error too, chained like every other: a store needs
+         * locks, a digest and perhaps a database connection, none of which a signal
+         * handler may touch, so this process becomes a fresh relgate that appends it
+         * (execve is async-signal-safe; the stuck policy code goes with the old image). */
+        char code[12], *p = code + sizeof code;
+        char *argv[] = {"relgate", "__watchdog-log", (char *)watchdog_log_url, NULL, watchdog_log_line, NULL};
+        unsigned v = (unsigned)watchdog_exit;
+        *--p = '\0';
+        do {
+            *--p = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        argv[3] = p;
+        execve("/proc/self/exe", argv, environ);
     }
     _exit(watchdog_exit);
 }
@@ -101,11 +108,32 @@ void rg_cli_watchdog_stdout(char *text)
     watchdog_stdout = text;
 }
 
-void rg_cli_watchdog_log(const char *path, char *line)
+void rg_cli_watchdog_log(const char *url, char *line)
 {
+    size_t n = line ? strlen(line) : 0;
+    if (n && line[n - 1] == '\n')
+        line[n - 1] = '\0';
     free(watchdog_log_line);
     watchdog_log_line = line;
-    watchdog_log_path = line ? path : NULL;
+    watchdog_log_url = line ? url : NULL;
+}
+
+int rg_cli_watchdog_append(int argc, char **argv)
+{
+    rg_error err = {0};
+    rg_log *log;
+    int code;
+    if (argc != 5)
+        return RG_EXIT_ERROR;
+    code = atoi(argv[3]);
+    log = rg_log_open(argv[2], 1, &err);
+    if (!log || rg_log_append(log, argv[4], strlen(argv[4]), &err) != 0) {
+        rg_cli_report(&err);
+        rg_error_clear(&err);
+        code = RG_EXIT_ERROR;
+    }
+    rg_log_close(log);
+    return code;
 }
 
 void rg_cli_watchdog_pending(const rg_strbuf *pending)

@@ -42,9 +42,9 @@ _relgate() {
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
-                COMPREPLY=($(compgen -W "last-good --log --release --stage --format --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W "--log --release --stage --format --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
             fi ;;
     esac
 }

@@ -64,7 +64,6 @@ void rg_context_free(rg_context *ctx)
     free(ctx->display);
     free(ctx->dir);
     free(ctx->evidence_root);
-    free(ctx->decision_log);
     free(ctx);
 }
 
@@ -174,8 +173,7 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
 {
     struct stat st;
     ctx->paths = opt->paths;
-    if (opt->decision_log && !(ctx->decision_log = strdup(opt->decision_log)))
-        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    ctx->decision_log = opt->decision_log;
     ctx->dir = context_directory(path, opt->paths);
     if (!ctx->dir)
         return rg_fail(err, RG_ERROR_IO, ctx->display, 0, 0,

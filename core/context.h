@@ -21,8 +21,8 @@ struct rg_context {
     unsigned char digest[32];/* SHA-256 of the document's bytes */
     cJSON *waivers;          /* every waiver given: the context's, then --waivers' */
     cJSON *waiver_sources;   /* where each came from ("context.json: waivers[0]") */
-    char *decision_log;      /* where a post-deploy rollback looks for the last good
-                              * release (rg_context_options), or NULL */
+    rg_log *decision_log;    /* where a post-deploy rollback looks for the last good
+                              * release (rg_context_options; not owned), or NULL */
 };
 
 /* A waivers file read once for many contexts (rg_waivers_load). */

@@ -1,207 +1,559 @@
-/* The decision log: append-only JSON lines, locked, synced, never half-written. */
+/* The decision log: chained records in whichever store the URL names. */
 #include <errno.h>
-#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "decision_log.h"
-#include "fileio.h"
+#include "digest.h"
 #include "error.h"
+#include "fileio.h"
 #include "json.h"
+#include "log_module.h"
+#include "strbuf.h"
 
 #define LINE_MAX_BYTES (64u << 20)
+static const char GENESIS[RG_LOG_DIGEST_HEX + 1] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
 
-static int append_block(const char *path, const char *block, size_t len, rg_error *err);
+struct rg_log {
+    const rg_log_backend *backend;
+    void *store;
+    rg_log_module *module;  /* NULL for the built-in file back end */
+    char name[RG_ERROR_FILE_MAX];
+};
 
-int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err)
+/* ---- Opening --------------------------------------------------------------------- */
+
+void rg_log_redact(const char *url, char *out, size_t size)
 {
-    char *line;
-    int rc;
-    if (memchr(entry, '\n', len))
-        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "log entry for %s spans lines", path);
-    line = malloc(len + 1);
-    if (!line)
-        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "out of memory writing the decision log");
-    memcpy(line, entry, len);
-    line[len] = '\n';
-    rc = append_block(path, line, len + 1, err);
-    free(line);
+    const char *scheme = strstr(url, "://"), *at = NULL, *colon = NULL, *pw = strstr(url, "password=");
+    size_t n = 0;
+    if (scheme) {
+        const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
+        at = memchr(auth, '@', (size_t)(end - auth));
+        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    }
+    for (const char *p = url; *p && n + 4 < size;) {
+        if (colon && p == colon + 1) {
+            memcpy(out + n, "***", 3), n += 3;
+            p = at;
+        } else if (pw && p == pw + 9) {
+            memcpy(out + n, "***", 3), n += 3;
+            p += strcspn(p, "&");
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+}
+
+rg_log *rg_log_open(const char *url, int create, rg_error *err)
+{
+    rg_log *log;
+    const char *target = url, *kind = NULL;
+    char msg[RG_LOG_ERRMAX] = "";
+    if (!url || !*url) {
+        rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the decision log's URL is empty");
+        return NULL;
+    }
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        kind = "sqlite";
+        target = url + 7;
+        if (!*target) {
+            rg_fail(err, RG_ERROR_USAGE, url, 0, 0, "%s names no database file (sqlite:PATH)", url);
+            return NULL;
+        }
+    } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        kind = "postgresql";
+    } else if (strstr(url, "://")) {
+        rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                "the decision log's URL has a scheme relgate does not know (a path, sqlite:PATH or postgresql://...)");
+        return NULL;
+    }
+    log = calloc(1, sizeof *log);
+    if (!log) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    rg_log_redact(url, log->name, sizeof log->name);
+    if (!kind) {
+        log->backend = rg_log_file_backend();
+    } else if (!(log->module = rg_log_module_load(kind, &log->backend, msg))) {
+        rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot open the decision log %s: %s", log->name, msg);
+        free(log);
+        return NULL;
+    }
+    if (log->backend->open(target, create, &log->store, msg) != 0) {
+        rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot open the decision log %s: %s", log->name, msg);
+        rg_log_module_unload(log->module);
+        free(log);
+        return NULL;
+    }
+    return log;
+}
+
+void rg_log_close(rg_log *log)
+{
+    if (!log)
+        return;
+    log->backend->close(log->store);
+    rg_log_module_unload(log->module);
+    free(log);
+}
+
+const char *rg_log_name(const rg_log *log)
+{
+    return log->name;
+}
+
+/* ---- Records ------------------------------------------------------------------- */
+
+void rg_log_digest(const char *line, size_t len, char hex[RG_LOG_DIGEST_HEX + 1])
+{
+    unsigned char d[RG_SHA256_LEN];
+    char label[RG_SHA256_LABEL_SIZE];
+    rg_sha256_of(line, len, d);
+    rg_sha256_label(d, label, sizeof label);
+    memcpy(hex, label + 7, RG_LOG_DIGEST_HEX + 1);
+}
+
+void rg_log_record_fields(const cJSON *entry, rg_log_record *r)
+{
+    const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
+    r->release = rg_json_string(release, "name");
+    r->version = rg_json_string(release, "version");
+    r->environment = rg_json_string(release, "environment");
+    r->stage = rg_json_string(entry, "stage");
+    r->decision = rg_json_string(entry, "decision");
+    r->evaluated_at = rg_json_string(entry, "evaluated_at");
+}
+
+static unsigned decision_bit(const char *decision)
+{
+    if (!decision) return 0;
+    if (strcmp(decision, "allow") == 0) return RG_LOG_ALLOW;
+    if (strcmp(decision, "warn") == 0) return RG_LOG_WARN;
+    if (strcmp(decision, "deny") == 0) return RG_LOG_DENY;
+    if (strcmp(decision, "error") == 0) return RG_LOG_ERROR;
+    return 0;
+}
+
+static int same(const char *want, const char *have)
+{
+    return !want || (have && strcmp(want, have) == 0);
+}
+
+int rg_log_filter_matches(const rg_log_filter *f, const rg_log_record *r)
+{
+    if (!f)
+        return 1;
+    if (!same(f->release, r->release) || !same(f->environment, r->environment) || !same(f->stage, r->stage))
+        return 0;
+    if (f->except_version && r->version && strcmp(f->except_version, r->version) == 0)
+        return 0;
+    if (f->decisions && !(f->decisions & decision_bit(r->decision)))
+        return 0;
+    if (f->since && (!r->evaluated_at || strcmp(r->evaluated_at, f->since) < 0))
+        return 0;
+    if (f->until && (!r->evaluated_at || strcmp(r->evaluated_at, f->until) > 0))
+        return 0;
+    return 1;
+}
+
+/* ENTRY (a compact JSON object, without a chain) with "chain": {"seq": SEQ, "prev":
+ * PREV} added as its last member, into OUT. */
+static int chain_entry(rg_strbuf *out, const char *entry, size_t len, int64_t seq, const char *prev)
+{
+    size_t body = len;
+    while (body > 0 && (entry[body - 1] == ' ' || entry[body - 1] == '\r'))
+        body--;
+    if (body < 2 || entry[0] != '{' || entry[body - 1] != '}')
+        return -1;
+    out->len = 0;
+    rg_strbuf_add(out, entry, body - 1);
+    if (body > 2)
+        rg_strbuf_add(out, ",", 1);
+    rg_strbuf_printf(out, "\"chain\":{\"seq\":%" PRId64 ",\"prev\":\"%s\"}}", seq, prev);
+    return out->failed ? -1 : 0;
+}
+
+/* ---- Appending ----------------------------------------------------------------- */
+
+typedef struct appender {
+    rg_log *log;
+    int64_t seq;
+    char head[RG_LOG_DIGEST_HEX + 1];
+    rg_strbuf line;
+    char msg[RG_LOG_ERRMAX];
+} appender;
+
+static int append_fail(appender *a, rg_error *err, const char *why)
+{
+    a->log->backend->abort(a->log->store);
+    free(rg_strbuf_finish(&a->line));
+    return rg_fail(err, RG_ERROR_IO, a->log->name, 0, 0, "cannot write the decision log %s: %s", a->log->name, why);
+}
+
+static int append_begin(appender *a, rg_log *log, rg_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->log = log;
+    if (log->backend->begin(log->store, &a->seq, a->head, a->msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot write the decision log %s: %s", log->name, a->msg);
+    if (!a->head[0])
+        memcpy(a->head, GENESIS, sizeof a->head);
+    return 0;
+}
+
+/* Chain one entry after the head and hand it to the store. */
+static int append_one(appender *a, const char *entry, size_t len, rg_error *err)
+{
+    rg_log_record r = {0};
+    char digest[RG_LOG_DIGEST_HEX + 1];
+    cJSON *parsed;
+    if (memchr(entry, '\n', len) || chain_entry(&a->line, entry, len, a->seq + 1, a->head) != 0)
+        return append_fail(a, err, "a record is not one JSON object on one line");
+    parsed = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(a->line.data, a->line.len) : NULL;
+    if (!cJSON_IsObject(parsed)) {
+        cJSON_Delete(parsed);
+        return append_fail(a, err, "a record is not one JSON object on one line");
+    }
+    rg_log_digest(a->line.data, a->line.len, digest);
+    rg_log_record_fields(parsed, &r);
+    r.seq = a->seq + 1;
+    r.line = a->line.data;
+    r.len = a->line.len;
+    r.digest = digest;
+    r.prev = a->head;
+    if (a->log->backend->put(a->log->store, &r, a->msg) != 0) {
+        cJSON_Delete(parsed);
+        return append_fail(a, err, a->msg);
+    }
+    cJSON_Delete(parsed);
+    a->seq++;
+    memcpy(a->head, digest, sizeof a->head);
+    return 0;
+}
+
+static int append_commit(appender *a, rg_error *err)
+{
+    if (a->log->backend->commit(a->log->store, a->seq, a->head, a->msg) != 0) {
+        free(rg_strbuf_finish(&a->line));
+        return rg_fail(err, RG_ERROR_IO, a->log->name, 0, 0, "cannot write the decision log %s: %s", a->log->name, a->msg);
+    }
+    free(rg_strbuf_finish(&a->line));
+    return 0;
+}
+
+int rg_log_append(rg_log *log, const char *entry, size_t len, rg_error *err)
+{
+    appender a;
+    if (append_begin(&a, log, err) != 0 || append_one(&a, entry, len, err) != 0)
+        return -1;
+    return append_commit(&a, err);
+}
+
+int rg_log_append_lines(rg_log *log, const char *lines, size_t len, rg_error *err)
+{
+    appender a;
+    if (len == 0 || lines[len - 1] != '\n')
+        return rg_fail(err, RG_ERROR_INTERNAL, log->name, 0, 0, "log lines for %s do not end a line", log->name);
+    if (append_begin(&a, log, err) != 0)
+        return -1;
+    for (const char *p = lines, *end = lines + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl > p && append_one(&a, p, (size_t)(nl - p), err) != 0)
+            return -1;
+        p = nl + 1;
+    }
+    return append_commit(&a, err);
+}
+
+/* ---- Reading ------------------------------------------------------------------- */
+
+typedef struct each_state {
+    int (*fn)(const cJSON *entry, void *data);
+    void *data;
+    size_t bad;
+} each_state;
+
+static int each_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+{
+    each_state *s = data;
+    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    int stop = 0;
+    (void)seq;
+    (void)digest;
+    if (!cJSON_IsObject(entry))
+        s->bad++;
+    else
+        stop = s->fn(entry, s->data);
+    cJSON_Delete(entry);
+    return stop;
+}
+
+static int scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
+{
+    char msg[RG_LOG_ERRMAX] = "";
+    static const rg_log_filter all = {0};
+    if (log->backend->scan(log->store, filter ? filter : &all, visit, data, msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    return 0;
+}
+
+int rg_log_each_json(rg_log *log, const rg_log_query *filter, int (*fn)(const cJSON *entry, void *data),
+                     void *data, size_t *skipped, rg_error *err)
+{
+    each_state s = {fn, data, 0};
+    int rc = scan(log, filter, each_visit, &s, err);
+    if (skipped)
+        *skipped = s.bad;
     return rc;
 }
 
-int rg_log_append_lines(const char *path, const char *lines, size_t len, rg_error *err)
+static int keep_first(const cJSON *entry, void *data)
 {
-    if (len == 0 || lines[len - 1] != '\n')
-        return rg_fail(err, RG_ERROR_INTERNAL, path, 0, 0, "log lines for %s do not end a line", path);
-    return append_block(path, lines, len, err);
+    *(cJSON **)data = cJSON_Duplicate(entry, 1);
+    return 1;
 }
 
-/* One write of BLOCK (whole lines) under an exclusive lock, synced; a short write is
- * cut back. */
-static int append_block(const char *path, const char *line, size_t len, rg_error *err)
+cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *except, rg_error *err)
 {
-    struct stat st;
-    ssize_t n;
-    int fd, e;
-
-    /* A FIFO in the log's place must not hang the gate: refused without waiting. */
-    fd = rg_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, &st);
-    if (fd == RG_OPEN_FAILED) {
-        e = errno;
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open the decision log %s: %s", path,
-                       e == ENXIO ? "it is a FIFO with no reader" : strerror(e));
-    }
-    if (fd == RG_OPEN_NOT_FILE)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            e = errno;
-            close(fd);
-            return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot lock the decision log %s: %s", path, strerror(e));
-        }
-    }
-    /* The size under the lock: where this line starts, and where to cut back to. */
-    if (fstat(fd, &st) != 0) st.st_size = -1;
-    do {
-        n = write(fd, line, len);
-    } while (n < 0 && errno == EINTR);
-    e = n < 0 ? errno : (n == (ssize_t)len ? 0 : ENOSPC);
-    if (e == 0 && fsync(fd) != 0)
-        e = errno;
-    if (e != 0 && n > 0 && st.st_size >= 0 && ftruncate(fd, st.st_size) != 0) {
-        /* Could not cut the partial line back: say so, the log needs a look. */
-        rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the decision log %s: %s (and a partial line could not be removed)",
-                path, strerror(e));
-        flock(fd, LOCK_UN);
-        close(fd);
-        return -1;
-    }
-    flock(fd, LOCK_UN);
-    if (close(fd) != 0 && e == 0)
-        e = errno;
-    if (e != 0)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the decision log %s: %s", path, strerror(e));
-    return 0;
-}
-
-int rg_log_each_json(const char *path, rg_log_json_fn fn, void *data, size_t *skipped, rg_error *err)
-{
-    FILE *f;
-    char *line = NULL;
-    size_t cap = 0, bad = 0;
-    ssize_t n;
-    int stop = 0, e;
-    struct stat st;
-    /* Not fopen: a FIFO in the log's place would block it (and with it the gate). */
-    int fd = rg_open_regular(path, O_RDONLY, &st);
-    if (fd == RG_OPEN_NOT_FILE)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the decision log %s is not a regular file", path);
-    if (fd == RG_OPEN_FAILED || !(f = fdopen(fd, "r"))) {
-        e = errno;
-        if (fd >= 0)
-            close(fd);
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(e));
-    }
-    /* Readers share the lock with each other, not with a writer mid-line. */
-    flock(fileno(f), LOCK_SH);
-    while (!stop && (n = getline(&line, &cap, f)) >= 0) {
-        cJSON *entry;
-        if (n > 0 && line[n - 1] == '\n')
-            line[--n] = '\0';
-        if (n == 0)
-            continue;
-        entry = (size_t)n < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
-        if (!cJSON_IsObject(entry)) {
-            bad++;
-        } else {
-            stop = fn(entry, line, (size_t)n, data);
-        }
-        cJSON_Delete(entry);
-    }
-    e = ferror(f) ? errno : 0;
-    flock(fileno(f), LOCK_UN);
-    free(line);
-    fclose(f);
-    if (skipped)
-        *skipped = bad;
-    if (e)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the decision log %s: %s", path, strerror(e));
-    return 0;
-}
-
-/* The newest post-deploy entry per version of one release: a version allowed once
- * and denied later (rolled back) is no longer good. */
-typedef struct last_good {
-    const char *name, *except;
-    cJSON *latest;   /* version -> that version's newest post-deploy entry */
-} last_good;
-
-static int keep_latest(const cJSON *entry, const char *line, size_t len, void *data)
-{
-    (void)line;
-    (void)len;
-    last_good *lg = data;
-    const cJSON *release = cJSON_GetObjectItemCaseSensitive(entry, "release");
-    const char *decision = rg_json_string(entry, "decision"), *stage = rg_json_string(entry, "stage");
-    const char *name = rg_json_string(release, "name"), *version = rg_json_string(release, "version");
-    if (!decision || !stage || !name || !version || strcmp(name, lg->name) != 0 ||
-        strcmp(stage, "post-deploy") != 0 || (lg->except && strcmp(version, lg->except) == 0))
-        return 0;
-    /* Move the version to the end: object order is then newest-last. */
-    cJSON_DeleteItemFromObjectCaseSensitive(lg->latest, version);
-    cJSON_AddItemToObject(lg->latest, version, cJSON_Duplicate(entry, 1));
-    return 0;
-}
-
-cJSON *rg_log_last_good_json(const char *path, const char *name, const char *except, rg_error *err)
-{
-    last_good lg = {name, except, cJSON_CreateObject()};
-    cJSON *found = NULL, *e;
-    if (!lg.latest || rg_log_each_json(path, keep_latest, &lg, NULL, err) != 0) {
-        cJSON_Delete(lg.latest);
+    rg_log_filter f = {0};
+    cJSON *found = NULL;
+    f.release = name;
+    f.except_version = except;
+    f.stage = "post-deploy";
+    f.decisions = RG_LOG_ALLOW | RG_LOG_WARN;
+    f.newest_first = 1;
+    f.limit = 1;
+    if (rg_log_each_json(log, &f, keep_first, &found, NULL, err) != 0) {
+        cJSON_Delete(found);
         return NULL;
     }
-    cJSON_ArrayForEach(e, lg.latest) {
-        const char *decision = rg_json_string(e, "decision");
-        if (decision && (strcmp(decision, "allow") == 0 || strcmp(decision, "warn") == 0))
-            found = e;
-    }
-    if (found)
-        found = cJSON_DetachItemViaPointer(lg.latest, found);
-    cJSON_Delete(lg.latest);
     return found;
 }
 
-/* ---- The public API: entries as JSON text ----------------------------------------- */
+/* ---- The public readers: records as JSON text ------------------------------------- */
 
-typedef struct each_line {
+typedef struct text_state {
     rg_log_entry_fn fn;
     void *data;
-} each_line;
+    size_t bad;
+    int oom;
+} text_state;
 
-static int pass_line(const cJSON *entry, const char *line, size_t len, void *data)
+static int text_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
 {
-    const each_line *e = data;
-    (void)entry;
-    return e->fn(line, len, e->data);
+    text_state *s = data;
+    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    int stop = 0, object = cJSON_IsObject(entry);
+    (void)seq;
+    (void)digest;
+    cJSON_Delete(entry);
+    if (!object) {
+        s->bad++;
+    } else {
+        /* The store's bytes are not NUL-terminated in general: the callback's are. */
+        char *copy = malloc(len + 1);
+        if (!copy) {
+            s->oom = 1;
+            return 1;
+        }
+        memcpy(copy, line, len);
+        copy[len] = '\0';
+        stop = s->fn(copy, len, s->data);
+        free(copy);
+    }
+    return stop;
 }
 
-int rg_log_each(const char *path, rg_log_entry_fn fn, void *data, size_t *skipped, rg_error *err)
+int rg_log_each(rg_log *log, const rg_log_query *query, rg_log_entry_fn fn, void *data, size_t *skipped,
+                rg_error *err)
 {
-    each_line e = {fn, data};
-    return rg_log_each_json(path, pass_line, &e, skipped, err);
+    text_state s = {fn, data, 0, 0};
+    int rc = scan(log, query, text_visit, &s, err);
+    if (skipped)
+        *skipped = s.bad;
+    if (rc == 0 && s.oom)
+        return rg_fail(err, RG_ERROR_INTERNAL, log->name, 0, 0, "out of memory reading the decision log %s", log->name);
+    return rc;
 }
 
-char *rg_log_last_good(const char *path, const char *name, const char *except, rg_error *err)
+char *rg_log_last_good(rg_log *log, const char *name, const char *except, rg_error *err)
 {
-    cJSON *good = rg_log_last_good_json(path, name, except, err);
+    cJSON *good = rg_log_last_good_json(log, name, except, err);
     char *text = good ? cJSON_PrintUnformatted(good) : NULL;
     if (good && !text)
-        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading the decision log %s", path);
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading the decision log %s", log->name);
     cJSON_Delete(good);
     return text;
+}
+
+/* ---- Verifying ----------------------------------------------------------------- */
+
+typedef struct verifier {
+    size_t records;
+    int64_t seq;
+    char prev[RG_LOG_DIGEST_HEX + 1];
+    int unchained;      /* records before the first chained one (an old log) */
+    char *problem;
+} verifier;
+
+static int broken(verifier *v, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int broken(verifier *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->problem, RG_ERROR_MESSAGE_MAX, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static int verify_visit(int64_t stored_seq, const char *line, size_t len, const char *digest, void *data)
+{
+    verifier *v = data;
+    char actual[RG_LOG_DIGEST_HEX + 1];
+    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
+    const char *prev = rg_json_string(chain, "prev");
+    size_t n = ++v->records;
+    int rc = 0;
+    rg_log_digest(line, len, actual);
+    if (!cJSON_IsObject(entry))
+        rc = broken(v, "record %zu is not a JSON object: edited or cut short", n);
+    else if (!cJSON_IsNumber(seq) || !prev)
+        rc = broken(v, "record %zu has no chain: written by an older relgate, or edited (load an old log into a new one with relgate history import)", n);
+    else if (digest && strcmp(digest, actual) != 0)
+        rc = broken(v, "record %zu (seq %" PRId64 ") was edited: its digest is not the one stored with it", n, stored_seq);
+    else if (seq->valuedouble != (double)(v->seq + 1) || stored_seq != v->seq + 1)
+        rc = broken(v, "record %zu has seq %.0f where %" PRId64 " was due: records were removed, inserted or reordered before it",
+                    n, seq->valuedouble, v->seq + 1);
+    else if (strcmp(prev, v->prev) != 0)
+        rc = broken(v, "record %zu (seq %" PRId64 ") was edited, or a record was inserted or removed after it: record %zu does not chain to it",
+                    n - 1, v->seq, n);
+    cJSON_Delete(entry);
+    v->seq++;
+    memcpy(v->prev, actual, sizeof v->prev);
+    return rc;
+}
+
+int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
+{
+    verifier v = {0};
+    int found = 0;
+    int64_t head_seq = 0;
+    char head[RG_LOG_DIGEST_HEX + 1] = "", msg[RG_LOG_ERRMAX] = "";
+    memcpy(v.prev, GENESIS, sizeof v.prev);
+    v.problem = problem;
+    problem[0] = '\0';
+    if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    if (scan(log, NULL, verify_visit, &v, err) != 0)
+        return -1;
+    *records = v.records;
+    if (problem[0])
+        return 1;
+    if (found && head_seq > v.seq) {
+        snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 " but its head records seq %" PRId64
+                 ": records were removed from its end", v.seq, head_seq);
+        return 1;
+    }
+    if (found && head_seq == v.seq && strcmp(head, v.prev) != 0) {
+        snprintf(problem, RG_ERROR_MESSAGE_MAX, "the last record (seq %" PRId64 ") is not the one its head records: it was edited or replaced",
+                 v.seq);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- Import and export ------------------------------------------------------------ */
+
+typedef struct importer {
+    appender a;
+    rg_error *err;
+    long copied;
+    int failed;
+} importer;
+
+static int import_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+{
+    importer *im = data;
+    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    char *flat;
+    (void)seq;
+    (void)digest;
+    if (!cJSON_IsObject(entry)) {
+        cJSON_Delete(entry);
+        return 0;  /* not a decision: an old log's stray line, as history skips it */
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(entry, "chain");
+    flat = cJSON_PrintUnformatted(entry);
+    cJSON_Delete(entry);
+    if (!flat || append_one(&im->a, flat, strlen(flat), im->err) != 0) {
+        if (!flat)
+            append_fail(&im->a, im->err, "out of memory");
+        free(flat);
+        im->failed = 1;
+        return 1;
+    }
+    free(flat);
+    im->copied++;
+    return 0;
+}
+
+long rg_log_import(rg_log *from, rg_log *to, rg_error *err)
+{
+    importer im = {.err = err};
+    if (append_begin(&im.a, to, err) != 0)
+        return -1;
+    if (scan(from, NULL, import_visit, &im, err) != 0) {
+        if (!im.failed)
+            append_fail(&im.a, &(rg_error){0}, "");
+        return -1;
+    }
+    if (im.failed)
+        return -1;
+    if (im.copied == 0) {
+        to->backend->abort(to->store);
+        free(rg_strbuf_finish(&im.a.line));
+        return 0;
+    }
+    return append_commit(&im.a, err) == 0 ? im.copied : -1;
+}
+
+typedef struct exporter {
+    int fd;
+    long lines;
+    int e;
+} exporter;
+
+static int export_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+{
+    exporter *x = data;
+    (void)seq;
+    (void)digest;
+    if (rg_write_all(x->fd, line, len) != 0 || rg_write_all(x->fd, "\n", 1) != 0) {
+        x->e = errno;
+        return 1;
+    }
+    x->lines++;
+    return 0;
+}
+
+long rg_log_export(rg_log *log, int fd, rg_error *err)
+{
+    exporter x = {fd, 0, 0};
+    if (scan(log, NULL, export_visit, &x, err) != 0)
+        return -1;
+    if (x.e) {
+        rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write the export: %s", strerror(x.e));
+        return -1;
+    }
+    return x.lines;
 }

@@ -1,20 +1,46 @@
-/* The decision log: one JSON line per decision, appended safely by concurrent gates. */
+/* The decision log: every decision, chained, in a file, SQLite or PostgreSQL.
+ *
+ * A log is named by a URL: a path (JSON lines), "sqlite:PATH", or a libpq URI
+ * ("postgresql://..." / "postgres://...").  Every record carries the digest of the one
+ * before it ("chain": {"seq", "prev"}), and the store keeps a head (the last record's
+ * sequence number and digest), so an edited, removed, reordered or inserted record, and
+ * a tail cut off, are found by rg_log_verify.
+ */
 #ifndef RG_DECISION_LOG_H
 #define RG_DECISION_LOG_H
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "log_store.h"
 #include "relgate/relgate.h"
 
-/* rg_log_append, rg_log_append_lines, rg_log_each and rg_log_last_good are public
- * (relgate.h); the engine's own readers take the entries as cJSON trees. */
+/* rg_log_open, _append, _each, _last_good, _verify, _import and _export are public
+ * (relgate.h); the engine's own readers take the records as cJSON trees. */
 
-/* rg_log_each with each entry parsed (ENTRY) beside its text (LINE, LEN bytes). */
-typedef int (*rg_log_json_fn)(const cJSON *entry, const char *line, size_t len, void *data);
-int rg_log_each_json(const char *path, rg_log_json_fn fn, void *data, size_t *skipped, rg_error *err);
+/* rg_log_each with each record parsed. */
+int rg_log_each_json(rg_log *log, const rg_log_query *query, int (*fn)(const cJSON *entry, void *data),
+                     void *data, size_t *skipped, rg_error *err);
 
 /* rg_log_last_good as a tree: a copy the caller frees with cJSON_Delete, or NULL. */
-cJSON *rg_log_last_good_json(const char *path, const char *name, const char *except, rg_error *err);
+cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *except, rg_error *err);
+
+/* URL with the password of "scheme://user:password@host" and of a "password="
+ * parameter replaced by "***", into OUT (SIZE bytes): no message, decision or trace
+ * ever carries it. */
+void rg_log_redact(const char *url, char *out, size_t size);
+
+/* For back ends: fill RECORD's query fields from ENTRY (strings point into ENTRY). */
+void rg_log_record_fields(const cJSON *entry, rg_log_record *record);
+
+/* For back ends: whether RECORD matches FILTER (the file back end filters in C; the
+ * SQL back ends translate the same rules into WHERE clauses). */
+int rg_log_filter_matches(const rg_log_filter *filter, const rg_log_record *record);
+
+/* For back ends: the lower-case hex SHA-256 of LINE. */
+void rg_log_digest(const char *line, size_t len, char hex[RG_LOG_DIGEST_HEX + 1]);
+
+/* The built-in JSON-lines back end. */
+const rg_log_backend *rg_log_file_backend(void);
 
 #endif

@@ -201,12 +201,12 @@ static void add_rollback_target(cJSON *rollback, const rg_context *ctx)
     if (good) {
         const char *when = rg_json_string(good, "evaluated_at");
         target = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
-        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", ctx->decision_log,
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", rg_log_name(ctx->decision_log),
                  rg_json_string(good, "decision"), ctx->name, when ? when : "?");
     } else if (ctx->decision_log) {
         snprintf(source, sizeof source,
                  "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
-                 ctx->decision_log, ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+                 rg_log_name(ctx->decision_log), ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
     } else if (target) {
         snprintf(source, sizeof source, "context: release.previous_version");
     } else {

@@ -134,10 +134,11 @@ typedef struct rg_context_options {
     const struct rg_waivers *waiver_list; /* or those waivers already read (rg_waivers_load) */
     const rg_limits *limits;     /* NULL: rg_limits_default() */
     rg_path_cache *paths;        /* a batch: resolve each path once for the run (or NULL) */
-    const char *decision_log;    /* a decision log (rg_log_append): when a post-deploy gate
+    struct rg_log *decision_log; /* a decision log (rg_log_open): when a post-deploy gate
                                   * denies, its rollback targets the last version the log
                                   * saw pass post-deploy (rg_log_last_good), else
-                                  * release.previous_version; NULL: release.previous_version */
+                                  * release.previous_version; NULL: release.previous_version.
+                                  * It must stay open while the context is evaluated. */
 } rg_context_options;
 
 /* Paths resolved once for a run of many contexts (a batch): the context's directory,
@@ -351,32 +352,77 @@ RELGATE_API int rg_time_parse(const char *text, int64_t *seconds);
 
 /* ---- The decision log -------------------------------------------------- */
 
-/* A file of JSON lines, one decision (RG_FORMAT_LINE) per line, appended by concurrent
- * gates safely: each append is one write on an O_APPEND descriptor under an exclusive
- * lock, then fsync; a short write (a full disk) is rolled back, so no half line stays.
- *
- * Append ENTRY (LEN bytes of compact JSON, no newline) and a newline.  Returns 0, or -1
- * with ERR (kind io) naming PATH. */
-RELGATE_API int rg_log_append(const char *path, const char *entry, size_t len, rg_error *err);
+/* Every decision, recorded before the gate answers, in a store named by a URL: a path
+ * (a file of JSON lines, appended under an exclusive lock and synced), "sqlite:PATH"
+ * (SQLite in WAL mode) or a libpq URI ("postgresql://..." / "postgres://...").  Each
+ * record is a decision as one compact JSON object (RG_FORMAT_LINE) with "chain":
+ * {"seq": N, "prev": "<SHA-256 of record N-1 as stored>"} added as its last member, and
+ * the store keeps a head (the last record's seq and digest): rg_log_verify finds an
+ * edited, removed, reordered or inserted record and a cut tail.  A password in the URL
+ * never appears in a message (rg_log_name shows it as "***").  A log is used by one
+ * thread at a time. */
+typedef struct rg_log rg_log;
 
-/* Append LINES (LEN bytes of whole lines, each a compact JSON entry) in one write, the
- * same way: all of them, or (after a short write) none. */
-RELGATE_API int rg_log_append_lines(const char *path, const char *lines, size_t len, rg_error *err);
+/* Open the log URL.  With CREATE (writers) a missing store is created and an older
+ * schema migrated; otherwise a store that is not there is an error.  Returns a log to
+ * close with rg_log_close, or NULL with ERR (kind io; usage for a bad URL). */
+RELGATE_API rg_log *rg_log_open(const char *url, int create, rg_error *err);
+RELGATE_API void rg_log_close(rg_log *log);
 
-/* Call FN with every line of the log at PATH that is a JSON object (ENTRY, LEN bytes,
- * NUL-terminated, as it stands in the log), in order; other lines are counted in
- * *SKIPPED (may be NULL).  FN returns non-zero to stop.  Returns 0, or -1 with ERR when
- * the log cannot be read. */
+/* The URL for messages, its password replaced by "***". */
+RELGATE_API const char *rg_log_name(const rg_log *log);
+
+/* Append ENTRY (LEN bytes: one compact JSON object, no newline), chained after the
+ * store's last record, and return once it is durable (committed; synced for a file).
+ * Returns 0, or -1 with ERR (kind io) naming the store: then nothing of it was stored. */
+RELGATE_API int rg_log_append(rg_log *log, const char *entry, size_t len, rg_error *err);
+
+/* Append LINES (LEN bytes of whole lines, each one entry) the same way: all or none. */
+RELGATE_API int rg_log_append_lines(rg_log *log, const char *lines, size_t len, rg_error *err);
+
+/* Which records rg_log_each visits: those matching every field that is set, oldest
+ * first (newest first with NEWEST_FIRST), at most LIMIT of them (0: all).  DECISIONS is
+ * a set of RG_LOG_ALLOW... (0: any); SINCE and UNTIL bound evaluated_at, inclusive, as
+ * RFC 3339 UTC times ("2025-06-01T00:00:00Z"). */
+enum { RG_LOG_ALLOW = 1, RG_LOG_WARN = 2, RG_LOG_DENY = 4, RG_LOG_ERROR = 8 };
+
+typedef struct rg_log_query {
+    const char *release;          /* release.name */
+    const char *except_version;   /* not this release.version */
+    const char *environment;      /* release.environment */
+    const char *stage;
+    unsigned decisions;
+    const char *since, *until;
+    int newest_first;
+    size_t limit;
+} rg_log_query;
+
+/* Call FN with every record QUERY (NULL: all) matches, as it is stored (ENTRY, LEN
+ * bytes, NUL-terminated, chain included); lines of a file log that are not JSON objects
+ * are counted in *SKIPPED (may be NULL).  FN returns non-zero to stop.  Returns 0, or -1
+ * with ERR when the log cannot be read. */
 typedef int (*rg_log_entry_fn)(const char *entry, size_t len, void *data);
-RELGATE_API int rg_log_each(const char *path, rg_log_entry_fn fn, void *data, size_t *skipped,
-                            rg_error *err);
+RELGATE_API int rg_log_each(rg_log *log, const rg_log_query *query, rg_log_entry_fn fn, void *data,
+                            size_t *skipped, rg_error *err);
 
-/* The newest entry in the log at PATH where release NAME passed its post-deploy gate
- * (allow or warn) and was not denied at post-deploy afterwards, skipping version EXCEPT
- * (may be NULL): the rollback target.  Returns the entry as compact JSON (free with
- * free()), or NULL: none found, or ERR set when the log is unreadable. */
-RELGATE_API char *rg_log_last_good(const char *path, const char *name, const char *except,
-                                   rg_error *err);
+/* The newest record where release NAME passed its post-deploy gate (allow or warn),
+ * whatever came after it, skipping version EXCEPT (may be NULL): the rollback target.
+ * Returns the record as compact JSON (free with free()), or NULL: none found, or ERR
+ * set when the log is unreadable. */
+RELGATE_API char *rg_log_last_good(rg_log *log, const char *name, const char *except, rg_error *err);
+
+/* Check the chain from the first record to the head: 0 when it is whole, 1 with PROBLEM
+ * (RG_ERROR_MESSAGE_MAX bytes) naming the first record that breaks it, -1 with ERR when
+ * the store cannot be read.  *RECORDS counts the records read. */
+RELGATE_API int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err);
+
+/* Append every JSON object of FROM to TO, chained anew (a chain a record has is
+ * dropped), in one transaction: an old JSON-lines log, or an export, loaded into a
+ * store.  Returns the records copied, or -1 with ERR. */
+RELGATE_API long rg_log_import(rg_log *from, rg_log *to, rg_error *err);
+
+/* Write every record of LOG as stored (chain included), one line each, to FD. */
+RELGATE_API long rg_log_export(rg_log *log, int fd, rg_error *err);
 
 /* A hard stop for policy code stuck inside one C library call (a pathological string
  * pattern), which the instruction hook cannot interrupt.  The engine calls FN with the

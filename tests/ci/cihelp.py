@@ -354,6 +354,40 @@ def xmllint_validate(t, path, schema=JUNIT_XSD):
                       actual=proc.stderr.decode("utf-8", "replace")[-3000:])
 
 
+# ---- A small disk to fill (root only: a tmpfs) ----
+
+def mount_tmpfs(t, size="64k"):
+    if os.geteuid() != 0:
+        t.skip("mounting a tmpfs needs root")
+    mnt = Path(t.tmp, "small-disk")
+    mnt.mkdir()
+    try:
+        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs", str(mnt)],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        t.skip("cannot mount a tmpfs: %s" % e)
+    if proc.returncode != 0:
+        t.skip("cannot mount a tmpfs: %s" % proc.stderr.decode("utf-8", "replace").strip())
+    return mnt
+
+
+def umount(mnt):
+    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(path):
+    """Fill the file system holding PATH: page-sized writes, then single bytes."""
+    with open(path, "wb", buffering=0) as f:
+        for chunk in (b"\0" * 4096, b"\0"):
+            while True:
+                try:
+                    if f.write(chunk) != len(chunk):
+                        break
+                except OSError:
+                    break
+
+
 def main():
     """harness.main with only the binary from the command line (filter: RELGATE_TEST_FILTER)."""
     sys.exit(harness.main(sys.argv[:2]))

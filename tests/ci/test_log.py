@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import cihelp
-from cihelp import copy_ci, sha256_file
+from cihelp import copy_ci, fill, mount_tmpfs, sha256_file, umount
 from harness import Failure, case
 
 LOG = "gate-log.jsonl"
@@ -42,11 +42,23 @@ def log_lines(t, path):
     return data.split(b"\n")[:-1] if data else []
 
 
+def unchained(t, line):
+    """LINE's decision without its "chain" member, which must be its last, {seq, prev}."""
+    doc = json.loads(line)
+    chain = doc.pop("chain", None)
+    t.check(isinstance(chain, dict) and sorted(chain) == ["prev", "seq"] and isinstance(chain["seq"], int)
+            and re.fullmatch("[0-9a-f]{64}", chain["prev"]), "the log line's chain is {seq, prev}", actual=chain)
+    t.check(line.endswith(b'}}') and list(json.loads(line))[-1] == "chain", "chain is the line's last member",
+            actual=line[-120:])
+    return doc
+
+
 def compact(t, line):
-    """LINE is one compact JSON object: no whitespace outside strings."""
+    """LINE is one compact JSON object (no whitespace outside strings): a decision and
+    its chain."""
     outside = re.sub(rb'"(?:[^"\\]|\\.)*"', b'""', line)
     t.check(not re.search(rb"\s", outside), "the log line is not compact JSON", actual=line[:300])
-    return t.decision(line + b"\n")
+    return t.decision((json.dumps(unchained(t, line)) + "\n").encode())
 
 
 def without_durations(doc):
@@ -122,7 +134,7 @@ def _(t):
     t.expect_exit(res, 0)
     lines = log_lines(t, log)
     t.eq(len(lines), 6, "lines after --output")
-    t.eq(json.loads(lines[-1]), json.loads(Path(t.tmp, "decision.json").read_bytes()), "log line vs --output file")
+    t.eq(unchained(t, lines[-1]), json.loads(Path(t.tmp, "decision.json").read_bytes()), "log line vs --output file")
 
 
 @case("log: error decisions are logged too (malformed context, failing policy), equal to stdout")
@@ -207,38 +219,6 @@ def _(t):
     res = gate(t)
     expect_log_failure(t, res, LOG)
     t.eq(log.read_bytes(), before, "the read-only log")
-
-
-def mount_tmpfs(t, size="64k"):
-    if os.geteuid() != 0:
-        t.skip("mounting a tmpfs needs root")
-    mnt = Path(t.tmp, "small-disk")
-    mnt.mkdir()
-    try:
-        proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=0755" % size, "tmpfs", str(mnt)],
-                              capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        t.skip("cannot mount a tmpfs: %s" % e)
-    if proc.returncode != 0:
-        t.skip("cannot mount a tmpfs: %s" % proc.stderr.decode("utf-8", "replace").strip())
-    return mnt
-
-
-def umount(mnt):
-    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
-
-
-def fill(path):
-    """Fill the file system holding PATH: page-sized writes, then single bytes."""
-    with open(path, "wb", buffering=0) as f:
-        for chunk in (b"\0" * 4096, b"\0"):
-            while True:
-                try:
-                    if f.write(chunk) != len(chunk):
-                        break
-                except OSError:
-                    break
 
 
 @case("log: a full disk gives exit 2 and no partial line (tmpfs)")

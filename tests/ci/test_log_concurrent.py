@@ -106,6 +106,9 @@ def concurrent(t):
             entry = json.loads(line)
         except ValueError as e:
             raise Failure("line %d of the shared log is not JSON (interleaved?): %s" % (n, e), actual=line[:400])
+        chain = entry.pop("chain", None)
+        t.check(isinstance(chain, dict) and chain.get("seq") == n, "line %d's chain does not give it seq %d" % (n, n),
+                actual=chain)
         got_reqs = [{k: v for k, v in r.items() if k != "duration_ms"} for r in entry.get("requirements", [])]
         if json.dumps({k: v for k, v in entry.items() if k != "requirements"}, sort_keys=True) != want or got_reqs != want_reqs:
             t.last = None
@@ -114,6 +117,10 @@ def concurrent(t):
             raise Failure("line %d of the shared log is not the example's decision" % n,
                           expected={k: reference.get(k) for k in diff} or want_reqs,
                           actual={k: entry.get(k) for k in diff} or got_reqs)
+    # Every writer chained after the one before it: the chain is whole.
+    res = t.run("history", "verify", "--log", str(log))
+    t.expect_exit(res, 0)
+    t.eq(res.out, "whole: %d records chained\n" % total, "history verify of the shared log")
     if SANITIZED:
         t.note("sanitizer build: scaled down to %d x %d" % (WRITERS, EVALS))
 

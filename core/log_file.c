@@ -1,0 +1,424 @@
+/* The decision log as a file of JSON lines: appended under an exclusive lock in one
+ * write, synced, with its head in PATH.head. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "decision_log.h"
+#include "error.h"
+#include "fileio.h"
+#include "strbuf.h"
+
+#define LINE_MAX_BYTES (64u << 20)
+#define TAIL_CHUNK 4096
+
+typedef struct file_log {
+    char path[PATH_MAX];
+    char head_path[PATH_MAX + 8];
+    int fd;            /* open and locked between begin and commit/abort */
+    off_t start;       /* the size under the lock: where this append starts */
+    rg_strbuf pending; /* the records of this append */
+} file_log;
+
+/* The last newline in BUF's N bytes, or NULL (memrchr is a GNU extension). */
+static const char *last_newline(const char *buf, size_t n)
+{
+    while (n-- > 0)
+        if (buf[n] == '\n')
+            return buf + n;
+    return NULL;
+}
+
+static int fail(char *err, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int fail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, RG_LOG_ERRMAX, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int file_open(const char *target, int create, void **store, char *err)
+{
+    file_log *f = calloc(1, sizeof *f);
+    (void)create;  /* the file is created by the first append */
+    if (!f)
+        return fail(err, "out of memory");
+    if ((size_t)snprintf(f->path, sizeof f->path, "%s", target) >= sizeof f->path)
+        return free(f), fail(err, "the path is too long");
+    snprintf(f->head_path, sizeof f->head_path, "%s.head", target);
+    f->fd = -1;
+    *store = f;
+    return 0;
+}
+
+static void release(file_log *f)
+{
+    if (f->fd >= 0) {
+        flock(f->fd, LOCK_UN);
+        close(f->fd);
+        f->fd = -1;
+    }
+    f->pending.len = 0;
+}
+
+static void file_close(void *store)
+{
+    file_log *f = store;
+    release(f);
+    free(rg_strbuf_finish(&f->pending));
+    free(f);
+}
+
+static int open_failed(const char *path, int fd, const struct stat *st, char *err)
+{
+    if (fd == RG_OPEN_NOT_FILE)
+        return fail(err, "%s is not a regular file (it is %s)", path, rg_file_kind(st->st_mode));
+    return fail(err, "%s", errno == ENXIO ? "it is a FIFO with no reader" : strerror(errno));
+}
+
+/* The last line of the file (SIZE bytes, ending in a newline), into LINE. */
+static int read_last_line(int fd, off_t size, rg_strbuf *line)
+{
+    off_t end = size - 1, at = end;  /* end: the final newline */
+    char buf[TAIL_CHUNK];
+    while (at > 0) {
+        size_t n = at > (off_t)sizeof buf ? sizeof buf : (size_t)at;
+        const char *nl;
+        if (pread(fd, buf, n, at - (off_t)n) != (ssize_t)n)
+            return -1;
+        nl = last_newline(buf, n);
+        if (nl) {
+            at = at - (off_t)n + (nl - buf) + 1;
+            break;
+        }
+        at -= (off_t)n;
+        if (end - at > (off_t)LINE_MAX_BYTES)
+            return -1;
+    }
+    line->len = 0;
+    if (rg_strbuf_reserve(line, (size_t)(end - at) + 1) != 0)
+        return -1;
+    if (pread(fd, line->data, (size_t)(end - at), at) != (ssize_t)(end - at))
+        return -1;
+    line->len = (size_t)(end - at);
+    line->data[line->len] = '\0';
+    return 0;
+}
+
+/* Lines in the file's first SIZE bytes: the seq of an old log's last, unchained line. */
+static int64_t count_lines(int fd, off_t size)
+{
+    char buf[65536];
+    int64_t lines = 0;
+    for (off_t at = 0; at < size;) {
+        ssize_t n = pread(fd, buf, sizeof buf, at);
+        if (n <= 0)
+            return -1;
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+        at += n;
+    }
+    return lines;
+}
+
+static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
+{
+    file_log *f = store;
+    struct stat st;
+    char last;
+    cJSON *entry;
+    const cJSON *seq;
+    /* A FIFO in the log's place must not hang the gate: refused without waiting. */
+    f->fd = rg_open_regular(f->path, O_RDWR | O_APPEND | O_CREAT, &st);
+    if (f->fd < 0) {
+        int fd = f->fd;
+        f->fd = -1;
+        return open_failed(f->path, fd, &st, err);
+    }
+    while (flock(f->fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            int e = errno;
+            release(f);
+            return fail(err, "cannot lock it: %s", strerror(e));
+        }
+    }
+    if (fstat(f->fd, &st) != 0) {
+        int e = errno;
+        release(f);
+        return fail(err, "%s", strerror(e));
+    }
+    /* A writer killed mid-write left a partial line: cut it (we hold the lock). */
+    if (st.st_size > 0 && (pread(f->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')) {
+        off_t keep = 0;
+        rg_strbuf probe = {0};
+        const char *nl;
+        if (rg_strbuf_reserve(&probe, TAIL_CHUNK) == 0) {
+            for (off_t at = st.st_size; at > 0 && !keep;) {
+                size_t n = at > TAIL_CHUNK ? TAIL_CHUNK : (size_t)at;
+                if (pread(f->fd, probe.data, n, at - (off_t)n) != (ssize_t)n)
+                    break;
+                nl = last_newline(probe.data, n);
+                if (nl)
+                    keep = at - (off_t)n + (nl - probe.data) + 1;
+                at -= (off_t)n;
+            }
+        }
+        free(rg_strbuf_finish(&probe));
+        if (ftruncate(f->fd, keep) != 0) {
+            int e = errno;
+            release(f);
+            return fail(err, "cannot remove a partial record a killed writer left: %s", strerror(e));
+        }
+        st.st_size = keep;
+    }
+    f->start = st.st_size;
+    *head_seq = 0;
+    head[0] = '\0';
+    if (st.st_size == 0)
+        return 0;
+    if (read_last_line(f->fd, st.st_size, &f->pending) != 0) {
+        release(f);
+        return fail(err, "cannot read its last record");
+    }
+    rg_log_digest(f->pending.data, f->pending.len, head);
+    entry = cJSON_ParseWithLength(f->pending.data, f->pending.len);
+    seq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "chain"), "seq");
+    *head_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 1 ? (int64_t)seq->valuedouble : count_lines(f->fd, st.st_size);
+    cJSON_Delete(entry);
+    f->pending.len = 0;
+    if (*head_seq < 0) {
+        release(f);
+        return fail(err, "cannot read it");
+    }
+    return 0;
+}
+
+static int file_put(void *store, const rg_log_record *r, char *err)
+{
+    file_log *f = store;
+    rg_strbuf_add(&f->pending, r->line, r->len);
+    rg_strbuf_add(&f->pending, "\n", 1);
+    return f->pending.failed ? fail(err, "out of memory") : 0;
+}
+
+/* The head is one fixed-size record rewritten in place (a page-sized write never tears)
+ * and not synced: after a crash it may lag the records, which verify accepts, but it
+ * never runs ahead of them.  Syncing it too would double an append's cost. */
+#define HEAD_SIZE 128
+
+static int write_head(const file_log *f, int64_t seq, const char *digest, char *err)
+{
+    char text[HEAD_SIZE + 1];
+    int fd, n = snprintf(text, sizeof text, "{\"seq\":%" PRId64 ",\"digest\":\"%s\"}", seq, digest), e = 0;
+    if (n < 0 || n >= HEAD_SIZE)
+        return fail(err, "the head record does not fit");
+    memset(text + n, ' ', (size_t)(HEAD_SIZE - 1 - n));
+    text[HEAD_SIZE - 1] = '\n';
+    fd = open(f->head_path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || pwrite(fd, text, HEAD_SIZE, 0) != HEAD_SIZE || ftruncate(fd, HEAD_SIZE) != 0)
+        e = errno ? errno : EIO;
+    if (fd >= 0)
+        close(fd);
+    return e ? fail(err, "cannot write its head %s: %s", f->head_path, strerror(e)) : 0;
+}
+
+static int file_commit(void *store, int64_t head_seq, const char *head, char *err)
+{
+    file_log *f = store;
+    ssize_t n;
+    int e;
+    if (f->pending.len == 0) {
+        release(f);
+        return 0;
+    }
+    do {
+        n = write(f->fd, f->pending.data, f->pending.len);
+    } while (n < 0 && errno == EINTR);
+    e = n < 0 ? errno : (n == (ssize_t)f->pending.len ? 0 : ENOSPC);
+    if (e == 0 && fsync(f->fd) != 0)
+        e = errno;
+    if (e != 0) {
+        /* Cut a short write back: no half record stays. */
+        int cut = n > 0 ? ftruncate(f->fd, f->start) : 0;
+        release(f);
+        return fail(err, "%s%s", strerror(e), cut != 0 ? " (and a partial record could not be removed)" : "");
+    }
+    /* The head follows the records: a crash between them leaves it one append behind,
+     * which verify accepts; it never runs ahead of what is written. */
+    e = write_head(f, head_seq, head, err);
+    release(f);
+    return e;
+}
+
+static void file_abort(void *store)
+{
+    release(store);
+}
+
+typedef struct found {
+    int64_t seq;
+    char *line;
+    size_t len;
+} found;
+
+/* Newest first: the matches are kept (the last LIMIT of them) and visited backwards. */
+static int visit_backwards(found *kept, size_t count, rg_log_visit visit, void *data)
+{
+    int stop = 0;
+    for (size_t i = count; i-- > 0 && !stop;) {
+        char digest[RG_LOG_DIGEST_HEX + 1];
+        rg_log_digest(kept[i].line, kept[i].len, digest);
+        stop = visit(kept[i].seq, kept[i].line, kept[i].len, digest, data);
+    }
+    return stop;
+}
+
+static int keep_match(found **kept, size_t *count, size_t *cap, size_t limit, int64_t seq, const char *line, size_t len)
+{
+    char *copy;
+    if (limit && *count == limit) {
+        free((*kept)[0].line);
+        memmove(*kept, *kept + 1, (limit - 1) * sizeof **kept);
+        (*count)--;
+    }
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        found *n = realloc(*kept, ncap * sizeof *n);
+        if (!n)
+            return -1;
+        *kept = n;
+        *cap = ncap;
+    }
+    if (!(copy = malloc(len + 1)))
+        return -1;
+    memcpy(copy, line, len);
+    copy[len] = '\0';
+    (*kept)[(*count)++] = (found){seq, copy, len};
+    return 0;
+}
+
+static int filters_nothing(const rg_log_filter *f)
+{
+    return !f->release && !f->except_version && !f->environment && !f->stage && !f->decisions && !f->since && !f->until;
+}
+
+static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err)
+{
+    file_log *f = store;
+    struct stat st;
+    FILE *in;
+    char *line = NULL;
+    size_t cap = 0, kept_count = 0, kept_cap = 0, visited = 0;
+    found *kept = NULL;
+    ssize_t n;
+    int64_t seq = 0;
+    int stop = 0, e, oom = 0;
+    /* Not fopen: a FIFO in the log's place would block it (and with it the gate). */
+    int fd = rg_open_regular(f->path, O_RDONLY, &st);
+    if (fd < 0)
+        return open_failed(f->path, fd, &st, err);
+    if (!(in = fdopen(fd, "r"))) {
+        e = errno;
+        close(fd);
+        return fail(err, "%s", strerror(e));
+    }
+    /* Readers share the lock with each other, not with a writer mid-append. */
+    flock(fd, LOCK_SH);
+    while (!stop && (n = getline(&line, &cap, in)) >= 0) {
+        rg_log_record r = {0};
+        cJSON *entry = NULL;
+        if (n > 0 && line[n - 1] == '\n')
+            line[--n] = '\0';
+        else
+            break;  /* a partial last line: a writer still at it, or one that was killed */
+        if (n == 0)
+            continue;
+        seq++;
+        if (!filters_nothing(filter)) {
+            entry = (size_t)n < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
+            rg_log_record_fields(entry, &r);
+            if (!cJSON_IsObject(entry) || !rg_log_filter_matches(filter, &r)) {
+                cJSON_Delete(entry);
+                continue;
+            }
+            cJSON_Delete(entry);
+        }
+        if (filter->newest_first) {
+            if (keep_match(&kept, &kept_count, &kept_cap, filter->limit, seq, line, (size_t)n) != 0) {
+                oom = 1;
+                break;
+            }
+        } else {
+            char digest[RG_LOG_DIGEST_HEX + 1];
+            rg_log_digest(line, (size_t)n, digest);
+            stop = visit(seq, line, (size_t)n, digest, data);
+            if (filter->limit && ++visited == filter->limit)
+                stop = 1;
+        }
+    }
+    e = ferror(in) ? errno : 0;
+    flock(fd, LOCK_UN);
+    free(line);
+    fclose(in);
+    if (!oom && !e)
+        visit_backwards(kept, kept_count, visit, data);
+    for (size_t i = 0; i < kept_count; i++)
+        free(kept[i].line);
+    free(kept);
+    if (oom)
+        return fail(err, "out of memory");
+    return e ? fail(err, "%s", strerror(e)) : 0;
+}
+
+static int file_head(void *store, int *found_head, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err)
+{
+    file_log *f = store;
+    char *text = NULL;
+    size_t len = 0;
+    rg_error e = {0};
+    cJSON *head;
+    const cJSON *s;
+    const char *d;
+    struct stat st;
+    *found_head = 0;
+    if (lstat(f->head_path, &st) != 0 && errno == ENOENT)
+        return 0;  /* a log written before heads were kept */
+    if (rg_read_file(f->head_path, "decision log head", 4096, &text, &len, &e) != 0) {
+        fail(err, "%s", e.message);
+        rg_error_clear(&e);
+        return -1;
+    }
+    head = cJSON_ParseWithLength(text, len);
+    free(text);
+    s = cJSON_GetObjectItemCaseSensitive(head, "seq");
+    d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(head, "digest"));
+    if (!cJSON_IsNumber(s) || !d || strlen(d) != RG_LOG_DIGEST_HEX) {
+        cJSON_Delete(head);
+        return fail(err, "its head %s is not a head record", f->head_path);
+    }
+    *found_head = 1;
+    *seq = (int64_t)s->valuedouble;
+    memcpy(digest, d, RG_LOG_DIGEST_HEX + 1);
+    cJSON_Delete(head);
+    return 0;
+}
+
+const rg_log_backend *rg_log_file_backend(void)
+{
+    static const rg_log_backend backend = {
+        RG_LOG_STORE_ABI, sizeof backend, "file",
+        file_open, file_close, file_begin, file_put, file_commit, file_abort, file_scan, file_head,
+    };
+    return &backend;
+}

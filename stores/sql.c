@@ -1,0 +1,81 @@
+/* The SQL the store modules share.  The columns beside `line` are copies of entry
+ * fields for the indexes; `line` (the record as chained) is the source of truth. */
+#include <stdio.h>
+#include <string.h>
+
+#include "sql.h"
+
+const char *const rg_sql_schema_v1[] = {
+    "CREATE TABLE relgate_decisions ("
+    " seq BIGINT PRIMARY KEY,"
+    " release_name TEXT, release_version TEXT, environment TEXT,"
+    " stage TEXT, decision TEXT, evaluated_at TEXT,"
+    " digest TEXT NOT NULL, prev TEXT NOT NULL,"
+    " line TEXT NOT NULL)",
+    /* last-good and a release's history */
+    "CREATE INDEX relgate_decisions_release ON relgate_decisions (release_name, stage, decision, seq)",
+    /* last-good per environment */
+    "CREATE INDEX relgate_decisions_environment ON relgate_decisions (environment, stage, decision, seq)",
+    /* decisions by outcome and stage in a time range */
+    "CREATE INDEX relgate_decisions_outcome ON relgate_decisions (decision, stage, evaluated_at)",
+    "CREATE INDEX relgate_decisions_time ON relgate_decisions (evaluated_at)",
+    /* the head: the last record's seq and digest, one row, updated with every append */
+    "CREATE TABLE relgate_head (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL, digest TEXT NOT NULL)",
+    NULL,
+};
+
+static int add(char *sql, size_t size, size_t *at, const char *text)
+{
+    size_t n = strlen(text);
+    if (*at + n + 1 > size)
+        return -1;
+    memcpy(sql + *at, text, n + 1);
+    *at += n;
+    return 0;
+}
+
+/* " AND column = $N" (or "<>", ">=", "<="), with VALUE the N-th parameter. */
+static int condition(char *sql, size_t size, size_t *at, const char *column, const char *op,
+                     const char *value, const char *params[8], int *count)
+{
+    char text[96];
+    if (!value)
+        return 0;
+    params[*count] = value;
+    snprintf(text, sizeof text, " AND %s %s $%d", column, op, ++*count);
+    return add(sql, size, at, text);
+}
+
+int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char *params[8], int *count)
+{
+    static const char *const names[] = {"'allow'", "'warn'", "'deny'", "'error'"};
+    size_t at = 0;
+    int rc = 0;
+    char limit[48];
+    *count = 0;
+    rc |= add(sql, size, &at, "SELECT seq, line, digest FROM relgate_decisions WHERE 1 = 1");
+    rc |= condition(sql, size, &at, "release_name", "=", f->release, params, count);
+    /* NULL versions are not the excepted one: IS DISTINCT FROM, not <> */
+    rc |= condition(sql, size, &at, "release_version IS DISTINCT FROM", "", f->except_version, params, count);
+    rc |= condition(sql, size, &at, "environment", "=", f->environment, params, count);
+    rc |= condition(sql, size, &at, "stage", "=", f->stage, params, count);
+    rc |= condition(sql, size, &at, "evaluated_at", ">=", f->since, params, count);
+    rc |= condition(sql, size, &at, "evaluated_at", "<=", f->until, params, count);
+    if (f->decisions) {
+        const char *sep = " AND decision IN (";
+        for (unsigned i = 0; i < 4; i++) {
+            if (f->decisions & (1u << i)) {
+                rc |= add(sql, size, &at, sep);
+                rc |= add(sql, size, &at, names[i]);
+                sep = ", ";
+            }
+        }
+        rc |= add(sql, size, &at, ")");
+    }
+    rc |= add(sql, size, &at, f->newest_first ? " ORDER BY seq DESC" : " ORDER BY seq");
+    if (f->limit) {
+        snprintf(limit, sizeof limit, " LIMIT %zu", f->limit);
+        rc |= add(sql, size, &at, limit);
+    }
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,21 @@
+/* What the SQL store modules share: the schema and the query a filter becomes. */
+#ifndef RG_STORE_SQL_H
+#define RG_STORE_SQL_H
+
+#include <stddef.h>
+
+#include "log_store.h"
+
+/* The schema version this relgate writes; a store with a newer one is refused. */
+#define RG_SQL_SCHEMA_VERSION 1
+
+/* The statements that create schema version 1, in order (NULL-terminated). */
+extern const char *const rg_sql_schema_v1[];
+
+/* A scan's query: SELECT seq, line, digest FROM relgate_decisions WHERE ... ORDER BY
+ * seq [DESC] [LIMIT n], with $1, $2, ... for the values, in order, in PARAMS.  Both
+ * SQLite and PostgreSQL read $N placeholders.  Returns 0, or -1 if SQL (SIZE bytes)
+ * is too small. */
+int rg_sql_scan_query(const rg_log_filter *filter, char *sql, size_t size, const char *params[8], int *count);
+
+#endif

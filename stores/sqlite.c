@@ -1,0 +1,320 @@
+/* The decision log in SQLite (Debian's libsqlite3), in WAL mode: one file a host's
+ * gates and a service share, written by one transaction per append. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sqlite3.h>
+
+#include "sql.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define BUSY_MS 60000  /* writers queue for the lock: 32 gates at once wait, not fail */
+
+typedef struct sqlite_log {
+    sqlite3 *db;
+    sqlite3_stmt *put;
+    int in_transaction;
+} sqlite_log;
+
+static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, RG_LOG_ERRMAX, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int db_fail(sqlite_log *s, char *err, const char *what)
+{
+    return fail(err, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+}
+
+static int exec(sqlite_log *s, const char *sql, char *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fail(err, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* WAL needs shared memory between the processes that open the database: it does not
+ * work on a network filesystem, where writers would corrupt it unseen. */
+static int network_filesystem(const char *path, char *err)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    struct statfs fs;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
+    if (statfs(dir, &fs) != 0)
+        return 0;  /* the open reports a missing directory */
+    switch ((unsigned long)fs.f_type) {
+    case 0x6969:      /* NFS */
+    case 0x517B:      /* SMB */
+    case 0xFF534D42:  /* CIFS */
+    case 0xFE534D42:  /* SMB2 */
+    case 0x01021997:  /* 9P */
+    case 0x5346414F:  /* AFS */
+    case 0x00C36400:  /* Ceph */
+    case 0x65735546:  /* FUSE (sshfs and the like) */
+        fail(err, "%s is on a network filesystem, where SQLite's WAL mode cannot work; use a local disk or postgresql://", path);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int schema_version(sqlite_log *s, int *version, char *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *version = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM relgate_meta WHERE key = 'schema_version'", -1, &st, NULL) != SQLITE_OK)
+        return 0;  /* no meta table: an empty database */
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot read the schema version");
+}
+
+/* Create schema version 1 in an empty database; refuse a newer one.  Under the
+ * writer lock, so two first writers do not both create it. */
+static int migrate(sqlite_log *s, char *err)
+{
+    int version;
+    if (exec(s, "BEGIN IMMEDIATE", err) != 0)
+        return -1;
+    if (exec(s, "CREATE TABLE IF NOT EXISTS relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", err) != 0 ||
+        schema_version(s, &version, err) != 0)
+        goto fail;
+    if (version > RG_SQL_SCHEMA_VERSION) {
+        fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version == 0) {
+        for (const char *const *sql = rg_sql_schema_v1; *sql; sql++)
+            if (exec(s, *sql, err) != 0)
+                goto fail;
+        if (exec(s, "INSERT INTO relgate_meta VALUES ('schema_version', '1')", err) != 0)
+            goto fail;
+    }
+    return exec(s, "COMMIT", err);
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static void sqlite_close(void *store)
+{
+    sqlite_log *s = store;
+    if (!s)
+        return;
+    if (s->in_transaction)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(s->put);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int sqlite_open(const char *target, int create, void **store, char *err)
+{
+    sqlite_log *s = calloc(1, sizeof *s);
+    int version;
+    if (!s)
+        return fail(err, "out of memory");
+    *store = s;
+    if (network_filesystem(target, err))
+        goto fail;
+    if (sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOFOLLOW,
+                        NULL) != SQLITE_OK) {
+        db_fail(s, err, target);
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    /* WAL: readers never block the writer.  synchronous=FULL: a commit is on disk
+     * before it returns (NORMAL would lose the last commits on a power cut). */
+    if (exec(s, "PRAGMA journal_mode = WAL", err) != 0 || exec(s, "PRAGMA synchronous = FULL", err) != 0)
+        goto fail;
+    if (create ? migrate(s, err) != 0 : schema_version(s, &version, err) != 0)
+        goto fail;
+    if (!create && version == 0) {
+        fail(err, "%s holds no decision log", target);
+        goto fail;
+    }
+    if (!create && version > RG_SQL_SCHEMA_VERSION) {
+        fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite_close(s);
+    *store = NULL;
+    return -1;
+}
+
+static void sqlite_abort(void *store)
+{
+    sqlite_log *s = store;
+    if (s->in_transaction)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_transaction = 0;
+}
+
+static int sqlite_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
+{
+    sqlite_log *s = store;
+    sqlite3_stmt *st;
+    int rc;
+    if (exec(s, "BEGIN IMMEDIATE", err) != 0)
+        return -1;
+    s->in_transaction = 1;
+    *head_seq = 0;
+    head[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT seq, digest FROM relgate_head WHERE id = 1", -1, &st, NULL) != SQLITE_OK) {
+        db_fail(s, err, "cannot read the head");
+        sqlite_abort(s);
+        return -1;
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *d = sqlite3_column_text(st, 1);
+        *head_seq = sqlite3_column_int64(st, 0);
+        snprintf(head, RG_LOG_DIGEST_HEX + 1, "%s", d ? (const char *)d : "");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(s, err, "cannot read the head");
+        sqlite_abort(s);
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int sqlite_put(void *store, const rg_log_record *r, char *err)
+{
+    sqlite_log *s = store;
+    int rc;
+    if (!s->put && sqlite3_prepare_v2(s->db,
+            "INSERT INTO relgate_decisions (seq, release_name, release_version, environment, stage, decision,"
+            " evaluated_at, digest, prev, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            -1, &s->put, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot store a record");
+    sqlite3_reset(s->put);
+    sqlite3_bind_int64(s->put, 1, r->seq);
+    bind_text(s->put, 2, r->release);
+    bind_text(s->put, 3, r->version);
+    bind_text(s->put, 4, r->environment);
+    bind_text(s->put, 5, r->stage);
+    bind_text(s->put, 6, r->decision);
+    bind_text(s->put, 7, r->evaluated_at);
+    bind_text(s->put, 8, r->digest);
+    bind_text(s->put, 9, r->prev);
+    sqlite3_bind_text(s->put, 10, r->line, (int)r->len, SQLITE_STATIC);
+    rc = sqlite3_step(s->put);
+    sqlite3_clear_bindings(s->put);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot store a record");
+}
+
+static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *err)
+{
+    sqlite_log *s = store;
+    sqlite3_stmt *st;
+    int rc;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO relgate_head (id, seq, digest) VALUES (1, ?1, ?2)"
+                           " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, digest = excluded.digest",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_fail(s, err, "cannot store the head");
+        sqlite_abort(s);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, head_seq);
+    sqlite3_bind_text(st, 2, head, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        db_fail(s, err, "cannot store the head");
+        sqlite_abort(s);
+        return -1;
+    }
+    if (exec(s, "COMMIT", err) != 0) {
+        sqlite_abort(s);
+        return -1;
+    }
+    s->in_transaction = 0;
+    return 0;
+}
+
+static int sqlite_scan(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err)
+{
+    sqlite_log *s = store;
+    char sql[1024];
+    const char *params[8];
+    int count, rc = SQLITE_DONE, stop = 0;
+    sqlite3_stmt *st;
+    if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
+        return fail(err, "the query is too long");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read the records");
+    for (int i = 0; i < count; i++)
+        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
+    /* One read transaction for the whole scan: a consistent snapshot under WAL. */
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 1);
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        stop = visit(sqlite3_column_int64(st, 0), line ? line : "", len, (const char *)sqlite3_column_text(st, 2), data);
+    }
+    sqlite3_finalize(st);
+    return stop || rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot read the records");
+}
+
+static int sqlite_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err)
+{
+    sqlite_log *s = store;
+    sqlite3_stmt *st;
+    int rc;
+    *found = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT seq, digest FROM relgate_head WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read the head");
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *d = sqlite3_column_text(st, 1);
+        *found = 1;
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(digest, RG_LOG_DIGEST_HEX + 1, "%s", d ? (const char *)d : "");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot read the head");
+}
+
+EXPORT const rg_log_backend *relgate_log_backend(void);
+
+EXPORT const rg_log_backend *relgate_log_backend(void)
+{
+    static const rg_log_backend backend = {
+        RG_LOG_STORE_ABI, sizeof backend, "sqlite",
+        sqlite_open, sqlite_close, sqlite_begin, sqlite_put, sqlite_commit, sqlite_abort, sqlite_scan, sqlite_head,
+    };
+    return &backend;
+}

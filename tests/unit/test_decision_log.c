@@ -1,0 +1,266 @@
+/* Unit tests for core/decision_log.c and core/log_file.c: chained records in a file,
+ * verify, import, the query filter, and passwords kept out of names. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision_log.h"
+#include "rgtest.h"
+
+RGT_FIXTURE(setup_tmp, teardown_tmp, "rg-log", NULL)
+
+static const char *ENTRIES[] = {
+    "{\"decision\":\"allow\",\"stage\":\"post-deploy\",\"release\":{\"name\":\"svc\",\"version\":\"1.0.0\"},\"evaluated_at\":\"2025-06-01T01:00:00Z\"}",
+    "{\"decision\":\"allow\",\"stage\":\"post-deploy\",\"release\":{\"name\":\"svc\",\"version\":\"1.1.0\"},\"evaluated_at\":\"2025-06-01T02:00:00Z\"}",
+    "{\"decision\":\"deny\",\"stage\":\"post-deploy\",\"release\":{\"name\":\"svc\",\"version\":\"1.1.0\"},\"evaluated_at\":\"2025-06-01T03:00:00Z\"}",
+};
+
+static rg_log *open_log(const char *path)
+{
+    rg_error err = {0};
+    rg_log *log = rg_log_open(path, 1, &err);
+    assert_non_null(log);
+    return log;
+}
+
+static void append_all(rg_log *log)
+{
+    rg_error err = {0};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(rg_log_append(log, ENTRIES[i], strlen(ENTRIES[i]), &err), 0);
+}
+
+static int verify(rg_log *log, size_t *records, char *problem)
+{
+    rg_error err = {0};
+    int rc = rg_log_verify(log, records, problem, &err);
+    rg_error_clear(&err);
+    return rc;
+}
+
+static void test_redact(void **state)
+{
+    char out[256];
+    (void)state;
+    rg_log_redact("postgresql://gate:s3cret@db.example:5432/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://gate:***@db.example:5432/gate");
+    rg_log_redact("postgres://gate@db/gate?sslmode=require&password=s3cret&x=1", out, sizeof out);
+    assert_string_equal(out, "postgres://gate@db/gate?sslmode=require&password=***&x=1");
+    rg_log_redact("postgresql://gate@db/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://gate@db/gate");
+    /* A colon after the host (a port) is not a password. */
+    rg_log_redact("postgresql://db:5432/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://db:5432/gate");
+    rg_log_redact("sqlite:/var/lib/relgate/log.db", out, sizeof out);
+    assert_string_equal(out, "sqlite:/var/lib/relgate/log.db");
+}
+
+static void test_filter(void **state)
+{
+    rg_log_record r = {0};
+    rg_log_filter f = {0};
+    (void)state;
+    r.release = "svc";
+    r.version = "1.1.0";
+    r.stage = "post-deploy";
+    r.decision = "warn";
+    r.evaluated_at = "2025-06-01T02:00:00Z";
+    assert_true(rg_log_filter_matches(&f, &r));
+    f.release = "svc";
+    f.decisions = RG_LOG_ALLOW | RG_LOG_WARN;
+    assert_true(rg_log_filter_matches(&f, &r));
+    f.except_version = "1.1.0";
+    assert_false(rg_log_filter_matches(&f, &r));
+    r.version = NULL;  /* a record without a version is not the excepted one */
+    assert_true(rg_log_filter_matches(&f, &r));
+    f.since = "2025-06-01T02:00:00Z";
+    f.until = "2025-06-01T02:00:00Z";
+    assert_true(rg_log_filter_matches(&f, &r));   /* inclusive */
+    f.until = "2025-06-01T01:59:59Z";
+    assert_false(rg_log_filter_matches(&f, &r));
+    f.until = NULL;
+    f.environment = "production";                 /* a record without one does not match */
+    assert_false(rg_log_filter_matches(&f, &r));
+    f.environment = NULL;
+    f.decisions = RG_LOG_DENY;
+    assert_false(rg_log_filter_matches(&f, &r));
+}
+
+static void test_chain(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    char problem[RG_ERROR_MESSAGE_MAX], digest[RG_LOG_DIGEST_HEX + 1], want[200];
+    size_t records = 0, len;
+    char *data, *second;
+    append_all(log);
+    assert_int_equal(verify(log, &records, problem), 0);
+    assert_int_equal(records, 3);
+    /* Record 2 carries the digest of record 1 as stored, and its seq. */
+    data = rgt_read(rgt_at(t, "log.jsonl"), &len);
+    second = strchr(data, '\n') + 1;
+    rg_log_digest(data, (size_t)(second - 1 - data), digest);
+    snprintf(want, sizeof want, ",\"chain\":{\"seq\":2,\"prev\":\"%s\"}}\n", digest);
+    assert_non_null(strstr(second, want));
+    assert_true(strncmp(data, ENTRIES[0], strlen(ENTRIES[0]) - 1) == 0);
+    free(data);
+    rg_log_close(log);
+}
+
+static void test_last_record_edited(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    char problem[RG_ERROR_MESSAGE_MAX], *data, *deny;
+    size_t records, len;
+    append_all(log);
+    data = rgt_read(rgt_at(t, "log.jsonl"), &len);
+    deny = strstr(data, "\"deny\"");
+    memcpy(deny, "\"warn\"", 6);
+    rgt_write(t->path, "log.jsonl", data, len);
+    free(data);
+    /* Nothing after it: only the head shows that the last record changed. */
+    assert_int_equal(verify(log, &records, problem), 1);
+    assert_non_null(strstr(problem, "last record"));
+    rg_log_close(log);
+}
+
+static void test_tail_cut(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    char problem[RG_ERROR_MESSAGE_MAX], *data;
+    size_t records, len;
+    append_all(log);
+    data = rgt_read(rgt_at(t, "log.jsonl"), &len);
+    *(strrchr(data, '}') + 1) = '\0';
+    *(strrchr(data, '\n') + 1) = '\0';   /* the last record removed */
+    rgt_write(t->path, "log.jsonl", data, strlen(data));
+    free(data);
+    assert_int_equal(verify(log, &records, problem), 1);
+    assert_non_null(strstr(problem, "removed from its end"));
+    rg_log_close(log);
+}
+
+static void test_old_log_then_import(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *old, *fresh;
+    rg_error err = {0};
+    char text[1024], problem[RG_ERROR_MESSAGE_MAX];
+    size_t records;
+    snprintf(text, sizeof text, "%s\nnot a decision\n%s\n", ENTRIES[0], ENTRIES[1]);
+    rgt_put_file(t, "old.jsonl", text);
+    old = open_log(rgt_at(t, "old.jsonl"));
+    /* An append continues after the old lines (seq 4: three lines before it). */
+    assert_int_equal(rg_log_append(old, ENTRIES[2], strlen(ENTRIES[2]), &err), 0);
+    {
+        char *data = rgt_read(rgt_at(t, "old.jsonl"), NULL);
+        assert_non_null(strstr(data, "\"seq\":4,"));
+        free(data);
+    }
+    assert_int_equal(verify(old, &records, problem), 1);
+    assert_non_null(strstr(problem, "record 1 has no chain"));
+    fresh = open_log(rgt_at(t, "new.jsonl"));
+    assert_int_equal(rg_log_import(old, fresh, &err), 3);  /* the stray line is left out */
+    assert_int_equal(verify(fresh, &records, problem), 0);
+    assert_int_equal(records, 3);
+    rg_log_close(old);
+    rg_log_close(fresh);
+}
+
+static void test_partial_line_cut(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    rg_error err = {0};
+    char problem[RG_ERROR_MESSAGE_MAX], *data;
+    size_t records, len;
+    assert_int_equal(rg_log_append(log, ENTRIES[0], strlen(ENTRIES[0]), &err), 0);
+    data = rgt_read(rgt_at(t, "log.jsonl"), &len);
+    /* A writer killed mid-write left half a record behind. */
+    data = realloc(data, len + 20);
+    memcpy(data + len, "{\"decision\":\"al", 15);
+    rgt_write(t->path, "log.jsonl", data, len + 15);
+    free(data);
+    assert_int_equal(rg_log_append(log, ENTRIES[1], strlen(ENTRIES[1]), &err), 0);
+    assert_int_equal(verify(log, &records, problem), 0);
+    assert_int_equal(records, 2);
+    rg_log_close(log);
+}
+
+static void test_append_refuses_non_objects(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    rg_error err = {0};
+    static const char *bad[] = {"[1,2]", "{\"a\":1}\n{\"b\":2}", "{\"a\":", "", "{}x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(rg_log_append(log, bad[i], strlen(bad[i]), &err), -1);
+        assert_int_equal(err.kind, RG_ERROR_IO);
+        rg_error_clear(&err);
+    }
+    /* Nothing was stored (the first append may have created the file, empty). */
+    {
+        size_t len = 0;
+        char *data = rgt_slurp(rgt_at(t, "log.jsonl"), &len);
+        assert_int_equal(len, 0);
+        free(data);
+    }
+    rg_log_close(log);
+}
+
+static void test_last_good(void **state)
+{
+    rgt_fixture *t = *state;
+    rg_log *log = open_log(rgt_at(t, "log.jsonl"));
+    rg_error err = {0};
+    cJSON *good;
+    append_all(log);
+    /* 1.1.0 passed, then was denied: still the last release that passed its gate. */
+    good = rg_log_last_good_json(log, "svc", NULL, &err);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.1.0");
+    cJSON_Delete(good);
+    /* Rolling back 1.1.0 itself: the one before it. */
+    good = rg_log_last_good_json(log, "svc", "1.1.0", &err);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.0.0");
+    cJSON_Delete(good);
+    assert_null(rg_log_last_good_json(log, "web", NULL, &err));
+    assert_int_equal(err.kind, RG_ERROR_NONE);
+    rg_log_close(log);
+}
+
+static void test_unknown_scheme(void **state)
+{
+    rg_error err = {0};
+    (void)state;
+    assert_null(rg_log_open("mysql://db/gate", 1, &err));
+    assert_int_equal(err.kind, RG_ERROR_USAGE);
+    rg_error_clear(&err);
+    assert_null(rg_log_open("sqlite:", 1, &err));
+    assert_int_equal(err.kind, RG_ERROR_USAGE);
+    rg_error_clear(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_unknown_scheme),
+        cmocka_unit_test_setup_teardown(test_chain, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_last_record_edited, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_tail_cut, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_old_log_then_import, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_partial_line_cut, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_append_refuses_non_objects, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_last_good, setup_tmp, teardown_tmp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
