@@ -19,7 +19,8 @@
  *     }
  *     static const char *const formats[] = { "auto", "json", "text", NULL };
  *     static const rg_param params[] = {
- *         { "report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report" },
+ *         { "report", RG_PARAM_EVIDENCE, 1, NULL, "evidence name of the report", NULL },
+ *         { "format", RG_PARAM_STRING, 0, "\"auto\"", "how the report is written", formats },
  *     };
  *     static const rg_check checks[] = {
  *         { "example.check", "What it checks, in one line", params, 2, run },
