@@ -253,3 +253,20 @@ int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_erro
         return -1;
     return rg_atomic_commit(tmp, path, err);
 }
+
+int rg_build_tree_dir(const char *sub, char *out, size_t size)
+{
+    char exe[PATH_MAX], probe[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash;
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    if (!(slash = strrchr(exe, '/')))
+        return 0;
+    *slash = '\0';
+    snprintf(probe, sizeof probe, "%s/build.ninja", exe);
+    if (access(probe, F_OK) != 0)
+        return 0;
+    return (size_t)snprintf(out, size, "%s/%s", exe, sub) < size;
+}

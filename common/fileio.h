@@ -72,4 +72,9 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
 void rg_atomic_abort(const char *tmp);
 
+/* <directory of the running binary>/SUB into OUT (SIZE bytes) when that directory is a
+ * meson build tree (it holds build.ninja): where a relgate run from its build finds the
+ * plugins and store modules built beside it.  Returns 1, or 0 when it is not. */
+int rg_build_tree_dir(const char *sub, char *out, size_t size);
+
 #endif

@@ -9,30 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "log_module.h"
 #include "rg_config.h"
 
 struct rg_log_module {
     void *handle;
 };
-
-/* <directory of the running binary>/stores when that directory is a meson build tree. */
-static int build_tree_stores(char *out, size_t size)
-{
-    char exe[PATH_MAX], probe[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash;
-    if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    if (!(slash = strrchr(exe, '/')))
-        return 0;
-    *slash = '\0';
-    snprintf(probe, sizeof probe, "%s/build.ninja", exe);
-    if (access(probe, F_OK) != 0)
-        return 0;
-    return (size_t)snprintf(out, size, "%s/stores", exe) < size;
-}
 
 rg_log_module *rg_log_module_load(const char *kind, const rg_log_backend **backend, char *err)
 {
@@ -41,7 +24,7 @@ rg_log_module *rg_log_module_load(const char *kind, const rg_log_backend **backe
     rg_log_module *m;
     rg_log_backend_fn entry;
     const rg_log_backend *b;
-    if (!build_tree_stores(dir, sizeof dir))
+    if (!rg_build_tree_dir("stores", dir, sizeof dir))
         snprintf(dir, sizeof dir, "%s", RG_STOREDIR);
     snprintf(path, sizeof path, "%s/relgate-store-%s.so", dir, kind);
     if (stat(path, &st) != 0) {

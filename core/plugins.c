@@ -905,25 +905,6 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
     return rc;
 }
 
-/* The directory of the running binary, when it is a meson build tree. */
-static int build_tree_plugins(char *out, size_t size)
-{
-    char exe[PATH_MAX], probe[PATH_MAX + 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash;
-    if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return 0;
-    *slash = '\0';
-    snprintf(probe, sizeof probe, "%s/build.ninja", exe);
-    if (access(probe, F_OK) != 0)
-        return 0;
-    return (size_t)snprintf(out, size, "%s/plugins", exe) < size;
-}
-
 rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count, int search_default,
                             rg_error *err)
 {
@@ -953,7 +934,7 @@ rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_count, int searc
                 search_dir(set, tok, &paths, &count);
             free(copy);
         }
-        if (build_tree_plugins(build, sizeof build))
+        if (rg_build_tree_dir("plugins", build, sizeof build))
             search_dir(set, build, &paths, &count);
         search_dir(set, RG_PLUGINDIR, &paths, &count);
     }

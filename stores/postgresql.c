@@ -21,28 +21,9 @@ typedef struct pg_log {
     int rows;
 } pg_log;
 
-static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char *err, const char *fmt, ...)
-{
-    va_list ap;
-    size_t n;
-    va_start(ap, fmt);
-    vsnprintf(err, RG_LOG_ERRMAX, fmt, ap);
-    va_end(ap);
-    /* libpq's messages end in a newline (and may hold several lines): one line. */
-    n = strlen(err);
-    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
-        err[--n] = '\0';
-    for (char *p = err; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
-    return -1;
-}
-
 static int conn_fail(pg_log *p, char *err, const char *what)
 {
-    return fail(err, "%s: %s", what, PQerrorMessage(p->conn));
+    return rg_store_fail(err, "%s: %s", what, PQerrorMessage(p->conn));
 }
 
 /* Run SQL with PARAMS; the result when it has STATUS, else NULL with ERR. */
@@ -52,7 +33,7 @@ static PGresult *run(pg_log *p, const char *sql, int count, const char *const *p
     /* Without parameters, the simple protocol: several statements in one round trip. */
     PGresult *res = count ? PQexecParams(p->conn, sql, count, NULL, params, NULL, NULL, 0) : PQexec(p->conn, sql);
     if (PQresultStatus(res) != status) {
-        fail(err, "%s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn));
+        rg_store_fail(err, "%s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn));
         PQclear(res);
         return NULL;
     }
@@ -107,7 +88,7 @@ static int migrate(pg_log *p, char *err)
         schema_version(p, &version, err) != 0)
         goto fail;
     if (version > RG_SQL_SCHEMA_VERSION) {
-        fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+        rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
         goto fail;
     }
     if (version == 0) {
@@ -152,14 +133,14 @@ static int pg_open(const char *target, int create, void **store, char *err)
     pg_log *p = calloc(1, sizeof *p);
     int version;
     if (!p)
-        return fail(err, "out of memory");
+        return rg_store_fail(err, "out of memory");
     *store = p;
     p->conn = PQconnectdbParams(keys, values, 1);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         if (p->conn)
             conn_fail(p, err, "cannot connect");
         else
-            fail(err, "out of memory");
+            rg_store_fail(err, "out of memory");
         goto fail;
     }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
@@ -178,16 +159,16 @@ static int pg_open(const char *target, int create, void **store, char *err)
         int missing = !ok && state && strcmp(state, "42P01") == 0;  /* undefined_table */
         version = ok && PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
         if (!ok && !missing)
-            fail(err, "cannot read the schema version: %s", PQresultErrorMessage(res));
+            rg_store_fail(err, "cannot read the schema version: %s", PQresultErrorMessage(res));
         PQclear(res);
         if (!ok && !missing)
             goto fail;
         if (version == 0) {
-            fail(err, "the database holds no decision log");
+            rg_store_fail(err, "the database holds no decision log");
             goto fail;
         }
         if (version > RG_SQL_SCHEMA_VERSION) {
-            fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+            rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
             goto fail;
         }
     }
@@ -290,7 +271,7 @@ static int pg_put(void *store, const rg_log_record *r, char *err)
         if (text && !row[f]) {
             for (int g = 0; g < f; g++)
                 free(row[g]);
-            return fail(err, "out of memory");
+            return rg_store_fail(err, "out of memory");
         }
     }
     if (++p->rows == ROWS_PER_INSERT)
@@ -333,7 +314,7 @@ static int pg_scan(void *store, const rg_log_filter *filter, rg_log_visit visit,
     int count, stop = 0, failed = 0;
     PGresult *res;
     if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
-        return fail(err, "the query is too long");
+        return rg_store_fail(err, "the query is too long");
     /* Row by row: a log of millions of records is never held in memory at once. */
     if (!PQsendQueryParams(p->conn, sql, count, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(p->conn))
         return conn_fail(p, err, "cannot read the records");
@@ -343,7 +324,7 @@ static int pg_scan(void *store, const rg_log_filter *filter, rg_log_visit visit,
             stop = visit(strtoll(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1),
                          (size_t)PQgetlength(res, 0, 1), PQgetvalue(res, 0, 2), data);
         } else if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && !failed) {
-            fail(err, "cannot read the records: %s", PQresultErrorMessage(res));
+            rg_store_fail(err, "cannot read the records: %s", PQresultErrorMessage(res));
             failed = 1;
         }
         PQclear(res);

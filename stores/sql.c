@@ -1,5 +1,6 @@
 /* The SQL the store modules share.  The columns beside `line` are copies of entry
  * fields for the indexes; `line` (the record as chained) is the source of truth. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,4 +79,20 @@ int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char
         rc |= add(sql, size, &at, limit);
     }
     return rc ? -1 : 0;
+}
+
+int rg_store_fail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    size_t n;
+    va_start(ap, fmt);
+    vsnprintf(err, RG_LOG_ERRMAX, fmt, ap);
+    va_end(ap);
+    n = strlen(err);
+    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
+        err[--n] = '\0';
+    for (char *p = err; *p; p++)
+        if (*p == '\n')
+            *p = ' ';
+    return -1;
 }

@@ -20,27 +20,16 @@ typedef struct sqlite_log {
     int in_transaction;
 } sqlite_log;
 
-static int fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, RG_LOG_ERRMAX, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int db_fail(sqlite_log *s, char *err, const char *what)
 {
-    return fail(err, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    return rg_store_fail(err, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 }
 
 static int exec(sqlite_log *s, const char *sql, char *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fail(err, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        rg_store_fail(err, "%s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return -1;
     }
@@ -69,7 +58,7 @@ static int network_filesystem(const char *path, char *err)
     case 0x5346414F:  /* AFS */
     case 0x00C36400:  /* Ceph */
     case 0x65735546:  /* FUSE (sshfs and the like) */
-        fail(err, "%s is on a network filesystem, where SQLite's WAL mode cannot work; use a local disk or postgresql://", path);
+        rg_store_fail(err, "%s is on a network filesystem, where SQLite's WAL mode cannot work; use a local disk or postgresql://", path);
         return 1;
     default:
         return 0;
@@ -101,7 +90,7 @@ static int migrate(sqlite_log *s, char *err)
         schema_version(s, &version, err) != 0)
         goto fail;
     if (version > RG_SQL_SCHEMA_VERSION) {
-        fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+        rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
         goto fail;
     }
     if (version == 0) {
@@ -134,7 +123,7 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
     sqlite_log *s = calloc(1, sizeof *s);
     int version;
     if (!s)
-        return fail(err, "out of memory");
+        return rg_store_fail(err, "out of memory");
     *store = s;
     if (network_filesystem(target, err))
         goto fail;
@@ -152,11 +141,11 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
     if (create ? migrate(s, err) != 0 : schema_version(s, &version, err) != 0)
         goto fail;
     if (!create && version == 0) {
-        fail(err, "%s holds no decision log", target);
+        rg_store_fail(err, "%s holds no decision log", target);
         goto fail;
     }
     if (!create && version > RG_SQL_SCHEMA_VERSION) {
-        fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
+        rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
         goto fail;
     }
     return 0;
@@ -274,7 +263,7 @@ static int sqlite_scan(void *store, const rg_log_filter *filter, rg_log_visit vi
     int count, rc = SQLITE_DONE, stop = 0;
     sqlite3_stmt *st;
     if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
-        return fail(err, "the query is too long");
+        return rg_store_fail(err, "the query is too long");
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read the records");
     for (int i = 0; i < count; i++)

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "cli"))
 
 import harness  # noqa: E402
+from harness import fill, umount  # noqa: E402,F401  (the tests import them from here)
 from harness import REPO, Failure  # noqa: E402
 
 CI_DATA = HERE / "data"
@@ -371,21 +372,8 @@ def mount_tmpfs(t, size="64k"):
     return mnt
 
 
-def umount(mnt):
-    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-def fill(path):
-    """Fill the file system holding PATH: page-sized writes, then single bytes."""
-    with open(path, "wb", buffering=0) as f:
-        for chunk in (b"\0" * 4096, b"\0"):
-            while True:
-                try:
-                    if f.write(chunk) != len(chunk):
-                        break
-                except OSError:
-                    break
 
 
 def main():

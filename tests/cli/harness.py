@@ -551,6 +551,25 @@ def _tap_name(name):
     return re.sub(r"\s+", " ", name.replace("#", "no.")).strip()
 
 
+
+# ---- A small disk (a tmpfs the tests mount) ----
+
+def umount(mnt):
+    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(path):
+    """Fill the file system holding PATH: page-sized writes, then single bytes."""
+    with open(path, "wb", buffering=0) as f:
+        for chunk in (b"\0" * 4096, b"\0"):
+            while True:
+                try:
+                    if f.write(chunk) != len(chunk):
+                        break
+                except OSError:
+                    break
+
 def main(argv=None):
     """Run every registered case and print TAP; exit 1 when any failed."""
     global RELGATE

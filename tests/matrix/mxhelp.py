@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "cli"))
 
 import harness  # noqa: E402
+from harness import fill, umount  # noqa: E402,F401
 from harness import NOW, Failure  # noqa: E402,F401
 
 SANITIZED = os.environ.get("RG_SANITIZED") == "1"
@@ -166,21 +167,8 @@ def remount_ro(t, mnt):
         t.skip("cannot remount the tmpfs read-only: %s" % proc.stderr.decode("utf-8", "replace").strip())
 
 
-def umount(mnt):
-    if subprocess.run(["umount", str(mnt)], capture_output=True).returncode != 0:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
 
 
-def fill(path):
-    """Fill the file system holding PATH: page-sized writes, then single bytes."""
-    with open(path, "wb", buffering=0) as f:
-        for chunk in (b"\0" * 4096, b"\0"):
-            while True:
-                try:
-                    if f.write(chunk) != len(chunk):
-                        break
-                except OSError:
-                    break
 
 
 def main():
