@@ -259,8 +259,13 @@ def _(t):
     setup(t, mixed_batch(100))
     res = run_batch(t, "--jobs", "2", "--log", "decisions.jsonl")
     t.expect_exit(res, 2)
-    logged = (t.tmp / "decisions.jsonl").read_bytes()
-    t.eq(logged, res.stdout, "the log is stdout, line for line")
+    logged = (t.tmp / "decisions.jsonl").read_bytes().splitlines()
+    printed = res.stdout.splitlines()
+    t.eq(len(logged), len(printed), "records in the log vs lines on stdout")
+    for n, (record, line) in enumerate(zip(logged, printed), 1):
+        # Each record is the printed line, byte for byte, with its chain (seq n) appended.
+        t.check(record.startswith(line[:-1] + b',"chain":{"seq":%d,"prev":"' % n),
+                "record %d is not stdout's line %d with its chain" % (n, n), actual=record[-200:])
 
 
 @case("a batch reading a different evidence file on every line stays within the policy's memory limit")
