@@ -59,7 +59,9 @@ static const char *below(const char *root, const char *real)
 
 #ifdef SYS_openat2
 /* 1: the kernel has openat2; 0: it has not (ENOSYS, or a seccomp filter saying EPERM). */
-static int openat2_works = -1;
+/* Shared by every thread (relgate.h: separate objects from separate threads): an
+ * atomic, so that one thread learning openat2 works or not is a plain store. */
+static _Atomic int openat2_works = -1;
 
 static int open_with_openat2(int dirfd, const char *rel, int flags)
 {

@@ -41,7 +41,9 @@ rg_log_module *rg_log_module_load(const char *kind, const rg_log_backend **backe
         snprintf(err, RG_LOG_ERRMAX, "out of memory");
         return NULL;
     }
-    m->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* Never unmapped once loaded: libpq brings TLS and crypto libraries that keep
+     * thread keys and exit handlers, which must not point into unmapped code later. */
+    m->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     entry = m->handle ? (rg_log_backend_fn)dlsym(m->handle, RG_LOG_BACKEND_SYMBOL) : NULL;
     b = entry ? entry() : NULL;
     if (!b || b->abi != RG_LOG_STORE_ABI || b->size != sizeof *b || strcmp(b->kind, kind) != 0) {
