@@ -16,4 +16,4 @@ fi
 meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
 # halt_on_error: the first race ends the run with exit 66, which fails the test.
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
-    meson test -C "$dir" --no-rebuild --print-errorlogs threads
+    meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua

@@ -74,14 +74,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: threads PLUGIN_DIR POLICY NOW CONTEXT VERDICT CONTEXT VERDICT [THREADS [ROUNDS]]\n");
         return 2;
     }
-#if defined(__SANITIZE_ADDRESS__)
-    /* A check child forked while another thread is inside AddressSanitizer's allocator
-     * inherits its lock held and hangs on its first allocation until the check times out
-     * (seen in about half the runs).  glibc's allocator takes its locks across fork and the normal
-     * build passes; this test runs there and under ThreadSanitizer (scripts/test-tsan.sh). */
-    printf("1..0 # SKIP AddressSanitizer's allocator is not fork-safe in a threaded process\n");
-    return 0;
-#endif
     w = calloc((size_t)threads, sizeof *w);
     tid = calloc((size_t)threads, sizeof *tid);
     if (!w || !tid)
