@@ -1,4 +1,5 @@
 /* relgate history: what the decision log says. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "fileio.h"
 #include "json_writer.h"
 
 static const char HISTORY_USAGE[] =
@@ -143,15 +145,55 @@ static int cmd_verify(rg_log *log)
     return 0;
 }
 
+/* Standard input (a pipe, which the file store refuses to read as a log) copied into
+ * an unlinked-on-return temporary file, so that "-" imports like a file.  Returns 0
+ * with the file's name in TMP, or -1 with a message printed. */
+static int stdin_to_file(char *tmp, size_t size)
+{
+    const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char buf[65536];
+    ssize_t n;
+    int fd;
+    snprintf(tmp, size, "%s/relgate-import-XXXXXX", dir);
+    if ((fd = mkstemp(tmp)) < 0) {
+        fprintf(stderr, "relgate: error: cannot make a temporary file in %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || rg_write_all(fd, buf, (size_t)n) != 0) {
+            fprintf(stderr, "relgate: error: cannot copy standard input to %s: %s\n", tmp, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+    }
+    close(fd);
+    return 0;
+}
+
 static int cmd_import(rg_log *log, const char *file)
 {
     rg_error err = {0};
-    rg_log *from = rg_log_open(strcmp(file, "-") == 0 ? "/dev/stdin" : file, 0, &err);
+    char tmp[4096] = "";
+    rg_log *from;
     long copied;
-    if (!from)
+    if (strcmp(file, "-") == 0) {
+        if (stdin_to_file(tmp, sizeof tmp) != 0)
+            return RG_EXIT_ERROR;
+        file = tmp;
+    }
+    from = rg_log_open(file, 0, &err);
+    if (!from) {
+        if (tmp[0])
+            unlink(tmp);
         return report(&err);
+    }
     copied = rg_log_import(from, log, &err);
     rg_log_close(from);
+    if (tmp[0])
+        unlink(tmp);
     if (copied < 0)
         return report(&err);
     fprintf(stderr, "relgate: imported %ld record%s into %s\n", copied, copied == 1 ? "" : "s", rg_log_name(log));

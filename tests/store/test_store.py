@@ -121,6 +121,11 @@ def _(t):
         exports[kind] = history(t, url, "export").out
     for kind in exports:
         t.eq(exports[kind], exports["file"], "export of %s vs the file's (byte for byte)" % kind)
+    # From standard input (a pipe), as from a file.
+    piped = "sqlite:" + str(Path(t.tmp, "piped.db"))
+    res = t.run("history", "import", "--log", piped, "-", stdin=old.read_bytes())
+    t.expect_exit(res, 0)
+    t.eq(history(t, piped, "export").out, exports["file"], "export after importing standard input")
     t.eq([{k: v for k, v in json.loads(l).items() if k != "chain"} for l in exports["file"].splitlines()],
          [json.loads(l) for l in old.read_text().splitlines()], "the records exported vs the old log")
 
