@@ -50,9 +50,13 @@ static int fail(char *err, const char *fmt, ...)
 
 static int file_open(const char *target, int create, void **store, char *err)
 {
-    file_log *f = calloc(1, sizeof *f);
-    (void)create;  /* the file is created by the first append */
-    if (!f)
+    file_log *f;
+    struct stat st;
+    /* The file is created by the first append; something else in its place is refused
+     * now, before a writer evaluates anything it could not record. */
+    if (create && stat(target, &st) == 0 && !S_ISREG(st.st_mode))
+        return fail(err, "%s is not a regular file (it is %s)", target, rg_file_kind(st.st_mode));
+    if (!(f = calloc(1, sizeof *f)))
         return fail(err, "out of memory");
     if ((size_t)snprintf(f->path, sizeof f->path, "%s", target) >= sizeof f->path)
         return free(f), fail(err, "the path is too long");
