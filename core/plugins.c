@@ -275,10 +275,19 @@ typedef struct registered {
 static registered *registry;
 static size_t registry_count;
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t registry_fork_once = PTHREAD_ONCE_INIT;
+
+/* A check child is forked while other threads may be using the registry: fork holds
+ * the lock across, so the child never inherits it held by a thread it does not have
+ * (it would wait on it until its check timed out). */
+static void registry_lock_take(void) { pthread_mutex_lock(&registry_lock); }
+static void registry_lock_give(void) { pthread_mutex_unlock(&registry_lock); }
+static void registry_fork_safe(void) { pthread_atfork(registry_lock_take, registry_lock_give, registry_lock_give); }
 
 static int registry_add(const rg_plugin *d, const rg_plugin_file *file)
 {
     registered *grown;
+    pthread_once(&registry_fork_once, registry_fork_safe);
     pthread_mutex_lock(&registry_lock);
     if (!(grown = realloc(registry, (registry_count + 1) * sizeof *grown))) {
         pthread_mutex_unlock(&registry_lock);
