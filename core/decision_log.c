@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "decision_log.h"
 #include "digest.h"
@@ -507,9 +508,22 @@ static int import_visit(int64_t seq, const char *line, size_t len, const char *d
     return 0;
 }
 
+/* Whether FROM and TO are one file: appending to a file holds its exclusive lock,
+ * under which a scan of the same file would wait for ever for its shared one. */
+static int same_file(const rg_log *from, const rg_log *to)
+{
+    struct stat a, b;
+    return from->backend == rg_log_file_backend() && to->backend == rg_log_file_backend() &&
+           stat(from->name, &a) == 0 && stat(to->name, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 long rg_log_import(rg_log *from, rg_log *to, rg_error *err)
 {
     importer im = {.err = err};
+    if (same_file(from, to)) {
+        rg_fail(err, RG_ERROR_USAGE, to->name, 0, 0, "cannot import the decision log %s into itself", to->name);
+        return -1;
+    }
     if (append_begin(&im.a, to, err) != 0)
         return -1;
     if (scan(from, NULL, import_visit, &im, err) != 0) {

@@ -169,6 +169,14 @@ static void test_old_log_then_import(void **state)
     assert_non_null(strstr(problem, "record 1 has no chain"));
     fresh = open_log(rgt_at(t, "new.jsonl"));
     assert_int_equal(rg_log_import(old, fresh, &err), 3);  /* the stray line is left out */
+    /* Into itself, under another spelling: refused, not a wait on its own lock. */
+    {
+        rg_log *again = open_log(rgt_at(t, "./new.jsonl"));
+        assert_int_equal(rg_log_import(again, fresh, &err), -1);
+        assert_int_equal(err.kind, RG_ERROR_USAGE);
+        rg_error_clear(&err);
+        rg_log_close(again);
+    }
     assert_int_equal(verify(fresh, &records, problem), 0);
     assert_int_equal(records, 3);
     rg_log_close(old);
