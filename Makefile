@@ -20,8 +20,10 @@ help:
 	@echo "make fuzz     libFuzzer targets in build-fuzz, FUZZ_SECONDS (60) each (see fuzz/run.sh)"
 	@echo "make clean    remove the build directories"
 
+# Debian packages (as root), then the pinned npm tools some tests read (best effort).
 deps:
 	@scripts/ensure-deps.sh
+	@scripts/npm-tools.sh
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)

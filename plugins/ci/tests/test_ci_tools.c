@@ -1,8 +1,10 @@
 /* ci.status over JUnit XML written by the real tools, in a temporary directory: mocha's
  * xunit reporter (an RFC 1123 date), ctest --output-junit and pytest --junitxml (the
- * runner's local time, without a zone).  The tools run at +09:00 (TZ=JST-9, no tzdata
- * needed), so a zone-less time read as UTC lies nine hours ahead.  A test whose tool is
- * not on $PATH is not run (scripts/ensure-deps.sh installs them). */
+ * runner's local time, without a zone), and jest with jest-junit (UTC, without a zone).
+ * The tools run at +09:00 (TZ=JST-9, no tzdata needed), so a zone-less local time read
+ * as UTC lies nine hours ahead.  A test whose tool is missing is not run:
+ * scripts/ensure-deps.sh installs the Debian ones, scripts/npm-tools.sh jest and
+ * jest-junit (from npm, outside the repository: `npm-tools.sh --print-dir`). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,15 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ci_test_util.h"
+
+/* jest and jest-junit, installed by scripts/npm-tools.sh (find_npm_tools) */
+static char npm_tools[PATH_MAX], npm_jest[PATH_MAX + 32], reporter_js[PATH_MAX + 48];
 
 typedef struct fixture {
     char *dir;
     rg_context *ctx;
     rg_check_result res;
     char env_path[PATH_MAX * 2], env_home[PATH_MAX + 8];
-    char *envp[8];
+    char *envp[10];
 } fixture;
 
 static int setup(void **state)
@@ -39,6 +45,7 @@ static int setup(void **state)
     /* Debian's mocha lives in /usr/share/nodejs, which only Debian's node searches */
     f->envp[k++] = (char *)"NODE_PATH=/usr/share/nodejs:/usr/lib/nodejs";
     f->envp[k++] = (char *)"PYTHONDONTWRITEBYTECODE=1";
+    f->envp[k++] = (char *)"JEST_JUNIT_OUTPUT_NAME=jest.xml";
     f->envp[k] = NULL;
     *state = f;
     return 0;
@@ -153,18 +160,59 @@ static void test_pytest_junit(void **state)
     local_time_report(f, "pytest.xml");
 }
 
+/* jest-junit writes `new Date(start).toISOString()` without its Z: UTC, whatever the
+ * runner's zone.  Read in the default zone (UTC) it is minutes old; given the runner's
+ * offset, as a local-time writer needs, it would look nine hours old and fail max_age,
+ * which is why the README says to leave `timezone` at UTC for jest-junit reports. */
+static void test_jest_junit(void **state)
+{
+    fixture *f = *state;
+    char reporter[PATH_MAX + 64];
+    ci_write(f->dir, "package.json", "{\"name\": \"relgate-ci-test\", \"private\": true}\n", RGT_TEXT);
+    ci_write(f->dir, "sum.test.js",
+             "test('adds', () => { expect(1 + 1).toBe(2); });\n"
+             "test('fails', () => { expect(1 + 1).toBe(3); });\n", RGT_TEXT);
+    snprintf(reporter, sizeof reporter, "--reporters=%s/node_modules/jest-junit", npm_tools);
+    tool(f, (char *[]){npm_jest, "--ci", "--watchman=false", "--reporters=default", reporter, NULL});
+    judge(f, "jest.xml", "{\"reports\": \"tests\", \"max_age\": \"1h\"}", RG_CHECK_FAIL);
+    fresh_with_one_failure(f);
+    assert_string_equal(ci_detail_string(&f->res, "freshness.zone_assumed"), "UTC");
+    judge(f, "jest.xml", "{\"reports\": \"tests\", \"max_age\": \"1h\", \"timezone\": \"+09:00\"}", RG_CHECK_FAIL);
+    assert_non_null(strstr(f->res.message, "max_age"));
+}
+
+/* Where scripts/npm-tools.sh installs (its --print-dir): $RELGATE_NPM_TOOLS, else the
+ * user's cache directory. */
+static int find_npm_tools(void)
+{
+    const char *env = getenv("RELGATE_NPM_TOOLS"), *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && *env)
+        snprintf(npm_tools, sizeof npm_tools, "%s", env);
+    else if (cache && *cache)
+        snprintf(npm_tools, sizeof npm_tools, "%s/relgate/npm-tools", cache);
+    else if (home && *home)
+        snprintf(npm_tools, sizeof npm_tools, "%s/.cache/relgate/npm-tools", home);
+    else
+        return 0;
+    snprintf(npm_jest, sizeof npm_jest, "%s/node_modules/.bin/jest", npm_tools);
+    snprintf(reporter_js, sizeof reporter_js, "%s/node_modules/jest-junit/index.js", npm_tools);
+    return access(npm_jest, X_OK) == 0 && access(reporter_js, R_OK) == 0 && rgt_have("node");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mocha_xunit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctest_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pytest_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_jest_junit, setup, teardown),
     };
     /* "needs" a path that exists: a tool missing from $PATH names one that does not */
     const char *const needs[] = {
         rgt_have("mocha") ? NULL : "mocha (not on $PATH)",
         rgt_have("ctest") && rgt_have("cmake") ? NULL : "cmake and ctest (not on $PATH)",
         rgt_have("pytest-3") ? NULL : "pytest-3 (not on $PATH)",
+        find_npm_tools() ? NULL : "jest and jest-junit (run scripts/npm-tools.sh)",
     };
     return rgt_run_with_data("ci tools", tests, needs, sizeof tests / sizeof tests[0]);
 }
