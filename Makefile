@@ -20,10 +20,8 @@ help:
 	@echo "make fuzz     libFuzzer targets in build-fuzz, FUZZ_SECONDS (60) each (see fuzz/run.sh)"
 	@echo "make clean    remove the build directories"
 
-# Debian packages (as root), then the pinned npm tools some tests read (best effort).
 deps:
 	@scripts/ensure-deps.sh
-	@scripts/npm-tools.sh
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
@@ -50,7 +48,9 @@ test-tsan: deps
 	scripts/test-tsan.sh $(TSAN_BUILD)
 
 # Every suite runs even when one fails, so one run shows everything.
+# The pinned npm tools some tests read come first (best effort: scripts/npm-tools.sh).
 check: build
+	@scripts/npm-tools.sh
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs || rc=1; \
 	$(MAKE) --no-print-directory test-san || rc=1; \
