@@ -10,7 +10,7 @@
 #include "report.h"
 
 #ifndef FUZZ_FORMAT
-#define FUZZ_FORMAT FMT_AUTO
+#define FUZZ_FORMAT SEC_FMT_AUTO
 #endif
 
 static const char *const IGNORES[] = {
@@ -21,24 +21,24 @@ static const char *const IGNORES[] = {
 };
 #define NIGNORES (sizeof IGNORES / sizeof IGNORES[0])
 
-static void check_info(const rinfo *info, const scan *s)
+static void check_info(const sec_info *info, const sec_scan *s)
 {
     if (strnlen(info->variant, sizeof info->variant) == sizeof info->variant ||
         strnlen(info->tool, sizeof info->tool) == sizeof info->tool ||
         strnlen(info->time_text, sizeof info->time_text) == sizeof info->time_text ||
         strnlen(info->incomplete, sizeof info->incomplete) == sizeof info->incomplete)
         fuzz_fail("an rinfo string is not terminated");
-    if (info->commit_count > COMMIT_MAX)
+    if (info->commit_count > SEC_COMMIT_MAX)
         fuzz_fail("rinfo.commit_count above COMMIT_MAX");
     for (size_t i = 0; i < info->commit_count; i++)
         if (strnlen(info->commits[i], sizeof info->commits[i]) == sizeof info->commits[i])
             fuzz_fail("an rinfo commit is not terminated");
-    if (s->worst_count > WORST_MAX)
+    if (s->worst_count > SEC_WORST_MAX)
         fuzz_fail("scan.worst_count above WORST_MAX");
     for (size_t i = 0; i < s->worst_count; i++) {
-        const kept *k = &s->worst[i];
+        const sec_kept *k = &s->worst[i];
         size_t n = 0;
-        if (k->severity >= SEV_COUNT)
+        if (k->severity >= SEC_SEV_COUNT)
             fuzz_fail("a kept finding has no severity");
         n += k->id ? strlen(k->id) : 0;
         n += k->kind ? strlen(k->kind) : 0;
@@ -53,35 +53,35 @@ static void check_info(const rinfo *info, const scan *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static ignore_rule ign[NIGNORES];
+    static sec_ignore ign[NIGNORES];
     char *text = fuzz_text(data, size);
-    const rformat formats[2] = {FUZZ_FORMAT, FMT_AUTO};
-    tally t[2], total;
-    scan s;
+    const sec_format formats[2] = {FUZZ_FORMAT, SEC_FMT_AUTO};
+    sec_tally t[2], total;
+    sec_scan s;
 
     for (size_t i = 0; i < NIGNORES; i++)
-        ignore_parse(IGNORES[i], 1749564000, &ign[i]);
-    scan_init(&s, ign, NIGNORES);
+        sec_ignore_parse(IGNORES[i], 1749564000, &ign[i]);
+    sec_scan_init(&s, ign, NIGNORES);
     memset(&total, 0, sizeof total);
     for (size_t i = 0; i < 2; i++) {
-        rinfo info;
+        sec_info info;
         char why[256] = "";
         memset(&t[i], 0, sizeof t[i]);
         memset(&info, 0, sizeof info);
-        scan_begin(&s, i, &t[i]);
-        if (report_read(text, size, formats[i], &s, &info, why, sizeof why) != 0) {
+        sec_scan_begin(&s, i, &t[i]);
+        if (sec_report_read(text, size, formats[i], &s, &info, why, sizeof why) != 0) {
             if (!why[0])
                 fuzz_fail("report_read failed without saying why");
-            scan_drop(&s, i);
+            sec_scan_drop(&s, i);
         } else {
-            tally_merge(&total, &t[i]);
+            sec_tally_merge(&total, &t[i]);
         }
         check_info(&info, &s);
-        if (FUZZ_FORMAT == FMT_AUTO)
+        if (FUZZ_FORMAT == SEC_FMT_AUTO)
             break;
     }
-    (void)tally_findings(&total);
-    scan_free(&s);
+    (void)sec_tally_findings(&total);
+    sec_scan_free(&s);
     free(text);
     return 0;
 }

@@ -8,16 +8,16 @@
 
 #include "report.h"
 
-static int severity(const cJSON *vuln, sev *out)
+static int severity(const cJSON *vuln, sec_sev *out)
 {
     int dup = 0;
     const cJSON *v = rg_json_member(vuln, "severity", &dup);
     if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
         return -1;
     if (cJSON_IsString(v) && strcasecmp(v->valuestring, "negligible") == 0)
-        *out = SEV_NONE;
-    else if (!cJSON_IsString(v) || sev_parse(v->valuestring, out) != 0 || *out == SEV_NONE)
-        *out = SEV_UNKNOWN;
+        *out = SEC_SEV_NONE;
+    else if (!cJSON_IsString(v) || sec_sev_parse(v->valuestring, out) != 0 || *out == SEC_SEV_NONE)
+        *out = SEC_SEV_UNKNOWN;
     return 0;
 }
 
@@ -26,41 +26,41 @@ static double best_score(const cJSON *vuln)
     const cJSON *c;
     double best = -1;
     cJSON_ArrayForEach(c, rg_json_member(vuln, "cvss", NULL)) {
-        double b = jnum(c, "metrics.baseScore", -1);
+        double b = sec_jnum(c, "metrics.baseScore", -1);
         if (b > best && b <= 10)
             best = b;
     }
     return best;
 }
 
-static int match_one(jdoc *d, const cJSON *m, size_t mi, size_t at, scan *s, const char *target)
+static int match_one(jdoc *d, const cJSON *m, size_t mi, size_t at, sec_scan *s, const char *target)
 {
     const cJSON *vuln = rg_json_member(m, "vulnerability", NULL), *art = rg_json_member(m, "artifact", NULL), *rel, *loc;
-    finding f;
+    sec_finding f;
     size_t k = 0;
 
     memset(&f, 0, sizeof f);
     if (!cJSON_IsObject(vuln) || severity(vuln, &f.severity) != 0)
         return js_fail(d, at, "match %zu: no vulnerability object, or a malformed severity", mi);
     f.kind = "vulnerability";
-    f.id = jstr(vuln, "id") ? jstr(vuln, "id") : "";
+    f.id = sec_jstr(vuln, "id") ? sec_jstr(vuln, "id") : "";
     cJSON_ArrayForEach(rel, rg_json_member(m, "relatedVulnerabilities", NULL)) {
-        const char *id = jstr(rel, "id");
-        if (id && k < ALIAS_MAX && strcmp(id, f.id) != 0)
+        const char *id = sec_jstr(rel, "id");
+        if (id && k < SEC_ALIAS_MAX && strcmp(id, f.id) != 0)
             f.alias[k++] = id;
     }
-    f.package = jstr(art, "name");
-    f.version = jstr(art, "version");
+    f.package = sec_jstr(art, "name");
+    f.version = sec_jstr(art, "version");
     loc = rg_json_member(art, "locations", NULL);
-    f.file = jstr(cJSON_IsArray(loc) ? loc->child : NULL, "path");
-    f.title = jstr(vuln, "description");
+    f.file = sec_jstr(cJSON_IsArray(loc) ? loc->child : NULL, "path");
+    f.title = sec_jstr(vuln, "description");
     f.target = target;
     f.score = best_score(vuln);
-    scan_add(s, &f);
+    sec_scan_add(s, &f);
     return 0;
 }
 
-int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
+int sec_grype_read(jdoc *d, const sec_top *top, sec_scan *s, sec_info *info)
 {
     const int *h = top->has;
     char target[160] = "";
@@ -69,36 +69,36 @@ int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
     int rc;
     size_t mi = 0;
 
-    if (top->root.type != '{' || !h[TOP_MATCHES])
+    if (top->root.type != '{' || !h[SEC_TOP_MATCHES])
         return js_fail(d, top->root.at, "not a Grype report: no \"matches\"");
     snprintf(info->tool, sizeof info->tool, "Grype");
     snprintf(info->variant, sizeof info->variant, "json");
-    if (h[TOP_DESCRIPTOR]) {
-        cJSON *desc = js_parse(d, &top->v[TOP_DESCRIPTOR]);
+    if (h[SEC_TOP_DESCRIPTOR]) {
+        cJSON *desc = js_parse(d, &top->v[SEC_TOP_DESCRIPTOR]);
         const char *name, *ver;
         if (!desc)
             return -1;
-        name = jstr(desc, "name");
-        ver = jstr(desc, "version");
+        name = sec_jstr(desc, "name");
+        ver = sec_jstr(desc, "version");
         snprintf(info->tool, sizeof info->tool, "%s%s%s", name && *name ? name : "grype", ver ? " " : "",
                  ver ? ver : "");
-        info_time(info, jstr(desc, "timestamp"));
+        sec_info_time(info, sec_jstr(desc, "timestamp"));
         cJSON_Delete(desc);
     }
-    if (h[TOP_SOURCE]) {
-        cJSON *src = js_parse(d, &top->v[TOP_SOURCE]);
+    if (h[SEC_TOP_SOURCE]) {
+        cJSON *src = js_parse(d, &top->v[SEC_TOP_SOURCE]);
         const cJSON *t;
         if (!src)
             return -1;
         t = rg_json_member(src, "target", NULL);
         if (cJSON_IsString(t))
             snprintf(target, sizeof target, "%s", t->valuestring);
-        else if (jstr(t, "userInput"))
-            snprintf(target, sizeof target, "%s", jstr(t, "userInput"));
+        else if (sec_jstr(t, "userInput"))
+            snprintf(target, sizeof target, "%s", sec_jstr(t, "userInput"));
         cJSON_Delete(src);
     }
-    if (h[TOP_IGNORED_MATCHES]) {
-        const jval *ig = &top->v[TOP_IGNORED_MATCHES];
+    if (h[SEC_TOP_IGNORED_MATCHES]) {
+        const jval *ig = &top->v[SEC_TOP_IGNORED_MATCHES];
         if (ig->type == '[') {
             js_open(d, ig, &it);
             while ((rc = js_next(&it, NULL, &v)) == 1)
@@ -109,11 +109,11 @@ int grype_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
             return js_fail(d, ig->at, "ignoredMatches is not an array");
         }
     }
-    if (top->v[TOP_MATCHES].type == 'n')
+    if (top->v[SEC_TOP_MATCHES].type == 'n')
         return 0;
-    if (top->v[TOP_MATCHES].type != '[')
-        return js_fail(d, top->v[TOP_MATCHES].at, "matches is not an array");
-    js_open(d, &top->v[TOP_MATCHES], &it);
+    if (top->v[SEC_TOP_MATCHES].type != '[')
+        return js_fail(d, top->v[SEC_TOP_MATCHES].at, "matches is not an array");
+    js_open(d, &top->v[SEC_TOP_MATCHES], &it);
     while ((rc = js_next(&it, NULL, &v)) == 1) {
         cJSON *m;
         mi++;

@@ -28,7 +28,7 @@ static const char *skip_blanks(const char *p)
     return p;
 }
 
-void ignore_parse(const char *entry, int64_t now, ignore_rule *r)
+void sec_ignore_parse(const char *entry, int64_t now, sec_ignore *r)
 {
     const char *sep = NULL, *date = NULL, *reason = NULL, *p, *end;
     int64_t days;
@@ -36,7 +36,7 @@ void ignore_parse(const char *entry, int64_t now, ignore_rule *r)
 
     memset(r, 0, sizeof *r);
     r->entry = entry;
-    r->state = IGNORE_MALFORMED;
+    r->state = SEC_IGNORE_MALFORMED;
     if (!entry) {
         snprintf(r->problem, sizeof r->problem, "not a string");
         return;
@@ -93,9 +93,9 @@ void ignore_parse(const char *entry, int64_t now, ignore_rule *r)
     memcpy(r->reason, reason, n);
     r->reason[n] = '\0';
     if (now >= (days + 1) * 86400) {
-        r->state = IGNORE_EXPIRED;
+        r->state = SEC_IGNORE_EXPIRED;
         snprintf(r->problem, sizeof r->problem, "expired at the end of %s (UTC)", r->until);
         return;
     }
-    r->state = IGNORE_ACTIVE;
+    r->state = SEC_IGNORE_ACTIVE;
 }

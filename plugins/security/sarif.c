@@ -42,7 +42,7 @@
 
 #include "report.h"
 
-size_t sarif_chunk_size = 256 * 1024;
+size_t sec_sarif_chunk_size = 256 * 1024;
 
 #define MAX_DEPTH JS_MAX_DEPTH
 
@@ -95,7 +95,7 @@ typedef struct psample {
     double line;
     char *file, *msg;     /* cut to what the worst list keeps; NULL: absent */
     double vscore;
-    sev vmax;
+    sec_sev vmax;
 } psample;
 
 /* A deferred group: results seen before what judges them (the run's tool, or its
@@ -137,7 +137,7 @@ typedef struct srun {
     size_t sweep_at;      /* drop the samples that can no longer be among the worst beyond this */
 } srun;
 
-sarif_stats sarif_last_stats;
+sec_sarif_stats sec_sarif_last_stats;
 
 static const char *rstr(const srun *r, uint32_t off)
 {
@@ -180,7 +180,7 @@ static int pool_put(srun *r, const char *s, size_t n, uint32_t *off)
 /* S cut to KEPT_TITLE_MAX bytes, once in the pool however many rules share it. */
 static int title_put(srun *r, const char *s, uint32_t *off)
 {
-    size_t n = utf8_cut(s, strlen(s), KEPT_TITLE_MAX), i;
+    size_t n = sec_utf8_cut(s, strlen(s), SEC_KEPT_TITLE_MAX), i;
     if (r->title_count * 2 >= r->title_cap) {
         size_t cap = r->title_cap ? r->title_cap * 2 : 256;
         uint32_t *grown = malloc(cap * sizeof *grown);
@@ -230,15 +230,15 @@ static int build_new(srun *r)
     return (int)r->build_count++;
 }
 
-static int security_severity(const cJSON *v, sev *out, double *score);
-static sev level_sev(const char *level);
+static int security_severity(const cJSON *v, sec_sev *out, double *score);
+static sec_sev level_sev(const char *level);
 
 /* The next rule of builder B: RULE (its small tree: NULL or no object, no rule at this
  * index) reduced to what judging needs.  Returns 0, or -1 when out of memory. */
 static int rule_add(srun *r, int b, const cJSON *rule)
 {
     cbuild *cb;
-    crule c = {NO_STR, NO_STR, -1, 0, SEV_MEDIUM, 0};
+    crule c = {NO_STR, NO_STR, -1, 0, SEC_SEV_MEDIUM, 0};
     if (b < 0 || (size_t)b >= r->build_count)
         return 0;
     cb = &r->builds[b];
@@ -251,8 +251,8 @@ static int rule_add(srun *r, int b, const cJSON *rule)
         cb->cap = cap;
     }
     if (cJSON_IsObject(rule)) {
-        const char *id = jstr(rule, "id"), *lv = jstr(rule, "defaultConfiguration.level"), *t;
-        sev sv;
+        const char *id = sec_jstr(rule, "id"), *lv = sec_jstr(rule, "defaultConfiguration.level"), *t;
+        sec_sev sv;
         double sc;
         c.flags = R_OBJECT;
         if (id && pool_put(r, id, strlen(id), &c.id) != 0)
@@ -262,10 +262,10 @@ static int rule_add(srun *r, int b, const cJSON *rule)
             c.score = sc;
         }
         c.level = (uint8_t)level_sev(lv ? lv : "warning");
-        if ((t = jstr(rule, "shortDescription.text")) != NULL)
+        if ((t = sec_jstr(rule, "shortDescription.text")) != NULL)
             c.flags |= R_SHORT;
         else
-            t = jstr(rule, "name");
+            t = sec_jstr(rule, "name");
         if (t && title_put(r, t, &c.title) != 0)
             return -1;
     }
@@ -358,12 +358,12 @@ static const crule *rule_named(const srun *r, const comp *c, const char *id, siz
 /* The component a toolComponentReference TC designates, or NULL. */
 static const comp *comp_ref(const srun *r, const cJSON *tc)
 {
-    double idx = jnum(tc, "index", -1);
-    const char *guid = jstr(tc, "guid"), *name = jstr(tc, "name");
+    double idx = sec_jnum(tc, "index", -1);
+    const char *guid = sec_jstr(tc, "guid"), *name = sec_jstr(tc, "name");
     if (idx >= 0 && idx == floor(idx) && idx < (double)(r->comp_count - 1))
         return &r->comps[1 + (size_t)idx];
     for (size_t i = 0; i < r->comp_count; i++) {
-        const char *g = jstr(r->comps[i].obj, "guid"), *nm = jstr(r->comps[i].obj, "name");
+        const char *g = sec_jstr(r->comps[i].obj, "guid"), *nm = sec_jstr(r->comps[i].obj, "name");
         if ((guid && g && strcasecmp(guid, g) == 0) || (!guid && name && nm && strcmp(name, nm) == 0))
             return &r->comps[i];
     }
@@ -376,8 +376,8 @@ static const crule *find_rule(const srun *r, const cJSON *res, const comp **owne
     const cJSON *ref = rg_json_member(res, "rule", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
     const crule *rule;
     const comp *c = &r->comps[0];
-    const char *id = jstr(ref, "id") ? jstr(ref, "id") : jstr(res, "ruleId");
-    double idx = jnum(ref, "index", jnum(res, "ruleIndex", -1));
+    const char *id = sec_jstr(ref, "id") ? sec_jstr(ref, "id") : sec_jstr(res, "ruleId");
+    double idx = sec_jnum(ref, "index", sec_jnum(res, "ruleIndex", -1));
 
     if (cJSON_IsObject(tc) && !(c = comp_ref(r, tc)))
         return NULL;
@@ -402,7 +402,7 @@ static const crule *find_rule(const srun *r, const cJSON *res, const comp **owne
 
 /* A security-severity value: a score 0..10 (number or numeric string), or a severity
  * word.  Returns 1 with *OUT (and *SCORE, or -1), or 0 when V is not usable. */
-static int security_severity(const cJSON *v, sev *out, double *score)
+static int security_severity(const cJSON *v, sec_sev *out, double *score)
 {
     double x;
     char *end;
@@ -410,7 +410,7 @@ static int security_severity(const cJSON *v, sev *out, double *score)
         const char *s = v->valuestring;
         while (*s == ' ')
             s++;
-        if (sev_parse(s, out) == 0 && *out != SEV_UNKNOWN) {
+        if (sec_sev_parse(s, out) == 0 && *out != SEC_SEV_UNKNOWN) {
             *score = -1;
             return 1;
         }
@@ -429,16 +429,16 @@ static int security_severity(const cJSON *v, sev *out, double *score)
     if (!isfinite(x) || x < 0 || x > 10)
         return 0;
     *score = x;
-    *out = sev_from_score(x);
+    *out = sec_sev_from_score(x);
     return 1;
 }
 
-static sev level_sev(const char *level)
+static sec_sev level_sev(const char *level)
 {
-    if (strcasecmp(level, "error") == 0) return SEV_HIGH;
-    if (strcasecmp(level, "note") == 0) return SEV_LOW;
-    if (strcasecmp(level, "none") == 0) return SEV_NONE;
-    return SEV_MEDIUM; /* "warning", and what the spec does not know */
+    if (strcasecmp(level, "error") == 0) return SEC_SEV_HIGH;
+    if (strcasecmp(level, "note") == 0) return SEC_SEV_LOW;
+    if (strcasecmp(level, "none") == 0) return SEC_SEV_NONE;
+    return SEC_SEV_MEDIUM; /* "warning", and what the spec does not know */
 }
 
 /* The level a configuration override of the result's invocation gives RULE, or NULL. */
@@ -446,7 +446,7 @@ static const char *override_level(const srun *r, const cJSON *res, const comp *o
                                   const crule *rule)
 {
     const cJSON *inv = NULL, *o;
-    double ii = jnum(rg_json_member(res, "provenance", NULL), "invocationIndex", -1);
+    double ii = sec_jnum(rg_json_member(res, "provenance", NULL), "invocationIndex", -1);
     const char *rid = rstr(r, rule->id);
     if (ii >= 0 && ii == floor(ii) && ii < (double)r->inv_count)
         inv = r->invs[(size_t)ii];
@@ -456,8 +456,8 @@ static const char *override_level(const srun *r, const cJSON *res, const comp *o
     for (o = cJSON_IsArray(o) ? o->child : NULL; o; o = o->next) {
         const cJSON *ref = rg_json_member(o, "descriptor", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
         const comp *c = cJSON_IsObject(tc) ? comp_ref(r, tc) : &r->comps[0];
-        double di = jnum(ref, "index", -1);
-        const char *did = jstr(ref, "id"), *level = jstr(rg_json_member(o, "configuration", NULL), "level");
+        double di = sec_jnum(ref, "index", -1);
+        const char *did = sec_jstr(ref, "id"), *level = sec_jstr(rg_json_member(o, "configuration", NULL), "level");
         if (c != owner || !level)
             continue;
         if ((di >= 0 && di == (double)index) || (di < 0 && did && rid && strcmp(did, rid) == 0))
@@ -489,7 +489,7 @@ static int suppressed(const cJSON *sup)
 /* The checks that need nothing but the result: RES's types, and whether it is a finding
  * at all.  Returns -1 (R->err says why), 1 (counted: not a finding, fixed or
  * suppressed) or 0 (a finding: judge it), with *FAIL_KIND. */
-static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *s, int *fail_kind)
+static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, sec_scan *s, int *fail_kind)
 {
     int dup = 0;
     const cJSON *kind = rg_json_member(res, "kind", &dup), *level = rg_json_member(res, "level", &dup);
@@ -530,7 +530,7 @@ static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, scan *
 /* Judge finding RES (classified) and count it as number SEQ; SMP, when given, has the
  * message and location (a deferred result: RES is its group's).  Unless FINAL, returns
  * 1 without counting when what judges it has not been read yet. */
-static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, scan *s, int final,
+static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, sec_scan *s, int final,
                         const psample *smp)
 {
     const cJSON *level = rg_json_member(res, "level", NULL), *props = rg_json_member(res, "properties", NULL), *loc, *phys;
@@ -538,7 +538,7 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     const comp *owner = NULL;
     const char *rid, *msg;
     size_t index = 0;
-    finding f;
+    sec_finding f;
 
     if (!final && !r->tool_ready)
         return 1;
@@ -548,7 +548,7 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     rule = r->tool_ready ? find_rule(r, res, &owner, &index) : NULL;
     if (!security_severity(rg_json_member(props, "security-severity", NULL), &f.severity, &f.score)) {
         if (rule && rule->ss) {
-            f.severity = (sev)(rule->ss - 1);
+            f.severity = (sec_sev)(rule->ss - 1);
             f.score = rule->score;
         } else {
             const char *lv = cJSON_IsString(level) ? level->valuestring : NULL;
@@ -559,14 +559,14 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
                     return 1;
                 lv = override_level(r, res, owner, index, rule);
             }
-            f.severity = lv ? level_sev(lv) : rule ? (sev)rule->level : SEV_MEDIUM;
+            f.severity = lv ? level_sev(lv) : rule ? (sec_sev)rule->level : SEC_SEV_MEDIUM;
         }
     }
     rid = rule ? rstr(r, rule->id) : NULL;
-    f.id = jstr(res, "ruleId") ? jstr(res, "ruleId") : jstr(res, "rule.id") ? jstr(res, "rule.id") : rid ? rid : "";
+    f.id = sec_jstr(res, "ruleId") ? sec_jstr(res, "ruleId") : sec_jstr(res, "rule.id") ? sec_jstr(res, "rule.id") : rid ? rid : "";
     if (rid && strcmp(rid, f.id) != 0)
         f.alias[0] = rid;
-    msg = smp ? smp->msg : jstr(res, "message.text");
+    msg = smp ? smp->msg : sec_jstr(res, "message.text");
     f.title = rule && (rule->flags & R_SHORT) ? rstr(r, rule->title) : msg ? msg : rule ? rstr(r, rule->title) : NULL;
     if (smp) {
         f.file = smp->file;
@@ -574,11 +574,11 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     } else {
         loc = rg_json_member(res, "locations", NULL);
         phys = rg_json_member(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
-        f.file = jstr(phys, "artifactLocation.uri");
-        f.line = jnum(phys, "region.startLine", 0);
+        f.file = sec_jstr(phys, "artifactLocation.uri");
+        f.line = sec_jnum(phys, "region.startLine", 0);
     }
     f.target = r->tool_name;
-    scan_add_seq(s, &f, seq);
+    sec_scan_add_seq(s, &f, seq);
     return 0;
 }
 
@@ -618,14 +618,14 @@ static void sample_free(psample *m)
 
 /* Forget the samples no finding still to come could let into the worst list: it is
  * full of findings they cannot beat, and it only gets worse. */
-static void pend_sweep(srun *r, const scan *s)
+static void pend_sweep(srun *r, const sec_scan *s)
 {
     r->samples = 0;
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
         size_t j = 0;
         for (size_t i = 0; i < p->samples; i++) {
-            if (scan_would_keep(s, p->sample[i].vmax, p->sample[i].vscore, p->sample[i].seq))
+            if (sec_scan_would_keep(s, p->sample[i].vmax, p->sample[i].vscore, p->sample[i].seq))
                 p->sample[j++] = p->sample[i];
             else
                 sample_free(&p->sample[i]);
@@ -643,7 +643,7 @@ static char *cut_copy(const char *s, size_t max, int *oom)
     char *c;
     if (!s)
         return NULL;
-    n = utf8_cut(s, strlen(s), max);
+    n = sec_utf8_cut(s, strlen(s), max);
     if (!(c = malloc(n + 1))) {
         *oom = 1;
         return NULL;
@@ -655,7 +655,7 @@ static char *cut_copy(const char *s, size_t max, int *oom)
 
 /* Defer RES (the caller's) as number SEQ: counted in its group and, when it may be
  * among the worst, kept as a sample.  Returns 0, or -1 when out of memory. */
-static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
+static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, sec_scan *s)
 {
     char *key = pend_key(res, fail_kind);
     size_t h, i;
@@ -692,8 +692,8 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
     if (!p->key) {
         p->key = key;
         r->pend_order[r->pend_count++] = i;
-        if (r->pend_count > sarif_last_stats.peak_groups)
-            sarif_last_stats.peak_groups = r->pend_count;
+        if (r->pend_count > sec_sarif_last_stats.peak_groups)
+            sec_sarif_last_stats.peak_groups = r->pend_count;
     } else {
         free(key);
     }
@@ -702,38 +702,38 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
      * the most severe they can be is their own security-severity when they have one,
      * else, when only an invocation's override is missing, a level (error: high),
      * else anything. */
-    if (p->count++ < WORST_MAX) {
+    if (p->count++ < SEC_WORST_MAX) {
         psample m;
         const cJSON *loc, *phys;
         int oom = 0;
         memset(&m, 0, sizeof m);
         m.seq = seq;
         if (!security_severity(rg_json_member(rg_json_member(res, "properties", NULL), "security-severity", NULL), &m.vmax, &m.vscore)) {
-            m.vmax = r->tool_ready ? SEV_HIGH : SEV_CRITICAL;
+            m.vmax = r->tool_ready ? SEC_SEV_HIGH : SEC_SEV_CRITICAL;
             m.vscore = r->tool_ready ? -1 : 10;
         }
-        if (!scan_would_keep(s, m.vmax, m.vscore, seq))
+        if (!sec_scan_would_keep(s, m.vmax, m.vscore, seq))
             return 0;
         if (p->samples == p->sample_cap) {
             size_t cap = p->sample_cap ? p->sample_cap * 2 : 2;
-            psample *grown = realloc(p->sample, (cap < WORST_MAX ? cap : WORST_MAX) * sizeof *grown);
+            psample *grown = realloc(p->sample, (cap < SEC_WORST_MAX ? cap : SEC_WORST_MAX) * sizeof *grown);
             if (!grown)
                 return -1;
             p->sample = grown;
-            p->sample_cap = (uint8_t)(cap < WORST_MAX ? cap : WORST_MAX);
+            p->sample_cap = (uint8_t)(cap < SEC_WORST_MAX ? cap : SEC_WORST_MAX);
         }
         loc = rg_json_member(res, "locations", NULL);
         phys = rg_json_member(cJSON_IsArray(loc) ? loc->child : NULL, "physicalLocation", NULL);
-        m.file = cut_copy(jstr(phys, "artifactLocation.uri"), KEPT_FILE_MAX, &oom);
-        m.line = jnum(phys, "region.startLine", 0);
-        m.msg = cut_copy(jstr(res, "message.text"), KEPT_TITLE_MAX, &oom);
+        m.file = cut_copy(sec_jstr(phys, "artifactLocation.uri"), SEC_KEPT_FILE_MAX, &oom);
+        m.line = sec_jnum(phys, "region.startLine", 0);
+        m.msg = cut_copy(sec_jstr(res, "message.text"), SEC_KEPT_TITLE_MAX, &oom);
         if (oom) {
             sample_free(&m);
             return -1;
         }
         p->sample[p->samples++] = m;
-        if (++r->samples > sarif_last_stats.peak_samples)
-            sarif_last_stats.peak_samples = r->samples;
+        if (++r->samples > sec_sarif_last_stats.peak_samples)
+            sec_sarif_last_stats.peak_samples = r->samples;
         if (r->samples >= r->sweep_at)
             pend_sweep(r, s);
     }
@@ -742,7 +742,7 @@ static int pend_add(srun *r, const cJSON *res, int fail_kind, long seq, scan *s)
 
 /* Judge the deferred results, now that the run is read.  Returns 0, or -1 when out of
  * memory. */
-static int pend_resolve(srun *r, scan *s)
+static int pend_resolve(srun *r, sec_scan *s)
 {
     for (size_t k = 0; k < r->pend_count; k++) {
         pend *p = &r->pends[r->pend_order[k]];
@@ -776,7 +776,7 @@ static size_t rule_bytes(const srun *r)
 static void run_free(srun *r)
 {
     for (size_t i = 0; i < r->build_count; i++) {
-        sarif_last_stats.rules += r->builds[i].count;
+        sec_sarif_last_stats.rules += r->builds[i].count;
         free(r->builds[i].rules);
     }
     free(r->builds);
@@ -801,13 +801,13 @@ static void run_free(srun *r)
     memset(r, 0, sizeof *r);
 }
 
-static void note_tool(rinfo *info, const cJSON *driver)
+static void note_tool(sec_info *info, const cJSON *driver)
 {
-    const char *name = jstr(driver, "name"), *ver = jstr(driver, "semanticVersion");
+    const char *name = sec_jstr(driver, "name"), *ver = sec_jstr(driver, "semanticVersion");
     size_t n = strlen(info->tool);
     char one[96];
     if (!ver)
-        ver = jstr(driver, "version");
+        ver = sec_jstr(driver, "version");
     snprintf(one, sizeof one, "%s%s%s", name && *name ? name : "(unnamed tool)", ver ? " " : "", ver ? ver : "");
     if (strstr(info->tool, one) || n + strlen(one) + 3 >= sizeof info->tool)
         return;
@@ -820,7 +820,7 @@ static int tool_ready(srun *r)
     const cJSON *driver = rg_json_member(r->tool, "driver", NULL), *ext, *e;
     if (r->tool_ready || !cJSON_IsObject(driver))
         return 0;
-    r->tool_name = jstr(driver, "name") && *jstr(driver, "name") ? jstr(driver, "name") : "(unnamed tool)";
+    r->tool_name = sec_jstr(driver, "name") && *sec_jstr(driver, "name") ? sec_jstr(driver, "name") : "(unnamed tool)";
     /* No rule comes after the tool: what was room to grow is given back, and the title
      * set is no longer needed (the pool moves: it is reached by offsets). */
     for (size_t i = 0; i < r->build_count; i++) {
@@ -856,8 +856,8 @@ static int tool_ready(srun *r)
                 return -1;
     }
     r->tool_ready = 1;
-    if (rule_bytes(r) > sarif_last_stats.rule_bytes)
-        sarif_last_stats.rule_bytes = rule_bytes(r);
+    if (rule_bytes(r) > sec_sarif_last_stats.rule_bytes)
+        sec_sarif_last_stats.rule_bytes = rule_bytes(r);
     return 0;
 }
 
@@ -939,8 +939,8 @@ typedef struct frame {
 
 typedef struct sparse {
     yajl_handle y;
-    scan *s;
-    rinfo *info;
+    sec_scan *s;
+    sec_info *info;
     frame stack[MAX_DEPTH + 2];
     int depth;           /* frames in use */
     int nest;            /* containers open, read or not */
@@ -952,8 +952,8 @@ typedef struct sparse {
     const char *chunk;
     size_t base, chunk_len, lc_pos, line, line_start;
     /* The top level. */
-    int has[TOP_COUNT];
-    spos root_at, top_at[TOP_COUNT];
+    int has[SEC_TOP_COUNT];
+    spos root_at, top_at[SEC_TOP_COUNT];
     char version[32], schema[256];
     int version_string, schema_string, runs_array;
     char dup[160];
@@ -1078,7 +1078,7 @@ static int process_result(sparse *p, cJSON *res)
         return 0;
     }
     if (rc == 0) {
-        seq = scan_reserve(p->s);
+        seq = sec_scan_reserve(p->s);
         if (result_judge(r, res, fk, seq, p->s, 0, NULL) != 0 && pend_add(r, res, fk, seq, p->s) != 0) {
             cJSON_Delete(res);
             return -1;
@@ -1118,7 +1118,7 @@ static void finish_run(sparse *p)
 {
     srun *r = &p->run;
     const cJSON *driver = rg_json_member(r->tool, "driver", NULL), *e;
-    rinfo *info = p->info;
+    sec_info *info = p->info;
     if (p->stop) {
         /* an error is known already */
     } else if (r->dup[0]) {
@@ -1148,16 +1148,16 @@ static void finish_run(sparse *p)
                 if (cJSON_IsFalse(ok)) {
                     const cJSON *code = rg_json_member(e, "exitCode", NULL);
                     if (cJSON_IsNumber(code))
-                        info_incomplete(info, "run %zu (%s): executionSuccessful is false (exit code %g)",
+                        sec_info_incomplete(info, "run %zu (%s): executionSuccessful is false (exit code %g)",
                                         r->index, r->tool_name, code->valuedouble);
                     else
-                        info_incomplete(info, "run %zu (%s): executionSuccessful is false", r->index,
+                        sec_info_incomplete(info, "run %zu (%s): executionSuccessful is false", r->index,
                                         r->tool_name);
                 }
-                info_time(info, jstr(e, "endTimeUtc") ? jstr(e, "endTimeUtc") : jstr(e, "startTimeUtc"));
+                sec_info_time(info, sec_jstr(e, "endTimeUtc") ? sec_jstr(e, "endTimeUtc") : sec_jstr(e, "startTimeUtc"));
             }
             for (e = cJSON_IsArray(r->provenance) ? r->provenance->child : NULL; e; e = e->next)
-                info_commit(info, jstr(e, "revisionId"));
+                sec_info_commit(info, sec_jstr(e, "revisionId"));
             info->entries += r->entries;
             info->units++;
         }
@@ -1176,13 +1176,202 @@ static void run_dup(sparse *p, const char *key, spos at)
 
 static const char *const RUN_KEYS[] = {NULL, "tool", "invocations", "versionControlProvenance", "results"};
 
+/* Push a frame of KIND for a container just opened (the depth is bounded where the
+ * container's start is counted). */
+static frame *push_frame(sparse *p, int kind, int array)
+{
+    frame *nf = &p->stack[p->depth++];
+    memset(nf, 0, sizeof *nf);
+    nf->kind = kind;
+    nf->array = array;
+    return nf;
+}
+
+/* Copy a top-level string (version, $schema) into BUF, cut to fit. */
+static void keep_top_string(char *buf, size_t size, const char *text, size_t len)
+{
+    size_t n = len < size - 1 ? len : size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
+/* A member of the root object: version and $schema are kept, runs is entered. */
+static int root_member(sparse *p, frame *f, int type, const char *text, size_t len, int open)
+{
+    if (f->key < 0) {
+        p->skip = open;
+        return 1;
+    }
+    p->top_at[f->key] = here(p, open);
+    if (f->key == SEC_TOP_VERSION && type == '"') {
+        keep_top_string(p->version, sizeof p->version, text, len);
+        p->version_string = 1;
+    } else if (f->key == SEC_TOP_SCHEMA && type == '"') {
+        keep_top_string(p->schema, sizeof p->schema, text, len);
+        p->schema_string = 1;
+    } else if (f->key == SEC_TOP_RUNS && type == '[') {
+        p->runs_array = 1;
+        push_frame(p, F_RUNS, 1);
+        return 1;
+    }
+    p->skip = open;
+    return 1;
+}
+
+/* An element of runs: a run object starts, anything else is that run's error. */
+static int run_item(sparse *p, int type, int open)
+{
+    spos at;
+    p->runs++;
+    at = here(p, open);
+    if (p->stop) {
+        p->skip = open;
+    } else if (type != '{') {
+        run_error(p, at, "run %zu is not an object", p->runs);
+        p->skip = open;
+    } else {
+        memset(&p->run, 0, sizeof p->run);
+        p->run.index = p->runs;
+        p->run.at = at;
+        p->in_run = 1;
+        push_frame(p, F_RUN, 0);
+    }
+    return 1;
+}
+
+/* A member of a run: results is streamed; tool, invocations and provenance are built
+ * whole (once each: a second one is the run's error); the rest is skipped. */
+static int run_member(sparse *p, frame *f, int type, const char *text, size_t len, int open)
+{
+    srun *r = &p->run;
+    cJSON **slot = f->key == RK_TOOL ? &r->tool : f->key == RK_INVOCATIONS ? &r->invocations
+                 : f->key == RK_PROVENANCE ? &r->provenance : NULL;
+    frame *nf;
+    spos at;
+    if (f->key == RK_NONE || p->stop) {
+        p->skip = open;
+        return 1;
+    }
+    at = here(p, open);
+    if (f->key == RK_RESULTS) {
+        if (r->has_results) {
+            run_dup(p, "results", at);
+            p->skip = open;
+            return 1;
+        }
+        r->has_results = 1;
+        r->results_at = at;
+        if (type == '[') {
+            push_frame(p, F_RESULTS, 1);
+            return 1;
+        }
+        r->results_null = type == 'n';
+        r->results_bad = type != 'n';
+        p->skip = open;
+        return 1;
+    }
+    if (*slot || (f->key == RK_TOOL && r->tool_ready)) {
+        run_dup(p, RUN_KEYS[f->key], at);
+        p->skip = open;
+        return 1;
+    }
+    p->target = f->key;
+    if (!open) {
+        *slot = NULL;
+        return deliver(p, scalar(p, type, text, len));
+    }
+    nf = push_frame(p, F_BUILD, type == '[');
+    nf->kids = f->key == RK_TOOL ? TOOL : f->key == RK_INVOCATIONS ? INVOCATIONS : PROVENANCE;
+    nf->node = nf->array ? cJSON_CreateArray() : cJSON_CreateObject();
+    p->build_depth = p->depth;
+    return nf->node ? 1 : fatal(p, "out of memory");
+}
+
+/* An element of a run's results: an object is built (only the members kept), anything
+ * else is the run's error. */
+static int result_item(sparse *p, int type, int open)
+{
+    frame *nf;
+    spos at;
+    p->run.ri++;
+    if (p->stop || p->run.err[0]) {
+        p->skip = open;
+        return 1;
+    }
+    at = here(p, open);
+    if (type != '{') {
+        snprintf(p->run.err, sizeof p->run.err, "run %zu, result %zu is not an object at line %zu, column %zu",
+                 p->run.index, p->run.ri, at.line, at.col);
+        p->skip = open;
+        return 1;
+    }
+    p->target = RK_RESULTS;
+    p->build_at = at;
+    nf = push_frame(p, F_BUILD, 0);
+    nf->kids = RESULT;
+    nf->node = cJSON_CreateObject();
+    p->build_depth = p->depth;
+    return nf->node ? 1 : fatal(p, "out of memory");
+}
+
+/* A value inside something being built: kept when the schema of kept members names it,
+ * a component's rules going to its builder one at a time. */
+static int built_value(sparse *p, frame *f, int type, const char *text, size_t len, int open)
+{
+    const char *key;
+    const snode *want = next_kept(f, &key);
+    cJSON *item;
+    frame *nf;
+    f->next = NULL;
+    if (!want) {
+        p->skip = open;
+        return 1;
+    }
+    if (f->kids == RULES && !open) /* a rule that is no object: none at this index */
+        return rule_add(&p->run, f->comp - 1, NULL) == 0 ? 1 : fatal(p, "out of memory");
+    if (want->kids == RULES) {
+        /* A component's rules: the first "rules" member, when an array (jget's
+         * rule), read one rule at a time into the builder. */
+        cbuild *cb = f->comp ? &p->run.builds[f->comp - 1] : NULL;
+        if (!cb || cb->has_rules || type != '[') {
+            if (cb)
+                cb->has_rules = 1;
+            p->skip = open;
+            return 1;
+        }
+        cb->has_rules = 1;
+    }
+    item = open ? (type == '[' ? cJSON_CreateArray() : cJSON_CreateObject()) : scalar(p, type, text, len);
+    if (attach_built(f, key, item) != 0)
+        return fatal(p, "out of memory");
+    if (!open)
+        return 1;
+    if (!want->kids) {
+        p->skip = 1; /* want as an empty container: its type is what matters */
+        return 1;
+    }
+    nf = push_frame(p, F_BUILD, type == '[');
+    nf->kids = want->kids;
+    nf->node = item;
+    nf->comp = f->comp;
+    if (want->kids == COMPONENT && type == '{') {
+        /* Its rules go to a builder, which the node names (an object's valueint is
+         * otherwise unused) for tool_ready to find. */
+        int b = build_new(&p->run);
+        if (b < 0)
+            return fatal(p, "out of memory");
+        nf->comp = b + 1;
+        item->valueint = b + 1;
+    }
+    return 1;
+}
+
 /* A value starts: a scalar (TYPE 'n', 't', 'f', '0', '"'), or a container (TYPE '{' or
- * '['; then the frame to push, if any, is set up here). */
+ * '['; then the frame to push, if any, is set up by what the innermost frame reads). */
 static int value(sparse *p, int type, const char *text, size_t len)
 {
     int open = type == '{' || type == '[';
-    frame *f, *nf;
-    spos at;
+    frame *f;
     if (p->skip) {
         p->skip += open;
         return 1;
@@ -1190,10 +1379,7 @@ static int value(sparse *p, int type, const char *text, size_t len)
     if (p->depth == 0) {
         if (type == '{') {
             p->root_at = here(p, 1);
-            nf = &p->stack[p->depth++];
-            memset(nf, 0, sizeof *nf);
-            nf->kind = F_ROOT;
-            nf->key = -1;
+            push_frame(p, F_ROOT, 0)->key = -1;
         } else if (open) {
             p->skip = 1;
         }
@@ -1202,169 +1388,15 @@ static int value(sparse *p, int type, const char *text, size_t len)
     f = &p->stack[p->depth - 1];
     switch (f->kind) {
     case F_ROOT:
-        if (f->key < 0) {
-            p->skip = open;
-            return 1;
-        }
-        p->top_at[f->key] = here(p, open);
-        if (f->key == TOP_VERSION && type == '"') {
-            size_t n = len < sizeof p->version - 1 ? len : sizeof p->version - 1;
-            memcpy(p->version, text, n);
-            p->version[n] = '\0';
-            p->version_string = 1;
-        } else if (f->key == TOP_SCHEMA && type == '"') {
-            size_t n = len < sizeof p->schema - 1 ? len : sizeof p->schema - 1;
-            memcpy(p->schema, text, n);
-            p->schema[n] = '\0';
-            p->schema_string = 1;
-        } else if (f->key == TOP_RUNS && type == '[') {
-            p->runs_array = 1;
-            nf = &p->stack[p->depth++];
-            memset(nf, 0, sizeof *nf);
-            nf->kind = F_RUNS;
-            nf->array = 1;
-            return 1;
-        }
-        p->skip = open;
-        return 1;
+        return root_member(p, f, type, text, len, open);
     case F_RUNS:
-        p->runs++;
-        at = here(p, open);
-        if (p->stop) {
-            p->skip = open;
-        } else if (type != '{') {
-            run_error(p, at, "run %zu is not an object", p->runs);
-            p->skip = open;
-        } else {
-            memset(&p->run, 0, sizeof p->run);
-            p->run.index = p->runs;
-            p->run.at = at;
-            p->in_run = 1;
-            nf = &p->stack[p->depth++];
-            memset(nf, 0, sizeof *nf);
-            nf->kind = F_RUN;
-        }
-        return 1;
-    case F_RUN: {
-        srun *r = &p->run;
-        cJSON **slot = f->key == RK_TOOL ? &r->tool : f->key == RK_INVOCATIONS ? &r->invocations
-                     : f->key == RK_PROVENANCE ? &r->provenance : NULL;
-        if (f->key == RK_NONE || p->stop) {
-            p->skip = open;
-            return 1;
-        }
-        at = here(p, open);
-        if (f->key == RK_RESULTS) {
-            if (r->has_results) {
-                run_dup(p, "results", at);
-                p->skip = open;
-                return 1;
-            }
-            r->has_results = 1;
-            r->results_at = at;
-            if (type == '[') {
-                nf = &p->stack[p->depth++];
-                memset(nf, 0, sizeof *nf);
-                nf->kind = F_RESULTS;
-                nf->array = 1;
-                return 1;
-            }
-            r->results_null = type == 'n';
-            r->results_bad = type != 'n';
-            p->skip = open;
-            return 1;
-        }
-        if (*slot || (f->key == RK_TOOL && r->tool_ready)) {
-            run_dup(p, RUN_KEYS[f->key], at);
-            p->skip = open;
-            return 1;
-        }
-        p->target = f->key;
-        if (!open) {
-            *slot = NULL;
-            return deliver(p, scalar(p, type, text, len));
-        }
-        nf = &p->stack[p->depth++];
-        memset(nf, 0, sizeof *nf);
-        nf->kind = F_BUILD;
-        nf->array = type == '[';
-        nf->kids = f->key == RK_TOOL ? TOOL : f->key == RK_INVOCATIONS ? INVOCATIONS : PROVENANCE;
-        nf->node = nf->array ? cJSON_CreateArray() : cJSON_CreateObject();
-        p->build_depth = p->depth;
-        return nf->node ? 1 : fatal(p, "out of memory");
-    }
+        return run_item(p, type, open);
+    case F_RUN:
+        return run_member(p, f, type, text, len, open);
     case F_RESULTS:
-        p->run.ri++;
-        if (p->stop || p->run.err[0]) {
-            p->skip = open;
-            return 1;
-        }
-        at = here(p, open);
-        if (type != '{') {
-            snprintf(p->run.err, sizeof p->run.err, "run %zu, result %zu is not an object at line %zu, column %zu",
-                     p->run.index, p->run.ri, at.line, at.col);
-            p->skip = open;
-            return 1;
-        }
-        p->target = RK_RESULTS;
-        p->build_at = at;
-        nf = &p->stack[p->depth++];
-        memset(nf, 0, sizeof *nf);
-        nf->kind = F_BUILD;
-        nf->kids = RESULT;
-        nf->node = cJSON_CreateObject();
-        p->build_depth = p->depth;
-        return nf->node ? 1 : fatal(p, "out of memory");
-    default: { /* F_BUILD */
-        const char *key;
-        const snode *want = next_kept(f, &key);
-        cJSON *item;
-        f->next = NULL;
-        if (!want) {
-            p->skip = open;
-            return 1;
-        }
-        if (f->kids == RULES && !open) /* a rule that is no object: none at this index */
-            return rule_add(&p->run, f->comp - 1, NULL) == 0 ? 1 : fatal(p, "out of memory");
-        if (want->kids == RULES) {
-            /* A component's rules: the first "rules" member, when an array (jget's
-             * rule), read one rule at a time into the builder. */
-            cbuild *cb = f->comp ? &p->run.builds[f->comp - 1] : NULL;
-            if (!cb || cb->has_rules || type != '[') {
-                if (cb)
-                    cb->has_rules = 1;
-                p->skip = open;
-                return 1;
-            }
-            cb->has_rules = 1;
-        }
-        item = open ? (type == '[' ? cJSON_CreateArray() : cJSON_CreateObject()) : scalar(p, type, text, len);
-        if (attach_built(f, key, item) != 0)
-            return fatal(p, "out of memory");
-        if (!open)
-            return 1;
-        if (!want->kids) {
-            p->skip = 1; /* want as an empty container: its type is what matters */
-            return 1;
-        }
-        nf = &p->stack[p->depth++];
-        memset(nf, 0, sizeof *nf);
-        nf->kind = F_BUILD;
-        nf->array = type == '[';
-        nf->kids = want->kids;
-        nf->node = item;
-        nf->comp = f->comp;
-        if (want->kids == COMPONENT && type == '{') {
-            /* Its rules go to a builder, which the node names (an object's valueint is
-             * otherwise unused) for tool_ready to find. */
-            int b = build_new(&p->run);
-            if (b < 0)
-                return fatal(p, "out of memory");
-            nf->comp = b + 1;
-            item->valueint = b + 1;
-        }
-        return 1;
-    }
+        return result_item(p, type, open);
+    default: /* F_BUILD */
+        return built_value(p, f, type, text, len, open);
     }
 }
 
@@ -1456,13 +1488,13 @@ static int cb_key(void *ctx, const unsigned char *key, size_t len)
                 f->key = i;
     } else if (f->kind == F_ROOT) {
         f->key = -1;
-        for (int i = 0; i < TOP_COUNT; i++)
-            if (strlen(TOP_KEYS[i]) == len && memcmp(TOP_KEYS[i], key, len) == 0) {
+        for (int i = 0; i < SEC_TOP_COUNT; i++)
+            if (strlen(SEC_TOP_KEYS[i]) == len && memcmp(SEC_TOP_KEYS[i], key, len) == 0) {
                 if (p->has[i]) {
                     if (!p->dup[0]) {
                         spos at = here(p, 0);
                         snprintf(p->dup, sizeof p->dup, "the member \"%s\" appears twice at line %zu, column %zu",
-                                 TOP_KEYS[i], at.line, at.col);
+                                 SEC_TOP_KEYS[i], at.line, at.col);
                     }
                 } else {
                     p->has[i] = 1;
@@ -1518,10 +1550,10 @@ static void syntax_error(sparse *p, char *why, size_t why_size, int at_end)
         yajl_free_error(p->y, msg);
 }
 
-int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, size_t why_size, int *not_sarif)
+int sec_sarif_stream(sec_source *src, sec_format forced, sec_scan *s, sec_info *info, char *why, size_t why_size, int *not_sarif)
 {
     sparse *p = calloc(1, sizeof *p);
-    size_t chunk = sarif_chunk_size ? sarif_chunk_size : 1;
+    size_t chunk = sec_sarif_chunk_size ? sec_sarif_chunk_size : 1;
     char *buf = malloc(chunk);
     size_t total = 0;
     int rc = -1, bom = 0, bad = 0;
@@ -1530,8 +1562,8 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
 
     *not_sarif = 0;
     memset(info, 0, sizeof *info);
-    memset(&sarif_last_stats, 0, sizeof sarif_last_stats);
-    info->format = FMT_SARIF;
+    memset(&sec_sarif_last_stats, 0, sizeof sec_sarif_last_stats);
+    info->format = SEC_FMT_SARIF;
     if (!p || !buf || !(p->y = yajl_alloc(&CALLBACKS, NULL, p))) {
         snprintf(why, why_size, "out of memory");
         goto out;
@@ -1591,18 +1623,18 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
         snprintf(why, why_size, "%s", p->dup);
         goto out;
     }
-    if (forced == FMT_AUTO && !p->has[TOP_RUNS] && !(p->schema_string && strstr(p->schema, "sarif"))) {
+    if (forced == SEC_FMT_AUTO && !p->has[SEC_TOP_RUNS] && !(p->schema_string && strstr(p->schema, "sarif"))) {
         *not_sarif = 1;
         goto out;
     }
-    if (!p->has[TOP_VERSION]) {
+    if (!p->has[SEC_TOP_VERSION]) {
         snprintf(why, why_size, "SARIF log without a \"version\" at line %zu, column %zu", p->root_at.line,
                  p->root_at.col);
         goto out;
     }
     if (!p->version_string) {
         snprintf(why, why_size, "SARIF \"version\" is not a string at line %zu, column %zu",
-                 p->top_at[TOP_VERSION].line, p->top_at[TOP_VERSION].col);
+                 p->top_at[SEC_TOP_VERSION].line, p->top_at[SEC_TOP_VERSION].col);
         goto out;
     }
     if (strcmp(p->version, "2.1.0") != 0) {
@@ -1611,7 +1643,7 @@ int sarif_stream(rsrc *src, rformat forced, scan *s, rinfo *info, char *why, siz
     }
     snprintf(info->variant, sizeof info->variant, "2.1.0");
     if (!p->runs_array) {
-        spos at = p->has[TOP_RUNS] ? p->top_at[TOP_RUNS] : p->root_at;
+        spos at = p->has[SEC_TOP_RUNS] ? p->top_at[SEC_TOP_RUNS] : p->root_at;
         snprintf(why, why_size, "SARIF log without a \"runs\" array at line %zu, column %zu", at.line, at.col);
         goto out;
     }

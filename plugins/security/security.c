@@ -15,8 +15,8 @@
 #include "rfc3339.h"
 
 #define LIMIT_NONE (-1)
-#define FAIL_ANY (SEV_COUNT + 1)
-#define FAIL_OFF (SEV_COUNT + 2)
+#define FAIL_ANY (SEC_SEV_COUNT + 1)
+#define FAIL_OFF (SEC_SEV_COUNT + 2)
 
 /* The values of the enumerated parameters: the engine refuses others when it loads or
  * lints a policy (run_scan still judges what it is given). */
@@ -28,7 +28,7 @@ static const rg_param scan_params[] = {
     {"reports", RG_PARAM_EVIDENCE_LIST, 1, NULL,
      "evidence names of the scan reports: SARIF 2.1.0, Trivy JSON, Grype JSON or GitLab security reports", NULL},
     {"format", RG_PARAM_STRING, 0, "\"auto\"",
-     "report format: auto (recognise each report), sarif, trivy, grype or gitlab", RFORMAT_NAMES},
+     "report format: auto (recognise each report), sarif, trivy, grype or gitlab", SEC_FORMAT_NAMES},
     {"fail_on", RG_PARAM_STRING, 0, "\"high\"",
      "fail on any finding at or above this severity: critical, high, medium, low, any (every finding) or none",
      fail_on_values},
@@ -61,8 +61,8 @@ typedef struct rep {
     const char *name;
     enum { REP_OK, REP_UNREADABLE, REP_INVALID } state;
     char why[512];
-    rinfo info;
-    tally t;
+    sec_info info;
+    sec_tally t;
 } rep;
 
 /* The verdict being built: a one-line summary of what failed, and its details. */
@@ -106,12 +106,12 @@ static const char *span(double secs, char *buf, size_t size)
     return buf;
 }
 
-static void add_counts(const rg_host *h, rg_check_call *call, rg_json *parent, const tally *t)
+static void add_counts(const rg_host *h, rg_check_call *call, rg_json *parent, const sec_tally *t)
 {
     rg_json *c = h->add_object(call, parent, "counts");
-    for (int s = SEV_CRITICAL; s >= SEV_NONE; s--)
-        h->add_number(call, c, sev_name((sev)s), (double)t->sev[s]);
-    h->add_number(call, parent, "findings", (double)tally_findings(t));
+    for (int s = SEC_SEV_CRITICAL; s >= SEC_SEV_NONE; s--)
+        h->add_number(call, c, sec_sev_name((sec_sev)s), (double)t->sev[s]);
+    h->add_number(call, parent, "findings", (double)sec_tally_findings(t));
     h->add_number(call, parent, "suppressed", (double)t->suppressed);
     h->add_number(call, parent, "ignored", (double)t->ignored);
     h->add_number(call, parent, "not_findings", (double)t->passed);
@@ -119,13 +119,13 @@ static void add_counts(const rg_host *h, rg_check_call *call, rg_json *parent, c
 }
 
 /* "2 critical, 1 high" for severities from TOP down with a count (into BUF). */
-static const char *count_text(const tally *t, char *buf, size_t size)
+static const char *count_text(const sec_tally *t, char *buf, size_t size)
 {
     size_t n = 0;
     buf[0] = '\0';
-    for (int s = SEV_CRITICAL; s >= SEV_NONE && n + 2 < size; s--)
+    for (int s = SEC_SEV_CRITICAL; s >= SEC_SEV_NONE && n + 2 < size; s--)
         if (t->sev[s]) {
-            snprintf(buf + n, size - n, "%s%ld %s", n ? ", " : "", t->sev[s], sev_name((sev)s));
+            snprintf(buf + n, size - n, "%s%ld %s", n ? ", " : "", t->sev[s], sec_sev_name((sec_sev)s));
             n = strlen(buf);
         }
     return buf;
@@ -149,14 +149,14 @@ static int same_commit(const char *c, const char *r)
 static void report_details(const rg_host *h, rg_check_call *call, rg_json *arr, const rep *r, int64_t now)
 {
     rg_json *o = h->add_object(call, arr, NULL);
-    const rinfo *in = &r->info;
+    const sec_info *in = &r->info;
     h->add_string(call, o, "evidence", r->name);
     if (r->state != REP_OK) {
-        h->add_string(call, o, "format", r->state == REP_INVALID && in->format != FMT_AUTO ? rformat_name(in->format) : NULL);
+        h->add_string(call, o, "format", r->state == REP_INVALID && in->format != SEC_FMT_AUTO ? sec_format_name(in->format) : NULL);
         h->add_string(call, o, "error", r->why);
         return;
     }
-    h->add_string(call, o, "format", rformat_name(in->format));
+    h->add_string(call, o, "format", sec_format_name(in->format));
     h->add_string(call, o, "variant", in->variant);
     h->add_string(call, o, "tool", in->tool);
     if (in->has_time) {
@@ -174,23 +174,23 @@ static void report_details(const rg_host *h, rg_check_call *call, rg_json *arr, 
     }
     if (in->incomplete[0])
         h->add_string(call, o, "incomplete", in->incomplete);
-    h->add_number(call, o, in->format == FMT_SARIF ? "runs" : in->format == FMT_TRIVY ? "targets" : "entries",
-                  (double)(in->format == FMT_SARIF || in->format == FMT_TRIVY ? in->units : in->entries));
-    if (in->format == FMT_SARIF || in->format == FMT_TRIVY)
+    h->add_number(call, o, in->format == SEC_FMT_SARIF ? "runs" : in->format == SEC_FMT_TRIVY ? "targets" : "entries",
+                  (double)(in->format == SEC_FMT_SARIF || in->format == SEC_FMT_TRIVY ? in->units : in->entries));
+    if (in->format == SEC_FMT_SARIF || in->format == SEC_FMT_TRIVY)
         h->add_number(call, o, "entries", (double)in->entries);
     add_counts(h, call, o, &r->t);
 }
 
-static void worst_details(const rg_host *h, rg_check_call *call, const scan *sc, const rep *reps)
+static void worst_details(const rg_host *h, rg_check_call *call, const sec_scan *sc, const rep *reps)
 {
     rg_json *arr = h->add_array(call, h->details(call), "worst");
     for (size_t i = 0; i < sc->worst_count; i++) {
-        const kept *k = &sc->worst[i];
+        const sec_kept *k = &sc->worst[i];
         rg_json *o = h->add_object(call, arr, NULL);
         char loc[400];
         h->add_string(call, o, "evidence", reps[k->report].name);
         h->add_string(call, o, "id", k->id ? k->id : "");
-        h->add_string(call, o, "severity", sev_name(k->severity));
+        h->add_string(call, o, "severity", sec_sev_name(k->severity));
         if (k->score >= 0)
             h->add_number(call, o, "score", k->score);
         h->add_string(call, o, "kind", k->kind);
@@ -212,16 +212,16 @@ static void worst_details(const rg_host *h, rg_check_call *call, const scan *sc,
     }
 }
 
-static void ignore_details(const rg_host *h, rg_check_call *call, const ignore_rule *rules, size_t n)
+static void ignore_details(const rg_host *h, rg_check_call *call, const sec_ignore *rules, size_t n)
 {
     static const char *const STATES[] = {"active", "expired", "malformed"};
     rg_json *arr = h->add_array(call, h->details(call), "ignores");
     for (size_t i = 0; i < n; i++) {
-        const ignore_rule *r = &rules[i];
+        const sec_ignore *r = &rules[i];
         rg_json *o = h->add_object(call, arr, NULL);
         h->add_string(call, o, "entry", r->entry);
         h->add_string(call, o, "status", STATES[r->state]);
-        if (r->state != IGNORE_MALFORMED) {
+        if (r->state != SEC_IGNORE_MALFORMED) {
             h->add_string(call, o, "id", r->id);
             h->add_string(call, o, "until", r->until);
             h->add_string(call, o, "reason", r->reason);
@@ -234,7 +234,7 @@ static void ignore_details(const rg_host *h, rg_check_call *call, const ignore_r
 
 static int parse_sev_param(const char *v, int *out, int allow_any)
 {
-    sev s;
+    sec_sev s;
     if (allow_any && strcasecmp(v, "any") == 0) {
         *out = FAIL_ANY;
         return 0;
@@ -243,7 +243,7 @@ static int parse_sev_param(const char *v, int *out, int allow_any)
         *out = FAIL_OFF;
         return 0;
     }
-    if (sev_parse(v, &s) != 0 || (allow_any && (s == SEV_UNKNOWN || s == SEV_NONE)))
+    if (sec_sev_parse(v, &s) != 0 || (allow_any && (s == SEC_SEV_UNKNOWN || s == SEC_SEV_NONE)))
         return -1;
     *out = (int)s;
     return 0;
@@ -283,7 +283,7 @@ typedef struct memo {
     char *key;
     rep *reps;
     size_t nrep;
-    kept worst[WORST_MAX];
+    sec_kept worst[SEC_WORST_MAX];
     size_t worst_count;
     long seq;
     int oom;
@@ -300,7 +300,7 @@ static char *kstrdup(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static void kept_copy(kept *to, const kept *from)
+static void kept_copy(sec_kept *to, const sec_kept *from)
 {
     *to = *from;
     to->id = kstrdup(from->id);
@@ -314,11 +314,11 @@ static void kept_copy(kept *to, const kept *from)
 
 static void memo_clear(memo *m)
 {
-    scan tmp;
+    sec_scan tmp;
     memset(&tmp, 0, sizeof tmp);
     memcpy(tmp.worst, m->worst, sizeof tmp.worst);
     tmp.worst_count = m->worst_count;
-    scan_free(&tmp);
+    sec_scan_free(&tmp);
     free(m->key);
     free(m->reps);
     free(m->matched);
@@ -328,7 +328,7 @@ static void memo_clear(memo *m)
 /* The memo key: the format, the now, each report's name and file identity, and the
  * ignore entries (heap), or NULL when the host gives no identity (not a shared child). */
 static char *memo_key(const rg_host *h, rg_check_call *call, rg_stream **streams, const rep *reps, size_t nrep,
-                      rformat forced, int64_t now)
+                      sec_format forced, int64_t now)
 {
     size_t nign = h->param_count(call, "ignore"), len = 64;
     const char *ids[64];
@@ -352,7 +352,7 @@ static char *memo_key(const rg_host *h, rg_check_call *call, rg_stream **streams
     return key;
 }
 
-static int memo_get(const char *key, rep *reps, size_t nrep, scan *sc, ignore_rule *ign, size_t nign)
+static int memo_get(const char *key, rep *reps, size_t nrep, sec_scan *sc, sec_ignore *ign, size_t nign)
 {
     for (size_t k = 0; key && k < MEMO_MAX; k++) {
         memo *m = &memos[k];
@@ -375,7 +375,7 @@ static int memo_get(const char *key, rep *reps, size_t nrep, scan *sc, ignore_ru
     return 0;
 }
 
-static void memo_put(char *key, const rep *reps, size_t nrep, const scan *sc, const ignore_rule *ign, size_t nign)
+static void memo_put(char *key, const rep *reps, size_t nrep, const sec_scan *sc, const sec_ignore *ign, size_t nign)
 {
     memo *m = &memos[memo_next];
     memo_clear(m);
@@ -406,8 +406,8 @@ static void memo_put(char *key, const rep *reps, size_t nrep, const scan *sc, co
  * 1.2): SARIF is then read in bounded memory whatever its size, and, in a shared child,
  * what an earlier check found in the same files is reused.  Returns 0, or -1 when out
  * of memory. */
-static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t nrep, rformat forced,
-                        scan *sc, ignore_rule *ign, size_t nign, int64_t now)
+static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t nrep, sec_format forced,
+                        sec_scan *sc, sec_ignore *ign, size_t nign, int64_t now)
 {
     rg_stream **streams;
     char *key;
@@ -426,10 +426,10 @@ static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t
                 snprintf(r->why, sizeof r->why, "%s", why ? why : "cannot read it");
                 continue;
             }
-            scan_begin(sc, i, &r->t);
-            if (report_read(text, len, forced, sc, &r->info, r->why, sizeof r->why) != 0) {
+            sec_scan_begin(sc, i, &r->t);
+            if (sec_report_read(text, len, forced, sc, &r->info, r->why, sizeof r->why) != 0) {
                 r->state = REP_INVALID;
-                scan_drop(sc, i);
+                sec_scan_drop(sc, i);
             }
             h->release_evidence(call, text);
         }
@@ -452,17 +452,17 @@ static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t
         for (size_t i = 0; i < nrep; i++) {
             rep *r = &reps[i];
             srcctx c = {h, call, streams[i], r->name};
-            rsrc src = {stream_read, &c};
+            sec_source src = {stream_read, &c};
             int rc;
             if (!streams[i])
                 continue;
-            scan_begin(sc, i, &r->t);
-            rc = report_stream(&src, whole_read, &c, forced, sc, &r->info, r->why, sizeof r->why);
+            sec_scan_begin(sc, i, &r->t);
+            rc = sec_report_stream(&src, whole_read, &c, forced, sc, &r->info, r->why, sizeof r->why);
             if (rc != 0) {
                 r->state = rc == -2 ? REP_UNREADABLE : REP_INVALID;
                 if (rc == -2)
                     memset(&r->t, 0, sizeof r->t);
-                scan_drop(sc, i);
+                sec_scan_drop(sc, i);
             }
             h->close_stream(call, streams[i]);
             streams[i] = NULL;
@@ -477,260 +477,344 @@ static int read_reports(const rg_host *h, rg_check_call *call, rep *reps, size_t
     return 0;
 }
 
-static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
-{
-    static const char *const MAX_NAMES[SEV_COUNT] = {
-        [SEV_LOW] = "max_low", [SEV_MEDIUM] = "max_medium", [SEV_HIGH] = "max_high", [SEV_CRITICAL] = "max_critical",
-    };
-    rg_json *details = h->details(call), *arr, *lim;
-    rformat forced;
+/* The parameters of one call, judged once. */
+typedef struct scan_opts {
+    sec_format forced;
     int fail_on, unknown_as;
-    long limit[SEV_COUNT];
-    size_t nrep = h->param_count(call, "reports"), nign = h->param_count(call, "ignore");
-    int64_t now = h->now(call);
-    int check_age = h->param_is_set(call, "max_age"), want_commit = h->param_boolean(call, "require_commit_match");
-    int allow_incomplete = h->param_boolean(call, "allow_incomplete");
-    const char *unrecognised = h->param_string(call, "unrecognised");
-    int as_fail = unrecognised && strcmp(unrecognised, "fail") == 0;
-    double max_age = h->param_number(call, "max_age");
-    const char *release_commit = h->context_string(call, "release.commit");
-    const char *s;
-    rep *reps = NULL;
-    ignore_rule *ign = NULL;
-    scan sc;
-    tally total;
-    verdict v;
-    unsigned over_limits = 0;  /* bit per severity whose count broke its limit */
-    size_t unreadable = 0, invalid = 0, first_bad = 0, ok = 0;
-    char buf[256], buf2[64];
-    rg_check_status st;
+    long limit[SEC_SEV_COUNT];      /* findings allowed per severity, or LIMIT_NONE */
+    size_t nrep, nign;
+    int check_age, want_commit, allow_incomplete, as_fail;
+    double max_age;
+    const char *release_commit;
+} scan_opts;
 
-    /* Parameters: the engine checked their types; the values are ours to judge. */
+/* Judge the parameters into O: 0, or -1 with *ST the error result.  The engine checked
+ * their types (and the enumerated values at load); the values are ours to judge still. */
+static int read_opts(const rg_host *h, rg_check_call *call, scan_opts *o, rg_check_status *st)
+{
+    static const char *const MAX_NAMES[SEC_SEV_COUNT] = {
+        [SEC_SEV_LOW] = "max_low", [SEC_SEV_MEDIUM] = "max_medium", [SEC_SEV_HIGH] = "max_high", [SEC_SEV_CRITICAL] = "max_critical",
+    };
+    const char *unrecognised = h->param_string(call, "unrecognised");
+    const char *s;
+
+    memset(o, 0, sizeof *o);
+    o->nrep = h->param_count(call, "reports");
+    o->nign = h->param_count(call, "ignore");
+    o->check_age = h->param_is_set(call, "max_age");
+    o->want_commit = h->param_boolean(call, "require_commit_match");
+    o->allow_incomplete = h->param_boolean(call, "allow_incomplete");
+    o->as_fail = unrecognised && strcmp(unrecognised, "fail") == 0;
+    o->max_age = h->param_number(call, "max_age");
+    o->release_commit = h->context_string(call, "release.commit");
+
     s = h->param_string(call, "format");
-    if (!s || rformat_parse(s, &forced) != 0)
-        return h->error(call, "format must be auto, sarif, trivy, grype or gitlab, not \"%s\"", s ? s : "");
+    if (!s || sec_format_parse(s, &o->forced) != 0)
+        return *st = h->error(call, "format must be auto, sarif, trivy, grype or gitlab, not \"%s\"", s ? s : ""), -1;
     s = h->param_string(call, "fail_on");
-    if (!s || parse_sev_param(s, &fail_on, 1) != 0)
-        return h->error(call, "fail_on must be critical, high, medium, low, any or none, not \"%s\"", s ? s : "");
+    if (!s || parse_sev_param(s, &o->fail_on, 1) != 0)
+        return *st = h->error(call, "fail_on must be critical, high, medium, low, any or none, not \"%s\"", s ? s : ""), -1;
     if (!unrecognised || (strcmp(unrecognised, "error") != 0 && strcmp(unrecognised, "fail") != 0))
-        return h->error(call, "unrecognised must be error or fail, not \"%s\"", unrecognised ? unrecognised : "");
+        return *st = h->error(call, "unrecognised must be error or fail, not \"%s\"", unrecognised ? unrecognised : ""), -1;
     s = h->param_string(call, "unknown_as");
-    if (!s || parse_sev_param(s, &unknown_as, 0) != 0)
-        return h->error(call, "unknown_as must be unknown, none, low, medium, high or critical, not \"%s\"", s ? s : "");
-    for (int i = SEV_NONE; i < SEV_COUNT; i++) {
-        limit[i] = LIMIT_NONE;
-        if (fail_on == FAIL_ANY || (fail_on < SEV_COUNT && i >= fail_on && i >= SEV_LOW))
-            limit[i] = 0;
+    if (!s || parse_sev_param(s, &o->unknown_as, 0) != 0)
+        return *st = h->error(call, "unknown_as must be unknown, none, low, medium, high or critical, not \"%s\"",
+                              s ? s : ""), -1;
+    for (int i = SEC_SEV_NONE; i < SEC_SEV_COUNT; i++) {
+        o->limit[i] = LIMIT_NONE;
+        if (o->fail_on == FAIL_ANY || (o->fail_on < SEC_SEV_COUNT && i >= o->fail_on && i >= SEC_SEV_LOW))
+            o->limit[i] = 0;
         if (MAX_NAMES[i] && h->param_is_set(call, MAX_NAMES[i])) {
             int64_t m = h->param_integer(call, MAX_NAMES[i]);
             if (m < 0)
-                return h->error(call, "%s must not be negative", MAX_NAMES[i]);
-            limit[i] = m > 1000000000 ? 1000000000 : (long)m;
+                return *st = h->error(call, "%s must not be negative", MAX_NAMES[i]), -1;
+            o->limit[i] = m > 1000000000 ? 1000000000 : (long)m;
         }
     }
-    if (unknown_as != SEV_UNKNOWN)
-        limit[SEV_UNKNOWN] = LIMIT_NONE; /* counted under the severity it stands for */
-    if (check_age && !(max_age >= 0))
-        return h->error(call, "max_age must not be negative");
-    if (nrep == 0)
-        return h->error(call, "reports names no evidence");
-    for (size_t i = 0; i < nrep; i++) {
+    if (o->unknown_as != SEC_SEV_UNKNOWN)
+        o->limit[SEC_SEV_UNKNOWN] = LIMIT_NONE; /* counted under the severity it stands for */
+    if (o->check_age && !(o->max_age >= 0))
+        return *st = h->error(call, "max_age must not be negative"), -1;
+    if (o->nrep == 0)
+        return *st = h->error(call, "reports names no evidence"), -1;
+    for (size_t i = 0; i < o->nrep; i++) {
         if (!h->param_item(call, "reports", i))
-            return h->error(call, "reports must be a list of evidence names");
+            return *st = h->error(call, "reports must be a list of evidence names"), -1;
         for (size_t j = 0; j < i; j++)
             if (strcmp(h->param_item(call, "reports", i), h->param_item(call, "reports", j)) == 0)
-                return h->error(call, "reports names evidence \"%s\" twice", h->param_item(call, "reports", i));
+                return *st = h->error(call, "reports names evidence \"%s\" twice", h->param_item(call, "reports", i)), -1;
     }
+    return 0;
+}
 
-    reps = calloc(nrep, sizeof *reps);
-    ign = calloc(nign ? nign : 1, sizeof *ign);
+/* The details every result carries: each report, the counts, the limits applied. */
+static void add_summary_details(const rg_host *h, rg_check_call *call, const scan_opts *o, const rep *reps,
+                                const sec_tally *total, int64_t now)
+{
+    rg_json *details = h->details(call), *arr, *lim;
+    arr = h->add_array(call, details, "reports");
+    for (size_t i = 0; i < o->nrep; i++)
+        report_details(h, call, arr, &reps[i], now);
+    add_counts(h, call, details, total);
+    lim = h->add_object(call, details, "limits");
+    for (int i = SEC_SEV_CRITICAL; i >= SEC_SEV_NONE; i--) {
+        if (o->limit[i] == LIMIT_NONE)
+            h->add_string(call, lim, sec_sev_name((sec_sev)i), NULL);
+        else
+            h->add_number(call, lim, sec_sev_name((sec_sev)i), (double)o->limit[i]);
+    }
+    h->add_string(call, details, "fail_on", h->param_string(call, "fail_on"));
+    h->add_string(call, details, "unknown_as", h->param_string(call, "unknown_as"));
+}
+
+/* Severities whose count (unknown ones counted as unknown_as says) breaks its limit: a
+ * failure each, and one summary line.  Returns a bit per severity over its limit. */
+static unsigned limit_failures(verdict *v, const scan_opts *o, const sec_tally *total)
+{
+    const rg_host *h = v->h;
+    long eff[SEC_SEV_COUNT];
+    char over[300] = "";
+    size_t n = 0;
+    unsigned over_limits = 0;
+    memcpy(eff, total->sev, sizeof eff);
+    if (o->unknown_as != SEC_SEV_UNKNOWN) {
+        eff[o->unknown_as] += eff[SEC_SEV_UNKNOWN];
+        eff[SEC_SEV_UNKNOWN] = 0;
+    }
+    for (int i = SEC_SEV_CRITICAL; i >= SEC_SEV_NONE; i--) {
+        rg_json *f;
+        if (o->limit[i] == LIMIT_NONE || eff[i] <= o->limit[i])
+            continue;
+        over_limits |= 1u << i;
+        if (n + 2 < sizeof over) {
+            snprintf(over + n, sizeof over - n, "%s%ld %s (allowed %ld)", n ? ", " : "", eff[i],
+                     sec_sev_name((sec_sev)i), o->limit[i]);
+            n = strlen(over);
+        }
+        f = h->add_object(v->call, v->list, NULL);
+        h->add_string(v->call, f, "check", "limit");
+        h->add_string(v->call, f, "severity", sec_sev_name((sec_sev)i));
+        h->add_number(v->call, f, "count", (double)eff[i]);
+        h->add_number(v->call, f, "allowed", (double)o->limit[i]);
+    }
+    if (n)
+        verdict_add(v, "findings over the limits: %s", over);
+    return over_limits;
+}
+
+/* max_age: a report without a time, dated in the future, or too old fails. */
+static void age_failure(verdict *v, const scan_opts *o, const rep *r, int64_t now)
+{
+    const rg_host *h = v->h;
+    char buf[64], buf2[64];
+    rg_json *f;
+    int future;
+    if (!r->info.has_time) {
+        verdict_add(v, "%s has no timestamp to judge max_age by", r->name);
+        f = h->add_object(v->call, v->list, NULL);
+        h->add_string(v->call, f, "check", "max_age");
+        h->add_string(v->call, f, "evidence", r->name);
+        h->add_string(v->call, f, "problem", "the report has no timestamp");
+        return;
+    }
+    future = rg_time_in_future(r->info.time, now);
+    if (!future && !((double)(now - r->info.time) > o->max_age))
+        return;
+    if (future)
+        verdict_add(v, "%s is dated in the future (%s)", r->name, r->info.time_text);
+    else
+        verdict_add(v, "%s is %s old (max_age %s)", r->name, span((double)(now - r->info.time), buf2, sizeof buf2),
+                    span(o->max_age, buf, sizeof buf));
+    f = h->add_object(v->call, v->list, NULL);
+    h->add_string(v->call, f, "check", "max_age");
+    h->add_string(v->call, f, "evidence", r->name);
+    h->add_string(v->call, f, "timestamp", r->info.time_text);
+    h->add_number(v->call, f, "age_seconds", (double)(now - r->info.time));
+    h->add_number(v->call, f, "max_age_seconds", o->max_age);
+    if (future)
+        h->add_string(v->call, f, "problem", "the report is dated in the future");
+}
+
+/* require_commit_match: every commit the report names must be the release's. */
+static void commit_failure(verdict *v, const scan_opts *o, const rep *r)
+{
+    const rg_host *h = v->h;
+    const char *problem = NULL;
+    rg_json *f;
+    if (!o->release_commit || !*o->release_commit)
+        problem = "the context has no release.commit to compare with";
+    else if (!r->info.commit_count)
+        problem = "the report names no commit";
+    else if (r->info.commit_overflow)
+        problem = "the report names more commits than can be compared";
+    for (size_t k = 0; !problem && k < r->info.commit_count; k++)
+        if (!same_commit(r->info.commits[k], o->release_commit))
+            problem = "the report was made for another commit";
+    if (!problem)
+        return;
+    verdict_add(v, "%s: %s", r->name, problem);
+    f = h->add_object(v->call, v->list, NULL);
+    h->add_string(v->call, f, "check", "commit");
+    h->add_string(v->call, f, "evidence", r->name);
+    h->add_string(v->call, f, "problem", problem);
+    h->add_string(v->call, f, "release_commit", o->release_commit);
+    if (r->info.commit_count)
+        h->add_string(v->call, f, "report_commit", r->info.commits[0]);
+}
+
+/* A report that says its scan did not complete fails unless allow_incomplete. */
+static void completeness_failure(verdict *v, const scan_opts *o, const rep *r)
+{
+    rg_json *f;
+    if (!r->info.incomplete[0] || o->allow_incomplete)
+        return;
+    verdict_add(v, "%s: the scan did not complete (%s)", r->name, r->info.incomplete);
+    f = v->h->add_object(v->call, v->list, NULL);
+    v->h->add_string(v->call, f, "check", "complete");
+    v->h->add_string(v->call, f, "evidence", r->name);
+    v->h->add_string(v->call, f, "problem", r->info.incomplete);
+}
+
+/* How the reports read: the first one that could not be, and how many of each kind. */
+typedef struct read_outcome {
+    size_t unreadable, invalid, first_bad, ok;
+} read_outcome;
+
+static read_outcome tally_reports(const rep *reps, size_t nrep, sec_tally *total)
+{
+    read_outcome out = {0, 0, 0, 0};
+    memset(total, 0, sizeof *total);
+    for (size_t i = 0; i < nrep; i++) {
+        const rep *r = &reps[i];
+        if (r->state == REP_UNREADABLE) {
+            if (!out.unreadable++ && !out.invalid)
+                out.first_bad = i;
+        } else if (r->state == REP_INVALID) {
+            if (!out.invalid++)
+                out.first_bad = i;
+        } else {
+            sec_tally_merge(total, &r->t);
+            out.ok++;
+        }
+    }
+    return out;
+}
+
+/* "; worst: CVE-1 (critical, pkg@1.0)": the worst kept finding of a severity over its
+ * limit, the one line a release manager reads first (into BUF; "" when none). */
+static void worst_text(const sec_scan *sc, unsigned over_limits, char *buf, size_t size)
+{
+    const sec_kept *k = NULL;
+    const char *where;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sc->worst_count && !k; i++)
+        if (over_limits & (1u << sc->worst[i].severity))
+            k = &sc->worst[i];
+    if (!k)
+        return;
+    where = k->package ? k->package : k->file ? k->file : NULL;
+    snprintf(buf, size, "; worst: %s (%s%s%s%s%s)", k->id ? k->id : "?", sec_sev_name(k->severity),
+             where ? ", " : "", where ? where : "", k->package && k->version ? "@" : "",
+             k->package && k->version ? k->version : "");
+}
+
+/* The result, in order of weight: a report that cannot be understood is an error (or a
+ * failure with unrecognised = fail), one that cannot be read a failure, then whatever
+ * the verdict holds; a pass only when nothing failed. */
+static rg_check_status conclude(const rg_host *h, rg_check_call *call, const scan_opts *o, const rep *reps,
+                                const read_outcome *ro, const verdict *v, const sec_scan *sc,
+                                unsigned over_limits, const sec_tally *total, const sec_ignore *ign)
+{
+    size_t expired = 0, malformed = 0;
+    char tail[160] = "", worst[256], buf[256];
+    const rep *bad = &reps[ro->first_bad];
+    long n;
+    for (size_t i = 0; i < o->nign; i++) {
+        expired += ign[i].state == SEC_IGNORE_EXPIRED;
+        malformed += ign[i].state == SEC_IGNORE_MALFORMED;
+    }
+    if (expired || malformed)
+        snprintf(tail, sizeof tail, " (ignore entries not applied: %zu expired, %zu malformed)", expired, malformed);
+    if (ro->invalid && o->as_fail)
+        return h->fail(call, "%s: %s%s", bad->name, bad->why,
+                       ro->invalid + ro->unreadable > 1 ? " (and other reports could not be read)" : "");
+    if (ro->invalid)
+        return h->error(call, "%s: %s%s", bad->name, bad->why,
+                        ro->invalid + ro->unreadable > 1 ? " (and other reports could not be read)" : "");
+    if (ro->unreadable)
+        return h->fail(call, "cannot read report %s: %s%s", bad->name, bad->why,
+                       ro->unreadable > 1 ? " (and others)" : "");
+    if (v->count) {
+        worst_text(sc, over_limits, worst, sizeof worst);
+        return h->fail(call, "%s%s%s", v->text, worst, tail);
+    }
+    n = sec_tally_findings(total);
+    return h->pass(call, "%zu report%s, %ld finding%s, none over the limits (fail_on %s)%s%s; "
+                   "%ld ignored, %ld suppressed%s", ro->ok, ro->ok == 1 ? "" : "s", n, n == 1 ? "" : "s",
+                   h->param_string(call, "fail_on"), n ? ": " : "", n ? count_text(total, buf, sizeof buf) : "",
+                   total->ignored, total->suppressed, tail);
+}
+
+/* security.scan: judge the parameters, read every report (so that the details show all
+ * of them), then what fails, in order of weight: limits, then age, commit and
+ * completeness of each report. */
+static rg_check_status run_scan(const rg_host *h, rg_check_call *call)
+{
+    int64_t now = h->now(call);
+    rep *reps;
+    sec_ignore *ign;
+    sec_scan sc;
+    sec_tally total;
+    scan_opts o;
+    read_outcome ro;
+    verdict v;
+    unsigned over_limits;
+    rg_check_status st;
+
+    if (read_opts(h, call, &o, &st) != 0)
+        return st;
+    reps = calloc(o.nrep, sizeof *reps);
+    ign = calloc(o.nign ? o.nign : 1, sizeof *ign);
     if (!reps || !ign) {
         free(reps);
         free(ign);
         return h->error(call, "out of memory");
     }
-    for (size_t i = 0; i < nign; i++)
-        ignore_parse(h->param_item(call, "ignore", i), now, &ign[i]);
+    for (size_t i = 0; i < o.nign; i++)
+        sec_ignore_parse(h->param_item(call, "ignore", i), now, &ign[i]);
 
-    /* Read every report, so that the details show all of them. */
-    scan_init(&sc, ign, nign);
-    memset(&total, 0, sizeof total);
-    if (read_reports(h, call, reps, nrep, forced, &sc, ign, nign, now) != 0) {
-        scan_free(&sc);
+    sec_scan_init(&sc, ign, o.nign);
+    if (read_reports(h, call, reps, o.nrep, o.forced, &sc, ign, o.nign, now) != 0) {
+        sec_scan_free(&sc);
         free(reps);
         free(ign);
         return h->error(call, "out of memory");
     }
-    for (size_t i = 0; i < nrep; i++) {
-        rep *r = &reps[i];
-        if (r->state == REP_UNREADABLE) {
-            if (!unreadable++ && !invalid)
-                first_bad = i;
-        } else if (r->state == REP_INVALID) {
-            if (!invalid++)
-                first_bad = i;
-        } else {
-            tally_merge(&total, &r->t);
-            ok++;
-        }
-    }
+    ro = tally_reports(reps, o.nrep, &total);
+    add_summary_details(h, call, &o, reps, &total, now);
 
-    arr = h->add_array(call, details, "reports");
-    for (size_t i = 0; i < nrep; i++)
-        report_details(h, call, arr, &reps[i], now);
-    add_counts(h, call, details, &total);
-    lim = h->add_object(call, details, "limits");
-    for (int i = SEV_CRITICAL; i >= SEV_NONE; i--) {
-        if (limit[i] == LIMIT_NONE)
-            h->add_string(call, lim, sev_name((sev)i), NULL);
-        else
-            h->add_number(call, lim, sev_name((sev)i), (double)limit[i]);
-    }
-    h->add_string(call, details, "fail_on", h->param_string(call, "fail_on"));
-    h->add_string(call, details, "unknown_as", h->param_string(call, "unknown_as"));
-
-    /* What fails, in order of weight: limits, then age, commit and completeness. */
     memset(&v, 0, sizeof v);
     v.h = h;
     v.call = call;
-    v.list = h->add_array(call, details, "failures");
-    {
-        long eff[SEV_COUNT];
-        char over[300] = "";
-        size_t n = 0;
-        memcpy(eff, total.sev, sizeof eff);
-        if (unknown_as != SEV_UNKNOWN) {
-            eff[unknown_as] += eff[SEV_UNKNOWN];
-            eff[SEV_UNKNOWN] = 0;
-        }
-        for (int i = SEV_CRITICAL; i >= SEV_NONE; i--) {
-            rg_json *o;
-            if (limit[i] == LIMIT_NONE || eff[i] <= limit[i])
-                continue;
-            over_limits |= 1u << i;
-            if (n + 2 < sizeof over) {
-                snprintf(over + n, sizeof over - n, "%s%ld %s (allowed %ld)", n ? ", " : "", eff[i],
-                         sev_name((sev)i), limit[i]);
-                n = strlen(over);
-            }
-            o = h->add_object(call, v.list, NULL);
-            h->add_string(call, o, "check", "limit");
-            h->add_string(call, o, "severity", sev_name((sev)i));
-            h->add_number(call, o, "count", (double)eff[i]);
-            h->add_number(call, o, "allowed", (double)limit[i]);
-        }
-        if (n)
-            verdict_add(&v, "findings over the limits: %s", over);
-    }
-    for (size_t i = 0; i < nrep; i++) {
-        rep *r = &reps[i];
-        rg_json *o;
-        if (r->state != REP_OK)
+    v.list = h->add_array(call, h->details(call), "failures");
+    over_limits = limit_failures(&v, &o, &total);
+    for (size_t i = 0; i < o.nrep; i++) {
+        if (reps[i].state != REP_OK)
             continue;
-        if (check_age) {
-            if (!r->info.has_time) {
-                verdict_add(&v, "%s has no timestamp to judge max_age by", r->name);
-                o = h->add_object(call, v.list, NULL);
-                h->add_string(call, o, "check", "max_age");
-                h->add_string(call, o, "evidence", r->name);
-                h->add_string(call, o, "problem", "the report has no timestamp");
-            } else if (rg_time_in_future(r->info.time, now) || (double)(now - r->info.time) > max_age) {
-                int future = rg_time_in_future(r->info.time, now);
-                if (future)
-                    verdict_add(&v, "%s is dated in the future (%s)", r->name, r->info.time_text);
-                else
-                    verdict_add(&v, "%s is %s old (max_age %s)", r->name, span((double)(now - r->info.time), buf2, sizeof buf2),
-                                span(max_age, buf, sizeof buf));
-                o = h->add_object(call, v.list, NULL);
-                h->add_string(call, o, "check", "max_age");
-                h->add_string(call, o, "evidence", r->name);
-                h->add_string(call, o, "timestamp", r->info.time_text);
-                h->add_number(call, o, "age_seconds", (double)(now - r->info.time));
-                h->add_number(call, o, "max_age_seconds", max_age);
-                if (future)
-                    h->add_string(call, o, "problem", "the report is dated in the future");
-            }
-        }
-        if (want_commit) {
-            const char *problem = NULL;
-            if (!release_commit || !*release_commit)
-                problem = "the context has no release.commit to compare with";
-            else if (!r->info.commit_count)
-                problem = "the report names no commit";
-            else if (r->info.commit_overflow)
-                problem = "the report names more commits than can be compared";
-            for (size_t k = 0; !problem && k < r->info.commit_count; k++)
-                if (!same_commit(r->info.commits[k], release_commit))
-                    problem = "the report was made for another commit";
-            if (problem) {
-                verdict_add(&v, "%s: %s", r->name, problem);
-                o = h->add_object(call, v.list, NULL);
-                h->add_string(call, o, "check", "commit");
-                h->add_string(call, o, "evidence", r->name);
-                h->add_string(call, o, "problem", problem);
-                h->add_string(call, o, "release_commit", release_commit);
-                if (r->info.commit_count)
-                    h->add_string(call, o, "report_commit", r->info.commits[0]);
-            }
-        }
-        if (r->info.incomplete[0] && !allow_incomplete) {
-            verdict_add(&v, "%s: the scan did not complete (%s)", r->name, r->info.incomplete);
-            o = h->add_object(call, v.list, NULL);
-            h->add_string(call, o, "check", "complete");
-            h->add_string(call, o, "evidence", r->name);
-            h->add_string(call, o, "problem", r->info.incomplete);
-        }
+        if (o.check_age)
+            age_failure(&v, &o, &reps[i], now);
+        if (o.want_commit)
+            commit_failure(&v, &o, &reps[i]);
+        completeness_failure(&v, &o, &reps[i]);
     }
     worst_details(h, call, &sc, reps);
-    if (nign)
-        ignore_details(h, call, ign, nign);
+    if (o.nign)
+        ignore_details(h, call, ign, o.nign);
     if (sc.oom)
         h->log(call, "out of memory while keeping the worst findings: the list is incomplete");
 
-    {
-        size_t expired = 0, malformed = 0;
-        char tail[160] = "";
-        for (size_t i = 0; i < nign; i++) {
-            expired += ign[i].state == IGNORE_EXPIRED;
-            malformed += ign[i].state == IGNORE_MALFORMED;
-        }
-        if (expired || malformed)
-            snprintf(tail, sizeof tail, " (ignore entries not applied: %zu expired, %zu malformed)", expired, malformed);
-        if (invalid && as_fail) {
-            const rep *r = &reps[first_bad];
-            st = h->fail(call, "%s: %s%s", r->name, r->why,
-                         invalid + unreadable > 1 ? " (and other reports could not be read)" : "");
-        } else if (invalid) {
-            const rep *r = &reps[first_bad];
-            st = h->error(call, "%s: %s%s", r->name, r->why,
-                          invalid + unreadable > 1 ? " (and other reports could not be read)" : "");
-        } else if (unreadable) {
-            const rep *r = &reps[first_bad];
-            st = h->fail(call, "cannot read report %s: %s%s", r->name, r->why,
-                         unreadable > 1 ? " (and others)" : "");
-        } else if (v.count) {
-            /* Name the worst finding: the one line a release manager reads first. */
-            char worst[256] = "";
-            const kept *k = NULL;
-            for (size_t i = 0; i < sc.worst_count && !k; i++)
-                if (over_limits & (1u << sc.worst[i].severity))
-                    k = &sc.worst[i];
-            if (k) {
-                const char *where = k->package ? k->package : k->file ? k->file : NULL;
-                snprintf(worst, sizeof worst, "; worst: %s (%s%s%s%s%s)", k->id ? k->id : "?",
-                         sev_name(k->severity), where ? ", " : "", where ? where : "",
-                         k->package && k->version ? "@" : "", k->package && k->version ? k->version : "");
-            }
-            st = h->fail(call, "%s%s%s", v.text, worst, tail);
-        } else {
-            long n = tally_findings(&total);
-            st = h->pass(call, "%zu report%s, %ld finding%s, none over the limits (fail_on %s)%s%s; "
-                         "%ld ignored, %ld suppressed%s", ok, ok == 1 ? "" : "s", n, n == 1 ? "" : "s",
-                         h->param_string(call, "fail_on"), n ? ": " : "", n ? count_text(&total, buf, sizeof buf) : "",
-                         total.ignored, total.suppressed, tail);
-        }
-    }
-    scan_free(&sc);
+    st = conclude(h, call, &o, reps, &ro, &v, &sc, over_limits, &total, ign);
+    sec_scan_free(&sc);
     free(reps);
     free(ign);
     return st;

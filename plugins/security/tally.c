@@ -5,45 +5,45 @@
 
 #include "report.h"
 
-static const char *const SEV_NAMES[SEV_COUNT] = {
+static const char *const SEC_SEV_NAMES[SEC_SEV_COUNT] = {
     "none", "unknown", "low", "medium", "high", "critical",
 };
 
-const char *sev_name(sev s)
+const char *sec_sev_name(sec_sev s)
 {
-    return s < SEV_COUNT ? SEV_NAMES[s] : "unknown";
+    return s < SEC_SEV_COUNT ? SEC_SEV_NAMES[s] : "unknown";
 }
 
-int sev_parse(const char *name, sev *out)
+int sec_sev_parse(const char *name, sec_sev *out)
 {
-    for (int i = 0; name && i < SEV_COUNT; i++)
-        if (strcasecmp(name, SEV_NAMES[i]) == 0) {
-            *out = (sev)i;
+    for (int i = 0; name && i < SEC_SEV_COUNT; i++)
+        if (strcasecmp(name, SEC_SEV_NAMES[i]) == 0) {
+            *out = (sec_sev)i;
             return 0;
         }
     return -1;
 }
 
-sev sev_from_score(double score)
+sec_sev sec_sev_from_score(double score)
 {
-    if (score >= 9.0) return SEV_CRITICAL;
-    if (score >= 7.0) return SEV_HIGH;
-    if (score >= 4.0) return SEV_MEDIUM;
-    if (score >= 0.1) return SEV_LOW;
-    return SEV_NONE;
+    if (score >= 9.0) return SEC_SEV_CRITICAL;
+    if (score >= 7.0) return SEC_SEV_HIGH;
+    if (score >= 4.0) return SEC_SEV_MEDIUM;
+    if (score >= 0.1) return SEC_SEV_LOW;
+    return SEC_SEV_NONE;
 }
 
-long tally_findings(const tally *t)
+long sec_tally_findings(const sec_tally *t)
 {
     long n = 0;
-    for (int i = 0; i < SEV_COUNT; i++)
+    for (int i = 0; i < SEC_SEV_COUNT; i++)
         n += t->sev[i];
     return n;
 }
 
-void tally_merge(tally *into, const tally *t)
+void sec_tally_merge(sec_tally *into, const sec_tally *t)
 {
-    for (int i = 0; i < SEV_COUNT; i++)
+    for (int i = 0; i < SEC_SEV_COUNT; i++)
         into->sev[i] += t->sev[i];
     into->suppressed += t->suppressed;
     into->ignored += t->ignored;
@@ -51,14 +51,14 @@ void tally_merge(tally *into, const tally *t)
     into->absent += t->absent;
 }
 
-void scan_init(scan *s, ignore_rule *ignores, size_t ignore_count)
+void sec_scan_init(sec_scan *s, sec_ignore *ignores, size_t ignore_count)
 {
     memset(s, 0, sizeof *s);
     s->ignores = ignores;
     s->ignore_count = ignore_count;
 }
 
-static void kept_free(kept *k)
+static void kept_free(sec_kept *k)
 {
     free(k->id);
     free(k->kind);
@@ -70,31 +70,31 @@ static void kept_free(kept *k)
     memset(k, 0, sizeof *k);
 }
 
-void scan_free(scan *s)
+void sec_scan_free(sec_scan *s)
 {
     for (size_t i = 0; i < s->worst_count; i++)
         kept_free(&s->worst[i]);
     s->worst_count = 0;
 }
 
-void scan_begin(scan *s, size_t report, tally *t)
+void sec_scan_begin(sec_scan *s, size_t report, sec_tally *t)
 {
     s->report = report;
     s->cur = t;
 }
 
 /* Does F carry id ID (case aside)? */
-static int names(const finding *f, const char *id)
+static int names(const sec_finding *f, const char *id)
 {
     if (f->id && strcasecmp(f->id, id) == 0)
         return 1;
-    for (int i = 0; i < ALIAS_MAX && f->alias[i]; i++)
+    for (int i = 0; i < SEC_ALIAS_MAX && f->alias[i]; i++)
         if (strcasecmp(f->alias[i], id) == 0)
             return 1;
     return 0;
 }
 
-size_t utf8_cut(const char *s, size_t n, size_t max)
+size_t sec_utf8_cut(const char *s, size_t n, size_t max)
 {
     if (n > max) {
         n = max;
@@ -112,7 +112,7 @@ static char *copy(const char *s, size_t max, int *oom)
     char *c;
     if (!s)
         return NULL;
-    n = utf8_cut(s, strlen(s), max);
+    n = sec_utf8_cut(s, strlen(s), max);
     c = malloc(n + 1);
     if (!c) {
         *oom = 1;
@@ -124,7 +124,7 @@ static char *copy(const char *s, size_t max, int *oom)
 }
 
 /* Is A worse than B?  Severity, then score; ties go to the one seen first. */
-static int worse(sev as, double ascore, long aseq, const kept *b)
+static int worse(sec_sev as, double ascore, long aseq, const sec_kept *b)
 {
     if (as != b->severity)
         return as > b->severity;
@@ -133,13 +133,13 @@ static int worse(sev as, double ascore, long aseq, const kept *b)
     return aseq < b->seq;
 }
 
-static void keep(scan *s, const finding *f, long seq)
+static void keep(sec_scan *s, const sec_finding *f, long seq)
 {
     size_t at = s->worst_count;
-    kept k;
+    sec_kept k;
     while (at > 0 && worse(f->severity, f->score, seq, &s->worst[at - 1]))
         at--;
-    if (at >= WORST_MAX)
+    if (at >= SEC_WORST_MAX)
         return;
     memset(&k, 0, sizeof k);
     k.severity = f->severity;
@@ -150,52 +150,52 @@ static void keep(scan *s, const finding *f, long seq)
     k.kind = copy(f->kind, 40, &s->oom);
     k.package = copy(f->package, 200, &s->oom);
     k.version = copy(f->version, 100, &s->oom);
-    k.file = copy(f->file, KEPT_FILE_MAX, &s->oom);
+    k.file = copy(f->file, SEC_KEPT_FILE_MAX, &s->oom);
     k.target = copy(f->target, 200, &s->oom);
-    k.title = copy(f->title, KEPT_TITLE_MAX, &s->oom);
+    k.title = copy(f->title, SEC_KEPT_TITLE_MAX, &s->oom);
     k.line = f->line;
-    if (s->worst_count == WORST_MAX)
+    if (s->worst_count == SEC_WORST_MAX)
         kept_free(&s->worst[--s->worst_count]);
     memmove(&s->worst[at + 1], &s->worst[at], (s->worst_count - at) * sizeof s->worst[0]);
     s->worst[at] = k;
     s->worst_count++;
 }
 
-int scan_would_keep(const scan *s, sev severity, double score, long seq)
+int sec_scan_would_keep(const sec_scan *s, sec_sev severity, double score, long seq)
 {
-    return s->worst_count < WORST_MAX || worse(severity, score, seq, &s->worst[WORST_MAX - 1]);
+    return s->worst_count < SEC_WORST_MAX || worse(severity, score, seq, &s->worst[SEC_WORST_MAX - 1]);
 }
 
-long scan_reserve(scan *s)
+long sec_scan_reserve(sec_scan *s)
 {
     return s->seq++;
 }
 
-void scan_add(scan *s, const finding *f)
+void sec_scan_add(sec_scan *s, const sec_finding *f)
 {
-    scan_add_seq(s, f, -1);
+    sec_scan_add_seq(s, f, -1);
 }
 
-void scan_add_seq(scan *s, const finding *f, long seq)
+void sec_scan_add_seq(sec_scan *s, const sec_finding *f, long seq)
 {
     int ignored = 0;
     for (size_t i = 0; i < s->ignore_count; i++) {
-        ignore_rule *r = &s->ignores[i];
-        if (r->state == IGNORE_MALFORMED || !names(f, r->id))
+        sec_ignore *r = &s->ignores[i];
+        if (r->state == SEC_IGNORE_MALFORMED || !names(f, r->id))
             continue;
         r->matched++;
-        if (r->state == IGNORE_ACTIVE)
+        if (r->state == SEC_IGNORE_ACTIVE)
             ignored = 1;
     }
     if (ignored) {
         s->cur->ignored++;
         return;
     }
-    s->cur->sev[f->severity < SEV_COUNT ? f->severity : SEV_UNKNOWN]++;
+    s->cur->sev[f->severity < SEC_SEV_COUNT ? f->severity : SEC_SEV_UNKNOWN]++;
     keep(s, f, seq >= 0 ? seq : s->seq++);
 }
 
-void scan_drop(scan *s, size_t report)
+void sec_scan_drop(sec_scan *s, size_t report)
 {
     size_t j = 0;
     for (size_t i = 0; i < s->worst_count; i++) {

@@ -13,20 +13,20 @@
 
 typedef struct tctx {
     jdoc *d;
-    scan *s;
-    rinfo *info;
+    sec_scan *s;
+    sec_info *info;
     const char *resource;  /* Kubernetes: "namespace/Kind/name", else NULL */
 } tctx;
 
 /* Severity member "Severity" of O into *OUT: absent is unknown, a non-string an error. */
-static int severity(const cJSON *o, sev *out)
+static int severity(const cJSON *o, sec_sev *out)
 {
     int dup = 0;
     const cJSON *v = rg_json_member(o, "Severity", &dup);
     if (dup || (v && !cJSON_IsString(v) && !cJSON_IsNull(v)))
         return -1;
-    if (!cJSON_IsString(v) || sev_parse(v->valuestring, out) != 0)
-        *out = SEV_UNKNOWN;
+    if (!cJSON_IsString(v) || sec_sev_parse(v->valuestring, out) != 0)
+        *out = SEC_SEV_UNKNOWN;
     return 0;
 }
 
@@ -44,7 +44,7 @@ static double best_score(const cJSON *vuln)
     const cJSON *src;
     double best = -1;
     cJSON_ArrayForEach(src, rg_json_member(vuln, "CVSS", NULL)) {
-        double v3 = jnum(src, "V3Score", -1), v4 = jnum(src, "V40Score", -1);
+        double v3 = sec_jnum(src, "V3Score", -1), v4 = sec_jnum(src, "V40Score", -1);
         if (v3 > best && v3 <= 10) best = v3;
         if (v4 > best && v4 <= 10) best = v4;
     }
@@ -59,10 +59,10 @@ static int bad(tctx *c, size_t at, size_t ri, const char *what, size_t i)
 static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
 {
     const cJSON *list, *e;
-    const char *target = jstr(res, "Target");
+    const char *target = sec_jstr(res, "Target");
     char where[320];
     size_t i;
-    finding f;
+    sec_finding f;
 
     if (c->resource) {
         snprintf(where, sizeof where, "%s%s%s", c->resource, target ? ": " : "", target ? target : "");
@@ -73,7 +73,7 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
     i = 0;
     cJSON_ArrayForEach(e, list) {
         const cJSON *ids;
-        const char *st = jstr(e, "Status");
+        const char *st = sec_jstr(e, "Status");
         size_t k = 0;
         i++;
         memset(&f, 0, sizeof f);
@@ -85,17 +85,17 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
             continue;
         }
         f.kind = "vulnerability";
-        f.id = jstr(e, "VulnerabilityID") ? jstr(e, "VulnerabilityID") : "";
+        f.id = sec_jstr(e, "VulnerabilityID") ? sec_jstr(e, "VulnerabilityID") : "";
         cJSON_ArrayForEach(ids, rg_json_member(e, "VendorIDs", NULL))
-            if (cJSON_IsString(ids) && k < ALIAS_MAX)
+            if (cJSON_IsString(ids) && k < SEC_ALIAS_MAX)
                 f.alias[k++] = ids->valuestring;
-        f.package = jstr(e, "PkgName");
-        f.version = jstr(e, "InstalledVersion");
-        f.file = jstr(e, "PkgPath");
-        f.title = jstr(e, "Title");
+        f.package = sec_jstr(e, "PkgName");
+        f.version = sec_jstr(e, "InstalledVersion");
+        f.file = sec_jstr(e, "PkgPath");
+        f.title = sec_jstr(e, "Title");
         f.target = target;
         f.score = best_score(e);
-        scan_add(c->s, &f);
+        sec_scan_add(c->s, &f);
     }
     if (array_of(res, "Misconfigurations", &list) != 0)
         return bad(c, at, ri, "Misconfigurations", 0);
@@ -117,14 +117,14 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
             continue;
         }
         f.kind = "misconfiguration";
-        f.id = jstr(e, "ID") ? jstr(e, "ID") : jstr(e, "AVDID") ? jstr(e, "AVDID") : "";
-        f.alias[0] = jstr(e, "AVDID");
-        f.title = jstr(e, "Title");
-        f.file = jstr(res, "Target");
-        f.line = jnum(e, "CauseMetadata.StartLine", 0);
+        f.id = sec_jstr(e, "ID") ? sec_jstr(e, "ID") : sec_jstr(e, "AVDID") ? sec_jstr(e, "AVDID") : "";
+        f.alias[0] = sec_jstr(e, "AVDID");
+        f.title = sec_jstr(e, "Title");
+        f.file = sec_jstr(res, "Target");
+        f.line = sec_jnum(e, "CauseMetadata.StartLine", 0);
         f.target = target;
         f.score = -1;
-        scan_add(c->s, &f);
+        sec_scan_add(c->s, &f);
     }
     if (array_of(res, "Secrets", &list) != 0)
         return bad(c, at, ri, "Secrets", 0);
@@ -136,13 +136,13 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
             return bad(c, at, ri, "secret", i);
         c->info->entries++;
         f.kind = "secret";
-        f.id = jstr(e, "RuleID") ? jstr(e, "RuleID") : "";
-        f.title = jstr(e, "Title");
-        f.file = jstr(res, "Target");
-        f.line = jnum(e, "StartLine", 0);
+        f.id = sec_jstr(e, "RuleID") ? sec_jstr(e, "RuleID") : "";
+        f.title = sec_jstr(e, "Title");
+        f.file = sec_jstr(res, "Target");
+        f.line = sec_jnum(e, "StartLine", 0);
         f.target = target;
         f.score = -1;
-        scan_add(c->s, &f);
+        sec_scan_add(c->s, &f);
     }
     if (array_of(res, "Licenses", &list) != 0)
         return bad(c, at, ri, "Licenses", 0);
@@ -154,13 +154,13 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
             return bad(c, at, ri, "license", i);
         c->info->entries++;
         f.kind = "license";
-        f.id = jstr(e, "Name") ? jstr(e, "Name") : "";
-        f.package = jstr(e, "PkgName");
-        f.file = jstr(e, "FilePath") && *jstr(e, "FilePath") ? jstr(e, "FilePath") : NULL;
-        f.title = jstr(e, "Category");
+        f.id = sec_jstr(e, "Name") ? sec_jstr(e, "Name") : "";
+        f.package = sec_jstr(e, "PkgName");
+        f.file = sec_jstr(e, "FilePath") && *sec_jstr(e, "FilePath") ? sec_jstr(e, "FilePath") : NULL;
+        f.title = sec_jstr(e, "Category");
         f.target = target;
         f.score = -1;
-        scan_add(c->s, &f);
+        sec_scan_add(c->s, &f);
     }
     if (array_of(res, "ExperimentalModifiedFindings", &list) != 0)
         return bad(c, at, ri, "ExperimentalModifiedFindings", 0);
@@ -218,8 +218,8 @@ static int resources(tctx *c, const jval *v, const char *what)
             return js_fail(c->d, e.at, "%s %zu is not an object", what, n);
         if (!(r = js_parse(c->d, &e)))
             return -1;
-        snprintf(label, sizeof label, "%s/%s/%s", jstr(r, "Namespace") ? jstr(r, "Namespace") : "",
-                 jstr(r, "Kind") ? jstr(r, "Kind") : "?", jstr(r, "Name") ? jstr(r, "Name") : "?");
+        snprintf(label, sizeof label, "%s/%s/%s", sec_jstr(r, "Namespace") ? sec_jstr(r, "Namespace") : "",
+                 sec_jstr(r, "Kind") ? sec_jstr(r, "Kind") : "?", sec_jstr(r, "Name") ? sec_jstr(r, "Name") : "?");
         c->resource = label;
         rc = array_of(r, "Results", &list);
         if (rc != 0)
@@ -242,7 +242,7 @@ static int resources(tctx *c, const jval *v, const char *what)
     return rc;
 }
 
-int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
+int sec_trivy_read(jdoc *d, const sec_top *top, sec_scan *s, sec_info *info)
 {
     tctx c = {d, s, info, NULL};
     const int *h = top->has;
@@ -255,44 +255,44 @@ int trivy_read(jdoc *d, const rtop *top, scan *s, rinfo *info)
     }
     if (top->root.type != '{')
         return js_fail(d, top->root.at, "not a Trivy report: not a JSON object");
-    if (h[TOP_CLUSTER_NAME] || h[TOP_RESOURCES]) {
+    if (h[SEC_TOP_CLUSTER_NAME] || h[SEC_TOP_RESOURCES]) {
         snprintf(info->variant, sizeof info->variant, "kubernetes");
-        if (h[TOP_CLUSTER_NAME] && js_string(d, &top->v[TOP_CLUSTER_NAME], buf, sizeof buf) == 0 && buf[0])
+        if (h[SEC_TOP_CLUSTER_NAME] && js_string(d, &top->v[SEC_TOP_CLUSTER_NAME], buf, sizeof buf) == 0 && buf[0])
             snprintf(info->tool, sizeof info->tool, "Trivy (cluster %s)", buf);
-        if (!h[TOP_RESOURCES] && !h[TOP_VULNERABILITIES_K8S] && !h[TOP_MISCONFIGURATIONS_K8S])
+        if (!h[SEC_TOP_RESOURCES] && !h[SEC_TOP_VULNERABILITIES_K8S] && !h[SEC_TOP_MISCONFIGURATIONS_K8S])
             return js_fail(d, top->root.at, "Trivy Kubernetes report without Resources, "
                            "Vulnerabilities or Misconfigurations");
-        if (h[TOP_RESOURCES] && resources(&c, &top->v[TOP_RESOURCES], "resource") < 0)
+        if (h[SEC_TOP_RESOURCES] && resources(&c, &top->v[SEC_TOP_RESOURCES], "resource") < 0)
             return -1;
-        if (h[TOP_VULNERABILITIES_K8S] && resources(&c, &top->v[TOP_VULNERABILITIES_K8S], "Vulnerabilities resource") < 0)
+        if (h[SEC_TOP_VULNERABILITIES_K8S] && resources(&c, &top->v[SEC_TOP_VULNERABILITIES_K8S], "Vulnerabilities resource") < 0)
             return -1;
-        if (h[TOP_MISCONFIGURATIONS_K8S] &&
-            resources(&c, &top->v[TOP_MISCONFIGURATIONS_K8S], "Misconfigurations resource") < 0)
+        if (h[SEC_TOP_MISCONFIGURATIONS_K8S] &&
+            resources(&c, &top->v[SEC_TOP_MISCONFIGURATIONS_K8S], "Misconfigurations resource") < 0)
             return -1;
         return 0;
     }
-    if (!h[TOP_SCHEMA_VERSION])
+    if (!h[SEC_TOP_SCHEMA_VERSION])
         return js_fail(d, top->root.at, "not a Trivy report: no SchemaVersion (Trivy 0.20 and later "
                        "write SchemaVersion 2)");
-    if (top->v[TOP_SCHEMA_VERSION].type != '0' ||
-        top->v[TOP_SCHEMA_VERSION].end - top->v[TOP_SCHEMA_VERSION].at != 1 ||
-        d->s[top->v[TOP_SCHEMA_VERSION].at] != '2') {
-        size_t n = top->v[TOP_SCHEMA_VERSION].end - top->v[TOP_SCHEMA_VERSION].at;
+    if (top->v[SEC_TOP_SCHEMA_VERSION].type != '0' ||
+        top->v[SEC_TOP_SCHEMA_VERSION].end - top->v[SEC_TOP_SCHEMA_VERSION].at != 1 ||
+        d->s[top->v[SEC_TOP_SCHEMA_VERSION].at] != '2') {
+        size_t n = top->v[SEC_TOP_SCHEMA_VERSION].end - top->v[SEC_TOP_SCHEMA_VERSION].at;
         snprintf(d->why, d->why_size, "Trivy SchemaVersion %.*s is not supported: only 2 is",
-                 (int)(n > 20 ? 20 : n), d->s + top->v[TOP_SCHEMA_VERSION].at);
+                 (int)(n > 20 ? 20 : n), d->s + top->v[SEC_TOP_SCHEMA_VERSION].at);
         return -1;
     }
     snprintf(info->variant, sizeof info->variant, "schema 2");
-    if (h[TOP_CREATED_AT] && js_string(d, &top->v[TOP_CREATED_AT], buf, sizeof buf) == 0)
-        info_time(info, buf);
-    if (h[TOP_METADATA] && top->v[TOP_METADATA].type == '{') {
-        cJSON *m = js_parse(d, &top->v[TOP_METADATA]);
+    if (h[SEC_TOP_CREATED_AT] && js_string(d, &top->v[SEC_TOP_CREATED_AT], buf, sizeof buf) == 0)
+        sec_info_time(info, buf);
+    if (h[SEC_TOP_METADATA] && top->v[SEC_TOP_METADATA].type == '{') {
+        cJSON *m = js_parse(d, &top->v[SEC_TOP_METADATA]);
         if (!m)
             return -1;
-        info_commit(info, jstr(m, "Commit"));
+        sec_info_commit(info, sec_jstr(m, "Commit"));
         cJSON_Delete(m);
     }
-    if (h[TOP_RESULTS] && results(&c, &top->v[TOP_RESULTS]) < 0)
+    if (h[SEC_TOP_RESULTS] && results(&c, &top->v[SEC_TOP_RESULTS]) < 0)
         return -1;
     return 0;
 }

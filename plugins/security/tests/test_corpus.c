@@ -119,10 +119,10 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void check_sane(const char *path, const tally *t, const rinfo *info)
+static void check_sane(const char *path, const sec_tally *t, const sec_info *info)
 {
-    long findings = tally_findings(t), done = findings + t->passed + t->absent;
-    for (int i = 0; i < SEV_COUNT; i++)
+    long findings = sec_tally_findings(t), done = findings + t->passed + t->absent;
+    for (int i = 0; i < SEC_SEV_COUNT; i++)
         if (t->sev[i] < 0)
             fail_msg("%s: negative count", path);
     /* Every entry read is a finding, not a finding, fixed or suppressed; suppressed
@@ -130,7 +130,7 @@ static void check_sane(const char *path, const tally *t, const rinfo *info)
     if (done > info->entries || info->entries > done + t->suppressed)
         fail_msg("%s: %ld entries, but %ld findings, %ld passed, %ld fixed, %ld suppressed", path, info->entries,
                  findings, t->passed, t->absent, t->suppressed);
-    if (!info->variant[0] || !info->tool[0] || info->format == FMT_AUTO)
+    if (!info->variant[0] || !info->tool[0] || info->format == SEC_FMT_AUTO)
         fail_msg("%s: no format, variant or tool named", path);
 }
 
@@ -153,9 +153,9 @@ static int walk(const char *folder, const rejection *rejected, const char *const
         char why[512];
         size_t len;
         char *text;
-        tally t;
-        rinfo info;
-        scan s;
+        sec_tally t;
+        sec_info info;
+        sec_scan s;
         int rc;
         if (name[0] == '.') {
             free(names[i]);
@@ -171,9 +171,9 @@ static int walk(const char *folder, const rejection *rejected, const char *const
         if (!text)
             fail_msg("cannot read %s", path);
         memset(&t, 0, sizeof t);
-        scan_init(&s, NULL, 0);
-        scan_begin(&s, 0, &t);
-        rc = report_read(text, len, FMT_AUTO, &s, &info, why, sizeof why);
+        sec_scan_init(&s, NULL, 0);
+        sec_scan_begin(&s, 0, &t);
+        rc = sec_report_read(text, len, SEC_FMT_AUTO, &s, &info, why, sizeof why);
         if (rc == 0 && want)
             fail_msg("%s/%s: read, but it should be rejected (%s)", folder, name, want);
         if (rc != 0 && !want)
@@ -199,14 +199,14 @@ static int walk(const char *folder, const rejection *rejected, const char *const
             if (strcmp(rel, x->file) != 0)
                 continue;
             assert_int_equal(rc, 0);
-            if (t.sev[SEV_CRITICAL] != x->crit || t.sev[SEV_HIGH] != x->high || t.sev[SEV_MEDIUM] != x->med ||
-                t.sev[SEV_LOW] != x->low || t.sev[SEV_UNKNOWN] != x->unk || t.sev[SEV_NONE] != x->none ||
+            if (t.sev[SEC_SEV_CRITICAL] != x->crit || t.sev[SEC_SEV_HIGH] != x->high || t.sev[SEC_SEV_MEDIUM] != x->med ||
+                t.sev[SEC_SEV_LOW] != x->low || t.sev[SEC_SEV_UNKNOWN] != x->unk || t.sev[SEC_SEV_NONE] != x->none ||
                 t.suppressed != x->suppressed || t.passed != x->passed || t.absent != x->absent)
                 fail_msg("%s: got %ld/%ld/%ld/%ld/%ld/%ld suppressed %ld passed %ld absent %ld", rel,
-                         t.sev[SEV_CRITICAL], t.sev[SEV_HIGH], t.sev[SEV_MEDIUM], t.sev[SEV_LOW],
-                         t.sev[SEV_UNKNOWN], t.sev[SEV_NONE], t.suppressed, t.passed, t.absent);
+                         t.sev[SEC_SEV_CRITICAL], t.sev[SEC_SEV_HIGH], t.sev[SEC_SEV_MEDIUM], t.sev[SEC_SEV_LOW],
+                         t.sev[SEC_SEV_UNKNOWN], t.sev[SEC_SEV_NONE], t.suppressed, t.passed, t.absent);
         }
-        scan_free(&s);
+        sec_scan_free(&s);
         free(text);
         free(names[i]);
     }

@@ -17,33 +17,33 @@
 
 typedef struct got {
     int rc;
-    tally t;
-    rinfo info;
+    sec_tally t;
+    sec_info info;
     char why[512];
 } got;
 
 /* Read TEXT as FORMAT with IGNORES; the result in *G. */
-static got *read_as(const char *text, rformat format, ignore_rule *ignores, size_t n)
+static got *read_as(const char *text, sec_format format, sec_ignore *ignores, size_t n)
 {
     static got g;
-    scan s;
+    sec_scan s;
     memset(&g, 0, sizeof g);
-    scan_init(&s, ignores, n);
-    scan_begin(&s, 0, &g.t);
-    g.rc = report_read(text, strlen(text), format, &s, &g.info, g.why, sizeof g.why);
-    scan_free(&s);
+    sec_scan_init(&s, ignores, n);
+    sec_scan_begin(&s, 0, &g.t);
+    g.rc = sec_report_read(text, strlen(text), format, &s, &g.info, g.why, sizeof g.why);
+    sec_scan_free(&s);
     return &g;
 }
 
 static got *ok(const char *text)
 {
-    got *g = read_as(text, FMT_AUTO, NULL, 0);
+    got *g = read_as(text, SEC_FMT_AUTO, NULL, 0);
     if (g->rc != 0)
         fail_msg("rejected: %s\n%s", g->why, text);
     return g;
 }
 
-static void bad(const char *text, rformat format, const char *why)
+static void bad(const char *text, sec_format format, const char *why)
 {
     got *g = read_as(text, format, NULL, 0);
     if (g->rc == 0)
@@ -53,11 +53,11 @@ static void bad(const char *text, rformat format, const char *why)
 
 static void counts(const got *g, long crit, long high, long med, long low, long unk, long none)
 {
-    const long want[SEV_COUNT] = {[SEV_CRITICAL] = crit, [SEV_HIGH] = high, [SEV_MEDIUM] = med,
-                                  [SEV_LOW] = low, [SEV_UNKNOWN] = unk, [SEV_NONE] = none};
-    for (int i = 0; i < SEV_COUNT; i++)
+    const long want[SEC_SEV_COUNT] = {[SEC_SEV_CRITICAL] = crit, [SEC_SEV_HIGH] = high, [SEC_SEV_MEDIUM] = med,
+                                  [SEC_SEV_LOW] = low, [SEC_SEV_UNKNOWN] = unk, [SEC_SEV_NONE] = none};
+    for (int i = 0; i < SEC_SEV_COUNT; i++)
         if (g->t.sev[i] != want[i])
-            fail_msg("%s: %ld, expected %ld", sev_name((sev)i), g->t.sev[i], want[i]);
+            fail_msg("%s: %ld, expected %ld", sec_sev_name((sec_sev)i), g->t.sev[i], want[i]);
 }
 
 /* A SARIF log of one run: DRIVER (more driver members, starting with ", "), RUN (more
@@ -174,62 +174,62 @@ static void test_jscan_depth(void **state)
 static void test_detection(void **state)
 {
     (void)state;
-    bad("", FMT_AUTO, "unrecognised report format: the file is empty");
-    bad(" \n\t ", FMT_AUTO, "the file is empty");
-    bad("<?xml version=\"1.0\"?><a/>", FMT_AUTO, "XML or HTML, not JSON");
-    bad("hello", FMT_AUTO, "unrecognised report format: not a JSON object");
-    bad("42", FMT_AUTO, "not a JSON object");
-    bad("\"text\"", FMT_AUTO, "not a JSON object");
-    bad("null", FMT_AUTO, "the document is JSON null");
-    bad("[]", FMT_AUTO, "a JSON array whose first element has no \"Target\"");
-    bad("[{\"check_name\": \"x\", \"severity\": \"minor\"}]", FMT_AUTO, "has no \"Target\"");
-    bad("{}", FMT_AUTO, "a JSON object with no members");
-    bad("{\"results\": [], \"errors\": []}", FMT_AUTO, "the members results, errors");
-    bad("{\"bomFormat\": \"CycloneDX\", \"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "a CycloneDX BOM");
-    bad("{\"version\": 1, \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
-    bad("{\"version\": \"1..2\", \"vulnerabilities\": []}", FMT_AUTO, "unrecognised report format");
-    bad("{\"auditReportVersion\": 2, \"vulnerabilities\": {}}", FMT_AUTO, "unrecognised report format");
-    bad("{\"matches\": []}", FMT_AUTO, "no match with a \"vulnerability\" and no Grype \"descriptor\"");
-    bad("{\"matches\": [{\"rule\": \"x\"}]}", FMT_AUTO, "set format = \"grype\"");
-    bad("{\"matches\": \"x\"}", FMT_AUTO, "the members matches");
-    bad("{\"a\": 1} x", FMT_AUTO, "malformed JSON: more data after the JSON document");
-    bad("{\"a\": 1}\n{\"b\": 2}\n", FMT_AUTO, "more data after the JSON document at line 2");
-    bad("{\"runs\": [], \"runs\": []}", FMT_AUTO, "the member \"runs\" appears twice");
-    bad("{\"a\": \"\x01\"}", FMT_AUTO, "control character");
+    bad("", SEC_FMT_AUTO, "unrecognised report format: the file is empty");
+    bad(" \n\t ", SEC_FMT_AUTO, "the file is empty");
+    bad("<?xml version=\"1.0\"?><a/>", SEC_FMT_AUTO, "XML or HTML, not JSON");
+    bad("hello", SEC_FMT_AUTO, "unrecognised report format: not a JSON object");
+    bad("42", SEC_FMT_AUTO, "not a JSON object");
+    bad("\"text\"", SEC_FMT_AUTO, "not a JSON object");
+    bad("null", SEC_FMT_AUTO, "the document is JSON null");
+    bad("[]", SEC_FMT_AUTO, "a JSON array whose first element has no \"Target\"");
+    bad("[{\"check_name\": \"x\", \"severity\": \"minor\"}]", SEC_FMT_AUTO, "has no \"Target\"");
+    bad("{}", SEC_FMT_AUTO, "a JSON object with no members");
+    bad("{\"results\": [], \"errors\": []}", SEC_FMT_AUTO, "the members results, errors");
+    bad("{\"bomFormat\": \"CycloneDX\", \"version\": 1, \"vulnerabilities\": []}", SEC_FMT_AUTO, "a CycloneDX BOM");
+    bad("{\"version\": 1, \"vulnerabilities\": []}", SEC_FMT_AUTO, "unrecognised report format");
+    bad("{\"version\": \"1..2\", \"vulnerabilities\": []}", SEC_FMT_AUTO, "unrecognised report format");
+    bad("{\"auditReportVersion\": 2, \"vulnerabilities\": {}}", SEC_FMT_AUTO, "unrecognised report format");
+    bad("{\"matches\": []}", SEC_FMT_AUTO, "no match with a \"vulnerability\" and no Grype \"descriptor\"");
+    bad("{\"matches\": [{\"rule\": \"x\"}]}", SEC_FMT_AUTO, "set format = \"grype\"");
+    bad("{\"matches\": \"x\"}", SEC_FMT_AUTO, "the members matches");
+    bad("{\"a\": 1} x", SEC_FMT_AUTO, "malformed JSON: more data after the JSON document");
+    bad("{\"a\": 1}\n{\"b\": 2}\n", SEC_FMT_AUTO, "more data after the JSON document at line 2");
+    bad("{\"runs\": [], \"runs\": []}", SEC_FMT_AUTO, "the member \"runs\" appears twice");
+    bad("{\"a\": \"\x01\"}", SEC_FMT_AUTO, "control character");
     {
         const char nul[] = "{\"version\": \"2.1.0\"\0, \"runs\": []}";
         got g;
-        scan s;
+        sec_scan s;
         memset(&g, 0, sizeof g);
-        scan_init(&s, NULL, 0);
-        scan_begin(&s, 0, &g.t);
-        assert_int_equal(report_read(nul, sizeof nul - 1, FMT_AUTO, &s, &g.info, g.why, sizeof g.why), -1);
+        sec_scan_init(&s, NULL, 0);
+        sec_scan_begin(&s, 0, &g.t);
+        assert_int_equal(sec_report_read(nul, sizeof nul - 1, SEC_FMT_AUTO, &s, &g.info, g.why, sizeof g.why), -1);
         assert_contains(g.why, "malformed JSON");
-        scan_free(&s);
+        sec_scan_free(&s);
     }
     /* What each format looks like. */
-    assert_int_equal(ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"a\"}}, \"results\": []}]}")->info.format, FMT_SARIF);
-    assert_int_equal(ok("{\"SchemaVersion\": 2}")->info.format, FMT_TRIVY);
-    assert_int_equal(ok("[{\"Target\": \"x\", \"Vulnerabilities\": null}]")->info.format, FMT_TRIVY);
-    assert_int_equal(ok("{\"ClusterName\": \"c\", \"Resources\": []}")->info.format, FMT_TRIVY);
-    assert_int_equal(ok("{\"matches\": [], \"descriptor\": {\"name\": \"grype\"}}")->info.format, FMT_GRYPE);
+    assert_int_equal(ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"a\"}}, \"results\": []}]}")->info.format, SEC_FMT_SARIF);
+    assert_int_equal(ok("{\"SchemaVersion\": 2}")->info.format, SEC_FMT_TRIVY);
+    assert_int_equal(ok("[{\"Target\": \"x\", \"Vulnerabilities\": null}]")->info.format, SEC_FMT_TRIVY);
+    assert_int_equal(ok("{\"ClusterName\": \"c\", \"Resources\": []}")->info.format, SEC_FMT_TRIVY);
+    assert_int_equal(ok("{\"matches\": [], \"descriptor\": {\"name\": \"grype\"}}")->info.format, SEC_FMT_GRYPE);
     /* detected by what the reader needs: matches alone, when a match has a vulnerability */
     {
         got *g = ok("{\"matches\": [{\"vulnerability\": {\"id\": \"CVE-2024-1\", \"severity\": \"High\"},"
                     " \"artifact\": {\"name\": \"zlib\", \"version\": \"1.2\"}}]}");
-        assert_int_equal(g->info.format, FMT_GRYPE);
+        assert_int_equal(g->info.format, SEC_FMT_GRYPE);
         counts(g, 0, 1, 0, 0, 0, 0);
     }
-    assert_int_equal(read_as("{\"matches\": []}", FMT_GRYPE, NULL, 0)->rc, 0);
-    assert_int_equal(ok("{\"version\": \"15.0.7\", \"vulnerabilities\": []}")->info.format, FMT_GITLAB);
+    assert_int_equal(read_as("{\"matches\": []}", SEC_FMT_GRYPE, NULL, 0)->rc, 0);
+    assert_int_equal(ok("{\"version\": \"15.0.7\", \"vulnerabilities\": []}")->info.format, SEC_FMT_GITLAB);
     /* Forced formats are held to their shape. */
-    bad("{\"matches\": []}", FMT_GITLAB, "not a GitLab security report");
-    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", FMT_GRYPE, "not a Grype report");
-    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", FMT_TRIVY, "no SchemaVersion");
-    bad("[{\"Target\": \"x\"}]", FMT_SARIF, "not a sarif report: the document is a JSON array");
-    assert_int_equal(read_as("null", FMT_TRIVY, NULL, 0)->rc, 0);
-    assert_int_equal(read_as("[]", FMT_TRIVY, NULL, 0)->rc, 0);
-    assert_int_equal(read_as("{\"matches\": null, \"source\": {}}", FMT_GRYPE, NULL, 0)->rc, 0);
+    bad("{\"matches\": []}", SEC_FMT_GITLAB, "not a GitLab security report");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", SEC_FMT_GRYPE, "not a Grype report");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": []}", SEC_FMT_TRIVY, "no SchemaVersion");
+    bad("[{\"Target\": \"x\"}]", SEC_FMT_SARIF, "not a sarif report: the document is a JSON array");
+    assert_int_equal(read_as("null", SEC_FMT_TRIVY, NULL, 0)->rc, 0);
+    assert_int_equal(read_as("[]", SEC_FMT_TRIVY, NULL, 0)->rc, 0);
+    assert_int_equal(read_as("{\"matches\": null, \"source\": {}}", SEC_FMT_GRYPE, NULL, 0)->rc, 0);
 }
 
 /* ---- SARIF ----------------------------------------------------------------------------------- */
@@ -237,27 +237,27 @@ static void test_detection(void **state)
 static void test_sarif_versions_and_shape(void **state)
 {
     (void)state;
-    bad("{\"version\": \"1.0.0\", \"runs\": []}", FMT_AUTO, "SARIF version 1.0.0 is not supported: only 2.1.0 is");
-    bad("{\"version\": \"2.2\", \"runs\": []}", FMT_AUTO, "SARIF version 2.2 is not supported");
-    bad("{\"runs\": []}", FMT_AUTO, "SARIF log without a \"version\"");
-    bad("{\"version\": 2.1, \"runs\": []}", FMT_AUTO, "\"version\" is not a string");
-    bad("{\"version\": \"2.1.0\", \"runs\": {}}", FMT_AUTO, "without a \"runs\" array");
-    bad("{\"version\": \"2.1.0\", \"runs\": []}", FMT_AUTO, "the SARIF log has no runs");
-    bad("{\"version\": \"2.1.0\", \"runs\": [42]}", FMT_AUTO, "run 1 is not an object");
-    bad("{\"version\": \"2.1.0\", \"runs\": [{\"results\": []}]}", FMT_AUTO, "run 1 has no tool.driver");
-    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}}]}", FMT_AUTO,
+    bad("{\"version\": \"1.0.0\", \"runs\": []}", SEC_FMT_AUTO, "SARIF version 1.0.0 is not supported: only 2.1.0 is");
+    bad("{\"version\": \"2.2\", \"runs\": []}", SEC_FMT_AUTO, "SARIF version 2.2 is not supported");
+    bad("{\"runs\": []}", SEC_FMT_AUTO, "SARIF log without a \"version\"");
+    bad("{\"version\": 2.1, \"runs\": []}", SEC_FMT_AUTO, "\"version\" is not a string");
+    bad("{\"version\": \"2.1.0\", \"runs\": {}}", SEC_FMT_AUTO, "without a \"runs\" array");
+    bad("{\"version\": \"2.1.0\", \"runs\": []}", SEC_FMT_AUTO, "the SARIF log has no runs");
+    bad("{\"version\": \"2.1.0\", \"runs\": [42]}", SEC_FMT_AUTO, "run 1 is not an object");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"results\": []}]}", SEC_FMT_AUTO, "run 1 has no tool.driver");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}}]}", SEC_FMT_AUTO,
         "run 1 (Z) has no results");
-    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"results\": null}]}", FMT_AUTO,
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"results\": null}]}", SEC_FMT_AUTO,
         "run 1 ((unnamed tool)) has no results");
-    bad(sarif("", "", "1"), FMT_AUTO, "run 1, result 1 is not an object");
+    bad(sarif("", "", "1"), SEC_FMT_AUTO, "run 1, result 1 is not an object");
     bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"results\": 42}]}",
-        FMT_AUTO, "results is not an array");
+        SEC_FMT_AUTO, "results is not an array");
     bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"tool\": {}, \"results\": []}]}",
-        FMT_AUTO, "the member \"tool\" appears twice");
-    bad(sarif("", "", "{\"level\": \"error\", \"level\": \"none\"}"), FMT_AUTO, "result 1: a member appears twice");
-    bad(sarif("", "", "{\"level\": 3}"), FMT_AUTO, "result 1: kind, level, baselineState or suppressions of the wrong type");
-    bad(sarif("", "", "{\"suppressions\": {}}"), FMT_AUTO, "of the wrong type");
-    bad(sarif("", "", "{\"kind\": 1}"), FMT_AUTO, "of the wrong type");
+        SEC_FMT_AUTO, "the member \"tool\" appears twice");
+    bad(sarif("", "", "{\"level\": \"error\", \"level\": \"none\"}"), SEC_FMT_AUTO, "result 1: a member appears twice");
+    bad(sarif("", "", "{\"level\": 3}"), SEC_FMT_AUTO, "result 1: kind, level, baselineState or suppressions of the wrong type");
+    bad(sarif("", "", "{\"suppressions\": {}}"), SEC_FMT_AUTO, "of the wrong type");
+    bad(sarif("", "", "{\"kind\": 1}"), SEC_FMT_AUTO, "of the wrong type");
     /* Two runs: both counted; their tools named. */
     {
         got *g = ok("{\"version\": \"2.1.0\", \"runs\": ["
@@ -423,14 +423,14 @@ static void test_sarif_run_facts(void **state)
 
 static void test_sarif_ignores(void **state)
 {
-    ignore_rule r[3];
+    sec_ignore r[3];
     got *g;
     (void)state;
-    ignore_parse("RULE-1: 2030-01-01: accepted risk", SEC_NOW, &r[0]);
-    ignore_parse("rule-2: 2020-01-01: too old", SEC_NOW, &r[1]);
-    ignore_parse("nonsense", SEC_NOW, &r[2]);
+    sec_ignore_parse("RULE-1: 2030-01-01: accepted risk", SEC_NOW, &r[0]);
+    sec_ignore_parse("rule-2: 2020-01-01: too old", SEC_NOW, &r[1]);
+    sec_ignore_parse("nonsense", SEC_NOW, &r[2]);
     g = read_as(sarif(", \"rules\": [{\"id\": \"RULE-1\"}, {\"id\": \"RULE-2\"}]", "",
-                      "{\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-2\"}"), FMT_AUTO, r, 3);
+                      "{\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-1\"}, {\"ruleId\": \"RULE-2\"}"), SEC_FMT_AUTO, r, 3);
     assert_int_equal(g->rc, 0);
     assert_int_equal(g->t.ignored, 2);
     counts(g, 0, 0, 1, 0, 0, 0);
@@ -465,23 +465,23 @@ static void test_trivy(void **state)
     assert_string_equal(g->info.variant, "schema 2");
     assert_int_equal(g->info.time, INT64_C(1748736000));
     assert_string_equal(g->info.commits[0], "0123456789abcdef");
-    bad("{\"SchemaVersion\": 1, \"Results\": []}", FMT_AUTO, "Trivy SchemaVersion 1 is not supported: only 2 is");
-    bad("{\"SchemaVersion\": \"2\", \"Results\": []}", FMT_AUTO, "Trivy SchemaVersion \"2\" is not supported");
-    bad("{\"SchemaVersion\": 2.0, \"Results\": []}", FMT_AUTO, "SchemaVersion 2.0 is not supported");
-    bad("{\"ArtifactName\": \"x\", \"Results\": []}", FMT_AUTO, "no SchemaVersion");
-    bad("{\"SchemaVersion\": 2, \"Results\": {}}", FMT_AUTO, "Results is not an array");
-    bad("{\"SchemaVersion\": 2, \"Results\": [1]}", FMT_AUTO, "result 1 is not an object");
-    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": {}}]}", FMT_AUTO, "malformed Severity, Status or list");
-    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": 5}]}]}", FMT_AUTO,
+    bad("{\"SchemaVersion\": 1, \"Results\": []}", SEC_FMT_AUTO, "Trivy SchemaVersion 1 is not supported: only 2 is");
+    bad("{\"SchemaVersion\": \"2\", \"Results\": []}", SEC_FMT_AUTO, "Trivy SchemaVersion \"2\" is not supported");
+    bad("{\"SchemaVersion\": 2.0, \"Results\": []}", SEC_FMT_AUTO, "SchemaVersion 2.0 is not supported");
+    bad("{\"ArtifactName\": \"x\", \"Results\": []}", SEC_FMT_AUTO, "no SchemaVersion");
+    bad("{\"SchemaVersion\": 2, \"Results\": {}}", SEC_FMT_AUTO, "Results is not an array");
+    bad("{\"SchemaVersion\": 2, \"Results\": [1]}", SEC_FMT_AUTO, "result 1 is not an object");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": {}}]}", SEC_FMT_AUTO, "malformed Severity, Status or list");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": 5}]}]}", SEC_FMT_AUTO,
         "result 1: vulnerability 1 has a malformed Severity");
-    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [7]}]}", FMT_AUTO, "vulnerability 1");
-    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Misconfigurations\": [{\"Status\": true}]}]}", FMT_AUTO,
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [7]}]}", SEC_FMT_AUTO, "vulnerability 1");
+    bad("{\"SchemaVersion\": 2, \"Results\": [{\"Misconfigurations\": [{\"Status\": true}]}]}", SEC_FMT_AUTO,
         "misconfiguration 1");
     /* a key given twice is refused wherever it is (common/json_member.h), with its place */
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [{\"Severity\": \"LOW\", \"Severity\": \"HIGH\"}]}]}",
-        FMT_AUTO, "the member \"Severity\" appears twice at line 1");
+        SEC_FMT_AUTO, "the member \"Severity\" appears twice at line 1");
     bad("{\"SchemaVersion\": 2, \"Results\": [{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"LOW\","
-        " \"PkgName\": \"x\", \"PkgName\": \"y\"}]}]}", FMT_AUTO, "the member \"PkgName\" appears twice");
+        " \"PkgName\": \"x\", \"PkgName\": \"y\"}]}]}", SEC_FMT_AUTO, "the member \"PkgName\" appears twice");
     /* The legacy list, and Kubernetes reports of both shapes. */
     g = ok("[{\"Target\": \"a\", \"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}, {\"Target\": \"b\", \"Vulnerabilities\": null}]");
     counts(g, 0, 1, 0, 0, 0, 0);
@@ -497,9 +497,9 @@ static void test_trivy(void **state)
            " \"Misconfigurations\": [{\"Results\": [{\"Misconfigurations\": [{\"Severity\": \"HIGH\", \"Status\": \"PASS\"}]}]}]}");
     counts(g, 0, 1, 0, 0, 0, 0);
     assert_int_equal(g->t.passed, 1);
-    bad("{\"ClusterName\": \"c\"}", FMT_AUTO, "without Resources, Vulnerabilities or Misconfigurations");
-    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": 3}]}", FMT_AUTO, "resource 1: Results is not an array");
-    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": [3]}]}", FMT_AUTO, "result 1 is not an object");
+    bad("{\"ClusterName\": \"c\"}", SEC_FMT_AUTO, "without Resources, Vulnerabilities or Misconfigurations");
+    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": 3}]}", SEC_FMT_AUTO, "resource 1: Results is not an array");
+    bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": [3]}]}", SEC_FMT_AUTO, "result 1 is not an object");
 }
 
 /* ---- Grype and GitLab ---------------------------------------------------------------------------- */
@@ -507,7 +507,7 @@ static void test_trivy(void **state)
 static void test_grype(void **state)
 {
     got *g;
-    ignore_rule r;
+    sec_ignore r;
     (void)state;
     g = ok("{\"matches\": [{\"vulnerability\": {\"id\": \"A\", \"severity\": \"High\"}},"
            " {\"vulnerability\": {\"id\": \"B\", \"severity\": \"negligible\"}},"
@@ -521,15 +521,15 @@ static void test_grype(void **state)
     assert_int_equal(g->t.suppressed, 3);
     assert_false(g->info.has_time);
     assert_string_equal(g->info.tool, "grype 0.90.0");
-    bad("{\"matches\": [{\"artifact\": {}}], \"source\": {}}", FMT_AUTO, "match 1: no vulnerability object");
-    bad("{\"matches\": [{\"vulnerability\": {\"severity\": 3}}], \"source\": {}}", FMT_AUTO, "malformed severity");
-    bad("{\"matches\": {}, \"source\": {}}", FMT_AUTO, "matches is not an array");
-    bad("{\"matches\": [\"x\"], \"source\": {}}", FMT_AUTO, "match 1 is not an object");
-    bad("{\"matches\": [], \"ignoredMatches\": 4, \"source\": {}}", FMT_AUTO, "ignoredMatches is not an array");
+    bad("{\"matches\": [{\"artifact\": {}}], \"source\": {}}", SEC_FMT_AUTO, "match 1: no vulnerability object");
+    bad("{\"matches\": [{\"vulnerability\": {\"severity\": 3}}], \"source\": {}}", SEC_FMT_AUTO, "malformed severity");
+    bad("{\"matches\": {}, \"source\": {}}", SEC_FMT_AUTO, "matches is not an array");
+    bad("{\"matches\": [\"x\"], \"source\": {}}", SEC_FMT_AUTO, "match 1 is not an object");
+    bad("{\"matches\": [], \"ignoredMatches\": 4, \"source\": {}}", SEC_FMT_AUTO, "ignoredMatches is not an array");
     /* An ignore entry may name a related vulnerability. */
-    ignore_parse("CVE-2021-1: 2030-01-01: alias", SEC_NOW, &r);
+    sec_ignore_parse("CVE-2021-1: 2030-01-01: alias", SEC_NOW, &r);
     g = read_as("{\"matches\": [{\"vulnerability\": {\"id\": \"GHSA-1\", \"severity\": \"Critical\"},"
-                " \"relatedVulnerabilities\": [{\"id\": \"CVE-2021-1\"}]}], \"source\": {}}", FMT_AUTO, &r, 1);
+                " \"relatedVulnerabilities\": [{\"id\": \"CVE-2021-1\"}]}], \"source\": {}}", SEC_FMT_AUTO, &r, 1);
     assert_int_equal(g->rc, 0);
     assert_int_equal(g->t.ignored, 1);
     counts(g, 0, 0, 0, 0, 0, 0);
@@ -549,54 +549,54 @@ static void test_gitlab(void **state)
     assert_string_equal(g->info.incomplete, "");
     g = ok("{\"version\": \"2.3\", \"vulnerabilities\": [], \"scan\": {\"status\": \"failure\"}}");
     assert_string_equal(g->info.incomplete, "scan.status is \"failure\"");
-    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [1]}", FMT_AUTO, "vulnerability 1 is not an object");
-    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [{\"severity\": []}]}", FMT_AUTO, "malformed severity");
-    bad("{\"version\": 15, \"vulnerabilities\": []}", FMT_GITLAB, "no \"version\" string");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [1]}", SEC_FMT_AUTO, "vulnerability 1 is not an object");
+    bad("{\"version\": \"15.0.7\", \"vulnerabilities\": [{\"severity\": []}]}", SEC_FMT_AUTO, "malformed severity");
+    bad("{\"version\": 15, \"vulnerabilities\": []}", SEC_FMT_GITLAB, "no \"version\" string");
 }
 
 /* ---- Ignore entries and timestamps --------------------------------------------------------------- */
 
 static void test_ignore_parse(void **state)
 {
-    ignore_rule r;
+    sec_ignore r;
     (void)state;
-    ignore_parse("CVE-2024-1234: 2025-12-31: false positive, not reachable", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_ACTIVE);
+    sec_ignore_parse("CVE-2024-1234: 2025-12-31: false positive, not reachable", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_ACTIVE);
     assert_string_equal(r.id, "CVE-2024-1234");
     assert_string_equal(r.until, "2025-12-31");
     assert_string_equal(r.reason, "false positive, not reachable");
-    ignore_parse("pkg:npm/x@1:2: 2025-12-31 : reason: with colons", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_ACTIVE);
+    sec_ignore_parse("pkg:npm/x@1:2: 2025-12-31 : reason: with colons", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_ACTIVE);
     assert_string_equal(r.id, "pkg:npm/x@1:2");
     assert_string_equal(r.reason, "reason: with colons");
-    ignore_parse("X:2025-06-10:last day", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_ACTIVE);
-    ignore_parse("X:2025-06-10:last day", INT64_C(1749599999), &r);
-    assert_int_equal(r.state, IGNORE_ACTIVE);
-    ignore_parse("X:2025-06-10:last day", INT64_C(1749600000), &r);
-    assert_int_equal(r.state, IGNORE_EXPIRED);
-    ignore_parse("X: 2024-02-29: leap", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_EXPIRED);
-    ignore_parse("X: 2023-02-29: not leap", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
-    ignore_parse(": 2030-01-01: no id", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
+    sec_ignore_parse("X:2025-06-10:last day", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_ACTIVE);
+    sec_ignore_parse("X:2025-06-10:last day", INT64_C(1749599999), &r);
+    assert_int_equal(r.state, SEC_IGNORE_ACTIVE);
+    sec_ignore_parse("X:2025-06-10:last day", INT64_C(1749600000), &r);
+    assert_int_equal(r.state, SEC_IGNORE_EXPIRED);
+    sec_ignore_parse("X: 2024-02-29: leap", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_EXPIRED);
+    sec_ignore_parse("X: 2023-02-29: not leap", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
+    sec_ignore_parse(": 2030-01-01: no id", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
     assert_contains(r.problem, "no id");
-    ignore_parse("A B: 2030-01-01: blank", SEC_NOW, &r);
+    sec_ignore_parse("A B: 2030-01-01: blank", SEC_NOW, &r);
     assert_contains(r.problem, "blank");
-    ignore_parse("X: 2030-01-01", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
-    ignore_parse("X: 2030-1-01: short", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
-    ignore_parse("", SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
-    ignore_parse(NULL, SEC_NOW, &r);
-    assert_int_equal(r.state, IGNORE_MALFORMED);
+    sec_ignore_parse("X: 2030-01-01", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
+    sec_ignore_parse("X: 2030-1-01: short", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
+    sec_ignore_parse("", SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
+    sec_ignore_parse(NULL, SEC_NOW, &r);
+    assert_int_equal(r.state, SEC_IGNORE_MALFORMED);
     {
         char longid[300];
         memset(longid, 'A', 200);
         strcpy(longid + 200, ": 2030-01-01: long");
-        ignore_parse(longid, SEC_NOW, &r);
+        sec_ignore_parse(longid, SEC_NOW, &r);
         assert_contains(r.problem, "longer than");
     }
 }
@@ -606,9 +606,9 @@ static void test_ignore_parse(void **state)
  * zone-less one (GitLab's) is UTC and says so. */
 static int64_t report_time(const char *text, int *zoneless)
 {
-    rinfo info;
+    sec_info info;
     memset(&info, 0, sizeof info);
-    info_time(&info, text);
+    sec_info_time(&info, text);
     if (!info.has_time)
         return INT64_MIN;
     *zoneless = info.time_zoneless;
@@ -619,7 +619,7 @@ static int64_t report_time(const char *text, int *zoneless)
 static void test_timestamps(void **state)
 {
     int zl = -1;
-    rinfo info;
+    sec_info info;
     static const char *const wrong[] = {
         "", "2025-06-10T25:00:00Z", "2025-13-01T00:00:00Z", "2025-06-31T00:00:00Z",
         "2025-06-10T10:00:00.Z", "2025-06-10T10:00:00Zjunk", "yesterday", "10/06/2025",
@@ -639,9 +639,9 @@ static void test_timestamps(void **state)
     assert_int_equal(report_time(NULL, &zl), INT64_MIN);
     /* of several times, the oldest is the report's */
     memset(&info, 0, sizeof info);
-    info_time(&info, "2025-06-10T12:00:00Z");
-    info_time(&info, "2025-06-10T11:00:00Z");
-    info_time(&info, "2025-06-10T13:00:00Z");
+    sec_info_time(&info, "2025-06-10T12:00:00Z");
+    sec_info_time(&info, "2025-06-10T11:00:00Z");
+    sec_info_time(&info, "2025-06-10T13:00:00Z");
     assert_int_equal(info.time, SEC_NOW - 3600);
     assert_string_equal(info.time_text, "2025-06-10T11:00:00Z");
 }
@@ -660,7 +660,7 @@ static void mangle(const char *text)
         got *g;
         memcpy(buf, text, cut);
         buf[cut] = '\0';
-        g = read_as(buf, FMT_AUTO, NULL, 0);
+        g = read_as(buf, SEC_FMT_AUTO, NULL, 0);
         if (g->rc != 0)
             assert_true(g->why[0] != '\0');
     }
@@ -671,7 +671,7 @@ static void mangle(const char *text)
             seed = seed * 1103515245u + 12345u;
             buf[(seed >> 8) % n] = repl[(seed >> 20) % (sizeof repl - 1)];
         }
-        g = read_as(buf, (rformat)(k % 5), NULL, 0);
+        g = read_as(buf, (sec_format)(k % 5), NULL, 0);
         if (g->rc != 0)
             assert_true(g->why[0] != '\0');
     }
@@ -740,13 +740,13 @@ static void test_hostile_values(void **state)
 static void same_in_any_chunks(const char *text)
 {
     got want, *g;
-    size_t saved = sarif_chunk_size;
+    size_t saved = sec_sarif_chunk_size;
     static const size_t sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 4096};
-    want = *read_as(text, FMT_AUTO, NULL, 0);
+    want = *read_as(text, SEC_FMT_AUTO, NULL, 0);
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        sarif_chunk_size = sizes[i];
-        g = read_as(text, FMT_AUTO, NULL, 0);
-        sarif_chunk_size = saved;
+        sec_sarif_chunk_size = sizes[i];
+        g = read_as(text, SEC_FMT_AUTO, NULL, 0);
+        sec_sarif_chunk_size = saved;
         if (g->rc != want.rc || strcmp(g->why, want.why) != 0 || memcmp(&g->t, &want.t, sizeof want.t) != 0 ||
             memcmp(&g->info, &want.info, sizeof want.info) != 0)
             fail_msg("chunks of %zu bytes: rc %d \"%s\", expected rc %d \"%s\"\n%s", sizes[i], g->rc, g->why, want.rc,
@@ -787,44 +787,44 @@ static void test_sarif_rules_after_results(void **state)
     char results[16384], before[20000], after[20000];
     size_t n = 0;
     got a, *b;
-    ignore_rule ign[1];
+    sec_ignore ign[1];
     (void)state;
     for (int i = 0; i < 60; i++)
         n += (size_t)snprintf(results + n, sizeof results - n, "%s{\"ruleId\": \"%s\", \"message\": {\"text\": \"m%d\"}%s}",
                               i ? "," : "", i % 3 == 0 ? "S" : "R", i, i % 3 == 2 ? ", \"level\": \"warning\"" : "");
     snprintf(before, sizeof before, "{\"version\": \"2.1.0\", \"runs\": [{%s, %s, \"results\": [%s]}]}", tool, inv, results);
     snprintf(after, sizeof after, "{\"runs\": [{\"results\": [%s], %s, %s}], \"version\": \"2.1.0\"}", results, inv, tool);
-    a = *read_as(before, FMT_AUTO, NULL, 0);
+    a = *read_as(before, SEC_FMT_AUTO, NULL, 0);
     assert_int_equal(a.rc, 0);
     counts(&a, 20, 0, 20, 20, 0, 0); /* S critical; R overridden to note; R with level warning */
-    b = read_as(after, FMT_AUTO, NULL, 0);
+    b = read_as(after, SEC_FMT_AUTO, NULL, 0);
     assert_int_equal(b->rc, 0);
     assert_memory_equal(&a.t, &b->t, sizeof a.t);
     assert_memory_equal(&a.info, &b->info, sizeof a.info);
     same_in_any_chunks(after);
     /* The worst list and ignore matches alike too. */
     {
-        scan s1, s2;
-        tally t1, t2;
-        rinfo i1, i2;
+        sec_scan s1, s2;
+        sec_tally t1, t2;
+        sec_info i1, i2;
         char why[256];
         memset(&t1, 0, sizeof t1);
         memset(&t2, 0, sizeof t2);
-        ignore_parse("S: 2099-01-01: later", SEC_NOW, &ign[0]);
-        scan_init(&s1, NULL, 0);
-        scan_begin(&s1, 0, &t1);
-        assert_int_equal(report_read(before, strlen(before), FMT_AUTO, &s1, &i1, why, sizeof why), 0);
-        scan_init(&s2, NULL, 0);
-        scan_begin(&s2, 0, &t2);
-        assert_int_equal(report_read(after, strlen(after), FMT_AUTO, &s2, &i2, why, sizeof why), 0);
+        sec_ignore_parse("S: 2099-01-01: later", SEC_NOW, &ign[0]);
+        sec_scan_init(&s1, NULL, 0);
+        sec_scan_begin(&s1, 0, &t1);
+        assert_int_equal(sec_report_read(before, strlen(before), SEC_FMT_AUTO, &s1, &i1, why, sizeof why), 0);
+        sec_scan_init(&s2, NULL, 0);
+        sec_scan_begin(&s2, 0, &t2);
+        assert_int_equal(sec_report_read(after, strlen(after), SEC_FMT_AUTO, &s2, &i2, why, sizeof why), 0);
         assert_int_equal(s1.worst_count, s2.worst_count);
         for (size_t i = 0; i < s1.worst_count; i++) {
             assert_string_equal(s1.worst[i].title, s2.worst[i].title);
             assert_int_equal(s1.worst[i].severity, s2.worst[i].severity);
         }
-        scan_free(&s1);
-        scan_free(&s2);
-        b = read_as(after, FMT_AUTO, ign, 1);
+        sec_scan_free(&s1);
+        sec_scan_free(&s2);
+        b = read_as(after, SEC_FMT_AUTO, ign, 1);
         assert_int_equal(b->t.ignored, 20);
         assert_int_equal(ign[0].matched, 20);
     }
@@ -949,17 +949,17 @@ static int64_t gen_read(void *ctx, char *buf, size_t cap, const char **why)
 }
 
 typedef struct streamed {
-    tally t;
-    rinfo info;
-    sarif_stats stats;
-    scan s;
+    sec_tally t;
+    sec_info info;
+    sec_sarif_stats stats;
+    sec_scan s;
 } streamed;
 
 /* Stream the generated log into *OUT (scan_free OUT->s). */
 static void gen_stream(long n, long k, long titles, int order, streamed *out)
 {
     gen g;
-    rsrc src = {gen_read, &g};
+    sec_source src = {gen_read, &g};
     char why[512] = "";
     int not_sarif = 0;
     memset(&g, 0, sizeof g);
@@ -969,16 +969,16 @@ static void gen_stream(long n, long k, long titles, int order, streamed *out)
     g.titles = titles;
     g.order = order;
     memset(out, 0, sizeof *out);
-    scan_init(&out->s, NULL, 0);
-    scan_begin(&out->s, 0, &out->t);
-    if (sarif_stream(&src, FMT_AUTO, &out->s, &out->info, why, sizeof why, &not_sarif) != 0)
+    sec_scan_init(&out->s, NULL, 0);
+    sec_scan_begin(&out->s, 0, &out->t);
+    if (sec_sarif_stream(&src, SEC_FMT_AUTO, &out->s, &out->info, why, sizeof why, &not_sarif) != 0)
         fail_msg("generated log of %ld results rejected: %s", n, why);
-    out->stats = sarif_last_stats;
+    out->stats = sec_sarif_last_stats;
     assert_int_equal(out->info.entries, n);
-    assert_int_equal(tally_findings(&out->t), n);
+    assert_int_equal(sec_tally_findings(&out->t), n);
 }
 
-static void same_worst(const scan *a, const scan *b)
+static void same_worst(const sec_scan *a, const sec_scan *b)
 {
     assert_int_equal(a->worst_count, b->worst_count);
     for (size_t i = 0; i < a->worst_count; i++) {
@@ -1007,7 +1007,7 @@ static void test_sarif_memory_bounded(void **state)
      * group a rule, whatever the size. */
     assert_int_equal(large.stats.peak_groups, 40);
     assert_int_equal(large.stats.peak_groups, small.stats.peak_groups);
-    assert_true(large.stats.peak_samples <= large.stats.peak_groups * WORST_MAX);
+    assert_true(large.stats.peak_samples <= large.stats.peak_groups * SEC_WORST_MAX);
     assert_int_equal(large.stats.peak_samples, small.stats.peak_samples);
     assert_int_equal(large.stats.rules, 40);
     /* The same judgement as with the tool and invocations first. */
@@ -1018,8 +1018,8 @@ static void test_sarif_memory_bounded(void **state)
     assert_memory_equal(&first.t, &before.t, sizeof first.t);
     assert_memory_equal(&first.info, &before.info, sizeof first.info);
     same_worst(&first.s, &before.s);
-    assert_int_equal(large.t.sev[SEV_CRITICAL], 200000 / 4);
-    assert_int_equal(large.t.sev[SEV_MEDIUM], 200000 / 4 + 200000 / 40); /* score 5.0; R1 overridden */
+    assert_int_equal(large.t.sev[SEC_SEV_CRITICAL], 200000 / 4);
+    assert_int_equal(large.t.sev[SEC_SEV_MEDIUM], 200000 / 4 + 200000 / 40); /* score 5.0; R1 overridden */
     /* With the tool first only the results without a level of the 16 rules without a
      * score and a level of their own wait (an override of the invocations, which come
      * after them, may give a level), and once the worst list is full of criticals they
@@ -1029,11 +1029,11 @@ static void test_sarif_memory_bounded(void **state)
     assert_true(first.stats.peak_samples < 80);
     gen_stream(20000, 40, 10, GEN_TOOL_FIRST, &small_first);
     assert_int_equal(first.stats.peak_samples, small_first.stats.peak_samples);
-    scan_free(&small_first.s);
-    scan_free(&before.s);
-    scan_free(&small.s);
-    scan_free(&large.s);
-    scan_free(&first.s);
+    sec_scan_free(&small_first.s);
+    sec_scan_free(&before.s);
+    sec_scan_free(&small.s);
+    sec_scan_free(&large.s);
+    sec_scan_free(&first.s);
 }
 
 /* The rule table: tens of bytes a rule (titles interned, descriptions and help not
@@ -1050,11 +1050,11 @@ static void test_sarif_rule_table_compact(void **state)
         fail_msg("rule table: %zu bytes for %zu rules, %zu for %zu", a.stats.rule_bytes, a.stats.rules,
                  b.stats.rule_bytes, b.stats.rules);
     /* Results of rule i % K: the first 1000 rules, every fourth critical. */
-    assert_int_equal(a.t.sev[SEV_CRITICAL], 250);
-    assert_int_equal(b.t.sev[SEV_CRITICAL], 250);
+    assert_int_equal(a.t.sev[SEC_SEV_CRITICAL], 250);
+    assert_int_equal(b.t.sev[SEC_SEV_CRITICAL], 250);
     assert_string_equal(a.s.worst[0].title, "title 0");
-    scan_free(&a.s);
-    scan_free(&b.s);
+    sec_scan_free(&a.s);
+    sec_scan_free(&b.s);
 }
 
 int main(void)

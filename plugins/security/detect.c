@@ -1,122 +1,12 @@
-/* Telling report formats apart, and helpers the readers share. */
-#include <stdarg.h>
+/* Telling report formats apart and handing a report to its reader: the one place that
+ * knows every reader (reader_util.c holds what the readers share, so no reader depends
+ * on this file). */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <math.h>
 
 #include "report.h"
-#include "rfc3339.h"
 
-const char *const RFORMAT_NAMES[] = {"auto", "sarif", "trivy", "grype", "gitlab", NULL};
-#define FORMAT_COUNT (sizeof RFORMAT_NAMES / sizeof RFORMAT_NAMES[0] - 1)
-
-const char *rformat_name(rformat f)
-{
-    return (size_t)f < FORMAT_COUNT ? RFORMAT_NAMES[f] : "?";
-}
-
-int rformat_parse(const char *name, rformat *out)
-{
-    for (size_t i = 0; name && i < FORMAT_COUNT; i++)
-        if (strcasecmp(name, RFORMAT_NAMES[i]) == 0) {
-            *out = (rformat)i;
-            return 0;
-        }
-    return -1;
-}
-
-/* ---- cJSON helpers ------------------------------------------------------------------- */
-
-static const cJSON *jpath(const cJSON *o, const char *path)
-{
-    char key[64];
-    while (o && *path) {
-        const char *dot = strchr(path, '.');
-        size_t n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        o = rg_json_member(o, key, NULL);
-        path += n + (dot != NULL);
-    }
-    return o;
-}
-
-const char *jstr(const cJSON *o, const char *path)
-{
-    const cJSON *v = jpath(o, path);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-double jnum(const cJSON *o, const char *path, double fallback)
-{
-    const cJSON *v = jpath(o, path);
-    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : fallback;
-}
-
-void info_time(rinfo *info, const char *text)
-{
-    rg_time t;
-    /* the one timestamp grammar (common/rfc3339.h); a zone-less time is UTC */
-    if (!text || rg_timestamp_parse(text, RG_TIME_REPORT | RG_TIME_LOCAL, 0, &t, NULL) != 0)
-        return;
-    if (!info->has_time || t.seconds < info->time) {
-        info->has_time = 1;
-        info->time = t.seconds;
-        info->time_zoneless = !t.zoned;
-        snprintf(info->time_text, sizeof info->time_text, "%s", text);
-    }
-}
-
-void info_commit(rinfo *info, const char *commit)
-{
-    if (!commit || !*commit)
-        return;
-    if (strlen(commit) >= sizeof info->commits[0]) {
-        info->commit_overflow = 1;
-        return;
-    }
-    for (size_t i = 0; i < info->commit_count; i++)
-        if (strcmp(info->commits[i], commit) == 0)
-            return;
-    if (info->commit_count == COMMIT_MAX) {
-        info->commit_overflow = 1;
-        return;
-    }
-    snprintf(info->commits[info->commit_count++], sizeof info->commits[0], "%s", commit);
-}
-
-void info_incomplete(rinfo *info, const char *fmt, ...)
-{
-    va_list ap;
-    size_t n = strlen(info->incomplete);
-    if (n + 3 >= sizeof info->incomplete)
-        return;
-    if (n) {
-        memcpy(info->incomplete + n, "; ", 3);
-        n += 2;
-    }
-    va_start(ap, fmt);
-    vsnprintf(info->incomplete + n, sizeof info->incomplete - n, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- Detection ----------------------------------------------------------------------------- */
-
-const char *const TOP_KEYS[TOP_COUNT] = {
-    [TOP_VERSION] = "version", [TOP_SCHEMA] = "$schema", [TOP_RUNS] = "runs",
-    [TOP_SCHEMA_VERSION] = "SchemaVersion", [TOP_CREATED_AT] = "CreatedAt",
-    [TOP_ARTIFACT_NAME] = "ArtifactName", [TOP_METADATA] = "Metadata", [TOP_RESULTS] = "Results",
-    [TOP_CLUSTER_NAME] = "ClusterName", [TOP_RESOURCES] = "Resources",
-    [TOP_VULNERABILITIES_K8S] = "Vulnerabilities", [TOP_MISCONFIGURATIONS_K8S] = "Misconfigurations",
-    [TOP_MATCHES] = "matches", [TOP_IGNORED_MATCHES] = "ignoredMatches",
-    [TOP_DESCRIPTOR] = "descriptor", [TOP_SOURCE] = "source",
-    [TOP_VULNERABILITIES] = "vulnerabilities", [TOP_SCAN] = "scan", [TOP_BOM_FORMAT] = "bomFormat",
-};
-
-static void note_other(rtop *top, const char *key)
+static void note_other(sec_top *top, const char *key)
 {
     size_t n = strlen(top->others);
     if (n >= 3 && strcmp(top->others + n - 3, "...") == 0)
@@ -129,7 +19,7 @@ static void note_other(rtop *top, const char *key)
 }
 
 /* Index the members of the root object. */
-static int index_top(jdoc *d, rtop *top)
+static int index_top(jdoc *d, sec_top *top)
 {
     jiter it;
     jval v;
@@ -137,8 +27,8 @@ static int index_top(jdoc *d, rtop *top)
     int r;
     js_open(d, &top->root, &it);
     while ((r = js_next(&it, key, &v)) == 1) {
-        for (int i = 0; i < TOP_COUNT; i++)
-            if (strcmp(key, TOP_KEYS[i]) == 0) {
+        for (int i = 0; i < SEC_TOP_COUNT; i++)
+            if (strcmp(key, SEC_TOP_KEYS[i]) == 0) {
                 if (top->has[i])
                     return js_fail(d, v.at, "the member \"%s\" appears twice", key);
                 top->has[i] = 1;
@@ -184,24 +74,24 @@ static int grype_match_first(jdoc *d, const jval *v)
     return 0;
 }
 
-static rformat detect_object(jdoc *d, const rtop *top)
+static sec_format detect_object(jdoc *d, const sec_top *top)
 {
     const int *h = top->has;
     char schema[256];
-    if (h[TOP_RUNS])
-        return FMT_SARIF;
-    if (h[TOP_SCHEMA] && js_string(d, &top->v[TOP_SCHEMA], schema, sizeof schema) == 0 &&
+    if (h[SEC_TOP_RUNS])
+        return SEC_FMT_SARIF;
+    if (h[SEC_TOP_SCHEMA] && js_string(d, &top->v[SEC_TOP_SCHEMA], schema, sizeof schema) == 0 &&
         strstr(schema, "sarif"))
-        return FMT_SARIF;
-    if (h[TOP_SCHEMA_VERSION] || h[TOP_CLUSTER_NAME] ||
-        (h[TOP_ARTIFACT_NAME] && (h[TOP_RESULTS] || h[TOP_CREATED_AT])))
-        return FMT_TRIVY;
-    if (h[TOP_MATCHES] && (h[TOP_DESCRIPTOR] || h[TOP_SOURCE] || grype_match_first(d, &top->v[TOP_MATCHES])))
-        return FMT_GRYPE;
-    if (h[TOP_VULNERABILITIES] && top->v[TOP_VULNERABILITIES].type == '[' && h[TOP_VERSION] &&
-        numeric_version(d, &top->v[TOP_VERSION]) && !h[TOP_BOM_FORMAT])
-        return FMT_GITLAB;
-    return FMT_AUTO;
+        return SEC_FMT_SARIF;
+    if (h[SEC_TOP_SCHEMA_VERSION] || h[SEC_TOP_CLUSTER_NAME] ||
+        (h[SEC_TOP_ARTIFACT_NAME] && (h[SEC_TOP_RESULTS] || h[SEC_TOP_CREATED_AT])))
+        return SEC_FMT_TRIVY;
+    if (h[SEC_TOP_MATCHES] && (h[SEC_TOP_DESCRIPTOR] || h[SEC_TOP_SOURCE] || grype_match_first(d, &top->v[SEC_TOP_MATCHES])))
+        return SEC_FMT_GRYPE;
+    if (h[SEC_TOP_VULNERABILITIES] && top->v[SEC_TOP_VULNERABILITIES].type == '[' && h[SEC_TOP_VERSION] &&
+        numeric_version(d, &top->v[SEC_TOP_VERSION]) && !h[SEC_TOP_BOM_FORMAT])
+        return SEC_FMT_GITLAB;
+    return SEC_FMT_AUTO;
 }
 
 /* A top-level array is legacy Trivy output when its first element has a Target. */
@@ -271,22 +161,22 @@ static int not_json(const char *text, size_t len, size_t i, char *why, size_t wh
 
 /* The formats read from the whole text (SARIF is not among them unless SARIF_DONE is
  * 0: then a SARIF log is read from the text through the streaming reader). */
-static int read_whole(const char *text, size_t len, rformat forced, int sarif_done, scan *s, rinfo *info,
+static int read_whole(const char *text, size_t len, sec_format forced, int sarif_done, sec_scan *s, sec_info *info,
                       char *why, size_t why_size)
 {
     jdoc d;
-    rtop top;
-    rformat f;
+    sec_top top;
+    sec_format f;
     size_t i = first_byte(text, len);
 
     memset(info, 0, sizeof *info);
     memset(&top, 0, sizeof top);
     if (not_json(text, len, i, why, why_size) != 0)
         return -1;
-    if (!sarif_done && text[i] == '{' && (forced == FMT_AUTO || forced == FMT_SARIF)) {
+    if (!sarif_done && text[i] == '{' && (forced == SEC_FMT_AUTO || forced == SEC_FMT_SARIF)) {
         bufsrc b = {text, len, 0};
-        rsrc src = {bufsrc_read, &b};
-        int not_sarif = 0, rc = sarif_stream(&src, forced, s, info, why, why_size, &not_sarif);
+        sec_source src = {bufsrc_read, &b};
+        int not_sarif = 0, rc = sec_sarif_stream(&src, forced, s, info, why, why_size, &not_sarif);
         if (!not_sarif)
             return rc < 0 ? -1 : 0;
         memset(info, 0, sizeof *info);
@@ -301,22 +191,22 @@ static int read_whole(const char *text, size_t len, rformat forced, int sarif_do
 
     if (top.root.type == 'n') {
         /* Legacy Trivy writes a bare null for a clean scan; so do other tools. */
-        if (forced != FMT_TRIVY) {
+        if (forced != SEC_FMT_TRIVY) {
             snprintf(why, why_size, "unrecognised report format: the document is JSON null "
                      "(old Trivy writes that for a clean scan: set format = \"trivy\" to accept it)");
             return -1;
         }
-        info->format = FMT_TRIVY;
+        info->format = SEC_FMT_TRIVY;
         snprintf(info->variant, sizeof info->variant, "legacy (null: no results)");
         return 0;
     }
     if (top.root.type == '[') {
-        if (forced == FMT_TRIVY || (forced == FMT_AUTO && legacy_trivy(&d, &top.root))) {
-            info->format = FMT_TRIVY;
-            return trivy_read(&d, &top, s, info);
+        if (forced == SEC_FMT_TRIVY || (forced == SEC_FMT_AUTO && legacy_trivy(&d, &top.root))) {
+            info->format = SEC_FMT_TRIVY;
+            return sec_trivy_read(&d, &top, s, info);
         }
-        if (forced != FMT_AUTO)
-            snprintf(why, why_size, "not a %s report: the document is a JSON array", rformat_name(forced));
+        if (forced != SEC_FMT_AUTO)
+            snprintf(why, why_size, "not a %s report: the document is a JSON array", sec_format_name(forced));
         else
             snprintf(why, why_size, "unrecognised report format: a JSON array whose first element "
                      "has no \"Target\" (not legacy Trivy; %s)", EXPECTED);
@@ -328,25 +218,25 @@ static int read_whole(const char *text, size_t len, rformat forced, int sarif_do
     }
     if (index_top(&d, &top) != 0)
         return -1;
-    f = forced != FMT_AUTO ? forced : detect_object(&d, &top);
+    f = forced != SEC_FMT_AUTO ? forced : detect_object(&d, &top);
     info->format = f;
     switch (f) {
-    case FMT_SARIF: /* the streaming reader said it is no SARIF log */
+    case SEC_FMT_SARIF: /* the streaming reader said it is no SARIF log */
         snprintf(why, why_size, "internal error: a SARIF log read as a whole");
         return -1;
-    case FMT_TRIVY: return trivy_read(&d, &top, s, info);
-    case FMT_GRYPE: return grype_read(&d, &top, s, info);
-    case FMT_GITLAB: return gitlab_read(&d, &top, s, info);
-    case FMT_AUTO: break;
+    case SEC_FMT_TRIVY: return sec_trivy_read(&d, &top, s, info);
+    case SEC_FMT_GRYPE: return sec_grype_read(&d, &top, s, info);
+    case SEC_FMT_GITLAB: return sec_gitlab_read(&d, &top, s, info);
+    case SEC_FMT_AUTO: break;
     }
-    if (top.has[TOP_MATCHES] && top.v[TOP_MATCHES].type == '[') {
+    if (top.has[SEC_TOP_MATCHES] && top.v[SEC_TOP_MATCHES].type == '[') {
         /* Grype's shape with nothing to read that confirms it: say what is missing */
         snprintf(why, why_size, "unrecognised report format: a JSON object with \"matches\" but no match "
                  "with a \"vulnerability\" and no Grype \"descriptor\" or \"source\" (an empty Grype "
                  "report without them: set format = \"grype\" to read it)");
         return -1;
     }
-    if (top.has[TOP_BOM_FORMAT]) {
+    if (top.has[SEC_TOP_BOM_FORMAT]) {
         snprintf(why, why_size, "unrecognised report format: a CycloneDX BOM (%s)", EXPECTED);
         return -1;
     }
@@ -355,7 +245,7 @@ static int read_whole(const char *text, size_t len, rformat forced, int sarif_do
     return -1;
 }
 
-int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *info, char *why,
+int sec_report_read(const char *text, size_t len, sec_format forced, sec_scan *s, sec_info *info, char *why,
                 size_t why_size)
 {
     return read_whole(text, len, forced, 0, s, info, why, why_size);
@@ -365,7 +255,7 @@ int report_read(const char *text, size_t len, rformat forced, scan *s, rinfo *in
 typedef struct headsrc {
     const char *head;
     size_t len, pos;
-    rsrc *src;
+    sec_source *src;
 } headsrc;
 
 static int64_t headsrc_read(void *ctx, char *buf, size_t cap, const char **why)
@@ -382,8 +272,8 @@ static int64_t headsrc_read(void *ctx, char *buf, size_t cap, const char **why)
 
 #define HEAD_MAX 4096
 
-int report_stream(rsrc *src, int (*whole)(void *ctx, const char **text, size_t *len, char *why, size_t why_size),
-                  void *whole_ctx, rformat forced, scan *s, rinfo *info, char *why, size_t why_size)
+int sec_report_stream(sec_source *src, int (*whole)(void *ctx, const char **text, size_t *len, char *why, size_t why_size),
+                  void *whole_ctx, sec_format forced, sec_scan *s, sec_info *info, char *why, size_t why_size)
 {
     char head[HEAD_MAX];
     size_t len = 0, i;
@@ -405,10 +295,10 @@ int report_stream(rsrc *src, int (*whole)(void *ctx, const char **text, size_t *
             break;
     }
     i = first_byte(head, len);
-    if (i < len && head[i] == '{' && (forced == FMT_AUTO || forced == FMT_SARIF)) {
+    if (i < len && head[i] == '{' && (forced == SEC_FMT_AUTO || forced == SEC_FMT_SARIF)) {
         headsrc h = {head, len, 0, src};
-        rsrc hs = {headsrc_read, &h};
-        int not_sarif = 0, rc = sarif_stream(&hs, forced, s, info, why, why_size, &not_sarif);
+        sec_source hs = {headsrc_read, &h};
+        int not_sarif = 0, rc = sec_sarif_stream(&hs, forced, s, info, why, why_size, &not_sarif);
         if (!not_sarif)
             return rc;
         sarif_done = 1;
