@@ -1,4 +1,5 @@
 -- Unprotecting the read-only context with setmetatable.
+-- expect: policy error; mentions: metatable
 policy { name = "escape-context-metatable" }
 
 requirement "escape" {

@@ -1,4 +1,5 @@
 -- Assigning into the read-only context.
+-- expect: policy error; mentions: read-only
 policy { name = "escape-context-write" }
 
 requirement "escape" {

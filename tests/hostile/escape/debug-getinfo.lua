@@ -1,4 +1,5 @@
 -- debug.getinfo.
+-- expect: policy error; mentions: debug
 policy { name = "escape-debug" }
 
 requirement "escape" {

@@ -1,3 +1,4 @@
 -- dofile.
+-- expect: policy error; mentions: dofile
 dofile("/etc/passwd") -- @error
 requirement "escape" { title = "Escape", check = function(ctx) return pass("escaped", {}) end }

@@ -1,4 +1,5 @@
 -- Assigning a global inside a check (state that would leak to the next check).
+-- expect: policy error; mentions: counter
 policy { name = "escape-global" }
 
 requirement "escape" {

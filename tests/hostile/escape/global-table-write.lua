@@ -1,4 +1,5 @@
 -- Leaving state in a table a global holds (the global itself cannot be assigned).
+-- expect: policy error; mentions: cannot modify module/global table | runs
 policy { name = "escape-global-table" }
 STATE = { runs = 0 }
 

@@ -1,4 +1,5 @@
 -- io.open: write a marker file.
+-- expect: policy error; mentions: io
 policy { name = "escape-io-open" }
 
 requirement "escape" {

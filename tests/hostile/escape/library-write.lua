@@ -1,4 +1,5 @@
 -- Assigning into a shared library table.
+-- expect: policy error; mentions: read-only
 policy { name = "escape-library-write" }
 
 requirement "escape" {

@@ -1,5 +1,6 @@
 -- A memoized function reading evidence without ctx among its arguments would serve one
 -- line's evidence to the next: refused.
+-- expect: policy error; mentions: evidence | memoized function
 policy { name = "escape-memo-evidence" }
 local notes = memo(function(name) return evidence.read(name) end)
 

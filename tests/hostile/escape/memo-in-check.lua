@@ -1,4 +1,5 @@
 -- memo() made inside a check would be a new cache per call, or a way to keep one: refused.
+-- expect: policy error; mentions: memo() can only be used while the policy loads
 policy { name = "escape-memo-in-check" }
 
 requirement "escape" {

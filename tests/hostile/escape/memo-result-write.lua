@@ -1,4 +1,5 @@
 -- memo() results are shared by every check and every line of a batch: they are read-only.
+-- expect: policy error; mentions: cannot modify module/global table | runs
 policy { name = "escape-memo-result" }
 local summary = memo(function(name) return { name = name } end)
 

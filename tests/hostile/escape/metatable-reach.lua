@@ -1,4 +1,5 @@
 -- Reaching a frozen metatable through getmetatable and adding to it.
+-- expect: policy error; mentions: cannot modify module/global table | leaked
 policy { name = "escape-metatable-reach" }
 local Class = {}
 Class.__index = Class

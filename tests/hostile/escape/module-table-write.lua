@@ -1,4 +1,5 @@
 -- Leaving state in a module's table (the next check, or the next line of a batch, would see it).
+-- expect: policy error; mentions: cannot modify module/global table | count
 policy { name = "escape-module-table" }
 local helper = require "lib.helper"
 

@@ -1,4 +1,5 @@
 -- os.execute: run a shell command that creates a marker file.
+-- expect: policy error; mentions: execute
 policy { name = "escape-os-execute" }
 
 requirement "escape" {

@@ -1,4 +1,5 @@
 -- os.getenv: read the environment.
+-- expect: policy error; mentions: getenv
 policy { name = "escape-os-getenv" }
 
 requirement "escape" {

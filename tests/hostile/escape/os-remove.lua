@@ -1,4 +1,5 @@
 -- os.remove: delete a file.
+-- expect: policy error; mentions: remove
 policy { name = "escape-os-remove" }
 
 requirement "escape" {

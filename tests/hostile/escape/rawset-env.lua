@@ -1,4 +1,5 @@
 -- rawset on _ENV: define a global behind the sandbox's back.
+-- expect: policy error; mentions: rawset
 policy { name = "escape-rawset" }
 
 requirement "escape" {

@@ -1,4 +1,5 @@
 -- require from inside a check (modules load with the policy only).
+-- expect: policy error; mentions: lib.helper
 policy { name = "escape-require-in-check" }
 
 requirement "escape" {

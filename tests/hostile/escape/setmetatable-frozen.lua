@@ -1,4 +1,5 @@
 -- Giving a frozen table a metatable of the check's (a writable __index store).
+-- expect: policy error; mentions: protected metatable
 policy { name = "escape-setmetatable-frozen" }
 local CONFIG = { strict = true }
 

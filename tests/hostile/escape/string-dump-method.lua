@@ -1,4 +1,5 @@
 -- string.dump reached as a string method: ("").dump.
+-- expect: policy error
 policy { name = "escape-string-dump-method" }
 
 requirement "escape" {

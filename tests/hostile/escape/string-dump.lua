@@ -1,4 +1,5 @@
 -- string.dump itself.
+-- expect: policy error; mentions: dump
 policy { name = "escape-string-dump" }
 
 requirement "escape" {

@@ -1,4 +1,5 @@
 -- getmetatable("").__index: modify the string library behind every string.
+-- expect: policy error
 policy { name = "escape-string-metatable" }
 
 requirement "escape" {

@@ -1,4 +1,5 @@
 -- Appending to a frozen list with table.insert (a write through lua_seti).
+-- expect: policy error; mentions: cannot modify module/global table
 policy { name = "escape-table-insert" }
 local seen = {}
 

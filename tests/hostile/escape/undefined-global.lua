@@ -1,4 +1,5 @@
 -- Reading an undefined global is an error, not nil (a typo must not pass).
+-- expect: policy error; mentions: undefined_name
 policy { name = "undefined-global" }
 
 requirement "typo" {

@@ -1,5 +1,6 @@
 -- Leaving state in a file-level local the check captures (an upvalue): the error names the
 -- function that uses it.
+-- expect: policy error; mentions: a check changed 'runs'
 policy { name = "escape-upvalue" }
 local runs = 0
 

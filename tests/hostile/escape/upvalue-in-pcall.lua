@@ -1,4 +1,5 @@
 -- Changing a captured variable inside pcall, from a closure made in the check: still found.
+-- expect: policy error; mentions: a check changed 'leaked'
 policy { name = "escape-upvalue-pcall" }
 local leaked = nil
 

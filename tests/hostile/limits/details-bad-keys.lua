@@ -1,5 +1,6 @@
 -- Details keys that differ only in an invalid byte: written as UTF-8 (U+FFFD) they would
 -- read the same, a duplicate key in the decision (a reader might take either).
+-- expect: policy error; mentions: cannot be written as JSON | two keys that read the same
 requirement "keys" {
   title = "Bad keys",
   check = function(ctx)

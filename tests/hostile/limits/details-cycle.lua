@@ -1,4 +1,5 @@
 -- Details that contain themselves.
+-- expect: policy error; mentions: cannot be written as JSON | cycle
 requirement "cycle" {
   title = "Cycle",
   check = function(ctx)

@@ -1,4 +1,5 @@
 -- An error message of a million bytes.
+-- expect: policy error
 policy { name = "giant-error" }
 
 requirement "shouts" {

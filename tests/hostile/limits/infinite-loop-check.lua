@@ -1,4 +1,5 @@
 -- An infinite loop inside a check.
+-- expect: limit error; mentions: limit of
 policy { name = "infinite-loop-check" }
 
 requirement "spins" {

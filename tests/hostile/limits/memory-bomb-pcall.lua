@@ -1,4 +1,5 @@
 -- A memory error caught by pcall must still stop the gate.
+-- expect: limit error; mentions: memory
 policy { name = "memory-bomb-pcall" }
 
 requirement "hoards" {

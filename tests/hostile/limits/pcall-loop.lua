@@ -1,4 +1,5 @@
 -- pcall must not swallow a limit: an infinite loop inside pcall inside a loop.
+-- expect: limit error; mentions: time limit
 policy { name = "pcall-loop" }
 
 requirement "spins" {

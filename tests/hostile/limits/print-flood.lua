@@ -1,5 +1,6 @@
 -- print() 2.5 MB: at most 64 KiB reaches stderr per evaluation, as neutralised lines;
 -- then the check fails, so that the gate stops (exit 2) as every hostile policy must.
+-- expect: policy error; mentions: flooded
 requirement "floods" {
   title = "Floods",
   check = function(ctx)

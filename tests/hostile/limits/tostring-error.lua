@@ -1,4 +1,5 @@
 -- An error object whose __tostring itself raises.
+-- expect: policy error
 policy { name = "tostring-error" }
 
 requirement "hostile" {
