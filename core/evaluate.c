@@ -391,6 +391,7 @@ static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **s
         if (!runs_plugin(pol, i, ctx, skipped))
             continue;
         batch[n].check = req->plugin_check;
+        batch[n].plugin = req->plugin;
         batch[n].label = req->id;
         batch[n].params = req->params[rg_type_index(ctx->type)];
         batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;

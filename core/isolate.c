@@ -154,7 +154,7 @@ static void send_result(size_t seq, const char *json)
 static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
                        pid_t engine, int output_fd, int result_fd)
 {
-    const rg_plugin_file *file = rg_check_plugin_file(u->jobs[0]->check);
+    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
     const rg_plugin *desc = NULL;
     int keep[2] = {result_fd, file ? file->fd : -1};
     struct rlimit rl;
@@ -321,7 +321,7 @@ static void describe_end(running *r, rg_job *job, const rg_limits *limits, const
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_OUT_OF_MEMORY) {
         fail_job(job, "check %s ran out of memory (limit %zu MiB)", name, limits->check_memory >> 20);
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_PLUGIN_CHANGED) {
-        const rg_plugin_file *file = rg_check_plugin_file(job->check);
+        const rg_plugin_file *file = job->plugin ? job->plugin->file : NULL;
         fail_job(job, "check %s not run: its plugin %s is no longer the file relgate validated", name,
                  file ? file->path : "(in process)");
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_SETUP_FAILED) {
@@ -470,29 +470,27 @@ static char *evidence_key(const rg_job *job)
  * (COUNT entries) holds the jobs the units point into. */
 static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
 {
-    const void **plugin = calloc(count, sizeof *plugin);
     char **keys = calloc(count, sizeof *keys);
     size_t *unit_of = calloc(count, sizeof *unit_of);
     size_t n = 0, used = 0;
-    if (!plugin || !keys || !unit_of) {
+    if (!keys || !unit_of) {
         for (size_t i = 0; i < count; i++) {
             ptrs[i] = &jobs[i];
             units[i].jobs = &ptrs[i];
             units[i].count = 1;
         }
-        free(plugin);
         free(keys);
         free(unit_of);
         return count;
     }
     for (size_t i = 0; i < count; i++)
-        if (rg_check_plugin_flags(jobs[i].check, &plugin[i]) & RG_PLUGIN_FLAG_SHARE_CHILD)
+        if (jobs[i].plugin && (rg_plugin_flags(jobs[i].plugin->desc) & RG_PLUGIN_FLAG_SHARE_CHILD))
             keys[i] = evidence_key(&jobs[i]);
     /* Two passes: count each unit's jobs, then lay them out contiguously in PTRS. */
     for (size_t i = 0; i < count; i++) {
         size_t j;
         for (j = 0; keys[i] && j < i; j++)
-            if (keys[j] && plugin[j] == plugin[i] && strcmp(keys[j], keys[i]) == 0)
+            if (keys[j] && jobs[j].plugin == jobs[i].plugin && strcmp(keys[j], keys[i]) == 0)
                 break;
         if (keys[i] && j < i) {
             unit_of[i] = unit_of[j];
@@ -514,7 +512,6 @@ static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
     }
     for (size_t i = 0; i < count; i++)
         free(keys[i]);
-    free(plugin);
     free(keys);
     free(unit_of);
     return n;

@@ -7,8 +7,12 @@
 #include "plugin_host.h"
 #include "relgate/relgate.h"
 
+struct rg_loaded_plugin;
+
 typedef struct rg_job {
     const rg_check *check;
+    const struct rg_loaded_plugin *plugin; /* what provides CHECK (its file, its flags);
+                                            * NULL for a check of the engine's own (tests) */
     const cJSON *params;
     double timeout;            /* seconds */
     const char *label;         /* the requirement it answers, for progress; may be NULL */

@@ -1,6 +1,5 @@
 /* The plugin loader: search the plugin path, refuse anything it cannot trust, and
  * index the checks by name. */
-#include <pthread.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <errno.h>
@@ -261,94 +260,6 @@ uint32_t rg_plugin_flags(const rg_plugin *d)
     return d->flags;
 }
 
-/* Every plugin in use, by the range of its check table: so the isolation code, which
- * sees only a check, can ask for its flags and its file. */
-typedef struct registered {
-    const rg_check *first;
-    size_t count;
-    uint32_t flags;
-    const rg_plugin_file *file;
-} registered;
-/* Process-wide, as the checks it maps are (a descriptor is one per process whatever
- * set loaded it); separate plugin sets are loaded, used and freed from separate threads,
- * so every access holds the lock and lookups copy what they found out. */
-static registered *registry;
-static size_t registry_count;
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t registry_fork_once = PTHREAD_ONCE_INIT;
-
-/* A check child is forked while other threads may be using the registry: fork holds
- * the lock across, so the child never inherits it held by a thread it does not have
- * (it would wait on it until its check timed out). */
-static void registry_lock_take(void) { pthread_mutex_lock(&registry_lock); }
-static void registry_lock_give(void) { pthread_mutex_unlock(&registry_lock); }
-static void registry_fork_safe(void) { pthread_atfork(registry_lock_take, registry_lock_give, registry_lock_give); }
-
-static int registry_add(const rg_plugin *d, const rg_plugin_file *file)
-{
-    registered *grown;
-    pthread_once(&registry_fork_once, registry_fork_safe);
-    pthread_mutex_lock(&registry_lock);
-    if (!(grown = realloc(registry, (registry_count + 1) * sizeof *grown))) {
-        pthread_mutex_unlock(&registry_lock);
-        return -1;
-    }
-    registry = grown;
-    registry[registry_count].first = d->checks;
-    registry[registry_count].count = d->check_count;
-    registry[registry_count].flags = rg_plugin_flags(d);
-    registry[registry_count].file = file;
-    registry_count++;
-    pthread_mutex_unlock(&registry_lock);
-    return 0;
-}
-
-static void registry_remove(const rg_plugin *d)
-{
-    pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; i < registry_count; i++)
-        if (registry[i].first == d->checks) {
-            registry[i] = registry[--registry_count];
-            break;
-        }
-    if (registry_count == 0) {
-        free(registry);
-        registry = NULL;
-    }
-    pthread_mutex_unlock(&registry_lock);
-}
-
-/* A copy of the entry whose check table holds CHECK; 0 when none (*OUT zeroed). */
-static int registry_find(const rg_check *check, registered *out)
-{
-    int found = 0;
-    memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&registry_lock);
-    for (size_t i = 0; check && i < registry_count && !found; i++)
-        if (check >= registry[i].first && check < registry[i].first + registry[i].count) {
-            *out = registry[i];
-            found = 1;
-        }
-    pthread_mutex_unlock(&registry_lock);
-    return found;
-}
-
-uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin)
-{
-    registered r;
-    if (!registry_find(check, &r) || !r.flags)
-        return 0;
-    if (plugin)
-        *plugin = r.first;
-    return r.flags;
-}
-
-const rg_plugin_file *rg_check_plugin_file(const rg_check *check)
-{
-    registered r;
-    return registry_find(check, &r) ? r.file : NULL;
-}
-
 /* Text of a descriptor: what `relgate plugins` prints and errors quote, so UTF-8 without
  * control characters. */
 static int printable_text(const char *s)
@@ -582,11 +493,8 @@ static int add_plugin(rg_plugins *set, const rg_plugin *desc, const char *path, 
                            owner->path, path);
     }
     grown = realloc(set->items, (set->count + 1) * sizeof *grown);
-    if (!grown || registry_add(desc, file) != 0) {
-        if (grown)
-            set->items = grown;
+    if (!grown)
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
-    }
     set->items = grown;
     set->items[set->count].desc = desc;
     set->items[set->count].path = strdup(path);
@@ -963,7 +871,6 @@ void rg_plugins_free(rg_plugins *set)
     if (!set)
         return;
     for (size_t i = 0; i < set->count; i++) {
-        registry_remove(set->items[i].desc);
         file_free(set->items[i].file);
         free(set->items[i].path);
     }

@@ -67,18 +67,11 @@ int rg_plugin_validate_data(const rg_plugin_data *data, const char *path, rg_err
  * and decoded as a loader child's would be, then rg_plugin_validate_data. */
 int rg_plugin_validate(const rg_plugin *desc, const char *path, rg_error *err);
 
-/* The plugin file that provides CHECK, or NULL for a check registered in-process. */
-const rg_plugin_file *rg_check_plugin_file(const rg_check *check);
-
 /* The seconds a plugin file may take to load (its constructors and entry point). */
 #define RG_PLUGIN_LOAD_TIMEOUT 2
 
 /* DESC's flags (RG_PLUGIN_FLAG_*): 0 for a descriptor older than ABI 1.2. */
 uint32_t rg_plugin_flags(const rg_plugin *desc);
-
-/* The flags of the loaded plugin that provides CHECK (0 when it asked for none), and in
- * *PLUGIN (may be NULL) something that tells that plugin from others. */
-uint32_t rg_check_plugin_flags(const rg_check *check, const void **plugin);
 
 /* Add DESC (already in memory, e.g. linked into a test) to SET after validating it.
  * Returns 0, or -1 with ERR. */
