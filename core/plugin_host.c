@@ -373,7 +373,9 @@ static const char *host_evidence_relative(rg_check_call *call, const char *name,
 
 /* In a shared child the checks of one plugin run one after the other over the same
  * files: digests computed by one are kept (by file identity) for the next, so a check
- * that reuses what an earlier one derived need not read the file again. */
+ * that reuses what an earlier one derived need not read the file again.  Global, but
+ * only ever on in a check child (rg_host_set_shared, from isolate.c's child_main), which
+ * has one thread; in the engine's process it stays off and is only read. */
 #define DIGEST_CACHE 16
 static int shared_session;
 static struct {
