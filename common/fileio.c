@@ -63,10 +63,8 @@ int rg_read_fd(int fd, const char *display, const char *what, size_t max, char *
     return 0;
 }
 
-int rg_open_regular(const char *path, int flags, struct stat *st)
+int rg_keep_regular(int fd, struct stat *st)
 {
-    /* O_NONBLOCK so that opening a FIFO does not wait for a writer: fstat refuses it. */
-    int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0)
         return RG_OPEN_FAILED;
     if (fstat(fd, st) != 0) {
@@ -83,26 +81,27 @@ int rg_open_regular(const char *path, int flags, struct stat *st)
     return fd;
 }
 
+int rg_open_regular(const char *path, int flags, struct stat *st)
+{
+    /* O_NONBLOCK so that opening a FIFO does not wait for a writer: fstat refuses it. */
+    return rg_keep_regular(open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644), st);
+}
+
 const char *rg_file_kind(mode_t mode)
 {
     return file_kind(mode);
 }
 
-int rg_read_file(const char *path, const char *what, size_t max, char **data, size_t *len,
-                 rg_error *err)
+int rg_read_opened(int fd, const struct stat *st, const char *path, const char *what, size_t max,
+                   char **data, size_t *len, const char *open_why, rg_error *err)
 {
-    struct stat st;
-    int fd, rc;
-    if (strcmp(path, "-") == 0)
-        return rg_read_fd(STDIN_FILENO, "<stdin>", what, max, data, len, err);
-    fd = rg_open_regular(path, O_RDONLY, &st);
+    int rc;
     if (fd == RG_OPEN_FAILED)
-        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path,
-                       strerror(errno));
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path, open_why);
     if (fd == RG_OPEN_NOT_FILE)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path,
-                       file_kind(st.st_mode));
-    if ((size_t)st.st_size > max) {
+                       file_kind(st->st_mode));
+    if ((size_t)st->st_size > max) {
         close(fd);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is larger than the limit of %zu bytes",
                        what, path, max);
@@ -110,6 +109,17 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
     rc = rg_read_fd(fd, path, what, max, data, len, err);
     close(fd);
     return rc;
+}
+
+int rg_read_file(const char *path, const char *what, size_t max, char **data, size_t *len,
+                 rg_error *err)
+{
+    struct stat st;
+    int fd;
+    if (strcmp(path, "-") == 0)
+        return rg_read_fd(STDIN_FILENO, "<stdin>", what, max, data, len, err);
+    fd = rg_open_regular(path, O_RDONLY, &st);
+    return rg_read_opened(fd, &st, path, what, max, data, len, fd == RG_OPEN_FAILED ? strerror(errno) : NULL, err);
 }
 
 int rg_write_all(int fd, const void *data, size_t len)

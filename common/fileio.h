@@ -31,6 +31,17 @@ int rg_read_fd(int fd, const char *display, const char *what, size_t max, char *
 #define RG_OPEN_NOT_FILE (-2)
 int rg_open_regular(const char *path, int flags, struct stat *st);
 
+/* The one rule both rg_open_regular and core/beneath.c's opener apply to what they opened
+ * (with O_NONBLOCK, so that a FIFO did not wait for a writer): FD (or -1 from the open,
+ * errno set) kept only if it is a regular file, blocking again.  Returns FD with *ST
+ * filled, RG_OPEN_FAILED or RG_OPEN_NOT_FILE (FD closed). */
+int rg_keep_regular(int fd, struct stat *st);
+
+/* The rest of rg_read_file for what an opener above returned (FD, *ST): its messages
+ * (OPEN_WHY: why an RG_OPEN_FAILED open failed), the size limit, the read; FD closed. */
+int rg_read_opened(int fd, const struct stat *st, const char *path, const char *what, size_t max,
+                   char **data, size_t *len, const char *open_why, rg_error *err);
+
 /* "a directory", "a FIFO", ...: what MODE is, for messages. */
 const char *rg_file_kind(mode_t mode);
 

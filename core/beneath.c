@@ -146,21 +146,7 @@ int rg_open_beneath(const char *root, const char *real, int flags)
 int rg_open_regular_beneath(const char *root, const char *real, int flags, struct stat *st)
 {
     /* O_NONBLOCK so that opening a FIFO does not wait for a writer: fstat refuses it. */
-    int fd = rg_open_beneath(root, real, flags | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return RG_OPEN_FAILED;
-    if (fstat(fd, st) != 0) {
-        int errnum = errno;
-        close(fd);
-        errno = errnum;
-        return RG_OPEN_FAILED;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        return RG_OPEN_NOT_FILE;
-    }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    return fd;
+    return rg_keep_regular(rg_open_beneath(root, real, flags | O_NOCTTY | O_NONBLOCK), st);
 }
 
 /* Why an open beneath the root failed, for messages. */
@@ -174,18 +160,7 @@ int rg_read_file_beneath(const char *root, const char *real, const char *what, s
                          size_t *len, rg_error *err)
 {
     struct stat st;
-    int fd = rg_open_regular_beneath(root, real, O_RDONLY, &st), rc;
-    if (fd == RG_OPEN_FAILED)
-        return rg_fail(err, RG_ERROR_IO, real, 0, 0, "cannot open %s %s: %s", what, real, open_failure(errno));
-    if (fd == RG_OPEN_NOT_FILE)
-        return rg_fail(err, RG_ERROR_IO, real, 0, 0, "%s %s is %s, not a file", what, real,
-                       rg_file_kind(st.st_mode));
-    if ((size_t)st.st_size > max) {
-        close(fd);
-        return rg_fail(err, RG_ERROR_IO, real, 0, 0, "%s %s is larger than the limit of %zu bytes", what, real,
-                       max);
-    }
-    rc = rg_read_fd(fd, real, what, max, data, len, err);
-    close(fd);
-    return rc;
+    int fd = rg_open_regular_beneath(root, real, O_RDONLY, &st);
+    return rg_read_opened(fd, &st, real, what, max, data, len, fd == RG_OPEN_FAILED ? open_failure(errno) : NULL,
+                          err);
 }
