@@ -31,6 +31,32 @@ static const rg_option PLUGINS_OPTIONS[] = {
     {NULL, NULL, NULL, 0},
 };
 
+/* The values a parameter allows, as a JSON array, or null when any value goes. */
+static cJSON *allowed_values(const rg_plugins *set, size_t i, size_t j, size_t k)
+{
+    const char *v = rg_plugin_param_allowed(set, i, j, k, 0);
+    cJSON *list;
+    if (!v)
+        return cJSON_CreateNull();
+    list = cJSON_CreateArray();
+    for (size_t a = 0; list && (v = rg_plugin_param_allowed(set, i, j, k, a)) != NULL; a++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(v));
+    return list;
+}
+
+/* "; one of: a, b" for a parameter that lists its values (into BUF; "" otherwise). */
+static const char *allowed_text(const rg_plugins *set, size_t i, size_t j, size_t k, char *buf, size_t size)
+{
+    const char *v;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t a = 0; (v = rg_plugin_param_allowed(set, i, j, k, a)) != NULL && n < size; a++) {
+        snprintf(buf + n, size - n, "%s%s", a ? ", " : "; one of: ", v);
+        n += strlen(buf + n);
+    }
+    return buf;
+}
+
 static cJSON *plugins_to_json(const rg_plugins *set)
 {
     cJSON *root = cJSON_CreateObject(), *list, *dirs;
@@ -61,6 +87,7 @@ static cJSON *plugins_to_json(const rg_plugins *set)
                 def = def_json ? cJSON_Parse(def_json) : NULL;
                 cJSON_AddItemToObject(po, "default", def ? def : cJSON_CreateNull());
                 cJSON_AddStringToObject(po, "description", rg_plugin_param_get(set, i, j, k, RG_PARAM_DESCRIPTION));
+                cJSON_AddItemToObject(po, "allowed", allowed_values(set, i, j, k));
                 cJSON_AddItemToArray(params, po);
             }
             cJSON_AddItemToArray(checks, co);
@@ -94,11 +121,12 @@ static void print_text(const rg_plugins *set)
             }
             for (size_t k = 0; k < params; k++) {
                 const char *def = rg_plugin_param_get(set, i, j, k, RG_PARAM_DEFAULT);
-                printf("    %-*s  %-13s %s%s%s%s%s\n", width, rg_plugin_param_get(set, i, j, k, RG_PARAM_NAME),
+                char allowed[512];
+                printf("    %-*s  %-13s %s%s%s%s%s%s\n", width, rg_plugin_param_get(set, i, j, k, RG_PARAM_NAME),
                        rg_plugin_param_get(set, i, j, k, RG_PARAM_TYPE),
                        rg_plugin_param_get(set, i, j, k, RG_PARAM_REQUIRED) ? "required. " : "",
                        rg_plugin_param_get(set, i, j, k, RG_PARAM_DESCRIPTION), def ? " (default " : "",
-                       def ? def : "", def ? ")" : "");
+                       def ? def : "", def ? ")" : "", allowed_text(set, i, j, k, allowed, sizeof allowed));
             }
         }
     }

@@ -79,3 +79,17 @@ const char *rg_plugin_param_get(const rg_plugins *plugins, size_t plugin, size_t
     }
     return NULL;
 }
+
+const char *rg_plugin_param_allowed(const rg_plugins *plugins, size_t plugin, size_t check, size_t param,
+                                    size_t i)
+{
+    const rg_check *c = check_at(plugins, plugin, check);
+    const rg_param *p;
+    if (!c || param >= c->param_count)
+        return NULL;
+    p = &c->params[param];
+    for (size_t k = 0; p->allowed && p->allowed[k]; k++)
+        if (k == i)
+            return p->allowed[k];
+    return NULL;
+}

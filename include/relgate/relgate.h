@@ -211,6 +211,10 @@ typedef enum rg_param_attr {
 } rg_param_attr;
 RELGATE_API const char *rg_plugin_param_get(const rg_plugins *plugins, size_t plugin, size_t check,
                                             size_t param, rg_param_attr attr);
+/* The I-th value the parameter allows (plugin ABI 1.3: any other is refused when a policy
+ * is loaded or linted), or NULL past the last; NULL at I = 0 when any value goes. */
+RELGATE_API const char *rg_plugin_param_allowed(const rg_plugins *plugins, size_t plugin, size_t check,
+                                                size_t param, size_t i);
 
 /* ---- Policy ------------------------------------------------------------- */
 

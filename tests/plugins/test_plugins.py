@@ -85,10 +85,27 @@ def _(t):
     t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.3"), "plugin fields")
     params = {x["name"]: x for x in p["checks"][0]["parameters"]}
     t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
-                          "description": "how to misbehave"}, "mode parameter")
+                          "description": "how to misbehave", "allowed": None}, "mode parameter")
     t.eq(params["strict"]["default"], True, "boolean default")
     t.eq(params["count"]["default"], None, "no default")
     t.eq(doc["searched"][0], "plugins", "first searched folder")
+
+
+@case("plugins lists the values an enumerated parameter allows (JSON and text)")
+def _(t):
+    res = t.run("plugins", "--format", "json")   # the stock plugins, beside the binary
+    t.expect_exit(res, 0)
+    doc = json.loads(res.out)
+    scan = [c for p in doc["plugins"] for c in p["checks"] if c["name"] == "security.scan"]
+    t.eq(len(scan), 1, "security.scan listed")
+    params = {x["name"]: x for x in scan[0]["parameters"]}
+    t.eq(params["fail_on"]["allowed"], ["critical", "high", "medium", "low", "any", "none"], "fail_on's values")
+    t.eq(params["max_age"]["allowed"], None, "a parameter with no list")
+    res = t.run("plugins")
+    t.expect_exit(res, 0)
+    line = [l for l in res.out.splitlines() if l.strip().startswith("unrecognised ")]
+    t.eq(len(line), 1, "the unrecognised parameter's line")
+    t.check(line[0].endswith("; one of: error, fail"), "the text listing ends with the values", actual=line[0])
 
 
 @case("plugins --help and a bad option")
