@@ -594,6 +594,8 @@ static int64_t host_now(const rg_check_call *call)
     return call->now;
 }
 
+static void host_log(rg_check_call *call, const char *fmt, ...) RG_PRINTF(2, 3);
+
 static void host_log(rg_check_call *call, const char *fmt, ...)
 {
     va_list ap;
@@ -666,6 +668,9 @@ static void host_add_boolean(rg_check_call *call, rg_json *parent, const char *k
 /* ---- Finishing ---------------------------------------------------------------------------- */
 
 static rg_check_status finish(rg_check_call *call, rg_check_status status, const char *fmt, va_list ap)
+    RG_PRINTF(3, 0);
+
+static rg_check_status finish(rg_check_call *call, rg_check_status status, const char *fmt, va_list ap)
 {
     char *clean;
     call->status = status;
@@ -678,6 +683,8 @@ static rg_check_status finish(rg_check_call *call, rg_check_status status, const
 }
 
 #define FINISHER(fn, st)                                                   \
+    static rg_check_status fn(rg_check_call *call, const char *fmt, ...) \
+        RG_PRINTF(2, 3);                                                   \
     static rg_check_status fn(rg_check_call *call, const char *fmt, ...) \
     {                                                                      \
         va_list ap;                                                        \

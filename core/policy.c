@@ -50,6 +50,8 @@ static rg_policy *policy_of(lua_State *L)
 }
 
 /* Raise "FILE:LINE: message" (the declaration's place, not the library's). */
+static int declaration_error(lua_State *L, const char *file, int line, const char *fmt, ...) RG_PRINTF(4, 5);
+
 static int declaration_error(lua_State *L, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;

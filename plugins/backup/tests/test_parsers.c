@@ -295,7 +295,7 @@ static void test_manifest_file(void **state)
 static void test_manifest_peers(void **state)
 {
     const char *dir = getenv("RG_PEERS_DIR");
-    char path[PATH_MAX], *text;
+    char path[PATH_MAX], *text = NULL;
     bk_list l;
     (void)state;
     snprintf(path, sizeof path, "%s/inputs/backup-manifest.json", dir ? dir : "");
