@@ -1,0 +1,195 @@
+/* ci_http_get over libcurl (Debian's GnuTLS build: the project's one crypto family).
+ * Verification stays on; only http and https; a body past the cap, a response cut short
+ * or a timeout is an error, never a shorter page. */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+typedef struct sink {
+    ci_http_response *resp;
+    size_t cap, max;
+    int too_large;
+} sink;
+
+int ci_http_available(void)
+{
+    return 1;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+    sink *s = user;
+    size_t len = size * n;
+    if (len > s->max - s->resp->len) {
+        s->too_large = 1;
+        return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (s->resp->len + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        char *grown;
+        while (cap < s->resp->len + len + 1)
+            cap *= 2;
+        if (!(grown = realloc(s->resp->body, cap)))
+            return 0;
+        s->resp->body = grown;
+        s->cap = cap;
+    }
+    memcpy(s->resp->body + s->resp->len, data, len);
+    s->resp->len += len;
+    s->resp->body[s->resp->len] = '\0';
+    return len;
+}
+
+/* VALUE (LEN bytes, trimmed) into OUT (SIZE), cut to fit. */
+static void keep(char *out, size_t size, const char *value, size_t len)
+{
+    while (len && (value[0] == ' ' || value[0] == '\t')) {
+        value++;
+        len--;
+    }
+    while (len && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' '))
+        len--;
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, value, len);
+    out[len] = '\0';
+}
+
+/* Link: <https://...?page=2>; rel="next", <...>; rel="last" — the URL whose rel is next. */
+static void link_next(char *out, size_t size, const char *v, size_t len)
+{
+    const char *end = v + len;
+    while (v < end) {
+        const char *lt = memchr(v, '<', (size_t)(end - v)), *gt, *comma;
+        if (!lt || !(gt = memchr(lt, '>', (size_t)(end - lt))))
+            return;
+        comma = memchr(gt, ',', (size_t)(end - gt));
+        if (!comma)
+            comma = end;
+        for (const char *p = gt; p + 10 <= comma; p++)
+            if (strncasecmp(p, "rel=\"next\"", 10) == 0 || strncasecmp(p, "rel=next", 8) == 0) {
+                keep(out, size, lt + 1, (size_t)(gt - lt - 1));
+                return;
+            }
+        v = comma + 1;
+    }
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *user)
+{
+    ci_http_response *r = user;
+    size_t len = size * n;
+    const char *colon = memchr(line, ':', len);
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue): forget the headers of the last. */
+        r->content_type[0] = r->link_next[0] = r->next_page[0] = r->retry_after[0] = '\0';
+        r->ratelimit_remaining[0] = r->ratelimit_reset[0] = '\0';
+    }
+    if (colon) {
+        size_t name = (size_t)(colon - line), vlen = len - name - 1;
+        const char *v = colon + 1;
+#define IS(h) (name == sizeof h - 1 && strncasecmp(line, h, name) == 0)
+        if (IS("content-type"))
+            keep(r->content_type, sizeof r->content_type, v, vlen);
+        else if (IS("link"))
+            link_next(r->link_next, sizeof r->link_next, v, vlen);
+        else if (IS("x-next-page"))
+            keep(r->next_page, sizeof r->next_page, v, vlen);
+        else if (IS("retry-after"))
+            keep(r->retry_after, sizeof r->retry_after, v, vlen);
+        else if (IS("x-ratelimit-remaining") || IS("ratelimit-remaining"))
+            keep(r->ratelimit_remaining, sizeof r->ratelimit_remaining, v, vlen);
+        else if (IS("x-ratelimit-reset") || IS("ratelimit-reset"))
+            keep(r->ratelimit_reset, sizeof r->ratelimit_reset, v, vlen);
+#undef IS
+    }
+    return len;
+}
+
+int ci_http_get(const ci_http_request *req, ci_http_response *resp)
+{
+    static int initialised;
+    struct curl_slist *headers = NULL;
+    sink s = {resp, 0, req->max_bytes, 0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long ms = req->timeout > 0.001 ? (long)(req->timeout * 1000) : 1;
+    CURLcode rc;
+    CURL *c;
+    char *redirect = NULL;
+
+    memset(resp, 0, sizeof *resp);
+    if (!initialised) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            strcpy(resp->error, "libcurl could not start");
+            return -1;
+        }
+        initialised = 1;
+    }
+    if (!(c = curl_easy_init())) {
+        strcpy(resp->error, "libcurl could not start");
+        return -1;
+    }
+    for (size_t i = 0; req->headers && req->headers[i]; i++) {
+        struct curl_slist *more = curl_slist_append(headers, req->headers[i]);
+        if (!more) {
+            curl_slist_free_all(headers);
+            curl_easy_cleanup(c);
+            strcpy(resp->error, "out of memory");
+            return -1;
+        }
+        headers = more;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (req->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "relgate-ci/1.0 (+libcurl)");
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+
+    rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+            keep(resp->location, sizeof resp->location, redirect, strlen(redirect));
+        if (!resp->body && !(resp->body = calloc(1, 1))) {
+            strcpy(resp->error, "out of memory");
+            rc = CURLE_OUT_OF_MEMORY;
+        }
+    } else if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(resp->error, sizeof resp->error, "the response is larger than %zu bytes", req->max_bytes);
+    } else if (rc == CURLE_PARTIAL_FILE) {
+        snprintf(resp->error, sizeof resp->error, "the response was cut short (%zu bytes arrived)", resp->len);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(resp->error, sizeof resp->error, "no complete response within %.1f s", req->timeout);
+    } else {
+        snprintf(resp->error, sizeof resp->error, "%s%s%s", curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK)
+        resp->status = 0;
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void ci_http_response_free(ci_http_response *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+}
