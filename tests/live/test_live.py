@@ -547,5 +547,69 @@ def _(t):
              "%s: %s" % (name, ci_result(t, doc)["message"]))
 
 
+def doc_yaml_blocks():
+    text = (harness.REPO / "docs" / "ci.md").read_text()
+    section = text[text.index("## Live evidence"):text.index("## The decision log")]
+    return [b.split("```")[0] for b in section.split("```yaml\n")[1:]]
+
+
+def run_doc_script(t, script, env):
+    """Run a docs/ci.md step as the CI runner would: sh -e, relgate on PATH."""
+    bindir = Path(t.tmp, "bin")
+    bindir.mkdir(exist_ok=True)
+    if not (bindir / "relgate").exists():
+        (bindir / "relgate").symlink_to(Path(harness.RELGATE).resolve())
+    full = dict(os.environ)
+    full.update(env)
+    full.update({"PATH": "%s:%s" % (bindir, os.environ.get("PATH", "/usr/bin:/bin")), "CONTEXT": "release.json",
+                 "POLICY": "policy.lua", "now": harness.NOW})
+    res = subprocess.run(["sh", "-ec", script], cwd=t.tmp, env=full, capture_output=True, timeout=120)
+    for s in (TOKEN, GL_TOKEN):
+        t.check(s.encode() not in res.stdout + res.stderr, "the token appears in the step's output")
+    if res.returncode != 0:
+        t.fail("the docs/ci.md step failed (%d): %s" % (res.returncode, res.stderr.decode(errors="replace")[-2000:]))
+    return res
+
+
+@case("docs/ci.md: the GitHub Actions and GitLab CI live-evidence steps run, fetch once and replay")
+def _(t):
+    try:
+        import yaml
+    except ImportError:
+        t.skip("python3-yaml is not installed")
+    if not shutil.which("jq"):
+        t.skip("jq is not installed")
+    github_doc, gitlab_doc = [yaml.safe_load(b) for b in doc_yaml_blocks()]
+    t.eq(github_doc["permissions"], {"contents": "read", "checks": "read", "statuses": "read", "actions": "read"},
+         "the GitHub token's permissions")
+    # GitHub Actions
+    setup(t, "NOTES.md")
+    Path(t.tmp, "context.json").rename(Path(t.tmp, "release.json"))
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of([run_status("build")], 1))
+        step = github_doc["jobs"]["pre-release"]["steps"][0]
+        run_doc_script(t, step["run"], dict(step["env"], GITHUB_TOKEN=TOKEN, GITHUB_API_URL=srv.base,
+                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA,
+                                            GITHUB_STEP_SUMMARY=str(Path(t.tmp, "summary.md"))))
+        t.eq(srv.paths(), [CHECK_RUNS], "one fetch: the renderings replay it")
+    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+    t.contains(Path(t.tmp, "summary.md").read_text(), "ci-passing", "the step summary")
+    # GitLab CI
+    for p in ("decision.json", "gate-evidence"):
+        shutil.rmtree(Path(t.tmp, p)) if Path(t.tmp, p).is_dir() else Path(t.tmp, p).unlink()
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA, Reply([{"id": 77, "sha": SHA, "status": "success"}]))
+        srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        run_doc_script(t, "\n".join(gitlab_doc["pre-release"]["script"]),
+                       {"GITLAB_TOKEN": GL_TOKEN, "CI_API_V4_URL": srv.base + "/api/v4", "CI_PROJECT_ID": "4211",
+                        "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
+        t.eq(len(srv.requests), 2, "the pipelines and the jobs, once")
+        t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
+    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+    t.contains(Path(t.tmp, "gate-junit.xml").read_text(), "<testcase", "the JUnit report")
+    t.eq(sorted(gitlab_doc["pre-release"]["artifacts"]["paths"]), ["decision.json", "gate-evidence/"], "artifacts")
+
+
 if __name__ == "__main__":
     harness.main()
