@@ -225,8 +225,8 @@ void rg_evidence_merge(cJSON *to, const cJSON *from)
     }
 }
 
-void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *fetched_at,
-                            const char *label)
+void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *next,
+                            const char *fetched_at, const char *label)
 {
     cJSON *e;
     if (!log || !name || !url || !fetched_at || !label || noted(log, name, label, url))
@@ -234,6 +234,8 @@ void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const
     e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", name);
     cJSON_AddStringToObject(e, "url", url);
+    if (next)
+        cJSON_AddStringToObject(e, "next", next);
     cJSON_AddStringToObject(e, "fetched_at", fetched_at);
     cJSON_AddStringToObject(e, "sha256", label);
     cJSON_AddItemToArray(log, e);

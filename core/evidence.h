@@ -49,10 +49,11 @@ void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const
 void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name, const char *label);
 
 /* Record in LOG that live evidence NAME was fetched: one page, from URL (no credential
- * in it) at FETCHED_AT (RFC 3339), its body's digest LABEL: {"name", "url", "fetched_at",
- * "sha256"}, once per name, URL and digest, in the order fetched. */
-void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *fetched_at,
-                            const char *label);
+ * in it) at FETCHED_AT (RFC 3339), naming the NEXT page (or NULL), its body's digest
+ * LABEL: {"name", "url", ("next",) "fetched_at", "sha256"}, once per name, URL and
+ * digest, in the order fetched. */
+void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *next,
+                            const char *fetched_at, const char *label);
 
 /* Append the entries of FROM missing in TO (both arrays of notes). */
 void rg_evidence_merge(cJSON *to, const cJSON *from);

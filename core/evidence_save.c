@@ -108,6 +108,8 @@ static cJSON *recorded_pages(const rg_decision *d, const char *name, rg_error *e
         rg_saved_fetch_name(sha, file, sizeof file);
         page = cJSON_CreateObject();
         cJSON_AddStringToObject(page, "url", url);
+        if (rg_json_string(note, "next"))
+            cJSON_AddStringToObject(page, "next", rg_json_string(note, "next"));
         cJSON_AddStringToObject(page, "fetched_at", at);
         cJSON_AddStringToObject(page, "sha256", sha);
         cJSON_AddStringToObject(page, "file", file);

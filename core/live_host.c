@@ -50,8 +50,8 @@ const cJSON *rg_live_entry(const rg_context *ctx, const char *name)
     return rg_live_source_is(entry) ? entry : NULL;
 }
 
-int rg_live_record(const rg_context *ctx, cJSON *log, const char *name, const char *url, const char *data,
-                   size_t len, char *why, size_t why_size)
+int rg_live_record(const rg_context *ctx, cJSON *log, const char *name, const char *url, const char *next,
+                   const char *data, size_t len, char *why, size_t why_size)
 {
     const cJSON *entry = rg_live_entry(ctx, name);
     unsigned char digest[RG_SHA256_LEN];
@@ -74,12 +74,13 @@ int rg_live_record(const rg_context *ctx, cJSON *log, const char *name, const ch
         if (rg_save_file(ctx->save_dir, file, data, len, why, why_size) != 0)
             return -1;
     }
-    rg_evidence_note_fetch(log, name, url, at, label);
+    rg_evidence_note_fetch(log, name, url, next, at, label);
     return 0;
 }
 
 int rg_live_recorded_page(const rg_context *ctx, cJSON *log, const char *name, size_t index, size_t max,
-                          const char **url, char **data, size_t *len, char *why, size_t why_size)
+                          const char **url, const char **next, char **data, size_t *len, char *why,
+                          size_t why_size)
 {
     const cJSON *entry = rg_live_entry(ctx, name);
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(entry, "recorded"), *page;
@@ -100,6 +101,7 @@ int rg_live_recorded_page(const rg_context *ctx, cJSON *log, const char *name, s
         return 0;
     page = cJSON_GetArrayItem(rec, (int)index);
     *url = rg_json_string(page, "url");
+    *next = rg_json_string(page, "next");
     file = rg_json_string(page, "file");
     sha = rg_json_string(page, "sha256");
     at = rg_json_string(page, "fetched_at");
@@ -128,6 +130,6 @@ int rg_live_recorded_page(const rg_context *ctx, cJSON *log, const char *name, s
         *data = NULL;
         return -1;
     }
-    rg_evidence_note_fetch(log, name, *url, at, label);
+    rg_evidence_note_fetch(log, name, *url, *next, at, label);
     return 1;
 }

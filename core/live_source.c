@@ -15,7 +15,7 @@ static const char *const GITHUB_KINDS[] = {"check-runs", "statuses", "workflow-r
 static const char *const GITLAB_KINDS[] = {"pipelines", "pipeline-jobs", NULL};
 static const char *const GITHUB_KEYS[] = {"github", "repo", "ref", "recorded", NULL};
 static const char *const GITLAB_KEYS[] = {"gitlab", "project", "ref", "pipeline", "recorded", NULL};
-static const char *const RECORD_KEYS[] = {"url", "fetched_at", "sha256", "file", NULL};
+static const char *const RECORD_KEYS[] = {"url", "next", "fetched_at", "sha256", "file", NULL};
 
 int rg_live_source_is(const cJSON *entry)
 {
@@ -106,8 +106,9 @@ static int validate_recorded(const rg_context *ctx, const char *name, const cJSO
                    strspn(sha + 7, "0123456789abcdef") != 64) {
             snprintf(msg, sizeof msg, "recorded[%d].sha256 must be sha256: and 64 lower-case hex digits", i);
             bad = problem(err, ctx, name, msg);
-        } else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
-            snprintf(msg, sizeof msg, "recorded[%d].url must be an http(s) URL", i);
+        } else if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+                   (cJSON_GetObjectItemCaseSensitive(page, "next") && !rg_json_string(page, "next"))) {
+            snprintf(msg, sizeof msg, "recorded[%d].url must be an http(s) URL (and next, when given, a string)", i);
             bad = problem(err, ctx, name, msg);
         } else if (file[0] == '\0' || file[0] == '/' ||
                    rg_path_join_normalized(ctx->dir, file, joined, sizeof joined) != 0 ||

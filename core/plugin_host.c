@@ -716,23 +716,23 @@ static const char *host_evidence_source(rg_check_call *call, const char *name)
     return entry ? keep_buffer(call, cJSON_PrintUnformatted(entry)) : NULL;
 }
 
-static int host_record_fetch(rg_check_call *call, const char *name, const char *url, const char *data,
-                             size_t len, const char **why)
+static int host_record_fetch(rg_check_call *call, const char *name, const char *url, const char *next,
+                             const char *data, size_t len, const char **why)
 {
     *why = call->why;
     call->opaque = 1;
-    return rg_live_record(call->ctx, call->evidence, name, url, data, len, call->why, sizeof call->why);
+    return rg_live_record(call->ctx, call->evidence, name, url, next, data, len, call->why, sizeof call->why);
 }
 
 static int host_recorded_page(rg_check_call *call, const char *name, size_t index, const char **url,
-                              const char **data, size_t *len, const char **why)
+                              const char **next, const char **data, size_t *len, const char **why)
 {
     char *text = NULL;
     int rc;
     *why = call->why;
     *data = NULL;
     call->opaque = 1;
-    rc = rg_live_recorded_page(call->ctx, call->evidence, name, index, call->max_evidence, url, &text, len,
+    rc = rg_live_recorded_page(call->ctx, call->evidence, name, index, call->max_evidence, url, next, &text, len,
                                call->why, sizeof call->why);
     if (rc == 1 && !(*data = keep_buffer(call, text))) {
         snprintf(call->why, sizeof call->why, "out of memory");

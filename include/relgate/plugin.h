@@ -246,17 +246,19 @@ typedef struct rg_host {
      * asks is never reused for another context of a batch (the network is not a file). */
     const char *(*evidence_source)(rg_check_call *call, const char *name);
     /* Record a response body the plugin fetched for evidence NAME from URL (never with
-     * a credential in it): its digest goes into the decision's evidence with the URL
-     * and the time, and with --save-evidence the body is written for a replay.  Returns
-     * 0, or -1 with *WHY (the body could not be saved: the check must fail closed). */
-    int (*record_fetch)(rg_check_call *call, const char *name, const char *url, const char *data,
-                        size_t len, const char **why);
-    /* Page INDEX (from 0) of what a replayable entry NAME recorded: its URL and body
-     * (NUL-terminated, the call's until it returns), read under the evidence path rules
-     * and checked against the digest recorded with it.  Returns 1 with the page, 0 past
-     * the last, -1 with *WHY (missing, altered, not a replayable entry). */
+     * a credential in it), and NEXT, the next page's URL the answer named (NULL: the
+     * last page): its digest goes into the decision's evidence with the URLs and the
+     * time, and with --save-evidence the body is written for a replay.  Returns 0, or
+     * -1 with *WHY (the body could not be saved: the check must fail closed). */
+    int (*record_fetch)(rg_check_call *call, const char *name, const char *url, const char *next,
+                        const char *data, size_t len, const char **why);
+    /* Page INDEX (from 0) of what a replayable entry NAME recorded: its URL, the next
+     * page's (NULL: the last), and body (NUL-terminated, the call's until it returns),
+     * read under the evidence path rules and checked against the digest recorded with
+     * it.  Returns 1 with the page, 0 past the last, -1 with *WHY (missing, altered, not
+     * a replayable entry). */
     int (*recorded_page)(rg_check_call *call, const char *name, size_t index, const char **url,
-                         const char **data, size_t *len, const char **why);
+                         const char **next, const char **data, size_t *len, const char **why);
     /* Seconds left before the check's deadline (its timeout), or a negative number
      * when it runs without one: waits (a rate limit's Retry-After) must end before. */
     double (*time_left)(const rg_check_call *call);

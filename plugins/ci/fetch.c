@@ -167,17 +167,11 @@ int ci_fetch_open(ci_fetch *f, const rg_host *h, rg_check_call *call, const char
     return 0;
 }
 
-static int same_path(const char *a, const char *b)
-{
-    size_t na = strcspn(a, "?#"), nb = strcspn(b, "?#");
-    return na == nb && strncmp(a, b, na) == 0;
-}
-
 static int replay_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size)
 {
-    const char *rurl = NULL, *data, *reason, *next;
+    const char *rurl = NULL, *next = NULL, *data, *reason;
     size_t len;
-    int rc = f->h->recorded_page(f->call, f->name, f->pages, &rurl, &data, &len, &reason);
+    int rc = f->h->recorded_page(f->call, f->name, f->pages, &rurl, &next, &data, &len, &reason);
     if (rc < 0) {
         snprintf(why, why_size, "%s", reason);
         return -1;
@@ -194,10 +188,9 @@ static int replay_page(ci_fetch *f, const char *url, ci_page *page, char *why, s
     memcpy(page->body, data, len);
     page->body[len] = '\0';
     page->len = len;
-    /* The next recorded URL continues this listing when it asks the same path: a live fetch
-     * followed it because the server said there was a next page. */
-    next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(f->recorded, (int)f->pages + 1), "url"));
-    if (next && same_path(next, url))
+    /* The next page is the one the live answer named: a recording that stops before it
+     * (the live fetch failed there) cannot be replayed as a whole listing. */
+    if (next)
         snprintf(page->next, sizeof page->next, "%s", next);
     f->pages++;
     return 0;
@@ -339,8 +332,18 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             ci_http_response_free(&r);
             return -1;
         }
+        if (r.link_next[0])
+            snprintf(page->next, sizeof page->next, "%s", r.link_next);
+        else if (r.next_page[0])
+            with_page(url, r.next_page, page->next, sizeof page->next);
+        if (strcmp(page->next, url) == 0) {
+            snprintf(why, why_size, "%s: the next page is the page itself", url);
+            ci_http_response_free(&r);
+            return -1;
+        }
         /* Recorded before it is read: what the decision is based on is in its evidence. */
-        if (f->h->record_fetch(f->call, f->name, url, r.body, r.len, &reason) != 0) {
+        if (f->h->record_fetch(f->call, f->name, url, page->next[0] ? page->next : NULL, r.body, r.len,
+                               &reason) != 0) {
             snprintf(why, why_size, "%s: %s", url, reason);
             ci_http_response_free(&r);
             return -1;
@@ -349,16 +352,6 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
         f->pages++;
         page->body = r.body;
         page->len = r.len;
-        if (r.link_next[0])
-            snprintf(page->next, sizeof page->next, "%s", r.link_next);
-        else if (r.next_page[0])
-            with_page(url, r.next_page, page->next, sizeof page->next);
-        if (strcmp(page->next, url) == 0) {
-            snprintf(why, why_size, "%s: the next page is the page itself", url);
-            free(page->body);
-            page->body = NULL;
-            return -1;
-        }
         return 0;
     }
 }

@@ -245,6 +245,23 @@ def _(t):
     t.expect_exit(res, 2)
 
 
+@case("a recording cut short by a failed fetch replays as an error, never as the pages that arrived")
+def _(t):
+    # GitLab lists carry no total: only the recorded "next" tells a replay the list went on.
+    jobs = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
+    with ApiServer() as srv:
+        srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"x-next-page": "2"}))
+        srv.route(jobs + "&page=2", Reply({"message": "502 Bad Gateway"}, status=502))
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        live = t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "deny", 1)
+    t.eq(ci_result(t, live)["status"], "error", "live status")
+    saved = json.loads(Path(t.tmp, "saved", "context.json").read_text())
+    t.eq(saved["evidence"]["ci"]["recorded"][0]["next"], srv.base + jobs + "&page=2", "the recorded next page")
+    replay = t.expect_decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)), "deny", 1)
+    t.eq(ci_result(t, replay)["status"], "error", "replayed status")
+    t.contains(ci_result(t, replay)["message"], "no more pages", "replayed message")
+
+
 # ---- Failures: each an error result, deny ---------------------------------------------
 
 
