@@ -87,8 +87,7 @@ int rg_evidence_validate(const rg_context *ctx, rg_error *err)
                 bad = -1;
         } else if (!cJSON_IsString(item) || rel[0] == '\0') {
             bad = rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
-                                 "%s: evidence.%s must be a non-empty path string (or a live source "
-                                 "object: docs/context.md)", ctx->display,
+                                 "%s: evidence.%s must be a non-empty path string", ctx->display,
                                  item->string);
         } else if (rel[0] == '/') {
             bad = rg_add_problem(err, RG_ERROR_EVIDENCE, ctx->display,
