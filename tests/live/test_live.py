@@ -202,8 +202,10 @@ def _(t):
     with ApiServer() as srv:
         serve_pages(srv, CHECK_RUNS, pages_of(runs, 2))
         setup(t, github())
-        live = t.decision(live_eval(t, srv, "--save-evidence", "saved"))
+        live = t.decision(live_eval(t, srv, "--save-evidence", "saved", "--log", "gate-log.jsonl"))
     t.eq(live["decision"], "deny", "live decision")
+    log = Path(t.tmp, "gate-log.jsonl").read_text()
+    t.check(TOKEN not in log and srv.base + CHECK_RUNS in log, "the decision log has the URL, not the token")
     saved = json.loads(Path(t.tmp, "saved", "context.json").read_text())
     rec = saved["evidence"]["ci"]["recorded"]
     t.eq(len(rec), 2, "two pages recorded")
