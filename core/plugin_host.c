@@ -708,12 +708,16 @@ static const char *keep_buffer(rg_check_call *call, char *text)
     return text;
 }
 
-/* What the network answered is not an input a batch can compare: never reused. */
+/* What the network answered is not an input a batch can compare: a check that reads a
+ * live source is never reused.  Asking about a file changes nothing: the file's own input
+ * record (its declared path) tells a batch whether another context declares the same. */
 static const char *host_evidence_source(rg_check_call *call, const char *name)
 {
     const cJSON *entry = rg_live_entry(call->ctx, name);
+    if (!entry)
+        return NULL;
     call->opaque = 1;
-    return entry ? keep_buffer(call, cJSON_PrintUnformatted(entry)) : NULL;
+    return keep_buffer(call, cJSON_PrintUnformatted(entry));
 }
 
 static int host_record_fetch(rg_check_call *call, const char *name, const char *url, const char *next,
@@ -761,8 +765,6 @@ static const rg_host HOST = {
 };
 
 void rg_check_result_clear(rg_check_result *r)
-
-
 {
     free(r->message);
     cJSON_Delete(r->details);
