@@ -47,6 +47,9 @@ static const char EVAL_USAGE[] =
     "  --waivers PATH         more waivers (JSON) besides the context's \"waivers\"\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
+    "  --save-evidence DIR    write what the checks read (live sources' pages too) and\n"
+    "                         DIR/context.json naming it: eval --context DIR/context.json\n"
+    "                         replays the decision offline\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
     "  -j, --jobs N           plugin checks run at once, and --batch worker processes\n"
     "                         (default: one per CPU; a batch with --log runs in one)\n"
@@ -227,7 +230,7 @@ static int usage_error(const eval_options *o, const char *fmt, ...)
 
 enum {
     OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_NO_COLOR, OPT_DETAILS,
-    OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_PLUGIN_PATH,
+    OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_SAVE_EVIDENCE, OPT_PLUGIN_PATH,
     OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
     OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_LIMIT
 };
@@ -247,6 +250,7 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--log", NULL, "a path or URL", OPT_LOG},
     {"--waivers", NULL, "a path", OPT_WAIVERS},
     {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
+    {"--save-evidence", NULL, "a directory", OPT_SAVE_EVIDENCE},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--jobs", "-j", "a number from 1 to 256", OPT_JOBS},
     {"--check-timeout", NULL, "a number of seconds", OPT_CHECK_TIMEOUT},
@@ -282,6 +286,7 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
     case OPT_BATCH: o->batch = v; break;
     case OPT_OUTPUT: o->output = v; break;
     case OPT_EVIDENCE_ROOT: o->evidence_root = v; break;
+    case OPT_SAVE_EVIDENCE: o->save_evidence = v; break;
     case OPT_WAIVERS: o->waivers = v; break;
     case OPT_LOG: o->log = v; break;
     case OPT_STAGE:
@@ -373,6 +378,8 @@ static int parse_args(int argc, char **argv, eval_options *o)
         return usage_error(o, "%s is required", "--policy");
     if (o->context && o->batch)
         return usage_error(o, "%s", "give --context or --batch, not both");
+    if (o->batch && o->save_evidence)
+        return usage_error(o, "%s", "--save-evidence records one decision: give --context, not --batch");
     if (!o->context && !o->batch)
         return usage_error(o, "%s is required (or --batch)", "--context");
     if (o->waivers && strcmp(o->waivers, "-") == 0 &&
@@ -438,6 +445,7 @@ int rg_cmd_eval(int argc, char **argv)
     copt.stage = o.stage;
     copt.type = o.type;
     copt.evidence_root = o.evidence_root;
+    copt.save_evidence = o.save_evidence;
     copt.waivers = o.waivers;
     copt.limits = &o.limits;
     copt.decision_log = o.store;   /* a post-deploy rollback targets its last good release */
@@ -457,6 +465,11 @@ int rg_cmd_eval(int argc, char **argv)
         d = rg_evaluate(pol, ctx, &err);
     if (d)
         rg_decision_set_details(d, o.details);
+    /* Saved before the answer: a decision asked to be replayable that cannot be is none. */
+    if (d && o.save_evidence && rg_evidence_save(ctx, d, &err) != 0) {
+        rg_decision_free(d);
+        d = NULL;
+    }
     rg_cli_watchdog_remove();
     rg_set_progress(NULL);
     if (!d) {

@@ -11,7 +11,7 @@
 #define MAX_PLUGIN_DIRS 32
 
 typedef struct eval_options {
-    const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch;
+    const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch, *save_evidence;
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;

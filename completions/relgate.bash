@@ -26,7 +26,7 @@ _relgate() {
         --context) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur") -); return ;;
         --output|--log|--waivers) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --batch) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur") -); return ;;
-        --plugin-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --plugin-path|--evidence-root|--save-evidence) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
         --max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|--max-requirements) return ;;
@@ -34,7 +34,7 @@ _relgate() {
     case $cmd in
         eval)
             COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --details --no-color --output
-                --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
+                --log --waivers --now --fail-on-warn --evidence-root --save-evidence --plugin-path --jobs --check-timeout
                 --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
                 --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;
         test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;

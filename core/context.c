@@ -64,6 +64,7 @@ void rg_context_free(rg_context *ctx)
     free(ctx->display);
     free(ctx->dir);
     free(ctx->evidence_root);
+    free(ctx->save_dir);
     free(ctx);
 }
 
@@ -168,6 +169,25 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
     rg_evidence_validate(ctx, err);
 }
 
+/* --save-evidence DIR: created when absent (its parent must exist), a directory, and not
+ * the context's own directory, whose context.json the saved one would replace. */
+static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: %s", dir, strerror(errno));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: not a directory", dir);
+    ctx->save_dir = realpath(dir, NULL);
+    if (!ctx->save_dir)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: %s", dir, strerror(errno));
+    if (strcmp(ctx->save_dir, ctx->dir) == 0)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0,
+                       "--save-evidence %s is the context's own directory: its context.json would be "
+                       "replaced; give another directory", dir);
+    return 0;
+}
+
 static int set_directories(rg_context *ctx, const char *path, const rg_context_options *opt,
                            rg_error *err)
 {
@@ -191,6 +211,8 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
     }
     if (!ctx->evidence_root)
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    if (opt->save_evidence)
+        return set_save_dir(ctx, opt->save_evidence, err);
     return 0;
 }
 

@@ -23,6 +23,7 @@ struct rg_context {
     cJSON *waiver_sources;   /* where each came from ("context.json: waivers[0]") */
     rg_log *decision_log;    /* where a post-deploy rollback looks for the last good
                               * release (rg_context_options; not owned), or NULL */
+    char *save_dir;          /* absolute, resolved --save-evidence directory, or NULL */
 };
 
 /* A waivers file read once for many contexts (rg_waivers_load). */

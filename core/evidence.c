@@ -15,6 +15,7 @@
 #include "evidence.h"
 #include "fileio.h"
 #include "json.h"
+#include "live_source.h"
 #include "path_cache.h"
 
 int rg_path_join_normalized(const char *dir, const char *rel, char *out, size_t size)
@@ -81,7 +82,10 @@ int rg_evidence_validate(const rg_context *ctx, rg_error *err)
                               ctx->display);
     cJSON_ArrayForEach(item, ev) {
         const char *rel = item->valuestring;
-        if (!cJSON_IsString(item) || rel[0] == '\0') {
+        if (rg_live_source_is(item)) {
+            if (rg_live_source_validate(ctx, item->string, item, err) != 0)
+                bad = -1;
+        } else if (!cJSON_IsString(item) || rel[0] == '\0') {
             bad = rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
                                  "%s: evidence.%s must be a non-empty path string", ctx->display,
                                  item->string);
@@ -111,6 +115,13 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
     char real[PATH_MAX], target[PATH_MAX];
     int errnum;
 
+    if (!rel && rg_live_source_is(cJSON_GetObjectItemCaseSensitive(ev, name))) {
+        char what[64];
+        rg_live_source_describe(cJSON_GetObjectItemCaseSensitive(ev, name), what, sizeof what);
+        snprintf(why, why_size, "evidence '%s' is a live source (%s), not a file: only a check that "
+                 "fetches it (ci.status) can read it", name, what);
+        return RG_EVIDENCE_UNUSABLE;
+    }
     if (!rel) {
         snprintf(why, why_size, "evidence '%s' is not declared in the context", name);
         return RG_EVIDENCE_UNDECLARED;
@@ -164,12 +175,14 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
     return RG_EVIDENCE_OK;
 }
 
-static int noted(const cJSON *log, const char *name, const char *digest)
+/* Whether LOG has a note of NAME with DIGEST (and URL: a live page; NULL: a file). */
+static int noted(const cJSON *log, const char *name, const char *digest, const char *url)
 {
     const cJSON *e;
     cJSON_ArrayForEach(e, log) {
         const char *n = rg_json_string(e, "name"), *d = rg_json_string(e, "sha256");
-        if (n && d && strcmp(n, name) == 0 && strcmp(d, digest) == 0)
+        const char *u = rg_json_string(e, "url");
+        if (n && d && strcmp(n, name) == 0 && strcmp(d, digest) == 0 && !u == !url && (!u || strcmp(u, url) == 0))
             return 1;
     }
     return 0;
@@ -192,7 +205,7 @@ void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name
     cJSON *e;
     if (!log || !name || !label)
         return;
-    if (noted(log, name, label))
+    if (noted(log, name, label, NULL))
         return;
     e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", name);
@@ -206,7 +219,23 @@ void rg_evidence_merge(cJSON *to, const cJSON *from)
     const cJSON *e;
     cJSON_ArrayForEach(e, from) {
         const char *n = rg_json_string(e, "name"), *d = rg_json_string(e, "sha256");
-        if (n && d && !noted(to, n, d))
+        if (n && d && !noted(to, n, d, rg_json_string(e, "url")))
             cJSON_AddItemToArray(to, cJSON_Duplicate(e, 1));
     }
+}
+
+void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *next,
+                            const char *fetched_at, const char *label)
+{
+    cJSON *e;
+    if (!log || !name || !url || !fetched_at || !label || noted(log, name, label, url))
+        return;
+    e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "name", name);
+    cJSON_AddStringToObject(e, "url", url);
+    if (next)
+        cJSON_AddStringToObject(e, "next", next);
+    cJSON_AddStringToObject(e, "fetched_at", fetched_at);
+    cJSON_AddStringToObject(e, "sha256", label);
+    cJSON_AddItemToArray(log, e);
 }

@@ -48,6 +48,13 @@ void rg_evidence_note(cJSON *log, const rg_context *ctx, const char *name, const
 /* The same with the digest already known (LABEL, "sha256:..."). */
 void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name, const char *label);
 
+/* Record in LOG that live evidence NAME was fetched: one page, from URL (no credential
+ * in it) at FETCHED_AT (RFC 3339), naming the NEXT page (or NULL), its body's digest
+ * LABEL: {"name", "url", ("next",) "fetched_at", "sha256"}, once per name, URL and
+ * digest, in the order fetched. */
+void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const char *next,
+                            const char *fetched_at, const char *label);
+
 /* Append the entries of FROM missing in TO (both arrays of notes). */
 void rg_evidence_merge(cJSON *to, const cJSON *from);
 

@@ -25,6 +25,7 @@
 
 #include "fileio.h"
 #include "isolate.h"
+#include "live_host.h"
 #include "plugin_child.h"
 #include "plugin_loader.h"
 #include "plugins.h"
@@ -183,6 +184,7 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
             check = &own;
         }
         char *json;
+        rg_host_set_deadline(u->jobs[i]->timeout);   /* time_left (ABI 1.4): waits end before it */
         rg_check_run_inline(check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes, &result);
         json = rg_check_result_to_json(&result);
         rg_check_result_clear(&result);

@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "error.h"
 #include "evidence.h"
+#include "live_host.h"
 #include "json.h"
 #include "fileio.h"
 #include "plugin_host.h"
@@ -701,6 +702,64 @@ FINISHER(host_warn, RG_CHECK_WARN)
 FINISHER(host_skip, RG_CHECK_SKIP)
 FINISHER(host_error, RG_CHECK_ERROR)
 
+/* ---- Live evidence (ABI 1.4): core/live_host.c does the work ---- */
+
+/* Hand TEXT (heap) to the check until it returns; NULL when out of memory. */
+static const char *keep_buffer(rg_check_call *call, char *text)
+{
+    char **grown = text ? realloc(call->buffers, (call->buffer_count + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(text);
+        return NULL;
+    }
+    call->buffers = grown;
+    call->buffers[call->buffer_count++] = text;
+    return text;
+}
+
+/* What the network answered is not an input a batch can compare: a check that reads a
+ * live source is never reused.  Asking about a file changes nothing: the file's own input
+ * record (its declared path) tells a batch whether another context declares the same. */
+static const char *host_evidence_source(rg_check_call *call, const char *name)
+{
+    const cJSON *entry = rg_live_entry(call->ctx, name);
+    if (!entry)
+        return NULL;
+    call->opaque = 1;
+    return keep_buffer(call, cJSON_PrintUnformatted(entry));
+}
+
+static int host_record_fetch(rg_check_call *call, const char *name, const char *url, const char *next,
+                             const char *data, size_t len, const char **why)
+{
+    *why = call->why;
+    call->opaque = 1;
+    return rg_live_record(call->ctx, call->evidence, name, url, next, data, len, call->why, sizeof call->why);
+}
+
+static int host_recorded_page(rg_check_call *call, const char *name, size_t index, const char **url,
+                              const char **next, const char **data, size_t *len, const char **why)
+{
+    char *text = NULL;
+    int rc;
+    *why = call->why;
+    *data = NULL;
+    call->opaque = 1;
+    rc = rg_live_recorded_page(call->ctx, call->evidence, name, index, call->max_evidence, url, next, &text, len,
+                               call->why, sizeof call->why);
+    if (rc == 1 && !(*data = keep_buffer(call, text))) {
+        snprintf(call->why, sizeof call->why, "out of memory");
+        return -1;
+    }
+    return rc;
+}
+
+static double host_time_left(const rg_check_call *call)
+{
+    (void)call;
+    return rg_host_time_left();
+}
+
 static const rg_host HOST = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_host),
     host_param_is_set, host_param_string, host_param_integer, host_param_number,
@@ -711,6 +770,7 @@ static const rg_host HOST = {
     host_pass, host_fail, host_warn, host_skip, host_error,
     host_release_evidence, host_evidence_relative,
     host_open_evidence, host_read_stream, host_close_stream, host_stream_identity,
+    host_evidence_source, host_record_fetch, host_recorded_page, host_time_left,
 };
 
 void rg_check_result_clear(rg_check_result *r)

@@ -509,6 +509,16 @@ function os.clock() end
 ---@field ticket string
 ---@field expires string RFC 3339 in UTC ("Z" or "+00:00")
 
+---A live evidence source (docs/context.md): the ci plugin fetches it; `evidence.read` cannot.
+---@class relgate.LiveSource
+---@field github? "check-runs"|"statuses"|"workflow-runs"
+---@field gitlab? "pipelines"|"pipeline-jobs"
+---@field repo? string      GitHub: "OWNER/NAME"
+---@field project? integer|string  GitLab: an ID or "group/name"
+---@field ref? string       the commit's full SHA
+---@field pipeline? integer GitLab: a pipeline ID instead of ref
+---@field recorded? table[] what --save-evidence recorded: {url, next?, fetched_at, sha256, file}
+
 ---The context a check receives.  Read-only: assigning to it raises an error.
 ---@class relgate.Context
 ---@field release relgate.Release
@@ -517,7 +527,7 @@ function os.clock() end
 ---@field approvals? relgate.Approval[]
 ---@field changes? relgate.Change[]
 ---@field deployment? relgate.Deployment
----@field evidence? table<string, string>  evidence name -> path relative to the context file
+---@field evidence? table<string, string|relgate.LiveSource>  evidence name -> path relative to the context file, or a live source
 ---@field waivers? relgate.Waiver[]
 ---@field [string] any
 

@@ -6,11 +6,13 @@
 # templates (examples/ci/) install exactly that (tests/build/test_options.sh checks).
 set -eu
 
-# Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev); GnuTLS comes
+# Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev) in the engine;
+# libcurl4-gnutls-dev (GnuTLS, built on Nettle) is linked into the ci plugin only, for live
+# evidence over HTTPS (never libcurl4-openssl-dev: one crypto family).  GnuTLS comes
 # with signing and the service (docs/performance.md, "One crypto family").
-BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev"
+BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev"
 # The tests: cmocka, Python, and the real tools whose files they read.
-TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
+TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"

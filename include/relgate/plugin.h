@@ -65,6 +65,12 @@
  *        string parameter may take, checked at policy load and lint.  A check's name
  *        must be "<plugin>.<name>", the plugin's own name first (refused at load
  *        otherwise, whatever the ABI minor).
+ *   1.4  rg_host gains live evidence (an evidence entry that names a GitHub or GitLab
+ *        API source instead of a file): evidence_source (the entry, as JSON text),
+ *        record_fetch (a body the plugin fetched: digested into the decision's
+ *        evidence with its URL and time, and saved with --save-evidence),
+ *        recorded_page (the pages a saved context recorded, for an offline replay)
+ *        and time_left (seconds before the check's deadline).
  */
 #ifndef RELGATE_PLUGIN_H
 #define RELGATE_PLUGIN_H
@@ -77,7 +83,7 @@ extern "C" {
 #endif
 
 #define RG_PLUGIN_ABI_MAJOR 1
-#define RG_PLUGIN_ABI_MINOR 3
+#define RG_PLUGIN_ABI_MINOR 4
 
 /* The one symbol a plugin exports. */
 #define RG_PLUGIN_ENTRY_SYMBOL "relgate_plugin_entry"
@@ -229,6 +235,33 @@ typedef struct rg_host {
      * same unchanged file, so what was derived from it may be reused by the next check
      * of the child.  Owned by the stream. */
     const char *(*stream_identity)(rg_check_call *call, rg_stream *stream);
+
+    /* ---- ABI 1.4: check host->abi_minor >= 4 before calling these ---- */
+
+    /* The live source evidence NAME names — {"github": "check-runs", "repo", "ref"},
+     * {"gitlab": "pipeline-jobs", "project", "ref" | "pipeline"} — as compact JSON text
+     * (the call's, valid until the check returns), or NULL when NAME is a file (or not
+     * declared).  A replayable entry also carries "recorded": the pages fetched then,
+     * which recorded_page serves; a plugin never fetches such an entry.  A check that
+     * asks is never reused for another context of a batch (the network is not a file). */
+    const char *(*evidence_source)(rg_check_call *call, const char *name);
+    /* Record a response body the plugin fetched for evidence NAME from URL (never with
+     * a credential in it), and NEXT, the next page's URL the answer named (NULL: the
+     * last page): its digest goes into the decision's evidence with the URLs and the
+     * time, and with --save-evidence the body is written for a replay.  Returns 0, or
+     * -1 with *WHY (the body could not be saved: the check must fail closed). */
+    int (*record_fetch)(rg_check_call *call, const char *name, const char *url, const char *next,
+                        const char *data, size_t len, const char **why);
+    /* Page INDEX (from 0) of what a replayable entry NAME recorded: its URL, the next
+     * page's (NULL: the last), and body (NUL-terminated, the call's until it returns),
+     * read under the evidence path rules and checked against the digest recorded with
+     * it.  Returns 1 with the page, 0 past the last, -1 with *WHY (missing, altered, not
+     * a replayable entry). */
+    int (*recorded_page)(rg_check_call *call, const char *name, size_t index, const char **url,
+                         const char **next, const char **data, size_t *len, const char **why);
+    /* Seconds left before the check's deadline (its timeout), or a negative number
+     * when it runs without one: waits (a rate limit's Retry-After) must end before. */
+    double (*time_left)(const rg_check_call *call);
 } rg_host;
 
 /* ---- Descriptors ------------------------------------------------------------------------ */

@@ -139,6 +139,10 @@ typedef struct rg_context_options {
                                   * saw pass post-deploy (rg_log_last_good), else
                                   * release.previous_version; NULL: release.previous_version.
                                   * It must stay open while the context is evaluated. */
+    const char *save_evidence;   /* a directory (created if absent): what live evidence sources
+                                  * fetch is written there as it is fetched, and
+                                  * rg_evidence_save then writes a context that replays the
+                                  * decision offline; NULL: nothing is saved */
 } rg_context_options;
 
 /* Paths resolved once for a run of many contexts (a batch): the context's directory,
@@ -301,6 +305,13 @@ typedef enum rg_verdict {
  * the gate could not be evaluated (a policy error or a limit). */
 RELGATE_API rg_decision *rg_evaluate(rg_policy *policy, const rg_context *ctx, rg_error *err);
 RELGATE_API void rg_decision_free(rg_decision *decision);
+
+/* With rg_context_options.save_evidence: write DIR/context.json — CTX's context whose live
+ * evidence sources list the pages DECISION's checks fetched ("recorded": URL, time,
+ * digest and the saved file), beside copies of its evidence files at the same relative
+ * paths — so that evaluating it gives the same decision offline.  Returns 0 (also when
+ * nothing is to be saved), or -1 with ERR: a decision that cannot be replayed. */
+RELGATE_API int rg_evidence_save(const rg_context *ctx, const rg_decision *decision, rg_error *err);
 
 RELGATE_API rg_verdict rg_decision_verdict(const rg_decision *decision);
 

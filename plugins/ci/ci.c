@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ci_parse.h"
+#include "fetch_source.h"
 #include "relgate/plugin.h"
 #include "rfc3339.h"
 
@@ -355,7 +356,7 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     ci_family family;
     rg_json *d = h->details(call), *jreports, **entries = NULL;
     const char *commit = NULL, *first_evidence = NULL;
-    char why[512], first_why[512] = "";
+    char why[1536], first_why[1536] = "", reason_buf[1280];
     int errors = 0, has_newest = 0, local_offset = 0, assumed = 0;
     int64_t newest = 0;
     char zone[RG_OFFSET_BUFSIZE];
@@ -383,6 +384,10 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     }
     if (!j.n_reports) {
         st = h->error(call, "reports names no evidence");
+        goto out;
+    }
+    if (h->param_integer(call, "max_pages") < 1 || h->param_integer(call, "max_pages") > 1000) {
+        st = h->error(call, "max_pages must be from 1 to 1000");
         goto out;
     }
     if (!j.n_success) {
@@ -416,13 +421,29 @@ static rg_check_status run(const rg_host *h, rg_check_call *call)
     jreports = h->add_array(call, d, "reports");
     for (size_t i = 0; i < j.n_reports; i++) {
         const char *text, *reason;
+        const char *source = h->abi_minor >= 4 ? h->evidence_source(call, j.evidence[i]) : NULL;
+        char *fetched = NULL;
         size_t len;
+        int parsed;
         rg_json *entry = entries[i] = h->add_object(call, jreports, NULL);
         ci_report_init(&reps[i]);
         h->add_string(call, entry, "evidence", j.evidence[i]);
-        if (h->read_evidence(call, j.evidence[i], &text, &len, &reason) != 0) {
+        if (source) {   /* a live source (ABI 1.4): fetched, or replayed from its recording */
+            if (ci_live_read(h, call, j.evidence[i], source, (size_t)h->param_integer(call, "max_pages"), entry,
+                             &fetched, &len, reason_buf, sizeof reason_buf) != 0) {
+                snprintf(why, sizeof why, "cannot fetch the report: %s", reason_buf);
+                parsed = -1;
+            } else {
+                parsed = ci_parse(fetched, len, family, local_offset, &reps[i], why, sizeof why);
+            }
+            free(fetched);
+        } else if (h->read_evidence(call, j.evidence[i], &text, &len, &reason) != 0) {
             snprintf(why, sizeof why, "cannot read the report: %s", reason);
-        } else if (ci_parse(text, len, family, local_offset, &reps[i], why, sizeof why) == 0) {
+            parsed = -1;
+        } else {
+            parsed = ci_parse(text, len, family, local_offset, &reps[i], why, sizeof why);
+        }
+        if (parsed == 0) {
             if (reps[i].zone_assumed) {   /* say which zone its zone-less times were read in */
                 h->add_string(call, entry, "zone_assumed", zone);
                 assumed = 1;
@@ -533,8 +554,18 @@ static const rg_param status_params[] = {
      "judge only the required checks: other failures are warnings", NULL},
     {"allow_empty", RG_PARAM_BOOLEAN, 0, "false",
      "a report without checks or test cases passes (by default it fails)", NULL},
+    {"max_pages", RG_PARAM_INTEGER, 0, "50",
+     "pages a live evidence source may fetch (100 items each); more is an error, not a cut", NULL},
     {"timezone", RG_PARAM_STRING, 0, "\"UTC\"",
      "zone of times written without one (ctest, pytest: the runner's local time): UTC or +HH:MM", NULL},
+};
+
+/* Live evidence (docs/context.md): the API bases and credentials as each CI sets them, a
+ * CA bundle, and an HTTPS proxy.  A plugin's children see these alone: never another
+ * secret of the job's.  http_proxy is left out: plain http is used only on loopback. */
+static const char *const live_env[] = {
+    "GITHUB_API_URL", "GITHUB_TOKEN", "GH_TOKEN", "CI_API_V4_URL", "GITLAB_TOKEN", "CI_JOB_TOKEN",
+    "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", NULL,
 };
 
 static const rg_check checks[] = {
@@ -546,7 +577,7 @@ static const rg_plugin plugin = {
     RG_PLUGIN_ABI_MAJOR, RG_PLUGIN_ABI_MINOR, sizeof(rg_plugin),
     "ci", "1.0.0", "CI status: GitHub checks, statuses and workflows, GitLab pipelines and jobs, JUnit XML",
     "MIT", checks, sizeof checks / sizeof checks[0], 0,
-    NULL, /* env: reads no environment variable (zone-less times: the timezone parameter) */
+    live_env, /* env: only what live evidence needs (zone-less times: the timezone parameter) */
     sizeof(rg_check), sizeof(rg_param),
 };
 

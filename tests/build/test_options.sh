@@ -18,7 +18,7 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; sed 's/^/# /' "$tmp/lo
 check() { what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else not_ok "$what"; fi; }
 # The test names meson registered in build directory $1, one a line.
 test_names() { "$meson" introspect --tests "$1" | tr ',' '\n' | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'; }
-echo "1..11"
+echo "1..14"
 
 # 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.
 b=$tmp/notests
@@ -69,7 +69,22 @@ else
     not_ok "neither plugin is a target, the backup plugin is; mimalloc is not linked"
 fi
 
-# 3. The CI templates install what the build needs, no more (jq: the templates' own
+# 3. -Dlive=disabled: the ci plugin builds without libcurl (a live source is then an error
+#    result).  libcurl is never linked, whatever the option: not into the relgate command,
+#    and not into the ci plugin either, which opens it at its first fetch.
+b=$tmp/nolive
+check "meson setup -Dlive=disabled" "$meson" setup "$b" "$src" -Dlive=disabled -Dtests=false
+check "-Dlive=disabled compiles the ci plugin" nice "$meson" compile -C "$b" plugins/ci/relgate-ci
+if [ -f "$b/plugins/ci/relgate-ci.so" ] && ! ldd "$b/plugins/ci/relgate-ci.so" | grep -q libcurl &&
+   [ -f "$tmp/notests/relgate" ] && ! ldd "$tmp/notests/relgate" | grep -q libcurl &&
+   [ -f "$tmp/notests/plugins/ci/relgate-ci.so" ] && ! ldd "$tmp/notests/plugins/ci/relgate-ci.so" | grep -q libcurl; then
+    ok "libcurl is linked into neither the relgate command nor the ci plugin (with or without -Dlive)"
+else
+    { ldd "$b/plugins/ci/relgate-ci.so"; ldd "$tmp/notests/relgate"; ldd "$tmp/notests/plugins/ci/relgate-ci.so"; } >"$tmp/log" 2>&1
+    not_ok "libcurl is linked into neither the relgate command nor the ci plugin (with or without -Dlive)"
+fi
+
+# 4. The CI templates install what the build needs, no more (jq: the templates' own
 #    jobs read decisions with it), and build without the tests.
 want=$(sh "$src/scripts/ensure-deps.sh" --print-build | tr ' ' '\n' | sort)
 for t in github-actions.yml gitlab-ci.yml; do

@@ -168,8 +168,8 @@ LOAD_TIME = {
     "huge_allowed": "a parameter allows more than 64 values",
     "allowed_ctrl": "allowed value 2 of parameter colour is not printable UTF-8 text",
     "long_allowed": "an allowed value is longer than 4096 bytes",
-    "check_size": "its check_size is %d, which does not fit ABI 1.3's rg_check" % 32,
-    "huge_size": "its check_size is 1073741824, which does not fit ABI 1.3's rg_check",
+    "check_size": "its check_size is %d, which does not fit ABI 1.4's rg_check" % 32,
+    "huge_size": "its check_size is 1073741824, which does not fit ABI 1.4's rg_check",
 }
 
 

@@ -40,6 +40,8 @@ OPTIONS = {
     "--log": dict(invalid=[("logdir/", "io", "logdir/")], guard_log=False),
     "--waivers": dict(invalid=[("no-such.json", "io", "no-such.json")]),
     "--evidence-root": dict(invalid=[("policy.lua/", "usage", "policy.lua/")]),
+    "--save-evidence": dict(invalid=[("policy.lua/", "usage", "policy.lua/"), ("no-such/dir", "usage", "no-such/dir"),
+                                     (".", "usage", None)]),
     "--plugin-path": dict(invalid=[("policy.lua", "usage", "policy.lua")]),
     "--jobs": dict(invalid=[("257", "usage", None), ("-1", "usage", None), ("4.5", "usage", None)],
                    accepted=["1", "256"]),

@@ -14,7 +14,7 @@ static void test_versions(void **state)
 {
     (void)state;
     assert_int_equal(RG_PLUGIN_ABI_MAJOR, 1);
-    assert_int_equal(RG_PLUGIN_ABI_MINOR, 3);
+    assert_int_equal(RG_PLUGIN_ABI_MINOR, 4);
     assert_string_equal(RG_PLUGIN_ENTRY_SYMBOL, "relgate_plugin_entry");
 }
 
@@ -109,7 +109,12 @@ static void test_host_table(void **state)
     assert_int_equal(offsetof(rg_host, read_stream), first + 26 * P);
     assert_int_equal(offsetof(rg_host, close_stream), first + 27 * P);
     assert_int_equal(offsetof(rg_host, stream_identity), first + 28 * P);
-    assert_int_equal(sizeof(rg_host), first + 29 * P);
+    /* 1.4: live evidence */
+    assert_int_equal(offsetof(rg_host, evidence_source), first + 29 * P);
+    assert_int_equal(offsetof(rg_host, record_fetch), first + 30 * P);
+    assert_int_equal(offsetof(rg_host, recorded_page), first + 31 * P);
+    assert_int_equal(offsetof(rg_host, time_left), first + 32 * P);
+    assert_int_equal(sizeof(rg_host), first + 33 * P);
 }
 
 int main(void)

@@ -84,7 +84,7 @@ def _(t):
     fixture = [p for p in doc["plugins"] if p["name"] == "fixture"]
     t.eq(len(fixture), 1, "fixture plugins listed")
     p = fixture[0]
-    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.3"), "plugin fields")
+    t.eq((p["version"], p["license"], p["abi"]), ("1.0.0", "MIT", "1.4"), "plugin fields")
     params = {x["name"]: x for x in p["checks"][0]["parameters"]}
     t.eq(params["mode"], {"name": "mode", "type": "string", "required": False, "default": "ok",
                           "description": "how to misbehave", "allowed": None}, "mode parameter")
@@ -123,8 +123,8 @@ def _(t):
 # ---- The loader refuses ------------------------------------------------------------
 
 REFUSALS = {
-    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.3",
-    "broken-minor": "is built for plugin ABI 1.10, newer than this relgate's 1.3",
+    "broken-major": "is built for plugin ABI 2.0; this relgate speaks 1.4",
+    "broken-minor": "is built for plugin ABI 1.11, newer than this relgate's 1.4",
     "broken-short": "has a short descriptor",
     "broken-license": "lacks the required descriptor field 'license'",
     "broken-duplicate": "declares check broken.one twice",
@@ -137,7 +137,7 @@ REFUSALS = {
     "broken-allowed_type": "parameter count (integer) declares allowed values: only string and string list parameters can",
     "broken-allowed_empty": "parameter colour allows no value at all",
     "broken-allowed_twice": "parameter colour allows value 3 twice",
-    "broken-param_size": "its param_size is %d, which does not fit ABI 1.3's rg_param" % 32,
+    "broken-param_size": "its param_size is %d, which does not fit ABI 1.4's rg_param" % 32,
 }
 
 for fixture, message in REFUSALS.items():

@@ -457,7 +457,7 @@ def broken_lint_lines():
         "%s requirement 'bad-level': level must be \"mandatory\", \"waivable\" or \"advisory\"" % at("bad-level"),
         "%s requirement 'unknown-check': unknown check 'ci.nonexistent': no loaded plugin provides it (see relgate plugins)" % at("unknown-check"),
         "%s requirement 'unknown-param': check ci.status has no parameter 'colour' (it takes: reports format required success "
-        "pending_fails allow_failures match_commit max_age only_required allow_empty timezone)" % at("unknown-param"),
+        "pending_fails allow_failures match_commit max_age only_required allow_empty max_pages timezone)" % at("unknown-param"),
         "%s requirement 'wrong-param-type': max_medium must be an integer" % at("wrong-param-type"),
         # Values the plugin declares (ABI 1.3 allowed values): what eval refuses, lint refuses.
         "%s requirement 'disallowed-value': format is \"trivvy\", not one of the values it allows: auto, sarif, "

@@ -206,7 +206,8 @@ static void test_validate_non_string_and_empty(void **state)
     assert_string_equal(err.message, want);
     assert_contains(err.problems[1], "evidence.e must be a non-empty path string");
     assert_contains(err.problems[2], "evidence.z must be a non-empty path string");
-    assert_contains(err.problems[3], "evidence.o must be a non-empty path string");
+    /* An object is a live source (issue 15): this one names neither API. */
+    assert_contains(err.problems[3], "evidence.o: a live source names exactly one of \"github\" or \"gitlab\"");
 }
 
 static void test_validate_absolute_path(void **state)

@@ -1,0 +1,249 @@
+/* ci_http_get over libcurl (Debian's GnuTLS build: the project's one crypto family).
+ * Verification stays on; only http and https; a body past the cap, a response cut short
+ * or a timeout is an error, never a shorter page.
+ *
+ * libcurl is opened when the first live source is fetched, not linked: linked, it maps
+ * some 30 libraries (GnuTLS, Kerberos, LDAP, SSH, ...) into every child that loads the ci
+ * plugin — every ci.status check and the plugin loader — though most read files
+ * (docs/performance.md, "Live evidence").  Only the GnuTLS build is opened, by its soname
+ * (CI_LIBCURL, set by meson), never the OpenSSL one. */
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+#ifndef CI_LIBCURL
+#define CI_LIBCURL "libcurl-gnutls.so.4"
+#endif
+
+/* The libcurl functions used, from the library opened at the first fetch. */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *c);
+    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *c);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+} lib;
+
+/* Open libcurl and initialise it once.  0, or -1 with WHY. */
+static int curl_open(char *why, size_t why_size)
+{
+    static int state;   /* 0 not tried, 1 ready, -1 failed */
+    static char failure[256];
+    struct { void **slot; const char *name; } syms[] = {
+        {(void **)&lib.global_init, "curl_global_init"},   {(void **)&lib.easy_init, "curl_easy_init"},
+        {(void **)&lib.easy_setopt, "curl_easy_setopt"},   {(void **)&lib.easy_perform, "curl_easy_perform"},
+        {(void **)&lib.easy_getinfo, "curl_easy_getinfo"}, {(void **)&lib.easy_cleanup, "curl_easy_cleanup"},
+        {(void **)&lib.easy_strerror, "curl_easy_strerror"}, {(void **)&lib.slist_append, "curl_slist_append"},
+        {(void **)&lib.slist_free_all, "curl_slist_free_all"},
+    };
+    void *handle;
+    if (state == 0) {
+        state = -1;
+        if (!(handle = dlopen(CI_LIBCURL, RTLD_NOW | RTLD_LOCAL))) {
+            snprintf(failure, sizeof failure, "cannot open %s (Debian: libcurl3-gnutls): %s", CI_LIBCURL, dlerror());
+        } else {
+            size_t i;
+            for (i = 0; i < sizeof syms / sizeof syms[0]; i++)
+                if (!(*syms[i].slot = dlsym(handle, syms[i].name)))
+                    break;
+            if (i < sizeof syms / sizeof syms[0])
+                snprintf(failure, sizeof failure, "%s has no %s", CI_LIBCURL, syms[i].name);
+            else if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                snprintf(failure, sizeof failure, "libcurl could not start");
+            else
+                state = 1;
+        }
+    }
+    if (state < 0)
+        snprintf(why, why_size, "%s", failure);
+    return state > 0 ? 0 : -1;
+}
+
+typedef struct sink {
+    ci_http_response *resp;
+    size_t cap, max;
+    int too_large;
+} sink;
+
+int ci_http_available(void)
+{
+    return 1;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+    sink *s = user;
+    size_t len = size * n;
+    if (len > s->max - s->resp->len) {
+        s->too_large = 1;
+        return 0;   /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (s->resp->len + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 16384;
+        char *grown;
+        while (cap < s->resp->len + len + 1)
+            cap *= 2;
+        if (!(grown = realloc(s->resp->body, cap)))
+            return 0;
+        s->resp->body = grown;
+        s->cap = cap;
+    }
+    memcpy(s->resp->body + s->resp->len, data, len);
+    s->resp->len += len;
+    s->resp->body[s->resp->len] = '\0';
+    return len;
+}
+
+/* VALUE (LEN bytes, trimmed) into OUT (SIZE), cut to fit. */
+static void keep(char *out, size_t size, const char *value, size_t len)
+{
+    while (len && (value[0] == ' ' || value[0] == '\t')) {
+        value++;
+        len--;
+    }
+    while (len && (value[len - 1] == '\r' || value[len - 1] == '\n' || value[len - 1] == ' '))
+        len--;
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, value, len);
+    out[len] = '\0';
+}
+
+/* Link: <https://...?page=2>; rel="next", <...>; rel="last" — the URL whose rel is next. */
+static void link_next(char *out, size_t size, const char *v, size_t len)
+{
+    const char *end = v + len;
+    while (v < end) {
+        const char *lt = memchr(v, '<', (size_t)(end - v)), *gt, *comma;
+        if (!lt || !(gt = memchr(lt, '>', (size_t)(end - lt))))
+            return;
+        comma = memchr(gt, ',', (size_t)(end - gt));
+        if (!comma)
+            comma = end;
+        for (const char *p = gt; p + 10 <= comma; p++)
+            if (strncasecmp(p, "rel=\"next\"", 10) == 0 || strncasecmp(p, "rel=next", 8) == 0) {
+                keep(out, size, lt + 1, (size_t)(gt - lt - 1));
+                return;
+            }
+        v = comma + 1;
+    }
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *user)
+{
+    ci_http_response *r = user;
+    size_t len = size * n;
+    const char *colon = memchr(line, ':', len);
+    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue): forget the headers of the last. */
+        r->content_type[0] = r->link_next[0] = r->next_page[0] = r->retry_after[0] = '\0';
+        r->ratelimit_remaining[0] = r->ratelimit_reset[0] = '\0';
+    }
+    if (colon) {
+        size_t name = (size_t)(colon - line), vlen = len - name - 1;
+        const char *v = colon + 1;
+#define IS(h) (name == sizeof h - 1 && strncasecmp(line, h, name) == 0)
+        if (IS("content-type"))
+            keep(r->content_type, sizeof r->content_type, v, vlen);
+        else if (IS("link"))
+            link_next(r->link_next, sizeof r->link_next, v, vlen);
+        else if (IS("x-next-page"))
+            keep(r->next_page, sizeof r->next_page, v, vlen);
+        else if (IS("retry-after"))
+            keep(r->retry_after, sizeof r->retry_after, v, vlen);
+        else if (IS("x-ratelimit-remaining") || IS("ratelimit-remaining"))
+            keep(r->ratelimit_remaining, sizeof r->ratelimit_remaining, v, vlen);
+        else if (IS("x-ratelimit-reset") || IS("ratelimit-reset"))
+            keep(r->ratelimit_reset, sizeof r->ratelimit_reset, v, vlen);
+#undef IS
+    }
+    return len;
+}
+
+int ci_http_get(const ci_http_request *req, ci_http_response *resp)
+{
+    struct curl_slist *headers = NULL;
+    sink s = {resp, 0, req->max_bytes, 0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long ms = req->timeout > 0.001 ? (long)(req->timeout * 1000) : 1;
+    CURLcode rc;
+    CURL *c;
+    char *redirect = NULL;
+
+    memset(resp, 0, sizeof *resp);
+    if (curl_open(resp->error, sizeof resp->error) != 0)
+        return -1;
+    if (!(c = lib.easy_init())) {
+        strcpy(resp->error, "libcurl could not start");
+        return -1;
+    }
+    for (size_t i = 0; req->headers && req->headers[i]; i++) {
+        struct curl_slist *more = lib.slist_append(headers, req->headers[i]);
+        if (!more) {
+            lib.slist_free_all(headers);
+            lib.easy_cleanup(c);
+            strcpy(resp->error, "out of memory");
+            return -1;
+        }
+        headers = more;
+    }
+    lib.easy_setopt(c, CURLOPT_URL, req->url);
+    lib.easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    lib.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+    lib.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    lib.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (req->ca_file)
+        lib.easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+    lib.easy_setopt(c, CURLOPT_USERAGENT, "relgate-ci/1.0 (+libcurl)");
+    lib.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
+    lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lib.easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    lib.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lib.easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    lib.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+
+    rc = lib.easy_perform(c);
+    if (rc == CURLE_OK) {
+        lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (lib.easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+            keep(resp->location, sizeof resp->location, redirect, strlen(redirect));
+        if (!resp->body && !(resp->body = calloc(1, 1))) {
+            strcpy(resp->error, "out of memory");
+            rc = CURLE_OUT_OF_MEMORY;
+        }
+    } else if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(resp->error, sizeof resp->error, "the response is larger than %zu bytes", req->max_bytes);
+    } else if (rc == CURLE_PARTIAL_FILE) {
+        snprintf(resp->error, sizeof resp->error, "the response was cut short (%zu bytes arrived)", resp->len);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(resp->error, sizeof resp->error, "no complete response within %.1f s", req->timeout);
+    } else {
+        snprintf(resp->error, sizeof resp->error, "%s%s%s", lib.easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+    }
+    lib.slist_free_all(headers);
+    lib.easy_cleanup(c);
+    if (rc != CURLE_OK)
+        resp->status = 0;
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void ci_http_response_free(ci_http_response *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+    resp->len = 0;
+}

@@ -1,0 +1,634 @@
+"""Live evidence (issue 15) against real HTTP(S) servers on loopback that the tests start
+(api_server.py): relgate's ci plugin fetches GitHub and GitLab API pages with libcurl in
+its check child, records each page in the decision (URL, time, digest), and
+--save-evidence writes a context whose replay gives the same decision offline.  Every
+failure — HTTP errors, rate limits that outlast the check, slow, truncated or non-JSON
+answers, redirect loops, too many pages — is an error result: deny, never allow.  The
+token given in the environment never appears in any output.
+
+meson runs: python3 test_live.py RELGATE   (RG_CORPUS_DIR: the shared corpus, optional)
+"""
+
+import copy
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+import harness  # noqa: E402
+from harness import case  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from api_server import ApiServer, Reply  # noqa: E402
+
+CORPUS = Path(os.environ.get("RG_CORPUS_DIR", "")) if os.environ.get("RG_CORPUS_DIR") else None
+SHA = "0ff3ae198f8601a285adcf5c0fff204ee6fba5fd"
+REPO = "octo-org/payments"
+TOKEN = "ghp_TOPSECRETtoken0123456789abcdefXYZ"
+GL_TOKEN = "glcbt-JOBSECRET-9876543210"
+CHECK_RUNS = "/repos/%s/commits/%s/check-runs?per_page=100" % (REPO, SHA)
+
+POLICY = """
+requirement "ci-passing" {
+  title = "CI is passing", level = "mandatory", check = "ci.status",
+  with = { reports = evidence "ci", required = { "build" }, max_pages = 4 },
+}
+requirement "notes" {
+  title = "Release notes", level = "mandatory",
+  check = function(ctx)
+    local text = evidence.read("notes")
+    if text and text:find("Summary") then return pass("notes have a summary") end
+    return fail("no summary")
+  end,
+}
+"""
+
+
+def run_status(name, conclusion="success", sha=SHA, status="completed", rid=1):
+    """A check run shaped as GitHub's REST API returns it (the fields ci.status reads and more)."""
+    return {"id": rid, "head_sha": sha, "node_id": "CR_%d" % rid, "external_id": "",
+            "url": "https://api.github.com/repos/%s/check-runs/%d" % (REPO, rid),
+            "status": status, "conclusion": conclusion if status == "completed" else None,
+            "started_at": "2025-06-10T12:00:00Z",
+            "completed_at": "2025-06-10T12:05:00Z" if status == "completed" else None,
+            "name": name, "check_suite": {"id": 5}, "app": {"slug": "github-actions"}}
+
+
+def pages_of(runs, per_page, total=None):
+    total = len(runs) if total is None else total
+    return [{"total_count": total, "check_runs": runs[i:i + per_page]} for i in range(0, len(runs), per_page)]
+
+
+def serve_pages(srv, first_path, pages, link=True):
+    """Serve PAGES at FIRST_PATH and its &page=N successors, linked by Link: rel="next"."""
+    for i, body in enumerate(pages):
+        path = first_path if i == 0 else "%s&page=%d" % (first_path, i + 1)
+        headers = {}
+        if link and i + 1 < len(pages):
+            headers["Link"] = '<{BASE}%s&page=%d>; rel="next", <{BASE}%s&page=%d>; rel="last"' % (
+                first_path, i + 2, first_path, len(pages))
+        srv.route(path, Reply(body if isinstance(body, bytes) else json.dumps(body).encode(), headers=headers))
+
+
+def env_for(srv, **extra):
+    env = {"GITHUB_API_URL": srv.base if srv else "", "GITHUB_TOKEN": TOKEN, "GH_TOKEN": "",
+           "CI_API_V4_URL": (srv.base + "/api/v4") if srv else "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": "",
+           "CURL_CA_BUNDLE": "", "SSL_CERT_FILE": "", "HTTPS_PROXY": "", "https_proxy": "",
+           "http_proxy": "", "ALL_PROXY": "", "all_proxy": "", "NO_PROXY": "", "no_proxy": "",
+           "RELGATE_PLUGIN_CACHE": ""}
+    env.update(extra)
+    return env
+
+
+def setup(t, source, policy=POLICY, commit=SHA):
+    t.write("policy.lua", policy)
+    t.write("NOTES.md", "# 1.4.0\n\n## Summary\n\nPartial refunds.\n")
+    t.write_json("context.json", {
+        "release": {"name": "payments-api", "version": "1.4.0", "type": "minor", "commit": commit},
+        "evidence": {"ci": source, "notes": "NOTES.md"},
+    })
+
+
+def github(kind="check-runs"):
+    return {"github": kind, "repo": REPO, "ref": SHA}
+
+
+def no_secret(t, res, *secrets):
+    for s in secrets or (TOKEN, GL_TOKEN):
+        for stream, data in (("stdout", res.stdout), ("stderr", res.stderr)):
+            t.check(s.encode() not in data, "the token appears on %s" % stream)
+
+
+def live_eval(t, srv, *extra, env=None, **kw):
+    res = t.eval("policy.lua", "context.json", *extra, env=env or env_for(srv), **kw)
+    no_secret(t, res)
+    return res
+
+
+def ci_result(t, doc):
+    return t.result(doc, "ci-passing")
+
+
+def expect_ci_error(t, res, *mentions):
+    doc = t.expect_decision(res, "deny", 1)
+    r = ci_result(t, doc)
+    t.eq(r["status"], "error", "ci-passing status")
+    for m in mentions:
+        t.contains(r["message"], m, "ci-passing message")
+    return r
+
+
+# ---- Pagination and recording -------------------------------------------------------
+
+
+@case("github check runs over three pages (Link rel=next): all read, each page in the evidence with its URL")
+def _(t):
+    runs = [run_status(n, rid=i) for i, n in enumerate(["build", "lint", "test", "docs", "e2e"], 1)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 2))
+        setup(t, github())
+        res = live_eval(t, srv)
+        doc = t.expect_decision(res, "allow", 0)
+        t.eq(len(srv.requests), 3, "requests")
+        for path, headers in srv.requests:
+            t.eq(headers.get("authorization"), "Bearer " + TOKEN, "Authorization of " + path)
+            t.contains(headers.get("user-agent", ""), "relgate", "User-Agent")
+    r = ci_result(t, doc)
+    t.eq(r["details"]["reports"][0]["pages"], 3, "pages")
+    t.eq(r["details"]["totals"]["checks"], 5, "checks judged: every page's")
+    notes = [e for e in doc["evidence"] if e["name"] == "ci"]
+    t.eq(len(notes), 3, "one evidence note per page")
+    t.eq(notes[0]["url"], srv.base + CHECK_RUNS, "first page URL")
+    t.eq(notes[2]["url"], srv.base + CHECK_RUNS + "&page=3", "last page URL")
+    for n in notes:
+        t.check("path" not in n and n["fetched_at"].endswith("Z"), "a fetched note has url and fetched_at, no path")
+        t.check(TOKEN not in n["url"], "no token in a URL")
+
+
+@case("a failure on the last page denies: every page is judged")
+def _(t):
+    runs = [run_status("build", rid=1), run_status("lint", rid=2), run_status("deploy-check", "failure", rid=3)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+        setup(t, github())
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq(r["status"], "fail", "status")
+    t.contains(r["message"], "deploy-check", "message")
+
+
+@case("too many pages (max_pages) is an error, not the first pages judged")
+def _(t):
+    runs = [run_status("c%d" % i, rid=i) for i in range(1, 7)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+        setup(t, github())
+        r = expect_ci_error(t, live_eval(t, srv), "more than 4 pages")
+        t.eq(len(srv.requests), 4, "requests stop at max_pages")
+    t.contains(r["message"], srv.base, "the URL is named")
+
+
+@case("a next link to another origin is refused (the token would go there)")
+def _(t):
+    runs = [run_status("build", rid=1)]
+    with ApiServer() as srv, ApiServer() as other:
+        srv.route(CHECK_RUNS, Reply(pages_of(runs, 1, total=2)[0],
+                                    headers={"Link": '<%s/steal?page=2>; rel="next"' % other.base}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "not on the API's origin")
+        t.eq(other.requests, [], "nothing sent to the other origin")
+
+
+# ---- Replay --------------------------------------------------------------------------
+
+
+def normalise(doc):
+    """A decision without what a replay cannot share: timings, and the context file it read."""
+    doc = copy.deepcopy(doc)
+    for r in doc["requirements"]:
+        r.pop("duration_ms", None)
+    doc.pop("context", None)
+    return doc
+
+
+@case("--save-evidence: the replay (no server, no token) gives the same decision, offline")
+def _(t):
+    runs = [run_status("build", rid=1), run_status("test", "failure", rid=2), run_status("docs", rid=3)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 2))
+        setup(t, github())
+        live = t.decision(live_eval(t, srv, "--save-evidence", "saved", "--log", "gate-log.jsonl"))
+    t.eq(live["decision"], "deny", "live decision")
+    log = Path(t.tmp, "gate-log.jsonl").read_text()
+    t.check(TOKEN not in log and srv.base + CHECK_RUNS in log, "the decision log has the URL, not the token")
+    saved = json.loads(Path(t.tmp, "saved", "context.json").read_text())
+    rec = saved["evidence"]["ci"]["recorded"]
+    t.eq(len(rec), 2, "two pages recorded")
+    for page in rec:
+        data = Path(t.tmp, "saved", page["file"]).read_bytes()
+        t.eq("sha256:" + hashlib.sha256(data).hexdigest(), page["sha256"], "saved page digest")
+    t.eq(saved["evidence"]["notes"], "NOTES.md", "file evidence keeps its path")
+    t.check(Path(t.tmp, "saved", "NOTES.md").is_file(), "file evidence copied")
+    t.check(TOKEN not in Path(t.tmp, "saved", "context.json").read_text(), "no token in the saved context")
+    # The server is gone and so is every credential and API base.
+    res = t.eval("policy.lua", "saved/context.json", env=env_for(None, GITHUB_TOKEN=""))
+    replay = t.decision(res)
+    t.eq(res.rc, 1, "replay exit code")
+    t.eq(normalise(replay), normalise(live), "the replayed decision")
+
+
+@case("a replayed page that was altered is an error, not another decision")
+def _(t):
+    runs = [run_status("build", rid=1)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+        setup(t, github())
+        t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "allow", 0)
+    saved = json.loads(Path(t.tmp, "saved", "context.json").read_text())
+    page = Path(t.tmp, "saved", saved["evidence"]["ci"]["recorded"][0]["file"])
+    page.write_text(page.read_text().replace('"success"', '"failure"'))
+    res = t.eval("policy.lua", "saved/context.json", env=env_for(None))
+    expect_ci_error(t, res, "not what was fetched")
+
+
+@case("--save-evidence refuses --batch and the context's own directory")
+def _(t):
+    setup(t, github())
+    res = t.run("eval", "--policy", "policy.lua", "--context", "context.json", "--save-evidence", ".")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "own directory", "stderr")
+    t.write("batch.jsonl", "{}\n")
+    res = t.run("eval", "--policy", "policy.lua", "--batch", "batch.jsonl", "--save-evidence", "x")
+    t.expect_exit(res, 2)
+
+
+@case("a recording cut short by a failed fetch replays as an error, never as the pages that arrived")
+def _(t):
+    # GitLab lists carry no total: only the recorded "next" tells a replay the list went on.
+    jobs = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
+    with ApiServer() as srv:
+        srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"x-next-page": "2"}))
+        srv.route(jobs + "&page=2", Reply({"message": "502 Bad Gateway"}, status=502))
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        live = t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "deny", 1)
+    t.eq(ci_result(t, live)["status"], "error", "live status")
+    saved = json.loads(Path(t.tmp, "saved", "context.json").read_text())
+    t.eq(saved["evidence"]["ci"]["recorded"][0]["next"], srv.base + jobs + "&page=2", "the recorded next page")
+    replay = t.expect_decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)), "deny", 1)
+    t.eq(ci_result(t, replay)["status"], "error", "replayed status")
+    t.contains(ci_result(t, replay)["message"], "no more pages", "replayed message")
+
+
+# ---- Failures: each an error result, deny ---------------------------------------------
+
+
+@case("429 with Retry-After: 1 is waited out within the check's timeout, then the page is read")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, [Reply({"message": "API rate limit exceeded"}, status=429, headers={"Retry-After": "1"}),
+                               Reply(pages_of([run_status("build")], 1)[0])])
+        setup(t, github())
+        start = time.monotonic()
+        res = live_eval(t, srv)
+        t.expect_decision(res, "allow", 0)
+        t.check(time.monotonic() - start >= 1.0, "it waited the second asked")
+        t.eq(len(srv.requests), 2, "requests")
+    t.contains(res.err, "rate limited", "the wait is logged")
+
+
+@case("403 with x-ratelimit-remaining 0 resetting after the check's timeout: an error at once, no wait")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "API rate limit exceeded for installation"}, status=403,
+                                    headers={"x-ratelimit-remaining": "0",
+                                             "x-ratelimit-reset": str(int(time.time()) + 3600)}))
+        setup(t, github())
+        start = time.monotonic()
+        r = expect_ci_error(t, live_eval(t, srv, "--check-timeout", "10"), "rate limited (HTTP 403)")
+        t.check(time.monotonic() - start < 8, "it did not wait for a reset it cannot reach")
+    t.contains(r["message"], srv.base + CHECK_RUNS, "the URL")
+
+
+@case("HTTP 500 is an error naming the URL and the status, without the token")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Server Error"}, status=500))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 500", srv.base + CHECK_RUNS)
+
+
+@case("401 Bad credentials is an error with GitHub's message")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Bad credentials"}, status=401))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 401", "Bad credentials")
+
+
+@case("a slow answer past the check's timeout is an error within the timeout")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0], delay=6))
+        setup(t, github())
+        start = time.monotonic()
+        res = live_eval(t, srv, "--check-timeout", "2")
+        t.check(time.monotonic() - start < 5.5, "it ended near the check's timeout")
+        doc = t.expect_decision(res, "deny", 1)
+        t.eq(ci_result(t, doc)["status"], "error", "status")
+
+
+@case("a truncated answer (Content-Length not met) is an error, not a shorter list")
+def _(t):
+    body = json.dumps(pages_of([run_status("build"), run_status("test", rid=2)], 2)[0]).encode()
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(body, truncate=len(body) // 2))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "cut short")
+
+
+@case("a wrong content type (an HTML error page) is an error")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"<html>maintenance</html>", content_type="text/html"))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "text/html, not JSON")
+
+
+@case("a malformed JSON page is an error")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b'{"total_count": 1, "check_runs": [{"name": "build"'))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "not well-formed JSON")
+
+
+@case("a redirect loop ends after 5 redirects with an error")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=302, headers={"Location": "{BASE}/loop"}))
+        srv.route("/loop", Reply(b"", status=302, headers={"Location": "{BASE}%s" % CHECK_RUNS}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "more than 5 redirects")
+        t.check(len(srv.requests) <= 6, "bounded requests")
+
+
+@case("a same-origin redirect (a renamed repository) is followed; the page is recorded under the URL asked")
+def _(t):
+    moved = "/repositories/42/commits/%s/check-runs?per_page=100" % SHA
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=301, headers={"Location": "{BASE}" + moved}))
+        srv.route(moved, Reply(pages_of([run_status("build")], 1)[0]))
+        setup(t, github())
+        doc = t.expect_decision(live_eval(t, srv), "allow", 0)
+    t.eq([e["url"] for e in doc["evidence"] if e["name"] == "ci"], [srv.base + CHECK_RUNS], "recorded URL")
+
+
+@case("plain http to another machine is refused before anything is sent")
+def _(t):
+    setup(t, github())
+    res = live_eval(t, None, env=env_for(None, GITHUB_API_URL="http://api.example.invalid"))
+    expect_ci_error(t, res, "plain http")
+
+
+@case("nothing listening: a connection error result")
+def _(t):
+    srv = ApiServer()
+    base = srv.base
+    srv.stop()
+    setup(t, github())
+    expect_ci_error(t, live_eval(t, None, env=env_for(None, GITHUB_API_URL=base)), base)
+
+
+# ---- GitLab ------------------------------------------------------------------------------
+
+
+def gl_job(jid, name, status, stage="test", sha=SHA):
+    return {"id": jid, "name": name, "stage": stage, "status": status, "ref": "main", "allow_failure": False,
+            "created_at": "2025-06-10T12:00:00.000Z", "started_at": "2025-06-10T12:00:05.000Z",
+            "finished_at": "2025-06-10T12:04:00.000Z", "pipeline": {"id": 77, "sha": sha, "status": status},
+            "commit": {"id": sha}}
+
+
+@case("gitlab pipeline-jobs by commit: the latest pipeline's jobs over pages (x-next-page), JOB-TOKEN")
+def _(t):
+    project = "/api/v4/projects/group%2Fpayments"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                  Reply([{"id": 76, "sha": SHA, "status": "failed", "ref": "main"},
+                         {"id": 77, "sha": SHA, "status": "success", "ref": "main"}]))
+        jobs = project + "/pipelines/77/jobs?per_page=100"
+        srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"x-next-page": "2", "x-page": "1"}))
+        srv.route(jobs + "&page=2", Reply([gl_job(2, "test", "success")], headers={"x-next-page": ""}))
+        setup(t, {"gitlab": "pipeline-jobs", "project": "group/payments", "ref": SHA})
+        res = live_eval(t, srv, "--save-evidence", "saved", env=env_for(srv, CI_JOB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
+        doc = t.expect_decision(res, "allow", 0)
+        t.eq(len(srv.requests), 3, "requests")
+        for path, headers in srv.requests:
+            t.eq(headers.get("job-token"), GL_TOKEN, "JOB-TOKEN of " + path)
+            t.check("private-token" not in headers and "authorization" not in headers, "one credential")
+    t.eq(ci_result(t, doc)["details"]["reports"][0]["pages"], 3, "pages")
+    replay = t.decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)))
+    t.eq(normalise(replay), normalise(doc), "the replayed decision")
+
+
+@case("gitlab: a real recorded jobs response (narkoz, two failed jobs) served over two pages denies")
+def _(t):
+    if not CORPUS or not (CORPUS / "gitlab" / "narkoz-pipeline-jobs-failed.json").is_file():
+        t.skip("the shared corpus is not here")
+    jobs = json.loads((CORPUS / "gitlab" / "narkoz-pipeline-jobs-failed.json").read_bytes())
+    sha = jobs[0]["commit"]["id"]
+    path = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
+    with ApiServer() as srv:
+        srv.route(path, Reply(json.dumps(jobs[:1]).encode(), headers={"Link": '<{BASE}%s&page=2>; rel="next"' % path}))
+        srv.route(path + "&page=2", Reply(json.dumps(jobs[1:]).encode()))
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        ctx = json.loads(Path(t.tmp, "context.json").read_text())
+        ctx["release"]["commit"] = sha
+        t.write_json("context.json", ctx)
+        res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
+        doc = t.expect_decision(res, "deny", 1)
+        t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
+    r = ci_result(t, doc)
+    t.eq(r["status"], "fail", "status")
+    t.eq(len(r["details"]["failing"]), 2, "both failed jobs")
+
+
+@case("github: the real recorded first page of 8 check runs (hub4j) with its Link header, then the rest")
+def _(t):
+    if not CORPUS or not (CORPUS / "github" / "hub4j-check-runs-for-ref-page1-of-8.json").is_file():
+        t.skip("the shared corpus is not here")
+    raw = (CORPUS / "github" / "hub4j-check-runs-for-ref-page1-of-8.json").read_bytes()
+    first = json.loads(raw)
+    sha = first["check_runs"][0]["head_sha"]
+    path = "/repos/%s/commits/%s/check-runs?per_page=100" % (REPO, sha)
+    # The other six runs: the first page's, renamed, so the list is whole as total_count says.
+    rest = []
+    for i in range(6):
+        r = copy.deepcopy(first["check_runs"][i % 2])
+        r["id"] += 1000 + i
+        r["name"] = "%s-%d" % (r["name"], i)
+        rest.append(r)
+    with ApiServer() as srv:
+        srv.route(path, Reply(raw, headers={"Link": '<{BASE}%s&page=2>; rel="next"' % path}))
+        srv.route(path + "&page=2", Reply({"total_count": 8, "check_runs": rest}))
+        setup(t, {"github": "check-runs", "repo": REPO, "ref": sha},
+              policy=POLICY.replace('required = { "build" }, ', ""))
+        ctx = json.loads(Path(t.tmp, "context.json").read_text())
+        ctx["release"]["commit"] = sha
+        t.write_json("context.json", ctx)
+        doc = t.decision(live_eval(t, srv))
+    r = ci_result(t, doc)
+    t.check(r["status"] in ("pass", "fail", "warn"), "judged, not an error: %s" % r["message"])
+    t.eq(r["details"]["reports"][0]["pages"], 2, "pages")
+    notes = [e for e in doc["evidence"] if e["name"] == "ci"]
+    t.eq(notes[0]["sha256"], "sha256:" + hashlib.sha256(raw).hexdigest(), "the recorded page's digest is the bytes served")
+
+
+# ---- TLS -----------------------------------------------------------------------------------
+
+
+@case("https with a self-signed CA: verified against CURL_CA_BUNDLE; without it, a certificate error")
+def _(t):
+    if not shutil.which("openssl"):
+        t.skip("openssl is not installed")
+    cert, key = Path(t.tmp, "cert.pem"), Path(t.tmp, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    with ApiServer(cert=str(cert), key=str(key)) as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of([run_status("build")], 1))
+        setup(t, github())
+        t.expect_decision(live_eval(t, srv, env=env_for(srv, CURL_CA_BUNDLE=str(cert))), "allow", 0)
+        t.eq(srv.requests[0][1].get("authorization"), "Bearer " + TOKEN, "the token went over TLS")
+        n = len(srv.requests)
+        res = live_eval(t, srv, env=env_for(srv, CURL_CA_BUNDLE="", SSL_CERT_FILE=""))
+        expect_ci_error(t, res, srv.base)
+        t.eq(len(srv.requests), n, "nothing was asked of an unverified server")
+
+
+# ---- The context ----------------------------------------------------------------------------
+
+
+@case("a live source of the wrong shape stops the gate at load, naming the field")
+def _(t):
+    bad = [
+        ({"github": "check-run", "repo": REPO, "ref": SHA}, "is not one of check-runs, statuses, workflow-runs"),
+        ({"github": "check-runs", "repo": "octo-org", "ref": SHA}, "repo must be"),
+        ({"github": "check-runs", "repo": REPO, "ref": "main"}, "full SHA"),
+        ({"github": "check-runs", "repo": "../x/y", "ref": SHA}, "repo must be"),
+        ({"github": "check-runs", "repo": REPO, "ref": SHA, "token": "x"}, "unknown field \"token\""),
+        ({"gitlab": "pipeline-jobs", "project": "grp/p"}, "exactly one of ref"),
+        ({"gitlab": "jobs", "project": 3, "pipeline": 6}, "is not one of"),
+        ({"github": "statuses", "gitlab": "pipelines"}, "exactly one of \"github\" or \"gitlab\""),
+        ({"github": "check-runs", "repo": REPO, "ref": SHA,
+          "recorded": [{"url": "http://x/y", "fetched_at": "t", "sha256": "sha256:" + "0" * 64, "file": "../out"}]},
+         "inside"),
+    ]
+    for source, message in bad:
+        setup(t, source)
+        res = t.eval("policy.lua", "context.json", env=env_for(None))
+        t.expect_exit(res, 2)
+        t.contains(res.err, message, "stderr for %s" % json.dumps(source))
+
+
+@case("a check that reads files is told a live source is not one")
+def _(t):
+    setup(t, github(), policy="""
+requirement "raw" { title = "raw", check = function(ctx)
+  local text, why = evidence.read("ci")
+  if text then return pass("read") end
+  return fail(why)
+end }
+""")
+    doc = t.expect_decision(t.eval("policy.lua", "context.json", env=env_for(None)), "deny", 1)
+    t.contains(t.result(doc, "raw")["message"], "is a live source (github check-runs), not a file", "message")
+
+
+@case("docs/context.md: each live source of the example fetches its endpoint and is judged")
+def _(t):
+    text = (harness.REPO / "docs" / "context.md").read_text()
+    section = text[text.index("## Live evidence sources"):]
+    block = section[section.index("```json") + 7:]
+    example = json.loads(block[:block.index("```")])["evidence"]
+    sha = "8c4e2d19a07b3f5e6c1d8a9b2e4f70c3d5a6b8e1"
+    gh = "/repos/octo-org/payments"
+    answers = {
+        "checks": (gh + "/commits/%s/check-runs?per_page=100" % sha,
+                   {"total_count": 1, "check_runs": [run_status("build", sha=sha)]}),
+        "statuses": (gh + "/commits/%s/status?per_page=100" % sha,
+                     {"state": "success", "sha": sha, "total_count": 1,
+                      "statuses": [{"state": "success", "context": "build", "id": 1,
+                                    "created_at": "2025-06-10T12:00:00Z", "updated_at": "2025-06-10T12:05:00Z"}]}),
+        "runs": (gh + "/actions/runs?head_sha=%s&per_page=100" % sha,
+                 {"total_count": 1, "workflow_runs": [{"id": 9, "name": "build", "run_number": 3, "path": ".github/workflows/ci.yml",
+                                                       "status": "completed", "conclusion": "success", "head_sha": sha,
+                                                       "updated_at": "2025-06-10T12:05:00Z"}]}),
+        "pipeline": ("/api/v4/projects/payments%%2Fapi/pipelines?sha=%s&per_page=100" % sha,
+                     [{"id": 981133, "iid": 12, "sha": sha, "ref": "main", "status": "success",
+                       "updated_at": "2025-06-10T12:05:00Z"}]),
+        "jobs": ("/api/v4/projects/4211/pipelines/981133/jobs?per_page=100", [gl_job(1, "build", "success", sha=sha)]),
+    }
+    t.eq(sorted(example), sorted(answers), "the example's entries")
+    for name, source in example.items():
+        path, body = answers[name]
+        with ApiServer() as srv:
+            srv.route(path, Reply(body))
+            setup(t, source, policy=POLICY.replace('required = { "build" }, ', ""), commit=sha)
+            res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN))
+            doc = t.decision(res)
+            t.eq(srv.paths(), [path], "what %s fetched" % name)
+        t.eq((doc["decision"], ci_result(t, doc)["status"]), ("allow", "pass"),
+             "%s: %s" % (name, ci_result(t, doc)["message"]))
+
+
+def doc_yaml_blocks():
+    text = (harness.REPO / "docs" / "ci.md").read_text()
+    section = text[text.index("## Live evidence"):text.index("## The decision log")]
+    return [b.split("```")[0] for b in section.split("```yaml\n")[1:]]
+
+
+def run_doc_script(t, script, env):
+    """Run a docs/ci.md step as the CI runner would: sh -e, relgate on PATH."""
+    bindir = Path(t.tmp, "bin")
+    bindir.mkdir(exist_ok=True)
+    if not (bindir / "relgate").exists():
+        (bindir / "relgate").symlink_to(Path(harness.RELGATE).resolve())
+    full = dict(os.environ)
+    full.update(env)
+    full.update({"PATH": "%s:%s" % (bindir, os.environ.get("PATH", "/usr/bin:/bin")), "CONTEXT": "release.json",
+                 "POLICY": "policy.lua", "now": harness.NOW})
+    res = subprocess.run(["sh", "-ec", script], cwd=t.tmp, env=full, capture_output=True, timeout=120)
+    for s in (TOKEN, GL_TOKEN):
+        t.check(s.encode() not in res.stdout + res.stderr, "the token appears in the step's output")
+    if res.returncode != 0:
+        t.fail("the docs/ci.md step failed (%d): %s" % (res.returncode, res.stderr.decode(errors="replace")[-2000:]))
+    return res
+
+
+@case("docs/ci.md: the GitHub Actions and GitLab CI live-evidence steps run, fetch once and replay")
+def _(t):
+    try:
+        import yaml
+    except ImportError:
+        t.skip("python3-yaml is not installed")
+    if not shutil.which("jq"):
+        t.skip("jq is not installed")
+    github_doc, gitlab_doc = [yaml.safe_load(b) for b in doc_yaml_blocks()]
+    t.eq(github_doc["permissions"], {"contents": "read", "checks": "read", "statuses": "read", "actions": "read"},
+         "the GitHub token's permissions")
+    # GitHub Actions
+    setup(t, "NOTES.md")
+    Path(t.tmp, "context.json").rename(Path(t.tmp, "release.json"))
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of([run_status("build")], 1))
+        step = github_doc["jobs"]["pre-release"]["steps"][0]
+        run_doc_script(t, step["run"], dict(step["env"], GITHUB_TOKEN=TOKEN, GITHUB_API_URL=srv.base,
+                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA,
+                                            GITHUB_STEP_SUMMARY=str(Path(t.tmp, "summary.md"))))
+        t.eq(srv.paths(), [CHECK_RUNS], "one fetch: the renderings replay it")
+    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+    t.contains(Path(t.tmp, "summary.md").read_text(), "ci-passing", "the step summary")
+    # GitLab CI
+    for p in ("decision.json", "gate-evidence"):
+        shutil.rmtree(Path(t.tmp, p)) if Path(t.tmp, p).is_dir() else Path(t.tmp, p).unlink()
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA, Reply([{"id": 77, "sha": SHA, "status": "success"}]))
+        srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        run_doc_script(t, "\n".join(gitlab_doc["pre-release"]["script"]),
+                       {"GITLAB_TOKEN": GL_TOKEN, "CI_API_V4_URL": srv.base + "/api/v4", "CI_PROJECT_ID": "4211",
+                        "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
+        t.eq(len(srv.requests), 2, "the pipelines and the jobs, once")
+        t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
+    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+    t.contains(Path(t.tmp, "gate-junit.xml").read_text(), "<testcase", "the JUnit report")
+    t.eq(sorted(gitlab_doc["pre-release"]["artifacts"]["paths"]), ["decision.json", "gate-evidence/"], "artifacts")
+
+
+if __name__ == "__main__":
+    harness.main()
