@@ -64,6 +64,17 @@ unsigned char *rg_base64_decode(const char *text, size_t len, size_t *out_len)
         return NULL;
     }
     free(padded);
+    /* Only the one spelling of these bytes: bits left over in the last character must be
+     * zero, so that no two envelopes differ in their text and not in what is signed. */
+    if (data % 4) {
+        static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        char last = text[data - 1] == '-' ? '+' : text[data - 1] == '_' ? '/' : text[data - 1];
+        int v = (int)(strchr(std, last) - std);
+        if ((data % 4 == 2 && (v & 0xf)) || (data % 4 == 3 && (v & 0x3))) {
+            free(out);
+            return NULL;
+        }
+    }
     out[n] = '\0';
     *out_len = n;
     return out;
