@@ -6,11 +6,14 @@
 # templates (examples/ci/) install exactly that (tests/build/test_options.sh checks).
 set -eu
 
-# Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev); GnuTLS comes
-# with signing and the service (docs/performance.md, "One crypto family").
-BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev"
-# The tests: cmocka, Python, and the real tools whose files they read.
-TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
+# Building relgate and its plugins.  Crypto is Nettle (nettle-dev) in the engine, and
+# GnuTLS (libgnutls28-dev, on Nettle) in the signer module that only eval --attest and
+# verify load (docs/performance.md, "One crypto family").
+BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libgnutls28-dev"
+# The tests: cmocka, Python, and the real tools whose files they read (openssl and
+# python3-cryptography check signed decisions; Sigstore's verifier comes from npm when
+# node and npm are there, and its test skips otherwise).
+TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"
