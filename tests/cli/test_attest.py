@@ -361,6 +361,62 @@ def _(t):
     t.expect_error(res, "context", mentions=("release.artifacts[0]",), file_on_stderr=False)
 
 
+# ---- The documentation -------------------------------------------------------------
+
+
+def doc_block(doc, heading, index=0):
+    """The INDEX-th ```sh block under HEADING in docs/DOC."""
+    text = (REPO / "docs" / doc).read_text()
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    return section.split("```sh\n")[1 + index].split("```", 1)[0]
+
+
+@case("docs: the signed-decision example of docs/ci.md runs: the deploy happens for a PASSED decision about the artifact")
+def _(t):
+    if not have("openssl") or not have("sha256sum"):
+        t.skip("openssl or sha256sum is not installed")
+    t.write("app.tar.gz", b"the release archive")
+    shutil.copytree(REPO / "examples" / "major" / "pre-release" / "pass", t.tmp, dirs_exist_ok=True)
+    ctx = json.loads((t.tmp / "context.json").read_text())
+    ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": hashlib.sha256(b"the release archive").hexdigest()}}]
+    t.write_json("release.json", ctx)
+    os.symlink(REPO / "policies", t.tmp / "policies")
+    t.write("deploy.sh", "#!/bin/sh\necho \"deployed $1\" > deployed\n", mode=0o755)
+    # The example's release passes at the examples' clock: the run fixes it there.
+    script = "set -eu\n" + doc_block("ci.md", "## Signed decisions").replace("relgate eval ", "relgate eval --now %s " % NOW)
+    env = dict(os.environ, PATH=str(Path(sys.argv[1]).resolve().parent) + os.pathsep + os.environ["PATH"])
+    res = subprocess.run(["sh", "-c", script], cwd=t.tmp, env=env, capture_output=True)
+    t.check(res.returncode == 0, "the example failed: %s" % res.stderr.decode(errors="replace"))
+    t.eq((t.tmp / "deployed").read_text(), "deployed app.tar.gz\n", "what deploy.sh wrote")
+    t.eq(json.loads((t.tmp / "statement.json").read_text())["predicate"]["verificationResult"], "PASSED", "the statement")
+    # Another artifact: no deploy.
+    (t.tmp / "deployed").unlink()
+    t.write("app.tar.gz", b"something else")
+    res = subprocess.run(["sh", "-c", script.split("# The deploy step")[1]], cwd=t.tmp, env=env, capture_output=True)
+    t.check(res.returncode == 2 and not (t.tmp / "deployed").exists(), "a deploy happened for another artifact")
+    # The key id slsa-verifier is given in the docs is the one relgate wrote.
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", "gate.pub", "-outform", "DER"], cwd=t.tmp,
+                         capture_output=True).stdout
+    t.eq(envelopes(t, "gate.intoto.jsonl")[0]["signatures"][0]["keyid"], hashlib.sha256(der).hexdigest(), "keyid")
+
+
+@case("schema: every example context, and one with artifacts, meets schema/context.schema.json")
+def _(t):
+    import jsonschema
+    schema = json.loads((REPO / "schema" / "context.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    contexts = sorted((REPO / "examples").glob("**/context.json"))
+    t.check(len(contexts) > 10, "too few example contexts found")
+    for path in contexts:
+        errors = [e.message for e in validator.iter_errors(json.loads(path.read_text()))]
+        t.check(not errors, "%s does not meet the schema" % path, actual=errors[:3])
+    ctx = json.loads(contexts[0].read_text())
+    ctx["release"]["artifacts"] = [ARTIFACT]
+    t.check(validator.is_valid(ctx), "a context with artifacts is refused")
+    ctx["release"]["artifacts"] = [{"name": "a", "digest": {"sha256": "ABC"}}]
+    t.check(not validator.is_valid(ctx), "a bad artifact digest is accepted")
+
+
 # ---- Sigstore's verifier ------------------------------------------------------------
 
 
