@@ -136,11 +136,27 @@ typedef struct batch_run {
     rg_context_options bopt;
     const char *display;
     rg_strbuf out, pending_log;
-    rg_strbuf attest;        /* --attest: the envelopes, one line each, appended at the end */
+    rg_strbuf attest;        /* --attest: envelopes not yet appended, one line each */
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
     int write_failed;        /* standard output could not be written: the batch stopped */
 } batch_run;
+
+/* Append the envelopes collected so far to the --attest file: every megabyte, so that a
+ * long batch's memory does not grow with it, unless --output holds the answer back (then
+ * all at the end, once the output is in place).  0, or -1 with ERR. */
+static int batch_attest_flush(batch_run *b, int force, rg_error *err)
+{
+    if (!b->attest.len || (!force && (b->o->output || b->attest.len < (1u << 20))))
+        return 0;
+    if (b->attest.failed)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the attestations");
+    if (rg_cli_attest_append(b->o->attest, b->attest.data, b->attest.len - 1, err) != 0)
+        return -1;
+    b->attest.len = 0;
+    b->attest.data[0] = '\0';
+    return 0;
+}
 
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
  * and to the decision log.  Returns the line's exit code.  When the batch cannot go on
@@ -155,6 +171,8 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
     int code;
 
     rg_error_init(&err);
+    if (batch_attest_flush(b, 0, &b->stop) != 0)
+        return RG_EXIT_ERROR;   /* B->stop says why */
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
     if (ctx)
         d = rg_evaluate(b->pol, ctx, &err);
@@ -376,13 +394,9 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
         b.write_failed = 1;
     }
-    /* The envelopes of the decisions answered, in input order, in one append (none when
-     * an --output file was not put in place: then nothing was answered). */
-    if (b.attest.failed) {
-        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the attestations");
-        rg_cli_report(&err);
-        b.worst = RG_EXIT_ERROR;
-    } else if (b.attest.len && !(stopped && o->output) && rg_cli_attest_append(o->attest, b.attest.data, b.attest.len - 1, &err) != 0) {
+    /* The rest of the envelopes of the decisions answered, in input order (none when an
+     * --output file was not put in place: then nothing was answered). */
+    if (!(stopped && o->output) && batch_attest_flush(&b, 1, &err) != 0) {
         rg_cli_report(&err);
         b.worst = RG_EXIT_ERROR;
     }

@@ -328,6 +328,23 @@ def _(t):
         t.expect_exit(verify(t, "type.json", "a"), 2)
 
 
+@case("attest: GnuTLS is mapped only by a run that signs or verifies, never by a plain decision")
+def _(t):
+    make_key(t, "k")
+    ctx = release(t)
+    env = {"LD_DEBUG": "files"}
+    plain = t.eval(str(REPO / "policies" / "octoacme.lua"), ctx, env=env)
+    t.expect_exit(plain, 0)
+    t.check("libgnutls" not in plain.err, "a decision that does not sign loaded GnuTLS")
+    t.check("libgnutls" not in subprocess.run(["ldd", str(Path(sys.argv[1]).resolve())], capture_output=True,
+                                              text=True).stdout, "relgate links GnuTLS")
+    signed = attest(t, "k", ctx)
+    t.expect_exit(signed, 0)
+    signed = t.run("verify", "--attestation", "att.intoto.jsonl", "--public-key", "k.pub", env=env)
+    t.expect_exit(signed, 0)
+    t.contains(signed.err, "libgnutls", "the loader's trace of relgate verify")
+
+
 # ---- Refusals -----------------------------------------------------------------------
 
 
