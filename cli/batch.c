@@ -136,10 +136,27 @@ typedef struct batch_run {
     rg_context_options bopt;
     const char *display;
     rg_strbuf out, pending_log;
+    rg_strbuf attest;        /* --attest: envelopes not yet appended, one line each */
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
     int write_failed;        /* standard output could not be written: the batch stopped */
 } batch_run;
+
+/* Append the envelopes collected so far to the --attest file: every megabyte, so that a
+ * long batch's memory does not grow with it, unless --output holds the answer back (then
+ * all at the end, once the output is in place).  0, or -1 with ERR. */
+static int batch_attest_flush(batch_run *b, int force, rg_error *err)
+{
+    if (!b->attest.len || (!force && (b->o->output || b->attest.len < (1u << 20))))
+        return 0;
+    if (b->attest.failed)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the attestations");
+    if (rg_cli_attest_append(b->o->attest, b->attest.data, b->attest.len - 1, err) != 0)
+        return -1;
+    b->attest.len = 0;
+    b->attest.data[0] = '\0';
+    return 0;
+}
 
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
  * and to the decision log.  Returns the line's exit code.  When the batch cannot go on
@@ -150,37 +167,58 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
     rg_error err;
     rg_context *ctx;
     rg_decision *d = NULL;
+    char *envelope = NULL;
     int code;
 
     rg_error_init(&err);
+    if (batch_attest_flush(b, 0, &b->stop) != 0)
+        return RG_EXIT_ERROR;   /* B->stop says why */
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
     if (ctx)
         d = rg_evaluate(b->pol, ctx, &err);
     if (d)
         rg_decision_set_details(d, o->details);
+    if (d && o->signer && !(envelope = rg_eval_attest(o, d, ctx, &err))) {
+        /* A decision that cannot be signed is this line's error. */
+        rg_decision_free(d);
+        d = NULL;
+    }
     if (d) {
-        /* Written straight into the output; the log takes the same bytes. */
+        /* Written straight into the output; the log takes the same bytes (and the
+         * envelope with them). */
         size_t at = out->len;
         char *text = rg_decision_render(d, RG_FORMAT_LINE, 0);
+        char *record = text && envelope ? rg_eval_log_record(text, strlen(text), envelope) : NULL;
         if (text)
             rg_strbuf_puts(out, text);
         free(text);
-        if (!text || out->failed) {
+        if (!text || out->failed || (envelope && !record)) {
             out->failed = 0;     /* the buffer holds the lines before this one */
             out->len = at;
             if (out->data) out->data[at] = '\0';
             rg_fail(&b->stop, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
         } else if (o->log && o->output) {
             /* Logged all at once, just before the output file is put in place. */
-            rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
+            if (record)
+                rg_strbuf_puts(&b->pending_log, record);
+            else
+                rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
             rg_strbuf_add(&b->pending_log, "\n", 1);
-        } else if (o->log && rg_log_append(o->store, out->data + at, out->len - at, &b->stop) != 0) {
+        } else if (o->log && rg_log_append(o->store, record ? record : out->data + at,
+                                           record ? strlen(record) : out->len - at, &b->stop) != 0) {
             /* No decision without its audit record: the batch stops here. */
             out->len = at;
         }
-        if (b->stop.kind == RG_ERROR_NONE)
+        if (b->stop.kind == RG_ERROR_NONE) {
             rg_strbuf_add(out, "\n", 1);
+            if (envelope) {
+                rg_strbuf_puts(&b->attest, envelope);
+                rg_strbuf_add(&b->attest, "\n", 1);
+            }
+        }
+        free(record);
     }
+    free(envelope);
     code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
     if (!d && b->stop.kind == RG_ERROR_NONE)
         batch_error(out, o, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
@@ -239,7 +277,8 @@ static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
 static int batch_workers(const eval_options *o)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    if (o->log)
+    /* The envelopes too are written in input order, by this process. */
+    if (o->log || o->signer)
         return 1;
     return o->limits.jobs > 0 ? o->limits.jobs : (int)(cpus > 0 ? cpus : 1);
 }
@@ -340,20 +379,26 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
         if (b.out.failed || rg_atomic_prepare(o->output, b.out.data ? b.out.data : "", b.out.len, tmp, &err) != 0) {
             if (b.out.failed)
                 rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
-            b.worst = batch_stop(&b.out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
         } else if (b.pending_log.failed) {
             rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
             rg_atomic_abort(tmp);
-            b.worst = batch_stop(&b.out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
         } else if (o->log && b.pending_log.len &&
                    rg_log_append_lines(o->store, b.pending_log.data, b.pending_log.len, &err) != 0) {
             rg_atomic_abort(tmp);
-            b.worst = batch_stop(&b.out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
         } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
-            b.worst = batch_stop(&b.out, o, &err);
+            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
         }
     } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
         b.write_failed = 1;
+    }
+    /* The rest of the envelopes of the decisions answered, in input order (none when an
+     * --output file was not put in place: then nothing was answered). */
+    if (!(stopped && o->output) && batch_attest_flush(&b, 1, &err) != 0) {
+        rg_cli_report(&err);
+        b.worst = RG_EXIT_ERROR;
     }
     if (b.write_failed) {
         /* Never an answer that was not written: the batch is an error. */
@@ -363,6 +408,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     rg_cli_watchdog_pending(NULL);
     free(rg_strbuf_finish(&b.out));
     free(rg_strbuf_finish(&b.pending_log));
+    free(rg_strbuf_finish(&b.attest));
     rg_error_clear(&err);
     rg_error_clear(&b.stop);
     rg_policy_free(b.pol);

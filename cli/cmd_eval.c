@@ -44,6 +44,15 @@ static const char EVAL_USAGE[] =
     "  --log URL              record the decision in the decision log URL: a path (JSON\n"
     "                         lines), sqlite:PATH or postgresql://... (also: RELGATE_LOG);\n"
     "                         at post-deploy a rollback then targets the log's last good release\n"
+    "  --attest PATH          also sign the decision: append a DSSE envelope (an in-toto\n"
+    "                         statement with a SLSA verification summary) to PATH;\n"
+    "                         needs --signing-key and release.artifacts in the context\n"
+    "  --signing-key KEY.pem  the private key (PKCS#8 PEM, ECDSA P-256 or Ed25519) that\n"
+    "                         signs; readable by its owner only\n"
+    "  --verifier-id URI      the verifier the attestation names\n"
+    "                         (default " RG_ATTEST_DEFAULT_VERIFIER ")\n"
+    "  --resource-uri URI     the resource it is about (default: release.resource_uri,\n"
+    "                         else pkg:generic/NAME@VERSION)\n"
     "  --waivers PATH         more waivers (JSON) besides the context's \"waivers\"\n"
     "  --evidence-root DIR    evidence paths must stay inside DIR\n"
     "                         (default: the context file's directory)\n"
@@ -232,7 +241,8 @@ enum {
     OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_NO_COLOR, OPT_DETAILS,
     OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_SAVE_EVIDENCE, OPT_PLUGIN_PATH,
     OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
-    OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_LIMIT
+    OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_ATTEST, OPT_SIGNING_KEY, OPT_VERIFIER_ID, OPT_RESOURCE_URI,
+    OPT_LIMIT
 };
 
 static const rg_option EVAL_OPTIONS[] = {
@@ -260,6 +270,10 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--max-check-evidence-size", NULL, "a size such as 256M", OPT_MAX_CHECK_EVIDENCE},
     {"--max-json-depth", NULL, "a number from 1 to 1000", OPT_MAX_JSON_DEPTH},
     {"--max-requirements", NULL, "a number from 1 to 1000000", OPT_MAX_REQUIREMENTS},
+    {"--attest", NULL, "a path", OPT_ATTEST},
+    {"--signing-key", NULL, "a PEM private key file", OPT_SIGNING_KEY},
+    {"--verifier-id", NULL, "a URI", OPT_VERIFIER_ID},
+    {"--resource-uri", NULL, "a URI", OPT_RESOURCE_URI},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
 };
@@ -289,6 +303,10 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
     case OPT_SAVE_EVIDENCE: o->save_evidence = v; break;
     case OPT_WAIVERS: o->waivers = v; break;
     case OPT_LOG: o->log = v; break;
+    case OPT_ATTEST: o->attest = v; break;
+    case OPT_SIGNING_KEY: o->signing_key = v; break;
+    case OPT_VERIFIER_ID: o->verifier_id = v; break;
+    case OPT_RESOURCE_URI: o->resource_uri = v; break;
     case OPT_STAGE:
         if ((o->stage = rg_stage_parse(v)) == RG_STAGE_UNSET)
             return usage_error(o, "--stage '%s' is not pre-release, deploy or post-deploy", v);
@@ -385,6 +403,10 @@ static int parse_args(int argc, char **argv, eval_options *o)
     if (o->waivers && strcmp(o->waivers, "-") == 0 &&
         ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
         return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
+    if (!o->attest != !o->signing_key)
+        return usage_error(o, "%s", o->attest ? "--attest needs --signing-key" : "--signing-key needs --attest");
+    if (!o->attest && (o->verifier_id || o->resource_uri))
+        return usage_error(o, "%s needs --attest", o->verifier_id ? "--verifier-id" : "--resource-uri");
     if (o->batch && o->format != RG_FORMAT_JSON)
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
     return -1;
@@ -392,11 +414,17 @@ static int parse_args(int argc, char **argv, eval_options *o)
 
 /* ---- The decision log ------------------------------------------------------------- */
 
-/* Append the decision; the gate does not answer without its audit record. */
-static int log_decision(const eval_options *o, const rg_decision *d, rg_error *err)
+/* Append the decision (with its ENVELOPE when signed); the gate does not answer without
+ * its audit record. */
+static int log_decision(const eval_options *o, const rg_decision *d, const char *envelope, rg_error *err)
 {
     char *line = rg_decision_render(d, RG_FORMAT_LINE, 0);
     int rc;
+    if (line && envelope) {
+        char *record = rg_eval_log_record(line, strlen(line), envelope);
+        free(line);
+        line = record;
+    }
     if (!line)
         return rg_fail(err, RG_ERROR_INTERNAL, rg_log_name(o->store), 0, 0, "out of memory writing the decision log");
     rc = rg_log_append(o->store, line, strlen(line), err);
@@ -420,7 +448,7 @@ int rg_cmd_eval(int argc, char **argv)
     rg_policy *pol = NULL;
     rg_plugins *plugins = NULL;
     rg_decision *d = NULL;
-    char *out = NULL, tmp[PATH_MAX];
+    char *out = NULL, *envelope = NULL, tmp[PATH_MAX];
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -435,6 +463,13 @@ int rg_cmd_eval(int argc, char **argv)
     if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
         rc = rg_eval_fail(&o, &err);
         rg_error_clear(&err);
+        return rc;
+    }
+    /* And the key: nothing is evaluated that could not be signed. */
+    if (o.signing_key && !(o.signer = rg_signer_load(o.signing_key, &err))) {
+        rc = rg_eval_fail(&o, &err);
+        rg_error_clear(&err);
+        rg_log_close(o.store);
         return rc;
     }
 
@@ -454,6 +489,7 @@ int rg_cmd_eval(int argc, char **argv)
         rg_cli_watchdog_remove();
         rg_set_progress(NULL);
         rg_log_close(o.store);
+        rg_signer_free(o.signer);
         return rc;
     }
     ctx = rg_context_load(o.context, &copt, &err);
@@ -482,16 +518,28 @@ int rg_cmd_eval(int argc, char **argv)
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
-    /* Order: the output file is written but not yet in place; then the audit record;
-     * only then is the output published.  Whatever fails, the log and the answer agree. */
+    /* Signed before anything is written: a decision that cannot be signed is an error. */
+    if (o.signer && !(envelope = rg_eval_attest(&o, d, ctx, &err))) {
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    /* Order: the output file is written but not yet in place; then the audit record and
+     * the attestation; only then is the output published.  Whatever fails, the log and
+     * the answer agree. */
     if (o.output && rg_atomic_prepare(o.output, out, strlen(out), tmp, &err) != 0) {
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
-    if (o.log && log_decision(&o, d, &err) != 0) {
+    if (o.log && log_decision(&o, d, envelope, &err) != 0) {
         if (o.output)
             rg_atomic_abort(tmp);
         rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
+    if (envelope && rg_cli_attest_append(o.attest, envelope, strlen(envelope), &err) != 0) {
+        if (o.output)
+            rg_atomic_abort(tmp);
+        rc = rg_eval_fail(&o, &err);   /* the log then holds the decision and this error after it */
         goto done;
     }
     if (o.output) {
@@ -508,6 +556,8 @@ int rg_cmd_eval(int argc, char **argv)
     rc = rg_verdict_exit_code(rg_decision_verdict(d), o.fail_on_warn);
 done:
     free(out);
+    free(envelope);
+    rg_signer_free(o.signer);
     rg_decision_free(d);
     rg_policy_free(pol);
     rg_plugins_free(plugins);

@@ -12,6 +12,7 @@
 
 typedef struct eval_options {
     const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch, *save_evidence;
+    const char *attest, *signing_key, *verifier_id, *resource_uri;   /* --attest and its options */
     const char *plugin_dirs[MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
@@ -22,6 +23,7 @@ typedef struct eval_options {
     int64_t now;
     rg_limits limits;
     rg_log *store;   /* --log, opened before anything is evaluated */
+    rg_signer *signer; /* --signing-key, loaded before anything is evaluated */
 } eval_options;
 
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
@@ -35,6 +37,21 @@ void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *l
 
 /* ERR as one compact JSON line (heap; NULL when out of memory). */
 char *rg_eval_error_line(const rg_error *err, int64_t now);
+
+/* ---- eval --attest (eval_attest.c) ---- */
+
+/* The signed envelope of D (CTX's release.artifacts its subjects): one JSON line (heap),
+ * or NULL with ERR. */
+char *rg_eval_attest(const eval_options *o, const rg_decision *d, const rg_context *ctx, rg_error *err);
+
+/* Append LINE and a newline to the attestation file PATH (an .intoto.jsonl bundle, made
+ * 0644 if missing) in one write under an exclusive lock, synced.  0, or -1 with ERR. */
+int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_error *err);
+
+/* The decision-log record of a signed decision: the decision LINE (LEN bytes, one JSON
+ * object) with its ENVELOPE added as member "attestation".  Heap, or NULL when out of
+ * memory. */
+char *rg_eval_log_record(const char *line, size_t len, const char *envelope);
 
 /* relgate eval --batch (batch.c): returns the worst line's exit code. */
 int rg_eval_batch(const eval_options *o, const rg_context_options *copt);

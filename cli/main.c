@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  lint       check a policy without running any check\n"
     "  plugins    list the check plugins found and their parameters\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
+    "  verify     check a signed decision (eval --attest) before acting on it\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
@@ -52,6 +53,7 @@ static const struct command {
     {"history", rg_cmd_history},
     {"lint", rg_cmd_lint},
     {"test", rg_cmd_test},
+    {"verify", rg_cmd_verify},
 };
 
 static const struct command *find_command(const char *name)

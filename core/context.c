@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "artifacts.h"
 #include "context.h"
 #include "digest.h"
 #include "error.h"
@@ -137,6 +138,7 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
         check_version(ctx, release, "previous_version", 0, err);
         ctx->version = rg_json_string(release, "version");
         ctx->previous_version = rg_json_string(release, "previous_version");
+        rg_artifacts_validate(release, ctx->display, err);
 
         item = cJSON_GetObjectItemCaseSensitive(release, "type");
         if (opt->type != RG_TYPE_UNSET) {

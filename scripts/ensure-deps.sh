@@ -6,13 +6,16 @@
 # templates (examples/ci/) install exactly that (tests/build/test_options.sh checks).
 set -eu
 
-# Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev) in the engine;
-# libcurl4-gnutls-dev (GnuTLS, built on Nettle) is linked into the ci plugin only, for live
-# evidence over HTTPS (never libcurl4-openssl-dev: one crypto family).  GnuTLS comes
-# with signing and the service (docs/performance.md, "One crypto family").
-BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev"
-# The tests: cmocka, Python, and the real tools whose files they read.
-TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
+# Building relgate and its plugins.  Crypto is Nettle (nettle-dev) in the engine;
+# libcurl4-gnutls-dev (GnuTLS, built on Nettle) is for the ci plugin only, which opens it
+# for live evidence over HTTPS (never libcurl4-openssl-dev: one crypto family), and
+# GnuTLS (libgnutls28-dev) for the signer module that only eval --attest and verify load
+# (docs/performance.md, "One crypto family").
+BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev"
+# The tests: cmocka, Python, and the real tools whose files they read (openssl and
+# python3-cryptography check signed decisions; Sigstore's verifier comes from npm when
+# node and npm are there, and its test skips otherwise).
+TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"

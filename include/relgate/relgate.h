@@ -439,6 +439,67 @@ RELGATE_API long rg_log_import(rg_log *from, rg_log *to, rg_error *err);
 /* Write every record of LOG as stored (chain included), one line each, to FD. */
 RELGATE_API long rg_log_export(rg_log *log, int fd, rg_error *err);
 
+/* ---- Signed decisions ----------------------------------------------------
+ *
+ * A decision as a SLSA Verification Summary Attestation (predicate
+ * "https://slsa.dev/verification_summary/v1") in an in-toto Statement v1, signed in a
+ * DSSE envelope (payload type "application/vnd.in-toto+json"), so that a deploy step, an
+ * admission controller or an auditor can check that it came from the gate unedited
+ * (docs/ci.md).  Keys are PEM files as `openssl genpkey` and cosign write them: an
+ * unencrypted PKCS#8 private key, a SubjectPublicKeyInfo public key; ECDSA P-256 with
+ * SHA-256 (DER signatures) or Ed25519.  The crypto is GnuTLS's, in a module loaded only
+ * by these functions: a relgate built without it answers them with an error. */
+typedef struct rg_signer rg_signer;
+
+/* Load the private key at KEY_PATH.  A file its group or others may read is refused, and
+ * no message ever holds key material.  Returns a signer to free with rg_signer_free, or
+ * NULL with ERR. */
+RELGATE_API rg_signer *rg_signer_load(const char *key_path, rg_error *err);
+RELGATE_API void rg_signer_free(rg_signer *signer);
+
+/* The verifier id an attestation carries unless told otherwise. */
+#define RG_ATTEST_DEFAULT_VERIFIER "https://relgate.dev/verifier/v1"
+
+typedef struct rg_attest_options {
+    const char *verifier_id;   /* predicate.verifier.id; NULL: RG_ATTEST_DEFAULT_VERIFIER */
+    const char *resource_uri;  /* predicate.resourceUri; NULL: the context's
+                                * release.resource_uri, else pkg:generic/NAME@VERSION */
+    const char *policy_uri;    /* predicate.policy.uri; NULL: the policy's name@version */
+} rg_attest_options;
+
+/* Sign DECISION, evaluated for CTX: the subjects are CTX's release.artifacts (none is an
+ * error, and so is an error decision).  Returns the DSSE envelope as one compact JSON
+ * line without a newline (free with free()), or NULL with ERR. */
+RELGATE_API char *rg_decision_attest(const rg_decision *decision, const rg_context *ctx,
+                                     const rg_attest_options *options, const rg_signer *signer,
+                                     rg_error *err);
+
+/* What an attestation must be to be accepted. */
+typedef struct rg_attest_expect {
+    const char *const *public_keys;   /* PEM public key files, at least one */
+    size_t public_key_count;
+    size_t threshold;                 /* distinct keys that must have signed (0: 1) */
+    const char *const *subject_digests; /* "sha256:HEX": each must be a subject */
+    size_t subject_digest_count;
+    const char *policy_digest;        /* "sha256:HEX" of the policy, or NULL */
+    const char *verifier_id;          /* or NULL */
+    const char *resource_uri;         /* or NULL */
+} rg_attest_expect;
+
+typedef enum rg_attest_result {
+    RG_ATTEST_PASSED = 0,   /* valid, and the gate passed the release */
+    RG_ATTEST_FAILED = 1,   /* valid, and the gate failed it */
+    RG_ATTEST_INVALID = 2   /* not a valid attestation meeting EXPECT (ERR says why) */
+} rg_attest_result;
+
+/* Verify the attestation file at PATH: one DSSE envelope, or several, one per line (an
+ * .intoto.jsonl bundle; every one must verify, and the last that meets EXPECT answers).
+ * Checks the signatures against the threshold, the payload type, the statement and
+ * predicate types, and EXPECT.  *STATEMENT (may be NULL) receives the verified
+ * statement as pretty JSON (free with free()) unless the result is invalid. */
+RELGATE_API rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect *expect,
+                                                   char **statement, rg_error *err);
+
 /* A hard stop for policy code stuck inside one C library call (a pathological string
  * pattern), which the instruction hook cannot interrupt.  The engine calls FN with the
  * seconds of wall time the policy has left (plus a grace second) before it runs policy

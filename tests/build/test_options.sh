@@ -18,7 +18,7 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; sed 's/^/# /' "$tmp/lo
 check() { what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else not_ok "$what"; fi; }
 # The test names meson registered in build directory $1, one a line.
 test_names() { "$meson" introspect --tests "$1" | tr ',' '\n' | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'; }
-echo "1..14"
+echo "1..15"
 
 # 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.
 b=$tmp/notests
@@ -45,8 +45,8 @@ fi
 # 2. The plugins' libraries and mimalloc disabled (configured only): no security or ci
 #    plugin, none of their tests, the suites over the bundled policies skipped.
 b=$tmp/noplugins
-check "meson setup -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled" \
-    "$meson" setup "$b" "$src" -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled
+check "meson setup -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled -Dgnutls=disabled" \
+    "$meson" setup "$b" "$src" -Dyajl=disabled -Dexpat=disabled -Dmimalloc=disabled -Dgnutls=disabled
 names=$(test_names "$b")
 if ! echo "$names" | grep -Eq '^(security-|ci-(parsers|check|corpus)$|fuzz-(sarif|trivy|grype|gitlab_sast|ci_|junit|policy|security_check|ci_check))' &&
    echo "$names" | grep -qx 'backup-check' && echo "$names" | grep -qx 'fuzz-backup_check'; then
@@ -67,6 +67,12 @@ if "$meson" introspect --targets "$b" >"$tmp/targets" 2>"$tmp/log" && ! grep -q 
     ok "neither plugin is a target, the backup plugin is; mimalloc is not linked"
 else
     not_ok "neither plugin is a target, the backup plugin is; mimalloc is not linked"
+fi
+if ! grep -q 'relgate-signer' "$tmp/targets" && ! echo "$names" | grep -qx 'dsse\|attest' &&
+   ! grep -q 'libgnutls' "$b/build.ninja"; then
+    ok "without GnuTLS: no signer module, no signing test, nothing links GnuTLS"
+else
+    not_ok "without GnuTLS: no signer module, no signing test, nothing links GnuTLS"
 fi
 
 # 3. -Dlive=disabled: the ci plugin builds without libcurl (a live source is then an error

@@ -1,0 +1,127 @@
+/* relgate verify: check a signed decision (an attestation written by eval --attest)
+ * before acting on it — a deploy step gates on its exit code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+
+static const char VERIFY_USAGE[] =
+    "usage: relgate verify --attestation PATH --public-key PUB.pem [options]\n"
+    "\n"
+    "Verify a signed decision: a DSSE envelope (or a file of them, one per line) holding\n"
+    "an in-toto statement with a SLSA verification summary, as relgate eval --attest\n"
+    "writes it.  On success the verified statement is printed on standard output.\n"
+    "\n"
+    "  --attestation PATH       the envelope, or an .intoto.jsonl file of envelopes (every\n"
+    "                           one must verify; the last that meets the options answers)\n"
+    "  --public-key PUB.pem     a trusted public key (PEM); repeatable\n"
+    "  --threshold N            distinct trusted keys that must have signed (default 1)\n"
+    "  --subject-digest sha256:HEX  an artifact the attestation must name; repeatable\n"
+    "  --policy-digest sha256:HEX   the policy it must have been decided by\n"
+    "  --verifier-id URI        the verifier it must come from\n"
+    "  --resource-uri URI       the resource it must be about\n"
+    "  -h, --help               show this help\n"
+    "\n"
+    "exit codes: 0 valid and PASSED, 1 valid and FAILED (the gate denied the release),\n"
+    "2 invalid: a bad or missing signature, another payload or statement type, an\n"
+    "expectation not met, an unreadable file (the reason is printed).\n";
+
+#define MAX_KEYS 32
+#define MAX_SUBJECTS 64
+
+enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE };
+
+static const rg_option VERIFY_OPTIONS[] = {
+    {"--attestation", NULL, "a path", OPT_ATTESTATION},
+    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY},
+    {"--threshold", NULL, "a number from 1 to 32", OPT_THRESHOLD},
+    {"--subject-digest", NULL, "a digest such as sha256:HEX", OPT_SUBJECT},
+    {"--policy-digest", NULL, "a digest such as sha256:HEX", OPT_POLICY_DIGEST},
+    {"--verifier-id", NULL, "a URI", OPT_VERIFIER},
+    {"--resource-uri", NULL, "a URI", OPT_RESOURCE},
+    {NULL, NULL, NULL, 0},
+};
+
+/* "ALG:HEX" with a known algorithm and hex of its length. */
+static int digest_label_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (strncmp(v, "sha256:", 7) != 0 || n != 7 + 64)
+        return 0;
+    return strspn(v + 7, "0123456789abcdefABCDEF") == 64;
+}
+
+int rg_cmd_verify(int argc, char **argv)
+{
+    const char *keys[MAX_KEYS], *subjects[MAX_SUBJECTS], *v, *path = NULL;
+    rg_attest_expect e;
+    rg_opt_state st;
+    rg_error err = {0};
+    char msg[256], *statement = NULL;
+    uint64_t n;
+    int id;
+    rg_attest_result r;
+
+    memset(&e, 0, sizeof e);
+    e.public_keys = keys;
+    e.subject_digests = subjects;
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, VERIFY_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        switch (id) {
+        case RG_OPT_HELP: fputs(VERIFY_USAGE, stdout); return 0;
+        case RG_OPT_ERROR: return rg_cli_usage("verify", msg);
+        case RG_OPT_POSITIONAL:
+            snprintf(msg, sizeof msg, "unexpected argument '%.100s'", v);
+            return rg_cli_usage("verify", msg);
+        case OPT_ATTESTATION: path = v; break;
+        case OPT_PUBLIC_KEY:
+            if (e.public_key_count == MAX_KEYS)
+                return rg_cli_usage("verify", "at most 32 --public-key options");
+            keys[e.public_key_count++] = v;
+            break;
+        case OPT_THRESHOLD:
+            if (rg_cli_parse_count(v, &n) != 0 || n > MAX_KEYS) {
+                snprintf(msg, sizeof msg, "--threshold '%.50s' is not a number from 1 to 32", v);
+                return rg_cli_usage("verify", msg);
+            }
+            e.threshold = (size_t)n;
+            break;
+        case OPT_SUBJECT:
+        case OPT_POLICY_DIGEST:
+            if (!digest_label_ok(v)) {
+                snprintf(msg, sizeof msg, "%s '%.80s' is not sha256: and 64 hex digits", st.name, v);
+                return rg_cli_usage("verify", msg);
+            }
+            if (id == OPT_POLICY_DIGEST)
+                e.policy_digest = v;
+            else if (e.subject_digest_count == MAX_SUBJECTS)
+                return rg_cli_usage("verify", "at most 64 --subject-digest options");
+            else
+                subjects[e.subject_digest_count++] = v;
+            break;
+        case OPT_VERIFIER: e.verifier_id = v; break;
+        case OPT_RESOURCE: e.resource_uri = v; break;
+        }
+    }
+    if (!path)
+        return rg_cli_usage("verify", "--attestation is required");
+    if (e.public_key_count == 0)
+        return rg_cli_usage("verify", "--public-key is required");
+    r = rg_attestation_verify(path, &e, &statement, &err);
+    if (r == RG_ATTEST_INVALID) {
+        rg_cli_report(&err);
+        rg_error_clear(&err);
+        return RG_EXIT_ERROR;
+    }
+    if (statement && rg_cli_write_stdout(statement, strlen(statement)) != 0) {
+        perror("relgate: error: cannot write the statement to standard output");
+        free(statement);
+        return RG_EXIT_ERROR;
+    }
+    free(statement);
+    fprintf(stderr, "relgate: the attestation is valid: %s\n",
+            r == RG_ATTEST_PASSED ? "PASSED" : "FAILED (the gate did not pass the release)");
+    return r == RG_ATTEST_PASSED ? RG_EXIT_ALLOW : RG_EXIT_DENY;
+}

@@ -1,0 +1,215 @@
+/* Verifying an attestation (relgate.h, rg_attestation_verify): the DSSE signatures
+ * (dsse.c), then the statement and what the caller expects of it. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attest_statement.h"
+#include "dsse.h"
+#include "error.h"
+#include "fileio.h"
+#include "json.h"
+#include "json_writer.h"
+#include "keys.h"
+
+#define ATTESTATION_MAX (256u << 20)
+#define STATEMENT_DEPTH 64
+#define WHY_MAX 700
+
+/* Whether the digest set DIGEST holds "ALG:HEX" of LABEL (hex compared in lower case). */
+static int digest_has(const cJSON *digest, const char *label)
+{
+    const char *colon = strchr(label, ':'), *have;
+    char alg[32];
+    size_t n;
+    if (!colon || (size_t)(colon - label) >= sizeof alg)
+        return 0;
+    memcpy(alg, label, (size_t)(colon - label));
+    alg[colon - label] = '\0';
+    if (!(have = rg_json_string(digest, alg)) || strlen(have) != strlen(colon + 1))
+        return 0;
+    for (n = 0; have[n]; n++)
+        if (tolower((unsigned char)have[n]) != tolower((unsigned char)colon[1 + n]))
+            return 0;
+    return 1;
+}
+
+/* Check the statement BODY.  Returns -1 (invalid, WHY says why), or its result (PASSED
+ * or FAILED) with *MATCHES saying whether it meets E's expectations (WHY says where not). */
+static int check_statement(const char *body, size_t len, const rg_attest_expect *e, cJSON **out, int *matches,
+                           char *why, size_t why_size)
+{
+    rg_error err;
+    cJSON *st;
+    const cJSON *subjects, *pred, *s, *verifier, *policy;
+    const char *result, *type, *ptype, *vid, *resource;
+    rg_error_init(&err);
+    *out = NULL;
+    *matches = 1;
+    if (!(st = rg_json_parse(body, len, "statement", STATEMENT_DEPTH, RG_ERROR_CONTEXT, &err))) {
+        snprintf(why, why_size, "the payload is not a JSON statement: %.400s", err.message);
+        rg_error_clear(&err);
+        return -1;
+    }
+    type = rg_json_string(st, "_type");
+    ptype = rg_json_string(st, "predicateType");
+    subjects = cJSON_GetObjectItemCaseSensitive(st, "subject");
+    pred = cJSON_GetObjectItemCaseSensitive(st, "predicate");
+    verifier = cJSON_GetObjectItemCaseSensitive(pred, "verifier");
+    policy = cJSON_GetObjectItemCaseSensitive(pred, "policy");
+    result = rg_json_string(pred, "verificationResult");
+    vid = rg_json_string(verifier, "id");
+    resource = rg_json_string(pred, "resourceUri");
+    if (!type || strcmp(type, RG_INTOTO_STATEMENT_TYPE) != 0)
+        snprintf(why, why_size, "the statement's _type is not %s", RG_INTOTO_STATEMENT_TYPE);
+    else if (!ptype || strcmp(ptype, RG_VSA_PREDICATE_TYPE) != 0)
+        snprintf(why, why_size, "the predicate type is not %s", RG_VSA_PREDICATE_TYPE);
+    else if (!cJSON_IsArray(subjects) || cJSON_GetArraySize(subjects) == 0)
+        snprintf(why, why_size, "the statement names no subject");
+    else if (!cJSON_IsObject(pred) || !vid || !resource || !cJSON_IsObject(policy))
+        snprintf(why, why_size, "the predicate lacks verifier.id, resourceUri or policy");
+    else if (!result || (strcmp(result, "PASSED") != 0 && strcmp(result, "FAILED") != 0))
+        snprintf(why, why_size, "verificationResult is neither PASSED nor FAILED");
+    else
+        why[0] = '\0';
+    cJSON_ArrayForEach(s, subjects)
+        if (!why[0] && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(s, "digest")))
+            snprintf(why, why_size, "a subject without a digest");
+    if (why[0]) {
+        cJSON_Delete(st);
+        return -1;
+    }
+    for (size_t i = 0; i < e->subject_digest_count && *matches; i++) {
+        int found = 0;
+        cJSON_ArrayForEach(s, subjects)
+            found |= digest_has(cJSON_GetObjectItemCaseSensitive(s, "digest"), e->subject_digests[i]);
+        if (!found) {
+            snprintf(why, why_size, "no subject has the digest %.100s", e->subject_digests[i]);
+            *matches = 0;
+        }
+    }
+    if (*matches && e->policy_digest &&
+        !digest_has(cJSON_GetObjectItemCaseSensitive(policy, "digest"), e->policy_digest)) {
+        snprintf(why, why_size, "the policy's digest is not %.100s", e->policy_digest);
+        *matches = 0;
+    }
+    if (*matches && e->verifier_id && strcmp(vid, e->verifier_id) != 0) {
+        snprintf(why, why_size, "the verifier is \"%.200s\", not \"%.200s\"", vid, e->verifier_id);
+        *matches = 0;
+    }
+    if (*matches && e->resource_uri && strcmp(resource, e->resource_uri) != 0) {
+        snprintf(why, why_size, "the resource is \"%.200s\", not \"%.200s\"", resource, e->resource_uri);
+        *matches = 0;
+    }
+    *out = st;
+    return strcmp(result, "PASSED") == 0 ? RG_ATTEST_PASSED : RG_ATTEST_FAILED;
+}
+
+static int load_keys(const rg_attest_expect *e, rg_key *keys, rg_error *err)
+{
+    size_t distinct = 0;
+    for (size_t i = 0; i < e->public_key_count; i++) {
+        int dup = 0;
+        if (rg_key_load(e->public_keys[i], 0, &keys[i], err) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(keys[i].id, keys[j].id) == 0;
+        distinct += !dup;
+    }
+    if (e->threshold > distinct)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "a threshold of %zu needs as many distinct public keys (%zu given)",
+                       e->threshold, distinct);
+    return 0;
+}
+
+/* The envelopes of TEXT: the whole text when it is one JSON document (a pretty-printed
+ * envelope), else each non-blank line. */
+static int whole_document(const char *text, size_t len)
+{
+    rg_error err;
+    cJSON *doc;
+    rg_error_init(&err);
+    doc = rg_json_parse(text, len, "attestation", STATEMENT_DEPTH, RG_ERROR_CONTEXT, &err);
+    rg_error_clear(&err);
+    cJSON_Delete(doc);
+    return doc != NULL;
+}
+
+rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect *e, char **statement,
+                                       rg_error *err)
+{
+    static const char *const types[] = {RG_INTOTO_PAYLOAD_TYPE};
+    rg_key *keys = NULL;
+    char *text = NULL, why[WHY_MAX] = "", mismatch[WHY_MAX] = "", where[400];
+    size_t len = 0, line = 0;
+    cJSON *chosen = NULL;
+    int result = RG_ATTEST_INVALID, whole;
+    const char *p, *end;
+
+    if (statement)
+        *statement = NULL;
+    if (!e || !path || e->public_key_count == 0) {
+        rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "verifying an attestation needs at least one public key");
+        return RG_ATTEST_INVALID;
+    }
+    if (!(keys = calloc(e->public_key_count, sizeof *keys))) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return RG_ATTEST_INVALID;
+    }
+    if (load_keys(e, keys, err) != 0 || rg_read_file(path, "attestation", ATTESTATION_MAX, &text, &len, err) != 0)
+        goto done;
+    whole = whole_document(text, len);
+    for (p = text; p < text + len; p = end < text + len ? end + 1 : end) {
+        rg_dsse_payload payload;
+        cJSON *st = NULL;
+        int matches, r;
+        const char *nl = whole ? NULL : memchr(p, '\n', (size_t)(text + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+        end = p + n;
+        line++;
+        while (n > 0 && isspace((unsigned char)p[n - 1]))
+            n--;
+        if (n == 0)
+            continue;
+        if (whole)
+            snprintf(where, sizeof where, "%.300s", path);
+        else
+            snprintf(where, sizeof where, "%.300s:%zu", path, line);
+        if (rg_dsse_verify(p, n, keys, e->public_key_count, e->threshold, types, 1, &payload, why, sizeof why) != 0) {
+            rg_fail(err, RG_ERROR_CONTEXT, path, whole ? 0 : (int)line, 0, "%s: %s", where, why);
+            goto done;
+        }
+        r = check_statement((const char *)payload.body, payload.len, e, &st, &matches, why, sizeof why);
+        free(payload.body);
+        if (r < 0) {
+            rg_fail(err, RG_ERROR_CONTEXT, path, whole ? 0 : (int)line, 0, "%s: %s", where, why);
+            goto done;
+        }
+        if (matches) {
+            cJSON_Delete(chosen);
+            chosen = st;
+            result = r;
+        } else {
+            snprintf(mismatch, sizeof mismatch, "%s", why);
+            cJSON_Delete(st);
+        }
+    }
+    if (!chosen) {
+        rg_fail(err, RG_ERROR_CONTEXT, path, 0, 0, "%.300s: %s", path,
+                mismatch[0] ? mismatch : "holds no attestation");
+        result = RG_ATTEST_INVALID;
+    } else if (statement && !(*statement = rg_json_print_pretty(chosen))) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        result = RG_ATTEST_INVALID;
+    }
+done:
+    if (err->kind != RG_ERROR_NONE)
+        result = RG_ATTEST_INVALID;
+    cJSON_Delete(chosen);
+    for (size_t i = 0; i < e->public_key_count; i++)
+        rg_key_clear(&keys[i]);
+    free(keys);
+    free(text);
+    return (rg_attest_result)result;
+}
