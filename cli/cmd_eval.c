@@ -117,10 +117,41 @@ static void watchdog_install(const eval_options *o)
 }
 
 /* ---- Progress ------------------------------------------------------------------
- * One updating line on a terminal's stderr while slow checks run; nothing elsewhere. */
+ * On a terminal's stderr, one updating line while slow checks run.  Elsewhere (a CI
+ * job's log) a plain line, so a long check shows life: the first after
+ * PROGRESS_LOG_FIRST seconds, then at most every PROGRESS_LOG_EVERY seconds. */
 
-static double progress_started;
+#define PROGRESS_LOG_FIRST 2.0
+#define PROGRESS_LOG_EVERY 5.0
+
+static double progress_started, progress_logged;
 static int progress_shown;
+
+static void progress_log(size_t done, size_t total, const char *slowest, double seconds)
+{
+    struct timespec ts;
+    double now;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (progress_started == 0)
+        progress_started = now;
+    if (done == total) {
+        progress_started = progress_logged = 0;
+        return;
+    }
+    if (now - progress_started < PROGRESS_LOG_FIRST || (progress_logged && now - progress_logged < PROGRESS_LOG_EVERY))
+        return;
+    progress_logged = now;
+    fprintf(stderr, "relgate: checks %zu of %zu done", done, total);
+    if (slowest) {
+        rg_strbuf id = {0};
+        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
+        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
+        free(id.data);
+    }
+    fputs("\n", stderr);
+    fflush(stderr);
+}
 
 static void progress_line(size_t done, size_t total, const char *slowest, double seconds)
 {
@@ -430,6 +461,8 @@ int rg_cmd_eval(int argc, char **argv)
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
         rg_set_progress(progress_line);
+    else
+        rg_set_progress(progress_log);
     memset(&copt, 0, sizeof copt);
     copt.stage = o.stage;
     copt.type = o.type;
