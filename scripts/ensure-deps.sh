@@ -9,8 +9,10 @@ set -eu
 # Building relgate and its plugins.  Crypto is Nettle alone (nettle-dev); GnuTLS comes
 # with signing and the service (docs/performance.md, "One crypto family").
 BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev"
-# The tests: cmocka, Python, and the real tools whose files they read.
-TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
+# The tests: cmocka, Python, and the real tools whose files they read (shellcheck, zsh
+# and fish check the CI templates and the shell completions; the npm linters of
+# tests/ci/test_templates.py install themselves when npm is there, and skip otherwise).
+TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang shellcheck python3-yaml zsh fish"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"
