@@ -223,5 +223,27 @@ def _(t):
     t.eq([a["target"] for a in rollback], ["2.9.4"], "the rollback target of a later deny of 3.0.0")
 
 
+@case("docs: every sh example of docs/ci.md's \"Output formats\" runs from the source tree (exit 0 or 1, no error)")
+def _(t):
+    text = (REPO / "docs/ci.md").read_text()
+    section = text.split("## Output formats", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    t.check(len(blocks) >= 2, "sh examples parsed from docs/ci.md", actual=len(blocks))
+    for d in ("policies", "examples"):
+        shutil.copytree(REPO / d, Path(t.tmp, d), symlinks=True)
+    bindir = Path(t.tmp, "bin")
+    bindir.mkdir()
+    (bindir / "relgate").symlink_to(cihelp.harness.RELGATE)
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "")))
+    for block in blocks:
+        for cmd in [c.strip() for c in re.sub(r"\\\n\s*", " ", block).split("\n") if c.strip()]:
+            if not cmd.startswith("relgate "):
+                continue
+            proc = cihelp.subprocess.run(["bash", "-c", cmd], cwd=t.tmp, env=env, capture_output=True, timeout=120)
+            err = proc.stderr.decode("utf-8", "replace")
+            t.check(proc.returncode in (0, 1) and "relgate: error" not in err, "a docs/ci.md example fails",
+                    actual={"example": cmd, "exit": proc.returncode, "stderr": err[-1500:]})
+
+
 if __name__ == "__main__":
     cihelp.main()
