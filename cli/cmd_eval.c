@@ -34,8 +34,13 @@ static const char EVAL_USAGE[] =
     "  --stage STAGE          pre-release, deploy or post-deploy\n"
     "                         (default: the context's \"stage\", else pre-release)\n"
     "  --type TYPE            patch, minor or major (overrides release.type)\n"
-    "  --format FORMAT        json (default), text, markdown, junit or github\n"
-    "  --no-color             no colours in text output (also: NO_COLOR set)\n"
+    "  --format FMT[=PATH]    json (default), text, markdown, junit or github; repeatable:\n"
+    "                         FMT=PATH writes that rendering of the same decision to PATH\n"
+    "                         (an error's too), FMT alone is standard output's (json when\n"
+    "                         none is given)\n"
+    "  --color WHEN           colours in text: auto (default), always or never; auto follows\n"
+    "                         NO_COLOR, then FORCE_COLOR / CLICOLOR_FORCE, then the terminal\n"
+    "  --no-color             --color never\n"
     "  --details WHICH        all (default), failed (only results that need action) or\n"
     "                         none: which results carry their details\n"
     "  --output PATH          write the decision to PATH atomically instead of stdout\n"
@@ -77,24 +82,10 @@ static const char EVAL_USAGE[] =
     "  -h, --help             show this help\n"
     "\n"
     "exit codes: 0 allow (warn too, unless --fail-on-warn), 1 deny, 2 error.\n"
-    "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n";
+    "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n"
+    "More: man relgate; " RG_DOC_DIR "/ci.md (CI templates, formats, exit codes).\n";
 
 #define MAX_PLUGIN_DIRS 32
-
-
-static int parse_format(const char *s, rg_format *out)
-{
-    static const struct { const char *name; rg_format format; } names[] = {
-        {"json", RG_FORMAT_JSON}, {"text", RG_FORMAT_TEXT}, {"markdown", RG_FORMAT_MARKDOWN},
-        {"junit", RG_FORMAT_JUNIT}, {"github", RG_FORMAT_GITHUB},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(s, names[i].name) == 0) {
-            *out = names[i].format;
-            return 0;
-        }
-    return -1;
-}
 
 
 /* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
@@ -138,10 +129,41 @@ static void watchdog_install(const eval_options *o)
 }
 
 /* ---- Progress ------------------------------------------------------------------
- * One updating line on a terminal's stderr while slow checks run; nothing elsewhere. */
+ * On a terminal's stderr, one updating line while slow checks run.  Elsewhere (a CI
+ * job's log) a plain line, so a long check shows life: the first after
+ * PROGRESS_LOG_FIRST seconds, then at most every PROGRESS_LOG_EVERY seconds. */
 
-static double progress_started;
+#define PROGRESS_LOG_FIRST 2.0
+#define PROGRESS_LOG_EVERY 5.0
+
+static double progress_started, progress_logged;
 static int progress_shown;
+
+static void progress_log(size_t done, size_t total, const char *slowest, double seconds)
+{
+    struct timespec ts;
+    double now;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (progress_started == 0)
+        progress_started = now;
+    if (done == total) {
+        progress_started = progress_logged = 0;
+        return;
+    }
+    if (now - progress_started < PROGRESS_LOG_FIRST || (progress_logged && now - progress_logged < PROGRESS_LOG_EVERY))
+        return;
+    progress_logged = now;
+    fprintf(stderr, "relgate: checks %zu of %zu done", done, total);
+    if (slowest) {
+        rg_strbuf id = {0};
+        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
+        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
+        free(id.data);
+    }
+    fputs("\n", stderr);
+    fflush(stderr);
+}
 
 static void progress_line(size_t done, size_t total, const char *slowest, double seconds)
 {
@@ -190,7 +212,13 @@ void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *l
 int rg_eval_fail(const eval_options *o, const rg_error *err)
 {
     char *out = NULL;
+    rg_error file_err = {0};
     rg_cli_report(err);
+    /* The reports a CI job publishes (--format FMT=PATH) say what went wrong too. */
+    if (rg_cli_outputs_prepare((rg_cli_outputs *)&o->outs, NULL, err, o->now, NULL, &file_err) != 0 ||
+        rg_cli_outputs_commit((rg_cli_outputs *)&o->outs, &file_err) != 0)
+        rg_cli_report(&file_err);
+    rg_error_clear(&file_err);
     if (err->kind != RG_ERROR_USAGE) {
         char *line = rg_eval_error_line(err, o->now);
         rg_eval_log_error(o, err, line);
@@ -205,20 +233,10 @@ int rg_eval_fail(const eval_options *o, const rg_error *err)
 }
 
 
-/* Colours only for a terminal that wants them; marks only where UTF-8 shows. */
+/* Colours only for a terminal that wants them (outputs.h); marks only where UTF-8 shows. */
 static unsigned text_flags(const eval_options *o)
 {
-    const char *locale = getenv("LC_ALL");
-    unsigned flags = 0;
-    if (!locale || !*locale) locale = getenv("LC_CTYPE");
-    if (!locale || !*locale) locale = getenv("LANG");
-    if (!o->no_color && !o->output && isatty(STDOUT_FILENO) &&
-        !(getenv("NO_COLOR") && *getenv("NO_COLOR")) &&
-        !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
-        flags |= RG_RENDER_COLOR;
-    if (locale && (strcasestr(locale, "utf-8") || strcasestr(locale, "utf8")))
-        flags |= RG_RENDER_UTF8;
-    return flags;
+    return rg_cli_text_flags(o->no_color ? RG_COLOR_NEVER : o->outs.color, o->output != NULL);
 }
 
 static int usage_error(const eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
@@ -238,7 +256,7 @@ static int usage_error(const eval_options *o, const char *fmt, ...)
 /* ---- Arguments ---------------------------------------------------------------- */
 
 enum {
-    OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_NO_COLOR, OPT_DETAILS,
+    OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_COLOR, OPT_NO_COLOR, OPT_DETAILS,
     OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_SAVE_EVIDENCE, OPT_PLUGIN_PATH,
     OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
     OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_ATTEST, OPT_SIGNING_KEY, OPT_VERIFIER_ID, OPT_RESOURCE_URI,
@@ -251,7 +269,8 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--batch", NULL, "a path (or - for standard input)", OPT_BATCH},
     {"--stage", NULL, "a stage: pre-release, deploy or post-deploy", OPT_STAGE},
     {"--type", NULL, "a type: patch, minor or major", OPT_TYPE},
-    {"--format", NULL, "a value: json, text, markdown, junit or github", OPT_FORMAT},
+    {"--format", NULL, "a value: json, text, markdown, junit or github, or FMT=PATH", OPT_FORMAT},
+    {"--color", "--colour", "a value: auto, always or never", OPT_COLOR},
     {"--no-color", "--no-colour", NULL, OPT_NO_COLOR},
     {"--details", NULL, "a value: all, failed or none", OPT_DETAILS},
     {"--output", NULL, "a path", OPT_OUTPUT},
@@ -291,9 +310,16 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
         else if (strcmp(v, "none") == 0) o->details = RG_DETAILS_NONE;
         else return usage_error(o, "--details '%s' is not all, failed or none", v);
         break;
-    case OPT_FORMAT:
-        if (parse_format(v, &o->format) != 0)
-            return usage_error(o, "--format '%s' is not json, text, markdown, junit or github", v);
+    case OPT_FORMAT: {
+        char why[512];
+        if (rg_cli_outputs_add(&o->outs, v, why, sizeof why) != 0)
+            return usage_error(o, "%s", why);
+        o->format = o->outs.stdout_format;
+        break;
+    }
+    case OPT_COLOR:
+        if (rg_cli_parse_color(v, &o->outs.color) != 0)
+            return usage_error(o, "--color '%s' is not auto, always or never", v);
         break;
     case OPT_POLICY: o->policy = v; break;
     case OPT_CONTEXT: o->context = v; break;
@@ -407,8 +433,8 @@ static int parse_args(int argc, char **argv, eval_options *o)
         return usage_error(o, "%s", o->attest ? "--attest needs --signing-key" : "--signing-key needs --attest");
     if (!o->attest && (o->verifier_id || o->resource_uri))
         return usage_error(o, "%s needs --attest", o->verifier_id ? "--verifier-id" : "--resource-uri");
-    if (o->batch && o->format != RG_FORMAT_JSON)
-        return usage_error(o, "%s", "--batch writes JSON lines: --format must be json");
+    if (o->batch && (o->format != RG_FORMAT_JSON || o->outs.count))
+        return usage_error(o, "%s", "--batch writes JSON lines: --format must be json, to standard output");
     return -1;
 }
 
@@ -448,7 +474,8 @@ int rg_cmd_eval(int argc, char **argv)
     rg_policy *pol = NULL;
     rg_plugins *plugins = NULL;
     rg_decision *d = NULL;
-    char *out = NULL, *envelope = NULL, tmp[PATH_MAX];
+    char *out = NULL, *envelope = NULL, tmp[PATH_MAX], workspace[PATH_MAX];
+    rg_render_options render = {0, NULL};
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -476,6 +503,8 @@ int rg_cmd_eval(int argc, char **argv)
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
         rg_set_progress(progress_line);
+    else
+        rg_set_progress(progress_log);
     memset(&copt, 0, sizeof copt);
     copt.stage = o.stage;
     copt.type = o.type;
@@ -512,7 +541,9 @@ int rg_cmd_eval(int argc, char **argv)
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
-    out = rg_decision_render(d, o.format, o.format == RG_FORMAT_TEXT ? text_flags(&o) : 0);
+    render.flags = o.format == RG_FORMAT_TEXT ? text_flags(&o) : 0;
+    render.workspace = rg_cli_workspace(workspace);
+    out = rg_decision_render_with(d, o.format, &render);
     if (!out) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
         rc = rg_eval_fail(&o, &err);
@@ -530,16 +561,31 @@ int rg_cmd_eval(int argc, char **argv)
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
+    if (rg_cli_outputs_prepare(&o.outs, d, NULL, o.now, render.workspace, &err) != 0) {
+        if (o.output)
+            rg_atomic_abort(tmp);
+        rc = rg_eval_fail(&o, &err);
+        goto done;
+    }
     if (o.log && log_decision(&o, d, envelope, &err) != 0) {
         if (o.output)
             rg_atomic_abort(tmp);
+        rg_cli_outputs_abort(&o.outs);
         rc = rg_eval_fail(&o, &err);
         goto done;
     }
     if (envelope && rg_cli_attest_append(o.attest, envelope, strlen(envelope), &err) != 0) {
         if (o.output)
             rg_atomic_abort(tmp);
+        rg_cli_outputs_abort(&o.outs);
         rc = rg_eval_fail(&o, &err);   /* the log then holds the decision and this error after it */
+        goto done;
+    }
+    if (rg_cli_outputs_commit(&o.outs, &err) != 0) {
+        if (o.output)
+            rg_atomic_abort(tmp);
+        rg_cli_report(&err); /* logged as decided; a report could not be put in place */
+        rc = RG_EXIT_ERROR;
         goto done;
     }
     if (o.output) {

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "json_writer.h"
+#include "junit.h"
 #include "strbuf.h"
 #include "untrusted.h"
 
@@ -139,6 +140,8 @@ int rg_cmd_test(int argc, char **argv)
     file_list *files = calloc(1, sizeof *files);
     rg_test_coverage *coverage = rg_test_coverage_new();
     rg_strbuf out = {0};
+    double junit_seconds = 0;
+    int64_t started = (int64_t)time(NULL);
 
     if (!files || !coverage) {
         fprintf(stderr, "relgate: error: out of memory\n");
@@ -242,11 +245,9 @@ int rg_cmd_test(int argc, char **argv)
                 rg_strbuf_puts(&out, "\n");
             }
             else {
-                rg_strbuf_puts(&out, "    <testcase classname=\"relgate.test\" name=\"");
-                rg_strbuf_xml(&out, files->names[f], 1);
-                rg_strbuf_puts(&out, "\"><error message=\"");
-                rg_strbuf_xml(&out, err.message, 1);
-                rg_strbuf_puts(&out, "\"/></testcase>\n");
+                rg_junit_case c = {files->names[f], "relgate.test", 0, RG_JUNIT_ERROR, err.message,
+                                   "load", err.message, NULL};
+                rg_junit_case_write(&out, &c);
             }
             rg_error_clear(&err);
             continue;
@@ -293,27 +294,21 @@ int rg_cmd_test(int argc, char **argv)
                     rg_strbuf_puts(&out, "  ...\n");
                 }
             } else {
-                double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-                rg_strbuf_puts(&out, "    <testcase classname=\"");
-                rg_strbuf_xml(&out, file, 1);
-                rg_strbuf_puts(&out, "\" name=\"");
-                rg_strbuf_xml(&out, name, 1);
-                rg_strbuf_printf(&out, "\" time=\"%.6f\"", secs);
-                if (o.status == RG_TEST_PASS) {
-                    rg_strbuf_puts(&out, "/>\n");
-                } else {
-                    const char *tag = o.status == RG_TEST_FAIL ? "failure" : "error";
-                    rg_strbuf_printf(&out, "><%s message=\"", tag);
-                    rg_strbuf_xml(&out, o.problem_count ? o.problems[0] : "", 1);
-                    rg_strbuf_puts(&out, "\">");
-                    rg_strbuf_xml(&out, file, 0);
-                    rg_strbuf_printf(&out, ":%d", line);
-                    for (size_t p = 0; p < o.problem_count; p++) {
-                        rg_strbuf_puts(&out, "\n");
-                        rg_strbuf_xml(&out, o.problems[p], 0);
-                    }
-                    rg_strbuf_printf(&out, "</%s></testcase>\n", tag);
+                rg_strbuf body = {0};
+                rg_junit_case c = {name, file, 0, RG_JUNIT_PASS, NULL, NULL, NULL, NULL};
+                c.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+                junit_seconds += c.seconds;
+                if (o.status != RG_TEST_PASS) {
+                    c.outcome = o.status == RG_TEST_FAIL ? RG_JUNIT_FAILURE : RG_JUNIT_ERROR;
+                    c.message = o.problem_count ? o.problems[0] : "";
+                    c.type = o.status == RG_TEST_FAIL ? "failure" : "error";
+                    rg_strbuf_printf(&body, "%s:%d", file, line);
+                    for (size_t p = 0; p < o.problem_count; p++)
+                        rg_strbuf_printf(&body, "\n%s", o.problems[p]);
+                    c.text = body.data ? body.data : "";
                 }
+                rg_junit_case_write(&out, &c);
+                free(body.data);
             }
             rg_test_outcome_clear(&o);
         }
@@ -327,12 +322,15 @@ int rg_cmd_test(int argc, char **argv)
     if (format == OUT_TAP) {
         rg_strbuf_printf(&out, "1..%zu\n", total);
     } else if (format == OUT_JUNIT) {
+        /* The one JUnit writer (common/junit.h), as relgate eval --format junit. */
         rg_strbuf b = {0};
+        rg_junit_totals t = {total, failed, errors, 0, junit_seconds};
         char *body = rg_strbuf_finish(&out);
-        rg_strbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"relgate test\" tests=\"%zu\" "
-                             "failures=\"%zu\" errors=\"%zu\">\n  <testsuite name=\"relgate policy tests\" tests=\"%zu\" "
-                             "failures=\"%zu\" errors=\"%zu\" skipped=\"0\">\n%s  </testsuite>\n</testsuites>\n",
-                         total, failed, errors, total, failed, errors, body ? body : "");
+        rg_junit_begin(&b, "relgate test", &t);
+        rg_junit_suite_begin(&b, 0, "relgate policy tests", "relgate.test", &t, started, NULL, 0);
+        rg_strbuf_puts(&b, body ? body : "");
+        rg_junit_suite_end(&b);
+        rg_junit_end(&b);
         free(body);
         out = b;
     } else {

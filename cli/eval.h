@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "outputs.h"
 #include "relgate/relgate.h"
 
 #define MAX_PLUGIN_DIRS 32
@@ -17,7 +18,8 @@ typedef struct eval_options {
     size_t plugin_dir_count;
     rg_stage stage;
     rg_release_type type;
-    rg_format format;
+    rg_format format;            /* standard output's: OUTS.stdout_format */
+    rg_cli_outputs outs;         /* --format FMT[=PATH]... and --color */
     rg_details_mode details;
     int no_color, fail_on_warn;
     int64_t now;

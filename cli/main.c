@@ -20,13 +20,16 @@ static const char USAGE[] =
     "  plugins    list the check plugins found and their parameters\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "  verify     check a signed decision (eval --attest) before acting on it\n"
+    "  render     render a saved decision in other formats (markdown, junit, github...)\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
     "  -V, --version  show the version\n"
     "\n"
     "exit codes: 0 allow (or warn), 1 deny, 2 error (the gate could not be evaluated)\n"
-    "docs: README.md, docs/policies.md, docs/context.md\n";
+    "docs: man relgate, and " RG_DOC_DIR "/:\n"
+    "  README.md, policies.md (writing policies), context.md (the release context),\n"
+    "  ci.md (CI templates, formats, the decision log), plugins.md, embedding.md\n";
 
 /* A usage error before any command: the message on stderr and, as the default
  * format is JSON, an error decision on stdout. */
@@ -54,6 +57,7 @@ static const struct command {
     {"lint", rg_cmd_lint},
     {"test", rg_cmd_test},
     {"verify", rg_cmd_verify},
+    {"render", rg_cmd_render},
 };
 
 static const struct command *find_command(const char *name)

@@ -1,53 +1,97 @@
-# bash completion for relgate
+# bash completion for relgate (installed as share/bash-completion/completions/relgate).
+# Files and directories complete as bash completes them (-o filenames: a directory
+# gets its '/' and no space, so `--policy pol<Tab>` descends into policies/).
+
+_relgate_files() {   # _relgate_files PATTERN: files matching PATTERN, and directories
+    local IFS=$'\n'
+    compopt -o filenames 2>/dev/null
+    if [ -n "$1" ]; then
+        COMPREPLY=($(compgen -f -X "!$1" -- "$cur") $(compgen -d -- "$cur"))
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}
+
+_relgate_dirs() {
+    local IFS=$'\n'
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -d -- "$cur"))
+}
+
 _relgate() {
-    local cur prev cmd
+    local cur prev cmd sub
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD-1]}
     cmd=${COMP_WORDS[1]}
+    sub=${COMP_WORDS[2]}
 
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "eval test lint plugins history verify --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "eval test lint plugins history render verify --help --version" -- "$cur"))
+        return
+    fi
+    # --format FMT=PATH (eval, render): a path after the '='.
+    if [ "$prev" = --format ] && [[ $cur == *=* ]] && { [ "$cmd" = eval ] || [ "$cmd" = render ]; }; then
+        local fmt=${cur%%=*}
+        cur=${cur#*=}
+        _relgate_files ""
+        COMPREPLY=("${COMPREPLY[@]/#/$fmt=}")
         return
     fi
     case $prev in
         --stage) COMPREPLY=($(compgen -W "pre-release deploy post-deploy" -- "$cur")); return ;;
         --type) COMPREPLY=($(compgen -W "patch minor major" -- "$cur")); return ;;
         --details) COMPREPLY=($(compgen -W "all failed none" -- "$cur")); return ;;
+        --color|--colour) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+        --decision) COMPREPLY=($(compgen -W "allow warn deny error" -- "$cur")); return ;;
         --format)
-            if [ "$cmd" = eval ]; then
-                COMPREPLY=($(compgen -W "json text markdown junit github" -- "$cur"))
-            elif [ "$cmd" = test ]; then
-                COMPREPLY=($(compgen -W "text tap junit" -- "$cur"))
-            else
-                COMPREPLY=($(compgen -W "text json" -- "$cur"))
-            fi
+            case $cmd in
+                eval|render) COMPREPLY=($(compgen -W "json text markdown junit github" -- "$cur")) ;;
+                test) COMPREPLY=($(compgen -W "text tap junit" -- "$cur")) ;;
+                *) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+            esac
             return ;;
-        --policy) COMPREPLY=($(compgen -f -X '!*.lua' -- "$cur") $(compgen -d -- "$cur")); return ;;
-        --context) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur") -); return ;;
-        --output|--log|--waivers|--attest|--attestation) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --signing-key|--public-key) COMPREPLY=($(compgen -f -X '!*.pem' -- "$cur") $(compgen -f -X '!*.pub' -- "$cur") $(compgen -d -- "$cur")); return ;;
-        --batch) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur") -); return ;;
-        --plugin-path|--evidence-root|--save-evidence) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-        --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
+        --policy) _relgate_files '*.lua'; return ;;
+        --context|--batch)
+            [ "$prev" = --context ] && _relgate_files '*.json' || _relgate_files '*.jsonl'
+            # '-' (standard input) only when asked for
+            [ "$cur" = - ] && COMPREPLY+=(-)
+            return ;;
+        --output|--log|--waivers|--attest|--attestation) _relgate_files ""; return ;;
+        --signing-key|--public-key) _relgate_files '*.pem'; return ;;
+        --plugin-path|--evidence-root|--save-evidence) _relgate_dirs; return ;;
+        --now|--since|--until) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
-        --max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|--max-requirements|\
-        --verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest) return ;;
+        --environment|--max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|\
+        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest) return ;;
     esac
     case $cmd in
         eval)
-            COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --details --no-color --output
-                --log --waivers --now --fail-on-warn --evidence-root --save-evidence --plugin-path --jobs --check-timeout
-                --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
-                --max-requirements --max-instructions --timeout --attest --signing-key --verifier-id --resource-uri
-                --help" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --color --no-color --details
+                --output --log --waivers --now --fail-on-warn --evidence-root --save-evidence --plugin-path --jobs
+                --check-timeout --check-memory --max-memory --max-context-size --max-evidence-size
+                --max-check-evidence-size --max-json-depth --max-requirements --max-instructions --timeout
+                --attest --signing-key --verifier-id --resource-uri --help" -- "$cur")) ;;
         verify) COMPREPLY=($(compgen -W "--attestation --public-key --threshold --subject-digest --policy-digest
                 --verifier-id --resource-uri --help" -- "$cur")) ;;
-        test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        render)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--format --color --no-color --fail-on-warn --help" -- "$cur"))
+            else
+                _relgate_files '*.json'
+            fi ;;
+        test)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur"))
+            else
+                _relgate_files '*.lua'
+            fi ;;
         lint) COMPREPLY=($(compgen -W "--policy --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
+            elif [ "$sub" = import ] && [[ $cur != -* ]]; then
+                _relgate_files '*.jsonl'
             else
                 COMPREPLY=($(compgen -W "--log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
             fi ;;

@@ -167,6 +167,8 @@ static void write_result(rg_jw *w, const rg_result *r, rg_details_mode mode)
     rg_jw_key(w, "duration_ms");
     rg_jw_millis(w, r->duration_ms);
     rg_jw_key_string(w, "source", r->source);
+    if (r->defined_at)
+        rg_jw_key_string(w, "defined_at", r->defined_at);
     rg_jw_end(w, 1);
 }
 

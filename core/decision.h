@@ -21,6 +21,7 @@ const char *rg_status_name(rg_status status);
 typedef struct rg_result {
     const char *id, *title, *hint, *check, *source; /* in the decision's TEXT block; source:
                                                      * "file:line" of the declaration */
+    const char *defined_at; /* (TEXT) "file:line" of the last override or disable, or NULL */
     const char *plugin, *plugin_version, *plugin_digest; /* a plugin check's plugin (TEXT too):
                                                           * NULL for an inline check; the digest
                                                           * NULL for a plugin linked in */

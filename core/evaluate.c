@@ -293,7 +293,7 @@ static size_t result_text_size(const rg_policy *pol, const rg_context *ctx)
             continue;
         n += strlen(req->id) + strlen(req->title) + (req->hint ? strlen(req->hint) : 0) +
              strlen(req->plugin_check ? req->plugin_check->name : "lua") +
-             (req->source ? strlen(req->source) : 1) + 5;
+             (req->source ? strlen(req->source) : 1) + (req->defined_at ? strlen(req->defined_at) + 1 : 0) + 5;
         if (req->plugin)
             n += strlen(req->plugin->desc->name) + strlen(req->plugin->desc->version) + RG_SHA256_LABEL_SIZE + 3;
     }
@@ -540,6 +540,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
         res->hint = req->hint ? text_copy(&text, req->hint) : NULL;
         res->check = text_copy(&text, req->plugin_check ? req->plugin_check->name : "lua");
         res->source = text_copy(&text, req->source ? req->source : "?");
+        res->defined_at = req->defined_at ? text_copy(&text, req->defined_at) : NULL;
         if (req->plugin) {
             res->plugin = text_copy(&text, req->plugin->desc->name);
             res->plugin_version = text_copy(&text, req->plugin->desc->version);

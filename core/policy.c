@@ -557,6 +557,18 @@ static void note_change(lua_State *L, rg_requirement *r, const char *file, int l
     }
 }
 
+/* Remember FILE:LINE as the place that last defined R (an override or a disable). */
+static void note_defined_at(lua_State *L, rg_requirement *r, const char *file, int line)
+{
+    size_t n = strlen(file) + 16;
+    char *at = malloc(n);
+    if (!at)
+        out_of_memory(L, file, line, "an override");
+    snprintf(at, n, "%s:%d", file, line);
+    free(r->defined_at);
+    r->defined_at = at;
+}
+
 /* override "id" { level = ..., with = {...}, ... , reason = "..." } */
 static int decl_override_body(lua_State *L)
 {
@@ -571,6 +583,7 @@ static int decl_override_body(lua_State *L)
         return declaration_error(L, file, line, "override: no requirement '%s' to override", id);
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "override '%s' expects a table of the fields to change", id);
+    note_defined_at(L, r, file, line);
     lua_settop(L, 1);
     plain_table(L, 1);
     lua_getfield(L, 1, "reason");
@@ -668,6 +681,7 @@ static int decl_disable_body(lua_State *L)
     if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
         return declaration_error(L, file, line, "disable '%s' needs a reason: disable \"%s\" { reason = \"...\" }", id, id);
     snprintf(text, sizeof text, "%s:%d: %s", file, line, lua_tostring(L, -1));
+    note_defined_at(L, r, file, line);
     free(r->disabled);
     if (!(r->disabled = rg_strdup_utf8(text)))
         return out_of_memory(L, file, line, "a disable");
@@ -706,6 +720,7 @@ static void free_requirement(rg_requirement *r)
     free(r->watch[0]);
     free(r->watch[1]);
     free(r->disabled);
+    free(r->defined_at);
     cJSON_Delete(r->changes);
     for (int t = 0; t < 3; t++)
         cJSON_Delete(r->params[t]);

@@ -53,6 +53,9 @@ typedef struct rg_requirement {
     char *source;        /* "file:line", as decisions show it (NULL when out of memory) */
     char *disabled;      /* "file:line: reason" when a policy extending this one disabled it */
     cJSON *changes;      /* what extending policies changed: ["file:line: level advisory (reason)"] */
+    char *defined_at;    /* "file:line" of the last override or disable of it, or NULL: where
+                          * a CI annotation points (the line to edit), SOURCE staying the
+                          * declaration */
 } rg_requirement;
 
 struct rg_policy {

@@ -7,6 +7,13 @@
 
 char *rg_decision_render(const rg_decision *d, rg_format format, unsigned flags)
 {
+    rg_render_options options = {flags, NULL};
+    return rg_decision_render_with(d, format, &options);
+}
+
+char *rg_decision_render_with(const rg_decision *d, rg_format format, const rg_render_options *options)
+{
+    unsigned flags = options ? options->flags : 0;
     switch (format) {
     case RG_FORMAT_JSON: return rg_decision_to_json(d);
     case RG_FORMAT_LINE: {
@@ -20,7 +27,7 @@ char *rg_decision_render(const rg_decision *d, rg_format format, unsigned flags)
     }
     case RG_FORMAT_MARKDOWN: return rg_decision_to_markdown(d);
     case RG_FORMAT_JUNIT: return rg_decision_to_junit(d);
-    case RG_FORMAT_GITHUB: return rg_decision_to_github(d);
+    case RG_FORMAT_GITHUB: return rg_decision_to_github(d, options ? options->workspace : NULL);
     }
     return NULL;
 }
@@ -33,7 +40,7 @@ char *rg_error_render(const rg_error *err, rg_format format, int64_t now)
     case RG_FORMAT_MARKDOWN: return rg_error_to_markdown(err);
     case RG_FORMAT_JUNIT: return rg_error_to_junit(err, now);
     case RG_FORMAT_GITHUB: return rg_error_to_github(err);
-    case RG_FORMAT_TEXT: break;
+    case RG_FORMAT_TEXT: return rg_error_to_text(err);
     }
     return NULL;
 }

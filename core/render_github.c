@@ -3,8 +3,11 @@
  * first neutralised (untrusted.h: controls, "##[" markers), then escaped by the runner's
  * rules: in data '%', CR and LF; in property values also ':' and ','.  A property is
  * one line (its breaks become spaces); a message keeps its breaks, as %0A. */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "decision.h"
 #include "render.h"
@@ -51,24 +54,57 @@ static void command(rg_strbuf *b, const char *level, const char *file, int line,
     rg_strbuf_puts(b, "\n");
 }
 
-char *rg_decision_to_github(const rg_decision *d)
+/* PATH, resolved (symbolic links, "..") when it exists, into OUT; else as given. */
+static void resolved(const char *path, char *out)
+{
+    char *real = realpath(path, NULL);
+    rg_strlcpy(out, real ? real : path, PATH_MAX);
+    free(real);
+}
+
+/* FILE as GitHub resolves an annotation's file: relative to the workspace root.  A
+ * relative FILE is taken from the current directory (where the policy was loaded from);
+ * one outside WORKSPACE stays as it is. */
+static void annotation_path(const char *file, const char *workspace, char *out, size_t size)
+{
+    char abs[PATH_MAX], root[PATH_MAX], cwd[PATH_MAX];
+    size_t n;
+    rg_strlcpy(out, file, size);
+    if (!workspace || !*workspace || !*file)
+        return;
+    if (file[0] == '/')
+        rg_strlcpy(abs, file, sizeof abs);
+    else if (!getcwd(cwd, sizeof cwd) || (size_t)snprintf(abs, sizeof abs, "%s/%s", cwd, file) >= sizeof abs)
+        return;
+    resolved(abs, abs);
+    resolved(workspace, root);
+    n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        root[--n] = '\0';
+    if (strncmp(abs, root, n) == 0 && abs[n] == '/')
+        rg_strlcpy(out, abs + n + 1, size);
+}
+
+char *rg_decision_to_github(const rg_decision *d, const char *workspace)
 {
     rg_strbuf b = {0}, title = {0}, msg = {0};
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
         const char *level;
-        char file[1024] = "";
+        char file[PATH_MAX] = "", where[PATH_MAX];
         int line = 0;
         char *colon, *t, *m;
         if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
             continue;
         level = r->status == RG_STATUS_WARN ? "warning" : r->status == RG_STATUS_WAIVED ? "notice" : "error";
-        /* Annotate the policy line that declares the requirement. */
-        rg_strlcpy(file, r->source ? r->source : "", sizeof file);
-        if ((colon = strrchr(file, ':')) != NULL) {
+        /* Annotate the policy line that last defined the requirement: the override or
+         * disable a team policy wrote, else the declaration. */
+        rg_strlcpy(where, r->defined_at ? r->defined_at : r->source ? r->source : "", sizeof where);
+        if ((colon = strrchr(where, ':')) != NULL) {
             line = atoi(colon + 1);
             *colon = '\0';
         }
+        annotation_path(where, workspace, file, sizeof file);
         rg_strbuf_printf(&title, "relgate %s: %s (%s)", rg_status_name(r->status), r->id, rg_level_name(r->level));
         rg_strbuf_puts(&msg, r->message);
         if (r->hint) {

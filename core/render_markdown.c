@@ -39,6 +39,33 @@ static void code(rg_strbuf *b, const char *s)
     rg_md_code(b, s, 1);
 }
 
+/* What a check looked at, folded away and readable: one row per detail, the value as
+ * literal text (escaped like every cell: a code block would show mentions, links and
+ * HTML from a plugin's details verbatim, and nothing can be escaped inside one). */
+static void details_table(rg_strbuf *b, const cJSON *details)
+{
+    const cJSON *item;
+    if (!details || !details->child)
+        return;
+    rg_strbuf_puts(b, "\n<details><summary>Looked at</summary>\n\n| Detail | Value |\n|---|---|\n");
+    cJSON_ArrayForEach(item, details) {
+        rg_strbuf_puts(b, "| ");
+        cell(b, item->string ? item->string : "");
+        rg_strbuf_puts(b, " | ");
+        if (cJSON_IsString(item)) {
+            cell(b, item->valuestring);
+        } else {
+            char *value = cJSON_PrintUnformatted(item);
+            if (!value)
+                b->failed = 1;
+            cell(b, value ? value : "");
+            free(value);
+        }
+        rg_strbuf_puts(b, " |\n");
+    }
+    rg_strbuf_puts(b, "\n</details>\n\n");
+}
+
 char *rg_decision_to_markdown(const rg_decision *d)
 {
     rg_strbuf b = {0};
@@ -76,7 +103,6 @@ char *rg_decision_to_markdown(const rg_decision *d)
         rg_strbuf_puts(&b, "\n#### What needs doing\n\n");
         for (size_t i = 0; i < d->count; i++) {
             const rg_result *r = &d->results[i];
-            char *details;
             if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
                 continue;
             rg_strbuf_printf(&b, "- %s **", status_icon(r->status));
@@ -89,14 +115,7 @@ char *rg_decision_to_markdown(const rg_decision *d)
                 cell(&b, r->hint);
                 rg_strbuf_puts(&b, "\n");
             }
-            details = r->details && r->details->child ? cJSON_PrintUnformatted(r->details) : NULL;
-            if (details) {
-                /* Plain text, not a code span: escapes do not work inside backticks. */
-                rg_strbuf_puts(&b, "  - Looked at: ");
-                cell(&b, details);
-                rg_strbuf_puts(&b, "\n");
-                free(details);
-            }
+            details_table(&b, r->details);
         }
     }
     if (cJSON_GetArraySize(d->waivers) > 0) {

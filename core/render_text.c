@@ -160,3 +160,26 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
     }
     return rg_strbuf_finish(&b);
 }
+
+char *rg_error_to_text(const rg_error *err)
+{
+    rg_strbuf b = {0};
+    rg_strbuf_puts(&b, "ERROR  the gate could not be evaluated");
+    rg_strbuf_printf(&b, " (%s error)\n", rg_error_kind_name(err->kind));
+    if (err->file[0]) {
+        rg_strbuf_puts(&b, "at     ");
+        plain(&b, err->file);
+        if (err->line > 0)
+            rg_strbuf_printf(&b, ":%d", err->line);
+        rg_strbuf_puts(&b, "\n");
+    }
+    rg_strbuf_puts(&b, "\n  ");
+    plain(&b, err->message);
+    rg_strbuf_puts(&b, "\n");
+    for (int i = 1; i < err->problem_count; i++) {
+        rg_strbuf_puts(&b, "  ");
+        plain(&b, err->problems[i]);
+        rg_strbuf_puts(&b, "\n");
+    }
+    return rg_strbuf_finish(&b);
+}

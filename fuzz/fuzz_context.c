@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(rg_decision_to_text(d, &style));
             free(rg_decision_to_markdown(d));
             free(rg_decision_to_junit(d));
-            free(rg_decision_to_github(d));
+            free(rg_decision_to_github(d, NULL));
             rg_decision_free(d);
         } else {
             if (getenv("FUZZ_VERBOSE"))

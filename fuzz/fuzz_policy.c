@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(rg_decision_to_text(d, &style));
                 free(rg_decision_to_markdown(d));
                 free(rg_decision_to_junit(d));
-                free(rg_decision_to_github(d));
+                free(rg_decision_to_github(d, NULL));
                 rg_decision_free(d);
             } else {
                 free(rg_error_to_json(&eerr, 0));

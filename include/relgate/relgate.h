@@ -355,10 +355,32 @@ typedef enum rg_format {
  * or FORMAT is unknown. */
 RELGATE_API char *rg_decision_render(const rg_decision *decision, rg_format format, unsigned flags);
 
-/* Render ERR as an error decision in FORMAT, NOW being the evaluation time.  There is no
- * text rendering of an error (a person reads ERR's message): RG_FORMAT_TEXT, like an
- * unknown format or running out of memory, gives NULL. */
+/* What else a rendering may need beyond the flags. */
+typedef struct rg_render_options {
+    unsigned flags;         /* RG_RENDER_* (text) */
+    const char *workspace;  /* RG_FORMAT_GITHUB: annotations name policy files relative to
+                             * this directory (GitHub wants the workspace root, e.g.
+                             * $GITHUB_WORKSPACE), a relative source being taken from the
+                             * current directory; NULL: as the decision names them */
+} rg_render_options;
+
+/* rg_decision_render with OPTIONS (NULL: none). */
+RELGATE_API char *rg_decision_render_with(const rg_decision *decision, rg_format format,
+                                          const rg_render_options *options);
+
+/* Render ERR as an error decision in FORMAT, NOW being the evaluation time.  In
+ * RG_FORMAT_TEXT it is the verdict line "ERROR  the gate could not be evaluated" and the
+ * message (where, and every further problem).  NULL for an unknown format or when out of
+ * memory. */
 RELGATE_API char *rg_error_render(const rg_error *err, rg_format format, int64_t now);
+
+/* Read a decision back from its JSON (DISPLAY names it in messages): what relgate eval
+ * --format json, --output and a decision log wrote.  The verdict must be the one its
+ * requirements give, or the file is refused.  Returns a decision to free with
+ * rg_decision_free, or NULL with ERR: for an error decision, the error it records (its
+ * evaluation time in *EVALUATED_AT when not NULL); else why it could not be read. */
+RELGATE_API rg_decision *rg_decision_parse(const char *text, size_t len, const char *display,
+                                           int64_t *evaluated_at, rg_error *err);
 
 /* Parse an RFC 3339 time ("2025-06-10T09:00:00Z", an offset, fractions of a second) into
  * seconds since the epoch.  Returns 0, -1 when TEXT is not such a time, or -2 when it is

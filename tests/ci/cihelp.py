@@ -31,6 +31,8 @@ from harness import REPO, Failure  # noqa: E402
 CI_DATA = HERE / "data"
 EXAMPLES = REPO / "examples"
 JUNIT_XSD = CI_DATA / "junit.xsd"
+# Jenkins xunit's own schema (MIT; its source is noted in the file): what Jenkins accepts.
+JENKINS_XSD = CI_DATA / "junit-10.xsd"
 
 # meson passes RG_SANITIZED=1 for the ASan/UBSan build (slower: heavy cases scale down).
 SANITIZED = os.environ.get("RG_SANITIZED") == "1"
@@ -343,16 +345,46 @@ def xml_expected_text(s):
     return xml_expected_attr(s)
 
 
-def xmllint_validate(t, path, schema=JUNIT_XSD):
-    """Validate PATH against SCHEMA with xmllint; skip the case when xmllint is absent."""
+def xmllint_validate(t, path, schema=None):
+    """Validate PATH against SCHEMA (default: both data/junit.xsd and Jenkins xunit's
+    junit-10.xsd) with xmllint, and hold it to the attributes Ant's schema requires;
+    skip the case when xmllint is absent."""
+    check_ant_attributes(t, Path(path).read_bytes())
     xmllint = shutil.which("xmllint")
     if not xmllint:
         t.skip("xmllint is not installed (Debian: libxml2-utils)")
-    proc = subprocess.run([xmllint, "--noout", "--schema", str(schema), str(path)],
-                          capture_output=True, timeout=60)
-    if proc.returncode != 0:
-        raise Failure("%s does not validate against %s" % (Path(path).name, schema.name),
-                      actual=proc.stderr.decode("utf-8", "replace")[-3000:])
+    for xsd in [schema] if schema else [JUNIT_XSD, JENKINS_XSD]:
+        proc = subprocess.run([xmllint, "--noout", "--schema", str(xsd), str(path)],
+                              capture_output=True, timeout=60)
+        if proc.returncode != 0:
+            raise Failure("%s does not validate against %s" % (Path(path).name, xsd.name),
+                          actual=proc.stderr.decode("utf-8", "replace")[-3000:])
+
+
+# What the Ant JUnit schema (XMLJUnitResultFormatter's format) requires that junit-10.xsd
+# leaves optional, encoded here rather than copied.
+ANT_SUITE_ATTRIBUTES = ("name", "tests", "failures", "errors", "time", "timestamp", "hostname", "id", "package")
+ANT_CASE_ATTRIBUTES = ("name", "classname", "time")
+
+
+def check_ant_attributes(t, data):
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(data)
+    t.check(root.get("skipped") is None and root.get("timestamp") is None,
+            "<testsuites> carries skipped= or timestamp=, which junit-10.xsd refuses", actual=root.attrib)
+    for suite in root.iter("testsuite"):
+        missing = [a for a in ANT_SUITE_ATTRIBUTES if suite.get(a) is None]
+        t.check(not missing, "<testsuite> lacks attributes Ant's schema requires", actual=missing)
+        t.check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", suite.get("timestamp")),
+                "<testsuite timestamp=> is not an ISO 8601 time without a zone", actual=suite.get("timestamp"))
+        kids = [c.tag for c in suite]
+        for tag in ("properties", "system-out", "system-err"):
+            t.check(tag in kids, "<testsuite> has no <%s> (Ant's schema requires it)" % tag, actual=kids)
+        for tc in suite.iter("testcase"):
+            missing = [a for a in ANT_CASE_ATTRIBUTES if tc.get(a) is None]
+            t.check(not missing, "<testcase> lacks attributes Ant's schema requires", actual=missing)
+            t.check(re.fullmatch(r"\d+\.\d{3}", tc.get("time")), "<testcase time=> is not seconds with 3 decimals",
+                    actual=tc.get("time"))
 
 
 # ---- A small disk to fill (root only: a tmpfs) ----

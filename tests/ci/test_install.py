@@ -4,9 +4,11 @@
 meson runs: python3 test_install.py RELGATE   (env RG_BUILD_ROOT: the build directory
 under test; RG_MESON: the meson command)
 
-`meson install --destdir TMP --no-rebuild` from that build directory must put relgate(1)
-and the bash completion in place; `man relgate` (MANPATH into TMP) shows NAME and every
-option of `relgate eval --help`; the completion completes options, stages and formats.
+`meson install --destdir TMP --no-rebuild` from that build directory must put relgate(1),
+the bash, zsh and fish completions and the documentation (share/doc/relgate, where
+--help points) in place; `man relgate` (MANPATH into TMP) documents every command and
+every option of each command's --help, and its EXAMPLES run; the completions complete
+commands, options, stages, formats and files.
 """
 
 import atexit
@@ -46,6 +48,9 @@ def installed(t):
             found = lambda pattern: sorted(Path(root).glob(pattern))  # noqa: E731
             _installed["man"] = found("**/man1/relgate.1")
             _installed["completion"] = found("**/bash-completion/completions/relgate")
+            _installed["zsh"] = found("**/zsh/vendor-completions/_relgate")
+            _installed["fish"] = found("**/fish/vendor_completions.d/relgate.fish")
+            _installed["docs"] = found("**/share/doc/relgate/ci.md")
             _installed["binary"] = found("**/bin/relgate")
     info = dict(_installed)
     if info["rc"] != 0:
@@ -215,6 +220,132 @@ def _(t):
     got = complete(t, ["relgate", "eval", "--context", ""])
     t.check("release.json" in got and "notes.md" not in got and "gate.lua" not in got,
             "COMPREPLY after --context", actual=got)
+
+
+# ---- Every command in the manual; its examples run; the docs installed ---------------
+
+MAN_SECTIONS = {"eval": "EVAL OPTIONS", "render": "RENDER OPTIONS", "test": "TEST OPTIONS",
+                "lint": "LINT OPTIONS", "plugins": "PLUGINS OPTIONS", "history": "HISTORY OPTIONS"}
+
+
+@case("install: relgate(1) has a section for each command's options, holding every option its --help lists")
+def _(t):
+    text = man_text(t, installed(t))
+    missing = {}
+    for cmd in commands(t):
+        title = MAN_SECTIONS.get(cmd)
+        t.check(title, "no manual section is expected for command %s: add it to MAN_SECTIONS" % cmd)
+        sec = re.search(r"(?ms)^%s\s*$(.*?)^[A-Z][A-Z ]+$" % re.escape(title), text)
+        t.check(sec, "no %s section in relgate(1)" % title, actual=text[:2000])
+        gaps = [o for o in help_options(t, cmd)
+                if not re.search(r"(?m)^\s+(?:-[a-z], )?" + re.escape(o) + r"\b", sec.group(1))]
+        if gaps:
+            missing[cmd] = gaps
+    t.check(not missing, "options of COMMAND --help not in relgate(1)'s COMMAND OPTIONS", actual=missing)
+
+
+def man_examples():
+    """The command lines of relgate(1)'s EXAMPLES, continuation lines joined."""
+    src = (REPO / "docs/relgate.1").read_text()
+    block = src.split(".SH EXAMPLES", 1)[1].split(".nf\n", 1)[1].split("\n.fi", 1)[0]
+    block = block.replace("\\-", "-").replace("\\e", "\\")
+    return [c.strip() for c in re.sub(r"\\\n\s*", " ", block).split("\n") if c.strip()]
+
+
+@case("install: every example of relgate(1) runs from the source tree (exit 0 or 1, no error)")
+def _(t):
+    examples = man_examples()
+    t.check(len(examples) >= 5, "too few examples parsed from relgate(1)", actual=examples)
+    for d in ("policies", "examples"):
+        shutil.copytree(REPO / d, Path(t.tmp, d), symlinks=True)
+    bindir = Path(t.tmp, "bin")
+    bindir.mkdir()
+    (bindir / "relgate").symlink_to(cihelp.harness.RELGATE)
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "")))
+    for cmd in examples:
+        t.check(cmd.startswith("relgate "), "an example that is not a relgate command", actual=cmd)
+        proc = subprocess.run(["bash", "-c", cmd], cwd=t.tmp, env=env, capture_output=True, timeout=120)
+        err = proc.stderr.decode("utf-8", "replace")
+        t.check(proc.returncode in (0, 1) and "relgate: error" not in err, "a relgate(1) example fails",
+                actual={"example": cmd, "exit": proc.returncode, "stderr": err[-1500:]})
+
+
+@case("install: the docs --help names are installed in share/doc/relgate, with the CI templates")
+def _(t):
+    info = installed(t)
+    ci = one(t, info["docs"], "share/doc/relgate/ci.md")
+    docdir = ci.parent
+    res = t.run("--help")
+    m = re.search(r"(/\S*/share/doc/relgate)/", res.out)
+    t.check(m, "relgate --help does not name share/doc/relgate", actual=res.out)
+    t.check(str(docdir).endswith(m.group(1)), "relgate --help names another directory than the one installed",
+            expected=m.group(1), actual=str(docdir))
+    for name in re.findall(r"([a-z]+\.md)", res.out.split("docs:", 1)[1]):
+        t.check((docdir / name).is_file(), "%s, named by relgate --help, is not installed" % name)
+    for name in ("examples/ci/github-actions.yml", "examples/ci/gitlab-ci.yml"):
+        t.eq((docdir / name).read_bytes(), (REPO / name).read_bytes(), "installed %s" % name)
+    for cmd in ("eval", "render"):
+        t.contains(t.run(cmd, "--help").out, m.group(1) + "/ci.md", "relgate %s --help" % cmd)
+
+
+# ---- Completions: bash fixes, zsh and fish ---------------------------------------------
+
+@case("completion (bash): paths complete as filenames (a directory descends), '-' only when asked for")
+def _(t):
+    Path(t.tmp, "policies").mkdir()
+    t.write("policies/gate.lua", "")
+    t.write("release.json", "{}")
+    t.eq(complete(t, ["relgate", "eval", "--policy", "pol"]), ["policies"], "COMPREPLY after --policy pol")
+    t.eq(complete(t, ["relgate", "eval", "--policy", "policies/"]), ["policies/gate.lua"], "COMPREPLY inside policies/")
+    comp = (REPO / "completions/relgate.bash").read_text()
+    t.contains(comp, "compopt -o filenames", "the completion (bash adds '/' and no space after a directory)")
+    got = complete(t, ["relgate", "eval", "--context", ""])
+    t.check("-" not in got and "release.json" in got, "COMPREPLY after --context (no stray '-')", actual=got)
+    t.eq(complete(t, ["relgate", "eval", "--context", "-"]), ["-"], "COMPREPLY after --context -")
+    t.eq(complete(t, ["relgate", "eval", "--format", "junit=rel"]), ["junit=release.json"], "--format FMT=PATH")
+    t.eq(sorted(complete(t, ["relgate", "eval", "--color", ""])), ["always", "auto", "never"], "--color")
+    t.eq(complete(t, ["relgate", "render", "rel"]), ["release.json"], "render's decision file")
+
+
+@case("completion (zsh, fish): installed, parse, and offer every command and option of each --help")
+def _(t):
+    info = installed(t)
+    zsh_file = one(t, info["zsh"], "share/zsh/vendor-completions/_relgate")
+    fish_file = one(t, info["fish"], "share/fish/vendor_completions.d/relgate.fish")
+    t.eq(zsh_file.read_bytes(), (REPO / "completions/relgate.zsh").read_bytes(), "the installed zsh completion")
+    t.eq(fish_file.read_bytes(), (REPO / "completions/relgate.fish").read_bytes(), "the installed fish completion")
+    zsh, fish = shutil.which("zsh"), shutil.which("fish")
+    if not zsh and not fish:
+        t.skip("neither zsh nor fish is installed (Debian: zsh, fish)")
+    cmds = commands(t)
+    if zsh:
+        proc = subprocess.run([zsh, "-n", str(zsh_file)], capture_output=True, timeout=30)
+        t.eq(proc.returncode, 0, "zsh -n _relgate (%s)" % proc.stderr.decode()[-500:])
+        text = zsh_file.read_text()
+        missing = {c: [o for o in help_options(t, c) if not re.search(re.escape(o) + r"[\[},]", text)]
+                   for c in cmds}
+        t.check(not any(missing.values()), "options missing from the zsh completion",
+                actual={c: m for c, m in missing.items() if m})
+        for c in cmds:
+            t.contains(text, "'%s:" % c, "the zsh command list")
+    if fish:
+        proc = subprocess.run([fish, "--no-execute", str(fish_file)], capture_output=True, timeout=30)
+        t.eq(proc.returncode, 0, "fish --no-execute relgate.fish (%s)" % proc.stderr.decode()[-500:])
+
+        def fish_complete(line):
+            p = subprocess.run([fish, "--no-config", "-c", "source %s; complete -C '%s'" % (fish_file, line)],
+                               capture_output=True, timeout=30, cwd=t.tmp)
+            return [l.split("\t")[0] for l in p.stdout.decode().splitlines()]
+        offered = fish_complete("relgate ")
+        t.check(all(c in offered for c in cmds), "fish: the commands", actual=offered)
+        missing = {}
+        for c in cmds:
+            got = set(fish_complete("relgate %s --" % c))
+            gaps = [o for o in help_options(t, c) if o not in got]
+            if gaps:
+                missing[c] = gaps
+        t.check(not missing, "options fish does not offer", actual=missing)
+        t.eq(sorted(fish_complete("relgate eval --stage ")), ["deploy", "post-deploy", "pre-release"], "fish --stage")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@
 meson runs: python3 test_progress.py RELGATE   (env RG_FIXTURE_BEHAVE: the fixture plugin)
 
 With a plugin check that sleeps 1.5 s (fixture-behave, mode "sleep"), standard error
-shows an updating line "checks 0 of 1 done" only when it is a terminal (a pty here), and
-clears it before the answer; when standard error is not a terminal nothing progress-like
-appears, and a quick gate prints nothing even on a terminal.
+shows an updating line "checks 0 of 1 done" when it is a terminal (a pty here), and
+clears it before the answer; when standard error is not a terminal (a CI log) a long
+check shows plain lines, the first after 2 s and then at most one every 5 s, with no
+carriage return or escape; a quick gate prints nothing anywhere.
 """
 
 import re
@@ -50,7 +51,7 @@ def _(t):
             actual=res.stderr[:300])
 
 
-@case("progress: nothing progress-like when stderr is not a terminal")
+@case("progress: off a terminal, a check under 2 s prints nothing (no carriage returns, no escapes)")
 def _(t):
     setup(t)
     res = t.eval("progress/slow.lua", "progress/context.json", "--plugin-path", "plugins", timeout=120)
@@ -61,6 +62,26 @@ def _(t):
     res = run_pty(t, *args("slow.lua", "--format", "text"), on="stdout", env=style_env(LANG="C.UTF-8"), timeout=120)
     t.expect_exit(res, 0)
     progress_free(t, res, "stderr (a pipe, stdout a terminal)")
+
+
+@case("progress: off a terminal (a CI log), a long check shows plain lines: first after 2 s, then every 5 s at most")
+def _(t):
+    setup(t)
+    t.write("progress/long.lua", '''requirement "long-check" {
+  title = "A long plugin check",
+  check = "fixture.behave",
+  with  = { mode = "sleep", seconds = 8.5 },
+}
+''')
+    res = t.eval("progress/long.lua", "progress/context.json", "--plugin-path", "plugins", timeout=120)
+    t.expect_decision(res, "allow")
+    lines = [l for l in res.err.split("\n") if PROGRESS.search(l.encode())]
+    t.check(b"\r" not in res.stderr and b"\x1b" not in res.stderr, "carriage returns or escapes in a log",
+            actual=res.stderr[:500])
+    t.check(1 <= len(lines) <= 2, "plain progress lines for an 8.5 s check (at 2 s and 7 s)", actual=res.err)
+    for l in lines:
+        t.check(re.fullmatch(r"relgate: checks 0 of 1 done, waiting for long-check \(\d+ s\)", l),
+                "a progress line in a log", actual=l)
 
 
 @case("progress: a quick gate prints nothing, even on a terminal")

@@ -1,0 +1,76 @@
+# fish completion for relgate (installed as share/fish/vendor_completions.d/relgate.fish).
+
+set -l commands eval test lint plugins history render
+complete -c relgate -f
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a eval -d 'evaluate a policy for one release and stage'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a test -d 'run policy tests with mocked plugin checks'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a lint -d 'check a policy without running any check'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a plugins -d 'list the check plugins and their parameters'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a history -d 'list decisions; last-good: the rollback target'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a render -d 'render a saved decision in other formats'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version'
+complete -c relgate -s h -l help -d 'show the help'
+
+# eval
+set -l e "__fish_seen_subcommand_from eval"
+complete -c relgate -n $e -l policy -r -F -d 'policy file (.lua) or directory'
+complete -c relgate -n $e -l context -r -F -d 'release context (JSON); - reads standard input'
+complete -c relgate -n $e -l batch -r -F -d 'one context per line'
+complete -c relgate -n $e -l stage -x -a 'pre-release deploy post-deploy' -d 'the stage'
+complete -c relgate -n $e -l type -x -a 'patch minor major' -d 'the release type'
+complete -c relgate -n $e -l format -x -a 'json text markdown junit github' -d 'FMT or FMT=PATH (repeatable)'
+complete -c relgate -n $e -l color -x -a 'auto always never' -d 'colours in text'
+complete -c relgate -n $e -l no-color -d 'no colours in text'
+complete -c relgate -n $e -l details -x -a 'all failed none' -d 'which results carry details'
+complete -c relgate -n $e -l output -r -F -d 'write the decision to a file'
+complete -c relgate -n $e -l log -r -F -d 'decision log: path, sqlite:PATH or postgresql://...'
+complete -c relgate -n $e -l waivers -r -F -d 'more waivers (JSON)'
+complete -c relgate -n $e -l now -x -d 'evaluate at this RFC 3339 time'
+complete -c relgate -n $e -l fail-on-warn -d 'exit 1 on warn'
+complete -c relgate -n $e -l evidence-root -x -a '(__fish_complete_directories)' -d 'evidence paths stay inside'
+complete -c relgate -n $e -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
+complete -c relgate -n $e -s j -l jobs -x -d 'plugin checks at once, batch workers'
+complete -c relgate -n $e -l check-timeout -x -d 'time a plugin check may take'
+complete -c relgate -n $e -l check-memory -x -d 'memory a plugin check may use'
+complete -c relgate -n $e -l max-context-size -x -d 'largest context'
+complete -c relgate -n $e -l max-evidence-size -x -d 'largest evidence file a policy reads'
+complete -c relgate -n $e -l max-check-evidence-size -x -d 'largest evidence file a plugin check reads'
+complete -c relgate -n $e -l max-json-depth -x -d 'deepest JSON nesting'
+complete -c relgate -n $e -l max-requirements -x -d 'most requirements'
+
+# limits: eval, test, lint
+for c in eval test lint
+    complete -c relgate -n "__fish_seen_subcommand_from $c" -l timeout -x -d 'policy wall-time limit'
+    complete -c relgate -n "__fish_seen_subcommand_from $c" -l max-memory -x -d 'policy memory limit'
+    complete -c relgate -n "__fish_seen_subcommand_from $c" -l max-instructions -x -d 'policy instruction limit'
+end
+
+# render
+set -l r "__fish_seen_subcommand_from render"
+complete -c relgate -n $r -F -d 'a decision (JSON)'
+complete -c relgate -n $r -l format -x -a 'json text markdown junit github' -d 'FMT or FMT=PATH (repeatable)'
+complete -c relgate -n $r -l color -x -a 'auto always never' -d 'colours in text'
+complete -c relgate -n $r -l no-color -d 'no colours in text'
+complete -c relgate -n $r -l fail-on-warn -d 'exit 1 on warn'
+
+# test, lint, plugins
+complete -c relgate -n "__fish_seen_subcommand_from test" -F
+complete -c relgate -n "__fish_seen_subcommand_from test" -l format -x -a 'text tap junit' -d 'report format'
+complete -c relgate -n "__fish_seen_subcommand_from test" -l coverage -d 'which requirements the tests exercise'
+complete -c relgate -n "__fish_seen_subcommand_from lint" -l policy -r -F -d 'policy file or directory'
+for c in test lint plugins
+    complete -c relgate -n "__fish_seen_subcommand_from $c" -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
+end
+complete -c relgate -n "__fish_seen_subcommand_from plugins" -l format -x -a 'text json' -d 'output format'
+
+# history
+set -l h "__fish_seen_subcommand_from history"
+complete -c relgate -n "$h; and not __fish_seen_subcommand_from last-good verify export import" -a 'last-good verify export import'
+complete -c relgate -n $h -l log -r -F -d 'decision log: path, sqlite:PATH or postgresql://...'
+complete -c relgate -n $h -l release -x -d 'only this release'
+complete -c relgate -n $h -l environment -x -d 'only this environment'
+complete -c relgate -n $h -l stage -x -a 'pre-release deploy post-deploy' -d 'only this stage'
+complete -c relgate -n $h -l decision -x -a 'allow warn deny error' -d 'only this outcome'
+complete -c relgate -n $h -l since -x -d 'from this time'
+complete -c relgate -n $h -l until -x -d 'up to this time'
+complete -c relgate -n $h -l format -x -a 'text json' -d 'output format'

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""One evaluation, many outputs (docs/ci.md, "One evaluation, many outputs"): --format
+FMT[=PATH] repeatable, relgate render for a saved decision, --color and the colour
+variables, GitHub annotation paths, the text rendering of an error, and last-good over
+the examples' pass -> later deny.
+
+meson runs: python3 test_outputs.py RELGATE
+"""
+
+import json
+import os
+import shutil
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import cihelp
+from cihelp import REPO, style_env
+from harness import Failure, case
+
+NOW = "2025-06-10T14:00:00Z"
+DENY = REPO / "examples/major/pre-release/no-migration-steps/context.json"
+ALLOW = REPO / "examples/major/pre-release/pass/context.json"
+POLICY = REPO / "policies/octoacme.lua"
+
+
+def evaluate(t, context, *extra, **kw):
+    return t.run("eval", "--policy", POLICY, "--context", context, "--now", NOW, *extra, **kw)
+
+
+# ---- --format FMT[=PATH] ----------------------------------------------------------------
+
+@case("outputs: --format FMT=PATH writes each rendering of one decision; stdout stays json")
+def _(t):
+    res = evaluate(t, DENY, "--format", "json=d.json", "--format", "markdown=summary.md",
+                   "--format", "junit=gate.xml", "--format", "github=annotations.txt", "--log", "log.jsonl")
+    t.expect_exit(res, 1)
+    doc = t.decision(res)   # standard output: json, the default
+    t.eq(json.loads(Path(t.tmp, "d.json").read_text()), doc, "d.json and standard output")
+    # One evaluation: the JUnit times are the JSON's durations, and the log has one record.
+    root = ET.parse(Path(t.tmp, "gate.xml")).getroot()
+    times = [tc.get("time") for tc in root.iter("testcase")]
+    t.eq(times, ["%.3f" % (r["duration_ms"] / 1000) for r in doc["requirements"]], "JUnit times (the JSON's durations)")
+    t.eq(len(Path(t.tmp, "log.jsonl").read_text().splitlines()), 1, "records in the decision log")
+    cihelp.xmllint_validate(t, Path(t.tmp, "gate.xml"))
+    md = Path(t.tmp, "summary.md").read_text()
+    t.contains(md.split("\n", 1)[0], "**deny**", "the summary's heading")
+    t.contains(md, "<details><summary>Looked at</summary>", "the summary folds details away")
+    t.contains(Path(t.tmp, "annotations.txt").read_text(), "::error file=", "the annotations file")
+
+
+@case("outputs: a text or junit stdout beside files; the formats agree with relgate render of the saved json")
+def _(t):
+    res = evaluate(t, DENY, "--format", "text", "--format", "json=d.json", "--format", "junit=gate.xml",
+                   "--format", "markdown=summary.md", env=style_env(LANG="C.UTF-8"))
+    t.expect_exit(res, 1)
+    t.check(res.out.startswith("DENY"), "stdout is not the text rendering", actual=res.out[:200])
+    for fmt, path in (("junit", "gate.xml"), ("markdown", "summary.md")):
+        again = t.run("render", "--format", fmt, "d.json")
+        t.expect_exit(again, 1)
+        t.eq(again.out, Path(t.tmp, path).read_text(), "relgate render --format %s of the saved decision" % fmt)
+    again = t.run("render", "--format", "text", "d.json", env=style_env(LANG="C.UTF-8"))
+    t.eq(again.out, res.out, "relgate render --format text")
+    again = t.run("render", "d.json")
+    t.eq(again.out, Path(t.tmp, "d.json").read_text(), "relgate render (json) gives the file back")
+
+
+@case("outputs: an error goes into every FMT=PATH report too (the job still publishes one), exit 2")
+def _(t):
+    res = t.run("eval", "--policy", POLICY, "--context", "missing.json", "--format", "junit=gate.xml",
+                "--format", "markdown=summary.md", "--format", "json=d.json")
+    t.expect_exit(res, 2)
+    t.expect_error(res, "io")
+    cihelp.xmllint_validate(t, Path(t.tmp, "gate.xml"))
+    root = ET.parse(Path(t.tmp, "gate.xml")).getroot()
+    t.eq(root.get("errors"), "1", "errors in the JUnit report")
+    t.contains(Path(t.tmp, "summary.md").read_text(), "**error**", "the summary")
+    t.eq(json.loads(Path(t.tmp, "d.json").read_text())["decision"], "error", "d.json")
+    again = t.run("render", "--format", "text", "d.json")
+    t.expect_exit(again, 2)
+    t.contains(again.out, "missing.json", "relgate render of an error decision")
+
+
+@case("outputs: usage errors: two stdout formats, one path twice, an unknown format, FMT=, --batch with a file")
+def _(t):
+    for args, needle in ((("--format", "text", "--format", "markdown"), "only one --format goes to standard output"),
+                         (("--format", "junit=a", "--format", "markdown=a"), "two outputs into a"),
+                         (("--format", "yaml=a"), "is not json, text, markdown, junit or github"),
+                         (("--format", "junit="), "needs a path"),
+                         (("--color", "sometimes"), "is not auto, always or never")):
+        res = evaluate(t, DENY, *args)
+        t.expect_exit(res, 2)
+        t.contains(res.err, needle, "stderr for %s" % (args,))
+    t.write("batch.jsonl", "{}\n")
+    res = t.run("eval", "--policy", POLICY, "--batch", "batch.jsonl", "--format", "junit=x.xml")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--batch writes JSON lines", "stderr")
+
+
+# ---- relgate render ----------------------------------------------------------------------
+
+@case("render: exit code is the decision's; --fail-on-warn; standard input")
+def _(t):
+    for ctx, code in ((ALLOW, 0), (DENY, 1)):
+        evaluate(t, ctx, "--output", "d.json")
+        t.expect_exit(t.run("render", "--format", "markdown", "d.json"), code)
+        t.expect_exit(t.run("render", "--format", "github", "-", stdin=Path(t.tmp, "d.json").read_text()), code)
+    warn = REPO / "examples/minor/deploy/manual-pipeline/context.json"
+    evaluate(t, warn, "--output", "w.json")
+    t.expect_exit(t.run("render", "--format", "text", "w.json"), 0)
+    t.expect_exit(t.run("render", "--format", "text", "--fail-on-warn", "w.json"), 1)
+
+
+@case("render: a decision edited to allow over a failed mandatory requirement is refused (exit 2), never rendered as allow")
+def _(t):
+    evaluate(t, DENY, "--output", "d.json")
+    doc = json.loads(Path(t.tmp, "d.json").read_text())
+    doc["decision"] = "allow"
+    t.write_json("forged.json", doc)
+    for fmt in ("markdown", "junit", "json", "text"):
+        res = t.run("render", "--format", fmt, "forged.json")
+        t.expect_exit(res, 2)
+        t.contains(res.err, "its requirements give deny", "stderr (%s)" % fmt)
+        t.check("allow" not in res.out.lower().split("\n", 1)[0], "the forged verdict shown (%s)" % fmt,
+                actual=res.out[:200])
+    for bad in ("not json", "{}", '{"decision": "allow", "requirements": []}', "[1]"):
+        t.write("bad.json", bad)
+        res = t.run("render", "--format", "junit", "bad.json")
+        t.expect_exit(res, 2)
+        t.check(res.error_lines(), "no error line for %r" % bad, actual=res.err)
+    t.expect_exit(t.run("render", "--format", "junit"), 2)
+    t.expect_exit(t.run("render", "a.json", "b.json"), 2)
+
+
+# ---- GitHub annotations -------------------------------------------------------------------
+
+def annotations(text):
+    return [cihelp.gh_parse(l) for l in text.rstrip("\n").split("\n") if l.startswith("::")]
+
+
+@case("github: annotation paths are relative to GITHUB_WORKSPACE, from any directory")
+def _(t):
+    ws = Path(t.tmp, "ws")
+    (ws / "sub").mkdir(parents=True)
+    (ws / "gate").mkdir()
+    (ws / "gate" / "octoacme.lua").write_bytes(POLICY.read_bytes())
+    shutil.copytree(REPO / "policies" / "lib", ws / "gate" / "lib")
+    res = t.run("eval", "--policy", "../gate/octoacme.lua", "--context", DENY, "--now", NOW, "--format", "github",
+                cwd=ws / "sub", env={"GITHUB_WORKSPACE": str(ws)})
+    t.expect_exit(res, 1)
+    files = {p.get("file") for _, p, _ in annotations(res.out) if p.get("file")}
+    t.eq(files, {"gate/octoacme.lua"}, "annotation files")
+    # render from the same directory, later: the same paths
+    t.run("eval", "--policy", "../gate/octoacme.lua", "--context", DENY, "--now", NOW, "--output", "../d.json",
+          cwd=ws / "sub")
+    res = t.run("render", "--format", "github", "../d.json", cwd=ws / "sub", env={"GITHUB_WORKSPACE": str(ws)})
+    t.eq({p.get("file") for _, p, _ in annotations(res.out) if p.get("file")}, {"gate/octoacme.lua"},
+         "annotation files from relgate render")
+    # A file outside the workspace keeps its name.
+    res = t.run("render", "--format", "github", "../d.json", cwd=ws / "sub", env={"GITHUB_WORKSPACE": str(ws / "sub")})
+    t.eq({p.get("file") for _, p, _ in annotations(res.out) if p.get("file")}, {"../gate/octoacme.lua"},
+         "a policy outside the workspace")
+
+
+@case("github: an overridden requirement is annotated at the override's line, not the base's")
+def _(t):
+    team = REPO / "policies/team-payments.lua"
+    line = next(n for n, l in enumerate(team.read_text().split("\n"), 1) if l.startswith('override "automated-pipeline"'))
+    ctx = REPO / "examples/minor/deploy/manual-pipeline/context.json"
+    res = t.run("eval", "--policy", team, "--context", ctx, "--now", NOW, "--format", "json=d.json", "--format", "github",
+                env={"GITHUB_WORKSPACE": str(REPO)})
+    t.expect_exit(res, 1)
+    doc = json.loads(Path(t.tmp, "d.json").read_text())
+    req = next(r for r in doc["requirements"] if r["id"] == "automated-pipeline")
+    t.eq(req["defined_at"], "%s:%d" % (team, line), "defined_at of the overridden requirement")
+    t.check(req["source"].startswith(str(REPO / "policies/octoacme.lua")), "source stays the declaration", actual=req["source"])
+    ann = [p for _, p, _ in annotations(res.out) if "automated-pipeline" in p.get("title", "")]
+    t.eq(len(ann), 1, "annotations of automated-pipeline")
+    t.eq((ann[0].get("file"), ann[0].get("line")), ("policies/team-payments.lua", str(line)), "where it points")
+
+
+# ---- Colour -------------------------------------------------------------------------------
+
+@case("color: --color always|never|auto with NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE (to a pipe)")
+def _(t):
+    cases = [((), {}, False), (("--color", "always"), {}, True), (("--color=never",), {"FORCE_COLOR": "1"}, False),
+             ((), {"FORCE_COLOR": "1"}, True), ((), {"CLICOLOR_FORCE": "1"}, True), ((), {"FORCE_COLOR": "0"}, False),
+             ((), {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False), (("--color", "always"), {"NO_COLOR": "1"}, True),
+             (("--no-color",), {"FORCE_COLOR": "1"}, False)]
+    for args, env, colour in cases:
+        for cmd in ("eval", "render"):
+            if cmd == "eval":
+                res = evaluate(t, DENY, "--format", "text", *args, env=style_env(**env))
+            else:
+                evaluate(t, DENY, "--output", "d.json")
+                res = t.run("render", "--format", "text", "d.json", *args, env=style_env(**env))
+            t.eq(b"\x1b[" in res.stdout, colour, "colours with %s %s (%s)" % (" ".join(args), env, cmd))
+
+
+# ---- text errors, last-good -----------------------------------------------------------
+
+@case("text: an error decision prints the error on standard output too")
+def _(t):
+    res = t.run("eval", "--policy", POLICY, "--context", "missing.json", "--format", "text")
+    t.expect_exit(res, 2)
+    t.check(res.out.startswith("ERROR  the gate could not be evaluated"), "stdout", actual=res.out)
+    t.contains(res.out, "missing.json", "the text error names the context")
+
+
+@case("history last-good --release: ledger-service 3.0.0 passed post-deploy, then was denied: still 3.0.0")
+def _(t):
+    base = REPO / "examples/major/post-deploy"
+    for ex, code in (("pass", 0), ("verification-failed", 1)):
+        res = evaluate(t, base / ex / "context.json", "--stage", "post-deploy", "--log", "log.jsonl")
+        t.expect_exit(res, code)
+    res = t.run("history", "last-good", "--log", "log.jsonl", "--release", "ledger-service")
+    t.expect_exit(res, 0)
+    t.eq(res.out, "3.0.0\n", "last-good after a pass and a later deny")
+    doc = t.decision(evaluate(t, base / "verification-failed/context.json", "--stage", "post-deploy",
+                              "--log", "log.jsonl"))
+    rollback = [a for a in doc["actions"] if a["type"] == "rollback"]
+    # The failing release itself is no rollback target: the one before it is.
+    t.eq([a["target"] for a in rollback], ["2.9.4"], "the rollback target of a later deny of 3.0.0")
+
+
+@case("docs: every sh example of docs/ci.md's \"Output formats\" runs from the source tree (exit 0 or 1, no error)")
+def _(t):
+    text = (REPO / "docs/ci.md").read_text()
+    section = text.split("## Output formats", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    t.check(len(blocks) >= 2, "sh examples parsed from docs/ci.md", actual=len(blocks))
+    for d in ("policies", "examples"):
+        shutil.copytree(REPO / d, Path(t.tmp, d), symlinks=True)
+    bindir = Path(t.tmp, "bin")
+    bindir.mkdir()
+    (bindir / "relgate").symlink_to(cihelp.harness.RELGATE)
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "")))
+    for block in blocks:
+        for cmd in [c.strip() for c in re.sub(r"\\\n\s*", " ", block).split("\n") if c.strip()]:
+            if not cmd.startswith("relgate "):
+                continue
+            proc = cihelp.subprocess.run(["bash", "-c", cmd], cwd=t.tmp, env=env, capture_output=True, timeout=120)
+            err = proc.stderr.decode("utf-8", "replace")
+            t.check(proc.returncode in (0, 1) and "relgate: error" not in err, "a docs/ci.md example fails",
+                    actual={"example": cmd, "exit": proc.returncode, "stderr": err[-1500:]})
+
+
+if __name__ == "__main__":
+    cihelp.main()
