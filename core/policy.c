@@ -12,13 +12,14 @@
 
 #include "error.h"
 #include "strbuf.h"
+#include "suggest.h"
 #include "fileio.h"
 #include "luaconv.h"
 #include "check_cache.h"
+#include "lint_globals.h"
 #include "plugins.h"
 #include "policylib.h"
 #include "textpos.h"
-#include "policylib.h"
 #include "policy.h"
 
 static const char KEY_POLICY[] = "rg.policy";
@@ -124,6 +125,18 @@ static void plain_table(lua_State *L, int idx)
 
 /* ---- policy { ... } -------------------------------------------------------- */
 
+/* policy{ max_waiver_days = N } (the value on top): the limit only ever tightens, so a
+ * team extending a baseline cannot lengthen the waivers the baseline allows. */
+static int waiver_days(lua_State *L, rg_policy *pol, const char *file, int line)
+{
+    double days = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    if (!(days > 0 && days <= 3660))
+        return declaration_error(L, file, line, "policy{}: max_waiver_days must be a number of days, more than 0 and at most 3660");
+    if (pol->max_waiver_days == 0 || days < pol->max_waiver_days)
+        pol->max_waiver_days = days;
+    return 0;
+}
+
 static int decl_policy(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -148,6 +161,10 @@ static int decl_policy(lua_State *L)
             cJSON_Delete(base);
             return out_of_memory(L, file, line, "what the policy extends");
         }
+        lua_settop(L, 1);
+        plain_table(L, 1);
+        if (lua_getfield(L, 1, "max_waiver_days") != LUA_TNIL)
+            return waiver_days(L, pol, file, line);
         return 0;
     }
     if (pol->meta_line)
@@ -158,12 +175,20 @@ static int decl_policy(lua_State *L)
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
         char **slot = NULL;
+        if (key && strcmp(key, "max_waiver_days") == 0) {
+            waiver_days(L, pol, file, line);
+            lua_pop(L, 1);
+            continue;
+        }
         if (key && strcmp(key, "name") == 0) slot = &pol->name;
         else if (key && strcmp(key, "version") == 0) slot = &pol->version;
         else if (key && strcmp(key, "description") == 0) slot = &pol->description;
-        if (!slot)
-            return declaration_error(L, file, line, "policy{}: unknown field '%s' (expected name, version, description)",
-                                     key ? key : luaL_typename(L, -2));
+        if (!slot) {
+            static const char *const fields[] = {"name", "version", "description", "max_waiver_days", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "policy{}: unknown field '%s'%s (expected name, version, description, max_waiver_days)",
+                                     key ? key : luaL_typename(L, -2), key ? rg_suggest_among(key, fields, mean, sizeof mean) : "");
+        }
         if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
             return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
         free(*slot);
@@ -341,8 +366,11 @@ static int decl_requirement_body(lua_State *L)
                 return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds, more than 0 and at most 86400", id);
             r.timeout = lua_tonumber(L, -1);
         } else {
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
-                                     id, key);
+            static const char *const fields[] = {"title", "hint", "description", "types", "stages", "level", "check",
+                                                 "with", "timeout", "when", "waiver_role", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s'%s (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
+                                     id, key, rg_suggest_among(key, fields, mean, sizeof mean));
         }
         lua_pop(L, 1);
     }
@@ -462,6 +490,15 @@ rg_requirement *rg_policy_find(const rg_policy *pol, const char *id)
     return NULL;
 }
 
+const char *rg_policy_suggest_id(const rg_policy *pol, const char *id, char *buf, size_t size)
+{
+    rg_suggest s;
+    rg_suggest_start(&s, id);
+    for (size_t i = 0; i < pol->count; i++)
+        rg_suggest_offer(&s, pol->reqs[i].id);
+    return rg_suggest_text(&s, buf, size);
+}
+
 /* Call FN with each requirement's check and when function (k 0 and 1) on the stack top. */
 static void each_function(lua_State *L, rg_policy *pol, void (*fn)(lua_State *L, rg_requirement *r, int k))
 {
@@ -565,8 +602,11 @@ static int decl_override_body(lua_State *L)
     rg_requirement *r = rg_policy_find(pol, id);
     const char *reason = NULL;
     char why[512];
-    if (!r)
-        return declaration_error(L, file, line, "override: no requirement '%s' to override", id);
+    if (!r) {
+        char mean[RG_ERROR_MESSAGE_MAX];
+        return declaration_error(L, file, line, "override: no requirement '%s' to override%s", id,
+                                 rg_policy_suggest_id(pol, id, mean, sizeof mean));
+    }
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "override '%s' expects a table of the fields to change", id);
     lua_settop(L, 1);
@@ -640,8 +680,10 @@ static int decl_override_body(lua_State *L)
                 lua_pop(L, 1);
             }
         } else {
-            return declaration_error(L, file, line, "override '%s': cannot change '%s' (level, title, hint, types, stages, timeout, with, reason)",
-                                     id, key);
+            static const char *const fields[] = {"level", "title", "hint", "types", "stages", "timeout", "with", "reason", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "override '%s': cannot change '%s'%s (level, title, hint, types, stages, timeout, with, reason)",
+                                     id, key, rg_suggest_among(key, fields, mean, sizeof mean));
         }
         lua_pop(L, 1);
     }
@@ -658,8 +700,11 @@ static int decl_disable_body(lua_State *L)
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     rg_requirement *r = rg_policy_find(pol, id);
     char text[1024];
-    if (!r)
-        return declaration_error(L, file, line, "disable: no requirement '%s' to disable", id);
+    if (!r) {
+        char mean[RG_ERROR_MESSAGE_MAX];
+        return declaration_error(L, file, line, "disable: no requirement '%s' to disable%s", id,
+                                 rg_policy_suggest_id(pol, id, mean, sizeof mean));
+    }
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "disable '%s' expects { reason = \"...\" }", id);
     lua_getfield(L, 1, "reason");
@@ -742,6 +787,10 @@ static int is_policy_file(const char *name)
 {
     size_t n = strlen(name);
     if (name[0] == '.' || n < 5 || strcmp(name + n - 4, ".lua") != 0)
+        return 0;
+    /* An annotation file for editors (relgate.d.lua, LuaLS's *.d.lua) declares the API
+     * with empty functions: loading it would redefine every builtin. */
+    if (n > 6 && strcmp(name + n - 6, ".d.lua") == 0)
         return 0;
     return !(n > 9 && strcmp(name + n - 9, "_test.lua") == 0);
 }
@@ -844,6 +893,14 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
     return load_policy(path, limits, now, plugins, NULL, err);
 }
 
+static int lint_functions(lua_State *L)
+{
+    cJSON *problems = lua_touserdata(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks") == LUA_TTABLE)
+        rg_lint_globals(L, -1, problems);
+    return 0;
+}
+
 int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
                         cJSON *problems, rg_error *err)
 {
@@ -864,6 +921,11 @@ int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plug
         rg_error_clear(err);
         return cJSON_GetArraySize(problems);
     }
+    /* What the functions read that does not exist: protected, as reading the compiled
+     * code allocates in the policy's state. */
+    lua_pushcfunction(pol->sb->L, lint_functions);
+    lua_pushlightuserdata(pol->sb->L, problems);
+    lua_pcall(pol->sb->L, 1, 0, 0);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *r = &pol->reqs[i];
         char text[RG_ERROR_FILE_MAX + 256];
@@ -910,6 +972,7 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
     pol->sb = rg_sandbox_new(limits ? limits : &defaults, now, dir, dir, err);
     if (!pol->sb)
         goto fail;
+    pol->sb->keep_chunks = lint != NULL;
     rg_policylib_open(pol->sb);
     lua_pushlightuserdata(pol->sb->L, pol);
     lua_setfield(pol->sb->L, LUA_REGISTRYINDEX, KEY_POLICY);

@@ -195,6 +195,24 @@ static int semver_bump(lua_State *L)
     return 1;
 }
 
+/* semver.satisfies(v, range): true or false, or nil and why (not a version, not a range). */
+static int semver_satisfies(lua_State *L)
+{
+    rg_semver v;
+    const char *why = NULL;
+    int r;
+    if (!semver_check(L, 1, &v))
+        return 2;
+    r = rg_semver_satisfies(&v, luaL_checkstring(L, 2), &why);
+    if (r < 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "'%s' is not a version range: %s", lua_tostring(L, 2), why);
+        return 2;
+    }
+    lua_pushboolean(L, r);
+    return 1;
+}
+
 /* ---- time ---------------------------------------------------------------- */
 
 static int time_now(lua_State *L)
@@ -592,15 +610,19 @@ static int json_box_gc(lua_State *L)
 
 static void push_section(lua_State *L, const rg_md_section *s)
 {
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     lua_pushlstring(L, s->title, s->title_len);
     lua_setfield(L, -2, "title");
     lua_pushinteger(L, s->level);
     lua_setfield(L, -2, "level");
     lua_pushinteger(L, s->line);
     lua_setfield(L, -2, "line");
-    lua_pushlstring(L, s->body, s->body_len);
+    /* body: the section with its subsections (a Keep-a-Changelog "## [1.2.0]" holds
+     * its "### Added"); own: up to the next heading of any level. */
+    lua_pushlstring(L, s->body, s->tree_len);
     lua_setfield(L, -2, "body");
+    lua_pushlstring(L, s->body, s->body_len);
+    lua_setfield(L, -2, "own");
 }
 
 typedef struct section_walk {
@@ -793,7 +815,7 @@ void rg_policylib_open(rg_sandbox *sb)
         {"by_type", lib_by_type}, {NULL, NULL}};
     static const luaL_Reg semver[] = {
         {"parse", semver_parse}, {"valid", semver_valid}, {"compare", semver_compare},
-        {"bump", semver_bump}, {NULL, NULL}};
+        {"bump", semver_bump}, {"satisfies", semver_satisfies}, {NULL, NULL}};
     static const luaL_Reg time[] = {
         {"now", time_now}, {"parse", time_parse}, {"format", time_format}, {NULL, NULL}};
     static const luaL_Reg evidence[] = {

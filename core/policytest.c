@@ -227,8 +227,9 @@ static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decis
                 problem(o, "requirement %s: expected undeclared, but the policy declares it", item->string);
         } else if (!declared) {
             /* "absent" (or any status) of a misspelt id must not hold by itself. */
-            problem(o, "requirement %s: the policy declares no such requirement (\"undeclared\" if that is "
-                       "what the test means)", item->string);
+            char mean[256];
+            problem(o, "requirement %s: the policy declares no such requirement%s (\"undeclared\" if that is "
+                       "what the test means)", item->string, rg_policy_suggest_id(pol, item->string, mean, sizeof mean));
         } else if (!r && strcmp(item->valuestring, "absent") != 0) {
             problem(o, "requirement %s: expected %s, but it is not in the decision (does not apply?)", item->string,
                     item->valuestring);

@@ -789,6 +789,17 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
     /* Give the chunk the sandbox's environment as its _ENV upvalue. */
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENV);
     lua_setupvalue(L, -2, 1);
+    if (sb->keep_chunks && lua_checkstack(L, 3)) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks") != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks");
+        }
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 1);
+    }
     return 0;
 }
 

@@ -46,6 +46,8 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
+    int keep_chunks;          /* linting: every chunk loaded is kept in the registry list
+                               * rg.lint.chunks, for lint_globals.c to read */
     size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
     uint64_t printed_in;
 } rg_sandbox;

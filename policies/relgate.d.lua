@@ -310,6 +310,15 @@ function semver.compare(a, b) end
 ---@return string|nil reason
 function semver.bump(from, to) end
 
+---Whether V lies in RANGE (">=1.2.0 <2.0.0 || 3.0.0": comparators <, <=, >, >=, = that
+---must all hold, alternatives joined by ||), or nil and the reason when V is not a
+---version or RANGE not a range.  Waivers' `version` field reads ranges the same way.
+---@param v string
+---@param range string
+---@return boolean|nil
+---@return string|nil reason
+function semver.satisfies(v, range) end
+
 ---------------------------------------------------------------------------------------
 -- time: the evaluation clock, RFC 3339
 ---------------------------------------------------------------------------------------
@@ -332,18 +341,19 @@ function time.parse(s) end
 function time.format(t) end
 
 ---------------------------------------------------------------------------------------
--- markdown: ATX headings and their sections
+-- markdown: ATX and setext headings and their sections
 ---------------------------------------------------------------------------------------
 
 ---@class relgate.Section
 ---@field title string   the heading's text
 ---@field level integer  1 for "#", 2 for "##"...
 ---@field line integer   the heading's line (1-based)
----@field body string    the text up to the next heading of the same or a higher level
+---@field body string    the text up to the next heading of the same or a higher level (subsections included)
+---@field own string     the text up to the next heading of any level (the section without its subsections)
 
 markdown = {}
 
----Every section of TEXT, one per ATX heading, in order.
+---Every section of TEXT, one per heading ("## Title", or a line underlined with === or ---), in order.
 ---@param text string
 ---@return relgate.Section[]
 function markdown.sections(text) end

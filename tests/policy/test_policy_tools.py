@@ -470,7 +470,7 @@ def broken_lint_lines():
         "%s requirement 'no-title': title is missing" % at("no-title"),
         "%s requirement 'no-check': check is missing" % at("no-check"),
         "%s requirement 'with-inline': with applies to plugin checks only; an inline check reads what it needs itself" % at("with-inline"),
-        "%s requirement 'unknown-field': unknown field 'stage' (expected title, hint, description, types, stages, level, "
+        "%s requirement 'unknown-field': unknown field 'stage' (did you mean 'stages'?) (expected title, hint, description, types, stages, level, "
         "check, with, timeout, when, waiver_role)" % at("unknown-field"),
         "%s duplicate requirement id 'no-hint' (first declared at %s)" % (at("no-hint", 2), at("no-hint")[:-1]),
         "%s requirement id 'Bad_Id' is not allowed: use lower-case letters, digits, '-', '_' and '.'" % at("Bad_Id"),
@@ -502,7 +502,7 @@ def _(t):
         res = t.run("lint", "--policy", POLICIES / name)
         t.expect_exit(res, 0)
         t.eq(res.out, "", "stdout for %s" % name)
-        t.eq(res.err, "", "stderr for %s" % name)
+        t.eq(res.err, "relgate: %s: no problems found\n" % (POLICIES / name), "stderr for %s" % name)
 
 
 @case("relgate lint: a syntax error, an undefined global, an empty policy, a missing file")
@@ -557,6 +557,123 @@ extends "base"
         "team.lua:8: disable 'docs' needs a reason: disable \"docs\" { reason = \"...\" }",
         "team.lua:9: disable: no requirement 'ghost' to disable",
         "team.lua:10: policy 'base' is extended twice",
+    ], "lint output")
+
+
+@case("relgate lint: undefined globals and misspelt library functions inside checks, as eval would meet them")
+def _(t):
+    text = """\
+policy { name = "p" }
+local LIMIT = 3
+local function helper(name)
+  return evidence.raed(name)
+end
+requirement "a" {
+  title = "A", hint = "h",
+  check = function(ctx)
+    if ctx.release.flag then
+      return fial("flag set")
+    end
+    return pass(string.format("%d", LIMIT))
+  end,
+  when = function(ctx) return semver.vaild(ctx.release.version) end,
+}
+requirement "b" { title = "B", hint = "h", check = function(ctx) return helper("x") or pass(undefined_thing) end }
+"""
+    t.write("p.lua", text)
+    res = t.run("lint", "--policy", "p.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "p.lua:%d: 'evidence' has no field 'raed' (did you mean 'read'?)" % line_of(text, "evidence.raed"),
+        "p.lua:%d: undefined global 'fial' (did you mean 'fail'?)" % line_of(text, "fial("),
+        "p.lua:%d: 'semver' has no field 'vaild' (did you mean 'valid'?)" % line_of(text, "semver.vaild"),
+        "p.lua:%d: undefined global 'undefined_thing'" % line_of(text, "undefined_thing"),
+    ], "lint output")
+    # what lint says is what evaluation meets: the check errors on the same global
+    t.write_json("ctx.json", {"release": {"name": "s", "version": "1.0.0", "type": "patch", "flag": True}})
+    t.write("q.lua", text.replace("evidence.raed", "evidence.read").replace("semver.vaild", "semver.valid")
+            .replace("undefined_thing", '"ok"'))
+    res = t.run("lint", "--policy", "q.lua")
+    t.eq(res.out, "q.lua:%d: undefined global 'fial' (did you mean 'fail'?)\n" % line_of(text, "fial("), "lint of q.lua")
+    res = t.eval("q.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.eq(json.loads(res.out)["error"]["message"], "q.lua:%d: undefined global 'fial'" % line_of(text, "fial("),
+         "the error eval meets in the check lint flagged")
+
+
+@case("relgate lint: globals the policy defines, and those of modules, are not undefined")
+def _(t):
+    t.write("lib/util.lua", "local M = {}\nfunction M.ok(s) return pass(s) end\nreturn M\n")
+    t.write("p.lua", """\
+SHARED = { threshold = 2 }
+function describe(x) return tostring(x) end
+local util = require "lib.util"
+requirement "a" {
+  title = "A", hint = "h",
+  check = function(ctx) return util.ok(describe(SHARED.threshold) .. math.floor(1.5) .. table.concat({}, ",")) end,
+}
+""")
+    res = t.run("lint", "--policy", "p.lua")
+    t.eq(res.out, "", "stdout")
+    t.expect_exit(res, 0)
+    t.write("lib/util.lua", "local M = {}\nfunction M.ok(s) return pas(s) end\nreturn M\n")
+    res = t.run("lint", "--policy", "p.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out, "lib/util.lua:2: undefined global 'pas' (did you mean 'pass'?)\n", "a module's own file and line")
+
+
+@case("relgate lint --format json: the same problems as objects with file, line and message")
+def _(t):
+    copy_from(t, DATA / "broken.lua", "broken.lua")
+    res = t.run("lint", "--policy", "broken.lua", "--format", "json")
+    t.expect_exit(res, 1)
+    doc = json.loads(res.out)
+    want = broken_lint_lines()
+    t.eq(doc["policy"], "broken.lua", "policy")
+    t.eq(doc["count"], len(want), "count")
+    t.eq(["%s:%d: %s" % (p["file"], p["line"], p["message"]) for p in doc["problems"]], want, "problems")
+    t.write("empty.lua", "-- nothing\n")
+    res = t.run("lint", "--policy", "empty.lua", "--format", "json")
+    t.expect_exit(res, 1)
+    doc = json.loads(res.out)
+    t.eq(doc["problems"][0]["file"], None, "a problem without a place has file null")
+    t.contains(doc["problems"][0]["message"], "declares no requirements", "its message")
+    res = t.run("lint", "--policy", str(POLICIES / "octoacme.lua"), "--format", "json")
+    t.expect_exit(res, 0)
+    t.eq(json.loads(res.out), {"policy": str(POLICIES / "octoacme.lua"), "count": 0, "problems": []}, "a clean policy")
+    res = t.run("lint", "--policy", "empty.lua", "--format", "yaml")
+    t.expect_exit(res, 2)
+
+
+@case("relgate lint and eval: *.d.lua annotation files in a policy folder are not loaded")
+def _(t):
+    t.write("team/policy.lua", 'requirement "a" { title = "A", hint = "h", check = function(ctx) return pass("ok") end }\n')
+    copy_from(t, POLICIES / "relgate.d.lua", "team/relgate.d.lua")
+    res = t.run("lint", "--policy", "team")
+    t.eq(res.out, "", "stdout")
+    t.expect_exit(res, 0)
+    t.write_json("ctx.json", {"release": {"name": "s", "version": "1.0.0", "type": "patch"}})
+    doc = t.expect_decision(t.eval("team", "ctx.json"), "allow")
+    t.eq([r["id"] for r in doc["requirements"]], ["a"], "requirements")
+
+
+@case("relgate lint: a misspelt requirement id or field gets a 'did you mean'")
+def _(t):
+    t.write("base.lua", 'requirement "docs-updated" { title = "D", hint = "h", check = function(ctx) return pass("ok") end }\n')
+    t.write("team.lua", """\
+policy { name = "team", verison = "1.0.0" }
+extends "base"
+override "docs-update" { level = "advisory", reason = "x" }
+override "docs-updated" { levle = "advisory", reason = "x" }
+disable "doc-updated" { reason = "x" }
+""")
+    res = t.run("lint", "--policy", "team.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "team.lua:1: policy{}: unknown field 'verison' (did you mean 'version'?) (expected name, version, description, max_waiver_days)",
+        "team.lua:3: override: no requirement 'docs-update' to override (did you mean 'docs-updated'?)",
+        "team.lua:4: override 'docs-updated': cannot change 'levle' (did you mean 'level'?) (level, title, hint, types, stages, timeout, with, reason)",
+        "team.lua:5: disable: no requirement 'doc-updated' to disable (did you mean 'docs-updated'?)",
     ], "lint output")
 
 
@@ -681,6 +798,108 @@ def _(t):
         t.eq(rep["status"], "self-approved", "the waiver's status when release.author is %s" % what)
         t.contains(rep["message"], "nobody can tell", "the report when release.author is %s" % what)
         t.eq(t.result(doc, "docs-updated")["status"], "fail", "status when release.author is %s" % what)
+
+
+@case("waivers: release, version and stage narrow a waiver; out of scope it does not apply")
+def _(t):
+    cases = [
+        ({"release": "svc"}, "applied", None),
+        ({"release": "other-app"}, "out-of-scope", "the waiver is for release other-app, not svc"),
+        ({"version": ">=1.2.0 <1.3.0"}, "applied", None),
+        ({"version": "1.2.0"}, "applied", None),
+        ({"version": ">=1.3.0 || 1.1.0"}, "out-of-scope", "the waiver is for versions >=1.3.0 || 1.1.0, not 1.2.0"),
+        ({"stage": "pre-release"}, "applied", None),
+        ({"stage": "deploy"}, "out-of-scope", "the waiver is for the deploy stage, not pre-release"),
+        ({"release": "svc", "version": "<2.0.0", "stage": "pre-release"}, "applied", None),
+    ]
+    for scope, status, message in cases:
+        w = dict(waiver("docs-updated"), **scope)
+        doc = run_waivers(t, failing=["docs-updated"], waivers=[w], verdict="allow" if status == "applied" else "deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], status, "the status of a waiver scoped %r" % scope)
+        if message:
+            t.eq(rep["message"], message, "the message of a waiver scoped %r" % scope)
+            t.eq(t.result(doc, "docs-updated")["status"], "fail", "the requirement under a waiver scoped %r" % scope)
+
+
+@case("waivers: an unknown field is an error (exit 2), a bad scope is malformed")
+def _(t):
+    w = dict(waiver("docs-updated"), relase="svc")
+    res = run_waivers(t, failing=["docs-updated"], waivers=[w])
+    t.expect_exit(res, 2)
+    t.contains(res.err, "unknown waiver field 'relase'", "stderr")
+    t.write_json("extra.json", [dict(waiver("docs-updated"), finding=["CVE-1"])])
+    res = run_waivers(t, failing=["docs-updated"], extra=("--waivers", "extra.json"))
+    t.expect_exit(res, 2)
+    t.contains(res.err, "extra.json[0]: unknown waiver field 'finding'", "stderr for a --waivers file")
+    for bad, why in (({"version": "^1.2"}, "version '^1.2' is not a SemVer range"),
+                     ({"stage": "production"}, "stage must be pre-release, deploy or post-deploy"),
+                     ({"release": ""}, "release must be a non-empty string"),
+                     ({"findings": []}, "findings must be a non-empty list"),
+                     ({"findings": "CVE-1"}, "findings must be a non-empty list")):
+        doc = run_waivers(t, failing=["docs-updated"], waivers=[dict(waiver("docs-updated"), **bad)], verdict="deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], "malformed", "status of a waiver with %r" % bad)
+        t.contains(rep["message"], why, "message of a waiver with %r" % bad)
+
+
+FINDINGS_POLICY = """\
+policy { name = "scan", max_waiver_days = 30 }
+requirement "vulns" {
+  title = "No vulnerabilities", hint = "Upgrade.", level = "waivable",
+  check = function(ctx)
+    local ids = ctx.release.findings
+    if #ids == 0 then return pass("none") end
+    if ctx.release.unlisted then return fail("findings", {}) end
+    return fail(#ids .. " findings", { failed_findings = ids })
+  end,
+}
+"""
+
+
+@case("waivers: findings cover only the findings named; any other finding still fails")
+def _(t):
+    t.write("scan.lua", FINDINGS_POLICY)
+
+    def run(findings, covered, unlisted=False, expires=FUTURE):
+        w = dict(waiver("vulns", expires=expires), findings=covered)
+        t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.2.0", "type": "minor", "author": AUTHOR,
+                                              "findings": findings, "unlisted": unlisted}, "waivers": [w]})
+        return t.eval("scan.lua", "ctx.json")
+
+    doc = t.expect_decision(run(["CVE-1", "CVE-2"], ["CVE-1", "CVE-2", "CVE-3"]), "allow")
+    t.eq(one_report(t, doc)["status"], "applied", "all findings covered")
+    doc = t.expect_decision(run(["CVE-1", "CVE-9"], ["CVE-1"]), "deny")
+    rep = one_report(t, doc)
+    t.eq((rep["status"], rep["message"]), ("out-of-scope", "the check also failed on CVE-9, which the waiver does not cover"),
+         "a finding not covered")
+    doc = t.expect_decision(run(["CVE-1"], ["CVE-1"], unlisted=True), "deny")
+    rep = one_report(t, doc)
+    t.eq(rep["status"], "out-of-scope", "a check that does not list its findings")
+    t.contains(rep["message"], "does not list the findings it failed on", "its message")
+    # max_waiver_days = 30: a waiver running longer from the evaluation time is refused
+    doc = t.expect_decision(run(["CVE-1"], ["CVE-1"], expires="2025-08-01T00:00:00Z"), "deny")
+    rep = one_report(t, doc)
+    t.eq(rep["status"], "too-long", "a waiver longer than the policy allows")
+    t.contains(rep["message"], "more than the 30 days the policy allows", "its message")
+
+
+@case("waivers: max_waiver_days of a baseline holds for a team extending it (only ever tightened)")
+def _(t):
+    t.write("base.lua", FINDINGS_POLICY)
+    t.write("loose.lua", 'policy { name = "loose", max_waiver_days = 365 }\nextends "base"\n')
+    t.write("tight.lua", 'policy { name = "tight", max_waiver_days = 7 }\nextends "base"\n')
+    w = dict(waiver("vulns", expires="2025-07-01T00:00:00Z"), findings=["CVE-1"])  # 20 days after NOW
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.2.0", "type": "minor", "author": AUTHOR,
+                                          "findings": ["CVE-1"]}, "waivers": [w]})
+    t.eq(one_report(t, t.expect_decision(t.eval("loose.lua", "ctx.json"), "allow"))["status"], "applied",
+         "20 days under a base allowing 30, a team asking 365")
+    t.eq(one_report(t, t.expect_decision(t.eval("tight.lua", "ctx.json"), "deny"))["status"], "too-long",
+         "20 days under a team allowing 7")
+    t.write("bad.lua", 'policy { name = "bad", max_waiver_days = 0 }\nrequirement "a" { title = "A", hint = "h", check = function() return pass("x") end }\n')
+    res = t.run("lint", "--policy", "bad.lua")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "bad.lua:1: policy{}: max_waiver_days must be a number of days", "lint")
 
 
 @case("octoacme: the self-approved example stays deny when the author approves in another spelling or release.author is gone")
