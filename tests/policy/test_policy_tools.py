@@ -176,6 +176,7 @@ def _(t):
         "ok    right (tiny_test.lua:%d)" % line_of(FAILING_TESTS, 'test "right"'),
         "FAIL  wrong (tiny_test.lua:%d)" % line_of(FAILING_TESTS, 'test "wrong"'),
         "      decision: expected allow, got deny",
+        "        alpha (mandatory): fail: alpha is off",
         "      requirement alpha: expected pass, got fail (alpha is off)",
         "      requirement beta: expected pass, but it is not in the decision (does not apply?)",
         "      requirement alpha: message should contain \"is on\", got \"alpha is off\"",
@@ -361,6 +362,167 @@ test "a mock that is not a result" {
     t.contains(res.out, "3 passed, 0 failed", "summary")
 
 
+# A baseline with a plugin check, and a team that overrides its parameter: what a test of
+# the override must be able to tell apart.
+SCAN_BASE = """\
+requirement "scan" { title = "Scan", hint = "h", check = "security.scan", with = { reports = evidence "scan", fail_on = "high" } }
+requirement "ci" { title = "CI", hint = "h", check = "ci.status", with = { reports = evidence "ci" } }
+"""
+SCAN_TEAM = """\
+extends "base"
+override "scan" { with = { fail_on = "critical" }, reason = "hotfixes" }
+"""
+SCAN_CTX = '{ release = { name = "svc", version = "1.2.0", type = "minor" }, evidence = { scan = "scan.sarif", ci = "ci.xml" } }'
+
+
+@case("relgate test: a function mock sees the parameters, so a test tells an override from none")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    t.write("team.lua", SCAN_TEAM)
+    tests = """\
+local function scan(params, ctx)
+  if params.fail_on == "critical" then return pass("only critical fails, for " .. ctx.release.name) end
+  return fail("fails on " .. params.fail_on, { fail_on = params.fail_on })
+end
+test "the override holds" {
+  policy = "%s", context = CTX,
+  mocks = { ["security.scan"] = scan, ["ci.status"] = pass("green") },
+  expect = { decision = "allow", messages = { scan = "only critical fails, for svc" },
+             calls = { scan = { fail_on = "critical" } } },
+}
+"""
+    t.write("team_test.lua", "CTX = %s\n" % SCAN_CTX + tests % "team.lua")
+    res = t.run("test", "team_test.lua")
+    t.expect_exit(res, 0)
+    # the same test against the base fails, on the decision and on the call
+    t.write("base_test.lua", "CTX = %s\n" % SCAN_CTX + tests % "base.lua")
+    res = t.run("test", "base_test.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines()[1:5], [
+        "      decision: expected allow, got deny",
+        "        scan (mandatory): fail: fails on high",
+        "      requirement scan: message should contain \"only critical fails, for svc\", got \"fails on high\"",
+        "      calls scan: security.scan called with fail_on = \"high\", expected \"critical\"",
+    ], "the failure report")
+
+
+@case("relgate test: a function mock that raises or returns no result makes its check an error")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    t.write("m_test.lua", "CTX = %s\n" % SCAN_CTX + """\
+test "raises" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function(params) error("boom") end, ["ci.status"] = pass("green") },
+  expect = { requirements = { scan = "error" }, messages = { scan = "the mock for check security.scan raised:" } },
+}
+test "returns nothing" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function() end, ["ci.status"] = function() return pass("green") end },
+  expect = { requirements = { scan = "error", ci = "pass" }, messages = { scan = "returned no result" } },
+}
+test "the parameters are read-only" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function(params) params.fail_on = "none" return pass("x") end, ["ci.status"] = pass("green") },
+  expect = { requirements = { scan = "error" } },
+}
+""")
+    res = t.run("test", "m_test.lua")
+    t.expect_exit(res, 0)
+    t.contains(res.out, "3 passed, 0 failed", "summary")
+
+
+@case("relgate test: real = { ... } runs those plugin checks on the evidence beside mocked ones")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")
+    t.write("r_test.lua", "CTX = %s\n" % SCAN_CTX + """\
+test "real scan, mocked ci" {
+  policy = "base.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  real = { "security.scan" },
+  mocks = { ["ci.status"] = pass("green") },
+  expect = { decision = "deny", requirements = { scan = "fail", ci = "pass" }, messages = { scan = "1 high" },
+             calls = { scan = { fail_on = "high" } }, details = { ci = { mocked = true } } },
+}
+test "both real and mocked" {
+  policy = "base.lua", context = CTX, real = { "security.scan" },
+  mocks = { ["security.scan"] = pass("x"), ["ci.status"] = pass("green") },
+  expect = { decision = "allow" },
+}
+""")
+    res = t.run("test", "r_test.lua", "--verbose")
+    t.expect_exit(res, 2)
+    lines = res.out.splitlines()
+    t.eq(lines[0], "ok    real scan, mocked ci (r_test.lua:2)", "the real check ran")
+    t.contains(res.out, "      |   call security.scan scan {\"fail_on\":\"high\"", "--verbose shows the call")
+    t.contains(res.out, "      |   call ci.status ci {\"reports\":[\"ci\"]", "and the mocked one")
+    t.check(lines[4].endswith("}") and lines[5].endswith("} (mocked)"), "the real call is not marked mocked",
+            actual=lines[4:6])
+    t.contains(res.out, "could not run: check security.scan is both mocked and real", "a check cannot be both")
+
+
+@case("relgate test: expect.waivers and expect.details assert what became of a waiver and what a result carries")
+def _(t):
+    copy_from(t, DATA / "waivers.lua", "waivers.lua")
+    ctx = json.dumps(waiver_context(["docs-updated"], [waiver("docs-updated")]))
+    t.write("w_test.lua", """\
+local CTX = json.decode(%r)
+test "waived" {
+  policy = "waivers.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  expect = { decision = "allow", waivers = { ["docs-updated"] = "applied" },
+             details = { ["docs-updated"] = { id = "docs-updated" } } },
+}
+test "wrong" {
+  policy = "waivers.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  expect = { waivers = { ["docs-updated"] = "expired", ["perf-budget"] = "applied" },
+             details = { ["docs-updated"] = { id = "other" } } },
+}
+""" % json.dumps(waiver_context(["docs-updated"], [waiver("docs-updated")])))
+    res = t.run("test", "w_test.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines()[1:5], [
+        "FAIL  wrong (w_test.lua:7)",
+        "      waiver for docs-updated: expected expired, got applied",
+        "      waiver for perf-budget: expected applied, got no waiver",
+        "      details docs-updated: id is \"docs-updated\", expected \"other\"",
+    ], "the failure report")
+
+
+@case("relgate test --run PATTERN runs only the matching tests; a pattern matching none is an error")
+def _(t):
+    f = tiny(t, PASSING_TESTS)
+    res = t.run("test", f, "--run", "fails$")
+    t.expect_exit(res, 0)
+    t.eq(res.out.splitlines(), ["ok    alpha fails (tiny_test.lua:%d)" % line_of(PASSING_TESTS, 'test "alpha fails"'), "",
+                                "1 passed, 0 failed"], "stdout")
+    res = t.run("test", f, "--run", "nothing-like-this")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "no test name matches --run 'nothing-like-this'", "stderr")
+    res = t.run("test", f, "--run", "(")
+    t.expect_exit(res, 2)
+
+
+@case("relgate test --verbose shows each test's decision, a line per requirement")
+def _(t):
+    f = tiny(t, PASSING_TESTS)
+    res = t.run("test", f, "--verbose", "--run", "alpha fails")
+    t.expect_exit(res, 0)
+    t.eq(res.out.splitlines()[1:3], ["      | decision deny (minor, pre-release)", "      |   alpha: fail: alpha is off"],
+         "the trace")
+
+
+@case("relgate test --fail-under: exit 1 when fewer requirement x type x stage cells were exercised")
+def _(t):
+    f = tiny(t, PASSING_TESTS)   # 1 of 4 cells
+    res = t.run("test", f, "--fail-under", "25")
+    t.expect_exit(res, 0)
+    res = t.run("test", f, "--fail-under", "30")
+    t.expect_exit(res, 1)
+    t.contains(res.err, "coverage 25.0% is under --fail-under 30%", "stderr")
+    t.contains(res.out, "coverage: tiny.lua: 1 of 4", "--fail-under reports the coverage")
+    res = t.run("test", f, "--fail-under", "101")
+    t.expect_exit(res, 2)
+
+
 @case("relgate test: no test files, an unknown format or option: exit 2")
 def _(t):
     t.write("tiny.lua", TINY_POLICY)
@@ -385,13 +547,14 @@ def _(t):
     tail = res.out.split("2 passed, 0 failed\n", 1)[1]
     t.eq(tail.splitlines(), [
         "coverage: tiny.lua: not exercised by any test:",
-        "  alpha (major)",
-        "  beta (patch, minor)",
+        "  alpha (major/pre-release)",
+        "  beta (patch/deploy, minor/deploy)",
+        "coverage: tiny.lua: 1 of 4 requirement x type x stage cells exercised (25.0%)",
     ], "coverage report")
     # With TAP or JUnit on stdout, the report goes to stderr.
     res = t.run("test", f, "--coverage", "--format", "tap")
     t.expect_exit(res, 0)
-    t.contains(res.err, "  beta (patch, minor)", "stderr")
+    t.contains(res.err, "  beta (patch/deploy, minor/deploy)", "stderr")
     t.check("coverage" not in res.out, "coverage report on stdout with --format tap", actual=res.out)
     # Exercise the rest: the report says so.
     t.write("more_test.lua", """\
@@ -401,7 +564,9 @@ test "minor deploy" { policy = "tiny.lua", stage = "deploy", type = "minor", con
 """)
     res = t.run("test", f, "more_test.lua", "--coverage")
     t.expect_exit(res, 0)
-    t.contains(res.out, "coverage: tiny.lua: every requirement exercised for every release type it applies to", "stdout")
+    t.contains(res.out, "coverage: tiny.lua: every requirement exercised for every release type and stage it applies to",
+               "stdout")
+    t.contains(res.out, "coverage: tiny.lua: 4 of 4 requirement x type x stage cells exercised (100.0%)", "stdout")
 
 
 @case("the bundled policies' tests pass and exercise every requirement for every release type")
@@ -411,7 +576,7 @@ def _(t):
     t.check(re.search(r"^\d+ passed, 0 failed$", res.out, re.M), "no 'N passed, 0 failed' line", actual=res.out[-500:])
     t.check("not exercised" not in res.out, "some requirement is not exercised", actual=res.out[-3000:])
     for name in ("octoacme.lua", "team-payments.lua"):
-        t.check(re.search(r"^coverage: .*%s: every requirement exercised for every release type it applies to$"
+        t.check(re.search(r"^coverage: .*%s: every requirement exercised for every release type and stage it applies to$"
                           % re.escape(name), res.out, re.M), "no full coverage line for %s" % name,
                 actual=res.out[-1000:])
     # The default folder is ./policies.
