@@ -1049,6 +1049,24 @@ def _(t):
     t.contains(rep["message"], "more than the 30 days the policy allows", "its message")
 
 
+@case("docs: the scoped waiver of docs/policies.md applies to its release and findings, and to nothing wider")
+def _(t):
+    doc_text = (REPO / "docs" / "policies.md").read_text()
+    block = doc_text.split("A waiver may narrow itself further", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    w = json.loads(block)
+    t.write("audit.lua", FINDINGS_POLICY.replace('"vulns"', '"%s"' % w["requirement"]).replace("max_waiver_days = 30", "name = \"a\""))
+
+    def run(name, version, findings):
+        t.write_json("ctx.json", {"release": {"name": name, "version": version, "type": "patch", "author": AUTHOR,
+                                              "findings": findings}, "waivers": [w]})
+        return one_report(t, t.decision(t.eval("audit.lua", "ctx.json")))["status"]
+
+    t.eq(run("payments-api", "2.4.1", ["CVE-2024-21538"]), "applied", "the release, version and finding it names")
+    t.eq(run("payments-api", "2.4.1", ["CVE-2024-21538", "CVE-2025-0001"]), "out-of-scope", "another finding")
+    t.eq(run("payments-api", "2.5.0", ["CVE-2024-21538"]), "out-of-scope", "another version")
+    t.eq(run("ledger", "2.4.1", ["CVE-2024-21538"]), "out-of-scope", "another release")
+
+
 @case("waivers: max_waiver_days of a baseline holds for a team extending it (only ever tightened)")
 def _(t):
     t.write("base.lua", FINDINGS_POLICY)
