@@ -47,6 +47,10 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
  * COMMAND --help)") and return the exit code 2. */
 int rg_cli_usage(const char *command, const char *message);
 
+/* --policy-path DIR: one more directory where extends and require look after the
+ * policy's own (in the order given, before RELGATE_POLICY_PATH).  0, or -1 with WHY. */
+int rg_cli_policy_path(const char *dir, char *why, size_t why_size);
+
 /* ---- The watchdog ---------------------------------------------------
  * Every command that runs policy code installs it before loading a policy: past the
  * policy's time limit plus a second's grace inside one C library call, it writes the

@@ -8,7 +8,8 @@
 #include "strbuf.h"
 
 static const char LINT_USAGE[] =
-    "usage: relgate lint --policy PATH [--format text|json] [--plugin-path DIR]... [limits]\n"
+    "usage: relgate lint --policy PATH [--format text|json] [--plugin-path DIR]...\n"
+    "                    [--policy-path DIR]... [limits]\n"
     "\n"
     "Check a policy without running any check: syntax, duplicate ids, unknown check\n"
     "names and parameters (from the plugins found), parameter types and values, unknown\n"
@@ -18,6 +19,8 @@ static const char LINT_USAGE[] =
     "\n"
     "  --format FORMAT        text (default) or json: {\"policy\", \"count\", \"problems\":\n"
     "                         [{\"file\", \"line\", \"message\"}]}\n"
+    "  --policy-path DIR      where extends and require look after the policy's own\n"
+    "                         directory (repeatable, before RELGATE_POLICY_PATH)\n"
     "  --timeout SECONDS      wall-time limit for loading the policy (default 10)\n"
     "  --max-memory SIZE      policy memory limit (default 64M)\n"
     "  --max-instructions N   policy instruction limit (default 200000000)\n"
@@ -26,12 +29,13 @@ static const char LINT_USAGE[] =
 
 #define MAX_DIRS 32
 
-enum { OPT_POLICY, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_LIMIT };
+enum { OPT_POLICY, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_LIMIT };
 
 static const rg_option LINT_OPTIONS[] = {
     {"--policy", NULL, "a path", OPT_POLICY},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
 };
@@ -116,6 +120,10 @@ int rg_cmd_lint(int argc, char **argv)
                 return rg_cli_usage("lint", msg);
             }
             json = strcmp(v, "json") == 0;
+            break;
+        case OPT_POLICY_PATH:
+            if (rg_cli_policy_path(v, msg, sizeof msg) != 0)
+                return rg_cli_usage("lint", msg);
             break;
         case OPT_PLUGIN_PATH:
             if (ndirs == MAX_DIRS) {

@@ -44,6 +44,7 @@ static const char TEST_USAGE[] =
     "  --fail-under PERCENT  exit 1 when less than PERCENT of the requirement x type x\n"
     "                     stage cells were exercised (implies --coverage)\n"
     "  --plugin-path DIR  where to find the plugins whose parameters the policy uses\n"
+    "  --policy-path DIR  where extends and require look after the policy's own directory\n"
     "  --timeout SECONDS  wall-time limit for each test's policy code (default 10)\n"
     "  --max-memory SIZE  memory limit of each test's policy (default 64M)\n"
     "  --max-instructions N  instruction limit of each test's policy (default 200000000)\n"
@@ -54,12 +55,13 @@ static const char TEST_USAGE[] =
 #define MAX_DIRS 32
 #define MAX_FILES 4096
 
-enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_RUN, OPT_VERBOSE, OPT_FAIL_UNDER, OPT_LIMIT };
+enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_RUN, OPT_VERBOSE, OPT_FAIL_UNDER, OPT_LIMIT };
 
 static const rg_option TEST_OPTIONS[] = {
     {"--format", NULL, "a value: text, tap or junit", OPT_FORMAT},
     {"--coverage", NULL, NULL, OPT_COVERAGE},
     {"--run", NULL, "a pattern", OPT_RUN},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
     {"--verbose", NULL, NULL, OPT_VERBOSE},
     {"--fail-under", NULL, "a percentage", OPT_FAIL_UNDER},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
@@ -180,6 +182,8 @@ int rg_cmd_test(int argc, char **argv)
             }
         } else if (id == OPT_LIMIT && rg_cli_limit_option(opts.name, v, &limits, why, sizeof why) != 0) {
             snprintf(msg, sizeof msg, "%s '%.100s' is not %s", opts.name, v, why);
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_POLICY_PATH && rg_cli_policy_path(v, msg, sizeof msg) != 0) {
             id = RG_OPT_ERROR;
         } else if (id == OPT_RUN && run_pattern) {
             snprintf(msg, sizeof msg, "--run given twice: join the patterns with |");

@@ -26,19 +26,20 @@ _relgate() {
         --context) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur") -); return ;;
         --output|--log|--waivers) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --batch) COMPREPLY=($(compgen -f -X '!*.jsonl' -- "$cur") $(compgen -d -- "$cur") -); return ;;
-        --plugin-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --plugin-path|--policy-path|--evidence-root) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --now) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
-        --max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|--max-requirements) return ;;
+        --max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|--max-requirements|\
+        --run|--fail-under) return ;;
     esac
     case $cmd in
         eval)
             COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --details --no-color --output
-                --log --waivers --now --fail-on-warn --evidence-root --plugin-path --jobs --check-timeout
+                --log --waivers --now --fail-on-warn --evidence-root --plugin-path --policy-path --jobs --check-timeout
                 --check-memory --max-memory --max-context-size --max-evidence-size --max-check-evidence-size --max-json-depth
                 --max-requirements --max-instructions --timeout --help" -- "$cur")) ;;
-        test) COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;
-        lint) COMPREPLY=($(compgen -W "--policy --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
+        test) COMPREPLY=($(compgen -W "--run --verbose --format --coverage --fail-under --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        lint) COMPREPLY=($(compgen -W "--policy --format --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then

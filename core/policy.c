@@ -540,8 +540,9 @@ static int freeze_policy(lua_State *L)
     return 0;
 }
 
-/* extends "baseline": load baseline.lua from the policy's directory into this policy,
- * its requirements first; this file then adds, overrides or disables. */
+/* extends "baseline": load baseline.lua from the policy's directory, else from the
+ * policy path, into this policy, its requirements first; this file then adds, overrides
+ * or disables. */
 static int decl_extends(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -566,7 +567,7 @@ static int decl_extends(lua_State *L)
     lua_pop(L, 1);
     /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
     pol->extending++;
-    rg_sandbox_run_module(L, name);
+    rg_sandbox_run_base(L, name);
     pol->extending--;
     /* The base is complete: what it set up is frozen now, so the extending policy can
      * change its requirements only through override and disable, which the decision

@@ -1447,5 +1447,126 @@ def _(t):
     t.eq(t.result(doc, "gate")["details"]["changed_by"], ["team.lua:4: level advisory (pilot)"], "changed_by")
 
 
+
+# ---- Baselines that travel: the policy path --------------------------------------------
+
+ORG_BASE = """\
+policy { name = "org", version = "2.0.0" }
+local fields = require "lib.fields"
+requirement "owner" {
+  title = "Owner named", hint = "Name an owner.",
+  check = function(ctx) return fields.owner(ctx) end,
+}
+"""
+ORG_FIELDS = """\
+local M = {}
+function M.owner(ctx)
+  if ctx.release.owner then return pass("owner " .. ctx.release.owner) end
+  return fail("no owner (org's lib.fields)")
+end
+return M
+"""
+TEAM_FIELDS = """\
+return { ticket = function(ctx) if ctx.release.ticket then return pass("ticket") end return fail("no ticket (team's lib.fields)") end }
+"""
+TEAM = """\
+policy { name = "team", version = "1.0.0" }
+extends "org"
+local fields = require "lib.fields"
+requirement "ticket" { title = "Ticket", hint = "Link a ticket.", check = function(ctx) return fields.ticket(ctx) end }
+"""
+
+
+def org_and_team(t):
+    t.write("org/org.lua", ORG_BASE)
+    t.write("org/lib/fields.lua", ORG_FIELDS)
+    t.write("team/team.lua", TEAM)
+    t.write("team/lib/fields.lua", TEAM_FIELDS)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
+
+
+@case("policy path: extends finds a base in --policy-path or RELGATE_POLICY_PATH; base and team modules do not collide")
+def _(t):
+    org_and_team(t)
+    res = t.eval("team/team.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"],
+               "base policy 'org' not found: no file team/org.lua (and no policy path: --policy-path, RELGATE_POLICY_PATH)",
+               "without a policy path")
+    for how in ("option", "env"):
+        extra = ("--policy-path", "org") if how == "option" else ()
+        env = dict(os.environ, RELGATE_POLICY_PATH=str(Path(t.tmp) / "org")) if how == "env" else None
+        res = t.run("eval", "--policy", "team/team.lua", "--context", "ctx.json", "--now", NOW, *extra, env=env)
+        doc = t.expect_decision(res, "deny")
+        t.eq({r["id"]: r["message"] for r in doc["requirements"]},
+             {"owner": "no owner (org's lib.fields)", "ticket": "no ticket (team's lib.fields)"},
+             "each policy's lib.fields is its own (%s)" % how)
+        t.eq([(b["name"], b["version"]) for b in doc["policy"]["extends"]], [("org", "2.0.0")], "policy.extends (%s)" % how)
+    # lint and test take it too
+    res = t.run("lint", "--policy", "team/team.lua", "--policy-path", "org")
+    t.expect_exit(res, 0)
+    t.write("team/team_test.lua", 'test "t" { context = { release = { name = "s", version = "1.0.0", type = "patch", owner = "o", ticket = "T-1" } }, expect = { decision = "allow" } }\n')
+    res = t.run("test", "team", "--policy-path", "org")
+    t.expect_exit(res, 0)
+    res = t.run("eval", "--policy", "team/team.lua", "--context", "ctx.json", "--policy-path", "no-such-dir")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--policy-path 'no-such-dir' is not a directory", "stderr")
+
+
+@case("policy path: the policy's own directory comes first, then the path in order; the digest does not depend on where")
+def _(t):
+    org_and_team(t)
+    t.write("other/org.lua", ORG_BASE.replace('"2.0.0"', '"9.0.0"'))
+    t.write("other/lib/fields.lua", ORG_FIELDS)
+    doc = t.decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "org", "--policy-path", "other"))
+    t.eq(doc["policy"]["extends"][0]["version"], "2.0.0", "the first directory given wins")
+    first = doc["policy"]["digest"]
+    t.write("moved/org.lua", ORG_BASE)
+    t.write("moved/lib/fields.lua", ORG_FIELDS)
+    doc = t.decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "moved"))
+    t.eq(doc["policy"]["digest"], first, "the same files elsewhere on the path give the same digest")
+    t.write("team/org.lua", ORG_BASE.replace('"2.0.0"', '"1.5.0"'))
+    t.write("team/lib/fields.lua", TEAM_FIELDS[:-1] + "\n")
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)   # team/org.lua wins, and its require finds the team's lib.fields, which has no owner()
+    t.eq(t.decision(res)["decision"], "error", "the team's own org.lua comes first")
+
+
+@case("policy path: a base vendored in a subfolder requires from its own folder")
+def _(t):
+    t.write("team/org/org.lua", ORG_BASE)
+    t.write("team/org/lib/fields.lua", ORG_FIELDS)
+    t.write("team/lib/fields.lua", TEAM_FIELDS)
+    t.write("team/team.lua", TEAM.replace('extends "org"', 'extends "org.org"'))
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch", "owner": "me"}})
+    doc = t.expect_decision(t.eval("team/team.lua", "ctx.json"), "deny")
+    t.eq({r["id"]: r["message"] for r in doc["requirements"]},
+         {"owner": "owner me", "ticket": "no ticket (team's lib.fields)"}, "messages")
+
+
+@case("policy path: a module on it cannot lead outside its directory; the team cannot change the base's modules")
+def _(t):
+    org_and_team(t)
+    t.write("outside/evil.lua", "return {}\n")
+    os.symlink(str(Path(t.tmp) / "outside" / "evil.lua"), str(Path(t.tmp) / "org" / "lib" / "evil.lua"))
+    t.write("org/org.lua", ORG_BASE + 'local evil = require "lib.evil"\n')
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "module 'lib.evil': org/lib/evil.lua leads outside its folder on the policy path",
+               "a symbolic link out of a policy path directory")
+    # without a lib.fields of its own, the team's require finds the base's: frozen once extends ran
+    t.write("org/org.lua", ORG_BASE)
+    os.remove(str(Path(t.tmp) / "team" / "lib" / "fields.lua"))
+    t.write("team/team.lua", TEAM.replace('local fields = require "lib.fields"',
+                                         'local fields = require "lib.fields"\nfields.owner = function() return pass("patched") end'))
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy", "the base's module is frozen")
+    for bad in ("/etc/passwd", "../org/org", "org/../x"):
+        t.write("team/bad.lua", 'extends "%s"\n' % bad)
+        res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
+        t.expect_exit(res, 2)
+        t.contains(json.loads(res.out)["error"]["message"], "is not allowed", "extends %r" % bad)
+
 if __name__ == "__main__":
     sys.exit(harness.main())
