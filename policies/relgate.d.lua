@@ -340,6 +340,42 @@ function time.parse(s) end
 ---@return string
 function time.format(t) end
 
+---@class relgate.LocalTime
+---@field year integer
+---@field month integer   1-12
+---@field day integer     1-31
+---@field hour integer
+---@field min integer
+---@field sec integer
+---@field wday integer    ISO: 1 Monday .. 7 Sunday
+---@field weekday "mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun"
+---@field yday integer    1-366
+---@field isdst boolean   daylight-saving time in force
+---@field offset integer  seconds east of UTC
+---@field zone string     the zone's abbreviation then ("CEST")
+
+---T in ZONE (an IANA name such as "Europe/Berlin"), from the system's zone database
+---(Debian: tzdata), daylight-saving rules included; or nil and the reason (an unknown
+---zone is never read as UTC).
+---@param t integer
+---@param zone string
+---@return relgate.LocalTime|nil
+---@return string|nil reason
+function time.localtime(t, zone) end
+
+---@class relgate.Window
+---@field days? ("mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun")[]  default: every day
+---@field from string  "HH:MM" local time, included
+---@field to string    "HH:MM" local time, excluded; after from ("24:00" ends a day)
+
+---Whether T falls within the weekly WINDOW in ZONE's local time, or nil and the reason.
+---@param t integer
+---@param zone string
+---@param window relgate.Window
+---@return boolean|nil
+---@return string|nil reason
+function time.in_window(t, zone, window) end
+
 ---------------------------------------------------------------------------------------
 -- markdown: ATX and setext headings and their sections
 ---------------------------------------------------------------------------------------

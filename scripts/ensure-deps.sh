@@ -10,7 +10,7 @@ set -eu
 # with signing and the service (docs/performance.md, "One crypto family").
 BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev"
 # The tests: cmocka, Python, and the real tools whose files they read.
-TEST_PACKAGES="libcmocka-dev postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
+TEST_PACKAGES="libcmocka-dev tzdata postgresql python3 python3-jsonschema restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"

@@ -1568,5 +1568,21 @@ def _(t):
         t.expect_exit(res, 2)
         t.contains(json.loads(res.out)["error"]["message"], "is not allowed", "extends %r" % bad)
 
+
+@case("docs: the Berlin deploy window of docs/policies.md reads daylight-saving time from the zone database")
+def _(t):
+    if not Path("/usr/share/zoneinfo/Europe/Berlin").exists():
+        t.skip("tzdata is not installed")
+    text = (REPO / "docs" / "policies.md").read_text()
+    block = text.split("### The clock", 1)[1].split("```lua\n", 1)[1].split("```", 1)[0]
+    t.write("window.lua", block)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}, "stage": "deploy"})
+    for now, verdict, message in (("2025-06-10T13:59:00Z", "allow", "deploying at tue 15:59 CEST"),
+                                  ("2025-06-10T14:00:00Z", "deny", "outside the window: tue 16:00 CEST"),
+                                  ("2025-01-14T14:59:00Z", "allow", "deploying at tue 15:59 CET"),
+                                  ("2025-06-13T10:00:00Z", "deny", "outside the window: fri 12:00 CEST")):
+        doc = t.expect_decision(t.eval("window.lua", "ctx.json", now=now), verdict)
+        t.eq(t.result(doc, "berlin-deploy-window")["message"], message, "the message at %s" % now)
+
 if __name__ == "__main__":
     sys.exit(harness.main())
