@@ -18,6 +18,7 @@ static const char USAGE[] =
     "  test       run policy tests (*_test.lua) with mocked plugin checks\n"
     "  lint       check a policy without running any check\n"
     "  plugins    list the check plugins found and their parameters\n"
+    "  check      run one plugin check with given parameters and evidence\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "\n"
     "options:\n"
@@ -52,6 +53,7 @@ static const struct command {
     {"history", rg_cmd_history},
     {"lint", rg_cmd_lint},
     {"test", rg_cmd_test},
+    {"check", rg_cmd_check},
 };
 
 static const struct command *find_command(const char *name)

@@ -1584,5 +1584,53 @@ def _(t):
         doc = t.expect_decision(t.eval("window.lua", "ctx.json", now=now), verdict)
         t.eq(t.result(doc, "berlin-deploy-window")["message"], message, "the message at %s" % now)
 
+
+# ---- relgate check ------------------------------------------------------------------------
+
+@case("relgate check: one plugin check with parameters and evidence, its result as JSON and an exit code")
+def _(t):
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")
+    args = ("check", "security.scan", "--param", "reports=scan", "--evidence", "scan=scan.sarif", "--now", NOW)
+    res = t.run(*args, "--param", "fail_on=critical")
+    t.expect_exit(res, 0)
+    doc = json.loads(res.out)
+    t.eq((doc["check"], doc["status"], doc["plugin"]["name"]), ("security.scan", "pass", "security"), "the result")
+    t.eq(doc["params"], {"reports": "scan", "fail_on": "critical"}, "the parameters given")
+    t.eq([e["name"] for e in doc["evidence"]], ["scan"], "the evidence it read")
+    t.eq(doc["details"]["fail_on"], "critical", "the check's own details")
+    res = t.run(*args, "--param", "fail_on=high")
+    t.expect_exit(res, 1)
+    t.eq(json.loads(res.out)["status"], "fail", "fail_on high")
+    t.contains(json.loads(res.out)["message"], "1 high", "its message")
+    # JSON values: a list, a number
+    res = t.run(*args, "--param", 'reports=["scan"]', "--param", "max_high=1")
+    t.expect_exit(res, 0)
+    # what a policy's with refuses, check refuses in the same words
+    res = t.run(*args, "--param", "fail_on=hihg")
+    t.expect_exit(res, 2)
+    t.eq(res.err.splitlines()[0], "relgate: error: check security.scan: fail_on is \"hihg\", not one of the values it "
+         "allows: critical, high, medium, low, any, none", "stderr")
+    res = t.run("check", "no.such")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "unknown check 'no.such'", "stderr")
+    res = t.run("check")
+    t.expect_exit(res, 2)
+    res = t.run("check", "security.scan", "--param", "novalue")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--param 'novalue' is not KEY=VALUE", "stderr")
+    # in a given context: its evidence paths and release
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "rel/scan.sarif")
+    t.write_json("rel/ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "major"},
+                                  "evidence": {"scan": "scan.sarif"}})
+    res = t.run("check", "security.scan", "--param", "reports=scan", "--context", "rel/ctx.json", "--now", NOW)
+    t.expect_exit(res, 1)
+    t.eq([e["path"] for e in json.loads(res.out)["evidence"]], ["scan.sarif"], "evidence beside the context")
+    # the evidence rules of eval hold: a path leaving the context's directory is refused
+    t.write_json("rel/ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "major"},
+                                  "evidence": {"scan": "../scan.sarif"}})
+    res = t.run("check", "security.scan", "--param", "reports=scan", "--context", "rel/ctx.json", "--now", NOW)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "leaves", "stderr")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
