@@ -17,6 +17,7 @@ int rg_cmd_history(int argc, char **argv);
 int rg_cmd_lint(int argc, char **argv);
 int rg_cmd_test(int argc, char **argv);
 int rg_cmd_check(int argc, char **argv);
+int rg_cmd_init(int argc, char **argv);
 
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
  * error has one, the Lua traceback. */

@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  lint       check a policy without running any check\n"
     "  plugins    list the check plugins found and their parameters\n"
     "  check      run one plugin check with given parameters and evidence\n"
+    "  init       write a team policy to start from: baseline, test, context, evidence\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "\n"
     "options:\n"
@@ -54,6 +55,7 @@ static const struct command {
     {"lint", rg_cmd_lint},
     {"test", rg_cmd_test},
     {"check", rg_cmd_check},
+    {"init", rg_cmd_init},
 };
 
 static const struct command *find_command(const char *name)

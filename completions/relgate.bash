@@ -6,7 +6,7 @@ _relgate() {
     cmd=${COMP_WORDS[1]}
 
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "eval test lint plugins history --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "eval test lint plugins check init history --help --version" -- "$cur"))
         return
     fi
     case $prev in
@@ -41,6 +41,8 @@ _relgate() {
         test) COMPREPLY=($(compgen -W "--run --verbose --format --coverage --fail-under --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur") $(compgen -f -- "$cur")) ;;
         lint) COMPREPLY=($(compgen -W "--policy --format --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
+        check) COMPREPLY=($(compgen -W "--param --evidence --context --stage --type --now --plugin-path --help" -- "$cur")) ;;
+        init) COMPREPLY=($(compgen -d -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))

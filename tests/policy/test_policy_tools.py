@@ -1632,5 +1632,37 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(res.err, "leaves", "stderr")
 
+
+@case("relgate init: a team policy extending a baseline, with a test, a context and evidence that pass")
+def _(t):
+    res = t.run("init", "mine")
+    t.expect_exit(res, 0)
+    for f in ("mine/org-baseline.lua", "mine/team.lua", "mine/team_test.lua", "mine/release/context.json",
+              "mine/release/RELEASE_NOTES.md"):
+        t.check((Path(t.tmp) / f).is_file(), "init did not write %s" % f)
+    res = t.run("lint", "--policy", "mine/team.lua")
+    t.expect_exit(res, 0)
+    t.eq(res.out, "", "lint finds nothing")
+    res = t.run("test", "mine", "--coverage")
+    t.expect_exit(res, 0)
+    t.contains(res.out, "3 passed, 0 failed", "its tests pass")
+    doc = t.expect_decision(t.eval("mine/team.lua", "mine/release/context.json"), "allow")
+    t.eq({r["id"]: r["status"] for r in doc["requirements"]},
+         {"release-notes": "pass", "version-bump": "pass", "ticket-linked": "pass"}, "the release passes")
+    t.eq([b["name"] for b in doc["policy"]["extends"]], ["org-baseline"], "it extends the baseline")
+    t.check(any("level mandatory" in c for c in t.result(doc, "release-notes")["details"]["changed_by"]),
+            "the override shows in the decision")
+    # never over a policy
+    before = (Path(t.tmp) / "mine" / "team.lua").read_text()
+    res = t.run("init", "mine")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "init never overwrites one", "stderr")
+    t.eq((Path(t.tmp) / "mine" / "team.lua").read_text(), before, "team.lua is untouched")
+    res = t.run("init", "--force")
+    t.expect_exit(res, 2)
+    res = t.run("init", cwd=t.tmp)
+    t.expect_exit(res, 0)
+    t.check((Path(t.tmp) / "team-policy" / "team.lua").is_file(), "the default directory")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
