@@ -1664,5 +1664,32 @@ def _(t):
     t.expect_exit(res, 0)
     t.check((Path(t.tmp) / "team-policy" / "team.lua").is_file(), "the default directory")
 
+
+@case("schema/context.schema.json: every example context is valid; what eval refuses is not")
+def _(t):
+    try:
+        import jsonschema
+    except ImportError:
+        t.skip("python3-jsonschema is not installed")
+    schema = json.loads((REPO / "schema" / "context.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    contexts = sorted(EXAMPLES.glob("**/context.json"))
+    t.check(len(contexts) > 20, "too few example contexts", actual=len(contexts))
+    for f in contexts:
+        errs = [e.message for e in v.iter_errors(json.loads(f.read_text()))]
+        t.eq(errs, [], "schema errors of %s" % f.relative_to(REPO))
+    good = {"release": {"name": "svc", "version": "1.2.0", "type": "minor"}}
+    for bad, what in (({"release": {"name": "svc", "version": "v1.2.0", "type": "minor"}}, "a leading v"),
+                      ({"release": {"name": "svc", "version": "1.2.0", "type": "hotfix"}}, "an unknown type"),
+                      (dict(good, stage="production"), "an unknown stage"),
+                      (dict(good, evidence={"notes": "/etc/passwd"}), "an absolute evidence path"),
+                      (dict(good, waivers=[dict(waiver("docs-updated"), relase="svc")]), "a misspelt waiver field")):
+        t.check(list(v.iter_errors(bad)), "the schema accepts %s" % what)
+        t.write_json("bad.json", bad)
+        copy_from(t, DATA / "waivers.lua", "waivers.lua")
+        t.expect_exit(t.eval("waivers.lua", "bad.json"), 2)   # and eval refuses it too
+    t.eq(list(v.iter_errors(good)), [], "a minimal context")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
