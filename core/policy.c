@@ -593,6 +593,73 @@ static void note_change(lua_State *L, rg_requirement *r, const char *file, int l
     }
 }
 
+/* override "id" { check = ... }: the new check on top of the stack (popped), an inline
+ * function or a plugin check whose parameters are the override's own `with` (the old
+ * check's do not carry over: they were another check's).  0, or -1 when linting noted a
+ * problem. */
+static int override_check(lua_State *L, rg_policy *pol, rg_requirement *r, const char *file, int line,
+                          const char *reason)
+{
+    char why[512], what[300];
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+        for (int t = 0; t < 3; t++) {
+            cJSON_Delete(r->params[t]);
+            r->params[t] = NULL;
+        }
+        r->plugin_check = NULL;
+        r->plugin = NULL;
+        r->timeout = 0;
+        if (r->check_ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, r->check_ref);
+        r->check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        note_change(L, r, file, line, "check (a function)", reason);
+        return 0;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        const struct rg_loaded_plugin *plugin = NULL;
+        const rg_check *check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &plugin);
+        cJSON *params[3] = {NULL, NULL, NULL};
+        if (!check) {
+            declaration_error(L, file, line, "override '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)",
+                              r->id, lua_tostring(L, -1));
+            return -1;
+        }
+        if (lua_getfield(L, 1, "with") == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+        } else if (lua_type(L, -1) != LUA_TTABLE) {
+            declaration_error(L, file, line, "override '%s': with changes a plugin check's parameters (a table)", r->id);
+            return -1;
+        }
+        for (int t = 0; t < 3; t++) {
+            if (!(r->types & (1u << t)))
+                continue;
+            if (!(params[t] = plugin_params(L, check, t, why, sizeof why))) {
+                for (int u = 0; u < t; u++)
+                    cJSON_Delete(params[u]);
+                declaration_error(L, file, line, "override '%s' for a %s: %s", r->id, TYPE_NAMES[t], why);
+                return -1;
+            }
+        }
+        lua_pop(L, 1);
+        for (int t = 0; t < 3; t++) {
+            cJSON_Delete(r->params[t]);
+            r->params[t] = params[t];
+        }
+        if (r->check_ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, r->check_ref);
+        r->check_ref = LUA_NOREF;
+        r->plugin_check = check;
+        r->plugin = plugin;
+        snprintf(what, sizeof what, "check %s", check->name);
+        note_change(L, r, file, line, what, reason);
+        lua_pop(L, 1);
+        return 0;
+    }
+    declaration_error(L, file, line, "override '%s': check must be a function (ctx) or the name of a plugin check", r->id);
+    return -1;
+}
+
 /* override "id" { level = ..., with = {...}, ... , reason = "..." } */
 static int decl_override_body(lua_State *L)
 {
@@ -616,11 +683,26 @@ static int decl_override_body(lua_State *L)
     if (lua_type(L, -1) == LUA_TSTRING)
         reason = lua_tostring(L, -1);
     lua_pop(L, 1);
+    /* check first: a new plugin check takes this override's with as its parameters */
+    if (lua_getfield(L, 1, "check") == LUA_TNIL)
+        lua_pop(L, 1);
+    else if (override_check(L, pol, r, file, line, reason) != 0)   /* pops it */
+        return 0;   /* linting: noted */
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
         char what[256];
-        if (strcmp(key, "reason") == 0) {
+        if (strcmp(key, "check") == 0) {
+            /* done above */
+        } else if (strcmp(key, "when") == 0) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                return declaration_error(L, file, line, "override '%s': when must be a function (ctx) returning true when the requirement applies", id);
+            if (r->when_ref != LUA_NOREF)
+                luaL_unref(L, LUA_REGISTRYINDEX, r->when_ref);
+            lua_pushvalue(L, -1);
+            r->when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            note_change(L, r, file, line, "when", reason);
+        } else if (strcmp(key, "reason") == 0) {
             if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
                 return declaration_error(L, file, line, "override '%s': reason must be a non-empty string", id);
         } else if (strcmp(key, "level") == 0) {
@@ -681,9 +763,10 @@ static int decl_override_body(lua_State *L)
                 lua_pop(L, 1);
             }
         } else {
-            static const char *const fields[] = {"level", "title", "hint", "types", "stages", "timeout", "with", "reason", NULL};
+            static const char *const fields[] = {"level", "title", "hint", "types", "stages", "timeout", "with", "check",
+                                                 "when", "reason", NULL};
             char mean[160];
-            return declaration_error(L, file, line, "override '%s': cannot change '%s'%s (level, title, hint, types, stages, timeout, with, reason)",
+            return declaration_error(L, file, line, "override '%s': cannot change '%s'%s (level, title, hint, types, stages, timeout, with, check, when, reason)",
                                      id, key, rg_suggest_among(key, fields, mean, sizeof mean));
         }
         lua_pop(L, 1);

@@ -718,7 +718,7 @@ extends "base"
         "team.lua:4: override 'docs': level must be \"mandatory\", \"waivable\" or \"advisory\"",
         "team.lua:5: override 'docs': with changes a plugin check's parameters (a table)",
         "team.lua:6: override 'scan' for a patch: fail_on must be a string",
-        "team.lua:7: override 'docs': cannot change 'colour' (level, title, hint, types, stages, timeout, with, reason)",
+        "team.lua:7: override 'docs': cannot change 'colour' (level, title, hint, types, stages, timeout, with, check, when, reason)",
         "team.lua:8: disable 'docs' needs a reason: disable \"docs\" { reason = \"...\" }",
         "team.lua:9: disable: no requirement 'ghost' to disable",
         "team.lua:10: policy 'base' is extended twice",
@@ -837,7 +837,7 @@ disable "doc-updated" { reason = "x" }
     t.eq(res.out.splitlines(), [
         "team.lua:1: policy{}: unknown field 'verison' (did you mean 'version'?) (expected name, version, description, max_waiver_days)",
         "team.lua:3: override: no requirement 'docs-update' to override (did you mean 'docs-updated'?)",
-        "team.lua:4: override 'docs-updated': cannot change 'levle' (did you mean 'level'?) (level, title, hint, types, stages, timeout, with, reason)",
+        "team.lua:4: override 'docs-updated': cannot change 'levle' (did you mean 'level'?) (level, title, hint, types, stages, timeout, with, check, when, reason)",
         "team.lua:5: disable: no requirement 'doc-updated' to disable (did you mean 'docs-updated'?)",
     ], "lint output")
 
@@ -1469,7 +1469,7 @@ return M
 TEAM_FIELDS = """\
 return { ticket = function(ctx) if ctx.release.ticket then return pass("ticket") end return fail("no ticket (team's lib.fields)") end }
 """
-TEAM = """\
+PP_TEAM = """\
 policy { name = "team", version = "1.0.0" }
 extends "org"
 local fields = require "lib.fields"
@@ -1480,7 +1480,7 @@ requirement "ticket" { title = "Ticket", hint = "Link a ticket.", check = functi
 def org_and_team(t):
     t.write("org/org.lua", ORG_BASE)
     t.write("org/lib/fields.lua", ORG_FIELDS)
-    t.write("team/team.lua", TEAM)
+    t.write("team/team.lua", PP_TEAM)
     t.write("team/lib/fields.lua", TEAM_FIELDS)
     t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
 
@@ -1537,7 +1537,7 @@ def _(t):
     t.write("team/org/org.lua", ORG_BASE)
     t.write("team/org/lib/fields.lua", ORG_FIELDS)
     t.write("team/lib/fields.lua", TEAM_FIELDS)
-    t.write("team/team.lua", TEAM.replace('extends "org"', 'extends "org.org"'))
+    t.write("team/team.lua", PP_TEAM.replace('extends "org"', 'extends "org.org"'))
     t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch", "owner": "me"}})
     doc = t.expect_decision(t.eval("team/team.lua", "ctx.json"), "deny")
     t.eq({r["id"]: r["message"] for r in doc["requirements"]},
@@ -1557,7 +1557,7 @@ def _(t):
     # without a lib.fields of its own, the team's require finds the base's: frozen once extends ran
     t.write("org/org.lua", ORG_BASE)
     os.remove(str(Path(t.tmp) / "team" / "lib" / "fields.lua"))
-    t.write("team/team.lua", TEAM.replace('local fields = require "lib.fields"',
+    t.write("team/team.lua", PP_TEAM.replace('local fields = require "lib.fields"',
                                          'local fields = require "lib.fields"\nfields.owner = function() return pass("patched") end'))
     res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
     t.expect_exit(res, 2)
@@ -1690,6 +1690,42 @@ def _(t):
         copy_from(t, DATA / "waivers.lua", "waivers.lua")
         t.expect_exit(t.eval("waivers.lua", "bad.json"), 2)   # and eval refuses it too
     t.eq(list(v.iter_errors(good)), [], "a minimal context")
+
+
+@case("extends: override may change a requirement's check and when, and the decision shows each change")
+def _(t):
+    t.write("base.lua", """\
+requirement "notes" { title = "N", hint = "h", check = function(ctx) return fail("base check") end,
+  when = function(ctx) return false end }
+requirement "scan" { title = "S", hint = "h", check = "security.scan", with = { reports = evidence "scan", fail_on = "high" } }
+""")
+    t.write("team.lua", """\
+extends "base"
+override "notes" { check = function(ctx) return pass("team check") end, when = function(ctx) return true end, reason = "ours" }
+override "scan" { check = "ci.status", with = { reports = evidence "ci" }, reason = "ci instead" }
+""")
+    t.write_json("ctx.json", {"release": {"name": "a", "version": "1.0.0", "type": "patch"}})
+    doc = t.decision(t.eval("team.lua", "ctx.json"))
+    notes, scan = t.result(doc, "notes"), t.result(doc, "scan")
+    t.eq((notes["status"], notes["message"]), ("pass", "team check"), "the team's check and when run")
+    t.eq(notes["details"]["changed_by"], ["team.lua:2: check (a function) (ours)", "team.lua:2: when (ours)"], "notes changed_by")
+    t.eq(scan["check"], "ci.status", "the new plugin check")
+    t.eq(scan["details"]["changed_by"], ["team.lua:3: check ci.status (ci instead)", "team.lua:3: parameter reports (ci instead)"],
+         "scan changed_by")
+    t.write("bad.lua", """\
+extends "base"
+override "scan" { check = "ci.status", with = { fail_on = "high" }, reason = "x" }
+override "notes" { check = 42 }
+override "notes" { when = "always" }
+""")
+    res = t.run("lint", "--policy", "bad.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "bad.lua:2: override 'scan' for a patch: check ci.status has no parameter 'fail_on' (it takes: reports format "
+        "required success pending_fails allow_failures match_commit max_age only_required allow_empty timezone)",
+        "bad.lua:3: override 'notes': check must be a function (ctx) or the name of a plugin check",
+        "bad.lua:4: override 'notes': when must be a function (ctx) returning true when the requirement applies",
+    ], "lint output")
 
 if __name__ == "__main__":
     sys.exit(harness.main())
