@@ -540,6 +540,28 @@ static int freeze_policy(lua_State *L)
     return 0;
 }
 
+/* The decision names every bundle a policy used: the base entry the bundle's policy{}
+ * made (from index BEFORE on), or one made from its manifest, gets
+ * "bundle": { name, version, digest }. */
+static void note_bundle(lua_State *L, rg_policy *pol, const rg_package *p, int before, const char *file, int line)
+{
+    cJSON *entry = cJSON_GetArrayItem(pol->bases, before), *b = cJSON_CreateObject();
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "name"));
+    const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "version"));
+    int ok = b && cJSON_AddStringToObject(b, "name", name) && cJSON_AddStringToObject(b, "version", version) &&
+             cJSON_AddStringToObject(b, "digest", p->bundle_digest);
+    if (ok && !entry) {
+        /* a bundle whose policy declares no policy{} */
+        entry = cJSON_CreateObject();
+        ok = entry && cJSON_AddStringToObject(entry, "name", name) && cJSON_AddStringToObject(entry, "version", version) &&
+             cJSON_AddStringToObject(entry, "file", p->display) && cJSON_AddItemToArray(pol->bases, entry);
+    }
+    if (!ok || !cJSON_AddItemToObject(entry, "bundle", b)) {
+        cJSON_Delete(b);
+        out_of_memory(L, file, line, "the bundles a policy uses");
+    }
+}
+
 /* extends "baseline": load baseline.lua from the policy's directory, else from the
  * policy path, into this policy, its requirements first; this file then adds, overrides
  * or disables. */
@@ -566,9 +588,14 @@ static int decl_extends(lua_State *L)
     lua_setfield(L, -2, name);
     lua_pop(L, 1);
     /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
-    pol->extending++;
-    rg_sandbox_run_base(L, name);
-    pol->extending--;
+    {
+        int before = cJSON_GetArraySize(pol->bases);
+        pol->extending++;
+        rg_sandbox_run_base(L, name);
+        pol->extending--;
+        if (sb->last_bundle)
+            note_bundle(L, pol, &sb->packages[sb->last_bundle], before, file, line);
+    }
     /* The base is complete: what it set up is frozen now, so the extending policy can
      * change its requirements only through override and disable, which the decision
      * shows (a patched module table or a redefined global would not show). */

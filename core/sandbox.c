@@ -753,6 +753,27 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
         rg_strlcpy(err->file, display, sizeof err->file);
         return -1;
     }
+    if (sb->expect_digest) {
+        /* a bundle's file: the bytes that load are the bytes the manifest pins */
+        const char *want = sb->expect_digest;
+        unsigned char d[RG_SHA256_LEN];
+        char got[RG_SHA256_LABEL_SIZE];
+        rg_sha256 *h = rg_sha256_new();
+        sb->expect_digest = NULL;
+        if (!h) {
+            free(text);
+            return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory");
+        }
+        rg_sha256_update(h, text, len);
+        rg_sha256_final(h, d);
+        rg_sha256_label(d, got, sizeof got);
+        if (strcmp(got, want) != 0) {
+            free(text);
+            return rg_fail(err, RG_ERROR_POLICY, display, 0, 0,
+                           "%s does not match its bundle's manifest: it has %s, the manifest pins %s",
+                           display, got, want);
+        }
+    }
     if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
         free(text);
         return rg_fail(err, RG_ERROR_POLICY, display, 1, 0,
@@ -1873,6 +1894,7 @@ static int package_of(lua_State *L, rg_sandbox *sb, const char *root, const char
         luaL_error(L, "out of memory");
     sb->packages = grown;
     p = &sb->packages[sb->package_count];
+    memset(p, 0, sizeof *p);
     p->root = strdup(root);
     p->base = strdup(base);
     p->display = strdup(display);
@@ -1900,6 +1922,14 @@ static int find_in_package(lua_State *L, rg_sandbox *sb, int pkg, const char *na
     if (!below(real, p->root))
         luaL_error(L, "module '%s': %s/%s leads outside %s", name, p->display, rel,
                    pkg == 0 ? "the policy's directory" : "its folder on the policy path");
+    if (p->bundle) {
+        /* a pinned bundle loads what its manifest lists, as the manifest pins it */
+        const char *pin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(p->bundle, "files"), rel));
+        if (!pin)
+            luaL_error(L, "module '%s': %s/%s is not in the manifest of bundle %s", name, p->display, rel, p->display);
+        sb->expect_digest = pin;
+    }
     if (strcmp(p->display, ".") == 0) /* name it as the policy file itself is named */
         snprintf(chunk, PATH_MAX + 2, "@%s", rel);
     else
@@ -1928,6 +1958,9 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from
     strcat(rel, ".lua");
     *pkg = from;
     found = find_in_package(L, sb, from, name, rel, real, chunk);
+    if (found != 0 && sb->packages[from].bundle)
+        luaL_error(L, "%s '%s' is not in bundle %s: a pinned bundle loads only its own files", what, name,
+                   sb->packages[from].display);
     for (int i = 0; found != 0 && i < sb->search_count; i++) {
         /* a file on the policy path: its package is its own folder there, so a base's
          * modules resolve beside it, and never collide with the extending policy's */
@@ -1959,10 +1992,148 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from
     }
 }
 
+/* A file path inside a bundle: relative, '/'-separated parts, none "." or "..". */
+static int valid_bundle_path(const char *p)
+{
+    if (!p || !*p || *p == '/' || strlen(p) > 512)
+        return 0;
+    for (const char *s = p; *s; s++)
+        if (*s == '.' && (s == p || s[-1] == '/') && (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || s[2] == '\0'))))
+            return 0;
+    return 1;
+}
+
+/* Is MANIFEST a bundle manifest: { name, version, policy, files: { path: "sha256:..." } },
+ * its policy among its files?  NULL, or why not. */
+static const char *bad_manifest(const cJSON *m)
+{
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
+    const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "policy"));
+    if (!cJSON_IsObject(m) || !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")) ||
+        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "version")) || !entry || !cJSON_IsObject(files))
+        return "a bundle manifest is { \"name\", \"version\", \"policy\": \"entry.lua\", \"files\": { \"path\": \"sha256:...\" } }";
+    cJSON_ArrayForEach(f, files) {
+        const char *d = cJSON_GetStringValue(f);
+        if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64 || strspn(d + 7, "0123456789abcdef") != 64)
+            return "every file of a bundle manifest has a digest \"sha256:\" and 64 lower-case hex digits";
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(files, entry))
+        return "the bundle's policy is not among its files";
+    return NULL;
+}
+
+/* extends "NAME@sha256:HEX": the bundle directory NAME (in the calling package's folder,
+ * else on the policy path) whose bundle.json has that digest; its entry policy pushed,
+ * and its package (which loads only what the manifest lists, as it pins it) in *PKG. */
+static void push_bundle(lua_State *L, rg_sandbox *sb, const char *name, const char *pin, int from, int *pkg)
+{
+    char rel[PATH_MAX], real[PATH_MAX], path[PATH_MAX], got[RG_SHA256_LABEL_SIZE], chunk[PATH_MAX + 2];
+    const char *why;
+    char *text = NULL;
+    size_t len = 0;
+    rg_error err;
+    unsigned char d[RG_SHA256_LEN];
+    rg_sha256 *h;
+    cJSON *manifest;
+    int found = -1, root_pkg = from;
+    rg_error_init(&err);
+    if (!valid_module_name(name) || strlen(name) + 16 > sizeof rel)
+        luaL_error(L, "base policy name '%s' is not allowed: use dotted names of letters, digits, '_' and '-'", name);
+    snprintf(rel, sizeof rel, "%s/bundle.json", name);
+    for (char *c = rel; *c != '/'; c++)
+        if (*c == '.') *c = '/';
+    for (int i = -1; found != 0 && i < sb->search_count; i++) {
+        const rg_package *p;
+        if (i >= 0)
+            root_pkg = package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
+        p = &sb->packages[root_pkg];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path)
+            continue;
+        if (realpath(path, real)) {
+            if (!below(real, p->root))
+                luaL_error(L, "bundle '%s': %s/%s leads outside its directory", name, p->display, rel);
+            found = 0;
+        }
+    }
+    if (found != 0)
+        luaL_error(L, "bundle '%s' not found: no %s in the policy's directory or on the policy path", name, rel);
+    if (rg_read_file(real, "bundle manifest", sb->limits.max_policy_bytes, &text, &len, &err) != 0) {
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        lua_error(L);
+    }
+    if (!(h = rg_sha256_new())) {
+        free(text);
+        luaL_error(L, "out of memory");
+    }
+    rg_sha256_update(h, text, len);
+    rg_sha256_final(h, d);
+    rg_sha256_label(d, got, sizeof got);
+    if (strcmp(got, pin) != 0) {
+        free(text);
+        luaL_error(L, "bundle '%s' is pinned to %s, but %s/%s has %s: refused", name, pin,
+                   sb->packages[root_pkg].display, rel, got);
+    }
+    manifest = cJSON_ParseWithLength(text, len);
+    free(text);
+    if ((why = bad_manifest(manifest)) != NULL) {
+        cJSON_Delete(manifest);
+        luaL_error(L, "bundle '%s': %s/%s: %s", name, sb->packages[root_pkg].display, rel, why);
+    }
+    {
+        /* the bundle's own package: its directory, beneath the root it was found in */
+        char dir[PATH_MAX], display[PATH_MAX];
+        const rg_package *p = &sb->packages[root_pkg];
+        const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "policy"));
+        char *slash = strrchr(real, '/');
+        *slash = '\0';
+        rg_strlcpy(dir, real, sizeof dir);
+        snprintf(display, sizeof display, "%s/%.*s", p->display, (int)(strlen(rel) - strlen("/bundle.json")), rel);
+        *pkg = package_of(L, sb, p->root, dir, display);
+        if (!sb->packages[*pkg].bundle) {
+            sb->packages[*pkg].bundle = manifest;
+            rg_strlcpy(sb->packages[*pkg].bundle_digest, got, sizeof sb->packages[*pkg].bundle_digest);
+        } else {
+            cJSON_Delete(manifest);
+        }
+        /* the entry, as a module of the bundle named by its path */
+        if (!valid_bundle_path(entry) || (size_t)snprintf(path, sizeof path, "%s/%s", dir, entry) >= sizeof path ||
+            !realpath(path, real) || !below(real, dir))
+            luaL_error(L, "bundle '%s': its policy %s is missing or leads outside it", name, entry);
+        sb->expect_digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(sb->packages[*pkg].bundle, "files"), entry));
+        snprintf(chunk, sizeof chunk, "@%s/%s", sb->packages[*pkg].display, entry);
+        if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
+            rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
+            sb->error_line = err.line;
+            lua_pushstring(L, err.message);
+            rg_error_clear(&err);
+            lua_error(L);
+        }
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+        lua_pushinteger(L, *pkg);
+        lua_setfield(L, -2, chunk);
+        lua_pop(L, 1);
+    }
+}
+
 int rg_sandbox_run_base(lua_State *L, const char *name)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     int from = calling_package(L), pkg;
+    const char *at = strstr(name, "@sha256:");
+    sb->last_bundle = 0;
+    if (at) {
+        char plain[256];
+        if ((size_t)(at - name) >= sizeof plain)
+            luaL_error(L, "base policy name '%s' is too long", name);
+        memcpy(plain, name, (size_t)(at - name));
+        plain[at - name] = '\0';
+        push_bundle(L, sb, plain, at + 1, from, &pkg);
+        sb->last_bundle = pkg;
+        lua_call(L, 0, 0);
+        return 0;
+    }
     push_module(L, sb, name, from, &pkg, "base policy");
     {
         /* A base in a folder of its own (not the extending policy's): its package is that
@@ -2207,6 +2378,7 @@ void rg_sandbox_free(rg_sandbox *sb)
         free(sb->packages[i].root);
         free(sb->packages[i].base);
         free(sb->packages[i].display);
+        cJSON_Delete(sb->packages[i].bundle);
     }
     free(sb->packages);
     for (int i = 0; i < sb->search_count; i++) {

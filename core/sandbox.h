@@ -20,6 +20,9 @@ typedef enum rg_limit_hit {
 typedef struct rg_package {
     char *root, *base;       /* resolved */
     char *display;           /* BASE as messages and chunk names show it */
+    cJSON *bundle;           /* a pinned bundle's manifest (bundle.json): only the files
+                              * it lists load, each with the digest it gives; or NULL */
+    char bundle_digest[RG_SHA256_LABEL_SIZE];
 } rg_package;
 
 typedef struct rg_sandbox {
@@ -60,6 +63,9 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
+    const char *expect_digest; /* set for the next rg_sandbox_load only: the "sha256:..."
+                               * the file must have (a bundle's file), else it is refused */
+    int last_bundle;          /* the package of the last bundle rg_sandbox_run_base loaded, or 0 */
     int keep_chunks;          /* linting: every chunk loaded is kept in the registry list
                                * rg.lint.chunks, for lint_globals.c to read */
     size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */

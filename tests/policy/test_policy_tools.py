@@ -1727,5 +1727,58 @@ override "notes" { when = "always" }
         "bad.lua:4: override 'notes': when must be a function (ctx) returning true when the requirement applies",
     ], "lint output")
 
+
+def make_bundle(t, where, name="octo", version="3.1.0", files=None):
+    """A bundle directory WHERE: its files and a bundle.json pinning them; its digest."""
+    import hashlib
+    files = files or {
+        "octo.lua": 'policy { name = "octo", version = "%s" }\nlocal f = require "lib.f"\n'
+                    'requirement "owner" { title = "O", hint = "h", check = function(ctx) return f.check(ctx) end }\n' % version,
+        "lib/f.lua": 'return { check = function(ctx) return pass("bundled lib") end }\n',
+    }
+    for rel, text in files.items():
+        t.write("%s/%s" % (where, rel), text)
+    manifest = {"name": name, "version": version, "policy": "octo.lua",
+                "files": {rel: "sha256:" + hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}}
+    data = (json.dumps(manifest, indent=2) + "\n").encode()
+    t.write("%s/bundle.json" % where, data)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@case("bundles: extends \"name@sha256:...\" loads a pinned bundle, the decision names it, and any change is refused")
+def _(t):
+    digest = make_bundle(t, "org/octo")
+    t.write("team/team.lua", 'extends "octo@%s"\nrequirement "t" { title = "T", hint = "h", check = function(ctx) return pass("team") end }\n' % digest)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
+    doc = t.expect_decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "org"), "allow")
+    t.eq(doc["policy"]["extends"], [{"name": "octo", "version": "3.1.0", "file": "org/octo/octo.lua",
+                                     "bundle": {"name": "octo", "version": "3.1.0", "digest": digest}}], "policy.extends")
+    t.eq(t.result(doc, "owner")["message"], "bundled lib", "the bundle's own module")
+    # a file changed after pinning: refused, naming it
+    t.write("org/octo/lib/f.lua", 'return { check = function(ctx) return pass("tampered") end }\n')
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "org/octo/lib/f.lua does not match its bundle's manifest", "a changed file")
+    # a manifest changed (a file re-pinned): the pin no longer holds
+    new = make_bundle(t, "org/octo", files={"octo.lua": 'local f = require "lib.f"\nrequirement "owner" { title = "O", hint = "h", check = function(ctx) return f.check(ctx) end }\n',
+                                            "lib/f.lua": 'return { check = function(ctx) return pass("tampered") end }\n'})
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "bundle 'octo' is pinned to %s, but org/octo/bundle.json has %s: refused"
+               % (digest, new), "a changed manifest")
+    # a file the manifest does not list does not load
+    t.write("org/octo/lib/extra.lua", "return {}\n")
+    t.write("org/octo/octo.lua", 'local e = require "lib.extra"\nrequirement "o" { title = "O", hint = "h", check = function(ctx) return pass("x") end }\n')
+    pinned = make_bundle(t, "org/octo", files={"octo.lua": (Path(t.tmp) / "org/octo/octo.lua").read_text()})
+    t.write("team/team.lua", 'extends "octo@%s"\n' % pinned)
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "org/octo/lib/extra.lua is not in the manifest of bundle org/octo",
+               "an unlisted module")
+    t.write("team/bad.lua", 'extends "octo@sha256:00"\n')
+    res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "is pinned to sha256:00", "a malformed pin never matches")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
