@@ -554,6 +554,10 @@ function os.clock() end
 ---@field approver string
 ---@field ticket string
 ---@field expires string RFC 3339 in UTC ("Z" or "+00:00")
+---@field release? string   only for the release of this name
+---@field version? string   only for versions in this SemVer range (">=2.4.0 <2.5.0")
+---@field stage? relgate.Stage only at this stage
+---@field findings? string[] only when the check failed on these findings and no others
 
 ---The context a check receives.  Read-only: assigning to it raises an error.
 ---@class relgate.Context
@@ -573,7 +577,9 @@ function os.clock() end
 
 ---A mocked plugin check result: pass("..."), fail("..."), warn("..."), skip("...") or
 ---{ status = "error", message = "..." }.
----@alias relgate.Mock relgate.Result|{ status: "pass"|"fail"|"warn"|"skip"|"error", message: string, details?: table<string, any> }
+---Or a function of the check's parameters (defaults applied, overrides merged) and the
+---release context, both read-only, returning such a result.
+---@alias relgate.Mock relgate.Result|{ status: "pass"|"fail"|"warn"|"skip"|"error", message: string, details?: table<string, any> }|fun(params: table<string, any>, ctx: relgate.Context): relgate.Result
 
 ---@class relgate.TestExpect
 ---@field decision? relgate.Verdict
@@ -581,6 +587,9 @@ function os.clock() end
 ---@field messages? table<string, string>    id -> a substring of its message
 ---@field actions? ("incident"|"rollback"|"triage")[] the decision's actions, in order
 ---@field rollback? string                   the rollback action's target
+---@field calls? table<string, table<string, any>> id -> parameters its plugin check must have been called with
+---@field waivers? table<string, string>     id -> what became of its waiver: "applied", "unused", "out-of-scope"...
+---@field details? table<string, table<string, any>> id -> details its result must carry
 
 ---@class relgate.TestSpec
 ---@field policy? string            the policy, relative to the test file (default: the file named like the test file without _test)
@@ -589,6 +598,7 @@ function os.clock() end
 ---@field type? relgate.ReleaseType like --type
 ---@field now? string               RFC 3339, like --now (default: the clock)
 ---@field mocks? table<string, relgate.Mock> check name -> result; without mocks, plugin checks really run
+---@field real? string[]            plugin checks that run for real beside the mocked ones
 ---@field expect relgate.TestExpect
 
 ---Declare a policy test: `test "name" { context = ..., expect = { ... } }`.

@@ -1780,5 +1780,30 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(json.loads(res.out)["error"]["message"], "is pinned to sha256:00", "a malformed pin never matches")
 
+
+@case("waivers: a findings waiver on security.scan covers exactly the findings it names (failed_findings)")
+def _(t):
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")   # 1 high, 1 medium
+    t.write("scan.lua", """\
+requirement "scan" { title = "Scan", hint = "h", level = "waivable", check = "security.scan",
+  with = { reports = evidence "scan", fail_on = by_type { patch = "high", minor = "medium" } } }
+""")
+    w = dict(waiver("scan"), findings=["CVE-2024-21538"])
+
+    def run(kind):
+        t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": kind, "author": AUTHOR},
+                                  "evidence": {"scan": "scan.sarif"}, "waivers": [w]})
+        return t.decision(t.eval("scan.lua", "ctx.json"))
+
+    doc = run("patch")      # fails on the high finding only
+    t.eq(t.result(doc, "scan")["details"].get("failed_findings"), ["CVE-2024-21538"], "failed_findings (fail_on high)")
+    t.eq((doc["decision"], one_report(t, doc)["status"]), ("allow", "applied"), "the waiver covers it")
+    doc = run("minor")      # fails on the high and the medium one
+    t.eq(t.result(doc, "scan")["details"].get("failed_findings"), ["CVE-2024-21538", "CVE-2024-55565"],
+         "failed_findings (fail_on medium)")
+    rep = one_report(t, doc)
+    t.eq((doc["decision"], rep["status"]), ("deny", "out-of-scope"), "the other finding still fails")
+    t.contains(rep["message"], "CVE-2024-55565", "the message names it")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
