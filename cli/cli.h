@@ -18,6 +18,8 @@ int rg_cmd_lint(int argc, char **argv);
 int rg_cmd_test(int argc, char **argv);
 int rg_cmd_verify(int argc, char **argv);
 int rg_cmd_render(int argc, char **argv);
+int rg_cmd_check(int argc, char **argv);
+int rg_cmd_init(int argc, char **argv);
 
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
  * error has one, the Lua traceback. */
@@ -48,6 +50,10 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
 /* Report a usage error of COMMAND on stderr ("relgate: error: MESSAGE (see relgate
  * COMMAND --help)") and return the exit code 2. */
 int rg_cli_usage(const char *command, const char *message);
+
+/* --policy-path DIR: one more directory where extends and require look after the
+ * policy's own (in the order given, before RELGATE_POLICY_PATH).  0, or -1 with WHY. */
+int rg_cli_policy_path(const char *dir, char *why, size_t why_size);
 
 /* ---- The watchdog ---------------------------------------------------
  * Every command that runs policy code installs it before loading a policy: past the

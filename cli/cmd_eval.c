@@ -65,6 +65,8 @@ static const char EVAL_USAGE[] =
     "                         DIR/context.json naming it: eval --context DIR/context.json\n"
     "                         replays the decision offline\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
+    "  --policy-path DIR      where extends and require look after the policy's own\n"
+    "                         directory (repeatable, before RELGATE_POLICY_PATH)\n"
     "  -j, --jobs N           plugin checks run at once, and --batch worker processes\n"
     "                         (default: one per CPU; a batch with --log runs in one)\n"
     "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
@@ -258,7 +260,7 @@ static int usage_error(const eval_options *o, const char *fmt, ...)
 enum {
     OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_COLOR, OPT_NO_COLOR, OPT_DETAILS,
     OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_SAVE_EVIDENCE, OPT_PLUGIN_PATH,
-    OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
+    OPT_POLICY_PATH, OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
     OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_ATTEST, OPT_SIGNING_KEY, OPT_VERIFIER_ID, OPT_RESOURCE_URI,
     OPT_LIMIT
 };
@@ -281,6 +283,7 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
     {"--save-evidence", NULL, "a directory", OPT_SAVE_EVIDENCE},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
     {"--jobs", "-j", "a number from 1 to 256", OPT_JOBS},
     {"--check-timeout", NULL, "a number of seconds", OPT_CHECK_TIMEOUT},
     {"--check-memory", NULL, "a size such as 1G", OPT_CHECK_MEMORY},
@@ -375,6 +378,12 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
             return usage_error(o, "at most %d --plugin-path options", MAX_PLUGIN_DIRS);
         o->plugin_dirs[o->plugin_dir_count++] = v;
         break;
+    case OPT_POLICY_PATH: {
+        char why[300];
+        if (rg_cli_policy_path(v, why, sizeof why) != 0)
+            return usage_error(o, "%s", why);
+        break;
+    }
     case OPT_JOBS:
         if (rg_cli_parse_count(v, &n) != 0 || n > 256)
             return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v);

@@ -4,15 +4,23 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json_writer.h"
+#include "strbuf.h"
 
 static const char LINT_USAGE[] =
-    "usage: relgate lint --policy PATH [--plugin-path DIR]... [limits]\n"
+    "usage: relgate lint --policy PATH [--format text|json] [--plugin-path DIR]...\n"
+    "                    [--policy-path DIR]... [limits]\n"
     "\n"
     "Check a policy without running any check: syntax, duplicate ids, unknown check\n"
-    "names and parameters (from the plugins found), parameter types, unknown release\n"
-    "types or stages, requirements that apply to nothing, missing titles or hints.\n"
+    "names and parameters (from the plugins found), parameter types and values, unknown\n"
+    "release types or stages, requirements that apply to nothing, missing titles or hints,\n"
+    "undefined globals and misspelt library functions inside checks.\n"
     "One line per problem: file:line: problem.\n"
     "\n"
+    "  --format FORMAT        text (default) or json: {\"policy\", \"count\", \"problems\":\n"
+    "                         [{\"file\", \"line\", \"message\"}]}\n"
+    "  --policy-path DIR      where extends and require look after the policy's own\n"
+    "                         directory (repeatable, before RELGATE_POLICY_PATH)\n"
     "  --timeout SECONDS      wall-time limit for loading the policy (default 10)\n"
     "  --max-memory SIZE      policy memory limit (default 64M)\n"
     "  --max-instructions N   policy instruction limit (default 200000000)\n"
@@ -21,17 +29,70 @@ static const char LINT_USAGE[] =
 
 #define MAX_DIRS 32
 
-enum { OPT_POLICY, OPT_PLUGIN_PATH, OPT_LIMIT };
+enum { OPT_POLICY, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_LIMIT };
 
 static const rg_option LINT_OPTIONS[] = {
     {"--policy", NULL, "a path", OPT_POLICY},
+    {"--format", NULL, "a value: text or json", OPT_FORMAT},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
 };
 
+/* The problems (one "file:line: message" a line) as a JSON document: a problem without
+ * a place (a policy with no requirements) has file and line null. */
+static char *as_json(const char *policy, const char *problems, int n)
+{
+    rg_strbuf out = {0};
+    rg_jw w;
+    rg_jw_init(&w, &out, 1);
+    rg_jw_object(&w);
+    rg_jw_key(&w, "policy");
+    rg_jw_string(&w, policy);
+    rg_jw_key(&w, "count");
+    rg_jw_int(&w, n);
+    rg_jw_key(&w, "problems");
+    rg_jw_array(&w);
+    for (const char *p = problems; *p;) {
+        const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p), *c;
+        char file[4096] = "", message[4096];
+        long line = 0;
+        /* "file:line: message": the first ":DIGITS: " */
+        for (c = p; c < end; c++) {
+            const char *d = c + 1;
+            if (*c != ':' || d >= end || *d < '0' || *d > '9')
+                continue;
+            while (d < end && *d >= '0' && *d <= '9')
+                d++;
+            if (d + 1 < end && d[0] == ':' && d[1] == ' ' && (size_t)(c - p) < sizeof file) {
+                memcpy(file, p, (size_t)(c - p));
+                file[c - p] = '\0';
+                line = strtol(c + 1, NULL, 10);
+                p = d + 2;
+                break;
+            }
+        }
+        snprintf(message, sizeof message, "%.*s", (int)(end - p), p);
+        rg_jw_object(&w);
+        rg_jw_key(&w, "file");
+        rg_jw_string(&w, file[0] ? file : NULL);
+        rg_jw_key(&w, "line");
+        if (file[0]) rg_jw_int(&w, line); else rg_jw_null(&w);
+        rg_jw_key(&w, "message");
+        rg_jw_string(&w, message);
+        rg_jw_end(&w, 1);
+        p = nl ? nl + 1 : end;
+    }
+    rg_jw_end(&w, 0);
+    rg_jw_end(&w, 1);
+    rg_strbuf_add(&out, "\n", 1);
+    return rg_strbuf_finish(&out);
+}
+
 int rg_cmd_lint(int argc, char **argv)
 {
+    int json = 0;
     const char *policy = NULL, *dirs[MAX_DIRS] = {0};
     size_t ndirs = 0;
     rg_error err = {0};
@@ -53,6 +114,17 @@ int rg_cmd_lint(int argc, char **argv)
             snprintf(msg, sizeof msg, "unknown option '%.200s'", v);
             return rg_cli_usage("lint", msg);
         case OPT_POLICY: policy = v; break;
+        case OPT_FORMAT:
+            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+                snprintf(msg, sizeof msg, "--format '%.200s' is not text or json", v);
+                return rg_cli_usage("lint", msg);
+            }
+            json = strcmp(v, "json") == 0;
+            break;
+        case OPT_POLICY_PATH:
+            if (rg_cli_policy_path(v, msg, sizeof msg) != 0)
+                return rg_cli_usage("lint", msg);
+            break;
         case OPT_PLUGIN_PATH:
             if (ndirs == MAX_DIRS) {
                 snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
@@ -85,9 +157,24 @@ int rg_cmd_lint(int argc, char **argv)
         rg_plugins_free(plugins);
         return RG_EXIT_ERROR;
     }
-    fputs(problems, stdout);
+    if (json) {
+        char *doc = as_json(policy, problems, n);
+        if (!doc) {
+            fprintf(stderr, "relgate: error: out of memory\n");
+            free(problems);
+            rg_plugins_free(plugins);
+            return RG_EXIT_ERROR;
+        }
+        fputs(doc, stdout);
+        free(doc);
+    } else {
+        fputs(problems, stdout);
+    }
+    /* Standard error says how it went either way: silence is not an answer. */
     if (n > 0)
         fprintf(stderr, "relgate: %d problem%s in %s\n", n, n == 1 ? "" : "s", policy);
+    else
+        fprintf(stderr, "relgate: %s: no problems found\n", policy);
     free(problems);
     rg_plugins_free(plugins);
     return n > 0 ? 1 : 0;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <regex.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,7 +28,8 @@ static void put_json_text(rg_strbuf *out, const char *a, const char *b)
 }
 
 static const char TEST_USAGE[] =
-    "usage: relgate test [PATH]... [--format text|tap|junit] [--coverage] [--plugin-path DIR]...\n"
+    "usage: relgate test [PATH]... [--run PATTERN] [--verbose] [--format text|tap|junit]\n"
+    "                    [--coverage] [--fail-under PERCENT] [--plugin-path DIR]...\n"
     "\n"
     "Run the policy tests in PATH (files, or folders searched for *_test.lua; default:\n"
     "policies). A test names a policy, a release context, mocked results for the plugin\n"
@@ -35,9 +37,15 @@ static const char TEST_USAGE[] =
     "the real plugins) and the expected decision, requirement statuses and actions.\n"
     "See docs/policies.md.\n"
     "\n"
+    "  --run PATTERN      run only the tests whose name matches PATTERN (POSIX extended regex)\n"
+    "  --verbose          below each test, the decision it got: one line per requirement\n"
+    "                     and per plugin check call with its parameters (text format)\n"
     "  --format FORMAT    text (default), tap or junit\n"
-    "  --coverage         list requirements and release types no test exercised\n"
+    "  --coverage         list requirements, release types and stages no test exercised\n"
+    "  --fail-under PERCENT  exit 1 when less than PERCENT of the requirement x type x\n"
+    "                     stage cells were exercised (implies --coverage)\n"
     "  --plugin-path DIR  where to find the plugins whose parameters the policy uses\n"
+    "  --policy-path DIR  where extends and require look after the policy's own directory\n"
     "  --timeout SECONDS  wall-time limit for each test's policy code (default 10)\n"
     "  --max-memory SIZE  memory limit of each test's policy (default 64M)\n"
     "  --max-instructions N  instruction limit of each test's policy (default 200000000)\n"
@@ -48,11 +56,15 @@ static const char TEST_USAGE[] =
 #define MAX_DIRS 32
 #define MAX_FILES 4096
 
-enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_LIMIT };
+enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_RUN, OPT_VERBOSE, OPT_FAIL_UNDER, OPT_LIMIT };
 
 static const rg_option TEST_OPTIONS[] = {
     {"--format", NULL, "a value: text, tap or junit", OPT_FORMAT},
     {"--coverage", NULL, NULL, OPT_COVERAGE},
+    {"--run", NULL, "a pattern", OPT_RUN},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
+    {"--verbose", NULL, NULL, OPT_VERBOSE},
+    {"--fail-under", NULL, "a percentage", OPT_FAIL_UNDER},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
@@ -130,7 +142,12 @@ int rg_cmd_test(int argc, char **argv)
     size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
     size_t unlisted = 0;   /* paths or test files that could not be listed: the run is an error */
     out_format format = OUT_TEXT;
-    int want_coverage = 0, rc, id;
+    int want_coverage = 0, verbose = 0, rc, id;
+    const char *run_pattern = NULL;
+    regex_t run_re;
+    double fail_under = -1;
+    size_t selected = 0;   /* tests --run chose (all of them without it) */
+    size_t found = 0;      /* tests and test files that did not load, --run or not */
     rg_opt_state opts;
     const char *v;
     char msg[512];
@@ -169,6 +186,21 @@ int rg_cmd_test(int argc, char **argv)
         } else if (id == OPT_LIMIT && rg_cli_limit_option(opts.name, v, &limits, why, sizeof why) != 0) {
             snprintf(msg, sizeof msg, "%s '%.100s' is not %s", opts.name, v, why);
             id = RG_OPT_ERROR;
+        } else if (id == OPT_POLICY_PATH && rg_cli_policy_path(v, msg, sizeof msg) != 0) {
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_RUN && run_pattern) {
+            snprintf(msg, sizeof msg, "--run given twice: join the patterns with |");
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_RUN && regcomp(&run_re, v, REG_EXTENDED | REG_NOSUB) != 0) {
+            snprintf(msg, sizeof msg, "--run '%.200s' is not a POSIX extended regular expression", v);
+            id = RG_OPT_ERROR;
+        } else if (id == OPT_FAIL_UNDER) {
+            char *end = NULL;
+            fail_under = strtod(v, &end);
+            if (!end || end == v || *end || !(fail_under >= 0 && fail_under <= 100)) {
+                snprintf(msg, sizeof msg, "--fail-under '%.100s' is not a percentage from 0 to 100", v);
+                id = RG_OPT_ERROR;
+            }
         } else if (id == OPT_PLUGIN_PATH && ndirs == MAX_DIRS) {
             snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
             id = RG_OPT_ERROR;
@@ -176,9 +208,15 @@ int rg_cmd_test(int argc, char **argv)
         if (id == RG_OPT_ERROR) {
             free(files);
             rg_test_coverage_free(coverage);
+            if (run_pattern)
+                regfree(&run_re);
             return rg_cli_usage("test", msg);
         }
-        if (id == OPT_COVERAGE) {
+        if (id == OPT_RUN) {
+            run_pattern = v;
+        } else if (id == OPT_VERBOSE) {
+            verbose = 1;
+        } else if (id == OPT_FAIL_UNDER || id == OPT_COVERAGE) {
             want_coverage = 1;
         } else if (id == OPT_PLUGIN_PATH) {
             dirs[ndirs++] = v;
@@ -227,6 +265,7 @@ int rg_cmd_test(int argc, char **argv)
         rg_cli_watchdog_name(files->names[f]);
         if (!(cases = rg_tests_load_file(files->names[f], &limits, &err))) {
             total++;
+            found++;
             errors++;
             if (format == OUT_TAP)
             {
@@ -253,11 +292,15 @@ int rg_cmd_test(int argc, char **argv)
             continue;
         }
         n = rg_tests_count(cases);
+        found += n;
         for (size_t i = 0; i < n; i++) {
             rg_test_outcome o;
             struct timespec t0, t1;
             int line = 0;
             const char *name = rg_tests_name(cases, i), *file = rg_tests_file(cases, i, &line);
+            if (run_pattern && regexec(&run_re, name, 0, NULL, 0) != 0)
+                continue;
+            selected++;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             rg_tests_run(cases, i, plugins, &limits, want_coverage ? coverage : NULL, &o);
             clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -274,6 +317,11 @@ int rg_cmd_test(int argc, char **argv)
                 for (size_t p = 0; p < o.problem_count; p++) {
                     rg_strbuf_puts(&out, "      ");
                     rg_untrusted_puts(&out, o.problems[p], RG_BREAKS_SPACE);
+                    rg_strbuf_puts(&out, "\n");
+                }
+                for (size_t p = 0; verbose && p < o.trace_count; p++) {
+                    rg_strbuf_puts(&out, "      | ");
+                    rg_untrusted_puts(&out, o.trace[p], RG_BREAKS_SPACE);
                     rg_strbuf_puts(&out, "\n");
                 }
             } else if (format == OUT_TAP) {
@@ -315,8 +363,12 @@ int rg_cmd_test(int argc, char **argv)
         rg_tests_free(cases);
     }
     rg_cli_watchdog_remove();
-    if (total == 0) {
+    if (found == 0) {
         fprintf(stderr, "relgate: error: no test files (*_test.lua) found\n");
+        unlisted++;
+    } else if (run_pattern && selected == 0) {
+        /* a pattern that matches nothing would pass CI on no test at all */
+        fprintf(stderr, "relgate: error: no test name matches --run '%s'\n", run_pattern);
         unlisted++;
     }
     if (format == OUT_TAP) {
@@ -350,6 +402,13 @@ int rg_cmd_test(int argc, char **argv)
         free(report);
     }
     rc = errors || unlisted ? RG_EXIT_ERROR : failed ? 1 : 0;
+    if (rc == 0 && fail_under >= 0 && rg_test_coverage_percent(coverage) < fail_under) {
+        fprintf(stderr, "relgate: coverage %.1f%% is under --fail-under %g%%\n", rg_test_coverage_percent(coverage),
+                fail_under);
+        rc = 1;
+    }
+    if (run_pattern)
+        regfree(&run_re);
     for (size_t i = 0; i < files->count; i++)
         free(files->names[i]);
     free(files);

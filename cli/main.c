@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  test       run policy tests (*_test.lua) with mocked plugin checks\n"
     "  lint       check a policy without running any check\n"
     "  plugins    list the check plugins found and their parameters\n"
+    "  check      run one plugin check with given parameters and evidence\n"
+    "  init       write a team policy to start from: baseline, test, context, evidence\n"
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "  verify     check a signed decision (eval --attest) before acting on it\n"
     "  render     render a saved decision in other formats (markdown, junit, github...)\n"
@@ -58,6 +60,8 @@ static const struct command {
     {"test", rg_cmd_test},
     {"verify", rg_cmd_verify},
     {"render", rg_cmd_render},
+    {"check", rg_cmd_check},
+    {"init", rg_cmd_init},
 };
 
 static const struct command *find_command(const char *name)

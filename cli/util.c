@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -131,4 +132,41 @@ int rg_cli_usage(const char *command, const char *message)
 {
     fprintf(stderr, "relgate: error: %s (see relgate %s --help)\n", message, command);
     return RG_EXIT_ERROR;
+}
+
+int rg_cli_policy_path(const char *dir, char *why, size_t why_size)
+{
+    /* The directories given, in order, in front of RELGATE_POLICY_PATH as the command
+     * started with it: the engine reads the one variable (batch workers inherit it). */
+    static char *given, *original;
+    static int have_original;
+    struct stat st;
+    char *joined;
+    size_t n;
+    if (strchr(dir, ':') || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, why_size, "--policy-path '%.200s' is not a directory%s", dir,
+                 strchr(dir, ':') ? " (a ':' separates directories of RELGATE_POLICY_PATH: give each once)" : "");
+        return -1;
+    }
+    if (!have_original) {
+        const char *env = getenv("RELGATE_POLICY_PATH");
+        original = env && *env ? strdup(env) : NULL;
+        have_original = 1;
+    }
+    n = (given ? strlen(given) + 1 : 0) + strlen(dir) + (original ? strlen(original) + 1 : 0) + 1;
+    if (!(joined = malloc(n))) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    snprintf(joined, n, "%s%s%s", given ? given : "", given ? ":" : "", dir);
+    free(given);
+    given = joined;
+    if (!(joined = malloc(n))) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    snprintf(joined, n, "%s%s%s", given, original ? ":" : "", original ? original : "");
+    setenv("RELGATE_POLICY_PATH", joined, 1);
+    free(joined);
+    return 0;
 }

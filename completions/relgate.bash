@@ -26,7 +26,7 @@ _relgate() {
     sub=${COMP_WORDS[2]}
 
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "eval test lint plugins history render verify --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "eval test lint plugins history render verify check init --help --version" -- "$cur"))
         return
     fi
     # --format FMT=PATH (eval, render): a path after the '='.
@@ -58,16 +58,16 @@ _relgate() {
             return ;;
         --output|--log|--waivers|--attest|--attestation) _relgate_files ""; return ;;
         --signing-key|--public-key) _relgate_files '*.pem'; return ;;
-        --plugin-path|--evidence-root|--save-evidence) _relgate_dirs; return ;;
+        --plugin-path|--policy-path|--evidence-root|--save-evidence) _relgate_dirs; return ;;
         --now|--since|--until) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
         --environment|--max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|\
-        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest) return ;;
+        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest|--run|--fail-under) return ;;
     esac
     case $cmd in
         eval)
             COMPREPLY=($(compgen -W "--policy --context --batch --stage --type --format --color --no-color --details
-                --output --log --waivers --now --fail-on-warn --evidence-root --save-evidence --plugin-path --jobs
+                --output --log --waivers --now --fail-on-warn --evidence-root --save-evidence --plugin-path --policy-path --jobs
                 --check-timeout --check-memory --max-memory --max-context-size --max-evidence-size
                 --max-check-evidence-size --max-json-depth --max-requirements --max-instructions --timeout
                 --attest --signing-key --verifier-id --resource-uri --help" -- "$cur")) ;;
@@ -81,12 +81,15 @@ _relgate() {
             fi ;;
         test)
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--format --coverage --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--run --verbose --format --coverage --fail-under --plugin-path --policy-path --timeout
+                    --max-memory --max-instructions --help" -- "$cur"))
             else
                 _relgate_files '*.lua'
             fi ;;
-        lint) COMPREPLY=($(compgen -W "--policy --plugin-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
+        lint) COMPREPLY=($(compgen -W "--policy --format --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
+        check) COMPREPLY=($(compgen -W "--param --evidence --context --stage --type --now --plugin-path --help" -- "$cur")) ;;
+        init) COMPREPLY=($(compgen -d -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))

@@ -16,6 +16,7 @@
 #include "json.h"
 #include "path_cache.h"
 #include "semver.h"
+#include "waivers.h"
 
 const char *rg_release_type_name(rg_release_type type)
 {
@@ -221,16 +222,25 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
 /* Append the waivers of LIST (an array) to CTX, each with its source. */
 static int waivers_read(const char *path, const rg_limits *limits, cJSON **out, rg_error *err);
 
-static void add_waivers(rg_context *ctx, const cJSON *list, const char *origin)
+static int add_waivers(rg_context *ctx, const cJSON *list, const char *origin, rg_error *err)
 {
     const cJSON *w;
     int i = 0;
     cJSON_ArrayForEach(w, list) {
         char source[RG_ERROR_FILE_MAX + 32];
+        const char *unknown = cJSON_IsObject(w) ? rg_waiver_unknown_field(w) : NULL;
         snprintf(source, sizeof source, "%s[%d]", origin, i++);
+        /* A field the engine does not know would be ignored, and an ignored "release"
+         * or "findings" would widen the waiver to everything: refuse the whole list. */
+        if (unknown)
+            return rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                                  "%s: unknown waiver field '%s' (a waiver has requirement, reason, approver, "
+                                  "ticket, expires and may narrow itself by release, version, stage, findings)",
+                                  source, unknown);
         cJSON_AddItemToArray(ctx->waivers, cJSON_Duplicate(w, 1));
         cJSON_AddItemToArray(ctx->waiver_sources, cJSON_CreateString(source));
     }
+    return 0;
 }
 
 /* The waivers of the context and of the --waivers file.  A file that cannot be read or
@@ -249,15 +259,20 @@ static int load_waivers(rg_context *ctx, const rg_context_options *opt, const rg
             return rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display, "%s: \"waivers\" must be a list",
                                   ctx->display);
         snprintf(origin, sizeof origin, "%s: waivers", ctx->display);
-        add_waivers(ctx, own, origin);
+        if (add_waivers(ctx, own, origin, err) != 0)
+            return -1;
     }
     if (opt->waiver_list) {
-        add_waivers(ctx, opt->waiver_list->list, opt->waiver_list->name);
+        if (add_waivers(ctx, opt->waiver_list->list, opt->waiver_list->name, err) != 0)
+            return -1;
     } else if (opt->waivers) {
         cJSON *list;
         if (waivers_read(opt->waivers, limits, &list, err) != 0)
             return -1;
-        add_waivers(ctx, list, strcmp(opt->waivers, "-") == 0 ? "<stdin>" : opt->waivers);
+        if (add_waivers(ctx, list, strcmp(opt->waivers, "-") == 0 ? "<stdin>" : opt->waivers, err) != 0) {
+            cJSON_Delete(list);
+            return -1;
+        }
         cJSON_Delete(list);
     }
     return 0;

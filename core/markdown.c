@@ -87,47 +87,137 @@ static int heading(const char *s, const char *e, rg_md_section *sec)
     return 1;
 }
 
+/* A setext underline on line [S, E): '=' (level 1) or '-' (level 2) only, up to 3
+ * spaces of indentation and trailing blanks.  Returns the level, or 0. */
+static int setext_underline(const char *s, const char *e)
+{
+    const char *p = indent(s, e), *q;
+    if (!p || p == e || (*p != '=' && *p != '-'))
+        return 0;
+    for (q = p; q < e && *q == *p; q++) {}
+    while (q < e && isblank_(*q))
+        q++;
+    return q == e ? (*p == '=' ? 1 : 2) : 0;
+}
+
+/* Can line [S, E) be the text of a setext heading?  A plain paragraph line: not blank,
+ * not indented code, not a list item, quote, table row or HTML block, which an
+ * underline does not turn into a heading (CommonMark reads "- item\n---" as a list and a
+ * thematic break).  Narrower than CommonMark (one line of text only): a heading it does
+ * not see makes a section missing, which a check reports, never a section found wrongly. */
+static int setext_text(const char *s, const char *e)
+{
+    const char *p = indent(s, e), *q;
+    if (!p || p == e || rg_md_is_blank(p, (size_t)(e - p)))
+        return 0;
+    if (*p == '>' || *p == '<' || *p == '|' || *p == '#')
+        return 0;
+    if ((*p == '-' || *p == '*' || *p == '+') && (p + 1 == e || isblank_(p[1])))
+        return 0;
+    for (q = p; q < e && *q >= '0' && *q <= '9'; q++) {}
+    if (q > p && q < e && (*q == '.' || *q == ')') && (q + 1 == e || isblank_(q[1])))
+        return 0;
+    return 1;
+}
+
+/* A scan of a document's headings, one after another: what rg_md_each_section walks
+ * with, and what it looks ahead with to find where a section's subsections end. */
+typedef struct md_scan {
+    const char *p, *end;
+    int line;
+    char fch;                 /* fence char of the open code block, 0 when none */
+    size_t flen;
+    const char *prev, *prev_e; /* the line before, when it could be a setext heading's text */
+} md_scan;
+
+typedef struct md_heading {
+    rg_md_section sec;
+    const char *start;        /* where the heading's first line starts: the end of what precedes it */
+} md_heading;
+
+static void scan_start(md_scan *sc, const char *text, size_t len)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->p = text;
+    sc->end = text + len;
+}
+
+/* The next heading into H; 0 at the end of the text. */
+static int scan_next(md_scan *sc, md_heading *h)
+{
+    while (sc->p < sc->end) {
+        const char *p = sc->p, *nl = memchr(p, '\n', (size_t)(sc->end - p));
+        const char *after = nl ? nl + 1 : sc->end;
+        const char *e = nl ? nl : sc->end;
+        const char *prev = sc->prev, *prev_e = sc->prev_e;
+        int level;
+        sc->line++;
+        sc->p = after;
+        sc->prev = NULL;
+        if (e > p && e[-1] == '\r') /* CRLF */
+            e--;
+        if (sc->fch) {
+            if (fence_close(p, e, sc->fch, sc->flen))
+                sc->fch = 0;
+        } else if (fence_open(p, e, &sc->fch, &sc->flen)) {
+            /* inside a fence until its closer, or to the end of the text */
+        } else if (heading(p, e, &h->sec)) {
+            h->sec.line = sc->line;
+            h->sec.body = after;
+            h->start = p;
+            return 1;
+        } else if (prev && (level = setext_underline(p, e)) != 0) {
+            const char *t = indent(prev, prev_e), *te = prev_e;
+            while (te > t && isblank_(te[-1]))
+                te--;
+            h->sec.level = level;
+            h->sec.title = t;
+            h->sec.title_len = (size_t)(te - t);
+            h->sec.line = sc->line - 1;
+            h->sec.body = after;
+            h->start = prev;
+            return 1;
+        } else if (setext_text(p, e)) {
+            sc->prev = p;
+            sc->prev_e = e;
+        }
+    }
+    return 0;
+}
+
 int rg_md_each_section(const char *text, size_t len,
                        int (*fn)(const rg_md_section *section, void *data), void *data)
 {
-    const char *p = text, *end;
-    rg_md_section cur, next;
-    int have = 0, line = 0, rc;
-    char fch = 0; /* fence char of the open code block, 0 when none */
-    size_t flen = 0;
+    /* One scan emits the headings; one more per level looks ahead for the next heading
+     * of that level or higher, where a section with its subsections ends.  Each scan
+     * only moves forward: seven passes at most, whatever the document, and no memory. */
+    md_scan walk, ahead[7];
+    md_heading cur, next[7];
+    int more[7] = {0}, rc;
     if (!text || !fn)
         return 0;
-    end = text + len;
-    memset(&cur, 0, sizeof cur);
-    memset(&next, 0, sizeof next);
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *after = nl ? nl + 1 : end; /* start of the next line */
-        const char *e = nl ? nl : end;
-        line++;
-        if (e > p && e[-1] == '\r') /* CRLF */
-            e--;
-        if (fch) {
-            if (fence_close(p, e, fch, flen))
-                fch = 0;
-        } else if (fence_open(p, e, &fch, &flen)) {
-            /* inside a fence until its closer, or to the end of the text */
-        } else if (heading(p, e, &next)) {
-            next.line = line;
-            next.body = after;
-            if (have) { /* the previous body ends where this heading starts */
-                cur.body_len = (size_t)(p - cur.body);
-                if ((rc = fn(&cur, data)) != 0)
-                    return rc;
-            }
-            cur = next;
-            have = 1;
-        }
-        p = after;
+    scan_start(&walk, text, len);
+    for (int l = 1; l <= 6; l++) {
+        scan_start(&ahead[l], text, len);
+        more[l] = -1; /* not started */
     }
-    if (have) {
-        cur.body_len = (size_t)(end - cur.body);
-        return fn(&cur, data);
+    more[0] = scan_next(&walk, &cur);
+    while (more[0]) {
+        md_heading following;
+        md_scan peek = walk;
+        int has_following = scan_next(&peek, &following);
+        int l = cur.sec.level;
+        const char *own_end = has_following ? following.start : text + len;
+        /* the next heading after CUR of level L or higher */
+        while (more[l] != 0 && (more[l] < 0 || next[l].start <= cur.start || next[l].sec.level > l))
+            more[l] = scan_next(&ahead[l], &next[l]);
+        cur.sec.body_len = (size_t)(own_end - cur.sec.body);
+        cur.sec.tree_len = (size_t)((more[l] ? next[l].start : text + len) - cur.sec.body);
+        if ((rc = fn(&cur.sec, data)) != 0)
+            return rc;
+        walk = peek;
+        cur = following;
+        more[0] = has_following;
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-/* Finding sections in a Markdown document (ATX headings only, CommonMark-style). */
+/* Finding sections in a Markdown document (ATX and setext headings, CommonMark-style). */
 #ifndef RG_MARKDOWN_H
 #define RG_MARKDOWN_H
 
@@ -10,13 +10,16 @@ typedef struct rg_md_section {
     int level;            /* 1..6: number of '#' */
     const char *title;    /* heading text, trimmed, closing #s removed; points into the document */
     size_t title_len;
-    const char *body;     /* text after the heading line up to the next heading of any level */
-    size_t body_len;
+    const char *body;     /* text after the heading (its underline, for setext) */
+    size_t body_len;      /* up to the next heading of any level: the section's own text */
+    size_t tree_len;      /* up to the next heading of the same or a higher level: the
+                           * section with its subsections */
     int line;             /* 1-based line of the heading */
 } rg_md_section;
 
-/* Scan TEXT (LEN bytes) and call FN once per ATX heading (`#`..`######` followed by a space
- * or end of line, at most 3 spaces of indentation), in document order.  Lines inside
+/* Scan TEXT (LEN bytes) and call FN once per heading, in document order: ATX (`#`..`######`
+ * followed by a space or end of line, at most 3 spaces of indentation) and setext (one
+ * line of paragraph text underlined with `===` for level 1 or `---` for level 2).  Lines inside
  * fenced code blocks (``` or ~~~) are not headings.  Stops early and returns FN's value
  * when FN returns non-zero; returns 0 otherwise. */
 int rg_md_each_section(const char *text, size_t len,

@@ -12,13 +12,14 @@
 
 #include "error.h"
 #include "strbuf.h"
+#include "suggest.h"
 #include "fileio.h"
 #include "luaconv.h"
 #include "check_cache.h"
+#include "lint_globals.h"
 #include "plugins.h"
 #include "policylib.h"
 #include "textpos.h"
-#include "policylib.h"
 #include "policy.h"
 
 static const char KEY_POLICY[] = "rg.policy";
@@ -126,6 +127,18 @@ static void plain_table(lua_State *L, int idx)
 
 /* ---- policy { ... } -------------------------------------------------------- */
 
+/* policy{ max_waiver_days = N } (the value on top): the limit only ever tightens, so a
+ * team extending a baseline cannot lengthen the waivers the baseline allows. */
+static int waiver_days(lua_State *L, rg_policy *pol, const char *file, int line)
+{
+    double days = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    if (!(days > 0 && days <= 3660))
+        return declaration_error(L, file, line, "policy{}: max_waiver_days must be a number of days, more than 0 and at most 3660");
+    if (pol->max_waiver_days == 0 || days < pol->max_waiver_days)
+        pol->max_waiver_days = days;
+    return 0;
+}
+
 static int decl_policy(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -150,6 +163,10 @@ static int decl_policy(lua_State *L)
             cJSON_Delete(base);
             return out_of_memory(L, file, line, "what the policy extends");
         }
+        lua_settop(L, 1);
+        plain_table(L, 1);
+        if (lua_getfield(L, 1, "max_waiver_days") != LUA_TNIL)
+            return waiver_days(L, pol, file, line);
         return 0;
     }
     if (pol->meta_line)
@@ -160,12 +177,20 @@ static int decl_policy(lua_State *L)
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
         char **slot = NULL;
+        if (key && strcmp(key, "max_waiver_days") == 0) {
+            waiver_days(L, pol, file, line);
+            lua_pop(L, 1);
+            continue;
+        }
         if (key && strcmp(key, "name") == 0) slot = &pol->name;
         else if (key && strcmp(key, "version") == 0) slot = &pol->version;
         else if (key && strcmp(key, "description") == 0) slot = &pol->description;
-        if (!slot)
-            return declaration_error(L, file, line, "policy{}: unknown field '%s' (expected name, version, description)",
-                                     key ? key : luaL_typename(L, -2));
+        if (!slot) {
+            static const char *const fields[] = {"name", "version", "description", "max_waiver_days", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "policy{}: unknown field '%s'%s (expected name, version, description, max_waiver_days)",
+                                     key ? key : luaL_typename(L, -2), key ? rg_suggest_among(key, fields, mean, sizeof mean) : "");
+        }
         if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
             return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
         free(*slot);
@@ -343,8 +368,11 @@ static int decl_requirement_body(lua_State *L)
                 return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds, more than 0 and at most 86400", id);
             r.timeout = lua_tonumber(L, -1);
         } else {
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s' (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
-                                     id, key);
+            static const char *const fields[] = {"title", "hint", "description", "types", "stages", "level", "check",
+                                                 "with", "timeout", "when", "waiver_role", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "requirement '%s': unknown field '%s'%s (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
+                                     id, key, rg_suggest_among(key, fields, mean, sizeof mean));
         }
         lua_pop(L, 1);
     }
@@ -464,6 +492,15 @@ rg_requirement *rg_policy_find(const rg_policy *pol, const char *id)
     return NULL;
 }
 
+const char *rg_policy_suggest_id(const rg_policy *pol, const char *id, char *buf, size_t size)
+{
+    rg_suggest s;
+    rg_suggest_start(&s, id);
+    for (size_t i = 0; i < pol->count; i++)
+        rg_suggest_offer(&s, pol->reqs[i].id);
+    return rg_suggest_text(&s, buf, size);
+}
+
 /* Call FN with each requirement's check and when function (k 0 and 1) on the stack top. */
 static void each_function(lua_State *L, rg_policy *pol, void (*fn)(lua_State *L, rg_requirement *r, int k))
 {
@@ -505,8 +542,31 @@ static int freeze_policy(lua_State *L)
     return 0;
 }
 
-/* extends "baseline": load baseline.lua from the policy's directory into this policy,
- * its requirements first; this file then adds, overrides or disables. */
+/* The decision names every bundle a policy used: the base entry the bundle's policy{}
+ * made (from index BEFORE on), or one made from its manifest, gets
+ * "bundle": { name, version, digest }. */
+static void note_bundle(lua_State *L, rg_policy *pol, const rg_package *p, int before, const char *file, int line)
+{
+    cJSON *entry = cJSON_GetArrayItem(pol->bases, before), *b = cJSON_CreateObject();
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "name"));
+    const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "version"));
+    int ok = b && cJSON_AddStringToObject(b, "name", name) && cJSON_AddStringToObject(b, "version", version) &&
+             cJSON_AddStringToObject(b, "digest", p->bundle_digest);
+    if (ok && !entry) {
+        /* a bundle whose policy declares no policy{} */
+        entry = cJSON_CreateObject();
+        ok = entry && cJSON_AddStringToObject(entry, "name", name) && cJSON_AddStringToObject(entry, "version", version) &&
+             cJSON_AddStringToObject(entry, "file", p->display) && cJSON_AddItemToArray(pol->bases, entry);
+    }
+    if (!ok || !cJSON_AddItemToObject(entry, "bundle", b)) {
+        cJSON_Delete(b);
+        out_of_memory(L, file, line, "the bundles a policy uses");
+    }
+}
+
+/* extends "baseline": load baseline.lua from the policy's directory, else from the
+ * policy path, into this policy, its requirements first; this file then adds, overrides
+ * or disables. */
 static int decl_extends(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -530,9 +590,14 @@ static int decl_extends(lua_State *L)
     lua_setfield(L, -2, name);
     lua_pop(L, 1);
     /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
-    pol->extending++;
-    rg_sandbox_run_module(L, name);
-    pol->extending--;
+    {
+        int before = cJSON_GetArraySize(pol->bases);
+        pol->extending++;
+        rg_sandbox_run_base(L, name);
+        pol->extending--;
+        if (sb->last_bundle)
+            note_bundle(L, pol, &sb->packages[sb->last_bundle], before, file, line);
+    }
     /* The base is complete: what it set up is frozen now, so the extending policy can
      * change its requirements only through override and disable, which the decision
      * shows (a patched module table or a redefined global would not show). */
@@ -569,6 +634,73 @@ static void note_defined_at(lua_State *L, rg_requirement *r, const char *file, i
     r->defined_at = at;
 }
 
+/* override "id" { check = ... }: the new check on top of the stack (popped), an inline
+ * function or a plugin check whose parameters are the override's own `with` (the old
+ * check's do not carry over: they were another check's).  0, or -1 when linting noted a
+ * problem. */
+static int override_check(lua_State *L, rg_policy *pol, rg_requirement *r, const char *file, int line,
+                          const char *reason)
+{
+    char why[512], what[300];
+    if (lua_type(L, -1) == LUA_TFUNCTION) {
+        for (int t = 0; t < 3; t++) {
+            cJSON_Delete(r->params[t]);
+            r->params[t] = NULL;
+        }
+        r->plugin_check = NULL;
+        r->plugin = NULL;
+        r->timeout = 0;
+        if (r->check_ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, r->check_ref);
+        r->check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        note_change(L, r, file, line, "check (a function)", reason);
+        return 0;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        const struct rg_loaded_plugin *plugin = NULL;
+        const rg_check *check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &plugin);
+        cJSON *params[3] = {NULL, NULL, NULL};
+        if (!check) {
+            declaration_error(L, file, line, "override '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)",
+                              r->id, lua_tostring(L, -1));
+            return -1;
+        }
+        if (lua_getfield(L, 1, "with") == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+        } else if (lua_type(L, -1) != LUA_TTABLE) {
+            declaration_error(L, file, line, "override '%s': with changes a plugin check's parameters (a table)", r->id);
+            return -1;
+        }
+        for (int t = 0; t < 3; t++) {
+            if (!(r->types & (1u << t)))
+                continue;
+            if (!(params[t] = plugin_params(L, check, t, why, sizeof why))) {
+                for (int u = 0; u < t; u++)
+                    cJSON_Delete(params[u]);
+                declaration_error(L, file, line, "override '%s' for a %s: %s", r->id, TYPE_NAMES[t], why);
+                return -1;
+            }
+        }
+        lua_pop(L, 1);
+        for (int t = 0; t < 3; t++) {
+            cJSON_Delete(r->params[t]);
+            r->params[t] = params[t];
+        }
+        if (r->check_ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, r->check_ref);
+        r->check_ref = LUA_NOREF;
+        r->plugin_check = check;
+        r->plugin = plugin;
+        snprintf(what, sizeof what, "check %s", check->name);
+        note_change(L, r, file, line, what, reason);
+        lua_pop(L, 1);
+        return 0;
+    }
+    declaration_error(L, file, line, "override '%s': check must be a function (ctx) or the name of a plugin check", r->id);
+    return -1;
+}
+
 /* override "id" { level = ..., with = {...}, ... , reason = "..." } */
 static int decl_override_body(lua_State *L)
 {
@@ -579,8 +711,11 @@ static int decl_override_body(lua_State *L)
     rg_requirement *r = rg_policy_find(pol, id);
     const char *reason = NULL;
     char why[512];
-    if (!r)
-        return declaration_error(L, file, line, "override: no requirement '%s' to override", id);
+    if (!r) {
+        char mean[RG_ERROR_MESSAGE_MAX];
+        return declaration_error(L, file, line, "override: no requirement '%s' to override%s", id,
+                                 rg_policy_suggest_id(pol, id, mean, sizeof mean));
+    }
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "override '%s' expects a table of the fields to change", id);
     note_defined_at(L, r, file, line);
@@ -590,11 +725,26 @@ static int decl_override_body(lua_State *L)
     if (lua_type(L, -1) == LUA_TSTRING)
         reason = lua_tostring(L, -1);
     lua_pop(L, 1);
+    /* check first: a new plugin check takes this override's with as its parameters */
+    if (lua_getfield(L, 1, "check") == LUA_TNIL)
+        lua_pop(L, 1);
+    else if (override_check(L, pol, r, file, line, reason) != 0)   /* pops it */
+        return 0;   /* linting: noted */
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
         char what[256];
-        if (strcmp(key, "reason") == 0) {
+        if (strcmp(key, "check") == 0) {
+            /* done above */
+        } else if (strcmp(key, "when") == 0) {
+            if (lua_type(L, -1) != LUA_TFUNCTION)
+                return declaration_error(L, file, line, "override '%s': when must be a function (ctx) returning true when the requirement applies", id);
+            if (r->when_ref != LUA_NOREF)
+                luaL_unref(L, LUA_REGISTRYINDEX, r->when_ref);
+            lua_pushvalue(L, -1);
+            r->when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+            note_change(L, r, file, line, "when", reason);
+        } else if (strcmp(key, "reason") == 0) {
             if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
                 return declaration_error(L, file, line, "override '%s': reason must be a non-empty string", id);
         } else if (strcmp(key, "level") == 0) {
@@ -655,8 +805,11 @@ static int decl_override_body(lua_State *L)
                 lua_pop(L, 1);
             }
         } else {
-            return declaration_error(L, file, line, "override '%s': cannot change '%s' (level, title, hint, types, stages, timeout, with, reason)",
-                                     id, key);
+            static const char *const fields[] = {"level", "title", "hint", "types", "stages", "timeout", "with", "check",
+                                                 "when", "reason", NULL};
+            char mean[160];
+            return declaration_error(L, file, line, "override '%s': cannot change '%s'%s (level, title, hint, types, stages, timeout, with, check, when, reason)",
+                                     id, key, rg_suggest_among(key, fields, mean, sizeof mean));
         }
         lua_pop(L, 1);
     }
@@ -673,8 +826,11 @@ static int decl_disable_body(lua_State *L)
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     rg_requirement *r = rg_policy_find(pol, id);
     char text[1024];
-    if (!r)
-        return declaration_error(L, file, line, "disable: no requirement '%s' to disable", id);
+    if (!r) {
+        char mean[RG_ERROR_MESSAGE_MAX];
+        return declaration_error(L, file, line, "disable: no requirement '%s' to disable%s", id,
+                                 rg_policy_suggest_id(pol, id, mean, sizeof mean));
+    }
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "disable '%s' expects { reason = \"...\" }", id);
     lua_getfield(L, 1, "reason");
@@ -759,6 +915,10 @@ static int is_policy_file(const char *name)
 {
     size_t n = strlen(name);
     if (name[0] == '.' || n < 5 || strcmp(name + n - 4, ".lua") != 0)
+        return 0;
+    /* An annotation file for editors (relgate.d.lua, LuaLS's *.d.lua) declares the API
+     * with empty functions: loading it would redefine every builtin. */
+    if (n > 6 && strcmp(name + n - 6, ".d.lua") == 0)
         return 0;
     return !(n > 9 && strcmp(name + n - 9, "_test.lua") == 0);
 }
@@ -861,6 +1021,14 @@ rg_policy *rg_policy_load_with_plugins(const char *path, const rg_limits *limits
     return load_policy(path, limits, now, plugins, NULL, err);
 }
 
+static int lint_functions(lua_State *L)
+{
+    cJSON *problems = lua_touserdata(L, 1);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks") == LUA_TTABLE)
+        rg_lint_globals(L, -1, problems);
+    return 0;
+}
+
 int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
                         cJSON *problems, rg_error *err)
 {
@@ -881,6 +1049,11 @@ int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plug
         rg_error_clear(err);
         return cJSON_GetArraySize(problems);
     }
+    /* What the functions read that does not exist: protected, as reading the compiled
+     * code allocates in the policy's state. */
+    lua_pushcfunction(pol->sb->L, lint_functions);
+    lua_pushlightuserdata(pol->sb->L, problems);
+    lua_pcall(pol->sb->L, 1, 0, 0);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *r = &pol->reqs[i];
         char text[RG_ERROR_FILE_MAX + 256];
@@ -927,6 +1100,7 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
     pol->sb = rg_sandbox_new(limits ? limits : &defaults, now, dir, dir, err);
     if (!pol->sb)
         goto fail;
+    pol->sb->keep_chunks = lint != NULL;
     rg_policylib_open(pol->sb);
     lua_pushlightuserdata(pol->sb->L, pol);
     lua_setfield(pol->sb->L, LUA_REGISTRYINDEX, KEY_POLICY);

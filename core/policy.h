@@ -74,6 +74,8 @@ struct rg_policy {
     cJSON *lint;         /* when linting: problems found ("file:line: problem"), loading goes on */
     const struct rg_check_provider *checks; /* who runs plugin checks; NULL: child processes */
     cJSON *bases;        /* the policies extended: [{name, version, file}] */
+    double max_waiver_days; /* policy{ max_waiver_days }: the smallest any policy loaded
+                             * declared, bases included (0: no limit) */
 };
 
 /* rg_policy_lint (relgate.h) with the problems as strings appended to PROBLEMS.
@@ -84,6 +86,10 @@ struct rg_policy {
  * were found, or -1 with ERR when the policy cannot be read at all. */
 int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plugins *plugins,
                         cJSON *problems, rg_error *err);
+
+/* " (did you mean 'ID2'?)" naming the requirement of POL closest to ID (a misspelling),
+ * or "", in BUF. */
+const char *rg_policy_suggest_id(const rg_policy *pol, const char *id, char *buf, size_t size);
 
 /* The requirement POL declares as ID, or NULL. */
 rg_requirement *rg_policy_find(const rg_policy *pol, const char *id);

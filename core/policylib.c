@@ -21,6 +21,7 @@
 #include "rfc3339.h"
 #include "sandbox.h"
 #include "semver.h"
+#include "timezone.h"
 #include "textpos.h"
 
 /* ---- Results ------------------------------------------------------------- */
@@ -195,6 +196,24 @@ static int semver_bump(lua_State *L)
     return 1;
 }
 
+/* semver.satisfies(v, range): true or false, or nil and why (not a version, not a range). */
+static int semver_satisfies(lua_State *L)
+{
+    rg_semver v;
+    const char *why = NULL;
+    int r;
+    if (!semver_check(L, 1, &v))
+        return 2;
+    r = rg_semver_satisfies(&v, luaL_checkstring(L, 2), &why);
+    if (r < 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "'%s' is not a version range: %s", lua_tostring(L, 2), why);
+        return 2;
+    }
+    lua_pushboolean(L, r);
+    return 1;
+}
+
 /* ---- time ---------------------------------------------------------------- */
 
 static int time_now(lua_State *L)
@@ -228,6 +247,102 @@ static int time_format(lua_State *L)
     if (rg_rfc3339_format((int64_t)t, buf, sizeof buf) != 0)
         return luaL_error(L, "time %I is outside years 0000-9999", t);
     lua_pushstring(L, buf);
+    return 1;
+}
+
+static const char *const DAY_NAMES[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+/* time.localtime(t, zone): the fields of T in ZONE, from the system's zone database, or
+ * nil and why.  wday is ISO (1 Monday .. 7 Sunday), day its name ("mon"). */
+static int time_localtime(lua_State *L)
+{
+    lua_Integer t = luaL_checkinteger(L, 1);
+    const char *zone = luaL_checkstring(L, 2), *why = NULL;
+    rg_local_time lt;
+    if (rg_local_time_in((int64_t)t, zone, &lt, &why) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "time zone '%s': %s", zone, why);
+        return 2;
+    }
+    lua_createtable(L, 0, 12);
+    lua_pushinteger(L, lt.tm.tm_year + 1900); lua_setfield(L, -2, "year");
+    lua_pushinteger(L, lt.tm.tm_mon + 1); lua_setfield(L, -2, "month");
+    lua_pushinteger(L, lt.tm.tm_mday); lua_setfield(L, -2, "day");
+    lua_pushinteger(L, lt.tm.tm_hour); lua_setfield(L, -2, "hour");
+    lua_pushinteger(L, lt.tm.tm_min); lua_setfield(L, -2, "min");
+    lua_pushinteger(L, lt.tm.tm_sec); lua_setfield(L, -2, "sec");
+    lua_pushinteger(L, lt.tm.tm_wday == 0 ? 7 : lt.tm.tm_wday); lua_setfield(L, -2, "wday");
+    lua_pushstring(L, DAY_NAMES[lt.tm.tm_wday]); lua_setfield(L, -2, "weekday");
+    lua_pushinteger(L, lt.tm.tm_yday + 1); lua_setfield(L, -2, "yday");
+    lua_pushboolean(L, lt.tm.tm_isdst > 0); lua_setfield(L, -2, "isdst");
+    lua_pushinteger(L, lt.offset); lua_setfield(L, -2, "offset");
+    lua_pushstring(L, lt.abbr); lua_setfield(L, -2, "zone");
+    return 1;
+}
+
+/* "HH:MM" as minutes of the day (24:00 allowed as the end of one), or -1. */
+static int minutes_of(const char *s, int allow_24)
+{
+    int h, m;
+    char extra;
+    if (!s || sscanf(s, "%2d:%2d%c", &h, &m, &extra) != 2 || strlen(s) != 5 || m < 0 || m > 59 || h < 0 ||
+        h > 24 || (h == 24 && (m != 0 || !allow_24)))
+        return -1;
+    return h * 60 + m;
+}
+
+/* time.in_window(t, zone, { days = { "mon", ... }, from = "09:00", to = "17:00" }):
+ * whether T falls, in ZONE's local time, on one of DAYS between FROM (included) and TO
+ * (excluded); or nil and why.  The days default to every day. */
+static int time_in_window(lua_State *L)
+{
+    lua_Integer t = luaL_checkinteger(L, 1);
+    const char *zone = luaL_checkstring(L, 2), *why = NULL;
+    rg_local_time lt;
+    int from, to, now, day_ok = 1;
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_getfield(L, 3, "from");
+    lua_getfield(L, 3, "to");
+    from = minutes_of(lua_tostring(L, -2), 0);
+    to = minutes_of(lua_tostring(L, -1), 1);
+    lua_pop(L, 2);
+    if (from < 0 || to < 0 || to <= from) {
+        lua_pushnil(L);
+        lua_pushstring(L, "window: from and to are \"HH:MM\" local times, to after from (a window over "
+                          "midnight is two windows)");
+        return 2;
+    }
+    if (rg_local_time_in((int64_t)t, zone, &lt, &why) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "time zone '%s': %s", zone, why);
+        return 2;
+    }
+    if (lua_getfield(L, 3, "days") != LUA_TNIL) {
+        lua_Integer n = lua_istable(L, -1) ? (lua_Integer)luaL_len(L, -1) : 0;
+        day_ok = 0;
+        if (n == 0) {
+            lua_pushnil(L);
+            lua_pushstring(L, "window: days must be a non-empty list like { \"mon\", \"tue\" }");
+            return 2;
+        }
+        for (lua_Integer i = 1; i <= n; i++) {
+            int known = 0;
+            lua_geti(L, -1, i);
+            for (int d = 0; d < 7; d++)
+                if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), DAY_NAMES[d]) == 0) {
+                    known = 1;
+                    day_ok |= d == lt.tm.tm_wday;
+                }
+            lua_pop(L, 1);
+            if (!known) {
+                lua_pushnil(L);
+                lua_pushstring(L, "window: days are \"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"");
+                return 2;
+            }
+        }
+    }
+    now = lt.tm.tm_hour * 60 + lt.tm.tm_min;
+    lua_pushboolean(L, day_ok && now >= from && now < to);
     return 1;
 }
 
@@ -592,15 +707,19 @@ static int json_box_gc(lua_State *L)
 
 static void push_section(lua_State *L, const rg_md_section *s)
 {
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     lua_pushlstring(L, s->title, s->title_len);
     lua_setfield(L, -2, "title");
     lua_pushinteger(L, s->level);
     lua_setfield(L, -2, "level");
     lua_pushinteger(L, s->line);
     lua_setfield(L, -2, "line");
-    lua_pushlstring(L, s->body, s->body_len);
+    /* body: the section with its subsections (a Keep-a-Changelog "## [1.2.0]" holds
+     * its "### Added"); own: up to the next heading of any level. */
+    lua_pushlstring(L, s->body, s->tree_len);
     lua_setfield(L, -2, "body");
+    lua_pushlstring(L, s->body, s->body_len);
+    lua_setfield(L, -2, "own");
 }
 
 typedef struct section_walk {
@@ -793,9 +912,10 @@ void rg_policylib_open(rg_sandbox *sb)
         {"by_type", lib_by_type}, {NULL, NULL}};
     static const luaL_Reg semver[] = {
         {"parse", semver_parse}, {"valid", semver_valid}, {"compare", semver_compare},
-        {"bump", semver_bump}, {NULL, NULL}};
+        {"bump", semver_bump}, {"satisfies", semver_satisfies}, {NULL, NULL}};
     static const luaL_Reg time[] = {
-        {"now", time_now}, {"parse", time_parse}, {"format", time_format}, {NULL, NULL}};
+        {"now", time_now}, {"parse", time_parse}, {"format", time_format}, {"localtime", time_localtime},
+        {"in_window", time_in_window}, {NULL, NULL}};
     static const luaL_Reg evidence[] = {
         {"path", evidence_path}, {"exists", evidence_exists}, {"read", evidence_read},
         {NULL, NULL}};

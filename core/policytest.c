@@ -22,6 +22,7 @@
 #include "policytest.h"
 #include "rfc3339.h"
 #include "sandbox.h"
+#include "suggest.h"
 
 static const char KEY_CASES[] = "rg.test.cases";
 
@@ -44,7 +45,40 @@ static int test_body(lua_State *L)
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     char why[256] = "";
     cJSON *spec, *entry;
+    int fns = LUA_NOREF;
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    /* Mocks that are functions of (params, ctx) stay Lua, in the test file's sandbox (kept
+     * while its cases run); the rest of the spec is data, read as JSON. */
+    if (lua_getfield(L, 1, "mocks") == LUA_TTABLE) {
+        int mocks = lua_gettop(L), any = 0;
+        lua_newtable(L);                 /* the functions */
+        lua_newtable(L);                 /* the data mocks */
+        lua_pushnil(L);
+        while (lua_next(L, mocks)) {
+            int is_fn = lua_type(L, -1) == LUA_TFUNCTION;
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, is_fn ? mocks + 1 : mocks + 2);
+            any |= is_fn;
+        }
+        /* a copy of the spec with the data mocks only */
+        lua_newtable(L);
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, mocks + 3);
+        }
+        lua_pushvalue(L, mocks + 2);
+        lua_setfield(L, -2, "mocks");
+        lua_replace(L, 1);
+        if (any) {
+            lua_pushvalue(L, mocks + 1);
+            fns = luaL_ref(L, LUA_REGISTRYINDEX);
+        }
+        lua_settop(L, 1);
+    }
     spec = rg_lua_to_json(L, 1, 32, 1, why, sizeof why);
     if (!spec || !cJSON_IsObject(spec)) {
         cJSON_Delete(spec);
@@ -55,6 +89,7 @@ static int test_body(lua_State *L)
     cJSON_AddStringToObject(entry, "file", file);
     cJSON_AddNumberToObject(entry, "line", line);
     cJSON_AddItemToObject(entry, "spec", spec);
+    cJSON_AddNumberToObject(entry, "fns", fns);
     cJSON_AddItemToArray(cases, entry);
     return 0;
 }
@@ -78,7 +113,7 @@ static int test_decl(lua_State *L)
 }
 
 int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out, size_t *count,
-                  rg_error *err)
+                  rg_sandbox **sb_out, rg_error *err)
 {
     char dir[PATH_MAX], chunk[PATH_MAX + 2];
     rg_sandbox *sb;
@@ -87,6 +122,7 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
 
     *out = NULL;
     *count = 0;
+    *sb_out = NULL;
     rg_path_dir(path, dir, sizeof dir);
     sb = rg_sandbox_new(limits, (int64_t)time(NULL), dir, dir, err);
     if (!sb || !cases) {
@@ -107,18 +143,20 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
         cJSON_Delete(cases);
         return -1;
     }
-    rg_sandbox_free(sb);
     *out = calloc((size_t)cJSON_GetArraySize(cases) + 1, sizeof **out);
     if (!*out) {
+        rg_sandbox_free(sb);
         cJSON_Delete(cases);
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     }
+    *sb_out = sb;   /* its function mocks run while the cases do */
     cJSON_ArrayForEach(c, cases) {
         rg_test_case *tc = &(*out)[n++];
         tc->name = strdup(rg_json_string(c, "name"));
         tc->file = strdup(rg_json_string(c, "file"));
         tc->line = (int)cJSON_GetObjectItemCaseSensitive(c, "line")->valuedouble;
         tc->spec = cJSON_DetachItemFromObjectCaseSensitive(c, "spec");
+        tc->mock_fns = (int)cJSON_GetObjectItemCaseSensitive(c, "fns")->valuedouble;
     }
     *count = n;
     cJSON_Delete(cases);
@@ -203,7 +241,10 @@ static int policy_path(const rg_test_case *tc, char *out, size_t size, rg_test_r
     return 0;
 }
 
-static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, rg_test_result *o)
+static size_t compare_calls(const cJSON *want, const cJSON *calls, rg_test_result *o);
+
+static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decision *d, const cJSON *calls,
+                    rg_test_result *o)
 {
     const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), *item;
     const char *want = rg_json_string(expect, "decision");
@@ -213,8 +254,17 @@ static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decis
         return;
     }
     checks += want != NULL;
-    if (want && strcmp(want, rg_verdict_name(d->verdict)) != 0)
+    if (want && strcmp(want, rg_verdict_name(d->verdict)) != 0) {
         problem(o, "decision: expected %s, got %s", want, rg_verdict_name(d->verdict));
+        /* what made it so: every requirement that did not pass or skip, with its message */
+        for (size_t i = 0; i < d->count; i++) {
+            const rg_result *r = &d->results[i];
+            if (r->status == RG_STATUS_PASS || r->status == RG_STATUS_SKIP)
+                continue;
+            problem(o, "  %s (%s): %s: %s", r->id, rg_level_name(r->level), rg_status_name(r->status),
+                    r->message ? r->message : "");
+        }
+    }
     cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(expect, "requirements")) {
         const rg_result *r = rg_decision_find(d, item->string);
         int declared = rg_policy_find(pol, item->string) != NULL;
@@ -227,8 +277,9 @@ static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decis
                 problem(o, "requirement %s: expected undeclared, but the policy declares it", item->string);
         } else if (!declared) {
             /* "absent" (or any status) of a misspelt id must not hold by itself. */
-            problem(o, "requirement %s: the policy declares no such requirement (\"undeclared\" if that is "
-                       "what the test means)", item->string);
+            char mean[256];
+            problem(o, "requirement %s: the policy declares no such requirement%s (\"undeclared\" if that is "
+                       "what the test means)", item->string, rg_policy_suggest_id(pol, item->string, mean, sizeof mean));
         } else if (!r && strcmp(item->valuestring, "absent") != 0) {
             problem(o, "requirement %s: expected %s, but it is not in the decision (does not apply?)", item->string,
                     item->valuestring);
@@ -243,6 +294,41 @@ static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decis
         if (!cJSON_IsString(item) || !r || !r->message || !strstr(r->message, item->valuestring))
             problem(o, "requirement %s: message should contain \"%s\", got \"%s\"", item->string,
                     cJSON_IsString(item) ? item->valuestring : "?", r && r->message ? r->message : "(not in the decision)");
+    }
+    /* expect.waivers: requirement id -> what became of its waiver (applied, unused...) */
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(expect, "waivers")) {
+        const cJSON *w;
+        const char *got = NULL;
+        checks++;
+        cJSON_ArrayForEach(w, d->waivers) {
+            const char *req = rg_json_string(w, "requirement");
+            if (req && strcmp(req, item->string) == 0 && !got)
+                got = rg_json_string(w, "status");
+        }
+        if (!cJSON_IsString(item) || !got || strcmp(got, item->valuestring) != 0)
+            problem(o, "waiver for %s: expected %s, got %s", item->string,
+                    cJSON_IsString(item) ? item->valuestring : "a status string", got ? got : "no waiver");
+    }
+    /* expect.details: requirement id -> the details it must carry (those named) */
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(expect, "details")) {
+        const rg_result *r = rg_decision_find(d, item->string);
+        const cJSON *field;
+        checks++;
+        if (!cJSON_IsObject(item) || !r) {
+            problem(o, "details %s: %s", item->string, !r ? "the requirement is not in the decision"
+                                                            : "expect a table of the details it must carry");
+            continue;
+        }
+        cJSON_ArrayForEach(field, item) {
+            const cJSON *was = cJSON_GetObjectItemCaseSensitive(r->details, field->string);
+            if (!was || !cJSON_Compare(was, field, 1)) {
+                char *a = cJSON_PrintUnformatted(field), *b = was ? cJSON_PrintUnformatted(was) : NULL;
+                problem(o, "details %s: %s is %s, expected %s", item->string, field->string, b ? b : "(absent)",
+                        a ? a : "?");
+                cJSON_free(a);
+                cJSON_free(b);
+            }
+        }
     }
     item = cJSON_GetObjectItemCaseSensitive(expect, "actions");
     checks += item != NULL;
@@ -270,28 +356,68 @@ static void compare(const rg_test_case *tc, const rg_policy *pol, const rg_decis
         if (!got || strcmp(got, want) != 0)
             problem(o, "rollback target: expected %s, got %s", want, got ? got : "none");
     }
+    if (cJSON_GetObjectItemCaseSensitive(expect, "calls"))
+        checks += compare_calls(cJSON_GetObjectItemCaseSensitive(expect, "calls"), calls, o);
     if (checks == 0)
         problem(o, "expect = { ... } checks nothing (empty lists): the test cannot fail, so it is not a test");
 }
 
-/* Mark requirement x type pairs the decision exercised. */
+/* "minor/deploy": one cell of coverage. */
+static void cell_name(rg_release_type type, rg_stage stage, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/%s", rg_release_type_name(type), rg_stage_name(stage));
+}
+
+/* Mark the requirement x release type x stage cells the decision exercised (a requirement
+ * in the decision counts, as skip too), starting each policy file with every cell its
+ * requirements declare. */
 static void cover(cJSON *coverage, const rg_policy *pol, const rg_decision *d)
 {
     cJSON *per_policy = cJSON_GetObjectItemCaseSensitive(coverage, pol->file);
+    char cell[64];
     if (!per_policy) {
         per_policy = cJSON_AddObjectToObject(coverage, pol->file);
-        for (size_t i = 0; i < pol->count; i++) {
-            cJSON *types = cJSON_AddObjectToObject(per_policy, pol->reqs[i].id);
-            for (int t = 0; t < 3; t++)
-                if (pol->reqs[i].types & (1u << t))
-                    cJSON_AddFalseToObject(types, rg_release_type_name((rg_release_type)(1u << t)));
+        for (size_t i = 0; per_policy && i < pol->count; i++) {
+            cJSON *cells = cJSON_AddObjectToObject(per_policy, pol->reqs[i].id);
+            for (int t = 0; cells && t < 3; t++)
+                for (int g = 0; g < 3; g++)
+                    if ((pol->reqs[i].types & (1u << t)) && (pol->reqs[i].stages & (1u << g))) {
+                        cell_name((rg_release_type)(1u << t), (rg_stage)(1u << g), cell, sizeof cell);
+                        cJSON_AddFalseToObject(cells, cell);
+                    }
         }
     }
+    cell_name(d->type, d->stage, cell, sizeof cell);
     for (size_t i = 0; i < d->count; i++) {
-        cJSON *types = cJSON_GetObjectItemCaseSensitive(per_policy, d->results[i].id);
-        const char *type = rg_release_type_name(d->type);
-        if (types && cJSON_GetObjectItemCaseSensitive(types, type))
-            cJSON_ReplaceItemInObjectCaseSensitive(types, type, cJSON_CreateTrue());
+        cJSON *cells = cJSON_GetObjectItemCaseSensitive(per_policy, d->results[i].id);
+        if (cells && cJSON_GetObjectItemCaseSensitive(cells, cell))
+            cJSON_ReplaceItemInObjectCaseSensitive(cells, cell, cJSON_CreateTrue());
+    }
+}
+
+/* The decision as --verbose shows it: the verdict, then a line per requirement and per
+ * plugin check call. */
+static void trace_decision(rg_test_result *o, const rg_decision *d, const cJSON *calls)
+{
+    char line[2048];
+    const cJSON *call;
+    if (!(o->trace = cJSON_CreateArray()))
+        return;
+    snprintf(line, sizeof line, "decision %s (%s, %s)", rg_verdict_name(d->verdict), rg_release_type_name(d->type),
+             rg_stage_name(d->stage));
+    cJSON_AddItemToArray(o->trace, cJSON_CreateString(line));
+    for (size_t i = 0; i < d->count; i++) {
+        snprintf(line, sizeof line, "  %s: %s: %s", d->results[i].id, rg_status_name(d->results[i].status),
+                 d->results[i].message ? d->results[i].message : "");
+        cJSON_AddItemToArray(o->trace, cJSON_CreateString(line));
+    }
+    cJSON_ArrayForEach(call, calls) {
+        char *params = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(call, "params"));
+        snprintf(line, sizeof line, "  call %s %s %s%s", rg_json_string(call, "check"),
+                 rg_json_string(call, "requirement"), params ? params : "?",
+                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(call, "mocked")) ? " (mocked)" : "");
+        cJSON_free(params);
+        cJSON_AddItemToArray(o->trace, cJSON_CreateString(line));
     }
 }
 
@@ -311,21 +437,45 @@ static const char *unknown_field(const cJSON *obj, const char *const *known)
 
 /* ---- Mocked plugin checks ---------------------------------------------------------
  * A test with "mocks" answers its policy's plugin checks itself: a check provider (the
- * interface the child processes answer through) that gives each job the test's result. */
+ * interface the child processes answer through) that gives each job the test's result
+ * -- a fixed one, or what a function of (params, ctx) returns -- or, for the checks the
+ * test names in "real", runs the plugin in a child process as eval would.  Every call is
+ * recorded with its parameters, for expect.calls. */
 
-static void mock_result(const cJSON *mocks, rg_job *job)
+typedef struct mock_provider {
+    const cJSON *mocks;     /* check name -> result (data) */
+    const cJSON *real;      /* check names that run for real, or NULL */
+    rg_sandbox *sb;         /* the test file's sandbox, where function mocks run */
+    int fns;                /* registry reference to check name -> function, or LUA_NOREF */
+    cJSON *calls;           /* [{requirement, check, params, mocked}] */
+} mock_provider;
+
+static int is_real(const mock_provider *mp, const char *check)
 {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(mocks, job->check->name);
+    const cJSON *name;
+    cJSON_ArrayForEach(name, mp->real)
+        if (cJSON_IsString(name) && strcmp(name->valuestring, check) == 0)
+            return 1;
+    return 0;
+}
+
+/* JOB's result from M ({status, message, details}, as pass() and friends make it; NULL
+ * when the test has no mock for the check), or the error WHY when not NULL. */
+static void mock_result(const cJSON *m, const char *why, rg_job *job)
+{
     const char *status = rg_json_string(m, "status"), *message = rg_json_string(m, "message");
     const cJSON *details = cJSON_GetObjectItemCaseSensitive(m, "details");
-    char text[256];
+    char text[1024];
     memset(&job->result, 0, sizeof job->result);
     job->result.status = RG_CHECK_ERROR;
-    for (rg_check_status st = RG_CHECK_PASS; status && st <= RG_CHECK_ERROR; st++)
+    for (rg_check_status st = RG_CHECK_PASS; !why && status && st <= RG_CHECK_ERROR; st++)
         if (strcmp(status, rg_check_status_name(st)) == 0)
             job->result.status = st;
-    if (!m) {
-        snprintf(text, sizeof text, "no mock for check %s in this test", job->check->name);
+    if (why) {
+        message = why;
+    } else if (!m) {
+        snprintf(text, sizeof text, "no mock for check %s in this test (mock it, or name it in real = { ... })",
+                 job->check->name);
         message = text;
     } else if (!status || !message) {
         snprintf(text, sizeof text, "the mock for check %s is not a result: use pass(\"...\"), fail(\"...\")...",
@@ -333,27 +483,133 @@ static void mock_result(const cJSON *mocks, rg_job *job)
         message = text;
     }
     job->result.message = strdup(message);
-    job->result.details = cJSON_IsObject(details) ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
+    job->result.details = cJSON_IsObject(details) && !why ? cJSON_Duplicate(details, 1) : cJSON_CreateObject();
     job->result.evidence = cJSON_CreateArray();
     job->result.context_reads = cJSON_CreateArray();
     cJSON_AddBoolToObject(job->result.details, "mocked", 1);
 }
 
+/* Call the function mock on top of the test sandbox's stack (popped) with the job's
+ * parameters and the release context, both read-only; fill JOB from what it returns. */
+static void call_function_mock(mock_provider *mp, rg_job *job, const rg_context *ctx)
+{
+    lua_State *L = mp->sb->L;
+    rg_error err = {0};
+    char why[512];
+    cJSON *result;
+    rg_push_json(L, job->params);
+    rg_push_readonly(L, -1);
+    lua_remove(L, -2);
+    rg_push_json(L, ctx->root);
+    rg_push_readonly(L, -1);
+    lua_remove(L, -2);
+    rg_sandbox_new_budget(mp->sb);
+    if (rg_sandbox_call(mp->sb, 2, 1, &err) != 0) {
+        snprintf(why, sizeof why, "the mock for check %.100s raised: %.380s", job->check->name, err.message);
+        rg_error_clear(&err);
+        mock_result(NULL, why, job);
+        return;
+    }
+    result = lua_istable(L, -1) ? rg_lua_to_json(L, -1, 32, 1, why, sizeof why) : NULL;
+    lua_pop(L, 1);
+    if (!result)
+        snprintf(why, sizeof why, "the mock for check %s returned no result: return pass(\"...\"), fail(\"...\")...",
+                 job->check->name);
+    mock_result(result, result ? NULL : why, job);
+    cJSON_Delete(result);
+}
+
+static void record_call(mock_provider *mp, const rg_job *job, int mocked)
+{
+    cJSON *call = cJSON_CreateObject();
+    cJSON_AddStringToObject(call, "requirement", job->label ? job->label : "?");
+    cJSON_AddStringToObject(call, "check", job->check->name);
+    cJSON_AddItemToObject(call, "params", job->params ? cJSON_Duplicate(job->params, 1) : cJSON_CreateObject());
+    cJSON_AddBoolToObject(call, "mocked", mocked);
+    if (!cJSON_AddItemToArray(mp->calls, call))
+        cJSON_Delete(call);
+}
+
 static void run_mocks(void *self, struct rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                       const rg_limits *limits)
 {
-    (void)ctx;
-    (void)now;
-    (void)limits;
-    for (size_t j = 0; j < count; j++)
-        mock_result(self, &jobs[j]);
+    mock_provider *mp = self;
+    rg_job *real = calloc(count + 1, sizeof *real);
+    size_t *where = calloc(count + 1, sizeof *where), nreal = 0;
+    for (size_t j = 0; j < count; j++) {
+        const char *name = jobs[j].check->name;
+        int fn = 0;
+        if (real && where && is_real(mp, name)) {
+            record_call(mp, &jobs[j], 0);
+            where[nreal] = j;
+            real[nreal++] = jobs[j];
+            continue;
+        }
+        record_call(mp, &jobs[j], 1);
+        if (mp->fns != LUA_NOREF) {
+            lua_rawgeti(mp->sb->L, LUA_REGISTRYINDEX, mp->fns);
+            fn = lua_getfield(mp->sb->L, -1, name) == LUA_TFUNCTION;
+            lua_remove(mp->sb->L, -2);
+            if (!fn)
+                lua_pop(mp->sb->L, 1);
+        }
+        if (fn)
+            call_function_mock(mp, &jobs[j], ctx);
+        else if (!real || !where)
+            mock_result(NULL, "out of memory", &jobs[j]);
+        else
+            mock_result(cJSON_GetObjectItemCaseSensitive(mp->mocks, name), NULL, &jobs[j]);
+    }
+    if (nreal) {
+        /* the real plugins, in child processes, on the context's evidence */
+        rg_run_isolated(real, nreal, ctx, now, limits);
+        for (size_t k = 0; k < nreal; k++)
+            jobs[where[k]] = real[k];
+    }
+    free(real);
+    free(where);
 }
 
-void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_limits *limits,
+/* expect.calls: requirement id -> the parameters its check must have been called with
+ * (those named; others may be anything). */
+static size_t compare_calls(const cJSON *want, const cJSON *calls, rg_test_result *o)
+{
+    const cJSON *item, *param, *call;
+    size_t checks = 0;
+    cJSON_ArrayForEach(item, want) {
+        const cJSON *got = NULL;
+        checks++;
+        cJSON_ArrayForEach(call, calls)
+            if (strcmp(rg_json_string(call, "requirement"), item->string) == 0)
+                got = call;
+        if (!cJSON_IsObject(item)) {
+            problem(o, "calls %s: expect a table of the parameters its check is called with", item->string);
+            continue;
+        }
+        if (!got) {
+            problem(o, "calls %s: its plugin check was not called (no plugin check, or it did not apply)", item->string);
+            continue;
+        }
+        cJSON_ArrayForEach(param, item) {
+            const cJSON *was = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(got, "params"), param->string);
+            if (!was || !cJSON_Compare(was, param, 1)) {
+                char *a = cJSON_PrintUnformatted(param), *b = was ? cJSON_PrintUnformatted(was) : NULL;
+                problem(o, "calls %s: %s called with %s = %s, expected %s", item->string, rg_json_string(got, "check"),
+                        param->string, b ? b : "(not given)", a ? a : "?");
+                cJSON_free(a);
+                cJSON_free(b);
+            }
+        }
+    }
+    return checks;
+}
+
+void rg_test_run(const rg_test_case *tc, rg_sandbox *sb, const rg_plugins *plugins, const rg_limits *limits,
                  cJSON *coverage, rg_test_result *o)
 {
-    static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "expect", NULL};
-    static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback", NULL};
+    static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "real", "expect", NULL};
+    static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback",
+                                                "calls", "waivers", "details", NULL};
     rg_error err = {0};
     rg_context_options copt;
     rg_context *ctx = NULL;
@@ -361,8 +617,9 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
     rg_decision *d = NULL;
     const cJSON *context = cJSON_GetObjectItemCaseSensitive(tc->spec, "context");
     const char *now_text = rg_json_string(tc->spec, "now");
-    /* cJSON's getter takes a non-const object; the mocks are only read. */
-    rg_check_provider mocks = {run_mocks, cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks")};
+    mock_provider mp = {cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks"),
+                        cJSON_GetObjectItemCaseSensitive(tc->spec, "real"), sb, tc->mock_fns, NULL};
+    rg_check_provider mocks = {run_mocks, &mp};
     char path[PATH_MAX], display[PATH_MAX + 32], why_buf[64];
     const char *why = why_buf;
     int64_t now = (int64_t)time(NULL);
@@ -375,9 +632,46 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
         if (!bad && cJSON_IsObject(expect))
             bad = unknown_field(expect, expect_fields);
         if (bad) {
+            char mean[160];
+            rg_suggest s;
+            rg_suggest_start(&s, bad);
+            for (const char *const *f = spec_fields; *f; f++)
+                rg_suggest_offer(&s, *f);
+            for (const char *const *f = expect_fields; *f; f++)
+                rg_suggest_offer(&s, *f);
             o->status = RG_TEST_ERROR;
-            problem(o, "could not run: unknown field '%s' (test: policy, context, stage, type, now, mocks, expect; "
-                       "expect: decision, requirements, messages, actions, rollback)", bad);
+            problem(o, "could not run: unknown field '%s'%s (test: policy, context, stage, type, now, mocks, real, "
+                       "expect; expect: decision, requirements, messages, actions, rollback, calls, waivers, details)",
+                    bad, rg_suggest_text(&s, mean, sizeof mean));
+            cJSON_Delete(mp.calls);
+            return;
+        }
+    }
+    {
+        /* real = { "check.name", ... }: run beside mocks, so a check is either */
+        const cJSON *name;
+        const char *clash = NULL;
+        int ok = !mp.real || cJSON_IsArray(mp.real);
+        cJSON_ArrayForEach(name, mp.real) {
+            ok &= cJSON_IsString(name);
+            if (cJSON_IsString(name) && cJSON_GetObjectItemCaseSensitive(mp.mocks, name->valuestring))
+                clash = name->valuestring;
+        }
+        if (ok && !clash && mp.real && mp.fns != LUA_NOREF) {
+            cJSON_ArrayForEach(name, mp.real) {
+                lua_rawgeti(sb->L, LUA_REGISTRYINDEX, mp.fns);
+                if (lua_getfield(sb->L, -1, name->valuestring) != LUA_TNIL)
+                    clash = name->valuestring;
+                lua_pop(sb->L, 2);
+            }
+        }
+        if (!ok || clash) {
+            o->status = RG_TEST_ERROR;
+            if (clash)
+                problem(o, "could not run: check %s is both mocked and real: it is one or the other", clash);
+            else
+                problem(o, "could not run: real must be a list of plugin check names: real = { \"ci.status\" }");
+            cJSON_Delete(mp.calls);
             return;
         }
     }
@@ -437,10 +731,11 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
         rg_context_free(ctx);
         return;
     }
+    mp.calls = cJSON_CreateArray();
     pol = rg_policy_load_with_plugins(path, limits, now, plugins, &err);
     if (pol) {
-        if (mocks.self)
-            pol->checks = &mocks;   /* the test answers the plugin checks */
+        if (mp.mocks || mp.fns != LUA_NOREF || mp.real)
+            pol->checks = &mocks;   /* the test answers the plugin checks (those not real) */
         d = rg_evaluate(pol, ctx, &err);
     }
     if (!d) {
@@ -450,11 +745,13 @@ void rg_test_run(const rg_test_case *tc, const rg_plugins *plugins, const rg_lim
         else
             could_not_run(o, &err);
     } else {
-        compare(tc, pol, d, o);
+        compare(tc, pol, d, mp.calls, o);
         o->status = cJSON_GetArraySize(o->problems) ? RG_TEST_FAIL : RG_TEST_PASS;
+        trace_decision(o, d, mp.calls);
         if (coverage)
             cover(coverage, pol, d);
     }
+    cJSON_Delete(mp.calls);
     rg_decision_free(d);
     rg_policy_free(pol);
     rg_context_free(ctx);

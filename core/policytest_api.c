@@ -6,11 +6,13 @@
 
 #include "error.h"
 #include "policytest.h"
+#include "sandbox.h"
 #include "strbuf.h"
 
 struct rg_tests {
     rg_test_case *cases;
     size_t count;
+    rg_sandbox *sb;      /* the test file's: its function mocks run in it */
 };
 
 struct rg_test_coverage {
@@ -24,7 +26,7 @@ rg_tests *rg_tests_load_file(const char *path, const rg_limits *limits, rg_error
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
-    if (rg_tests_load(path, limits, &t->cases, &t->count, err) != 0) {
+    if (rg_tests_load(path, limits, &t->cases, &t->count, &t->sb, err) != 0) {
         free(t);
         return NULL;
     }
@@ -36,6 +38,7 @@ void rg_tests_free(rg_tests *tests)
     if (!tests)
         return;
     rg_test_cases_free(tests->cases, tests->count);
+    rg_sandbox_free(tests->sb);
     free(tests);
 }
 
@@ -65,32 +68,45 @@ void rg_test_outcome_clear(rg_test_outcome *outcome)
     free(outcome->problems);
     outcome->problems = NULL;
     outcome->problem_count = 0;
+    for (size_t i = 0; i < outcome->trace_count; i++)
+        free(outcome->trace[i]);
+    free(outcome->trace);
+    outcome->trace = NULL;
+    outcome->trace_count = 0;
+}
+
+/* LIST's strings as a heap array into *OUT (*COUNT of them); 0, or -1 when one was lost. */
+static int strings_of(const cJSON *list, char ***out, size_t *count)
+{
+    const cJSON *p;
+    size_t n = 0;
+    *out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **out);
+    cJSON_ArrayForEach(p, list) {
+        const char *text = cJSON_GetStringValue(p);
+        if (*out && ((*out)[n] = strdup(text ? text : "?")) != NULL)
+            n++;
+    }
+    *count = n;
+    return n < (size_t)cJSON_GetArraySize(list) ? -1 : 0;
 }
 
 void rg_tests_run(const rg_tests *tests, size_t i, const rg_plugins *plugins, const rg_limits *limits,
                   rg_test_coverage *coverage, rg_test_outcome *out)
 {
-    rg_test_result r = {RG_TEST_ERROR, NULL};
-    const cJSON *p;
-    size_t n = 0;
+    rg_test_result r = {RG_TEST_ERROR, NULL, NULL};
 
     memset(out, 0, sizeof *out);
     out->status = RG_TEST_ERROR;
     if (!tests || i >= tests->count)
         return;
-    rg_test_run(&tests->cases[i], plugins, limits, coverage ? coverage->tree : NULL, &r);
+    rg_test_run(&tests->cases[i], tests->sb, plugins, limits, coverage ? coverage->tree : NULL, &r);
     out->status = r.status;
-    out->problems = calloc((size_t)cJSON_GetArraySize(r.problems) + 1, sizeof *out->problems);
-    cJSON_ArrayForEach(p, r.problems) {
-        const char *text = cJSON_GetStringValue(p);
-        if (out->problems && (out->problems[n] = strdup(text ? text : "?")) != NULL)
-            n++;
-    }
     /* A problem lost to memory must not turn a failure into a pass. */
-    if (n < (size_t)cJSON_GetArraySize(r.problems) && out->status == RG_TEST_PASS)
+    if (strings_of(r.problems, &out->problems, &out->problem_count) != 0 && out->status == RG_TEST_PASS)
         out->status = RG_TEST_ERROR;
-    out->problem_count = n;
+    strings_of(r.trace, &out->trace, &out->trace_count);
     cJSON_Delete(r.problems);
+    cJSON_Delete(r.trace);
 }
 
 rg_test_coverage *rg_test_coverage_new(void)
@@ -113,31 +129,50 @@ void rg_test_coverage_free(rg_test_coverage *coverage)
 
 char *rg_test_coverage_report(const rg_test_coverage *coverage, int *missing)
 {
-    const cJSON *policy, *req, *type;
+    const cJSON *policy, *req, *cell;
     rg_strbuf out = {0};
     int count = 0;
 
     rg_strbuf_add(&out, "", 0);   /* "" rather than NULL when there is nothing to say */
     cJSON_ArrayForEach(policy, coverage->tree) {
-        int here = 0;
+        int here = 0, cells = 0, done = 0;
         cJSON_ArrayForEach(req, policy) {
-            char types[64] = "";
-            size_t n = 0;
-            cJSON_ArrayForEach(type, req)
-                if (cJSON_IsFalse(type))
-                    n += (size_t)snprintf(types + n, sizeof types - n, "%s%s", n ? ", " : "", type->string);
-            if (n) {
+            rg_strbuf which = {0};
+            cJSON_ArrayForEach(cell, req) {
+                cells++;
+                done += cJSON_IsTrue(cell);
+                if (cJSON_IsFalse(cell)) {
+                    rg_strbuf_printf(&which, "%s%s", which.len ? ", " : "", cell->string);
+                }
+            }
+            if (which.len) {
                 if (!here++)
                     rg_strbuf_printf(&out, "coverage: %s: not exercised by any test:\n", policy->string);
-                rg_strbuf_printf(&out, "  %s (%s)\n", req->string, types);
+                rg_strbuf_printf(&out, "  %s (%s)\n", req->string, which.data);
                 count++;
             }
+            free(which.data);
         }
         if (!here)
-            rg_strbuf_printf(&out, "coverage: %s: every requirement exercised for every release type it applies to\n",
-                             policy->string);
+            rg_strbuf_printf(&out, "coverage: %s: every requirement exercised for every release type and stage it "
+                                   "applies to\n", policy->string);
+        rg_strbuf_printf(&out, "coverage: %s: %d of %d requirement x type x stage cells exercised (%.1f%%)\n",
+                         policy->string, done, cells, cells ? 100.0 * done / cells : 100.0);
     }
     if (missing)
         *missing = count;
     return rg_strbuf_finish(&out);
+}
+
+double rg_test_coverage_percent(const rg_test_coverage *coverage)
+{
+    const cJSON *policy, *req, *cell;
+    int cells = 0, done = 0;
+    cJSON_ArrayForEach(policy, coverage->tree)
+        cJSON_ArrayForEach(req, policy)
+            cJSON_ArrayForEach(cell, req) {
+                cells++;
+                done += cJSON_IsTrue(cell);
+            }
+    return cells ? 100.0 * done / cells : 100.0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -19,6 +20,7 @@
 #include "fileio.h"
 #include "evidence.h"
 #include "sandbox.h"
+#include "rg_config.h"
 #include "untrusted.h"
 
 #define HOOK_EVERY 1000          /* instructions between limit checks */
@@ -751,6 +753,27 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
         rg_strlcpy(err->file, display, sizeof err->file);
         return -1;
     }
+    if (sb->expect_digest) {
+        /* a bundle's file: the bytes that load are the bytes the manifest pins */
+        const char *want = sb->expect_digest;
+        unsigned char d[RG_SHA256_LEN];
+        char got[RG_SHA256_LABEL_SIZE];
+        rg_sha256 *h = rg_sha256_new();
+        sb->expect_digest = NULL;
+        if (!h) {
+            free(text);
+            return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory");
+        }
+        rg_sha256_update(h, text, len);
+        rg_sha256_final(h, d);
+        rg_sha256_label(d, got, sizeof got);
+        if (strcmp(got, want) != 0) {
+            free(text);
+            return rg_fail(err, RG_ERROR_POLICY, display, 0, 0,
+                           "%s does not match its bundle's manifest: it has %s, the manifest pins %s",
+                           display, got, want);
+        }
+    }
     if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
         free(text);
         return rg_fail(err, RG_ERROR_POLICY, display, 1, 0,
@@ -761,8 +784,12 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
         /* Name the file relative to the policy's directory: the digest must not depend on
          * how the path was spelled on the command line. */
         char real[PATH_MAX];
-        const char *rel = sb->dir && realpath(path, real) ? below(real, sb->dir) : NULL;
+        int resolved = realpath(path, real) != NULL;
+        const char *rel = sb->dir && resolved ? below(real, sb->dir) : NULL;
         const char *base = strrchr(display, '/');
+        /* a base on the policy path: relative to its directory there */
+        for (int i = 0; !rel && resolved && i < sb->search_count; i++)
+            rel = below(real, sb->search[i]);
         if (!rel)
             rel = base ? base + 1 : display;
         rg_sha256_update(sb->digest, rel, strlen(rel) + 1);
@@ -789,6 +816,17 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
     /* Give the chunk the sandbox's environment as its _ENV upvalue. */
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_ENV);
     lua_setupvalue(L, -2, 1);
+    if (sb->keep_chunks && lua_checkstack(L, 3)) {
+        if (lua_getfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks") != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, "rg.lint.chunks");
+        }
+        lua_pushvalue(L, -2);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 1);
+    }
     return 0;
 }
 
@@ -1828,39 +1866,115 @@ static int valid_module_name(const char *name)
     return segment > 0;
 }
 
-/* Push the chunk of module NAME (dotted, found below the policy's directory), or raise
- * an error naming what is wrong. */
-static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
+static const char KEY_CHUNK_PACKAGES[] = "rg.chunk.packages"; /* chunk name -> package index */
+
+/* The package of the Lua function calling the builtin that runs (level 1), by the chunk
+ * it was loaded from: 0, the policy's directory, unless a package was recorded for it. */
+static int calling_package(lua_State *L)
 {
-    char rel[PATH_MAX], path[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
+    lua_Debug ar;
+    int pkg = 0;
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source) {
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+        if (lua_istable(L, -1) && lua_getfield(L, -1, ar.source) == LUA_TNUMBER)
+            pkg = (int)lua_tointeger(L, -1);
+        lua_pop(L, lua_istable(L, -1) ? 2 : 1);
+    }
+    return pkg;
+}
+
+/* The package (ROOT, BASE), added when new; raises when out of memory. */
+static int package_of(lua_State *L, rg_sandbox *sb, const char *root, const char *base, const char *display)
+{
+    rg_package *grown, *p;
+    for (int i = 0; i < sb->package_count; i++)
+        if (strcmp(sb->packages[i].root, root) == 0 && strcmp(sb->packages[i].base, base) == 0)
+            return i;
+    if (!(grown = realloc(sb->packages, (size_t)(sb->package_count + 1) * sizeof *grown)))
+        luaL_error(L, "out of memory");
+    sb->packages = grown;
+    p = &sb->packages[sb->package_count];
+    memset(p, 0, sizeof *p);
+    p->root = strdup(root);
+    p->base = strdup(base);
+    p->display = strdup(display);
+    if (!p->root || !p->base || !p->display) {
+        free(p->root);
+        free(p->base);
+        free(p->display);
+        luaL_error(L, "out of memory");
+    }
+    return sb->package_count++;
+}
+
+/* Look for the file REL of a module in package PKG's folder: 0 with REAL and the chunk
+ * name CHUNK filled, -1 when there is no such file, raises when it leads outside the
+ * package's root (a symbolic link out, like a module of the policy's own directory). */
+static int find_in_package(lua_State *L, rg_sandbox *sb, int pkg, const char *name, const char *rel, char *real,
+                           char *chunk)
+{
+    const rg_package *p = &sb->packages[pkg];
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path)
+        luaL_error(L, "module name '%s' is too long", name);
+    if (!realpath(path, real))
+        return -1;
+    if (!below(real, p->root))
+        luaL_error(L, "module '%s': %s/%s leads outside %s", name, p->display, rel,
+                   pkg == 0 ? "the policy's directory" : "its folder on the policy path");
+    if (p->bundle) {
+        /* a pinned bundle loads what its manifest lists, as the manifest pins it */
+        const char *pin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(p->bundle, "files"), rel));
+        if (!pin)
+            luaL_error(L, "module '%s': %s/%s is not in the manifest of bundle %s", name, p->display, rel, p->display);
+        sb->expect_digest = pin;
+    }
+    if (strcmp(p->display, ".") == 0) /* name it as the policy file itself is named */
+        snprintf(chunk, PATH_MAX + 2, "@%s", rel);
+    else
+        snprintf(chunk, PATH_MAX + 2, "@%s/%s", p->display, rel);
+    return 0;
+}
+
+/* Push the chunk of module NAME (dotted) for package FROM: from that package's folder,
+ * else (a base, or a module, that lives elsewhere) from the policy path, as the package
+ * its folder makes.  *PKG receives the package the chunk belongs to.  Raises an error
+ * naming what is wrong. */
+static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from, int *pkg, const char *what)
+{
+    char rel[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
     rg_error err;
     size_t n;
+    int found = -1;
     rg_error_init(&err);
     if (!valid_module_name(name))
-        luaL_error(L, "module name '%s' is not allowed: use dotted names of letters, "
-                      "digits, '_' and '-', found in the policy's directory", name);
+        luaL_error(L, "%s name '%s' is not allowed: use dotted names of letters, "
+                      "digits, '_' and '-', found in the policy's directory or on the policy path", what, name);
     n = strlen(name);
     if (n + 5 > sizeof rel)
-        luaL_error(L, "module name '%s' is too long", name);
+        luaL_error(L, "%s name '%s' is too long", what, name);
     for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
     strcat(rel, ".lua");
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", sb->dir, rel) >= sizeof path)
-        luaL_error(L, "module name '%s' is too long", name);
-    switch (rg_sandbox_resolve_inside(sb, path, real)) {
-    case -1:
-        luaL_error(L, "module '%s' not found: no file %s/%s", name, sb->dir_display, rel);
-        break;
-    case -2:
-        luaL_error(L, "module '%s': %s/%s leads outside the policy's directory", name,
-                   sb->dir_display, rel);
-        break;
-    default:
-        break;
+    *pkg = from;
+    found = find_in_package(L, sb, from, name, rel, real, chunk);
+    if (found != 0 && sb->packages[from].bundle)
+        luaL_error(L, "%s '%s' is not in bundle %s: a pinned bundle loads only its own files", what, name,
+                   sb->packages[from].display);
+    for (int i = 0; found != 0 && i < sb->search_count; i++) {
+        /* a file on the policy path: its package is its own folder there, so a base's
+         * modules resolve beside it, and never collide with the extending policy's */
+        int root = package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
+        if ((found = find_in_package(L, sb, root, name, rel, real, chunk)) == 0)
+            *pkg = root;
     }
-    if (strcmp(sb->dir_display, ".") == 0) /* name it as the policy file itself is named */
-        snprintf(chunk, sizeof chunk, "@%s", rel);
-    else
-        snprintf(chunk, sizeof chunk, "@%s/%s", sb->dir_display, rel);
+    if (found != 0) {
+        if (sb->search_count == 0)
+            luaL_error(L, "%s '%s' not found: no file %s/%s (and no policy path: --policy-path, "
+                          "RELGATE_POLICY_PATH)", what, name, sb->packages[from].display, rel);
+        luaL_error(L, "%s '%s' not found: no file %s/%s, nor %s on the policy path (%s%s)", what, name,
+                   sb->packages[from].display, rel, rel, sb->search_display[0], sb->search_count > 1 ? ", ..." : "");
+    }
     if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
         /* Report the module's own file and line, not the require call's. */
         rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
@@ -1869,23 +1983,211 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name)
         rg_error_clear(&err);
         lua_error(L);
     }
+    /* the chunk's own requires and extends resolve in its package */
+    if (*pkg != 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+        lua_pushinteger(L, *pkg);
+        lua_setfield(L, -2, chunk);
+        lua_pop(L, 1);
+    }
 }
 
-int rg_sandbox_run_module(lua_State *L, const char *name)
+/* A file path inside a bundle: relative, '/'-separated parts, none "." or "..". */
+static int valid_bundle_path(const char *p)
+{
+    if (!p || !*p || *p == '/' || strlen(p) > 512)
+        return 0;
+    for (const char *s = p; *s; s++)
+        if (*s == '.' && (s == p || s[-1] == '/') && (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || s[2] == '\0'))))
+            return 0;
+    return 1;
+}
+
+/* Is MANIFEST a bundle manifest: { name, version, policy, files: { path: "sha256:..." } },
+ * its policy among its files?  NULL, or why not. */
+static const char *bad_manifest(const cJSON *m)
+{
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
+    const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "policy"));
+    if (!cJSON_IsObject(m) || !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")) ||
+        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "version")) || !entry || !cJSON_IsObject(files))
+        return "a bundle manifest is { \"name\", \"version\", \"policy\": \"entry.lua\", \"files\": { \"path\": \"sha256:...\" } }";
+    cJSON_ArrayForEach(f, files) {
+        const char *d = cJSON_GetStringValue(f);
+        if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64 || strspn(d + 7, "0123456789abcdef") != 64)
+            return "every file of a bundle manifest has a digest \"sha256:\" and 64 lower-case hex digits";
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(files, entry))
+        return "the bundle's policy is not among its files";
+    return NULL;
+}
+
+/* extends "NAME@sha256:HEX": the bundle directory NAME (in the calling package's folder,
+ * else on the policy path) whose bundle.json has that digest; its entry policy pushed,
+ * and its package (which loads only what the manifest lists, as it pins it) in *PKG. */
+static void push_bundle(lua_State *L, rg_sandbox *sb, const char *name, const char *pin, int from, int *pkg)
+{
+    char rel[PATH_MAX], real[PATH_MAX], path[PATH_MAX], got[RG_SHA256_LABEL_SIZE], chunk[PATH_MAX + 2];
+    const char *why;
+    char *text = NULL;
+    size_t len = 0;
+    rg_error err;
+    unsigned char d[RG_SHA256_LEN];
+    rg_sha256 *h;
+    cJSON *manifest;
+    int found = -1, root_pkg = from;
+    rg_error_init(&err);
+    if (!valid_module_name(name) || strlen(name) + 16 > sizeof rel)
+        luaL_error(L, "base policy name '%s' is not allowed: use dotted names of letters, digits, '_' and '-'", name);
+    snprintf(rel, sizeof rel, "%s/bundle.json", name);
+    for (char *c = rel; *c != '/'; c++)
+        if (*c == '.') *c = '/';
+    for (int i = -1; found != 0 && i < sb->search_count; i++) {
+        const rg_package *p;
+        if (i >= 0)
+            root_pkg = package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
+        p = &sb->packages[root_pkg];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path)
+            continue;
+        if (realpath(path, real)) {
+            if (!below(real, p->root))
+                luaL_error(L, "bundle '%s': %s/%s leads outside its directory", name, p->display, rel);
+            found = 0;
+        }
+    }
+    if (found != 0)
+        luaL_error(L, "bundle '%s' not found: no %s in the policy's directory or on the policy path", name, rel);
+    if (rg_read_file(real, "bundle manifest", sb->limits.max_policy_bytes, &text, &len, &err) != 0) {
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        lua_error(L);
+    }
+    if (!(h = rg_sha256_new())) {
+        free(text);
+        luaL_error(L, "out of memory");
+    }
+    rg_sha256_update(h, text, len);
+    rg_sha256_final(h, d);
+    rg_sha256_label(d, got, sizeof got);
+    if (strcmp(got, pin) != 0) {
+        free(text);
+        luaL_error(L, "bundle '%s' is pinned to %s, but %s/%s has %s: refused", name, pin,
+                   sb->packages[root_pkg].display, rel, got);
+    }
+    manifest = cJSON_ParseWithLength(text, len);
+    free(text);
+    if ((why = bad_manifest(manifest)) != NULL) {
+        cJSON_Delete(manifest);
+        luaL_error(L, "bundle '%s': %s/%s: %s", name, sb->packages[root_pkg].display, rel, why);
+    }
+    {
+        /* the bundle's own package: its directory, beneath the root it was found in */
+        char dir[PATH_MAX], display[PATH_MAX];
+        const rg_package *p = &sb->packages[root_pkg];
+        const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "policy"));
+        char *slash = strrchr(real, '/');
+        *slash = '\0';
+        rg_strlcpy(dir, real, sizeof dir);
+        snprintf(display, sizeof display, "%s/%.*s", p->display, (int)(strlen(rel) - strlen("/bundle.json")), rel);
+        *pkg = package_of(L, sb, p->root, dir, display);
+        if (!sb->packages[*pkg].bundle) {
+            sb->packages[*pkg].bundle = manifest;
+            rg_strlcpy(sb->packages[*pkg].bundle_digest, got, sizeof sb->packages[*pkg].bundle_digest);
+        } else {
+            cJSON_Delete(manifest);
+        }
+        /* the entry, as a module of the bundle named by its path */
+        if (!valid_bundle_path(entry) || (size_t)snprintf(path, sizeof path, "%s/%s", dir, entry) >= sizeof path ||
+            !realpath(path, real) || !below(real, dir))
+            luaL_error(L, "bundle '%s': its policy %s is missing or leads outside it", name, entry);
+        sb->expect_digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(sb->packages[*pkg].bundle, "files"), entry));
+        snprintf(chunk, sizeof chunk, "@%s/%s", sb->packages[*pkg].display, entry);
+        if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
+            rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
+            sb->error_line = err.line;
+            lua_pushstring(L, err.message);
+            rg_error_clear(&err);
+            lua_error(L);
+        }
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+        lua_pushinteger(L, *pkg);
+        lua_setfield(L, -2, chunk);
+        lua_pop(L, 1);
+    }
+}
+
+int rg_sandbox_run_base(lua_State *L, const char *name)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
-    push_module(L, sb, name);
+    int from = calling_package(L), pkg;
+    const char *at = strstr(name, "@sha256:");
+    sb->last_bundle = 0;
+    if (at) {
+        char plain[256];
+        if ((size_t)(at - name) >= sizeof plain)
+            luaL_error(L, "base policy name '%s' is too long", name);
+        memcpy(plain, name, (size_t)(at - name));
+        plain[at - name] = '\0';
+        push_bundle(L, sb, plain, at + 1, from, &pkg);
+        sb->last_bundle = pkg;
+        lua_call(L, 0, 0);
+        return 0;
+    }
+    push_module(L, sb, name, from, &pkg, "base policy");
+    {
+        /* A base in a folder of its own (not the extending policy's): its package is that
+         * folder, for the modules it requires. */
+        char chunk_dir[PATH_MAX];
+        lua_Debug ar;
+        lua_pushvalue(L, -1);
+        if (lua_getinfo(L, ">S", &ar) && ar.source && ar.source[0] == '@') {
+            char real[PATH_MAX], base[PATH_MAX], display[PATH_MAX];
+            const rg_package *p = &sb->packages[pkg];
+            const char *slash;
+            size_t n = strlen(name);
+            /* the base file is BASE/<name with dots as slashes>.lua: its folder is what
+             * the dotted name leads into */
+            rg_strlcpy(chunk_dir, name, sizeof chunk_dir);
+            for (char *c = chunk_dir; *c; c++)
+                if (*c == '.') *c = '/';
+            slash = strrchr(chunk_dir, '/');
+            if (slash && n < sizeof base) {
+                snprintf(base, sizeof base, "%s/%.*s", p->base, (int)(slash - chunk_dir), chunk_dir);
+                snprintf(display, sizeof display, "%s/%.*s", p->display, (int)(slash - chunk_dir), chunk_dir);
+                if (realpath(base, real) && below(real, p->root)) {
+                    int own = package_of(L, sb, p->root, real, display);
+                    lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+                    lua_pushinteger(L, own);
+                    lua_setfield(L, -2, ar.source);
+                    lua_pop(L, 1);
+                }
+            }
+        }
+    }
     lua_call(L, 0, 0);
     return 0;
+}
+
+/* The key a module is loaded under: its name for the policy's directory, and
+ * "PACKAGE:name" for a base's folder, so that team and base modules never collide. */
+static const char *loaded_key(lua_State *L, int pkg, const char *name)
+{
+    if (pkg == 0)
+        return lua_pushstring(L, name);
+    return lua_pushfstring(L, "%d:%s", pkg, name);
 }
 
 static int sandbox_require(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     const char *name = luaL_checkstring(L, 1);
+    int from = calling_package(L), pkg;
 
-    lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADED);
-    if (lua_getfield(L, -1, name) != LUA_TNIL) {
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADED);          /* 2 */
+    loaded_key(L, from, name);                                 /* 3: the key for the caller */
+    if (lua_getfield(L, 2, lua_tostring(L, 3)) != LUA_TNIL) {
         if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
             return luaL_error(L, "module '%s' requires itself (a require loop)", name);
         return 1;
@@ -1893,27 +2195,45 @@ static int sandbox_require(lua_State *L)
     lua_pop(L, 1);
     if (sb->frozen)
         return luaL_error(L, "module '%s' must be required while the policy loads, not inside a check", name);
-    push_module(L, sb, name);
+    push_module(L, sb, name, from, &pkg, "module");           /* 4: the chunk */
+    if (pkg != from) {
+        /* found on the policy path: one module per file, whoever requires it */
+        loaded_key(L, pkg, name);                              /* 5 */
+        if (lua_getfield(L, 2, lua_tostring(L, 5)) != LUA_TNIL) {
+            if (lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+                return luaL_error(L, "module '%s' requires itself (a require loop)", name);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 2, lua_tostring(L, 3));
+            return 1;
+        }
+        lua_settop(L, 5);
+    } else {
+        lua_pushvalue(L, 3);                                   /* 5 */
+    }
     /* Mark as loading so a cycle is reported rather than recursing forever. */
     lua_pushlightuserdata(L, sb);
-    lua_setfield(L, -3, name);
+    lua_setfield(L, 2, lua_tostring(L, 3));
+    lua_pushlightuserdata(L, sb);
+    lua_setfield(L, 2, lua_tostring(L, 5));
     lua_pushcfunction(L, module_error_place);
-    lua_insert(L, -2);
+    lua_pushvalue(L, 4);
     lua_pushstring(L, name);
-    if (lua_pcall(L, 1, 1, -3) != LUA_OK) {
-        lua_remove(L, -2); /* the handler */
+    if (lua_pcall(L, 1, 1, 6) != LUA_OK) {
         /* Forget the marker: requiring it again reports its error, not a loop. */
         lua_pushnil(L);
-        lua_setfield(L, -3, name);
+        lua_setfield(L, 2, lua_tostring(L, 3));
+        lua_pushnil(L);
+        lua_setfield(L, 2, lua_tostring(L, 5));
         return lua_error(L);
     }
-    lua_remove(L, -2); /* the handler */
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
     }
     lua_pushvalue(L, -1);
-    lua_setfield(L, -3, name);
+    lua_setfield(L, 2, lua_tostring(L, 3));
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, lua_tostring(L, 5));
     return 1;
 }
 
@@ -1922,12 +2242,65 @@ static int sandbox_require(lua_State *L)
 static int setup_state(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
     open_globals(sb);
     lua_pushcfunction(L, sandbox_require);
     rg_sandbox_set_builtin(sb, "require");
     lua_pushcfunction(L, sandbox_memo);
     rg_sandbox_set_builtin(sb, "memo");
     return 0;
+}
+
+/* Add DIR to the policy path when it is a directory (a missing one is skipped: the
+ * installed policies may not be there).  0, or -1 when out of memory. */
+static int add_search(rg_sandbox *sb, const char *dir)
+{
+    char real[PATH_MAX], **grown, **grown_display;
+    struct stat st;
+    if (!*dir || !realpath(dir, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    if (strcmp(real, sb->dir) == 0)
+        return 0;
+    for (int i = 0; i < sb->search_count; i++)
+        if (strcmp(sb->search[i], real) == 0)
+            return 0;
+    grown = realloc(sb->search, (size_t)(sb->search_count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    sb->search = grown;
+    grown_display = realloc(sb->search_display, (size_t)(sb->search_count + 1) * sizeof *grown_display);
+    if (!grown_display)
+        return -1;
+    sb->search_display = grown_display;
+    sb->search[sb->search_count] = strdup(real);
+    sb->search_display[sb->search_count] = strdup(dir);
+    if (!sb->search[sb->search_count] || !sb->search_display[sb->search_count]) {
+        free(sb->search[sb->search_count]);
+        free(sb->search_display[sb->search_count]);
+        return -1;
+    }
+    sb->search_count++;
+    return 0;
+}
+
+/* The policy path: RELGATE_POLICY_PATH (colon-separated; relgate's --policy-path puts
+ * its directories in front), then the policies installed with relgate. */
+static int policy_path(rg_sandbox *sb)
+{
+    const char *env = getenv("RELGATE_POLICY_PATH");
+    if (env && *env) {
+        char *copy = strdup(env), *save = NULL;
+        if (!copy)
+            return -1;
+        for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+            if (add_search(sb, tok) != 0) {
+                free(copy);
+                return -1;
+            }
+        free(copy);
+    }
+    return add_search(sb, RG_POLICYDIR);
 }
 
 rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir,
@@ -1951,6 +2324,14 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
         rg_sandbox_free(sb);
         return NULL;
     }
+    if (!(sb->packages = calloc(1, sizeof *sb->packages)) || !(sb->packages[0].root = strdup(sb->dir)) ||
+        !(sb->packages[0].base = strdup(sb->dir)) || !(sb->packages[0].display = strdup(display)) ||
+        policy_path(sb) != 0) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        rg_sandbox_free(sb);
+        return NULL;
+    }
+    sb->package_count = 1;
     sb->L = lua_newstate(limited_alloc, sb);
     if (!sb->L || !sb->dir_display || !sb->digest) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot create the policy's Lua state");
@@ -1993,5 +2374,18 @@ void rg_sandbox_free(rg_sandbox *sb)
     free(sb->snapshot_upvalue);
     free(sb->dir);
     free(sb->dir_display);
+    for (int i = 0; sb->packages && i < (sb->package_count ? sb->package_count : 1); i++) {
+        free(sb->packages[i].root);
+        free(sb->packages[i].base);
+        free(sb->packages[i].display);
+        cJSON_Delete(sb->packages[i].bundle);
+    }
+    free(sb->packages);
+    for (int i = 0; i < sb->search_count; i++) {
+        free(sb->search[i]);
+        free(sb->search_display[i]);
+    }
+    free(sb->search);
+    free(sb->search_display);
     free(sb);
 }

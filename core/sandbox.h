@@ -14,6 +14,17 @@ typedef enum rg_limit_hit {
     RG_LIMIT_NONE, RG_LIMIT_MEMORY, RG_LIMIT_INSTRUCTIONS, RG_LIMIT_TIME
 } rg_limit_hit;
 
+/* Where a chunk's modules come from: ROOT, the directory nothing may leave (the policy's
+ * own, or one of the policy path), and BASE, beneath it, the folder module names are
+ * relative to (a base policy's own folder).  Package 0 is the policy's directory. */
+typedef struct rg_package {
+    char *root, *base;       /* resolved */
+    char *display;           /* BASE as messages and chunk names show it */
+    cJSON *bundle;           /* a pinned bundle's manifest (bundle.json): only the files
+                              * it lists load, each with the digest it gives; or NULL */
+    char bundle_digest[RG_SHA256_LABEL_SIZE];
+} rg_package;
+
 typedef struct rg_sandbox {
     lua_State *L;
     rg_limits limits;
@@ -39,6 +50,12 @@ typedef struct rg_sandbox {
     int64_t now;              /* the evaluation clock */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
+    rg_package *packages;     /* [0] is the policy's directory; others: bases elsewhere */
+    int package_count;
+    char **search;            /* the policy path after the policy's directory: resolved
+                               * directories (RELGATE_POLICY_PATH, then RG_POLICYDIR) */
+    char **search_display;
+    int search_count;
     rg_sha256 *digest;        /* over every file loaded, in load order */
     const rg_context *ctx;    /* set while checks run: evidence.* reads through it */
     cJSON *evidence_log;      /* set while checks run: evidence.read notes what it read */
@@ -46,6 +63,11 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
+    const char *expect_digest; /* set for the next rg_sandbox_load only: the "sha256:..."
+                               * the file must have (a bundle's file), else it is refused */
+    int last_bundle;          /* the package of the last bundle rg_sandbox_run_base loaded, or 0 */
+    int keep_chunks;          /* linting: every chunk loaded is kept in the registry list
+                               * rg.lint.chunks, for lint_globals.c to read */
     size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
     uint64_t printed_in;
 } rg_sandbox;
@@ -96,9 +118,12 @@ void rg_sandbox_hold_watchdog(rg_sandbox *sb, int on);
  * their own processes) is not the policy's to pay for. */
 void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);
 
-/* Load and run module NAME (as require would find it) in L; raises on any error.
- * For `extends`: a base policy runs in the same sandbox as the one extending it. */
-int rg_sandbox_run_module(lua_State *L, const char *name);
+/* Load and run base policy NAME for `extends` in L (a base runs in the same sandbox as
+ * the policy extending it); raises on any error.  NAME is found as a module is: in the
+ * folder of the calling chunk's package, then in each directory of the policy path.  A
+ * base found in another folder becomes a package of its own, so its `require`s resolve
+ * in its folder and its modules never meet the extending policy's of the same name. */
+int rg_sandbox_run_base(lua_State *L, const char *name);
 
 /* Freezing: nothing a check can reach may carry state from one call to the next.
  *

@@ -229,3 +229,85 @@ const char *rg_bump_name(rg_bump bump)
     }
     return "unknown";
 }
+
+/* One comparator of a range ("<=1.2.3", "1.2.3"): does V satisfy it?  1, 0, or -1 with
+ * WHY (static) when the comparator is not one. */
+static int satisfies_comparator(const rg_semver *v, const char *text, size_t len, const char **why)
+{
+    char buf[256];
+    size_t op = 0;
+    rg_semver bound;
+    int c;
+    while (op < len && op < 2 && (text[op] == '<' || text[op] == '>' || text[op] == '='))
+        op++;
+    if (len - op == 0 || len - op >= sizeof buf) {
+        *why = "a comparator is an operator (<, <=, >, >=, =) and a version";
+        return -1;
+    }
+    memcpy(buf, text + op, len - op);
+    buf[len - op] = '\0';
+    if (rg_semver_parse(buf, &bound, why) != 0)
+        return -1;
+    c = rg_semver_compare(v, &bound);
+    if (op == 0 || (op == 1 && text[0] == '=')) return c == 0;
+    if (op == 1 && text[0] == '<') return c < 0;
+    if (op == 1 && text[0] == '>') return c > 0;
+    if (op == 2 && text[1] == '=' && text[0] == '<') return c <= 0;
+    if (op == 2 && text[1] == '=' && text[0] == '>') return c >= 0;
+    *why = "unknown operator (use <, <=, >, >=, =)";
+    return -1;
+}
+
+int rg_semver_satisfies(const rg_semver *v, const char *range, const char **why)
+{
+    /* Alternatives joined by "||"; each a list of comparators, all of which must hold.
+     * Every comparator is parsed, even after the answer is known: a range that is
+     * malformed anywhere is refused, never half-read. */
+    int any = 0, alternatives = 0;
+    const char *p = range;
+    *why = NULL;
+    for (;;) {
+        int all = 1, comparators = 0;
+        const char *end = strstr(p, "||");
+        const char *stop = end ? end : p + strlen(p);
+        while (p < stop) {
+            const char *start;
+            int r;
+            while (p < stop && (*p == ' ' || *p == '\t'))
+                p++;
+            if (p == stop)
+                break;
+            start = p;
+            /* an operator may stand apart from its version: ">= 1.2.0" */
+            while (p < stop && (*p == '<' || *p == '>' || *p == '='))
+                p++;
+            while (p < stop && (*p == ' ' || *p == '\t') && p > start && (p[-1] == '<' || p[-1] == '>' || p[-1] == '='))
+                p++;
+            while (p < stop && *p != ' ' && *p != '\t')
+                p++;
+            {
+                char joined[256];
+                size_t n = 0;
+                for (const char *q = start; q < p && n + 1 < sizeof joined; q++)
+                    if (*q != ' ' && *q != '\t')
+                        joined[n++] = *q;
+                joined[n] = '\0';
+                r = satisfies_comparator(v, joined, n, why);
+            }
+            if (r < 0)
+                return -1;
+            all &= r;
+            comparators++;
+        }
+        if (comparators == 0) {
+            *why = "an empty alternative: a range is comparators like \">=1.2.0 <2.0.0\", alternatives joined by ||";
+            return -1;
+        }
+        any |= all;
+        alternatives++;
+        if (!end)
+            break;
+        p = end + 2;
+    }
+    return any && alternatives > 0;
+}

@@ -38,6 +38,13 @@ typedef enum rg_bump {
  * significant field that increased, so 1.2.3 -> 2.0.5 is MAJOR. */
 rg_bump rg_semver_bump(const rg_semver *from, const rg_semver *to);
 
+/* Does V lie in RANGE: comparators (<, <=, >, >=, = or none for equality) that must all
+ * hold, separated by spaces, alternatives joined by "||": ">=1.2.0 <2.0.0 || 3.0.0".
+ * Ordered by SemVer precedence, so 2.0.0-rc.1 is below 2.0.0.  Returns 1 or 0, or -1
+ * with WHY (static text) when RANGE is not a range.  One reading for waivers and for
+ * semver.satisfies. */
+int rg_semver_satisfies(const rg_semver *v, const char *range, const char **why);
+
 /* "none", "patch", "minor", "major", "prerelease", "downgrade". */
 const char *rg_bump_name(rg_bump bump);
 

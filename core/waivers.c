@@ -11,9 +11,27 @@
 #include "identity.h"
 #include "json.h"
 #include "rfc3339.h"
+#include "semver.h"
 #include "waivers.h"
 
 static const char *const FIELDS[] = {"requirement", "reason", "approver", "ticket", "expires"};
+/* What narrows a waiver: each, when given, must match or the waiver does not apply. */
+static const char *const SCOPE_FIELDS[] = {"release", "version", "stage", "findings"};
+
+const char *rg_waiver_unknown_field(const cJSON *w)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, w) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0] && !known; i++)
+            known = strcmp(item->string, FIELDS[i]) == 0;
+        for (size_t i = 0; i < sizeof SCOPE_FIELDS / sizeof SCOPE_FIELDS[0] && !known; i++)
+            known = strcmp(item->string, SCOPE_FIELDS[i]) == 0;
+        if (!known)
+            return item->string;
+    }
+    return NULL;
+}
 
 /* The approval of USER with ROLE in the context, state approved; NULL when none. */
 static const cJSON *approval_with_role(const rg_context *ctx, const char *user, const char *role)
@@ -67,6 +85,35 @@ static const char *malformed(const cJSON *w, int64_t *expires, char *why, size_t
             return why;
         }
     }
+    if ((text = rg_waiver_unknown_field(w)) != NULL) {
+        /* The context refuses these already; a caller that did not is still safe. */
+        snprintf(why, size, "unknown field '%s' (a waiver narrows only by release, version, stage and findings)", text);
+        return why;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(w, "release") && !(text = rg_json_string(w, "release"), text && *text))
+        return "release must be a non-empty string: the release name the waiver is for";
+    if (cJSON_GetObjectItemCaseSensitive(w, "version")) {
+        rg_semver zero = {0};
+        text = rg_json_string(w, "version");
+        if (!text || rg_semver_satisfies(&zero, text, &reason) < 0) {
+            snprintf(why, size, "version '%s' is not a SemVer range (like \">=2.4.0 <2.5.0\" or \"2.4.1\"): %s",
+                     text ? text : "(not a string)", text ? reason : "expected a string");
+            return why;
+        }
+    }
+    if (cJSON_GetObjectItemCaseSensitive(w, "stage") && !rg_stage_parse(rg_json_string(w, "stage")))
+        return "stage must be pre-release, deploy or post-deploy";
+    if (cJSON_GetObjectItemCaseSensitive(w, "findings")) {
+        const cJSON *f, *list = cJSON_GetObjectItemCaseSensitive(w, "findings");
+        int n = 0;
+        cJSON_ArrayForEach(f, list) {
+            if (!cJSON_IsString(f) || !f->valuestring[0])
+                return "findings must be a non-empty list of finding ids (strings)";
+            n++;
+        }
+        if (!cJSON_IsArray(list) || n == 0)
+            return "findings must be a non-empty list of finding ids (strings)";
+    }
     text = rg_json_string(w, "expires");
     if (rg_rfc3339_parse(text, expires, &reason) != 0) {
         snprintf(why, size, "expires '%s' is not an RFC 3339 time: %s", text, reason);
@@ -95,6 +142,55 @@ static cJSON *report(const cJSON *w, const char *source, const char *status, con
     if (cJSON_IsObject(w))
         cJSON_AddItemToObject(o, "waiver", cJSON_Duplicate(w, 1));
     return o;
+}
+
+/* Is the waiver for this release, version and stage?  0 with MSG saying which differs. */
+static int in_scope(const cJSON *w, const rg_decision *d, char *msg, size_t size)
+{
+    const char *release = rg_json_string(w, "release"), *range = rg_json_string(w, "version"),
+               *stage = rg_json_string(w, "stage"), *why = NULL;
+    rg_semver v;
+    if (release && (!d->release_name || strcmp(release, d->release_name) != 0)) {
+        snprintf(msg, size, "the waiver is for release %s, not %s", release, d->release_name ? d->release_name : "(unnamed)");
+        return 0;
+    }
+    if (range && (!d->release_version || rg_semver_parse(d->release_version, &v, NULL) != 0 ||
+                  rg_semver_satisfies(&v, range, &why) != 1)) {
+        snprintf(msg, size, "the waiver is for versions %s, not %s", range, d->release_version ? d->release_version : "(none)");
+        return 0;
+    }
+    if (stage && rg_stage_parse(stage) != d->stage) {
+        snprintf(msg, size, "the waiver is for the %s stage, not %s", stage, rg_stage_name(d->stage));
+        return 0;
+    }
+    return 1;
+}
+
+/* A waiver with findings covers only those: the check must list every finding it failed
+ * on (details.failed_findings, a complete list of ids), and each must be among the
+ * waiver's.  0 with MSG when it does not (an unlisted one still fails the gate). */
+static int covers_findings(const cJSON *w, const rg_result *res, char *msg, size_t size)
+{
+    const cJSON *waived = cJSON_GetObjectItemCaseSensitive(w, "findings"), *failed, *f, *g;
+    if (!waived)
+        return 1;
+    failed = cJSON_GetObjectItemCaseSensitive(res->details, "failed_findings");
+    if (!cJSON_IsArray(failed) || cJSON_GetArraySize(failed) == 0) {
+        snprintf(msg, size, "the waiver covers findings, but the check does not list the findings it failed on "
+                            "(details.failed_findings): it cannot tell that they are all covered");
+        return 0;
+    }
+    cJSON_ArrayForEach(f, failed) {
+        int covered = 0;
+        cJSON_ArrayForEach(g, waived)
+            covered |= cJSON_IsString(f) && strcmp(f->valuestring, g->valuestring) == 0;
+        if (!covered) {
+            snprintf(msg, size, "the check also failed on %s, which the waiver does not cover",
+                     cJSON_IsString(f) ? f->valuestring : "a finding without an id");
+            return 0;
+        }
+    }
+    return 1;
 }
 
 void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ctx)
@@ -130,6 +226,12 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
         } else if (expires <= d->evaluated_at) {
             snprintf(msg, sizeof msg, "expired at %s", rg_json_string(w, "expires"));
             cJSON_AddItemToArray(d->waivers, report(w, source, "expired", msg));
+        } else if (pol->max_waiver_days > 0 && (double)(expires - d->evaluated_at) > pol->max_waiver_days * 86400.0) {
+            snprintf(msg, sizeof msg, "expires %s, more than the %g days the policy allows a waiver to run from now",
+                     rg_json_string(w, "expires"), pol->max_waiver_days);
+            cJSON_AddItemToArray(d->waivers, report(w, source, "too-long", msg));
+        } else if (!in_scope(w, d, msg, sizeof msg)) {
+            cJSON_AddItemToArray(d->waivers, report(w, source, "out-of-scope", msg));
         } else if (!approver_is_not_author(author, rg_json_string(w, "approver"), msg, sizeof msg)) {
             cJSON_AddItemToArray(d->waivers, report(w, source, "self-approved", msg));
         } else if (req->waiver_role && !approval_with_role(ctx, rg_json_string(w, "approver"), req->waiver_role)) {
@@ -147,6 +249,8 @@ void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ct
                      rg_status_name(res->status),
                      res->status == RG_STATUS_ERROR ? " — an error is never waived" : "");
             cJSON_AddItemToArray(d->waivers, report(w, source, "unused", msg));
+        } else if (!covers_findings(w, res, msg, sizeof msg)) {
+            cJSON_AddItemToArray(d->waivers, report(w, source, "out-of-scope", msg));
         } else {
             char *message;
             const char *said = res->message ? res->message : "";

@@ -12,4 +12,9 @@
  * unauthorized.  Call before rg_decision_conclude. */
 void rg_waivers_apply(rg_decision *d, const rg_policy *pol, const rg_context *ctx);
 
+/* The first field of waiver W (an object) that a waiver does not have, or NULL.  The
+ * context refuses a waiver with one (a misspelt "relase" must not widen a waiver to
+ * every release); the engine judges it malformed besides. */
+const char *rg_waiver_unknown_field(const cJSON *w);
+
 #endif

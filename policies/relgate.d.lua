@@ -310,6 +310,15 @@ function semver.compare(a, b) end
 ---@return string|nil reason
 function semver.bump(from, to) end
 
+---Whether V lies in RANGE (">=1.2.0 <2.0.0 || 3.0.0": comparators <, <=, >, >=, = that
+---must all hold, alternatives joined by ||), or nil and the reason when V is not a
+---version or RANGE not a range.  Waivers' `version` field reads ranges the same way.
+---@param v string
+---@param range string
+---@return boolean|nil
+---@return string|nil reason
+function semver.satisfies(v, range) end
+
 ---------------------------------------------------------------------------------------
 -- time: the evaluation clock, RFC 3339
 ---------------------------------------------------------------------------------------
@@ -331,19 +340,56 @@ function time.parse(s) end
 ---@return string
 function time.format(t) end
 
+---@class relgate.LocalTime
+---@field year integer
+---@field month integer   1-12
+---@field day integer     1-31
+---@field hour integer
+---@field min integer
+---@field sec integer
+---@field wday integer    ISO: 1 Monday .. 7 Sunday
+---@field weekday "mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun"
+---@field yday integer    1-366
+---@field isdst boolean   daylight-saving time in force
+---@field offset integer  seconds east of UTC
+---@field zone string     the zone's abbreviation then ("CEST")
+
+---T in ZONE (an IANA name such as "Europe/Berlin"), from the system's zone database
+---(Debian: tzdata), daylight-saving rules included; or nil and the reason (an unknown
+---zone is never read as UTC).
+---@param t integer
+---@param zone string
+---@return relgate.LocalTime|nil
+---@return string|nil reason
+function time.localtime(t, zone) end
+
+---@class relgate.Window
+---@field days? ("mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun")[]  default: every day
+---@field from string  "HH:MM" local time, included
+---@field to string    "HH:MM" local time, excluded; after from ("24:00" ends a day)
+
+---Whether T falls within the weekly WINDOW in ZONE's local time, or nil and the reason.
+---@param t integer
+---@param zone string
+---@param window relgate.Window
+---@return boolean|nil
+---@return string|nil reason
+function time.in_window(t, zone, window) end
+
 ---------------------------------------------------------------------------------------
--- markdown: ATX headings and their sections
+-- markdown: ATX and setext headings and their sections
 ---------------------------------------------------------------------------------------
 
 ---@class relgate.Section
 ---@field title string   the heading's text
 ---@field level integer  1 for "#", 2 for "##"...
 ---@field line integer   the heading's line (1-based)
----@field body string    the text up to the next heading of the same or a higher level
+---@field body string    the text up to the next heading of the same or a higher level (subsections included)
+---@field own string     the text up to the next heading of any level (the section without its subsections)
 
 markdown = {}
 
----Every section of TEXT, one per ATX heading, in order.
+---Every section of TEXT, one per heading ("## Title", or a line underlined with === or ---), in order.
 ---@param text string
 ---@return relgate.Section[]
 function markdown.sections(text) end
@@ -508,6 +554,10 @@ function os.clock() end
 ---@field approver string
 ---@field ticket string
 ---@field expires string RFC 3339 in UTC ("Z" or "+00:00")
+---@field release? string   only for the release of this name
+---@field version? string   only for versions in this SemVer range (">=2.4.0 <2.5.0")
+---@field stage? relgate.Stage only at this stage
+---@field findings? string[] only when the check failed on these findings and no others
 
 ---A live evidence source (docs/context.md): the ci plugin fetches it; `evidence.read` cannot.
 ---@class relgate.LiveSource
@@ -537,7 +587,9 @@ function os.clock() end
 
 ---A mocked plugin check result: pass("..."), fail("..."), warn("..."), skip("...") or
 ---{ status = "error", message = "..." }.
----@alias relgate.Mock relgate.Result|{ status: "pass"|"fail"|"warn"|"skip"|"error", message: string, details?: table<string, any> }
+---Or a function of the check's parameters (defaults applied, overrides merged) and the
+---release context, both read-only, returning such a result.
+---@alias relgate.Mock relgate.Result|{ status: "pass"|"fail"|"warn"|"skip"|"error", message: string, details?: table<string, any> }|fun(params: table<string, any>, ctx: relgate.Context): relgate.Result
 
 ---@class relgate.TestExpect
 ---@field decision? relgate.Verdict
@@ -545,6 +597,9 @@ function os.clock() end
 ---@field messages? table<string, string>    id -> a substring of its message
 ---@field actions? ("incident"|"rollback"|"triage")[] the decision's actions, in order
 ---@field rollback? string                   the rollback action's target
+---@field calls? table<string, table<string, any>> id -> parameters its plugin check must have been called with
+---@field waivers? table<string, string>     id -> what became of its waiver: "applied", "unused", "out-of-scope"...
+---@field details? table<string, table<string, any>> id -> details its result must carry
 
 ---@class relgate.TestSpec
 ---@field policy? string            the policy, relative to the test file (default: the file named like the test file without _test)
@@ -553,6 +608,7 @@ function os.clock() end
 ---@field type? relgate.ReleaseType like --type
 ---@field now? string               RFC 3339, like --now (default: the clock)
 ---@field mocks? table<string, relgate.Mock> check name -> result; without mocks, plugin checks really run
+---@field real? string[]            plugin checks that run for real beside the mocked ones
 ---@field expect relgate.TestExpect
 
 ---Declare a policy test: `test "name" { context = ..., expect = { ... } }`.

@@ -267,14 +267,17 @@ RELGATE_API size_t rg_tests_count(const rg_tests *tests);
 RELGATE_API const char *rg_tests_name(const rg_tests *tests, size_t i);
 RELGATE_API const char *rg_tests_file(const rg_tests *tests, size_t i, int *line);
 
-/* Which requirement x release type pairs the cases exercised, per policy file. */
+/* Which requirement x release type x stage cells the cases exercised, per policy file. */
 typedef struct rg_test_coverage rg_test_coverage;
 RELGATE_API rg_test_coverage *rg_test_coverage_new(void);   /* NULL when out of memory */
 RELGATE_API void rg_test_coverage_free(rg_test_coverage *coverage);
-/* The pairs no case exercised, as text for a person ("coverage: FILE: not exercised by
- * any test:" and one indented line per requirement); heap string (free()), or NULL when
- * out of memory.  *MISSING (may be NULL) receives the number of requirements listed. */
+/* The cells no case exercised, as text for a person ("coverage: FILE: not exercised by
+ * any test:", one indented line per requirement naming its "type/stage" cells, and the
+ * count and percentage per file); heap string (free()), or NULL when out of memory.
+ * *MISSING (may be NULL) receives the number of requirements listed. */
 RELGATE_API char *rg_test_coverage_report(const rg_test_coverage *coverage, int *missing);
+/* The percentage of cells exercised, over every policy file (100 when there are none). */
+RELGATE_API double rg_test_coverage_percent(const rg_test_coverage *coverage);
 
 typedef enum rg_test_status { RG_TEST_PASS = 0, RG_TEST_FAIL = 1, RG_TEST_ERROR = 2 } rg_test_status;
 
@@ -283,6 +286,10 @@ typedef struct rg_test_outcome {
     rg_test_status status;
     char **problems;         /* PROBLEM_COUNT heap strings (policy text among them) */
     size_t problem_count;
+    char **trace;            /* TRACE_COUNT heap strings: the decision the case got, a line
+                              * per requirement and per plugin check call (relgate test
+                              * --verbose); none when it could not run */
+    size_t trace_count;
 } rg_test_outcome;
 RELGATE_API void rg_test_outcome_clear(rg_test_outcome *outcome);
 

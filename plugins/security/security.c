@@ -212,6 +212,32 @@ static void worst_details(const rg_host *h, rg_check_call *call, const sec_scan 
     }
 }
 
+/* details.failed_findings: the ids of every finding over the limits, which a waiver's
+ * "findings" must all cover (docs/policies.md#waivers).  Only when the kept worst
+ * findings are all of them (as many as the counts say) and each has an id: a partial
+ * list would let a waiver cover findings it never named, so none is given then. */
+static void failed_findings(const rg_host *h, rg_check_call *call, const sec_scan *sc, const sec_tally *total,
+                            unsigned over_limits)
+{
+    long want = 0, have = 0;
+    rg_json *arr;
+    for (int s = SEC_SEV_NONE; s <= SEC_SEV_CRITICAL; s++)
+        if (over_limits & (1u << s))
+            want += total->sev[s];
+    for (size_t i = 0; i < sc->worst_count; i++)
+        if (over_limits & (1u << sc->worst[i].severity)) {
+            if (!sc->worst[i].id || !sc->worst[i].id[0])
+                return;
+            have++;
+        }
+    if (want == 0 || have != want)
+        return;
+    arr = h->add_array(call, h->details(call), "failed_findings");
+    for (size_t i = 0; i < sc->worst_count; i++)
+        if (over_limits & (1u << sc->worst[i].severity))
+            h->add_string(call, arr, NULL, sc->worst[i].id);
+}
+
 static void ignore_details(const rg_host *h, rg_check_call *call, const sec_ignore *rules, size_t n)
 {
     static const char *const STATES[] = {"active", "expired", "malformed"};
@@ -746,6 +772,7 @@ static rg_check_status conclude(const rg_host *h, rg_check_call *call, const sca
                        ro->unreadable > 1 ? " (and others)" : "");
     if (v->count) {
         worst_text(sc, over_limits, worst, sizeof worst);
+        failed_findings(h, call, sc, total, over_limits);
         return h->fail(call, "%s%s%s", v->text, worst, tail);
     }
     n = sec_tally_findings(total);

@@ -176,6 +176,7 @@ def _(t):
         "ok    right (tiny_test.lua:%d)" % line_of(FAILING_TESTS, 'test "right"'),
         "FAIL  wrong (tiny_test.lua:%d)" % line_of(FAILING_TESTS, 'test "wrong"'),
         "      decision: expected allow, got deny",
+        "        alpha (mandatory): fail: alpha is off",
         "      requirement alpha: expected pass, got fail (alpha is off)",
         "      requirement beta: expected pass, but it is not in the decision (does not apply?)",
         "      requirement alpha: message should contain \"is on\", got \"alpha is off\"",
@@ -361,6 +362,167 @@ test "a mock that is not a result" {
     t.contains(res.out, "3 passed, 0 failed", "summary")
 
 
+# A baseline with a plugin check, and a team that overrides its parameter: what a test of
+# the override must be able to tell apart.
+SCAN_BASE = """\
+requirement "scan" { title = "Scan", hint = "h", check = "security.scan", with = { reports = evidence "scan", fail_on = "high" } }
+requirement "ci" { title = "CI", hint = "h", check = "ci.status", with = { reports = evidence "ci" } }
+"""
+SCAN_TEAM = """\
+extends "base"
+override "scan" { with = { fail_on = "critical" }, reason = "hotfixes" }
+"""
+SCAN_CTX = '{ release = { name = "svc", version = "1.2.0", type = "minor" }, evidence = { scan = "scan.sarif", ci = "ci.xml" } }'
+
+
+@case("relgate test: a function mock sees the parameters, so a test tells an override from none")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    t.write("team.lua", SCAN_TEAM)
+    tests = """\
+local function scan(params, ctx)
+  if params.fail_on == "critical" then return pass("only critical fails, for " .. ctx.release.name) end
+  return fail("fails on " .. params.fail_on, { fail_on = params.fail_on })
+end
+test "the override holds" {
+  policy = "%s", context = CTX,
+  mocks = { ["security.scan"] = scan, ["ci.status"] = pass("green") },
+  expect = { decision = "allow", messages = { scan = "only critical fails, for svc" },
+             calls = { scan = { fail_on = "critical" } } },
+}
+"""
+    t.write("team_test.lua", "CTX = %s\n" % SCAN_CTX + tests % "team.lua")
+    res = t.run("test", "team_test.lua")
+    t.expect_exit(res, 0)
+    # the same test against the base fails, on the decision and on the call
+    t.write("base_test.lua", "CTX = %s\n" % SCAN_CTX + tests % "base.lua")
+    res = t.run("test", "base_test.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines()[1:5], [
+        "      decision: expected allow, got deny",
+        "        scan (mandatory): fail: fails on high",
+        "      requirement scan: message should contain \"only critical fails, for svc\", got \"fails on high\"",
+        "      calls scan: security.scan called with fail_on = \"high\", expected \"critical\"",
+    ], "the failure report")
+
+
+@case("relgate test: a function mock that raises or returns no result makes its check an error")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    t.write("m_test.lua", "CTX = %s\n" % SCAN_CTX + """\
+test "raises" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function(params) error("boom") end, ["ci.status"] = pass("green") },
+  expect = { requirements = { scan = "error" }, messages = { scan = "the mock for check security.scan raised:" } },
+}
+test "returns nothing" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function() end, ["ci.status"] = function() return pass("green") end },
+  expect = { requirements = { scan = "error", ci = "pass" }, messages = { scan = "returned no result" } },
+}
+test "the parameters are read-only" {
+  policy = "base.lua", context = CTX,
+  mocks = { ["security.scan"] = function(params) params.fail_on = "none" return pass("x") end, ["ci.status"] = pass("green") },
+  expect = { requirements = { scan = "error" } },
+}
+""")
+    res = t.run("test", "m_test.lua")
+    t.expect_exit(res, 0)
+    t.contains(res.out, "3 passed, 0 failed", "summary")
+
+
+@case("relgate test: real = { ... } runs those plugin checks on the evidence beside mocked ones")
+def _(t):
+    t.write("base.lua", SCAN_BASE)
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")
+    t.write("r_test.lua", "CTX = %s\n" % SCAN_CTX + """\
+test "real scan, mocked ci" {
+  policy = "base.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  real = { "security.scan" },
+  mocks = { ["ci.status"] = pass("green") },
+  expect = { decision = "deny", requirements = { scan = "fail", ci = "pass" }, messages = { scan = "1 high" },
+             calls = { scan = { fail_on = "high" } }, details = { ci = { mocked = true } } },
+}
+test "both real and mocked" {
+  policy = "base.lua", context = CTX, real = { "security.scan" },
+  mocks = { ["security.scan"] = pass("x"), ["ci.status"] = pass("green") },
+  expect = { decision = "allow" },
+}
+""")
+    res = t.run("test", "r_test.lua", "--verbose")
+    t.expect_exit(res, 2)
+    lines = res.out.splitlines()
+    t.eq(lines[0], "ok    real scan, mocked ci (r_test.lua:2)", "the real check ran")
+    t.contains(res.out, "      |   call security.scan scan {\"fail_on\":\"high\"", "--verbose shows the call")
+    t.contains(res.out, "      |   call ci.status ci {\"reports\":[\"ci\"]", "and the mocked one")
+    t.check(lines[4].endswith("}") and lines[5].endswith("} (mocked)"), "the real call is not marked mocked",
+            actual=lines[4:6])
+    t.contains(res.out, "could not run: check security.scan is both mocked and real", "a check cannot be both")
+
+
+@case("relgate test: expect.waivers and expect.details assert what became of a waiver and what a result carries")
+def _(t):
+    copy_from(t, DATA / "waivers.lua", "waivers.lua")
+    ctx = json.dumps(waiver_context(["docs-updated"], [waiver("docs-updated")]))
+    t.write("w_test.lua", """\
+local CTX = json.decode(%r)
+test "waived" {
+  policy = "waivers.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  expect = { decision = "allow", waivers = { ["docs-updated"] = "applied" },
+             details = { ["docs-updated"] = { id = "docs-updated" } } },
+}
+test "wrong" {
+  policy = "waivers.lua", context = CTX, now = "2025-06-10T14:00:00Z",
+  expect = { waivers = { ["docs-updated"] = "expired", ["perf-budget"] = "applied" },
+             details = { ["docs-updated"] = { id = "other" } } },
+}
+""" % json.dumps(waiver_context(["docs-updated"], [waiver("docs-updated")])))
+    res = t.run("test", "w_test.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines()[1:5], [
+        "FAIL  wrong (w_test.lua:7)",
+        "      waiver for docs-updated: expected expired, got applied",
+        "      waiver for perf-budget: expected applied, got no waiver",
+        "      details docs-updated: id is \"docs-updated\", expected \"other\"",
+    ], "the failure report")
+
+
+@case("relgate test --run PATTERN runs only the matching tests; a pattern matching none is an error")
+def _(t):
+    f = tiny(t, PASSING_TESTS)
+    res = t.run("test", f, "--run", "fails$")
+    t.expect_exit(res, 0)
+    t.eq(res.out.splitlines(), ["ok    alpha fails (tiny_test.lua:%d)" % line_of(PASSING_TESTS, 'test "alpha fails"'), "",
+                                "1 passed, 0 failed"], "stdout")
+    res = t.run("test", f, "--run", "nothing-like-this")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "no test name matches --run 'nothing-like-this'", "stderr")
+    res = t.run("test", f, "--run", "(")
+    t.expect_exit(res, 2)
+
+
+@case("relgate test --verbose shows each test's decision, a line per requirement")
+def _(t):
+    f = tiny(t, PASSING_TESTS)
+    res = t.run("test", f, "--verbose", "--run", "alpha fails")
+    t.expect_exit(res, 0)
+    t.eq(res.out.splitlines()[1:3], ["      | decision deny (minor, pre-release)", "      |   alpha: fail: alpha is off"],
+         "the trace")
+
+
+@case("relgate test --fail-under: exit 1 when fewer requirement x type x stage cells were exercised")
+def _(t):
+    f = tiny(t, PASSING_TESTS)   # 1 of 4 cells
+    res = t.run("test", f, "--fail-under", "25")
+    t.expect_exit(res, 0)
+    res = t.run("test", f, "--fail-under", "30")
+    t.expect_exit(res, 1)
+    t.contains(res.err, "coverage 25.0% is under --fail-under 30%", "stderr")
+    t.contains(res.out, "coverage: tiny.lua: 1 of 4", "--fail-under reports the coverage")
+    res = t.run("test", f, "--fail-under", "101")
+    t.expect_exit(res, 2)
+
+
 @case("relgate test: no test files, an unknown format or option: exit 2")
 def _(t):
     t.write("tiny.lua", TINY_POLICY)
@@ -385,13 +547,14 @@ def _(t):
     tail = res.out.split("2 passed, 0 failed\n", 1)[1]
     t.eq(tail.splitlines(), [
         "coverage: tiny.lua: not exercised by any test:",
-        "  alpha (major)",
-        "  beta (patch, minor)",
+        "  alpha (major/pre-release)",
+        "  beta (patch/deploy, minor/deploy)",
+        "coverage: tiny.lua: 1 of 4 requirement x type x stage cells exercised (25.0%)",
     ], "coverage report")
     # With TAP or JUnit on stdout, the report goes to stderr.
     res = t.run("test", f, "--coverage", "--format", "tap")
     t.expect_exit(res, 0)
-    t.contains(res.err, "  beta (patch, minor)", "stderr")
+    t.contains(res.err, "  beta (patch/deploy, minor/deploy)", "stderr")
     t.check("coverage" not in res.out, "coverage report on stdout with --format tap", actual=res.out)
     # Exercise the rest: the report says so.
     t.write("more_test.lua", """\
@@ -401,7 +564,9 @@ test "minor deploy" { policy = "tiny.lua", stage = "deploy", type = "minor", con
 """)
     res = t.run("test", f, "more_test.lua", "--coverage")
     t.expect_exit(res, 0)
-    t.contains(res.out, "coverage: tiny.lua: every requirement exercised for every release type it applies to", "stdout")
+    t.contains(res.out, "coverage: tiny.lua: every requirement exercised for every release type and stage it applies to",
+               "stdout")
+    t.contains(res.out, "coverage: tiny.lua: 4 of 4 requirement x type x stage cells exercised (100.0%)", "stdout")
 
 
 @case("the bundled policies' tests pass and exercise every requirement for every release type")
@@ -411,7 +576,7 @@ def _(t):
     t.check(re.search(r"^\d+ passed, 0 failed$", res.out, re.M), "no 'N passed, 0 failed' line", actual=res.out[-500:])
     t.check("not exercised" not in res.out, "some requirement is not exercised", actual=res.out[-3000:])
     for name in ("octoacme.lua", "team-payments.lua"):
-        t.check(re.search(r"^coverage: .*%s: every requirement exercised for every release type it applies to$"
+        t.check(re.search(r"^coverage: .*%s: every requirement exercised for every release type and stage it applies to$"
                           % re.escape(name), res.out, re.M), "no full coverage line for %s" % name,
                 actual=res.out[-1000:])
     # The default folder is ./policies.
@@ -470,7 +635,7 @@ def broken_lint_lines():
         "%s requirement 'no-title': title is missing" % at("no-title"),
         "%s requirement 'no-check': check is missing" % at("no-check"),
         "%s requirement 'with-inline': with applies to plugin checks only; an inline check reads what it needs itself" % at("with-inline"),
-        "%s requirement 'unknown-field': unknown field 'stage' (expected title, hint, description, types, stages, level, "
+        "%s requirement 'unknown-field': unknown field 'stage' (did you mean 'stages'?) (expected title, hint, description, types, stages, level, "
         "check, with, timeout, when, waiver_role)" % at("unknown-field"),
         "%s duplicate requirement id 'no-hint' (first declared at %s)" % (at("no-hint", 2), at("no-hint")[:-1]),
         "%s requirement id 'Bad_Id' is not allowed: use lower-case letters, digits, '-', '_' and '.'" % at("Bad_Id"),
@@ -502,7 +667,7 @@ def _(t):
         res = t.run("lint", "--policy", POLICIES / name)
         t.expect_exit(res, 0)
         t.eq(res.out, "", "stdout for %s" % name)
-        t.eq(res.err, "", "stderr for %s" % name)
+        t.eq(res.err, "relgate: %s: no problems found\n" % (POLICIES / name), "stderr for %s" % name)
 
 
 @case("relgate lint: a syntax error, an undefined global, an empty policy, a missing file")
@@ -553,10 +718,127 @@ extends "base"
         "team.lua:4: override 'docs': level must be \"mandatory\", \"waivable\" or \"advisory\"",
         "team.lua:5: override 'docs': with changes a plugin check's parameters (a table)",
         "team.lua:6: override 'scan' for a patch: fail_on must be a string",
-        "team.lua:7: override 'docs': cannot change 'colour' (level, title, hint, types, stages, timeout, with, reason)",
+        "team.lua:7: override 'docs': cannot change 'colour' (level, title, hint, types, stages, timeout, with, check, when, reason)",
         "team.lua:8: disable 'docs' needs a reason: disable \"docs\" { reason = \"...\" }",
         "team.lua:9: disable: no requirement 'ghost' to disable",
         "team.lua:10: policy 'base' is extended twice",
+    ], "lint output")
+
+
+@case("relgate lint: undefined globals and misspelt library functions inside checks, as eval would meet them")
+def _(t):
+    text = """\
+policy { name = "p" }
+local LIMIT = 3
+local function helper(name)
+  return evidence.raed(name)
+end
+requirement "a" {
+  title = "A", hint = "h",
+  check = function(ctx)
+    if ctx.release.flag then
+      return fial("flag set")
+    end
+    return pass(string.format("%d", LIMIT))
+  end,
+  when = function(ctx) return semver.vaild(ctx.release.version) end,
+}
+requirement "b" { title = "B", hint = "h", check = function(ctx) return helper("x") or pass(undefined_thing) end }
+"""
+    t.write("p.lua", text)
+    res = t.run("lint", "--policy", "p.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "p.lua:%d: 'evidence' has no field 'raed' (did you mean 'read'?)" % line_of(text, "evidence.raed"),
+        "p.lua:%d: undefined global 'fial' (did you mean 'fail'?)" % line_of(text, "fial("),
+        "p.lua:%d: 'semver' has no field 'vaild' (did you mean 'valid'?)" % line_of(text, "semver.vaild"),
+        "p.lua:%d: undefined global 'undefined_thing'" % line_of(text, "undefined_thing"),
+    ], "lint output")
+    # what lint says is what evaluation meets: the check errors on the same global
+    t.write_json("ctx.json", {"release": {"name": "s", "version": "1.0.0", "type": "patch", "flag": True}})
+    t.write("q.lua", text.replace("evidence.raed", "evidence.read").replace("semver.vaild", "semver.valid")
+            .replace("undefined_thing", '"ok"'))
+    res = t.run("lint", "--policy", "q.lua")
+    t.eq(res.out, "q.lua:%d: undefined global 'fial' (did you mean 'fail'?)\n" % line_of(text, "fial("), "lint of q.lua")
+    res = t.eval("q.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.eq(json.loads(res.out)["error"]["message"], "q.lua:%d: undefined global 'fial'" % line_of(text, "fial("),
+         "the error eval meets in the check lint flagged")
+
+
+@case("relgate lint: globals the policy defines, and those of modules, are not undefined")
+def _(t):
+    t.write("lib/util.lua", "local M = {}\nfunction M.ok(s) return pass(s) end\nreturn M\n")
+    t.write("p.lua", """\
+SHARED = { threshold = 2 }
+function describe(x) return tostring(x) end
+local util = require "lib.util"
+requirement "a" {
+  title = "A", hint = "h",
+  check = function(ctx) return util.ok(describe(SHARED.threshold) .. math.floor(1.5) .. table.concat({}, ",")) end,
+}
+""")
+    res = t.run("lint", "--policy", "p.lua")
+    t.eq(res.out, "", "stdout")
+    t.expect_exit(res, 0)
+    t.write("lib/util.lua", "local M = {}\nfunction M.ok(s) return pas(s) end\nreturn M\n")
+    res = t.run("lint", "--policy", "p.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out, "lib/util.lua:2: undefined global 'pas' (did you mean 'pass'?)\n", "a module's own file and line")
+
+
+@case("relgate lint --format json: the same problems as objects with file, line and message")
+def _(t):
+    copy_from(t, DATA / "broken.lua", "broken.lua")
+    res = t.run("lint", "--policy", "broken.lua", "--format", "json")
+    t.expect_exit(res, 1)
+    doc = json.loads(res.out)
+    want = broken_lint_lines()
+    t.eq(doc["policy"], "broken.lua", "policy")
+    t.eq(doc["count"], len(want), "count")
+    t.eq(["%s:%d: %s" % (p["file"], p["line"], p["message"]) for p in doc["problems"]], want, "problems")
+    t.write("empty.lua", "-- nothing\n")
+    res = t.run("lint", "--policy", "empty.lua", "--format", "json")
+    t.expect_exit(res, 1)
+    doc = json.loads(res.out)
+    t.eq(doc["problems"][0]["file"], None, "a problem without a place has file null")
+    t.contains(doc["problems"][0]["message"], "declares no requirements", "its message")
+    res = t.run("lint", "--policy", str(POLICIES / "octoacme.lua"), "--format", "json")
+    t.expect_exit(res, 0)
+    t.eq(json.loads(res.out), {"policy": str(POLICIES / "octoacme.lua"), "count": 0, "problems": []}, "a clean policy")
+    res = t.run("lint", "--policy", "empty.lua", "--format", "yaml")
+    t.expect_exit(res, 2)
+
+
+@case("relgate lint and eval: *.d.lua annotation files in a policy folder are not loaded")
+def _(t):
+    t.write("team/policy.lua", 'requirement "a" { title = "A", hint = "h", check = function(ctx) return pass("ok") end }\n')
+    copy_from(t, POLICIES / "relgate.d.lua", "team/relgate.d.lua")
+    res = t.run("lint", "--policy", "team")
+    t.eq(res.out, "", "stdout")
+    t.expect_exit(res, 0)
+    t.write_json("ctx.json", {"release": {"name": "s", "version": "1.0.0", "type": "patch"}})
+    doc = t.expect_decision(t.eval("team", "ctx.json"), "allow")
+    t.eq([r["id"] for r in doc["requirements"]], ["a"], "requirements")
+
+
+@case("relgate lint: a misspelt requirement id or field gets a 'did you mean'")
+def _(t):
+    t.write("base.lua", 'requirement "docs-updated" { title = "D", hint = "h", check = function(ctx) return pass("ok") end }\n')
+    t.write("team.lua", """\
+policy { name = "team", verison = "1.0.0" }
+extends "base"
+override "docs-update" { level = "advisory", reason = "x" }
+override "docs-updated" { levle = "advisory", reason = "x" }
+disable "doc-updated" { reason = "x" }
+""")
+    res = t.run("lint", "--policy", "team.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "team.lua:1: policy{}: unknown field 'verison' (did you mean 'version'?) (expected name, version, description, max_waiver_days)",
+        "team.lua:3: override: no requirement 'docs-update' to override (did you mean 'docs-updated'?)",
+        "team.lua:4: override 'docs-updated': cannot change 'levle' (did you mean 'level'?) (level, title, hint, types, stages, timeout, with, check, when, reason)",
+        "team.lua:5: disable: no requirement 'doc-updated' to disable (did you mean 'docs-updated'?)",
     ], "lint output")
 
 
@@ -681,6 +963,126 @@ def _(t):
         t.eq(rep["status"], "self-approved", "the waiver's status when release.author is %s" % what)
         t.contains(rep["message"], "nobody can tell", "the report when release.author is %s" % what)
         t.eq(t.result(doc, "docs-updated")["status"], "fail", "status when release.author is %s" % what)
+
+
+@case("waivers: release, version and stage narrow a waiver; out of scope it does not apply")
+def _(t):
+    cases = [
+        ({"release": "svc"}, "applied", None),
+        ({"release": "other-app"}, "out-of-scope", "the waiver is for release other-app, not svc"),
+        ({"version": ">=1.2.0 <1.3.0"}, "applied", None),
+        ({"version": "1.2.0"}, "applied", None),
+        ({"version": ">=1.3.0 || 1.1.0"}, "out-of-scope", "the waiver is for versions >=1.3.0 || 1.1.0, not 1.2.0"),
+        ({"stage": "pre-release"}, "applied", None),
+        ({"stage": "deploy"}, "out-of-scope", "the waiver is for the deploy stage, not pre-release"),
+        ({"release": "svc", "version": "<2.0.0", "stage": "pre-release"}, "applied", None),
+    ]
+    for scope, status, message in cases:
+        w = dict(waiver("docs-updated"), **scope)
+        doc = run_waivers(t, failing=["docs-updated"], waivers=[w], verdict="allow" if status == "applied" else "deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], status, "the status of a waiver scoped %r" % scope)
+        if message:
+            t.eq(rep["message"], message, "the message of a waiver scoped %r" % scope)
+            t.eq(t.result(doc, "docs-updated")["status"], "fail", "the requirement under a waiver scoped %r" % scope)
+
+
+@case("waivers: an unknown field is an error (exit 2), a bad scope is malformed")
+def _(t):
+    w = dict(waiver("docs-updated"), relase="svc")
+    res = run_waivers(t, failing=["docs-updated"], waivers=[w])
+    t.expect_exit(res, 2)
+    t.contains(res.err, "unknown waiver field 'relase'", "stderr")
+    t.write_json("extra.json", [dict(waiver("docs-updated"), finding=["CVE-1"])])
+    res = run_waivers(t, failing=["docs-updated"], extra=("--waivers", "extra.json"))
+    t.expect_exit(res, 2)
+    t.contains(res.err, "extra.json[0]: unknown waiver field 'finding'", "stderr for a --waivers file")
+    for bad, why in (({"version": "^1.2"}, "version '^1.2' is not a SemVer range"),
+                     ({"stage": "production"}, "stage must be pre-release, deploy or post-deploy"),
+                     ({"release": ""}, "release must be a non-empty string"),
+                     ({"findings": []}, "findings must be a non-empty list"),
+                     ({"findings": "CVE-1"}, "findings must be a non-empty list")):
+        doc = run_waivers(t, failing=["docs-updated"], waivers=[dict(waiver("docs-updated"), **bad)], verdict="deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], "malformed", "status of a waiver with %r" % bad)
+        t.contains(rep["message"], why, "message of a waiver with %r" % bad)
+
+
+FINDINGS_POLICY = """\
+policy { name = "scan", max_waiver_days = 30 }
+requirement "vulns" {
+  title = "No vulnerabilities", hint = "Upgrade.", level = "waivable",
+  check = function(ctx)
+    local ids = ctx.release.findings
+    if #ids == 0 then return pass("none") end
+    if ctx.release.unlisted then return fail("findings", {}) end
+    return fail(#ids .. " findings", { failed_findings = ids })
+  end,
+}
+"""
+
+
+@case("waivers: findings cover only the findings named; any other finding still fails")
+def _(t):
+    t.write("scan.lua", FINDINGS_POLICY)
+
+    def run(findings, covered, unlisted=False, expires=FUTURE):
+        w = dict(waiver("vulns", expires=expires), findings=covered)
+        t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.2.0", "type": "minor", "author": AUTHOR,
+                                              "findings": findings, "unlisted": unlisted}, "waivers": [w]})
+        return t.eval("scan.lua", "ctx.json")
+
+    doc = t.expect_decision(run(["CVE-1", "CVE-2"], ["CVE-1", "CVE-2", "CVE-3"]), "allow")
+    t.eq(one_report(t, doc)["status"], "applied", "all findings covered")
+    doc = t.expect_decision(run(["CVE-1", "CVE-9"], ["CVE-1"]), "deny")
+    rep = one_report(t, doc)
+    t.eq((rep["status"], rep["message"]), ("out-of-scope", "the check also failed on CVE-9, which the waiver does not cover"),
+         "a finding not covered")
+    doc = t.expect_decision(run(["CVE-1"], ["CVE-1"], unlisted=True), "deny")
+    rep = one_report(t, doc)
+    t.eq(rep["status"], "out-of-scope", "a check that does not list its findings")
+    t.contains(rep["message"], "does not list the findings it failed on", "its message")
+    # max_waiver_days = 30: a waiver running longer from the evaluation time is refused
+    doc = t.expect_decision(run(["CVE-1"], ["CVE-1"], expires="2025-08-01T00:00:00Z"), "deny")
+    rep = one_report(t, doc)
+    t.eq(rep["status"], "too-long", "a waiver longer than the policy allows")
+    t.contains(rep["message"], "more than the 30 days the policy allows", "its message")
+
+
+@case("docs: the scoped waiver of docs/policies.md applies to its release and findings, and to nothing wider")
+def _(t):
+    doc_text = (REPO / "docs" / "policies.md").read_text()
+    block = doc_text.split("A waiver may narrow itself further", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    w = json.loads(block)
+    t.write("audit.lua", FINDINGS_POLICY.replace('"vulns"', '"%s"' % w["requirement"]).replace("max_waiver_days = 30", "name = \"a\""))
+
+    def run(name, version, findings):
+        t.write_json("ctx.json", {"release": {"name": name, "version": version, "type": "patch", "author": AUTHOR,
+                                              "findings": findings}, "waivers": [w]})
+        return one_report(t, t.decision(t.eval("audit.lua", "ctx.json")))["status"]
+
+    t.eq(run("payments-api", "2.4.1", ["CVE-2024-21538"]), "applied", "the release, version and finding it names")
+    t.eq(run("payments-api", "2.4.1", ["CVE-2024-21538", "CVE-2025-0001"]), "out-of-scope", "another finding")
+    t.eq(run("payments-api", "2.5.0", ["CVE-2024-21538"]), "out-of-scope", "another version")
+    t.eq(run("ledger", "2.4.1", ["CVE-2024-21538"]), "out-of-scope", "another release")
+
+
+@case("waivers: max_waiver_days of a baseline holds for a team extending it (only ever tightened)")
+def _(t):
+    t.write("base.lua", FINDINGS_POLICY)
+    t.write("loose.lua", 'policy { name = "loose", max_waiver_days = 365 }\nextends "base"\n')
+    t.write("tight.lua", 'policy { name = "tight", max_waiver_days = 7 }\nextends "base"\n')
+    w = dict(waiver("vulns", expires="2025-07-01T00:00:00Z"), findings=["CVE-1"])  # 20 days after NOW
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.2.0", "type": "minor", "author": AUTHOR,
+                                          "findings": ["CVE-1"]}, "waivers": [w]})
+    t.eq(one_report(t, t.expect_decision(t.eval("loose.lua", "ctx.json"), "allow"))["status"], "applied",
+         "20 days under a base allowing 30, a team asking 365")
+    t.eq(one_report(t, t.expect_decision(t.eval("tight.lua", "ctx.json"), "deny"))["status"], "too-long",
+         "20 days under a team allowing 7")
+    t.write("bad.lua", 'policy { name = "bad", max_waiver_days = 0 }\nrequirement "a" { title = "A", hint = "h", check = function() return pass("x") end }\n')
+    res = t.run("lint", "--policy", "bad.lua")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "bad.lua:1: policy{}: max_waiver_days must be a number of days", "lint")
 
 
 @case("octoacme: the self-approved example stays deny when the author approves in another spelling or release.author is gone")
@@ -1044,6 +1446,364 @@ def _(t):
     doc = t.expect_decision(t.eval("team.lua", "context.json"), "warn")
     t.eq(t.result(doc, "gate")["details"]["changed_by"], ["team.lua:4: level advisory (pilot)"], "changed_by")
 
+
+
+# ---- Baselines that travel: the policy path --------------------------------------------
+
+ORG_BASE = """\
+policy { name = "org", version = "2.0.0" }
+local fields = require "lib.fields"
+requirement "owner" {
+  title = "Owner named", hint = "Name an owner.",
+  check = function(ctx) return fields.owner(ctx) end,
+}
+"""
+ORG_FIELDS = """\
+local M = {}
+function M.owner(ctx)
+  if ctx.release.owner then return pass("owner " .. ctx.release.owner) end
+  return fail("no owner (org's lib.fields)")
+end
+return M
+"""
+TEAM_FIELDS = """\
+return { ticket = function(ctx) if ctx.release.ticket then return pass("ticket") end return fail("no ticket (team's lib.fields)") end }
+"""
+PP_TEAM = """\
+policy { name = "team", version = "1.0.0" }
+extends "org"
+local fields = require "lib.fields"
+requirement "ticket" { title = "Ticket", hint = "Link a ticket.", check = function(ctx) return fields.ticket(ctx) end }
+"""
+
+
+def org_and_team(t):
+    t.write("org/org.lua", ORG_BASE)
+    t.write("org/lib/fields.lua", ORG_FIELDS)
+    t.write("team/team.lua", PP_TEAM)
+    t.write("team/lib/fields.lua", TEAM_FIELDS)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
+
+
+@case("policy path: extends finds a base in --policy-path or RELGATE_POLICY_PATH; base and team modules do not collide")
+def _(t):
+    org_and_team(t)
+    res = t.eval("team/team.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"],
+               "base policy 'org' not found: no file team/org.lua (and no policy path: --policy-path, RELGATE_POLICY_PATH)",
+               "without a policy path")
+    for how in ("option", "env"):
+        extra = ("--policy-path", "org") if how == "option" else ()
+        env = dict(os.environ, RELGATE_POLICY_PATH=str(Path(t.tmp) / "org")) if how == "env" else None
+        res = t.run("eval", "--policy", "team/team.lua", "--context", "ctx.json", "--now", NOW, *extra, env=env)
+        doc = t.expect_decision(res, "deny")
+        t.eq({r["id"]: r["message"] for r in doc["requirements"]},
+             {"owner": "no owner (org's lib.fields)", "ticket": "no ticket (team's lib.fields)"},
+             "each policy's lib.fields is its own (%s)" % how)
+        t.eq([(b["name"], b["version"]) for b in doc["policy"]["extends"]], [("org", "2.0.0")], "policy.extends (%s)" % how)
+    # lint and test take it too
+    res = t.run("lint", "--policy", "team/team.lua", "--policy-path", "org")
+    t.expect_exit(res, 0)
+    t.write("team/team_test.lua", 'test "t" { context = { release = { name = "s", version = "1.0.0", type = "patch", owner = "o", ticket = "T-1" } }, expect = { decision = "allow" } }\n')
+    res = t.run("test", "team", "--policy-path", "org")
+    t.expect_exit(res, 0)
+    res = t.run("eval", "--policy", "team/team.lua", "--context", "ctx.json", "--policy-path", "no-such-dir")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--policy-path 'no-such-dir' is not a directory", "stderr")
+
+
+@case("policy path: the policy's own directory comes first, then the path in order; the digest does not depend on where")
+def _(t):
+    org_and_team(t)
+    t.write("other/org.lua", ORG_BASE.replace('"2.0.0"', '"9.0.0"'))
+    t.write("other/lib/fields.lua", ORG_FIELDS)
+    doc = t.decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "org", "--policy-path", "other"))
+    t.eq(doc["policy"]["extends"][0]["version"], "2.0.0", "the first directory given wins")
+    first = doc["policy"]["digest"]
+    t.write("moved/org.lua", ORG_BASE)
+    t.write("moved/lib/fields.lua", ORG_FIELDS)
+    doc = t.decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "moved"))
+    t.eq(doc["policy"]["digest"], first, "the same files elsewhere on the path give the same digest")
+    t.write("team/org.lua", ORG_BASE.replace('"2.0.0"', '"1.5.0"'))
+    t.write("team/lib/fields.lua", TEAM_FIELDS[:-1] + "\n")
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)   # team/org.lua wins, and its require finds the team's lib.fields, which has no owner()
+    t.eq(t.decision(res)["decision"], "error", "the team's own org.lua comes first")
+
+
+@case("policy path: a base vendored in a subfolder requires from its own folder")
+def _(t):
+    t.write("team/org/org.lua", ORG_BASE)
+    t.write("team/org/lib/fields.lua", ORG_FIELDS)
+    t.write("team/lib/fields.lua", TEAM_FIELDS)
+    t.write("team/team.lua", PP_TEAM.replace('extends "org"', 'extends "org.org"'))
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch", "owner": "me"}})
+    doc = t.expect_decision(t.eval("team/team.lua", "ctx.json"), "deny")
+    t.eq({r["id"]: r["message"] for r in doc["requirements"]},
+         {"owner": "owner me", "ticket": "no ticket (team's lib.fields)"}, "messages")
+
+
+@case("policy path: a module on it cannot lead outside its directory; the team cannot change the base's modules")
+def _(t):
+    org_and_team(t)
+    t.write("outside/evil.lua", "return {}\n")
+    os.symlink(str(Path(t.tmp) / "outside" / "evil.lua"), str(Path(t.tmp) / "org" / "lib" / "evil.lua"))
+    t.write("org/org.lua", ORG_BASE + 'local evil = require "lib.evil"\n')
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "module 'lib.evil': org/lib/evil.lua leads outside its folder on the policy path",
+               "a symbolic link out of a policy path directory")
+    # without a lib.fields of its own, the team's require finds the base's: frozen once extends ran
+    t.write("org/org.lua", ORG_BASE)
+    os.remove(str(Path(t.tmp) / "team" / "lib" / "fields.lua"))
+    t.write("team/team.lua", PP_TEAM.replace('local fields = require "lib.fields"',
+                                         'local fields = require "lib.fields"\nfields.owner = function() return pass("patched") end'))
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy", "the base's module is frozen")
+    for bad in ("/etc/passwd", "../org/org", "org/../x"):
+        t.write("team/bad.lua", 'extends "%s"\n' % bad)
+        res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
+        t.expect_exit(res, 2)
+        t.contains(json.loads(res.out)["error"]["message"], "is not allowed", "extends %r" % bad)
+
+
+@case("docs: the Berlin deploy window of docs/policies.md reads daylight-saving time from the zone database")
+def _(t):
+    if not Path("/usr/share/zoneinfo/Europe/Berlin").exists():
+        t.skip("tzdata is not installed")
+    text = (REPO / "docs" / "policies.md").read_text()
+    block = text.split("### The clock", 1)[1].split("```lua\n", 1)[1].split("```", 1)[0]
+    t.write("window.lua", block)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}, "stage": "deploy"})
+    for now, verdict, message in (("2025-06-10T13:59:00Z", "allow", "deploying at tue 15:59 CEST"),
+                                  ("2025-06-10T14:00:00Z", "deny", "outside the window: tue 16:00 CEST"),
+                                  ("2025-01-14T14:59:00Z", "allow", "deploying at tue 15:59 CET"),
+                                  ("2025-06-13T10:00:00Z", "deny", "outside the window: fri 12:00 CEST")):
+        doc = t.expect_decision(t.eval("window.lua", "ctx.json", now=now), verdict)
+        t.eq(t.result(doc, "berlin-deploy-window")["message"], message, "the message at %s" % now)
+
+
+# ---- relgate check ------------------------------------------------------------------------
+
+@case("relgate check: one plugin check with parameters and evidence, its result as JSON and an exit code")
+def _(t):
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")
+    args = ("check", "security.scan", "--param", "reports=scan", "--evidence", "scan=scan.sarif", "--now", NOW)
+    res = t.run(*args, "--param", "fail_on=critical")
+    t.expect_exit(res, 0)
+    doc = json.loads(res.out)
+    t.eq((doc["check"], doc["status"], doc["plugin"]["name"]), ("security.scan", "pass", "security"), "the result")
+    t.eq(doc["params"], {"reports": "scan", "fail_on": "critical"}, "the parameters given")
+    t.eq([e["name"] for e in doc["evidence"]], ["scan"], "the evidence it read")
+    t.eq(doc["details"]["fail_on"], "critical", "the check's own details")
+    res = t.run(*args, "--param", "fail_on=high")
+    t.expect_exit(res, 1)
+    t.eq(json.loads(res.out)["status"], "fail", "fail_on high")
+    t.contains(json.loads(res.out)["message"], "1 high", "its message")
+    # JSON values: a list, a number
+    res = t.run(*args, "--param", 'reports=["scan"]', "--param", "max_high=1")
+    t.expect_exit(res, 0)
+    # what a policy's with refuses, check refuses in the same words
+    res = t.run(*args, "--param", "fail_on=hihg")
+    t.expect_exit(res, 2)
+    t.eq(res.err.splitlines()[0], "relgate: error: check security.scan: fail_on is \"hihg\", not one of the values it "
+         "allows: critical, high, medium, low, any, none", "stderr")
+    res = t.run("check", "no.such")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "unknown check 'no.such'", "stderr")
+    res = t.run("check")
+    t.expect_exit(res, 2)
+    res = t.run("check", "security.scan", "--param", "novalue")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--param 'novalue' is not KEY=VALUE", "stderr")
+    # in a given context: its evidence paths and release
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "rel/scan.sarif")
+    t.write_json("rel/ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "major"},
+                                  "evidence": {"scan": "scan.sarif"}})
+    res = t.run("check", "security.scan", "--param", "reports=scan", "--context", "rel/ctx.json", "--now", NOW)
+    t.expect_exit(res, 1)
+    t.eq([e["path"] for e in json.loads(res.out)["evidence"]], ["scan.sarif"], "evidence beside the context")
+    # the evidence rules of eval hold: a path leaving the context's directory is refused
+    t.write_json("rel/ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "major"},
+                                  "evidence": {"scan": "../scan.sarif"}})
+    res = t.run("check", "security.scan", "--param", "reports=scan", "--context", "rel/ctx.json", "--now", NOW)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "leaves", "stderr")
+
+
+@case("relgate init: a team policy extending a baseline, with a test, a context and evidence that pass")
+def _(t):
+    res = t.run("init", "mine")
+    t.expect_exit(res, 0)
+    for f in ("mine/org-baseline.lua", "mine/team.lua", "mine/team_test.lua", "mine/release/context.json",
+              "mine/release/RELEASE_NOTES.md"):
+        t.check((Path(t.tmp) / f).is_file(), "init did not write %s" % f)
+    res = t.run("lint", "--policy", "mine/team.lua")
+    t.expect_exit(res, 0)
+    t.eq(res.out, "", "lint finds nothing")
+    res = t.run("test", "mine", "--coverage")
+    t.expect_exit(res, 0)
+    t.contains(res.out, "3 passed, 0 failed", "its tests pass")
+    doc = t.expect_decision(t.eval("mine/team.lua", "mine/release/context.json"), "allow")
+    t.eq({r["id"]: r["status"] for r in doc["requirements"]},
+         {"release-notes": "pass", "version-bump": "pass", "ticket-linked": "pass"}, "the release passes")
+    t.eq([b["name"] for b in doc["policy"]["extends"]], ["org-baseline"], "it extends the baseline")
+    t.check(any("level mandatory" in c for c in t.result(doc, "release-notes")["details"]["changed_by"]),
+            "the override shows in the decision")
+    # never over a policy
+    before = (Path(t.tmp) / "mine" / "team.lua").read_text()
+    res = t.run("init", "mine")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "init never overwrites one", "stderr")
+    t.eq((Path(t.tmp) / "mine" / "team.lua").read_text(), before, "team.lua is untouched")
+    res = t.run("init", "--force")
+    t.expect_exit(res, 2)
+    res = t.run("init", cwd=t.tmp)
+    t.expect_exit(res, 0)
+    t.check((Path(t.tmp) / "team-policy" / "team.lua").is_file(), "the default directory")
+
+
+@case("schema/context.schema.json: every example context is valid; what eval refuses is not")
+def _(t):
+    try:
+        import jsonschema
+    except ImportError:
+        t.skip("python3-jsonschema is not installed")
+    schema = json.loads((REPO / "schema" / "context.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    v = jsonschema.Draft202012Validator(schema)
+    contexts = sorted(EXAMPLES.glob("**/context.json"))
+    t.check(len(contexts) > 20, "too few example contexts", actual=len(contexts))
+    for f in contexts:
+        errs = [e.message for e in v.iter_errors(json.loads(f.read_text()))]
+        t.eq(errs, [], "schema errors of %s" % f.relative_to(REPO))
+    good = {"release": {"name": "svc", "version": "1.2.0", "type": "minor"}}
+    for bad, what in (({"release": {"name": "svc", "version": "v1.2.0", "type": "minor"}}, "a leading v"),
+                      ({"release": {"name": "svc", "version": "1.2.0", "type": "hotfix"}}, "an unknown type"),
+                      (dict(good, stage="production"), "an unknown stage"),
+                      (dict(good, evidence={"notes": "/etc/passwd"}), "an absolute evidence path"),
+                      (dict(good, waivers=[dict(waiver("docs-updated"), relase="svc")]), "a misspelt waiver field")):
+        t.check(list(v.iter_errors(bad)), "the schema accepts %s" % what)
+        t.write_json("bad.json", bad)
+        copy_from(t, DATA / "waivers.lua", "waivers.lua")
+        t.expect_exit(t.eval("waivers.lua", "bad.json"), 2)   # and eval refuses it too
+    t.eq(list(v.iter_errors(good)), [], "a minimal context")
+
+
+@case("extends: override may change a requirement's check and when, and the decision shows each change")
+def _(t):
+    t.write("base.lua", """\
+requirement "notes" { title = "N", hint = "h", check = function(ctx) return fail("base check") end,
+  when = function(ctx) return false end }
+requirement "scan" { title = "S", hint = "h", check = "security.scan", with = { reports = evidence "scan", fail_on = "high" } }
+""")
+    t.write("team.lua", """\
+extends "base"
+override "notes" { check = function(ctx) return pass("team check") end, when = function(ctx) return true end, reason = "ours" }
+override "scan" { check = "ci.status", with = { reports = evidence "ci" }, reason = "ci instead" }
+""")
+    t.write_json("ctx.json", {"release": {"name": "a", "version": "1.0.0", "type": "patch"}})
+    doc = t.decision(t.eval("team.lua", "ctx.json"))
+    notes, scan = t.result(doc, "notes"), t.result(doc, "scan")
+    t.eq((notes["status"], notes["message"]), ("pass", "team check"), "the team's check and when run")
+    t.eq(notes["details"]["changed_by"], ["team.lua:2: check (a function) (ours)", "team.lua:2: when (ours)"], "notes changed_by")
+    t.eq(scan["check"], "ci.status", "the new plugin check")
+    t.eq(scan["details"]["changed_by"], ["team.lua:3: check ci.status (ci instead)", "team.lua:3: parameter reports (ci instead)"],
+         "scan changed_by")
+    t.write("bad.lua", """\
+extends "base"
+override "scan" { check = "ci.status", with = { fail_on = "high" }, reason = "x" }
+override "notes" { check = 42 }
+override "notes" { when = "always" }
+""")
+    res = t.run("lint", "--policy", "bad.lua")
+    t.expect_exit(res, 1)
+    t.eq(res.out.splitlines(), [
+        "bad.lua:2: override 'scan' for a patch: check ci.status has no parameter 'fail_on' (it takes: reports format "
+        "required success pending_fails allow_failures match_commit max_age only_required allow_empty timezone)",
+        "bad.lua:3: override 'notes': check must be a function (ctx) or the name of a plugin check",
+        "bad.lua:4: override 'notes': when must be a function (ctx) returning true when the requirement applies",
+    ], "lint output")
+
+
+def make_bundle(t, where, name="octo", version="3.1.0", files=None):
+    """A bundle directory WHERE: its files and a bundle.json pinning them; its digest."""
+    import hashlib
+    files = files or {
+        "octo.lua": 'policy { name = "octo", version = "%s" }\nlocal f = require "lib.f"\n'
+                    'requirement "owner" { title = "O", hint = "h", check = function(ctx) return f.check(ctx) end }\n' % version,
+        "lib/f.lua": 'return { check = function(ctx) return pass("bundled lib") end }\n',
+    }
+    for rel, text in files.items():
+        t.write("%s/%s" % (where, rel), text)
+    manifest = {"name": name, "version": version, "policy": "octo.lua",
+                "files": {rel: "sha256:" + hashlib.sha256(text.encode()).hexdigest() for rel, text in files.items()}}
+    data = (json.dumps(manifest, indent=2) + "\n").encode()
+    t.write("%s/bundle.json" % where, data)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@case("bundles: extends \"name@sha256:...\" loads a pinned bundle, the decision names it, and any change is refused")
+def _(t):
+    digest = make_bundle(t, "org/octo")
+    t.write("team/team.lua", 'extends "octo@%s"\nrequirement "t" { title = "T", hint = "h", check = function(ctx) return pass("team") end }\n' % digest)
+    t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
+    doc = t.expect_decision(t.eval("team/team.lua", "ctx.json", "--policy-path", "org"), "allow")
+    t.eq(doc["policy"]["extends"], [{"name": "octo", "version": "3.1.0", "file": "org/octo/octo.lua",
+                                     "bundle": {"name": "octo", "version": "3.1.0", "digest": digest}}], "policy.extends")
+    t.eq(t.result(doc, "owner")["message"], "bundled lib", "the bundle's own module")
+    # a file changed after pinning: refused, naming it
+    t.write("org/octo/lib/f.lua", 'return { check = function(ctx) return pass("tampered") end }\n')
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "org/octo/lib/f.lua does not match its bundle's manifest", "a changed file")
+    # a manifest changed (a file re-pinned): the pin no longer holds
+    new = make_bundle(t, "org/octo", files={"octo.lua": 'local f = require "lib.f"\nrequirement "owner" { title = "O", hint = "h", check = function(ctx) return f.check(ctx) end }\n',
+                                            "lib/f.lua": 'return { check = function(ctx) return pass("tampered") end }\n'})
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "bundle 'octo' is pinned to %s, but org/octo/bundle.json has %s: refused"
+               % (digest, new), "a changed manifest")
+    # a file the manifest does not list does not load
+    t.write("org/octo/lib/extra.lua", "return {}\n")
+    t.write("org/octo/octo.lua", 'local e = require "lib.extra"\nrequirement "o" { title = "O", hint = "h", check = function(ctx) return pass("x") end }\n')
+    pinned = make_bundle(t, "org/octo", files={"octo.lua": (Path(t.tmp) / "org/octo/octo.lua").read_text()})
+    t.write("team/team.lua", 'extends "octo@%s"\n' % pinned)
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "org/octo/lib/extra.lua is not in the manifest of bundle org/octo",
+               "an unlisted module")
+    t.write("team/bad.lua", 'extends "octo@sha256:00"\n')
+    res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "is pinned to sha256:00", "a malformed pin never matches")
+
+
+@case("waivers: a findings waiver on security.scan covers exactly the findings it names (failed_findings)")
+def _(t):
+    copy_from(t, POLICIES / "testdata" / "patch" / "trivy-high.sarif", "scan.sarif")   # 1 high, 1 medium
+    t.write("scan.lua", """\
+requirement "scan" { title = "Scan", hint = "h", level = "waivable", check = "security.scan",
+  with = { reports = evidence "scan", fail_on = by_type { patch = "high", minor = "medium" } } }
+""")
+    w = dict(waiver("scan"), findings=["CVE-2024-21538"])
+
+    def run(kind):
+        t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": kind, "author": AUTHOR},
+                                  "evidence": {"scan": "scan.sarif"}, "waivers": [w]})
+        return t.decision(t.eval("scan.lua", "ctx.json"))
+
+    doc = run("patch")      # fails on the high finding only
+    t.eq(t.result(doc, "scan")["details"].get("failed_findings"), ["CVE-2024-21538"], "failed_findings (fail_on high)")
+    t.eq((doc["decision"], one_report(t, doc)["status"]), ("allow", "applied"), "the waiver covers it")
+    doc = run("minor")      # fails on the high and the medium one
+    t.eq(t.result(doc, "scan")["details"].get("failed_findings"), ["CVE-2024-21538", "CVE-2024-55565"],
+         "failed_findings (fail_on medium)")
+    rep = one_report(t, doc)
+    t.eq((doc["decision"], rep["status"]), ("deny", "out-of-scope"), "the other finding still fails")
+    t.contains(rep["message"], "CVE-2024-55565", "the message names it")
 
 if __name__ == "__main__":
     sys.exit(harness.main())

@@ -286,13 +286,15 @@ static int test_runtime_has(const runtime *rt, const char *name)
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
     rg_test_case *cases = NULL;
+    rg_sandbox *sb = NULL;
     size_t count = 0;
     int ok;
     snprintf(path, sizeof path, "%s/probe_test.lua", rt->dir);
     snprintf(text, sizeof text, "local probe = %s\nassert(probe ~= nil)\n", name);
     rgt_write(NULL, path, text, RGT_TEXT);
-    ok = rg_tests_load(path, &limits, &cases, &count, &err) == 0;
+    ok = rg_tests_load(path, &limits, &cases, &count, &sb, &err) == 0;
     rg_test_cases_free(cases, count);
+    rg_sandbox_free(sb);
     rg_error_clear(&err);
     return ok;
 }

@@ -286,11 +286,14 @@ static void test_indented_fences(void **state)
     assert_int_equal(f.n, 1);
 }
 
-static void test_setext_ignored(void **state)
+static void test_setext_read(void **state)
 {
     (void)state;
     found f = scan("Title\n=====\n\nOther\n-----\n");
-    assert_int_equal(f.n, 0);
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "Title");
+    check_title(f.s[1], "Other");
+    assert_int_equal(f.s[1].level, 2);
 }
 
 static void test_crlf(void **state)
@@ -539,6 +542,63 @@ static void test_code_span_fence(void **state)
     check_code("x\ny ##[error]", 0, "`x y # #[error]`");
 }
 
+#define check_tree(sec, want) check_str((sec).body, (sec).tree_len, (want))
+
+static void test_tree_holds_subsections(void **state)
+{
+    (void)state;
+    /* Keep a Changelog: a version's entry is its subsections */
+    found f = scan("# Changelog\n## [1.2.0]\n### Added\n- x\n### Fixed\n- y\n## [1.1.0]\n- z\n");
+    assert_int_equal(f.n, 5);
+    check_body(f.s[1], "");
+    check_tree(f.s[1], "### Added\n- x\n### Fixed\n- y\n");
+    check_tree(f.s[2], "- x\n");
+    check_tree(f.s[3], "- y\n");
+    check_tree(f.s[4], "- z\n");
+    check_tree(f.s[0], "## [1.2.0]\n### Added\n- x\n### Fixed\n- y\n## [1.1.0]\n- z\n");
+}
+
+static void test_tree_stops_at_same_or_higher_level(void **state)
+{
+    (void)state;
+    found f = scan("## A\na\n#### deep\nd\n### mid\nm\n# top\nt\n");
+    assert_int_equal(f.n, 4);
+    check_tree(f.s[0], "a\n#### deep\nd\n### mid\nm\n");
+    check_tree(f.s[1], "d\n");          /* a ### is higher than #### */
+    check_tree(f.s[2], "m\n");
+    check_tree(f.s[3], "t\n");
+}
+
+static void test_setext_headings(void **state)
+{
+    (void)state;
+    found f = scan("Title\n=====\nintro\n\nMigration steps\n---\n1. run it\n");
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.s[0].level, 1);
+    assert_int_equal(f.s[0].line, 1);
+    check_title(f.s[0], "Title");
+    check_body(f.s[0], "intro\n\n");
+    check_tree(f.s[0], "intro\n\nMigration steps\n---\n1. run it\n");
+    assert_int_equal(f.s[1].level, 2);
+    assert_int_equal(f.s[1].line, 5);
+    check_title(f.s[1], "Migration steps");
+    check_body(f.s[1], "1. run it\n");
+}
+
+static void test_setext_needs_paragraph_text(void **state)
+{
+    (void)state;
+    /* a thematic break after a blank line, a list item or a heading; a fence's content */
+    assert_int_equal(scan("\n---\n").n, 0);
+    assert_int_equal(scan("- item\n---\n").n, 0);
+    assert_int_equal(scan("1. item\n---\n").n, 0);
+    assert_int_equal(scan("> quote\n===\n").n, 0);
+    assert_int_equal(scan("| a |\n---\n").n, 0);
+    assert_int_equal(scan("```\ntext\n---\n```\n").n, 0);
+    assert_int_equal(scan("# H\n---\n").n, 1);
+    assert_int_equal(scan("text\n--- x\n").n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -553,6 +613,10 @@ int main(void)
         cmocka_unit_test(test_indentation),
         cmocka_unit_test(test_title_points_into_text),
         cmocka_unit_test(test_body_ranges),
+        cmocka_unit_test(test_tree_holds_subsections),
+        cmocka_unit_test(test_tree_stops_at_same_or_higher_level),
+        cmocka_unit_test(test_setext_headings),
+        cmocka_unit_test(test_setext_needs_paragraph_text),
         cmocka_unit_test(test_body_stops_at_deeper_heading),
         cmocka_unit_test(test_body_at_end_of_text),
         cmocka_unit_test(test_adjacent_headings_have_empty_body),
@@ -566,7 +630,7 @@ int main(void)
         cmocka_unit_test(test_fence_info_string),
         cmocka_unit_test(test_inline_backticks_not_fence),
         cmocka_unit_test(test_indented_fences),
-        cmocka_unit_test(test_setext_ignored),
+        cmocka_unit_test(test_setext_read),
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_length_respected),
         cmocka_unit_test(test_early_stop),

@@ -123,7 +123,7 @@ static void test_policy_unknown_field(void **state)
 {
     fixture *f = *state;
     declaration_refused(f, "policy { name = \"x\", owner = \"me\" }\n" REQ_A, 1,
-                        "policy{}: unknown field 'owner' (expected name, version, description)");
+                        "policy{}: unknown field 'owner' (expected name, version, description, max_waiver_days)");
 }
 
 static void test_policy_field_not_a_string(void **state)
@@ -260,8 +260,8 @@ static void test_requirement_unknown_field(void **state)
     assert_null(load_text(f, "release.lua", "\nrequirement \"a\" { titel = \"A\", " CHECK " }\n"));
     assert_int_equal(f->err.kind, RG_ERROR_POLICY);
     assert_int_equal(f->err.line, 2);
-    fmt(want, sizeof want, "%s:2: requirement 'a': unknown field 'titel' (expected title, hint, description, "
-        "types, stages, level, check", at(f, "release.lua"));
+    fmt(want, sizeof want, "%s:2: requirement 'a': unknown field 'titel' (did you mean 'title'?) (expected title, "
+        "hint, description, types, stages, level, check", at(f, "release.lua"));
     assert_contains(f->err.message, want);
 }
 

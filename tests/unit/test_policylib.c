@@ -294,6 +294,51 @@ static void test_time_format(void **state)
            "{\"epoch\":\"1970-01-01T00:00:00Z\",\"now\":\"2025-06-15T15:06:40Z\",\"round\":\"2024-02-29T23:59:59Z\"}");
 }
 
+static void test_time_localtime(void **state)
+{
+    fixture *f = *state;
+    if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0)
+        skip();   /* tzdata is not installed */
+    /* summer (CEST, +2), winter (CET, +1), and across the spring-forward night */
+    expect(f, "local s = time.localtime(time.parse('2025-06-10T14:00:00Z'), 'Europe/Berlin')\n"
+              "local w = time.localtime(time.parse('2025-01-10T14:00:00Z'), 'Europe/Berlin')\n"
+              "local b = time.localtime(time.parse('2025-03-30T00:59:59Z'), 'Europe/Berlin')\n"
+              "local a = time.localtime(time.parse('2025-03-30T01:00:00Z'), 'Europe/Berlin')\n"
+              "return { s = string.format('%d-%02d-%02d %02d:%02d %s %d %s %d', s.year, s.month, s.day, s.hour, s.min,"
+              " s.zone, s.offset, s.weekday, s.wday),\n"
+              "  w = string.format('%02d:%02d %s %s', w.hour, w.min, w.zone, tostring(w.isdst)),\n"
+              "  b = string.format('%02d:%02d:%02d', b.hour, b.min, b.sec), a = string.format('%02d:%02d', a.hour, a.min) }",
+           "{\"a\":\"03:00\",\"b\":\"01:59:59\",\"s\":\"2025-06-10 16:00 CEST 7200 tue 2\",\"w\":\"15:00 CET false\"}");
+}
+
+static void test_time_localtime_refuses_unknown_zones(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local a, why_a = time.localtime(0, 'Mars/Olympus')\n"
+              "local b, why_b = time.localtime(0, '../../etc/passwd')\n"
+              "local c, why_c = time.localtime(0, '/etc/localtime')\n"
+              "return { a = a == nil and why_a:find('zone database') ~= nil, b = b == nil and why_b:find('not a time zone name') ~= nil,"
+              " c = c == nil }",
+           "{\"a\":true,\"b\":true,\"c\":true}");
+}
+
+static void test_time_in_window(void **state)
+{
+    fixture *f = *state;
+    if (access("/usr/share/zoneinfo/Europe/Berlin", R_OK) != 0)
+        skip();
+    /* Tuesday 2025-06-10 14:00Z is 16:00 in Berlin; 2025-01-14 is a Tuesday in winter */
+    expect(f, "local W = { days = { 'mon', 'tue', 'wed', 'thu' }, from = '09:00', to = '16:00' }\n"
+              "local function at(s) return time.in_window(time.parse(s), 'Europe/Berlin', W) end\n"
+              "local bad, why = time.in_window(0, 'Europe/Berlin', { from = '17:00', to = '09:00' })\n"
+              "local baddays, why2 = time.in_window(0, 'Europe/Berlin', { days = { 'monday' }, from = '09:00', to = '17:00' })\n"
+              "return { summer_end = at('2025-06-10T14:00:00Z'), summer_in = at('2025-06-10T13:59:00Z'),\n"
+              "  winter_in = at('2025-01-14T14:59:00Z'), winter_end = at('2025-01-14T15:00:00Z'),\n"
+              "  friday = at('2025-06-13T10:00:00Z'), bad = bad == nil and why ~= nil, baddays = baddays == nil and why2 ~= nil }",
+           "{\"bad\":true,\"baddays\":true,\"friday\":false,\"summer_end\":false,\"summer_in\":true,"
+           "\"winter_end\":false,\"winter_in\":true}");
+}
+
 static void test_time_format_out_of_range(void **state)
 {
     fixture *f = *state;
@@ -609,6 +654,9 @@ int main(void)
         T(test_time_parse_invalid),
         T(test_time_format),
         T(test_time_format_out_of_range),
+        T(test_time_localtime),
+        T(test_time_localtime_refuses_unknown_zones),
+        T(test_time_in_window),
         T(test_markdown_sections),
         T(test_markdown_section),
         T(test_json_type),

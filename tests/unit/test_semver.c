@@ -424,6 +424,54 @@ static void test_bump_names(void **state)
     assert_string_equal(rg_bump_name((rg_bump)99), "unknown");
 }
 
+static int sat(const char *version, const char *range)
+{
+    rg_semver v = ok(version);
+    const char *why = NULL;
+    int r = rg_semver_satisfies(&v, range, &why);
+    if (r < 0)
+        fail_msg("range \"%s\" refused: %s", range, why ? why : "(no reason)");
+    return r;
+}
+
+static void test_satisfies_comparators(void **state)
+{
+    (void)state;
+    assert_int_equal(sat("2.4.1", "2.4.1"), 1);
+    assert_int_equal(sat("2.4.2", "2.4.1"), 0);
+    assert_int_equal(sat("2.4.1", "=2.4.1"), 1);
+    assert_int_equal(sat("2.4.1", ">=2.4.0 <2.5.0"), 1);
+    assert_int_equal(sat("2.5.0", ">=2.4.0 <2.5.0"), 0);
+    assert_int_equal(sat("2.3.9", ">= 2.4.0  < 2.5.0"), 0);
+    assert_int_equal(sat("2.4.0", ">2.4.0"), 0);
+    assert_int_equal(sat("2.4.0", "<=2.4.0"), 1);
+    /* precedence: a pre-release is below its release */
+    assert_int_equal(sat("2.5.0-rc.1", "<2.5.0"), 1);
+}
+
+static void test_satisfies_alternatives(void **state)
+{
+    (void)state;
+    assert_int_equal(sat("3.0.0", ">=2.4.0 <2.5.0 || 3.0.0"), 1);
+    assert_int_equal(sat("2.4.3", ">=2.4.0 <2.5.0 || 3.0.0"), 1);
+    assert_int_equal(sat("2.6.0", ">=2.4.0 <2.5.0 || 3.0.0"), 0);
+}
+
+static void test_satisfies_refuses_what_is_not_a_range(void **state)
+{
+    rg_semver v = ok("1.0.0");
+    const char *why = NULL;
+    (void)state;
+    /* refused as a whole, even where an alternative before it already matched */
+    assert_int_equal(rg_semver_satisfies(&v, "1.0.0 || >=x", &why), -1);
+    assert_non_null(why);
+    assert_int_equal(rg_semver_satisfies(&v, "", &why), -1);
+    assert_int_equal(rg_semver_satisfies(&v, "1.0.0 ||", &why), -1);
+    assert_int_equal(rg_semver_satisfies(&v, "=>1.0.0", &why), -1);
+    assert_int_equal(rg_semver_satisfies(&v, "^1.0.0", &why), -1);
+    assert_int_equal(rg_semver_satisfies(&v, "1.0", &why), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +510,9 @@ int main(void)
         cmocka_unit_test(test_bump_none),
         cmocka_unit_test(test_bump_downgrade),
         cmocka_unit_test(test_bump_names),
+        cmocka_unit_test(test_satisfies_comparators),
+        cmocka_unit_test(test_satisfies_alternatives),
+        cmocka_unit_test(test_satisfies_refuses_what_is_not_a_range),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }
