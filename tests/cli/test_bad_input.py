@@ -907,12 +907,13 @@ for _c in USAGE_CASES:
     usage_case(*_c)
 
 
-@case("usage error with --format text: exit 2, stderr only")
+@case("usage error with --format text: exit 2, the error on stderr and, as text, on stdout")
 def _(t):
     setup_basic(t)
     res = t.run(*eval_args("policy.lua", "context.json", "--format", "text", "--stage", "bogus"))
     t.expect_exit(res, 2)
-    t.eq(res.stdout, b"", "stdout")
+    t.check(res.out.startswith("ERROR  the gate could not be evaluated (usage error)"), "stdout", actual=res.out)
+    t.contains(res.out, "--stage", "the text error on stdout")
     lines = res.error_lines()
     t.check(lines and "--stage" in lines[0], "stderr does not say what is wrong", actual=res.err)
 

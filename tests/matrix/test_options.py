@@ -31,7 +31,10 @@ OPTIONS = {
     "--batch": dict(base="batch", invalid=[("no-such.jsonl", "io", "no-such.jsonl")]),
     "--stage": dict(invalid=[("PRE-RELEASE", "usage", None), ("deploy ", "usage", None)]),
     "--type": dict(invalid=[("Major", "usage", None), ("patch,minor", "usage", None)]),
-    "--format": dict(invalid=[("JSON", "usage", None), ("json,text", "usage", None)]),
+    "--format": dict(invalid=[("JSON", "usage", None), ("json,text", "usage", None), ("junit=", "usage", None),
+                              ("yaml=out.txt", "usage", None)],
+                     accepted=["markdown=summary.md", "junit=report.xml"]),
+    "--color": dict(invalid=[("yes", "usage", None), ("ALWAYS", "usage", None)], accepted=["always", "never", "auto"]),
     "--details": dict(invalid=[("All", "usage", None), ("some", "usage", None)], accepted=["failed", "none"]),
     "--output": dict(invalid=[("out/", "io", "out/")]),
     "--now": dict(invalid=[("2025-06-10", "usage", None), ("2025-06-10T14:00:00", "usage", None),
@@ -75,7 +78,7 @@ OPTIONS = {
 # Options without a value: '--flag=VALUE' is an unknown option, named as given.
 FLAGS = ["--no-color", "--fail-on-warn", "--help", "-h"]
 
-HELP_OPTION = re.compile(r"^  (?:(-[A-Za-z]), )?(--[a-z][a-z0-9-]*)(?:[ =]([A-Z][A-Z0-9]*))?(?:\s|$)")
+HELP_OPTION = re.compile(r"^  (?:(-[A-Za-z]), )?(--[a-z][a-z0-9-]*)(?:[ =]([A-Z][A-Z0-9]*(?:\[=[A-Z]+\])?))?(?:\s|$)")
 
 
 def help_options(text):
