@@ -41,6 +41,7 @@ OPTIONS = {
     "--waivers": dict(invalid=[("no-such.json", "io", "no-such.json")]),
     "--evidence-root": dict(invalid=[("policy.lua/", "usage", "policy.lua/")]),
     "--plugin-path": dict(invalid=[("policy.lua", "usage", "policy.lua")]),
+    "--policy-path": dict(invalid=[("policy.lua", "usage", "policy.lua"), ("a:b", "usage", "a:b")]),
     "--jobs": dict(invalid=[("257", "usage", None), ("-1", "usage", None), ("4.5", "usage", None)],
                    accepted=["1", "256"]),
     "-j": dict(invalid=[("0", "usage", ("-j", "--jobs")), ("x", "usage", ("-j", "--jobs"))],
