@@ -46,6 +46,7 @@ OPTIONS = {
     "--save-evidence": dict(invalid=[("policy.lua/", "usage", "policy.lua/"), ("no-such/dir", "usage", "no-such/dir"),
                                      (".", "usage", None)]),
     "--plugin-path": dict(invalid=[("policy.lua", "usage", "policy.lua")]),
+    "--policy-path": dict(invalid=[("policy.lua", "usage", "policy.lua"), ("a:b", "usage", "a:b")]),
     "--jobs": dict(invalid=[("257", "usage", None), ("-1", "usage", None), ("4.5", "usage", None)],
                    accepted=["1", "256"]),
     "-j": dict(invalid=[("0", "usage", ("-j", "--jobs")), ("x", "usage", ("-j", "--jobs"))],
