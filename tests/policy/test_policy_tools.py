@@ -1722,7 +1722,7 @@ override "notes" { when = "always" }
     t.expect_exit(res, 1)
     t.eq(res.out.splitlines(), [
         "bad.lua:2: override 'scan' for a patch: check ci.status has no parameter 'fail_on' (it takes: reports format "
-        "required success pending_fails allow_failures match_commit max_age only_required allow_empty timezone)",
+        "required success pending_fails allow_failures match_commit max_age only_required allow_empty max_pages timezone)",
         "bad.lua:3: override 'notes': check must be a function (ctx) or the name of a plugin check",
         "bad.lua:4: override 'notes': when must be a function (ctx) returning true when the requirement applies",
     ], "lint output")
