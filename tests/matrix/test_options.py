@@ -68,6 +68,12 @@ OPTIONS = {
                                accepted=["18446744073709551615"]),
     "--timeout": dict(invalid=[("86400.5", "usage", None), ("1e400", "usage", None), ("10m", "usage", None)],
                       accepted=["86400", "500ms"]),
+    # Signing (tests/cli/test_attest.py holds the keys, files and artifacts): alone, each
+    # of these is a usage error naming it, since they go together.
+    "--attest": dict(invalid=[("att.intoto.jsonl", "usage", None)]),
+    "--signing-key": dict(invalid=[("gate.pem", "usage", None)]),
+    "--verifier-id": dict(invalid=[("https://ci.example/gate", "usage", None)]),
+    "--resource-uri": dict(invalid=[("pkg:generic/x@1.0.0", "usage", None)]),
 }
 
 # Options without a value: '--flag=VALUE' is an unknown option, named as given.
