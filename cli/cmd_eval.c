@@ -52,8 +52,8 @@ static const char EVAL_USAGE[] =
     "  --attest PATH          also sign the decision: append a DSSE envelope (an in-toto\n"
     "                         statement with a SLSA verification summary) to PATH;\n"
     "                         needs --signing-key and release.artifacts in the context\n"
-    "  --signing-key KEY.pem  the private key (PKCS#8 PEM, ECDSA P-256 or Ed25519) that\n"
-    "                         signs; readable by its owner only\n"
+    "  --signing-key KEY      the private key that signs: a PKCS#8 PEM file, ECDSA P-256\n"
+    "                         or Ed25519, readable by its owner only\n"
     "  --verifier-id URI      the verifier the attestation names\n"
     "                         (default " RG_ATTEST_DEFAULT_VERIFIER ")\n"
     "  --resource-uri URI     the resource it is about (default: release.resource_uri,\n"
@@ -438,10 +438,14 @@ static int parse_args(int argc, char **argv, eval_options *o)
     if (o->waivers && strcmp(o->waivers, "-") == 0 &&
         ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
         return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
-    if (!o->attest != !o->signing_key)
-        return usage_error(o, "%s", o->attest ? "--attest needs --signing-key" : "--signing-key needs --attest");
+    /* Signing options go together; the message names the value given alone. */
+    if (o->attest && !o->signing_key)
+        return usage_error(o, "--attest '%s' needs --signing-key", o->attest);
+    if (!o->attest && o->signing_key)
+        return usage_error(o, "--signing-key '%s' needs --attest", o->signing_key);
     if (!o->attest && (o->verifier_id || o->resource_uri))
-        return usage_error(o, "%s needs --attest", o->verifier_id ? "--verifier-id" : "--resource-uri");
+        return usage_error(o, "%s '%s' needs --attest", o->verifier_id ? "--verifier-id" : "--resource-uri",
+                           o->verifier_id ? o->verifier_id : o->resource_uri);
     if (o->batch && (o->format != RG_FORMAT_JSON || o->outs.count))
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json, to standard output");
     return -1;

@@ -75,12 +75,11 @@ OPTIONS = {
     "--timeout": dict(invalid=[("86400.5", "usage", None), ("1e400", "usage", None), ("10m", "usage", None)],
                       accepted=["86400", "500ms"]),
     # Signing (tests/cli/test_attest.py holds the keys, files and artifacts): alone, each
-    # of these is a usage error naming it, since they go together (the value is not what
-    # is refused, so the message need not repeat it).
-    "--attest": dict(invalid=[("att.intoto.jsonl", "usage", "--attest")], names_value=False),
-    "--signing-key": dict(invalid=[("gate.pem", "usage", "--signing-key")], names_value=False),
-    "--verifier-id": dict(invalid=[("https://ci.example/gate", "usage", "--verifier-id")], names_value=False),
-    "--resource-uri": dict(invalid=[("pkg:generic/x@1.0.0", "usage", "--resource-uri")], names_value=False),
+    # of these is a usage error naming it, since they go together.
+    "--attest": dict(invalid=[("att.intoto.jsonl", "usage", None)]),
+    "--signing-key": dict(invalid=[("gate.pem", "usage", None)]),
+    "--verifier-id": dict(invalid=[("https://ci.example/gate", "usage", None)]),
+    "--resource-uri": dict(invalid=[("pkg:generic/x@1.0.0", "usage", None)]),
 }
 
 # Options without a value: '--flag=VALUE' is an unknown option, named as given.
@@ -155,7 +154,7 @@ def invalid_case(option, spec, value, kind, culprit):
         prepare(t)
         doc = guarded(t, base_args(option, spec, option, value), kind, culprit or spec.get("culprit", option),
                       log=spec.get("guard_log", True))
-        if kind == "usage" and spec.get("names_value", True):
+        if kind == "usage":
             t.contains(doc["error"]["message"], value.strip() or value, "error.message (the refused value)")
             t.eq(doc["error"]["line"], None, "error.line of a usage error")
     add_case("option %s %r: %s error naming %s" % (option, value, kind, culprit or "the option"), fn)
