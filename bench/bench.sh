@@ -119,7 +119,7 @@ fastest() {   # array name: "seconds name" of the fastest peer measured, or noth
 ratio_line() {   # label, numerator, denominator, target (">=20" or "<=3"), what the ratio says
   local label=$1 a=$2 b=$3 target=$4 says=$5
   if ! [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]]; then
-    printf '%-52s %s\n' "$label" "not measured in this run"; return
+    printf '%-70s %s\n' "$label" "no figure in this run (not measured, or failed)"; return
   fi
   awk -v l="$label" -v a="$a" -v b="$b" -v t="$target" -v s="$says" 'BEGIN {
     r = (b > 0) ? a / b : 0; op = substr(t, 1, 2); x = substr(t, 3) + 0
