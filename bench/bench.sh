@@ -17,6 +17,10 @@
 #   peak RSS    /usr/bin/time %M: the largest resident set of any one process of the run (wait4's
 #               ru_maxrss covers the process and the children it waited for; not their sum: relgate runs
 #               up to -j (= nproc) plugin children at once)
+# Last lines: the floors (`/bin/true`, dash, jq, node started and ended) and the ratios issue #20 sets as
+# targets, each marked met or NOT MET: cold decision >= 20x faster than the jq gate and <= 3x `/bin/true`;
+# 10k batch >= 10x faster than the fastest peer; the 48 MB and 480 MB SARIF decisions no slower than
+# the fastest peer.
 # A run that fails, or a relgate decision that did not read the report ("larger than the limit"), is
 # shown as such, not timed.
 #
@@ -95,6 +99,54 @@ sarif() {   # runs, bytes, command...: "wall | MB/s | rss" cells, or why not
   awk -v w="$w" -v m="$m" -v b="$bytes" 'BEGIN {printf "%.2f | %.0f | %s", w, b / 1e6 / (w > 0 ? w : 0.005), m}'
 }
 
+# ---- the targets of issue #20, as ratios within this one run (absolute times move 2-4x between
+# boxes): printed last, with the floors they are read against.
+declare -A fig_cold fig_batch fig_s48 fig_s480 fig_floor
+peer_names=()
+while IFS='=' read -r name _; do
+  case $name in relgate*) ;; *) peer_names+=("$name") ;; esac
+done <<< "$GATES"
+fastest() {   # array name: "seconds name" of the fastest peer measured, or nothing
+  local -n fig=$1
+  local g best='' who=''
+  for g in "${peer_names[@]}"; do
+    [[ ${fig[$g]:-} =~ ^[0-9.]+$ ]] || continue
+    if [ -z "$best" ] || awk -v a="${fig[$g]}" -v b="$best" 'BEGIN {exit !(a < b)}'; then best=${fig[$g]} who=$g; fi
+  done
+  [ -n "$best" ] && echo "$best $who"
+}
+# target: what ">= X" or "<= X" the ratio must meet; ratio = numerator / denominator (seconds)
+ratio_line() {   # label, numerator, denominator, target (">=20" or "<=3"), what the ratio says
+  local label=$1 a=$2 b=$3 target=$4 says=$5
+  if ! [[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ ]]; then
+    printf '%-70s %s\n' "$label" "no figure in this run (not measured, or failed)"; return
+  fi
+  awk -v l="$label" -v a="$a" -v b="$b" -v t="$target" -v s="$says" 'BEGIN {
+    r = (b > 0) ? a / b : 0; op = substr(t, 1, 2); x = substr(t, 3) + 0
+    met = (op == ">=") ? (r >= x) : (r <= x)
+    printf "%-70s %6.1fx %s (target %s %sx): %s\n", l, r, s, op == ">=" ? ">=" : "<=", x, met ? "met" : "NOT MET"}'
+}
+summary() {
+  local g f p
+  printf 'floors (cold start, median):'
+  for f in "/bin/true" "dash -c exit" "jq -n empty" "node -e 0"; do
+    [[ ${fig_floor[$f]:-} =~ ^[0-9.]+$ ]] && awk -v f="$f" -v c="${fig_floor[$f]}" 'BEGIN {printf " `%s` %.1f ms;", f, c * 1000}'
+  done
+  echo
+  for g in relgate "relgate eval (direct)"; do
+    [[ ${fig_cold[$g]:-} =~ ^[0-9.]+$ ]] || continue
+    echo "ratios for $g (issue #20):"
+    ratio_line "  cold decision: jq gate / $g" "${fig_cold[jq]:-}" "${fig_cold[$g]}" ">=20" "faster than jq"
+    ratio_line "  cold decision: $g / \`/bin/true\`" "${fig_cold[$g]}" "${fig_floor[/bin/true]:-}" "<=3" "the floor"
+    read -r p f <<< "$(fastest fig_batch)"
+    ratio_line "  10k batch: fastest peer (${f:-none}) / $g" "${p:-}" "${fig_batch[$g]:-}" ">=10" "faster"
+    read -r p f <<< "$(fastest fig_s48)"
+    ratio_line "  48 MB SARIF: fastest peer (${f:-none}) / $g" "${p:-}" "${fig_s48[$g]:-}" ">=1" "faster"
+    read -r p f <<< "$(fastest fig_s480)"
+    ratio_line "  480 MB SARIF: fastest peer (${f:-none}) / $g" "${p:-}" "${fig_s480[$g]:-}" ">=1" "faster"
+  done
+}
+
 git_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
 git_dirty=''
 if git -C "$repo" status --porcelain -- core plugins 2>/dev/null | grep -q .; then git_dirty=', core/plugins modified'; fi
@@ -130,15 +182,19 @@ while IFS='=' read -r name cmd; do
   s48=$(sarif "$RUNS_SARIF" "$size48" $s48_cmd)
   # shellcheck disable=SC2086
   s480=$(sarif "$RUNS_HUGE" "$size480" $s480_cmd)
+  fig_cold[$name]=$c fig_batch[$name]=$b fig_s48[$name]=${s48%% |*} fig_s480[$name]=${s480%% |*}
   awk -v g="$name" -v c="$c" -v c0="$c0" -v c1="$c1" -v crss="$crss" -v b="$b" -v n="$n" -v s48="$s48" -v s480="$s480" 'BEGIN {
     steady = (b > c) ? sprintf("%.0f", n / (b - c)) : "–"
     printf "| %s | %.1f (%.1f–%.1f) | %s | %.2f | %.0f | %s | %s | %s |\n", g, c*1000, c0*1000, c1*1000, crss, b, n/b, steady, s48, s480}'
 done <<< "$rows"
-for floor in "node -e 0" "jq -n empty" "dash -c exit"; do
+for floor in "node -e 0" "jq -n empty" "dash -c exit" "/bin/true"; do
   read -r c c0 c1 <<< "$(hf "$res/floor.json" --warmup 3 --runs "$RUNS_COLD" "$floor")"
+  fig_floor[$floor]=$c
   awk -v g="$floor" -v c="$c" -v c0="$c0" -v c1="$c1" \
     'BEGIN {printf "| (floor: `%s`) | %.1f (%.1f–%.1f) | | | | | | | | | | |\n", g, c*1000, c0*1000, c1*1000}'
 done
 echo
 echo "load $(cut -d' ' -f1-3 /proc/loadavg) at the end. Command: make bench (bench/bench.sh); raw hyperfine JSON in $res/."
+echo
+summary
 } | tee "$res/results.md"

@@ -85,18 +85,36 @@ typedef struct chunk {
 
 /* ---- Records ------------------------------------------------------------------ */
 
-/* A checksum of DATA keyed with TOKEN, eight bytes at a time: it tells a record cut,
- * spliced or written by someone without the token from the worker's own.  (Not a MAC
- * against a process that can read the worker's memory: such a process is kept away by
- * not inheriting the pipe.) */
+/* One step of the checksum: WORD into the running value H. */
+static uint64_t record_mix(uint64_t h, uint64_t word)
+{
+    h = (h ^ word) * 0x100000001b3u;
+    return h ^ (h >> 29);
+}
+
+/* A checksum of DATA keyed with TOKEN (through H): it tells a record cut, spliced or
+ * written by someone without the token from the worker's own.  (Not a MAC against a
+ * process that can read the worker's memory: such a process is kept away by not
+ * inheriting the pipe.)  Four lanes of eight bytes, folded at the end: one chain of
+ * multiplications waited ~6 cycles per word (1.55 us for a 6.5 KB decision line, on
+ * each side of the pipe; 0.48 us in four lanes). */
 static uint64_t record_check(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint64_t word;
+    /* Four variables, not an array: an array's lanes went through memory and were no faster. */
+    uint64_t a = h, b = h ^ 0x9e3779b97f4a7c15u, c = h ^ 0xc2b2ae3d27d4eb4fu, d = h ^ 0x165667b19e3779f9u;
+    uint64_t word, words[4];
+    for (; len >= 32; p += 32, len -= 32) {
+        memcpy(words, p, sizeof words);
+        a = record_mix(a, words[0]);
+        b = record_mix(b, words[1]);
+        c = record_mix(c, words[2]);
+        d = record_mix(d, words[3]);
+    }
+    h = record_mix(record_mix(record_mix(a, b), c), d);
     for (; len >= 8; p += 8, len -= 8) {
         memcpy(&word, p, 8);
-        h = (h ^ word) * 0x100000001b3u;
-        h ^= h >> 29;
+        h = record_mix(h, word);
     }
     for (; len > 0; p++, len--)
         h = (h ^ *p) * 0x100000001b3u;
