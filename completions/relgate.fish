@@ -1,6 +1,6 @@
 # fish completion for relgate (installed as share/fish/vendor_completions.d/relgate.fish).
 
-set -l commands eval test lint plugins history render
+set -l commands eval test lint plugins history render verify check init
 complete -c relgate -f
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a eval -d 'evaluate a policy for one release and stage'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a test -d 'run policy tests with mocked plugin checks'
@@ -8,6 +8,9 @@ complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a lint -d 'c
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a plugins -d 'list the check plugins and their parameters'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a history -d 'list decisions; last-good: the rollback target'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a render -d 'render a saved decision in other formats'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check a signed decision before acting on it'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a check -d 'run one plugin check with given parameters and evidence'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a init -d 'write a team policy to start from'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version'
 complete -c relgate -s h -l help -d 'show the help'
 
@@ -29,6 +32,11 @@ complete -c relgate -n $e -l now -x -d 'evaluate at this RFC 3339 time'
 complete -c relgate -n $e -l fail-on-warn -d 'exit 1 on warn'
 complete -c relgate -n $e -l evidence-root -x -a '(__fish_complete_directories)' -d 'evidence paths stay inside'
 complete -c relgate -n $e -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
+complete -c relgate -n $e -l save-evidence -x -a '(__fish_complete_directories)' -d 'record what the checks read, for an offline replay'
+complete -c relgate -n $e -l attest -r -F -d 'also sign the decision into this .intoto.jsonl'
+complete -c relgate -n $e -l signing-key -r -F -d 'private key (PEM) that signs'
+complete -c relgate -n $e -l verifier-id -x -d 'the verifier the attestation names'
+complete -c relgate -n $e -l resource-uri -x -d 'the resource the attestation is about'
 complete -c relgate -n $e -s j -l jobs -x -d 'plugin checks at once, batch workers'
 complete -c relgate -n $e -l check-timeout -x -d 'time a plugin check may take'
 complete -c relgate -n $e -l check-memory -x -d 'memory a plugin check may use'
@@ -53,13 +61,40 @@ complete -c relgate -n $r -l color -x -a 'auto always never' -d 'colours in text
 complete -c relgate -n $r -l no-color -d 'no colours in text'
 complete -c relgate -n $r -l fail-on-warn -d 'exit 1 on warn'
 
+# verify
+set -l v "__fish_seen_subcommand_from verify"
+complete -c relgate -n $v -l attestation -r -F -d 'the envelope or .intoto.jsonl file'
+complete -c relgate -n $v -l public-key -r -F -d 'a trusted public key (PEM)'
+complete -c relgate -n $v -l threshold -x -d 'distinct trusted keys that must have signed'
+complete -c relgate -n $v -l subject-digest -x -d 'an artifact it must name (sha256:HEX)'
+complete -c relgate -n $v -l policy-digest -x -d 'the policy it must have been decided by'
+complete -c relgate -n $v -l verifier-id -x -d 'the verifier it must come from'
+complete -c relgate -n $v -l resource-uri -x -d 'the resource it must be about'
+
+# check, init
+set -l k "__fish_seen_subcommand_from check"
+complete -c relgate -n $k -l param -x -d 'a parameter KEY=VALUE'
+complete -c relgate -n $k -l evidence -x -d 'evidence NAME=PATH'
+complete -c relgate -n $k -l context -r -F -d 'the release context'
+complete -c relgate -n $k -l stage -x -a 'pre-release deploy post-deploy' -d 'the stage'
+complete -c relgate -n $k -l type -x -a 'patch minor major' -d 'the release type'
+complete -c relgate -n $k -l now -x -d 'at this RFC 3339 time'
+complete -c relgate -n "__fish_seen_subcommand_from init" -x -a '(__fish_complete_directories)' -d 'the new policy folder'
+
 # test, lint, plugins
 complete -c relgate -n "__fish_seen_subcommand_from test" -F
+complete -c relgate -n "__fish_seen_subcommand_from test" -l run -x -d 'only the tests whose name matches'
+complete -c relgate -n "__fish_seen_subcommand_from test" -l verbose -d 'show each test decision'
 complete -c relgate -n "__fish_seen_subcommand_from test" -l format -x -a 'text tap junit' -d 'report format'
 complete -c relgate -n "__fish_seen_subcommand_from test" -l coverage -d 'which requirements the tests exercise'
+complete -c relgate -n "__fish_seen_subcommand_from test" -l fail-under -x -d 'exit 1 under this coverage percentage'
 complete -c relgate -n "__fish_seen_subcommand_from lint" -l policy -r -F -d 'policy file or directory'
-for c in test lint plugins
+complete -c relgate -n "__fish_seen_subcommand_from lint" -l format -x -a 'text json' -d 'output format'
+for c in test lint plugins check
     complete -c relgate -n "__fish_seen_subcommand_from $c" -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
+end
+for c in eval test lint
+    complete -c relgate -n "__fish_seen_subcommand_from $c" -l policy-path -x -a '(__fish_complete_directories)' -d 'where extends and require look next'
 end
 complete -c relgate -n "__fish_seen_subcommand_from plugins" -l format -x -a 'text json' -d 'output format'
 

@@ -10,6 +10,9 @@ _relgate() {
     'plugins:list the check plugins found and their parameters'
     'history:list decisions from a decision log; last-good: the rollback target'
     'render:render a saved decision in other formats'
+    'verify:check a signed decision (eval --attest) before acting on it'
+    'check:run one plugin check with given parameters and evidence'
+    'init:write a team policy to start from'
   )
   stages=(pre-release deploy post-deploy)
   types=(patch minor major)
@@ -47,7 +50,13 @@ _relgate() {
         '--now[evaluate at this RFC 3339 time]:time:' \
         '--fail-on-warn[exit 1 on warn]' \
         '--evidence-root[evidence paths stay inside]:directory:_files -/' \
+        '--save-evidence[record what the checks read, for an offline replay]:directory:_files -/' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
+        '*--policy-path[where extends and require look next]:directory:_files -/' \
+        '--attest[also sign the decision into this .intoto.jsonl]:file:_files' \
+        '--signing-key[private key (PEM) that signs]:key:_files -g "*.pem(-.)"' \
+        '--verifier-id[the verifier the attestation names]:uri:' \
+        '--resource-uri[the resource the attestation is about]:uri:' \
         '(-j --jobs)'{-j,--jobs}'[plugin checks at once, batch workers]:number:' \
         '--check-timeout[time a plugin check may take]:seconds:' \
         '--check-memory[memory a plugin check may use]:size:' \
@@ -65,17 +74,48 @@ _relgate() {
         '--fail-on-warn[exit 1 on warn]' \
         '(-h --help)'{-h,--help}'[show the help]' \
         '1:decision:_files -g "*.json(-.)"' ;;
+    verify)
+      _arguments -s \
+        '--attestation[the envelope or .intoto.jsonl file]:file:_files' \
+        '*--public-key[a trusted public key (PEM)]:key:_files -g "*.pem(-.)"' \
+        '--threshold[distinct trusted keys that must have signed]:number:' \
+        '*--subject-digest[an artifact it must name (sha256:HEX)]:digest:' \
+        '--policy-digest[the policy it must have been decided by]:digest:' \
+        '--verifier-id[the verifier it must come from]:uri:' \
+        '--resource-uri[the resource it must be about]:uri:' \
+        '(-h --help)'{-h,--help}'[show the help]' ;;
+    check)
+      _arguments -s \
+        '*--param[a parameter KEY=VALUE]:parameter:' \
+        '*--evidence[evidence NAME=PATH]:evidence:' \
+        '--context[the release context]:context:_files -g "*.json(-.)"' \
+        "--stage[the stage]:stage:(${stages[*]})" \
+        "--type[the release type]:type:(${types[*]})" \
+        '--now[at this RFC 3339 time]:time:' \
+        '*--plugin-path[look for plugins here first]:directory:_files -/' \
+        '(-h --help)'{-h,--help}'[show the help]' \
+        '1:check name:' ;;
+    init)
+      _arguments -s \
+        '(-h --help)'{-h,--help}'[show the help]' \
+        '1::directory:_files -/' ;;
     test)
       _arguments -s \
+        '--run[only the tests whose name matches]:pattern:' \
+        '--verbose[show each test decision]' \
         '--format[report format]:format:(text tap junit)' \
         '--coverage[report which requirements the tests exercise]' \
+        '--fail-under[exit 1 under this coverage percentage]:percent:' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
+        '*--policy-path[where extends and require look next]:directory:_files -/' \
         $limits '(-h --help)'{-h,--help}'[show the help]' \
         '*:test files or directories:_files' ;;
     lint)
       _arguments -s \
         '--policy[policy file or directory]:policy:_files -g "*.lua(-.)"' \
+        '--format[output format]:format:(text json)' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
+        '*--policy-path[where extends and require look next]:directory:_files -/' \
         $limits '(-h --help)'{-h,--help}'[show the help]' ;;
     plugins)
       _arguments -s \

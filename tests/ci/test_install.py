@@ -225,7 +225,8 @@ def _(t):
 # ---- Every command in the manual; its examples run; the docs installed ---------------
 
 MAN_SECTIONS = {"eval": "EVAL OPTIONS", "render": "RENDER OPTIONS", "test": "TEST OPTIONS",
-                "lint": "LINT OPTIONS", "plugins": "PLUGINS OPTIONS", "history": "HISTORY OPTIONS"}
+                "lint": "LINT OPTIONS", "plugins": "PLUGINS OPTIONS", "history": "HISTORY OPTIONS",
+                "verify": "VERIFY OPTIONS", "check": "CHECK OPTIONS", "init": "INIT OPTIONS"}
 
 
 @case("install: relgate(1) has a section for each command's options, holding every option its --help lists")
