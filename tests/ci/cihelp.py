@@ -1,6 +1,6 @@
 """Shared helpers for the CI-integration tests (tests/ci/test_*.py).
 
-They reuse tests/cli/harness.py (cases, TAP, running the binary, the decision's JSON
+They reuse tests/support/harness.py (cases, TAP, running the binary, the decision's JSON
 Schema) and add what docs/ci.md's features need: test data under tests/ci/data, runs
 with standard output or standard error on a pseudo-terminal, and parsers for the
 markdown table, the JUnit XML and GitHub workflow commands that relgate prints.
@@ -22,7 +22,7 @@ import tty
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "cli"))
+sys.path.insert(0, str(HERE.parent / "support"))
 
 import harness  # noqa: E402
 from harness import fill, umount  # noqa: E402,F401  (the tests import them from here)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 import harness
 from harness import REPO, NOW, case, main
 

@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import HOSTILE, DATA, NOW, Failure, add_case, case, main
 
 SENTINEL = b'{"decision": "allow", "note": "an earlier decision that must survive"}\n'

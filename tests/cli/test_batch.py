@@ -15,6 +15,9 @@ import signal
 import subprocess
 import time
 
+from pathlib import Path
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import NOW, case, main
 import harness
 

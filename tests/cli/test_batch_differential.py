@@ -26,6 +26,9 @@ import re
 import shutil
 import time
 
+from pathlib import Path
+import sys
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import NOW, NOW_EPOCH, POLICY, REPO, Failure, case, main
 
 EXAMPLES = REPO / "examples"

@@ -12,6 +12,8 @@ import stat
 import sys
 import time
 
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import NOW, NOW_EPOCH, POLICY, REPO, case, main, umask
 
 CONTEXT = {

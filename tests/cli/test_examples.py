@@ -15,6 +15,8 @@ import json
 import re
 import sys
 
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import POLICY, REPO, Failure, add_case, main
 
 EXAMPLES = REPO / "examples"

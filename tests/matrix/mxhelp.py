@@ -1,6 +1,6 @@
 """Shared helpers for the hardening matrix (tests/matrix/test_*.py).
 
-They reuse tests/cli/harness.py (cases, TAP, running the binary, the decision's JSON
+They reuse tests/support/harness.py (cases, TAP, running the binary, the decision's JSON
 Schema) and add what the matrix checks over and over: an error that is exactly one
 'relgate: error:' line naming the culprit plus exactly one JSON error decision on
 stdout, and that an existing --output file and decision log survive an error.
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "cli"))
+sys.path.insert(0, str(HERE.parent / "support"))
 
 import harness  # noqa: E402
 from harness import fill, umount  # noqa: E402,F401

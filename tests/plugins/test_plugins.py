@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 import harness  # noqa: E402
 from harness import NOW_EPOCH, case  # noqa: E402
 

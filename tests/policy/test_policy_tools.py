@@ -4,7 +4,7 @@ codes, --coverage), `relgate lint` (exact file:line messages), waivers (every st
 and a team policy extending the baseline through `relgate eval`.
 
 meson runs: python3 test_policy_tools.py RELGATE
-It reuses tests/cli/harness.py: every case runs in a fresh temporary directory.
+It reuses tests/support/harness.py: every case runs in a fresh temporary directory.
 """
 
 import json
@@ -14,7 +14,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cli"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 import harness  # noqa: E402
 from harness import NOW, REPO, case  # noqa: E402
 
