@@ -91,11 +91,6 @@ static const char EVAL_USAGE[] =
 
 
 /* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
-static char *render_error(const eval_options *o, const rg_error *err)
-{
-    return rg_error_render(err, o->format, o->now);
-}
-
 char *rg_eval_error_line(const rg_error *err, int64_t now)
 {
     return rg_error_render(err, RG_FORMAT_LINE, now);
@@ -112,6 +107,15 @@ static char *line_with_newline(char *line)
     }
     memcpy(out + n, "\n", 2);
     return out;
+}
+
+/* An error before or outside the lines: in the format asked for, or with --batch one
+ * compact line, so that everything a batch writes on standard output is JSON lines. */
+static char *render_error(const eval_options *o, const rg_error *err)
+{
+    if (o->batch)
+        return line_with_newline(rg_eval_error_line(err, o->now));
+    return rg_error_render(err, o->format, o->now);
 }
 
 /* ---- The watchdog ------------------------------------------------------------

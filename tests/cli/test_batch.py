@@ -200,6 +200,19 @@ def _(t):
         t.eq([d["decision"] for d in docs], ["allow", "deny", "allow", "deny"], "-j %s: decisions" % jobs)
 
 
+@case("an error before any line (a store that cannot be opened, a bad option): one JSON line on stdout, exit 2")
+def _(t):
+    setup(t, [context(1)])
+    for extra, kind in ((["--log", "no-such-dir/log.jsonl"], "io"), (["--stage", "bogus"], "usage"),
+                        (["--log", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"], "io")):
+        res = run_batch(t, *extra)
+        t.expect_exit(res, 2)
+        lines = res.stdout.decode().splitlines()
+        t.eq(len(lines), 1, "%s: lines on stdout" % extra[0])
+        doc = json.loads(lines[0])   # every line a batch writes is a JSON document
+        t.eq((doc["decision"], doc["error"]["kind"]), ("error", kind), "%s: the error line" % extra[0])
+
+
 @case("--output with workers: the file holds every line in order, written once at the end")
 def _(t):
     setup(t, mixed_batch(150))
