@@ -145,7 +145,8 @@ static void watchdog_install(const eval_options *o)
 static double progress_started, progress_logged;
 static int progress_shown;
 
-static void progress_log(size_t done, size_t total, const char *slowest, double seconds)
+/* Seconds on the monotonic clock; the first call of a run of checks starts it. */
+static double progress_clock(void)
 {
     struct timespec ts;
     double now;
@@ -153,6 +154,23 @@ static void progress_log(size_t done, size_t total, const char *slowest, double 
     now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     if (progress_started == 0)
         progress_started = now;
+    return now;
+}
+
+/* ", waiting for ID (N s)" after the progress text, the id neutralised (a policy's). */
+static void progress_waiting(const char *slowest, double seconds)
+{
+    rg_strbuf id = {0};
+    if (!slowest)
+        return;
+    rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE);
+    fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
+    free(id.data);
+}
+
+static void progress_log(size_t done, size_t total, const char *slowest, double seconds)
+{
+    double now = progress_clock();
     if (done == total) {
         progress_started = progress_logged = 0;
         return;
@@ -161,24 +179,14 @@ static void progress_log(size_t done, size_t total, const char *slowest, double 
         return;
     progress_logged = now;
     fprintf(stderr, "relgate: checks %zu of %zu done", done, total);
-    if (slowest) {
-        rg_strbuf id = {0};
-        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
-        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
-        free(id.data);
-    }
+    progress_waiting(slowest, seconds);
     fputs("\n", stderr);
     fflush(stderr);
 }
 
 static void progress_line(size_t done, size_t total, const char *slowest, double seconds)
 {
-    struct timespec ts;
-    double now;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-    if (progress_started == 0)
-        progress_started = now;
+    double now = progress_clock();
     if (done == total) {
         if (progress_shown)
             fputs("\r\033[K", stderr);
@@ -189,12 +197,7 @@ static void progress_line(size_t done, size_t total, const char *slowest, double
     if (now - progress_started < 1.0) /* quick gates print nothing */
         return;
     fprintf(stderr, "\r\033[Krelgate: checks %zu of %zu done", done, total);
-    if (slowest) {
-        rg_strbuf id = {0};
-        rg_untrusted_puts(&id, slowest, RG_BREAKS_SPACE); /* a policy's requirement id */
-        fprintf(stderr, ", waiting for %s (%.0f s)", id.data ? id.data : "?", seconds);
-        free(id.data);
-    }
+    progress_waiting(slowest, seconds);
     fflush(stderr);
     progress_shown = 1;
 }

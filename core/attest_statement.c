@@ -78,31 +78,12 @@ static void write_inputs(rg_jw *w, const cJSON *evidence)
 /* The decision's own summary, under the namespaced key. */
 static void write_decision_summary(rg_jw *w, const rg_decision *d)
 {
-    static const rg_status order[] = {RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN,
-                                      RG_STATUS_WAIVED, RG_STATUS_ERROR, RG_STATUS_SKIP};
     rg_jw_key(w, RG_VSA_DECISION_KEY);
     rg_jw_object(w);
-    rg_jw_key_string(w, "decision", rg_verdict_name(d->verdict));
-    rg_jw_key(w, "release");
-    rg_jw_object(w);
-    rg_jw_key_string(w, "name", d->release_name);
-    rg_jw_key_string(w, "version", d->release_version);
-    rg_jw_key_string(w, "type", rg_release_type_name(d->type));
-    rg_jw_end(w, 1);
-    rg_jw_key_string(w, "stage", rg_stage_name(d->stage));
-    rg_jw_key(w, "policy");
-    rg_jw_object(w);
-    rg_jw_key_string(w, "name", d->policy_name);
-    rg_jw_key_string(w, "version", d->policy_version);
-    rg_jw_key_string(w, "digest", d->policy_digest);
+    rg_decision_write_identity(w, d);
     rg_jw_end(w, 1);
     rg_jw_key_string(w, "context_digest", d->context_digest);
-    rg_jw_key(w, "summary");
-    rg_jw_object(w);
-    rg_jw_key_int(w, "total", (int64_t)d->count);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        rg_jw_key_int(w, rg_status_name(order[i]), (int64_t)d->summary[order[i]]);
-    rg_jw_end(w, 1);
+    rg_decision_write_summary(w, d);
     rg_jw_key(w, "requirements");
     rg_jw_array(w);
     for (size_t i = 0; i < d->count; i++) {

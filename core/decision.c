@@ -172,12 +172,8 @@ static void write_result(rg_jw *w, const rg_result *r, rg_details_mode mode)
     rg_jw_end(w, 1);
 }
 
-/* The decision's fields in the contract's order. */
-static void write_decision(rg_jw *w, const rg_decision *d)
+void rg_decision_write_identity(rg_jw *w, const rg_decision *d)
 {
-    static const rg_status order[] = {RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN,
-                                      RG_STATUS_WAIVED, RG_STATUS_ERROR, RG_STATUS_SKIP};
-    rg_jw_object(w);
     rg_jw_key_string(w, "decision", rg_verdict_name(d->verdict));
     rg_jw_key(w, "release");
     rg_jw_object(w);
@@ -191,6 +187,25 @@ static void write_decision(rg_jw *w, const rg_decision *d)
     rg_jw_key_string(w, "name", d->policy_name);
     rg_jw_key_string(w, "version", d->policy_version);
     rg_jw_key_string(w, "digest", d->policy_digest);
+}
+
+void rg_decision_write_summary(rg_jw *w, const rg_decision *d)
+{
+    static const rg_status order[] = {RG_STATUS_PASS, RG_STATUS_FAIL, RG_STATUS_WARN,
+                                      RG_STATUS_WAIVED, RG_STATUS_ERROR, RG_STATUS_SKIP};
+    rg_jw_key(w, "summary");
+    rg_jw_object(w);
+    rg_jw_key_int(w, "total", (int64_t)d->count);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        rg_jw_key_int(w, rg_status_name(order[i]), (int64_t)d->summary[order[i]]);
+    rg_jw_end(w, 1);
+}
+
+/* The decision's fields in the contract's order. */
+static void write_decision(rg_jw *w, const rg_decision *d)
+{
+    rg_jw_object(w);
+    rg_decision_write_identity(w, d);
     key_list(w, "extends", d->policy_bases);
     rg_jw_end(w, 1);
     rg_jw_key(w, "context");
@@ -199,12 +214,7 @@ static void write_decision(rg_jw *w, const rg_decision *d)
     rg_jw_key_string(w, "digest", d->context_digest);
     rg_jw_end(w, 1);
     key_list(w, "evidence", d->evidence);
-    rg_jw_key(w, "summary");
-    rg_jw_object(w);
-    rg_jw_key_int(w, "total", (int64_t)d->count);
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        rg_jw_key_int(w, rg_status_name(order[i]), (int64_t)d->summary[order[i]]);
-    rg_jw_end(w, 1);
+    rg_decision_write_summary(w, d);
     rg_jw_key(w, "requirements");
     rg_jw_array(w);
     for (size_t i = 0; i < d->count; i++)

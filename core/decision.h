@@ -71,4 +71,14 @@ char *rg_error_to_line(const rg_error *err, int64_t now);
  * spaces when PRETTY.  OUT->failed says when memory ran out. */
 void rg_decision_write(const rg_decision *d, rg_strbuf *out, int pretty);
 
+/* The members a decision opens with, as the decision document and a signed statement's
+ * summary both write them: "decision", "release" {name, version, type}, "stage", and
+ * "policy" opened with its name, version and digest (the caller adds to it and closes
+ * it). */
+struct rg_jw;
+void rg_decision_write_identity(struct rg_jw *w, const rg_decision *d);
+
+/* "summary": {"total", then a count per status in the contract's order}. */
+void rg_decision_write_summary(struct rg_jw *w, const rg_decision *d);
+
 #endif
