@@ -72,7 +72,7 @@ clean:
 # relgate beside the peers of ../shared/peers (docs/performance.md): `make bench` prints one table
 # (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data), `make crosscheck`
 # compares the decisions (TAP; also the 'bench' test suite).
-.PHONY: bench bench-store crosscheck
+.PHONY: bench bench-store bench-attest crosscheck
 
 bench: build
 	bench/bench.sh
@@ -81,6 +81,11 @@ bench: build
 # for a file, SQLite and a PostgreSQL server started for the run (bench/store.py).
 bench-store: build
 	python3 bench/store.py $(BUILD)/relgate
+
+# What signing costs: a cold decision and a 10k batch, plain and with --attest (ECDSA
+# P-256, Ed25519; keys made for the run with openssl), and verifying the bundle.
+bench-attest: build
+	python3 bench/attest.py $(BUILD)/relgate
 
 crosscheck: build
 	bench/crosscheck.sh
