@@ -163,14 +163,8 @@ static int pg_open(const char *target, int create, void **store, char *err)
         PQclear(res);
         if (!ok && !missing)
             goto fail;
-        if (version == 0) {
-            rg_store_fail(err, "the database holds no decision log");
+        if (rg_sql_check_version(version, "the database", err) != 0)
             goto fail;
-        }
-        if (version > RG_SQL_SCHEMA_VERSION) {
-            rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
-            goto fail;
-        }
     }
     return 0;
 fail:

@@ -81,6 +81,16 @@ int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char
     return rc ? -1 : 0;
 }
 
+int rg_sql_check_version(int version, const char *target, char *err)
+{
+    if (version == 0)
+        return rg_store_fail(err, "%s holds no decision log", target);
+    if (version > RG_SQL_SCHEMA_VERSION)
+        return rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version,
+                             RG_SQL_SCHEMA_VERSION);
+    return 0;
+}
+
 int rg_store_fail(char *err, const char *fmt, ...)
 {
     va_list ap;

@@ -18,6 +18,11 @@ extern const char *const rg_sql_schema_v1[];
  * is too small. */
 int rg_sql_scan_query(const rg_log_filter *filter, char *sql, size_t size, const char *params[8], int *count);
 
+/* An existing store's schema VERSION (0: none found) judged for opening it: 0, or -1
+ * with ERR saying that TARGET holds no decision log or a newer schema than this relgate
+ * reads.  The one rule for both SQL modules. */
+int rg_sql_check_version(int version, const char *target, char *err);
+
 /* Write the message into ERR (RG_LOG_ERRMAX bytes) on one line (a library's messages
  * end in a newline and may hold several) and return -1. */
 int rg_store_fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

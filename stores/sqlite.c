@@ -140,14 +140,8 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
         goto fail;
     if (create ? migrate(s, err) != 0 : schema_version(s, &version, err) != 0)
         goto fail;
-    if (!create && version == 0) {
-        rg_store_fail(err, "%s holds no decision log", target);
+    if (!create && rg_sql_check_version(version, target, err) != 0)
         goto fail;
-    }
-    if (!create && version > RG_SQL_SCHEMA_VERSION) {
-        rg_store_fail(err, "its schema version %d is newer than this relgate's (%d)", version, RG_SQL_SCHEMA_VERSION);
-        goto fail;
-    }
     return 0;
 fail:
     sqlite_close(s);
