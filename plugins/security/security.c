@@ -213,7 +213,8 @@ static void worst_details(const rg_host *h, rg_check_call *call, const sec_scan 
 }
 
 /* details.failed_findings: the ids of every finding over the limits, which a waiver's
- * "findings" must all cover (docs/policies.md#waivers).  Only when the kept worst
+ * "findings" must all cover (docs/policies.md#waivers); given only when those findings
+ * are the whole failure (conclude).  Only when the kept worst
  * findings are all of them (as many as the counts say) and each has an id: a partial
  * list would let a waiver cover findings it never named, so none is given then. */
 static void failed_findings(const rg_host *h, rg_check_call *call, const sec_scan *sc, const sec_tally *total,
@@ -772,7 +773,12 @@ static rg_check_status conclude(const rg_host *h, rg_check_call *call, const sca
                        ro->unreadable > 1 ? " (and others)" : "");
     if (v->count) {
         worst_text(sc, over_limits, worst, sizeof worst);
-        failed_findings(h, call, sc, total, over_limits);
+        /* A waiver scoped to findings may only cover a failure that is findings alone:
+         * with a stale, incomplete or other commit's report besides (limit_failures adds
+         * one verdict line for all the limits), no list is given, so no such waiver
+         * applies to the whole failure. */
+        if (over_limits && v->count == 1)
+            failed_findings(h, call, sc, total, over_limits);
         return h->fail(call, "%s%s%s", v->text, worst, tail);
     }
     n = sec_tally_findings(total);

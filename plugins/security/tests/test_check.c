@@ -306,6 +306,14 @@ static void test_max_age(void **state)
     /* trivy: 2025-06-09T08:00:00.123Z, 28 h before SEC_NOW. */
     rg_check_result *r = run(f, "{\"reports\": [\"trivy\"], \"fail_on\": \"none\", \"max_age\": \"2d\"}");
     assert_int_equal(r->status, RG_CHECK_PASS);
+    /* Findings over the limits name themselves for a findings waiver; with the report too
+     * old besides, they do not: such a waiver must not cover the age too. */
+    r = run(f, "{\"reports\": [\"trivy\"], \"fail_on\": \"critical\"}");
+    assert_int_equal(r->status, RG_CHECK_FAIL);
+    assert_non_null(sec_detail(r, "failed_findings"));
+    r = run(f, "{\"reports\": [\"trivy\"], \"fail_on\": \"critical\", \"max_age\": \"24h\"}");
+    assert_int_equal(r->status, RG_CHECK_FAIL);
+    assert_null(sec_detail(r, "failed_findings"));
     r = run(f, "{\"reports\": [\"trivy\"], \"fail_on\": \"none\", \"max_age\": \"24h\"}");
     assert_int_equal(r->status, RG_CHECK_FAIL);
     assert_string_equal(r->message, "trivy is 1d 4h old (max_age 1d)");
