@@ -136,283 +136,370 @@ static int walk(const char *dir, file_list *files, int depth)
 
 typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
 
-int rg_cmd_test(int argc, char **argv)
-{
-    const char *paths[MAX_DIRS], *dirs[MAX_DIRS] = {0};
-    size_t npaths = 0, ndirs = 0, total = 0, failed = 0, errors = 0;
-    size_t unlisted = 0;   /* paths or test files that could not be listed: the run is an error */
-    out_format format = OUT_TEXT;
-    int want_coverage = 0, verbose = 0, rc, id;
-    const char *run_pattern = NULL;
+/* One `relgate test` run: what the options asked for, then what the tests did.  Each
+ * step below reads and fills it, so the command itself reads as the list of steps. */
+typedef struct test_run {
+    const char *paths[MAX_DIRS], *dirs[MAX_DIRS];
+    size_t npaths, ndirs;
+    out_format format;
+    int want_coverage, verbose;
+    const char *run_pattern;   /* --run, compiled in run_re (freed when set) */
     regex_t run_re;
-    double fail_under = -1;
-    size_t selected = 0;   /* tests --run chose (all of them without it) */
-    size_t found = 0;      /* tests and test files that did not load, --run or not */
+    double fail_under;         /* --fail-under; -1 when not given */
+    rg_limits limits;
+
+    file_list *files;
+    rg_plugins *plugins;
+    rg_test_coverage *coverage;
+    rg_strbuf out;             /* the report so far: the watchdog prints it on a runaway */
+    size_t total, failed, errors;
+    size_t unlisted;   /* paths or test files that could not be listed: the run is an error */
+    size_t selected;   /* tests --run chose (all of them without it) */
+    size_t found;      /* tests and test files that did not load, --run or not */
+    double junit_seconds;
+    int64_t started;
+} test_run;
+
+static void test_run_free(test_run *t)
+{
+    if (t->run_pattern)
+        regfree(&t->run_re);
+    for (size_t i = 0; t->files && i < t->files->count; i++)
+        free(t->files->names[i]);
+    free(t->files);
+    rg_test_coverage_free(t->coverage);
+    rg_plugins_free(t->plugins);
+    free(t->out.data);
+}
+
+/* Check one option's value V and take it into T.  Returns 0, or -1 with MSG filled:
+ * a usage error.  Everything is checked before anything is taken, so that --run is
+ * compiled (and later freed) only when it is valid. */
+static int test_option(test_run *t, const rg_opt_state *opts, int id, const char *v, char *msg, size_t msg_size)
+{
+    char why[160];
+    if (id == OPT_FORMAT) {
+        if (strcmp(v, "text") == 0) t->format = OUT_TEXT;
+        else if (strcmp(v, "tap") == 0) t->format = OUT_TAP;
+        else if (strcmp(v, "junit") == 0) t->format = OUT_JUNIT;
+        else {
+            snprintf(msg, msg_size, "--format '%.200s' is not text, tap or junit", v);
+            return -1;
+        }
+    } else if (id == OPT_LIMIT && rg_cli_limit_option(opts->name, v, &t->limits, why, sizeof why) != 0) {
+        snprintf(msg, msg_size, "%s '%.100s' is not %s", opts->name, v, why);
+        return -1;
+    } else if (id == OPT_POLICY_PATH && rg_cli_policy_path(v, msg, msg_size) != 0) {
+        return -1;
+    } else if (id == OPT_RUN && t->run_pattern) {
+        snprintf(msg, msg_size, "--run given twice: join the patterns with |");
+        return -1;
+    } else if (id == OPT_RUN && regcomp(&t->run_re, v, REG_EXTENDED | REG_NOSUB) != 0) {
+        snprintf(msg, msg_size, "--run '%.200s' is not a POSIX extended regular expression", v);
+        return -1;
+    } else if (id == OPT_FAIL_UNDER) {
+        char *end = NULL;
+        t->fail_under = strtod(v, &end);
+        if (!end || end == v || *end || !(t->fail_under >= 0 && t->fail_under <= 100)) {
+            snprintf(msg, msg_size, "--fail-under '%.100s' is not a percentage from 0 to 100", v);
+            return -1;
+        }
+    } else if (id == OPT_PLUGIN_PATH && t->ndirs == MAX_DIRS) {
+        snprintf(msg, msg_size, "at most %d --plugin-path options", MAX_DIRS);
+        return -1;
+    }
+    if (id == OPT_RUN) {
+        t->run_pattern = v;
+    } else if (id == OPT_VERBOSE) {
+        t->verbose = 1;
+    } else if (id == OPT_FAIL_UNDER || id == OPT_COVERAGE) {
+        t->want_coverage = 1;
+    } else if (id == OPT_PLUGIN_PATH) {
+        t->dirs[t->ndirs++] = v;
+    } else if (id == RG_OPT_POSITIONAL && t->npaths < MAX_DIRS) {
+        t->paths[t->npaths++] = v;
+    } else if (id == RG_OPT_POSITIONAL) {
+        /* not a usage error: the paths before it still run, but the run is an error */
+        fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, v);
+        t->unlisted++;
+    }
+    return 0;
+}
+
+/* Parse ARGV into T.  Returns -1 to go on, or the exit code (--help, a usage error). */
+static int parse_test_options(test_run *t, int argc, char **argv)
+{
     rg_opt_state opts;
     const char *v;
     char msg[512];
-    rg_limits limits = rg_limits_default();
-    rg_error err = {0};
-    rg_plugins *plugins;
-    file_list *files = calloc(1, sizeof *files);
-    rg_test_coverage *coverage = rg_test_coverage_new();
-    rg_strbuf out = {0};
-    double junit_seconds = 0;
-    int64_t started = (int64_t)time(NULL);
-
-    if (!files || !coverage) {
-        fprintf(stderr, "relgate: error: out of memory\n");
-        free(files);
-        rg_test_coverage_free(coverage);
-        return RG_EXIT_ERROR;
-    }
+    int id;
     rg_opt_start(&opts, argc, argv);
     while ((id = rg_opt_next(&opts, TEST_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
-        char why[160];
         if (id == RG_OPT_HELP) {
             fputs(TEST_USAGE, stdout);
-            free(files);
-            rg_test_coverage_free(coverage);
             return 0;
         }
-        if (id == OPT_FORMAT) {
-            if (strcmp(v, "text") == 0) format = OUT_TEXT;
-            else if (strcmp(v, "tap") == 0) format = OUT_TAP;
-            else if (strcmp(v, "junit") == 0) format = OUT_JUNIT;
-            else {
-                snprintf(msg, sizeof msg, "--format '%.200s' is not text, tap or junit", v);
-                id = RG_OPT_ERROR;
-            }
-        } else if (id == OPT_LIMIT && rg_cli_limit_option(opts.name, v, &limits, why, sizeof why) != 0) {
-            snprintf(msg, sizeof msg, "%s '%.100s' is not %s", opts.name, v, why);
-            id = RG_OPT_ERROR;
-        } else if (id == OPT_POLICY_PATH && rg_cli_policy_path(v, msg, sizeof msg) != 0) {
-            id = RG_OPT_ERROR;
-        } else if (id == OPT_RUN && run_pattern) {
-            snprintf(msg, sizeof msg, "--run given twice: join the patterns with |");
-            id = RG_OPT_ERROR;
-        } else if (id == OPT_RUN && regcomp(&run_re, v, REG_EXTENDED | REG_NOSUB) != 0) {
-            snprintf(msg, sizeof msg, "--run '%.200s' is not a POSIX extended regular expression", v);
-            id = RG_OPT_ERROR;
-        } else if (id == OPT_FAIL_UNDER) {
-            char *end = NULL;
-            fail_under = strtod(v, &end);
-            if (!end || end == v || *end || !(fail_under >= 0 && fail_under <= 100)) {
-                snprintf(msg, sizeof msg, "--fail-under '%.100s' is not a percentage from 0 to 100", v);
-                id = RG_OPT_ERROR;
-            }
-        } else if (id == OPT_PLUGIN_PATH && ndirs == MAX_DIRS) {
-            snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
-            id = RG_OPT_ERROR;
-        }
-        if (id == RG_OPT_ERROR) {
-            free(files);
-            rg_test_coverage_free(coverage);
-            if (run_pattern)
-                regfree(&run_re);
+        if (id == RG_OPT_ERROR || test_option(t, &opts, id, v, msg, sizeof msg) != 0)
             return rg_cli_usage("test", msg);
-        }
-        if (id == OPT_RUN) {
-            run_pattern = v;
-        } else if (id == OPT_VERBOSE) {
-            verbose = 1;
-        } else if (id == OPT_FAIL_UNDER || id == OPT_COVERAGE) {
-            want_coverage = 1;
-        } else if (id == OPT_PLUGIN_PATH) {
-            dirs[ndirs++] = v;
-        } else if (id == RG_OPT_POSITIONAL && npaths < MAX_DIRS) {
-            paths[npaths++] = v;
-        } else if (id == RG_OPT_POSITIONAL) {
-            fprintf(stderr, "relgate: error: more than %d paths: '%s' and later ones not run\n", MAX_DIRS, v);
-            unlisted++;
-        }
     }
-    if (npaths == 0)
-        paths[npaths++] = "policies";
-    for (size_t i = 0; i < npaths; i++) {
+    if (t->npaths == 0)
+        t->paths[t->npaths++] = "policies";
+    return -1;
+}
+
+/* The test files of every path, each path's in name order (folders searched). */
+static void list_test_files(test_run *t)
+{
+    for (size_t i = 0; i < t->npaths; i++) {
         struct stat st;
-        size_t first = files->count;
-        if (stat(paths[i], &st) != 0) {
-            fprintf(stderr, "relgate: error: cannot open %s\n", paths[i]);
-            unlisted++;
+        size_t first = t->files->count;
+        if (stat(t->paths[i], &st) != 0) {
+            fprintf(stderr, "relgate: error: cannot open %s\n", t->paths[i]);
+            t->unlisted++;
             continue;
         }
         if (S_ISDIR(st.st_mode))
-            unlisted += (size_t)walk(paths[i], files, 0);
+            t->unlisted += (size_t)walk(t->paths[i], t->files, 0);
         else
-            unlisted += (size_t)add_file(files, paths[i]);
-        qsort(files->names + first, files->count - first, sizeof *files->names, compare_names);
+            t->unlisted += (size_t)add_file(t->files, t->paths[i]);
+        qsort(t->files->names + first, t->files->count - first, sizeof *t->files->names, compare_names);
     }
-    plugins = rg_plugins_load(dirs, ndirs, 1, &err);
-    if (!plugins) {
-        rg_cli_report(&err);
+}
+
+/* A test file that did not load counts as one test in error, in each format. */
+static void report_load_error(test_run *t, const char *path, const char *message)
+{
+    if (t->format == OUT_TAP) {
+        rg_strbuf_printf(&t->out, "not ok %zu - ", t->total);
+        rg_untrusted_puts(&t->out, path, RG_BREAKS_SPACE);
+        rg_strbuf_puts(&t->out, "\n  ---\n  message: ");
+        put_json_text(&t->out, "could not load: ", message);
+        rg_strbuf_puts(&t->out, "\n  ...\n");
+    } else if (t->format == OUT_TEXT) {
+        rg_strbuf_puts(&t->out, "ERROR ");
+        rg_untrusted_puts(&t->out, path, RG_BREAKS_SPACE);
+        rg_strbuf_puts(&t->out, ": could not load: ");
+        rg_untrusted_puts(&t->out, message, RG_BREAKS_SPACE);
+        rg_strbuf_puts(&t->out, "\n");
+    } else {
+        rg_junit_case c = {path, "relgate.test", 0, RG_JUNIT_ERROR, message, "load", message, NULL};
+        rg_junit_case_write(&t->out, &c);
+    }
+}
+
+/* One test's outcome as text: its status, name and place, its problems and (with
+ * --verbose) the decision it got. */
+static void report_text(test_run *t, const char *name, const char *file, int line, const rg_test_outcome *o)
+{
+    rg_strbuf *out = &t->out;
+    rg_strbuf_printf(out, "%-5s ", o->status == RG_TEST_PASS ? "ok" : o->status == RG_TEST_FAIL ? "FAIL" : "ERROR");
+    rg_untrusted_puts(out, name, RG_BREAKS_SPACE);
+    rg_strbuf_puts(out, " (");
+    rg_untrusted_puts(out, file, RG_BREAKS_SPACE);
+    rg_strbuf_printf(out, ":%d)\n", line);
+    for (size_t p = 0; p < o->problem_count; p++) {
+        rg_strbuf_puts(out, "      ");
+        rg_untrusted_puts(out, o->problems[p], RG_BREAKS_SPACE);
+        rg_strbuf_puts(out, "\n");
+    }
+    for (size_t p = 0; t->verbose && p < o->trace_count; p++) {
+        rg_strbuf_puts(out, "      | ");
+        rg_untrusted_puts(out, o->trace[p], RG_BREAKS_SPACE);
+        rg_strbuf_puts(out, "\n");
+    }
+}
+
+/* One test's outcome as a TAP line; a test that did not pass has a YAML block with its
+ * place and problems. */
+static void report_tap(test_run *t, const char *name, const char *file, int line, const rg_test_outcome *o)
+{
+    rg_strbuf *out = &t->out;
+    char at[32];
+    rg_strbuf_printf(out, "%s %zu - ", o->status == RG_TEST_PASS ? "ok" : "not ok", t->total);
+    rg_untrusted_puts(out, name, RG_BREAKS_SPACE);
+    rg_strbuf_puts(out, "\n");
+    if (o->status == RG_TEST_PASS)
+        return;
+    snprintf(at, sizeof at, ":%d", line);
+    rg_strbuf_puts(out, "  ---\n  at: ");
+    put_json_text(out, file, at);
+    rg_strbuf_puts(out, "\n  problems:\n");
+    for (size_t p = 0; p < o->problem_count; p++) {
+        rg_strbuf_puts(out, "    - ");
+        put_json_text(out, "", o->problems[p]);
+        rg_strbuf_puts(out, "\n");
+    }
+    rg_strbuf_puts(out, "  ...\n");
+}
+
+/* One test's outcome as a JUnit testcase taking SECONDS; its time also adds to the
+ * suite's. */
+static void report_junit(test_run *t, const char *name, const char *file, int line, const rg_test_outcome *o,
+                         double seconds)
+{
+    rg_strbuf body = {0};
+    rg_junit_case c = {name, file, 0, RG_JUNIT_PASS, NULL, NULL, NULL, NULL};
+    c.seconds = seconds;
+    t->junit_seconds += c.seconds;
+    if (o->status != RG_TEST_PASS) {
+        c.outcome = o->status == RG_TEST_FAIL ? RG_JUNIT_FAILURE : RG_JUNIT_ERROR;
+        c.message = o->problem_count ? o->problems[0] : "";
+        c.type = o->status == RG_TEST_FAIL ? "failure" : "error";
+        rg_strbuf_printf(&body, "%s:%d", file, line);
+        for (size_t p = 0; p < o->problem_count; p++)
+            rg_strbuf_printf(&body, "\n%s", o->problems[p]);
+        c.text = body.data ? body.data : "";
+    }
+    rg_junit_case_write(&t->out, &c);
+    free(body.data);
+}
+
+static double seconds_between(const struct timespec *t0, const struct timespec *t1)
+{
+    return (double)(t1->tv_sec - t0->tv_sec) + (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Run the tests of one file that --run selects, reporting each as it ends. */
+static void run_test_file(test_run *t, const char *path)
+{
+    rg_error err = {0};
+    rg_tests *cases = rg_tests_load_file(path, &t->limits, &err);
+    size_t n;
+    if (!cases) {
+        t->total++;
+        t->found++;
+        t->errors++;
+        report_load_error(t, path, err.message);
         rg_error_clear(&err);
-        for (size_t i = 0; i < files->count; i++) free(files->names[i]);
-        free(files);
-        rg_test_coverage_free(coverage);
-        return RG_EXIT_ERROR;
+        return;
     }
-    if (format == OUT_TAP)
-        rg_strbuf_puts(&out, "TAP version 13\n");
-    /* A runaway in a test's policy ends the run as in eval: the report so far (text and
-     * TAP; a partial JUnit document is no use), then the error naming the test file. */
-    rg_cli_watchdog_install(files->count ? files->names[0] : "policies", limits.timeout);
-    if (format != OUT_JUNIT)
-        rg_cli_watchdog_pending(&out);
-    for (size_t f = 0; f < files->count; f++) {
-        rg_tests *cases;
-        size_t n;
-        rg_cli_watchdog_name(files->names[f]);
-        if (!(cases = rg_tests_load_file(files->names[f], &limits, &err))) {
-            total++;
-            found++;
-            errors++;
-            if (format == OUT_TAP)
-            {
-                rg_strbuf_printf(&out, "not ok %zu - ", total);
-                rg_untrusted_puts(&out, files->names[f], RG_BREAKS_SPACE);
-                rg_strbuf_puts(&out, "\n  ---\n  message: ");
-                put_json_text(&out, "could not load: ", err.message);
-                rg_strbuf_puts(&out, "\n  ...\n");
-            }
-            else if (format == OUT_TEXT)
-            {
-                rg_strbuf_puts(&out, "ERROR ");
-                rg_untrusted_puts(&out, files->names[f], RG_BREAKS_SPACE);
-                rg_strbuf_puts(&out, ": could not load: ");
-                rg_untrusted_puts(&out, err.message, RG_BREAKS_SPACE);
-                rg_strbuf_puts(&out, "\n");
-            }
-            else {
-                rg_junit_case c = {files->names[f], "relgate.test", 0, RG_JUNIT_ERROR, err.message,
-                                   "load", err.message, NULL};
-                rg_junit_case_write(&out, &c);
-            }
-            rg_error_clear(&err);
+    n = rg_tests_count(cases);
+    t->found += n;
+    for (size_t i = 0; i < n; i++) {
+        rg_test_outcome o;
+        struct timespec t0, t1;
+        int line = 0;
+        const char *name = rg_tests_name(cases, i), *file = rg_tests_file(cases, i, &line);
+        if (t->run_pattern && regexec(&t->run_re, name, 0, NULL, 0) != 0)
             continue;
-        }
-        n = rg_tests_count(cases);
-        found += n;
-        for (size_t i = 0; i < n; i++) {
-            rg_test_outcome o;
-            struct timespec t0, t1;
-            int line = 0;
-            const char *name = rg_tests_name(cases, i), *file = rg_tests_file(cases, i, &line);
-            if (run_pattern && regexec(&run_re, name, 0, NULL, 0) != 0)
-                continue;
-            selected++;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            rg_tests_run(cases, i, plugins, &limits, want_coverage ? coverage : NULL, &o);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            total++;
-            failed += o.status == RG_TEST_FAIL;
-            errors += o.status == RG_TEST_ERROR;
-            if (format == OUT_TEXT) {
-                rg_strbuf_printf(&out, "%-5s ", o.status == RG_TEST_PASS ? "ok" :
-                                 o.status == RG_TEST_FAIL ? "FAIL" : "ERROR");
-                rg_untrusted_puts(&out, name, RG_BREAKS_SPACE);
-                rg_strbuf_puts(&out, " (");
-                rg_untrusted_puts(&out, file, RG_BREAKS_SPACE);
-                rg_strbuf_printf(&out, ":%d)\n", line);
-                for (size_t p = 0; p < o.problem_count; p++) {
-                    rg_strbuf_puts(&out, "      ");
-                    rg_untrusted_puts(&out, o.problems[p], RG_BREAKS_SPACE);
-                    rg_strbuf_puts(&out, "\n");
-                }
-                for (size_t p = 0; verbose && p < o.trace_count; p++) {
-                    rg_strbuf_puts(&out, "      | ");
-                    rg_untrusted_puts(&out, o.trace[p], RG_BREAKS_SPACE);
-                    rg_strbuf_puts(&out, "\n");
-                }
-            } else if (format == OUT_TAP) {
-                rg_strbuf_printf(&out, "%s %zu - ", o.status == RG_TEST_PASS ? "ok" : "not ok", total);
-                rg_untrusted_puts(&out, name, RG_BREAKS_SPACE);
-                rg_strbuf_puts(&out, "\n");
-                if (o.status != RG_TEST_PASS) {
-                    char at[32];
-                    snprintf(at, sizeof at, ":%d", line);
-                    rg_strbuf_puts(&out, "  ---\n  at: ");
-                    put_json_text(&out, file, at);
-                    rg_strbuf_puts(&out, "\n  problems:\n");
-                    for (size_t p = 0; p < o.problem_count; p++) {
-                        rg_strbuf_puts(&out, "    - ");
-                        put_json_text(&out, "", o.problems[p]);
-                        rg_strbuf_puts(&out, "\n");
-                    }
-                    rg_strbuf_puts(&out, "  ...\n");
-                }
-            } else {
-                rg_strbuf body = {0};
-                rg_junit_case c = {name, file, 0, RG_JUNIT_PASS, NULL, NULL, NULL, NULL};
-                c.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-                junit_seconds += c.seconds;
-                if (o.status != RG_TEST_PASS) {
-                    c.outcome = o.status == RG_TEST_FAIL ? RG_JUNIT_FAILURE : RG_JUNIT_ERROR;
-                    c.message = o.problem_count ? o.problems[0] : "";
-                    c.type = o.status == RG_TEST_FAIL ? "failure" : "error";
-                    rg_strbuf_printf(&body, "%s:%d", file, line);
-                    for (size_t p = 0; p < o.problem_count; p++)
-                        rg_strbuf_printf(&body, "\n%s", o.problems[p]);
-                    c.text = body.data ? body.data : "";
-                }
-                rg_junit_case_write(&out, &c);
-                free(body.data);
-            }
-            rg_test_outcome_clear(&o);
-        }
-        rg_tests_free(cases);
+        t->selected++;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rg_tests_run(cases, i, t->plugins, &t->limits, t->want_coverage ? t->coverage : NULL, &o);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        t->total++;
+        t->failed += o.status == RG_TEST_FAIL;
+        t->errors += o.status == RG_TEST_ERROR;
+        if (t->format == OUT_TEXT)
+            report_text(t, name, file, line, &o);
+        else if (t->format == OUT_TAP)
+            report_tap(t, name, file, line, &o);
+        else
+            report_junit(t, name, file, line, &o, seconds_between(&t0, &t1));
+        rg_test_outcome_clear(&o);
+    }
+    rg_tests_free(cases);
+}
+
+/* Run every file's tests under the watchdog.  A runaway in a test's policy ends the run
+ * as in eval: the report so far (text and TAP; a partial JUnit document is no use),
+ * then the error naming the test file. */
+static void run_tests(test_run *t)
+{
+    if (t->format == OUT_TAP)
+        rg_strbuf_puts(&t->out, "TAP version 13\n");
+    rg_cli_watchdog_install(t->files->count ? t->files->names[0] : "policies", t->limits.timeout);
+    if (t->format != OUT_JUNIT)
+        rg_cli_watchdog_pending(&t->out);
+    for (size_t f = 0; f < t->files->count; f++) {
+        rg_cli_watchdog_name(t->files->names[f]);
+        run_test_file(t, t->files->names[f]);
     }
     rg_cli_watchdog_remove();
-    if (found == 0) {
+    if (t->found == 0) {
         fprintf(stderr, "relgate: error: no test files (*_test.lua) found\n");
-        unlisted++;
-    } else if (run_pattern && selected == 0) {
+        t->unlisted++;
+    } else if (t->run_pattern && t->selected == 0) {
         /* a pattern that matches nothing would pass CI on no test at all */
-        fprintf(stderr, "relgate: error: no test name matches --run '%s'\n", run_pattern);
-        unlisted++;
+        fprintf(stderr, "relgate: error: no test name matches --run '%s'\n", t->run_pattern);
+        t->unlisted++;
     }
-    if (format == OUT_TAP) {
-        rg_strbuf_printf(&out, "1..%zu\n", total);
-    } else if (format == OUT_JUNIT) {
+}
+
+/* Close the report (the TAP plan, the JUnit document around the cases, the text
+ * summary) and print it, then the coverage report when asked for. */
+static void print_report(test_run *t)
+{
+    char *text;
+    if (t->format == OUT_TAP) {
+        rg_strbuf_printf(&t->out, "1..%zu\n", t->total);
+    } else if (t->format == OUT_JUNIT) {
         /* The one JUnit writer (common/junit.h), as relgate eval --format junit. */
         rg_strbuf b = {0};
-        rg_junit_totals t = {total, failed, errors, 0, junit_seconds};
-        char *body = rg_strbuf_finish(&out);
-        rg_junit_begin(&b, "relgate test", &t);
-        rg_junit_suite_begin(&b, 0, "relgate policy tests", "relgate.test", &t, started, NULL, 0);
+        rg_junit_totals totals = {t->total, t->failed, t->errors, 0, t->junit_seconds};
+        char *body = rg_strbuf_finish(&t->out);
+        rg_junit_begin(&b, "relgate test", &totals);
+        rg_junit_suite_begin(&b, 0, "relgate policy tests", "relgate.test", &totals, t->started, NULL, 0);
         rg_strbuf_puts(&b, body ? body : "");
         rg_junit_suite_end(&b);
         rg_junit_end(&b);
         free(body);
-        out = b;
+        t->out = b;
     } else {
-        rg_strbuf_printf(&out, "\n%zu passed, %zu failed", total - failed - errors, failed + errors);
-        rg_strbuf_printf(&out, "%s\n", errors || unlisted ? " (some could not run)" : "");
+        rg_strbuf_printf(&t->out, "\n%zu passed, %zu failed", t->total - t->failed - t->errors, t->failed + t->errors);
+        rg_strbuf_printf(&t->out, "%s\n", t->errors || t->unlisted ? " (some could not run)" : "");
     }
-    {
-        char *text = rg_strbuf_finish(&out);
-        if (text)
-            fputs(text, stdout);
-        free(text);
-    }
-    if (want_coverage) {
-        char *report = rg_test_coverage_report(coverage, NULL);
+    text = rg_strbuf_finish(&t->out);
+    if (text)
+        fputs(text, stdout);
+    free(text);
+    if (t->want_coverage) {
+        char *report = rg_test_coverage_report(t->coverage, NULL);
         fputs(report ? report : "relgate: error: out of memory writing the coverage report\n",
-              format == OUT_TEXT ? stdout : stderr);
+              t->format == OUT_TEXT ? stdout : stderr);
         free(report);
     }
-    rc = errors || unlisted ? RG_EXIT_ERROR : failed ? 1 : 0;
-    if (rc == 0 && fail_under >= 0 && rg_test_coverage_percent(coverage) < fail_under) {
-        fprintf(stderr, "relgate: coverage %.1f%% is under --fail-under %g%%\n", rg_test_coverage_percent(coverage),
-                fail_under);
+}
+
+/* 2 when a test or a file could not run, else 1 when one failed or the coverage is
+ * under --fail-under, else 0. */
+static int exit_code(const test_run *t)
+{
+    int rc = t->errors || t->unlisted ? RG_EXIT_ERROR : t->failed ? 1 : 0;
+    if (rc == 0 && t->fail_under >= 0 && rg_test_coverage_percent(t->coverage) < t->fail_under) {
+        fprintf(stderr, "relgate: coverage %.1f%% is under --fail-under %g%%\n",
+                rg_test_coverage_percent(t->coverage), t->fail_under);
         rc = 1;
     }
-    if (run_pattern)
-        regfree(&run_re);
-    for (size_t i = 0; i < files->count; i++)
-        free(files->names[i]);
-    free(files);
-    rg_test_coverage_free(coverage);
-    rg_plugins_free(plugins);
+    return rc;
+}
+
+int rg_cmd_test(int argc, char **argv)
+{
+    test_run t = {.fail_under = -1, .limits = rg_limits_default(), .started = (int64_t)time(NULL)};
+    rg_error err = {0};
+    int rc;
+
+    t.files = calloc(1, sizeof *t.files);
+    t.coverage = rg_test_coverage_new();
+    if (!t.files || !t.coverage) {
+        fprintf(stderr, "relgate: error: out of memory\n");
+        test_run_free(&t);
+        return RG_EXIT_ERROR;
+    }
+    if ((rc = parse_test_options(&t, argc, argv)) >= 0) {
+        test_run_free(&t);
+        return rc;
+    }
+    list_test_files(&t);
+    if (!(t.plugins = rg_plugins_load(t.dirs, t.ndirs, 1, &err))) {
+        rg_cli_report(&err);
+        rg_error_clear(&err);
+        test_run_free(&t);
+        return RG_EXIT_ERROR;
+    }
+    run_tests(&t);
+    print_report(&t);
+    rc = exit_code(&t);
+    test_run_free(&t);
     return rc;
 }
