@@ -295,6 +295,232 @@ static cJSON *plugin_params(lua_State *L, const rg_check *check, int type, char 
     return out;
 }
 
+/* What a requirement's table said beyond what rg_requirement holds: which optional
+ * fields it gave, for the checks on the declaration as a whole. */
+typedef struct given_fields {
+    int check, with, by_type, when;
+} given_fields;
+
+/* A requirement starts as mandatory, for every release type, at pre-release. */
+static void requirement_defaults(rg_requirement *r)
+{
+    memset(r, 0, sizeof *r);
+    r->types = RG_TYPE_PATCH | RG_TYPE_MINOR | RG_TYPE_MAJOR;
+    r->stages = RG_STAGE_PRE_RELEASE;
+    r->level = RG_LEVEL_MANDATORY;
+    r->check_ref = LUA_NOREF;
+    r->when_ref = LUA_NOREF;
+}
+
+/* The steps of a requirement's declaration below return 0 to go on, or -1 once a
+ * declaration error was raised, or noted when linting: the declaration stops there. */
+static int declaration_refused(lua_State *L, const char *file, int line, const char *fmt, ...) RG_PRINTF(4, 5);
+
+static int declaration_refused(lua_State *L, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    char msg[RG_ERROR_MESSAGE_MAX];
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    declaration_error(L, file, line, "%s", msg);
+    return -1;
+}
+
+/* `level`, on top of the stack. */
+static int level_field(lua_State *L, const char *file, int line, const char *id, rg_requirement *r)
+{
+    const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    if (strcmp(lv, "mandatory") == 0) r->level = RG_LEVEL_MANDATORY;
+    else if (strcmp(lv, "waivable") == 0) r->level = RG_LEVEL_WAIVABLE;
+    else if (strcmp(lv, "advisory") == 0) r->level = RG_LEVEL_ADVISORY;
+    else
+        return declaration_refused(L, file, line, "requirement '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
+    return 0;
+}
+
+/* `check`, on top of the stack: an inline function, or the name of a loaded plugin's
+ * check (found now, so that a typo fails the load, not the evaluation). */
+static int check_field(lua_State *L, rg_policy *pol, const char *file, int line, const char *id, rg_requirement *r)
+{
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        r->plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &r->plugin);
+        if (!r->plugin_check)
+            return declaration_refused(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)", id,
+                                     lua_tostring(L, -1));
+    } else if (lua_type(L, -1) != LUA_TFUNCTION) {
+        return declaration_refused(L, file, line, "requirement '%s': check must be a function (ctx) returning pass(), fail(), warn() or skip(), or the name of a plugin check", id);
+    }
+    return 0;
+}
+
+/* `with`, on top of the stack: only looked at here (whether a value is by_type{}); the
+ * parameters are taken once the check is known, in requirement_params. */
+static int with_field(lua_State *L, const char *file, int line, const char *id, given_fields *given)
+{
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return declaration_refused(L, file, line, "requirement '%s': with must be a table of the check's parameters", id);
+    plain_table(L, -1);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        plain_table(L, -1);
+        given->by_type |= rg_is_by_type(L, -1);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* One field KEY of requirement ID's table, its value on top of the stack (left there),
+ * into R and GIVEN. */
+static int requirement_field(lua_State *L, rg_policy *pol, const char *file, int line, const char *id,
+                             const char *key, rg_requirement *r, given_fields *given)
+{
+    if (!key) {
+        return declaration_refused(L, file, line, "requirement '%s': fields must be named (found a %s key)", id,
+                                 luaL_typename(L, -2));
+    } else if (strcmp(key, "title") == 0) {
+        r->title = (char *)string_field(L, file, line, id, key);
+    } else if (strcmp(key, "hint") == 0) {
+        r->hint = (char *)string_field(L, file, line, id, key);
+    } else if (strcmp(key, "description") == 0) {
+        r->description = (char *)string_field(L, file, line, id, key);
+    } else if (strcmp(key, "waiver_role") == 0) {
+        r->waiver_role = (char *)string_field(L, file, line, id, key);
+    } else if (strcmp(key, "types") == 0) {
+        r->types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
+    } else if (strcmp(key, "stages") == 0) {
+        r->stages = name_list(L, file, line, id, key, parse_stage, "\"pre-release\", \"deploy\", \"post-deploy\"");
+    } else if (strcmp(key, "level") == 0) {
+        return level_field(L, file, line, id, r);
+    } else if (strcmp(key, "check") == 0) {
+        given->check = 1;
+        return check_field(L, pol, file, line, id, r);
+    } else if (strcmp(key, "with") == 0) {
+        given->with = 1;
+        return with_field(L, file, line, id, given);
+    } else if (strcmp(key, "when") == 0) {
+        if (lua_type(L, -1) != LUA_TFUNCTION)
+            return declaration_refused(L, file, line, "requirement '%s': when must be a function (ctx) returning true when the requirement applies", id);
+        given->when = 1;
+    } else if (strcmp(key, "timeout") == 0) {
+        if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
+            return declaration_refused(L, file, line, "requirement '%s': timeout must be a number of seconds, more than 0 and at most 86400", id);
+        r->timeout = lua_tonumber(L, -1);
+    } else {
+        static const char *const fields[] = {"title", "hint", "description", "types", "stages", "level", "check",
+                                             "with", "timeout", "when", "waiver_role", NULL};
+        char mean[160];
+        return declaration_refused(L, file, line, "requirement '%s': unknown field '%s'%s (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
+                                 id, key, rg_suggest_among(key, fields, mean, sizeof mean));
+    }
+    return 0;
+}
+
+/* Every field of the declaration's table (argument 1). */
+static int requirement_fields(lua_State *L, rg_policy *pol, const char *file, int line, const char *id,
+                              rg_requirement *r, given_fields *given)
+{
+    plain_table(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        if (requirement_field(L, pol, file, line, id, key, r, given) != 0)
+            return -1;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* The declaration as a whole: what must be there, what only plugin checks take, an id
+ * not declared before, and room under the requirements limit. */
+static int requirement_complete(lua_State *L, rg_policy *pol, const char *file, int line, const char *id,
+                                const rg_requirement *r, const given_fields *given)
+{
+    const rg_requirement *first;
+    if (!r->title)
+        return declaration_refused(L, file, line, "requirement '%s': title is missing", id);
+    if (!given->check)
+        return declaration_refused(L, file, line, "requirement '%s': check is missing", id);
+    if (!r->plugin_check && (given->with || r->timeout > 0))
+        return declaration_refused(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
+                                 id, given->with ? "with" : "timeout");
+    if ((first = rg_policy_find(pol, id)) != NULL)
+        return declaration_refused(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
+                                 first->file, first->line);
+    if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
+        return declaration_refused(L, file, line, "policy declares more than %d requirements",
+                                 rg_sandbox_of(L)->limits.max_requirements);
+    return 0;
+}
+
+/* Room for one more requirement in POL (raises when out of memory). */
+static void reserve_requirement(lua_State *L, rg_policy *pol, const char *file, int line)
+{
+    size_t cap;
+    rg_requirement *grown;
+    if (pol->count < pol->cap)
+        return;
+    cap = pol->cap ? pol->cap * 2 : 16;
+    if (!(grown = realloc(pol->reqs, cap * sizeof *grown))) {
+        out_of_memory(L, file, line, "the requirements");
+        return;
+    }
+    pol->reqs = grown;
+    pol->cap = cap;
+}
+
+/* A plugin check's parameters from `with`, checked against what the check declares,
+ * once for each release type the requirement applies to (by_type{} values differ). */
+static int requirement_params(lua_State *L, const char *file, int line, const char *id, rg_requirement *r,
+                              const given_fields *given)
+{
+    char why[512];
+    if (given->with)
+        lua_getfield(L, 1, "with");
+    else
+        lua_newtable(L);
+    for (int t = 0; t < 3; t++) {
+        if (!(r->types & (1u << t)))
+            continue;
+        r->params[t] = plugin_params(L, r->plugin_check, t, why, sizeof why);
+        if (!r->params[t]) {
+            for (int u = 0; u < t; u++)
+                cJSON_Delete(r->params[u]);
+            return declaration_refused(L, file, line, "requirement '%s'%s%s: %s", id,
+                                     given->by_type ? " for a " : "", given->by_type ? TYPE_NAMES[t] : "", why);
+        }
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Copy R's strings out of Lua before anything else can raise (raises when out of
+ * memory, R freed).  The optional ones (hint, description, waiver_role) are NULL when
+ * absent, so a NULL copy of a string that was given is what tells running out of
+ * memory apart. */
+static void copy_requirement_strings(lua_State *L, const char *file, int line, const char *id, rg_requirement *r)
+{
+    const char *hint = r->hint, *description = r->description, *waiver_role = r->waiver_role;
+    /* "file:line", written once here rather than in every decision. */
+    size_t n = strlen(file) + 16;
+    r->id = strdup(id);
+    r->title = rg_strdup_utf8(r->title);
+    r->hint = rg_strdup_utf8(hint);
+    r->description = rg_strdup_utf8(description);
+    r->waiver_role = rg_strdup_utf8(waiver_role);
+    r->file = strdup(file);
+    if ((r->source = malloc(n)) != NULL)
+        snprintf(r->source, n, "%s:%d", file, line);
+    if (!r->id || !r->title || !r->file || !r->source || (hint && !r->hint) ||
+        (description && !r->description) || (waiver_role && !r->waiver_role)) {
+        free_requirement(r);
+        out_of_memory(L, file, line, "a requirement");
+    }
+}
+
+/* requirement "ID" { ... }: the declaration's table, read field by field, checked as a
+ * whole, its plugin parameters resolved, then kept (strings copied, functions
+ * referenced).  When linting, an error is noted and the requirement dropped. */
 static int decl_requirement_body(lua_State *L)
 {
     rg_policy *pol = policy_of(L);
@@ -302,153 +528,25 @@ static int decl_requirement_body(lua_State *L)
     const char *file = lua_tostring(L, lua_upvalueindex(2));
     int line = (int)lua_tointeger(L, lua_upvalueindex(3));
     rg_requirement r;
-    int has_check = 0, has_with = 0, has_by_type = 0, has_when = 0;
+    given_fields given = {0, 0, 0, 0};
 
     if (lua_type(L, 1) != LUA_TTABLE)
         return declaration_error(L, file, line, "requirement '%s' expects a table: requirement \"%s\" { title = ..., check = ... }", id, id);
-    memset(&r, 0, sizeof r);
-    r.types = RG_TYPE_PATCH | RG_TYPE_MINOR | RG_TYPE_MAJOR;
-    r.stages = RG_STAGE_PRE_RELEASE;
-    r.level = RG_LEVEL_MANDATORY;
-    r.check_ref = LUA_NOREF;
+    requirement_defaults(&r);
     lua_settop(L, 1);
-    plain_table(L, 1);
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-        if (!key) {
-            return declaration_error(L, file, line, "requirement '%s': fields must be named (found a %s key)", id,
-                                     luaL_typename(L, -2));
-        } else if (strcmp(key, "title") == 0) {
-            r.title = (char *)string_field(L, file, line, id, key);
-        } else if (strcmp(key, "hint") == 0) {
-            r.hint = (char *)string_field(L, file, line, id, key);
-        } else if (strcmp(key, "description") == 0) {
-            r.description = (char *)string_field(L, file, line, id, key);
-        } else if (strcmp(key, "waiver_role") == 0) {
-            r.waiver_role = (char *)string_field(L, file, line, id, key);
-        } else if (strcmp(key, "types") == 0) {
-            r.types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
-        } else if (strcmp(key, "stages") == 0) {
-            r.stages = name_list(L, file, line, id, key, parse_stage, "\"pre-release\", \"deploy\", \"post-deploy\"");
-        } else if (strcmp(key, "level") == 0) {
-            const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-            if (strcmp(lv, "mandatory") == 0) r.level = RG_LEVEL_MANDATORY;
-            else if (strcmp(lv, "waivable") == 0) r.level = RG_LEVEL_WAIVABLE;
-            else if (strcmp(lv, "advisory") == 0) r.level = RG_LEVEL_ADVISORY;
-            else
-                return declaration_error(L, file, line, "requirement '%s': level must be \"mandatory\", \"waivable\" or \"advisory\"", id);
-        } else if (strcmp(key, "check") == 0) {
-            if (lua_type(L, -1) == LUA_TSTRING) {
-                r.plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &r.plugin);
-                if (!r.plugin_check)
-                    return declaration_error(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)", id,
-                                             lua_tostring(L, -1));
-            } else if (lua_type(L, -1) != LUA_TFUNCTION) {
-                return declaration_error(L, file, line, "requirement '%s': check must be a function (ctx) returning pass(), fail(), warn() or skip(), or the name of a plugin check", id);
-            }
-            has_check = 1;
-        } else if (strcmp(key, "with") == 0) {
-            if (lua_type(L, -1) != LUA_TTABLE)
-                return declaration_error(L, file, line, "requirement '%s': with must be a table of the check's parameters", id);
-            has_with = 1;
-            plain_table(L, -1);
-            lua_pushnil(L);
-            while (lua_next(L, -2)) {
-                plain_table(L, -1);
-                has_by_type |= rg_is_by_type(L, -1);
-                lua_pop(L, 1);
-            }
-        } else if (strcmp(key, "when") == 0) {
-            if (lua_type(L, -1) != LUA_TFUNCTION)
-                return declaration_error(L, file, line, "requirement '%s': when must be a function (ctx) returning true when the requirement applies", id);
-            has_when = 1;
-        } else if (strcmp(key, "timeout") == 0) {
-            if (lua_type(L, -1) != LUA_TNUMBER || lua_tonumber(L, -1) <= 0 || lua_tonumber(L, -1) > 86400)
-                return declaration_error(L, file, line, "requirement '%s': timeout must be a number of seconds, more than 0 and at most 86400", id);
-            r.timeout = lua_tonumber(L, -1);
-        } else {
-            static const char *const fields[] = {"title", "hint", "description", "types", "stages", "level", "check",
-                                                 "with", "timeout", "when", "waiver_role", NULL};
-            char mean[160];
-            return declaration_error(L, file, line, "requirement '%s': unknown field '%s'%s (expected title, hint, description, types, stages, level, check, with, timeout, when, waiver_role)",
-                                     id, key, rg_suggest_among(key, fields, mean, sizeof mean));
-        }
-        lua_pop(L, 1);
-    }
-    if (!r.title)
-        return declaration_error(L, file, line, "requirement '%s': title is missing", id);
-    if (!has_check)
-        return declaration_error(L, file, line, "requirement '%s': check is missing", id);
-    if (!r.plugin_check && (has_with || r.timeout > 0))
-        return declaration_error(L, file, line, "requirement '%s': %s applies to plugin checks only; an inline check reads what it needs itself",
-                                 id, has_with ? "with" : "timeout");
-    {
-        const rg_requirement *first = rg_policy_find(pol, id);
-        if (first)
-            return declaration_error(L, file, line, "duplicate requirement id '%s' (first declared at %s:%d)", id,
-                                     first->file, first->line);
-    }
-    if ((int)pol->count >= rg_sandbox_of(L)->limits.max_requirements)
-        return declaration_error(L, file, line, "policy declares more than %d requirements",
-                                 rg_sandbox_of(L)->limits.max_requirements);
-    if (pol->count == pol->cap) {
-        size_t cap = pol->cap ? pol->cap * 2 : 16;
-        rg_requirement *grown = realloc(pol->reqs, cap * sizeof *grown);
-        if (!grown)
-            return out_of_memory(L, file, line, "the requirements");
-        pol->reqs = grown;
-        pol->cap = cap;
-    }
-    if (r.plugin_check) {
-        char why[512];
-        if (has_with)
-            lua_getfield(L, 1, "with");
-        else
-            lua_newtable(L);
-        for (int t = 0; t < 3; t++) {
-            if (!(r.types & (1u << t)))
-                continue;
-            r.params[t] = plugin_params(L, r.plugin_check, t, why, sizeof why);
-            if (!r.params[t]) {
-                for (int u = 0; u < t; u++)
-                    cJSON_Delete(r.params[u]);
-                return declaration_error(L, file, line, "requirement '%s'%s%s: %s", id,
-                                         has_by_type ? " for a " : "", has_by_type ? TYPE_NAMES[t] : "", why);
-            }
-        }
-        lua_pop(L, 1);
-    }
-    /* Copy the strings out of Lua before anything else can raise.  The optional ones
-     * (hint, description, waiver_role) are NULL when absent, so a NULL copy of a string
-     * that was given is what tells running out of memory apart. */
-    {
-        const char *hint = r.hint, *description = r.description, *waiver_role = r.waiver_role;
-        /* "file:line", written once here rather than in every decision. */
-        size_t n = strlen(file) + 16;
-        r.id = strdup(id);
-        r.title = rg_strdup_utf8(r.title);
-        r.hint = rg_strdup_utf8(hint);
-        r.description = rg_strdup_utf8(description);
-        r.waiver_role = rg_strdup_utf8(waiver_role);
-        r.file = strdup(file);
-        if ((r.source = malloc(n)) != NULL)
-            snprintf(r.source, n, "%s:%d", file, line);
-        if (!r.id || !r.title || !r.file || !r.source || (hint && !r.hint) ||
-            (description && !r.description) || (waiver_role && !r.waiver_role)) {
-            free_requirement(&r);
-            return out_of_memory(L, file, line, "a requirement");
-        }
-    }
+    if (requirement_fields(L, pol, file, line, id, &r, &given) != 0 ||
+        requirement_complete(L, pol, file, line, id, &r, &given) != 0)
+        return 0;
+    reserve_requirement(L, pol, file, line);
+    if (r.plugin_check && requirement_params(L, file, line, id, &r, &given) != 0)
+        return 0;
+    copy_requirement_strings(L, file, line, id, &r);
     r.line = line;
-    if (r.plugin_check) {
-        r.check_ref = LUA_NOREF;
-    } else {
+    if (!r.plugin_check) {
         lua_getfield(L, 1, "check");
         r.check_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
-    r.when_ref = LUA_NOREF;
-    if (has_when) {
+    if (given.when) {
         lua_getfield(L, 1, "when");
         r.when_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
