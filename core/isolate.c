@@ -519,143 +519,187 @@ static size_t make_units(rg_job *jobs, size_t count, rg_job **ptrs, unit *units)
     return n;
 }
 
-void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
-                     const rg_limits *limits)
-{
+/* One rg_run_isolated: the slots children run in, the units waiting for one, and how
+ * far along the jobs are. */
+typedef struct pool {
+    rg_job *jobs;
+    size_t count;             /* jobs */
+    running *slots;
+    size_t parallel;          /* slots */
+    struct pollfd *pfds;      /* two a slot: its result pipe and its output */
+    pid_t *keep;              /* the other slots' children, spared while one ends */
+    /* Units: those made from JOBS, then, after them, jobs of a shared child that failed
+     * before answering them, again each alone (at most COUNT of those). */
+    rg_job **ptrs;
+    unit *units;
+    size_t unit_count, next, active, done;
     /* This thread's children before the checks started: never taken for strays. */
-    pid_t *children_before = NULL;
-    size_t children_before_count = 0;
+    pid_t *children_before;
+    size_t children_before_count;
+    double last_progress;
+} pool;
+
+/* How many children run at once: LIMITS->jobs, else one per CPU. */
+static size_t parallel_children(const rg_limits *limits)
+{
     static _Atomic long cpus;   /* read once: sysconf opens a /sys file each time */
-    size_t done = 0;
-    double last_progress = 0;
-    size_t parallel;
     long online;
     if (atomic_load(&cpus) == 0)
         atomic_store(&cpus, sysconf(_SC_NPROCESSORS_ONLN));
     online = atomic_load(&cpus);
-    parallel = limits->jobs > 0 ? (size_t)limits->jobs : (online > 0 ? (size_t)online : 1);
-    running *slots = calloc(parallel, sizeof *slots);
-    size_t next = 0, active = 0, unit_count;
-    struct pollfd *pfds = calloc(2 * parallel, sizeof *pfds);
-    pid_t *keep = calloc(parallel, sizeof *keep);
-    /* Units: those made from JOBS, then, after them, jobs of a shared child that failed
-     * before answering them, again each alone (at most COUNT of those). */
-    rg_job **ptrs = calloc(count ? 2 * count : 1, sizeof *ptrs);
-    unit *units = calloc(count ? 2 * count : 1, sizeof *units);
+    return limits->jobs > 0 ? (size_t)limits->jobs : (online > 0 ? (size_t)online : 1);
+}
 
-    if (!slots || !pfds || !ptrs || !units || !keep) {
+static void pool_free(pool *p)
+{
+    free(p->children_before);
+    free(p->slots);
+    free(p->pfds);
+    free(p->keep);
+    free(p->ptrs);
+    free(p->units);
+}
+
+/* Start the next units in the free slots.  A unit that could not start has had its
+ * jobs failed by start(): they are done. */
+static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits)
+{
+    for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
+        if (p->slots[s].u.count)
+            continue;
+        if (start(&p->slots[s], &p->units[p->next], ctx, now, limits) == 0) {
+            p->active++;
+        } else {
+            p->done += p->units[p->next].count;
+            memset(&p->slots[s], 0, sizeof p->slots[s]);
+        }
+        p->next++;
+    }
+}
+
+/* Wait until a child has something to say, or until the nearest deadline (at most one
+ * slice, so that exits are noticed too). */
+static void wait_for_children(pool *p)
+{
+    double now_ms = monotonic_ms(), wait_ms = POLL_SLICE_MS;
+    size_t n = 0;
+    for (size_t s = 0; s < p->parallel; s++) {
+        const running *r = &p->slots[s];
+        if (!r->u.count)
+            continue;
+        if (r->deadline - now_ms < wait_ms)
+            wait_ms = r->deadline - now_ms;
+        if (r->fd >= 0)
+            p->pfds[n++] = (struct pollfd){.fd = r->fd, .events = POLLIN};
+        if (r->out.fd >= 0)
+            p->pfds[n++] = (struct pollfd){.fd = r->out.fd, .events = POLLIN};
+    }
+    if (n > 0)
+        poll(p->pfds, n, wait_ms > 0 ? (int)wait_ms + 1 : 0);
+    else if (p->active > 0)
+        usleep(100); /* every pipe at its end: children are exiting, reap them soon */
+}
+
+/* Slot S's check is over: so is everything it started, in its process group or escaped
+ * from it (reparented to us, the subreaper), but not the other slots' children.  Then
+ * what is left in its pipe is taken, unless it was killed for its time. */
+static void end_leftovers(pool *p, size_t s)
+{
+    running *r = &p->slots[s];
+    size_t k = 0;
+    rg_child_end_group(r->pid);
+    for (size_t o = 0; o < p->parallel; o++)
+        if (o != s && p->slots[o].u.count && !p->slots[o].exited)
+            p->keep[k++] = p->slots[o].pid;
+    rg_children_kill_strays(p->keep, k, p->children_before, p->children_before_count);
+    if (r->fd >= 0 && !r->timed_out) {
+        drain(r);
+        take_results(r);
+    }
+}
+
+/* Free slot R, whose child exited, after giving its unanswered job its result: when a
+ * shared child failed, what it did not answer runs again, each job alone, so that the
+ * failure is the failing check's own. */
+static void free_slot(pool *p, running *r, const rg_limits *limits)
+{
+    /* A pipe still open here would be held by a process already killed. */
+    if (r->fd >= 0)
+        close(r->fd);
+    flush_output(r, r->u.jobs[r->cur < r->u.count ? r->cur : r->u.count - 1]);
+    if (r->cur < r->u.count && r->u.count > 1) {
+        for (size_t k = r->cur; k < r->u.count; k++) {
+            unit *again = &p->units[p->unit_count++];
+            again->jobs = &p->ptrs[p->count + (size_t)(r->u.jobs[k] - p->jobs)];
+            *again->jobs = r->u.jobs[k];
+            again->count = 1;
+        }
+    } else if (r->cur < r->u.count) {
+        conclude(r, limits);
+        p->done++;
+    } else {
+        confirm_last(r, limits);
+    }
+    rg_child_output_close(&r->out);
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+    p->active--;
+}
+
+/* Take what slot S's child sent and passed on; end it when it exited, or stop it when
+ * it must (past its deadline, too much output, broken records). */
+static void service_slot(pool *p, size_t s, double now_ms, const rg_limits *limits)
+{
+    running *r = &p->slots[s];
+    size_t before = r->cur;
+    if (r->fd >= 0) {
+        drain(r);
+        take_results(r);
+    }
+    rg_child_output_drain(&r->out);
+    if (!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid)
+        r->exited = 1;
+    if (!r->exited && (now_ms >= r->deadline || r->overflow || r->corrupt)) {
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, &r->status, 0);
+        r->exited = 1;
+        r->timed_out = !r->overflow && !r->corrupt;
+    }
+    if (r->exited)
+        end_leftovers(p, s);
+    p->done += r->cur - before;
+    if (r->exited)
+        free_slot(p, r, limits);
+}
+
+void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                     const rg_limits *limits)
+{
+    pool p = {.jobs = jobs, .count = count, .parallel = parallel_children(limits)};
+
+    p.slots = calloc(p.parallel, sizeof *p.slots);
+    p.pfds = calloc(2 * p.parallel, sizeof *p.pfds);
+    p.keep = calloc(p.parallel, sizeof *p.keep);
+    p.ptrs = calloc(count ? 2 * count : 1, sizeof *p.ptrs);
+    p.units = calloc(count ? 2 * count : 1, sizeof *p.units);
+    if (!p.slots || !p.pfds || !p.ptrs || !p.units || !p.keep) {
         for (size_t i = 0; i < count; i++)
             fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
-        free(slots);
-        free(pfds);
-        free(keep);
-        free(ptrs);
-        free(units);
+        pool_free(&p);
         return;
     }
-    unit_count = make_units(jobs, count, ptrs, units);
-    children_before = rg_children_list(&children_before_count);
-    while (next < unit_count || active > 0) {
-        double now_ms, wait_ms = POLL_SLICE_MS;
-        size_t n = 0;
-        /* Fill free slots. */
-        for (size_t s = 0; s < parallel && next < unit_count; s++) {
-            if (slots[s].u.count)
-                continue;
-            if (start(&slots[s], &units[next], ctx, now, limits) == 0) {
-                active++;
-            } else {
-                done += units[next].count;
-                memset(&slots[s], 0, sizeof slots[s]);
-            }
-            next++;
-        }
+    p.unit_count = make_units(jobs, count, p.ptrs, p.units);
+    p.children_before = rg_children_list(&p.children_before_count);
+    while (p.next < p.unit_count || p.active > 0) {
+        double now_ms;
+        fill_slots(&p, ctx, now, limits);
+        wait_for_children(&p);
         now_ms = monotonic_ms();
-        for (size_t s = 0; s < parallel; s++) {
-            if (!slots[s].u.count)
-                continue;
-            if (slots[s].deadline - now_ms < wait_ms)
-                wait_ms = slots[s].deadline - now_ms;
-            if (slots[s].fd >= 0)
-                pfds[n++] = (struct pollfd){.fd = slots[s].fd, .events = POLLIN};
-            if (slots[s].out.fd >= 0)
-                pfds[n++] = (struct pollfd){.fd = slots[s].out.fd, .events = POLLIN};
-        }
-        if (n > 0)
-            poll(pfds, n, wait_ms > 0 ? (int)wait_ms + 1 : 0);
-        else if (active > 0)
-            usleep(100); /* every pipe at its end: children are exiting, reap them soon */
-        now_ms = monotonic_ms();
-        for (size_t s = 0; s < parallel; s++) {
-            running *r = &slots[s];
-            size_t before;
-            if (!r->u.count)
-                continue;
-            before = r->cur;
-            if (r->fd >= 0) {
-                drain(r);
-                take_results(r);
-            }
-            rg_child_output_drain(&r->out);
-            if (!r->exited) {
-                pid_t w = waitpid(r->pid, &r->status, WNOHANG);
-                if (w == r->pid)
-                    r->exited = 1;
-            }
-            if (!r->exited && (now_ms >= r->deadline || r->overflow || r->corrupt)) {
-                kill(r->pid, SIGKILL);
-                waitpid(r->pid, &r->status, 0);
-                r->exited = 1;
-                r->timed_out = !r->overflow && !r->corrupt;
-            }
-            if (r->exited) {
-                /* The check is over: so is everything it started, in its process group
-                 * or escaped from it (reparented to us, the subreaper). */
-                size_t k = 0;
-                rg_child_end_group(r->pid);
-                for (size_t o = 0; o < parallel; o++)
-                    if (o != s && slots[o].u.count && !slots[o].exited)
-                        keep[k++] = slots[o].pid;
-                rg_children_kill_strays(keep, k, children_before, children_before_count);
-                if (r->fd >= 0 && !r->timed_out) {
-                    drain(r); /* whatever is left in the pipe */
-                    take_results(r);
-                }
-            }
-            done += r->cur - before;
-            if (r->exited) {
-                /* A pipe still open here would be held by a process already killed. */
-                if (r->fd >= 0)
-                    close(r->fd);
-                flush_output(r, r->u.jobs[r->cur < r->u.count ? r->cur : r->u.count - 1]);
-                if (r->cur < r->u.count && r->u.count > 1) {
-                    /* The shared child failed: what it did not answer runs again, each
-                     * job alone, so the failure is the failing check's own. */
-                    for (size_t k2 = r->cur; k2 < r->u.count; k2++) {
-                        units[unit_count].jobs = &ptrs[count + (r->u.jobs[k2] - jobs)];
-                        *units[unit_count].jobs = r->u.jobs[k2];
-                        units[unit_count].count = 1;
-                        unit_count++;
-                    }
-                } else if (r->cur < r->u.count) {
-                    conclude(r, limits);
-                    done++;
-                } else {
-                    confirm_last(r, limits);
-                }
-                rg_child_output_close(&r->out);
-                free(r->buf);
-                memset(r, 0, sizeof *r);
-                active--;
-            }
-        }
-        report_progress(slots, parallel, done, count, &last_progress, 0);
+        for (size_t s = 0; s < p.parallel; s++)
+            if (p.slots[s].u.count)
+                service_slot(&p, s, now_ms, limits);
+        report_progress(p.slots, p.parallel, p.done, count, &p.last_progress, 0);
     }
-    report_progress(slots, parallel, count, count, &last_progress, 1);
-    free(children_before);
-    free(slots);
-    free(pfds);
-    free(keep);
-    free(ptrs);
-    free(units);
+    report_progress(p.slots, p.parallel, count, count, &p.last_progress, 1);
+    pool_free(&p);
 }
