@@ -307,10 +307,60 @@ static const rg_option EVAL_OPTIONS[] = {
     {NULL, NULL, NULL, 0},
 };
 
+/* One limit option's VALUE into O->limits (the isolation of plugin checks, the sizes
+ * and counts the engine allows, the sandbox's own).  Returns -1 when taken, or an exit
+ * code. */
+static int limit_option(eval_options *o, int id, const char *name, const char *v)
+{
+    uint64_t n;
+    switch (id) {
+    case OPT_MAX_CONTEXT:
+        if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
+            return usage_error(o, "--max-context-size '%s' is not a size such as 16M", v);
+        break;
+    case OPT_MAX_EVIDENCE:
+        if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
+            return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v);
+        break;
+    case OPT_MAX_CHECK_EVIDENCE:
+        if (rg_cli_parse_size(v, &o->limits.max_check_evidence_bytes) != 0)
+            return usage_error(o, "--max-check-evidence-size '%s' is not a size such as 256M", v);
+        break;
+    case OPT_MAX_JSON_DEPTH:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */
+            return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 1000", v);
+        o->limits.max_json_depth = (int)n;
+        break;
+    case OPT_MAX_REQUIREMENTS:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
+            return usage_error(o, "--max-requirements '%s' is not a number from 1 to 1000000", v);
+        o->limits.max_requirements = (int)n;
+        break;
+    case OPT_JOBS:
+        if (rg_cli_parse_count(v, &n) != 0 || n > 256)
+            return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v);
+        o->limits.jobs = (int)n;
+        break;
+    case OPT_CHECK_TIMEOUT:
+        if (rg_cli_parse_seconds(v, &o->limits.check_timeout) != 0)
+            return usage_error(o, "--check-timeout '%s' is not a number of seconds between 0 and 86400", v);
+        break;
+    case OPT_CHECK_MEMORY:
+        if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
+            return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v);
+        break;
+    default: {
+        char why_bad[160];
+        if (rg_cli_limit_option(name, v, &o->limits, why_bad, sizeof why_bad) != 0)
+            return usage_error(o, "%s '%s' is not %s", name, v, why_bad);
+    }
+    }
+    return -1;
+}
+
 /* One option's VALUE into O.  Returns -1 when taken, or an exit code. */
 static int eval_option(eval_options *o, int id, const char *name, const char *v)
 {
-    uint64_t n;
     switch (id) {
     case OPT_FAIL_ON_WARN: o->fail_on_warn = 1; break;
     case OPT_NO_COLOR: o->no_color = 1; break;
@@ -358,28 +408,6 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
         default: return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
         }
         break;
-    case OPT_MAX_CONTEXT:
-        if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
-            return usage_error(o, "--max-context-size '%s' is not a size such as 16M", v);
-        break;
-    case OPT_MAX_EVIDENCE:
-        if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
-            return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v);
-        break;
-    case OPT_MAX_CHECK_EVIDENCE:
-        if (rg_cli_parse_size(v, &o->limits.max_check_evidence_bytes) != 0)
-            return usage_error(o, "--max-check-evidence-size '%s' is not a size such as 256M", v);
-        break;
-    case OPT_MAX_JSON_DEPTH:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */
-            return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 1000", v);
-        o->limits.max_json_depth = (int)n;
-        break;
-    case OPT_MAX_REQUIREMENTS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
-            return usage_error(o, "--max-requirements '%s' is not a number from 1 to 1000000", v);
-        o->limits.max_requirements = (int)n;
-        break;
     case OPT_PLUGIN_PATH:
         if (o->plugin_dir_count == MAX_PLUGIN_DIRS)
             return usage_error(o, "at most %d --plugin-path options", MAX_PLUGIN_DIRS);
@@ -391,49 +419,17 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
             return usage_error(o, "%s", why);
         break;
     }
-    case OPT_JOBS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 256)
-            return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v);
-        o->limits.jobs = (int)n;
-        break;
-    case OPT_CHECK_TIMEOUT:
-        if (rg_cli_parse_seconds(v, &o->limits.check_timeout) != 0)
-            return usage_error(o, "--check-timeout '%s' is not a number of seconds between 0 and 86400", v);
-        break;
-    case OPT_CHECK_MEMORY:
-        if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
-            return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v);
-        break;
-    default: {
-        char why_bad[160];
-        if (rg_cli_limit_option(name, v, &o->limits, why_bad, sizeof why_bad) != 0)
-            return usage_error(o, "%s '%s' is not %s", name, v, why_bad);
-    }
+    default:
+        return limit_option(o, id, name, v);
     }
     return -1;
 }
 
-/* Parse ARGV into O.  Returns -1 to continue, or an exit code. */
-static int parse_args(int argc, char **argv, eval_options *o)
+/* What the options given say together: the required ones, one context source, standard
+ * input read once, the signing options as a set, --batch's one output.  Returns -1 when
+ * they go together, or the exit code of a usage error. */
+static int check_combination(eval_options *o)
 {
-    rg_opt_state st;
-    const char *v;
-    char msg[256];
-    int id, rc;
-
-    rg_opt_start(&st, argc, argv);
-    while ((id = rg_opt_next(&st, EVAL_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
-        if (id == RG_OPT_HELP) {
-            fputs(EVAL_USAGE, stdout);
-            return 0;
-        }
-        if (id == RG_OPT_ERROR)
-            return usage_error(o, "%s", msg);
-        if (id == RG_OPT_POSITIONAL)
-            return usage_error(o, "unknown option '%s'", v);
-        if ((rc = eval_option(o, id, st.name, v)) >= 0)
-            return rc;
-    }
     if (!o->policy)
         return usage_error(o, "%s is required", "--policy");
     if (o->context && o->batch)
@@ -456,6 +452,31 @@ static int parse_args(int argc, char **argv, eval_options *o)
     if (o->batch && (o->format != RG_FORMAT_JSON || o->outs.count))
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json, to standard output");
     return -1;
+}
+
+/* Parse ARGV into O, each option on its own, then together.  Returns -1 to continue,
+ * or an exit code. */
+static int parse_args(int argc, char **argv, eval_options *o)
+{
+    rg_opt_state st;
+    const char *v;
+    char msg[256];
+    int id, rc;
+
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, EVAL_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        if (id == RG_OPT_HELP) {
+            fputs(EVAL_USAGE, stdout);
+            return 0;
+        }
+        if (id == RG_OPT_ERROR)
+            return usage_error(o, "%s", msg);
+        if (id == RG_OPT_POSITIONAL)
+            return usage_error(o, "unknown option '%s'", v);
+        if ((rc = eval_option(o, id, st.name, v)) >= 0)
+            return rc;
+    }
+    return check_combination(o);
 }
 
 /* ---- The decision log ------------------------------------------------------------- */
