@@ -363,85 +363,91 @@ static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, ch
     return req->plugin_check && applies(req, ctx) && !skipped[i] && !req->disabled;
 }
 
-/* Run the applicable plugin checks, all at once, before the inline ones: they are
- * independent processes.  Returns the jobs indexed like POL->reqs (NULL entries
- * unused), or NULL when there are none.  SHARED[i] becomes the cached tree requirement
- * i's details are a view of, when its result was reused. */
-static rg_job *run_plugin_checks(rg_policy *pol, const rg_context *ctx, char **skipped, size_t *count,
-                                 rg_shared_json **shared)
+/* The plugin checks of one evaluation, one job per requirement that runs one, in policy
+ * order: contiguous, as a provider runs them, and in the order the requirements take
+ * their results back.  Beside each job, the cached tree its result's details are a view
+ * of, when an earlier evaluation's result was reused. */
+typedef struct plugin_jobs {
+    rg_job *jobs;
+    rg_shared_json **shared;
+    size_t count;
+    size_t next;     /* the job the next requirement with a plugin check takes */
+} plugin_jobs;
+
+/* Run PJ's jobs through POL's check cache: a result an earlier evaluation of this run
+ * already found is reused, only the others run (together), and their results are kept
+ * for the evaluations after.  Without memory for that, every job runs. */
+static void run_cached(rg_policy *pol, plugin_jobs *pj, const rg_context *ctx)
 {
-    rg_job *jobs = NULL, *batch;
+    size_t n = pj->count, todo = 0;
+    char **keys = calloc(n, sizeof *keys);
+    rg_job *misses = calloc(n, sizeof *misses);
+    size_t *where = calloc(n, sizeof *where);    /* misses[k] is pj->jobs[where[k]] */
+    if (keys && misses && where) {
+        rg_check_cache_next(pol->cache);
+        for (size_t j = 0; j < n; j++) {
+            const rg_check_cache_entry *hit;
+            keys[j] = rg_check_cache_key(pj->jobs[j].check, pj->jobs[j].params, pol->sb->now);
+            hit = rg_check_cache_get(pol->cache, keys[j], ctx);
+            if (hit) {
+                rg_check_cache_reuse(hit, &pj->jobs[j].result, &pj->shared[j]);
+            } else {
+                where[todo] = j;
+                misses[todo++] = pj->jobs[j];
+            }
+        }
+        if (todo)
+            run_checks(pol, misses, todo, ctx);
+        for (size_t k = 0; k < todo; k++) {
+            pj->jobs[where[k]] = misses[k];
+            rg_check_cache_put(pol->cache, keys[where[k]], &misses[k].result);
+        }
+    } else {
+        run_checks(pol, pj->jobs, n, ctx);
+    }
+    for (size_t j = 0; keys && j < n; j++)
+        free(keys[j]);
+    free(keys);
+    free(misses);
+    free(where);
+}
+
+/* Run the applicable plugin checks into PJ, all at once, before the inline ones: they
+ * are independent processes.  Out of memory, PJ has no job, and the first requirement
+ * that wants one fails the evaluation. */
+static void run_plugin_checks(rg_policy *pol, const rg_context *ctx, char *const *skipped, plugin_jobs *pj)
+{
     size_t n = 0;
     for (size_t i = 0; i < pol->count; i++)
         if (runs_plugin(pol, i, ctx, skipped))
             n++;
-    *count = 0;
     if (n == 0)
-        return NULL;
-    batch = calloc(n, sizeof *batch);
-    jobs = calloc(pol->count, sizeof *jobs);
-    if (!batch || !jobs) {
-        free(batch);
-        free(jobs);
-        return NULL;
+        return;
+    pj->jobs = calloc(n, sizeof *pj->jobs);
+    pj->shared = calloc(n, sizeof *pj->shared);
+    if (!pj->jobs || !pj->shared) {
+        free(pj->jobs);
+        free(pj->shared);
+        pj->jobs = NULL;
+        pj->shared = NULL;
+        return;
     }
-    n = 0;
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
+        rg_job *job = &pj->jobs[pj->count];
         if (!runs_plugin(pol, i, ctx, skipped))
             continue;
-        batch[n].check = req->plugin_check;
-        batch[n].plugin = req->plugin;
-        batch[n].label = req->id;
-        batch[n].params = req->params[rg_type_index(ctx->type)];
-        batch[n].timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
-        n++;
+        job->check = req->plugin_check;
+        job->plugin = req->plugin;
+        job->label = req->id;
+        job->params = req->params[rg_type_index(ctx->type)];
+        job->timeout = req->timeout > 0 ? req->timeout : pol->sb->limits.check_timeout;
+        pj->count++;
     }
-    if (pol->cache) {
-        /* Reuse what an earlier evaluation of this run already found; run the rest. */
-        size_t todo = 0, i = 0;
-        char **keys = calloc(n, sizeof *keys);
-        rg_job *run = calloc(n, sizeof *run);
-        size_t *where = calloc(n, sizeof *where);
-        if (keys && run && where) {
-            rg_check_cache_next(pol->cache);
-            for (size_t j = 0; j < n; j++, i++) {
-                const rg_check_cache_entry *hit;
-                while (!runs_plugin(pol, i, ctx, skipped))
-                    i++;      /* requirement I runs job J */
-                keys[j] = rg_check_cache_key(batch[j].check, batch[j].params, pol->sb->now);
-                hit = rg_check_cache_get(pol->cache, keys[j], ctx);
-                if (hit) {
-                    rg_check_cache_reuse(hit, &batch[j].result, &shared[i]);
-                } else {
-                    where[todo] = j;
-                    run[todo++] = batch[j];
-                }
-            }
-            if (todo)
-                run_checks(pol, run, todo, ctx);
-            for (size_t k = 0; k < todo; k++) {
-                batch[where[k]] = run[k];
-                rg_check_cache_put(pol->cache, keys[where[k]], &run[k].result);
-            }
-        } else {
-            run_checks(pol, batch, n, ctx);
-        }
-        for (size_t j = 0; keys && j < n; j++)
-            free(keys[j]);
-        free(keys);
-        free(run);
-        free(where);
-    } else {
-        run_checks(pol, batch, n, ctx);
-    }
-    n = 0;
-    for (size_t i = 0; i < pol->count; i++)
-        if (runs_plugin(pol, i, ctx, skipped))
-            jobs[i] = batch[n++];
-    free(batch);
-    *count = pol->count;
-    return jobs;
+    if (pol->cache)
+        run_cached(pol, pj, ctx);
+    else
+        run_checks(pol, pj->jobs, pj->count, ctx);
 }
 
 static void free_skipped(char **skipped, size_t count)
@@ -499,10 +505,8 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     rg_sandbox *sb = pol->sb;
     lua_State *L = sb->L;
     rg_decision *d = decision_new(pol, ctx);
-    size_t job_count = 0;
-    rg_job *jobs = NULL;
+    plugin_jobs checks = {NULL, NULL, 0, 0};
     char **skipped = NULL;
-    rg_shared_json **shared = NULL;
     char *text;
     double start;
 
@@ -514,8 +518,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     rg_sandbox_new_budget(sb); /* each evaluation gets the whole budget, loading had its own */
     rg_sandbox_hold_watchdog(sb, 1);
     skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
-    shared = calloc(pol->count ? pol->count : 1, sizeof *shared);
-    if (!skipped || !shared) {
+    if (!skipped) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         goto fail;
     }
@@ -526,7 +529,7 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
         goto fail;
     start = now_ms();
-    jobs = run_plugin_checks(pol, ctx, skipped, &job_count, shared);
+    run_plugin_checks(pol, ctx, skipped, &checks);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
@@ -568,11 +571,15 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
             continue;
         }
         if (req->plugin_check) {
-            if (!jobs || take_plugin_result(res, &jobs[i], &shared[i], req, d->evidence, err) != 0) {
-                if (!jobs)
-                    rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
+            /* The jobs are in policy order: this requirement's is the next one. */
+            if (checks.next >= checks.count) {
+                rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
                 goto fail;
             }
+            if (take_plugin_result(res, &checks.jobs[checks.next], &checks.shared[checks.next], req, d->evidence,
+                                   err) != 0)
+                goto fail;
+            checks.next++;
         } else {
             cc.req = req;
             cc.res = res;
@@ -598,9 +605,9 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     rg_sandbox_hold_watchdog(sb, 0);
     sb->ctx = NULL;
     sb->evidence_log = NULL;
-    free_jobs(jobs, job_count);
+    free_jobs(checks.jobs, checks.count);
+    free_shared(checks.shared, checks.count);
     free_skipped(skipped, pol->count);
-    free_shared(shared, pol->count);
     rg_waivers_apply(d, pol, ctx);
     rg_decision_conclude(d);
     if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
@@ -610,9 +617,9 @@ fail:
     rg_sandbox_hold_watchdog(sb, 0);
     sb->ctx = NULL;
     sb->evidence_log = NULL;
-    free_jobs(jobs, job_count);
+    free_jobs(checks.jobs, checks.count);
+    free_shared(checks.shared, checks.count);
     free_skipped(skipped, pol->count);
-    free_shared(shared, pol->count);
     rg_decision_free(d);
     return NULL;
 }
