@@ -308,6 +308,16 @@ static char *text_copy(char **at, const char *s)
     return copy;
 }
 
+/* An error raised by REQ's code that names no place of its own is placed at REQ's
+ * declaration. */
+static void blame_requirement(rg_error *err, const rg_requirement *req)
+{
+    if (err->file[0] == '\0') {
+        rg_strlcpy(err->file, req->file, sizeof err->file);
+        err->line = req->line;
+    }
+}
+
 /* Run the `when` predicates of the applicable requirements.  SKIPPED[i] becomes the
  * reason requirement i does not apply (heap), or stays NULL.  Returns 0, or -1 with
  * ERR when a predicate raised. */
@@ -323,10 +333,7 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
         rg_sandbox_watch(pol->sb, req->watch[1], req->watch_count[1]);
         if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
             free(wc.reason);
-            if (err->file[0] == '\0') {
-                rg_strlcpy(err->file, req->file, sizeof err->file);
-                err->line = req->line;
-            }
+            blame_requirement(err, req);
             return -1;
         }
         if (!wc.applies)
@@ -500,126 +507,159 @@ static int take_plugin_result(rg_result *res, rg_job *job, rg_shared_json **shar
     return 0;
 }
 
+/* One evaluation's working state besides its decision: for each requirement, why it
+ * does not apply (`when`; heap, or NULL), and the plugin checks' jobs. */
+typedef struct evaluation {
+    rg_policy *pol;
+    const rg_context *ctx;
+    rg_decision *d;
+    char *text;          /* where the next result's strings go, in d->text */
+    char **skipped;
+    plugin_jobs checks;
+} evaluation;
+
+/* RES names REQ: its strings copied into the decision's one block of text (sized by
+ * result_text_size), so that a result holds no pointer into the policy. */
+static void name_result(rg_result *res, const rg_requirement *req, char **text)
+{
+    res->id = text_copy(text, req->id);
+    res->title = text_copy(text, req->title);
+    res->hint = req->hint ? text_copy(text, req->hint) : NULL;
+    res->check = text_copy(text, req->plugin_check ? req->plugin_check->name : "lua");
+    res->source = text_copy(text, req->source ? req->source : "?");
+    res->defined_at = req->defined_at ? text_copy(text, req->defined_at) : NULL;
+    if (req->plugin) {
+        res->plugin = text_copy(text, req->plugin->desc->name);
+        res->plugin_version = text_copy(text, req->plugin->desc->version);
+        if (req->plugin->file)
+            res->plugin_digest = text_copy(text, req->plugin->file->digest);
+    }
+    res->level = req->level;
+}
+
+/* A requirement a policy disabled: skipped, saying which policy and what changed it. */
+static void disabled_result(rg_result *res, const rg_requirement *req)
+{
+    size_t n = strlen(req->disabled) + 32;
+    res->status = RG_STATUS_SKIP;
+    res->message = malloc(n);
+    if (res->message)
+        snprintf(res->message, n, "disabled by %s", req->disabled);
+    res->details = cJSON_CreateObject();
+    cJSON_AddStringToObject(res->details, "disabled_by", req->disabled);
+    if (req->changes)
+        cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
+}
+
+/* REQ's inline Lua check into RES, timed.  A check that raises is a broken policy, so
+ * the gate cannot be evaluated: -1 with ERR. */
+static int run_inline_check(rg_policy *pol, const rg_requirement *req, rg_result *res, rg_error *err)
+{
+    check_call cc = {req, res};
+    double start = now_ms();
+    lua_pushcfunction(pol->sb->L, run_check);
+    lua_pushlightuserdata(pol->sb->L, &cc);
+    rg_sandbox_watch(pol->sb, req->watch[0], req->watch_count[0]);
+    if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
+        blame_requirement(err, req);
+        return -1;
+    }
+    res->duration_ms = (double)(long long)((now_ms() - start) * 1000.0 + 0.5) / 1000.0;
+    return 0;
+}
+
+/* Requirement I's result, added to the decision when it applies to this release: skipped
+ * (disabled, or its `when` said no), its plugin check's, or its inline check's.
+ * Returns 0, or -1 with ERR: the gate cannot be evaluated. */
+static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
+{
+    const rg_requirement *req = &ev->pol->reqs[i];
+    rg_result *res;
+    if (!applies(req, ev->ctx))
+        return 0;
+    res = &ev->d->results[ev->d->count++];
+    name_result(res, req, &ev->text);
+    if (req->disabled) {
+        disabled_result(res, req);
+        return 0;
+    }
+    if (ev->skipped[i]) {
+        res->status = RG_STATUS_SKIP;
+        res->message = ev->skipped[i];
+        res->details = cJSON_CreateObject();
+        ev->skipped[i] = NULL;
+        return 0;
+    }
+    if (req->plugin_check) {
+        /* The jobs are in policy order: this requirement's is the next one. */
+        plugin_jobs *pj = &ev->checks;
+        if (pj->next >= pj->count)
+            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
+        if (take_plugin_result(res, &pj->jobs[pj->next], &pj->shared[pj->next], req, ev->d->evidence, err) != 0)
+            return -1;
+        pj->next++;
+    } else if (run_inline_check(ev->pol, req, res, err) != 0) {
+        return -1;
+    }
+    /* An advisory requirement's failure is a warning. */
+    if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
+        res->status = RG_STATUS_WARN;
+    note_changes(res, req);
+    return 0;
+}
+
+/* Free what EV held besides its decision, and give the sandbox back. */
+static void evaluation_end(evaluation *ev)
+{
+    rg_sandbox *sb = ev->pol->sb;
+    rg_sandbox_hold_watchdog(sb, 0);
+    sb->ctx = NULL;
+    sb->evidence_log = NULL;
+    free_jobs(ev->checks.jobs, ev->checks.count);
+    free_shared(ev->checks.shared, ev->checks.count);
+    free_skipped(ev->skipped, ev->pol->count);
+}
+
+/* Prepare the context, run the `when` predicates, then every plugin check at once, then
+ * each requirement in policy order; waivers, the verdict and the post-deploy playbook
+ * come last. */
 rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
 {
     rg_sandbox *sb = pol->sb;
-    lua_State *L = sb->L;
-    rg_decision *d = decision_new(pol, ctx);
-    plugin_jobs checks = {NULL, NULL, 0, 0};
-    char **skipped = NULL;
-    char *text;
+    evaluation ev = {pol, ctx, decision_new(pol, ctx), NULL, NULL, {NULL, NULL, 0, 0}};
     double start;
 
-    if (!d || !(text = d->text = malloc(result_text_size(pol, ctx)))) {
-        rg_decision_free(d);
+    if (!ev.d || !(ev.text = ev.d->text = malloc(result_text_size(pol, ctx)))) {
+        rg_decision_free(ev.d);
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return NULL;
     }
     rg_sandbox_new_budget(sb); /* each evaluation gets the whole budget, loading had its own */
     rg_sandbox_hold_watchdog(sb, 1);
-    skipped = calloc(pol->count ? pol->count : 1, sizeof *skipped);
-    if (!skipped) {
+    sb->ctx = ctx;
+    sb->evidence_log = ev.d->evidence;
+    if (!(ev.skipped = calloc(pol->count ? pol->count : 1, sizeof *ev.skipped))) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         goto fail;
     }
-    sb->ctx = ctx;
-    sb->evidence_log = d->evidence;
-    lua_pushcfunction(L, prepare_context);
-    lua_pushlightuserdata(L, (void *)ctx);
-    if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, skipped, err) != 0)
+    lua_pushcfunction(sb->L, prepare_context);
+    lua_pushlightuserdata(sb->L, (void *)ctx);
+    if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, ev.skipped, err) != 0)
         goto fail;
     start = now_ms();
-    run_plugin_checks(pol, ctx, skipped, &checks);
+    run_plugin_checks(pol, ctx, ev.skipped, &ev.checks);
     rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
-    for (size_t i = 0; i < pol->count; i++) {
-        const rg_requirement *req = &pol->reqs[i];
-        rg_result *res;
-        check_call cc;
-        if (!applies(req, ctx))
-            continue;
-        res = &d->results[d->count++];
-        res->id = text_copy(&text, req->id);
-        res->title = text_copy(&text, req->title);
-        res->hint = req->hint ? text_copy(&text, req->hint) : NULL;
-        res->check = text_copy(&text, req->plugin_check ? req->plugin_check->name : "lua");
-        res->source = text_copy(&text, req->source ? req->source : "?");
-        res->defined_at = req->defined_at ? text_copy(&text, req->defined_at) : NULL;
-        if (req->plugin) {
-            res->plugin = text_copy(&text, req->plugin->desc->name);
-            res->plugin_version = text_copy(&text, req->plugin->desc->version);
-            if (req->plugin->file)
-                res->plugin_digest = text_copy(&text, req->plugin->file->digest);
-        }
-        res->level = req->level;
-        if (req->disabled) {
-            size_t n = strlen(req->disabled) + 32;
-            res->status = RG_STATUS_SKIP;
-            res->message = malloc(n);
-            if (res->message)
-                snprintf(res->message, n, "disabled by %s", req->disabled);
-            res->details = cJSON_CreateObject();
-            cJSON_AddStringToObject(res->details, "disabled_by", req->disabled);
-            if (req->changes)
-                cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
-            continue;
-        }
-        if (skipped[i]) {
-            res->status = RG_STATUS_SKIP;
-            res->message = skipped[i];
-            res->details = cJSON_CreateObject();
-            skipped[i] = NULL;
-            continue;
-        }
-        if (req->plugin_check) {
-            /* The jobs are in policy order: this requirement's is the next one. */
-            if (checks.next >= checks.count) {
-                rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
-                goto fail;
-            }
-            if (take_plugin_result(res, &checks.jobs[checks.next], &checks.shared[checks.next], req, d->evidence,
-                                   err) != 0)
-                goto fail;
-            checks.next++;
-        } else {
-            cc.req = req;
-            cc.res = res;
-            start = now_ms();
-            lua_pushcfunction(L, run_check);
-            lua_pushlightuserdata(L, &cc);
-            rg_sandbox_watch(sb, req->watch[0], req->watch_count[0]);
-            if (rg_sandbox_call(sb, 1, 0, err) != 0) {
-                /* A broken check is a broken policy: the gate cannot be evaluated. */
-                if (err->file[0] == '\0') {
-                    rg_strlcpy(err->file, req->file, sizeof err->file);
-                    err->line = req->line;
-                }
-                goto fail;
-            }
-            res->duration_ms = (double)(long long)((now_ms() - start) * 1000.0 + 0.5) / 1000.0;
-        }
-        /* An advisory requirement's failure is a warning. */
-        if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
-            res->status = RG_STATUS_WARN;
-        note_changes(res, req);
-    }
-    rg_sandbox_hold_watchdog(sb, 0);
-    sb->ctx = NULL;
-    sb->evidence_log = NULL;
-    free_jobs(checks.jobs, checks.count);
-    free_shared(checks.shared, checks.count);
-    free_skipped(skipped, pol->count);
-    rg_waivers_apply(d, pol, ctx);
-    rg_decision_conclude(d);
-    if (d->stage == RG_STAGE_POST_DEPLOY && d->verdict == RG_VERDICT_DENY)
-        add_playbook_actions(d, ctx);
-    return d;
+    for (size_t i = 0; i < pol->count; i++)
+        if (evaluate_requirement(&ev, i, err) != 0)
+            goto fail;
+    evaluation_end(&ev);
+    rg_waivers_apply(ev.d, pol, ctx);
+    rg_decision_conclude(ev.d);
+    if (ev.d->stage == RG_STAGE_POST_DEPLOY && ev.d->verdict == RG_VERDICT_DENY)
+        add_playbook_actions(ev.d, ctx);
+    return ev.d;
 fail:
-    rg_sandbox_hold_watchdog(sb, 0);
-    sb->ctx = NULL;
-    sb->evidence_log = NULL;
-    free_jobs(checks.jobs, checks.count);
-    free_shared(checks.shared, checks.count);
-    free_skipped(skipped, pol->count);
-    rg_decision_free(d);
+    evaluation_end(&ev);
+    rg_decision_free(ev.d);
     return NULL;
 }
