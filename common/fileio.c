@@ -11,7 +11,7 @@
 #include "error.h"
 #include "fileio.h"
 
-static const char *file_kind(mode_t mode)
+const char *rg_file_kind(mode_t mode)
 {
     if (S_ISDIR(mode)) return "a directory";
     if (S_ISFIFO(mode)) return "a FIFO";
@@ -87,11 +87,6 @@ int rg_open_regular(const char *path, int flags, struct stat *st)
     return rg_keep_regular(open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644), st);
 }
 
-const char *rg_file_kind(mode_t mode)
-{
-    return file_kind(mode);
-}
-
 int rg_read_opened(int fd, const struct stat *st, const char *path, const char *what, size_t max,
                    char **data, size_t *len, const char *open_why, rg_error *err)
 {
@@ -100,7 +95,7 @@ int rg_read_opened(int fd, const struct stat *st, const char *path, const char *
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open %s %s: %s", what, path, open_why);
     if (fd == RG_OPEN_NOT_FILE)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is %s, not a file", what, path,
-                       file_kind(st->st_mode));
+                       rg_file_kind(st->st_mode));
     if ((size_t)st->st_size > max) {
         close(fd);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "%s %s is larger than the limit of %zu bytes",
@@ -208,7 +203,7 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: not a file name", path);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: it is %s", path,
-                       file_kind(st.st_mode));
+                       rg_file_kind(st.st_mode));
     rg_path_dir(path, dir, sizeof dir);
     if ((size_t)snprintf(tmp, PATH_MAX, "%s/.%s.XXXXXX", dir, base) >= PATH_MAX)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: path too long", path);
