@@ -114,6 +114,8 @@ static int run_check(lua_State *L)
         size_t len;
         const char *msg = lua_tolstring(L, -1, &len);
         cc->res->message = rg_utf8_sanitize(msg, len); /* a NUL or bad byte becomes U+FFFD */
+        if (!cc->res->message)
+            return rg_sandbox_out_of_memory(L, req->file, req->line, "a check's message");
     }
     lua_getfield(L, -3, "details");
     cJSON_Delete(cc->res->details);
@@ -336,10 +338,14 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
             blame_requirement(err, req);
             return -1;
         }
-        if (!wc.applies)
-            skipped[i] = wc.reason ? wc.reason : strdup("does not apply to this release (when)");
-        else
+        if (wc.applies) {
             free(wc.reason);
+            continue;
+        }
+        /* Without its reason the requirement would run as if its `when` had said yes. */
+        skipped[i] = wc.reason ? wc.reason : strdup("does not apply to this release (when)");
+        if (!skipped[i])
+            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     }
     return 0;
 }
@@ -568,28 +574,11 @@ static int run_inline_check(rg_policy *pol, const rg_requirement *req, rg_result
     return 0;
 }
 
-/* Requirement I's result, added to the decision when it applies to this release: skipped
- * (disabled, or its `when` said no), its plugin check's, or its inline check's.
- * Returns 0, or -1 with ERR: the gate cannot be evaluated. */
-static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
+/* REQ's check into RES: its plugin check's result (the next job's), or its inline
+ * check's, an advisory failure made a warning.  Returns 0, or -1 with ERR: the gate
+ * cannot be evaluated. */
+static int checked_result(evaluation *ev, const rg_requirement *req, rg_result *res, rg_error *err)
 {
-    const rg_requirement *req = &ev->pol->reqs[i];
-    rg_result *res;
-    if (!applies(req, ev->ctx))
-        return 0;
-    res = &ev->d->results[ev->d->count++];
-    name_result(res, req, &ev->text);
-    if (req->disabled) {
-        disabled_result(res, req);
-        return 0;
-    }
-    if (ev->skipped[i]) {
-        res->status = RG_STATUS_SKIP;
-        res->message = ev->skipped[i];
-        res->details = cJSON_CreateObject();
-        ev->skipped[i] = NULL;
-        return 0;
-    }
     if (req->plugin_check) {
         /* The jobs are in policy order: this requirement's is the next one. */
         plugin_jobs *pj = &ev->checks;
@@ -605,6 +594,35 @@ static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
     if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
         res->status = RG_STATUS_WARN;
     note_changes(res, req);
+    return 0;
+}
+
+/* Requirement I's result, added to the decision when it applies to this release: skipped
+ * (disabled, or its `when` said no), or its check's.  Returns 0, or -1 with ERR: the
+ * gate cannot be evaluated. */
+static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
+{
+    const rg_requirement *req = &ev->pol->reqs[i];
+    rg_result *res;
+    if (!applies(req, ev->ctx))
+        return 0;
+    res = &ev->d->results[ev->d->count++];
+    name_result(res, req, &ev->text);
+    if (req->disabled) {
+        disabled_result(res, req);
+    } else if (ev->skipped[i]) {
+        res->status = RG_STATUS_SKIP;
+        res->message = ev->skipped[i];
+        res->details = cJSON_CreateObject();
+        ev->skipped[i] = NULL;
+    } else if (checked_result(ev, req, res, err) != 0) {
+        return -1;
+    }
+    /* A result whose message or details could not be made is out of memory, never a
+     * result without them. */
+    if (!res->message || !res->details)
+        return rg_fail(err, RG_ERROR_INTERNAL, req->file, req->line, 0,
+                       "out of memory recording the result of requirement '%s'", req->id);
     return 0;
 }
 

@@ -78,15 +78,6 @@ static int declaration_error(lua_State *L, const char *file, int line, const cha
 
 static void free_requirement(rg_requirement *r);
 
-/* Out of memory copying a declaration out of Lua: an internal error (never a policy
- * error the policy could have caused), which no pcall in the policy may swallow. */
-static int out_of_memory(lua_State *L, const char *file, int line, const char *what)
-{
-    rg_sandbox *sb = rg_sandbox_of(L);
-    sb->error_kind = RG_ERROR_INTERNAL;
-    snprintf(sb->violation, sizeof sb->violation, "%s:%d: out of memory copying %s", file, line, what);
-    return luaL_error(L, "%s", sb->violation);
-}
 
 static int noop(lua_State *L)
 {
@@ -161,7 +152,7 @@ static int decl_policy(lua_State *L)
         ok &= cJSON_AddStringToObject(base, "file", file) != NULL;
         if (!ok || !cJSON_AddItemToArray(pol->bases, base)) {
             cJSON_Delete(base);
-            return out_of_memory(L, file, line, "what the policy extends");
+            return rg_sandbox_out_of_memory(L, file, line, "what the policy extends");
         }
         lua_settop(L, 1);
         plain_table(L, 1);
@@ -195,7 +186,7 @@ static int decl_policy(lua_State *L)
             return declaration_error(L, file, line, "policy{}: %s must be a non-empty string", key);
         free(*slot);
         if (!(*slot = rg_strdup_utf8(lua_tostring(L, -1))))
-            return out_of_memory(L, file, line, "policy{}");
+            return rg_sandbox_out_of_memory(L, file, line, "policy{}");
         lua_pop(L, 1);
     }
     pol->meta_line = line;
@@ -462,7 +453,7 @@ static void reserve_requirement(lua_State *L, rg_policy *pol, const char *file, 
         return;
     cap = pol->cap ? pol->cap * 2 : 16;
     if (!(grown = realloc(pol->reqs, cap * sizeof *grown))) {
-        out_of_memory(L, file, line, "the requirements");
+        rg_sandbox_out_of_memory(L, file, line, "the requirements");
         return;
     }
     pol->reqs = grown;
@@ -514,7 +505,7 @@ static void copy_requirement_strings(lua_State *L, const char *file, int line, c
     if (!r->id || !r->title || !r->file || !r->source || (hint && !r->hint) ||
         (description && !r->description) || (waiver_role && !r->waiver_role)) {
         free_requirement(r);
-        out_of_memory(L, file, line, "a requirement");
+        rg_sandbox_out_of_memory(L, file, line, "a requirement");
     }
 }
 
@@ -658,7 +649,7 @@ static void note_bundle(lua_State *L, rg_policy *pol, const rg_package *p, int b
     }
     if (!ok || !cJSON_AddItemToObject(entry, "bundle", b)) {
         cJSON_Delete(b);
-        out_of_memory(L, file, line, "the bundles a policy uses");
+        rg_sandbox_out_of_memory(L, file, line, "the bundles a policy uses");
     }
 }
 
@@ -716,7 +707,7 @@ static void note_change(lua_State *L, rg_requirement *r, const char *file, int l
     item = cJSON_CreateString(text);
     if (!r->changes || !cJSON_AddItemToArray(r->changes, item)) {
         cJSON_Delete(item);
-        out_of_memory(L, file, line, "an override");
+        rg_sandbox_out_of_memory(L, file, line, "an override");
     }
 }
 
@@ -726,7 +717,7 @@ static void note_defined_at(lua_State *L, rg_requirement *r, const char *file, i
     size_t n = strlen(file) + 16;
     char *at = malloc(n);
     if (!at)
-        out_of_memory(L, file, line, "an override");
+        rg_sandbox_out_of_memory(L, file, line, "an override");
     snprintf(at, n, "%s:%d", file, line);
     free(r->defined_at);
     r->defined_at = at;
@@ -859,7 +850,7 @@ static int decl_override_body(lua_State *L)
                 return declaration_error(L, file, line, "override '%s': %s must be a non-empty string", id, key);
             free(*slot);
             if (!(*slot = rg_strdup_utf8(lua_tostring(L, -1))))
-                return out_of_memory(L, file, line, "an override");
+                return rg_sandbox_out_of_memory(L, file, line, "an override");
             note_change(L, r, file, line, key, reason);
         } else if (strcmp(key, "types") == 0 || strcmp(key, "stages") == 0) {
             if (key[0] == 't')
@@ -938,7 +929,7 @@ static int decl_disable_body(lua_State *L)
     note_defined_at(L, r, file, line);
     free(r->disabled);
     if (!(r->disabled = rg_strdup_utf8(text)))
-        return out_of_memory(L, file, line, "a disable");
+        return rg_sandbox_out_of_memory(L, file, line, "a disable");
     return 0;
 }
 

@@ -63,6 +63,14 @@ rg_sandbox *rg_sandbox_of(lua_State *L)
     return *(rg_sandbox **)lua_getextraspace(L);
 }
 
+int rg_sandbox_out_of_memory(lua_State *L, const char *file, int line, const char *what)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    sb->error_kind = RG_ERROR_INTERNAL;
+    snprintf(sb->violation, sizeof sb->violation, "%s:%d: out of memory copying %s", file, line, what);
+    return luaL_error(L, "%s", sb->violation);
+}
+
 /* ---- Limits -------------------------------------------------------------- */
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)

@@ -81,6 +81,11 @@ void rg_sandbox_free(rg_sandbox *sb);
 /* The sandbox owning L. */
 rg_sandbox *rg_sandbox_of(lua_State *L);
 
+/* Raise "FILE:LINE: out of memory copying WHAT" from the engine's C code that copies
+ * something out of Lua: an internal error (never a policy error the policy could have
+ * caused), which no pcall in the policy may swallow.  Does not return. */
+int rg_sandbox_out_of_memory(lua_State *L, const char *file, int line, const char *what);
+
 /* Register the value on top of the stack as builtin global NAME (pops it). */
 void rg_sandbox_set_builtin(rg_sandbox *sb, const char *name);
 

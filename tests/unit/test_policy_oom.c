@@ -3,7 +3,8 @@
  * makes no call that fails.  Each load that met a failure must be refused with an
  * error; none may load a policy with a part missing (a requirement without its id,
  * title or file, a lost override).  Copies policy.c makes of the declarations fail as
- * internal errors naming the place. */
+ * internal errors naming the place.  The same walk over an evaluation: each one that
+ * met a failure is refused with an error, or decides as the whole one did. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
+#include "decision.h"
 #include "policy.h"
 #include "rgtest.h"
 
@@ -121,10 +124,91 @@ static void test_every_allocation_fails_closed(void **state)
     assert_true(copies >= 10);
 }
 
+/* Every kind of result, at post-deploy so that the deny has its playbook too. */
+#define POST "stages = { \"post-deploy\" }, "
+static const char EVAL_POLICY[] =
+    "policy { name = \"oom\", version = \"1.0.0\" }\n"
+    "requirement \"passes\" { title = \"P\", hint = \"h\", " POST "check = function() return pass('fine') end }\n"
+    "requirement \"fails\" { title = \"F\", " POST "check = function() return fail('broken', { n = 1 }) end }\n"
+    "requirement \"advice\" { title = \"A\", level = \"advisory\", " POST "check = function() return fail('meh') end }\n"
+    "requirement \"not-now\" { title = \"N\", " POST "when = function() return false end,\n"
+    "                        check = function() return pass('x') end }\n"
+    "requirement \"gone\" { title = \"G\", " POST "check = function() return pass('x') end }\n"
+    "disable \"gone\" { reason = \"retired\" }\n";
+
+static const char EVAL_CONTEXT[] =
+    "{\"release\": {\"name\": \"payments\", \"version\": \"2.4.0\", \"type\": \"minor\"},"
+    " \"stage\": \"post-deploy\"}";
+
+/* The verdict and every result's status, as one line to compare. */
+static void outcome(const rg_decision *d, char *out, size_t size)
+{
+    size_t n = (size_t)snprintf(out, size, "%s:", rg_verdict_name(d->verdict));
+    for (size_t i = 0; i < d->count && n < size; i++)
+        n += (size_t)snprintf(out + n, size - n, " %s=%s", d->results[i].id, rg_status_name(d->results[i].status));
+}
+
+static void test_every_allocation_in_an_evaluation_fails_closed(void **state)
+{
+    fixture *f = *state;
+    char whole[512], got[512];
+    long n;
+    int refused = 0;
+
+    rgt_put_file(f, "policy.lua", EVAL_POLICY);
+    rgt_put_file(f, "ctx.json", EVAL_CONTEXT);
+    f->pol = rg_policy_load(rgt_at(f, "policy.lua"), NULL, NOW, &f->err);
+    if (!f->pol)
+        fail_msg("policy refused: %s", f->err.message);
+    f->ctx = rg_context_load(rgt_at(f, "ctx.json"), NULL, &f->err);
+    if (!f->ctx)
+        fail_msg("context refused: %s", f->err.message);
+    f->d = rg_evaluate(f->pol, f->ctx, &f->err);
+    assert_non_null(f->d);
+    outcome(f->d, whole, sizeof whole);
+    assert_string_equal(whole, "deny: passes=pass fails=fail advice=warn not-now=skip gone=skip");
+    for (n = 0; n < 100000; n++) {
+        rg_decision *d;
+        char *json;
+        rg_error_clear(&f->err);
+        tripped = 0;
+        countdown = n;
+        d = rg_evaluate(f->pol, f->ctx, &f->err);
+        countdown = -1;
+        if (!tripped) {
+            assert_non_null(d);
+            rg_decision_free(d);
+            break;
+        }
+        if (!d) {
+            refused++;
+            assert_int_not_equal(f->err.kind, RG_ERROR_NONE);
+            assert_true(f->err.message[0] != '\0');
+            continue;
+        }
+        /* A decision made despite a failed allocation (a message it could not copy)
+         * decides as the whole one and still renders. */
+        outcome(d, got, sizeof got);
+        assert_string_equal(got, whole);
+        for (size_t i = 0; i < d->count; i++) {
+            if (!d->results[i].message || !d->results[i].details)
+                fail_msg("n=%ld: result %s without its message or details", n, d->results[i].id);
+        }
+        json = rg_decision_render(d, RG_FORMAT_JSON, 0);
+        assert_non_null(json);
+        free(json);
+        rg_decision_free(d);
+    }
+    assert_true(n < 100000);
+    print_message("# %ld allocations walked in an evaluation, %d refused\n", n, refused);
+    assert_true(refused > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_allocation_fails_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_allocation_in_an_evaluation_fails_closed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
