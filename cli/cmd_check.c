@@ -93,171 +93,225 @@ static int bracket_level(const char *text)
     return -1;
 }
 
+/* What relgate check was asked to run, and where. */
+typedef struct check_args {
+    const char *name, *context;
+    const char *dirs[MAX_ITEMS];
+    size_t ndirs;
+    cJSON *params, *evidence;     /* --param KEY=VALUE, --evidence NAME=PATH */
+    int64_t now;
+    rg_context_options copt;      /* --stage, --type */
+} check_args;
+
+/* One option's value V into A; --stage, --type and --now into LATER[0..2], checked once
+ * the name is (the last one given counts).  Returns -1 when taken, or the exit code of
+ * a usage error. */
+static int check_option(check_args *a, const rg_opt_state *st, int id, const char *v, const char **later)
+{
+    char msg[512];
+    switch (id) {
+    case RG_OPT_POSITIONAL:
+        if (a->name) {
+            snprintf(msg, sizeof msg, "one check at a time: '%.100s' and '%.100s'", a->name, v);
+            return rg_cli_usage("check", msg);
+        }
+        a->name = v;
+        break;
+    case OPT_PARAM:
+    case OPT_EVIDENCE:
+        if (add_pair(id == OPT_PARAM ? a->params : a->evidence, v, id == OPT_PARAM) != 0) {
+            snprintf(msg, sizeof msg, "%s '%.200s' is not %s", st->name, v, id == OPT_PARAM ? "KEY=VALUE" : "NAME=PATH");
+            return rg_cli_usage("check", msg);
+        }
+        break;
+    case OPT_CONTEXT: a->context = v; break;
+    case OPT_STAGE: later[0] = v; break;
+    case OPT_TYPE: later[1] = v; break;
+    case OPT_NOW: later[2] = v; break;
+    case OPT_PLUGIN_PATH:
+        if (a->ndirs < MAX_ITEMS)
+            a->dirs[a->ndirs++] = v;
+        break;
+    }
+    return -1;
+}
+
+/* Parse ARGV into A.  Returns -1 to go on, or the exit code (--help, a usage error). */
+static int parse_check_args(check_args *a, int argc, char **argv)
+{
+    rg_opt_state st;
+    const char *v, *later[3] = {NULL, NULL, NULL};   /* --stage, --type, --now */
+    char msg[512];
+    int id, rc;
+    rg_opt_start(&st, argc, argv);
+    while ((id = rg_opt_next(&st, CHECK_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
+        if (id == RG_OPT_HELP) {
+            fputs(CHECK_USAGE, stdout);
+            return 0;
+        }
+        if (id == RG_OPT_ERROR)
+            return rg_cli_usage("check", msg);
+        if ((rc = check_option(a, &st, id, v, later)) >= 0)
+            return rc;
+    }
+    if (!a->name || !valid_check_name(a->name))
+        return rg_cli_usage("check", a->name ? "the check name may hold letters, digits, '.', '_' and '-'"
+                                             : "name the check to run: relgate check NAME (relgate plugins lists them)");
+    if (later[2] && rg_time_parse(later[2], &a->now) != 0) {
+        snprintf(msg, sizeof msg, "--now '%.200s' is not an RFC 3339 time", later[2]);
+        return rg_cli_usage("check", msg);
+    }
+    a->copt.stage = rg_stage_parse(later[0]);
+    a->copt.type = rg_release_type_parse(later[1]);
+    if ((later[0] && !a->copt.stage) || (later[1] && !a->copt.type))
+        return rg_cli_usage("check", later[0] && !a->copt.stage ? "--stage is pre-release, deploy or post-deploy"
+                                                                : "--type is patch, minor or major");
+    return -1;
+}
+
+/* The context the check runs in: --context's with the --evidence added, or a release of
+ * its own.  NULL with ERR. */
+static rg_context *check_context(const check_args *a, size_t max_context, rg_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    cJSON *doc, *item, *ev;
+    rg_context *ctx;
+    if (a->context) {
+        if (rg_read_file(a->context, "context", max_context, &data, &len, err) != 0)
+            return NULL;
+        doc = cJSON_ParseWithLength(data, len);
+        free(data);
+        if (!cJSON_IsObject(doc)) {
+            cJSON_Delete(doc);
+            rg_fail(err, RG_ERROR_CONTEXT, a->context, 0, 0, "%s is not a JSON object (relgate eval --context %s "
+                    "says why)", a->context, a->context);
+            return NULL;
+        }
+    } else {
+        doc = cJSON_Parse("{\"release\": {\"name\": \"check\", \"version\": \"0.0.0\", \"type\": \"patch\"}}");
+    }
+    if (!(ev = cJSON_GetObjectItemCaseSensitive(doc, "evidence")))
+        ev = cJSON_AddObjectToObject(doc, "evidence");
+    cJSON_ArrayForEach(item, a->evidence) {
+        cJSON_DeleteItemFromObjectCaseSensitive(ev, item->string);
+        cJSON_AddItemToObject(ev, item->string, cJSON_Duplicate(item, 1));
+    }
+    data = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (!data) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        return NULL;
+    }
+    ctx = rg_context_parse(data, strlen(data), a->context ? a->context : "<relgate check>",
+                           a->context ? a->context : "-", &a->copt, err);
+    cJSON_free(data);
+    return ctx;
+}
+
+/* The policy a release manager would write for the check, in a directory of its own:
+ * DIR (a mkdtemp template, made) and POLICY, the file in it.  The parameters go in as
+ * JSON inside a long bracket they cannot close.  Returns 0, or -1 with ERR. */
+static int write_check_policy(const check_args *a, char *dir, char *policy, size_t policy_size, rg_error *err)
+{
+    char *params_text = cJSON_PrintUnformatted(a->params);
+    rg_strbuf text = {0};
+    int level, rc = -1;
+    if (!params_text || (level = bracket_level(params_text)) < 0 || !mkdtemp(dir)) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot write the policy for the check");
+        cJSON_free(params_text);
+        return -1;
+    }
+    rg_strbuf_printf(&text, "requirement \"check\" {\n  title = \"relgate check %s\", hint = \"-\",\n  check = \"%s\",\n"
+                            "  with = json.decode([%.*s[%s]%.*s]),\n}\n", a->name, a->name, level, "================",
+                     params_text, level, "================");
+    snprintf(policy, policy_size, "%s/check.lua", dir);
+    if (!text.failed && rg_write_file_atomic(policy, text.data, text.len, err) == 0)
+        rc = 0;
+    else if (!err->message[0])
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot write the policy for the check");
+    cJSON_free(params_text);
+    free(text.data);
+    return rc;
+}
+
+/* "FILE:1: requirement 'check': fail_on is ..." names the parameter that is wrong: the
+ * file and line are this command's own, not the user's, so ERR says "check NAME: ...". */
+static void unplace_error(rg_error *err, const char *name)
+{
+    const char *why = strstr(err->message, "requirement 'check': ");
+    rg_error plain = {0};
+    if (!why)
+        return;
+    rg_fail(&plain, err->kind, NULL, 0, 0, "check %s: %s", name, why + strlen("requirement 'check': "));
+    rg_error_clear(err);
+    *err = plain;
+}
+
+/* Print the decision's one result as relgate check shows it (the check's fields, the
+ * parameters it ran with, the evidence it read).  Returns the exit code: 0 pass or skip,
+ * 1 fail or warn, 2 error. */
+static int print_check_result(const rg_decision *d, const cJSON *params)
+{
+    static const char *const keep[] = {"check", "plugin", "status", "message", "details", "duration_ms", NULL};
+    char *json = rg_decision_to_json(d);
+    cJSON *dec = json ? cJSON_Parse(json) : NULL, *out = cJSON_CreateObject(), *r;
+    cJSON *req = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dec, "requirements"), 0);
+    const char *status;
+    int rc;
+    free(json);
+    for (const char *const *k = keep; *k; k++)
+        if ((r = cJSON_GetObjectItemCaseSensitive(req, *k)) != NULL)
+            cJSON_AddItemToObject(out, *k, cJSON_Duplicate(r, 1));
+    cJSON_AddItemToObject(out, "params", cJSON_Duplicate(params, 1));
+    if ((r = cJSON_GetObjectItemCaseSensitive(dec, "evidence")) != NULL)
+        cJSON_AddItemToObject(out, "evidence", cJSON_Duplicate(r, 1));
+    status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "status"));
+    json = cJSON_Print(out);
+    if (json) {
+        fputs(json, stdout);
+        fputs("\n", stdout);
+    }
+    rc = !status || !json ? RG_EXIT_ERROR : strcmp(status, "pass") == 0 || strcmp(status, "skip") == 0 ? 0
+         : strcmp(status, "error") == 0 ? RG_EXIT_ERROR : 1;
+    cJSON_free(json);
+    cJSON_Delete(out);
+    cJSON_Delete(dec);
+    return rc;
+}
+
 int rg_cmd_check(int argc, char **argv)
 {
-    const char *name = NULL, *context = NULL, *stage = NULL, *type = NULL, *now_text = NULL, *v;
-    const char *dirs[MAX_ITEMS];
-    size_t ndirs = 0;
-    cJSON *params = cJSON_CreateObject(), *evidence = cJSON_CreateObject(), *doc = NULL, *req;
-    char msg[512], dir[] = "/tmp/relgate-check-XXXXXX", policy[PATH_MAX] = "", *params_text = NULL;
-    int id, rc = RG_EXIT_ERROR, level;
-    int64_t now = (int64_t)time(NULL);
-    rg_opt_state st;
+    check_args a = {.now = (int64_t)time(NULL)};
+    char dir[] = "/tmp/relgate-check-XXXXXX", policy[PATH_MAX] = "";
+    int rc = RG_EXIT_ERROR;
     rg_error err = {0};
     rg_limits limits = rg_limits_default();
     rg_plugins *plugins = NULL;
     rg_policy *pol = NULL;
     rg_context *ctx = NULL;
     rg_decision *d = NULL;
-    rg_context_options copt;
-    rg_strbuf text = {0};
 
-    if (!params || !evidence) {
+    a.params = cJSON_CreateObject();
+    a.evidence = cJSON_CreateObject();
+    if (!a.params || !a.evidence) {
         fprintf(stderr, "relgate: error: out of memory\n");
         goto out;
     }
-    rg_opt_start(&st, argc, argv);
-    while ((id = rg_opt_next(&st, CHECK_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
-        switch (id) {
-        case RG_OPT_HELP: fputs(CHECK_USAGE, stdout); rc = 0; goto out;
-        case RG_OPT_ERROR: rc = rg_cli_usage("check", msg); goto out;
-        case RG_OPT_POSITIONAL:
-            if (name) {
-                snprintf(msg, sizeof msg, "one check at a time: '%.100s' and '%.100s'", name, v);
-                rc = rg_cli_usage("check", msg);
-                goto out;
-            }
-            name = v;
-            break;
-        case OPT_PARAM:
-        case OPT_EVIDENCE:
-            if (add_pair(id == OPT_PARAM ? params : evidence, v, id == OPT_PARAM) != 0) {
-                snprintf(msg, sizeof msg, "%s '%.200s' is not %s", st.name, v, id == OPT_PARAM ? "KEY=VALUE" : "NAME=PATH");
-                rc = rg_cli_usage("check", msg);
-                goto out;
-            }
-            break;
-        case OPT_CONTEXT: context = v; break;
-        case OPT_STAGE: stage = v; break;
-        case OPT_TYPE: type = v; break;
-        case OPT_NOW: now_text = v; break;
-        case OPT_PLUGIN_PATH:
-            if (ndirs < MAX_ITEMS)
-                dirs[ndirs++] = v;
-            break;
-        }
-    }
-    if (!name || !valid_check_name(name)) {
-        rc = rg_cli_usage("check", name ? "the check name may hold letters, digits, '.', '_' and '-'"
-                                        : "name the check to run: relgate check NAME (relgate plugins lists them)");
+    if ((rc = parse_check_args(&a, argc, argv)) >= 0)
         goto out;
-    }
-    if (now_text && rg_time_parse(now_text, &now) != 0) {
-        snprintf(msg, sizeof msg, "--now '%.200s' is not an RFC 3339 time", now_text);
-        rc = rg_cli_usage("check", msg);
-        goto out;
-    }
-    memset(&copt, 0, sizeof copt);
-    copt.stage = rg_stage_parse(stage);
-    copt.type = rg_release_type_parse(type);
-    if ((stage && !copt.stage) || (type && !copt.type)) {
-        rc = rg_cli_usage("check", stage && !copt.stage ? "--stage is pre-release, deploy or post-deploy"
-                                                        : "--type is patch, minor or major");
-        goto out;
-    }
-    /* The context: the one given with the evidence added, or a release of its own. */
-    {
-        char *data = NULL;
-        size_t len = 0;
-        cJSON *item, *ev;
-        if (context) {
-            if (rg_read_file(context, "context", limits.max_context_bytes, &data, &len, &err) != 0)
-                goto report;
-            doc = cJSON_ParseWithLength(data, len);
-            free(data);
-            if (!cJSON_IsObject(doc)) {
-                rg_fail(&err, RG_ERROR_CONTEXT, context, 0, 0, "%s is not a JSON object (relgate eval --context %s "
-                        "says why)", context, context);
-                goto report;
-            }
-        } else {
-            doc = cJSON_Parse("{\"release\": {\"name\": \"check\", \"version\": \"0.0.0\", \"type\": \"patch\"}}");
-        }
-        if (!(ev = cJSON_GetObjectItemCaseSensitive(doc, "evidence")))
-            ev = cJSON_AddObjectToObject(doc, "evidence");
-        cJSON_ArrayForEach(item, evidence) {
-            cJSON_DeleteItemFromObjectCaseSensitive(ev, item->string);
-            cJSON_AddItemToObject(ev, item->string, cJSON_Duplicate(item, 1));
-        }
-        data = cJSON_PrintUnformatted(doc);
-        if (!data) {
-            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
-            goto report;
-        }
-        ctx = rg_context_parse(data, strlen(data), context ? context : "<relgate check>", context ? context : "-",
-                               &copt, &err);
-        cJSON_free(data);
-        if (!ctx)
-            goto report;
-    }
-    plugins = rg_plugins_load(dirs, ndirs, 1, &err);
-    if (!plugins)
+    rc = RG_EXIT_ERROR;
+    if (!(ctx = check_context(&a, limits.max_context_bytes, &err)) ||
+        !(plugins = rg_plugins_load(a.dirs, a.ndirs, 1, &err)) ||
+        write_check_policy(&a, dir, policy, sizeof policy, &err) != 0)
         goto report;
-    /* The policy a release manager would write, in a directory of its own. */
-    params_text = cJSON_PrintUnformatted(params);
-    if (!params_text || (level = bracket_level(params_text)) < 0 || !mkdtemp(dir)) {
-        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot write the policy for the check");
-        goto report;
-    }
-    rg_strbuf_printf(&text, "requirement \"check\" {\n  title = \"relgate check %s\", hint = \"-\",\n  check = \"%s\",\n"
-                            "  with = json.decode([%.*s[%s]%.*s]),\n}\n", name, name, level, "================",
-                     params_text, level, "================");
-    snprintf(policy, sizeof policy, "%s/check.lua", dir);
-    if (text.failed || rg_write_file_atomic(policy, text.data, text.len, &err) != 0) {
-        if (!err.message[0])
-            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot write the policy for the check");
-        goto report;
-    }
-    pol = rg_policy_load_with_plugins(policy, &limits, now, plugins, &err);
-    if (pol)
+    if ((pol = rg_policy_load_with_plugins(policy, &limits, a.now, plugins, &err)) != NULL)
         d = rg_evaluate(pol, ctx, &err);
     if (!d) {
-        /* "FILE:1: requirement 'check': fail_on is ..." names the parameter that is wrong:
-         * the file and line are this command's own, not the user's */
-        const char *why = strstr(err.message, "requirement 'check': ");
-        if (why) {
-            rg_error plain = {0};
-            rg_fail(&plain, err.kind, NULL, 0, 0, "check %s: %s", name, why + strlen("requirement 'check': "));
-            rg_error_clear(&err);
-            err = plain;
-        }
+        unplace_error(&err, a.name);
         goto report;
     }
-    {
-        char *json = rg_decision_to_json(d);
-        cJSON *dec = json ? cJSON_Parse(json) : NULL, *out = cJSON_CreateObject(), *r;
-        const char *status;
-        free(json);
-        req = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dec, "requirements"), 0);
-        static const char *const keep[] = {"check", "plugin", "status", "message", "details", "duration_ms", NULL};
-        for (const char *const *k = keep; *k; k++)
-            if ((r = cJSON_GetObjectItemCaseSensitive(req, *k)) != NULL)
-                cJSON_AddItemToObject(out, *k, cJSON_Duplicate(r, 1));
-        cJSON_AddItemToObject(out, "params", cJSON_Duplicate(params, 1));
-        if ((r = cJSON_GetObjectItemCaseSensitive(dec, "evidence")) != NULL)
-            cJSON_AddItemToObject(out, "evidence", cJSON_Duplicate(r, 1));
-        status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out, "status"));
-        json = cJSON_Print(out);
-        if (json) {
-            fputs(json, stdout);
-            fputs("\n", stdout);
-        }
-        rc = !status || !json ? RG_EXIT_ERROR : strcmp(status, "pass") == 0 || strcmp(status, "skip") == 0 ? 0
-             : strcmp(status, "error") == 0 ? RG_EXIT_ERROR : 1;
-        cJSON_free(json);
-        cJSON_Delete(out);
-        cJSON_Delete(dec);
-    }
+    rc = print_check_result(d, a.params);
     goto out;
 report:
     rg_cli_report(&err);
@@ -271,10 +325,7 @@ out:
     rg_policy_free(pol);
     rg_context_free(ctx);
     rg_plugins_free(plugins);
-    cJSON_free(params_text);
-    cJSON_Delete(params);
-    cJSON_Delete(evidence);
-    cJSON_Delete(doc);
-    free(text.data);
+    cJSON_Delete(a.params);
+    cJSON_Delete(a.evidence);
     return rc;
 }
