@@ -177,10 +177,24 @@ static void problem(rg_test_result *o, const char *fmt, ...)
     cJSON_AddItemToArray(o->problems, cJSON_CreateString(text));
 }
 
+/* The test could not run, for the reason FMT gives: an error, never a pass.  Returns -1. */
+static int cannot_run(rg_test_result *o, const char *fmt, ...) RG_PRINTF(2, 3);
+
+static int cannot_run(rg_test_result *o, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    o->status = RG_TEST_ERROR;
+    problem(o, "could not run: %s", text);
+    return -1;
+}
+
 static void could_not_run(rg_test_result *o, const rg_error *err)
 {
-    o->status = RG_TEST_ERROR;
-    problem(o, "could not run: %s", err->message);
+    cannot_run(o, "%s", err->message);
 }
 
 /* "dir/" + REL, unless REL is absolute. */
@@ -203,25 +217,20 @@ static int test_file_path(const rg_test_case *tc, const char *what, const char *
 {
     char dir[PATH_MAX], root[PATH_MAX], real[PATH_MAX];
     int errnum;
-    rg_beneath where = RG_BENEATH_OK;
+    rg_beneath where;
     rg_path_dir(tc->file, dir, sizeof dir);
-    if (!realpath(dir, root)) {
-        problem(o, "could not run: cannot resolve the test file's directory %s", dir);
-    } else if (rel[0] == '/') {
-        problem(o, "could not run: %s '%s' is an absolute path: name it relative to the test file", what, rel);
-    } else if ((where = rg_resolve_beneath(root, root, rel, NULL, real, sizeof real, NULL, 0, &errnum)) ==
-               RG_BENEATH_LEAVES) {
-        problem(o, "could not run: %s '%s' leaves the test file's directory", what, rel);
-    } else if (where == RG_BENEATH_OUTSIDE) {
-        problem(o, "could not run: %s '%s' is a symbolic link leading outside the test file's directory",
-                what, rel);
-    } else {
-        /* a missing file is said by whatever opens it */
-        beside(tc->file, rel, out, size);
-        return 0;
-    }
-    o->status = RG_TEST_ERROR;
-    return -1;
+    if (!realpath(dir, root))
+        return cannot_run(o, "cannot resolve the test file's directory %s", dir);
+    if (rel[0] == '/')
+        return cannot_run(o, "%s '%s' is an absolute path: name it relative to the test file", what, rel);
+    where = rg_resolve_beneath(root, root, rel, NULL, real, sizeof real, NULL, 0, &errnum);
+    if (where == RG_BENEATH_LEAVES)
+        return cannot_run(o, "%s '%s' leaves the test file's directory", what, rel);
+    if (where == RG_BENEATH_OUTSIDE)
+        return cannot_run(o, "%s '%s' is a symbolic link leading outside the test file's directory", what, rel);
+    /* a missing file is said by whatever opens it */
+    beside(tc->file, rel, out, size);
+    return 0;
 }
 
 /* The policy a test names, or the one its file is named after (x_test.lua -> x.lua).
@@ -604,156 +613,182 @@ static size_t compare_calls(const cJSON *want, const cJSON *calls, rg_test_resul
     return checks;
 }
 
-void rg_test_run(const rg_test_case *tc, rg_sandbox *sb, const rg_plugins *plugins, const rg_limits *limits,
-                 cJSON *coverage, rg_test_result *o)
-{
-    static const char *const spec_fields[] = {"policy", "context", "stage", "type", "now", "mocks", "real", "expect", NULL};
-    static const char *const expect_fields[] = {"decision", "requirements", "messages", "actions", "rollback",
-                                                "calls", "waivers", "details", NULL};
-    rg_error err = {0};
-    rg_context_options copt;
-    rg_context *ctx = NULL;
-    rg_policy *pol = NULL;
-    rg_decision *d = NULL;
-    const cJSON *context = cJSON_GetObjectItemCaseSensitive(tc->spec, "context");
-    const char *now_text = rg_json_string(tc->spec, "now");
-    mock_provider mp = {cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks"),
-                        cJSON_GetObjectItemCaseSensitive(tc->spec, "real"), sb, tc->mock_fns, NULL};
-    rg_check_provider mocks = {run_mocks, &mp};
-    char path[PATH_MAX], display[PATH_MAX + 32], why_buf[64];
-    const char *why = why_buf;
-    int64_t now = (int64_t)time(NULL);
+static const char *const SPEC_FIELDS[] = {"policy", "context", "stage", "type", "now", "mocks", "real", "expect", NULL};
+static const char *const EXPECT_FIELDS[] = {"decision", "requirements", "messages", "actions", "rollback",
+                                            "calls", "waivers", "details", NULL};
 
-    memset(o, 0, sizeof *o);
-    o->problems = cJSON_CreateArray();
-    {
-        const char *bad = unknown_field(tc->spec, spec_fields);
-        const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect");
-        if (!bad && cJSON_IsObject(expect))
-            bad = unknown_field(expect, expect_fields);
-        if (bad) {
-            char mean[160];
-            rg_suggest s;
-            rg_suggest_start(&s, bad);
-            for (const char *const *f = spec_fields; *f; f++)
-                rg_suggest_offer(&s, *f);
-            for (const char *const *f = expect_fields; *f; f++)
-                rg_suggest_offer(&s, *f);
-            o->status = RG_TEST_ERROR;
-            problem(o, "could not run: unknown field '%s'%s (test: policy, context, stage, type, now, mocks, real, "
-                       "expect; expect: decision, requirements, messages, actions, rollback, calls, waivers, details)",
-                    bad, rg_suggest_text(&s, mean, sizeof mean));
-            cJSON_Delete(mp.calls);
-            return;
-        }
+/* The steps of a test below note why it could not run in O (an error) and return -1,
+ * or return 0 to go on. */
+
+/* The test's fields and its expect's are ones relgate knows: a misspelt one would
+ * silently test nothing. */
+static int known_fields(const rg_test_case *tc, rg_test_result *o)
+{
+    const char *bad = unknown_field(tc->spec, SPEC_FIELDS);
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect");
+    char mean[160];
+    rg_suggest s;
+    if (!bad && cJSON_IsObject(expect))
+        bad = unknown_field(expect, EXPECT_FIELDS);
+    if (!bad)
+        return 0;
+    rg_suggest_start(&s, bad);
+    for (const char *const *f = SPEC_FIELDS; *f; f++)
+        rg_suggest_offer(&s, *f);
+    for (const char *const *f = EXPECT_FIELDS; *f; f++)
+        rg_suggest_offer(&s, *f);
+    return cannot_run(o, "unknown field '%s'%s (test: policy, context, stage, type, now, mocks, real, expect; "
+                         "expect: decision, requirements, messages, actions, rollback, calls, waivers, details)",
+                      bad, rg_suggest_text(&s, mean, sizeof mean));
+}
+
+/* real = { "check.name", ... }: checks that run beside the mocks, so a check is one or
+ * the other, never both (a data mock or a function mock). */
+static int real_or_mocked(const mock_provider *mp, rg_test_result *o)
+{
+    const cJSON *name;
+    const char *clash = NULL;
+    int ok = !mp->real || cJSON_IsArray(mp->real);
+    cJSON_ArrayForEach(name, mp->real) {
+        ok &= cJSON_IsString(name);
+        if (cJSON_IsString(name) && cJSON_GetObjectItemCaseSensitive(mp->mocks, name->valuestring))
+            clash = name->valuestring;
     }
-    {
-        /* real = { "check.name", ... }: run beside mocks, so a check is either */
-        const cJSON *name;
-        const char *clash = NULL;
-        int ok = !mp.real || cJSON_IsArray(mp.real);
-        cJSON_ArrayForEach(name, mp.real) {
-            ok &= cJSON_IsString(name);
-            if (cJSON_IsString(name) && cJSON_GetObjectItemCaseSensitive(mp.mocks, name->valuestring))
+    if (ok && !clash && mp->real && mp->fns != LUA_NOREF) {
+        cJSON_ArrayForEach(name, mp->real) {
+            lua_rawgeti(mp->sb->L, LUA_REGISTRYINDEX, mp->fns);
+            if (lua_getfield(mp->sb->L, -1, name->valuestring) != LUA_TNIL)
                 clash = name->valuestring;
-        }
-        if (ok && !clash && mp.real && mp.fns != LUA_NOREF) {
-            cJSON_ArrayForEach(name, mp.real) {
-                lua_rawgeti(sb->L, LUA_REGISTRYINDEX, mp.fns);
-                if (lua_getfield(sb->L, -1, name->valuestring) != LUA_TNIL)
-                    clash = name->valuestring;
-                lua_pop(sb->L, 2);
-            }
-        }
-        if (!ok || clash) {
-            o->status = RG_TEST_ERROR;
-            if (clash)
-                problem(o, "could not run: check %s is both mocked and real: it is one or the other", clash);
-            else
-                problem(o, "could not run: real must be a list of plugin check names: real = { \"ci.status\" }");
-            cJSON_Delete(mp.calls);
-            return;
+            lua_pop(mp->sb->L, 2);
         }
     }
-    memset(&copt, 0, sizeof copt);
-    copt.limits = limits;
-    copt.stage = rg_stage_parse(rg_json_string(tc->spec, "stage"));
-    copt.type = rg_release_type_parse(rg_json_string(tc->spec, "type"));
-    if (rg_json_string(tc->spec, "stage") && !copt.stage) {
-        o->status = RG_TEST_ERROR;
-        problem(o, "could not run: stage '%s' is not pre-release, deploy or post-deploy", rg_json_string(tc->spec, "stage"));
-        return;
-    }
-    if (rg_json_string(tc->spec, "type") && !copt.type) {
-        o->status = RG_TEST_ERROR;
-        problem(o, "could not run: type '%s' is not patch, minor or major", rg_json_string(tc->spec, "type"));
-        return;
-    }
-    if (now_text && rg_rfc3339_parse(now_text, &now, &why) != 0) {
-        o->status = RG_TEST_ERROR;
-        problem(o, "could not run: now '%s' is not an RFC 3339 time", now_text);
-        return;
-    }
-    snprintf(display, sizeof display, "%s:%d", tc->file, tc->line);
+    if (clash)
+        return cannot_run(o, "check %s is both mocked and real: it is one or the other", clash);
+    if (!ok)
+        return cannot_run(o, "real must be a list of plugin check names: real = { \"ci.status\" }");
+    return 0;
+}
+
+/* The test's stage and type into COPT, its now into *NOW. */
+static int test_settings(const rg_test_case *tc, rg_context_options *copt, int64_t *now, rg_test_result *o)
+{
+    const char *stage = rg_json_string(tc->spec, "stage"), *type = rg_json_string(tc->spec, "type");
+    const char *now_text = rg_json_string(tc->spec, "now"), *why = NULL;
+    copt->stage = rg_stage_parse(stage);
+    copt->type = rg_release_type_parse(type);
+    if (stage && !copt->stage)
+        return cannot_run(o, "stage '%s' is not pre-release, deploy or post-deploy", stage);
+    if (type && !copt->type)
+        return cannot_run(o, "type '%s' is not patch, minor or major", type);
+    if (now_text && rg_rfc3339_parse(now_text, now, &why) != 0)
+        return cannot_run(o, "now '%s' is not an RFC 3339 time", now_text);
+    return 0;
+}
+
+/* The test's release context into *CTX: a file beside the test, or a table.  *CTX NULL
+ * with ERR when it is not a usable context. */
+static int test_context(const rg_test_case *tc, const rg_context_options *copt, rg_context **ctx,
+                        rg_test_result *o, rg_error *err)
+{
+    const cJSON *context = cJSON_GetObjectItemCaseSensitive(tc->spec, "context");
+    char path[PATH_MAX], display[PATH_MAX + 32];
+    *ctx = NULL;
     if (cJSON_IsString(context)) {
         if (test_file_path(tc, "context", context->valuestring, path, sizeof path, o) != 0)
-            return;
-        ctx = rg_context_load(path, &copt, &err);
-        if (!ctx && err.kind != RG_ERROR_IO && err.kind != RG_ERROR_INTERNAL) {
+            return -1;
+        *ctx = rg_context_load(path, copt, err);
+        if (!*ctx && err->kind != RG_ERROR_IO && err->kind != RG_ERROR_INTERNAL) {
             /* Say where, not what: the message may quote the file's bytes. */
-            rg_error_kind kind = err.kind;
-            int line = err.line, column = err.column;
-            rg_error_clear(&err);
-            rg_fail(&err, kind, path, line, column, "context %s is not a usable release context (%s error at "
+            rg_error_kind kind = err->kind;
+            int line = err->line, column = err->column;
+            rg_error_clear(err);
+            rg_fail(err, kind, path, line, column, "context %s is not a usable release context (%s error at "
                     "line %d, column %d; relgate eval --context %s says why)", path, rg_error_kind_name(kind),
                     line, column, path);
         }
     } else if (cJSON_IsObject(context)) {
         char *text = cJSON_PrintUnformatted(context);
-        ctx = text ? rg_context_parse(text, strlen(text), display, tc->file, &copt, &err) : NULL;
+        snprintf(display, sizeof display, "%s:%d", tc->file, tc->line);
+        *ctx = text ? rg_context_parse(text, strlen(text), display, tc->file, copt, err) : NULL;
         free(text);
     } else {
-        rg_fail(&err, RG_ERROR_USAGE, tc->file, tc->line, 0, "the test gives no context (a table, or a file name)");
+        rg_fail(err, RG_ERROR_USAGE, tc->file, tc->line, 0, "the test gives no context (a table, or a file name)");
     }
-    if (!ctx) {
-        /* An invalid context may be exactly what the test is about. */
-        const cJSON *expect = cJSON_GetObjectItemCaseSensitive(tc->spec, "expect");
-        const char *want = rg_json_string(expect, "decision");
-        if (want && strcmp(want, "error") == 0 && err.kind == RG_ERROR_CONTEXT) {
-            o->status = RG_TEST_PASS;
-        } else {
-            could_not_run(o, &err);
-        }
-        rg_error_clear(&err);
+    return 0;
+}
+
+/* What the test expects the decision to be ("error", ...), or NULL. */
+static const char *expected_decision(const rg_test_case *tc)
+{
+    return rg_json_string(cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), "decision");
+}
+
+/* Load the test's policy, its plugin checks answered by MP (those not real), evaluate
+ * it in CTX and compare the decision with what the test expects. */
+static void evaluate_test(const rg_test_case *tc, mock_provider *mp, const rg_plugins *plugins,
+                          const rg_limits *limits, const rg_context *ctx, int64_t now, cJSON *coverage,
+                          rg_test_result *o)
+{
+    rg_check_provider mocks = {run_mocks, mp};
+    rg_error err = {0};
+    rg_policy *pol;
+    rg_decision *d = NULL;
+    char path[PATH_MAX];
+    const char *want = expected_decision(tc);
+    if (policy_path(tc, path, sizeof path, o) != 0)
         return;
-    }
-    if (policy_path(tc, path, sizeof path, o) != 0) {
-        rg_context_free(ctx);
-        return;
-    }
-    mp.calls = cJSON_CreateArray();
+    mp->calls = cJSON_CreateArray();
     pol = rg_policy_load_with_plugins(path, limits, now, plugins, &err);
     if (pol) {
-        if (mp.mocks || mp.fns != LUA_NOREF || mp.real)
-            pol->checks = &mocks;   /* the test answers the plugin checks (those not real) */
+        if (mp->mocks || mp->fns != LUA_NOREF || mp->real)
+            pol->checks = &mocks;
         d = rg_evaluate(pol, ctx, &err);
     }
     if (!d) {
-        const char *want = rg_json_string(cJSON_GetObjectItemCaseSensitive(tc->spec, "expect"), "decision");
         if (pol && want && strcmp(want, "error") == 0)
             o->status = RG_TEST_PASS;
         else
             could_not_run(o, &err);
     } else {
-        compare(tc, pol, d, mp.calls, o);
+        compare(tc, pol, d, mp->calls, o);
         o->status = cJSON_GetArraySize(o->problems) ? RG_TEST_FAIL : RG_TEST_PASS;
-        trace_decision(o, d, mp.calls);
+        trace_decision(o, d, mp->calls);
         if (coverage)
             cover(coverage, pol, d);
     }
-    cJSON_Delete(mp.calls);
     rg_decision_free(d);
     rg_policy_free(pol);
-    rg_context_free(ctx);
     rg_error_clear(&err);
+}
+
+void rg_test_run(const rg_test_case *tc, rg_sandbox *sb, const rg_plugins *plugins, const rg_limits *limits,
+                 cJSON *coverage, rg_test_result *o)
+{
+    rg_error err = {0};
+    rg_context_options copt;
+    rg_context *ctx = NULL;
+    mock_provider mp = {cJSON_GetObjectItemCaseSensitive(tc->spec, "mocks"),
+                        cJSON_GetObjectItemCaseSensitive(tc->spec, "real"), sb, tc->mock_fns, NULL};
+    int64_t now = (int64_t)time(NULL);
+
+    memset(o, 0, sizeof *o);
+    o->problems = cJSON_CreateArray();
+    memset(&copt, 0, sizeof copt);
+    copt.limits = limits;
+    if (known_fields(tc, o) != 0 || real_or_mocked(&mp, o) != 0 || test_settings(tc, &copt, &now, o) != 0 ||
+        test_context(tc, &copt, &ctx, o, &err) != 0)
+        return;
+    if (!ctx) {
+        /* An invalid context may be exactly what the test is about. */
+        const char *want = expected_decision(tc);
+        if (want && strcmp(want, "error") == 0 && err.kind == RG_ERROR_CONTEXT)
+            o->status = RG_TEST_PASS;
+        else
+            could_not_run(o, &err);
+        rg_error_clear(&err);
+        return;
+    }
+    evaluate_test(tc, &mp, plugins, limits, ctx, now, coverage, o);
+    cJSON_Delete(mp.calls);
+    rg_context_free(ctx);
 }
