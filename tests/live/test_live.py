@@ -247,6 +247,85 @@ def _(t):
     t.expect_exit(res, 2)
 
 
+@case("--save-evidence into a folder holding an earlier recording: its context.json goes at the start, "
+      "so a run that fails to save leaves none; a link planted in the folder is not followed")
+def _(t):
+    runs = [run_status("build", rid=1)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+        setup(t, github())
+        t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "allow", 0)
+        t.check(Path(t.tmp, "saved", "context.json").is_file(), "the first recording")
+        # The next run cannot be saved (an evidence path that is a directory): exit 2, and
+        # the earlier recording's context.json is not left to pass for this run's.
+        ctx = json.loads(Path(t.tmp, "context.json").read_text())
+        ctx["evidence"]["notes"] = "notes-dir"
+        Path(t.tmp, "notes-dir").mkdir()
+        t.write_json("context.json", ctx)
+        res = live_eval(t, srv, "--save-evidence", "saved")
+        t.expect_exit(res, 2)
+        t.check(not Path(t.tmp, "saved", "context.json").exists(), "the earlier context.json is still there")
+        # A link planted where pages go is refused, not followed out of the folder.
+        setup(t, github())
+        outside = Path(t.tmp, "outside")
+        outside.mkdir()
+        shutil.rmtree(Path(t.tmp, "saved", "fetched"))
+        Path(t.tmp, "saved", "fetched").symlink_to(outside)
+        res = live_eval(t, srv, "--save-evidence", "saved")
+        t.check(res.rc != 0, "a save through a planted link passed")
+        t.eq(list(outside.iterdir()), [], "files written through the link")
+    if os.geteuid() != 0:
+        ro = Path(t.tmp, "read-only")
+        ro.mkdir(mode=0o555)
+        with ApiServer() as srv:
+            serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+            res = live_eval(t, srv, "--save-evidence", "read-only")
+            t.expect_exit(res, 2)
+            t.contains(res.err, "cannot write there", "stderr")
+            t.eq(srv.requests, [], "fetched although the recording could not be written")
+
+
+@case("relgate lint --context: the live source shapes eval refuses, each at its line, nothing fetched")
+def _(t):
+    with ApiServer() as srv:
+        t.write("context.json", json.dumps({
+            "release": {"name": "payments-api", "version": "1.4.0", "type": "minor"},
+            "evidence": {
+                "notes": "NOTES.md",
+                "checks": {"github": "check-run", "repo": REPO, "ref": SHA},
+                "runs": {"github": "workflow-runs", "repo": "octo-org", "ref": SHA[:7]},
+                "jobs": {"gitlab": "pipeline-jobs", "project": "grp/p"},
+                "good": {"gitlab": "pipelines", "project": 4211, "ref": SHA},
+            }}, indent=2) + "\n")
+        res = t.run("lint", "--context", "context.json", env=env_for(srv))
+        t.expect_exit(res, 1)
+        t.eq(srv.requests, [], "requests: lint fetches nothing")
+    lines = res.out.splitlines()
+    text = Path(t.tmp, "context.json").read_text().splitlines()
+    line_of = lambda key: 1 + next(i for i, l in enumerate(text) if '"%s":' % key in l)
+    want = [("checks", "is not one of check-runs, statuses, workflow-runs"), ("runs", "repo must be"),
+            ("runs", "ref must be the commit's full SHA"), ("jobs", "exactly one of ref")]
+    for key, message in want:
+        t.check(any(l.startswith("context.json:%d: evidence.%s: " % (line_of(key), key)) and message in l
+                    for l in lines), "no lint line for %s (%s)" % (key, message), actual=lines)
+    t.eq(len(lines), len(want), "problems")
+    t.check(not any("good" in l for l in lines), "a good source is reported")
+    res = t.run("lint", "--context", "context.json", "--format", "json")
+    doc = json.loads(res.out)
+    t.eq((doc["policy"], doc["count"]), (None, len(want)), "the JSON report")
+    t.eq(doc["problems"][0]["file"], "context.json", "the JSON report's file")
+    t.write_json("context.json", {"release": {"name": "payments-api", "version": "1.4.0", "type": "minor"},
+                                  "evidence": {"ci": github()}})
+    t.write("policy.lua", POLICY.replace('check = "ci.status",', 'hint = "Fix CI.", check = "ci.status",')
+            .replace('level = "mandatory",\n  check = function', 'level = "mandatory", hint = "Write one.",\n  check = function'))
+    res = t.run("lint", "--policy", "policy.lua", "--context", "context.json")
+    t.expect_exit(res, 0)
+    t.contains(res.err, "no problems found", "stderr")
+    t.eq(res.out, "", "stdout")
+    res = t.run("lint", "--context", "no-such.json")
+    t.expect_exit(res, 2)
+
+
 @case("a recording cut short by a failed fetch replays as an error, never as the pages that arrived")
 def _(t):
     # GitLab lists carry no total: only the recorded "next" tells a replay the list went on.
@@ -294,12 +373,55 @@ def _(t):
     t.contains(r["message"], srv.base + CHECK_RUNS, "the URL")
 
 
-@case("HTTP 500 is an error naming the URL and the status, without the token")
+@case("a 502 then a 503 are asked again after a backoff; the page that follows is read and recorded alone")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, [Reply({"message": "Bad Gateway"}, status=502),
+                               Reply({"message": "Service Unavailable"}, status=503),
+                               Reply(pages_of([run_status("build")], 1)[0])])
+        setup(t, github())
+        start = time.monotonic()
+        res = live_eval(t, srv)
+        doc = t.expect_decision(res, "allow", 0)
+        t.check(time.monotonic() - start >= 3.0, "it waited 1 s, then 2 s, between the attempts")
+        t.eq(len(srv.requests), 3, "requests")
+    t.contains(res.err, "HTTP 502, asking again in 1.0 s (retry 1 of 3)", "the first retry is logged")
+    t.contains(res.err, "HTTP 503, asking again in 2.0 s (retry 2 of 3)", "the second retry is logged")
+    t.eq(len([e for e in doc["evidence"] if e["name"] == "ci"]), 1, "only the good answer is evidence")
+
+
+@case("HTTP 500 that persists: asked 4 times (Retry-After honoured), then an error naming the URL and the status")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Server Error"}, status=500, headers={"Retry-After": "0"}))
+        setup(t, github())
+        r = expect_ci_error(t, live_eval(t, srv), "HTTP 500: Server Error (asked 4 times)", srv.base + CHECK_RUNS)
+        t.eq(len(srv.requests), 4, "requests: the first and 3 retries")
+    t.check("no time left" not in r["message"], "the retries all happened")
+
+
+@case("HTTP 500 with too little of the check's time left to back off: an error at once, saying so")
 def _(t):
     with ApiServer() as srv:
         srv.route(CHECK_RUNS, Reply({"message": "Server Error"}, status=500))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "HTTP 500", srv.base + CHECK_RUNS)
+        start = time.monotonic()
+        expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"), "HTTP 500: Server Error (asked 2 times, "
+                        "no time left to ask again before the check's timeout)", srv.base + CHECK_RUNS)
+        t.check(time.monotonic() - start < 4, "it ended within the check's timeout")
+        t.eq(len(srv.requests), 2, "requests: the 1 s backoff fitted, the 2 s one did not")
+
+
+@case("HTTP 501 and a 403 without rate-limit headers are not asked again: an error at once")
+def _(t):
+    for status, message in ((501, "Not Implemented"), (403, "Resource not accessible by integration")):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, Reply({"message": message}, status=status))
+            setup(t, github())
+            start = time.monotonic()
+            expect_ci_error(t, live_eval(t, srv), "HTTP %d: %s" % (status, message), srv.base + CHECK_RUNS)
+            t.eq(len(srv.requests), 1, "requests for HTTP %d" % status)
+            t.check(time.monotonic() - start < 5, "no wait for HTTP %d" % status)
 
 
 @case("401 Bad credentials is an error with GitHub's message")
@@ -355,6 +477,61 @@ def _(t):
         setup(t, github())
         expect_ci_error(t, live_eval(t, srv), "more than 5 redirects")
         t.check(len(srv.requests) <= 6, "bounded requests")
+
+
+@case("a redirect to another origin is refused before anything is sent there (the token would go with it)")
+def _(t):
+    with ApiServer() as srv, ApiServer() as other:
+        srv.route(CHECK_RUNS, Reply(b"", status=307, headers={"Location": other.base + CHECK_RUNS}))
+        other.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0]))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), other.base + CHECK_RUNS, "not on the API's origin")
+        t.eq(other.requests, [], "nothing sent to the other origin")
+
+
+@case("an answer without a content type is an error, as a wrong one is")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0], content_type=None))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "of no declared type, not JSON")
+
+
+@case("a body that trickles in past the check's timeout (headers on time) is an error, not a shorter page")
+def _(t):
+    body = json.dumps(pages_of([run_status("build")], 1)[0]).encode()
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(body, trickle=1.0))
+        setup(t, github())
+        start = time.monotonic()
+        r = expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"), srv.base + CHECK_RUNS)
+        t.check(time.monotonic() - start < 5, "it ended near the check's timeout")
+    t.check("no complete response" in r["message"] or "timeout" in r["message"], "a timeout", actual=r["message"])
+
+
+@case("gitlab: 429 with RateLimit-Reset (GitLab's header names) is waited out, then the page is read")
+def _(t):
+    jobs = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
+    with ApiServer() as srv:
+        srv.route(jobs, [Reply({"message": "Retry later"}, status=429,
+                               headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) + 1)}),
+                         Reply([gl_job(1, "build", "success")])])
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
+        t.expect_decision(res, "allow", 0)
+        t.eq(len(srv.requests), 2, "requests")
+    t.contains(res.err, "rate limited (HTTP 429)", "the wait is logged")
+
+
+@case("no conditional request is sent; a 304 Not Modified (a caching proxy) is an error, never a cached allow")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=304, content_type=None, headers={"ETag": 'W/"abc"'}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 304", srv.base + CHECK_RUNS)
+        for path, headers in srv.requests:
+            t.check("if-none-match" not in headers and "if-modified-since" not in headers,
+                    "a conditional request was sent", actual=headers)
 
 
 @case("a same-origin redirect (a renamed repository) is followed; the page is recorded under the URL asked")
