@@ -38,6 +38,8 @@ typedef struct judge {
     rg_json **entries;    /* each report's line in details */
     int64_t newest;       /* the newest completion judged, when has_newest */
     int has_newest;
+    double github_run;    /* the Actions run (GITHUB_RUN_ID) or GitLab pipeline */
+    double gitlab_pipeline; /* (CI_PIPELINE_ID) the gate runs in, or 0 */
 } judge;
 
 /* Append to BUF (SIZE bytes) what FMT says, cutting at the end. */
@@ -248,7 +250,7 @@ static void details_tests(judge *j, ci_report *reps)
 }
 
 /* One report's line in details, and its report-level problems. */
-static void judge_report(judge *j, ci_report *r, const char *evidence, size_t parsed, long ignored,
+static void judge_report(judge *j, ci_report *r, const char *evidence, size_t parsed, long ignored, long own,
                          long superseded, const char *commit, const char *other_sha, rg_json *entry)
 {
     const rg_host *h = j->h;
@@ -256,6 +258,8 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
     h->add_number(j->call, entry, "results", (double)parsed);
     if (ignored)
         h->add_number(j->call, entry, "ignored_other_commit", (double)ignored);
+    if (own)
+        h->add_number(j->call, entry, "ignored_own_run", (double)own);
     if (superseded)
         h->add_number(j->call, entry, "superseded_reruns", (double)superseded);
     if (r->declared > (int64_t)parsed) {
@@ -283,13 +287,15 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
     else if (parsed > 0 && ignored == (long)parsed)
         problem(j, "none of the %zu results in %s is for commit %.12s (they are for %.12s...)", parsed,
                 evidence, commit, other_sha ? other_sha : "?");
+    else if (!j->allow_empty && own && ignored + own == (long)parsed)
+        problem(j, "%s has no checks but the gate's own run's, still running (%ld)", evidence, own);
 }
 
 static int present(const judge *j, const ci_report *reps, const char *name)
 {
     for (size_t r = 0; r < j->n_reports; r++)
         for (size_t k = 0; k < reps[r].count; k++)
-            if (!reps[r].items[k].ignored && strcmp(reps[r].items[k].name, name) == 0)
+            if (!reps[r].items[k].ignored && !reps[r].items[k].own_run && strcmp(reps[r].items[k].name, name) == 0)
                 return 1;
     return 0;
 }
@@ -407,6 +413,8 @@ static int read_params(judge *j, rg_check_status *st)
         *st = h->error(call, "only_required needs the required list");
         return -1;
     }
+    j->github_run = ci_env_id("GITHUB_RUN_ID");
+    j->gitlab_pipeline = ci_env_id("CI_PIPELINE_ID");
     if (h->param_boolean(call, "match_commit")) {
         j->commit = h->context_string(call, "release.commit");
         if (j->commit && !*j->commit)
@@ -498,6 +506,7 @@ static int judge_reports(judge *j, rg_check_status *st)
         ci_report *r = &j->reps[i];
         size_t parsed = r->count;
         long ignored = j->commit ? ci_report_only_commit(r, j->commit) : 0, superseded;
+        long own = ci_report_not_own_run(r, j->github_run, j->gitlab_pipeline);
         const char *other = NULL;
         for (size_t k = 0; k < r->count && !other; k++)
             if (r->items[k].ignored)
@@ -506,10 +515,10 @@ static int judge_reports(judge *j, rg_check_status *st)
             *st = h->error(j->call, "out of memory");
             return -1;
         }
-        judge_report(j, r, j->evidence[i], parsed, ignored, superseded, j->commit, other, j->entries[i]);
+        judge_report(j, r, j->evidence[i], parsed, ignored, own, superseded, j->commit, other, j->entries[i]);
         for (size_t k = 0; k < r->count; k++) {
             const ci_item *it = &r->items[k];
-            if (it->ignored)
+            if (it->ignored || it->own_run)
                 continue;
             judge_item(j, it, j->evidence[i]);
             if (it->has_done && (!j->has_newest || it->done > j->newest)) {
@@ -612,11 +621,13 @@ static const rg_param status_params[] = {
 };
 
 /* Live evidence (docs/context.md): the API bases and credentials as each CI sets them, a
- * CA bundle, and an HTTPS proxy.  A plugin's children see these alone: never another
+ * CA bundle, an HTTPS proxy, and the run the gate itself runs in.  A plugin's children see these alone: never another
  * secret of the job's.  http_proxy is left out: plain http is used only on loopback. */
 static const char *const live_env[] = {
     "GITHUB_API_URL", "GITHUB_TOKEN", "GH_TOKEN", "CI_API_V4_URL", "GITLAB_TOKEN", "CI_JOB_TOKEN",
-    "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", NULL,
+    "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy",
+    "GITHUB_RUN_ID", "CI_PIPELINE_ID",   /* the run the gate is part of: its own jobs are not judged */
+    NULL,
 };
 
 static const rg_check checks[] = {

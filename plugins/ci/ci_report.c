@@ -74,6 +74,31 @@ long ci_report_only_commit(ci_report *r, const char *commit)
     return n;
 }
 
+double ci_env_id(const char *name)
+{
+    const char *v = getenv(name);
+    char *end;
+    double id;
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
+        return 0;
+    id = strtod(v, &end);
+    return *end == '\0' && id > 0 ? id : 0;
+}
+
+long ci_report_not_own_run(ci_report *r, double github_run, double gitlab_pipeline)
+{
+    long n = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        ci_item *it = &r->items[i];
+        double own = it->run_system == 'h' ? github_run : it->run_system == 'l' ? gitlab_pipeline : 0;
+        if (own > 0 && it->run == own && !it->ignored && !it->tests && ci_state_pending(it->state)) {
+            it->own_run = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
 char *ci_strdup_cut(const char *s, size_t max, int lower)
 {
     size_t n;
@@ -249,7 +274,7 @@ long ci_report_latest(ci_report *r)
         return -1;
     }
     for (size_t i = 0; i < n; i++)
-        if (!r->items[i].unique && !r->items[i].ignored)
+        if (!r->items[i].unique && !r->items[i].ignored && !r->items[i].own_run)
             idx[kept++] = i;
     sort_report = r;
     qsort(idx, kept, sizeof *idx, by_name_then_index);

@@ -3,17 +3,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ci_parse.h"
 #include "fetch_source.h"
 #include "listing.h"
 
-/* The latest pipeline of LIST (the greatest id), or 0. */
+/* The latest pipeline of LIST (the greatest id) but the one the gate runs in
+ * (CI_PIPELINE_ID: its jobs are the gate's, not the CI it judges), or 0. */
 static double latest_pipeline(const cJSON *list)
 {
     const cJSON *p;
-    double best = 0;
+    double best = 0, own = ci_env_id("CI_PIPELINE_ID");
     cJSON_ArrayForEach(p, list) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
-        if (cJSON_IsNumber(id) && id->valuedouble > best)
+        if (cJSON_IsNumber(id) && id->valuedouble != own && id->valuedouble > best)
             best = id->valuedouble;
     }
     return best;
@@ -58,7 +60,8 @@ cJSON *ci_fetch_gitlab(ci_fetch *f, const cJSON *source, char *why, size_t why_s
         pid = latest_pipeline(list);
         cJSON_Delete(list);
         if (!pid) {
-            snprintf(why, why_size, "%s: no pipeline ran for commit %.12s", url, ref);
+            snprintf(why, why_size, "%s: no pipeline ran for commit %.12s%s", url, ref,
+                     ci_env_id("CI_PIPELINE_ID") ? " but the gate's own" : "");
             return NULL;
         }
     }

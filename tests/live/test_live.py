@@ -646,6 +646,65 @@ def _(t):
     t.eq(notes[0]["sha256"], "sha256:" + hashlib.sha256(raw).hexdigest(), "the recorded page's digest is the bytes served")
 
 
+# ---- The gate's own run ------------------------------------------------------------------
+
+
+def own_job(name, status="in_progress", conclusion=None, run=4242, rid=90):
+    r = run_status(name, conclusion or "success", status=status, rid=rid)
+    if status == "completed":
+        r["conclusion"] = conclusion
+    r["details_url"] = "https://github.com/%s/actions/runs/%d/job/%d" % (REPO, run, rid)
+    r["html_url"] = r["details_url"]
+    return r
+
+
+@case("GITHUB_RUN_ID: the gate's own jobs still running are not judged; its finished ones, and other runs', are")
+def _(t):
+    ci = [run_status("build", rid=1), run_status("lint", rid=2)]
+    ci[0]["details_url"] = "https://github.com/%s/actions/runs/1111/job/1" % REPO
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("pre-release"), own_job("queued-step", "queued", rid=91)], 10))
+        setup(t, github())
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "allow", 0)
+        r = ci_result(t, doc)
+        t.eq(r["details"]["reports"][0].get("ignored_own_run"), 2, "ignored_own_run")
+        t.eq(r["details"]["totals"]["checks"], 2, "checks judged")
+        # Without the variable (or in another run) they are pending: the gate denies.
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "pending: pre-release", "without GITHUB_RUN_ID")
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4243")), "deny", 1)
+    with ApiServer() as srv:
+        # A job of the gate's own run that finished and failed is judged like any other.
+        serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("release-build", "completed", "failure")], 10))
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "release-build", "a finished own job that failed")
+    with ApiServer() as srv:
+        # Nothing but the gate's own running jobs: nothing was judged, which fails.
+        serve_pages(srv, CHECK_RUNS, pages_of([own_job("pre-release")], 10))
+        setup(t, github(), policy=POLICY.replace('required = { "build" }, ', ""))
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "no checks but the gate's own run's", "message")
+
+
+@case("CI_PIPELINE_ID: pipeline-jobs by ref takes the commit's latest pipeline but the gate's own")
+def _(t):
+    project = "/api/v4/projects/3"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                  Reply([{"id": 77, "iid": 5, "sha": SHA, "ref": "main", "status": "success"},
+                         {"id": 78, "iid": 6, "sha": SHA, "ref": "main", "status": "running"}]))
+        srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "ref": SHA})
+        env = env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="", CI_PIPELINE_ID="78")
+        t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
+        t.eq(srv.paths()[-1], project + "/pipelines/77/jobs?per_page=100", "the jobs of pipeline 77, not 78")
+        # The commit's pipelines, the gate's own still running among them: it is not judged.
+        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA}, policy=POLICY.replace('required = { "build" }, ', ""))
+        doc = t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
+        t.eq(ci_result(t, doc)["details"]["reports"][0].get("ignored_own_run"), 1, "ignored_own_run")
+        t.expect_decision(live_eval(t, srv, env=dict(env, CI_PIPELINE_ID="")), "deny", 1)
+
+
 # ---- TLS -----------------------------------------------------------------------------------
 
 
