@@ -38,8 +38,6 @@ typedef struct judge {
     rg_json **entries;    /* each report's line in details */
     int64_t newest;       /* the newest completion judged, when has_newest */
     int has_newest;
-    double github_run;    /* the Actions run (GITHUB_RUN_ID) or GitLab pipeline */
-    double gitlab_pipeline; /* (CI_PIPELINE_ID) the gate runs in, or 0 */
 } judge;
 
 /* Append to BUF (SIZE bytes) what FMT says, cutting at the end. */
@@ -413,8 +411,6 @@ static int read_params(judge *j, rg_check_status *st)
         *st = h->error(call, "only_required needs the required list");
         return -1;
     }
-    j->github_run = ci_env_id("GITHUB_RUN_ID");
-    j->gitlab_pipeline = ci_env_id("CI_PIPELINE_ID");
     if (h->param_boolean(call, "match_commit")) {
         j->commit = h->context_string(call, "release.commit");
         if (j->commit && !*j->commit)
@@ -430,7 +426,8 @@ static int read_report(judge *j, size_t i, char *why, size_t why_size)
     const rg_host *h = j->h;
     const char *name = j->evidence[i], *text, *reason;
     const char *source = h->abi_minor >= 4 ? h->evidence_source(j->call, name) : NULL;
-    char reason_buf[1280], *fetched = NULL;
+    char reason_buf[1280], *fetched = NULL, own_system = 0;
+    double own_run = 0;
     size_t len;
     int parsed;
 
@@ -442,11 +439,13 @@ static int read_report(judge *j, size_t i, char *why, size_t why_size)
         return ci_parse(text, len, j->family, j->local_offset, &j->reps[i], why, why_size);
     }
     if (ci_live_read(h, j->call, name, source, (size_t)h->param_integer(j->call, "max_pages"), j->entries[i],
-                     &fetched, &len, reason_buf, sizeof reason_buf) != 0) {
+                     &fetched, &len, &own_run, &own_system, reason_buf, sizeof reason_buf) != 0) {
         snprintf(why, why_size, "cannot fetch the report: %s", reason_buf);
         return -1;
     }
     parsed = ci_parse(fetched, len, j->family, j->local_offset, &j->reps[i], why, why_size);
+    j->reps[i].own_run = own_run;
+    j->reps[i].own_system = own_system;
     free(fetched);
     return parsed;
 }
@@ -506,7 +505,7 @@ static int judge_reports(judge *j, rg_check_status *st)
         ci_report *r = &j->reps[i];
         size_t parsed = r->count;
         long ignored = j->commit ? ci_report_only_commit(r, j->commit) : 0, superseded;
-        long own = ci_report_not_own_run(r, j->github_run, j->gitlab_pipeline);
+        long own = ci_report_not_own_run(r);
         const char *other = NULL;
         for (size_t k = 0; k < r->count && !other; k++)
             if (r->items[k].ignored)
@@ -621,13 +620,11 @@ static const rg_param status_params[] = {
 };
 
 /* Live evidence (docs/context.md): the API bases and credentials as each CI sets them, a
- * CA bundle, an HTTPS proxy, and the run the gate itself runs in.  A plugin's children see these alone: never another
+ * CA bundle, and an HTTPS proxy.  A plugin's children see these alone: never another
  * secret of the job's.  http_proxy is left out: plain http is used only on loopback. */
 static const char *const live_env[] = {
     "GITHUB_API_URL", "GITHUB_TOKEN", "GH_TOKEN", "CI_API_V4_URL", "GITLAB_TOKEN", "CI_JOB_TOKEN",
-    "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy",
-    "GITHUB_RUN_ID", "CI_PIPELINE_ID",   /* the run the gate is part of: its own jobs are not judged */
-    NULL,
+    "CURL_CA_BUNDLE", "SSL_CERT_FILE", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", NULL,
 };
 
 static const rg_check checks[] = {

@@ -66,6 +66,8 @@ typedef struct ci_report {
     int zone_assumed;         /* some time was read at LOCAL_OFFSET: the details say so */
     const char *missing;      /* static: what a recognised report lacks that its format
                                  carries ("head_sha"), or NULL */
+    double own_run;           /* a live source's own_run: the run the gate runs in, or 0 */
+    char own_system;          /* ... in 'h' GitHub Actions or 'l' GitLab */
 } ci_report;
 
 /* ---- ci_report.c: the model ------------------------------------------------------- */
@@ -109,14 +111,10 @@ int ci_sha_matches(const char *a, const char *b);
  * Returns how many were marked. */
 long ci_report_only_commit(ci_report *r, const char *commit);
 
-/* A positive run or pipeline ID from the environment variable NAME, or 0. */
-double ci_env_id(const char *name);
-
-/* Mark the items of R that belong to the gate's own run — GitHub Actions run GITHUB_RUN
- * or GitLab pipeline GITLAB_PIPELINE (0: not in one) — and have not finished: the gate's
- * own jobs, running while it judges, are no result of the CI it judges.  Finished ones
- * are judged like any other.  Returns how many were marked. */
-long ci_report_not_own_run(ci_report *r, double github_run, double gitlab_pipeline);
+/* Mark the items of R that belong to the gate's own run (R->own_run, of R->own_system)
+ * and have not finished: the gate's own jobs, running while it judges, are no result of
+ * the CI it judges.  Finished ones are judged like any other.  Returns how many. */
+long ci_report_not_own_run(ci_report *r);
 
 /* A heap copy of S cut at MAX bytes (on a UTF-8 boundary), lower-cased when LOWER;
  * NULL when S is NULL or out of memory.  The caller frees it. */

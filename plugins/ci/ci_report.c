@@ -74,24 +74,13 @@ long ci_report_only_commit(ci_report *r, const char *commit)
     return n;
 }
 
-double ci_env_id(const char *name)
-{
-    const char *v = getenv(name);
-    char *end;
-    double id;
-    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
-        return 0;
-    id = strtod(v, &end);
-    return *end == '\0' && id > 0 ? id : 0;
-}
-
-long ci_report_not_own_run(ci_report *r, double github_run, double gitlab_pipeline)
+long ci_report_not_own_run(ci_report *r)
 {
     long n = 0;
-    for (size_t i = 0; i < r->count; i++) {
+    for (size_t i = 0; r->own_run > 0 && i < r->count; i++) {
         ci_item *it = &r->items[i];
-        double own = it->run_system == 'h' ? github_run : it->run_system == 'l' ? gitlab_pipeline : 0;
-        if (own > 0 && it->run == own && !it->ignored && !it->tests && ci_state_pending(it->state)) {
+        if (it->run_system == r->own_system && it->run == r->own_run && !it->ignored && !it->tests &&
+            ci_state_pending(it->state)) {
             it->own_run = 1;
             n++;
         }

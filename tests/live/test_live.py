@@ -658,35 +658,40 @@ def own_job(name, status="in_progress", conclusion=None, run=4242, rid=90):
     return r
 
 
-@case("GITHUB_RUN_ID: the gate's own jobs still running are not judged; its finished ones, and other runs', are")
+@case("own_run (GITHUB_RUN_ID): the gate's own jobs still running are not judged; its finished ones, and other runs', are; the replay agrees")
 def _(t):
     ci = [run_status("build", rid=1), run_status("lint", rid=2)]
     ci[0]["details_url"] = "https://github.com/%s/actions/runs/1111/job/1" % REPO
     with ApiServer() as srv:
         serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("pre-release"), own_job("queued-step", "queued", rid=91)], 10))
-        setup(t, github())
-        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "allow", 0)
+        setup(t, dict(github(), own_run=4242))
+        doc = t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "allow", 0)
         r = ci_result(t, doc)
         t.eq(r["details"]["reports"][0].get("ignored_own_run"), 2, "ignored_own_run")
         t.eq(r["details"]["totals"]["checks"], 2, "checks judged")
-        # Without the variable (or in another run) they are pending: the gate denies.
+        replay = t.decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)))
+        t.eq(normalise(replay), normalise(doc), "the replayed decision (own_run is in the saved context)")
+        # Without own_run (or another run's) they are pending: the gate denies.
+        setup(t, github())
         doc = t.expect_decision(live_eval(t, srv), "deny", 1)
-        t.contains(ci_result(t, doc)["message"], "pending: pre-release", "without GITHUB_RUN_ID")
-        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4243")), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "pending: pre-release", "without own_run")
+        setup(t, dict(github(), own_run=4243))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
     with ApiServer() as srv:
         # A job of the gate's own run that finished and failed is judged like any other.
         serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("release-build", "completed", "failure")], 10))
-        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "deny", 1)
+        setup(t, dict(github(), own_run=4242))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
         t.contains(ci_result(t, doc)["message"], "release-build", "a finished own job that failed")
     with ApiServer() as srv:
         # Nothing but the gate's own running jobs: nothing was judged, which fails.
         serve_pages(srv, CHECK_RUNS, pages_of([own_job("pre-release")], 10))
-        setup(t, github(), policy=POLICY.replace('required = { "build" }, ', ""))
-        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITHUB_RUN_ID="4242")), "deny", 1)
+        setup(t, dict(github(), own_run=4242), policy=POLICY.replace('required = { "build" }, ', ""))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
         t.contains(ci_result(t, doc)["message"], "no checks but the gate's own run's", "message")
 
 
-@case("CI_PIPELINE_ID: pipeline-jobs by ref takes the commit's latest pipeline but the gate's own")
+@case("own_run (CI_PIPELINE_ID): pipeline-jobs by ref takes the commit's latest pipeline but the gate's own")
 def _(t):
     project = "/api/v4/projects/3"
     with ApiServer() as srv:
@@ -694,15 +699,17 @@ def _(t):
                   Reply([{"id": 77, "iid": 5, "sha": SHA, "ref": "main", "status": "success"},
                          {"id": 78, "iid": 6, "sha": SHA, "ref": "main", "status": "running"}]))
         srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
-        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "ref": SHA})
-        env = env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="", CI_PIPELINE_ID="78")
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "ref": SHA, "own_run": 78})
+        env = env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="")
         t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
         t.eq(srv.paths()[-1], project + "/pipelines/77/jobs?per_page=100", "the jobs of pipeline 77, not 78")
         # The commit's pipelines, the gate's own still running among them: it is not judged.
-        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA}, policy=POLICY.replace('required = { "build" }, ', ""))
+        policy = POLICY.replace('required = { "build" }, ', "")
+        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA, "own_run": 78}, policy=policy)
         doc = t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
         t.eq(ci_result(t, doc)["details"]["reports"][0].get("ignored_own_run"), 1, "ignored_own_run")
-        t.expect_decision(live_eval(t, srv, env=dict(env, CI_PIPELINE_ID="")), "deny", 1)
+        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA}, policy=policy)
+        t.expect_decision(live_eval(t, srv, env=env), "deny", 1)
 
 
 # ---- TLS -----------------------------------------------------------------------------------
@@ -741,6 +748,7 @@ def _(t):
         ({"gitlab": "pipeline-jobs", "project": "grp/p"}, "exactly one of ref"),
         ({"gitlab": "jobs", "project": 3, "pipeline": 6}, "is not one of"),
         ({"github": "statuses", "gitlab": "pipelines"}, "exactly one of \"github\" or \"gitlab\""),
+        ({"github": "check-runs", "repo": REPO, "ref": SHA, "own_run": "123"}, "own_run must be"),
         ({"github": "check-runs", "repo": REPO, "ref": SHA,
           "recorded": [{"url": "http://x/y", "fetched_at": "t", "sha256": "sha256:" + "0" * 64, "file": "../out"}]},
          "inside"),
@@ -844,13 +852,19 @@ def _(t):
         serve_pages(srv, CHECK_RUNS, pages_of([run_status("build")], 1))
         step = github_doc["jobs"]["pre-release"]["steps"][0]
         run_doc_script(t, step["run"], dict(step["env"], GITHUB_TOKEN=TOKEN, GITHUB_API_URL=srv.base,
-                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA,
+                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA, GITHUB_RUN_ID="4242",
                                             GITHUB_STEP_SUMMARY=str(Path(t.tmp, "summary.md"))))
-        t.eq(srv.paths(), [CHECK_RUNS], "one fetch: the renderings replay it")
-    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+        t.eq(srv.paths(), [CHECK_RUNS], "one evaluation, one fetch")
+    live = json.loads(Path(t.tmp, "decision.json").read_text())
+    t.eq(live["decision"], "allow", "decision.json")
     t.contains(Path(t.tmp, "summary.md").read_text(), "ci-passing", "the step summary")
+    t.contains(Path(t.tmp, "gate-junit.xml").read_text(), "<testcase", "the JUnit report")
+    t.eq(json.loads(Path(t.tmp, "gate-evidence", "context.json").read_text())["evidence"]["ci"]["own_run"], 4242,
+         "own_run in the saved context")
+    replay = t.decision(t.eval("policy.lua", "gate-evidence/context.json", env=env_for(None)))
+    t.eq(normalise(replay), normalise(live), "the replay of gate-evidence/")
     # GitLab CI
-    for p in ("decision.json", "gate-evidence"):
+    for p in ("decision.json", "gate-evidence", "gate-junit.xml"):
         shutil.rmtree(Path(t.tmp, p)) if Path(t.tmp, p).is_dir() else Path(t.tmp, p).unlink()
     project = "/api/v4/projects/4211"
     with ApiServer() as srv:
@@ -858,7 +872,7 @@ def _(t):
         srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
         run_doc_script(t, "\n".join(gitlab_doc["pre-release"]["script"]),
                        {"GITLAB_TOKEN": GL_TOKEN, "CI_API_V4_URL": srv.base + "/api/v4", "CI_PROJECT_ID": "4211",
-                        "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
+                        "CI_PIPELINE_ID": "78", "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
         t.eq(len(srv.requests), 2, "the pipelines and the jobs, once")
         t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
     t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
