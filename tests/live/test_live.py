@@ -712,6 +712,44 @@ def _(t):
         t.expect_decision(live_eval(t, srv, env=env), "deny", 1)
 
 
+def recorded_reply(exchange):
+    """An octokit/fixtures recorded exchange served as it was recorded: status, body, headers
+    (those of the message framing are the server's own)."""
+    headers = {k: str(v) for k, v in exchange["headers"].items()
+               if k.lower() not in ("content-length", "connection", "content-type", "transfer-encoding")}
+    return Reply(exchange["response"], status=exchange["status"], headers=headers,
+                 content_type=exchange["headers"].get("content-type"))
+
+
+@case("github: real recorded exchanges with their headers (octokit/fixtures): the combined status, failure, "
+      "denies; a recorded 422 is an error naming its status and message")
+def _(t):
+    rec = CORPUS / "github" / "octokit-fixtures-create-status-recording.json" if CORPUS else None
+    err = CORPUS / "github" / "octokit-fixtures-errors-recording.json" if CORPUS else None
+    if not rec or not rec.is_file() or not err.is_file():
+        t.skip("the shared corpus is not here")
+    exchanges = json.loads(rec.read_text())
+    combined = next(e for e in exchanges if e["method"] == "get" and e["path"].endswith("/status"))
+    repo = "/".join(combined["path"].split("/")[2:4])
+    sha = combined["path"].split("/")[-2]
+    policy = POLICY.replace('required = { "build" }, ', "")
+    with ApiServer() as srv:
+        srv.route(combined["path"] + "?per_page=100", recorded_reply(combined))
+        setup(t, {"github": "statuses", "repo": repo, "ref": sha}, policy=policy, commit=sha)
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq((r["status"], r["details"]["reports"][0]["format"]), ("fail", "github-combined-status"), "judged")
+    notes = [e for e in doc["evidence"] if e["name"] == "ci"]
+    t.eq(notes[0]["sha256"], "sha256:" + hashlib.sha256(json.dumps(combined["response"]).encode()).hexdigest(),
+         "the page recorded is the bytes served")
+    failed = json.loads(err.read_text())[0]
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, recorded_reply(failed))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 422: %s" % failed["response"]["message"], srv.base + CHECK_RUNS)
+        t.eq(len(srv.requests), 1, "a 422 is not asked again")
+
+
 # ---- TLS -----------------------------------------------------------------------------------
 
 
