@@ -12,7 +12,10 @@ post-deploy deny rolls back to the decision's target inside the job script, ever
 that runs relgate installs it (apt-get and meson are stubs that record what they were
 asked; `meson install` puts the relgate under test on PATH) and a job without it fails.
 `uses:` steps are simulated (checkout: the workspace; upload-artifact: the named files
-must exist; download-artifact: from this run's uploads).  The templates run without
+and folders must exist; download-artifact: from this run's uploads).  The GitHub and GitLab
+APIs the pre-release gate reads its CI evidence from live are a server on loopback
+(tests/live/api_server.py) answering with the example's recorded check runs beside the
+gate's own running job; the saved evidence must replay the decision offline.  The templates run without
 --now, so the relgate on PATH adds the example's --now to `eval` (the examples check
 dates).
 
