@@ -61,6 +61,7 @@ int rg_cli_policy_path(const char *dir, char *why, size_t why_size);
  * pending output, the prepared stdout text and the error on stderr, appends the log
  * line, and exits with its exit code (2). */
 struct rg_strbuf;
+struct rg_cli_outputs;
 
 /* Arm the engine's watchdog for POLICY (as messages name it) with TIMEOUT seconds. */
 void rg_cli_watchdog_install(const char *policy, double timeout);
@@ -73,7 +74,12 @@ void rg_cli_watchdog_stdout(char *text);
 /* LINE (heap, taken; NULL: none) is appended to the decision log URL when the watchdog
  * fires: by `relgate __watchdog-log URL CODE LINE`, which the process execs into. */
 void rg_cli_watchdog_log(const char *url, char *line);
-/* That hidden command: append LINE to URL, exit CODE (2 when it could not be written). */
+/* The --format FMT=PATH reports of OUTS (NULL: none): when the watchdog fires, each is
+ * replaced by ERR (evaluated at NOW) rendered in its format, after the log line. */
+void rg_cli_watchdog_reports(const struct rg_cli_outputs *outs, const rg_error *err, int64_t now);
+/* That hidden command, `relgate __watchdog-log URL CODE LINE [PATH TEXT]...`: append LINE
+ * to URL (none when URL is ""), then write each TEXT to its PATH atomically; exit CODE
+ * (2 when something could not be written). */
 int rg_cli_watchdog_append(int argc, char **argv);
 /* Output not yet written that goes out first (NULL: none). */
 void rg_cli_watchdog_pending(const struct rg_strbuf *pending);

@@ -131,6 +131,8 @@ static void watchdog_install(const eval_options *o)
         rg_cli_watchdog_log(o->log, line_with_newline(rg_eval_error_line(&err, o->now)));
     /* A batch's output is one JSON object per line: the error too. */
     rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err));
+    /* The reports a CI job publishes say the gate errored: never missing, never stale. */
+    rg_cli_watchdog_reports(&o->outs, &err, o->now);
     rg_error_clear(&err);
 }
 

@@ -4,12 +4,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
+#include "fileio.h"
 #include "json_writer.h"
 #include "strbuf.h"
+#include "textpos.h"
 
 static const char LINT_USAGE[] =
-    "usage: relgate lint --policy PATH [--format text|json] [--plugin-path DIR]...\n"
-    "                    [--policy-path DIR]... [limits]\n"
+    "usage: relgate lint --policy PATH [--context PATH]... [--format text|json]\n"
+    "                    [--plugin-path DIR]... [--policy-path DIR]... [limits]\n"
     "\n"
     "Check a policy without running any check: syntax, duplicate ids, unknown check\n"
     "names and parameters (from the plugins found), parameter types and values, unknown\n"
@@ -17,6 +20,12 @@ static const char LINT_USAGE[] =
     "undefined globals and misspelt library functions inside checks.\n"
     "One line per problem: file:line: problem.\n"
     "\n"
+    "  --context PATH         also check a release context as eval would load it, without\n"
+    "                         fetching or reading any evidence: the engine's fields, evidence\n"
+    "                         paths, and live evidence sources (an unknown github or gitlab\n"
+    "                         endpoint, a missing repo, project, ref or pipeline, a ref that\n"
+    "                         is not a full commit SHA, a bad recording); repeatable, and\n"
+    "                         --policy may then be left out\n"
     "  --format FORMAT        text (default) or json: {\"policy\", \"count\", \"problems\":\n"
     "                         [{\"file\", \"line\", \"message\"}]}\n"
     "  --policy-path DIR      where extends and require look after the policy's own\n"
@@ -29,10 +38,11 @@ static const char LINT_USAGE[] =
 
 #define MAX_DIRS 32
 
-enum { OPT_POLICY, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_LIMIT };
+enum { OPT_POLICY, OPT_CONTEXT, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_LIMIT };
 
 static const rg_option LINT_OPTIONS[] = {
     {"--policy", NULL, "a path", OPT_POLICY},
+    {"--context", NULL, "a path", OPT_CONTEXT},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
@@ -90,16 +100,83 @@ static char *as_json(const char *policy, const char *problems, int n)
     return rg_strbuf_finish(&out);
 }
 
+/* The line in TEXT of the member KEY ("ci" of "evidence.ci", "version" of
+ * "release.version"): the first "KEY" followed by a colon, else 1. */
+static int key_line(const char *text, size_t len, const char *key, size_t key_len)
+{
+    for (const char *p = text; (p = strchr(p, '"')) != NULL; p++) {
+        const char *q = p + 1 + key_len;
+        int line, column;
+        if ((size_t)(q - text) >= len || strncmp(p + 1, key, key_len) != 0 || *q != '"')
+            continue;
+        for (q++; *q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'; q++)
+            ;
+        if (*q != ':')
+            continue;
+        rg_text_position(text, len, (size_t)(p - text), &line, &column);
+        return line;
+    }
+    return 1;
+}
+
+/* The problems of the context at PATH as eval loads it (nothing fetched, no evidence
+ * read), appended to OUT as "PATH:LINE: problem" lines.  Returns their number, or -1 with
+ * ERR when the file cannot be read at all. */
+static int lint_context(const char *path, const rg_limits *limits, rg_strbuf *out, rg_error *err)
+{
+    rg_context_options copt;
+    rg_context *ctx;
+    rg_error found;
+    char *text;
+    size_t len;
+    int n = 0;
+
+    if (rg_read_file(path, "context", limits->max_context_bytes, &text, &len, err) != 0)
+        return -1;
+    memset(&copt, 0, sizeof copt);
+    copt.limits = limits;
+    rg_error_init(&found);
+    ctx = rg_context_parse(text, len, path, path, &copt, &found);
+    rg_context_free(ctx);
+    if (!ctx && found.problem_count == 0 && found.kind != RG_ERROR_NONE) {
+        /* one problem with a place (a syntax error's line), its message without it */
+        const char *msg = found.message, *rest;
+        if (strncmp(msg, path, strlen(path)) == 0 && msg[strlen(path)] == ':' &&
+            (rest = strstr(msg + strlen(path), ": ")) != NULL)
+            msg = rest + 2;
+        rg_strbuf_printf(out, "%s:%d: %s\n", path, found.line > 0 ? found.line : 1, msg);
+        n = 1;
+    }
+    for (int i = 0; !ctx && i < found.problem_count; i++) {
+        /* "PATH: FIELD: what" — placed at the line of FIELD's last member */
+        const char *msg = found.problems[i], *field, *colon;
+        size_t plen = strlen(path);
+        if (strncmp(msg, path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+            msg += plen + 2;
+        colon = strstr(msg, ": ");
+        field = colon ? colon : msg;
+        while (field > msg && field[-1] != '.' && field[-1] != ' ')
+            field--;
+        rg_strbuf_printf(out, "%s:%d: %s\n", path,
+                         colon && field < colon ? key_line(text, len, field, (size_t)(colon - field)) : 1, msg);
+        n++;
+    }
+    rg_error_clear(&found);
+    free(text);
+    return n;
+}
+
 int rg_cmd_lint(int argc, char **argv)
 {
     int json = 0;
-    const char *policy = NULL, *dirs[MAX_DIRS] = {0};
-    size_t ndirs = 0;
+    const char *policy = NULL, *dirs[MAX_DIRS] = {0}, *contexts[MAX_DIRS] = {0};
+    size_t ndirs = 0, ncontexts = 0;
     rg_error err = {0};
     rg_limits limits = rg_limits_default();
-    rg_plugins *plugins;
+    rg_plugins *plugins = NULL;
     char *problems = NULL;
-    int n, id;
+    const char *what;
+    int n = 0, id;
     rg_opt_state st;
     const char *v;
     char msg[512];
@@ -114,6 +191,13 @@ int rg_cmd_lint(int argc, char **argv)
             snprintf(msg, sizeof msg, "unknown option '%.200s'", v);
             return rg_cli_usage("lint", msg);
         case OPT_POLICY: policy = v; break;
+        case OPT_CONTEXT:
+            if (ncontexts == MAX_DIRS) {
+                snprintf(msg, sizeof msg, "at most %d --context options", MAX_DIRS);
+                return rg_cli_usage("lint", msg);
+            }
+            contexts[ncontexts++] = v;
+            break;
         case OPT_FORMAT:
             if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
                 snprintf(msg, sizeof msg, "--format '%.200s' is not text or json", v);
@@ -139,24 +223,50 @@ int rg_cmd_lint(int argc, char **argv)
             }
         }
     }
-    if (!policy)
-        return rg_cli_usage("lint", "--policy is required");
-    rg_cli_watchdog_install(policy, limits.timeout);
-    plugins = rg_plugins_load(dirs, ndirs, 1, &err);
-    if (!plugins) {
+    if (!policy && !ncontexts)
+        return rg_cli_usage("lint", "--policy is required (or --context)");
+    if (policy) {
+        rg_cli_watchdog_install(policy, limits.timeout);
+        plugins = rg_plugins_load(dirs, ndirs, 1, &err);
+        if (!plugins) {
+            rg_cli_watchdog_remove();
+            rg_cli_report(&err);
+            rg_error_clear(&err);
+            return RG_EXIT_ERROR;
+        }
+        n = rg_policy_lint(policy, &limits, plugins, &problems, &err);
         rg_cli_watchdog_remove();
-        rg_cli_report(&err);
-        rg_error_clear(&err);
-        return RG_EXIT_ERROR;
+        if (n < 0) {
+            rg_cli_report(&err);
+            rg_error_clear(&err);
+            rg_plugins_free(plugins);
+            return RG_EXIT_ERROR;
+        }
     }
-    n = rg_policy_lint(policy, &limits, plugins, &problems, &err);
-    rg_cli_watchdog_remove();
-    if (n < 0) {
-        rg_cli_report(&err);
-        rg_error_clear(&err);
-        rg_plugins_free(plugins);
-        return RG_EXIT_ERROR;
+    if (ncontexts) {
+        rg_strbuf all = {0};
+        if (problems)
+            rg_strbuf_puts(&all, problems);
+        for (size_t i = 0; i < ncontexts; i++) {
+            int c = lint_context(contexts[i], &limits, &all, &err);
+            if (c < 0) {
+                rg_cli_report(&err);
+                rg_error_clear(&err);
+                free(rg_strbuf_finish(&all));
+                free(problems);
+                rg_plugins_free(plugins);
+                return RG_EXIT_ERROR;
+            }
+            n += c;
+        }
+        free(problems);
+        if (!(problems = rg_strbuf_finish(&all)) && !(problems = calloc(1, 1))) {
+            fprintf(stderr, "relgate: error: out of memory\n");
+            rg_plugins_free(plugins);
+            return RG_EXIT_ERROR;
+        }
     }
+    what = policy ? policy : contexts[0];
     if (json) {
         char *doc = as_json(policy, problems, n);
         if (!doc) {
@@ -172,9 +282,10 @@ int rg_cmd_lint(int argc, char **argv)
     }
     /* Standard error says how it went either way: silence is not an answer. */
     if (n > 0)
-        fprintf(stderr, "relgate: %d problem%s in %s\n", n, n == 1 ? "" : "s", policy);
+        fprintf(stderr, "relgate: %d problem%s in %s%s\n", n, n == 1 ? "" : "s", what,
+                policy && ncontexts ? " and its contexts" : "");
     else
-        fprintf(stderr, "relgate: %s: no problems found\n", policy);
+        fprintf(stderr, "relgate: %s%s: no problems found\n", what, policy && ncontexts ? " and its contexts" : "");
     free(problems);
     rg_plugins_free(plugins);
     return n > 0 ? 1 : 0;

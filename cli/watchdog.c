@@ -5,9 +5,12 @@
  * pattern) can run long between hooks.  The engine arms this timer around policy code
  * (rg_set_watchdog) for the time left plus a second's grace; when it fires, the error
  * prepared in advance goes out with system calls only and the process exits 2: no
- * command ever hangs on a policy. */
+ * command ever hangs on a policy.  What a signal handler may not do — append to a
+ * decision log, write report files atomically — is done by a fresh relgate the process
+ * execs into (`relgate __watchdog-log`), from arguments prepared in advance. */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +20,21 @@
 
 #include "cli.h"
 #include "error.h"
+#include "fileio.h"
+#include "outputs.h"
 #include "strbuf.h"
 
 static char *watchdog_stdout;          /* the error in the command's output format, or NULL */
 static char *watchdog_log_line;        /* the error as a decision-log line, or NULL */
 static const char *watchdog_log_url;
+/* The --format FMT=PATH reports: each PATH and the error rendered in its format, so a CI
+ * step never publishes a report that is missing or left over from an earlier run. */
+static struct { const char *path; char *text; } watchdog_reports[RG_CLI_MAX_OUTPUTS];
+static size_t watchdog_report_count;
+/* `relgate __watchdog-log URL CODE LINE [PATH TEXT]...`, built whenever one of its parts
+ * changes (the handler may not allocate); NULL in [0] when there is nothing to hand on. */
+static char *watchdog_argv[5 + 2 * RG_CLI_MAX_OUTPUTS + 1];
+static char watchdog_code[12];
 extern char **environ;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
 static int watchdog_exit = RG_EXIT_ERROR;
@@ -39,23 +52,52 @@ static void watchdog_fire(int sig)
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
     (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
-    if (watchdog_log_line && watchdog_log_url) {
-        /* The audit record of this error too, chained like every other: a store needs
-         * locks, a digest and perhaps a database connection, none of which a signal
-         * handler may touch, so this process becomes a fresh relgate that appends it
-         * (execve is async-signal-safe; the stuck policy code goes with the old image). */
-        char code[12], *p = code + sizeof code;
-        char *argv[] = {"relgate", "__watchdog-log", (char *)watchdog_log_url, NULL, watchdog_log_line, NULL};
-        unsigned v = (unsigned)watchdog_exit;
-        *--p = '\0';
-        do {
-            *--p = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        argv[3] = p;
-        execve("/proc/self/exe", argv, environ);
+    if (watchdog_argv[0]) {
+        /* The audit record of this error, chained like every other, and the reports: a
+         * store needs locks, a digest and perhaps a database connection, an atomic file a
+         * temporary name, none of which a signal handler may touch, so this process
+         * becomes a fresh relgate that does both (execve is async-signal-safe; the stuck
+         * policy code goes with the old image). */
+        execve("/proc/self/exe", watchdog_argv, environ);
     }
     _exit(watchdog_exit);
+}
+
+/* While the list changes the handler hands nothing on (it has no list to trust). */
+static void watchdog_hold(void)
+{
+    watchdog_argv[0] = NULL;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Rebuild watchdog_argv from the log line and the reports (outside the handler). */
+static void watchdog_build_argv(void)
+{
+    static char relgate[] = "relgate", command[] = "__watchdog-log", none[] = "";
+    unsigned v = (unsigned)watchdog_exit;
+    char digits[12], *p = digits + sizeof digits;
+    size_t n = 0;
+    watchdog_hold();
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(watchdog_code, p, (size_t)(digits + sizeof digits - p));
+    if (!(watchdog_log_line && watchdog_log_url) && !watchdog_report_count)
+        return;
+    watchdog_argv[1] = command;
+    watchdog_argv[2] = watchdog_log_line && watchdog_log_url ? (char *)watchdog_log_url : none;
+    watchdog_argv[3] = watchdog_code;
+    watchdog_argv[4] = watchdog_log_line && watchdog_log_url ? watchdog_log_line : none;
+    n = 5;
+    for (size_t i = 0; i < watchdog_report_count; i++) {
+        watchdog_argv[n++] = (char *)watchdog_reports[i].path;
+        watchdog_argv[n++] = watchdog_reports[i].text;
+    }
+    watchdog_argv[n] = NULL;
+    atomic_signal_fence(memory_order_seq_cst);   /* the handler sees a whole list or none */
+    watchdog_argv[0] = relgate;
 }
 
 /* Called by the engine around policy code: SECONDS left, or 0 to disarm.  Clamped, so
@@ -113,26 +155,54 @@ void rg_cli_watchdog_log(const char *url, char *line)
     size_t n = line ? strlen(line) : 0;
     if (n && line[n - 1] == '\n')
         line[n - 1] = '\0';
+    watchdog_hold();
     free(watchdog_log_line);
     watchdog_log_line = line;
     watchdog_log_url = line ? url : NULL;
+    watchdog_build_argv();
+}
+
+void rg_cli_watchdog_reports(const rg_cli_outputs *outs, const rg_error *err, int64_t now)
+{
+    watchdog_hold();
+    for (size_t i = 0; i < watchdog_report_count; i++)
+        free(watchdog_reports[i].text);
+    watchdog_report_count = 0;
+    for (size_t i = 0; outs && i < outs->count; i++) {
+        char *text = rg_error_render(err, outs->files[i].format, now);
+        if (!text)
+            continue;   /* out of memory: that report is left as it is, the exit code still says 2 */
+        watchdog_reports[watchdog_report_count].path = outs->files[i].path;
+        watchdog_reports[watchdog_report_count++].text = text;
+    }
+    watchdog_build_argv();
 }
 
 int rg_cli_watchdog_append(int argc, char **argv)
 {
     rg_error err = {0};
-    rg_log *log;
+    rg_log *log = NULL;
     int code;
-    if (argc != 5)
+    if (argc < 5 || (argc - 5) % 2 != 0)
         return RG_EXIT_ERROR;
     code = atoi(argv[3]);
-    log = rg_log_open(argv[2], 1, &err);
-    if (!log || rg_log_append(log, argv[4], strlen(argv[4]), &err) != 0) {
-        rg_cli_report(&err);
-        rg_error_clear(&err);
-        code = RG_EXIT_ERROR;
+    /* The audit record first, as for every decision: the reports never say what the log
+     * does not hold. */
+    if (argv[2][0]) {
+        log = rg_log_open(argv[2], 1, &err);
+        if (!log || rg_log_append(log, argv[4], strlen(argv[4]), &err) != 0) {
+            rg_cli_report(&err);
+            rg_error_clear(&err);
+            code = RG_EXIT_ERROR;
+        }
+        rg_log_close(log);
     }
-    rg_log_close(log);
+    for (int i = 5; i + 1 < argc; i += 2)
+        if (rg_write_file_atomic(argv[i], argv[i + 1], strlen(argv[i + 1]), &err) != 0) {
+            rg_cli_report(&err);
+            rg_error_clear(&err);
+            code = RG_EXIT_ERROR;
+        }
     return code;
 }
 
@@ -144,6 +214,7 @@ void rg_cli_watchdog_pending(const rg_strbuf *pending)
 void rg_cli_watchdog_exit_code(int code)
 {
     watchdog_exit = code;
+    watchdog_build_argv();
 }
 
 void rg_cli_watchdog_remove(void)
@@ -152,5 +223,6 @@ void rg_cli_watchdog_remove(void)
     watchdog_set(0);
     rg_cli_watchdog_stdout(NULL);
     rg_cli_watchdog_log(NULL, NULL);
+    rg_cli_watchdog_reports(NULL, NULL, 0);
     watchdog_pending = NULL;
 }

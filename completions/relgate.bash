@@ -86,7 +86,7 @@ _relgate() {
             else
                 _relgate_files '*.lua'
             fi ;;
-        lint) COMPREPLY=($(compgen -W "--policy --format --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
+        lint) COMPREPLY=($(compgen -W "--policy --context --format --plugin-path --policy-path --timeout --max-memory --max-instructions --help" -- "$cur")) ;;
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         check) COMPREPLY=($(compgen -W "--param --evidence --context --stage --type --now --plugin-path --help" -- "$cur")) ;;
         init) COMPREPLY=($(compgen -d -- "$cur")) ;;

@@ -90,6 +90,7 @@ complete -c relgate -n "__fish_seen_subcommand_from test" -l coverage -d 'which 
 complete -c relgate -n "__fish_seen_subcommand_from test" -l fail-under -x -d 'exit 1 under this coverage percentage'
 complete -c relgate -n "__fish_seen_subcommand_from lint" -l policy -r -F -d 'policy file or directory'
 complete -c relgate -n "__fish_seen_subcommand_from lint" -l format -x -a 'text json' -d 'output format'
+complete -c relgate -n "__fish_seen_subcommand_from lint" -l context -r -F -d 'also check a release context'
 for c in test lint plugins check
     complete -c relgate -n "__fish_seen_subcommand_from $c" -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
 end

@@ -113,6 +113,7 @@ _relgate() {
     lint)
       _arguments -s \
         '--policy[policy file or directory]:policy:_files -g "*.lua(-.)"' \
+        '*--context[also check a release context]:context:_files -g "*.json(-.)"' \
         '--format[output format]:format:(text json)' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
         '*--policy-path[where extends and require look next]:directory:_files -/' \

@@ -177,6 +177,7 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
 static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
 {
     struct stat st;
+    char saved[PATH_MAX + 16];
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: %s", dir, strerror(errno));
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -188,6 +189,17 @@ static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0,
                        "--save-evidence %s is the context's own directory: its context.json would be "
                        "replaced; give another directory", dir);
+    /* Refused before anything is fetched, not after. */
+    if (access(ctx->save_dir, W_OK | X_OK) != 0)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: cannot write there: %s", dir,
+                       strerror(errno));
+    /* An earlier recording's context.json goes now: a run that cannot save must not leave
+     * it behind looking like this run's (its pages, named by digest, may stay). */
+    if ((size_t)snprintf(saved, sizeof saved, "%s/context.json", ctx->save_dir) >= sizeof saved)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: path too long", dir);
+    if (lstat(saved, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(saved) != 0)
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: cannot replace %s: %s", dir, saved,
+                       strerror(errno));
     return 0;
 }
 

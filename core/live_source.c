@@ -13,8 +13,8 @@
 
 static const char *const GITHUB_KINDS[] = {"check-runs", "statuses", "workflow-runs", NULL};
 static const char *const GITLAB_KINDS[] = {"pipelines", "pipeline-jobs", NULL};
-static const char *const GITHUB_KEYS[] = {"github", "repo", "ref", "recorded", NULL};
-static const char *const GITLAB_KEYS[] = {"gitlab", "project", "ref", "pipeline", "recorded", NULL};
+static const char *const GITHUB_KEYS[] = {"github", "repo", "ref", "own_run", "recorded", NULL};
+static const char *const GITLAB_KEYS[] = {"gitlab", "project", "ref", "pipeline", "own_run", "recorded", NULL};
 static const char *const RECORD_KEYS[] = {"url", "next", "fetched_at", "sha256", "file", NULL};
 
 int rg_live_source_is(const cJSON *entry)
@@ -174,6 +174,13 @@ int rg_live_source_validate(const rg_context *ctx, const char *name, const cJSON
         else if (pipeline && !positive_id(pipeline))
             bad = problem(err, ctx, name, "pipeline must be a pipeline ID (a positive integer)");
     }
+    /* The run the gate itself runs in (GITHUB_RUN_ID, CI_PIPELINE_ID): in the context, not
+     * read from the environment, so a replay anywhere leaves out exactly what the live
+     * decision left out. */
+    if (cJSON_GetObjectItemCaseSensitive(entry, "own_run") &&
+        !positive_id(cJSON_GetObjectItemCaseSensitive(entry, "own_run")))
+        bad = problem(err, ctx, name, gh ? "own_run must be the gate's own workflow run ID (GITHUB_RUN_ID)"
+                                         : "own_run must be the gate's own pipeline ID (CI_PIPELINE_ID)");
     if (rec && validate_recorded(ctx, name, rec, err))
         bad = -1;
     return bad;

@@ -29,6 +29,15 @@ typedef struct judge {
     long passed, checks, suites;
     char problems[600];   /* report-level reasons to fail, "; "-separated */
     rg_json *problem_list;
+    ci_family family;     /* the format parameter */
+    int local_offset;     /* the timezone parameter, in seconds */
+    char zone[RG_OFFSET_BUFSIZE];
+    int zone_assumed;     /* some report's times had no zone */
+    const char *commit;   /* release.commit when match_commit, else NULL */
+    ci_report *reps;      /* one per report */
+    rg_json **entries;    /* each report's line in details */
+    int64_t newest;       /* the newest completion judged, when has_newest */
+    int has_newest;
 } judge;
 
 /* Append to BUF (SIZE bytes) what FMT says, cutting at the end. */
@@ -239,7 +248,7 @@ static void details_tests(judge *j, ci_report *reps)
 }
 
 /* One report's line in details, and its report-level problems. */
-static void judge_report(judge *j, ci_report *r, const char *evidence, size_t parsed, long ignored,
+static void judge_report(judge *j, ci_report *r, const char *evidence, size_t parsed, long ignored, long own,
                          long superseded, const char *commit, const char *other_sha, rg_json *entry)
 {
     const rg_host *h = j->h;
@@ -247,6 +256,8 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
     h->add_number(j->call, entry, "results", (double)parsed);
     if (ignored)
         h->add_number(j->call, entry, "ignored_other_commit", (double)ignored);
+    if (own)
+        h->add_number(j->call, entry, "ignored_own_run", (double)own);
     if (superseded)
         h->add_number(j->call, entry, "superseded_reruns", (double)superseded);
     if (r->declared > (int64_t)parsed) {
@@ -274,13 +285,15 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
     else if (parsed > 0 && ignored == (long)parsed)
         problem(j, "none of the %zu results in %s is for commit %.12s (they are for %.12s...)", parsed,
                 evidence, commit, other_sha ? other_sha : "?");
+    else if (!j->allow_empty && own && ignored + own == (long)parsed)
+        problem(j, "%s has no checks but the gate's own run's, still running (%ld)", evidence, own);
 }
 
 static int present(const judge *j, const ci_report *reps, const char *name)
 {
     for (size_t r = 0; r < j->n_reports; r++)
         for (size_t k = 0; k < reps[r].count; k++)
-            if (!reps[r].items[k].ignored && strcmp(reps[r].items[k].name, name) == 0)
+            if (!reps[r].items[k].ignored && !reps[r].items[k].own_run && strcmp(reps[r].items[k].name, name) == 0)
                 return 1;
     return 0;
 }
@@ -349,179 +362,225 @@ static rg_check_status finish(judge *j, ci_report *reps)
     return h->pass(j->call, "all passed: %s", summary);
 }
 
-static rg_check_status run(const rg_host *h, rg_check_call *call)
+/* The parameters into J.  0, or -1 with the error result in *ST. */
+static int read_params(judge *j, rg_check_status *st)
 {
-    judge j;
-    ci_report *reps = NULL;
-    ci_family family;
-    rg_json *d = h->details(call), *jreports, **entries = NULL;
-    const char *commit = NULL, *first_evidence = NULL;
-    char why[1536], first_why[1536] = "", reason_buf[1280];
-    int errors = 0, has_newest = 0, local_offset = 0, assumed = 0;
-    int64_t newest = 0;
-    char zone[RG_OFFSET_BUFSIZE];
-    rg_check_status st;
+    const rg_host *h = j->h;
+    rg_check_call *call = j->call;
+    const char *format = h->param_string(call, "format"), *tz = h->param_string(call, "timezone");
     int oom = 0;
 
-    memset(&j, 0, sizeof j);
-    j.h = h;
-    j.call = call;
-    j.pending_fails = h->param_boolean(call, "pending_fails");
-    j.allow_failures = h->param_boolean(call, "allow_failures");
-    j.only_required = h->param_boolean(call, "only_required");
-    j.allow_empty = h->param_boolean(call, "allow_empty");
-    j.evidence = items(h, call, "reports", &j.n_reports, &oom);
-    j.required = items(h, call, "required", &j.n_required, &oom);
-    j.success = items(h, call, "success", &j.n_success, &oom);
+    j->pending_fails = h->param_boolean(call, "pending_fails");
+    j->allow_failures = h->param_boolean(call, "allow_failures");
+    j->only_required = h->param_boolean(call, "only_required");
+    j->allow_empty = h->param_boolean(call, "allow_empty");
+    j->evidence = items(h, call, "reports", &j->n_reports, &oom);
+    j->required = items(h, call, "required", &j->n_required, &oom);
+    j->success = items(h, call, "success", &j->n_success, &oom);
     if (oom) {
-        st = h->error(call, "out of memory reading the parameters");
-        goto out;
+        *st = h->error(call, "out of memory reading the parameters");
+        return -1;
     }
-    if (family_of(h->param_string(call, "format"), &family) != 0) {
-        st = h->error(call, "format must be auto, github, gitlab or junit (not '%s')",
-                      h->param_string(call, "format") ? h->param_string(call, "format") : "?");
-        goto out;
+    if (family_of(format, &j->family) != 0) {
+        *st = h->error(call, "format must be auto, github, gitlab or junit (not '%s')", format ? format : "?");
+        return -1;
     }
-    if (!j.n_reports) {
-        st = h->error(call, "reports names no evidence");
-        goto out;
+    if (!j->n_reports) {
+        *st = h->error(call, "reports names no evidence");
+        return -1;
     }
     if (h->param_integer(call, "max_pages") < 1 || h->param_integer(call, "max_pages") > 1000) {
-        st = h->error(call, "max_pages must be from 1 to 1000");
-        goto out;
+        *st = h->error(call, "max_pages must be from 1 to 1000");
+        return -1;
     }
-    if (!j.n_success) {
-        st = h->error(call, "success must list at least one conclusion (default: \"success\")");
-        goto out;
+    if (!j->n_success) {
+        *st = h->error(call, "success must list at least one conclusion (default: \"success\")");
+        return -1;
     }
-    for (size_t i = 0; i < j.n_success; i++)
-        if (!j.success[i] || ci_state_failing(j.success[i])) {
-            st = h->error(call, "success lists '%s', a failing conclusion", j.success[i] ? j.success[i] : "?");
-            goto out;
+    for (size_t i = 0; i < j->n_success; i++)
+        if (!j->success[i] || ci_state_failing(j->success[i])) {
+            *st = h->error(call, "success lists '%s', a failing conclusion", j->success[i] ? j->success[i] : "?");
+            return -1;
         }
-    if (rg_time_offset_parse(h->param_string(call, "timezone") ? h->param_string(call, "timezone") : "UTC",
-                             &local_offset) != 0) {
-        st = h->error(call, "parameter 'timezone' must be UTC or an offset like +02:00");
-        goto out;
+    if (rg_time_offset_parse(tz ? tz : "UTC", &j->local_offset) != 0) {
+        *st = h->error(call, "parameter 'timezone' must be UTC or an offset like +02:00");
+        return -1;
     }
-    rg_time_offset_format(local_offset, zone, sizeof zone);
-    if (j.only_required && !j.n_required) {
-        st = h->error(call, "only_required needs the required list");
-        goto out;
+    rg_time_offset_format(j->local_offset, j->zone, sizeof j->zone);
+    if (j->only_required && !j->n_required) {
+        *st = h->error(call, "only_required needs the required list");
+        return -1;
     }
     if (h->param_boolean(call, "match_commit")) {
-        commit = h->context_string(call, "release.commit");
-        if (commit && !*commit)
-            commit = NULL;
+        j->commit = h->context_string(call, "release.commit");
+        if (j->commit && !*j->commit)
+            j->commit = NULL;
     }
-    if (!(reps = calloc(j.n_reports, sizeof *reps)) || !(entries = calloc(j.n_reports, sizeof *entries))) {
-        st = h->error(call, "out of memory");
-        goto out;
-    }
-    jreports = h->add_array(call, d, "reports");
-    for (size_t i = 0; i < j.n_reports; i++) {
-        const char *text, *reason;
-        const char *source = h->abi_minor >= 4 ? h->evidence_source(call, j.evidence[i]) : NULL;
-        char *fetched = NULL;
-        size_t len;
-        int parsed;
-        rg_json *entry = entries[i] = h->add_object(call, jreports, NULL);
-        ci_report_init(&reps[i]);
-        h->add_string(call, entry, "evidence", j.evidence[i]);
-        if (source) {   /* a live source (ABI 1.4): fetched, or replayed from its recording */
-            if (ci_live_read(h, call, j.evidence[i], source, (size_t)h->param_integer(call, "max_pages"), entry,
-                             &fetched, &len, reason_buf, sizeof reason_buf) != 0) {
-                snprintf(why, sizeof why, "cannot fetch the report: %s", reason_buf);
-                parsed = -1;
-            } else {
-                parsed = ci_parse(fetched, len, family, local_offset, &reps[i], why, sizeof why);
-            }
-            free(fetched);
-        } else if (h->read_evidence(call, j.evidence[i], &text, &len, &reason) != 0) {
-            snprintf(why, sizeof why, "cannot read the report: %s", reason);
-            parsed = -1;
-        } else {
-            parsed = ci_parse(text, len, family, local_offset, &reps[i], why, sizeof why);
+    return 0;
+}
+
+/* Report I — a file, or a live source (ABI 1.4) fetched or replayed from its recording —
+ * parsed into J->reps[I].  0, or -1 with WHY. */
+static int read_report(judge *j, size_t i, char *why, size_t why_size)
+{
+    const rg_host *h = j->h;
+    const char *name = j->evidence[i], *text, *reason;
+    const char *source = h->abi_minor >= 4 ? h->evidence_source(j->call, name) : NULL;
+    char reason_buf[1280], *fetched = NULL, own_system = 0;
+    double own_run = 0;
+    size_t len;
+    int parsed;
+
+    if (!source) {
+        if (h->read_evidence(j->call, name, &text, &len, &reason) != 0) {
+            snprintf(why, why_size, "cannot read the report: %s", reason);
+            return -1;
         }
-        if (parsed == 0) {
-            if (reps[i].zone_assumed) {   /* say which zone its zone-less times were read in */
-                h->add_string(call, entry, "zone_assumed", zone);
-                assumed = 1;
+        return ci_parse(text, len, j->family, j->local_offset, &j->reps[i], why, why_size);
+    }
+    if (ci_live_read(h, j->call, name, source, (size_t)h->param_integer(j->call, "max_pages"), j->entries[i],
+                     &fetched, &len, &own_run, &own_system, reason_buf, sizeof reason_buf) != 0) {
+        snprintf(why, why_size, "cannot fetch the report: %s", reason_buf);
+        return -1;
+    }
+    parsed = ci_parse(fetched, len, j->family, j->local_offset, &j->reps[i], why, why_size);
+    j->reps[i].own_run = own_run;
+    j->reps[i].own_system = own_system;
+    free(fetched);
+    return parsed;
+}
+
+/* Every report read, each with its line in details.  0, or -1 with the error result in
+ * *ST naming the first report that could not be read (every one's problem in details). */
+static int read_reports(judge *j, rg_check_status *st)
+{
+    const rg_host *h = j->h;
+    rg_json *jreports;
+    const char *first_evidence = NULL;
+    char why[1536], first_why[1536] = "";
+    int errors = 0;
+
+    if (!(j->reps = calloc(j->n_reports, sizeof *j->reps)) || !(j->entries = calloc(j->n_reports, sizeof *j->entries))) {
+        *st = h->error(j->call, "out of memory");
+        return -1;
+    }
+    jreports = h->add_array(j->call, h->details(j->call), "reports");
+    for (size_t i = 0; i < j->n_reports; i++) {
+        j->entries[i] = h->add_object(j->call, jreports, NULL);
+        ci_report_init(&j->reps[i]);
+        h->add_string(j->call, j->entries[i], "evidence", j->evidence[i]);
+        if (read_report(j, i, why, sizeof why) == 0) {
+            if (j->reps[i].zone_assumed) {   /* say which zone its zone-less times were read in */
+                h->add_string(j->call, j->entries[i], "zone_assumed", j->zone);
+                j->zone_assumed = 1;
             }
             continue;
         }
-        h->add_string(call, entry, "error", why);
+        h->add_string(j->call, j->entries[i], "error", why);
         if (!errors++) {
             snprintf(first_why, sizeof first_why, "%s", why);
-            first_evidence = j.evidence[i];
+            first_evidence = j->evidence[i];
         }
     }
-    if (errors) {
-        st = h->error(call, "evidence '%s': %s%s", first_evidence ? first_evidence : "?", first_why,
-                      errors > 1 ? " (and more: see details)" : "");
-        goto out;
-    }
+    if (!errors)
+        return 0;
+    *st = h->error(j->call, "evidence '%s': %s%s", first_evidence ? first_evidence : "?", first_why,
+                   errors > 1 ? " (and more: see details)" : "");
+    return -1;
+}
 
-    if (commit)
-        h->add_string(call, d, "commit", commit);
-    j.failing.list = h->add_array(call, d, "failing");
-    j.pending.list = h->add_array(call, d, "pending");
-    j.warnings.list = h->add_array(call, d, "warnings");
-    for (size_t i = 0; i < j.n_reports; i++) {
-        ci_report *r = &reps[i];
+/* Each report's items judged, for this commit, re-runs merged; the newest completion
+ * kept for max_age.  0, or -1 with the error result in *ST. */
+static int judge_reports(judge *j, rg_check_status *st)
+{
+    const rg_host *h = j->h;
+    rg_json *d = h->details(j->call);
+
+    if (j->commit)
+        h->add_string(j->call, d, "commit", j->commit);
+    j->failing.list = h->add_array(j->call, d, "failing");
+    j->pending.list = h->add_array(j->call, d, "pending");
+    j->warnings.list = h->add_array(j->call, d, "warnings");
+    for (size_t i = 0; i < j->n_reports; i++) {
+        ci_report *r = &j->reps[i];
         size_t parsed = r->count;
-        long ignored = commit ? ci_report_only_commit(r, commit) : 0, superseded;
+        long ignored = j->commit ? ci_report_only_commit(r, j->commit) : 0, superseded;
+        long own = ci_report_not_own_run(r);
         const char *other = NULL;
         for (size_t k = 0; k < r->count && !other; k++)
             if (r->items[k].ignored)
                 other = r->items[k].sha;
         if ((superseded = ci_report_latest(r)) < 0) {
-            st = h->error(call, "out of memory");
-            goto out;
+            *st = h->error(j->call, "out of memory");
+            return -1;
         }
-        judge_report(&j, r, j.evidence[i], parsed, ignored, superseded, commit, other, entries[i]);
+        judge_report(j, r, j->evidence[i], parsed, ignored, own, superseded, j->commit, other, j->entries[i]);
         for (size_t k = 0; k < r->count; k++) {
             const ci_item *it = &r->items[k];
-            if (it->ignored)
+            if (it->ignored || it->own_run)
                 continue;
-            judge_item(&j, it, j.evidence[i]);
-            if (it->has_done && (!has_newest || it->done > newest)) {
-                newest = it->done;
-                has_newest = 1;
+            judge_item(j, it, j->evidence[i]);
+            if (it->has_done && (!j->has_newest || it->done > j->newest)) {
+                j->newest = it->done;
+                j->has_newest = 1;
             }
         }
     }
-    if (h->param_is_set(call, "max_age")) {
-        double max = h->param_number(call, "max_age");
-        rg_json *f = h->add_object(call, d, "freshness");
-        h->add_number(call, f, "max_age_seconds", max);
-        if (!has_newest) {
-            problem(&j, "max_age is set but the reports carry no completion time");
-        } else {
-            int64_t age = h->now(call) - newest;
-            char when[32], a[32], m[32];
-            rfc3339(newest, when, sizeof when);
-            h->add_string(call, f, "newest", when);
-            h->add_number(call, f, "age_seconds", (double)age);
-            if (assumed)
-                h->add_string(call, f, "zone_assumed", zone);
-            if (rg_time_in_future(newest, h->now(call))) {
-                duration(-age, a, sizeof a);
-                problem(&j, "the newest result (%s) is dated %s in the future (clock or time zone wrong?)",
-                        when, a);
-            } else if ((double)age > max) {
-                duration(age, a, sizeof a);
-                duration(max < 9e15 ? (int64_t)max : (int64_t)9e15, m, sizeof m);
-                problem(&j, "the newest result (%s) is %s old, more than max_age %s", when, a, m);
-            }
-        }
+    return 0;
+}
+
+/* max_age, when set, against the newest completion: a problem when it is too old, in
+ * the future, or unknown. */
+static void judge_freshness(judge *j)
+{
+    const rg_host *h = j->h;
+    double max;
+    int64_t age;
+    char when[32], a[32], m[32];
+    rg_json *f;
+
+    if (!h->param_is_set(j->call, "max_age"))
+        return;
+    max = h->param_number(j->call, "max_age");
+    f = h->add_object(j->call, h->details(j->call), "freshness");
+    h->add_number(j->call, f, "max_age_seconds", max);
+    if (!j->has_newest) {
+        problem(j, "max_age is set but the reports carry no completion time");
+        return;
     }
-    st = finish(&j, reps);
-out:
-    for (size_t i = 0; reps && i < j.n_reports; i++)
-        ci_report_free(&reps[i]);
-    free(reps);
-    free(entries);
+    age = h->now(j->call) - j->newest;
+    rfc3339(j->newest, when, sizeof when);
+    h->add_string(j->call, f, "newest", when);
+    h->add_number(j->call, f, "age_seconds", (double)age);
+    if (j->zone_assumed)
+        h->add_string(j->call, f, "zone_assumed", j->zone);
+    if (rg_time_in_future(j->newest, h->now(j->call))) {
+        duration(-age, a, sizeof a);
+        problem(j, "the newest result (%s) is dated %s in the future (clock or time zone wrong?)", when, a);
+    } else if ((double)age > max) {
+        duration(age, a, sizeof a);
+        duration(max < 9e15 ? (int64_t)max : (int64_t)9e15, m, sizeof m);
+        problem(j, "the newest result (%s) is %s old, more than max_age %s", when, a, m);
+    }
+}
+
+/* The check: its parameters, every report read, judged, and the verdict. */
+static rg_check_status run(const rg_host *h, rg_check_call *call)
+{
+    judge j;
+    rg_check_status st;
+
+    memset(&j, 0, sizeof j);
+    j.h = h;
+    j.call = call;
+    if (read_params(&j, &st) == 0 && read_reports(&j, &st) == 0 && judge_reports(&j, &st) == 0) {
+        judge_freshness(&j);
+        st = finish(&j, j.reps);
+    }
+    for (size_t i = 0; j.reps && i < j.n_reports; i++)
+        ci_report_free(&j.reps[i]);
+    free(j.reps);
+    free(j.entries);
     free(j.evidence);
     free(j.required);
     free(j.success);

@@ -17,6 +17,32 @@ static void item_id(ci_item *it, const cJSON *o, const char *key)
     }
 }
 
+/* The Actions run a check run belongs to, from its details_url or html_url
+ * (https://github.com/O/R/actions/runs/RUN/job/JOB), or a workflow job's run_id. */
+static void check_run_run(ci_item *it, const cJSON *o)
+{
+    const char *urls[] = {ci_str(o, "details_url"), ci_str(o, "html_url")};
+    double id;
+    if (ci_num(o, "run_id", &id)) {
+        it->run_system = 'h';
+        it->run = id;
+        return;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = urls[i] ? strstr(urls[i], "/actions/runs/") : NULL;
+        double run = 0;
+        if (!at)
+            continue;
+        for (at += 14; *at >= '0' && *at <= '9' && run < 1e15; at++)
+            run = run * 10 + (*at - '0');
+        if (run > 0 && (*at == '/' || *at == '\0' || *at == '?')) {
+            it->run_system = 'h';
+            it->run = run;
+            return;
+        }
+    }
+}
+
 /* A check run (REST or webhook) or a workflow job: the same fields. */
 static int check_run(ci_report *r, const cJSON *o, const char *kind)
 {
@@ -26,6 +52,7 @@ static int check_run(ci_report *r, const cJSON *o, const char *kind)
         ci_item_sha(it, ci_str(o, "head_sha")) || ci_item_note(it, ci_str(output, "title")))
         return -1;
     item_id(it, o, "id");
+    check_run_run(it, o);
     ci_item_times(r, it, ci_str(o, "completed_at"), ci_str(o, "started_at"));
     return 0;
 }
@@ -57,6 +84,8 @@ static int workflow_run(ci_report *r, const cJSON *o)
         ci_item_sha(it, ci_str(o, "head_sha")))
         return -1;
     item_id(it, o, "id");
+    it->run_system = it->has_id ? 'h' : 0;   /* a run is its own run */
+    it->run = it->id;
     ci_item_times(r, it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
     return 0;
 }

@@ -77,6 +77,8 @@ static int pipeline(ci_report *r, const cJSON *o)
         it->broken = 1;
     }
     item_id(it, o, "id");
+    it->run_system = it->has_id ? 'l' : 0;   /* a pipeline is its own run */
+    it->run = it->id;
     ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;
@@ -106,6 +108,8 @@ static int job(ci_report *r, const cJSON *o, const char *sha)
         return -1;
     it->allow_failure = cJSON_IsTrue(rg_json_member(o, "allow_failure", NULL));
     item_id(it, o, "id");
+    if (ci_num(pl, "id", &it->run) || ci_num(o, "pipeline_id", &it->run))
+        it->run_system = 'l';
     ci_item_times(r, it, ci_str(o, "finished_at"),
                   ci_str(o, "started_at") ? ci_str(o, "started_at") : ci_str(o, "created_at"));
     return 0;

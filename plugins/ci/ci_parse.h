@@ -41,6 +41,9 @@ typedef struct ci_item {
     int64_t total, failures, errors, skipped, flaky;
     int broken;               /* a test suite with an error outside any test case */
     int ignored;              /* for another commit than the release's */
+    char run_system;          /* 'h' GitHub Actions, 'l' GitLab, 0: RUN unknown */
+    double run;               /* the workflow run or pipeline it belongs to */
+    int own_run;              /* still running in the very run the gate runs in */
 } ci_item;
 
 /* A failing test case. */
@@ -63,6 +66,8 @@ typedef struct ci_report {
     int zone_assumed;         /* some time was read at LOCAL_OFFSET: the details say so */
     const char *missing;      /* static: what a recognised report lacks that its format
                                  carries ("head_sha"), or NULL */
+    double own_run;           /* a live source's own_run: the run the gate runs in, or 0 */
+    char own_system;          /* ... in 'h' GitHub Actions or 'l' GitLab */
 } ci_report;
 
 /* ---- ci_report.c: the model ------------------------------------------------------- */
@@ -105,6 +110,11 @@ int ci_sha_matches(const char *a, const char *b);
 /* Mark ignored every item whose sha does not match COMMIT (items without a sha stay).
  * Returns how many were marked. */
 long ci_report_only_commit(ci_report *r, const char *commit);
+
+/* Mark the items of R that belong to the gate's own run (R->own_run, of R->own_system)
+ * and have not finished: the gate's own jobs, running while it judges, are no result of
+ * the CI it judges.  Finished ones are judged like any other.  Returns how many. */
+long ci_report_not_own_run(ci_report *r);
 
 /* A heap copy of S cut at MAX bytes (on a UTF-8 boundary), lower-cased when LOWER;
  * NULL when S is NULL or out of memory.  The caller frees it. */

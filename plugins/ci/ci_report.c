@@ -74,6 +74,20 @@ long ci_report_only_commit(ci_report *r, const char *commit)
     return n;
 }
 
+long ci_report_not_own_run(ci_report *r)
+{
+    long n = 0;
+    for (size_t i = 0; r->own_run > 0 && i < r->count; i++) {
+        ci_item *it = &r->items[i];
+        if (it->run_system == r->own_system && it->run == r->own_run && !it->ignored && !it->tests &&
+            ci_state_pending(it->state)) {
+            it->own_run = 1;
+            n++;
+        }
+    }
+    return n;
+}
+
 char *ci_strdup_cut(const char *s, size_t max, int lower)
 {
     size_t n;
@@ -249,7 +263,7 @@ long ci_report_latest(ci_report *r)
         return -1;
     }
     for (size_t i = 0; i < n; i++)
-        if (!r->items[i].unique && !r->items[i].ignored)
+        if (!r->items[i].unique && !r->items[i].ignored && !r->items[i].own_run)
             idx[kept++] = i;
     sort_report = r;
     qsort(idx, kept, sizeof *idx, by_name_then_index);

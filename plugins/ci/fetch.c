@@ -238,6 +238,26 @@ static double rate_limit_wait(const ci_http_response *r)
     return 60;   /* GitHub's advice when it names no time: at least a minute */
 }
 
+/* Whether STATUS is a server's passing trouble (a proxy or the API briefly down), worth
+ * asking again: 500, 502, 503, 504.  Other 5xx (501 Not Implemented, 505) do not go away. */
+static int transient_status(long status)
+{
+    return status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/* The wait before retry RETRY (1, 2, ...) of a transient answer: its Retry-After when it
+ * gives seconds (a 503 may), else 1 s doubling — a gate is one client, so no jitter. */
+static double backoff(const ci_http_response *r, int retry)
+{
+    if (r->retry_after[0]) {
+        char *end;
+        double s = strtod(r->retry_after, &end);
+        if (*end == '\0' && s >= 0)
+            return s;
+    }
+    return (double)(1 << (retry - 1));
+}
+
 /* The API's own message from an error body ({"message": "Bad credentials"}), if any. */
 static void api_message(const ci_http_response *r, char *out, size_t size)
 {
@@ -262,7 +282,7 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
 {
     char target[2048], origin[512], message[256];
     const char *reason;
-    int redirects = 0;
+    int redirects = 0, retries = 0;
 
     memset(page, 0, sizeof *page);
     if (f->pages >= f->max_pages) {
@@ -319,6 +339,25 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             f->h->log(f->call, "%s: rate limited (HTTP %ld), waiting %.1f s", target, r.status, wait);
             pause_for(wait);
             continue;
+        }
+        if (transient_status(r.status)) {
+            /* Asked again a few times, each wait within the check's time; the error names
+             * the last status and how often it was asked. */
+            wait = backoff(&r, retries + 1);
+            if (retries < CI_FETCH_RETRIES && wait < f->end - monotonic() - 0.1) {
+                retries++;
+                f->h->log(f->call, "%s: HTTP %ld, asking again in %.1f s (retry %d of %d)", target, r.status, wait,
+                          retries, CI_FETCH_RETRIES);
+                ci_http_response_free(&r);
+                pause_for(wait);
+                continue;
+            }
+            api_message(&r, message, sizeof message);
+            snprintf(why, why_size, "%s: HTTP %ld%s (asked %d time%s%s)", target, r.status, message, retries + 1,
+                     retries ? "s" : "",
+                     retries < CI_FETCH_RETRIES ? ", no time left to ask again before the check's timeout" : "");
+            ci_http_response_free(&r);
+            return -1;
         }
         if (r.status < 200 || r.status >= 300) {
             api_message(&r, message, sizeof message);

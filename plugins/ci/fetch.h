@@ -12,6 +12,7 @@
 #define CI_FETCH_PAGE_MAX ((size_t)16 << 20)   /* bytes a page may have */
 #define CI_FETCH_TOTAL_MAX ((size_t)64 << 20)  /* bytes a source may fetch in all */
 #define CI_FETCH_REDIRECTS 5                  /* redirects a request may follow, same origin only */
+#define CI_FETCH_RETRIES 3                    /* times a 500/502/503/504 is asked again */
 #define CI_FETCH_BUDGET 60.0                  /* seconds, where the check has no deadline */
 
 typedef struct ci_fetch {
@@ -43,7 +44,9 @@ int ci_fetch_open(ci_fetch *f, const rg_host *h, rg_check_call *call, const char
                   int github, size_t max_pages, char *why, size_t why_size);
 
 /* Fetch (or replay) URL into PAGE: a 2xx JSON body, recorded with the host.  Follows
- * same-origin redirects, waits out rate limits that end within the check's time, and
+ * same-origin redirects, waits out rate limits that end within the check's time, asks
+ * again after a 500, 502, 503 or 504 (CI_FETCH_RETRIES times, 1, 2, 4 s apart or as
+ * Retry-After says, each wait within the check's time), and
  * fails — returns -1 with WHY naming the URL (never the credential) and the status — on
  * anything else.  Free PAGE->body. */
 int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size);

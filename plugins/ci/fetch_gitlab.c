@@ -6,14 +6,15 @@
 #include "fetch_source.h"
 #include "listing.h"
 
-/* The latest pipeline of LIST (the greatest id), or 0. */
-static double latest_pipeline(const cJSON *list)
+/* The latest pipeline of LIST (the greatest id) but OWN, the one the gate runs in (its
+ * jobs are the gate's, not the CI it judges), or 0. */
+static double latest_pipeline(const cJSON *list, double own)
 {
     const cJSON *p;
     double best = 0;
     cJSON_ArrayForEach(p, list) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");
-        if (cJSON_IsNumber(id) && id->valuedouble > best)
+        if (cJSON_IsNumber(id) && id->valuedouble != own && id->valuedouble > best)
             best = id->valuedouble;
     }
     return best;
@@ -55,10 +56,11 @@ cJSON *ci_fetch_gitlab(ci_fetch *f, const cJSON *source, char *why, size_t why_s
         snprintf(url, sizeof url, "%s/pipelines?sha=%s&per_page=100", prefix, ref);
         if (!(list = ci_listing_fetch(f, url, NULL, why, why_size)))
             return NULL;
-        pid = latest_pipeline(list);
+        pid = latest_pipeline(list, ci_source_own_run(source));
         cJSON_Delete(list);
         if (!pid) {
-            snprintf(why, why_size, "%s: no pipeline ran for commit %.12s", url, ref);
+            snprintf(why, why_size, "%s: no pipeline ran for commit %.12s%s", url, ref,
+                     ci_source_own_run(source) ? " but the gate's own" : "");
             return NULL;
         }
     }

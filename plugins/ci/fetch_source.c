@@ -6,8 +6,15 @@
 
 #include "fetch_source.h"
 
+double ci_source_own_run(const cJSON *source)
+{
+    const cJSON *run = cJSON_GetObjectItemCaseSensitive(source, "own_run");
+    return cJSON_IsNumber(run) && run->valuedouble > 0 ? run->valuedouble : 0;
+}
+
 int ci_live_read(const rg_host *h, rg_check_call *call, const char *name, const char *source_text,
-                 size_t max_pages, rg_json *entry, char **text, size_t *len, char *why, size_t why_size)
+                 size_t max_pages, rg_json *entry, char **text, size_t *len, double *own_run, char *own_system,
+                 char *why, size_t why_size)
 {
     cJSON *source = cJSON_Parse(source_text), *doc = NULL;
     int github = cJSON_GetObjectItemCaseSensitive(source, "github") != NULL;
@@ -20,6 +27,8 @@ int ci_live_read(const rg_host *h, rg_check_call *call, const char *name, const 
         snprintf(why, why_size, "the live source of evidence '%s' is unreadable", name);
         return -1;
     }
+    *own_run = ci_source_own_run(source);
+    *own_system = github ? 'h' : 'l';
     snprintf(what, sizeof what, "%s %s", github ? "github" : "gitlab",
              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(source, github ? "github" : "gitlab")));
     h->add_string(call, entry, "source", what);

@@ -81,6 +81,44 @@ def _(t):
     t.contains(again.out, "missing.json", "relgate render of an error decision")
 
 
+@case("outputs: a policy stopped by the watchdog (--timeout, inside a library call) replaces every report "
+      "left by an earlier run with the error, after its log record; --output keeps the old decision")
+def _(t):
+    cihelp.copy_ci(t, "log", "gate")
+    reports = {"gate.xml": "junit", "summary.md": "markdown", "annotations.txt": "github", "d.json": "json",
+               "out.txt": "text"}
+    for with_log in (True, False):
+        # An earlier, passing run's reports: a CI step must never publish them for this run.
+        for path in list(reports) + ["decision.json"]:
+            t.write(path, "STALE allow from an earlier run\n")
+        args = ["--timeout", "1", "--output", "decision.json"] + (["--log", "gate.jsonl"] if with_log else [])
+        for path, fmt in reports.items():
+            args += ["--format", "%s=%s" % (fmt, path)]
+        res = t.eval("gate/watchdog.lua", "gate/context.json", *args, timeout=60)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "time limit", "stderr")
+        for path in reports:
+            t.check("STALE" not in Path(t.tmp, path).read_text(), "%s still holds the earlier run's report" % path)
+        cihelp.xmllint_validate(t, Path(t.tmp, "gate.xml"))
+        root = ET.parse(Path(t.tmp, "gate.xml")).getroot()
+        t.eq(root.get("errors"), "1", "errors in the JUnit report")
+        t.contains(root.find(".//error").get("message"), "time limit", "the JUnit error")
+        t.contains(Path(t.tmp, "summary.md").read_text(), "**error**", "the summary")
+        t.contains(Path(t.tmp, "annotations.txt").read_text(), "::error", "the annotations")
+        t.contains(Path(t.tmp, "out.txt").read_text(), "ERROR  the gate could not be evaluated", "the text report")
+        doc = json.loads(Path(t.tmp, "d.json").read_text())
+        t.eq((doc["decision"], doc["error"]["kind"]), ("error", "limit"), "d.json")
+        t.eq(Path(t.tmp, "decision.json").read_text(), "STALE allow from an earlier run\n",
+             "--output is written only for a real decision")
+        if with_log:
+            lines = Path(t.tmp, "gate.jsonl").read_text().splitlines()
+            t.eq(len(lines), 1, "records in the decision log")
+            t.eq(json.loads(lines[0])["error"], doc["error"], "the logged error and the report's")
+            Path(t.tmp, "gate.jsonl").unlink()
+    leftovers = [p.name for p in Path(t.tmp).iterdir() if p.name.startswith(".")]
+    t.eq(leftovers, [], "temporary files left beside the reports")
+
+
 @case("outputs: usage errors: two stdout formats, one path twice, an unknown format, FMT=, --batch with a file")
 def _(t):
     for args, needle in ((("--format", "text", "--format", "markdown"), "only one --format goes to standard output"),

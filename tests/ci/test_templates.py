@@ -12,7 +12,10 @@ post-deploy deny rolls back to the decision's target inside the job script, ever
 that runs relgate installs it (apt-get and meson are stubs that record what they were
 asked; `meson install` puts the relgate under test on PATH) and a job without it fails.
 `uses:` steps are simulated (checkout: the workspace; upload-artifact: the named files
-must exist; download-artifact: from this run's uploads).  The templates run without
+and folders must exist; download-artifact: from this run's uploads).  The GitHub and GitLab
+APIs the pre-release gate reads its CI evidence from live are a server on loopback
+(tests/live/api_server.py) answering with the example's recorded check runs beside the
+gate's own running job; the saved evidence must replay the decision offline.  The templates run without
 --now, so the relgate on PATH adds the example's --now to `eval` (the examples check
 dates).
 
@@ -23,11 +26,14 @@ scripts/npm-tools/package.json and installed by scripts/npm-tools.sh (make check
 outside the repository.
 """
 
+import atexit
+import copy
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -35,6 +41,9 @@ import cihelp
 from cihelp import REPO
 import harness
 from harness import Failure, case
+
+sys.path.insert(0, str(REPO / "tests" / "live"))
+from api_server import ApiServer, Reply  # noqa: E402
 
 try:
     import yaml
@@ -77,6 +86,52 @@ echo "deploy $*" >> "$RG_CALLS"
 """
 
 
+# ---- The CI APIs the templates read live evidence from -----------------------------------
+# A loopback server answers as GitHub and GitLab would for the release commit: the example's
+# own recorded check runs (GitHub), and the same results as the jobs of the commit's latest
+# pipeline (GitLab); beside them, the gate's own job, still running, in the run the gate runs
+# in (GITHUB_RUN_ID, CI_PIPELINE_ID, which the templates put in the live source as own_run):
+# the gate must not judge itself, and the replay must agree.
+
+GH_REPO = "octoacme/ledger-service"
+GH_TOKEN = "ghs_TEMPLATEtoken0123456789"
+GL_TOKEN = "glpat-TEMPLATEtoken0123456789"
+GL_PROJECT = "4211"
+OWN_RUN, OWN_PIPELINE, CI_PIPELINE = 777001, 888002, 888001
+GL_STATUS = {"success": "success", "failure": "failed", "cancelled": "canceled", "skipped": "skipped",
+             "in_progress": "running", "queued": "pending"}
+
+
+def api_for(ex):
+    """A started server answering for the example's release commit (its ci evidence, if any)."""
+    srv = ApiServer(lifetime=600.0).start()
+    atexit.register(srv.stop)
+    ctx = json.loads((ex / "context.json").read_text())
+    sha = ctx["release"].get("commit")
+    ci = ctx.get("evidence", {}).get("ci")
+    if not sha or not isinstance(ci, str) or not (ex / ci).is_file():
+        return srv
+    runs = json.loads((ex / ci).read_text())["check_runs"]
+    own = {"id": 1, "name": "pre-release", "head_sha": sha, "status": "in_progress", "conclusion": None,
+           "started_at": "2025-06-10T13:59:00Z", "completed_at": None,
+           "details_url": "https://github.com/%s/actions/runs/%d/job/1" % (GH_REPO, OWN_RUN)}
+    srv.route("/repos/%s/commits/%s/check-runs?per_page=100" % (GH_REPO, sha),
+              Reply({"total_count": len(runs) + 1, "check_runs": runs + [own]}))
+    project = "/api/v4/projects/%s" % GL_PROJECT
+    srv.route("%s/pipelines?sha=%s&per_page=100" % (project, sha), Reply([
+        {"id": CI_PIPELINE, "iid": 41, "sha": sha, "ref": "main", "status": "success"},
+        {"id": OWN_PIPELINE, "iid": 42, "sha": sha, "ref": "main", "status": "running"}]))
+    jobs = []
+    for i, r in enumerate(runs):
+        state = GL_STATUS.get(r.get("conclusion") or r["status"], r.get("conclusion") or r["status"])
+        jobs.append({"id": 100 + i, "name": r["name"], "stage": "test", "status": state, "ref": "main",
+                     "allow_failure": False, "created_at": r.get("started_at"), "started_at": r.get("started_at"),
+                     "finished_at": r.get("completed_at"), "commit": {"id": sha},
+                     "pipeline": {"id": CI_PIPELINE, "sha": sha, "status": "success"}})
+    srv.route("%s/pipelines/%d/jobs?per_page=100" % (project, CI_PIPELINE), Reply(jobs))
+    return srv
+
+
 class Workspace:
     def __init__(self, t, example, log=None):
         self.t = t
@@ -102,12 +157,19 @@ class Workspace:
         self.calls.write_text("")
         self.artifacts = {}
         self.log = log
+        self.api = api_for(ex)
 
     def env(self, installed):
         path = "%s:%s:%s" % (self.stubs, installed, os.environ.get("PATH", "/usr/bin:/bin"))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RELGATE_", "CI_"))}
         env.update(PATH=path, RG_CALLS=str(self.calls), RG_INSTALLED=str(installed), RG_RELGATE=str(harness.RELGATE),
                    RG_NOW=self.now, HOME=str(self.t.tmp), LC_ALL="C.UTF-8", NO_COLOR="")
+        # What the runners set (the token comes from the template: secrets / a masked variable).
+        env.update(GITHUB_API_URL=self.api.base, GITHUB_REPOSITORY=GH_REPO, GITHUB_RUN_ID=str(OWN_RUN),
+                   CI_API_V4_URL=self.api.base + "/api/v4", CI_PROJECT_ID=GL_PROJECT,
+                   CI_PIPELINE_ID=str(OWN_PIPELINE), GITLAB_TOKEN=GL_TOKEN)
+        for k in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+            env.pop(k, None)
         return env
 
     def calls_list(self):
@@ -160,7 +222,8 @@ def gh_run_job(t, ws, wf, job_name, secrets=None, skip_install=False):
     """Run one job; returns (job_ok, [(name, outcome, rc, stdout, summary)])."""
     job = wf["jobs"][job_name]
     installed = Path(t.tmp, "installed-" + job_name)
-    ctx = {"inputs": {}, "secrets": secrets or {}, "steps": {}, "job_ok": True, "env": {}}
+    ctx = {"inputs": {}, "secrets": dict({"GITHUB_TOKEN": GH_TOKEN}, **(secrets or {})), "steps": {}, "job_ok": True,
+           "env": {}}
     wenv = {k: str(gh_sub(str(v), ctx)) for k, v in wf.get("env", {}).items()}
     ctx["env"] = wenv
     results = []
@@ -208,14 +271,19 @@ def gh_uses(ws, step):
         present = [p for p in paths if (ws.root / p).exists()]
         if not present and w.get("if-no-files-found") != "ignore":
             return False
-        ws.artifacts[w["name"]] = {p: (ws.root / p).read_bytes() for p in present}
+        # A folder is kept whole (its files by relative path), a file by its bytes.
+        ws.artifacts[w["name"]] = {p: ({str(f.relative_to(ws.root)): f.read_bytes()
+                                        for f in (ws.root / p).rglob("*") if f.is_file()}
+                                       if (ws.root / p).is_dir() else (ws.root / p).read_bytes()) for p in present}
         return True
     if action == "actions/download-artifact":
         files = ws.artifacts.get(w["name"])
         if files is None:
             return False
         for p, data in files.items():
-            (ws.root / p).write_bytes(data)
+            for rel, blob in (data.items() if isinstance(data, dict) else [(p, data)]):
+                (ws.root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (ws.root / rel).write_bytes(blob)
         return True
     raise Failure("an action the test does not know: %s" % action)
 
@@ -245,7 +313,9 @@ def _(t):
     gate = step(res, "Gate")
     t.contains(gate[4], "**allow**", "the step summary")
     check_junit_file(t, ws.root / "relgate-junit.xml", "allow")
-    t.eq(sorted(ws.artifacts["pre-release-decision"]), ["decision.json", "relgate-junit.xml"], "published files")
+    t.eq(sorted(ws.artifacts["pre-release-decision"]), ["decision.json", "gate-evidence/", "relgate-junit.xml"],
+         "published files")
+    check_live(t, ws, "github", res)
     calls = ws.calls_list()
     t.check(any(c.startswith("meson setup") and "-Dtests=false" in c for c in calls), "meson setup -Dtests=false", actual=calls)
     want = sorted(subprocess.run(["sh", str(REPO / "scripts/ensure-deps.sh"), "--print-build"], capture_output=True,
@@ -254,6 +324,42 @@ def _(t):
     t.eq(len(apt), 1, "apt-get install calls")
     t.eq(sorted(w for w in apt[0].split()[2:] if not w.startswith("-") and w != "jq"), want,
          "packages installed (scripts/ensure-deps.sh --print-build, and jq)")
+
+
+def check_live(t, ws, system, res=None, output=""):
+    """The CI evidence came from the API, once, with the job's token, which no output shows;
+    the saved evidence replays the decision offline."""
+    doc = json.loads((ws.root / "decision.json").read_text())
+    notes = [e for e in doc["evidence"] if e["name"] == "ci"]
+    t.check(notes and all(e.get("url", "").startswith(ws.api.base) for e in notes),
+            "the ci evidence was not fetched from the API", actual=notes)
+    want = {"github": ("authorization", "Bearer " + GH_TOKEN), "gitlab": ("private-token", GL_TOKEN)}[system]
+    for path, headers in ws.api.requests:
+        t.eq(headers.get(want[0]), want[1], "the credential sent for " + path)
+    t.eq(len(ws.api.requests), {"github": 1, "gitlab": 2}[system], "requests: one evaluation fetches once")
+    logs = output + "".join(r[3] + r[4] for r in (res or []))
+    for token in (GH_TOKEN, GL_TOKEN):
+        t.check(token not in logs and token not in (ws.root / "decision.json").read_text(), "a token was shown")
+    again = t.run("eval", "--policy", "policies/octoacme.lua", "--context", "gate-evidence/context.json",
+                  "--stage", doc["stage"], "--now", ws.now, cwd=ws.root,
+                  env={"GITHUB_API_URL": "", "GITHUB_TOKEN": "", "CI_API_V4_URL": "", "GITLAB_TOKEN": ""})
+    replay = t.decision(again)
+    for d in (doc, replay):
+        d.pop("context", None)
+        for r in d["requirements"]:
+            r.pop("duration_ms", None)
+    t.eq(replay, doc, "the replay of gate-evidence/ (offline)")
+
+
+@case("github: pre-release CI failing on the API: the live check runs deny the release")
+def _(t):
+    wf = load(t, GITHUB)
+    ws = Workspace(t, "minor/pre-release/ci-failed")
+    ok, res = gh_run_job(t, ws, wf, "pre-release")
+    t.check(not ok, "the job is green with failing CI")
+    doc = json.loads((ws.root / "decision.json").read_text())
+    t.eq(t.result(doc, "ci-passing")["status"], "fail", "ci-passing")
+    check_live(t, ws, "github", res)
 
 
 @case("github: pre-release deny: the gate step publishes, then the job fails with the deny message")
@@ -394,6 +500,8 @@ def _(t):
             t.contains(out, "relgate: the pre-release gate denied the release", "the deny message")
         check_junit_file(t, ws.root / "relgate-junit.xml", verdict)
         t.contains((ws.root / "relgate-summary.md").read_text(), "**%s**" % verdict, "the summary")
+        check_live(t, ws, "gitlab", output=out)
+        t.contains(job["artifacts"]["paths"], "gate-evidence/", "artifacts:paths")
         t.eq(job["artifacts"]["when"], "always", "artifacts:when")
         t.eq(job["artifacts"]["reports"]["junit"], "relgate-junit.xml", "the JUnit report")
         t.check(any(c.startswith("meson setup") and "-Dtests=false" in c for c in ws.calls_list()), "meson setup -Dtests=false")

@@ -1,7 +1,7 @@
 """A real HTTP(S) server on 127.0.0.1 for the live evidence tests: it answers the GitHub and
 GitLab API paths a test gives it with recorded-shaped responses (pages linked by `Link:
 rel="next"` or `x-next-page`), and on request misbehaves the ways real servers do — rate
-limits with Retry-After, 5xx, slow and truncated answers, a wrong content type, redirect
+limits with Retry-After, 5xx, slow, trickling and truncated answers, a wrong content type, redirect
 loops.  It records every request (path and headers) for the test to check.
 
     srv = ApiServer()                     # or ApiServer(cert=..., key=...) for TLS
@@ -23,13 +23,14 @@ import time
 
 class Reply:
     def __init__(self, body=b"", status=200, headers=None, content_type="application/json; charset=utf-8",
-                 delay=0.0, truncate=None):
+                 delay=0.0, truncate=None, trickle=0.0):
         self.body = body if isinstance(body, bytes) else json.dumps(body).encode()
         self.status = status
         self.headers = dict(headers or {})
         self.content_type = content_type
         self.delay = delay          # seconds before the answer starts
         self.truncate = truncate    # send only this many body bytes (with the full Content-Length)
+        self.trickle = trickle      # seconds between body bytes (headers at once): a slow body
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -62,7 +63,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if reply.truncate is not None:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(body if reply.truncate is None else body[:reply.truncate])
+            if reply.trickle:
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    if srv.stopping.wait(reply.trickle):
+                        break
+            else:
+                self.wfile.write(body if reply.truncate is None else body[:reply.truncate])
             self.wfile.flush()
             if reply.truncate is not None:
                 self.close_connection = True
@@ -83,6 +91,7 @@ class ApiServer:
         self.served = {}
         self.requests = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()   # a trickling reply ends when the server stops
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self
         self.tls = cert is not None
@@ -106,6 +115,7 @@ class ApiServer:
         return self
 
     def stop(self):
+        self.stopping.set()
         self.timer.cancel()
         if self.thread.is_alive():
             self.httpd.shutdown()

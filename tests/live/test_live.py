@@ -247,6 +247,85 @@ def _(t):
     t.expect_exit(res, 2)
 
 
+@case("--save-evidence into a folder holding an earlier recording: its context.json goes at the start, "
+      "so a run that fails to save leaves none; a link planted in the folder is not followed")
+def _(t):
+    runs = [run_status("build", rid=1)]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+        setup(t, github())
+        t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "allow", 0)
+        t.check(Path(t.tmp, "saved", "context.json").is_file(), "the first recording")
+        # The next run cannot be saved (an evidence path that is a directory): exit 2, and
+        # the earlier recording's context.json is not left to pass for this run's.
+        ctx = json.loads(Path(t.tmp, "context.json").read_text())
+        ctx["evidence"]["notes"] = "notes-dir"
+        Path(t.tmp, "notes-dir").mkdir()
+        t.write_json("context.json", ctx)
+        res = live_eval(t, srv, "--save-evidence", "saved")
+        t.expect_exit(res, 2)
+        t.check(not Path(t.tmp, "saved", "context.json").exists(), "the earlier context.json is still there")
+        # A link planted where pages go is refused, not followed out of the folder.
+        setup(t, github())
+        outside = Path(t.tmp, "outside")
+        outside.mkdir()
+        shutil.rmtree(Path(t.tmp, "saved", "fetched"))
+        Path(t.tmp, "saved", "fetched").symlink_to(outside)
+        res = live_eval(t, srv, "--save-evidence", "saved")
+        t.check(res.rc != 0, "a save through a planted link passed")
+        t.eq(list(outside.iterdir()), [], "files written through the link")
+    if os.geteuid() != 0:
+        ro = Path(t.tmp, "read-only")
+        ro.mkdir(mode=0o555)
+        with ApiServer() as srv:
+            serve_pages(srv, CHECK_RUNS, pages_of(runs, 1))
+            res = live_eval(t, srv, "--save-evidence", "read-only")
+            t.expect_exit(res, 2)
+            t.contains(res.err, "cannot write there", "stderr")
+            t.eq(srv.requests, [], "fetched although the recording could not be written")
+
+
+@case("relgate lint --context: the live source shapes eval refuses, each at its line, nothing fetched")
+def _(t):
+    with ApiServer() as srv:
+        t.write("context.json", json.dumps({
+            "release": {"name": "payments-api", "version": "1.4.0", "type": "minor"},
+            "evidence": {
+                "notes": "NOTES.md",
+                "checks": {"github": "check-run", "repo": REPO, "ref": SHA},
+                "runs": {"github": "workflow-runs", "repo": "octo-org", "ref": SHA[:7]},
+                "jobs": {"gitlab": "pipeline-jobs", "project": "grp/p"},
+                "good": {"gitlab": "pipelines", "project": 4211, "ref": SHA},
+            }}, indent=2) + "\n")
+        res = t.run("lint", "--context", "context.json", env=env_for(srv))
+        t.expect_exit(res, 1)
+        t.eq(srv.requests, [], "requests: lint fetches nothing")
+    lines = res.out.splitlines()
+    text = Path(t.tmp, "context.json").read_text().splitlines()
+    line_of = lambda key: 1 + next(i for i, l in enumerate(text) if '"%s":' % key in l)
+    want = [("checks", "is not one of check-runs, statuses, workflow-runs"), ("runs", "repo must be"),
+            ("runs", "ref must be the commit's full SHA"), ("jobs", "exactly one of ref")]
+    for key, message in want:
+        t.check(any(l.startswith("context.json:%d: evidence.%s: " % (line_of(key), key)) and message in l
+                    for l in lines), "no lint line for %s (%s)" % (key, message), actual=lines)
+    t.eq(len(lines), len(want), "problems")
+    t.check(not any("good" in l for l in lines), "a good source is reported")
+    res = t.run("lint", "--context", "context.json", "--format", "json")
+    doc = json.loads(res.out)
+    t.eq((doc["policy"], doc["count"]), (None, len(want)), "the JSON report")
+    t.eq(doc["problems"][0]["file"], "context.json", "the JSON report's file")
+    t.write_json("context.json", {"release": {"name": "payments-api", "version": "1.4.0", "type": "minor"},
+                                  "evidence": {"ci": github()}})
+    t.write("policy.lua", POLICY.replace('check = "ci.status",', 'hint = "Fix CI.", check = "ci.status",')
+            .replace('level = "mandatory",\n  check = function', 'level = "mandatory", hint = "Write one.",\n  check = function'))
+    res = t.run("lint", "--policy", "policy.lua", "--context", "context.json")
+    t.expect_exit(res, 0)
+    t.contains(res.err, "no problems found", "stderr")
+    t.eq(res.out, "", "stdout")
+    res = t.run("lint", "--context", "no-such.json")
+    t.expect_exit(res, 2)
+
+
 @case("a recording cut short by a failed fetch replays as an error, never as the pages that arrived")
 def _(t):
     # GitLab lists carry no total: only the recorded "next" tells a replay the list went on.
@@ -294,12 +373,55 @@ def _(t):
     t.contains(r["message"], srv.base + CHECK_RUNS, "the URL")
 
 
-@case("HTTP 500 is an error naming the URL and the status, without the token")
+@case("a 502 then a 503 are asked again after a backoff; the page that follows is read and recorded alone")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, [Reply({"message": "Bad Gateway"}, status=502),
+                               Reply({"message": "Service Unavailable"}, status=503),
+                               Reply(pages_of([run_status("build")], 1)[0])])
+        setup(t, github())
+        start = time.monotonic()
+        res = live_eval(t, srv)
+        doc = t.expect_decision(res, "allow", 0)
+        t.check(time.monotonic() - start >= 3.0, "it waited 1 s, then 2 s, between the attempts")
+        t.eq(len(srv.requests), 3, "requests")
+    t.contains(res.err, "HTTP 502, asking again in 1.0 s (retry 1 of 3)", "the first retry is logged")
+    t.contains(res.err, "HTTP 503, asking again in 2.0 s (retry 2 of 3)", "the second retry is logged")
+    t.eq(len([e for e in doc["evidence"] if e["name"] == "ci"]), 1, "only the good answer is evidence")
+
+
+@case("HTTP 500 that persists: asked 4 times (Retry-After honoured), then an error naming the URL and the status")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Server Error"}, status=500, headers={"Retry-After": "0"}))
+        setup(t, github())
+        r = expect_ci_error(t, live_eval(t, srv), "HTTP 500: Server Error (asked 4 times)", srv.base + CHECK_RUNS)
+        t.eq(len(srv.requests), 4, "requests: the first and 3 retries")
+    t.check("no time left" not in r["message"], "the retries all happened")
+
+
+@case("HTTP 500 with too little of the check's time left to back off: an error at once, saying so")
 def _(t):
     with ApiServer() as srv:
         srv.route(CHECK_RUNS, Reply({"message": "Server Error"}, status=500))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "HTTP 500", srv.base + CHECK_RUNS)
+        start = time.monotonic()
+        expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"), "HTTP 500: Server Error (asked 2 times, "
+                        "no time left to ask again before the check's timeout)", srv.base + CHECK_RUNS)
+        t.check(time.monotonic() - start < 4, "it ended within the check's timeout")
+        t.eq(len(srv.requests), 2, "requests: the 1 s backoff fitted, the 2 s one did not")
+
+
+@case("HTTP 501 and a 403 without rate-limit headers are not asked again: an error at once")
+def _(t):
+    for status, message in ((501, "Not Implemented"), (403, "Resource not accessible by integration")):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, Reply({"message": message}, status=status))
+            setup(t, github())
+            start = time.monotonic()
+            expect_ci_error(t, live_eval(t, srv), "HTTP %d: %s" % (status, message), srv.base + CHECK_RUNS)
+            t.eq(len(srv.requests), 1, "requests for HTTP %d" % status)
+            t.check(time.monotonic() - start < 5, "no wait for HTTP %d" % status)
 
 
 @case("401 Bad credentials is an error with GitHub's message")
@@ -355,6 +477,61 @@ def _(t):
         setup(t, github())
         expect_ci_error(t, live_eval(t, srv), "more than 5 redirects")
         t.check(len(srv.requests) <= 6, "bounded requests")
+
+
+@case("a redirect to another origin is refused before anything is sent there (the token would go with it)")
+def _(t):
+    with ApiServer() as srv, ApiServer() as other:
+        srv.route(CHECK_RUNS, Reply(b"", status=307, headers={"Location": other.base + CHECK_RUNS}))
+        other.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0]))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), other.base + CHECK_RUNS, "not on the API's origin")
+        t.eq(other.requests, [], "nothing sent to the other origin")
+
+
+@case("an answer without a content type is an error, as a wrong one is")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0], content_type=None))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "of no declared type, not JSON")
+
+
+@case("a body that trickles in past the check's timeout (headers on time) is an error, not a shorter page")
+def _(t):
+    body = json.dumps(pages_of([run_status("build")], 1)[0]).encode()
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(body, trickle=1.0))
+        setup(t, github())
+        start = time.monotonic()
+        r = expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"), srv.base + CHECK_RUNS)
+        t.check(time.monotonic() - start < 5, "it ended near the check's timeout")
+    t.check("no complete response" in r["message"] or "timeout" in r["message"], "a timeout", actual=r["message"])
+
+
+@case("gitlab: 429 with RateLimit-Reset (GitLab's header names) is waited out, then the page is read")
+def _(t):
+    jobs = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
+    with ApiServer() as srv:
+        srv.route(jobs, [Reply({"message": "Retry later"}, status=429,
+                               headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) + 1)}),
+                         Reply([gl_job(1, "build", "success")])])
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
+        t.expect_decision(res, "allow", 0)
+        t.eq(len(srv.requests), 2, "requests")
+    t.contains(res.err, "rate limited (HTTP 429)", "the wait is logged")
+
+
+@case("no conditional request is sent; a 304 Not Modified (a caching proxy) is an error, never a cached allow")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=304, content_type=None, headers={"ETag": 'W/"abc"'}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 304", srv.base + CHECK_RUNS)
+        for path, headers in srv.requests:
+            t.check("if-none-match" not in headers and "if-modified-since" not in headers,
+                    "a conditional request was sent", actual=headers)
 
 
 @case("a same-origin redirect (a renamed repository) is followed; the page is recorded under the URL asked")
@@ -469,6 +646,110 @@ def _(t):
     t.eq(notes[0]["sha256"], "sha256:" + hashlib.sha256(raw).hexdigest(), "the recorded page's digest is the bytes served")
 
 
+# ---- The gate's own run ------------------------------------------------------------------
+
+
+def own_job(name, status="in_progress", conclusion=None, run=4242, rid=90):
+    r = run_status(name, conclusion or "success", status=status, rid=rid)
+    if status == "completed":
+        r["conclusion"] = conclusion
+    r["details_url"] = "https://github.com/%s/actions/runs/%d/job/%d" % (REPO, run, rid)
+    r["html_url"] = r["details_url"]
+    return r
+
+
+@case("own_run (GITHUB_RUN_ID): the gate's own jobs still running are not judged; its finished ones, and other runs', are; the replay agrees")
+def _(t):
+    ci = [run_status("build", rid=1), run_status("lint", rid=2)]
+    ci[0]["details_url"] = "https://github.com/%s/actions/runs/1111/job/1" % REPO
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("pre-release"), own_job("queued-step", "queued", rid=91)], 10))
+        setup(t, dict(github(), own_run=4242))
+        doc = t.expect_decision(live_eval(t, srv, "--save-evidence", "saved"), "allow", 0)
+        r = ci_result(t, doc)
+        t.eq(r["details"]["reports"][0].get("ignored_own_run"), 2, "ignored_own_run")
+        t.eq(r["details"]["totals"]["checks"], 2, "checks judged")
+        replay = t.decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)))
+        t.eq(normalise(replay), normalise(doc), "the replayed decision (own_run is in the saved context)")
+        # Without own_run (or another run's) they are pending: the gate denies.
+        setup(t, github())
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "pending: pre-release", "without own_run")
+        setup(t, dict(github(), own_run=4243))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    with ApiServer() as srv:
+        # A job of the gate's own run that finished and failed is judged like any other.
+        serve_pages(srv, CHECK_RUNS, pages_of(ci + [own_job("release-build", "completed", "failure")], 10))
+        setup(t, dict(github(), own_run=4242))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "release-build", "a finished own job that failed")
+    with ApiServer() as srv:
+        # Nothing but the gate's own running jobs: nothing was judged, which fails.
+        serve_pages(srv, CHECK_RUNS, pages_of([own_job("pre-release")], 10))
+        setup(t, dict(github(), own_run=4242), policy=POLICY.replace('required = { "build" }, ', ""))
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+        t.contains(ci_result(t, doc)["message"], "no checks but the gate's own run's", "message")
+
+
+@case("own_run (CI_PIPELINE_ID): pipeline-jobs by ref takes the commit's latest pipeline but the gate's own")
+def _(t):
+    project = "/api/v4/projects/3"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                  Reply([{"id": 77, "iid": 5, "sha": SHA, "ref": "main", "status": "success"},
+                         {"id": 78, "iid": 6, "sha": SHA, "ref": "main", "status": "running"}]))
+        srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "ref": SHA, "own_run": 78})
+        env = env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="")
+        t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
+        t.eq(srv.paths()[-1], project + "/pipelines/77/jobs?per_page=100", "the jobs of pipeline 77, not 78")
+        # The commit's pipelines, the gate's own still running among them: it is not judged.
+        policy = POLICY.replace('required = { "build" }, ', "")
+        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA, "own_run": 78}, policy=policy)
+        doc = t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
+        t.eq(ci_result(t, doc)["details"]["reports"][0].get("ignored_own_run"), 1, "ignored_own_run")
+        setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA}, policy=policy)
+        t.expect_decision(live_eval(t, srv, env=env), "deny", 1)
+
+
+def recorded_reply(exchange):
+    """An octokit/fixtures recorded exchange served as it was recorded: status, body, headers
+    (those of the message framing are the server's own)."""
+    headers = {k: str(v) for k, v in exchange["headers"].items()
+               if k.lower() not in ("content-length", "connection", "content-type", "transfer-encoding")}
+    return Reply(exchange["response"], status=exchange["status"], headers=headers,
+                 content_type=exchange["headers"].get("content-type"))
+
+
+@case("github: real recorded exchanges with their headers (octokit/fixtures): the combined status, failure, "
+      "denies; a recorded 422 is an error naming its status and message")
+def _(t):
+    rec = CORPUS / "github" / "octokit-fixtures-create-status-recording.json" if CORPUS else None
+    err = CORPUS / "github" / "octokit-fixtures-errors-recording.json" if CORPUS else None
+    if not rec or not rec.is_file() or not err.is_file():
+        t.skip("the shared corpus is not here")
+    exchanges = json.loads(rec.read_text())
+    combined = next(e for e in exchanges if e["method"] == "get" and e["path"].endswith("/status"))
+    repo = "/".join(combined["path"].split("/")[2:4])
+    sha = combined["path"].split("/")[-2]
+    policy = POLICY.replace('required = { "build" }, ', "")
+    with ApiServer() as srv:
+        srv.route(combined["path"] + "?per_page=100", recorded_reply(combined))
+        setup(t, {"github": "statuses", "repo": repo, "ref": sha}, policy=policy, commit=sha)
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq((r["status"], r["details"]["reports"][0]["format"]), ("fail", "github-combined-status"), "judged")
+    notes = [e for e in doc["evidence"] if e["name"] == "ci"]
+    t.eq(notes[0]["sha256"], "sha256:" + hashlib.sha256(json.dumps(combined["response"]).encode()).hexdigest(),
+         "the page recorded is the bytes served")
+    failed = json.loads(err.read_text())[0]
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, recorded_reply(failed))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 422: %s" % failed["response"]["message"], srv.base + CHECK_RUNS)
+        t.eq(len(srv.requests), 1, "a 422 is not asked again")
+
+
 # ---- TLS -----------------------------------------------------------------------------------
 
 
@@ -505,6 +786,7 @@ def _(t):
         ({"gitlab": "pipeline-jobs", "project": "grp/p"}, "exactly one of ref"),
         ({"gitlab": "jobs", "project": 3, "pipeline": 6}, "is not one of"),
         ({"github": "statuses", "gitlab": "pipelines"}, "exactly one of \"github\" or \"gitlab\""),
+        ({"github": "check-runs", "repo": REPO, "ref": SHA, "own_run": "123"}, "own_run must be"),
         ({"github": "check-runs", "repo": REPO, "ref": SHA,
           "recorded": [{"url": "http://x/y", "fetched_at": "t", "sha256": "sha256:" + "0" * 64, "file": "../out"}]},
          "inside"),
@@ -608,13 +890,19 @@ def _(t):
         serve_pages(srv, CHECK_RUNS, pages_of([run_status("build")], 1))
         step = github_doc["jobs"]["pre-release"]["steps"][0]
         run_doc_script(t, step["run"], dict(step["env"], GITHUB_TOKEN=TOKEN, GITHUB_API_URL=srv.base,
-                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA,
+                                            GITHUB_REPOSITORY=REPO, GITHUB_SHA=SHA, GITHUB_RUN_ID="4242",
                                             GITHUB_STEP_SUMMARY=str(Path(t.tmp, "summary.md"))))
-        t.eq(srv.paths(), [CHECK_RUNS], "one fetch: the renderings replay it")
-    t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
+        t.eq(srv.paths(), [CHECK_RUNS], "one evaluation, one fetch")
+    live = json.loads(Path(t.tmp, "decision.json").read_text())
+    t.eq(live["decision"], "allow", "decision.json")
     t.contains(Path(t.tmp, "summary.md").read_text(), "ci-passing", "the step summary")
+    t.contains(Path(t.tmp, "gate-junit.xml").read_text(), "<testcase", "the JUnit report")
+    t.eq(json.loads(Path(t.tmp, "gate-evidence", "context.json").read_text())["evidence"]["ci"]["own_run"], 4242,
+         "own_run in the saved context")
+    replay = t.decision(t.eval("policy.lua", "gate-evidence/context.json", env=env_for(None)))
+    t.eq(normalise(replay), normalise(live), "the replay of gate-evidence/")
     # GitLab CI
-    for p in ("decision.json", "gate-evidence"):
+    for p in ("decision.json", "gate-evidence", "gate-junit.xml"):
         shutil.rmtree(Path(t.tmp, p)) if Path(t.tmp, p).is_dir() else Path(t.tmp, p).unlink()
     project = "/api/v4/projects/4211"
     with ApiServer() as srv:
@@ -622,7 +910,7 @@ def _(t):
         srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
         run_doc_script(t, "\n".join(gitlab_doc["pre-release"]["script"]),
                        {"GITLAB_TOKEN": GL_TOKEN, "CI_API_V4_URL": srv.base + "/api/v4", "CI_PROJECT_ID": "4211",
-                        "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
+                        "CI_PIPELINE_ID": "78", "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
         t.eq(len(srv.requests), 2, "the pipelines and the jobs, once")
         t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
     t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
