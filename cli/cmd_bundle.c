@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
+#include "json_writer.h"
 
 static const char BUNDLE_USAGE[] =
     "usage: relgate bundle build DIR [-o NAME.tar] [--name NAME] [--version V] [--entry FILE]\n"
@@ -227,22 +228,13 @@ static int cmd_lock(int argc, char **argv)
     cJSON_Delete(doc);
     doc = cJSON_CreateObject();
     cJSON_AddItemToObject(doc, "bundles", sorted);
-    out = cJSON_Print(doc);
+    out = rg_json_print_pretty(doc);
     cJSON_Delete(doc);
     if (!out)
         return RG_EXIT_ERROR;
     rc = 0;
-    {
-        size_t olen = strlen(out);
-        char *with_newline = realloc(out, olen + 2);
-        if (with_newline) {
-            out = with_newline;
-            memcpy(out + olen, "\n", 2);
-            olen++;
-        }
-        if (rg_write_file_atomic(lock_path, out, olen, &err) != 0)
-            rc = failed(&err);
-    }
+    if (rg_write_file_atomic(lock_path, out, strlen(out), &err) != 0)
+        rc = failed(&err);
     free(out);
     return rc;
 }
