@@ -54,6 +54,12 @@ void rg_bundle_free(rg_bundle *b);
 /* Why MANIFEST is not a bundle manifest, or NULL when it is one. */
 const char *rg_bundle_bad_manifest(const cJSON *manifest);
 
+/* Lint: the files below the bundle directory ROOT that rg_bundle_build would pin but B's
+ * manifest does not list (added since the bundle was built), each appended to PROBLEMS
+ * as "DISPLAY/PATH is not in DISPLAY/bundle.json: ...".  Returns how many, or -1 when the
+ * directory cannot be listed (nothing appended). */
+int rg_bundle_unlisted(const rg_bundle *b, const char *root, const char *display, cJSON *problems);
+
 /* The lock file DIR/relgate.lock, when there is one: { "bundles": { "NAME": "sha256:..." } }
  * (NAME as extends names the bundle).  Returns 1 with *LOCK (the "bundles" object inside
  * a document the caller frees with cJSON_Delete(*DOC)), 0 when there is no lock file,

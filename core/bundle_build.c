@@ -106,6 +106,31 @@ static int list_files(const char *root, const char *rel, int depth, listing *l, 
     return rc;
 }
 
+int rg_bundle_unlisted(const rg_bundle *b, const char *root, const char *display, cJSON *problems)
+{
+    listing files = {0};
+    rg_error err;
+    int found = 0;
+    rg_error_init(&err);
+    if (list_files(root, "", 0, &files, &err) != 0) {
+        rg_error_clear(&err);
+        listing_free(&files);
+        return -1;
+    }
+    qsort(files.paths, files.count, sizeof *files.paths, compare_paths);
+    for (size_t i = 0; i < files.count; i++) {
+        char text[2 * PATH_MAX];
+        if (rg_bundle_find(b, files.paths[i]))
+            continue;
+        snprintf(text, sizeof text, "%s/%s is not in %s/%s: it does not load; relgate bundle build %s pins it "
+                 "(a new digest to pin)", display, files.paths[i], display, RG_BUNDLE_MANIFEST, display);
+        cJSON_AddItemToArray(problems, cJSON_CreateString(text));
+        found++;
+    }
+    listing_free(&files);
+    return found;
+}
+
 /* The manifest DIR has now (NULL when it has none or it does not parse: it is being
  * rebuilt). */
 static cJSON *old_manifest(const char *dir)

@@ -1081,6 +1081,13 @@ int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plug
     lua_pushcfunction(pol->sb->L, lint_functions);
     lua_pushlightuserdata(pol->sb->L, problems);
     lua_pcall(pol->sb->L, 1, 0, 0);
+    for (int i = 0; i < pol->sb->package_count; i++) {
+        /* a bundle directory with files its manifest does not pin: added and not rebuilt */
+        const rg_package *p = &pol->sb->packages[i];
+        struct stat st;
+        if (p->bundle && stat(p->root, &st) == 0 && S_ISDIR(st.st_mode))
+            rg_bundle_unlisted(p->bundle, p->root, p->display, problems);
+    }
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *r = &pol->reqs[i];
         char text[RG_ERROR_FILE_MAX + 256];

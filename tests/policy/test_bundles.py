@@ -301,6 +301,24 @@ def _(t):
     t.contains(msg, "team/octo.tar/lib/g.lua is not in the manifest of bundle team/octo.tar", "a module from outside")
 
 
+@case("lint knows bundles: a file added to a bundle directory but not pinned, from --policy and through extends")
+def _(t):
+    org(t, where="team/octo")
+    _, digest = pin_of(build(t, "team/octo", "--version", "3.1.0"))
+    t.write("team/team.lua", 'extends "octo@%s"\n' % digest + TEAM)
+    for policy in ("team/octo", "team/team.lua"):
+        res = t.run("lint", "--policy", policy)
+        t.expect_exit(res, 0)
+    t.write("team/octo/lib/new.lua", "return {}\n")
+    for policy in ("team/octo", "team/team.lua"):
+        res = t.run("lint", "--policy", policy, "--format", "json")
+        t.expect_exit(res, 1)
+        t.contains(res.out, "team/octo/lib/new.lua is not in team/octo/bundle.json: it does not load; "
+                            "relgate bundle build team/octo pins it", "lint --policy %s" % policy)
+    # evaluation is not affected: the unlisted file simply does not load
+    t.expect_decision(t.eval("team/team.lua", "release.json"), "allow")
+
+
 @case("bundle digest: prints NAME@sha256:... for a directory and a tar; a usage error exits 2")
 def _(t):
     org(t)
