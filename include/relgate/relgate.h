@@ -258,9 +258,10 @@ RELGATE_API int rg_policy_lint(const char *path, const rg_limits *limits, const 
 
 /* Check the bundle at PATH (a directory holding bundle.json, or a .tar: docs/policies.md,
  * "Bundles") as extends and --policy load it: the manifest, every file against its pin,
- * and a tar's every member.  DIGEST receives its digest, "sha256:"
- * and the hex SHA-256 of its bundle.json (RG_BUNDLE_DIGEST_SIZE bytes); NAME and VERSION (NULL, or TEXT_SIZE bytes
- * each) the manifest's.  Returns 0, or -1 with ERR. */
+ * and a tar's every member.  DIGEST (RG_BUNDLE_DIGEST_SIZE bytes) receives its digest,
+ * "sha256:" and the hex SHA-256 of its bundle.json; NAME and VERSION (NULL, or TEXT_SIZE
+ * bytes each) the manifest's.  LIMITS (NULL: the defaults) gives the file size limit.
+ * Returns 0, or -1 with ERR. */
 RELGATE_API int rg_bundle_check(const char *path, const rg_limits *limits, char *digest, char *name,
                                 char *version, size_t text_size, rg_error *err);
 
@@ -271,7 +272,8 @@ RELGATE_API int rg_bundle_check(const char *path, const rg_limits *limits, char 
  * NAME.lua).  Without TAR the manifest is written to DIR/bundle.json; with TAR, DIR is
  * left alone and TAR receives a ustar archive of the manifest and the files, the same
  * bytes for the same files (sorted, mode 0644, owner 0, mtime 0).  Both are replaced
- * atomically.  DIGEST (RG_BUNDLE_DIGEST_SIZE bytes) receives the bundle's digest.  0, or -1 with ERR. */
+ * atomically.  DIGEST (RG_BUNDLE_DIGEST_SIZE bytes) receives the bundle's digest.
+ * Returns 0, or -1 with ERR (kind usage: no version, or TAR inside DIR). */
 RELGATE_API int rg_bundle_build(const char *dir, const char *name, const char *version, const char *entry,
                                 const char *tar, const rg_limits *limits, char *digest, rg_error *err);
 

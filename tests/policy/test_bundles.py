@@ -247,6 +247,21 @@ def _(t):
     t.contains(msg, "both team/evil/ and team/evil.tar are there: keep one", "a directory and a tar of one name")
 
 
+@case("a bundle directory's file that is a symbolic link out of it is refused, even with the pinned bytes")
+def _(t):
+    org(t, where="team/octo")
+    _, digest = pin_of(build(t, "team/octo", "--version", "3.1.0"))
+    t.write("team/team.lua", 'extends "octo@%s"\n' % digest + TEAM)
+    t.write("outside/f.lua", LIB)            # the very bytes the manifest pins
+    (t.tmp / "team/octo/lib/f.lua").unlink()
+    (t.tmp / "team/octo/lib/f.lua").symlink_to(t.tmp / "outside/f.lua")
+    msg = error_message(t, t.eval("team/team.lua", "release.json"))
+    t.contains(msg, "team/octo/lib/f.lua leads outside the bundle", "a link out")
+    (t.tmp / "team/octo/lib/f.lua").unlink()
+    msg = error_message(t, t.eval("team/team.lua", "release.json"))
+    t.contains(msg, "team/octo/lib/f.lua is missing: the bundle's manifest lists it", "a missing file")
+
+
 @case("relgate.lock: extends \"NAME\" takes the lock's pin; every bundle must be in it; disagreements are refused")
 def _(t):
     org(t)
