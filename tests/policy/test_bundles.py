@@ -157,6 +157,9 @@ def _(t):
         t.eq(doc["policy"]["extends"], [{"name": "octo", "version": "3.1.0", "file": file,
                                          "bundle": {"name": "octo", "version": "3.1.0", "digest": digest}}],
              "policy.extends for --policy %s" % policy)
+    res = t.eval("octo.tar", "release.json", "--format", "text")
+    t.expect_exit(res, 0)
+    t.eq(res.out.splitlines()[2], "bundle octo 3.1.0, %s" % digest, "the text format names the bundle")
     digests = {t.decision(t.eval(p, "release.json"))["policy"]["digest"] for p in ("octo.tar", "org/octo")}
     t.eq(len(digests), 1, "the policy digest of the same bundle, as a tar and as a directory")
     res = t.run("lint", "--policy", "octo.tar")
