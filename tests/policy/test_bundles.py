@@ -281,6 +281,17 @@ def _(t):
     res = t.run("bundle", "lock", "--lock", "team/relgate.lock", "base=team/octo.tar")
     t.expect_exit(res, 0)
     t.eq(list(json.loads((t.tmp / "team/relgate.lock").read_text())["bundles"]), ["base", "octo"], "the lock's names")
+    # a dotted name, as the docs show it: org.octo=PATH
+    shutil.copy(t.tmp / "team/octo.tar", t.tmp / "team/org-octo.tar")
+    (t.tmp / "team/org").mkdir()
+    shutil.move(str(t.tmp / "team/org-octo.tar"), str(t.tmp / "team/org/octo.tar"))
+    t.write("team/dotted.lua", 'extends "org.octo"\n' + TEAM)
+    t.expect_exit(t.run("bundle", "lock", "--lock", "team/relgate.lock", "org.octo=team/org/octo.tar"), 0)
+    doc = t.expect_decision(t.eval("team/dotted.lua", "release.json"), "allow")
+    t.eq(doc["policy"]["extends"][0]["file"], "team/org/octo.tar/octo.lua", "the dotted bundle's entry")
+    t.run("bundle", "lock", "--lock", "team/relgate.lock", "base=team/octo.tar")
+    t.eq(list(json.loads((t.tmp / "team/relgate.lock").read_text())["bundles"]), ["base", "octo", "org.octo"],
+         "the lock's names, sorted")
     # the pin in extends and the lock disagree
     t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % ("1" * 64) + TEAM)
     msg = error_message(t, t.eval("team/team.lua", "release.json"))
