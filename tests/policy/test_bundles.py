@@ -348,6 +348,30 @@ def _(t):
     t.expect_decision(t.eval("team/team.lua", "release.json"), "allow")
 
 
+@case("a manifest is strict: an unknown field, a path with '..', a malformed digest, a missing entry are refused")
+def _(t):
+    org(t, where="team/octo")
+    files = {rel: "sha256:" + hashlib.sha256(text.encode()).hexdigest() for rel, text in (("octo.lua", OCTO), ("lib/f.lua", LIB))}
+    good = {"name": "octo", "version": "3.1.0", "policy": "octo.lua", "files": files}
+    cases = [
+        (dict(good, signed_by="alice"), "a bundle manifest has only the fields name, version, policy, files and description"),
+        (dict(good, files=dict(files, **{"../x.lua": files["octo.lua"]})), "a bundle's file paths are relative"),
+        (dict(good, files=dict(files, **{"octo.lua": "sha256:ABC"})), "every file of a bundle manifest has a digest"),
+        (dict(good, policy="none.lua"), "the bundle's policy is not among its files"),
+        ({k: v for k, v in good.items() if k != "version"}, "a bundle manifest is {"),
+    ]
+    for manifest, needle in cases:
+        data = (json.dumps(manifest) + "\n").encode()
+        t.write("team/octo/bundle.json", data)
+        t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % hashlib.sha256(data).hexdigest() + TEAM)
+        msg = error_message(t, t.eval("team/team.lua", "release.json"))
+        t.contains(msg, "team/octo/bundle.json: " + needle, needle)
+    data = (json.dumps(dict(good, description="the org baseline")) + "\n").encode()
+    t.write("team/octo/bundle.json", data)
+    t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % hashlib.sha256(data).hexdigest() + TEAM)
+    t.expect_decision(t.eval("team/team.lua", "release.json"), "allow")
+
+
 @case("bundle digest: prints NAME@sha256:... for a directory and a tar; a usage error exits 2")
 def _(t):
     org(t)
