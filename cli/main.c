@@ -23,6 +23,7 @@ static const char USAGE[] =
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "  verify     check a signed decision (eval --attest) before acting on it\n"
     "  render     render a saved decision in other formats (markdown, junit, github...)\n"
+    "  bundle     make a policy bundle, print its digest, pin bundles in relgate.lock\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
@@ -62,6 +63,7 @@ static const struct command {
     {"render", rg_cmd_render},
     {"check", rg_cmd_check},
     {"init", rg_cmd_init},
+    {"bundle", rg_cmd_bundle},
 };
 
 static const struct command *find_command(const char *name)

@@ -1,6 +1,6 @@
 # fish completion for relgate (installed as share/fish/vendor_completions.d/relgate.fish).
 
-set -l commands eval test lint plugins history render verify check init
+set -l commands eval test lint plugins history render verify check init bundle
 complete -c relgate -f
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a eval -d 'evaluate a policy for one release and stage'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a test -d 'run policy tests with mocked plugin checks'
@@ -11,6 +11,7 @@ complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a render -d 
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check a signed decision before acting on it'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a check -d 'run one plugin check with given parameters and evidence'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a init -d 'write a team policy to start from'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a bundle -d 'make a policy bundle, print its digest, pin it in relgate.lock'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version'
 complete -c relgate -s h -l help -d 'show the help'
 
@@ -80,6 +81,15 @@ complete -c relgate -n $k -l stage -x -a 'pre-release deploy post-deploy' -d 'th
 complete -c relgate -n $k -l type -x -a 'patch minor major' -d 'the release type'
 complete -c relgate -n $k -l now -x -d 'at this RFC 3339 time'
 complete -c relgate -n "__fish_seen_subcommand_from init" -x -a '(__fish_complete_directories)' -d 'the new policy folder'
+
+# bundle
+set -l b "__fish_seen_subcommand_from bundle"
+complete -c relgate -n "$b; and not __fish_seen_subcommand_from build digest lock" -x -a 'build digest lock'
+complete -c relgate -n $b -s o -l output -r -F -d 'build: write a .tar instead of DIR/bundle.json'
+complete -c relgate -n $b -l name -x -d 'build: the bundle name'
+complete -c relgate -n $b -l version -x -d 'build: its version'
+complete -c relgate -n $b -l entry -r -F -d 'build: its policy'
+complete -c relgate -n $b -l lock -r -F -d 'lock: the lock file'
 
 # test, lint, plugins
 complete -c relgate -n "__fish_seen_subcommand_from test" -F

@@ -13,6 +13,7 @@ _relgate() {
     'verify:check a signed decision (eval --attest) before acting on it'
     'check:run one plugin check with given parameters and evidence'
     'init:write a team policy to start from'
+    'bundle:make a policy bundle, print its digest, pin bundles in relgate.lock'
   )
   stages=(pre-release deploy post-deploy)
   types=(patch minor major)
@@ -95,6 +96,16 @@ _relgate() {
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
         '(-h --help)'{-h,--help}'[show the help]' \
         '1:check name:' ;;
+    bundle)
+      _arguments -s \
+        '1:subcommand:(build digest lock)' \
+        '(-o --output)'{-o,--output}'[build: write a .tar instead of DIR/bundle.json]:file:_files -g "*.tar(-.)"' \
+        '--name[build: the bundle name]:name:' \
+        '--version[build: its version]:version:' \
+        '--entry[build: its policy]:policy:_files -g "*.lua(-.)"' \
+        '--lock[lock: the lock file]:file:_files' \
+        '(-h --help)'{-h,--help}'[show the help]' \
+        '*:bundle:_files' ;;
     init)
       _arguments -s \
         '(-h --help)'{-h,--help}'[show the help]' \

@@ -637,14 +637,15 @@ static int freeze_policy(lua_State *L)
 static void note_bundle(lua_State *L, rg_policy *pol, const rg_package *p, int before, const char *file, int line)
 {
     cJSON *entry = cJSON_GetArrayItem(pol->bases, before), *b = cJSON_CreateObject();
-    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "name"));
-    const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->bundle, "version"));
-    int ok = b && cJSON_AddStringToObject(b, "name", name) && cJSON_AddStringToObject(b, "version", version) &&
-             cJSON_AddStringToObject(b, "digest", p->bundle_digest);
+    const rg_bundle *bundle = p->bundle;
+    int ok = b && cJSON_AddStringToObject(b, "name", bundle->name) &&
+             cJSON_AddStringToObject(b, "version", bundle->version) &&
+             cJSON_AddStringToObject(b, "digest", bundle->digest);
     if (ok && !entry) {
         /* a bundle whose policy declares no policy{} */
         entry = cJSON_CreateObject();
-        ok = entry && cJSON_AddStringToObject(entry, "name", name) && cJSON_AddStringToObject(entry, "version", version) &&
+        ok = entry && cJSON_AddStringToObject(entry, "name", bundle->name) &&
+             cJSON_AddStringToObject(entry, "version", bundle->version) &&
              cJSON_AddStringToObject(entry, "file", p->display) && cJSON_AddItemToArray(pol->bases, entry);
     }
     if (!ok || !cJSON_AddItemToObject(entry, "bundle", b)) {
@@ -653,12 +654,33 @@ static void note_bundle(lua_State *L, rg_policy *pol, const rg_package *p, int b
     }
 }
 
+/* Run a base (RUN: rg_sandbox_run_base for NAME, or rg_sandbox_run_bundle for a path)
+ * into this policy, its requirements first; then freeze what it set up. */
+static int extend(lua_State *L, const char *name, int (*run)(lua_State *L, const char *name), const char *file,
+                  int line)
+{
+    rg_policy *pol = policy_of(L);
+    rg_sandbox *sb = rg_sandbox_of(L);
+    int before = cJSON_GetArraySize(pol->bases), bundle;
+    /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
+    pol->extending++;
+    bundle = run(L, name);
+    pol->extending--;
+    if (bundle)
+        note_bundle(L, pol, &sb->packages[bundle], before, file, line);
+    /* The base is complete: what it set up is frozen now, so the extending policy can
+     * change its requirements only through override and disable, which the decision
+     * shows (a patched module table or a redefined global would not show). */
+    each_function(L, pol, seal_function);
+    rg_sandbox_seal_state(L, name);
+    return bundle;
+}
+
 /* extends "baseline": load baseline.lua from the policy's directory, else from the
  * policy path, into this policy, its requirements first; this file then adds, overrides
  * or disables. */
 static int decl_extends(lua_State *L)
 {
-    rg_policy *pol = policy_of(L);
     rg_sandbox *sb = rg_sandbox_of(L);
     const char *file, *name = luaL_checkstring(L, 1);
     int line;
@@ -678,20 +700,25 @@ static int decl_extends(lua_State *L)
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, name);
     lua_pop(L, 1);
-    /* A base that raises leaves EXTENDING raised, but then the whole load fails. */
-    {
-        int before = cJSON_GetArraySize(pol->bases);
-        pol->extending++;
-        rg_sandbox_run_base(L, name);
-        pol->extending--;
-        if (sb->last_bundle)
-            note_bundle(L, pol, &sb->packages[sb->last_bundle], before, file, line);
-    }
-    /* The base is complete: what it set up is frozen now, so the extending policy can
-     * change its requirements only through override and disable, which the decision
-     * shows (a patched module table or a redefined global would not show). */
-    each_function(L, pol, seal_function);
-    rg_sandbox_seal_state(L, name);
+    extend(L, name, rg_sandbox_run_base, file, line);
+    return 0;
+}
+
+/* --policy on a bundle (the path at 1): the policy is the bundle, named and versioned as
+ * its manifest says, its entry policy run as a base, so that the decision's
+ * policy.extends names the bundle and its digest as it does for extends "NAME@sha256:...". */
+static int load_bundle_policy(lua_State *L)
+{
+    rg_policy *pol = policy_of(L);
+    const char *path = lua_tostring(L, 1);
+    int pkg = extend(L, path, rg_sandbox_run_bundle, path, 0); /* before reading packages: it grows them */
+    const rg_bundle *b = rg_sandbox_of(L)->packages[pkg].bundle;
+    free(pol->name);
+    free(pol->version);
+    pol->name = strdup(b->name);
+    pol->version = strdup(b->version);
+    if (!pol->name || !pol->version)
+        return out_of_memory(L, path, 0, "the bundle's name");
     return 0;
 }
 
@@ -1143,6 +1170,13 @@ int rg_policy_lint_json(const char *path, const rg_limits *limits, const rg_plug
     lua_pushcfunction(pol->sb->L, lint_functions);
     lua_pushlightuserdata(pol->sb->L, problems);
     lua_pcall(pol->sb->L, 1, 0, 0);
+    for (int i = 0; i < pol->sb->package_count; i++) {
+        /* a bundle directory with files its manifest does not pin: added and not rebuilt */
+        const rg_package *p = &pol->sb->packages[i];
+        struct stat st;
+        if (p->bundle && stat(p->root, &st) == 0 && S_ISDIR(st.st_mode))
+            rg_bundle_unlisted(p->bundle, p->root, p->display, problems);
+    }
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *r = &pol->reqs[i];
         char text[RG_ERROR_FILE_MAX + 256];
@@ -1167,17 +1201,26 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
     struct stat st;
     char dir[PATH_MAX];
     rg_policy *pol;
-    int is_dir;
+    int is_dir, bundle;
 
     if (stat(path, &st) != 0) {
         rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot open policy %s: %s", path, strerror(errno));
         return NULL;
     }
-    is_dir = S_ISDIR(st.st_mode);
-    if (is_dir)
+    /* a bundle (a directory with a bundle.json, or a .tar) lives in its parent, with the
+     * lock file that may pin it */
+    bundle = rg_bundle_at(path);
+    is_dir = S_ISDIR(st.st_mode) && !bundle;
+    if (is_dir) {
         rg_strlcpy(dir, path, sizeof dir);
-    else
-        rg_path_dir(path, dir, sizeof dir);
+    } else {
+        char trimmed[PATH_MAX];
+        size_t n;
+        rg_strlcpy(trimmed, path, sizeof trimmed);
+        for (n = strlen(trimmed); n > 1 && trimmed[n - 1] == '/'; n--)
+            trimmed[n - 1] = '\0';
+        rg_path_dir(trimmed, dir, sizeof dir);
+    }
     pol = calloc(1, sizeof *pol);
     if (!pol || !(pol->file = strdup(path))) {
         free(pol);
@@ -1225,6 +1268,14 @@ static rg_policy *load_policy(const char *path, const rg_limits *limits, int64_t
         free(names);
         if (n <= 0 || rc != 0)
             goto fail;
+    } else if (bundle) {
+        lua_pushcfunction(pol->sb->L, load_bundle_policy);
+        lua_pushstring(pol->sb->L, path);
+        if (rg_sandbox_call(pol->sb, 1, 0, err) != 0) {
+            if (err->file[0] == '\0')
+                rg_strlcpy(err->file, path, sizeof err->file);
+            goto fail;
+        }
     } else if (load_file(pol, path, err) != 0) {
         goto fail;
     }

@@ -83,7 +83,27 @@ char *rg_decision_to_text(const rg_decision *d, const rg_text_style *st)
         rg_strbuf_puts(&b, " ");
         plain(&b, d->policy_version);
     }
-    rg_strbuf_printf(&b, ", %s\n\n", d->policy_digest);
+    rg_strbuf_printf(&b, ", %s\n", d->policy_digest);
+    {
+        /* every bundle the policy used, as pinned (docs/policies.md, "Bundles") */
+        const cJSON *base;
+        cJSON_ArrayForEach(base, d->policy_bases) {
+            const cJSON *bundle = cJSON_GetObjectItemCaseSensitive(base, "bundle");
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "name"));
+            const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "version"));
+            const char *digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "digest"));
+            if (!name || !version || !digest)
+                continue;
+            rg_strbuf_puts(&b, "bundle ");
+            plain(&b, name);
+            rg_strbuf_puts(&b, " ");
+            plain(&b, version);
+            rg_strbuf_puts(&b, ", ");
+            plain(&b, digest);
+            rg_strbuf_puts(&b, "\n");
+        }
+    }
+    rg_strbuf_puts(&b, "\n");
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
         const mark *m = status_mark(r->status);

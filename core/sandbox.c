@@ -749,62 +749,21 @@ int rg_sandbox_resolve_inside(const rg_sandbox *sb, const char *path, char *real
     return below(real, sb->dir) ? 0 : -2;
 }
 
-int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
+/* Load TEXT (LEN bytes) as the chunk CHUNKNAME; NAME: the file as the policy's digest
+ * names it. */
+static int load_text(rg_sandbox *sb, const char *text, size_t len, const char *name, const char *chunkname,
+                     rg_error *err)
 {
     lua_State *L = sb->L;
-    char *text = NULL;
-    size_t len = 0;
     int status;
     const char *display = chunkname[0] == '@' ? chunkname + 1 : chunkname;
-
-    if (rg_read_file(path, "policy", sb->limits.max_policy_bytes, &text, &len, err) != 0) {
-        rg_strlcpy(err->file, display, sizeof err->file);
-        return -1;
-    }
-    if (sb->expect_digest) {
-        /* a bundle's file: the bytes that load are the bytes the manifest pins */
-        const char *want = sb->expect_digest;
-        unsigned char d[RG_SHA256_LEN];
-        char got[RG_SHA256_LABEL_SIZE];
-        rg_sha256 *h = rg_sha256_new();
-        sb->expect_digest = NULL;
-        if (!h) {
-            free(text);
-            return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory");
-        }
-        rg_sha256_update(h, text, len);
-        rg_sha256_final(h, d);
-        rg_sha256_label(d, got, sizeof got);
-        if (strcmp(got, want) != 0) {
-            free(text);
-            return rg_fail(err, RG_ERROR_POLICY, display, 0, 0,
-                           "%s does not match its bundle's manifest: it has %s, the manifest pins %s",
-                           display, got, want);
-        }
-    }
-    if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
-        free(text);
+    if (len > 0 && text[0] == LUA_SIGNATURE[0])
         return rg_fail(err, RG_ERROR_POLICY, display, 1, 0,
                        "%s:1: precompiled Lua bytecode is not accepted; policies load as text",
                        display);
-    }
-    {
-        /* Name the file relative to the policy's directory: the digest must not depend on
-         * how the path was spelled on the command line. */
-        char real[PATH_MAX];
-        int resolved = realpath(path, real) != NULL;
-        const char *rel = sb->dir && resolved ? below(real, sb->dir) : NULL;
-        const char *base = strrchr(display, '/');
-        /* a base on the policy path: relative to its directory there */
-        for (int i = 0; !rel && resolved && i < sb->search_count; i++)
-            rel = below(real, sb->search[i]);
-        if (!rel)
-            rel = base ? base + 1 : display;
-        rg_sha256_update(sb->digest, rel, strlen(rel) + 1);
-        rg_sha256_update(sb->digest, text, len);
-    }
+    rg_sha256_update(sb->digest, name, strlen(name) + 1);
+    rg_sha256_update(sb->digest, text, len);
     status = luaL_loadbufferx(L, text, len, chunkname, "t");
-    free(text);
     if (status != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         const char *colon;
@@ -836,6 +795,30 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
         lua_pop(L, 1);
     }
     return 0;
+}
+
+int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
+{
+    char *text = NULL, real[PATH_MAX];
+    size_t len = 0;
+    int rc, resolved;
+    const char *display = chunkname[0] == '@' ? chunkname + 1 : chunkname, *rel, *base = strrchr(display, '/');
+    if (rg_read_file(path, "policy", sb->limits.max_policy_bytes, &text, &len, err) != 0) {
+        rg_strlcpy(err->file, display, sizeof err->file);
+        return -1;
+    }
+    /* Name the file relative to the policy's directory: the digest must not depend on
+     * how the path was spelled on the command line. */
+    resolved = realpath(path, real) != NULL;
+    rel = sb->dir && resolved ? below(real, sb->dir) : NULL;
+    /* a base on the policy path: relative to its directory there */
+    for (int i = 0; !rel && resolved && i < sb->search_count; i++)
+        rel = below(real, sb->search[i]);
+    if (!rel)
+        rel = base ? base + 1 : display;
+    rc = load_text(sb, text, len, rel, chunkname, err);
+    free(text);
+    return rc;
 }
 
 /* Message handler: keep the message (truncated; non-strings described, never
@@ -1919,14 +1902,23 @@ static int package_of(lua_State *L, rg_sandbox *sb, const char *root, const char
     return sb->package_count++;
 }
 
-/* Look for the file REL of a module in package PKG's folder: 0 with REAL and the chunk
- * name CHUNK filled, -1 when there is no such file, raises when it leads outside the
- * package's root (a symbolic link out, like a module of the policy's own directory). */
+/* Look for the file REL of a module in package PKG: 0 with the chunk name CHUNK and
+ * either REAL (a file on disk) or *FILE (a bundle's file, checked against its pin when
+ * the bundle opened) filled, -1 when there is no such file; raises when it leads outside
+ * the package's root (a symbolic link out, like a module of the policy's own directory). */
 static int find_in_package(lua_State *L, rg_sandbox *sb, int pkg, const char *name, const char *rel, char *real,
-                           char *chunk)
+                           char *chunk, const rg_bundle_file **file)
 {
     const rg_package *p = &sb->packages[pkg];
     char path[PATH_MAX];
+    *file = NULL;
+    if (p->bundle) {
+        /* a bundle loads what its manifest lists, as the manifest pins it */
+        if (!(*file = rg_bundle_find(p->bundle, rel)))
+            return -1;
+        snprintf(chunk, PATH_MAX + 2, "@%s/%s", p->display, rel);
+        return 0;
+    }
     if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path)
         luaL_error(L, "module name '%s' is too long", name);
     if (!realpath(path, real))
@@ -1934,19 +1926,44 @@ static int find_in_package(lua_State *L, rg_sandbox *sb, int pkg, const char *na
     if (!below(real, p->root))
         luaL_error(L, "module '%s': %s/%s leads outside %s", name, p->display, rel,
                    pkg == 0 ? "the policy's directory" : "its folder on the policy path");
-    if (p->bundle) {
-        /* a pinned bundle loads what its manifest lists, as the manifest pins it */
-        const char *pin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(p->bundle, "files"), rel));
-        if (!pin)
-            luaL_error(L, "module '%s': %s/%s is not in the manifest of bundle %s", name, p->display, rel, p->display);
-        sb->expect_digest = pin;
-    }
     if (strcmp(p->display, ".") == 0) /* name it as the policy file itself is named */
         snprintf(chunk, PATH_MAX + 2, "@%s", rel);
     else
         snprintf(chunk, PATH_MAX + 2, "@%s/%s", p->display, rel);
     return 0;
+}
+
+/* Load the chunk CHUNK of package PKG: FILE (a bundle's) or the file REAL; raises with
+ * the chunk's own file and line, not the require call's.  The chunk's own requires and
+ * extends then resolve in PKG. */
+static void load_chunk(lua_State *L, rg_sandbox *sb, int pkg, const rg_bundle_file *file, const char *real,
+                       const char *chunk)
+{
+    rg_error err;
+    int rc;
+    rg_error_init(&err);
+    if (file) {
+        /* the policy's digest names a bundle's file by the bundle, wherever it lies */
+        const rg_bundle *b = sb->packages[pkg].bundle;
+        char name[RG_SHA256_LABEL_SIZE + 512];
+        snprintf(name, sizeof name, "%s@%s/%s", b->name, b->digest, file->path);
+        rc = load_text(sb, file->data, file->len, name, chunk, &err);
+    } else {
+        rc = rg_sandbox_load(sb, real, chunk, &err);
+    }
+    if (rc != 0) {
+        rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
+        sb->error_line = err.line;
+        lua_pushstring(L, err.message);
+        rg_error_clear(&err);
+        lua_error(L);
+    }
+    if (pkg != 0) {
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
+        lua_pushinteger(L, pkg);
+        lua_setfield(L, -2, chunk);
+        lua_pop(L, 1);
+    }
 }
 
 /* Push the chunk of module NAME (dotted) for package FROM: from that package's folder,
@@ -1956,10 +1973,9 @@ static int find_in_package(lua_State *L, rg_sandbox *sb, int pkg, const char *na
 static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from, int *pkg, const char *what)
 {
     char rel[PATH_MAX], real[PATH_MAX], chunk[PATH_MAX + 2];
-    rg_error err;
+    const rg_bundle_file *file = NULL;
     size_t n;
     int found = -1;
-    rg_error_init(&err);
     if (!valid_module_name(name))
         luaL_error(L, "%s name '%s' is not allowed: use dotted names of letters, "
                       "digits, '_' and '-', found in the policy's directory or on the policy path", what, name);
@@ -1969,15 +1985,15 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from
     for (size_t i = 0; i <= n; i++) rel[i] = name[i] == '.' ? '/' : name[i];
     strcat(rel, ".lua");
     *pkg = from;
-    found = find_in_package(L, sb, from, name, rel, real, chunk);
+    found = find_in_package(L, sb, from, name, rel, real, chunk, &file);
     if (found != 0 && sb->packages[from].bundle)
-        luaL_error(L, "%s '%s' is not in bundle %s: a pinned bundle loads only its own files", what, name,
-                   sb->packages[from].display);
+        luaL_error(L, "%s '%s': %s/%s is not in the manifest of bundle %s: a bundle loads only its own files", what,
+                   name, sb->packages[from].display, rel, sb->packages[from].display);
     for (int i = 0; found != 0 && i < sb->search_count; i++) {
         /* a file on the policy path: its package is its own folder there, so a base's
          * modules resolve beside it, and never collide with the extending policy's */
         int root = package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
-        if ((found = find_in_package(L, sb, root, name, rel, real, chunk)) == 0)
+        if ((found = find_in_package(L, sb, root, name, rel, real, chunk, &file)) == 0)
             *pkg = root;
     }
     if (found != 0) {
@@ -1987,146 +2003,151 @@ static void push_module(lua_State *L, rg_sandbox *sb, const char *name, int from
         luaL_error(L, "%s '%s' not found: no file %s/%s, nor %s on the policy path (%s%s)", what, name,
                    sb->packages[from].display, rel, rel, sb->search_display[0], sb->search_count > 1 ? ", ..." : "");
     }
-    if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
-        /* Report the module's own file and line, not the require call's. */
-        rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
-        sb->error_line = err.line;
-        lua_pushstring(L, err.message);
-        rg_error_clear(&err);
-        lua_error(L);
-    }
-    /* the chunk's own requires and extends resolve in its package */
-    if (*pkg != 0) {
-        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
-        lua_pushinteger(L, *pkg);
-        lua_setfield(L, -2, chunk);
-        lua_pop(L, 1);
-    }
+    load_chunk(L, sb, *pkg, file, real, chunk);
 }
 
-/* A file path inside a bundle: relative, '/'-separated parts, none "." or "..". */
-static int valid_bundle_path(const char *p)
-{
-    if (!p || !*p || *p == '/' || strlen(p) > 512)
-        return 0;
-    for (const char *s = p; *s; s++)
-        if (*s == '.' && (s == p || s[-1] == '/') && (s[1] == '/' || s[1] == '\0' || (s[1] == '.' && (s[2] == '/' || s[2] == '\0'))))
-            return 0;
-    return 1;
-}
+/* ---- Bundles (bundle.h) ------------------------------------------------------- */
 
-/* Is MANIFEST a bundle manifest: { name, version, policy, files: { path: "sha256:..." } },
- * its policy among its files?  NULL, or why not. */
-static const char *bad_manifest(const cJSON *m)
+/* The lock file beside the policy (relgate.lock), read once: its "bundles" object, or
+ * NULL when there is none; raises when it is malformed. */
+static const cJSON *lock_of(lua_State *L, rg_sandbox *sb)
 {
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(m, "files"), *f;
-    const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "policy"));
-    if (!cJSON_IsObject(m) || !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "name")) ||
-        !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "version")) || !entry || !cJSON_IsObject(files))
-        return "a bundle manifest is { \"name\", \"version\", \"policy\": \"entry.lua\", \"files\": { \"path\": \"sha256:...\" } }";
-    cJSON_ArrayForEach(f, files) {
-        const char *d = cJSON_GetStringValue(f);
-        if (!d || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + 64 || strspn(d + 7, "0123456789abcdef") != 64)
-            return "every file of a bundle manifest has a digest \"sha256:\" and 64 lower-case hex digits";
-    }
-    if (!cJSON_GetObjectItemCaseSensitive(files, entry))
-        return "the bundle's policy is not among its files";
-    return NULL;
-}
-
-/* extends "NAME@sha256:HEX": the bundle directory NAME (in the calling package's folder,
- * else on the policy path) whose bundle.json has that digest; its entry policy pushed,
- * and its package (which loads only what the manifest lists, as it pins it) in *PKG. */
-static void push_bundle(lua_State *L, rg_sandbox *sb, const char *name, const char *pin, int from, int *pkg)
-{
-    char rel[PATH_MAX], real[PATH_MAX], path[PATH_MAX], got[RG_SHA256_LABEL_SIZE], chunk[PATH_MAX + 2];
-    const char *why;
-    char *text = NULL;
-    size_t len = 0;
-    rg_error err;
-    unsigned char d[RG_SHA256_LEN];
-    rg_sha256 *h;
-    cJSON *manifest;
-    int found = -1, root_pkg = from;
-    rg_error_init(&err);
-    if (!valid_module_name(name) || strlen(name) + 16 > sizeof rel)
-        luaL_error(L, "base policy name '%s' is not allowed: use dotted names of letters, digits, '_' and '-'", name);
-    snprintf(rel, sizeof rel, "%s/bundle.json", name);
-    for (char *c = rel; *c != '/'; c++)
-        if (*c == '.') *c = '/';
-    for (int i = -1; found != 0 && i < sb->search_count; i++) {
-        const rg_package *p;
-        if (i >= 0)
-            root_pkg = package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
-        p = &sb->packages[root_pkg];
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path)
-            continue;
-        if (realpath(path, real)) {
-            if (!below(real, p->root))
-                luaL_error(L, "bundle '%s': %s/%s leads outside its directory", name, p->display, rel);
-            found = 0;
-        }
-    }
-    if (found != 0)
-        luaL_error(L, "bundle '%s' not found: no %s in the policy's directory or on the policy path", name, rel);
-    if (rg_read_file(real, "bundle manifest", sb->limits.max_policy_bytes, &text, &len, &err) != 0) {
-        lua_pushstring(L, err.message);
-        rg_error_clear(&err);
-        lua_error(L);
-    }
-    if (!(h = rg_sha256_new())) {
-        free(text);
-        luaL_error(L, "out of memory");
-    }
-    rg_sha256_update(h, text, len);
-    rg_sha256_final(h, d);
-    rg_sha256_label(d, got, sizeof got);
-    if (strcmp(got, pin) != 0) {
-        free(text);
-        luaL_error(L, "bundle '%s' is pinned to %s, but %s/%s has %s: refused", name, pin,
-                   sb->packages[root_pkg].display, rel, got);
-    }
-    manifest = cJSON_ParseWithLength(text, len);
-    free(text);
-    if ((why = bad_manifest(manifest)) != NULL) {
-        cJSON_Delete(manifest);
-        luaL_error(L, "bundle '%s': %s/%s: %s", name, sb->packages[root_pkg].display, rel, why);
-    }
-    {
-        /* the bundle's own package: its directory, beneath the root it was found in */
-        char dir[PATH_MAX], display[PATH_MAX];
-        const rg_package *p = &sb->packages[root_pkg];
-        const char *entry = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(manifest, "policy"));
-        char *slash = strrchr(real, '/');
-        *slash = '\0';
-        rg_strlcpy(dir, real, sizeof dir);
-        snprintf(display, sizeof display, "%s/%.*s", p->display, (int)(strlen(rel) - strlen("/bundle.json")), rel);
-        *pkg = package_of(L, sb, p->root, dir, display);
-        if (!sb->packages[*pkg].bundle) {
-            sb->packages[*pkg].bundle = manifest;
-            rg_strlcpy(sb->packages[*pkg].bundle_digest, got, sizeof sb->packages[*pkg].bundle_digest);
-        } else {
-            cJSON_Delete(manifest);
-        }
-        /* the entry, as a module of the bundle named by its path */
-        if (!valid_bundle_path(entry) || (size_t)snprintf(path, sizeof path, "%s/%s", dir, entry) >= sizeof path ||
-            !realpath(path, real) || !below(real, dir))
-            luaL_error(L, "bundle '%s': its policy %s is missing or leads outside it", name, entry);
-        sb->expect_digest = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(sb->packages[*pkg].bundle, "files"), entry));
-        snprintf(chunk, sizeof chunk, "@%s/%s", sb->packages[*pkg].display, entry);
-        if (rg_sandbox_load(sb, real, chunk, &err) != 0) {
-            rg_strlcpy(sb->error_file, err.file, sizeof sb->error_file);
-            sb->error_line = err.line;
+    if (!sb->lock_read) {
+        rg_error err;
+        rg_error_init(&err);
+        sb->lock_read = 1;
+        if (rg_bundle_read_lock(sb->dir, sb->dir_display, &sb->lock_doc, &sb->lock, &err) < 0) {
             lua_pushstring(L, err.message);
             rg_error_clear(&err);
             lua_error(L);
         }
-        lua_getfield(L, LUA_REGISTRYINDEX, KEY_CHUNK_PACKAGES);
-        lua_pushinteger(L, *pkg);
-        lua_setfield(L, -2, chunk);
-        lua_pop(L, 1);
     }
+    return sb->lock;
+}
+
+/* The pin of bundle NAME: PIN (from extends "NAME@sha256:..."), checked against the lock
+ * file when there is one, or the lock file's.  With a lock file every bundle must be in
+ * it; without one and without PIN: NULL (--policy on a bundle takes it as it is). */
+static const char *pin_of(lua_State *L, rg_sandbox *sb, const char *name, const char *pin, const char **by)
+{
+    const cJSON *lock = lock_of(L, sb);
+    const char *locked = lock ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(lock, name)) : NULL;
+    *by = "";
+    if (lock && !locked)
+        luaL_error(L, "bundle '%s' is not pinned in %s/%s: a lock file pins every bundle the policy uses "
+                      "(relgate bundle lock adds it)", name, sb->dir_display, RG_BUNDLE_LOCK);
+    if (pin && locked && strcmp(pin, locked) != 0)
+        luaL_error(L, "bundle '%s' is pinned to %s by extends, but %s/%s pins %s: refused", name, pin,
+                   sb->dir_display, RG_BUNDLE_LOCK, locked);
+    if (!pin && locked)
+        *by = " (in " RG_BUNDLE_LOCK ")";
+    return pin ? pin : locked;
+}
+
+/* Find bundle NAME (dotted) for package FROM: the directory NAME (with a bundle.json)
+ * or the file NAME.tar, in FROM's folder, else on the policy path.  1 with REAL (its
+ * resolved path) and DISPLAY (how messages name it), or 0.  Raises when it leads
+ * outside its root, or when both forms are there (which one a reviewer read?). */
+static int find_bundle(lua_State *L, rg_sandbox *sb, const char *name, int from, char *real, char *display)
+{
+    char rel[PATH_MAX], path[PATH_MAX], manifest[PATH_MAX + 16], other[PATH_MAX];
+    struct stat st;
+    if (!valid_module_name(name) || strlen(name) + 16 > sizeof rel)
+        luaL_error(L, "bundle name '%s' is not allowed: use dotted names of letters, digits, '_' and '-'", name);
+    rg_strlcpy(rel, name, sizeof rel);
+    for (char *c = rel; *c; c++)
+        if (*c == '.') *c = '/';
+    for (int i = -1; i < sb->search_count; i++) {
+        int root = i < 0 ? from : package_of(L, sb, sb->search[i], sb->search[i], sb->search_display[i]);
+        const rg_package *p = &sb->packages[root];
+        int dir = 0, tar = 0;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", p->base, rel) >= sizeof path - 4)
+            continue;
+        snprintf(manifest, sizeof manifest, "%s/%s", path, RG_BUNDLE_MANIFEST);
+        dir = stat(manifest, &st) == 0;
+        strcat(path, ".tar");
+        tar = stat(path, &st) == 0;
+        if (dir && tar)
+            luaL_error(L, "bundle '%s': both %s/%s/ and %s/%s.tar are there: keep one", name, p->display, rel,
+                       p->display, rel);
+        if (!dir && !tar)
+            continue;
+        if (dir)
+            path[strlen(path) - 4] = '\0';
+        if (!realpath(path, other) || !below(other, p->root))
+            luaL_error(L, "bundle '%s': %s/%s%s leads outside %s", name, p->display, rel, tar ? ".tar" : "",
+                       root == 0 ? "the policy's directory" : "its folder on the policy path");
+        rg_strlcpy(real, other, PATH_MAX);
+        if ((size_t)snprintf(display, PATH_MAX, "%s%s%s%s", strcmp(p->display, ".") == 0 ? "" : p->display,
+                             strcmp(p->display, ".") == 0 ? "" : "/", rel, tar ? ".tar" : "") >= PATH_MAX)
+            luaL_error(L, "bundle '%s': its path is too long", name);
+        return 1;
+    }
+    return 0;
+}
+
+/* Open the bundle at REAL (DISPLAY) as bundle NAME pinned to PIN (NULL: any) by BY, as
+ * a package of its own, and push its entry policy.  Returns the package. */
+static int push_bundle_at(lua_State *L, rg_sandbox *sb, const char *real, const char *display, const char *name,
+                          const char *pin, const char *by)
+{
+    char chunk[PATH_MAX + 2];
+    int pkg = package_of(L, sb, real, real, display);
+    rg_package *p = &sb->packages[pkg];
+    if (!p->bundle) {
+        rg_error err;
+        rg_error_init(&err);
+        if (!(p->bundle = rg_bundle_open(real, display, sb->limits.max_policy_bytes, name, pin, by, &err))) {
+            lua_pushstring(L, err.message);
+            rg_error_clear(&err);
+            lua_error(L);
+        }
+    } else if (pin && strcmp(pin, p->bundle->digest) != 0) {
+        luaL_error(L, "bundle '%s' is pinned to %s%s, but %s/%s has %s: refused", name, pin, by, display,
+                   RG_BUNDLE_MANIFEST, p->bundle->digest);
+    }
+    snprintf(chunk, sizeof chunk, "@%s/%s", display, p->bundle->entry);
+    load_chunk(L, sb, pkg, rg_bundle_find(p->bundle, p->bundle->entry), NULL, chunk);
+    return pkg;
+}
+
+/* extends NAME@PIN, or NAME the lock file pins: the bundle, its entry pushed. */
+static int push_bundle(lua_State *L, rg_sandbox *sb, const char *name, const char *pin, int from)
+{
+    char real[PATH_MAX], display[PATH_MAX];
+    const char *by;
+    if (sb->packages[from].bundle)
+        luaL_error(L, "bundle %s extends bundle '%s': a bundle holds everything it uses", sb->packages[from].display,
+                   name);
+    pin = pin_of(L, sb, name, pin, &by);
+    if (!find_bundle(L, sb, name, from, real, display))
+        luaL_error(L, "bundle '%s' not found: no directory %s/ with a %s, nor %s.tar, in the policy's directory "
+                      "or on the policy path", name, name, RG_BUNDLE_MANIFEST, name);
+    return push_bundle_at(L, sb, real, display, name, pin, by);
+}
+
+int rg_sandbox_run_bundle(lua_State *L, const char *path)
+{
+    rg_sandbox *sb = rg_sandbox_of(L);
+    char real[PATH_MAX], shown[PATH_MAX], name[256];
+    const char *by, *pin, *base;
+    size_t n;
+    int pkg;
+    /* its name is its file's (without .tar) or directory's, as extends names it */
+    rg_strlcpy(shown, path, sizeof shown);
+    for (n = strlen(shown); n > 1 && shown[n - 1] == '/'; n--)
+        shown[n - 1] = '\0';
+    base = strrchr(shown, '/');
+    rg_strlcpy(name, base && base[1] ? base + 1 : shown, sizeof name);
+    n = strlen(name);
+    if (n > 4 && strcmp(name + n - 4, ".tar") == 0)
+        name[n - 4] = '\0';
+    if (!realpath(shown, real))
+        luaL_error(L, "cannot open bundle %s: %s", shown, strerror(errno));
+    pin = pin_of(L, sb, name, NULL, &by);
+    pkg = push_bundle_at(L, sb, real, shown, name, pin, by);
+    lua_call(L, 0, 0);
+    return pkg;
 }
 
 int rg_sandbox_run_base(lua_State *L, const char *name)
@@ -2134,20 +2155,31 @@ int rg_sandbox_run_base(lua_State *L, const char *name)
     rg_sandbox *sb = rg_sandbox_of(L);
     int from = calling_package(L), pkg;
     const char *at = strstr(name, "@sha256:");
-    sb->last_bundle = 0;
     if (at) {
         char plain[256];
         if ((size_t)(at - name) >= sizeof plain)
             luaL_error(L, "base policy name '%s' is too long", name);
         memcpy(plain, name, (size_t)(at - name));
         plain[at - name] = '\0';
-        push_bundle(L, sb, plain, at + 1, from, &pkg);
-        sb->last_bundle = pkg;
+        pkg = push_bundle(L, sb, plain, at + 1, from);
         lua_call(L, 0, 0);
-        return 0;
+        return pkg;
+    }
+    if (!sb->packages[from].bundle) {
+        /* a bundle by that name: only as the lock file pins it */
+        const cJSON *lock = lock_of(L, sb);
+        char real[PATH_MAX], display[PATH_MAX];
+        if (lock && cJSON_GetObjectItemCaseSensitive(lock, name)) {
+            pkg = push_bundle(L, sb, name, NULL, from);
+            lua_call(L, 0, 0);
+            return pkg;
+        }
+        if (valid_module_name(name) && find_bundle(L, sb, name, from, real, display))
+            luaL_error(L, "bundle '%s' (%s) is not pinned: extends \"%s@sha256:...\" (relgate bundle digest %s "
+                          "prints it), or pin it in %s", name, display, name, display, RG_BUNDLE_LOCK);
     }
     push_module(L, sb, name, from, &pkg, "base policy");
-    {
+    if (!sb->packages[pkg].bundle) {
         /* A base in a folder of its own (not the extending policy's): its package is that
          * folder, for the modules it requires. */
         char chunk_dir[PATH_MAX];
@@ -2390,8 +2422,9 @@ void rg_sandbox_free(rg_sandbox *sb)
         free(sb->packages[i].root);
         free(sb->packages[i].base);
         free(sb->packages[i].display);
-        cJSON_Delete(sb->packages[i].bundle);
+        rg_bundle_free(sb->packages[i].bundle);
     }
+    cJSON_Delete(sb->lock_doc);
     free(sb->packages);
     for (int i = 0; i < sb->search_count; i++) {
         free(sb->search[i]);

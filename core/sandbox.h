@@ -7,6 +7,7 @@
 #include <lua.h>
 #include <stdint.h>
 
+#include "bundle.h"
 #include "digest.h"
 #include "relgate/relgate.h"
 
@@ -20,9 +21,8 @@ typedef enum rg_limit_hit {
 typedef struct rg_package {
     char *root, *base;       /* resolved */
     char *display;           /* BASE as messages and chunk names show it */
-    cJSON *bundle;           /* a pinned bundle's manifest (bundle.json): only the files
-                              * it lists load, each with the digest it gives; or NULL */
-    char bundle_digest[RG_SHA256_LABEL_SIZE];
+    rg_bundle *bundle;       /* a bundle (ROOT, BASE: its path): only the files its manifest
+                              * lists load, from the bytes checked when it opened; or NULL */
 } rg_package;
 
 typedef struct rg_sandbox {
@@ -63,9 +63,9 @@ typedef struct rg_sandbox {
     char violation[1024];
     char error_file[1024];    /* when set: where the error being raised really is */
     int error_line;
-    const char *expect_digest; /* set for the next rg_sandbox_load only: the "sha256:..."
-                               * the file must have (a bundle's file), else it is refused */
-    int last_bundle;          /* the package of the last bundle rg_sandbox_run_base loaded, or 0 */
+    cJSON *lock_doc;          /* the lock file beside the policy (relgate.lock), once read */
+    const cJSON *lock;        /* its "bundles": name -> "sha256:..."; NULL: there is none */
+    int lock_read;
     int keep_chunks;          /* linting: every chunk loaded is kept in the registry list
                                * rg.lint.chunks, for lint_globals.c to read */
     size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
@@ -127,8 +127,17 @@ void rg_sandbox_pause_clock(rg_sandbox *sb, double seconds);
  * the policy extending it); raises on any error.  NAME is found as a module is: in the
  * folder of the calling chunk's package, then in each directory of the policy path.  A
  * base found in another folder becomes a package of its own, so its `require`s resolve
- * in its folder and its modules never meet the extending policy's of the same name. */
+ * in its folder and its modules never meet the extending policy's of the same name.
+ * "NAME@sha256:..." (or a NAME the lock file relgate.lock beside the policy pins) is a
+ * bundle (bundle.h): the directory NAME or the file NAME.tar, found the same way, whose
+ * bundle.json has that digest; its entry policy runs as the base.  Returns the bundle's
+ * package (sb->packages[i].bundle), or 0 for a plain base. */
 int rg_sandbox_run_base(lua_State *L, const char *name);
+
+/* --policy on a bundle: run the bundle at PATH (a directory or a .tar) as rg_sandbox_run_base
+ * runs one, pinned by the lock file beside it when there is one (named there as its file
+ * or directory is, without .tar), else taken as it is.  Returns its package; raises. */
+int rg_sandbox_run_bundle(lua_State *L, const char *path);
 
 /* Freezing: nothing a check can reach may carry state from one call to the next.
  *

@@ -252,6 +252,31 @@ RELGATE_API void rg_policy_reuse_check_results(rg_policy *policy, int on);
 RELGATE_API int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins,
                                char **problems, rg_error *err);
 
+/* ---- Policy bundles ------------------------------------------------------ */
+
+#define RG_BUNDLE_DIGEST_SIZE 72   /* "sha256:", 64 hex digits and a NUL, with room */
+
+/* Check the bundle at PATH (a directory holding bundle.json, or a .tar: docs/policies.md,
+ * "Bundles") as extends and --policy load it: the manifest, every file against its pin,
+ * and a tar's every member.  DIGEST (RG_BUNDLE_DIGEST_SIZE bytes) receives its digest,
+ * "sha256:" and the hex SHA-256 of its bundle.json; NAME and VERSION (NULL, or TEXT_SIZE
+ * bytes each) the manifest's.  LIMITS (NULL: the defaults) gives the file size limit.
+ * Returns 0, or -1 with ERR. */
+RELGATE_API int rg_bundle_check(const char *path, const rg_limits *limits, char *digest, char *name,
+                                char *version, size_t text_size, rg_error *err);
+
+/* Make DIR a bundle: a manifest pinning every regular file below DIR (hidden names and
+ * bundle.json itself left out; a symbolic link, device or file name a bundle cannot hold
+ * is an error), named NAME (NULL: the manifest DIR has, else DIR's own name), VERSION
+ * (NULL: the manifest's) with the entry policy ENTRY (NULL: the manifest's, else
+ * NAME.lua).  Without TAR the manifest is written to DIR/bundle.json; with TAR, DIR is
+ * left alone and TAR receives a ustar archive of the manifest and the files, the same
+ * bytes for the same files (sorted, mode 0644, owner 0, mtime 0).  Both are replaced
+ * atomically.  DIGEST (RG_BUNDLE_DIGEST_SIZE bytes) receives the bundle's digest.
+ * Returns 0, or -1 with ERR (kind usage: no version, or TAR inside DIR). */
+RELGATE_API int rg_bundle_build(const char *dir, const char *name, const char *version, const char *entry,
+                                const char *tar, const rg_limits *limits, char *digest, rg_error *err);
+
 /* ---- Policy tests ------------------------------------------------------- */
 
 /* The cases of one policy test file (*_test.lua, docs/policies.md): each names a policy,
