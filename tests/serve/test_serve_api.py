@@ -5,6 +5,7 @@ and a store that cannot record (503), idempotency, reading decisions back, last-
 health, readiness and metrics.  usage: test_serve_api.py path/to/relgate [FILTER]"""
 
 import hashlib
+import http.client as http_client
 import json
 import os
 import re
@@ -275,6 +276,73 @@ def _(t):
                 name = re.match(r"[a-z_]+", line).group(0)
                 base = re.sub(r"_(bucket|sum|count)$", "", name)
                 t.check(name in families or base in families, "a sample without its TYPE", actual=line)
+
+
+@case("limits: headers past --max-header-size, a connection past --max-connections, a slow client past --request-timeout")
+def _(t):
+    import socket
+    with Server(t, "--max-header-size", "8K", "--max-connections", "3", "--request-timeout", "2") as srv:
+        status, data, _ = srv.request("GET", "/health", headers={"X-Big": "y" * 16000})
+        t.check(status in (413, 431), "a 16 KB header", actual=status)
+        # Slowloris: half a request line, then nothing; the server closes it.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            s.sendall(b"GET /hea")
+            started = time.monotonic()
+            try:
+                got = s.recv(100)
+            except OSError:
+                got = b""
+            waited = time.monotonic() - started
+            t.eq(got, b"", "what a stalled request gets")
+            t.check(1.5 <= waited < 8, "the stalled connection was closed after --request-timeout", actual=waited)
+        finally:
+            s.close()
+        # Three idle connections take the limit: a fourth is not taken (it waits in the
+        # kernel's backlog, unanswered); once they go, the server answers again.
+        idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            try:
+                code = srv.request("GET", "/health", timeout=1)[0]
+            except (OSError, http_client.HTTPException):
+                code = None
+            t.eq(code, None, "a request past --max-connections, within a second")
+        finally:
+            for c in idle:
+                c.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if srv.get("/health")[0] == 200:
+                    break
+            except (OSError, http_client.HTTPException):
+                time.sleep(0.2)
+        t.eq(srv.get("/health")[0], 200, "/health once the connections closed")
+
+
+@case("--tls-cert and --tls-key: HTTPS (GnuTLS), the same API")
+def _(t):
+    import ssl
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], cwd=t.tmp, check=True, capture_output=True)
+    with Server(t, "--tls-cert", "cert.pem", "--tls-key", "key.pem") as srv:
+        ctx = ssl.create_default_context(cafile=str(t.tmp / "cert.pem"))
+        conn = http_client.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=30)
+        try:
+            status, doc, _ = srv.decide(request_from_example(PASS), conn=conn)
+            t.eq((status, doc["decision"]), (200, "allow"), "a decision over HTTPS")
+        finally:
+            conn.close()
+        # Plain HTTP to the TLS port gets no answer.
+        try:
+            code = srv.get("/health")[0]
+        except (OSError, http_client.HTTPException):
+            code = None
+        t.eq(code, None, "plain HTTP to the HTTPS port")
 
 
 @case("relgate serve --help and usage errors (exit 2, named option)")
