@@ -199,6 +199,22 @@ def _(t):
         t.eq(srv.proc.poll(), None, "the server is running")
 
 
+@case("an error of the gate is kept but not under its Idempotency-Key: a retry evaluates again; GET gives its 500")
+def _(t):
+    policy = faulty_policy(t)
+    with Server(t, "--timeout", "2", "--store", t.tmp / "d.jsonl", policy=policy, workers=1) as srv:
+        key = {"Idempotency-Key": "retry-me"}
+        status, first, _ = srv.decide(release("loop"), key)
+        t.eq((status, first["decision"]), (500, "error"), "an endless loop")
+        status, again, hdrs = srv.decide(release("loop"), key)
+        t.eq(status, 500, "the retry")
+        t.check(again["id"] != first["id"] and "idempotent-replayed" not in hdrs, "the retry was not evaluated again",
+                actual=(first["id"], again["id"], hdrs))
+        status, data, _ = srv.get("/v1/decisions/" + first["id"])
+        t.eq(status, 500, "GET of the error decision")
+        t.eq(srv.json(data), first, "GET of the error decision")
+
+
 def hostile_setup(t, kind):
     if not HOSTILE or not (HOSTILE / ("hostile-%s.so" % kind)).exists():
         t.skip("the hostile plugins are not built")
