@@ -215,6 +215,42 @@ def _(t):
         t.eq(srv.json(data), first, "GET of the error decision")
 
 
+@case("SIGKILL under load, then a restart: every decision answered is in the store, and its chain verifies")
+def _(t):
+    store = "sqlite:" + str(t.tmp / "d.db")
+    body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+    answered, stop = [], threading.Event()
+    srv = Server(t, "--store", store, workers=2)
+    with srv:
+        def client():
+            conn = srv.connection(timeout=30)
+            try:
+                while not stop.is_set():
+                    status, doc, _ = srv.decide(body, conn=conn)
+                    if status == 200:
+                        answered.append(doc["id"])
+            except (OSError, Failure, Exception):  # noqa: BLE001  (the server is killed under it)
+                pass
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for th in threads:
+            th.start()
+        deadline = time.monotonic() + 30
+        while len(answered) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        srv.kill()
+        stop.set()
+        for th in threads:
+            th.join(30)
+    t.check(len(answered) >= 6, "too few decisions answered before the kill", actual=len(answered))
+    with Server(t, "--store", store, workers=1) as again:
+        for id_ in answered:
+            status, data, _ = again.get("/v1/decisions/" + id_)
+            t.eq(status, 200, "decision %s after the restart" % id_)
+    t.expect_exit(t.run("history", "verify", "--log", store), 0)
+
+
 def hostile_setup(t, kind):
     if not HOSTILE or not (HOSTILE / ("hostile-%s.so" % kind)).exists():
         t.skip("the hostile plugins are not built")
