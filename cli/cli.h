@@ -21,6 +21,7 @@ int rg_cmd_render(int argc, char **argv);
 int rg_cmd_check(int argc, char **argv);
 int rg_cmd_init(int argc, char **argv);
 int rg_cmd_bundle(int argc, char **argv);
+int rg_cmd_serve(int argc, char **argv);
 
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
  * error has one, the Lua traceback. */
