@@ -41,7 +41,7 @@ test: build
 
 test-san: deps $(SAN_BUILD)/build.ninja
 	meson compile -C $(SAN_BUILD)
-	$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs
+	$(SAN_ENV) meson test -C $(SAN_BUILD) --print-errorlogs --timeout-multiplier 2
 
 # Separate objects from separate threads, under ThreadSanitizer (clang; skipped without).
 test-tsan: deps

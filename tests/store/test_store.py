@@ -289,7 +289,11 @@ def _(t):
         p = subprocess.Popen([str(harness.RELGATE), "eval", "--policy", "history/gate.lua", "--batch", batch, "--stage",
                               "pre-release", "--now", clock(0), "--log", url], cwd=t.tmp, stdout=f,
                              stderr=subprocess.PIPE)
-        time.sleep(0.8)
+        # Stopped once the batch has decided (and so stored) something: a fixed sleep came
+        # before the first record on a slow box, and then there was no log to verify.
+        deadline = time.monotonic() + 60
+        while out.stat().st_size == 0 and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         server.down("immediate")
         err = p.communicate(timeout=120)[1].decode(errors="replace")
     server.up()
