@@ -15,9 +15,9 @@
 #define MAX_FILE (1u << 20)
 
 /* The placeholders each tool's webhook fills (Argo: "args.NAME", any NAME). */
-static const char *const github_vars[] = {"repository", "owner", "environment", "sha", "ref",
+static const char *const github_vars[] = {"repository", "owner", "environment", "sha", "ref", "version",
                                            "deployment_id", "event", "sender", NULL};
-static const char *const gitlab_vars[] = {"project", "project_id", "environment", "sha", "ref",
+static const char *const gitlab_vars[] = {"project", "project_id", "environment", "sha", "ref", "version",
                                            "deployment_id", "user", NULL};
 
 static int fail(char *why, size_t size, const char *fmt, ...) RG_PRINTF(3, 4);

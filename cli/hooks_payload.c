@@ -37,6 +37,17 @@ int hooks_is_sha(const char *s)
     return (n == 40 || n == 64) && strspn(s, "0123456789abcdef") == n;
 }
 
+const char *hooks_version_of(const char *ref)
+{
+    if (!ref)
+        return NULL;
+    if (!strncmp(ref, "refs/tags/", 10))
+        ref += 10;
+    if ((ref[0] == 'v' || ref[0] == 'V') && ref[1] >= '0' && ref[1] <= '9')
+        ref++;
+    return ref;
+}
+
 void hooks_delivery_free(hooks_delivery *d)
 {
     for (size_t i = 0; i < sizeof d->owned / sizeof d->owned[0]; i++)
@@ -107,7 +118,8 @@ int hooks_github_parse(const char *body, size_t len, const char *api_url, hooks_
         const cJSON *owner = member(repo, "owner");
         if (!(out->match = strdup(full)) || !(out->environment = strdup(env)) ||
             !(out->callback_url = strdup(url)) || keep(out, "repository", full) || keep(out, "environment", env) ||
-            keep(out, "sha", sha) || keep(out, "ref", string_at(dep, "ref")) || keep(out, "deployment_id", id) ||
+            keep(out, "sha", sha) || keep(out, "ref", string_at(dep, "ref")) ||
+            keep(out, "version", hooks_version_of(string_at(dep, "ref"))) || keep(out, "deployment_id", id) ||
             keep(out, "event", string_at(doc, "event")) ||
             keep(out, "owner", string_at(owner, "login")) ||
             keep(out, "sender", string_at(member(doc, "sender"), "login")))
@@ -161,6 +173,7 @@ int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_
             !(out->match_alt = strdup(project_id)) || !(out->environment = strdup(env)) ||
             keep(out, "project", path ? path : project_id) || keep(out, "project_id", project_id) ||
             keep(out, "environment", env) || keep(out, "sha", sha) || keep(out, "ref", string_at(doc, "ref")) ||
+            keep(out, "version", hooks_version_of(string_at(doc, "ref"))) ||
             keep(out, "deployment_id", deployment_id) ||
             keep(out, "user", string_at(member(doc, "user"), "username")))
             rc = bad(why, why_size, "out of memory");

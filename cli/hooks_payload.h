@@ -38,6 +38,10 @@ int hooks_github_parse(const char *body, size_t len, const char *api_url, hooks_
 int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_delivery *out, char *why,
                        size_t why_size);
 
+/* The release version a deployment's REF names: REF without "refs/tags/" and a leading 'v'
+ * ("refs/tags/v1.4.0" -> "1.4.0"); a pointer into REF, NULL for NULL. */
+const char *hooks_version_of(const char *ref);
+
 /* A full commit SHA: 40 (SHA-1) or 64 (SHA-256) hex digits. */
 int hooks_is_sha(const char *s);
 

@@ -192,6 +192,7 @@ static void github_payloads(void **state)
     assert_string_equal(d.callback_url, CALLBACK);
     assert_string_equal(var(&d, "sha"), SHA);
     assert_string_equal(var(&d, "ref"), "v1.4.0");
+    assert_string_equal(var(&d, "version"), "1.4.0");
     assert_string_equal(var(&d, "deployment_id"), "1234");
     assert_string_equal(var(&d, "owner"), "octo-org");
     assert_string_equal(var(&d, "sender"), "hubot");
@@ -232,6 +233,17 @@ static void gitlab_payloads(void **state)
                      HOOKS_PAYLOAD_BAD);
 }
 
+static void versions(void **state)
+{
+    (void)state;
+    assert_string_equal(hooks_version_of("refs/tags/v1.4.0"), "1.4.0");
+    assert_string_equal(hooks_version_of("v2.0.0-rc.1"), "2.0.0-rc.1");
+    assert_string_equal(hooks_version_of("1.0.0"), "1.0.0");
+    assert_string_equal(hooks_version_of("main"), "main");
+    assert_string_equal(hooks_version_of("vnext"), "vnext");
+    assert_null(hooks_version_of(NULL));
+}
+
 static void callback_bodies(void **state)
 {
     char *s;
@@ -268,6 +280,7 @@ int main(void)
         cmocka_unit_test(url_beneath),
         cmocka_unit_test(github_payloads),
         cmocka_unit_test(gitlab_payloads),
+        cmocka_unit_test(versions),
         cmocka_unit_test(callback_bodies),
         cmocka_unit_test(approves),
     };
