@@ -2,7 +2,8 @@
  * (GnuTLS, Kerberos, LDAP, SSH, ...) into every process that links it — the relgate
  * command's cold path and every plugin child — though most never speak HTTP
  * (docs/performance.md, "Live evidence").  Only Debian's GnuTLS build is opened, by its
- * soname (RG_LIBCURL, set by meson), never the OpenSSL one: one crypto family. */
+ * soname (RG_LIBCURL; a build may define another), never the OpenSSL one: one crypto
+ * family. */
 #ifndef RG_CURL_LIB_H
 #define RG_CURL_LIB_H
 
