@@ -153,11 +153,11 @@ static int load_service(hooks_service *svc, const cJSON *obj, const char *name, 
     static const char *const github_keys[] = {"webhook_secret_file", "token_file", "api_url", "rules", NULL};
     static const char *const gitlab_keys[] = {"webhook_token_file", "token_file", "api_url", "rules", NULL};
     static const char *const argo_keys[] = {"rules", NULL};
-    static const char *const rule_keys[] = {"repository", "project", "name", "environment", "request", NULL};
     int is_github = !strcmp(name, "github"), is_argo = !strcmp(name, "argo");
     const char *secret_key = is_github ? "webhook_secret_file" : "webhook_token_file";
     const char *match_key = is_github ? "repository" : is_argo ? "name" : "project";
     const char *env_var = is_github ? "GITHUB_API_URL" : "CI_API_V4_URL";
+    const char *const rule_keys[] = {match_key, "request", is_argo ? NULL : "environment", NULL};
     const char *default_api = is_github ? "https://api.github.com" : "https://gitlab.com/api/v4";
     const cJSON *rules, *rule;
     const char *s;

@@ -128,6 +128,10 @@ static void refuses_bad_configurations(void **state)
          "[{\"repository\": \"*\", \"enviroment\": \"prod\", \"request\": {}}]}}", "unknown member \"enviroment\""},
         {"{\"argo\": {\"rules\": [{\"name\": \"x\", \"request\": {\"a\": \"${sha}\"}}]}}", "unknown placeholder"},
         {"{\"argo\": {\"rules\": [{\"request\": {}}]}}", "name is required"},
+        {"{\"argo\": {\"rules\": [{\"name\": \"x\", \"environment\": \"prod\", \"request\": {}}]}}",
+         "unknown member \"environment\""},
+        {"{\"github\": {\"webhook_secret_file\": \"gh.secret\", \"token_file\": \"token\", \"rules\": "
+         "[{\"project\": \"a/b\", \"request\": {}}]}}", "unknown member \"project\""},
         {"{\"argo\": {\"rules\": [{\"name\": \"x\", \"request\": {}}]}, \"callbacks\": {\"attempts\": 100}}",
          "attempts must be a number from 1 to 10"},
     };
