@@ -111,14 +111,13 @@ static void enqueue(rg_serve_response *resp, int tool, const hooks_service *svc,
     respond_json(resp, 202, "accepted", "the decision will be posted to the deployment", NULL, NULL);
 }
 
-static void refused(rg_serve_response *resp, int tool, int status, const char *outcome, const char *fmt,
-                    const char *what)
+static void refused(rg_serve_response *resp, int tool, int status, const char *outcome, const char *message)
 {
     char labels[96];
     snprintf(labels, sizeof labels, "tool=\"%s\",outcome=\"%s\"", tool == HOOKS_GITHUB ? "github" : "gitlab", outcome);
     rg_serve_metric_add(hooks.srv, "relgate_hooks_deliveries_total", "Deployment webhooks, by tool and outcome",
                         labels, 1);
-    rg_serve_respond_error(resp, status, RG_ERROR_USAGE, fmt, what);
+    rg_serve_respond_error(resp, status, RG_ERROR_USAGE, "%s", message);
 }
 
 static void github(rg_serve *srv, const rg_serve_request *req, rg_serve_response *resp, void *arg)
@@ -133,12 +132,12 @@ static void github(rg_serve *srv, const rg_serve_request *req, rg_serve_response
     /* Nothing of the body is read before its signature holds. */
     if (!hooks_github_signature_ok(svc->secret, svc->secret_len, req->header(req, "X-Hub-Signature-256"), req->body,
                                    req->body_len)) {
-        refused(resp, HOOKS_GITHUB, 401, "unauthorized", "%s",
+        refused(resp, HOOKS_GITHUB, 401, "unauthorized",
                 "github: X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body under the webhook secret");
         return;
     }
     if (!event) {
-        refused(resp, HOOKS_GITHUB, 400, "bad", "%s", "github: no X-GitHub-Event header");
+        refused(resp, HOOKS_GITHUB, 400, "bad", "github: no X-GitHub-Event header");
         return;
     }
     if (!strcmp(event, "ping")) {
@@ -153,8 +152,10 @@ static void github(rg_serve *srv, const rg_serve_request *req, rg_serve_response
     if (rc == HOOKS_PAYLOAD_IGNORED) {
         respond_json(resp, 202, "ignored", why, NULL, NULL);
     } else if (rc != HOOKS_PAYLOAD_OK) {
-        fprintf(stderr, "relgate serve: github: refused a delivery: %s\n", why);
-        refused(resp, HOOKS_GITHUB, rc == HOOKS_PAYLOAD_ELSEWHERE ? 422 : 400, "bad", "github: %s", why);
+        char message[600];
+        snprintf(message, sizeof message, "github: %s", why);
+        fprintf(stderr, "relgate serve: %s\n", message);
+        refused(resp, HOOKS_GITHUB, rc == HOOKS_PAYLOAD_ELSEWHERE ? 422 : 400, "bad", message);
     } else {
         enqueue(resp, HOOKS_GITHUB, svc, &d, delivery_key("github-", req->header(req, "X-GitHub-Delivery")));
         hooks_delivery_free(&d);
@@ -170,7 +171,7 @@ static void gitlab(rg_serve *srv, const rg_serve_request *req, rg_serve_response
     (void)srv;
     (void)arg;
     if (!hooks_token_ok(svc->secret, svc->secret_len, req->header(req, "X-Gitlab-Token"))) {
-        refused(resp, HOOKS_GITLAB, 401, "unauthorized", "%s",
+        refused(resp, HOOKS_GITLAB, 401, "unauthorized",
                 "gitlab: X-Gitlab-Token is missing or is not the configured webhook token");
         return;
     }
@@ -178,8 +179,10 @@ static void gitlab(rg_serve *srv, const rg_serve_request *req, rg_serve_response
     if (rc == HOOKS_PAYLOAD_IGNORED) {
         respond_json(resp, 202, "ignored", why, NULL, NULL);
     } else if (rc != HOOKS_PAYLOAD_OK) {
-        fprintf(stderr, "relgate serve: gitlab: refused a delivery: %s\n", why);
-        refused(resp, HOOKS_GITLAB, 400, "bad", "gitlab: %s", why);
+        char message[600];
+        snprintf(message, sizeof message, "gitlab: %s", why);
+        fprintf(stderr, "relgate serve: %s\n", message);
+        refused(resp, HOOKS_GITLAB, 400, "bad", message);
     } else {
         enqueue(resp, HOOKS_GITLAB, svc, &d, delivery_key("gitlab-", req->header(req, "X-Gitlab-Event-UUID")));
         hooks_delivery_free(&d);
