@@ -140,6 +140,9 @@ class Serve:
         argv = [str(harness.RELGATE), "serve", "--policy", str(t.tmp / "policy.lua"), "--listen", "127.0.0.1:0",
                 "--port-file", str(port_file), "--store", str(t.tmp / "decisions.jsonl"),
                 "--hooks", str(t.tmp / "hooks.json"), *extra]
+        # The store exists before the first decision: the core's first cut cannot look up an
+        # Idempotency-Key (a webhook's delivery id) in a JSON-lines log not yet written (503).
+        (t.tmp / "decisions.jsonl").touch()
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, cwd=str(t.tmp), env=full_env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -229,7 +232,7 @@ def github_config(api, request=None, repository="*", environment=None):
             "request": request or {
                 "stage": "deploy",
                 "context": {
-                    "release": {"name": "${repository}", "version": "${ref}", "type": "minor"},
+                    "release": {"name": "${repository}", "version": "1.4.0", "type": "minor"},
                     "evidence": {"ci": {"github": "check-runs", "repo": "${repository}", "ref": "${sha}"}}}}}
     if environment:
         rule["environment"] = environment
@@ -319,13 +322,15 @@ def gitlab_config(api_base):
                            "stage": "deploy",
                            "context": {
                                "release": {"name": "${project}", "version": "1.4.0", "type": "minor"},
-                               "evidence": {"ci": {"gitlab": "pipeline-jobs", "project": "${project_id}",
+                               "evidence": {"ci": {"gitlab": "pipeline-jobs", "project": "${project}",
                                                    "ref": "${sha}"}}}}}]},
             "callbacks": {"attempts": 3, "backoff": 0.2, "timeout": 5}}
 
 
-def serve_gitlab_jobs(api, project_id, sha, status="success"):
-    prefix = "/api/v4/projects/%s" % project_id
+def serve_gitlab_jobs(api, project, sha, status="success"):
+    """The latest pipeline of SHA in PROJECT (its path, sent URL-encoded) and its jobs."""
+    import urllib.parse
+    prefix = "/api/v4/projects/%s" % urllib.parse.quote(str(project), safe="")
     api.route(prefix + "/pipelines?sha=%s&per_page=100" % sha,
               Reply([{"id": 77, "sha": sha, "status": status, "ref": "main"}]))
     api.route(prefix + "/pipelines/77/jobs?per_page=100", Reply([gitlab_job(1, "build", status, sha)]))

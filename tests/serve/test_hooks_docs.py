@@ -61,7 +61,7 @@ def _(t):
         gl["environment"] = "production"
         gl["ref"] = "v1.4.0"
         gl_sha = gl["commit_url"].rsplit("/", 1)[1]
-        serve_gitlab_jobs(api, gl["project"]["id"], gl_sha, "failed")
+        serve_gitlab_jobs(api, gl["project"]["path_with_namespace"], gl_sha, "failed")
         with start(t, api) as srv:
             t.eq(srv.github(gh)[0], 202, "the GitHub webhook")
             t.eq(srv.gitlab(gl)[0], 202, "the GitLab webhook")

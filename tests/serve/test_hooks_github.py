@@ -57,7 +57,7 @@ def _(t):
             t.eq(post["headers"].get("authorization"), "Bearer " + TOKEN, "the credential")
             t.eq(post["headers"].get("accept"), "application/vnd.github+json", "Accept")
             review = review_of(post)
-            t.eq(review["state"], "approved", "state")
+            t.eq(review["state"], "approved", "state (the comment: %s)" % review["comment"])
             t.eq(review["environment_name"], payload["environment"], "environment_name")
             t.contains(review["comment"], "relgate: **allow**", "the comment")
             t.check(len(review["comment"]) <= 1024, "the comment is at most 1024 characters")
@@ -68,6 +68,24 @@ def _(t):
             t.eq(srv.decisions_stored(), 1, "decisions stored")
             log = srv.log_text()
             t.check(TOKEN not in log and EVIDENCE_TOKEN not in log, "no token in the log")
+
+
+@case("a redelivered webhook (the same X-GitHub-Delivery) gets the stored decision, not a second one")
+def _(t):
+    with Api() as api:
+        payload, config = setup(t, api)
+        with Serve(t, config, env={"GITHUB_API_URL": api.base}) as srv:
+            t.eq(srv.github(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")[0], 202, "the first delivery")
+            api.wait_posts(1)
+            t.eq(srv.github(payload, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")[0], 202, "the redelivery")
+            posts = api.wait_posts(2)
+            t.eq(len(posts), 2, "callbacks (one per delivery)")
+            first, second = review_of(posts[0]), review_of(posts[1])
+            t.eq(second["comment"], first["comment"], "the same decision (and id) in both comments")
+            t.eq(srv.decisions_stored(), 1, "decisions stored")
+            t.eq(srv.github(payload, delivery="another-delivery")[0], 202, "another delivery")
+            api.wait_posts(3)
+            t.eq(srv.decisions_stored(), 2, "decisions stored after another delivery")
 
 
 @case("a denied release is rejected, the comment naming the failed requirement")

@@ -25,7 +25,7 @@ def start(t, api, status="success"):
     secrets(t)
     payload = gitlab_deployment_payload()
     sha = payload["commit_url"].rsplit("/", 1)[1]
-    serve_gitlab_jobs(api, payload["project"]["id"], sha, status)
+    serve_gitlab_jobs(api, payload["project"]["path_with_namespace"], sha, status)
     srv = Serve(t, gitlab_config(api.base), env={"CI_API_V4_URL": api.base + "/api/v4",
                                                  "GITLAB_TOKEN": EVIDENCE_TOKEN, "GITHUB_API_URL": ""})
     return payload, srv
@@ -47,7 +47,7 @@ def _(t):
             t.eq(posts[0]["headers"].get("private-token"), GL_API_TOKEN, "the approver's token")
             t.check("authorization" not in posts[0]["headers"], "one credential")
             body = json.loads(posts[0]["body"])
-            t.eq(body["status"], "approved", "status")
+            t.eq(body["status"], "approved", "status (the comment: %s)" % body["comment"])
             t.contains(body["comment"], "relgate: **allow**", "the comment")
             t.check(len(body["comment"]) <= 1024, "the comment is at most 1024 characters")
             fetched = [(p, h) for p, h in api.requests if "/jobs" in p]
