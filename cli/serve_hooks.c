@@ -280,6 +280,15 @@ static void argo_rule(rg_serve *srv, const rg_serve_request *req, rg_serve_respo
     free(request);
 }
 
+void rg_serve_hooks_stop(rg_serve *srv)
+{
+    (void)srv;
+    hooks_jobs_stop(hooks.jobs);   /* the deployment being decided or posted finishes */
+    hooks.jobs = NULL;
+    hooks_config_free(hooks.config);
+    hooks.config = NULL;
+}
+
 int rg_serve_hooks_register(rg_serve *srv)
 {
     const char *path = rg_serve_config_get(srv)->extra[OPTION_HOOKS];
