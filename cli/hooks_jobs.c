@@ -89,6 +89,17 @@ static int pause_for(hooks_jobs *jobs, double seconds)
     return stopping ? -1 : 0;
 }
 
+static int stopping(hooks_jobs *jobs)
+{
+    int stop;
+    if (!jobs)
+        return 0;
+    pthread_mutex_lock(&jobs->lock);
+    stop = jobs->stopping;
+    pthread_mutex_unlock(&jobs->lock);
+    return stop;
+}
+
 /* Post BODY to the job's callback with the tool's credential, up to the configured
  * number of attempts: again after no response, a 5xx or a 429; not after another
  * status (a 4xx will not change by asking again). */
@@ -172,7 +183,29 @@ static long run(const hooks_config *config, const hooks_env *env, const hooks_jo
     long delivered;
 
     if (job->request) {
-        status = env->decide(env->arg, job->request, strlen(job->request), job->key, &decision, &decision_len);
+        double wait = config->backoff;
+        /* A 503 (every worker busy, the store failing) is asked again within the callbacks'
+         * budget before it becomes a rejection; a server that is stopping posts nothing:
+         * the deployment stays waiting rather than being rejected by a restart. */
+        for (int attempt = 1;; attempt++) {
+            status = env->decide(env->arg, job->request, strlen(job->request), job->key, &decision, &decision_len);
+            if (status != 503 || attempt >= config->attempts)
+                break;
+            free(decision);
+            decision = NULL;
+            if (pause_for(jobs, wait) != 0) {
+                fprintf(stderr, "relgate serve: %s: not decided (the server is stopping): %s; the deployment stays "
+                        "waiting\n", tool_name(job->tool), job->callback_url);
+                return 0;
+            }
+            wait = wait * 2 > 60 ? 60 : wait * 2;
+        }
+        if (status == 503 && stopping(jobs)) {
+            free(decision);
+            fprintf(stderr, "relgate serve: %s: not decided (the server is stopping): %s; the deployment stays "
+                    "waiting\n", tool_name(job->tool), job->callback_url);
+            return 0;
+        }
         approved = hooks_approves(status, decision, decision_len);
         comment = hooks_comment(decision, decision_len, status, HOOKS_COMMENT_MAX);
     } else {

@@ -15,6 +15,7 @@ meson runs: python3 test_hooks_github.py RELGATE
 """
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -222,6 +223,27 @@ def _(t):
             t.contains(log, "was not delivered", "the log")
             t.check(srv.healthy(), "the server answers /health")
             t.eq(review_of(posts[0])["state"], "approved", "what it tried to post")
+
+
+@case("SIGTERM while a callback is being retried: the retries stop, the server exits 0 at once")
+def _(t):
+    with Api() as api:
+        payload, config = setup(t, api)
+        config["callbacks"] = {"attempts": 10, "backoff": 5, "timeout": 5}
+        api.route("POST /" + callback_path(payload), Reply({"message": "unavailable"}, status=503))
+        srv = Serve(t, config, env={"GITHUB_API_URL": api.base})
+        try:
+            t.eq(srv.github(payload)[0], 202, "the webhook's answer")
+            t.eq(len(api.wait_posts(1)), 1, "the first attempt")
+            started = time.monotonic()
+            srv.proc.send_signal(signal.SIGTERM)
+            rc = srv.proc.wait(30)
+            t.eq(rc, 0, "the exit status after SIGTERM")
+            t.check(time.monotonic() - started < 15, "stopped without waiting out 10 attempts")
+            t.contains(srv.log_text(), "no more attempts: the server is stopping", "the log")
+            t.eq(len(api.posted()), 1, "attempts")
+        finally:
+            srv.stop()
 
 
 @case("a callback that answers 422 is not retried")
