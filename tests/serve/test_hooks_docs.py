@@ -7,12 +7,15 @@ its status read at statusJsonPath.
 meson runs: python3 test_hooks_docs.py RELGATE
 """
 
+import http.client
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -20,6 +23,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hooks_harness import (GITLAB_SECRET, SECRET, Api, Serve, gitlab_deployment_payload,  # noqa: E402
                            protection_rule_payload, serve_check_runs, serve_gitlab_jobs)
+import harness  # noqa: E402
 from harness import REPO as SOURCE, case, main  # noqa: E402
 
 DOC = SOURCE / "docs" / "integrations.md"
@@ -46,6 +50,39 @@ def start(t, api, config=None):
     write_secrets(t, config)
     return Serve(t, config, env={"GITHUB_API_URL": api.base, "CI_API_V4_URL": api.base + "/api/v4",
                                  "GITLAB_TOKEN": "glpat-evidence"})
+
+
+@case("the documented command starts a server with the documented configuration")
+def _(t):
+    command = blocks("sh")[0].replace("\\\n", " ").split()
+    t.eq(command[:2], ["relgate", "serve"], "the command")
+    t.check("--hooks" in command, "it names the hooks' configuration")
+    config = doc_config()
+    write_secrets(t, config)
+    t.write_json(command[command.index("--hooks") + 1], config)
+    args = [str(SOURCE / a) if a.startswith("policies/") else a for a in command[2:]]
+    args[args.index("--listen") + 1] = "127.0.0.1:0"
+    proc = subprocess.Popen([str(harness.RELGATE), "serve", *args, "--port-file", "port"], cwd=str(t.tmp),
+                            stdout=subprocess.DEVNULL, stderr=open(t.tmp / "serve.log", "wb"),
+                            start_new_session=True)
+    try:
+        port = None
+        for _ in range(200):
+            text = (t.tmp / "port").read_text().strip() if (t.tmp / "port").exists() else ""
+            if text.isdigit():
+                port = int(text)
+                break
+            t.check(proc.poll() is None, "the server runs: %s" % (t.tmp / "serve.log").read_text())
+            time.sleep(0.05)
+        t.check(port, "the server wrote its port")
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("POST", "/v1/hooks/github", b"{}", {"X-GitHub-Event": "ping"})
+        t.eq(c.getresponse().status, 401, "an unsigned ping")
+        c.close()
+        t.check((t.tmp / "decisions.db").exists(), "the SQLite store is there")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
 
 
 @case("the documented configuration drives a GitHub protection rule and a GitLab approval")
