@@ -140,9 +140,6 @@ class Serve:
         argv = [str(harness.RELGATE), "serve", "--policy", str(t.tmp / "policy.lua"), "--listen", "127.0.0.1:0",
                 "--port-file", str(port_file), "--store", str(t.tmp / "decisions.jsonl"),
                 "--hooks", str(t.tmp / "hooks.json"), *extra]
-        # The store exists before the first decision: the core's first cut cannot look up an
-        # Idempotency-Key (a webhook's delivery id) in a JSON-lines log not yet written (503).
-        (t.tmp / "decisions.jsonl").touch()
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(argv, cwd=str(t.tmp), env=full_env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
