@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const cJSON *member(const cJSON *obj, const char *key)
 {
@@ -78,6 +79,26 @@ static int bad(char *why, size_t size, const char *what)
     return HOOKS_PAYLOAD_BAD;
 }
 
+/* Whether URL is the protection-rule callback of REPOSITORY's run under API_URL:
+ * API_URL/repos/OWNER/NAME/actions/runs/DIGITS/deployment_protection_rule.  A payload
+ * (even one signed with a leaked secret) cannot have the decision for one repository
+ * posted as the review of another's deployment.  GitHub spells OWNER/NAME as the
+ * repository's full_name, compared without case as GitHub's paths are. */
+static int callback_of(const char *url, const char *api_url, const char *repository)
+{
+    static const char runs[] = "/actions/runs/", tail[] = "/deployment_protection_rule";
+    size_t n = strlen(api_url), r = strlen(repository), digits;
+    const char *p = url + n;
+    if (strncmp(url, api_url, n) != 0 || strncmp(p, "/repos/", 7) != 0)
+        return 0;
+    p += 7;
+    if (strncasecmp(p, repository, r) != 0 || strncmp(p + r, runs, sizeof runs - 1) != 0)
+        return 0;
+    p += r + sizeof runs - 1;
+    digits = strspn(p, "0123456789");
+    return digits > 0 && digits <= 20 && strcmp(p + digits, tail) == 0;
+}
+
 int hooks_github_parse(const char *body, size_t len, const char *api_url, hooks_delivery *out, char *why,
                        size_t why_size)
 {
@@ -107,11 +128,12 @@ int hooks_github_parse(const char *body, size_t len, const char *api_url, hooks_
         rc = bad(why, why_size, "the payload's \"deployment.sha\" is not a full commit SHA");
     else if (id_at(dep, "id", id, sizeof id) != 0)
         rc = bad(why, why_size, "the payload's \"deployment.id\" is not a number");
-    else if (!hooks_url_beneath(url, api_url)) {
+    else if (!hooks_url_beneath(url, api_url) || !callback_of(url, api_url, full)) {
         /* The credential goes only to the API it was issued for: a payload naming another
          * place (a misconfigured API base, or a forged payload under a leaked secret) is
          * not answered at all. */
-        snprintf(why, why_size, "the deployment_callback_url is not beneath the API base %s", api_url);
+        snprintf(why, why_size, "the deployment_callback_url is not %s/repos/%s/actions/runs/ID/"
+                 "deployment_protection_rule", api_url, full);
         rc = HOOKS_PAYLOAD_ELSEWHERE;
     }
     if (rc == HOOKS_PAYLOAD_OK) {

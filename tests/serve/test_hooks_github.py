@@ -197,7 +197,8 @@ def _(t):
         payload["deployment_callback_url"] = elsewhere.base + "/repos/x/y/actions/runs/1/deployment_protection_rule"
         with Serve(t, config, env={"GITHUB_API_URL": api.base}) as srv:
             t.eq(srv.github(payload)[0], 422, "the webhook's answer")
-            for sneaky in (api.base + "/../steal", api.base + "@evil.example/x", api.base + "/x?next=//evil.example"):
+            for sneaky in (api.base + "/../steal", api.base + "@evil.example/x", api.base + "/x?next=//evil.example",
+                           api.base + "/repos/someone/else/actions/runs/1/deployment_protection_rule"):
                 payload["deployment_callback_url"] = sneaky
                 t.eq(srv.github(payload)[0], 422, "the answer for %s" % sneaky)
             time.sleep(0.5)

@@ -208,6 +208,20 @@ static void github_payloads(void **state)
     assert_non_null(strstr(why, "deployment.sha"));
     assert_int_equal(gh(GH_PAYLOAD("requested", SHA, "https://evil.example/steal"), &d, why), HOOKS_PAYLOAD_ELSEWHERE);
     assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/../x"), &d, why), HOOKS_PAYLOAD_ELSEWHERE);
+    /* Beneath the base, but another repository's run, or not a run's callback at all. */
+    assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/repos/octo-org/other/actions/runs/99/deployment_protection_rule"),
+                        &d, why), HOOKS_PAYLOAD_ELSEWHERE);
+    assert_non_null(strstr(why, "/repos/octo-org/payments/actions/runs/ID/deployment_protection_rule"));
+    assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/repos/octo-org/payments/actions/runs/99/approve"), &d, why),
+                     HOOKS_PAYLOAD_ELSEWHERE);
+    assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/repos/octo-org/payments/actions/runs//deployment_protection_rule"),
+                        &d, why), HOOKS_PAYLOAD_ELSEWHERE);
+    assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/repos/octo-org/payments/pulls/1"), &d, why),
+                     HOOKS_PAYLOAD_ELSEWHERE);
+    /* GitHub's paths ignore case: the same repository spelt otherwise is accepted. */
+    assert_int_equal(gh(GH_PAYLOAD("requested", SHA, API "/repos/Octo-Org/Payments/actions/runs/99/deployment_protection_rule"),
+                        &d, why), HOOKS_PAYLOAD_OK);
+    hooks_delivery_free(&d);
     assert_int_equal(gh("[1]", &d, why), HOOKS_PAYLOAD_BAD);
     assert_int_equal(gh("{\"action\": \"requested\"", &d, why), HOOKS_PAYLOAD_BAD);
 }
