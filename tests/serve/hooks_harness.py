@@ -133,6 +133,8 @@ class Serve:
         t.write("policy.lua", POLICY)
         t.write_json("hooks.json", config)
         port_file = t.tmp / "serve.port"
+        if port_file.exists():   # a server the case started before: not this one's port
+            port_file.unlink()
         self.log_path = t.tmp / "serve.log"
         full_env = dict(os.environ)
         full_env.update({"GITHUB_TOKEN": EVIDENCE_TOKEN, "GH_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""})

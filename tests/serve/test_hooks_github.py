@@ -278,5 +278,25 @@ def _(t):
         t.eq(srv.github(payload, delivery="d-2")[0], 202, "and takes the next webhook")
 
 
+@case("libcurl is opened by a server with --hooks only, never linked: relgate and relgate-serve do not need it")
+def _(t):
+    import subprocess
+    import harness
+    for exe in (harness.RELGATE, harness.RELGATE.parent / "relgate-serve"):
+        out = subprocess.run(["readelf", "-d", str(exe)], capture_output=True, text=True).stdout
+        t.check("NEEDED" in out and "libcurl" not in out, "%s links no libcurl" % exe.name)
+
+    def curl_maps(pid):
+        maps = Path("/proc/%d/maps" % pid).read_text()
+        return sorted({line.split()[-1].rsplit("/", 1)[-1] for line in maps.splitlines() if "libcurl" in line})
+    secrets(t)
+    with Api() as api:
+        with Serve(t, {"argo": {"rules": [{"name": "x", "request": {}}]}}) as plain:
+            t.eq(curl_maps(plain.proc.pid), [], "libcurl in a server without webhooks")
+        with Serve(t, github_config(api.base), env={"GITHUB_API_URL": api.base}) as hooked:
+            mapped = curl_maps(hooked.proc.pid)
+            t.check(mapped and all("gnutls" in m for m in mapped), "the GnuTLS build mapped: %r" % mapped)
+
+
 if __name__ == "__main__":
     main()
