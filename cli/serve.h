@@ -134,6 +134,11 @@ int rg_serve_route_add(rg_serve *srv, const char *method, const char *prefix, un
  * server listens.  0, or -1 with a message on stderr: the server does not start. */
 int rg_serve_hooks_register(rg_serve *srv);
 
+/* The integrations stop (cli/serve_hooks.c): called once the HTTP server has drained and
+ * before the workers and the store close, so that nothing of theirs outlives what they
+ * use (their threads decide and post callbacks). */
+void rg_serve_hooks_stop(rg_serve *srv);
+
 /* ---- Deciding ----------------------------------------------------------------------- */
 
 /* Evaluate BODY (LEN bytes, a POST /v1/decisions document: {"context": {...}, "stage",

@@ -161,6 +161,7 @@ static int serve(int argc, char **argv)
     rg_serve_http_stop(http, DRAIN_SECONDS);
     rc = 0;
 stop_pool:
+    rg_serve_hooks_stop(&srv);   /* the integrations' threads, before what they use closes */
     rg_serve_pool_stop(srv.pool);
 out:
     if (err.kind != RG_ERROR_NONE)

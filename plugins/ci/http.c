@@ -5,68 +5,16 @@
  * libcurl is opened when the first live source is fetched, not linked: linked, it maps
  * some 30 libraries (GnuTLS, Kerberos, LDAP, SSH, ...) into every child that loads the ci
  * plugin — every ci.status check and the plugin loader — though most read files
- * (docs/performance.md, "Live evidence").  Only the GnuTLS build is opened, by its soname
- * (CI_LIBCURL, set by meson), never the OpenSSL one. */
+ * (docs/performance.md, "Live evidence").  common/curl_lib.c opens it, the GnuTLS build
+ * only, for the service's deployment callbacks too. */
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "curl_lib.h"
 #include "http.h"
-
-#ifndef CI_LIBCURL
-#define CI_LIBCURL "libcurl-gnutls.so.4"
-#endif
-
-/* The libcurl functions used, from the library opened at the first fetch. */
-static struct {
-    CURLcode (*global_init)(long flags);
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *c, CURLoption option, ...);
-    CURLcode (*easy_perform)(CURL *c);
-    CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
-    void (*easy_cleanup)(CURL *c);
-    const char *(*easy_strerror)(CURLcode code);
-    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
-    void (*slist_free_all)(struct curl_slist *list);
-} lib;
-
-/* Open libcurl and initialise it once.  0, or -1 with WHY. */
-static int curl_open(char *why, size_t why_size)
-{
-    static int state;   /* 0 not tried, 1 ready, -1 failed */
-    static char failure[256];
-    struct { void **slot; const char *name; } syms[] = {
-        {(void **)&lib.global_init, "curl_global_init"},   {(void **)&lib.easy_init, "curl_easy_init"},
-        {(void **)&lib.easy_setopt, "curl_easy_setopt"},   {(void **)&lib.easy_perform, "curl_easy_perform"},
-        {(void **)&lib.easy_getinfo, "curl_easy_getinfo"}, {(void **)&lib.easy_cleanup, "curl_easy_cleanup"},
-        {(void **)&lib.easy_strerror, "curl_easy_strerror"}, {(void **)&lib.slist_append, "curl_slist_append"},
-        {(void **)&lib.slist_free_all, "curl_slist_free_all"},
-    };
-    void *handle;
-    if (state == 0) {
-        state = -1;
-        if (!(handle = dlopen(CI_LIBCURL, RTLD_NOW | RTLD_LOCAL))) {
-            snprintf(failure, sizeof failure, "cannot open %s (Debian: libcurl3-gnutls): %s", CI_LIBCURL, dlerror());
-        } else {
-            size_t i;
-            for (i = 0; i < sizeof syms / sizeof syms[0]; i++)
-                if (!(*syms[i].slot = dlsym(handle, syms[i].name)))
-                    break;
-            if (i < sizeof syms / sizeof syms[0])
-                snprintf(failure, sizeof failure, "%s has no %s", CI_LIBCURL, syms[i].name);
-            else if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                snprintf(failure, sizeof failure, "libcurl could not start");
-            else
-                state = 1;
-        }
-    }
-    if (state < 0)
-        snprintf(why, why_size, "%s", failure);
-    return state > 0 ? 0 : -1;
-}
 
 typedef struct sink {
     ci_http_response *resp;
@@ -178,48 +126,49 @@ int ci_http_get(const ci_http_request *req, ci_http_response *resp)
     CURLcode rc;
     CURL *c;
     char *redirect = NULL;
+    const rg_curl_lib *lib;
 
     memset(resp, 0, sizeof *resp);
-    if (curl_open(resp->error, sizeof resp->error) != 0)
+    if (!(lib = rg_curl_open(resp->error, sizeof resp->error)))
         return -1;
-    if (!(c = lib.easy_init())) {
+    if (!(c = lib->easy_init())) {
         strcpy(resp->error, "libcurl could not start");
         return -1;
     }
     for (size_t i = 0; req->headers && req->headers[i]; i++) {
-        struct curl_slist *more = lib.slist_append(headers, req->headers[i]);
+        struct curl_slist *more = lib->slist_append(headers, req->headers[i]);
         if (!more) {
-            lib.slist_free_all(headers);
-            lib.easy_cleanup(c);
+            lib->slist_free_all(headers);
+            lib->easy_cleanup(c);
             strcpy(resp->error, "out of memory");
             return -1;
         }
         headers = more;
     }
-    lib.easy_setopt(c, CURLOPT_URL, req->url);
-    lib.easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    lib.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-    lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
-    lib.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    lib.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    lib->easy_setopt(c, CURLOPT_URL, req->url);
+    lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    lib->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    lib->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    lib->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lib->easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    lib->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+    lib->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    lib->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (req->ca_file)
-        lib.easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-    lib.easy_setopt(c, CURLOPT_USERAGENT, "relgate-ci/1.0 (+libcurl)");
-    lib.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
-    lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    lib.easy_setopt(c, CURLOPT_WRITEDATA, &s);
-    lib.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    lib.easy_setopt(c, CURLOPT_HEADERDATA, resp);
-    lib.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        lib->easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+    lib->easy_setopt(c, CURLOPT_USERAGENT, "relgate-ci/1.0 (+libcurl)");
+    lib->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
+    lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lib->easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    lib->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lib->easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    lib->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
-    rc = lib.easy_perform(c);
+    rc = lib->easy_perform(c);
     if (rc == CURLE_OK) {
-        lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (lib.easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
+        lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        if (lib->easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK && redirect)
             keep(resp->location, sizeof resp->location, redirect, strlen(redirect));
         if (!resp->body && !(resp->body = calloc(1, 1))) {
             strcpy(resp->error, "out of memory");
@@ -232,10 +181,10 @@ int ci_http_get(const ci_http_request *req, ci_http_response *resp)
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         snprintf(resp->error, sizeof resp->error, "no complete response within %.1f s", req->timeout);
     } else {
-        snprintf(resp->error, sizeof resp->error, "%s%s%s", lib.easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+        snprintf(resp->error, sizeof resp->error, "%s%s%s", lib->easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
     }
-    lib.slist_free_all(headers);
-    lib.easy_cleanup(c);
+    lib->slist_free_all(headers);
+    lib->easy_cleanup(c);
     if (rc != CURLE_OK)
         resp->status = 0;
     return rc == CURLE_OK ? 0 : -1;

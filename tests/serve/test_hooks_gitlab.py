@@ -1,0 +1,115 @@
+"""relgate serve's GitLab deployment approval (docs/integrations.md): a deployment event
+whose status is "blocked" (a deployment waiting for approval in a protected
+environment), with the right X-Gitlab-Token, is answered 202 at once, decided with the
+live jobs of the commit's latest pipeline, and approved or rejected through POST
+/projects/:id/deployments/:deployment_id/approval with the approver's token.  A wrong or
+missing token is 401 with nothing evaluated; other statuses are acknowledged and left.
+
+meson runs: python3 test_hooks_gitlab.py RELGATE
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hooks_harness import (GL_API_TOKEN, GITLAB_SECRET, Api, Serve, corpus_file, gitlab_config,  # noqa: E402
+                           gitlab_deployment_payload, secrets, serve_gitlab_jobs)
+from harness import case, main  # noqa: E402
+
+EVIDENCE_TOKEN = "glpat-EVIDENCEreader0123SECRET"
+
+
+def start(t, api, status="success"):
+    secrets(t)
+    payload = gitlab_deployment_payload()
+    sha = payload["commit_url"].rsplit("/", 1)[1]
+    serve_gitlab_jobs(api, payload["project"]["path_with_namespace"], sha, status)
+    srv = Serve(t, gitlab_config(api.base), env={"CI_API_V4_URL": api.base + "/api/v4",
+                                                 "GITLAB_TOKEN": EVIDENCE_TOKEN, "GITHUB_API_URL": ""})
+    return payload, srv
+
+
+def approval_path(payload):
+    return "/api/v4/projects/%d/deployments/%d/approval" % (payload["project"]["id"], payload["deployment_id"])
+
+
+@case("a blocked deployment whose pipeline passed is approved through the deployment approval API")
+def _(t):
+    with Api() as api:
+        payload, srv = start(t, api)
+        with srv:
+            t.eq(srv.gitlab(payload)[0], 202, "the webhook's answer")
+            posts = api.wait_posts(1)
+            t.eq(len(posts), 1, "approvals")
+            t.eq(posts[0]["path"], approval_path(payload), "the approval URL")
+            t.eq(posts[0]["headers"].get("private-token"), GL_API_TOKEN, "the approver's token")
+            t.check("authorization" not in posts[0]["headers"], "one credential")
+            body = json.loads(posts[0]["body"])
+            t.eq(body["status"], "approved", "status (the comment: %s)" % body["comment"])
+            t.contains(body["comment"], "relgate: **allow**", "the comment")
+            t.check(len(body["comment"]) <= 1024, "the comment is at most 1024 characters")
+            fetched = [(p, h) for p, h in api.requests if "/jobs" in p]
+            t.check(fetched, "the pipeline's jobs were fetched live: %r" % api.requests)
+            t.eq(fetched[0][1].get("private-token"), EVIDENCE_TOKEN, "the evidence credential")
+            log = srv.log_text()
+            t.check(GL_API_TOKEN not in log and GITLAB_SECRET not in log, "no token in the log")
+
+
+@case("a blocked deployment whose pipeline failed is rejected")
+def _(t):
+    with Api() as api:
+        payload, srv = start(t, api, status="failed")
+        with srv:
+            t.eq(srv.gitlab(payload)[0], 202, "the webhook's answer")
+            posts = api.wait_posts(1)
+            t.eq(len(posts), 1, "approvals")
+            body = json.loads(posts[0]["body"])
+            t.eq(body["status"], "rejected", "status")
+            t.contains(body["comment"], "`ci-passing`", "the comment names the requirement")
+
+
+@case("a wrong or missing X-Gitlab-Token is 401: nothing evaluated, nothing posted")
+def _(t):
+    with Api() as api:
+        payload, srv = start(t, api)
+        with srv:
+            for token in (None, "", GITLAB_SECRET + "x", GITLAB_SECRET[:-1], GITLAB_SECRET.upper()):
+                t.eq(srv.gitlab(payload, token=token)[0], 401, "the answer to token %r" % token)
+            time.sleep(1.0)
+            t.eq(api.posted(), [], "approvals")
+            t.eq(api.requests, [], "API requests")
+            t.eq(srv.decisions_stored(), 0, "decisions stored")
+
+
+@case("deployments that are not blocked are acknowledged and left alone")
+def _(t):
+    with Api() as api:
+        payload, srv = start(t, api)
+        with srv:
+            for status in ("running", "success", "failed", "canceled"):
+                code, _, body = srv.gitlab(dict(payload, status=status))
+                t.eq(code, 202, "the answer for %s" % status)
+                t.contains(json.loads(body)["ignored"], status, "why")
+            time.sleep(0.5)
+            t.eq(api.posted(), [], "approvals")
+            t.eq(srv.decisions_stored(), 0, "decisions stored")
+
+
+@case("another event with the right token (a recorded pipeline webhook) is 400, nothing posted")
+def _(t):
+    src = corpus_file("gitlab/go-gitlab-webhook-pipeline.json")
+    with Api() as api:
+        payload, srv = start(t, api)
+        with srv:
+            other = json.loads(src.read_text()) if src else {"object_kind": "pipeline"}
+            t.eq(srv.gitlab(other)[0], 400, "a pipeline event")
+            no_sha = dict(payload, commit_url="https://gitlab.example.com/p/-/commit/8c4e2d19")
+            t.eq(srv.gitlab(no_sha)[0], 400, "a commit URL without a full SHA")
+            time.sleep(0.5)
+            t.eq(api.posted(), [], "approvals")
+
+
+if __name__ == "__main__":
+    main()
