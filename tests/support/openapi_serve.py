@@ -305,14 +305,38 @@ def session_processes(sid):
 
 def context_with_inline_evidence(context_path):
     """A decision request for the context file CONTEXT_PATH with each evidence file it
-    names inlined ({"json": ...} for a .json/.sarif file that parses, else {"text": ...})."""
+    names inlined (inline_request)."""
     context_path = Path(context_path)
-    ctx = json.loads(context_path.read_text())
+    return inline_request(json.loads(context_path.read_text()), context_path.parent)
+
+
+def inline_request(ctx, base, cache=None):
+    """A decision request for the context CTX (a dict, changed) whose evidence paths, read
+    relative to BASE (or absolute), go into the request's "evidence" by value: {"json": ...}
+    for a .json/.sarif file that parses, else {"text": ...} (or {"base64": ...} when not
+    UTF-8). The context keeps only the evidence it names otherwise (live sources); a file
+    that cannot be read is left out, as evidence that is not there. CACHE (a dict) keeps
+    what was read by path."""
     evidence = {}
-    for name, rel in (ctx.get("evidence") or {}).items():
-        if not isinstance(rel, str):
-            continue
-        evidence[name] = inline(Path(rel) if rel.startswith("/") else context_path.parent / rel)
+    named = ctx.get("evidence")
+    if isinstance(named, dict):
+        for name, rel in list(named.items()):
+            if not isinstance(rel, str):
+                continue
+            del named[name]
+            path = Path(rel) if rel.startswith("/") else Path(base) / rel
+            key = str(path)
+            if cache is not None and key in cache:
+                value = cache[key]
+            else:
+                try:
+                    value = inline(path)
+                except OSError:
+                    value = None
+                if cache is not None:
+                    cache[key] = value
+            if value is not None:
+                evidence[name] = value
     return {"context": ctx, "evidence": evidence}
 
 
