@@ -343,7 +343,7 @@ def _(t):
     try:
         runs = [in_thread(srv.post_decision, slow_request("2.0.%d" % i, 50000000)) for i in range(3)]
         time.sleep(0.4)
-        srv.signal(signal.SIGTERM)
+        srv.send_signal(signal.SIGTERM)
         for th, _box in runs:
             th.join(60)
         results = [box.get("value") or box.get("error") for _th, box in runs]
@@ -369,7 +369,7 @@ def _(t):
     try:
         th, box = in_thread(srv.post_decision, slow_request("3.0.0", 50000000))
         time.sleep(0.4)
-        srv.signal(signal.SIGTERM)
+        srv.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         try:
             res = srv.post_decision(slow_request("3.0.1", 1), timeout=10)

@@ -156,7 +156,7 @@ def _(t):
             except socket.timeout:
                 t.fail("no datagram on $NOTIFY_SOCKET within 20 s of the start")
             t.contains(msg.split("\n"), "READY=1", "the first notification")
-            srv.signal(signal.SIGTERM)
+            srv.send_signal(signal.SIGTERM)
             got = []
             deadline = time.monotonic() + 20
             while "STOPPING=1" not in got and time.monotonic() < deadline:
