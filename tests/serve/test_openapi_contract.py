@@ -167,6 +167,24 @@ def _(t):
     unrouted = ["%s %s" % (m, p) for m, p in templates if not served_by(m, p, routes)]
     t.check(not missing, "routes missing from the OpenAPI file", actual=missing)
     t.check(not unrouted, "paths of the OpenAPI file no route serves", actual=unrouted)
+    # Who needs a bearer token: a public route (RG_ROUTE_PUBLIC) says security [{}] only,
+    # any other lists the bearer scheme (required when --token-file is given).
+    wrong = []
+    doc = DOC()
+    for m, path in templates:
+        owner = max((r for r in routes if r[0] in (m, "*") and
+                     (path == r[1] if "RG_ROUTE_EXACT" in r[2] else path.startswith(r[1]) or
+                      re.split(r"\{", path, maxsplit=1)[0].startswith(r[1]))),
+                    key=lambda r: len(r[1]), default=None)
+        if owner is None:
+            continue
+        security = doc["paths"][path][m.lower()].get("security", doc.get("security"))
+        public = "RG_ROUTE_PUBLIC" in owner[2]
+        if public and security != [{}]:
+            wrong.append("%s %s is public in %s but its security is %s" % (m, path, owner[3], security))
+        if not public and {"bearer": []} not in (security or []):
+            wrong.append("%s %s needs a token in %s but its security does not list bearer" % (m, path, owner[3]))
+    t.check(not wrong, "security of the operations against the routes' flags", actual=wrong)
 
 
 # ---- the checker refuses what the contract refuses
