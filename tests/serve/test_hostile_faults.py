@@ -341,8 +341,8 @@ def _(t):
     t.write("slow.lua", SLOW_POLICY)
     srv = Server(t, "--workers", "2", "--store", "sqlite:" + str(t.tmp / "d.db"), policy=t.tmp / "slow.lua")
     try:
-        runs = [in_thread(srv.post_decision, slow_request("2.0.%d" % i, 50000000)) for i in range(3)]
-        time.sleep(0.4)
+        runs = [in_thread(srv.post_decision, slow_request("2.0.%d" % i, 60000000)) for i in range(3)]
+        time.sleep(1.0)   # every request sent and read; each spins for seconds (two at once, one queued)
         srv.send_signal(signal.SIGTERM)
         for th, _box in runs:
             th.join(60)
@@ -367,8 +367,8 @@ def _(t):
     t.write("slow.lua", SLOW_POLICY)
     srv = Server(t, "--workers", "1", policy=t.tmp / "slow.lua")
     try:
-        th, box = in_thread(srv.post_decision, slow_request("3.0.0", 50000000))
-        time.sleep(0.4)
+        th, box = in_thread(srv.post_decision, slow_request("3.0.0", 60000000))
+        time.sleep(1.0)
         srv.send_signal(signal.SIGTERM)
         time.sleep(0.2)
         try:
@@ -377,6 +377,7 @@ def _(t):
         except OSError:
             pass   # refused: as good
         th.join(60)
+        t.check("value" in box, "the request in flight was not answered: %r" % box.get("error"))
         t.eq(box["value"].status, 200, "the request in flight")
         srv.proc.wait(timeout=20)
     finally:
@@ -384,4 +385,4 @@ def _(t):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[:2] + sys.argv[3:]))
