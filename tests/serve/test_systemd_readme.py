@@ -87,7 +87,7 @@ def _(t):
         res = subprocess.run(["sh", "-c", curl.replace("curl -s ", "curl -s -D %s " % (t.tmp / "headers"), 1)],
                              cwd=REPO, capture_output=True, timeout=60)
         t.eq(res.returncode, 0, "curl's exit status")
-        head = (t.tmp / "headers").read_text().split("\r\n")
+        head = (t.tmp / "headers").read_bytes().decode("latin-1").split("\r\n")
         status = int(head[0].split()[1])
         headers = [tuple(h.split(": ", 1)) for h in head[1:] if ": " in h]
         openapi_check.check("POST", "/v1/decisions", status, headers, res.stdout)
