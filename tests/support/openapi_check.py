@@ -210,6 +210,47 @@ def problems(method, path, status, headers, body):
     else:
         value = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     out += _schema_problems(pointer, value, "%s %s %d" % (method, path, status))
+    if template == "/metrics" and status == 200:
+        out += metrics_problems(value)
+    return out
+
+
+# One sample line of the Prometheus text format 0.0.4: name{labels} value [timestamp].
+_SAMPLE = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})?'
+                     r' (-?[0-9.eE+-]+|[+-]Inf|NaN)( -?[0-9]+)?$')
+# What issue #16 asks /metrics to carry.
+METRICS_REQUIRED = ("relgate_decisions_total", "relgate_decision_duration_seconds_bucket",
+                    "relgate_store_errors_total", "relgate_policy_info")
+
+
+def metrics_problems(text):
+    """What is wrong with a /metrics body: lines that are not the Prometheus text format,
+    a TYPE given twice, a metric the issue asks for missing, a policy_info without digest."""
+    out, typed, names = [], set(), set()
+    if not text.endswith("\n"):
+        out.append("/metrics does not end with a newline")
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line or line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            parts = line.split()
+            if len(parts) != 4 or parts[3] not in ("counter", "gauge", "histogram", "summary", "untyped"):
+                out.append("/metrics line %d: bad TYPE line %r" % (n, line))
+            elif parts[2] in typed:
+                out.append("/metrics line %d: TYPE of %s given twice" % (n, parts[2]))
+            typed.add(parts[2] if len(parts) > 2 else "")
+            continue
+        if line.startswith("#"):
+            continue
+        if not _SAMPLE.match(line):
+            out.append("/metrics line %d is not a sample: %r" % (n, line[:200]))
+            continue
+        names.add(re.match(r"[^{ ]+", line).group(0))
+    for name in METRICS_REQUIRED:
+        if name not in names:
+            out.append("/metrics has no %s" % name)
+    if not re.search(r'^relgate_policy_info\{[^}]*digest="sha256:[0-9a-f]{64}"', text, re.M):
+        out.append("/metrics: relgate_policy_info names no policy digest")
     return out
 
 
