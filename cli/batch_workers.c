@@ -7,15 +7,11 @@
  *
  *   parent -> worker   a chunk: u32 CHUNK_MAGIC, u32 count, then per line: i64 lineno,
  *                      u32 len, bytes
- *   worker -> parent   per line, a record: record_head (magic, worker id, the worker's
- *                      token, sequence number, line number, exit code, length), the
- *                      output, record_tail (end marker, checksum over head and output,
- *                      keyed with the token)
+ *   worker -> parent   per line, a record (worker_record.h: the service's workers send
+ *                      the same), tagged with the line number, its code the exit code
  *
- * The parent takes a record only when every field is what it expects of that worker at
- * that point: anything else -- garbage, a record of another worker or of no worker, a
- * repeated or out-of-order one, one cut short -- ends the worker, and its lines become
- * error decisions (never a decision it did not make).  Reads are bounded on both sides:
+ * A record that is not what the parent expects of that worker at that point ends the
+ * worker, and its lines become error decisions (never a decision it did not make).  Reads are bounded on both sides:
  * the parent polls, and a worker that has ended (even with its pipe held open by a
  * process it left behind) loses its lines instead of hanging the batch; a worker gives
  * up on a chunk whose bytes do not follow its header. */
@@ -28,46 +24,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "batch_workers.h"
 #include "fileio.h"
+#include "worker_record.h"
 
 #define CHUNK_LINES 64
 #define CHUNK_BYTES (256u << 10)
 #define PIPE_BYTES (1 << 20)
 #define MAX_WORKERS 256
 #define CHUNK_MAGIC 0x4b435752u   /* "RWCK" */
-#define RECORD_MAGIC 0x52435752u  /* "RWCR" */
-#define RECORD_END 0x444e4552u    /* "REND" */
-#define RECORD_MAX (1u << 30)     /* bytes of one line's output */
 #define POLL_MS 100               /* how often the parent looks whether a worker it waits for lives */
 #define CHUNK_REST_MS 10000       /* a chunk is written whole: its bytes follow its header at once */
 
-typedef struct record_head {
-    uint32_t magic;
-    uint32_t worker;     /* its index */
-    uint64_t token;      /* a random number only the parent and that worker know */
-    uint64_t seq;        /* 1, 2, ... for each record of that worker */
-    int64_t lineno;
-    int32_t code;        /* the line's exit code: 0, 1 or 2 */
-    uint32_t len;        /* bytes of output that follow */
-} record_head;
-
-typedef struct record_tail {
-    uint32_t magic;      /* RECORD_END */
-    uint32_t zero;
-    uint64_t check;      /* record_check over the head and the output */
-} record_tail;
-
 typedef struct worker {
     pid_t pid;
-    uint32_t id;
-    uint64_t token;
-    uint64_t seq;        /* records taken so far */
+    rg_record_peer peer; /* its id, token and the records taken so far */
     int to, from;        /* pipe ends: lines to it, output from it (non-blocking) */
     rg_reader *in;       /* buffered reads of FROM */
     int busy, dead;      /* BUSY: chunks in flight */
@@ -83,89 +58,16 @@ typedef struct chunk {
     int worker;
 } chunk;
 
-/* ---- Records ------------------------------------------------------------------ */
-
-/* One step of the checksum: WORD into the running value H. */
-static uint64_t record_mix(uint64_t h, uint64_t word)
-{
-    h = (h ^ word) * 0x100000001b3u;
-    return h ^ (h >> 29);
-}
-
-/* A checksum of DATA keyed with TOKEN (through H): it tells a record cut, spliced or
- * written by someone without the token from the worker's own.  (Not a MAC against a
- * process that can read the worker's memory: such a process is kept away by not
- * inheriting the pipe.)  Four lanes of eight bytes, folded at the end: one chain of
- * multiplications waited ~6 cycles per word (1.55 us for a 6.5 KB decision line, on
- * each side of the pipe; 0.48 us in four lanes). */
-static uint64_t record_check(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    /* Four variables, not an array: an array's lanes went through memory and were no faster. */
-    uint64_t a = h, b = h ^ 0x9e3779b97f4a7c15u, c = h ^ 0xc2b2ae3d27d4eb4fu, d = h ^ 0x165667b19e3779f9u;
-    uint64_t word, words[4];
-    for (; len >= 32; p += 32, len -= 32) {
-        memcpy(words, p, sizeof words);
-        a = record_mix(a, words[0]);
-        b = record_mix(b, words[1]);
-        c = record_mix(c, words[2]);
-        d = record_mix(d, words[3]);
-    }
-    h = record_mix(record_mix(record_mix(a, b), c), d);
-    for (; len >= 8; p += 8, len -= 8) {
-        memcpy(&word, p, 8);
-        h = record_mix(h, word);
-    }
-    for (; len > 0; p++, len--)
-        h = (h ^ *p) * 0x100000001b3u;
-    return h ^ (h >> 32);
-}
-
-static uint64_t record_seed(uint64_t token)
-{
-    return token ^ 0xcbf29ce484222325u;
-}
-
-/* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
- * descriptor has nothing; 0, or -1. */
-static int read_within(rg_reader *r, void *data, size_t len, int ms)
-{
-    char *p = data;
-    while (len > 0) {
-        int got = rg_reader_take(r, &p, &len);
-        struct pollfd pfd = {r->fd, POLLIN, 0};
-        int ready;
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            continue;
-        ready = poll(&pfd, 1, ms);
-        if (ready <= 0 && !(ready < 0 && errno == EINTR))
-            return -1;
-    }
-    return 0;
-}
-
 /* ---- The worker ---------------------------------------------------------------- */
 
-/* Append line LINENO's output as a record of worker W (its SEQ-th) to OUT. */
-static void evaluate_into_record(const rg_batch_work *work, const worker *w, uint64_t seq, int64_t lineno,
-                                 char *line, uint32_t len, rg_strbuf *out)
+/* Append line LINENO's output as the next record of worker SELF to OUT. */
+static void evaluate_into_record(const rg_batch_work *work, rg_record_peer *self, int64_t lineno, char *line,
+                                 uint32_t len, rg_strbuf *out)
 {
-    record_head head = {RECORD_MAGIC, w->id, w->token, seq, lineno, 0, 0};
-    record_tail tail = {RECORD_END, 0, 0};
-    size_t at = out->len;
-    rg_strbuf_add(out, (const char *)&head, sizeof head);  /* filled in below */
-    head.code = work->eval_line(work->arg, (long)lineno, line, len, out);
-    if (out->failed || out->len - at - sizeof head > RECORD_MAX)
+    size_t at = rg_record_begin(out);
+    int code = work->eval_line(work->arg, (long)lineno, line, len, out);
+    if (rg_record_end(out, at, self, lineno, code) != 0)
         _exit(3);  /* the parent reports the chunk's lines as lost */
-    head.len = (uint32_t)(out->len - at - sizeof head);
-    memcpy(out->data + at, &head, sizeof head);
-    tail.check = record_check(record_check(record_seed(w->token), &head, sizeof head),
-                              out->data + at + sizeof head, head.len);
-    rg_strbuf_add(out, (const char *)&tail, sizeof tail);
-    if (out->failed)
-        _exit(3);
 }
 
 static void worker_main(int from, int to, const worker *self, const rg_batch_work *work)
@@ -175,20 +77,20 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
     char *line = NULL;
     size_t cap = 0;
     uint32_t header[2];   /* CHUNK_MAGIC, count */
-    uint64_t seq = 0;
+    rg_record_peer peer = self->peer;
     in.fd = from;
     (void)fcntl(from, F_SETFL, O_NONBLOCK);
     if (work->worker_start)
         work->worker_start(work->arg);
-    while (read_within(&in, header, sizeof header, -1) == 0) {
+    while (rg_read_within(&in, header, sizeof header, -1) == 0) {
         if (header[0] != CHUNK_MAGIC || header[1] > CHUNK_LINES)
             _exit(3);
         out.len = 0;
         for (uint32_t i = 0; i < header[1]; i++) {
             int64_t lineno;
             uint32_t len;
-            if (read_within(&in, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
-                read_within(&in, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
+            if (rg_read_within(&in, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
+                rg_read_within(&in, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
                 _exit(3);
             if (len + 1 > cap) {
                 char *grown = realloc(line, len + 1);
@@ -197,10 +99,10 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
                 line = grown;
                 cap = len + 1;
             }
-            if (read_within(&in, line, len, CHUNK_REST_MS) != 0)
+            if (rg_read_within(&in, line, len, CHUNK_REST_MS) != 0)
                 _exit(3);
             line[len] = '\0';
-            evaluate_into_record(work, self, ++seq, lineno, line, len, &out);
+            evaluate_into_record(work, &peer, lineno, line, len, &out);
         }
         if (rg_write_all(to, out.data, out.len) != 0)
             _exit(3);
@@ -210,25 +112,12 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
 
 /* ---- The parent -------------------------------------------------------------------- */
 
-/* A random token for a worker (getrandom; the clock and the address space as a fallback). */
-static uint64_t new_token(void)
-{
-    uint64_t token = 0;
-    if (getrandom(&token, sizeof token, GRND_NONBLOCK) != (ssize_t)sizeof token) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        token = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&token ^
-                ((uint64_t)getpid() << 16);
-    }
-    return token;
-}
-
 static int start_worker(worker *w, worker *all, int started, const rg_batch_work *work)
 {
     int down[2], up[2];
     memset(w, 0, sizeof *w);
-    w->id = (uint32_t)started;
-    w->token = new_token();
+    w->peer.worker = (uint32_t)started;
+    w->peer.token = rg_record_token();
     if (!(w->in = malloc(sizeof *w->in)))
         return -1;
     if (pipe2(down, O_CLOEXEC) != 0) {
@@ -368,34 +257,16 @@ static int read_from_worker(worker *w, void *data, size_t len)
     return 0;
 }
 
+static int read_worker_output(void *w, void *data, size_t len)
+{
+    return read_from_worker(w, data, len);
+}
+
 /* Read W's next record, which must answer line LINENO, into BUF; 0 with *CODE set, 1 when
  * W ended first, or -1 with WHY saying what was wrong with it. */
 static int read_record(worker *w, long lineno, int32_t *code, rg_strbuf *buf, char *why, size_t why_size)
 {
-    record_head head;
-    record_tail tail;
-    if (read_from_worker(w, &head, sizeof head) != 0)
-        return 1;
-    if (head.magic != RECORD_MAGIC || head.worker != w->id || head.token != w->token)
-        return snprintf(why, why_size, "a record that is not its own"), -1;
-    if (head.seq != w->seq + 1 || head.lineno != lineno)
-        return snprintf(why, why_size, "a record out of order (record %llu for line %lld, expected %llu for "
-                        "line %ld)", (unsigned long long)head.seq, (long long)head.lineno,
-                        (unsigned long long)(w->seq + 1), lineno), -1;
-    if (head.code < 0 || head.code > 2 || head.len > RECORD_MAX)
-        return snprintf(why, why_size, "a malformed record"), -1;
-    buf->len = 0;
-    if (rg_strbuf_reserve(buf, (size_t)head.len + 1) != 0)
-        return snprintf(why, why_size, "a record too large to take (out of memory)"), -1;
-    if (read_from_worker(w, buf->data, head.len) != 0 || read_from_worker(w, &tail, sizeof tail) != 0)
-        return 1;
-    if (tail.magic != RECORD_END || tail.zero != 0 ||
-        tail.check != record_check(record_check(record_seed(w->token), &head, sizeof head), buf->data, head.len))
-        return snprintf(why, why_size, "a record that does not check (cut short or altered)"), -1;
-    buf->len = head.len;
-    w->seq++;
-    *code = head.code;
-    return 0;
+    return rg_record_read(read_worker_output, w, &w->peer, lineno, 2, code, buf, why, why_size);
 }
 
 /* Pass on the output of chunk C, in order; lines its worker did not finish, or answered

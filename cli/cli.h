@@ -20,6 +20,7 @@ int rg_cmd_verify(int argc, char **argv);
 int rg_cmd_render(int argc, char **argv);
 int rg_cmd_check(int argc, char **argv);
 int rg_cmd_init(int argc, char **argv);
+int rg_cmd_serve(int argc, char **argv);
 
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
  * error has one, the Lua traceback. */

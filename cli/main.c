@@ -23,6 +23,7 @@ static const char USAGE[] =
     "  history    list decisions from a decision log; last-good: the rollback target\n"
     "  verify     check a signed decision (eval --attest) before acting on it\n"
     "  render     render a saved decision in other formats (markdown, junit, github...)\n"
+    "  serve      answer decisions over HTTP (POST /v1/decisions), for deployment tools\n"
     "\n"
     "options:\n"
     "  -h, --help     show this help (relgate <command> --help for a command)\n"
@@ -31,7 +32,8 @@ static const char USAGE[] =
     "exit codes: 0 allow (or warn), 1 deny, 2 error (the gate could not be evaluated)\n"
     "docs: man relgate, and " RG_DOC_DIR "/:\n"
     "  README.md, policies.md (writing policies), context.md (the release context),\n"
-    "  ci.md (CI templates, formats, the decision log), plugins.md, embedding.md\n";
+    "  ci.md (CI templates, formats, the decision log), plugins.md, embedding.md,\n"
+    "  service.md (relgate serve)\n";
 
 /* A usage error before any command: the message on stderr and, as the default
  * format is JSON, an error decision on stdout. */
@@ -62,6 +64,7 @@ static const struct command {
     {"render", rg_cmd_render},
     {"check", rg_cmd_check},
     {"init", rg_cmd_init},
+    {"serve", rg_cmd_serve},
 };
 
 static const struct command *find_command(const char *name)

@@ -1174,6 +1174,16 @@ void rg_policy_reuse_check_results(rg_policy *pol, int on)
     }
 }
 
+void rg_policy_set_clock(rg_policy *pol, int64_t now)
+{
+    pol->sb->now = now;
+}
+
+const char *rg_policy_digest(const rg_policy *pol)
+{
+    return pol->digest;
+}
+
 int rg_policy_lint(const char *path, const rg_limits *limits, const rg_plugins *plugins, char **problems,
                    rg_error *err)
 {

@@ -11,7 +11,7 @@ set -eu
 # for live evidence over HTTPS (never libcurl4-openssl-dev: one crypto family), and
 # GnuTLS (libgnutls28-dev) for the signer module that only eval --attest and verify load
 # (docs/performance.md, "One crypto family").
-BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev"
+BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev"
 # The tests: cmocka, Python, and the real tools whose files they read (openssl and
 # python3-cryptography check signed decisions; shellcheck, zsh and fish check the CI
 # templates and the shell completions; the npm tools — Sigstore's verifier, the template

@@ -243,6 +243,15 @@ RELGATE_API void rg_policy_free(rg_policy *policy);
  * the context fields it read are all the same: for batch evaluation. */
 RELGATE_API void rg_policy_reuse_check_results(rg_policy *policy, int on);
 
+/* Set the clock (seconds since the epoch) POLICY's later evaluations see, as NOW of
+ * rg_policy_load does: for a service that loads a policy once and answers each request
+ * at its own time (relgate serve).  Code the policy ran while loading saw the clock it
+ * was loaded with. */
+RELGATE_API void rg_policy_set_clock(rg_policy *policy, int64_t now);
+
+/* POLICY's digest as its decisions name it ("sha256:HEX"), owned by the policy. */
+RELGATE_API const char *rg_policy_digest(const rg_policy *policy);
+
 /* Load the policy at PATH only to find its problems, without running any check: every
  * declaration error (unknown check or parameter, wrong type, unknown release type or
  * stage, duplicate id, missing title...) and every requirement without a hint or that

@@ -1,0 +1,275 @@
+/* relgate serve: HTTP through libmicrohttpd (serve_internal.h).
+ *
+ * One thread per connection (MHD_USE_THREAD_PER_CONNECTION): a request waits for an
+ * evaluation worker without holding up the others, and the number of threads is the
+ * connection limit.  Limits hold before any route runs: the body's size (413, as soon as
+ * Content-Length says so, else once it grows past it), the memory for headers
+ * (libmicrohttpd answers 431 or 413 itself), the connections at once (beyond, new ones
+ * are closed), and the time a connection may stay idle or trickle bytes (slowloris). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "cli.h"
+#include "error.h"
+#include "fileio.h"
+#include "serve_internal.h"
+#include "strbuf.h"
+
+struct rg_serve_http {
+    rg_serve *srv;
+    struct MHD_Daemon *daemon;
+    char *tls_cert, *tls_key;
+    unsigned port;
+};
+
+/* One request as its body arrives. */
+typedef struct http_request {
+    rg_strbuf body;
+    int too_large;
+} http_request;
+
+static const char *conn_header(const rg_serve_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+static const char *conn_query(const rg_serve_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Send RESP (its body taken) on CONN. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, rg_serve_response *resp)
+{
+    struct MHD_Response *r;
+    enum MHD_Result rc;
+    r = MHD_create_response_from_buffer(resp->body_len, resp->body ? resp->body : (char *)"",
+                                        resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(resp->body);
+        return MHD_NO;
+    }
+    resp->body = NULL;
+    MHD_add_response_header(r, "Content-Type", resp->content_type ? resp->content_type : "application/json");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < resp->header_count; i++)
+        MHD_add_response_header(r, resp->headers[i][0], resp->headers[i][1]);
+    rc = MHD_queue_response(conn, (unsigned)(resp->status ? resp->status : 500), r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, const rg_serve *srv)
+{
+    rg_serve_response resp;
+    memset(&resp, 0, sizeof resp);
+    rg_serve_respond_error(&resp, 413, RG_ERROR_USAGE, "the request body is larger than %zu bytes (--max-body-size)",
+                           srv->config.max_body);
+    rg_serve_respond_header(&resp, "Connection", "close");
+    return send_response(conn, &resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    rg_serve_http *h = cls;
+    rg_serve *srv = h->srv;
+    http_request *hr = *con_cls;
+    (void)version;
+    if (!hr) {
+        const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (!(hr = calloc(1, sizeof *hr)))
+            return MHD_NO;
+        *con_cls = hr;
+        /* Refused before a byte of it is read. */
+        if (length && strtoull(length, NULL, 10) > srv->config.max_body) {
+            hr->too_large = 1;
+            return too_large(conn, srv);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!hr->too_large && hr->body.len + *upload_data_size <= srv->config.max_body)
+            rg_strbuf_add(&hr->body, upload_data, *upload_data_size);
+        else
+            hr->too_large = 1;   /* the rest is read and dropped; 413 at the end */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (hr->too_large)
+        return too_large(conn, srv);
+    if (hr->body.failed)
+        return MHD_NO;
+    {
+        rg_serve_request req;
+        rg_serve_response resp;
+        enum MHD_Result rc;
+        memset(&req, 0, sizeof req);
+        memset(&resp, 0, sizeof resp);
+        req.method = method;
+        req.path = url;
+        req.rest = url;
+        req.body = hr->body.data ? hr->body.data : "";
+        req.body_len = hr->body.len;
+        req.header = conn_header;
+        req.query = conn_query;
+        req.conn = conn;
+        pthread_mutex_lock(&srv->lock);
+        srv->in_flight++;
+        pthread_mutex_unlock(&srv->lock);
+        rg_serve_dispatch(srv, &req, &resp);
+        {
+            char labels[32];
+            snprintf(labels, sizeof labels, "code=\"%d\"", resp.status);
+            rg_serve_metric_add(srv, "relgate_http_requests_total", "HTTP requests answered, by status", labels, 1);
+        }
+        rc = send_response(conn, &resp);
+        pthread_mutex_lock(&srv->lock);
+        srv->in_flight--;
+        pthread_cond_broadcast(&srv->idle);
+        pthread_mutex_unlock(&srv->lock);
+        return rc;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    http_request *hr = *con_cls;
+    (void)cls, (void)conn, (void)toe;
+    if (hr) {
+        free(rg_strbuf_finish(&hr->body));
+        free(hr);
+        *con_cls = NULL;
+    }
+}
+
+/* libmicrohttpd's own messages (a TLS handshake that failed...), on stderr. */
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("relgate: serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+/* HOST:PORT ([V6]:PORT) into an address.  0, or -1 with ERR. */
+static int listen_address(const char *listen, struct addrinfo **ai, rg_error *err)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    struct addrinfo hints;
+    size_t n;
+    int rc;
+    if (!colon || !colon[1])
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "--listen '%s' is not HOST:PORT", listen);
+    n = (size_t)(colon - listen);
+    if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') {
+        listen++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof host)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "--listen '%s' is not HOST:PORT", listen);
+    memcpy(host, listen, n);
+    host[n] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    if ((rc = getaddrinfo(host, colon + 1, &hints, ai)) != 0)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "--listen '%s': %s", listen, gai_strerror(rc));
+    return 0;
+}
+
+rg_serve_http *rg_serve_http_start(rg_serve *srv)
+{
+    const rg_serve_config *c = &srv->config;
+    rg_serve_http *h = calloc(1, sizeof *h);
+    struct addrinfo *ai = NULL;
+    rg_error err;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    rg_error_init(&err);
+    if (!h)
+        return NULL;
+    h->srv = srv;
+    if (listen_address(c->listen, &ai, &err) != 0)
+        goto fail;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (c->tls_cert) {
+        size_t len;
+        if (rg_read_file(c->tls_cert, "TLS certificate", 1u << 20, &h->tls_cert, &len, &err) != 0 ||
+            rg_read_file(c->tls_key, "TLS key", 1u << 20, &h->tls_key, &len, &err) != 0)
+            goto fail;
+        flags |= MHD_USE_TLS;
+    }
+    {
+        struct MHD_OptionItem tls[] = {
+            {MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert},
+            {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key},
+            {MHD_OPTION_END, 0, NULL},
+        };
+        struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};
+        h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                                     MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+                                     MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->request_timeout + 0.5),
+                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                     MHD_OPTION_ARRAY, c->tls_cert ? tls : none,
+                                     MHD_OPTION_END);
+    }
+    if (!h->daemon) {
+        rg_fail(&err, RG_ERROR_IO, NULL, 0, 0, "cannot listen on %s: %s", c->listen,
+                errno ? strerror(errno) : "libmicrohttpd refused the settings");
+        goto fail;
+    }
+    {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        h->port = info ? info->port : 0;
+    }
+    freeaddrinfo(ai);
+    return h;
+fail:
+    rg_cli_report(&err);
+    if (ai)
+        freeaddrinfo(ai);
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h);
+    return NULL;
+}
+
+unsigned rg_serve_http_port(const rg_serve_http *h)
+{
+    return h->port;
+}
+
+void rg_serve_http_stop(rg_serve_http *h, double wait)
+{
+    rg_serve *srv = h->srv;
+    struct timespec until;
+    MHD_socket fd = MHD_quiesce_daemon(h->daemon);   /* no new connections */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)wait;
+    pthread_mutex_lock(&srv->lock);
+    srv->draining = 1;
+    while (srv->in_flight > 0 && pthread_cond_timedwait(&srv->idle, &srv->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&srv->lock);
+    MHD_stop_daemon(h->daemon);
+    free(h->tls_cert);
+    free(h->tls_key);
+    free(h);
+}

@@ -1,0 +1,388 @@
+/* relgate serve: an evaluation worker (serve_worker.h; the server side is serve_pool.c).
+ *
+ * It parses the server's own arguments (one reading of them, serve_options.c), loads the
+ * plugins, the policy, the signing key and the store once, says so, and then answers one
+ * request body at a time, as relgate eval answers a context file:
+ *
+ *  - the body is untrusted JSON: parsed here, in the isolated worker, not in the server;
+ *  - inline evidence ({"text"}, {"json"}, {"base64"}) is written to a private directory
+ *    for the request, which is then the evidence root: the context names each file by a
+ *    relative path, and nothing else is beneath it;
+ *  - evidence paths in the context (strings, and live sources' recorded pages) are read
+ *    beneath --evidence-root by the engine's own rule (without it, a request naming a
+ *    path is refused): the server never opens its whole filesystem to a request;
+ *  - live sources are passed on as eval passes them;
+ *  - the answer goes back as "VERDICT STAGE", the decision (or error decision) as one
+ *    compact JSON line and, under --signing-key, the signed envelope on a line of its
+ *    own (serve_decide.c keeps it as eval --attest --log does, eval_attest.c).
+ *
+ * The watchdog (watchdog.c) ends the worker when the policy is stuck in a library call:
+ * the server sees it end, answers that request with an error decision and starts
+ * another worker.  It never touches the server. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "base64.h"
+#include "cli.h"
+#include "error.h"
+#include "fileio.h"
+#include "serve_internal.h"
+#include "serve_worker.h"
+#include "strbuf.h"
+#include "worker_record.h"
+
+#define BODY_REST_MS 10000   /* a request is written whole: its bytes follow its header at once */
+#define MAX_INLINE 256       /* inline evidence entries in one request */
+
+typedef struct worker_state {
+    rg_serve_config c;
+    rg_plugins *plugins;
+    rg_policy *pol;
+    rg_signer *signer;
+    rg_log *store;           /* read for post-deploy rollback targets, as eval --log */
+    const char *workdir;
+    rg_record_peer peer;
+    rg_strbuf out;
+} worker_state;
+
+/* ---- Answers ------------------------------------------------------------------------ */
+
+/* Send the record answering TAG with CODE: "VERDICT STAGE\n" (for the server's metrics,
+ * which then need not parse the decision), TEXT, and "\n" and ENVELOPE when there is one;
+ * the worker ends when it cannot. */
+static void send_answer(worker_state *ws, int64_t tag, int32_t code, const char *verdict, const char *stage,
+                        const char *text, const char *envelope)
+{
+    size_t at;
+    ws->out.len = 0;
+    at = rg_record_begin(&ws->out);
+    rg_strbuf_printf(&ws->out, "%s %s\n", verdict, stage);
+    rg_strbuf_puts(&ws->out, text ? text : "");
+    if (envelope) {
+        rg_strbuf_add(&ws->out, "\n", 1);
+        rg_strbuf_puts(&ws->out, envelope);
+    }
+    if (rg_record_end(&ws->out, at, &ws->peer, tag, code) != 0 ||
+        rg_write_all(RG_SERVE_WORKER_OUT, ws->out.data, ws->out.len) != 0)
+        _exit(3);
+}
+
+/* Which answer an error is: bad input (400) or the gate's own failure (500). */
+static int error_class(const rg_error *err)
+{
+    switch (err->kind) {
+    case RG_ERROR_USAGE:
+    case RG_ERROR_CONTEXT:
+    case RG_ERROR_EVIDENCE:
+        return RG_EVAL_BAD_INPUT;
+    default:
+        return RG_EVAL_FAILED;
+    }
+}
+
+static void send_error(worker_state *ws, int64_t tag, const rg_error *err, int64_t now, const char *stage)
+{
+    char *line = rg_error_render(err, RG_FORMAT_LINE, now);
+    if (!line)
+        _exit(3);
+    send_answer(ws, tag, error_class(err), "error", stage, line, NULL);
+    free(line);
+}
+
+/* ---- The request's evidence ------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Write ITEM ({"text"}, {"json"} or {"base64"}) of evidence NAME to DIR/FILE.  0, or -1 with ERR. */
+static int write_inline(const char *dir, const char *file, const char *name, const cJSON *item, rg_error *err)
+{
+    const cJSON *text = NULL, *json = NULL, *b64 = NULL;
+    char path[PATH_MAX + 40], *data = NULL;
+    size_t len = 0;
+    int fd, rc = 0, members = 0;
+    if (cJSON_IsObject(item))
+        for (const cJSON *m = item->child; m; m = m->next, members++) {
+            if (strcmp(m->string, "text") == 0) text = m;
+            else if (strcmp(m->string, "json") == 0) json = m;
+            else if (strcmp(m->string, "base64") == 0) b64 = m;
+        }
+    if (members != 1 || (!text && !json && !b64) || (text && !cJSON_IsString(text)) || (b64 && !cJSON_IsString(b64)))
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                       "evidence '%.200s' must be {\"text\": STRING}, {\"json\": VALUE} or {\"base64\": STRING}", name);
+    if (text) {
+        data = text->valuestring;
+        len = strlen(data);
+    } else if (json) {
+        if (!(data = cJSON_PrintUnformatted(json)))
+            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        len = strlen(data);
+    } else if (!(data = (char *)rg_base64_decode(b64->valuestring, strlen(b64->valuestring), &len))) {
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "evidence '%.200s': \"base64\" is not base64", name);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || rg_write_all(fd, data, len) != 0)
+        rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    if (!text)
+        free(data);
+    return rc;
+}
+
+/* Whether the context's evidence ENTRY reads a file: a path, or a live source with
+ * recorded pages. */
+static int names_a_path(const cJSON *entry)
+{
+    return cJSON_IsString(entry) || (cJSON_IsObject(entry) && cJSON_GetObjectItemCaseSensitive(entry, "recorded"));
+}
+
+/* ---- One request ------------------------------------------------------------------- */
+
+typedef struct request {
+    cJSON *doc;
+    cJSON *context;
+    rg_stage stage;
+    rg_release_type type;
+    int64_t now;
+    const char *stage_name; /* "none" until known */
+    char dir[PATH_MAX];     /* its private directory, "" until made */
+} request;
+
+/* Read BODY's members into R.  0, or -1 with ERR (bad input). */
+static int read_body(request *r, const char *body, size_t len, rg_error *err)
+{
+    const char *end = NULL;
+    if (!(r->doc = cJSON_ParseWithLengthOpts(body, len, &end, 0)) || !cJSON_IsObject(r->doc))
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the request body is not a JSON object%s%.40s",
+                       r->doc ? "" : ": malformed near ", r->doc ? "" : (end ? end : body));
+    for (cJSON *m = r->doc->child; m; m = m->next) {
+        if (strcmp(m->string, "context") == 0) {
+            if (!cJSON_IsObject(m))
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"context\" must be an object (the release context)");
+            r->context = m;
+        } else if (strcmp(m->string, "stage") == 0) {
+            if (!cJSON_IsString(m) || (r->stage = rg_stage_parse(m->valuestring)) == RG_STAGE_UNSET)
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"stage\" must be pre-release, deploy or post-deploy");
+        } else if (strcmp(m->string, "type") == 0) {
+            if (!cJSON_IsString(m) || (r->type = rg_release_type_parse(m->valuestring)) == RG_TYPE_UNSET)
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"type\" must be patch, minor or major");
+        } else if (strcmp(m->string, "now") == 0) {
+            if (!cJSON_IsString(m) || rg_time_parse(m->valuestring, &r->now) != 0)
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                               "\"now\" must be an RFC 3339 time such as 2025-06-10T09:00:00Z");
+        } else if (strcmp(m->string, "evidence") != 0) {
+            return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                           "unknown member \"%.100s\" (expected context, stage, type, now, evidence)", m->string);
+        }
+    }
+    if (!r->context)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"context\" is required (the release context)");
+    /* The stage as the engine resolves it: the request's, else the context's, else
+     * pre-release (for the metrics' label; an invalid one the engine refuses). */
+    if (r->stage != RG_STAGE_UNSET) {
+        r->stage_name = rg_stage_name(r->stage);
+    } else {
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(r->context, "stage");
+        r->stage_name = cJSON_IsString(st) && rg_stage_parse(st->valuestring) != RG_STAGE_UNSET ? st->valuestring
+                                                                                             : "pre-release";
+    }
+    return 0;
+}
+
+/* Put the request's inline evidence in its directory and name each file in the
+ * context; choose the evidence root.  0, or -1 with ERR. */
+static int place_evidence(worker_state *ws, request *r, const char **root, rg_error *err)
+{
+    cJSON *inline_ev = cJSON_GetObjectItemCaseSensitive(r->doc, "evidence");
+    cJSON *ctx_ev = cJSON_GetObjectItemCaseSensitive(r->context, "evidence");
+    int paths = 0, count = 0;
+    if (inline_ev && !cJSON_IsObject(inline_ev))
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"evidence\" must be an object: NAME -> {\"text\"|\"json\"|\"base64\": ...}");
+    if (cJSON_IsObject(ctx_ev))
+        for (cJSON *e = ctx_ev->child; e; e = e->next)
+            paths |= names_a_path(e);
+    if (paths && !ws->c.evidence_root)
+        return rg_fail(err, RG_ERROR_EVIDENCE, NULL, 0, 0,
+                       "the context names evidence files, and this server reads none (no --evidence-root): send the "
+                       "evidence inline (\"evidence\": {NAME: {\"text\": ...}})");
+    if (inline_ev && inline_ev->child && paths)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                       "inline evidence and evidence paths cannot be mixed in one request (the inline evidence is the "
+                       "request's own evidence root)");
+    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/r-XXXXXX", ws->workdir) >= sizeof r->dir)
+        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "the work directory %.200s is too long", ws->workdir);
+    if (!mkdtemp(r->dir)) {
+        r->dir[0] = '\0';
+        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the request's evidence directory: %s", strerror(errno));
+    }
+    *root = paths ? ws->c.evidence_root : r->dir;
+    if (!inline_ev)
+        return 0;
+    if (!ctx_ev && !(ctx_ev = cJSON_AddObjectToObject(r->context, "evidence")))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    if (!cJSON_IsObject(ctx_ev))
+        return rg_fail(err, RG_ERROR_CONTEXT, NULL, 0, 0, "context: \"evidence\" must be an object");
+    for (cJSON *e = inline_ev->child; e; e = e->next) {
+        char file[32];
+        if (++count > MAX_INLINE)
+            return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "more than %d inline evidence entries", MAX_INLINE);
+        if (cJSON_GetObjectItemCaseSensitive(ctx_ev, e->string))
+            return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                           "evidence '%.200s' is both inline and in the context: give it once", e->string);
+        snprintf(file, sizeof file, "e%d", count);
+        if (write_inline(r->dir, file, e->string, e, err) != 0)
+            return -1;
+        if (!cJSON_AddStringToObject(ctx_ev, e->string, file))
+            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    }
+    return 0;
+}
+
+/* Evaluate the request BODY, tagged TAG, and send the answer. */
+static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
+{
+    request r;
+    rg_error err;
+    rg_context_options copt;
+    rg_context *ctx = NULL;
+    rg_decision *d = NULL;
+    const char *root = NULL;
+    char *text = NULL, *line = NULL, *envelope = NULL, path[PATH_MAX + 16];
+    memset(&r, 0, sizeof r);
+    r.now = (int64_t)time(NULL);
+    r.stage_name = "none";
+    rg_error_init(&err);
+    if (read_body(&r, body, len, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
+        goto fail;
+    if (!(text = cJSON_PrintUnformatted(r.context))) {
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+        goto fail;
+    }
+    memset(&copt, 0, sizeof copt);
+    copt.stage = r.stage;
+    copt.type = r.type;
+    copt.evidence_root = root;
+    copt.limits = &ws->c.limits;
+    copt.decision_log = ws->store;
+    /* Relative evidence paths resolve against the root, as if the context were there. */
+    snprintf(path, sizeof path, "%s/context.json", root);
+    rg_policy_set_clock(ws->pol, r.now);
+    if (!(ctx = rg_context_parse(text, strlen(text), "request", path, &copt, &err)) ||
+        !(d = rg_evaluate(ws->pol, ctx, &err)))
+        goto fail;
+    if (ws->signer) {
+        rg_attest_options a = {ws->c.verifier_id, ws->c.resource_uri, NULL};
+        if (!(envelope = rg_decision_attest(d, ctx, &a, ws->signer, &err)))
+            goto fail;
+    }
+    if (!(line = rg_decision_render(d, RG_FORMAT_LINE, 0))) {
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing the decision");
+        goto fail;
+    }
+    send_answer(ws, tag, RG_EVAL_DECIDED, rg_verdict_name(rg_decision_verdict(d)), r.stage_name, line, envelope);
+    goto done;
+fail:
+    send_error(ws, tag, &err, r.now, r.stage_name);
+done:
+    free(line);
+    free(envelope);
+    free(text);
+    rg_decision_free(d);
+    rg_context_free(ctx);
+    cJSON_Delete(r.doc);
+    if (r.dir[0])
+        nftw(r.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    rg_error_clear(&err);
+}
+
+/* ---- The worker's life ------------------------------------------------------------ */
+
+/* Load what every request shares.  0, or -1 with ERR. */
+static int load(worker_state *ws, rg_error *err)
+{
+    if (ws->c.store && !(ws->store = rg_log_open(ws->c.store, 0, err)))
+        return -1;
+    if (ws->c.signing_key && !(ws->signer = rg_signer_load(ws->c.signing_key, err)))
+        return -1;
+    if (!(ws->plugins = rg_plugins_load(ws->c.plugin_dirs, ws->c.plugin_dir_count, 1, err)))
+        return -1;
+    if (!(ws->pol = rg_policy_load_with_plugins(ws->c.policy, &ws->c.limits, (int64_t)time(NULL), ws->plugins, err)))
+        return -1;
+    return 0;
+}
+
+int rg_serve_worker_main(int argc, char **argv)
+{
+    static rg_reader in;
+    worker_state ws;
+    rg_error err;
+    uint32_t hello[2];
+    char *body = NULL;
+    size_t cap = 0;
+    memset(&ws, 0, sizeof ws);
+    rg_error_init(&err);
+    if (rg_serve_parse_args(argc, argv, &ws.c) >= 0)
+        return 3;    /* the server parsed these very arguments: it cannot happen */
+    if (!(ws.workdir = getenv(RG_SERVE_WORKDIR_ENV)))
+        return 3;
+    /* Nothing of the server's but the two pipes and stdio. */
+    close_range(RG_SERVE_WORKER_OUT + 1, ~0U, 0);
+    in.fd = RG_SERVE_WORKER_IN;
+    (void)fcntl(in.fd, F_SETFL, O_NONBLOCK);
+    if (rg_read_within(&in, hello, sizeof hello, 10000) != 0 || hello[0] != RG_SERVE_HELLO_MAGIC ||
+        rg_read_within(&in, &ws.peer.token, sizeof ws.peer.token, 10000) != 0)
+        return 3;
+    ws.peer.worker = hello[1];
+    /* A policy stuck in a library call ends this worker, with a status the server reads. */
+    rg_cli_watchdog_install(ws.c.policy, ws.c.limits.timeout);
+    rg_cli_watchdog_exit_code(RG_SERVE_EXIT_TIMEOUT);
+    if (load(&ws, &err) != 0) {
+        send_error(&ws, 0, &err, (int64_t)time(NULL), "none");
+        return 2;
+    }
+    send_answer(&ws, 0, 0, "loaded", "none", rg_policy_digest(ws.pol), NULL);
+    for (;;) {
+        uint32_t head[2];   /* REQUEST_MAGIC, length */
+        int64_t tag;
+        if (rg_read_within(&in, head, sizeof head, -1) != 0)
+            break;   /* the server closed our input: the end */
+        if (head[0] != RG_SERVE_REQUEST_MAGIC || rg_read_within(&in, &tag, sizeof tag, BODY_REST_MS) != 0)
+            _exit(3);
+        if ((size_t)head[1] + 1 > cap) {
+            char *grown = realloc(body, (size_t)head[1] + 1);
+            if (!grown)
+                _exit(3);
+            body = grown;
+            cap = (size_t)head[1] + 1;
+        }
+        if (rg_read_within(&in, body, head[1], BODY_REST_MS) != 0)
+            _exit(3);
+        body[head[1]] = '\0';
+        answer(&ws, tag, body, head[1]);
+    }
+    free(body);
+    free(rg_strbuf_finish(&ws.out));
+    rg_policy_free(ws.pol);
+    rg_plugins_free(ws.plugins);
+    rg_signer_free(ws.signer);
+    rg_log_close(ws.store);
+    rg_cli_watchdog_remove();
+    return 0;
+}

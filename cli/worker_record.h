@@ -1,0 +1,59 @@
+/* The records a worker process sends its parent: the one framing of the batch workers
+ * (batch_workers.c) and the service's evaluation workers (serve_pool.c).
+ *
+ *   record   head (magic, worker id, the worker's token, sequence number, tag, code,
+ *            length), the output, tail (end marker, checksum over head and output, keyed
+ *            with the token)
+ *
+ * The parent takes a record only when every field is what it expects of that worker at
+ * that point: anything else -- garbage, a record of another worker or of no worker, a
+ * repeated or out-of-order one, one cut short -- is refused, and the parent ends the
+ * worker and answers its work with an error (never a decision it did not make).  The
+ * token is known to the parent and that worker only; what keeps other processes (a
+ * plugin check the worker forks) from writing records is that they do not inherit the
+ * pipe (core/plugin_child.c closes every descriptor above stderr). */
+#ifndef RG_WORKER_RECORD_H
+#define RG_WORKER_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fileio.h"
+#include "strbuf.h"
+
+#define RG_RECORD_MAX (1u << 30)   /* bytes of one record's output */
+
+/* Where a record goes, and what the parent expects next of one worker. */
+typedef struct rg_record_peer {
+    uint32_t worker;     /* its index */
+    uint64_t token;      /* a random number only the parent and that worker know */
+    uint64_t seq;        /* records written (worker) or taken (parent) so far */
+} rg_record_peer;
+
+/* A random token for a worker (getrandom; the clock and the address space as a fallback). */
+uint64_t rg_record_token(void);
+
+/* In the worker: start a record at the end of OUT; append its output to OUT, then
+ * rg_record_end.  Returns where it starts. */
+size_t rg_record_begin(rg_strbuf *out);
+
+/* Finish the record begun at AT (its output: what OUT holds after the head) as PEER's
+ * next one, answering TAG with CODE.  0, or -1 when OUT failed or the output is larger
+ * than RG_RECORD_MAX. */
+int rg_record_end(rg_strbuf *out, size_t at, rg_record_peer *peer, int64_t tag, int32_t code);
+
+/* In the parent: how to read LEN bytes of the worker's output into DATA: 0, or -1 when
+ * the worker ended (or its pipe failed) first. */
+typedef int (*rg_record_read_fn)(void *src, void *data, size_t len);
+
+/* Read PEER's next record, which must answer TAG with a code from 0 to MAX_CODE, into
+ * BUF (its output, NUL-terminated).  0 with *CODE set (PEER->seq counts it), 1 when the
+ * worker ended first, or -1 with WHY saying what was wrong with it. */
+int rg_record_read(rg_record_read_fn read, void *src, rg_record_peer *peer, int64_t tag, int32_t max_code,
+                   int32_t *code, rg_strbuf *buf, char *why, size_t why_size);
+
+/* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
+ * descriptor has nothing; 0, or -1. */
+int rg_read_within(rg_reader *r, void *data, size_t len, int ms);
+
+#endif
