@@ -15,6 +15,9 @@ for make bench; made with the peers' generator and node when absent) and bench/p
   once, before timing): decisions/s, p50 and p99 latency of a request (sent to answer
   read), and the CPU the client itself used (its own process: if it nears one core the
   client, not the server, is the limit);
+- the CPU (user + system) relgate spent per decision: the batch process and its children;
+  the server, its workers and the children they reaped (so the two compare on a loaded box,
+  where wall times do not);
 - the peak RSS (VmHWM) of the server's process and the largest and sum over its workers;
 - whether each context got the same verdict from the service as from the batch (a 400 is
   the error decision the batch prints for the same bad context; other statuses are errors).
@@ -28,6 +31,7 @@ import http.client
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -76,14 +80,17 @@ def batch(lines, tmp):
     out = Path(tmp, "batch.out")
     args = [RELGATE, "eval", "--policy", str(POLICY), "--batch", str(path), "--evidence-root", "/", "--now", NOW]
     with open(out, "wb") as sink:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         rc = subprocess.run(args, cwd=tmp, stdout=sink, stderr=subprocess.DEVNULL).returncode
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     verdicts = [json.loads(line).get("decision") for line in out.read_text().splitlines()]
     # exit 2 when any line is an error decision (the generated contexts include bad ones)
     if rc not in (0, 1, 2) or len(verdicts) != len(lines):
         raise SystemExit("bench-serve: the batch failed (exit %d, %d lines)" % (rc, len(verdicts)))
-    return wall, verdicts
+    return wall, cpu, verdicts
 
 
 def bodies(lines):
@@ -137,6 +144,20 @@ class Server:
                 return 0
         workers = [hwm(p) for p in session_processes(self.proc.pid) if p != self.proc.pid]
         return hwm(self.proc.pid), max(workers or [0]), sum(workers)
+
+    def cpu_seconds(self):
+        """CPU (user + system) of the server and its workers so far, with the children they
+        reaped (the plugin checks' processes): from /proc/PID/stat."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in session_processes(self.proc.pid):
+            try:
+                stat = Path("/proc/%d/stat" % pid).read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += sum(int(f) for f in fields[11:15])   # utime stime cutime cstime
+        return total / tick
 
     def stop(self):
         try:
@@ -225,31 +246,34 @@ def run(lines, tmp):
     reqs = bodies(lines)
     print("%d contexts of %s, evidence inline: %.1f KB per request on average; policy bench/peers.lua"
           % (len(reqs), DATA / "contexts-10k.jsonl", sum(map(len, reqs)) / len(reqs) / 1000))
-    bwall, bverdicts = batch(lines, tmp)
+    bwall, bcpu, bverdicts = batch(lines, tmp)
     rows = []
     srv = Server(tmp)
     try:
         load(srv.port, reqs[:WARMUP], min(4, max(CLIENTS)), 30)   # workers warm, policy loaded
         for clients in CLIENTS:
+            scpu = srv.cpu_seconds()
             wall, lat, verdicts, errors, ccpu = load(srv.port, reqs, clients, MAX_SECONDS)
+            scpu = srv.cpu_seconds() - scpu
             differ = sum(1 for i, v in verdicts.items() if v != bverdicts[i])
-            rows.append((clients, len(verdicts), wall, lat, errors, ccpu, differ))
+            rows.append((clients, len(verdicts), wall, lat, errors, ccpu, differ, scpu))
         rss = srv.peak_rss_kib()
     finally:
         srv.stop()
     print()
-    print("| run | decisions | wall s | decisions/s | p50 ms | p99 ms | client CPU % of one core | errors | verdicts differing from the batch |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print("| `eval --batch` (evidence files) | %d | %.2f | %.0f | | | | | |" % (len(lines), bwall, len(lines) / bwall))
+    print("| run | decisions | wall s | decisions/s | p50 ms | p99 ms | relgate CPU ms per decision | client CPU % of one core | errors | verdicts differing from the batch |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| `eval --batch` (evidence files) | %d | %.2f | %.0f | | | %.2f | | | |"
+          % (len(lines), bwall, len(lines) / bwall, 1000 * bcpu / len(lines)))
     figures = {}
-    for clients, n, wall, lat, errors, ccpu, differ in rows:
+    for clients, n, wall, lat, errors, ccpu, differ, scpu in rows:
         rate = n / wall if wall > 0 else 0
         figures[clients] = (rate, pct(lat, 99) * 1000)
-        print("| serve, %d client%s (evidence inline) | %d | %.2f | %.0f | %.2f | %.2f | %.0f | %d | %d |"
+        print("| serve, %d client%s (evidence inline) | %d | %.2f | %.0f | %.2f | %.2f | %.2f | %.0f | %d | %d |"
               % (clients, "" if clients == 1 else "s", n, wall, rate, pct(lat, 50) * 1000, pct(lat, 99) * 1000,
-                 100 * ccpu / wall if wall > 0 else 0, len(errors), differ))
+                 1000 * scpu / n if n else 0, 100 * ccpu / wall if wall > 0 else 0, len(errors), differ))
         for e in errors[:3]:
-            print("|   error: %s | | | | | | | | |" % e.replace("|", "/")[:200])
+            print("|   error: %s | | | | | | | | | |" % e.replace("|", "/")[:200])
     print()
     print("peak RSS (VmHWM): server %.1f MiB, largest worker %.1f MiB, workers together %.1f MiB"
           % (rss[0] / 1024, rss[1] / 1024, rss[2] / 1024))
