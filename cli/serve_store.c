@@ -5,10 +5,12 @@
  * one, "idempotency_key":"<key>", (serve_decide.c): a lookup compares those leading
  * bytes exactly, so a member of the same name deeper in a decision (a check's details)
  * is never taken for them. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "serve_internal.h"
@@ -29,6 +31,14 @@ rg_serve_store *rg_serve_store_open(const char *url, rg_error *err)
     if (!(s->log = rg_log_open(url, 1, err))) {
         free(s);
         return NULL;
+    }
+    /* A file log comes into being at its first append; the server reads it before that
+     * (an id, a key, last-good), and its workers open it for rollback targets: so it is
+     * there, empty, from the start. */
+    if (strncmp(url, "sqlite:", 7) != 0 && strncmp(url, "postgres", 8) != 0) {
+        int fd = open(url, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd >= 0)
+            close(fd);
     }
     pthread_mutex_init(&s->lock, NULL);
     s->ok = 1;

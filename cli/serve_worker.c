@@ -113,7 +113,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static int write_inline(const char *dir, const char *file, const char *name, const cJSON *item, rg_error *err)
 {
     const cJSON *text = NULL, *json = NULL, *b64 = NULL;
-    char path[PATH_MAX + 40], *data = NULL;
+    char path[PATH_MAX + 80], *data = NULL;
     size_t len = 0;
     int fd, rc = 0, members = 0;
     if (cJSON_IsObject(item))
@@ -144,6 +144,20 @@ static int write_inline(const char *dir, const char *file, const char *name, con
     if (!text)
         free(data);
     return rc;
+}
+
+/* Whether NAME can name a file in the request's directory as it is: 1 to 64 of
+ * [A-Za-z0-9._-], not starting with a dot, and not "evidence-N" (the other names'). */
+static int plain_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64 || name[0] == '.' || strncmp(name, "evidence-", 9) == 0 || strcmp(name, "context.json") == 0)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-'))
+            return 0;
+    return 1;
 }
 
 /* Whether the context's evidence ENTRY reads a file: a path, or a live source with
@@ -240,13 +254,18 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
     if (!cJSON_IsObject(ctx_ev))
         return rg_fail(err, RG_ERROR_CONTEXT, NULL, 0, 0, "context: \"evidence\" must be an object");
     for (cJSON *e = inline_ev->child; e; e = e->next) {
-        char file[32];
+        char file[72];
         if (++count > MAX_INLINE)
             return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "more than %d inline evidence entries", MAX_INLINE);
         if (cJSON_GetObjectItemCaseSensitive(ctx_ev, e->string))
             return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                            "evidence '%.200s' is both inline and in the context: give it once", e->string);
-        snprintf(file, sizeof file, "e%d", count);
+        /* Named after the evidence, where that is a plain file name, so that messages
+         * and details that name the file read naturally. */
+        if (plain_name(e->string))
+            snprintf(file, sizeof file, "%s", e->string);
+        else
+            snprintf(file, sizeof file, "evidence-%d", count);
         if (write_inline(r->dir, file, e->string, e, err) != 0)
             return -1;
         if (!cJSON_AddStringToObject(ctx_ev, e->string, file))

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""relgate serve's API over a real server (docs/service.md): decisions for allow, warn
+and deny, bad input (400), tokens (401), size (413), content type (415), a full queue
+and a store that cannot record (503), idempotency, reading decisions back, last-good,
+health, readiness and metrics.  usage: test_serve_api.py path/to/relgate [FILTER]"""
+
+import hashlib
+import http.client as http_client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servehelp import (EXAMPLES, Server, decision_of, request_from_example)  # noqa: E402
+import harness  # noqa: E402
+from harness import Failure, case, main  # noqa: E402
+
+PASS = EXAMPLES / "minor" / "pre-release" / "pass"
+
+
+def slow_policy(t, seconds=1.5):
+    """A policy whose one requirement takes SECONDS of Lua time and then passes."""
+    return t.write("slow.lua", """
+policy { name = "slow", version = "1.0.0" }
+requirement "slow" {
+  title = "Takes a while",
+  check = function(ctx)
+    local n = 0
+    while os.clock() < %g do n = n + 1 end
+    return pass("done")
+  end,
+}
+""" % seconds)
+
+
+@case("POST /v1/decisions: allow, warn and deny as relgate eval decides them, each with an id")
+def _(t):
+    with Server(t) as srv:
+        for rel, verdict in (("minor/pre-release/pass", "allow"), ("minor/deploy/manual-pipeline", "warn"),
+                             ("minor/pre-release/ci-failed", "deny")):
+            status, doc, hdrs = srv.decide(request_from_example(EXAMPLES / rel))
+            t.eq(status, 200, "the status for %s" % rel)
+            decision_of(t, doc, verdict)
+            t.check(re.fullmatch(r"[0-9a-f]{32}", doc.get("id", "")), "no id", actual=doc.get("id"))
+            t.eq(hdrs.get("content-type"), "application/json", "the content type")
+
+
+@case("bad input is a 400 with an error decision naming what is wrong; the server goes on")
+def _(t):
+    bad = [
+        (b"{not json", "not a JSON object"),
+        (b"[1, 2]", "not a JSON object"),
+        (json.dumps({"stage": "deploy"}).encode(), "\"context\" is required"),
+        (json.dumps({"context": {}, "colour": 1}).encode(), "unknown member \"colour\""),
+        (json.dumps({"context": {}, "stage": "prod"}).encode(), "\"stage\" must be"),
+        (json.dumps({"context": {}, "now": "yesterday"}).encode(), "\"now\" must be"),
+        (json.dumps({"context": {"release": {"name": "x"}}}).encode(), "release"),
+        (json.dumps({"context": {}, "evidence": {"ci": {"base64": "***"}}}).encode(), "not base64"),
+        (json.dumps({"context": {}, "evidence": {"ci": {"text": "a", "json": 1}}}).encode(), "must be {\"text\""),
+        (json.dumps({"context": {"evidence": {"ci": "ci.json"}}}).encode(), "no --evidence-root"),
+    ]
+    with Server(t) as srv:
+        for body, mention in bad:
+            status, data, hdrs = srv.request("POST", "/v1/decisions", body, {"Content-Type": "application/json"})
+            doc = srv.json(data, status)
+            t.eq(status, 400, "the status for %r" % body[:60])
+            decision_of(t, doc, "error")
+            t.contains(doc["error"]["message"], mention, "the message for %r" % body[:60])
+            t.check("id" not in doc, "a refused request got an id", actual=doc)
+        status, doc, _ = srv.decide(request_from_example(PASS))
+        t.eq((status, doc["decision"]), (200, "allow"), "a good request after the bad ones")
+
+
+@case("a body that is not JSON by its content type is a 415; an unknown path a 404; a wrong method a 405")
+def _(t):
+    with Server(t) as srv:
+        status, data, _ = srv.request("POST", "/v1/decisions", json.dumps(request_from_example(PASS)).encode(),
+                                      {"Content-Type": "text/plain"})
+        t.eq(status, 415, "text/plain")
+        t.eq(srv.json(data)["decision"], "error", "its body")
+        t.eq(srv.get("/v1/nothing")[0], 404, "an unknown path")
+        t.eq(srv.request("DELETE", "/v1/decisions")[0], 405, "DELETE /v1/decisions")
+        t.eq(srv.get("/v1/decisions")[0], 405, "GET /v1/decisions")
+
+
+@case("--token-file: 401 without a valid bearer token, compared by its SHA-256; /health needs none")
+def _(t):
+    good = "s3cret-token-for-the-gate"
+    tokens = t.write("tokens", "# the gate's callers\n%s\n\n%s\n" % (
+        hashlib.sha256(b"another").hexdigest(), hashlib.sha256(good.encode()).hexdigest()))
+    with Server(t, "--token-file", tokens) as srv:
+        body = request_from_example(PASS)
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic " + good},
+                        {"Authorization": "Bearer " + hashlib.sha256(good.encode()).hexdigest()}):
+            status, doc, hdrs = srv.decide(body, headers)
+            t.eq(status, 401, "the status with %r" % headers)
+            t.eq(doc["decision"], "error", "the body with %r" % headers)
+            t.check(hdrs.get("www-authenticate", "").startswith("Bearer"), "no WWW-Authenticate", actual=hdrs)
+        t.eq(srv.get("/metrics")[0], 401, "/metrics without a token")
+        status, doc, _ = srv.decide(body, {"Authorization": "Bearer " + good})
+        t.eq((status, doc["decision"]), (200, "allow"), "with the token")
+        t.eq(srv.get("/health")[0], 200, "/health")
+    t.write("empty-tokens", "# nobody\n")
+    res = t.run("serve", "--policy", harness.POLICY, "--listen", "127.0.0.1:0", "--token-file", "empty-tokens")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "holds no token hash", "stderr")
+    t.write("bad-tokens", good + "\n")
+    res = t.run("serve", "--policy", harness.POLICY, "--listen", "127.0.0.1:0", "--token-file", "bad-tokens")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "not the SHA-256 of a token", "stderr")
+
+
+@case("--max-body-size: a larger body is a 413, by its Content-Length or as it streams; the server goes on")
+def _(t):
+    with Server(t, "--max-body-size", "4K") as srv:
+        big = {"context": {"release": {"name": "x" * 8000}}}
+        status, doc, _ = srv.decide(big)
+        t.eq(status, 413, "a 8 KB body")
+        t.contains(doc["error"]["message"], "larger than 4096 bytes", "its message")
+        # Chunked: no Content-Length to refuse it by.
+        conn = srv.connection()
+        try:
+            conn.putrequest("POST", "/v1/decisions")
+            conn.putheader("Content-Type", "application/json")
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            for _ in range(4):
+                chunk = b"x" * 2000
+                conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            conn.send(b"0\r\n\r\n")
+            resp = conn.getresponse()
+            t.eq(resp.status, 413, "a chunked 8 KB body")
+            resp.read()
+        finally:
+            conn.close()
+        status, doc, _ = srv.decide(request_from_example(PASS))
+        # The example's evidence is larger than 4K: refused too, and the server is fine.
+        t.eq(status, 413, "the example under a 4K limit")
+        t.eq(srv.get("/health")[0], 200, "/health after")
+
+
+@case("every worker busy and the queue full: 503 with Retry-After, then served again")
+def _(t):
+    slow = slow_policy(t, 2.0)
+    with Server(t, "--queue", "0", "--retry-after", "7", policy=slow, workers=1) as srv:
+        body = {"context": {"release": {"name": "svc", "version": "1.0.0", "type": "minor"}}}
+        first = {}
+
+        def run():
+            first["answer"] = srv.decide(body)
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(0.7)
+        status, doc, hdrs = srv.decide(body)
+        th.join(30)
+        t.eq(status, 503, "the second request while the only worker is busy")
+        t.eq(hdrs.get("retry-after"), "7", "Retry-After")
+        t.eq(doc["decision"], "error", "its body")
+        t.eq(first["answer"][0], 200, "the first request")
+        t.eq(srv.decide(body)[0], 200, "a request once the worker is free")
+        status, data, _ = srv.get("/metrics")
+        t.check(re.search(rb"relgate_queue_rejections_total 1\b", data), "the rejection is not counted",
+                actual=data.decode()[-1500:])
+
+
+@case("a store that cannot record the decision: 503, and the decision is not given")
+def _(t):
+    if os.geteuid() != 0:
+        t.skip("mounting a small tmpfs needs root")
+    mnt = t.tmp / "small-disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        t.skip("cannot mount a tmpfs: %s" % r.stderr.decode(errors="replace").strip())
+    try:
+        log = mnt / "decisions.jsonl"
+        with Server(t, "--store", log) as srv:
+            body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+            status, doc, _ = srv.decide(body)
+            t.eq(status, 200, "with room in the store")
+            harness.fill(mnt / "filler")
+            before = log.read_bytes()
+            status, doc, hdrs = srv.decide(body)
+            t.eq(status, 503, "with the store's disk full")
+            t.eq(doc["decision"], "error", "its body")
+            t.check("retry-after" in hdrs, "no Retry-After", actual=hdrs)
+            t.eq(log.read_bytes(), before, "the store after the failed append")
+            status, data, _ = srv.get("/metrics")
+            t.check(re.search(rb"relgate_store_errors_total 1\b", data), "the store error is not counted",
+                    actual=data.decode()[-1500:])
+            os.remove(mnt / "filler")
+            t.eq(srv.decide(body)[0], 200, "with room again")
+            t.eq(len(log.read_bytes().splitlines()), 2, "records: the two answered")
+    finally:
+        harness.umount(mnt)
+
+
+@case("Idempotency-Key: a retry gets the stored decision, also after a restart; GET /v1/decisions/ID reads it")
+def _(t):
+    store = "sqlite:" + str(t.tmp / "decisions.db")
+    body = request_from_example(EXAMPLES / "minor/pre-release/ci-failed")
+    key = {"Idempotency-Key": "deploy-4711:pre-release"}
+    with Server(t, "--store", store) as srv:
+        status, first, hdrs = srv.decide(body, key)
+        t.eq((status, first["decision"]), (200, "deny"), "the first answer")
+        t.eq(hdrs.get("location"), "/v1/decisions/" + first["id"], "Location")
+        status, again, hdrs = srv.decide(body, key)
+        t.eq(status, 200, "the retry's status")
+        t.eq(again, first, "the retry's answer")
+        t.eq(hdrs.get("idempotent-replayed"), "true", "Idempotent-Replayed")
+        status, other, _ = srv.decide(body)
+        t.check(other["id"] != first["id"], "a request without the key got the same id")
+        status, data, _ = srv.get("/v1/decisions/" + first["id"])
+        t.eq(status, 200, "GET status")
+        t.eq(srv.json(data), first, "GET /v1/decisions/ID")
+        t.eq(srv.get("/v1/decisions/" + "0" * 32)[0], 404, "an unknown id")
+        t.eq(srv.get("/v1/decisions/../../etc/passwd")[0], 404, "a path for an id")
+        t.eq(srv.decide(body, {"Idempotency-Key": "a b"})[0], 400, "a key with a space")
+    with Server(t, "--store", store) as srv:
+        status, again, hdrs = srv.decide(body, key)
+        t.eq((status, again), (200, first), "the retry after a restart")
+        t.eq(srv.json(srv.get("/v1/decisions/" + first["id"])[1]), first, "GET after a restart")
+    # The store is the decision log: relgate history reads it and its chain verifies.
+    res = t.run("history", "verify", "--log", store)
+    t.expect_exit(res, 0)
+
+
+@case("GET /v1/releases/NAME/last-good: the newest release that passed post-deploy")
+def _(t):
+    store = str(t.tmp / "decisions.jsonl")
+    with Server(t, "--store", store) as srv:
+        status, data, _ = srv.get("/v1/releases/payments-api/last-good")
+        t.eq(status, 404, "before any post-deploy decision")
+        status, passed, _ = srv.decide(request_from_example(EXAMPLES / "minor/post-deploy/pass"))
+        t.eq((status, passed["decision"]), (200, "allow"), "the post-deploy decision")
+        name = passed["release"]["name"]
+        status, data, _ = srv.get("/v1/releases/%s/last-good" % name)
+        t.eq(status, 200, "last-good status")
+        t.eq(srv.json(data), passed, "last-good")
+        t.eq(srv.get("/v1/releases/%s/other" % name)[0], 404, "another sub-resource")
+
+
+@case("/health, /ready and /metrics: decisions by outcome and stage, the latency histogram, the policy digest")
+def _(t):
+    with Server(t) as srv:
+        status, data, _ = srv.get("/health")
+        t.eq((status, srv.json(data)["status"]), (200, "ok"), "/health")
+        status, data, _ = srv.get("/ready")
+        ready = srv.json(data)
+        t.eq((status, ready["ready"], ready["store"]), (200, True, "none"), "/ready")
+        status, allow, _ = srv.decide(request_from_example(PASS))
+        srv.decide(request_from_example(EXAMPLES / "minor/deploy/smoke-test-failed"))
+        t.eq(ready["policy"]["digest"], allow["policy"]["digest"], "the digest /ready names")
+        status, data, hdrs = srv.get("/metrics")
+        text = data.decode()
+        t.eq(status, 200, "/metrics")
+        t.check(hdrs["content-type"].startswith("text/plain; version=0.0.4"), "content type", actual=hdrs)
+        for want in ('relgate_decisions_total{decision="allow",stage="pre-release"} 1',
+                     'relgate_decisions_total{decision="deny",stage="deploy"} 1',
+                     'relgate_decision_duration_seconds_count 2',
+                     'relgate_decision_duration_seconds_bucket{le="+Inf"} 2',
+                     'relgate_policy_info{digest="%s"} 1' % allow["policy"]["digest"],
+                     'relgate_store_errors_total 0'):
+            t.contains(text, want, "/metrics")
+        # Exposition format: every sample line is NAME{labels} VALUE under its TYPE.
+        families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name = re.match(r"[a-z_]+", line).group(0)
+                base = re.sub(r"_(bucket|sum|count)$", "", name)
+                t.check(name in families or base in families, "a sample without its TYPE", actual=line)
+
+
+@case("limits: headers past --max-header-size, a connection past --max-connections, a slow client past --request-timeout")
+def _(t):
+    import socket
+    with Server(t, "--max-header-size", "8K", "--max-connections", "3", "--request-timeout", "2") as srv:
+        status, data, _ = srv.request("GET", "/health", headers={"X-Big": "y" * 16000})
+        t.check(status in (413, 431), "a 16 KB header", actual=status)
+        # Slowloris: half a request line, then nothing; the server closes it.
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            s.sendall(b"GET /hea")
+            started = time.monotonic()
+            try:
+                got = s.recv(100)
+            except OSError:
+                got = b""
+            waited = time.monotonic() - started
+            t.eq(got, b"", "what a stalled request gets")
+            t.check(1.5 <= waited < 8, "the stalled connection was closed after --request-timeout", actual=waited)
+        finally:
+            s.close()
+        # Three idle connections take the limit: a fourth is not taken (it waits in the
+        # kernel's backlog, unanswered); once they go, the server answers again.
+        idle = [socket.create_connection(("127.0.0.1", srv.port), timeout=10) for _ in range(3)]
+        try:
+            time.sleep(0.3)
+            try:
+                code = srv.request("GET", "/health", timeout=1)[0]
+            except (OSError, http_client.HTTPException):
+                code = None
+            t.eq(code, None, "a request past --max-connections, within a second")
+        finally:
+            for c in idle:
+                c.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if srv.get("/health")[0] == 200:
+                    break
+            except (OSError, http_client.HTTPException):
+                time.sleep(0.2)
+        t.eq(srv.get("/health")[0], 200, "/health once the connections closed")
+
+
+@case("--tls-cert and --tls-key: HTTPS (GnuTLS), the same API")
+def _(t):
+    import ssl
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], cwd=t.tmp, check=True, capture_output=True)
+    with Server(t, "--tls-cert", "cert.pem", "--tls-key", "key.pem") as srv:
+        ctx = ssl.create_default_context(cafile=str(t.tmp / "cert.pem"))
+        conn = http_client.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=30)
+        try:
+            status, doc, _ = srv.decide(request_from_example(PASS), conn=conn)
+            t.eq((status, doc["decision"]), (200, "allow"), "a decision over HTTPS")
+        finally:
+            conn.close()
+        # Plain HTTP to the TLS port gets no answer.
+        try:
+            code = srv.get("/health")[0]
+        except (OSError, http_client.HTTPException):
+            code = None
+        t.eq(code, None, "plain HTTP to the HTTPS port")
+
+
+@case("relgate serve --help and usage errors (exit 2, named option)")
+def _(t):
+    res = t.run("serve", "--help")
+    t.expect_exit(res, 0)
+    for opt in ("--policy", "--listen", "--store", "--token-file", "--tls-cert", "--signing-key",
+                "--evidence-root", "--max-body-size", "--queue", "--request-timeout"):
+        t.contains(res.out, opt, "--help")
+    for args, mention in ((["--listen", "127.0.0.1:0"], "--policy is required"),
+                          (["--policy", "p.lua"], "--listen is required"),
+                          (["--policy", "p.lua", "--listen", ":0", "--workers", "0"], "--workers '0'"),
+                          (["--policy", "p.lua", "--listen", ":0", "--tls-cert", "c.pem"], "--tls-cert 'c.pem' needs"),
+                          (["--policy", "p.lua", "--listen", ":0", "--bogus"], "unknown option '--bogus'")):
+        res = t.run("serve", *args)
+        t.expect_exit(res, 2)
+        t.contains(res.err, mention, "stderr for %s" % args)
+    res = t.run("serve", "--policy", t.write("broken.lua", "requirement {"), "--listen", "127.0.0.1:0")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "broken.lua", "a policy that does not load stops the server")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

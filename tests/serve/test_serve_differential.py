@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""The service against the command line: every bundled example context through
+`relgate eval` and through POST /v1/decisions (its evidence inline, and as paths beneath
+--evidence-root) gives the same decision -- but for the id, the timings, and where the
+context and its evidence were read from (the same bytes: the same digests).
+usage: test_serve_differential.py path/to/relgate [FILTER]"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servehelp import (EXAMPLES, NOW, POLICY, Server, decision_of, example_dirs, inline_possible,  # noqa: E402
+                       request_from_example)
+import harness  # noqa: E402
+from harness import Failure, case, main  # noqa: E402
+
+
+def comparable(doc):
+    """DOC without what names the request rather than the decision: the id, the
+    timings, the context's file and digest, evidence paths (their names and digests stay;
+    a path in a message or a detail reads <NAME>)."""
+    # Paths and names alike: the service names an inline file after its evidence.
+    pairs = [(e["path"], e["name"]) for e in doc.get("evidence", []) if e.get("path")]
+    pairs += [(e["name"], e["name"]) for e in doc.get("evidence", []) if e.get("name")]
+    names = dict(pairs)
+    # Each path as a word of its own (not "backup" in "backup.present"), in one pass.
+    word = re.compile(r"(?<![\w./-])(%s)(?![\w/-]|\.\w)" % "|".join(
+        re.escape(p) for p in sorted(names, key=len, reverse=True))) if names else None
+
+    def unpath(v):
+        if isinstance(v, str):
+            return word.sub(lambda m: "<%s>" % names[m.group(1)], v) if word else v
+        if isinstance(v, list):
+            return [unpath(x) for x in v]
+        if isinstance(v, dict):
+            return {k: unpath(x) for k, x in v.items()}
+        return v
+    doc = json.loads(json.dumps(doc))
+    doc["requirements"] = unpath(doc.get("requirements", []))
+    doc["actions"] = unpath(doc.get("actions", []))
+    doc.pop("id", None)
+    doc.pop("context", None)
+    for r in doc.get("requirements", []):
+        r.pop("duration_ms", None)
+    if "evidence" in doc:
+        doc["evidence"] = sorted((e.get("name"), e.get("sha256")) for e in doc["evidence"])
+    return doc
+
+
+def first_difference(a, b, where=""):
+    if type(a) is not type(b):
+        return where or "(root)", a, b
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return "%s/%s" % (where, k), a.get(k, "<absent>"), b.get(k, "<absent>")
+            d = first_difference(a[k], b[k], "%s/%s" % (where, k))
+            if d:
+                return d
+        return None
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return where + " (length)", len(a), len(b)
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, "%s[%d]" % (where, i))
+            if d:
+                return d
+        return None
+    return None if a == b else (where, a, b)
+
+
+def differential(t, inline):
+    dirs = [d for d in example_dirs() if not inline or inline_possible(d)]
+    t.check(len(dirs) >= 20, "too few examples", actual=len(dirs))
+    args = [] if inline else ["--evidence-root", EXAMPLES]
+    verdicts = set()
+    with Server(t, *args) as srv:
+        conn = srv.connection()   # one keep-alive connection for all of them
+        try:
+            for d in dirs:
+                cli = t.decision(t.eval(POLICY, d / "context.json", now=NOW))
+                rel = str(d.relative_to(EXAMPLES))
+                body = request_from_example(d, inline=inline, prefix=None if inline else rel)
+                status, served, _ = srv.decide(body, conn=conn)
+                t.eq(status, 200, "the status for %s" % rel)
+                decision_of(t, served)
+                diff = first_difference(comparable(cli), comparable(served))
+                if diff:
+                    raise Failure("%s: the service decided otherwise at %s" % (rel, diff[0]),
+                                  expected=diff[1], actual=diff[2])
+                verdicts.add(served["decision"])
+        finally:
+            conn.close()
+    t.eq(sorted(verdicts), ["allow", "deny", "warn"], "the verdicts the examples cover")
+
+
+@case("service vs CLI: every example with its evidence inline decides as relgate eval does")
+def _(t):
+    differential(t, inline=True)
+
+
+@case("service vs CLI: every example with evidence paths beneath --evidence-root decides as relgate eval does")
+def _(t):
+    differential(t, inline=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

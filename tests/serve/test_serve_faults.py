@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""relgate serve under faults (docs/service.md): a policy reloaded on SIGHUP (and one
+that fails to reload), SIGTERM draining in-flight requests, a worker that dies, a
+runaway policy the watchdog ends, plugin checks that crash or forge records on every
+descriptor -- each costs at most its own request an error decision (never an allow), and
+the server goes on.  Also evidence paths beneath --evidence-root only, and signed
+decisions.  usage: test_serve_faults.py RELGATE HOSTILE_PLUGIN_DIR [FILTER]"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servehelp import EXAMPLES, POLICY, Server, decision_of, request_from_example  # noqa: E402
+import harness  # noqa: E402
+from harness import Failure, case, main  # noqa: E402
+
+HOSTILE = Path(sys.argv.pop(2)).resolve() if len(sys.argv) > 2 else None
+PASS = EXAMPLES / "minor" / "pre-release" / "pass"
+SMALL = {"context": {"release": {"name": "svc", "version": "1.0.0", "type": "minor"}}}
+
+# A policy with a requirement that takes SLOW seconds for release "slow", and one stuck
+# in a C library call (no instruction hook fires: only the watchdog ends it) for release
+# "runaway"; every other release passes at once.
+FAULTY = """
+policy { name = "faulty", version = "%s" }
+requirement "works" {
+  title = "Works",
+  check = function(ctx)
+    if ctx.release.name == "slow" then
+      local n = 0
+      while os.clock() < %g do n = n + 1 end
+    elseif ctx.release.name == "runaway" then
+      string.find(string.rep("a", 100000), ".-.-.-.-.-b")
+    elseif ctx.release.name == "loop" then
+      while true do end
+    end
+    return pass("fine")
+  end,
+}
+"""
+
+
+def faulty_policy(t, version="1.0.0", slow=2.0, name="faulty.lua"):
+    return t.write(name, FAULTY % (version, slow))
+
+
+def release(name):
+    return {"context": {"release": {"name": name, "version": "1.0.0", "type": "minor"}}}
+
+
+def in_thread(fn):
+    box = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except Exception as e:  # noqa: BLE001
+            box["error"] = e
+    th = threading.Thread(target=run)
+    th.start()
+    return th, box
+
+
+def worker_pids(srv):
+    """The server's evaluation workers (its children)."""
+    pids = []
+    for task in Path("/proc/%d/task" % srv.proc.pid).iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
+@case("SIGHUP reloads the policy: new decisions name the new digest, in-flight ones finish on the old")
+def _(t):
+    policy = faulty_policy(t, "1.0.0", slow=2.0)
+    with Server(t, policy=policy, workers=2) as srv:
+        status, first, _ = srv.decide(SMALL)
+        old = first["policy"]["digest"]
+        t.eq((status, first["policy"]["version"]), (200, "1.0.0"), "before the reload")
+        th, box = in_thread(lambda: srv.decide(release("slow")))
+        time.sleep(0.5)
+        faulty_policy(t, "2.0.0", slow=2.0)
+        srv.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ready = srv.json(srv.get("/ready")[1])
+            if ready["policy"]["digest"] != old:
+                break
+            time.sleep(0.1)
+        status, after, _ = srv.decide(SMALL)
+        t.eq((status, after["policy"]["version"]), (200, "2.0.0"), "after the reload")
+        t.check(after["policy"]["digest"] != old, "the digest did not change")
+        t.eq(ready["policy"]["digest"], after["policy"]["digest"], "the digest /ready names")
+        th.join(30)
+        t.check("value" in box, "the in-flight request failed", actual=repr(box.get("error")))
+        status, inflight, _ = box["value"]
+        t.eq((status, inflight["policy"]["version"], inflight["policy"]["digest"]), (200, "1.0.0", old),
+             "the request in flight during the reload")
+        # A policy that does not load: the old one stays, and the server says so.
+        t.write("faulty.lua", "requirement {")
+        srv.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while "did not reload" not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        t.contains(srv.stderr(), "did not reload", "stderr")
+        t.contains(srv.stderr(), "faulty.lua", "stderr names the policy")
+        status, still, _ = srv.decide(SMALL)
+        t.eq((status, still["policy"]["digest"]), (200, after["policy"]["digest"]), "after a failed reload")
+        text = srv.get("/metrics")[1].decode()
+        t.contains(text, 'relgate_policy_reloads_total{result="ok"} 1', "/metrics")
+        t.contains(text, 'relgate_policy_reloads_total{result="failed"} 1', "/metrics")
+
+
+@case("SIGTERM drains: the request in flight is answered, then the server exits 0 and leaves nothing")
+def _(t):
+    policy = faulty_policy(t, slow=1.5)
+    srv = Server(t, policy=policy, workers=2)
+    with srv:
+        th, box = in_thread(lambda: srv.decide(release("slow")))
+        time.sleep(0.5)
+        pids = worker_pids(srv)
+        t.check(len(pids) == 2, "two workers", actual=pids)
+        srv.signal(signal.SIGTERM)
+        code = srv.wait(30)
+        th.join(30)
+        t.eq(code, 0, "the exit code after SIGTERM")
+        t.check("value" in box, "the in-flight request was not answered", actual=repr(box.get("error")))
+        t.eq((box["value"][0], box["value"][1]["decision"]), (200, "allow"), "the in-flight request")
+        for pid in pids:
+            t.check(not Path("/proc/%d" % pid).exists() or
+                    Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z", "a worker outlived the server",
+                    actual=pid)
+        try:
+            srv.get("/health")
+            raise Failure("the server still answers after exiting")
+        except OSError:
+            pass
+
+
+@case("a worker that dies mid-request costs that request a 500 error decision; the next is served")
+def _(t):
+    policy = faulty_policy(t, slow=3.0)
+    with Server(t, policy=policy, workers=1) as srv:
+        th, box = in_thread(lambda: srv.decide(release("slow")))
+        time.sleep(0.7)
+        for pid in worker_pids(srv):
+            os.kill(pid, signal.SIGSEGV)
+        th.join(30)
+        status, doc, _ = box["value"]
+        t.eq(status, 500, "the request whose worker died")
+        decision_of(t, doc, "error")
+        t.contains(doc["error"]["message"], "signal 11", "its message")
+        status, doc, _ = srv.decide(SMALL)
+        t.eq((status, doc["decision"]), (200, "allow"), "the next request")
+        t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics")
+
+
+@case("a policy stuck in a library call: the watchdog ends its worker only, the request is a 500, the server goes on")
+def _(t):
+    policy = faulty_policy(t)
+    with Server(t, "--timeout", "1", policy=policy, workers=1) as srv:
+        started = time.monotonic()
+        status, doc, _ = srv.decide(release("runaway"))
+        t.eq(status, 500, "the runaway request")
+        decision_of(t, doc, "error")
+        t.contains(doc["error"]["message"], "time limit", "its message")
+        t.check(time.monotonic() - started < 15, "the watchdog took too long", actual=time.monotonic() - started)
+        status, doc, _ = srv.decide(release("loop"))
+        t.eq(status, 500, "an endless Lua loop")
+        t.eq(doc["error"]["kind"], "limit", "its kind")
+        status, doc, _ = srv.decide(SMALL)
+        t.eq((status, doc["decision"]), (200, "allow"), "the next request")
+        t.eq(srv.proc.poll(), None, "the server is running")
+
+
+def hostile_setup(t, kind):
+    if not HOSTILE or not (HOSTILE / ("hostile-%s.so" % kind)).exists():
+        t.skip("the hostile plugins are not built")
+    plugins = Path(t.tmp, "plugins")
+    plugins.mkdir(mode=0o755)
+    os.chmod(plugins, 0o755)
+    shutil.copy(HOSTILE / ("hostile-%s.so" % kind), plugins / ("hostile-%s.so" % kind))
+    os.chmod(plugins / ("hostile-%s.so" % kind), 0o755)
+    return t.write("hostile.lua", 'requirement "hostile" { title = "hostile", check = "hostile.check", '
+                                  'level = "mandatory" }\n'), plugins
+
+
+for _kind in ("forge", "garbage", "check_exit0"):
+    def _fn(t, kind=_kind):
+        policy, plugins = hostile_setup(t, kind)
+        with Server(t, "--plugin-path", plugins, "--check-timeout", "2", policy=policy, workers=2) as srv:
+            for _ in range(3):
+                status, doc, _ = srv.decide(SMALL)
+                t.eq(status, 200, "the status")
+                decision_of(t, doc, "deny")
+                t.eq(doc["requirements"][0]["status"], "error", "the hostile requirement")
+            t.eq(srv.get("/health")[0], 200, "/health")
+            text = srv.get("/metrics")[1].decode()
+            t.check('decision="allow",stage="pre-release"} 0' in text, "an allow was counted", actual=text[:600])
+    harness.add_case("a plugin check that %s: a deny with an error result, never an allow; the server goes on"
+                     % {"forge": "writes forged records on every descriptor",
+                        "garbage": "writes garbage on every descriptor",
+                        "check_exit0": "exits 0 without a result"}[_kind], _fn)
+
+
+@case("--evidence-root: evidence paths are read beneath it only; escapes are 400s naming the path")
+def _(t):
+    root = t.tmp / "root"
+    shutil.copytree(PASS, root / "rel")
+    (root / "rel" / "outside.md").symlink_to("/etc/hostname")
+    with Server(t, "--evidence-root", root) as srv:
+        body = request_from_example(root / "rel", inline=False, prefix="rel")
+        status, doc, _ = srv.decide(body)
+        t.eq((status, doc["decision"]), (200, "allow"), "paths beneath the root")
+        for bad in ("../../../etc/passwd", "/etc/passwd", "rel/outside.md"):
+            body = request_from_example(root / "rel", inline=False, prefix="rel")
+            body["context"]["evidence"]["release_notes"] = bad
+            status, doc, _ = srv.decide(body)
+            t.check(status in (200, 400), "status %d for %s" % (status, bad))
+            t.check(doc["decision"] in ("error", "deny"), "evidence %s allowed" % bad, actual=doc["decision"])
+            if status == 400:
+                t.eq(doc["decision"], "error", "the body for %s" % bad)
+        body = request_from_example(root / "rel", inline=False, prefix="rel")
+        body["evidence"] = {"extra": {"text": "x"}}
+        status, doc, _ = srv.decide(body)
+        t.eq(status, 400, "inline evidence and paths together")
+
+
+@case("--signing-key: GET /v1/decisions/ID/attestation is the signed envelope, and relgate verify accepts it")
+def _(t):
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    for args in (["genpkey", "-algorithm", "ED25519", "-out", "k.pem"], ["pkey", "-in", "k.pem", "-pubout", "-out", "k.pub"]):
+        subprocess.run(["openssl"] + args, cwd=t.tmp, check=True, capture_output=True)
+    os.chmod(t.tmp / "k.pem", 0o600)
+    res = t.run("eval", "--policy", POLICY, "--context", PASS / "context.json", "--now", harness.NOW,
+                "--attest", "probe.jsonl", "--signing-key", "k.pem")
+    if "built without" in res.err or "module" in res.err and res.rc == 2 and "artifacts" not in res.err:
+        t.skip("relgate was built without the signer module")
+    body = request_from_example(PASS)
+    body["context"]["release"]["artifacts"] = [
+        {"name": "payments-api-2.4.0.tar.gz", "digest": {"sha256": "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"}}]
+    with Server(t, "--signing-key", "k.pem", "--store", t.tmp / "d.jsonl") as srv:
+        status, doc, _ = srv.decide(body)
+        t.eq((status, doc["decision"]), (200, "allow"), "the signed decision")
+        t.check("attestation" not in doc, "the envelope is in the decision", actual=list(doc))
+        status, data, hdrs = srv.get("/v1/decisions/%s/attestation" % doc["id"])
+        t.eq(status, 200, "the attestation's status")
+        t.write("att.intoto.jsonl", data.strip() + b"\n")
+        res = t.run("verify", "--attestation", "att.intoto.jsonl", "--public-key", "k.pub")
+        t.expect_exit(res, 0)
+        # Without artifacts there is nothing to sign: an error decision, as eval --attest.
+        status, doc, _ = srv.decide(request_from_example(PASS))
+        t.eq(status, 400, "no release.artifacts")
+        t.contains(doc["error"]["message"], "artifacts", "its message")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
