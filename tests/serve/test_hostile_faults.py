@@ -264,7 +264,7 @@ for _kind, _what in (("check_exit0", "a plugin check that exits mid-check"),
                 res = srv.post_decision(small_request("minor", "1.0.1"))
                 t.eq(res.status, 200, "status of the next request")
                 t.eq(res.json()["decision"], "allow", "decision of the next request")
-                t.eq(srv.get("/health").status, 200, "/health")
+                t.eq(srv.fetch("/health").status, 200, "/health")
         return fn
     harness.add_case("%s costs one request an error or deny, never the server" % _what, _make(_kind))
 
@@ -320,7 +320,7 @@ for _store in ("sqlite", "file"):
             with Server(t, "--store", url) as again:
                 missing = []
                 for id_, decision, version in ids:
-                    r = again.get("/v1/decisions/" + id_)
+                    r = again.fetch("/v1/decisions/" + id_)
                     if r.status != 200:
                         missing.append((id_, r.status))
                         continue

@@ -37,11 +37,11 @@ def _(t):
         t.eq(res.status, 200, "status")
         doc = res.json()
         t.eq(doc["decision"], "allow", "decision")
-        back = srv.get("/v1/decisions/" + doc["id"])
+        back = srv.fetch("/v1/decisions/" + doc["id"])
         t.eq(back.status, 200, "status of GET /v1/decisions/{id}")
         t.eq(back.json(), doc, "the decision read back")
-        t.eq(srv.get("/v1/decisions/" + "f" * 32).status, 404, "status of an id never given")
-        t.eq(srv.get("/v1/decisions/" + doc["id"] + "/attestation").status, 404,
+        t.eq(srv.fetch("/v1/decisions/" + "f" * 32).status, 404, "status of an id never given")
+        t.eq(srv.fetch("/v1/decisions/" + doc["id"] + "/attestation").status, 404,
              "status of the attestation of a decision the server did not sign")
 
 
@@ -63,15 +63,15 @@ def _(t):
 def _(t):
     with Server(t, "--store", "sqlite:" + str(t.tmp / "d.db")) as srv:
         name = json.loads(POST.read_text())["release"]["name"]
-        t.eq(srv.get("/v1/releases/%s/last-good" % name).status, 404, "status before any decision")
+        t.eq(srv.fetch("/v1/releases/%s/last-good" % name).status, 404, "status before any decision")
         res = srv.post_decision(request(POST))
         t.eq(res.status, 200, "status of the post-deploy decision")
         doc = res.json()
         t.eq(doc["decision"], "allow", "the post-deploy decision")
-        good = srv.get("/v1/releases/%s/last-good" % name)
+        good = srv.fetch("/v1/releases/%s/last-good" % name)
         t.eq(good.status, 200, "status of last-good")
         t.eq(good.json()["release"]["version"], doc["release"]["version"], "last-good's version")
-        t.eq(srv.get("/v1/releases/nobody-at-all/last-good").status, 404, "status for an unknown release")
+        t.eq(srv.fetch("/v1/releases/nobody-at-all/last-good").status, 404, "status for an unknown release")
 
 
 @case("with --signing-key the attestation is a DSSE envelope whose statement names the decision")
@@ -95,7 +95,7 @@ def _(t):
         res = srv.post_decision(ctx)
         t.eq(res.status, 200, "status")
         doc = res.json()
-        env = srv.get("/v1/decisions/%s/attestation" % doc["id"])
+        env = srv.fetch("/v1/decisions/%s/attestation" % doc["id"])
         t.eq(env.status, 200, "status of the attestation")
         statement = json.loads(base64.b64decode(env.json()["payload"]))
         t.eq(statement["subject"][0]["digest"]["sha256"], ctx["context"]["release"]["artifacts"][0]["digest"]["sha256"],
@@ -105,12 +105,12 @@ def _(t):
 @case("/health, /ready and /metrics answer by the contract; /metrics counts the decision made")
 def _(t):
     with Server(t) as srv:
-        t.eq(srv.get("/health").json(), {"status": "ok"}, "/health")
-        ready = srv.get("/ready").json()
+        t.eq(srv.fetch("/health").json(), {"status": "ok"}, "/health")
+        ready = srv.fetch("/ready").json()
         t.eq(ready["ready"], True, "/ready's ready")
         res = srv.post_decision(request(PRE))
         t.eq(res.status, 200, "status")
-        metrics = srv.get("/metrics").body.decode()
+        metrics = srv.fetch("/metrics").body.decode()
         t.check('relgate_decisions_total{decision="allow",stage="pre-release"} 1' in metrics,
                 "/metrics does not count the allow", actual=metrics[:1500])
         t.contains(metrics, ready["policy"]["digest"], "/metrics")

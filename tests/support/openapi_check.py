@@ -17,6 +17,7 @@ Works with python3-jsonschema from Debian 12 (4.10: RefResolver) and with later 
 
 import json
 import re
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -30,15 +31,19 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 _doc = None
 _resources = None
 _validators = {}
+# The harness runs cases in threads: what is built once is built under this lock, and
+# published only when whole.
+_lock = threading.RLock()
 
 
 def document():
     """docs/openapi.json, parsed once."""
     global _doc
-    if _doc is None:
-        with open(OPENAPI_PATH, encoding="utf-8") as f:
-            _doc = json.load(f)
-    return _doc
+    with _lock:
+        if _doc is None:
+            with open(OPENAPI_PATH, encoding="utf-8") as f:
+                _doc = json.load(f)
+        return _doc
 
 
 def _base_uri():
@@ -49,15 +54,17 @@ def resources():
     """URI -> document for every schema the OpenAPI file may reach: itself, and each
     schema/*.json under its file URI and its $id."""
     global _resources
-    if _resources is None:
-        _resources = {_base_uri(): document()}
-        for p in SCHEMA_FILES:
-            with open(p, encoding="utf-8") as f:
-                s = json.load(f)
-            _resources[p.as_uri()] = s
-            if "$id" in s:
-                _resources[s["$id"]] = s
-    return _resources
+    with _lock:
+        if _resources is None:
+            found = {_base_uri(): document()}
+            for p in SCHEMA_FILES:
+                with open(p, encoding="utf-8") as f:
+                    s = json.load(f)
+                found[p.as_uri()] = s
+                if "$id" in s:
+                    found[s["$id"]] = s
+            _resources = found
+        return _resources
 
 
 def _pointer(parts):
@@ -82,9 +89,10 @@ def _make_validator(pointer):
 
 
 def validator_at(pointer):
-    if pointer not in _validators:
-        _validators[pointer] = _make_validator(pointer)
-    return _validators[pointer]
+    with _lock:
+        if pointer not in _validators:
+            _validators[pointer] = _make_validator(pointer)
+        return _validators[pointer]
 
 
 def deref(node, parts):

@@ -1,5 +1,7 @@
-"""A `relgate serve` started for one test case, and an HTTP client whose every response is
-held against docs/openapi.json (openapi_check.py).
+"""The ops tests' side of tests/serve/servehelp.py (core's, the one way the tests start
+`relgate serve`): answers as Response objects, every one held against docs/openapi.json
+(servehelp's request does that for every test), a keep-alive client, raw sockets, and
+requests with their evidence inline (also for bench/serve.py).
 
     from openapi_serve import Server
 
@@ -10,30 +12,23 @@ held against docs/openapi.json (openapi_check.py).
             t.eq(res.status, 200, "status")
             doc = res.json()
 
-The server listens on 127.0.0.1 port 0 and writes the port it bound to --port-file; it
-runs in a session of its own (its workers too), with stdout and stderr in files under
-the case's directory (shown when a case fails, through t.note).  Leaving the `with`
-block ends it: SIGTERM, then SIGKILL of the whole session after STOP_WAIT seconds, so
-nothing outlives a failing case.  Every response any request sees is checked against
-the OpenAPI file unless the request says check=False (a test of a garbled request that
-the server may refuse below HTTP).
+The server listens on 127.0.0.1 port 0 (--port-file), in a process group of its own
+with its workers; leaving the `with` block ends it (SIGTERM, then SIGKILL to the group).
 """
 
 import http.client
 import json
 import os
-import signal
 import socket
-import subprocess
+import sys
 import time
 from pathlib import Path
 
-import harness
 import openapi_check
-from harness import Failure
+from harness import REPO, Failure
 
-START_WAIT = 20.0     # seconds for the port file and a first /health answer
-STOP_WAIT = 15.0      # seconds SIGTERM may take before the session is killed
+sys.path.insert(0, str(REPO / "tests" / "serve"))
+import servehelp  # noqa: E402
 
 
 class Response:
@@ -58,30 +53,31 @@ class Response:
         return "%s %s -> %d %s" % (self.method, self.path, self.status, self.body[:300].decode("utf-8", "replace"))
 
 
+def _body(body, headers):
+    headers = dict(headers or {})
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif isinstance(body, str):
+        body = body.encode()
+    return body, headers
+
+
 class Client:
-    """One keep-alive HTTP/1.1 connection to the server."""
+    """One keep-alive HTTP/1.1 connection to the server (reopened after an error)."""
 
     def __init__(self, port, timeout=30.0, check=True):
         self.port, self.timeout, self.check = port, timeout, check
         self.conn = None
 
-    def _connect(self):
+    def request(self, method, path, body=None, headers=None):
+        body, headers = _body(body, headers)
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-        return self.conn
-
-    def request(self, method, path, body=None, headers=None, check=None):
-        headers = dict(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            headers.setdefault("Content-Type", "application/json")
-        elif isinstance(body, str):
-            body = body.encode()
-        conn = self._connect()
         start = time.monotonic()
         try:
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse()
+            self.conn.request(method, path, body=body, headers=headers)
+            r = self.conn.getresponse()
             data = r.read()
         except Exception:
             self.close()
@@ -89,7 +85,7 @@ class Client:
         res = Response(method, path, r.status, r.getheaders(), data, time.monotonic() - start)
         if r.will_close:
             self.close()
-        if self.check if check is None else check:
+        if self.check:
             openapi_check.check(method, path, res.status, res.headers, res.body)
         return res
 
@@ -99,68 +95,19 @@ class Client:
             self.conn = None
 
 
-class Server:
-    """relgate serve --policy POLICY --listen 127.0.0.1:0 --port-file F ARGS... (see the module)."""
+class Server(servehelp.Server):
+    """servehelp.Server started at once (START=False: by start() or `with`), its answers
+    as Response objects: call(), fetch() (GET), post_decision()."""
 
-    count = 0
-
-    def __init__(self, t, *args, policy=None, env=None, cwd=None, start=True):
-        self.t = t
-        self.policy = str(policy or harness.POLICY)
-        self.args = [str(a) for a in args]
-        self.env = env
-        self.cwd = str(cwd or t.tmp)
-        Server.count += 1
-        self.tag = "serve-%d" % Server.count
-        self.proc = None
-        self.port = None
+    def __init__(self, t, *args, policy=None, env=None, start=True):
+        # --workers among ARGS wins over servehelp's default of 2
+        workers = None if "--workers" in [str(a) for a in args] else 2
+        super().__init__(t, *args, policy=policy or servehelp.POLICY, workers=workers, env=env)
         if start:
             self.start()
 
-    # -- life
-
-    def argv(self):
-        self.port_file = Path(self.t.tmp, self.tag + ".port")
-        return [str(harness.RELGATE), "serve", "--policy", self.policy, "--listen", "127.0.0.1:0",
-                "--port-file", str(self.port_file)] + self.args
-
-    def start(self):
-        argv = self.argv()
-        if self.port_file.exists():
-            self.port_file.unlink()
-        full_env = dict(os.environ)
-        full_env.update(self.env or {})
-        self.out_path = Path(self.t.tmp, self.tag + ".stdout")
-        self.err_path = Path(self.t.tmp, self.tag + ".stderr")
-        with open(self.out_path, "ab") as out, open(self.err_path, "ab") as err:
-            self.proc = subprocess.Popen(argv, cwd=self.cwd, env=full_env, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=err, start_new_session=True)
-        self.t.note("started: " + " ".join(argv))
-        deadline = time.monotonic() + START_WAIT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure("relgate serve ended at start with %s" % self.proc.returncode, actual=self.stderr()[-2000:])
-            try:
-                text = self.port_file.read_text().strip()
-            except OSError:
-                text = ""
-            if text.isdigit():
-                self.port = int(text)
-                break
-            time.sleep(0.02)
-        else:
-            self.kill()
-            raise Failure("relgate serve wrote no port to --port-file within %g s" % START_WAIT,
-                          actual=self.stderr()[-2000:])
-        while time.monotonic() < deadline:
-            try:
-                if self.get("/health", check=False).status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise Failure("relgate serve did not answer /health within %g s" % START_WAIT, actual=self.stderr()[-2000:])
+    def __enter__(self):
+        return self if self.proc is not None else self.start()
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -168,91 +115,24 @@ class Server:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def stop(self, sig=signal.SIGTERM, wait=STOP_WAIT):
-        """Send SIG and wait for the end; returns the exit status (the session is killed
-        after WAIT seconds, and that is a failure)."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            try:
-                self.proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                raise Failure("relgate serve did not end within %g s of signal %d" % (wait, sig),
-                              actual=self.stderr()[-2000:])
-        self._reap_session()
-        return self.proc.returncode
+    def call(self, method, path, body=None, headers=None, timeout=30.0):
+        body, headers = _body(body, headers)
+        start = time.monotonic()
+        status, data, hdrs = self.request(method, path, body, headers, timeout=timeout)   # checked there
+        return Response(method, path, status, list(hdrs.items()), data, time.monotonic() - start)
 
-    def kill(self):
-        """SIGKILL to the server's whole session (workers included)."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        self._reap_session()
+    def fetch(self, path, **kw):
+        return self.call("GET", path, **kw)
 
-    def _reap_session(self):
-        """Kill whatever is left of the server's session (its workers, when it died first)."""
-        for _ in range(50):
-            left = session_processes(self.proc.pid)
-            if not left:
-                return
-            for pid in left:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.02)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        try:
-            if kind is not None:
-                self.t.note("server stderr (end): " + self.stderr()[-3000:])
-            self.stop()
-        finally:
-            self.kill()
-        return False
-
-    def stderr(self):
-        try:
-            return self.err_path.read_text(errors="replace")
-        except (OSError, AttributeError):
-            return ""
-
-    # -- requests (each on a connection of its own; client() for keep-alive)
+    def post_decision(self, body, headers=None, **kw):
+        return self.call("POST", "/v1/decisions", body, headers, **kw)
 
     def client(self, timeout=30.0, check=True):
         return Client(self.port, timeout=timeout, check=check)
 
-    def request(self, method, path, body=None, headers=None, check=True, timeout=30.0):
-        c = self.client(timeout=timeout, check=check)
-        try:
-            return c.request(method, path, body=body, headers=headers)
-        finally:
-            c.close()
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post_decision(self, body, headers=None, **kw):
-        return self.request("POST", "/v1/decisions", body=body, headers=headers, **kw)
-
     def raw(self, data, read_timeout=10.0):
-        """Send DATA (bytes) on a fresh socket; returns what came back until the server
-        closed or READ_TIMEOUT passed (b"" when nothing)."""
+        """Send DATA (bytes) on a fresh socket; what came back until the server closed or
+        READ_TIMEOUT passed (b"" when nothing)."""
         s = socket.create_connection(("127.0.0.1", self.port), timeout=read_timeout)
         try:
             s.sendall(data)
