@@ -177,6 +177,9 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
     argv[1] = (char *)RG_SERVE_WORKER_COMMAND;
     for (int i = 1; i < srv->argc; i++)
         argv[i + 1] = srv->argv[i];
+    /* The worker inherits the server's signal mask on purpose: SIGTERM, SIGINT and SIGHUP
+     * stay blocked in it, so a signal to the whole group (systemd's stop, a terminal's
+     * ^C) leaves the server to drain and end its workers by closing their input. */
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, down[0], RG_SERVE_WORKER_IN);
     posix_spawn_file_actions_adddup2(&fa, up[1], RG_SERVE_WORKER_OUT);
@@ -503,6 +506,16 @@ int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **ou
     *out = NULL;
     if (!w)
         return RG_EVAL_BUSY;
+    if (w->pid > 0) {
+        /* One that ended while idle (the OOM killer, a signal) is started again before
+         * a request is lost with it. */
+        int status;
+        if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+            describe_end(status, why, sizeof why);
+            fprintf(stderr, "relgate: serve: an idle worker ended: %s\n", why);
+            end_worker(w, 1, 1, NULL);
+        }
+    }
     if (w->pid <= 0) {
         rg_error err;
         rg_error_init(&err);

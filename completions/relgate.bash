@@ -26,7 +26,7 @@ _relgate() {
     sub=${COMP_WORDS[2]}
 
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "eval test lint plugins history render verify check init --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "eval test lint plugins history render verify check init serve --help --version" -- "$cur"))
         return
     fi
     # --format FMT=PATH (eval, render): a path after the '='.
@@ -56,13 +56,15 @@ _relgate() {
             # '-' (standard input) only when asked for
             [ "$cur" = - ] && COMPREPLY+=(-)
             return ;;
-        --output|--log|--waivers|--attest|--attestation) _relgate_files ""; return ;;
-        --signing-key|--public-key) _relgate_files '*.pem'; return ;;
+        --output|--log|--waivers|--attest|--attestation|--store|--token-file|--port-file) _relgate_files ""; return ;;
+        --signing-key|--public-key|--tls-cert|--tls-key) _relgate_files '*.pem'; return ;;
         --plugin-path|--policy-path|--evidence-root|--save-evidence) _relgate_dirs; return ;;
         --now|--since|--until) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
         --environment|--max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|\
-        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest|--run|--fail-under) return ;;
+        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest|--run|--fail-under|\
+        --listen|--workers|--queue|--queue-wait|--max-body-size|--max-header-size|--max-connections|--request-timeout|\
+        --retry-after) return ;;
     esac
     case $cmd in
         eval)
@@ -90,6 +92,12 @@ _relgate() {
         plugins) COMPREPLY=($(compgen -W "--plugin-path --format --help" -- "$cur")) ;;
         check) COMPREPLY=($(compgen -W "--param --evidence --context --stage --type --now --plugin-path --help" -- "$cur")) ;;
         init) COMPREPLY=($(compgen -d -- "$cur")) ;;
+        serve)
+            COMPREPLY=($(compgen -W "--policy --listen --store --token-file --tls-cert --tls-key --signing-key
+                --verifier-id --resource-uri --evidence-root --port-file --plugin-path --policy-path --workers --queue
+                --queue-wait --max-body-size --max-header-size --max-connections --request-timeout --retry-after
+                --jobs --check-timeout --check-memory --max-context-size --max-evidence-size --max-check-evidence-size
+                --max-json-depth --max-requirements --max-memory --max-instructions --timeout --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
                 COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))

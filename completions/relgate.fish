@@ -1,6 +1,6 @@
 # fish completion for relgate (installed as share/fish/vendor_completions.d/relgate.fish).
 
-set -l commands eval test lint plugins history render verify check init
+set -l commands eval test lint plugins history render verify check init serve
 complete -c relgate -f
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a eval -d 'evaluate a policy for one release and stage'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a test -d 'run policy tests with mocked plugin checks'
@@ -11,6 +11,7 @@ complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a render -d 
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a verify -d 'check a signed decision before acting on it'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a check -d 'run one plugin check with given parameters and evidence'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a init -d 'write a team policy to start from'
+complete -c relgate -n "not __fish_seen_subcommand_from $commands" -a serve -d 'answer decisions over HTTP'
 complete -c relgate -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'show the version'
 complete -c relgate -s h -l help -d 'show the help'
 
@@ -109,3 +110,38 @@ complete -c relgate -n $h -l decision -x -a 'allow warn deny error' -d 'only thi
 complete -c relgate -n $h -l since -x -d 'from this time'
 complete -c relgate -n $h -l until -x -d 'up to this time'
 complete -c relgate -n $h -l format -x -a 'text json' -d 'output format'
+
+# serve
+set -l s "__fish_seen_subcommand_from serve"
+complete -c relgate -n $s -l policy -r -F -d 'policy file (.lua) or directory'
+complete -c relgate -n $s -l listen -x -d 'HOST:PORT to listen on'
+complete -c relgate -n $s -l store -r -F -d 'decision log: path, sqlite:PATH or postgresql://...'
+complete -c relgate -n $s -l token-file -r -F -d 'SHA-256 of each accepted bearer token'
+complete -c relgate -n $s -l tls-cert -r -F -d 'HTTPS certificate (PEM)'
+complete -c relgate -n $s -l tls-key -r -F -d 'its private key (PEM)'
+complete -c relgate -n $s -l signing-key -r -F -d 'sign every decision with this key'
+complete -c relgate -n $s -l verifier-id -x -d 'the verifier the attestations name'
+complete -c relgate -n $s -l resource-uri -x -d 'the resource they are about'
+complete -c relgate -n $s -l evidence-root -x -a '(__fish_complete_directories)' -d 'evidence paths only beneath it'
+complete -c relgate -n $s -l port-file -r -F -d 'write the port listened on here'
+complete -c relgate -n $s -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
+complete -c relgate -n $s -l policy-path -x -a '(__fish_complete_directories)' -d 'where extends and require look next'
+complete -c relgate -n $s -l workers -x -d 'evaluation worker processes'
+complete -c relgate -n $s -l queue -x -d 'requests that may wait for a worker'
+complete -c relgate -n $s -l queue-wait -x -d 'longest wait for a worker'
+complete -c relgate -n $s -l max-body-size -x -d 'largest request body'
+complete -c relgate -n $s -l max-header-size -x -d 'memory for a request\'s headers'
+complete -c relgate -n $s -l max-connections -x -d 'connections at once'
+complete -c relgate -n $s -l request-timeout -x -d 'close an idle or slow connection after'
+complete -c relgate -n $s -l retry-after -x -d 'what a 503 asks to wait'
+complete -c relgate -n $s -s j -l jobs -x -d 'plugin checks at once'
+complete -c relgate -n $s -l check-timeout -x -d 'time a plugin check may take'
+complete -c relgate -n $s -l check-memory -x -d 'memory a plugin check may use'
+complete -c relgate -n $s -l max-context-size -x -d 'largest context document'
+complete -c relgate -n $s -l max-evidence-size -x -d 'largest evidence file a policy reads'
+complete -c relgate -n $s -l max-check-evidence-size -x -d 'largest evidence file a plugin check reads'
+complete -c relgate -n $s -l max-json-depth -x -d 'deepest JSON nesting'
+complete -c relgate -n $s -l max-requirements -x -d 'most requirements a policy may declare'
+complete -c relgate -n $s -l max-memory -x -d 'policy memory limit'
+complete -c relgate -n $s -l max-instructions -x -d 'policy instruction limit'
+complete -c relgate -n $s -l timeout -x -d 'policy wall-time limit'

@@ -13,6 +13,7 @@ _relgate() {
     'verify:check a signed decision (eval --attest) before acting on it'
     'check:run one plugin check with given parameters and evidence'
     'init:write a team policy to start from'
+    'serve:answer decisions over HTTP (POST /v1/decisions)'
   )
   stages=(pre-release deploy post-deploy)
   types=(patch minor major)
@@ -95,6 +96,38 @@ _relgate() {
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
         '(-h --help)'{-h,--help}'[show the help]' \
         '1:check name:' ;;
+    serve)
+      _arguments -s \
+        '--policy[policy file or directory]:policy:_files -g "*.lua(-.)"' \
+        '--listen[address to listen on]:host\:port:' \
+        '--store[decision log: path, sqlite:PATH or postgresql://...]:store:_files' \
+        '--token-file[SHA-256 of each accepted bearer token]:file:_files' \
+        '--tls-cert[HTTPS certificate (PEM)]:certificate:_files -g "*.pem(-.)"' \
+        '--tls-key[its private key (PEM)]:key:_files -g "*.pem(-.)"' \
+        '--signing-key[sign every decision with this key]:key:_files -g "*.pem(-.)"' \
+        '--verifier-id[the verifier the attestations name]:uri:' \
+        '--resource-uri[the resource they are about]:uri:' \
+        '--evidence-root[evidence paths only beneath this directory]:directory:_files -/' \
+        '--port-file[write the port listened on here]:file:_files' \
+        '*--plugin-path[look for plugins here first]:directory:_files -/' \
+        '*--policy-path[where extends and require look next]:directory:_files -/' \
+        '--workers[evaluation worker processes]:number:' \
+        '--queue[requests that may wait for a worker]:number:' \
+        '--queue-wait[longest wait for a worker]:seconds:' \
+        '--max-body-size[largest request body]:size:' \
+        '--max-header-size[memory for a request'"'"'s headers]:size:' \
+        '--max-connections[connections at once]:number:' \
+        '--request-timeout[close an idle or slow connection after]:seconds:' \
+        '--retry-after[what a 503 asks to wait]:seconds:' \
+        '(-j --jobs)'{-j,--jobs}'[plugin checks at once]:number:' \
+        '--check-timeout[time a plugin check may take]:seconds:' \
+        '--check-memory[memory a plugin check may use]:size:' \
+        '--max-context-size[largest context document]:size:' \
+        '--max-evidence-size[largest evidence file a policy reads]:size:' \
+        '--max-check-evidence-size[largest evidence file a plugin check reads]:size:' \
+        '--max-json-depth[deepest JSON nesting]:number:' \
+        '--max-requirements[most requirements a policy may declare]:number:' \
+        $limits '(-h --help)'{-h,--help}'[show the help]' ;;
     init)
       _arguments -s \
         '(-h --help)'{-h,--help}'[show the help]' \

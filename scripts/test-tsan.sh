@@ -13,7 +13,13 @@ if [ ! -f "$dir/build.ninja" ]; then
     # -Dwerror=false as in the fuzz build: clang warns where gcc (the werror build) does not.
     CC=clang meson setup "$dir" -Dbuildtype=debugoptimized -Dwerror=false -Db_sanitize=thread -Db_lundef=false >/dev/null
 fi
-meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
+# relgate serve is threaded too (a thread per connection): its server, built here, runs
+# its API and fault suites under ThreadSanitizer as well (when libmicrohttpd is there).
+serve=
+if grep -q "relgate-serve" "$dir/build.ninja"; then
+    serve="relgate:executable relgate-serve:executable"
+fi
+meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup $serve >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
 # halt_on_error: the first race ends the run with exit 66, which fails the test.
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
-    meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua
+    meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua ${serve:+serve_api serve_faults}

@@ -226,7 +226,8 @@ def _(t):
 
 MAN_SECTIONS = {"eval": "EVAL OPTIONS", "render": "RENDER OPTIONS", "test": "TEST OPTIONS",
                 "lint": "LINT OPTIONS", "plugins": "PLUGINS OPTIONS", "history": "HISTORY OPTIONS",
-                "verify": "VERIFY OPTIONS", "check": "CHECK OPTIONS", "init": "INIT OPTIONS"}
+                "verify": "VERIFY OPTIONS", "check": "CHECK OPTIONS", "init": "INIT OPTIONS",
+                "serve": "SERVE OPTIONS"}
 
 
 @case("install: relgate(1) has a section for each command's options, holding every option its --help lists")

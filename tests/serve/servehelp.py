@@ -160,6 +160,11 @@ class Server:
             self.kill()
             self._err.close()
             self.t.notes.append("server stderr:\n" + self.stderr())
+        # The server's and its workers' stderr: a sanitizer's report fails the case.
+        log = self.stderr_path.read_bytes() if self.stderr_path.exists() else b""
+        for sig in harness.SANITIZER_REPORTS + (b"WARNING: ThreadSanitizer",):
+            if sig in log and not exc[0]:
+                raise Failure("a sanitizer reported a problem in the server (%s)" % sig.decode())
         return False
 
     # -- HTTP

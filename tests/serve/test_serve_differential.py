@@ -106,5 +106,31 @@ def _(t):
     differential(t, inline=False)
 
 
+@case("service vs CLI: a live source (GitHub check runs from a local API server) passes through as in eval")
+def _(t):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "live"))
+    import test_live as live  # noqa: E402  (its fixtures: pages, policy, environment)
+    from api_server import ApiServer  # noqa: E402
+    runs = [live.run_status(n, rid=i) for i, n in enumerate(["build", "lint", "test"], 1)]
+    with ApiServer() as api:
+        live.serve_pages(api, live.CHECK_RUNS, live.pages_of(runs, 2))
+        live.setup(t, live.github())
+        env = live.env_for(api)
+        cli = t.decision(t.run("eval", "--policy", "policy.lua", "--context", "context.json", "--now", NOW, env=env))
+        ctx = json.loads((t.tmp / "context.json").read_text())
+        del ctx["evidence"]["notes"]
+        body = {"context": ctx, "now": NOW, "evidence": {"notes": {"text": (t.tmp / "NOTES.md").read_text()}}}
+        with Server(t, policy="policy.lua", env=env) as srv:
+            status, served, _ = srv.decide(body)
+        t.eq((status, served["decision"]), (200, "allow"), "the live decision")
+        for doc in (cli, served):
+            for e in doc["evidence"]:
+                e.pop("fetched_at", None)
+        diff = first_difference(comparable(cli), comparable(served))
+        if diff:
+            raise Failure("the service decided otherwise at %s" % diff[0], expected=diff[1], actual=diff[2])
+        t.eq(len(api.requests), 4, "pages fetched: two by eval, two by the service")
+
+
 if __name__ == "__main__":
     sys.exit(main())

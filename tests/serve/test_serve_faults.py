@@ -164,6 +164,19 @@ def _(t):
         t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics")
 
 
+@case("a worker that dies while idle is started again before a request is lost with it")
+def _(t):
+    with Server(t, workers=1) as srv:
+        t.eq(srv.decide(SMALL)[0], 200, "the first request")
+        for pid in worker_pids(srv):
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        status, doc, _ = srv.decide(SMALL)
+        t.eq(status, 200, "the next request's status")
+        t.check(doc["decision"] != "error", "the next request was lost", actual=doc)
+        t.contains(srv.stderr(), "an idle worker ended", "stderr")
+
+
 @case("a policy stuck in a library call: the watchdog ends its worker only, the request is a 500, the server goes on")
 def _(t):
     policy = faulty_policy(t)
