@@ -336,6 +336,65 @@ for _store in ("sqlite", "file"):
                      _make_kill(_store))
 
 
+RELOAD_POLICY = """
+policy { name = "reload", version = "%s" }
+requirement "fine" { title = "Fine", check = function(ctx) return pass("fine") end }
+"""
+
+
+@case("SIGHUP under load: every request is answered, each decision names the old or the new policy, then only the new")
+def _(t):
+    policy = t.write("reload.lua", RELOAD_POLICY % "1.0.0")
+    with Server(t, "--workers", "2", policy=policy) as srv:
+        first = srv.post_decision(small_request("minor")).json()["policy"]
+        stop = threading.Event()
+        seen, problems = [], []
+
+        def client(k):
+            c = srv.client(timeout=30)
+            i = 0
+            while not stop.is_set():
+                i += 1
+                try:
+                    res = c.request("POST", "/v1/decisions", body=small_request("minor", "1.%d.%d" % (k, i)))
+                except Exception as e:  # noqa: BLE001 -- a dropped request is what this looks for
+                    problems.append(repr(e))
+                    continue
+                if res.status != 200:
+                    problems.append(repr(res))
+                else:
+                    seen.append((res.json()["policy"]["version"], res.json()["policy"]["digest"]))
+        threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(4)]
+        for th in threads:
+            th.start()
+        versions = ["1.0.0"]
+        for n in range(1, 4):
+            time.sleep(0.5)
+            versions.append("1.0.%d" % n)
+            t.write("reload.lua", RELOAD_POLICY % versions[-1])
+            srv.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        stop.set()
+        for th in threads:
+            th.join(30)
+        t.check(not problems, "requests failed during the reloads", actual=problems[:5])
+        t.check(len(seen) > 10, "too few decisions under load", actual=len(seen))
+        digests = {}
+        for version, digest in seen:
+            t.check(version in versions, "a decision names a policy version never served: %s" % version)
+            t.check(digests.setdefault(version, digest) == digest, "version %s with two digests" % version)
+        t.eq(digests.get("1.0.0"), first["digest"], "the first policy's digest")
+        t.check(len(digests) >= 2, "no reload was seen under load", actual=sorted(digests))
+        t.note("versions answered under load: %s" % sorted(digests))
+        deadline = time.monotonic() + 20
+        while True:
+            last = srv.post_decision(small_request("minor", "9.9.9")).json()["policy"]
+            if last["version"] == versions[-1] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        t.eq(last["version"], versions[-1], "the policy of a decision after the last reload")
+
+
 @case("SIGTERM drains: the requests in flight are answered, then the server ends with 0 and its workers with it")
 def _(t):
     t.write("slow.lua", SLOW_POLICY)
