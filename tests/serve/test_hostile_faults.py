@@ -373,7 +373,12 @@ def _(t):
             versions.append("1.0.%d" % n)
             t.write("reload.lua", RELOAD_POLICY % versions[-1])
             srv.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
+        # The clients go on until a reloaded policy answers them (a new generation of
+        # workers takes its time on a slow box), for 30 s at most.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and all(v == "1.0.0" for v, _ in list(seen)):
+            time.sleep(0.2)
+        time.sleep(0.5)
         stop.set()
         for th in threads:
             th.join(30)
