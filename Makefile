@@ -70,12 +70,13 @@ clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
 
 # relgate beside the peers of ../shared/peers (docs/performance.md): `make bench` prints one table
-# (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data), `make crosscheck`
+# (cold decision, 10k batch, 48 MB and 480 MB SARIF; data in /tmp/peers-data) and bench-serve's, `make crosscheck`
 # compares the decisions (TAP; also the 'bench' test suite).
-.PHONY: bench bench-store bench-attest crosscheck
+.PHONY: bench bench-store bench-attest bench-serve crosscheck
 
 bench: build
 	bench/bench.sh
+	python3 bench/serve.py $(BUILD)/relgate
 
 # The decision log's stores: records/s (1 and 32 writers) and last-good at 10^6 records,
 # for a file, SQLite and a PostgreSQL server started for the run (bench/store.py).
@@ -86,6 +87,11 @@ bench-store: build
 # P-256, Ed25519; keys made for the run with openssl), and verifying the bundle.
 bench-attest: build
 	python3 bench/attest.py $(BUILD)/relgate
+
+# relgate serve against the CLI batch on the peers' 10k contexts: decisions/s and p50/p99
+# latency for 1, 16 and 64 keep-alive clients, peak RSS (bench/serve.py; ~1-3 minutes).
+bench-serve: build
+	python3 bench/serve.py $(BUILD)/relgate
 
 crosscheck: build
 	bench/crosscheck.sh

@@ -23,6 +23,7 @@
 #include "error.h"
 #include "fileio.h"
 #include "serve_internal.h"
+#include "serve_notify.h"
 #include "serve_worker.h"
 
 #define DRAIN_SECONDS 60
@@ -157,7 +158,9 @@ static int serve(int argc, char **argv)
         fprintf(stderr, "relgate: serve: listening on %s (port %u), policy %s, %u workers\n", srv.config.listen,
                 rg_serve_http_port(http), digest, srv.config.workers);
     }
+    rg_serve_notify("READY=1");     /* systemd, Type=notify (examples/systemd/relgate.service) */
     signal_loop(&srv, &set);
+    rg_serve_notify("STOPPING=1");
     rg_serve_http_stop(http, DRAIN_SECONDS);
     rc = 0;
 stop_pool:

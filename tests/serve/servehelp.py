@@ -18,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 import harness  # noqa: E402
+import openapi_check  # noqa: E402
 from harness import Failure  # noqa: E402
 
 REPO = harness.REPO
@@ -194,6 +195,7 @@ class Server:
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()
             data = resp.read()
+            openapi_check.check(method, path, resp.status, resp.getheaders(), data)   # docs/openapi.json
             return resp.status, data, {k.lower(): v for k, v in resp.getheaders()}
         finally:
             if own:
