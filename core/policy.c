@@ -718,7 +718,7 @@ static int load_bundle_policy(lua_State *L)
     pol->name = strdup(b->name);
     pol->version = strdup(b->version);
     if (!pol->name || !pol->version)
-        return out_of_memory(L, path, 0, "the bundle's name");
+        return rg_sandbox_out_of_memory(L, path, 0, "the bundle's name");
     return 0;
 }
 
