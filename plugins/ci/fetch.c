@@ -214,6 +214,13 @@ static void with_page(const char *url, const char *pagenum, char *out, size_t si
     snprintf(out + n, size - n, "%cpage=%s", strchr(out, '?') ? '&' : '?', pagenum);
 }
 
+/* A wait until a time that has already come (a reset a second ago, a clock a little
+ * behind the server's) is no wait: ask again now, not fail as if not rate limited. */
+static double at_least_now(double seconds)
+{
+    return seconds > 0 ? seconds : 0;
+}
+
 /* The wait a rate-limited answer asks for, in seconds, or -1 when it is not one. */
 static double rate_limit_wait(const ci_http_response *r)
 {
@@ -227,13 +234,13 @@ static double rate_limit_wait(const ci_http_response *r)
         if (*end == '\0' && s >= 0)
             return s;
         if (rg_timestamp_parse(r->retry_after, RG_TIME_REPORT, 0, &when, NULL) == 0)
-            return (double)(when.seconds - (int64_t)time(NULL));
+            return at_least_now((double)(when.seconds - (int64_t)time(NULL)));
     }
     if (r->ratelimit_reset[0]) {
         char *end;
         double reset = strtod(r->ratelimit_reset, &end);
         if (*end == '\0')
-            return reset - (double)time(NULL);
+            return at_least_now(reset - (double)time(NULL));
     }
     return 60;   /* GitHub's advice when it names no time: at least a minute */
 }

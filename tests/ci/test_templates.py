@@ -134,6 +134,8 @@ def api_for(ex):
 
 class Workspace:
     def __init__(self, t, example, log=None):
+        if "/pre-release/" in example and os.environ.get("RG_LIVE") == "0":
+            t.skip("the ci plugin was built without libcurl (-Dlive=disabled): the templates read CI status live")
         self.t = t
         self.root = Path(t.tmp, "ws")
         self.root.mkdir()

@@ -504,22 +504,28 @@ def _(t):
         srv.route(CHECK_RUNS, Reply(body, trickle=1.0))
         setup(t, github())
         start = time.monotonic()
-        r = expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"), srv.base + CHECK_RUNS)
-        t.check(time.monotonic() - start < 5, "it ended near the check's timeout")
-    t.check("no complete response" in r["message"] or "timeout" in r["message"], "a timeout", actual=r["message"])
+        r = expect_ci_error(t, live_eval(t, srv, "--check-timeout", "2"))
+        t.check(time.monotonic() - start < 6, "it ended near the check's timeout")
+    # The fetch gives up before the check's deadline and names the URL; on a slow machine
+    # (the sanitizers) the engine may stop the check first: an error either way.
+    t.check((srv.base + CHECK_RUNS in r["message"] and "no complete response" in r["message"]) or
+            "timed out" in r["message"], "a timeout", actual=r["message"])
 
 
-@case("gitlab: 429 with RateLimit-Reset (GitLab's header names) is waited out, then the page is read")
+@case("gitlab: 429 with RateLimit-Reset (GitLab's header names) is waited out, then the page is read; "
+      "a reset already past is asked again at once")
 def _(t):
     jobs = "/api/v4/projects/3/pipelines/6/jobs?per_page=100"
     with ApiServer() as srv:
         srv.route(jobs, [Reply({"message": "Retry later"}, status=429,
                                headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) + 1)}),
+                         Reply({"message": "Retry later"}, status=429,
+                               headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) - 5)}),
                          Reply([gl_job(1, "build", "success")])])
         setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
         res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
         t.expect_decision(res, "allow", 0)
-        t.eq(len(srv.requests), 2, "requests")
+        t.eq(len(srv.requests), 3, "requests")
     t.contains(res.err, "rate limited (HTTP 429)", "the wait is logged")
 
 
