@@ -345,6 +345,18 @@ def _(t):
         t.eq(code, None, "plain HTTP to the HTTPS port")
 
 
+@case("relgate eval never maps libmicrohttpd: the service is a program of its own, which maps it")
+def _(t):
+    env = {"LD_DEBUG": "files"}
+    plain = t.eval(harness.POLICY, PASS / "context.json", env=env)
+    t.expect_exit(plain, 0)
+    t.check("libmicrohttpd" not in plain.err, "relgate eval loaded libmicrohttpd")
+    t.check("libmicrohttpd" not in subprocess.run(["ldd", str(harness.RELGATE)], capture_output=True,
+                                                  text=True).stdout, "relgate links libmicrohttpd")
+    served = subprocess.run(["ldd", str(harness.RELGATE) + "-serve"], capture_output=True, text=True).stdout
+    t.contains(served, "libmicrohttpd", "what relgate-serve links")
+
+
 @case("relgate serve --help and usage errors (exit 2, named option)")
 def _(t):
     res = t.run("serve", "--help")
