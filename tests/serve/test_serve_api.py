@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servehelp import (EXAMPLES, Server, decision_of, request_from_example)  # noqa: E402
+from servehelp import (EXAMPLES, Server, decision_of, request_from_example, wait_busy)  # noqa: E402
 import harness  # noqa: E402
 from harness import Failure, case, main  # noqa: E402
 
@@ -157,7 +157,7 @@ def _(t):
             first["answer"] = srv.decide(body)
         th = threading.Thread(target=run)
         th.start()
-        time.sleep(0.7)
+        wait_busy(t, srv)
         status, doc, hdrs = srv.decide(body)
         th.join(30)
         t.eq(status, 503, "the second request while the only worker is busy")
