@@ -56,7 +56,7 @@ _relgate() {
             # '-' (standard input) only when asked for
             [ "$cur" = - ] && COMPREPLY+=(-)
             return ;;
-        --output|--log|--waivers|--attest|--attestation|--lock|-o|--store|--token-file|--port-file) _relgate_files ""; return ;;
+        --output|--log|--waivers|--attest|--attestation|--lock|-o|--store|--token-file|--port-file|--hooks) _relgate_files ""; return ;;
         --entry) _relgate_files '*.lua'; return ;;
         --signing-key|--public-key|--tls-cert|--tls-key) _relgate_files '*.pem'; return ;;
         --plugin-path|--policy-path|--evidence-root|--save-evidence) _relgate_dirs; return ;;
@@ -110,7 +110,7 @@ _relgate() {
             fi ;;
         serve)
             COMPREPLY=($(compgen -W "--policy --listen --store --token-file --tls-cert --tls-key --signing-key
-                --verifier-id --resource-uri --evidence-root --port-file --plugin-path --policy-path --workers --queue
+                --verifier-id --resource-uri --evidence-root --port-file --hooks --plugin-path --policy-path --workers --queue
                 --queue-wait --max-body-size --max-header-size --max-connections --request-timeout --retry-after
                 --jobs --check-timeout --check-memory --max-context-size --max-evidence-size --max-check-evidence-size
                 --max-json-depth --max-requirements --max-memory --max-instructions --timeout --help" -- "$cur")) ;;

@@ -120,6 +120,7 @@ _relgate() {
         '--resource-uri[the resource they are about]:uri:' \
         '--evidence-root[evidence paths only beneath this directory]:directory:_files -/' \
         '--port-file[write the port listened on here]:file:_files' \
+        '--hooks[deployment hooks: GitHub, GitLab, Argo Rollouts]:file:_files' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
         '*--policy-path[where extends and require look next]:directory:_files -/' \
         '--workers[evaluation worker processes]:number:' \

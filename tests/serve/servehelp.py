@@ -216,6 +216,36 @@ class Server:
         return self.request("GET", path, None, headers)
 
 
+def cpu_ticks(pid):
+    try:
+        return int(Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[11])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def wait_busy(t, srv, timeout=60):
+    """Wait until a worker is evaluating (its CPU time grows by 0.2 s): the slow request is
+    in flight, however loaded the box."""
+    start = {pid: cpu_ticks(pid) for pid in worker_pids(srv)}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(cpu_ticks(pid) - ticks >= 20 for pid, ticks in start.items()):
+            return
+        time.sleep(0.05)
+    raise Failure("no worker started evaluating within %d s" % timeout)
+
+
+def worker_pids(srv):
+    """The server's evaluation workers (its children)."""
+    pids = []
+    for task in Path("/proc/%d/task" % srv.proc.pid).iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
 def decision_of(t, doc, verdict=None):
     """DOC, a decision answered by the server: schema-valid (its "id" aside), consistent,
     with VERDICT when given.  Returns it."""

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servehelp import (EXAMPLES, Server, decision_of, request_from_example)  # noqa: E402
+from servehelp import (EXAMPLES, Server, decision_of, request_from_example, wait_busy)  # noqa: E402
 import harness  # noqa: E402
 from harness import Failure, case, main  # noqa: E402
 
@@ -157,7 +157,7 @@ def _(t):
             first["answer"] = srv.decide(body)
         th = threading.Thread(target=run)
         th.start()
-        time.sleep(0.7)
+        wait_busy(t, srv)
         status, doc, hdrs = srv.decide(body)
         th.join(30)
         t.eq(status, 503, "the second request while the only worker is busy")
@@ -343,6 +343,18 @@ def _(t):
         except (OSError, http_client.HTTPException):
             code = None
         t.eq(code, None, "plain HTTP to the HTTPS port")
+
+
+@case("relgate eval never maps libmicrohttpd: the service is a program of its own, which maps it")
+def _(t):
+    env = {"LD_DEBUG": "files"}
+    plain = t.eval(harness.POLICY, PASS / "context.json", env=env)
+    t.expect_exit(plain, 0)
+    t.check("libmicrohttpd" not in plain.err, "relgate eval loaded libmicrohttpd")
+    t.check("libmicrohttpd" not in subprocess.run(["ldd", str(harness.RELGATE)], capture_output=True,
+                                                  text=True).stdout, "relgate links libmicrohttpd")
+    served = subprocess.run(["ldd", str(harness.RELGATE) + "-serve"], capture_output=True, text=True).stdout
+    t.contains(served, "libmicrohttpd", "what relgate-serve links")
 
 
 @case("relgate serve --help and usage errors (exit 2, named option)")

@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servehelp import EXAMPLES, POLICY, Server, decision_of, request_from_example, under_tsan  # noqa: E402
+from servehelp import (EXAMPLES, POLICY, Server, decision_of, request_from_example, under_tsan,  # noqa: E402
+                       wait_busy, worker_pids)
 import harness  # noqa: E402
 from harness import Failure, case, main  # noqa: E402
 
@@ -68,17 +69,6 @@ def in_thread(fn):
     return th, box
 
 
-def worker_pids(srv):
-    """The server's evaluation workers (its children)."""
-    pids = []
-    for task in Path("/proc/%d/task" % srv.proc.pid).iterdir():
-        try:
-            pids += [int(p) for p in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return pids
-
-
 @case("SIGHUP reloads the policy: new decisions name the new digest, in-flight ones finish on the old")
 def _(t):
     policy = faulty_policy(t, "1.0.0", slow=1.5)
@@ -87,7 +77,7 @@ def _(t):
         old = first["policy"]["digest"]
         t.eq((status, first["policy"]["version"]), (200, "1.0.0"), "before the reload")
         th, box = in_thread(lambda: srv.decide(release("slow")))
-        time.sleep(0.5)
+        wait_busy(t, srv)
         faulty_policy(t, "2.0.0", slow=1.5)
         srv.signal(signal.SIGHUP)
         deadline = time.monotonic() + 20
@@ -127,7 +117,7 @@ def _(t):
     srv = Server(t, "--timeout", "120", policy=policy, workers=2)
     with srv:
         th, box = in_thread(lambda: srv.decide(release("slow")))
-        time.sleep(0.5)
+        wait_busy(t, srv)
         pids = worker_pids(srv)
         t.check(len(pids) == 2, "two workers", actual=pids)
         srv.signal(signal.SIGTERM)
@@ -152,7 +142,7 @@ def _(t):
     policy = faulty_policy(t, slow=3.0)
     with Server(t, "--timeout", "120", policy=policy, workers=1) as srv:
         th, box = in_thread(lambda: srv.decide(release("slow")))
-        time.sleep(0.7)
+        wait_busy(t, srv)
         # SIGKILL: a crash no sanitizer turns into a report and an exit status.
         for pid in worker_pids(srv):
             os.kill(pid, signal.SIGKILL)
