@@ -23,7 +23,7 @@ BUILD=${FUZZ_BUILD:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-1}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
-ALL="json time context policy sarif trivy grype gitlab_sast ci_github ci_gitlab junit backup_manifest restic borg ci_check security_check backup_check tar"
+ALL="json time context policy sarif trivy grype gitlab_sast ci_github ci_gitlab junit backup_manifest restic borg ci_check security_check backup_check tar plugin_records decision_log dsse"
 TARGETS=${FUZZ_TARGETS:-$ALL}
 
 # ---- Packages: the project's own, then clang and libFuzzer (as ensure-deps does). ----
