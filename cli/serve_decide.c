@@ -82,9 +82,7 @@ char *rg_serve_record_attestation(const char *record)
     return out;
 }
 
-/* The HTTP status a stored record answers with: 200 for a decision; for an error
- * decision 400 when the input was at fault, else 500. */
-static int record_status(const char *record, char *verdict, size_t vsize, char *stage, size_t ssize)
+int rg_serve_record_status(const char *record, char *verdict, size_t vsize, char *stage, size_t ssize)
 {
     cJSON *doc = cJSON_Parse(record), *d, *kind, *st;
     int status = 500;
@@ -136,7 +134,7 @@ static char *with_id(const char *line, const char *id, const char *key, const ch
 static int answer_record(rg_serve *srv, const char *record, rg_serve_response *resp, double started)
 {
     char verdict[16], stage[32];
-    int status = record_status(record, verdict, sizeof verdict, stage, sizeof stage);
+    int status = rg_serve_record_status(record, verdict, sizeof verdict, stage, sizeof stage);
     char *body = rg_serve_record_decision(record);
     if (!body) {
         rg_serve_respond_error(resp, 500, RG_ERROR_INTERNAL, "out of memory");
@@ -231,7 +229,9 @@ static int decide(rg_serve *srv, const char *body, size_t len, const char *key, 
         return resp->body ? status : (resp->status = 500);
     }
     new_id(id);
-    record = srv->store ? with_id(a.line, id, key, a.envelope, "") : NULL;
+    /* Only a decision is kept under its Idempotency-Key: after an error of the gate (a
+     * worker lost, a policy error) a retry evaluates again. */
+    record = srv->store ? with_id(a.line, id, cls == RG_EVAL_DECIDED ? key : NULL, a.envelope, "") : NULL;
     answer = with_id(a.line, id, NULL, NULL, "\n");
     if (!answer || (srv->store && !record)) {
         free(out);

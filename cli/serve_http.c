@@ -34,6 +34,7 @@ struct rg_serve_http {
 typedef struct http_request {
     rg_strbuf body;
     int too_large;
+    int counted;             /* in SRV->in_flight, from its headers to its completion */
 } http_request;
 
 static const char *conn_header(const rg_serve_request *req, const char *name)
@@ -91,6 +92,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(hr = calloc(1, sizeof *hr)))
             return MHD_NO;
         *con_cls = hr;
+        /* In flight from its headers on, its body still coming too: SIGTERM's drain
+         * waits for it (on_completed ends it). */
+        pthread_mutex_lock(&srv->lock);
+        srv->in_flight++;
+        hr->counted = 1;
+        pthread_mutex_unlock(&srv->lock);
         /* Refused before a byte of it is read. */
         if (length && strtoull(length, NULL, 10) > srv->config.max_body) {
             hr->too_large = 1;
@@ -124,9 +131,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.header = conn_header;
         req.query = conn_query;
         req.conn = conn;
-        pthread_mutex_lock(&srv->lock);
-        srv->in_flight++;
-        pthread_mutex_unlock(&srv->lock);
         rg_serve_dispatch(srv, &req, &resp);
         {
             char labels[32];
@@ -134,18 +138,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rg_serve_metric_add(srv, "relgate_http_requests_total", "HTTP requests answered, by status", labels, 1);
         }
         rc = send_response(conn, &resp);
-        pthread_mutex_lock(&srv->lock);
-        srv->in_flight--;
-        pthread_cond_broadcast(&srv->idle);
-        pthread_mutex_unlock(&srv->lock);
         return rc;
     }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+    rg_serve_http *h = cls;
     http_request *hr = *con_cls;
-    (void)cls, (void)conn, (void)toe;
+    (void)conn, (void)toe;
+    if (hr && hr->counted) {
+        pthread_mutex_lock(&h->srv->lock);
+        h->srv->in_flight--;
+        pthread_cond_broadcast(&h->srv->idle);
+        pthread_mutex_unlock(&h->srv->lock);
+    }
     if (hr) {
         free(rg_strbuf_finish(&hr->body));
         free(hr);

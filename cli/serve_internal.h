@@ -112,6 +112,10 @@ int rg_serve_worker_main(int argc, char **argv);
 /* RECORD as the decision the API answers: without "attestation" and the store's members
  * ("chain", "idempotency_key"), pretty-printed with a trailing newline (heap), or NULL. */
 char *rg_serve_record_decision(const char *record);
+/* The HTTP status a stored RECORD answers with: 200 for a decision; for an error
+ * decision 400 when the input was at fault, else 500.  Its verdict and stage into
+ * VERDICT and STAGE. */
+int rg_serve_record_status(const char *record, char *verdict, size_t vsize, char *stage, size_t ssize);
 /* The member "attestation" of RECORD as its own document (heap), or NULL. */
 char *rg_serve_record_attestation(const char *record);
 

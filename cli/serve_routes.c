@@ -152,7 +152,7 @@ static void get_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_re
     const char *rest = req->rest;
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-    int attestation = 0, failed = 0;
+    int attestation = 0, failed = 0, status;
     char id[40], *record, *body;
     (void)arg;
     if (slash) {
@@ -182,6 +182,10 @@ static void get_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_re
         }
         return;
     }
+    {
+        char verdict[16], stage[32];
+        status = attestation ? 200 : rg_serve_record_status(record, verdict, sizeof verdict, stage, sizeof stage);
+    }
     body = attestation ? rg_serve_record_attestation(record) : rg_serve_record_decision(record);
     free(record);
     if (!body && attestation) {
@@ -192,7 +196,9 @@ static void get_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_re
         rg_serve_respond_error(resp, 500, RG_ERROR_INTERNAL, "out of memory");
         return;
     }
-    rg_serve_respond(resp, 200, attestation ? "application/vnd.dsse.envelope.v1+json" : NULL, body);
+    /* A decision is read back with the status it was answered with (500 for an error of
+     * the gate). */
+    rg_serve_respond(resp, status, attestation ? "application/vnd.dsse.envelope.v1+json" : NULL, body);
 }
 
 static void get_last_good(rg_serve *srv, const rg_serve_request *req, rg_serve_response *resp, void *arg)

@@ -5,9 +5,16 @@
  * request body at a time, as relgate eval answers a context file:
  *
  *  - the body is untrusted JSON: parsed here, in the isolated worker, not in the server;
- *  - inline evidence ({"text"}, {"json"}, {"base64"}) is written to a private directory
- *    for the request, which is then the evidence root: the context names each file by a
- *    relative path, and nothing else is beneath it;
+ *  - inline evidence ({"text"}, {"json"}, {"base64"}) is written to the worker's private
+ *    evidence directory (0700), content-addressed: DIR/<sha256 of the bytes>/<name>,
+ *    written once and never changed, which is then the evidence root, the context naming
+ *    each file by that relative path.  So the same evidence sent again is the same file
+ *    with the same bytes, and the policy's check results are reused for it as a batch
+ *    reuses them (rg_policy_reuse_check_results: a result is reused only when every input
+ *    it read is the same); a request cannot name a file there itself (a context with
+ *    evidence paths is read beneath --evidence-root, and cannot be mixed with inline
+ *    evidence).  The directory is emptied, and the reused results dropped, once it holds
+ *    STORE_MAX_FILES files or STORE_MAX_BYTES;
  *  - evidence paths in the context (strings, and live sources' recorded pages) are read
  *    beneath --evidence-root by the engine's own rule (without it, a request naming a
  *    path is refused): the server never opens its whole filesystem to a request;
@@ -32,6 +39,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <nettle/sha2.h>
 
 #include "base64.h"
 #include "cli.h"
@@ -44,6 +52,8 @@
 
 #define BODY_REST_MS 10000   /* a request is written whole: its bytes follow its header at once */
 #define MAX_INLINE 256       /* inline evidence entries in one request */
+#define STORE_MAX_FILES 4096 /* the evidence directory is emptied past these */
+#define STORE_MAX_BYTES (256ull << 20)
 
 typedef struct worker_state {
     rg_serve_config c;
@@ -52,6 +62,9 @@ typedef struct worker_state {
     rg_signer *signer;
     rg_log *store;           /* read for post-deploy rollback targets, as eval --log */
     const char *workdir;
+    char evdir[PATH_MAX];    /* the inline evidence, content-addressed ("" until made) */
+    size_t evdir_files;
+    unsigned long long evdir_bytes;
     rg_record_peer peer;
     rg_strbuf out;
 } worker_state;
@@ -109,11 +122,19 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
-/* Write ITEM ({"text"}, {"json"} or {"base64"}) of evidence NAME to DIR/FILE.  0, or -1 with ERR. */
-static int write_inline(const char *dir, const char *file, const char *name, const cJSON *item, rg_error *err)
+/* Write ITEM ({"text"}, {"json"} or {"base64"}) of evidence NAME as FILE in the worker's
+ * evidence directory, beneath the SHA-256 of its bytes: REL (RELSIZE bytes) receives
+ * "<hex>/FILE".  A file already there has those bytes: it is left as it is.  0, or -1
+ * with ERR. */
+static int write_inline(worker_state *ws, const char *file, const char *name, const cJSON *item, char *rel,
+                        size_t relsize, rg_error *err)
 {
+    static const char hex[] = "0123456789abcdef";
     const cJSON *text = NULL, *json = NULL, *b64 = NULL;
-    char path[PATH_MAX + 80], *data = NULL;
+    char path[PATH_MAX + 160], tmp[PATH_MAX + 160], digest_hex[2 * SHA256_DIGEST_SIZE + 1], *data = NULL;
+    unsigned char digest[SHA256_DIGEST_SIZE];
+    struct sha256_ctx sha;
+    struct stat st;
     size_t len = 0;
     int fd, rc = 0, members = 0;
     if (cJSON_IsObject(item))
@@ -135,15 +156,55 @@ static int write_inline(const char *dir, const char *file, const char *name, con
     } else if (!(data = (char *)rg_base64_decode(b64->valuestring, strlen(b64->valuestring), &len))) {
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "evidence '%.200s': \"base64\" is not base64", name);
     }
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || rg_write_all(fd, data, len) != 0)
+    sha256_init(&sha);
+    sha256_update(&sha, len, (const uint8_t *)data);
+    sha256_digest(&sha, sizeof digest, digest);
+    for (size_t i = 0; i < sizeof digest; i++) {
+        digest_hex[2 * i] = hex[digest[i] >> 4];
+        digest_hex[2 * i + 1] = hex[digest[i] & 15];
+    }
+    digest_hex[sizeof digest_hex - 1] = '\0';
+    snprintf(rel, relsize, "%s/%s", digest_hex, file);
+    snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
-    if (fd >= 0)
-        close(fd);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
+        goto done;   /* these very bytes, written by an earlier request */
+    /* Written aside and renamed into place: a file in the directory is whole. */
+    snprintf(tmp, sizeof tmp, "%s/%s/.new-%s", ws->evdir, digest_hex, file);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 || rg_write_all(fd, data, len) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
+        if (fd >= 0)
+            unlink(tmp);
+        goto done;
+    }
+    ws->evdir_files++;
+    ws->evdir_bytes += len;
+done:
     if (!text)
         free(data);
     return rc;
+}
+
+/* Empty the evidence directory and drop the results reused for what it held, once it
+ * holds STORE_MAX_FILES files or STORE_MAX_BYTES.  0, or -1 with ERR. */
+static int store_trim(worker_state *ws, rg_error *err)
+{
+    if (ws->evdir_files < STORE_MAX_FILES && ws->evdir_bytes < STORE_MAX_BYTES)
+        return 0;
+    nftw(ws->evdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    if (mkdir(ws->evdir, 0700) != 0)
+        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the evidence directory %s: %s", ws->evdir,
+                       strerror(errno));
+    ws->evdir_files = 0;
+    ws->evdir_bytes = 0;
+    rg_policy_reuse_check_results(ws->pol, 0);
+    rg_policy_reuse_check_results(ws->pol, 1);
+    return 0;
 }
 
 /* Whether NAME can name a file in the request's directory as it is: 1 to 64 of
@@ -176,7 +237,6 @@ typedef struct request {
     rg_release_type type;
     int64_t now;
     const char *stage_name; /* "none" until known */
-    char dir[PATH_MAX];     /* its private directory, "" until made */
 } request;
 
 /* Read BODY's members into R.  0, or -1 with ERR (bad input). */
@@ -240,13 +300,9 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                        "inline evidence and evidence paths cannot be mixed in one request (the inline evidence is the "
                        "request's own evidence root)");
-    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/r-XXXXXX", ws->workdir) >= sizeof r->dir)
-        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "the work directory %.200s is too long", ws->workdir);
-    if (!mkdtemp(r->dir)) {
-        r->dir[0] = '\0';
-        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the request's evidence directory: %s", strerror(errno));
-    }
-    *root = paths ? ws->c.evidence_root : r->dir;
+    if (store_trim(ws, err) != 0)
+        return -1;
+    *root = paths ? ws->c.evidence_root : ws->evdir;
     if (!inline_ev)
         return 0;
     if (!ctx_ev && !(ctx_ev = cJSON_AddObjectToObject(r->context, "evidence")))
@@ -254,7 +310,7 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
     if (!cJSON_IsObject(ctx_ev))
         return rg_fail(err, RG_ERROR_CONTEXT, NULL, 0, 0, "context: \"evidence\" must be an object");
     for (cJSON *e = inline_ev->child; e; e = e->next) {
-        char file[72];
+        char file[72], rel[160];
         if (++count > MAX_INLINE)
             return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "more than %d inline evidence entries", MAX_INLINE);
         if (cJSON_GetObjectItemCaseSensitive(ctx_ev, e->string))
@@ -266,9 +322,9 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
             snprintf(file, sizeof file, "%s", e->string);
         else
             snprintf(file, sizeof file, "evidence-%d", count);
-        if (write_inline(r->dir, file, e->string, e, err) != 0)
+        if (write_inline(ws, file, e->string, e, rel, sizeof rel, err) != 0)
             return -1;
-        if (!cJSON_AddStringToObject(ctx_ev, e->string, file))
+        if (!cJSON_AddStringToObject(ctx_ev, e->string, rel))
             return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     }
     return 0;
@@ -326,8 +382,6 @@ done:
     rg_decision_free(d);
     rg_context_free(ctx);
     cJSON_Delete(r.doc);
-    if (r.dir[0])
-        nftw(r.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     rg_error_clear(&err);
 }
 
@@ -344,6 +398,13 @@ static int load(worker_state *ws, rg_error *err)
         return -1;
     if (!(ws->pol = rg_policy_load_with_plugins(ws->c.policy, &ws->c.limits, (int64_t)time(NULL), ws->plugins, err)))
         return -1;
+    rg_policy_reuse_check_results(ws->pol, 1);
+    if ((size_t)snprintf(ws->evdir, sizeof ws->evdir, "%s/w-XXXXXX", ws->workdir) >= sizeof ws->evdir ||
+        !mkdtemp(ws->evdir)) {
+        ws->evdir[0] = '\0';
+        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the worker's evidence directory in %s: %s",
+                       ws->workdir, strerror(errno));
+    }
     return 0;
 }
 
@@ -403,5 +464,7 @@ int rg_serve_worker_main(int argc, char **argv)
     rg_signer_free(ws.signer);
     rg_log_close(ws.store);
     rg_cli_watchdog_remove();
+    if (ws.evdir[0])
+        nftw(ws.evdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
     return 0;
 }

@@ -17,7 +17,7 @@ fi
 # its API and fault suites under ThreadSanitizer as well (when libmicrohttpd is there).
 serve=
 if grep -q "relgate-serve" "$dir/build.ninja"; then
-    serve="relgate:executable relgate-serve:executable"
+    serve="relgate:executable relgate-serve:executable relgate-store-sqlite relgate-signer-gnutls"
 fi
 meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup $serve >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
 # halt_on_error: the first race ends the run with exit 66, which fails the test.

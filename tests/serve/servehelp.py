@@ -27,6 +27,17 @@ POLICY = REPO / "policies" / "octoacme.lua"
 NOW = harness.NOW
 
 
+def under_tsan():
+    """Whether relgate-serve is a ThreadSanitizer build: TSan delivers a signal only once
+    the thread is back in instrumented code, so a watchdog cannot end a policy stuck in
+    (uninstrumented) Lua there."""
+    serve = Path(str(harness.RELGATE) + "-serve")
+    try:
+        return b"ThreadSanitizer" in serve.read_bytes()
+    except OSError:
+        return False
+
+
 def example_dirs():
     """Every bundled example (a context.json and its expect.json), sorted."""
     return sorted(p.parent for p in EXAMPLES.glob("*/*/*/expect.json"))
@@ -203,6 +214,36 @@ class Server:
 
     def get(self, path, headers=None):
         return self.request("GET", path, None, headers)
+
+
+def cpu_ticks(pid):
+    try:
+        return int(Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()[11])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def wait_busy(t, srv, timeout=60):
+    """Wait until a worker is evaluating (its CPU time grows by 0.2 s): the slow request is
+    in flight, however loaded the box."""
+    start = {pid: cpu_ticks(pid) for pid in worker_pids(srv)}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(cpu_ticks(pid) - ticks >= 20 for pid, ticks in start.items()):
+            return
+        time.sleep(0.05)
+    raise Failure("no worker started evaluating within %d s" % timeout)
+
+
+def worker_pids(srv):
+    """The server's evaluation workers (its children)."""
+    pids = []
+    for task in Path("/proc/%d/task" % srv.proc.pid).iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
 
 
 def decision_of(t, doc, verdict=None):

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The service against the command line: every bundled example context through
 `relgate eval` and through POST /v1/decisions (its evidence inline, and as paths beneath
---evidence-root) gives the same decision -- but for the id, the timings, and where the
+--evidence-root; each twice, so that reused check results are held to it too) gives the
+same decision -- but for the id, the timings, and where the
 context and its evidence were read from (the same bytes: the same digests).
 usage: test_serve_differential.py path/to/relgate [FILTER]"""
 
@@ -79,8 +80,13 @@ def differential(t, inline):
     with Server(t, *args) as srv:
         conn = srv.connection()   # one keep-alive connection for all of them
         try:
-            for d in dirs:
-                cli = t.decision(t.eval(POLICY, d / "context.json", now=NOW))
+            clis = {}
+            # Twice over: the second time a worker has the same evidence already and
+            # reuses check results (as a batch does); the decisions must not change.
+            for d in dirs + dirs:
+                if d not in clis:
+                    clis[d] = t.decision(t.eval(POLICY, d / "context.json", now=NOW))
+                cli = clis[d]
                 rel = str(d.relative_to(EXAMPLES))
                 body = request_from_example(d, inline=inline, prefix=None if inline else rel)
                 status, served, _ = srv.decide(body, conn=conn)
@@ -120,16 +126,19 @@ def _(t):
         ctx = json.loads((t.tmp / "context.json").read_text())
         del ctx["evidence"]["notes"]
         body = {"context": ctx, "now": NOW, "evidence": {"notes": {"text": (t.tmp / "NOTES.md").read_text()}}}
-        with Server(t, policy="policy.lua", env=env) as srv:
+        with Server(t, policy="policy.lua", env=env, workers=1) as srv:
             status, served, _ = srv.decide(body)
+            # Asked again at the same time: fetched again, never a result kept from before.
+            status2, again, _ = srv.decide(body)
         t.eq((status, served["decision"]), (200, "allow"), "the live decision")
+        t.eq((status2, again["decision"]), (200, "allow"), "the live decision asked again")
         for doc in (cli, served):
             for e in doc["evidence"]:
                 e.pop("fetched_at", None)
         diff = first_difference(comparable(cli), comparable(served))
         if diff:
             raise Failure("the service decided otherwise at %s" % diff[0], expected=diff[1], actual=diff[2])
-        t.eq(len(api.requests), 4, "pages fetched: two by eval, two by the service")
+        t.eq(len(api.requests), 6, "pages fetched: two by eval, two for each of the service's decisions")
 
 
 if __name__ == "__main__":
