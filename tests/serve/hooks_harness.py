@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 sys.path.insert(0, str(HERE.parent / "live"))
 import harness  # noqa: E402
+import openapi_check  # noqa: E402
 from harness import Failure  # noqa: E402
 from api_server import ApiServer, Reply, _Handler  # noqa: E402
 
@@ -167,7 +168,9 @@ class Serve:
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+            data = r.read()
+            openapi_check.check(method, path, r.status, r.getheaders(), data)   # docs/openapi.json
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
         finally:
             c.close()
 
