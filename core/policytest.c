@@ -165,16 +165,25 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
 
 /* ---- Running one test ------------------------------------------------------------- */
 
+/* One problem, PREFIX then FMT, in O's list. */
+static void add_problem(rg_test_result *o, const char *prefix, const char *fmt, va_list ap) RG_PRINTF(3, 0);
+
+static void add_problem(rg_test_result *o, const char *prefix, const char *fmt, va_list ap)
+{
+    char text[2048];
+    int n = snprintf(text, sizeof text, "%s", prefix);
+    vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+    cJSON_AddItemToArray(o->problems, cJSON_CreateString(text));
+}
+
 static void problem(rg_test_result *o, const char *fmt, ...) RG_PRINTF(2, 3);
 
 static void problem(rg_test_result *o, const char *fmt, ...)
 {
-    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    add_problem(o, "", fmt, ap);
     va_end(ap);
-    cJSON_AddItemToArray(o->problems, cJSON_CreateString(text));
 }
 
 /* The test could not run, for the reason FMT gives: an error, never a pass.  Returns -1. */
@@ -182,13 +191,11 @@ static int cannot_run(rg_test_result *o, const char *fmt, ...) RG_PRINTF(2, 3);
 
 static int cannot_run(rg_test_result *o, const char *fmt, ...)
 {
-    char text[2048];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
     o->status = RG_TEST_ERROR;
-    problem(o, "could not run: %s", text);
+    va_start(ap, fmt);
+    add_problem(o, "could not run: ", fmt, ap);
+    va_end(ap);
     return -1;
 }
 
