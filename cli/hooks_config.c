@@ -52,7 +52,7 @@ static char *read_secret(const char *path, size_t *len, char *why, size_t size)
     char *data;
     size_t n;
     rg_error_init(&err);
-    if (rg_read_file(path, "secret", 64 * 1024, &data, &n, &err) != 0) {
+    if (rg_read_trusted_file(path, "secret", RG_TRUSTED_SECRET, 64 * 1024, &data, &n, &err) != 0) {
         fail(why, size, "%s", err.message);
         rg_error_clear(&err);
         return NULL;
@@ -300,7 +300,7 @@ hooks_config *hooks_config_load(const char *path, char *why, size_t why_size)
     size_t len;
     hooks_config *c;
     rg_error_init(&err);
-    if (rg_read_file(path, "hooks configuration", MAX_FILE, &text, &len, &err) != 0) {
+    if (rg_read_trusted_file(path, "hooks configuration", 0, MAX_FILE, &text, &len, &err) != 0) {
         fail(why, why_size, "%s", err.message);
         rg_error_clear(&err);
         return NULL;

@@ -5,7 +5,9 @@
  * connection limit.  Limits hold before any route runs: the body's size (413, as soon as
  * Content-Length says so, else once it grows past it), the memory for headers
  * (libmicrohttpd answers 431 or 413 itself), the connections at once (beyond, new ones
- * are closed), and the time a connection may stay idle or trickle bytes (slowloris). */
+ * wait in the kernel's backlog), the time a request may take to arrive whole, however it
+ * trickles (serve_deadline.c: slowloris), and JSON as relgate reads it (rg_json_check:
+ * every route's body, before any route or library of its own reads it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
@@ -28,6 +30,7 @@ struct rg_serve_http {
     struct MHD_Daemon *daemon;
     char *tls_cert, *tls_key;
     unsigned port;
+    rg_serve_deadlines *deadlines;
 };
 
 /* One request as its body arrives. */
@@ -79,6 +82,25 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const rg_serve *sr
     return send_response(conn, &resp);
 }
 
+/* A body that is not one JSON document as relgate reads every document (UTF-8, no NUL
+ * escaped or not, no duplicate key, depth within --max-json-depth) is answered 400 here:
+ * the routes and the workers read bodies with cJSON, which would cut a string at an
+ * escaped NUL (an evidence path "a.md\u0000../../x" read as "a.md") and take the first
+ * of two equal keys.  Returns 1 when it answered. */
+static int not_json(struct MHD_Connection *conn, const rg_serve *srv, const rg_strbuf *body)
+{
+    rg_serve_response resp;
+    rg_error err;
+    rg_error_init(&err);
+    if (rg_json_check(body->data, body->len, "the request body", &srv->config.limits, &err) == 0)
+        return 0;
+    memset(&resp, 0, sizeof resp);
+    rg_serve_respond_error(&resp, 400, RG_ERROR_USAGE, "%s", err.message);
+    rg_error_clear(&err);
+    send_response(conn, &resp);
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -113,10 +135,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        rg_serve_deadline_arrived(h->deadlines, ci ? ci->socket_context : NULL);
+    }
     if (hr->too_large)
         return too_large(conn, srv);
     if (hr->body.failed)
         return MHD_NO;
+    if (hr->body.len && not_json(conn, srv, &hr->body))
+        return MHD_YES;
     {
         rg_serve_request req;
         rg_serve_response resp;
@@ -146,7 +174,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     rg_serve_http *h = cls;
     http_request *hr = *con_cls;
-    (void)conn, (void)toe;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    (void)toe;
+    rg_serve_deadline_answered(h->deadlines, ci ? ci->socket_context : NULL);
     if (hr && hr->counted) {
         pthread_mutex_lock(&h->srv->lock);
         h->srv->in_flight--;
@@ -157,6 +187,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(rg_strbuf_finish(&hr->body));
         free(hr);
         *con_cls = NULL;
+    }
+}
+
+/* Every connection is timed from its opening to its close (serve_deadline.c). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    rg_serve_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? rg_serve_deadline_open(h->deadlines, ci->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        rg_serve_deadline_close(h->deadlines, *socket_context);
+        *socket_context = NULL;
     }
 }
 
@@ -214,9 +258,13 @@ rg_serve_http *rg_serve_http_start(rg_serve *srv)
     if (c->tls_cert) {
         size_t len;
         if (rg_read_file(c->tls_cert, "TLS certificate", 1u << 20, &h->tls_cert, &len, &err) != 0 ||
-            rg_read_file(c->tls_key, "TLS key", 1u << 20, &h->tls_key, &len, &err) != 0)
+            rg_read_trusted_file(c->tls_key, "TLS key", RG_TRUSTED_SECRET, 1u << 20, &h->tls_key, &len, &err) != 0)
             goto fail;
         flags |= MHD_USE_TLS;
+    }
+    if (!(h->deadlines = rg_serve_deadlines_start(c->request_timeout))) {
+        rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the request timer: %s", strerror(errno));
+        goto fail;
     }
     {
         struct MHD_OptionItem tls[] = {
@@ -232,6 +280,7 @@ rg_serve_http *rg_serve_http_start(rg_serve *srv)
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->request_timeout + 0.5),
                                      MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->max_header,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                     MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                                      MHD_OPTION_ARRAY, c->tls_cert ? tls : none,
                                      MHD_OPTION_END);
     }
@@ -248,6 +297,7 @@ rg_serve_http *rg_serve_http_start(rg_serve *srv)
     return h;
 fail:
     rg_cli_report(&err);
+    rg_serve_deadlines_stop(h->deadlines);
     if (ai)
         freeaddrinfo(ai);
     free(h->tls_cert);
@@ -276,6 +326,7 @@ void rg_serve_http_stop(rg_serve_http *h, double wait)
         ;
     pthread_mutex_unlock(&srv->lock);
     MHD_stop_daemon(h->daemon);
+    rg_serve_deadlines_stop(h->deadlines);
     free(h->tls_cert);
     free(h->tls_key);
     free(h);

@@ -59,6 +59,22 @@ void rg_serve_http_stop(rg_serve_http *h, double wait);
 /* The port bound (port 0 asks the kernel for one). */
 unsigned rg_serve_http_port(const rg_serve_http *h);
 
+/* A request arriving whole within --request-timeout (serve_deadline.c): a watcher thread
+ * that shuts down the socket of a connection whose request is late (slowloris). */
+typedef struct rg_serve_deadlines rg_serve_deadlines;
+typedef struct rg_serve_deadline rg_serve_deadline;
+rg_serve_deadlines *rg_serve_deadlines_start(double seconds);
+void rg_serve_deadlines_stop(rg_serve_deadlines *d);
+/* A connection opened on socket FD: its first request is timed from now.  NULL when
+ * out of memory (that connection is then not timed, only libmicrohttpd's idle limit). */
+rg_serve_deadline *rg_serve_deadline_open(rg_serve_deadlines *d, int fd);
+/* Its request arrived whole: not timed while it is decided and answered. */
+void rg_serve_deadline_arrived(rg_serve_deadlines *d, rg_serve_deadline *c);
+/* Its answer was sent: the next request on it is timed from now. */
+void rg_serve_deadline_answered(rg_serve_deadlines *d, rg_serve_deadline *c);
+/* It closed (before libmicrohttpd closes its socket). */
+void rg_serve_deadline_close(rg_serve_deadlines *d, rg_serve_deadline *c);
+
 /* Dispatch one whole request through the route table (serve_routes.c). */
 void rg_serve_dispatch(rg_serve *srv, rg_serve_request *req, rg_serve_response *resp);
 /* Register the core's own routes. */

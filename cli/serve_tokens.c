@@ -36,7 +36,7 @@ rg_serve_tokens *rg_serve_tokens_load(const char *path, rg_error *err)
     char *data = NULL, *line, *save = NULL;
     size_t len;
     int lineno = 0;
-    if (rg_read_file(path, "token file", 1u << 20, &data, &len, err) != 0)
+    if (rg_read_trusted_file(path, "token file", 0, 1u << 20, &data, &len, err) != 0)
         return NULL;
     if (!(t = calloc(1, sizeof *t))) {
         free(data);

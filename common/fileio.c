@@ -117,6 +117,24 @@ int rg_read_file(const char *path, const char *what, size_t max, char **data, si
     return rg_read_opened(fd, &st, path, what, max, data, len, fd == RG_OPEN_FAILED ? strerror(errno) : NULL, err);
 }
 
+int rg_read_trusted_file(const char *path, const char *what, unsigned flags, size_t max, char **data,
+                         size_t *len, rg_error *err)
+{
+    struct stat st;
+    int fd = rg_open_regular(path, O_RDONLY, &st);
+    mode_t others = (flags & RG_TRUSTED_SECRET) ? (S_IRWXG | S_IRWXO) : (S_IWGRP | S_IWOTH);
+    if (fd >= 0 && ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & others))) {
+        close(fd);
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+            return rg_fail(err, RG_ERROR_USAGE, path, 0, 0, "the %s %s belongs to another user (uid %u): it must be "
+                           "root's or this user's", what, path, (unsigned)st.st_uid);
+        return rg_fail(err, RG_ERROR_USAGE, path, 0, 0, "the %s %s may be %s by others than its owner (mode %03o): "
+                       "chmod %s it", what, path, (st.st_mode & (S_IWGRP | S_IWOTH)) ? "written" : "read",
+                       (unsigned)(st.st_mode & 0777), (flags & RG_TRUSTED_SECRET) ? "600" : "go-w");
+    }
+    return rg_read_opened(fd, &st, path, what, max, data, len, fd == RG_OPEN_FAILED ? strerror(errno) : NULL, err);
+}
+
 int rg_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;

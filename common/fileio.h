@@ -39,6 +39,16 @@ int rg_keep_regular(int fd, struct stat *st);
 
 /* The rest of rg_read_file for what an opener above returned (FD, *ST): its messages
  * (OPEN_WHY: why an RG_OPEN_FAILED open failed), the size limit, the read; FD closed. */
+/* rg_read_file for a file that grants trust (relgate serve's token hashes, a webhook
+ * secret, the hooks configuration): also refused unless it belongs to root or to this
+ * user and nobody else may change it (no group or other write bit), since whoever could
+ * write it could let themselves in; with RG_TRUSTED_SECRET nobody else may read it either.
+ * The rule of the plugin loader (core/plugins.c) for what runs as relgate, for what
+ * decides who may ask relgate. */
+#define RG_TRUSTED_SECRET 1u
+int rg_read_trusted_file(const char *path, const char *what, unsigned flags, size_t max, char **data,
+                         size_t *len, rg_error *err);
+
 int rg_read_opened(int fd, const struct stat *st, const char *path, const char *what, size_t max,
                    char **data, size_t *len, const char *open_why, rg_error *err);
 

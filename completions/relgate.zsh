@@ -129,7 +129,7 @@ _relgate() {
         '--max-body-size[largest request body]:size:' \
         '--max-header-size[memory for a request'"'"'s headers]:size:' \
         '--max-connections[connections at once]:number:' \
-        '--request-timeout[close an idle or slow connection after]:seconds:' \
+        '--request-timeout[a request must arrive whole within]:seconds:' \
         '--retry-after[what a 503 asks to wait]:seconds:' \
         '(-j --jobs)'{-j,--jobs}'[plugin checks at once]:number:' \
         '--check-timeout[time a plugin check may take]:seconds:' \

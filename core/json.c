@@ -258,6 +258,15 @@ cJSON *rg_json_parse(const char *text, size_t len, const char *file, int max_dep
     return rg_json_parse_within(text, len, file, max_depth, SIZE_MAX, NULL, kind, err);
 }
 
+int rg_json_check(const char *text, size_t len, const char *display, const rg_limits *limits, rg_error *err)
+{
+    cJSON *doc = rg_json_parse(text, len, display, limits->max_json_depth, RG_ERROR_USAGE, err);
+    if (!doc)
+        return -1;
+    cJSON_Delete(doc);
+    return 0;
+}
+
 cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int max_depth, size_t max_heap,
                             size_t *heap, rg_error_kind kind, rg_error *err)
 {

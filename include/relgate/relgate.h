@@ -168,6 +168,15 @@ RELGATE_API void rg_waivers_free(rg_waivers *waivers);
 /* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
  * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH
  * ("-": the working directory).  For batch evaluation, one line at a time. */
+/* Check that TEXT (LEN bytes, NUL at TEXT[LEN]), named DISPLAY in messages, is one JSON
+ * document as relgate reads every document: valid UTF-8, no NUL byte and no escaped one
+ * (\u0000), no duplicate object key, nesting within LIMITS->max_json_depth.  For a face
+ * that reads a request with a JSON library of its own (relgate serve): checked first,
+ * what that library reads is what relgate would have read, not a string cut at a NUL or
+ * the first of two keys.  0, or -1 with ERR (RG_ERROR_USAGE). */
+RELGATE_API int rg_json_check(const char *text, size_t len, const char *display, const rg_limits *limits,
+                              rg_error *err);
+
 RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const char *display,
                                          const char *path, const rg_context_options *options,
                                          rg_error *err);

@@ -229,10 +229,11 @@ class Serve:
 
 def secrets(t):
     """The secret and token files a configuration names (relative to it)."""
-    t.write("github-webhook.secret", SECRET + "\n")
-    t.write("github-app.token", TOKEN + "\n")
-    t.write("gitlab-webhook.token", GITLAB_SECRET + "\n")
-    t.write("gitlab-approver.token", GL_API_TOKEN + "\n")
+    # Readable by their owner only: relgate serve refuses a secret others may read.
+    t.write("github-webhook.secret", SECRET + "\n", mode=0o600)
+    t.write("github-app.token", TOKEN + "\n", mode=0o600)
+    t.write("gitlab-webhook.token", GITLAB_SECRET + "\n", mode=0o600)
+    t.write("gitlab-approver.token", GL_API_TOKEN + "\n", mode=0o600)
 
 
 def github_config(api, request=None, repository="*", environment=None):

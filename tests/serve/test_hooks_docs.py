@@ -39,10 +39,10 @@ def doc_config():
 
 
 def write_secrets(t, config):
-    t.write(config["github"]["webhook_secret_file"], SECRET + "\n")
-    t.write(config["github"]["token_file"], "ghs_doc_token\n")
-    t.write(config["gitlab"]["webhook_token_file"], GITLAB_SECRET + "\n")
-    t.write(config["gitlab"]["token_file"], "glpat_doc_token\n")
+    t.write(config["github"]["webhook_secret_file"], SECRET + "\n", mode=0o600)
+    t.write(config["github"]["token_file"], "ghs_doc_token\n", mode=0o600)
+    t.write(config["gitlab"]["webhook_token_file"], GITLAB_SECRET + "\n", mode=0o600)
+    t.write(config["gitlab"]["token_file"], "glpat_doc_token\n", mode=0o600)
 
 
 def start(t, api, config=None):

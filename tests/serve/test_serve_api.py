@@ -55,7 +55,7 @@ def _(t):
 @case("bad input is a 400 with an error decision naming what is wrong; the server goes on")
 def _(t):
     bad = [
-        (b"{not json", "not a JSON object"),
+        (b"{not json", "JSON syntax error"),
         (b"[1, 2]", "not a JSON object"),
         (json.dumps({"stage": "deploy"}).encode(), "\"context\" is required"),
         (json.dumps({"context": {}, "colour": 1}).encode(), "unknown member \"colour\""),

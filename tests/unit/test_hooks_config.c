@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hooks_config.h"
 #include "hooks_jobs.h"
@@ -21,6 +22,13 @@
 
 static char *dir;
 
+static void chmod_in(const char *name, mode_t mode)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -29,6 +37,12 @@ static int setup(void **state)
     rgt_write(dir, "gl.secret", "gitlab-token", 12);
     rgt_write(dir, "empty.secret", "\n", 1);
     rgt_write(dir, "token", "ghs_installation\n", 17);
+    rgt_write(dir, "open.secret", "webhook-secret\n", 15);
+    /* Secrets are read only when their owner alone may read them (rg_read_trusted_file). */
+    for (const char *const *name = (const char *const[]){"gh.secret", "gl.secret", "empty.secret", "token", NULL};
+         *name; name++)
+        chmod_in(*name, 0600);
+    chmod_in("open.secret", 0644);
     return 0;
 }
 
@@ -112,6 +126,8 @@ static void refuses_bad_configurations(void **state)
          "webhook_secret_file is required"},
         {"{\"github\": {\"webhook_secret_file\": \"empty.secret\", \"token_file\": \"token\", \"rules\": "
          "[{\"repository\": \"*\", \"request\": {}}]}}", "is empty"},
+        {"{\"github\": {\"webhook_secret_file\": \"open.secret\", \"token_file\": \"token\", \"rules\": "
+         "[{\"repository\": \"*\", \"request\": {}}]}}", "may be read by others than its owner (mode 644)"},
         {"{\"github\": {\"webhook_secret_file\": \"missing.secret\", \"token_file\": \"token\", \"rules\": "
          "[{\"repository\": \"*\", \"request\": {}}]}}", "missing.secret"},
         {"{\"github\": {\"webhook_secret_file\": \"gh.secret\", \"token_file\": \"token\", \"api_url\": "

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hooks_config.h"
 #include "hooks_jobs.h"
@@ -35,6 +36,13 @@ static int setup(void **state)
     dir = rgt_tmpdir("hooks-jobs");
     rgt_write(dir, "secret", "s", 1);
     rgt_write(dir, "token", "t0ken", 5);
+    {   /* secrets are read only when their owner alone may read them */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/secret", dir);
+        chmod(path, 0600);
+        snprintf(path, sizeof path, "%s/token", dir);
+        chmod(path, 0600);
+    }
     return 0;
 }
 
