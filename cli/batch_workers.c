@@ -37,16 +37,14 @@
 #define PIPE_BYTES (1 << 20)
 #define MAX_WORKERS 256
 #define CHUNK_MAGIC 0x4b435752u   /* "RWCK" */
-#define POLL_MS 100               /* how often the parent looks whether a worker it waits for lives */
 #define CHUNK_REST_MS 10000       /* a chunk is written whole: its bytes follow its header at once */
 
 typedef struct worker {
-    pid_t pid;
+    rg_worker_end end;   /* its pid; its exit status, once waited for */
     rg_record_peer peer; /* its id, token and the records taken so far */
     int to, from;        /* pipe ends: lines to it, output from it (non-blocking) */
     rg_reader *in;       /* buffered reads of FROM */
     int busy, dead;      /* BUSY: chunks in flight */
-    int reaped, status;  /* its exit status, once waited for */
     int max_busy;        /* 2 when its pipe holds a second chunk whole, else 1 */
     char why[160];       /* once dead: how it ended */
 } worker;
@@ -131,13 +129,13 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
         return -1;
     }
     fflush(NULL);
-    w->pid = fork();
-    if (w->pid < 0) {
+    w->end.pid = fork();
+    if (w->end.pid < 0) {
         close(down[0]); close(down[1]); close(up[0]); close(up[1]);
         free(w->in);
         return -1;
     }
-    if (w->pid == 0) {
+    if (w->end.pid == 0) {
         /* The other workers' pipes are not this one's: their ends would keep them alive. */
         for (int i = 0; i < started; i++) {
             close(all[i].to);
@@ -195,8 +193,8 @@ static long read_chunk(FILE *in, chunk *c, long *lineno, char **line, size_t *ca
 /* Kill W, unless it was already waited for (its pid may be another process's by now). */
 static void kill_worker(worker *w)
 {
-    if (!w->dead && !w->reaped)
-        kill(w->pid, SIGKILL);
+    if (!w->dead && !w->end.reaped)
+        kill(w->end.pid, SIGKILL);
 }
 
 /* End W (already killed, or told to end by its closed input); WHY says why its lines are
@@ -211,10 +209,10 @@ static void end_worker(worker *w, const char *why)
     free(w->in);
     w->in = NULL;
     w->dead = 1;
-    while (!w->reaped && waitpid(w->pid, &w->status, 0) < 0 && errno == EINTR)
+    while (!w->end.reaped && waitpid(w->end.pid, &w->end.status, 0) < 0 && errno == EINTR)
         ;
-    w->reaped = 1;
-    status = w->status;
+    w->end.reaped = 1;
+    status = w->end.status;
     if (why)
         snprintf(w->why, sizeof w->why, "its batch worker sent %s", why);
     else if (WIFEXITED(status) && WEXITSTATUS(status) == RG_BATCH_EXIT_TIMEOUT)
@@ -228,38 +226,10 @@ static void end_worker(worker *w, const char *why)
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* Read LEN bytes of W's output: waiting as long as W lives, but not for a pipe a process it
- * left behind holds open once it has ended.  0, or -1 (W ended or its pipe failed). */
-static int read_from_worker(worker *w, void *data, size_t len)
+static int read_worker_output(void *arg, void *data, size_t len)
 {
-    char *p = data;
-    while (len > 0) {
-        int got = rg_reader_take(w->in, &p, &len);
-        struct pollfd pfd = {w->from, POLLIN, 0};
-        int ready;
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            continue;
-        ready = poll(&pfd, 1, w->reaped ? 0 : POLL_MS);
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready < 0)
-            return -1;
-        if (ready == 0) {
-            if (w->reaped)
-                return -1;    /* it has ended and nothing more is in the pipe */
-            if (waitpid(w->pid, &w->status, WNOHANG) == w->pid)
-                w->reaped = 1;    /* look once more: what it wrote before ending counts */
-            continue;
-        }
-    }
-    return 0;
-}
-
-static int read_worker_output(void *w, void *data, size_t len)
-{
-    return read_from_worker(w, data, len);
+    worker *w = arg;
+    return rg_worker_read(w->in, w->from, &w->end, 0, data, len);
 }
 
 /* Read W's next record, which must answer line LINENO, into BUF; 0 with *CODE set, 1 when

@@ -43,8 +43,6 @@
 
 extern char **environ;
 
-#define POLL_MS 100
-
 typedef struct generation generation;
 
 typedef struct pworker {
@@ -89,37 +87,14 @@ static double clock_now(void)
 typedef struct reading {
     pworker *w;
     double deadline;           /* kill it past this (monotonic seconds) */
-    int reaped, status;
+    rg_worker_end end;
 } reading;
 
 /* Read LEN bytes of the worker's output: as long as it lives and the deadline holds. */
 static int read_from_worker(void *src, void *data, size_t len)
 {
     reading *r = src;
-    char *p = data;
-    while (len > 0) {
-        int got = rg_reader_take(r->w->in, &p, &len);
-        struct pollfd pfd = {r->w->from, POLLIN, 0};
-        int ready;
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            continue;
-        ready = poll(&pfd, 1, r->reaped ? 0 : POLL_MS);
-        if (ready < 0 && errno == EINTR)
-            continue;
-        if (ready < 0)
-            return -1;
-        if (ready == 0) {
-            if (r->reaped)
-                return -1;
-            if (waitpid(r->w->pid, &r->status, WNOHANG) == r->w->pid)
-                r->reaped = 1;   /* once more: what it wrote before it ended counts */
-            else if (clock_now() > r->deadline)
-                return -1;
-        }
-    }
-    return 0;
+    return rg_worker_read(r->w->in, r->w->from, &r->end, r->deadline, data, len);
 }
 
 /* End W (kill it unless KINDLY: then its closed input tells it) and wait for it; *STATUS
@@ -220,7 +195,7 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
     }
     /* Its first record: the policy loaded (its digest), or why not. */
     {
-        reading r = {w, clock_now() + srv->config.limits.timeout + 30, 0, 0};
+        reading r = {w, clock_now() + srv->config.limits.timeout + 30, {w->pid, 0, 0}};
         rg_strbuf buf = {0};
         char why[200];
         int32_t code;
@@ -245,15 +220,15 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
             } else if (got < 0) {
                 rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "an evaluation worker sent %s", why);
             } else {
-                int status = r.status;
-                end_worker(w, 0, r.reaped, &status);
+                int status = r.end.status;
+                end_worker(w, 0, r.end.reaped, &status);
                 describe_end(status, why, sizeof why);
                 rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "an evaluation worker did not start: %s", why);
                 free(rg_strbuf_finish(&buf));
                 return -1;
             }
             free(rg_strbuf_finish(&buf));
-            end_worker(w, 0, r.reaped, NULL);
+            end_worker(w, 0, r.end.reaped, NULL);
             return -1;
         }
         if (w->gen && !w->gen->digest[0])
@@ -533,7 +508,7 @@ int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **ou
         int64_t tag = ++w->tag;
         char frame[sizeof head + sizeof tag];
         /* Past the policy's and its checks' own limits, the worker is stuck: ended. */
-        reading r = {w, clock_now() + 2 * (l->timeout + l->check_timeout) + 30, 0, 0};
+        reading r = {w, clock_now() + 2 * (l->timeout + l->check_timeout) + 30, {w->pid, 0, 0}};
         memcpy(frame, head, sizeof head);
         memcpy(frame + sizeof head, &tag, sizeof tag);
         if (len > UINT32_MAX || rg_write_all(w->to, frame, sizeof frame) != 0 || rg_write_all(w->to, body, len) != 0)
@@ -543,13 +518,13 @@ int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **ou
         if (got == 0) {
             *out = rg_strbuf_finish(&buf);
         } else {
-            int status = r.status;
-            end_worker(w, 0, r.reaped, &status);
+            int status = r.end.status;
+            end_worker(w, 0, r.end.reaped, &status);
             if (got > 0)
                 describe_end(status, why, sizeof why);
             else
                 snprintf(why + strlen(why), sizeof why - strlen(why), " (its evaluation worker was ended)");
-            if (got > 0 && !r.reaped && clock_now() > r.deadline)
+            if (got > 0 && !r.end.reaped && clock_now() > r.deadline)
                 snprintf(why, sizeof why, "its evaluation worker answered nothing in time and was ended");
             free(rg_strbuf_finish(&buf));
             *out = lost(why);

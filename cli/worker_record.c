@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
 #include "worker_record.h"
 
 #define RECORD_MAGIC 0x52435752u  /* "RWCR" */
@@ -152,6 +154,44 @@ int rg_read_within(rg_reader *r, void *data, size_t len, int ms)
         ready = poll(&pfd, 1, ms);
         if (ready <= 0 && !(ready < 0 && errno == EINTR))
             return -1;
+    }
+    return 0;
+}
+
+/* How often a reader looks whether the worker it waits for still lives. */
+#define WORKER_POLL_MS 100
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline, void *data, size_t len)
+{
+    char *p = data;
+    while (len > 0) {
+        int got = rg_reader_take(in, &p, &len);
+        struct pollfd pfd = {from, POLLIN, 0};
+        int ready;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            continue;
+        ready = poll(&pfd, 1, end->reaped ? 0 : WORKER_POLL_MS);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0)
+            return -1;
+        if (ready == 0) {
+            if (end->reaped)
+                return -1;    /* it has ended and nothing more is in the pipe */
+            if (waitpid(end->pid, &end->status, WNOHANG) == end->pid)
+                end->reaped = 1;   /* look once more: what it wrote before it ended counts */
+            else if (deadline > 0 && monotonic_seconds() > deadline)
+                return -1;
+        }
     }
     return 0;
 }

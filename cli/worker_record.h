@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "fileio.h"
 #include "strbuf.h"
@@ -51,6 +52,20 @@ typedef int (*rg_record_read_fn)(void *src, void *data, size_t len);
  * worker ended first, or -1 with WHY saying what was wrong with it. */
 int rg_record_read(rg_record_read_fn read, void *src, rg_record_peer *peer, int64_t tag, int32_t max_code,
                    int32_t *code, rg_strbuf *buf, char *why, size_t why_size);
+
+/* A worker process as the parent reads it: IN buffers its output pipe FROM; *REAPED and
+ * *STATUS record its end once seen (both 0 at first). */
+typedef struct rg_worker_end {
+    pid_t pid;
+    int reaped, status;
+} rg_worker_end;
+
+/* Read LEN bytes of a worker's output into DATA, waiting as long as it lives (and, when
+ * DEADLINE is not 0, until that CLOCK_MONOTONIC second), but not for a pipe a process it
+ * left behind holds open once it has ended: after its end has been seen, what is already
+ * in the pipe is read and no more.  0, or -1 (it ended, the deadline passed or the pipe
+ * failed).  The one reader of eval --batch's and relgate serve's workers. */
+int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline, void *data, size_t len);
 
 /* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
  * descriptor has nothing; 0, or -1. */
