@@ -26,43 +26,19 @@ int hooks_http_post(const hooks_post *req, hooks_reply *reply)
     const rg_curl_lib *lib;
     struct curl_slist *headers = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
-    long ms = req->timeout > 0.001 ? (long)(req->timeout * 1000) : 1;
     CURLcode rc;
     CURL *c;
 
     memset(reply, 0, sizeof *reply);
-    if (!(lib = rg_curl_open(reply->why, sizeof reply->why)))
+    if (!(lib = rg_curl_open(reply->why, sizeof reply->why)) ||
+        !(c = rg_curl_request(lib, req->url, req->headers, req->timeout, "relgate-serve/1.0 (+libcurl)", errbuf,
+                              &headers, reply->why, sizeof reply->why)))
         return -1;
-    if (!(c = lib->easy_init())) {
-        snprintf(reply->why, sizeof reply->why, "libcurl could not start");
-        return -1;
-    }
-    for (size_t i = 0; req->headers && req->headers[i]; i++) {
-        struct curl_slist *more = lib->slist_append(headers, req->headers[i]);
-        if (!more) {
-            lib->slist_free_all(headers);
-            lib->easy_cleanup(c);
-            snprintf(reply->why, sizeof reply->why, "out of memory");
-            return -1;
-        }
-        headers = more;
-    }
-    lib->easy_setopt(c, CURLOPT_URL, req->url);
     lib->easy_setopt(c, CURLOPT_POST, 1L);
     lib->easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
     lib->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
-    lib->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    lib->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    lib->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    lib->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for DNS timeouts */
-    lib->easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-    lib->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
-    lib->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    lib->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    lib->easy_setopt(c, CURLOPT_USERAGENT, "relgate-serve/1.0 (+libcurl)");
     lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     lib->easy_setopt(c, CURLOPT_WRITEDATA, reply);
-    lib->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
     rc = lib->easy_perform(c);
     if (rc == CURLE_OK)

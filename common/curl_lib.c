@@ -41,3 +41,38 @@ const rg_curl_lib *rg_curl_open(char *why, size_t why_size)
     }
     return &lib;
 }
+
+CURL *rg_curl_request(const rg_curl_lib *curl, const char *url, const char *const *headers, double seconds,
+                      const char *user_agent, char *errbuf, struct curl_slist **list, char *why, size_t why_size)
+{
+    long ms = seconds > 0.001 ? (long)(seconds * 1000) : 1;
+    CURL *c = curl->easy_init();
+    *list = NULL;
+    if (!c) {
+        snprintf(why, why_size, "libcurl could not start");
+        return NULL;
+    }
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *more = curl->slist_append(*list, headers[i]);
+        if (!more) {
+            curl->slist_free_all(*list);
+            *list = NULL;
+            curl->easy_cleanup(c);
+            snprintf(why, why_size, "out of memory");
+            return NULL;
+        }
+        *list = more;
+    }
+    curl->easy_setopt(c, CURLOPT_URL, url);
+    curl->easy_setopt(c, CURLOPT_HTTPHEADER, *list);
+    curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);   /* threads: no SIGALRM for DNS timeouts */
+    curl->easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+    curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
+    curl->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl->easy_setopt(c, CURLOPT_USERAGENT, user_agent);
+    curl->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    return c;
+}

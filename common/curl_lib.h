@@ -32,4 +32,14 @@ typedef struct rg_curl_lib {
  * WHY (every later call fails the same way). */
 const rg_curl_lib *rg_curl_open(char *why, size_t why_size);
 
+/* An easy handle set up as every request relgate makes is (the ci plugin's evidence, the
+ * service's callbacks): URL with HEADERS ("Name: value", NULL-terminated, may be NULL),
+ * http and https only, no redirect followed, TLS verified, no signals (threads), the
+ * whole request within SECONDS (the connection within 10 s of it), USER_AGENT, messages
+ * into ERRBUF (CURL_ERROR_SIZE bytes).  *LIST receives the header list, freed after the
+ * transfer with CURL->slist_free_all.  NULL with WHY when libcurl cannot start or memory
+ * runs out.  The caller adds the method, the body and what it reads. */
+CURL *rg_curl_request(const rg_curl_lib *curl, const char *url, const char *const *headers, double seconds,
+                      const char *user_agent, char *errbuf, struct curl_slist **list, char *why, size_t why_size);
+
 #endif

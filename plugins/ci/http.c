@@ -122,48 +122,24 @@ int ci_http_get(const ci_http_request *req, ci_http_response *resp)
     struct curl_slist *headers = NULL;
     sink s = {resp, 0, req->max_bytes, 0};
     char errbuf[CURL_ERROR_SIZE] = "";
-    long ms = req->timeout > 0.001 ? (long)(req->timeout * 1000) : 1;
     CURLcode rc;
     CURL *c;
     char *redirect = NULL;
     const rg_curl_lib *lib;
 
     memset(resp, 0, sizeof *resp);
-    if (!(lib = rg_curl_open(resp->error, sizeof resp->error)))
+    if (!(lib = rg_curl_open(resp->error, sizeof resp->error)) ||
+        !(c = rg_curl_request(lib, req->url, req->headers, req->timeout, "relgate-ci/1.0 (+libcurl)", errbuf,
+                              &headers, resp->error, sizeof resp->error)))
         return -1;
-    if (!(c = lib->easy_init())) {
-        strcpy(resp->error, "libcurl could not start");
-        return -1;
-    }
-    for (size_t i = 0; req->headers && req->headers[i]; i++) {
-        struct curl_slist *more = lib->slist_append(headers, req->headers[i]);
-        if (!more) {
-            lib->slist_free_all(headers);
-            lib->easy_cleanup(c);
-            strcpy(resp->error, "out of memory");
-            return -1;
-        }
-        headers = more;
-    }
-    lib->easy_setopt(c, CURLOPT_URL, req->url);
     lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    lib->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    lib->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    lib->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    lib->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    lib->easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
-    lib->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms < 10000 ? ms : 10000L);
-    lib->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    lib->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (req->ca_file)
         lib->easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-    lib->easy_setopt(c, CURLOPT_USERAGENT, "relgate-ci/1.0 (+libcurl)");
     lib->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_bytes);
     lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     lib->easy_setopt(c, CURLOPT_WRITEDATA, &s);
     lib->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     lib->easy_setopt(c, CURLOPT_HEADERDATA, resp);
-    lib->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 
     rc = lib->easy_perform(c);
     if (rc == CURLE_OK) {
