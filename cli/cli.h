@@ -45,8 +45,21 @@ int rg_cli_parse_seconds(const char *text, double *out);
     {"--max-memory", NULL, "a size such as 64M", (id)}, \
     {"--max-instructions", NULL, "a number", (id)}
 
-/* Parse VALUE of limit option NAME (one of those rows) into LIMITS.  Returns 0, or -1
- * with WHY saying what the value should be ("a positive whole number"). */
+/* The rows of the limits of an evaluation beside the policy's (eval and serve): the
+ * isolation of plugin checks and the sizes and counts the engine allows, all with ID. */
+#define RG_CLI_EVALUATION_LIMIT_OPTIONS(id) \
+    {"--jobs", "-j", "a number from 1 to 256", (id)}, \
+    {"--check-timeout", NULL, "a number of seconds", (id)}, \
+    {"--check-memory", NULL, "a size such as 1G", (id)}, \
+    {"--max-context-size", NULL, "a size such as 16M", (id)}, \
+    {"--max-evidence-size", NULL, "a size such as 1M", (id)}, \
+    {"--max-check-evidence-size", NULL, "a size such as 256M", (id)}, \
+    {"--max-json-depth", NULL, "a number from 1 to 1000", (id)}, \
+    {"--max-requirements", NULL, "a number from 1 to 1000000", (id)}
+
+/* Parse VALUE of limit option NAME (one of the rows of either macro) into LIMITS.
+ * Returns 0, or -1 with WHY saying what the value should be ("a positive whole
+ * number"). */
 int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size);
 
 /* Report a usage error of COMMAND on stderr ("relgate: error: MESSAGE (see relgate

@@ -269,8 +269,7 @@ static int usage_error(const eval_options *o, const char *fmt, ...)
 enum {
     OPT_POLICY, OPT_CONTEXT, OPT_BATCH, OPT_STAGE, OPT_TYPE, OPT_FORMAT, OPT_COLOR, OPT_NO_COLOR, OPT_DETAILS,
     OPT_OUTPUT, OPT_NOW, OPT_FAIL_ON_WARN, OPT_LOG, OPT_WAIVERS, OPT_EVIDENCE_ROOT, OPT_SAVE_EVIDENCE, OPT_PLUGIN_PATH,
-    OPT_POLICY_PATH, OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
-    OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_ATTEST, OPT_SIGNING_KEY, OPT_VERIFIER_ID, OPT_RESOURCE_URI,
+    OPT_POLICY_PATH, OPT_ATTEST, OPT_SIGNING_KEY, OPT_VERIFIER_ID, OPT_RESOURCE_URI,
     OPT_LIMIT
 };
 
@@ -293,14 +292,7 @@ static const rg_option EVAL_OPTIONS[] = {
     {"--save-evidence", NULL, "a directory", OPT_SAVE_EVIDENCE},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
-    {"--jobs", "-j", "a number from 1 to 256", OPT_JOBS},
-    {"--check-timeout", NULL, "a number of seconds", OPT_CHECK_TIMEOUT},
-    {"--check-memory", NULL, "a size such as 1G", OPT_CHECK_MEMORY},
-    {"--max-context-size", NULL, "a size such as 16M", OPT_MAX_CONTEXT},
-    {"--max-evidence-size", NULL, "a size such as 1M", OPT_MAX_EVIDENCE},
-    {"--max-check-evidence-size", NULL, "a size such as 256M", OPT_MAX_CHECK_EVIDENCE},
-    {"--max-json-depth", NULL, "a number from 1 to 1000", OPT_MAX_JSON_DEPTH},
-    {"--max-requirements", NULL, "a number from 1 to 1000000", OPT_MAX_REQUIREMENTS},
+    RG_CLI_EVALUATION_LIMIT_OPTIONS(OPT_LIMIT),
     {"--attest", NULL, "a path", OPT_ATTEST},
     {"--signing-key", NULL, "a PEM private key file", OPT_SIGNING_KEY},
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER_ID},
@@ -312,51 +304,11 @@ static const rg_option EVAL_OPTIONS[] = {
 /* One limit option's VALUE into O->limits (the isolation of plugin checks, the sizes
  * and counts the engine allows, the sandbox's own).  Returns -1 when taken, or an exit
  * code. */
-static int limit_option(eval_options *o, int id, const char *name, const char *v)
+static int limit_option(eval_options *o, const char *name, const char *v)
 {
-    uint64_t n;
-    switch (id) {
-    case OPT_MAX_CONTEXT:
-        if (rg_cli_parse_size(v, &o->limits.max_context_bytes) != 0)
-            return usage_error(o, "--max-context-size '%s' is not a size such as 16M", v);
-        break;
-    case OPT_MAX_EVIDENCE:
-        if (rg_cli_parse_size(v, &o->limits.max_evidence_bytes) != 0)
-            return usage_error(o, "--max-evidence-size '%s' is not a size such as 1M", v);
-        break;
-    case OPT_MAX_CHECK_EVIDENCE:
-        if (rg_cli_parse_size(v, &o->limits.max_check_evidence_bytes) != 0)
-            return usage_error(o, "--max-check-evidence-size '%s' is not a size such as 256M", v);
-        break;
-    case OPT_MAX_JSON_DEPTH:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000) /* cJSON itself stops at 1000 */
-            return usage_error(o, "--max-json-depth '%s' is not a number from 1 to 1000", v);
-        o->limits.max_json_depth = (int)n;
-        break;
-    case OPT_MAX_REQUIREMENTS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
-            return usage_error(o, "--max-requirements '%s' is not a number from 1 to 1000000", v);
-        o->limits.max_requirements = (int)n;
-        break;
-    case OPT_JOBS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 256)
-            return usage_error(o, "--jobs '%s' is not a number from 1 to 256", v);
-        o->limits.jobs = (int)n;
-        break;
-    case OPT_CHECK_TIMEOUT:
-        if (rg_cli_parse_seconds(v, &o->limits.check_timeout) != 0)
-            return usage_error(o, "--check-timeout '%s' is not a number of seconds between 0 and 86400", v);
-        break;
-    case OPT_CHECK_MEMORY:
-        if (rg_cli_parse_size(v, &o->limits.check_memory) != 0 || o->limits.check_memory < (16u << 20))
-            return usage_error(o, "--check-memory '%s' is not a size of at least 16M", v);
-        break;
-    default: {
-        char why_bad[160];
-        if (rg_cli_limit_option(name, v, &o->limits, why_bad, sizeof why_bad) != 0)
-            return usage_error(o, "%s '%s' is not %s", name, v, why_bad);
-    }
-    }
+    char why_bad[160];
+    if (rg_cli_limit_option(name, v, &o->limits, why_bad, sizeof why_bad) != 0)
+        return usage_error(o, "%s '%s' is not %s", name, v, why_bad);
     return -1;
 }
 
@@ -422,7 +374,7 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
         break;
     }
     default:
-        return limit_option(o, id, name, v);
+        return limit_option(o, name, v);
     }
     return -1;
 }

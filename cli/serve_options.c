@@ -76,8 +76,7 @@ enum {
     OPT_POLICY, OPT_LISTEN, OPT_STORE, OPT_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_SIGNING_KEY, OPT_VERIFIER_ID,
     OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_QUEUE,
     OPT_QUEUE_WAIT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
-    OPT_JOBS, OPT_CHECK_TIMEOUT, OPT_CHECK_MEMORY, OPT_MAX_CONTEXT, OPT_MAX_EVIDENCE, OPT_MAX_CHECK_EVIDENCE,
-    OPT_MAX_JSON_DEPTH, OPT_MAX_REQUIREMENTS, OPT_LIMIT,
+    OPT_LIMIT,
     OPT_EXTRA   /* OPT_EXTRA + i: rg_serve_hook_options[i] */
 };
 
@@ -103,14 +102,7 @@ static const rg_option SERVE_OPTIONS[] = {
     {"--max-connections", NULL, "a number from 1 to 10000", OPT_MAX_CONNECTIONS},
     {"--request-timeout", NULL, "a number of seconds", OPT_REQUEST_TIMEOUT},
     {"--retry-after", NULL, "a number of seconds", OPT_RETRY_AFTER},
-    {"--jobs", "-j", "a number from 1 to 256", OPT_JOBS},
-    {"--check-timeout", NULL, "a number of seconds", OPT_CHECK_TIMEOUT},
-    {"--check-memory", NULL, "a size such as 1G", OPT_CHECK_MEMORY},
-    {"--max-context-size", NULL, "a size such as 16M", OPT_MAX_CONTEXT},
-    {"--max-evidence-size", NULL, "a size such as 1M", OPT_MAX_EVIDENCE},
-    {"--max-check-evidence-size", NULL, "a size such as 256M", OPT_MAX_CHECK_EVIDENCE},
-    {"--max-json-depth", NULL, "a number from 1 to 1000", OPT_MAX_JSON_DEPTH},
-    {"--max-requirements", NULL, "a number from 1 to 1000000", OPT_MAX_REQUIREMENTS},
+    RG_CLI_EVALUATION_LIMIT_OPTIONS(OPT_LIMIT),
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
 };
 
@@ -155,7 +147,6 @@ static int parse_range(const char *v, uint64_t lo, uint64_t hi, unsigned *out)
 
 static int take_option(rg_serve_config *c, int id, const char *name, const char *v)
 {
-    uint64_t n;
     unsigned u;
     double secs;
     switch (id) {
@@ -214,41 +205,6 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
     case OPT_MAX_HEADER:
         if (rg_cli_parse_size(v, &c->max_header) != 0 || c->max_header < 4096 || c->max_header > (64u << 20))
             return usage("--max-header-size '%s' is not a size from 4K to 64M", v);
-        break;
-    case OPT_JOBS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 256)
-            return usage("--jobs '%s' is not a number from 1 to 256", v);
-        c->limits.jobs = (int)n;
-        break;
-    case OPT_CHECK_TIMEOUT:
-        if (rg_cli_parse_seconds(v, &c->limits.check_timeout) != 0)
-            return usage("--check-timeout '%s' is not a number of seconds between 0 and 86400", v);
-        break;
-    case OPT_CHECK_MEMORY:
-        if (rg_cli_parse_size(v, &c->limits.check_memory) != 0 || c->limits.check_memory < (16u << 20))
-            return usage("--check-memory '%s' is not a size of at least 16M", v);
-        break;
-    case OPT_MAX_CONTEXT:
-        if (rg_cli_parse_size(v, &c->limits.max_context_bytes) != 0)
-            return usage("--max-context-size '%s' is not a size such as 16M", v);
-        break;
-    case OPT_MAX_EVIDENCE:
-        if (rg_cli_parse_size(v, &c->limits.max_evidence_bytes) != 0)
-            return usage("--max-evidence-size '%s' is not a size such as 1M", v);
-        break;
-    case OPT_MAX_CHECK_EVIDENCE:
-        if (rg_cli_parse_size(v, &c->limits.max_check_evidence_bytes) != 0)
-            return usage("--max-check-evidence-size '%s' is not a size such as 256M", v);
-        break;
-    case OPT_MAX_JSON_DEPTH:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000)
-            return usage("--max-json-depth '%s' is not a number from 1 to 1000", v);
-        c->limits.max_json_depth = (int)n;
-        break;
-    case OPT_MAX_REQUIREMENTS:
-        if (rg_cli_parse_count(v, &n) != 0 || n > 1000000)
-            return usage("--max-requirements '%s' is not a number from 1 to 1000000", v);
-        c->limits.max_requirements = (int)n;
         break;
     case OPT_LIMIT: {
         char why[160], msg[400];

@@ -105,6 +105,7 @@ int rg_cli_parse_seconds(const char *text, double *out)
 int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size)
 {
     const char *want = NULL;
+    uint64_t n = 0;
     if (strcmp(name, "--timeout") == 0) {
         if (rg_cli_parse_seconds(value, &limits->timeout) != 0)
             want = "a number of seconds between 0 and 86400";
@@ -114,6 +115,36 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
     } else if (strcmp(name, "--max-instructions") == 0) {
         if (rg_cli_parse_count(value, &limits->max_instructions) != 0)
             want = "a positive whole number";
+    } else if (strcmp(name, "--jobs") == 0) {
+        if (rg_cli_parse_count(value, &n) != 0 || n > 256)
+            want = "a number from 1 to 256";
+        else
+            limits->jobs = (int)n;
+    } else if (strcmp(name, "--check-timeout") == 0) {
+        if (rg_cli_parse_seconds(value, &limits->check_timeout) != 0)
+            want = "a number of seconds between 0 and 86400";
+    } else if (strcmp(name, "--check-memory") == 0) {
+        if (rg_cli_parse_size(value, &limits->check_memory) != 0 || limits->check_memory < (16u << 20))
+            want = "a size of at least 16M";
+    } else if (strcmp(name, "--max-context-size") == 0) {
+        if (rg_cli_parse_size(value, &limits->max_context_bytes) != 0)
+            want = "a size such as 16M";
+    } else if (strcmp(name, "--max-evidence-size") == 0) {
+        if (rg_cli_parse_size(value, &limits->max_evidence_bytes) != 0)
+            want = "a size such as 1M";
+    } else if (strcmp(name, "--max-check-evidence-size") == 0) {
+        if (rg_cli_parse_size(value, &limits->max_check_evidence_bytes) != 0)
+            want = "a size such as 256M";
+    } else if (strcmp(name, "--max-json-depth") == 0) {
+        if (rg_cli_parse_count(value, &n) != 0 || n > 1000)   /* cJSON itself stops at 1000 */
+            want = "a number from 1 to 1000";
+        else
+            limits->max_json_depth = (int)n;
+    } else if (strcmp(name, "--max-requirements") == 0) {
+        if (rg_cli_parse_count(value, &n) != 0 || n > 1000000)
+            want = "a number from 1 to 1000000";
+        else
+            limits->max_requirements = (int)n;
     } else {
         want = "a limit";
     }
