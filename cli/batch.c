@@ -140,6 +140,8 @@ typedef struct batch_run {
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
     int write_failed;        /* standard output could not be written: the batch stopped */
+    int stopped;             /* the batch stopped: its error line is written */
+    long contexts;           /* contexts read (blank lines are none) */
 } batch_run;
 
 /* Append the envelopes collected so far to the --attest file: every megabyte, so that a
@@ -283,17 +285,97 @@ static int batch_workers(const eval_options *o)
     return o->limits.jobs > 0 ? o->limits.jobs : (int)(cpus > 0 ? cpus : 1);
 }
 
+/* The lines of IN in WORKERS processes (rg_batch_run_workers).  Returns 1 when they
+ * were all taken there (B->contexts counts them), 0 when no worker started (this process
+ * evaluates them), or -1 when the batch stopped (B->stopped) or reading failed
+ * (*READ_FAILED). */
+static int batch_in_workers(batch_run *b, FILE *in, int workers, int *read_failed)
+{
+    rg_batch_work work = {worker_eval_line, worker_take, worker_lost, worker_start, b};
+    void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
+    long got = rg_batch_run_workers(in, workers, &work);
+    signal(SIGPIPE, was);
+    if (got == RG_BATCH_STOPPED) {
+        b->stopped = 1;
+        return -1;
+    }
+    if (got == RG_BATCH_READ_FAILED) {
+        *read_failed = 1;
+        return -1;
+    }
+    if (got >= 0) {
+        b->contexts = got;
+        return 1;
+    }
+    return 0;   /* RG_BATCH_NO_WORKERS */
+}
+
+/* The lines of IN evaluated in this process, in order, each written (with --log) as soon
+ * as it is logged.  Stops at the first line the batch cannot go on after (B->stopped). */
+static void batch_in_process(batch_run *b, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    while (!b->stopped && (n = getline(&line, &cap, in)) >= 0) {
+        int code;
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (n == 0)
+            continue;
+        b->contexts++;
+        code = batch_line(b, lineno, line, (size_t)n, &b->out);
+        if (b->stop.kind != RG_ERROR_NONE) {
+            b->worst = batch_stop(&b->out, b->o, &b->stop);
+            b->stopped = 1;
+            break;
+        }
+        if (code > b->worst)
+            b->worst = code;
+        /* With --log, each line out as soon as it is logged: a watchdog exit then loses
+         * nothing the log already holds. */
+        if (batch_flush(&b->out, b->o, b->o->log != NULL) != 0) {
+            b->write_failed = 1;
+            b->stopped = 1;
+        }
+    }
+    free(line);
+}
+
+/* --output: the decisions written to a file beside it, then the decision log's records
+ * appended, then the file put in place; anything failing on the way stops the batch
+ * with nothing answered. */
+static void batch_commit_output(batch_run *b, rg_error *err)
+{
+    const eval_options *o = b->o;
+    char tmp[PATH_MAX];
+    if (b->out.failed || rg_atomic_prepare(o->output, b->out.data ? b->out.data : "", b->out.len, tmp, err) != 0) {
+        if (b->out.failed)
+            rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
+    } else if (b->pending_log.failed) {
+        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
+        rg_atomic_abort(tmp);
+    } else if (o->log && b->pending_log.len &&
+               rg_log_append_lines(o->store, b->pending_log.data, b->pending_log.len, err) != 0) {
+        rg_atomic_abort(tmp);
+    } else if (rg_atomic_commit(tmp, o->output, err) != 0) {
+        ;
+    } else {
+        return;
+    }
+    b->worst = batch_stop(&b->out, o, err);
+    b->stopped = 1;
+}
+
 int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
 {
     rg_error err = {0};
     rg_plugins *plugins = NULL;
     rg_waivers *waivers = NULL;
     FILE *in = NULL;
-    char *line = NULL, tmp[PATH_MAX];
-    size_t cap = 0;
-    ssize_t n;
-    long lineno = 0, contexts = 0;
-    int stopped = 0, done = 0, read_failed = 0, workers;
+    int done = 0, read_failed = 0, workers;
     batch_run b = {0};
 
     b.o = o;
@@ -321,82 +403,32 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     setvbuf(in, NULL, _IOFBF, 1 << 20);   /* a batch is megabytes: read it in large blocks */
     b.bopt.paths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     workers = batch_workers(o);
-    if (workers > 1) {
-        rg_batch_work work = {worker_eval_line, worker_take, worker_lost, worker_start, &b};
-        void (*was)(int) = signal(SIGPIPE, SIG_IGN);   /* a dead worker's pipe is an error, not a signal */
-        long got = rg_batch_run_workers(in, workers, &work);
-        signal(SIGPIPE, was);
-        if (got == RG_BATCH_STOPPED) {
-            stopped = 1;
-        } else if (got == RG_BATCH_READ_FAILED) {
-            read_failed = 1;
-        } else if (got >= 0) {
-            contexts = got;
-            done = 1;
-        }   /* RG_BATCH_NO_WORKERS: the loop below, in this process */
-    }
+    if (workers > 1)
+        done = batch_in_workers(&b, in, workers, &read_failed);
     if (!o->output)
         rg_cli_watchdog_pending(&b.out);   /* written before the watchdog's error line */
-    while (!done && !read_failed && !stopped && (n = getline(&line, &cap, in)) >= 0) {
-        int code;
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (n == 0)
-            continue;
-        contexts++;
-        code = batch_line(&b, lineno, line, (size_t)n, &b.out);
-        if (b.stop.kind != RG_ERROR_NONE) {
-            b.worst = batch_stop(&b.out, o, &b.stop);
-            stopped = 1;
-            break;
-        }
-        if (code > b.worst)
-            b.worst = code;
-        /* With --log, each line out as soon as it is logged: a watchdog exit then loses
-         * nothing the log already holds. */
-        if (batch_flush(&b.out, o, o->log != NULL) != 0) {
-            b.write_failed = 1;
-            stopped = 1;
-        }
-    }
-    if (!stopped && (read_failed || ferror(in))) {
+    if (done == 0)
+        batch_in_process(&b, in);
+    if (!b.stopped && (read_failed || ferror(in))) {
         rg_fail(&err, RG_ERROR_IO, o->batch, 0, 0, "cannot read batch %s: %s", b.display, strerror(errno));
         b.worst = batch_stop(&b.out, o, &err);
-        stopped = 1;
+        b.stopped = 1;
     }
-    if (!stopped && contexts == 0) {
+    if (!b.stopped && b.contexts == 0) {
         rg_fail(&err, RG_ERROR_CONTEXT, o->batch, 0, 0, "batch %s holds no contexts: nothing was evaluated",
                 b.display);
         b.worst = batch_stop(&b.out, o, &err);
-        stopped = 1;
+        b.stopped = 1;
     }
-    free(line);
     if (in != stdin)
         fclose(in);
-    if (!stopped && o->output) {
-        /* The file is written, then the audit record, then the file is put in place. */
-        if (b.out.failed || rg_atomic_prepare(o->output, b.out.data ? b.out.data : "", b.out.len, tmp, &err) != 0) {
-            if (b.out.failed)
-                rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
-            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
-        } else if (b.pending_log.failed) {
-            rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
-            rg_atomic_abort(tmp);
-            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
-        } else if (o->log && b.pending_log.len &&
-                   rg_log_append_lines(o->store, b.pending_log.data, b.pending_log.len, &err) != 0) {
-            rg_atomic_abort(tmp);
-            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
-        } else if (rg_atomic_commit(tmp, o->output, &err) != 0) {
-            b.worst = batch_stop(&b.out, o, &err), stopped = 1;
-        }
-    } else if (!stopped && batch_flush(&b.out, o, 1) != 0) {
+    if (!b.stopped && o->output)
+        batch_commit_output(&b, &err);
+    else if (!b.stopped && batch_flush(&b.out, o, 1) != 0)
         b.write_failed = 1;
-    }
     /* The rest of the envelopes of the decisions answered, in input order (none when an
      * --output file was not put in place: then nothing was answered). */
-    if (!(stopped && o->output) && batch_attest_flush(&b, 1, &err) != 0) {
+    if (!(b.stopped && o->output) && batch_attest_flush(&b, 1, &err) != 0) {
         rg_cli_report(&err);
         b.worst = RG_EXIT_ERROR;
     }
