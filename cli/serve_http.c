@@ -204,7 +204,10 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-/* libmicrohttpd's own messages (a TLS handshake that failed...), on stderr. */
+/* libmicrohttpd's own messages (a TLS handshake that failed...), on stderr.  FMT is
+ * libmicrohttpd's format: the attribute lets clang check the call as a printf wrapper. */
+static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;

@@ -17,7 +17,9 @@ else
     meson configure "$dir" -Dwerror=true >/dev/null
 fi
 # relgate serve is threaded too (a thread per connection): its server, built here, runs
-# its API and fault suites under ThreadSanitizer as well (when libmicrohttpd is there).
+# its API, fault and hostile-fault suites (the request-deadline watcher) and the hooks'
+# GitHub and GitLab suites (their callback threads) under ThreadSanitizer as well (when
+# libmicrohttpd is there).
 serve=
 if grep -q "relgate-serve" "$dir/build.ninja"; then
     serve="relgate:executable relgate-serve:executable relgate-store-sqlite relgate-signer-gnutls"
@@ -25,4 +27,4 @@ fi
 meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup $serve >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
 # halt_on_error: the first race ends the run with exit 66, which fails the test.
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
-    meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua ${serve:+serve_api serve_faults}
+    meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua ${serve:+serve_api serve_faults serve_hostile_faults hooks-github hooks-gitlab}
