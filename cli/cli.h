@@ -66,6 +66,14 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
  * COMMAND --help)") and return the exit code 2. */
 int rg_cli_usage(const char *command, const char *message);
 
+/* How many --plugin-path directories a command takes. */
+#define RG_CLI_MAX_PLUGIN_DIRS 32
+
+/* --plugin-path DIR of COMMAND: DIR appended to DIRS (RG_CLI_MAX_PLUGIN_DIRS entries,
+ * *COUNT used).  Returns -1 when taken, or the exit code of the usage error that says
+ * there are too many: a directory is never dropped silently. */
+int rg_cli_plugin_dir(const char *command, const char **dirs, size_t *count, const char *dir);
+
 /* --policy-path DIR: one more directory where extends and require look after the
  * policy's own (in the order given, before RELGATE_POLICY_PATH).  0, or -1 with WHY. */
 int rg_cli_policy_path(const char *dir, char *why, size_t why_size);

@@ -35,7 +35,6 @@ static const char CHECK_USAGE[] =
     "\n"
     "exit codes: 0 pass or skip, 1 fail or warn, 2 error (the check errored, or could not run).\n";
 
-#define MAX_ITEMS 64
 
 enum { OPT_PARAM, OPT_EVIDENCE, OPT_CONTEXT, OPT_STAGE, OPT_TYPE, OPT_NOW, OPT_PLUGIN_PATH };
 
@@ -96,7 +95,7 @@ static int bracket_level(const char *text)
 /* What relgate check was asked to run, and where. */
 typedef struct check_args {
     const char *name, *context;
-    const char *dirs[MAX_ITEMS];
+    const char *dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t ndirs;
     cJSON *params, *evidence;     /* --param KEY=VALUE, --evidence NAME=PATH */
     int64_t now;
@@ -129,9 +128,7 @@ static int check_option(check_args *a, const rg_opt_state *st, int id, const cha
     case OPT_TYPE: later[1] = v; break;
     case OPT_NOW: later[2] = v; break;
     case OPT_PLUGIN_PATH:
-        if (a->ndirs < MAX_ITEMS)
-            a->dirs[a->ndirs++] = v;
-        break;
+        return rg_cli_plugin_dir("check", a->dirs, &a->ndirs, v);
     }
     return -1;
 }

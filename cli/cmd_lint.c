@@ -169,14 +169,14 @@ static int lint_context(const char *path, const rg_limits *limits, rg_strbuf *ou
 int rg_cmd_lint(int argc, char **argv)
 {
     int json = 0;
-    const char *policy = NULL, *dirs[MAX_DIRS] = {0}, *contexts[MAX_DIRS] = {0};
+    const char *policy = NULL, *dirs[RG_CLI_MAX_PLUGIN_DIRS] = {0}, *contexts[MAX_DIRS] = {0};
     size_t ndirs = 0, ncontexts = 0;
     rg_error err = {0};
     rg_limits limits = rg_limits_default();
     rg_plugins *plugins = NULL;
     char *problems = NULL;
     const char *what;
-    int n = 0, id;
+    int n = 0, id, rc;
     rg_opt_state st;
     const char *v;
     char msg[512];
@@ -210,11 +210,8 @@ int rg_cmd_lint(int argc, char **argv)
                 return rg_cli_usage("lint", msg);
             break;
         case OPT_PLUGIN_PATH:
-            if (ndirs == MAX_DIRS) {
-                snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
-                return rg_cli_usage("lint", msg);
-            }
-            dirs[ndirs++] = v;
+            if ((rc = rg_cli_plugin_dir("lint", dirs, &ndirs, v)) >= 0)
+                return rc;
             break;
         default:
             if (rg_cli_limit_option(st.name, v, &limits, why, sizeof why) != 0) {

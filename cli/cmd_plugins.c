@@ -21,7 +21,6 @@ static const char PLUGINS_USAGE[] =
     "\n"
     "exit codes: 0 listed, 2 a plugin was refused or an option is wrong.\n";
 
-#define MAX_DIRS 32
 
 enum { OPT_PLUGIN_PATH, OPT_FORMAT };
 
@@ -134,7 +133,7 @@ static void print_text(const rg_plugins *set)
 
 int rg_cmd_plugins(int argc, char **argv)
 {
-    const char *dirs[MAX_DIRS] = {0};
+    const char *dirs[RG_CLI_MAX_PLUGIN_DIRS] = {0};
     size_t ndirs = 0;
     int json = 0;
     rg_error err = {0};
@@ -142,7 +141,7 @@ int rg_cmd_plugins(int argc, char **argv)
     rg_opt_state st;
     const char *v;
     char msg[512];
-    int id;
+    int id, rc;
 
     rg_opt_start(&st, argc, argv);
     while ((id = rg_opt_next(&st, PLUGINS_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
@@ -153,11 +152,8 @@ int rg_cmd_plugins(int argc, char **argv)
             snprintf(msg, sizeof msg, "unknown option '%.200s'", v);
             return rg_cli_usage("plugins", msg);
         case OPT_PLUGIN_PATH:
-            if (ndirs == MAX_DIRS) {
-                snprintf(msg, sizeof msg, "at most %d --plugin-path options", MAX_DIRS);
-                return rg_cli_usage("plugins", msg);
-            }
-            dirs[ndirs++] = v;
+            if ((rc = rg_cli_plugin_dir("plugins", dirs, &ndirs, v)) >= 0)
+                return rc;
             break;
         case OPT_FORMAT:
             if (strcmp(v, "json") == 0) json = 1;

@@ -139,7 +139,7 @@ typedef enum { OUT_TEXT, OUT_TAP, OUT_JUNIT } out_format;
 /* One `relgate test` run: what the options asked for, then what the tests did.  Each
  * step below reads and fills it, so the command itself reads as the list of steps. */
 typedef struct test_run {
-    const char *paths[MAX_DIRS], *dirs[MAX_DIRS];
+    const char *paths[MAX_DIRS], *dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t npaths, ndirs;
     out_format format;
     int want_coverage, verbose;
@@ -204,8 +204,8 @@ static int test_option(test_run *t, const rg_opt_state *opts, int id, const char
             snprintf(msg, msg_size, "--fail-under '%.100s' is not a percentage from 0 to 100", v);
             return -1;
         }
-    } else if (id == OPT_PLUGIN_PATH && t->ndirs == MAX_DIRS) {
-        snprintf(msg, msg_size, "at most %d --plugin-path options", MAX_DIRS);
+    } else if (id == OPT_PLUGIN_PATH && t->ndirs == RG_CLI_MAX_PLUGIN_DIRS) {
+        snprintf(msg, msg_size, "at most %d --plugin-path options", RG_CLI_MAX_PLUGIN_DIRS);
         return -1;
     }
     if (id == OPT_RUN) {

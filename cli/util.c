@@ -165,6 +165,17 @@ int rg_cli_usage(const char *command, const char *message)
     return RG_EXIT_ERROR;
 }
 
+int rg_cli_plugin_dir(const char *command, const char **dirs, size_t *count, const char *dir)
+{
+    char msg[64];
+    if (*count == RG_CLI_MAX_PLUGIN_DIRS) {
+        snprintf(msg, sizeof msg, "at most %d --plugin-path options", RG_CLI_MAX_PLUGIN_DIRS);
+        return rg_cli_usage(command, msg);
+    }
+    dirs[(*count)++] = dir;
+    return -1;
+}
+
 int rg_cli_policy_path(const char *dir, char *why, size_t why_size)
 {
     /* The directories given, in order, in front of RELGATE_POLICY_PATH as the command

@@ -71,6 +71,19 @@ def _(t):
     t.check(not res.out.lstrip().startswith("{"), "printed a decision instead of help")
 
 
+@case("every command that loads plugins refuses a 33rd --plugin-path instead of dropping it")
+def _(t):
+    dirs = []
+    for _i in range(33):
+        dirs += ["--plugin-path", str(t.tmp)]
+    for command in ("eval", "check", "plugins", "lint", "test"):
+        res = t.run(command, *dirs)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "at most 32 --plugin-path options", "relgate %s with 33 directories" % command)
+    res = t.run("plugins", *dirs[:64])
+    t.expect_exit(res, 0)
+
+
 @case("--version: 'relgate X.Y.Z', the same version the decision reports")
 def _(t):
     versions = set()
