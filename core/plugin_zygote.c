@@ -29,6 +29,7 @@
 
 #include "plugin_child.h"
 #include "plugin_zygote.h"
+#include "relgate/relgate.h"
 
 #define MAGIC_READY "RGZR"
 #define MAGIC_JOB "RGZJ"
@@ -389,4 +390,9 @@ void rg_zygotes_end(void)
     free(children_before);
     children_before = NULL;
     children_before_count = 0;
+}
+
+void rg_plugin_processes_end(void)
+{
+    rg_zygotes_end();
 }

@@ -339,6 +339,82 @@ for _kind in ("forge", "garbage"):
 batch_case("setsid", status="fail")   # killed by the worker, a subreaper of its own
 
 
+# ---- The plugin's zygote (the process that loads it once and starts each check child) ---
+
+def batch_lines(t, count):
+    """COUNT lines of the minimal context, each another version: none reuses another's result."""
+    doc = json.loads(Path(t.tmp, "context.json").read_text())
+    lines = []
+    for i in range(count):
+        doc["release"]["version"] = "1.%d.0" % (4 + i)
+        lines.append(json.dumps(doc))
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+
+
+def batch_args(jobs):
+    return ("eval", "--policy", "policy.lua", "--now", NOW, "--plugin-path", "plugins", "--check-timeout", "1",
+            "--batch", "batch.jsonl", "--jobs", str(jobs))
+
+
+@case("a constructor that exits 0 in the zygote only (the loader found it valid): every check an error")
+def _(t):
+    setup(t, "zygote_exit0")
+    env = {"HOSTILE_SHIFT": "1"}
+    listed = run(t, "plugins", "--plugin-path", "plugins", env=env)
+    t.eq(listed.rc, 0, "the loader (no such variable) sees a valid plugin")
+    r = run(t, *eval_args(), env=env)
+    expect_check_error(t, r, mentions="zygote ended while loading the plugin (exit status 0)")
+    batch_lines(t, 3)
+    for jobs in (1, 2):
+        r = run(t, *batch_args(jobs), env=env)
+        t.eq(r.rc, 1, "--jobs %d: batch exit code (every line denied)" % jobs)
+        for line in r.out.splitlines():
+            doc = json.loads(line)
+            t.eq(doc["decision"], "deny", "--jobs %d: a line's decision" % jobs)
+            t.eq(doc["requirements"][0]["status"], "error", "--jobs %d: a line's hostile requirement" % jobs)
+    nothing_lingers(t)
+
+
+@case("a check that kills its zygote mid-batch: the checks after it are errors, never allowed")
+def _(t):
+    setup(t, "kill_zygote")
+    env = {"HOSTILE_SHIFT": "1"}
+    batch_lines(t, 4)
+    r = run(t, *batch_args(1), env=env)
+    docs = [json.loads(line) for line in r.out.splitlines()]
+    t.eq(len(docs), 4, "one decision per line")
+    t.eq(docs[0]["decision"], "allow", "the first line: the check ran and passed")
+    t.contains(docs[0]["requirements"][0]["message"], "passed 1.4.0", "the first line's own check answered")
+    for doc in docs[1:]:
+        t.eq(doc["decision"], "deny", "a line after the zygote was killed")
+        t.eq(doc["requirements"][0]["status"], "error", "its hostile requirement")
+        t.contains(doc["requirements"][0]["message"], "zygote ended", "the error says the zygote is gone")
+    r = run(t, *batch_args(2), env=env)
+    docs = [json.loads(line) for line in r.out.splitlines()]
+    t.eq(len(docs), 4, "--jobs 2: one decision per line")
+    allowed = [d for d in docs if d["decision"] == "allow"]
+    t.check(len(allowed) <= 2, "--jobs 2: at most the first check of each worker passes", actual=len(allowed))
+    for doc in docs:
+        if doc["decision"] != "allow":
+            t.contains(doc["requirements"][0]["message"], "zygote ended", "--jobs 2: a denied line's error")
+
+
+@case("a constructor that leaves an escaped (setsid) process in the zygote: gone when relgate or its batch worker ends")
+def _(t):
+    setup(t, "zygote_fork")
+    env = {"HOSTILE_SHIFT": "1"}
+    r = run(t, *eval_args(), env=env)
+    expect_check_error(t, r, status="fail", mentions="loaded, ran and failed")
+    batch_lines(t, 3)
+    for jobs in (1, 2):
+        r = run(t, *batch_args(jobs), env=env)
+        t.eq(r.rc, 1, "--jobs %d: batch exit code (every line denied)" % jobs)
+        t.eq(len(r.out.splitlines()), 3, "--jobs %d: one decision per line" % jobs)
+    t.check(len([m for m in marked_pids(t) if m[0] == "lingerer"]) >= 3, "the zygotes' lingerers started",
+            actual=marked_pids(t))
+    nothing_lingers(t)
+
+
 @case("a grandchild that ignores SIGTERM and holds stdout/stderr: `relgate eval 2>&1 | cat` ends, the grandchild is gone")
 def _(t):
     setup(t, "grandchild")
