@@ -194,15 +194,20 @@ static void run_unit(const unit *u, const rg_plugin *desc, const rg_context *ctx
     _exit(0);
 }
 
-/* In a child the engine forked itself (the engine's own checks, linked in: no plugin
- * file, no zygote): become a sandboxed worker and run the unit. */
+/* In a child the engine forked itself (a plugin's first unit in this thread, or the
+ * engine's own checks, linked in): become a sandboxed worker, load the plugin, run the
+ * unit. */
 static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
                        pid_t engine, int output_fd, int result_fd)
 {
-    int keep[1] = {result_fd};
-    if (rg_child_enter(engine, output_fd, keep, 1, NULL) != 0)
+    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
+    int keep[2] = {result_fd, file ? file->fd : -1};   /* RESULT_FD, PLUGIN_FD */
+    if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
         _exit(EXIT_SETUP_FAILED);
-    run_unit(u, NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
+    /* The plugin and its libraries are mapped before the memory limit (run_unit), as
+     * they were when the engine mapped them: --check-memory bounds what the check does,
+     * not the size of the code it is. */
+    run_unit(u, file ? load_pinned(file) : NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
 }
 
 /* ---- A unit as data, for a check child a zygote starts ------------------------------------
@@ -422,12 +427,13 @@ static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, c
     return fd;
 }
 
-/* Start U's child: from its plugin's zygote, or (the engine's own checks) forked here.
+/* Start U's child: from its plugin's zygote, or forked here (its plugin's first unit in
+ * this thread, or the engine's own checks).
  * Returns 0, or -1 with every job of U failed. */
 static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits)
 {
     const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
-    int fds[2], out_write = -1, job_fd = -1;
+    int fds[2], out_write = -1, job_fd = -1, zygote;
     pid_t engine = getpid();
     memset(r, 0, sizeof *r);
     r->u = *u;
@@ -441,7 +447,8 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         fail_unit(u, strerror(e));
         return -1;
     }
-    if (file && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
+    zygote = file && rg_zygote_use(file);
+    if (zygote && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
         close(fds[0]);
         close(fds[1]);
         close(out_write);
@@ -449,7 +456,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         return -1;
     }
     r->started = monotonic_ms();
-    if (file) {
+    if (zygote) {
         rg_zygote_failure f;
         r->pid = rg_zygote_spawn(file, load_pinned, zygote_child, job_fd, fds[1], out_write, &f);
         close(job_fd);
@@ -906,34 +913,73 @@ static void service_slot(pool *p, size_t s, double now_ms, const rg_limits *limi
         free_slot(p, r, limits);
 }
 
+/* Plugin checks under way: their pool, and what their children were started with. */
+struct rg_isolated {
+    pool p;
+    const rg_context *ctx;
+    int64_t now;
+    const rg_limits *limits;
+};
+
+rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                               const rg_limits *limits)
+{
+    rg_isolated *run = calloc(1, sizeof *run);
+    pool *p = run ? &run->p : NULL;
+    if (p) {
+        *p = (pool){.jobs = jobs, .count = count, .parallel = parallel_children(limits)};
+        p->slots = calloc(p->parallel, sizeof *p->slots);
+        p->pfds = calloc(2 * p->parallel, sizeof *p->pfds);
+        p->keep = calloc(p->parallel + MAX_ZYGOTES, sizeof *p->keep);
+        p->ptrs = calloc(count ? 2 * count : 1, sizeof *p->ptrs);
+        p->units = calloc(count ? 2 * count : 1, sizeof *p->units);
+    }
+    if (!p || !p->slots || !p->pfds || !p->ptrs || !p->units || !p->keep) {
+        for (size_t i = 0; i < count; i++)
+            fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
+        if (p)
+            pool_free(p);
+        free(run);
+        return NULL;
+    }
+    run->ctx = ctx;
+    run->now = now;
+    run->limits = limits;
+    p->unit_count = make_units(jobs, count, p->ptrs, p->units);
+    p->children_before = rg_children_list(&p->children_before_count);
+    fill_slots(p, ctx, now, limits);
+    return run;
+}
+
+void rg_isolated_finish(rg_isolated *run)
+{
+    pool *p;
+    double now_ms = monotonic_ms();
+    if (!run)
+        return;
+    p = &run->p;
+    /* A deadline that passed while the engine was busy elsewhere is judged now: a child
+     * that answered in time is not taken for late because nobody read it, and one that
+     * is still running ends within a slice. */
+    for (size_t s = 0; s < p->parallel; s++)
+        if (p->slots[s].u.count && p->slots[s].deadline < now_ms + POLL_SLICE_MS)
+            p->slots[s].deadline = now_ms + POLL_SLICE_MS;
+    while (p->next < p->unit_count || p->active > 0) {
+        fill_slots(p, run->ctx, run->now, run->limits);
+        wait_for_children(p);
+        now_ms = monotonic_ms();
+        for (size_t s = 0; s < p->parallel; s++)
+            if (p->slots[s].u.count)
+                service_slot(p, s, now_ms, run->limits);
+        report_progress(p->slots, p->parallel, p->done, p->count, &p->last_progress, 0);
+    }
+    report_progress(p->slots, p->parallel, p->count, p->count, &p->last_progress, 1);
+    pool_free(p);
+    free(run);
+}
+
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits)
 {
-    pool p = {.jobs = jobs, .count = count, .parallel = parallel_children(limits)};
-
-    p.slots = calloc(p.parallel, sizeof *p.slots);
-    p.pfds = calloc(2 * p.parallel, sizeof *p.pfds);
-    p.keep = calloc(p.parallel + MAX_ZYGOTES, sizeof *p.keep);
-    p.ptrs = calloc(count ? 2 * count : 1, sizeof *p.ptrs);
-    p.units = calloc(count ? 2 * count : 1, sizeof *p.units);
-    if (!p.slots || !p.pfds || !p.ptrs || !p.units || !p.keep) {
-        for (size_t i = 0; i < count; i++)
-            fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
-        pool_free(&p);
-        return;
-    }
-    p.unit_count = make_units(jobs, count, p.ptrs, p.units);
-    p.children_before = rg_children_list(&p.children_before_count);
-    while (p.next < p.unit_count || p.active > 0) {
-        double now_ms;
-        fill_slots(&p, ctx, now, limits);
-        wait_for_children(&p);
-        now_ms = monotonic_ms();
-        for (size_t s = 0; s < p.parallel; s++)
-            if (p.slots[s].u.count)
-                service_slot(&p, s, now_ms, limits);
-        report_progress(p.slots, p.parallel, p.done, count, &p.last_progress, 0);
-    }
-    report_progress(p.slots, p.parallel, count, count, &p.last_progress, 1);
-    pool_free(&p);
+    rg_isolated_finish(rg_isolated_start(jobs, count, ctx, now, limits));
 }

@@ -47,6 +47,7 @@ typedef struct zygote {
     pid_t pid;                   /* 0 once it ended and was waited for */
     int sock;                    /* -1 once closed */
     uint32_t seq;
+    int started;                 /* 0: only seen once (rg_zygote_use), no process yet */
     int failed;
     rg_zygote_failure failure;
 } zygote;
@@ -221,35 +222,66 @@ static void end_at_exit(void)
     rg_zygotes_end();
 }
 
-static zygote *zygote_start(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run)
+/* FILE's entry in this thread's table, or NULL when it has none. */
+static zygote *zygote_find(const rg_plugin_file *file)
+{
+    if (zygote_count > 0 && zygotes[0].owner != getpid())
+        rg_zygotes_end();   /* a fork's copy of its parent's table: forget it */
+    /* The same file, not only the same address: a plugin set freed and loaded again may
+     * put another file where this one was. */
+    for (size_t i = 0; i < zygote_count; i++)
+        if (zygotes[i].file == file && zygotes[i].ino == file->identity.st_ino &&
+            zygotes[i].dev == file->identity.st_dev && strcmp(zygotes[i].digest, file->digest) == 0)
+            return &zygotes[i];
+    return NULL;
+}
+
+/* A new entry for FILE, no process yet; NULL when out of memory. */
+static zygote *zygote_add(const rg_plugin_file *file)
 {
     zygote *grown = realloc(zygotes, (zygote_count + 1) * sizeof *zygotes), *z;
-    int sv[2];
-    pid_t engine = getpid();
-    char ready[8];
     if (!grown)
         return NULL;
     zygotes = grown;
-    z = &zygotes[zygote_count];
+    z = &zygotes[zygote_count++];
     memset(z, 0, sizeof *z);
     z->file = file;
-    z->owner = engine;
+    z->owner = getpid();
     z->dev = file->identity.st_dev;
     z->ino = file->identity.st_ino;
     snprintf(z->digest, sizeof z->digest, "%s", file->digest);
     z->sock = -1;
-    if (zygote_count == 0) {
-        free(children_before);
+    return z;
+}
+
+int rg_zygote_use(const rg_plugin_file *file)
+{
+    zygote *z = zygote_find(file);
+    if (z)
+        return 1;
+    zygote_add(file);
+    return 0;
+}
+
+/* Z's process: forked, the plugin loaded in it, its READY taken; or Z failed. */
+static void zygote_start(zygote *z, rg_zygote_load_fn load, rg_zygote_run_fn run)
+{
+    int sv[2];
+    pid_t engine = getpid();
+    char ready[8];
+    z->started = 1;
+    if (!children_before) {
         children_before = rg_children_list(&children_before_count);
+        if (!children_before)
+            children_before = calloc(1, sizeof *children_before);   /* none: still taken */
     }
     if (!end_registered) {
         end_registered = 1;
         atexit(end_at_exit);
     }
-    zygote_count++;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
         zygote_fail(z, "could not start: ", strerror(errno));
-        return z;
+        return;
     }
     rg_child_before_fork();
     fflush(NULL);
@@ -259,11 +291,11 @@ static zygote *zygote_start(const rg_plugin_file *file, rg_zygote_load_fn load, 
         close(sv[0]);
         close(sv[1]);
         zygote_fail(z, "could not start: ", strerror(errno));
-        return z;
+        return;
     }
     if (z->pid == 0) {
         close(sv[0]);
-        zygote_main(file, load, run, engine, sv[1]);
+        zygote_main(z->file, load, run, engine, sv[1]);
     }
     rg_child_started(z->pid);
     close(sv[1]);
@@ -272,7 +304,6 @@ static zygote *zygote_start(const rg_plugin_file *file, rg_zygote_load_fn load, 
                        "while loading the plugin") == 0 &&
         memcmp(ready, MAGIC_READY, 4) != 0)
         zygote_fail(z, "wrote a message that is not its protocol's", NULL);
-    return z;
 }
 
 static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
@@ -310,25 +341,19 @@ static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, 
 pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, int job_fd,
                       int result_fd, int output_fd, rg_zygote_failure *fail)
 {
-    zygote *z = NULL;
+    zygote *z = zygote_find(file);
     char reply[12];
     uint32_t seq;
     int32_t pid;
     siginfo_t info;
     double deadline;
-    if (zygote_count > 0 && zygotes[0].owner != getpid())
-        rg_zygotes_end();   /* a fork's copy of its parent's table: forget it */
-    /* The same file, not only the same address: a plugin set freed and loaded again may
-     * put another file where this one was. */
-    for (size_t i = 0; i < zygote_count && !z; i++)
-        if (zygotes[i].file == file && zygotes[i].ino == file->identity.st_ino &&
-            zygotes[i].dev == file->identity.st_dev && strcmp(zygotes[i].digest, file->digest) == 0)
-            z = &zygotes[i];
-    if (!z && !(z = zygote_start(file, load, run))) {
+    if (!z && !(z = zygote_add(file))) {
         memset(fail, 0, sizeof *fail);
         snprintf(fail->why, sizeof fail->why, "its plugin's zygote could not start: out of memory");
         return -1;
     }
+    if (!z->started)
+        zygote_start(z, load, run);
     if (!z->failed && z->pid > 0 && zygote_ended(z))
         zygote_fail(z, "ended between checks", NULL);
     if (z->failed) {
@@ -379,7 +404,7 @@ void rg_zygotes_end(void)
     for (size_t i = 0; own && i < zygote_count; i++)
         zygote_stop(&zygotes[i]);
     /* What they started and left (setsid, orphans reparented to this subreaper). */
-    if (own)
+    if (own && children_before)
         rg_children_kill_strays(NULL, 0, children_before, children_before_count);
     for (size_t i = 0; !own && i < zygote_count; i++)
         if (zygotes[i].sock >= 0)

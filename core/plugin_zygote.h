@@ -42,6 +42,12 @@ typedef struct rg_zygote_failure {
 pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, int job_fd,
                       int result_fd, int output_fd, rg_zygote_failure *fail);
 
+/* Whether this thread's next check child for FILE starts from FILE's zygote: not the
+ * first (a decision that runs one plugin's checks once would wait for a zygote to load
+ * the plugin and then for its child: that child loads the plugin itself, forked by the
+ * engine as before), every one after it. */
+int rg_zygote_use(const rg_plugin_file *file);
+
 /* The pids of this thread's zygotes (at most MAX into OUT): children of this process
  * that are not strays of a check. */
 size_t rg_zygote_pids(pid_t *out, size_t max);
