@@ -43,6 +43,7 @@
 #define EXIT_OUT_OF_MEMORY 86    /* the child could not even write its result */
 #define EXIT_PLUGIN_CHANGED 87   /* the plugin file or its descriptor is not what was validated */
 #define EXIT_SETUP_FAILED 88     /* the child could not be set up (descriptors, engine gone) */
+#define EXIT_PLUGIN_UNBOUND 89   /* a zygote could not bind every symbol of the plugin */
 #define POLL_SLICE_MS 50
 #define MAX_ZYGOTES 64           /* spared when a check's strays are killed: more than any run has plugins */
 
@@ -104,9 +105,10 @@ static const char *signal_name(int sig)
     }
 }
 
-/* In a plugin's zygote: the plugin open as PLUGIN_FD, if it is still the file that was
- * validated and still describes itself as it did; else the zygote ends. */
-static const rg_plugin *load_pinned(const rg_plugin_file *file)
+/* In a plugin child or zygote: the plugin open as PLUGIN_FD (its symbols bound now when
+ * BIND_NOW), if it is still the file that was validated and still describes itself as it
+ * did; else the process ends. */
+static const rg_plugin *load_pinned(const rg_plugin_file *file, int bind_now)
 {
     struct stat st;
     const struct stat *was = &file->identity;
@@ -120,8 +122,8 @@ static const rg_plugin *load_pinned(const rg_plugin_file *file)
         st.st_mtim.tv_nsec != was->st_mtim.tv_nsec || st.st_ctim.tv_sec != was->st_ctim.tv_sec ||
         st.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
         _exit(EXIT_PLUGIN_CHANGED);
-    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, &kind, &why)))
-        _exit(EXIT_PLUGIN_CHANGED);
+    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, bind_now, &kind, &why)))
+        _exit(bind_now && kind == RG_LOAD_CANNOT_OPEN ? EXIT_PLUGIN_UNBOUND : EXIT_PLUGIN_CHANGED);
     record = rg_plugin_encode(desc, &len, &why);
     if (!record || len != file->record_len || memcmp(record, file->record, len) != 0)
         _exit(EXIT_PLUGIN_CHANGED);
@@ -207,7 +209,7 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
     /* The plugin and its libraries are mapped before the memory limit (run_unit), as
      * they were when the engine mapped them: --check-memory bounds what the check does,
      * not the size of the code it is. */
-    run_unit(u, file ? load_pinned(file) : NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
+    run_unit(u, file ? load_pinned(file, 0) : NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
 }
 
 /* ---- A unit as data, for a check child a zygote starts ------------------------------------
@@ -395,6 +397,9 @@ static void fail_unit_zygote(const unit *u, const rg_zygote_failure *f)
         const char *sig = f->exited && WIFSIGNALED(f->status) ? signal_name(WTERMSIG(f->status)) : NULL;
         if (f->exited && WIFEXITED(f->status) && WEXITSTATUS(f->status) == EXIT_PLUGIN_CHANGED)
             fail_plugin_changed(job);
+        else if (f->exited && WIFEXITED(f->status) && WEXITSTATUS(f->status) == EXIT_PLUGIN_UNBOUND)
+            fail_job(job, "check %s could not run: its plugin's zygote could not resolve every symbol the plugin "
+                     "and its libraries need", job->check->name);
         else if (f->exited && WIFSIGNALED(f->status))
             fail_job(job, "check %s could not run: %s (killed by %s%s)", job->check->name, f->why, sig ? sig : "signal ",
                      sig ? "" : "?");
@@ -404,6 +409,13 @@ static void fail_unit_zygote(const unit *u, const rg_zygote_failure *f)
         else
             fail_job(job, "check %s could not run: %s", job->check->name, f->why);
     }
+}
+
+/* In a plugin's zygote: its plugin, every symbol bound (each child starts from this
+ * image: none resolves them again). */
+static const rg_plugin *load_in_zygote(const rg_plugin_file *file)
+{
+    return load_pinned(file, 1);
 }
 
 /* U's job for a check child of FILE's zygote, in a memory file (the child reads it);
@@ -458,7 +470,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
     r->started = monotonic_ms();
     if (zygote) {
         rg_zygote_failure f;
-        r->pid = rg_zygote_spawn(file, load_pinned, zygote_child, job_fd, fds[1], out_write, &f);
+        r->pid = rg_zygote_spawn(file, load_in_zygote, zygote_child, job_fd, fds[1], out_write, &f);
         close(job_fd);
         if (r->pid < 0) {
             close(fds[0]);
