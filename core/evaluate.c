@@ -690,6 +690,10 @@ static int take_pending(evaluation *ev, size_t upto, rg_error *err)
     cJSON *old = ev->d->evidence, *notes = cJSON_CreateArray();
     size_t taken = 0;
     int rc = 0;
+    if (pj->next == 0) {
+        cJSON_Delete(notes);
+        return 0;
+    }
     if (!notes)
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     for (size_t k = 0; k < pj->next && rc == 0; k++) {
