@@ -350,24 +350,20 @@ static int run_predicates(rg_policy *pol, const rg_context *ctx, char **skipped,
     return 0;
 }
 
-static void run_in_children(void *self, rg_job *jobs, size_t n, const rg_context *ctx, int64_t now,
-                            const rg_limits *limits)
+static void *start_in_children(void *self, rg_job *jobs, size_t n, const rg_context *ctx, int64_t now,
+                               const rg_limits *limits)
 {
     (void)self;
-    rg_run_isolated(jobs, n, ctx, now, limits);
+    return rg_isolated_start(jobs, n, ctx, now, limits);
 }
 
-static const rg_check_provider isolated_checks = {run_in_children, NULL};
-
-/* Run plugin checks through the policy's provider (child processes unless it says
- * otherwise): they have timeouts of their own, so the policy's watchdog is off meanwhile. */
-static void run_checks(const rg_policy *pol, rg_job *jobs, size_t n, const rg_context *ctx)
+static void finish_in_children(void *self, void *started)
 {
-    const rg_check_provider *p = pol->checks ? pol->checks : &isolated_checks;
-    rg_sandbox_hold_watchdog(pol->sb, 0);
-    p->run(p->self, jobs, n, ctx, pol->sb->now, &pol->sb->limits);
-    rg_sandbox_hold_watchdog(pol->sb, 1);
+    (void)self;
+    rg_isolated_finish(started);
 }
+
+static const rg_check_provider isolated_checks = {NULL, NULL, start_in_children, finish_in_children};
 
 /* Does requirement I run a plugin check in this evaluation? */
 static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, char *const *skipped)
@@ -376,59 +372,107 @@ static int runs_plugin(const rg_policy *pol, size_t i, const rg_context *ctx, ch
     return req->plugin_check && applies(req, ctx) && !skipped[i] && !req->disabled;
 }
 
+/* A plugin check's requirement whose result waits for its child: where its result is in
+ * the decision, and how many evidence notes the decision had when its turn came (its
+ * check's notes go there, as if it had answered then). */
+typedef struct pending_result {
+    size_t result, req, evidence_at;
+} pending_result;
+
 /* The plugin checks of one evaluation, one job per requirement that runs one, in policy
  * order: contiguous, as a provider runs them, and in the order the requirements take
  * their results back.  Beside each job, the cached tree its result's details are a view
- * of, when an earlier evaluation's result was reused. */
+ * of, when an earlier evaluation's result was reused.  While children run (STARTED),
+ * the requirements that take their results are pending; the check cache's lookups wait
+ * for the results to be stored. */
 typedef struct plugin_jobs {
     rg_job *jobs;
     rg_shared_json **shared;
     size_t count;
     size_t next;     /* the job the next requirement with a plugin check takes */
+    const rg_check_provider *running;   /* started and not yet finished: whose */
+    void *started;
+    pending_result *pending;            /* one per job, the first NEXT of them set */
+    char **keys;                        /* the check cache's key of each job */
+    rg_job *misses;                     /* the jobs the cache did not answer */
+    size_t *where;                      /* misses[k] is jobs[where[k]] */
+    size_t todo;
 } plugin_jobs;
 
-/* Run PJ's jobs through POL's check cache: a result an earlier evaluation of this run
- * already found is reused, only the others run (together), and their results are kept
- * for the evaluations after.  Without memory for that, every job runs. */
-static void run_cached(rg_policy *pol, plugin_jobs *pj, const rg_context *ctx)
+/* Start MISSES through the policy's provider (child processes unless it says
+ * otherwise); a provider of one step runs them now.  Plugin checks have timeouts of their
+ * own: the policy's watchdog is off, and its clock paused, while the engine waits on
+ * them. */
+static void checks_start(const rg_policy *pol, plugin_jobs *pj, rg_job *jobs, size_t n, const rg_context *ctx)
 {
-    size_t n = pj->count, todo = 0;
-    char **keys = calloc(n, sizeof *keys);
-    rg_job *misses = calloc(n, sizeof *misses);
-    size_t *where = calloc(n, sizeof *where);    /* misses[k] is pj->jobs[where[k]] */
-    if (keys && misses && where) {
-        rg_check_cache_next(pol->cache);
-        for (size_t j = 0; j < n; j++) {
-            const rg_check_cache_entry *hit;
-            keys[j] = rg_check_cache_key(pj->jobs[j].check, pj->jobs[j].params, pol->sb->now);
-            hit = rg_check_cache_get(pol->cache, keys[j], ctx);
-            if (hit) {
-                rg_check_cache_reuse(hit, &pj->jobs[j].result, &pj->shared[j]);
-            } else {
-                where[todo] = j;
-                misses[todo++] = pj->jobs[j];
-            }
-        }
-        if (todo)
-            run_checks(pol, misses, todo, ctx);
-        for (size_t k = 0; k < todo; k++) {
-            pj->jobs[where[k]] = misses[k];
-            rg_check_cache_put(pol->cache, keys[where[k]], &misses[k].result);
-        }
+    const rg_check_provider *p = pol->checks ? pol->checks : &isolated_checks;
+    double start = now_ms();
+    rg_sandbox_hold_watchdog(pol->sb, 0);
+    if (p->start && p->finish) {
+        pj->started = p->start(p->self, jobs, n, ctx, pol->sb->now, &pol->sb->limits);
+        pj->running = p;
     } else {
-        run_checks(pol, pj->jobs, n, ctx);
+        p->run(p->self, jobs, n, ctx, pol->sb->now, &pol->sb->limits);
     }
-    for (size_t j = 0; keys && j < n; j++)
-        free(keys[j]);
-    free(keys);
-    free(misses);
-    free(where);
+    rg_sandbox_hold_watchdog(pol->sb, 1);
+    rg_sandbox_pause_clock(pol->sb, (now_ms() - start) / 1000.0);
 }
 
-/* Run the applicable plugin checks into PJ, all at once, before the inline ones: they
- * are independent processes.  Out of memory, PJ has no job, and the first requirement
- * that wants one fails the evaluation. */
-static void run_plugin_checks(rg_policy *pol, const rg_context *ctx, char *const *skipped, plugin_jobs *pj)
+/* Every started job has its result (the cache keeps the misses'). */
+static void checks_finish(const rg_policy *pol, plugin_jobs *pj)
+{
+    double start = now_ms();
+    if (!pj->running)
+        return;
+    rg_sandbox_hold_watchdog(pol->sb, 0);
+    pj->running->finish(pj->running->self, pj->started);
+    pj->running = NULL;
+    rg_sandbox_hold_watchdog(pol->sb, 1);
+    rg_sandbox_pause_clock(pol->sb, (now_ms() - start) / 1000.0);
+    for (size_t k = 0; pj->misses && k < pj->todo; k++) {
+        pj->jobs[pj->where[k]] = pj->misses[k];
+        rg_check_cache_put(pol->cache, pj->keys[pj->where[k]], &pj->misses[k].result);
+    }
+    pj->todo = 0;
+}
+
+/* Start PJ's jobs through POL's check cache: a result an earlier evaluation of this run
+ * already found is reused now, only the others start (together), and their results are
+ * kept for the evaluations after.  Without memory for that, every job starts. */
+static void start_cached(rg_policy *pol, plugin_jobs *pj, const rg_context *ctx)
+{
+    size_t n = pj->count;
+    pj->keys = calloc(n, sizeof *pj->keys);
+    pj->misses = calloc(n, sizeof *pj->misses);
+    pj->where = calloc(n, sizeof *pj->where);
+    if (!pj->keys || !pj->misses || !pj->where) {
+        free(pj->misses);
+        free(pj->where);
+        pj->misses = NULL;
+        pj->where = NULL;
+        checks_start(pol, pj, pj->jobs, n, ctx);
+        return;
+    }
+    rg_check_cache_next(pol->cache);
+    for (size_t j = 0; j < n; j++) {
+        const rg_check_cache_entry *hit;
+        pj->keys[j] = rg_check_cache_key(pj->jobs[j].check, pj->jobs[j].params, pol->sb->now);
+        hit = rg_check_cache_get(pol->cache, pj->keys[j], ctx);
+        if (hit) {
+            rg_check_cache_reuse(hit, &pj->jobs[j].result, &pj->shared[j]);
+        } else {
+            pj->where[pj->todo] = j;
+            pj->misses[pj->todo++] = pj->jobs[j];
+        }
+    }
+    if (pj->todo)
+        checks_start(pol, pj, pj->misses, pj->todo, ctx);
+}
+
+/* Start the applicable plugin checks into PJ, all at once, before the inline ones: they
+ * are independent processes, and run while the inline checks do.  Out of memory, PJ has
+ * no job, and the first requirement that wants one fails the evaluation. */
+static void start_plugin_checks(rg_policy *pol, const rg_context *ctx, char *const *skipped, plugin_jobs *pj)
 {
     size_t n = 0;
     for (size_t i = 0; i < pol->count; i++)
@@ -438,11 +482,14 @@ static void run_plugin_checks(rg_policy *pol, const rg_context *ctx, char *const
         return;
     pj->jobs = calloc(n, sizeof *pj->jobs);
     pj->shared = calloc(n, sizeof *pj->shared);
-    if (!pj->jobs || !pj->shared) {
+    pj->pending = calloc(n, sizeof *pj->pending);
+    if (!pj->jobs || !pj->shared || !pj->pending) {
         free(pj->jobs);
         free(pj->shared);
+        free(pj->pending);
         pj->jobs = NULL;
         pj->shared = NULL;
+        pj->pending = NULL;
         return;
     }
     for (size_t i = 0; i < pol->count; i++) {
@@ -458,9 +505,9 @@ static void run_plugin_checks(rg_policy *pol, const rg_context *ctx, char *const
         pj->count++;
     }
     if (pol->cache)
-        run_cached(pol, pj, ctx);
+        start_cached(pol, pj, ctx);
     else
-        run_checks(pol, pj->jobs, pj->count, ctx);
+        checks_start(pol, pj, pj->jobs, pj->count, ctx);
 }
 
 static void free_skipped(char **skipped, size_t count)
@@ -574,35 +621,28 @@ static int run_inline_check(rg_policy *pol, const rg_requirement *req, rg_result
     return 0;
 }
 
-/* REQ's check into RES: its plugin check's result (the next job's), or its inline
- * check's, an advisory failure made a warning.  Returns 0, or -1 with ERR: the gate
- * cannot be evaluated. */
-static int checked_result(evaluation *ev, const rg_requirement *req, rg_result *res, rg_error *err)
+/* RES (REQ's) is complete: an advisory failure made a warning, a change an extending
+ * policy made said in its details.  Returns 0, or -1 with ERR when out of memory: a
+ * result without its message or details is never one. */
+static int result_done(rg_result *res, const rg_requirement *req, rg_error *err)
 {
-    if (req->plugin_check) {
-        /* The jobs are in policy order: this requirement's is the next one. */
-        plugin_jobs *pj = &ev->checks;
-        if (pj->next >= pj->count)
-            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
-        if (take_plugin_result(res, &pj->jobs[pj->next], &pj->shared[pj->next], req, ev->d->evidence, err) != 0)
-            return -1;
-        pj->next++;
-    } else if (run_inline_check(ev->pol, req, res, err) != 0) {
-        return -1;
-    }
-    /* An advisory requirement's failure is a warning. */
     if (res->level == RG_LEVEL_ADVISORY && res->status == RG_STATUS_FAIL)
         res->status = RG_STATUS_WARN;
     note_changes(res, req);
+    if (!res->message || !res->details)
+        return rg_fail(err, RG_ERROR_INTERNAL, req->file, req->line, 0,
+                       "out of memory recording the result of requirement '%s'", req->id);
     return 0;
 }
 
 /* Requirement I's result, added to the decision when it applies to this release: skipped
- * (disabled, or its `when` said no), or its check's.  Returns 0, or -1 with ERR: the
+ * (disabled, or its `when` said no), its inline check's, or its plugin check's (the next
+ * job's) — pending while the plugin checks still run.  Returns 0, or -1 with ERR: the
  * gate cannot be evaluated. */
 static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
 {
     const rg_requirement *req = &ev->pol->reqs[i];
+    plugin_jobs *pj = &ev->checks;
     rg_result *res;
     if (!applies(req, ev->ctx))
         return 0;
@@ -615,37 +655,92 @@ static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
         res->message = ev->skipped[i];
         res->details = cJSON_CreateObject();
         ev->skipped[i] = NULL;
-    } else if (checked_result(ev, req, res, err) != 0) {
+    } else if (req->plugin_check) {
+        /* The jobs are in policy order: this requirement's is the next one. */
+        if (pj->next >= pj->count)
+            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory running plugin checks");
+        pj->pending[pj->next++] = (pending_result){(size_t)(res - ev->d->results), i,
+                                                   (size_t)cJSON_GetArraySize(ev->d->evidence)};
+        return 0;
+    } else if (run_inline_check(ev->pol, req, res, err) != 0) {
         return -1;
     }
-    /* A result whose message or details could not be made is out of memory, never a
-     * result without them. */
-    if (!res->message || !res->details)
-        return rg_fail(err, RG_ERROR_INTERNAL, req->file, req->line, 0,
-                       "out of memory recording the result of requirement '%s'", req->id);
-    return 0;
+    return result_done(res, req, err);
+}
+
+/* The notes of OLD from the first still in it up to index UNTIL (of the original array;
+ * *TAKEN of them taken so far) merged into TO, as they were when noted. */
+static void move_notes(cJSON *old, size_t until, size_t *taken, cJSON *to)
+{
+    cJSON *segment = cJSON_CreateArray();
+    for (; *taken < until && old->child; (*taken)++)
+        cJSON_AddItemToArray(segment, cJSON_DetachItemFromArray(old, 0));
+    rg_evidence_merge(to, segment);
+    cJSON_Delete(segment);
+}
+
+/* The plugin checks have finished: each pending requirement takes its result, and the
+ * evidence its check read goes in where the requirement came in policy order (the
+ * decision's notes rebuilt in that order, a note already there not repeated).  Only the
+ * first UPTO requirements count: the evaluation stopped there.  Returns 0, or -1 with
+ * ERR: a path-rule violation stops the gate. */
+static int take_pending(evaluation *ev, size_t upto, rg_error *err)
+{
+    plugin_jobs *pj = &ev->checks;
+    cJSON *old = ev->d->evidence, *notes = cJSON_CreateArray();
+    size_t taken = 0;
+    int rc = 0;
+    if (pj->next == 0) {
+        cJSON_Delete(notes);
+        return 0;
+    }
+    if (!notes)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    for (size_t k = 0; k < pj->next && rc == 0; k++) {
+        const pending_result *p = &pj->pending[k];
+        const rg_requirement *req = &ev->pol->reqs[p->req];
+        rg_result *res = &ev->d->results[p->result];
+        if (p->req >= upto)
+            break;
+        move_notes(old, p->evidence_at, &taken, notes);
+        rc = take_plugin_result(res, &pj->jobs[k], &pj->shared[k], req, notes, err);
+        if (rc == 0)
+            rc = result_done(res, req, err);
+    }
+    move_notes(old, SIZE_MAX, &taken, notes);
+    cJSON_Delete(old);
+    ev->d->evidence = notes;
+    return rc;
 }
 
 /* Free what EV held besides its decision, and give the sandbox back. */
 static void evaluation_end(evaluation *ev)
 {
     rg_sandbox *sb = ev->pol->sb;
+    plugin_jobs *pj = &ev->checks;
+    checks_finish(ev->pol, pj);   /* an evaluation that failed still waits for its children */
     rg_sandbox_hold_watchdog(sb, 0);
     sb->ctx = NULL;
     sb->evidence_log = NULL;
-    free_jobs(ev->checks.jobs, ev->checks.count);
-    free_shared(ev->checks.shared, ev->checks.count);
+    for (size_t j = 0; pj->keys && j < pj->count; j++)
+        free(pj->keys[j]);
+    free(pj->keys);
+    free(pj->misses);
+    free(pj->where);
+    free(pj->pending);
+    free_jobs(pj->jobs, pj->count);
+    free_shared(pj->shared, pj->count);
     free_skipped(ev->skipped, ev->pol->count);
 }
 
-/* Prepare the context, run the `when` predicates, then every plugin check at once, then
- * each requirement in policy order; waivers, the verdict and the post-deploy playbook
- * come last. */
+/* Prepare the context, run the `when` predicates, start every plugin check, run each
+ * inline requirement in policy order while they run, then give the plugin requirements
+ * their results; waivers, the verdict and the post-deploy playbook come last. */
 rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
 {
     rg_sandbox *sb = pol->sb;
-    evaluation ev = {pol, ctx, decision_new(pol, ctx), NULL, NULL, {NULL, NULL, 0, 0}};
-    double start;
+    evaluation ev = {pol, ctx, decision_new(pol, ctx), NULL, NULL, {0}};
+    size_t i;
 
     if (!ev.d || !(ev.text = ev.d->text = malloc(result_text_size(pol, ctx)))) {
         rg_decision_free(ev.d);
@@ -664,12 +759,16 @@ rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
     lua_pushlightuserdata(sb->L, (void *)ctx);
     if (rg_sandbox_call(sb, 1, 0, err) != 0 || run_predicates(pol, ctx, ev.skipped, err) != 0)
         goto fail;
-    start = now_ms();
-    run_plugin_checks(pol, ctx, ev.skipped, &ev.checks);
-    rg_sandbox_pause_clock(sb, (now_ms() - start) / 1000.0);
-    for (size_t i = 0; i < pol->count; i++)
+    start_plugin_checks(pol, ctx, ev.skipped, &ev.checks);
+    for (i = 0; i < pol->count; i++)
         if (evaluate_requirement(&ev, i, err) != 0)
-            goto fail;
+            break;
+    checks_finish(pol, &ev.checks);
+    sb->evidence_log = NULL;
+    /* A plugin requirement before the one that failed (if one did) breaks the path rules:
+     * that error is the gate's, as if the requirements had run one after the other. */
+    if (take_pending(&ev, i, err) != 0 || i < pol->count)
+        goto fail;
     evaluation_end(&ev);
     rg_waivers_apply(ev.d, pol, ctx);
     rg_decision_conclude(ev.d);

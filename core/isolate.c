@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -28,16 +29,23 @@
 #include "live_host.h"
 #include "plugin_child.h"
 #include "plugin_loader.h"
+#include "plugin_zygote.h"
 #include "plugins.h"
+#include "context.h"
+#include "strbuf.h"
 
 #define RESULT_MAX (16u << 20)   /* bytes a check's result may take */
 #define RESULT_MAGIC "RGCR"
 #define RESULT_FD 3              /* in the child */
 #define PLUGIN_FD 4
+#define JOB_FD 4                 /* in a check child a zygote started: its job */
+#define JOB_MAGIC "RGJB"
 #define EXIT_OUT_OF_MEMORY 86    /* the child could not even write its result */
 #define EXIT_PLUGIN_CHANGED 87   /* the plugin file or its descriptor is not what was validated */
 #define EXIT_SETUP_FAILED 88     /* the child could not be set up (descriptors, engine gone) */
+#define EXIT_PLUGIN_UNBOUND 89   /* a zygote could not bind every symbol of the plugin */
 #define POLL_SLICE_MS 50
+#define MAX_ZYGOTES 64           /* spared when a check's strays are killed: more than any run has plugins */
 
 /* AddressSanitizer and ThreadSanitizer (scripts/test-tsan.sh) both reserve terabytes of
  * address space: UNDER_ASAN stands for either. */
@@ -97,9 +105,10 @@ static const char *signal_name(int sig)
     }
 }
 
-/* In the child: the plugin open as PLUGIN_FD, if it is still the file that was
- * validated and still describes itself as it did; else the child ends. */
-static const rg_plugin *load_pinned(const rg_plugin_file *file)
+/* In a plugin child or zygote: the plugin open as PLUGIN_FD (its symbols bound now when
+ * BIND_NOW), if it is still the file that was validated and still describes itself as it
+ * did; else the process ends. */
+static const rg_plugin *load_pinned(const rg_plugin_file *file, int bind_now)
 {
     struct stat st;
     const struct stat *was = &file->identity;
@@ -113,8 +122,8 @@ static const rg_plugin *load_pinned(const rg_plugin_file *file)
         st.st_mtim.tv_nsec != was->st_mtim.tv_nsec || st.st_ctim.tv_sec != was->st_ctim.tv_sec ||
         st.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
         _exit(EXIT_PLUGIN_CHANGED);
-    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, &kind, &why)))
-        _exit(EXIT_PLUGIN_CHANGED);
+    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, bind_now, &kind, &why)))
+        _exit(bind_now && kind == RG_LOAD_CANNOT_OPEN ? EXIT_PLUGIN_UNBOUND : EXIT_PLUGIN_CHANGED);
     record = rg_plugin_encode(desc, &len, &why);
     if (!record || len != file->record_len || memcmp(record, file->record, len) != 0)
         _exit(EXIT_PLUGIN_CHANGED);
@@ -150,29 +159,20 @@ static void send_result(size_t seq, const char *json)
     free(frame);
 }
 
-/* In the child: become a sandboxed worker, load the plugin, run the unit's checks, send
- * each result (a framed record) as it finishes, exit. */
-static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
-                       pid_t engine, int output_fd, int result_fd)
+/* In a check child, set up and with its plugin loaded (DESC; NULL for the engine's own
+ * checks): run the unit's checks, send each result (a framed record) as it finishes,
+ * exit. */
+static void run_unit(const unit *u, const rg_plugin *desc, const rg_context *ctx, int64_t now, size_t check_memory,
+                     size_t max_evidence)
 {
-    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
-    const rg_plugin *desc = NULL;
-    int keep[2] = {result_fd, file ? file->fd : -1};
     struct rlimit rl;
-
-    if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
-        _exit(EXIT_SETUP_FAILED);
-    /* The plugin and its libraries are mapped before the limit, as they were when the
-     * engine mapped them: --check-memory bounds what the check does, not the size of the
-     * code it is. */
-    if (file)
-        desc = load_pinned(file);
 #ifndef UNDER_ASAN
     /* AddressSanitizer reserves terabytes of address space: no limit under it. */
-    rl.rlim_cur = rl.rlim_max = limits->check_memory;
+    rl.rlim_cur = rl.rlim_max = check_memory;
     setrlimit(RLIMIT_AS, &rl);
 #else
     (void)rl;
+    (void)check_memory;
 #endif
     rg_host_set_shared(u->count > 1);
     for (size_t i = 0; i < u->count; i++) {
@@ -185,7 +185,7 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
         }
         char *json;
         rg_host_set_deadline(u->jobs[i]->timeout);   /* time_left (ABI 1.4): waits end before it */
-        rg_check_run_inline(check, u->jobs[i]->params, ctx, now, limits->max_check_evidence_bytes, &result);
+        rg_check_run_inline(check, u->jobs[i]->params, ctx, now, max_evidence, &result);
         json = rg_check_result_to_json(&result);
         rg_check_result_clear(&result);
         if (!json)
@@ -194,6 +194,171 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
         free(json);
     }
     _exit(0);
+}
+
+/* In a child the engine forked itself (a plugin's first unit in this thread, or the
+ * engine's own checks, linked in): become a sandboxed worker, load the plugin, run the
+ * unit. */
+static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
+                       pid_t engine, int output_fd, int result_fd)
+{
+    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
+    int keep[2] = {result_fd, file ? file->fd : -1};   /* RESULT_FD, PLUGIN_FD */
+    if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
+        _exit(EXIT_SETUP_FAILED);
+    /* The plugin and its libraries are mapped before the memory limit (run_unit), as
+     * they were when the engine mapped them: --check-memory bounds what the check does,
+     * not the size of the code it is. */
+    run_unit(u, file ? load_pinned(file, 0) : NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
+}
+
+/* ---- A unit as data, for a check child a zygote starts ------------------------------------
+ *
+ * "RGJB", u32 job count, i64 now, u64 memory limit, u64 evidence cap, the context (its
+ * document as JSON, display name, directory, evidence root, save directory), then per
+ * job: u32 index of its check in the plugin's table, f64 timeout, its parameters as
+ * JSON.  Strings are u32 length and bytes (UINT32_MAX: none). */
+
+static void put_bytes(rg_strbuf *b, const void *v, size_t n)
+{
+    rg_strbuf_add(b, (const char *)v, n);
+}
+
+static void put_string(rg_strbuf *b, const char *s)
+{
+    uint32_t len = s ? (uint32_t)strlen(s) : UINT32_MAX;
+    put_bytes(b, &len, 4);
+    if (s)
+        put_bytes(b, s, len);
+}
+
+/* The job of U as bytes into B (ROOT: the context's document as JSON).  Returns 0, or -1
+ * when a check is not one of FILE's own. */
+static int unit_encode(const unit *u, const rg_plugin_file *file, const char *root, const rg_context *ctx,
+                       int64_t now, const rg_limits *limits, rg_strbuf *b)
+{
+    uint32_t count = (uint32_t)u->count;
+    uint64_t memory = limits->check_memory, cap = limits->max_check_evidence_bytes;
+    put_bytes(b, JOB_MAGIC, 4);
+    put_bytes(b, &count, 4);
+    put_bytes(b, &now, 8);
+    put_bytes(b, &memory, 8);
+    put_bytes(b, &cap, 8);
+    put_string(b, root);
+    put_string(b, ctx->display);
+    put_string(b, ctx->dir);
+    put_string(b, ctx->evidence_root);
+    put_string(b, ctx->save_dir);
+    for (size_t i = 0; i < u->count; i++) {
+        const rg_job *job = u->jobs[i];
+        char *params;
+        uint32_t index;
+        if (job->check < file->data.desc.checks || job->check >= file->data.desc.checks + file->data.desc.check_count)
+            return -1;
+        index = (uint32_t)(job->check - file->data.desc.checks);
+        put_bytes(b, &index, 4);
+        put_bytes(b, &job->timeout, 8);
+        if (!(params = cJSON_PrintUnformatted(job->params)))
+            return -1;
+        put_string(b, params);
+        free(params);
+    }
+    return b->failed ? -1 : 0;
+}
+
+typedef struct job_reader {
+    const char *at, *end;
+    int bad;
+} job_reader;
+
+static void take_bytes(job_reader *r, void *v, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->at) < n) {
+        r->bad = 1;
+        memset(v, 0, n);
+        return;
+    }
+    memcpy(v, r->at, n);
+    r->at += n;
+}
+
+/* A string of the job (heap), or NULL for none (or when the job is cut short). */
+static char *take_string(job_reader *r)
+{
+    uint32_t len;
+    char *s;
+    take_bytes(r, &len, 4);
+    if (r->bad || len == UINT32_MAX)
+        return NULL;
+    if ((size_t)(r->end - r->at) < len || !(s = malloc((size_t)len + 1))) {
+        r->bad = 1;
+        return NULL;
+    }
+    memcpy(s, r->at, len);
+    s[len] = '\0';
+    r->at += len;
+    return s;
+}
+
+/* In a check child a zygote started: the job from JOB_FD into U (its jobs in JOBS),
+ * CTX, NOW and the limits.  Ends the child when it is not a job of FILE's. */
+static void unit_decode(const rg_plugin_file *file, unit *u, rg_context *ctx, int64_t *now, uint64_t *memory,
+                        uint64_t *cap)
+{
+    struct stat st;
+    char *data, *root;
+    job_reader r;
+    uint32_t count;
+    rg_job *jobs;
+    if (fstat(JOB_FD, &st) != 0 || st.st_size < 4 || !(data = malloc((size_t)st.st_size)) ||
+        pread(JOB_FD, data, (size_t)st.st_size, 0) != st.st_size)
+        _exit(EXIT_SETUP_FAILED);
+    close(JOB_FD);
+    r = (job_reader){data, data + st.st_size, memcmp(data, JOB_MAGIC, 4) != 0};
+    r.at += 4;
+    take_bytes(&r, &count, 4);
+    take_bytes(&r, now, 8);
+    take_bytes(&r, memory, 8);
+    take_bytes(&r, cap, 8);
+    memset(ctx, 0, sizeof *ctx);
+    root = take_string(&r);
+    ctx->display = take_string(&r);
+    ctx->dir = take_string(&r);
+    ctx->evidence_root = take_string(&r);
+    ctx->save_dir = take_string(&r);
+    if (r.bad || !root || !(ctx->root = cJSON_Parse(root)) || count == 0 || count > RG_DESC_MAX_CHECKS ||
+        !(jobs = calloc(count, sizeof *jobs)) || !(u->jobs = calloc(count, sizeof *u->jobs)))
+        _exit(EXIT_SETUP_FAILED);
+    free(root);
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t index;
+        char *params;
+        take_bytes(&r, &index, 4);
+        take_bytes(&r, &jobs[i].timeout, 8);
+        params = take_string(&r);
+        if (r.bad || !params || index >= file->data.desc.check_count || !(jobs[i].params = cJSON_Parse(params)))
+            _exit(EXIT_SETUP_FAILED);
+        free(params);
+        jobs[i].check = &file->data.desc.checks[index];
+        u->jobs[i] = &jobs[i];
+    }
+    u->count = count;
+    free(data);
+}
+
+/* In a check child FILE's zygote started for ENGINE: set up, take the job, run it. */
+static void zygote_child(const rg_plugin_file *file, const rg_plugin *desc, pid_t engine, int job, int result,
+                         int output)
+{
+    int keep[2] = {result, job};   /* RESULT_FD, JOB_FD */
+    unit u;
+    rg_context ctx;
+    int64_t now;
+    uint64_t memory, cap;
+    if (rg_child_enter_from_zygote(engine, output, keep, 2) != 0)
+        _exit(EXIT_SETUP_FAILED);
+    unit_decode(file, &u, &ctx, &now, &memory, &cap);
+    run_unit(&u, desc, &ctx, now, (size_t)memory, (size_t)cap);
 }
 
 static void fail_job(rg_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -211,9 +376,76 @@ static void fail_job(rg_job *job, const char *fmt, ...)
     job->result.details = cJSON_CreateObject();
 }
 
-static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits)
+static void fail_unit(const unit *u, const char *why)
 {
-    int fds[2], out_write = -1;
+    for (size_t i = 0; i < u->count; i++)
+        fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, why);
+}
+
+static void fail_plugin_changed(rg_job *job)
+{
+    const rg_plugin_file *file = job->plugin ? job->plugin->file : NULL;
+    fail_job(job, "check %s not run: its plugin %s is no longer the file relgate validated", job->check->name,
+             file ? file->path : "(in process)");
+}
+
+/* Every job of U, when its plugin's zygote failed (F): an error saying how. */
+static void fail_unit_zygote(const unit *u, const rg_zygote_failure *f)
+{
+    for (size_t i = 0; i < u->count; i++) {
+        rg_job *job = u->jobs[i];
+        const char *sig = f->exited && WIFSIGNALED(f->status) ? signal_name(WTERMSIG(f->status)) : NULL;
+        if (f->exited && WIFEXITED(f->status) && WEXITSTATUS(f->status) == EXIT_PLUGIN_CHANGED)
+            fail_plugin_changed(job);
+        else if (f->exited && WIFEXITED(f->status) && WEXITSTATUS(f->status) == EXIT_PLUGIN_UNBOUND)
+            fail_job(job, "check %s could not run: its plugin's zygote could not resolve every symbol the plugin "
+                     "and its libraries need", job->check->name);
+        else if (f->exited && WIFSIGNALED(f->status))
+            fail_job(job, "check %s could not run: %s (killed by %s%s)", job->check->name, f->why, sig ? sig : "signal ",
+                     sig ? "" : "?");
+        else if (f->exited)
+            fail_job(job, "check %s could not run: %s (exit status %d)", job->check->name, f->why,
+                     WEXITSTATUS(f->status));
+        else
+            fail_job(job, "check %s could not run: %s", job->check->name, f->why);
+    }
+}
+
+/* In a plugin's zygote: its plugin, every symbol bound (each child starts from this
+ * image: none resolves them again). */
+static const rg_plugin *load_in_zygote(const rg_plugin_file *file)
+{
+    return load_pinned(file, 1);
+}
+
+/* U's job for a check child of FILE's zygote, in a memory file (the child reads it);
+ * *ROOT is the context's document as JSON, made once per rg_run_isolated.  Returns the
+ * descriptor, or -1 with every job of U failed. */
+static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, const rg_context *ctx, int64_t now,
+                       const rg_limits *limits)
+{
+    rg_strbuf b = {0};
+    int fd = -1;
+    if (!*root)
+        *root = cJSON_PrintUnformatted(ctx->root);
+    if (*root && unit_encode(u, file, *root, ctx, now, limits, &b) == 0 &&
+        (fd = memfd_create("relgate-check-job", MFD_CLOEXEC)) >= 0 && rg_write_all(fd, b.data, b.len) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    free(b.data);
+    if (fd < 0)
+        fail_unit(u, "its job could not be written (out of memory)");
+    return fd;
+}
+
+/* Start U's child: from its plugin's zygote, or forked here (its plugin's first unit in
+ * this thread, or the engine's own checks).
+ * Returns 0, or -1 with every job of U failed. */
+static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits)
+{
+    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
+    int fds[2], out_write = -1, job_fd = -1, zygote;
     pid_t engine = getpid();
     memset(r, 0, sizeof *r);
     r->u = *u;
@@ -224,26 +456,46 @@ static int start(running *r, const unit *u, const rg_context *ctx, int64_t now, 
         if (out_write >= 0)
             close(out_write);
         rg_child_output_close(&r->out);
-        for (size_t i = 0; i < u->count; i++)
-            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(e));
+        fail_unit(u, strerror(e));
         return -1;
     }
-    rg_child_before_fork();
-    fflush(NULL);
-    r->started = monotonic_ms();
-    r->pid = fork();
-    if (r->pid < 0) {
-        int e = errno;
+    zygote = file && rg_zygote_use(file);
+    if (zygote && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
         close(fds[0]);
         close(fds[1]);
         close(out_write);
         rg_child_output_close(&r->out);
-        for (size_t i = 0; i < u->count; i++)
-            fail_job(u->jobs[i], "check %s could not start: %s", u->jobs[i]->check->name, strerror(e));
         return -1;
     }
-    if (r->pid == 0)
-        child_main(u, ctx, now, limits, engine, out_write, fds[1]);
+    r->started = monotonic_ms();
+    if (zygote) {
+        rg_zygote_failure f;
+        r->pid = rg_zygote_spawn(file, load_in_zygote, zygote_child, job_fd, fds[1], out_write, &f);
+        close(job_fd);
+        if (r->pid < 0) {
+            close(fds[0]);
+            close(fds[1]);
+            close(out_write);
+            rg_child_output_close(&r->out);
+            fail_unit_zygote(u, &f);
+            return -1;
+        }
+    } else {
+        rg_child_before_fork();
+        fflush(NULL);
+        r->pid = fork();
+        if (r->pid < 0) {
+            int e = errno;
+            close(fds[0]);
+            close(fds[1]);
+            close(out_write);
+            rg_child_output_close(&r->out);
+            fail_unit(u, strerror(e));
+            return -1;
+        }
+        if (r->pid == 0)
+            child_main(u, ctx, now, limits, engine, out_write, fds[1]);
+    }
     rg_child_started(r->pid);
     close(fds[1]);
     close(out_write);
@@ -323,9 +575,7 @@ static void describe_end(running *r, rg_job *job, const rg_limits *limits, const
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_OUT_OF_MEMORY) {
         fail_job(job, "check %s ran out of memory (limit %zu MiB)", name, limits->check_memory >> 20);
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_PLUGIN_CHANGED) {
-        const rg_plugin_file *file = job->plugin ? job->plugin->file : NULL;
-        fail_job(job, "check %s not run: its plugin %s is no longer the file relgate validated", name,
-                 file ? file->path : "(in process)");
+        fail_plugin_changed(job);
     } else if (WIFEXITED(r->status) && WEXITSTATUS(r->status) == EXIT_SETUP_FAILED) {
         fail_job(job, "check %s could not start: its child process could not be set up", name);
     } else if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
@@ -527,7 +777,8 @@ typedef struct pool {
     running *slots;
     size_t parallel;          /* slots */
     struct pollfd *pfds;      /* two a slot: its result pipe and its output */
-    pid_t *keep;              /* the other slots' children, spared while one ends */
+    pid_t *keep;              /* the other slots' children and the zygotes, spared while one ends */
+    char *root;               /* the context's document as JSON, for zygotes' children (made once) */
     /* Units: those made from JOBS, then, after them, jobs of a shared child that failed
      * before answering them, again each alone (at most COUNT of those). */
     rg_job **ptrs;
@@ -556,6 +807,7 @@ static void pool_free(pool *p)
     free(p->slots);
     free(p->pfds);
     free(p->keep);
+    free(p->root);
     free(p->ptrs);
     free(p->units);
 }
@@ -567,7 +819,7 @@ static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_lim
     for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
         if (p->slots[s].u.count)
             continue;
-        if (start(&p->slots[s], &p->units[p->next], ctx, now, limits) == 0) {
+        if (start(&p->slots[s], &p->units[p->next], &p->root, ctx, now, limits) == 0) {
             p->active++;
         } else {
             p->done += p->units[p->next].count;
@@ -611,6 +863,7 @@ static void end_leftovers(pool *p, size_t s)
     for (size_t o = 0; o < p->parallel; o++)
         if (o != s && p->slots[o].u.count && !p->slots[o].exited)
             p->keep[k++] = p->slots[o].pid;
+    k += rg_zygote_pids(p->keep + k, MAX_ZYGOTES);
     rg_children_kill_strays(p->keep, k, p->children_before, p->children_before_count);
     if (r->fd >= 0 && !r->timed_out) {
         drain(r);
@@ -672,34 +925,73 @@ static void service_slot(pool *p, size_t s, double now_ms, const rg_limits *limi
         free_slot(p, r, limits);
 }
 
+/* Plugin checks under way: their pool, and what their children were started with. */
+struct rg_isolated {
+    pool p;
+    const rg_context *ctx;
+    int64_t now;
+    const rg_limits *limits;
+};
+
+rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                               const rg_limits *limits)
+{
+    rg_isolated *run = calloc(1, sizeof *run);
+    pool *p = run ? &run->p : NULL;
+    if (p) {
+        *p = (pool){.jobs = jobs, .count = count, .parallel = parallel_children(limits)};
+        p->slots = calloc(p->parallel, sizeof *p->slots);
+        p->pfds = calloc(2 * p->parallel, sizeof *p->pfds);
+        p->keep = calloc(p->parallel + MAX_ZYGOTES, sizeof *p->keep);
+        p->ptrs = calloc(count ? 2 * count : 1, sizeof *p->ptrs);
+        p->units = calloc(count ? 2 * count : 1, sizeof *p->units);
+    }
+    if (!p || !p->slots || !p->pfds || !p->ptrs || !p->units || !p->keep) {
+        for (size_t i = 0; i < count; i++)
+            fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
+        if (p)
+            pool_free(p);
+        free(run);
+        return NULL;
+    }
+    run->ctx = ctx;
+    run->now = now;
+    run->limits = limits;
+    p->unit_count = make_units(jobs, count, p->ptrs, p->units);
+    p->children_before = rg_children_list(&p->children_before_count);
+    fill_slots(p, ctx, now, limits);
+    return run;
+}
+
+void rg_isolated_finish(rg_isolated *run)
+{
+    pool *p;
+    double now_ms = monotonic_ms();
+    if (!run)
+        return;
+    p = &run->p;
+    /* A deadline that passed while the engine was busy elsewhere is judged now: a child
+     * that answered in time is not taken for late because nobody read it, and one that
+     * is still running ends within a slice. */
+    for (size_t s = 0; s < p->parallel; s++)
+        if (p->slots[s].u.count && p->slots[s].deadline < now_ms + POLL_SLICE_MS)
+            p->slots[s].deadline = now_ms + POLL_SLICE_MS;
+    while (p->next < p->unit_count || p->active > 0) {
+        fill_slots(p, run->ctx, run->now, run->limits);
+        wait_for_children(p);
+        now_ms = monotonic_ms();
+        for (size_t s = 0; s < p->parallel; s++)
+            if (p->slots[s].u.count)
+                service_slot(p, s, now_ms, run->limits);
+        report_progress(p->slots, p->parallel, p->done, p->count, &p->last_progress, 0);
+    }
+    report_progress(p->slots, p->parallel, p->count, p->count, &p->last_progress, 1);
+    pool_free(p);
+    free(run);
+}
+
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits)
 {
-    pool p = {.jobs = jobs, .count = count, .parallel = parallel_children(limits)};
-
-    p.slots = calloc(p.parallel, sizeof *p.slots);
-    p.pfds = calloc(2 * p.parallel, sizeof *p.pfds);
-    p.keep = calloc(p.parallel, sizeof *p.keep);
-    p.ptrs = calloc(count ? 2 * count : 1, sizeof *p.ptrs);
-    p.units = calloc(count ? 2 * count : 1, sizeof *p.units);
-    if (!p.slots || !p.pfds || !p.ptrs || !p.units || !p.keep) {
-        for (size_t i = 0; i < count; i++)
-            fail_job(&jobs[i], "check %s could not start: out of memory", jobs[i].check->name);
-        pool_free(&p);
-        return;
-    }
-    p.unit_count = make_units(jobs, count, p.ptrs, p.units);
-    p.children_before = rg_children_list(&p.children_before_count);
-    while (p.next < p.unit_count || p.active > 0) {
-        double now_ms;
-        fill_slots(&p, ctx, now, limits);
-        wait_for_children(&p);
-        now_ms = monotonic_ms();
-        for (size_t s = 0; s < p.parallel; s++)
-            if (p.slots[s].u.count)
-                service_slot(&p, s, now_ms, limits);
-        report_progress(p.slots, p.parallel, p.done, count, &p.last_progress, 0);
-    }
-    report_progress(p.slots, p.parallel, count, count, &p.last_progress, 1);
-    pool_free(&p);
+    rg_isolated_finish(rg_isolated_start(jobs, count, ctx, now, limits));
 }

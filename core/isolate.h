@@ -29,4 +29,15 @@ typedef struct rg_job {
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
                      const rg_limits *limits);
 
+/* The same in two steps, so the engine can do its own work while the children run:
+ * start the first children (as many as run at once), then finish — every job ends with
+ * a result, as above.  A child's time limit runs from its start whatever the engine
+ * does meanwhile; one whose deadline passed before finish is given one poll slice to
+ * show it answered in time.  JOBS, CTX and LIMITS must stay as they are until finish.
+ * Returns NULL (every job failed) when out of memory; finish takes NULL. */
+typedef struct rg_isolated rg_isolated;
+rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,
+                               const rg_limits *limits);
+void rg_isolated_finish(rg_isolated *run);
+
 #endif

@@ -172,25 +172,38 @@ static void minimal_environment(const char *const *env)
     environ = vars;
 }
 
+/* What every plugin child does first, whatever it inherited: a process group of its own,
+ * killed with the engine, its output to OUTPUT_FD, only the descriptors it keeps. */
+static int enter_process(pid_t engine, int output_fd, const int *keep, size_t keep_count)
+{
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
+    if (getppid() != engine)
+        return -1;                    /* it is already gone */
+    if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(output_fd, STDERR_FILENO) < 0)
+        return -1;
+    return arrange_fds(keep, keep_count);
+}
+
 int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
                    const char *const *env)
 {
     int devnull;
     struct rlimit rl = {0, 0};
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
-    if (getppid() != engine)
-        return -1;                    /* it is already gone */
     default_signals();
     devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0 || dup2(output_fd, STDOUT_FILENO) < 0 ||
-        dup2(output_fd, STDERR_FILENO) < 0)
+    if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
         return -1;
-    if (arrange_fds(keep, keep_count) != 0)
+    if (enter_process(engine, output_fd, keep, keep_count) != 0)
         return -1;
     setrlimit(RLIMIT_CORE, &rl);
     minimal_environment(env);
     return 0;
+}
+
+int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, size_t keep_count)
+{
+    return enter_process(engine, output_fd, keep, keep_count);
 }
 
 /* ---- The engine's side ---------------------------------------------------------------- */

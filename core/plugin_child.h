@@ -41,6 +41,12 @@ int rg_frame_parse(const char *data, size_t len, const char magic[4], uint32_t m
 int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
                    const char *const *env);
 
+/* The same for a check child a plugin's zygote started (plugin_zygote.h) for ENGINE, its
+ * parent: what the zygote set up before any plugin code ran (signals, standard input,
+ * the core limit, the environment) it inherits; its own process group, the engine's
+ * death, its output and its descriptors it sets itself.  Returns -1 as rg_child_enter. */
+int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, size_t keep_count);
+
 /* ---- In the engine -------------------------------------------------------------------- */
 
 /* Before forking a child that runs plugin code: make this process undumpable

@@ -29,15 +29,14 @@
 #define RECORD_MAX (RG_DESC_MAX_BYTES + 1024)
 #define FIRST_FILE_FD 4               /* 3: the record pipe */
 
-const rg_plugin *rg_plugin_open_fd(int fd, int *kind, const char **why)
+const rg_plugin *rg_plugin_open_fd(int fd, int bind_now, int *kind, const char **why)
 {
     char path[64];
     void *handle;
     rg_plugin_entry_fn entry;
     const rg_plugin *desc;
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    /* Lazy binding: a plugin's functions resolve when first called. */
-    if (!(handle = dlopen(path, RTLD_LAZY | RTLD_LOCAL))) {
+    if (!(handle = dlopen(path, (bind_now ? RTLD_NOW : RTLD_LAZY) | RTLD_LOCAL))) {
         *kind = RG_LOAD_CANNOT_OPEN;
         *why = dlerror();
         return NULL;
@@ -84,7 +83,7 @@ static void loader_main(rg_plugin_file *const *files, size_t count, pid_t engine
         const char *why;
         size_t len;
         char *payload;
-        const rg_plugin *desc = rg_plugin_open_fd(FIRST_FILE_FD + (int)i, &kind, &why);
+        const rg_plugin *desc = rg_plugin_open_fd(FIRST_FILE_FD + (int)i, 0, &kind, &why);
         if (!desc) {
             send_record((uint32_t)kind, (uint32_t)i, why, strlen(why));
             _exit(LOADER_DONE);

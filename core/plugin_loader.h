@@ -25,7 +25,10 @@ int rg_plugin_loader_run(rg_plugin_file *const *files, size_t count, rg_loader_t
                          void *arg, size_t *failed_at, rg_error *err);
 
 /* In a plugin child: load the plugin open as descriptor FD, call its entry point.
- * Returns its descriptor, or NULL with *KIND (RG_LOAD_*) and *WHY (may be dlerror's). */
+ * Returns its descriptor, or NULL with *KIND (RG_LOAD_*) and *WHY (may be dlerror's).
+ * BIND_NOW: resolve every symbol of the plugin and the libraries it brings now (a zygote,
+ * whose children would otherwise each resolve the same ones again), else as they are
+ * first called. */
 enum {
     RG_LOAD_OK = 1,
     RG_LOAD_CANNOT_OPEN = 2,
@@ -33,6 +36,6 @@ enum {
     RG_LOAD_NO_DESCRIPTOR = 4,
     RG_LOAD_OUT_OF_BOUNDS = 5
 };
-const rg_plugin *rg_plugin_open_fd(int fd, int *kind, const char **why);
+const rg_plugin *rg_plugin_open_fd(int fd, int bind_now, int *kind, const char **why);
 
 #endif

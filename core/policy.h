@@ -24,6 +24,11 @@ typedef struct rg_check_provider {
     void (*run)(void *self, struct rg_job *jobs, size_t count, const struct rg_context *ctx, int64_t now,
                 const rg_limits *limits);
     void *self;
+    /* Or in two steps (both set, RUN unused): START the jobs and return what FINISH needs
+     * to give each its result; the evaluation runs its inline checks in between. */
+    void *(*start)(void *self, struct rg_job *jobs, size_t count, const struct rg_context *ctx, int64_t now,
+                   const rg_limits *limits);
+    void (*finish)(void *self, void *started);
 } rg_check_provider;
 
 /* 0, 1, 2 for patch, minor, major (the index of rg_requirement.params). */

@@ -736,7 +736,7 @@ static void evaluate_test(const rg_test_case *tc, mock_provider *mp, const rg_pl
                           const rg_limits *limits, const rg_context *ctx, int64_t now, cJSON *coverage,
                           rg_test_result *o)
 {
-    rg_check_provider mocks = {run_mocks, mp};
+    rg_check_provider mocks = {run_mocks, mp, NULL, NULL};
     rg_error err = {0};
     rg_policy *pol;
     rg_decision *d = NULL;

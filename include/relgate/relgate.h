@@ -587,6 +587,12 @@ RELGATE_API void rg_set_watchdog(rg_watchdog_fn fn);
 typedef void (*rg_progress_fn)(size_t done, size_t total, const char *slowest, double seconds);
 RELGATE_API void rg_set_progress(rg_progress_fn fn);
 
+/* End the processes this thread keeps for plugin checks — each plugin's zygote, which
+ * loads the plugin once and starts its check children — and whatever they left running.
+ * exit() does it; a process that ends with _exit() after evaluating (a forked worker)
+ * calls it first.  Evaluating again afterwards starts new ones. */
+RELGATE_API void rg_plugin_processes_end(void);
+
 /* The engine's version, "MAJOR.MINOR.PATCH". */
 RELGATE_API const char *rg_version(void);
 

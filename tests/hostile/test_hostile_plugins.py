@@ -339,6 +339,123 @@ for _kind in ("forge", "garbage"):
 batch_case("setsid", status="fail")   # killed by the worker, a subreaper of its own
 
 
+# ---- The plugin's zygote (the process that loads it once and starts each check child) ---
+
+def batch_lines(t, count):
+    """COUNT lines of the minimal context, each another version: none reuses another's result."""
+    doc = json.loads(Path(t.tmp, "context.json").read_text())
+    lines = []
+    for i in range(count):
+        doc["release"]["version"] = "1.%d.0" % (4 + i)
+        lines.append(json.dumps(doc))
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+
+
+def batch_args(jobs):
+    return ("eval", "--policy", "policy.lua", "--now", NOW, "--plugin-path", "plugins", "--check-timeout", "1",
+            "--batch", "batch.jsonl", "--jobs", str(jobs))
+
+
+# A plugin's first check in a process runs in a child that loads the plugin itself; from
+# its second on, the checks start from the plugin's zygote.
+
+@case("a constructor that exits 0 in the zygote only (the loader found it valid): every check an error")
+def _(t):
+    setup(t, "zygote_exit0")
+    env = {"HOSTILE_SHIFT": "1"}
+    listed = run(t, "plugins", "--plugin-path", "plugins", env=env)
+    t.eq(listed.rc, 0, "the loader (no such variable) sees a valid plugin")
+    r = run(t, *eval_args(), env=env)
+    expect_check_error(t, r, mentions="ended without a result")
+    batch_lines(t, 3)
+    for jobs in (1, 2):
+        r = run(t, *batch_args(jobs), env=env)
+        t.eq(r.rc, 1, "--jobs %d: batch exit code (every line denied)" % jobs)
+        docs = [json.loads(line) for line in r.out.splitlines()]
+        t.eq(len(docs), 3, "--jobs %d: one decision per line" % jobs)
+        for doc in docs:
+            t.eq(doc["decision"], "deny", "--jobs %d: a line's decision" % jobs)
+            t.eq(doc["requirements"][0]["status"], "error", "--jobs %d: a line's hostile requirement" % jobs)
+        t.contains(docs[1]["requirements"][0]["message"], "zygote ended while loading the plugin (exit status 0)",
+                   "--jobs %d: the second line's check, from the zygote" % jobs)
+    nothing_lingers(t)
+
+
+@case("a check that kills its zygote mid-batch: the checks after it are errors, never allowed")
+def _(t):
+    setup(t, "kill_zygote")
+    env = {"HOSTILE_SHIFT": "1"}
+    batch_lines(t, 5)
+    r = run(t, *batch_args(1), env=env)
+    docs = [json.loads(line) for line in r.out.splitlines()]
+    t.eq(len(docs), 5, "one decision per line")
+    t.eq(docs[0]["decision"], "allow", "line 1 (a child of its own): the check ran and passed")
+    t.contains(docs[0]["requirements"][0]["message"], "passed 1.4.0", "line 1's own check answered")
+    # Line 2: the zygote's first child kills it, before or after the zygote said which
+    # child it started: its own answer, or an error.
+    if docs[1]["decision"] == "allow":
+        t.contains(docs[1]["requirements"][0]["message"], "passed 1.5.0", "line 2's own check answered")
+    else:
+        t.contains(docs[1]["requirements"][0]["message"], "zygote ended", "line 2: the zygote is gone")
+    for doc in docs[2:]:
+        t.eq(doc["decision"], "deny", "a line after the zygote was killed")
+        t.eq(doc["requirements"][0]["status"], "error", "its hostile requirement")
+        t.contains(doc["requirements"][0]["message"], "zygote ended", "the error says the zygote is gone")
+    r = run(t, *batch_args(2), env=env)
+    docs = [json.loads(line) for line in r.out.splitlines()]
+    t.eq(len(docs), 5, "--jobs 2: one decision per line")
+    allowed = [d for d in docs if d["decision"] == "allow"]
+    t.check(len(allowed) <= 4, "--jobs 2: at most the first two checks of each worker pass", actual=len(allowed))
+    for doc in docs:
+        if doc["decision"] != "allow":
+            t.contains(doc["requirements"][0]["message"], "zygote ended", "--jobs 2: a denied line's error")
+
+
+@case("a constructor that leaves an escaped (setsid) process in the zygote: gone when relgate or its batch worker ends")
+def _(t):
+    setup(t, "zygote_fork")
+    env = {"HOSTILE_SHIFT": "1"}
+    r = run(t, *eval_args(), env=env)
+    expect_check_error(t, r, status="fail", mentions="loaded, ran and failed")
+    batch_lines(t, 3)
+    for jobs in (1, 2):
+        r = run(t, *batch_args(jobs), env=env)
+        t.eq(r.rc, 1, "--jobs %d: batch exit code (every line denied)" % jobs)
+        t.eq(len(r.out.splitlines()), 3, "--jobs %d: one decision per line" % jobs)
+    t.check(len([m for m in marked_pids(t) if m[0] == "lingerer"]) >= 3, "the zygotes' lingerers started",
+            actual=marked_pids(t))
+    nothing_lingers(t)
+
+
+# ---- Plugin checks run while the engine runs the inline ones ---------------------------
+
+BUSY_POLICY = POLICY + """requirement "busy" {
+  title = "an inline check busy past the check time limit", level = "advisory",
+  check = function(ctx)
+    local t = os.clock()
+    while os.clock() - t < 1.2 do end
+    return pass("busy for 1.2 s of CPU")
+  end,
+}
+"""
+
+
+@case("a plugin check's time limit runs while the engine is busy (1.2 s) with an inline check: on time is on time, a hang still ends")
+def _(t):
+    busy_args = ("--max-instructions", "4000000000", "--timeout", "20")
+    setup(t, "honest")
+    t.write("policy.lua", BUSY_POLICY)
+    r = run(t, *eval_args(*busy_args))
+    req = expect_check_error(t, r, status="fail", mentions="loaded, ran and failed")
+    t.eq(json.loads(r.out)["requirements"][1]["status"], "pass", "the busy inline check ran")
+    t.check(r.elapsed >= 1.2, "the inline check was busy past the check's 1 s", actual=r.elapsed)
+    shutil.rmtree(Path(t.tmp, "plugins"))
+    setup(t, "ignore_term")
+    t.write("policy.lua", BUSY_POLICY)
+    r = run(t, *eval_args(*busy_args))
+    expect_check_error(t, r, mentions="timed out after 1 s")   # within run()'s bound, busy CPU and all
+
+
 @case("a grandchild that ignores SIGTERM and holds stdout/stderr: `relgate eval 2>&1 | cat` ends, the grandchild is gone")
 def _(t):
     setup(t, "grandchild")

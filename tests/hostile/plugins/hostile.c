@@ -107,6 +107,25 @@ __attribute__((constructor)) static void hostile_constructor(void)
 }
 #endif
 
+#if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK)
+/* The loader child runs with PATH alone; the plugin's zygote (and its check children) with
+ * the variable the plugin declares: so these misbehave in the zygote only, after the
+ * loader found them valid. */
+static UNUSED pid_t zygote_pid;
+__attribute__((constructor)) static void zygote_constructor(void)
+{
+    if (!getenv("HOSTILE_SHIFT"))
+        return;
+#if defined(HOSTILE_ZYGOTE_EXIT0)
+    _exit(0);
+#elif defined(HOSTILE_ZYGOTE_FORK)
+    linger(1, 0);   /* escaped (setsid), ignoring SIGTERM, for the zygote's whole life */
+#else
+    zygote_pid = getpid();
+#endif
+}
+#endif
+
 static rg_check_status run(const rg_host *host, rg_check_call *call)
 {
 #if defined(HOSTILE_FORGE)
@@ -190,12 +209,21 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 #elif defined(HOSTILE_STATUS_LIE)
     host->fail(call, "said fail");
     return (rg_check_status)42;
+#elif defined(HOSTILE_KILL_ZYGOTE)
+    /* A check child of the zygote kills it, then answers honestly: the checks after it
+     * must be errors, never answered by a zygote that is gone. */
+    const char *version = host->context_string(call, "release.version");
+    if (zygote_pid > 0 && zygote_pid != getpid())
+        kill(zygote_pid, SIGKILL);
+    return host->pass(call, "passed %s, and killed its zygote", version ? version : "?");
 #else
     return host->fail(call, "loaded, ran and failed");
 #endif
 }
 
-#if defined(HOSTILE_SHIFTY) && RG_PLUGIN_ABI_MINOR >= 3
+#if (defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
+     defined(HOSTILE_ZYGOTE_FORK)) && \
+    RG_PLUGIN_ABI_MINOR >= 3
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
 
@@ -227,7 +255,8 @@ static const rg_plugin plugin = {
     "hostile", "1.0.0", "Test fixture: a hostile plugin", "MIT",
     checks, sizeof checks / sizeof checks[0], 0,
 #if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
-#if defined(HOSTILE_SHIFTY)
+#if defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
+    defined(HOSTILE_ZYGOTE_FORK)
     shifty_env,
 #else
     NULL,

@@ -1,0 +1,423 @@
+/* Plugin zygotes: see plugin_zygote.h.
+ *
+ *   zygote -> engine   READY ("RGZR", 0) once the plugin is loaded and checked
+ *   engine -> zygote   JOB ("RGZJ", seq) with three descriptors (SCM_RIGHTS): the job,
+ *                      the result pipe's and the output pipe's write ends
+ *   zygote -> engine   PID ("RGZP", seq, pid) of the check child it started, or
+ *                      -errno when it could not
+ *
+ * over a SOCK_SEQPACKET pair (one message a record, nothing half-read).  The engine
+ * waits for each answer at most RG_PLUGIN_LOAD_TIMEOUT, never blocks on the socket, and
+ * takes a pid only when it is a child of its own that it does not know as anything else;
+ * anything else fails the zygote for good.  The zygote's own standard output and error
+ * are /dev/null: a check child's output goes to the pipe its job came with. */
+#define _GNU_SOURCE /* MSG_CMSG_CLOEXEC, CLONE_PARENT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plugin_child.h"
+#include "plugin_zygote.h"
+#include "relgate/relgate.h"
+
+#define MAGIC_READY "RGZR"
+#define MAGIC_JOB "RGZJ"
+#define MAGIC_PID "RGZP"
+#define ZYGOTE_SETUP_FAILED 93   /* the zygote could not be set up, or the engine broke the protocol */
+#define SOCK_FD 3                /* in the zygote; the plugin file is 4 */
+#define SLICE_MS 10
+
+typedef struct zygote {
+    const rg_plugin_file *file;
+    pid_t owner;                 /* the process that started it (a fork of it has a copy of this table) */
+    dev_t dev;                   /* FILE's identity and digest when it started */
+    ino_t ino;
+    char digest[RG_SHA256_LABEL_SIZE];
+    pid_t pid;                   /* 0 once it ended and was waited for */
+    int sock;                    /* -1 once closed */
+    uint32_t seq;
+    int started;                 /* 0: only seen once (rg_zygote_use), no process yet */
+    int failed;
+    rg_zygote_failure failure;
+} zygote;
+
+/* Per thread: a zygote is the child of the thread that forked it (its check children,
+ * CLONE_PARENT, too), and only that thread waits for them (rg_children_list). */
+static _Thread_local zygote *zygotes;
+static _Thread_local size_t zygote_count;
+static _Thread_local pid_t *children_before;   /* this thread's children before its first zygote */
+static _Thread_local size_t children_before_count;
+static _Thread_local int end_registered;
+
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- The zygote ------------------------------------------------------------------------ */
+
+static void zygote_send(const char magic[4], uint32_t seq, int32_t value, size_t len)
+{
+    char msg[12];
+    memcpy(msg, magic, 4);
+    memcpy(msg + 4, &seq, 4);
+    memcpy(msg + 8, &value, 4);
+    while (send(SOCK_FD, msg, len, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            _exit(ZYGOTE_SETUP_FAILED);
+}
+
+static void zygote_main(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, pid_t engine,
+                        int sock)
+{
+    int keep[2] = {sock, file->fd};
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    const rg_plugin *desc;
+    if (null < 0 || rg_child_enter(engine, null, keep, 2, file->data.desc.env) != 0)
+        _exit(ZYGOTE_SETUP_FAILED);
+    desc = load(file);
+    zygote_send(MAGIC_READY, 0, 0, 8);
+    for (;;) {
+        char msg[16];
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(4 * sizeof(int))];
+        } control;
+        struct iovec iov = {msg, sizeof msg};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                            .msg_controllen = sizeof control.buf};
+        struct cmsghdr *c;
+        int fds[3];
+        uint32_t seq;
+        pid_t child;
+        ssize_t n = recvmsg(SOCK_FD, &mh, MSG_CMSG_CLOEXEC);
+        if (n == 0)
+            _exit(0);                     /* the engine is done with this plugin */
+        if (n < 0 && errno == EINTR)
+            continue;
+        c = CMSG_FIRSTHDR(&mh);
+        if (n != 8 || memcmp(msg, MAGIC_JOB, 4) != 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !c ||
+            c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(3 * sizeof(int)))
+            _exit(ZYGOTE_SETUP_FAILED);
+        memcpy(fds, CMSG_DATA(c), sizeof fds);
+        memcpy(&seq, msg + 4, 4);
+        /* The child's parent is the engine (CLONE_PARENT): the engine waits for it and
+         * gets its status, not this process.  Its exit signal is this process's own,
+         * SIGCHLD.  No glibc fork: none of its child-side work is needed in a
+         * single-threaded process that holds no lock here, and raise() and abort() ask
+         * the kernel for the thread id. */
+        child = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_PARENT, NULL, NULL, NULL, NULL);
+        if (child == 0) {
+            close(SOCK_FD);
+            run(file, desc, engine, fds[0], fds[1], fds[2]);
+            _exit(ZYGOTE_SETUP_FAILED);
+        }
+        for (int i = 0; i < 3; i++)
+            close(fds[i]);
+        zygote_send(MAGIC_PID, seq, child > 0 ? (int32_t)child : -errno, 12);
+    }
+}
+
+/* ---- The engine's side ----------------------------------------------------------------- */
+
+static int known_zygote(pid_t pid)
+{
+    for (size_t i = 0; i < zygote_count; i++)
+        if (zygotes[i].pid == pid)
+            return 1;
+    return 0;
+}
+
+/* Z ended, or must: its process group and it are killed and waited for (STATUS kept when
+ * it had ended by itself), and its socket closed. */
+static void zygote_stop(zygote *z)
+{
+    if (z->sock >= 0)
+        close(z->sock);
+    z->sock = -1;
+    if (z->pid > 0) {
+        int status;
+        rg_child_end_group(z->pid);
+        kill(z->pid, SIGKILL);
+        if (waitpid(z->pid, &status, 0) == z->pid && !z->failure.exited) {
+            z->failure.exited = 1;
+            z->failure.status = status;
+        }
+        z->pid = 0;
+    }
+}
+
+/* Z is failed for good, for the reason WHAT and DETAIL say. */
+static void zygote_fail(zygote *z, const char *what, const char *detail)
+{
+    if (!z->failed) {
+        z->failed = 1;
+        snprintf(z->failure.why, sizeof z->failure.why, "its plugin's zygote %s%s", what, detail ? detail : "");
+    }
+    zygote_stop(z);
+}
+
+/* Has Z ended?  Its status is kept (not waited for again). */
+static int zygote_ended(zygote *z)
+{
+    int status;
+    if (z->pid > 0 && waitpid(z->pid, &status, WNOHANG) == z->pid) {
+        z->failure.exited = 1;
+        z->failure.status = status;
+        z->pid = 0;
+        return 1;
+    }
+    return z->pid <= 0;
+}
+
+/* The next message from Z, LEN bytes long, before DEADLINE: 0, or -1 with Z failed. */
+static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, const char *waiting_for)
+{
+    for (;;) {
+        struct pollfd p = {.fd = z->sock, .events = POLLIN};
+        double left = deadline - monotonic_ms();
+        char got[16];   /* more than any message: a longer one shows as one */
+        ssize_t n = recv(z->sock, got, sizeof got, MSG_DONTWAIT);
+        if (n == (ssize_t)len) {
+            memcpy(msg, got, len);
+            return 0;
+        }
+        if (n > 0) {
+            zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+            return -1;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || zygote_ended(z)) {
+            /* Its end, or a socket gone: what it ended with is what the checks say. */
+            for (double until = monotonic_ms() + 200; z->pid > 0 && !zygote_ended(z) && monotonic_ms() < until;)
+                poll(NULL, 0, 1);
+            zygote_fail(z, "ended ", waiting_for);
+            return -1;
+        }
+        if (left <= 0) {
+            char why[64];
+            snprintf(why, sizeof why, "%s within %d s", waiting_for, RG_PLUGIN_LOAD_TIMEOUT);
+            zygote_fail(z, "did not answer ", why);
+            z->failure.exited = 0;   /* killed for its time, not an end of its own */
+            return -1;
+        }
+        poll(&p, 1, left < SLICE_MS ? (int)left + 1 : SLICE_MS);
+    }
+}
+
+static void end_at_exit(void)
+{
+    rg_zygotes_end();
+}
+
+/* FILE's entry in this thread's table, or NULL when it has none. */
+static zygote *zygote_find(const rg_plugin_file *file)
+{
+    if (zygote_count > 0 && zygotes[0].owner != getpid())
+        rg_zygotes_end();   /* a fork's copy of its parent's table: forget it */
+    /* The same file, not only the same address: a plugin set freed and loaded again may
+     * put another file where this one was. */
+    for (size_t i = 0; i < zygote_count; i++)
+        if (zygotes[i].file == file && zygotes[i].ino == file->identity.st_ino &&
+            zygotes[i].dev == file->identity.st_dev && strcmp(zygotes[i].digest, file->digest) == 0)
+            return &zygotes[i];
+    return NULL;
+}
+
+/* A new entry for FILE, no process yet; NULL when out of memory. */
+static zygote *zygote_add(const rg_plugin_file *file)
+{
+    zygote *grown = realloc(zygotes, (zygote_count + 1) * sizeof *zygotes), *z;
+    if (!grown)
+        return NULL;
+    zygotes = grown;
+    z = &zygotes[zygote_count++];
+    memset(z, 0, sizeof *z);
+    z->file = file;
+    z->owner = getpid();
+    z->dev = file->identity.st_dev;
+    z->ino = file->identity.st_ino;
+    snprintf(z->digest, sizeof z->digest, "%s", file->digest);
+    z->sock = -1;
+    return z;
+}
+
+int rg_zygote_use(const rg_plugin_file *file)
+{
+    zygote *z = zygote_find(file);
+    if (z)
+        return 1;
+    zygote_add(file);
+    return 0;
+}
+
+/* Z's process: forked, the plugin loaded in it, its READY taken; or Z failed. */
+static void zygote_start(zygote *z, rg_zygote_load_fn load, rg_zygote_run_fn run)
+{
+    int sv[2];
+    pid_t engine = getpid();
+    char ready[8];
+    z->started = 1;
+    if (!children_before) {
+        children_before = rg_children_list(&children_before_count);
+        if (!children_before)
+            children_before = calloc(1, sizeof *children_before);   /* none: still taken */
+    }
+    if (!end_registered) {
+        end_registered = 1;
+        atexit(end_at_exit);
+    }
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        zygote_fail(z, "could not start: ", strerror(errno));
+        return;
+    }
+    rg_child_before_fork();
+    fflush(NULL);
+    z->pid = fork();
+    if (z->pid < 0) {
+        z->pid = 0;
+        close(sv[0]);
+        close(sv[1]);
+        zygote_fail(z, "could not start: ", strerror(errno));
+        return;
+    }
+    if (z->pid == 0) {
+        close(sv[0]);
+        zygote_main(z->file, load, run, engine, sv[1]);
+    }
+    rg_child_started(z->pid);
+    close(sv[1]);
+    z->sock = sv[0];
+    if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
+                       "while loading the plugin") == 0 &&
+        memcmp(ready, MAGIC_READY, 4) != 0)
+        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+}
+
+static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
+{
+    char msg[8];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(3 * sizeof(int))];
+    } control;
+    struct iovec iov = {msg, sizeof msg};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    int fds[3] = {job_fd, result_fd, output_fd};
+    memset(control.buf, 0, sizeof control.buf);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    memcpy(msg, MAGIC_JOB, 4);
+    memcpy(msg + 4, &z->seq, 4);
+    for (;;) {
+        struct pollfd p = {.fd = z->sock, .events = POLLOUT};
+        double left = deadline - monotonic_ms();
+        if (sendmsg(z->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof msg)
+            return 0;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || left <= 0 || zygote_ended(z)) {
+            zygote_fail(z, "did not take a job", NULL);
+            return -1;
+        }
+        poll(&p, 1, left < SLICE_MS ? (int)left + 1 : SLICE_MS);
+    }
+}
+
+pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, int job_fd,
+                      int result_fd, int output_fd, rg_zygote_failure *fail)
+{
+    zygote *z = zygote_find(file);
+    char reply[12];
+    uint32_t seq;
+    int32_t pid;
+    siginfo_t info;
+    double deadline;
+    if (!z && !(z = zygote_add(file))) {
+        memset(fail, 0, sizeof *fail);
+        snprintf(fail->why, sizeof fail->why, "its plugin's zygote could not start: out of memory");
+        return -1;
+    }
+    if (!z->started)
+        zygote_start(z, load, run);
+    if (!z->failed && z->pid > 0 && zygote_ended(z))
+        zygote_fail(z, "ended between checks", NULL);
+    if (z->failed) {
+        *fail = z->failure;
+        return -1;
+    }
+    deadline = monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0;
+    z->seq++;
+    if (zygote_send_job(z, job_fd, result_fd, output_fd, deadline) != 0 ||
+        zygote_receive(z, reply, sizeof reply, deadline, "with a check child") != 0) {
+        *fail = z->failure;
+        return -1;
+    }
+    memcpy(&seq, reply + 4, 4);
+    memcpy(&pid, reply + 8, 4);
+    /* Only a child of ours that is not a zygote: a lie about any other process would
+     * have the engine wait for, or kill, what is not this check's. */
+    memset(&info, 0, sizeof info);
+    if (memcmp(reply, MAGIC_PID, 4) != 0 || seq != z->seq)
+        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+    else if (pid <= 0)
+        zygote_fail(z, "could not start a check child: ", strerror(pid < 0 ? -pid : EINVAL));
+    else if (known_zygote(pid) || waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+        zygote_fail(z, "named a process that is not its check child", NULL);
+    if (z->failed) {
+        *fail = z->failure;
+        return -1;
+    }
+    return pid;
+}
+
+size_t rg_zygote_pids(pid_t *out, size_t max)
+{
+    size_t n = 0;
+    if (zygote_count > 0 && zygotes[0].owner != getpid())
+        return 0;
+    for (size_t i = 0; i < zygote_count && n < max; i++)
+        if (zygotes[i].pid > 0)
+            out[n++] = zygotes[i].pid;
+    return n;
+}
+
+void rg_zygotes_end(void)
+{
+    /* A process forked from the one that started them has a copy of this table: the
+     * zygotes are not its own to end. */
+    int own = zygote_count > 0 && zygotes[0].owner == getpid();
+    for (size_t i = 0; own && i < zygote_count; i++)
+        zygote_stop(&zygotes[i]);
+    /* What they started and left (setsid, orphans reparented to this subreaper). */
+    if (own && children_before)
+        rg_children_kill_strays(NULL, 0, children_before, children_before_count);
+    for (size_t i = 0; !own && i < zygote_count; i++)
+        if (zygotes[i].sock >= 0)
+            close(zygotes[i].sock);
+    free(zygotes);
+    zygotes = NULL;
+    zygote_count = 0;
+    free(children_before);
+    children_before = NULL;
+    children_before_count = 0;
+}
+
+void rg_plugin_processes_end(void)
+{
+    rg_zygotes_end();
+}
