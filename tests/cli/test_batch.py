@@ -365,7 +365,7 @@ requirement "busy" {
   title = "A few milliseconds of Lua",
   check = function(ctx)
     local n = 0
-    for i = 1, 100000 do n = n + i end
+    for i = 1, 50000 do n = n + i end
     return pass("busy " .. n)
   end,
 }
@@ -374,16 +374,16 @@ requirement "busy" {
 
 @case("the watchdog's timer firing between lines and early inside one stops nothing (-j 1 and -j 2)")
 def _(t):
-    # The timer is armed lazily (cli/watchdog.c): with --timeout 0.2 it is set to expire
-    # 1.2 s after the first evaluation and fires every ~1.2 s of a batch that takes
+    # The timer is armed lazily (cli/watchdog.c): with --timeout 0.5 it is set to expire
+    # 1.5 s after the first evaluation and fires every ~1.5 s of a batch that takes
     # several, sometimes between lines, sometimes inside a line whose deadline is later.
     # Each time it must only look, arm again or stay idle: every line decided, exit 0.
-    n = 3000
+    n = 5000
     setup(t, [context(i) for i in range(1, n + 1)])
     t.write("policy.lua", BUSY)
     for jobs in ("1", "2"):
         start = time.monotonic()
-        res = run_batch(t, "--jobs", jobs, "--timeout", "0.2", timeout=300)
+        res = run_batch(t, "--jobs", jobs, "--timeout", "0.5", timeout=300)
         elapsed = time.monotonic() - start
         t.eq(res.rc, 0, "-j %s: exit code (%.1f s): %s" % (jobs, elapsed, res.stderr.decode()[-300:]))
         docs = lines_of(res)
