@@ -359,6 +359,21 @@ def _(t):
         t.contains(d["error"]["message"], "time limit (--timeout)", "-j 2: why")
 
 
+@case("a single decision never maps mimalloc (a batch opens it for its Lua states only)")
+def _(t):
+    setup(t, [context(1)])
+    t.write_json("one.json", json.loads(context(1)))
+    env = {"LD_DEBUG": "files"}
+    single = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--context", "one.json", env=env)
+    t.check(single.rc in (0, 1), "the single decision is one (exit %d)" % single.rc)
+    t.check("file=libmimalloc" not in single.err, "the single decision's loader trace names no mimalloc")
+    batch = run_batch(t, "--jobs", "1", env=env)
+    t.eq(batch.rc, single.rc, "the batch's exit code is the single decision's")
+    one, line = json.loads(single.stdout), lines_of(batch)[0]
+    t.eq([(r["id"], r["status"], r["message"]) for r in line["requirements"]],
+         [(r["id"], r["status"], r["message"]) for r in one["requirements"]], "the batch's results are the single decision's")
+
+
 BUSY = """
 policy { name = "busy", version = "1.0.0" }
 requirement "busy" {
