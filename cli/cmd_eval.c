@@ -1,5 +1,6 @@
 /* relgate eval: one decision for one release at one stage. */
 #define _GNU_SOURCE 1 /* strcasestr */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -116,6 +117,30 @@ static char *render_error(const eval_options *o, const rg_error *err)
     if (o->batch)
         return line_with_newline(rg_eval_error_line(err, o->now));
     return rg_error_render(err, o->format, o->now);
+}
+
+/* ---- A batch's allocator -------------------------------------------------------
+ *
+ * Lua allocates and frees small objects by the thousand for every line of a batch, and
+ * runs ~8 % faster on mimalloc than on the C library's malloc (10k batch at -j 2, CPU).
+ * Linked in as the process's malloc, though, mimalloc cost every single decision ~1 ms
+ * of start-up and a fresh page for each size class it touched (cold decision: 438
+ * page faults in the engine's process against 326 without it).  So the command keeps
+ * the C library's malloc and a batch opens mimalloc for its Lua states alone
+ * (RTLD_LOCAL: nothing else binds to it; Lua frees only through its own allocator). */
+static void lua_allocator_for_batch(void)
+{
+#ifdef RG_LUA_MIMALLOC
+    void *lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    void *re = lib ? dlsym(lib, "mi_realloc") : NULL, *fr = lib ? dlsym(lib, "mi_free") : NULL;
+    rg_realloc_fn realloc_fn;
+    rg_free_fn free_fn;
+    if (!re || !fr)
+        return;   /* the C library's, as for a single decision */
+    memcpy(&realloc_fn, &re, sizeof realloc_fn);
+    memcpy(&free_fn, &fr, sizeof free_fn);
+    rg_set_lua_allocator(realloc_fn, free_fn);   /* the library stays open for the process */
+#endif
 }
 
 /* ---- The watchdog ------------------------------------------------------------
@@ -509,6 +534,7 @@ int rg_cmd_eval(int argc, char **argv)
     copt.limits = &o.limits;
     copt.decision_log = o.store;   /* a post-deploy rollback targets its last good release */
     if (o.batch) {
+        lua_allocator_for_batch();
         rc = rg_eval_batch(&o, &copt);
         rg_cli_watchdog_remove();
         rg_set_progress(NULL);

@@ -8,7 +8,9 @@
  * command ever hangs on a policy.  What a signal handler may not do — append to a
  * decision log, write report files atomically — is done by a fresh relgate the process
  * execs into (`relgate __watchdog-log`), from arguments prepared in advance. */
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -100,21 +103,102 @@ static void watchdog_build_argv(void)
     watchdog_argv[0] = relgate;
 }
 
-/* Called by the engine around policy code: SECONDS left, or 0 to disarm.  Clamped, so
- * that no limit converts out of time_t's range (the options allow at most a day). */
-static void watchdog_set(double seconds)
+/* The timer is armed lazily.  The engine calls watchdog_set around every evaluation
+ * (and a batch makes one evaluation a line): a setitimer to arm and one to disarm were
+ * two system calls a decision.  Now a disarm only marks the policy as not running, and
+ * an arm only records the new deadline while the timer already pending expires no
+ * later than it; when the timer fires early (the policy not running, or running with a
+ * later deadline) the handler arms it again for what is left, or leaves it idle.  So a
+ * runaway policy is still stopped at its deadline, and a batch makes about one
+ * setitimer per timeout period instead of two per line.  A signal that finds no policy
+ * running returns at once (SA_RESTART: the system call it interrupted goes on; the
+ * polls on the way handle EINTR).  All of it is in nanoseconds of CLOCK_MONOTONIC, in
+ * lock-free atomics the handler may read and write. */
+static atomic_int watchdog_active;           /* policy code may be running, with watchdog_deadline */
+static atomic_llong watchdog_deadline;       /* when it must be stopped */
+static atomic_int watchdog_timer_armed;          /* a timer is armed ... */
+static atomic_llong watchdog_expiry;         /* ... to expire then */
+
+static long long watchdog_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void watchdog_timer(long long ns)
 {
     struct itimerval it;
     memset(&it, 0, sizeof it);
-    if (!(seconds > 0))
-        seconds = 0;
-    else if (seconds > 7 * 86400.0)
-        seconds = 7 * 86400.0;
-    else if (seconds < 1e-6)
-        seconds = 1e-6;   /* 0 would disarm it */
-    it.it_value.tv_sec = (time_t)seconds;
-    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+    if (ns > 0 && ns < 1000)
+        ns = 1000;   /* 0 would disarm it */
+    it.it_value.tv_sec = (time_t)(ns / 1000000000LL);
+    it.it_value.tv_usec = (suseconds_t)(ns % 1000000000LL / 1000);
     setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Arm the timer for DEADLINE (handler and outside it). */
+static void watchdog_arm(long long deadline, long long now)
+{
+    atomic_store(&watchdog_expiry, deadline);
+    atomic_store(&watchdog_timer_armed, 1);
+    watchdog_timer(deadline - now);
+}
+
+static void watchdog_alarm(int sig)
+{
+    int saved = errno;
+    long long now;
+    if (!atomic_load(&watchdog_active)) {
+        atomic_store(&watchdog_timer_armed, 0);   /* early: armed again when policy code runs */
+        errno = saved;
+        return;
+    }
+    now = watchdog_clock();
+    if (now < atomic_load(&watchdog_deadline)) {
+        watchdog_arm(atomic_load(&watchdog_deadline), now);
+        errno = saved;
+        return;
+    }
+    watchdog_fire(sig);
+}
+
+/* Called by the engine around policy code: SECONDS left, or 0 when it stops.  Clamped,
+ * so that no limit converts out of range (the options allow at most a day). */
+static void watchdog_set(double seconds)
+{
+    long long now, deadline;
+    if (!(seconds > 0)) {
+        atomic_store(&watchdog_active, 0);
+        return;
+    }
+    if (seconds > 7 * 86400.0)
+        seconds = 7 * 86400.0;
+    now = watchdog_clock();
+    deadline = now + (long long)(seconds * 1e9);
+    /* Not active while the deadline changes: a signal meanwhile leaves the timer idle,
+     * which the test below then sees. */
+    atomic_store(&watchdog_active, 0);
+    atomic_store(&watchdog_deadline, deadline);
+    atomic_store(&watchdog_active, 1);
+    if (!atomic_load(&watchdog_timer_armed) || atomic_load(&watchdog_expiry) > deadline)
+        watchdog_arm(deadline, now);
+}
+
+/* A forked process has no timer of its parent's (fork clears them): what it remembers
+ * of one is forgotten. */
+static void watchdog_forked(void)
+{
+    atomic_store(&watchdog_active, 0);
+    atomic_store(&watchdog_timer_armed, 0);
+}
+
+/* Disarm for good (the command is done with policy code). */
+static void watchdog_disarm(void)
+{
+    atomic_store(&watchdog_active, 0);
+    watchdog_timer(0);
+    atomic_store(&watchdog_timer_armed, 0);
 }
 
 void rg_cli_watchdog_limit_error(const char *policy, double timeout, rg_error *err)
@@ -137,8 +221,12 @@ void rg_cli_watchdog_install(const char *policy, double timeout)
     struct sigaction sa;
     watchdog_timeout = timeout;
     rg_cli_watchdog_name(policy);
+    static int atfork;
+    if (!atfork)
+        atfork = pthread_atfork(NULL, NULL, watchdog_forked) == 0;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = watchdog_fire;
+    sa.sa_handler = watchdog_alarm;
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
     rg_set_watchdog(watchdog_set);
@@ -220,7 +308,7 @@ void rg_cli_watchdog_exit_code(int code)
 void rg_cli_watchdog_remove(void)
 {
     rg_set_watchdog(NULL);
-    watchdog_set(0);
+    watchdog_disarm();
     rg_cli_watchdog_stdout(NULL);
     rg_cli_watchdog_log(NULL, NULL);
     rg_cli_watchdog_reports(NULL, NULL, 0);

@@ -206,7 +206,6 @@ static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
 static int set_directories(rg_context *ctx, const char *path, const rg_context_options *opt,
                            rg_error *err)
 {
-    struct stat st;
     ctx->paths = opt->paths;
     ctx->decision_log = opt->decision_log;
     ctx->dir = context_directory(path, opt->paths);
@@ -220,7 +219,7 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
         if (!ctx->evidence_root)
             return rg_fail(err, RG_ERROR_USAGE, opt->evidence_root, 0, 0,
                            "--evidence-root %s: %s", opt->evidence_root, strerror(errno));
-        if (stat(ctx->evidence_root, &st) != 0 || !S_ISDIR(st.st_mode))
+        if (!rg_path_cache_is_directory(opt->paths, ctx->evidence_root))
             return rg_fail(err, RG_ERROR_USAGE, opt->evidence_root, 0, 0,
                            "--evidence-root %s: not a directory", opt->evidence_root);
     }

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "path_cache.h"
 #include "textpos.h"
@@ -23,6 +24,7 @@ typedef struct slot {
 struct rg_path_cache {
     slot slots[SLOTS];
     size_t used;
+    char *directory;   /* the last path rg_path_cache_is_directory found to be one */
 };
 
 rg_path_cache *rg_path_cache_new(void)
@@ -38,6 +40,7 @@ void rg_path_cache_free(rg_path_cache *cache)
         free(cache->slots[i].path);
         free(cache->slots[i].real);
     }
+    free(cache->directory);
     free(cache);
 }
 
@@ -75,4 +78,18 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
         return s->real;
     }
     return real;
+}
+
+int rg_path_cache_is_directory(rg_path_cache *cache, const char *path)
+{
+    struct stat st;
+    if (cache && cache->directory && strcmp(cache->directory, path) == 0)
+        return 1;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    if (cache) {
+        free(cache->directory);
+        cache->directory = strdup(path);   /* out of memory: asked again next time */
+    }
+    return 1;
 }

@@ -21,10 +21,12 @@
 
 typedef struct rg_plugin_cache rg_plugin_cache;
 
-/* Where the cache lives: $RELGATE_PLUGIN_CACHE (empty: no cache), else
- * $XDG_CACHE_HOME/relgate/plugins.cache, else $HOME/.cache/relgate/plugins.cache; NULL
- * when none of them is set (heap string). */
-char *rg_plugin_cache_path(void);
+/* Where the cache of the plugins found in FOLDERS (COUNT of them, in search order; NULL
+ * entries skipped) lives: $RELGATE_PLUGIN_CACHE (empty: no cache), else
+ * $XDG_CACHE_HOME/relgate/plugins-HEX.cache, else $HOME/.cache/relgate/plugins-HEX.cache,
+ * HEX the first 8 bytes of the SHA-256 of the folders' names; NULL when none of them is
+ * set (heap string). */
+char *rg_plugin_cache_path(const char *const *folders, size_t count);
 
 /* The entries of the cache at PATH (an empty cache when it is missing, unusable or not
  * the user's own); NULL only when out of memory. */

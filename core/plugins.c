@@ -802,7 +802,7 @@ static int load_files(rg_plugins *set, char **paths, size_t count, rg_error *err
     /* Files before the refused one are loaded first: a refusal among them comes first,
      * as it would in search order.  When the cache knows every one of them as it is,
      * no loader child (and no plugin code) runs at all. */
-    cache_path = rg_plugin_cache_path();
+    cache_path = rg_plugin_cache_path((const char *const *)set->searched, set->searched_count);
     cache = cache_path ? rg_plugin_cache_open(cache_path) : NULL;
     if (pin_failed || take_cached(&ld, cache, err, &rc) != 0)
         rc = load_and_remember(&ld, cache, cache_path, &failed_at, err);

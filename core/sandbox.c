@@ -73,20 +73,29 @@ int rg_sandbox_out_of_memory(lua_State *L, const char *file, int line, const cha
 
 /* ---- Limits -------------------------------------------------------------- */
 
+static rg_realloc_fn lua_realloc_fn;
+static rg_free_fn lua_free_fn;
+
+void rg_set_lua_allocator(rg_realloc_fn realloc_fn, rg_free_fn free_fn)
+{
+    lua_realloc_fn = realloc_fn && free_fn ? realloc_fn : NULL;
+    lua_free_fn = realloc_fn && free_fn ? free_fn : NULL;
+}
+
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     rg_sandbox *sb = ud;
     size_t old = ptr ? osize : 0;
     void *p;
     if (nsize == 0) {
-        free(ptr);
+        sb->free_fn(ptr);
         sb->mem_used -= old;
         return NULL;
     }
     /* Refusing makes Lua collect and retry once, then raise a memory error. */
     if (nsize > old && sb->mem_used - old + nsize > sb->limits.max_memory)
         return NULL;
-    p = realloc(ptr, nsize);
+    p = sb->realloc_fn(ptr, nsize);
     if (p)
         sb->mem_used = sb->mem_used - old + nsize;
     return p;
@@ -2376,6 +2385,8 @@ rg_sandbox *rg_sandbox_new(const rg_limits *limits, int64_t now, const char *dir
         return NULL;
     }
     sb->package_count = 1;
+    sb->realloc_fn = lua_realloc_fn ? lua_realloc_fn : realloc;
+    sb->free_fn = lua_free_fn ? lua_free_fn : free;
     sb->L = lua_newstate(limited_alloc, sb);
     if (!sb->L || !sb->dir_display || !sb->digest) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot create the policy's Lua state");

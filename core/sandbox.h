@@ -27,6 +27,8 @@ typedef struct rg_package {
 
 typedef struct rg_sandbox {
     lua_State *L;
+    rg_realloc_fn realloc_fn; /* the allocator the state was created with (rg_set_lua_allocator) */
+    rg_free_fn free_fn;
     rg_limits limits;
     size_t mem_used;
     uint64_t instructions;

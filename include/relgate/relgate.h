@@ -572,6 +572,16 @@ typedef enum rg_attest_result {
 RELGATE_API rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect *expect,
                                                    char **statement, rg_error *err);
 
+/* The allocator of the policies' Lua states created from now on (a state keeps the one
+ * it was created with): REALLOC_FN and FREE_FN with realloc's and free's contracts; NULL
+ * for either puts back the C library's.  Process-wide.  `relgate eval --batch` gives
+ * Lua mimalloc's, which a batch's churn of small objects runs faster on, while a single
+ * decision keeps the C library's allocator and never maps mimalloc
+ * (docs/performance.md). */
+typedef void *(*rg_realloc_fn)(void *ptr, size_t size);
+typedef void (*rg_free_fn)(void *ptr);
+RELGATE_API void rg_set_lua_allocator(rg_realloc_fn realloc_fn, rg_free_fn free_fn);
+
 /* A hard stop for policy code stuck inside one C library call (a pathological string
  * pattern), which the instruction hook cannot interrupt.  The engine calls FN with the
  * seconds of wall time the policy has left (plus a grace second) before it runs policy

@@ -359,6 +359,53 @@ def _(t):
         t.contains(d["error"]["message"], "time limit (--timeout)", "-j 2: why")
 
 
+@case("a single decision never maps mimalloc (a batch opens it for its Lua states only)")
+def _(t):
+    setup(t, [context(1)])
+    t.write_json("one.json", json.loads(context(1)))
+    env = {"LD_DEBUG": "files"}
+    single = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--context", "one.json", env=env)
+    t.check(single.rc in (0, 1), "the single decision is one (exit %d)" % single.rc)
+    t.check("file=libmimalloc" not in single.err, "the single decision's loader trace names no mimalloc")
+    batch = run_batch(t, "--jobs", "1", env=env)
+    t.eq(batch.rc, single.rc, "the batch's exit code is the single decision's")
+    one, line = json.loads(single.stdout), lines_of(batch)[0]
+    t.eq([(r["id"], r["status"], r["message"]) for r in line["requirements"]],
+         [(r["id"], r["status"], r["message"]) for r in one["requirements"]], "the batch's results are the single decision's")
+
+
+BUSY = """
+policy { name = "busy", version = "1.0.0" }
+requirement "busy" {
+  title = "A few milliseconds of Lua",
+  check = function(ctx)
+    local n = 0
+    for i = 1, 50000 do n = n + i end
+    return pass("busy " .. n)
+  end,
+}
+"""
+
+
+@case("the watchdog's timer firing between lines and early inside one stops nothing (-j 1 and -j 2)")
+def _(t):
+    # The timer is armed lazily (cli/watchdog.c): with --timeout 0.5 it is set to expire
+    # 1.5 s after the first evaluation and fires every ~1.5 s of a batch that takes
+    # several, sometimes between lines, sometimes inside a line whose deadline is later.
+    # Each time it must only look, arm again or stay idle: every line decided, exit 0.
+    n = 5000
+    setup(t, [context(i) for i in range(1, n + 1)])
+    t.write("policy.lua", BUSY)
+    for jobs in ("1", "2"):
+        start = time.monotonic()
+        res = run_batch(t, "--jobs", jobs, "--timeout", "0.5", timeout=300)
+        elapsed = time.monotonic() - start
+        t.eq(res.rc, 0, "-j %s: exit code (%.1f s): %s" % (jobs, elapsed, res.stderr.decode()[-300:]))
+        docs = lines_of(res)
+        t.eq(len(docs), n, "-j %s: every line decided" % jobs)
+        t.eq({d["decision"] for d in docs}, {"allow"}, "-j %s: all allowed" % jobs)
+
+
 FIXTURES = os.environ.get("RG_FIXTURES")   # set by tests/plugins/meson.build (batch-forge)
 
 FORGE_POLICY = """

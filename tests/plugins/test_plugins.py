@@ -275,6 +275,33 @@ def _(t):
     t.eq(r["details"]["commit"], CONTEXT["release"]["commit"], "context_string")
 
 
+@case("the plugin cache: one file per set of plugin folders, another set's file left alone")
+def _(t):
+    if "RELGATE_PLUGIN_CACHE" in os.environ:
+        t.skip("RELGATE_PLUGIN_CACHE is set: the default place is not used")
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "ok" } }\n'))
+    other = Path(t.tmp, "other")
+    other.mkdir(mode=0o755)
+    shutil.copy(Path(t.tmp, "plugins", "fixture-behave.so"), other / "fixture-behave.so")
+    os.chmod(other / "fixture-behave.so", 0o755)
+    env = {"XDG_CACHE_HOME": str(Path(t.tmp, "xdg"))}
+    folder = Path(t.tmp, "xdg", "relgate")
+    for what in ("loaded", "from the cache"):
+        t.expect_decision(run_eval(t, env=env), "allow", 0)
+        files = sorted(p.name for p in folder.glob("plugins-*.cache"))
+        t.eq(len(files), 1, "one cache file for the folder 'plugins' (%s): %s" % (what, files))
+    mine = files[0]
+    first = Path(folder, mine).read_bytes()
+    t.check(b"fixture-behave.so" in first, "the entry names the plugin file")
+    doc = t.expect_decision(t.eval("policy.lua", "context.json", "--plugin-path", "other", env=env), "allow", 0)
+    t.eq(t.result(doc, "a")["status"], "pass", "the other folder's plugin answers")
+    files = sorted(p.name for p in folder.glob("plugins-*.cache"))
+    t.eq(len(files), 2, "a second file for the folder 'other': %s" % files)
+    t.check(Path(folder, mine).read_bytes() == first, "the first folder's file is left as it was")
+    t.check(str(other).encode() not in first, "no entry of the other folder in the first file")
+
+
 # ---- Isolation ------------------------------------------------------------------------
 
 @case("a crashing, hanging, exiting or silent check costs one error result each")
