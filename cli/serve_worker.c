@@ -240,9 +240,14 @@ typedef struct request {
 } request;
 
 /* Read BODY's members into R.  0, or -1 with ERR (bad input). */
-static int read_body(request *r, const char *body, size_t len, rg_error *err)
+static int read_body(request *r, const char *body, size_t len, const rg_limits *limits, rg_error *err)
 {
     const char *end = NULL;
+    /* JSON as relgate reads it (UTF-8, no NUL escaped or not, no key twice, depth within
+     * --max-json-depth) before cJSON reads it: the server leaves this to the worker for
+     * POST /v1/decisions (RG_ROUTE_BODY_TO_WORKER), so that the body is checked once. */
+    if (rg_json_check(body, len, "the request body", limits, err) != 0)
+        return -1;
     if (!(r->doc = cJSON_ParseWithLengthOpts(body, len, &end, 0)) || !cJSON_IsObject(r->doc))
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the request body is not a JSON object%s%.40s",
                        r->doc ? "" : ": malformed near ", r->doc ? "" : (end ? end : body));
@@ -344,7 +349,7 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
     r.now = (int64_t)time(NULL);
     r.stage_name = "none";
     rg_error_init(&err);
-    if (read_body(&r, body, len, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
+    if (read_body(&r, body, len, &ws->c.limits, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
         goto fail;
     if (!(text = cJSON_PrintUnformatted(r.context))) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
