@@ -80,7 +80,19 @@ static int scan_string(scan *sc)
     sc->string_bytes += sc->len - sc->pos;   /* corrected at the closing quote */
     sc->pos++; /* the opening quote */
     while (sc->pos < sc->len) {
-        unsigned char c = (unsigned char)sc->s[sc->pos];
+        unsigned char c;
+        {
+            /* The plain characters, most of a string, counted in a register: through SC
+             * every byte stored the position and read it back. */
+            const unsigned char *text = (const unsigned char *)sc->s;
+            size_t at = sc->pos, len = sc->len;
+            while (at < len && text[at] >= 0x20 && text[at] != '"' && text[at] != '\\')
+                at++;
+            sc->pos = at;
+            if (at == len)
+                break;
+        }
+        c = (unsigned char)sc->s[sc->pos];
         if (c == '"') {
             sc->pos++;
             sc->string_bytes -= sc->len - sc->pos;
