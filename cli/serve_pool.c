@@ -180,13 +180,7 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
         rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot start an evaluation worker (%s): %s", srv->self, strerror(rc));
         goto fail;
     }
-    close(down[0]);
-    close(up[1]);
-    w->to = down[1];
-    w->from = up[0];
-    (void)fcntl(w->from, F_SETFL, O_NONBLOCK);
-    w->in->fd = w->from;
-    w->in->pos = w->in->end = 0;
+    rg_worker_pipes_parent(down, up, &w->to, &w->from, w->in);
     w->tag = 0;
     pthread_mutex_lock(&p->lock);
     w->peer.worker = p->next_id++;
