@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -519,6 +520,28 @@ static char *lost(const char *why)
     return rg_strbuf_finish(&b);
 }
 
+/* Write HEAD and BODY to FD in one system call where the pipe takes them: written apart,
+ * the worker woke for the head alone and waited again for the body.  0, or -1. */
+static int write_request(int fd, const void *head, size_t head_len, const void *body, size_t len)
+{
+    struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, len}};
+    int i = 0;
+    while (i < 2) {
+        ssize_t n = writev(fd, iov + i, 2 - i);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        for (; i < 2 && (size_t)n >= iov[i].iov_len; i++)
+            n -= (ssize_t)iov[i].iov_len;
+        if (i < 2) {
+            iov[i].iov_base = (char *)iov[i].iov_base + n;
+            iov[i].iov_len -= (size_t)n;
+        }
+    }
+    return 0;
+}
+
 int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **out)
 {
     const rg_limits *l = &p->srv->config.limits;
@@ -560,7 +583,7 @@ int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **ou
         reading r = {w, clock_now() + 2 * (l->timeout + l->check_timeout) + 30, {w->pid, 0, 0}};
         memcpy(frame, head, sizeof head);
         memcpy(frame + sizeof head, &tag, sizeof tag);
-        if (len > UINT32_MAX || rg_write_all(w->to, frame, sizeof frame) != 0 || rg_write_all(w->to, body, len) != 0)
+        if (len > UINT32_MAX || write_request(w->to, frame, sizeof frame, body, len) != 0)
             got = 1;
         else
             got = rg_record_read(read_from_worker, &r, &w->peer, tag, RG_EVAL_FAILED, &code, &buf, why, sizeof why);

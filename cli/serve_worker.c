@@ -172,14 +172,18 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     }
     digest_hex[sizeof digest_hex - 1] = '\0';
     snprintf(rel, relsize, "%s/%s", digest_hex, file);
+    /* Looked for first, its directory made only when it is not there: evidence sent
+     * again (most of it) costs one lstat.  Not remembered in memory: a file a cleaner of
+     * the temporary directory took is written again. */
+    snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
+        goto done;   /* these very bytes, written by an earlier request */
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
         goto done;
     }
     snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
-        goto done;   /* these very bytes, written by an earlier request */
     /* Written aside and renamed into place: a file in the directory is whole. */
     snprintf(tmp, sizeof tmp, "%s/%s/.new-%s", ws->evdir, digest_hex, file);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
