@@ -181,6 +181,9 @@ class Serve(Server):
             self.stopped = True
             Server.__exit__(self, None, None, None)
 
+    def __enter__(self):
+        return self   # started already (Server's __enter__ would start a second one)
+
     def __exit__(self, *exc):
         if not self.stopped:
             self.stopped = True
