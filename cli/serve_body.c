@@ -73,93 +73,105 @@ static size_t skip_value(const char *p, size_t i, size_t n)
     return i;
 }
 
-/* The next member of the object OBJ (its '{' at OBJ.p[0]) from *AT (0 at first): its key
- * (the string with its quotes) and its value.  1, or 0 past the last. */
-static int next_member(span obj, size_t *at, span *key, span *value)
-{
-    size_t i = *at ? *at : 1;
-    i = skip_ws(obj.p, i, obj.len);
-    if (i < obj.len && obj.p[i] == ',')
-        i = skip_ws(obj.p, i + 1, obj.len);
-    if (i >= obj.len || obj.p[i] != '"')
-        return 0;
-    key->p = obj.p + i;
-    i = skip_string(obj.p, i, obj.len);
-    key->len = (size_t)(obj.p + i - key->p);
-    i = skip_ws(obj.p, i, obj.len) + 1;   /* the ':' */
-    i = skip_ws(obj.p, i, obj.len);
-    value->p = obj.p + i;
-    i = skip_value(obj.p, i, obj.len);
-    value->len = (size_t)(obj.p + i - value->p);
-    *at = i;
-    return 1;
-}
-
 static cJSON *parse(span s)
 {
     return cJSON_ParseWithLength(s.p, s.len);
 }
 
-/* The object OBJ with each member parsed by READ (NULL: cJSON), or NULL. */
-static cJSON *object_of(span obj, cJSON *(*read)(span key, span value))
+/* How a member's value is read: P[I] starts it; *OUT receives it (NULL: out of memory),
+ * and the position past it is returned.  Values that are descended into are walked
+ * once, by the descent: a SARIF log inside "evidence" is not skipped again at every
+ * level above it. */
+typedef size_t (*value_reader)(span key, const char *p, size_t i, size_t n, cJSON **out);
+
+static size_t any_value(span key, const char *p, size_t i, size_t n, cJSON **out)
 {
-    cJSON *out = cJSON_CreateObject();
-    span key, value;
-    size_t at = 0;
-    if (!out)
-        return NULL;
-    while (next_member(obj, &at, &key, &value)) {
-        cJSON *name = parse(key), *item = read ? read(key, value) : parse(value);
-        int added = name && item && cJSON_IsString(name) && cJSON_AddItemToObject(out, name->valuestring, item);
+    size_t end = skip_value(p, i, n);
+    span value = {p + i, end - i};
+    (void)key;
+    *out = parse(value);
+    return end;
+}
+
+/* The object whose '{' is P[I], each member's value read by READ, into *OUT (NULL: out
+ * of memory); the position past its '}'. */
+static size_t object_at(const char *p, size_t i, size_t n, value_reader read, cJSON **out)
+{
+    cJSON *obj = cJSON_CreateObject();
+    *out = NULL;
+    if (!obj)
+        return n;
+    for (i++;;) {
+        span key;
+        cJSON *name, *item = NULL;
+        int added;
+        i = skip_ws(p, i, n);
+        if (i < n && p[i] == ',')
+            i = skip_ws(p, i + 1, n);
+        if (i >= n || p[i] != '"') {
+            *out = obj;
+            return i < n ? i + 1 : n;   /* past the '}' */
+        }
+        key.p = p + i;
+        i = skip_string(p, i, n);
+        key.len = (size_t)(p + i - key.p);
+        i = skip_ws(p, skip_ws(p, i, n) + 1, n);   /* past the ':' */
+        i = read(key, p, i, n, &item);
+        name = parse(key);
+        added = name && item && cJSON_IsString(name) && cJSON_AddItemToObject(obj, name->valuestring, item);
         cJSON_Delete(name);
         if (!added) {
             cJSON_Delete(item);
-            cJSON_Delete(out);
-            return NULL;
+            cJSON_Delete(obj);
+            return n;
         }
     }
-    return out;
+}
+
+static int key_is(span key, const char *quoted)
+{
+    return key.len == strlen(quoted) && memcmp(key.p, quoted, key.len) == 0;
 }
 
 /* An inline evidence entry's member: "json" kept as written. */
-static cJSON *entry_member(span key, span value)
+static size_t entry_member(span key, const char *p, size_t i, size_t n, cJSON **out)
 {
-    cJSON *raw;
+    size_t end;
     char *text;
-    if (key.len != 6 || memcmp(key.p, "\"json\"", 6) != 0)
-        return parse(value);
-    if (!(text = malloc(value.len + 1)))
-        return NULL;
-    memcpy(text, value.p, value.len);
-    text[value.len] = '\0';
-    raw = cJSON_CreateRaw(text);
-    free(text);
-    return raw;
+    if (!key_is(key, "\"json\""))
+        return any_value(key, p, i, n, out);
+    end = skip_value(p, i, n);
+    *out = NULL;
+    if ((text = malloc(end - i + 1)) != NULL) {
+        memcpy(text, p + i, end - i);
+        text[end - i] = '\0';
+        *out = cJSON_CreateRaw(text);
+        free(text);
+    }
+    return end;
 }
 
 /* An inline evidence entry: {"json": ...} and the others, or whatever it is (the worker
  * says what is wrong with it). */
-static cJSON *evidence_entry(span key, span value)
+static size_t evidence_entry(span key, const char *p, size_t i, size_t n, cJSON **out)
 {
-    (void)key;
-    return value.p[0] == '{' ? object_of(value, entry_member) : parse(value);
+    return p[i] == '{' ? object_at(p, i, n, entry_member, out) : any_value(key, p, i, n, out);
 }
 
 /* A member of the body: "evidence" entry by entry. */
-static cJSON *body_member(span key, span value)
+static size_t body_member(span key, const char *p, size_t i, size_t n, cJSON **out)
 {
-    if (key.len == 10 && memcmp(key.p, "\"evidence\"", 10) == 0 && value.p[0] == '{')
-        return object_of(value, evidence_entry);
-    return parse(value);
+    if (key_is(key, "\"evidence\"") && p[i] == '{')
+        return object_at(p, i, n, evidence_entry, out);
+    return any_value(key, p, i, n, out);
 }
 
 cJSON *rg_serve_body_parse(const char *body, size_t len)
 {
-    span whole;
+    cJSON *doc;
     size_t i = skip_ws(body, 0, len);
-    whole.p = body + i;
-    whole.len = len - i;
-    if (whole.len == 0 || whole.p[0] != '{')
+    if (i == len || body[i] != '{')
         return cJSON_ParseWithLength(body, len);   /* not an object: the worker says so */
-    return object_of(whole, body_member);
+    object_at(body, i, len, body_member, &doc);
+    return doc;
 }
