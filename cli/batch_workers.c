@@ -154,13 +154,7 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
         close(up[0]);
         worker_main(down[0], up[1], w, work);
     }
-    close(down[0]);
-    close(up[1]);
-    w->to = down[1];
-    w->from = up[0];
-    (void)fcntl(w->from, F_SETFL, O_NONBLOCK);
-    w->in->fd = w->from;
-    w->in->pos = w->in->end = 0;
+    rg_worker_pipes_parent(down, up, &w->to, &w->from, w->in);
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
     /* A chunk may pass CHUNK_BYTES by one line: allow for a line as long as a chunk. */

@@ -122,6 +122,10 @@ enum {
     RG_ROUTE_EXACT = 1,      /* the path must be PREFIX itself, not merely begin with it */
     RG_ROUTE_PUBLIC = 2,     /* no bearer token needed (health checks; webhooks that check
                               * their own signature) */
+    RG_ROUTE_BODY_TO_WORKER = 4, /* the handler reads nothing of the body and gives it to
+                              * rg_serve_decide, whose worker checks it as every other body
+                              * is checked here (rg_json_check) before it reads it: checked
+                              * once, not in the server and again in the worker */
 };
 
 /* Register METHOD ("GET", "POST"; "*" any) and the path PREFIX -> FN(ARG).  The longest

@@ -6,8 +6,8 @@
  * Content-Length says so, else once it grows past it), the memory for headers
  * (libmicrohttpd answers 431 or 413 itself), the connections at once (beyond, new ones
  * wait in the kernel's backlog), the time a request may take to arrive whole, however it
- * trickles (serve_deadline.c: slowloris), and JSON as relgate reads it (rg_json_check:
- * every route's body, before any route or library of its own reads it). */
+ * trickles (serve_deadline.c: slowloris).  JSON as relgate reads it is checked once the
+ * route is known (serve_routes.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>
@@ -82,25 +82,6 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const rg_serve *sr
     return send_response(conn, &resp);
 }
 
-/* A body that is not one JSON document as relgate reads every document (UTF-8, no NUL
- * escaped or not, no duplicate key, depth within --max-json-depth) is answered 400 here:
- * the routes and the workers read bodies with cJSON, which would cut a string at an
- * escaped NUL (an evidence path "a.md\u0000../../x" read as "a.md") and take the first
- * of two equal keys.  Returns 1 when it answered. */
-static int not_json(struct MHD_Connection *conn, const rg_serve *srv, const rg_strbuf *body)
-{
-    rg_serve_response resp;
-    rg_error err;
-    rg_error_init(&err);
-    if (rg_json_check(body->data, body->len, "the request body", &srv->config.limits, &err) == 0)
-        return 0;
-    memset(&resp, 0, sizeof resp);
-    rg_serve_respond_error(&resp, 400, RG_ERROR_USAGE, "%s", err.message);
-    rg_error_clear(&err);
-    send_response(conn, &resp);
-    return 1;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -143,8 +124,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return too_large(conn, srv);
     if (hr->body.failed)
         return MHD_NO;
-    if (hr->body.len && not_json(conn, srv, &hr->body))
-        return MHD_YES;
     {
         rg_serve_request req;
         rg_serve_response resp;

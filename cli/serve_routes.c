@@ -107,6 +107,21 @@ void rg_serve_dispatch(rg_serve *srv, rg_serve_request *req, rg_serve_response *
         rg_serve_respond_header(resp, "WWW-Authenticate", "Bearer realm=\"relgate\"");
         return;
     }
+    /* A body that is not one JSON document as relgate reads every document (UTF-8, no NUL
+     * escaped or not, no duplicate key, depth within --max-json-depth) is answered 400
+     * before the route reads it: the routes and the workers read bodies with cJSON, which
+     * would cut a string at an escaped NUL (an evidence path "a.md\u0000../../x" read as
+     * "a.md") and take the first of two equal keys.  A route that gives the body unread
+     * to a worker leaves it to the worker, which checks it the same way first. */
+    if (req->body_len && !(best->flags & RG_ROUTE_BODY_TO_WORKER)) {
+        rg_error err;
+        rg_error_init(&err);
+        if (rg_json_check(req->body, req->body_len, "the request body", &srv->config.limits, &err) != 0) {
+            rg_serve_respond_error(resp, 400, RG_ERROR_USAGE, "%s", err.message);
+            rg_error_clear(&err);
+            return;
+        }
+    }
     req->rest = req->path + strlen(best->prefix);
     best->fn(srv, req, resp, best->arg);
     if (resp->status == 0)
@@ -271,7 +286,8 @@ static void get_metrics(rg_serve *srv, const rg_serve_request *req, rg_serve_res
 
 int rg_serve_core_routes(rg_serve *srv)
 {
-    return rg_serve_route_add(srv, "POST", "/v1/decisions", RG_ROUTE_EXACT, post_decision, NULL) |
+    return rg_serve_route_add(srv, "POST", "/v1/decisions", RG_ROUTE_EXACT | RG_ROUTE_BODY_TO_WORKER, post_decision,
+                              NULL) |
            rg_serve_route_add(srv, "GET", "/v1/decisions/", 0, get_decision, NULL) |
            rg_serve_route_add(srv, "GET", "/v1/releases/", 0, get_last_good, NULL) |
            rg_serve_route_add(srv, "GET", "/health", RG_ROUTE_EXACT | RG_ROUTE_PUBLIC, get_health, NULL) |

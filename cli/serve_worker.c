@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "error.h"
 #include "fileio.h"
+#include "serve_body.h"
 #include "serve_internal.h"
 #include "serve_worker.h"
 #include "strbuf.h"
@@ -63,6 +64,8 @@ typedef struct worker_state {
     rg_log *store;           /* read for post-deploy rollback targets, as eval --log */
     const char *workdir;
     char evdir[PATH_MAX];    /* the inline evidence, content-addressed ("" until made) */
+    rg_path_cache *evpaths;  /* its paths resolved once (NULL: each time), as a batch's are:
+                              * nothing in it changes until it is emptied */
     size_t evdir_files;
     unsigned long long evdir_bytes;
     rg_record_peer peer;
@@ -149,7 +152,11 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     if (text) {
         data = text->valuestring;
         len = strlen(data);
+    } else if (cJSON_IsRaw(json)) {
+        data = json->valuestring;   /* the bytes of the request (serve_body.c) */
+        len = strlen(data);
     } else if (json) {
+        /* "json" spelled with escapes: read as any value, written compact. */
         if (!(data = cJSON_PrintUnformatted(json)))
             return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         len = strlen(data);
@@ -165,14 +172,18 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     }
     digest_hex[sizeof digest_hex - 1] = '\0';
     snprintf(rel, relsize, "%s/%s", digest_hex, file);
+    /* Looked for first, its directory made only when it is not there: evidence sent
+     * again (most of it) costs one lstat.  Not remembered in memory: a file a cleaner of
+     * the temporary directory took is written again. */
+    snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
+        goto done;   /* these very bytes, written by an earlier request */
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
         goto done;
     }
     snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
-        goto done;   /* these very bytes, written by an earlier request */
     /* Written aside and renamed into place: a file in the directory is whole. */
     snprintf(tmp, sizeof tmp, "%s/%s/.new-%s", ws->evdir, digest_hex, file);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -185,7 +196,7 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     ws->evdir_files++;
     ws->evdir_bytes += len;
 done:
-    if (!text)
+    if (!text && !cJSON_IsRaw(json))
         free(data);
     return rc;
 }
@@ -202,6 +213,8 @@ static int store_trim(worker_state *ws, rg_error *err)
                        strerror(errno));
     ws->evdir_files = 0;
     ws->evdir_bytes = 0;
+    rg_path_cache_free(ws->evpaths);
+    ws->evpaths = rg_path_cache_new();
     rg_policy_reuse_check_results(ws->pol, 0);
     rg_policy_reuse_check_results(ws->pol, 1);
     return 0;
@@ -240,12 +253,18 @@ typedef struct request {
 } request;
 
 /* Read BODY's members into R.  0, or -1 with ERR (bad input). */
-static int read_body(request *r, const char *body, size_t len, rg_error *err)
+static int read_body(request *r, const char *body, size_t len, const rg_limits *limits, rg_error *err)
 {
-    const char *end = NULL;
-    if (!(r->doc = cJSON_ParseWithLengthOpts(body, len, &end, 0)) || !cJSON_IsObject(r->doc))
-        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the request body is not a JSON object%s%.40s",
-                       r->doc ? "" : ": malformed near ", r->doc ? "" : (end ? end : body));
+    /* JSON as relgate reads it (UTF-8, no NUL escaped or not, no key twice, depth within
+     * --max-json-depth) before cJSON reads it: the server leaves this to the worker for
+     * POST /v1/decisions (RG_ROUTE_BODY_TO_WORKER), so that the body is checked once.
+     * Only then is it read (serve_body.c relies on it). */
+    if (rg_json_check(body, len, "the request body", limits, err) != 0)
+        return -1;
+    if (!(r->doc = rg_serve_body_parse(body, len)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading the request body");
+    if (!cJSON_IsObject(r->doc))
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the request body is not a JSON object");
     for (cJSON *m = r->doc->child; m; m = m->next) {
         if (strcmp(m->string, "context") == 0) {
             if (!cJSON_IsObject(m))
@@ -344,7 +363,7 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
     r.now = (int64_t)time(NULL);
     r.stage_name = "none";
     rg_error_init(&err);
-    if (read_body(&r, body, len, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
+    if (read_body(&r, body, len, &ws->c.limits, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
         goto fail;
     if (!(text = cJSON_PrintUnformatted(r.context))) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
@@ -354,6 +373,11 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
     copt.stage = r.stage;
     copt.type = r.type;
     copt.evidence_root = root;
+    /* The evidence directory's paths are resolved once (realpath's readlink of every
+     * component was a seventh of a request): its files are written once and never
+     * changed until it is emptied, when the cache goes too.  Paths beneath
+     * --evidence-root are not the server's to fix: resolved each time. */
+    copt.paths = root == ws->evdir ? ws->evpaths : NULL;
     copt.limits = &ws->c.limits;
     copt.decision_log = ws->store;
     /* Relative evidence paths resolve against the root, as if the context were there. */
@@ -399,6 +423,7 @@ static int load(worker_state *ws, rg_error *err)
     if (!(ws->pol = rg_policy_load_with_plugins(ws->c.policy, &ws->c.limits, (int64_t)time(NULL), ws->plugins, err)))
         return -1;
     rg_policy_reuse_check_results(ws->pol, 1);
+    ws->evpaths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     if ((size_t)snprintf(ws->evdir, sizeof ws->evdir, "%s/w-XXXXXX", ws->workdir) >= sizeof ws->evdir ||
         !mkdtemp(ws->evdir)) {
         ws->evdir[0] = '\0';
@@ -460,6 +485,7 @@ int rg_serve_worker_main(int argc, char **argv)
     free(body);
     free(rg_strbuf_finish(&ws.out));
     rg_policy_free(ws.pol);
+    rg_path_cache_free(ws.evpaths);
     rg_plugins_free(ws.plugins);
     rg_signer_free(ws.signer);
     rg_log_close(ws.store);

@@ -1,6 +1,7 @@
 /* Worker records (worker_record.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,6 +167,17 @@ static double monotonic_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *from, rg_reader *in)
+{
+    close(down[0]);
+    close(up[1]);
+    *to = down[1];
+    *from = up[0];
+    (void)fcntl(*from, F_SETFL, O_NONBLOCK);
+    in->fd = *from;
+    in->pos = in->end = 0;
 }
 
 int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline, void *data, size_t len)

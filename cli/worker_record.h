@@ -60,6 +60,11 @@ typedef struct rg_worker_end {
     int reaped, status;
 } rg_worker_end;
 
+/* The parent's side of a worker just started on the pipes DOWN (its input) and UP (its
+ * output): the worker's ends closed, *TO and *FROM the parent's, FROM non-blocking and
+ * read through IN (emptied).  The one set-up of eval --batch's and relgate serve's. */
+void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *from, rg_reader *in);
+
 /* Read LEN bytes of a worker's output into DATA, waiting as long as it lives (and, when
  * DEADLINE is not 0, until that CLOCK_MONOTONIC second), but not for a pipe a process it
  * left behind holds open once it has ended: after its end has been seen, what is already

@@ -8,12 +8,9 @@ else the hand-written one in tests/data/hooks/.
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,10 +18,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 sys.path.insert(0, str(HERE.parent / "live"))
-import harness  # noqa: E402
-import openapi_check  # noqa: E402
-from harness import Failure  # noqa: E402
 from api_server import ApiServer, Reply, _Handler  # noqa: E402
+from servehelp import Server  # noqa: E402
 
 CORPUS = Path(os.environ["RG_CORPUS_DIR"]) if os.environ.get("RG_CORPUS_DIR") else None
 DATA = HERE.parent / "data" / "hooks"
@@ -126,53 +121,27 @@ def github_signature(body, secret=SECRET):
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class Serve:
-    """relgate serve --hooks CONFIG on 127.0.0.1:0; its output in tmp/serve.log."""
+class Serve(Server):
+    """relgate serve --hooks CONFIG --store tmp/decisions.jsonl on 127.0.0.1:0, started at
+    once: servehelp.Server (the one starter of the tests' servers) with the hooks' policy,
+    configuration and environment, and the hooks' way of asking."""
 
     def __init__(self, t, config, env=None, extra=()):
-        self.t = t
         t.write("policy.lua", POLICY)
         t.write_json("hooks.json", config)
-        port_file = t.tmp / "serve.port"
-        if port_file.exists():   # a server the case started before: not this one's port
-            port_file.unlink()
-        self.log_path = t.tmp / "serve.log"
-        full_env = dict(os.environ)
-        full_env.update({"GITHUB_TOKEN": EVIDENCE_TOKEN, "GH_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""})
+        full_env = {"GITHUB_TOKEN": EVIDENCE_TOKEN, "GH_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""}
         full_env.update(env or {})
-        argv = [str(harness.RELGATE), "serve", "--policy", str(t.tmp / "policy.lua"), "--listen", "127.0.0.1:0",
-                "--port-file", str(port_file), "--store", str(t.tmp / "decisions.jsonl"),
-                "--hooks", str(t.tmp / "hooks.json"), *extra]
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, cwd=str(t.tmp), env=full_env, stdin=subprocess.DEVNULL,
-                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                self.stop()
-                raise Failure("relgate serve exited (%s) at start: %s" % (self.proc.returncode, self.log_text()))
-            text = port_file.read_text().strip() if port_file.exists() else ""
-            if text.isdigit():
-                self.port = int(text)
-                break
-            time.sleep(0.05)
-        else:
-            self.stop()
-            raise Failure("relgate serve did not write its port within 20 s: %s" % self.log_text())
+        super().__init__(t, "--store", t.tmp / "decisions.jsonl", "--hooks", t.tmp / "hooks.json", *extra,
+                         policy=t.tmp / "policy.lua", workers=None, env=full_env, start_timeout=20)
+        self.stopped = False
+        self.start()
 
     def request(self, method, path, body=b"", headers=None, timeout=30):
-        """(status, headers dict lower-case, body bytes)."""
+        """(status, headers dict lower-case, body bytes): a new connection each time."""
         if isinstance(body, str):
             body = body.encode()
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            c.request(method, path, body=body, headers=headers or {})
-            r = c.getresponse()
-            data = r.read()
-            openapi_check.check(method, path, r.status, r.getheaders(), data)   # docs/openapi.json
-            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-        finally:
-            c.close()
+        status, data, hdrs = Server.request(self, method, path, body, headers, timeout=timeout)
+        return status, hdrs, data
 
     def github(self, payload, event="deployment_protection_rule", signature=True, delivery="d-1"):
         body = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
@@ -195,36 +164,31 @@ class Serve:
         return len(p.read_text().splitlines()) if p.exists() else 0
 
     def log_text(self):
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
+        """Everything the server has said (its standard error), whole."""
+        try:
+            return self.stderr_path.read_text(errors="replace")
+        except OSError:
+            return ""
 
     def healthy(self):
         status, _, _ = self.request("GET", "/health", timeout=5)
         return status == 200
 
     def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-            except ProcessLookupError:
-                pass
-        self.log.close()
-        # Under the sanitizers (make test-san, build-tsan) a report in the server's output fails the case,
-        # whatever else it checked: a leak shows only at exit.
-        data = self.log_path.read_bytes()
-        for marker in harness.SANITIZER_REPORTS + (b"WARNING: ThreadSanitizer",):
-            if marker in data:
-                raise Failure("relgate serve printed a sanitizer report: %s" % data.decode(errors="replace")[-3000:])
+        """SIGTERM, then SIGKILL to what is left; a sanitizer's report in the server's
+        output fails the case (a leak shows only at exit).  Once, however often called."""
+        if not self.stopped:
+            self.stopped = True
+            Server.__exit__(self, None, None, None)
 
     def __enter__(self):
-        return self
+        return self   # started already (Server's __enter__ would start a second one)
 
     def __exit__(self, *exc):
-        self.stop()
+        if not self.stopped:
+            self.stopped = True
+            return Server.__exit__(self, *exc)
+        return False
 
 
 def secrets(t):

@@ -4,6 +4,7 @@ and deny, bad input (400), tokens (401), size (413), content type (415), a full 
 and a store that cannot record (503), idempotency, reading decisions back, last-good,
 health, readiness and metrics.  usage: test_serve_api.py path/to/relgate [FILTER]"""
 
+import base64
 import hashlib
 import http.client as http_client
 import json
@@ -50,6 +51,27 @@ def _(t):
             decision_of(t, doc, verdict)
             t.check(re.fullmatch(r"[0-9a-f]{32}", doc.get("id", "")), "no id", actual=doc.get("id"))
             t.eq(hdrs.get("content-type"), "application/json", "the content type")
+
+
+@case("inline {\"json\": VALUE} evidence is kept as the bytes sent: its digest is theirs, in any layout")
+def _(t):
+    req = request_from_example(PASS)
+    ci = json.loads(base64.b64decode(req["evidence"].pop("ci")["base64"]))
+    head = json.dumps(req)[:-2]          # ... "evidence": {...   without its "}}"
+    layouts = [json.dumps(ci, indent=3).encode(),                       # pretty, as a person would send it
+               json.dumps(ci, separators=(",", ":")).encode(),          # compact
+               json.dumps(ci, ensure_ascii=True, indent=None).encode()]  # Python's default spacing
+    with Server(t) as srv:
+        for value in layouts:
+            body = head.encode() + b', "ci": {"json": ' + value + b"}}}"
+            status, doc, _ = srv.decide(body, {"Content-Type": "application/json"})
+            t.eq((status, doc.get("decision")), (200, "allow"), "the decision with ci sent as %r..." % value[:30])
+            digests = {e.get("name"): e.get("sha256") for e in doc.get("evidence", [])}
+            t.eq(digests.get("ci"), "sha256:" + hashlib.sha256(value).hexdigest(), "the digest of ci: the bytes sent")
+        # "json" spelled with an escape is the same member: read as a value, written compact.
+        body = head.encode() + b', "ci": {"\\u006Ason": ' + layouts[0] + b"}}}"
+        status, doc, _ = srv.decide(body, {"Content-Type": "application/json"})
+        t.eq((status, doc.get("decision")), (200, "allow"), "the decision with \"\\u006Ason\"")
 
 
 @case("bad input is a 400 with an error decision naming what is wrong; the server goes on")

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "json_member.h"
+#include "strbuf.h"
 #include "rgtest.h"
 
 /* TEXT with control and non-ASCII bytes escaped, for failure messages (static buffer). */
@@ -510,6 +511,73 @@ static void test_same_key_in_sibling_objects_allowed(void **state)
     cJSON_Delete(root);
 }
 
+/* rg_json_check finds a key given twice without a tree (its scanner keeps each object's
+ * keys): it must say exactly what rg_json_parse says of every document, the same verdict
+ * and the same message, keys compared as cJSON reads them (escapes decoded). */
+static void test_check_agrees_with_parse(void **state)
+{
+    static const char *docs[] = {
+        "{\"stage\": \"deploy\", \"x\": 1, \"stage\": \"pre-release\"}",
+        "{\"release\": {\"name\": \"a\", \"version\": \"1.0.0\", \"name\": \"b\"}}",
+        "{\"approvals\": [{\"user\": \"a\"}, {\"user\": \"b\", \"role\": \"x\", \"user\": \"c\"}]}",
+        "{\"type\": \"patch\", \"\\u0074ype\": \"major\"}",
+        "{\"caf\\u00e9\": 1, \"caf\xc3\xa9\": 2}",
+        "{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}",
+        "{\"a\\nb\": 1, \"a\\u000ab\": 2}",
+        "{\"a\\/b\": 1, \"a/b\": 2}",
+        "{\"\\\"\": 1, \"\\u0022\": 2}",
+        "{\"ab\": 1, \"a\": 2, \"abc\": 3, \"\\u0061\\u0062\\u0063d\": 4}",
+        "[{\"n\": 1}, {\"n\": 2}, {\"a\": {\"n\": 3}, \"b\": {\"n\": 4}, \"N\": 5, \"n\": 6}]",
+        "{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":1,\"k5\":2}",
+        "{\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k9\":[{}]}",
+        "{\"o\": {\"k1\":1,\"k2\":1,\"k3\":1,\"k4\":1,\"k5\":1,\"k6\":1,\"k7\":1,\"k8\":1,\"k\\u0039\":1,\"k9\":2}}",
+        "{\"a\": {\"b\": {\"c\": 1}}, \"b\": {\"a\": {\"c\": 2, \"d\": [1, {\"c\": 3, \"c\\u0000\": 4}]}}}",
+        "{\"a\": 1, \"b\": }", "{\"a\": \"x\\u0000y\"}", "", "  ", "[1, 2,]", "{\"a\": 1} x",
+        "\xff", "{\"\xc3\": 1}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "{\"a\": 1, \"b\": {\"c\": [true, false, null, -1.5e3, \"s\"]}, \"\": 0}",
+    };
+    rg_limits limits = rg_limits_default();
+    (void)state;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        rg_error a = {0}, b = {0};
+        cJSON *root = rg_json_parse(docs[i], strlen(docs[i]), "doc.json", limits.max_json_depth, RG_ERROR_USAGE, &a);
+        int rc = rg_json_check(docs[i], strlen(docs[i]), "doc.json", &limits, &b);
+        if ((root != NULL) != (rc == 0) || strcmp(a.message, b.message) != 0)
+            fail_msg("document %zu: rg_json_parse %s '%s', rg_json_check %s '%s'", i, root ? "took it" : "refused it",
+                     a.message, rc == 0 ? "took it" : "refused it", b.message);
+        if (rc != 0)
+            assert_int_equal(b.kind, RG_ERROR_USAGE);
+        cJSON_Delete(root);
+        rg_error_clear(&a);
+        rg_error_clear(&b);
+    }
+}
+
+/* An object of many keys is sorted, not compared pair by pair: 200,000 keys, one given
+ * twice far apart, found; and none twice, taken (quickly: n log n). */
+static void test_check_many_keys(void **state)
+{
+    rg_limits limits = rg_limits_default();
+    rg_strbuf b = {0};
+    rg_error err = {0};
+    char *doc;
+    (void)state;
+    rg_strbuf_puts(&b, "{");
+    for (int i = 0; i < 200000; i++)
+        rg_strbuf_printf(&b, "%s\"key%d\":%d", i ? "," : "", i, i);
+    rg_strbuf_puts(&b, "}");
+    doc = rg_strbuf_finish(&b);
+    assert_non_null(doc);
+    assert_int_equal(rg_json_check(doc, strlen(doc), "big.json", &limits, &err), 0);
+    memcpy(strstr(doc, "\"key199999\""), "\"key000007\"", 11);   /* same length: "key7" is not it */
+    assert_int_equal(rg_json_check(doc, strlen(doc), "big.json", &limits, &err), 0);
+    memcpy(strstr(doc, "\"key000007\""), "\"key7\":1,\"\"", 11);   /* "key7":1,"":199999 */
+    assert_int_equal(rg_json_check(doc, strlen(doc), "big.json", &limits, &err), -1);
+    assert_string_equal(err.message, "big.json: duplicate key \"key7\" in a JSON object");
+    rg_error_clear(&err);
+    free(doc);
+}
+
 /* ---- rg_json_string ------------------------------------------------------------------ */
 
 static void test_json_string(void **state)
@@ -688,6 +756,8 @@ int main(void)
         cmocka_unit_test(test_member_refuses_duplicates),
         cmocka_unit_test(test_duplicate_key_in_array_element),
         cmocka_unit_test(test_duplicate_key_spelled_with_escape),
+        cmocka_unit_test(test_check_agrees_with_parse),
+        cmocka_unit_test(test_check_many_keys),
         cmocka_unit_test(test_same_key_in_sibling_objects_allowed),
         cmocka_unit_test(test_json_string),
         cmocka_unit_test(test_pretty_small_tree),

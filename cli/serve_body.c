@@ -1,0 +1,177 @@
+/* relgate serve: a request body as the worker reads it (serve_body.h).
+ *
+ * Inline evidence is most of a request (24 KB on average in bench-serve, a SARIF log
+ * sent as {"json": ...}): parsed into a cJSON tree, printed back to text to be written as
+ * the evidence file, and freed, it cost half of the worker's instructions (callgrind).
+ * The body has been checked whole by then (rg_json_check: UTF-8, syntax, no NUL, no key
+ * twice, depth), so a "json" value's bytes are known to be one strict JSON document:
+ * they are taken as they are, and only the rest of the body (the context, the stage...,
+ * the evidence's names) goes through cJSON.  The walk below relies on that check: it
+ * only skips over values, it does not validate them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "serve_body.h"
+
+typedef struct span {
+    const char *p;
+    size_t len;
+} span;
+
+static size_t skip_ws(const char *p, size_t i, size_t n)
+{
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* Past the string that opens at I: its closing quote is the first '"' not escaped
+ * (after an even run of backslashes).  memchr, not a loop over every byte: most of a
+ * SARIF log's bytes are in strings. */
+static size_t skip_string(const char *p, size_t i, size_t n)
+{
+    for (i++; i < n;) {
+        const char *q = memchr(p + i, '"', n - i);
+        size_t j, k;
+        if (!q)
+            return n;
+        j = (size_t)(q - p);
+        for (k = j; k > i && p[k - 1] == '\\'; k--)
+            ;
+        if ((j - k) % 2 == 0)
+            return j + 1;
+        i = j + 1;
+    }
+    return n;
+}
+
+/* Past the value that starts at I. */
+static size_t skip_value(const char *p, size_t i, size_t n)
+{
+    int depth = 0;
+    if (p[i] == '"')
+        return skip_string(p, i, n);
+    if (p[i] != '{' && p[i] != '[') {   /* a number, true, false, null */
+        while (i < n && p[i] != ',' && p[i] != '}' && p[i] != ']' && p[i] != ' ' && p[i] != '\t' &&
+               p[i] != '\n' && p[i] != '\r')
+            i++;
+        return i;
+    }
+    while (i < n) {
+        char c = p[i];
+        if (c == '"') {
+            i = skip_string(p, i, n);
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            return i + 1;
+        }
+        i++;
+    }
+    return i;
+}
+
+static cJSON *parse(span s)
+{
+    return cJSON_ParseWithLength(s.p, s.len);
+}
+
+/* How a member's value is read: P[I] starts it; *OUT receives it (NULL: out of memory),
+ * and the position past it is returned.  Values that are descended into are walked
+ * once, by the descent: a SARIF log inside "evidence" is not skipped again at every
+ * level above it. */
+typedef size_t (*value_reader)(span key, const char *p, size_t i, size_t n, cJSON **out);
+
+static size_t any_value(span key, const char *p, size_t i, size_t n, cJSON **out)
+{
+    size_t end = skip_value(p, i, n);
+    span value = {p + i, end - i};
+    (void)key;
+    *out = parse(value);
+    return end;
+}
+
+/* The object whose '{' is P[I], each member's value read by READ, into *OUT (NULL: out
+ * of memory); the position past its '}'. */
+static size_t object_at(const char *p, size_t i, size_t n, value_reader read, cJSON **out)
+{
+    cJSON *obj = cJSON_CreateObject();
+    *out = NULL;
+    if (!obj)
+        return n;
+    for (i++;;) {
+        span key;
+        cJSON *name, *item = NULL;
+        int added;
+        i = skip_ws(p, i, n);
+        if (i < n && p[i] == ',')
+            i = skip_ws(p, i + 1, n);
+        if (i >= n || p[i] != '"') {
+            *out = obj;
+            return i < n ? i + 1 : n;   /* past the '}' */
+        }
+        key.p = p + i;
+        i = skip_string(p, i, n);
+        key.len = (size_t)(p + i - key.p);
+        i = skip_ws(p, skip_ws(p, i, n) + 1, n);   /* past the ':' */
+        i = read(key, p, i, n, &item);
+        name = parse(key);
+        added = name && item && cJSON_IsString(name) && cJSON_AddItemToObject(obj, name->valuestring, item);
+        cJSON_Delete(name);
+        if (!added) {
+            cJSON_Delete(item);
+            cJSON_Delete(obj);
+            return n;
+        }
+    }
+}
+
+static int key_is(span key, const char *quoted)
+{
+    return key.len == strlen(quoted) && memcmp(key.p, quoted, key.len) == 0;
+}
+
+/* An inline evidence entry's member: "json" kept as written. */
+static size_t entry_member(span key, const char *p, size_t i, size_t n, cJSON **out)
+{
+    size_t end;
+    char *text;
+    if (!key_is(key, "\"json\""))
+        return any_value(key, p, i, n, out);
+    end = skip_value(p, i, n);
+    *out = NULL;
+    if ((text = malloc(end - i + 1)) != NULL) {
+        memcpy(text, p + i, end - i);
+        text[end - i] = '\0';
+        *out = cJSON_CreateRaw(text);
+        free(text);
+    }
+    return end;
+}
+
+/* An inline evidence entry: {"json": ...} and the others, or whatever it is (the worker
+ * says what is wrong with it). */
+static size_t evidence_entry(span key, const char *p, size_t i, size_t n, cJSON **out)
+{
+    return p[i] == '{' ? object_at(p, i, n, entry_member, out) : any_value(key, p, i, n, out);
+}
+
+/* A member of the body: "evidence" entry by entry. */
+static size_t body_member(span key, const char *p, size_t i, size_t n, cJSON **out)
+{
+    if (key_is(key, "\"evidence\"") && p[i] == '{')
+        return object_at(p, i, n, evidence_entry, out);
+    return any_value(key, p, i, n, out);
+}
+
+cJSON *rg_serve_body_parse(const char *body, size_t len)
+{
+    cJSON *doc;
+    size_t i = skip_ws(body, 0, len);
+    if (i == len || body[i] != '{')
+        return cJSON_ParseWithLength(body, len);   /* not an object: the worker says so */
+    object_at(body, i, len, body_member, &doc);
+    return doc;
+}
