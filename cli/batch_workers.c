@@ -59,14 +59,6 @@ typedef struct chunk {
 
 /* ---- The worker ---------------------------------------------------------------- */
 
-/* The worker's end: _exit runs no atexit, so the plugins' zygotes (and what they left)
- * are ended here. */
-static _Noreturn void worker_exit(int code)
-{
-    rg_plugin_processes_end();
-    _exit(code);
-}
-
 /* Append line LINENO's output as the next record of worker SELF to OUT. */
 static void evaluate_into_record(const rg_batch_work *work, rg_record_peer *self, int64_t lineno, char *line,
                                  uint32_t len, rg_strbuf *out)
@@ -74,7 +66,7 @@ static void evaluate_into_record(const rg_batch_work *work, rg_record_peer *self
     size_t at = rg_record_begin(out);
     int code = work->eval_line(work->arg, (long)lineno, line, len, out);
     if (rg_record_end(out, at, self, lineno, code) != 0)
-        worker_exit(3);  /* the parent reports the chunk's lines as lost */
+        rg_worker_exit(3);  /* the parent reports the chunk's lines as lost */
 }
 
 static void worker_main(int from, int to, const worker *self, const rg_batch_work *work)
@@ -91,30 +83,30 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
         work->worker_start(work->arg);
     while (rg_read_within(&in, header, sizeof header, -1) == 0) {
         if (header[0] != CHUNK_MAGIC || header[1] > CHUNK_LINES)
-            worker_exit(3);
+            rg_worker_exit(3);
         out.len = 0;
         for (uint32_t i = 0; i < header[1]; i++) {
             int64_t lineno;
             uint32_t len;
             if (rg_read_within(&in, &lineno, sizeof lineno, CHUNK_REST_MS) != 0 ||
                 rg_read_within(&in, &len, sizeof len, CHUNK_REST_MS) != 0 || len == UINT32_MAX)
-                worker_exit(3);
+                rg_worker_exit(3);
             if (len + 1 > cap) {
                 char *grown = realloc(line, len + 1);
                 if (!grown)
-                    worker_exit(3);
+                    rg_worker_exit(3);
                 line = grown;
                 cap = len + 1;
             }
             if (rg_read_within(&in, line, len, CHUNK_REST_MS) != 0)
-                worker_exit(3);
+                rg_worker_exit(3);
             line[len] = '\0';
             evaluate_into_record(work, &peer, lineno, line, len, &out);
         }
         if (rg_write_all(to, out.data, out.len) != 0)
-            worker_exit(3);
+            rg_worker_exit(3);
     }
-    worker_exit(0);
+    rg_worker_exit(0);
 }
 
 /* ---- The parent -------------------------------------------------------------------- */

@@ -91,7 +91,7 @@ static void send_answer(worker_state *ws, int64_t tag, int32_t code, const char 
     }
     if (rg_record_end(&ws->out, at, &ws->peer, tag, code) != 0 ||
         rg_write_all(RG_SERVE_WORKER_OUT, ws->out.data, ws->out.len) != 0)
-        _exit(3);
+        rg_worker_exit(3);
 }
 
 /* Which answer an error is: bad input (400) or the gate's own failure (500). */
@@ -111,7 +111,7 @@ static void send_error(worker_state *ws, int64_t tag, const rg_error *err, int64
 {
     char *line = rg_error_render(err, RG_FORMAT_LINE, now);
     if (!line)
-        _exit(3);
+        rg_worker_exit(3);
     send_answer(ws, tag, error_class(err), "error", stage, line, NULL);
     free(line);
 }
@@ -469,16 +469,16 @@ int rg_serve_worker_main(int argc, char **argv)
         if (rg_read_within(&in, head, sizeof head, -1) != 0)
             break;   /* the server closed our input: the end */
         if (head[0] != RG_SERVE_REQUEST_MAGIC || rg_read_within(&in, &tag, sizeof tag, BODY_REST_MS) != 0)
-            _exit(3);
+            rg_worker_exit(3);
         if ((size_t)head[1] + 1 > cap) {
             char *grown = realloc(body, (size_t)head[1] + 1);
             if (!grown)
-                _exit(3);
+                rg_worker_exit(3);
             body = grown;
             cap = (size_t)head[1] + 1;
         }
         if (rg_read_within(&in, body, head[1], BODY_REST_MS) != 0)
-            _exit(3);
+            rg_worker_exit(3);
         body[head[1]] = '\0';
         answer(&ws, tag, body, head[1]);
     }

@@ -11,6 +11,7 @@
 
 #include <sys/wait.h>
 
+#include "relgate/relgate.h"
 #include "worker_record.h"
 
 #define RECORD_MAGIC 0x52435752u  /* "RWCR" */
@@ -206,4 +207,10 @@ int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline,
         }
     }
     return 0;
+}
+
+void rg_worker_exit(int code)
+{
+    rg_plugin_processes_end();
+    _exit(code);
 }

@@ -74,6 +74,10 @@ int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline,
 
 /* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
  * descriptor has nothing; 0, or -1. */
+/* A worker's end, batch or service, where it cannot return from main: _exit runs no
+ * atexit handler, so the plugins' zygotes and what they left are ended first. */
+_Noreturn void rg_worker_exit(int code);
+
 int rg_read_within(rg_reader *r, void *data, size_t len, int ms);
 
 #endif
