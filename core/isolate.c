@@ -812,14 +812,38 @@ static void pool_free(pool *p)
     free(p->units);
 }
 
+/* Is the process slot S runs one that another running slot already waits for?  A
+ * zygote may name any child of the engine's that has not been waited for, and the one
+ * it would most likely name is another check's, still running. */
+static int pid_taken(const pool *p, size_t s)
+{
+    for (size_t o = 0; o < p->parallel; o++)
+        if (o != s && p->slots[o].u.count && p->slots[o].pid == p->slots[s].pid)
+            return 1;
+    return 0;
+}
+
 /* Start the next units in the free slots.  A unit that could not start has had its
- * jobs failed by start(): they are done. */
+ * jobs failed by start(): they are done.  A unit whose zygote named another slot's
+ * process fails with that zygote, and that process stays the other slot's alone. */
 static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits)
 {
     for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
-        if (p->slots[s].u.count)
+        running *r = &p->slots[s];
+        int started;
+        if (r->u.count)
             continue;
-        if (start(&p->slots[s], &p->units[p->next], &p->root, ctx, now, limits) == 0) {
+        started = start(r, &p->units[p->next], &p->root, ctx, now, limits) == 0;
+        if (started && pid_taken(p, s)) {
+            if (r->u.jobs[0]->plugin)
+                rg_zygote_refuse(r->u.jobs[0]->plugin->file, "named a process that is not its check child");
+            close(r->fd);
+            rg_child_output_close(&r->out);
+            free(r->buf);
+            fail_unit(&p->units[p->next], "its plugin's zygote named a process that is not its check child");
+            p->done += p->units[p->next].count;
+            memset(r, 0, sizeof *r);
+        } else if (started) {
             p->active++;
         } else {
             p->done += p->units[p->next].count;

@@ -385,6 +385,13 @@ pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zyg
     return pid;
 }
 
+void rg_zygote_refuse(const rg_plugin_file *file, const char *why)
+{
+    zygote *z = zygote_find(file);
+    if (z)
+        zygote_fail(z, why, NULL);
+}
+
 size_t rg_zygote_pids(pid_t *out, size_t max)
 {
     size_t n = 0;

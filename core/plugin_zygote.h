@@ -48,6 +48,10 @@ pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zyg
  * engine as before), every one after it. */
 int rg_zygote_use(const rg_plugin_file *file);
 
+/* FILE's zygote in this thread lied (WHY says how, for a message): it is failed for
+ * good, as if rg_zygote_spawn had caught it. */
+void rg_zygote_refuse(const rg_plugin_file *file, const char *why);
+
 /* The pids of this thread's zygotes (at most MAX into OUT): children of this process
  * that are not strays of a check. */
 size_t rg_zygote_pids(pid_t *out, size_t max);

@@ -381,6 +381,25 @@ def _(t):
     nothing_lingers(t)
 
 
+@case("a zygote that names another running check's process as its new child: that check an error, the other's kept")
+def _(t):
+    setup(t, "zygote_lie")
+    t.write("policy.lua", "".join(
+        'requirement "hostile-%d" { title = "hostile", check = "hostile.check", level = "mandatory" }\n' % i
+        for i in (1, 2, 3)))
+    r = run(t, *eval_args("--jobs", "3"), env={"HOSTILE_SHIFT": "1"})
+    t.check(r.rc == 1, "exit 1 (deny)", actual={"rc": r.rc, "stderr": r.err[-600:], "stdout": r.out[-600:]})
+    doc = harness.parse_single_json(r.out.encode())
+    t.eq(doc["decision"], "deny", "decision")
+    reqs = {req["id"]: req for req in doc["requirements"]}
+    # 1: its own child (a plugin's first check in a process); 2: the zygote's first child,
+    # named truly; 3: the zygote names 2's child, still running.
+    t.eq(reqs["hostile-1"]["status"], "pass", "the first check (its own child)")
+    t.eq(reqs["hostile-2"]["status"], "pass", "the zygote's first child keeps its answer")
+    t.eq(reqs["hostile-3"]["status"], "error", "the check whose child the zygote lied about")
+    t.contains(reqs["hostile-3"]["message"], "named a process that is not its check child", "its message")
+
+
 @case("a check that kills its zygote mid-batch: the checks after it are errors, never allowed")
 def _(t):
     setup(t, "kill_zygote")

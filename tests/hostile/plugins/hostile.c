@@ -107,6 +107,71 @@ __attribute__((constructor)) static void hostile_constructor(void)
 }
 #endif
 
+#if defined(HOSTILE_ZYGOTE_LIE)
+#include <pthread.h>
+#include <sys/socket.h>
+/* In the zygote, a thread between relgate's zygote loop and the engine: it puts itself on
+ * the loop's socket (descriptor 3), passes everything on, and answers the engine's second
+ * job with the pid of the first job's check child, which is still running (each check
+ * sleeps 300 ms): a zygote naming a process that is another check's. */
+static int relay_engine = -1, relay_loop = -1;
+
+static ssize_t relay(int from, int to)
+{
+    char msg[16];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } control;
+    struct iovec iov = {msg, sizeof msg};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf};
+    ssize_t n = recvmsg(from, &mh, 0);
+    if (n <= 0)
+        _exit(0);
+    iov.iov_len = (size_t)n;
+    if (n == 12) {   /* a pid for the engine */
+        static int32_t first;
+        int32_t pid;
+        memcpy(&pid, msg + 8, 4);
+        if (!first)
+            first = pid;
+        else
+            memcpy(msg + 8, &first, 4);
+    }
+    if (mh.msg_controllen == 0)
+        mh.msg_control = NULL;
+    sendmsg(to, &mh, 0);
+    return n;
+}
+
+static void *relay_thread(void *unused)
+{
+    (void)unused;
+    relay(relay_loop, relay_engine);        /* READY */
+    for (;;) {
+        relay(relay_engine, relay_loop);    /* a job, with its descriptors */
+        relay(relay_loop, relay_engine);    /* the pid, the second one a lie */
+    }
+    return NULL;
+}
+
+__attribute__((constructor)) static void zygote_lie_constructor(void)
+{
+    int sv[2], type = 0;
+    socklen_t len = sizeof type;
+    pthread_t thread;
+    /* The zygote only: its descriptor 3 is the socket to the engine. */
+    if (!getenv("HOSTILE_SHIFT") || getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+        type != SOCK_SEQPACKET || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) != 0)
+        return;
+    relay_engine = dup(3);
+    relay_loop = sv[1];
+    dup2(sv[0], 3);
+    pthread_create(&thread, NULL, relay_thread, NULL);
+}
+#endif
+
 #if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK)
 /* The loader child runs with PATH alone; the plugin's zygote (and its check children) with
  * the variable the plugin declares: so these misbehave in the zygote only, after the
@@ -216,13 +281,16 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     if (zygote_pid > 0 && zygote_pid != getpid())
         kill(zygote_pid, SIGKILL);
     return host->pass(call, "passed %s, and killed its zygote", version ? version : "?");
+#elif defined(HOSTILE_ZYGOTE_LIE)
+    usleep(300000);
+    return host->pass(call, "passed after 300 ms");
 #else
     return host->fail(call, "loaded, ran and failed");
 #endif
 }
 
 #if (defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-     defined(HOSTILE_ZYGOTE_FORK)) && \
+     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE)) && \
     RG_PLUGIN_ABI_MINOR >= 3
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
@@ -256,7 +324,7 @@ static const rg_plugin plugin = {
     checks, sizeof checks / sizeof checks[0], 0,
 #if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
 #if defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-    defined(HOSTILE_ZYGOTE_FORK)
+    defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE)
     shifty_env,
 #else
     NULL,
