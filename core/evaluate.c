@@ -672,11 +672,9 @@ static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
  * *TAKEN of them taken so far) merged into TO, as they were when noted. */
 static void move_notes(cJSON *old, size_t until, size_t *taken, cJSON *to)
 {
-    cJSON *segment = cJSON_CreateArray();
+    /* Moved, not copied: nothing here can run out of memory and drop a note. */
     for (; *taken < until && old->child; (*taken)++)
-        cJSON_AddItemToArray(segment, cJSON_DetachItemFromArray(old, 0));
-    rg_evidence_merge(to, segment);
-    cJSON_Delete(segment);
+        rg_evidence_move(to, cJSON_DetachItemFromArray(old, 0));
 }
 
 /* The plugin checks have finished: each pending requirement takes its result, and the

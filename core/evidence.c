@@ -214,6 +214,15 @@ void rg_evidence_note_digest(cJSON *log, const rg_context *ctx, const char *name
     cJSON_AddItemToArray(log, e);
 }
 
+void rg_evidence_move(cJSON *to, cJSON *item)
+{
+    const char *n = rg_json_string(item, "name"), *d = rg_json_string(item, "sha256");
+    if (n && d && !noted(to, n, d, rg_json_string(item, "url")))
+        cJSON_AddItemToArray(to, item);
+    else
+        cJSON_Delete(item);
+}
+
 void rg_evidence_merge(cJSON *to, const cJSON *from)
 {
     const cJSON *e;

@@ -58,4 +58,8 @@ void rg_evidence_note_fetch(cJSON *log, const char *name, const char *url, const
 /* Append the entries of FROM missing in TO (both arrays of notes). */
 void rg_evidence_merge(cJSON *to, const cJSON *from);
 
+/* ITEM, a note detached from another list, into TO as rg_evidence_merge would put a copy
+ * of it: taken when TO does not have it yet, freed otherwise.  Allocates nothing. */
+void rg_evidence_move(cJSON *to, cJSON *item);
+
 #endif
