@@ -1,6 +1,7 @@
 /* Plugin children: set-up, framed records, captured output, and the end of everything
  * they started.  See plugin_child.h. */
 #define _GNU_SOURCE /* pipe2, close_range */
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +21,11 @@
 
 #define FRAME_VERSION 1u
 #define MAX_ENV 64
+
+/* The CPUs the engine's thread may run on, read before it forks a plugin child (each
+ * thread its own: a child is a copy of the thread that forked it, this included). */
+static _Thread_local cpu_set_t engine_cpus;
+static _Thread_local pid_t engine_cpus_of;   /* the process they were read in; 0: not read */
 static const char FRAME_END[4] = {'E', 'N', 'D', '\n'};
 
 /* ---- Frames ---------------------------------------------------------------------------- */
@@ -177,6 +184,9 @@ static void minimal_environment(const char *const *env)
 static int enter_process(pid_t engine, int output_fd, const int *keep, size_t keep_count)
 {
     setpgid(0, 0);
+    /* Every CPU the engine may use again (rg_child_started kept it off the engine's). */
+    if (engine_cpus_of)
+        sched_setaffinity(0, sizeof engine_cpus, &engine_cpus);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
     if (getppid() != engine)
         return -1;                    /* it is already gone */
@@ -206,6 +216,66 @@ int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, siz
     return enter_process(engine, output_fd, keep, keep_count);
 }
 
+/* ---- Descriptors over a socket ------------------------------------------------------- */
+
+#define FDS_MAX 4
+
+typedef union fds_control {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+} fds_control;
+
+ssize_t rg_fds_send(int sock, const void *msg, size_t len, const int *fds, size_t count)
+{
+    fds_control control;
+    struct iovec iov = {(void *)msg, len};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = CMSG_SPACE(count * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (count == 0 || count > FDS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(control.buf, 0, sizeof control.buf);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(count * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count)
+{
+    fds_control control;
+    struct iovec iov = {msg, cap};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c;
+    ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    int ok;
+    if (n <= 0)
+        return n;
+    c = CMSG_FIRSTHDR(&mh);
+    ok = count > 0 && count <= FDS_MAX && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && c && c->cmsg_level == SOL_SOCKET &&
+         c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(count * sizeof(int));
+    /* Whatever came is closed when the message is refused: nothing leaks into the child. */
+    for (; c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int received[FDS_MAX * 2];
+            memcpy(received, CMSG_DATA(c), (got < FDS_MAX * 2 ? got : FDS_MAX * 2) * sizeof(int));
+            for (size_t i = 0; !ok && i < got && i < FDS_MAX * 2; i++)
+                close(received[i]);
+            if (ok)
+                memcpy(fds, received, count * sizeof(int));
+        }
+    if (!ok) {
+        errno = EPROTO;
+        return -1;
+    }
+    return n;
+}
+
 /* ---- The engine's side ---------------------------------------------------------------- */
 
 void rg_child_before_fork(void)
@@ -217,6 +287,8 @@ void rg_child_before_fork(void)
         prctl(PR_SET_DUMPABLE, 0);
         atomic_store(&hardened, getpid());
     }
+    if (engine_cpus_of != getpid())
+        engine_cpus_of = sched_getaffinity(0, sizeof engine_cpus, &engine_cpus) == 0 ? getpid() : 0;
 }
 
 void rg_child_started(pid_t child)
@@ -225,6 +297,18 @@ void rg_child_started(pid_t child)
      * own), though it copies this variable. */
     static _Atomic pid_t subreaper;
     setpgid(child, child);
+    /* Off this CPU, when there is another: the scheduler keeps a child its parent just
+     * forked or woke on the parent's CPU (a sync wake-up), where it waits for the engine,
+     * busy with the inline requirements, while another CPU idles (perf sched timehist:
+     * 2-3 ms of a cold decision's 18).  The child takes every CPU back as it starts. */
+    if (engine_cpus_of == getpid() && CPU_COUNT(&engine_cpus) > 1) {
+        cpu_set_t others = engine_cpus;
+        int here = sched_getcpu();
+        if (here >= 0 && here < CPU_SETSIZE && CPU_ISSET(here, &others)) {
+            CPU_CLR(here, &others);
+            sched_setaffinity(child, sizeof others, &others);
+        }
+    }
     if (atomic_load(&subreaper) != getpid()) {
         prctl(PR_SET_CHILD_SUBREAPER, 1);
         atomic_store(&subreaper, getpid());

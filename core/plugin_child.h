@@ -30,6 +30,18 @@ void rg_frame_build(char *frame, const char magic[4], uint32_t kind, uint32_t se
 int rg_frame_parse(const char *data, size_t len, const char magic[4], uint32_t max_len,
                    rg_frame *f, const char **why);
 
+/* ---- Descriptors passed between the engine and its helpers (a zygote, a check child
+ * forked early), over a SOCK_SEQPACKET socket: one message a record. */
+
+/* Send MSG (LEN bytes) with the COUNT (at most 4) descriptors FDS, without blocking:
+ * sendmsg's result (LEN when sent). */
+ssize_t rg_fds_send(int sock, const void *msg, size_t len, const int *fds, size_t count);
+
+/* Receive one message into MSG (CAP bytes) that carries exactly COUNT (at most 4)
+ * descriptors, into FDS, close-on-exec: its length, 0 at the peer's end, or -1 with errno
+ * (EPROTO: cut short, or not COUNT descriptors — any that came are closed). */
+ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count);
+
 /* ---- In the child, before any plugin code runs ------------------------------------- */
 
 /* Become a plugin child: a process group of its own, killed with the engine
@@ -56,8 +68,10 @@ int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, siz
  * (It does not stop root, nor signals: see the threat model in docs/plugins.md.) */
 void rg_child_before_fork(void);
 
-/* Put CHILD (just forked) in its own process group, as it does itself (whichever runs
- * first), and make this process the reaper of its orphans (PR_SET_CHILD_SUBREAPER). */
+/* Put CHILD (just forked, or just given its job) in its own process group, as it does
+ * itself (whichever runs first), start it on another CPU than this one when there is
+ * one (it takes every CPU back as it sets itself up), and make this process the reaper
+ * of its orphans (PR_SET_CHILD_SUBREAPER). */
 void rg_child_started(pid_t child);
 
 /* What a child wrote on its standard output and error, at most RG_CHILD_OUTPUT_MAX

@@ -92,27 +92,16 @@ static void zygote_main(const rg_plugin_file *file, rg_zygote_load_fn load, rg_z
     zygote_send(MAGIC_READY, 0, 0, 8);
     for (;;) {
         char msg[16];
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(4 * sizeof(int))];
-        } control;
-        struct iovec iov = {msg, sizeof msg};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                            .msg_controllen = sizeof control.buf};
-        struct cmsghdr *c;
         int fds[3];
         uint32_t seq;
         pid_t child;
-        ssize_t n = recvmsg(SOCK_FD, &mh, MSG_CMSG_CLOEXEC);
+        ssize_t n = rg_fds_receive(SOCK_FD, msg, sizeof msg, fds, 3);
         if (n == 0)
             _exit(0);                     /* the engine is done with this plugin */
         if (n < 0 && errno == EINTR)
             continue;
-        c = CMSG_FIRSTHDR(&mh);
-        if (n != 8 || memcmp(msg, MAGIC_JOB, 4) != 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !c ||
-            c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(3 * sizeof(int)))
+        if (n != 8 || memcmp(msg, MAGIC_JOB, 4) != 0)
             _exit(ZYGOTE_SETUP_FAILED);
-        memcpy(fds, CMSG_DATA(c), sizeof fds);
         memcpy(&seq, msg + 4, 4);
         /* The child's parent is the engine (CLONE_PARENT): the engine waits for it and
          * gets its status, not this process.  Its exit signal is this process's own,
@@ -309,26 +298,13 @@ static void zygote_start(zygote *z, rg_zygote_load_fn load, rg_zygote_run_fn run
 static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
 {
     char msg[8];
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(3 * sizeof(int))];
-    } control;
-    struct iovec iov = {msg, sizeof msg};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                        .msg_controllen = sizeof control.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     int fds[3] = {job_fd, result_fd, output_fd};
-    memset(control.buf, 0, sizeof control.buf);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
     memcpy(msg, MAGIC_JOB, 4);
     memcpy(msg + 4, &z->seq, 4);
     for (;;) {
         struct pollfd p = {.fd = z->sock, .events = POLLOUT};
         double left = deadline - monotonic_ms();
-        if (sendmsg(z->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof msg)
+        if (rg_fds_send(z->sock, msg, sizeof msg, fds, 3) == (ssize_t)sizeof msg)
             return 0;
         if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || left <= 0 || zygote_ended(z)) {
             zygote_fail(z, "did not take a job", NULL);
