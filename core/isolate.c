@@ -1,6 +1,7 @@
 /* Plugin checks run isolated: a child process each (or one shared by the checks of a
- * plugin that asks, over the same evidence) that loads the plugin itself — the file the
- * engine opened and validated, through /proc/self/fd — in a process group of its own,
+ * plugin that asks, over the same evidence), started by the plugin's zygote — the plugin
+ * host program (never a copy of the engine's memory) with the file the engine opened and
+ * validated loaded through /proc/self/fd — in a process group of its own,
  * with no stdin, its stdout and stderr in a pipe the engine reads (bounded) and passes
  * on neutralised, only the descriptors it needs, the environment its plugin declares,
  * a memory limit, a deadline, and each result as a framed record over a pipe.  Whatever
@@ -105,10 +106,10 @@ static const char *signal_name(int sig)
     }
 }
 
-/* In a plugin child or zygote: the plugin open as PLUGIN_FD (its symbols bound now when
- * BIND_NOW), if it is still the file that was validated and still describes itself as it
- * did; else the process ends. */
-static const rg_plugin *load_pinned(const rg_plugin_file *file, int bind_now)
+/* In a plugin's zygote: the plugin open as PLUGIN_FD, every symbol bound, if it is still
+ * the file that was validated and still describes itself as it did; else the process
+ * ends. */
+static const rg_plugin *load_pinned(const rg_plugin_file *file)
 {
     struct stat st;
     const struct stat *was = &file->identity;
@@ -122,8 +123,8 @@ static const rg_plugin *load_pinned(const rg_plugin_file *file, int bind_now)
         st.st_mtim.tv_nsec != was->st_mtim.tv_nsec || st.st_ctim.tv_sec != was->st_ctim.tv_sec ||
         st.st_ctim.tv_nsec != was->st_ctim.tv_nsec)
         _exit(EXIT_PLUGIN_CHANGED);
-    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, bind_now, &kind, &why)))
-        _exit(bind_now && kind == RG_LOAD_CANNOT_OPEN ? EXIT_PLUGIN_UNBOUND : EXIT_PLUGIN_CHANGED);
+    if (!(desc = rg_plugin_open_fd(PLUGIN_FD, 1, &kind, &why)))
+        _exit(kind == RG_LOAD_CANNOT_OPEN ? EXIT_PLUGIN_UNBOUND : EXIT_PLUGIN_CHANGED);
     record = rg_plugin_encode(desc, &len, &why);
     if (!record || len != file->record_len || memcmp(record, file->record, len) != 0)
         _exit(EXIT_PLUGIN_CHANGED);
@@ -196,20 +197,15 @@ static void run_unit(const unit *u, const rg_plugin *desc, const rg_context *ctx
     _exit(0);
 }
 
-/* In a child the engine forked itself (a plugin's first unit in this thread, or the
- * engine's own checks, linked in): become a sandboxed worker, load the plugin, run the
- * unit. */
+/* In a child the engine forked itself for its own checks (linked in, no plugin code):
+ * become a sandboxed worker, run the unit. */
 static void child_main(const unit *u, const rg_context *ctx, int64_t now, const rg_limits *limits,
                        pid_t engine, int output_fd, int result_fd)
 {
-    const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
-    int keep[2] = {result_fd, file ? file->fd : -1};   /* RESULT_FD, PLUGIN_FD */
-    if (rg_child_enter(engine, output_fd, keep, file ? 2 : 1, file ? file->data.desc.env : NULL) != 0)
+    int keep[1] = {result_fd};   /* RESULT_FD */
+    if (rg_child_enter(engine, output_fd, keep, 1, NULL) != 0)
         _exit(EXIT_SETUP_FAILED);
-    /* The plugin and its libraries are mapped before the memory limit (run_unit), as
-     * they were when the engine mapped them: --check-memory bounds what the check does,
-     * not the size of the code it is. */
-    run_unit(u, file ? load_pinned(file, 0) : NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
+    run_unit(u, NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
 }
 
 /* ---- A unit as data, for a check child a zygote starts ------------------------------------
@@ -346,9 +342,8 @@ static void unit_decode(const rg_plugin_file *file, unit *u, rg_context *ctx, in
     free(data);
 }
 
-/* In a check child FILE's zygote started for ENGINE: set up, take the job, run it. */
-static void zygote_child(const rg_plugin_file *file, const rg_plugin *desc, pid_t engine, int job, int result,
-                         int output)
+void rg_isolated_zygote_child(const rg_plugin_file *file, const rg_plugin *desc, pid_t engine, int job, int result,
+                              int output)
 {
     int keep[2] = {result, job};   /* RESULT_FD, JOB_FD */
     unit u;
@@ -411,11 +406,9 @@ static void fail_unit_zygote(const unit *u, const rg_zygote_failure *f)
     }
 }
 
-/* In a plugin's zygote: its plugin, every symbol bound (each child starts from this
- * image: none resolves them again). */
-static const rg_plugin *load_in_zygote(const rg_plugin_file *file)
+const rg_plugin *rg_isolated_zygote_load(const rg_plugin_file *file)
 {
-    return load_pinned(file, 1);
+    return load_pinned(file);
 }
 
 /* U's job for a check child of FILE's zygote, in a memory file (the child reads it);
@@ -439,8 +432,7 @@ static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, c
     return fd;
 }
 
-/* Start U's child: from its plugin's zygote, or forked here (its plugin's first unit in
- * this thread, or the engine's own checks).
+/* Start U's child: from its plugin's zygote, or forked here (the engine's own checks).
  * Returns 0, or -1 with every job of U failed. */
 static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits)
 {
@@ -459,7 +451,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         fail_unit(u, strerror(e));
         return -1;
     }
-    zygote = file && rg_zygote_use(file);
+    zygote = file != NULL;   /* plugin code: in its zygote's children, never in a fork of the engine */
     if (zygote && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
         close(fds[0]);
         close(fds[1]);
@@ -470,7 +462,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
     r->started = monotonic_ms();
     if (zygote) {
         rg_zygote_failure f;
-        r->pid = rg_zygote_spawn(file, load_in_zygote, zygote_child, job_fd, fds[1], out_write, &f);
+        r->pid = rg_zygote_spawn(file, job_fd, fds[1], out_write, &f);
         close(job_fd);
         if (r->pid < 0) {
             close(fds[0]);

@@ -40,4 +40,12 @@ rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx
                                const rg_limits *limits);
 void rg_isolated_finish(rg_isolated *run);
 
+/* For the plugin host's zygote (rg_zygote_host): load FILE's plugin, every symbol bound
+ * (each child starts from this image: none resolves them again), checked against the
+ * validated one; and in each check child it starts, take the job and run it. */
+struct rg_plugin_file;
+const rg_plugin *rg_isolated_zygote_load(const struct rg_plugin_file *file);
+void rg_isolated_zygote_child(const struct rg_plugin_file *file, const rg_plugin *desc, pid_t engine, int job,
+                              int result, int output);
+
 #endif

@@ -1,7 +1,10 @@
 /* Plugin children: set-up, framed records, captured output, and the end of everything
  * they started.  See plugin_child.h. */
 #define _GNU_SOURCE /* pipe2, close_range */
+#include <dlfcn.h>
+#include <limits.h>
 #include <sched.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <errno.h>
@@ -13,10 +16,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugin_child.h"
+#include "rg_config.h"
 #include "untrusted.h"
 
 #define FRAME_VERSION 1u
@@ -151,31 +156,38 @@ static int valid_env_name(const char *s)
     return 1;
 }
 
-/* PATH=/usr/bin:/bin, for a plugin that runs a tool, and what ENV names: nothing else
- * of relgate's environment (CI tokens) reaches plugin code. */
-static void minimal_environment(const char *const *env)
+/* PATH=/usr/bin:/bin, for a plugin that runs a tool, and what NAMES names as this process
+ * has them: nothing else of relgate's environment (CI tokens) reaches plugin code.  A
+ * NULL-terminated array in VARS (MAX_ENV + 2 entries); the strings are the heap's. */
+static char default_path[] = "PATH=/usr/bin:/bin";
+
+static void plugin_environment(const char *const *names, char **vars)
 {
-    static char *vars[MAX_ENV + 2];
-    static char default_path[] = "PATH=/usr/bin:/bin";
-    extern char **environ;
     size_t n = 0;
     vars[n++] = default_path;
-    for (size_t i = 0; env && env[i] && i < MAX_ENV; i++) {
-        const char *value = valid_env_name(env[i]) ? getenv(env[i]) : NULL;
+    for (size_t i = 0; names && names[i] && i < MAX_ENV; i++) {
+        const char *value = valid_env_name(names[i]) ? getenv(names[i]) : NULL;
         size_t len;
         char *var;
         if (!value)
             continue;
-        len = strlen(env[i]) + strlen(value) + 2;
+        len = strlen(names[i]) + strlen(value) + 2;
         if (!(var = malloc(len)))
             continue;
-        snprintf(var, len, "%s=%s", env[i], value);
-        if (strcmp(env[i], "PATH") == 0)
+        snprintf(var, len, "%s=%s", names[i], value);
+        if (strcmp(names[i], "PATH") == 0)
             vars[0] = var;    /* the plugin asked for the caller's PATH */
         else
             vars[n++] = var;
     }
     vars[n] = NULL;
+}
+
+static void minimal_environment(const char *const *env)
+{
+    static char *vars[MAX_ENV + 2];
+    extern char **environ;
+    plugin_environment(env, vars);
     environ = vars;
 }
 
@@ -214,6 +226,191 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
 int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, size_t keep_count)
 {
     return enter_process(engine, output_fd, keep, keep_count);
+}
+
+/* ---- The plugin host program ---------------------------------------------------------- */
+
+#define HOST_NAME "relgate-plugin-host"
+
+/* Whether PATH is a program only its owner (root or this user) can change. */
+static int trusted_program(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR) &&
+           (st.st_uid == 0 || st.st_uid == geteuid()) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* The host in the build tree the running program is in: its folder, or one up to three
+ * levels above it (the tests' programs), holds build.ninja. */
+static int host_in_build_tree(char *out, size_t size)
+{
+    char dir[PATH_MAX], probe[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    if (n <= 0)
+        return 0;
+    dir[n] = '\0';
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+            return 0;
+        *slash = '\0';
+        snprintf(probe, sizeof probe, "%s/build.ninja", dir);
+        if (access(probe, F_OK) == 0)
+            return (size_t)snprintf(out, size, "%s/core/" HOST_NAME, dir) < size;
+    }
+    return 0;
+}
+
+/* The host of this library: beside it (the build tree's core/), else libexecdir/relgate
+ * found from the library's own folder (so a DESTDIR or a moved prefix finds its own),
+ * else where it was configured. */
+static int host_installed(char *out, size_t size)
+{
+    static const char *const from_library[] = {".", RG_LIBEXEC_FROM_LIBDIR};
+    Dl_info info;
+    const char *slash;
+    if (dladdr((void *)rg_host_spawn, &info) && info.dli_fname && (slash = strrchr(info.dli_fname, '/')))
+        for (size_t i = 0; i < sizeof from_library / sizeof *from_library; i++)
+            if ((size_t)snprintf(out, size, "%.*s/%s/" HOST_NAME, (int)(slash - info.dli_fname), info.dli_fname,
+                                 from_library[i]) < size &&
+                access(out, X_OK) == 0)
+                return 1;
+    return (size_t)snprintf(out, size, "%s/" HOST_NAME, RG_PLUGIN_HOST_DIR) < size;
+}
+
+/* The engine's CPUs (engine_cpus) as hex, lowest CPU last: the host's argument. */
+static void cpus_to_hex(const cpu_set_t *set, char *out, size_t size)
+{
+    static const char digits[] = "0123456789abcdef";
+    int top = 0;
+    size_t n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, set))
+            top = cpu;
+    for (int nibble = top / 4; nibble >= 0 && n + 1 < size; nibble--) {
+        int v = 0;
+        for (int b = 0; b < 4; b++)
+            if (CPU_ISSET(nibble * 4 + b, set))
+                v |= 1 << b;
+        out[n++] = digits[v];
+    }
+    out[n] = '\0';
+}
+
+static int hex_to_cpus(const char *hex, cpu_set_t *set)
+{
+    size_t len = strlen(hex);
+    CPU_ZERO(set);
+    if (len == 0 || len > CPU_SETSIZE / 4)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = hex[len - 1 - i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        for (int b = 0; b < 4; b++)
+            if (v & (1 << b))
+                CPU_SET((int)(i * 4) + b, set);
+    }
+    return CPU_COUNT(set) > 0 ? 0 : -1;
+}
+
+pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
+                    const char *const *env, char *why, size_t why_size)
+{
+    char path[PATH_MAX + 64], engine[24], cpus[CPU_SETSIZE / 4 + 2] = "";
+    char *vars[MAX_ENV + 2];
+    char *argv[] = {path, (char *)mode, engine, cpus, (char *)arg, NULL};
+    int moved[300], out = -1, rc = 0;
+    size_t made = 0;
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t defaults, none;
+    if (keep_count > sizeof moved / sizeof moved[0]) {
+        snprintf(why, why_size, "too many descriptors for the plugin host");
+        errno = EINVAL;
+        return -1;
+    }
+    if (!host_in_build_tree(path, sizeof path) && !host_installed(path, sizeof path)) {
+        snprintf(why, why_size, "no plugin host program (" HOST_NAME ")");
+        errno = ENOENT;
+        return -1;
+    }
+    if (!trusted_program(path)) {
+        snprintf(why, why_size, "the plugin host %.300s is missing, or may be changed by others than its owner", path);
+        errno = EPERM;
+        return -1;
+    }
+    snprintf(engine, sizeof engine, "%ld", (long)getpid());
+    if (engine_cpus_of == getpid())
+        cpus_to_hex(&engine_cpus, cpus, sizeof cpus);
+    else
+        snprintf(cpus, sizeof cpus, "-");
+    /* Out of the way first (above every target), so that no dup2 overwrites a later source. */
+    out = fcntl(output_fd, F_DUPFD_CLOEXEC, 3 + (int)keep_count);
+    for (; made < keep_count && out >= 0; made++)
+        if ((moved[made] = fcntl(keep[made], F_DUPFD_CLOEXEC, 3 + (int)keep_count)) < 0)
+            break;
+    plugin_environment(env, vars);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&at);
+    sigfillset(&defaults);
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
+    sigemptyset(&none);
+    if (out < 0 || made < keep_count) {
+        rc = errno;
+    } else {
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, out, STDERR_FILENO);
+        for (size_t i = 0; i < keep_count; i++)
+            posix_spawn_file_actions_adddup2(&fa, moved[i], 3 + (int)i);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)keep_count);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        posix_spawnattr_setpgroup(&at, 0);
+        posix_spawnattr_setsigdefault(&at, &defaults);
+        posix_spawnattr_setsigmask(&at, &none);
+        rc = posix_spawn(&pid, path, &fa, &at, argv, vars);
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
+    for (size_t i = 0; i < made; i++)
+        close(moved[i]);
+    if (out >= 0)
+        close(out);
+    for (size_t i = 1; vars[i]; i++)
+        free(vars[i]);
+    if (vars[0] != default_path)
+        free(vars[0]);
+    if (rc != 0) {
+        snprintf(why, why_size, "cannot start the plugin host %.300s: %s", path, strerror(rc));
+        errno = rc;
+        return -1;
+    }
+    return pid;
+}
+
+int rg_host_enter(int argc, char **argv, pid_t *engine)
+{
+    struct rlimit rl = {0, 0};
+    char *end;
+    long pid = argc >= 4 ? strtol(argv[2], &end, 10) : 0;
+    if (pid <= 1 || *end)
+        return -1;
+    *engine = (pid_t)pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
+    if (getppid() != *engine)
+        return -1;                    /* it is already gone */
+    setrlimit(RLIMIT_CORE, &rl);
+    /* The engine's CPUs, for this process and the check children it starts (they take
+     * them back in rg_child_enter_from_zygote: the engine steers each off its own). */
+    if (strcmp(argv[3], "-") != 0 && hex_to_cpus(argv[3], &engine_cpus) == 0) {
+        engine_cpus_of = getpid();
+        sched_setaffinity(0, sizeof engine_cpus, &engine_cpus);
+    }
+    return 0;
 }
 
 /* ---- Descriptors over a socket ------------------------------------------------------- */

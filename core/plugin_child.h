@@ -42,6 +42,26 @@ ssize_t rg_fds_send(int sock, const void *msg, size_t len, const int *fds, size_
  * (EPROTO: cut short, or not COUNT descriptors — any that came are closed). */
 ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count);
 
+/* ---- The plugin host: a program of its own (relgate-plugin-host), so that plugin code
+ * never runs in a copy of the engine's memory — its environment block, a signing key,
+ * tokens, what the embedding program holds — but in a fresh image that holds only what
+ * it is sent. */
+
+/* Start the plugin host as MODE (with ARG, may be NULL) for this engine: standard input
+ * /dev/null, standard output and error to OUTPUT_FD, descriptor KEEP[i] as 3 + i and no
+ * other, an environment of PATH=/usr/bin:/bin and the variables ENV names (NULL-
+ * terminated, may be NULL) as this process has them, a process group of its own, default
+ * signal handling.  Found in the build tree the running program is in, else beside this
+ * library (libexecdir/relgate), else where it was configured; refused unless only its
+ * owner (root or this user) can change it.  Its pid, or -1 with WHY filled. */
+pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
+                    const char *const *env, char *why, size_t why_size);
+
+/* In the plugin host, first: its arguments (ARGV[1] mode, [2] the engine's pid, [3] its
+ * CPUs) read, killed with the engine (PR_SET_PDEATHSIG), no core files.  Returns -1 when
+ * it must not go on (bad arguments, the engine is gone); *ENGINE set. */
+int rg_host_enter(int argc, char **argv, pid_t *engine);
+
 /* ---- In the child, before any plugin code runs ------------------------------------- */
 
 /* Become a plugin child: a process group of its own, killed with the engine

@@ -1,5 +1,6 @@
-/* The loader child.  The engine forks it once per start with every plugin file of the
- * search path (not one child per file: one fork instead of several, and files are
+/* The loader child.  The engine starts it (the plugin host, "load": a fresh program, not
+ * a copy of the engine's memory) once per start with every plugin file of the
+ * search path (not one child per file: one start instead of several, and files are
  * loaded in search order anyway, the first refusal ending the load).  It loads each
  * file through /proc/self/fd (the file the engine opened and checked), calls the entry
  * point and sends the descriptor as data; the engine decodes and validates it.  The
@@ -69,15 +70,8 @@ static void send_record(uint32_t kind, uint32_t seq, const char *payload, size_t
     free(frame);
 }
 
-static void loader_main(rg_plugin_file *const *files, size_t count, pid_t engine, int output_fd,
-                        int record_fd)
+void rg_plugin_loader_host(size_t count)
 {
-    int keep[300];
-    keep[0] = record_fd;
-    for (size_t i = 0; i < count; i++)
-        keep[i + 1] = files[i]->fd;
-    if (rg_child_enter(engine, output_fd, keep, count + 1, NULL) != 0)
-        _exit(LOADER_SETUP_FAILED);
     for (size_t i = 0; i < count; i++) {
         int kind;
         const char *why;
@@ -259,28 +253,32 @@ static int load_error(const rg_plugin_file *file, const rg_frame *f, rg_error *e
 
 static int start(loader *l, rg_plugin_file *const *files, size_t count, rg_error *err)
 {
-    int fds[2], out_write;
-    pid_t engine = getpid();
+    int fds[2], out_write, keep[300];
+    char arg[24], why[400];
     memset(l, 0, sizeof *l);
     l->fd = -1;
     l->out.fd = -1;
+    if (count + 1 > sizeof keep / sizeof keep[0])
+        return rg_fail(err, RG_ERROR_PLUGIN, NULL, 0, 0, "more than %zu plugin files", sizeof keep / sizeof keep[0] - 1);
     if (!(l->buf = malloc(RECORD_MAX + RG_FRAME_OVERHEAD)) || rg_child_output_open(&l->out, &out_write) != 0)
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the plugin loader: %s", strerror(errno));
     if (pipe2(fds, O_CLOEXEC) != 0) {
         close(out_write);
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the plugin loader: %s", strerror(errno));
     }
+    keep[0] = fds[1];   /* the records, as descriptor 3; the files from 4 (FIRST_FILE_FD) */
+    for (size_t i = 0; i < count; i++)
+        keep[i + 1] = files[i]->fd;
+    snprintf(arg, sizeof arg, "%zu", count);
     l->before = rg_children_list(&l->before_count);
     rg_child_before_fork();
-    fflush(NULL);
-    if ((l->pid = fork()) < 0) {
+    l->pid = rg_host_spawn("load", arg, out_write, keep, count + 1, NULL, why, sizeof why);
+    if (l->pid < 0) {
         close(fds[0]);
         close(fds[1]);
         close(out_write);
-        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the plugin loader: %s", strerror(errno));
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "cannot start the plugin loader: %s", why);
     }
-    if (l->pid == 0)
-        loader_main(files, count, engine, out_write, fds[1]);
     rg_child_started(l->pid);
     close(fds[1]);
     close(out_write);

@@ -36,6 +36,10 @@ enum {
     RG_LOAD_NO_DESCRIPTOR = 4,
     RG_LOAD_OUT_OF_BOUNDS = 5
 };
+/* In the plugin host ("load COUNT"): the records pipe is descriptor 3, the COUNT plugin
+ * files follow it; load and describe each in turn, send its record, end. */
+void rg_plugin_loader_host(size_t count) __attribute__((noreturn));
+
 const rg_plugin *rg_plugin_open_fd(int fd, int bind_now, int *kind, const char **why);
 
 #endif

@@ -1,5 +1,9 @@
 /* Plugin zygotes: see plugin_zygote.h.
  *
+ * A zygote is the plugin host program ("zygote", rg_host_spawn): a fresh image, never a
+ * copy of the engine's memory, started with its socket (3), the plugin file (4) and a
+ * memory file describing it (5: its path, identity, validated description, digest).
+ *
  *   zygote -> engine   READY ("RGZR", 0) once the plugin is loaded and checked
  *   engine -> zygote   JOB ("RGZJ", seq) with three descriptors (SCM_RIGHTS): the job,
  *                      the result pipe's and the output pipe's write ends
@@ -21,21 +25,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "plugin_child.h"
 #include "plugin_zygote.h"
 #include "relgate/relgate.h"
+#include "strbuf.h"
 
 #define MAGIC_READY "RGZR"
 #define MAGIC_JOB "RGZJ"
 #define MAGIC_PID "RGZP"
 #define ZYGOTE_SETUP_FAILED 93   /* the zygote could not be set up, or the engine broke the protocol */
 #define SOCK_FD 3                /* in the zygote; the plugin file is 4 */
+#define INFO_FD 5                /* in the zygote, until read: FILE_MAGIC, the file it loads */
+#define FILE_MAGIC "RGZF"
 #define SLICE_MS 10
 
 typedef struct zygote {
@@ -47,7 +57,7 @@ typedef struct zygote {
     pid_t pid;                   /* 0 once it ended and was waited for */
     int sock;                    /* -1 once closed */
     uint32_t seq;
-    int started;                 /* 0: only seen once (rg_zygote_use), no process yet */
+    int started;                 /* 0: no process yet */
     int failed;
     rg_zygote_failure failure;
 } zygote;
@@ -80,15 +90,58 @@ static void zygote_send(const char magic[4], uint32_t seq, int32_t value, size_t
             _exit(ZYGOTE_SETUP_FAILED);
 }
 
-static void zygote_main(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, pid_t engine,
-                        int sock)
+/* The file this zygote loads, as the engine described it on INFO_FD (a copy of the
+ * engine's rg_plugin_file, its descriptor decoded again), the plugin itself on
+ * descriptor 4.  0, or -1 when the description is not one. */
+static int read_file_info(rg_plugin_file *file)
 {
-    int keep[2] = {sock, file->fd};
-    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    struct stat st;
+    char *data = NULL;
+    const char *at, *end, *why;
+    uint32_t len;
+    memset(file, 0, sizeof *file);
+    file->fd = 4;
+    if (fstat(INFO_FD, &st) != 0 || st.st_size < 12 || st.st_size > (64 << 20) ||
+        !(data = malloc((size_t)st.st_size)) || pread(INFO_FD, data, (size_t)st.st_size, 0) != st.st_size ||
+        memcmp(data, FILE_MAGIC, 4) != 0)
+        goto bad;
+    at = data + 4;
+    end = data + st.st_size;
+    memcpy(&len, at, 4);
+    at += 4;
+    if ((size_t)(end - at) < len || !(file->path = strndup(at, len)))
+        goto bad;
+    at += len;
+    if ((size_t)(end - at) < sizeof file->identity + sizeof file->digest + 4)
+        goto bad;
+    memcpy(&file->identity, at, sizeof file->identity);
+    at += sizeof file->identity;
+    memcpy(file->digest, at, sizeof file->digest);
+    file->digest[sizeof file->digest - 1] = '\0';
+    at += sizeof file->digest;
+    memcpy(&len, at, 4);
+    at += 4;
+    if ((size_t)(end - at) != len || !(file->record = malloc(len ? len : 1)))
+        goto bad;
+    memcpy(file->record, at, len);
+    file->record_len = len;
+    if (rg_plugin_decode(file->record, len, &file->data, &why) != 0)
+        goto bad;
+    free(data);
+    close(INFO_FD);
+    return 0;
+bad:
+    free(data);
+    return -1;
+}
+
+void rg_zygote_host(pid_t engine, rg_zygote_load_fn load, rg_zygote_run_fn run)
+{
+    rg_plugin_file file;
     const rg_plugin *desc;
-    if (null < 0 || rg_child_enter(engine, null, keep, 2, file->data.desc.env) != 0)
+    if (read_file_info(&file) != 0)
         _exit(ZYGOTE_SETUP_FAILED);
-    desc = load(file);
+    desc = load(&file);
     zygote_send(MAGIC_READY, 0, 0, 8);
     for (;;) {
         char msg[16];
@@ -111,7 +164,7 @@ static void zygote_main(const rg_plugin_file *file, rg_zygote_load_fn load, rg_z
         child = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_PARENT, NULL, NULL, NULL, NULL);
         if (child == 0) {
             close(SOCK_FD);
-            run(file, desc, engine, fds[0], fds[1], fds[2]);
+            run(&file, desc, engine, fds[0], fds[1], fds[2]);
             _exit(ZYGOTE_SETUP_FAILED);
         }
         for (int i = 0; i < 3; i++)
@@ -154,7 +207,7 @@ static void zygote_fail(zygote *z, const char *what, const char *detail)
 {
     if (!z->failed) {
         z->failed = 1;
-        snprintf(z->failure.why, sizeof z->failure.why, "its plugin's zygote %s%s", what, detail ? detail : "");
+        snprintf(z->failure.why, sizeof z->failure.why, "its plugin's zygote %s%.150s", what, detail ? detail : "");
     }
     zygote_stop(z);
 }
@@ -243,21 +296,34 @@ static zygote *zygote_add(const rg_plugin_file *file)
     return z;
 }
 
-int rg_zygote_use(const rg_plugin_file *file)
+/* FILE described for its zygote (read_file_info), in a memory file: its descriptor, or -1. */
+static int file_info_fd(const rg_plugin_file *file)
 {
-    zygote *z = zygote_find(file);
-    if (z)
-        return 1;
-    zygote_add(file);
-    return 0;
+    rg_strbuf b = {0};
+    uint32_t len = (uint32_t)strlen(file->path), record_len = (uint32_t)file->record_len;
+    int fd;
+    rg_strbuf_add(&b, FILE_MAGIC, 4);
+    rg_strbuf_add(&b, (const char *)&len, 4);
+    rg_strbuf_add(&b, file->path, len);
+    rg_strbuf_add(&b, (const char *)&file->identity, sizeof file->identity);
+    rg_strbuf_add(&b, file->digest, sizeof file->digest);
+    rg_strbuf_add(&b, (const char *)&record_len, 4);
+    rg_strbuf_add(&b, file->record, file->record_len);
+    fd = b.failed ? -1 : memfd_create("relgate-zygote-file", MFD_CLOEXEC);
+    if (fd >= 0 && rg_write_all(fd, b.data, b.len) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    free(b.data);
+    return fd;
 }
 
-/* Z's process: forked, the plugin loaded in it, its READY taken; or Z failed. */
-static void zygote_start(zygote *z, rg_zygote_load_fn load, rg_zygote_run_fn run)
+/* Z's process: the plugin host started as Z's zygote, the plugin loaded in it, its READY
+ * taken; or Z failed. */
+static void zygote_start(zygote *z)
 {
-    int sv[2];
-    pid_t engine = getpid();
-    char ready[8];
+    int sv[2], keep[3], info, null;
+    char ready[8], why[400];
     z->started = 1;
     if (!children_before) {
         children_before = rg_children_list(&children_before_count);
@@ -272,22 +338,29 @@ static void zygote_start(zygote *z, rg_zygote_load_fn load, rg_zygote_run_fn run
         zygote_fail(z, "could not start: ", strerror(errno));
         return;
     }
+    info = file_info_fd(z->file);
+    null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    keep[0] = sv[1];          /* SOCK_FD */
+    keep[1] = z->file->fd;    /* the plugin, 4 */
+    keep[2] = info;           /* INFO_FD */
     rg_child_before_fork();
-    fflush(NULL);
-    z->pid = fork();
+    z->pid = info >= 0 && null >= 0 ? rg_host_spawn("zygote", NULL, null, keep, 3, z->file->data.desc.env, why,
+                                                    sizeof why)
+                                    : -1;
+    if (info < 0 || null < 0)
+        snprintf(why, sizeof why, "%s", strerror(errno));
+    close(sv[1]);
+    if (info >= 0)
+        close(info);
+    if (null >= 0)
+        close(null);
     if (z->pid < 0) {
         z->pid = 0;
         close(sv[0]);
-        close(sv[1]);
-        zygote_fail(z, "could not start: ", strerror(errno));
+        zygote_fail(z, "could not start: ", why);
         return;
     }
-    if (z->pid == 0) {
-        close(sv[0]);
-        zygote_main(z->file, load, run, engine, sv[1]);
-    }
     rg_child_started(z->pid);
-    close(sv[1]);
     z->sock = sv[0];
     if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
                        "while loading the plugin") == 0 &&
@@ -314,8 +387,8 @@ static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, 
     }
 }
 
-pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, int job_fd,
-                      int result_fd, int output_fd, rg_zygote_failure *fail)
+pid_t rg_zygote_spawn(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd,
+                      rg_zygote_failure *fail)
 {
     zygote *z = zygote_find(file);
     char reply[12];
@@ -329,7 +402,7 @@ pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zyg
         return -1;
     }
     if (!z->started)
-        zygote_start(z, load, run);
+        zygote_start(z);
     if (!z->failed && z->pid > 0 && zygote_ended(z))
         zygote_fail(z, "ended between checks", NULL);
     if (z->failed) {

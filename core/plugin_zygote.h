@@ -39,14 +39,13 @@ typedef struct rg_zygote_failure {
  * process, not one it knew of — or -1 with *FAIL filled; a zygote that failed once stays
  * failed in this thread (every later job gets its failure), since all it could still
  * send is suspect. */
-pid_t rg_zygote_spawn(const rg_plugin_file *file, rg_zygote_load_fn load, rg_zygote_run_fn run, int job_fd,
-                      int result_fd, int output_fd, rg_zygote_failure *fail);
+pid_t rg_zygote_spawn(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd,
+                      rg_zygote_failure *fail);
 
-/* Whether this thread's next check child for FILE starts from FILE's zygote: not the
- * first (a decision that runs one plugin's checks once would wait for a zygote to load
- * the plugin and then for its child: that child loads the plugin itself, forked by the
- * engine as before), every one after it. */
-int rg_zygote_use(const rg_plugin_file *file);
+/* In the plugin host ("zygote", rg_host_enter done): become the zygote the engine ENGINE
+ * described on descriptor 5 — LOAD the plugin (descriptor 4), say READY on the socket
+ * (3), then start a check child that RUNs each job it is sent.  Never returns. */
+void rg_zygote_host(pid_t engine, rg_zygote_load_fn load, rg_zygote_run_fn run) __attribute__((noreturn));
 
 /* FILE's zygote in this thread lied (WHY says how, for a message): it is failed for
  * good, as if rg_zygote_spawn had caught it. */

@@ -267,6 +267,50 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     host->add_number(call, host->details(call), "variables", (double)count);
     host->add_string(call, host->details(call), "path", getenv("PATH") ? getenv("PATH") : "");
     return host->fail(call, "no token in sight (%zu variables)", count);
+#elif defined(HOSTILE_ENV_MEMORY)
+    /* Not through getenv: the environment block the process started with
+     * (/proc/self/environ), then the rest of its memory it can read as its own
+     * (/proc/self/mem) — a copy of relgate's would hold the engine's.  The secret is
+     * looked for stored XOR 0x5a, so that this code's own memory never holds it. */
+    static const unsigned char secret[] = {0x3d, 0x32, 0x2a, 0x05, 0x29, 0x3f, 0x39, 0x28, 0x3f, 0x2e};  /* "ghp_secret" */
+    static char buf[1 << 16];
+    const char *where = NULL;
+    int fd = open("/proc/self/environ", O_RDONLY);
+    FILE *maps;
+    char line[512];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+    if (fd >= 0)
+        close(fd);
+    for (ssize_t i = 0; !where && i + (ssize_t)sizeof secret <= n; i++)
+        for (size_t k = 0; k < sizeof secret && (unsigned char)(buf[i + k] ^ 0x5a) == secret[k]; k++)
+            if (k + 1 == sizeof secret)
+                where = "its environment block";
+    maps = fopen("/proc/self/maps", "r");
+    fd = open("/proc/self/mem", O_RDONLY);
+    while (!where && maps && fd >= 0 && fgets(line, sizeof line, maps)) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' || strstr(line, "[vvar") ||
+            hi - lo > (256ul << 20))
+            continue;
+        for (unsigned long at = lo; !where && at < hi; at += sizeof buf - sizeof secret) {
+            size_t want = hi - at < sizeof buf ? hi - at : sizeof buf;
+            ssize_t got = pread(fd, buf, want, (off_t)at);
+            for (ssize_t i = 0; !where && i + (ssize_t)sizeof secret <= got; i++)
+                for (size_t k = 0; k < sizeof secret && (unsigned char)(buf[i + k] ^ 0x5a) == secret[k]; k++)
+                    if (k + 1 == sizeof secret)
+                        where = "its memory";
+            if (got < (ssize_t)want)
+                break;
+        }
+    }
+    if (maps)
+        fclose(maps);
+    if (fd >= 0)
+        close(fd);
+    if (where)
+        return host->pass(call, "found relgate's token in %s", where);
+    return host->fail(call, "no secret of relgate's in its memory");
 #elif defined(HOSTILE_STATUS)
     (void)host;
     (void)call;
