@@ -191,6 +191,29 @@ static void minimal_environment(const char *const *env)
     environ = vars;
 }
 
+static void plugin_environment_free(char **vars)
+{
+    for (size_t i = 1; vars[i]; i++)
+        free(vars[i]);
+    if (vars[0] != default_path)
+        free(vars[0]);
+}
+
+char **rg_plugin_environment(const char *const *names)
+{
+    char **vars = calloc(MAX_ENV + 2, sizeof *vars);
+    if (vars)
+        plugin_environment(names, vars);
+    return vars;
+}
+
+void rg_plugin_environment_free(char **vars)
+{
+    if (vars)
+        plugin_environment_free(vars);
+    free(vars);
+}
+
 /* What every plugin child does first, whatever it inherited: a process group of its own,
  * killed with the engine, its output to OUTPUT_FD, only the descriptors it keeps. */
 static int enter_process(pid_t engine, int output_fd, const int *keep, size_t keep_count)
@@ -380,10 +403,7 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
         close(moved[i]);
     if (out >= 0)
         close(out);
-    for (size_t i = 1; vars[i]; i++)
-        free(vars[i]);
-    if (vars[0] != default_path)
-        free(vars[0]);
+    plugin_environment_free(vars);
     if (rc != 0) {
         snprintf(why, why_size, "cannot start the plugin host %.300s: %s", path, strerror(rc));
         errno = rc;
@@ -400,6 +420,9 @@ int rg_host_enter(int argc, char **argv, pid_t *engine)
     if (pid <= 1 || *end)
         return -1;
     *engine = (pid_t)pid;
+    /* Default handling of every signal, as exec left it: a handler a runtime installed
+     * since (a sanitizer's) would make a check's crash something else than a crash. */
+    default_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
     if (getppid() != *engine)
         return -1;                    /* it is already gone */

@@ -57,6 +57,12 @@ ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count);
 pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
                     const char *const *env, char *why, size_t why_size);
 
+/* The environment a plugin's code gets: PATH=/usr/bin:/bin (or this process's PATH when
+ * NAMES has it) and the variables NAMES names as this process has them, "NAME=VALUE",
+ * NULL-terminated (NULL when out of memory); free with rg_plugin_environment_free. */
+char **rg_plugin_environment(const char *const *names);
+void rg_plugin_environment_free(char **vars);
+
 /* In the plugin host, first: its arguments (ARGV[1] mode, [2] the engine's pid, [3] its
  * CPUs) read, killed with the engine (PR_SET_PDEATHSIG), no core files.  Returns -1 when
  * it must not go on (bad arguments, the engine is gone); *ENGINE set. */

@@ -1,8 +1,13 @@
 /* Plugin zygotes: see plugin_zygote.h.
  *
  * A zygote is the plugin host program ("zygote", rg_host_spawn): a fresh image, never a
- * copy of the engine's memory, started with its socket (3), the plugin file (4) and a
- * memory file describing it (5: its path, identity, validated description, digest).
+ * copy of the engine's memory, started with its socket (3) alone — ahead of time for a
+ * single decision (rg_plugins_prefork), or when its plugin's first check comes — and
+ * given its plugin by the engine's first message:
+ *
+ *   engine -> zygote   SETUP ("RGZS", 0) with two descriptors: the plugin file and a
+ *                      memory file describing it (its path, identity, validated
+ *                      description, digest, and the environment its code gets)
  *
  *   zygote -> engine   READY ("RGZR", 0) once the plugin is loaded and checked
  *   engine -> zygote   JOB ("RGZJ", seq) with three descriptors (SCM_RIGHTS): the job,
@@ -44,7 +49,8 @@
 #define MAGIC_PID "RGZP"
 #define ZYGOTE_SETUP_FAILED 93   /* the zygote could not be set up, or the engine broke the protocol */
 #define SOCK_FD 3                /* in the zygote; the plugin file is 4 */
-#define INFO_FD 5                /* in the zygote, until read: FILE_MAGIC, the file it loads */
+#define PLUGIN_FD 4              /* in the zygote, once set up */
+#define MAGIC_SETUP "RGZS"
 #define FILE_MAGIC "RGZF"
 #define SLICE_MS 10
 
@@ -90,19 +96,21 @@ static void zygote_send(const char magic[4], uint32_t seq, int32_t value, size_t
             _exit(ZYGOTE_SETUP_FAILED);
 }
 
-/* The file this zygote loads, as the engine described it on INFO_FD (a copy of the
- * engine's rg_plugin_file, its descriptor decoded again), the plugin itself on
- * descriptor 4.  0, or -1 when the description is not one. */
-static int read_file_info(rg_plugin_file *file)
+/* The file this zygote loads, as the engine described it in the memory file INFO (a copy
+ * of the engine's rg_plugin_file, its descriptor decoded again; the plugin itself is
+ * PLUGIN_FD), and the environment its code gets, made this process's.  0, or -1 when
+ * the description is not one. */
+static int read_file_info(int info, rg_plugin_file *file)
 {
+    extern char **environ;
     struct stat st;
-    char *data = NULL;
+    char *data = NULL, **vars = NULL;
     const char *at, *end, *why;
-    uint32_t len;
+    uint32_t len, count;
     memset(file, 0, sizeof *file);
-    file->fd = 4;
-    if (fstat(INFO_FD, &st) != 0 || st.st_size < 12 || st.st_size > (64 << 20) ||
-        !(data = malloc((size_t)st.st_size)) || pread(INFO_FD, data, (size_t)st.st_size, 0) != st.st_size ||
+    file->fd = PLUGIN_FD;
+    if (fstat(info, &st) != 0 || st.st_size < 12 || st.st_size > (64 << 20) ||
+        !(data = malloc((size_t)st.st_size)) || pread(info, data, (size_t)st.st_size, 0) != st.st_size ||
         memcmp(data, FILE_MAGIC, 4) != 0)
         goto bad;
     at = data + 4;
@@ -121,14 +129,28 @@ static int read_file_info(rg_plugin_file *file)
     at += sizeof file->digest;
     memcpy(&len, at, 4);
     at += 4;
-    if ((size_t)(end - at) != len || !(file->record = malloc(len ? len : 1)))
+    if ((size_t)(end - at) < (size_t)len + 4 || !(file->record = malloc(len ? len : 1)))
         goto bad;
     memcpy(file->record, at, len);
     file->record_len = len;
-    if (rg_plugin_decode(file->record, len, &file->data, &why) != 0)
+    at += len;
+    memcpy(&count, at, 4);
+    at += 4;
+    if (count > 128 || !(vars = calloc((size_t)count + 1, sizeof *vars)))
         goto bad;
+    for (uint32_t i = 0; i < count; i++) {
+        if ((size_t)(end - at) < 4)
+            goto bad;
+        memcpy(&len, at, 4);
+        at += 4;
+        if ((size_t)(end - at) < len || !(vars[i] = strndup(at, len)))
+            goto bad;
+        at += len;
+    }
+    if (at != end || rg_plugin_decode(file->record, file->record_len, &file->data, &why) != 0)
+        goto bad;
+    environ = vars;
     free(data);
-    close(INFO_FD);
     return 0;
 bad:
     free(data);
@@ -139,8 +161,20 @@ void rg_zygote_host(pid_t engine, rg_zygote_load_fn load, rg_zygote_run_fn run)
 {
     rg_plugin_file file;
     const rg_plugin *desc;
-    if (read_file_info(&file) != 0)
+    char first[16];
+    int setup[2];
+    ssize_t got;
+    do
+        got = rg_fds_receive(SOCK_FD, first, sizeof first, setup, 2);
+    while (got < 0 && errno == EINTR);
+    if (got == 0)
+        _exit(0);   /* started ahead of time, and not needed */
+    /* The description first: the plugin's descriptor may then take its number. */
+    if (got != 8 || memcmp(first, MAGIC_SETUP, 4) != 0 || read_file_info(setup[1], &file) != 0 || close(setup[1]) != 0 ||
+        dup2(setup[0], PLUGIN_FD) != PLUGIN_FD)
         _exit(ZYGOTE_SETUP_FAILED);
+    if (setup[0] != PLUGIN_FD)
+        close(setup[0]);
     desc = load(&file);
     zygote_send(MAGIC_READY, 0, 0, 8);
     for (;;) {
@@ -207,7 +241,7 @@ static void zygote_fail(zygote *z, const char *what, const char *detail)
 {
     if (!z->failed) {
         z->failed = 1;
-        snprintf(z->failure.why, sizeof z->failure.why, "its plugin's zygote %s%.150s", what, detail ? detail : "");
+        snprintf(z->failure.why, sizeof z->failure.why, "its plugin's zygote %s%.120s", what, detail ? detail : "");
     }
     zygote_stop(z);
 }
@@ -259,8 +293,11 @@ static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, con
     }
 }
 
+static void spare_end(int wait);
+
 static void end_at_exit(void)
 {
+    spare_end(0);   /* nothing of a plugin's ran in it: it ends at its socket's end */
     rg_zygotes_end();
 }
 
@@ -300,7 +337,8 @@ static zygote *zygote_add(const rg_plugin_file *file)
 static int file_info_fd(const rg_plugin_file *file)
 {
     rg_strbuf b = {0};
-    uint32_t len = (uint32_t)strlen(file->path), record_len = (uint32_t)file->record_len;
+    uint32_t len = (uint32_t)strlen(file->path), record_len = (uint32_t)file->record_len, count;
+    char **vars;
     int fd;
     rg_strbuf_add(&b, FILE_MAGIC, 4);
     rg_strbuf_add(&b, (const char *)&len, 4);
@@ -309,6 +347,17 @@ static int file_info_fd(const rg_plugin_file *file)
     rg_strbuf_add(&b, file->digest, sizeof file->digest);
     rg_strbuf_add(&b, (const char *)&record_len, 4);
     rg_strbuf_add(&b, file->record, file->record_len);
+    if (!(vars = rg_plugin_environment(file->data.desc.env)))
+        b.failed = 1;
+    for (count = 0; vars && vars[count]; count++)
+        ;
+    rg_strbuf_add(&b, (const char *)&count, 4);
+    for (uint32_t i = 0; i < count; i++) {
+        len = (uint32_t)strlen(vars[i]);
+        rg_strbuf_add(&b, (const char *)&len, 4);
+        rg_strbuf_add(&b, vars[i], len);
+    }
+    rg_plugin_environment_free(vars);
     fd = b.failed ? -1 : memfd_create("relgate-zygote-file", MFD_CLOEXEC);
     if (fd >= 0 && rg_write_all(fd, b.data, b.len) != 0) {
         close(fd);
@@ -318,54 +367,136 @@ static int file_info_fd(const rg_plugin_file *file)
     return fd;
 }
 
-/* Z's process: the plugin host started as Z's zygote, the plugin loaded in it, its READY
- * taken; or Z failed. */
+/* A plugin host started ahead of time in this thread (rg_plugins_prefork), not yet any
+ * plugin's zygote. */
+typedef struct spare_host {
+    pid_t owner, pid;
+    int sock;
+} spare_host;
+
+static _Thread_local spare_host spare = {0, 0, -1};
+
+/* The plugin host as a zygote-to-be: its pid, its socket in *SOCK; or -1 with WHY. */
+static pid_t host_start(int *sock, char *why, size_t why_size)
+{
+    int sv[2], null;
+    pid_t pid;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        snprintf(why, why_size, "%s", strerror(errno));
+        return -1;
+    }
+    if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
+        snprintf(why, why_size, "%s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    rg_child_before_fork();
+    pid = rg_host_spawn("zygote", NULL, null, &sv[1], 1, NULL, why, why_size);   /* the socket as SOCK_FD */
+    close(null);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return -1;
+    }
+    rg_child_started(pid);
+    *sock = sv[0];
+    return pid;
+}
+
+static void spare_end(int wait)
+{
+    if (spare.owner != getpid()) {
+        spare = (spare_host){0, 0, -1};   /* a fork's copy of its parent's: not its own */
+        return;
+    }
+    if (spare.sock >= 0)
+        close(spare.sock);   /* it ends by itself at its socket's end */
+    if (wait && spare.pid > 0) {
+        kill(spare.pid, SIGKILL);
+        waitpid(spare.pid, NULL, 0);
+    }
+    spare = (spare_host){0, 0, -1};
+}
+
+static void registered_at_exit(void)
+{
+    if (!end_registered) {
+        end_registered = 1;
+        atexit(end_at_exit);
+    }
+}
+
+int rg_plugins_prefork(const rg_plugins *plugins)
+{
+    char why[400];
+    int any = 0;
+    for (size_t i = 0; plugins && i < plugins->count; i++)
+        any |= plugins->items[i].file != NULL;
+    if (!any || (spare.owner == getpid() && spare.pid > 0))
+        return 0;
+    registered_at_exit();
+    spare.pid = host_start(&spare.sock, why, sizeof why);
+    if (spare.pid < 0) {
+        spare = (spare_host){0, 0, -1};
+        return -1;
+    }
+    spare.owner = getpid();
+    return 0;
+}
+
+/* Z's process given its plugin, the plugin loaded in it, its READY taken; or Z failed. */
+static void zygote_setup(zygote *z)
+{
+    char ready[8], why[64], msg[8];
+    int setup[2] = {z->file->fd, file_info_fd(z->file)};
+    memcpy(msg, MAGIC_SETUP, 4);
+    memset(msg + 4, 0, 4);
+    if (setup[1] < 0 || rg_fds_send(z->sock, msg, sizeof msg, setup, 2) != (ssize_t)sizeof msg) {
+        snprintf(why, sizeof why, "%s", strerror(errno));
+        if (setup[1] >= 0)
+            close(setup[1]);
+        zygote_fail(z, "could not be given its plugin: ", why);
+        return;
+    }
+    close(setup[1]);
+    if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
+                       "while loading the plugin") == 0 &&
+        memcmp(ready, MAGIC_READY, 4) != 0)
+        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+}
+
+/* Z's process: the spare host (one that ends before it is ready is replaced, once, by a
+ * host started now: it may have been killed while it waited), else the plugin host
+ * started now; set up (zygote_setup); or Z failed. */
 static void zygote_start(zygote *z)
 {
-    int sv[2], keep[3], info, null;
-    char ready[8], why[400];
+    char why[400];
     z->started = 1;
     if (!children_before) {
         children_before = rg_children_list(&children_before_count);
         if (!children_before)
             children_before = calloc(1, sizeof *children_before);   /* none: still taken */
     }
-    if (!end_registered) {
-        end_registered = 1;
-        atexit(end_at_exit);
+    registered_at_exit();
+    if (spare.owner == getpid() && spare.pid > 0 && waitpid(spare.pid, NULL, WNOHANG) == 0) {
+        z->pid = spare.pid;
+        z->sock = spare.sock;
+        spare = (spare_host){0, 0, -1};
+        zygote_setup(z);
+        if (!z->failed)
+            return;
+        z->failed = 0;
+        memset(&z->failure, 0, sizeof z->failure);
     }
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        zygote_fail(z, "could not start: ", strerror(errno));
-        return;
-    }
-    info = file_info_fd(z->file);
-    null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    keep[0] = sv[1];          /* SOCK_FD */
-    keep[1] = z->file->fd;    /* the plugin, 4 */
-    keep[2] = info;           /* INFO_FD */
-    rg_child_before_fork();
-    z->pid = info >= 0 && null >= 0 ? rg_host_spawn("zygote", NULL, null, keep, 3, z->file->data.desc.env, why,
-                                                    sizeof why)
-                                    : -1;
-    if (info < 0 || null < 0)
-        snprintf(why, sizeof why, "%s", strerror(errno));
-    close(sv[1]);
-    if (info >= 0)
-        close(info);
-    if (null >= 0)
-        close(null);
-    if (z->pid < 0) {
+    spare_end(1);
+    if ((z->pid = host_start(&z->sock, why, sizeof why)) < 0) {
         z->pid = 0;
-        close(sv[0]);
+        z->sock = -1;
         zygote_fail(z, "could not start: ", why);
         return;
     }
-    rg_child_started(z->pid);
-    z->sock = sv[0];
-    if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
-                       "while loading the plugin") == 0 &&
-        memcmp(ready, MAGIC_READY, 4) != 0)
-        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+    zygote_setup(z);
 }
 
 static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
@@ -454,6 +585,7 @@ size_t rg_zygote_pids(pid_t *out, size_t max)
 
 void rg_zygotes_end(void)
 {
+    spare_end(1);
     /* A process forked from the one that started them has a copy of this table: the
      * zygotes are not its own to end. */
     int own = zygote_count > 0 && zygotes[0].owner == getpid();
