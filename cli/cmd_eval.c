@@ -545,9 +545,6 @@ int rg_cmd_eval(int argc, char **argv)
     ctx = rg_context_load(o.context, &copt, &err);
     if (ctx)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
-    /* The plugin host starts beside the policy's loading, not after it. */
-    if (plugins)
-        rg_plugins_prefork(plugins);
     if (plugins)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
     if (pol)

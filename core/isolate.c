@@ -68,7 +68,9 @@ typedef struct unit {
 typedef struct running {
     unit u;
     size_t cur;       /* the job being run (results of earlier ones are in) */
-    pid_t pid;
+    pid_t pid;        /* 0 while PENDING */
+    int pending;      /* sent to its plugin's zygote, the child's pid not taken yet */
+    uint32_t seq;     /* the job's number with that zygote */
     int fd;           /* read end, -1 once closed */
     char *buf;        /* what the child sent and was not yet taken as a result */
     size_t len, cap;
@@ -432,13 +434,16 @@ static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, c
     return fd;
 }
 
-/* Start U's child: from its plugin's zygote, or forked here (the engine's own checks).
- * Returns 0, or -1 with every job of U failed. */
-static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits)
+/* Start U's child: from its plugin's zygote (its pid taken now, or, when DEFER, left
+ * PENDING for take_pid: the zygote may still be starting), or forked here (the engine's
+ * own checks).  Returns 0, or -1 with every job of U failed. */
+static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits,
+                 int defer)
 {
     const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
-    int fds[2], out_write = -1, job_fd = -1, zygote;
+    int fds[2], out_write = -1, job_fd = -1;
     pid_t engine = getpid();
+    rg_zygote_failure f;
     memset(r, 0, sizeof *r);
     r->u = *u;
     r->fd = -1;
@@ -451,8 +456,8 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         fail_unit(u, strerror(e));
         return -1;
     }
-    zygote = file != NULL;   /* plugin code: in its zygote's children, never in a fork of the engine */
-    if (zygote && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
+    /* Plugin code: in its zygote's children, never in a fork of the engine. */
+    if (file && (job_fd = unit_job_fd(u, file, root, ctx, now, limits)) < 0) {
         close(fds[0]);
         close(fds[1]);
         close(out_write);
@@ -460,11 +465,12 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         return -1;
     }
     r->started = monotonic_ms();
-    if (zygote) {
-        rg_zygote_failure f;
-        r->pid = rg_zygote_spawn(file, job_fd, fds[1], out_write, &f);
+    if (file) {
+        int sent = rg_zygote_send(file, job_fd, fds[1], out_write, &r->seq, &f);
         close(job_fd);
-        if (r->pid < 0) {
+        if (sent == 0 && !defer && (r->pid = rg_zygote_child(file, r->seq, &f)) < 0)
+            sent = -1;
+        if (sent != 0) {
             close(fds[0]);
             close(fds[1]);
             close(out_write);
@@ -472,6 +478,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
             fail_unit_zygote(u, &f);
             return -1;
         }
+        r->pending = defer;
     } else {
         rg_child_before_fork();
         fflush(NULL);
@@ -488,7 +495,8 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
         if (r->pid == 0)
             child_main(u, ctx, now, limits, engine, out_write, fds[1]);
     }
-    rg_child_started(r->pid);
+    if (!r->pending)
+        rg_child_started(r->pid);
     close(fds[1]);
     close(out_write);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
@@ -818,30 +826,66 @@ static int pid_taken(const pool *p, size_t s)
 /* Start the next units in the free slots.  A unit that could not start has had its
  * jobs failed by start(): they are done.  A unit whose zygote named another slot's
  * process fails with that zygote, and that process stays the other slot's alone. */
-static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits)
+/* Slot S's unit, started: the pid its zygote named must be no other running slot's.
+ * Returns 0, or -1 with the unit failed and the slot freed (and the zygote failed for
+ * good: the other slot's process stays that slot's alone). */
+static int check_pid(pool *p, size_t s)
+{
+    running *r = &p->slots[s];
+    if (!pid_taken(p, s))
+        return 0;
+    if (r->u.jobs[0]->plugin)
+        rg_zygote_refuse(r->u.jobs[0]->plugin->file, "named a process that is not its check child");
+    close(r->fd);
+    rg_child_output_close(&r->out);
+    free(r->buf);
+    fail_unit(&r->u, "its plugin's zygote named a process that is not its check child");
+    p->done += r->u.count;
+    memset(r, 0, sizeof *r);
+    return -1;
+}
+
+/* Start the next units in the free slots (DEFER: see start).  A unit that could not
+ * start has had its jobs failed by start(): they are done. */
+static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits, int defer)
 {
     for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
         running *r = &p->slots[s];
-        int started;
         if (r->u.count)
             continue;
-        started = start(r, &p->units[p->next], &p->root, ctx, now, limits) == 0;
-        if (started && pid_taken(p, s)) {
-            if (r->u.jobs[0]->plugin)
-                rg_zygote_refuse(r->u.jobs[0]->plugin->file, "named a process that is not its check child");
+        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer) != 0) {
+            p->done += p->units[p->next].count;
+            memset(r, 0, sizeof *r);
+        } else if (r->pending || check_pid(p, s) == 0) {
+            p->active++;
+        }
+        p->next++;
+    }
+}
+
+/* The pids of the slots left PENDING, in the order their jobs were sent (slot order): a
+ * slot whose zygote failed has its unit failed and is freed. */
+static void take_pids(pool *p)
+{
+    for (size_t s = 0; s < p->parallel; s++) {
+        running *r = &p->slots[s];
+        rg_zygote_failure f;
+        if (!r->u.count || !r->pending)
+            continue;
+        r->pending = 0;
+        if ((r->pid = rg_zygote_child(r->u.jobs[0]->plugin->file, r->seq, &f)) < 0) {
             close(r->fd);
             rg_child_output_close(&r->out);
             free(r->buf);
-            fail_unit(&p->units[p->next], "its plugin's zygote named a process that is not its check child");
-            p->done += p->units[p->next].count;
+            fail_unit_zygote(&r->u, &f);
+            p->done += r->u.count;
+            p->active--;
             memset(r, 0, sizeof *r);
-        } else if (started) {
-            p->active++;
-        } else {
-            p->done += p->units[p->next].count;
-            memset(&p->slots[s], 0, sizeof p->slots[s]);
+            continue;
         }
-        p->next++;
+        rg_child_started(r->pid);
+        if (check_pid(p, s) != 0)
+            p->active--;
     }
 }
 
@@ -975,7 +1019,8 @@ rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx
     run->limits = limits;
     p->unit_count = make_units(jobs, count, p->ptrs, p->units);
     p->children_before = rg_children_list(&p->children_before_count);
-    fill_slots(p, ctx, now, limits);
+    /* The first units' pids are taken in finish: the zygotes start meanwhile. */
+    fill_slots(p, ctx, now, limits, 1);
     return run;
 }
 
@@ -986,6 +1031,8 @@ void rg_isolated_finish(rg_isolated *run)
     if (!run)
         return;
     p = &run->p;
+    take_pids(p);
+    now_ms = monotonic_ms();
     /* A deadline that passed while the engine was busy elsewhere is judged now: a child
      * that answered in time is not taken for late because nobody read it, and one that
      * is still running ends within a slice. */
@@ -993,7 +1040,7 @@ void rg_isolated_finish(rg_isolated *run)
         if (p->slots[s].u.count && p->slots[s].deadline < now_ms + POLL_SLICE_MS)
             p->slots[s].deadline = now_ms + POLL_SLICE_MS;
     while (p->next < p->unit_count || p->active > 0) {
-        fill_slots(p, run->ctx, run->now, run->limits);
+        fill_slots(p, run->ctx, run->now, run->limits, 0);
         wait_for_children(p);
         now_ms = monotonic_ms();
         for (size_t s = 0; s < p->parallel; s++)

@@ -349,7 +349,7 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
     pid_t pid = -1;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
-    sigset_t defaults, none;
+    sigset_t none;
     if (keep_count > sizeof moved / sizeof moved[0]) {
         snprintf(why, why_size, "too many descriptors for the plugin host");
         errno = EINVAL;
@@ -378,9 +378,6 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
     plugin_environment(env, vars);
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
-    sigfillset(&defaults);
-    sigdelset(&defaults, SIGKILL);
-    sigdelset(&defaults, SIGSTOP);
     sigemptyset(&none);
     if (out < 0 || made < keep_count) {
         rc = errno;
@@ -391,9 +388,10 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
         for (size_t i = 0; i < keep_count; i++)
             posix_spawn_file_actions_adddup2(&fa, moved[i], 3 + (int)i);
         posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)keep_count);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+        /* Handled signals are default after exec; the ignored ones the host makes default
+         * itself (rg_host_enter), so that this process is not held while it does. */
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
         posix_spawnattr_setpgroup(&at, 0);
-        posix_spawnattr_setsigdefault(&at, &defaults);
         posix_spawnattr_setsigmask(&at, &none);
         rc = posix_spawn(&pid, path, &fa, &at, argv, vars);
     }

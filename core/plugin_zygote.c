@@ -1,9 +1,8 @@
 /* Plugin zygotes: see plugin_zygote.h.
  *
  * A zygote is the plugin host program ("zygote", rg_host_spawn): a fresh image, never a
- * copy of the engine's memory, started with its socket (3) alone — ahead of time for a
- * single decision (rg_plugins_prefork), or when its plugin's first check comes — and
- * given its plugin by the engine's first message:
+ * copy of the engine's memory, started with its socket (3) alone when its plugin's first
+ * check comes, and given its plugin by the engine's first message:
  *
  *   engine -> zygote   SETUP ("RGZS", 0) with two descriptors: the plugin file and a
  *                      memory file describing it (its path, identity, validated
@@ -64,6 +63,8 @@ typedef struct zygote {
     int sock;                    /* -1 once closed */
     uint32_t seq;
     int started;                 /* 0: no process yet */
+    int ready;                   /* its READY taken */
+    uint32_t answered;           /* the last job whose pid was taken */
     int failed;
     rg_zygote_failure failure;
 } zygote;
@@ -293,11 +294,8 @@ static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, con
     }
 }
 
-static void spare_end(int wait);
-
 static void end_at_exit(void)
 {
-    spare_end(0);   /* nothing of a plugin's ran in it: it ends at its socket's end */
     rg_zygotes_end();
 }
 
@@ -367,15 +365,6 @@ static int file_info_fd(const rg_plugin_file *file)
     return fd;
 }
 
-/* A plugin host started ahead of time in this thread (rg_plugins_prefork), not yet any
- * plugin's zygote. */
-typedef struct spare_host {
-    pid_t owner, pid;
-    int sock;
-} spare_host;
-
-static _Thread_local spare_host spare = {0, 0, -1};
-
 /* The plugin host as a zygote-to-be: its pid, its socket in *SOCK; or -1 with WHY. */
 static pid_t host_start(int *sock, char *why, size_t why_size)
 {
@@ -404,21 +393,6 @@ static pid_t host_start(int *sock, char *why, size_t why_size)
     return pid;
 }
 
-static void spare_end(int wait)
-{
-    if (spare.owner != getpid()) {
-        spare = (spare_host){0, 0, -1};   /* a fork's copy of its parent's: not its own */
-        return;
-    }
-    if (spare.sock >= 0)
-        close(spare.sock);   /* it ends by itself at its socket's end */
-    if (wait && spare.pid > 0) {
-        kill(spare.pid, SIGKILL);
-        waitpid(spare.pid, NULL, 0);
-    }
-    spare = (spare_host){0, 0, -1};
-}
-
 static void registered_at_exit(void)
 {
     if (!end_registered) {
@@ -427,29 +401,28 @@ static void registered_at_exit(void)
     }
 }
 
-int rg_plugins_prefork(const rg_plugins *plugins)
+/* Z's process: the plugin host started now and sent its plugin (SETUP); its READY is
+ * taken with the first job's answer (zygote_ready), so that the engine does other work
+ * while the host starts and loads the plugin.  Or Z failed. */
+static void zygote_start(zygote *z)
 {
-    char why[400];
-    int any = 0;
-    for (size_t i = 0; plugins && i < plugins->count; i++)
-        any |= plugins->items[i].file != NULL;
-    if (!any || (spare.owner == getpid() && spare.pid > 0))
-        return 0;
-    registered_at_exit();
-    spare.pid = host_start(&spare.sock, why, sizeof why);
-    if (spare.pid < 0) {
-        spare = (spare_host){0, 0, -1};
-        return -1;
+    char why[400], msg[8];
+    int setup[2];
+    z->started = 1;
+    if (!children_before) {
+        children_before = rg_children_list(&children_before_count);
+        if (!children_before)
+            children_before = calloc(1, sizeof *children_before);   /* none: still taken */
     }
-    spare.owner = getpid();
-    return 0;
-}
-
-/* Z's process given its plugin, the plugin loaded in it, its READY taken; or Z failed. */
-static void zygote_setup(zygote *z)
-{
-    char ready[8], why[64], msg[8];
-    int setup[2] = {z->file->fd, file_info_fd(z->file)};
+    registered_at_exit();
+    if ((z->pid = host_start(&z->sock, why, sizeof why)) < 0) {
+        z->pid = 0;
+        z->sock = -1;
+        zygote_fail(z, "could not start: ", why);
+        return;
+    }
+    setup[0] = z->file->fd;
+    setup[1] = file_info_fd(z->file);
     memcpy(msg, MAGIC_SETUP, 4);
     memset(msg + 4, 0, 4);
     if (setup[1] < 0 || rg_fds_send(z->sock, msg, sizeof msg, setup, 2) != (ssize_t)sizeof msg) {
@@ -460,43 +433,23 @@ static void zygote_setup(zygote *z)
         return;
     }
     close(setup[1]);
-    if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
-                       "while loading the plugin") == 0 &&
-        memcmp(ready, MAGIC_READY, 4) != 0)
-        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
 }
 
-/* Z's process: the spare host (one that ends before it is ready is replaced, once, by a
- * host started now: it may have been killed while it waited), else the plugin host
- * started now; set up (zygote_setup); or Z failed. */
-static void zygote_start(zygote *z)
+/* Z's READY, once: 0, or -1 with Z failed. */
+static int zygote_ready(zygote *z)
 {
-    char why[400];
-    z->started = 1;
-    if (!children_before) {
-        children_before = rg_children_list(&children_before_count);
-        if (!children_before)
-            children_before = calloc(1, sizeof *children_before);   /* none: still taken */
+    char ready[8];
+    if (z->ready)
+        return 0;
+    if (zygote_receive(z, ready, sizeof ready, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
+                       "while loading the plugin") != 0)
+        return -1;
+    if (memcmp(ready, MAGIC_READY, 4) != 0) {
+        zygote_fail(z, "wrote a message that is not its protocol's", NULL);
+        return -1;
     }
-    registered_at_exit();
-    if (spare.owner == getpid() && spare.pid > 0 && waitpid(spare.pid, NULL, WNOHANG) == 0) {
-        z->pid = spare.pid;
-        z->sock = spare.sock;
-        spare = (spare_host){0, 0, -1};
-        zygote_setup(z);
-        if (!z->failed)
-            return;
-        z->failed = 0;
-        memset(&z->failure, 0, sizeof z->failure);
-    }
-    spare_end(1);
-    if ((z->pid = host_start(&z->sock, why, sizeof why)) < 0) {
-        z->pid = 0;
-        z->sock = -1;
-        zygote_fail(z, "could not start: ", why);
-        return;
-    }
-    zygote_setup(z);
+    z->ready = 1;
+    return 0;
 }
 
 static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
@@ -518,15 +471,10 @@ static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, 
     }
 }
 
-pid_t rg_zygote_spawn(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd,
-                      rg_zygote_failure *fail)
+int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd, uint32_t *seq,
+                   rg_zygote_failure *fail)
 {
     zygote *z = zygote_find(file);
-    char reply[12];
-    uint32_t seq;
-    int32_t pid;
-    siginfo_t info;
-    double deadline;
     if (!z && !(z = zygote_add(file))) {
         memset(fail, 0, sizeof *fail);
         snprintf(fail->why, sizeof fail->why, "its plugin's zygote could not start: out of memory");
@@ -540,19 +488,43 @@ pid_t rg_zygote_spawn(const rg_plugin_file *file, int job_fd, int result_fd, int
         *fail = z->failure;
         return -1;
     }
-    deadline = monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0;
     z->seq++;
-    if (zygote_send_job(z, job_fd, result_fd, output_fd, deadline) != 0 ||
-        zygote_receive(z, reply, sizeof reply, deadline, "with a check child") != 0) {
+    if (zygote_send_job(z, job_fd, result_fd, output_fd, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0) != 0) {
         *fail = z->failure;
         return -1;
     }
-    memcpy(&seq, reply + 4, 4);
+    *seq = z->seq;
+    return 0;
+}
+
+pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failure *fail)
+{
+    zygote *z = zygote_find(file);
+    char reply[12];
+    uint32_t got;
+    int32_t pid;
+    siginfo_t info;
+    if (!z) {
+        memset(fail, 0, sizeof *fail);
+        snprintf(fail->why, sizeof fail->why, "its plugin's zygote is gone");
+        return -1;
+    }
+    /* Answers come in the order of the jobs: each is taken once, in that order. */
+    if (!z->failed && seq != z->answered + 1)
+        zygote_fail(z, "was asked for an answer out of order", NULL);
+    if (z->failed || zygote_ready(z) != 0 ||
+        zygote_receive(z, reply, sizeof reply, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0,
+                       "with a check child") != 0) {
+        *fail = z->failure;
+        return -1;
+    }
+    z->answered = seq;
+    memcpy(&got, reply + 4, 4);
     memcpy(&pid, reply + 8, 4);
     /* Only a child of ours that is not a zygote: a lie about any other process would
      * have the engine wait for, or kill, what is not this check's. */
     memset(&info, 0, sizeof info);
-    if (memcmp(reply, MAGIC_PID, 4) != 0 || seq != z->seq)
+    if (memcmp(reply, MAGIC_PID, 4) != 0 || got != seq)
         zygote_fail(z, "wrote a message that is not its protocol's", NULL);
     else if (pid <= 0)
         zygote_fail(z, "could not start a check child: ", strerror(pid < 0 ? -pid : EINVAL));
@@ -585,7 +557,6 @@ size_t rg_zygote_pids(pid_t *out, size_t max)
 
 void rg_zygotes_end(void)
 {
-    spare_end(1);
     /* A process forked from the one that started them has a copy of this table: the
      * zygotes are not its own to end. */
     int own = zygote_count > 0 && zygotes[0].owner == getpid();

@@ -33,14 +33,17 @@ typedef struct rg_zygote_failure {
 } rg_zygote_failure;
 
 /* A check child for FILE's plugin running the job in JOB_FD (the engine's copy stays
- * the caller's to close), writing results to RESULT_FD and its output to OUTPUT_FD:
- * through the zygote of FILE in this thread, started (and the plugin loaded, within
- * RG_PLUGIN_LOAD_TIMEOUT) on first use.  Returns the child's pid — a child of this
- * process, not one it knew of — or -1 with *FAIL filled; a zygote that failed once stays
- * failed in this thread (every later job gets its failure), since all it could still
- * send is suspect. */
-pid_t rg_zygote_spawn(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd,
-                      rg_zygote_failure *fail);
+ * the caller's to close), writing results to RESULT_FD and its output to OUTPUT_FD,
+ * through the zygote of FILE in this thread, in two steps so that the caller can work
+ * while the zygote starts (the plugin host started and given its plugin on first use,
+ * within RG_PLUGIN_LOAD_TIMEOUT): send the job (0 and *SEQ, or -1 with *FAIL filled),
+ * then take the child's pid — a child of this process, not one it knew of — for each
+ * job sent, in the order they were sent (the pid, or -1 with *FAIL filled).  A zygote
+ * that failed once stays failed in this thread (every later job gets its failure),
+ * since all it could still send is suspect. */
+int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd, uint32_t *seq,
+                   rg_zygote_failure *fail);
+pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failure *fail);
 
 /* In the plugin host ("zygote", rg_host_enter done): become the zygote the engine ENGINE
  * described on descriptor 5 — LOAD the plugin (descriptor 4), say READY on the socket

@@ -196,14 +196,6 @@ RELGATE_API rg_plugins *rg_plugins_load(const char *const *dirs, size_t dir_coun
                                         int search_default, rg_error *err);
 RELGATE_API void rg_plugins_free(rg_plugins *plugins);
 
-/* For a process about to make one decision with PLUGINS: start now, beside the policy's
- * loading, the plugin host its first plugin check will need (the program plugin code runs
- * in, relgate-plugin-host), so that the check waits only for its plugin to load.
- * Optional; one per thread; unused (a policy without plugin checks), it ends at exit or
- * with rg_plugin_processes_end.  0, or -1 when it could not be started (the first check
- * then starts its own). */
-RELGATE_API int rg_plugins_prefork(const rg_plugins *plugins);
-
 /* What a plugin set holds, for listings.  Indexes run from 0 to the counts; a string is
  * owned by the set (NULL for an index out of range). */
 RELGATE_API size_t rg_plugins_searched_count(const rg_plugins *plugins);
@@ -606,8 +598,7 @@ typedef void (*rg_progress_fn)(size_t done, size_t total, const char *slowest, d
 RELGATE_API void rg_set_progress(rg_progress_fn fn);
 
 /* End the processes this thread keeps for plugin checks — each plugin's zygote, which
- * loads the plugin once and starts its check children, and a host rg_plugins_prefork
- * started and no check used — and whatever they left running.
+ * loads the plugin once and starts its check children — and whatever they left running.
  * exit() does it; a process that ends with _exit() after evaluating (a forked worker)
  * calls it first.  Evaluating again afterwards starts new ones. */
 RELGATE_API void rg_plugin_processes_end(void);
