@@ -35,14 +35,21 @@ def run_traced(t, fixture_dir, name):
     calls = [l for l in trace.read_text().splitlines() if SPAWN.search(l)]
     # The first line is relgate's own execve by strace.
     started = [l for l in calls if not (l.split(None, 1)[-1].startswith("execve(") and str(harness.RELGATE) in l)]
-    # relgate's plugin loader child (docs/plugins.md, Loading): the first clone of
-    # relgate's own process, before the policy runs, which starts nothing itself.
+    # relgate's plugin loader (docs/plugins.md, Loading), when the plugin cache is cold: the
+    # plugin host started as "load" by relgate's own process, before the policy runs
+    # (posix_spawn: a clone3 strace may show unfinished, then resumed with the pid).
     main_pid = calls[0].split(None, 1)[0] if calls else None
-    loader = [l for l in started if l.split(None, 1)[0] == main_pid and "clone" in l][:1]
-    if loader:
-        loader_pid = loader[0].rsplit("=", 1)[-1].strip()
-        if not any(l.split(None, 1)[0] == loader_pid for l in started):
-            started.remove(loader[0])
+    loaders = {l.split(None, 1)[0] for l in started
+               if "execve(" in l and "relgate-plugin-host" in l and '"load"' in l}
+    for pid in loaders:
+        if any(l.split(None, 1)[0] == pid and "relgate-plugin-host" not in l for l in started):
+            continue   # the loader started something else too: reported
+        clones = [l for l in started if l.split(None, 1)[0] == main_pid and "clone" in l]
+        # relgate's first clone (unfinished, or already with the pid) and its resumed line
+        spawn = [l for l in clones[:1] if "<unfinished" in l or l.rstrip().endswith("= " + pid)]
+        spawn += [l for l in clones[1:] if "resumed>" in l and l.rstrip().endswith("= " + pid)][:1]
+        for l in [l for l in started if l.split(None, 1)[0] == pid] + spawn:
+            started.remove(l)
     return res, started
 
 
