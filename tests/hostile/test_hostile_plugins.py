@@ -521,7 +521,8 @@ def _(t):
     # key, a store's credentials.  The plugin scans /proc/self/environ and every region
     # of /proc/self/mem for the token; a fork of the engine had it in its environment block.
     setup(t, "env_memory")
-    r = run(t, *eval_args(), env={"GITHUB_TOKEN": "ghp_secret_token_value"})
+    # Its own time limit: reading every region takes a while under a sanitizer.
+    r = run(t, *eval_args("--check-timeout", "10"), env={"GITHUB_TOKEN": "ghp_secret_token_value"})
     expect_check_error(t, r, status="fail", mentions="no secret of relgate's in its memory")
     t.check("ghp_secret" not in r.out + r.err, "the token appears nowhere")
 

@@ -290,8 +290,10 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     while (!where && maps && fd >= 0 && fgets(line, sizeof line, maps)) {
         unsigned long lo, hi;
         char perms[5];
+        /* Not a sanitizer's shadow or reserve (huge, zero): a copy of relgate's heap, stack
+         * or data would be in the regions of a normal size. */
         if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' || strstr(line, "[vvar") ||
-            hi - lo > (256ul << 20))
+            hi - lo > (32ul << 20))
             continue;
         for (unsigned long at = lo; !where && at < hi; at += sizeof buf - sizeof secret) {
             size_t want = hi - at < sizeof buf ? hi - at : sizeof buf;
