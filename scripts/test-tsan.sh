@@ -24,7 +24,8 @@ serve=
 if grep -q "relgate-serve" "$dir/build.ninja"; then
     serve="relgate:executable relgate-serve:executable relgate-store-sqlite relgate-signer-gnutls"
 fi
-meson compile -C "$dir" tests/threads/threads relgate-ci relgate-security relgate-backup $serve >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
+# relgate-plugin-host: where every plugin check runs (core/plugin_host_main.c)
+meson compile -C "$dir" tests/threads/threads relgate-plugin-host relgate-ci relgate-security relgate-backup $serve >"$dir/threads-compile.log" 2>&1 || { tail -n 30 "$dir/threads-compile.log"; exit 1; }
 # halt_on_error: the first race ends the run with exit 66, which fails the test.
 TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
     meson test -C "$dir" --no-rebuild --print-errorlogs threads-lua ${serve:+serve_api serve_faults serve_hostile_faults hooks-github hooks-gitlab}
