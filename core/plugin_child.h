@@ -87,11 +87,13 @@ int rg_child_enter_from_zygote(pid_t engine, int output_fd, const int *keep, siz
 
 /* ---- In the engine -------------------------------------------------------------------- */
 
-/* Before forking a child that runs plugin code: make this process undumpable
- * (PR_SET_DUMPABLE 0), once per process, so that a child running as the same user
- * cannot open /proc/ENGINE/fd/N (the decision's standard output, a batch worker's pipe)
- * or /proc/ENGINE/mem: the kernel then treats the engine like a set-user-ID program.
- * (It does not stop root, nor signals: see the threat model in docs/plugins.md.) */
+/* Before starting a process that runs plugin code (the plugin host) or a child of the
+ * engine's own: make this process undumpable (PR_SET_DUMPABLE 0), once per process, so
+ * that a process running as the same user cannot open /proc/ENGINE/fd/N (the decision's
+ * standard output, a batch worker's pipe), /proc/ENGINE/environ or /proc/ENGINE/mem: the
+ * kernel then treats the engine like a set-user-ID program.  (It does not stop root, nor
+ * signals: see the threat model in docs/plugins.md.)  And note this thread's CPUs, for
+ * rg_child_started and the host. */
 void rg_child_before_fork(void);
 
 /* Put CHILD (just forked, or just given its job) in its own process group, as it does
