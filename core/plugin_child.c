@@ -278,8 +278,10 @@ static int host_in_build_tree(char *out, size_t size)
             return 0;
         *slash = '\0';
         snprintf(probe, sizeof probe, "%s/build.ninja", dir);
+        /* Only a host there that only its owner can change: a build.ninja in a folder
+         * others can write (/tmp) does not make its core/ the host's. */
         if (access(probe, F_OK) == 0)
-            return (size_t)snprintf(out, size, "%s/core/" HOST_NAME, dir) < size;
+            return (size_t)snprintf(out, size, "%s/core/" HOST_NAME, dir) < size && trusted_program(out);
     }
     return 0;
 }
@@ -296,7 +298,7 @@ static int host_installed(char *out, size_t size)
         for (size_t i = 0; i < sizeof from_library / sizeof *from_library; i++)
             if ((size_t)snprintf(out, size, "%.*s/%s/" HOST_NAME, (int)(slash - info.dli_fname), info.dli_fname,
                                  from_library[i]) < size &&
-                access(out, X_OK) == 0)
+                trusted_program(out))
                 return 1;
     return (size_t)snprintf(out, size, "%s/" HOST_NAME, RG_PLUGIN_HOST_DIR) < size;
 }
