@@ -205,7 +205,7 @@ static void child_main(const unit *u, const rg_context *ctx, int64_t now, const 
                        pid_t engine, int output_fd, int result_fd)
 {
     int keep[1] = {result_fd};   /* RESULT_FD */
-    if (rg_child_enter(engine, output_fd, keep, 1, NULL) != 0)
+    if (rg_child_enter(engine, output_fd, keep, 1) != 0)
         _exit(EXIT_SETUP_FAILED);
     run_unit(u, NULL, ctx, now, limits->check_memory, limits->max_check_evidence_bytes);
 }
@@ -845,26 +845,8 @@ static int check_pid(pool *p, size_t s)
     return -1;
 }
 
-/* Start the next units in the free slots (DEFER: see start).  A unit that could not
- * start has had its jobs failed by start(): they are done. */
-static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits, int defer)
-{
-    for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
-        running *r = &p->slots[s];
-        if (r->u.count)
-            continue;
-        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer) != 0) {
-            p->done += p->units[p->next].count;
-            memset(r, 0, sizeof *r);
-        } else if (r->pending || check_pid(p, s) == 0) {
-            p->active++;
-        }
-        p->next++;
-    }
-}
-
-/* The pids of the slots left PENDING, in the order their jobs were sent (slot order): a
- * slot whose zygote failed has its unit failed and is freed. */
+/* The pid of the slot left PENDING, if any: a slot whose zygote failed has its unit failed
+ * and is freed. */
 static void take_pids(pool *p)
 {
     for (size_t s = 0; s < p->parallel; s++) {
@@ -888,6 +870,29 @@ static void take_pids(pool *p)
             p->active--;
     }
 }
+
+/* Start the next units in the free slots (DEFER: see start).  A unit that could not
+ * start has had its jobs failed by start(): they are done. */
+static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits, int defer)
+{
+    for (size_t s = 0; s < p->parallel && p->next < p->unit_count; s++) {
+        running *r = &p->slots[s];
+        if (r->u.count)
+            continue;
+        /* At most one pid pending, the last unit's: every other child's pid is known when
+         * one is taken, so that a zygote cannot name, unseen, a process another slot has
+         * not yet taken (check_pid). */
+        take_pids(p);
+        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer) != 0) {
+            p->done += p->units[p->next].count;
+            memset(r, 0, sizeof *r);
+        } else if (r->pending || check_pid(p, s) == 0) {
+            p->active++;
+        }
+        p->next++;
+    }
+}
+
 
 /* Wait until a child has something to say, or until the nearest deadline (at most one
  * slice, so that exits are noticed too). */

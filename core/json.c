@@ -248,6 +248,12 @@ static uint64_t key_hash(const char *p, size_t len)
     return h;
 }
 
+/* The bytes of K's character at *AT (decoded) into C, *AT past it: how many; 0 at K's end. */
+static size_t key_next(const key_span *k, size_t *at, unsigned char c[4])
+{
+    return *at == k->len ? 0 : key_char(k->p, at, c);
+}
+
 /* The keys A and B decoded, compared as strcmp compares them. */
 static int key_compare(const key_span *a, const key_span *b)
 {
@@ -255,17 +261,11 @@ static int key_compare(const key_span *a, const key_span *b)
     unsigned char ca[4], cb[4];
     for (;;) {
         if (x == m) {
-            if (i == a->len)
-                m = 0;
-            else
-                m = key_char(a->p, &i, ca);
+            m = key_next(a, &i, ca);
             x = 0;
         }
         if (y == n) {
-            if (j == b->len)
-                n = 0;
-            else
-                n = key_char(b->p, &j, cb);
+            n = key_next(b, &j, cb);
             y = 0;
         }
         if (m == 0 || n == 0)

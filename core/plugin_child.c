@@ -183,13 +183,9 @@ static void plugin_environment(const char *const *names, char **vars)
     vars[n] = NULL;
 }
 
-static void minimal_environment(const char *const *env)
-{
-    static char *vars[MAX_ENV + 2];
-    extern char **environ;
-    plugin_environment(env, vars);
-    environ = vars;
-}
+/* The environment of a process of relgate's own that plugin code reaches (a check child
+ * of the engine's own checks, the plugin host at its start): PATH alone. */
+static char *path_only[] = {default_path, NULL};
 
 static void plugin_environment_free(char **vars)
 {
@@ -230,9 +226,9 @@ static int enter_process(pid_t engine, int output_fd, const int *keep, size_t ke
     return arrange_fds(keep, keep_count);
 }
 
-int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
-                   const char *const *env)
+int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count)
 {
+    extern char **environ;
     int devnull;
     struct rlimit rl = {0, 0};
     default_signals();
@@ -242,7 +238,7 @@ int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_cou
     if (enter_process(engine, output_fd, keep, keep_count) != 0)
         return -1;
     setrlimit(RLIMIT_CORE, &rl);
-    minimal_environment(env);
+    environ = path_only;
     return 0;
 }
 
@@ -341,10 +337,9 @@ static int hex_to_cpus(const char *hex, cpu_set_t *set)
 }
 
 pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
-                    const char *const *env, char *why, size_t why_size)
+                    char *why, size_t why_size)
 {
     char path[PATH_MAX + 64], engine[24], cpus[CPU_SETSIZE / 4 + 2] = "";
-    char *vars[MAX_ENV + 2];
     char *argv[] = {path, (char *)mode, engine, cpus, (char *)arg, NULL};
     int moved[300], out = -1, rc = 0;
     size_t made = 0;
@@ -377,7 +372,6 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
     for (; made < keep_count && out >= 0; made++)
         if ((moved[made] = fcntl(keep[made], F_DUPFD_CLOEXEC, 3 + (int)keep_count)) < 0)
             break;
-    plugin_environment(env, vars);
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
     sigemptyset(&none);
@@ -395,7 +389,7 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
         posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
         posix_spawnattr_setpgroup(&at, 0);
         posix_spawnattr_setsigmask(&at, &none);
-        rc = posix_spawn(&pid, path, &fa, &at, argv, vars);
+        rc = posix_spawn(&pid, path, &fa, &at, argv, path_only);   /* a plugin's own: with SETUP */
     }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
@@ -403,7 +397,6 @@ pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int 
         close(moved[i]);
     if (out >= 0)
         close(out);
-    plugin_environment_free(vars);
     if (rc != 0) {
         snprintf(why, why_size, "cannot start the plugin host %.300s: %s", path, strerror(rc));
         errno = rc;

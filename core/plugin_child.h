@@ -49,13 +49,12 @@ ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count);
 
 /* Start the plugin host as MODE (with ARG, may be NULL) for this engine: standard input
  * /dev/null, standard output and error to OUTPUT_FD, descriptor KEEP[i] as 3 + i and no
- * other, an environment of PATH=/usr/bin:/bin and the variables ENV names (NULL-
- * terminated, may be NULL) as this process has them, a process group of its own, default
- * signal handling.  Found in the build tree the running program is in, else beside this
+ * other, an environment of PATH=/usr/bin:/bin alone (a zygote is sent its plugin's with
+ * the plugin), a process group of its own, no signal blocked.  Found in the build tree the running program is in, else beside this
  * library (libexecdir/relgate), else where it was configured; refused unless only its
  * owner (root or this user) can change it.  Its pid, or -1 with WHY filled. */
 pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
-                    const char *const *env, char *why, size_t why_size);
+                    char *why, size_t why_size);
 
 /* The environment a plugin's code gets: PATH=/usr/bin:/bin (or this process's PATH when
  * NAMES has it) and the variables NAMES names as this process has them, "NAME=VALUE",
@@ -70,14 +69,13 @@ int rg_host_enter(int argc, char **argv, pid_t *engine);
 
 /* ---- In the child, before any plugin code runs ------------------------------------- */
 
-/* Become a plugin child: a process group of its own, killed with the engine
- * (PR_SET_PDEATHSIG), default signal handling, standard input from /dev/null, standard
- * output and error to OUTPUT_FD, then descriptor KEEP[i] as 3 + i and every other
- * descriptor closed, and an environment of PATH=/usr/bin:/bin plus the variables ENV
- * names (NULL-terminated, may be NULL) as the engine had them.  Returns -1 when the
- * child must not go on (the engine is gone, descriptors could not be arranged). */
-int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count,
-                   const char *const *env);
+/* Become a check child of the engine's own checks (linked in, no plugin code: tests): a
+ * process group of its own, killed with the engine (PR_SET_PDEATHSIG), default signal
+ * handling, standard input from /dev/null, standard output and error to OUTPUT_FD, then
+ * descriptor KEEP[i] as 3 + i and every other descriptor closed, and an environment of
+ * PATH=/usr/bin:/bin alone.  Returns -1 when the child must not go on (the engine is
+ * gone, descriptors could not be arranged). */
+int rg_child_enter(pid_t engine, int output_fd, const int *keep, size_t keep_count);
 
 /* The same for a check child a plugin's zygote started (plugin_zygote.h) for ENGINE, its
  * parent: what the zygote set up before any plugin code ran (signals, standard input,

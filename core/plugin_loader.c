@@ -272,7 +272,7 @@ static int start(loader *l, rg_plugin_file *const *files, size_t count, rg_error
     snprintf(arg, sizeof arg, "%zu", count);
     l->before = rg_children_list(&l->before_count);
     rg_child_before_fork();
-    l->pid = rg_host_spawn("load", arg, out_write, keep, count + 1, NULL, why, sizeof why);
+    l->pid = rg_host_spawn("load", arg, out_write, keep, count + 1, why, sizeof why);
     if (l->pid < 0) {
         close(fds[0]);
         close(fds[1]);

@@ -381,7 +381,7 @@ static pid_t host_start(int *sock, char *why, size_t why_size)
         return -1;
     }
     rg_child_before_fork();
-    pid = rg_host_spawn("zygote", NULL, null, &sv[1], 1, NULL, why, why_size);   /* the socket as SOCK_FD */
+    pid = rg_host_spawn("zygote", NULL, null, &sv[1], 1, why, why_size);   /* the socket as SOCK_FD */
     close(null);
     close(sv[1]);
     if (pid < 0) {
@@ -464,7 +464,8 @@ static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, 
         if (rg_fds_send(z->sock, msg, sizeof msg, fds, 3) == (ssize_t)sizeof msg)
             return 0;
         if ((errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || left <= 0 || zygote_ended(z)) {
-            zygote_fail(z, "did not take a job", NULL);
+            if (z->ready || zygote_ready(z) == 0)   /* else it ended while loading: said so */
+                zygote_fail(z, "did not take a job", NULL);
             return -1;
         }
         poll(&p, 1, left < SLICE_MS ? (int)left + 1 : SLICE_MS);
@@ -482,7 +483,9 @@ int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int ou
     }
     if (!z->started)
         zygote_start(z);
-    if (!z->failed && z->pid > 0 && zygote_ended(z))
+    /* One that ended before its READY was taken ended while loading the plugin: said so
+     * with its status (zygote_ready reads its end), however soon the engine noticed. */
+    if (!z->failed && z->pid > 0 && zygote_ended(z) && (z->ready || zygote_ready(z) == 0))
         zygote_fail(z, "ended between checks", NULL);
     if (z->failed) {
         *fail = z->failure;

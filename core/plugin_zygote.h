@@ -14,8 +14,8 @@
 
 #include "plugins.h"
 
-/* In the zygote, after it was set up as a plugin child (rg_child_enter, the plugin file
- * as descriptor 4): load FILE's plugin and check it is the one validated; returns its
+/* In the zygote, once given its plugin (the plugin host, the plugin file as descriptor
+ * 4, its environment set): load FILE's plugin and check it is the one validated; returns its
  * descriptor, or ends the process (its status says why: the engine reads it). */
 typedef const rg_plugin *(*rg_zygote_load_fn)(const rg_plugin_file *file);
 
