@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
 #include "textpos.h"
 
 #include <limits.h>
@@ -40,6 +41,18 @@ size_t rg_utf8_check(const char *text, size_t len, const char **why)
     size_t i = 0;
     while (i < len) {
         size_t n;
+        /* Most text is ASCII: eight bytes at a time while none is NUL or above 0x7F. */
+        while (len - i >= 8) {
+            uint64_t w = rg_swar_load(s + i);
+            uint64_t stop = (w & RG_SWAR_HIGHS) | rg_swar_below(w, 1);
+            if (stop) {
+                i += rg_swar_first(stop);
+                break;
+            }
+            i += 8;
+        }
+        if (i == len)
+            break;
         if (s[i] == 0)
             return bad(why, "NUL byte", i);
         if (s[i] < 0x80) {

@@ -9,6 +9,7 @@
 #include "json_member.h"
 #include "json_writer.h"
 #include "strbuf.h"
+#include "swar.h"
 #include "textpos.h"
 
 /* ---- A strict RFC 8259 validator ------------------------------------------------
@@ -86,6 +87,15 @@ static int scan_string(scan *sc)
              * every byte stored the position and read it back. */
             const unsigned char *text = (const unsigned char *)sc->s;
             size_t at = sc->pos, len = sc->len;
+            while (len - at >= 8) {   /* eight at a time, to the first byte that is not plain */
+                uint64_t w = rg_swar_load(text + at);
+                uint64_t stop = rg_swar_below(w, 0x20) | rg_swar_has(w, '"') | rg_swar_has(w, '\\');
+                if (stop) {
+                    at += rg_swar_first(stop);
+                    break;
+                }
+                at += 8;
+            }
             while (at < len && text[at] >= 0x20 && text[at] != '"' && text[at] != '\\')
                 at++;
             sc->pos = at;

@@ -553,6 +553,50 @@ static void test_check_agrees_with_parse(void **state)
     }
 }
 
+/* A string's plain characters are passed eight at a time: a quote, a backslash or a
+ * control character at every offset within and across those words is found where it
+ * stands (the string ends there, an escape starts, or the document is refused at that
+ * very column); bytes above 0x7F are plain. */
+static void test_string_stops_at_every_offset(void **state)
+{
+    static const char stops[] = {'"', '\\', 0x01, 0x1f, '\n', 0x7f, (char)0xc3};
+    rg_limits limits = rg_limits_default();
+    (void)state;
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof stops; k++) {
+                char doc[48];
+                rg_error err = {0};
+                int rc;
+                memset(doc, 'a', sizeof doc);
+                doc[0] = '"';
+                doc[1 + len] = '"';
+                doc[1 + at] = stops[k];
+                if (stops[k] == (char)0xc3 && at + 1 < len)
+                    doc[2 + at] = (char)0xa9;   /* a whole character, plain */
+                rc = rg_json_check(doc, len + 2, "doc.json", &limits, &err);
+                if (stops[k] == '"') {
+                    /* The string ends early: the rest is text after the value. */
+                    if (rc == 0 || err.column != (int)at + 3)
+                        fail_msg("quote at %zu of %zu: %s at column %d", at, len, rc ? "refused" : "taken", err.column);
+                } else if (stops[k] == '\\') {
+                    /* "\\a" is an invalid escape there; "\\"" escapes the closing quote, and
+                     * the string runs off the end. */
+                    int column = at + 1 == len ? (int)len + 3 : (int)at + 2;
+                    if (rc == 0 || err.column != column)
+                        fail_msg("backslash at %zu of %zu: %s at column %d", at, len, rc ? "refused" : "taken",
+                                 err.column);
+                } else if ((unsigned char)stops[k] < 0x20) {
+                    if (rc == 0 || err.column != (int)at + 2 || !strstr(err.message, "control character"))
+                        fail_msg("control 0x%02x at %zu of %zu: %s at column %d", stops[k], at, len,
+                                 rc ? "refused" : "taken", err.column);
+                } else if (rc != 0 && !(stops[k] == (char)0xc3 && at + 1 == len)) {
+                    fail_msg("plain byte 0x%02x at %zu of %zu refused: %s", (unsigned char)stops[k], at, len, err.message);
+                }
+                rg_error_clear(&err);
+            }
+}
+
 /* An object of many keys is sorted, not compared pair by pair: 200,000 keys, one given
  * twice far apart, found; and none twice, taken (quickly: n log n). */
 static void test_check_many_keys(void **state)
@@ -757,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_in_array_element),
         cmocka_unit_test(test_duplicate_key_spelled_with_escape),
         cmocka_unit_test(test_check_agrees_with_parse),
+        cmocka_unit_test(test_string_stops_at_every_offset),
         cmocka_unit_test(test_check_many_keys),
         cmocka_unit_test(test_same_key_in_sibling_objects_allowed),
         cmocka_unit_test(test_json_string),

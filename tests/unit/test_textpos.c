@@ -225,6 +225,38 @@ static void test_utf8_null_why(void **state)
     assert_int_equal(rg_utf8_check("ok", 2, NULL), 2);
 }
 
+/* The check passes ASCII eight bytes at a time: every kind of byte that stops it, at
+ * every offset within and across those words and at the end of the text, is found where
+ * a byte-by-byte reading finds it. */
+static void test_utf8_stops_at_every_offset(void **state)
+{
+    static const unsigned char stops[] = {0x00, 0x80, 0xbf, 0xc0, 0xff, 0xc3, 0xe2, 0xf0};
+    char text[40];
+    (void)state;
+    for (size_t len = 1; len <= sizeof text; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof stops; k++) {
+                const char *why = NULL;
+                size_t want, got;
+                memset(text, 'a', sizeof text);
+                text[at] = (char)stops[k];
+                /* A lead byte alone: invalid where it stands (text after it is 'a'). */
+                want = at;
+                got = rg_utf8_check(text, len, &why);
+                if (got != want)
+                    fail_msg("byte 0x%02x at %zu of %zu: stopped at %zu", stops[k], at, len, got);
+                assert_string_equal(why, stops[k] ? "invalid UTF-8" : "NUL byte");
+            }
+    /* And a valid two-byte character at every offset is passed over. */
+    for (size_t len = 2; len <= sizeof text; len++)
+        for (size_t at = 0; at + 1 < len; at++) {
+            memset(text, 'a', sizeof text);
+            text[at] = (char)0xc3;
+            text[at + 1] = (char)0xa9;
+            assert_int_equal(rg_utf8_check(text, len, NULL), len);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_utf8_first_offence_reported),
         cmocka_unit_test(test_utf8_respects_len),
         cmocka_unit_test(test_utf8_null_why),
+        cmocka_unit_test(test_utf8_stops_at_every_offset),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }
