@@ -39,10 +39,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <nettle/sha2.h>
-
 #include "base64.h"
 #include "cli.h"
+#include "digest_memo.h"
 #include "error.h"
 #include "fileio.h"
 #include "serve_body.h"
@@ -55,6 +54,8 @@
 #define MAX_INLINE 256       /* inline evidence entries in one request */
 #define STORE_MAX_FILES 4096 /* the evidence directory is emptied past these */
 #define STORE_MAX_BYTES (256ull << 20)
+#define DIGEST_MEMO_SLOTS 16 /* inline evidence whose digest is remembered (digest_memo.h): */
+#define DIGEST_MEMO_BYTES (16u << 20)   /* the same bytes again are compared, not hashed */
 
 typedef struct worker_state {
     rg_serve_config c;
@@ -66,6 +67,7 @@ typedef struct worker_state {
     char evdir[PATH_MAX];    /* the inline evidence, content-addressed ("" until made) */
     rg_path_cache *evpaths;  /* its paths resolved once (NULL: each time), as a batch's are:
                               * nothing in it changes until it is emptied */
+    rg_digest_memo *digests; /* the digests of inline evidence seen before (NULL: hashed each time) */
     size_t evdir_files;
     unsigned long long evdir_bytes;
     rg_record_peer peer;
@@ -132,11 +134,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static int write_inline(worker_state *ws, const char *file, const char *name, const cJSON *item, char *rel,
                         size_t relsize, rg_error *err)
 {
-    static const char hex[] = "0123456789abcdef";
     const cJSON *text = NULL, *json = NULL, *b64 = NULL;
-    char path[PATH_MAX + 160], tmp[PATH_MAX + 160], digest_hex[2 * SHA256_DIGEST_SIZE + 1], *data = NULL;
-    unsigned char digest[SHA256_DIGEST_SIZE];
-    struct sha256_ctx sha;
+    char path[PATH_MAX + 160], tmp[PATH_MAX + 160], digest_hex[RG_DIGEST_HEX_SIZE], *data = NULL;
     struct stat st;
     size_t len = 0;
     int fd, rc = 0, members = 0;
@@ -163,14 +162,7 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     } else if (!(data = (char *)rg_base64_decode(b64->valuestring, strlen(b64->valuestring), &len))) {
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "evidence '%.200s': \"base64\" is not base64", name);
     }
-    sha256_init(&sha);
-    sha256_update(&sha, len, (const uint8_t *)data);
-    sha256_digest(&sha, sizeof digest, digest);
-    for (size_t i = 0; i < sizeof digest; i++) {
-        digest_hex[2 * i] = hex[digest[i] >> 4];
-        digest_hex[2 * i + 1] = hex[digest[i] & 15];
-    }
-    digest_hex[sizeof digest_hex - 1] = '\0';
+    rg_digest_memo_sha256(ws->digests, data, len, digest_hex);
     snprintf(rel, relsize, "%s/%s", digest_hex, file);
     /* Looked for first, its directory made only when it is not there: evidence sent
      * again (most of it) costs one lstat.  Not remembered in memory: a file a cleaner of
@@ -424,6 +416,7 @@ static int load(worker_state *ws, rg_error *err)
         return -1;
     rg_policy_reuse_check_results(ws->pol, 1);
     ws->evpaths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
+    ws->digests = rg_digest_memo_new(DIGEST_MEMO_SLOTS, DIGEST_MEMO_BYTES);
     if ((size_t)snprintf(ws->evdir, sizeof ws->evdir, "%s/w-XXXXXX", ws->workdir) >= sizeof ws->evdir ||
         !mkdtemp(ws->evdir)) {
         ws->evdir[0] = '\0';
@@ -486,6 +479,7 @@ int rg_serve_worker_main(int argc, char **argv)
     free(rg_strbuf_finish(&ws.out));
     rg_policy_free(ws.pol);
     rg_path_cache_free(ws.evpaths);
+    rg_digest_memo_free(ws.digests);
     rg_plugins_free(ws.plugins);
     rg_signer_free(ws.signer);
     rg_log_close(ws.store);
