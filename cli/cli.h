@@ -69,9 +69,12 @@ int rg_cli_usage(const char *command, const char *message);
 /* How many --plugin-path directories a command takes. */
 #define RG_CLI_MAX_PLUGIN_DIRS 32
 
-/* --plugin-path DIR of COMMAND: DIR appended to DIRS (RG_CLI_MAX_PLUGIN_DIRS entries,
- * *COUNT used).  Returns -1 when taken, or the exit code of the usage error that says
- * there are too many: a directory is never dropped silently. */
+/* --plugin-path DIR: appended to DIRS (RG_CLI_MAX_PLUGIN_DIRS entries, *COUNT used).
+ * NULL when taken, else the message of the usage error that says there are too many (a
+ * directory is never dropped silently): the one rule of every command that takes it. */
+const char *rg_cli_plugin_dir_add(const char **dirs, size_t *count, const char *dir);
+
+/* rg_cli_plugin_dir_add for COMMAND: -1 when taken, or the exit code of its usage error. */
 int rg_cli_plugin_dir(const char *command, const char **dirs, size_t *count, const char *dir);
 
 /* --policy-path DIR: one more directory where extends and require look after the

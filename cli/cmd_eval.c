@@ -88,8 +88,6 @@ static const char EVAL_USAGE[] =
     "With --format json an error still prints a decision {\"decision\": \"error\", ...}.\n"
     "More: man relgate; " RG_DOC_DIR "/ci.md (CI templates, formats, exit codes).\n";
 
-#define MAX_PLUGIN_DIRS 32
-
 
 /* ERR in the chosen format for stdout (heap), or NULL: text says it all on stderr. */
 char *rg_eval_error_line(const rg_error *err, int64_t now)
@@ -387,11 +385,12 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
         default: return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
         }
         break;
-    case OPT_PLUGIN_PATH:
-        if (o->plugin_dir_count == MAX_PLUGIN_DIRS)
-            return usage_error(o, "at most %d --plugin-path options", MAX_PLUGIN_DIRS);
-        o->plugin_dirs[o->plugin_dir_count++] = v;
+    case OPT_PLUGIN_PATH: {
+        const char *full = rg_cli_plugin_dir_add(o->plugin_dirs, &o->plugin_dir_count, v);
+        if (full)
+            return usage_error(o, "%s", full);
         break;
+    }
     case OPT_POLICY_PATH: {
         char why[300];
         if (rg_cli_policy_path(v, why, sizeof why) != 0)

@@ -204,9 +204,12 @@ static int test_option(test_run *t, const rg_opt_state *opts, int id, const char
             snprintf(msg, msg_size, "--fail-under '%.100s' is not a percentage from 0 to 100", v);
             return -1;
         }
-    } else if (id == OPT_PLUGIN_PATH && t->ndirs == RG_CLI_MAX_PLUGIN_DIRS) {
-        snprintf(msg, msg_size, "at most %d --plugin-path options", RG_CLI_MAX_PLUGIN_DIRS);
-        return -1;
+    } else if (id == OPT_PLUGIN_PATH) {
+        const char *full = rg_cli_plugin_dir_add(t->dirs, &t->ndirs, v);
+        if (full) {
+            snprintf(msg, msg_size, "%s", full);
+            return -1;
+        }
     }
     if (id == OPT_RUN) {
         t->run_pattern = v;
@@ -214,8 +217,6 @@ static int test_option(test_run *t, const rg_opt_state *opts, int id, const char
         t->verbose = 1;
     } else if (id == OPT_FAIL_UNDER || id == OPT_COVERAGE) {
         t->want_coverage = 1;
-    } else if (id == OPT_PLUGIN_PATH) {
-        t->dirs[t->ndirs++] = v;
     } else if (id == RG_OPT_POSITIONAL && t->npaths < MAX_DIRS) {
         t->paths[t->npaths++] = v;
     } else if (id == RG_OPT_POSITIONAL) {

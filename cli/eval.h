@@ -9,12 +9,10 @@
 #include "outputs.h"
 #include "relgate/relgate.h"
 
-#define MAX_PLUGIN_DIRS 32
-
 typedef struct eval_options {
     const char *policy, *context, *output, *evidence_root, *log, *waivers, *batch, *save_evidence;
     const char *attest, *signing_key, *verifier_id, *resource_uri;   /* --attest and its options */
-    const char *plugin_dirs[MAX_PLUGIN_DIRS];
+    const char *plugin_dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_stage stage;
     rg_release_type type;

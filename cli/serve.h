@@ -27,13 +27,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "relgate/relgate.h"
 
 typedef struct rg_serve rg_serve;
 
 /* ---- Configuration (the options of relgate serve) ------------------------------------ */
 
-#define RG_SERVE_MAX_PLUGIN_DIRS 32
 #define RG_SERVE_MAX_EXTRA_OPTIONS 32
 
 typedef struct rg_serve_config {
@@ -46,7 +46,7 @@ typedef struct rg_serve_config {
     const char *verifier_id, *resource_uri;   /* as eval --verifier-id/--resource-uri */
     const char *evidence_root;      /* --evidence-root: path evidence only beneath it; NULL: none */
     const char *port_file;          /* --port-file: the bound port written there (tests, port 0) */
-    const char *plugin_dirs[RG_SERVE_MAX_PLUGIN_DIRS];
+    const char *plugin_dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
     rg_limits limits;               /* policy limits, as eval's options set them */
     size_t max_body;                /* --max-body-size (413 beyond) */

@@ -161,11 +161,12 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
     case OPT_RESOURCE_URI: c->resource_uri = v; break;
     case OPT_EVIDENCE_ROOT: c->evidence_root = v; break;
     case OPT_PORT_FILE: c->port_file = v; break;
-    case OPT_PLUGIN_PATH:
-        if (c->plugin_dir_count == RG_SERVE_MAX_PLUGIN_DIRS)
-            return usage("at most %d --plugin-path options", RG_SERVE_MAX_PLUGIN_DIRS);
-        c->plugin_dirs[c->plugin_dir_count++] = v;
+    case OPT_PLUGIN_PATH: {
+        const char *full = rg_cli_plugin_dir_add(c->plugin_dirs, &c->plugin_dir_count, v);
+        if (full)
+            return usage("%s", full);
         break;
+    }
     case OPT_POLICY_PATH: {
         char why[300];
         if (rg_cli_policy_path(v, why, sizeof why) != 0)

@@ -165,15 +165,21 @@ int rg_cli_usage(const char *command, const char *message)
     return RG_EXIT_ERROR;
 }
 
+#define RG_STRINGIFY(x) #x
+#define RG_NUMBER(x) RG_STRINGIFY(x)
+
+const char *rg_cli_plugin_dir_add(const char **dirs, size_t *count, const char *dir)
+{
+    if (*count >= RG_CLI_MAX_PLUGIN_DIRS)
+        return "at most " RG_NUMBER(RG_CLI_MAX_PLUGIN_DIRS) " --plugin-path options";
+    dirs[(*count)++] = dir;
+    return NULL;
+}
+
 int rg_cli_plugin_dir(const char *command, const char **dirs, size_t *count, const char *dir)
 {
-    char msg[64];
-    if (*count == RG_CLI_MAX_PLUGIN_DIRS) {
-        snprintf(msg, sizeof msg, "at most %d --plugin-path options", RG_CLI_MAX_PLUGIN_DIRS);
-        return rg_cli_usage(command, msg);
-    }
-    dirs[(*count)++] = dir;
-    return -1;
+    const char *why = rg_cli_plugin_dir_add(dirs, count, dir);
+    return why ? rg_cli_usage(command, why) : -1;
 }
 
 int rg_cli_policy_path(const char *dir, char *why, size_t why_size)

@@ -76,7 +76,7 @@ def _(t):
     dirs = []
     for _i in range(33):
         dirs += ["--plugin-path", str(t.tmp)]
-    for command in ("eval", "check", "plugins", "lint", "test"):
+    for command in ("eval", "check", "plugins", "lint", "test", "serve"):
         res = t.run(command, *dirs)
         t.expect_exit(res, 2)
         t.contains(res.err, "at most 32 --plugin-path options", "relgate %s with 33 directories" % command)
