@@ -823,9 +823,6 @@ static int pid_taken(const pool *p, size_t s)
     return 0;
 }
 
-/* Start the next units in the free slots.  A unit that could not start has had its
- * jobs failed by start(): they are done.  A unit whose zygote named another slot's
- * process fails with that zygote, and that process stays the other slot's alone. */
 /* Slot S's unit, started: the pid its zygote named must be no other running slot's.
  * Returns 0, or -1 with the unit failed and the slot freed (and the zygote failed for
  * good: the other slot's process stays that slot's alone). */
