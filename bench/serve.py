@@ -73,7 +73,9 @@ def contexts():
         if not gen.exists():
             raise SystemExit("bench-serve: no %s and no peers' generator at %s (set DATA or PEERS)" % (path, gen))
         DATA.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["node", str(gen), "--count", "10000", "--out", str(path)], check=True)
+        part = path.with_name(path.name + ".%d" % os.getpid())   # whole or not there: renamed in place
+        subprocess.run(["node", str(gen), "--count", "10000", "--out", str(part)], check=True)
+        part.rename(path)
     lines = path.read_text().splitlines()[:N]
     if len(lines) < N:
         raise SystemExit("bench-serve: %s has %d contexts, fewer than N=%d" % (path, len(lines), N))
