@@ -334,5 +334,9 @@ int main(int argc, char **argv)
         if (conns[i].fd >= 0 && conns[i].index >= 0)
             fprintf(out, "error %ld no answer in time\n", conns[i].index);
     fprintf(out, "done %.6f %.6f\n", now() - t0, cpu_seconds() - cpu0);
+    for (int i = 0; i < clients; i++)
+        free(conns[i].in);
+    free(conns);
+    free(reqs);
     return fclose(out) == 0 ? 0 : 2;
 }
