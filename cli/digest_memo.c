@@ -15,6 +15,7 @@ typedef struct memo_slot {
     unsigned char *bytes;    /* NULL: empty */
     size_t len;
     char hex[RG_DIGEST_HEX_SIZE];
+    int checked;             /* a strict JSON check took these bytes as one value */
 } memo_slot;
 
 struct rg_digest_memo {
@@ -68,26 +69,33 @@ static void drop(rg_digest_memo *m, memo_slot *s)
     free(s->bytes);
     s->bytes = NULL;
     s->len = 0;
+    s->checked = 0;
 }
 
-void rg_digest_memo_sha256(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE])
+/* The slot holding DATA (LEN bytes), or NULL. */
+static memo_slot *slot_of(const rg_digest_memo *m, const void *data, size_t len)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        memo_slot *s = &m->slots[i];
+        if (s->bytes && s->len == len && memcmp(s->bytes, data, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* DATA's slot, remembered now if it was not (NULL: not remembered, too large or out of
+ * memory); its digest into HEX either way. */
+static memo_slot *remember(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE])
 {
     memo_slot *s;
-    if (!m) {
-        sha256_hex(data, len, hex);
-        return;
-    }
-    for (size_t i = 0; i < m->count; i++) {
-        s = &m->slots[i];
-        if (s->bytes && s->len == len && memcmp(s->bytes, data, len) == 0) {
-            memcpy(hex, s->hex, RG_DIGEST_HEX_SIZE);
-            m->hits++;
-            return;
-        }
+    if (m && (s = slot_of(m, data, len)) != NULL) {
+        memcpy(hex, s->hex, RG_DIGEST_HEX_SIZE);
+        m->hits++;
+        return s;
     }
     sha256_hex(data, len, hex);
-    if (len == 0 || len > m->max_bytes)
-        return;
+    if (!m || len == 0 || len > m->max_bytes)
+        return NULL;
     /* Room: the oldest first, as many as it takes. */
     for (size_t i = 0; m->bytes + len > m->max_bytes && i < m->count; i++)
         if (m->slots[(m->next + i) % m->count].bytes)
@@ -96,12 +104,41 @@ void rg_digest_memo_sha256(rg_digest_memo *m, const void *data, size_t len, char
     if (s->bytes)
         drop(m, s);
     if (!(s->bytes = malloc(len)))
-        return;   /* not remembered: hashed again next time */
+        return NULL;   /* not remembered: hashed again next time */
     memcpy(s->bytes, data, len);
     s->len = len;
     memcpy(s->hex, hex, RG_DIGEST_HEX_SIZE);
     m->bytes += len;
     m->next = (m->next + 1) % m->count;
+    return s;
+}
+
+void rg_digest_memo_sha256(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE])
+{
+    remember(m, data, len, hex);
+}
+
+void rg_digest_memo_note_checked(rg_digest_memo *m, const void *data, size_t len)
+{
+    char hex[RG_DIGEST_HEX_SIZE];
+    const char *c = data;
+    memo_slot *s;
+    if (!m || len == 0 || (c[0] != '{' && c[0] != '['))
+        return;   /* only what ends itself: a prefix match is then the whole value */
+    if ((s = remember(m, data, len, hex)) != NULL)
+        s->checked = 1;
+}
+
+size_t rg_digest_memo_find_checked(const rg_digest_memo *m, const char *at, size_t left)
+{
+    if (!m)
+        return 0;
+    for (size_t i = 0; i < m->count; i++) {
+        const memo_slot *s = &m->slots[i];
+        if (s->checked && s->len <= left && memcmp(s->bytes, at, s->len) == 0)
+            return s->len;
+    }
+    return 0;
 }
 
 size_t rg_digest_memo_hits(const rg_digest_memo *m)

@@ -82,20 +82,22 @@ static cJSON *parse(span s)
  * and the position past it is returned.  Values that are descended into are walked
  * once, by the descent: a SARIF log inside "evidence" is not skipped again at every
  * level above it. */
-typedef size_t (*value_reader)(span key, const char *p, size_t i, size_t n, cJSON **out);
+typedef size_t (*value_reader)(span key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                               cJSON **out);
 
-static size_t any_value(span key, const char *p, size_t i, size_t n, cJSON **out)
+static size_t any_value(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
 {
     size_t end = skip_value(p, i, n);
     span value = {p + i, end - i};
-    (void)key;
+    (void)key, (void)known;
     *out = parse(value);
     return end;
 }
 
-/* The object whose '{' is P[I], each member's value read by READ, into *OUT (NULL: out
- * of memory); the position past its '}'. */
-static size_t object_at(const char *p, size_t i, size_t n, value_reader read, cJSON **out)
+/* The object whose '{' is P[I], each member's value read by READ (given KNOWN), into
+ * *OUT (NULL: out of memory); the position past its '}'. */
+static size_t object_at(const char *p, size_t i, size_t n, value_reader read, const rg_json_known *known,
+                        cJSON **out)
 {
     cJSON *obj = cJSON_CreateObject();
     *out = NULL;
@@ -116,7 +118,7 @@ static size_t object_at(const char *p, size_t i, size_t n, value_reader read, cJ
         i = skip_string(p, i, n);
         key.len = (size_t)(p + i - key.p);
         i = skip_ws(p, skip_ws(p, i, n) + 1, n);   /* past the ':' */
-        i = read(key, p, i, n, &item);
+        i = read(key, p, i, n, known, &item);
         name = parse(key);
         added = name && item && cJSON_IsString(name) && cJSON_AddItemToObject(obj, name->valuestring, item);
         cJSON_Delete(name);
@@ -134,13 +136,17 @@ static int key_is(span key, const char *quoted)
 }
 
 /* An inline evidence entry's member: "json" kept as written. */
-static size_t entry_member(span key, const char *p, size_t i, size_t n, cJSON **out)
+static size_t entry_member(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
 {
     size_t end;
     char *text;
-    if (!key_is(key, "\"json\""))
-        return any_value(key, p, i, n, out);
-    end = skip_value(p, i, n);
+    if (!key_is(key, "\"" RG_SERVE_BODY_KNOWN_KEY "\""))
+        return any_value(key, p, i, n, known, out);
+    /* A value the check took as known is exactly the bytes it found (an object or an
+     * array ends itself): not walked again. */
+    end = known && (p[i] == '{' || p[i] == '[') ? i + known->find(known->ctx, p + i, n - i) : i;
+    if (end == i)
+        end = skip_value(p, i, n);
     *out = NULL;
     if ((text = malloc(end - i + 1)) != NULL) {
         memcpy(text, p + i, end - i);
@@ -153,25 +159,25 @@ static size_t entry_member(span key, const char *p, size_t i, size_t n, cJSON **
 
 /* An inline evidence entry: {"json": ...} and the others, or whatever it is (the worker
  * says what is wrong with it). */
-static size_t evidence_entry(span key, const char *p, size_t i, size_t n, cJSON **out)
+static size_t evidence_entry(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
 {
-    return p[i] == '{' ? object_at(p, i, n, entry_member, out) : any_value(key, p, i, n, out);
+    return p[i] == '{' ? object_at(p, i, n, entry_member, known, out) : any_value(key, p, i, n, known, out);
 }
 
 /* A member of the body: "evidence" entry by entry. */
-static size_t body_member(span key, const char *p, size_t i, size_t n, cJSON **out)
+static size_t body_member(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
 {
     if (key_is(key, "\"evidence\"") && p[i] == '{')
-        return object_at(p, i, n, evidence_entry, out);
-    return any_value(key, p, i, n, out);
+        return object_at(p, i, n, evidence_entry, known, out);
+    return any_value(key, p, i, n, known, out);
 }
 
-cJSON *rg_serve_body_parse(const char *body, size_t len)
+cJSON *rg_serve_body_parse(const char *body, size_t len, const rg_json_known *known)
 {
     cJSON *doc;
     size_t i = skip_ws(body, 0, len);
     if (i == len || body[i] != '{')
         return cJSON_ParseWithLength(body, len);   /* not an object: the worker says so */
-    object_at(body, i, len, body_member, &doc);
+    object_at(body, i, len, body_member, known, &doc);
     return doc;
 }

@@ -6,10 +6,17 @@
 
 #include <cjson/cJSON.h>
 
-/* BODY (LEN bytes), which rg_json_check took, as cJSON reads it -- but for the value of
- * every inline evidence entry's "json" member, kept as the bytes the request holds (a
- * raw node, cJSON_IsRaw): that is what is written as the evidence file.  NULL when out
- * of memory. */
-cJSON *rg_serve_body_parse(const char *body, size_t len);
+#include "relgate/relgate.h"
+
+/* Where rg_json_check_known looks up the values of inline evidence checked before: the
+ * "json" member of an entry of "evidence" (body, evidence, entry, member: depth 3). */
+#define RG_SERVE_BODY_KNOWN_DEPTH 3
+#define RG_SERVE_BODY_KNOWN_KEY "json"
+
+/* BODY (LEN bytes), which rg_json_check_known took with KNOWN (may be NULL), as cJSON
+ * reads it -- but for the value of every inline evidence entry's "json" member, kept as
+ * the bytes the request holds (a raw node, cJSON_IsRaw): that is what is written as the
+ * evidence file.  Such a value KNOWN finds is not walked again.  NULL when out of memory. */
+cJSON *rg_serve_body_parse(const char *body, size_t len, const rg_json_known *known);
 
 #endif

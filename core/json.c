@@ -41,6 +41,7 @@ typedef struct scan {
     key_stack *keys;     /* NULL: duplicate keys are not looked for (a tree is, after) */
     key_span member;     /* the key of the value being scanned (p NULL: none, an array's) */
     key_span dup, dup_in;  /* the key given twice, and the key of its object (p NULL: none) */
+    const rg_json_known *known;   /* values checked before (NULL: none) */
 } scan;
 
 static void skip_ws(scan *sc)
@@ -394,12 +395,42 @@ static int literal(scan *sc, const char *word)
     return 0;
 }
 
+/* Whether the value at SC->pos is one SC->known looks up: an object or an array at its
+ * depth, under its key. */
+static int known_place(const scan *sc, int depth)
+{
+    const rg_json_known *k = sc->known;
+    char c = sc->s[sc->pos];
+    return k && depth == k->depth && (c == '{' || c == '[') && sc->member.p &&
+           (!k->key || (sc->member.len == strlen(k->key) && memcmp(sc->member.p, k->key, sc->member.len) == 0));
+}
+
+/* The object or array at SC->pos, in a place SC->known looks up: taken as checked when it
+ * is a value checked before (byte for byte the same, and self-delimiting: what follows
+ * it is read as it would be), else checked and, when taken, told to SC->known. */
+static int scan_known(scan *sc, int depth)
+{
+    const rg_json_known *k = sc->known;
+    size_t start = sc->pos, n = k->find(k->ctx, sc->s + start, sc->len - start);
+    int rc;
+    if (n > 0 && n <= sc->len - start) {
+        sc->pos += n;
+        return 0;
+    }
+    rc = scan_container(sc, depth, sc->s[start] == '{' ? '}' : ']');
+    if (rc == 0)
+        k->checked(k->ctx, sc->s + start, sc->pos - start);
+    return rc;
+}
+
 static int scan_value(scan *sc, int depth)
 {
     sc->values++;
     skip_ws(sc);
     if (sc->pos >= sc->len)
         return fail_at(sc, depth == 0 ? "empty document, expected a JSON value" : "a value is missing");
+    if (known_place(sc, depth))
+        return scan_known(sc, depth);
     switch (sc->s[sc->pos]) {
     case '{': return scan_container(sc, depth, '}');
     case '[': return scan_container(sc, depth, ']');
@@ -426,7 +457,7 @@ static size_t json_heap_cost(const scan *sc)
  * With KEYS, an object's key given twice is a problem too (*DUP, *DUP_IN: that key and
  * the key of its object). */
 static size_t json_validate(const char *text, size_t len, int max_depth, const char **why, size_t *heap,
-                            key_stack *keys, key_span *dup, key_span *dup_in)
+                            key_stack *keys, key_span *dup, key_span *dup_in, const rg_json_known *known)
 {
     scan sc;
     memset(&sc, 0, sizeof sc);
@@ -434,6 +465,7 @@ static size_t json_validate(const char *text, size_t len, int max_depth, const c
     sc.len = len;
     sc.max_depth = max_depth;
     sc.keys = keys;
+    sc.known = keys ? known : NULL;   /* the member's key is followed only with KEYS */
     if (scan_value(&sc, 0) == 0) {
         skip_ws(&sc);
         *heap = json_heap_cost(&sc);
@@ -517,6 +549,12 @@ static char *key_text(const key_span *k)
  * body took 0.2 ms of cJSON tree built and thrown away in the server). */
 int rg_json_check(const char *text, size_t len, const char *display, const rg_limits *limits, rg_error *err)
 {
+    return rg_json_check_known(text, len, display, limits, NULL, err);
+}
+
+int rg_json_check_known(const char *text, size_t len, const char *display, const rg_limits *limits,
+                        const rg_json_known *known, rg_error *err)
+{
     key_stack keys = {NULL, 0, 0};
     key_span dup, dup_in;
     const char *why = NULL;
@@ -528,7 +566,7 @@ int rg_json_check(const char *text, size_t len, const char *display, const rg_li
         return rg_fail(err, RG_ERROR_USAGE, display, line, column, "%s:%d:%d: %s in JSON text", display, line,
                        column, why);
     }
-    bad = json_validate(text, len, limits->max_json_depth, &why, &cost, &keys, &dup, &dup_in);
+    bad = json_validate(text, len, limits->max_json_depth, &why, &cost, &keys, &dup, &dup_in, known);
     if (why && strcmp(why, "duplicate key") == 0) {
         char *key = key_text(&dup), *in = dup_in.p ? key_text(&dup_in) : NULL;
         if (!key || (dup_in.p && !in))
@@ -559,7 +597,7 @@ cJSON *rg_json_parse_within(const char *text, size_t len, const char *file, int 
         rg_fail(err, kind, file, line, column, "%s:%d:%d: %s in JSON text", file, line, column, why);
         return NULL;
     }
-    bad = json_validate(text, len, max_depth, &why, &cost, NULL, NULL, NULL);
+    bad = json_validate(text, len, max_depth, &why, &cost, NULL, NULL, NULL, NULL);
     if (bad < len || why) {
         refuse(text, len, bad, why, file, max_depth, kind, err);
         return NULL;

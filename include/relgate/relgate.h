@@ -165,9 +165,6 @@ typedef struct rg_waivers rg_waivers;
 RELGATE_API rg_waivers *rg_waivers_load(const char *path, const rg_limits *limits, rg_error *err);
 RELGATE_API void rg_waivers_free(rg_waivers *waivers);
 
-/* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
- * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH
- * ("-": the working directory).  For batch evaluation, one line at a time. */
 /* Check that TEXT (LEN bytes, NUL at TEXT[LEN]), named DISPLAY in messages, is one JSON
  * document as relgate reads every document: valid UTF-8, no NUL byte and no escaped one
  * (\u0000), no duplicate object key, nesting within LIMITS->max_json_depth.  For a face
@@ -176,6 +173,32 @@ RELGATE_API void rg_waivers_free(rg_waivers *waivers);
  * the first of two keys.  0, or -1 with ERR (RG_ERROR_USAGE). */
 RELGATE_API int rg_json_check(const char *text, size_t len, const char *display, const rg_limits *limits,
                               rg_error *err);
+
+/* Values rg_json_check_known may take as checked before instead of reading them again,
+ * for a face that sees the same large values request after request (relgate serve's
+ * inline evidence) and remembers, by their bytes, those a check took.  Only objects and
+ * arrays ('{' or '[') at DEPTH (the top value's members are at 1) under the key KEY (as
+ * written between its quotes, escapes and all; NULL: any key, but not as an array's
+ * element) are looked up, each with FIND: the length
+ * of a value starting at AT (LEFT bytes left) that CHECKED was given before, byte for
+ * byte, by a check with the same DEPTH, KEY and limits, or 0.  CHECKED is given each such
+ * value a check read whole and took (it is valid on its own, whatever follows it).  So the
+ * answer is the one rg_json_check gives, with or without what FIND remembers. */
+typedef struct rg_json_known {
+    int depth;
+    const char *key;
+    size_t (*find)(void *ctx, const char *at, size_t left);
+    void (*checked)(void *ctx, const char *at, size_t len);
+    void *ctx;
+} rg_json_known;
+
+/* rg_json_check, KNOWN's values taken as KNOWN says (KNOWN may be NULL). */
+RELGATE_API int rg_json_check_known(const char *text, size_t len, const char *display, const rg_limits *limits,
+                                    const rg_json_known *known, rg_error *err);
+
+/* Like rg_context_load for a document already in memory: TEXT (LEN bytes, NUL at
+ * TEXT[LEN]) named DISPLAY in messages, its evidence relative to the directory of PATH
+ * ("-": the working directory).  For batch evaluation, one line at a time. */
 
 RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const char *display,
                                          const char *path, const rg_context_options *options,

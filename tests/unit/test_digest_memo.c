@@ -91,12 +91,39 @@ static void test_limits(void **state)
     rg_digest_memo_free(m);
 }
 
+/* Values a strict check took are found again at the start of other text, byte for byte;
+ * only objects and arrays are kept as checked, and what was hashed alone is not checked. */
+static void test_checked_values(void **state)
+{
+    rg_digest_memo *m = rg_digest_memo_new(2, 1 << 20);
+    char hex[RG_DIGEST_HEX_SIZE];
+    const char *obj = "{\"a\": [1, 2]}";
+    (void)state;
+    rg_digest_memo_note_checked(m, obj, strlen(obj));
+    assert_int_equal(rg_digest_memo_find_checked(m, "{\"a\": [1, 2]}, \"b\": 1}", 22), strlen(obj));
+    assert_int_equal(rg_digest_memo_find_checked(m, obj, strlen(obj) - 1), 0);   /* cut short */
+    assert_int_equal(rg_digest_memo_find_checked(m, "{\"a\": [1, 3]}", 14), 0);
+    rg_digest_memo_sha256(m, obj, strlen(obj), hex);   /* the same slot: its digest */
+    rg_digest_memo_sha256(NULL, obj, strlen(obj), hex + 0);
+    rg_digest_memo_note_checked(m, "123", 3);          /* not self-delimiting: never kept */
+    assert_int_equal(rg_digest_memo_find_checked(m, "123", 3), 0);
+    rg_digest_memo_sha256(m, "[1]", 3, hex);           /* hashed, not checked */
+    assert_int_equal(rg_digest_memo_find_checked(m, "[1]", 3), 0);
+    /* Forgotten with its slot: "[1]" took the other, "[2]" takes the oldest (OBJ). */
+    rg_digest_memo_note_checked(m, "[2]", 3);
+    assert_int_equal(rg_digest_memo_find_checked(m, "[2]", 3), 3);
+    assert_int_equal(rg_digest_memo_find_checked(m, obj, strlen(obj)), 0);
+    assert_int_equal(rg_digest_memo_find_checked(NULL, obj, strlen(obj)), 0);
+    rg_digest_memo_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_digests),
         cmocka_unit_test(test_same_length_other_bytes),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_checked_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

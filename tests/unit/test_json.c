@@ -597,6 +597,152 @@ static void test_string_stops_at_every_offset(void **state)
             }
 }
 
+/* ---- rg_json_check_known: values checked before ----------------------------------- */
+
+/* What a face remembers: the values a check took, copied (tests: a few). */
+typedef struct learned {
+    char *values[32];
+    size_t lens[32];
+    size_t count, found;
+} learned;
+
+static size_t learned_find(void *ctx, const char *at, size_t left)
+{
+    learned *l = ctx;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->lens[i] <= left && memcmp(l->values[i], at, l->lens[i]) == 0) {
+            l->found++;
+            return l->lens[i];
+        }
+    return 0;
+}
+
+static void learned_checked(void *ctx, const char *at, size_t len)
+{
+    learned *l = ctx;
+    for (size_t i = 0; i < l->count; i++)
+        if (l->lens[i] == len && memcmp(l->values[i], at, len) == 0)
+            return;
+    if (l->count < 32) {
+        l->values[l->count] = malloc(len);
+        memcpy(l->values[l->count], at, len);
+        l->lens[l->count++] = len;
+    }
+}
+
+static void learned_free(learned *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->values[i]);
+}
+
+#define KNOWN_BODY                                                                                                  \
+    "{\"context\": {\"release\": {\"name\": \"a\", \"version\": \"1.0.0\"}}, \"evidence\": {\"scan\": {\"json\": "  \
+    "{\"runs\": [{\"results\": [{\"level\": \"error\", \"message\": {\"text\": \"x\\\"y \\u00e9\"}}]}], "            \
+    "\"version\": \"2.1.0\"}}, \"ci\": {\"json\": [{\"name\": \"build\", \"conclusion\": \"success\"}, "              \
+    "{\"name\": \"test\", \"n\": -1.5e3, \"ok\": [true, false, null]}]}}}"
+
+/* A value at the known place that was checked before is not read again, and the answer
+ * is the plain check's: the same body is taken; the values are looked up only there (at
+ * depth 3, under "json"), not under another key or at another depth. */
+static void test_known_values_taken_as_checked(void **state)
+{
+    rg_limits limits = rg_limits_default();
+    learned l = {0};
+    rg_json_known known = {3, "json", learned_find, learned_checked, &l};
+    rg_error err = {0};
+    const char *elsewhere = "{\"evidence\": {\"json\": {\"runs\": [], \"version\": \"2.1.0\"}}, \"x\": {\"y\": "
+                            "{\"js\": [1]}}}";
+    (void)state;
+    assert_int_equal(rg_json_check_known(KNOWN_BODY, strlen(KNOWN_BODY), "body", &limits, &known, &err), 0);
+    assert_int_equal(l.count, 2);   /* both "json" values, checked and told */
+    assert_int_equal(l.found, 0);
+    assert_int_equal(rg_json_check_known(KNOWN_BODY, strlen(KNOWN_BODY), "body", &limits, &known, &err), 0);
+    assert_int_equal(l.found, 2);   /* the second time, taken as they were */
+    assert_int_equal(l.count, 2);
+    l.found = 0;
+    assert_int_equal(rg_json_check_known(elsewhere, strlen(elsewhere), "body", &limits, &known, &err), 0);
+    assert_int_equal(l.found, 0);   /* depth 2 under "json", depth 3 under "js": not looked up */
+    assert_int_equal(l.count, 2);
+    /* A value refused is not remembered: the same body is refused again, as first. */
+    for (int i = 0; i < 2; i++) {
+        const char *bad = "{\"evidence\": {\"scan\": {\"json\": {\"runs\": [{\"a\": 1, \"a\": 2}]}}}}";
+        assert_int_equal(rg_json_check_known(bad, strlen(bad), "body", &limits, &known, &err), -1);
+        assert_contains(err.message, "duplicate key");
+        rg_error_clear(&err);
+    }
+    assert_int_equal(l.count, 2);
+    learned_free(&l);
+}
+
+/* The same key twice in an entry, one of them a known value, is still refused. */
+static void test_known_value_duplicate_key_refused(void **state)
+{
+    rg_limits limits = rg_limits_default();
+    learned l = {0};
+    rg_json_known known = {3, "json", learned_find, learned_checked, &l};
+    rg_error err = {0};
+    const char *twice = "{\"evidence\": {\"ci\": {\"json\": [{\"name\": \"build\", \"conclusion\": \"success\"}], "
+                        "\"json\": [{\"name\": \"build\", \"conclusion\": \"success\"}]}}}";
+    (void)state;
+    assert_int_equal(rg_json_check_known(twice, strlen(twice), "body", &limits, &known, &err), -1);
+    assert_int_equal(l.found, 1);   /* the second value was known: its key still counted */
+    assert_contains(err.message, "json");
+    assert_contains(err.message, "duplicate key");
+    rg_error_clear(&err);
+    learned_free(&l);
+}
+
+/* Differential: 20,000 bodies made from KNOWN_BODY by one to three random edits (a byte
+ * replaced, inserted or removed, from the bytes that matter to JSON) get the same answer,
+ * to the message, from rg_json_check and from rg_json_check_known remembering what it
+ * took along the way. */
+static void test_known_differential(void **state)
+{
+    static const char bytes[] = "{}[]\",:\\ 0a-.eE\x01\x1f\xff\xc3\xa9tn";
+    rg_limits limits = rg_limits_default();
+    learned l = {0};
+    rg_json_known known = {3, "json", learned_find, learned_checked, &l};
+    const char *base = KNOWN_BODY;
+    size_t base_len = strlen(base), hits = 0, taken = 0;
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    char doc[sizeof KNOWN_BODY + 8];
+    (void)state;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = base_len;
+        rg_error a = {0}, b = {0};
+        int ra, rb;
+        memcpy(doc, base, base_len + 1);
+        for (int e = 0, edits = 1 + (int)(seed % 3); e < edits; e++) {
+            size_t at;
+            char c;
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            at = (size_t)(seed >> 33) % (len + 1);
+            c = bytes[(seed >> 20) % (sizeof bytes - 1)];
+            switch ((seed >> 12) % 3) {
+            case 0: if (at < len) doc[at] = c; break;
+            case 1: memmove(doc + at + 1, doc + at, len - at + 1); doc[at] = c; len++; break;
+            default: if (at < len) { memmove(doc + at, doc + at + 1, len - at); len--; } break;
+            }
+        }
+        doc[len] = '\0';
+        ra = rg_json_check(doc, len, "body", &limits, &a);
+        l.found = 0;
+        rb = rg_json_check_known(doc, len, "body", &limits, &known, &b);
+        hits += l.found > 0;
+        taken += ra == 0;
+        if (ra != rb || (ra != 0 && (strcmp(a.message, b.message) != 0 || a.line != b.line || a.column != b.column)))
+            fail_msg("round %d: %s: plain %d '%s', known %d '%s'", round, esc(doc, len), ra, a.message, rb, b.message);
+        rg_error_clear(&a);
+        rg_error_clear(&b);
+    }
+    /* The run exercised both: bodies taken, and known values found in edited bodies. */
+    print_message("# %zu of 20000 taken, %zu with a known value found\n", taken, hits);
+    assert_true(taken > 100);
+    assert_true(hits > 1000);
+    learned_free(&l);
+}
+
 /* An object of many keys is sorted, not compared pair by pair: 200,000 keys, one given
  * twice far apart, found; and none twice, taken (quickly: n log n). */
 static void test_check_many_keys(void **state)
@@ -802,6 +948,9 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_spelled_with_escape),
         cmocka_unit_test(test_check_agrees_with_parse),
         cmocka_unit_test(test_string_stops_at_every_offset),
+        cmocka_unit_test(test_known_values_taken_as_checked),
+        cmocka_unit_test(test_known_value_duplicate_key_refused),
+        cmocka_unit_test(test_known_differential),
         cmocka_unit_test(test_check_many_keys),
         cmocka_unit_test(test_same_key_in_sibling_objects_allowed),
         cmocka_unit_test(test_json_string),
