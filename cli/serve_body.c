@@ -82,10 +82,10 @@ static cJSON *parse(span s)
  * and the position past it is returned.  Values that are descended into are walked
  * once, by the descent: a SARIF log inside "evidence" is not skipped again at every
  * level above it. */
-typedef size_t (*value_reader)(span key, const char *p, size_t i, size_t n, const rg_json_known *known,
+typedef size_t (*value_reader)(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
                                cJSON **out);
 
-static size_t any_value(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
+static size_t any_value(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
 {
     size_t end = skip_value(p, i, n);
     span value = {p + i, end - i};
@@ -94,8 +94,10 @@ static size_t any_value(span key, const char *p, size_t i, size_t n, const rg_js
     return end;
 }
 
-/* The object whose '{' is P[I], each member's value read by READ (given KNOWN), into
- * *OUT (NULL: out of memory); the position past its '}'. */
+/* The object whose '{' is P[I], each member's value read by READ (given the member's key
+ * decoded, and KNOWN), into *OUT (NULL: out of memory); the position past its '}'.  The
+ * key is decoded before it is looked at: "\u006Ason" is "json" to every reader, and its
+ * value must be read as one's (the evidence's bytes kept, not parsed and printed). */
 static size_t object_at(const char *p, size_t i, size_t n, value_reader read, const rg_json_known *known,
                         cJSON **out)
 {
@@ -118,8 +120,9 @@ static size_t object_at(const char *p, size_t i, size_t n, value_reader read, co
         i = skip_string(p, i, n);
         key.len = (size_t)(p + i - key.p);
         i = skip_ws(p, skip_ws(p, i, n) + 1, n);   /* past the ':' */
-        i = read(key, p, i, n, known, &item);
         name = parse(key);
+        if (name && cJSON_IsString(name))
+            i = read(name->valuestring, p, i, n, known, &item);
         added = name && item && cJSON_IsString(name) && cJSON_AddItemToObject(obj, name->valuestring, item);
         cJSON_Delete(name);
         if (!added) {
@@ -130,17 +133,14 @@ static size_t object_at(const char *p, size_t i, size_t n, value_reader read, co
     }
 }
 
-static int key_is(span key, const char *quoted)
-{
-    return key.len == strlen(quoted) && memcmp(key.p, quoted, key.len) == 0;
-}
 
 /* An inline evidence entry's member: "json" kept as written. */
-static size_t entry_member(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
+static size_t entry_member(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                           cJSON **out)
 {
     size_t end;
     char *text;
-    if (!key_is(key, "\"" RG_SERVE_BODY_KNOWN_KEY "\""))
+    if (strcmp(key, RG_SERVE_BODY_KNOWN_KEY) != 0)
         return any_value(key, p, i, n, known, out);
     /* A value the check took as known is exactly the bytes it found (an object or an
      * array ends itself): not walked again. */
@@ -159,15 +159,17 @@ static size_t entry_member(span key, const char *p, size_t i, size_t n, const rg
 
 /* An inline evidence entry: {"json": ...} and the others, or whatever it is (the worker
  * says what is wrong with it). */
-static size_t evidence_entry(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
+static size_t evidence_entry(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                             cJSON **out)
 {
     return p[i] == '{' ? object_at(p, i, n, entry_member, known, out) : any_value(key, p, i, n, known, out);
 }
 
 /* A member of the body: "evidence" entry by entry. */
-static size_t body_member(span key, const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
+static size_t body_member(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                          cJSON **out)
 {
-    if (key_is(key, "\"evidence\"") && p[i] == '{')
+    if (strcmp(key, "evidence") == 0 && p[i] == '{')
         return object_at(p, i, n, evidence_entry, known, out);
     return any_value(key, p, i, n, known, out);
 }

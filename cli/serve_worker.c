@@ -155,10 +155,11 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
         data = json->valuestring;   /* the bytes of the request (serve_body.c) */
         len = strlen(data);
     } else if (json) {
-        /* "json" spelled with escapes: read as any value, written compact. */
-        if (!(data = cJSON_PrintUnformatted(json)))
-            return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
-        len = strlen(data);
+        /* serve_body.c keeps every "json" value as the request's bytes, however its key
+         * is spelled: printed from a tree it would not be the same bytes (1e400 would
+         * be null), so never that. */
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "evidence '%.200s': its \"json\" value was not kept as sent",
+                       name);
     } else if (!(data = (char *)rg_base64_decode(b64->valuestring, strlen(b64->valuestring), &len))) {
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "evidence '%.200s': \"base64\" is not base64", name);
     }
@@ -188,7 +189,7 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     ws->evdir_files++;
     ws->evdir_bytes += len;
 done:
-    if (!text && !cJSON_IsRaw(json))
+    if (b64)
         free(data);
     return rc;
 }
