@@ -184,8 +184,16 @@ class Server:
         self.err.close()
 
 
-def load(port, reqs, clients, seconds, tmp):
-    """Post REQS from CLIENTS keep-alive connections until all are sent or SECONDS pass,
+def requests_file(reqs, path):
+    """REQS written to PATH as serve_client.c reads them (length, newline, body); PATH."""
+    with open(path, "wb") as f:
+        for body in reqs:
+            f.write(b"%d\n" % len(body) + body)
+    return path
+
+
+def load(port, requests, clients, seconds, tmp):
+    """Post the requests of the file REQUESTS (requests_file) from CLIENTS keep-alive connections until all are sent or SECONDS pass,
     through bench/serve_client.c (CLIENT): one thread over non-blocking sockets, in C. A
     Python client (one thread, selectors) used 10-13 % of a core per 1,000 decisions a
     second, which on two cores came off the server it measured (and, with a thread per
@@ -194,12 +202,7 @@ def load(port, reqs, clients, seconds, tmp):
     latency runs from its first byte sent to its answer's last byte read.  Returns (wall,
     latencies in s, {index: verdict}, errors, client CPU seconds)."""
     latencies, verdicts, errors = [], {}, []
-    requests, answers = Path(tmp, "requests"), Path(tmp, "answers")
-    if not requests.exists() or requests.stat().st_size == 0 or load.sent is not reqs:
-        with open(requests, "wb") as f:
-            for body in reqs:
-                f.write(b"%d\n" % len(body) + body)
-        load.sent = reqs
+    answers = Path(tmp, "answers")
     subprocess.run([CLIENT, str(port), str(clients), str(seconds), str(requests), str(answers)], check=True,
                    timeout=seconds + 120)
     wall = cpu = 0.0
@@ -219,8 +222,6 @@ def load(port, reqs, clients, seconds, tmp):
                 errors.append("%d: status %d" % (index, status))
     return wall, latencies, verdicts, errors, cpu
 
-
-load.sent = None
 
 
 def pct(values, p):
@@ -252,10 +253,12 @@ def run(lines, tmp):
     rows = []
     srv = Server(tmp)
     try:
-        load(srv.port, reqs[:WARMUP], min(4, max(CLIENTS)), 30, tmp)   # workers warm, policy loaded
+        warmup = requests_file(reqs[:WARMUP], Path(tmp, "warmup"))
+        requests = requests_file(reqs, Path(tmp, "requests"))
+        load(srv.port, warmup, min(4, max(CLIENTS)), 30, tmp)   # workers warm, policy loaded
         for clients in CLIENTS:
             scpu = srv.cpu_seconds()
-            wall, lat, verdicts, errors, ccpu = load(srv.port, reqs, clients, MAX_SECONDS, tmp)
+            wall, lat, verdicts, errors, ccpu = load(srv.port, requests, clients, MAX_SECONDS, tmp)
             scpu = srv.cpu_seconds() - scpu
             differ = sum(1 for i, v in verdicts.items() if v != bverdicts[i])
             rows.append((clients, len(verdicts), wall, lat, errors, ccpu, differ, scpu))

@@ -14,7 +14,7 @@
 typedef struct memo_slot {
     unsigned char *bytes;    /* NULL: empty */
     size_t len;
-    char hex[RG_DIGEST_HEX_SIZE];
+    char hex[RG_DIGEST_HEX_SIZE];   /* "" until asked for: a value only checked is not hashed */
     int checked;             /* a strict JSON check took these bytes as one value */
 } memo_slot;
 
@@ -84,17 +84,13 @@ static memo_slot *slot_of(const rg_digest_memo *m, const void *data, size_t len)
 }
 
 /* DATA's slot, remembered now if it was not (NULL: not remembered, too large or out of
- * memory); its digest into HEX either way. */
-static memo_slot *remember(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE])
+ * memory); its digest not taken. */
+static memo_slot *remember(rg_digest_memo *m, const void *data, size_t len)
 {
     memo_slot *s;
-    if (m && (s = slot_of(m, data, len)) != NULL) {
-        memcpy(hex, s->hex, RG_DIGEST_HEX_SIZE);
-        m->hits++;
+    if ((s = slot_of(m, data, len)) != NULL)
         return s;
-    }
-    sha256_hex(data, len, hex);
-    if (!m || len == 0 || len > m->max_bytes)
+    if (len == 0 || len > m->max_bytes)
         return NULL;
     /* Room: the oldest first, as many as it takes. */
     for (size_t i = 0; m->bytes + len > m->max_bytes && i < m->count; i++)
@@ -107,7 +103,7 @@ static memo_slot *remember(rg_digest_memo *m, const void *data, size_t len, char
         return NULL;   /* not remembered: hashed again next time */
     memcpy(s->bytes, data, len);
     s->len = len;
-    memcpy(s->hex, hex, RG_DIGEST_HEX_SIZE);
+    s->hex[0] = '\0';
     m->bytes += len;
     m->next = (m->next + 1) % m->count;
     return s;
@@ -115,17 +111,24 @@ static memo_slot *remember(rg_digest_memo *m, const void *data, size_t len, char
 
 void rg_digest_memo_sha256(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE])
 {
-    remember(m, data, len, hex);
+    memo_slot *s = m ? remember(m, data, len) : NULL;
+    if (s && s->hex[0]) {
+        memcpy(hex, s->hex, RG_DIGEST_HEX_SIZE);
+        m->hits++;
+        return;
+    }
+    sha256_hex(data, len, hex);
+    if (s)
+        memcpy(s->hex, hex, RG_DIGEST_HEX_SIZE);
 }
 
 void rg_digest_memo_note_checked(rg_digest_memo *m, const void *data, size_t len)
 {
-    char hex[RG_DIGEST_HEX_SIZE];
     const char *c = data;
     memo_slot *s;
     if (!m || len == 0 || (c[0] != '{' && c[0] != '['))
         return;   /* only what ends itself: a prefix match is then the whole value */
-    if ((s = remember(m, data, len, hex)) != NULL)
+    if ((s = remember(m, data, len)) != NULL)
         s->checked = 1;
 }
 

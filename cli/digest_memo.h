@@ -24,14 +24,15 @@ void rg_digest_memo_free(rg_digest_memo *m);
 void rg_digest_memo_sha256(rg_digest_memo *m, const void *data, size_t len, char hex[RG_DIGEST_HEX_SIZE]);
 
 /* The bytes of a JSON value a strict check took (rg_json_check_known's CHECKED): DATA
- * (LEN bytes, an object or an array) remembered, with its digest, as checked. */
+ * (LEN bytes, an object or an array) remembered as checked; its digest is computed when
+ * first asked for (a value that never becomes an evidence file is not hashed). */
 void rg_digest_memo_note_checked(rg_digest_memo *m, const void *data, size_t len);
 
 /* rg_json_check_known's FIND: the length of a value remembered as checked that the bytes
  * at AT (LEFT of them) begin with, byte for byte, or 0. */
 size_t rg_digest_memo_find_checked(const rg_digest_memo *m, const char *at, size_t left);
 
-/* How many digests were given back remembered so far (what the tests look at). */
+/* How many digests were given back remembered (not computed) so far (what the tests look at). */
 size_t rg_digest_memo_hits(const rg_digest_memo *m);
 
 #endif

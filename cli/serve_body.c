@@ -3,8 +3,8 @@
  * Inline evidence is most of a request (24 KB on average in bench-serve, a SARIF log
  * sent as {"json": ...}): parsed into a cJSON tree, printed back to text to be written as
  * the evidence file, and freed, it cost half of the worker's instructions (callgrind).
- * The body has been checked whole by then (rg_json_check: UTF-8, syntax, no NUL, no key
- * twice, depth), so a "json" value's bytes are known to be one strict JSON document:
+ * The body has been checked whole by then (rg_json_check_known: UTF-8, syntax, no NUL, no
+ * key twice, depth), so a "json" value's bytes are known to be one strict JSON document:
  * they are taken as they are, and only the rest of the body (the context, the stage...,
  * the evidence's names) goes through cJSON.  The walk below relies on that check: it
  * only skips over values, it does not validate them. */
@@ -132,7 +132,6 @@ static size_t object_at(const char *p, size_t i, size_t n, value_reader read, co
         }
     }
 }
-
 
 /* An inline evidence entry's member: "json" kept as written. */
 static size_t entry_member(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,

@@ -260,8 +260,8 @@ static int read_body(worker_state *ws, request *r, const char *body, size_t len,
 {
     /* The inline evidence's "json" values the strict check took before, byte for byte,
      * are taken as they are (the check's answer is the same: rg_json_check_known), and
-     * not walked again either: on the peers' requests these were two thirds of a
-     * worker's instructions that a batch decision does not spend. */
+     * not walked again either: on the peers' requests the two were over a third of a
+     * worker's instructions (570 K of 1.49 M), which a batch decision does not spend. */
     rg_json_known known = {RG_SERVE_BODY_KNOWN_DEPTH, RG_SERVE_BODY_KNOWN_KEY, find_checked, note_checked,
                            ws->digests};
     /* JSON as relgate reads it (UTF-8, no NUL escaped or not, no key twice, depth within

@@ -890,7 +890,6 @@ static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_lim
     }
 }
 
-
 /* Wait until a child has something to say, or until the nearest deadline (at most one
  * slice, so that exits are noticed too). */
 static void wait_for_children(pool *p)

@@ -453,7 +453,8 @@ static size_t json_heap_cost(const scan *sc)
 }
 
 /* Returns LEN when TEXT is one well-formed JSON value, else the offset of the problem
- * with *WHY saying what it is.  *HEAP: what parsing it with cJSON will take at most.
+ * with *WHY saying what it is.  *HEAP (HEAP may be NULL): what parsing it with cJSON will
+ * take at most.
  * With KEYS, an object's key given twice is a problem too (*DUP, *DUP_IN: that key and
  * the key of its object). */
 static size_t json_validate(const char *text, size_t len, int max_depth, const char **why, size_t *heap,
@@ -468,7 +469,8 @@ static size_t json_validate(const char *text, size_t len, int max_depth, const c
     sc.known = keys ? known : NULL;   /* the member's key is followed only with KEYS */
     if (scan_value(&sc, 0) == 0) {
         skip_ws(&sc);
-        *heap = json_heap_cost(&sc);
+        if (heap)
+            *heap = json_heap_cost(&sc);
         if (sc.pos == len)
             return len;
         sc.why = "unexpected text after the JSON value";
@@ -558,7 +560,7 @@ int rg_json_check_known(const char *text, size_t len, const char *display, const
     key_stack keys = {NULL, 0, 0};
     key_span dup, dup_in;
     const char *why = NULL;
-    size_t bad, cost;
+    size_t bad;
     int rc = 0;
     if ((bad = rg_utf8_check(text, len, &why)) < len) {
         int line, column;
@@ -566,7 +568,7 @@ int rg_json_check_known(const char *text, size_t len, const char *display, const
         return rg_fail(err, RG_ERROR_USAGE, display, line, column, "%s:%d:%d: %s in JSON text", display, line,
                        column, why);
     }
-    bad = json_validate(text, len, limits->max_json_depth, &why, &cost, &keys, &dup, &dup_in, known);
+    bad = json_validate(text, len, limits->max_json_depth, &why, NULL, &keys, &dup, &dup_in, known);
     if (why && strcmp(why, "duplicate key") == 0) {
         char *key = key_text(&dup), *in = dup_in.p ? key_text(&dup_in) : NULL;
         if (!key || (dup_in.p && !in))

@@ -96,15 +96,21 @@ static void test_limits(void **state)
 static void test_checked_values(void **state)
 {
     rg_digest_memo *m = rg_digest_memo_new(2, 1 << 20);
-    char hex[RG_DIGEST_HEX_SIZE];
+    char hex[RG_DIGEST_HEX_SIZE], want[RG_DIGEST_HEX_SIZE];
     const char *obj = "{\"a\": [1, 2]}";
     (void)state;
     rg_digest_memo_note_checked(m, obj, strlen(obj));
     assert_int_equal(rg_digest_memo_find_checked(m, "{\"a\": [1, 2]}, \"b\": 1}", 22), strlen(obj));
     assert_int_equal(rg_digest_memo_find_checked(m, obj, strlen(obj) - 1), 0);   /* cut short */
     assert_int_equal(rg_digest_memo_find_checked(m, "{\"a\": [1, 3]}", 14), 0);
-    rg_digest_memo_sha256(m, obj, strlen(obj), hex);   /* the same slot: its digest */
-    rg_digest_memo_sha256(NULL, obj, strlen(obj), hex + 0);
+    /* Its digest computed when first asked for, then given back remembered. */
+    rg_digest_memo_sha256(m, obj, strlen(obj), hex);
+    assert_int_equal(rg_digest_memo_hits(m), 0);
+    rg_digest_memo_sha256(NULL, obj, strlen(obj), want);
+    assert_string_equal(hex, want);
+    rg_digest_memo_sha256(m, obj, strlen(obj), hex);
+    assert_int_equal(rg_digest_memo_hits(m), 1);
+    assert_string_equal(hex, want);
     rg_digest_memo_note_checked(m, "123", 3);          /* not self-delimiting: never kept */
     assert_int_equal(rg_digest_memo_find_checked(m, "123", 3), 0);
     rg_digest_memo_sha256(m, "[1]", 3, hex);           /* hashed, not checked */
