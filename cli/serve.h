@@ -53,6 +53,7 @@ typedef struct rg_serve_config {
     size_t max_header;              /* --max-header-size (431 beyond: libmicrohttpd's memory per connection) */
     unsigned max_connections;       /* --max-connections */
     unsigned workers;               /* --workers: evaluation processes */
+    unsigned worker_slots;          /* --worker-slots: requests a worker holds at once */
     unsigned queue;                 /* --queue: requests that may wait for a worker (503 beyond) */
     double request_timeout;         /* --request-timeout: seconds a connection may idle (slowloris) */
     double queue_wait;              /* --queue-wait: seconds a request waits for a worker before 503 */

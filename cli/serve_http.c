@@ -2,7 +2,8 @@
  *
  * One thread per connection (MHD_USE_THREAD_PER_CONNECTION): a request waits for an
  * evaluation worker without holding up the others, and the number of threads is the
- * connection limit.  Limits hold before any route runs: the body's size (413, as soon as
+ * connection limit.  Each waits on its socket with poll (MHD_USE_POLL), not select, which
+ * cannot watch a descriptor past FD_SETSIZE (1024) and cost more a call.  Limits hold before any route runs: the body's size (413, as soon as
  * Content-Length says so, else once it grows past it), the memory for headers
  * (libmicrohttpd answers 431 or 413 itself), the connections at once (beyond, new ones
  * wait in the kernel's backlog), the time a request may take to arrive whole, however it
@@ -227,7 +228,7 @@ rg_serve_http *rg_serve_http_start(rg_serve *srv)
     rg_serve_http *h = calloc(1, sizeof *h);
     struct addrinfo *ai = NULL;
     rg_error err;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL |
                      MHD_USE_ERROR_LOG;
     rg_error_init(&err);
     if (!h)

@@ -99,6 +99,8 @@ rg_serve_pool *rg_serve_pool_start(rg_serve *srv, rg_error *err);
 int rg_serve_pool_reload(rg_serve_pool *p, rg_error *err);
 /* End every worker (waits for those busy). */
 void rg_serve_pool_stop(rg_serve_pool *p);
+/* The requests now in workers, by where they are, as Prometheus gauges (heap), or NULL. */
+char *rg_serve_pool_gauges(rg_serve_pool *p);
 /* The current generation's policy digest ("sha256:..."), into OUT. */
 void rg_serve_pool_digest(rg_serve_pool *p, char *out, size_t size);
 

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "options.h"
 #include "serve_internal.h"
+#include "serve_worker.h"
 
 static const char SERVE_USAGE[] =
     "usage: relgate serve --policy PATH --listen HOST:PORT [options]\n"
@@ -43,9 +44,11 @@ static const char SERVE_USAGE[] =
     "\n"
     "limits:\n"
     "  --workers N            evaluation worker processes (default: one per CPU, at least 2)\n"
-    "  --queue N              requests that may wait for a worker (default 64); beyond,\n"
-    "                         503 with Retry-After\n"
-    "  --queue-wait SECONDS   longest wait for a worker before 503 (default 30)\n"
+    "  --worker-slots N       requests a worker holds at once: the one it evaluates, the\n"
+    "                         next ones already in its pipes (1 to 8, default 4)\n"
+    "  --queue N              requests that may wait, for a worker or in a worker's slot\n"
+    "                         (default 64); beyond, 503 with Retry-After\n"
+    "  --queue-wait SECONDS   longest wait for a worker's slot before 503 (default 30)\n"
     "  --max-body-size SIZE   largest request body (default 16M; 413 beyond)\n"
     "  --max-header-size SIZE memory for a request's headers (default 32K)\n"
     "  --max-connections N    connections at once (default 128)\n"
@@ -74,7 +77,7 @@ static const char SERVE_USAGE_END[] =
 
 enum {
     OPT_POLICY, OPT_LISTEN, OPT_STORE, OPT_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_SIGNING_KEY, OPT_VERIFIER_ID,
-    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_QUEUE,
+    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
     OPT_QUEUE_WAIT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
     OPT_LIMIT,
     OPT_EXTRA   /* OPT_EXTRA + i: rg_serve_hook_options[i] */
@@ -95,6 +98,7 @@ static const rg_option SERVE_OPTIONS[] = {
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
     {"--workers", NULL, "a number from 1 to 256", OPT_WORKERS},
+    {"--worker-slots", NULL, "a number from 1 to 8", OPT_WORKER_SLOTS},
     {"--queue", NULL, "a number from 0 to 100000", OPT_QUEUE},
     {"--queue-wait", NULL, "a number of seconds", OPT_QUEUE_WAIT},
     {"--max-body-size", NULL, "a size such as 16M", OPT_MAX_BODY},
@@ -177,6 +181,10 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
         if (parse_range(v, 1, 256, &c->workers) != 0)
             return usage("--workers '%s' is not a number from 1 to 256", v);
         break;
+    case OPT_WORKER_SLOTS:
+        if (parse_range(v, 1, RG_SERVE_SLOTS_MAX, &c->worker_slots) != 0)
+            return usage("--worker-slots '%s' is not a number from 1 to %d", v, RG_SERVE_SLOTS_MAX);
+        break;
     case OPT_QUEUE:
         if (parse_range(v, 0, 100000, &c->queue) != 0)
             return usage("--queue '%s' is not a number from 0 to 100000", v);
@@ -228,6 +236,7 @@ static void defaults(rg_serve_config *c)
     memset(c, 0, sizeof *c);
     c->limits = rg_limits_default();
     c->workers = cpus > 2 ? (unsigned)cpus : 2;
+    c->worker_slots = 4;
     c->queue = 64;
     c->queue_wait = 30;
     c->max_body = 16u << 20;

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "serve_internal.h"
+#include "strbuf.h"
 
 /* ---- Responses ---------------------------------------------------------------------- */
 
@@ -280,8 +281,16 @@ static void get_metrics(rg_serve *srv, const rg_serve_request *req, rg_serve_res
 {
     char digest[RG_SERVE_DIGEST_SIZE];
     (void)req, (void)arg;
+    rg_strbuf text = {0};
+    char *part;
     rg_serve_pool_digest(srv->pool, digest, sizeof digest);
-    rg_serve_respond(resp, 200, "text/plain; version=0.0.4; charset=utf-8", rg_serve_metrics_render(srv->metrics, digest));
+    if ((part = rg_serve_metrics_render(srv->metrics, digest)) != NULL)
+        rg_strbuf_puts(&text, part);
+    free(part);
+    if ((part = rg_serve_pool_gauges(srv->pool)) != NULL)
+        rg_strbuf_puts(&text, part);
+    free(part);
+    rg_serve_respond(resp, 200, "text/plain; version=0.0.4; charset=utf-8", rg_strbuf_finish(&text));
 }
 
 int rg_serve_core_routes(rg_serve *srv)

@@ -70,7 +70,9 @@ typedef struct worker_state {
     rg_digest_memo *digests; /* the digests of inline evidence seen before (NULL: hashed each time) */
     size_t evdir_files;
     unsigned long long evdir_bytes;
-    rg_record_peer peer;
+    rg_record_peer peers[RG_SERVE_SLOTS_MAX];   /* each slot's records, numbered apart */
+    unsigned slots;          /* how many the server uses */
+    unsigned slot;           /* the request's now */
     rg_strbuf out;
 } worker_state;
 
@@ -91,8 +93,8 @@ static void send_answer(worker_state *ws, int64_t tag, int32_t code, const char 
         rg_strbuf_add(&ws->out, "\n", 1);
         rg_strbuf_puts(&ws->out, envelope);
     }
-    if (rg_record_end(&ws->out, at, &ws->peer, tag, code) != 0 ||
-        rg_write_all(RG_SERVE_WORKER_OUT, ws->out.data, ws->out.len) != 0)
+    if (rg_record_end(&ws->out, at, &ws->peers[ws->slot], tag, code) != 0 ||
+        rg_write_all(RG_SERVE_WORKER_OUT(ws->slot), ws->out.data, ws->out.len) != 0)
         rg_worker_exit(3);
 }
 
@@ -445,10 +447,11 @@ static int load(worker_state *ws, rg_error *err)
 
 int rg_serve_worker_main(int argc, char **argv)
 {
-    static rg_reader in;
+    static rg_reader bell;
     worker_state ws;
     rg_error err;
-    uint32_t hello[2];
+    uint32_t hello[4];      /* HELLO_MAGIC, worker id, slots, 0; then the token */
+    uint64_t token;
     char *body = NULL;
     size_t cap = 0;
     memset(&ws, 0, sizeof ws);
@@ -457,14 +460,18 @@ int rg_serve_worker_main(int argc, char **argv)
         return 3;    /* the server parsed these very arguments: it cannot happen */
     if (!(ws.workdir = getenv(RG_SERVE_WORKDIR_ENV)))
         return 3;
-    /* Nothing of the server's but the two pipes and stdio. */
-    close_range(RG_SERVE_WORKER_OUT + 1, ~0U, 0);
-    in.fd = RG_SERVE_WORKER_IN;
-    (void)fcntl(in.fd, F_SETFL, O_NONBLOCK);
-    if (rg_read_within(&in, hello, sizeof hello, 10000) != 0 || hello[0] != RG_SERVE_HELLO_MAGIC ||
-        rg_read_within(&in, &ws.peer.token, sizeof ws.peer.token, 10000) != 0)
+    bell.fd = RG_SERVE_WORKER_BELL;
+    (void)fcntl(bell.fd, F_SETFL, O_NONBLOCK);
+    if (rg_read_within(&bell, hello, sizeof hello, 10000) != 0 || hello[0] != RG_SERVE_HELLO_MAGIC ||
+        hello[2] < 1 || hello[2] > RG_SERVE_SLOTS_MAX || rg_read_within(&bell, &token, sizeof token, 10000) != 0)
         return 3;
-    ws.peer.worker = hello[1];
+    ws.slots = hello[2];
+    for (unsigned i = 0; i < ws.slots; i++) {
+        ws.peers[i] = (rg_record_peer){hello[1], token, 0};
+        (void)fcntl(RG_SERVE_WORKER_IN(i), F_SETFL, O_NONBLOCK);
+    }
+    /* Nothing of the server's but the pipes and stdio. */
+    close_range((unsigned)RG_SERVE_WORKER_IN(ws.slots), ~0U, 0);
     /* A policy stuck in a library call ends this worker, with a status the server reads. */
     rg_cli_watchdog_install(ws.c.policy, ws.c.limits.timeout);
     rg_cli_watchdog_exit_code(RG_SERVE_EXIT_TIMEOUT);
@@ -474,11 +481,20 @@ int rg_serve_worker_main(int argc, char **argv)
     }
     send_answer(&ws, 0, 0, "loaded", "none", rg_policy_digest(ws.pol), NULL);
     for (;;) {
-        uint32_t head[2];   /* REQUEST_MAGIC, length */
+        unsigned char slot;
+        uint32_t head[4];   /* REQUEST_MAGIC, length, slot, 0 */
         int64_t tag;
-        if (rg_read_within(&in, head, sizeof head, -1) != 0)
+        int in;
+        if (rg_read_within(&bell, &slot, 1, -1) != 0)
             break;   /* the server closed our input: the end */
-        if (head[0] != RG_SERVE_REQUEST_MAGIC || rg_read_within(&in, &tag, sizeof tag, BODY_REST_MS) != 0)
+        if (slot >= ws.slots)
+            rg_worker_exit(3);
+        /* The slot's request read exactly, never ahead: what is left in its pipe when
+         * this worker ends tells the server whether it began it (serve_pool.c sends a
+         * request it never began again). */
+        in = RG_SERVE_WORKER_IN(slot);
+        if (rg_read_exact(in, head, sizeof head, BODY_REST_MS) != 0 || head[0] != RG_SERVE_REQUEST_MAGIC ||
+            head[2] != slot || rg_read_exact(in, &tag, sizeof tag, BODY_REST_MS) != 0)
             rg_worker_exit(3);
         if ((size_t)head[1] + 1 > cap) {
             char *grown = realloc(body, (size_t)head[1] + 1);
@@ -487,9 +503,10 @@ int rg_serve_worker_main(int argc, char **argv)
             body = grown;
             cap = (size_t)head[1] + 1;
         }
-        if (rg_read_within(&in, body, head[1], BODY_REST_MS) != 0)
+        if (rg_read_exact(in, body, head[1], BODY_REST_MS) != 0)
             rg_worker_exit(3);
         body[head[1]] = '\0';
+        ws.slot = slot;
         answer(&ws, tag, body, head[1]);
     }
     free(body);

@@ -160,6 +160,29 @@ int rg_read_within(rg_reader *r, void *data, size_t len, int ms)
     return 0;
 }
 
+int rg_read_exact(int fd, void *data, size_t len, int ms)
+{
+    char *p = data;
+    while (len > 0) {
+        ssize_t got = read(fd, p, len);
+        struct pollfd pfd = {fd, POLLIN, 0};
+        int ready;
+        if (got > 0) {
+            p += got;
+            len -= (size_t)got;
+            continue;
+        }
+        if (got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return -1;
+        if (errno == EINTR)
+            continue;
+        ready = poll(&pfd, 1, ms);
+        if (ready <= 0 && !(ready < 0 && errno == EINTR))
+            return -1;
+    }
+    return 0;
+}
+
 /* How often a reader looks whether the worker it waits for still lives. */
 #define WORKER_POLL_MS 100
 
@@ -170,15 +193,20 @@ static double monotonic_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *from, rg_reader *in)
+void rg_worker_pipe_from(const int up[2], int *from, rg_reader *in)
 {
-    close(down[0]);
     close(up[1]);
-    *to = down[1];
     *from = up[0];
     (void)fcntl(*from, F_SETFL, O_NONBLOCK);
     in->fd = *from;
     in->pos = in->end = 0;
+}
+
+void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *from, rg_reader *in)
+{
+    close(down[0]);
+    *to = down[1];
+    rg_worker_pipe_from(up, from, in);
 }
 
 int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline, void *data, size_t len)
@@ -200,7 +228,7 @@ int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline,
         if (ready == 0) {
             if (end->reaped)
                 return -1;    /* it has ended and nothing more is in the pipe */
-            if (waitpid(end->pid, &end->status, WNOHANG) == end->pid)
+            if (end->ended ? end->ended(end) : waitpid(end->pid, &end->status, WNOHANG) == end->pid)
                 end->reaped = 1;   /* look once more: what it wrote before it ended counts */
             else if (deadline > 0 && monotonic_seconds() > deadline)
                 return -1;

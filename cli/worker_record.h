@@ -58,12 +58,19 @@ int rg_record_read(rg_record_read_fn read, void *src, rg_record_peer *peer, int6
 typedef struct rg_worker_end {
     pid_t pid;
     int reaped, status;
+    /* When set, asked instead of waitpid whether the worker ended: 1 with STATUS set, or
+     * 0.  For a worker several threads wait for at once (relgate serve's slots), whose
+     * end only one of them may reap. */
+    int (*ended)(struct rg_worker_end *end);
+    void *arg;
 } rg_worker_end;
 
 /* The parent's side of a worker just started on the pipes DOWN (its input) and UP (its
  * output): the worker's ends closed, *TO and *FROM the parent's, FROM non-blocking and
  * read through IN (emptied).  The one set-up of eval --batch's and relgate serve's. */
 void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *from, rg_reader *in);
+/* Its output half alone: UP's worker end closed, *FROM non-blocking, read through IN. */
+void rg_worker_pipe_from(const int up[2], int *from, rg_reader *in);
 
 /* Read LEN bytes of a worker's output into DATA, waiting as long as it lives (and, when
  * DEADLINE is not 0, until that CLOCK_MONOTONIC second), but not for a pipe a process it
@@ -72,12 +79,16 @@ void rg_worker_pipes_parent(const int down[2], const int up[2], int *to, int *fr
  * failed).  The one reader of eval --batch's and relgate serve's workers. */
 int rg_worker_read(rg_reader *in, int from, rg_worker_end *end, double deadline, void *data, size_t len);
 
-/* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
- * descriptor has nothing; 0, or -1. */
+/* Read exactly LEN bytes from FD (non-blocking) into DATA, never more, waiting at most MS
+ * milliseconds (-1: for ever) each time it has nothing; 0, or -1. */
+int rg_read_exact(int fd, void *data, size_t len, int ms);
+
 /* A worker's end, batch or service, where it cannot return from main: _exit runs no
  * atexit handler, so the plugins' zygotes and what they left are ended first. */
 _Noreturn void rg_worker_exit(int code);
 
+/* Read LEN bytes from R, waiting at most MS milliseconds (-1: for ever) each time its
+ * descriptor has nothing; 0, or -1. */
 int rg_read_within(rg_reader *r, void *data, size_t len, int ms);
 
 #endif

@@ -139,6 +139,7 @@ complete -c relgate -n $s -l hooks -r -F -d 'deployment hooks: GitHub, GitLab, A
 complete -c relgate -n $s -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'
 complete -c relgate -n $s -l policy-path -x -a '(__fish_complete_directories)' -d 'where extends and require look next'
 complete -c relgate -n $s -l workers -x -d 'evaluation worker processes'
+complete -c relgate -n $s -l worker-slots -x -d 'requests a worker holds at once'
 complete -c relgate -n $s -l queue -x -d 'requests that may wait for a worker'
 complete -c relgate -n $s -l queue-wait -x -d 'longest wait for a worker'
 complete -c relgate -n $s -l max-body-size -x -d 'largest request body'

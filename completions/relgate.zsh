@@ -124,6 +124,7 @@ _relgate() {
         '*--plugin-path[look for plugins here first]:directory:_files -/' \
         '*--policy-path[where extends and require look next]:directory:_files -/' \
         '--workers[evaluation worker processes]:number:' \
+        '--worker-slots[requests a worker holds at once]:number:' \
         '--queue[requests that may wait for a worker]:number:' \
         '--queue-wait[longest wait for a worker]:seconds:' \
         '--max-body-size[largest request body]:size:' \

@@ -156,6 +156,62 @@ def _(t):
         t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics")
 
 
+def held_in_slots(t, srv, count, timeout=30):
+    """Wait until COUNT requests wait in the workers' slots (relgate_requests_waiting)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = srv.get("/metrics")[1].decode()
+        if 'relgate_requests_waiting{in="slot"} %d\n' % count in text:
+            return
+        time.sleep(0.05)
+    raise Failure("%d requests were not put in the worker's slots within %d s: %s"
+                  % (count, timeout, [l for l in text.splitlines() if l.startswith("relgate_requests")]))
+
+
+@case("a worker that dies with requests in its slots: the one it evaluated is a 500, the others it never began are answered")
+def _(t):
+    policy = faulty_policy(t, slow=3.0)
+    with Server(t, "--timeout", "120", "--worker-slots", "4", policy=policy, workers=1) as srv:
+        th, box = in_thread(lambda: srv.decide(release("slow")))
+        wait_busy(t, srv)
+        behind = [in_thread(lambda: srv.decide(SMALL)) for _ in range(3)]
+        held_in_slots(t, srv, 3)
+        for pid in worker_pids(srv):
+            os.kill(pid, signal.SIGKILL)
+        th.join(30)
+        status, doc, _ = box["value"]
+        t.eq(status, 500, "the request the worker was evaluating")
+        t.contains(doc["error"]["message"], "killed by signal 9", "its message")
+        for i, (thread, b) in enumerate(behind):
+            thread.join(30)
+            t.check("value" in b, "request %d behind it failed" % i, actual=repr(b.get("error")))
+            status, doc, _ = b["value"]
+            t.eq((status, doc["decision"]), (200, "allow"), "request %d behind it, sent again" % i)
+        t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics (one new worker)")
+
+
+@case("a runaway policy with requests in its worker's slots: it is a 500 once the watchdog ends it, the others are answered")
+def _(t):
+    if under_tsan():
+        t.skip("ThreadSanitizer holds the watchdog's signal while Lua (uninstrumented) runs")
+    policy = faulty_policy(t)
+    with Server(t, "--timeout", "3", "--worker-slots", "3", policy=policy, workers=1) as srv:
+        th, box = in_thread(lambda: srv.decide(release("runaway")))
+        wait_busy(t, srv)
+        behind = [in_thread(lambda: srv.decide(SMALL)) for _ in range(2)]
+        held_in_slots(t, srv, 2)
+        th.join(60)
+        status, doc, _ = box["value"]
+        t.eq(status, 500, "the runaway request")
+        t.contains(doc["error"]["message"], "time limit", "its message")
+        for i, (thread, b) in enumerate(behind):
+            thread.join(60)
+            t.check("value" in b, "request %d behind it failed" % i, actual=repr(b.get("error")))
+            status, doc, _ = b["value"]
+            t.eq((status, doc["decision"]), (200, "allow"), "request %d behind it" % i)
+
+
 @case("a worker that dies while idle is started again before a request is lost with it")
 def _(t):
     with Server(t, workers=1) as srv:
