@@ -31,10 +31,11 @@ static double seconds_now(void)
 static void new_id(char id[33])
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t a = rg_record_token(), b = rg_record_token();
+    uint64_t bits[2];
+    rg_record_random(bits, sizeof bits);
     for (int i = 0; i < 16; i++) {
-        id[i] = hex[(a >> (4 * i)) & 15];
-        id[16 + i] = hex[(b >> (4 * i)) & 15];
+        id[i] = hex[(bits[0] >> (4 * i)) & 15];
+        id[16 + i] = hex[(bits[1] >> (4 * i)) & 15];
     }
     id[32] = '\0';
 }

@@ -59,6 +59,9 @@
 extern char **environ;
 
 #define SENT_AGAIN_MAX 3        /* times a request a worker never began is sent again */
+#define KINDLY_SECONDS 10       /* an idle worker told to end (its bell closed) ends at once;
+                                 * one that does not (stopped, frozen) is killed */
+#define WAIT_STEP_MS 10
 
 typedef struct generation generation;
 
@@ -207,12 +210,20 @@ static void end_worker(pworker *w, int kindly, int *status)
 {
     int st = w->status;
     if (w->pid > 0 && !w->reaped) {
+        double until = clock_now() + KINDLY_SECONDS;
+        pid_t got = 0;
         if (!kindly)
             kill(w->pid, SIGKILL);
         close(w->bell);
         w->bell = -1;
-        while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-            ;
+        /* Never waited for without a bound: a stopped worker would hold up a drain. */
+        while (kindly && (got = waitpid(w->pid, &st, WNOHANG)) == 0 && clock_now() < until)
+            poll(NULL, 0, WAIT_STEP_MS);
+        if (got == 0) {
+            kill(w->pid, SIGKILL);
+            while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+                ;
+        }
     }
     if (status)
         *status = st;
@@ -241,7 +252,9 @@ static void close_pipes(int (*fds)[2], unsigned count)
                 close(fds[i][e]);
 }
 
-/* Start W as a worker of the server; 0, or -1 with ERR (W forgotten). */
+/* Start W as a worker of the server: 0; -1 with ERR (W forgotten); or -2 with ERR when it
+ * ended (or sent what no worker sends) before it said whether the policy loaded: a
+ * request that started it can be sent again. */
 static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
 {
     rg_serve *srv = p->srv;
@@ -291,6 +304,7 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
     for (unsigned i = 0; i < p->slots; i++) {
         close(fds[1 + 2 * i][0]);
         w->to[i] = fds[1 + 2 * i][1];
+        (void)fcntl(w->to[i], F_SETFL, O_NONBLOCK);   /* written with a deadline (write_request) */
         rc = fcntl(w->to[i], F_GETPIPE_SZ);
         w->room[i] = rc > 0 ? (size_t)rc : 4096;
         rg_worker_pipe_from(fds[2 + 2 * i], &w->from[i], &w->in[i]);
@@ -311,7 +325,7 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
         if (rg_write_all(w->bell, buf, sizeof buf) != 0) {
             rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot start an evaluation worker: it ended at once");
             end_worker(w, 0, NULL);
-            return -1;
+            return -2;
         }
     }
     /* Its first record, on slot 0: the policy loaded (its digest), or why not. */
@@ -348,11 +362,11 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
                 describe_end(status, why, sizeof why);
                 rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "an evaluation worker did not start: %s", why);
                 free(rg_strbuf_finish(&buf));
-                return -1;
+                return -2;
             }
             free(rg_strbuf_finish(&buf));
             end_worker(w, 0, NULL);
-            return -1;
+            return got < 0 ? -2 : -1;
         }
         if (w->gen && !w->gen->digest[0])
             rg_strlcpy(w->gen->digest, a.line, sizeof w->gen->digest);
@@ -689,10 +703,10 @@ static int began(rg_serve_pool *p, const place *pl)
     int ended, left = 0;
     pthread_mutex_lock(&p->lock);
     w->down = 1;
-    ended = reap_locked(w);
+    /* Killed with the lock held: not yet reaped (by any thread), its pid is still its own. */
+    if (!(ended = reap_locked(w)))
+        kill(w->pid, SIGKILL);
     pthread_mutex_unlock(&p->lock);
-    if (!ended)
-        kill(w->pid, SIGKILL);   /* its pid is its own until the last request leaves it */
     while (!ended) {
         poll(NULL, 0, 1);
         pthread_mutex_lock(&p->lock);
@@ -706,13 +720,23 @@ static int began(rg_serve_pool *p, const place *pl)
     return ioctl(w->to[pl->slot], FIONREAD, &left) != 0 || left == 0;
 }
 
-/* Write HEAD and BODY to FD in one system call where the pipe takes them.  0, or -1. */
-static int write_request(int fd, const void *head, size_t head_len, const void *body, size_t len)
+/* Write HEAD and BODY to FD (non-blocking), in one system call where the pipe takes them,
+ * waiting for room as long as R's worker lives and R's deadline holds: a request larger
+ * than the pipe waits for the worker to read it, and a stopped worker must not hold it
+ * for ever.  0, or -1. */
+static int write_request(reading *r, int fd, const void *head, size_t head_len, const void *body, size_t len)
 {
     struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, len}};
     int i = 0;
     while (i < 2) {
         ssize_t n = writev(fd, iov + i, 2 - i);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = {fd, POLLOUT, 0};
+            if (clock_now() > r->deadline || worker_ended(&r->end))
+                return -1;
+            poll(&pfd, 1, 100);
+            continue;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -740,11 +764,17 @@ static int ask(rg_serve_pool *p, place *pl, const char *body, size_t len, char *
     rg_strbuf buf = {0};
     int32_t code = RG_EVAL_FAILED;
     unsigned char bell = (unsigned char)pl->slot;
+    reading r;
     int got, rc, fits;
     if (pl->start) {
         rg_error err;
         rg_error_init(&err);
-        if (start_worker(p, w, &err) != 0) {
+        if ((rc = start_worker(p, w, &err)) != 0) {
+            fprintf(stderr, "relgate: serve: %s\n", err.message);
+            if (rc == -2) {
+                rg_error_clear(&err);
+                return -1;   /* never begun: sent again */
+            }
             *out = lost(err.message);
             rg_error_clear(&err);
             return RG_EVAL_FAILED;
@@ -762,19 +792,21 @@ static int ask(rg_serve_pool *p, place *pl, const char *body, size_t len, char *
     /* The slot's pipe is empty (its last request was read whole, as it was answered):
      * a request that fits is written whole before the bell rings, so the worker finds it
      * there; a larger one after, so the worker reads it as it is written. */
+    /* Past the policy's and its checks' own limits, for it and those ahead of it, the
+     * worker is stuck: ended. */
+    r.p = p;
+    r.w = w;
+    r.slot = pl->slot;
+    r.deadline = clock_now() + (pl->ahead + 1) * (2 * (l->timeout + l->check_timeout) + 30);
+    r.end = (rg_worker_end){w->pid, 0, 0, worker_ended, &r};
     fits = sizeof frame + len <= w->room[pl->slot];
     rc = (fits || rg_write_all(w->bell, &bell, 1) == 0) &&
-         write_request(w->to[pl->slot], frame, sizeof frame, body, len) == 0 &&
+         write_request(&r, w->to[pl->slot], frame, sizeof frame, body, len) == 0 &&
          (!fits || rg_write_all(w->bell, &bell, 1) == 0) ? 0 : -1;
     pl->written = rc == 0;
     if (rc != 0) {
         got = 1;
     } else {
-        /* Past the policy's and its checks' own limits, for it and those ahead of it,
-         * the worker is stuck: ended. */
-        reading r = {p, w, pl->slot, clock_now() + (pl->ahead + 1) * (2 * (l->timeout + l->check_timeout) + 30),
-                     {w->pid, 0, 0, worker_ended, NULL}};
-        r.end.arg = &r;
         got = rg_record_read(read_from_worker, &r, &w->peer[pl->slot], pl->tag, RG_EVAL_FAILED, &code, &buf, why,
                              sizeof why);
         if (got > 0 && !r.end.reaped && clock_now() > r.deadline)

@@ -482,7 +482,7 @@ int rg_serve_worker_main(int argc, char **argv)
     send_answer(&ws, 0, 0, "loaded", "none", rg_policy_digest(ws.pol), NULL);
     for (;;) {
         unsigned char slot;
-        uint32_t head[4];   /* REQUEST_MAGIC, length, slot, 0 */
+        uint32_t head[6];   /* REQUEST_MAGIC, length, slot, 0, the tag (an int64_t) */
         int64_t tag;
         int in;
         if (rg_read_within(&bell, &slot, 1, -1) != 0)
@@ -494,8 +494,9 @@ int rg_serve_worker_main(int argc, char **argv)
          * request it never began again). */
         in = RG_SERVE_WORKER_IN(slot);
         if (rg_read_exact(in, head, sizeof head, BODY_REST_MS) != 0 || head[0] != RG_SERVE_REQUEST_MAGIC ||
-            head[2] != slot || rg_read_exact(in, &tag, sizeof tag, BODY_REST_MS) != 0)
+            head[2] != slot)
             rg_worker_exit(3);
+        memcpy(&tag, &head[4], sizeof tag);
         if ((size_t)head[1] + 1 > cap) {
             char *grown = realloc(body, (size_t)head[1] + 1);
             if (!grown)

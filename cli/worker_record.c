@@ -74,15 +74,25 @@ static uint64_t record_seed(uint64_t token)
     return token ^ 0xcbf29ce484222325u;
 }
 
+void rg_record_random(void *out, size_t len)
+{
+    unsigned char *p = out;
+    if (getrandom(out, len, GRND_NONBLOCK) == (ssize_t)len)
+        return;
+    for (size_t i = 0; i < len; i += 8) {
+        struct timespec ts;
+        uint64_t word;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        word = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&word ^
+               ((uint64_t)getpid() << 16) ^ (i * 0x9e3779b97f4a7c15u);
+        memcpy(p + i, &word, len - i < 8 ? len - i : 8);
+    }
+}
+
 uint64_t rg_record_token(void)
 {
-    uint64_t token = 0;
-    if (getrandom(&token, sizeof token, GRND_NONBLOCK) != (ssize_t)sizeof token) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        token = ((uint64_t)ts.tv_nsec << 32) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)&token ^
-                ((uint64_t)getpid() << 16);
-    }
+    uint64_t token;
+    rg_record_random(&token, sizeof token);
     return token;
 }
 

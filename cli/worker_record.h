@@ -31,7 +31,9 @@ typedef struct rg_record_peer {
     uint64_t seq;        /* records written (worker) or taken (parent) so far */
 } rg_record_peer;
 
-/* A random token for a worker (getrandom; the clock and the address space as a fallback). */
+/* LEN random bytes into OUT (getrandom; the clock and the address space as a fallback). */
+void rg_record_random(void *out, size_t len);
+/* A random token for a worker (rg_record_random). */
 uint64_t rg_record_token(void);
 
 /* In the worker: start a record at the end of OUT; append its output to OUT, then

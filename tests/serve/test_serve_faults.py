@@ -212,6 +212,63 @@ def _(t):
             t.eq((status, doc["decision"]), (200, "allow"), "request %d behind it" % i)
 
 
+@case("a request larger than its slot's pipe, to a stopped worker: ended at the deadline, the request sent again")
+def _(t):
+    # --timeout 1 --check-timeout 1: the deadline is 2 * (1 + 1) + 30 = 34 s.
+    policy = faulty_policy(t)
+    with Server(t, "--timeout", "1", "--check-timeout", "1", "--worker-slots", "2", policy=policy, workers=1) as srv:
+        pids = worker_pids(srv)
+        os.kill(pids[0], signal.SIGSTOP)
+        try:
+            big = dict(SMALL, evidence={"blob.txt": {"text": "x" * 300000}})
+            started = time.monotonic()
+            status, doc, _ = srv.decide(big, timeout=120)
+            took = time.monotonic() - started
+        finally:
+            try:
+                os.kill(pids[0], signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        t.eq((status, doc["decision"]), (200, "allow"), "the large request, sent again to a new worker")
+        t.check(30 < took < 90, "it was answered after the deadline", actual=took)
+        t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics (one new worker)")
+
+
+@case("a worker that dies while it loads the policy: the request that started it is sent again")
+def _(t):
+    slow_load = t.write("slow-load.lua", "do local s = os.clock(); while os.clock() - s < 2 do end end\n" +
+                        FAULTY % ("1.0.0", 1.0))
+    with Server(t, "--timeout", "120", policy=slow_load, workers=1, start_timeout=60) as srv:
+        first = worker_pids(srv)
+        os.kill(first[0], signal.SIGKILL)
+        time.sleep(0.3)
+        th, box = in_thread(lambda: srv.decide(SMALL, timeout=120))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not [p for p in worker_pids(srv) if p not in first]:
+            time.sleep(0.02)
+        starting = [p for p in worker_pids(srv) if p not in first]
+        t.check(starting, "no new worker was started for the request")
+        os.kill(starting[0], signal.SIGKILL)   # while it loads the policy (2 s)
+        th.join(120)
+        t.check("value" in box, "the request failed", actual=repr(box.get("error")))
+        status, doc, _ = box["value"]
+        t.eq((status, doc["decision"]), (200, "allow"), "the request whose new worker died while starting")
+
+
+@case("SIGTERM with a stopped idle worker: the server still ends it and exits 0")
+def _(t):
+    srv = Server(t, workers=1)
+    with srv:
+        t.eq(srv.decide(SMALL)[0], 200, "a request first")
+        pids = worker_pids(srv)
+        os.kill(pids[0], signal.SIGSTOP)
+        started = time.monotonic()
+        t.eq(srv.stop(timeout=60), 0, "exit code")
+        t.check(time.monotonic() - started < 40, "it took too long", actual=time.monotonic() - started)
+        t.check(not Path("/proc/%d" % pids[0]).exists() or
+                Path("/proc/%d/stat" % pids[0]).read_text().split()[2] == "Z", "the stopped worker is gone")
+
+
 @case("a worker that dies while idle is started again before a request is lost with it")
 def _(t):
     with Server(t, workers=1) as srv:
