@@ -501,6 +501,7 @@ static void hand_out(rg_serve_pool *p)
             p->last = NULL;
         put(p, w, first->handed);
         first->got = 1;
+        p->waiting--;   /* now, not when it wakes: counted in a slot, never twice (--queue) */
         pthread_cond_signal(&first->cond);
     }
 }
@@ -651,8 +652,8 @@ static int take_place(rg_serve_pool *p, place *pl)
             *at = me.next;
         if (p->last == &me)
             p->last = prev;
+        p->waiting--;
     }
-    p->waiting--;
     pthread_mutex_unlock(&p->lock);
     pthread_cond_destroy(&me.cond);
     return me.got;

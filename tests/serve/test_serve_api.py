@@ -199,6 +199,27 @@ def _(t):
                 actual=data.decode()[-1500:])
 
 
+@case("--queue N: N clients at once never get a 503 (a request handed a slot is counted once, not twice)")
+def _(t):
+    client = Path(sys.argv[1]).resolve().parent / "bench" / "serve-client"
+    if not client.exists():
+        t.skip("no bench/serve-client beside relgate")
+    fast = slow_policy(t, 0)
+    clients, count = 16, 3000
+    body = json.dumps({"context": {"release": {"name": "svc", "version": "1.0.0", "type": "minor"}}}).encode()
+    requests = t.tmp / "requests"
+    requests.write_bytes((b"%d\n" % len(body) + body) * count)
+    with Server(t, "--queue", str(clients), "--worker-slots", "2", policy=fast, workers=1) as srv:
+        answers = t.tmp / "answers"
+        subprocess.run([str(client), str(srv.port), str(clients), "120", str(requests), str(answers)], check=True,
+                       timeout=300)
+        lines = answers.read_text().splitlines()
+        statuses = [int(l.split()[1]) for l in lines if l.split()[0].isdigit()]
+        errors = [l for l in lines if l.startswith("error")]
+        t.eq((len(statuses), errors), (count, []), "answers, and the client's errors")
+        t.eq(sorted(set(statuses)), [200], "statuses (%d of them 503)" % statuses.count(503))
+
+
 @case("a store that cannot record the decision: 503, and the decision is not given")
 def _(t):
     if os.geteuid() != 0:
