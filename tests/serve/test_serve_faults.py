@@ -169,6 +169,15 @@ def held_in_slots(t, srv, count, timeout=30):
                   % (count, timeout, [l for l in text.splitlines() if l.startswith("relgate_requests")]))
 
 
+def all_allowed(t, requests, what, timeout):
+    """Each of REQUESTS (in_thread's, each a decide) answered 200 allow."""
+    for i, (thread, box) in enumerate(requests):
+        thread.join(timeout)
+        t.check("value" in box, "%s (%d) failed" % (what, i), actual=repr(box.get("error")))
+        status, doc, _ = box["value"]
+        t.eq((status, doc["decision"]), (200, "allow"), "%s (%d)" % (what, i))
+
+
 @case("a worker that dies with requests in its slots: the one it evaluated is a 500, the others it never began are answered")
 def _(t):
     policy = faulty_policy(t, slow=3.0)
@@ -183,11 +192,7 @@ def _(t):
         status, doc, _ = box["value"]
         t.eq(status, 500, "the request the worker was evaluating")
         t.contains(doc["error"]["message"], "killed by signal 9", "its message")
-        for i, (thread, b) in enumerate(behind):
-            thread.join(30)
-            t.check("value" in b, "request %d behind it failed" % i, actual=repr(b.get("error")))
-            status, doc, _ = b["value"]
-            t.eq((status, doc["decision"]), (200, "allow"), "request %d behind it, sent again" % i)
+        all_allowed(t, behind, "request behind it, sent again", 30)
         t.contains(srv.get("/metrics")[1].decode(), "relgate_worker_starts_total 1", "/metrics (one new worker)")
 
 
@@ -205,11 +210,7 @@ def _(t):
         status, doc, _ = box["value"]
         t.eq(status, 500, "the runaway request")
         t.contains(doc["error"]["message"], "time limit", "its message")
-        for i, (thread, b) in enumerate(behind):
-            thread.join(60)
-            t.check("value" in b, "request %d behind it failed" % i, actual=repr(b.get("error")))
-            status, doc, _ = b["value"]
-            t.eq((status, doc["decision"]), (200, "allow"), "request %d behind it" % i)
+        all_allowed(t, behind, "request behind it", 60)
 
 
 @case("a request larger than its slot's pipe, to a stopped worker: ended at the deadline, the request sent again")
