@@ -676,7 +676,7 @@ static void leave(rg_serve_pool *p, place *pl)
         g->busy--;
         p->busy--;
         if (w->down) {
-            forget_worker(w);   /* reaped by read_whole */
+            forget_worker(w);   /* reaped in began() */
         } else if (g->retired && w->pid > 0) {
             end = *w;
             no_worker(w);
