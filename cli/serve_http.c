@@ -3,12 +3,12 @@
  * One thread per connection (MHD_USE_THREAD_PER_CONNECTION): a request waits for an
  * evaluation worker without holding up the others, and the number of threads is the
  * connection limit.  Each waits on its socket with poll (MHD_USE_POLL), not select, which
- * cannot watch a descriptor past FD_SETSIZE (1024) and cost more a call.  Limits hold before any route runs: the body's size (413, as soon as
- * Content-Length says so, else once it grows past it), the memory for headers
- * (libmicrohttpd answers 431 or 413 itself), the connections at once (beyond, new ones
- * wait in the kernel's backlog), the time a request may take to arrive whole, however it
- * trickles (serve_deadline.c: slowloris).  JSON as relgate reads it is checked once the
- * route is known (serve_routes.c). */
+ * cannot watch a descriptor past FD_SETSIZE (1024).  Limits hold before any route runs:
+ * the body's size (413, as soon as Content-Length says so, else once it grows past it),
+ * the memory for headers (libmicrohttpd answers 431 or 413 itself), the connections at
+ * once (beyond, new ones wait in the kernel's backlog), the time a request may take to
+ * arrive whole, however it trickles (serve_deadline.c: slowloris).  JSON as relgate reads
+ * it is checked once the route is known (serve_routes.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netdb.h>

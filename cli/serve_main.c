@@ -13,6 +13,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,16 @@ static int serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Descriptors: a worker holds 1 + 2 * --worker-slots pipes in the server and a
+     * connection a socket; a soft limit of 1024 (a common default) is met at about a
+     * hundred workers, so it is raised to the hard limit (best effort). */
+    {
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+            nofile.rlim_cur = nofile.rlim_max;
+            (void)setrlimit(RLIMIT_NOFILE, &nofile);
+        }
+    }
     if (!(srv.metrics = rg_serve_metrics_new())) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         goto out;

@@ -8,6 +8,7 @@ decisions.  usage: test_serve_faults.py RELGATE HOSTILE_PLUGIN_DIR [FILTER]"""
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -268,6 +269,27 @@ def _(t):
         t.check(time.monotonic() - started < 40, "it took too long", actual=time.monotonic() - started)
         t.check(not Path("/proc/%d" % pids[0]).exists() or
                 Path("/proc/%d/stat" % pids[0]).read_text().split()[2] == "Z", "the stopped worker is gone")
+
+
+@case("a soft limit of 64 descriptors: raised to the hard one, so 8 workers of 8 slots (136 pipes) start and answer")
+def _(t):
+    prlimit = shutil.which("prlimit")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if not prlimit:
+        t.skip("no prlimit (util-linux)")
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        t.skip("the hard limit (%d) is too low to tell" % hard)
+
+    class Limited(Server):
+        def argv(self):
+            return [prlimit, "--nofile=64:%s" % ("unlimited" if hard == resource.RLIM_INFINITY else hard), "--"] + \
+                super().argv()
+    with Limited(t, "--worker-slots", "8", policy=faulty_policy(t), workers=8, start_timeout=120) as srv:
+        limits = Path("/proc/%d/limits" % srv.proc.pid).read_text()
+        soft = [line.split()[3] for line in limits.splitlines() if line.startswith("Max open files")]
+        t.check(soft and soft[0] != "64", "the soft limit was not raised", actual=soft)
+        threads = [in_thread(lambda: srv.decide(SMALL)) for _ in range(16)]
+        all_allowed(t, threads, "a request", 60)
 
 
 @case("a worker that dies while idle is started again before a request is lost with it")
