@@ -75,8 +75,7 @@ typedef struct pworker {
     rg_record_peer peer[RG_SERVE_SLOTS_MAX];   /* what each slot's next record must be */
     generation *gen;
     /* With the pool's lock: */
-    unsigned used;             /* its slots holding a request (bits) */
-    unsigned held;             /* requests in its slots (one of them starting it, when STARTING) */
+    unsigned used;             /* its slots holding a request (bits; one of them starting it, when STARTING) */
     int starting;              /* a request is starting it: no other is put in yet */
     int down;                  /* it ended or misbehaved: nothing more is put in; ended by the last request to leave */
     int reaped, status;        /* its end, once seen */
@@ -84,7 +83,6 @@ typedef struct pworker {
 } pworker;
 
 struct generation {
-    unsigned number;
     char digest[RG_SERVE_DIGEST_SIZE];
     pworker *workers;
     unsigned count;
@@ -121,13 +119,18 @@ struct rg_serve_pool {
     waiter *first, *last;      /* requests waiting for a place, in order of arrival */
     generation *current;
     unsigned waiting;          /* requests waiting for a place */
-    unsigned held, busy;       /* requests in workers; workers holding one (every generation) */
-    unsigned generations;
+    unsigned placed, busy;     /* requests in workers; workers holding one (every generation) */
     unsigned slots;            /* a worker's slots */
     uint32_t next_id;
 };
 
 /* ---- One worker ------------------------------------------------------------------- */
+
+/* The requests W holds: one a slot.  With the lock held. */
+static unsigned held(const pworker *w)
+{
+    return (unsigned)__builtin_popcount(w->used);
+}
 
 /* Seconds on the monotonic clock. */
 static double clock_now(void)
@@ -402,7 +405,6 @@ static generation *new_generation(rg_serve_pool *p, rg_error *err)
         return NULL;
     }
     g->count = p->srv->config.workers;
-    g->number = ++p->generations;
     for (unsigned i = 0; i < g->count; i++) {
         g->workers[i].gen = g;
         no_worker(&g->workers[i]);
@@ -443,7 +445,7 @@ rg_serve_pool *rg_serve_pool_start(rg_serve *srv, rg_error *err)
 /* Whether a request can be put in W now.  With the lock held. */
 static int has_room(const rg_serve_pool *p, const pworker *w)
 {
-    return !w->down && !w->starting && w->held < p->slots;
+    return !w->down && !w->starting && held(w) < p->slots;
 }
 
 /* The current generation's worker to put a request in: the one holding fewest, a running
@@ -455,7 +457,7 @@ static pworker *find_room(rg_serve_pool *p)
     for (unsigned i = 0; i < g->count; i++) {
         pworker *w = &g->workers[i];
         if (has_room(p, w) &&
-            (!best || w->held < best->held || (w->held == best->held && best->pid <= 0 && w->pid > 0)))
+            (!best || held(w) < held(best) || (held(w) == held(best) && best->pid <= 0 && w->pid > 0)))
             best = w;
     }
     return best;
@@ -465,7 +467,7 @@ static pworker *find_room(rg_serve_pool *p)
 static void put(rg_serve_pool *p, pworker *w, place *pl)
 {
     unsigned slot = 0;
-    if (w->held == 0 && w->pid > 0 && reap_locked(w)) {
+    if (w->used == 0 && w->pid > 0 && reap_locked(w)) {
         /* One that ended while idle (the OOM killer, a signal) is started again before a
          * request is lost with it. */
         char why[200];
@@ -475,17 +477,17 @@ static void put(rg_serve_pool *p, pworker *w, place *pl)
     }
     while (w->used & (1u << slot))
         slot++;
-    w->used |= 1u << slot;
-    if (w->held++ == 0) {
+    if (w->used == 0) {
         w->gen->busy++;
         p->busy++;
     }
-    p->held++;
+    w->used |= 1u << slot;
+    p->placed++;
     memset(pl, 0, sizeof *pl);
     pl->w = w;
     pl->slot = slot;
     pl->tag = ++w->tag;
-    pl->ahead = w->held - 1;
+    pl->ahead = held(w) - 1;
     if ((pl->start = w->pid <= 0))
         w->starting = 1;
 }
@@ -511,7 +513,7 @@ static void hand_out(rg_serve_pool *p)
 static void retire(generation *g, pworker *ended, unsigned *count)
 {
     for (unsigned i = 0; i < g->count; i++)
-        if (g->workers[i].held == 0 && g->workers[i].pid > 0) {
+        if (g->workers[i].used == 0 && g->workers[i].pid > 0) {
             ended[(*count)++] = g->workers[i];
             no_worker(&g->workers[i]);
         }
@@ -563,7 +565,7 @@ char *rg_serve_pool_gauges(rg_serve_pool *p)
     if (p) {
         pthread_mutex_lock(&p->lock);
         evaluating = p->busy;
-        in_slots = p->held - p->busy;
+        in_slots = p->placed - p->busy;
         in_queue = p->waiting;
         pthread_mutex_unlock(&p->lock);
     }
@@ -600,7 +602,7 @@ void rg_serve_pool_stop(rg_serve_pool *p)
  * lock held. */
 static unsigned waiting(const rg_serve_pool *p)
 {
-    return p->waiting + (p->held - p->busy);
+    return p->waiting + (p->placed - p->busy);
 }
 
 /* A place for a request in a worker of the current generation, at PL:
@@ -613,7 +615,7 @@ static int take_place(rg_serve_pool *p, place *pl)
     waiter me;
     pworker *w;
     pthread_mutex_lock(&p->lock);
-    if (!p->first && (w = find_room(p)) != NULL && (w->held == 0 || waiting(p) < c->queue)) {
+    if (!p->first && (w = find_room(p)) != NULL && (w->used == 0 || waiting(p) < c->queue)) {
         put(p, w, pl);
         pthread_mutex_unlock(&p->lock);
         return 1;
@@ -671,8 +673,8 @@ static void leave(rg_serve_pool *p, place *pl)
     w->used &= ~(1u << pl->slot);
     if (pl->start)
         w->starting = 0;
-    p->held--;
-    if (--w->held == 0) {
+    p->placed--;
+    if (w->used == 0) {
         g->busy--;
         p->busy--;
         if (w->down) {

@@ -52,7 +52,8 @@ ssize_t rg_fds_receive(int sock, void *msg, size_t cap, int *fds, size_t count);
  * other, an environment of PATH=/usr/bin:/bin alone (a zygote is sent its plugin's with
  * the plugin), a process group of its own, no signal blocked.  Found in the build tree
  * the running program is in, else beside this library (libexecdir/relgate), else where
- * it was configured; refused unless only its owner (root or this user) can change it.  Its pid, or -1 with WHY filled. */
+ * it was configured; refused unless only its owner (root or this user) can change it.
+ * Its pid, or -1 with WHY filled. */
 pid_t rg_host_spawn(const char *mode, const char *arg, int output_fd, const int *keep, size_t keep_count,
                     char *why, size_t why_size);
 
