@@ -29,6 +29,7 @@ struct rg_serve {
     char **argv;
     char self[4096];          /* this binary (/proc/self/exe at start): what workers exec */
     char workdir[4096];       /* a private directory (0700) for the requests' evidence */
+    int workdir_lock;         /* it, open and locked shared (make_workdir), or -1 */
     rg_serve_route routes[RG_SERVE_MAX_ROUTES];
     int route_count;
     rg_serve_pool *pool;

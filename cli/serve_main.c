@@ -10,9 +10,11 @@
  * SIGTERM and SIGINT drain in-flight requests and end the server with exit code 0. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,13 @@ static int make_workdir(rg_serve *srv, rg_error *err)
         return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make a private directory in %s: %s",
                        tmp && *tmp ? tmp : "/tmp", strerror(errno));
     setenv(RG_SERVE_WORKDIR_ENV, srv->workdir, 1);
+    /* Held shared for the server's life: systemd-tmpfiles' cleaning skips a directory
+     * another process holds a lock on, so an evidence file a worker reuses without
+     * looking for it again (serve_worker.c) is not aged out from under it.  Without
+     * the lock (a file system without flock) the workers still look again each minute. */
+    srv->workdir_lock = open(srv->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (srv->workdir_lock >= 0)
+        (void)flock(srv->workdir_lock, LOCK_SH);
     return 0;
 }
 
@@ -103,6 +112,7 @@ static int serve(int argc, char **argv)
     rc = RG_EXIT_ERROR;
     srv.argc = argc;
     srv.argv = argv;
+    srv.workdir_lock = -1;
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.idle, NULL);
     if ((n = readlink("/proc/self/exe", srv.self, sizeof srv.self - 1)) <= 0) {
@@ -183,6 +193,8 @@ out:
     rg_error_clear(&err);
     if (srv.workdir[0])
         nftw(srv.workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    if (srv.workdir_lock >= 0)
+        close(srv.workdir_lock);
     rg_serve_store_close(srv.store);
     rg_serve_tokens_free(srv.tokens);
     rg_serve_metrics_free(srv.metrics);

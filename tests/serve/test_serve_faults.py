@@ -257,6 +257,34 @@ def _(t):
         t.eq((status, doc["decision"]), (200, "allow"), "the request whose new worker died while starting")
 
 
+@case("systemd-tmpfiles' cleaning leaves the inline evidence alone while the server runs (its directory is locked)")
+def _(t):
+    # A worker reuses an evidence file it wrote without looking for it again (for up to a
+    # minute): the server holds its directory locked shared, which the cleaner skips.
+    if not shutil.which("systemd-tmpfiles"):
+        t.skip("systemd-tmpfiles is not installed")
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    conf = t.write("clean.conf", "e %s - - - 1s\n" % tmpdir)
+    body = request_from_example(EXAMPLES / "minor" / "pre-release" / "pass")
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(body)[1], "allow")
+        files = sorted(p for p in tmpdir.rglob("*") if p.is_file())
+        t.check(len(files) >= 2, "the evidence was written beneath TMPDIR", actual=files)
+        time.sleep(1.5)   # older than the cleaner's age by every time it looks at
+        res = subprocess.run(["systemd-tmpfiles", "--clean", str(conf)], capture_output=True, timeout=60)
+        t.check(res.returncode == 0, "systemd-tmpfiles --clean failed", actual=res.stderr)
+        t.eq(sorted(p for p in tmpdir.rglob("*") if p.is_file()), files, "the evidence files after cleaning")
+        decision_of(t, srv.decide(body)[1], "allow")
+    # And the cleaner does clean what is not locked: the test would see it.
+    stale = tmpdir / "stale" / "file"
+    stale.parent.mkdir()
+    stale.write_text("x")
+    time.sleep(1.5)
+    subprocess.run(["systemd-tmpfiles", "--clean", str(conf)], capture_output=True, timeout=60)
+    t.check(not stale.exists(), "the cleaner left an unlocked old file: the case shows nothing")
+
+
 @case("SIGTERM with a stopped idle worker: the server still ends it and exits 0")
 def _(t):
     srv = Server(t, workers=1)
