@@ -361,14 +361,17 @@ def _(t):
         finally:
             for c in idle:
                 c.close()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        # The first 200 is the answer: asking once more could meet the limit again while
+        # the thread of the connection just closed is still ending (seen under TSan).
+        deadline, code = time.monotonic() + 10, None
+        while time.monotonic() < deadline and code != 200:
             try:
-                if srv.get("/health")[0] == 200:
-                    break
+                code = srv.get("/health")[0]
             except (OSError, http_client.HTTPException):
+                code = None
+            if code != 200:
                 time.sleep(0.2)
-        t.eq(srv.get("/health")[0], 200, "/health once the connections closed")
+        t.eq(code, 200, "/health once the connections closed")
 
 
 @case("--tls-cert and --tls-key: HTTPS (GnuTLS), the same API")
