@@ -27,12 +27,26 @@ static double seconds_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Random bytes for decision ids, taken from the kernel ID_POOL_BYTES at a time by each
+ * connection's thread: a getrandom a request was one of the server's sixteen system
+ * calls a request, and a keep-alive connection's thread answers many.  The same bits,
+ * fetched ahead; the server forks nothing that runs on (workers are exec'd), so no two
+ * processes hand out the same bytes. */
+#define ID_POOL_BYTES 512
+static _Thread_local unsigned char id_pool[ID_POOL_BYTES];
+static _Thread_local size_t id_pool_left;
+
 /* A new decision id: 128 random bits as 32 hex digits. */
 static void new_id(char id[33])
 {
     static const char hex[] = "0123456789abcdef";
     uint64_t bits[2];
-    rg_record_random(bits, sizeof bits);
+    if (id_pool_left < sizeof bits) {
+        rg_record_random(id_pool, sizeof id_pool);
+        id_pool_left = sizeof id_pool;
+    }
+    memcpy(bits, id_pool + sizeof id_pool - id_pool_left, sizeof bits);
+    id_pool_left -= sizeof bits;
     for (int i = 0; i < 16; i++) {
         id[i] = hex[(bits[0] >> (4 * i)) & 15];
         id[16 + i] = hex[(bits[1] >> (4 * i)) & 15];

@@ -53,6 +53,35 @@ def _(t):
             t.eq(hdrs.get("content-type"), "application/json", "the content type")
 
 
+@case("decision ids: 32 hex digits, none twice, across keep-alive connections answered by threads of their own")
+def _(t):
+    # Each connection's thread takes its ids' random bytes from the kernel ahead (512 at a
+    # time, 32 ids): 4 connections x 100 requests refill every pool three times over.
+    body = request_from_example(EXAMPLES / "patch" / "pre-release" / "pass")
+    ids, errors = [], []
+    with Server(t, workers=2) as srv:
+        def client():
+            conn = srv.connection()
+            try:
+                for _ in range(100):
+                    status, doc, _h = srv.decide(body, conn=conn)
+                    ids.append(doc.get("id") if status == 200 else "status %d" % status)
+            except Exception as e:  # noqa: BLE001
+                errors.append(repr(e))
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(120)
+    t.eq(errors, [], "client errors")
+    t.eq(len(ids), 400, "answers")
+    bad = [i for i in ids if not re.fullmatch(r"[0-9a-f]{32}", str(i))]
+    t.eq(bad, [], "ids that are not 32 hex digits")
+    t.eq(len(set(ids)), len(ids), "distinct ids")
+
+
 @case("inline {\"json\": VALUE} evidence is kept as the bytes sent: its digest is theirs, in any layout")
 def _(t):
     req = request_from_example(PASS)
