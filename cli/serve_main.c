@@ -130,8 +130,8 @@ static int serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* Descriptors: a worker holds 1 + 2 * --worker-slots pipes in the server and a
-     * connection a socket; a soft limit of 1024 (a common default) is met at about a
-     * hundred workers, so it is raised to the hard limit (best effort). */
+     * connection a socket; a soft limit of 1024 (a common default) is met at about sixty
+     * workers of the default 8 slots, so it is raised to the hard limit (best effort). */
     {
         struct rlimit nofile;
         if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

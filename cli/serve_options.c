@@ -45,7 +45,7 @@ static const char SERVE_USAGE[] =
     "limits:\n"
     "  --workers N            evaluation worker processes (default: one per CPU, at least 2)\n"
     "  --worker-slots N       requests a worker holds at once: the one it evaluates, the\n"
-    "                         next ones already in its pipes (1 to 8, default 4)\n"
+    "                         next ones already in its pipes (1 to 8, default 8)\n"
     "  --queue N              requests that may wait, for a worker or in a worker's slot\n"
     "                         (default 64); beyond, 503 with Retry-After\n"
     "  --queue-wait SECONDS   longest wait for a worker's slot before 503 (default 30)\n"
@@ -236,7 +236,7 @@ static void defaults(rg_serve_config *c)
     memset(c, 0, sizeof *c);
     c->limits = rg_limits_default();
     c->workers = cpus > 2 ? (unsigned)cpus : 2;
-    c->worker_slots = 4;
+    c->worker_slots = 8;   /* measured against 4: docs/performance.md */
     c->queue = 64;
     c->queue_wait = 30;
     c->max_body = 16u << 20;
