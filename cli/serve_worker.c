@@ -43,7 +43,6 @@
 #include "cli.h"
 #include "digest_memo.h"
 #include "error.h"
-#include "file_memo.h"
 #include "fileio.h"
 #include "serve_body.h"
 #include "serve_internal.h"
@@ -57,7 +56,6 @@
 #define STORE_MAX_BYTES (256ull << 20)
 #define DIGEST_MEMO_SLOTS 16 /* inline evidence whose digest is remembered (digest_memo.h): */
 #define DIGEST_MEMO_BYTES (16u << 20)   /* the same bytes again are compared, not hashed */
-#define FILE_LOOK_SECONDS 60 /* an evidence file found is looked for again after this */
 
 typedef struct worker_state {
     rg_serve_config c;
@@ -70,7 +68,6 @@ typedef struct worker_state {
     rg_path_cache *evpaths;  /* its paths resolved once (NULL: each time), as a batch's are:
                               * nothing in it changes until it is emptied */
     rg_digest_memo *digests; /* the digests of inline evidence seen before (NULL: hashed each time) */
-    rg_file_memo *files;     /* the evidence files written or found, and when (NULL: looked for each time) */
     size_t evdir_files;
     unsigned long long evdir_bytes;
     rg_record_peer peers[RG_SERVE_SLOTS_MAX];   /* each slot's records, numbered apart */
@@ -143,7 +140,6 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     char path[PATH_MAX + 160], tmp[PATH_MAX + 160], digest_hex[RG_DIGEST_HEX_SIZE], *data = NULL;
     struct stat st;
     size_t len = 0;
-    time_t now;
     int fd, rc = 0, members = 0;
     if (cJSON_IsObject(item))
         for (const cJSON *m = item->child; m; m = m->next, members++) {
@@ -172,17 +168,11 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     rg_digest_memo_sha256(ws->digests, data, len, digest_hex);
     snprintf(rel, relsize, "%s/%s", digest_hex, file);
     /* Looked for first, its directory made only when it is not there: evidence sent
-     * again (most of it) costs nothing when it was written or found in the last
-     * FILE_LOOK_SECONDS, else one lstat.  Looked for again after that: a file a cleaner
-     * of the temporary directory took (one not read for days) is written again. */
-    now = time(NULL);
-    if (rg_file_memo_fresh(ws->files, rel, now, FILE_LOOK_SECONDS))
-        goto done;
+     * again (most of it) costs one lstat.  Not remembered in memory: a file a cleaner of
+     * the temporary directory took is written again. */
     snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
-    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len) {
-        rg_file_memo_note(ws->files, rel, now);
+    if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
         goto done;   /* these very bytes, written by an earlier request */
-    }
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
@@ -200,7 +190,6 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     }
     ws->evdir_files++;
     ws->evdir_bytes += len;
-    rg_file_memo_note(ws->files, rel, now);
 done:
     if (b64)
         free(data);
@@ -219,7 +208,6 @@ static int store_trim(worker_state *ws, rg_error *err)
                        strerror(errno));
     ws->evdir_files = 0;
     ws->evdir_bytes = 0;
-    rg_file_memo_clear(ws->files);
     rg_path_cache_free(ws->evpaths);
     ws->evpaths = rg_path_cache_new();
     rg_policy_reuse_check_results(ws->pol, 0);
@@ -401,9 +389,6 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
      * changed until it is emptied, when the cache goes too.  Paths beneath
      * --evidence-root are not the server's to fix: resolved each time. */
     copt.paths = root == ws->evdir ? ws->evpaths : NULL;
-    /* Its files are named by their bytes' digest and never rewritten (write_inline):
-     * a check's result is reused for them without a stat of each. */
-    copt.fixed_evidence = root == ws->evdir;
     copt.limits = &ws->c.limits;
     copt.decision_log = ws->store;
     /* Relative evidence paths resolve against the root, as if the context were there. */
@@ -451,7 +436,6 @@ static int load(worker_state *ws, rg_error *err)
     rg_policy_reuse_check_results(ws->pol, 1);
     ws->evpaths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     ws->digests = rg_digest_memo_new(DIGEST_MEMO_SLOTS, DIGEST_MEMO_BYTES);
-    ws->files = rg_file_memo_new(STORE_MAX_FILES);
     if ((size_t)snprintf(ws->evdir, sizeof ws->evdir, "%s/w-XXXXXX", ws->workdir) >= sizeof ws->evdir ||
         !mkdtemp(ws->evdir)) {
         ws->evdir[0] = '\0';
@@ -531,7 +515,6 @@ int rg_serve_worker_main(int argc, char **argv)
     rg_policy_free(ws.pol);
     rg_path_cache_free(ws.evpaths);
     rg_digest_memo_free(ws.digests);
-    rg_file_memo_free(ws.files);
     rg_plugins_free(ws.plugins);
     rg_signer_free(ws.signer);
     rg_log_close(ws.store);

@@ -190,15 +190,14 @@ static void hash_file(file_state *f, const char *path, const char *identity)
     close(fd);
 }
 
-/* The file at PATH as it is in this evaluation (looked at once per evaluation, and
- * when FIXED, never again once its bytes are known: rg_context_options.fixed_evidence),
- * or NULL when it cannot be looked at or read. */
-static const file_state *file_now(rg_check_cache *c, const char *path, int fixed)
+/* The file at PATH as it is in this evaluation (looked at once per evaluation), or NULL
+ * when it cannot be looked at or read. */
+static const file_state *file_now(rg_check_cache *c, const char *path)
 {
     struct stat st;
     char identity[RG_FILE_IDENTITY_SIZE];
     file_state *f = find_file(c, path);
-    if (f && (f->seen == c->evaluation || (fixed && f->label[0])))
+    if (f && f->seen == c->evaluation)
         return f->label[0] ? f : NULL;
     if (stat(path, &st) != 0 || (!f && !(f = add_file(c, path))))
         return NULL;
@@ -277,7 +276,7 @@ static int same_input(rg_check_cache *c, const input *in, const rg_context *ctx,
     if (strcmp(in->state, "read") != 0)
         return st == (strcmp(in->state, "missing") == 0 ? RG_EVIDENCE_MISSING : RG_EVIDENCE_UNDECLARED) &&
                same_text(why, in->why);
-    return st == RG_EVIDENCE_OK && same_text(path, in->path) && (f = file_now(c, path, ctx->fixed_evidence)) &&
+    return st == RG_EVIDENCE_OK && same_text(path, in->path) && (f = file_now(c, path)) &&
            same_text(f->identity, in->identity) && same_text(f->label, in->sha256);
 }
 

@@ -17,8 +17,7 @@
 
 typedef struct slot {
     char *path;      /* NULL: empty */
-    char *real;      /* NULL: failed with ERRNUM */
-    int errnum;
+    char *real;      /* what it resolved to (failures are not kept) */
 } slot;
 
 struct rg_path_cache {
@@ -59,17 +58,19 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
         if (!s->path)
             break;
         if (strcmp(s->path, path) == 0) {
-            *errnum = s->errnum;
+            *errnum = 0;
             return s->real;
         }
     }
     real = realpath(path, buf);
     *errnum = real ? 0 : errno;
-    /* Keep a quarter of the table free so probes stay short. */
-    if (cache->used < SLOTS * 3 / 4 && (s->path = strdup(path)) != NULL) {
-        s->real = real ? strdup(real) : NULL;
-        s->errnum = *errnum;
-        if (real && !s->real) {       /* out of memory: forget it, answer anyway */
+    /* A path that did not resolve is not remembered: looked at again next time, so that a
+     * file that appears later (relgate serve's worker writes again an evidence file a
+     * cleaner took) is found, not taken as missing for the cache's life.  Keep a quarter
+     * of the table free so probes stay short. */
+    if (real && cache->used < SLOTS * 3 / 4 && (s->path = strdup(path)) != NULL) {
+        s->real = strdup(real);
+        if (!s->real) {       /* out of memory: forget it, answer anyway */
             free(s->path);
             s->path = NULL;
             return real;

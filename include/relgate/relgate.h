@@ -143,11 +143,6 @@ typedef struct rg_context_options {
                                   * fetch is written there as it is fetched, and
                                   * rg_evidence_save then writes a context that replays the
                                   * decision offline; NULL: nothing is saved */
-    int fixed_evidence;          /* 1: every file beneath evidence_root is written once and
-                                  * never changed (relgate serve's inline evidence, each file
-                                  * named by the digest of its bytes): a check result is
-                                  * reused for it without looking at the file again, once its
-                                  * bytes were read */
 } rg_context_options;
 
 /* Paths resolved once for a run of many contexts (a batch): the context's directory,

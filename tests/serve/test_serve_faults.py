@@ -6,6 +6,7 @@ descriptor -- each costs at most its own request an error decision (never an all
 the server goes on.  Also evidence paths beneath --evidence-root only, and signed
 decisions.  usage: test_serve_faults.py RELGATE HOSTILE_PLUGIN_DIR [FILTER]"""
 
+import hashlib
 import json
 import os
 import resource
@@ -255,6 +256,43 @@ def _(t):
         t.check("value" in box, "the request failed", actual=repr(box.get("error")))
         status, doc, _ = box["value"]
         t.eq((status, doc["decision"]), (200, "allow"), "the request whose new worker died while starting")
+
+
+@case("evidence files changed or removed behind the worker's back: each answer is the one the evidence sent gives")
+def _(t):
+    # A worker must not answer from memory for a file it no longer has as it wrote it:
+    # a file replaced by other bytes is written again, and a removed one too, so a cached
+    # check result is never reused for bytes other than those sent (a hostile tester's
+    # case: a memo that skipped looking for the files turned a deny into a lasting allow).
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    failed = EXAMPLES / "minor" / "pre-release" / "ci-failed"
+    passed = EXAMPLES / "minor" / "pre-release" / "pass"
+    deny_body, allow_body = request_from_example(failed), request_from_example(passed)
+
+    def evidence_files():
+        """The worker's evidence files, each named beneath the digest of its bytes."""
+        return [p for p in tmpdir.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(deny_body)[1], "deny")
+        sent = (failed / "ci-check-runs.json").read_bytes()
+        ci = [p for p in evidence_files() if p.read_bytes() == sent]
+        t.eq(len(ci), 1, "the ci evidence file, found by its bytes")
+        ci = ci[0]
+        t.eq(ci.parent.name, hashlib.sha256(sent).hexdigest(), "its directory is its bytes' digest")
+        ci.write_bytes((passed / "ci-check-runs.json").read_bytes())   # passing checks, in place
+        decision_of(t, srv.decide(deny_body)[1], "deny")
+        t.eq(ci.read_bytes(), sent, "the file was written again with the bytes sent")
+        fresh = ci.parent / "fresh"
+        fresh.write_bytes(sent)
+        os.rename(fresh, ci)   # the same bytes again, another file
+        decision_of(t, srv.decide(deny_body)[1], "deny")
+        decision_of(t, srv.decide(allow_body)[1], "allow")
+        for p in evidence_files():
+            p.unlink()   # a cleaner that honours no lock
+        decision_of(t, srv.decide(allow_body)[1], "allow")
+        decision_of(t, srv.decide(deny_body)[1], "deny")
 
 
 @case("systemd-tmpfiles' cleaning leaves the inline evidence alone while the server runs (its directory is locked)")

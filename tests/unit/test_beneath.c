@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "beneath.h"
+#include "path_cache.h"
 #include "rgtest.h"
 
 typedef struct fx {
@@ -166,6 +167,26 @@ static void test_read_file(void **state)
     rg_error_clear(&err);
 }
 
+/* A path cache (a batch's, a serve worker's) remembers what resolved, never a failure: a
+ * file that appears after it was missing is found (a worker writes again an evidence
+ * file a cleaner took). */
+static void test_cache_forgets_failures(void **state)
+{
+    fx *f = *state;
+    rg_path_cache *cache = rg_path_cache_new();
+    char real[PATH_MAX], link[PATH_MAX], want[PATH_MAX * 2];
+    int errnum;
+    assert_non_null(cache);
+    snprintf(want, sizeof want, "%s/late.json", f->root);
+    assert_int_equal(rg_resolve_beneath(f->root, f->root, "late.json", cache, real, PATH_MAX, link, PATH_MAX, &errnum),
+                     RG_BENEATH_MISSING);
+    rgt_write(f->root, "late.json", "{}", RGT_TEXT);
+    assert_int_equal(rg_resolve_beneath(f->root, f->root, "late.json", cache, real, PATH_MAX, link, PATH_MAX, &errnum),
+                     RG_BENEATH_OK);
+    assert_string_equal(real, want);
+    rg_path_cache_free(cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +194,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_swapped_after_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_forgets_failures, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
