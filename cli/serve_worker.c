@@ -389,6 +389,10 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
      * changed until it is emptied, when the cache goes too.  Paths beneath
      * --evidence-root are not the server's to fix: resolved each time. */
     copt.paths = root == ws->evdir ? ws->evpaths : NULL;
+    /* Each file there lies beneath the digest of the bytes sent (write_inline): a check's
+     * result is reused for it when the check read those very bytes, with no stat of the
+     * file, and never when it read others (a file changed behind the worker's back). */
+    copt.content_addressed = root == ws->evdir;
     copt.limits = &ws->c.limits;
     copt.decision_log = ws->store;
     /* Relative evidence paths resolve against the root, as if the context were there. */

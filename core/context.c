@@ -207,6 +207,7 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
                            rg_error *err)
 {
     ctx->paths = opt->paths;
+    ctx->content_addressed = opt->content_addressed;
     ctx->decision_log = opt->decision_log;
     ctx->dir = context_directory(path, opt->paths);
     if (!ctx->dir)

@@ -13,6 +13,7 @@ struct rg_context {
     char *dir;               /* absolute, resolved directory relative evidence paths start from */
     char *evidence_root;     /* absolute, resolved directory evidence must stay inside */
     rg_path_cache *paths;    /* the run's resolved paths (rg_context_options), or NULL */
+    int content_addressed;   /* evidence directories named by their file's digest (rg_context_options) */
     const char *name;        /* release.name (points into ROOT) */
     const char *version;     /* release.version */
     const char *previous_version; /* release.previous_version, or NULL */

@@ -143,6 +143,13 @@ typedef struct rg_context_options {
                                   * fetch is written there as it is fetched, and
                                   * rg_evidence_save then writes a context that replays the
                                   * decision offline; NULL: nothing is saved */
+    int content_addressed;       /* 1: an evidence file in a directory named by 64 lower-case
+                                  * hex digits has the SHA-256 they spell (relgate serve's
+                                  * inline evidence, which it writes so): a check result is
+                                  * reused for it when the check read bytes of that digest,
+                                  * without a look at the file.  Bytes changed behind the
+                                  * caller's back never have it, so nothing read from them is
+                                  * reused for the file */
 } rg_context_options;
 
 /* Paths resolved once for a run of many contexts (a batch): the context's directory,

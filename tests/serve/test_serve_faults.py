@@ -295,6 +295,36 @@ def _(t):
         decision_of(t, srv.decide(deny_body)[1], "deny")
 
 
+@case("a result a check computed from bytes changed behind the worker's back is not reused once they are put back")
+def _(t):
+    # The check cache takes a worker's evidence file to hold the bytes its directory is
+    # named by (rg_context_options.content_addressed), and reuses only results computed
+    # from those bytes.  Replaced by passing bytes of the same size (the worker's look
+    # sees nothing amiss), a check that runs then passes; once the sent bytes are back,
+    # that pass must not be reused for them.
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    failed = EXAMPLES / "minor" / "pre-release" / "ci-failed"
+    sent = (failed / "ci-check-runs.json").read_bytes()
+    passing = (EXAMPLES / "minor" / "pre-release" / "pass" / "ci-check-runs.json").read_bytes().rstrip()
+    t.check(len(passing) < len(sent), "the passing CI bytes are shorter than the failing ones")
+    passing += b" " * (len(sent) - len(passing) - 1) + b"\n"
+    first = request_from_example(failed, now="2025-06-10T14:00:00Z")
+    later = request_from_example(failed, now="2025-06-10T14:00:01Z")   # another clock: no result yet
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(first)[1], "deny")
+        ci = [p for p in tmpdir.rglob("*") if p.is_file() and p.read_bytes() == sent]
+        t.eq(len(ci), 1, "the ci evidence file, found by its bytes")
+        ci[0].write_bytes(passing)
+        st, doc, _h = srv.decide(later)
+        # The precondition, not a property: the check ran on the replaced bytes (the
+        # server does not defend against its own user; docs/service.md).
+        t.eq((st, doc.get("decision")), (200, "allow"), "the answer while the bytes are replaced")
+        ci[0].write_bytes(sent)
+        decision_of(t, srv.decide(later)[1], "deny")
+        decision_of(t, srv.decide(first)[1], "deny")
+
+
 @case("systemd-tmpfiles' cleaning leaves the inline evidence alone while the server runs (its directory is locked)")
 def _(t):
     # A worker reuses an evidence file it wrote without looking for it again (for up to a
