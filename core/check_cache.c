@@ -262,22 +262,6 @@ static int same_text(const char *a, const char *b)
     return a ? b && strcmp(a, b) == 0 : !b;
 }
 
-/* The digest the name of PATH's directory spells ("sha256:HEX" into LABEL, at least
- * RG_SHA256_LABEL_SIZE bytes) when it is 64 lower-case hex digits
- * (rg_context_options.content_addressed); 0 otherwise. */
-static int addressed_label(const char *path, char *label)
-{
-    const char *slash = strrchr(path, '/'), *dir;
-    if (!slash || slash - path < 65 || slash[-65] != '/')
-        return 0;
-    dir = slash - 64;
-    for (int i = 0; i < 64; i++)
-        if (!((dir[i] >= '0' && dir[i] <= '9') || (dir[i] >= 'a' && dir[i] <= 'f')))
-            return 0;
-    snprintf(label, RG_SHA256_LABEL_SIZE, "sha256:%.64s", dir);
-    return 1;
-}
-
 /* Is evidence input IN the same in CTX: declared with the same path, and then either
  * resolving to the same file with the same identity and bytes (or, content-addressed,
  * the check having read the bytes its directory names), or absent with the same message
@@ -295,7 +279,7 @@ static int same_input(rg_check_cache *c, const input *in, const rg_context *ctx,
                same_text(why, in->why);
     if (st != RG_EVIDENCE_OK || !same_text(path, in->path))
         return 0;
-    if (ctx->content_addressed && addressed_label(path, label))
+    if (rg_evidence_addressed_label(ctx, path, label))
         return same_text(label, in->sha256);
     return (f = file_now(c, path)) && same_text(f->identity, in->identity) && same_text(f->label, in->sha256);
 }

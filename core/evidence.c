@@ -107,6 +107,19 @@ int rg_evidence_validate(const rg_context *ctx, rg_error *err)
     return bad;
 }
 
+int rg_evidence_addressed_label(const rg_context *ctx, const char *path, char *label)
+{
+    const char *slash = strrchr(path, '/'), *dir;
+    if (!ctx->content_addressed || !slash || slash - path < 65 || slash[-65] != '/')
+        return 0;
+    dir = slash - 64;
+    for (int i = 0; i < 64; i++)
+        if (!((dir[i] >= '0' && dir[i] <= '9') || (dir[i] >= 'a' && dir[i] <= 'f')))
+            return 0;
+    snprintf(label, RG_SHA256_LABEL_SIZE, "sha256:%.64s", dir);
+    return 1;
+}
+
 rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
                                        size_t size, char *why, size_t why_size)
 {

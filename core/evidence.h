@@ -28,6 +28,13 @@ typedef enum rg_evidence_status {
     RG_EVIDENCE_ESCAPES     /* resolves outside the evidence root: a path-rule violation */
 } rg_evidence_status;
 
+/* When CTX is content-addressed (rg_context_options.content_addressed) and PATH (as
+ * rg_evidence_resolve gives it) lies in a directory named by 64 lower-case hex digits:
+ * the digest they name, "sha256:HEX", into LABEL (RG_SHA256_LABEL_SIZE bytes), and 1 --
+ * the bytes the caller wrote there, which a cached result or text must have been read
+ * from to be reused, with no look at the file.  Otherwise 0. */
+int rg_evidence_addressed_label(const rg_context *ctx, const char *path, char *label);
+
 /* Resolve evidence NAME to an absolute path in PATH (SIZE bytes).  Follows symbolic
  * links and refuses targets outside the evidence root.  WHY receives a message for any
  * status but OK. */

@@ -410,10 +410,12 @@ static const char KEY_EVIDENCE_CACHE[] = "rg.evidence.cache";
 #define EVIDENCE_CACHE_MAX 32   /* files kept read; past that the cache starts afresh */
 
 /* The text of PATH from the run's cache.  With ST, when it still has that inode, size
- * and time; without, only when this evaluation already found it so (a file is read
- * once per decision at most, however many checks read it). */
-static int cached_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
-                           const rg_context *ctx, const char *name)
+ * and time; with ADDRESSED, when the text kept is of that digest (the one a
+ * content-addressed PATH names: rg_evidence_addressed_label); with neither, only when
+ * this evaluation already found it so (a file is read once per decision at most,
+ * however many checks read it). */
+static int cached_evidence(lua_State *L, const char *path, const struct stat *st, const char *addressed,
+                           lua_Integer max, const rg_context *ctx, const char *name)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     int hit;
@@ -439,10 +441,15 @@ static int cached_evidence(lua_State *L, const char *path, const struct stat *st
               lua_tointeger(L, -3) == (lua_Integer)st->st_mtim.tv_sec &&
               lua_tointeger(L, -2) == (lua_Integer)st->st_mtim.tv_nsec && lua_tointeger(L, -1) == max;
         lua_pop(L, 5);
-        if (hit) {
-            lua_pushinteger(L, (lua_Integer)sb->evaluation);
-            lua_setfield(L, -2, "eval");
-        }
+    } else if (!hit && addressed) {
+        lua_getfield(L, -1, "label");
+        lua_getfield(L, -2, "max");
+        hit = lua_isstring(L, -2) && strcmp(lua_tostring(L, -2), addressed) == 0 && lua_tointeger(L, -1) == max;
+        lua_pop(L, 2);
+    }
+    if (hit) {
+        lua_pushinteger(L, (lua_Integer)sb->evaluation);
+        lua_setfield(L, -2, "eval");
     }
     if (!hit) {
         lua_pop(L, 2);
@@ -526,10 +533,11 @@ static int evidence_read(lua_State *L)
         lua_pushstring(L, why);
         return 2;
     }
-    if (cached_evidence(L, path, NULL, max, ctx, name))
+    if (cached_evidence(L, path, NULL, NULL, max, ctx, name) ||
+        (rg_evidence_addressed_label(ctx, path, label) && cached_evidence(L, path, NULL, label, max, ctx, name)))
         return 1;
     known = stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
-    if (known && cached_evidence(L, path, &fst, max, ctx, name))
+    if (known && cached_evidence(L, path, &fst, NULL, max, ctx, name))
         return 1;
     /* The text travels through a boxed pointer whose finalizer frees it, so a memory
      * error while copying it into Lua cannot leak it.  The path is resolved already:

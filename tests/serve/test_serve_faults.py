@@ -325,6 +325,73 @@ def _(t):
         decision_of(t, srv.decide(first)[1], "deny")
 
 
+NOTES_POLICY = """
+policy { name = "reads", version = "1.0.0" }
+requirement "notes" {
+  title = "The notes say ok",
+  check = function(ctx)
+    local text = evidence.read("notes")
+    if text and text:find("ok", 1, true) then return pass("ok") end
+    return fail("the notes do not say ok")
+  end,
+}
+"""
+
+
+def notes_request(notes, more=None):
+    """A request to NOTES_POLICY with NOTES inline, and MORE inline evidence ({name: text})."""
+    evidence = {"notes": {"text": notes}}
+    evidence.update({k: {"text": v} for k, v in (more or {}).items()})
+    return {"context": {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}},
+            "now": harness.NOW, "evidence": evidence}
+
+
+@case("a worker's evidence directory emptied past 4096 files: every answer before and after is the evidence's")
+def _(t):
+    policy = t.write("reads.lua", NOTES_POLICY)
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(notes_request("ok\n"))[1], "allow")
+        decision_of(t, srv.decide(notes_request("bad\n"))[1], "deny")
+        most = 0
+        for r in range(20):   # 255 more files a request: past 4096 on the 17th
+            more = {"e%d" % i: "request %d file %d\n" % (r, i) for i in range(255)}
+            verdict = "allow" if r % 2 else "deny"
+            decision_of(t, srv.decide(notes_request("ok\n" if r % 2 else "bad\n", more))[1], verdict)
+            most = max(most, sum(1 for p in tmpdir.rglob("*") if p.is_file()))
+        files = sum(1 for p in tmpdir.rglob("*") if p.is_file())
+        t.check(most >= 4000 and files < most, "the directory was emptied once full", actual=(most, files))
+        decision_of(t, srv.decide(notes_request("ok\n"))[1], "allow")
+        decision_of(t, srv.decide(notes_request("bad\n"))[1], "deny")
+
+
+@case("a text the policy read from bytes changed behind the worker's back is not reused once they are put back")
+def _(t):
+    # evidence.read keeps the texts it read; for the worker's content-addressed files it
+    # reuses one with no look at the file only when the text has the digest the file's
+    # directory names.  The cache is refilled past 32 files, so the changed bytes are
+    # read afresh; once the sent bytes are back, that text must not be reused for them.
+    policy = t.write("reads.lua", NOTES_POLICY)
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    body = notes_request
+
+    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(body("bad\n"))[1], "deny")
+        notes = [p for p in tmpdir.rglob("notes") if p.read_bytes() == b"bad\n"]
+        t.eq(len(notes), 1, "the notes file, found by its bytes")
+        for i in range(40):   # other files: the policy's cache of texts starts afresh
+            srv.decide(body("filler %d\n" % i))
+        notes[0].write_bytes(b"ok!\n")   # the same size: the worker's look sees nothing amiss
+        st, doc, _h = srv.decide(body("bad\n"))
+        # The precondition, not a property: the policy read the changed bytes (the server
+        # does not defend against its own user; docs/service.md).
+        t.eq((st, doc.get("decision")), (200, "allow"), "the answer while the bytes are changed")
+        notes[0].write_bytes(b"bad\n")
+        decision_of(t, srv.decide(body("bad\n"))[1], "deny")
+
+
 @case("systemd-tmpfiles' cleaning leaves the inline evidence alone while the server runs (its directory is locked)")
 def _(t):
     # A worker reuses an evidence file it wrote without looking for it again (for up to a
