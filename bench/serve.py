@@ -24,7 +24,10 @@ for make bench; made with the peers' generator and node when absent) and bench/p
 - whether each context got the same verdict from the service as from the batch (a 400 is
   the error decision the batch prints for the same bad context; other statuses are errors).
 Each client count stops after N requests or MAX_SECONDS, whichever comes first; the
-server is killed at the end whatever happens. Prints one markdown table and the ratios
+server is killed at the end whatever happens.  ROUNDS times (default 3) the batch and
+then each client count run in turn, against one server: a box whose speed moves from one
+minute to the next (the 2-core VMs here: 9,300 to 14,200 batch decisions/s in an
+afternoon) compares the two within a round, and the ratios are the rounds' medians. Prints one markdown table and the ratios
 issue #16 sets as targets (service >= 1/2 the batch's decisions/s; p99 <= 20 ms at 16
 clients), each marked met or NOT MET. A benchmark: it asserts nothing, unless
 BENCH_CHECK=1 (the 'bench' test suite's smoke run, a few contexts): then it exits 1 when a
@@ -38,6 +41,7 @@ import re
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,7 @@ N = int(os.environ.get("N", "10000"))
 CLIENTS = [int(c) for c in os.environ.get("CLIENTS", "1 16 64").split()]
 MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "60"))
 WARMUP = int(os.environ.get("WARMUP", "200"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
 NOW = os.environ.get("NOW", "2025-06-10T09:00:00Z")   # the peers' clock (bench/gates.sh)
 POLICY = REPO / "bench" / "peers.lua"
 SERVE_ARGS = os.environ.get("SERVE_ARGS", "").split()
@@ -249,54 +254,66 @@ def run(lines, tmp):
     reqs = bodies(lines)
     print("%d contexts of %s, evidence inline: %.1f KB per request on average; policy bench/peers.lua"
           % (len(reqs), DATA / "contexts-10k.jsonl", sum(map(len, reqs)) / len(reqs) / 1000))
-    bwall, bcpu, bverdicts = batch(lines, tmp)
-    rows = []
+    rounds = []   # each: (batch wall, batch CPU, [rows])
     srv = Server(tmp)
     try:
         warmup = requests_file(reqs[:WARMUP], Path(tmp, "warmup"))
         requests = requests_file(reqs, Path(tmp, "requests"))
         load(srv.port, warmup, min(4, max(CLIENTS)), 30, tmp)   # workers warm, policy loaded
-        for clients in CLIENTS:
-            scpu = srv.cpu_seconds()
-            wall, lat, verdicts, errors, ccpu = load(srv.port, requests, clients, MAX_SECONDS, tmp)
-            scpu = srv.cpu_seconds() - scpu
-            differ = sum(1 for i, v in verdicts.items() if v != bverdicts[i])
-            rows.append((clients, len(verdicts), wall, lat, errors, ccpu, differ, scpu))
+        for _ in range(ROUNDS):
+            bwall, bcpu, bverdicts = batch(lines, tmp)
+            rows = []
+            for clients in CLIENTS:
+                scpu = srv.cpu_seconds()
+                wall, lat, verdicts, errors, ccpu = load(srv.port, requests, clients, MAX_SECONDS, tmp)
+                scpu = srv.cpu_seconds() - scpu
+                differ = sum(1 for i, v in verdicts.items() if v != bverdicts[i])
+                rows.append((clients, len(verdicts), wall, lat, errors, ccpu, differ, scpu))
+            rounds.append((bwall, bcpu, rows))
         rss = srv.peak_rss_kib()
     finally:
         srv.stop()
     print()
-    print("| run | decisions | wall s | decisions/s | p50 ms | p99 ms | relgate CPU ms per decision | client CPU % of one core | errors | verdicts differing from the batch |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    print("| `eval --batch` (evidence files) | %d | %.2f | %.0f | | | %.2f | | | |"
-          % (len(lines), bwall, len(lines) / bwall, 1000 * bcpu / len(lines)))
-    figures = {}
-    for clients, n, wall, lat, errors, ccpu, differ, scpu in rows:
-        rate = n / wall if wall > 0 else 0
-        figures[clients] = (rate, pct(lat, 99) * 1000)
-        print("| serve, %d client%s (evidence inline) | %d | %.2f | %.0f | %.2f | %.2f | %.2f | %.0f | %d | %d |"
-              % (clients, "" if clients == 1 else "s", n, wall, rate, pct(lat, 50) * 1000, pct(lat, 99) * 1000,
-                 1000 * scpu / n if n else 0, 100 * ccpu / wall if wall > 0 else 0, len(errors), differ))
-        for e in errors[:3]:
-            print("|   error: %s | | | | | | | | | |" % e.replace("|", "/")[:200])
+    print("| round | run | decisions | wall s | decisions/s | p50 ms | p99 ms | relgate CPU ms per decision | client CPU % of one core | errors | verdicts differing from the batch |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ratios, p99s = [], []
+    for k, (bwall, bcpu, rows) in enumerate(rounds, 1):
+        print("| %d | `eval --batch` (evidence files) | %d | %.2f | %.0f | | | %.2f | | | |"
+              % (k, len(lines), bwall, len(lines) / bwall, 1000 * bcpu / len(lines)))
+        best = 0
+        for clients, n, wall, lat, errors, ccpu, differ, scpu in rows:
+            rate = n / wall if wall > 0 else 0
+            best = max(best, rate)
+            if clients == 16:
+                p99s.append(pct(lat, 99) * 1000)
+            print("| %d | serve, %d client%s (evidence inline) | %d | %.2f | %.0f | %.2f | %.2f | %.2f | %.0f | %d | %d |"
+                  % (k, clients, "" if clients == 1 else "s", n, wall, rate, pct(lat, 50) * 1000,
+                     pct(lat, 99) * 1000, 1000 * scpu / n if n else 0, 100 * ccpu / wall if wall > 0 else 0,
+                     len(errors), differ))
+            for e in errors[:3]:
+                print("| | error: %s | | | | | | | | | |" % e.replace("|", "/")[:200])
+        ratios.append((len(lines) / bwall) / best if best else float("inf"))
     print()
     print("peak RSS (VmHWM): server %.1f MiB, largest worker %.1f MiB, workers together %.1f MiB"
           % (rss[0] / 1024, rss[1] / 1024, rss[2] / 1024))
     print("load %s at the end. Command: make bench-serve (bench/serve.py)%s"
           % (" ".join(Path("/proc/loadavg").read_text().split()[:3]), "; serve " + " ".join(SERVE_ARGS) if SERVE_ARGS else ""))
     print()
-    brate = len(lines) / bwall
-    best = max((f[0] for f in figures.values()), default=0)
-    r = brate / best if best else float("inf")
-    print("ratios (issue #16):")
-    print("  %-62s %6.2fx (target <= 2x): %s" % ("CLI batch decisions/s / the service's best", r, "met" if r <= 2 else "NOT MET"))
-    if 16 in figures:
-        p99 = figures[16][1]
-        print("  %-62s %6.1f ms (target <= 20 ms): %s" % ("p99 latency at 16 clients", p99, "met" if p99 <= 20 else "NOT MET"))
+    r = statistics.median(ratios)
+    print("ratios (issue #16), the median of %d round%s:" % (len(rounds), "" if len(rounds) == 1 else "s"))
+    print("  %-62s %6.2fx (target <= 2x): %s   [rounds: %s]"
+          % ("CLI batch decisions/s / the service's best", r, "met" if r <= 2 else "NOT MET",
+             ", ".join("%.2fx" % x for x in ratios)))
+    if p99s:
+        p99 = statistics.median(p99s)
+        print("  %-62s %6.1f ms (target <= 20 ms): %s   [rounds: %s]"
+              % ("p99 latency at 16 clients", p99, "met" if p99 <= 20 else "NOT MET",
+                 ", ".join("%.1f" % x for x in p99s)))
     else:
         print("  p99 latency at 16 clients: not measured in this run (CLIENTS)")
     if CHECK:
-        bad = [(clients, n, len(errors), differ) for clients, n, wall, lat, errors, ccpu, differ, scpu in rows
+        bad = [(clients, n, len(errors), differ) for _bw, _bc, rows in rounds
+               for clients, n, wall, lat, errors, ccpu, differ, scpu in rows
                if n != len(lines) or errors or differ]
         for clients, n, errs, differ in bad:
             print("BENCH_CHECK: %d clients: %d of %d verdicts, %d errors, %d differing from the batch"
