@@ -178,6 +178,8 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
+        if (errno == ENOENT)
+            ws->evdir_files = STORE_MAX_FILES;   /* the directory itself is gone: made anew by the next request (store_trim) */
         goto done;
     }
     snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);

@@ -520,7 +520,7 @@ static int evidence_read(lua_State *L)
     rg_evidence_status st;
     struct stat fst;
     rg_error err;
-    int known;
+    int known, addressed;
 
     rg_error_init(&err);
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
@@ -533,11 +533,15 @@ static int evidence_read(lua_State *L)
         lua_pushstring(L, why);
         return 2;
     }
+    addressed = rg_evidence_addressed_label(ctx, path, label);
     if (cached_evidence(L, path, NULL, NULL, max, ctx, name) ||
-        (rg_evidence_addressed_label(ctx, path, label) && cached_evidence(L, path, NULL, label, max, ctx, name)))
+        (addressed && cached_evidence(L, path, NULL, label, max, ctx, name)))
         return 1;
+    /* A content-addressed file's text is reused only when it has the digest its
+     * directory names, never on the file's identity: a change in place that keeps the
+     * modification time would not show in it. */
     known = stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
-    if (known && cached_evidence(L, path, &fst, NULL, max, ctx, name))
+    if (known && !addressed && cached_evidence(L, path, &fst, NULL, max, ctx, name))
         return 1;
     /* The text travels through a boxed pointer whose finalizer frees it, so a memory
      * error while copying it into Lua cannot leak it.  The path is resolved already:
