@@ -31,8 +31,9 @@ static double seconds_now(void)
  * connection's thread: a getrandom a request was one of the server's sixteen system
  * calls a request, and a keep-alive connection's thread answers many.  The same bits,
  * fetched ahead; the server forks nothing that runs on (workers are exec'd), so no two
- * processes hand out the same bytes. */
-#define ID_POOL_BYTES 512
+ * processes hand out the same bytes.  256: getrandom gives up to that many whole, never
+ * cut short by a signal. */
+#define ID_POOL_BYTES 256
 static _Thread_local unsigned char id_pool[ID_POOL_BYTES];
 static _Thread_local size_t id_pool_left;
 

@@ -55,8 +55,8 @@ def _(t):
 
 @case("decision ids: 32 hex digits, none twice, across keep-alive connections answered by threads of their own")
 def _(t):
-    # Each connection's thread takes its ids' random bytes from the kernel ahead (512 at a
-    # time, 32 ids): 4 connections x 100 requests refill every pool three times over.
+    # Each connection's thread takes its ids' random bytes from the kernel ahead (256 at a
+    # time, 16 ids): 4 connections x 100 requests refill every pool six times over.
     body = request_from_example(EXAMPLES / "patch" / "pre-release" / "pass")
     ids, errors = [], []
     with Server(t, workers=2) as srv:
