@@ -49,9 +49,9 @@ static int make_workdir(rg_serve *srv, rg_error *err)
                        tmp && *tmp ? tmp : "/tmp", strerror(errno));
     setenv(RG_SERVE_WORKDIR_ENV, srv->workdir, 1);
     /* Held shared for the server's life: systemd-tmpfiles' cleaning skips a directory
-     * another process holds a lock on, so an evidence file a worker reuses without
-     * looking for it again (serve_worker.c) is not aged out from under it.  Without
-     * the lock (a file system without flock) the workers still look again each minute. */
+     * another process holds a lock on, so the workers' evidence files are not aged out
+     * from under them.  Without the lock (a file system without flock) a worker still
+     * writes again, at the next request, a file it finds gone (serve_worker.c). */
     srv->workdir_lock = open(srv->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (srv->workdir_lock >= 0)
         (void)flock(srv->workdir_lock, LOCK_SH);

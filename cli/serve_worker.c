@@ -169,17 +169,16 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     rg_digest_memo_sha256(ws->digests, data, len, digest_hex);
     snprintf(rel, relsize, "%s/%s", digest_hex, file);
     /* Looked for first, its directory made only when it is not there: evidence sent
-     * again (most of it) costs one lstat.  Not remembered in memory: a file a cleaner of
+     * again (most of it) costs one lstat, relative to the directory (walking the path
+     * from / was two thirds of its cost).  Not remembered in memory: a file a cleaner of
      * the temporary directory took is written again. */
-    /* Relative to the directory: of the lstat's cost, walking the path's components
-     * from / was two thirds. */
     if (fstatat(ws->evdir_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
         goto done;   /* these very bytes, written by an earlier request */
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        if (errno == ENOENT)   /* the directory itself is gone: made anew by the next request (store_trim) */
+            ws->evdir_files = STORE_MAX_FILES;
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
-        if (errno == ENOENT)
-            ws->evdir_files = STORE_MAX_FILES;   /* the directory itself is gone: made anew by the next request (store_trim) */
         goto done;
     }
     snprintf(path, sizeof path, "%s/%s", ws->evdir, rel);
@@ -200,6 +199,12 @@ done:
     return rc;
 }
 
+/* Open the evidence directory for looking beneath it (ws->evdir_fd).  0, or -1. */
+static int open_evdir(worker_state *ws)
+{
+    return (ws->evdir_fd = open(ws->evdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ? -1 : 0;
+}
+
 /* Empty the evidence directory and drop the results reused for what it held, once it
  * holds STORE_MAX_FILES files or STORE_MAX_BYTES.  0, or -1 with ERR. */
 static int store_trim(worker_state *ws, rg_error *err)
@@ -210,7 +215,7 @@ static int store_trim(worker_state *ws, rg_error *err)
     if (ws->evdir_fd >= 0)
         close(ws->evdir_fd);
     ws->evdir_fd = -1;
-    if (mkdir(ws->evdir, 0700) != 0 || (ws->evdir_fd = open(ws->evdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if (mkdir(ws->evdir, 0700) != 0 || open_evdir(ws) != 0)
         return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the evidence directory %s: %s", ws->evdir,
                        strerror(errno));
     ws->evdir_files = 0;
@@ -453,7 +458,7 @@ static int load(worker_state *ws, rg_error *err)
         return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make the worker's evidence directory in %s: %s",
                        ws->workdir, strerror(errno));
     }
-    if ((ws->evdir_fd = open(ws->evdir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    if (open_evdir(ws) != 0)
         return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot open the worker's evidence directory %s: %s", ws->evdir,
                        strerror(errno));
     return 0;

@@ -534,8 +534,7 @@ static int evidence_read(lua_State *L)
         return 2;
     }
     addressed = rg_evidence_addressed_label(ctx, path, label);
-    if (cached_evidence(L, path, NULL, NULL, max, ctx, name) ||
-        (addressed && cached_evidence(L, path, NULL, label, max, ctx, name)))
+    if (cached_evidence(L, path, NULL, addressed ? label : NULL, max, ctx, name))
         return 1;
     /* A content-addressed file's text is reused only when it has the digest its
      * directory names, never on the file's identity: a change in place that keeps the
