@@ -120,6 +120,14 @@ int rg_evidence_addressed_label(const rg_context *ctx, const char *path, char *l
     return 1;
 }
 
+/* Whether REAL is the context's directory joined with REL as written: no link was
+ * followed on the way. */
+static int reached_as_written(const rg_context *ctx, const char *rel, const char *real)
+{
+    size_t n = strlen(ctx->dir);
+    return strncmp(real, ctx->dir, n) == 0 && real[n] == '/' && strcmp(real + n + 1, rel) == 0;
+}
+
 rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
                                        size_t size, char *why, size_t why_size)
 {
@@ -160,6 +168,18 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
         snprintf(why, why_size, "evidence '%s': %s resolves to %s, outside %s", name, rel, real,
                  ctx->evidence_root);
         return RG_EVIDENCE_ESCAPES;
+    }
+    /* Content-addressed evidence's writer makes no link: a path reached through one (or
+     * one the run's path cache still remembers reaching through a link since removed)
+     * would name other bytes than its directory does.  Looked at afresh, and refused
+     * unless it is now the file as written. */
+    if (ctx->content_addressed && !reached_as_written(ctx, rel, real) &&
+        (!ctx->paths ||
+         rg_resolve_beneath(ctx->evidence_root, ctx->dir, rel, NULL, real, sizeof real, target, sizeof target,
+                            &errnum) != RG_BENEATH_OK ||
+         !reached_as_written(ctx, rel, real))) {
+        snprintf(why, why_size, "evidence '%s': %s is reached through a link, where none is made", name, rel);
+        return RG_EVIDENCE_UNUSABLE;
     }
     if (strlen(real) >= size) {
         snprintf(why, why_size, "evidence '%s': path too long", name);

@@ -351,6 +351,28 @@ def notes_request(notes, more=None):
             "now": harness.NOW, "evidence": evidence}
 
 
+@case("a link made in a worker's evidence directory and removed: the answer is then the evidence's, not the link's")
+def _(t):
+    # The worker makes no links.  One made beneath the digest the next request's bytes
+    # name, to a directory holding other bytes of the same size, is followed by the
+    # worker's look (the size matches) and was kept by its path cache after it went.
+    policy = t.write("reads.lua", NOTES_POLICY)
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(notes_request("ok!\n"))[1], "allow")
+        passing = [p for p in tmpdir.rglob("notes") if p.read_bytes() == b"ok!\n"]
+        t.eq(len(passing), 1, "the passing notes file, found by its bytes")
+        link = passing[0].parent.parent / hashlib.sha256(b"bad\n").hexdigest()
+        link.symlink_to(passing[0].parent.name)
+        st, doc, _h = srv.decide(notes_request("bad\n"))
+        t.check(st != 200 or doc.get("decision") != "allow", "an allow through the link", actual=doc)
+        link.unlink()
+        decision_of(t, srv.decide(notes_request("bad\n"))[1], "deny")
+        decision_of(t, srv.decide(notes_request("bad\n"))[1], "deny")
+        decision_of(t, srv.decide(notes_request("ok!\n"))[1], "allow")
+
+
 @case("a worker's evidence directory emptied past 4096 files: every answer before and after is the evidence's")
 def _(t):
     policy = t.write("reads.lua", NOTES_POLICY)
