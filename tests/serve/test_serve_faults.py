@@ -351,15 +351,21 @@ def notes_request(notes, more=None):
             "now": harness.NOW, "evidence": evidence}
 
 
+def notes_server(t):
+    """A server of one worker on NOTES_POLICY, its TMPDIR (where the worker's evidence
+    directory is) in the case's own directory: (the server, not started; TMPDIR)."""
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    return Server(t, policy=t.write("reads.lua", NOTES_POLICY), workers=1, env={"TMPDIR": str(tmpdir)}), tmpdir
+
+
 @case("a link made in a worker's evidence directory and removed: the answer is then the evidence's, not the link's")
 def _(t):
     # The worker makes no links.  One made beneath the digest the next request's bytes
     # name, to a directory holding other bytes of the same size, is followed by the
     # worker's look (the size matches) and was kept by its path cache after it went.
-    policy = t.write("reads.lua", NOTES_POLICY)
-    tmpdir = t.tmp / "tmp"
-    tmpdir.mkdir()
-    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+    srv, tmpdir = notes_server(t)
+    with srv:
         decision_of(t, srv.decide(notes_request("ok!\n"))[1], "allow")
         passing = [p for p in tmpdir.rglob("notes") if p.read_bytes() == b"ok!\n"]
         t.eq(len(passing), 1, "the passing notes file, found by its bytes")
@@ -375,10 +381,8 @@ def _(t):
 
 @case("a worker's evidence directory emptied past 4096 files: every answer before and after is the evidence's")
 def _(t):
-    policy = t.write("reads.lua", NOTES_POLICY)
-    tmpdir = t.tmp / "tmp"
-    tmpdir.mkdir()
-    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+    srv, tmpdir = notes_server(t)
+    with srv:
         decision_of(t, srv.decide(notes_request("ok\n"))[1], "allow")
         decision_of(t, srv.decide(notes_request("bad\n"))[1], "deny")
         most = 0
@@ -399,12 +403,9 @@ def _(t):
     # reuses one with no look at the file only when the text has the digest the file's
     # directory names.  The cache is refilled past 32 files, so the changed bytes are
     # read afresh; once the sent bytes are back, that text must not be reused for them.
-    policy = t.write("reads.lua", NOTES_POLICY)
-    tmpdir = t.tmp / "tmp"
-    tmpdir.mkdir()
+    srv, tmpdir = notes_server(t)
     body = notes_request
-
-    with Server(t, policy=policy, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+    with srv:
         decision_of(t, srv.decide(body("bad\n"))[1], "deny")
         notes = [p for p in tmpdir.rglob("notes") if p.read_bytes() == b"bad\n"]
         t.eq(len(notes), 1, "the notes file, found by its bytes")
