@@ -302,8 +302,10 @@ int rg_cmd_check(int argc, char **argv)
         !(plugins = rg_plugins_load(a.dirs, a.ndirs, 1, &err)) ||
         write_check_policy(&a, dir, policy, sizeof policy, &err) != 0)
         goto report;
-    if ((pol = rg_policy_load_with_plugins(policy, &limits, a.now, plugins, &err)) != NULL)
+    if ((pol = rg_policy_load_with_plugins(policy, &limits, a.now, plugins, &err)) != NULL) {
+        rg_plugin_processes_last_evaluation();   /* one check, then exit */
         d = rg_evaluate(pol, ctx, &err);
+    }
     if (!d) {
         unplace_error(&err, a.name);
         goto report;

@@ -546,8 +546,10 @@ int rg_cmd_eval(int argc, char **argv)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
     if (plugins)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
-    if (pol)
+    if (pol) {
+        rg_plugin_processes_last_evaluation();   /* one decision, then exit */
         d = rg_evaluate(pol, ctx, &err);
+    }
     if (d)
         rg_decision_set_details(d, o.details);
     /* Saved before the answer: a decision asked to be replayable that cannot be is none. */

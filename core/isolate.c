@@ -435,10 +435,11 @@ static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, c
 }
 
 /* Start U's child: from its plugin's zygote (its pid taken now, or, when DEFER, left
- * PENDING for take_pid: the zygote may still be starting), or forked here (the engine's
- * own checks).  Returns 0, or -1 with every job of U failed. */
+ * PENDING for take_pid: the zygote may still be starting; LAST: no later unit of this
+ * run is its plugin's, see rg_zygote_send), or forked here (the engine's own checks).
+ * Returns 0, or -1 with every job of U failed. */
 static int start(running *r, const unit *u, char **root, const rg_context *ctx, int64_t now, const rg_limits *limits,
-                 int defer)
+                 int defer, int last)
 {
     const rg_plugin_file *file = u->jobs[0]->plugin ? u->jobs[0]->plugin->file : NULL;
     int fds[2], out_write = -1, job_fd = -1;
@@ -466,7 +467,7 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
     }
     r->started = monotonic_ms();
     if (file) {
-        int sent = rg_zygote_send(file, job_fd, fds[1], out_write, &r->seq, &f);
+        int sent = rg_zygote_send(file, job_fd, fds[1], out_write, last, &r->seq, &f);
         close(job_fd);
         if (sent == 0 && !defer && (r->pid = rg_zygote_child(file, r->seq, &f)) < 0)
             sent = -1;
@@ -868,6 +869,16 @@ static void take_pids(pool *p)
     }
 }
 
+/* Is unit I the last of P's units (so far) to run its plugin's code? */
+static int last_of_its_plugin(const pool *p, size_t i)
+{
+    const struct rg_loaded_plugin *plugin = p->units[i].jobs[0]->plugin;
+    for (size_t k = i + 1; plugin && k < p->unit_count; k++)
+        if (p->units[k].jobs[0]->plugin && p->units[k].jobs[0]->plugin->file == plugin->file)
+            return 0;
+    return plugin != NULL;
+}
+
 /* Start the next units in the free slots (DEFER: see start).  A unit that could not
  * start has had its jobs failed by start(): they are done. */
 static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_limits *limits, int defer)
@@ -880,7 +891,7 @@ static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_lim
          * one is taken, so that a zygote cannot name, unseen, a process another slot has
          * not yet taken (check_pid). */
         take_pids(p);
-        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer) != 0) {
+        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer, last_of_its_plugin(p, p->next)) != 0) {
             p->done += p->units[p->next].count;
             memset(r, 0, sizeof *r);
         } else if (r->pending || check_pid(p, s) == 0) {

@@ -13,6 +13,10 @@
  *                      the result pipe's and the output pipe's write ends
  *   zygote -> engine   PID ("RGZP", seq, pid) of the check child it started, or
  *                      -errno when it could not
+ *   engine -> zygote   LAST ("RGZL", seq), a JOB the zygote runs itself, as the check's
+ *                      process, when the engine will send it no other (its thread's last
+ *                      evaluation, rg_plugin_processes_last_evaluation): it answers PID
+ *                      with its own pid, closes its socket and is a zygote no more
  *
  * over a SOCK_SEQPACKET pair (one message a record, nothing half-read).  The engine
  * waits for each answer at most RG_PLUGIN_LOAD_TIMEOUT, never blocks on the socket, and
@@ -46,6 +50,7 @@
 #define MAGIC_READY "RGZR"
 #define MAGIC_JOB "RGZJ"
 #define MAGIC_PID "RGZP"
+#define MAGIC_LAST "RGZL"
 #define ZYGOTE_SETUP_FAILED 93   /* the zygote could not be set up, or the engine broke the protocol */
 #define SOCK_FD 3                /* in the zygote; the plugin file is 4 */
 #define PLUGIN_FD 4              /* in the zygote, once set up */
@@ -65,6 +70,8 @@ typedef struct zygote {
     int started;                 /* 0: no process yet */
     int ready;                   /* its READY taken */
     uint32_t answered;           /* the last job whose pid was taken */
+    int last_sent;               /* its LAST job sent: it takes no other */
+    int spent;                   /* its LAST job's pid taken: it is that check's process now */
     int failed;
     rg_zygote_failure failure;
 } zygote;
@@ -76,6 +83,7 @@ static _Thread_local size_t zygote_count;
 static _Thread_local pid_t *children_before;   /* this thread's children before its first zygote */
 static _Thread_local size_t children_before_count;
 static _Thread_local int end_registered;
+static _Thread_local int last_evaluation;       /* rg_plugin_processes_last_evaluation */
 
 static double monotonic_ms(void)
 {
@@ -188,9 +196,18 @@ void rg_zygote_host(pid_t engine, rg_zygote_load_fn load, rg_zygote_run_fn run)
             _exit(0);                     /* the engine is done with this plugin */
         if (n < 0 && errno == EINTR)
             continue;
-        if (n != 8 || memcmp(msg, MAGIC_JOB, 4) != 0)
+        if (n != 8 || (memcmp(msg, MAGIC_JOB, 4) != 0 && memcmp(msg, MAGIC_LAST, 4) != 0))
             _exit(ZYGOTE_SETUP_FAILED);
         memcpy(&seq, msg + 4, 4);
+        if (memcmp(msg, MAGIC_LAST, 4) == 0) {
+            /* No job comes after it: this process runs it, as a child would (set up the
+             * same way, from the same image), and spares the fork and the child's page
+             * faults, on the path of a single decision. */
+            zygote_send(MAGIC_PID, seq, (int32_t)getpid(), 12);
+            close(SOCK_FD);
+            run(&file, desc, engine, fds[0], fds[1], fds[2]);
+            _exit(ZYGOTE_SETUP_FAILED);
+        }
         /* The child's parent is the engine (CLONE_PARENT): the engine waits for it and
          * gets its status, not this process.  Its exit signal is this process's own,
          * SIGCHLD.  No glibc fork: none of its child-side work is needed in a
@@ -247,10 +264,17 @@ static void zygote_fail(zygote *z, const char *what, const char *detail)
     zygote_stop(z);
 }
 
-/* Has Z ended?  Its status is kept (not waited for again). */
+/* Has Z ended?  Its status is kept (not waited for again).  A zygote sent its LAST job
+ * becomes that check's process as it answers, and may end right after: its end is only
+ * looked at, never waited for here, so that whoever runs the check gets its status. */
 static int zygote_ended(zygote *z)
 {
     int status;
+    if (z->pid > 0 && z->last_sent) {
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        return waitid(P_PID, (id_t)z->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == z->pid;
+    }
     if (z->pid > 0 && waitpid(z->pid, &status, WNOHANG) == z->pid) {
         z->failure.exited = 1;
         z->failure.status = status;
@@ -268,6 +292,7 @@ static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, con
         double left = deadline - monotonic_ms();
         char got[16];   /* more than any message: a longer one shows as one */
         ssize_t n = recv(z->sock, got, sizeof got, MSG_DONTWAIT);
+        int nothing_yet = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
         if (n == (ssize_t)len) {
             memcpy(msg, got, len);
             return 0;
@@ -276,7 +301,11 @@ static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, con
             zygote_fail(z, "wrote a message that is not its protocol's", NULL);
             return -1;
         }
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) || zygote_ended(z)) {
+        /* It may have answered between the two looks, then ended (a LAST job done at
+         * once): the answer stands. */
+        if (!nothing_yet || zygote_ended(z)) {
+            if (nothing_yet && recv(z->sock, got, sizeof got, MSG_DONTWAIT | MSG_PEEK) == (ssize_t)len)
+                continue;
             /* Its end, or a socket gone: what it ended with is what the checks say. */
             for (double until = monotonic_ms() + 200; z->pid > 0 && !zygote_ended(z) && monotonic_ms() < until;)
                 poll(NULL, 0, 1);
@@ -299,8 +328,10 @@ static void end_at_exit(void)
     rg_zygotes_end();
 }
 
-/* FILE's entry in this thread's table, or NULL when it has none. */
-static zygote *zygote_find(const rg_plugin_file *file)
+/* FILE's entry in this thread's table that can still answer a job, and take one when
+ * SENDING (not after its LAST, unless it failed: a failed zygote fails every later job);
+ * NULL when it has none.  One that runs its LAST job is a zygote no more. */
+static zygote *zygote_find(const rg_plugin_file *file, int sending)
 {
     if (zygote_count > 0 && zygotes[0].owner != getpid())
         rg_zygotes_end();   /* a fork's copy of its parent's table: forget it */
@@ -308,7 +339,8 @@ static zygote *zygote_find(const rg_plugin_file *file)
      * put another file where this one was. */
     for (size_t i = 0; i < zygote_count; i++)
         if (zygotes[i].file == file && zygotes[i].ino == file->identity.st_ino &&
-            zygotes[i].dev == file->identity.st_dev && strcmp(zygotes[i].digest, file->digest) == 0)
+            zygotes[i].dev == file->identity.st_dev && strcmp(zygotes[i].digest, file->digest) == 0 &&
+            !zygotes[i].spent && !(sending && zygotes[i].last_sent && !zygotes[i].failed))
             return &zygotes[i];
     return NULL;
 }
@@ -452,11 +484,11 @@ static int zygote_ready(zygote *z)
     return 0;
 }
 
-static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, double deadline)
+static int zygote_send_job(zygote *z, const char *magic, int job_fd, int result_fd, int output_fd, double deadline)
 {
     char msg[8];
     int fds[3] = {job_fd, result_fd, output_fd};
-    memcpy(msg, MAGIC_JOB, 4);
+    memcpy(msg, magic, 4);
     memcpy(msg + 4, &z->seq, 4);
     for (;;) {
         struct pollfd p = {.fd = z->sock, .events = POLLOUT};
@@ -472,10 +504,18 @@ static int zygote_send_job(zygote *z, int job_fd, int result_fd, int output_fd, 
     }
 }
 
-int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd, uint32_t *seq,
+int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd, int last, uint32_t *seq,
                    rg_zygote_failure *fail)
 {
-    zygote *z = zygote_find(file);
+    zygote *z = zygote_find(file, 1), *running_last = zygote_find(file, 0);
+    last = last && last_evaluation;
+    /* Answers are taken by FILE: a zygote whose LAST is unanswered must answer before a
+     * new one is asked anything (the caller takes each pid before the next job). */
+    if (running_last && running_last->last_sent && !running_last->failed) {
+        memset(fail, 0, sizeof *fail);
+        snprintf(fail->why, sizeof fail->why, "its plugin's zygote was sent a job before it answered its last");
+        return -1;
+    }
     if (!z && !(z = zygote_add(file))) {
         memset(fail, 0, sizeof *fail);
         snprintf(fail->why, sizeof fail->why, "its plugin's zygote could not start: out of memory");
@@ -492,17 +532,19 @@ int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int ou
         return -1;
     }
     z->seq++;
-    if (zygote_send_job(z, job_fd, result_fd, output_fd, monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0) != 0) {
+    if (zygote_send_job(z, last ? MAGIC_LAST : MAGIC_JOB, job_fd, result_fd, output_fd,
+                        monotonic_ms() + RG_PLUGIN_LOAD_TIMEOUT * 1000.0) != 0) {
         *fail = z->failure;
         return -1;
     }
+    z->last_sent = last;
     *seq = z->seq;
     return 0;
 }
 
 pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failure *fail)
 {
-    zygote *z = zygote_find(file);
+    zygote *z = zygote_find(file, 0);
     char reply[12];
     uint32_t got;
     int32_t pid;
@@ -531,18 +573,29 @@ pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failur
         zygote_fail(z, "wrote a message that is not its protocol's", NULL);
     else if (pid <= 0)
         zygote_fail(z, "could not start a check child: ", strerror(pid < 0 ? -pid : EINVAL));
-    else if (known_zygote(pid) || waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    else if (z->last_sent && seq == z->seq ? pid != z->pid
+                                           : known_zygote(pid) ||
+                                                 waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0)
         zygote_fail(z, "named a process that is not its check child", NULL);
     if (z->failed) {
         *fail = z->failure;
         return -1;
+    }
+    if (z->last_sent && seq == z->seq) {
+        /* Its own process runs the job now: the caller waits for it and ends its group as
+         * for any check; this table forgets it, so that nothing here kills or waits for a
+         * pid that may be another's once it is waited for. */
+        z->spent = 1;
+        close(z->sock);
+        z->sock = -1;
+        z->pid = 0;
     }
     return pid;
 }
 
 void rg_zygote_refuse(const rg_plugin_file *file, const char *why)
 {
-    zygote *z = zygote_find(file);
+    zygote *z = zygote_find(file, 0);
     if (z)
         zygote_fail(z, why, NULL);
 }
@@ -582,4 +635,9 @@ void rg_zygotes_end(void)
 void rg_plugin_processes_end(void)
 {
     rg_zygotes_end();
+}
+
+void rg_plugin_processes_last_evaluation(void)
+{
+    last_evaluation = 1;
 }

@@ -389,12 +389,16 @@ def _(t):
     nothing_lingers(t)
 
 
-@case("a zygote that names another running check's process as its new child: that check an error, the other's kept")
-def _(t):
-    setup(t, "zygote_lie")
+def three_checks(t):
     t.write("policy.lua", "".join(
         'requirement "hostile-%d" { title = "hostile", check = "hostile.check", level = "mandatory" }\n' % i
         for i in (1, 2, 3)))
+
+
+@case("a zygote that names another running check's process as its new child: that check an error, the other's kept")
+def _(t):
+    setup(t, "zygote_lie")
+    three_checks(t)
     r = run(t, *eval_args("--jobs", "3"), env={"HOSTILE_SHIFT": "1"})
     t.check(r.rc == 1, "exit 1 (deny)", actual={"rc": r.rc, "stderr": r.err[-600:], "stdout": r.out[-600:]})
     doc = harness.parse_single_json(r.out.encode())
@@ -407,6 +411,46 @@ def _(t):
     t.contains(reqs["hostile-2"]["message"], "named a process that is not its check child", "its message")
     t.eq(reqs["hostile-3"]["status"], "error", "a check after the lie: the zygote is failed for good")
     t.contains(reqs["hostile-3"]["message"], "named a process that is not its check child", "its message")
+
+
+@case("a zygote that names another process than itself for the last job it was to run itself: refused")
+def _(t):
+    # A single decision's last job of a plugin is run by the zygote itself (LAST): its
+    # answer must be its own pid.  The relay names the first job's child instead (one at a
+    # time: waited for already, so no other running check's pid rule catches it).
+    setup(t, "zygote_lie")
+    t.write("policy.lua", "".join(
+        'requirement "hostile-%d" { title = "hostile", check = "hostile.check", level = "mandatory" }\n' % i
+        for i in (1, 2)))
+    r = run(t, *eval_args("--jobs", "1"), env={"HOSTILE_SHIFT": "1"})
+    t.check(r.rc == 1, "exit 1 (deny)", actual={"rc": r.rc, "stderr": r.err[-600:], "stdout": r.out[-600:]})
+    reqs = {req["id"]: req for req in harness.parse_single_json(r.out.encode())["requirements"]}
+    t.eq(reqs["hostile-1"]["status"], "pass", "the zygote's first child keeps its answer")
+    t.eq(reqs["hostile-2"]["status"], "error", "the last job, whose process the zygote lied about")
+    t.contains(reqs["hostile-2"]["message"], "named a process that is not its check child", "its message")
+    nothing_lingers(t)
+
+
+@case("a single decision runs its plugin's last check job in the zygote itself, a batch every job in a child")
+def _(t):
+    setup(t, "zygote_self")
+    three_checks(t)
+    env = {"HOSTILE_SHIFT": "1"}
+    for jobs in (1, 3):
+        r = run(t, *eval_args("--jobs", str(jobs)), env=env)
+        t.check(r.rc == 0, "--jobs %d: exit 0" % jobs, actual={"rc": r.rc, "stderr": r.err[-600:]})
+        reqs = {req["id"]: req for req in harness.parse_single_json(r.out.encode())["requirements"]}
+        for i, where in ((1, "a child of its zygote"), (2, "a child of its zygote"), (3, "its zygote")):
+            t.eq(reqs["hostile-%d" % i]["message"], "ran in " + where, "--jobs %d: hostile-%d" % (jobs, i))
+    batch_lines(t, 2)
+    r = run(t, *batch_args(1), env=env)
+    t.eq(r.rc, 0, "batch exit code")
+    for line in r.out.splitlines():
+        for req in json.loads(line)["requirements"]:
+            t.eq(req["message"], "ran in a child of its zygote", "a batch's " + req["id"])
+    r = run(t, "check", "hostile.check", "--plugin-path", "plugins", "--context", "context.json", "--now", NOW,
+            env=env)
+    t.contains(r.out, "ran in its zygote", "relgate check: its one job")
 
 
 @case("a check that kills its zygote mid-batch: the checks after it are errors, never allowed")

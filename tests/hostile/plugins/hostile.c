@@ -113,8 +113,10 @@ __attribute__((constructor)) static void hostile_constructor(void)
 /* In the zygote, a thread between relgate's zygote loop and the engine: it puts itself on
  * the loop's socket (descriptor 3), passes everything on, and answers the engine's second
  * job with the pid of the first job's check child, which is still running (each check
- * sleeps 300 ms): a zygote naming a process that is another check's. */
+ * sleeps 300 ms): a zygote naming a process that is another check's.  A job the zygote is
+ * to run itself (LAST, "RGZL") it answers at once, never passing it on, with that pid. */
 static int relay_engine = -1, relay_loop = -1;
+static int32_t first;
 
 static ssize_t relay(int from, int to)
 {
@@ -130,8 +132,13 @@ static ssize_t relay(int from, int to)
     if (n <= 0)
         _exit(0);
     iov.iov_len = (size_t)n;
+    if (n == 8 && memcmp(msg, "RGZL", 4) == 0 && first) {
+        memcpy(msg, "RGZP", 4);
+        memcpy(msg + 8, &first, 4);
+        send(relay_engine, msg, 12, 0);
+        return n;
+    }
     if (n == 12) {   /* a pid for the engine */
-        static int32_t first;
         int32_t pid;
         memcpy(&pid, msg + 8, 4);
         if (!first)
@@ -172,7 +179,8 @@ __attribute__((constructor)) static void zygote_lie_constructor(void)
 }
 #endif
 
-#if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK)
+#if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK) || \
+    defined(HOSTILE_ZYGOTE_SELF)
 /* The loader child runs with PATH alone; the plugin's zygote (and its check children) with
  * the variable the plugin declares: so these misbehave in the zygote only, after the
  * loader found them valid. */
@@ -330,13 +338,16 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 #elif defined(HOSTILE_ZYGOTE_LIE)
     usleep(300000);
     return host->pass(call, "passed after 300 ms");
+#elif defined(HOSTILE_ZYGOTE_SELF)
+    /* Not hostile: which process runs the check, the zygote itself or a child of it. */
+    return host->pass(call, zygote_pid == getpid() ? "ran in its zygote" : "ran in a child of its zygote");
 #else
     return host->fail(call, "loaded, ran and failed");
 #endif
 }
 
 #if (defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE)) && \
+     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF)) && \
     RG_PLUGIN_ABI_MINOR >= 3
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
@@ -370,7 +381,7 @@ static const rg_plugin plugin = {
     checks, sizeof checks / sizeof checks[0], 0,
 #if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
 #if defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-    defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE)
+    defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF)
     shifty_env,
 #else
     NULL,
