@@ -434,6 +434,17 @@ static int unit_job_fd(const unit *u, const rg_plugin_file *file, char **root, c
     return fd;
 }
 
+/* R's child is known (its pid): it is steered to its CPU, and its check's time starts now.
+ * A zygote's wait (starting, loading the plugin, answering) has bounds of its own
+ * (RG_PLUGIN_LOAD_TIMEOUT): counted in the check's, it could time out a check that never
+ * got to run, when the box is busy. */
+static void child_running(running *r)
+{
+    rg_child_started(r->pid);
+    r->started = monotonic_ms();
+    r->deadline = r->started + r->u.jobs[0]->timeout * 1000.0;
+}
+
 /* Start U's child: from its plugin's zygote (its pid taken now, or, when DEFER, left
  * PENDING for take_pid: the zygote may still be starting; LAST: no later unit of this
  * run is its plugin's, see rg_zygote_send), or forked here (the engine's own checks).
@@ -497,13 +508,12 @@ static int start(running *r, const unit *u, char **root, const rg_context *ctx, 
             child_main(u, ctx, now, limits, engine, out_write, fds[1]);
     }
     if (!r->pending)
-        rg_child_started(r->pid);
+        child_running(r);
     close(fds[1]);
     close(out_write);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     fcntl(fds[0], F_SETFD, FD_CLOEXEC);
     r->fd = fds[0];
-    r->deadline = r->started + u->jobs[0]->timeout * 1000.0;
     return 0;
 }
 
@@ -863,7 +873,7 @@ static void take_pids(pool *p)
             memset(r, 0, sizeof *r);
             continue;
         }
-        rg_child_started(r->pid);
+        child_running(r);
         if (check_pid(p, s) != 0)
             p->active--;
     }

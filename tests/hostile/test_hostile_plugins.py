@@ -453,6 +453,27 @@ def _(t):
     t.contains(r.out, "ran in its zygote", "relgate check: its one job")
 
 
+@case("a zygote slow to load its plugin (1.5 s of the 2 s it has): the checks' time starts when they do")
+def _(t):
+    # --check-timeout 1: a check of 0.3 s, each, whose zygote took 1.5 s to be ready.
+    # Counting the zygote's start in the first check's time would make it an error.
+    setup(t, "zygote_slow")
+    three_checks(t)
+    env = {"HOSTILE_SHIFT": "1"}
+    for jobs in (1, 3):
+        r = run(t, *eval_args("--jobs", str(jobs)), env=env)
+        t.check(r.rc == 1, "--jobs %d: exit 1 (deny)" % jobs, actual={"rc": r.rc, "stderr": r.err[-600:]})
+        for req in harness.parse_single_json(r.out.encode())["requirements"]:
+            t.eq((req["status"], req["message"]), ("fail", "loaded, ran and failed"),
+                 "--jobs %d: %s, its own answer" % (jobs, req["id"]))
+    batch_lines(t, 2)
+    r = run(t, *batch_args(1), env=env)
+    for line in r.out.splitlines():
+        for req in json.loads(line)["requirements"]:
+            t.eq((req["status"], req["message"]), ("fail", "loaded, ran and failed"), "a batch's " + req["id"])
+    nothing_lingers(t)
+
+
 @case("a check that kills its zygote mid-batch: the checks after it are errors, never allowed")
 def _(t):
     setup(t, "kill_zygote")

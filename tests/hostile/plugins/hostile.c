@@ -180,7 +180,7 @@ __attribute__((constructor)) static void zygote_lie_constructor(void)
 #endif
 
 #if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK) || \
-    defined(HOSTILE_ZYGOTE_SELF)
+    defined(HOSTILE_ZYGOTE_SELF) || defined(HOSTILE_ZYGOTE_SLOW)
 /* The loader child runs with PATH alone; the plugin's zygote (and its check children) with
  * the variable the plugin declares: so these misbehave in the zygote only, after the
  * loader found them valid. */
@@ -193,6 +193,8 @@ __attribute__((constructor)) static void zygote_constructor(void)
     _exit(0);
 #elif defined(HOSTILE_ZYGOTE_FORK)
     linger(1, 0);   /* escaped (setsid), ignoring SIGTERM, for the zygote's whole life */
+#elif defined(HOSTILE_ZYGOTE_SLOW)
+    usleep(1500000);   /* slow to load (within the 2 s a zygote has): a busy box's zygote */
 #else
     zygote_pid = getpid();
 #endif
@@ -338,6 +340,9 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 #elif defined(HOSTILE_ZYGOTE_LIE)
     usleep(300000);
     return host->pass(call, "passed after 300 ms");
+#elif defined(HOSTILE_ZYGOTE_SLOW)
+    usleep(300000);
+    return host->fail(call, "loaded, ran and failed");
 #elif defined(HOSTILE_ZYGOTE_SELF)
     /* Not hostile: which process runs the check, the zygote itself or a child of it. */
     return host->pass(call, zygote_pid == getpid() ? "ran in its zygote" : "ran in a child of its zygote");
@@ -347,7 +352,8 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 }
 
 #if (defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF)) && \
+     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF) || \
+     defined(HOSTILE_ZYGOTE_SLOW)) && \
     RG_PLUGIN_ABI_MINOR >= 3
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
@@ -381,7 +387,8 @@ static const rg_plugin plugin = {
     checks, sizeof checks / sizeof checks[0], 0,
 #if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
 #if defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
-    defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF)
+    defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF) || \
+    defined(HOSTILE_ZYGOTE_SLOW)
     shifty_env,
 #else
     NULL,
