@@ -431,23 +431,30 @@ def _(t):
     nothing_lingers(t)
 
 
+def single_and_batch(t, env, rc):
+    """The three_checks policy's requirements, as (how, requirement): single decisions at
+    --jobs 1 and 3, then a batch of two lines; each run must exit RC."""
+    results = []
+    for jobs in (1, 3):
+        r = run(t, *eval_args("--jobs", str(jobs)), env=env)
+        t.check(r.rc == rc, "--jobs %d: exit %d" % (jobs, rc), actual={"rc": r.rc, "stderr": r.err[-600:]})
+        results += [("--jobs %d" % jobs, req) for req in harness.parse_single_json(r.out.encode())["requirements"]]
+    batch_lines(t, 2)
+    r = run(t, *batch_args(1), env=env)
+    t.eq(r.rc, rc, "batch exit code")
+    for line in r.out.splitlines():
+        results += [("a batch", req) for req in json.loads(line)["requirements"]]
+    return results
+
+
 @case("a single decision runs its plugin's last check job in the zygote itself, a batch every job in a child")
 def _(t):
     setup(t, "zygote_self")
     three_checks(t)
     env = {"HOSTILE_SHIFT": "1"}
-    for jobs in (1, 3):
-        r = run(t, *eval_args("--jobs", str(jobs)), env=env)
-        t.check(r.rc == 0, "--jobs %d: exit 0" % jobs, actual={"rc": r.rc, "stderr": r.err[-600:]})
-        reqs = {req["id"]: req for req in harness.parse_single_json(r.out.encode())["requirements"]}
-        for i, where in ((1, "a child of its zygote"), (2, "a child of its zygote"), (3, "its zygote")):
-            t.eq(reqs["hostile-%d" % i]["message"], "ran in " + where, "--jobs %d: hostile-%d" % (jobs, i))
-    batch_lines(t, 2)
-    r = run(t, *batch_args(1), env=env)
-    t.eq(r.rc, 0, "batch exit code")
-    for line in r.out.splitlines():
-        for req in json.loads(line)["requirements"]:
-            t.eq(req["message"], "ran in a child of its zygote", "a batch's " + req["id"])
+    for how, req in single_and_batch(t, env, 0):
+        last = how != "a batch" and req["id"] == "hostile-3"
+        t.eq(req["message"], "ran in its zygote" if last else "ran in a child of its zygote", how + ": " + req["id"])
     r = run(t, "check", "hostile.check", "--plugin-path", "plugins", "--context", "context.json", "--now", NOW,
             env=env)
     t.contains(r.out, "ran in its zygote", "relgate check: its one job")
@@ -459,18 +466,9 @@ def _(t):
     # Counting the zygote's start in the first check's time would make it an error.
     setup(t, "zygote_slow")
     three_checks(t)
-    env = {"HOSTILE_SHIFT": "1"}
-    for jobs in (1, 3):
-        r = run(t, *eval_args("--jobs", str(jobs)), env=env)
-        t.check(r.rc == 1, "--jobs %d: exit 1 (deny)" % jobs, actual={"rc": r.rc, "stderr": r.err[-600:]})
-        for req in harness.parse_single_json(r.out.encode())["requirements"]:
-            t.eq((req["status"], req["message"]), ("fail", "loaded, ran and failed"),
-                 "--jobs %d: %s, its own answer" % (jobs, req["id"]))
-    batch_lines(t, 2)
-    r = run(t, *batch_args(1), env=env)
-    for line in r.out.splitlines():
-        for req in json.loads(line)["requirements"]:
-            t.eq((req["status"], req["message"]), ("fail", "loaded, ran and failed"), "a batch's " + req["id"])
+    for how, req in single_and_batch(t, {"HOSTILE_SHIFT": "1"}, 1):
+        t.eq((req["status"], req["message"]), ("fail", "loaded, ran and failed"),
+             "%s: %s's own answer" % (how, req["id"]))
     nothing_lingers(t)
 
 
