@@ -879,7 +879,8 @@ static void take_pids(pool *p)
     }
 }
 
-/* Is unit I the last of P's units (so far) to run its plugin's code? */
+/* Is unit I the last of P's units (so far) to run its plugin's code?  Asked only in a
+ * thread's last evaluation: a batch's or the service's never send LAST. */
 static int last_of_its_plugin(const pool *p, size_t i)
 {
     const struct rg_loaded_plugin *plugin = p->units[i].jobs[0]->plugin;
@@ -901,7 +902,8 @@ static void fill_slots(pool *p, const rg_context *ctx, int64_t now, const rg_lim
          * one is taken, so that a zygote cannot name, unseen, a process another slot has
          * not yet taken (check_pid). */
         take_pids(p);
-        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer, last_of_its_plugin(p, p->next)) != 0) {
+        if (start(r, &p->units[p->next], &p->root, ctx, now, limits, defer,
+                  rg_zygotes_last_evaluation() && last_of_its_plugin(p, p->next)) != 0) {
             p->done += p->units[p->next].count;
             memset(r, 0, sizeof *r);
         } else if (r->pending || check_pid(p, s) == 0) {

@@ -508,7 +508,6 @@ int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int ou
                    rg_zygote_failure *fail)
 {
     zygote *z = zygote_find(file, 1), *running_last = zygote_find(file, 0);
-    last = last && last_evaluation;
     /* Answers are taken by FILE: a zygote whose LAST is unanswered must answer before a
      * new one is asked anything (the caller takes each pid before the next job). */
     if (running_last && running_last->last_sent && !running_last->failed) {
@@ -640,4 +639,9 @@ void rg_plugin_processes_end(void)
 void rg_plugin_processes_last_evaluation(void)
 {
     last_evaluation = 1;
+}
+
+int rg_zygotes_last_evaluation(void)
+{
+    return last_evaluation;
 }

@@ -38,16 +38,20 @@ typedef struct rg_zygote_failure {
  * while the zygote starts (the plugin host started and given its plugin on first use,
  * within RG_PLUGIN_LOAD_TIMEOUT): send the job (0 and *SEQ, or -1 with *FAIL filled),
  * then take the child's pid — a child of this process, not one it knew of — for each
- * job sent, in the order they were sent (the pid, or -1 with *FAIL filled).  LAST says
- * the caller sends FILE's zygote no other job in this evaluation: after
- * rg_plugin_processes_last_evaluation, the zygote then runs it itself, as the check's
- * process (the pid taken is the zygote's, which this table then forgets), and the next
- * job of FILE starts a new zygote.  A zygote
+ * job sent, in the order they were sent (the pid, or -1 with *FAIL filled).  LAST (only
+ * in the thread's last evaluation, rg_zygotes_last_evaluation) says the caller sends
+ * FILE's zygote no other job: the zygote runs it itself, as the check's process (the pid
+ * taken is the zygote's, which this table then forgets), and the next job of FILE
+ * starts a new zygote.  A zygote
  * that failed once stays failed in this thread (every later job gets its failure),
  * since all it could still send is suspect. */
 int rg_zygote_send(const rg_plugin_file *file, int job_fd, int result_fd, int output_fd, int last, uint32_t *seq,
                    rg_zygote_failure *fail);
 pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failure *fail);
+
+/* Whether this thread's evaluation is its last (rg_plugin_processes_last_evaluation):
+ * only then may a job be sent as LAST. */
+int rg_zygotes_last_evaluation(void);
 
 /* In the plugin host ("zygote", rg_host_enter done): become the zygote the engine ENGINE
  * described on descriptor 5 — LOAD the plugin (descriptor 4), say READY on the socket
