@@ -130,6 +130,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return 0;
 }
 
+static int store_trim(worker_state *ws, rg_error *err);
+
 /* Write ITEM ({"text"}, {"json"} or {"base64"}) of evidence NAME as FILE in the worker's
  * evidence directory, beneath the SHA-256 of its bytes: REL (RELSIZE bytes) receives
  * "<hex>/FILE".  A file already there has those bytes: it is left as it is.  0, or -1
@@ -141,7 +143,7 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     char path[PATH_MAX + 160], tmp[PATH_MAX + 160], digest_hex[RG_DIGEST_HEX_SIZE], *data = NULL;
     struct stat st;
     size_t len = 0;
-    int fd, rc = 0, members = 0;
+    int fd, made, rc = 0, members = 0;
     if (cJSON_IsObject(item))
         for (const cJSON *m = item->child; m; m = m->next, members++) {
             if (strcmp(m->string, "text") == 0) text = m;
@@ -175,9 +177,18 @@ static int write_inline(worker_state *ws, const char *file, const char *name, co
     if (fstatat(ws->evdir_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len)
         goto done;   /* these very bytes, written by an earlier request */
     snprintf(path, sizeof path, "%s/%s", ws->evdir, digest_hex);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        if (errno == ENOENT)   /* the directory itself is gone: made anew by the next request (store_trim) */
-            ws->evdir_files = STORE_MAX_FILES;
+    made = mkdir(path, 0700);
+    if (made != 0 && errno == ENOENT) {
+        /* The evidence directory itself is gone (a cleaner that honours no lock): made
+         * anew, as when it is full, and this file written in it. */
+        ws->evdir_files = STORE_MAX_FILES;
+        if (store_trim(ws, err) != 0) {
+            rc = -1;
+            goto done;
+        }
+        made = mkdir(path, 0700);
+    }
+    if (made != 0 && errno != EEXIST) {
         rc = rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write evidence '%.200s': %s", name, strerror(errno));
         goto done;
     }
