@@ -3,6 +3,7 @@
  * entry: the file's identity, its path, its SHA-256, the description. */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,13 @@
 #define CACHE_MAX (8u << 20)     /* bytes: a cache larger than this is not ours */
 #define ENTRY_MAX (4u << 20)
 #define IDENTITY_WORDS 7         /* dev, ino, size, mtime s/ns, ctime s/ns */
+/* Cache files of other sets of plugin folders kept beside a new one: each temporary
+ * plugin folder (a test's, a CI job's) leaves a file of its own, and without a bound a
+ * long-lived runner's cache folder only grows (one had 693 of them). */
+#define SETS_KEPT 32
+#define SET_NAME_PREFIX "plugins-"
+#define SET_NAME_HEX 16
+#define SET_NAME_SUFFIX ".cache"
 
 typedef struct entry {
     uint64_t identity[IDENTITY_WORDS];
@@ -54,7 +62,7 @@ char *rg_plugin_cache_path(const char *const *folders, size_t count)
         if (folders[i])
             rg_sha256_update(h, folders[i], strlen(folders[i]) + 1);
     rg_sha256_final(h, digest);
-    snprintf(name, sizeof name, "plugins-%02x%02x%02x%02x%02x%02x%02x%02x.cache", digest[0], digest[1],
+    snprintf(name, sizeof name, SET_NAME_PREFIX "%02x%02x%02x%02x%02x%02x%02x%02x" SET_NAME_SUFFIX, digest[0], digest[1],
              digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
     if ((base = getenv("XDG_CACHE_HOME")) && *base == '/')
         snprintf(path, sizeof path, "%s/relgate/%s", base, name);
@@ -231,6 +239,75 @@ static void make_folders(const char *path)
         }
 }
 
+/* Whether NAME is a per-set cache file's name: plugins-HEX.cache. */
+static int is_set_name(const char *name)
+{
+    size_t prefix = strlen(SET_NAME_PREFIX);
+    if (strncmp(name, SET_NAME_PREFIX, prefix) != 0 || strcmp(name + prefix + SET_NAME_HEX, SET_NAME_SUFFIX) != 0)
+        return 0;
+    for (size_t i = prefix; i < prefix + SET_NAME_HEX; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+typedef struct set_file {
+    char name[sizeof SET_NAME_PREFIX + SET_NAME_HEX + sizeof SET_NAME_SUFFIX];
+    struct timespec written;
+} set_file;
+
+static int newer_first(const void *a, const void *b)
+{
+    const struct timespec *x = &((const set_file *)a)->written, *y = &((const set_file *)b)->written;
+    if (x->tv_sec != y->tv_sec)
+        return x->tv_sec < y->tv_sec ? 1 : -1;
+    return x->tv_nsec < y->tv_nsec ? 1 : x->tv_nsec > y->tv_nsec ? -1 : 0;
+}
+
+/* Beside the cache file just written at PATH, keep the SETS_KEPT - 1 other sets' files
+ * written last and remove the older ones: only the user's own regular files named as
+ * relgate names them.  A file removed while another relgate uses it costs that start
+ * one loader child, nothing more: the cache only saves time. */
+static void prune_other_sets(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    set_file *files = NULL;
+    size_t count = 0, cap = 0;
+    struct dirent *d;
+    DIR *folder;
+    int dfd;
+    if (!slash || !is_set_name(slash + 1) || (size_t)(slash - path) >= sizeof dir)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (!(folder = opendir(slash == path ? "/" : dir)))
+        return;
+    dfd = dirfd(folder);
+    while ((d = readdir(folder))) {
+        struct stat st;
+        if (!is_set_name(d->d_name) || strcmp(d->d_name, slash + 1) == 0 ||
+            fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            st.st_uid != geteuid())
+            continue;
+        if (count == cap) {
+            set_file *grown = realloc(files, (cap = cap ? 2 * cap : 64) * sizeof *files);
+            if (!grown)
+                break;
+            files = grown;
+        }
+        strcpy(files[count].name, d->d_name);
+        files[count++].written = st.st_mtim;
+    }
+    if (count >= SETS_KEPT) {
+        qsort(files, count, sizeof *files, newer_first);
+        for (size_t i = SETS_KEPT - 1; i < count; i++)
+            (void)unlinkat(dfd, files[i].name, 0);
+    }
+    free(files);
+    closedir(folder);
+}
+
 void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
 {
     char tmp[PATH_MAX];
@@ -292,6 +369,8 @@ void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path)
         int written = rg_write_all(fd, out, at) == 0;
         if (close(fd) != 0 || !written || rename(tmp, path) != 0)
             unlink(tmp);
+        else if (!getenv("RELGATE_PLUGIN_CACHE")) /* a path of relgate's choosing, in its own folder */
+            prune_other_sets(path);
     }
     free(out);
 }

@@ -44,7 +44,9 @@ int rg_plugin_cache_put(rg_plugin_cache *c, const char *path, const struct stat 
                         const unsigned char digest[RG_SHA256_LEN], const char *record, size_t len);
 
 /* Write the cache to PATH atomically (its folder made, 0700, when missing); failures are
- * ignored: the cache only saves time. */
+ * ignored: the cache only saves time.  When PATH is of relgate's choosing (no
+ * $RELGATE_PLUGIN_CACHE), the other sets' cache files beside it are kept to the 31
+ * written last, the older ones removed. */
 void rg_plugin_cache_save(const rg_plugin_cache *c, const char *path);
 
 #endif

@@ -302,6 +302,40 @@ def _(t):
     t.check(str(other).encode() not in first, "no entry of the other folder in the first file")
 
 
+@case("the plugin cache: other sets' files beyond the 32 written last are removed when one is written")
+def _(t):
+    if "RELGATE_PLUGIN_CACHE" in os.environ:
+        t.skip("RELGATE_PLUGIN_CACHE is set: the default place is not used")
+    setup(t, "fixture-behave", policy=(
+        'requirement "a" { title = "a", check = "fixture.behave", with = { mode = "ok" } }\n'))
+    env = {"XDG_CACHE_HOME": str(Path(t.tmp, "xdg"))}
+    folder = Path(t.tmp, "xdg", "relgate")
+    folder.mkdir(parents=True, mode=0o700)
+    # 40 files of other (gone) sets of folders, one a day back, the newest first; beside
+    # them files relgate did not name so: left alone whatever their age.
+    old = time.time() - 86400
+    others = ["plugins-%016x.cache" % (0xabc000 + i) for i in range(40)]
+    for i, name in enumerate(others):
+        Path(folder, name).write_bytes(b"RGP2 not a real cache")
+        os.utime(Path(folder, name), (old - i * 86400, old - i * 86400))
+    strangers = ["notes.txt", "plugins-short.cache", "plugins-%016X.cache" % 0xdef, "plugins-%016x.cache.tmp" % 1]
+    for name in strangers:
+        Path(folder, name).write_text("not relgate's\n")
+        os.utime(Path(folder, name), (0, 0))
+    t.expect_decision(run_eval(t, env=env), "allow", 0)
+    left = sorted(p.name for p in folder.iterdir())
+    mine = [n for n in left if n.startswith("plugins-") and n not in others and n not in strangers]
+    t.eq(len(mine), 1, "this set's cache file written: %s" % mine)
+    t.eq([n for n in others if n in left], others[:31], "the 31 other sets' files written last kept, the 9 oldest removed")
+    t.check(all(n in left for n in strangers), "files not named as relgate names its caches left alone")
+    # A start that finds its plugins in the cache writes nothing, so removes nothing.
+    Path(folder, others[0]).touch()
+    Path(folder, "plugins-%016x.cache" % 0xfff).write_bytes(b"RGP2 another")
+    os.utime(Path(folder, "plugins-%016x.cache" % 0xfff), (0, 0))
+    t.expect_decision(run_eval(t, env=env), "allow", 0)
+    t.check(Path(folder, "plugins-%016x.cache" % 0xfff).exists(), "nothing removed by a start the cache served")
+
+
 # ---- Isolation ------------------------------------------------------------------------
 
 @case("a crashing, hanging, exiting or silent check costs one error result each")
