@@ -29,17 +29,13 @@
 #include "textpos.h"
 
 #define MAX_ENTRIES 4096   /* lookups are linear: a bound keeps a batch linear too */
-/* A file changed less than this long before it was hashed may change again without its
- * identity showing it (timestamps are taken from a coarse clock): its digest is not kept
- * from one evaluation to the next.  Generous, for file systems with coarse times. */
-#define SETTLE_SECONDS 3
 
 /* What one evidence file was when the cache last looked at it. */
 typedef struct file_state {
     char *path;
     char identity[RG_FILE_IDENTITY_SIZE];
     char label[RG_SHA256_LABEL_SIZE];   /* its bytes' digest; "" when they could not be read */
-    int settled;                        /* unchanged for SETTLE_SECONDS when hashed */
+    int settled;                        /* rg_file_settled when hashed: the digest stands for the identity */
     unsigned long seen;                 /* the evaluation that last looked (stat) */
 } file_state;
 
@@ -184,7 +180,7 @@ static void hash_file(file_state *f, const char *path, const char *identity)
         rg_file_identity(&st, now_id, sizeof now_id);
         if (strcmp(now_id, identity) == 0) {   /* not changed while read */
             rg_sha256_label(digest, f->label, sizeof f->label);
-            f->settled = st.st_ctim.tv_sec < started - SETTLE_SECONDS;
+            f->settled = rg_file_settled(&st, started);
         }
     }
     close(fd);

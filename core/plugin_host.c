@@ -175,6 +175,11 @@ void rg_file_identity(const struct stat *st, char *buf, size_t size)
     rg_strlcpy(buf, text, size);
 }
 
+int rg_file_settled(const struct stat *st, time_t read_started)
+{
+    return st->st_ctim.tv_sec < read_started - RG_FILE_SETTLE_SECONDS;
+}
+
 /* An input record for evidence NAME: {"name", "rel" (the path the context declares, when
  * it does), "state"}, or NULL when out of memory. */
 static cJSON *new_input(const rg_check_call *call, const char *name, const char *state)

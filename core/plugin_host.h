@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "relgate/plugin.h"
 #include "relgate/relgate.h"
@@ -32,6 +33,15 @@ typedef struct rg_check_result {
 
 /* "dev:ino:size:mtime:ctime" (times in ns) of ST into BUF (RG_FILE_IDENTITY_SIZE). */
 void rg_file_identity(const struct stat *st, char *buf, size_t size);
+
+/* Whether what was read of a file whose identity was ST, the reading started at
+ * READ_STARTED, stands for the file for as long as its identity stays the same: only when
+ * the file had not changed for RG_FILE_SETTLE_SECONDS.  The kernel stamps times from a
+ * coarse clock, so two writes of the same size close together can leave one identity; a
+ * file changed just before it was read is read again next time.  The one rule for every
+ * cache of file contents (the check cache's digests, the policy's evidence texts). */
+#define RG_FILE_SETTLE_SECONDS 3
+int rg_file_settled(const struct stat *st, time_t read_started);
 
 /* A string field of CTX by dotted path ("release.commit"), or NULL. */
 const char *rg_context_string(const rg_context *ctx, const char *path);

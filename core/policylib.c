@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 
@@ -18,6 +19,7 @@
 #include "identity.h"
 #include "policylib.h"
 #include "markdown.h"
+#include "plugin_host.h"
 #include "rfc3339.h"
 #include "sandbox.h"
 #include "semver.h"
@@ -409,11 +411,13 @@ static int evidence_exists(lua_State *L)
 static const char KEY_EVIDENCE_CACHE[] = "rg.evidence.cache";
 #define EVIDENCE_CACHE_MAX 32   /* files kept read; past that the cache starts afresh */
 
-/* The text of PATH from the run's cache.  With ST, when it still has that inode, size
- * and time; with ADDRESSED, when the text kept is of that digest (the one a
- * content-addressed PATH names: rg_evidence_addressed_label); with neither, only when
- * this evaluation already found it so (a file is read once per decision at most,
- * however many checks read it). */
+/* The text of PATH from the run's cache.  With ST, when the file still has the identity
+ * it had when read (device, inode, size, modification and change times: a write in
+ * place that keeps the size and sets the modification time back still moves the change
+ * time) and had settled then (rg_file_settled, the check cache's rule); with ADDRESSED,
+ * when the text kept is of that digest (the one a content-addressed PATH names:
+ * rg_evidence_addressed_label); with neither, only when this evaluation already found
+ * it so (a file is read once per decision at most, however many checks read it). */
 static int cached_evidence(lua_State *L, const char *path, const struct stat *st, const char *addressed,
                            lua_Integer max, const rg_context *ctx, const char *name)
 {
@@ -432,15 +436,14 @@ static int cached_evidence(lua_State *L, const char *path, const struct stat *st
     hit = lua_tointeger(L, -1) == max && (lua_Unsigned)lua_tointeger(L, -2) == (lua_Unsigned)sb->evaluation;
     lua_pop(L, 2);
     if (!hit && st) {
-        lua_getfield(L, -1, "ino");
-        lua_getfield(L, -2, "size");
-        lua_getfield(L, -3, "sec");
-        lua_getfield(L, -4, "nsec");
-        lua_getfield(L, -5, "max");
-        hit = lua_tointeger(L, -5) == (lua_Integer)st->st_ino && lua_tointeger(L, -4) == (lua_Integer)st->st_size &&
-              lua_tointeger(L, -3) == (lua_Integer)st->st_mtim.tv_sec &&
-              lua_tointeger(L, -2) == (lua_Integer)st->st_mtim.tv_nsec && lua_tointeger(L, -1) == max;
-        lua_pop(L, 5);
+        char identity[RG_FILE_IDENTITY_SIZE];
+        rg_file_identity(st, identity, sizeof identity);
+        lua_getfield(L, -1, "identity");
+        lua_getfield(L, -2, "settled");
+        lua_getfield(L, -3, "max");
+        hit = lua_toboolean(L, -2) && lua_isstring(L, -3) && strcmp(lua_tostring(L, -3), identity) == 0 &&
+              lua_tointeger(L, -1) == max;
+        lua_pop(L, 3);
     } else if (!hit && addressed) {
         lua_getfield(L, -1, "label");
         lua_getfield(L, -2, "max");
@@ -464,9 +467,10 @@ static int cached_evidence(lua_State *L, const char *path, const struct stat *st
     return 1;
 }
 
-static void cache_evidence(lua_State *L, const char *path, const struct stat *st, lua_Integer max,
-                           const char *label)
+static void cache_evidence(lua_State *L, const char *path, const struct stat *st, time_t read_started,
+                           lua_Integer max, const char *label)
 {
+    char identity[RG_FILE_IDENTITY_SIZE];
     /* The text is on top of the stack and stays there.  The cache lives on the policy's
      * Lua heap, under its memory limit: like json.decode's, it counts its entries at [0]
      * and starts afresh past EVIDENCE_CACHE_MAX, so a batch reading many distinct files
@@ -486,17 +490,14 @@ static void cache_evidence(lua_State *L, const char *path, const struct stat *st
     }
     lua_pushinteger(L, count + 1);
     lua_rawseti(L, -2, 0);
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 6);
     lua_pushvalue(L, -3);
     lua_setfield(L, -2, "text");
-    lua_pushinteger(L, (lua_Integer)st->st_ino);
-    lua_setfield(L, -2, "ino");
-    lua_pushinteger(L, (lua_Integer)st->st_size);
-    lua_setfield(L, -2, "size");
-    lua_pushinteger(L, (lua_Integer)st->st_mtim.tv_sec);
-    lua_setfield(L, -2, "sec");
-    lua_pushinteger(L, (lua_Integer)st->st_mtim.tv_nsec);
-    lua_setfield(L, -2, "nsec");
+    rg_file_identity(st, identity, sizeof identity);
+    lua_pushstring(L, identity);
+    lua_setfield(L, -2, "identity");
+    lua_pushboolean(L, rg_file_settled(st, read_started));
+    lua_setfield(L, -2, "settled");
     lua_pushinteger(L, max);
     lua_setfield(L, -2, "max");
     lua_pushstring(L, label);
@@ -519,6 +520,7 @@ static int evidence_read(lua_State *L)
     size_t len = 0;
     rg_evidence_status st;
     struct stat fst;
+    time_t read_started;
     rg_error err;
     int known, addressed;
 
@@ -539,6 +541,7 @@ static int evidence_read(lua_State *L)
     /* A content-addressed file's text is reused only when it has the digest its
      * directory names, never on the file's identity: a change in place that keeps the
      * modification time would not show in it. */
+    read_started = time(NULL);
     known = stat(path, &fst) == 0 && S_ISREG(fst.st_mode);
     if (known && !addressed && cached_evidence(L, path, &fst, NULL, max, ctx, name))
         return 1;
@@ -572,7 +575,7 @@ static int evidence_read(lua_State *L)
     free(*box);
     *box = NULL;
     if (known)
-        cache_evidence(L, path, &fst, max, label);
+        cache_evidence(L, path, &fst, read_started, max, label);
     return 1;
 }
 

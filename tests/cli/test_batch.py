@@ -185,6 +185,68 @@ def _(t):
                      "-j %s, line %d: results as alone" % (jobs, i + 1))
 
 
+NOTES_POLICY = """
+policy { name = "notes", version = "1.0.0" }
+requirement "notes" {
+  title = "The release notes say APPROVED",
+  check = function(ctx)
+    local text, why = evidence.read("notes")
+    if not text then return fail(why) end
+    if text:find("APPROVED", 1, true) then return pass("approved") end
+    return fail("not approved")
+  end,
+}
+"""
+
+
+def rewrite_keeping_size_and_time(path, text):
+    """Write TEXT into PATH in place (same inode) and set its times back: what `cp -p`,
+    `tar x` of a reproducible archive or `rsync -t` do.  Only the change time moves."""
+    before = os.stat(path)
+    with open(path, "r+b") as f:
+        f.write(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+
+
+@case("evidence rewritten in place between lines, same size and times set back: the later line reads it anew")
+def _(t):
+    t.write("policy.lua", NOTES_POLICY)
+    line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch"},
+                       "evidence": {"notes": "notes.txt"}}) + "\n"
+    notes = Path(t.tmp, "notes.txt")
+    for settled in (False, True):
+        notes.write_bytes(b"status: APPROVED\n")
+        if settled:
+            time.sleep(3.5)   # older than the settle time: kept on its identity alone
+        log = Path(t.tmp, "log-%d.jsonl" % settled)
+        # The decision log is written as each line is decided (standard output only at the
+        # end): the file is changed once line 1's record is there, before line 2 is sent.
+        proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--now", NOW, "--log", log,
+                                 "--batch", "-"], cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            proc.stdin.write(line.encode())
+            proc.stdin.flush()
+            deadline = time.monotonic() + 60
+            while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            rewrite_keeping_size_and_time(notes, b"status: REJECTED\n")
+            out, _ = proc.communicate(line.encode(), timeout=60)
+            first, second = [json.loads(l) for l in out.decode().splitlines()]
+            rc = proc.returncode
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        what = "settled file" if settled else "file just written"
+        t.eq(first["decision"], "allow", "%s: line 1 (notes APPROVED)" % what)
+        t.eq(second["decision"], "deny", "%s: line 2 (notes rewritten: REJECTED)" % what)
+        t.eq(second["requirements"][0]["message"], "not approved", "%s: line 2 read the new text" % what)
+        t.eq(rc, 1, "%s: exit code (a line denied)" % what)
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])
