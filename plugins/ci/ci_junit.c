@@ -47,6 +47,8 @@ typedef struct junit {
     char *c_class, *c_name, *c_msg;
     const char *c_kind;    /* of its first failure or error element */
     int c_fail, c_err, c_skip, c_flaky, c_status_fail, c_status_skip;
+    int c_status_notrun;   /* status="notrun": ctest's not-run tests, skips and failures alike */
+    int c_not_run;         /* ... and its <skipped> gives no skip reason: a failure */
     /* a failure or error element right inside a <testsuite> */
     int s_depth;           /* 0: none */
     const char *s_kind;
@@ -203,6 +205,8 @@ static void open_testcase(junit *j, const XML_Char **atts)
     j->c_fail = j->c_err = j->c_skip = j->c_flaky = 0;
     j->c_status_fail = status_is(status, fail);
     j->c_status_skip = status_is(status, skip);
+    j->c_status_notrun = status && strcmp(status, "notrun") == 0;
+    j->c_not_run = 0;
     if ((attr(atts, "classname") && !j->c_class) || (attr(atts, "name") && !j->c_name))
         oom(j);
     if (ended_at(j, atts, &done)) {
@@ -227,6 +231,39 @@ static void first_problem(junit *j, const char *kind, const XML_Char **atts)
         j->capture = j->depth;   /* take the element's text instead */
         j->text_len = 0;
     }
+}
+
+/* ctest writes every test it did not run as status="notrun" with <skipped message="REASON"/>,
+ * the tests it skipped and those it counted as failed alike ("Unable to find executable",
+ * "Required Files Missing", "Fixture dependency failed", "Missing Configuration", ...).
+ * Is REASON one of its skips?  Anything else is a failure: fail closed on reasons unknown. */
+static int ctest_skip(const char *reason)
+{
+    static const char code[] = "SKIP_RETURN_CODE=";
+    const char *n;
+    if (!reason)
+        return 0;
+    if (strcmp(reason, "SKIP_REGULAR_EXPRESSION_MATCHED") == 0 || strcmp(reason, "Disabled") == 0)
+        return 1;
+    if (strncmp(reason, code, sizeof code - 1) != 0)
+        return 0;
+    n = reason + sizeof code - 1;   /* SKIP_RETURN_CODE=77 */
+    return *n && n[strspn(n, "0123456789")] == '\0';
+}
+
+/* A ctest test that did not run for REASON, which is no skip: the case fails, saying why. */
+static void not_run(junit *j, const char *reason)
+{
+    char msg[CI_MESSAGE_MAX];
+    if (j->c_not_run)
+        return;
+    j->c_not_run = 1;
+    if (j->c_kind)
+        return;   /* a failure element said why first */
+    j->c_kind = "failure";
+    snprintf(msg, sizeof msg, "not run: %s", reason && *reason ? reason : "(no reason given)");
+    if (!(j->c_msg = copy(msg)))
+        oom(j);
 }
 
 static const char *innermost_name(junit *j)
@@ -272,6 +309,8 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
             first_problem(j, is_failure ? "failure" : "error", atts);
         } else if (strcmp(name, "skipped") == 0) {
             j->c_skip = 1;
+            if (j->c_status_notrun && !ctest_skip(attr(atts, "message")))
+                not_run(j, attr(atts, "message"));
         } else if (strncmp(name, "flaky", 5) == 0 || strncmp(name, "rerun", 5) == 0) {
             j->c_flaky++;   /* Surefire re-runs: they explain header counts */
             found(j);
@@ -331,7 +370,7 @@ static void add_counts(ci_item *it, int failure, int error, int skipped, int fla
 static void close_testcase(junit *j)
 {
     ci_report *r = j->r;
-    int failure = j->c_fail > 0 || (!j->c_err && j->c_status_fail);
+    int failure = j->c_fail > 0 || j->c_not_run || (!j->c_err && j->c_status_fail);
     int error = !failure && j->c_err > 0;
     int skipped = !failure && !error && (j->c_skip || j->c_status_skip);
     int flaky = !failure && !error && j->c_flaky > 0;

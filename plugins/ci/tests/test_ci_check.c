@@ -241,6 +241,27 @@ static void test_junit(void **state)
     assert_contains(f->res.message, "XML, not a GitHub report");
 }
 
+/* ctest counts a test it could not run (no executable, required files missing, a failed
+ * fixture) as failed, and writes it as a skip with the reason (found/ctest-3.25.1-not-run-only.xml) */
+static void test_junit_ctest_not_run(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "junit.xml",
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"(empty)\" tests=\"3\" failures=\"0\""
+             " disabled=\"0\" skipped=\"2\" hostname=\"\" time=\"0\" timestamp=\"2025-06-10T08:50:00\">"
+             "<testcase name=\"pass\" classname=\"pass\" time=\"0.005\" status=\"run\"><system-out></system-out></testcase>"
+             "<testcase name=\"skipme\" classname=\"skipme\" time=\"0.005\" status=\"notrun\">"
+             "<skipped message=\"SKIP_RETURN_CODE=77\"/><system-out></system-out></testcase>"
+             "<testcase name=\"unit_tests\" classname=\"unit_tests\" time=\"0\" status=\"notrun\">"
+             "<skipped message=\"Unable to find executable\"/>"
+             "<system-out>Unable to find executable: /b/unit_tests</system-out></testcase></testsuite>\n", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message,
+                        "1 failing: (empty) (1 failed, 0 errors) (3 tests (1 failed, 1 skipped) in tests (junit))");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.name"), "unit_tests.unit_tests");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.message"), "not run: Unable to find executable");
+}
+
 /* ---- Freshness ---------------------------------------------------------------------------- */
 
 static void test_max_age(void **state)
@@ -458,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gitlab_allow_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gitlab_test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_ctest_not_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_less_times, setup, teardown),

@@ -584,6 +584,54 @@ static void test_junit_dialects(void **state)
     ci_report_free(&r);
 }
 
+/* ctest --output-junit writes every test it did not run as status="notrun" with
+ * <skipped message="REASON"/> (CMake's cmCTestTestHandler::WriteJUnitXML, the reasons from
+ * cmCTestRunTest): its skips (SKIP_RETURN_CODE=n, SKIP_REGULAR_EXPRESSION_MATCHED) and the
+ * tests it counts as failed alike (ctest 3.25.1, found/ctest-3.25.1-*.xml). */
+static void test_junit_ctest_not_run(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("<testsuite name=\"(empty)\" tests=\"7\" failures=\"0\" disabled=\"1\" skipped=\"5\">"
+             "<testcase name=\"pass\" classname=\"pass\" status=\"run\"/>"
+             "<testcase name=\"skipcode\" status=\"notrun\"><skipped message=\"SKIP_RETURN_CODE=77\"/></testcase>"
+             "<testcase name=\"skipregex\" status=\"notrun\"><skipped message=\"SKIP_REGULAR_EXPRESSION_MATCHED\"/>"
+             "</testcase>"
+             "<testcase name=\"off\" status=\"disabled\"><system-out>Disabled</system-out></testcase>"
+             "<testcase name=\"noexe\" classname=\"noexe\" status=\"notrun\"><skipped message=\"Unable to find executable\"/>"
+             "<system-out>Unable to find executable: /b/noexe</system-out></testcase>"
+             "<testcase name=\"data\" status=\"notrun\"><skipped message=\"Required Files Missing\"/></testcase>"
+             "<testcase name=\"uses_db\" status=\"notrun\"><skipped message=\"Fixture dependency failed\"/></testcase>"
+             "</testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_total, 7);
+    assert_int_equal(r.t_failures, 3);
+    assert_int_equal(r.t_skipped, 3);
+    assert_false(r.items[0].broken);   /* the header counts none of them: no failure element is missing */
+    assert_int_equal(r.case_count, 3);
+    assert_string_equal(r.cases[0].name, "noexe.noexe");
+    assert_string_equal(r.cases[0].kind, "failure");
+    assert_string_equal(r.cases[0].message, "not run: Unable to find executable");
+    assert_string_equal(r.cases[1].message, "not run: Required Files Missing");
+    assert_string_equal(r.cases[2].message, "not run: Fixture dependency failed");
+    ci_report_free(&r);
+    /* only ctest's shape: googletest's DISABLED_ tests are status="notrun" without <skipped>,
+     * and a <skipped> outside a notrun case is a skip whatever it says; a notrun <skipped>
+     * that gives no skip reason, or a near miss of one, is not a skip */
+    parse_ok("<testsuite name=\"s\">"
+             "<testcase name=\"DISABLED_a\" status=\"notrun\" result=\"suppressed\"/>"
+             "<testcase name=\"b\" status=\"run\"><skipped message=\"Unable to find executable\"/></testcase>"
+             "<testcase name=\"c\"><skipped message=\"Required Files Missing\"/></testcase>"
+             "<testcase name=\"d\" status=\"notrun\"><skipped/></testcase>"
+             "<testcase name=\"e\" status=\"notrun\"><skipped message=\"SKIP_RETURN_CODE=\"/></testcase>"
+             "<testcase name=\"f\" status=\"notrun\"><skipped message=\"SKIP_RETURN_CODE=7 or so\"/></testcase>"
+             "</testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_skipped, 3);
+    assert_int_equal(r.t_failures, 3);
+    assert_string_equal(r.cases[0].message, "not run: (no reason given)");
+    assert_string_equal(r.cases[1].message, "not run: SKIP_RETURN_CODE=");
+    ci_report_free(&r);
+}
+
 static void test_junit_failing_cases_are_capped(void **state)
 {
     ci_report r;
@@ -696,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_gitlab_webhooks_and_refusals),
         cmocka_unit_test(test_junit_mixed),
         cmocka_unit_test(test_junit_dialects),
+        cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
         cmocka_unit_test(test_junit_hostile),
         cmocka_unit_test(test_detect),
