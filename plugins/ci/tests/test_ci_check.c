@@ -262,6 +262,22 @@ static void test_junit_ctest_not_run(void **state)
     assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.message"), "not run: Unable to find executable");
 }
 
+/* node's junit reporter: a failing todo test is a todo, as node counts it (exit 0;
+ * found/node-20.20.2-test-junit-failing-todo-only.xml) */
+static void test_junit_node_todo(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "junit.xml",
+             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites>\n"
+             "\t<testcase name=\"works\" time=\"0.002088\" classname=\"test\"/>\n"
+             "\t<testcase name=\"not implemented yet\" time=\"0.001250\" classname=\"test\" failure=\"not yet\">\n"
+             "\t\t<skipped type=\"todo\" message=\"JIRA-12\"/>\n"
+             "\t\t<failure type=\"testCodeFailure\" message=\"not yet\">\n[Error [ERR_TEST_FAILURE]: not yet]\n\t\t</failure>\n"
+             "\t</testcase>\n\t<!-- tests 2 -->\n\t<!-- fail 0 -->\n\t<!-- todo 1 -->\n</testsuites>\n", (size_t)-1);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\"}", RG_CHECK_PASS);
+    assert_string_equal(f->res.message, "all passed: 2 tests (0 failed, 1 skipped) in tests (junit)");
+}
+
 /* ---- Freshness ---------------------------------------------------------------------------- */
 
 static void test_max_age(void **state)
@@ -480,6 +496,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gitlab_test_report, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_ctest_not_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_node_todo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_less_times, setup, teardown),

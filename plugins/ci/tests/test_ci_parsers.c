@@ -632,6 +632,39 @@ static void test_junit_ctest_not_run(void **state)
     ci_report_free(&r);
 }
 
+/* node --test --test-reporter=junit (node 20): a todo test that fails is written with
+ * <skipped type="todo"/> and its <failure>, and node counts it as todo, not failed (exit 0;
+ * found/node-20.20.2-test-junit-*.xml); its header counts that failure. */
+static void test_junit_node_todo(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("<testsuites><testsuite name=\"s\" tests=\"5\" failures=\"3\" skipped=\"2\">"
+             "<testcase name=\"ok\" classname=\"test\"/>"
+             "<testcase name=\"todo one\" classname=\"test\" failure=\"todo fails\"><skipped type=\"todo\" message=\"true\"/>"
+             "<failure type=\"testCodeFailure\" message=\"todo fails\">[Error [ERR_TEST_FAILURE]: todo fails]</failure></testcase>"
+             "<testcase name=\"skipped\" classname=\"test\"><skipped type=\"skipped\" message=\"true\"/></testcase>"
+             "<testcase name=\"fails\" classname=\"test\" failure=\"x\"><failure type=\"testCodeFailure\" message=\"x\"/>"
+             "</testcase>"
+             "<testcase name=\"skip and fail\" classname=\"test\"><skipped type=\"skipped\"/><failure message=\"y\"/>"
+             "</testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_total, 5);
+    assert_int_equal(r.t_skipped, 2);   /* the todo and the skip */
+    assert_int_equal(r.t_failures, 2);  /* any other <skipped> with a failure stays a failure */
+    assert_false(r.items[0].broken);    /* the header's 3 failures are all in the file */
+    assert_int_equal(r.case_count, 2);
+    assert_string_equal(r.cases[0].name, "test.fails");
+    assert_string_equal(r.cases[1].name, "test.skip and fail");
+    ci_report_free(&r);
+    /* only the explicit marker: a "todo" message, or a todo with an <error>, is no todo failure */
+    parse_ok("<testsuite name=\"s\"><testcase name=\"a\"><skipped message=\"todo\"/><failure/></testcase>"
+             "<testcase name=\"b\"><skipped type=\"todo\"/><error message=\"crashed\"/></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_int_equal(r.t_errors, 1);
+    assert_int_equal(r.t_skipped, 0);
+    ci_report_free(&r);
+}
+
 static void test_junit_failing_cases_are_capped(void **state)
 {
     ci_report r;
@@ -745,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_junit_mixed),
         cmocka_unit_test(test_junit_dialects),
         cmocka_unit_test(test_junit_ctest_not_run),
+        cmocka_unit_test(test_junit_node_todo),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
         cmocka_unit_test(test_junit_hostile),
         cmocka_unit_test(test_detect),
