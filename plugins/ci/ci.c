@@ -280,13 +280,19 @@ static void judge_report(judge *j, ci_report *r, const char *evidence, size_t pa
             problem(j, "%s is a %s without %s: it cannot be matched to commit %.12s", evidence, r->format,
                     r->missing, commit);
     }
-    if (!j->allow_empty && (r->tests ? r->t_total == 0 : parsed == 0))
-        problem(j, "%s has no %s", evidence, r->tests ? "test cases" : "checks");
-    else if (parsed > 0 && ignored == (long)parsed)
+    /* nothing ran: no checks, no test cases, or only skipped ones (googletest writes a failed
+     * SetUpTestSuite as every test skipped): a gate has nothing to pass on */
+    if (!j->allow_empty && (r->tests ? r->t_total <= r->t_skipped : parsed == 0)) {
+        if (r->tests && r->t_total)
+            problem(j, "%s: no test case ran (all %lld skipped)", evidence, (long long)r->t_total);
+        else
+            problem(j, "%s has no %s", evidence, r->tests ? "test cases" : "checks");
+    } else if (parsed > 0 && ignored == (long)parsed) {
         problem(j, "none of the %zu results in %s is for commit %.12s (they are for %.12s...)", parsed,
                 evidence, commit, other_sha ? other_sha : "?");
-    else if (!j->allow_empty && own && ignored + own == (long)parsed)
+    } else if (!j->allow_empty && own && ignored + own == (long)parsed) {
         problem(j, "%s has no checks but the gate's own run's, still running (%ld)", evidence, own);
+    }
 }
 
 static int present(const judge *j, const ci_report *reps, const char *name)
@@ -612,7 +618,7 @@ static const rg_param status_params[] = {
     {"only_required", RG_PARAM_BOOLEAN, 0, "false",
      "judge only the required checks: other failures are warnings", NULL},
     {"allow_empty", RG_PARAM_BOOLEAN, 0, "false",
-     "a report without checks or test cases passes (by default it fails)", NULL},
+     "a report without checks or test cases, or with only skipped ones, passes (by default it fails)", NULL},
     {"max_pages", RG_PARAM_INTEGER, 0, "50",
      "pages a live evidence source may fetch (100 items each); more is an error, not a cut", NULL},
     {"timezone", RG_PARAM_STRING, 0, "\"UTC\"",

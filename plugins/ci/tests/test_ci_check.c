@@ -441,6 +441,17 @@ static void test_empty_and_incomplete(void **state)
     ci_write(f->dir, "ci.json", "<testsuites/>", (size_t)-1);
     run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
     assert_contains(f->res.message, "ci has no test cases");
+    /* every case skipped: nothing ran either (googletest 1.12 writes a failed SetUpTestSuite
+     * so, found/gtest-1.12.1-suite-setup-failure-only.xml) */
+    ci_write(f->dir, "ci.json",
+             "<testsuites tests=\"2\" failures=\"0\" errors=\"0\" name=\"AllTests\">"
+             "<testsuite name=\"Fx\" tests=\"2\" failures=\"0\" skipped=\"2\" errors=\"0\">"
+             "<testcase name=\"A\" status=\"run\" result=\"skipped\" classname=\"Fx\"><skipped message=\"g3.cc:5&#x0A;\"/>"
+             "</testcase><testcase name=\"B\" status=\"run\" result=\"skipped\" classname=\"Fx\">"
+             "<skipped message=\"g3.cc:6&#x0A;\"/></testcase></testsuite></testsuites>", (size_t)-1);
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
+    assert_string_equal(f->res.message, "ci: no test case ran (all 2 skipped) (2 tests (0 failed, 2 skipped) in ci (junit))");
+    run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\", \"allow_empty\": true}", RG_CHECK_PASS);
     ci_write(f->dir, "ci.json", "{\"total_count\": 30, \"check_runs\": [{\"name\": \"a\", \"status\": \"completed\","
              " \"conclusion\": \"success\"}]}", (size_t)-1);
     run(f, NULL, CI_EVIDENCE, "{\"reports\": \"ci\"}", RG_CHECK_FAIL);
