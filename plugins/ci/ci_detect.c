@@ -89,6 +89,9 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
     char what[256];
     cJSON *root;
     int rc = 0;
+    /* UTF-16 (LE or BE) with a byte order mark, then '<': XML as Windows PowerShell writes
+     * it.  expat reads UTF-16 with a BOM itself; JSON is read as UTF-8 only. */
+    int utf16_xml = len >= 4 && (memcmp(text, "\xFF\xFE<\0", 4) == 0 || memcmp(text, "\xFE\xFF\0<", 4) == 0);
     ci_report_init(r);
     r->local_offset = local_offset;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)   /* a UTF-8 byte order mark */
@@ -99,7 +102,7 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
         snprintf(why, n, "unrecognised report format: the file is empty");
         return -1;
     }
-    if (*p == '<') {
+    if (*p == '<' || utf16_xml) {
         if (family != CI_ANY && family != CI_JUNIT) {
             snprintf(why, n, "unrecognised report format: XML, not a %s report", family_name(family));
             return -1;

@@ -278,6 +278,25 @@ static void test_junit_node_todo(void **state)
     assert_string_equal(f->res.message, "all passed: 2 tests (0 failed, 1 skipped) in tests (junit)");
 }
 
+/* a JUnit report as Windows PowerShell writes it: UTF-16 LE after a byte order mark */
+static void test_junit_utf16(void **state)
+{
+    static const char xml[] = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<testsuite name=\"win\" tests=\"2\">"
+                              "<testcase name=\"a\"/><testcase name=\"b\"><skipped/></testcase></testsuite>\r\n";
+    fixture *f = *state;
+    char buf[2 + 2 * sizeof xml];
+    size_t n = 0;
+    buf[n++] = '\xFF';
+    buf[n++] = '\xFE';
+    for (const char *c = xml; *c; c++) {
+        buf[n++] = *c;
+        buf[n++] = '\0';
+    }
+    ci_write(f->dir, "junit.xml", buf, n);
+    run(f, NULL, "\"tests\": \"junit.xml\"", "{\"reports\": \"tests\", \"required\": [\"win\"]}", RG_CHECK_PASS);
+    assert_string_equal(f->res.message, "all passed: 2 tests (0 failed, 1 skipped) in tests (junit)");
+}
+
 /* ---- Freshness ---------------------------------------------------------------------------- */
 
 static void test_max_age(void **state)
@@ -508,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_ctest_not_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_junit_node_todo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_junit_utf16, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_completion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zone_less_times, setup, teardown),

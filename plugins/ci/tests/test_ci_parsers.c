@@ -665,6 +665,55 @@ static void test_junit_node_todo(void **state)
     ci_report_free(&r);
 }
 
+/* ASCII TEXT as UTF-16 (big-endian when BE), after a byte order mark when BOM, into OUT
+ * (room for 2 + 2 * strlen(TEXT) bytes).  Returns the length in bytes. */
+static size_t utf16(const char *text, int be, int bom, char *out)
+{
+    size_t n = 0;
+    if (bom) {
+        out[n++] = be ? '\xFE' : '\xFF';
+        out[n++] = be ? '\xFF' : '\xFE';
+    }
+    for (; *text; text++) {
+        out[n++] = be ? '\0' : *text;
+        out[n++] = be ? *text : '\0';
+    }
+    return n;
+}
+
+/* Windows PowerShell writes text files as UTF-16 LE with a byte order mark (Out-File,
+ * Set-Content, >): expat reads UTF-16 with a BOM itself (found/edited/gtest-utf16le-bom.xml). */
+static void test_junit_utf16(void **state)
+{
+    static const char xml[] = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<testsuite name=\"s\" tests=\"2\" failures=\"1\">"
+                              "<testcase name=\"a\"/><testcase name=\"b\"><failure message=\"boom\"/></testcase></testsuite>";
+    char buf[2 * sizeof xml + 2], why[512];
+    ci_report r;
+    (void)state;
+    for (int be = 0; be <= 1; be++) {
+        size_t len = utf16(xml, be, 1, buf);
+        if (ci_parse(buf, len, CI_ANY, 0, &r, why, sizeof why) != 0)
+            fail_msg("UTF-16 %s refused: %s", be ? "BE" : "LE", why);
+        assert_string_equal(r.format, "junit");
+        assert_string_equal(r.items[0].name, "s");
+        assert_int_equal(r.t_total, 2);
+        assert_int_equal(r.t_failures, 1);
+        assert_string_equal(r.cases[0].message, "boom");
+        ci_report_free(&r);
+    }
+    /* without the declaration, and forced to JUnit */
+    if (ci_parse(buf, utf16("<testsuite name=\"s\"><testcase name=\"t\"/></testsuite>", 0, 1, buf), CI_JUNIT, 0, &r,
+                 why, sizeof why) != 0)
+        fail_msg("refused: %s", why);
+    ci_report_free(&r);
+    /* still refused: a UTF-16 file that declares UTF-8 (expat's error), a BOM before
+     * something other than '<' (JSON is read as UTF-8 only), and XML forced to another format */
+    parse_refused(buf, utf16("<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuite/>", 0, 1, buf), CI_ANY,
+                  "not well-formed XML: encoding specified in XML declaration is incorrect");
+    parse_refused(buf, utf16("{\"check_runs\": []}", 0, 1, buf), CI_ANY, "unrecognised report format");
+    parse_refused(buf, utf16("<testsuite/>", 1, 1, buf), CI_GITHUB, "XML, not a GitHub report");
+}
+
 static void test_junit_failing_cases_are_capped(void **state)
 {
     ci_report r;
@@ -779,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_junit_dialects),
         cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_node_todo),
+        cmocka_unit_test(test_junit_utf16),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
         cmocka_unit_test(test_junit_hostile),
         cmocka_unit_test(test_detect),
