@@ -1,6 +1,7 @@
 /* ci.status over JUnit XML written by the real tools, in a temporary directory: mocha's
  * xunit reporter (an RFC 1123 date), ctest --output-junit and pytest --junitxml (the
- * runner's local time, without a zone), and jest with jest-junit (UTC, without a zone).
+ * runner's local time, without a zone), jest with jest-junit (UTC, without a zone), and
+ * ctest's tests it could not run and node's failing todo tests (node --test, junit reporter).
  * The tools run at +09:00 (TZ=JST-9, no tzdata needed), so a zone-less local time read
  * as UTC lies nine hours ahead.  A test whose tool is missing is not run:
  * scripts/ensure-deps.sh installs the Debian ones, scripts/npm-tools.sh jest and
@@ -150,6 +151,32 @@ static void test_ctest_junit(void **state)
     local_time_report(f, "build/ctest.xml");
 }
 
+/* ctest counts a test it cannot run (here: no such executable) as failed and exits 1, and
+ * writes it as status="notrun" with a <skipped> like its real skips (SKIP_RETURN_CODE):
+ * ci.status fails the one run and passes the other, as ctest's exit status says. */
+static void test_ctest_not_run(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "src/CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.21)\n"
+             "project(relgate_ci_test NONE)\n"
+             "enable_testing()\n"
+             "add_test(NAME passes COMMAND true)\n"
+             "add_test(NAME skips COMMAND sh -c \"exit 77\")\n"
+             "set_tests_properties(skips PROPERTIES SKIP_RETURN_CODE 77)\n"
+             "add_test(NAME missing COMMAND /nonexistent/relgate-ci-test)\n", RGT_TEXT);
+    tool(f, (char *[]){"cmake", "-S", "src", "-B", "build", NULL});
+    tool(f, (char *[]){"ctest", "--test-dir", "build", "--output-junit", "all.xml", NULL});
+    judge(f, "build/all.xml", "{\"reports\": \"tests\"}", RG_CHECK_FAIL);
+    assert_int_equal(ci_detail_number(&f->res, "tests.failures"), 1);
+    assert_int_equal(ci_detail_number(&f->res, "tests.skipped"), 1);
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.name"), "missing.missing");
+    assert_string_equal(ci_detail_string(&f->res, "failing_tests.0.message"), "not run: Unable to find executable");
+    tool(f, (char *[]){"ctest", "--test-dir", "build", "-E", "missing", "--output-junit", "ran.xml", NULL});
+    judge(f, "build/ran.xml", "{\"reports\": \"tests\"}", RG_CHECK_PASS);
+    assert_non_null(strstr(f->res.message, "all passed: 2 tests (0 failed, 1 skipped)"));
+}
+
 static void test_pytest_junit(void **state)
 {
     fixture *f = *state;
@@ -181,6 +208,24 @@ static void test_jest_junit(void **state)
     assert_non_null(strstr(f->res.message, "max_age"));
 }
 
+/* node's junit reporter (node 20.13+) writes a failing todo test with <skipped type="todo"/>
+ * and its <failure>; node counts it as todo and exits 0, and so ci.status passes. */
+static void test_node_todo(void **state)
+{
+    fixture *f = *state;
+    ci_write(f->dir, "t.test.mjs",
+             "import { test } from 'node:test';\n"
+             "import assert from 'node:assert';\n"
+             "test('works', () => {});\n"
+             "test('not implemented yet', { todo: 'JIRA-12' }, () => { assert.fail('not yet'); });\n", RGT_TEXT);
+    tool(f, (char *[]){"node", "--test", "--test-reporter=junit", "--test-reporter-destination=node.xml", "t.test.mjs",
+                       NULL});
+    if (access(rgt_path(f->dir, "node.xml"), R_OK) != 0)
+        skip();   /* a node without the junit reporter */
+    judge(f, "node.xml", "{\"reports\": \"tests\"}", RG_CHECK_PASS);
+    assert_string_equal(f->res.message, "all passed: 2 tests (0 failed, 1 skipped) in tests (junit)");
+}
+
 /* Where scripts/npm-tools.sh installs (its --print-dir): $RELGATE_NPM_TOOLS, else the
  * user's cache directory. */
 static int find_npm_tools(void)
@@ -204,15 +249,19 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mocha_xunit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctest_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctest_not_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pytest_junit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jest_junit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_todo, setup, teardown),
     };
     /* "needs" a path that exists: a tool missing from $PATH names one that does not */
     const char *const needs[] = {
         rgt_have("mocha") ? NULL : "mocha (not on $PATH)",
         rgt_have("ctest") && rgt_have("cmake") ? NULL : "cmake and ctest (not on $PATH)",
+        rgt_have("ctest") && rgt_have("cmake") ? NULL : "cmake and ctest (not on $PATH)",
         rgt_have("pytest-3") ? NULL : "pytest-3 (not on $PATH)",
         find_npm_tools() ? NULL : "jest and jest-junit (run scripts/npm-tools.sh)",
+        rgt_have("node") ? NULL : "node (not on $PATH)",
     };
     return rgt_run_with_data("ci tools", tests, needs, sizeof tests / sizeof tests[0]);
 }
