@@ -255,7 +255,7 @@ static int ctest_skip(const char *reason)
 /* A ctest test that did not run for REASON, which is no skip: the case fails, saying why. */
 static void not_run(junit *j, const char *reason)
 {
-    char msg[CI_MESSAGE_MAX];
+    char msg[TEXT_MAX + 16];   /* longer than copy() keeps: it cuts on a UTF-8 boundary */
     if (j->c_not_run)
         return;
     j->c_not_run = 1;

@@ -630,6 +630,19 @@ static void test_junit_ctest_not_run(void **state)
     assert_string_equal(r.cases[0].message, "not run: (no reason given)");
     assert_string_equal(r.cases[1].message, "not run: SKIP_RETURN_CODE=");
     ci_report_free(&r);
+    /* a long reason is cut on a UTF-8 boundary, as every message is */
+    {
+        char xml[1200] = "<testsuite name=\"s\"><testcase name=\"t\" status=\"notrun\"><skipped message=\"x";
+        for (int i = 0; i < 300; i++)
+            strcat(xml, "\xC3\xA9");   /* é */
+        strcat(xml, "\"/></testcase></testsuite>");
+        parse_ok(xml, CI_ANY, &r);
+        assert_int_equal(r.t_failures, 1);
+        assert_int_equal(strncmp(r.cases[0].message, "not run: x\xC3\xA9", 12), 0);
+        for (const char *c = r.cases[0].message + 10; *c; c += 2)
+            assert_int_equal(strncmp(c, "\xC3\xA9", 2), 0);
+        ci_report_free(&r);
+    }
 }
 
 /* node --test --test-reporter=junit (node 20): a todo test that fails is written with
