@@ -24,9 +24,17 @@
 #include "untrusted.h"
 /* ---- Batch ------------------------------------------------------------------------- */
 
+/* The clock a line is decided at: --now, or the time as the line starts, so that a line
+ * read late in a long batch (or from a pipe) sees the waivers and evidence ages that
+ * `eval --context` run then would. */
+static int64_t line_clock(const eval_options *o)
+{
+    return o->now_given ? o->now : (int64_t)time(NULL);
+}
+
 /* One JSON line for a context that could not be evaluated. */
-static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *err, const char *batch,
-                        long lineno, rg_strbuf *pending_log)
+static void batch_error(rg_strbuf *out, const eval_options *o, int64_t now, const rg_error *err,
+                        const char *batch, long lineno, rg_strbuf *pending_log)
 {
     rg_error e = *err;
     char *json, prefix[RG_ERROR_FILE_MAX + 8];
@@ -52,7 +60,7 @@ static void batch_error(rg_strbuf *out, const eval_options *o, const rg_error *e
         }
     }
     rg_cli_report(&e);
-    json = rg_eval_error_line(&e, o->now);
+    json = rg_eval_error_line(&e, now);
     if (json) {
         rg_strbuf_puts(out, json);
         rg_strbuf_puts(out, "\n");
@@ -115,7 +123,7 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
         if (out->data) out->data[0] = '\0';
     }
     {
-        char *line = rg_eval_error_line(err, o->now);
+        char *line = rg_eval_error_line(err, line_clock(o));
         if (line) {
             rg_strbuf_puts(out, line);
             rg_strbuf_puts(out, "\n");
@@ -170,11 +178,13 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
     rg_context *ctx;
     rg_decision *d = NULL;
     char *envelope = NULL;
+    int64_t now = line_clock(o);
     int code;
 
     rg_error_init(&err);
     if (batch_attest_flush(b, 0, &b->stop) != 0)
         return RG_EXIT_ERROR;   /* B->stop says why */
+    rg_policy_set_clock(b->pol, now);
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
     if (ctx)
         d = rg_evaluate(b->pol, ctx, &err);
@@ -223,7 +233,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
     free(envelope);
     code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
     if (!d && b->stop.kind == RG_ERROR_NONE)
-        batch_error(out, o, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
+        batch_error(out, o, now, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
     rg_decision_free(d);
     rg_context_free(ctx);
     rg_error_clear(&err);
@@ -269,7 +279,7 @@ static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
     rg_error_init(&err);
     rg_fail(&err, RG_ERROR_INTERNAL, b->o->batch, (int)lineno, 0, "%s:%ld: not evaluated: %s", b->display,
             lineno, why);
-    batch_error(out, b->o, &err, b->display, lineno, NULL);
+    batch_error(out, b->o, line_clock(b->o), &err, b->display, lineno, NULL);
     return RG_EXIT_ERROR;
 }
 

@@ -380,7 +380,7 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
         break;
     case OPT_NOW:
         switch (rg_time_parse(v, &o->now)) {
-        case 0: break;
+        case 0: o->now_given = 1; break;
         case -2: return usage_error(o, "--now '%s' is outside the years 0000 to 9999 in UTC", v);
         default: return usage_error(o, "--now '%s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
         }

@@ -21,6 +21,7 @@ typedef struct eval_options {
     rg_details_mode details;
     int no_color, fail_on_warn;
     int64_t now;
+    int now_given;   /* --now: every decision at that time; else each at the time it is made */
     rg_limits limits;
     rg_log *store;   /* --log, opened before anything is evaluated */
     rg_signer *signer; /* --signing-key, loaded before anything is evaluated */

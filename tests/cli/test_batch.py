@@ -247,6 +247,39 @@ def _(t):
         t.eq(rc, 1, "%s: exit code (a line denied)" % what)
 
 
+@case("without --now each line is decided at its own time: a waiver that expired since the batch began no longer applies")
+def _(t):
+    t.write("policy.lua", 'policy { name = "clock", version = "1.0.0" }\n'
+            'requirement "docs" { title = "docs", level = "waivable", check = function(ctx) return fail("no docs") end }\n')
+    expires = int(time.time()) + 3
+    waiver = {"requirement": "docs", "reason": "later", "approver": "bob", "ticket": "T-1",
+              "expires": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))}
+    line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch", "author": "alice"},
+                       "waivers": [waiver]}) + "\n"
+    log = Path(t.tmp, "log.jsonl")
+    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--log", log, "--batch", "-"],
+                            cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(line.encode())
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        while time.time() < expires + 1.2:   # the waiver has expired before line 2 is sent
+            time.sleep(0.1)
+        out, _ = proc.communicate(line.encode(), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    first, second = [json.loads(l) for l in out.decode().splitlines()]
+    t.eq((first["decision"], first["waivers"][0]["status"]), ("allow", "applied"), "line 1: before the expiry")
+    t.eq((second["decision"], second["waivers"][0]["status"]), ("deny", "expired"), "line 2: after the expiry")
+    t.check(second["evaluated_at"] > first["evaluated_at"], "each line's evaluated_at is its own: %s, %s"
+            % (first["evaluated_at"], second["evaluated_at"]))
+    t.eq(proc.returncode, 1, "exit code (a line denied)")
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])
