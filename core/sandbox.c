@@ -31,6 +31,7 @@ static const char KEY_GLOBALS[] = "rg.globals";
 static const char KEY_ENV[] = "rg.env";
 static const char KEY_LOADED[] = "rg.loaded";
 static const char KEY_TRACEBACK[] = "rg.traceback";
+static const char KEY_RANDOMSEED[] = "rg.randomseed"; /* Lua's math.randomseed, for each evaluation */
 static const char KEY_BASE_GLOBALS[] = "rg.base.globals"; /* name -> base policy defining it */
 
 rg_limits rg_limits_default(void)
@@ -594,6 +595,14 @@ static int time_field(lua_State *L, const char *key, int default_, int required,
     return (int)v;
 }
 
+/* os.clock(): the CPU time this evaluation has used, not the process's: a batch line or a
+ * service request must not learn how much an earlier one spent (state between decisions). */
+static int sandbox_os_clock(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)(clock() - rg_sandbox_of(L)->cpu_at_start) / (lua_Number)CLOCKS_PER_SEC);
+    return 1;
+}
+
 static int sandbox_os_time(lua_State *L)
 {
     struct tm tm;
@@ -649,7 +658,6 @@ static void open_globals(rg_sandbox *sb)
         "tointeger", "type", "ult", NULL};
     static const char *const utf8_names[] = {
         "char", "charpattern", "codes", "codepoint", "len", "offset", NULL};
-    static const char *const os_names[] = {"clock", NULL};
     lua_State *L = sb->L;
 
     lua_newtable(L);                           /* builtins -> undefined_global */
@@ -700,16 +708,16 @@ static void open_globals(rg_sandbox *sb)
     luaL_requiref(L, "table", luaopen_table, 0);
     publish_subset(sb, "table", table_names);
     luaL_requiref(L, "math", luaopen_math, 0);
+    lua_getfield(L, -1, "randomseed");
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_RANDOMSEED);
     publish_subset(sb, "math", math_names);
     luaL_requiref(L, "utf8", luaopen_utf8, 0);
     publish_subset(sb, "utf8", utf8_names);
 
     luaL_requiref(L, "os", luaopen_os, 0);
     lua_newtable(L);
-    for (const char *const *n = os_names; *n; n++) {
-        lua_getfield(L, -2, *n);
-        lua_setfield(L, -2, *n);
-    }
+    lua_pushcfunction(L, sandbox_os_clock);
+    lua_setfield(L, -2, "clock");
     lua_pushcfunction(L, sandbox_os_time);
     lua_setfield(L, -2, "time");
     lua_getfield(L, -2, "date");
@@ -940,8 +948,15 @@ void rg_set_watchdog(rg_watchdog_fn fn)
 
 void rg_sandbox_new_budget(rg_sandbox *sb)
 {
+    lua_State *L = sb->L;
     sb->instructions = 0;
     sb->evaluation++;
+    /* Each evaluation starts from a state no earlier one chose: the random generator
+     * seeded afresh (not as math.randomseed in an earlier batch line left it), os.clock
+     * counted from zero. */
+    sb->cpu_at_start = clock();
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_RANDOMSEED) != LUA_TFUNCTION || lua_pcall(L, 0, 0, 0) != LUA_OK)
+        lua_pop(L, 1);   /* its error (out of memory): the evaluation then fails on its own */
     sb->deadline = monotonic_now() + sb->limits.timeout;
     sb->limit_hit = RG_LIMIT_NONE; /* Lua's state stays consistent after a limit error */
 }

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <lua.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bundle.h"
 #include "digest.h"
@@ -50,6 +51,7 @@ typedef struct rg_sandbox {
     int frozen_len;           /* triples taken before the policy was frozen (later ones, from
                                * memo results, are always compared) */
     int64_t now;              /* the evaluation clock */
+    clock_t cpu_at_start;     /* the process's CPU time as the evaluation began (os.clock) */
     char *dir;                /* resolved directory require() may read from */
     char *dir_display;        /* that directory as the user named it, for chunk names */
     rg_package *packages;     /* [0] is the policy's directory; others: bases elsewhere */

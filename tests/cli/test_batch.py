@@ -280,6 +280,41 @@ def _(t):
     t.eq(proc.returncode, 1, "exit code (a line denied)")
 
 
+HIDDEN_STATE_POLICY = """
+policy { name = "hidden-state", version = "1.0.0" }
+requirement "r" {
+  title = "r",
+  check = function(ctx)
+    if ctx.release.name == "leaver" then
+      -- Seed the generator, note its first draw, and seed it again: a later line drawing
+      -- that number would have learnt it from this one.  Burn CPU for os.clock to show.
+      math.randomseed(42)
+      local first = math.random(1, 2147483647)
+      math.randomseed(42)
+      local t = os.clock()
+      while os.clock() - t < 0.3 do end
+      return pass("leaver", { first = first })
+    end
+    return pass("finder", { draw = math.random(1, 2147483647), clock = os.clock() })
+  end,
+}
+"""
+
+
+@case("math.random and os.clock carry nothing from one line to the next (-j 1)")
+def _(t):
+    t.write("policy.lua", HIDDEN_STATE_POLICY)
+    lines = [json.dumps({"release": {"name": n, "version": "1.0.0", "type": "patch"}}) for n in ("leaver", "finder")]
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+    res = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--jobs", "1", "--details", "all",
+                "--batch", "batch.jsonl")
+    leaver, finder = lines_of(res)
+    first = leaver["requirements"][0]["details"]["first"]
+    got = finder["requirements"][0]["details"]
+    t.check(got["draw"] != first, "the next line's draw is not the seed the earlier line chose (%s)" % first)
+    t.check(got["clock"] < 0.25, "os.clock counts the line's own CPU time, not the 0.3 s before: %s" % got["clock"])
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])
