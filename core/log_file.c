@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "decision_log.h"
@@ -136,6 +137,28 @@ static int64_t count_lines(int fd, off_t size)
     return lines;
 }
 
+/* Take FD's exclusive lock, waiting at most SECONDS for another writer to let it go
+ * (a gate never waits without end): 0, or -1 with errno (EWOULDBLOCK: still held). */
+static int lock_within(int fd, int seconds)
+{
+    struct timespec start, now, pause = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= seconds) {
+            errno = EWOULDBLOCK;
+            return -1;
+        }
+        nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 50000000)   /* 1 ms, doubling to 64 ms: quick when the holder is */
+            pause.tv_nsec *= 2;
+    }
+}
+
 static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     file_log *f = store;
@@ -150,12 +173,13 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         f->fd = -1;
         return open_failed(f->path, fd, &st, err);
     }
-    while (flock(f->fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            release(f);
-            return fail(err, "cannot lock it: %s", strerror(e));
-        }
+    if (lock_within(f->fd, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
+        int e = errno;
+        release(f);
+        if (e == EWOULDBLOCK)
+            return fail(err, "another process has held its lock for %d s: not waiting longer",
+                        RG_LOG_LOCK_WAIT_SECONDS);
+        return fail(err, "cannot lock it: %s", strerror(e));
     }
     if (fstat(f->fd, &st) != 0) {
         int e = errno;

@@ -21,6 +21,12 @@
 #define RG_LOG_STORE_ABI 1
 #define RG_LOG_DIGEST_HEX 64
 
+/* How long a writer waits for the log's lock another writer holds before the gate
+ * answers an error: every back end (the file's flock, SQLite's busy timeout,
+ * PostgreSQL's lock_timeout).  Long enough for dozens of gates writing at once, never
+ * a wait without end. */
+#define RG_LOG_LOCK_WAIT_SECONDS 60
+
 /* One record as stored.  LINE is the whole record: the decision entry as compact JSON
  * with its "chain" member ({"seq": SEQ, "prev": PREV}) last; DIGEST is the lower-case
  * hex SHA-256 of LINE.  The other fields are copies of entry fields the queries

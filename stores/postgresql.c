@@ -146,7 +146,10 @@ static int pg_open(const char *target, int create, void **store, char *err)
     PQsetNoticeProcessor(p->conn, quiet, NULL);
     /* A commit is durable before it returns, whatever the server's default; no
      * statement waits on a lock for ever. */
-    if (command(p, "SET synchronous_commit TO on; SET lock_timeout TO '60s'; SET statement_timeout TO '300s'",
+#define SECONDS_TEXT(n) #n
+#define SECONDS(n) SECONDS_TEXT(n)
+    if (command(p, "SET synchronous_commit TO on; SET lock_timeout TO '" SECONDS(RG_LOG_LOCK_WAIT_SECONDS) "s'; "
+                   "SET statement_timeout TO '300s'",
                 "cannot configure the session", err) != 0)
         goto fail;
     if (create ? migrate(p, err) != 0 : 0)

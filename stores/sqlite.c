@@ -12,7 +12,7 @@
 #include "sql.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define BUSY_MS 60000  /* writers queue for the lock: 32 gates at once wait, not fail */
+#define BUSY_MS (RG_LOG_LOCK_WAIT_SECONDS * 1000)  /* writers queue for the lock: 32 gates at once wait, not fail */
 
 typedef struct sqlite_log {
     sqlite3 *db;

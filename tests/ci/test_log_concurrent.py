@@ -130,5 +130,27 @@ if SANITIZED:
     name += " (sanitizer build: scaled down from 32 x 200)"
 add_case(name, concurrent)
 
+
+
+def lock_held(t):
+    """Another process holds the JSONL log's lock and never lets it go: the gate waits
+    RG_LOG_LOCK_WAIT_SECONDS (60 s), then answers an error naming the lock; the log is
+    left as it was."""
+    import fcntl
+    cihelp.copy_ci(t, "log", "gate")
+    log = Path(t.tmp, "held.jsonl")
+    log.write_bytes(b"")
+    with open(log, "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        start = time.monotonic()
+        res = t.eval("gate/policy.lua", "gate/context.json", "--log", "held.jsonl", timeout=150)
+        waited = time.monotonic() - start
+    t.expect_error(res, "io", file="held.jsonl", mentions=("held its lock for 60 s",))
+    t.check(58 <= waited < 120, "the gate waited about 60 s, then gave up: %.1f s" % waited)
+    t.eq(log.read_bytes(), b"", "the log is left as it was")
+
+
+add_case("log: a lock another process holds for good: an error after 60 s, never a wait without end", lock_held)
+
 if __name__ == "__main__":
     cihelp.main()
