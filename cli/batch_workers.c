@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "batch_workers.h"
+#include "cli.h"
 #include "relgate/relgate.h"
 #include "fileio.h"
 #include "worker_record.h"
@@ -137,6 +138,7 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
         return -1;
     }
     if (w->end.pid == 0) {
+        rg_cli_signals_forget();   /* its siblings are not its to signal */
         /* The other workers' pipes are not this one's: their ends would keep them alive. */
         for (int i = 0; i < started; i++) {
             close(all[i].to);
@@ -146,6 +148,7 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
         close(up[0]);
         worker_main(down[0], up[1], w, work);
     }
+    rg_cli_signals_child(w->end.pid);   /* an ending signal is passed on to it */
     rg_worker_pipes_parent(down, up, &w->to, &w->from, w->in);
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
@@ -351,6 +354,7 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
             kill_worker(&pool[w]);
         end_worker(&pool[w], NULL);
     }
+    rg_cli_signals_forget();   /* all waited for */
     for (int i = 0; i < workers * 2; i++) {
         free(rg_strbuf_finish(&queue[i].data));
         free(queue[i].linenos);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "relgate/relgate.h"
 #include "options.h"
@@ -113,6 +114,18 @@ void rg_cli_watchdog_pending(const struct rg_strbuf *pending);
 void rg_cli_watchdog_exit_code(int code);
 /* Disarm it and free what it held. */
 void rg_cli_watchdog_remove(void);
+
+/* ---- Ending signals (signals.c) -------------------------------------------------
+ * SIGTERM, SIGHUP, SIGINT and SIGQUIT (unless ignored when relgate started): pass the
+ * signal on to the children noted (batch workers) and wait for them, end every plugin
+ * process and what escaped them (rg_plugin_processes_kill), then die of the signal.
+ * Every command but serve installs it first. */
+void rg_cli_signals_install(void);
+/* PID (a batch worker, just forked) is passed the signal and waited for. */
+void rg_cli_signals_child(pid_t pid);
+/* Forget the children noted (in a forked child: its parent's are not its own; and once
+ * they have all been waited for). */
+void rg_cli_signals_forget(void);
 
 /* Write all of DATA to standard output; returns 0, or -1 (errno set). */
 int rg_cli_write_stdout(const char *data, size_t len);

@@ -101,8 +101,12 @@ int main(int argc, char **argv)
     /* The watchdog's audit record: the process it fired in execs into this (watchdog.c). */
     if (strcmp(cmd, "__watchdog-log") == 0)
         return rg_cli_watchdog_append(argc, argv);
-    if ((c = find_command(cmd)) != NULL)
+    if ((c = find_command(cmd)) != NULL) {
+        /* serve takes its signals itself (sigwait: SIGTERM drains, SIGHUP reloads). */
+        if (c->run != rg_cmd_serve)
+            rg_cli_signals_install();
         return c->run(argc - 1, argv + 1);
+    }
     snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);
     return usage_error(msg);
 }

@@ -55,6 +55,9 @@ static void watchdog_fire(int sig)
     if (watchdog_stdout)
         (void)!write(STDOUT_FILENO, watchdog_stdout, strlen(watchdog_stdout));
     (void)!write(STDERR_FILENO, watchdog_stderr, strlen(watchdog_stderr));
+    /* Plugin checks may be running meanwhile (rg_isolated_start): _exit would leave what
+     * escaped them. */
+    rg_plugin_processes_kill();
     if (watchdog_argv[0]) {
         /* The audit record of this error, chained like every other, and the reports: a
          * store needs locks, a digest and perhaps a database connection, an atomic file a

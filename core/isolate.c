@@ -1042,6 +1042,9 @@ rg_isolated *rg_isolated_start(rg_job *jobs, size_t count, const rg_context *ctx
     run->now = now;
     run->limits = limits;
     p->unit_count = make_units(jobs, count, p->ptrs, p->units);
+    /* Until finish: other threads leave this one's children be (a zygote's check child
+     * is this thread's before the zygote names it). */
+    rg_children_busy(1);
     p->children_before = rg_children_list(&p->children_before_count);
     /* The first units' pids are taken in finish: the zygotes start meanwhile. */
     fill_slots(p, ctx, now, limits, 1);
@@ -1075,6 +1078,7 @@ void rg_isolated_finish(rg_isolated *run)
     report_progress(p->slots, p->parallel, p->count, p->count, &p->last_progress, 1);
     pool_free(p);
     free(run);
+    rg_children_busy(0);
 }
 
 void rg_run_isolated(rg_job *jobs, size_t count, const rg_context *ctx, int64_t now,

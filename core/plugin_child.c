@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "plugin_child.h"
+#include "relgate/relgate.h"
 #include "rg_config.h"
 #include "untrusted.h"
 
@@ -502,6 +503,7 @@ void rg_child_before_fork(void)
     }
     if (engine_cpus_of != getpid())
         engine_cpus_of = sched_getaffinity(0, sizeof engine_cpus, &engine_cpus) == 0 ? getpid() : 0;
+    rg_children_note_before();
 }
 
 void rg_child_started(pid_t child)
@@ -594,33 +596,188 @@ void rg_child_end_group(pid_t child)
         killpg(child, SIGKILL);
 }
 
+/* ---- The children of this process, in every thread --------------------------------------
+ *
+ * The kernel reparents a process orphaned below a subreaper to the subreaper's thread
+ * group — to one of its threads, the main one while it lives —, not to the thread whose
+ * check started it: what a check left is looked for among the children of every thread.
+ * Not among those of another thread busy starting plugin processes (a zygote, a check
+ * child not yet named to it, its loader: rg_children_busy), nor a zygote another thread
+ * keeps (rg_children_spare): those are not strays.  Everything here is system calls on
+ * the stack, no heap and no lock, so that a signal handler may use it
+ * (rg_plugin_processes_kill). */
+
+#define BUSY_MAX 1024
+#define SPARE_MAX 1024
+#define BEFORE_MAX 1024
+#define KILL_BATCH 512
+
+static _Atomic pid_t busy_tids[BUSY_MAX];     /* threads busy starting plugin processes */
+static _Thread_local int busy_depth, busy_slot = -1;
+static _Atomic pid_t spared[SPARE_MAX];       /* zygotes the threads keep between evaluations */
+/* This process's children (every thread's) when it first started a plugin process: what
+ * rg_plugin_processes_kill leaves alone (the embedding program's own). */
+static pid_t before_all[BEFORE_MAX];
+static _Atomic size_t before_all_count;
+static _Atomic pid_t before_all_of;           /* the process they were read in */
+static _Atomic pid_t before_all_taking;
+
+struct task_dirent {                          /* getdents64's record */
+    uint64_t ino;
+    int64_t off;
+    unsigned short reclen;
+    unsigned char type;
+    char name[];
+};
+
+static pid_t current_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+void rg_children_busy(int on)
+{
+    if (on) {
+        if (busy_depth++ == 0) {
+            pid_t tid = current_tid();
+            for (int i = 0; i < BUSY_MAX; i++) {
+                pid_t none = 0;
+                if (atomic_compare_exchange_strong(&busy_tids[i], &none, tid)) {
+                    busy_slot = i;
+                    break;
+                }
+            }
+        }
+    } else if (busy_depth > 0 && --busy_depth == 0 && busy_slot >= 0) {
+        atomic_store(&busy_tids[busy_slot], 0);
+        busy_slot = -1;
+    }
+}
+
+static int busy_elsewhere(pid_t tid, pid_t self)
+{
+    if (tid == self)
+        return 0;
+    for (int i = 0; i < BUSY_MAX; i++)
+        if (atomic_load(&busy_tids[i]) == tid)
+            return 1;
+    return 0;
+}
+
+int rg_children_spare(pid_t pid, int on)
+{
+    for (int i = 0; i < SPARE_MAX; i++) {
+        pid_t want = on ? 0 : pid;
+        if (atomic_compare_exchange_strong(&spared[i], &want, on ? pid : 0))
+            return 0;
+    }
+    return on ? -1 : 0;
+}
+
+static int is_spared(pid_t pid)
+{
+    for (int i = 0; i < SPARE_MAX; i++)
+        if (atomic_load(&spared[i]) == pid)
+            return 1;
+    return 0;
+}
+
+/* "/proc/self/task/TID/children" into PATH (64 bytes), without stdio. */
+static void children_path(char *path, const char *tid)
+{
+    static const char head[] = "/proc/self/task/", tail[] = "/children";
+    size_t n = 0, len = strlen(tid);
+    memcpy(path, head, sizeof head - 1);
+    n = sizeof head - 1;
+    if (len > 20)
+        len = 20;
+    memcpy(path + n, tid, len);
+    n += len;
+    memcpy(path + n, tail, sizeof tail);
+}
+
+/* Append the pids in the children file of task TID to OUT (at most MAX, *N counts them
+ * all). */
+static void task_children(const char *tid, pid_t *out, size_t max, size_t *n)
+{
+    char path[64], buf[512];
+    long v = 0;
+    int digits = 0, fd;
+    ssize_t got;
+    children_path(path, tid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return;
+    while ((got = read(fd, buf, sizeof buf)) > 0 || (got < 0 && errno == EINTR))
+        for (ssize_t i = 0; i < got; i++) {
+            if (buf[i] >= '0' && buf[i] <= '9') {
+                v = v * 10 + (buf[i] - '0');
+                digits = 1;
+                continue;
+            }
+            if (digits && v > 0) {
+                if (*n < max)
+                    out[*n] = (pid_t)v;
+                ++*n;
+            }
+            v = 0;
+            digits = 0;
+        }
+    if (digits && v > 0) {
+        if (*n < max)
+            out[*n] = (pid_t)v;
+        ++*n;
+    }
+    close(fd);
+}
+
+/* The children of this process's threads into OUT (at most MAX): every thread's, or
+ * (ALL 0) the calling thread's and those of the threads not busy starting plugin
+ * processes.  Returns how many there are (more than MAX when OUT is short). */
+static size_t children_of_tasks(int all, pid_t *out, size_t max)
+{
+    char entries[1024];
+    size_t n = 0;
+    pid_t self = current_tid();
+    long got;
+    int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return 0;
+    while ((got = syscall(SYS_getdents64, dir, entries, sizeof entries)) > 0)
+        for (long at = 0; at < got;) {
+            const struct task_dirent *d = (const struct task_dirent *)(void *)(entries + at);
+            long tid = 0;
+            at += d->reclen;
+            if (d->name[0] < '0' || d->name[0] > '9')
+                continue;
+            for (const char *c = d->name; *c >= '0' && *c <= '9'; c++)
+                tid = tid * 10 + (*c - '0');
+            if (!all && busy_elsewhere((pid_t)tid, self))
+                continue;
+            task_children(d->name, out, max, &n);
+        }
+    close(dir);
+    return n;
+}
+
 pid_t *rg_children_list(size_t *count)
 {
-    char path[64], buf[4096];
     pid_t *pids = NULL;
-    size_t n = 0;
-    ssize_t got;
-    int fd;
+    size_t cap = 256, n;
     *count = 0;
-    /* The calling thread's children: the checks this evaluation started.  Another
-     * thread's evaluation has children of its own, which are not ours to take. */
-    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)syscall(SYS_gettid));
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-        return NULL;
-    got = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (got <= 0)
-        return NULL;
-    buf[got] = '\0';
-    for (char *p = buf, *end; *p; p = end) {
-        long v = strtol(p, &end, 10);
-        pid_t *grown;
-        if (end == p)
-            break;
-        if (v <= 0 || !(grown = realloc(pids, (n + 1) * sizeof *pids)))
-            continue;
+    for (;;) {
+        pid_t *grown = realloc(pids, cap * sizeof *pids);
+        if (!grown) {
+            free(pids);
+            return NULL;
+        }
         pids = grown;
-        pids[n++] = (pid_t)v;
+        if ((n = children_of_tasks(0, pids, cap)) <= cap)
+            break;
+        cap = n + 64;   /* more came meanwhile: read again */
+    }
+    if (n == 0) {
+        free(pids);
+        return NULL;
     }
     *count = n;
     return pids;
@@ -634,24 +791,68 @@ static int listed(pid_t pid, const pid_t *list, size_t count)
     return 0;
 }
 
+/* Kill and wait for PID and its process group: what it started is then reparented to us
+ * (the next round finds it). */
+static void kill_child(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    killpg(pid, SIGKILL);
+    while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
 void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
                              size_t before_count)
 {
     /* Killing a stray reparents its own children to us: look again until none is left
      * (bounded: a fork bomb is bounded by RLIMIT_NPROC, this loop by its rounds). */
     for (int round = 0; round < 1000; round++) {
-        size_t n, killed = 0;
-        pid_t *now = rg_children_list(&n);
-        for (size_t i = 0; i < n; i++) {
-            if (listed(now[i], keep, keep_count) || listed(now[i], before, before_count))
+        pid_t now[KILL_BATCH];
+        size_t n = children_of_tasks(0, now, KILL_BATCH), killed = 0;
+        for (size_t i = 0; i < n && i < KILL_BATCH; i++) {
+            if (listed(now[i], keep, keep_count) || listed(now[i], before, before_count) || is_spared(now[i]))
                 continue;
-            kill(now[i], SIGKILL);
-            killpg(now[i], SIGKILL);
-            waitpid(now[i], NULL, 0);
+            kill_child(now[i]);
             killed++;
         }
-        free(now);
         if (!killed)
             return;
     }
+}
+
+void rg_children_note_before(void)
+{
+    pid_t me = getpid(), was = atomic_load(&before_all_taking);
+    if (atomic_load(&before_all_of) == me || was == me ||
+        !atomic_compare_exchange_strong(&before_all_taking, &was, me))
+        return;
+    atomic_store(&before_all_of, 0);
+    atomic_store(&before_all_count, children_of_tasks(1, before_all, BEFORE_MAX));
+    atomic_store(&before_all_of, me);
+}
+
+void rg_plugin_processes_kill(void)
+{
+    int saved = errno;
+    size_t keep;
+    if (atomic_load(&before_all_of) != getpid()) {
+        errno = saved;
+        return;   /* this process has started no plugin process */
+    }
+    keep = atomic_load(&before_all_count);
+    if (keep > BEFORE_MAX)
+        keep = BEFORE_MAX;
+    for (int round = 0; round < 1000; round++) {
+        pid_t now[KILL_BATCH];
+        size_t n = children_of_tasks(1, now, KILL_BATCH), killed = 0;
+        for (size_t i = 0; i < n && i < KILL_BATCH; i++) {
+            if (listed(now[i], before_all, keep))
+                continue;
+            kill_child(now[i]);
+            killed++;
+        }
+        if (!killed)
+            break;
+    }
+    errno = saved;
 }

@@ -124,13 +124,29 @@ void rg_child_output_close(rg_child_output *o);
 /* End what CHILD's process group still holds (the child ended or timed out) and every
  * process left behind that escaped it (a setsid() grandchild, reparented to us as the
  * subreaper): every child of this process except those in KEEP and those in BEFORE
- * (the children this process had before it started plugin children). */
+ * (the children this process had before it started plugin children), and except the
+ * children of another thread busy starting plugin processes (rg_children_busy) and the
+ * zygotes the threads keep (rg_children_spare).  The kernel hands an orphan to any
+ * thread of the process (the main one while it lives), so every thread's are looked at. */
 void rg_child_end_group(pid_t child);
 void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
                              size_t before_count);
 
-/* The children of this process now (heap, caller frees; *COUNT set).  NULL when none
- * or unreadable. */
+/* The children of this process now, of every thread but those busy starting plugin
+ * processes (heap, caller frees; *COUNT set).  NULL when none or unreadable. */
 pid_t *rg_children_list(size_t *count);
+
+/* ON 1: the calling thread starts plugin processes from now on, whose pids it does not
+ * yet hold all (a zygote's check child not named yet): no other thread takes its
+ * children for strays until it says ON 0.  Nests. */
+void rg_children_busy(int on);
+
+/* ON 1: PID (a zygote kept between evaluations) is no stray, whichever thread looks;
+ * -1 when the table is full.  ON 0 before it is waited for. */
+int rg_children_spare(pid_t pid, int on);
+
+/* Before this process starts its first plugin process (rg_child_before_fork does it):
+ * note its children then (every thread's), which rg_plugin_processes_kill spares. */
+void rg_children_note_before(void);
 
 #endif

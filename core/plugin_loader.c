@@ -103,6 +103,7 @@ typedef struct loader {
     int exited, status;
     pid_t *before;          /* this process's children before the loader */
     size_t before_count;
+    int busy;               /* rg_children_busy(1) said */
 } loader;
 
 static double monotonic_ms(void)
@@ -270,6 +271,8 @@ static int start(loader *l, rg_plugin_file *const *files, size_t count, rg_error
     for (size_t i = 0; i < count; i++)
         keep[i + 1] = files[i]->fd;
     snprintf(arg, sizeof arg, "%zu", count);
+    rg_children_busy(1);
+    l->busy = 1;
     l->before = rg_children_list(&l->before_count);
     rg_child_before_fork();
     l->pid = rg_host_spawn("load", arg, out_write, keep, count + 1, why, sizeof why);
@@ -301,6 +304,9 @@ static void stop(loader *l)
     rg_child_output_close(&l->out);
     free(l->buf);
     free(l->before);
+    if (l->busy)
+        rg_children_busy(0);
+    l->busy = 0;
 }
 
 int rg_plugin_loader_run(rg_plugin_file *const *files, size_t count, rg_loader_take_fn take,

@@ -27,6 +27,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -77,12 +79,14 @@ typedef struct zygote {
 } zygote;
 
 /* Per thread: a zygote is the child of the thread that forked it (its check children,
- * CLONE_PARENT, too), and only that thread waits for them (rg_children_list). */
+ * CLONE_PARENT, too), and only that thread waits for them; other threads leave them be
+ * (rg_children_spare).  They are ended when the thread ends (thread_ended), at exit
+ * (end_at_exit: the thread that calls exit() its own, rg_plugin_processes_kill every
+ * other thread's) and by rg_plugin_processes_end. */
 static _Thread_local zygote *zygotes;
 static _Thread_local size_t zygote_count;
 static _Thread_local pid_t *children_before;   /* this thread's children before its first zygote */
 static _Thread_local size_t children_before_count;
-static _Thread_local int end_registered;
 static _Thread_local int last_evaluation;       /* rg_plugin_processes_last_evaluation */
 
 static double monotonic_ms(void)
@@ -250,6 +254,7 @@ static void zygote_stop(zygote *z)
             z->failure.exited = 1;
             z->failure.status = status;
         }
+        rg_children_spare(z->pid, 0);
         z->pid = 0;
     }
 }
@@ -278,6 +283,7 @@ static int zygote_ended(zygote *z)
     if (z->pid > 0 && waitpid(z->pid, &status, WNOHANG) == z->pid) {
         z->failure.exited = 1;
         z->failure.status = status;
+        rg_children_spare(z->pid, 0);
         z->pid = 0;
         return 1;
     }
@@ -323,9 +329,29 @@ static int zygote_receive(zygote *z, char *msg, size_t len, double deadline, con
     }
 }
 
+/* At exit: this thread's zygotes in order, then every other plugin process of this
+ * process (other threads' zygotes, whatever escaped). */
 static void end_at_exit(void)
 {
     rg_zygotes_end();
+    rg_plugin_processes_kill();
+}
+
+static pthread_key_t thread_key;
+static pthread_once_t ends_once = PTHREAD_ONCE_INIT;
+
+/* A thread that kept zygotes ends: so do they, and what they left (the kernel would
+ * kill its zygotes, PR_SET_PDEATHSIG, but not what escaped them). */
+static void thread_ended(void *unused)
+{
+    (void)unused;
+    rg_zygotes_end();
+}
+
+static void register_ends(void)
+{
+    atexit(end_at_exit);
+    (void)pthread_key_create(&thread_key, thread_ended);
 }
 
 /* FILE's entry in this thread's table that can still answer a job, and take one when
@@ -427,10 +453,9 @@ static pid_t host_start(int *sock, char *why, size_t why_size)
 
 static void registered_at_exit(void)
 {
-    if (!end_registered) {
-        end_registered = 1;
-        atexit(end_at_exit);
-    }
+    pthread_once(&ends_once, register_ends);
+    if (!pthread_getspecific(thread_key))
+        (void)pthread_setspecific(thread_key, &thread_key);   /* thread_ended runs */
 }
 
 /* Z's process: the plugin host started now and sent its plugin (SETUP); its READY is
@@ -451,6 +476,10 @@ static void zygote_start(zygote *z)
         z->pid = 0;
         z->sock = -1;
         zygote_fail(z, "could not start: ", why);
+        return;
+    }
+    if (rg_children_spare(z->pid, 1) != 0) {
+        zygote_fail(z, "could not start: ", "too many plugin zygotes in this process");
         return;
     }
     setup[0] = z->file->fd;
@@ -587,6 +616,7 @@ pid_t rg_zygote_child(const rg_plugin_file *file, uint32_t seq, rg_zygote_failur
         z->spent = 1;
         close(z->sock);
         z->sock = -1;
+        rg_children_spare(z->pid, 0);
         z->pid = 0;
     }
     return pid;
@@ -620,9 +650,12 @@ void rg_zygotes_end(void)
     /* What they started and left (setsid, orphans reparented to this subreaper). */
     if (own && children_before)
         rg_children_kill_strays(NULL, 0, children_before, children_before_count);
-    for (size_t i = 0; !own && i < zygote_count; i++)
+    for (size_t i = 0; !own && i < zygote_count; i++) {
         if (zygotes[i].sock >= 0)
             close(zygotes[i].sock);
+        if (zygotes[i].pid > 0)
+            rg_children_spare(zygotes[i].pid, 0);   /* the parent's, not this process's */
+    }
     free(zygotes);
     zygotes = NULL;
     zygote_count = 0;

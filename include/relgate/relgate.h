@@ -629,9 +629,23 @@ RELGATE_API void rg_set_progress(rg_progress_fn fn);
 
 /* End the processes this thread keeps for plugin checks — each plugin's zygote, which
  * loads the plugin once and starts its check children — and whatever they left running.
- * exit() does it; a process that ends with _exit() after evaluating (a forked worker)
- * calls it first.  Evaluating again afterwards starts new ones. */
+ * exit() does it (for every thread's), and so does the end of a thread that evaluated; a
+ * process that ends with _exit() after evaluating (a forked worker) calls it first.
+ * Evaluating again afterwards starts new ones. */
 RELGATE_API void rg_plugin_processes_end(void);
+
+/* End, now, every process this process started to run plugin code — in every thread:
+ * zygotes, check children, the plugin loader, their process groups — and whatever they
+ * left running (processes that escaped with setsid() or a double fork, reparented to
+ * this process: it is their subreaper), each killed with SIGKILL and waited for.  Every
+ * child of this process counts, except those it had when it started its first plugin
+ * process (they are the program's own).  Async-signal-safe (system calls only, no heap,
+ * no lock): for a handler of SIGTERM, SIGHUP or SIGINT that then ends the process —
+ * `relgate eval` does, and dies of the signal.  Evaluations under way in other threads
+ * see their checks killed (an error, never a pass); end the process after it.  Does
+ * nothing in a process that never started a plugin process (a forked process's children
+ * are its own: call it in each). */
+RELGATE_API void rg_plugin_processes_kill(void);
 
 /* Say that this thread's next evaluation is its last (a command that decides once and
  * exits): each plugin's zygote then runs the evaluation's last check job of its plugin
