@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -514,6 +515,83 @@ def _(t):
     t.check(len([m for m in marked_pids(t) if m[0] == "lingerer"]) >= 3, "the zygotes' lingerers started",
             actual=marked_pids(t))
     nothing_lingers(t)
+
+
+# ---- An ending signal (a cancelled CI job) while plugin checks run ---------------------
+
+def signalled(t, sig, args, env, lingerers):
+    """relgate ARGS (in a session of its own) sent SIG once a slow_setsid check runs (it
+    marked itself) and LINGERERS escaped (setsid) processes exist — the zygote's
+    constructor's and the check's own: it must die of SIG (no decision written, none
+    allow), and within a short bounded wait nothing of the run may be left: no process
+    of its session, no marked process."""
+    full_env = dict(os.environ)
+    full_env.update(env)
+    argv = [str(harness.RELGATE)] + [str(a) for a in args]
+    proc = subprocess.Popen(argv, cwd=t.tmp, env=full_env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + BOUND
+        while time.monotonic() < deadline and proc.poll() is None:
+            marks = [m[0] for m in marked_pids(t)]
+            if marks.count("check") >= 1 and marks.count("lingerer") >= lingerers:
+                break
+            time.sleep(0.05)
+        t.check(proc.poll() is None, "relgate still running when the check and its escapees are",
+                actual=proc.returncode)
+        t.check(len([m for m in marked_pids(t) if m[0] == "lingerer"]) >= lingerers,
+                "the escaped processes started", actual=marked_pids(t))
+        os.kill(proc.pid, sig)
+        out, err = proc.communicate(timeout=BOUND)
+    finally:
+        if proc.poll() is None or proc.returncode != -sig:
+            # (A failure: the run, and what it left, are not left behind by the test.)
+            for pid in session_processes(proc.pid) + [pid for _, pid, _ in marked_pids(t) if alive(pid)]:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            proc.communicate()
+    out, err = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+    t.eq(proc.returncode, -sig, "relgate died of the signal (exit status 128 + %d), stderr: %s" % (sig, err[-400:]))
+    t.check('"allow"' not in out.replace(" ", ""), "no decision allow written", actual=out[-600:])
+    # What it started is gone by the time it has ended; a short grace for the kernel.
+    until = time.monotonic() + 2
+    while time.monotonic() < until:
+        left = session_processes(proc.pid) + [pid for _, pid, _ in marked_pids(t) if alive(pid)]
+        if not left:
+            break
+        time.sleep(0.05)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    t.check(not left, "processes of the run left running after it died of the signal",
+            actual=[(pid, Path("/proc", str(pid), "cmdline").read_bytes()[:80] if Path("/proc", str(pid)).exists()
+                     else b"") for pid in left])
+
+
+def signal_case(sig, how):
+    def fn(t):
+        setup(t, "slow_setsid")
+        env = {"HOSTILE_SHIFT": "1"}   # the zygote's constructor leaves an escaped process too
+        if how == "eval":
+            args = ("eval", "--policy", "policy.lua", "--context", "context.json", "--now", NOW,
+                    "--plugin-path", "plugins", "--check-timeout", "60")
+        else:
+            batch_lines(t, 2)
+            args = ("eval", "--policy", "policy.lua", "--now", NOW, "--plugin-path", "plugins",
+                    "--check-timeout", "60", "--batch", "batch.jsonl", "--jobs", how[-1])
+        signalled(t, sig, args, env, lingerers=2)
+    add_case("an ending signal (%s) to relgate %s while a check and its escaped processes run: it dies of it, "
+             "nothing left running" % (signal.Signals(sig).name, how), fn)
+
+
+for _sig, _how in [(signal.SIGTERM, "eval"), (signal.SIGHUP, "eval"), (signal.SIGINT, "eval"),
+                   (signal.SIGTERM, "eval --batch --jobs 1"), (signal.SIGHUP, "eval --batch --jobs 1"),
+                   (signal.SIGTERM, "eval --batch --jobs 2"), (signal.SIGHUP, "eval --batch --jobs 2")]:
+    signal_case(_sig, _how)
 
 
 # ---- Plugin checks run while the engine runs the inline ones ---------------------------

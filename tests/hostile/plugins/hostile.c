@@ -180,7 +180,7 @@ __attribute__((constructor)) static void zygote_lie_constructor(void)
 #endif
 
 #if defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || defined(HOSTILE_ZYGOTE_FORK) || \
-    defined(HOSTILE_ZYGOTE_SELF) || defined(HOSTILE_ZYGOTE_SLOW)
+    defined(HOSTILE_ZYGOTE_SELF) || defined(HOSTILE_ZYGOTE_SLOW) || defined(HOSTILE_SLOW_SETSID)
 /* The loader child runs with PATH alone; the plugin's zygote (and its check children) with
  * the variable the plugin declares: so these misbehave in the zygote only, after the
  * loader found them valid. */
@@ -191,7 +191,7 @@ __attribute__((constructor)) static void zygote_constructor(void)
         return;
 #if defined(HOSTILE_ZYGOTE_EXIT0)
     _exit(0);
-#elif defined(HOSTILE_ZYGOTE_FORK)
+#elif defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_SLOW_SETSID)
     linger(1, 0);   /* escaped (setsid), ignoring SIGTERM, for the zygote's whole life */
 #elif defined(HOSTILE_ZYGOTE_SLOW)
     usleep(1500000);   /* slow to load (within the 2 s a zygote has): a busy box's zygote */
@@ -256,6 +256,13 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 #elif defined(HOSTILE_SETSID)
     linger(1, 0);
     return host->fail(call, "left an escaped grandchild");
+#elif defined(HOSTILE_SLOW_SETSID)
+    /* Still running (and its escaped grandchild, and the zygote's) when relgate is sent
+     * an ending signal: a pass, were relgate to wait for it. */
+    linger(1, 0);
+    mark("check");
+    sleep(20);
+    return host->pass(call, "passed after 20 s");
 #elif defined(HOSTILE_IGNORE_TERM)
     signal(SIGTERM, SIG_IGN);
     for (volatile unsigned long i = 0;; i++) ;
@@ -353,7 +360,7 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 
 #if (defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
      defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF) || \
-     defined(HOSTILE_ZYGOTE_SLOW)) && \
+     defined(HOSTILE_ZYGOTE_SLOW) || defined(HOSTILE_SLOW_SETSID)) && \
     RG_PLUGIN_ABI_MINOR >= 3
 static const char *const shifty_env[] = {"HOSTILE_SHIFT", NULL};
 #endif
@@ -388,7 +395,7 @@ static const rg_plugin plugin = {
 #if RG_PLUGIN_ABI_MINOR >= 3   /* (builds against an older header too: to compare) */
 #if defined(HOSTILE_SHIFTY) || defined(HOSTILE_ZYGOTE_EXIT0) || defined(HOSTILE_KILL_ZYGOTE) || \
     defined(HOSTILE_ZYGOTE_FORK) || defined(HOSTILE_ZYGOTE_LIE) || defined(HOSTILE_ZYGOTE_SELF) || \
-    defined(HOSTILE_ZYGOTE_SLOW)
+    defined(HOSTILE_ZYGOTE_SLOW) || defined(HOSTILE_SLOW_SETSID)
     shifty_env,
 #else
     NULL,
