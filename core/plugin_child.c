@@ -735,7 +735,7 @@ static void task_children(const char *tid, pid_t *out, size_t max, size_t *n)
  * processes.  Returns how many there are (more than MAX when OUT is short). */
 static size_t children_of_tasks(int all, pid_t *out, size_t max)
 {
-    char entries[1024];
+    _Alignas(8) char entries[1024];   /* getdents64's records are 8-aligned */
     size_t n = 0;
     pid_t self = current_tid();
     long got;
