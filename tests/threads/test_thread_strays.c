@@ -188,10 +188,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: thread_strays HOSTILE_PLUGIN_DIR CONTEXT\n");
         return 2;
     }
-    plugin_build_dir = argv[1];
+    plugin_build_dir = realpath(argv[1], NULL);   /* the cases change folders */
     context_path = realpath(argv[2], NULL);
     snprintf(top, sizeof top, "/tmp/relgate-thread-strays-XXXXXX");
-    if (!context_path || !mkdtemp(top) || chmod(top, 0755) != 0) {
+    if (!plugin_build_dir || !context_path || !mkdtemp(top) || chmod(top, 0755) != 0) {
         printf("Bail out! cannot make a folder for the cases\n");
         return 2;
     }
