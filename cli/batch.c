@@ -113,8 +113,8 @@ static FILE *open_batch(const char *path, rg_error *err)
 }
 
 /* End a batch on an error that stops it (the log, the input or the output failed): the
- * error on stderr and as the last JSON line on stdout (with --output, the only one: the
- * file is not written). */
+ * error on stderr and as the last JSON line on stdout (with --output, the only one, and
+ * the file holds that line alone: no decision was answered). */
 static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err)
 {
     rg_cli_report(err);
@@ -130,6 +130,7 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
             rg_eval_log_error(o, err, line);
         }
         free(line);
+        rg_eval_output_error(o, out->failed ? NULL : out->data, out->len);
         if (out->len)
             rg_cli_write_stdout(out->data, out->len);
         out->len = 0;

@@ -102,8 +102,10 @@ void rg_cli_watchdog_stdout(char *text);
  * fires: by `relgate __watchdog-log URL CODE LINE`, which the process execs into. */
 void rg_cli_watchdog_log(const char *url, char *line);
 /* The --format FMT=PATH reports of OUTS (NULL: none): when the watchdog fires, each is
- * replaced by ERR (evaluated at NOW) rendered in its format, after the log line. */
-void rg_cli_watchdog_reports(const struct rg_cli_outputs *outs, const rg_error *err, int64_t now);
+ * replaced by ERR (evaluated at NOW) rendered in its format, after the log line; and
+ * the --output file OUTPUT (NULL: none) by OUTPUT_TEXT (copied), what stdout would carry. */
+void rg_cli_watchdog_reports(const struct rg_cli_outputs *outs, const char *output, const char *output_text,
+                             const rg_error *err, int64_t now);
 /* That hidden command, `relgate __watchdog-log URL CODE LINE [PATH TEXT]...`: append LINE
  * to URL (none when URL is ""), then write each TEXT to its PATH atomically; exit CODE
  * (2 when something could not be written). */

@@ -153,9 +153,11 @@ static void watchdog_install(const eval_options *o)
     if (o->log)
         rg_cli_watchdog_log(o->log, line_with_newline(rg_eval_error_line(&err, o->now)));
     /* A batch's output is one JSON object per line: the error too. */
-    rg_cli_watchdog_stdout(o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err));
-    /* The reports a CI job publishes say the gate errored: never missing, never stale. */
-    rg_cli_watchdog_reports(&o->outs, &err, o->now);
+    char *text = o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err);
+    /* The reports a CI job publishes, and --output, say the gate errored: never missing,
+     * never stale.  (Before the stdout text is handed over: the watchdog owns it then.) */
+    rg_cli_watchdog_reports(&o->outs, o->output, text, &err, o->now);
+    rg_cli_watchdog_stdout(text);
     rg_error_clear(&err);
 }
 
@@ -241,8 +243,37 @@ void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *l
     rg_error_clear(&log_err);
 }
 
+/* With --output, TEXT (this run's error, LEN bytes) takes the file's place, so that the
+ * file never holds an earlier run's decision (an allow, say) beside this run's error.
+ * When it cannot be written there, the earlier file is removed, else emptied; stderr
+ * says what became of it. */
+void rg_eval_output_error(const eval_options *o, const char *text, size_t len)
+{
+    rg_error err = {0};
+    struct stat st;
+    int fd;
+    if (!o->output)
+        return;
+    if (text && rg_write_file_atomic(o->output, text, len, &err) == 0)
+        return;
+    rg_error_clear(&err);
+    /* Only a file can hold an earlier answer: a directory, a FIFO or a device at the path
+     * is left alone (and was refused as the output). */
+    if (lstat(o->output, &st) != 0 || !S_ISREG(st.st_mode) || unlink(o->output) == 0)
+        return;
+    fd = open(o->output, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        fprintf(stderr, "relgate: %s emptied: it cannot be replaced or removed, and held an earlier answer\n",
+                o->output);
+    } else if (errno != ENOENT) {
+        fprintf(stderr, "relgate: warning: %s may still hold an earlier answer: it cannot be replaced, "
+                        "removed or emptied (%s)\n", o->output, strerror(errno));
+    }
+}
+
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
- * (text says it all on stderr).  Never into --output: a file there is left as it was. */
+ * (text says it all on stderr); with --output, into that file too (rg_eval_output_error). */
 int rg_eval_fail(const eval_options *o, const rg_error *err)
 {
     char *out = NULL;
@@ -259,6 +290,7 @@ int rg_eval_fail(const eval_options *o, const rg_error *err)
         free(line);
     }
     out = render_error(o, err);
+    rg_eval_output_error(o, out, out ? strlen(out) : 0);
     if (out) {
         rg_cli_write_stdout(out, strlen(out));
         free(out);
@@ -607,12 +639,14 @@ int rg_cmd_eval(int argc, char **argv)
         if (o.output)
             rg_atomic_abort(tmp);
         rg_cli_report(&err); /* logged as decided; a report could not be put in place */
+        rg_eval_output_error(&o, NULL, 0);
         rc = RG_EXIT_ERROR;
         goto done;
     }
     if (o.output) {
         if (rg_atomic_commit(tmp, o.output, &err) != 0) {
             rg_cli_report(&err); /* logged as decided; the file could not be put in place */
+            rg_eval_output_error(&o, NULL, 0);
             rc = RG_EXIT_ERROR;
             goto done;
         }

@@ -32,6 +32,11 @@ typedef struct eval_options {
  * Never into --output: a file there is left as it was.  Returns the exit code 2. */
 int rg_eval_fail(const eval_options *o, const rg_error *err);
 
+/* With --output, put TEXT (LEN bytes: this run's error) in the file's place, or, when it
+ * cannot be written, remove (else empty) what an earlier run left there: the file never
+ * holds an earlier answer after this run failed.  TEXT NULL: remove or empty only. */
+void rg_eval_output_error(const eval_options *o, const char *text, size_t len);
+
 /* Append LINE (ERR as one compact JSON line) to the decision log, unless the log itself
  * is what failed; a log that fails here is only reported. */
 void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *line);

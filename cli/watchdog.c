@@ -30,13 +30,14 @@
 static char *watchdog_stdout;          /* the error in the command's output format, or NULL */
 static char *watchdog_log_line;        /* the error as a decision-log line, or NULL */
 static const char *watchdog_log_url;
-/* The --format FMT=PATH reports: each PATH and the error rendered in its format, so a CI
- * step never publishes a report that is missing or left over from an earlier run. */
-static struct { const char *path; char *text; } watchdog_reports[RG_CLI_MAX_OUTPUTS];
+/* The --format FMT=PATH reports and the --output file: each PATH and the error rendered
+ * in its format, so a CI step never publishes a report, or reads a decision, that is
+ * missing or left over from an earlier run. */
+static struct { const char *path; char *text; } watchdog_reports[RG_CLI_MAX_OUTPUTS + 1];
 static size_t watchdog_report_count;
 /* `relgate __watchdog-log URL CODE LINE [PATH TEXT]...`, built whenever one of its parts
  * changes (the handler may not allocate); NULL in [0] when there is nothing to hand on. */
-static char *watchdog_argv[5 + 2 * RG_CLI_MAX_OUTPUTS + 1];
+static char *watchdog_argv[5 + 2 * (RG_CLI_MAX_OUTPUTS + 1) + 1];
 static char watchdog_code[12];
 extern char **environ;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
@@ -253,7 +254,8 @@ void rg_cli_watchdog_log(const char *url, char *line)
     watchdog_build_argv();
 }
 
-void rg_cli_watchdog_reports(const rg_cli_outputs *outs, const rg_error *err, int64_t now)
+void rg_cli_watchdog_reports(const rg_cli_outputs *outs, const char *output, const char *output_text,
+                             const rg_error *err, int64_t now)
 {
     watchdog_hold();
     for (size_t i = 0; i < watchdog_report_count; i++)
@@ -266,6 +268,8 @@ void rg_cli_watchdog_reports(const rg_cli_outputs *outs, const rg_error *err, in
         watchdog_reports[watchdog_report_count].path = outs->files[i].path;
         watchdog_reports[watchdog_report_count++].text = text;
     }
+    if (output && output_text && (watchdog_reports[watchdog_report_count].text = strdup(output_text)))
+        watchdog_reports[watchdog_report_count++].path = output;
     watchdog_build_argv();
 }
 
@@ -314,6 +318,6 @@ void rg_cli_watchdog_remove(void)
     watchdog_disarm();
     rg_cli_watchdog_stdout(NULL);
     rg_cli_watchdog_log(NULL, NULL);
-    rg_cli_watchdog_reports(NULL, NULL, 0);
+    rg_cli_watchdog_reports(NULL, NULL, NULL, NULL, 0);
     watchdog_pending = NULL;
 }

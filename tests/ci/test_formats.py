@@ -621,19 +621,19 @@ for fmt in ("junit", "markdown", "github", "text"):
             err = error_reference(t, ctx)
             res = t.eval("formats/nasty.lua", ctx, "--format", fmt)
             check_error_output(t, fmt, err, res)
-            # With --output: the same rendering on stdout, and no file.
+            # With --output: the same rendering on stdout, and in the file.
             res2 = t.eval("formats/nasty.lua", ctx, "--format", fmt, "--output", "out.report")
             check_error_output(t, fmt, err, res2)
-            t.check(not Path(t.tmp, "out.report").exists(), "--output was created on an error")
-            t.eq(t.listing(), ["formats"], "files left in the working directory")
-            # An existing --output file is left exactly as it was.
+            t.eq(Path(t.tmp, "out.report").read_bytes(), res2.stdout, "--output holds the error's rendering")
+            t.eq(t.listing(), ["formats", "out.report"], "files left in the working directory")
+            # An existing --output file (an earlier answer) is replaced by the error's.
             t.write("old.report", b"previous report\n")
             res3 = t.eval("formats/nasty.lua", ctx, "--format", fmt, "--output", "old.report")
             check_error_output(t, fmt, err, res3)
-            t.eq(Path(t.tmp, "old.report").read_bytes(), b"previous report\n", "the existing --output file")
+            t.eq(Path(t.tmp, "old.report").read_bytes(), res3.stdout, "the existing --output file: the error now")
             if fmt == "junit":
                 cihelp.xmllint_validate(t, t.write("error.xml", res.stdout))
-        add_case("errors: %s with --format %s exits 2 and renders the error; --output untouched" % (what, fmt),
+        add_case("errors: %s with --format %s exits 2 and renders the error, into --output too" % (what, fmt),
                  error_case)
 
 

@@ -185,14 +185,15 @@ def _(t):
     t.eq(compact(t, lines[0]), doc, "the logged error decision")
 
 
-@case("log: a missing directory gives exit 2 naming the log and an error decision; nothing created")
+@case("log: a missing directory gives exit 2 naming the log and an error decision; no decision written")
 def _(t):
     setup(t)
     log = "no-such-dir/gate.jsonl"
     res = t.eval("gate/policy.lua", "gate/context.json", "--log", log, "--output", "decision.json")
     expect_log_failure(t, res, log)
     t.check(not Path(t.tmp, "no-such-dir").exists(), "the log's directory was created")
-    t.check(not Path(t.tmp, "decision.json").exists(), "--output was written without the audit record")
+    t.eq(json.loads(Path(t.tmp, "decision.json").read_bytes())["decision"], "error",
+         "--output holds the error, never a decision without its audit record")
     res = t.eval("gate/policy.lua", "gate/context.json", "--log", log, "--format", "junit")
     expect_log_failure(t, res, log, fmt="junit")
     t.contains(res.out, "<error ", "the JUnit error report")

@@ -4,7 +4,8 @@
 Each case expects exit 2, one JSON error decision on stdout (valid against the schema,
 with the error kind the case names), a 'relgate: error:' line on stderr naming the file
 at fault (and line and column where there is one), and that the gate fails closed
-around --output: no out.json appears, and an existing one is left as it was.
+around --output: the file holds this run's error decision, whether it was there before
+(an earlier answer never survives an error) or not.
 
 Fixtures live in tests/data (bad-context/, bad-policy/) and tests/hostile (escape/, limits/); a line marked
 `-- @error` in a fixture is the line the error must name.
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
 from harness import HOSTILE, DATA, NOW, Failure, add_case, case, main
 
-SENTINEL = b'{"decision": "allow", "note": "an earlier decision that must survive"}\n'
+SENTINEL = b'{"decision": "allow", "note": "an earlier decision that an error must not leave in place"}\n'
 
 
 def marked_line(path, marker="@error"):
@@ -61,7 +62,8 @@ def run_error(t, args, kind, file=None, line=None, column=None, mentions=(), std
     again = t.decision(res)
     t.eq(again["decision"], "error", "decision with --output (stdout still carries the error)")
     t.eq(again["error"]["kind"], doc["error"]["kind"], "error.kind with --output")
-    t.eq(sorted(os.listdir(fresh)), [], "files in the --output directory after an error")
+    t.eq(sorted(os.listdir(fresh)), ["out.json"], "files in the --output directory after an error")
+    t.eq(out.read_bytes(), res.stdout, "the --output file holds the error decision stdout carries")
     if after:
         after(t, res, again)
 
@@ -74,8 +76,8 @@ def run_error(t, args, kind, file=None, line=None, column=None, mentions=(), std
     t.expect_exit(res, 2)
     t.eq(t.decision(res)["decision"], "error", "decision with --output over an existing file")
     t.eq(sorted(os.listdir(existing)), ["out.json"], "files in the --output directory after an error")
-    t.eq(out.read_bytes(), SENTINEL, "bytes of the existing --output file after an error")
-    t.eq(out.stat().st_ino, before.st_ino, "inode of the existing --output file (it must not be replaced)")
+    t.eq(out.read_bytes(), res.stdout, "the existing --output file now holds this run's error, not the earlier answer")
+    t.check(out.stat().st_ino != before.st_ino, "the file was replaced in one step (a new inode)")
     if after:
         after(t, res, t.decision(res))
     return doc

@@ -3,7 +3,8 @@
 They reuse tests/support/harness.py (cases, TAP, running the binary, the decision's JSON
 Schema) and add what the matrix checks over and over: an error that is exactly one
 'relgate: error:' line naming the culprit plus exactly one JSON error decision on
-stdout, and that an existing --output file and decision log survive an error.
+stdout, that an existing decision log survives an error, and that an existing --output
+file (an earlier answer) does not: it holds the error instead.
 
 meson passes the relgate executable as the first argument and, in the environment,
 RG_SANITIZED=1 for the ASan/UBSan build and RG_FIXTURE_BEHAVE (the fixture plugin
@@ -35,8 +36,9 @@ ALLOW_POLICY = ('policy { name = "matrix-allow" }\n'
                 'requirement "always-passes" { title = "Always passes", '
                 'check = function(ctx) return pass("ok", {}) end }\n')
 
-# What an earlier, good run left in place; an error must not touch it.
-SENTINEL_OUTPUT = b'{"decision": "allow", "note": "an earlier decision that must survive"}\n'
+# What an earlier, good run left in place: an error must not touch the log; the output
+# file must not keep it (it is no answer to this run).
+SENTINEL_OUTPUT = b'{"decision": "allow", "note": "an earlier decision that an error must replace"}\n'
 SENTINEL_LOG = b'{"decision":"allow","note":"an earlier audit record that must survive"}\n'
 
 
@@ -86,8 +88,9 @@ def guarded(t, args, kind, culprit, mentions=(), file=None, line=None, column=No
     """Run ARGS (an eval expected to fail with KIND naming CULPRIT) three times: as given;
     with --output over an existing file in a fresh directory (OUTPUT); with --log onto an
     existing log (LOG).  The options go right after 'eval', so a trailing option without
-    its value stays the last word.  The output file keeps its bytes and inode and no
-    other file appears beside it; the log keeps its bytes for a usage error, and
+    its value stays the last word.  The output file is replaced by the error decision
+    stdout carries (an earlier allow never stays in its place) and no other file
+    appears beside it; the log keeps its bytes for a usage error, and
     otherwise gains exactly one line, the error decision on stdout (the audit trail
     records failures: tests/ci/test_log.py).  Returns the first error decision."""
     res = t.run(*args, stdin=stdin, timeout=timeout, cwd=cwd)
@@ -102,8 +105,13 @@ def guarded(t, args, kind, culprit, mentions=(), file=None, line=None, column=No
         res = t.run(args[0], "--output", str(out), *args[1:], stdin=stdin, timeout=timeout, cwd=cwd)
         again = expect_one_error(t, res, kind, culprit)
         t.eq(again["error"]["message"], doc["error"]["message"], "error.message with --output")
-        t.eq(out.read_bytes(), SENTINEL_OUTPUT, "bytes of the existing --output file after the error")
-        t.eq(out.stat().st_ino, ino, "inode of the existing --output file (it must not be replaced)")
+        if "--output" in args[1:-1]:
+            # The case gives --output a value itself (a later one wins): this file is no
+            # output of the run.
+            t.eq(out.read_bytes(), SENTINEL_OUTPUT, "an --output file the run does not write (a later --output)")
+        else:
+            t.eq(out.read_bytes(), res.stdout, "the existing --output file after the error: the error, as on stdout")
+            t.check(out.stat().st_ino != ino, "the existing --output file was replaced in one step (a new inode)")
         t.eq(sorted(os.listdir(box)), ["out.json"], "files beside the --output file (no temporary left)")
 
     if log:

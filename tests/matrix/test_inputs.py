@@ -7,10 +7,9 @@ input can hold them.  The --context cases, and a file over its size limit, live 
 tests/cli/test_bad_input.py and test_limits.py; this file adds only what was missing.
 
 A whole-run error must give exit 2, exactly one 'relgate: error:' line naming the
-culprit, stdout exactly one JSON error decision, and leave an existing --output file and
-decision log as they were (mxhelp.guarded).  In a batch, a bad line is that line's error
-decision and the batch goes on (relgate(1)).
-"""
+culprit, stdout exactly one JSON error decision, and leave an existing decision log as
+it was and an existing --output file holding the error (mxhelp.guarded). In a batch, a
+bad line is that line's error decision and the batch goes on (relgate(1))."""
 
 import json
 import os

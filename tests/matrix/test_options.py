@@ -6,9 +6,10 @@ the help text and fails when an option has no row (or a row names an option the 
 longer lists), so a new option cannot arrive without its bad-input cases.
 
 Each bad value must give exit 2, exactly one 'relgate: error:' line naming the culprit,
-stdout exactly one JSON error decision, and leave an existing --output file and decision
-log as they were (mxhelp.guarded).  Where an option has a range, its edge value is
-accepted too (the allow decision), so the refusal just past it is the edge.
+stdout exactly one JSON error decision, and leave an existing decision log as it was and
+an existing --output file holding the error (mxhelp.guarded). Where an option has a
+range, its edge value is accepted too (the allow decision), so the refusal just past it
+is the edge.
 
 tests/cli/test_bad_input.py already holds some usage errors (--stage bogus, --format
 xml, --max-memory 0 or 12X, --timeout -1, 0 or nan, ...): the values here differ.

@@ -9,10 +9,14 @@ a FIFO, a full disk: a 64 KiB tmpfs (root only)) and each mode (one --context, a
   - exit 2 and exactly one 'relgate: error:' line, naming the sink's path;
   - stdout: exactly one JSON error decision of kind io naming the path (with --format
     text, nothing at all);
-  - what was at the path stays byte for byte as it was, and nothing appears beside it;
-  - the other sink, given too: an existing --output file is left as it was when the log
-    fails (no answer without its audit record); when --output fails the log gains exactly
-    one line, the error decision printed (tests/ci/test_log.py: errors are logged too).
+  - what was at the path stays byte for byte as it was, and nothing appears beside it —
+    but for an earlier --output file that could not be replaced: it is removed where it
+    can be (a full disk), else emptied, else left (a read-only mount), so that it never
+    stands for this run's answer;
+  - the other sink, given too: an existing --output file holds this run's error when the
+    log fails (no answer without its audit record, and no earlier answer left in its
+    place); when --output fails the log gains exactly one line, the error decision
+    printed (tests/ci/test_log.py: errors are logged too).
 
 meson runs this file alone (is_parallel: false): it mounts small tmpfs file systems.
 """
@@ -116,6 +120,8 @@ def sink_case(sink, where, mode):
         try:
             formats = ["json", "text"] if mode == "context" else ["json"]
             for fmt in formats:
+                if sink == "output" and where == "full disk" and not (t.tmp / place.path).exists():
+                    (t.tmp / place.path).write_bytes(page_line())   # the run before removed it: full again
                 side_file = side / NAMES[other]
                 side_file.write_bytes(SENTINELS[other])
                 before = snapshot(t.tmp / place.watch) if place.watch else None
@@ -127,13 +133,19 @@ def sink_case(sink, where, mode):
                 doc = expect_one_error(t, res, "io", place.path, file=place.path if fmt == "json" else None,
                                        json_stdout=fmt == "json")
                 if place.watch:
-                    t.eq(snapshot(t.tmp / place.watch), before,
-                         "the entries of %s (nothing written, replaced or left behind)" % place.watch)
+                    expected = dict(before)
+                    if sink == "output" and where == "full disk":
+                        expected.pop(NAMES[sink])        # removed: it held an earlier answer
+                    elif sink == "output" and where == "read-only directory (mode)":
+                        expected[NAMES[sink]] = b""      # not removable: emptied
+                    t.eq(snapshot(t.tmp / place.watch), expected,
+                         "the entries of %s (nothing written or left behind; no earlier answer kept)" % place.watch)
                 if place.must_not_exist:
                     t.check(not place.must_not_exist.exists(), "%s was created" % place.must_not_exist)
                 got = side_file.read_bytes()
                 if other == "output":
-                    t.eq(got, SENTINEL_OUTPUT, "the existing --output file when the log cannot be written")
+                    t.eq(got, res.stdout, "the existing --output file when the log cannot be written: "
+                                          "this run's error, as stdout carries it")
                     t.eq(sorted(os.listdir(side)), ["out.json"], "files beside the --output file")
                 else:
                     t.check(got.startswith(SENTINEL_LOG), "the log's earlier bytes changed", actual=got[:300])
@@ -147,7 +159,7 @@ def sink_case(sink, where, mode):
                         t.eq(logged, doc, "the logged line vs the error decision on stdout")
         finally:
             place.cleanup()
-    add_case("--%s into %s (%s): exit 2, one error naming it, no partial output, files as they were"
+    add_case("--%s into %s (%s): exit 2, one error naming it, no partial output, no earlier answer kept"
              % (sink, where, "--batch" if mode == "batch" else "--context"), fn)
 
 
@@ -173,7 +185,7 @@ def _(t):
          "verdicts logged for a batch whose answer was an error (its output could not be written)")
 
 
-@case("--batch whose --log cannot be written: an existing --output file is left as it was")
+@case("--batch whose --log cannot be written: an existing --output file holds the error line alone")
 def _(t):
     setup(t)
     t.write("batch.jsonl", compact_line(mxhelp.CONTEXT) + "\n")
@@ -181,7 +193,9 @@ def _(t):
     res = t.run(*eval_args("--batch", "batch.jsonl", "--output", "out.jsonl", "--log", "no-such-dir/log.jsonl",
                            context=None))
     t.expect_exit(res, 2)
-    t.eq((t.tmp / "out.jsonl").read_bytes(), SENTINEL_OUTPUT, "the --output file after the log failed")
+    got = (t.tmp / "out.jsonl").read_bytes()
+    t.eq(got, res.stdout, "the --output file after the log failed: the error line stdout carries")
+    t.eq([json.loads(l)["decision"] for l in got.splitlines()], ["error"], "no decision answered, the error alone")
 
 
 if __name__ == "__main__":
