@@ -150,10 +150,13 @@ void rg_serve_hooks_stop(rg_serve *srv);
  * "type", "now", "evidence": {NAME: {"text"|"json"|"base64"}}}) exactly as POST
  * /v1/decisions does: in a worker process, the decision stored before it is answered,
  * signed with --signing-key.  IDEMPOTENCY_KEY (may be NULL): the decision stored under
- * it is answered instead, when there is one.  Fills RESP: 200 with the decision (+ "id")
- * for allow, warn and deny; 400 with an error decision for bad input; 500 for an error
- * decision of the gate (a policy error, a worker lost); 503 + Retry-After when the store
- * cannot record it or every worker is busy and the queue full.  Returns RESP->status. */
+ * it is answered instead, when there is one and it was made for this BODY, byte for
+ * byte; under a key whose decision was made for another body (or for a body whose digest
+ * was not kept) the answer is 422 and nothing is evaluated.  Fills RESP: 200 with the
+ * decision (+ "id") for allow, warn and deny; 400 with an error decision for bad input;
+ * 422 for a key already used for another request; 500 for an error decision of the gate
+ * (a policy error, a worker lost); 503 + Retry-After when the store cannot record it or
+ * every worker is busy and the queue full.  Returns RESP->status. */
 int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *idempotency_key,
                     rg_serve_response *resp);
 

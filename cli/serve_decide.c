@@ -3,14 +3,16 @@
  *
  * The order is the CLI's: evaluate (in a worker), then store, then answer; a decision
  * that could not be stored is not given (503).  The store's record is the worker's
- * decision line with the decision's "id" (and its Idempotency-Key) spliced in front, and
- * the signed envelope as member "attestation" (as eval --attest --log keeps it). */
+ * decision line with the decision's "id" (and its Idempotency-Key with the digest of the
+ * request made under it) spliced in front, and the signed envelope as member
+ * "attestation" (as eval --attest --log keeps it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <nettle/sha2.h>
 
 #include "error.h"
 #include "eval.h"
@@ -77,6 +79,7 @@ char *rg_serve_record_decision(const char *record)
         return NULL;
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "attestation");
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "idempotency_key");
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "request_digest");
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "chain");
     out = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
@@ -126,9 +129,11 @@ int rg_serve_record_status(const char *record, char *verdict, size_t vsize, char
     return status;
 }
 
-/* The decision LINE (a compact JSON object) with "id" (and "idempotency_key") in front,
- * and ENVELOPE (or NULL) as member "attestation" at the end: heap, or NULL. */
-static char *with_id(const char *line, const char *id, const char *key, const char *envelope, const char *end)
+/* The decision LINE (a compact JSON object) with "id" (and "idempotency_key" with
+ * "request_digest", REQUEST_DIGEST) in front, and ENVELOPE (or NULL) as member
+ * "attestation" at the end: heap, or NULL. */
+static char *with_id(const char *line, const char *id, const char *key, const char *request_digest,
+                     const char *envelope, const char *end)
 {
     rg_strbuf b = {0};
     char *signed_line = NULL;
@@ -139,11 +144,48 @@ static char *with_id(const char *line, const char *id, const char *key, const ch
         return NULL;
     rg_strbuf_printf(&b, "{\"id\":\"%s\",", id);
     if (key)
-        rg_strbuf_printf(&b, "\"idempotency_key\":\"%s\",", key);
+        rg_strbuf_printf(&b, "\"idempotency_key\":\"%s\",\"request_digest\":\"%s\",", key, request_digest);
     rg_strbuf_puts(&b, line + 1);
     rg_strbuf_puts(&b, end);
     free(signed_line);
     return rg_strbuf_finish(&b);
+}
+
+/* What defines a request made under an Idempotency-Key: the body's bytes as received.
+ * Nothing else enters a decision: the worker is given the body alone (the stage, the
+ * clock and the evidence are in it), POST /v1/decisions reads no query parameter and no
+ * header but the key, and the deployment hooks give their request body built from the
+ * delivery.  "sha256:" + 64 lower-case hex digits into DIGEST. */
+#define REQUEST_DIGEST_SIZE (7 + 2 * SHA256_DIGEST_SIZE + 1)
+static void request_digest(const char *body, size_t len, char digest[REQUEST_DIGEST_SIZE])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char d[SHA256_DIGEST_SIZE];
+    struct sha256_ctx sha;
+    sha256_init(&sha);
+    sha256_update(&sha, len, (const uint8_t *)body);
+    sha256_digest(&sha, sizeof d, d);
+    memcpy(digest, "sha256:", 7);
+    for (size_t i = 0; i < sizeof d; i++) {
+        digest[7 + 2 * i] = hex[d[i] >> 4];
+        digest[8 + 2 * i] = hex[d[i] & 15];
+    }
+    digest[REQUEST_DIGEST_SIZE - 1] = '\0';
+}
+
+/* Whether the stored RECORD (found under KEY, so beginning {"id":"<32 hex>",
+ * "idempotency_key":"KEY",) was made for the request of DIGEST: 1 when its
+ * "request_digest", which with_id writes right after the key, is DIGEST; 0 when it is
+ * another; -1 when the record has none (stored by a relgate before this one kept it). */
+static int stored_for(const char *record, const char *key, const char *digest)
+{
+    static const char member[] = ",\"request_digest\":\"";
+    size_t skip = strlen("{\"id\":\"") + 32 + strlen("\",\"idempotency_key\":\"") + strlen(key) + 1;
+    size_t n = strlen(digest);
+    if (strlen(record) < skip || strncmp(record + skip, member, sizeof member - 1) != 0)
+        return -1;
+    record += skip + sizeof member - 1;
+    return strncmp(record, digest, n) == 0 && record[n] == '"';
 }
 
 /* Answer RECORD (stored, or about to be) as the API gives a decision. */
@@ -207,14 +249,40 @@ static int decide(rg_serve *srv, const char *body, size_t len, const char *key, 
     rg_serve_answer a;
     rg_error err;
     int cls, status;
+    char digest[REQUEST_DIGEST_SIZE] = "";
     if (key && srv->store) {
-        int failed = 0;
-        char *stored = rg_serve_store_lookup(srv->store, "idempotency_key", key, &failed);
+        int failed = 0, same;
+        char *stored;
+        request_digest(body, len, digest);
+        stored = rg_serve_store_lookup(srv->store, "idempotency_key", key, &failed);
         if (stored) {
-            status = answer_record(srv, stored, resp, 0);
+            /* A key names one request: the decision stored under it is answered only to
+             * that request again, byte for byte.  Another request under the key is
+             * refused (422, draft-ietf-httpapi-idempotency-key-header), neither given the
+             * stored decision -- another release's allow -- nor evaluated: the key would
+             * then name two decisions.  A decision stored before its request's digest was
+             * kept cannot be shown to be this request's, so it is not replayed either, to
+             * any request: refused the same way, and the key stays that one decision's. */
+            same = stored_for(stored, key, digest);
+            if (same == 1) {
+                status = answer_record(srv, stored, resp, 0);
+                free(stored);
+                rg_serve_respond_header(resp, "Idempotent-Replayed", "true");
+                return status;
+            }
             free(stored);
-            rg_serve_respond_header(resp, "Idempotent-Replayed", "true");
-            return status;
+            rg_serve_metric_add(srv, "relgate_idempotency_conflicts_total",
+                                "Requests refused with 422: an Idempotency-Key already used for another request", NULL, 1);
+            if (same == 0)
+                rg_serve_respond_error(resp, 422, RG_ERROR_USAGE,
+                                       "this Idempotency-Key was already used for another request (its body differs): "
+                                       "a key is never reused across different requests; send this one under a new key");
+            else
+                rg_serve_respond_error(resp, 422, RG_ERROR_USAGE,
+                                       "this Idempotency-Key was stored by an earlier relgate that kept no digest of its "
+                                       "request, so this request cannot be shown to be the same one: its decision is not "
+                                       "replayed; send this request under a new key");
+            return 422;
         }
         if (failed) {
             rg_serve_metric_add(srv, "relgate_store_errors_total", "Decisions the store could not record or read", NULL, 1);
@@ -247,8 +315,8 @@ static int decide(rg_serve *srv, const char *body, size_t len, const char *key, 
     new_id(id);
     /* Only a decision is kept under its Idempotency-Key: after an error of the gate (a
      * worker lost, a policy error) a retry evaluates again. */
-    record = srv->store ? with_id(a.line, id, cls == RG_EVAL_DECIDED ? key : NULL, a.envelope, "") : NULL;
-    answer = with_id(a.line, id, NULL, NULL, "\n");
+    record = srv->store ? with_id(a.line, id, cls == RG_EVAL_DECIDED ? key : NULL, digest, a.envelope, "") : NULL;
+    answer = with_id(a.line, id, NULL, NULL, NULL, "\n");
     if (!answer || (srv->store && !record)) {
         free(out);
         free(record);

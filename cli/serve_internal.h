@@ -129,7 +129,7 @@ int rg_serve_worker_main(int argc, char **argv);
 /* ---- Stored records (serve_decide.c) ---- */
 
 /* RECORD as the decision the API answers: without "attestation" and the store's members
- * ("chain", "idempotency_key"), pretty-printed with a trailing newline (heap), or NULL. */
+ * ("chain", "idempotency_key", "request_digest"), pretty-printed with a trailing newline (heap), or NULL. */
 char *rg_serve_record_decision(const char *record);
 /* The HTTP status a stored RECORD answers with: 200 for a decision; for an error
  * decision 400 when the input was at fault, else 500.  Its verdict and stage into

@@ -2,9 +2,9 @@
  * (rg_log_*), used by one thread at a time as relgate.h asks, behind a lock.
  *
  * Every record the server writes begins {"id":"<32 hex>", and, when the request had
- * one, "idempotency_key":"<key>", (serve_decide.c): a lookup compares those leading
- * bytes exactly, so a member of the same name deeper in a decision (a check's details)
- * is never taken for them. */
+ * one, "idempotency_key":"<key>","request_digest":"sha256:<64 hex>", (serve_decide.c):
+ * a lookup compares those leading bytes exactly, so a member of the same name deeper in
+ * a decision (a check's details) is never taken for them. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
