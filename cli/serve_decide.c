@@ -163,7 +163,8 @@ static void request_digest(const char *body, size_t len, char digest[REQUEST_DIG
     unsigned char d[SHA256_DIGEST_SIZE];
     struct sha256_ctx sha;
     sha256_init(&sha);
-    sha256_update(&sha, len, (const uint8_t *)body);
+    if (len)   /* nothing to hash (and BODY may then be NULL) */
+        sha256_update(&sha, len, (const uint8_t *)body);
     sha256_digest(&sha, sizeof d, d);
     memcpy(digest, "sha256:", 7);
     for (size_t i = 0; i < sizeof d; i++) {
