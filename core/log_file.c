@@ -283,10 +283,19 @@ static int file_commit(void *store, int64_t head_seq, const char *head, char *er
         return fail(err, "%s%s", strerror(e), cut != 0 ? " (and a partial record could not be removed)" : "");
     }
     /* The head follows the records: a crash between them leaves it one append behind,
-     * which verify accepts; it never runs ahead of what is written. */
-    e = write_head(f, head_seq, head, err);
+     * which verify accepts; it never runs ahead of what is written.  A head that cannot
+     * be written fails the append, so the records written are taken back: the gate then
+     * answers an error, and the log must not hold a decision it did not give. */
+    if (write_head(f, head_seq, head, err) != 0) {
+        int cut = ftruncate(f->fd, f->start) == 0 && fsync(f->fd) == 0;
+        size_t at = strlen(err);
+        snprintf(err + at, RG_LOG_ERRMAX - at, cut ? "; the record was taken back" : "; and the record written "
+                                                                                  "could not be taken back");
+        release(f);
+        return -1;
+    }
     release(f);
-    return e;
+    return 0;
 }
 
 static void file_abort(void *store)

@@ -185,6 +185,20 @@ def _(t):
     t.eq(compact(t, lines[0]), doc, "the logged error decision")
 
 
+@case("log: a head that cannot be written fails the append and takes its record back")
+def _(t):
+    log = setup(t)
+    t.expect_decision(gate(t), "allow", 0)
+    before = log.read_bytes()
+    head = Path(str(log) + ".head")
+    head.unlink()
+    head.mkdir()                       # the head cannot be written where a directory is
+    res = gate(t)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "the record was taken back", "stderr says the record was taken back")
+    t.eq(log.read_bytes(), before, "the log holds no record of the decision the gate did not give")
+
+
 @case("log: a missing directory gives exit 2 naming the log and an error decision; no decision written")
 def _(t):
     setup(t)
