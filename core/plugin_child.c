@@ -220,6 +220,11 @@ static int enter_process(pid_t engine, int output_fd, const int *keep, size_t ke
     if (engine_cpus_of)
         sched_setaffinity(0, sizeof engine_cpus, &engine_cpus);
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the engine */
+    /* exec made this process dumpable again: another plugin's check, running as the same
+     * user, could then open this one's /proc/PID/mem and write into its memory (a result
+     * not yet sent, the plugin loaded).  Undumpable, as the engine is (and its check
+     * children after it, which inherit it). */
+    prctl(PR_SET_DUMPABLE, 0);
     if (getppid() != engine)
         return -1;                    /* it is already gone */
     if (dup2(output_fd, STDOUT_FILENO) < 0 || dup2(output_fd, STDERR_FILENO) < 0)

@@ -270,7 +270,8 @@ for _kind, _message in CHECK_TIME.items():
     check_case(_kind, _message)
 
 
-@case("a check cannot reach the engine through /proc (its stdout, its memory): the engine is not dumpable")
+@case("a check cannot reach the engine through /proc (its stdout, its memory), nor a plugin host's memory: "
+      "neither is dumpable")
 def _(t):
     setup(t, "proc_parent")
     for cmd in (eval_args(), eval_args("--batch", "batch.jsonl", "--jobs", "2")):
