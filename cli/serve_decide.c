@@ -12,8 +12,8 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <nettle/sha2.h>
 
+#include "digest_memo.h"
 #include "error.h"
 #include "eval.h"
 #include "serve_internal.h"
@@ -156,22 +156,11 @@ static char *with_id(const char *line, const char *id, const char *key, const ch
  * clock and the evidence are in it), POST /v1/decisions reads no query parameter and no
  * header but the key, and the deployment hooks give their request body built from the
  * delivery.  "sha256:" + 64 lower-case hex digits into DIGEST. */
-#define REQUEST_DIGEST_SIZE (7 + 2 * SHA256_DIGEST_SIZE + 1)
+#define REQUEST_DIGEST_SIZE (7 + RG_DIGEST_HEX_SIZE)
 static void request_digest(const char *body, size_t len, char digest[REQUEST_DIGEST_SIZE])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char d[SHA256_DIGEST_SIZE];
-    struct sha256_ctx sha;
-    sha256_init(&sha);
-    if (len)   /* nothing to hash (and BODY may then be NULL) */
-        sha256_update(&sha, len, (const uint8_t *)body);
-    sha256_digest(&sha, sizeof d, d);
     memcpy(digest, "sha256:", 7);
-    for (size_t i = 0; i < sizeof d; i++) {
-        digest[7 + 2 * i] = hex[d[i] >> 4];
-        digest[8 + 2 * i] = hex[d[i] & 15];
-    }
-    digest[REQUEST_DIGEST_SIZE - 1] = '\0';
+    rg_digest_memo_sha256(NULL, len ? body : "", len, digest + 7);   /* BODY may be NULL when empty */
 }
 
 /* Whether the stored RECORD (found under KEY, so beginning {"id":"<32 hex>",

@@ -1750,6 +1750,22 @@ static int memo_call(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    /* A result stands for its arguments at one clock: the function may read it
+     * (time.now, os.time), and a batch without --now or the service decides each at its
+     * own time.  Another clock starts the cache afresh (with --now, never). */
+    if (!with_ctx) {
+        lua_Integer filled_at;
+        int known = lua_type(L, lua_upvalueindex(6)) == LUA_TNUMBER;
+        filled_at = known ? lua_tointeger(L, lua_upvalueindex(6)) : 0;
+        if (!known || filled_at != (lua_Integer)sb->now) {
+            lua_newtable(L);
+            lua_replace(L, lua_upvalueindex(2));
+            lua_pushinteger(L, 0);
+            lua_replace(L, lua_upvalueindex(3));
+            lua_pushinteger(L, (lua_Integer)sb->now);
+            lua_replace(L, lua_upvalueindex(6));
+        }
+    }
     cache = lua_upvalueindex(with_ctx ? 5 : 2);
     if (memo_path(L, n, 0, cache)) {
         if (lua_rawget(L, -2) == LUA_TTABLE) { /* the box, at n + 2 */
@@ -1843,7 +1859,8 @@ static int sandbox_memo(lua_State *L)
     lua_pushinteger(L, 0);    /* 3: its entries */
     lua_pushnil(L);           /* 4: the decision's ctx the next cache is for */
     lua_newtable(L);          /* 5: that decision's cache */
-    lua_pushcclosure(L, memo_call, 5);
+    lua_pushnil(L);           /* 6: the evaluation clock the cache (2) holds results of */
+    lua_pushcclosure(L, memo_call, 6);
     return 1;
 }
 

@@ -315,6 +315,36 @@ def _(t):
     t.check(got["clock"] < 0.25, "os.clock counts the line's own CPU time, not the 0.3 s before: %s" % got["clock"])
 
 
+@case("without --now, a memo() result that read the clock is not carried into a later line's time")
+def _(t):
+    t.write("policy.lua", 'policy { name = "memo-clock", version = "1.0.0" }\n'
+            'local clock_then = memo(function(k) return time.now() end)\n'
+            'requirement "r" { title = "r", check = function(ctx)\n'
+            '  return pass("ok", { memo = clock_then("k"), now = time.now() }) end }\n')
+    line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch"}}) + "\n"
+    log = Path(t.tmp, "log.jsonl")
+    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--details", "all", "--log", log,
+                             "--batch", "-"], cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(line.encode())
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(1.2)   # the next line is decided at least a second later
+        out, _ = proc.communicate(line.encode(), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    docs = [json.loads(l) for l in out.decode().splitlines()]
+    details = [d["requirements"][0]["details"] for d in docs]
+    t.check(details[1]["now"] > details[0]["now"], "the lines were decided at different times: %s" % details)
+    for i, d in enumerate(details):
+        t.eq(d["memo"], d["now"], "line %d: the memoized clock is its own" % (i + 1))
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])

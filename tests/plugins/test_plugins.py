@@ -458,7 +458,7 @@ def _(t):
     os.symlink("/etc/passwd", Path(t.tmp, "notes.md"))
     res = run_eval(t, "--output", "out.json")
     t.expect_error(res, "evidence", mentions=["outside"])
-    t.check(not Path(t.tmp, "out.json").exists(), "out.json was written")
+    t.eq(Path(t.tmp, "out.json").read_bytes(), res.stdout, "out.json holds the error, as stdout does")
 
 
 # ---- ABI 1.2: streams, shared children, older plugins ------------------------------------
