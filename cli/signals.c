@@ -1,5 +1,6 @@
-/* SIGTERM, SIGHUP, SIGINT and SIGQUIT in every command but serve (which takes them with
- * sigwait, serve_main.c): a cancelled CI job sends SIGTERM while plugin checks run, and
+/* SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGPIPE and the other ending signals (below) in every
+ * command but serve (which takes them with sigwait, serve_main.c): a cancelled CI job
+ * sends SIGTERM while plugin checks run, and
  * nothing relgate started may outlive it (docs/plugins.md, "Threat model").  The handler
  * passes the signal on to the batch workers (each runs this same handler: it inherited
  * it) and waits for them, then ends this process's plugin processes and what escaped them
@@ -20,7 +21,12 @@
 #define CHILDREN_MAX 256
 #define CHILD_GRACE_MS 3000   /* a worker ends its plugin processes within it, or is killed */
 
-static const int ending_signals[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
+/* Every signal whose default action ends the process and that relgate does not use:
+ * SIGPIPE too (the reader of stderr gone, a progress line then kills relgate), and the
+ * user signals and resource limits.  Not the crashes (SIGSEGV, SIGABRT, ...: a sanitizer's
+ * or the C library's own), nor SIGALRM (the watchdog's). */
+static const int ending_signals[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2,
+                                     SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
 static _Atomic pid_t children[CHILDREN_MAX];
 static _Atomic pid_t children_of;   /* the process CHILDREN are the children of */
 
@@ -97,8 +103,11 @@ void rg_cli_signals_install(void)
         sigaddset(&sa.sa_mask, ending_signals[i]);   /* one ending at a time */
     for (size_t i = 0; i < sizeof ending_signals / sizeof *ending_signals; i++) {
         struct sigaction was;
-        /* One ignored when relgate started (nohup's SIGHUP) stays ignored. */
-        if (sigaction(ending_signals[i], NULL, &was) == 0 && was.sa_handler == SIG_IGN)
+        /* Only where the default would end the process: one ignored when relgate started
+         * (nohup's SIGHUP) stays ignored, one something else handles (a profiler's
+         * SIGPROF) stays its. */
+        if (sigaction(ending_signals[i], NULL, &was) != 0 || (was.sa_flags & SA_SIGINFO) ||
+            was.sa_handler != SIG_DFL)
             continue;
         sigaction(ending_signals[i], &sa, NULL);
     }

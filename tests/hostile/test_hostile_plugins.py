@@ -590,6 +590,7 @@ def signal_case(sig, how):
 
 
 for _sig, _how in [(signal.SIGTERM, "eval"), (signal.SIGHUP, "eval"), (signal.SIGINT, "eval"),
+                   (signal.SIGPIPE, "eval"), (signal.SIGUSR1, "eval"), (signal.SIGUSR2, "eval --batch --jobs 2"),
                    (signal.SIGTERM, "eval --batch --jobs 1"), (signal.SIGHUP, "eval --batch --jobs 1"),
                    (signal.SIGTERM, "eval --batch --jobs 2"), (signal.SIGHUP, "eval --batch --jobs 2")]:
     signal_case(_sig, _how)
