@@ -27,6 +27,9 @@ int rg_cmd_serve(int argc, char **argv);
 /* Print ERR to stderr: "relgate: error: ..." then every further problem and, when the
  * error has one, the Lua traceback. */
 void rg_cli_report(const rg_error *err);
+/* An answer (a decision, a report) could not be written at PATH: take back what an
+ * earlier run left there (rg_file_retract), saying on stderr when it cannot be. */
+void rg_cli_retract(const char *path);
 
 /* Parse a size such as "64M", "512K", "1G" or "1048576" into *OUT.  Returns 0 or -1. */
 int rg_cli_parse_size(const char *text, size_t *out);
@@ -118,7 +121,7 @@ void rg_cli_watchdog_exit_code(int code);
 void rg_cli_watchdog_remove(void);
 
 /* ---- Ending signals (signals.c) -------------------------------------------------
- * SIGTERM, SIGHUP, SIGINT and SIGQUIT (unless ignored when relgate started): pass the
+ * SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGPIPE... (where their default ends relgate): pass the
  * signal on to the children noted (batch workers) and wait for them, end every plugin
  * process and what escaped them (rg_plugin_processes_kill), then die of the signal.
  * Every command but serve installs it first. */
@@ -128,6 +131,9 @@ void rg_cli_signals_child(pid_t pid);
 /* Forget the children noted (in a forked child: its parent's are not its own; and once
  * they have all been waited for). */
 void rg_cli_signals_forget(void);
+/* PATH (kept as given: an argument) is an answer this command writes: an ending signal
+ * takes back what is there (rg_file_retract), so no earlier answer stays in its place. */
+void rg_cli_signals_retract_on_end(const char *path);
 
 /* Write all of DATA to standard output; returns 0, or -1 (errno set). */
 int rg_cli_write_stdout(const char *data, size_t len);

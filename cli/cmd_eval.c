@@ -250,26 +250,12 @@ void rg_eval_log_error(const eval_options *o, const rg_error *err, const char *l
 void rg_eval_output_error(const eval_options *o, const char *text, size_t len)
 {
     rg_error err = {0};
-    struct stat st;
-    int fd;
     if (!o->output)
         return;
     if (text && rg_write_file_atomic(o->output, text, len, &err) == 0)
         return;
     rg_error_clear(&err);
-    /* Only a file can hold an earlier answer: a directory, a FIFO or a device at the path
-     * is left alone (and was refused as the output). */
-    if (lstat(o->output, &st) != 0 || !S_ISREG(st.st_mode) || unlink(o->output) == 0)
-        return;
-    fd = open(o->output, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd >= 0) {
-        close(fd);
-        fprintf(stderr, "relgate: %s emptied: it cannot be replaced or removed, and held an earlier answer\n",
-                o->output);
-    } else if (errno != ENOENT) {
-        fprintf(stderr, "relgate: warning: %s may still hold an earlier answer: it cannot be replaced, "
-                        "removed or emptied (%s)\n", o->output, strerror(errno));
-    }
+    rg_cli_retract(o->output);
 }
 
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
@@ -435,6 +421,38 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
     return -1;
 }
 
+/* Whether paths A and B name one file: the same file when both exist, else the same text. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a || !b)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
+}
+
+/* A file relgate writes (--output, a --format report, --attest) that is also one it reads
+ * or writes otherwise would be destroyed by the answer (a decision log replaced by a
+ * decision, a policy by a report): the option naming it, or NULL. */
+static const char *written_over(const eval_options *o)
+{
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2] = {o->output, o->attest};
+    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->log, o->signing_key, o->attest};
+    size_t n = 2;
+    for (size_t i = 0; i < o->outs.count; i++)
+        writes[n++] = o->outs.files[i].path;
+    for (size_t w = 0; w < n; w++)
+        for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+            if (writes[w] && others[i] != writes[w] && strcmp(writes[w], "-") != 0 && same_file(writes[w], others[i]))
+                return writes[w];
+    for (size_t w = 0; w < n; w++)
+        for (size_t v = w + 1; v < n; v++)
+            if (same_file(writes[w], writes[v]))
+                return writes[w];
+    return NULL;
+}
+
 /* What the options given say together: the required ones, one context source, standard
  * input read once, the signing options as a set, --batch's one output.  Returns -1 when
  * they go together, or the exit code of a usage error. */
@@ -461,6 +479,16 @@ static int check_combination(eval_options *o)
                            o->verifier_id ? o->verifier_id : o->resource_uri);
     if (o->batch && (o->format != RG_FORMAT_JSON || o->outs.count))
         return usage_error(o, "%s", "--batch writes JSON lines: --format must be json, to standard output");
+    {
+        const char *clash = written_over(o);
+        if (clash) {
+            o->output = NULL;   /* the error must not go there either */
+            o->outs.count = 0;
+            return usage_error(o, "'%s' would be written over: an output must be a file of its own, not the "
+                                  "policy, a context, the waivers, the decision log, a key or another output",
+                               clash);
+        }
+    }
     return -1;
 }
 
@@ -486,7 +514,12 @@ static int parse_args(int argc, char **argv, eval_options *o)
         if ((rc = eval_option(o, id, st.name, v)) >= 0)
             return rc;
     }
-    return check_combination(o);
+    if ((rc = check_combination(o)) >= 0)
+        return rc;
+    rg_cli_signals_retract_on_end(o->output);
+    for (size_t i = 0; i < o->outs.count; i++)
+        rg_cli_signals_retract_on_end(o->outs.files[i].path);
+    return -1;
 }
 
 /* ---- The decision log ------------------------------------------------------------- */

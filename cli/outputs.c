@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "error.h"
 #include "fileio.h"
 #include "outputs.h"
@@ -102,6 +103,13 @@ unsigned rg_cli_text_flags(rg_cli_color color, int to_file)
     return flags;
 }
 
+/* None of this run's reports can be written: none may be an earlier run's either. */
+static void retract_all(const rg_cli_outputs *o)
+{
+    for (size_t i = 0; i < o->count; i++)
+        rg_cli_retract(o->files[i].path);
+}
+
 int rg_cli_outputs_prepare(rg_cli_outputs *o, const rg_decision *d, const rg_error *err, int64_t now,
                            const char *workspace, rg_error *fail)
 {
@@ -116,12 +124,14 @@ int rg_cli_outputs_prepare(rg_cli_outputs *o, const rg_decision *d, const rg_err
         if (!text) {
             rg_fail(fail, RG_ERROR_INTERNAL, f->path, 0, 0, "out of memory writing %s", f->path);
             rg_cli_outputs_abort(o);
+            retract_all(o);
             return -1;
         }
         if (rg_atomic_prepare(f->path, text, strlen(text), f->tmp, fail) != 0) {
             f->tmp[0] = '\0';
             free(text);
             rg_cli_outputs_abort(o);
+            retract_all(o);
             return -1;
         }
         free(text);
@@ -142,6 +152,7 @@ int rg_cli_outputs_commit(rg_cli_outputs *o, rg_error *fail)
                 *fail = e;
             else
                 rg_error_clear(&e);
+            rg_cli_retract(f->path);
             rc = -1;
         }
         f->tmp[0] = '\0';

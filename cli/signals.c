@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 #define CHILDREN_MAX 256
 #define CHILD_GRACE_MS 3000   /* a worker ends its plugin processes within it, or is killed */
@@ -76,12 +77,31 @@ static void end_children(int sig)
     }
 }
 
+/* The answers the command writes (--output, the --format reports): a run ended by a
+ * signal answered nothing, so no earlier run's answer may stay at those paths. */
+#define RETRACT_MAX 16
+static const char *_Atomic retract_paths[RETRACT_MAX];
+
+void rg_cli_signals_retract_on_end(const char *path)
+{
+    for (int i = 0; path && i < RETRACT_MAX; i++) {
+        const char *none = NULL;
+        if (atomic_compare_exchange_strong(&retract_paths[i], &none, path))
+            return;
+    }
+}
+
 static void on_ending_signal(int sig)
 {
     struct sigaction dfl;
     sigset_t set;
     end_children(sig);
     rg_plugin_processes_kill();
+    for (int i = 0; i < RETRACT_MAX; i++) {
+        const char *path = atomic_load(&retract_paths[i]);
+        if (path)
+            (void)rg_file_retract(path);   /* lstat, unlink, open: async-signal-safe */
+    }
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(sig, &dfl, NULL);

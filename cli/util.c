@@ -21,6 +21,17 @@ static void report_line(const char *prefix, const char *text)
         rg_write_untrusted_lines(stderr, prefix, text, strlen(text));
 }
 
+void rg_cli_retract(const char *path)
+{
+    int rc = rg_file_retract(path);
+    if (rc == 1)
+        report_line("relgate: warning: ", "the output is a symbolic link, left as it is: it may lead to an "
+                                          "earlier answer");
+    else if (rc < 0)
+        fprintf(stderr, "relgate: warning: %s may still hold an earlier answer: it can be neither replaced, "
+                        "removed nor emptied (%s)\n", path, strerror(errno));
+}
+
 void rg_cli_report(const rg_error *err)
 {
     if (err->file[0] && !strstr(err->message, err->file)) {

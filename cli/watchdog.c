@@ -296,6 +296,7 @@ int rg_cli_watchdog_append(int argc, char **argv)
         if (rg_write_file_atomic(argv[i], argv[i + 1], strlen(argv[i + 1]), &err) != 0) {
             rg_cli_report(&err);
             rg_error_clear(&err);
+            rg_cli_retract(argv[i]);
             code = RG_EXIT_ERROR;
         }
     return code;

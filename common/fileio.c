@@ -269,6 +269,23 @@ void rg_atomic_abort(const char *tmp)
     unlink(tmp);
 }
 
+int rg_file_retract(const char *path)
+{
+    struct stat st;
+    int fd;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (S_ISLNK(st.st_mode))
+        return 1;
+    if (!S_ISREG(st.st_mode) || unlink(path) == 0)
+        return 0;   /* a directory, FIFO or device holds no earlier answer (and was refused) */
+    fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
 int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_error *err)
 {
     char tmp[PATH_MAX];

@@ -93,6 +93,14 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
 void rg_atomic_abort(const char *tmp);
 
+/* A new answer could not be written at PATH (a decision, a report): take back what an
+ * earlier run left there, so that it never stands for this run's.  A regular file is
+ * removed, else (its folder not writable) emptied in place.  0 when nothing is left to
+ * mislead (removed, emptied, or nothing there), 1 when PATH is a symbolic link (left: its
+ * target is not ours to change), -1 with errno when the file could be neither removed nor
+ * emptied. */
+int rg_file_retract(const char *path);
+
 /* <directory of the running binary>/SUB into OUT (SIZE bytes) when that directory is a
  * meson build tree (it holds build.ninja): where a relgate run from its build finds the
  * plugins and store modules built beside it.  Returns 1, or 0 when it is not. */

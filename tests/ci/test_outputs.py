@@ -283,5 +283,46 @@ def _(t):
                     actual={"example": cmd, "exit": proc.returncode, "stderr": err[-1500:]})
 
 
+@case("outputs: a report that cannot be written takes back the earlier run's (emptied where it cannot be removed)")
+def _(t):
+    import harness
+    box = Path(t.tmp, "ro")
+    box.mkdir()
+    report = box / "summary.md"
+    t.expect_exit(evaluate(t, ALLOW, "--format", "markdown=ro/summary.md"), 0)
+    t.contains(report.read_text(), "allow", "the earlier run's report")
+    args = ("eval", "--policy", POLICY, "--context", DENY, "--now", NOW, "--format", "markdown=ro/summary.md")
+    program = None
+    if os.geteuid() == 0:
+        # Root writes anywhere: this run is nobody's, who owns the report but not its folder.
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            t.skip("running as root without setpriv (util-linux) to drop to nobody")
+        os.chmod(t.tmp, 0o755)
+        os.chown(report, 65534, 65534)
+        program, args = setpriv, ("--reuid=65534", "--regid=65534", "--clear-groups", "--", harness.RELGATE) + args
+    box.chmod(0o555)
+    try:
+        res = t.run(*args, program=program)
+    finally:
+        box.chmod(0o755)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "ro/summary.md", "the report that could not be written is named")
+    t.eq(report.read_bytes(), b"", "the earlier run's report (an allow) is emptied, not left in place")
+
+
+@case("outputs: an output naming the decision log, the policy or another output is a usage error; nothing written")
+def _(t):
+    t.write("gate.jsonl", "")
+    t.expect_exit(evaluate(t, ALLOW, "--log", "gate.jsonl"), 0)
+    log = Path(t.tmp, "gate.jsonl").read_bytes()
+    for extra in (("--output", "gate.jsonl"), ("--format", "markdown=gate.jsonl"), ("--output", str(POLICY)),
+                  ("--output", "same.json", "--format", "json=same.json")):
+        res = evaluate(t, ALLOW, "--log", "gate.jsonl", *extra)
+        t.expect_error(res, "usage", mentions=["would be written over"])
+        t.eq(Path(t.tmp, "gate.jsonl").read_bytes(), log, "the decision log after %s" % (extra,))
+    t.check(not Path(t.tmp, "same.json").exists(), "no output written")
+
+
 if __name__ == "__main__":
     cihelp.main()

@@ -596,6 +596,18 @@ for _sig, _how in [(signal.SIGTERM, "eval"), (signal.SIGHUP, "eval"), (signal.SI
     signal_case(_sig, _how)
 
 
+@case("an ending signal to relgate eval --output ... --format PATH: no earlier answer stays at those paths")
+def _(t):
+    setup(t, "slow_setsid")
+    for path in ("decision.json", "summary.md"):
+        t.write(path, '{"decision": "allow", "note": "an earlier run\'s answer"}\n')
+    args = ("eval", "--policy", "policy.lua", "--context", "context.json", "--now", NOW, "--plugin-path", "plugins",
+            "--check-timeout", "60", "--output", "decision.json", "--format", "markdown=summary.md")
+    signalled(t, signal.SIGTERM, args, {"HOSTILE_SHIFT": "1"}, lingerers=2)
+    for path in ("decision.json", "summary.md"):
+        t.check(not Path(t.tmp, path).exists(), "%s (an earlier answer) was taken back" % path)
+
+
 # ---- Plugin checks run while the engine runs the inline ones ---------------------------
 
 BUSY_POLICY = POLICY + """requirement "busy" {
