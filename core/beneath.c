@@ -156,11 +156,17 @@ static const char *open_failure(int errnum)
                                               : strerror(errnum);
 }
 
+int rg_read_file_beneath_as(const char *root, const char *real, const char *what, size_t max, char **data,
+                            size_t *len, struct stat *st, rg_error *err)
+{
+    int fd = rg_open_regular_beneath(root, real, O_RDONLY, st);
+    return rg_read_opened(fd, st, real, what, max, data, len, fd == RG_OPEN_FAILED ? open_failure(errno) : NULL,
+                          err);
+}
+
 int rg_read_file_beneath(const char *root, const char *real, const char *what, size_t max, char **data,
                          size_t *len, rg_error *err)
 {
     struct stat st;
-    int fd = rg_open_regular_beneath(root, real, O_RDONLY, &st);
-    return rg_read_opened(fd, &st, real, what, max, data, len, fd == RG_OPEN_FAILED ? open_failure(errno) : NULL,
-                          err);
+    return rg_read_file_beneath_as(root, real, what, max, data, len, &st, err);
 }

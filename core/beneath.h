@@ -49,4 +49,10 @@ int rg_open_regular_beneath(const char *root, const char *real, int flags, struc
 int rg_read_file_beneath(const char *root, const char *real, const char *what, size_t max, char **data,
                          size_t *len, rg_error *err);
 
+/* The same, and *ST the identity of the file that was opened and read (its fstat), for a
+ * cache that keeps the text under it: a path swapped between a stat and the read cannot
+ * put one file's text under another's identity. */
+int rg_read_file_beneath_as(const char *root, const char *real, const char *what, size_t max, char **data,
+                            size_t *len, struct stat *st, rg_error *err);
+
 #endif

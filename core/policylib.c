@@ -551,7 +551,7 @@ static int evidence_read(lua_State *L)
     box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, HEAP_BOX_META);
-    if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", (size_t)max, box, &len, &err) != 0) {
+    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", (size_t)max, box, &len, &fst, &err) != 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
