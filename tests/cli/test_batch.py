@@ -210,6 +210,30 @@ def rewrite_keeping_size_and_time(path, text):
     assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
 
 
+def line_then_line(t, line, between, *extra, log_name="log.jsonl"):
+    """Feed LINE to `relgate eval --batch -` (with EXTRA), wait until its decision is in
+    the decision log (written as each line is decided; standard output only at the end),
+    run BETWEEN(), then feed LINE again.  The two decisions and the exit code."""
+    log = Path(t.tmp, log_name)
+    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--log", log, *extra,
+                             "--batch", "-"], cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(line.encode())
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        between()
+        out, _ = proc.communicate(line.encode(), timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    first, second = [json.loads(l) for l in out.decode().splitlines()]
+    return first, second, proc.returncode
+
+
 @case("evidence rewritten in place between lines, same size and times set back: the later line reads it anew")
 def _(t):
     t.write("policy.lua", NOTES_POLICY)
@@ -220,26 +244,9 @@ def _(t):
         notes.write_bytes(b"status: APPROVED\n")
         if settled:
             time.sleep(3.5)   # older than the settle time: kept on its identity alone
-        log = Path(t.tmp, "log-%d.jsonl" % settled)
-        # The decision log is written as each line is decided (standard output only at the
-        # end): the file is changed once line 1's record is there, before line 2 is sent.
-        proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--now", NOW, "--log", log,
-                                 "--batch", "-"], cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        try:
-            proc.stdin.write(line.encode())
-            proc.stdin.flush()
-            deadline = time.monotonic() + 60
-            while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            rewrite_keeping_size_and_time(notes, b"status: REJECTED\n")
-            out, _ = proc.communicate(line.encode(), timeout=60)
-            first, second = [json.loads(l) for l in out.decode().splitlines()]
-            rc = proc.returncode
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        first, second, rc = line_then_line(
+            t, line, lambda: rewrite_keeping_size_and_time(notes, b"status: REJECTED\n"), "--now", NOW,
+            log_name="log-%d.jsonl" % settled)
         what = "settled file" if settled else "file just written"
         t.eq(first["decision"], "allow", "%s: line 1 (notes APPROVED)" % what)
         t.eq(second["decision"], "deny", "%s: line 2 (notes rewritten: REJECTED)" % what)
@@ -256,28 +263,15 @@ def _(t):
               "expires": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires))}
     line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch", "author": "alice"},
                        "waivers": [waiver]}) + "\n"
-    log = Path(t.tmp, "log.jsonl")
-    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--log", log, "--batch", "-"],
-                            cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        proc.stdin.write(line.encode())
-        proc.stdin.flush()
-        deadline = time.monotonic() + 60
-        while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
-            time.sleep(0.02)
+    def until_expired():
         while time.time() < expires + 1.2:   # the waiver has expired before line 2 is sent
             time.sleep(0.1)
-        out, _ = proc.communicate(line.encode(), timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    first, second = [json.loads(l) for l in out.decode().splitlines()]
+    first, second, rc = line_then_line(t, line, until_expired)
     t.eq((first["decision"], first["waivers"][0]["status"]), ("allow", "applied"), "line 1: before the expiry")
     t.eq((second["decision"], second["waivers"][0]["status"]), ("deny", "expired"), "line 2: after the expiry")
     t.check(second["evaluated_at"] > first["evaluated_at"], "each line's evaluated_at is its own: %s, %s"
             % (first["evaluated_at"], second["evaluated_at"]))
-    t.eq(proc.returncode, 1, "exit code (a line denied)")
+    t.eq(rc, 1, "exit code (a line denied)")
 
 
 HIDDEN_STATE_POLICY = """
@@ -322,23 +316,7 @@ def _(t):
             'requirement "r" { title = "r", check = function(ctx)\n'
             '  return pass("ok", { memo = clock_then("k"), now = time.now() }) end }\n')
     line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch"}}) + "\n"
-    log = Path(t.tmp, "log.jsonl")
-    proc = subprocess.Popen([harness.RELGATE, "eval", "--policy", "policy.lua", "--details", "all", "--log", log,
-                             "--batch", "-"], cwd=t.tmp, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        proc.stdin.write(line.encode())
-        proc.stdin.flush()
-        deadline = time.monotonic() + 60
-        while not (log.exists() and log.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(1.2)   # the next line is decided at least a second later
-        out, _ = proc.communicate(line.encode(), timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    docs = [json.loads(l) for l in out.decode().splitlines()]
+    docs = line_then_line(t, line, lambda: time.sleep(1.2), "--details", "all")[:2]   # a second apart
     details = [d["requirements"][0]["details"] for d in docs]
     t.check(details[1]["now"] > details[0]["now"], "the lines were decided at different times: %s" % details)
     for i, d in enumerate(details):

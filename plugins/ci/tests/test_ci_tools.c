@@ -137,16 +137,24 @@ static void local_time_report(fixture *f, const char *rel)
     assert_string_equal(ci_detail_string(&f->res, "reports.0.zone_assumed"), "+09:00");
 }
 
-static void test_ctest_junit(void **state)
+/* A CMake project in src/ holding TESTS (add_test lines), configured into build/. */
+static void cmake_project(fixture *f, const char *tests)
 {
-    fixture *f = *state;
-    ci_write(f->dir, "src/CMakeLists.txt",
+    char text[1024];
+    snprintf(text, sizeof text,
              "cmake_minimum_required(VERSION 3.21)\n"
              "project(relgate_ci_test NONE)\n"
              "enable_testing()\n"
-             "add_test(NAME passes COMMAND true)\n"
-             "add_test(NAME fails COMMAND false)\n", RGT_TEXT);
+             "%s", tests);
+    ci_write(f->dir, "src/CMakeLists.txt", text, RGT_TEXT);
     tool(f, (char *[]){"cmake", "-S", "src", "-B", "build", NULL});
+}
+
+static void test_ctest_junit(void **state)
+{
+    fixture *f = *state;
+    cmake_project(f, "add_test(NAME passes COMMAND true)\n"
+                     "add_test(NAME fails COMMAND false)\n");
     tool(f, (char *[]){"ctest", "--test-dir", "build", "--output-junit", "ctest.xml", NULL});
     local_time_report(f, "build/ctest.xml");
 }
@@ -157,15 +165,10 @@ static void test_ctest_junit(void **state)
 static void test_ctest_not_run(void **state)
 {
     fixture *f = *state;
-    ci_write(f->dir, "src/CMakeLists.txt",
-             "cmake_minimum_required(VERSION 3.21)\n"
-             "project(relgate_ci_test NONE)\n"
-             "enable_testing()\n"
-             "add_test(NAME passes COMMAND true)\n"
-             "add_test(NAME skips COMMAND sh -c \"exit 77\")\n"
-             "set_tests_properties(skips PROPERTIES SKIP_RETURN_CODE 77)\n"
-             "add_test(NAME missing COMMAND /nonexistent/relgate-ci-test)\n", RGT_TEXT);
-    tool(f, (char *[]){"cmake", "-S", "src", "-B", "build", NULL});
+    cmake_project(f, "add_test(NAME passes COMMAND true)\n"
+                     "add_test(NAME skips COMMAND sh -c \"exit 77\")\n"
+                     "set_tests_properties(skips PROPERTIES SKIP_RETURN_CODE 77)\n"
+                     "add_test(NAME missing COMMAND /nonexistent/relgate-ci-test)\n");
     tool(f, (char *[]){"ctest", "--test-dir", "build", "--output-junit", "all.xml", NULL});
     judge(f, "build/all.xml", "{\"reports\": \"tests\"}", RG_CHECK_FAIL);
     assert_int_equal(ci_detail_number(&f->res, "tests.failures"), 1);
