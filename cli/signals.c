@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outputs.h"
 #include "fileio.h"
 
 #define CHILDREN_MAX 256
@@ -79,7 +80,7 @@ static void end_children(int sig)
 
 /* The answers the command writes (--output, the --format reports): a run ended by a
  * signal answered nothing, so no earlier run's answer may stay at those paths. */
-#define RETRACT_MAX 16
+#define RETRACT_MAX (RG_CLI_MAX_OUTPUTS + 1)   /* --output and every --format report */
 static const char *_Atomic retract_paths[RETRACT_MAX];
 
 void rg_cli_signals_retract_on_end(const char *path)

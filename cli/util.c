@@ -25,8 +25,8 @@ void rg_cli_retract(const char *path)
 {
     int rc = rg_file_retract(path);
     if (rc == 1)
-        report_line("relgate: warning: ", "the output is a symbolic link, left as it is: it may lead to an "
-                                          "earlier answer");
+        fprintf(stderr, "relgate: warning: %s is a symbolic link, left as it is: it may lead to an earlier "
+                        "answer\n", path);
     else if (rc < 0)
         fprintf(stderr, "relgate: warning: %s may still hold an earlier answer: it can be neither replaced, "
                         "removed nor emptied (%s)\n", path, strerror(errno));

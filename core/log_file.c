@@ -154,7 +154,8 @@ static int lock_within(int fd, int seconds)
             return -1;
         }
         nanosleep(&pause, NULL);
-        if (pause.tv_nsec < 50000000)   /* 1 ms, doubling to 64 ms: quick when the holder is */
+        if (pause.tv_nsec < 8000000)   /* 1 ms, doubling to 8 ms: dozens of waiting gates each
+                                        * see the lock soon after it is let go */
             pause.tv_nsec *= 2;
     }
 }

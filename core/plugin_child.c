@@ -806,16 +806,19 @@ static void kill_child(pid_t pid)
         ;
 }
 
-void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
-                             size_t before_count)
+/* Kill every child of this process's threads (ALL; else those rg_children_list reads)
+ * but those in KEEP and BEFORE (and, unless ALL, the zygotes threads keep), round after
+ * round: killing one reparents its own children to us, so look again until none is left
+ * (bounded: a fork bomb by RLIMIT_NPROC, this loop by its rounds).  System calls only. */
+static void kill_children_but(int all, const pid_t *keep, size_t keep_count, const pid_t *before,
+                              size_t before_count)
 {
-    /* Killing a stray reparents its own children to us: look again until none is left
-     * (bounded: a fork bomb is bounded by RLIMIT_NPROC, this loop by its rounds). */
     for (int round = 0; round < 1000; round++) {
         pid_t now[KILL_BATCH];
-        size_t n = children_of_tasks(0, now, KILL_BATCH), killed = 0;
+        size_t n = children_of_tasks(all, now, KILL_BATCH), killed = 0;
         for (size_t i = 0; i < n && i < KILL_BATCH; i++) {
-            if (listed(now[i], keep, keep_count) || listed(now[i], before, before_count) || is_spared(now[i]))
+            if (listed(now[i], keep, keep_count) || listed(now[i], before, before_count) ||
+                (!all && is_spared(now[i])))
                 continue;
             kill_child(now[i]);
             killed++;
@@ -823,6 +826,12 @@ void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *
         if (!killed)
             return;
     }
+}
+
+void rg_children_kill_strays(const pid_t *keep, size_t keep_count, const pid_t *before,
+                             size_t before_count)
+{
+    kill_children_but(0, keep, keep_count, before, before_count);
 }
 
 void rg_children_note_before(void)
@@ -847,17 +856,6 @@ void rg_plugin_processes_kill(void)
     keep = atomic_load(&before_all_count);
     if (keep > BEFORE_MAX)
         keep = BEFORE_MAX;
-    for (int round = 0; round < 1000; round++) {
-        pid_t now[KILL_BATCH];
-        size_t n = children_of_tasks(1, now, KILL_BATCH), killed = 0;
-        for (size_t i = 0; i < n && i < KILL_BATCH; i++) {
-            if (listed(now[i], before_all, keep))
-                continue;
-            kill_child(now[i]);
-            killed++;
-        }
-        if (!killed)
-            break;
-    }
+    kill_children_but(1, NULL, 0, before_all, keep);
     errno = saved;
 }

@@ -118,6 +118,23 @@ static void sqlite_close(void *store)
     free(s);
 }
 
+/* Put the database in WAL mode.  On a store that writers open at once for the first time
+ * (a fresh file), the switch needs the file to itself, and SQLite answers SQLITE_BUSY
+ * without calling the busy handler (it holds a read lock it would have to upgrade): the
+ * switch is tried again, as the busy timeout would, for as long as a writer waits for
+ * the lock (RG_LOG_LOCK_WAIT_SECONDS).  Once in WAL mode it stays so. */
+static int wal_mode(sqlite_log *s, char *err)
+{
+    for (int waited_ms = 0;; waited_ms += 10) {
+        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_MS)
+            return db_fail(s, err, "cannot put it in WAL mode");
+        sqlite3_sleep(10);
+    }
+}
+
 static int sqlite_open(const char *target, int create, void **store, char *err)
 {
     sqlite_log *s = calloc(1, sizeof *s);
@@ -136,7 +153,7 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
     sqlite3_extended_result_codes(s->db, 1);
     /* WAL: readers never block the writer.  synchronous=FULL: a commit is on disk
      * before it returns (NORMAL would lose the last commits on a power cut). */
-    if (exec(s, "PRAGMA journal_mode = WAL", err) != 0 || exec(s, "PRAGMA synchronous = FULL", err) != 0)
+    if (wal_mode(s, err) != 0 || exec(s, "PRAGMA synchronous = FULL", err) != 0)
         goto fail;
     if (create ? migrate(s, err) != 0 : schema_version(s, &version, err) != 0)
         goto fail;
