@@ -103,6 +103,7 @@ static void on_ending_signal(int sig)
         if (path)
             (void)rg_file_retract(path);   /* lstat, unlink, open: async-signal-safe */
     }
+    rg_atomic_abort_pending();
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(sig, &dfl, NULL);

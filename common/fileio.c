@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,39 @@ void rg_path_dir(const char *path, char *dir, size_t size)
     }
 }
 
+/* The temporary files of atomic writes under way (their names, in the callers' TMP
+ * buffers), for rg_atomic_abort_pending.  A command has at most --output and its
+ * reports under way at once; past this many a write still works, unlisted. */
+#define PENDING_MAX 32
+static const char *_Atomic pending[PENDING_MAX];
+
+static void pending_add(const char *tmp)
+{
+    for (int i = 0; i < PENDING_MAX; i++) {
+        const char *none = NULL;
+        if (atomic_compare_exchange_strong(&pending[i], &none, tmp))
+            return;
+    }
+}
+
+static void pending_remove(const char *tmp)
+{
+    for (int i = 0; i < PENDING_MAX; i++) {
+        const char *was = tmp;
+        if (atomic_compare_exchange_strong(&pending[i], &was, NULL))
+            return;
+    }
+}
+
+void rg_atomic_abort_pending(void)
+{
+    for (int i = 0; i < PENDING_MAX; i++) {
+        const char *tmp = atomic_exchange(&pending[i], NULL);
+        if (tmp)
+            unlink(tmp);
+    }
+}
+
 int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err)
 {
     char dir[PATH_MAX];
@@ -228,18 +262,19 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
     fd = mkstemp(tmp);
     if (fd < 0)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(errno));
+    pending_add(tmp);
     /* mkstemp makes 0600; give the file the mode a plain create would. */
     mask = umask(0);
     umask(mask);
     if (fchmod(fd, 0666 & ~mask) != 0 || rg_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         e = errno;
         close(fd);
-        unlink(tmp);
+        rg_atomic_abort(tmp);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
     if (close(fd) != 0) {
         e = errno;
-        unlink(tmp);
+        rg_atomic_abort(tmp);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
     return 0;
@@ -251,9 +286,10 @@ int rg_atomic_commit(const char *tmp, const char *path, rg_error *err)
     int dfd, e;
     if (rename(tmp, path) != 0) {
         e = errno;
-        unlink(tmp);
+        rg_atomic_abort(tmp);
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
+    pending_remove(tmp);
     /* Make the rename itself durable. */
     rg_path_dir(path, dir, sizeof dir);
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -267,6 +303,7 @@ int rg_atomic_commit(const char *tmp, const char *path, rg_error *err)
 void rg_atomic_abort(const char *tmp)
 {
     unlink(tmp);
+    pending_remove(tmp);
 }
 
 int rg_file_retract(const char *path)

@@ -93,6 +93,13 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
 void rg_atomic_abort(const char *tmp);
 
+/* Remove every temporary file rg_atomic_prepare made that is neither committed nor
+ * aborted yet: for a handler of an ending signal (only unlink; async-signal-safe), so that
+ * a run ended while it waited (for the decision log's lock, say) leaves no complete
+ * answer beside its output that nothing will publish or remove.  TMP must stay where it
+ * is between prepare and commit or abort; every caller's does. */
+void rg_atomic_abort_pending(void);
+
 /* A new answer could not be written at PATH (a decision, a report): take back what an
  * earlier run left there, so that it never stands for this run's.  A regular file is
  * removed, else (its folder not writable) emptied in place.  0 when nothing is left to

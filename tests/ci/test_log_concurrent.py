@@ -152,5 +152,44 @@ def lock_held(t):
 
 add_case("log: a lock another process holds for good: an error after 60 s, never a wait without end", lock_held)
 
+
+def signal_while_waiting(t):
+    """SIGTERM while the gate waits for the log's lock with --output: the decision is
+    already written to a temporary file beside --output, to be put in place once it is
+    logged.  The run ends unanswered: neither the earlier run's allow at --output nor the
+    temporary file holding this run's unlogged decision may stay (hostile round 9, F10)."""
+    import fcntl
+    import harness
+    import signal
+    cihelp.copy_ci(t, "log", "gate")
+    log, out = Path(t.tmp, "held.jsonl"), Path(t.tmp, "gate.out")
+    log.write_bytes(b"")
+    out.write_text('{"decision": "allow", "earlier": true}\n')
+    with open(log, "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        gate = subprocess.Popen([str(harness.RELGATE), "eval", "--policy", "gate/policy.lua", "--context",
+                                 "gate/context.json", "--now", harness.NOW, "--log", "held.jsonl",
+                                 "--output", "gate.out"],
+                                cwd=t.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        waiting = lambda: [p.name for p in Path(t.tmp).iterdir() if p.name.startswith(".gate.out.")]
+        deadline = time.monotonic() + 30
+        while not waiting() and gate.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        t.check(waiting() != [], "the decision waits in a temporary file beside --output")
+        gate.send_signal(signal.SIGTERM)
+        try:
+            gate.wait(timeout=30)
+        finally:
+            if gate.poll() is None:
+                gate.kill()
+        gate.stderr.close()
+    t.eq(gate.returncode, -signal.SIGTERM, "the gate ended by the signal")
+    t.eq(waiting(), [], "no temporary file with an unlogged decision is left")
+    t.check(not out.exists(), "the earlier run's allow is taken back from --output")
+    t.eq(log.read_bytes(), b"", "nothing logged")
+
+
+add_case("log: SIGTERM while waiting for the log's lock leaves neither the earlier answer nor the unlogged one", signal_while_waiting)
+
 if __name__ == "__main__":
     cihelp.main()
