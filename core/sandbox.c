@@ -234,13 +234,51 @@ static int ro_next(lua_State *L)
     return 2;
 }
 
+/* The iterator over a JSON array's view: every index up to its length, a null item as
+ * nil.  Lua's ipairs stops at the first nil, so a null in a context list hid every item
+ * after it (a failed check listed after a null read as none: allow). */
+static int array_step(lua_State *L)
+{
+    lua_Integer i = luaL_checkinteger(L, 2);
+    if (i < 0 || i >= rg_readonly_length(L, 1))
+        return 0;
+    lua_pushinteger(L, i + 1);
+    lua_geti(L, 1, i + 1);
+    return 2;
+}
+
 static int ro_pairs(lua_State *L)
 {
+    if (rg_readonly_kind(L, 1) == RG_VIEW_ARRAY) {
+        lua_pushcfunction(L, array_step);
+        lua_pushvalue(L, 1);
+        lua_pushinteger(L, 0);
+        return 3;
+    }
     if (!rg_readonly_target(L, 1))
         return luaL_error(L, "pairs: not a read-only view");
     lua_pushcclosure(L, ro_next, 1);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
+    return 3;
+}
+
+/* Lua's ipairs step: the next index while its value is not nil. */
+static int ipairs_step(lua_State *L)
+{
+    lua_Integer i = luaL_intop(+, luaL_checkinteger(L, 2), 1);
+    lua_pushinteger(L, i);
+    return lua_geti(L, 1, i) == LUA_TNIL ? 1 : 2;
+}
+
+/* ipairs: over a JSON array (the context's, a decoded document's), every item up to its
+ * length as pairs gives them, nulls as nil; over any other value, Lua's own. */
+static int sandbox_ipairs(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushcfunction(L, rg_readonly_kind(L, 1) == RG_VIEW_ARRAY ? array_step : ipairs_step);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, 0);
     return 3;
 }
 
@@ -645,7 +683,7 @@ static int sandbox_os_date(lua_State *L)
 static void open_globals(rg_sandbox *sb)
 {
     static const char *const base_names[] = {
-        "assert", "error", "getmetatable", "ipairs", "pairs", "rawequal", "select", "tonumber",
+        "assert", "error", "getmetatable", "pairs", "rawequal", "select", "tonumber",
         "tostring", "type", "_VERSION", NULL};
     static const char *const string_names[] = {
         "byte", "char", "find", "format", "gmatch", "gsub", "len", "lower", "match", "rep",
@@ -685,6 +723,8 @@ static void open_globals(rg_sandbox *sb)
     rg_sandbox_set_builtin(sb, "xpcall");
     lua_pushcfunction(L, sandbox_setmetatable);
     rg_sandbox_set_builtin(sb, "setmetatable");
+    lua_pushcfunction(L, sandbox_ipairs);
+    rg_sandbox_set_builtin(sb, "ipairs");
     lua_pushcfunction(L, sandbox_next);
     rg_sandbox_set_builtin(sb, "next");
     lua_pushcfunction(L, sandbox_rawget);

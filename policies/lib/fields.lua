@@ -24,9 +24,11 @@ function M.is_list(v)
   return true
 end
 
--- True when V is a table that looks like a JSON object (or is empty).
+-- True when V is a JSON object, or a table the policy made with no list items.  (A JSON
+-- array whose first item is null has no [1] either: json.type tells them apart.)
 function M.is_object(v)
-  return type(v) == "table" and v[1] == nil
+  local t = json.type(v)
+  return t == "object" or (t == "table" and v[1] == nil)
 end
 
 -- Number of elements of list V (0 for anything that is not a table).

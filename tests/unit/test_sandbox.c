@@ -311,6 +311,23 @@ static void test_context_raw_access_reads_the_view(void **state)
                         "{\"first\":1,\"len\":2,\"meta\":\"read-only\",\"raw\":\"object\"}");
 }
 
+/* ipairs and pairs over a JSON array visit every item up to its length, a null one as
+ * nil: Lua's ipairs stopped at the first nil, and a failed item listed after a null went
+ * unseen (differential round 10, F3).  A table the policy made keeps Lua's ipairs. */
+static void test_json_array_iteration_sees_past_nulls(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(details_of(f, REQ("local a, s, p, own = json.decode('[1, null, 3, null]'), {}, {}, 0\n"
+                                          "for i, v in ipairs(a) do s[#s + 1] = i .. '=' .. tostring(v) end\n"
+                                          "for k, v in pairs(a) do p[#p + 1] = k .. '=' .. tostring(v) end\n"
+                                          "for _ in ipairs({ 1, nil, 3 }) do own = own + 1 end\n"
+                                          "for _ in ipairs(json.decode('[]')) do own = own + 100 end\n"
+                                          "return pass('ok', { ipairs = table.concat(s, ' '), pairs = table.concat(p, ' '),"
+                                          " own = own, len = #a })")),
+                        "{\"ipairs\":\"1=1 2=nil 3=3 4=nil\",\"len\":4,\"own\":1,"
+                        "\"pairs\":\"1=1 2=nil 3=3 4=nil\"}");
+}
+
 static void test_context_unchanged_between_checks(void **state)
 {
     fixture *f = *state;
@@ -995,6 +1012,7 @@ int main(void)
         T(test_context_readable),
         T(test_context_read_only),
         T(test_context_raw_access_reads_the_view),
+        T(test_json_array_iteration_sees_past_nulls),
         T(test_context_unchanged_between_checks),
         T(test_module_table_frozen_in_check),
         T(test_requirement_order_cannot_leak),
