@@ -164,12 +164,71 @@ static size_t evidence_entry(const char *key, const char *p, size_t i, size_t n,
     return p[i] == '{' ? object_at(p, i, n, entry_member, known, out) : any_value(key, p, i, n, known, out);
 }
 
-/* A member of the body: "evidence" entry by entry. */
+static size_t exact_value(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                          cJSON **out);
+
+/* The array whose '[' is P[I], each item read by exact_value, into *OUT (NULL: out of
+ * memory); the position past its ']'. */
+static size_t exact_array(const char *p, size_t i, size_t n, const rg_json_known *known, cJSON **out)
+{
+    cJSON *arr = cJSON_CreateArray();
+    *out = NULL;
+    if (!arr)
+        return n;
+    for (i++;;) {
+        cJSON *item = NULL;
+        i = skip_ws(p, i, n);
+        if (i < n && p[i] == ',')
+            i = skip_ws(p, i + 1, n);
+        if (i >= n || p[i] == ']') {
+            *out = arr;
+            return i < n ? i + 1 : n;
+        }
+        i = exact_value(NULL, p, i, n, known, &item);
+        if (!item || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(arr);
+            return n;
+        }
+    }
+}
+
+/* A value of the context, every number in it kept as the bytes the request holds (a raw
+ * node): the worker prints the context again for the engine, and cJSON would print a
+ * number from its double -- 1e400 as null, 9007199254740993 as 9007199254740990,
+ * 1.0000000000000002 as 1 -- so that the service decided on another context than relgate
+ * eval reads from the same bytes (a number too large to be a count read as absent: a
+ * requirement skipped, allow). */
+static size_t exact_value(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
+                          cJSON **out)
+{
+    if (p[i] == '{')
+        return object_at(p, i, n, exact_value, known, out);
+    if (p[i] == '[')
+        return exact_array(p, i, n, known, out);
+    if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+        size_t end = skip_value(p, i, n);
+        char *text = malloc(end - i + 1);
+        *out = NULL;
+        if (text) {
+            memcpy(text, p + i, end - i);
+            text[end - i] = '\0';
+            *out = cJSON_CreateRaw(text);
+            free(text);
+        }
+        return end;
+    }
+    return any_value(key, p, i, n, known, out);
+}
+
+/* A member of the body: "evidence" entry by entry, "context" with its numbers exact. */
 static size_t body_member(const char *key, const char *p, size_t i, size_t n, const rg_json_known *known,
                           cJSON **out)
 {
     if (strcmp(key, "evidence") == 0 && p[i] == '{')
         return object_at(p, i, n, evidence_entry, known, out);
+    if (strcmp(key, "context") == 0 && p[i] == '{')
+        return exact_value(key, p, i, n, known, out);
     return any_value(key, p, i, n, known, out);
 }
 

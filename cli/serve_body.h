@@ -16,7 +16,9 @@
 /* BODY (LEN bytes), which rg_json_check_known took with KNOWN (may be NULL), as cJSON
  * reads it -- but for the value of every inline evidence entry's "json" member, kept as
  * the bytes the request holds (a raw node, cJSON_IsRaw): that is what is written as the
- * evidence file.  Such a value KNOWN finds is not walked again.  NULL when out of memory. */
+ * evidence file; and every number in "context", kept as its bytes too (raw nodes), so
+ * that the context printed again is the one the request holds.  Such a value KNOWN finds
+ * is not walked again.  NULL when out of memory. */
 cJSON *rg_serve_body_parse(const char *body, size_t len, const rg_json_known *known);
 
 #endif

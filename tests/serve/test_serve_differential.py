@@ -112,6 +112,35 @@ def _(t):
     differential(t, inline=False)
 
 
+NUMBERS_POLICY = """policy { name = "numbers", version = "1.0.0", description = "what the context's numbers read as" }
+requirement "n" { title = "Numbers", check = function(ctx)
+  local seen = {}
+  for i, v in ipairs(ctx.numbers) do seen[i] = string.format("%s %s", math.type(v), string.format("%.17g", v)) end
+  return fail(table.concat(seen, "; ")) end }
+"""
+
+
+@case("service vs CLI: numbers in the context are read from the bytes sent (1e400, 2^53 + 1, 1.0000000000000002, -0)")
+def _(t):
+    """The worker printed the context again with cJSON before the engine read it: 1e400
+    became null (a count too large read as absent: a requirement skipped, allow),
+    9007199254740993 became 9007199254740990 and 1.0000000000000002 became 1
+    (differential round 10, F1).  Written out here byte for byte, not through json.dumps."""
+    (t.tmp / "numbers.lua").write_text(NUMBERS_POLICY)
+    numbers = "[1e400, -1e400, 9007199254740993, 1.0000000000000002, -0, 0.1, 1E2, 12345678901234567890, 5e-324]"
+    context = '{"release": {"name": "n", "version": "1.0.0", "type": "minor"}, "numbers": %s}' % numbers
+    (t.tmp / "numbers.json").write_text(context)
+    cli = t.decision(t.eval("numbers.lua", "numbers.json", now=NOW))
+    with Server(t, policy=t.tmp / "numbers.lua", workers=1) as srv:
+        status, served, _ = srv.decide(('{"now": "%s", "context": %s}' % (NOW, context)).encode(),
+                                       headers={"Content-Type": "application/json"})
+    t.eq(status, 200, "the status")
+    t.eq(served["requirements"][0]["message"], cli["requirements"][0]["message"],
+         "what the policy saw in the numbers, served and from relgate eval")
+    t.check("inf" in cli["requirements"][0]["message"], "1e400 reads as infinity",
+            actual=cli["requirements"][0]["message"])
+
+
 @case("service vs CLI: a live source (GitHub check runs from a local API server) passes through as in eval")
 def _(t):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "live"))
