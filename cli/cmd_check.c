@@ -219,7 +219,11 @@ static int write_check_policy(const check_args *a, char *dir, char *policy, size
         cJSON_free(params_text);
         return -1;
     }
-    rg_strbuf_printf(&text, "requirement \"check\" {\n  title = \"relgate check %s\", hint = \"-\",\n  check = \"%s\",\n"
+    /* Every stage: --stage (or the context's "stage") is the check's to see, as in eval;
+     * a requirement of pre-release only left nothing to run at the others (exit 2, said
+     * nothing). */
+    rg_strbuf_printf(&text, "requirement \"check\" {\n  title = \"relgate check %s\", hint = \"-\",\n"
+                            "  stages = { \"pre-release\", \"deploy\", \"post-deploy\" },\n  check = \"%s\",\n"
                             "  with = json.decode([%.*s[%s]%.*s]),\n}\n", a->name, a->name, level, "================",
                      params_text, level, "================");
     snprintf(policy, policy_size, "%s/check.lua", dir);

@@ -734,11 +734,33 @@ static void evaluation_end(evaluation *ev)
 /* Prepare the context, run the `when` predicates, start every plugin check, run each
  * inline requirement in policy order while they run, then give the plugin requirements
  * their results; waivers, the verdict and the post-deploy playbook come last. */
+/* Whether POL declares a requirement (not disabled) for CTX's stage and release type. */
+static int covers(const rg_policy *pol, const rg_context *ctx)
+{
+    for (size_t i = 0; i < pol->count; i++)
+        if (applies(&pol->reqs[i], ctx) && !pol->reqs[i].disabled)
+            return 1;
+    return 0;
+}
+
 rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
 {
     rg_sandbox *sb = pol->sb;
-    evaluation ev = {pol, ctx, decision_new(pol, ctx), NULL, NULL, {0}};
+    evaluation ev;
     size_t i;
+
+    /* Nothing to check is no allow: a policy of pre-release requirements asked about
+     * "deploy" (the context's own "stage" says so, when --stage does not) would let the
+     * release through with nothing looked at.  A requirement its `when` skips still
+     * counts: the policy covers the stage, and said why it does not apply. */
+    if (!covers(pol, ctx)) {
+        rg_fail(err, RG_ERROR_POLICY, pol->file, 0, 0,
+                "policy %s declares no requirement for %s releases at stage %s: nothing to decide, and a gate "
+                "with nothing to check never allows (declare the stage's requirements, or ask about a stage it covers)",
+                pol->name ? pol->name : pol->file, rg_release_type_name(ctx->type), rg_stage_name(ctx->stage));
+        return NULL;
+    }
+    ev = (evaluation){pol, ctx, decision_new(pol, ctx), NULL, NULL, {0}};
 
     if (!ev.d || !(ev.text = ev.d->text = malloc(result_text_size(pol, ctx)))) {
         rg_decision_free(ev.d);

@@ -366,6 +366,29 @@ def _(t):
             t.eq(r["details"]["stage"], stage, "ctx.stage seen by %s" % r["id"])
 
 
+@case("a stage or type the policy declares no requirement for is an error, never an allow with nothing checked")
+def _(t):
+    """The context's own "stage" chooses the stage when --stage does not: a policy of
+    pre-release requirements asked about deploy allowed with nothing checked
+    (differential round 10, F4).  A requirement its `when` skips still covers its stage."""
+    t.write("policy.lua", 'requirement "notes" { title = "Notes", stages = { "pre-release" }, types = { "minor" },\n'
+                          '  check = function(ctx) return fail("no notes") end }\n'
+                          'requirement "later" { title = "Later", stages = { "deploy" }, types = { "minor" },\n'
+                          '  when = function(ctx) return false, "not this one" end,\n'
+                          '  check = function(ctx) return fail("never") end }\n')
+    ctx = {"release": {"name": "svc", "version": "1.2.0", "type": "minor"}, "stage": "post-deploy"}
+    t.write_json("context.json", ctx)
+    t.expect_error(t.eval("policy.lua", "context.json"), "policy", file="policy.lua",
+                   mentions=("declares no requirement for minor releases at stage post-deploy", "never allows"))
+    t.expect_error(t.eval("policy.lua", "context.json", "--stage", "post-deploy"), "policy",
+                   mentions=("at stage post-deploy",))
+    t.expect_error(t.eval("policy.lua", "context.json", "--stage", "pre-release", "--type", "major"), "policy",
+                   mentions=("for major releases at stage pre-release",))
+    t.expect_decision(t.eval("policy.lua", "context.json", "--stage", "pre-release"), "deny")
+    doc = t.expect_decision(t.eval("policy.lua", "context.json", "--stage", "deploy"), "allow")
+    t.eq([(r["id"], r["status"]) for r in doc["requirements"]], [("later", "skip")], "covered, and skipped by when")
+
+
 @case("--type overrides release.type; checks see it in ctx.release.type")
 def _(t):
     setup(t, "select.lua")

@@ -1610,6 +1610,12 @@ def _(t):
     t.expect_exit(res, 2)
     t.eq(res.err.splitlines()[0], "relgate: error: check security.scan: fail_on is \"hihg\", not one of the values it "
          "allows: critical, high, medium, low, any, none", "stderr")
+    # at every stage, as eval runs it (a check policy of pre-release only exited 2 at the
+    # others, saying nothing; differential round 10, F2)
+    for stage in ("deploy", "post-deploy"):
+        res = t.run(*args, "--param", "fail_on=high", "--stage", stage)
+        t.expect_exit(res, 1)
+        t.eq(json.loads(res.out)["status"], "fail", "fail_on high at %s" % stage)
     res = t.run("check", "no.such")
     t.expect_exit(res, 2)
     t.contains(res.err, "unknown check 'no.such'", "stderr")
