@@ -135,7 +135,11 @@ int ci_item_name(ci_item *it, const char *name)
 
 int ci_item_state(ci_item *it, const char *conclusion, const char *status)
 {
-    const char *s = conclusion && *conclusion ? conclusion : status && *status ? status : NULL;
+    /* A conclusion holds once the item has completed: one beside "in_progress" or
+     * "queued" is a re-run's stale answer or an inconsistent report, and the item is
+     * still pending (a "success" there passed a check that had not finished). */
+    int running = status && *status && strcasecmp(status, "completed") != 0;
+    const char *s = conclusion && *conclusion && !running ? conclusion : status && *status ? status : NULL;
     return set(&it->state, s, 64, 1);
 }
 

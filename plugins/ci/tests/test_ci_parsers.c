@@ -270,6 +270,17 @@ static void test_github_single_objects(void **state)
     assert_false(r.items[0].has_done);
     ci_report_free(&r);
 
+    /* A conclusion beside a status that is not "completed" (a re-run's stale one, or an
+     * inconsistent answer) does not finish the item: it is pending (hostile round 10, F03). */
+    parse_ok("{\"id\": 6, \"head_sha\": \"" SHA "\", \"status\": \"in_progress\", \"conclusion\": \"success\","
+             " \"name\": \"build\", \"check_suite\": {\"id\": 1}}", CI_ANY, &r);
+    assert_string_equal(r.items[0].state, "in_progress");
+    ci_report_free(&r);
+    parse_ok("{\"id\": 11, \"name\": \"CI\", \"head_sha\": \"" SHA "\", \"run_number\": 7, \"status\": \"queued\","
+             " \"conclusion\": \"success\", \"updated_at\": \"2025-06-10T08:00:00Z\"}", CI_ANY, &r);
+    assert_string_equal(r.items[0].state, "queued");
+    ci_report_free(&r);
+
     parse_ok("{\"id\": 9, \"name\": \"CI\", \"head_sha\": \"" SHA "\", \"run_number\": 4, \"status\": \"completed\","
              " \"conclusion\": \"startup_failure\", \"updated_at\": \"2025-06-10T08:00:00Z\"}", CI_ANY, &r);
     assert_string_equal(r.format, "github-workflow-run");
