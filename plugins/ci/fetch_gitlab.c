@@ -1,5 +1,6 @@
 /* GitLab live sources: the pipelines of a commit (or one pipeline), and the jobs of a
- * pipeline — named, or the commit's latest — every page. */
+ * pipeline — named, or the commit's latest — with its trigger jobs (bridges), every
+ * page. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ cJSON *ci_fetch_gitlab(ci_fetch *f, const cJSON *source, char *why, size_t why_s
     const cJSON *pipeline = cJSON_GetObjectItemCaseSensitive(source, "pipeline");
     char prefix[1536], url[2048];
     double pid = cJSON_IsNumber(pipeline) ? pipeline->valuedouble : 0;
+    cJSON *jobs, *bridges, *bridge;
 
     if (!kind || !(cJSON_IsNumber(project) || cJSON_IsString(project)) || (!ref && !pid)) {
         snprintf(why, why_size, "a gitlab source needs project and ref or pipeline");
@@ -65,5 +67,18 @@ cJSON *ci_fetch_gitlab(ci_fetch *f, const cJSON *source, char *why, size_t why_s
         }
     }
     snprintf(url, sizeof url, "%s/pipelines/%.0f/jobs?per_page=100", prefix, pid);
-    return ci_listing_fetch(f, url, NULL, why, why_size);
+    if (!(jobs = ci_listing_fetch(f, url, NULL, why, why_size)))
+        return NULL;
+    /* GitLab lists trigger jobs (bridges) apart from the jobs a runner runs: a child or
+     * downstream pipeline that failed shows only there (a bridge is judged by the
+     * pipeline it triggered).  Without them a failed child pipeline passed the gate. */
+    snprintf(url, sizeof url, "%s/pipelines/%.0f/bridges?per_page=100", prefix, pid);
+    if (!(bridges = ci_listing_fetch(f, url, NULL, why, why_size))) {
+        cJSON_Delete(jobs);
+        return NULL;
+    }
+    while ((bridge = bridges->child) != NULL)
+        cJSON_AddItemToArray(jobs, cJSON_DetachItemViaPointer(bridges, bridge));
+    cJSON_Delete(bridges);
+    return jobs;
 }

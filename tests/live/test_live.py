@@ -522,10 +522,11 @@ def _(t):
                          Reply({"message": "Retry later"}, status=429,
                                headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(time.time()) - 5)}),
                          Reply([gl_job(1, "build", "success")])])
+        gl_bridges(srv, "/api/v4/projects/3", 6)
         setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
         res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
         t.expect_decision(res, "allow", 0)
-        t.eq(len(srv.requests), 3, "requests")
+        t.eq(len(srv.requests), 4, "requests (three for the jobs, one for the bridges)")
     t.contains(res.err, "rate limited (HTTP 429)", "the wait is logged")
 
 
@@ -577,6 +578,11 @@ def gl_job(jid, name, status, stage="test", sha=SHA):
             "commit": {"id": sha}}
 
 
+def gl_bridges(srv, project, pipeline, bridges=()):
+    """The trigger jobs (bridges) of PIPELINE in PROJECT (its API path): none by default."""
+    srv.route("%s/pipelines/%d/bridges?per_page=100" % (project, pipeline), Reply(list(bridges)))
+
+
 @case("gitlab pipeline-jobs by commit: the latest pipeline's jobs over pages (x-next-page), JOB-TOKEN")
 def _(t):
     project = "/api/v4/projects/group%2Fpayments"
@@ -587,14 +593,35 @@ def _(t):
         jobs = project + "/pipelines/77/jobs?per_page=100"
         srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"x-next-page": "2", "x-page": "1"}))
         srv.route(jobs + "&page=2", Reply([gl_job(2, "test", "success")], headers={"x-next-page": ""}))
+        gl_bridges(srv, project, 77)
         setup(t, {"gitlab": "pipeline-jobs", "project": "group/payments", "ref": SHA})
         res = live_eval(t, srv, "--save-evidence", "saved", env=env_for(srv, CI_JOB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
         doc = t.expect_decision(res, "allow", 0)
-        t.eq(len(srv.requests), 3, "requests")
+        t.eq(len(srv.requests), 4, "requests")
         for path, headers in srv.requests:
             t.eq(headers.get("job-token"), GL_TOKEN, "JOB-TOKEN of " + path)
             t.check("private-token" not in headers and "authorization" not in headers, "one credential")
-    t.eq(ci_result(t, doc)["details"]["reports"][0]["pages"], 3, "pages")
+    t.eq(ci_result(t, doc)["details"]["reports"][0]["pages"], 4, "pages")
+    replay = t.decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)))
+    t.eq(normalise(replay), normalise(doc), "the replayed decision")
+
+
+@case("gitlab pipeline-jobs: a trigger job (bridge) whose downstream pipeline failed denies, live and replayed")
+def _(t):
+    """GitLab lists bridges apart from the jobs (GET .../bridges): judged by the jobs alone,
+    a parent whose child pipeline failed passed (hostile round 10, F04)."""
+    project = "/api/v4/projects/3"
+    bridge = dict(gl_job(9, "deploy-child", "success", stage="deploy"),
+                  downstream_pipeline={"id": 91, "sha": SHA, "status": "failed", "ref": "main"})
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines/6/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        gl_bridges(srv, project, 6, [bridge])
+        setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
+        doc = t.expect_decision(live_eval(t, srv, "--save-evidence", "saved",
+                                          env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="")), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq(r["status"], "fail", "status")
+    t.contains(r["message"], "deploy-child", "the bridge named")
     replay = t.decision(t.eval("policy.lua", "saved/context.json", env=env_for(None)))
     t.eq(normalise(replay), normalise(doc), "the replayed decision")
 
@@ -609,6 +636,7 @@ def _(t):
     with ApiServer() as srv:
         srv.route(path, Reply(json.dumps(jobs[:1]).encode(), headers={"Link": '<{BASE}%s&page=2>; rel="next"' % path}))
         srv.route(path + "&page=2", Reply(json.dumps(jobs[1:]).encode()))
+        gl_bridges(srv, "/api/v4/projects/3", 6)
         setup(t, {"gitlab": "pipeline-jobs", "project": 3, "pipeline": 6})
         ctx = json.loads(Path(t.tmp, "context.json").read_text())
         ctx["release"]["commit"] = sha
@@ -705,10 +733,12 @@ def _(t):
                   Reply([{"id": 77, "iid": 5, "sha": SHA, "ref": "main", "status": "success"},
                          {"id": 78, "iid": 6, "sha": SHA, "ref": "main", "status": "running"}]))
         srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        gl_bridges(srv, project, 77)
         setup(t, {"gitlab": "pipeline-jobs", "project": 3, "ref": SHA, "own_run": 78})
         env = env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN="")
         t.expect_decision(live_eval(t, srv, env=env), "allow", 0)
-        t.eq(srv.paths()[-1], project + "/pipelines/77/jobs?per_page=100", "the jobs of pipeline 77, not 78")
+        t.eq(srv.paths()[-2:], [project + "/pipelines/77/jobs?per_page=100", project + "/pipelines/77/bridges?per_page=100"],
+             "the jobs and bridges of pipeline 77, not 78")
         # The commit's pipelines, the gate's own still running among them: it is not judged.
         policy = POLICY.replace('required = { "build" }, ', "")
         setup(t, {"gitlab": "pipelines", "project": 3, "ref": SHA, "own_run": 78}, policy=policy)
@@ -846,10 +876,14 @@ def _(t):
         path, body = answers[name]
         with ApiServer() as srv:
             srv.route(path, Reply(body))
+            paths = [path]
+            if name == "jobs":   # and the pipeline's trigger jobs (bridges), none here
+                paths.append(path.replace("/jobs?", "/bridges?"))
+                srv.route(paths[1], Reply([]))
             setup(t, source, policy=POLICY.replace('required = { "build" }, ', ""), commit=sha)
             res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN))
             doc = t.decision(res)
-            t.eq(srv.paths(), [path], "what %s fetched" % name)
+            t.eq(srv.paths(), paths, "what %s fetched" % name)
         t.eq((doc["decision"], ci_result(t, doc)["status"]), ("allow", "pass"),
              "%s: %s" % (name, ci_result(t, doc)["message"]))
 
@@ -914,10 +948,11 @@ def _(t):
     with ApiServer() as srv:
         srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA, Reply([{"id": 77, "sha": SHA, "status": "success"}]))
         srv.route(project + "/pipelines/77/jobs?per_page=100", Reply([gl_job(1, "build", "success")]))
+        gl_bridges(srv, project, 77)
         run_doc_script(t, "\n".join(gitlab_doc["pre-release"]["script"]),
                        {"GITLAB_TOKEN": GL_TOKEN, "CI_API_V4_URL": srv.base + "/api/v4", "CI_PROJECT_ID": "4211",
                         "CI_PIPELINE_ID": "78", "CI_COMMIT_SHA": SHA, "GITHUB_TOKEN": ""})
-        t.eq(len(srv.requests), 2, "the pipelines and the jobs, once")
+        t.eq(len(srv.requests), 3, "the pipelines, the jobs and the bridges, once")
         t.eq(srv.requests[0][1].get("private-token"), GL_TOKEN, "PRIVATE-TOKEN")
     t.eq(json.loads(Path(t.tmp, "decision.json").read_text())["decision"], "allow", "decision.json")
     t.contains(Path(t.tmp, "gate-junit.xml").read_text(), "<testcase", "the JUnit report")

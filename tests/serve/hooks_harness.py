@@ -307,3 +307,4 @@ def serve_gitlab_jobs(api, project, sha, status="success"):
     api.route(prefix + "/pipelines?sha=%s&per_page=100" % sha,
               Reply([{"id": 77, "sha": sha, "status": status, "ref": "main"}]))
     api.route(prefix + "/pipelines/77/jobs?per_page=100", Reply([gitlab_job(1, "build", status, sha)]))
+    api.route(prefix + "/pipelines/77/bridges?per_page=100", Reply([]))   # no trigger jobs
