@@ -159,12 +159,16 @@ static void test_select_with_overrides(void **state)
     assert_int_equal(f->d->stage, RG_STAGE_POST_DEPLOY);
 }
 
+/* A stage the policy declares nothing for runs no check, and is no allow with nothing
+ * checked: an error naming the stage (differential round 10, F4). */
 static void test_nothing_selected_runs_no_check(void **state)
 {
     fixture *f = *state;
     write_context(f, "patch", "post-deploy", NULL);
-    evaluate_ok(f, "requirement \"pre\" { title = \"P\", check = function() error('must not run') end }\n");
-    assert_int_equal(f->d->count, 0);
+    assert_null(evaluate_with(f, "requirement \"pre\" { title = \"P\", check = function() error('must not run') end }\n",
+                              NULL));
+    assert_int_equal(f->err.kind, RG_ERROR_POLICY);
+    assert_non_null(strstr(f->err.message, "declares no requirement for patch releases at stage post-deploy"));
 }
 
 static void test_context_as_checks_see_it(void **state)
