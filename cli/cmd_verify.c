@@ -22,6 +22,7 @@ static const char VERIFY_USAGE[] =
     "  --policy-digest sha256:HEX   the policy it must have been decided by\n"
     "  --verifier-id URI        the verifier it must come from\n"
     "  --resource-uri URI       the resource it must be about\n"
+    "  --stage STAGE            the stage it must be a decision about: pre-release, deploy or post-deploy\n"
     "  -h, --help               show this help\n"
     "\n"
     "exit codes: 0 valid and PASSED, 1 valid and FAILED (the gate denied the release),\n"
@@ -31,7 +32,7 @@ static const char VERIFY_USAGE[] =
 #define MAX_KEYS 32
 #define MAX_SUBJECTS 64
 
-enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE };
+enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE, OPT_STAGE };
 
 static const rg_option VERIFY_OPTIONS[] = {
     {"--attestation", NULL, "a path", OPT_ATTESTATION},
@@ -41,6 +42,7 @@ static const rg_option VERIFY_OPTIONS[] = {
     {"--policy-digest", NULL, "a digest such as sha256:HEX", OPT_POLICY_DIGEST},
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER},
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE},
+    {"--stage", NULL, "a stage", OPT_STAGE},
     {NULL, NULL, NULL, 0},
 };
 
@@ -103,6 +105,13 @@ int rg_cmd_verify(int argc, char **argv)
             break;
         case OPT_VERIFIER: e.verifier_id = v; break;
         case OPT_RESOURCE: e.resource_uri = v; break;
+        case OPT_STAGE:
+            if (rg_stage_parse(v) == RG_STAGE_UNSET) {
+                snprintf(msg, sizeof msg, "--stage '%.50s' is not pre-release, deploy or post-deploy", v);
+                return rg_cli_usage("verify", msg);
+            }
+            e.stage = v;
+            break;
         }
     }
     if (!path)

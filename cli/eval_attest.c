@@ -5,18 +5,43 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eval.h"
 #include "error.h"
 #include "fileio.h"
 
+/* Cut FD back to the end of its last whole line: a gate killed mid-append (or one whose
+ * disk filled) left a partial envelope, and the next one must not be written onto its
+ * line (verify refuses a bundle with a broken line, the good envelopes in it too).
+ * 0, or -1 with errno. */
+static int cut_partial_line(int fd)
+{
+    char buf[4096];
+    struct stat st;
+    off_t end;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    for (end = st.st_size; end > 0;) {
+        size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
+        ssize_t got = pread(fd, buf, n, end - (off_t)n);
+        if (got != (ssize_t)n)
+            return -1;
+        for (size_t i = n; i > 0; i--)
+            if (buf[i - 1] == '\n')
+                return end - (off_t)(n - i) == st.st_size ? 0 : ftruncate(fd, end - (off_t)(n - i));
+        end -= (off_t)n;
+    }
+    return st.st_size ? ftruncate(fd, 0) : 0;
+}
+
 int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_error *err)
 {
     struct stat st;
     char *buf;
     int fd, rc = 0;
-    fd = rg_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, &st);
+    fd = rg_open_regular(path, O_RDWR | O_APPEND | O_CREAT, &st);
     if (fd == RG_OPEN_FAILED)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
     if (fd == RG_OPEN_NOT_FILE)
@@ -27,9 +52,21 @@ int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_erro
     }
     memcpy(buf, line, len);
     buf[len] = '\n';
-    /* One write under the lock: two gates appending to one bundle never interleave. */
-    if (flock(fd, LOCK_EX) != 0 || rg_write_all(fd, buf, len + 1) != 0 || fsync(fd) != 0)
+    /* One write under the lock: two gates appending to one bundle never interleave; a
+     * lock held for good is waited for as the decision log's is, then an error. */
+    if (rg_lock_within(fd, LOCK_EX, RG_LOCK_WAIT_SECONDS) != 0) {
+        rc = errno == EWOULDBLOCK
+                 ? rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: another process has held "
+                           "its lock for %d s: not waiting longer", path, RG_LOCK_WAIT_SECONDS)
+                 : rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
+    } else if (cut_partial_line(fd) != 0 || fstat(fd, &st) != 0) {
         rc = rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
+    } else if (rg_write_all(fd, buf, len + 1) != 0 || fsync(fd) != 0) {
+        rc = rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
+        /* A short write (a full disk) leaves no half envelope for the next gate. */
+        if (ftruncate(fd, st.st_size) == 0)
+            (void)fsync(fd);
+    }
     free(buf);
     if (close(fd) != 0 && rc == 0)
         rc = rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -206,6 +208,27 @@ void rg_path_dir(const char *path, char *dir, size_t size)
         if (n >= size) n = size - 1;
         memcpy(dir, path, n);
         dir[n] = '\0';
+    }
+}
+
+int rg_lock_within(int fd, int op, int seconds)
+{
+    struct timespec start, now, pause = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (flock(fd, op | LOCK_NB) == 0)
+            return 0;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= seconds) {
+            errno = EWOULDBLOCK;
+            return -1;
+        }
+        nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 8000000)   /* 1 ms, doubling to 8 ms: dozens of waiting gates each
+                                        * see the lock soon after it is let go */
+            pause.tv_nsec *= 2;
     }
 }
 

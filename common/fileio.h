@@ -93,6 +93,14 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
 void rg_atomic_abort(const char *tmp);
 
+/* How long a gate waits for a lock another process holds (the decision log's, an
+ * attestation bundle's) before it answers an error: never without end. */
+#define RG_LOCK_WAIT_SECONDS 60
+
+/* Take FD's flock OP (LOCK_EX or LOCK_SH), waiting at most SECONDS for other holders to
+ * let it go: 0, or -1 with errno (EWOULDBLOCK: still held). */
+int rg_lock_within(int fd, int op, int seconds);
+
 /* Remove every temporary file rg_atomic_prepare made that is neither committed nor
  * aborted yet: for a handler of an ending signal (only unlink; async-signal-safe), so that
  * a run ended while it waited (for the decision log's lock, say) leaves no complete

@@ -102,6 +102,14 @@ static int check_statement(const char *body, size_t len, const rg_attest_expect 
         snprintf(why, why_size, "the resource is \"%.200s\", not \"%.200s\"", resource, e->resource_uri);
         *matches = 0;
     }
+    if (*matches && e->stage) {
+        const char *stage = rg_json_string(cJSON_GetObjectItemCaseSensitive(pred, RG_VSA_DECISION_KEY), "stage");
+        if (!stage || strcmp(stage, e->stage) != 0) {
+            snprintf(why, why_size, "it is a decision about the stage \"%.50s\", not \"%.50s\"",
+                     stage ? stage : "(none)", e->stage);
+            *matches = 0;
+        }
+    }
     *out = st;
     return strcmp(result, "PASSED") == 0 ? RG_ATTEST_PASSED : RG_ATTEST_FAILED;
 }

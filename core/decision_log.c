@@ -400,7 +400,8 @@ typedef struct verifier {
     size_t records;
     int64_t seq;
     char prev[RG_LOG_DIGEST_HEX + 1];
-    int unchained;      /* records before the first chained one (an old log) */
+    int legacy;         /* lines before the first chained record are an old log's (import) */
+    int chained;        /* a chained record was seen */
     char *problem;
 } verifier;
 
@@ -426,6 +427,14 @@ static int verify_visit(int64_t stored_seq, const char *line, size_t len, const 
     size_t n = ++v->records;
     int rc = 0;
     rg_log_digest(line, len, actual);
+    if (v->legacy && !v->chained && (!cJSON_IsObject(entry) || !chain)) {
+        /* An old log's line, before any chained record: what the first one chains to. */
+        cJSON_Delete(entry);
+        v->seq++;
+        memcpy(v->prev, actual, sizeof v->prev);
+        return 0;
+    }
+    v->chained = 1;
     if (!cJSON_IsObject(entry))
         rc = broken(v, "record %zu is not a JSON object: edited or cut short", n);
     else if (!cJSON_IsNumber(seq) || !prev)
@@ -444,7 +453,9 @@ static int verify_visit(int64_t stored_seq, const char *line, size_t len, const 
     return rc;
 }
 
-int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
+/* rg_log_verify; LEGACY: lines before the first chained record are an old log's, as
+ * history import takes them (chained anew), not a break in the chain. */
+static int verify_log(rg_log *log, int legacy, size_t *records, char *problem, rg_error *err)
 {
     verifier v = {0};
     int found = 0;
@@ -452,6 +463,7 @@ int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
     char head[RG_LOG_DIGEST_HEX + 1] = "", msg[RG_LOG_ERRMAX] = "";
     memcpy(v.prev, GENESIS, sizeof v.prev);
     v.problem = problem;
+    v.legacy = legacy;
     problem[0] = '\0';
     if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
@@ -471,6 +483,11 @@ int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
         return 1;
     }
     return 0;
+}
+
+int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
+{
+    return verify_log(log, 0, records, problem, err);
 }
 
 /* ---- Import and export ------------------------------------------------------------ */
@@ -517,6 +534,21 @@ static int same_file(const rg_log *from, const rg_log *to)
            stat(from->name, &a) == 0 && stat(to->name, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* FROM must verify whole before it is imported, an old log's unchained lines before
+ * its first chained record aside: the records are chained anew in TO, and a record
+ * edited in FROM (history verify: tampered) would verify whole there. */
+static int import_source_whole(rg_log *from, rg_error *err)
+{
+    char problem[RG_ERROR_MESSAGE_MAX];
+    size_t records = 0;
+    int rc = verify_log(from, 1, &records, problem, err);
+    if (rc > 0)
+        return rg_fail(err, RG_ERROR_IO, from->name, 0, 0,
+                       "the decision log %s is not whole (%s): not imported, since its records would be chained "
+                       "anew and verify whole (relgate history verify --log %s)", from->name, problem, from->name);
+    return rc < 0 ? -1 : 0;
+}
+
 long rg_log_import(rg_log *from, rg_log *to, rg_error *err)
 {
     importer im = {.err = err};
@@ -524,6 +556,8 @@ long rg_log_import(rg_log *from, rg_log *to, rg_error *err)
         rg_fail(err, RG_ERROR_USAGE, to->name, 0, 0, "cannot import the decision log %s into itself", to->name);
         return -1;
     }
+    if (import_source_whole(from, err) != 0)
+        return -1;
     if (append_begin(&im.a, to, err) != 0)
         return -1;
     if (scan(from, NULL, import_visit, &im, err) != 0) {

@@ -18,6 +18,8 @@
 #include "fileio.h"
 #include "strbuf.h"
 
+_Static_assert(RG_LOG_LOCK_WAIT_SECONDS == RG_LOCK_WAIT_SECONDS, "one bound for every lock a gate waits for");
+
 #define LINE_MAX_BYTES (64u << 20)
 #define TAIL_CHUNK 4096
 
@@ -137,34 +139,30 @@ static int64_t count_lines(int fd, off_t size)
     return lines;
 }
 
-/* Take FD's exclusive lock, waiting at most SECONDS for another writer to let it go
- * (a gate never waits without end): 0, or -1 with errno (EWOULDBLOCK: still held). */
-static int lock_within(int fd, int seconds)
+static int file_head(void *store, int *found_head, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
+
+/* The bytes of FD from AT to SIZE (a partial last line) digested into DIGEST: 0, or -1
+ * when they cannot be read or are too long to be a record. */
+static int digest_tail(int fd, off_t at, off_t size, char digest[RG_LOG_DIGEST_HEX + 1])
 {
-    struct timespec start, now, pause = {0, 1000000};
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (;;) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-            return 0;
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            return -1;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - start.tv_sec >= seconds) {
-            errno = EWOULDBLOCK;
-            return -1;
-        }
-        nanosleep(&pause, NULL);
-        if (pause.tv_nsec < 8000000)   /* 1 ms, doubling to 8 ms: dozens of waiting gates each
-                                        * see the lock soon after it is let go */
-            pause.tv_nsec *= 2;
+    rg_strbuf tail = {0};
+    int rc = -1;
+    if (size - at <= (off_t)LINE_MAX_BYTES && rg_strbuf_reserve(&tail, (size_t)(size - at) + 1) == 0 &&
+        pread(fd, tail.data, (size_t)(size - at), at) == (ssize_t)(size - at)) {
+        rg_log_digest(tail.data, (size_t)(size - at), digest);
+        rc = 0;
     }
+    free(rg_strbuf_finish(&tail));
+    return rc;
 }
 
 static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     file_log *f = store;
     struct stat st;
-    char last;
+    char last, recorded[RG_LOG_DIGEST_HEX + 1] = "", tail_digest[RG_LOG_DIGEST_HEX + 1];
+    int head_found = 0;
+    int64_t recorded_seq = 0;
     cJSON *entry;
     const cJSON *seq;
     /* A FIFO in the log's place must not hang the gate: refused without waiting. */
@@ -174,7 +172,7 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         f->fd = -1;
         return open_failed(f->path, fd, &st, err);
     }
-    if (lock_within(f->fd, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
+    if (rg_lock_within(f->fd, LOCK_EX, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
         int e = errno;
         release(f);
         if (e == EWOULDBLOCK)
@@ -187,7 +185,16 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         release(f);
         return fail(err, "%s", strerror(e));
     }
-    /* A writer killed mid-write left a partial line: cut it (we hold the lock). */
+    /* What the head records: the log must reach it (a record it counts removed, or the
+     * file emptied, is not appended after as if nothing happened: that would chain the
+     * next record after the cut, and history verify would then call the log whole). */
+    if (file_head(f, &head_found, &recorded_seq, recorded, err) != 0) {
+        release(f);
+        return -1;
+    }
+    /* A writer killed mid-write left a partial line: cut it (we hold the lock) -- unless
+     * it is the whole record the head counts, its newline lost (a copy through a tool
+     * that drops a final newline): then the newline is put back, and nothing is lost. */
     if (st.st_size > 0 && (pread(f->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')) {
         off_t keep = 0;
         rg_strbuf probe = {0};
@@ -204,18 +211,33 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
             }
         }
         free(rg_strbuf_finish(&probe));
-        if (ftruncate(f->fd, keep) != 0) {
+        if (head_found && digest_tail(f->fd, keep, st.st_size, tail_digest) == 0 &&
+            strcmp(tail_digest, recorded) == 0) {
+            if (write(f->fd, "\n", 1) != 1 || fsync(f->fd) != 0) {
+                int e = errno;
+                release(f);
+                return fail(err, "cannot end its last record with a newline: %s", strerror(e));
+            }
+            st.st_size++;
+        } else if (ftruncate(f->fd, keep) != 0) {
             int e = errno;
             release(f);
             return fail(err, "cannot remove a partial record a killed writer left: %s", strerror(e));
+        } else {
+            st.st_size = keep;
         }
-        st.st_size = keep;
     }
     f->start = st.st_size;
     *head_seq = 0;
     head[0] = '\0';
-    if (st.st_size == 0)
+    if (st.st_size == 0) {
+        if (head_found && recorded_seq > 0) {
+            release(f);
+            return fail(err, "it is empty but its head %s records %" PRId64 " records: they were removed (relgate "
+                        "history verify); nothing is appended after a cut", f->head_path, recorded_seq);
+        }
         return 0;
+    }
     if (read_last_line(f->fd, st.st_size, &f->pending) != 0) {
         release(f);
         return fail(err, "cannot read its last record");
@@ -229,6 +251,17 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
     if (*head_seq < 0) {
         release(f);
         return fail(err, "cannot read it");
+    }
+    /* A head one append behind (a crash between the records and the head) is kept; one
+     * ahead of the records, or naming another last record, is a cut or an edit. */
+    if (head_found && (recorded_seq > *head_seq || (recorded_seq == *head_seq && strcmp(recorded, head) != 0))) {
+        release(f);
+        return fail(err, recorded_seq > *head_seq
+                             ? "it ends at record %" PRId64 " but its head records record %" PRId64 ": records were "
+                               "removed from its end (relgate history verify); nothing is appended after a cut"
+                             : "its last record (seq %" PRId64 ") is not the one its head records (seq %" PRId64 "): "
+                               "it was edited or replaced (relgate history verify); nothing is appended after it",
+                    *head_seq, recorded_seq);
     }
     return 0;
 }
@@ -371,8 +404,17 @@ static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visi
         close(fd);
         return fail(err, "%s", strerror(e));
     }
-    /* Readers share the lock with each other, not with a writer mid-append. */
-    flock(fd, LOCK_SH);
+    /* Readers share the lock with each other, not with a writer mid-append; and wait
+     * for one no longer than a writer waits (a post-deploy gate reads its rollback
+     * target here). */
+    if (rg_lock_within(fd, LOCK_SH, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
+        e = errno;
+        fclose(in);
+        if (e == EWOULDBLOCK)
+            return fail(err, "another process has held its lock for %d s: not waiting longer",
+                        RG_LOG_LOCK_WAIT_SECONDS);
+        return fail(err, "cannot lock it: %s", strerror(e));
+    }
     while (!stop && (n = getline(&line, &cap, in)) >= 0) {
         rg_log_record r = {0};
         cJSON *entry = NULL;

@@ -25,7 +25,7 @@
  * answers an error: every back end (the file's flock, SQLite's busy timeout,
  * PostgreSQL's lock_timeout).  Long enough for dozens of gates writing at once, never
  * a wait without end. */
-#define RG_LOG_LOCK_WAIT_SECONDS 60
+#define RG_LOG_LOCK_WAIT_SECONDS 60   /* = RG_LOCK_WAIT_SECONDS (common/fileio.h; log_file.c asserts it) */
 
 /* One record as stored.  LINE is the whole record: the decision entry as compact JSON
  * with its "chain" member ({"seq": SEQ, "prev": PREV}) last; DIGEST is the lower-case

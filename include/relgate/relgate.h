@@ -586,6 +586,9 @@ typedef struct rg_attest_expect {
     const char *policy_digest;        /* "sha256:HEX" of the policy, or NULL */
     const char *verifier_id;          /* or NULL */
     const char *resource_uri;         /* or NULL */
+    const char *stage;                /* the stage it must be a decision about (pre-release,
+                                       * deploy, post-deploy), or NULL: a PASSED pre-release
+                                       * decision is no leave to deploy */
 } rg_attest_expect;
 
 typedef enum rg_attest_result {

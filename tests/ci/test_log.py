@@ -185,17 +185,19 @@ def _(t):
     t.eq(compact(t, lines[0]), doc, "the logged error decision")
 
 
-@case("log: a head that cannot be written fails the append and takes its record back")
+@case("log: a head that cannot be read or written fails the append; the log holds no record of it")
 def _(t):
     log = setup(t)
     t.expect_decision(gate(t), "allow", 0)
     before = log.read_bytes()
     head = Path(str(log) + ".head")
     head.unlink()
-    head.mkdir()                       # the head cannot be written where a directory is
+    head.mkdir()                       # the head can be neither read nor written where a directory is
     res = gate(t)
     t.expect_exit(res, 2)
-    t.contains(res.err, "the record was taken back", "stderr says the record was taken back")
+    # Refused before anything is written: the head is read first (it must be reached:
+    # an append never follows a cut), and a directory is no head.
+    t.contains(res.err, "gate-log.jsonl.head is a directory", "stderr names the head")
     t.eq(log.read_bytes(), before, "the log holds no record of the decision the gate did not give")
 
 

@@ -153,6 +153,28 @@ def lock_held(t):
 add_case("log: a lock another process holds for good: an error after 60 s, never a wait without end", lock_held)
 
 
+def read_lock_held(t):
+    """A reader of the JSONL log (history; a post-deploy gate looking up its rollback
+    target) waits for a writer's lock as long as a writer does, then answers an error:
+    it waited without end (hostile round 10, F06)."""
+    import fcntl
+    cihelp.copy_ci(t, "log", "gate")
+    log = Path(t.tmp, "held.jsonl")
+    res = t.eval("gate/policy.lua", "gate/context.json", "--log", "held.jsonl")
+    t.check(res.rc in (0, 1), "a first record")
+    with open(log, "rb") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        start = time.monotonic()
+        res = t.run("history", "--log", "held.jsonl", timeout=150)
+        waited = time.monotonic() - start
+    t.expect_exit(res, 2)
+    t.contains(res.err, "held its lock for 60 s", "stderr")
+    t.check(58 <= waited < 120, "history waited about 60 s, then gave up: %.1f s" % waited)
+
+
+add_case("log: a reader waits for a lock another process holds for good at most 60 s, then an error", read_lock_held)
+
+
 def signal_while_waiting(t):
     """SIGTERM while the gate waits for the log's lock with --output: the decision is
     already written to a temporary file beside --output, to be put in place once it is

@@ -207,6 +207,22 @@ def _(t):
     t.contains(res.err, "https://elsewhere.example", "stderr")
 
 
+@case("attest: a partial last line (a gate killed mid-append, a full disk) is cut before the next envelope is appended")
+def _(t):
+    """The next envelope was written onto the half one's line, and verify then refused the
+    whole bundle, the good envelopes in it too (hostile round 10, F05)."""
+    make_key(t, "k")
+    ctx = release(t)
+    t.expect_exit(attest(t, "k", ctx), 0)
+    good = (t.tmp / "att.intoto.jsonl").read_text()
+    (t.tmp / "att.intoto.jsonl").write_text(good + good[:200])   # a half envelope, no newline
+    t.expect_exit(attest(t, "k", ctx), 0)
+    lines = (t.tmp / "att.intoto.jsonl").read_text().splitlines()
+    t.eq(len(lines), 2, "the half line is gone, the new envelope on a line of its own")
+    t.eq(lines[0] + "\n", good, "the earlier envelope is kept")
+    t.expect_exit(verify(t, "att.intoto.jsonl", "k"), 0)
+
+
 @case("attest: --batch signs one envelope per decision, in input order, none for an error line")
 def _(t):
     make_key(t, "k")
@@ -250,6 +266,26 @@ def _(t):
         t.expect_exit(res, 2)
         t.contains(res.err, needle, "stderr")
         t.eq(res.out, "", "stdout of a refused attestation")
+
+
+@case("verify: --stage holds an envelope to the stage it decided: a PASSED pre-release decision is no leave to deploy")
+def _(t):
+    """Without --stage, the pre-release gate's PASSED envelope verified at the deploy step
+    although the deploy gate denied the artifact (hostile round 10, F01)."""
+    make_key(t, "k")
+    t.expect_exit(attest(t, "k", release(t), out="pre.intoto.jsonl"), 0)
+    t.expect_exit(attest(t, "k", release(t, "major/deploy/stale-backup", dest="dep"), out="deploy.intoto.jsonl"), 1)
+    digest = ["--subject-digest", "sha256:" + ARTIFACT["digest"]["sha256"]]
+    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--stage", "pre-release"]), 0)
+    res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--stage", "deploy"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, 'a decision about the stage "pre-release", not "deploy"', "stderr")
+    t.write("both.intoto.jsonl", (t.tmp / "deploy.intoto.jsonl").read_text() + (t.tmp / "pre.intoto.jsonl").read_text())
+    t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest), 0)   # the last that meets the expectations
+    t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deploy"]), 1)
+    res = verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deplyo"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--stage 'deplyo' is not pre-release, deploy or post-deploy", "stderr")
 
 
 @case("verify: a changed payload, payload type or signature, or another key, is refused (exit 2)")

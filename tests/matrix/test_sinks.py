@@ -124,6 +124,9 @@ def sink_case(sink, where, mode):
                     (t.tmp / place.path).write_bytes(page_line())   # the run before removed it: full again
                 side_file = side / NAMES[other]
                 side_file.write_bytes(SENTINELS[other])
+                # A log started afresh goes without the head an earlier run wrote (a gate
+                # never appends to a log that lost records its head counts).
+                Path(str(side_file) + ".head").unlink(missing_ok=True)
                 before = snapshot(t.tmp / place.watch) if place.watch else None
                 args = eval_args("--" + sink, place.path, "--" + other, str(side_file), "--format", fmt,
                                  context="context.json" if mode == "context" else None)

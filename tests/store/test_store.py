@@ -192,6 +192,20 @@ def _(t):
                 raise Failure("%s: history verify of a log with a record %s exits %d" % (kind, how, res.rc),
                               expected="exit 1 naming the first broken record", actual={"out": res.out, "err": res.err})
             t.contains(res.out, EXPECT[how], "%s, %s: what verify names" % (kind, how))
+            # The next gate never launders it: its record is refused (the file's head counts
+            # records the file lost) or chained after the damage, which verify still names
+            # (hostile round 10, F02: a cut JSONL tail verified whole after one more append).
+            res = t.eval("history/gate.lua", "history/svc-1.3.0.json", "--stage", "pre-release", "--log", url,
+                         now=clock(len(SEQUENCE)))
+            if kind == "file" and how == "truncate":
+                t.expect_error(res, "io", mentions=("its head records record 10", "nothing is appended after a cut"))
+            res = verify(t, url)
+            t.eq(res.rc, 1, "%s, %s: history verify after the next gate's run" % (kind, how))
+            # Nor does an import: a chained log verify calls tampered is refused (F07).
+            if kind == "file":
+                res = t.run("history", "import", "--log", "sqlite:" + str(Path(t.tmp, "import-%s.db" % how)), url)
+                t.expect_exit(res, 2)
+                t.contains(res.err, "is not whole", "import of a log with a record %s" % how)
 
 
 @case("store: a store that cannot be reached is an error before anything is evaluated; no password shown")
