@@ -72,6 +72,7 @@ complete -c relgate -n $v -l subject-digest -x -d 'an artifact it must name (sha
 complete -c relgate -n $v -l policy-digest -x -d 'the policy it must have been decided by'
 complete -c relgate -n $v -l verifier-id -x -d 'the verifier it must come from'
 complete -c relgate -n $v -l resource-uri -x -d 'the resource it must be about'
+complete -c relgate -n $v -l stage -x -a 'pre-release deploy post-deploy' -d 'the stage it must be a decision about'
 
 # check, init
 set -l k "__fish_seen_subcommand_from check"

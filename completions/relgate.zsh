@@ -85,6 +85,7 @@ _relgate() {
         '--policy-digest[the policy it must have been decided by]:digest:' \
         '--verifier-id[the verifier it must come from]:uri:' \
         '--resource-uri[the resource it must be about]:uri:' \
+        '--stage[the stage it must be a decision about]:stage:(pre-release deploy post-deploy)' \
         '(-h --help)'{-h,--help}'[show the help]' ;;
     check)
       _arguments -s \
