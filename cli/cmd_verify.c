@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "error.h"
 
@@ -55,13 +57,30 @@ static int digest_label_ok(const char *v)
     return strspn(v + 7, "0123456789abcdefABCDEF") == 64;
 }
 
+/* " (a deploy decision about payments-api 2.4.0)": what the verified STATEMENT decided,
+ * for the message a deploy step's log keeps; "" when it does not say. */
+static void decided_about(const char *statement, char *out, size_t size)
+{
+    cJSON *st = statement ? cJSON_Parse(statement) : NULL;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "predicate"),
+                                                      "https://relgate.dev/decision/v1");
+    const cJSON *release = cJSON_GetObjectItemCaseSensitive(d, "release");
+    const char *stage = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "stage"));
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(release, "name"));
+    const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(release, "version"));
+    out[0] = '\0';
+    if (stage && name && version)
+        snprintf(out, size, " (a %.20s decision about %.200s %.100s)", stage, name, version);
+    cJSON_Delete(st);
+}
+
 int rg_cmd_verify(int argc, char **argv)
 {
     const char *keys[MAX_KEYS], *subjects[MAX_SUBJECTS], *v, *path = NULL;
     rg_attest_expect e;
     rg_opt_state st;
     rg_error err = {0};
-    char msg[256], *statement = NULL;
+    char msg[256], about[400], *statement = NULL;
     uint64_t n;
     int id;
     rg_attest_result r;
@@ -129,8 +148,9 @@ int rg_cmd_verify(int argc, char **argv)
         free(statement);
         return RG_EXIT_ERROR;
     }
+    decided_about(statement, about, sizeof about);
     free(statement);
-    fprintf(stderr, "relgate: the attestation is valid: %s\n",
-            r == RG_ATTEST_PASSED ? "PASSED" : "FAILED (the gate did not pass the release)");
+    fprintf(stderr, "relgate: the attestation is valid: %s%s\n",
+            r == RG_ATTEST_PASSED ? "PASSED" : "FAILED (the gate did not pass the release)", about);
     return r == RG_ATTEST_PASSED ? RG_EXIT_ALLOW : RG_EXIT_DENY;
 }

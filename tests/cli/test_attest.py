@@ -276,7 +276,9 @@ def _(t):
     t.expect_exit(attest(t, "k", release(t), out="pre.intoto.jsonl"), 0)
     t.expect_exit(attest(t, "k", release(t, "major/deploy/stale-backup", dest="dep"), out="deploy.intoto.jsonl"), 1)
     digest = ["--subject-digest", "sha256:" + ARTIFACT["digest"]["sha256"]]
-    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--stage", "pre-release"]), 0)
+    res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--stage", "pre-release"])
+    t.expect_exit(res, 0)
+    t.contains(res.err, "valid: PASSED (a pre-release decision about ledger-service 3.0.0)", "what it was about, on stderr")
     res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--stage", "deploy"])
     t.expect_exit(res, 2)
     t.contains(res.err, 'a decision about the stage "pre-release", not "deploy"', "stderr")
