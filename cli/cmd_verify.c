@@ -25,6 +25,8 @@ static const char VERIFY_USAGE[] =
     "  --verifier-id URI        the verifier it must come from\n"
     "  --resource-uri URI       the resource it must be about\n"
     "  --stage STAGE            the stage it must be a decision about: pre-release, deploy or post-deploy\n"
+    "  --max-age DURATION       how long ago it may have been decided (90s, 30m, 24h, 7d)\n"
+    "  --now RFC3339            the clock --max-age counts from (default: now)\n"
     "  -h, --help               show this help\n"
     "\n"
     "exit codes: 0 valid and PASSED, 1 valid and FAILED (the gate denied the release),\n"
@@ -34,7 +36,7 @@ static const char VERIFY_USAGE[] =
 #define MAX_KEYS 32
 #define MAX_SUBJECTS 64
 
-enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE, OPT_STAGE };
+enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE, OPT_STAGE, OPT_MAX_AGE, OPT_NOW };
 
 static const rg_option VERIFY_OPTIONS[] = {
     {"--attestation", NULL, "a path", OPT_ATTESTATION},
@@ -45,6 +47,8 @@ static const rg_option VERIFY_OPTIONS[] = {
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER},
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE},
     {"--stage", NULL, "a stage", OPT_STAGE},
+    {"--max-age", NULL, "a duration such as 24h", OPT_MAX_AGE},
+    {"--now", NULL, "an RFC 3339 time", OPT_NOW},
     {NULL, NULL, NULL, 0},
 };
 
@@ -130,6 +134,21 @@ int rg_cmd_verify(int argc, char **argv)
                 return rg_cli_usage("verify", msg);
             }
             e.stage = v;
+            break;
+        case OPT_MAX_AGE: {
+            double d = rg_duration_parse(v);
+            if (d <= 0 || d > 3.2e9) {
+                snprintf(msg, sizeof msg, "--max-age '%.50s' is not a duration such as 90s, 30m, 24h or 7d", v);
+                return rg_cli_usage("verify", msg);
+            }
+            e.max_age = (int64_t)d;
+            break;
+        }
+        case OPT_NOW:
+            if (rg_time_parse(v, &e.now) != 0) {
+                snprintf(msg, sizeof msg, "--now '%.50s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
+                return rg_cli_usage("verify", msg);
+            }
             break;
         }
     }

@@ -63,7 +63,7 @@ _relgate() {
         --now|--since|--until) COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)); return ;;
         --jobs|-j|--check-timeout|--check-memory|--max-memory|--max-instructions|--timeout|--release|\
         --environment|--max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|\
-        --max-requirements|--verifier-id|--resource-uri|--threshold|--subject-digest|--policy-digest|--run|--fail-under|\
+        --max-requirements|--verifier-id|--resource-uri|--max-age|--threshold|--subject-digest|--policy-digest|--run|--fail-under|\
         --name|--version|\
         --listen|--workers|--worker-slots|--queue|--queue-wait|--max-body-size|--max-header-size|--max-connections|--request-timeout|\
         --retry-after) return ;;
@@ -76,7 +76,7 @@ _relgate() {
                 --max-check-evidence-size --max-json-depth --max-requirements --max-instructions --timeout
                 --attest --signing-key --verifier-id --resource-uri --help" -- "$cur")) ;;
         verify) COMPREPLY=($(compgen -W "--attestation --public-key --threshold --subject-digest --policy-digest
-                --verifier-id --resource-uri --stage --help" -- "$cur")) ;;
+                --verifier-id --resource-uri --stage --max-age --now --help" -- "$cur")) ;;
         render)
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--format --color --no-color --fail-on-warn --help" -- "$cur"))

@@ -1,9 +1,11 @@
 /* Verifying an attestation (relgate.h, rg_attestation_verify): the DSSE signatures
  * (dsse.c), then the statement and what the caller expects of it. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attest_statement.h"
 #include "dsse.h"
@@ -37,6 +39,9 @@ static int digest_has(const cJSON *digest, const char *label)
 
 /* Check the statement BODY.  Returns -1 (invalid, WHY says why), or its result (PASSED
  * or FAILED) with *MATCHES saying whether it meets E's expectations (WHY says where not). */
+/* How far a decision's timeVerified may lie ahead of the verifier's clock (--max-age). */
+#define ATTEST_CLOCK_SKEW 300
+
 static int check_statement(const char *body, size_t len, const rg_attest_expect *e, cJSON **out, int *matches,
                            char *why, size_t why_size)
 {
@@ -101,6 +106,20 @@ static int check_statement(const char *body, size_t len, const rg_attest_expect 
     if (*matches && e->resource_uri && strcmp(resource, e->resource_uri) != 0) {
         snprintf(why, why_size, "the resource is \"%.200s\", not \"%.200s\"", resource, e->resource_uri);
         *matches = 0;
+    }
+    if (*matches && e->max_age > 0) {
+        const char *at = rg_json_string(pred, "timeVerified");
+        int64_t when = 0, now = e->now ? e->now : (int64_t)time(NULL);
+        if (!at || rg_time_parse(at, &when) != 0) {
+            snprintf(why, why_size, "its timeVerified is not an RFC 3339 time");
+            *matches = 0;
+        } else if (now - when > e->max_age) {
+            snprintf(why, why_size, "it was decided at %.40s, more than %" PRId64 " s before now", at, e->max_age);
+            *matches = 0;
+        } else if (when - now > ATTEST_CLOCK_SKEW) {
+            snprintf(why, why_size, "it was decided at %.40s, after now: a clock ahead, or not a decision made yet", at);
+            *matches = 0;
+        }
     }
     if (*matches && e->stage) {
         const char *stage = rg_json_string(cJSON_GetObjectItemCaseSensitive(pred, RG_VSA_DECISION_KEY), "stage");

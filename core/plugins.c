@@ -63,8 +63,7 @@ const rg_param *rg_check_param(const rg_check *check, const char *name)
 
 /* ---- Parameter values -------------------------------------------------------------- */
 
-/* "90", "90s", "30m", "24h", "7d" -> seconds; -1 when malformed. */
-static double parse_duration(const char *s)
+double rg_duration_parse(const char *s)
 {
     char *end;
     double v;
@@ -181,7 +180,7 @@ cJSON *rg_param_normalize(const rg_param *decl, const cJSON *value, char *why, s
     case RG_PARAM_DURATION: /* at most 100 years: anything longer is a typo */
         if (cJSON_IsNumber(value) && value->valuedouble >= 0 && value->valuedouble <= 3.2e9)
             return cJSON_CreateNumber(value->valuedouble);
-        if (cJSON_IsString(value) && (d = parse_duration(value->valuestring)) >= 0 && d <= 3.2e9)
+        if (cJSON_IsString(value) && (d = rg_duration_parse(value->valuestring)) >= 0 && d <= 3.2e9)
             return cJSON_CreateNumber(d);
         snprintf(why, why_size, "%s must be a duration: seconds, or a string like \"90s\", \"30m\", \"24h\", \"7d\"",
                  decl->name);

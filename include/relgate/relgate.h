@@ -467,6 +467,10 @@ RELGATE_API rg_decision *rg_decision_parse(const char *text, size_t len, const c
  * outside the years 0000 to 9999 in UTC (a decision could not show it). */
 RELGATE_API int rg_time_parse(const char *text, int64_t *seconds);
 
+/* A duration as policies and options write it: "90" or "90s", "30m", "24h", "7d", into
+ * seconds; -1 when TEXT is no such duration (negative, empty, another unit). */
+RELGATE_API double rg_duration_parse(const char *text);
+
 /* ---- The decision log -------------------------------------------------- */
 
 /* Every decision, recorded before the gate answers, in a store named by a URL: a path
@@ -589,6 +593,9 @@ typedef struct rg_attest_expect {
     const char *stage;                /* the stage it must be a decision about (pre-release,
                                        * deploy, post-deploy), or NULL: a PASSED pre-release
                                        * decision is no leave to deploy */
+    int64_t max_age;                  /* seconds its timeVerified may lie before NOW, or 0 */
+    int64_t now;                      /* the clock for MAX_AGE (seconds since the epoch), or
+                                       * 0: the current time */
 } rg_attest_expect;
 
 typedef enum rg_attest_result {

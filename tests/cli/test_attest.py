@@ -268,7 +268,7 @@ def _(t):
         t.eq(res.out, "", "stdout of a refused attestation")
 
 
-@case("verify: --stage holds an envelope to the stage it decided: a PASSED pre-release decision is no leave to deploy")
+@case("verify: --stage and --max-age hold an envelope to the stage it decided and its age: a PASSED pre-release decision is no leave to deploy")
 def _(t):
     """Without --stage, the pre-release gate's PASSED envelope verified at the deploy step
     although the deploy gate denied the artifact (hostile round 10, F01)."""
@@ -285,6 +285,22 @@ def _(t):
     t.write("both.intoto.jsonl", (t.tmp / "deploy.intoto.jsonl").read_text() + (t.tmp / "pre.intoto.jsonl").read_text())
     t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest), 0)   # the last that meets the expectations
     t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deploy"]), 1)
+    # --max-age: how long ago it may have been decided, counted from --now (else now).
+    at = statement_of(envelopes(t, "pre.intoto.jsonl")[0])["predicate"]["timeVerified"]
+    t.eq(at, NOW, "timeVerified is the decision's clock")
+    fresh = digest + ["--max-age", "1h", "--now", "2025-06-10T14:30:00Z"]
+    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=fresh), 0)
+    res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "1h", "--now", "2025-06-10T15:00:01Z"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, "more than 3600 s before now", "stderr")
+    res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "1h", "--now", "2025-06-10T13:00:00Z"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, "after now", "stderr")
+    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "30d"]), 2)   # 2025 is long ago
+    for bad in ("-1h", "1w", "0", "5x"):
+        res = verify(t, "pre.intoto.jsonl", "k", extra=["--max-age", bad])
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is not a duration", "--max-age %r" % bad)
     res = verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deplyo"])
     t.expect_exit(res, 2)
     t.contains(res.err, "--stage 'deplyo' is not pre-release, deploy or post-deploy", "stderr")
