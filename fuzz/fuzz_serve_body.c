@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
     char *body = fuzz_text(data, size), *printed;
-    cJSON *walked, *reference, *again;
+    cJSON *walked, *reference, *again = NULL;
     limits.max_json_depth = 32;
     if (rg_json_check(body, size, "fuzz.json", &limits, &err) != 0) {
         rg_error_clear(&err);
