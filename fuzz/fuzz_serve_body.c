@@ -1,9 +1,10 @@
 /* rg_serve_body_parse (cli/serve_body.c), the walk relgate serve's workers read a
  * POST /v1/decisions body with, against cJSON reading the same body: on every input the
- * strict check takes, the tree it builds must print (its raw nodes -- inline evidence's
- * "json" values and the context's numbers -- as the bytes sent) to a text that reads as
- * the body itself, value for value.  A number kept wrongly, a member lost, a value cut
- * or a raw node that is not one JSON value would read otherwise. */
+ * strict check takes, what the worker hands on -- the context, printed again for the
+ * engine, and each inline evidence entry's "json" value -- must print (raw nodes as the
+ * bytes sent) to a text that reads as the body holds it, value for value.  A number kept
+ * wrongly, a member lost, a value cut or a raw node that is not one JSON value would
+ * read otherwise. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,26 @@ static int same(const cJSON *a, const cJSON *b)
     return !x && !y;
 }
 
+/* WALKED's value printed (its raw nodes as the bytes sent) must read as REFERENCE. */
+static void reads_as(const cJSON *walked, const cJSON *reference, const char *body, const char *what)
+{
+    char *printed = walked ? cJSON_PrintUnformatted(walked) : NULL;
+    cJSON *again = printed ? cJSON_Parse(printed) : NULL;
+    if (!again || !reference || !same(again, reference)) {
+        fprintf(stderr, "body: %.300s\n%s printed: %.300s\n", body, what, printed ? printed : "(nothing)");
+        fuzz_fail("a value the worker uses prints as another value than the body holds");
+    }
+    cJSON_free(printed);
+    cJSON_Delete(again);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rg_limits limits = rg_limits_default();
     rg_error err = {0};
-    char *body = fuzz_text(data, size), *printed;
-    cJSON *walked, *reference, *again = NULL;
+    char *body = fuzz_text(data, size);
+    cJSON *walked, *reference;
+    const cJSON *w, *r;
     limits.max_json_depth = 32;
     if (rg_json_check(body, size, "fuzz.json", &limits, &err) != 0) {
         rg_error_clear(&err);
@@ -50,16 +65,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     reference = cJSON_ParseWithLength(body, size);
     if (!walked || !reference)
         fuzz_fail("a body the strict check took did not read");
-    if (!(printed = cJSON_PrintUnformatted(walked)) || !(again = cJSON_Parse(printed))) {
-        fprintf(stderr, "printed: %.300s\n", printed ? printed : "(nothing)");
-        fuzz_fail("the walked body does not print as JSON");
+    /* What the worker hands on as the request holds it: the context, printed again for
+     * the engine, and each inline evidence entry's "json" value, written as its file.
+     * (Any other member is a string the worker reads, or a body it refuses.) */
+    if (cJSON_IsObject(reference)) {
+        w = cJSON_GetObjectItemCaseSensitive(walked, "context");
+        r = cJSON_GetObjectItemCaseSensitive(reference, "context");
+        if (w || r)
+            reads_as(w, r, body, "context");
+        r = cJSON_GetObjectItemCaseSensitive(reference, "evidence");
+        cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(walked, "evidence")) {
+            const cJSON *json = cJSON_GetObjectItemCaseSensitive(w, "json");
+            if (json)
+                reads_as(json, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, w->string), "json"),
+                         body, w->string);
+        }
     }
-    if (!same(again, reference)) {
-        fprintf(stderr, "body: %.300s\nprinted: %.300s\n", body, printed);
-        fuzz_fail("the walked body prints as another value than the body");
-    }
-    cJSON_free(printed);
-    cJSON_Delete(again);
     cJSON_Delete(walked);
     cJSON_Delete(reference);
     free(body);
