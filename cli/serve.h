@@ -35,6 +35,7 @@ typedef struct rg_serve rg_serve;
 /* ---- Configuration (the options of relgate serve) ------------------------------------ */
 
 #define RG_SERVE_MAX_EXTRA_OPTIONS 32
+#define RG_SERVE_MAX_LIVE_SOURCES 64
 
 typedef struct rg_serve_config {
     const char *policy;             /* --policy (required) */
@@ -45,6 +46,9 @@ typedef struct rg_serve_config {
     const char *signing_key;        /* --signing-key: decisions signed (attestation) */
     const char *verifier_id, *resource_uri;   /* as eval --verifier-id/--resource-uri */
     const char *evidence_root;      /* --evidence-root: path evidence only beneath it; NULL: none */
+    const char *live_sources[RG_SERVE_MAX_LIVE_SOURCES];   /* --live-source: what a client's
+                                     * live sources may name ("github:OWNER/REPO", glob) */
+    size_t live_source_count;
     const char *port_file;          /* --port-file: the bound port written there (tests, port 0) */
     const char *plugin_dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;
@@ -156,8 +160,11 @@ void rg_serve_hooks_stop(rg_serve *srv);
  * decision (+ "id") for allow, warn and deny; 400 with an error decision for bad input;
  * 422 for a key already used for another request; 500 for an error decision of the gate
  * (a policy error, a worker lost); 503 + Retry-After when the store cannot record it or
- * every worker is busy and the queue full.  Returns RESP->status. */
-int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *idempotency_key,
+ * every worker is busy and the queue full.  Returns RESP->status.
+ * FROM_OPERATOR: the body was built from the server's own configuration (a deployment
+ * hook's rule), not sent by a client: its live sources are the operator's and need no
+ * --live-source; a client's must match one (the server fetches with its credential). */
+int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *idempotency_key, int from_operator,
                     rg_serve_response *resp);
 
 /* ---- The store ------------------------------------------------------------------------ */

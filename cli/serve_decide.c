@@ -232,8 +232,8 @@ static void busy(rg_serve *srv, rg_serve_response *resp, const char *why)
 }
 
 /* Decide BODY with KEY claimed (or NULL). */
-static int decide(rg_serve *srv, const char *body, size_t len, const char *key, rg_serve_response *resp,
-                  double started)
+static int decide(rg_serve *srv, const char *body, size_t len, const char *key, int from_operator,
+                  rg_serve_response *resp, double started)
 {
     char id[33], *out = NULL, *record, *answer;
     rg_serve_answer a;
@@ -280,7 +280,7 @@ static int decide(rg_serve *srv, const char *body, size_t len, const char *key, 
             return 503;
         }
     }
-    cls = rg_serve_pool_eval(srv->pool, body, len, &out);
+    cls = rg_serve_pool_eval(srv->pool, body, len, from_operator, &out);
     if (cls == RG_EVAL_BUSY) {
         busy(srv, resp, "every evaluation worker is busy and the queue is full");
         rg_serve_metric_add(srv, "relgate_queue_rejections_total", "Requests refused with 503: queue full", NULL, 1);
@@ -337,7 +337,7 @@ static int decide(rg_serve *srv, const char *body, size_t len, const char *key, 
     return status;
 }
 
-int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *idempotency_key,
+int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *idempotency_key, int from_operator,
                     rg_serve_response *resp)
 {
     double started = seconds_now();
@@ -369,7 +369,7 @@ int rg_serve_decide(rg_serve *srv, const char *body, size_t len, const char *ide
     } else {
         idempotency_key = srv->store ? idempotency_key : NULL;   /* nothing durable without a store */
     }
-    status = decide(srv, body, len, idempotency_key, resp, started);
+    status = decide(srv, body, len, idempotency_key, from_operator, resp, started);
     if (idempotency_key)
         release_key(srv, idempotency_key);
     return status;

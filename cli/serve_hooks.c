@@ -36,7 +36,7 @@ static void metric(void *arg, const char *name, const char *help, const char *la
 static int decide(void *arg, const char *body, size_t len, const char *key, char **decision, size_t *decision_len)
 {
     rg_serve_response resp = {0};
-    int status = rg_serve_decide(arg, body, len, key, &resp);
+    int status = rg_serve_decide(arg, body, len, key, 1, &resp);   /* the hook rule's body */
     *decision = resp.body;
     *decision_len = resp.body ? resp.body_len : 0;
     return status;
@@ -189,13 +189,15 @@ static void gitlab(rg_serve *srv, const rg_serve_request *req, rg_serve_response
     }
 }
 
-/* Argo Rollouts reads one JSON field: {"ok": bool, "decision": {...}}; ok only for a 200
- * whose verdict is allow or warn.  The status is the decision's own (a 503 is an Argo
- * measurement error, retried; a deny is a 200 with ok false, a failed measurement). */
-static void argo_answer(rg_serve_response *resp, const char *request, size_t len)
+/* Decide REQUEST for Argo; FROM_OPERATOR when a rule of the configuration built it (its
+ * live sources are the operator's), not when Argo sent it whole.  Argo Rollouts reads one
+ * JSON field: {"ok": bool, "decision": {...}}; ok only for a 200 whose verdict is allow or
+ * warn.  The status is the decision's own (a 503 is an Argo measurement error, retried; a
+ * deny is a 200 with ok false, a failed measurement). */
+static void argo_answer(rg_serve_response *resp, const char *request, size_t len, int from_operator)
 {
     rg_serve_response decided = {0};
-    int status = rg_serve_decide(hooks.srv, request, len, NULL, &decided);
+    int status = rg_serve_decide(hooks.srv, request, len, NULL, from_operator, &decided);
     int ok = hooks_approves(status, decided.body, decided.body ? decided.body_len : 0);
     cJSON *o = cJSON_CreateObject(), *d = decided.body ? cJSON_ParseWithLength(decided.body, decided.body_len) : NULL;
     char *text = NULL;
@@ -237,7 +239,7 @@ static void argo_direct(rg_serve *srv, const rg_serve_request *req, rg_serve_res
 {
     (void)srv;
     (void)arg;
-    argo_answer(resp, req->body, req->body_len);
+    argo_answer(resp, req->body, req->body_len, 0);
 }
 
 /* GET or POST /v1/argo/RULE: the rule's request, its ${args.NAME} filled in. */
@@ -276,7 +278,7 @@ static void argo_rule(rg_serve *srv, const rg_serve_request *req, rg_serve_respo
         rg_serve_respond_error(resp, 400, RG_ERROR_USAGE, "argo: %s", why);
         return;
     }
-    argo_answer(resp, request, strlen(request));
+    argo_answer(resp, request, strlen(request), 1);
     free(request);
 }
 

@@ -112,7 +112,7 @@ enum { RG_EVAL_DECIDED = 0, RG_EVAL_BAD_INPUT = 1, RG_EVAL_FAILED = 2, RG_EVAL_B
 /* Evaluate BODY in a worker.  Returns one of RG_EVAL_* with *OUT (heap) the worker's
  * answer; RG_EVAL_BUSY (no answer): every worker busy and the queue full, or no worker
  * free within --queue-wait. */
-int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **out);
+int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, int from_operator, char **out);
 
 /* A worker's answer (rg_serve_pool_eval's *OUT) in its parts, split in place: the
  * verdict ("allow", "warn", "deny", "error"), the stage, the decision (or error decision)

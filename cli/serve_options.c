@@ -37,6 +37,11 @@ static const char SERVE_USAGE[] =
     "                         else pkg:generic/NAME@VERSION)\n"
     "  --evidence-root DIR    evidence paths in a context must stay inside DIR (without it\n"
     "                         only inline evidence and live sources are accepted)\n"
+    "  --live-source PATTERN  a live source a request's context may name, fetched with this\n"
+    "                         server's credential: github:OWNER/REPO or gitlab:PROJECT, a\n"
+    "                         glob (github:octo-org/*), or * for any (repeatable; without it\n"
+    "                         a client's live source is refused; a deployment hook's rule\n"
+    "                         is the configuration's own)\n"
     "  --port-file PATH       write the port listened on to PATH once listening\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
     "  --policy-path DIR      where extends and require look after the policy's own\n"
@@ -77,7 +82,7 @@ static const char SERVE_USAGE_END[] =
 
 enum {
     OPT_POLICY, OPT_LISTEN, OPT_STORE, OPT_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_SIGNING_KEY, OPT_VERIFIER_ID,
-    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
+    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_LIVE_SOURCE, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
     OPT_QUEUE_WAIT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
     OPT_LIMIT,
     OPT_EXTRA   /* OPT_EXTRA + i: rg_serve_hook_options[i] */
@@ -94,6 +99,7 @@ static const rg_option SERVE_OPTIONS[] = {
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER_ID},
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE_URI},
     {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
+    {"--live-source", NULL, "github:OWNER/REPO or gitlab:PROJECT (a glob)", OPT_LIVE_SOURCE},
     {"--port-file", NULL, "a path", OPT_PORT_FILE},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
@@ -164,6 +170,13 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
     case OPT_VERIFIER_ID: c->verifier_id = v; break;
     case OPT_RESOURCE_URI: c->resource_uri = v; break;
     case OPT_EVIDENCE_ROOT: c->evidence_root = v; break;
+    case OPT_LIVE_SOURCE:
+        if (strncmp(v, "github:", 7) != 0 && strncmp(v, "gitlab:", 7) != 0 && strcmp(v, "*") != 0)
+            return usage("--live-source '%.100s' is not github:OWNER/REPO, gitlab:PROJECT (globs allowed) or *", v);
+        if (c->live_source_count == RG_SERVE_MAX_LIVE_SOURCES)
+            return usage("at most %d --live-source options", RG_SERVE_MAX_LIVE_SOURCES);
+        c->live_sources[c->live_source_count++] = v;
+        break;
     case OPT_PORT_FILE: c->port_file = v; break;
     case OPT_PLUGIN_PATH: {
         const char *full = rg_cli_plugin_dir_add(c->plugin_dirs, &c->plugin_dir_count, v);

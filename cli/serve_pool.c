@@ -794,11 +794,11 @@ static char *lost(const char *why);
 
 /* Ask PL's worker to evaluate BODY (starting it first when PL says so).  One of RG_EVAL_*
  * with *OUT, or -1: the worker ended before it began the request, to be sent again. */
-static int ask(rg_serve_pool *p, place *pl, const char *body, size_t len, char **out)
+static int ask(rg_serve_pool *p, place *pl, const char *body, size_t len, uint32_t flags, char **out)
 {
     const rg_limits *l = &p->srv->config.limits;
     pworker *w = pl->w;
-    uint32_t head[4] = {RG_SERVE_REQUEST_MAGIC, (uint32_t)len, pl->slot, 0};
+    uint32_t head[4] = {RG_SERVE_REQUEST_MAGIC, (uint32_t)len, pl->slot, flags};
     char frame[sizeof head + sizeof pl->tag], why[200];
     rg_strbuf buf = {0};
     int32_t code = RG_EVAL_FAILED;
@@ -871,8 +871,9 @@ static int ask(rg_serve_pool *p, place *pl, const char *body, size_t len, char *
     return RG_EVAL_FAILED;
 }
 
-int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **out)
+int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, int from_operator, char **out)
 {
+    uint32_t flags = from_operator ? RG_SERVE_REQUEST_FROM_OPERATOR : 0;
     *out = NULL;
     if (len > UINT32_MAX) {
         *out = lost("the request is larger than a worker takes");
@@ -883,7 +884,7 @@ int rg_serve_pool_eval(rg_serve_pool *p, const char *body, size_t len, char **ou
         int code;
         if (!take_place(p, &pl))
             return RG_EVAL_BUSY;
-        code = ask(p, &pl, body, len, out);
+        code = ask(p, &pl, body, len, flags, out);
         leave(p, &pl);
         if (code >= 0)
             return code;

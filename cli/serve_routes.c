@@ -149,7 +149,7 @@ static void post_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_r
         rg_serve_respond_error(resp, 415, RG_ERROR_USAGE, "the body must be JSON (Content-Type: application/json)");
         return;
     }
-    rg_serve_decide(srv, req->body, req->body_len, req->header(req, "Idempotency-Key"), resp);
+    rg_serve_decide(srv, req->body, req->body_len, req->header(req, "Idempotency-Key"), 0, resp);
 }
 
 /* An id as the server makes them: 32 lower-case hex digits. */

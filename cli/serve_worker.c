@@ -28,6 +28,7 @@
  * another worker.  It never touches the server. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -268,6 +269,7 @@ typedef struct request {
     rg_release_type type;
     int64_t now;
     const char *stage_name; /* "none" until known */
+    int from_operator;      /* built from the configuration (a hook's rule), not a client's */
 } request;
 
 static size_t find_checked(void *ctx, const char *at, size_t left)
@@ -333,6 +335,35 @@ static int read_body(worker_state *ws, request *r, const char *body, size_t len,
     return 0;
 }
 
+/* A live source a client names is fetched with this server's credential (GITHUB_TOKEN,
+ * GITLAB_TOKEN): only one --live-source allows, so that a client cannot read through the
+ * server what its own credential could not.  A recording (replayed, no fetch) and a
+ * deployment hook's rule (the operator's configuration) need none.  0, or -1 with ERR. */
+static int live_source_allowed(const worker_state *ws, const char *name, const cJSON *entry, rg_error *err)
+{
+    const cJSON *repo = cJSON_GetObjectItemCaseSensitive(entry, "repo"),
+                *project = cJSON_GetObjectItemCaseSensitive(entry, "project");
+    char source[600];
+    if (!cJSON_IsObject(entry) || cJSON_GetObjectItemCaseSensitive(entry, "recorded") ||
+        (!cJSON_HasObjectItem(entry, "github") && !cJSON_HasObjectItem(entry, "gitlab")))
+        return 0;
+    if (cJSON_HasObjectItem(entry, "github"))
+        snprintf(source, sizeof source, "github:%.500s", cJSON_IsString(repo) ? repo->valuestring : "");
+    else if (cJSON_IsString(project))
+        snprintf(source, sizeof source, "gitlab:%.500s", project->valuestring);
+    else if (cJSON_IsNumber(project) || cJSON_IsRaw(project))
+        snprintf(source, sizeof source, "gitlab:%.500s", cJSON_IsRaw(project) ? project->valuestring : "");
+    else
+        snprintf(source, sizeof source, "gitlab:");
+    for (size_t i = 0; i < ws->c.live_source_count; i++)
+        if (fnmatch(ws->c.live_sources[i], source, 0) == 0)
+            return 0;
+    return rg_fail(err, RG_ERROR_EVIDENCE, NULL, 0, 0,
+                   "evidence '%.100s' is the live source %.300s, which this server does not fetch for a request: it "
+                   "would fetch it with its own credential (allow it with --live-source; or send the evidence inline)",
+                   name, source);
+}
+
 /* Put the request's inline evidence in its directory and name each file in the
  * context; choose the evidence root.  0, or -1 with ERR. */
 static int place_evidence(worker_state *ws, request *r, const char **root, rg_error *err)
@@ -343,8 +374,11 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
     if (inline_ev && !cJSON_IsObject(inline_ev))
         return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"evidence\" must be an object: NAME -> {\"text\"|\"json\"|\"base64\": ...}");
     if (cJSON_IsObject(ctx_ev))
-        for (cJSON *e = ctx_ev->child; e; e = e->next)
+        for (cJSON *e = ctx_ev->child; e; e = e->next) {
             paths |= names_a_path(e);
+            if (!r->from_operator && live_source_allowed(ws, e->string, e, err) != 0)
+                return -1;
+        }
     if (paths && !ws->c.evidence_root)
         return rg_fail(err, RG_ERROR_EVIDENCE, NULL, 0, 0,
                        "the context names evidence files, and this server reads none (no --evidence-root): send the "
@@ -383,8 +417,9 @@ static int place_evidence(worker_state *ws, request *r, const char **root, rg_er
     return 0;
 }
 
-/* Evaluate the request BODY, tagged TAG, and send the answer. */
-static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
+/* Evaluate the request BODY, tagged TAG, with FLAGS (RG_SERVE_REQUEST_*), and send the
+ * answer. */
+static void answer(worker_state *ws, int64_t tag, const char *body, size_t len, uint32_t flags)
 {
     request r;
     rg_error err;
@@ -396,6 +431,7 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len)
     memset(&r, 0, sizeof r);
     r.now = (int64_t)time(NULL);
     r.stage_name = "none";
+    r.from_operator = (flags & RG_SERVE_REQUEST_FROM_OPERATOR) != 0;
     rg_error_init(&err);
     if (read_body(ws, &r, body, len, &err) != 0 || place_evidence(ws, &r, &root, &err) != 0)
         goto fail;
@@ -539,7 +575,7 @@ int rg_serve_worker_main(int argc, char **argv)
             rg_worker_exit(3);
         body[head[1]] = '\0';
         ws.slot = slot;
-        answer(&ws, tag, body, head[1]);
+        answer(&ws, tag, body, head[1], head[3]);
     }
     free(body);
     free(rg_strbuf_finish(&ws.out));

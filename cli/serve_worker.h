@@ -14,6 +14,9 @@
 #define RG_SERVE_WORKER_OUT(slot) (5 + 2 * (int)(slot))
 #define RG_SERVE_HELLO_MAGIC 0x4f4c4548u     /* "HELO" */
 #define RG_SERVE_REQUEST_MAGIC 0x51455352u   /* "RSEQ" */
+/* A request's flags (the fourth word of its head): built from the server's own
+ * configuration (a deployment hook's rule), not sent by a client. */
+#define RG_SERVE_REQUEST_FROM_OPERATOR 1u
 /* Where a worker keeps each request's inline evidence: a private directory the server
  * made (0700), named in the worker's environment. */
 #define RG_SERVE_WORKDIR_ENV "RELGATE_SERVE_WORKDIR"

@@ -131,7 +131,10 @@ class Serve(Server):
         t.write_json("hooks.json", config)
         full_env = {"GITHUB_TOKEN": EVIDENCE_TOKEN, "GH_TOKEN": "", "GITLAB_TOKEN": "", "CI_JOB_TOKEN": ""}
         full_env.update(env or {})
-        super().__init__(t, "--store", t.tmp / "decisions.jsonl", "--hooks", t.tmp / "hooks.json", *extra,
+        # The requests Argo CD's and Spinnaker's steps send whole name octo-org's CI (as
+        # docs/integrations.md's command allows); the hooks' rules need no --live-source.
+        super().__init__(t, "--store", t.tmp / "decisions.jsonl", "--hooks", t.tmp / "hooks.json",
+                         "--live-source", "github:octo-org/*", *extra,
                          policy=t.tmp / "policy.lua", workers=None, env=full_env, start_timeout=20)
         self.stopped = False
         self.start()

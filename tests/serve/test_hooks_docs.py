@@ -9,6 +9,7 @@ meson runs: python3 test_hooks_docs.py RELGATE
 
 import http.client
 import json
+import shlex
 import os
 import re
 import shutil
@@ -54,7 +55,7 @@ def start(t, api, config=None):
 
 @case("the documented command starts a server with the documented configuration")
 def _(t):
-    command = blocks("sh")[0].replace("\\\n", " ").split()
+    command = shlex.split(blocks("sh")[0].replace("\\\n", " "))
     t.eq(command[:2], ["relgate", "serve"], "the command")
     t.check("--hooks" in command, "it names the hooks' configuration")
     config = doc_config()

@@ -141,7 +141,7 @@ def _(t):
             actual=cli["requirements"][0]["message"])
 
 
-@case("service vs CLI: a live source (GitHub check runs from a local API server) passes through as in eval")
+@case("service vs CLI: a live source (GitHub check runs from a local API server) --live-source allows passes through as in eval; others are refused unfetched")
 def _(t):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "live"))
     import test_live as live  # noqa: E402  (its fixtures: pages, policy, environment)
@@ -155,7 +155,19 @@ def _(t):
         ctx = json.loads((t.tmp / "context.json").read_text())
         del ctx["evidence"]["notes"]
         body = {"context": ctx, "now": NOW, "evidence": {"notes": {"text": (t.tmp / "NOTES.md").read_text()}}}
+        # A client's live source is fetched with the server's credential: refused unless
+        # --live-source allows it (hostile round 11, F02), and then never fetched.
         with Server(t, policy="policy.lua", env=env, workers=1) as srv:
+            fetched = len(api.requests)
+            status, refused, _ = srv.decide(body)
+            t.eq(status, 400, "a client's live source without --live-source")
+            t.contains(refused["error"]["message"], "the live source github:%s, which this server does not fetch"
+                       % live.REPO, "the refusal")
+            t.eq(len(api.requests), fetched, "nothing fetched for it")
+        with Server(t, "--live-source", "github:octo-org/other", "--live-source", "gitlab:*",
+                    policy="policy.lua", env=env, workers=1) as srv:
+            t.eq(srv.decide(body)[0], 400, "a --live-source that does not match it")
+        with Server(t, "--live-source", "github:octo-org/*", policy="policy.lua", env=env, workers=1) as srv:
             status, served, _ = srv.decide(body)
             # Asked again at the same time: fetched again, never a result kept from before.
             status2, again, _ = srv.decide(body)
