@@ -18,22 +18,11 @@
  * 0, or -1 with errno. */
 static int cut_partial_line(int fd)
 {
-    char buf[4096];
     struct stat st;
-    off_t end;
-    if (fstat(fd, &st) != 0)
+    off_t keep;
+    if (fstat(fd, &st) != 0 || (keep = rg_last_line_end(fd, st.st_size)) < 0)
         return -1;
-    for (end = st.st_size; end > 0;) {
-        size_t n = end < (off_t)sizeof buf ? (size_t)end : sizeof buf;
-        ssize_t got = pread(fd, buf, n, end - (off_t)n);
-        if (got != (ssize_t)n)
-            return -1;
-        for (size_t i = n; i > 0; i--)
-            if (buf[i - 1] == '\n')
-                return end - (off_t)(n - i) == st.st_size ? 0 : ftruncate(fd, end - (off_t)(n - i));
-        end -= (off_t)n;
-    }
-    return st.st_size ? ftruncate(fd, 0) : 0;
+    return keep == st.st_size ? 0 : ftruncate(fd, keep);
 }
 
 int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_error *err)

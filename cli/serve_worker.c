@@ -341,20 +341,16 @@ static int read_body(worker_state *ws, request *r, const char *body, size_t len,
  * deployment hook's rule (the operator's configuration) need none.  0, or -1 with ERR. */
 static int live_source_allowed(const worker_state *ws, const char *name, const cJSON *entry, rg_error *err)
 {
-    const cJSON *repo = cJSON_GetObjectItemCaseSensitive(entry, "repo"),
-                *project = cJSON_GetObjectItemCaseSensitive(entry, "project");
+    int github = cJSON_HasObjectItem(entry, "github");
+    /* What it names, as the request wrote it: a repository, or a project's path or ID (a
+     * number in the context is kept as its bytes, a raw node). */
+    const cJSON *what = cJSON_GetObjectItemCaseSensitive(entry, github ? "repo" : "project");
     char source[600];
-    if (!cJSON_IsObject(entry) || cJSON_GetObjectItemCaseSensitive(entry, "recorded") ||
-        (!cJSON_HasObjectItem(entry, "github") && !cJSON_HasObjectItem(entry, "gitlab")))
-        return 0;
-    if (cJSON_HasObjectItem(entry, "github"))
-        snprintf(source, sizeof source, "github:%.500s", cJSON_IsString(repo) ? repo->valuestring : "");
-    else if (cJSON_IsString(project))
-        snprintf(source, sizeof source, "gitlab:%.500s", project->valuestring);
-    else if (cJSON_IsNumber(project) || cJSON_IsRaw(project))
-        snprintf(source, sizeof source, "gitlab:%.500s", cJSON_IsRaw(project) ? project->valuestring : "");
-    else
-        snprintf(source, sizeof source, "gitlab:");
+    if (!cJSON_IsObject(entry) || cJSON_HasObjectItem(entry, "recorded") ||
+        (!github && !cJSON_HasObjectItem(entry, "gitlab")))
+        return 0;   /* not a live source, or a recording: nothing is fetched */
+    snprintf(source, sizeof source, "%s:%.500s", github ? "github" : "gitlab",
+             cJSON_IsString(what) || cJSON_IsRaw(what) ? what->valuestring : "");
     for (size_t i = 0; i < ws->c.live_source_count; i++)
         if (fnmatch(ws->c.live_sources[i], source, 0) == 0)
             return 0;

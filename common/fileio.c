@@ -232,6 +232,21 @@ int rg_lock_within(int fd, int op, int seconds)
     }
 }
 
+off_t rg_last_line_end(int fd, off_t size)
+{
+    char buf[4096];
+    for (off_t at = size; at > 0;) {
+        size_t n = at > (off_t)sizeof buf ? sizeof buf : (size_t)at;
+        if (pread(fd, buf, n, at - (off_t)n) != (ssize_t)n)
+            return -1;
+        for (size_t i = n; i > 0; i--)
+            if (buf[i - 1] == '\n')
+                return at - (off_t)(n - i);
+        at -= (off_t)n;
+    }
+    return 0;
+}
+
 /* The temporary files of atomic writes under way (their names, in the callers' TMP
  * buffers), for rg_atomic_abort_pending.  A command has at most --output and its
  * reports under way at once; past this many a write still works, unlisted. */

@@ -101,6 +101,11 @@ void rg_atomic_abort(const char *tmp);
  * let it go: 0, or -1 with errno (EWOULDBLOCK: still held). */
 int rg_lock_within(int fd, int op, int seconds);
 
+/* Where the last whole line of FD's first SIZE bytes ends: the offset just past its
+ * '\n', 0 when there is none; -1 with errno when they cannot be read.  What an appender
+ * cuts a partial last line back to (a writer killed mid-append left it). */
+off_t rg_last_line_end(int fd, off_t size);
+
 /* Remove every temporary file rg_atomic_prepare made that is neither committed nor
  * aborted yet: for a handler of an ending signal (only unlink; async-signal-safe), so that
  * a run ended while it waited (for the decision log's lock, say) leaves no complete

@@ -37,10 +37,11 @@ static int digest_has(const cJSON *digest, const char *label)
     return 1;
 }
 
-/* Check the statement BODY.  Returns -1 (invalid, WHY says why), or its result (PASSED
- * or FAILED) with *MATCHES saying whether it meets E's expectations (WHY says where not). */
 /* How far a decision's timeVerified may lie ahead of the verifier's clock (--max-age). */
 #define ATTEST_CLOCK_SKEW 300
+
+/* Check the statement BODY.  Returns -1 (invalid, WHY says why), or its result (PASSED
+ * or FAILED) with *MATCHES saying whether it meets E's expectations (WHY says where not). */
 
 static int check_statement(const char *body, size_t len, const rg_attest_expect *e, cJSON **out, int *matches,
                            char *why, size_t why_size)

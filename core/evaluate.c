@@ -731,9 +731,6 @@ static void evaluation_end(evaluation *ev)
     free_skipped(ev->skipped, ev->pol->count);
 }
 
-/* Prepare the context, run the `when` predicates, start every plugin check, run each
- * inline requirement in policy order while they run, then give the plugin requirements
- * their results; waivers, the verdict and the post-deploy playbook come last. */
 /* Whether POL declares a requirement (not disabled) for CTX's stage and release type. */
 static int covers(const rg_policy *pol, const rg_context *ctx)
 {
@@ -742,6 +739,10 @@ static int covers(const rg_policy *pol, const rg_context *ctx)
             return 1;
     return 0;
 }
+
+/* Prepare the context, run the `when` predicates, start every plugin check, run each
+ * inline requirement in policy order while they run, then give the plugin requirements
+ * their results; waivers, the verdict and the post-deploy playbook come last. */
 
 rg_decision *rg_evaluate(rg_policy *pol, const rg_context *ctx, rg_error *err)
 {

@@ -141,6 +141,14 @@ static int64_t count_lines(int fd, off_t size)
 
 static int file_head(void *store, int *found_head, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
 
+/* The lock a reader or a writer waited for was not had (rg_lock_within failed with E). */
+static int lock_failed(char *err, int e)
+{
+    if (e == EWOULDBLOCK)
+        return fail(err, "another process has held its lock for %d s: not waiting longer", RG_LOG_LOCK_WAIT_SECONDS);
+    return fail(err, "cannot lock it: %s", strerror(e));
+}
+
 /* The bytes of FD from AT to SIZE (a partial last line) digested into DIGEST: 0, or -1
  * when they cannot be read or are too long to be a record. */
 static int digest_tail(int fd, off_t at, off_t size, char digest[RG_LOG_DIGEST_HEX + 1])
@@ -175,10 +183,7 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
     if (rg_lock_within(f->fd, LOCK_EX, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
         int e = errno;
         release(f);
-        if (e == EWOULDBLOCK)
-            return fail(err, "another process has held its lock for %d s: not waiting longer",
-                        RG_LOG_LOCK_WAIT_SECONDS);
-        return fail(err, "cannot lock it: %s", strerror(e));
+        return lock_failed(err, e);
     }
     if (fstat(f->fd, &st) != 0) {
         int e = errno;
@@ -196,21 +201,12 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
      * it is the whole record the head counts, its newline lost (a copy through a tool
      * that drops a final newline): then the newline is put back, and nothing is lost. */
     if (st.st_size > 0 && (pread(f->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')) {
-        off_t keep = 0;
-        rg_strbuf probe = {0};
-        const char *nl;
-        if (rg_strbuf_reserve(&probe, TAIL_CHUNK) == 0) {
-            for (off_t at = st.st_size; at > 0 && !keep;) {
-                size_t n = at > TAIL_CHUNK ? TAIL_CHUNK : (size_t)at;
-                if (pread(f->fd, probe.data, n, at - (off_t)n) != (ssize_t)n)
-                    break;
-                nl = last_newline(probe.data, n);
-                if (nl)
-                    keep = at - (off_t)n + (nl - probe.data) + 1;
-                at -= (off_t)n;
-            }
+        off_t keep = rg_last_line_end(f->fd, st.st_size);
+        if (keep < 0) {   /* never cut what could not be read */
+            int e = errno;
+            release(f);
+            return fail(err, "cannot read it: %s", strerror(e));
         }
-        free(rg_strbuf_finish(&probe));
         if (head_found && digest_tail(f->fd, keep, st.st_size, tail_digest) == 0 &&
             strcmp(tail_digest, recorded) == 0) {
             if (write(f->fd, "\n", 1) != 1 || fsync(f->fd) != 0) {
@@ -410,10 +406,7 @@ static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visi
     if (rg_lock_within(fd, LOCK_SH, RG_LOG_LOCK_WAIT_SECONDS) != 0) {
         e = errno;
         fclose(in);
-        if (e == EWOULDBLOCK)
-            return fail(err, "another process has held its lock for %d s: not waiting longer",
-                        RG_LOG_LOCK_WAIT_SECONDS);
-        return fail(err, "cannot lock it: %s", strerror(e));
+        return lock_failed(err, e);
     }
     while (!stop && (n = getline(&line, &cap, in)) >= 0) {
         rg_log_record r = {0};

@@ -87,6 +87,28 @@ static void test_read_regular_file(void **state)
     free(data);
 }
 
+/* Where an appender cuts a partial last line back to: past the last newline of the
+ * first SIZE bytes, across read chunks, 0 without one. */
+static void test_last_line_end(void **state)
+{
+    tmpdir *t = *state;
+    char *big = malloc(10001);
+    int fd;
+    memset(big, 'x', 10000);
+    big[10000] = '\0';
+    big[3] = '\n';
+    put_file(t, "log", big);
+    fd = open(at(t, "log"), O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(rg_last_line_end(fd, 10000), 4);    /* the newline 9,996 bytes back */
+    assert_int_equal(rg_last_line_end(fd, 4), 4);        /* a file that ends with it */
+    assert_int_equal(rg_last_line_end(fd, 3), 0);        /* none */
+    assert_int_equal(rg_last_line_end(fd, 0), 0);
+    close(fd);
+    assert_int_equal(rg_last_line_end(-1, 10), -1);      /* unreadable: never 0, which would cut all */
+    free(big);
+}
+
 static void test_read_empty_file(void **state)
 {
     tmpdir *t = *state;
@@ -531,6 +553,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_last_line_end, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_read_empty_file, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_read_binary_content_kept, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_read_large_file_grows_buffer, setup_tmp, teardown_tmp),
