@@ -134,7 +134,7 @@ class Server:
         self.port_file = Path(tmp, "port")
         self.err = open(Path(tmp, "serve.stderr"), "wb")
         self.proc = subprocess.Popen([RELGATE, "serve", "--policy", str(POLICY), "--listen", "127.0.0.1:0",
-                                      "--port-file", str(self.port_file)] + SERVE_ARGS,
+                                      "--allow-client-now", "--port-file", str(self.port_file)] + SERVE_ARGS,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.err,
                                      start_new_session=True)
         deadline = time.monotonic() + 30

@@ -49,6 +49,7 @@ typedef struct rg_serve_config {
     const char *live_sources[RG_SERVE_MAX_LIVE_SOURCES];   /* --live-source: what a client's
                                      * live sources may name ("github:OWNER/REPO", glob) */
     size_t live_source_count;
+    int allow_client_now;           /* --allow-client-now: a request's "now" sets the clock */
     const char *port_file;          /* --port-file: the bound port written there (tests, port 0) */
     const char *plugin_dirs[RG_CLI_MAX_PLUGIN_DIRS];
     size_t plugin_dir_count;

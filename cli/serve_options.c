@@ -42,6 +42,9 @@ static const char SERVE_USAGE[] =
     "                         glob (github:octo-org/*), or * for any (repeatable; without it\n"
     "                         a client's live source is refused; a deployment hook's rule\n"
     "                         is the configuration's own)\n"
+    "  --allow-client-now     take a request's \"now\" as the evaluation time (replays,\n"
+    "                         tests); without it such a request is refused: deploy windows,\n"
+    "                         evidence ages and waiver expiry are judged at the server's clock\n"
     "  --port-file PATH       write the port listened on to PATH once listening\n"
     "  --plugin-path DIR      look for check plugins in DIR first (repeatable)\n"
     "  --policy-path DIR      where extends and require look after the policy's own\n"
@@ -82,7 +85,7 @@ static const char SERVE_USAGE_END[] =
 
 enum {
     OPT_POLICY, OPT_LISTEN, OPT_STORE, OPT_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_SIGNING_KEY, OPT_VERIFIER_ID,
-    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_LIVE_SOURCE, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
+    OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_LIVE_SOURCE, OPT_ALLOW_CLIENT_NOW, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
     OPT_QUEUE_WAIT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
     OPT_LIMIT,
     OPT_EXTRA   /* OPT_EXTRA + i: rg_serve_hook_options[i] */
@@ -100,6 +103,7 @@ static const rg_option SERVE_OPTIONS[] = {
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE_URI},
     {"--evidence-root", NULL, "a directory", OPT_EVIDENCE_ROOT},
     {"--live-source", NULL, "github:OWNER/REPO or gitlab:PROJECT (a glob)", OPT_LIVE_SOURCE},
+    {"--allow-client-now", NULL, NULL, OPT_ALLOW_CLIENT_NOW},
     {"--port-file", NULL, "a path", OPT_PORT_FILE},
     {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
     {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
@@ -177,6 +181,7 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
             return usage("at most %d --live-source options", RG_SERVE_MAX_LIVE_SOURCES);
         c->live_sources[c->live_source_count++] = v;
         break;
+    case OPT_ALLOW_CLIENT_NOW: c->allow_client_now = 1; break;
     case OPT_PORT_FILE: c->port_file = v; break;
     case OPT_PLUGIN_PATH: {
         const char *full = rg_cli_plugin_dir_add(c->plugin_dirs, &c->plugin_dir_count, v);

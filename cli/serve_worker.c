@@ -313,6 +313,13 @@ static int read_body(worker_state *ws, request *r, const char *body, size_t len,
             if (!cJSON_IsString(m) || (r->type = rg_release_type_parse(m->valuestring)) == RG_TYPE_UNSET)
                 return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"type\" must be patch, minor or major");
         } else if (strcmp(m->string, "now") == 0) {
+            /* The clock decides deploy windows, evidence ages and waiver expiry: a client
+             * that could set it could step past a freeze or back into a waiver.  The
+             * operator's own requests (a hook's rule) carry none. */
+            if (!ws->c.allow_client_now && !r->from_operator)
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                               "\"now\": this server decides at its own clock (a request may set it only "
+                               "when the server runs with --allow-client-now)");
             if (!cJSON_IsString(m) || rg_time_parse(m->valuestring, &r->now) != 0)
                 return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                                "\"now\" must be an RFC 3339 time such as 2025-06-10T09:00:00Z");

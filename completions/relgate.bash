@@ -110,7 +110,7 @@ _relgate() {
             fi ;;
         serve)
             COMPREPLY=($(compgen -W "--policy --listen --store --token-file --tls-cert --tls-key --signing-key
-                --verifier-id --resource-uri --evidence-root --live-source --port-file --hooks --plugin-path --policy-path --workers --worker-slots --queue
+                --verifier-id --resource-uri --evidence-root --live-source --allow-client-now --port-file --hooks --plugin-path --policy-path --workers --worker-slots --queue
                 --queue-wait --max-body-size --max-header-size --max-connections --request-timeout --retry-after
                 --jobs --check-timeout --check-memory --max-context-size --max-evidence-size --max-check-evidence-size
                 --max-json-depth --max-requirements --max-memory --max-instructions --timeout --help" -- "$cur")) ;;

@@ -138,6 +138,7 @@ complete -c relgate -n $s -l verifier-id -x -d 'the verifier the attestations na
 complete -c relgate -n $s -l resource-uri -x -d 'the resource they are about'
 complete -c relgate -n $s -l evidence-root -x -a '(__fish_complete_directories)' -d 'evidence paths only beneath it'
 complete -c relgate -n $s -l live-source -x -d 'a live source a request may name (github:OWNER/REPO, a glob)'
+complete -c relgate -n $s -l allow-client-now -d 'take a request\'s "now" as the evaluation time'
 complete -c relgate -n $s -l port-file -r -F -d 'write the port listened on here'
 complete -c relgate -n $s -l hooks -r -F -d 'deployment hooks: GitHub, GitLab, Argo Rollouts'
 complete -c relgate -n $s -l plugin-path -x -a '(__fish_complete_directories)' -d 'look for plugins here first'

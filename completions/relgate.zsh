@@ -123,6 +123,7 @@ _relgate() {
         '--resource-uri[the resource they are about]:uri:' \
         '--evidence-root[evidence paths only beneath this directory]:directory:_files -/' \
         '*--live-source[a live source a request may name (github:OWNER/REPO, gitlab:PROJECT, a glob)]:pattern:' \
+        '--allow-client-now[take a request'\''s "now" as the evaluation time]' \
         '--port-file[write the port listened on here]:file:_files' \
         '--hooks[deployment hooks: GitHub, GitLab, Argo Rollouts]:file:_files' \
         '*--plugin-path[look for plugins here first]:directory:_files -/' \

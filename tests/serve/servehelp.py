@@ -74,11 +74,12 @@ def inline_possible(d):
 
 class Server:
     """A relgate serve process for case T.  ARGS are more options; POLICY and WORKERS
-    as given.  Start it with `with`, or start()/stop()."""
+    as given.  CLIENT_NOW: run with --allow-client-now, as the suite's requests name their
+    time (the examples' evidence is dated).  Start it with `with`, or start()/stop()."""
 
-    def __init__(self, t, *args, policy=POLICY, workers=2, env=None, start_timeout=30):
+    def __init__(self, t, *args, policy=POLICY, workers=2, env=None, start_timeout=30, client_now=True):
         self.t = t
-        self.args = [str(a) for a in args]
+        self.args = [str(a) for a in args] + (["--allow-client-now"] if client_now else [])
         self.policy = str(policy)
         self.workers = workers
         self.env = env

@@ -5,6 +5,7 @@ and a store that cannot record (503), idempotency, reading decisions back, last-
 health, readiness and metrics.  usage: test_serve_api.py path/to/relgate [FILTER]"""
 
 import base64
+import datetime
 import hashlib
 import http.client as http_client
 import json
@@ -134,6 +135,26 @@ def _(t):
             t.check("id" not in doc, "a refused request got an id", actual=doc)
         status, doc, _ = srv.decide(request_from_example(PASS))
         t.eq((status, doc["decision"]), (200, "allow"), "a good request after the bad ones")
+
+
+@case("without --allow-client-now a request naming its time is refused; without a time it is decided at "
+      "the server's clock")
+def _(t):
+    with Server(t, client_now=False) as srv:
+        status, data, _ = srv.request("POST", "/v1/decisions", json.dumps(request_from_example(PASS)).encode(),
+                                      {"Content-Type": "application/json"})
+        doc = srv.json(data, status)
+        t.eq(status, 400, "a request with \"now\"")
+        decision_of(t, doc, "error")
+        t.eq(doc["error"]["kind"], "usage", "the error's kind")
+        t.contains(doc["error"]["message"], "--allow-client-now", "the message")
+        before = time.time()
+        status, doc, _ = srv.decide(request_from_example(PASS, now=None))
+        t.eq(status, 200, "the request without a time")
+        at = datetime.datetime.strptime(doc["evaluated_at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        t.check(before - 2 <= at <= time.time() + 2, "evaluated_at is not the server's clock",
+                actual=doc["evaluated_at"])
 
 
 @case("a body that is not JSON by its content type is a 415; an unknown path a 404; a wrong method a 405")
