@@ -29,7 +29,7 @@ struct rg_serve {
     char **argv;
     char self[4096];          /* this binary (/proc/self/exe at start): what workers exec */
     char workdir[4096];       /* a private directory (0700) for the requests' evidence */
-    int workdir_lock;         /* it, open and locked shared (make_workdir), or -1 */
+    int workdir_lock;         /* it, open and locked shared (serve_workdir.c), or -1 */
     rg_serve_route routes[RG_SERVE_MAX_ROUTES];
     int route_count;
     rg_serve_pool *pool;
@@ -89,6 +89,18 @@ void rg_serve_tokens_free(rg_serve_tokens *t);
 /* Whether AUTHORIZATION ("Bearer TOKEN", may be NULL) names one of T's tokens, compared
  * in constant time against every hash. */
 int rg_serve_tokens_accept(const rg_serve_tokens *t, const char *authorization);
+
+/* ---- The inline evidence's directory (serve_workdir.c) ---- */
+
+/* Sweep the leftovers of servers no longer running (see rg_serve_workdir_sweep), then
+ * make SRV->workdir in $TMPDIR (else /tmp), locked shared, named to the workers
+ * (RG_SERVE_WORKDIR_ENV).  0, or -1 with ERR. */
+int rg_serve_workdir_make(rg_serve *srv, rg_error *err);
+/* Remove SRV->workdir and all beneath it (a clean exit), through its held descriptor. */
+void rg_serve_workdir_remove(rg_serve *srv);
+/* Remove, in the directory PARENT, every relgate-serve-XXXXXX directory of this user that
+ * no process holds a lock on, following no symbolic link.  How many were removed. */
+unsigned rg_serve_workdir_sweep(const char *parent);
 
 /* ---- The evaluation workers (serve_pool.c, serve_worker.c) ---- */
 

@@ -10,16 +10,11 @@
  * SIGTERM and SIGINT drain in-flight requests and end the server with exit code 0. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -30,33 +25,6 @@
 #include "serve_worker.h"
 
 #define DRAIN_SECONDS 60
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* A private directory for the requests' inline evidence, named to the workers through
- * their environment.  0, or -1 with ERR. */
-static int make_workdir(rg_serve *srv, rg_error *err)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(srv->workdir, sizeof srv->workdir, "%s/relgate-serve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(srv->workdir))
-        return rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot make a private directory in %s: %s",
-                       tmp && *tmp ? tmp : "/tmp", strerror(errno));
-    setenv(RG_SERVE_WORKDIR_ENV, srv->workdir, 1);
-    /* Held shared for the server's life: systemd-tmpfiles' cleaning skips a directory
-     * another process holds a lock on, so the workers' evidence files are not aged out
-     * from under them.  Without the lock (a file system without flock) a worker still
-     * writes again, at the next request, a file it finds gone (serve_worker.c). */
-    srv->workdir_lock = open(srv->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (srv->workdir_lock >= 0)
-        (void)flock(srv->workdir_lock, LOCK_SH);
-    return 0;
-}
 
 static int write_port_file(const char *path, unsigned port, rg_error *err)
 {
@@ -155,7 +123,7 @@ static int serve(int argc, char **argv)
             goto out;
         rg_signer_free(s);
     }
-    if (make_workdir(&srv, &err) != 0)
+    if (rg_serve_workdir_make(&srv, &err) != 0)
         goto out;
     if (rg_serve_core_routes(&srv) != 0) {
         rg_fail(&err, RG_ERROR_INTERNAL, NULL, 0, 0, "the route table is full");
@@ -191,10 +159,7 @@ out:
     if (err.kind != RG_ERROR_NONE)
         rg_cli_report(&err);
     rg_error_clear(&err);
-    if (srv.workdir[0])
-        nftw(srv.workdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    if (srv.workdir_lock >= 0)
-        close(srv.workdir_lock);
+    rg_serve_workdir_remove(&srv);
     rg_serve_store_close(srv.store);
     rg_serve_tokens_free(srv.tokens);
     rg_serve_metrics_free(srv.metrics);

@@ -6,6 +6,7 @@ descriptor -- each costs at most its own request an error decision (never an all
 the server goes on.  Also evidence paths beneath --evidence-root only, and signed
 decisions.  usage: test_serve_faults.py RELGATE HOSTILE_PLUGIN_DIR [FILTER]"""
 
+import fcntl
 import hashlib
 import json
 import os
@@ -447,6 +448,136 @@ def _(t):
     time.sleep(1.5)
     subprocess.run(["systemd-tmpfiles", "--clean", str(conf)], capture_output=True, timeout=60)
     t.check(not stale.exists(), "the cleaner left an unlocked old file: the case shows nothing")
+
+
+def workdirs(tmpdir):
+    """The names of the servers' evidence directories in TMPDIR."""
+    return {p.name for p in tmpdir.iterdir() if p.name.startswith("relgate-serve-")}
+
+
+def gone(pid):
+    return not Path("/proc/%d" % pid).exists() or Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z"
+
+
+def wait_until(cond, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise Failure("%s within %d s" % (what, timeout))
+        time.sleep(0.05)
+
+
+def outside_dir(t, name):
+    """A directory of the case's own, outside TMPDIR, holding a file that must stay."""
+    d = t.tmp / name
+    d.mkdir()
+    (d / "precious").write_text("not the server's\n")
+    return d
+
+
+@case("a server killed with its workers leaves its evidence behind; the next server to start sweeps it, "
+      "and keeps a live server's")
+def _(t):
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    env = {"TMPDIR": str(tmpdir)}
+    body = request_from_example(PASS)
+    with Server(t, workers=1, env=env) as killed:
+        decision_of(t, killed.decide(body)[1], "allow")
+        (old,) = workdirs(tmpdir)
+        evidence = [p for p in (tmpdir / old).rglob("*") if p.is_file()]
+        t.check(evidence, "the killed server wrote the evidence it was sent", actual=evidence)
+        with Server(t, workers=1, env=env) as live:
+            (live_dir,) = workdirs(tmpdir) - {old}
+            decision_of(t, live.decide(body)[1], "allow")
+            pids = [killed.proc.pid] + worker_pids(killed)
+            killed.kill()   # SIGKILL to its process group: no clean exit for anyone
+            for pid in pids:
+                wait_until(lambda: gone(pid), 20, "process %d of the killed server is not gone" % pid)
+            t.check(all(p.exists() for p in evidence), "the killed server's evidence is still there (the case's premise)")
+            with Server(t, workers=1, env=env) as after:
+                names = workdirs(tmpdir)
+                t.check(old not in names, "the killed server's directory was not swept", actual=sorted(names))
+                t.check(live_dir in names, "the live server's directory was swept", actual=sorted(names))
+                t.eq(len(names), 2, "the live server's directory and the new one's")
+                t.contains(after.stderr(), "removed 1 inline-evidence directory left in %s" % tmpdir, "stderr")
+                decision_of(t, after.decide(body)[1], "allow")
+            decision_of(t, live.decide(body)[1], "allow")
+            t.check(live_dir in workdirs(tmpdir), "the live server's directory went with the new server's exit")
+
+
+@case("the sweep follows no link and takes only its user's unlocked relgate-serve-XXXXXX directories")
+def _(t):
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    outside, pointed = outside_dir(t, "outside"), outside_dir(t, "pointed")
+    stale = tmpdir / "relgate-serve-St4le0"
+    (stale / "w-abc123" / ("0" * 64)).mkdir(parents=True)
+    (stale / "w-abc123" / ("0" * 64) / "notes").write_text("stale evidence\n")
+    (stale / "w-abc123" / "escape").symlink_to(outside)   # a link planted inside: removed as a link
+    (stale / "top").symlink_to(outside / "precious")
+    (tmpdir / "relgate-serve-abcdef").symlink_to(pointed)   # a link with the name: not a directory
+    kept = ["relgate-serve-abcdefg", "relgate-serve-abc", "relgate-serve-ab_def", "xrelgate-serve-abcdef",
+            ".relgate-serve-abcdef", "relgate-serve-locked"]
+    for name in kept:
+        (tmpdir / name).mkdir()
+        (tmpdir / name / "file").write_text("x\n")
+    (tmpdir / "relgate-serve-file01").write_text("a file of the name\n")
+    kept.append("relgate-serve-file01")
+    if os.geteuid() == 0:   # another user's directory: only root can make one here
+        other = tmpdir / "relgate-serve-nobody"
+        other.mkdir()
+        (other / "file").write_text("x\n")
+        os.chown(other / "file", 65534, 65534)
+        os.chown(other, 65534, 65534)
+        kept.append("relgate-serve-nobody")
+    # A directory of this user held by a live process (this one): a server it does not know.
+    held = os.open(tmpdir / "relgate-serve-locked", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_SH)
+        with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+            t.check(not os.path.lexists(stale), "the stale directory was not swept")
+            t.check((tmpdir / "relgate-serve-abcdef").is_symlink(), "the link named relgate-serve-abcdef is gone")
+            for d in (outside, pointed):
+                t.eq(sorted(p.name for p in d.iterdir()), ["precious"], "what %s holds" % d.name)
+                t.eq((d / "precious").read_text(), "not the server's\n", "%s/precious" % d.name)
+            for name in kept:
+                t.check((tmpdir / name).exists(), "%s was removed" % name)
+                if (tmpdir / name).is_dir():
+                    t.check((tmpdir / name / "file").exists(), "%s was emptied" % name)
+            t.contains(srv.stderr(), "removed 1 inline-evidence directory", "stderr")
+    finally:
+        os.close(held)   # the lock goes with it: the next server sweeps that directory too
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        t.check(not os.path.lexists(tmpdir / "relgate-serve-locked"), "the directory no longer locked was kept")
+        t.contains(srv.stderr(), "removed 1 inline-evidence directory", "stderr")
+
+
+@case("at a clean exit the server removes the directory it made, through the descriptor it holds: "
+      "not one put in its place under its name, nor what a link in it names")
+def _(t):
+    tmpdir = t.tmp / "tmp"
+    tmpdir.mkdir()
+    outside = outside_dir(t, "outside")
+    body = request_from_example(PASS)
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(body)[1], "allow")
+        (name,) = workdirs(tmpdir)
+        for w in (tmpdir / name).glob("w-*"):
+            (w / "escape").symlink_to(outside)
+        (tmpdir / name / "escape").symlink_to(outside)
+        t.eq(srv.stop(), 0, "the exit code")
+    t.eq(workdirs(tmpdir), set(), "the directories left at exit")
+    t.eq(sorted(p.name for p in outside.iterdir()), ["precious"], "what the links named")
+    with Server(t, workers=1, env={"TMPDIR": str(tmpdir)}) as srv:
+        decision_of(t, srv.decide(body)[1], "allow")
+        (name,) = workdirs(tmpdir)
+        os.rename(tmpdir / name, tmpdir / "moved")   # its name now names another directory
+        impostor = outside_dir(t, "tmp/" + name)
+        t.eq(srv.stop(), 0, "the exit code")
+    t.check((impostor / "precious").exists(), "the directory put in its place was emptied")
+    t.eq(sorted(p.name for p in impostor.iterdir()), ["precious"], "the directory put in its place")
+    t.eq(list((tmpdir / "moved").iterdir()), [], "the server's own directory, emptied where it was moved")
 
 
 @case("SIGTERM with a stopped idle worker: the server still ends it and exits 0")
