@@ -85,10 +85,16 @@ int rg_serve_core_routes(rg_serve *srv);
 
 /* Read the token file (one sha256 hex per line; '#' comments).  NULL with ERR. */
 rg_serve_tokens *rg_serve_tokens_load(const char *path, rg_error *err);
+/* SIGHUP: read the file again; a good one replaces the accepted set at once for every
+ * check after.  0, or -1 with ERR and the old set kept.  *COUNT: the hashes now accepted. */
+int rg_serve_tokens_reload(rg_serve_tokens *t, size_t *count, rg_error *err);
+/* How many hashes the current set holds. */
+size_t rg_serve_tokens_count(rg_serve_tokens *t);
+/* Free T, once no thread checks tokens any more. */
 void rg_serve_tokens_free(rg_serve_tokens *t);
-/* Whether AUTHORIZATION ("Bearer TOKEN", may be NULL) names one of T's tokens, compared
- * in constant time against every hash. */
-int rg_serve_tokens_accept(const rg_serve_tokens *t, const char *authorization);
+/* Whether AUTHORIZATION ("Bearer TOKEN", may be NULL) names one of T's current tokens,
+ * compared in constant time against every hash.  Safe from any thread. */
+int rg_serve_tokens_accept(rg_serve_tokens *t, const char *authorization);
 
 /* ---- The inline evidence's directory (serve_workdir.c) ---- */
 

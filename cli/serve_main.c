@@ -6,8 +6,9 @@
  * workers are this same program exec'd anew, never forked from the threaded server.
  *
  * The main thread owns the signals: every other thread starts with them blocked, and it
- * waits for them with sigwait -- SIGHUP reloads the policy (a new worker generation),
- * SIGTERM and SIGINT drain in-flight requests and end the server with exit code 0. */
+ * waits for them with sigwait -- SIGHUP reloads the token file and the policy (a new
+ * worker generation), SIGTERM and SIGINT drain in-flight requests and end the server
+ * with exit code 0. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -33,6 +34,47 @@ static int write_port_file(const char *path, unsigned port, rg_error *err)
     return rg_write_file_atomic(path, text, strlen(text), err);
 }
 
+/* SIGHUP, the tokens: read --token-file again.  First, so that a token revoked stops
+ * letting its holder in without waiting for the policy's workers to load. */
+static void reload_tokens(rg_serve *srv)
+{
+    rg_error err;
+    size_t count;
+    rg_error_init(&err);
+    if (rg_serve_tokens_reload(srv->tokens, &count, &err) != 0) {
+        fprintf(stderr, "relgate: serve: the token file did not reload: %s; still accepting the %zu token%s read before\n",
+                err.message, count, count == 1 ? "" : "s");
+        rg_serve_metric_add(srv, "relgate_token_reloads_total", "Token file reloads (SIGHUP), by result",
+                            "result=\"failed\"", 1);
+    } else {
+        fprintf(stderr, "relgate: serve: token file reloaded: %zu token%s\n", count, count == 1 ? "" : "s");
+        rg_serve_metric_add(srv, "relgate_token_reloads_total", "Token file reloads (SIGHUP), by result",
+                            "result=\"ok\"", 1);
+    }
+    rg_error_clear(&err);
+}
+
+/* SIGHUP, the policy: a new generation of workers, or the old one kept. */
+static void reload_policy(rg_serve *srv)
+{
+    rg_error err;
+    char digest[RG_SERVE_DIGEST_SIZE];
+    rg_error_init(&err);
+    if (rg_serve_pool_reload(srv->pool, &err) != 0) {
+        rg_serve_pool_digest(srv->pool, digest, sizeof digest);
+        fprintf(stderr, "relgate: serve: the policy did not reload: %s; still serving policy %s\n", err.message,
+                digest);
+        rg_serve_metric_add(srv, "relgate_policy_reloads_total", "Policy reloads (SIGHUP), by result",
+                            "result=\"failed\"", 1);
+    } else {
+        rg_serve_pool_digest(srv->pool, digest, sizeof digest);
+        fprintf(stderr, "relgate: serve: policy reloaded: %s\n", digest);
+        rg_serve_metric_add(srv, "relgate_policy_reloads_total", "Policy reloads (SIGHUP), by result",
+                            "result=\"ok\"", 1);
+    }
+    rg_error_clear(&err);
+}
+
 /* Wait for signals and act on them until SIGTERM or SIGINT. */
 static void signal_loop(rg_serve *srv, const sigset_t *set)
 {
@@ -41,22 +83,9 @@ static void signal_loop(rg_serve *srv, const sigset_t *set)
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            rg_error err;
-            char digest[RG_SERVE_DIGEST_SIZE];
-            rg_error_init(&err);
-            if (rg_serve_pool_reload(srv->pool, &err) != 0) {
-                rg_serve_pool_digest(srv->pool, digest, sizeof digest);
-                fprintf(stderr, "relgate: serve: the policy did not reload: %s; still serving policy %s\n",
-                        err.message, digest);
-                rg_serve_metric_add(srv, "relgate_policy_reloads_total", "Policy reloads (SIGHUP), by result",
-                                    "result=\"failed\"", 1);
-            } else {
-                rg_serve_pool_digest(srv->pool, digest, sizeof digest);
-                fprintf(stderr, "relgate: serve: policy reloaded: %s\n", digest);
-                rg_serve_metric_add(srv, "relgate_policy_reloads_total", "Policy reloads (SIGHUP), by result",
-                                    "result=\"ok\"", 1);
-            }
-            rg_error_clear(&err);
+            if (srv->tokens)
+                reload_tokens(srv);
+            reload_policy(srv);
             continue;
         }
         fprintf(stderr, "relgate: serve: %s: draining in-flight requests\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");

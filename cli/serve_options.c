@@ -27,7 +27,7 @@ static const char SERVE_USAGE[] =
     "                         answered once stored (503 otherwise); GET /v1/decisions/ID,\n"
     "                         Idempotency-Key and last-good read it\n"
     "  --token-file PATH      require 'Authorization: Bearer TOKEN', TOKEN's SHA-256 (hex)\n"
-    "                         one of the file's lines (401 otherwise)\n"
+    "                         one of the file's lines (401 otherwise); SIGHUP rereads it\n"
     "  --tls-cert PATH        HTTPS with this certificate (PEM) ...\n"
     "  --tls-key PATH         ... and its private key (PEM)\n"
     "  --signing-key KEY      sign every decision (GET /v1/decisions/ID/attestation): a\n"
