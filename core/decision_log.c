@@ -28,27 +28,74 @@ struct rg_log {
 
 /* ---- Opening --------------------------------------------------------------------- */
 
+/* Query parameters whose values are shown in a log's name: where it is, not who may
+ * enter.  Every other value is ***, and a key that is not plainly a word too (a
+ * percent-encoded "pass%77ord" is libpq's password). */
+static const char *const SHOWN_PARAMETERS[] = {"host", "hostaddr", "port", "dbname", "user", "sslmode",
+                                              "connect_timeout", "application_name", "target_session_attrs", NULL};
+
+static void put_text(char *out, size_t size, size_t *n, const char *text, size_t len)
+{
+    if (*n + len >= size)
+        len = size - 1 - *n;
+    memcpy(out + *n, text, len);
+    *n += len;
+    out[*n] = '\0';
+}
+
+static int shown_parameter(const char *key, size_t len)
+{
+    for (const char *const *k = SHOWN_PARAMETERS; *k; k++)
+        if (strlen(*k) == len && memcmp(*k, key, len) == 0)
+            return 1;
+    return 0;
+}
+
 void rg_log_redact(const char *url, char *out, size_t size)
 {
-    const char *scheme = strstr(url, "://"), *at = NULL, *colon = NULL, *pw = strstr(url, "password=");
+    const char *scheme = strstr(url, "://"), *auth, *auth_end, *at = NULL, *query;
     size_t n = 0;
-    if (scheme) {
-        const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
-        at = memchr(auth, '@', (size_t)(end - auth));
-        colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    out[0] = '\0';
+    if (!scheme) {
+        put_text(out, size, &n, url, strlen(url));
+        return;
     }
-    for (const char *p = url; *p && n + 4 < size;) {
-        if (colon && p == colon + 1) {
-            memcpy(out + n, "***", 3), n += 3;
-            p = at;
-        } else if (pw && p == pw + 9) {
-            memcpy(out + n, "***", 3), n += 3;
-            p += strcspn(p, "&");
-        } else {
-            out[n++] = *p++;
+    auth = scheme + 3;
+    auth_end = auth + strcspn(auth, "/?#");
+    for (const char *p = auth; p < auth_end; p++)   /* the last '@': a password's own are taken in */
+        if (*p == '@')
+            at = p;
+    put_text(out, size, &n, url, (size_t)(auth - url));
+    if (at) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        put_text(out, size, &n, auth, (size_t)((colon ? colon : at) - auth));
+        if (colon)
+            put_text(out, size, &n, ":***", 4);
+        put_text(out, size, &n, "@", 1);
+    }
+    query = auth_end + strcspn(auth_end, "?#");
+    put_text(out, size, &n, at ? at + 1 : auth, (size_t)(query - (at ? at + 1 : auth)));
+    if (*query != '?')
+        return;
+    for (const char *p = query + 1, *sep = "?"; *p; sep = "&") {
+        size_t len = strcspn(p, "&#"), key = strcspn(p, "=&#");
+        int word = key > 0;
+        for (size_t i = 0; i < key; i++)
+            word &= (p[i] >= 'a' && p[i] <= 'z') || p[i] == '_';
+        put_text(out, size, &n, sep, 1);
+        if (!word)
+            put_text(out, size, &n, "***", 3);
+        else if (shown_parameter(p, key))
+            put_text(out, size, &n, p, len);
+        else {
+            put_text(out, size, &n, p, key);
+            put_text(out, size, &n, "=***", 4);
         }
+        p += len;
+        if (*p != '&')
+            break;
+        p++;
     }
-    out[n] = '\0';
 }
 
 rg_log *rg_log_open(const char *url, int create, rg_error *err)
@@ -281,13 +328,11 @@ typedef struct each_state {
     size_t bad;
 } each_state;
 
-static int each_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+static int each_visit(const rg_log_record *stored, void *data)
 {
     each_state *s = data;
-    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
     int stop = 0;
-    (void)seq;
-    (void)digest;
     if (!cJSON_IsObject(entry))
         s->bad++;
     else
@@ -296,12 +341,100 @@ static int each_visit(int64_t seq, const char *line, size_t len, const char *dig
     return stop;
 }
 
-static int scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
+static int same_copy(const char *copy, const char *own)
+{
+    return copy ? own && strcmp(copy, own) == 0 : !own;
+}
+
+/* Which of the store's copies of ENTRY's fields (its index columns: STORED->indexed) is
+ * not the entry's own, or NULL when none is (or the store keeps none). */
+static const char *copy_differs(const rg_log_record *stored, const cJSON *entry)
+{
+    rg_log_record own = {0};
+    if (!stored->indexed)
+        return NULL;
+    rg_log_record_fields(entry, &own);
+    if (!same_copy(stored->release, own.release))
+        return "release.name";
+    if (!same_copy(stored->version, own.version))
+        return "release.version";
+    if (!same_copy(stored->environment, own.environment))
+        return "release.environment";
+    if (!same_copy(stored->stage, own.stage))
+        return "stage";
+    if (!same_copy(stored->decision, own.decision))
+        return "decision";
+    return same_copy(stored->evaluated_at, own.evaluated_at) ? NULL : "evaluated_at";
+}
+
+/* A scan for the readers that act on what they find (history, last-good, a rollback's
+ * target): every record is held to its digest and its index copies, and, where the
+ * head is written with the records, to the head, before it is taken for what a query
+ * asked -- a store edited under relgate (a copy column set to "allow", a record slipped
+ * in past the head) makes the read an error, never an answer. */
+typedef struct checked_scan {
+    rg_log_visit visit;
+    void *data;
+    int64_t last_seq;
+    char problem[RG_ERROR_MESSAGE_MAX / 2];
+} checked_scan;
+
+static int checked_visit(const rg_log_record *stored, void *data)
+{
+    checked_scan *c = data;
+    char actual[RG_LOG_DIGEST_HEX + 1];
+    const char *differs = NULL;
+    if (stored->seq > c->last_seq)
+        c->last_seq = stored->seq;
+    rg_log_digest(stored->line, stored->len, actual);
+    if (stored->digest && strcmp(stored->digest, actual) != 0) {
+        snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 " is not the one its digest names: it was edited",
+                 stored->seq);
+        return 1;
+    }
+    if (stored->indexed) {
+        cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
+        differs = cJSON_IsObject(entry) ? copy_differs(stored, entry) : NULL;
+        cJSON_Delete(entry);
+    }
+    if (differs) {
+        snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 "'s %s in the store's index is not the record's "
+                 "own: the store was edited", stored->seq, differs);
+        return 1;
+    }
+    return c->visit(stored, c->data);
+}
+
+/* The records FILTER matches, as stored, unchecked: for verify (which reports what is
+ * wrong as tampering) and export (which copies the bytes as they are). */
+static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
 {
     char msg[RG_LOG_ERRMAX] = "";
     static const rg_log_filter all = {0};
     if (log->backend->scan(log->store, filter ? filter : &all, visit, data, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    return 0;
+}
+
+static int scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
+{
+    checked_scan c = {visit, data, 0, ""};
+    char msg[RG_LOG_ERRMAX] = "", head[RG_LOG_DIGEST_HEX + 1];
+    int64_t head_seq = 0;
+    int found = 0;
+    if (raw_scan(log, filter, checked_visit, &c, err) != 0)
+        return -1;
+    /* The head after the scan: a writer that committed meanwhile moved it on, never back. */
+    if (!c.problem[0] && log->backend->head_atomic && c.last_seq > 0) {
+        if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
+            return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+        if (!found || c.last_seq > head_seq)
+            snprintf(c.problem, sizeof c.problem, "record seq %" PRId64 " lies past the log's head (seq %" PRId64
+                     "): it was not written by relgate", c.last_seq, found ? head_seq : 0);
+    }
+    if (c.problem[0])
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s is damaged: %s (relgate history verify "
+                       "--log %s tells more)", log->name, c.problem, log->name);
     return 0;
 }
 
@@ -347,13 +480,13 @@ typedef struct text_state {
     int oom;
 } text_state;
 
-static int text_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+static int text_visit(const rg_log_record *stored, void *data)
 {
     text_state *s = data;
+    const char *line = stored->line;
+    size_t len = stored->len;
     cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
     int stop = 0, object = cJSON_IsObject(entry);
-    (void)seq;
-    (void)digest;
     cJSON_Delete(entry);
     if (!object) {
         s->bad++;
@@ -416,10 +549,13 @@ static int broken(verifier *v, const char *fmt, ...)
     return 1;
 }
 
-static int verify_visit(int64_t stored_seq, const char *line, size_t len, const char *digest, void *data)
+static int verify_visit(const rg_log_record *stored, void *data)
 {
     verifier *v = data;
     char actual[RG_LOG_DIGEST_HEX + 1];
+    int64_t stored_seq = stored->seq;
+    const char *line = stored->line, *digest = stored->digest, *differs;
+    size_t len = stored->len;
     cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
     const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
@@ -447,6 +583,9 @@ static int verify_visit(int64_t stored_seq, const char *line, size_t len, const 
     else if (strcmp(prev, v->prev) != 0)
         rc = broken(v, "record %zu (seq %" PRId64 ") was edited, or a record was inserted or removed after it: record %zu does not chain to it",
                     n - 1, v->seq, n);
+    else if ((differs = copy_differs(stored, entry)) != NULL)
+        rc = broken(v, "record %zu (seq %" PRId64 "): its %s in the store's index is not the record's own, so queries "
+                    "by it (last-good, a rollback's target) answer wrongly: the store was edited", n, stored_seq, differs);
     cJSON_Delete(entry);
     v->seq++;
     memcpy(v->prev, actual, sizeof v->prev);
@@ -467,7 +606,7 @@ static int verify_log(rg_log *log, int legacy, size_t *records, char *problem, r
     problem[0] = '\0';
     if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
-    if (scan(log, NULL, verify_visit, &v, err) != 0)
+    if (raw_scan(log, NULL, verify_visit, &v, err) != 0)
         return -1;
     *records = v.records;
     if (problem[0])
@@ -475,6 +614,12 @@ static int verify_log(rg_log *log, int legacy, size_t *records, char *problem, r
     if (found && head_seq > v.seq) {
         snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 " but its head records seq %" PRId64
                  ": records were removed from its end", v.seq, head_seq);
+        return 1;
+    }
+    /* Where the head is written with the records, it names the last one exactly. */
+    if (log->backend->head_atomic && v.seq > 0 && (!found || head_seq < v.seq)) {
+        snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log's head records seq %" PRId64 " but the records go on to seq %"
+                 PRId64 ": records were inserted past it", found ? head_seq : 0, v.seq);
         return 1;
     }
     if (found && head_seq == v.seq && strcmp(head, v.prev) != 0) {
@@ -499,13 +644,11 @@ typedef struct importer {
     int failed;
 } importer;
 
-static int import_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+static int import_visit(const rg_log_record *stored, void *data)
 {
     importer *im = data;
-    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
     char *flat;
-    (void)seq;
-    (void)digest;
     if (!cJSON_IsObject(entry)) {
         cJSON_Delete(entry);
         return 0;  /* not a decision: an old log's stray line, as history skips it */
@@ -581,12 +724,10 @@ typedef struct exporter {
     int e;
 } exporter;
 
-static int export_visit(int64_t seq, const char *line, size_t len, const char *digest, void *data)
+static int export_visit(const rg_log_record *stored, void *data)
 {
     exporter *x = data;
-    (void)seq;
-    (void)digest;
-    if (rg_write_all(x->fd, line, len) != 0 || rg_write_all(x->fd, "\n", 1) != 0) {
+    if (rg_write_all(x->fd, stored->line, stored->len) != 0 || rg_write_all(x->fd, "\n", 1) != 0) {
         x->e = errno;
         return 1;
     }
@@ -597,7 +738,7 @@ static int export_visit(int64_t seq, const char *line, size_t len, const char *d
 long rg_log_export(rg_log *log, int fd, rg_error *err)
 {
     exporter x = {fd, 0, 0};
-    if (scan(log, NULL, export_visit, &x, err) != 0)
+    if (raw_scan(log, NULL, export_visit, &x, err) != 0)
         return -1;
     if (x.e) {
         rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write the export: %s", strerror(x.e));

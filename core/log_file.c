@@ -345,8 +345,13 @@ static int visit_backwards(found *kept, size_t count, rg_log_visit visit, void *
     int stop = 0;
     for (size_t i = count; i-- > 0 && !stop;) {
         char digest[RG_LOG_DIGEST_HEX + 1];
+        rg_log_record r = {0};
         rg_log_digest(kept[i].line, kept[i].len, digest);
-        stop = visit(kept[i].seq, kept[i].line, kept[i].len, digest, data);
+        r.seq = kept[i].seq;
+        r.line = kept[i].line;
+        r.len = kept[i].len;
+        r.digest = digest;
+        stop = visit(&r, data);
     }
     return stop;
 }
@@ -434,8 +439,13 @@ static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visi
             }
         } else {
             char digest[RG_LOG_DIGEST_HEX + 1];
+            rg_log_record stored = {0};
             rg_log_digest(line, (size_t)n, digest);
-            stop = visit(seq, line, (size_t)n, digest, data);
+            stored.seq = seq;
+            stored.line = line;
+            stored.len = (size_t)n;
+            stored.digest = digest;
+            stop = visit(&stored, data);
             if (filter->limit && ++visited == filter->limit)
                 stop = 1;
         }
@@ -491,7 +501,7 @@ const rg_log_backend *rg_log_file_backend(void)
 {
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "file",
-        file_open, file_close, file_begin, file_put, file_commit, file_abort, file_scan, file_head,
+        file_open, file_close, file_begin, file_put, file_commit, file_abort, file_scan, file_head, 0,
     };
     return &backend;
 }

@@ -18,7 +18,7 @@
 
 /* Bumped whenever a struct or function here changes; a module built for another
  * version is refused. */
-#define RG_LOG_STORE_ABI 1
+#define RG_LOG_STORE_ABI 2
 #define RG_LOG_DIGEST_HEX 64
 
 /* How long a writer waits for the log's lock another writer holds before the gate
@@ -30,7 +30,11 @@
 /* One record as stored.  LINE is the whole record: the decision entry as compact JSON
  * with its "chain" member ({"seq": SEQ, "prev": PREV}) last; DIGEST is the lower-case
  * hex SHA-256 of LINE.  The other fields are copies of entry fields the queries
- * filter on (NULL when the entry has none); they are never the source of truth. */
+ * filter on (NULL when the entry has none); they are never the source of truth.
+ * In a scan, INDEXED says the copies are the store's own (its index columns, which a
+ * scan selects by): the engine holds them to the line, so that a copy edited in the
+ * store cannot make a query answer with a record the line does not say it is.  A store
+ * that keeps no copies (the file) leaves INDEXED 0 and them NULL; PREV is not read. */
 typedef struct rg_log_record {
     int64_t seq;
     const char *line;
@@ -43,15 +47,15 @@ typedef struct rg_log_record {
     const char *stage;
     const char *decision;
     const char *evaluated_at;  /* RFC 3339, UTC, as the entry has it */
+    int indexed;
 } rg_log_record;
 
 /* What a scan returns: the records a query (relgate.h) matches, in its order. */
 typedef rg_log_query rg_log_filter;
 
-/* Called for each record of a scan with its SEQ, LINE (LEN bytes, not NUL-terminated
- * in general) and DIGEST; returns non-zero to stop. */
-typedef int (*rg_log_visit)(int64_t seq, const char *line, size_t len, const char *digest,
-                            void *data);
+/* Called for each record of a scan, as stored (SEQ, LINE, LEN, DIGEST and, INDEXED,
+ * the copies); returns non-zero to stop. */
+typedef int (*rg_log_visit)(const rg_log_record *stored, void *data);
 
 #define RG_LOG_ERRMAX 512
 
@@ -75,6 +79,10 @@ typedef struct rg_log_backend {
     /* The head as recorded (for verify: a store whose records end before its head was
      * cut short).  FOUND is 0 when the store keeps no head (an old file). */
     int (*head)(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
+    /* 1: the head is written with the records, in one transaction (SQL): a record past
+     * it was not written by relgate.  0: the head may lag the records by an append (the
+     * file's is written after them). */
+    int head_atomic;
 } rg_log_backend;
 
 /* The symbol a store module exports. */

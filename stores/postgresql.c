@@ -1,10 +1,25 @@
 /* The decision log in PostgreSQL through libpq: the store ephemeral CI runners and
  * several services share.  One transaction per append, the head row locked FOR UPDATE
- * so concurrent writers chain one after another. */
+ * so concurrent writers chain one after another.
+ *
+ * Every round trip has a deadline of the client's own (RELGATE_STORE_TIMEOUT): the
+ * server's lock and statement timeouts cannot help when the server never answers (a
+ * network partition, a frozen host) or answers late by design (a COMMIT waiting for a
+ * synchronous standby that is down).  Past it the connection is dropped and the gate
+ * fails closed: an append whose commit was not confirmed is an error, never an allow.
+ *
+ * Nothing in an error message may hold a password: libpq quotes parts of a connection
+ * string it cannot read, so its messages are scrubbed of the secrets the URL holds, and
+ * a URL libpq cannot read at all is reported without its words. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <libpq-fe.h>
 
 #include "sql.h"
@@ -13,31 +28,171 @@
 
 #define FIELDS 10
 #define ROWS_PER_INSERT 200  /* an import of 10^6 records: 5,000 round trips, not 10^6 */
+#define MAX_SECRETS 8
+/* Seconds a round trip may take (RELGATE_STORE_TIMEOUT): past the server's own lock
+ * timeout (RG_LOG_LOCK_WAIT_SECONDS) and statement timeout (STATEMENT_SECONDS), so that
+ * their clearer messages come first whenever the server can still send them. */
+#define STATEMENT_SECONDS 75
+#define DEFAULT_TIMEOUT_SECONDS 90
 
 typedef struct pg_log {
     PGconn *conn;
     int in_transaction;
+    int dead;                  /* dropped after a deadline: nothing more is sent on it */
+    double timeout;            /* seconds a round trip may take */
+    char *secrets[MAX_SECRETS];   /* the URL's passwords, never shown */
+    int secret_count;
     char *pending[ROWS_PER_INSERT][FIELDS];  /* rows put but not yet sent (owned copies) */
     int rows;
+    int put_total;             /* records put since begin */
 } pg_log;
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The deadline from RELGATE_STORE_TIMEOUT (seconds, > 0), else the default. */
+static double store_timeout(void)
+{
+    const char *text = getenv("RELGATE_STORE_TIMEOUT");
+    char *end;
+    double v = text && *text ? strtod(text, &end) : 0;
+    return text && *text && *end == '\0' && v > 0 && v <= 86400 ? v : DEFAULT_TIMEOUT_SECONDS;
+}
+
+/* Replace, in ERR, every secret of P by ***. */
+static void scrub(const pg_log *p, char *err)
+{
+    for (int i = 0; i < p->secret_count; i++) {
+        size_t n = strlen(p->secrets[i]);
+        char *at;
+        while (n && (at = strstr(err, p->secrets[i]))) {
+            memmove(at + 3, at + n, strlen(at + n) + 1);
+            memcpy(at, "***", 3);
+        }
+    }
+}
+
+/* Drop the connection that missed a deadline: shut down first, so that closing it cannot
+ * block on a peer that reads nothing. */
+static int give_up(pg_log *p, char *err, const char *what)
+{
+    p->dead = 1;
+    p->in_transaction = 0;
+    shutdown(PQsocket(p->conn), SHUT_RDWR);
+    return rg_store_fail(err, "%s: the server did not answer within %.0f s (a network partition, a stopped server, "
+                              "or a synchronous standby that is down; RELGATE_STORE_TIMEOUT): the connection was dropped",
+                         what, p->timeout);
+}
 
 static int conn_fail(pg_log *p, char *err, const char *what)
 {
     return rg_store_fail(err, "%s: %s", what, PQerrorMessage(p->conn));
 }
 
-/* Run SQL with PARAMS; the result when it has STATUS, else NULL with ERR. */
+/* Wait until the socket is ready for EVENTS or DEADLINE passes: 0, or -1 at the deadline. */
+static int wait_socket(pg_log *p, short events, double deadline)
+{
+    for (;;) {
+        struct pollfd pfd = {PQsocket(p->conn), events, 0};
+        double left = deadline - seconds_now();
+        int rc;
+        if (left <= 0)
+            return -1;
+        rc = poll(&pfd, 1, (int)(left * 1000) + 1);
+        if (rc > 0)
+            return 0;
+        if (rc < 0 && errno != EINTR)
+            return 0;   /* libpq's next call reports what is wrong with the socket */
+    }
+}
+
+/* Send what libpq holds; 0, or -1 with ERR. */
+static int flush_out(pg_log *p, double deadline, const char *what, char *err)
+{
+    int rc;
+    while ((rc = PQflush(p->conn)) == 1) {
+        if (wait_socket(p, POLLOUT | POLLIN, deadline) != 0)
+            return give_up(p, err, what);
+        if (!PQconsumeInput(p->conn))
+            return conn_fail(p, err, what);
+    }
+    return rc == 0 ? 0 : conn_fail(p, err, what);
+}
+
+/* The next result of the query sent (NULL: no more), or NULL with DONE 0 and ERR. */
+static PGresult *next_result(pg_log *p, double deadline, int *done, const char *what, char *err)
+{
+    *done = 0;
+    while (PQisBusy(p->conn)) {
+        if (wait_socket(p, POLLIN, deadline) != 0) {
+            give_up(p, err, what);
+            return NULL;
+        }
+        if (!PQconsumeInput(p->conn)) {
+            conn_fail(p, err, what);
+            return NULL;
+        }
+    }
+    *done = 1;
+    return PQgetResult(p->conn);
+}
+
+/* Send SQL with PARAMS (none: the simple protocol, several statements in one round
+ * trip).  0, or -1 with ERR. */
+static int send_query(pg_log *p, const char *sql, int count, const char *const *params, int single_rows,
+                      double deadline, const char *what, char *err)
+{
+    if (p->dead)
+        return rg_store_fail(err, "%s: the connection was dropped earlier", what);
+    if (!(count ? PQsendQueryParams(p->conn, sql, count, NULL, params, NULL, NULL, 0) : PQsendQuery(p->conn, sql)))
+        return conn_fail(p, err, what);
+    if (single_rows && !PQsetSingleRowMode(p->conn))
+        return conn_fail(p, err, what);
+    return flush_out(p, deadline, what, err);
+}
+
+/* Run SQL with PARAMS; the result when it has STATUS, else NULL with ERR (and, with
+ * STATE, the failure's SQLSTATE there, "" when none).  Of several statements, the last
+ * result, or the first that failed. */
+static PGresult *run_state(pg_log *p, const char *sql, int count, const char *const *params, ExecStatusType status,
+                           const char *what, char *err, char state[6])
+{
+    double deadline = seconds_now() + p->timeout;
+    PGresult *res, *kept = NULL;
+    int done;
+    if (send_query(p, sql, count, params, 0, deadline, what, err) != 0)
+        return NULL;
+    while ((res = next_result(p, deadline, &done, what, err))) {
+        if (kept && PQresultStatus(kept) != PGRES_COMMAND_OK && PQresultStatus(kept) != PGRES_TUPLES_OK) {
+            PQclear(res);   /* the first failure is the one to tell */
+            continue;
+        }
+        PQclear(kept);
+        kept = res;
+    }
+    if (!done) {
+        PQclear(kept);
+        return NULL;
+    }
+    if (PQresultStatus(kept) != status) {
+        const char *code = PQresultErrorField(kept, PG_DIAG_SQLSTATE);
+        if (state)
+            snprintf(state, 6, "%s", code ? code : "");
+        rg_store_fail(err, "%s: %s", what, kept ? PQresultErrorMessage(kept) : PQerrorMessage(p->conn));
+        PQclear(kept);
+        return NULL;
+    }
+    return kept;
+}
+
 static PGresult *run(pg_log *p, const char *sql, int count, const char *const *params, ExecStatusType status,
                      const char *what, char *err)
 {
-    /* Without parameters, the simple protocol: several statements in one round trip. */
-    PGresult *res = count ? PQexecParams(p->conn, sql, count, NULL, params, NULL, NULL, 0) : PQexec(p->conn, sql);
-    if (PQresultStatus(res) != status) {
-        rg_store_fail(err, "%s: %s", what, res ? PQresultErrorMessage(res) : PQerrorMessage(p->conn));
-        PQclear(res);
-        return NULL;
-    }
-    return res;
+    return run_state(p, sql, count, params, status, what, err, NULL);
 }
 
 static int command(pg_log *p, const char *sql, const char *what, char *err)
@@ -51,9 +206,10 @@ static void drop_pending(pg_log *p);
 
 static void rollback(pg_log *p)
 {
+    char ignored[RG_LOG_ERRMAX];
     drop_pending(p);
-    if (p->in_transaction)
-        PQclear(PQexec(p->conn, "ROLLBACK"));
+    if (p->in_transaction && !p->dead)
+        PQclear(run(p, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK, "cannot roll back", ignored));
     p->in_transaction = 0;
 }
 
@@ -122,7 +278,29 @@ static void pg_close(void *store)
         return;
     rollback(p);
     PQfinish(p->conn);
+    for (int i = 0; i < p->secret_count; i++)
+        free(p->secrets[i]);
     free(p);
+}
+
+/* Keep the secrets TARGET holds (libpq marks them: a password, an SSL key's password)
+ * for scrub.  0; -1 with ERR when libpq cannot read TARGET: its message would quote the
+ * word it stumbled on, which may be the password, so it is not shown. */
+static int keep_secrets(pg_log *p, const char *target, char *err)
+{
+    char *why = NULL;
+    PQconninfoOption *opts = PQconninfoParse(target, &why);
+    if (!opts) {
+        PQfreemem(why);
+        return rg_store_fail(err, "libpq cannot read the URL (its message is not shown: it may quote the password); "
+                                  "percent-encode what is not a letter or a digit in the user's name and password");
+    }
+    PQfreemem(why);
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val && o->dispchar && strchr(o->dispchar, '*') && p->secret_count < MAX_SECRETS)
+            p->secrets[p->secret_count++] = strdup(o->val);
+    PQconninfoFree(opts);
+    return 0;
 }
 
 static int pg_open(const char *target, int create, void **store, char *err)
@@ -135,6 +313,9 @@ static int pg_open(const char *target, int create, void **store, char *err)
     if (!p)
         return rg_store_fail(err, "out of memory");
     *store = p;
+    p->timeout = store_timeout();
+    if (keep_secrets(p, target, err) != 0)
+        goto fail;
     p->conn = PQconnectdbParams(keys, values, 1);
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         if (p->conn)
@@ -144,33 +325,39 @@ static int pg_open(const char *target, int create, void **store, char *err)
         goto fail;
     }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
-    /* A commit is durable before it returns, whatever the server's default; no
-     * statement waits on a lock for ever. */
+    if (PQsetnonblocking(p->conn, 1) != 0) {
+        conn_fail(p, err, "cannot configure the connection");
+        goto fail;
+    }
+    /* Whatever the server's, the role's or the URL's defaults: a commit is durable
+     * before it returns; no statement waits on a lock for ever; writers queue on the
+     * head row (READ COMMITTED: under REPEATABLE READ the losers would fail at once); and
+     * the text is UTF-8 both ways, so that what is stored is the record as chained. */
 #define SECONDS_TEXT(n) #n
 #define SECONDS(n) SECONDS_TEXT(n)
     if (command(p, "SET synchronous_commit TO on; SET lock_timeout TO '" SECONDS(RG_LOG_LOCK_WAIT_SECONDS) "s'; "
-                   "SET statement_timeout TO '300s'",
+                   "SET statement_timeout TO '" SECONDS(STATEMENT_SECONDS) "s'; "
+                   "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+                   "SET client_encoding TO 'UTF8'",
                 "cannot configure the session", err) != 0)
         goto fail;
     if (create ? migrate(p, err) != 0 : 0)
         goto fail;
     if (!create) {
         /* One round trip: a missing table is an empty database. */
-        PGresult *res = PQexec(p->conn, "SELECT value FROM relgate_meta WHERE key = 'schema_version'");
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-        int missing = !ok && state && strcmp(state, "42P01") == 0;  /* undefined_table */
-        version = ok && PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
-        if (!ok && !missing)
-            rg_store_fail(err, "cannot read the schema version: %s", PQresultErrorMessage(res));
+        char state[6] = "";
+        PGresult *res = run_state(p, "SELECT value FROM relgate_meta WHERE key = 'schema_version'", 0, NULL,
+                                  PGRES_TUPLES_OK, "cannot read the schema version", err, state);
+        version = res && PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
         PQclear(res);
-        if (!ok && !missing)
+        if (!res && strcmp(state, "42P01") != 0)   /* undefined_table: an empty database */
             goto fail;
         if (rg_sql_check_version(version, "the database", err) != 0)
             goto fail;
     }
     return 0;
 fail:
+    scrub(p, err);
     pg_close(p);
     *store = NULL;
     return -1;
@@ -196,13 +383,17 @@ static int pg_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX 
 {
     pg_log *p = store;
     int found;
-    if (command(p, "BEGIN", "cannot start a transaction", err) != 0)
+    p->put_total = 0;
+    if (command(p, "BEGIN", "cannot start a transaction", err) != 0) {
+        scrub(p, err);
         return -1;
+    }
     p->in_transaction = 1;
     /* The head row is the writers' lock: the next writer waits here for this commit. */
     if (command(p, "INSERT INTO relgate_head (id, seq, digest) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING",
                 "cannot lock the head", err) != 0 ||
         read_head(p, "SELECT seq, digest FROM relgate_head WHERE id = 1 FOR UPDATE", &found, head_seq, head, err) != 0) {
+        scrub(p, err);
         rollback(p);
         return -1;
     }
@@ -271,9 +462,38 @@ static int pg_put(void *store, const rg_log_record *r, char *err)
             return rg_store_fail(err, "out of memory");
         }
     }
-    if (++p->rows == ROWS_PER_INSERT)
-        return flush(p, err);
+    p->put_total++;
+    if (++p->rows == ROWS_PER_INSERT && flush(p, err) != 0) {
+        scrub(p, err);
+        return -1;
+    }
     return 0;
+}
+
+/* Before the commit: do the records put, and the head, read back as written?  A rule
+ * (DO INSTEAD NOTHING), a trigger that returns NULL or writes elsewhere would otherwise
+ * let a decision be answered with no record of it.  0, or -1 with ERR. */
+static int read_back(pg_log *p, int64_t head_seq, const char *head, char *err)
+{
+    char seq[24], puts[24];
+    const char *params[2] = {seq, puts};
+    int ok;
+    PGresult *res;
+    snprintf(seq, sizeof seq, "%lld", (long long)head_seq);
+    snprintf(puts, sizeof puts, "%d", p->put_total);
+    res = run(p, "SELECT (SELECT count(*) FROM relgate_decisions WHERE seq > $1::bigint - $2::bigint AND seq <= $1::bigint),"
+                 " (SELECT digest FROM relgate_decisions WHERE seq = $1::bigint),"
+                 " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)",
+              2, params, PGRES_TUPLES_OK, "cannot read back what was stored", err);
+    if (!res)
+        return -1;
+    ok = PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == p->put_total &&
+         strcmp(PQgetvalue(res, 0, 1), head) == 0 && strtoll(PQgetvalue(res, 0, 2), NULL, 10) == head_seq &&
+         strcmp(PQgetvalue(res, 0, 3), head) == 0;
+    PQclear(res);
+    return ok ? 0
+              : rg_store_fail(err, "the records written do not read back (a rule or trigger on relgate_decisions or "
+                                   "relgate_head changes what is stored): nothing was committed");
 }
 
 static int pg_commit(void *store, int64_t head_seq, const char *head, char *err)
@@ -283,19 +503,19 @@ static int pg_commit(void *store, int64_t head_seq, const char *head, char *err)
     const char *params[2] = {seq, head};
     PGresult *res;
     snprintf(seq, sizeof seq, "%lld", (long long)head_seq);
-    if (flush(p, err) != 0) {
-        rollback(p);
-        return -1;
-    }
+    if (flush(p, err) != 0)
+        goto fail;
     res = run(p, "UPDATE relgate_head SET seq = $1, digest = $2 WHERE id = 1", 2, params, PGRES_COMMAND_OK,
               "cannot store the head", err);
     PQclear(res);
-    if (!res || command(p, "COMMIT", "cannot commit", err) != 0) {
-        rollback(p);
-        return -1;
-    }
+    if (!res || read_back(p, head_seq, head, err) != 0 || command(p, "COMMIT", "cannot commit", err) != 0)
+        goto fail;
     p->in_transaction = 0;
     return 0;
+fail:
+    scrub(p, err);
+    rollback(p);
+    return -1;
 }
 
 static void pg_abort(void *store)
@@ -308,32 +528,49 @@ static int pg_scan(void *store, const rg_log_filter *filter, rg_log_visit visit,
     pg_log *p = store;
     char sql[1024];
     const char *params[8];
-    int count, stop = 0, failed = 0;
+    int count, stop = 0, failed = 0, done;
     PGresult *res;
     if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
         return rg_store_fail(err, "the query is too long");
-    /* Row by row: a log of millions of records is never held in memory at once. */
-    if (!PQsendQueryParams(p->conn, sql, count, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(p->conn))
-        return conn_fail(p, err, "cannot read the records");
-    while ((res = PQgetResult(p->conn))) {
+    /* Row by row: a log of millions of records is never held in memory at once.  The
+     * deadline is for each row: a long log read steadily never misses it. */
+    if (send_query(p, sql, count, params, 1, seconds_now() + p->timeout, "cannot read the records", err) != 0) {
+        scrub(p, err);
+        return -1;
+    }
+    while ((res = next_result(p, seconds_now() + p->timeout, &done, "cannot read the records", err))) {
         ExecStatusType status = PQresultStatus(res);
         if (status == PGRES_SINGLE_TUPLE && !stop && !failed) {
-            stop = visit(strtoll(PQgetvalue(res, 0, 0), NULL, 10), PQgetvalue(res, 0, 1),
-                         (size_t)PQgetlength(res, 0, 1), PQgetvalue(res, 0, 2), data);
+            rg_log_record r = {0};
+            const char **copies[] = {&r.release, &r.version, &r.environment, &r.stage, &r.decision, &r.evaluated_at};
+            r.seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            r.line = PQgetvalue(res, 0, 1);
+            r.len = (size_t)PQgetlength(res, 0, 1);
+            r.digest = PQgetvalue(res, 0, 2);
+            for (int c = 0; c < 6; c++)
+                *copies[c] = PQgetisnull(res, 0, 3 + c) ? NULL : PQgetvalue(res, 0, 3 + c);
+            r.indexed = 1;
+            stop = visit(&r, data);
         } else if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && !failed) {
             rg_store_fail(err, "cannot read the records: %s", PQresultErrorMessage(res));
             failed = 1;
         }
         PQclear(res);
     }
+    if (!done)
+        failed = 1;
+    if (failed)
+        scrub(p, err);
     return failed ? -1 : 0;
 }
 
 static int pg_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     pg_log *p = store;
-    if (read_head(p, "SELECT seq, digest FROM relgate_head WHERE id = 1", found, seq, digest, err) != 0)
+    if (read_head(p, "SELECT seq, digest FROM relgate_head WHERE id = 1", found, seq, digest, err) != 0) {
+        scrub(p, err);
         return -1;
+    }
     if (*found && *seq == 0)
         *found = 0;  /* the row a first writer made and rolled back */
     return 0;
@@ -345,7 +582,7 @@ EXPORT const rg_log_backend *relgate_log_backend(void)
 {
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "postgresql",
-        pg_open, pg_close, pg_begin, pg_put, pg_commit, pg_abort, pg_scan, pg_head,
+        pg_open, pg_close, pg_begin, pg_put, pg_commit, pg_abort, pg_scan, pg_head, 1,
     };
     return &backend;
 }

@@ -54,7 +54,8 @@ int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char
     int rc = 0;
     char limit[48];
     *count = 0;
-    rc |= add(sql, size, &at, "SELECT seq, line, digest FROM relgate_decisions WHERE 1 = 1");
+    rc |= add(sql, size, &at, "SELECT seq, line, digest, release_name, release_version, environment, stage, decision,"
+                              " evaluated_at FROM relgate_decisions WHERE 1 = 1");
     rc |= condition(sql, size, &at, "release_name", "=", f->release, params, count);
     /* NULL versions are not the excepted one: IS DISTINCT FROM, not <> */
     rc |= condition(sql, size, &at, "release_version IS DISTINCT FROM", "", f->except_version, params, count);

@@ -12,7 +12,8 @@
 /* The statements that create schema version 1, in order (NULL-terminated). */
 extern const char *const rg_sql_schema_v1[];
 
-/* A scan's query: SELECT seq, line, digest FROM relgate_decisions WHERE ... ORDER BY
+/* A scan's query: SELECT seq, line, digest and the copies (release_name, release_version,
+ * environment, stage, decision, evaluated_at, in rg_log_record's order) FROM relgate_decisions WHERE ... ORDER BY
  * seq [DESC] [LIMIT n], with $1, $2, ... for the values, in order, in PARAMS.  Both
  * SQLite and PostgreSQL read $N placeholders.  Returns 0, or -1 if SQL (SIZE bytes)
  * is too small. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <sqlite3.h>
 
 #include "sql.h"
@@ -18,6 +19,7 @@ typedef struct sqlite_log {
     sqlite3 *db;
     sqlite3_stmt *put;
     int in_transaction;
+    int put_total;          /* records put since begin */
 } sqlite_log;
 
 static int db_fail(sqlite_log *s, char *err, const char *what)
@@ -125,14 +127,25 @@ static void sqlite_close(void *store)
  * the lock (RG_LOG_LOCK_WAIT_SECONDS).  Once in WAL mode it stays so. */
 static int wal_mode(sqlite_log *s, char *err)
 {
-    for (int waited_ms = 0;; waited_ms += 10) {
-        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
-            return 0;
-        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_MS)
-            return db_fail(s, err, "cannot put it in WAL mode");
+    /* One deadline for all the attempts, each given only what is left of it as its busy
+     * timeout: an attempt can sit in the busy handler, so counting sleeps alone let the
+     * wait run far past the minute (hostile round 12, F10). */
+    struct timespec now;
+    long long deadline_ms, left_ms;
+    int rc;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    deadline_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 + BUSY_MS;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left_ms = deadline_ms - ((long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        sqlite3_busy_timeout(s->db, left_ms > 0 ? (int)left_ms : 0);
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK || (rc & 0xff) != SQLITE_BUSY || left_ms <= 0)
+            break;
         sqlite3_sleep(10);
     }
+    sqlite3_busy_timeout(s->db, BUSY_MS);
+    return rc == SQLITE_OK ? 0 : db_fail(s, err, "cannot put it in WAL mode");
 }
 
 static int sqlite_open(const char *target, int create, void **store, char *err)
@@ -182,6 +195,7 @@ static int sqlite_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_
     if (exec(s, "BEGIN IMMEDIATE", err) != 0)
         return -1;
     s->in_transaction = 1;
+    s->put_total = 0;
     *head_seq = 0;
     head[0] = '\0';
     if (sqlite3_prepare_v2(s->db, "SELECT seq, digest FROM relgate_head WHERE id = 1", -1, &st, NULL) != SQLITE_OK) {
@@ -234,7 +248,34 @@ static int sqlite_put(void *store, const rg_log_record *r, char *err)
     sqlite3_bind_text(s->put, 10, r->line, (int)r->len, SQLITE_STATIC);
     rc = sqlite3_step(s->put);
     sqlite3_clear_bindings(s->put);
-    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot store a record");
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "cannot store a record");
+    s->put_total++;
+    return 0;
+}
+
+/* Before the commit: do the records put, and the head, read back as written?  A trigger
+ * (RAISE(IGNORE), one that writes elsewhere) would otherwise let a decision be answered
+ * with no record of it.  0, or -1 with ERR. */
+static int read_back(sqlite_log *s, int64_t head_seq, const char *head, char *err)
+{
+    sqlite3_stmt *st;
+    int ok;
+    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM relgate_decisions WHERE seq > ?1 - ?2 AND seq <= ?1),"
+                           " (SELECT digest FROM relgate_decisions WHERE seq = ?1),"
+                           " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read back what was stored");
+    sqlite3_bind_int64(st, 1, head_seq);
+    sqlite3_bind_int64(st, 2, s->put_total);
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == s->put_total &&
+         sqlite3_column_text(st, 1) && strcmp((const char *)sqlite3_column_text(st, 1), head) == 0 &&
+         sqlite3_column_int64(st, 2) == head_seq && sqlite3_column_text(st, 3) &&
+         strcmp((const char *)sqlite3_column_text(st, 3), head) == 0;
+    sqlite3_finalize(st);
+    return ok ? 0
+              : rg_store_fail(err, "the records written do not read back (a trigger on relgate_decisions or "
+                                   "relgate_head changes what is stored): nothing was committed");
 }
 
 static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *err)
@@ -258,7 +299,7 @@ static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *
         sqlite_abort(s);
         return -1;
     }
-    if (exec(s, "COMMIT", err) != 0) {
+    if (read_back(s, head_seq, head, err) != 0 || exec(s, "COMMIT", err) != 0) {
         sqlite_abort(s);
         return -1;
     }
@@ -281,9 +322,17 @@ static int sqlite_scan(void *store, const rg_log_filter *filter, rg_log_visit vi
         sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_STATIC);
     /* One read transaction for the whole scan: a consistent snapshot under WAL. */
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *line = (const char *)sqlite3_column_text(st, 1);
-        size_t len = (size_t)sqlite3_column_bytes(st, 1);
-        stop = visit(sqlite3_column_int64(st, 0), line ? line : "", len, (const char *)sqlite3_column_text(st, 2), data);
+        rg_log_record r = {0};
+        const char **copies[] = {&r.release, &r.version, &r.environment, &r.stage, &r.decision, &r.evaluated_at};
+        r.seq = sqlite3_column_int64(st, 0);
+        r.line = (const char *)sqlite3_column_text(st, 1);
+        r.len = (size_t)sqlite3_column_bytes(st, 1);
+        r.line = r.line ? r.line : "";
+        r.digest = (const char *)sqlite3_column_text(st, 2);
+        for (int c = 0; c < 6; c++)
+            *copies[c] = (const char *)sqlite3_column_text(st, 3 + c);
+        r.indexed = 1;
+        stop = visit(&r, data);
     }
     sqlite3_finalize(st);
     return stop || rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot read the records");
@@ -314,7 +363,7 @@ EXPORT const rg_log_backend *relgate_log_backend(void)
 {
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "sqlite",
-        sqlite_open, sqlite_close, sqlite_begin, sqlite_put, sqlite_commit, sqlite_abort, sqlite_scan, sqlite_head,
+        sqlite_open, sqlite_close, sqlite_begin, sqlite_put, sqlite_commit, sqlite_abort, sqlite_scan, sqlite_head, 1,
     };
     return &backend;
 }

@@ -51,7 +51,17 @@ static void test_redact(void **state)
     rg_log_redact("postgresql://gate:s3cret@db.example:5432/gate", out, sizeof out);
     assert_string_equal(out, "postgresql://gate:***@db.example:5432/gate");
     rg_log_redact("postgres://gate@db/gate?sslmode=require&password=s3cret&x=1", out, sizeof out);
-    assert_string_equal(out, "postgres://gate@db/gate?sslmode=require&password=***&x=1");
+    assert_string_equal(out, "postgres://gate@db/gate?sslmode=require&password=***&x=***");
+    /* Every value but where the server is: a second password, an SSL key's, a key spelled
+     * with a percent escape (libpq decodes it), a token that is no key=value. */
+    rg_log_redact("postgresql://gate@/gate?host=/run/pg&sslpassword=k3y&password=s3cret&pass%77ord=s3cret&s3cret",
+                  out, sizeof out);
+    assert_string_equal(out, "postgresql://gate@/gate?host=/run/pg&sslpassword=***&password=***&***&***");
+    /* A password holding '@' or ':' unescaped: everything before the last '@' is hidden but the user. */
+    rg_log_redact("postgresql://gate:s3c@r:et@db/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://gate:***@db/gate");
+    rg_log_redact("postgresql://gate:s3cret@db/gate#frag", out, sizeof out);
+    assert_string_equal(out, "postgresql://gate:***@db/gate");
     rg_log_redact("postgresql://gate@db/gate", out, sizeof out);
     assert_string_equal(out, "postgresql://gate@db/gate");
     /* A colon after the host (a port) is not a password. */

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""The decision log's SQL stores against a hostile or failing database (hostile round 12):
+what another user of the database can do to the tables, a server that never answers, a
+URL that holds a password, and server-side defaults relgate must not inherit.  Each case
+fails on the code before its fix.
+
+meson runs: python3 test_store_hostile.py RELGATE
+"""
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import storehelp
+from storehelp import SERVER, stores
+import cihelp
+from cihelp import copy_ci
+import harness
+from harness import case
+
+
+def clock(n):
+    return "2025-06-01T%02d:00:00Z" % n
+
+
+def gate(t, url, context, stage="post-deploy", n=0, **kw):
+    return t.eval("history/gate.lua", "history/%s.json" % context, "--stage", stage, "--log", url, now=clock(n), **kw)
+
+
+def verify(t, url):
+    return t.run("history", "verify", "--log", url)
+
+
+def sql_runner(kind, url):
+    """A function running one SQL statement on the store at URL, as another user of the
+    database would."""
+    if kind == "sqlite":
+        def run(statement):
+            db = sqlite3.connect(url[len("sqlite:"):])
+            db.execute(statement)
+            db.commit()
+            db.close()
+        return run
+    database = url.split("/")[3].split("?")[0]
+    return lambda statement: SERVER.psql(database, statement)
+
+
+@case("store: a rule or trigger that swallows a record or the head's update: exit 2, nothing committed")
+def _(t):
+    copy_ci(t, "history")
+    swallow = {
+        "sqlite": ["CREATE TRIGGER swallow BEFORE INSERT ON relgate_decisions BEGIN SELECT RAISE(IGNORE); END",
+                   "CREATE TRIGGER swallow BEFORE UPDATE ON relgate_head BEGIN SELECT RAISE(IGNORE); END"],
+        "postgresql": ["CREATE RULE swallow AS ON INSERT TO relgate_decisions DO INSTEAD NOTHING",
+                       "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END';"
+                       " CREATE TRIGGER swallow BEFORE UPDATE ON relgate_head FOR EACH ROW EXECUTE FUNCTION nothing()"],
+    }
+    for kind in ("sqlite", "postgresql"):
+        for n, statement in enumerate(swallow[kind]):
+            urls = stores(t, (kind,))
+            if kind not in urls:
+                continue
+            url = urls[kind]
+            if kind == "sqlite":
+                url = "sqlite:" + str(Path(t.tmp, "swallow-%d.db" % n))
+            t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+            sql_runner(kind, url)(statement)
+            res = gate(t, url, "svc-1.1.0", n=1)
+            t.expect_error(res, "io", file=None, file_on_stderr=False, mentions=("do not read back",))
+            res = verify(t, url)
+            t.eq((res.rc, res.out), (0, "whole: 1 record chained\n"), "%s, %s: the log after" % (kind, statement[:40]))
+
+
+@case("store: an index copy edited in the store (deny made allow): last-good and the rollback target refuse, "
+      "verify names it")
+def _(t):
+    copy_ci(t, "history")
+    for kind, url in stores(t, ("sqlite", "postgresql")).items():
+        t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+        t.expect_decision(gate(t, url, "svc-1.1.0-unhealthy", n=1), "deny")
+        sql_runner(kind, url)("UPDATE relgate_decisions SET decision = 'allow' WHERE seq = 2")
+        res = t.run("history", "last-good", "--release", "svc", "--log", url)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "record seq 2's decision in the store's index is not the record's own", "%s: last-good" % kind)
+        # The gate's own lookup: its deny takes no target from the damaged log (it falls back
+        # on the context's previous_version, and says why).
+        doc = t.expect_decision(gate(t, url, "svc-1.2.0", n=2), "deny")
+        rollback = [a for a in doc["actions"] if a["type"] == "rollback"]
+        t.check(rollback and rollback[0]["source"].startswith("context:") and "damaged" in rollback[0]["source"],
+                "%s: the rollback's source" % kind, actual=doc["actions"])
+        res = verify(t, url)
+        t.expect_exit(res, 1)
+        t.contains(res.out, "its decision in the store's index is not the record's own", "%s: verify" % kind)
+
+
+@case("store: a record slipped in past the head (chained, with plain SHA-256): verify names it, last-good refuses it")
+def _(t):
+    copy_ci(t, "history")
+    for kind, url in stores(t, ("sqlite", "postgresql")).items():
+        t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+        line, digest = export_last(t, url)
+        forged = json.loads(line)
+        forged["release"]["version"] = "6.6.6"
+        forged["chain"] = {"seq": 2, "prev": digest}
+        text = json.dumps(forged, separators=(",", ":"))
+        sql_runner(kind, url)(
+            "INSERT INTO relgate_decisions (seq, release_name, release_version, environment, stage, decision,"
+            " evaluated_at, digest, prev, line) VALUES (2, 'svc', '6.6.6', NULL, 'post-deploy', 'allow', '%s', '%s', '%s', '%s')"
+            % (forged["evaluated_at"], hashlib.sha256(text.encode()).hexdigest(), digest, text.replace("'", "''")))
+        res = verify(t, url)
+        t.expect_exit(res, 1)
+        t.contains(res.out, "records were inserted past it", "%s: verify" % kind)
+        res = t.run("history", "last-good", "--release", "svc", "--log", url)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "past the log's head", "%s: last-good" % kind)
+
+
+def export_last(t, url):
+    res = t.run("history", "export", "--log", url)
+    t.expect_exit(res, 0)
+    line = res.out.splitlines()[-1]
+    return line, hashlib.sha256(line.encode()).hexdigest()
+
+
+@case("store: PostgreSQL waiting for a synchronous standby that is down: exit 2 within RELGATE_STORE_TIMEOUT")
+def _(t):
+    server = storehelp.PostgreSQL()   # its own: the setting is the whole server's
+    if not server.start():
+        t.skip("no PostgreSQL server here: %s" % server.error)
+    copy_ci(t, "history")
+    url = server.url(server.database())
+    t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+    server.psql("postgres", "ALTER SYSTEM SET synchronous_standby_names = 'standby_that_is_down'")
+    server.psql("postgres", "SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    start = time.monotonic()
+    res = gate(t, url, "svc-1.1.0", n=1, env={"RELGATE_STORE_TIMEOUT": "3"}, timeout=60)
+    took = time.monotonic() - start
+    t.expect_error(res, "io", file=None, file_on_stderr=False, mentions=("cannot commit", "did not answer within 3 s"))
+    t.check(took < 30, "the gate waited %.0f s" % took)
+    server.stop()
+
+
+class SilentProxy:
+    """TCP on 127.0.0.1 to the server's Unix socket; once silent, it forwards nothing (no
+    reset, no end): a network partition as the gate's socket sees it."""
+
+    def __init__(self, socket_path):
+        self.socket_path = socket_path
+        self.silent = False
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.done = False
+        self.thread = threading.Thread(target=self.accept, daemon=True)
+        self.thread.start()
+
+    def accept(self):
+        while not self.done:
+            try:
+                client, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.socket_path)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    def pump(self, a, b):
+        a.settimeout(0.2)
+        while not self.done:
+            try:
+                data = a.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            if not self.silent:
+                b.sendall(data)
+
+    def close(self):
+        self.done = True
+        self.listener.close()
+
+
+@case("store: a PostgreSQL connection gone silent after connecting: exit 2 within RELGATE_STORE_TIMEOUT")
+def _(t):
+    if not SERVER.start():
+        t.skip("no PostgreSQL server here: %s" % SERVER.error)
+    copy_ci(t, "history")
+    proxy = SilentProxy(str(SERVER.dir / ".s.PGSQL.5432"))
+    try:
+        url = "postgresql://relgate@127.0.0.1:%d/%s" % (proxy.port, SERVER.database())
+        t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+        # The gate connects first (the store before anything is evaluated), then reads its
+        # context from standard input: the silence starts in between.
+        proc = subprocess.Popen([str(harness.RELGATE), "eval", "--policy", "history/gate.lua", "--context", "-",
+                                 "--stage", "post-deploy", "--now", clock(1), "--log", url], cwd=t.tmp,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=dict(os.environ, RELGATE_STORE_TIMEOUT="3"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and SERVER.psql("postgres", "SELECT count(*) FROM pg_stat_activity WHERE "
+                                                          "application_name = 'relgate' AND state = 'idle'").strip() != "1":
+            time.sleep(0.1)
+        proxy.silent = True
+        start = time.monotonic()
+        out, err = proc.communicate(Path(t.tmp, "history", "svc-1.1.0.json").read_bytes(), timeout=60)
+        took = time.monotonic() - start
+        t.eq(proc.returncode, 2, "exit code")
+        t.contains(err.decode(), "did not answer within 3 s", "stderr")
+        t.eq(json.loads(out)["decision"], "error", "the decision printed")
+        t.check(took < 30, "the gate waited %.0f s" % took)
+    finally:
+        proxy.close()
+
+
+@case("store: no password of a PostgreSQL URL is ever shown, however the URL spells it")
+def _(t):
+    copy_ci(t, "history")
+    nowhere = Path(t.tmp, "no-such-dir")
+    urls = ["postgresql://gate:Hunter2%%pw@/gate?host=%s" % nowhere,                          # libpq quotes the bad escape
+            "postgresql://gate@/gate?host=%s&sslpassword=Hunter2key&password=Hunter2pw" % nowhere,  # a second password=
+            "postgresql://gate@/gate?host=%s&pass%%77ord=Hunter2pw" % nowhere,                # libpq decodes the key
+            "postgresql://gate:Hunter2@pw@/gate?host=%s" % nowhere]                           # '@' in the password
+    for url in urls:
+        res = gate(t, url, "svc-1.0.0")
+        t.expect_error(res, "io", file=None, file_on_stderr=False)
+        res2 = verify(t, url)
+        t.expect_exit(res2, 2)
+        shown = res.out + res.err + res2.out + res2.err
+        t.check("Hunter2" not in shown, "a password shows for %s" % url, actual=shown[-1500:])
+
+
+@case("store: PostgreSQL defaults of the database (REPEATABLE READ, another client encoding) change nothing stored")
+def _(t):
+    if not SERVER.start():
+        t.skip("no PostgreSQL server here: %s" % SERVER.error)
+    copy_ci(t, "history")
+    # Writers queue on the head row whatever isolation the database defaults to.
+    database = SERVER.database()
+    SERVER.psql("postgres", "ALTER DATABASE %s SET default_transaction_isolation = 'repeatable read'" % database)
+    url = SERVER.url(database)
+    t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+    procs = [subprocess.Popen([str(harness.RELGATE), "eval", "--policy", "history/gate.lua", "--context",
+                               "history/svc-1.0.0.json", "--stage", "pre-release", "--now", clock(1), "--log", url],
+                              cwd=t.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(12)]
+    errors = [p.communicate(timeout=120)[1].decode(errors="replace") for p in procs]
+    t.eq([p.returncode for p in procs], [0] * 12, "12 writers at once (a failed one's stderr: %s)"
+         % next((e for e in errors if e), "")[-300:])
+    t.eq(verify(t, url).out, "whole: 13 records chained\n", "verify")
+    # A release name beyond ASCII, written by a gate whose environment asks for LATIN1.
+    url = SERVER.url(SERVER.database())
+    ctx = json.loads(Path(t.tmp, "history", "svc-1.0.0.json").read_text())
+    ctx["release"]["name"] = "caf\u00e9"
+    t.write("cafe.json", json.dumps(ctx))
+    res = t.eval("history/gate.lua", "cafe.json", "--stage", "post-deploy", "--log", url, now=clock(0),
+                 env={"PGCLIENTENCODING": "LATIN1"})
+    t.expect_decision(res, "allow")
+    t.eq(verify(t, url).out, "whole: 1 record chained\n", "verify of the record written under LATIN1")
+    res = t.run("history", "last-good", "--release", "caf\u00e9", "--log", url)
+    t.eq((res.rc, res.out), (0, "1.0.0\n"), "last-good caf\u00e9")
+
+
+@case("store: SQLite held by another connection's exclusive lock: exit 2 after the minute writers wait, not later")
+def _(t):
+    copy_ci(t, "history")
+    url = "sqlite:" + str(Path(t.tmp, "log.db"))
+    t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
+    holder = sqlite3.connect(url[len("sqlite:"):], isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("SELECT count(*) FROM relgate_decisions").fetchall()
+    try:
+        start = time.monotonic()
+        res = gate(t, url, "svc-1.1.0", n=1, timeout=150)
+        took = time.monotonic() - start
+    finally:
+        holder.close()
+    t.expect_error(res, "io", file=None, file_on_stderr=False, mentions=("locked",))
+    t.check(took < 90, "the gate waited %.0f s for the lock (the bound is 60 s)" % took)
+
+
+if __name__ == "__main__":
+    cihelp.main()
