@@ -18,7 +18,7 @@ static const char HISTORY_USAGE[] =
     "usage: relgate history --log URL [--release NAME] [--environment ENV] [--stage STAGE]\n"
     "                       [--decision D]... [--since RFC3339] [--until RFC3339] [--format text|json]\n"
     "       relgate history last-good --log URL --release NAME [--format text|json]\n"
-    "       relgate history verify --log URL\n"
+    "       relgate history verify --log URL [--public-key PUB.pem]... [--threshold N]\n"
     "       relgate history export --log URL\n"
     "       relgate history import --log URL FILE\n"
     "\n"
@@ -35,6 +35,9 @@ static const char HISTORY_USAGE[] =
     "  --decision D      only this outcome (allow, warn, deny, error); repeatable\n"
     "  --since, --until  only decisions evaluated in this time range (inclusive)\n"
     "  --format FORMAT   text (default) or json\n"
+    "  --public-key PUB.pem  verify: every decision must also carry its own attestation\n"
+    "                    (eval --attest with --log), signed by this key; repeatable\n"
+    "  --threshold N     verify: distinct keys that must have signed each (default 1)\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit codes: 0 listed, found, whole or copied; 1 last-good found nothing, or verify\n"
@@ -129,19 +132,28 @@ static int report(rg_error *err)
     return RG_EXIT_ERROR;
 }
 
-static int cmd_verify(rg_log *log)
+#define MAX_KEYS 32
+
+typedef struct verify_keys {
+    const char *paths[MAX_KEYS];
+    size_t count, threshold;
+} verify_keys;
+
+static int cmd_verify(rg_log *log, const verify_keys *keys)
 {
     rg_error err = {0};
     char problem[RG_ERROR_MESSAGE_MAX];
     size_t records = 0;
-    int rc = rg_log_verify(log, &records, problem, &err);
+    int rc = keys->count ? rg_log_verify_signed(log, keys->paths, keys->count, keys->threshold, &records, problem, &err)
+                         : rg_log_verify(log, &records, problem, &err);
     if (rc < 0)
         return report(&err);
     if (rc > 0) {
         printf("broken: %s\n", problem);
         return 1;
     }
-    printf("whole: %zu record%s chained\n", records, records == 1 ? "" : "s");
+    printf("whole: %zu record%s chained%s\n", records, records == 1 ? "" : "s",
+           keys->count ? ", every decision signed" : "");
     return 0;
 }
 
@@ -255,7 +267,8 @@ static int cmd_list(rg_log *log, filter *f, const rg_log_query *q)
     return 0;
 }
 
-enum { OPT_LOG, OPT_RELEASE, OPT_ENVIRONMENT, OPT_STAGE, OPT_DECISION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT };
+enum { OPT_LOG, OPT_RELEASE, OPT_ENVIRONMENT, OPT_STAGE, OPT_DECISION, OPT_SINCE, OPT_UNTIL, OPT_FORMAT,
+       OPT_PUBLIC_KEY, OPT_THRESHOLD };
 
 static const rg_option HISTORY_OPTIONS[] = {
     {"--log", NULL, "a path or URL", OPT_LOG},
@@ -266,6 +279,8 @@ static const rg_option HISTORY_OPTIONS[] = {
     {"--since", NULL, "an RFC 3339 time", OPT_SINCE},
     {"--until", NULL, "an RFC 3339 time", OPT_UNTIL},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
+    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY},
+    {"--threshold", NULL, "a number from 1 to 32", OPT_THRESHOLD},
     {NULL, NULL, NULL, 0},
 };
 
@@ -274,6 +289,8 @@ int rg_cmd_history(int argc, char **argv)
     const char *url = NULL, *action = "list", *file = NULL, *v;
     filter f = {0};
     rg_log_query q = {0};
+    verify_keys keys = {0};
+    uint64_t n;
     char since[40], until[40], msg[256];
     rg_opt_state st;
     rg_log *log;
@@ -303,6 +320,16 @@ int rg_cmd_history(int argc, char **argv)
             if (!decision_bit(v)) return usage("--decision '%s' is not allow, warn, deny or error", v);
             q.decisions |= decision_bit(v);
             break;
+        case OPT_PUBLIC_KEY:
+            if (keys.count == MAX_KEYS)
+                return usage("%s", "at most 32 --public-key options");
+            keys.paths[keys.count++] = v;
+            break;
+        case OPT_THRESHOLD:
+            if (rg_cli_parse_count(v, &n) != 0 || n > MAX_KEYS)
+                return usage("--threshold '%.50s' is not a number from 1 to 32", v);
+            keys.threshold = (size_t)n;
+            break;
         case OPT_FORMAT:
             if (strcmp(v, "json") == 0) f.json = 1;
             else if (strcmp(v, "text") == 0) f.json = 0;
@@ -323,10 +350,14 @@ int rg_cmd_history(int argc, char **argv)
         return usage("%s is required with last-good", "--release");
     if (strcmp(action, "import") == 0 && !file)
         return usage("%s", "import needs the FILE to import");
+    if ((keys.count || keys.threshold) && strcmp(action, "verify") != 0)
+        return usage("%s", "--public-key and --threshold are for history verify");
+    if (keys.threshold && !keys.count)
+        return usage("%s", "--threshold needs --public-key");
     if (!(log = rg_log_open(url, strcmp(action, "import") == 0, &err)))
         return report(&err);
     if (strcmp(action, "verify") == 0) {
-        rc = cmd_verify(log);
+        rc = cmd_verify(log, &keys);
     } else if (strcmp(action, "export") == 0) {
         fflush(stdout);
         rc = rg_log_export(log, STDOUT_FILENO, &err) < 0 ? report(&err) : 0;

@@ -116,11 +116,11 @@ _relgate() {
                 --max-json-depth --max-requirements --max-memory --max-instructions --timeout --help" -- "$cur")) ;;
         history)
             if [ "$COMP_CWORD" -eq 2 ]; then
-                COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "last-good verify export import --log --release --environment --stage --decision --since --until --format --public-key --threshold --help" -- "$cur"))
             elif [ "$sub" = import ] && [[ $cur != -* ]]; then
                 _relgate_files '*.jsonl'
             else
-                COMPREPLY=($(compgen -W "--log --release --environment --stage --decision --since --until --format --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--log --release --environment --stage --decision --since --until --format --public-key --threshold --help" -- "$cur"))
             fi ;;
     esac
 }

@@ -134,7 +134,7 @@ static int check_statement(const char *body, size_t len, const rg_attest_expect 
     return strcmp(result, "PASSED") == 0 ? RG_ATTEST_PASSED : RG_ATTEST_FAILED;
 }
 
-static int load_keys(const rg_attest_expect *e, rg_key *keys, rg_error *err)
+int rg_attest_load_keys(const rg_attest_expect *e, rg_key *keys, rg_error *err)
 {
     size_t distinct = 0;
     for (size_t i = 0; i < e->public_key_count; i++) {
@@ -164,6 +164,21 @@ static int whole_document(const char *text, size_t len)
     return doc != NULL;
 }
 
+int rg_attest_check_envelope(const char *env, size_t len, const rg_key *keys, size_t count, size_t threshold,
+                             cJSON **statement, char *why, size_t why_size)
+{
+    static const char *const types[] = {RG_INTOTO_PAYLOAD_TYPE};
+    static const rg_attest_expect shape_only = {0};
+    rg_dsse_payload payload;
+    int matches, r;
+    *statement = NULL;
+    if (rg_dsse_verify(env, len, keys, count, threshold, types, 1, &payload, why, why_size) != 0)
+        return -1;
+    r = check_statement((const char *)payload.body, payload.len, &shape_only, statement, &matches, why, why_size);
+    free(payload.body);
+    return r < 0 ? -1 : 0;
+}
+
 rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect *e, char **statement,
                                        rg_error *err)
 {
@@ -185,7 +200,7 @@ rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect 
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return RG_ATTEST_INVALID;
     }
-    if (load_keys(e, keys, err) != 0 || rg_read_file(path, "attestation", ATTESTATION_MAX, &text, &len, err) != 0)
+    if (rg_attest_load_keys(e, keys, err) != 0 || rg_read_file(path, "attestation", ATTESTATION_MAX, &text, &len, err) != 0)
         goto done;
     whole = whole_document(text, len);
     for (p = text; p < text + len; p = end < text + len ? end + 1 : end) {

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "attest_statement.h"
 #include "decision_log.h"
 #include "digest.h"
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
+#include "keys.h"
 #include "log_module.h"
 #include "strbuf.h"
 
@@ -535,6 +537,8 @@ typedef struct verifier {
     char prev[RG_LOG_DIGEST_HEX + 1];
     int legacy;         /* lines before the first chained record are an old log's (import) */
     int chained;        /* a chained record was seen */
+    const rg_key *keys; /* each record's attestation is checked with these (none: not) */
+    size_t key_count, threshold;
     char *problem;
 } verifier;
 
@@ -586,6 +590,11 @@ static int verify_visit(const rg_log_record *stored, void *data)
     else if ((differs = copy_differs(stored, entry)) != NULL)
         rc = broken(v, "record %zu (seq %" PRId64 "): its %s in the store's index is not the record's own, so queries "
                     "by it (last-good, a rollback's target) answer wrongly: the store was edited", n, stored_seq, differs);
+    else if (v->keys) {
+        char why[RG_ERROR_MESSAGE_MAX / 2];
+        if (rg_log_record_attested(entry, v->keys, v->key_count, v->threshold, why, sizeof why))
+            rc = broken(v, "record %zu (seq %" PRId64 ") %s", n, stored_seq, why);
+    }
     cJSON_Delete(entry);
     v->seq++;
     memcpy(v->prev, actual, sizeof v->prev);
@@ -593,10 +602,15 @@ static int verify_visit(const rg_log_record *stored, void *data)
 }
 
 /* rg_log_verify; LEGACY: lines before the first chained record are an old log's, as
- * history import takes them (chained anew), not a break in the chain. */
-static int verify_log(rg_log *log, int legacy, size_t *records, char *problem, rg_error *err)
+ * history import takes them (chained anew), not a break in the chain.  KEYS (may be
+ * NULL): every record is held to its attestation too. */
+static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_count, size_t threshold,
+                      size_t *records, char *problem, rg_error *err)
 {
     verifier v = {0};
+    v.keys = keys;
+    v.key_count = key_count;
+    v.threshold = threshold;
     int found = 0;
     int64_t head_seq = 0;
     char head[RG_LOG_DIGEST_HEX + 1] = "", msg[RG_LOG_ERRMAX] = "";
@@ -632,7 +646,29 @@ static int verify_log(rg_log *log, int legacy, size_t *records, char *problem, r
 
 int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err)
 {
-    return verify_log(log, 0, records, problem, err);
+    return verify_log(log, 0, NULL, 0, 0, records, problem, err);
+}
+
+int rg_log_verify_signed(rg_log *log, const char *const *public_keys, size_t key_count, size_t threshold,
+                         size_t *records, char *problem, rg_error *err)
+{
+    rg_attest_expect e = {0};
+    rg_key *keys;
+    int rc = -1;
+    *records = 0;
+    if (key_count == 0)
+        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "verifying the log's attestations needs a public key");
+    if (!(keys = calloc(key_count, sizeof *keys)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    e.public_keys = public_keys;
+    e.public_key_count = key_count;
+    e.threshold = threshold;
+    if (rg_attest_load_keys(&e, keys, err) == 0)
+        rc = verify_log(log, 0, keys, key_count, threshold, records, problem, err);
+    for (size_t i = 0; i < key_count; i++)
+        rg_key_clear(&keys[i]);
+    free(keys);
+    return rc;
 }
 
 /* ---- Import and export ------------------------------------------------------------ */
@@ -684,7 +720,7 @@ static int import_source_whole(rg_log *from, rg_error *err)
 {
     char problem[RG_ERROR_MESSAGE_MAX];
     size_t records = 0;
-    int rc = verify_log(from, 1, &records, problem, err);
+    int rc = verify_log(from, 1, NULL, 0, 0, &records, problem, err);
     if (rc > 0)
         return rg_fail(err, RG_ERROR_IO, from->name, 0, 0,
                        "the decision log %s is not whole (%s): not imported, since its records would be chained "

@@ -40,6 +40,15 @@ int rg_log_filter_matches(const rg_log_filter *filter, const rg_log_record *reco
 /* For back ends: the lower-case hex SHA-256 of LINE. */
 void rg_log_digest(const char *line, size_t len, char hex[RG_LOG_DIGEST_HEX + 1]);
 
+struct rg_key;
+
+/* Whether ENTRY, a decision record, carries its own attestation, signed by THRESHOLD
+ * (0: 1) of KEYS (COUNT): NULL, or WHY (SIZE bytes) it does not -- none where its
+ * decision would have been signed, one that does not verify, or one that signs another
+ * decision (log_attested.c). */
+const char *rg_log_record_attested(const cJSON *entry, const struct rg_key *keys, size_t count, size_t threshold,
+                                   char *why, size_t size);
+
 /* The built-in JSON-lines back end. */
 const rg_log_backend *rg_log_file_backend(void);
 

@@ -537,6 +537,16 @@ RELGATE_API char *rg_log_last_good(rg_log *log, const char *name, const char *ex
  * the store cannot be read.  *RECORDS counts the records read. */
 RELGATE_API int rg_log_verify(rg_log *log, size_t *records, char *problem, rg_error *err);
 
+/* rg_log_verify, and every decision record (allow, warn or deny: an error decision is
+ * never signed) must carry its own attestation -- "attestation", as eval --attest with
+ * --log records it -- signed by THRESHOLD (0: 1) distinct keys of the PUBLIC_KEYS (PEM
+ * files, KEY_COUNT of them) and signing that very decision: its verdict, release, stage,
+ * policy, context, time, summary and requirements.  The chain alone cannot tell an edit
+ * re-chained with plain SHA-256 by someone who can write the store; this can.  Returns
+ * as rg_log_verify; a key that cannot be loaded is -1 with ERR. */
+RELGATE_API int rg_log_verify_signed(rg_log *log, const char *const *public_keys, size_t key_count, size_t threshold,
+                                     size_t *records, char *problem, rg_error *err);
+
 /* Append every JSON object of FROM to TO, chained anew (a chain a record has is
  * dropped), in one transaction: an old JSON-lines log, or an export, loaded into a
  * store.  Returns the records copied, or -1 with ERR. */

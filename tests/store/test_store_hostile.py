@@ -290,5 +290,98 @@ def _(t):
     t.check(took < 90, "the gate waited %.0f s for the lock (the bound is 60 s)" % took)
 
 
+def make_key(t, name):
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                    name + ".pem"], cwd=t.tmp, check=True, capture_output=True, timeout=60)
+    os.chmod(Path(t.tmp, name + ".pem"), 0o600)
+    subprocess.run(["openssl", "pkey", "-in", name + ".pem", "-pubout", "-out", name + ".pub"], cwd=t.tmp, check=True,
+                   capture_output=True, timeout=60)
+
+
+def rechain(db, edit):
+    """Apply EDIT(seq, entry) to every record of the SQLite log DB (entry without its
+    chain), then chain them all anew with plain SHA-256, head included: what anyone who
+    can write the store can do."""
+    prev = "0" * 64
+    for seq, line in db.execute("SELECT seq, line FROM relgate_decisions ORDER BY seq").fetchall():
+        entry = json.loads(line)
+        del entry["chain"]
+        edit(seq, entry)
+        text = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)[:-1] + \
+            ',"chain":{"seq":%d,"prev":"%s"}}' % (seq, prev)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        db.execute("UPDATE relgate_decisions SET line = ?, digest = ?, prev = ?, decision = ? WHERE seq = ?",
+                   (text, digest, prev, entry["decision"], seq))
+        prev = digest
+    db.execute("UPDATE relgate_head SET digest = ? WHERE id = 1", (prev,))
+    db.commit()
+
+
+@case("store: history verify --public-key holds every decision to its own signed attestation: an edit re-chained "
+      "with plain SHA-256 is found")
+def _(t):
+    import shutil
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    copy_ci(t, "history")
+    make_key(t, "gate")
+    make_key(t, "other")
+    for name in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0"):
+        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
+        ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": "ab" * 32}}]
+        t.write("signed-%s.json" % name, json.dumps(ctx))
+    pristine = Path(t.tmp, "pristine.db")
+    url = "sqlite:" + str(pristine)
+    for n, (name, verdict) in enumerate((("svc-1.0.0", "allow"), ("svc-1.1.0-unhealthy", "deny"), ("svc-1.3.0", "allow"))):
+        res = t.eval("history/gate.lua", "signed-%s.json" % name, "--stage", "post-deploy", "--log", url,
+                     "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
+        t.expect_decision(res, verdict)
+    res = t.eval("history/gate.lua", "history/broken.json", "--stage", "post-deploy", "--log", url, now=clock(3))
+    t.expect_exit(res, 2)   # an error decision: never signed, and none is asked of it
+    signed = ("--public-key", "gate.pub")
+    res = t.run("history", "verify", "--log", url, *signed)
+    t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the log as written")
+    res = t.run("history", "verify", "--log", url, "--public-key", "other.pub")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "record 1 (seq 1) its attestation does not verify with the keys given", "another key")
+
+    def tampered(name, edit):
+        copy = Path(t.tmp, name + ".db")
+        copy.write_bytes(pristine.read_bytes())
+        db = sqlite3.connect(str(copy))
+        rechain(db, edit)
+        db.close()
+        plain = t.run("history", "verify", "--log", "sqlite:" + str(copy))
+        t.eq((plain.rc, plain.out), (0, "whole: 4 records chained\n"), "%s: the chain alone calls it whole" % name)
+        res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
+        t.expect_exit(res, 1)
+        return res.out
+
+    def deny_to_allow(seq, entry):
+        if seq == 2:
+            entry["decision"] = "allow"
+            for r in entry["requirements"]:
+                r["status"] = "pass"
+    t.contains(tampered("edited", deny_to_allow), "record 2 (seq 2) its attestation signs another decision: the "
+               "record's decision is not the one signed", "a deny made allow")
+
+    def stripped(seq, entry):
+        if seq == 2:
+            entry["decision"] = "allow"
+            del entry["attestation"]
+    t.contains(tampered("stripped", stripped), "record 2 (seq 2) carries no attestation", "the attestation removed")
+    first = {}
+
+    def pasted(seq, entry):
+        if seq == 1:
+            first.update(entry["attestation"])
+        if seq == 2:
+            entry["decision"] = "allow"
+            entry["attestation"] = first
+    t.contains(tampered("pasted", pasted), "record 2 (seq 2) its attestation signs another decision", "another's pasted")
+    res = t.run("history", "verify", "--log", url, "--threshold", "2", *signed)
+    t.expect_exit(res, 2)   # a threshold of 2 needs 2 distinct keys
+
+
 if __name__ == "__main__":
     cihelp.main()
