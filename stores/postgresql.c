@@ -470,30 +470,27 @@ static int pg_put(void *store, const rg_log_record *r, char *err)
     return 0;
 }
 
-/* Before the commit: do the records put, and the head, read back as written?  A rule
- * (DO INSTEAD NOTHING), a trigger that returns NULL or writes elsewhere would otherwise
- * let a decision be answered with no record of it.  0, or -1 with ERR. */
+/* Before the commit: the records put, and the head, read back (rg_sql_read_back). */
 static int read_back(pg_log *p, int64_t head_seq, const char *head, char *err)
 {
     char seq[24], puts[24];
     const char *params[2] = {seq, puts};
-    int ok;
     PGresult *res;
+    int rc;
     snprintf(seq, sizeof seq, "%lld", (long long)head_seq);
     snprintf(puts, sizeof puts, "%d", p->put_total);
-    res = run(p, "SELECT (SELECT count(*) FROM relgate_decisions WHERE seq > $1::bigint - $2::bigint AND seq <= $1::bigint),"
-                 " (SELECT digest FROM relgate_decisions WHERE seq = $1::bigint),"
-                 " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)",
-              2, params, PGRES_TUPLES_OK, "cannot read back what was stored", err);
-    if (!res)
+    if (!(res = run(p, rg_sql_read_back, 2, params, PGRES_TUPLES_OK, "cannot read back what was stored", err)))
         return -1;
-    ok = PQntuples(res) == 1 && strtoll(PQgetvalue(res, 0, 0), NULL, 10) == p->put_total &&
-         strcmp(PQgetvalue(res, 0, 1), head) == 0 && strtoll(PQgetvalue(res, 0, 2), NULL, 10) == head_seq &&
-         strcmp(PQgetvalue(res, 0, 3), head) == 0;
+    if (PQntuples(res) != 1)
+        rc = rg_sql_read_back_check(-1, NULL, 0, NULL, p->put_total, head_seq, head, err);
+    else
+        rc = rg_sql_read_back_check(strtoll(PQgetvalue(res, 0, 0), NULL, 10),
+                                    PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1),
+                                    strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+                                    PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3), p->put_total, head_seq, head,
+                                    err);
     PQclear(res);
-    return ok ? 0
-              : rg_store_fail(err, "the records written do not read back (a rule or trigger on relgate_decisions or "
-                                   "relgate_head changes what is stored): nothing was committed");
+    return rc;
 }
 
 static int pg_commit(void *store, int64_t head_seq, const char *head, char *err)

@@ -82,6 +82,23 @@ int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char
     return rc ? -1 : 0;
 }
 
+/* CAST, not "::": both SQL dialects read it, and PostgreSQL must know $1 - $2 are numbers. */
+const char rg_sql_read_back[] =
+    "SELECT (SELECT count(*) FROM relgate_decisions"
+    "        WHERE seq > CAST($1 AS BIGINT) - CAST($2 AS BIGINT) AND seq <= CAST($1 AS BIGINT)),"
+    " (SELECT digest FROM relgate_decisions WHERE seq = CAST($1 AS BIGINT)),"
+    " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)";
+
+int rg_sql_read_back_check(long long count, const char *last, long long head_seq, const char *head, long long puts,
+                           long long expect_seq, const char *expect_head, char *err)
+{
+    if (count == puts && last && strcmp(last, expect_head) == 0 && head_seq == expect_seq && head &&
+        strcmp(head, expect_head) == 0)
+        return 0;
+    return rg_store_fail(err, "the records written do not read back (a rule or trigger on relgate_decisions or "
+                              "relgate_head changes what is stored): nothing was committed");
+}
+
 int rg_sql_check_version(int version, const char *target, char *err)
 {
     if (version == 0)

@@ -19,6 +19,19 @@ extern const char *const rg_sql_schema_v1[];
  * is too small. */
 int rg_sql_scan_query(const rg_log_filter *filter, char *sql, size_t size, const char *params[8], int *count);
 
+/* Before a commit, what was written read back: $1 the new head's seq, $2 the records
+ * put since begin; one row of the records' count in (head - puts, head], the last one's
+ * digest, and the head row's seq and digest.  A rule or trigger that swallows or diverts
+ * a record (DO INSTEAD NOTHING, RAISE(IGNORE)) would otherwise let a decision be
+ * answered with no record of it. */
+extern const char rg_sql_read_back[];
+
+/* Whether the read-back row (COUNT, LAST digest, HEAD_SEQ and HEAD digest as read; NULL
+ * where absent) is what was written: PUTS records ending with HEAD at EXPECT_SEQ.  0, or
+ * -1 with ERR. */
+int rg_sql_read_back_check(long long count, const char *last, long long head_seq, const char *head, long long puts,
+                           long long expect_seq, const char *expect_head, char *err);
+
 /* An existing store's schema VERSION (0: none found) judged for opening it: 0, or -1
  * with ERR saying that TARGET holds no decision log or a newer schema than this relgate
  * reads.  The one rule for both SQL modules. */

@@ -254,28 +254,23 @@ static int sqlite_put(void *store, const rg_log_record *r, char *err)
     return 0;
 }
 
-/* Before the commit: do the records put, and the head, read back as written?  A trigger
- * (RAISE(IGNORE), one that writes elsewhere) would otherwise let a decision be answered
- * with no record of it.  0, or -1 with ERR. */
+/* Before the commit: the records put, and the head, read back (rg_sql_read_back). */
 static int read_back(sqlite_log *s, int64_t head_seq, const char *head, char *err)
 {
     sqlite3_stmt *st;
-    int ok;
-    if (sqlite3_prepare_v2(s->db, "SELECT (SELECT count(*) FROM relgate_decisions WHERE seq > ?1 - ?2 AND seq <= ?1),"
-                           " (SELECT digest FROM relgate_decisions WHERE seq = ?1),"
-                           " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)",
-                           -1, &st, NULL) != SQLITE_OK)
+    int rc;
+    if (sqlite3_prepare_v2(s->db, rg_sql_read_back, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read back what was stored");
     sqlite3_bind_int64(st, 1, head_seq);
     sqlite3_bind_int64(st, 2, s->put_total);
-    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == s->put_total &&
-         sqlite3_column_text(st, 1) && strcmp((const char *)sqlite3_column_text(st, 1), head) == 0 &&
-         sqlite3_column_int64(st, 2) == head_seq && sqlite3_column_text(st, 3) &&
-         strcmp((const char *)sqlite3_column_text(st, 3), head) == 0;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = db_fail(s, err, "cannot read back what was stored");
+    else
+        rc = rg_sql_read_back_check(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                                    sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3), s->put_total,
+                                    head_seq, head, err);
     sqlite3_finalize(st);
-    return ok ? 0
-              : rg_store_fail(err, "the records written do not read back (a trigger on relgate_decisions or "
-                                   "relgate_head changes what is stored): nothing was committed");
+    return rc;
 }
 
 static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *err)
