@@ -53,33 +53,80 @@ static int shown_parameter(const char *key, size_t len)
     return 0;
 }
 
+/* A URL's parts as relgate reads them, for showing it: what comes before "//" (the
+ * scheme), the user and whether a password follows it (the userinfo ends at the last
+ * '@' of the authority), the host list, the path, and the query (without its '?'). */
+typedef struct url_parts {
+    const char *scheme_end;                /* past "://" */
+    const char *user, *user_end;           /* NULL: no userinfo */
+    int has_password;
+    const char *hosts, *hosts_end, *path, *path_end, *query;   /* QUERY NULL: none */
+} url_parts;
+
+static void split_url(const char *scheme, url_parts *u)
+{
+    const char *auth = scheme + 3, *auth_end = auth + strcspn(auth, "/?#"), *at = NULL, *colon;
+    for (const char *p = auth; p < auth_end; p++)
+        if (*p == '@')
+            at = p;
+    memset(u, 0, sizeof *u);
+    u->scheme_end = auth;
+    if (at) {
+        colon = memchr(auth, ':', (size_t)(at - auth));
+        u->user = auth;
+        u->user_end = colon ? colon : at;
+        u->has_password = colon != NULL;
+    }
+    u->hosts = at ? at + 1 : auth;
+    u->hosts_end = auth_end;
+    u->path = auth_end;
+    u->path_end = auth_end + strcspn(auth_end, "?#");
+    u->query = *u->path_end == '?' ? u->path_end + 1 : NULL;
+}
+
+/* Whether the host list holds what no host list holds -- a port that is not digits -- or
+ * the path an '@' or ':': a password with an unencoded '/', '?' or '#' in it, which a
+ * reader (libpq too) takes for a host, a port or a database, and would show as one. */
+static int hosts_or_path_hold_secret(const url_parts *u)
+{
+    int bracket = 0;
+    for (const char *p = u->hosts; p < u->hosts_end; p++) {
+        bracket += *p == '[' ? 1 : *p == ']' ? -1 : 0;
+        if (*p == ':' && !bracket)
+            for (const char *q = p + 1; q < u->hosts_end && *q != ','; q++)
+                if (*q < '0' || *q > '9')
+                    return 1;
+    }
+    for (const char *p = u->path; p < u->path_end; p++)
+        if (*p == '@' || *p == ':')
+            return 1;
+    return 0;
+}
+
 void rg_log_redact(const char *url, char *out, size_t size)
 {
-    const char *scheme = strstr(url, "://"), *auth, *auth_end, *at = NULL, *query;
+    const char *scheme = strstr(url, "://");
+    url_parts u;
     size_t n = 0;
     out[0] = '\0';
     if (!scheme) {
         put_text(out, size, &n, url, strlen(url));
         return;
     }
-    auth = scheme + 3;
-    auth_end = auth + strcspn(auth, "/?#");
-    for (const char *p = auth; p < auth_end; p++)   /* the last '@': a password's own are taken in */
-        if (*p == '@')
-            at = p;
-    put_text(out, size, &n, url, (size_t)(auth - url));
-    if (at) {
-        const char *colon = memchr(auth, ':', (size_t)(at - auth));
-        put_text(out, size, &n, auth, (size_t)((colon ? colon : at) - auth));
-        if (colon)
-            put_text(out, size, &n, ":***", 4);
-        put_text(out, size, &n, "@", 1);
+    split_url(scheme, &u);
+    put_text(out, size, &n, url, (size_t)(u.scheme_end - url));
+    if (u.user) {
+        put_text(out, size, &n, u.user, (size_t)(u.user_end - u.user));
+        put_text(out, size, &n, u.has_password ? ":***@" : "@", u.has_password ? 5 : 1);
     }
-    query = auth_end + strcspn(auth_end, "?#");
-    put_text(out, size, &n, at ? at + 1 : auth, (size_t)(query - (at ? at + 1 : auth)));
-    if (*query != '?')
+    if (hosts_or_path_hold_secret(&u)) {   /* where the server is cannot be told from the password */
+        put_text(out, size, &n, "***", 3);
         return;
-    for (const char *p = query + 1, *sep = "?"; *p; sep = "&") {
+    }
+    put_text(out, size, &n, u.hosts, (size_t)(u.path_end - u.hosts));
+    if (!u.query)
+        return;
+    for (const char *p = u.query, *sep = "?"; *p; sep = "&") {
         size_t len = strcspn(p, "&#"), key = strcspn(p, "=&#");
         int word = key > 0;
         for (size_t i = 0; i < key; i++)
@@ -117,7 +164,20 @@ rg_log *rg_log_open(const char *url, int create, rg_error *err)
             return NULL;
         }
     } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+        url_parts u;
         kind = "postgresql";
+        split_url(strstr(url, "://"), &u);
+        /* Refused before libpq reads it: it would take part of the password for a host or
+         * port and quote it in its message. */
+        if (hosts_or_path_hold_secret(&u)) {
+            char name[RG_ERROR_FILE_MAX];
+            rg_log_redact(url, name, sizeof name);
+            rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                    "the decision log's URL %s cannot be read safely: its user name or password seems to hold '/', "
+                    "'?', '#' or '@' unencoded, which would be taken for a host, port or database; percent-encode "
+                    "them (%%2F, %%3F, %%23, %%40)", name);
+            return NULL;
+        }
     } else if (strstr(url, "://")) {
         rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                 "the decision log's URL has a scheme relgate does not know (a path, sqlite:PATH or postgresql://...)");
@@ -381,11 +441,41 @@ typedef struct checked_scan {
     char problem[RG_ERROR_MESSAGE_MAX / 2];
 } checked_scan;
 
+#define RECORD_DEPTH 128   /* a decision's details are cut at 32 levels; an envelope adds a few */
+
+/* STORED's line as relgate reads its own records: strictly (a key twice, text not UTF-8,
+ * a NUL -- none of which relgate writes), so that no reader that keeps the last of two
+ * "decision" members reads another verdict than the first, which cJSON keeps.  NULL
+ * when it is not such a record; *FORGED then says whether a lenient reader would still
+ * have read it as an object (a record edited to read two ways). */
+static cJSON *parse_record(const rg_log_record *stored, int *forged)
+{
+    rg_error err;
+    cJSON *entry = NULL, *lenient;
+    char *copy;
+    *forged = 0;
+    if (stored->len >= LINE_MAX_BYTES || !(copy = malloc(stored->len + 1)))
+        return NULL;
+    memcpy(copy, stored->line, stored->len);
+    copy[stored->len] = '\0';
+    rg_error_init(&err);
+    if (!(entry = rg_json_parse(copy, stored->len, "record", RECORD_DEPTH, RG_ERROR_IO, &err))) {
+        lenient = cJSON_ParseWithLength(copy, stored->len);
+        *forged = cJSON_IsObject(lenient);
+        cJSON_Delete(lenient);
+    }
+    rg_error_clear(&err);
+    free(copy);
+    return entry;
+}
+
 static int checked_visit(const rg_log_record *stored, void *data)
 {
     checked_scan *c = data;
     char actual[RG_LOG_DIGEST_HEX + 1];
     const char *differs = NULL;
+    cJSON *entry;
+    int forged;
     if (stored->seq > c->last_seq)
         c->last_seq = stored->seq;
     rg_log_digest(stored->line, stored->len, actual);
@@ -394,10 +484,13 @@ static int checked_visit(const rg_log_record *stored, void *data)
                  stored->seq);
         return 1;
     }
-    if (stored->indexed) {
-        cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
-        differs = cJSON_IsObject(entry) ? copy_differs(stored, entry) : NULL;
-        cJSON_Delete(entry);
+    entry = parse_record(stored, &forged);
+    differs = cJSON_IsObject(entry) ? copy_differs(stored, entry) : NULL;
+    cJSON_Delete(entry);
+    if (forged) {
+        snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 " holds a key twice, or text that is not UTF-8: "
+                 "no record relgate writes, and one that readers may read two ways", stored->seq);
+        return 1;
     }
     if (differs) {
         snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 "'s %s in the store's index is not the record's "
@@ -560,14 +653,15 @@ static int verify_visit(const rg_log_record *stored, void *data)
     int64_t stored_seq = stored->seq;
     const char *line = stored->line, *digest = stored->digest, *differs;
     size_t len = stored->len;
-    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
+    int forged;
+    cJSON *entry = parse_record(stored, &forged);
     const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
     const char *prev = rg_json_string(chain, "prev");
     size_t n = ++v->records;
     int rc = 0;
     rg_log_digest(line, len, actual);
-    if (v->legacy && !v->chained && (!cJSON_IsObject(entry) || !chain)) {
+    if (v->legacy && !v->chained && !forged && (!cJSON_IsObject(entry) || !chain)) {
         /* An old log's line, before any chained record: what the first one chains to. */
         cJSON_Delete(entry);
         v->seq++;
@@ -575,7 +669,10 @@ static int verify_visit(const rg_log_record *stored, void *data)
         return 0;
     }
     v->chained = 1;
-    if (!cJSON_IsObject(entry))
+    if (forged)
+        rc = broken(v, "record %zu holds a key twice, or text that is not UTF-8: no record relgate writes, and one "
+                    "that readers may read two ways (a second \"decision\"): edited", n);
+    else if (!cJSON_IsObject(entry))
         rc = broken(v, "record %zu is not a JSON object: edited or cut short", n);
     else if (!cJSON_IsNumber(seq) || !prev)
         rc = broken(v, "record %zu has no chain: written by an older relgate, or edited (load an old log into a new one with relgate history import)", n);

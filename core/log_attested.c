@@ -65,6 +65,24 @@ static const char *statement_differs(const cJSON *statement, const cJSON *entry)
     return same_requirements(FIELD(sum, "requirements"), FIELD(entry, "requirements")) ? NULL : "requirements";
 }
 
+/* Whether ENTRY is shaped as an error decision and nothing else: the members the schema's
+ * error_decision allows (decision, id, error, evaluated_at, engine) and the chain. */
+static int is_error_decision(const cJSON *entry)
+{
+    static const char *const members[] = {"decision", "id", "error", "evaluated_at", "engine", "chain", NULL};
+    const cJSON *m;
+    if (!cJSON_IsObject(FIELD(entry, "error")))
+        return 0;
+    cJSON_ArrayForEach(m, entry) {
+        int known = 0;
+        for (const char *const *k = members; *k && !known; k++)
+            known = strcmp(m->string, *k) == 0;
+        if (!known)
+            return 0;
+    }
+    return 1;
+}
+
 const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_t count, size_t threshold, char *why,
                                    size_t size)
 {
@@ -74,8 +92,13 @@ const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_
     cJSON *statement = NULL;
     int rc;
     if (!envelope) {
-        if (decision && strcmp(decision, "error") == 0)
+        if (decision && strcmp(decision, "error") == 0 && is_error_decision(entry))
             return NULL;   /* an error decision is never signed (eval --attest) */
+        if (decision && strcmp(decision, "error") == 0) {
+            snprintf(why, size, "reads \"error\" but is shaped as a decision on the release (it has members an error "
+                     "decision never has): a signed decision rewritten to need no signature");
+            return why;
+        }
         snprintf(why, size, "carries no attestation, though its decision (%s) would have been signed: anyone who can "
                  "write the store could have written it", decision ? decision : "none");
         return why;

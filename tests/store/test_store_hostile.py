@@ -231,10 +231,13 @@ def _(t):
     urls = ["postgresql://gate:Hunter2%%pw@/gate?host=%s" % nowhere,                          # libpq quotes the bad escape
             "postgresql://gate@/gate?host=%s&sslpassword=Hunter2key&password=Hunter2pw" % nowhere,  # a second password=
             "postgresql://gate@/gate?host=%s&pass%%77ord=Hunter2pw" % nowhere,                # libpq decodes the key
-            "postgresql://gate:Hunter2@pw@/gate?host=%s" % nowhere]                           # '@' in the password
+            "postgresql://gate:Hunter2@pw@/gate?host=%s" % nowhere,                           # '@' in the password
+            "postgresql://gate:Hunter2/pw@db.invalid:5432/gate",   # '/': libpq reads "Hunter2" as the port (round 13)
+            "postgresql://gate:Hunter2?pw@db.invalid/gate",
+            "postgresql://gate:Hunter2#pw@db.invalid/gate"]
     for url in urls:
         res = gate(t, url, "svc-1.0.0")
-        t.expect_error(res, "io", file=None, file_on_stderr=False)
+        t.expect_error(res, ("io", "usage"), file=None, file_on_stderr=False)
         res2 = verify(t, url)
         t.expect_exit(res2, 2)
         shown = res.out + res.err + res2.out + res2.err
@@ -379,6 +382,38 @@ def _(t):
             entry["decision"] = "allow"
             entry["attestation"] = first
     t.contains(tampered("pasted", pasted), "record 2 (seq 2) its attestation signs another decision", "another's pasted")
+
+    # Read two ways (round 13, F02): a second "decision" that a reader keeping the last key reads.
+    copy = Path(t.tmp, "twice.db")
+    copy.write_bytes(pristine.read_bytes())
+    db = sqlite3.connect(str(copy))
+    prev = "0" * 64
+    for seq, line in db.execute("SELECT seq, line FROM relgate_decisions ORDER BY seq").fetchall():
+        entry = json.loads(line)
+        del entry["chain"]
+        body = json.dumps(entry, separators=(",", ":"))[:-1]
+        if seq == 2:
+            body += ',"decision":"allow"'
+        text = body + ',"chain":{"seq":%d,"prev":"%s"}}' % (seq, prev)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        db.execute("UPDATE relgate_decisions SET line = ?, digest = ?, prev = ? WHERE seq = ?", (text, digest, prev, seq))
+        prev = digest
+    db.execute("UPDATE relgate_head SET digest = ? WHERE id = 1", (prev,))
+    db.commit()
+    db.close()
+    res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
+    t.expect_exit(res, 1)
+    t.contains(res.out, "record 2 holds a key twice", "a second decision member")
+    res = t.run("history", "--log", "sqlite:" + str(copy))
+    t.expect_exit(res, 2)
+
+    # A signed decision rewritten as an "error" that still reads as one (round 13, F03).
+    def as_error(seq, entry):
+        if seq == 2:
+            entry["decision"] = "error"
+            del entry["attestation"]
+    t.contains(tampered("as-error", as_error), "record 2 (seq 2) reads \"error\" but is shaped as a decision",
+               "a deny rewritten as an unsigned error")
     res = t.run("history", "verify", "--log", url, "--threshold", "2", *signed)
     t.expect_exit(res, 2)   # a threshold of 2 needs 2 distinct keys
 

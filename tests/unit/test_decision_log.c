@@ -62,6 +62,17 @@ static void test_redact(void **state)
     assert_string_equal(out, "postgresql://gate:***@db/gate");
     rg_log_redact("postgresql://gate:s3cret@db/gate#frag", out, sizeof out);
     assert_string_equal(out, "postgresql://gate:***@db/gate");
+    /* A password holding '/', '?' or '#' unencoded ends the authority early: its start
+     * reads as a port, the rest as the path; neither is shown (hostile round 13, F01). */
+    rg_log_redact("postgresql://gate:Zm9v/YmFy+cXV4@db.invalid:5432/decisions", out, sizeof out);
+    assert_string_equal(out, "postgresql://***");
+    rg_log_redact("postgresql://gate:pa?ss@db/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://***");
+    rg_log_redact("postgresql://gate:pa#ss@db/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://***");
+    /* Ports, IPv6 hosts and host lists are shown. */
+    rg_log_redact("postgresql://gate@[::1]:5432,db2:5433/gate", out, sizeof out);
+    assert_string_equal(out, "postgresql://gate@[::1]:5432,db2:5433/gate");
     rg_log_redact("postgresql://gate@db/gate", out, sizeof out);
     assert_string_equal(out, "postgresql://gate@db/gate");
     /* A colon after the host (a port) is not a password. */
