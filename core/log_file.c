@@ -123,20 +123,41 @@ static int read_last_line(int fd, off_t size, rg_strbuf *line)
     return 0;
 }
 
-/* Lines in the file's first SIZE bytes: the seq of an old log's last, unchained line. */
+/* Records (non-empty lines: a scan skips empty ones) in the file's first SIZE bytes: the
+ * seq of an old log's last, unchained line. */
 static int64_t count_lines(int fd, off_t size)
 {
-    char buf[65536];
+    char buf[65536], before = '\n';
     int64_t lines = 0;
     for (off_t at = 0; at < size;) {
         ssize_t n = pread(fd, buf, sizeof buf, at);
         if (n <= 0)
             return -1;
-        for (ssize_t i = 0; i < n; i++)
-            lines += buf[i] == '\n';
+        for (ssize_t i = 0; i < n; i++) {
+            lines += buf[i] == '\n' && before != '\n';
+            before = buf[i];
+        }
         at += n;
     }
     return lines;
+}
+
+/* SIZE (the file ends with a newline) less its trailing empty lines: where its last
+ * record's line ends, newline included; 0 when it holds none; -1 when it cannot be read.
+ * The chain continues from the last record a scan sees, and a scan skips empty lines (a
+ * log of one blank line chained its next record as seq 2: fuzz, decision_log). */
+static off_t without_blank_tail(int fd, off_t size)
+{
+    char buf[4096];
+    while (size > 1) {
+        size_t n = size - 1 > (off_t)sizeof buf ? sizeof buf : (size_t)(size - 1);
+        if (pread(fd, buf, n, size - 1 - (off_t)n) != (ssize_t)n)
+            return -1;
+        for (size_t i = n; i-- > 0; size--)
+            if (buf[i] != '\n')
+                return size;
+    }
+    return size == 1 ? 0 : size;
 }
 
 static int file_head(void *store, int *found_head, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
@@ -171,6 +192,7 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
     char last, recorded[RG_LOG_DIGEST_HEX + 1] = "", tail_digest[RG_LOG_DIGEST_HEX + 1];
     int head_found = 0;
     int64_t recorded_seq = 0;
+    off_t records_end;
     cJSON *entry;
     const cJSON *seq;
     /* A FIFO in the log's place must not hang the gate: refused without waiting. */
@@ -234,14 +256,26 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         }
         return 0;
     }
-    if (read_last_line(f->fd, st.st_size, &f->pending) != 0) {
+    if ((records_end = without_blank_tail(f->fd, st.st_size)) < 0) {
+        release(f);
+        return fail(err, "cannot read its last record");
+    }
+    if (records_end == 0) {   /* empty lines only */
+        if (head_found && recorded_seq > 0) {
+            release(f);
+            return fail(err, "it holds no record but its head %s records %" PRId64 " records: they were removed "
+                        "(relgate history verify); nothing is appended after a cut", f->head_path, recorded_seq);
+        }
+        return 0;
+    }
+    if (read_last_line(f->fd, records_end, &f->pending) != 0) {
         release(f);
         return fail(err, "cannot read its last record");
     }
     rg_log_digest(f->pending.data, f->pending.len, head);
     entry = cJSON_ParseWithLength(f->pending.data, f->pending.len);
     seq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(entry, "chain"), "seq");
-    *head_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 1 ? (int64_t)seq->valuedouble : count_lines(f->fd, st.st_size);
+    *head_seq = cJSON_IsNumber(seq) && seq->valuedouble >= 1 ? (int64_t)seq->valuedouble : count_lines(f->fd, records_end);
     cJSON_Delete(entry);
     f->pending.len = 0;
     if (*head_seq < 0) {
