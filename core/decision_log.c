@@ -390,17 +390,15 @@ typedef struct each_state {
     size_t bad;
 } each_state;
 
-static int each_visit(const rg_log_record *stored, void *data)
+static int each_visit(const rg_log_record *stored, cJSON *entry, void *data)
 {
     each_state *s = data;
-    cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
-    int stop = 0;
-    if (!cJSON_IsObject(entry))
+    (void)stored;
+    if (!cJSON_IsObject(entry)) {
         s->bad++;
-    else
-        stop = s->fn(entry, s->data);
-    cJSON_Delete(entry);
-    return stop;
+        return 0;
+    }
+    return s->fn(entry, s->data);
 }
 
 static int same_copy(const char *copy, const char *own)
@@ -434,8 +432,13 @@ static const char *copy_differs(const rg_log_record *stored, const cJSON *entry)
  * head is written with the records, to the head, before it is taken for what a query
  * asked -- a store edited under relgate (a copy column set to "allow", a record slipped
  * in past the head) makes the read an error, never an answer. */
+/* What a checked scan hands its reader: the record as stored, and ENTRY, its line as
+ * parsed already (NULL: not a JSON object -- an old log's stray line), the reader's to
+ * change; the scan frees it. */
+typedef int (*checked_reader)(const rg_log_record *stored, cJSON *entry, void *data);
+
 typedef struct checked_scan {
-    rg_log_visit visit;
+    checked_reader visit;
     void *data;
     int64_t last_seq;
     char problem[RG_ERROR_MESSAGE_MAX / 2];
@@ -475,7 +478,7 @@ static int checked_visit(const rg_log_record *stored, void *data)
     char actual[RG_LOG_DIGEST_HEX + 1];
     const char *differs = NULL;
     cJSON *entry;
-    int forged;
+    int forged, stop;
     if (stored->seq > c->last_seq)
         c->last_seq = stored->seq;
     rg_log_digest(stored->line, stored->len, actual);
@@ -486,18 +489,19 @@ static int checked_visit(const rg_log_record *stored, void *data)
     }
     entry = parse_record(stored, &forged);
     differs = cJSON_IsObject(entry) ? copy_differs(stored, entry) : NULL;
-    cJSON_Delete(entry);
     if (forged) {
         snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 " holds a key twice, or text that is not UTF-8: "
                  "no record relgate writes, and one that readers may read two ways", stored->seq);
-        return 1;
-    }
-    if (differs) {
+        stop = 1;
+    } else if (differs) {
         snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 "'s %s in the store's index is not the record's "
                  "own: the store was edited", stored->seq, differs);
-        return 1;
+        stop = 1;
+    } else {
+        stop = c->visit(stored, cJSON_IsObject(entry) ? entry : NULL, c->data);
     }
-    return c->visit(stored, c->data);
+    cJSON_Delete(entry);
+    return stop;
 }
 
 /* The records FILTER matches, as stored, unchecked: for verify (which reports what is
@@ -511,7 +515,7 @@ static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit
     return 0;
 }
 
-static int scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
+static int scan(rg_log *log, const rg_log_filter *filter, checked_reader visit, void *data, rg_error *err)
 {
     checked_scan c = {visit, data, 0, ""};
     char msg[RG_LOG_ERRMAX] = "", head[RG_LOG_DIGEST_HEX + 1];
@@ -575,15 +579,13 @@ typedef struct text_state {
     int oom;
 } text_state;
 
-static int text_visit(const rg_log_record *stored, void *data)
+static int text_visit(const rg_log_record *stored, cJSON *entry, void *data)
 {
     text_state *s = data;
     const char *line = stored->line;
     size_t len = stored->len;
-    cJSON *entry = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(line, len) : NULL;
-    int stop = 0, object = cJSON_IsObject(entry);
-    cJSON_Delete(entry);
-    if (!object) {
+    int stop = 0;
+    if (!entry) {
         s->bad++;
     } else {
         /* The store's bytes are not NUL-terminated in general: the callback's are. */
@@ -777,18 +779,15 @@ typedef struct importer {
     int failed;
 } importer;
 
-static int import_visit(const rg_log_record *stored, void *data)
+static int import_visit(const rg_log_record *stored, cJSON *entry, void *data)
 {
     importer *im = data;
-    cJSON *entry = stored->len < LINE_MAX_BYTES ? cJSON_ParseWithLength(stored->line, stored->len) : NULL;
     char *flat;
-    if (!cJSON_IsObject(entry)) {
-        cJSON_Delete(entry);
+    (void)stored;
+    if (!entry)
         return 0;  /* not a decision: an old log's stray line, as history skips it */
-    }
     cJSON_DeleteItemFromObjectCaseSensitive(entry, "chain");
     flat = cJSON_PrintUnformatted(entry);
-    cJSON_Delete(entry);
     if (!flat || append_one(&im->a, flat, strlen(flat), im->err) != 0) {
         if (!flat)
             append_fail(&im->a, im->err, "out of memory");

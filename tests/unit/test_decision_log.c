@@ -46,40 +46,35 @@ static int verify(rg_log *log, size_t *records, char *problem)
 
 static void test_redact(void **state)
 {
+    /* Each URL and how messages show it. */
+    static const char *const cases[][2] = {
+        {"postgresql://gate:s3cret@db.example:5432/gate", "postgresql://gate:***@db.example:5432/gate"},
+        {"postgres://gate@db/gate?sslmode=require&password=s3cret&x=1",
+         "postgres://gate@db/gate?sslmode=require&password=***&x=***"},
+        /* Every value but where the server is: a second password, an SSL key's, a key spelled
+         * with a percent escape (libpq decodes it), a token that is no key=value. */
+        {"postgresql://gate@/gate?host=/run/pg&sslpassword=k3y&password=s3cret&pass%77ord=s3cret&s3cret",
+         "postgresql://gate@/gate?host=/run/pg&sslpassword=***&password=***&***&***"},
+        /* A password holding '@' or ':' unescaped: everything before the last '@' is hidden but the user. */
+        {"postgresql://gate:s3c@r:et@db/gate", "postgresql://gate:***@db/gate"},
+        {"postgresql://gate:s3cret@db/gate#frag", "postgresql://gate:***@db/gate"},
+        /* A password holding '/', '?' or '#' unencoded ends the authority early: its start
+         * reads as a port, the rest as the path; neither is shown (hostile round 13, F01). */
+        {"postgresql://gate:Zm9v/YmFy+cXV4@db.invalid:5432/decisions", "postgresql://***"},
+        {"postgresql://gate:pa?ss@db/gate", "postgresql://***"},
+        {"postgresql://gate:pa#ss@db/gate", "postgresql://***"},
+        /* Ports, IPv6 hosts and host lists are shown; a colon after the host is a port. */
+        {"postgresql://gate@[::1]:5432,db2:5433/gate", "postgresql://gate@[::1]:5432,db2:5433/gate"},
+        {"postgresql://gate@db/gate", "postgresql://gate@db/gate"},
+        {"postgresql://db:5432/gate", "postgresql://db:5432/gate"},
+        {"sqlite:/var/lib/relgate/log.db", "sqlite:/var/lib/relgate/log.db"},
+    };
     char out[256];
     (void)state;
-    rg_log_redact("postgresql://gate:s3cret@db.example:5432/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://gate:***@db.example:5432/gate");
-    rg_log_redact("postgres://gate@db/gate?sslmode=require&password=s3cret&x=1", out, sizeof out);
-    assert_string_equal(out, "postgres://gate@db/gate?sslmode=require&password=***&x=***");
-    /* Every value but where the server is: a second password, an SSL key's, a key spelled
-     * with a percent escape (libpq decodes it), a token that is no key=value. */
-    rg_log_redact("postgresql://gate@/gate?host=/run/pg&sslpassword=k3y&password=s3cret&pass%77ord=s3cret&s3cret",
-                  out, sizeof out);
-    assert_string_equal(out, "postgresql://gate@/gate?host=/run/pg&sslpassword=***&password=***&***&***");
-    /* A password holding '@' or ':' unescaped: everything before the last '@' is hidden but the user. */
-    rg_log_redact("postgresql://gate:s3c@r:et@db/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://gate:***@db/gate");
-    rg_log_redact("postgresql://gate:s3cret@db/gate#frag", out, sizeof out);
-    assert_string_equal(out, "postgresql://gate:***@db/gate");
-    /* A password holding '/', '?' or '#' unencoded ends the authority early: its start
-     * reads as a port, the rest as the path; neither is shown (hostile round 13, F01). */
-    rg_log_redact("postgresql://gate:Zm9v/YmFy+cXV4@db.invalid:5432/decisions", out, sizeof out);
-    assert_string_equal(out, "postgresql://***");
-    rg_log_redact("postgresql://gate:pa?ss@db/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://***");
-    rg_log_redact("postgresql://gate:pa#ss@db/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://***");
-    /* Ports, IPv6 hosts and host lists are shown. */
-    rg_log_redact("postgresql://gate@[::1]:5432,db2:5433/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://gate@[::1]:5432,db2:5433/gate");
-    rg_log_redact("postgresql://gate@db/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://gate@db/gate");
-    /* A colon after the host (a port) is not a password. */
-    rg_log_redact("postgresql://db:5432/gate", out, sizeof out);
-    assert_string_equal(out, "postgresql://db:5432/gate");
-    rg_log_redact("sqlite:/var/lib/relgate/log.db", out, sizeof out);
-    assert_string_equal(out, "sqlite:/var/lib/relgate/log.db");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rg_log_redact(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
 }
 
 static void test_filter(void **state)
