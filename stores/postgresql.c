@@ -78,14 +78,19 @@ static void scrub(const pg_log *p, char *err)
 
 /* Drop the connection that missed a deadline: shut down first, so that closing it cannot
  * block on a peer that reads nothing. */
-static int give_up(pg_log *p, char *err, const char *what)
+static int give_up_after(pg_log *p, char *err, const char *what, double seconds, const char *bound)
 {
     p->dead = 1;
     p->in_transaction = 0;
     shutdown(PQsocket(p->conn), SHUT_RDWR);
     return rg_store_fail(err, "%s: the server did not answer within %.0f s (a network partition, a stopped server, "
-                              "or a synchronous standby that is down; RELGATE_STORE_TIMEOUT): the connection was dropped",
-                         what, p->timeout);
+                              "or a synchronous standby that is down; %s): the connection was dropped",
+                         what, seconds, bound);
+}
+
+static int give_up(pg_log *p, char *err, const char *what)
+{
+    return give_up_after(p, err, what, p->timeout, "RELGATE_STORE_TIMEOUT");
 }
 
 static int conn_fail(pg_log *p, char *err, const char *what)
@@ -303,6 +308,50 @@ static int keep_secrets(pg_log *p, const char *target, char *err)
     return 0;
 }
 
+/* Seconds connecting may take: the connection's connect_timeout (10 s unless the URL or
+ * PGCONNECT_TIMEOUT set another; libpq raises 1 to 2), never past RELGATE_STORE_TIMEOUT.
+ * It bounds the whole connection, every host of the URL together. */
+static double connect_bound(const pg_log *p)
+{
+    double bound = p->timeout;
+    PQconninfoOption *opts = PQconninfo(p->conn);
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val) {
+            char *end;
+            double v = strtod(o->val, &end);
+            if (*end == '\0' && v > 0 && v < 2)
+                v = 2;   /* as libpq does */
+            if (*end == '\0' && v > 0 && v < bound)
+                bound = v;
+        }
+    PQconninfoFree(opts);
+    return bound;
+}
+
+/* Connect, under a deadline of our own: libpq keeps connect_timeout only in its blocking
+ * connect, where 0 means for ever, and a server that accepts and never answers (a
+ * partition after the handshake) would hold the gate there without end. */
+static int connect_within_bound(pg_log *p, const char *const *keys, const char *const *values, char *err)
+{
+    PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+    double bound, deadline;
+    p->conn = PQconnectStartParams(keys, values, 1);
+    if (!p->conn)
+        return rg_store_fail(err, "out of memory");
+    if (PQstatus(p->conn) == CONNECTION_BAD)
+        return conn_fail(p, err, "cannot connect");
+    bound = connect_bound(p);
+    deadline = seconds_now() + bound;
+    while (state != PGRES_POLLING_OK) {
+        if (state == PGRES_POLLING_FAILED)
+            return conn_fail(p, err, "cannot connect");
+        if (wait_socket(p, state == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline) != 0)
+            return give_up_after(p, err, "cannot connect", bound, "connect_timeout, RELGATE_STORE_TIMEOUT");
+        state = PQconnectPoll(p->conn);
+    }
+    return 0;
+}
+
 static int pg_open(const char *target, int create, void **store, char *err)
 {
     /* The URL's own settings win (expand_dbname); these are only defaults. */
@@ -316,14 +365,8 @@ static int pg_open(const char *target, int create, void **store, char *err)
     p->timeout = store_timeout();
     if (keep_secrets(p, target, err) != 0)
         goto fail;
-    p->conn = PQconnectdbParams(keys, values, 1);
-    if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
-        if (p->conn)
-            conn_fail(p, err, "cannot connect");
-        else
-            rg_store_fail(err, "out of memory");
+    if (connect_within_bound(p, keys, values, err) != 0)
         goto fail;
-    }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
     if (PQsetnonblocking(p->conn, 1) != 0) {
         conn_fail(p, err, "cannot configure the connection");

@@ -224,6 +224,32 @@ def _(t):
         proxy.close()
 
 
+@case("store: a PostgreSQL server that never answers the connection (connect_timeout=0 or none): exit 2 "
+      "within the bound")
+def _(t):
+    copy_ci(t, "history")
+    # A listener that never accepts: the kernel completes the handshake, libpq sends its
+    # startup packet and waits for an answer that never comes.
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        for query, env, bound in (("?connect_timeout=0", {"RELGATE_STORE_TIMEOUT": "2"}, "2 s"),
+                                  ("?connect_timeout=2", {}, "2 s"),
+                                  ("", {"RELGATE_STORE_TIMEOUT": "1"}, "1 s")):
+            url = "postgresql://relgate:Hunter2pw@127.0.0.1:%d/gate%s" % (port, query)
+            start = time.monotonic()
+            res = gate(t, url, "svc-1.0.0", env=env, timeout=40)
+            took = time.monotonic() - start
+            t.expect_error(res, "io", file=None, file_on_stderr=False)
+            t.contains(res.err, "did not answer within %s" % bound, "stderr, " + query)
+            t.check("Hunter2pw" not in res.err + res.out, "the password is not shown")
+            t.check(took < 15, "the gate waited %.0f s with %r" % (took, query))
+    finally:
+        listener.close()
+
+
 @case("store: no password of a PostgreSQL URL is ever shown, however the URL spells it")
 def _(t):
     copy_ci(t, "history")
