@@ -583,6 +583,8 @@ int rg_cmd_eval(int argc, char **argv)
         rg_log_close(o.store);
         return rc;
     }
+    if (o.store && o.signer)
+        rg_log_sign_positions(o.store, o.signer);
 
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))

@@ -64,7 +64,7 @@ int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_erro
 
 char *rg_eval_attest(const eval_options *o, const rg_decision *d, const rg_context *ctx, rg_error *err)
 {
-    rg_attest_options a = {o->verifier_id, o->resource_uri, NULL};
+    rg_attest_options a = {o->verifier_id, o->resource_uri, NULL, o->store != NULL};
     return rg_decision_attest(d, ctx, &a, o->signer, err);
 }
 

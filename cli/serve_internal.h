@@ -158,7 +158,7 @@ char *rg_serve_record_attestation(const char *record);
 
 /* ---- The store (serve_store.c) ---- */
 
-rg_serve_store *rg_serve_store_open(const char *url, rg_error *err);
+rg_serve_store *rg_serve_store_open(const char *url, const char *signing_key, rg_error *err);
 void rg_serve_store_close(rg_serve_store *s);
 /* Append RECORD (compact JSON); 0, or -1 with ERR. */
 int rg_serve_store_append(rg_serve_store *s, const char *record, rg_error *err);

@@ -143,7 +143,7 @@ static int serve(int argc, char **argv)
     if (srv.config.token_file && !(srv.tokens = rg_serve_tokens_load(srv.config.token_file, &err)))
         goto out;
     /* The store first: nothing is decided that could not be recorded. */
-    if (srv.config.store && !(srv.store = rg_serve_store_open(srv.config.store, &err)))
+    if (srv.config.store && !(srv.store = rg_serve_store_open(srv.config.store, srv.config.signing_key, &err)))
         goto out;
     if (srv.config.signing_key) {
         /* Checked here, so that a bad key stops the server, not each worker. */

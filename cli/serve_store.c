@@ -18,10 +18,11 @@
 struct rg_serve_store {
     pthread_mutex_t lock;
     rg_log *log;
+    rg_signer *signer;       /* signs each record's position (--signing-key), or NULL */
     int ok;                  /* the last use succeeded */
 };
 
-rg_serve_store *rg_serve_store_open(const char *url, rg_error *err)
+rg_serve_store *rg_serve_store_open(const char *url, const char *signing_key, rg_error *err)
 {
     rg_serve_store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -32,6 +33,13 @@ rg_serve_store *rg_serve_store_open(const char *url, rg_error *err)
         free(s);
         return NULL;
     }
+    /* A signer of the store's own: appends are one at a time, under its lock. */
+    if (signing_key && !(s->signer = rg_signer_load(signing_key, err))) {
+        rg_log_close(s->log);
+        free(s);
+        return NULL;
+    }
+    rg_log_sign_positions(s->log, s->signer);
     /* A file log comes into being at its first append; the server reads it before that
      * (an id, a key, last-good), and its workers open it for rollback targets: so it is
      * there, empty, from the start. */
@@ -50,6 +58,7 @@ void rg_serve_store_close(rg_serve_store *s)
     if (!s)
         return;
     rg_log_close(s->log);
+    rg_signer_free(s->signer);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -464,7 +464,7 @@ static void answer(worker_state *ws, int64_t tag, const char *body, size_t len, 
         !(d = rg_evaluate(ws->pol, ctx, &err)))
         goto fail;
     if (ws->signer) {
-        rg_attest_options a = {ws->c.verifier_id, ws->c.resource_uri, NULL};
+        rg_attest_options a = {ws->c.verifier_id, ws->c.resource_uri, NULL, ws->c.store != NULL};
         if (!(envelope = rg_decision_attest(d, ctx, &a, ws->signer, &err)))
             goto fail;
     }

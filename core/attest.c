@@ -26,6 +26,11 @@ rg_signer *rg_signer_load(const char *key_path, rg_error *err)
     return s;
 }
 
+const rg_key *rg_signer_key(const rg_signer *signer)
+{
+    return &signer->key;
+}
+
 void rg_signer_free(rg_signer *signer)
 {
     if (!signer)

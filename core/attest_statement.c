@@ -75,14 +75,17 @@ static void write_inputs(rg_jw *w, const cJSON *evidence)
     rg_jw_end(w, 0);
 }
 
-/* The decision's own summary, under the namespaced key. */
-static void write_decision_summary(rg_jw *w, const rg_decision *d)
+/* The decision's own summary, under the namespaced key; LOGGED: its log record's
+ * position is signed too. */
+static void write_decision_summary(rg_jw *w, const rg_decision *d, int logged)
 {
     rg_jw_key(w, RG_VSA_DECISION_KEY);
     rg_jw_object(w);
     rg_decision_write_identity(w, d);
     rg_jw_end(w, 1);
     rg_jw_key_string(w, "context_digest", d->context_digest);
+    if (logged)
+        rg_jw_key_string(w, "log_position", "signed");
     rg_decision_write_summary(w, d);
     rg_jw_key(w, "requirements");
     rg_jw_array(w);
@@ -171,7 +174,7 @@ char *rg_attest_statement(const rg_decision *d, const rg_context *ctx, const rg_
         rg_jw_string(&w, level);
     }
     rg_jw_end(&w, 0);
-    write_decision_summary(&w, d);
+    write_decision_summary(&w, d, o->log_position_signed);
     rg_jw_end(&w, 1);
     rg_jw_end(&w, 1);
     free(rg_strbuf_finish(&uri));

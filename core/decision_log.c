@@ -10,6 +10,7 @@
 #include "attest_statement.h"
 #include "decision_log.h"
 #include "digest.h"
+#include "dsse.h"
 #include "error.h"
 #include "fileio.h"
 #include "json.h"
@@ -25,6 +26,7 @@ struct rg_log {
     const rg_log_backend *backend;
     void *store;
     rg_log_module *module;  /* NULL for the built-in file back end */
+    const rg_signer *signer; /* signs each record's position (rg_log_sign_positions), or NULL */
     char name[RG_ERROR_FILE_MAX];
 };
 
@@ -214,6 +216,11 @@ void rg_log_close(rg_log *log)
     free(log);
 }
 
+void rg_log_sign_positions(rg_log *log, const rg_signer *signer)
+{
+    log->signer = signer;
+}
+
 const char *rg_log_name(const rg_log *log)
 {
     return log->name;
@@ -273,25 +280,6 @@ int rg_log_filter_matches(const rg_log_filter *f, const rg_log_record *r)
     return 1;
 }
 
-/* ENTRY (a compact JSON object, without a chain) with "chain": {"seq": SEQ, "prev":
- * PREV} added as its last member, into OUT. */
-static int chain_entry(rg_strbuf *out, const char *entry, size_t len, int64_t seq, const char *prev)
-{
-    size_t body = len;
-    while (body > 0 && (entry[body - 1] == ' ' || entry[body - 1] == '\r'))
-        body--;
-    if (body < 2 || entry[0] != '{' || entry[body - 1] != '}')
-        return -1;
-    out->len = 0;
-    rg_strbuf_add(out, entry, body - 1);
-    if (body > 2)
-        rg_strbuf_add(out, ",", 1);
-    rg_strbuf_printf(out, "\"chain\":{\"seq\":%" PRId64 ",\"prev\":\"%s\"}}", seq, prev);
-    return out->failed ? -1 : 0;
-}
-
-/* ---- Appending ----------------------------------------------------------------- */
-
 typedef struct appender {
     rg_log *log;
     int64_t seq;
@@ -299,6 +287,58 @@ typedef struct appender {
     rg_strbuf line;
     char msg[RG_LOG_ERRMAX];
 } appender;
+
+/* ENTRY without the blanks that may end it: the bytes a record's chain follows and its
+ * position signs (its length, or 0 when ENTRY is not one JSON object). */
+static size_t entry_body(const char *entry, size_t len)
+{
+    size_t body = len;
+    while (body > 0 && (entry[body - 1] == ' ' || entry[body - 1] == '\r'))
+        body--;
+    return body >= 2 && entry[0] == '{' && entry[body - 1] == '}' ? body : 0;
+}
+
+/* ENTRY's BODY bytes with "chain": {"seq": SEQ, "prev": PREV[, "position": POSITION]}
+ * added as its last member, into OUT. */
+static int chain_entry(rg_strbuf *out, const char *entry, size_t body, int64_t seq, const char *prev,
+                       const char *position)
+{
+    out->len = 0;
+    rg_strbuf_add(out, entry, body - 1);
+    if (body > 2)
+        rg_strbuf_add(out, ",", 1);
+    rg_strbuf_printf(out, "\"chain\":{\"seq\":%" PRId64 ",\"prev\":\"%s\"", seq, prev);
+    if (position)
+        rg_strbuf_printf(out, ",\"position\":%s", position);
+    rg_strbuf_add(out, "}}", 2);
+    return out->failed ? -1 : 0;
+}
+
+/* The position of A's next record, whose entry is BODY (LEN bytes), signed by the log's
+ * signer: a DSSE envelope (heap); NULL when the log signs none, or with *FAILED and the
+ * reason in A->msg. */
+static char *signed_position(appender *a, const char *body, size_t len, int *failed)
+{
+    char digest[RG_LOG_DIGEST_HEX + 1], *envelope = NULL;
+    rg_strbuf payload = {0};
+    rg_error why = {0};
+    *failed = 0;
+    if (!a->log->signer)
+        return NULL;
+    rg_log_digest(body, len, digest);
+    rg_log_position_payload(&payload, a->seq + 1, a->head, digest);
+    if (!payload.failed)
+        envelope = rg_dsse_sign(rg_signer_key(a->log->signer), RG_LOG_POSITION_TYPE, payload.data, payload.len, &why);
+    free(rg_strbuf_finish(&payload));
+    if (!envelope) {
+        *failed = 1;
+        snprintf(a->msg, sizeof a->msg, "cannot sign the record's position: %.400s", why.message[0] ? why.message : "out of memory");
+    }
+    rg_error_clear(&why);
+    return envelope;
+}
+
+/* ---- Appending ----------------------------------------------------------------- */
 
 static int append_fail(appender *a, rg_error *err, const char *why)
 {
@@ -318,14 +358,25 @@ static int append_begin(appender *a, rg_log *log, rg_error *err)
     return 0;
 }
 
-/* Chain one entry after the head and hand it to the store. */
-static int append_one(appender *a, const char *entry, size_t len, rg_error *err)
+/* Chain one entry after the head and hand it to the store, with its position signed
+ * when the log signs them -- or with KEPT, a position signed earlier for this very place
+ * (an import that rebuilds the source's chain record for record). */
+static int append_chained(appender *a, const char *entry, size_t len, const char *kept, rg_error *err)
 {
     rg_log_record r = {0};
-    char digest[RG_LOG_DIGEST_HEX + 1];
+    char digest[RG_LOG_DIGEST_HEX + 1], *position;
+    size_t body = entry_body(entry, len);
+    int unsigned_position, chained;
     cJSON *parsed;
-    if (memchr(entry, '\n', len) || chain_entry(&a->line, entry, len, a->seq + 1, a->head) != 0)
+    if (memchr(entry, '\n', len) || !body)
         return append_fail(a, err, "a record is not one JSON object on one line");
+    position = kept ? NULL : signed_position(a, entry, body, &unsigned_position);
+    if (!kept && unsigned_position)
+        return append_fail(a, err, a->msg);
+    chained = chain_entry(&a->line, entry, body, a->seq + 1, a->head, kept ? kept : position);
+    free(position);
+    if (chained != 0)
+        return append_fail(a, err, "out of memory");
     parsed = len < LINE_MAX_BYTES ? cJSON_ParseWithLength(a->line.data, a->line.len) : NULL;
     if (!cJSON_IsObject(parsed)) {
         cJSON_Delete(parsed);
@@ -346,6 +397,11 @@ static int append_one(appender *a, const char *entry, size_t len, rg_error *err)
     a->seq++;
     memcpy(a->head, digest, sizeof a->head);
     return 0;
+}
+
+static int append_one(appender *a, const char *entry, size_t len, rg_error *err)
+{
+    return append_chained(a, entry, len, NULL, err);
 }
 
 static int append_commit(appender *a, rg_error *err)
@@ -634,6 +690,7 @@ typedef struct verifier {
     int chained;        /* a chained record was seen */
     const rg_key *keys; /* each record's attestation is checked with these (none: not) */
     size_t key_count, threshold;
+    int64_t positioned; /* the seq of the first record with a signed position (0: none yet) */
     char *problem;
 } verifier;
 
@@ -646,6 +703,33 @@ static int broken(verifier *v, const char *fmt, ...)
     vsnprintf(v->problem, RG_ERROR_MESSAGE_MAX, fmt, ap);
     va_end(ap);
     return 1;
+}
+
+/* Record N (STORED, parsed as ENTRY) held to its signatures: its attestation, and its
+ * signed position.  A signed record must carry its position when its attestation says
+ * it has one, and when it follows a record that had one (a record signed before
+ * positions were, replayed after them): otherwise taking the position away would pass
+ * for a log written before positions were signed.  0, or 1 with V's problem. */
+static int verify_signatures(verifier *v, const cJSON *entry, const rg_log_record *stored, size_t n)
+{
+    char why[RG_ERROR_MESSAGE_MAX / 2];
+    int position, promised;
+    if (rg_log_record_attested(entry, v->keys, v->key_count, v->threshold, &promised, why, sizeof why))
+        return broken(v, "record %zu (seq %" PRId64 ") %s", n, stored->seq, why);
+    position = rg_log_record_position(entry, stored->line, stored->len, v->keys, v->key_count, v->threshold, why,
+                                      sizeof why);
+    if (position < 0)
+        return broken(v, "record %zu (seq %" PRId64 ") %s", n, stored->seq, why);
+    if (position == 1 && promised)
+        return broken(v, "record %zu (seq %" PRId64 ") has lost its signed position, which its attestation says it "
+                      "was written with: it was moved, replayed or re-chained", n, stored->seq);
+    if (position == 1 && v->positioned && cJSON_GetObjectItemCaseSensitive(entry, "attestation"))
+        return broken(v, "record %zu (seq %" PRId64 ") is signed but its position is not, though the signed records "
+                      "before it from seq %" PRId64 " have theirs: a record signed before positions were, replayed "
+                      "here", n, stored->seq, v->positioned);
+    if (position == 0 && !v->positioned)
+        v->positioned = stored->seq;
+    return 0;
 }
 
 static int verify_visit(const rg_log_record *stored, void *data)
@@ -689,11 +773,8 @@ static int verify_visit(const rg_log_record *stored, void *data)
     else if ((differs = copy_differs(stored, entry)) != NULL)
         rc = broken(v, "record %zu (seq %" PRId64 "): its %s in the store's index is not the record's own, so queries "
                     "by it (last-good, a rollback's target) answer wrongly: the store was edited", n, stored_seq, differs);
-    else if (v->keys) {
-        char why[RG_ERROR_MESSAGE_MAX / 2];
-        if (rg_log_record_attested(entry, v->keys, v->key_count, v->threshold, why, sizeof why))
-            rc = broken(v, "record %zu (seq %" PRId64 ") %s", n, stored_seq, why);
-    }
+    else if (v->keys)
+        rc = verify_signatures(v, entry, stored, n);
     cJSON_Delete(entry);
     v->seq++;
     memcpy(v->prev, actual, sizeof v->prev);
@@ -779,13 +860,48 @@ typedef struct importer {
     int failed;
 } importer;
 
+/* A record whose position is signed, imported: its own text, at its own place, or not at
+ * all -- a signed position cannot be moved, and a record without it would read as one
+ * taken away (history verify --public-key). */
+static int import_positioned(importer *im, const rg_log_record *stored, const cJSON *chain, const cJSON *position)
+{
+    const char *prev = rg_json_string(chain, "prev");
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
+    rg_strbuf body = {0};
+    char *kept = NULL;
+    int rc;
+    if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)(im->a.seq + 1) || !prev || strcmp(prev, im->a.head) != 0) {
+        snprintf(im->a.msg, sizeof im->a.msg, "record %.0f of the source has its position signed, which it would "
+                 "lose at seq %" PRId64 " here: a log with signed positions is imported only into an empty log",
+                 cJSON_IsNumber(seq) ? seq->valuedouble : 0.0, im->a.seq + 1);
+        return append_fail(&im->a, im->err, im->a.msg);
+    }
+    if (rg_log_entry_of(stored->line, stored->len, &body) != 0 || !(kept = cJSON_PrintUnformatted(position))) {
+        free(rg_strbuf_finish(&body));
+        return append_fail(&im->a, im->err, "out of memory");
+    }
+    rc = append_chained(&im->a, body.data, body.len, kept, im->err);
+    free(kept);
+    free(rg_strbuf_finish(&body));
+    return rc;
+}
+
 static int import_visit(const rg_log_record *stored, cJSON *entry, void *data)
 {
     importer *im = data;
+    const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
+    const cJSON *position = cJSON_GetObjectItemCaseSensitive(chain, "position");
     char *flat;
-    (void)stored;
     if (!entry)
         return 0;  /* not a decision: an old log's stray line, as history skips it */
+    if (position) {
+        if (import_positioned(im, stored, chain, position) != 0) {
+            im->failed = 1;
+            return 1;
+        }
+        im->copied++;
+        return 0;
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(entry, "chain");
     flat = cJSON_PrintUnformatted(entry);
     if (!flat || append_one(&im->a, flat, strlen(flat), im->err) != 0) {

@@ -14,6 +14,7 @@
 
 #include "log_store.h"
 #include "relgate/relgate.h"
+#include "strbuf.h"
 
 /* rg_log_open, _append, _each, _last_good, _verify, _import and _export are public
  * (relgate.h); the engine's own readers take the records as cJSON trees. */
@@ -45,9 +46,31 @@ struct rg_key;
 /* Whether ENTRY, a decision record, carries its own attestation, signed by THRESHOLD
  * (0: 1) of KEYS (COUNT): NULL, or WHY (SIZE bytes) it does not -- none where its
  * decision would have been signed, one that does not verify, or one that signs another
- * decision (log_attested.c). */
+ * decision (log_attested.c).  *POSITION_SIGNED: the attestation says the record's
+ * position is signed too (rg_attest_options.log_position_signed). */
 const char *rg_log_record_attested(const cJSON *entry, const struct rg_key *keys, size_t count, size_t threshold,
-                                   char *why, size_t size);
+                                   int *position_signed, char *why, size_t size);
+
+/* A record's position, signed (rg_log_sign_positions): a DSSE envelope of this payload
+ * type in the record's "chain" member ("position"), whose payload is
+ * rg_log_position_payload's -- the record's seq, the digest it chains to, and the
+ * digest of the record as the gate wrote it, before its chain. */
+#define RG_LOG_POSITION_TYPE "application/vnd.relgate.log-position+json"
+
+/* Append the payload of record SEQ after PREV, whose entry (the line without its chain
+ * member) has the hex digest RECORD, to OUT: {"seq":SEQ,"prev":"PREV","record":"sha256:RECORD"}. */
+void rg_log_position_payload(rg_strbuf *out, int64_t seq, const char *prev, const char *record);
+
+/* The entry the record LINE (LEN bytes) holds, the line up to its chain member, closed
+ * -- the chain is the last member a record gets -- into ENTRY.  0, or -1 when LINE has
+ * no chain member there (or out of memory). */
+int rg_log_entry_of(const char *line, size_t len, rg_strbuf *entry);
+
+/* Whether the record LINE (LEN bytes), parsed as ENTRY, carries its position signed by
+ * THRESHOLD (0: 1) of KEYS (COUNT): 0 when it does; 1 when it carries none; -1 with WHY
+ * (SIZE bytes) when its position does not verify, or signs another record or place. */
+int rg_log_record_position(const cJSON *entry, const char *line, size_t len, const struct rg_key *keys, size_t count,
+                           size_t threshold, char *why, size_t size);
 
 /* The built-in JSON-lines back end. */
 const rg_log_backend *rg_log_file_backend(void);

@@ -33,4 +33,7 @@ int rg_key_load(const char *path, int private_key, rg_key *out, rg_error *err);
 
 void rg_key_clear(rg_key *key);
 
+/* The key SIGNER holds (attest.c). */
+const rg_key *rg_signer_key(const rg_signer *signer);
+
 #endif

@@ -8,12 +8,15 @@
  * stage, policy, context, time, summary and requirements, and each of these must be the
  * record's own -- so an edited record, or another record's envelope pasted onto it, is
  * found. */
+#define _GNU_SOURCE   /* memmem */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attest_statement.h"
 #include "decision_log.h"
+#include "dsse.h"
 #include "json.h"
 #include "keys.h"
 
@@ -83,14 +86,15 @@ static int is_error_decision(const cJSON *entry)
     return 1;
 }
 
-const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_t count, size_t threshold, char *why,
-                                   size_t size)
+const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_t count, size_t threshold,
+                                   int *position_signed, char *why, size_t size)
 {
     const cJSON *envelope = FIELD(entry, "attestation");
-    const char *decision = rg_json_string(entry, "decision"), *differs;
+    const char *decision = rg_json_string(entry, "decision"), *differs, *logged;
     char *text, reason[600];
     cJSON *statement = NULL;
     int rc;
+    *position_signed = 0;
     if (!envelope) {
         if (decision && strcmp(decision, "error") == 0 && is_error_decision(entry))
             return NULL;   /* an error decision is never signed (eval --attest) */
@@ -115,6 +119,8 @@ const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_
         return why;
     }
     differs = statement_differs(statement, entry);
+    logged = rg_json_string(FIELD(FIELD(statement, "predicate"), RG_VSA_DECISION_KEY), "log_position");
+    *position_signed = logged && strcmp(logged, "signed") == 0;
     cJSON_Delete(statement);
     if (differs) {
         snprintf(why, size, "its attestation signs another decision: the record's %s is not the one signed (the record "
@@ -122,4 +128,78 @@ const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_
         return why;
     }
     return NULL;
+}
+
+/* ---- Signed positions ---------------------------------------------------------- */
+
+void rg_log_position_payload(rg_strbuf *out, int64_t seq, const char *prev, const char *record)
+{
+    rg_strbuf_printf(out, "{\"seq\":%" PRId64 ",\"prev\":\"%s\",\"record\":\"sha256:%s\"}", seq, prev, record);
+}
+
+int rg_log_entry_of(const char *line, size_t len, rg_strbuf *entry)
+{
+    static const char member[] = "\"chain\":{\"seq\":";
+    const char *at = NULL;
+    for (const char *p = line; (p = memmem(p, len - (size_t)(p - line), member, sizeof member - 1)); p++)
+        at = p;
+    if (!at || at == line)
+        return -1;
+    if (at[-1] == ',')
+        at--;
+    else if (at != line + 1)
+        return -1;
+    entry->len = 0;
+    rg_strbuf_add(entry, line, (size_t)(at - line));
+    rg_strbuf_add(entry, "}", 1);
+    return entry->failed ? -1 : 0;
+}
+
+/* The hex digest of the entry LINE holds before its chain member, into HEX.  0, or -1. */
+static int entry_digest(const char *line, size_t len, char hex[RG_LOG_DIGEST_HEX + 1])
+{
+    rg_strbuf body = {0};
+    int rc = rg_log_entry_of(line, len, &body);
+    if (rc == 0)
+        rg_log_digest(body.data, body.len, hex);
+    free(rg_strbuf_finish(&body));
+    return rc;
+}
+
+int rg_log_record_position(const cJSON *entry, const char *line, size_t len, const rg_key *keys, size_t count,
+                           size_t threshold, char *why, size_t size)
+{
+    static const char *const types[] = {RG_LOG_POSITION_TYPE};
+    const cJSON *chain = FIELD(entry, "chain"), *position = FIELD(chain, "position"), *seq = FIELD(chain, "seq");
+    const char *prev = rg_json_string(chain, "prev");
+    char digest[RG_LOG_DIGEST_HEX + 1], reason[600], *text;
+    rg_strbuf want = {0};
+    rg_dsse_payload signed_payload = {0};
+    int rc;
+    if (!position)
+        return 1;
+    if (!cJSON_IsNumber(seq) || !prev || entry_digest(line, len, digest) != 0) {
+        snprintf(why, size, "has a signed position but no chain it could sign");
+        return -1;
+    }
+    if (!(text = cJSON_PrintUnformatted(position))) {
+        snprintf(why, size, "its signed position cannot be read (out of memory)");
+        return -1;
+    }
+    rc = rg_dsse_verify(text, strlen(text), keys, count, threshold ? threshold : 1, types, 1, &signed_payload, reason,
+                        sizeof reason);
+    free(text);
+    if (rc != 0) {
+        snprintf(why, size, "its signed position does not verify with the keys given: %s", reason);
+        return -1;
+    }
+    rg_log_position_payload(&want, (int64_t)seq->valuedouble, prev, digest);
+    rc = want.failed || signed_payload.len != want.len || memcmp(signed_payload.body, want.data, want.len) != 0;
+    if (rc)
+        snprintf(why, size, "is not where, or not what, its signed position says (%.200s): it was moved, replayed "
+                 "after later records, edited, or records before it were removed and the log chained anew",
+                 (const char *)signed_payload.body);
+    free(signed_payload.body);
+    free(rg_strbuf_finish(&want));
+    return rc ? -1 : 0;
 }

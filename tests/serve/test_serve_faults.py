@@ -864,6 +864,11 @@ def _(t):
         status, doc, _ = srv.decide(request_from_example(PASS))
         t.eq(status, 400, "no release.artifacts")
         t.contains(doc["error"]["message"], "artifacts", "its message")
+    # The store's records carry their positions signed, as eval --attest --log writes them.
+    res = t.run("history", "verify", "--log", t.tmp / "d.jsonl", "--public-key", "k.pub")
+    t.eq((res.rc, res.out), (0, "whole: 1 record chained, every decision signed\n"), "history verify --public-key")
+    t.check(all("position" in json.loads(line)["chain"] for line in (t.tmp / "d.jsonl").read_text().splitlines()),
+            "every record's position is signed")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ fails on the code before its fix.
 meson runs: python3 test_store_hostile.py RELGATE
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -327,23 +328,51 @@ def make_key(t, name):
                    capture_output=True, timeout=60)
 
 
+def split_record(line):
+    """A record's line as the gate wrote it, before its chain (the text its signed
+    position covers), and that position (None: none)."""
+    at = line.rindex(',"chain":{"seq":')
+    return line[:at] + "}", json.loads(line)["chain"].get("position")
+
+
+def write_chain(db, records):
+    """Store RECORDS, [(text without a chain, position or None)], as the whole SQLite log
+    DB, chained anew with plain SHA-256, index copies and head included -- each keeping
+    the signed position it is given: what anyone who can write the store can do."""
+    db.execute("DELETE FROM relgate_decisions")
+    prev = "0" * 64
+    for seq, (body, position) in enumerate(records, 1):
+        chain = '"seq":%d,"prev":"%s"' % (seq, prev)
+        if position is not None:
+            chain += ',"position":' + json.dumps(position, separators=(",", ":"))
+        text = body[:-1] + ',"chain":{' + chain + '}}'
+        entry = json.loads(text)
+        release = entry.get("release") or {}
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        db.execute("INSERT INTO relgate_decisions (seq, release_name, release_version, environment, stage, decision, "
+                   "evaluated_at, digest, prev, line) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (seq, release.get("name"), release.get("version"), release.get("environment"), entry.get("stage"),
+                    entry.get("decision"), entry.get("evaluated_at"), digest, prev, text))
+        prev = digest
+    db.execute("UPDATE relgate_head SET seq = ?, digest = ? WHERE id = 1", (len(records), prev))
+    db.commit()
+
+
+def log_records(db):
+    return [split_record(line) for (line,) in db.execute("SELECT line FROM relgate_decisions ORDER BY seq")]
+
+
 def rechain(db, edit):
     """Apply EDIT(seq, entry) to every record of the SQLite log DB (entry without its
-    chain), then chain them all anew with plain SHA-256, head included: what anyone who
-    can write the store can do."""
-    prev = "0" * 64
-    for seq, line in db.execute("SELECT seq, line FROM relgate_decisions ORDER BY seq").fetchall():
-        entry = json.loads(line)
-        del entry["chain"]
+    chain; an entry left alone keeps its text), then chain them all anew."""
+    records = []
+    for seq, (body, position) in enumerate(log_records(db), 1):
+        entry = json.loads(body)
         edit(seq, entry)
-        text = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)[:-1] + \
-            ',"chain":{"seq":%d,"prev":"%s"}}' % (seq, prev)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        db.execute("UPDATE relgate_decisions SET line = ?, digest = ?, prev = ?, decision = ? WHERE seq = ?",
-                   (text, digest, prev, entry["decision"], seq))
-        prev = digest
-    db.execute("UPDATE relgate_head SET digest = ? WHERE id = 1", (prev,))
-    db.commit()
+        if entry != json.loads(body):
+            body = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
+        records.append((body, position))
+    write_chain(db, records)
 
 
 @case("store: history verify --public-key holds every decision to its own signed attestation: an edit re-chained "
@@ -413,19 +442,9 @@ def _(t):
     copy = Path(t.tmp, "twice.db")
     copy.write_bytes(pristine.read_bytes())
     db = sqlite3.connect(str(copy))
-    prev = "0" * 64
-    for seq, line in db.execute("SELECT seq, line FROM relgate_decisions ORDER BY seq").fetchall():
-        entry = json.loads(line)
-        del entry["chain"]
-        body = json.dumps(entry, separators=(",", ":"))[:-1]
-        if seq == 2:
-            body += ',"decision":"allow"'
-        text = body + ',"chain":{"seq":%d,"prev":"%s"}}' % (seq, prev)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        db.execute("UPDATE relgate_decisions SET line = ?, digest = ?, prev = ? WHERE seq = ?", (text, digest, prev, seq))
-        prev = digest
-    db.execute("UPDATE relgate_head SET digest = ? WHERE id = 1", (prev,))
-    db.commit()
+    records = log_records(db)
+    records[1] = (records[1][0][:-1] + ',"decision":"allow"}', records[1][1])
+    write_chain(db, records)
     db.close()
     res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
     t.expect_exit(res, 1)
@@ -443,6 +462,98 @@ def _(t):
     res = t.run("history", "verify", "--log", url, "--threshold", "2", *signed)
     t.expect_exit(res, 2)   # a threshold of 2 needs 2 distinct keys
 
+
+
+@case("store: history verify --public-key finds a signed record replayed, moved or removed, and positions stripped, "
+      "even after the log was chained anew (round 13, F04)")
+def _(t):
+    import shutil
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    copy_ci(t, "history")
+    make_key(t, "gate")
+    for name in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0"):
+        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
+        ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": "ab" * 32}}]
+        t.write("signed-%s.json" % name, json.dumps(ctx))
+    pristine = Path(t.tmp, "pristine.db")
+    url = "sqlite:" + str(pristine)
+    steps = (("signed-svc-1.0.0", "allow"), ("history/broken", "error"), ("signed-svc-1.1.0-unhealthy", "deny"),
+             ("signed-svc-1.3.0", "allow"))
+    for n, (name, verdict) in enumerate(steps):
+        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", url,
+                     "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
+        t.eq(json.loads(res.out)["decision"], verdict, name)
+    signed = ("--public-key", "gate.pub")
+    res = t.run("history", "verify", "--log", url, *signed)
+    t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the log as written")
+    db = sqlite3.connect(str(pristine))
+    pristine_records = log_records(db)
+    db.close()
+    t.eq([p is not None for _, p in pristine_records], [True, True, True, True],
+         "every record's position is signed, the error decision's too")
+    statement = json.loads(base64.b64decode(json.loads(pristine_records[0][0])["attestation"]["payload"]))
+    t.eq(statement["predicate"]["https://relgate.dev/decision/v1"]["log_position"], "signed",
+         "the attestation says the position is signed")
+
+    def tampered(name, change):
+        copy = Path(t.tmp, name + ".db")
+        copy.write_bytes(pristine.read_bytes())
+        db = sqlite3.connect(str(copy))
+        write_chain(db, change(list(pristine_records)))
+        db.close()
+        plain = t.run("history", "verify", "--log", "sqlite:" + str(copy))
+        t.eq(plain.rc, 0, "%s: the chain alone calls it whole" % name)
+        res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
+        t.expect_exit(res, 1)
+        return res.out
+
+    # The first allow replayed after the deny and the later allow: last-good would go back to 1.0.0.
+    out = tampered("replayed", lambda r: r + [r[0]])
+    t.contains(out, "record 5 (seq 5) is not where, or not what, its signed position says", "a record replayed")
+    # The deny removed from the middle: the next record's position names another predecessor.
+    out = tampered("removed", lambda r: r[:2] + r[3:])
+    t.contains(out, "record 3 (seq 3) is not where, or not what, its signed position says", "a record removed")
+    # Two records swapped.
+    out = tampered("swapped", lambda r: [r[0], r[1], r[3], r[2]])
+    t.contains(out, "record 3 (seq 3) is not where", "two records swapped")
+    # The deny replaced by a genuine-looking error decision (unsigned, as errors are), without a position.
+    error_body = pristine_records[1][0]
+    out = tampered("as-error", lambda r: [r[0], r[1], (error_body, None), r[3]])
+    t.contains(out, "record 4 (seq 4) is not where, or not what, its signed position says", "a deny made an error")
+    # Every position stripped (the log passed off as one written before positions were signed).
+    out = tampered("stripped", lambda r: [(body, None) for body, _ in r])
+    t.contains(out, "record 1 (seq 1) has lost its signed position", "positions stripped")
+    # A position moved to another record at the same place.
+    out = tampered("moved", lambda r: [r[0], r[1], (r[3][0], r[2][1]), (r[2][0], r[3][1])])
+    t.contains(out, "record 3 (seq 3) is not where, or not what", "positions swapped between records")
+
+    # A batch signs each record's position too, in a JSON-lines log.
+    t.write("batch.jsonl", "".join(Path(t.tmp, "signed-%s.json" % n).read_text().replace("\n", "") + "\n"
+                                   for n in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0")))
+    res = t.run("eval", "--policy", "history/gate.lua", "--batch", "batch.jsonl", "--stage", "post-deploy", "--log",
+                "batch-log.jsonl", "--attest", "batch.intoto.jsonl", "--signing-key", "gate.pem", "--now", clock(5))
+    t.expect_exit(res, 1)
+    res = t.run("history", "verify", "--log", "batch-log.jsonl", *signed)
+    t.eq((res.rc, res.out), (0, "whole: 3 records chained, every decision signed\n"), "verify of the batch's log")
+    lines = Path(t.tmp, "batch-log.jsonl").read_text().splitlines()
+    t.eq([("position" in json.loads(line)["chain"]) for line in lines], [True] * 3, "the batch's positions")
+    Path(t.tmp, "batch-log.jsonl").write_text("\n".join([lines[0], lines[2]]) + "\n")
+    res = t.run("history", "verify", "--log", "batch-log.jsonl", *signed)
+    t.expect_exit(res, 1)   # the plain chain breaks first: a JSON-lines log is re-chained as easily
+
+    # history import keeps the signed positions where it rebuilds the same chain (into an
+    # empty log, another store), and refuses to put them anywhere else.
+    imported = "sqlite:" + str(Path(t.tmp, "imported.db"))
+    res = t.run("history", "import", "--log", imported, url)
+    t.expect_exit(res, 0)
+    res = t.run("history", "verify", "--log", imported, *signed)
+    t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the imported log")
+    res = t.run("history", "import", "--log", imported, url)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "a log with signed positions is imported only into an empty log", "an import after records")
+    res = t.run("history", "verify", "--log", imported, *signed)
+    t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "nothing was imported")
 
 if __name__ == "__main__":
     cihelp.main()
