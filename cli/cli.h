@@ -102,8 +102,9 @@ void rg_cli_watchdog_name(const char *policy);
 /* TEXT (heap, taken; NULL: none) goes to stdout when it fires. */
 void rg_cli_watchdog_stdout(char *text);
 /* LINE (heap, taken; NULL: none) is appended to the decision log URL when the watchdog
- * fires: by `relgate __watchdog-log URL CODE LINE`, which the process execs into. */
-void rg_cli_watchdog_log(const char *url, char *line);
+ * fires, its position signed with SIGNING_KEY (a PEM path; NULL: none): by `relgate
+ * __watchdog-log URL CODE KEY LINE`, which the process execs into. */
+void rg_cli_watchdog_log(const char *url, const char *signing_key, char *line);
 /* The --format FMT=PATH reports of OUTS (NULL: none): when the watchdog fires, each is
  * replaced by ERR (evaluated at NOW) rendered in its format, after the log line; and
  * the --output file OUTPUT (NULL: none) by OUTPUT_TEXT (copied), what stdout would carry. */

@@ -151,7 +151,7 @@ static void watchdog_install(const eval_options *o)
     rg_cli_watchdog_install(o->policy, o->limits.timeout);
     rg_cli_watchdog_limit_error(o->policy, o->limits.timeout, &err);
     if (o->log)
-        rg_cli_watchdog_log(o->log, line_with_newline(rg_eval_error_line(&err, o->now)));
+        rg_cli_watchdog_log(o->log, o->signing_key, line_with_newline(rg_eval_error_line(&err, o->now)));
     /* A batch's output is one JSON object per line: the error too. */
     char *text = o->batch ? line_with_newline(rg_eval_error_line(&err, o->now)) : render_error(o, &err);
     /* The reports a CI job publishes, and --output, say the gate errored: never missing,
@@ -570,21 +570,21 @@ int rg_cmd_eval(int argc, char **argv)
         return rc;
     if (!o.log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
         o.log = getenv("RELGATE_LOG");
-    /* The store first: nothing is evaluated that could not be recorded. */
-    if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
-        rc = rg_eval_fail(&o, &err);
-        rg_error_clear(&err);
-        return rc;
-    }
-    /* And the key: nothing is evaluated that could not be signed. */
+    /* The key first: nothing is evaluated that could not be signed, and no record goes
+     * into a log whose records are signed without its position signed too. */
     if (o.signing_key && !(o.signer = rg_signer_load(o.signing_key, &err))) {
         rc = rg_eval_fail(&o, &err);
         rg_error_clear(&err);
-        rg_log_close(o.store);
         return rc;
     }
-    if (o.store && o.signer)
-        rg_log_sign_positions(o.store, o.signer);
+    /* Then the store: nothing is evaluated that could not be recorded. */
+    if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
+        rc = rg_eval_fail(&o, &err);
+        rg_error_clear(&err);
+        rg_signer_free(o.signer);
+        return rc;
+    }
+    rg_log_sign_positions(o.store, o.signer);
 
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))

@@ -30,14 +30,16 @@
 static char *watchdog_stdout;          /* the error in the command's output format, or NULL */
 static char *watchdog_log_line;        /* the error as a decision-log line, or NULL */
 static const char *watchdog_log_url;
+static const char *watchdog_signing_key; /* signs the line's position in the log, or NULL */
 /* The --format FMT=PATH reports and the --output file: each PATH and the error rendered
  * in its format, so a CI step never publishes a report, or reads a decision, that is
  * missing or left over from an earlier run. */
 static struct { const char *path; char *text; } watchdog_reports[RG_CLI_MAX_OUTPUTS + 1];
 static size_t watchdog_report_count;
-/* `relgate __watchdog-log URL CODE LINE [PATH TEXT]...`, built whenever one of its parts
- * changes (the handler may not allocate); NULL in [0] when there is nothing to hand on. */
-static char *watchdog_argv[5 + 2 * (RG_CLI_MAX_OUTPUTS + 1) + 1];
+/* `relgate __watchdog-log URL CODE KEY LINE [PATH TEXT]...`, built whenever one of its
+ * parts changes (the handler may not allocate); NULL in [0] when there is nothing to hand
+ * on. */
+static char *watchdog_argv[6 + 2 * (RG_CLI_MAX_OUTPUTS + 1) + 1];
 static char watchdog_code[12];
 extern char **environ;
 static char watchdog_stderr[RG_ERROR_MESSAGE_MAX + 64];
@@ -96,8 +98,10 @@ static void watchdog_build_argv(void)
     watchdog_argv[1] = command;
     watchdog_argv[2] = watchdog_log_line && watchdog_log_url ? (char *)watchdog_log_url : none;
     watchdog_argv[3] = watchdog_code;
-    watchdog_argv[4] = watchdog_log_line && watchdog_log_url ? watchdog_log_line : none;
-    n = 5;
+    watchdog_argv[4] = watchdog_log_line && watchdog_log_url && watchdog_signing_key ? (char *)watchdog_signing_key
+                                                                                       : none;
+    watchdog_argv[5] = watchdog_log_line && watchdog_log_url ? watchdog_log_line : none;
+    n = 6;
     for (size_t i = 0; i < watchdog_report_count; i++) {
         watchdog_argv[n++] = (char *)watchdog_reports[i].path;
         watchdog_argv[n++] = watchdog_reports[i].text;
@@ -242,7 +246,7 @@ void rg_cli_watchdog_stdout(char *text)
     watchdog_stdout = text;
 }
 
-void rg_cli_watchdog_log(const char *url, char *line)
+void rg_cli_watchdog_log(const char *url, const char *signing_key, char *line)
 {
     size_t n = line ? strlen(line) : 0;
     if (n && line[n - 1] == '\n')
@@ -251,6 +255,7 @@ void rg_cli_watchdog_log(const char *url, char *line)
     free(watchdog_log_line);
     watchdog_log_line = line;
     watchdog_log_url = line ? url : NULL;
+    watchdog_signing_key = line ? signing_key : NULL;
     watchdog_build_argv();
 }
 
@@ -277,22 +282,32 @@ int rg_cli_watchdog_append(int argc, char **argv)
 {
     rg_error err = {0};
     rg_log *log = NULL;
+    rg_signer *signer = NULL;
     int code;
-    if (argc < 5 || (argc - 5) % 2 != 0)
+    if (argc < 6 || (argc - 6) % 2 != 0)
         return RG_EXIT_ERROR;
     code = atoi(argv[3]);
     /* The audit record first, as for every decision: the reports never say what the log
-     * does not hold. */
+     * does not hold.  Its position signed as the gate's own records are (a record without
+     * one after them is a forgery to history verify --public-key); a key that cannot be
+     * read now leaves it unsigned rather than unwritten, and says so. */
     if (argv[2][0]) {
+        if (argv[4][0] && !(signer = rg_signer_load(argv[4], &err))) {
+            rg_cli_report(&err);
+            rg_error_clear(&err);
+        }
         log = rg_log_open(argv[2], 1, &err);
-        if (!log || rg_log_append(log, argv[4], strlen(argv[4]), &err) != 0) {
+        if (log)
+            rg_log_sign_positions(log, signer);
+        if (!log || rg_log_append(log, argv[5], strlen(argv[5]), &err) != 0) {
             rg_cli_report(&err);
             rg_error_clear(&err);
             code = RG_EXIT_ERROR;
         }
         rg_log_close(log);
+        rg_signer_free(signer);
     }
-    for (int i = 5; i + 1 < argc; i += 2)
+    for (int i = 6; i + 1 < argc; i += 2)
         if (rg_write_file_atomic(argv[i], argv[i + 1], strlen(argv[i + 1]), &err) != 0) {
             rg_cli_report(&err);
             rg_error_clear(&err);
@@ -318,7 +333,7 @@ void rg_cli_watchdog_remove(void)
     rg_set_watchdog(NULL);
     watchdog_disarm();
     rg_cli_watchdog_stdout(NULL);
-    rg_cli_watchdog_log(NULL, NULL);
+    rg_cli_watchdog_log(NULL, NULL, NULL);
     rg_cli_watchdog_reports(NULL, NULL, NULL, NULL, 0);
     watchdog_pending = NULL;
 }

@@ -75,8 +75,9 @@ static void write_inputs(rg_jw *w, const cJSON *evidence)
     rg_jw_end(w, 0);
 }
 
-/* The decision's own summary, under the namespaced key; LOGGED: its log record's
- * position is signed too. */
+/* The decision's own summary, under the namespaced key.  LOGGED: whether the decision
+ * goes into a decision log that signs its records' positions ("signed") or into none
+ * ("none"): an attestation made outside a log cannot pass for a record of one. */
 static void write_decision_summary(rg_jw *w, const rg_decision *d, int logged)
 {
     rg_jw_key(w, RG_VSA_DECISION_KEY);
@@ -84,8 +85,7 @@ static void write_decision_summary(rg_jw *w, const rg_decision *d, int logged)
     rg_decision_write_identity(w, d);
     rg_jw_end(w, 1);
     rg_jw_key_string(w, "context_digest", d->context_digest);
-    if (logged)
-        rg_jw_key_string(w, "log_position", "signed");
+    rg_jw_key_string(w, "log_position", logged ? "signed" : "none");
     rg_decision_write_summary(w, d);
     rg_jw_key(w, "requirements");
     rg_jw_array(w);

@@ -218,7 +218,8 @@ void rg_log_close(rg_log *log)
 
 void rg_log_sign_positions(rg_log *log, const rg_signer *signer)
 {
-    log->signer = signer;
+    if (log)
+        log->signer = signer;
 }
 
 const char *rg_log_name(const rg_log *log)
@@ -706,10 +707,12 @@ static int broken(verifier *v, const char *fmt, ...)
 }
 
 /* Record N (STORED, parsed as ENTRY) held to its signatures: its attestation, and its
- * signed position.  A signed record must carry its position when its attestation says
- * it has one, and when it follows a record that had one (a record signed before
- * positions were, replayed after them): otherwise taking the position away would pass
- * for a log written before positions were signed.  0, or 1 with V's problem. */
+ * signed position.  A record must carry its position when its attestation says it has
+ * one, and -- any record, an error decision too -- when it follows a record that had
+ * one: a gate that signs positions signs every record it appends (its watchdog's too),
+ * so a record without one there was written by someone else (a forged error record, a
+ * decision signed before positions were, replayed).  Otherwise taking positions away
+ * would pass for a log written before they were signed.  0, or 1 with V's problem. */
 static int verify_signatures(verifier *v, const cJSON *entry, const rg_log_record *stored, size_t n)
 {
     char why[RG_ERROR_MESSAGE_MAX / 2];
@@ -723,10 +726,10 @@ static int verify_signatures(verifier *v, const cJSON *entry, const rg_log_recor
     if (position == 1 && promised)
         return broken(v, "record %zu (seq %" PRId64 ") has lost its signed position, which its attestation says it "
                       "was written with: it was moved, replayed or re-chained", n, stored->seq);
-    if (position == 1 && v->positioned && cJSON_GetObjectItemCaseSensitive(entry, "attestation"))
-        return broken(v, "record %zu (seq %" PRId64 ") is signed but its position is not, though the signed records "
-                      "before it from seq %" PRId64 " have theirs: a record signed before positions were, replayed "
-                      "here", n, stored->seq, v->positioned);
+    if (position == 1 && v->positioned)
+        return broken(v, "record %zu (seq %" PRId64 ") has no signed position, though every record from seq %" PRId64
+                      " has one: it was not written by the gate that signs them (a forged record, or one signed "
+                      "before positions were, replayed here)", n, stored->seq, v->positioned);
     if (position == 0 && !v->positioned)
         v->positioned = stored->seq;
     return 0;

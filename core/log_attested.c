@@ -121,6 +121,12 @@ const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_
     differs = statement_differs(statement, entry);
     logged = rg_json_string(FIELD(FIELD(statement, "predicate"), RG_VSA_DECISION_KEY), "log_position");
     *position_signed = logged && strcmp(logged, "signed") == 0;
+    if (!differs && logged && !*position_signed) {
+        cJSON_Delete(statement);
+        snprintf(why, size, "carries an attestation made for no decision log (its log_position is \"%.20s\"): a "
+                 "decision signed outside the log put into it", logged);
+        return why;
+    }
     cJSON_Delete(statement);
     if (differs) {
         snprintf(why, size, "its attestation signs another decision: the record's %s is not the one signed (the record "

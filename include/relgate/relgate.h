@@ -493,8 +493,8 @@ RELGATE_API void rg_log_close(rg_log *log);
 /* The URL for messages, its password replaced by "***". */
 RELGATE_API const char *rg_log_name(const rg_log *log);
 
-/* Sign the position of every record appended to LOG from now on with SIGNER (which must
- * outlive those appends; NULL: stop): the record's seq, the digest it chains to and its
+/* Sign the position of every record appended to LOG (NULL: nothing) from now on with
+ * SIGNER (which must outlive those appends; NULL: stop): the record's seq, the digest it chains to and its
  * own digest, in a DSSE envelope in its "chain" member.  A decision's attestation signs
  * what was decided, not where it stands in the log; with the position signed too,
  * rg_log_verify_signed finds a signed record removed, replayed later or moved, even
@@ -591,8 +591,9 @@ typedef struct rg_attest_options {
                                 * release.resource_uri, else pkg:generic/NAME@VERSION */
     const char *policy_uri;    /* predicate.policy.uri; NULL: the policy's name@version */
     int log_position_signed;   /* the decision goes into a log that signs its records' positions
-                                * (rg_log_sign_positions): said in the statement, so that
-                                * rg_log_verify_signed can tell a position taken away */
+                                * (rg_log_sign_positions), else into no log: said in the
+                                * statement, so that rg_log_verify_signed can tell a position
+                                * taken away, or a decision never logged put into a log */
 } rg_attest_options;
 
 /* Sign DECISION, evaluated for CTX: the subjects are CTX's release.artifacts (none is an

@@ -394,8 +394,9 @@ def _(t):
         res = t.eval("history/gate.lua", "signed-%s.json" % name, "--stage", "post-deploy", "--log", url,
                      "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
         t.expect_decision(res, verdict)
-    res = t.eval("history/gate.lua", "history/broken.json", "--stage", "post-deploy", "--log", url, now=clock(3))
-    t.expect_exit(res, 2)   # an error decision: never signed, and none is asked of it
+    res = t.eval("history/gate.lua", "history/broken.json", "--stage", "post-deploy", "--log", url,
+                 "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(3))
+    t.expect_exit(res, 2)   # an error decision: never signed (its position is)
     signed = ("--public-key", "gate.pub")
     res = t.run("history", "verify", "--log", url, *signed)
     t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the log as written")
@@ -520,13 +521,38 @@ def _(t):
     # The deny replaced by a genuine-looking error decision (unsigned, as errors are), without a position.
     error_body = pristine_records[1][0]
     out = tampered("as-error", lambda r: [r[0], r[1], (error_body, None), r[3]])
-    t.contains(out, "record 4 (seq 4) is not where, or not what, its signed position says", "a deny made an error")
+    t.contains(out, "record 3 (seq 3) has no signed position", "a deny made an error")
     # Every position stripped (the log passed off as one written before positions were signed).
     out = tampered("stripped", lambda r: [(body, None) for body, _ in r])
     t.contains(out, "record 1 (seq 1) has lost its signed position", "positions stripped")
     # A position moved to another record at the same place.
     out = tampered("moved", lambda r: [r[0], r[1], (r[3][0], r[2][1]), (r[2][0], r[3][1])])
     t.contains(out, "record 3 (seq 3) is not where, or not what", "positions swapped between records")
+
+    # Records the gate never wrote, appended after the signed ones: a made-up error
+    # decision (unsigned, as errors are) has no position to show (round 14, F01).
+    forged = json.loads(pristine_records[1][0])
+    forged["id"] = "f" * 32
+    out = tampered("forged-error", lambda r: r + [(json.dumps(forged, separators=(",", ":")), None)])
+    t.contains(out, "record 5 (seq 5) has no signed position, though every record from seq 1 has one", "a forged error")
+    # A decision the key signed outside any log (eval --attest without --log: a dry run)
+    # put into the log, the log rebuilt without positions (round 14, F03).
+    res = t.eval("history/gate.lua", "signed-svc-1.3.0.json", "--stage", "post-deploy", "--attest", "dry.intoto.jsonl",
+                 "--signing-key", "gate.pem", now=clock(9))
+    t.expect_decision(res, "allow")
+    dry = res.out.strip()[:-1] + ',"attestation":' + Path(t.tmp, "dry.intoto.jsonl").read_text().strip() + "}"
+    out = tampered("dry-run", lambda r: [(dry, None)])
+    t.contains(out, "record 1 (seq 1) carries an attestation made for no decision log", "a dry run's decision")
+
+    # The watchdog's error record (a policy stopped inside a library call) is signed too.
+    copy_ci(t, "log", "gate")
+    res = t.eval("gate/watchdog.lua", "signed-svc-1.0.0.json", "--timeout", "1", "--log", "watchdog-log.jsonl",
+                 "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", timeout=60)
+    t.expect_error(res, "limit")
+    res = t.run("history", "verify", "--log", "watchdog-log.jsonl", *signed)
+    t.eq((res.rc, res.out), (0, "whole: 1 record chained, every decision signed\n"), "the watchdog's record")
+    t.check("position" in json.loads(Path(t.tmp, "watchdog-log.jsonl").read_text())["chain"],
+            "the watchdog's record has its position signed")
 
     # A batch signs each record's position too, in a JSON-lines log.
     t.write("batch.jsonl", "".join(Path(t.tmp, "signed-%s.json" % n).read_text().replace("\n", "") + "\n"
