@@ -328,6 +328,21 @@ def make_key(t, name):
                    capture_output=True, timeout=60)
 
 
+def signed_setup(t, *keys):
+    """The history fixtures, a key pair for each of KEYS, and signed-NAME.json: the
+    contexts with the release artifacts a signed decision needs."""
+    import shutil
+    if not shutil.which("openssl"):
+        t.skip("the openssl command is not installed")
+    copy_ci(t, "history")
+    for key in keys:
+        make_key(t, key)
+    for name in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0"):
+        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
+        ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": "ab" * 32}}]
+        t.write("signed-%s.json" % name, json.dumps(ctx))
+
+
 def split_record(line):
     """A record's line as the gate wrote it, before its chain (the text its signed
     position covers), and that position (None: none)."""
@@ -378,16 +393,7 @@ def rechain(db, edit):
 @case("store: history verify --public-key holds every decision to its own signed attestation: an edit re-chained "
       "with plain SHA-256 is found")
 def _(t):
-    import shutil
-    if not shutil.which("openssl"):
-        t.skip("the openssl command is not installed")
-    copy_ci(t, "history")
-    make_key(t, "gate")
-    make_key(t, "other")
-    for name in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0"):
-        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
-        ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": "ab" * 32}}]
-        t.write("signed-%s.json" % name, json.dumps(ctx))
+    signed_setup(t, "gate", "other")
     pristine = Path(t.tmp, "pristine.db")
     url = "sqlite:" + str(pristine)
     for n, (name, verdict) in enumerate((("svc-1.0.0", "allow"), ("svc-1.1.0-unhealthy", "deny"), ("svc-1.3.0", "allow"))):
@@ -468,15 +474,7 @@ def _(t):
 @case("store: history verify --public-key finds a signed record replayed, moved or removed, and positions stripped, "
       "even after the log was chained anew (round 13, F04)")
 def _(t):
-    import shutil
-    if not shutil.which("openssl"):
-        t.skip("the openssl command is not installed")
-    copy_ci(t, "history")
-    make_key(t, "gate")
-    for name in ("svc-1.0.0", "svc-1.1.0-unhealthy", "svc-1.3.0"):
-        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
-        ctx["release"]["artifacts"] = [{"name": "app.tar.gz", "digest": {"sha256": "ab" * 32}}]
-        t.write("signed-%s.json" % name, json.dumps(ctx))
+    signed_setup(t, "gate")
     pristine = Path(t.tmp, "pristine.db")
     url = "sqlite:" + str(pristine)
     steps = (("signed-svc-1.0.0", "allow"), ("history/broken", "error"), ("signed-svc-1.1.0-unhealthy", "deny"),
