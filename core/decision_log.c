@@ -863,58 +863,62 @@ typedef struct importer {
     int failed;
 } importer;
 
-/* A record whose position is signed, imported: its own text, at its own place, or not at
- * all -- a signed position cannot be moved, and a record without it would read as one
- * taken away (history verify --public-key). */
-static int import_positioned(importer *im, const rg_log_record *stored, const cJSON *chain, const cJSON *position)
+/* The text to import for ENTRY (STORED, parsed, its chain detached) into BODY: the
+ * record's own bytes before its chain when they are exactly ENTRY -- the text its
+ * signed position covers, and the record as it was written -- else ENTRY printed anew
+ * (an old log's unchained line).  0, or -1 (out of memory). */
+static int import_text(const rg_log_record *stored, const cJSON *entry, int chained, rg_strbuf *body)
 {
-    const char *prev = rg_json_string(chain, "prev");
-    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
-    rg_strbuf body = {0};
-    char *kept = NULL;
-    int rc;
-    if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)(im->a.seq + 1) || !prev || strcmp(prev, im->a.head) != 0) {
-        snprintf(im->a.msg, sizeof im->a.msg, "record %.0f of the source has its position signed, which it would "
-                 "lose at seq %" PRId64 " here: a log with signed positions is imported only into an empty log",
-                 cJSON_IsNumber(seq) ? seq->valuedouble : 0.0, im->a.seq + 1);
-        return append_fail(&im->a, im->err, im->a.msg);
+    char *flat;
+    if (chained && rg_log_entry_of(stored->line, stored->len, body) == 0) {
+        cJSON *own = cJSON_ParseWithLength(body->data, body->len);
+        int same = cJSON_Compare(own, entry, 1);
+        cJSON_Delete(own);
+        if (same)
+            return 0;
     }
-    if (rg_log_entry_of(stored->line, stored->len, &body) != 0 || !(kept = cJSON_PrintUnformatted(position))) {
-        free(rg_strbuf_finish(&body));
-        return append_fail(&im->a, im->err, "out of memory");
-    }
-    rc = append_chained(&im->a, body.data, body.len, kept, im->err);
-    free(kept);
-    free(rg_strbuf_finish(&body));
-    return rc;
+    if (!(flat = cJSON_PrintUnformatted(entry)))
+        return -1;
+    body->len = 0;
+    rg_strbuf_add(body, flat, strlen(flat));
+    free(flat);
+    return body->failed ? -1 : 0;
 }
 
+/* Import one record.  A record whose position is signed keeps it, and so its own text
+ * at its own place, or is not imported at all: a signed position cannot be moved, and a
+ * record without it would read as one taken away (history verify --public-key). */
 static int import_visit(const rg_log_record *stored, cJSON *entry, void *data)
 {
     importer *im = data;
-    const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
+    cJSON *chain = cJSON_DetachItemFromObjectCaseSensitive(entry, "chain");
     const cJSON *position = cJSON_GetObjectItemCaseSensitive(chain, "position");
-    char *flat;
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
+    const char *prev = rg_json_string(chain, "prev");
+    rg_strbuf body = {0};
+    char *kept = NULL;
+    int rc = -1;
     if (!entry)
         return 0;  /* not a decision: an old log's stray line, as history skips it */
-    if (position) {
-        if (import_positioned(im, stored, chain, position) != 0) {
-            im->failed = 1;
-            return 1;
-        }
-        im->copied++;
-        return 0;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(entry, "chain");
-    flat = cJSON_PrintUnformatted(entry);
-    if (!flat || append_one(&im->a, flat, strlen(flat), im->err) != 0) {
-        if (!flat)
-            append_fail(&im->a, im->err, "out of memory");
-        free(flat);
+    if (import_text(stored, entry, chain != NULL, &body) != 0)
+        append_fail(&im->a, im->err, "out of memory");
+    else if (position && (!cJSON_IsNumber(seq) || seq->valuedouble != (double)(im->a.seq + 1) || !prev ||
+                          strcmp(prev, im->a.head) != 0)) {
+        snprintf(im->a.msg, sizeof im->a.msg, "record %.0f of the source has its position signed, which it would "
+                 "lose at seq %" PRId64 " here: a log with signed positions is imported only into an empty log",
+                 cJSON_IsNumber(seq) ? seq->valuedouble : 0.0, im->a.seq + 1);
+        append_fail(&im->a, im->err, im->a.msg);
+    } else if (position && !(kept = cJSON_PrintUnformatted(position)))
+        append_fail(&im->a, im->err, "out of memory");
+    else
+        rc = append_chained(&im->a, body.data, body.len, kept, im->err);
+    free(kept);
+    free(rg_strbuf_finish(&body));
+    cJSON_Delete(chain);
+    if (rc != 0) {
         im->failed = 1;
         return 1;
     }
-    free(flat);
     im->copied++;
     return 0;
 }

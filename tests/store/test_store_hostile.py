@@ -578,6 +578,19 @@ def _(t):
     t.contains(res.err, "a log with signed positions is imported only into an empty log", "an import after records")
     res = t.run("history", "verify", "--log", imported, *signed)
     t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "nothing was imported")
+    # A log begun by a gate without the key (an error record, before positions), then signed:
+    # imported as it is, each record's own text, and it verifies there as in the source.
+    res = t.eval("history/gate.lua", "history/broken.json", "--stage", "post-deploy", "--log", "mixed.jsonl",
+                 now=clock(1))
+    t.expect_exit(res, 2)
+    res = t.eval("history/gate.lua", "signed-svc-1.0.0.json", "--stage", "post-deploy", "--log", "mixed.jsonl",
+                 "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(2))
+    t.expect_decision(res, "allow")
+    mixed = "sqlite:" + str(Path(t.tmp, "mixed.db"))
+    t.expect_exit(t.run("history", "import", "--log", mixed, "mixed.jsonl"), 0)
+    for log in ("mixed.jsonl", mixed):
+        res = t.run("history", "verify", "--log", log, *signed)
+        t.eq((res.rc, res.out), (0, "whole: 2 records chained, every decision signed\n"), "verify of " + log)
 
 if __name__ == "__main__":
     cihelp.main()
