@@ -122,9 +122,9 @@ const char *rg_log_record_attested(const cJSON *entry, const rg_key *keys, size_
     logged = rg_json_string(FIELD(FIELD(statement, "predicate"), RG_VSA_DECISION_KEY), "log_position");
     *position_signed = logged && strcmp(logged, "signed") == 0;
     if (!differs && logged && !*position_signed) {
-        cJSON_Delete(statement);
         snprintf(why, size, "carries an attestation made for no decision log (its log_position is \"%.20s\"): a "
                  "decision signed outside the log put into it", logged);
+        cJSON_Delete(statement);
         return why;
     }
     cJSON_Delete(statement);
