@@ -17,7 +17,8 @@
 static const char HISTORY_USAGE[] =
     "usage: relgate history --log URL [--release NAME] [--environment ENV] [--stage STAGE]\n"
     "                       [--decision D]... [--since RFC3339] [--until RFC3339] [--format text|json]\n"
-    "       relgate history last-good --log URL --release NAME [--format text|json]\n"
+    "       relgate history last-good --log URL --release NAME [--environment ENV]\n"
+    "                       [--format text|json]\n"
     "       relgate history verify --log URL [--public-key PUB.pem]... [--threshold N]\n"
     "       relgate history export --log URL\n"
     "       relgate history import --log URL FILE\n"
@@ -215,7 +216,7 @@ static int cmd_import(rg_log *log, const char *file)
 static int cmd_last_good(rg_log *log, const filter *f)
 {
     rg_error err = {0};
-    char *text = rg_log_last_good(log, f->release, NULL, &err);
+    char *text = rg_log_last_good_in(log, f->release, f->environment, NULL, &err);
     cJSON *good = text ? cJSON_Parse(text) : NULL;
     const char *version;
     free(text);
@@ -224,7 +225,8 @@ static int cmd_last_good(rg_log *log, const filter *f)
     if (!good) {
         if (err.kind != RG_ERROR_NONE)
             return report(&err);
-        fprintf(stderr, "relgate: no passed post-deploy gate of %s in %s\n", f->release, rg_log_name(log));
+        fprintf(stderr, "relgate: no passed post-deploy gate of %s%s%s in %s\n", f->release,
+                f->environment ? " in environment " : "", f->environment ? f->environment : "", rg_log_name(log));
         return 1;
     }
     version = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
@@ -232,6 +234,8 @@ static int cmd_last_good(rg_log *log, const filter *f)
         cJSON *o = cJSON_CreateObject();
         char *out;
         cJSON_AddStringToObject(o, "release", f->release);
+        if (f->environment)
+            cJSON_AddStringToObject(o, "environment", f->environment);
         cJSON_AddStringToObject(o, "version", version ? version : "");
         cJSON_AddItemToObject(o, "evaluated_at", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "evaluated_at"), 1));
         cJSON_AddItemToObject(o, "decision", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(good, "decision"), 1));

@@ -164,8 +164,8 @@ void rg_serve_store_close(rg_serve_store *s);
 int rg_serve_store_append(rg_serve_store *s, const char *record, rg_error *err);
 /* The newest record whose member NAME is the string VALUE (heap), or NULL: none, or *FAILED. */
 char *rg_serve_store_lookup(rg_serve_store *s, const char *name, const char *value, int *failed);
-/* rg_log_last_good under the store's lock. */
-char *rg_serve_store_last_good(rg_serve_store *s, const char *release, int *failed);
+/* rg_log_last_good_in (ENVIRONMENT may be NULL: any) under the store's lock. */
+char *rg_serve_store_last_good(rg_serve_store *s, const char *release, const char *environment, int *failed);
 /* Whether the store answered its last use. */
 int rg_serve_store_ok(rg_serve_store *s);
 

@@ -219,7 +219,7 @@ static void get_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_re
 
 static void get_last_good(rg_serve *srv, const rg_serve_request *req, rg_serve_response *resp, void *arg)
 {
-    const char *rest = req->rest, *slash = strchr(rest, '/');
+    const char *rest = req->rest, *slash = strchr(rest, '/'), *environment;
     char name[256], *record;
     int failed = 0;
     size_t n = slash ? (size_t)(slash - rest) : 0;
@@ -234,13 +234,19 @@ static void get_last_good(rg_serve *srv, const rg_serve_request *req, rg_serve_r
         rg_serve_respond_error(resp, 404, RG_ERROR_USAGE, "no last good release of %s: the server keeps no decisions (no --store)", name);
         return;
     }
-    record = rg_serve_store_last_good(srv->store, name, &failed);
+    environment = req->query ? req->query(req, "environment") : NULL;
+    if (environment && !*environment) {
+        rg_serve_respond_error(resp, 400, RG_ERROR_USAGE, "environment= names no environment");
+        return;
+    }
+    record = rg_serve_store_last_good(srv->store, name, environment, &failed);
     if (!record) {
         if (failed) {
             rg_serve_respond_error(resp, 503, RG_ERROR_IO, "the store cannot be read now");
             rg_serve_respond_header(resp, "Retry-After", "1");
         } else {
-            rg_serve_respond_error(resp, 404, RG_ERROR_USAGE, "no decision passed %s's post-deploy gate", name);
+            rg_serve_respond_error(resp, 404, RG_ERROR_USAGE, "no decision passed %s's post-deploy gate%s%.200s", name,
+                                   environment ? " in environment " : "", environment ? environment : "");
         }
         return;
     }

@@ -127,13 +127,13 @@ char *rg_serve_store_lookup(rg_serve_store *s, const char *name, const char *val
     return l.found;
 }
 
-char *rg_serve_store_last_good(rg_serve_store *s, const char *release, int *failed)
+char *rg_serve_store_last_good(rg_serve_store *s, const char *release, const char *environment, int *failed)
 {
     rg_error err;
     char *rec;
     rg_error_init(&err);
     pthread_mutex_lock(&s->lock);
-    rec = rg_log_last_good(s->log, release, NULL, &err);
+    rec = rg_log_last_good_in(s->log, release, environment, NULL, &err);
     *failed = err.kind != RG_ERROR_NONE;
     s->ok = !*failed;
     pthread_mutex_unlock(&s->lock);

@@ -139,6 +139,12 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
         check_version(ctx, release, "previous_version", 0, err);
         ctx->version = rg_json_string(release, "version");
         ctx->previous_version = rg_json_string(release, "previous_version");
+        item = cJSON_GetObjectItemCaseSensitive(release, "environment");
+        if (item && !cJSON_IsNull(item) && (!cJSON_IsString(item) || item->valuestring[0] == '\0'))
+            rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display, "%s: release.environment must be a non-empty string",
+                           ctx->display);
+        else
+            ctx->environment = rg_json_string(release, "environment");
         rg_artifacts_validate(release, ctx->display, err);
 
         item = cJSON_GetObjectItemCaseSensitive(release, "type");

@@ -17,6 +17,7 @@ struct rg_context {
     const char *name;        /* release.name (points into ROOT) */
     const char *version;     /* release.version */
     const char *previous_version; /* release.previous_version, or NULL */
+    const char *environment; /* release.environment, or NULL: where it is deployed */
     rg_release_type type;    /* release.type, or the --type override */
     rg_stage stage;          /* stage, or the --stage override, or pre-release */
     unsigned char digest[32];/* SHA-256 of the document's bytes */

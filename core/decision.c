@@ -180,6 +180,8 @@ void rg_decision_write_identity(rg_jw *w, const rg_decision *d)
     rg_jw_key_string(w, "name", d->release_name);
     rg_jw_key_string(w, "version", d->release_version);
     rg_jw_key_string(w, "type", rg_release_type_name(d->type));
+    if (d->release_environment)
+        rg_jw_key_string(w, "environment", d->release_environment);
     rg_jw_end(w, 1);
     rg_jw_key_string(w, "stage", rg_stage_name(d->stage));
     rg_jw_key(w, "policy");

@@ -37,6 +37,7 @@ typedef struct rg_result {
 struct rg_decision {
     rg_verdict verdict;
     char *release_name, *release_version, *context_file;
+    char *release_environment;  /* release.environment, or NULL */
     rg_release_type type;
     rg_stage stage;
     char *policy_name, *policy_version;

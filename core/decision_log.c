@@ -610,11 +610,13 @@ static int keep_first(const cJSON *entry, void *data)
     return 1;
 }
 
-cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *except, rg_error *err)
+cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
+                             rg_error *err)
 {
     rg_log_filter f = {0};
     cJSON *found = NULL;
     f.release = name;
+    f.environment = environment;
     f.except_version = except;
     f.stage = "post-deploy";
     f.decisions = RG_LOG_ALLOW | RG_LOG_WARN;
@@ -673,7 +675,12 @@ int rg_log_each(rg_log *log, const rg_log_query *query, rg_log_entry_fn fn, void
 
 char *rg_log_last_good(rg_log *log, const char *name, const char *except, rg_error *err)
 {
-    cJSON *good = rg_log_last_good_json(log, name, except, err);
+    return rg_log_last_good_in(log, name, NULL, except, err);
+}
+
+char *rg_log_last_good_in(rg_log *log, const char *name, const char *environment, const char *except, rg_error *err)
+{
+    cJSON *good = rg_log_last_good_json(log, name, environment, except, err);
     char *text = good ? cJSON_PrintUnformatted(good) : NULL;
     if (good && !text)
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory reading the decision log %s", log->name);

@@ -23,8 +23,9 @@
 int rg_log_each_json(rg_log *log, const rg_log_query *query, int (*fn)(const cJSON *entry, void *data),
                      void *data, size_t *skipped, rg_error *err);
 
-/* rg_log_last_good as a tree: a copy the caller frees with cJSON_Delete, or NULL. */
-cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *except, rg_error *err);
+/* rg_log_last_good_in as a tree: a copy the caller frees with cJSON_Delete, or NULL. */
+cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
+                             rg_error *err);
 
 /* URL with the password of "scheme://user:password@host" and of a "password="
  * parameter replaced by "***", into OUT (SIZE bytes): no message, decision or trace

@@ -178,6 +178,7 @@ rg_decision *rg_decision_parse(const char *text, size_t len, const char *display
     }
     d->release_name = strdup(str(release, "name"));
     d->release_version = strdup(str(release, "version"));
+    d->release_environment = dup_or_null(str(release, "environment"));
     d->type = rg_release_type_parse(str(release, "type"));
     d->stage = rg_stage_parse(str(root, "stage"));
     d->policy_name = strdup(str(policy, "name"));
@@ -192,7 +193,8 @@ rg_decision *rg_decision_parse(const char *text, size_t len, const char *display
     d->evaluated_at = when;
     d->details_mode = RG_DETAILS_ALL;
     if (!d->release_name || !d->release_version || !d->policy_name || !d->context_file || !d->policy_bases ||
-        !d->evidence || !d->waivers || !d->actions || (str(policy, "version") && !d->policy_version)) {
+        !d->evidence || !d->waivers || !d->actions || (str(policy, "version") && !d->policy_version) ||
+        (str(release, "environment") && !d->release_environment)) {
         rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory reading %s", display);
         goto fail;
     }

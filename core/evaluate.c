@@ -178,6 +178,7 @@ void rg_decision_free(rg_decision *d)
     free(d->text);
     free(d->release_name);
     free(d->release_version);
+    free(d->release_environment);
     free(d->context_file);
     free(d->policy_name);
     free(d->policy_version);
@@ -193,22 +194,27 @@ void rg_decision_free(rg_decision *d)
 static void add_rollback_target(cJSON *rollback, const rg_context *ctx)
 {
     const char *target = ctx->previous_version;
+    /* Where the release runs: a version that passed in another environment only (a log
+     * staging and production share) is no target to roll back to. */
+    const char *environment = ctx->environment;
     char source[3 * RG_ERROR_MESSAGE_MAX];
     cJSON *good = NULL;
     rg_error err;
 
     rg_error_init(&err);
     if (ctx->decision_log)
-        good = rg_log_last_good_json(ctx->decision_log, ctx->name, ctx->version, &err);
+        good = rg_log_last_good_json(ctx->decision_log, ctx->name, environment, ctx->version, &err);
     if (good) {
         const char *when = rg_json_string(good, "evaluated_at");
         target = rg_json_string(cJSON_GetObjectItemCaseSensitive(good, "release"), "version");
-        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s, at %s", rg_log_name(ctx->decision_log),
-                 rg_json_string(good, "decision"), ctx->name, when ? when : "?");
+        snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s%s%s, at %s",
+                 rg_log_name(ctx->decision_log), rg_json_string(good, "decision"), ctx->name,
+                 environment ? " in " : "", environment ? environment : "", when ? when : "?");
     } else if (ctx->decision_log) {
         snprintf(source, sizeof source,
-                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
-                 rg_log_name(ctx->decision_log), ctx->name, err.kind ? ": " : "", err.kind ? err.message : "");
+                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s%s%s)",
+                 rg_log_name(ctx->decision_log), ctx->name, environment ? " in " : "", environment ? environment : "",
+                 err.kind ? ": " : "", err.kind ? err.message : "");
     } else if (target) {
         snprintf(source, sizeof source, "context: release.previous_version");
     } else {
@@ -258,6 +264,7 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
         return NULL;
     d->release_name = strdup(ctx->name);
     d->release_version = strdup(ctx->version);
+    d->release_environment = ctx->environment ? strdup(ctx->environment) : NULL;
     d->context_file = strdup(ctx->display);
     d->type = ctx->type;
     d->stage = ctx->stage;
@@ -272,7 +279,8 @@ static rg_decision *decision_new(const rg_policy *pol, const rg_context *ctx)
     d->waivers = cJSON_CreateArray();
     d->results = calloc(pol->count ? pol->count : 1, sizeof *d->results);
     if (!d->release_name || !d->release_version || !d->context_file || !d->policy_name ||
-        !d->actions || !d->evidence || !d->waivers || !d->results || (pol->version && !d->policy_version)) {
+        !d->actions || !d->evidence || !d->waivers || !d->results || (pol->version && !d->policy_version) ||
+        (ctx->environment && !d->release_environment)) {
         rg_decision_free(d);
         return NULL;
     }

@@ -27,6 +27,12 @@ static int same_text(const cJSON *a, const cJSON *b)
 
 #define FIELD(o, k) cJSON_GetObjectItemCaseSensitive((o), (k))
 
+/* Both absent, or the same text. */
+static int same_optional_text(const cJSON *a, const cJSON *b)
+{
+    return (!a && !b) || same_text(a, b);
+}
+
 /* The requirements' ids and statuses, in order, as the statement lists them. */
 static int same_requirements(const cJSON *signed_list, const cJSON *record_list)
 {
@@ -53,7 +59,8 @@ static const char *statement_differs(const cJSON *statement, const cJSON *entry)
         return "decision";
     if (!same_text(FIELD(signed_release, "name"), FIELD(release, "name")) ||
         !same_text(FIELD(signed_release, "version"), FIELD(release, "version")) ||
-        !same_text(FIELD(signed_release, "type"), FIELD(release, "type")))
+        !same_text(FIELD(signed_release, "type"), FIELD(release, "type")) ||
+        !same_optional_text(FIELD(signed_release, "environment"), FIELD(release, "environment")))
         return "release";
     if (!same_text(FIELD(sum, "stage"), FIELD(entry, "stage")))
         return "stage";

@@ -136,7 +136,8 @@ typedef struct rg_context_options {
     rg_path_cache *paths;        /* a batch: resolve each path once for the run (or NULL) */
     struct rg_log *decision_log; /* a decision log (rg_log_open): when a post-deploy gate
                                   * denies, its rollback targets the last version the log
-                                  * saw pass post-deploy (rg_log_last_good), else
+                                  * saw pass post-deploy in the release's environment
+                                  * (rg_log_last_good_in), else
                                   * release.previous_version; NULL: release.previous_version.
                                   * It must stay open while the context is evaluated. */
     const char *save_evidence;   /* a directory (created if absent): what live evidence sources
@@ -540,6 +541,12 @@ RELGATE_API int rg_log_each(rg_log *log, const rg_log_query *query, rg_log_entry
  * Returns the record as compact JSON (free with free()), or NULL: none found, or ERR
  * set when the log is unreadable. */
 RELGATE_API char *rg_log_last_good(rg_log *log, const char *name, const char *except, rg_error *err);
+
+/* rg_log_last_good in one ENVIRONMENT (release.environment; NULL: any): in a log that
+ * staging and production share, production's rollback target is a version that passed
+ * in production, not one that passed in staging only. */
+RELGATE_API char *rg_log_last_good_in(rg_log *log, const char *name, const char *environment, const char *except,
+                                      rg_error *err);
 
 /* Check the chain from the first record to the head: 0 when it is whole, 1 with PROBLEM
  * (RG_ERROR_MESSAGE_MAX bytes) naming the first record that breaks it, -1 with ERR when

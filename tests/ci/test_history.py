@@ -333,5 +333,38 @@ def _(t):
                       actual=act)
 
 
+
+@case("a post-deploy deny in one environment rolls back to a version that passed there, not in another; "
+      "history last-good --environment")
+def _(t):
+    copy_ci(t, "history")
+
+    def in_env(name, environment):
+        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
+        ctx["release"]["environment"] = environment
+        t.write("%s-%s.json" % (name, environment), json.dumps(ctx))
+        return "%s-%s.json" % (name, environment)
+
+    # production: 1.0.0 passed; staging: 1.0.0 and 1.1.0 passed; then 1.2.0 fails in production.
+    for n, (name, environment) in enumerate((("svc-1.0.0", "production"), ("svc-1.0.0", "staging"),
+                                             ("svc-1.1.0", "staging"))):
+        res = t.eval("history/gate.lua", in_env(name, environment), "--stage", "post-deploy", "--log", LOG,
+                     now=clock(n))
+        t.expect_decision(res, "allow")
+    res = t.eval("history/gate.lua", in_env("svc-1.2.0", "production"), "--stage", "post-deploy", "--log", LOG,
+                 now=clock(3))
+    act = rollback(t.expect_decision(res, "deny"))
+    t.eq(act["target"], "1.0.0", "production's rollback target (1.1.0 passed in staging only)")
+    t.contains(act["source"], "last post-deploy allow of svc in production", "its source")
+    res = t.run("history", "last-good", "--log", LOG, "--release", "svc", "--environment", "production")
+    t.eq((res.rc, res.out), (0, "1.0.0\n"), "history last-good --environment production")
+    res = t.run("history", "last-good", "--log", LOG, "--release", "svc", "--environment", "staging")
+    t.eq((res.rc, res.out), (0, "1.1.0\n"), "history last-good --environment staging")
+    res = t.run("history", "last-good", "--log", LOG, "--release", "svc", "--environment", "qa")
+    t.expect_exit(res, 1)
+    t.contains(res.err, "no passed post-deploy gate of svc in environment qa", "none in qa")
+    res = t.run("history", "last-good", "--log", LOG, "--release", "svc")
+    t.eq((res.rc, res.out), (0, "1.1.0\n"), "history last-good in any environment")
+
 if __name__ == "__main__":
     cihelp.main()

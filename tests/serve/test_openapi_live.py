@@ -72,6 +72,15 @@ def _(t):
         t.eq(good.status, 200, "status of last-good")
         t.eq(good.json()["release"]["version"], doc["release"]["version"], "last-good's version")
         t.eq(srv.fetch("/v1/releases/nobody-at-all/last-good").status, 404, "status for an unknown release")
+        # In one environment: the context names none, so no decision is production's.
+        t.eq(srv.fetch("/v1/releases/%s/last-good?environment=production" % name).status, 404,
+             "status of last-good in production")
+        t.eq(srv.fetch("/v1/releases/%s/last-good?environment=" % name).status, 400, "an empty environment")
+        prod = request(POST)
+        prod["context"]["release"]["environment"] = "production"
+        t.eq(srv.post_decision(prod).status, 200, "the production decision")
+        good = srv.fetch("/v1/releases/%s/last-good?environment=production" % name)
+        t.eq((good.status, good.json()["release"]["environment"]), (200, "production"), "last-good in production")
 
 
 @case("with --signing-key the attestation is a DSSE envelope whose statement names the decision")

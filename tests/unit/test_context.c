@@ -470,6 +470,18 @@ static void test_previous_version_invalid(void **state)
                  "release.previous_version must be a string like \"1.4.2\"");
 }
 
+static void test_environment(void **state)
+{
+    tmpdir *t = *state;
+    rg_context *ctx = load_ok(t, doc(GOOD_RELEASE ", \"environment\": \"production\"", ""), NULL);
+    assert_string_equal(ctx->environment, "production");
+    ctx = load_ok(t, doc(GOOD_RELEASE ", \"environment\": null", ""), NULL);
+    assert_null(ctx->environment);
+    refused_with(t, doc(GOOD_RELEASE ", \"environment\": \"\"", ""), "release.environment must be a non-empty string");
+    refused_with(t, doc(GOOD_RELEASE ", \"environment\": [\"prod\"]", ""),
+                 "release.environment must be a non-empty string");
+}
+
 static void test_type_missing(void **state)
 {
     tmpdir *t = *state;
@@ -648,6 +660,7 @@ int main(void)
         T(test_version_with_leading_v),
         T(test_version_not_semver),
         T(test_previous_version_invalid),
+        T(test_environment),
         T(test_type_missing),
         T(test_type_invalid),
         T(test_stage_invalid),

@@ -246,16 +246,26 @@ static void test_last_good(void **state)
     rg_log *log = open_log(rgt_at(t, "log.jsonl"));
     rg_error err = {0};
     cJSON *good;
+    static const char staging[] = "{\"decision\":\"allow\",\"stage\":\"post-deploy\",\"release\":{\"name\":"
+                                  "\"svc\",\"version\":\"1.2.0\",\"environment\":\"staging\"},\"evaluated_at\":"
+                                  "\"2025-06-01T04:00:00Z\"}";
     append_all(log);
-    /* 1.1.0 passed, then was denied: still the last release that passed its gate. */
-    good = rg_log_last_good_json(log, "svc", NULL, &err);
+    assert_int_equal(rg_log_append(log, staging, strlen(staging), &err), 0);
+    /* 1.1.0 passed, then was denied: still the last release that passed its gate -- in
+     * production; 1.2.0 passed in staging only. */
+    good = rg_log_last_good_json(log, "svc", NULL, NULL, &err);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.2.0");
+    cJSON_Delete(good);
+    good = rg_log_last_good_json(log, "svc", "staging", NULL, &err);
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.2.0");
+    cJSON_Delete(good);
+    /* Records that name no environment are none of production's. */
+    assert_null(rg_log_last_good_json(log, "svc", "production", NULL, &err));
+    /* Rolling back 1.2.0 itself: the one before it. */
+    good = rg_log_last_good_json(log, "svc", NULL, "1.2.0", &err);
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.1.0");
     cJSON_Delete(good);
-    /* Rolling back 1.1.0 itself: the one before it. */
-    good = rg_log_last_good_json(log, "svc", "1.1.0", &err);
-    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring, "1.0.0");
-    cJSON_Delete(good);
-    assert_null(rg_log_last_good_json(log, "web", NULL, &err));
+    assert_null(rg_log_last_good_json(log, "web", NULL, NULL, &err));
     assert_int_equal(err.kind, RG_ERROR_NONE);
     rg_log_close(log);
 }
