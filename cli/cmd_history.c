@@ -352,6 +352,12 @@ int rg_cmd_history(int argc, char **argv)
         return RG_EXIT_ERROR;
     if (strcmp(action, "last-good") == 0 && !f.release)
         return usage("%s is required with last-good", "--release");
+    /* A filter an action does not apply is refused, never ignored: an answer for all
+     * environments read as production's is a wrong rollback target. */
+    if (strcmp(action, "list") != 0 && (f.stage || q.decisions || f.since || f.until))
+        return usage("history %s takes no --stage, --decision, --since or --until (history lists by them)", action);
+    if (strcmp(action, "list") != 0 && strcmp(action, "last-good") != 0 && (f.release || f.environment))
+        return usage("history %s takes no --release or --environment (it reads the whole log)", action);
     if (strcmp(action, "import") == 0 && !file)
         return usage("%s", "import needs the FILE to import");
     if ((keys.count || keys.threshold) && strcmp(action, "verify") != 0)

@@ -96,6 +96,10 @@ struct rg_serve_request {
     /* The value of header NAME (case-insensitive), or NULL; and of query argument NAME. */
     const char *(*header)(const rg_serve_request *req, const char *name);
     const char *(*query)(const rg_serve_request *req, const char *name);
+    /* Query argument NAME given once, with a value: 1 and *VALUE; 0 when absent; -1 when
+     * it is repeated, has no value ("?name", "?name="), or holds a NUL ("%00"): a route
+     * that narrows its answer by it must not read such a request as asking for all. */
+    int (*query_once)(const rg_serve_request *req, const char *name, const char **value);
     void *conn;                /* the server's: what HEADER and QUERY read */
 };
 

@@ -51,6 +51,40 @@ static const char *conn_query(const rg_serve_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct query_look {
+    const char *name;
+    const char *value;
+    int count;
+    int malformed;
+} query_look;
+
+static enum MHD_Result look_at_argument(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                        const char *value, size_t value_size)
+{
+    query_look *q = cls;
+    (void)kind;
+    if (key_size != strlen(q->name) || memcmp(key, q->name, key_size) != 0)
+        return MHD_YES;
+    q->count++;
+    q->value = value;
+    if (!value || value_size == 0 || strlen(value) != value_size)
+        q->malformed = 1;
+    return MHD_YES;
+}
+
+static int conn_query_once(const rg_serve_request *req, const char *name, const char **value)
+{
+    query_look q = {name, NULL, 0, 0};
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, look_at_argument, &q);
+    *value = NULL;
+    if (q.count == 0)
+        return 0;
+    if (q.count > 1 || q.malformed)
+        return -1;
+    *value = q.value;
+    return 1;
+}
+
 /* Send RESP (its body taken) on CONN. */
 static enum MHD_Result send_response(struct MHD_Connection *conn, rg_serve_response *resp)
 {
@@ -138,6 +172,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req.body_len = hr->body.len;
         req.header = conn_header;
         req.query = conn_query;
+        req.query_once = conn_query_once;
         req.conn = conn;
         rg_serve_dispatch(srv, &req, &resp);
         {

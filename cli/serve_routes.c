@@ -219,7 +219,7 @@ static void get_decision(rg_serve *srv, const rg_serve_request *req, rg_serve_re
 
 static void get_last_good(rg_serve *srv, const rg_serve_request *req, rg_serve_response *resp, void *arg)
 {
-    const char *rest = req->rest, *slash = strchr(rest, '/'), *environment;
+    const char *rest = req->rest, *slash = strchr(rest, '/'), *environment = NULL;
     char name[256], *record;
     int failed = 0;
     size_t n = slash ? (size_t)(slash - rest) : 0;
@@ -234,9 +234,9 @@ static void get_last_good(rg_serve *srv, const rg_serve_request *req, rg_serve_r
         rg_serve_respond_error(resp, 404, RG_ERROR_USAGE, "no last good release of %s: the server keeps no decisions (no --store)", name);
         return;
     }
-    environment = req->query ? req->query(req, "environment") : NULL;
-    if (environment && !*environment) {
-        rg_serve_respond_error(resp, 400, RG_ERROR_USAGE, "environment= names no environment");
+    if (req->query_once && req->query_once(req, "environment", &environment) < 0) {
+        rg_serve_respond_error(resp, 400, RG_ERROR_USAGE, "environment must be given once, as environment=NAME "
+                               "(not empty, no NUL)");
         return;
     }
     record = rg_serve_store_last_good(srv->store, name, environment, &failed);

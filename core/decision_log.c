@@ -497,7 +497,9 @@ typedef int (*checked_reader)(const rg_log_record *stored, cJSON *entry, void *d
 typedef struct checked_scan {
     checked_reader visit;
     void *data;
+    const rg_log_filter *filter;   /* what the store was asked for (NULL: all) */
     int64_t last_seq;
+    char last_digest[RG_LOG_DIGEST_HEX + 1];   /* the record of LAST_SEQ's */
     char problem[RG_ERROR_MESSAGE_MAX / 2];
 } checked_scan;
 
@@ -529,6 +531,15 @@ static cJSON *parse_record(const rg_log_record *stored, int *forged)
     return entry;
 }
 
+/* Whether ENTRY, the record STORED holds, matches FILTER by its own fields. */
+static int record_matches(const rg_log_filter *filter, const rg_log_record *stored, const cJSON *entry)
+{
+    rg_log_record own = {0};
+    rg_log_record_fields(entry, &own);
+    own.seq = stored->seq;
+    return rg_log_filter_matches(filter, &own);
+}
+
 static int checked_visit(const rg_log_record *stored, void *data)
 {
     checked_scan *c = data;
@@ -536,9 +547,11 @@ static int checked_visit(const rg_log_record *stored, void *data)
     const char *differs = NULL;
     cJSON *entry;
     int forged, stop;
-    if (stored->seq > c->last_seq)
-        c->last_seq = stored->seq;
     rg_log_digest(stored->line, stored->len, actual);
+    if (stored->seq > c->last_seq) {
+        c->last_seq = stored->seq;
+        memcpy(c->last_digest, actual, sizeof c->last_digest);
+    }
     if (stored->digest && strcmp(stored->digest, actual) != 0) {
         snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 " is not the one its digest names: it was edited",
                  stored->seq);
@@ -553,6 +566,14 @@ static int checked_visit(const rg_log_record *stored, void *data)
     } else if (differs) {
         snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 "'s %s in the store's index is not the record's "
                  "own: the store was edited", stored->seq, differs);
+        stop = 1;
+    } else if (cJSON_IsObject(entry) && !record_matches(c->filter, stored, entry)) {
+        /* A SQL store filters in the database: a collation, a view or a rule changed
+         * there would answer records the query did not ask for (another environment's
+         * pass as production's last good).  Each is held to the query again, in C. */
+        snprintf(c->problem, sizeof c->problem, "record seq %" PRId64 " was answered for a query it does not match "
+                 "(its release, environment, stage, outcome or time is another): the store's schema was edited",
+                 stored->seq);
         stop = 1;
     } else {
         stop = c->visit(stored, cJSON_IsObject(entry) ? entry : NULL, c->data);
@@ -574,7 +595,7 @@ static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit
 
 static int scan(rg_log *log, const rg_log_filter *filter, checked_reader visit, void *data, rg_error *err)
 {
-    checked_scan c = {visit, data, 0, ""};
+    checked_scan c = {visit, data, filter, 0, "", ""};
     char msg[RG_LOG_ERRMAX] = "", head[RG_LOG_DIGEST_HEX + 1];
     int64_t head_seq = 0;
     int found = 0;
@@ -587,6 +608,9 @@ static int scan(rg_log *log, const rg_log_filter *filter, checked_reader visit, 
         if (!found || c.last_seq > head_seq)
             snprintf(c.problem, sizeof c.problem, "record seq %" PRId64 " lies past the log's head (seq %" PRId64
                      "): it was not written by relgate", c.last_seq, found ? head_seq : 0);
+        else if (c.last_seq == head_seq && strcmp(c.last_digest, head) != 0)
+            snprintf(c.problem, sizeof c.problem, "the last record (seq %" PRId64 ") is not the one the log's head "
+                     "names: it was edited or replaced", c.last_seq);
     }
     if (c.problem[0])
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s is damaged: %s (relgate history verify "

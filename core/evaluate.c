@@ -210,11 +210,16 @@ static void add_rollback_target(cJSON *rollback, const rg_context *ctx)
         snprintf(source, sizeof source, "decision log %s: last post-deploy %s of %s%s%s, at %s",
                  rg_log_name(ctx->decision_log), rg_json_string(good, "decision"), ctx->name,
                  environment ? " in " : "", environment ? environment : "", when ? when : "?");
+    } else if (ctx->decision_log && err.kind != RG_ERROR_NONE) {
+        /* A log that cannot be read, or reads as edited, answers no target: not the
+         * context's either, which the log may know better than (a version since denied). */
+        target = NULL;
+        snprintf(source, sizeof source, "none: the decision log %s could not be read for the last good release of %s: "
+                 "%s; find it by hand", rg_log_name(ctx->decision_log), ctx->name, err.message);
     } else if (ctx->decision_log) {
         snprintf(source, sizeof source,
-                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s%s%s)",
-                 rg_log_name(ctx->decision_log), ctx->name, environment ? " in " : "", environment ? environment : "",
-                 err.kind ? ": " : "", err.kind ? err.message : "");
+                 "context: release.previous_version (decision log %s has no passed post-deploy gate of %s%s%s)",
+                 rg_log_name(ctx->decision_log), ctx->name, environment ? " in " : "", environment ? environment : "");
     } else if (target) {
         snprintf(source, sizeof source, "context: release.previous_version");
     } else {

@@ -29,6 +29,7 @@ typedef struct file_log {
     int fd;            /* open and locked between begin and commit/abort */
     off_t start;       /* the size under the lock: where this append starts */
     rg_strbuf pending; /* the records of this append */
+    int create;        /* opened to write: a log not there yet is an empty one */
 } file_log;
 
 /* The last newline in BUF's N bytes, or NULL (memrchr is a GNU extension). */
@@ -65,6 +66,7 @@ static int file_open(const char *target, int create, void **store, char *err)
         return free(f), fail(err, "the path is too long");
     snprintf(f->head_path, sizeof f->head_path, "%s.head", target);
     f->fd = -1;
+    f->create = create;
     *store = f;
     return 0;
 }
@@ -432,6 +434,12 @@ static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visi
     int stop = 0, e, oom = 0;
     /* Not fopen: a FIFO in the log's place would block it (and with it the gate). */
     int fd = rg_open_regular(f->path, O_RDONLY, &st);
+    struct stat head;
+    /* A writer's log that is not there yet, and never was (no head either), holds no
+     * record: a first post-deploy gate looks for its rollback target in it.  Removed
+     * behind its head, it is damaged, and said so. */
+    if (fd == RG_OPEN_FAILED && errno == ENOENT && f->create && lstat(f->head_path, &head) != 0 && errno == ENOENT)
+        return 0;
     if (fd < 0)
         return open_failed(f->path, fd, &st, err);
     if (!(in = fdopen(fd, "r"))) {

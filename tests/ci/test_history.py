@@ -365,6 +365,13 @@ def _(t):
     t.contains(res.err, "no passed post-deploy gate of svc in environment qa", "none in qa")
     res = t.run("history", "last-good", "--log", LOG, "--release", "svc")
     t.eq((res.rc, res.out), (0, "1.1.0\n"), "history last-good in any environment")
+    # A filter an action does not apply is refused, not ignored (round 15, F07).
+    for args in (("last-good", "--release", "svc", "--until", "2000-01-01T00:00:00Z"),
+                 ("last-good", "--release", "svc", "--stage", "deploy"),
+                 ("export", "--environment", "staging"), ("verify", "--release", "svc")):
+        res = t.run("history", *args, "--log", LOG)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "takes no", " ".join(args))
 
 if __name__ == "__main__":
     cihelp.main()

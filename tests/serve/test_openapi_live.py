@@ -75,7 +75,10 @@ def _(t):
         # In one environment: the context names none, so no decision is production's.
         t.eq(srv.fetch("/v1/releases/%s/last-good?environment=production" % name).status, 404,
              "status of last-good in production")
-        t.eq(srv.fetch("/v1/releases/%s/last-good?environment=" % name).status, 400, "an empty environment")
+        for query in ("environment=", "environment", "environment&environment=production",
+                      "environment=staging&environment=production", "environment=production%00x"):
+            t.eq(srv.fetch("/v1/releases/%s/last-good?%s" % (name, query)).status, 400,
+                 "?%s (round 15, F02-F04)" % query)
         prod = request(POST)
         prod["context"]["release"]["environment"] = "production"
         t.eq(srv.post_decision(prod).status, 200, "the production decision")

@@ -89,15 +89,56 @@ def _(t):
         res = t.run("history", "last-good", "--release", "svc", "--log", url)
         t.expect_exit(res, 2)
         t.contains(res.err, "record seq 2's decision in the store's index is not the record's own", "%s: last-good" % kind)
-        # The gate's own lookup: its deny takes no target from the damaged log (it falls back
-        # on the context's previous_version, and says why).
+        # The gate's own lookup: its deny takes no target from the damaged log, nor the
+        # context's previous_version, which the log may know better than (round 15, F08);
+        # it says why.
         doc = t.expect_decision(gate(t, url, "svc-1.2.0", n=2), "deny")
         rollback = [a for a in doc["actions"] if a["type"] == "rollback"]
-        t.check(rollback and rollback[0]["source"].startswith("context:") and "damaged" in rollback[0]["source"],
-                "%s: the rollback's source" % kind, actual=doc["actions"])
+        t.check(rollback and rollback[0]["target"] is None and rollback[0]["source"].startswith("none:") and
+                "damaged" in rollback[0]["source"], "%s: the rollback" % kind, actual=doc["actions"])
         res = verify(t, url)
         t.expect_exit(res, 1)
         t.contains(res.out, "its decision in the store's index is not the record's own", "%s: verify" % kind)
+
+
+@case("store: a SQL store that answers what the query did not ask (a collation changed), or whose newest record "
+      "is not its head's: last-good and the rollback refuse (round 15, F05, F06)")
+def _(t):
+    copy_ci(t, "history")
+    url = "sqlite:" + str(Path(t.tmp, "log.db"))
+    for n, (name, environment) in enumerate((("svc-1.0.0", "production"), ("svc-1.1.0", "PRODUCTION"))):
+        ctx = json.loads(Path(t.tmp, "history", name + ".json").read_text())
+        ctx["release"]["environment"] = environment
+        t.write("%s-%s.json" % (name, environment), json.dumps(ctx))
+        res = t.eval("history/gate.lua", "%s-%s.json" % (name, environment), "--stage", "post-deploy", "--log", url,
+                     now=clock(n))
+        t.expect_decision(res, "allow")
+    res = t.run("history", "last-good", "--log", url, "--release", "svc", "--environment", "production")
+    t.eq((res.rc, res.out), (0, "1.0.0\n"), "last-good in production, as written")
+    # The column made case-insensitive: no record touched, the database now answers
+    # PRODUCTION's pass for production.
+    db = sqlite3.connect(url[len("sqlite:"):])
+    sql = db.execute("SELECT sql FROM sqlite_master WHERE name = 'relgate_decisions'").fetchone()[0]
+    db.executescript("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '%s' WHERE name = "
+                     "'relgate_decisions'; PRAGMA writable_schema = OFF;"
+                     % sql.replace("environment TEXT", "environment TEXT COLLATE NOCASE").replace("'", "''"))
+    db.close()
+    res = t.run("history", "last-good", "--log", url, "--release", "svc", "--environment", "production")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "was answered for a query it does not match", "last-good over the edited collation")
+    # The newest record rewritten whole (digest and copies too), the head left as it was.
+    url2 = "sqlite:" + str(Path(t.tmp, "log2.db"))
+    t.expect_decision(gate(t, url2, "svc-1.0.0"), "allow")
+    db = sqlite3.connect(url2[len("sqlite:"):])
+    line = db.execute("SELECT line FROM relgate_decisions WHERE seq = 1").fetchone()[0]
+    edited = line.replace('"1.0.0"', '"6.6.6"', 1)
+    db.execute("UPDATE relgate_decisions SET line = ?, digest = ?, release_version = '6.6.6' WHERE seq = 1",
+               (edited, hashlib.sha256(edited.encode()).hexdigest()))
+    db.commit()
+    db.close()
+    res = t.run("history", "last-good", "--log", url2, "--release", "svc")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "the last record (seq 1) is not the one the log's head names", "last-good over a rewritten tail")
 
 
 @case("store: a record slipped in past the head (chained, with plain SHA-256): verify names it, last-good refuses it")
