@@ -145,8 +145,9 @@ static int serve(int argc, char **argv)
     /* The store first: nothing is decided that could not be recorded. */
     if (srv.config.store && !(srv.store = rg_serve_store_open(srv.config.store, srv.config.signing_key, &err)))
         goto out;
-    if (srv.config.signing_key) {
-        /* Checked here, so that a bad key stops the server, not each worker. */
+    if (srv.config.signing_key && !srv.store) {
+        /* Checked here, so that a bad key stops the server, not each worker (the store,
+         * when there is one, loaded it already to sign its records' positions). */
         rg_signer *s = rg_signer_load(srv.config.signing_key, &err);
         if (!s)
             goto out;

@@ -750,8 +750,10 @@ static int verify_signatures(verifier *v, const cJSON *entry, const rg_log_recor
     int position, promised;
     if (rg_log_record_attested(entry, v->keys, v->key_count, v->threshold, &promised, why, sizeof why))
         return broken(v, "record %zu (seq %" PRId64 ") %s", n, stored->seq, why);
-    position = rg_log_record_position(entry, stored->line, stored->len, v->keys, v->key_count, v->threshold, why,
-                                      sizeof why);
+    /* The place the chain walk reached (the record's own seq and prev agree with it:
+     * verify_visit checked them first). */
+    position = rg_log_record_position(entry, stored->line, stored->len, v->seq + 1, v->prev, v->keys, v->key_count,
+                                      v->threshold, why, sizeof why);
     if (position < 0)
         return broken(v, "record %zu (seq %" PRId64 ") %s", n, stored->seq, why);
     if (position == 1 && promised)

@@ -67,11 +67,12 @@ void rg_log_position_payload(rg_strbuf *out, int64_t seq, const char *prev, cons
  * no chain member there (or out of memory). */
 int rg_log_entry_of(const char *line, size_t len, rg_strbuf *entry);
 
-/* Whether the record LINE (LEN bytes), parsed as ENTRY, carries its position signed by
- * THRESHOLD (0: 1) of KEYS (COUNT): 0 when it does; 1 when it carries none; -1 with WHY
- * (SIZE bytes) when its position does not verify, or signs another record or place. */
-int rg_log_record_position(const cJSON *entry, const char *line, size_t len, const struct rg_key *keys, size_t count,
-                           size_t threshold, char *why, size_t size);
+/* Whether the record LINE (LEN bytes), parsed as ENTRY, found at SEQ after the record
+ * whose digest is PREV, carries that position signed by THRESHOLD (0: 1) of KEYS
+ * (COUNT): 0 when it does; 1 when it carries none; -1 with WHY (SIZE bytes) when its
+ * position does not verify, or signs another record or place. */
+int rg_log_record_position(const cJSON *entry, const char *line, size_t len, int64_t seq, const char *prev,
+                           const struct rg_key *keys, size_t count, size_t threshold, char *why, size_t size);
 
 /* The built-in JSON-lines back end. */
 const rg_log_backend *rg_log_file_backend(void);

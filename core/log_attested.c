@@ -179,19 +179,18 @@ static int entry_digest(const char *line, size_t len, char hex[RG_LOG_DIGEST_HEX
     return rc;
 }
 
-int rg_log_record_position(const cJSON *entry, const char *line, size_t len, const rg_key *keys, size_t count,
-                           size_t threshold, char *why, size_t size)
+int rg_log_record_position(const cJSON *entry, const char *line, size_t len, int64_t seq, const char *prev,
+                           const rg_key *keys, size_t count, size_t threshold, char *why, size_t size)
 {
     static const char *const types[] = {RG_LOG_POSITION_TYPE};
-    const cJSON *chain = FIELD(entry, "chain"), *position = FIELD(chain, "position"), *seq = FIELD(chain, "seq");
-    const char *prev = rg_json_string(chain, "prev");
+    const cJSON *position = FIELD(FIELD(entry, "chain"), "position");
     char digest[RG_LOG_DIGEST_HEX + 1], reason[600], *text;
     rg_strbuf want = {0};
     rg_dsse_payload signed_payload = {0};
     int rc;
     if (!position)
         return 1;
-    if (!cJSON_IsNumber(seq) || !prev || entry_digest(line, len, digest) != 0) {
+    if (entry_digest(line, len, digest) != 0) {
         snprintf(why, size, "has a signed position but no chain it could sign");
         return -1;
     }
@@ -206,7 +205,7 @@ int rg_log_record_position(const cJSON *entry, const char *line, size_t len, con
         snprintf(why, size, "its signed position does not verify with the keys given: %s", reason);
         return -1;
     }
-    rg_log_position_payload(&want, (int64_t)seq->valuedouble, prev, digest);
+    rg_log_position_payload(&want, seq, prev, digest);
     rc = want.failed || signed_payload.len != want.len || memcmp(signed_payload.body, want.data, want.len) != 0;
     if (rc)
         snprintf(why, size, "is not where, or not what, its signed position says (%.200s): it was moved, replayed "

@@ -319,9 +319,11 @@ static double connect_bound(const pg_log *p)
         if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val) {
             char *end;
             double v = strtod(o->val, &end);
-            if (*end == '\0' && v > 0 && v < 2)
-                v = 2;   /* as libpq does */
-            if (*end == '\0' && v > 0 && v < bound)
+            if (*end != '\0' || !(v > 0))
+                continue;   /* 0 (for ever) or unreadable: the store's own bound */
+            if (v < 2)
+                v = 2;      /* as libpq does */
+            if (v < bound)
                 bound = v;
         }
     PQconninfoFree(opts);

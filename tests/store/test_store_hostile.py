@@ -603,9 +603,6 @@ def _(t):
     t.eq((res.rc, res.out), (0, "whole: 3 records chained, every decision signed\n"), "verify of the batch's log")
     lines = Path(t.tmp, "batch-log.jsonl").read_text().splitlines()
     t.eq([("position" in json.loads(line)["chain"]) for line in lines], [True] * 3, "the batch's positions")
-    Path(t.tmp, "batch-log.jsonl").write_text("\n".join([lines[0], lines[2]]) + "\n")
-    res = t.run("history", "verify", "--log", "batch-log.jsonl", *signed)
-    t.expect_exit(res, 1)   # the plain chain breaks first: a JSON-lines log is re-chained as easily
 
     # history import keeps the signed positions where it rebuilds the same chain (into an
     # empty log, another store), and refuses to put them anywhere else.
