@@ -18,7 +18,7 @@ static const char HISTORY_USAGE[] =
     "usage: relgate history --log URL [--release NAME] [--environment ENV] [--stage STAGE]\n"
     "                       [--decision D]... [--since RFC3339] [--until RFC3339] [--format text|json]\n"
     "       relgate history last-good --log URL --release NAME [--environment ENV]\n"
-    "                       [--format text|json]\n"
+    "                       [--public-key PUB.pem]... [--threshold N] [--format text|json]\n"
     "       relgate history verify --log URL [--public-key PUB.pem]... [--threshold N]\n"
     "       relgate history export --log URL\n"
     "       relgate history import --log URL FILE\n"
@@ -37,8 +37,10 @@ static const char HISTORY_USAGE[] =
     "  --since, --until  only decisions evaluated in this time range (inclusive)\n"
     "  --format FORMAT   text (default) or json\n"
     "  --public-key PUB.pem  verify: every decision must also carry its own attestation\n"
-    "                    (eval --attest with --log), signed by this key; repeatable\n"
-    "  --threshold N     verify: distinct keys that must have signed each (default 1)\n"
+    "                    (eval --attest with --log), signed by this key; repeatable;\n"
+    "                    last-good: the answer and every record after it must be signed\n"
+    "                    where they stand, else no answer (exit 2)\n"
+    "  --threshold N     distinct keys that must have signed each (default 1)\n"
     "  -h, --help        show this help\n"
     "\n"
     "exit codes: 0 listed, found, whole or copied; 1 last-good found nothing, or verify\n"
@@ -360,12 +362,17 @@ int rg_cmd_history(int argc, char **argv)
         return usage("history %s takes no --release or --environment (it reads the whole log)", action);
     if (strcmp(action, "import") == 0 && !file)
         return usage("%s", "import needs the FILE to import");
-    if ((keys.count || keys.threshold) && strcmp(action, "verify") != 0)
-        return usage("%s", "--public-key and --threshold are for history verify");
+    if ((keys.count || keys.threshold) && strcmp(action, "verify") != 0 && strcmp(action, "last-good") != 0)
+        return usage("%s", "--public-key and --threshold are for history verify and last-good");
     if (keys.threshold && !keys.count)
         return usage("%s", "--threshold needs --public-key");
     if (!(log = rg_log_open(url, strcmp(action, "import") == 0, &err)))
         return report(&err);
+    if (strcmp(action, "last-good") == 0 &&
+        rg_log_trust_keys(log, keys.paths, keys.count, keys.threshold, &err) != 0) {
+        rg_log_close(log);
+        return report(&err);
+    }
     if (strcmp(action, "verify") == 0) {
         rc = cmd_verify(log, &keys);
     } else if (strcmp(action, "export") == 0) {

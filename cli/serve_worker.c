@@ -495,6 +495,9 @@ static int load(worker_state *ws, rg_error *err)
         return -1;
     if (ws->c.signing_key && !(ws->signer = rg_signer_load(ws->c.signing_key, err)))
         return -1;
+    /* The server signs the store's records where they stand: a rollback target read from
+     * it must show that signature (rg_log_trust_keys), or there is none. */
+    rg_log_sign_positions(ws->store, ws->signer);
     if (!(ws->plugins = rg_plugins_load(ws->c.plugin_dirs, ws->c.plugin_dir_count, 1, err)))
         return -1;
     if (!(ws->pol = rg_policy_load_with_plugins(ws->c.policy, &ws->c.limits, (int64_t)time(NULL), ws->plugins, err)))

@@ -124,7 +124,7 @@ complete -c relgate -n $h -l decision -x -a 'allow warn deny error' -d 'only thi
 complete -c relgate -n $h -l since -x -d 'from this time'
 complete -c relgate -n $h -l until -x -d 'up to this time'
 complete -c relgate -n $h -l format -x -a 'text json' -d 'output format'
-complete -c relgate -n $h -l public-key -r -F -d 'verify: every decision signed by this key'
+complete -c relgate -n $h -l public-key -r -F -d 'verify, last-good: every decision signed by this key'
 complete -c relgate -n $h -l threshold -x -d 'verify: distinct keys that must have signed'
 
 # serve

@@ -185,7 +185,7 @@ _relgate() {
         '--since[from this time]:time:' \
         '--until[up to this time]:time:' \
         '--format[output format]:format:(text json)' \
-        '*--public-key[verify: every decision signed by this key]:key:_files -g "*.pub(-.)"' \
+        '*--public-key[verify, last-good: every decision signed by this key]:key:_files -g "*.pub(-.)"' \
         '--threshold[verify: distinct keys that must have signed]:number:' \
         '(-h --help)'{-h,--help}'[show the help]' \
         '*:file:_files' ;;

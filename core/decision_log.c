@@ -27,6 +27,8 @@ struct rg_log {
     void *store;
     rg_log_module *module;  /* NULL for the built-in file back end */
     const rg_signer *signer; /* signs each record's position (rg_log_sign_positions), or NULL */
+    rg_key *trusted;         /* the keys a rollback target must be signed by (rg_log_trust_keys) */
+    size_t trusted_count, trusted_threshold;
     char name[RG_ERROR_FILE_MAX];
 };
 
@@ -207,10 +209,20 @@ rg_log *rg_log_open(const char *url, int create, rg_error *err)
     return log;
 }
 
+static void forget_trusted(rg_log *log)
+{
+    for (size_t i = 0; i < log->trusted_count; i++)
+        rg_key_clear(&log->trusted[i]);
+    free(log->trusted);
+    log->trusted = NULL;
+    log->trusted_count = log->trusted_threshold = 0;
+}
+
 void rg_log_close(rg_log *log)
 {
     if (!log)
         return;
+    forget_trusted(log);
     log->backend->close(log->store);
     rg_log_module_unload(log->module);
     free(log);
@@ -220,6 +232,26 @@ void rg_log_sign_positions(rg_log *log, const rg_signer *signer)
 {
     if (log)
         log->signer = signer;
+}
+
+int rg_log_trust_keys(rg_log *log, const char *const *public_keys, size_t key_count, size_t threshold, rg_error *err)
+{
+    rg_attest_expect e = {0};
+    forget_trusted(log);
+    if (key_count == 0)
+        return 0;
+    if (!(log->trusted = calloc(key_count, sizeof *log->trusted)))
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
+    log->trusted_count = key_count;
+    log->trusted_threshold = threshold;
+    e.public_keys = public_keys;
+    e.public_key_count = key_count;
+    e.threshold = threshold;
+    if (rg_attest_load_keys(&e, log->trusted, err) != 0) {
+        forget_trusted(log);
+        return -1;
+    }
+    return 0;
 }
 
 const char *rg_log_name(const rg_log *log)
@@ -628,17 +660,34 @@ int rg_log_each_json(rg_log *log, const rg_log_query *filter, int (*fn)(const cJ
     return rc;
 }
 
-static int keep_first(const cJSON *entry, void *data)
+/* The record a last-good query answered: the newest that matched, and where it stands. */
+typedef struct answer {
+    cJSON *entry;
+    int64_t seq;
+    char digest[RG_LOG_DIGEST_HEX + 1];
+} answer;
+
+static int keep_answer(const rg_log_record *stored, cJSON *entry, void *data)
 {
-    *(cJSON **)data = cJSON_Duplicate(entry, 1);
+    answer *a = data;
+    if (!cJSON_IsObject(entry))
+        return 0;
+    a->entry = cJSON_Duplicate(entry, 1);
+    a->seq = stored->seq;
+    rg_log_digest(stored->line, stored->len, a->digest);
     return 1;
 }
+
+static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size_t threshold, const answer *a,
+                         const rg_log_filter *query, char *problem, rg_error *err);
 
 cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
                              rg_error *err)
 {
     rg_log_filter f = {0};
-    cJSON *found = NULL;
+    answer a = {0};
+    char problem[RG_ERROR_MESSAGE_MAX];
+    int rc = 0;
     f.release = name;
     f.environment = environment;
     f.except_version = except;
@@ -646,11 +695,21 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
     f.decisions = RG_LOG_ALLOW | RG_LOG_WARN;
     f.newest_first = 1;
     f.limit = 1;
-    if (rg_log_each_json(log, &f, keep_first, &found, NULL, err) != 0) {
-        cJSON_Delete(found);
+    if (scan(log, &f, keep_answer, &a, err) != 0)
+        rc = -1;
+    else if (a.entry && log->trusted)
+        rc = verify_answer(log, log->trusted, log->trusted_count, log->trusted_threshold, &a, &f, problem, err);
+    else if (a.entry && log->signer)
+        rc = verify_answer(log, rg_signer_key(log->signer), 1, 1, &a, &f, problem, err);
+    if (rc > 0)
+        rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s cannot show that the rollback target it "
+                "holds (seq %" PRId64 ") is signed where it stands: %s (relgate history verify --public-key tells "
+                "more)", log->name, a.seq, problem);
+    if (rc != 0) {
+        cJSON_Delete(a.entry);
         return NULL;
     }
-    return found;
+    return a.entry;
 }
 
 /* ---- The public readers: records as JSON text ------------------------------------- */
@@ -723,6 +782,12 @@ typedef struct verifier {
     const rg_key *keys; /* each record's attestation is checked with these (none: not) */
     size_t key_count, threshold;
     int64_t positioned; /* the seq of the first record with a signed position (0: none yet) */
+    /* Holding an answer to its signatures (verify_answer): the records before seq
+     * SIGNED_FROM are only counted and hashed; the one there must be ANSWERED (its digest),
+     * and no record after it may match UNANSWERED, the query it was the newest answer to. */
+    int64_t signed_from;
+    const char *answered;
+    const rg_log_filter *unanswered;
     char *problem;
 } verifier;
 
@@ -756,6 +821,9 @@ static int verify_signatures(verifier *v, const cJSON *entry, const rg_log_recor
                                       v->threshold, why, sizeof why);
     if (position < 0)
         return broken(v, "record %zu (seq %" PRId64 ") %s", n, stored->seq, why);
+    if (position == 1 && v->signed_from)
+        return broken(v, "record %zu (seq %" PRId64 ") has no signed position: only a record signed where it stands "
+                      "is taken as an answer from a log whose records are signed", n, stored->seq);
     if (position == 1 && promised)
         return broken(v, "record %zu (seq %" PRId64 ") has lost its signed position, which its attestation says it "
                       "was written with: it was moved, replayed or re-chained", n, stored->seq);
@@ -783,6 +851,14 @@ static int verify_visit(const rg_log_record *stored, void *data)
     size_t n = ++v->records;
     int rc = 0;
     rg_log_digest(line, len, actual);
+    if (v->seq + 1 < v->signed_from) {
+        /* Before the answer: its signed position pins the seq and the digest the walk must
+         * reach it with, whatever these records say. */
+        cJSON_Delete(entry);
+        v->seq++;
+        memcpy(v->prev, actual, sizeof v->prev);
+        return 0;
+    }
     if (v->legacy && !v->chained && !forged && (!cJSON_IsObject(entry) || !chain)) {
         /* An old log's line, before any chained record: what the first one chains to. */
         cJSON_Delete(entry);
@@ -809,6 +885,12 @@ static int verify_visit(const rg_log_record *stored, void *data)
     else if ((differs = copy_differs(stored, entry)) != NULL)
         rc = broken(v, "record %zu (seq %" PRId64 "): its %s in the store's index is not the record's own, so queries "
                     "by it (last-good, a rollback's target) answer wrongly: the store was edited", n, stored_seq, differs);
+    else if (v->answered && v->seq + 1 == v->signed_from && strcmp(actual, v->answered) != 0)
+        rc = broken(v, "record %zu (seq %" PRId64 ") is not the record the query answered for that seq: the store "
+                    "answers two ways", n, stored_seq);
+    else if (v->unanswered && v->seq + 1 > v->signed_from && record_matches(v->unanswered, stored, entry))
+        rc = broken(v, "record %zu (seq %" PRId64 "), newer, matches the query too but was not its answer: the "
+                    "store's index was edited to hide it", n, stored_seq);
     else if (v->keys)
         rc = verify_signatures(v, entry, stored, n);
     cJSON_Delete(entry);
@@ -820,6 +902,8 @@ static int verify_visit(const rg_log_record *stored, void *data)
 /* rg_log_verify; LEGACY: lines before the first chained record are an old log's, as
  * history import takes them (chained anew), not a break in the chain.  KEYS (may be
  * NULL): every record is held to its attestation too. */
+static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem, rg_error *err);
+
 static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_count, size_t threshold,
                       size_t *records, char *problem, rg_error *err)
 {
@@ -827,12 +911,43 @@ static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_co
     v.keys = keys;
     v.key_count = key_count;
     v.threshold = threshold;
+    v.legacy = legacy;
+    return walk_log(log, &v, records, problem, err);
+}
+
+/* Whether A, the newest record QUERY matched, is what the log's signatures show: the
+ * chain from it to the head whole, it and every record after it signed where they stand
+ * (a decision by its attestation too), none of those a newer answer the store hid, and
+ * the head the last of them.  Records before it are hashed, not parsed: its signed
+ * position already pins the seq and the digest the chain reaches it with.  What no
+ * signature in the log can show -- records cut from its end with the head rewritten --
+ * stays rg_log_verify_signed's documented limit.  Returns as verify_log. */
+static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size_t threshold, const answer *a,
+                         const rg_log_filter *query, char *problem, rg_error *err)
+{
+    verifier v = {0};
+    rg_log_filter rest = *query;
+    size_t records;
+    rest.newest_first = 0;
+    rest.limit = 0;
+    v.keys = keys;
+    v.key_count = key_count;
+    v.threshold = threshold;
+    v.signed_from = a->seq > 0 ? a->seq : 1;
+    v.positioned = v.signed_from;
+    v.answered = a->digest;
+    v.unanswered = &rest;
+    return walk_log(log, &v, &records, problem, err);
+}
+
+static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem, rg_error *err)
+{
+    verifier v = *setup;
     int found = 0;
     int64_t head_seq = 0;
     char head[RG_LOG_DIGEST_HEX + 1] = "", msg[RG_LOG_ERRMAX] = "";
     memcpy(v.prev, GENESIS, sizeof v.prev);
     v.problem = problem;
-    v.legacy = legacy;
     problem[0] = '\0';
     if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
@@ -841,6 +956,11 @@ static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_co
     *records = v.records;
     if (problem[0])
         return 1;
+    if (v.signed_from && v.seq < v.signed_from) {
+        snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 ", before the record answered (seq %"
+                 PRId64 ")", v.seq, v.signed_from);
+        return 1;
+    }
     if (found && head_seq > v.seq) {
         snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 " but its head records seq %" PRId64
                  ": records were removed from its end", v.seq, head_seq);

@@ -503,6 +503,17 @@ RELGATE_API const char *rg_log_name(const rg_log *log);
 struct rg_signer;
 RELGATE_API void rg_log_sign_positions(rg_log *log, const struct rg_signer *signer);
 
+/* Take a rollback target (rg_log_last_good_in, and the engine's post-deploy lookup) from
+ * LOG only when THRESHOLD (0: 1) distinct keys of PUBLIC_KEYS (PEM files, KEY_COUNT of
+ * them; 0: stop) show it: the record answered and every record after it carry their signed
+ * positions (and a decision its attestation), the chain from it to the head is whole, and
+ * none of them is a newer answer to the same query.  A log whose positions are signed
+ * (rg_log_sign_positions) is read this way with the signer's key unless keys are given
+ * here.  Otherwise the answer is an error: an edited store gives no rollback target rather
+ * than a wrong one.  0, or -1 with ERR (a key that cannot be loaded). */
+RELGATE_API int rg_log_trust_keys(rg_log *log, const char *const *public_keys, size_t key_count, size_t threshold,
+                                  rg_error *err);
+
 /* Append ENTRY (LEN bytes: one compact JSON object, no newline), chained after the
  * store's last record, and return once it is durable (committed; synced for a file).
  * Returns 0, or -1 with ERR (kind io) naming the store: then nothing of it was stored. */

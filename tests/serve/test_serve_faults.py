@@ -869,6 +869,23 @@ def _(t):
     t.eq((res.rc, res.out), (0, "whole: 1 record chained, every decision signed\n"), "history verify --public-key")
     t.check(all("position" in json.loads(line)["chain"] for line in (t.tmp / "d.jsonl").read_text().splitlines()),
             "every record's position is signed")
+    # A made-up post-deploy allow appended by someone who can write the store, chained with
+    # plain SHA-256: a server without the key answers it as the rollback target; one with
+    # the key answers none (503), since the record shows no signed position.
+    last = (t.tmp / "d.jsonl").read_text().splitlines()[-1]
+    forged = json.loads(last)
+    forged.pop("attestation", None)
+    forged.update(id="f" * 32, stage="post-deploy",
+                  chain={"seq": forged["chain"]["seq"] + 1, "prev": hashlib.sha256(last.encode()).hexdigest()})
+    forged["release"]["version"] = "9.9.9"
+    with open(t.tmp / "d.jsonl", "a") as f:
+        f.write(json.dumps(forged, separators=(",", ":")) + "\n")
+    with Server(t, "--store", t.tmp / "d.jsonl") as srv:
+        status, data, _ = srv.get("/v1/releases/payments-api/last-good")
+        t.eq((status, srv.json(data)["release"]["version"]), (200, "9.9.9"), "without the key: the made-up record")
+    with Server(t, "--signing-key", "k.pem", "--store", t.tmp / "d.jsonl") as srv:
+        status, data, _ = srv.get("/v1/releases/payments-api/last-good")
+        t.eq(status, 503, "with the key: no rollback target from a record that shows no signed position")
 
 
 if __name__ == "__main__":

@@ -630,5 +630,110 @@ def _(t):
         res = t.run("history", "verify", "--log", log, *signed)
         t.eq((res.rc, res.out), (0, "whole: 2 records chained, every decision signed\n"), "verify of " + log)
 
+@case("store: a rollback target is taken from a signed log only where its signatures show it: history last-good "
+      "--public-key, a post-deploy deny's lookup with --signing-key")
+def _(t):
+    signed_setup(t, "gate", "other")
+    pristine = Path(t.tmp, "pristine.db")
+    url = "sqlite:" + str(pristine)
+    steps = (("signed-svc-1.0.0", "allow"), ("history/broken", "error"), ("signed-svc-1.3.0", "allow"))
+    signing = ("--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem")
+    for n, (name, verdict) in enumerate(steps):
+        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", url, *signing, now=clock(n))
+        t.eq(json.loads(res.out)["decision"], verdict, name)
+    db = sqlite3.connect(str(pristine))
+    records = log_records(db)
+    db.close()
+    signed = ("--public-key", "gate.pub")
+
+    def last_good(log, *keys):
+        return t.run("history", "last-good", "--release", "svc", "--log", log, *keys)
+
+    def rollback_target(log):
+        """A deny at post-deploy, its gate signing the log: the rollback action it gives."""
+        copy = Path(t.tmp, "deny-%s" % Path(log).name)
+        copy.write_bytes(Path(log).read_bytes())
+        res = t.eval("history/gate.lua", "signed-svc-1.1.0-unhealthy.json", "--stage", "post-deploy", "--log",
+                     "sqlite:" + str(copy), *signing, now=clock(7))
+        t.expect_decision(res, "deny")
+        return [a for a in json.loads(res.out)["actions"] if a["type"] == "rollback"][0]
+
+    res = last_good(url, *signed)
+    t.eq((res.rc, res.out), (0, "1.3.0\n"), "last-good of the log as written, with its key")
+    t.eq(rollback_target(str(pristine))["target"], "1.3.0", "the deny's rollback target in the log as written")
+    res = last_good(url, "--public-key", "other.pub")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "cannot show that the rollback target it holds (seq 3) is signed where it stands", "another key")
+    res = last_good(url, "--threshold", "2", *signed)
+    t.expect_exit(res, 2)   # a threshold of 2 needs 2 distinct keys
+
+    def tampered(name, change):
+        """The log rebuilt by CHANGE (its records, each with its position), chained anew:
+        the plain answer, and the one with the key (exit 2, its message)."""
+        copy = Path(t.tmp, name + ".db")
+        copy.write_bytes(pristine.read_bytes())
+        db = sqlite3.connect(str(copy))
+        change(db, list(records))
+        db.close()
+        log = "sqlite:" + str(copy)
+        plain = last_good(log)
+        res = last_good(log, *signed)
+        t.expect_exit(res, 2)
+        target = rollback_target(str(copy))
+        t.eq(target["target"], None, "%s: the signing gate's deny has no rollback target" % name)
+        t.contains(target["source"], "is signed where it stands", "%s: and says why" % name)
+        return plain, res.err
+
+    forged = json.loads(records[0][0])
+    forged["id"] = "f" * 32
+    forged["release"]["version"] = "1.2.0"
+    forged["evaluated_at"] = clock(5)
+    del forged["attestation"]
+    # A made-up allow appended: without the key, the rollback would go to it.
+    plain, err = tampered("forged", lambda db, r: write_chain(db, r + [(json.dumps(forged, separators=(",", ":")), None)]))
+    t.eq(plain.out, "1.2.0\n", "forged: the plain answer is the made-up record")
+    t.contains(err, "record 4 (seq 4) carries no attestation", "forged: found")
+    # The newest allow's index copy edited so that the query skips it: the store answers 1.0.0.
+    def hidden(db, r):
+        db.execute("UPDATE relgate_decisions SET stage = 'deploy' WHERE seq = 3")
+        db.commit()
+    plain, err = tampered("hidden", hidden)
+    t.eq(plain.out, "1.0.0\n", "hidden: the plain answer goes back to 1.0.0")
+    t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", "hidden: found")
+    # The same copy stored as a BLOB of the same bytes: it reads as the record's own text,
+    # but the query's WHERE compares it unequal. Found by verify too, key or not.
+    def blob(db, r):
+        db.execute("UPDATE relgate_decisions SET stage = CAST(stage AS BLOB) WHERE seq = 3")
+        db.commit()
+    plain, err = tampered("blob", blob)
+    t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", "blob: found")
+    res = t.run("history", "verify", "--log", "sqlite:" + str(Path(t.tmp, "blob.db")))
+    t.expect_exit(res, 1)
+    t.contains(res.out, "its stage in the store's index is not the record's own", "blob: verify without a key")
+    # The first allow replayed at the end, positions kept.
+    plain, err = tampered("replayed", lambda db, r: write_chain(db, r + [r[0]]))
+    t.eq(plain.out, "1.0.0\n", "replayed: the plain answer goes back to 1.0.0")
+    t.contains(err, "record 4 (seq 4) is not where, or not what, its signed position says", "replayed: found")
+    # Positions stripped from every record: a log that shows no place.
+    plain, err = tampered("stripped", lambda db, r: write_chain(db, [(body, None) for body, _ in r]))
+    t.eq(plain.out, "1.3.0\n", "stripped: the plain answer")
+    t.contains(err, "record 3 (seq 3) has no signed position", "stripped: found")
+    # A record before the answer edited: its position pins what the chain reaches it with.
+    def earlier(db, r):
+        body = json.loads(r[1][0])
+        body["message"] = "edited"
+        write_chain(db, [r[0], (json.dumps(body, separators=(",", ":")), r[1][1]), r[2]])
+    plain, err = tampered("earlier", earlier)
+    t.contains(err, "record 3 (seq 3) is not where, or not what, its signed position says", "earlier: found")
+    # A log written without positions: no signed answer to give.
+    res = t.eval("history/gate.lua", "signed-svc-1.0.0.json", "--stage", "post-deploy", "--log", "plain.jsonl",
+                 now=clock(1))
+    t.expect_decision(res, "allow")
+    res = last_good("plain.jsonl", *signed)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "carries no attestation", "a log written without the key")
+    t.eq(last_good("plain.jsonl").out, "1.0.0\n", "and without --public-key, as before")
+
+
 if __name__ == "__main__":
     cihelp.main()
