@@ -151,10 +151,22 @@ static int run_when(lua_State *L)
     return 0;
 }
 
-/* A requirement an extending policy changed says so in its details. */
+/* A requirement an extending policy changed says so in its details.  The engine's alone
+ * to say: a check's own "changed_by" or "disabled_by" (an overriding check could write
+ * an empty or made-up list there) is replaced, or removed where nothing changed it. */
 static void note_changes(rg_result *res, const rg_requirement *req)
 {
-    if (req->changes && res->details && !cJSON_GetObjectItemCaseSensitive(res->details, "changed_by")) {
+    if (!res->details)
+        return;
+    if (cJSON_GetObjectItemCaseSensitive(res->details, "changed_by")) {
+        rg_result_own_details(res);
+        cJSON_DeleteItemFromObjectCaseSensitive(res->details, "changed_by");
+    }
+    if (!req->disabled && cJSON_GetObjectItemCaseSensitive(res->details, "disabled_by")) {
+        rg_result_own_details(res);
+        cJSON_DeleteItemFromObjectCaseSensitive(res->details, "disabled_by");
+    }
+    if (req->changes) {
         rg_result_own_details(res);
         cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
     }
@@ -297,6 +309,21 @@ static int applies(const rg_requirement *req, const rg_context *ctx)
     return (req->types & (unsigned)ctx->type) && (req->stages & (unsigned)ctx->stage);
 }
 
+/* Whether REQ would apply to CTX as it was declared, but an override moved its types or
+ * stages away: it then shows in the decision, skipped, saying so -- as disable does --
+ * rather than vanishing from it. */
+static int moved_away(const rg_requirement *req, const rg_context *ctx)
+{
+    return req->declared_types && !applies(req, ctx) && (req->declared_types & (unsigned)ctx->type) &&
+           (req->declared_stages & (unsigned)ctx->stage);
+}
+
+/* Whether REQ has a result in CTX's decision. */
+static int shown(const rg_requirement *req, const rg_context *ctx)
+{
+    return applies(req, ctx) || moved_away(req, ctx);
+}
+
 /* The results' fixed strings (id, title, hint, check, source) go into one block per
  * decision: one allocation instead of five per result. */
 static size_t result_text_size(const rg_policy *pol, const rg_context *ctx)
@@ -304,7 +331,7 @@ static size_t result_text_size(const rg_policy *pol, const rg_context *ctx)
     size_t n = 1;
     for (size_t i = 0; i < pol->count; i++) {
         const rg_requirement *req = &pol->reqs[i];
-        if (!applies(req, ctx))
+        if (!shown(req, ctx))
             continue;
         n += strlen(req->id) + strlen(req->title) + (req->hint ? strlen(req->hint) : 0) +
              strlen(req->plugin_check ? req->plugin_check->name : "lua") +
@@ -613,8 +640,16 @@ static void disabled_result(rg_result *res, const rg_requirement *req)
         snprintf(res->message, n, "disabled by %s", req->disabled);
     res->details = cJSON_CreateObject();
     cJSON_AddStringToObject(res->details, "disabled_by", req->disabled);
-    if (req->changes)
-        cJSON_AddItemToObject(res->details, "changed_by", cJSON_Duplicate(req->changes, 1));
+}
+
+/* A requirement an override moved away from this release's type or stage: skipped,
+ * its changes saying by whom. */
+static void moved_result(rg_result *res, const rg_requirement *req)
+{
+    res->status = RG_STATUS_SKIP;
+    res->message = strdup("not applied to this release: an extending policy's override changed its types or "
+                          "stages (details.changed_by)");
+    res->details = cJSON_CreateObject();
 }
 
 /* REQ's inline Lua check into RES, timed.  A check that raises is a broken policy, so
@@ -657,11 +692,13 @@ static int evaluate_requirement(evaluation *ev, size_t i, rg_error *err)
     const rg_requirement *req = &ev->pol->reqs[i];
     plugin_jobs *pj = &ev->checks;
     rg_result *res;
-    if (!applies(req, ev->ctx))
+    if (!shown(req, ev->ctx))
         return 0;
     res = &ev->d->results[ev->d->count++];
     name_result(res, req, &ev->text);
-    if (req->disabled) {
+    if (!applies(req, ev->ctx)) {
+        moved_result(res, req);
+    } else if (req->disabled) {
         disabled_result(res, req);
     } else if (ev->skipped[i]) {
         res->status = RG_STATUS_SKIP;

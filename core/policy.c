@@ -880,6 +880,10 @@ static int decl_override_body(lua_State *L)
                 return rg_sandbox_out_of_memory(L, file, line, "an override");
             note_change(L, r, file, line, key, reason);
         } else if (strcmp(key, "types") == 0 || strcmp(key, "stages") == 0) {
+            if (!r->declared_types) {
+                r->declared_types = r->types;
+                r->declared_stages = r->stages;
+            }
             if (key[0] == 't')
                 r->types = name_list(L, file, line, id, key, parse_type, "\"patch\", \"minor\", \"major\"");
             else

@@ -42,6 +42,9 @@ typedef struct rg_requirement {
     char *waiver_role;   /* a waiver's approver must hold this role; NULL: anyone but the author */
     unsigned types;      /* mask of rg_release_type */
     unsigned stages;     /* mask of rg_stage */
+    unsigned declared_types, declared_stages;  /* the masks as declared, once an override
+                          * changed either (else 0): where it no longer applies, the
+                          * decision still shows it, skipped, with changed_by */
     rg_level level;
     int check_ref;       /* registry reference to the Lua check function, or LUA_NOREF */
     const rg_check *plugin_check;  /* the plugin check instead, or NULL */

@@ -2355,6 +2355,12 @@ static int sandbox_require(lua_State *L)
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
     }
+    /* A module of another package's folder (a base's, on the policy path) is that
+     * package's: whoever requires it first, a base that requires it later gets it as it
+     * loaded.  Sealed now, so that a policy requiring it before extends cannot change
+     * what the base then runs -- as it could not after extends. */
+    if (pkg != from)
+        rg_sandbox_seal_reachable(L, -1);
     lua_pushvalue(L, -1);
     lua_setfield(L, 2, lua_tostring(L, 3));
     lua_pushvalue(L, -1);

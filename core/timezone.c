@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -36,17 +38,29 @@ static int valid_zone(const char *zone)
     return part > 0;
 }
 
-/* Is ZONE in the zone database (TZDIR, else /usr/share/zoneinfo) as a regular file? */
+/* Is ZONE a zone of the database (TZDIR, else /usr/share/zoneinfo): a regular file in
+ * the compiled zone format ("TZif")?  The database's folder also holds tables
+ * (zone.tab, tzdata.zi, leapseconds...) that the C library cannot read as a zone and
+ * would silently take for UTC; and "localtime", the machine's own zone, would make the
+ * answer depend on where the gate runs.  Neither is a zone here. */
 static int in_database(const char *zone)
 {
     const char *dir = getenv("TZDIR");
-    char path[512];
+    char path[512], magic[4];
     struct stat st;
+    int fd, zone_file;
     if (!dir || !*dir)
         dir = "/usr/share/zoneinfo";
+    if (strcmp(zone, "localtime") == 0)
+        return 0;
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, zone) >= sizeof path)
         return 0;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0)
+        return 0;
+    zone_file = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, sizeof magic) == (ssize_t)sizeof magic &&
+                memcmp(magic, "TZif", sizeof magic) == 0;
+    close(fd);
+    return zone_file;
 }
 
 int rg_local_time_in(int64_t t, const char *zone, rg_local_time *out, const char **why)

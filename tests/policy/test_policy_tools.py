@@ -1562,6 +1562,16 @@ def _(t):
     res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
     t.expect_exit(res, 2)
     t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy", "the base's module is frozen")
+    # ... and before extends runs (hostile round 16, F01): the module of the base's folder is
+    # sealed as it loads, whoever requires it first, so the base never runs the team's patch.
+    t.write("team/team.lua", 'policy { name = "team", version = "1.0.0" }\n'
+            'local fields = require "lib.fields"\n'
+            'fields.owner = function() return pass("patched") end\n'
+            'extends "org"\n')
+    res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy (field 'owner')",
+               "the base's module, required before extends")
     for bad in ("/etc/passwd", "../org/org", "org/../x"):
         t.write("team/bad.lua", 'extends "%s"\n' % bad)
         res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
@@ -1732,6 +1742,39 @@ override "notes" { when = "always" }
         "bad.lua:3: override 'notes': check must be a function (ctx) or the name of a plugin check",
         "bad.lua:4: override 'notes': when must be a function (ctx) returning true when the requirement applies",
     ], "lint output")
+
+
+@case("extends: an override that moves a requirement's types or stages away keeps it in the decision, skipped; "
+      "a check cannot write its own changed_by (hostile round 16, F02, F04)")
+def _(t):
+    t.write("base.lua", """\
+requirement "sign-off" { title = "S", hint = "h", types = { "minor", "major" }, check = function(ctx) return fail("no sign-off") end }
+requirement "notes" { title = "N", hint = "h", check = function(ctx) return fail("no notes") end }
+""")
+    t.write("team.lua", """\
+extends "base"
+override "sign-off" { types = { "major" }, reason = "majors only" }
+override "notes" { check = function(ctx) return pass("fine", { changed_by = {}, disabled_by = "nobody" }) end, reason = "ours" }
+""")
+    t.write_json("ctx.json", {"release": {"name": "a", "version": "1.1.0", "type": "minor"}})
+    doc = t.decision(t.eval("base.lua", "ctx.json"))
+    t.eq(t.result(doc, "sign-off")["status"], "fail", "the baseline alone")
+    doc = t.decision(t.eval("team.lua", "ctx.json"))
+    sign = t.result(doc, "sign-off")
+    t.eq(sign["status"], "skip", "a minor release's sign-off: shown, skipped")
+    t.contains(sign["message"], "override changed its types or stages", "its message")
+    t.eq(sign["details"]["changed_by"], ["team.lua:2: types (majors only)"], "who moved it")
+    t.eq(doc["summary"]["skip"], 1, "summary.skip")
+    notes = t.result(doc, "notes")
+    t.eq(notes["details"].get("changed_by"), ["team.lua:3: check (a function) (ours)"], "the engine's changed_by, not the check's")
+    t.check("disabled_by" not in notes["details"], "no disabled_by a check made up", actual=notes["details"])
+    # where the base never applied (a patch), nothing is shown, as before
+    t.write_json("patch.json", {"release": {"name": "a", "version": "1.0.1", "type": "patch"}})
+    doc = t.decision(t.eval("team.lua", "patch.json"))
+    t.eq([r["id"] for r in doc["requirements"]], ["notes"], "a patch release")
+    # the text rendering shows it too
+    res = t.eval("team.lua", "ctx.json", "--format", "text")
+    t.contains(res.out, "sign-off", "text shows the moved requirement")
 
 
 def make_bundle(t, where, name="octo", version="3.1.0", files=None):

@@ -317,9 +317,14 @@ static void test_time_localtime_refuses_unknown_zones(void **state)
     expect(f, "local a, why_a = time.localtime(0, 'Mars/Olympus')\n"
               "local b, why_b = time.localtime(0, '../../etc/passwd')\n"
               "local c, why_c = time.localtime(0, '/etc/localtime')\n"
+              /* files of the database's folder that are not zones (the C library would take
+               * them for UTC), and the machine's own zone (hostile round 16, F03) */
+              "local d = time.localtime(0, 'zone.tab')\n"
+              "local e = time.localtime(0, 'localtime')\n"
+              "local g = time.in_window(0, 'tzdata.zi', { days = { 'thu' }, from = '00:00', to = '23:59' })\n"
               "return { a = a == nil and why_a:find('zone database') ~= nil, b = b == nil and why_b:find('not a time zone name') ~= nil,"
-              " c = c == nil }",
-           "{\"a\":true,\"b\":true,\"c\":true}");
+              " c = c == nil, d = d == nil, e = e == nil, g = g == nil }",
+           "{\"a\":true,\"b\":true,\"c\":true,\"d\":true,\"e\":true,\"g\":true}");
 }
 
 static void test_time_in_window(void **state)
