@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "fileio.h"
@@ -262,6 +263,7 @@ hooks_config *hooks_config_parse(const char *text, const char *dir, char *why, s
         fail(why, why_size, "not a JSON object");
     } else if (only_members(doc, "the configuration", top_keys, why, why_size) == 0) {
         ok = 1;
+        c->github.fold_case = 1;
         if (ok && (obj = cJSON_GetObjectItemCaseSensitive(doc, "github")))
             ok = load_service(&c->github, obj, "github", dir, github_vars, why, why_size) == 0;
         if (ok && (obj = cJSON_GetObjectItemCaseSensitive(doc, "gitlab")))
@@ -339,14 +341,26 @@ void hooks_config_free(hooks_config *config)
     free(config);
 }
 
+/* Whether NAME (may be NULL) is the rule's WANT ("*": any name). */
+static int names(const hooks_service *service, const char *want, const char *name)
+{
+    if (strcmp(want, "*") == 0)
+        return 1;
+    if (!name)
+        return 0;
+    return service->fold_case ? strcasecmp(want, name) == 0 : strcmp(want, name) == 0;
+}
+
+/* The first rule naming MATCH and ENVIRONMENT.  On GitHub "Production" is the
+ * environment "production": compared exactly, a rule written for one would miss the
+ * other, and a catch-all rule after it (a laxer request) would judge the deployment. */
 const hooks_rule *hooks_rule_find(const hooks_service *service, const char *match, const char *environment)
 {
     for (size_t i = 0; i < service->n_rules; i++) {
         const hooks_rule *r = &service->rules[i];
-        if (strcmp(r->match, "*") != 0 && (!match || strcmp(r->match, match) != 0))
+        if (!names(service, r->match, match))
             continue;
-        if (r->environment && strcmp(r->environment, "*") != 0 &&
-            (!environment || strcmp(r->environment, environment) != 0))
+        if (r->environment && !names(service, r->environment, environment))
             continue;
         return r;
     }

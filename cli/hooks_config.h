@@ -21,6 +21,8 @@ typedef struct hooks_service {
     char *token_file;     /* the API credential, read at each callback (rotated tokens) */
     hooks_rule *rules;
     size_t n_rules;
+    int fold_case;        /* names match whatever their case (GitHub: repositories and
+                           * environments are one whatever the case they are written in) */
 } hooks_service;
 
 typedef struct hooks_config {

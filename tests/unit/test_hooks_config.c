@@ -92,6 +92,10 @@ static void loads_and_fills(void **state)
     assert_ptr_equal(hooks_rule_find(&c->github, "other/repo", "production"), &c->github.rules[1]);
     assert_ptr_equal(hooks_rule_find(&c->gitlab, "4211", "production"), &c->gitlab.rules[0]);
     assert_null(hooks_rule_find(&c->gitlab, "4212", "production"));
+    /* GitHub's names are one whatever their case: "Production" is the production rule's,
+     * not the catch-all's after it; GitLab compares them exactly. */
+    assert_ptr_equal(hooks_rule_find(&c->github, "Octo-Org/Payments", "Production"), &c->github.rules[0]);
+    assert_ptr_equal(hooks_rule_find(&c->github, "octo-org/payments", "PRODUCTION"), &c->github.rules[0]);
 
     hooks_vars_set(&vars, "ref", "v1.4.0");
     hooks_vars_set(&vars, "repository", "octo-org/payments");
