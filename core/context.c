@@ -253,7 +253,7 @@ static int add_waivers(rg_context *ctx, const cJSON *list, const char *origin, r
         if (unknown)
             return rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
                                   "%s: unknown waiver field '%s' (a waiver has requirement, reason, approver, "
-                                  "ticket, expires and may narrow itself by release, version, stage, findings)",
+                                  "ticket, expires and may narrow itself by release, version, environment, stage, findings)",
                                   source, unknown);
         cJSON_AddItemToArray(ctx->waivers, cJSON_Duplicate(w, 1));
         cJSON_AddItemToArray(ctx->waiver_sources, cJSON_CreateString(source));

@@ -16,7 +16,7 @@
 
 static const char *const FIELDS[] = {"requirement", "reason", "approver", "ticket", "expires"};
 /* What narrows a waiver: each, when given, must match or the waiver does not apply. */
-static const char *const SCOPE_FIELDS[] = {"release", "version", "stage", "findings"};
+static const char *const SCOPE_FIELDS[] = {"release", "version", "environment", "stage", "findings"};
 
 const char *rg_waiver_unknown_field(const cJSON *w)
 {
@@ -87,11 +87,13 @@ static const char *malformed(const cJSON *w, int64_t *expires, char *why, size_t
     }
     if ((text = rg_waiver_unknown_field(w)) != NULL) {
         /* The context refuses these already; a caller that did not is still safe. */
-        snprintf(why, size, "unknown field '%s' (a waiver narrows only by release, version, stage and findings)", text);
+        snprintf(why, size, "unknown field '%s' (a waiver narrows only by release, version, environment, stage and findings)", text);
         return why;
     }
     if (cJSON_GetObjectItemCaseSensitive(w, "release") && !(text = rg_json_string(w, "release"), text && *text))
         return "release must be a non-empty string: the release name the waiver is for";
+    if (cJSON_GetObjectItemCaseSensitive(w, "environment") && !(text = rg_json_string(w, "environment"), text && *text))
+        return "environment must be a non-empty string: the environment the waiver is for (release.environment)";
     if (cJSON_GetObjectItemCaseSensitive(w, "version")) {
         rg_semver zero = {0};
         text = rg_json_string(w, "version");
@@ -144,11 +146,13 @@ static cJSON *report(const cJSON *w, const char *source, const char *status, con
     return o;
 }
 
-/* Is the waiver for this release, version and stage?  0 with MSG saying which differs. */
+/* Is the waiver for this release, version, environment and stage?  0 with MSG saying
+ * which differs.  A waiver for an environment needs the release to name one: an
+ * exception granted for staging is none for a release that does not say where it goes. */
 static int in_scope(const cJSON *w, const rg_decision *d, char *msg, size_t size)
 {
     const char *release = rg_json_string(w, "release"), *range = rg_json_string(w, "version"),
-               *stage = rg_json_string(w, "stage"), *why = NULL;
+               *stage = rg_json_string(w, "stage"), *environment = rg_json_string(w, "environment"), *why = NULL;
     rg_semver v;
     if (release && (!d->release_name || strcmp(release, d->release_name) != 0)) {
         snprintf(msg, size, "the waiver is for release %s, not %s", release, d->release_name ? d->release_name : "(unnamed)");
@@ -157,6 +161,11 @@ static int in_scope(const cJSON *w, const rg_decision *d, char *msg, size_t size
     if (range && (!d->release_version || rg_semver_parse(d->release_version, &v, NULL) != 0 ||
                   rg_semver_satisfies(&v, range, &why) != 1)) {
         snprintf(msg, size, "the waiver is for versions %s, not %s", range, d->release_version ? d->release_version : "(none)");
+        return 0;
+    }
+    if (environment && (!d->release_environment || strcmp(environment, d->release_environment) != 0)) {
+        snprintf(msg, size, "the waiver is for environment %s, not %s", environment,
+                 d->release_environment ? d->release_environment : "a release that names none (release.environment)");
         return 0;
     }
     if (stage && rg_stage_parse(stage) != d->stage) {

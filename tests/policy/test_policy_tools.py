@@ -987,6 +987,30 @@ def _(t):
             t.eq(t.result(doc, "docs-updated")["status"], "fail", "the requirement under a waiver scoped %r" % scope)
 
 
+@case("waivers: environment narrows a waiver to where the release goes; a release naming none is out of its scope")
+def _(t):
+    copy_from(t, DATA / "waivers.lua", "waivers.lua")
+    for environment, scope, status, message in (
+            ("staging", "staging", "applied", None),
+            ("production", "staging", "out-of-scope", "the waiver is for environment staging, not production"),
+            ("Staging", "staging", "out-of-scope", "the waiver is for environment staging, not Staging"),
+            (None, "staging", "out-of-scope",
+             "the waiver is for environment staging, not a release that names none (release.environment)"),
+            (None, None, "applied", None)):
+        ctx = waiver_context(["docs-updated"], [dict(waiver("docs-updated"), **({"environment": scope} if scope else {}))],
+                             (), None, AUTHOR)
+        if environment:
+            ctx["release"]["environment"] = environment
+        t.write_json("context.json", ctx)
+        doc = t.expect_decision(t.eval("waivers.lua", "context.json"), "allow" if status == "applied" else "deny")
+        rep = one_report(t, doc)
+        t.eq(rep["status"], status, "a waiver for %s, the release going to %s" % (scope, environment))
+        if message:
+            t.eq(rep["message"], message, "its message (%s, %s)" % (scope, environment))
+    doc = run_waivers(t, failing=["docs-updated"], waivers=[dict(waiver("docs-updated"), environment="")], verdict="deny")
+    t.contains(one_report(t, doc)["message"], "environment must be a non-empty string", "an empty environment: malformed")
+
+
 @case("waivers: an unknown field is an error (exit 2), a bad scope is malformed")
 def _(t):
     w = dict(waiver("docs-updated"), relase="svc")
