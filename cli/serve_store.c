@@ -115,6 +115,11 @@ char *rg_serve_store_lookup(rg_serve_store *s, const char *name, const char *val
     rg_error_init(&err);
     pthread_mutex_lock(&s->lock);
     rc = rg_log_each(s->log, &q, match, &l, NULL, &err);
+    /* A server that signs its store answers (and replays) only a record its signatures
+     * show: one written into the store by someone else would otherwise be served, or
+     * replayed for a request as its decision. */
+    if (rc == 0 && l.found)
+        rc = rg_log_entry_signed(s->log, l.found, strlen(l.found), &err);
     s->ok = rc == 0;
     pthread_mutex_unlock(&s->lock);
     if (rc != 0) {

@@ -681,6 +681,45 @@ static int keep_answer(const rg_log_record *stored, cJSON *entry, void *data)
 static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size_t threshold, const answer *a,
                          const rg_log_filter *query, char *problem, rg_error *err);
 
+/* A held to the keys LOG trusts (rg_log_trust_keys, else its signer's): as verify_answer;
+ * 0 when it trusts none. */
+static int answer_trusted(rg_log *log, const answer *a, const rg_log_filter *query, char *problem, rg_error *err)
+{
+    if (log->trusted)
+        return verify_answer(log, log->trusted, log->trusted_count, log->trusted_threshold, a, query, problem, err);
+    if (log->signer)
+        return verify_answer(log, rg_signer_key(log->signer), 1, 1, a, query, problem, err);
+    return 0;
+}
+
+int rg_log_entry_signed(rg_log *log, const char *entry, size_t len, rg_error *err)
+{
+    answer a = {0};
+    char problem[RG_ERROR_MESSAGE_MAX];
+    cJSON *doc;
+    const cJSON *seq;
+    int rc;
+    if (!log->trusted && !log->signer)
+        return 0;
+    doc = cJSON_ParseWithLength(entry, len);
+    seq = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "chain"), "seq");
+    if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > 9007199254740992.0 ||
+        seq->valuedouble != (double)(int64_t)seq->valuedouble) {
+        cJSON_Delete(doc);
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s holds a record without a chain: it "
+                       "cannot show that it is signed where it stands", log->name);
+    }
+    a.seq = (int64_t)seq->valuedouble;
+    cJSON_Delete(doc);
+    rg_log_digest(entry, len, a.digest);
+    rc = answer_trusted(log, &a, NULL, problem, err);
+    if (rc > 0)
+        rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s cannot show that the record it holds at seq %"
+                PRId64 " is signed where it stands: %s (relgate history verify --public-key tells more)", log->name,
+                a.seq, problem);
+    return rc == 0 ? 0 : -1;
+}
+
 cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
                              rg_error *err)
 {
@@ -697,10 +736,8 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
     f.limit = 1;
     if (scan(log, &f, keep_answer, &a, err) != 0)
         rc = -1;
-    else if (a.entry && log->trusted)
-        rc = verify_answer(log, log->trusted, log->trusted_count, log->trusted_threshold, &a, &f, problem, err);
-    else if (a.entry && log->signer)
-        rc = verify_answer(log, rg_signer_key(log->signer), 1, 1, &a, &f, problem, err);
+    else if (a.entry)
+        rc = answer_trusted(log, &a, &f, problem, err);
     if (rc > 0)
         rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s cannot show that the rollback target it "
                 "holds (seq %" PRId64 ") is signed where it stands: %s (relgate history verify --public-key tells "
@@ -926,17 +963,20 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
                          const rg_log_filter *query, char *problem, rg_error *err)
 {
     verifier v = {0};
-    rg_log_filter rest = *query;
+    rg_log_filter rest = {0};
     size_t records;
-    rest.newest_first = 0;
-    rest.limit = 0;
+    if (query) {
+        rest = *query;
+        rest.newest_first = 0;
+        rest.limit = 0;
+    }
     v.keys = keys;
     v.key_count = key_count;
     v.threshold = threshold;
     v.signed_from = a->seq > 0 ? a->seq : 1;
     v.positioned = v.signed_from;
     v.answered = a->digest;
-    v.unanswered = &rest;
+    v.unanswered = query ? &rest : NULL;
     return walk_log(log, &v, &records, problem, err);
 }
 

@@ -514,6 +514,14 @@ RELGATE_API void rg_log_sign_positions(rg_log *log, const struct rg_signer *sign
 RELGATE_API int rg_log_trust_keys(rg_log *log, const char *const *public_keys, size_t key_count, size_t threshold,
                                   rg_error *err);
 
+/* Whether ENTRY (LEN bytes: a record as rg_log_each gave it, chain included) is signed
+ * where it stands, by the keys LOG trusts (rg_log_trust_keys, else its signer's): it and
+ * every record after it carry their signed positions (a decision its attestation too),
+ * and the chain from it to the head is whole.  0 when it is (or LOG trusts no key); -1
+ * with ERR when it is not, or the log cannot be read.  For a record looked up by what it
+ * holds (an id, an idempotency key) before it is answered or replayed. */
+RELGATE_API int rg_log_entry_signed(rg_log *log, const char *entry, size_t len, rg_error *err);
+
 /* Append ENTRY (LEN bytes: one compact JSON object, no newline), chained after the
  * store's last record, and return once it is durable (committed; synced for a file).
  * Returns 0, or -1 with ERR (kind io) naming the store: then nothing of it was stored. */

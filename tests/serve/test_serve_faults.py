@@ -873,6 +873,9 @@ def _(t):
     # plain SHA-256: a server without the key answers it as the rollback target; one with
     # the key answers none (503), since the record shows no signed position.
     last = (t.tmp / "d.jsonl").read_text().splitlines()[-1]
+    first_id = json.loads(last)["id"]
+    with Server(t, "--signing-key", "k.pem", "--store", t.tmp / "d.jsonl") as srv:
+        t.eq(srv.get("/v1/decisions/" + first_id)[0], 200, "a signed record, looked up with the key")
     forged = json.loads(last)
     forged.pop("attestation", None)
     forged.update(id="f" * 32, stage="post-deploy",
@@ -883,9 +886,12 @@ def _(t):
     with Server(t, "--store", t.tmp / "d.jsonl") as srv:
         status, data, _ = srv.get("/v1/releases/payments-api/last-good")
         t.eq((status, srv.json(data)["release"]["version"]), (200, "9.9.9"), "without the key: the made-up record")
+        t.eq(srv.get("/v1/decisions/" + "f" * 32)[0], 200, "without the key: the made-up record by its id")
     with Server(t, "--signing-key", "k.pem", "--store", t.tmp / "d.jsonl") as srv:
         status, data, _ = srv.get("/v1/releases/payments-api/last-good")
         t.eq(status, 503, "with the key: no rollback target from a record that shows no signed position")
+        t.eq(srv.get("/v1/decisions/" + "f" * 32)[0], 503, "with the key: nor the record by its id")
+        t.eq(srv.get("/v1/decisions/" + first_id)[0], 503, "nor a genuine record before it: the log after it is not whole")
 
 
 if __name__ == "__main__":
