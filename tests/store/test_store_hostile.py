@@ -384,6 +384,18 @@ def signed_setup(t, *keys):
         t.write("signed-%s.json" % name, json.dumps(ctx))
 
 
+def signed_log(t, steps, *keys):
+    """signed_setup(KEYS), then the SQLite log pristine.db of STEPS, [(context, verdict)],
+    each decided post-deploy (clock 0, 1, ...) by a gate signing with gate.pem: its path."""
+    signed_setup(t, *keys)
+    pristine = Path(t.tmp, "pristine.db")
+    for n, (name, verdict) in enumerate(steps):
+        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", "sqlite:" + str(pristine),
+                     "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
+        t.eq(json.loads(res.out)["decision"], verdict, name)
+    return pristine
+
+
 def split_record(line):
     """A record's line as the gate wrote it, before its chain (the text its signed
     position covers), and that position (None: none)."""
@@ -434,16 +446,10 @@ def rechain(db, edit):
 @case("store: history verify --public-key holds every decision to its own signed attestation: an edit re-chained "
       "with plain SHA-256 is found")
 def _(t):
-    signed_setup(t, "gate", "other")
-    pristine = Path(t.tmp, "pristine.db")
+    # the error decision is never signed (its position is)
+    pristine = signed_log(t, (("signed-svc-1.0.0", "allow"), ("signed-svc-1.1.0-unhealthy", "deny"),
+                              ("signed-svc-1.3.0", "allow"), ("history/broken", "error")), "gate", "other")
     url = "sqlite:" + str(pristine)
-    for n, (name, verdict) in enumerate((("svc-1.0.0", "allow"), ("svc-1.1.0-unhealthy", "deny"), ("svc-1.3.0", "allow"))):
-        res = t.eval("history/gate.lua", "signed-%s.json" % name, "--stage", "post-deploy", "--log", url,
-                     "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
-        t.expect_decision(res, verdict)
-    res = t.eval("history/gate.lua", "history/broken.json", "--stage", "post-deploy", "--log", url,
-                 "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(3))
-    t.expect_exit(res, 2)   # an error decision: never signed (its position is)
     signed = ("--public-key", "gate.pub")
     res = t.run("history", "verify", "--log", url, *signed)
     t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the log as written")
@@ -515,15 +521,9 @@ def _(t):
 @case("store: history verify --public-key finds a signed record replayed, moved or removed, and positions stripped, "
       "even after the log was chained anew (round 13, F04)")
 def _(t):
-    signed_setup(t, "gate")
-    pristine = Path(t.tmp, "pristine.db")
+    pristine = signed_log(t, (("signed-svc-1.0.0", "allow"), ("history/broken", "error"),
+                              ("signed-svc-1.1.0-unhealthy", "deny"), ("signed-svc-1.3.0", "allow")), "gate")
     url = "sqlite:" + str(pristine)
-    steps = (("signed-svc-1.0.0", "allow"), ("history/broken", "error"), ("signed-svc-1.1.0-unhealthy", "deny"),
-             ("signed-svc-1.3.0", "allow"))
-    for n, (name, verdict) in enumerate(steps):
-        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", url,
-                     "--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
-        t.eq(json.loads(res.out)["decision"], verdict, name)
     signed = ("--public-key", "gate.pub")
     res = t.run("history", "verify", "--log", url, *signed)
     t.eq((res.rc, res.out), (0, "whole: 4 records chained, every decision signed\n"), "verify of the log as written")
@@ -633,14 +633,10 @@ def _(t):
 @case("store: a rollback target is taken from a signed log only where its signatures show it: history last-good "
       "--public-key, a post-deploy deny's lookup with --signing-key")
 def _(t):
-    signed_setup(t, "gate", "other")
-    pristine = Path(t.tmp, "pristine.db")
+    pristine = signed_log(t, (("signed-svc-1.0.0", "allow"), ("history/broken", "error"),
+                              ("signed-svc-1.3.0", "allow")), "gate", "other")
     url = "sqlite:" + str(pristine)
-    steps = (("signed-svc-1.0.0", "allow"), ("history/broken", "error"), ("signed-svc-1.3.0", "allow"))
     signing = ("--attest", "gate.intoto.jsonl", "--signing-key", "gate.pem")
-    for n, (name, verdict) in enumerate(steps):
-        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", url, *signing, now=clock(n))
-        t.eq(json.loads(res.out)["decision"], verdict, name)
     db = sqlite3.connect(str(pristine))
     records = log_records(db)
     db.close()
@@ -693,20 +689,16 @@ def _(t):
     plain, err = tampered("forged", lambda db, r: write_chain(db, r + [(json.dumps(forged, separators=(",", ":")), None)]))
     t.eq(plain.out, "1.2.0\n", "forged: the plain answer is the made-up record")
     t.contains(err, "record 4 (seq 4) carries no attestation", "forged: found")
-    # The newest allow's index copy edited so that the query skips it: the store answers 1.0.0.
-    def hidden(db, r):
-        db.execute("UPDATE relgate_decisions SET stage = 'deploy' WHERE seq = 3")
-        db.commit()
-    plain, err = tampered("hidden", hidden)
-    t.eq(plain.out, "1.0.0\n", "hidden: the plain answer goes back to 1.0.0")
-    t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", "hidden: found")
-    # The same copy stored as a BLOB of the same bytes: it reads as the record's own text,
-    # but the query's WHERE compares it unequal. Found by verify too, key or not.
-    def blob(db, r):
-        db.execute("UPDATE relgate_decisions SET stage = CAST(stage AS BLOB) WHERE seq = 3")
-        db.commit()
-    plain, err = tampered("blob", blob)
-    t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", "blob: found")
+    # The newest allow's index copy edited so that the query skips it, as another value or as a
+    # BLOB of the same bytes (it reads as the record's own text, but the query's WHERE compares
+    # it unequal): the store answers 1.0.0. Found by verify too, key or not.
+    for name, stage in (("hidden", "'deploy'"), ("blob", "CAST(stage AS BLOB)")):
+        def hide(db, r):
+            db.execute("UPDATE relgate_decisions SET stage = %s WHERE seq = 3" % stage)
+            db.commit()
+        plain, err = tampered(name, hide)
+        t.eq(plain.out, "1.0.0\n", "%s: the plain answer goes back to 1.0.0" % name)
+        t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", name + ": found")
     res = t.run("history", "verify", "--log", "sqlite:" + str(Path(t.tmp, "blob.db")))
     t.expect_exit(res, 1)
     t.contains(res.out, "its stage in the store's index is not the record's own", "blob: verify without a key")
