@@ -1767,12 +1767,37 @@ static int has_context(lua_State *L, int n)
     return found;
 }
 
+/* The instruction count starts a new round of HOOK_EVERY here: what ran since the last
+ * round is not counted.  Around a memoized call this makes its count the same whether it
+ * ran or was found (charged as counted when it ran), so that a decision's budget does not
+ * depend on which decisions came before it in a batch or a server. */
+static void count_afresh(lua_State *L, rg_sandbox *sb)
+{
+    if (lua_gethook(L) == limit_hook)
+        lua_sethook(L, limit_hook, LUA_MASKCOUNT, sb->hook_every);
+}
+
+/* A memoized result found: charge the instructions it took to compute. */
+static void charge_found(lua_State *L, rg_sandbox *sb, lua_Integer cost)
+{
+    char msg[160];
+    count_afresh(L, sb);
+    if (sb->limit_hit == RG_LIMIT_NONE && cost > 0) {
+        sb->instructions += (uint64_t)cost;
+        if (sb->instructions > sb->limits.max_instructions)
+            sb->limit_hit = RG_LIMIT_INSTRUCTIONS;
+    }
+    if (sb->limit_hit != RG_LIMIT_NONE)
+        luaL_error(L, "%s", limit_message(sb, msg, sizeof msg));
+}
+
 static int memo_call(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     int n = lua_gettop(L), status, results, first;
     const rg_context *ctx = sb->ctx;
     lua_Integer count = 0;
+    uint64_t before;
     int with_ctx, cache;
     luaL_checkstack(L, n + 8, "memo");
     snapshot_thread(L);
@@ -1810,6 +1835,9 @@ static int memo_call(lua_State *L)
     if (memo_path(L, n, 0, cache)) {
         if (lua_rawget(L, -2) == LUA_TTABLE) { /* the box, at n + 2 */
             lua_Integer k;
+            lua_rawgeti(L, n + 2, -1);
+            charge_found(L, sb, lua_tointeger(L, -1));
+            lua_pop(L, 1);
             lua_rawgeti(L, n + 2, 0);
             k = lua_tointeger(L, -1);
             lua_pop(L, 1);
@@ -1826,7 +1854,10 @@ static int memo_call(lua_State *L)
         lua_pushvalue(L, i);
     if (!with_ctx)
         sb->ctx = NULL; /* evidence is the decision's: only with ctx in the key */
+    count_afresh(L, sb);
+    before = sb->instructions;
     status = lua_pcall(L, n, LUA_MULTRET, 0);
+    count_afresh(L, sb);
     sb->ctx = ctx;
     rethrow_if_limited(L, sb, status);
     if (status != LUA_OK) {
@@ -1836,14 +1867,17 @@ static int memo_call(lua_State *L)
         return lua_error(L);
     }
     results = lua_gettop(L) - n;
-    /* Keep {[0] = count, results...}, sealed: every caller gets the same tables. */
-    lua_createtable(L, results, 1);
+    /* Keep {[-1] = instructions, [0] = count, results...}, sealed: every caller gets the
+     * same tables, and is charged what computing them took. */
+    lua_createtable(L, results, 2);
     for (int i = 0; i < results; i++) {
         lua_pushvalue(L, first + i);
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushinteger(L, results);
     lua_rawseti(L, -2, 0);
+    lua_pushinteger(L, (lua_Integer)(sb->instructions - before));
+    lua_rawseti(L, -2, -1);
     for (int i = 0; i < results; i++)
         if ((lua_type(L, first + i) == LUA_TTABLE && rg_readonly_kind(L, first + i) == RG_VIEW_NONE) ||
             lua_type(L, first + i) == LUA_TFUNCTION)

@@ -323,6 +323,28 @@ def _(t):
         t.eq(d["memo"], d["now"], "line %d: the memoized clock is its own" % (i + 1))
 
 
+@case("a memo() result found for an earlier line is charged to a later line's instruction budget as when it ran "
+      "(differential round 16, F01)")
+def _(t):
+    t.write("policy.lua", 'policy { name = "memo-budget", version = "1.0.0" }\n'
+            'local heavy = memo(function(name) local n = 0; for i = 1, 30000 do n = n + i % 7 end; return n end)\n'
+            'requirement "work" { title = "w", check = function(ctx)\n'
+            '  local a = heavy(ctx.release.name)\n'
+            '  local n = 0; for i = 1, 30000 do n = n + i % 7 end\n'
+            '  if a == n then return pass("ok") end; return fail("no") end }\n')
+    line = json.dumps({"release": {"name": "svc", "version": "1.0.0", "type": "patch"}})
+    t.write("c.json", line)
+    t.write("batch.jsonl", line + "\n" + line + "\n")
+    for limit, verdict in (("150000", "error"), ("1000000", "allow")):
+        alone = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--context", "c.json", "--max-instructions", limit)
+        t.eq(json.loads(alone.out)["decision"], verdict, "alone, under %s instructions" % limit)
+        for jobs in ("1", "2"):
+            res = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--jobs", jobs, "--max-instructions", limit,
+                        "--batch", "batch.jsonl")
+            t.eq([d["decision"] for d in lines_of(res)], [verdict, verdict], "both lines, -j %s, %s instructions"
+                 % (jobs, limit))
+
+
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
 def _(t):
     setup(t, [context(1, waived=True), context(2), context(3, waived=True), context(4)])
