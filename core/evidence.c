@@ -189,6 +189,18 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
     return RG_EVIDENCE_OK;
 }
 
+int rg_evidence_resolve_again(const rg_context *ctx, const char *name, char *path, size_t size, char *why,
+                              size_t why_size, rg_evidence_status *st)
+{
+    const char *rel = rg_json_string(evidence_object(ctx), name);
+    char joined[PATH_MAX];
+    if (!ctx->paths || !rel || rg_path_join_normalized(ctx->dir, rel, joined, sizeof joined) != 0)
+        return 0;
+    rg_path_cache_forget(ctx->paths, joined);
+    *st = rg_evidence_resolve(ctx, name, path, size, why, why_size);
+    return 1;
+}
+
 rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,
                                     char **data, size_t *len, char *why, size_t why_size)
 {
@@ -201,9 +213,15 @@ rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, siz
     if (st != RG_EVIDENCE_OK)
         return st;
     if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", max, data, len, &err) != 0) {
-        snprintf(why, why_size, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
-        return RG_EVIDENCE_UNUSABLE;
+        /* A link that appeared on a path the run remembers: resolved afresh, as alone. */
+        if (rg_evidence_resolve_again(ctx, name, path, sizeof path, why, why_size, &st) && st != RG_EVIDENCE_OK)
+            return st;
+        if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", max, data, len, &err) != 0) {
+            snprintf(why, why_size, "evidence '%s': %s", name, err.message);
+            rg_error_clear(&err);
+            return RG_EVIDENCE_UNUSABLE;
+        }
     }
     return RG_EVIDENCE_OK;
 }

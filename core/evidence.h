@@ -41,6 +41,14 @@ int rg_evidence_addressed_label(const rg_context *ctx, const char *path, char *l
 rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
                                        size_t size, char *why, size_t why_size);
 
+/* A read of evidence NAME at the path rg_evidence_resolve gave failed: when CTX shares a
+ * path cache (a batch, a server), a link may have appeared on a path it remembers as
+ * having none.  Forget it, resolve NAME afresh into PATH and *ST (ESCAPES: the path-rule
+ * violation a context alone would meet), and return 1: read PATH again when *ST is OK.
+ * 0: there is nothing to look at afresh. */
+int rg_evidence_resolve_again(const rg_context *ctx, const char *name, char *path, size_t size, char *why,
+                              size_t why_size, rg_evidence_status *st);
+
 /* Read evidence NAME (at most MAX bytes) into a NUL-terminated heap buffer the caller
  * frees.  Returns the status; on anything but OK, *DATA is NULL and WHY says why. */
 rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,

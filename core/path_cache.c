@@ -1,9 +1,10 @@
 /* Remembering resolved paths for one batch run (see path_cache.h).
  *
- * Within a run the directory tree is taken as fixed, as a batch already takes its
- * evidence for fixed unless a file's inode, size or time change: a path is resolved, and
- * checked against the evidence root by the caller, once.  A run that may see its
- * evidence tree change under it should not share a cache between its contexts. */
+ * Only a path that is its own real path -- no link on it -- is remembered: one reached
+ * through a link is resolved each time, so a link pointed elsewhere between two contexts
+ * is followed where it now leads, as a context alone would.  A link that appears on a
+ * remembered path is found when the file is opened (the open follows no link): the
+ * reader then forgets the path and resolves it afresh (rg_path_cache_forget). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
     size_t i;
     slot *s;
     const char *real;
+    int forgotten = 0;
     if (!cache) {
         real = realpath(path, buf);
         *errnum = real ? 0 : errno;
@@ -58,6 +60,10 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
         if (!s->path)
             break;
         if (strcmp(s->path, path) == 0) {
+            if (!s->real) {   /* forgotten: resolved each time from now on */
+                forgotten = 1;
+                break;
+            }
             *errnum = 0;
             return s->real;
         }
@@ -66,9 +72,11 @@ const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char 
     *errnum = real ? 0 : errno;
     /* A path that did not resolve is not remembered: looked at again next time, so that a
      * file that appears later (relgate serve's worker writes again an evidence file a
-     * cleaner took) is found, not taken as missing for the cache's life.  Keep a quarter
-     * of the table free so probes stay short. */
-    if (real && cache->used < SLOTS * 3 / 4 && (s->path = strdup(path)) != NULL) {
+     * cleaner took) is found, not taken as missing for the cache's life.  Nor is one
+     * reached through a link (above).  Keep a quarter of the table free so probes stay
+     * short. */
+    if (real && !forgotten && strcmp(real, path) == 0 && cache->used < SLOTS * 3 / 4 &&
+        (s->path = strdup(path)) != NULL) {
         s->real = strdup(real);
         if (!s->real) {       /* out of memory: forget it, answer anyway */
             free(s->path);
@@ -93,4 +101,20 @@ int rg_path_cache_is_directory(rg_path_cache *cache, const char *path)
         cache->directory = strdup(path);   /* out of memory: asked again next time */
     }
     return 1;
+}
+
+void rg_path_cache_forget(rg_path_cache *cache, const char *path)
+{
+    size_t i;
+    if (!cache)
+        return;
+    for (i = rg_text_hash(path) % SLOTS; cache->slots[i].path; i = (i + 1) % SLOTS) {
+        if (strcmp(cache->slots[i].path, path) == 0) {
+            /* Left as a path that resolves to nothing it matches: a tombstone keeps the
+             * probe chains of the paths after it whole. */
+            free(cache->slots[i].real);
+            cache->slots[i].real = NULL;
+            return;
+        }
+    }
 }

@@ -10,6 +10,9 @@
  * BUF (PATH_MAX bytes). */
 const char *rg_path_cache_realpath(rg_path_cache *cache, const char *path, char *buf, int *errnum);
 
+/* Forget PATH: resolved each time from now on (a link appeared on it). */
+void rg_path_cache_forget(rg_path_cache *cache, const char *path);
+
 /* 1 when PATH is a directory, else 0 (errno set).  With a cache, the last directory
  * found is remembered: a batch's every context names the same --evidence-root, which
  * was a stat() a line. */

@@ -508,6 +508,33 @@ static void cache_evidence(lua_State *L, const char *path, const struct stat *st
     lua_pop(L, 1);
 }
 
+/* Reading evidence NAME at PATH failed (ERR): when the run remembers paths, a link may
+ * have appeared on one it remembers with none.  Resolved afresh, as the context alone
+ * would be -- a violation stops the gate, whatever the policy -- and read again into BOX.
+ * 0 when that read succeeded (ERR still set: the caller clears it), else -1 with ERR. */
+static int read_afresh(lua_State *L, const rg_context *ctx, const char *name, char *path, size_t path_size,
+                       size_t max, char **box, size_t *len, struct stat *fst, rg_error *err)
+{
+    char why[PATH_MAX + 512];
+    rg_evidence_status st;
+    rg_error again;
+    if (!rg_evidence_resolve_again(ctx, name, path, path_size, why, sizeof why, &st))
+        return -1;
+    if (st == RG_EVIDENCE_ESCAPES) {
+        rg_error_clear(err);
+        return evidence_violation(L, why);
+    }
+    if (st != RG_EVIDENCE_OK)
+        return -1;
+    rg_error_init(&again);
+    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", max, box, len, fst, &again) != 0) {
+        rg_error_clear(err);
+        *err = again;
+        return -1;
+    }
+    return 0;
+}
+
 static int evidence_read(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
@@ -551,11 +578,15 @@ static int evidence_read(lua_State *L)
     box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, HEAP_BOX_META);
-    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", (size_t)max, box, &len, &fst, &err) != 0) {
+    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", (size_t)max, box, &len, &fst, &err) != 0 &&
+        read_afresh(L, ctx, name, path, sizeof path, (size_t)max, box, &len, &fst, &err) != 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
         return 2;
+    } else if (err.kind != RG_ERROR_NONE) {
+        rg_error_clear(&err);
+        known = 0;   /* read afresh, maybe another file: its text is not kept */
     }
     {
         const char *bad = NULL;

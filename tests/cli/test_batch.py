@@ -234,6 +234,53 @@ def line_then_line(t, line, between, *extra, log_name="log.jsonl"):
     return first, second, proc.returncode
 
 
+BLOCKER_POLICY = """\
+policy { name = "notes", version = "1.0.0" }
+requirement "no-blocker" { title = "No BLOCKER in the notes", check = function(ctx)
+  local text, why = evidence.read("notes")
+  if not text then return skip("no notes: " .. tostring(why)) end
+  if text:find("BLOCKER", 1, true) then return fail("a BLOCKER is listed") end
+  return pass("no BLOCKER") end }
+"""
+
+
+@case("a link that appears, or is pointed elsewhere, between lines is followed as a context alone would: out of the "
+      "evidence root it stops the gate (differential round 16, F03, D1)")
+def _(t):
+    t.write("policy.lua", BLOCKER_POLICY)
+    t.write("ev/good.md", "# notes\nall good\n")
+    t.write("ev/bad.md", "# notes\nBLOCKER: data loss\n")
+    t.write("outside/notes.md", "# notes\nBLOCKER: data loss\n")
+    line = json.dumps({"release": {"name": "a", "version": "1.0.0", "type": "minor"},
+                       "evidence": {"notes": "ev/notes.md"}}) + "\n"
+    notes = Path(t.tmp, "ev", "notes.md")
+
+    def relink(target):
+        def swap():
+            Path(t.tmp, "ev", "link.tmp").symlink_to(target)
+            os.replace(Path(t.tmp, "ev", "link.tmp"), notes)
+        return swap
+    run = ("--now", NOW, "--evidence-root", "ev")
+    # a file replaced by a link out of the root: the later line is an evidence error
+    shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
+    first, second, rc = line_then_line(t, line, relink(Path(t.tmp, "outside", "notes.md")), *run, log_name="l1.jsonl")
+    t.eq((first["decision"], second["decision"], rc), ("allow", "error", 2), "a link out of the root appeared")
+    t.eq(second["error"]["kind"], "evidence", "the later line's error kind")
+    # ... and by a link into the root: the later line reads where it leads
+    notes.unlink()
+    shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
+    first, second, rc = line_then_line(t, line, relink("bad.md"), *run, log_name="l2.jsonl")
+    t.eq((first["decision"], second["decision"]), ("allow", "deny"), "a link into the root appeared")
+    # a link pointed at another file between lines: followed where it now leads
+    notes.unlink()
+    notes.symlink_to("good.md")
+    first, second, rc = line_then_line(t, line, relink("bad.md"), *run, log_name="l3.jsonl")
+    t.eq((first["decision"], second["decision"]), ("allow", "deny"), "a link retargeted")
+    t.write("c.json", line)
+    res = t.run("eval", "--policy", "policy.lua", "--context", "c.json", *run)
+    t.eq(json.loads(res.out)["decision"], "deny", "the same context alone")
+
+
 @case("evidence rewritten in place between lines, same size and times set back: the later line reads it anew")
 def _(t):
     t.write("policy.lua", NOTES_POLICY)
