@@ -665,6 +665,7 @@ typedef struct answer {
     cJSON *entry;
     int64_t seq;
     char digest[RG_LOG_DIGEST_HEX + 1];
+    int out_of_memory;   /* the answer could not be kept: an error, never "none found" */
 } answer;
 
 static int keep_answer(const rg_log_record *stored, cJSON *entry, void *data)
@@ -673,6 +674,7 @@ static int keep_answer(const rg_log_record *stored, cJSON *entry, void *data)
     if (!cJSON_IsObject(entry))
         return 0;
     a->entry = cJSON_Duplicate(entry, 1);
+    a->out_of_memory = !a->entry;
     a->seq = stored->seq;
     rg_log_digest(stored->line, stored->len, a->digest);
     return 1;
@@ -736,6 +738,8 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
     f.limit = 1;
     if (scan(log, &f, keep_answer, &a, err) != 0)
         rc = -1;
+    else if (a.out_of_memory)
+        rc = rg_fail(err, RG_ERROR_INTERNAL, log->name, 0, 0, "out of memory reading the decision log %s", log->name);
     else if (a.entry)
         rc = answer_trusted(log, &a, &f, problem, err);
     if (rc > 0)
