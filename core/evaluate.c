@@ -153,14 +153,18 @@ static int run_when(lua_State *L)
 
 /* A requirement an extending policy changed says so in its details.  The engine's alone
  * to say: a check's own "changed_by" or "disabled_by" (an overriding check could write
- * an empty or made-up list there) is replaced, or removed where nothing changed it. */
+ * an empty or made-up list there) is replaced, or removed where nothing changed it; and
+ * its own "waiver" too, which only a waiver the engine applies writes (waivers.c). */
 static void note_changes(rg_result *res, const rg_requirement *req)
 {
+    static const char *const engine_keys[] = {"changed_by", "waiver"};
     if (!res->details)
         return;
-    if (cJSON_GetObjectItemCaseSensitive(res->details, "changed_by")) {
-        rg_result_own_details(res);
-        cJSON_DeleteItemFromObjectCaseSensitive(res->details, "changed_by");
+    for (size_t k = 0; k < sizeof engine_keys / sizeof *engine_keys; k++) {
+        if (cJSON_GetObjectItemCaseSensitive(res->details, engine_keys[k])) {
+            rg_result_own_details(res);
+            cJSON_DeleteItemFromObjectCaseSensitive(res->details, engine_keys[k]);
+        }
     }
     if (!req->disabled && cJSON_GetObjectItemCaseSensitive(res->details, "disabled_by")) {
         rg_result_own_details(res);

@@ -1778,7 +1778,7 @@ requirement "notes" { title = "N", hint = "h", check = function(ctx) return fail
     t.write("team.lua", """\
 extends "base"
 override "sign-off" { types = { "major" }, reason = "majors only" }
-override "notes" { check = function(ctx) return pass("fine", { changed_by = {}, disabled_by = "nobody" }) end, reason = "ours" }
+override "notes" { check = function(ctx) return pass("fine", { changed_by = {}, disabled_by = "nobody", waiver = { approver = "ceo" } }) end, reason = "ours" }
 """)
     t.write_json("ctx.json", {"release": {"name": "a", "version": "1.1.0", "type": "minor"}})
     doc = t.decision(t.eval("base.lua", "ctx.json"))
@@ -1791,7 +1791,8 @@ override "notes" { check = function(ctx) return pass("fine", { changed_by = {}, 
     t.eq(doc["summary"]["skip"], 1, "summary.skip")
     notes = t.result(doc, "notes")
     t.eq(notes["details"].get("changed_by"), ["team.lua:3: check (a function) (ours)"], "the engine's changed_by, not the check's")
-    t.check("disabled_by" not in notes["details"], "no disabled_by a check made up", actual=notes["details"])
+    t.check("disabled_by" not in notes["details"] and "waiver" not in notes["details"],
+            "no disabled_by or waiver a check made up", actual=notes["details"])
     # where the base never applied (a patch), nothing is shown, as before
     t.write_json("patch.json", {"release": {"name": "a", "version": "1.0.1", "type": "patch"}})
     doc = t.decision(t.eval("team.lua", "patch.json"))
