@@ -266,14 +266,27 @@ static void test_path_cache(void **state)
     assert_non_null(realpath(dir, real));
     snprintf(link, sizeof link, "%s/link", dir);
     assert_int_equal(symlink(dir, link), 0);
-    a = rg_path_cache_realpath(c, link, buf, &errnum);
+    /* A path with no link on it is remembered for the run: the cache's own string. */
+    a = rg_path_cache_realpath(c, real, buf, &errnum);
     assert_non_null(a);
     assert_int_equal(errnum, 0);
     assert_string_equal(a, real);
-    /* Remembered for the run: the same answer, from the cache, after the link is gone. */
-    assert_int_equal(unlink(link), 0);
-    b = rg_path_cache_realpath(c, link, buf, &errnum);
+    assert_ptr_not_equal(a, buf);
+    b = rg_path_cache_realpath(c, real, buf, &errnum);
     assert_ptr_equal(a, b);
+    /* ... until forgotten (a link appeared on it): then resolved each time, into BUF. */
+    rg_path_cache_forget(c, real);
+    b = rg_path_cache_realpath(c, real, buf, &errnum);
+    assert_ptr_equal(b, buf);
+    assert_string_equal(b, real);
+    assert_ptr_equal(rg_path_cache_realpath(c, real, buf, &errnum), buf);
+    /* One reached through a link is resolved each time: where the link leads now. */
+    a = rg_path_cache_realpath(c, link, buf, &errnum);
+    assert_ptr_equal(a, buf);
+    assert_string_equal(a, real);
+    assert_int_equal(unlink(link), 0);
+    assert_null(rg_path_cache_realpath(c, link, buf, &errnum));
+    assert_int_equal(errnum, ENOENT);
     /* Failures are remembered with their errno. */
     snprintf(link, sizeof link, "%s/missing", dir);
     assert_null(rg_path_cache_realpath(c, link, buf, &errnum));
