@@ -1767,21 +1767,15 @@ static int has_context(lua_State *L, int n)
     return found;
 }
 
-/* The instruction count starts a new round of HOOK_EVERY here: what ran since the last
- * round is not counted.  Around a memoized call this makes its count the same whether it
- * ran or was found (charged as counted when it ran), so that a decision's budget does not
- * depend on which decisions came before it in a batch or a server. */
-static void count_afresh(lua_State *L, rg_sandbox *sb)
-{
-    if (lua_gethook(L) == limit_hook)
-        lua_sethook(L, limit_hook, LUA_MASKCOUNT, sb->hook_every);
-}
-
-/* A memoized result found: charge the instructions it took to compute. */
+/* A memoized result found: charge the instructions computing it counted, so that a
+ * decision's budget does not depend on which decisions came before it in a batch or a
+ * server.  Counted as the hook counts (HOOK_EVERY at a time), so found and computed agree
+ * to within that -- the precision of the limit itself.  (Restarting the hook's round at a
+ * memoized call to make them agree exactly would drop what the caller ran since the last
+ * round: a loop calling a memo often would never be counted, nor timed.) */
 static void charge_found(lua_State *L, rg_sandbox *sb, lua_Integer cost)
 {
     char msg[160];
-    count_afresh(L, sb);
     if (sb->limit_hit == RG_LIMIT_NONE && cost > 0) {
         sb->instructions += (uint64_t)cost;
         if (sb->instructions > sb->limits.max_instructions)
@@ -1854,10 +1848,8 @@ static int memo_call(lua_State *L)
         lua_pushvalue(L, i);
     if (!with_ctx)
         sb->ctx = NULL; /* evidence is the decision's: only with ctx in the key */
-    count_afresh(L, sb);
     before = sb->instructions;
     status = lua_pcall(L, n, LUA_MULTRET, 0);
-    count_afresh(L, sb);
     sb->ctx = ctx;
     rethrow_if_limited(L, sb, status);
     if (status != LUA_OK) {

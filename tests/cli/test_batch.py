@@ -390,6 +390,16 @@ def _(t):
                         "--batch", "batch.jsonl")
             t.eq([d["decision"] for d in lines_of(res)], [verdict, verdict], "both lines, -j %s, %s instructions"
                  % (jobs, limit))
+    # A loop that calls a memo often is counted all the same (hostile round 17, F03: the
+    # count restarted at every memoized call, and the loop ran until the watchdog).
+    t.write("spin.lua", 'policy { name = "memo-spin", version = "1.0.0" }\n'
+            'local tiny = memo(function(x) return x end)\n'
+            'requirement "spin" { title = "s", check = function(ctx)\n'
+            '  while ctx.release.name ~= "" do for i = 1, 100 do end; tiny(1) end; return pass("done") end }\n')
+    res = t.run("eval", "--policy", "spin.lua", "--now", NOW, "--context", "c.json", "--max-instructions", "1000000",
+                "--timeout", "30")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "limit of 1000000 instructions", "the spin's error")
 
 
 @case("a reused plugin result keeps each line's details: a waiver on one line does not show on the next")
