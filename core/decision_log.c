@@ -666,6 +666,8 @@ typedef struct answer {
     int64_t seq;
     char digest[RG_LOG_DIGEST_HEX + 1];
     int out_of_memory;   /* the answer could not be kept: an error, never "none found" */
+    int64_t head_seq;    /* the head read before the query (0: none read) */
+    char head_digest[RG_LOG_DIGEST_HEX + 1];
 } answer;
 
 static int keep_answer(const rg_log_record *stored, cJSON *entry, void *data)
@@ -722,6 +724,18 @@ int rg_log_entry_signed(rg_log *log, const char *entry, size_t len, rg_error *er
     return rc == 0 ? 0 : -1;
 }
 
+/* The head, into A before its query runs.  0, or -1 with ERR. */
+static int head_before(rg_log *log, answer *a, rg_error *err)
+{
+    char msg[RG_LOG_ERRMAX] = "";
+    int found = 0;
+    if (log->backend->head(log->store, &found, &a->head_seq, a->head_digest, msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    if (!found)
+        a->head_seq = 0;
+    return 0;
+}
+
 cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
                              rg_error *err)
 {
@@ -736,6 +750,9 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
     f.decisions = RG_LOG_ALLOW | RG_LOG_WARN;
     f.newest_first = 1;
     f.limit = 1;
+    /* With keys, the head first: every record up to it was there for the query to see. */
+    if ((log->trusted || log->signer) && head_before(log, &a, err) != 0)
+        return NULL;
     if (scan(log, &f, keep_answer, &a, err) != 0)
         rc = -1;
     else if (a.out_of_memory)
@@ -829,6 +846,10 @@ typedef struct verifier {
     int64_t signed_from;
     const char *answered;
     const rg_log_filter *unanswered;
+    /* The head as it was when the answer was read (0: read it with the records): records
+     * past it were appended since, by gates the answer does not wait for. */
+    int64_t stop_at;
+    char stop_digest[RG_LOG_DIGEST_HEX + 1];
     char *problem;
 } verifier;
 
@@ -889,8 +910,13 @@ static int verify_visit(const rg_log_record *stored, void *data)
     const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
     const char *prev = rg_json_string(chain, "prev");
-    size_t n = ++v->records;
+    size_t n;
     int rc = 0;
+    if (v->stop_at && v->seq >= v->stop_at) {
+        cJSON_Delete(entry);
+        return 0;
+    }
+    n = ++v->records;
     rg_log_digest(line, len, actual);
     if (v->seq + 1 < v->signed_from) {
         /* Before the answer: its signed position pins the seq and the digest the walk must
@@ -969,6 +995,20 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
     verifier v = {0};
     rg_log_filter rest = {0};
     size_t records;
+    int found = 0;
+    char msg[RG_LOG_ERRMAX] = "";
+    /* The head as it is now, after the answer was read: the walk stops there, so that a
+     * gate appending meanwhile is not taken for an edit.  A record it appended that the
+     * query would answer came after the answer; one at or before the head it did not
+     * answer was hidden from it. */
+    if (a->head_seq >= a->seq) {
+        v.stop_at = a->head_seq;
+        memcpy(v.stop_digest, a->head_digest, sizeof v.stop_digest);
+    } else if (log->backend->head(log->store, &found, &v.stop_at, v.stop_digest, msg) != 0) {
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    } else if (!found) {
+        v.stop_at = 0;   /* no head (an old file): walked to its end */
+    }
     if (query) {
         rest = *query;
         rest.newest_first = 0;
@@ -993,8 +1033,13 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
     memcpy(v.prev, GENESIS, sizeof v.prev);
     v.problem = problem;
     problem[0] = '\0';
-    if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
+    if (v.stop_at) {
+        found = 1;
+        head_seq = v.stop_at;
+        memcpy(head, v.stop_digest, sizeof head);
+    } else if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0) {
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    }
     if (raw_scan(log, NULL, verify_visit, &v, err) != 0)
         return -1;
     *records = v.records;

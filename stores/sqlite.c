@@ -324,13 +324,16 @@ static int sqlite_scan(void *store, const rg_log_filter *filter, rg_log_visit vi
         r.len = (size_t)sqlite3_column_bytes(st, 1);
         r.line = r.line ? r.line : "";
         r.digest = (const char *)sqlite3_column_text(st, 2);
-        /* A copy stored as a BLOB (or a number) reads as the record's own text but
-         * compares unequal to it in a query's WHERE: a newer record hidden from
-         * last-good.  Such a copy is reported as not the record's own. */
+        /* A copy stored as a BLOB (or a number), or as text holding a NUL, reads in C as
+         * the record's own text but compares unequal to it in a query's WHERE: a newer
+         * record hidden from last-good.  Such a copy is reported as not the record's own. */
         for (int c = 0; c < 6; c++) {
             int type = sqlite3_column_type(st, 3 + c);
-            *copies[c] = type == SQLITE_TEXT || type == SQLITE_NULL ? (const char *)sqlite3_column_text(st, 3 + c)
-                                                                     : "\x7f(a copy that is not text)";
+            const char *text = (const char *)sqlite3_column_text(st, 3 + c);
+            int whole = text && (size_t)sqlite3_column_bytes(st, 3 + c) == strlen(text);
+            *copies[c] = type == SQLITE_NULL ? NULL
+                         : type == SQLITE_TEXT && whole ? text
+                                                        : "\x7f(a copy that is not plain text)";
         }
         r.indexed = 1;
         stop = visit(&r, data);

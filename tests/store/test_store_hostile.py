@@ -689,19 +689,21 @@ def _(t):
     plain, err = tampered("forged", lambda db, r: write_chain(db, r + [(json.dumps(forged, separators=(",", ":")), None)]))
     t.eq(plain.out, "1.2.0\n", "forged: the plain answer is the made-up record")
     t.contains(err, "record 4 (seq 4) carries no attestation", "forged: found")
-    # The newest allow's index copy edited so that the query skips it, as another value or as a
-    # BLOB of the same bytes (it reads as the record's own text, but the query's WHERE compares
-    # it unequal): the store answers 1.0.0. Found by verify too, key or not.
-    for name, stage in (("hidden", "'deploy'"), ("blob", "CAST(stage AS BLOB)")):
+    # The newest allow's index copy edited so that the query skips it, as another value, as a
+    # BLOB of the same bytes or as the text with a NUL after it (both read in C as the record's
+    # own text, but the query's WHERE compares them unequal; round 17, F01): the store answers
+    # 1.0.0. Found by verify too, key or not.
+    for name, stage in (("hidden", "'deploy'"), ("blob", "CAST(stage AS BLOB)"), ("nul", "stage || char(0)")):
         def hide(db, r):
             db.execute("UPDATE relgate_decisions SET stage = %s WHERE seq = 3" % stage)
             db.commit()
         plain, err = tampered(name, hide)
         t.eq(plain.out, "1.0.0\n", "%s: the plain answer goes back to 1.0.0" % name)
         t.contains(err, "record 3 (seq 3): its stage in the store's index is not the record's own", name + ": found")
-    res = t.run("history", "verify", "--log", "sqlite:" + str(Path(t.tmp, "blob.db")))
-    t.expect_exit(res, 1)
-    t.contains(res.out, "its stage in the store's index is not the record's own", "blob: verify without a key")
+    for name in ("blob", "nul"):
+        res = t.run("history", "verify", "--log", "sqlite:" + str(Path(t.tmp, name + ".db")))
+        t.expect_exit(res, 1)
+        t.contains(res.out, "its stage in the store's index is not the record's own", name + ": verify without a key")
     # The first allow replayed at the end, positions kept.
     plain, err = tampered("replayed", lambda db, r: write_chain(db, r + [r[0]]))
     t.eq(plain.out, "1.0.0\n", "replayed: the plain answer goes back to 1.0.0")
