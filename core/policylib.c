@@ -1,10 +1,12 @@
 /* The policy library: result constructors and helpers for policy authors
  * (list search, SemVer, RFC 3339 time, evidence files, Markdown, approvals). */
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -378,15 +380,37 @@ static int evidence_violation(lua_State *L, const char *why)
     return luaL_error(L, "%s", why);
 }
 
+/* NAME resolved into PATH as the context alone would resolve it, and whether it is a
+ * regular file there now (*REGULAR), opened beneath the root following no link.  A run
+ * that remembers paths (a batch, a server) resolves it afresh when that open fails: a
+ * link may have appeared on a path remembered as having none.  Raises on a path-rule
+ * violation; otherwise the status, WHY saying why it is not OK. */
+static rg_evidence_status evidence_where(lua_State *L, const rg_context *ctx, const char *name, char *path,
+                                         size_t size, char *why, size_t why_size, int *regular)
+{
+    struct stat fst;
+    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, size, why, why_size);
+    int fd = -1;
+    *regular = 0;
+    if (st == RG_EVIDENCE_OK && (fd = rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, &fst)) < 0 &&
+        rg_evidence_resolve_again(ctx, name, path, size, why, why_size, &st) && st == RG_EVIDENCE_OK)
+        fd = rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, &fst);
+    if (st == RG_EVIDENCE_ESCAPES)
+        evidence_violation(L, why);
+    if (fd >= 0) {
+        *regular = 1;
+        close(fd);
+    }
+    return st;
+}
+
 static int evidence_path(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
     const char *name = luaL_checkstring(L, 1);
     char path[PATH_MAX], why[PATH_MAX + 256];
-    rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        return evidence_violation(L, why);
-    if (st != RG_EVIDENCE_OK) {
+    int regular;
+    if (evidence_where(L, ctx, name, path, sizeof path, why, sizeof why, &regular) != RG_EVIDENCE_OK) {
         lua_pushnil(L);
         lua_pushstring(L, why);
         return 2;
@@ -397,12 +421,12 @@ static int evidence_path(lua_State *L)
 
 static int evidence_exists(lua_State *L)
 {
-    struct stat st;
-    if (evidence_path(L) == 2) {
-        lua_pushboolean(L, 0);
-        return 1;
-    }
-    lua_pushboolean(L, stat(lua_tostring(L, -1), &st) == 0 && S_ISREG(st.st_mode));
+    const rg_context *ctx = evidence_context(L);
+    const char *name = luaL_checkstring(L, 1);
+    char path[PATH_MAX], why[PATH_MAX + 256];
+    int regular;
+    lua_pushboolean(L, evidence_where(L, ctx, name, path, sizeof path, why, sizeof why, &regular) == RG_EVIDENCE_OK &&
+                           regular);
     return 1;
 }
 

@@ -276,6 +276,18 @@ def _(t):
     notes.symlink_to("good.md")
     first, second, rc = line_then_line(t, line, relink("bad.md"), *run, log_name="l3.jsonl")
     t.eq((first["decision"], second["decision"]), ("allow", "deny"), "a link retargeted")
+    # evidence.exists and evidence.path look afresh too (hostile round 17, F04)
+    t.write("policy.lua", 'policy { name = "present", version = "1.0.0" }\n'
+            'requirement "notes" { title = "N", check = function(ctx)\n'
+            '  if evidence.exists("notes") then return pass("at " .. evidence.path("notes")) end\n'
+            '  return skip("no notes") end }\n')
+    notes.unlink()
+    shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
+    first, second, rc = line_then_line(t, line, relink(Path(t.tmp, "outside", "notes.md")), *run, log_name="l4.jsonl")
+    t.eq((first["decision"], second["decision"], rc), ("allow", "error", 2), "evidence.exists: a link out appeared")
+    t.write("policy.lua", BLOCKER_POLICY)
+    notes.unlink()
+    notes.symlink_to("bad.md")
     t.write("c.json", line)
     res = t.run("eval", "--policy", "policy.lua", "--context", "c.json", *run)
     t.eq(json.loads(res.out)["decision"], "deny", "the same context alone")
