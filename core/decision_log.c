@@ -850,6 +850,7 @@ typedef struct verifier {
      * past it were appended since, by gates the answer does not wait for. */
     int64_t stop_at;
     char stop_digest[RG_LOG_DIGEST_HEX + 1];
+    int64_t past_stop;  /* records read past STOP_AT */
     char *problem;
 } verifier;
 
@@ -913,6 +914,7 @@ static int verify_visit(const rg_log_record *stored, void *data)
     size_t n;
     int rc = 0;
     if (v->stop_at && v->seq >= v->stop_at) {
+        v->past_stop++;
         cJSON_Delete(entry);
         return 0;
     }
@@ -1045,6 +1047,21 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
     *records = v.records;
     if (problem[0])
         return 1;
+    /* Records past the head the answer was read at were appended since -- where the head
+     * is written with the records, the head now counts them.  One it does not count lies
+     * past the head: the head was set back to stop the walk before an edit. */
+    if (v.past_stop && log->backend->head_atomic) {
+        int64_t now = 0;
+        char digest[RG_LOG_DIGEST_HEX + 1];
+        if (log->backend->head(log->store, &found, &now, digest, msg) != 0)
+            return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+        if (!found || now < v.stop_at + v.past_stop) {
+            snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log goes on to seq %" PRId64 " past its head (seq %" PRId64
+                     "): records were inserted past it, or the head was set back", v.stop_at + v.past_stop,
+                     found ? now : 0);
+            return 1;
+        }
+    }
     if (v.signed_from && v.seq < v.signed_from) {
         snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 ", before the record answered (seq %"
                  PRId64 ")", v.seq, v.signed_from);

@@ -704,6 +704,22 @@ def _(t):
         res = t.run("history", "verify", "--log", "sqlite:" + str(Path(t.tmp, name + ".db")))
         t.expect_exit(res, 1)
         t.contains(res.out, "its stage in the store's index is not the record's own", name + ": verify without a key")
+    # The newest allow hidden from the query and the head set back before it, so that a walk
+    # stopping at the head would not reach it (round 18).
+    def hidden_behind_head(db, r):
+        db.execute("UPDATE relgate_decisions SET stage = 'deploy' WHERE seq = 3")
+        digest, = db.execute("SELECT digest FROM relgate_decisions WHERE seq = 2").fetchone()
+        db.execute("UPDATE relgate_head SET seq = 2, digest = ? WHERE id = 1", (digest,))
+        db.commit()
+    copy = Path(t.tmp, "head-set-back.db")
+    copy.write_bytes(pristine.read_bytes())
+    db = sqlite3.connect(str(copy))
+    hidden_behind_head(db, None)
+    db.close()
+    t.eq(last_good("sqlite:" + str(copy)).out, "1.0.0\n", "head set back: the plain answer goes back to 1.0.0")
+    res = last_good("sqlite:" + str(copy), *signed)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "the log goes on to seq 3 past its head (seq 2)", "head set back: found")
     # The first allow replayed at the end, positions kept.
     plain, err = tampered("replayed", lambda db, r: write_chain(db, r + [r[0]]))
     t.eq(plain.out, "1.0.0\n", "replayed: the plain answer goes back to 1.0.0")
