@@ -913,11 +913,10 @@ static int verify_visit(const rg_log_record *stored, void *data)
     const char *prev = rg_json_string(chain, "prev");
     size_t n;
     int rc = 0;
-    if (v->stop_at && v->seq >= v->stop_at) {
+    /* Past the head the answer was read at: appended since (or so it should be), held to
+     * the chain and the signatures like any record, but no longer an answer hidden. */
+    if (v->stop_at && v->seq >= v->stop_at)
         v->past_stop++;
-        cJSON_Delete(entry);
-        return 0;
-    }
     n = ++v->records;
     rg_log_digest(line, len, actual);
     if (v->seq + 1 < v->signed_from) {
@@ -957,7 +956,11 @@ static int verify_visit(const rg_log_record *stored, void *data)
     else if (v->answered && v->seq + 1 == v->signed_from && strcmp(actual, v->answered) != 0)
         rc = broken(v, "record %zu (seq %" PRId64 ") is not the record the query answered for that seq: the store "
                     "answers two ways", n, stored_seq);
-    else if (v->unanswered && v->seq + 1 > v->signed_from && record_matches(v->unanswered, stored, entry))
+    else if (v->stop_at && v->seq + 1 == v->stop_at && strcmp(actual, v->stop_digest) != 0)
+        rc = broken(v, "record %zu (seq %" PRId64 ") is not the one the log's head named when the answer was read: "
+                    "it was edited or replaced", n, stored_seq);
+    else if (v->unanswered && v->seq + 1 > v->signed_from && !(v->stop_at && v->seq >= v->stop_at) &&
+             record_matches(v->unanswered, stored, entry))
         rc = broken(v, "record %zu (seq %" PRId64 "), newer, matches the query too but was not its answer: the "
                     "store's index was edited to hide it", n, stored_seq);
     else if (v->keys)
@@ -1066,6 +1069,16 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
         snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 ", before the record answered (seq %"
                  PRId64 ")", v.seq, v.signed_from);
         return 1;
+    }
+    if (v.stop_at) {
+        /* The record at the stop was compared with the head's digest as the walk passed
+         * it; past it, the head (above) says what an end may be. */
+        if (v.seq < v.stop_at) {
+            snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 " but its head recorded seq %"
+                     PRId64 " when the answer was read: records were removed from its end", v.seq, v.stop_at);
+            return 1;
+        }
+        return 0;
     }
     if (found && head_seq > v.seq) {
         snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log ends at seq %" PRId64 " but its head records seq %" PRId64

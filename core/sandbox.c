@@ -1767,12 +1767,9 @@ static int has_context(lua_State *L, int n)
     return found;
 }
 
-/* A memoized result found: charge the instructions computing it counted, so that a
- * decision's budget does not depend on which decisions came before it in a batch or a
- * server.  Counted as the hook counts (HOOK_EVERY at a time), so found and computed agree
- * to within that -- the precision of the limit itself.  (Restarting the hook's round at a
- * memoized call to make them agree exactly would drop what the caller ran since the last
- * round: a loop calling a memo often would never be counted, nor timed.) */
+/* A memoized result found: charge the instructions computing it counted (on a thread of
+ * its own, memo_call), so that a decision's budget does not depend on which decisions
+ * came before it in a batch or a server. */
 static void charge_found(lua_State *L, rg_sandbox *sb, lua_Integer cost)
 {
     char msg[160];
@@ -1792,7 +1789,8 @@ static int memo_call(lua_State *L)
     const rg_context *ctx = sb->ctx;
     lua_Integer count = 0;
     uint64_t before;
-    int with_ctx, cache;
+    lua_State *computing;
+    int with_ctx, cache, computed = 0;
     luaL_checkstack(L, n + 8, "memo");
     snapshot_thread(L);
     /* Entries keyed by the decision's ctx live in a cache of that decision's own, dropped
@@ -1843,14 +1841,35 @@ static int memo_call(lua_State *L)
         lua_settop(L, n);
     }
     first = n + 1;
+    /* Computed on a thread of its own, whose count hook starts a round of its own: what
+     * the computation counts then depends on the computation alone, not on where the
+     * caller's round stood, so a decision is charged the same for it whether it computes
+     * it or finds it (a batch's earlier line computed it) -- and the caller's round goes
+     * on untouched. */
+    computing = lua_newthread(L);                              /* at n + 1 while it runs */
+    if (!lua_checkstack(computing, n + 1))
+        return luaL_error(L, "memo: too many arguments");
+    if (lua_gethook(L) == limit_hook)
+        lua_sethook(computing, limit_hook, LUA_MASKCOUNT, sb->hook_every);
     lua_pushvalue(L, lua_upvalueindex(1));
     for (int i = 1; i <= n; i++)
         lua_pushvalue(L, i);
+    lua_xmove(L, computing, n + 1);
     if (!with_ctx)
         sb->ctx = NULL; /* evidence is the decision's: only with ctx in the key */
     before = sb->instructions;
-    status = lua_pcall(L, n, LUA_MULTRET, 0);
+    status = lua_resume(computing, L, n, &computed);
     sb->ctx = ctx;
+    if (status == LUA_YIELD) {
+        lua_settop(computing, 0);
+        lua_pushliteral(computing, "memo: a memoized function cannot yield");
+        status = LUA_ERRRUN;
+        computed = 1;
+    }
+    if (status != LUA_OK)
+        computed = 1;   /* the error */
+    lua_xmove(computing, L, computed);
+    lua_remove(L, first);                                      /* the thread */
     rethrow_if_limited(L, sb, status);
     if (status != LUA_OK) {
         if (lua_type(L, -1) == LUA_TSTRING && strstr(lua_tostring(L, -1), "evidence can only be read"))

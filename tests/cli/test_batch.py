@@ -402,6 +402,23 @@ def _(t):
                         "--batch", "batch.jsonl")
             t.eq([d["decision"] for d in lines_of(res)], [verdict, verdict], "both lines, -j %s, %s instructions"
                  % (jobs, limit))
+    # A small memoized computation found many times is charged alike, whatever the phase of
+    # the count where an earlier line computed it (hostile round 18, F04: 1,000 or 0 a call).
+    t.write("phase.lua", 'policy { name = "memo-phase", version = "1.0.0" }\n'
+            'local f = memo(function(k) local s = 0; for i = 1, 440 do s = s + i end; return s end)\n'
+            'requirement "work" { title = "w", check = function(ctx)\n'
+            '  local x = 0; for i = 1, ctx.pad do x = x + 1 end\n'
+            '  local s = 0; for i = 1, ctx.calls do s = s + f(1) end; return pass("done") end }\n')
+    warm = {"release": {"name": "svc", "version": "0.9.0", "type": "patch"}, "pad": 0, "calls": 1}
+    test = {"release": {"name": "svc", "version": "1.0.0", "type": "patch"}, "pad": 100, "calls": 20000}
+    t.write("test.json", json.dumps(test))
+    t.write("phase.jsonl", json.dumps(warm) + "\n" + json.dumps(test) + "\n")
+    alone = t.run("eval", "--policy", "phase.lua", "--now", NOW, "--context", "test.json", "--max-instructions", "5000000")
+    alone = json.loads(alone.out)["decision"]
+    for jobs in ("1", "2"):
+        res = t.run("eval", "--policy", "phase.lua", "--now", NOW, "--jobs", jobs, "--max-instructions", "5000000",
+                    "--batch", "phase.jsonl")
+        t.eq([d["decision"] for d in lines_of(res)], ["allow", alone], "after a line that computed it, -j " + jobs)
     # A loop that calls a memo often is counted all the same (hostile round 17, F03: the
     # count restarted at every memoized call, and the loop ran until the watchdog).
     t.write("spin.lua", 'policy { name = "memo-spin", version = "1.0.0" }\n'
