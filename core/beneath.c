@@ -118,7 +118,10 @@ int rg_open_beneath(const char *root, const char *real, int flags)
         errno = EXDEV;
         return -1;
     }
-    if ((dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    /* ROOT is a real path (no link on it): one that is a link now was swapped for one
+     * since it was resolved -- a batch's evidence root replaced between two lines --
+     * and is not followed. */
+    if ((dirfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0)
         return -1;
 #ifdef SYS_openat2
     if (openat2_works != 0) {

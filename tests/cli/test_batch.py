@@ -260,7 +260,7 @@ def _(t):
             Path(t.tmp, "ev", "link.tmp").symlink_to(target)
             os.replace(Path(t.tmp, "ev", "link.tmp"), notes)
         return swap
-    run = ("--now", NOW, "--evidence-root", "ev")
+    run = ("--now", NOW, "--evidence-root", Path(t.tmp, "ev"))   # absolute: remembered for the run
     # a file replaced by a link out of the root: the later line is an evidence error
     shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
     first, second, rc = line_then_line(t, line, relink(Path(t.tmp, "outside", "notes.md")), *run, log_name="l1.jsonl")
@@ -285,6 +285,17 @@ def _(t):
     shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
     first, second, rc = line_then_line(t, line, relink(Path(t.tmp, "outside", "notes.md")), *run, log_name="l4.jsonl")
     t.eq((first["decision"], second["decision"], rc), ("allow", "error", 2), "evidence.exists: a link out appeared")
+    # the evidence root itself swapped for a link out of it (hostile round 18, F03)
+    notes.unlink()
+    shutil.copy(Path(t.tmp, "ev", "good.md"), notes)
+
+    def swap_root():
+        os.rename(Path(t.tmp, "ev"), Path(t.tmp, "ev.real"))
+        Path(t.tmp, "ev").symlink_to(Path(t.tmp, "outside"))
+    first, second, rc = line_then_line(t, line, swap_root, *run, log_name="l5.jsonl")
+    t.eq((first["decision"], second["decision"], rc), ("allow", "error", 2), "the evidence root swapped for a link")
+    Path(t.tmp, "ev").unlink()
+    os.rename(Path(t.tmp, "ev.real"), Path(t.tmp, "ev"))
     t.write("policy.lua", BLOCKER_POLICY)
     notes.unlink()
     notes.symlink_to("bad.md")
