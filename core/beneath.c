@@ -152,8 +152,7 @@ int rg_open_regular_beneath(const char *root, const char *real, int flags, struc
     return rg_keep_regular(rg_open_beneath(root, real, flags | O_NOCTTY | O_NONBLOCK), st);
 }
 
-/* Why an open beneath the root failed, for messages. */
-static const char *open_failure(int errnum)
+const char *rg_open_failure(int errnum)
 {
     return errnum == ELOOP || errnum == EXDEV ? "a symbolic link appeared on its path since it was checked"
                                               : strerror(errnum);
@@ -163,7 +162,7 @@ int rg_read_file_beneath_as(const char *root, const char *real, const char *what
                             size_t *len, struct stat *st, rg_error *err)
 {
     int fd = rg_open_regular_beneath(root, real, O_RDONLY, st);
-    return rg_read_opened(fd, st, real, what, max, data, len, fd == RG_OPEN_FAILED ? open_failure(errno) : NULL,
+    return rg_read_opened(fd, st, real, what, max, data, len, fd == RG_OPEN_FAILED ? rg_open_failure(errno) : NULL,
                           err);
 }
 

@@ -44,6 +44,10 @@ int rg_open_beneath_components(int dirfd, const char *rel, int flags);
  * descriptor, RG_OPEN_FAILED (errno set) or RG_OPEN_NOT_FILE (*ST says what it is). */
 int rg_open_regular_beneath(const char *root, const char *real, int flags, struct stat *st);
 
+/* Why an open beneath a root failed (ERRNUM), for messages: a link that appeared on the
+ * path says so. */
+const char *rg_open_failure(int errnum);
+
 /* rg_read_file for a path rg_resolve_beneath gave beneath ROOT, opened by rg_open_beneath;
  * the same checks (a regular file, at most MAX bytes) and messages. */
 int rg_read_file_beneath(const char *root, const char *real, const char *what, size_t max, char **data,

@@ -614,6 +614,16 @@ static int checked_visit(const rg_log_record *stored, void *data)
     return stop;
 }
 
+/* The store's head: 0 with *FOUND (0: the store keeps none), or -1 with ERR. */
+static int read_head(rg_log *log, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], rg_error *err)
+{
+    char msg[RG_LOG_ERRMAX] = "";
+    *found = 0;
+    if (log->backend->head(log->store, found, seq, digest, msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    return 0;
+}
+
 /* The records FILTER matches, as stored, unchecked: for verify (which reports what is
  * wrong as tampering) and export (which copies the bytes as they are). */
 static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
@@ -628,15 +638,15 @@ static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit
 static int scan(rg_log *log, const rg_log_filter *filter, checked_reader visit, void *data, rg_error *err)
 {
     checked_scan c = {visit, data, filter, 0, "", ""};
-    char msg[RG_LOG_ERRMAX] = "", head[RG_LOG_DIGEST_HEX + 1];
+    char head[RG_LOG_DIGEST_HEX + 1];
     int64_t head_seq = 0;
     int found = 0;
     if (raw_scan(log, filter, checked_visit, &c, err) != 0)
         return -1;
     /* The head after the scan: a writer that committed meanwhile moved it on, never back. */
     if (!c.problem[0] && log->backend->head_atomic && c.last_seq > 0) {
-        if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0)
-            return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+        if (read_head(log, &found, &head_seq, head, err) != 0)
+            return -1;
         if (!found || c.last_seq > head_seq)
             snprintf(c.problem, sizeof c.problem, "record seq %" PRId64 " lies past the log's head (seq %" PRId64
                      "): it was not written by relgate", c.last_seq, found ? head_seq : 0);
@@ -724,25 +734,13 @@ int rg_log_entry_signed(rg_log *log, const char *entry, size_t len, rg_error *er
     return rc == 0 ? 0 : -1;
 }
 
-/* The head, into A before its query runs.  0, or -1 with ERR. */
-static int head_before(rg_log *log, answer *a, rg_error *err)
-{
-    char msg[RG_LOG_ERRMAX] = "";
-    int found = 0;
-    if (log->backend->head(log->store, &found, &a->head_seq, a->head_digest, msg) != 0)
-        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
-    if (!found)
-        a->head_seq = 0;
-    return 0;
-}
-
 cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environment, const char *except,
                              rg_error *err)
 {
     rg_log_filter f = {0};
     answer a = {0};
     char problem[RG_ERROR_MESSAGE_MAX];
-    int rc = 0;
+    int rc = 0, found = 0;
     f.release = name;
     f.environment = environment;
     f.except_version = except;
@@ -751,8 +749,10 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
     f.newest_first = 1;
     f.limit = 1;
     /* With keys, the head first: every record up to it was there for the query to see. */
-    if ((log->trusted || log->signer) && head_before(log, &a, err) != 0)
+    if ((log->trusted || log->signer) && read_head(log, &found, &a.head_seq, a.head_digest, err) != 0)
         return NULL;
+    if (!found)
+        a.head_seq = 0;
     if (scan(log, &f, keep_answer, &a, err) != 0)
         rc = -1;
     else if (a.out_of_memory)
@@ -905,28 +905,27 @@ static int verify_visit(const rg_log_record *stored, void *data)
     char actual[RG_LOG_DIGEST_HEX + 1];
     int64_t stored_seq = stored->seq;
     const char *line = stored->line, *digest = stored->digest, *differs;
-    size_t len = stored->len;
-    int forged;
-    cJSON *entry = parse_record(stored, &forged);
-    const cJSON *chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
-    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
-    const char *prev = rg_json_string(chain, "prev");
-    size_t n;
-    int rc = 0;
+    size_t len = stored->len, n = ++v->records;
+    int forged, rc = 0;
+    cJSON *entry;
+    const cJSON *chain, *seq;
+    const char *prev;
+    rg_log_digest(line, len, actual);
     /* Past the head the answer was read at: appended since (or so it should be), held to
      * the chain and the signatures like any record, but no longer an answer hidden. */
     if (v->stop_at && v->seq >= v->stop_at)
         v->past_stop++;
-    n = ++v->records;
-    rg_log_digest(line, len, actual);
     if (v->seq + 1 < v->signed_from) {
-        /* Before the answer: its signed position pins the seq and the digest the walk must
-         * reach it with, whatever these records say. */
-        cJSON_Delete(entry);
+        /* Before the answer: hashed, not parsed -- its signed position pins the seq and the
+         * digest the walk must reach it with, whatever these records say. */
         v->seq++;
         memcpy(v->prev, actual, sizeof v->prev);
         return 0;
     }
+    entry = parse_record(stored, &forged);
+    chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
+    seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
+    prev = rg_json_string(chain, "prev");
     if (v->legacy && !v->chained && !forged && (!cJSON_IsObject(entry) || !chain)) {
         /* An old log's line, before any chained record: what the first one chains to. */
         cJSON_Delete(entry);
@@ -1001,7 +1000,6 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
     rg_log_filter rest = {0};
     size_t records;
     int found = 0;
-    char msg[RG_LOG_ERRMAX] = "";
     /* The head as it is now, after the answer was read: the walk stops there, so that a
      * gate appending meanwhile is not taken for an edit.  A record it appended that the
      * query would answer came after the answer; one at or before the head it did not
@@ -1009,8 +1007,8 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
     if (a->head_seq >= a->seq) {
         v.stop_at = a->head_seq;
         memcpy(v.stop_digest, a->head_digest, sizeof v.stop_digest);
-    } else if (log->backend->head(log->store, &found, &v.stop_at, v.stop_digest, msg) != 0) {
-        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+    } else if (read_head(log, &found, &v.stop_at, v.stop_digest, err) != 0) {
+        return -1;
     } else if (!found) {
         v.stop_at = 0;   /* no head (an old file): walked to its end */
     }
@@ -1023,7 +1021,6 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
     v.key_count = key_count;
     v.threshold = threshold;
     v.signed_from = a->seq > 0 ? a->seq : 1;
-    v.positioned = v.signed_from;
     v.answered = a->digest;
     v.unanswered = query ? &rest : NULL;
     return walk_log(log, &v, &records, problem, err);
@@ -1034,17 +1031,13 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
     verifier v = *setup;
     int found = 0;
     int64_t head_seq = 0;
-    char head[RG_LOG_DIGEST_HEX + 1] = "", msg[RG_LOG_ERRMAX] = "";
+    char head[RG_LOG_DIGEST_HEX + 1] = "";
     memcpy(v.prev, GENESIS, sizeof v.prev);
     v.problem = problem;
     problem[0] = '\0';
-    if (v.stop_at) {
-        found = 1;
-        head_seq = v.stop_at;
-        memcpy(head, v.stop_digest, sizeof head);
-    } else if (log->backend->head(log->store, &found, &head_seq, head, msg) != 0) {
-        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
-    }
+    /* An answer's walk stops at the head it was read at (verify_answer); others read it now. */
+    if (!v.stop_at && read_head(log, &found, &head_seq, head, err) != 0)
+        return -1;
     if (raw_scan(log, NULL, verify_visit, &v, err) != 0)
         return -1;
     *records = v.records;
@@ -1056,8 +1049,8 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
     if (v.past_stop && log->backend->head_atomic) {
         int64_t now = 0;
         char digest[RG_LOG_DIGEST_HEX + 1];
-        if (log->backend->head(log->store, &found, &now, digest, msg) != 0)
-            return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
+        if (read_head(log, &found, &now, digest, err) != 0)
+            return -1;
         if (!found || now < v.stop_at + v.past_stop) {
             snprintf(problem, RG_ERROR_MESSAGE_MAX, "the log goes on to seq %" PRId64 " past its head (seq %" PRId64
                      "): records were inserted past it, or the head was set back", v.stop_at + v.past_stop,

@@ -189,8 +189,10 @@ rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, 
     return RG_EVIDENCE_OK;
 }
 
-int rg_evidence_resolve_again(const rg_context *ctx, const char *name, char *path, size_t size, char *why,
-                              size_t why_size, rg_evidence_status *st)
+/* When CTX shares a path cache: forget NAME's path there, resolve it afresh into PATH
+ * and *ST, and return 1.  0: there is nothing to look at afresh. */
+static int resolve_again(const rg_context *ctx, const char *name, char *path, size_t size, char *why,
+                         size_t why_size, rg_evidence_status *st)
 {
     const char *rel = rg_json_string(evidence_object(ctx), name);
     char joined[PATH_MAX];
@@ -201,27 +203,39 @@ int rg_evidence_resolve_again(const rg_context *ctx, const char *name, char *pat
     return 1;
 }
 
+int rg_evidence_open(const rg_context *ctx, const char *name, char *path, size_t size, struct stat *fst,
+                     rg_evidence_status *st, char *why, size_t why_size)
+{
+    int fd = rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, fst);
+    /* A link that appeared on a path the run remembers with none: resolved afresh, as
+     * the context alone would be. */
+    if (fd < 0 && resolve_again(ctx, name, path, size, why, why_size, st))
+        fd = *st == RG_EVIDENCE_OK ? rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, fst)
+                                   : RG_OPEN_FAILED;
+    return fd;
+}
+
 rg_evidence_status rg_evidence_read(const rg_context *ctx, const char *name, size_t max,
                                     char **data, size_t *len, char *why, size_t why_size)
 {
     char path[PATH_MAX];
+    struct stat fst;
     rg_error err;
     rg_evidence_status st = rg_evidence_resolve(ctx, name, path, sizeof path, why, why_size);
+    int fd;
     rg_error_init(&err);
     *data = NULL;
     *len = 0;
     if (st != RG_EVIDENCE_OK)
         return st;
-    if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", max, data, len, &err) != 0) {
+    fd = rg_evidence_open(ctx, name, path, sizeof path, &fst, &st, why, why_size);
+    if (st != RG_EVIDENCE_OK)
+        return st;
+    if (rg_read_opened(fd, &fst, path, "evidence", max, data, len, fd == RG_OPEN_FAILED ? rg_open_failure(errno) : NULL,
+                       &err) != 0) {
+        snprintf(why, why_size, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
-        /* A link that appeared on a path the run remembers: resolved afresh, as alone. */
-        if (rg_evidence_resolve_again(ctx, name, path, sizeof path, why, why_size, &st) && st != RG_EVIDENCE_OK)
-            return st;
-        if (rg_read_file_beneath(ctx->evidence_root, path, "evidence", max, data, len, &err) != 0) {
-            snprintf(why, why_size, "evidence '%s': %s", name, err.message);
-            rg_error_clear(&err);
-            return RG_EVIDENCE_UNUSABLE;
-        }
+        return RG_EVIDENCE_UNUSABLE;
     }
     return RG_EVIDENCE_OK;
 }

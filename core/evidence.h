@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "relgate/relgate.h"
 
@@ -41,13 +42,15 @@ int rg_evidence_addressed_label(const rg_context *ctx, const char *path, char *l
 rg_evidence_status rg_evidence_resolve(const rg_context *ctx, const char *name, char *path,
                                        size_t size, char *why, size_t why_size);
 
-/* A read of evidence NAME at the path rg_evidence_resolve gave failed: when CTX shares a
- * path cache (a batch, a server), a link may have appeared on a path it remembers as
- * having none.  Forget it, resolve NAME afresh into PATH and *ST (ESCAPES: the path-rule
- * violation a context alone would meet), and return 1: read PATH again when *ST is OK.
- * 0: there is nothing to look at afresh. */
-int rg_evidence_resolve_again(const rg_context *ctx, const char *name, char *path, size_t size, char *why,
-                              size_t why_size, rg_evidence_status *st);
+/* Evidence NAME's file at PATH (SIZE bytes, as rg_evidence_resolve gave it, *ST its
+ * status: OK) opened beneath the root following no link, a regular file: the descriptor
+ * and *FST, or RG_OPEN_FAILED (errno: rg_open_failure says why) or RG_OPEN_NOT_FILE.
+ * When the open fails and CTX shares a path cache (a batch, a server), a link may have
+ * appeared on a path it remembers as having none: NAME is resolved afresh into PATH and
+ * *ST -- ESCAPES is the path-rule violation a context alone would meet, another status
+ * says why in WHY -- and, when OK, opened again. */
+int rg_evidence_open(const rg_context *ctx, const char *name, char *path, size_t size, struct stat *fst,
+                     rg_evidence_status *st, char *why, size_t why_size);
 
 /* Read evidence NAME (at most MAX bytes) into a NUL-terminated heap buffer the caller
  * frees.  Returns the status; on anything but OK, *DATA is NULL and WHY says why. */

@@ -1,5 +1,6 @@
 /* The policy library: result constructors and helpers for policy authors
  * (list search, SemVer, RFC 3339 time, evidence files, Markdown, approvals). */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -392,9 +393,8 @@ static rg_evidence_status evidence_where(lua_State *L, const rg_context *ctx, co
     rg_evidence_status st = rg_evidence_resolve(ctx, name, path, size, why, why_size);
     int fd = -1;
     *regular = 0;
-    if (st == RG_EVIDENCE_OK && (fd = rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, &fst)) < 0 &&
-        rg_evidence_resolve_again(ctx, name, path, size, why, why_size, &st) && st == RG_EVIDENCE_OK)
-        fd = rg_open_regular_beneath(ctx->evidence_root, path, O_RDONLY, &fst);
+    if (st == RG_EVIDENCE_OK)
+        fd = rg_evidence_open(ctx, name, path, size, &fst, &st, why, why_size);
     if (st == RG_EVIDENCE_ESCAPES)
         evidence_violation(L, why);
     if (fd >= 0) {
@@ -532,33 +532,6 @@ static void cache_evidence(lua_State *L, const char *path, const struct stat *st
     lua_pop(L, 1);
 }
 
-/* Reading evidence NAME at PATH failed (ERR): when the run remembers paths, a link may
- * have appeared on one it remembers with none.  Resolved afresh, as the context alone
- * would be -- a violation stops the gate, whatever the policy -- and read again into BOX.
- * 0 when that read succeeded (ERR still set: the caller clears it), else -1 with ERR. */
-static int read_afresh(lua_State *L, const rg_context *ctx, const char *name, char *path, size_t path_size,
-                       size_t max, char **box, size_t *len, struct stat *fst, rg_error *err)
-{
-    char why[PATH_MAX + 512];
-    rg_evidence_status st;
-    rg_error again;
-    if (!rg_evidence_resolve_again(ctx, name, path, path_size, why, sizeof why, &st))
-        return -1;
-    if (st == RG_EVIDENCE_ESCAPES) {
-        rg_error_clear(err);
-        return evidence_violation(L, why);
-    }
-    if (st != RG_EVIDENCE_OK)
-        return -1;
-    rg_error_init(&again);
-    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", max, box, len, fst, &again) != 0) {
-        rg_error_clear(err);
-        *err = again;
-        return -1;
-    }
-    return 0;
-}
-
 static int evidence_read(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
@@ -573,7 +546,7 @@ static int evidence_read(lua_State *L)
     struct stat fst;
     time_t read_started;
     rg_error err;
-    int known, addressed;
+    int known, addressed, fd;
 
     rg_error_init(&err);
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
@@ -602,15 +575,20 @@ static int evidence_read(lua_State *L)
     box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, HEAP_BOX_META);
-    if (rg_read_file_beneath_as(ctx->evidence_root, path, "evidence", (size_t)max, box, &len, &fst, &err) != 0 &&
-        read_afresh(L, ctx, name, path, sizeof path, (size_t)max, box, &len, &fst, &err) != 0) {
+    fd = rg_evidence_open(ctx, name, path, sizeof path, &fst, &st, why, sizeof why);
+    if (st == RG_EVIDENCE_ESCAPES)
+        return evidence_violation(L, why);
+    if (st != RG_EVIDENCE_OK) {
+        lua_pushnil(L);
+        lua_pushstring(L, why);
+        return 2;
+    }
+    if (rg_read_opened(fd, &fst, path, "evidence", (size_t)max, box, &len,
+                       fd == RG_OPEN_FAILED ? rg_open_failure(errno) : NULL, &err) != 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "evidence '%s': %s", name, err.message);
         rg_error_clear(&err);
         return 2;
-    } else if (err.kind != RG_ERROR_NONE) {
-        rg_error_clear(&err);
-        known = 0;   /* read afresh, maybe another file: its text is not kept */
     }
     {
         const char *bad = NULL;
