@@ -404,6 +404,17 @@ static rg_evidence_status evidence_where(lua_State *L, const rg_context *ctx, co
     return st;
 }
 
+/* Evidence that did not resolve (ST, not OK), as a builtin answers it: a path-rule
+ * violation stops the gate, anything else is nil, WHY. */
+static int evidence_refused(lua_State *L, rg_evidence_status st, const char *why)
+{
+    if (st == RG_EVIDENCE_ESCAPES)
+        return evidence_violation(L, why);
+    lua_pushnil(L);
+    lua_pushstring(L, why);
+    return 2;
+}
+
 static int evidence_path(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
@@ -552,13 +563,8 @@ static int evidence_read(lua_State *L)
     if (max <= 0 || (size_t)max > sb->limits.max_evidence_bytes)
         max = (lua_Integer)sb->limits.max_evidence_bytes;
     st = rg_evidence_resolve(ctx, name, path, sizeof path, why, sizeof why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        return evidence_violation(L, why);
-    if (st != RG_EVIDENCE_OK) {
-        lua_pushnil(L);
-        lua_pushstring(L, why);
-        return 2;
-    }
+    if (st != RG_EVIDENCE_OK)
+        return evidence_refused(L, st, why);
     addressed = rg_evidence_addressed_label(ctx, path, label);
     if (cached_evidence(L, path, NULL, addressed ? label : NULL, max, ctx, name))
         return 1;
@@ -576,13 +582,8 @@ static int evidence_read(lua_State *L)
     *box = NULL;
     luaL_setmetatable(L, HEAP_BOX_META);
     fd = rg_evidence_open(ctx, name, path, sizeof path, &fst, &st, why, sizeof why);
-    if (st == RG_EVIDENCE_ESCAPES)
-        return evidence_violation(L, why);
-    if (st != RG_EVIDENCE_OK) {
-        lua_pushnil(L);
-        lua_pushstring(L, why);
-        return 2;
-    }
+    if (st != RG_EVIDENCE_OK)
+        return evidence_refused(L, st, why);
     if (rg_read_opened(fd, &fst, path, "evidence", (size_t)max, box, &len,
                        fd == RG_OPEN_FAILED ? rg_open_failure(errno) : NULL, &err) != 0) {
         lua_pushnil(L);
