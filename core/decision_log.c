@@ -624,13 +624,25 @@ static int read_head(rg_log *log, int *found, int64_t *seq, char digest[RG_LOG_D
     return 0;
 }
 
+/* The store's account of its own structures (rg_log_backend.check): 0 when whole, 1
+ * with PROBLEM (RG_ERROR_MESSAGE_MAX bytes) when not, or -1 with ERR. */
+static int check_store(rg_log *log, char *problem, rg_error *err)
+{
+    char msg[RG_LOG_ERRMAX] = "", found[RG_LOG_ERRMAX] = "";
+    if (log->backend->check(log->store, found, msg) != 0)
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot check the decision log %s: %s", log->name, msg);
+    snprintf(problem, RG_ERROR_MESSAGE_MAX, "%s", found);
+    return found[0] ? 1 : 0;
+}
+
 /* The records FILTER matches, as stored, unchecked: for verify (which reports what is
  * wrong as tampering) and export (which copies the bytes as they are). */
-static int raw_scan(rg_log *log, const rg_log_filter *filter, rg_log_visit visit, void *data, rg_error *err)
+static int raw_scan(rg_log *log, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data,
+                    rg_error *err)
 {
     char msg[RG_LOG_ERRMAX] = "";
     static const rg_log_filter all = {0};
-    if (log->backend->scan(log->store, filter ? filter : &all, visit, data, msg) != 0)
+    if (log->backend->scan(log->store, filter ? filter : &all, from_seq, visit, data, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
     return 0;
 }
@@ -641,7 +653,7 @@ static int scan(rg_log *log, const rg_log_filter *filter, checked_reader visit, 
     char head[RG_LOG_DIGEST_HEX + 1];
     int64_t head_seq = 0;
     int found = 0;
-    if (raw_scan(log, filter, checked_visit, &c, err) != 0)
+    if (raw_scan(log, filter, 0, checked_visit, &c, err) != 0)
         return -1;
     /* The head after the scan: a writer that committed meanwhile moved it on, never back. */
     if (!c.problem[0] && log->backend->head_atomic && c.last_seq > 0) {
@@ -910,7 +922,17 @@ static int verify_visit(const rg_log_record *stored, void *data)
     cJSON *entry;
     const cJSON *chain, *seq;
     const char *prev;
+    int at_answer_first = 0;
     rg_log_digest(line, len, actual);
+    if (n == 1 && v->signed_from > 1 && stored_seq == v->signed_from) {
+        /* The store went to the answer by its index, leaving out the records before it:
+         * the walk starts there, at the seq and the prev the answer's signed position
+         * pins (verify_signatures holds it to them).  The records before an answer bear
+         * on neither it nor a newer one hidden; history verify reads them. */
+        v->seq = stored_seq - 1;
+        v->records = n = (size_t)stored_seq;
+        at_answer_first = 1;
+    }
     /* Past the head the answer was read at: appended since (or so it should be), held to
      * the chain and the signatures like any record, but no longer an answer hidden. */
     if (v->stop_at && v->seq >= v->stop_at)
@@ -926,6 +948,8 @@ static int verify_visit(const rg_log_record *stored, void *data)
     chain = cJSON_GetObjectItemCaseSensitive(entry, "chain");
     seq = cJSON_GetObjectItemCaseSensitive(chain, "seq");
     prev = rg_json_string(chain, "prev");
+    if (at_answer_first && prev)
+        snprintf(v->prev, sizeof v->prev, "%s", prev);
     if (v->legacy && !v->chained && !forged && (!cJSON_IsObject(entry) || !chain)) {
         /* An old log's line, before any chained record: what the first one chains to. */
         cJSON_Delete(entry);
@@ -979,18 +1003,23 @@ static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_co
                       size_t *records, char *problem, rg_error *err)
 {
     verifier v = {0};
+    int rc;
     v.keys = keys;
     v.key_count = key_count;
     v.threshold = threshold;
     v.legacy = legacy;
-    return walk_log(log, &v, records, problem, err);
+    rc = walk_log(log, &v, records, problem, err);
+    if (rc == 0 && log->backend->check)
+        rc = check_store(log, problem, err);
+    return rc;
 }
 
 /* Whether A, the newest record QUERY matched, is what the log's signatures show: the
  * chain from it to the head whole, it and every record after it signed where they stand
  * (a decision by its attestation too), none of those a newer answer the store hid, and
- * the head the last of them.  Records before it are hashed, not parsed: its signed
- * position already pins the seq and the digest the chain reaches it with.  What no
+ * the head the last of them.  The records before it bear on neither: its signed position
+ * pins the seq and the digest the chain reaches it with.  A SQL store is read from the
+ * answer on (by its primary key); a file's records before it are hashed, not parsed.  What no
  * signature in the log can show -- records cut from its end with the head rewritten --
  * stays rg_log_verify_signed's documented limit.  Returns as verify_log. */
 static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size_t threshold, const answer *a,
@@ -1038,7 +1067,7 @@ static int walk_log(rg_log *log, verifier *setup, size_t *records, char *problem
     /* An answer's walk stops at the head it was read at (verify_answer); others read it now. */
     if (!v.stop_at && read_head(log, &found, &head_seq, head, err) != 0)
         return -1;
-    if (raw_scan(log, NULL, verify_visit, &v, err) != 0)
+    if (raw_scan(log, NULL, v.signed_from, verify_visit, &v, err) != 0)
         return -1;
     *records = v.records;
     if (problem[0])
@@ -1258,7 +1287,7 @@ static int export_visit(const rg_log_record *stored, void *data)
 long rg_log_export(rg_log *log, int fd, rg_error *err)
 {
     exporter x = {fd, 0, 0};
-    if (raw_scan(log, NULL, export_visit, &x, err) != 0)
+    if (raw_scan(log, NULL, 0, export_visit, &x, err) != 0)
         return -1;
     if (x.e) {
         rg_fail(err, RG_ERROR_IO, NULL, 0, 0, "cannot write the export: %s", strerror(x.e));

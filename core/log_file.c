@@ -421,7 +421,8 @@ static int filters_nothing(const rg_log_filter *f)
     return !f->release && !f->except_version && !f->environment && !f->stage && !f->decisions && !f->since && !f->until;
 }
 
-static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err)
+static int file_scan(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data,
+                     char *err)
 {
     file_log *f = store;
     struct stat st;
@@ -435,6 +436,7 @@ static int file_scan(void *store, const rg_log_filter *filter, rg_log_visit visi
     /* Not fopen: a FIFO in the log's place would block it (and with it the gate). */
     int fd = rg_open_regular(f->path, O_RDONLY, &st);
     struct stat head;
+    (void)from_seq;   /* a file is read from its first line: its seqs are counted */
     /* A writer's log that is not there yet, and never was (no head either), holds no
      * record: a first post-deploy gate looks for its rollback target in it.  Removed
      * behind its head, it is damaged, and said so. */
@@ -543,7 +545,7 @@ const rg_log_backend *rg_log_file_backend(void)
 {
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "file",
-        file_open, file_close, file_begin, file_put, file_commit, file_abort, file_scan, file_head, 0,
+        file_open, file_close, file_begin, file_put, file_commit, file_abort, file_scan, file_head, 0, NULL,
     };
     return &backend;
 }

@@ -18,7 +18,7 @@
 
 /* Bumped whenever a struct or function here changes; a module built for another
  * version is refused. */
-#define RG_LOG_STORE_ABI 2
+#define RG_LOG_STORE_ABI 3
 #define RG_LOG_DIGEST_HEX 64
 
 /* How long a writer waits for the log's lock another writer holds before the gate
@@ -75,7 +75,10 @@ typedef struct rg_log_backend {
     /* Make every put since begin durable, with the new head, as one unit; or none. */
     int (*commit)(void *store, int64_t head_seq, const char *head_digest, char *err);
     void (*abort)(void *store);
-    int (*scan)(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err);
+    /* The records FILTER matches, from seq FROM_SEQ on (0 or 1: from the first): a
+     * store that can go there by its index starts there, one that cannot (the file)
+     * may visit the records before it too. */
+    int (*scan)(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data, char *err);
     /* The head as recorded (for verify: a store whose records end before its head was
      * cut short).  FOUND is 0 when the store keeps no head (an old file). */
     int (*head)(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
@@ -83,6 +86,14 @@ typedef struct rg_log_backend {
      * it was not written by relgate.  0: the head may lag the records by an append (the
      * file's is written after them). */
     int head_atomic;
+    /* For verify: whether the store's own structures are as relgate made them and agree
+     * with its records -- its schema no one else's, its indexes holding what its tables
+     * do.  A scan's filtered queries go through those structures, so one edited there
+     * answers otherwise than the walk of the whole log, which reads the records
+     * themselves (hostile round 18, F05).  Returns 0 with PROBLEM ("" when whole;
+     * RG_LOG_ERRMAX bytes), or -1 with ERR.  NULL: the store has no such structures of
+     * its own (the file). */
+    int (*check)(void *store, char *problem, char *err);
 } rg_log_backend;
 
 /* The symbol a store module exports. */

@@ -565,14 +565,15 @@ static void pg_abort(void *store)
     rollback(store);
 }
 
-static int pg_scan(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err)
+static int pg_scan(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data, char *err)
 {
     pg_log *p = store;
     char sql[1024];
     const char *params[8];
+    char from_text[24];
     int count, stop = 0, failed = 0, done;
     PGresult *res;
-    if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
+    if (rg_sql_scan_query(filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
         return rg_store_fail(err, "the query is too long");
     /* Row by row: a log of millions of records is never held in memory at once.  The
      * deadline is for each row: a long log read steadily never misses it. */
@@ -618,13 +619,68 @@ static int pg_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIG
     return 0;
 }
 
+/* What in PostgreSQL's catalogue makes the scan's filtered queries answer otherwise than
+ * the records say, while the walk of the whole log (ORDER BY seq alone) still reads them
+ * all: a view or another kind of relation in a table's place, row-level security with a
+ * policy that hides rows from some queries, a trigger, a rule, a column whose type or
+ * collation compares otherwise than text.  First row: the first such thing, none when
+ * the catalogue is as relgate made it.  The names resolve as the queries' do, along the
+ * search path; catalogue names are qualified, and the search path is checked first
+ * (CHECK_SEARCH_PATH), so the check's own operators are the built-in ones. */
+static const char check_catalogue[] =
+    "WITH ours AS (SELECT name, pg_catalog.to_regclass(name) AS oid"
+    "              FROM pg_catalog.unnest(ARRAY['relgate_decisions', 'relgate_head', 'relgate_meta']) AS name)"
+    " SELECT 'relation ' || name || ' is not an ordinary table' FROM ours LEFT JOIN pg_catalog.pg_class c"
+    "  ON c.oid = ours.oid WHERE c.relkind IS DISTINCT FROM 'r'"
+    " UNION ALL SELECT 'row-level security is on for ' || c.relname FROM pg_catalog.pg_class c JOIN ours"
+    "  ON c.oid = ours.oid WHERE c.relrowsecurity OR c.relforcerowsecurity"
+    " UNION ALL SELECT 'policy ' || p.polname || ' is on ' || ours.name FROM pg_catalog.pg_policy p JOIN ours"
+    "  ON p.polrelid = ours.oid"
+    " UNION ALL SELECT 'trigger ' || t.tgname || ' is on ' || ours.name FROM pg_catalog.pg_trigger t JOIN ours"
+    "  ON t.tgrelid = ours.oid WHERE NOT t.tgisinternal"
+    " UNION ALL SELECT 'rule ' || r.rulename || ' is on ' || ours.name FROM pg_catalog.pg_rewrite r JOIN ours"
+    "  ON r.ev_class = ours.oid"
+    " UNION ALL SELECT 'column ' || ours.name || '.' || a.attname || ' is not of the type, collation or kind"
+    " relgate made it' FROM pg_catalog.pg_attribute a JOIN ours ON a.attrelid = ours.oid"
+    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND (a.atttypid NOT IN ('pg_catalog.int8'::pg_catalog.regtype,"
+    "   'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype)"
+    "   OR a.attcollation NOT IN (0, 100) OR a.attgenerated <> '')"
+    " LIMIT 1";
+static const char check_search_path[] = "SELECT (pg_catalog.current_schemas(true))[1]";
+
+/* The store's catalogue is as relgate made it (check_catalogue). */
+static int pg_check(void *store, char *problem, char *err)
+{
+    pg_log *p = store;
+    PGresult *res;
+    problem[0] = '\0';
+    if (!(res = run(p, check_search_path, 0, NULL, PGRES_TUPLES_OK, "cannot read the search path", err)))
+        goto fail;
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "pg_catalog") != 0)
+        rg_store_fail(problem, "the search path puts schema %s before pg_catalog: an operator or function there "
+                      "can change what the store's queries answer", PQntuples(res) ? PQgetvalue(res, 0, 0) : "?");
+    PQclear(res);
+    if (problem[0])
+        return 0;
+    if (!(res = run(p, check_catalogue, 0, NULL, PGRES_TUPLES_OK, "cannot read the catalogue", err)))
+        goto fail;
+    if (PQntuples(res) > 0)
+        rg_store_fail(problem, "%s, which relgate did not make: it can change what the store's queries answer",
+                      PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+fail:
+    scrub(p, err);
+    return -1;
+}
+
 EXPORT const rg_log_backend *relgate_log_backend(void);
 
 EXPORT const rg_log_backend *relgate_log_backend(void)
 {
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "postgresql",
-        pg_open, pg_close, pg_begin, pg_put, pg_commit, pg_abort, pg_scan, pg_head, 1,
+        pg_open, pg_close, pg_begin, pg_put, pg_commit, pg_abort, pg_scan, pg_head, 1, pg_check,
     };
     return &backend;
 }

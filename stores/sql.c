@@ -1,5 +1,6 @@
 /* The SQL the store modules share.  The columns beside `line` are copies of entry
  * fields for the indexes; `line` (the record as chained) is the source of truth. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +48,8 @@ static int condition(char *sql, size_t size, size_t *at, const char *column, con
     return add(sql, size, at, text);
 }
 
-int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char *params[8], int *count)
+int rg_sql_scan_query(const rg_log_filter *f, int64_t from_seq, char from_text[24], char *sql, size_t size,
+                      const char *params[8], int *count)
 {
     static const char *const names[] = {"'allow'", "'warn'", "'deny'", "'error'"};
     size_t at = 0;
@@ -63,6 +65,11 @@ int rg_sql_scan_query(const rg_log_filter *f, char *sql, size_t size, const char
     rc |= condition(sql, size, &at, "stage", "=", f->stage, params, count);
     rc |= condition(sql, size, &at, "evaluated_at", ">=", f->since, params, count);
     rc |= condition(sql, size, &at, "evaluated_at", "<=", f->until, params, count);
+    if (from_seq > 1) {
+        snprintf(from_text, 24, "%" PRId64, from_seq);
+        rc |= condition(sql, size, &at, "seq", ">= CAST(", from_text, params, count);
+        rc |= add(sql, size, &at, " AS BIGINT)");
+    }
     if (f->decisions) {
         const char *sep = " AND decision IN (";
         for (unsigned i = 0; i < 4; i++) {

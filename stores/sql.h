@@ -14,10 +14,11 @@ extern const char *const rg_sql_schema_v1[];
 
 /* A scan's query: SELECT seq, line, digest and the copies (release_name, release_version,
  * environment, stage, decision, evaluated_at, in rg_log_record's order) FROM relgate_decisions WHERE ... ORDER BY
- * seq [DESC] [LIMIT n], with $1, $2, ... for the values, in order, in PARAMS.  Both
- * SQLite and PostgreSQL read $N placeholders.  Returns 0, or -1 if SQL (SIZE bytes)
- * is too small. */
-int rg_sql_scan_query(const rg_log_filter *filter, char *sql, size_t size, const char *params[8], int *count);
+ * seq [DESC] [LIMIT n], with $1, $2, ... for the values, in order, in PARAMS; FROM_SEQ
+ * (> 1) as text in FROM_TEXT.  Both SQLite and PostgreSQL read $N placeholders.
+ * Returns 0, or -1 if SQL (SIZE bytes) is too small. */
+int rg_sql_scan_query(const rg_log_filter *filter, int64_t from_seq, char from_text[24], char *sql, size_t size,
+                      const char *params[8], int *count);
 
 /* Before a commit, what was written read back: $1 the new head's seq, $2 the records
  * put since begin; one row of the records' count in (head - puts, head], the last one's

@@ -13,6 +13,9 @@
 #include "sql.h"
 
 #define EXPORT __attribute__((visibility("default")))
+/* relgate_meta, as created and as SQLite keeps its statement (without IF NOT EXISTS). */
+#define META_TABLE_COLUMNS " relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+#define META_TABLE "CREATE TABLE" META_TABLE_COLUMNS
 #define BUSY_MS (RG_LOG_LOCK_WAIT_SECONDS * 1000)  /* writers queue for the lock: 32 gates at once wait, not fail */
 
 typedef struct sqlite_log {
@@ -88,7 +91,7 @@ static int migrate(sqlite_log *s, char *err)
     int version;
     if (exec(s, "BEGIN IMMEDIATE", err) != 0)
         return -1;
-    if (exec(s, "CREATE TABLE IF NOT EXISTS relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", err) != 0 ||
+    if (exec(s, "CREATE TABLE IF NOT EXISTS" META_TABLE_COLUMNS, err) != 0 ||
         schema_version(s, &version, err) != 0)
         goto fail;
     if (version > RG_SQL_SCHEMA_VERSION) {
@@ -302,14 +305,15 @@ static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *
     return 0;
 }
 
-static int sqlite_scan(void *store, const rg_log_filter *filter, rg_log_visit visit, void *data, char *err)
+static int sqlite_scan(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data, char *err)
 {
     sqlite_log *s = store;
     char sql[1024];
     const char *params[8];
+    char from_text[24];
     int count, rc = SQLITE_DONE, stop = 0;
     sqlite3_stmt *st;
-    if (rg_sql_scan_query(filter, sql, sizeof sql, params, &count) != 0)
+    if (rg_sql_scan_query(filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
         return rg_store_fail(err, "the query is too long");
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read the records");
@@ -361,6 +365,111 @@ static int sqlite_head(void *store, int *found, int64_t *seq, char digest[RG_LOG
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot read the head");
 }
 
+/* Marks BIT in SEEN; 0 when it was marked already (a second copy of one object). */
+static int first_time(unsigned *seen, unsigned bit)
+{
+    if (*seen & bit)
+        return 0;
+    *seen |= bit;
+    return 1;
+}
+
+/* Whether STATEMENT creates the object TYPE NAME on TABLE: "CREATE TABLE name (..." or
+ * "CREATE INDEX name ON table (...". */
+static int creates(const char *statement, const char *type, const char *name, const char *table)
+{
+    const char *named = statement + strlen("CREATE TABLE ");   /* as long as "CREATE INDEX " */
+    const char *on = strstr(statement, " ON ");
+    int index = strncmp(statement, "CREATE INDEX ", 13) == 0;
+    if (strcmp(type, index ? "index" : "table") != 0 || strlen(name) != strcspn(named, " (") ||
+        strncmp(name, named, strlen(name)) != 0)
+        return 0;
+    if (!index)
+        return strcmp(table, name) == 0;
+    return on && strlen(table) == strcspn(on + 4, " (") && strncmp(table, on + 4, strlen(table)) == 0;
+}
+
+/* Whether the schema object TYPE NAME on TABLE with statement SQL (NULL for none) is
+ * one relgate makes: the automatic indexes of relgate_meta's and relgate_decisions'
+ * primary keys (bits 0 and 1 of SEEN), relgate_meta (bit 2), rg_sql_schema_v1's objects
+ * (bits 3 on), or the statistics ANALYZE keeps (which change plans, never answers).
+ * SEEN marks relgate's objects found, so that a second copy of one is not taken for it. */
+static int schema_object_ours(const char *type, const char *name, const char *table, const char *sql,
+                              unsigned *seen)
+{
+    static const char *const autoindexes[][2] = {{"sqlite_autoindex_relgate_meta_1", "relgate_meta"},
+                                                 {"sqlite_autoindex_relgate_decisions_1", "relgate_decisions"}};
+    unsigned bit = 1u << 3;
+    if (!type || !name || !table)
+        return 0;
+    if (!sql) {
+        for (unsigned i = 0; i < 2; i++)
+            if (strcmp(type, "index") == 0 && strcmp(name, autoindexes[i][0]) == 0 &&
+                strcmp(table, autoindexes[i][1]) == 0)
+                return first_time(seen, 1u << i);
+        return 0;
+    }
+    if (strcmp(sql, META_TABLE) == 0)
+        return creates(sql, type, name, table) && first_time(seen, 1u << 2);
+    for (const char *const *statement = rg_sql_schema_v1; *statement; statement++, bit <<= 1)
+        if (strcmp(sql, *statement) == 0)
+            return creates(sql, type, name, table) && first_time(seen, bit);
+    return strcmp(type, "table") == 0 && strncmp(name, "sqlite_stat", 11) == 0 && strcmp(table, name) == 0;
+}
+
+/* SEEN when every object schema_object_ours knows was found. */
+static unsigned all_schema_objects(void)
+{
+    unsigned count = 3;
+    for (const char *const *statement = rg_sql_schema_v1; *statement; statement++)
+        count++;
+    return (1u << count) - 1;
+}
+
+/* The schema is relgate's, whole, and SQLite finds its indexes holding what its tables
+ * do.  The queries a scan makes go through those indexes: one rebuilt through
+ * writable_schema to leave out a record, or a schema edited to compare otherwise, makes
+ * them answer what the records do not say (hostile round 18, F05; round 15, F05). */
+static int sqlite_check(void *store, char *problem, char *err)
+{
+    sqlite_log *s = store;
+    sqlite3_stmt *st;
+    unsigned seen = 0;
+    int rc;
+    problem[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read the schema");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        if (!problem[0] && !schema_object_ours((const char *)sqlite3_column_text(st, 0), name,
+                                               (const char *)sqlite3_column_text(st, 2),
+                                               (const char *)sqlite3_column_text(st, 3), &seen))
+            rg_store_fail(problem, "the store's schema holds %s %s that relgate did not make: a trigger, an edited "
+                          "table or index, or a second copy of one, changes what its queries answer",
+                          (const char *)sqlite3_column_text(st, 0), name ? name : "(unnamed)");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s, err, "cannot read the schema");
+    if (!problem[0] && seen != all_schema_objects())
+        rg_store_fail(problem, "the store's schema lacks a table or index relgate made");
+    if (problem[0])
+        return 0;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot check the store");
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *said = (const char *)sqlite3_column_text(st, 0);
+        if (!said || strcmp(said, "ok") != 0)
+            rg_store_fail(problem, "SQLite's integrity check finds the store damaged (%s): an index that leaves "
+                          "out records hides them from the queries", said ? said : "no answer");
+        rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s, err, "cannot check the store");
+}
+
 EXPORT const rg_log_backend *relgate_log_backend(void);
 
 EXPORT const rg_log_backend *relgate_log_backend(void)
@@ -368,6 +477,7 @@ EXPORT const rg_log_backend *relgate_log_backend(void)
     static const rg_log_backend backend = {
         RG_LOG_STORE_ABI, sizeof backend, "sqlite",
         sqlite_open, sqlite_close, sqlite_begin, sqlite_put, sqlite_commit, sqlite_abort, sqlite_scan, sqlite_head, 1,
+        sqlite_check,
     };
     return &backend;
 }

@@ -74,8 +74,12 @@ def _(t):
             sql_runner(kind, url)(statement)
             res = gate(t, url, "svc-1.1.0", n=1)
             t.expect_error(res, "io", file=None, file_on_stderr=False, mentions=("do not read back",))
+            # The record chained before stays; verify names what was added to the store.
             res = verify(t, url)
-            t.eq((res.rc, res.out), (0, "whole: 1 record chained\n"), "%s, %s: the log after" % (kind, statement[:40]))
+            t.expect_exit(res, 1)
+            t.contains(res.out, "%s swallow" % ("trigger" if "TRIGGER" in statement else "rule"),
+                       "%s, %s: verify names it" % (kind, statement[:40]))
+            t.eq(t.run("history", "export", "--log", url).out.count("\n"), 1, "%s: the record before" % kind)
 
 
 @case("store: an index copy edited in the store (deny made allow): last-good and the rollback target refuse, "
@@ -139,6 +143,108 @@ def _(t):
     res = t.run("history", "last-good", "--log", url2, "--release", "svc")
     t.expect_exit(res, 2)
     t.contains(res.err, "the last record (seq 1) is not the one the log's head names", "last-good over a rewritten tail")
+
+
+@case("store: an index or catalogue edited so that the filtered queries answer otherwise than the records while the "
+      "whole log reads as written: verify names it (round 18, F05)")
+def _(t):
+    copy_ci(t, "history")
+    urls = stores(t, ("sqlite", "postgresql"))
+    if "postgresql" in urls:
+        # The gate as a role of its own that owns the store, not the superuser, whom
+        # row-level security never binds.
+        database = urls["postgresql"].split("/")[3].split("?")[0]
+        role = "gate_" + database
+        SERVER.psql("postgres", "CREATE ROLE %s LOGIN; ALTER DATABASE %s OWNER TO %s" % (role, database, role))
+        urls["postgresql"] = urls["postgresql"].replace("relgate@", role + "@")
+    for kind, url in urls.items():
+        for n, name in enumerate(("svc-1.0.0", "svc-1.1.0")):
+            t.expect_decision(gate(t, url, name, n=n), "allow")
+        res = verify(t, url)
+        t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "%s: verify as written" % kind)
+    path = urls["sqlite"][len("sqlite:"):]
+    pristine = Path(path).read_bytes()
+
+    def sqlite_edit(script, reopen=None):
+        Path(path).write_bytes(pristine)
+        db = sqlite3.connect(path)
+        db.executescript(script)
+        db.close()
+        if reopen:
+            db = sqlite3.connect(path)
+            db.executescript(reopen)
+            db.close()
+        return verify(t, urls["sqlite"])
+
+    def schema_text(sql):
+        return ("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '%s' WHERE name = "
+                "'relgate_decisions_release'; PRAGMA writable_schema = OFF;" % sql.replace("'", "''"))
+
+    db = sqlite3.connect(path)
+    index = db.execute("SELECT sql FROM sqlite_master WHERE name = 'relgate_decisions_release'").fetchone()[0]
+    db.close()
+    # The release index rebuilt without the newest allow, its statement then put back as it
+    # was: the schema reads as relgate's, the query skips seq 2.
+    res = sqlite_edit(schema_text(index + " WHERE seq <> 2"), "REINDEX relgate_decisions_release;" + schema_text(index))
+    t.eq(t.run("history", "last-good", "--log", urls["sqlite"], "--release", "svc").out, "1.0.0\n",
+         "sqlite: the query skips the newest allow")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "row 2 missing from index relgate_decisions_release", "sqlite: verify finds the index")
+    for what, script in (("trigger watch", "CREATE TRIGGER watch AFTER INSERT ON relgate_decisions BEGIN SELECT 1; END"),
+                         ("index mine", "CREATE INDEX mine ON relgate_decisions (stage)"),
+                         ("table relgate_decisions", "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = "
+                          "replace(sql, 'stage TEXT', 'stage TEXT COLLATE NOCASE') WHERE name = 'relgate_decisions'"),
+                         ("index relgate_decisions_release", schema_text(index + " WHERE seq <> 2")),
+                         ("table relgate_meta", "DROP INDEX relgate_decisions_time; PRAGMA writable_schema = ON;"
+                          " UPDATE sqlite_master SET sql = replace(sql, 'value TEXT', 'value BLOB')"
+                          " WHERE name = 'relgate_meta'")):
+        res = sqlite_edit(script)
+        t.expect_exit(res, 1)
+        t.contains(res.out, "the store's schema holds %s that relgate did not make" % what, "sqlite: " + what)
+    res = sqlite_edit("DROP INDEX relgate_decisions_time")
+    t.expect_exit(res, 1)
+    t.contains(res.out, "the store's schema lacks a table or index relgate made", "sqlite: an index dropped")
+    # ANALYZE's statistics change plans, not answers: the store stays whole.
+    res = sqlite_edit("ANALYZE")
+    t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "sqlite: after ANALYZE")
+    if "postgresql" not in urls:
+        return
+    url = urls["postgresql"]
+    run = lambda statement: SERVER.psql(database, "SET ROLE %s; %s" % (role, statement))
+    # Row-level security, forced on the owner, hiding the newest allow from the queries that
+    # filter by release; the walk of the whole log (no such filter) still reads it.
+    run("ALTER TABLE relgate_decisions ENABLE ROW LEVEL SECURITY; ALTER TABLE relgate_decisions FORCE ROW LEVEL "
+        "SECURITY; CREATE POLICY hide ON relgate_decisions USING (seq <> 2 OR current_query() NOT LIKE "
+        "'%release_name =%')")
+    t.eq(t.run("history", "last-good", "--log", url, "--release", "svc").out, "1.0.0\n",
+         "postgresql: the query skips the newest allow")
+    res = verify(t, url)
+    t.expect_exit(res, 1)
+    t.contains(res.out, "row-level security is on for relgate_decisions, which relgate did not make",
+               "postgresql: verify finds the row-level security")
+    run("ALTER TABLE relgate_decisions NO FORCE ROW LEVEL SECURITY; ALTER TABLE relgate_decisions DISABLE ROW "
+        "LEVEL SECURITY")
+    res = verify(t, url)
+    t.expect_exit(res, 1)
+    t.contains(res.out, "policy hide is on relgate_decisions", "postgresql: the policy left")
+    run("DROP POLICY hide ON relgate_decisions")
+    for what, statement, undo in (
+            ("the search path puts schema public before pg_catalog",
+             "ALTER DATABASE %s SET search_path = public, pg_catalog" % database,
+             "ALTER DATABASE %s RESET search_path" % database),
+            ("column relgate_decisions.stage is not of the type",
+             "ALTER TABLE relgate_decisions ALTER COLUMN stage TYPE varchar",
+             "ALTER TABLE relgate_decisions ALTER COLUMN stage TYPE text"),
+            ("relation relgate_head is not an ordinary table",
+             "ALTER TABLE relgate_head RENAME TO head_kept; CREATE VIEW relgate_head AS SELECT * FROM head_kept",
+             "DROP VIEW relgate_head; ALTER TABLE head_kept RENAME TO relgate_head")):
+        run(statement)
+        res = verify(t, url)
+        t.expect_exit(res, 1)
+        t.contains(res.out, what, "postgresql: " + what)
+        run(undo)
+    res = verify(t, url)
+    t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "postgresql: verify once undone")
 
 
 @case("store: a record slipped in past the head (chained, with plain SHA-256): verify names it, last-good refuses it")
@@ -735,6 +841,24 @@ def _(t):
         write_chain(db, [r[0], (json.dumps(body, separators=(",", ":")), r[1][1]), r[2]])
     plain, err = tampered("earlier", earlier)
     t.contains(err, "record 3 (seq 3) is not where, or not what, its signed position says", "earlier: found")
+    # A record before the answer edited where it stands, the chain left broken there: the
+    # answer and every record after it are still what the signatures show, so the lookup
+    # (which reads a SQL store from the answer on) gives it; history verify names the edit.
+    copy = Path(t.tmp, "broken-before.db")
+    copy.write_bytes(pristine.read_bytes())
+    db = sqlite3.connect(str(copy))
+    body = json.loads(db.execute("SELECT line FROM relgate_decisions WHERE seq = 2").fetchone()[0])
+    body["message"] = "edited"
+    edited = json.dumps(body, separators=(",", ":"))
+    db.execute("UPDATE relgate_decisions SET line = ?, digest = ? WHERE seq = 2",
+               (edited, hashlib.sha256(edited.encode()).hexdigest()))
+    db.commit()
+    db.close()
+    res = last_good("sqlite:" + str(copy), *signed)
+    t.eq((res.rc, res.out), (0, "1.3.0\n"), "broken before the answer: the answer stands")
+    res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
+    t.expect_exit(res, 1)
+    t.contains(res.out, "broken: record 2 (seq 2)", "and verify names it")
     # A log written without positions: no signed answer to give.
     res = t.eval("history/gate.lua", "signed-svc-1.0.0.json", "--stage", "post-deploy", "--log", "plain.jsonl",
                  now=clock(1))
@@ -743,6 +867,28 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(res.err, "carries no attestation", "a log written without the key")
     t.eq(last_good("plain.jsonl").out, "1.0.0\n", "and without --public-key, as before")
+
+
+@case("store: a keyed last-good in PostgreSQL reads the store from its answer on, and still finds a newer record "
+      "hidden from the query")
+def _(t):
+    urls = stores(t, ("postgresql",))
+    if "postgresql" not in urls:
+        t.skip("no PostgreSQL server here")
+    signed_setup(t, "gate")
+    url = urls["postgresql"]
+    for n, (name, verdict) in enumerate((("signed-svc-1.0.0", "allow"), ("signed-svc-1.3.0", "allow"),
+                                         ("signed-svc-1.1.0-unhealthy", "deny"))):
+        res = t.eval("history/gate.lua", name + ".json", "--stage", "post-deploy", "--log", url, "--attest",
+                     "gate.intoto.jsonl", "--signing-key", "gate.pem", now=clock(n))
+        t.eq(json.loads(res.out)["decision"], verdict, name)
+    res = t.run("history", "last-good", "--release", "svc", "--log", url, "--public-key", "gate.pub")
+    t.eq((res.rc, res.out), (0, "1.3.0\n"), "the newest allow, its signatures checked from seq 2 on")
+    sql_runner("postgresql", url)("UPDATE relgate_decisions SET stage = 'deploy' WHERE seq = 2")
+    t.eq(t.run("history", "last-good", "--release", "svc", "--log", url).out, "1.0.0\n", "without the key")
+    res = t.run("history", "last-good", "--release", "svc", "--log", url, "--public-key", "gate.pub")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "record 2 (seq 2): its stage in the store's index is not the record's own", "with the key")
 
 
 if __name__ == "__main__":
