@@ -37,6 +37,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -161,18 +162,21 @@ def parse_single_json(data):
     return value
 
 
-_validator = None
+_validators = threading.local()
 
 
 def validator():
-    global _validator
-    if _validator is None:
+    """The decision schema's validator, one per thread: the RefResolver of Debian 12's
+    jsonschema (4.10) keeps the scope of the $ref it is resolving on itself, so two
+    threads validating with one resolver read each other's scope (a client thread of a
+    serve test once failed on "Unresolvable JSON pointer: '$defs/digest'")."""
+    if getattr(_validators, "one", None) is None:
         with open(SCHEMA_PATH, encoding="utf-8") as f:
             schema = json.load(f)
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
-        _validator = cls(schema)
-    return _validator
+        _validators.one = cls(schema)
+    return _validators.one
 
 
 def schema_errors(doc):

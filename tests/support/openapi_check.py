@@ -89,10 +89,13 @@ def _make_validator(pointer):
 
 
 def validator_at(pointer):
+    # One per thread: Debian 12's RefResolver keeps the scope it resolves in on itself,
+    # which two threads validating at once would share.
+    key = (threading.get_ident(), pointer)
     with _lock:
-        if pointer not in _validators:
-            _validators[pointer] = _make_validator(pointer)
-        return _validators[pointer]
+        if key not in _validators:
+            _validators[key] = _make_validator(pointer)
+        return _validators[key]
 
 
 def deref(node, parts):
