@@ -29,6 +29,10 @@ struct rg_log {
     const rg_signer *signer; /* signs each record's position (rg_log_sign_positions), or NULL */
     rg_key *trusted;         /* the keys a rollback target must be signed by (rg_log_trust_keys) */
     size_t trusted_count, trusted_threshold;
+    /* The newest head this handle has read or written (0: none yet): a head behind it
+     * later means records were taken from the log's end while the process held it. */
+    int64_t seen_seq;
+    char seen_digest[RG_LOG_DIGEST_HEX + 1];
     char name[RG_ERROR_FILE_MAX];
 };
 
@@ -373,6 +377,26 @@ static char *signed_position(appender *a, const char *body, size_t len, int *fai
 
 /* ---- Appending ----------------------------------------------------------------- */
 
+/* The head FOUND at SEQ with DIGEST held to the newest this handle saw: a head that
+ * went back, or names another record at the same seq, is an end cut off (and perhaps put
+ * back later, which no after-the-fact count would show): a batch or a server then
+ * answers errors rather than read a log shorter than it knows it is, or chain onto it
+ * (hostile round 19, F04).  0, or -1 with ERR. */
+static int head_moved_on(rg_log *log, int found, int64_t seq, const char *digest, rg_error *err)
+{
+    if (log->seen_seq > 0 && (!found || seq < log->seen_seq ||
+                              (seq == log->seen_seq && strcmp(digest, log->seen_digest) != 0)))
+        return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s is damaged: its head went back from "
+                       "seq %" PRId64 " to %" PRId64 " (or names another record) while this process held it: records "
+                       "were taken from its end, or an older copy was put in its place", log->name, log->seen_seq,
+                       found ? seq : 0);
+    if (found && seq > log->seen_seq) {
+        log->seen_seq = seq;
+        snprintf(log->seen_digest, sizeof log->seen_digest, "%s", digest);
+    }
+    return 0;
+}
+
 static int append_fail(appender *a, rg_error *err, const char *why)
 {
     a->log->backend->abort(a->log->store);
@@ -386,6 +410,10 @@ static int append_begin(appender *a, rg_log *log, rg_error *err)
     a->log = log;
     if (log->backend->begin(log->store, &a->seq, a->head, a->msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot write the decision log %s: %s", log->name, a->msg);
+    if (head_moved_on(log, a->seq > 0, a->seq, a->head, err) != 0) {
+        log->backend->abort(log->store);
+        return -1;
+    }
     if (!a->head[0])
         memcpy(a->head, GENESIS, sizeof a->head);
     return 0;
@@ -444,7 +472,7 @@ static int append_commit(appender *a, rg_error *err)
         return rg_fail(err, RG_ERROR_IO, a->log->name, 0, 0, "cannot write the decision log %s: %s", a->log->name, a->msg);
     }
     free(rg_strbuf_finish(&a->line));
-    return 0;
+    return head_moved_on(a->log, 1, a->seq, a->head, err);
 }
 
 int rg_log_append(rg_log *log, const char *entry, size_t len, rg_error *err)
@@ -621,7 +649,7 @@ static int read_head(rg_log *log, int *found, int64_t *seq, char digest[RG_LOG_D
     *found = 0;
     if (log->backend->head(log->store, found, seq, digest, msg) != 0)
         return rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot read the decision log %s: %s", log->name, msg);
-    return 0;
+    return head_moved_on(log, *found, *seq, digest, err);
 }
 
 /* The store's account of its own structures (rg_log_backend.check): 0 when whole, 1

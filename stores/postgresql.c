@@ -45,6 +45,7 @@ typedef struct pg_log {
     char *pending[ROWS_PER_INSERT][FIELDS];  /* rows put but not yet sent (owned copies) */
     int rows;
     int put_total;             /* records put since begin */
+    rg_sql_tables tables;      /* relgate_decisions and relgate_head, schema-qualified */
 } pg_log;
 
 static double seconds_now(void)
@@ -354,6 +355,48 @@ static int connect_within_bound(pg_log *p, const char *const *keys, const char *
     return 0;
 }
 
+/* The schema the store's tables were found in, along the session's search path as it is
+ * when the store is opened, before anything of the database's own has run in the session:
+ * every later statement names the tables in it (rg_sql_tables). */
+static int find_tables(pg_log *p, char *err)
+{
+    PGresult *res = run(p, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_class c JOIN"
+                           " pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+                           " WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('relgate_decisions')",
+                        0, NULL, PGRES_TUPLES_OK, "cannot find the store's tables", err);
+    int rc = -1;
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1)
+        rg_store_fail(err, "cannot find the store's tables: relgate_decisions is not on the search path");
+    else if (snprintf(p->tables.decisions, sizeof p->tables.decisions, "%s.relgate_decisions",
+                      PQgetvalue(res, 0, 0)) >= (int)sizeof p->tables.decisions ||
+             snprintf(p->tables.head, sizeof p->tables.head, "%s.relgate_head", PQgetvalue(res, 0, 0)) >=
+                 (int)sizeof p->tables.head)
+        rg_store_fail(err, "the store's schema name is too long");
+    else
+        rc = 0;
+    PQclear(res);
+    return rc;
+}
+
+static int catalogue_problem(pg_log *p, char *problem, char *err);
+
+/* A writer appends only to a store whose catalogue is relgate's: a constraint, default or
+ * trigger of the database's own would run its code in the gate's transactions, and could
+ * take back a record after the read-back or move the session elsewhere (hostile round
+ * 19, F02, F03). */
+static int written_as_made(pg_log *p, char *err)
+{
+    char problem[RG_LOG_ERRMAX];
+    if (catalogue_problem(p, problem, err) != 0)
+        return -1;
+    if (problem[0])
+        return rg_store_fail(err, "%s; relgate writes only to a store as it made it (relgate history verify tells "
+                             "more)", problem);
+    return 0;
+}
+
 static int pg_open(const char *target, int create, void **store, char *err)
 {
     /* The URL's own settings win (expand_dbname); these are only defaults. */
@@ -400,6 +443,8 @@ static int pg_open(const char *target, int create, void **store, char *err)
         if (rg_sql_check_version(version, "the database", err) != 0)
             goto fail;
     }
+    if (find_tables(p, err) != 0 || (create && written_as_made(p, err) != 0))
+        goto fail;
     return 0;
 fail:
     scrub(p, err);
@@ -427,6 +472,7 @@ static int read_head(pg_log *p, const char *sql, int *found, int64_t *seq, char 
 static int pg_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     pg_log *p = store;
+    char insert[320], lock[320];
     int found;
     p->put_total = 0;
     if (command(p, "BEGIN", "cannot start a transaction", err) != 0) {
@@ -435,9 +481,11 @@ static int pg_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX 
     }
     p->in_transaction = 1;
     /* The head row is the writers' lock: the next writer waits here for this commit. */
-    if (command(p, "INSERT INTO relgate_head (id, seq, digest) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING",
-                "cannot lock the head", err) != 0 ||
-        read_head(p, "SELECT seq, digest FROM relgate_head WHERE id = 1 FOR UPDATE", &found, head_seq, head, err) != 0) {
+    snprintf(insert, sizeof insert, "INSERT INTO %s (id, seq, digest) VALUES (1, 0, '') ON CONFLICT (id) DO NOTHING",
+             p->tables.head);
+    snprintf(lock, sizeof lock, "SELECT seq, digest FROM %s WHERE id = 1 FOR UPDATE", p->tables.head);
+    if (command(p, insert, "cannot lock the head", err) != 0 ||
+        read_head(p, lock, &found, head_seq, head, err) != 0) {
         scrub(p, err);
         rollback(p);
         return -1;
@@ -456,15 +504,14 @@ static void drop_pending(pg_log *p)
 /* Send the rows put so far in one INSERT. */
 static int flush(pg_log *p, char *err)
 {
-    static const char head[] = "INSERT INTO relgate_decisions (seq, release_name, release_version, environment, stage,"
-                               " decision, evaluated_at, digest, prev, line) VALUES ";
-    char sql[sizeof head + ROWS_PER_INSERT * FIELDS * 8];
+    char sql[512 + ROWS_PER_INSERT * FIELDS * 8];
     const char *params[ROWS_PER_INSERT * FIELDS];
-    size_t at = sizeof head - 1;
+    size_t at;
     PGresult *res;
     if (p->rows == 0)
         return 0;
-    memcpy(sql, head, at);
+    at = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (seq, release_name, release_version, environment, stage,"
+                          " decision, evaluated_at, digest, prev, line) VALUES ", p->tables.decisions);
     for (int r = 0; r < p->rows; r++) {
         at += (size_t)snprintf(sql + at, sizeof sql - at, "%s(", r ? ", " : "");
         for (int f = 0; f < FIELDS; f++) {
@@ -515,16 +562,18 @@ static int pg_put(void *store, const rg_log_record *r, char *err)
     return 0;
 }
 
-/* Before the commit: the records put, and the head, read back (rg_sql_read_back). */
+/* Before the commit: the records put, and the head, read back (rg_sql_read_back_query). */
 static int read_back(pg_log *p, int64_t head_seq, const char *head, char *err)
 {
-    char seq[24], puts[24];
+    char seq[24], puts[24], sql[1024];
     const char *params[2] = {seq, puts};
     PGresult *res;
     int rc;
     snprintf(seq, sizeof seq, "%lld", (long long)head_seq);
     snprintf(puts, sizeof puts, "%d", p->put_total);
-    if (!(res = run(p, rg_sql_read_back, 2, params, PGRES_TUPLES_OK, "cannot read back what was stored", err)))
+    if (rg_sql_read_back_query(&p->tables, sql, sizeof sql) != 0)
+        return rg_store_fail(err, "the store's schema name is too long");
+    if (!(res = run(p, sql, 2, params, PGRES_TUPLES_OK, "cannot read back what was stored", err)))
         return -1;
     if (PQntuples(res) != 1)
         rc = rg_sql_read_back_check(-1, NULL, 0, NULL, p->put_total, head_seq, head, err);
@@ -541,14 +590,14 @@ static int read_back(pg_log *p, int64_t head_seq, const char *head, char *err)
 static int pg_commit(void *store, int64_t head_seq, const char *head, char *err)
 {
     pg_log *p = store;
-    char seq[24];
+    char seq[24], update[320];
     const char *params[2] = {seq, head};
     PGresult *res;
     snprintf(seq, sizeof seq, "%lld", (long long)head_seq);
+    snprintf(update, sizeof update, "UPDATE %s SET seq = $1, digest = $2 WHERE id = 1", p->tables.head);
     if (flush(p, err) != 0)
         goto fail;
-    res = run(p, "UPDATE relgate_head SET seq = $1, digest = $2 WHERE id = 1", 2, params, PGRES_COMMAND_OK,
-              "cannot store the head", err);
+    res = run(p, update, 2, params, PGRES_COMMAND_OK, "cannot store the head", err);
     PQclear(res);
     if (!res || read_back(p, head_seq, head, err) != 0 || command(p, "COMMIT", "cannot commit", err) != 0)
         goto fail;
@@ -573,7 +622,7 @@ static int pg_scan(void *store, const rg_log_filter *filter, int64_t from_seq, r
     char from_text[24];
     int count, stop = 0, failed = 0, done;
     PGresult *res;
-    if (rg_sql_scan_query(filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
+    if (rg_sql_scan_query(&p->tables, filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
         return rg_store_fail(err, "the query is too long");
     /* Row by row: a log of millions of records is never held in memory at once.  The
      * deadline is for each row: a long log read steadily never misses it. */
@@ -610,7 +659,9 @@ static int pg_scan(void *store, const rg_log_filter *filter, int64_t from_seq, r
 static int pg_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     pg_log *p = store;
-    if (read_head(p, "SELECT seq, digest FROM relgate_head WHERE id = 1", found, seq, digest, err) != 0) {
+    char sql[320];
+    snprintf(sql, sizeof sql, "SELECT seq, digest FROM %s WHERE id = 1", p->tables.head);
+    if (read_head(p, sql, found, seq, digest, err) != 0) {
         scrub(p, err);
         return -1;
     }
@@ -619,57 +670,101 @@ static int pg_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIG
     return 0;
 }
 
-/* What in PostgreSQL's catalogue makes the scan's filtered queries answer otherwise than
- * the records say, while the walk of the whole log (ORDER BY seq alone) still reads them
- * all: a view or another kind of relation in a table's place, row-level security with a
- * policy that hides rows from some queries, a trigger, a rule, a column whose type or
- * collation compares otherwise than text.  First row: the first such thing, none when
- * the catalogue is as relgate made it.  The names resolve as the queries' do, along the
- * search path; catalogue names are qualified, and the search path is checked first
- * (CHECK_SEARCH_PATH), so the check's own operators are the built-in ones. */
+/* The store's catalogue against what relgate makes, object by object: what is not
+ * relgate's is named (first row; none when all is).  Beside its tables (ordinary, kept in
+ * the write-ahead log: an UNLOGGED one is emptied by a crash) nothing may run the
+ * database's own code in relgate's statements or change what they read -- row-level
+ * security and its policies (which hide rows from some queries only), triggers, rules,
+ * inheritance, column defaults, constraints other than relgate's, foreign keys to its
+ * tables, indexes on expressions or with predicates -- and the columns are relgate's, of
+ * its types, in the default collation (hostile rounds 18 F05, 19 F02-F05).  Plain indexes
+ * of someone else's are allowed: they change plans, not answers.  $1-$3: the tables'
+ * qualified names, as the statements name them.  Catalogue names are qualified, and the
+ * search path is checked first (CHECK_SEARCH_PATH), so the operators are the built-in ones. */
 static const char check_catalogue[] =
-    "WITH ours AS (SELECT name, pg_catalog.to_regclass(name) AS oid"
-    "              FROM pg_catalog.unnest(ARRAY['relgate_decisions', 'relgate_head', 'relgate_meta']) AS name)"
-    " SELECT 'relation ' || name || ' is not an ordinary table' FROM ours LEFT JOIN pg_catalog.pg_class c"
-    "  ON c.oid = ours.oid WHERE c.relkind IS DISTINCT FROM 'r'"
-    " UNION ALL SELECT 'row-level security is on for ' || c.relname FROM pg_catalog.pg_class c JOIN ours"
+    "WITH ours(name, oid) AS (VALUES ('relgate_decisions', pg_catalog.to_regclass($1)),"
+    "   ('relgate_head', pg_catalog.to_regclass($2)), ('relgate_meta', pg_catalog.to_regclass($3))),"
+    " columns(name, col, typ) AS (VALUES"
+    "   ('relgate_decisions', 'seq', 'pg_catalog.int8'::pg_catalog.regtype),"
+    "   ('relgate_decisions', 'release_name', 'pg_catalog.text'), ('relgate_decisions', 'release_version', 'pg_catalog.text'),"
+    "   ('relgate_decisions', 'environment', 'pg_catalog.text'), ('relgate_decisions', 'stage', 'pg_catalog.text'),"
+    "   ('relgate_decisions', 'decision', 'pg_catalog.text'), ('relgate_decisions', 'evaluated_at', 'pg_catalog.text'),"
+    "   ('relgate_decisions', 'digest', 'pg_catalog.text'), ('relgate_decisions', 'prev', 'pg_catalog.text'),"
+    "   ('relgate_decisions', 'line', 'pg_catalog.text'), ('relgate_head', 'id', 'pg_catalog.int4'),"
+    "   ('relgate_head', 'seq', 'pg_catalog.int8'), ('relgate_head', 'digest', 'pg_catalog.text'),"
+    "   ('relgate_meta', 'key', 'pg_catalog.text'), ('relgate_meta', 'value', 'pg_catalog.text')),"
+    " constraints(name, kind, def) AS (VALUES ('relgate_decisions', 'p', 'PRIMARY KEY (seq)'),"
+    "   ('relgate_head', 'p', 'PRIMARY KEY (id)'), ('relgate_head', 'c', 'CHECK ((id = 1))'),"
+    "   ('relgate_meta', 'p', 'PRIMARY KEY (key)')),"
+    " actual_columns AS (SELECT ours.name, a.attname::pg_catalog.text AS col, a.atttypid, a.attcollation,"
+    "   a.attgenerated, a.attidentity FROM pg_catalog.pg_attribute a JOIN ours ON a.attrelid = ours.oid"
+    "   WHERE a.attnum > 0 AND NOT a.attisdropped),"
+    " actual_constraints AS (SELECT ours.name, k.conname, k.contype::pg_catalog.text AS kind,"
+    "   pg_catalog.pg_get_constraintdef(k.oid) AS def FROM pg_catalog.pg_constraint k JOIN ours ON k.conrelid = ours.oid)"
+    " SELECT 'relation ' || name || ' is missing, not an ordinary table, or not kept in the write-ahead log'"
+    "  FROM ours LEFT JOIN pg_catalog.pg_class c ON c.oid = ours.oid"
+    "  WHERE c.relkind IS DISTINCT FROM 'r' OR c.relpersistence IS DISTINCT FROM 'p'"
+    " UNION ALL SELECT 'row-level security is on for ' || ours.name FROM pg_catalog.pg_class c JOIN ours"
     "  ON c.oid = ours.oid WHERE c.relrowsecurity OR c.relforcerowsecurity"
     " UNION ALL SELECT 'policy ' || p.polname || ' is on ' || ours.name FROM pg_catalog.pg_policy p JOIN ours"
     "  ON p.polrelid = ours.oid"
     " UNION ALL SELECT 'trigger ' || t.tgname || ' is on ' || ours.name FROM pg_catalog.pg_trigger t JOIN ours"
-    "  ON t.tgrelid = ours.oid WHERE NOT t.tgisinternal"
+    "  ON t.tgrelid = ours.oid"
     " UNION ALL SELECT 'rule ' || r.rulename || ' is on ' || ours.name FROM pg_catalog.pg_rewrite r JOIN ours"
     "  ON r.ev_class = ours.oid"
-    " UNION ALL SELECT 'column ' || ours.name || '.' || a.attname || ' is not of the type, collation or kind"
-    " relgate made it' FROM pg_catalog.pg_attribute a JOIN ours ON a.attrelid = ours.oid"
-    "  WHERE a.attnum > 0 AND NOT a.attisdropped AND (a.atttypid NOT IN ('pg_catalog.int8'::pg_catalog.regtype,"
-    "   'pg_catalog.int4'::pg_catalog.regtype, 'pg_catalog.text'::pg_catalog.regtype)"
-    "   OR a.attcollation NOT IN (0, 100) OR a.attgenerated <> '')"
+    " UNION ALL SELECT 'inheritance is on ' || ours.name FROM pg_catalog.pg_inherits i JOIN ours"
+    "  ON i.inhrelid = ours.oid OR i.inhparent = ours.oid"
+    " UNION ALL SELECT 'column ' || COALESCE(e.name || '.' || e.col, a.name || '.' || a.col)"
+    "  || ' is missing, added, or not of relgate''s type, collation or kind'"
+    "  FROM actual_columns a FULL JOIN columns e ON a.name = e.name AND a.col = e.col"
+    "  WHERE a.col IS NULL OR e.col IS NULL OR a.atttypid <> e.typ OR a.attcollation NOT IN (0, 100)"
+    "   OR a.attgenerated <> '' OR a.attidentity <> ''"
+    " UNION ALL SELECT 'a default is on column ' || ours.name || '.' || a.attname FROM pg_catalog.pg_attrdef d"
+    "  JOIN ours ON d.adrelid = ours.oid JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+    " UNION ALL SELECT 'constraint ' || COALESCE(a.conname::pg_catalog.text, e.def) || ' is '"
+    "  || CASE WHEN a.name IS NULL THEN 'missing from ' ELSE 'on ' END || COALESCE(a.name, e.name)"
+    "  FROM actual_constraints a FULL JOIN constraints e ON a.name = e.name AND a.kind = e.kind AND a.def = e.def"
+    "  WHERE a.name IS NULL OR e.name IS NULL"
+    " UNION ALL SELECT 'foreign key ' || k.conname || ' refers to ' || ours.name FROM pg_catalog.pg_constraint k"
+    "  JOIN ours ON k.confrelid = ours.oid"
+    " UNION ALL SELECT 'index ' || x.indexrelid::pg_catalog.regclass::pg_catalog.text || ' on ' || ours.name"
+    "  || ' computes expressions or has a predicate' FROM pg_catalog.pg_index x JOIN ours ON x.indrelid = ours.oid"
+    "  WHERE x.indexprs IS NOT NULL OR x.indpred IS NOT NULL"
     " LIMIT 1";
 static const char check_search_path[] = "SELECT (pg_catalog.current_schemas(true))[1]";
 
-/* The store's catalogue is as relgate made it (check_catalogue). */
-static int pg_check(void *store, char *problem, char *err)
+/* The store's catalogue is as relgate made it (check_catalogue), and the search path
+ * puts pg_catalog first.  0 with PROBLEM ("" when it is), or -1 with ERR. */
+static int catalogue_problem(pg_log *p, char *problem, char *err)
 {
-    pg_log *p = store;
+    char meta[sizeof p->tables.head];
+    const char *params[3] = {p->tables.decisions, p->tables.head, meta};
     PGresult *res;
     problem[0] = '\0';
+    snprintf(meta, sizeof meta, "%.*s.relgate_meta", (int)(strlen(p->tables.head) - strlen(".relgate_head")),
+             p->tables.head);
     if (!(res = run(p, check_search_path, 0, NULL, PGRES_TUPLES_OK, "cannot read the search path", err)))
-        goto fail;
+        return -1;
     if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "pg_catalog") != 0)
         rg_store_fail(problem, "the search path puts schema %s before pg_catalog: an operator or function there "
                       "can change what the store's queries answer", PQntuples(res) ? PQgetvalue(res, 0, 0) : "?");
     PQclear(res);
     if (problem[0])
         return 0;
-    if (!(res = run(p, check_catalogue, 0, NULL, PGRES_TUPLES_OK, "cannot read the catalogue", err)))
-        goto fail;
+    if (!(res = run(p, check_catalogue, 3, params, PGRES_TUPLES_OK, "cannot read the catalogue", err)))
+        return -1;
     if (PQntuples(res) > 0)
-        rg_store_fail(problem, "%s, which relgate did not make: it can change what the store's queries answer",
-                      PQgetvalue(res, 0, 0));
+        rg_store_fail(problem, "the store's catalogue is not as relgate made it: %s (the database's own code or "
+                      "definitions can change what the store's queries answer, or what is kept)", PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;
-fail:
+}
+
+static int pg_check(void *store, char *problem, char *err)
+{
+    pg_log *p = store;
+    if (catalogue_problem(p, problem, err) == 0)
+        return 0;
     scrub(p, err);
     return -1;
 }

@@ -48,8 +48,8 @@ static int condition(char *sql, size_t size, size_t *at, const char *column, con
     return add(sql, size, at, text);
 }
 
-int rg_sql_scan_query(const rg_log_filter *f, int64_t from_seq, char from_text[24], char *sql, size_t size,
-                      const char *params[8], int *count)
+int rg_sql_scan_query(const rg_sql_tables *tables, const rg_log_filter *f, int64_t from_seq, char from_text[24],
+                      char *sql, size_t size, const char *params[8], int *count)
 {
     static const char *const names[] = {"'allow'", "'warn'", "'deny'", "'error'"};
     size_t at = 0;
@@ -57,7 +57,9 @@ int rg_sql_scan_query(const rg_log_filter *f, int64_t from_seq, char from_text[2
     char limit[48];
     *count = 0;
     rc |= add(sql, size, &at, "SELECT seq, line, digest, release_name, release_version, environment, stage, decision,"
-                              " evaluated_at FROM relgate_decisions WHERE 1 = 1");
+                              " evaluated_at FROM ");
+    rc |= add(sql, size, &at, tables->decisions);
+    rc |= add(sql, size, &at, " WHERE 1 = 1");
     rc |= condition(sql, size, &at, "release_name", "=", f->release, params, count);
     /* NULL versions are not the excepted one: IS DISTINCT FROM, not <> */
     rc |= condition(sql, size, &at, "release_version IS DISTINCT FROM", "", f->except_version, params, count);
@@ -90,11 +92,16 @@ int rg_sql_scan_query(const rg_log_filter *f, int64_t from_seq, char from_text[2
 }
 
 /* CAST, not "::": both SQL dialects read it, and PostgreSQL must know $1 - $2 are numbers. */
-const char rg_sql_read_back[] =
-    "SELECT (SELECT count(*) FROM relgate_decisions"
-    "        WHERE seq > CAST($1 AS BIGINT) - CAST($2 AS BIGINT) AND seq <= CAST($1 AS BIGINT)),"
-    " (SELECT digest FROM relgate_decisions WHERE seq = CAST($1 AS BIGINT)),"
-    " (SELECT seq FROM relgate_head WHERE id = 1), (SELECT digest FROM relgate_head WHERE id = 1)";
+int rg_sql_read_back_query(const rg_sql_tables *t, char *sql, size_t size)
+{
+    int n = snprintf(sql, size,
+                     "SELECT (SELECT count(*) FROM %s"
+                     "        WHERE seq > CAST($1 AS BIGINT) - CAST($2 AS BIGINT) AND seq <= CAST($1 AS BIGINT)),"
+                     " (SELECT digest FROM %s WHERE seq = CAST($1 AS BIGINT)),"
+                     " (SELECT seq FROM %s WHERE id = 1), (SELECT digest FROM %s WHERE id = 1)",
+                     t->decisions, t->decisions, t->head, t->head);
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
 
 int rg_sql_read_back_check(long long count, const char *last, long long head_seq, const char *head, long long puts,
                            long long expect_seq, const char *expect_head, char *err)

@@ -16,6 +16,8 @@
 /* relgate_meta, as created and as SQLite keeps its statement (without IF NOT EXISTS). */
 #define META_TABLE_COLUMNS " relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 #define META_TABLE "CREATE TABLE" META_TABLE_COLUMNS
+/* One database, one schema: the tables by their names. */
+static const rg_sql_tables TABLES = {"relgate_decisions", "relgate_head"};
 #define BUSY_MS (RG_LOG_LOCK_WAIT_SECONDS * 1000)  /* writers queue for the lock: 32 gates at once wait, not fail */
 
 typedef struct sqlite_log {
@@ -151,6 +153,44 @@ static int wal_mode(sqlite_log *s, char *err)
     return rc == SQLITE_OK ? 0 : db_fail(s, err, "cannot put it in WAL mode");
 }
 
+/* The database keeps its text as UTF-8, as relgate creates it.  In a database rebuilt in
+ * UTF-16, SQLite converts each value to UTF-8 for C, and drops an odd trailing byte on the
+ * way: a copy that reads as the record's own in C compares unequal to it in a query's
+ * WHERE, and hides the record from last-good (hostile round 19, F01). */
+static int utf8_text(sqlite_log *s, const char *target, char *err)
+{
+    sqlite3_stmt *st;
+    const char *encoding;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA encoding", -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "cannot read the text encoding");
+    if (sqlite3_step(st) != SQLITE_ROW)
+        db_fail(s, err, "cannot read the text encoding");
+    else if (!(encoding = (const char *)sqlite3_column_text(st, 0)) || strcmp(encoding, "UTF-8") != 0)
+        rg_store_fail(err, "%s keeps its text as %s, not as the UTF-8 relgate creates it with: it was rebuilt by "
+                      "someone else, and SQLite's conversions would read its records otherwise than its queries "
+                      "compare them", target, encoding ? encoding : "(unknown)");
+    else
+        rc = 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int schema_problem(sqlite_log *s, char *problem, char *err);
+
+/* A writer appends only to a schema relgate made: a trigger of someone else's would run
+ * with every append (the integrity check, which reads the whole file, is verify's). */
+static int written_as_made(sqlite_log *s, char *err)
+{
+    char problem[RG_LOG_ERRMAX];
+    if (schema_problem(s, problem, err) != 0)
+        return -1;
+    if (problem[0])
+        return rg_store_fail(err, "%s; relgate writes only to a store as it made it (relgate history verify tells "
+                             "more)", problem);
+    return 0;
+}
+
 static int sqlite_open(const char *target, int create, void **store, char *err)
 {
     sqlite_log *s = calloc(1, sizeof *s);
@@ -174,6 +214,10 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
     if (create ? migrate(s, err) != 0 : schema_version(s, &version, err) != 0)
         goto fail;
     if (!create && rg_sql_check_version(version, target, err) != 0)
+        goto fail;
+    if (utf8_text(s, target, err) != 0)
+        goto fail;
+    if (create && written_as_made(s, err) != 0)
         goto fail;
     return 0;
 fail:
@@ -257,12 +301,14 @@ static int sqlite_put(void *store, const rg_log_record *r, char *err)
     return 0;
 }
 
-/* Before the commit: the records put, and the head, read back (rg_sql_read_back). */
+/* Before the commit: the records put, and the head, read back (rg_sql_read_back_query). */
 static int read_back(sqlite_log *s, int64_t head_seq, const char *head, char *err)
 {
     sqlite3_stmt *st;
+    char sql[1024];
     int rc;
-    if (sqlite3_prepare_v2(s->db, rg_sql_read_back, -1, &st, NULL) != SQLITE_OK)
+    if (rg_sql_read_back_query(&TABLES, sql, sizeof sql) != 0 ||
+        sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read back what was stored");
     sqlite3_bind_int64(st, 1, head_seq);
     sqlite3_bind_int64(st, 2, s->put_total);
@@ -313,7 +359,7 @@ static int sqlite_scan(void *store, const rg_log_filter *filter, int64_t from_se
     char from_text[24];
     int count, rc = SQLITE_DONE, stop = 0;
     sqlite3_stmt *st;
-    if (rg_sql_scan_query(filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
+    if (rg_sql_scan_query(&TABLES, filter, from_seq, from_text, sql, sizeof sql, params, &count) != 0)
         return rg_store_fail(err, "the query is too long");
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "cannot read the records");
@@ -430,9 +476,10 @@ static unsigned all_schema_objects(void)
  * do.  The queries a scan makes go through those indexes: one rebuilt through
  * writable_schema to leave out a record, or a schema edited to compare otherwise, makes
  * them answer what the records do not say (hostile round 18, F05; round 15, F05). */
-static int sqlite_check(void *store, char *problem, char *err)
+/* The schema against schema_object_ours: 0 with PROBLEM ("" when it is relgate's), or -1
+ * with ERR. */
+static int schema_problem(sqlite_log *s, char *problem, char *err)
 {
-    sqlite_log *s = store;
     sqlite3_stmt *st;
     unsigned seen = 0;
     int rc;
@@ -454,6 +501,18 @@ static int sqlite_check(void *store, char *problem, char *err)
         return db_fail(s, err, "cannot read the schema");
     if (!problem[0] && seen != all_schema_objects())
         rg_store_fail(problem, "the store's schema lacks a table or index relgate made");
+    return 0;
+}
+
+/* Whether the schema is relgate's (schema_problem) and, SQLite's integrity check says,
+ * every index holds what its table does. */
+static int sqlite_check(void *store, char *problem, char *err)
+{
+    sqlite_log *s = store;
+    sqlite3_stmt *st;
+    int rc;
+    if (schema_problem(s, problem, err) != 0)
+        return -1;
     if (problem[0])
         return 0;
     if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(1)", -1, &st, NULL) != SQLITE_OK)

@@ -270,6 +270,54 @@ def _(t):
         t.eq(sorted(set(statuses)), [200], "statuses (%d of them 503)" % statuses.count(503))
 
 
+@case("a trigger added to a SQLite store after the server opened it, swallowing the insert: 503, no decision "
+      "without its record")
+def _(t):
+    import sqlite3
+    db = t.tmp / "decisions.db"
+    body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+    with Server(t, "--store", "sqlite:%s" % db) as srv:
+        t.eq(srv.decide(body)[0], 200, "before the trigger")
+        con = sqlite3.connect(str(db))
+        con.execute("CREATE TRIGGER swallow BEFORE INSERT ON relgate_decisions BEGIN SELECT RAISE(IGNORE); END")
+        con.commit()
+        con.close()
+        status, doc, _ = srv.decide(body)
+        t.eq((status, doc["decision"]), (503, "error"), "with the trigger: the read-back finds no record")
+        t.contains(srv.stderr() + json.dumps(doc), "do not read back", "the server says why")
+    con = sqlite3.connect(str(db))
+    t.eq(con.execute("SELECT count(*) FROM relgate_decisions").fetchone()[0], 1, "records: the one answered")
+    con.close()
+
+
+@case("a SQLite store whose end is cut while the server holds it: 503 until the records are put back, never a "
+      "record chained onto the cut")
+def _(t):
+    import sqlite3
+    db = t.tmp / "decisions.db"
+    body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+    with Server(t, "--store", "sqlite:%s" % db) as srv:
+        for n in range(2):
+            t.eq(srv.decide(body)[0], 200, "decision %d" % (n + 1))
+        con = sqlite3.connect(str(db))
+        kept = con.execute("SELECT * FROM relgate_decisions WHERE seq = 2").fetchone()
+        first = con.execute("SELECT digest FROM relgate_decisions WHERE seq = 1").fetchone()[0]
+        con.execute("DELETE FROM relgate_decisions WHERE seq = 2")
+        con.execute("UPDATE relgate_head SET seq = 1, digest = ? WHERE id = 1", (first,))
+        con.commit()
+        status, doc, _ = srv.decide(body)
+        t.eq((status, doc["decision"]), (503, "error"), "the log cut behind the server's back")
+        t.contains(srv.stderr() + json.dumps(doc), "its head went back from seq 2 to 1", "the server says why")
+        t.eq(con.execute("SELECT count(*) FROM relgate_decisions").fetchone()[0], 1, "nothing chained onto the cut")
+        con.execute("INSERT INTO relgate_decisions VALUES (%s)" % ", ".join("?" * len(kept)), kept)
+        con.execute("UPDATE relgate_head SET seq = 2, digest = ? WHERE id = 1", (kept[7],))
+        con.commit()
+        con.close()
+        t.eq(srv.decide(body)[0], 200, "the records put back")
+    res = t.run("history", "verify", "--log", "sqlite:%s" % db)
+    t.eq((res.rc, res.out), (0, "whole: 3 records chained\n"), "the log after")
+
+
 @case("a store that cannot record the decision: 503, and the decision is not given")
 def _(t):
     if os.geteuid() != 0:

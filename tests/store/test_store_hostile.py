@@ -52,7 +52,8 @@ def sql_runner(kind, url):
     return lambda statement: SERVER.psql(database, statement)
 
 
-@case("store: a rule or trigger that swallows a record or the head's update: exit 2, nothing committed")
+@case("store: a rule or trigger that swallows a record or the head's update: the gate refuses the store (exit 2), "
+      "nothing committed, verify names it")
 def _(t):
     copy_ci(t, "history")
     swallow = {
@@ -72,8 +73,11 @@ def _(t):
                 url = "sqlite:" + str(Path(t.tmp, "swallow-%d.db" % n))
             t.expect_decision(gate(t, url, "svc-1.0.0"), "allow")
             sql_runner(kind, url)(statement)
+            # A writer opens only a store as relgate made it (the read-back before each commit,
+            # for a hook added after it opened the store, is tests/serve's "a trigger added").
             res = gate(t, url, "svc-1.1.0", n=1)
-            t.expect_error(res, "io", file=None, file_on_stderr=False, mentions=("do not read back",))
+            t.expect_error(res, "io", file=None, file_on_stderr=False,
+                           mentions=("swallow", "relgate writes only to a store as it made it"))
             # The record chained before stays; verify names what was added to the store.
             res = verify(t, url)
             t.expect_exit(res, 1)
@@ -207,6 +211,29 @@ def _(t):
     # ANALYZE's statistics change plans, not answers: the store stays whole.
     res = sqlite_edit("ANALYZE")
     t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "sqlite: after ANALYZE")
+    # A writer does not append to a schema of someone else's.
+    sqlite_edit("CREATE TRIGGER watch AFTER INSERT ON relgate_decisions BEGIN SELECT 1; END")
+    t.expect_error(gate(t, urls["sqlite"], "svc-1.0.0", n=3), "io", file=None, file_on_stderr=False,
+                   mentions=("trigger watch", "relgate writes only to a store as it made it"))
+    # The same store rebuilt in UTF-16: SQLite hands C a converted copy of each text, which
+    # drops an odd trailing byte that its comparisons keep (round 19, F01). Not read at all.
+    Path(path).write_bytes(pristine)
+    utf16 = Path(t.tmp, "utf16.db")
+    src = sqlite3.connect(path)
+    db = sqlite3.connect(str(utf16))
+    db.execute("PRAGMA encoding = 'UTF-16le'")
+    for sql, in src.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall():
+        db.execute(sql)
+    for table in ("relgate_meta", "relgate_decisions", "relgate_head"):
+        for row in src.execute("SELECT * FROM %s" % table):
+            db.execute("INSERT INTO %s VALUES (%s)" % (table, ", ".join("?" * len(row))), row)
+    db.commit()
+    db.close()
+    src.close()
+    for args in (("verify",), ("last-good", "--release", "svc")):
+        res = t.run("history", *args, "--log", "sqlite:" + str(utf16))
+        t.expect_exit(res, 2)
+        t.contains(res.err, "keeps its text as UTF-16le, not as the UTF-8 relgate creates it with", "sqlite: UTF-16")
     if "postgresql" not in urls:
         return
     url = urls["postgresql"]
@@ -220,7 +247,7 @@ def _(t):
          "postgresql: the query skips the newest allow")
     res = verify(t, url)
     t.expect_exit(res, 1)
-    t.contains(res.out, "row-level security is on for relgate_decisions, which relgate did not make",
+    t.contains(res.out, "the store's catalogue is not as relgate made it: row-level security is on for relgate_decisions",
                "postgresql: verify finds the row-level security")
     run("ALTER TABLE relgate_decisions NO FORCE ROW LEVEL SECURITY; ALTER TABLE relgate_decisions DISABLE ROW "
         "LEVEL SECURITY")
@@ -232,17 +259,40 @@ def _(t):
             ("the search path puts schema public before pg_catalog",
              "ALTER DATABASE %s SET search_path = public, pg_catalog" % database,
              "ALTER DATABASE %s RESET search_path" % database),
-            ("column relgate_decisions.stage is not of the type",
+            ("column relgate_decisions.stage is missing, added, or not of relgate's type",
              "ALTER TABLE relgate_decisions ALTER COLUMN stage TYPE varchar",
              "ALTER TABLE relgate_decisions ALTER COLUMN stage TYPE text"),
-            ("relation relgate_head is not an ordinary table",
+            ("relation relgate_head is missing, not an ordinary table",
              "ALTER TABLE relgate_head RENAME TO head_kept; CREATE VIEW relgate_head AS SELECT * FROM head_kept",
-             "DROP VIEW relgate_head; ALTER TABLE head_kept RENAME TO relgate_head")):
+             "DROP VIEW relgate_head; ALTER TABLE head_kept RENAME TO relgate_head"),
+            # Round 19: what runs the database's own code in relgate's statements, or loses
+            # what they wrote.
+            ("relation relgate_decisions is missing, not an ordinary table, or not kept in the write-ahead log",
+             "ALTER TABLE relgate_decisions SET UNLOGGED", "ALTER TABLE relgate_decisions SET LOGGED"),
+            ("constraint fine is on relgate_decisions",
+             "ALTER TABLE relgate_decisions ADD CONSTRAINT fine CHECK (seq > 0) NOT VALID",
+             "ALTER TABLE relgate_decisions DROP CONSTRAINT fine"),
+            ("a default is on column relgate_decisions.stage",
+             "ALTER TABLE relgate_decisions ALTER COLUMN stage SET DEFAULT 'deploy'",
+             "ALTER TABLE relgate_decisions ALTER COLUMN stage DROP DEFAULT"),
+            ("column relgate_decisions.note is missing, added",
+             "ALTER TABLE relgate_decisions ADD COLUMN note text", "ALTER TABLE relgate_decisions DROP COLUMN note"),
+            ("computes expressions or has a predicate",
+             "CREATE INDEX mine ON relgate_decisions (lower(stage))", "DROP INDEX mine"),
+            ("trigger watch is on relgate_head",
+             "CREATE FUNCTION nothing() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';"
+             " CREATE TRIGGER watch BEFORE UPDATE ON relgate_head FOR EACH ROW EXECUTE FUNCTION nothing()",
+             "DROP TRIGGER watch ON relgate_head")):
         run(statement)
         res = verify(t, url)
         t.expect_exit(res, 1)
         t.contains(res.out, what, "postgresql: " + what)
+        if "search path" not in what:
+            t.expect_error(gate(t, url, "svc-1.0.0", n=3), "io", file=None, file_on_stderr=False,
+                           mentions=(what, "relgate writes only to a store as it made it"))
         run(undo)
+    # A plain index of someone else's changes plans, not answers.
+    run("CREATE INDEX mine ON relgate_decisions (stage)")
     res = verify(t, url)
     t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "postgresql: verify once undone")
 
