@@ -46,6 +46,8 @@ typedef struct pg_log {
     int rows;
     int put_total;             /* records put since begin */
     rg_sql_tables tables;      /* relgate_decisions and relgate_head, schema-qualified */
+    char schema[140];          /* the store's schema, quoted (find_store) */
+    char meta[160];            /* relgate_meta, schema-qualified */
 } pg_log;
 
 static double seconds_now(void)
@@ -221,8 +223,10 @@ static void rollback(pg_log *p)
 
 static int schema_version(pg_log *p, int *version, char *err)
 {
-    PGresult *res = run(p, "SELECT value FROM relgate_meta WHERE key = 'schema_version'", 0, NULL, PGRES_TUPLES_OK,
-                        "cannot read the schema version", err);
+    char sql[256];
+    PGresult *res;
+    snprintf(sql, sizeof sql, "SELECT value FROM %s WHERE key = 'schema_version'", p->meta);
+    res = run(p, sql, 0, NULL, PGRES_TUPLES_OK, "cannot read the schema version", err);
     if (!res)
         return -1;
     *version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
@@ -235,17 +239,22 @@ static int schema_version(pg_log *p, int *version, char *err)
 static int migrate(pg_log *p, char *err)
 {
     int version;
+    char in_schema[200];
     if (command(p, "BEGIN", "cannot start a transaction", err) != 0)
         return -1;
     p->in_transaction = 1;
     {
-        PGresult *res = run(p, "SELECT pg_advisory_xact_lock(7265716761746501)", 0, NULL, PGRES_TUPLES_OK,
-                            "cannot lock the schema", err);
+        PGresult *res = run(p, "SELECT pg_catalog.pg_advisory_xact_lock(7265716761746501)", 0, NULL,
+                            PGRES_TUPLES_OK, "cannot lock the schema", err);
         if (!res)
             goto fail;
         PQclear(res);
     }
-    if (command(p, "CREATE TABLE IF NOT EXISTS relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    /* The statements below name the tables as the schema version creates them: in the
+     * store's schema, for this transaction. */
+    snprintf(in_schema, sizeof in_schema, "SET LOCAL search_path TO %s", p->schema);
+    if (command(p, in_schema, "cannot create the schema", err) != 0 ||
+        command(p, "CREATE TABLE IF NOT EXISTS relgate_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                 "cannot create the schema", err) != 0 ||
         schema_version(p, &version, err) != 0)
         goto fail;
@@ -257,7 +266,8 @@ static int migrate(pg_log *p, char *err)
         for (const char *const *sql = rg_sql_schema_v1; *sql; sql++)
             if (command(p, *sql, "cannot create the schema", err) != 0)
                 goto fail;
-        if (command(p, "INSERT INTO relgate_meta VALUES ('schema_version', '1')", "cannot create the schema", err) != 0)
+        if (command(p, "INSERT INTO relgate_meta VALUES ('schema_version', '1')", "cannot create the schema",
+                    err) != 0)
             goto fail;
     }
     if (command(p, "COMMIT", "cannot create the schema", err) != 0)
@@ -355,27 +365,49 @@ static int connect_within_bound(pg_log *p, const char *const *keys, const char *
     return 0;
 }
 
-/* The schema the store's tables were found in, along the session's search path as it is
- * when the store is opened, before anything of the database's own has run in the session:
- * every later statement names the tables in it (rg_sql_tables). */
-static int find_tables(pg_log *p, char *err)
+static int search_path_problem(pg_log *p, char *problem, char *err);
+
+/* Where the store is, found by catalogue queries alone before any statement names a
+ * table: a relation or a function of the database's own reached along the search path
+ * could run its code there and move the session (hostile round 20, F01).  It is the one
+ * schema on the session's search path (pg_catalog first: search_path_problem) holding
+ * tables of relgate's names; in two, which is the store would depend on the role or the
+ * session, so that verify could read another copy than the gates write (F02), and it is
+ * refused.  None (a new store): the first schema on the path, where a writer creates it.
+ * Sets p->schema, p->meta and p->tables.  0, or -1 with ERR. */
+static int find_store(pg_log *p, char *err)
 {
-    PGresult *res = run(p, "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_class c JOIN"
-                           " pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
-                           " WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('relgate_decisions')",
-                        0, NULL, PGRES_TUPLES_OK, "cannot find the store's tables", err);
+    char problem[RG_LOG_ERRMAX];
+    PGresult *res;
     int rc = -1;
+    if (search_path_problem(p, problem, err) != 0)
+        return -1;
+    if (problem[0])
+        return rg_store_fail(err, "%s", problem);
+    res = run(p, "SELECT pg_catalog.quote_ident(n.nspname), 0 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                 " ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.relname OPERATOR(pg_catalog.=) ANY"
+                 " (ARRAY['relgate_decisions', 'relgate_head', 'relgate_meta']::pg_catalog.name[])"
+                 " AND n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(false))"
+                 " GROUP BY n.nspname"
+                 " UNION ALL SELECT pg_catalog.quote_ident(pg_catalog.current_schema()), 1 ORDER BY 2, 1",
+              0, NULL, PGRES_TUPLES_OK, "cannot find the store's tables", err);
     if (!res)
         return -1;
-    if (PQntuples(res) != 1)
-        rg_store_fail(err, "cannot find the store's tables: relgate_decisions is not on the search path");
-    else if (snprintf(p->tables.decisions, sizeof p->tables.decisions, "%s.relgate_decisions",
-                      PQgetvalue(res, 0, 0)) >= (int)sizeof p->tables.decisions ||
-             snprintf(p->tables.head, sizeof p->tables.head, "%s.relgate_head", PQgetvalue(res, 0, 0)) >=
-                 (int)sizeof p->tables.head)
+    /* The schemas holding relgate's tables, then the first on the path (NULL: none). */
+    if (PQntuples(res) > 2)
+        rg_store_fail(err, "tables of relgate's names are in schemas %s and %s, both on the search path: which is "
+                      "the store would depend on the role or the session; name its schema in the URL (options="
+                      "-csearch_path=SCHEMA)", PQgetvalue(res, 0, 0), PQgetvalue(res, 1, 0));
+    else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
+        rg_store_fail(err, "no schema on the search path to find or create the store in");
+    else if (snprintf(p->schema, sizeof p->schema, "%s", PQgetvalue(res, 0, 0)) >= (int)sizeof p->schema)
         rg_store_fail(err, "the store's schema name is too long");
-    else
+    else {
+        snprintf(p->meta, sizeof p->meta, "%s.relgate_meta", p->schema);
+        snprintf(p->tables.decisions, sizeof p->tables.decisions, "%s.relgate_decisions", p->schema);
+        snprintf(p->tables.head, sizeof p->tables.head, "%s.relgate_head", p->schema);
         rc = 0;
+    }
     PQclear(res);
     return rc;
 }
@@ -429,13 +461,14 @@ static int pg_open(const char *target, int create, void **store, char *err)
                    "SET client_encoding TO 'UTF8'",
                 "cannot configure the session", err) != 0)
         goto fail;
-    if (create ? migrate(p, err) != 0 : 0)
+    if (find_store(p, err) != 0 || (create ? migrate(p, err) != 0 : 0))
         goto fail;
     if (!create) {
         /* One round trip: a missing table is an empty database. */
-        char state[6] = "";
-        PGresult *res = run_state(p, "SELECT value FROM relgate_meta WHERE key = 'schema_version'", 0, NULL,
-                                  PGRES_TUPLES_OK, "cannot read the schema version", err, state);
+        char state[6] = "", sql[256];
+        PGresult *res;
+        snprintf(sql, sizeof sql, "SELECT value FROM %s WHERE key = 'schema_version'", p->meta);
+        res = run_state(p, sql, 0, NULL, PGRES_TUPLES_OK, "cannot read the schema version", err, state);
         version = res && PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
         PQclear(res);
         if (!res && strcmp(state, "42P01") != 0)   /* undefined_table: an empty database */
@@ -443,7 +476,7 @@ static int pg_open(const char *target, int create, void **store, char *err)
         if (rg_sql_check_version(version, "the database", err) != 0)
             goto fail;
     }
-    if (find_tables(p, err) != 0 || (create && written_as_made(p, err) != 0))
+    if (create && written_as_made(p, err) != 0)
         goto fail;
     return 0;
 fail:
@@ -677,7 +710,8 @@ static int pg_head(void *store, int *found, int64_t *seq, char digest[RG_LOG_DIG
  * security and its policies (which hide rows from some queries only), triggers, rules,
  * inheritance, column defaults, constraints other than relgate's, foreign keys to its
  * tables, indexes on expressions or with predicates -- and the columns are relgate's, of
- * its types, in the default collation (hostile rounds 18 F05, 19 F02-F05).  Plain indexes
+ * its types, in the default collation (hostile rounds 18 F05, 19 F02-F05).  NOT NULL
+ * constraints (PostgreSQL 18 lists them here) are not compared: they reject, never run code.  Plain indexes
  * of someone else's are allowed: they change plans, not answers.  $1-$3: the tables'
  * qualified names, as the statements name them.  Catalogue names are qualified, and the
  * search path is checked first (CHECK_SEARCH_PATH), so the operators are the built-in ones. */
@@ -700,7 +734,8 @@ static const char check_catalogue[] =
     "   a.attgenerated, a.attidentity FROM pg_catalog.pg_attribute a JOIN ours ON a.attrelid = ours.oid"
     "   WHERE a.attnum > 0 AND NOT a.attisdropped),"
     " actual_constraints AS (SELECT ours.name, k.conname, k.contype::pg_catalog.text AS kind,"
-    "   pg_catalog.pg_get_constraintdef(k.oid) AS def FROM pg_catalog.pg_constraint k JOIN ours ON k.conrelid = ours.oid)"
+    "   pg_catalog.pg_get_constraintdef(k.oid) AS def FROM pg_catalog.pg_constraint k JOIN ours ON k.conrelid = ours.oid"
+    "   WHERE k.contype <> 'n')"
     " SELECT 'relation ' || name || ' is missing, not an ordinary table, or not kept in the write-ahead log'"
     "  FROM ours LEFT JOIN pg_catalog.pg_class c ON c.oid = ours.oid"
     "  WHERE c.relkind IS DISTINCT FROM 'r' OR c.relpersistence IS DISTINCT FROM 'p'"
@@ -731,24 +766,31 @@ static const char check_catalogue[] =
     "  || ' computes expressions or has a predicate' FROM pg_catalog.pg_index x JOIN ours ON x.indrelid = ours.oid"
     "  WHERE x.indexprs IS NOT NULL OR x.indpred IS NOT NULL"
     " LIMIT 1";
-static const char check_search_path[] = "SELECT (pg_catalog.current_schemas(true))[1]";
 
-/* The store's catalogue is as relgate made it (check_catalogue), and the search path
- * puts pg_catalog first.  0 with PROBLEM ("" when it is), or -1 with ERR. */
-static int catalogue_problem(pg_log *p, char *problem, char *err)
+/* Whether the search path puts pg_catalog first, so that the operators of the store's
+ * statements are the built-in ones: 0 with PROBLEM ("" when it does), or -1 with ERR. */
+static int search_path_problem(pg_log *p, char *problem, char *err)
 {
-    char meta[sizeof p->tables.head];
-    const char *params[3] = {p->tables.decisions, p->tables.head, meta};
-    PGresult *res;
+    PGresult *res = run(p, "SELECT (pg_catalog.current_schemas(true))[1]", 0, NULL, PGRES_TUPLES_OK,
+                        "cannot read the search path", err);
     problem[0] = '\0';
-    snprintf(meta, sizeof meta, "%.*s.relgate_meta", (int)(strlen(p->tables.head) - strlen(".relgate_head")),
-             p->tables.head);
-    if (!(res = run(p, check_search_path, 0, NULL, PGRES_TUPLES_OK, "cannot read the search path", err)))
+    if (!res)
         return -1;
     if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "pg_catalog") != 0)
         rg_store_fail(problem, "the search path puts schema %s before pg_catalog: an operator or function there "
                       "can change what the store's queries answer", PQntuples(res) ? PQgetvalue(res, 0, 0) : "?");
     PQclear(res);
+    return 0;
+}
+
+/* The store's catalogue is as relgate made it (check_catalogue), and the search path
+ * puts pg_catalog first.  0 with PROBLEM ("" when it is), or -1 with ERR. */
+static int catalogue_problem(pg_log *p, char *problem, char *err)
+{
+    const char *params[3] = {p->tables.decisions, p->tables.head, p->meta};
+    PGresult *res;
+    if (search_path_problem(p, problem, err) != 0)
+        return -1;
     if (problem[0])
         return 0;
     if (!(res = run(p, check_catalogue, 3, params, PGRES_TUPLES_OK, "cannot read the catalogue", err)))
