@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ci_parse.h"
 
@@ -176,10 +177,11 @@ static char *copy(const char *s)
     return ci_strdup_cut(s, TEXT_MAX, 0);
 }
 
+/* Whether status S is one of SET, whatever its case: "FAILED" is "failed". */
 static int status_is(const char *s, const char *const *set)
 {
     for (; s && *set; set++)
-        if (strcmp(s, *set) == 0)
+        if (strcasecmp(s, *set) == 0)
             return 1;
     return 0;
 }
@@ -194,8 +196,16 @@ static void case_ended(open_suite *o, int64_t done)
 
 static void open_testcase(junit *j, const XML_Char **atts)
 {
-    static const char *const fail[] = {"failed", "failure", "fail", "error", "errored", "broken", NULL};
-    static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", NULL};
+    /* The words tools write for a test that passed or was not run (googletest's status
+     * "run" and result "completed"/"suppressed", ctest's "run"/"notrun"/"disabled", xUnit's
+     * "Pass"/"Skip", NUnit's "Passed"/"Skipped"/"Ignored", ...).  Any other status --
+     * "failed" in any case, "timeout", "crashed", "aborted", "inconclusive", a word of an
+     * in-house converter -- does not say the test passed, and fails the case, as an
+     * unknown CI conclusion does (round 21, F03). */
+    static const char *const pass[] = {"passed", "pass", "success", "succeeded", "successful", "ok", "run",
+                                       "completed", "executed", NULL};
+    static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", "suppressed", "pending",
+                                       NULL};
     const char *status = attr(atts, "status") ? attr(atts, "status") : attr(atts, "result");
     int64_t done;
     j->case_depth = j->depth;
@@ -204,9 +214,11 @@ static void open_testcase(junit *j, const XML_Char **atts)
     j->c_msg = NULL;
     j->c_kind = NULL;
     j->c_fail = j->c_err = j->c_skip = j->c_flaky = 0;
-    j->c_status_fail = status_is(status, fail);
+    if (status && !*status)
+        status = NULL;   /* an empty attribute says nothing */
     j->c_status_skip = status_is(status, skip);
-    j->c_status_notrun = status && strcmp(status, "notrun") == 0;
+    j->c_status_fail = status && !j->c_status_skip && !status_is(status, pass);
+    j->c_status_notrun = status && strcasecmp(status, "notrun") == 0;
     j->c_not_run = j->c_todo = 0;
     if ((attr(atts, "classname") && !j->c_class) || (attr(atts, "name") && !j->c_name))
         oom(j);
@@ -401,7 +413,7 @@ static void close_testcase(junit *j)
     r->t_flaky += flaky;
     if ((failure || error) &&
         ci_case_add(r, innermost_name(j), j->c_class, j->c_name, failure ? "failure" : "error",
-                    j->c_msg ? j->c_msg : j->c_status_fail && !j->c_kind ? "status says failed, no failure element" : NULL) != 0)
+                    j->c_msg ? j->c_msg : j->c_status_fail && !j->c_kind ? "its status says neither passed nor skipped, and no failure element says why" : NULL) != 0)
         oom(j);
 }
 

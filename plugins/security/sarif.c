@@ -370,18 +370,41 @@ static const comp *comp_ref(const srun *r, const cJSON *tc)
     return NULL;
 }
 
-/* The reportingDescriptor of result RES (its rule), with its component and index. */
-static const crule *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index)
+/* Whether result id ID names the rule whose id is RULES_OWN: the same, or one of its
+ * hierarchical ids ("CA5350/md5" of rule "CA5350"). */
+static int id_of_rule(const char *id, const char *rules_own)
+{
+    size_t n = strlen(rules_own);
+    return strncmp(id, rules_own, n) == 0 && (id[n] == '\0' || id[n] == '/');
+}
+
+/* The reportingDescriptor of result RES (its rule), with its component and index: by
+ * its index (rule.index, else ruleIndex) when the rule there has the result's id (rule.id,
+ * else ruleId) or none -- several rules may share an id, and the index tells them apart
+ * -- else by the id.  The id is the name the finding is shown and ignored by; an index
+ * that points at a rule of another id is not followed (a Trivy release wrote ruleIndex
+ * counting from each target, so that half of a real file's indexes name other CVEs), or
+ * a finding would be judged by one rule while shown as another, and a critical one
+ * could pass as low (round 21, F02).  *DISAGREE: the result names its rule in ways that
+ * cannot both hold -- ruleId and rule.id, or with no id ruleIndex and rule.index, naming
+ * different rules, or a toolComponent the run does not have -- the run's error. */
+static const crule *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index, int *disagree)
 {
     const cJSON *ref = rg_json_member(res, "rule", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
     const crule *rule;
     const comp *c = &r->comps[0];
-    const char *id = sec_jstr(ref, "id") ? sec_jstr(ref, "id") : sec_jstr(res, "ruleId");
-    double idx = sec_jnum(ref, "index", sec_jnum(res, "ruleIndex", -1));
+    const char *ref_id = sec_jstr(ref, "id"), *result_id = sec_jstr(res, "ruleId");
+    const char *id = ref_id ? ref_id : result_id;
+    double ref_idx = sec_jnum(ref, "index", -1), rule_idx = sec_jnum(res, "ruleIndex", -1);
+    double idx = ref_idx >= 0 ? ref_idx : rule_idx;
 
-    if (cJSON_IsObject(tc) && !(c = comp_ref(r, tc)))
+    *disagree = (ref_id && result_id && strcmp(ref_id, result_id) != 0) ||
+                (!id && ref_idx >= 0 && rule_idx >= 0 && ref_idx != rule_idx);
+    if (cJSON_IsObject(tc) && !(c = comp_ref(r, tc))) {
+        *disagree = 1;
         return NULL;
-    if ((rule = rule_at(c, idx)) != NULL) {
+    }
+    if ((rule = rule_at(c, idx)) != NULL && (!id || rule->id == NO_STR || id_of_rule(id, rstr(r, rule->id)))) {
         *owner = c;
         *index = (size_t)idx;
         return rule;
@@ -530,7 +553,7 @@ static int result_classify(srun *r, const cJSON *res, size_t ri, spos at, sec_sc
 /* Judge finding RES (classified) and count it as number SEQ; SMP, when given, has the
  * message and location (a deferred result: RES is its group's).  Unless FINAL, returns
  * 1 without counting when what judges it has not been read yet. */
-static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq, sec_scan *s, int final,
+static int result_judge(srun *r, const cJSON *res, int fail_kind, long seq, sec_scan *s, int final,
                         const psample *smp)
 {
     const cJSON *level = rg_json_member(res, "level", NULL), *props = rg_json_member(res, "properties", NULL), *loc, *phys;
@@ -538,6 +561,7 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     const comp *owner = NULL;
     const char *rid, *msg;
     size_t index = 0;
+    int disagree = 0;
     sec_finding f;
 
     if (!final && !r->tool_ready)
@@ -545,7 +569,16 @@ static int result_judge(const srun *r, const cJSON *res, int fail_kind, long seq
     memset(&f, 0, sizeof f);
     f.kind = "result";
     f.score = -1;
-    rule = r->tool_ready ? find_rule(r, res, &owner, &index) : NULL;
+    rule = r->tool_ready ? find_rule(r, res, &owner, &index, &disagree) : NULL;
+    if (disagree) {
+        if (!r->err[0])
+            snprintf(r->err, sizeof r->err, "run %zu: a result of rule %.80s names its rule in ways that disagree "
+                     "(ruleId and rule.id, or ruleIndex and rule.index), or a tool component the run does not have",
+                     r->index, sec_jstr(res, "ruleId")     ? sec_jstr(res, "ruleId")
+                               : sec_jstr(res, "rule.id") ? sec_jstr(res, "rule.id")
+                                                          : "(no id)");
+        return 0;
+    }
     if (!security_severity(rg_json_member(props, "security-severity", NULL), &f.severity, &f.score)) {
         if (rule && rule->ss) {
             f.severity = (sec_sev)(rule->ss - 1);
@@ -1140,6 +1173,9 @@ static void finish_run(sparse *p)
             p->stop = 1;
         } else if (invocations_ready(r) != 0 || pend_resolve(r, p->s) != 0) {
             run_error(p, r->at, "out of memory");
+        } else if (r->err[0]) {   /* found judging the results deferred until the rules were read */
+            snprintf(p->err, sizeof p->err, "%s", r->err);
+            p->stop = 1;
         } else {
             for (size_t i = 0; i < r->inv_count; i++) {
                 const cJSON *ok;
@@ -1329,11 +1365,20 @@ static int built_value(sparse *p, frame *f, int type, const char *text, size_t l
     }
     if (f->kids == RULES && !open) /* a rule that is no object: none at this index */
         return rule_add(&p->run, f->comp - 1, NULL) == 0 ? 1 : fatal(p, "out of memory");
+    /* A kept member given twice, at any depth, is the run's error, as at the run's and the
+     * document's own levels: read as absent or as its first copy, a severity, a level or
+     * executionSuccessful given twice fell back to the milder default (round 21, F01). */
+    if (key && (cJSON_GetObjectItemCaseSensitive(f->node, key) ||
+                (want->kids == RULES && f->comp && p->run.builds[f->comp - 1].has_rules))) {
+        run_dup(p, key, here(p, open));
+        p->skip = open;
+        return 1;
+    }
     if (want->kids == RULES) {
-        /* A component's rules: the first "rules" member, when an array (jget's
-         * rule), read one rule at a time into the builder. */
+        /* A component's rules: the "rules" member, when an array (jget's rule), read one
+         * rule at a time into the builder. */
         cbuild *cb = f->comp ? &p->run.builds[f->comp - 1] : NULL;
-        if (!cb || cb->has_rules || type != '[') {
+        if (!cb || type != '[') {
             if (cb)
                 cb->has_rules = 1;
             p->skip = open;

@@ -562,6 +562,37 @@ static void test_junit_dialects(void **state)
     parse_ok("<testsuite name=\"s\"><testcase name=\"t\" status=\"failed\"/></testsuite>", CI_ANY, &r);
     assert_int_equal(r.t_failures, 1);
     ci_report_free(&r);
+    /* Statuses whatever their case, and any status that is not a known pass or skip, fail
+     * (round 21, F03): "FAILED" says failed; "timeout" does not say passed. */
+    {
+        static const char *const failing[] = {"FAILED", "Failed", "ERROR", "timeout", "crashed", "aborted",
+                                              "Inconclusive"};
+        static const char *const passing[] = {"run", "PASSED", "Pass", "success", "completed", ""};
+        static const char *const skipping[] = {"SKIPPED", "Skip", "notrun", "suppressed", "Ignored"};
+        char xml[200];
+        for (size_t i = 0; i < sizeof failing / sizeof *failing; i++) {
+            snprintf(xml, sizeof xml, "<testsuite name=\"s\"><testcase name=\"t\" status=\"%s\"/></testsuite>",
+                     failing[i]);
+            parse_ok(xml, CI_ANY, &r);
+            assert_int_equal(r.t_failures, 1);
+            ci_report_free(&r);
+        }
+        for (size_t i = 0; i < sizeof passing / sizeof *passing; i++) {
+            snprintf(xml, sizeof xml, "<testsuite name=\"s\"><testcase name=\"t\" result=\"%s\"/></testsuite>",
+                     passing[i]);
+            parse_ok(xml, CI_ANY, &r);
+            assert_int_equal(r.t_failures + r.t_errors + r.t_skipped, 0);
+            ci_report_free(&r);
+        }
+        for (size_t i = 0; i < sizeof skipping / sizeof *skipping; i++) {
+            snprintf(xml, sizeof xml, "<testsuite name=\"s\"><testcase name=\"t\" status=\"%s\"/></testsuite>",
+                     skipping[i]);
+            parse_ok(xml, CI_ANY, &r);
+            assert_int_equal(r.t_failures, 0);
+            assert_int_equal(r.t_skipped, 1);
+            ci_report_free(&r);
+        }
+    }
     /* several failures in one case count once as a test, each toward the header */
     parse_ok("<testsuite name=\"s\" tests=\"1\" failures=\"2\"><testcase name=\"t\"><failure message=\"a\"/>"
              "<failure message=\"b\"/></testcase></testsuite>", CI_ANY, &r);
