@@ -309,10 +309,11 @@ static int read_archive(const cJSON *o, size_t i, const bk_parse_opts *opts, bk_
 
 int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, char *why, size_t n)
 {
-    const cJSON *archives, *repo, *loc = NULL, *a;
+    const cJSON *archives, *archive, *repo, *loc = NULL, *a;
     int dup = 0, info = 0;
     size_t i = 0;
     archives = rg_json_member(root, "archives", &dup);
+    archive = rg_json_member(root, "archive", &dup);
     repo = rg_json_member(root, "repository", &dup);
     if (cJSON_IsObject(repo))
         loc = rg_json_member(repo, "location", &dup);
@@ -320,8 +321,26 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
         snprintf(why, n, "a key occurs twice");
         return -1;
     }
-    if (!cJSON_IsArray(archives)) {
-        snprintf(why, n, "\"archives\" must be a list");
+    if (!archives && cJSON_IsObject(archive)) {
+        /* borg create --json: the archive it made, read as an info archive is (its name,
+         * start, end, stats and command line). */
+        bk_snapshot *made;
+        out->location = cJSON_GetStringValue(loc);
+        if (read_archive(archive, 0, opts, out, why, n) != 0)
+            return -1;
+        /* Its stats.original_size counts the archive's metadata too (borg 1.2: 491 bytes
+         * where borg info says 8), so that an empty backup would pass min_size: no size
+         * is taken from it. */
+        made = &out->items[out->count - 1];
+        made->has_size = 0;
+        if (!made->note)
+            made->note = "borg create --json counts metadata in its size: borg info --json gives the archive's";
+        out->variant = "borg create --json";
+        return 0;
+    }
+    if (!cJSON_IsArray(archives) || archive) {
+        snprintf(why, n, archive ? "both \"archives\" and \"archive\": neither borg list nor borg create writes that"
+                                 : "\"archives\" must be a list");
         return -1;
     }
     out->location = cJSON_GetStringValue(loc);

@@ -22,7 +22,10 @@ bk_format bk_json_detect(const cJSON *root)
         if (!fmt && cJSON_IsArray(first) &&
             (!first->child || (cJSON_IsObject(first->child) && has(first->child, "status"))))
             return BK_MANIFEST;
-        if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "archives")) &&
+        /* borg list/info --json: "archives", a list; borg create --json: "archive", the one
+         * it made. */
+        if ((cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "archives")) ||
+             cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "archive"))) &&
             (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "repository")) ||
              cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "encryption"))))
             return BK_BORG;
@@ -119,7 +122,7 @@ int bk_parse(const char *text, size_t len, bk_format want, const bk_parse_opts *
     if (want == BK_AUTO && found == BK_AUTO) {
         describe(out->root, what, sizeof what);
         *unrecognised = 1;
-        snprintf(why, n, "%s: not a backup manifest, restic snapshots --json or borg list/info --json", what);
+        snprintf(why, n, "%s: not a backup manifest, restic snapshots --json or borg list/info/create --json", what);
         bk_list_free(out);
         return -1;
     }

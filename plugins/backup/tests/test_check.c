@@ -291,6 +291,15 @@ static void test_borg(void **state)
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900 - 5 * HOUR);
     assert_result(fx, RG_CHECK_FAIL, "1.0 h after the evaluation time (clock or time zone wrong?)");
 
+    /* borg create --json: the archive it made; its size counts metadata, so none is taken */
+    fx_data(fx, "backup", "borg-1.2-create.json", "borg-create.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "borg snapshot 'srv-2025-06-10' completed 2025-06-10T03:00:02Z");
+    assert_string_equal(fx_detail_string(fx, "variant"), "borg create --json");
+    assert_non_null(strstr(fx_detail_string(fx, "chosen.note"), "counts metadata"));
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": \"/tmp/rgbk/srv/db\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "srv-2025-06-10");
+
     /* checkpoints are interrupted backups */
     fx_data(fx, "backup", "borg-1.2-list-checkpoints.json", "borg-cp.json");
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);

@@ -720,6 +720,54 @@ static void test_junit_node_todo(void **state)
     ci_report_free(&r);
 }
 
+/* Shapes real runners write that say more than their elements (the real-tool round,
+ * 22): googletest's tests of a suite whose SetUpTestSuite failed, node's failures outside
+ * any test in its summary comments, Catch2's [!mayfail] test that failed as allowed. */
+static void test_junit_runner_shapes(void **state)
+{
+    ci_report r;
+    (void)state;
+    /* googletest 1.12: skipped, never started (the epoch), nothing else says so */
+    parse_ok("<testsuites tests=\"3\" failures=\"0\" name=\"AllTests\"><testsuite name=\"A\" tests=\"1\">"
+             "<testcase name=\"Pass\" status=\"run\" result=\"completed\" timestamp=\"2026-12-07T06:57:47.925\" classname=\"A\"/>"
+             "</testsuite><testsuite name=\"S\" tests=\"2\" skipped=\"2\">"
+             "<testcase name=\"One\" status=\"run\" result=\"skipped\" timestamp=\"1970-01-01T00:00:00.000\" classname=\"S\">"
+             "<skipped message=\"s.cc:10&#x0A;\"/></testcase>"
+             "<testcase name=\"Two\" status=\"run\" result=\"skipped\" timestamp=\"2026-12-07T06:57:47.925\" classname=\"S\">"
+             "<skipped message=\"GTEST_SKIP\"/></testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);   /* One; Two started and was skipped */
+    assert_int_equal(r.t_skipped, 1);
+    assert_contains(r.cases[0].message, "SetUpTestSuite failed");
+    ci_report_free(&r);
+    /* node --test-reporter=junit: "fail 1" in its summary, no failure element */
+    parse_ok("<testsuites><testsuite name=\"parent\" tests=\"1\" failures=\"0\"><testcase name=\"sub ok\"/>"
+             "<!-- fail 7 --></testsuite><!-- tests 3 --><!-- pass 2 --><!-- fail 1 --><!-- cancelled 0 -->"
+             "</testsuites>", CI_ANY, &r);
+    assert_int_equal(r.count, 2);
+    assert_true(r.items[1].broken);
+    assert_contains(r.items[1].note, "node's summary counts 1 failed or cancelled tests, the file shows 0");
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"s\"><testcase name=\"t\"/></testsuite><!-- cancelled 2 -->"
+             "</testsuites>", CI_ANY, &r);
+    assert_true(r.items[r.count - 1].broken);
+    ci_report_free(&r);
+    /* a summary the elements account for, or comments that are no summary: nothing more */
+    parse_ok("<testsuites><testsuite name=\"s\"><testcase name=\"t\"><failure/></testcase></testsuite>"
+             "<!-- fail 1 --><!-- failed 3 --><!-- fail 2 tests --></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.count, 1);
+    ci_report_free(&r);
+    /* Catch2 2.13: a [!mayfail] test that failed, which its run does not count as failed */
+    parse_ok("<testsuites><testsuite name=\"c\" errors=\"0\" failures=\"1\" tests=\"2\">"
+             "<testcase classname=\"c.global\" name=\"ok\" time=\"0\" status=\"run\"/>"
+             "<testcase classname=\"c.global\" name=\"may\" time=\"0\" status=\"run\">"
+             "<skipped message=\"TEST_CASE tagged with !mayfail\"/><failure message=\"1 == 2\" type=\"REQUIRE\"/>"
+             "</testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_int_equal(r.t_skipped, 1);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+}
+
 /* ASCII TEXT as UTF-16 (big-endian when BE), after a byte order mark when BOM, into OUT
  * (room for 2 + 2 * strlen(TEXT) bytes).  Returns the length in bytes. */
 static size_t utf16(const char *text, int be, int bom, char *out)
@@ -883,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_junit_dialects),
         cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_node_todo),
+        cmocka_unit_test(test_junit_runner_shapes),
         cmocka_unit_test(test_junit_utf16),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
         cmocka_unit_test(test_junit_hostile),
