@@ -423,10 +423,7 @@ static int written_as_made(pg_log *p, char *err)
     char problem[RG_LOG_ERRMAX];
     if (catalogue_problem(p, problem, err) != 0)
         return -1;
-    if (problem[0])
-        return rg_store_fail(err, "%s; relgate writes only to a store as it made it (relgate history verify tells "
-                             "more)", problem);
-    return 0;
+    return rg_sql_written_as_made(problem, err);
 }
 
 static int pg_open(const char *target, int create, void **store, char *err)

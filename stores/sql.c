@@ -123,6 +123,14 @@ int rg_sql_check_version(int version, const char *target, char *err)
     return 0;
 }
 
+int rg_sql_written_as_made(const char *problem, char *err)
+{
+    if (!problem[0])
+        return 0;
+    return rg_store_fail(err, "%s; relgate writes only to a store as it made it (relgate history verify tells more)",
+                         problem);
+}
+
 int rg_store_fail(char *err, const char *fmt, ...)
 {
     va_list ap;

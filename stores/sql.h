@@ -43,6 +43,10 @@ int rg_sql_read_back_query(const rg_sql_tables *tables, char *sql, size_t size);
 int rg_sql_read_back_check(long long count, const char *last, long long head_seq, const char *head, long long puts,
                            long long expect_seq, const char *expect_head, char *err);
 
+/* For a writer's open: 0 when PROBLEM (what the module's schema check found) is "", else
+ * -1 with ERR saying that relgate writes only to a store as it made it. */
+int rg_sql_written_as_made(const char *problem, char *err);
+
 /* An existing store's schema VERSION (0: none found) judged for opening it: 0, or -1
  * with ERR saying that TARGET holds no decision log or a newer schema than this relgate
  * reads.  The one rule for both SQL modules. */

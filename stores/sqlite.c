@@ -185,10 +185,7 @@ static int written_as_made(sqlite_log *s, char *err)
     char problem[RG_LOG_ERRMAX];
     if (schema_problem(s, problem, err) != 0)
         return -1;
-    if (problem[0])
-        return rg_store_fail(err, "%s; relgate writes only to a store as it made it (relgate history verify tells "
-                             "more)", problem);
-    return 0;
+    return rg_sql_written_as_made(problem, err);
 }
 
 static int sqlite_open(const char *target, int create, void **store, char *err)
