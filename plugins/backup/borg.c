@@ -325,6 +325,7 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
         /* borg create --json: the archive it made, read as an info archive is (its name,
          * start, end, stats and command line). */
         bk_snapshot *made;
+        const cJSON *nfiles;
         out->location = cJSON_GetStringValue(loc);
         if (read_archive(archive, 0, opts, out, why, n) != 0)
             return -1;
@@ -333,8 +334,16 @@ int bk_borg_read(const cJSON *root, const bk_parse_opts *opts, bk_list *out, cha
          * is taken from it. */
         made = &out->items[out->count - 1];
         made->has_size = 0;
-        if (!made->note)
+        nfiles = rg_json_member(rg_json_member(archive, "stats", NULL), "nfiles", NULL);
+        if (cJSON_IsNumber(nfiles) && nfiles->valuedouble == 0) {
+            /* No file at all (a path that was not there, an empty directory): an empty
+             * backup, whatever the metadata weighs (round 23, F04). */
+            made->has_size = 1;
+            made->size = 0;
+            made->size_kind = "stats.nfiles (no file)";
+        } else if (!made->note) {
             made->note = "borg create --json counts metadata in its size: borg info --json gives the archive's";
+        }
         out->variant = "borg create --json";
         return 0;
     }

@@ -381,9 +381,8 @@ static int id_of_rule(const char *id, const char *rules_own)
 /* The reportingDescriptor of result RES (its rule), with its component and index: by
  * its index (rule.index, else ruleIndex) when the rule there has the result's id (rule.id,
  * else ruleId) or none -- several rules may share an id, and the index tells them apart
- * -- else by the id, and by the index only when no rule has that id.  The id is the name
- * the finding is shown and ignored by; an index that points at a rule of another id is
- * not followed while a rule of the id exists (a Trivy release wrote ruleIndex
+ * -- else by the id.  The id is the name the finding is shown and ignored by; an index
+ * that points at a rule of another id is not followed (a Trivy release wrote ruleIndex
  * counting from each target, so that half of a real file's indexes name other CVEs), or
  * a finding would be judged by one rule while shown as another, and a critical one
  * could pass as low (round 21, F02).  *DISAGREE: the result names its rule in ways that
@@ -421,12 +420,10 @@ static const crule *find_rule(const srun *r, const cJSON *res, const comp **owne
             *owner = &r->comps[i];
             return rule;
         }
-    /* No rule has that id: the index's is the only rule the result names. */
-    if ((rule = rule_at(c, idx)) != NULL) {
-        *owner = c;
-        *index = (size_t)idx;
-    }
-    return rule;
+    /* No rule has that id, and the index names a rule of another: neither judges it (its
+     * own level does), or that rule's score and id would judge and silence it (round 23,
+     * F05). */
+    return NULL;
 }
 
 /* A security-severity value: a score 0..10 (number or numeric string), or a severity

@@ -299,6 +299,10 @@ static void test_borg(void **state)
     assert_non_null(strstr(fx_detail_string(fx, "chosen.note"), "counts metadata"));
     fx_run(fx, "{\"backup\": \"backup\", \"paths\": \"/tmp/rgbk/srv/db\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "srv-2025-06-10");
+    /* ... of no file at all: empty, whatever its metadata weighs (round 23, F04) */
+    fx_data(fx, "backup", "borg-1.2-create-empty.json", "borg-create-empty.json");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "has 0 bytes, less than min_size 1");
 
     /* checkpoints are interrupted backups */
     fx_data(fx, "backup", "borg-1.2-list-checkpoints.json", "borg-cp.json");

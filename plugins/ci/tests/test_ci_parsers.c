@@ -739,6 +739,12 @@ static void test_junit_runner_shapes(void **state)
     assert_int_equal(r.t_skipped, 1);
     assert_contains(r.cases[0].message, "SetUpTestSuite failed");
     ci_report_free(&r);
+    /* the epoch in the writer's local time (round 23, F01) */
+    parse_ok("<testsuite name=\"S\"><testcase name=\"One\" status=\"run\" result=\"skipped\""
+             " timestamp=\"1969-12-31T19:00:00.000\"><skipped/></testcase><testcase name=\"Two\" status=\"run\""
+             " result=\"skipped\" timestamp=\"1970-01-01T01:00:00.000\"><skipped/></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 2);
+    ci_report_free(&r);
     /* node --test-reporter=junit: "fail 1" in its summary, no failure element */
     parse_ok("<testsuites><testsuite name=\"parent\" tests=\"1\" failures=\"0\"><testcase name=\"sub ok\"/>"
              "<!-- fail 7 --></testsuite><!-- tests 3 --><!-- pass 2 --><!-- fail 1 --><!-- cancelled 0 -->"
@@ -756,8 +762,9 @@ static void test_junit_runner_shapes(void **state)
              "<!-- fail 1 --><!-- failed 3 --><!-- fail 2 tests --></testsuites>", CI_ANY, &r);
     assert_int_equal(r.count, 1);
     ci_report_free(&r);
-    /* Catch2 2.13: a [!mayfail] test that failed, which its run does not count as failed */
-    parse_ok("<testsuites><testsuite name=\"c\" errors=\"0\" failures=\"1\" tests=\"2\">"
+    /* Catch2 2.13: a [!mayfail] test that failed, which its run (and its header) does not
+     * count as failed */
+    parse_ok("<testsuites><testsuite name=\"c\" errors=\"0\" failures=\"0\" tests=\"2\">"
              "<testcase classname=\"c.global\" name=\"ok\" time=\"0\" status=\"run\"/>"
              "<testcase classname=\"c.global\" name=\"may\" time=\"0\" status=\"run\">"
              "<skipped message=\"TEST_CASE tagged with !mayfail\"/><failure message=\"1 == 2\" type=\"REQUIRE\"/>"
@@ -765,6 +772,23 @@ static void test_junit_runner_shapes(void **state)
     assert_int_equal(r.t_failures, 0);
     assert_int_equal(r.t_skipped, 1);
     assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    /* ... and explains none of a header's failures: a [!shouldfail] test that passed is
+     * in Catch2's header only (round 23, F03) */
+    parse_ok("<testsuites><testsuite name=\"c\" errors=\"0\" failures=\"1\" tests=\"2\">"
+             "<testcase classname=\"c.global\" name=\"should\" time=\"0\" status=\"run\"/>"
+             "<testcase classname=\"c.global\" name=\"may\" time=\"0\" status=\"run\">"
+             "<skipped message=\"TEST_CASE tagged with !mayfail\"/><failure message=\"1 == 2\" type=\"REQUIRE\"/>"
+             "</testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_true(r.items[0].broken);
+    ci_report_free(&r);
+    /* node: a todo test's failure explains none of the failures its summary counts (its
+     * summary counts todo apart; round 23, F02) */
+    parse_ok("<testsuites><testsuite name=\"s\" tests=\"2\" failures=\"1\"><testcase name=\"ok\"/>"
+             "<testcase name=\"todo\"><skipped type=\"todo\"/><failure message=\"x\"/></testcase></testsuite>"
+             "<!-- fail 1 --><!-- todo 1 --></testsuites>", CI_ANY, &r);
+    assert_true(r.items[r.count - 1].broken);
+    assert_contains(r.items[r.count - 1].note, "node's summary counts 1 failed or cancelled tests, the file shows 0");
     ci_report_free(&r);
 }
 
