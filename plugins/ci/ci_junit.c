@@ -212,17 +212,26 @@ static void open_testcase(junit *j, const XML_Char **atts)
                                        "completed", "executed", NULL};
     static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", "suppressed", "pending",
                                        NULL};
-    const char *status = attr(atts, "status") ? attr(atts, "status") : attr(atts, "result");
+    /* Both attributes are read (googletest writes status "run" with result "completed",
+     * "skipped" or "suppressed"): a word of either that is neither a pass nor a skip fails
+     * the case, whatever the other says (round 23, F09). */
+    const char *said[2] = {attr(atts, "status"), attr(atts, "result")};
     int64_t done;
-    int never_started = 0;
+    int never_started = 0, any_fail = 0, any_skip = 0;
     j->case_depth = j->depth;
     j->c_class = copy(attr(atts, "classname") ? attr(atts, "classname") : attr(atts, "class"));
     j->c_name = copy(attr(atts, "name"));
     j->c_msg = NULL;
     j->c_kind = NULL;
     j->c_fail = j->c_err = j->c_skip = j->c_flaky = 0;
-    if (status && !*status)
-        status = NULL;   /* an empty attribute says nothing */
+    for (int k = 0; k < 2; k++) {
+        if (!said[k] || !*said[k])
+            continue;   /* an empty attribute says nothing */
+        if (status_is(said[k], skip))
+            any_skip = 1;
+        else if (!status_is(said[k], pass))
+            any_fail = 1;
+    }
     /* googletest writes the tests of a suite whose SetUpTestSuite failed as status "run",
      * result "skipped" and no start -- the epoch as their timestamp, in the writer's local
      * time (1969-12-31T19:00:00 in New York) -- with nothing else to say the suite failed;
@@ -232,9 +241,9 @@ static void open_testcase(junit *j, const XML_Char **atts)
         (strncmp(attr(atts, "timestamp"), "1969-12-31T", 11) == 0 ||
          strncmp(attr(atts, "timestamp"), "1970-01-01T", 11) == 0))
         never_started = 1;
-    j->c_status_skip = status_is(status, skip);
-    j->c_status_fail = status && !j->c_status_skip && !status_is(status, pass);
-    j->c_status_notrun = status && strcasecmp(status, "notrun") == 0;
+    j->c_status_fail = any_fail;
+    j->c_status_skip = !any_fail && any_skip;
+    j->c_status_notrun = said[0] && strcasecmp(said[0], "notrun") == 0;
     j->c_not_run = j->c_todo = 0;
     if (never_started)
         not_run(j, "googletest skipped it without starting it: its suite's SetUpTestSuite failed");
@@ -531,9 +540,10 @@ static void comment(void *ud, const XML_Char *data)
     int used = 0;
     if (j->stopped || j->depth != 1 || !j->root_suites)
         return;
-    if (sscanf(data, " %15s %lld %n", word, &n, &used) == 2 && data[used] == '\0' && n > 0 && n < INT64_MAX / 4 &&
+    /* Counts past a billion are no test run's: kept bounded, so that no sum overflows. */
+    if (sscanf(data, " %15s %lld %n", word, &n, &used) == 2 && data[used] == '\0' && n > 0 &&
         (strcmp(word, "fail") == 0 || strcmp(word, "cancelled") == 0))
-        j->node_failed += n;
+        j->node_failed = j->node_failed + (n < 1000000000 ? n : 1000000000);
 }
 
 /* Entity declarations are where entity expansion and external entities live: refuse them. */

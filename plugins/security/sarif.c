@@ -360,34 +360,37 @@ static const comp *comp_ref(const srun *r, const cJSON *tc)
 {
     double idx = sec_jnum(tc, "index", -1);
     const char *guid = sec_jstr(tc, "guid"), *name = sec_jstr(tc, "name");
+    const comp *by_index = NULL, *by_guid = NULL, *by_name = NULL, *c;
+    size_t guids = 0, names = 0;
     if (idx >= 0 && idx == floor(idx) && idx < (double)(r->comp_count - 1))
-        return &r->comps[1 + (size_t)idx];
+        by_index = &r->comps[1 + (size_t)idx];
     for (size_t i = 0; i < r->comp_count; i++) {
         const char *g = sec_jstr(r->comps[i].obj, "guid"), *nm = sec_jstr(r->comps[i].obj, "name");
-        if ((guid && g && strcasecmp(guid, g) == 0) || (!guid && name && nm && strcmp(name, nm) == 0))
-            return &r->comps[i];
+        if (guid && g && strcasecmp(guid, g) == 0)
+            by_guid = &r->comps[i], guids++;
+        if (name && nm && strcmp(name, nm) == 0)
+            by_name = &r->comps[i], names++;
     }
-    return NULL;
-}
-
-/* Whether result id ID names the rule whose id is RULES_OWN: the same, or one of its
- * hierarchical ids ("CA5350/md5" of rule "CA5350"). */
-static int id_of_rule(const char *id, const char *rules_own)
-{
-    size_t n = strlen(rules_own);
-    return strncmp(id, rules_own, n) == 0 && (id[n] == '\0' || id[n] == '/');
+    /* Every part given names one component, the same one (round 23, F08): an index and a
+     * name naming two, or a name two components share, is no reference. */
+    c = by_index ? by_index : by_guid ? by_guid : by_name;
+    if (!c || guids > 1 || names > 1 || (idx != -1 && c != by_index) || (guid && c != by_guid) ||
+        (name && c != by_name))
+        return NULL;
+    return c;
 }
 
 /* The reportingDescriptor of result RES (its rule), with its component and index: by
- * its index (rule.index, else ruleIndex) when the rule there has the result's id (rule.id,
- * else ruleId) or none -- several rules may share an id, and the index tells them apart
- * -- else by the id.  The id is the name the finding is shown and ignored by; an index
+ * its index (rule.index, else ruleIndex) when the rule there has exactly the result's id
+ * (rule.id, else ruleId) or the result has none -- several rules may share an id, and the
+ * index tells them apart -- else by the id (a hierarchical one by its parents).  The id is the name the finding is shown and ignored by; an index
  * that points at a rule of another id is not followed (a Trivy release wrote ruleIndex
  * counting from each target, so that half of a real file's indexes name other CVEs), or
  * a finding would be judged by one rule while shown as another, and a critical one
  * could pass as low (round 21, F02).  *DISAGREE: the result names its rule in ways that
- * cannot both hold -- ruleId and rule.id, or with no id ruleIndex and rule.index, naming
- * different rules, or a toolComponent the run does not have -- the run's error. */
+ * cannot both hold -- ruleId and rule.id, or ruleIndex and rule.index, naming different
+ * rules, or a toolComponent that is no object or names no one component of the run --
+ * the run's error. */
 static const crule *find_rule(const srun *r, const cJSON *res, const comp **owner, size_t *index, int *disagree)
 {
     const cJSON *ref = rg_json_member(res, "rule", NULL), *tc = rg_json_member(ref, "toolComponent", NULL);
@@ -399,12 +402,14 @@ static const crule *find_rule(const srun *r, const cJSON *res, const comp **owne
     double idx = ref_idx >= 0 ? ref_idx : rule_idx;
 
     *disagree = (ref_id && result_id && strcmp(ref_id, result_id) != 0) ||
-                (!id && ref_idx >= 0 && rule_idx >= 0 && ref_idx != rule_idx);
-    if (cJSON_IsObject(tc) && !(c = comp_ref(r, tc))) {
+                (ref_idx >= 0 && rule_idx >= 0 && ref_idx != rule_idx);
+    if (tc && (!cJSON_IsObject(tc) || !(c = comp_ref(r, tc)))) {
         *disagree = 1;
         return NULL;
     }
-    if ((rule = rule_at(c, idx)) != NULL && (!id || rule->id == NO_STR || id_of_rule(id, rstr(r, rule->id)))) {
+    /* The index decides between rules that share the result's id; one whose rule has
+     * another id, a parent's or none is not followed (round 23, F07). */
+    if ((rule = rule_at(c, idx)) != NULL && (!id || (rule->id != NO_STR && strcmp(id, rstr(r, rule->id)) == 0))) {
         *owner = c;
         *index = (size_t)idx;
         return rule;
@@ -415,7 +420,7 @@ static const crule *find_rule(const srun *r, const cJSON *res, const comp **owne
         *owner = c;
         return rule;
     }
-    for (size_t i = 1; !cJSON_IsObject(tc) && i < r->comp_count; i++)
+    for (size_t i = 1; !tc && i < r->comp_count; i++)
         if ((rule = rule_named(r, &r->comps[i], id, index)) != NULL) {
             *owner = &r->comps[i];
             return rule;

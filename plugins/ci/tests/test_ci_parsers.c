@@ -584,6 +584,15 @@ static void test_junit_dialects(void **state)
             assert_int_equal(r.t_failures + r.t_errors + r.t_skipped, 0);
             ci_report_free(&r);
         }
+        /* both attributes are read: either saying anything but a pass or a skip fails
+         * (round 23, F09) */
+        parse_ok("<testsuite name=\"s\"><testcase name=\"a\" status=\"run\" result=\"failed\"/>"
+                 "<testcase name=\"b\" status=\"passed\" result=\"error\"/>"
+                 "<testcase name=\"c\" status=\"run\" result=\"skipped\" timestamp=\"2026-12-07T07:00:00\"/>"
+                 "<testcase name=\"d\" status=\"run\" result=\"completed\"/></testsuite>", CI_ANY, &r);
+        assert_int_equal(r.t_failures, 2);
+        assert_int_equal(r.t_skipped, 1);
+        ci_report_free(&r);
         for (size_t i = 0; i < sizeof skipping / sizeof *skipping; i++) {
             snprintf(xml, sizeof xml, "<testsuite name=\"s\"><testcase name=\"t\" status=\"%s\"/></testsuite>",
                      skipping[i]);

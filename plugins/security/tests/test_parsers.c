@@ -319,6 +319,12 @@ static void test_sarif_severity(void **state)
      * shown and ignored (round 21, F02; a Trivy release's ruleIndex points at other CVEs). */
     g = ok(sarif(rules, "", "{\"ruleId\": \"L1\", \"ruleIndex\": 0}"));    counts(g, 0, 0, 1, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"S0\", \"ruleIndex\": 6}"));    counts(g, 1, 0, 0, 0, 0, 0);
+    /* the index's rule is a hierarchical parent of the id: the id's own rule, found by name,
+     * judges (round 23, F07) */
+    g = ok(sarif(", \"rules\": [{\"id\": \"A\", \"properties\": {\"security-severity\": \"2.0\"}},"
+                 " {\"id\": \"A/b\", \"properties\": {\"security-severity\": \"9.8\"}}]", "",
+                 "{\"ruleId\": \"A/b\", \"ruleIndex\": 0}"));
+    counts(g, 1, 0, 0, 0, 0, 0);
     /* no rule of that id at all: not the index's rule of another id either (round 23, F05) */
     g = ok(sarif(rules, "", "{\"ruleId\": \"NONE\", \"ruleIndex\": 0}"));  counts(g, 0, 0, 1, 0, 0, 0);
     g = ok(sarif(rules, "", "{\"ruleId\": \"NONE\", \"ruleIndex\": 4, \"level\": \"error\"}"));
@@ -372,6 +378,14 @@ static void test_sarif_rules_elsewhere(void **state)
     counts(ok(doc), 0, 0, 0, 1, 0, 0);
     EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": {\"index\": 7}}}"); /* no such component */
     bad(doc, SEC_FMT_AUTO, "a tool component the run does not have");
+    /* a reference whose parts name two components, or no object (round 23, F08) */
+    EXT_DOC("{\"rule\": {\"id\": \"Y\", \"toolComponent\": {\"index\": 0, \"name\": \"pack-b\"}}}");
+    bad(doc, SEC_FMT_AUTO, "a tool component the run does not have");
+    EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": \"pack-a\"}}");
+    bad(doc, SEC_FMT_AUTO, "a tool component the run does not have");
+    /* ruleIndex and rule.index naming two rules, whatever the id (round 23, F06) */
+    EXT_DOC("{\"ruleId\": \"X\", \"ruleIndex\": 0, \"rule\": {\"index\": 1}}");
+    bad(doc, SEC_FMT_AUTO, "names its rule in ways that disagree");
     EXT_DOC("{\"rule\": {\"id\": \"X\", \"toolComponent\": {\"name\": \"D\"}}}");
     counts(ok(doc), 0, 0, 1, 0, 0, 0);
 #undef EXT_DOC
