@@ -211,10 +211,26 @@ def _(t):
     # ANALYZE's statistics change plans, not answers: the store stays whole.
     res = sqlite_edit("ANALYZE")
     t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "sqlite: after ANALYZE")
-    # A writer does not append to a schema of someone else's.
+    # VACUUM and a copy made with SQLite's backup API (what the shell's .backup does), as
+    # docs/ci.md advises for replicating the file, are relgate's store still.
+    res = sqlite_edit("VACUUM")
+    t.eq((res.rc, res.out), (0, "whole: 2 records chained\n"), "sqlite: after VACUUM")
+    Path(path).write_bytes(pristine)
+    copy = Path(t.tmp, "copy.db")
+    src, dst = sqlite3.connect(path), sqlite3.connect(str(copy))
+    src.backup(dst)
+    src.close()
+    dst.close()
+    t.eq(verify(t, "sqlite:" + str(copy)).out, "whole: 2 records chained\n", "sqlite: a .backup copy")
+    t.expect_decision(gate(t, "sqlite:" + str(copy), "svc-1.1.0", n=3), "allow")
+    # A writer does not append to a schema of someone else's: a trigger, or the tables a
+    # replication tool adds to the file (litestream's, as docs/ci.md says).
     sqlite_edit("CREATE TRIGGER watch AFTER INSERT ON relgate_decisions BEGIN SELECT 1; END")
     t.expect_error(gate(t, urls["sqlite"], "svc-1.0.0", n=3), "io", file=None, file_on_stderr=False,
                    mentions=("trigger watch", "relgate writes only to a store as it made it"))
+    sqlite_edit("CREATE TABLE _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)")
+    t.expect_error(gate(t, urls["sqlite"], "svc-1.0.0", n=3), "io", file=None, file_on_stderr=False,
+                   mentions=("table _litestream_seq", "relgate writes only to a store as it made it"))
     # The same store rebuilt in UTF-16: SQLite hands C a converted copy of each text, which
     # drops an odd trailing byte that its comparisons keep (round 19, F01). Not read at all.
     Path(path).write_bytes(pristine)
