@@ -141,12 +141,24 @@ int rg_cmd_verify(int argc, char **argv)
                 snprintf(msg, sizeof msg, "--max-age '%.50s' is not a duration such as 90s, 30m, 24h or 7d", v);
                 return rg_cli_usage("verify", msg);
             }
+            /* Ages are whole seconds, and a max_age of 0 is the library's "no limit":
+             * 0.5s cut to 0 let an attestation of any age pass (hostile round 24, F01). */
+            if (d < 1) {
+                snprintf(msg, sizeof msg, "--max-age '%.50s' is less than a second: ages are counted in whole seconds", v);
+                return rg_cli_usage("verify", msg);
+            }
             e.max_age = (int64_t)d;
             break;
         }
         case OPT_NOW:
             if (rg_time_parse(v, &e.now) != 0) {
                 snprintf(msg, sizeof msg, "--now '%.50s' is not an RFC 3339 time such as 2025-06-10T09:00:00Z", v);
+                return rg_cli_usage("verify", msg);
+            }
+            /* A now of 0 is the library's "the current time": the epoch itself would be
+             * read as today (round 24, F02), and no decision was made before it. */
+            if (e.now <= 0) {
+                snprintf(msg, sizeof msg, "--now '%.50s' is not after 1970-01-01T00:00:00Z", v);
                 return rg_cli_usage("verify", msg);
             }
             break;

@@ -196,6 +196,10 @@ rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect 
         rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "verifying an attestation needs at least one public key");
         return RG_ATTEST_INVALID;
     }
+    if (e->max_age < 0 || e->now < 0) {   /* not "no limit", not "the current time": refused */
+        rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "verifying an attestation: max_age and now must not be negative");
+        return RG_ATTEST_INVALID;
+    }
     if (!(keys = calloc(e->public_key_count, sizeof *keys))) {
         rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
         return RG_ATTEST_INVALID;

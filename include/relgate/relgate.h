@@ -642,9 +642,10 @@ typedef struct rg_attest_expect {
     const char *stage;                /* the stage it must be a decision about (pre-release,
                                        * deploy, post-deploy), or NULL: a PASSED pre-release
                                        * decision is no leave to deploy */
-    int64_t max_age;                  /* seconds its timeVerified may lie before NOW, or 0 */
+    int64_t max_age;                  /* seconds its timeVerified may lie before NOW, or 0:
+                                       * no limit (negative is refused) */
     int64_t now;                      /* the clock for MAX_AGE (seconds since the epoch), or
-                                       * 0: the current time */
+                                       * 0: the current time (negative is refused) */
 } rg_attest_expect;
 
 typedef enum rg_attest_result {

@@ -301,6 +301,22 @@ def _(t):
         res = verify(t, "pre.intoto.jsonl", "k", extra=["--max-age", bad])
         t.expect_exit(res, 2)
         t.contains(res.err, "is not a duration", "--max-age %r" % bad)
+    # Below a second: once cut to 0 s, the library's "no limit", so an envelope of 2025
+    # verified PASSED today (hostile round 24, F01).
+    for bad in ("0.5s", "0.9", "500e-3", "1e-9d", "0x0.1p0"):
+        res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", bad])
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is less than a second", "--max-age %r" % bad)
+    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "1.5s", "--now",
+                                                                       "2025-06-10T14:00:01Z"]), 0)
+    t.expect_exit(verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "1.5s", "--now",
+                                                                       "2025-06-10T14:00:02Z"]), 2)
+    # The epoch as --now was the library's "the current time": a decision made after it
+    # verified (round 24, F02). Refused, as every time before it.
+    for bad in ("1970-01-01T00:00:00Z", "1969-12-31T23:59:59Z"):
+        res = verify(t, "pre.intoto.jsonl", "k", extra=digest + ["--max-age", "1h", "--now", bad])
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is not after 1970-01-01T00:00:00Z", "--now %r" % bad)
     res = verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deplyo"])
     t.expect_exit(res, 2)
     t.contains(res.err, "--stage 'deplyo' is not pre-release, deploy or post-deploy", "stderr")
