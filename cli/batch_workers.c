@@ -1,9 +1,13 @@
 /* Evaluating a batch in worker processes (see batch_workers.h).
  *
- * Each worker has at most two chunks of lines at a time (one when its pipe cannot hold a
- * second whole), and the parent always waits for the oldest chunk: so a chunk the parent
- * writes always fits in the pipe, the parent never blocks on a worker that is itself
- * waiting for the parent, and output comes back in input order.
+ * Each worker has at most two chunks of lines at a time, and the parent always waits for
+ * the oldest chunk, so output comes back in input order.  The parent never blocks on a
+ * worker that is itself waiting for the parent: a worker reads a whole chunk before it
+ * writes its output, so a chunk written to an idle worker is always taken; a second one
+ * is written at once only when the pipe holds it beside the first whole, else once the
+ * first has been collected.  (A chunk may pass CHUNK_BYTES by one line, and a line may be
+ * longer than the pipe: such a second chunk, written to a worker blocked writing its first
+ * chunk's output, hung the batch; hostile round 24, F02.)
  *
  *   parent -> worker   a chunk: u32 CHUNK_MAGIC, u32 count, then per line: i64 lineno,
  *                      u32 len, bytes
@@ -46,8 +50,9 @@ typedef struct worker {
     rg_record_peer peer; /* its id, token and the records taken so far */
     int to, from;        /* pipe ends: lines to it, output from it (non-blocking) */
     rg_reader *in;       /* buffered reads of FROM */
-    int busy, dead;      /* BUSY: chunks in flight */
-    int max_busy;        /* 2 when its pipe holds a second chunk whole, else 1 */
+    int busy, dead;      /* BUSY: chunks given to it and not yet collected (0 to 2) */
+    size_t pipe_bytes;   /* what its input pipe holds */
+    size_t in_pipe;      /* bytes written to it of chunks not yet collected */
     char why[160];       /* once dead: how it ended */
 } worker;
 
@@ -56,6 +61,7 @@ typedef struct chunk {
     long *linenos;
     size_t count;
     int worker;
+    int unsent;          /* waits for its worker to be idle (see the top of this file) */
 } chunk;
 
 /* ---- The worker ---------------------------------------------------------------- */
@@ -114,7 +120,7 @@ static void worker_main(int from, int to, const worker *self, const rg_batch_wor
 
 static int start_worker(worker *w, worker *all, int started, const rg_batch_work *work)
 {
-    int down[2], up[2];
+    int down[2], up[2], size;
     memset(w, 0, sizeof *w);
     w->peer.worker = (uint32_t)started;
     w->peer.token = rg_record_token();
@@ -152,8 +158,8 @@ static int start_worker(worker *w, worker *all, int started, const rg_batch_work
     rg_worker_pipes_parent(down, up, &w->to, &w->from, w->in);
     (void)fcntl(w->to, F_SETPIPE_SZ, PIPE_BYTES);   /* fewer round trips; best effort */
     (void)fcntl(w->from, F_SETPIPE_SZ, PIPE_BYTES);
-    /* A chunk may pass CHUNK_BYTES by one line: allow for a line as long as a chunk. */
-    w->max_busy = fcntl(w->to, F_GETPIPE_SZ) >= (int)(2 * CHUNK_BYTES + CHUNK_BYTES) ? 2 : 1;
+    size = fcntl(w->to, F_GETPIPE_SZ);
+    w->pipe_bytes = size > 0 ? (size_t)size : 0;   /* unknown: every second chunk waits */
     return 0;
 }
 
@@ -186,6 +192,22 @@ static long read_chunk(FILE *in, chunk *c, long *lineno, char **line, size_t *ca
     count = (uint32_t)c->count;
     memcpy(c->data.data + sizeof magic, &count, sizeof count);
     return (long)c->count;
+}
+
+/* Write chunk C to W, whose pipe holds it beside what W has not yet taken, or which is
+ * idle; a worker that cannot take it is ended, and collect() reports its lines as lost. */
+static void kill_worker(worker *w);
+static void end_worker(worker *w, const char *why);
+static void send_chunk(worker *w, chunk *c)
+{
+    c->unsent = 0;
+    if (w->dead)
+        return;
+    w->in_pipe += c->data.len;
+    if (rg_write_all(w->to, c->data.data, c->data.len) != 0) {
+        kill_worker(w);
+        end_worker(w, NULL);
+    }
 }
 
 /* Kill W, unless it was already waited for (its pid may be another process's by now). */
@@ -300,7 +322,7 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
         for (int round = 1, w = 0; round <= 2 && !eof && !failed; w = (w + 1) % started, round += w == 0) {
             chunk *c;
             long n;
-            if (pool[w].busy >= round || pool[w].busy >= pool[w].max_busy || pool[w].dead)
+            if (pool[w].busy >= round || pool[w].dead)
                 continue;
             c = &queue[(head + queued) % ring];
             n = read_chunk(in, c, &lineno, &line, &cap);
@@ -316,10 +338,10 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
             c->worker = w;
             pool[w].busy++;
             queued++;
-            if (rg_write_all(pool[w].to, c->data.data, c->data.len) != 0) {
-                kill_worker(&pool[w]);  /* collect() reports its lines as lost */
-                end_worker(&pool[w], NULL);
-            }
+            if (pool[w].busy == 1 || pool[w].in_pipe + c->data.len <= pool[w].pipe_bytes)
+                send_chunk(&pool[w], c);
+            else
+                c->unsent = 1;
         }
         if (queued == 0) {
             long n;
@@ -345,8 +367,18 @@ long rg_batch_run_workers(FILE *in, int workers, const rg_batch_work *work)
                 break;
             }
             w->busy--;
+            w->in_pipe -= c->unsent ? 0 : c->data.len;
             head = (head + 1) % ring;
             queued--;
+            /* Its second chunk, if it waited, goes now that the worker is idle. */
+            for (size_t i = 0; i < queued; i++) {
+                chunk *next = &queue[(head + i) % ring];
+                if (next->worker == c->worker) {
+                    if (next->unsent)
+                        send_chunk(w, next);
+                    break;
+                }
+            }
         }
     }
     for (int w = 0; w < started; w++) {

@@ -481,6 +481,35 @@ def _(t):
          "the file against a one-process run")
 
 
+BIG_DETAILS_POLICY = """
+requirement "big" {
+  title = "details of about 20 KB (a scanner's findings, say)",
+  level = "advisory",
+  check = function(ctx) return pass("ok", { blob = string.rep("a", 20000) }) end,
+}
+"""
+
+
+@case("a line longer than a worker's pipe, sent while that worker writes more output than its pipe holds: "
+      "no hang, every line in order (hostile round 24, F02)")
+def _(t):
+    """The parent wrote a worker's second chunk at once when it was read: a 1.5 MB line
+    made it longer than the pipe, while the worker, its first chunk's 2.5 MB of decisions
+    filling the pipe back, waited for the parent to read them.  Both waited for ever."""
+    t.write("policy.lua", BIG_DETAILS_POLICY)
+    small = json.dumps({"release": {"name": "s", "version": "1.0.0", "type": "minor"}})
+    big = json.dumps({"release": {"name": "b", "version": "1.0.0", "type": "minor"}, "pad": "x" * 1500000})
+    lines = [small] * 128 + [big] + [small] * 10 + [big, big] + [small] * 70 + [big]
+    t.write("batch.jsonl", "\n".join(lines) + "\n")
+    one = run_batch(t, "--jobs", "1")
+    t.expect_exit(one, 0)
+    for jobs in ("2", "3"):
+        res = run_batch(t, "--jobs", jobs, timeout=60)
+        t.expect_exit(res, 0)
+        t.eq(len(lines_of(res)), len(lines), "-j %s: one line per context" % jobs)
+        t.eq(without_durations(res.stdout), without_durations(one.stdout), "-j %s against -j 1" % jobs)
+
+
 @case("a worker killed mid-batch: its lines become error decisions naming them, the others stand, exit 2")
 def _(t):
     # Each line spins a little, so the batch is still running when a worker is killed.
