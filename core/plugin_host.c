@@ -722,16 +722,16 @@ static const char *keep_buffer(rg_check_call *call, char *text)
     return text;
 }
 
-/* What the network answered is not an input a batch can compare: a check that reads a
- * live source is never reused.  Asking about a file changes nothing: the file's own input
- * record (its declared path) tells a batch whether another context declares the same. */
+/* What the network answered is not an input a batch can compare: a check that asks is
+ * never reused (docs/plugins.md), whatever the answer.  NULL, "no live source by that
+ * name", is an input too, and not one the file records describe: a check that read
+ * nothing after it was reused for a later line naming a live source (hostile round 24,
+ * F01). */
 static const char *host_evidence_source(rg_check_call *call, const char *name)
 {
     const cJSON *entry = rg_live_entry(call->ctx, name);
-    if (!entry)
-        return NULL;
     call->opaque = 1;
-    return keep_buffer(call, cJSON_PrintUnformatted(entry));
+    return entry ? keep_buffer(call, cJSON_PrintUnformatted(entry)) : NULL;
 }
 
 static int host_record_fetch(rg_check_call *call, const char *name, const char *url, const char *next,

@@ -608,6 +608,21 @@ def _(t):
         t.check(not Path(t.tmp, path).exists(), "%s (an earlier answer) was taken back" % path)
 
 
+@case("a check that asks for a live source is never reused for a later line of a batch: 'none named' is no input "
+      "a file record describes (round 24, F01)")
+def _(t):
+    setup(t, "live_blind")
+    none = {"release": {"name": "a", "version": "1.0.0", "type": "minor"}}
+    live = {"release": {"name": "b", "version": "1.0.0", "type": "minor"},
+            "evidence": {"ci": {"github": "check-runs", "repo": "o/r", "ref": "0" * 40}}}
+    t.write("batch.jsonl", json.dumps(none) + "\n" + json.dumps(live) + "\n")
+    for jobs in ("1", "2"):
+        r = run(t, "eval", "--policy", "policy.lua", "--now", NOW, "--plugin-path", "plugins", "--batch",
+                "batch.jsonl", "--jobs", jobs)
+        t.eq((r.rc, [json.loads(line)["decision"] for line in r.out.splitlines()]), (1, ["allow", "deny"]),
+             "-j %s: the second line decided as alone" % jobs)
+
+
 # ---- Plugin checks run while the engine runs the inline ones ---------------------------
 
 BUSY_POLICY = POLICY + """requirement "busy" {

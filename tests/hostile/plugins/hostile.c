@@ -370,6 +370,13 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
 #elif defined(HOSTILE_ZYGOTE_SLOW)
     usleep(300000);
     return host->fail(call, "loaded, ran and failed");
+#elif defined(HOSTILE_LIVE_BLIND)
+    /* Judges only whether a live source is named, and reads nothing else: its result for
+     * a context naming none must not answer for one that names one (round 24, F01). */
+    const char *source = host->abi_minor >= 4 ? host->evidence_source(call, "ci") : NULL;
+    if (source)
+        return host->fail(call, "a live source is named: %s", source);
+    return host->pass(call, "no live source named");
 #elif defined(HOSTILE_ZYGOTE_SELF)
     /* Not hostile: which process runs the check, the zygote itself or a child of it. */
     return host->pass(call, zygote_pid == getpid() ? "ran in its zygote" : "ran in a child of its zygote");
