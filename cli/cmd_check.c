@@ -39,13 +39,13 @@ static const char CHECK_USAGE[] =
 enum { OPT_PARAM, OPT_EVIDENCE, OPT_CONTEXT, OPT_STAGE, OPT_TYPE, OPT_NOW, OPT_PLUGIN_PATH };
 
 static const rg_option CHECK_OPTIONS[] = {
-    {"--param", NULL, "KEY=VALUE", OPT_PARAM},
-    {"--evidence", NULL, "NAME=PATH", OPT_EVIDENCE},
+    {"--param", NULL, "KEY=VALUE", OPT_PARAM | RG_OPT_REPEATS},
+    {"--evidence", NULL, "NAME=PATH", OPT_EVIDENCE | RG_OPT_REPEATS},
     {"--context", NULL, "a path", OPT_CONTEXT},
     {"--stage", NULL, "a stage: pre-release, deploy or post-deploy", OPT_STAGE},
     {"--type", NULL, "a type: patch, minor or major", OPT_TYPE},
     {"--now", NULL, "an RFC 3339 time", OPT_NOW},
-    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH | RG_OPT_REPEATS},
     {NULL, NULL, NULL, 0},
 };
 
@@ -74,7 +74,10 @@ static int add_pair(cJSON *obj, const char *pair, int json_values)
         value = cJSON_ParseWithOpts(eq + 1, NULL, 1);
     if (!value)
         value = cJSON_CreateString(eq + 1);
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    if (cJSON_GetObjectItemCaseSensitive(obj, key)) {   /* the later would win silently */
+        cJSON_Delete(value);
+        return -2;
+    }
     return cJSON_AddItemToObject(obj, key, value) ? 0 : -1;
 }
 
@@ -118,7 +121,13 @@ static int check_option(check_args *a, const rg_opt_state *st, int id, const cha
         break;
     case OPT_PARAM:
     case OPT_EVIDENCE:
-        if (add_pair(id == OPT_PARAM ? a->params : a->evidence, v, id == OPT_PARAM) != 0) {
+        switch (add_pair(id == OPT_PARAM ? a->params : a->evidence, v, id == OPT_PARAM)) {
+        case 0: break;
+        case -2:
+            snprintf(msg, sizeof msg, "%s '%.200s' names %s given before: give it once", st->name, v,
+                     id == OPT_PARAM ? "a parameter" : "evidence");
+            return rg_cli_usage("check", msg);
+        default:
             snprintf(msg, sizeof msg, "%s '%.200s' is not %s", st->name, v, id == OPT_PARAM ? "KEY=VALUE" : "NAME=PATH");
             return rg_cli_usage("check", msg);
         }

@@ -281,11 +281,11 @@ static const rg_option HISTORY_OPTIONS[] = {
     {"--release", NULL, "a release name", OPT_RELEASE},
     {"--environment", NULL, "an environment", OPT_ENVIRONMENT},
     {"--stage", NULL, "a stage", OPT_STAGE},
-    {"--decision", NULL, "a value: allow, warn, deny or error", OPT_DECISION},
+    {"--decision", NULL, "a value: allow, warn, deny or error", OPT_DECISION | RG_OPT_REPEATS},
     {"--since", NULL, "an RFC 3339 time", OPT_SINCE},
     {"--until", NULL, "an RFC 3339 time", OPT_UNTIL},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
-    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY},
+    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY | RG_OPT_REPEATS},
     {"--threshold", NULL, "a number from 1 to 32", OPT_THRESHOLD},
     {NULL, NULL, NULL, 0},
 };

@@ -42,10 +42,10 @@ enum { OPT_POLICY, OPT_CONTEXT, OPT_FORMAT, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OP
 
 static const rg_option LINT_OPTIONS[] = {
     {"--policy", NULL, "a path", OPT_POLICY},
-    {"--context", NULL, "a path", OPT_CONTEXT},
+    {"--context", NULL, "a path", OPT_CONTEXT | RG_OPT_REPEATS},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
-    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
-    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH | RG_OPT_REPEATS},
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH | RG_OPT_REPEATS},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
 };

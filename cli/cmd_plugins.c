@@ -25,7 +25,7 @@ static const char PLUGINS_USAGE[] =
 enum { OPT_PLUGIN_PATH, OPT_FORMAT };
 
 static const rg_option PLUGINS_OPTIONS[] = {
-    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH | RG_OPT_REPEATS},
     {"--format", NULL, "a value: text or json", OPT_FORMAT},
     {NULL, NULL, NULL, 0},
 };

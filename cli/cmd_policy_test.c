@@ -61,11 +61,11 @@ enum { OPT_FORMAT, OPT_COVERAGE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_RUN, OPT_
 static const rg_option TEST_OPTIONS[] = {
     {"--format", NULL, "a value: text, tap or junit", OPT_FORMAT},
     {"--coverage", NULL, NULL, OPT_COVERAGE},
-    {"--run", NULL, "a pattern", OPT_RUN},
-    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH},
+    {"--run", NULL, "a pattern", OPT_RUN | RG_OPT_REPEATS},   /* twice: refused below, with a hint */
+    {"--policy-path", NULL, "a directory", OPT_POLICY_PATH | RG_OPT_REPEATS},
     {"--verbose", NULL, NULL, OPT_VERBOSE},
     {"--fail-under", NULL, "a percentage", OPT_FAIL_UNDER},
-    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH},
+    {"--plugin-path", NULL, "a directory", OPT_PLUGIN_PATH | RG_OPT_REPEATS},
     RG_CLI_LIMIT_OPTIONS(OPT_LIMIT),
     {NULL, NULL, NULL, 0},
 };

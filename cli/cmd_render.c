@@ -35,7 +35,7 @@ static const char RENDER_USAGE[] =
 enum { OPT_FORMAT, OPT_COLOR, OPT_NO_COLOR, OPT_FAIL_ON_WARN };
 
 static const rg_option RENDER_OPTIONS[] = {
-    {"--format", NULL, "a value: json, text, markdown, junit or github, or FMT=PATH", OPT_FORMAT},
+    {"--format", NULL, "a value: json, text, markdown, junit or github, or FMT=PATH", OPT_FORMAT | RG_OPT_REPEATS},
     {"--color", "--colour", "a value: auto, always or never", OPT_COLOR},
     {"--no-color", "--no-colour", NULL, OPT_NO_COLOR},
     {"--fail-on-warn", NULL, NULL, OPT_FAIL_ON_WARN},

@@ -40,9 +40,9 @@ enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_D
 
 static const rg_option VERIFY_OPTIONS[] = {
     {"--attestation", NULL, "a path", OPT_ATTESTATION},
-    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY},
+    {"--public-key", NULL, "a PEM public key file", OPT_PUBLIC_KEY | RG_OPT_REPEATS},
     {"--threshold", NULL, "a number from 1 to 32", OPT_THRESHOLD},
-    {"--subject-digest", NULL, "a digest such as sha256:HEX", OPT_SUBJECT},
+    {"--subject-digest", NULL, "a digest such as sha256:HEX", OPT_SUBJECT | RG_OPT_REPEATS},
     {"--policy-digest", NULL, "a digest such as sha256:HEX", OPT_POLICY_DIGEST},
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER},
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE},

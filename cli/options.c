@@ -10,6 +10,7 @@ void rg_opt_start(rg_opt_state *st, int argc, char **argv)
     st->argv = argv;
     st->next = 1;
     st->name = NULL;
+    memset(st->given, 0, sizeof st->given);
 }
 
 /* Whether ARG is SPELLING, alone or followed by "=VALUE" (*EQ then points at it). */
@@ -42,10 +43,18 @@ int rg_opt_next(rg_opt_state *st, const rg_option *table, const char **value, ch
         if (!spelled(arg, o->name, &eq) && !spelled(arg, o->alias, &eq))
             continue;
         st->name = o->name;
+        if (!(o->id & RG_OPT_REPEATS)) {
+            size_t row = (size_t)(o - table);
+            if (row >= RG_OPT_MAX_ROWS || st->given[row]) {
+                snprintf(msg, msg_size, "%s given twice: give it once", o->name);
+                return RG_OPT_ERROR;
+            }
+            st->given[row] = 1;
+        }
         if (!o->needs) {
             if (eq)
                 break;   /* a flag takes no value: "--fail-on-warn=yes" is unknown */
-            return o->id;
+            return o->id & ~RG_OPT_REPEATS;
         }
         if (!eq)
             eq = st->next < st->argc ? st->argv[st->next++] : NULL;
@@ -54,7 +63,7 @@ int rg_opt_next(rg_opt_state *st, const rg_option *table, const char **value, ch
             return RG_OPT_ERROR;
         }
         *value = eq;
-        return o->id;
+        return o->id & ~RG_OPT_REPEATS;
     }
     snprintf(msg, msg_size, "unknown option '%.200s'", arg);
     return RG_OPT_ERROR;

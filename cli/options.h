@@ -11,16 +11,22 @@ typedef struct rg_option {
     const char *name;    /* "--policy" */
     const char *alias;   /* another spelling ("-j", "--no-colour"), or NULL */
     const char *needs;   /* what the value is ("a path"), or NULL for a flag */
-    int id;              /* what the parser returns for it (>= 0) */
+    int id;              /* what the parser returns for it (>= 0), with RG_OPT_REPEATS
+                          * when each use adds one (--format, --plugin-path); without,
+                          * the option may be given once */
 } rg_option;
 
-/* The table ends with a row whose NAME is NULL. */
+#define RG_OPT_REPEATS (1 << 20)   /* never part of the id returned */
+
+/* The table ends with a row whose NAME is NULL, and has at most RG_OPT_MAX_ROWS rows. */
+#define RG_OPT_MAX_ROWS 96
 
 typedef struct rg_opt_state {
     int argc;
     char **argv;
     int next;            /* the next argument to look at (starts at 1) */
     const char *name;    /* the table's spelling of the option last returned */
+    unsigned char given[RG_OPT_MAX_ROWS];   /* rows met so far */
 } rg_opt_state;
 
 enum {
@@ -36,7 +42,10 @@ void rg_opt_start(rg_opt_state *st, int argc, char **argv);
 /* The next option of TABLE: its id with *VALUE (NULL for a flag), or one of the
  * RG_OPT_ codes above.  An option that takes a value refuses a missing or empty one; a
  * flag refuses "=VALUE" (then it is an unknown option, named as given).  "-" is a
- * positional argument. */
+ * positional argument.  An option given a second time is an error unless its row
+ * repeats: the last one winning silently made "--policy org.lua --policy team.lua" the
+ * team's policy alone, and "--stage deploy --stage pre-release" verify the pre-release
+ * decision (round 24). */
 int rg_opt_next(rg_opt_state *st, const rg_option *table, const char **value, char *msg, size_t msg_size);
 
 #endif

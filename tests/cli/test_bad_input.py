@@ -896,6 +896,18 @@ USAGE_CASES = [
                                                       "no-such-dir"), ["--evidence-root"]),
     ("--evidence-root that is a file", eval_args("policy.lua", "context.json", "--evidence-root",
                                                  "policy.lua"), ["--evidence-root"]),
+    # An option given twice: the last one won, silently (round 24): a second --policy
+    # evaluated alone, a first --log never written.
+    ("--policy given twice", ["eval", "--policy", "policy.lua", "--policy", "policy.lua", "--context",
+                              "context.json"], ["--policy given twice"]),
+    ("--context given twice", eval_args("policy.lua", "context.json", "--context", "context.json"),
+     ["--context given twice"]),
+    ("--stage given twice", eval_args("policy.lua", "context.json", "--stage", "deploy", "--stage=deploy"),
+     ["--stage given twice"]),
+    ("--log given twice", eval_args("policy.lua", "context.json", "--log", "a.log", "--log", "b.log"),
+     ["--log given twice"]),
+    ("--colour after --color", eval_args("policy.lua", "context.json", "--color", "never", "--colour", "never"),
+     ["--color given twice"]),
 ]
 
 
@@ -909,6 +921,37 @@ def usage_case(name, args, mentions):
 
 for _c in USAGE_CASES:
     usage_case(*_c)
+
+
+@case("every command refuses an option given twice, and takes a repeatable one each time (round 24)")
+def _(t):
+    setup_basic(t)
+    for args, name in ((["verify", "--attestation", "a", "--public-key", "k", "--stage", "deploy", "--stage",
+                         "pre-release"], "--stage"),
+                       (["verify", "--attestation", "a", "--public-key", "k", "--policy-digest", "sha256:" + "0" * 64,
+                         "--policy-digest", "sha256:" + "1" * 64], "--policy-digest"),
+                       (["history", "last-good", "--log", "a.log", "--log", "b.log", "--release", "x"], "--log"),
+                       (["lint", "--policy", "policy.lua", "--policy", "policy.lua"], "--policy"),
+                       (["check", "x.y", "--context", "context.json", "--context", "context.json"], "--context"),
+                       (["render", "--format", "text", "--fail-on-warn", "--fail-on-warn", "d.json"], "--fail-on-warn"),
+                       (["serve", "--policy", "policy.lua", "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"],
+                        "--listen")):
+        res = t.run(*args)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "%s given twice: give it once" % name, " ".join(args[:1]))
+    res = t.run("check", "x.y", "--param", "a=1", "--param", "a=2")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--param 'a=2' names a parameter given before", "check --param twice")
+    res = t.run("test", "--run", "a", "--run", "b", "policy.lua")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--run given twice: join the patterns with |", "test --run keeps its hint")
+    # Repeatable options still add: two outputs, two plugin folders.
+    os.mkdir(t.tmp / "p1")
+    os.mkdir(t.tmp / "p2")
+    res = t.run(*eval_args("policy.lua", "context.json", "--format", "json", "--format", "text=out.txt",
+                           "--plugin-path", "p1", "--plugin-path", "p2"))
+    t.check(res.rc in (0, 1), "repeatable options: exit %d" % res.rc, actual=res.err[-400:])
+    t.check((t.tmp / "out.txt").read_text().strip(), "the second --format wrote its file")
 
 
 @case("usage error with --format text: exit 2, the error on stderr and, as text, on stdout")
