@@ -52,6 +52,7 @@ typedef struct junit {
     char *c_class, *c_name, *c_msg;
     const char *c_kind;    /* of its first failure or error element */
     int c_fail, c_err, c_skip, c_flaky, c_status_fail, c_status_skip;
+    int c_warn;            /* a <warning> element (PHPUnit's): fails the case */
     int c_status_notrun;   /* status="notrun": ctest's not-run tests, skips and failures alike */
     int c_not_run;         /* ... and its <skipped> gives no skip reason: a failure */
     int c_todo;            /* a failure expected: 1 node's todo test, 2 Catch2's [!mayfail] */
@@ -223,7 +224,7 @@ static void open_testcase(junit *j, const XML_Char **atts)
     j->c_name = copy(attr(atts, "name"));
     j->c_msg = NULL;
     j->c_kind = NULL;
-    j->c_fail = j->c_err = j->c_skip = j->c_flaky = 0;
+    j->c_fail = j->c_err = j->c_skip = j->c_flaky = j->c_warn = 0;
     for (int k = 0; k < 2; k++) {
         if (!said[k] || !*said[k])
             continue;   /* an empty attribute says nothing */
@@ -361,6 +362,13 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
         } else if (strncmp(name, "flaky", 5) == 0 || strncmp(name, "rerun", 5) == 0) {
             j->c_flaky++;   /* Surefire re-runs: they explain header counts */
             found(j);
+        } else if (strcmp(name, "warning") == 0) {
+            /* PHPUnit's: a test that raised a warning, or "No tests found in class X" as a
+             * made-up case named Warning.  PHPUnit fails the run on it under failOnWarning,
+             * which the file does not show: fail closed (round 24c, F01).  Its header counts
+             * it apart (warnings="1"), so it explains no failure count. */
+            j->c_warn = 1;
+            first_problem(j, "warning", atts);
         }
         return;
     }
@@ -420,7 +428,8 @@ static void close_testcase(junit *j)
     /* node's junit reporter writes a failing todo test with <skipped type="todo"/> and its
      * <failure>; node counts it as todo, not failed.  That marker alone excuses a failure
      * element (still counted toward the header, which counts it too), never an error. */
-    int failure = (j->c_fail > 0 && !j->c_todo) || j->c_not_run || (!j->c_err && j->c_status_fail);
+    int failure = (j->c_fail > 0 && !j->c_todo) || j->c_not_run || (!j->c_err && j->c_status_fail) ||
+                  (!j->c_err && j->c_warn);
     /* An expected failure explains none of the failures a count claims beside it (round
      * 23, F02, F03): node's summary does not count its todo tests' failures (its suite
      * headers do), Catch2's header does not count its [!mayfail] tests'. */
@@ -454,7 +463,8 @@ static void close_testcase(junit *j)
     r->t_skipped += skipped;
     r->t_flaky += flaky;
     if ((failure || error) &&
-        ci_case_add(r, innermost_name(j), j->c_class, j->c_name, failure ? "failure" : "error",
+        ci_case_add(r, innermost_name(j), j->c_class, j->c_name,
+                    !failure ? "error" : j->c_kind && strcmp(j->c_kind, "warning") == 0 ? "warning" : "failure",
                     j->c_msg ? j->c_msg : j->c_status_fail && !j->c_kind ? "its status says neither passed nor skipped, and no failure element says why" : NULL) != 0)
         oom(j);
 }

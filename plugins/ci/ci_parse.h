@@ -49,7 +49,7 @@ typedef struct ci_item {
 /* A failing test case. */
 typedef struct ci_case {
     char *suite, *name, *message;   /* heap; MESSAGE may be NULL */
-    const char *kind;               /* "failure" or "error" */
+    const char *kind;               /* "failure", "error" or "warning" (PHPUnit's) */
 } ci_case;
 
 typedef struct ci_report {

@@ -799,6 +799,33 @@ static void test_junit_runner_shapes(void **state)
     assert_true(r.items[r.count - 1].broken);
     assert_contains(r.items[r.count - 1].note, "node's summary counts 1 failed or cancelled tests, the file shows 0");
     ci_report_free(&r);
+    /* PHPUnit 9.6: a test that raised a warning, and "No tests found" as a made-up case
+     * named Warning; its run fails under failOnWarning, which the file does not show, and
+     * the made-up case is no test that ran (round 24c, F01) */
+    parse_ok("<testsuites><testsuite name=\"WarnTest\" tests=\"2\" assertions=\"2\" errors=\"0\" warnings=\"1\" "
+             "failures=\"0\" skipped=\"0\"><testcase name=\"testOk\" class=\"WarnTest\" assertions=\"1\"/>"
+             "<testcase name=\"testWarningCall\" class=\"WarnTest\" assertions=\"1\">"
+             "<warning type=\"PHPUnit\\Framework\\Warning\">WarnTest::testWarningCall\ndeprecated key</warning>"
+             "</testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_int_equal(r.case_count, 1);
+    assert_string_equal(r.cases[0].kind, "warning");
+    assert_contains(r.cases[0].message, "WarnTest::testWarningCall");   /* its first line */
+    assert_false(r.items[0].broken);   /* the header counts it as a warning, not a failure */
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"EmptyTest\" tests=\"1\" assertions=\"0\" errors=\"0\" warnings=\"1\" "
+             "failures=\"0\" skipped=\"0\"><testcase name=\"Warning\" assertions=\"0\"><warning "
+             "type=\"PHPUnit\\Framework\\Warning\">Warning\nNo tests found in class \"EmptyTest\".</warning>"
+             "</testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_total, 1);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    /* a warning beside an error is the error */
+    parse_ok("<testsuite name=\"s\"><testcase name=\"t\"><warning>w</warning><error message=\"e\"/></testcase>"
+             "</testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_errors, 1);
+    assert_int_equal(r.t_failures, 0);
+    ci_report_free(&r);
 }
 
 /* ASCII TEXT as UTF-16 (big-endian when BE), after a byte order mark when BOM, into OUT
