@@ -16,6 +16,7 @@
 #include "json.h"
 #include "path_cache.h"
 #include "semver.h"
+#include "suggest.h"
 #include "waivers.h"
 
 const char *rg_release_type_name(rg_release_type type)
@@ -115,6 +116,60 @@ static void check_version(rg_context *ctx, const cJSON *release, const char *key
                        item->valuestring, why);
 }
 
+static int stage_value(const cJSON *v)
+{
+    return cJSON_IsString(v) && rg_stage_parse(v->valuestring) != RG_STAGE_UNSET;
+}
+
+static int word_value(const cJSON *v)
+{
+    return cJSON_IsString(v) && v->valuestring[0];
+}
+
+static int commit_value(const cJSON *v)
+{
+    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+    return n >= 7 && n <= 64 && strspn(v->valuestring, "0123456789abcdefABCDEF") == n;
+}
+
+/* Fields whose absence the engine or the stock checks read as the milder answer: with
+ * "stgae": "deploy" the gate decided at pre-release and allowed what the deploy
+ * requirements deny (round 24, new-user F03); a misspelt release.environment widens the
+ * rollback target to every environment, a misspelt release.commit lets ci.status take
+ * results of any commit.  A misspelling of one of them, where the field itself is absent,
+ * holding a value the field could have, is a problem; a field of another shape
+ * ("stages": [...]) is the policy's own. */
+static const struct misspellable {
+    const char *in;      /* NULL: the context; else a member of it */
+    const char *key;
+    int (*value_ok)(const cJSON *);
+} MISSPELLABLE[] = {
+    {NULL, "stage", stage_value},
+    {"release", "environment", word_value},
+    {"release", "commit", commit_value},
+};
+
+static void misspelt_fields(rg_context *ctx, rg_error *err)
+{
+    for (size_t i = 0; i < sizeof MISSPELLABLE / sizeof MISSPELLABLE[0]; i++) {
+        const struct misspellable *m = &MISSPELLABLE[i];
+        const cJSON *obj = m->in ? cJSON_GetObjectItemCaseSensitive(ctx->root, m->in) : ctx->root, *field;
+        if (!cJSON_IsObject(obj) || cJSON_GetObjectItemCaseSensitive(obj, m->key))
+            continue;
+        cJSON_ArrayForEach(field, obj) {
+            rg_suggest near;
+            char hint[96];
+            rg_suggest_start(&near, field->string);
+            rg_suggest_offer(&near, m->key);
+            if (near.best && m->value_ok(field))
+                rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
+                               "%s: %s%s%s is not a field relgate reads%s: spell it so, or give your own field "
+                               "another name", ctx->display, m->in ? m->in : "", m->in ? "." : "", field->string,
+                               rg_suggest_text(&near, hint, sizeof hint));
+        }
+    }
+}
+
 static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *err)
 {
     const cJSON *release, *item;
@@ -175,6 +230,7 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
                        cJSON_IsString(item) ? item->valuestring : "(not a string)",
                        cJSON_IsString(item) ? "\"" : "");
     }
+    misspelt_fields(ctx, err);
     rg_evidence_validate(ctx, err);
 }
 

@@ -158,6 +158,32 @@ def _(t):
         t.check(any(p in l for l in lines), "problem not on stderr", expected=p, actual=lines)
 
 
+@case("a misspelt stage, release.environment or release.commit holding such a value is a context error, not "
+      "the milder default (round 24); a field of another shape is the policy's")
+def _(t):
+    t.copy_data("policies/allow.lua", "policy.lua")
+    release = {"name": "svc", "version": "1.0.0", "type": "minor"}
+    for field, where, value, name in (("stgae", None, "deploy", "stage"), ("Stage", None, "post-deploy", "stage"),
+                                      ("enviroment", "release", "production", "environment"),
+                                      ("comit", "release", "3b1f6c2a9d4e", "commit")):
+        ctx = {"release": dict(release)}
+        (ctx[where] if where else ctx)[field] = value
+        t.write_json("typo.json", ctx)
+        shown = (where + "." if where else "") + field
+        t.expect_error(t.run(*eval_args("policy.lua", "typo.json")), "context", file="typo.json",
+                       mentions=["%s is not a field relgate reads (did you mean '%s'?)" % (shown, name)])
+    # Fields of another shape, or beside the field itself, are the policy's to read.
+    for ctx in ({"release": dict(release), "stages": ["build", "test"]},
+                {"release": dict(release, commits=["3b1f6c2a9d4e"], environments={"a": 1})},
+                {"release": dict(release), "stage": "pre-release", "stgae": "deploy"}):
+        t.write_json("fine.json", ctx)
+        res = t.run(*eval_args("policy.lua", "fine.json"))
+        t.expect_exit(res, 0)
+    res = t.run("lint", "--context", "typo.json")
+    t.expect_exit(res, 1)
+    t.contains(res.out + res.err, "did you mean 'commit'?", "lint --context names it")
+
+
 @case("context larger than 16 MiB: io error")
 def _(t):
     t.copy_data("policies/allow.lua", "policy.lua")
