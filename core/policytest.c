@@ -17,6 +17,7 @@
 #include "isolate.h"
 #include "json.h"
 #include "luaconv.h"
+#include "plugins.h"
 #include "policy.h"
 #include "policylib.h"
 #include "policytest.h"
@@ -650,12 +651,25 @@ static int known_fields(const rg_test_case *tc, rg_test_result *o)
 }
 
 /* real = { "check.name", ... }: checks that run beside the mocks, so a check is one or
- * the other, never both (a data mock or a function mock). */
-static int real_or_mocked(const mock_provider *mp, rg_test_result *o)
+ * the other, never both (a data mock or a function mock), and each one a plugin provides:
+ * a misspelt name ran nothing for real while the test passed on the mocks (round 24). */
+static int real_or_mocked(const mock_provider *mp, const rg_plugins *plugins, rg_test_result *o)
 {
     const cJSON *name;
     const char *clash = NULL;
     int ok = !mp->real || cJSON_IsArray(mp->real);
+    cJSON_ArrayForEach(name, mp->real) {
+        if (cJSON_IsString(name) && !rg_plugins_find_check(plugins, name->valuestring, NULL)) {
+            rg_suggest s;
+            char mean[96];
+            rg_suggest_start(&s, name->valuestring);
+            for (size_t i = 0; plugins && i < plugins->count; i++)
+                for (size_t k = 0; k < plugins->items[i].desc->check_count; k++)
+                    rg_suggest_offer(&s, plugins->items[i].desc->checks[k].name);
+            return cannot_run(o, "real names %s, which no plugin provides%s", name->valuestring,
+                              rg_suggest_text(&s, mean, sizeof mean));
+        }
+    }
     cJSON_ArrayForEach(name, mp->real) {
         ok &= cJSON_IsString(name);
         if (cJSON_IsString(name) && cJSON_GetObjectItemCaseSensitive(mp->mocks, name->valuestring))
@@ -782,7 +796,7 @@ void rg_test_run(const rg_test_case *tc, rg_sandbox *sb, const rg_plugins *plugi
     o->problems = cJSON_CreateArray();
     memset(&copt, 0, sizeof copt);
     copt.limits = limits;
-    if (known_fields(tc, o) != 0 || real_or_mocked(&mp, o) != 0 || test_settings(tc, &copt, &now, o) != 0 ||
+    if (known_fields(tc, o) != 0 || real_or_mocked(&mp, plugins, o) != 0 || test_settings(tc, &copt, &now, o) != 0 ||
         test_context(tc, &copt, &ctx, o, &err) != 0)
         return;
     if (!ctx) {

@@ -448,6 +448,11 @@ test "both real and mocked" {
   mocks = { ["security.scan"] = pass("x"), ["ci.status"] = pass("green") },
   expect = { decision = "allow" },
 }
+test "a real check no plugin provides" {
+  policy = "base.lua", context = CTX, real = { "security.scna" },
+  mocks = { ["security.scan"] = pass("x"), ["ci.status"] = pass("green") },
+  expect = { decision = "allow" },
+}
 """)
     res = t.run("test", "r_test.lua", "--verbose")
     t.expect_exit(res, 2)
@@ -458,6 +463,9 @@ test "both real and mocked" {
     t.check(lines[4].endswith("}") and lines[5].endswith("} (mocked)"), "the real call is not marked mocked",
             actual=lines[4:6])
     t.contains(res.out, "could not run: check security.scan is both mocked and real", "a check cannot be both")
+    # A misspelt name ran nothing for real while the mocks passed the test (round 24).
+    t.contains(res.out, "could not run: real names security.scna, which no plugin provides (did you mean "
+               "'security.scan'?)", "a real check must exist")
 
 
 @case("relgate test: expect.waivers and expect.details assert what became of a waiver and what a result carries")
