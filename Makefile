@@ -9,12 +9,12 @@ DEMO_NOW   ?= 2025-06-10T14:00:00Z
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps demo check test test-san test-tsan fuzz help clean
+.PHONY: all build deps deps-build demo check test test-san test-tsan fuzz help clean
 
 all: build
 
 help:
-	@echo "make          build build/relgate (installs missing Debian packages as root)"
+	@echo "make          build build/relgate (installs the missing Debian packages it needs, as root)"
 	@echo "make demo     evaluate the default policy against an example release"
 	@echo "make check    build and run every test, then again under ASan+UBSan, then the threads test under TSan"
 	@echo "make fuzz     libFuzzer targets in build-fuzz, FUZZ_SECONDS (60) each (see fuzz/run.sh)"
@@ -23,10 +23,13 @@ help:
 deps:
 	@scripts/ensure-deps.sh
 
+deps-build:
+	@scripts/ensure-deps.sh --build
+
 $(BUILD)/build.ninja:
 	meson setup $(BUILD)
 
-build: deps $(BUILD)/build.ninja
+build: deps-build $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
 demo: build
@@ -36,7 +39,7 @@ $(SAN_BUILD)/build.ninja:
 	meson setup $(SAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
 	    -Dc_args=-fno-sanitize-recover=all
 
-test: build
+test: deps build
 	meson test -C $(BUILD) --print-errorlogs
 
 test-san: deps $(SAN_BUILD)/build.ninja
@@ -49,7 +52,7 @@ test-tsan: deps
 
 # Every suite runs even when one fails, so one run shows everything.
 # The pinned npm tools some tests read come first (best effort: scripts/npm-tools.sh).
-check: build
+check: deps build
 	@scripts/npm-tools.sh
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs || rc=1; \
@@ -85,7 +88,7 @@ bench-store: build
 
 # What signing costs: a cold decision and a 10k batch, plain and with --attest (ECDSA
 # P-256, Ed25519; keys made for the run with openssl), and verifying the bundle.
-bench-attest: build
+bench-attest: deps build
 	python3 bench/attest.py $(BUILD)/relgate
 
 # relgate serve against the CLI batch on the peers' 10k contexts: decisions/s and p50/p99
@@ -93,5 +96,5 @@ bench-attest: build
 bench-serve: build
 	python3 bench/serve.py $(BUILD)/relgate
 
-crosscheck: build
+crosscheck: deps build
 	bench/crosscheck.sh

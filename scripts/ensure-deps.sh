@@ -4,6 +4,7 @@
 # Otherwise: prints the exact apt-get line to run and fails.
 # --print-build: print what building alone needs (-Dtests=false) and exit; the CI
 # templates (examples/ci/) install exactly that (tests/build/test_options.sh checks).
+# --build: ensure only those (make, make demo); without it, the tests' too (make check).
 set -eu
 
 # Building relgate and its plugins.  Crypto is Nettle (nettle-dev) in the engine;
@@ -24,6 +25,7 @@ if [ "${1:-}" = "--print-build" ]; then
     exit 0
 fi
 PACKAGES="$BUILD_PACKAGES $TEST_PACKAGES"
+[ "${1:-}" = "--build" ] && PACKAGES="$BUILD_PACKAGES"
 
 missing=""
 for p in $PACKAGES; do

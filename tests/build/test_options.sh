@@ -18,7 +18,7 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; sed 's/^/# /' "$tmp/lo
 check() { what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else not_ok "$what"; fi; }
 # The test names meson registered in build directory $1, one a line.
 test_names() { "$meson" introspect --tests "$1" | tr ',' '\n' | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'; }
-echo "1..15"
+echo "1..17"
 
 # 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.
 b=$tmp/notests
@@ -104,4 +104,27 @@ for t in github-actions.yml gitlab-ci.yml; do
         not_ok "examples/ci/$t installs the build packages (ensure-deps.sh --print-build) and builds with -Dtests=false"
     fi
 done
+
+# 5. make and make demo ensure the build's packages only (--build); make check all of
+#    them.  A dpkg-query that knows the build's packages alone, and not root (id -u 1000):
+#    --build finds nothing missing, the full run names a test package to install.
+mkdir -p "$tmp/fakebin"
+cat >"$tmp/fakebin/dpkg-query" <<FAKE
+#!/bin/sh
+for p in \$(sh "$src/scripts/ensure-deps.sh" --print-build); do
+    [ "\$p" = "\$3" ] && { echo "install ok installed"; exit 0; }
+done
+exit 1
+FAKE
+printf '#!/bin/sh\necho 1000\n' >"$tmp/fakebin/id"
+chmod +x "$tmp/fakebin/dpkg-query" "$tmp/fakebin/id"
+check "ensure-deps.sh --build: nothing missing when the build's packages are there" \
+    env PATH="$tmp/fakebin:$PATH" sh "$src/scripts/ensure-deps.sh" --build
+if env PATH="$tmp/fakebin:$PATH" sh "$src/scripts/ensure-deps.sh" >"$tmp/log" 2>&1; then
+    not_ok "ensure-deps.sh without --build: the tests' packages are missing too"
+elif grep -q 'apt-get install -y.* libcmocka-dev' "$tmp/log"; then
+    ok "ensure-deps.sh without --build: the tests' packages are missing too"
+else
+    not_ok "ensure-deps.sh without --build: the tests' packages are missing too"
+fi
 exit $failed
