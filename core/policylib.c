@@ -47,11 +47,6 @@ static int make_result(lua_State *L, const char *status)
         lua_setfield(L, -2, "details");
     }
     luaL_setmetatable(L, RG_RESULT_META);
-    lua_getfield(L, LUA_REGISTRYINDEX, RG_RESULT_MADE);
-    lua_pushvalue(L, -2);
-    lua_pushstring(L, status);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
     return 1;
 }
 
@@ -1001,12 +996,6 @@ void rg_policylib_open(rg_sandbox *sb)
     lua_pushliteral(L, "result");
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 1);
-    lua_newtable(L);                 /* RG_RESULT_MADE */
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, LUA_REGISTRYINDEX, RG_RESULT_MADE);
     for (const luaL_Reg *f = globals; f->name; f++) {
         lua_pushcfunction(L, f->func);
         rg_sandbox_set_builtin(sb, f->name);

@@ -7,9 +7,6 @@
 
 /* Metatable marking tables made by pass()/fail()/warn()/skip(). */
 #define RG_RESULT_META "rg.result"
-/* Registry table, weak in its keys: each result -> the status it was made with, so that a
- * result whose status a check then changed is refused, whatever it was changed to. */
-#define RG_RESULT_MADE "rg.result.made"
 
 /* True when the value at IDX was made by by_type { patch = ..., minor = ..., major = ... }. */
 int rg_is_by_type(lua_State *L, int idx);
