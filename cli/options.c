@@ -43,6 +43,14 @@ int rg_opt_next(rg_opt_state *st, const rg_option *table, const char **value, ch
         if (!spelled(arg, o->name, &eq) && !spelled(arg, o->alias, &eq))
             continue;
         st->name = o->name;
+        if (!o->needs && eq)
+            break;   /* a flag takes no value: "--fail-on-warn=yes" is unknown */
+        if (o->needs && !eq)
+            eq = st->next < st->argc ? st->argv[st->next++] : NULL;
+        if (o->needs && (!eq || !*eq)) {
+            snprintf(msg, msg_size, "%s needs %s", o->name, o->needs);
+            return RG_OPT_ERROR;
+        }
         if (!(o->id & RG_OPT_REPEATS)) {
             size_t row = (size_t)(o - table);
             if (row >= RG_OPT_MAX_ROWS || st->given[row]) {
@@ -51,18 +59,7 @@ int rg_opt_next(rg_opt_state *st, const rg_option *table, const char **value, ch
             }
             st->given[row] = 1;
         }
-        if (!o->needs) {
-            if (eq)
-                break;   /* a flag takes no value: "--fail-on-warn=yes" is unknown */
-            return o->id & ~RG_OPT_REPEATS;
-        }
-        if (!eq)
-            eq = st->next < st->argc ? st->argv[st->next++] : NULL;
-        if (!eq || !*eq) {
-            snprintf(msg, msg_size, "%s needs %s", o->name, o->needs);
-            return RG_OPT_ERROR;
-        }
-        *value = eq;
+        *value = o->needs ? eq : NULL;
         return o->id & ~RG_OPT_REPEATS;
     }
     snprintf(msg, msg_size, "unknown option '%.200s'", arg);

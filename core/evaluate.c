@@ -101,10 +101,12 @@ static int run_check(lua_State *L)
         return luaL_error(L, "%s:%d: check of requirement '%s' returned %s; it must return "
                              "pass(...), fail(...), warn(...) or skip(...)",
                           req->file, req->line, req->id, luaL_typename(L, -1));
+    /* A check may set its result's status to another (the policy's own business), but not
+     * to a word that is no status (round 24: the message said "changed" of any change). */
     lua_getfield(L, -1, "status");
     if (lua_type(L, -1) != LUA_TSTRING || status_from_name(lua_tostring(L, -1), &cc->res->status))
-        return luaL_error(L, "%s:%d: check of requirement '%s' returned a result whose status was changed",
-                          req->file, req->line, req->id);
+        return luaL_error(L, "%s:%d: check of requirement '%s' returned a result whose status is not pass, fail, "
+                             "warn or skip", req->file, req->line, req->id);
     lua_getfield(L, -2, "message");
     if (lua_type(L, -1) != LUA_TSTRING)
         return luaL_error(L, "%s:%d: check of requirement '%s' returned a result without a message",

@@ -129,9 +129,9 @@ def nothing_lingers(t):
             t.fail("a process the plugin started (%s, pid %d) outlived relgate" % (what, pid))
 
 
-def eval_args(*extra):
+def eval_args(*extra, check_timeout="1"):
     return ("eval", "--policy", "policy.lua", "--context", "context.json", "--now", NOW,
-            "--plugin-path", "plugins", "--check-timeout", "1") + extra
+            "--plugin-path", "plugins", "--check-timeout", check_timeout) + extra
 
 
 def expect_refused(t, kind, name, r, command):
@@ -699,7 +699,7 @@ def _(t):
     # of /proc/self/mem for the token; a fork of the engine had it in its environment block.
     setup(t, "env_memory")
     # Its own time limit: reading every region takes a while under a sanitizer.
-    r = run(t, *eval_args("--check-timeout", "10"), env={"GITHUB_TOKEN": "ghp_secret_token_value"})
+    r = run(t, *eval_args(check_timeout="10"), env={"GITHUB_TOKEN": "ghp_secret_token_value"})
     expect_check_error(t, r, status="fail", mentions="no secret of relgate's in its memory")
     t.check("ghp_secret" not in r.out + r.err, "the token appears nowhere")
 

@@ -124,6 +124,8 @@ def base_args(option, spec, *tail):
         return ["eval", "--context", "context.json", "--now", NOW] + list(tail)
     if option == "--context":
         return ["eval", "--policy", "policy.lua", "--now", NOW] + list(tail)
+    if option == "--now":
+        return ["eval", "--policy", "policy.lua", "--context", "context.json"] + list(tail)
     return eval_args(*tail)
 
 

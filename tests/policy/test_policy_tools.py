@@ -1645,7 +1645,8 @@ def _(t):
     t.eq(json.loads(res.out)["status"], "fail", "fail_on high")
     t.contains(json.loads(res.out)["message"], "1 high", "its message")
     # JSON values: a list, a number
-    res = t.run(*args, "--param", 'reports=["scan"]', "--param", "max_high=1")
+    res = t.run("check", "security.scan", "--param", 'reports=["scan"]', "--evidence", "scan=scan.sarif", "--now", NOW,
+                "--param", "max_high=1")
     t.expect_exit(res, 0)
     # what a policy's with refuses, check refuses in the same words
     res = t.run(*args, "--param", "fail_on=hihg")
