@@ -1,6 +1,7 @@
 /* "Did you mean ...?" for unknown names: the closest known one by edit distance. */
 #include "suggest.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +26,19 @@ static size_t distance(const char *a, size_t n, const char *b, size_t m)
         }
     }
     return d[n][m];
+}
+
+size_t rg_name_distance(const char *a, const char *b)
+{
+    char fa[LONGEST], fb[LONGEST];
+    size_t n = strlen(a), m = strlen(b);
+    if (n > LONGEST || m > LONGEST)
+        return SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        fa[i] = a[i] == '-' ? '_' : a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] - 'A' + 'a') : a[i];
+    for (size_t i = 0; i < m; i++)
+        fb[i] = b[i] == '-' ? '_' : b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] - 'A' + 'a') : b[i];
+    return distance(fa, n, fb, m);
 }
 
 void rg_suggest_start(rg_suggest *s, const char *word)

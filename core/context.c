@@ -154,19 +154,17 @@ static void misspelt_fields(rg_context *ctx, rg_error *err)
     for (size_t i = 0; i < sizeof MISSPELLABLE / sizeof MISSPELLABLE[0]; i++) {
         const struct misspellable *m = &MISSPELLABLE[i];
         const cJSON *obj = m->in ? cJSON_GetObjectItemCaseSensitive(ctx->root, m->in) : ctx->root, *field;
-        if (!cJSON_IsObject(obj) || cJSON_GetObjectItemCaseSensitive(obj, m->key))
-            continue;
-        cJSON_ArrayForEach(field, obj) {
-            rg_suggest near;
-            char hint[96];
-            rg_suggest_start(&near, field->string);
-            rg_suggest_offer(&near, m->key);
-            if (near.best && m->value_ok(field))
+        const cJSON *own = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, m->key) : NULL;
+        if (!cJSON_IsObject(obj) || (own && !cJSON_IsNull(own)))
+            continue;   /* a null is read as absent: its misspelling still counts (round 25, F01) */
+        /* In another case, with '-' for '_', or two letters off (round 25, F02). */
+        cJSON_ArrayForEach(field, obj)
+            if (strcmp(field->string, m->key) != 0 && rg_name_distance(field->string, m->key) <= 2 &&
+                m->value_ok(field))
                 rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
-                               "%s: %s%s%s is not a field relgate reads%s: spell it so, or give your own field "
-                               "another name", ctx->display, m->in ? m->in : "", m->in ? "." : "", field->string,
-                               rg_suggest_text(&near, hint, sizeof hint));
-        }
+                               "%s: %s%s%s is not a field relgate reads (did you mean '%s'?): spell it so, or give "
+                               "your own field another name", ctx->display, m->in ? m->in : "", m->in ? "." : "",
+                               field->string, m->key);
     }
 }
 

@@ -164,10 +164,16 @@ def _(t):
     t.copy_data("policies/allow.lua", "policy.lua")
     release = {"name": "svc", "version": "1.0.0", "type": "minor"}
     for field, where, value, name in (("stgae", None, "deploy", "stage"), ("Stage", None, "post-deploy", "stage"),
+                                      ("STAGE", None, "deploy", "stage"), ("sgate", None, "deploy", "stage"),
                                       ("enviroment", "release", "production", "environment"),
+                                      ("ENVIRONMENT", "release", "production", "environment"),
                                       ("comit", "release", "3b1f6c2a9d4e", "commit")):
         ctx = {"release": dict(release)}
         (ctx[where] if where else ctx)[field] = value
+        # The field itself given as null is read as absent: its misspelling counts as
+        # much (round 25, F01).
+        if field == "sgate":
+            ctx["stage"] = None
         t.write_json("typo.json", ctx)
         shown = (where + "." if where else "") + field
         t.expect_error(t.run(*eval_args("policy.lua", "typo.json")), "context", file="typo.json",

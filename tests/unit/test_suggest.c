@@ -45,12 +45,29 @@ static void test_closest_wins(void **state)
     assert_string_equal(rg_suggest_among("docs-updat", ids, buf, sizeof buf), " (did you mean 'docs-update'?)");
 }
 
+/* Field names: case and '-' against '_' are not counted. */
+static void test_name_distance(void **state)
+{
+    char long_name[80];
+    (void)state;
+    assert_int_equal(rg_name_distance("Data-Migrations", "data_migrations"), 0);
+    assert_int_equal(rg_name_distance("STAGE", "stage"), 0);
+    assert_int_equal(rg_name_distance("stgae", "stage"), 1);
+    assert_int_equal(rg_name_distance("sgate", "stage"), 2);
+    assert_int_equal(rg_name_distance("stages", "stage"), 1);
+    assert_true(rg_name_distance("severity", "stage") > 2);
+    memset(long_name, 'a', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    assert_true(rg_name_distance(long_name, "stage") == SIZE_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_names_suggested),
         cmocka_unit_test(test_far_names_not_suggested),
         cmocka_unit_test(test_closest_wins),
+        cmocka_unit_test(test_name_distance),
     };
     return cmocka_run_group_tests(tests, 0, NULL);
 }
