@@ -334,8 +334,10 @@ requirement "backup-taken" {
   when   = function(ctx)
     if ctx.release.type == "major" then return true end
     local migrations = ctx.release.data_migrations
-    -- Fail closed: only an explicit false (or no field) spares the backup.
+    -- Fail closed: only an explicit false (or no field) spares the backup, and a field
+    -- that looks like it misspelt ("data-migrations": true) is no absent field.
     if migrations ~= nil and migrations ~= false then return true end
+    if migrations == nil and fields.misspelt(ctx.release, "data_migrations") then return true end
     return false, string.format("release.data_migrations is %s: a %s release without data migrations needs no backup",
                                 fields.describe(migrations), ctx.release.type)
   end,

@@ -143,6 +143,16 @@ test "minor: backup-taken is skipped when data_migrations is absent" {
   },
 }
 
+-- A misspelt field read as absent spared the backup (hostile round 25, F03).
+for _, spelt in ipairs({ "data-migrations", "Data_Migrations", "data_migration", "datamigrations" }) do
+  test("minor: backup-taken applies when data_migrations is misspelt: " .. spelt) {
+    policy = POLICY, stage = STAGE, now = F.NOW,
+    context = F.context("minor", { release = { data_migrations = F.NONE, [spelt] = true } }),
+    mocks = F.mocks { ["backup.present"] = fail("evidence backup is not declared") },
+    expect = { decision = "deny", requirements = { ["backup-taken"] = "fail" } },
+  }
+end
+
 test "patch: backup-taken fails closed: a data_migrations that is not a boolean needs a backup" {
   policy = POLICY, stage = STAGE, now = F.NOW,
   context = F.context("patch", { release = { data_migrations = "no" } }),
