@@ -200,7 +200,14 @@ static rg_context *check_context(const check_args *a, size_t max_context, rg_err
     if (!(ev = cJSON_GetObjectItemCaseSensitive(doc, "evidence")))
         ev = cJSON_AddObjectToObject(doc, "evidence");
     cJSON_ArrayForEach(item, a->evidence) {
-        cJSON_DeleteItemFromObjectCaseSensitive(ev, item->string);
+        /* Added, never put in the place of the context's own: which one the check read
+         * would otherwise depend on the order of the two (round 25). */
+        if (cJSON_GetObjectItemCaseSensitive(ev, item->string)) {
+            rg_fail(err, RG_ERROR_USAGE, a->context, 0, 0, "--evidence %s: %s declares evidence %s already: give "
+                    "it in one place", item->string, a->context, item->string);
+            cJSON_Delete(doc);
+            return NULL;
+        }
         cJSON_AddItemToObject(ev, item->string, cJSON_Duplicate(item, 1));
     }
     data = cJSON_PrintUnformatted(doc);

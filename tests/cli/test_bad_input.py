@@ -974,6 +974,13 @@ def _(t):
     res = t.run("check", "x.y", "--param", "a=1", "--param", "a=2")
     t.expect_exit(res, 2)
     t.contains(res.err, "--param 'a=2' names a parameter given before", "check --param twice")
+    # --evidence adds to the context's evidence, never in the place of its own (round 25)
+    t.write_json("with-evidence.json", {"release": {"name": "s", "version": "1.0.0", "type": "minor"},
+                                        "evidence": {"scan": "a.sarif"}})
+    res = t.run("check", "security.scan", "--context", "with-evidence.json", "--evidence", "scan=b.sarif",
+                "--param", "reports=scan")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "--evidence scan: with-evidence.json declares evidence scan already", "check --evidence")
     res = t.run("test", "--run", "a", "--run", "b", "policy.lua")
     t.expect_exit(res, 2)
     t.contains(res.err, "--run given twice: join the patterns with |", "test --run keeps its hint")
