@@ -354,11 +354,12 @@ static int names(const hooks_service *service, const char *want, const char *nam
 /* The first rule naming MATCH and ENVIRONMENT.  On GitHub "Production" is the
  * environment "production": compared exactly, a rule written for one would miss the
  * other, and a catch-all rule after it (a laxer request) would judge the deployment. */
-const hooks_rule *hooks_rule_find(const hooks_service *service, const char *match, const char *environment)
+const hooks_rule *hooks_rule_find(const hooks_service *service, const char *match, const char *match_alt,
+                                  const char *environment)
 {
     for (size_t i = 0; i < service->n_rules; i++) {
         const hooks_rule *r = &service->rules[i];
-        if (!names(service, r->match, match))
+        if (!names(service, r->match, match) && !(match_alt && names(service, r->match, match_alt)))
             continue;
         if (r->environment && !names(service, r->environment, environment))
             continue;

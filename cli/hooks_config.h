@@ -43,8 +43,12 @@ void hooks_config_free(hooks_config *config);
 /* The same from TEXT (DIR: where relative file names resolve); for the tests. */
 hooks_config *hooks_config_parse(const char *text, const char *dir, char *why, size_t why_size);
 
-/* The first rule of SERVICE for MATCH and ENVIRONMENT (NULL: any), or NULL. */
-const hooks_rule *hooks_rule_find(const hooks_service *service, const char *match, const char *environment);
+/* The first rule of SERVICE, in the configuration's order, naming MATCH or MATCH_ALT
+ * (GitLab's project path and numeric ID: a rule may name either; NULL: none) and
+ * ENVIRONMENT (NULL: any), or NULL.  Rule by rule: an ID rule before a catch-all judges
+ * its project (hostile round 26, F02). */
+const hooks_rule *hooks_rule_find(const hooks_service *service, const char *match, const char *match_alt,
+                                  const char *environment);
 
 /* Values for a template's placeholders: NAMES[i] is "${NAMES[i]}". */
 typedef struct hooks_vars {

@@ -73,13 +73,11 @@ static char *delivery_key(const char *prefix, const char *id)
 /* Queue the decision for D (whose rule may be missing: then it is rejected, saying so). */
 static void enqueue(rg_serve_response *resp, int tool, const hooks_service *svc, hooks_delivery *d, char *key)
 {
-    const hooks_rule *rule = hooks_rule_find(svc, d->match, d->environment);
+    const hooks_rule *rule = hooks_rule_find(svc, d->match, d->match_alt, d->environment);
     hooks_job *job = calloc(1, sizeof *job);
     const char *name = tool == HOOKS_GITHUB ? "github" : "gitlab";
     char why[512];
 
-    if (!rule && d->match_alt)
-        rule = hooks_rule_find(svc, d->match_alt, d->environment);
     if (!job) {
         free(key);
         rg_serve_respond_error(resp, 500, RG_ERROR_INTERNAL, "out of memory");

@@ -61,7 +61,8 @@ static int teardown(void **state)
     "     \"evidence\": {\"checks\": {\"github\": \"check-runs\", \"repo\": \"${repository}\", \"ref\": \"${sha}\"}}}}}," \
     "    {\"repository\": \"*\", \"request\": {\"context\": {\"env\": \"${environment}\"}}}]}, "                  \
     " \"gitlab\": {\"webhook_token_file\": \"gl.secret\", \"token_file\": \"token\", \"api_url\": \"" API "/api/v4\", " \
-    "  \"rules\": [{\"project\": 4211, \"request\": {\"context\": {\"sha\": \"${sha}\"}}}]}, "                  \
+    "  \"rules\": [{\"project\": 4211, \"request\": {\"context\": {\"sha\": \"${sha}\"}}}, "                  \
+    "             {\"project\": \"*\", \"request\": {\"context\": {\"lax\": true}}}]}, "                    \
     " \"argo\": {\"rules\": [{\"name\": \"canary\", \"request\": {\"context\": {\"v\": \"${args.version}\"}}}]}, " \
     " \"callbacks\": {\"attempts\": 3, \"backoff\": 0.1}}"
 
@@ -86,16 +87,20 @@ static void loads_and_fills(void **state)
     assert_int_equal(c->workers, 2);   /* the default */
     assert_true(c->argo.enabled);
 
-    r = hooks_rule_find(&c->github, "octo-org/payments", "production");
+    r = hooks_rule_find(&c->github, "octo-org/payments", NULL, "production");
     assert_ptr_equal(r, &c->github.rules[0]);
-    assert_ptr_equal(hooks_rule_find(&c->github, "octo-org/payments", "staging"), &c->github.rules[1]);
-    assert_ptr_equal(hooks_rule_find(&c->github, "other/repo", "production"), &c->github.rules[1]);
-    assert_ptr_equal(hooks_rule_find(&c->gitlab, "4211", "production"), &c->gitlab.rules[0]);
-    assert_null(hooks_rule_find(&c->gitlab, "4212", "production"));
+    assert_ptr_equal(hooks_rule_find(&c->github, "octo-org/payments", NULL, "staging"), &c->github.rules[1]);
+    assert_ptr_equal(hooks_rule_find(&c->github, "other/repo", NULL, "production"), &c->github.rules[1]);
+    assert_ptr_equal(hooks_rule_find(&c->gitlab, "4211", NULL, "production"), &c->gitlab.rules[0]);
+    assert_ptr_equal(hooks_rule_find(&c->gitlab, "4212", NULL, "production"), &c->gitlab.rules[1]);
+    /* Rule by rule: the project's ID rule judges it, not the catch-all after it that its
+     * path matches too (hostile round 26, F02). */
+    assert_ptr_equal(hooks_rule_find(&c->gitlab, "payments/api", "4211", "production"), &c->gitlab.rules[0]);
+    assert_ptr_equal(hooks_rule_find(&c->gitlab, "other/tool", "4212", "production"), &c->gitlab.rules[1]);
     /* GitHub's names are one whatever their case: "Production" is the production rule's,
      * not the catch-all's after it; GitLab compares them exactly. */
-    assert_ptr_equal(hooks_rule_find(&c->github, "Octo-Org/Payments", "Production"), &c->github.rules[0]);
-    assert_ptr_equal(hooks_rule_find(&c->github, "octo-org/payments", "PRODUCTION"), &c->github.rules[0]);
+    assert_ptr_equal(hooks_rule_find(&c->github, "Octo-Org/Payments", NULL, "Production"), &c->github.rules[0]);
+    assert_ptr_equal(hooks_rule_find(&c->github, "octo-org/payments", NULL, "PRODUCTION"), &c->github.rules[0]);
 
     hooks_vars_set(&vars, "ref", "v1.4.0");
     hooks_vars_set(&vars, "repository", "octo-org/payments");
