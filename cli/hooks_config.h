@@ -25,6 +25,18 @@ typedef struct hooks_service {
                            * environments are one whatever the case they are written in) */
 } hooks_service;
 
+/* What the tool's own API must say of a deployment before it is decided: a GitLab
+ * event is authenticated by one token every project's maintainers hold, so its project,
+ * commit and environment are the tool's word only once the API says so (hostile round
+ * 26, F01). */
+typedef struct hooks_expect {
+    char *url;            /* GET, beneath the API base, with the approver's credential */
+    const char *field;    /* static: a dotted path to a string in the answer */
+    char *value;
+} hooks_expect;
+
+#define HOOKS_EXPECT_MAX 4
+
 typedef struct hooks_config {
     hooks_service github, gitlab, argo;
     int attempts;         /* callback attempts, 1..10 (default 5) */

@@ -2,6 +2,7 @@
 #include "hooks_http.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "curl_lib.h"
@@ -19,6 +20,73 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     memcpy(r->excerpt + have, data, len < room ? len : room);
     r->excerpt[have + (len < room ? len : room)] = '\0';
     return len;
+}
+
+typedef struct kept {
+    char *data;
+    size_t len, cap;
+    int over;
+} kept;
+
+#define GET_BODY_MAX (1u << 20)
+
+/* The whole body, up to GET_BODY_MAX: more ends the transfer (an error). */
+static size_t keep_body(char *data, size_t size, size_t n, void *user)
+{
+    kept *k = user;
+    size_t len = size * n;
+    if (k->len + len > GET_BODY_MAX) {
+        k->over = 1;
+        return 0;
+    }
+    if (k->len + len + 1 > k->cap) {
+        size_t cap = (k->len + len + 1) * 2;
+        char *grown = realloc(k->data, cap);
+        if (!grown)
+            return 0;
+        k->data = grown;
+        k->cap = cap;
+    }
+    memcpy(k->data + k->len, data, len);
+    k->len += len;
+    k->data[k->len] = '\0';
+    return len;
+}
+
+int hooks_http_get(const hooks_post *req, hooks_reply *reply, char **body)
+{
+    const rg_curl_lib *lib;
+    struct curl_slist *headers = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    kept k = {0};
+    CURLcode rc;
+    CURL *c;
+
+    memset(reply, 0, sizeof *reply);
+    *body = NULL;
+    if (!(lib = rg_curl_open(reply->why, sizeof reply->why)) ||
+        !(c = rg_curl_request(lib, req->url, req->headers, req->timeout, "relgate-serve/1.0 (+libcurl)", errbuf,
+                              &headers, reply->why, sizeof reply->why)))
+        return -1;
+    lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+    lib->easy_setopt(c, CURLOPT_WRITEDATA, &k);
+    rc = lib->easy_perform(c);
+    if (rc == CURLE_OK) {
+        lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+        *body = k.data ? k.data : strdup("");
+        k.data = NULL;
+    } else if (k.over) {
+        snprintf(reply->why, sizeof reply->why, "an answer of more than %u bytes", GET_BODY_MAX);
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(reply->why, sizeof reply->why, "no complete response within %.1f s", req->timeout);
+    } else {
+        snprintf(reply->why, sizeof reply->why, "%s%s%s", lib->easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+    }
+    free(k.data);
+    lib->slist_free_all(headers);
+    lib->easy_cleanup(c);
+    return rc == CURLE_OK && *body ? 0 : -1;
 }
 
 int hooks_http_post(const hooks_post *req, hooks_reply *reply)

@@ -26,4 +26,8 @@ int hooks_http_init(char *why, size_t why_size);
  * status), -1 with REPLY->why. */
 int hooks_http_post(const hooks_post *req, hooks_reply *reply);
 
+/* GET REQ->url (REQ->body unused) as hooks_http_post does, the whole body (at most 1 MiB,
+ * NUL-terminated) into *BODY (heap; free it) when a response arrived. */
+int hooks_http_get(const hooks_post *req, hooks_reply *reply, char **body);
+
 #endif

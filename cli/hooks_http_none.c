@@ -10,6 +10,12 @@ int hooks_http_init(char *why, size_t why_size)
     return -1;
 }
 
+int hooks_http_get(const hooks_post *req, hooks_reply *reply, char **body)
+{
+    *body = NULL;
+    return hooks_http_post(req, reply);
+}
+
 int hooks_http_post(const hooks_post *req, hooks_reply *reply)
 {
     (void)req;

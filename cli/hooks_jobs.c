@@ -39,6 +39,10 @@ void hooks_job_free(hooks_job *job)
     free(job->key);
     free(job->callback_url);
     free(job->environment);
+    for (size_t i = 0; i < job->n_expect; i++) {
+        free(job->expect[i].url);
+        free(job->expect[i].value);
+    }
     free(job);
 }
 
@@ -100,15 +104,132 @@ static int stopping(hooks_jobs *jobs)
     return stop;
 }
 
+/* The tool's credential header for a request to URL into AUTH (SIZE bytes): 0, or -1
+ * with WHY when URL is not beneath the API base or the token cannot be read.  The one
+ * place a credential leaves the server: URL is checked right here, whatever built it. */
+static int credential(const hooks_config *config, const hooks_job *job, const char *url, char *auth, size_t size,
+                      char *why, size_t why_size)
+{
+    const hooks_service *svc = job->tool == HOOKS_GITHUB ? &config->github : &config->gitlab;
+    char *token;
+    if (!hooks_url_beneath(url, svc->api_url)) {
+        snprintf(why, why_size, "not beneath the API base %s", svc->api_url);
+        return -1;
+    }
+    if (!(token = hooks_token_read(svc, why, why_size)))
+        return -1;
+    if (strlen(token) > size - 32) {
+        snprintf(why, why_size, "the token is too long");
+        free(token);
+        return -1;
+    }
+    snprintf(auth, size, job->tool == HOOKS_GITHUB ? "Authorization: Bearer %s" : "PRIVATE-TOKEN: %s", token);
+    memset(token, 0, strlen(token));
+    free(token);
+    return 0;
+}
+
+/* A string (or a whole number) at dotted PATH of DOC, into BUF. */
+static const char *field_at(const cJSON *doc, const char *path, char *buf, size_t size)
+{
+    char part[64];
+    while (doc && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, path, n);
+        part[n] = '\0';
+        doc = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, part) : NULL;
+        path += n + (path[n] == '.');
+    }
+    if (cJSON_IsString(doc))
+        return doc->valuestring;
+    if (cJSON_IsNumber(doc) && doc->valuedouble == (double)(long long)doc->valuedouble) {
+        snprintf(buf, size, "%lld", (long long)doc->valuedouble);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Whether the tool's API says of the deployment what the webhook did (JOB's
+ * expectations; none: 1).  Each answer is asked once, with the callbacks' attempts
+ * against no answer, a 5xx or a 429.  0 (logged): nothing is decided or posted, and the
+ * deployment stays waiting. */
+static int confirmed(const hooks_config *config, const hooks_env *env, const hooks_job *job, hooks_jobs *jobs)
+{
+    const char *tool = tool_name(job->tool);
+    char auth[4096], why[256] = "", num[32];
+    const char *headers[] = {auth, NULL};
+    cJSON *doc = NULL;
+    const char *fetched = NULL;
+    int ok = 1;
+
+    for (size_t i = 0; ok && i < job->n_expect; i++) {
+        const hooks_expect *e = &job->expect[i];
+        const char *got;
+        if (!fetched || strcmp(fetched, e->url) != 0) {
+            hooks_post get = {e->url, headers, NULL, config->timeout};
+            double wait = config->backoff;
+            char *body = NULL;
+            cJSON_Delete(doc);
+            doc = NULL;
+            fetched = e->url;
+            if (credential(config, job, e->url, auth, sizeof auth, why, sizeof why) != 0) {
+                ok = 0;
+                break;
+            }
+            for (int attempt = 1;; attempt++) {
+                hooks_reply reply;
+                int answered = hooks_http_get(&get, &reply, &body) == 0;
+                if (answered && reply.status == 200)
+                    break;
+                if (answered)
+                    snprintf(why, sizeof why, "GET %.180s: HTTP %ld", e->url, reply.status);
+                else
+                    snprintf(why, sizeof why, "GET %.100s: %.140s", e->url, reply.why);
+                free(body);
+                body = NULL;
+                if ((answered && reply.status != 429 && reply.status < 500) || attempt >= config->attempts ||
+                    pause_for(jobs, wait) != 0)
+                    break;
+                wait = wait * 2 > 60 ? 60 : wait * 2;
+            }
+            memset(auth, 0, sizeof auth);
+            if (!body || !(doc = cJSON_Parse(body))) {
+                if (body)
+                    snprintf(why, sizeof why, "GET %.200s: not JSON", e->url);
+                free(body);
+                ok = 0;
+                break;
+            }
+            free(body);
+        }
+        got = field_at(doc, e->field, num, sizeof num);
+        if (!got || strcmp(got, e->value) != 0) {
+            snprintf(why, sizeof why, "%s says %s is %s%.100s%s, the webhook %.100s", e->url, e->field,
+                     got ? "\"" : "", got ? got : "absent", got ? "\"" : "", e->value);
+            ok = 0;
+        }
+    }
+    cJSON_Delete(doc);
+    if (!ok) {
+        fprintf(stderr, "relgate serve: %s: not deciding for %s: the deployment is not as the webhook says (%s); "
+                "nothing posted, the deployment stays waiting\n", tool, job->callback_url, why);
+        count(env, "relgate_hooks_deliveries_total", "Deployment webhooks, by tool and outcome",
+              job->tool == HOOKS_GITHUB ? "tool=\"github\",outcome=\"unconfirmed\""
+                                        : "tool=\"gitlab\",outcome=\"unconfirmed\"");
+    }
+    return ok;
+}
+
 /* Post BODY to the job's callback with the tool's credential, up to the configured
  * number of attempts: again after no response, a 5xx or a 429; not after another
  * status (a 4xx will not change by asking again). */
 static long post_back(const hooks_config *config, const hooks_env *env, const hooks_job *job, const char *body,
                       hooks_jobs *jobs)
 {
-    const hooks_service *svc = job->tool == HOOKS_GITHUB ? &config->github : &config->gitlab;
     const char *tool = tool_name(job->tool);
-    char why[256], *token, auth[4096];
+    char why[256], auth[4096];
     const char *github_headers[] = {auth, "Accept: application/vnd.github+json", "X-GitHub-Api-Version: 2022-11-28",
                                     "Content-Type: application/json", NULL};
     const char *gitlab_headers[] = {auth, "Content-Type: application/json", NULL};
@@ -117,27 +238,14 @@ static long post_back(const hooks_config *config, const hooks_env *env, const ho
     double wait = config->backoff;
     long status = 0;
 
-    /* The one place a credential leaves the server: checked again right here, whatever
-     * built the URL. */
-    if (!hooks_url_beneath(job->callback_url, svc->api_url)) {
-        fprintf(stderr, "relgate serve: %s: not calling back %s: not beneath the API base %s\n", tool,
-                job->callback_url, svc->api_url);
-        count(env, "relgate_hooks_callbacks_total", "Deployment decisions posted back, by tool and outcome",
-              job->tool == HOOKS_GITHUB ? "tool=\"github\",outcome=\"refused\"" : "tool=\"gitlab\",outcome=\"refused\"");
+    if (credential(config, job, job->callback_url, auth, sizeof auth, why, sizeof why) != 0) {
+        fprintf(stderr, "relgate serve: %s: not calling back %s: %s\n", tool, job->callback_url, why);
+        if (strncmp(why, "not beneath", 11) == 0)
+            count(env, "relgate_hooks_callbacks_total", "Deployment decisions posted back, by tool and outcome",
+                  job->tool == HOOKS_GITHUB ? "tool=\"github\",outcome=\"refused\""
+                                            : "tool=\"gitlab\",outcome=\"refused\"");
         return 0;
     }
-    if (!(token = hooks_token_read(svc, why, sizeof why))) {
-        fprintf(stderr, "relgate serve: %s: not calling back %s: the token: %s\n", tool, job->callback_url, why);
-        return 0;
-    }
-    if (strlen(token) > sizeof auth - 32) {
-        fprintf(stderr, "relgate serve: %s: not calling back %s: the token is too long\n", tool, job->callback_url);
-        free(token);
-        return 0;
-    }
-    snprintf(auth, sizeof auth, job->tool == HOOKS_GITHUB ? "Authorization: Bearer %s" : "PRIVATE-TOKEN: %s", token);
-    memset(token, 0, strlen(token));
-    free(token);
 
     for (int attempt = 1; attempt <= config->attempts; attempt++) {
         hooks_reply reply;
@@ -182,6 +290,8 @@ static long run(const hooks_config *config, const hooks_env *env, const hooks_jo
     int status = 0, approved = 0;
     long delivered;
 
+    if (!confirmed(config, env, job, jobs))
+        return 0;
     if (job->request) {
         double wait = config->backoff;
         /* A 503 (every worker busy, the store failing) is asked again within the callbacks'

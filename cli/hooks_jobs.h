@@ -27,6 +27,9 @@ typedef struct hooks_job {
                              * stored decision), or NULL */
     char *callback_url;
     char *environment;
+    hooks_expect expect[HOOKS_EXPECT_MAX];   /* confirmed through the tool's API before anything
+                                             * is decided or posted; else nothing is */
+    size_t n_expect;
     struct hooks_job *next;
 } hooks_job;
 

@@ -57,7 +57,25 @@ void hooks_delivery_free(hooks_delivery *d)
     free(d->match_alt);
     free(d->environment);
     free(d->callback_url);
+    for (size_t i = 0; i < d->n_expect; i++) {
+        free(d->expect[i].url);
+        free(d->expect[i].value);
+    }
     memset(d, 0, sizeof *d);
+}
+
+/* Expect FIELD of the answer to GET URL_FORMAT (built from BASE and the IDs) to be VALUE. */
+static int expect(hooks_delivery *d, const char *url, const char *field, const char *value)
+{
+    hooks_expect *e = &d->expect[d->n_expect];
+    if (d->n_expect >= HOOKS_EXPECT_MAX || !(e->url = strdup(url)) || !(e->value = strdup(value))) {
+        if (d->n_expect < HOOKS_EXPECT_MAX)
+            free(e->url);
+        return -1;
+    }
+    e->field = field;
+    d->n_expect++;
+    return 0;
 }
 
 /* Keep a copy of VALUE as placeholder NAME. */
@@ -199,9 +217,18 @@ int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_
             keep(out, "deployment_id", deployment_id) ||
             keep(out, "user", string_at(member(doc, "user"), "username")))
             rc = bad(why, why_size, "out of memory");
-        else
+        else {
+            char deployment[1024], project_url[1024];
             snprintf(out->callback_url, n, "%s/projects/%s/deployments/%s/approval", api_url, project_id,
                      deployment_id);
+            snprintf(deployment, sizeof deployment, "%s/projects/%s/deployments/%s", api_url, project_id,
+                     deployment_id);
+            snprintf(project_url, sizeof project_url, "%s/projects/%s", api_url, project_id);
+            if (expect(out, deployment, "status", "blocked") || expect(out, deployment, "sha", sha) ||
+                expect(out, deployment, "environment.name", env) ||
+                (path && expect(out, project_url, "path_with_namespace", path)))
+                rc = bad(why, why_size, "out of memory");
+        }
     }
     cJSON_Delete(doc);
     if (rc != HOOKS_PAYLOAD_OK)

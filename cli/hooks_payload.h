@@ -14,6 +14,8 @@ typedef struct hooks_delivery {
     char *callback_url;   /* where the decision is posted: beneath the API base */
     char *owned[16];      /* the placeholders' values */
     hooks_vars vars;
+    hooks_expect expect[HOOKS_EXPECT_MAX];   /* GitLab: what its API must confirm */
+    size_t n_expect;
 } hooks_delivery;
 
 void hooks_delivery_free(hooks_delivery *d);
@@ -34,7 +36,9 @@ int hooks_github_parse(const char *body, size_t len, const char *api_url, hooks_
 
 /* A GitLab deployment event (object_kind "deployment"); only status "blocked" is a
  * deployment waiting for approval.  The SHA comes from commit_url (the event has only a
- * short one); the approval URL is API_URL/projects/ID/deployments/ID/approval. */
+ * short one); the approval URL is API_URL/projects/ID/deployments/ID/approval.  OUT's
+ * expectations: GitLab's deployment ID of project ID is blocked, of that SHA and
+ * environment, and project ID has the event's path. */
 int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_delivery *out, char *why,
                        size_t why_size);
 

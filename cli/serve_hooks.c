@@ -88,6 +88,9 @@ static void enqueue(rg_serve_response *resp, int tool, const hooks_service *svc,
     job->callback_url = d->callback_url;
     job->environment = d->environment;
     d->callback_url = d->environment = NULL;
+    memcpy(job->expect, d->expect, sizeof job->expect);
+    job->n_expect = d->n_expect;
+    d->n_expect = 0;   /* the job's now */
     if (!rule) {
         snprintf(why, sizeof why, "no rule of the hooks configuration names %s and the environment %s", d->match,
                  job->environment);

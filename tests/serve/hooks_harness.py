@@ -303,6 +303,24 @@ def gitlab_config(api_base):
             "callbacks": {"attempts": 3, "backoff": 0.2, "timeout": 5}}
 
 
+def serve_gitlab_deployment(api, payload, **says):
+    """What GitLab's API says of PAYLOAD's deployment and project (relgate confirms them
+    before deciding): the deployment as gitlab4j recorded one from the REST API when the
+    corpus is there, else in its documented shape; SAYS overrides its sha, state (its
+    status), environment or the project's path."""
+    sha = payload["commit_url"].rsplit("/", 1)[1]
+    src = corpus_file("gitlab/gitlab4j-deployment.json")
+    deployment = json.loads(src.read_text()) if src else {"iid": 2, "ref": payload["ref"], "user": payload["user"]}
+    deployment.update({"id": payload["deployment_id"], "sha": says.get("sha", sha),
+                       "status": says.get("state", "blocked")})
+    deployment["environment"] = dict(deployment.get("environment") or {"id": 9},
+                                     name=says.get("environment", payload["environment"]))
+    pid = payload["project"]["id"]
+    api.route("/api/v4/projects/%d/deployments/%d" % (pid, payload["deployment_id"]), Reply(deployment))
+    api.route("/api/v4/projects/%d" % pid, Reply({"id": pid, "path_with_namespace": says.get(
+        "path", payload["project"]["path_with_namespace"])}))
+
+
 def serve_gitlab_jobs(api, project, sha, status="success"):
     """The latest pipeline of SHA in PROJECT (its path, sent URL-encoded) and its jobs."""
     import urllib.parse

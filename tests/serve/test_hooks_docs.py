@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hooks_harness import (GITLAB_SECRET, SECRET, Api, Serve, gitlab_deployment_payload,  # noqa: E402
-                           protection_rule_payload, serve_check_runs, serve_gitlab_jobs)
+                           protection_rule_payload, serve_check_runs, serve_gitlab_deployment, serve_gitlab_jobs)
 import harness  # noqa: E402
 from harness import REPO as SOURCE, case, main  # noqa: E402
 
@@ -100,6 +100,7 @@ def _(t):
         gl["ref"] = "v1.4.0"
         gl_sha = gl["commit_url"].rsplit("/", 1)[1]
         serve_gitlab_jobs(api, gl["project"]["path_with_namespace"], gl_sha, "failed")
+        serve_gitlab_deployment(api, gl)
         with start(t, api) as srv:
             t.eq(srv.github(gh)[0], 202, "the GitHub webhook")
             t.eq(srv.gitlab(gl)[0], 202, "the GitLab webhook")

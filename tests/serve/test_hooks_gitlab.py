@@ -15,18 +15,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hooks_harness import (GL_API_TOKEN, GITLAB_SECRET, Api, Serve, corpus_file, gitlab_config,  # noqa: E402
-                           gitlab_deployment_payload, secrets, serve_gitlab_jobs)
+                           gitlab_deployment_payload, secrets, serve_gitlab_deployment, serve_gitlab_jobs)
 from harness import case, main  # noqa: E402
 
 EVIDENCE_TOKEN = "glpat-EVIDENCEreader0123SECRET"
 
 
-def start(t, api, status="success"):
+def start(t, api, status="success", first_rule=None, **says):
     secrets(t)
     payload = gitlab_deployment_payload()
     sha = payload["commit_url"].rsplit("/", 1)[1]
     serve_gitlab_jobs(api, payload["project"]["path_with_namespace"], sha, status)
-    srv = Serve(t, gitlab_config(api.base), env={"CI_API_V4_URL": api.base + "/api/v4",
+    serve_gitlab_deployment(api, payload, **says)
+    config = gitlab_config(api.base)
+    if first_rule:
+        config["gitlab"]["rules"].insert(0, first_rule)
+    srv = Serve(t, config, env={"CI_API_V4_URL": api.base + "/api/v4",
                                                  "GITLAB_TOKEN": EVIDENCE_TOKEN, "GITHUB_API_URL": ""})
     return payload, srv
 
@@ -81,6 +85,37 @@ def _(t):
             t.eq(api.posted(), [], "approvals")
             t.eq(api.requests, [], "API requests")
             t.eq(srv.decisions_stored(), 0, "decisions stored")
+
+
+@case("an event GitLab's API does not confirm (another project's path beside this ID, another commit, environment "
+      "or status, no such deployment): nothing decided, nothing posted (hostile round 26, F01)")
+def _(t):
+    # Every project's maintainers hold the one webhook token: an event naming a project
+    # with a lax rule beside payments' ID was decided by the lax rule and its approval
+    # posted to payments' deployment.
+    sandbox = {"project": "sandbox/tool", "environment": "*", "request": {"stage": "deploy", "context": {
+        "release": {"name": "${project}", "version": "1.4.0", "type": "minor"}}}}
+    for says, what in (({"path": "payments/api"}, "another project's path"),
+                       ({"sha": "0" * 40}, "another commit"),
+                       ({"environment": "staging"}, "another environment"),
+                       ({"state": "success"}, "a deployment no longer blocked"),
+                       (None, "no such deployment")):
+        with Api() as api:
+            payload, srv = start(t, api, first_rule=sandbox if "path" in (says or {}) else None, **(says or {}))
+            if "path" in (says or {}):
+                payload["project"]["path_with_namespace"] = "sandbox/tool"
+            if says is None:
+                api.routes.pop("/api/v4/projects/%d/deployments/%d" % (payload["project"]["id"],
+                                                                      payload["deployment_id"]))
+            with srv:
+                t.eq(srv.gitlab(payload)[0], 202, "%s: the webhook's answer" % what)
+                end = time.monotonic() + 10
+                while time.monotonic() < end and "not as the webhook says" not in srv.log_text():
+                    time.sleep(0.05)
+                t.contains(srv.log_text(), "the deployment is not as the webhook says", what)
+                time.sleep(0.3)
+                t.eq(api.posted(), [], "%s: approvals" % what)
+                t.eq(srv.decisions_stored(), 0, "%s: decisions" % what)
 
 
 @case("deployments that are not blocked are acknowledged and left alone")
