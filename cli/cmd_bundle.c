@@ -189,6 +189,14 @@ static int cmd_lock(int argc, char **argv)
         else if (strcmp(argv[i], "--lock") == 0 && i + 1 < argc)
             lock_path = argv[i + 1];
     if (rg_read_file(lock_path, "lock file", 1u << 20, &text, &len, &err) == 0) {
+        /* Strictly: a pin given twice was rewritten once and kept once (round 26, F03). */
+        rg_limits limits = rg_limits_default();
+        if (rg_json_check(text, len, lock_path, &limits, &err) != 0) {
+            fprintf(stderr, "relgate: error: %s\n", err.message);
+            rg_error_clear(&err);
+            free(text);
+            return RG_EXIT_ERROR;
+        }
         doc = cJSON_ParseWithLength(text, len);
         free(text);
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "bundles"))) {

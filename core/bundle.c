@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "beneath.h"
 #include "error.h"
 #include "fileio.h"
+#include "json.h"
 #include "tar.h"
 
 #define TAR_FILES_FACTOR 64
@@ -40,6 +42,25 @@ static int nonempty_string(const cJSON *m, const char *key)
     return s && *s && strlen(s) <= 200;
 }
 
+cJSON *rg_bundle_parse(const char *text, size_t len, const char *dir, const char *name, rg_error *err)
+{
+    char shown[PATH_MAX + 64], *copy = malloc(len + 1);   /* rg_json_parse wants TEXT[LEN] a NUL */
+    cJSON *doc;
+    if (!copy) {
+        rg_fail(err, RG_ERROR_INTERNAL, name, 0, 0, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    if (dir && strcmp(dir, ".") != 0)
+        snprintf(shown, sizeof shown, "%s/%s", dir, name);
+    else
+        snprintf(shown, sizeof shown, "%s", name);
+    doc = rg_json_parse(copy, len, shown, 16, RG_ERROR_POLICY, err);
+    free(copy);
+    return doc;
+}
+
 const char *rg_bundle_bad_manifest(const cJSON *m)
 {
     static const char SHAPE[] =
@@ -59,6 +80,9 @@ const char *rg_bundle_bad_manifest(const cJSON *m)
     cJSON_ArrayForEach(f, files) {
         if (++count > RG_BUNDLE_MAX_FILES)
             return "a bundle holds at most 1024 files";
+        for (const cJSON *g = files->child; g != f; g = g->next)
+            if (strcasecmp(g->string, f->string) == 0)   /* one file where case is not told apart */
+                return "a bundle's file paths differ in more than their case";
         if (!rg_bundle_path_ok(f->string) || strcmp(f->string, RG_BUNDLE_MANIFEST) == 0)
             return "a bundle's file paths are relative, without \".\" or \"..\" parts, of letters, digits, '.', '_', "
                    "'-' and '+' (and not bundle.json itself)";
@@ -111,7 +135,10 @@ static int take_manifest(rg_bundle *b, const char *text, size_t len, const char 
     if (pin->pin && strcmp(pin->pin, b->digest) != 0)
         return rg_fail(err, RG_ERROR_POLICY, display, 0, 0, "bundle '%s' is pinned to %s%s, but %s/%s has %s: refused",
                        pin->name, pin->pin, pin->by, display, RG_BUNDLE_MANIFEST, b->digest);
-    b->manifest = cJSON_ParseWithLength(text, len);
+    /* Read strictly: a "policy" given twice ran the first entry while other readers take
+     * the last (hostile round 26, F02). */
+    if (!(b->manifest = rg_bundle_parse(text, len, display, RG_BUNDLE_MANIFEST, err)))
+        return -1;
     if ((why = rg_bundle_bad_manifest(b->manifest)) != NULL)
         return rg_fail(err, RG_ERROR_POLICY, display, 0, 0, "%s/%s: %s", display, RG_BUNDLE_MANIFEST, why);
     b->name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b->manifest, "name"));
@@ -300,8 +327,10 @@ int rg_bundle_read_lock(const char *dir, const char *display, cJSON **doc, const
         return 0;
     if (rg_read_file(path, "lock file", 1u << 20, &text, &len, err) != 0)
         return -1;
-    *doc = cJSON_ParseWithLength(text, len);
+    *doc = rg_bundle_parse(text, len, NULL, shown, err);   /* a pin given twice: refused */
     free(text);
+    if (!*doc)
+        return -1;
     bundles = cJSON_GetObjectItemCaseSensitive(*doc, "bundles");
     if (!cJSON_IsObject(*doc) || cJSON_GetArraySize(*doc) != 1 || !cJSON_IsObject(bundles)) {
         cJSON_Delete(*doc);

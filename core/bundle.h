@@ -54,6 +54,11 @@ void rg_bundle_free(rg_bundle *b);
 /* Why MANIFEST is not a bundle manifest, or NULL when it is one. */
 const char *rg_bundle_bad_manifest(const cJSON *manifest);
 
+/* A bundle's JSON file (its manifest, a lock file) read strictly, as a context is: a key
+ * given twice, trailing data, a NUL or invalid UTF-8 are errors naming DIR/NAME (DIR
+ * NULL: NAME alone).  NULL with ERR (kind policy). */
+cJSON *rg_bundle_parse(const char *text, size_t len, const char *dir, const char *name, rg_error *err);
+
 /* Lint: the files below the bundle directory ROOT that rg_bundle_build would pin but B's
  * manifest does not list (added since the bundle was built), each appended to PROBLEMS
  * as "DISPLAY/PATH is not in DISPLAY/bundle.json: ...".  Returns how many, or -1 when the

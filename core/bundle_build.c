@@ -145,7 +145,8 @@ static cJSON *old_manifest(const char *dir)
         rg_error_clear(&err);
         return NULL;
     }
-    m = cJSON_ParseWithLength(text, len);
+    m = rg_bundle_parse(text, len, dir, RG_BUNDLE_MANIFEST, &err);
+    rg_error_clear(&err);
     free(text);
     return m;
 }
@@ -234,7 +235,9 @@ int rg_bundle_build(const char *dir, const char *name, const char *version, cons
         goto out;
     }
     /* what the reader would refuse is not written */
-    check = cJSON_ParseWithLength(manifest, manifest_len);
+    check = rg_bundle_parse(manifest, manifest_len, dir, RG_BUNDLE_MANIFEST, err);
+    if (!check)
+        goto out;
     if ((why = rg_bundle_bad_manifest(check)) != NULL) {
         rg_fail(err, RG_ERROR_POLICY, dir, 0, 0, "%s: %s (its policy %s%s)", dir, why, entry,
                 cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(check, "files"), entry)

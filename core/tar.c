@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The POSIX.1-1988 ustar header, by offset. */
 enum {
@@ -117,10 +118,12 @@ static const char *kind_of(unsigned char type)
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp((*(const rg_tar_member *const *)a)->name, (*(const rg_tar_member *const *)b)->name);
+    return strcasecmp((*(const rg_tar_member *const *)a)->name, (*(const rg_tar_member *const *)b)->name);
 }
 
-/* Two members of one name: the second could shadow what a reviewer read in the first. */
+/* Two members of one name: the second could shadow what a reviewer read in the first —
+ * also in another case, as one file on a case-insensitive file system (macOS, Windows)
+ * where the archive is unpacked for review (hostile round 26, F04). */
 static int find_duplicate(const rg_tar_member *m, size_t n, char *why, size_t why_size)
 {
     const rg_tar_member **sorted;
@@ -135,8 +138,9 @@ static int find_duplicate(const rg_tar_member *m, size_t n, char *why, size_t wh
         sorted[i] = &m[i];
     qsort(sorted, n, sizeof *sorted, by_name);
     for (size_t i = 1; i < n && rc == 0; i++)
-        if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
-            say(why, why_size, "member %s is in the archive twice", sorted[i]->name);
+        if (strcasecmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
+            say(why, why_size, "member %s is in the archive twice%s", sorted[i]->name,
+                strcmp(sorted[i - 1]->name, sorted[i]->name) ? " (in another case)" : "");
             rc = -1;
         }
     free(sorted);

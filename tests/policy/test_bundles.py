@@ -231,6 +231,9 @@ def _(t):
         "a parent path": ([("../evil.lua", TEAM.encode())], "member name ../evil.lua is not allowed"),
         "an absolute path": ([("/tmp/evil.lua", TEAM.encode())], "member name /tmp/evil.lua is not allowed"),
         "a member twice": ([("evil.lua", b"return 1\n")], "member evil.lua is in the archive twice"),
+        # one file where an archive is unpacked for review on macOS or Windows (round 26, F04)
+        "a member twice in another case": ([("EVIL.lua", b"return 1\n")],
+                                           "is in the archive twice (in another case)"),
         "an unlisted member": ([("extra.lua", b"")], "member extra.lua is not in its manifest"),
     }
     for what, (extra, needle) in cases.items():
@@ -292,6 +295,15 @@ def _(t):
     t.run("bundle", "lock", "--lock", "team/relgate.lock", "base=team/octo.tar")
     t.eq(list(json.loads((t.tmp / "team/relgate.lock").read_text())["bundles"]), ["base", "octo", "org.octo"],
          "the lock's names, sorted")
+    # a pin given twice: refused by the gate and by bundle lock (round 26, F03)
+    lock = (t.tmp / "team/relgate.lock").read_text()
+    t.write("team/relgate.lock", lock.replace('"octo":', '"octo": "sha256:%s", "octo":' % ("2" * 64), 1))
+    t.contains(error_message(t, t.eval("team/team.lua", "release.json")), "team/relgate.lock",
+               "a lock that pins a bundle twice")
+    res = t.run("bundle", "lock", "--lock", "team/relgate.lock", "team/octo.tar")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "team/relgate.lock", "bundle lock on a lock that pins a bundle twice")
+    t.write("team/relgate.lock", lock)
     # the pin in extends and the lock disagree
     t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % ("1" * 64) + TEAM)
     msg = error_message(t, t.eval("team/team.lua", "release.json"))
@@ -360,12 +372,24 @@ def _(t):
         (dict(good, policy="none.lua"), "the bundle's policy is not among its files"),
         ({k: v for k, v in good.items() if k != "version"}, "a bundle manifest is {"),
     ]
+    cases.append((dict(good, files=dict(files, **{"OCTO.lua": files["octo.lua"]})),
+                  "a bundle's file paths differ in more than their case"))
     for manifest, needle in cases:
         data = (json.dumps(manifest) + "\n").encode()
         t.write("team/octo/bundle.json", data)
         t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % hashlib.sha256(data).hexdigest() + TEAM)
         msg = error_message(t, t.eval("team/team.lua", "release.json"))
         t.contains(msg, "team/octo/bundle.json: " + needle, needle)
+    # Read strictly, as a context is: "policy" given twice ran the first entry while other
+    # readers take the last (round 26, F02); trailing data; a NUL.
+    text = json.dumps(good)
+    for bad, needle in ((text[:-1] + ', "policy": "lib/f.lua"}', "duplicate"), (text + " {}", "after"),
+                        (text.replace('"3.1.0"', '"3.1.0\\u0000x"'), "NUL")):
+        data = (bad + "\n").encode()
+        t.write("team/octo/bundle.json", data)
+        t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % hashlib.sha256(data).hexdigest() + TEAM)
+        msg = error_message(t, t.eval("team/team.lua", "release.json"))
+        t.contains(msg, "team/octo/bundle.json", "a manifest read strictly: " + needle)
     data = (json.dumps(dict(good, description="the org baseline")) + "\n").encode()
     t.write("team/octo/bundle.json", data)
     t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % hashlib.sha256(data).hexdigest() + TEAM)

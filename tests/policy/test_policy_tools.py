@@ -1648,6 +1648,16 @@ def _(t):
     res = t.run("check", "security.scan", "--param", 'reports=["scan"]', "--evidence", "scan=scan.sarif", "--now", NOW,
                 "--param", "max_high=1")
     t.expect_exit(res, 0)
+    # --context is read as eval reads it: a second document, a NUL cutting a path, a key
+    # twice are refused (round 26, F01: check read them with cJSON and passed)
+    for name, text in (("two.json", '{"release": {"name": "s", "version": "1.0.0", "type": "minor"}, '
+                                    '"evidence": {"scan": "scan.sarif"}} {"x": 1}'),
+                       ("nul.json", '{"release": {"name": "s", "version": "1.0.0", "type": "minor"}, '
+                                    '"evidence": {"scan": "scan.sarif\\u0000/../x"}}')):
+        t.write(name, text)
+        res = t.run("check", "security.scan", "--context", name, "--param", "reports=scan", "--now", NOW)
+        t.expect_exit(res, 2)
+        t.contains(res.err, name, "check --context %s is refused, naming it" % name)
     # what a policy's with refuses, check refuses in the same words
     res = t.run(*args, "--param", "fail_on=hihg")
     t.expect_exit(res, 2)
