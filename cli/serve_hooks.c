@@ -257,7 +257,7 @@ static void argo_rule(rg_serve *srv, const rg_serve_request *req, rg_serve_respo
         rg_serve_respond_header(resp, "Allow", "GET, POST");
         return;
     }
-    for (size_t i = 0; req->rest && i < hooks.config->argo.n_rules; i++)
+    for (size_t i = 0; !rule && req->rest && i < hooks.config->argo.n_rules; i++)   /* the first, as documented */
         if (!strcmp(hooks.config->argo.rules[i].match, req->rest))
             rule = &hooks.config->argo.rules[i];
     if (!rule) {
