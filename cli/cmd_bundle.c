@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -188,7 +189,15 @@ static int cmd_lock(int argc, char **argv)
             lock_path = argv[i] + 7;
         else if (strcmp(argv[i], "--lock") == 0 && i + 1 < argc)
             lock_path = argv[i + 1];
-    if (rg_read_file(lock_path, "lock file", 1u << 20, &text, &len, &err) == 0) {
+    if (rg_read_file(lock_path, "lock file", 1u << 20, &text, &len, &err) != 0 && access(lock_path, F_OK) == 0) {
+        /* Only a lock file that is not there starts afresh: one that cannot be read (too
+         * large, unreadable) was overwritten with this pin alone, the others lost (round 27,
+         * F04). */
+        fprintf(stderr, "relgate: error: %s\n", err.message);
+        rg_error_clear(&err);
+        return RG_EXIT_ERROR;
+    }
+    if (text) {
         /* Strictly: a pin given twice was rewritten once and kept once (round 26, F03). */
         rg_limits limits = rg_limits_default();
         if (rg_json_check(text, len, lock_path, &limits, &err) != 0) {
@@ -199,9 +208,10 @@ static int cmd_lock(int argc, char **argv)
         }
         doc = cJSON_ParseWithLength(text, len);
         free(text);
-        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "bundles"))) {
-            cJSON_Delete(doc);
-            fprintf(stderr, "relgate: error: %s is not a lock file ({ \"bundles\": { ... } })\n", lock_path);
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "bundles")) || cJSON_GetArraySize(doc) != 1) {
+            cJSON_Delete(doc);   /* what the loader refuses is not rewritten into what it takes */
+            fprintf(stderr, "relgate: error: %s is not a lock file ({ \"bundles\": { ... } } and nothing else)\n",
+                    lock_path);
             return RG_EXIT_ERROR;
         }
     }

@@ -35,7 +35,7 @@ typedef struct hooks_expect {
     char *value;
 } hooks_expect;
 
-#define HOOKS_EXPECT_MAX 4
+#define HOOKS_EXPECT_MAX 6
 
 typedef struct hooks_config {
     hooks_service github, gitlab, argo;

@@ -205,13 +205,17 @@ int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_
         rc = bad(why, why_size, "the payload's \"deployment_id\" is not a number");
     else if (!cJSON_IsObject(project) || id_at(project, "id", project_id, sizeof project_id) != 0)
         rc = bad(why, why_size, "the payload's \"project.id\" is not a number");
+    else if (!path)
+        /* GitLab always sends it; without it the project check had nothing to confirm and
+         * a path rule was passed over for a catch-all (hostile round 27, F01) */
+        rc = bad(why, why_size, "the payload's \"project.path_with_namespace\" is missing");
     else if (!sha)
         rc = bad(why, why_size, "the payload's \"commit_url\" does not end in a full commit SHA");
     if (rc == HOOKS_PAYLOAD_OK) {
         size_t n = strlen(api_url) + strlen(project_id) + strlen(deployment_id) + 48;
-        if (!(out->callback_url = malloc(n)) || !(out->match = strdup(path ? path : project_id)) ||
+        if (!(out->callback_url = malloc(n)) || !(out->match = strdup(path)) ||
             !(out->match_alt = strdup(project_id)) || !(out->environment = strdup(env)) ||
-            keep(out, "project", path ? path : project_id) || keep(out, "project_id", project_id) ||
+            keep(out, "project", path) || keep(out, "project_id", project_id) ||
             keep(out, "environment", env) || keep(out, "sha", sha) || keep(out, "ref", string_at(doc, "ref")) ||
             keep(out, "version", hooks_version_of(string_at(doc, "ref"))) ||
             keep(out, "deployment_id", deployment_id) ||
@@ -224,9 +228,13 @@ int hooks_gitlab_parse(const char *body, size_t len, const char *api_url, hooks_
             snprintf(deployment, sizeof deployment, "%s/projects/%s/deployments/%s", api_url, project_id,
                      deployment_id);
             snprintf(project_url, sizeof project_url, "%s/projects/%s", api_url, project_id);
+            /* Every value a rule's request may take from the event is GitLab's word: the
+             * ref (${ref}, ${version}) and the user (${user}) too (round 27, F02). */
+            const char *ref = string_at(doc, "ref"), *user = string_at(member(doc, "user"), "username");
             if (expect(out, deployment, "status", "blocked") || expect(out, deployment, "sha", sha) ||
-                expect(out, deployment, "environment.name", env) ||
-                (path && expect(out, project_url, "path_with_namespace", path)))
+                expect(out, deployment, "environment.name", env) || (ref && expect(out, deployment, "ref", ref)) ||
+                (user && expect(out, deployment, "user.username", user)) ||
+                expect(out, project_url, "path_with_namespace", path))
                 rc = bad(why, why_size, "out of memory");
         }
     }

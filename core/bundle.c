@@ -84,8 +84,8 @@ const char *rg_bundle_bad_manifest(const cJSON *m)
             if (strcasecmp(g->string, f->string) == 0)   /* one file where case is not told apart */
                 return "a bundle's file paths differ in more than their case";
         if (!rg_bundle_path_ok(f->string) || strcmp(f->string, RG_BUNDLE_MANIFEST) == 0)
-            return "a bundle's file paths are relative, without \".\" or \"..\" parts, of letters, digits, '.', '_', "
-                   "'-' and '+' (and not bundle.json itself)";
+            return "a bundle's file paths are relative, without \".\" or \"..\" parts or a part ending in '.', of "
+                   "letters, digits, '.', '_', '-' and '+' (and not bundle.json itself)";
         if (!is_digest(cJSON_GetStringValue(f)))
             return "every file of a bundle manifest has a digest \"sha256:\" and 64 lower-case hex digits";
     }

@@ -116,20 +116,44 @@ static void check_version(rg_context *ctx, const cJSON *release, const char *key
                        item->valuestring, why);
 }
 
+/* V, a string, in lower case without white space around it, into BUF: a value a
+ * misspelt field holds is judged as loosely as its name ("Stage": "Deploy " is a stage;
+ * hostile round 27, F05). */
+static const char *loosely(const cJSON *v, char *buf, size_t size)
+{
+    const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+    size_t n;
+    if (!s)
+        return NULL;
+    s += strspn(s, " \t\r\n");
+    for (n = 0; s[n] && n + 1 < size; n++)
+        buf[n] = s[n] >= 'A' && s[n] <= 'Z' ? (char)(s[n] - 'A' + 'a') : s[n];
+    while (n > 0 && strchr(" \t\r\n", buf[n - 1]))
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
 static int stage_value(const cJSON *v)
 {
-    return cJSON_IsString(v) && rg_stage_parse(v->valuestring) != RG_STAGE_UNSET;
+    char buf[32];
+    const char *s = loosely(v, buf, sizeof buf);
+    return s && rg_stage_parse(s) != RG_STAGE_UNSET;
 }
 
 static int word_value(const cJSON *v)
 {
-    return cJSON_IsString(v) && v->valuestring[0];
+    char buf[8];
+    const char *s = loosely(v, buf, sizeof buf);
+    return s && s[0];
 }
 
 static int commit_value(const cJSON *v)
 {
-    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
-    return n >= 7 && n <= 64 && strspn(v->valuestring, "0123456789abcdefABCDEF") == n;
+    char buf[80];
+    const char *s = loosely(v, buf, sizeof buf);
+    size_t n = s ? strlen(s) : 0;
+    return n >= 7 && n <= 64 && strspn(s, "0123456789abcdef") == n;
 }
 
 /* Fields whose absence the engine or the stock checks read as the milder answer: with
@@ -158,13 +182,16 @@ static void misspelt_fields(rg_context *ctx, rg_error *err)
         if (!cJSON_IsObject(obj) || (own && !cJSON_IsNull(own)))
             continue;   /* a null is read as absent: its misspelling still counts (round 25, F01) */
         /* In another case, with '-' for '_', or two letters off (round 25, F02). */
-        cJSON_ArrayForEach(field, obj)
-            if (strcmp(field->string, m->key) != 0 && rg_name_distance(field->string, m->key) <= 2 &&
-                m->value_ok(field))
+        cJSON_ArrayForEach(field, obj) {
+            size_t n = strlen(field->string), k = strlen(m->key);
+            if ((n > k ? n - k : k - n) > 2 || strcmp(field->string, m->key) == 0)
+                continue;   /* cheap first: every context of a batch comes through here */
+            if (rg_name_distance(field->string, m->key) <= 2 && m->value_ok(field))
                 rg_add_problem(err, RG_ERROR_CONTEXT, ctx->display,
                                "%s: %s%s%s is not a field relgate reads (did you mean '%s'?): spell it so, or give "
                                "your own field another name", ctx->display, m->in ? m->in : "", m->in ? "." : "",
                                field->string, m->key);
+        }
     }
 }
 

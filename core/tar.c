@@ -34,8 +34,10 @@ int rg_bundle_path_ok(const char *path)
         if (n >= RG_TAR_NAME_MAX)
             return 0;
         if (*p == '/' || *p == '\0') {
-            /* an empty part ("/x", "x//y", "x/") or "." or ".." */
-            if (part == 0 || (part == 1 && start[0] == '.') || (part == 2 && start[0] == '.' && start[1] == '.'))
+            /* an empty part ("/x", "x//y", "x/") or "." or "..", or one ending in '.': Windows
+             * drops it, so "octo.lua." is "octo.lua" there (hostile round 27, F03) */
+            if (part == 0 || (part == 1 && start[0] == '.') || (part == 2 && start[0] == '.' && start[1] == '.') ||
+                p[-1] == '.')
                 return 0;
             if (*p == '\0')
                 return 1;

@@ -165,6 +165,8 @@ def _(t):
     release = {"name": "svc", "version": "1.0.0", "type": "minor"}
     for field, where, value, name in (("stgae", None, "deploy", "stage"), ("Stage", None, "post-deploy", "stage"),
                                       ("STAGE", None, "deploy", "stage"), ("sgate", None, "deploy", "stage"),
+                                      # the value judged as loosely as the name (round 27, F05)
+                                      ("Stage", None, "Deploy", "stage"), ("stage ", None, "deploy ", "stage"),
                                       ("enviroment", "release", "production", "environment"),
                                       ("ENVIRONMENT", "release", "production", "environment"),
                                       ("comit", "release", "3b1f6c2a9d4e", "commit")):

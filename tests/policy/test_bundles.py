@@ -234,6 +234,8 @@ def _(t):
         # one file where an archive is unpacked for review on macOS or Windows (round 26, F04)
         "a member twice in another case": ([("EVIL.lua", b"return 1\n")],
                                            "is in the archive twice (in another case)"),
+        # Windows drops a trailing '.': one file with evil.lua there (round 27, F03)
+        "a name ending in '.'": ([("evil.lua.", b"return 1\n")], "member name evil.lua. is not allowed"),
         "an unlisted member": ([("extra.lua", b"")], "member extra.lua is not in its manifest"),
     }
     for what, (extra, needle) in cases.items():
@@ -303,6 +305,14 @@ def _(t):
     res = t.run("bundle", "lock", "--lock", "team/relgate.lock", "team/octo.tar")
     t.expect_exit(res, 2)
     t.contains(res.err, "team/relgate.lock", "bundle lock on a lock that pins a bundle twice")
+    # a lock file that cannot be read is no lock to start afresh: its pins stay (round 27, F04)
+    t.write("team/relgate.lock", lock[:-2] + " " * (1 << 20) + lock[-2:])
+    res = t.run("bundle", "lock", "--lock", "team/relgate.lock", "team/octo.tar")
+    t.expect_exit(res, 2)
+    t.check(len((t.tmp / "team/relgate.lock").read_text()) > (1 << 20), "the unreadable lock file is left as it was")
+    # nor is one the loader refuses rewritten into one it takes
+    t.write("team/relgate.lock", lock[:-2] + ', "signed_by": "alice"' + lock[-2:])
+    t.expect_exit(t.run("bundle", "lock", "--lock", "team/relgate.lock", "team/octo.tar"), 2)
     t.write("team/relgate.lock", lock)
     # the pin in extends and the lock disagree
     t.write("team/team.lua", 'extends "octo@sha256:%s"\n' % ("1" * 64) + TEAM)

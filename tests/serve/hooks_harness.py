@@ -307,12 +307,14 @@ def serve_gitlab_deployment(api, payload, **says):
     """What GitLab's API says of PAYLOAD's deployment and project (relgate confirms them
     before deciding): the deployment as gitlab4j recorded one from the REST API when the
     corpus is there, else in its documented shape; SAYS overrides its sha, state (its
-    status), environment or the project's path."""
+    status), environment, ref, user's username or the project's path."""
     sha = payload["commit_url"].rsplit("/", 1)[1]
     src = corpus_file("gitlab/gitlab4j-deployment.json")
-    deployment = json.loads(src.read_text()) if src else {"iid": 2, "ref": payload["ref"], "user": payload["user"]}
+    deployment = json.loads(src.read_text()) if src else {"iid": 2}
     deployment.update({"id": payload["deployment_id"], "sha": says.get("sha", sha),
-                       "status": says.get("state", "blocked")})
+                       "status": says.get("state", "blocked"), "ref": says.get("ref", payload["ref"]),
+                       "user": dict(deployment.get("user") or payload["user"],
+                                    username=says.get("user", payload["user"]["username"]))})
     deployment["environment"] = dict(deployment.get("environment") or {"id": 9},
                                      name=says.get("environment", payload["environment"]))
     pid = payload["project"]["id"]

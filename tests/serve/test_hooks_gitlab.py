@@ -99,6 +99,9 @@ def _(t):
                        ({"sha": "0" * 40}, "another commit"),
                        ({"environment": "staging"}, "another environment"),
                        ({"state": "success"}, "a deployment no longer blocked"),
+                       # ${ref}, ${version} and ${user} are GitLab's word too (round 27, F02)
+                       ({"ref": "v3.0.0"}, "another ref"),
+                       ({"user": "someone-else"}, "another user"),
                        (None, "no such deployment")):
         with Api() as api:
             payload, srv = start(t, api, first_rule=sandbox if "path" in (says or {}) else None, **(says or {}))
@@ -142,6 +145,10 @@ def _(t):
             t.eq(srv.gitlab(other)[0], 400, "a pipeline event")
             no_sha = dict(payload, commit_url="https://gitlab.example.com/p/-/commit/8c4e2d19")
             t.eq(srv.gitlab(no_sha)[0], 400, "a commit URL without a full SHA")
+            # without its path the project check had nothing to confirm, and a path rule
+            # was passed over for a catch-all (round 27, F01)
+            no_path = dict(payload, project={"id": payload["project"]["id"]})
+            t.eq(srv.gitlab(no_path)[0], 400, "a project without path_with_namespace")
             time.sleep(0.5)
             t.eq(api.posted(), [], "approvals")
 
