@@ -288,9 +288,15 @@ int rg_semver_satisfies(const rg_semver *v, const char *range, const char **why)
             {
                 char joined[256];
                 size_t n = 0;
-                for (const char *q = start; q < p && n + 1 < sizeof joined; q++)
-                    if (*q != ' ' && *q != '\t')
+                for (const char *q = start; q < p; q++)
+                    if (*q != ' ' && *q != '\t' && n + 1 < sizeof joined)
                         joined[n++] = *q;
+                    else if (*q != ' ' && *q != '\t')
+                        n = sizeof joined;   /* too long: refused below, never cut (round 28, F05) */
+                if (n >= sizeof joined) {
+                    *why = "a comparator longer than 254 bytes";
+                    return -1;
+                }
                 joined[n] = '\0';
                 r = satisfies_comparator(v, joined, n, why);
             }

@@ -122,8 +122,10 @@ static int holds(const bk_snapshot *s, const char *want, int *under_excludes)
         size_t pn = trimmed(p);
         if (pn == wn && strncmp(p, want, wn) == 0)
             return 1;
+        /* A parent is an absolute path: "" (borg create REPO::A "", the working directory)
+         * held every path (hostile round 28, F02). */
         if ((pn == 1 && p[0] == '/' && want[0] == '/' && wn > 1) ||
-            (pn < wn && strncmp(p, want, pn) == 0 && want[pn] == '/')) {
+            (pn > 0 && p[0] == '/' && pn < wn && strncmp(p, want, pn) == 0 && want[pn] == '/')) {
             if (!s->excludes)
                 return 1;
             *under_excludes = 1;
@@ -169,7 +171,7 @@ static void judge(const rg_host *host, rg_check_call *call, const cfg *c, const 
         }
         if (!holds(s, want, &excl)) {
             v->why = R_PATHS;
-            snprintf(v->text, sizeof v->text, excl ? "holds %s only under a parent, with exclusions"
+            snprintf(v->text, sizeof v->text, excl ? "holds %s only under a parent, which may exclude it"
                                                     : "does not hold %s",
                      bk_clean(a, sizeof a, want));
             return;
@@ -459,13 +461,27 @@ static void add_format(const rg_host *host, rg_check_call *call, rg_json *d, con
 
 /* Judge every snapshot into V (L->count of them) and return the index of the newest
  * that qualifies, or (size_t)-1; COUNTS tallies the reasons. */
+/* Whether A, of the same second as B, could fail where B passes: smaller, or of no
+ * recorded size, or not restore-verified.  Times are whole seconds: of two snapshots
+ * within one, which is newer is not known, and an older one never rescues an empty newest
+ * one (hostile round 28, F04: the one listed last won). */
+static int worse(const bk_snapshot *a, const bk_snapshot *b)
+{
+    if (a->has_size != b->has_size)
+        return !a->has_size;
+    if (a->has_size && a->size != b->size)
+        return a->size < b->size;
+    return a->restore_verified < b->restore_verified;
+}
+
 static size_t choose(const rg_host *host, rg_check_call *call, const cfg *c, const bk_list *l,
                      verdict *v, size_t counts[R_COUNT])
 {
     size_t chosen = (size_t)-1;
     for (size_t i = 0; i < l->count; i++) {
-        judge(host, call, c, &l->items[i], &v[i]);
-        if (v[i].why == R_NONE && (chosen == (size_t)-1 || l->items[i].time >= l->items[chosen].time))
+        const bk_snapshot *s = &l->items[i], *best = chosen == (size_t)-1 ? NULL : &l->items[chosen];
+        judge(host, call, c, s, &v[i]);
+        if (v[i].why == R_NONE && (!best || s->time > best->time || (s->time == best->time && worse(s, best))))
             chosen = i;
     }
     for (size_t i = 0; i < l->count; i++) {

@@ -42,12 +42,37 @@ static const char *const DUMP_BANNERS[][2] = {
 
 #define BANNER_WINDOW 512
 
+/* A tar header's own checksum (bytes 148-155, octal, the sum of the header's 512 bytes
+ * with those eight as spaces) holds: "ustar" at byte 257 of a JSON manifest, inside a
+ * failed snapshot's error text, made it a tar that passed on its mtime (hostile round 28,
+ * F03). */
+static int tar_checksum_holds(const unsigned char *head, size_t len)
+{
+    unsigned long sum = 0, said = 0;
+    size_t i = 148;
+    if (len < 512)
+        return 0;
+    for (size_t k = 0; k < 512; k++)
+        sum += k >= 148 && k < 156 ? ' ' : head[k];
+    while (i < 156 && head[i] == ' ')
+        i++;
+    if (i == 156 || head[i] < '0' || head[i] > '7')
+        return 0;
+    for (; i < 156 && head[i] >= '0' && head[i] <= '7'; i++)
+        said = said * 8 + (unsigned long)(head[i] - '0');
+    for (; i < 156; i++)
+        if (head[i] != ' ' && head[i] != '\0')
+            return 0;
+    return said == sum;
+}
+
 const char *bk_magic_detect(const unsigned char *head, size_t len)
 {
     size_t window = len < BANNER_WINDOW ? len : BANNER_WINDOW;
     for (size_t i = 0; i < sizeof MAGICS / sizeof MAGICS[0]; i++)
         if (len >= MAGICS[i].offset + MAGICS[i].len &&
-            memcmp(head + MAGICS[i].offset, MAGICS[i].bytes, MAGICS[i].len) == 0)
+            memcmp(head + MAGICS[i].offset, MAGICS[i].bytes, MAGICS[i].len) == 0 &&
+            (MAGICS[i].offset != 257 || tar_checksum_holds(head, len)))
             return MAGICS[i].name;
     if (len >= 4 && memcmp(head, "BZh", 3) == 0 && head[3] >= '1' && head[3] <= '9')
         return "bzip2";

@@ -93,7 +93,11 @@ static int read_snapshot(const cJSON *o, const char *where, bk_list *out, char *
     }
     if (excl && !cJSON_IsNull(excl) && !cJSON_IsArray(excl))
         return bad(why, n, where, "\"excludes\" must be a list");
-    s->excludes = cJSON_GetArraySize(excl) > 0;
+    /* restic records only --exclude patterns: --exclude-file, --iexclude,
+     * --exclude-if-present, --exclude-caches, --exclude-larger-than and -x leave no trace,
+     * so a path under a listed one may be left out unseen (hostile round 28, F01): only a
+     * path a snapshot lists itself is held. */
+    s->excludes = 1;
     if (!sum || cJSON_IsNull(sum))
         s->note = "no summary (restic before 0.17): time is when the backup started, size unknown";
     return 0;

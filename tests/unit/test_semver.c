@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "semver.h"
@@ -470,6 +471,19 @@ static void test_satisfies_refuses_what_is_not_a_range(void **state)
     assert_int_equal(rg_semver_satisfies(&v, "=>1.0.0", &why), -1);
     assert_int_equal(rg_semver_satisfies(&v, "^1.0.0", &why), -1);
     assert_int_equal(rg_semver_satisfies(&v, "1.0", &why), -1);
+    /* a comparator too long to hold is refused, never cut: "=1.0.0-rc.aaa...a" (300 a)
+     * was compared as its first 255 bytes (round 28, F05) */
+    {
+        char range[400], version[320];
+        rg_semver w;
+        const char *no = NULL;
+        snprintf(range, sizeof range, "=1.0.0-rc.%0300d", 0);
+        memset(range + 10, 'a', 300);
+        snprintf(version, sizeof version, "1.0.0-rc.%.245s", range + 10);
+        assert_int_equal(rg_semver_parse(version, &w, &no), 0);
+        assert_int_equal(rg_semver_satisfies(&w, range, &why), -1);
+        assert_string_equal(why, "a comparator longer than 254 bytes");
+    }
 }
 
 int main(void)

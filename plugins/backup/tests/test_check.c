@@ -189,6 +189,45 @@ static void test_manifest_empty_list(void **state)
     assert_result(fx, RG_CHECK_FAIL, "no completed snapshot qualifies among 2 in evidence 'backup': 1 failed, 1 running");
 }
 
+/* Hostile round 28: an empty snapshot path holds nothing (F02: borg create REPO::A ""
+ * backs up the working directory); "ustar" at byte 257 of a manifest makes no tar of it
+ * (F03); of two snapshots of the same second the one that could fail decides (F04). */
+static void test_manifest_round28(void **state)
+{
+    fixture *fx = *state;
+    char text[1024];
+    fx_puts(fx, "m.json", "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [{\"id\": \"a\", "
+                          "\"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00Z\", \"size_bytes\": 10, "
+                          "\"paths\": [\"\", \"/srv/www\"]}]}");
+    fx_evidence(fx, "backup", "m.json");
+    fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"/var/lib/postgresql\"]}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "1 without the required paths");
+
+    /* a failed snapshot whose error text puts "ustar" at byte 257: still a manifest */
+    {
+        static const char head[] = "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [{\"id\": \"a\", "
+                                   "\"status\": \"failed\", \"error\": \"";
+        snprintf(text, sizeof text, "%s%*sustar\"}]}", head, (int)(257 - (sizeof head - 1)), "");
+    }
+    assert_int_equal(strstr(text, "ustar") - text, 257);
+    fx_puts(fx, "m.json", text);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "no completed snapshot qualifies among 1");
+
+    /* the same second: the empty one decides, wherever it is listed */
+    for (int order = 0; order < 2; order++) {
+        const char *full = "{\"id\": \"full\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.100Z\", "
+                           "\"size_bytes\": 1000}";
+        const char *empty = "{\"id\": \"empty\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.900Z\", "
+                            "\"size_bytes\": 0}";
+        snprintf(text, sizeof text, "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [%s, %s]}",
+                 order ? full : empty, order ? empty : full);
+        fx_puts(fx, "m.json", text);
+        fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+        assert_result(fx, RG_CHECK_FAIL, "snapshot 'empty'");
+    }
+}
+
 static void test_manifest_peers(void **state)
 {
     fixture *fx = *state;
@@ -240,7 +279,7 @@ static void test_restic(void **state)
     fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"/tmp/rgbk/srv/db\"]}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "'dc5e8662' started 2025-06-10T02:00:00Z, 7.0 h old");
     assert_string_equal(fx_detail_string(fx, "skipped.1.id"), "2f1996686c8f6d13b11101153f6cf4282cfca22dc68977d6e77b551e9506f9ce");
-    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, with exclusions");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, which may exclude it");
     /* but it does hold /tmp/rgbk/srv itself */
     fx_run(fx, "{\"backup\": \"backup\", \"paths\": [\"/tmp/rgbk/srv/\"]}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "2f199668");
@@ -318,7 +357,7 @@ static void test_borg(void **state)
            NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "borg snapshot 'db-2025-06-10' completed 2025-06-10T02:00:00Z, 7.0 h old (max_age 24h), 3008 bytes");
     assert_string_equal(fx_detail_string(fx, "skipped.0.reason"), "checkpoint archive: an interrupted backup");
-    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, with exclusions");
+    assert_string_equal(fx_detail_string(fx, "skipped.1.reason"), "holds /tmp/rgbk/srv/db only under a parent, which may exclude it");
     fx_run(fx, "{\"backup\": \"backup\", \"min_size\": 3008.0, \"max_age\": \"1d\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_FAIL, "'srv-2025-06-10' completed 2025-06-10T03:00:00Z has 3007 bytes, less than min_size 3008");
 }
@@ -579,6 +618,7 @@ int main(void)
         T(test_manifest_filters),
         T(test_manifest_empty_snapshot),
         T(test_manifest_empty_list),
+        T(test_manifest_round28),
         T(test_manifest_peers),
         T(test_restic),
         T(test_borg),

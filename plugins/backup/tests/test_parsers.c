@@ -173,9 +173,22 @@ static void test_magic(void **state)
     assert_string_equal(bk_magic_detect((const unsigned char *)"-- MySQL dump 10.13  Distrib\n", 29),
                         "mysqldump sql");
     memset(tar, 0, sizeof tar);
+    memcpy(tar, "backup.sql", 10);
     memcpy(tar + 257, "ustar", 5);
+    /* "ustar" alone is no tar: a JSON manifest can hold it at byte 257 (round 28, F03) */
+    assert_null(bk_magic_detect(tar, sizeof tar));
+    {
+        unsigned long sum = 0;
+        memset(tar + 148, ' ', 8);
+        for (size_t i = 0; i < sizeof tar; i++)
+            sum += tar[i];
+        snprintf((char *)tar + 148, 8, "%06lo", sum);   /* six digits, a NUL, then the space left */
+        tar[155] = ' ';
+    }
     assert_string_equal(bk_magic_detect(tar, sizeof tar), "tar");
     assert_null(bk_magic_detect(tar, 260)); /* too short to hold the tar magic */
+    tar[0] = 'B';   /* the checksum no longer holds */
+    assert_null(bk_magic_detect(tar, sizeof tar));
     assert_null(bk_magic_detect((const unsigned char *)"BZh", 3));
     assert_null(bk_magic_detect((const unsigned char *)"BZhello", 7));
     assert_null(bk_magic_detect((const unsigned char *)"{\"snapshots\": []}", 17));
@@ -371,8 +384,10 @@ static void test_restic_captured(void **state)
     assert_false(l.items[0].time_is_end);
     assert_non_null(l.items[0].note);
     assert_int_equal(l.items[0].restore_verified, -1);
-    assert_false(l.items[1].excludes);
-    assert_true(l.items[3].excludes);
+    /* restic records only --exclude patterns, so every snapshot may have excluded below
+     * its paths unseen (round 28, F01) */
+    for (size_t i = 0; i < l.count; i++)
+        assert_true(l.items[i].excludes);
     assert_string_equal(l.items[3].paths[0], "/tmp/rgbk/srv");
     assert_int_equal(l.items[4].time, 1749529800); /* 06:30+02:00 = 04:30Z */
     bk_list_free(&l);

@@ -110,10 +110,15 @@ static void test_restic(void **state)
     assert_true(fx_detail_number(fx, "chosen.age_hours") < 0.1);
     assert_int_equal(fx_detail_number(fx, "snapshot_count"), 3);
 
-    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"%s/base.dump\"], \"max_age\": \"1h\"}", db);
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"%s\"], \"max_age\": \"1h\"}", db);
     fx_run(fx, params, now + 60);
     assert_result(fx, RG_CHECK_PASS, NULL);
     assert_string_equal(fx_detail_string(fx, "chosen.paths.0"), db);
+    /* a path under the one backed up is not known to be in it: restic records only its
+     * --exclude patterns, not --exclude-file, --exclude-if-present, -x... (round 28, F01) */
+    snprintf(params, sizeof params, "{\"backup\": \"backup\", \"host\": \"db-1\", \"paths\": [\"%s/base.dump\"], \"max_age\": \"1h\"}", db);
+    fx_run(fx, params, now + 60);
+    assert_result(fx, RG_CHECK_FAIL, "without the required paths");
 
     fx_run(fx, "{\"backup\": \"backup\", \"host\": \"old-1\"}", now + 60);
     assert_result(fx, RG_CHECK_FAIL, "started 2020-01-01T00:00:00Z is ");
