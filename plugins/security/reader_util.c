@@ -111,7 +111,7 @@ const char *const SEC_TOP_KEYS[SEC_TOP_COUNT] = {
     [SEC_TOP_VERSION] = "version", [SEC_TOP_SCHEMA] = "$schema", [SEC_TOP_RUNS] = "runs",
     [SEC_TOP_SCHEMA_VERSION] = "SchemaVersion", [SEC_TOP_CREATED_AT] = "CreatedAt",
     [SEC_TOP_ARTIFACT_NAME] = "ArtifactName", [SEC_TOP_METADATA] = "Metadata", [SEC_TOP_RESULTS] = "Results",
-    [SEC_TOP_CLUSTER_NAME] = "ClusterName", [SEC_TOP_RESOURCES] = "Resources",
+    [SEC_TOP_CLUSTER_NAME] = "ClusterName", [SEC_TOP_RESOURCES] = "Resources", [SEC_TOP_FINDINGS] = "Findings",
     [SEC_TOP_VULNERABILITIES_K8S] = "Vulnerabilities", [SEC_TOP_MISCONFIGURATIONS_K8S] = "Misconfigurations",
     [SEC_TOP_MATCHES] = "matches", [SEC_TOP_IGNORED_MATCHES] = "ignoredMatches",
     [SEC_TOP_DESCRIPTOR] = "descriptor", [SEC_TOP_SOURCE] = "source",

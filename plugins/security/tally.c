@@ -83,15 +83,24 @@ void sec_scan_begin(sec_scan *s, size_t report, sec_tally *t)
     s->cur = t;
 }
 
-/* Does F carry id ID (case aside)? */
+/* Does F carry id ID (case aside)?  Its own id, or its one other name: a GHSA and its
+ * CVE are one vulnerability.  A finding with several other names is an advisory that
+ * bundles several vulnerabilities (Grype's ALAS with two CVEs related, Trivy's vendor
+ * ids) or a class (GitLab's CWE and OWASP identifiers): an ignore entry naming one of them
+ * silenced the others, assessed by nobody (hostile round 28a, F02). */
 static int names(const sec_finding *f, const char *id)
 {
+    const char *other = NULL;
     if (f->id && strcasecmp(f->id, id) == 0)
         return 1;
-    for (int i = 0; i < SEC_ALIAS_MAX && f->alias[i]; i++)
-        if (strcasecmp(f->alias[i], id) == 0)
-            return 1;
-    return 0;
+    for (int i = 0; i < SEC_ALIAS_MAX && f->alias[i]; i++) {
+        if (f->id && strcasecmp(f->alias[i], f->id) == 0)
+            continue;
+        if (other && strcasecmp(other, f->alias[i]) != 0)
+            return 0;   /* two other names: only the finding's own id silences it */
+        other = f->alias[i];
+    }
+    return other && strcasecmp(other, id) == 0;
 }
 
 size_t sec_utf8_cut(const char *s, size_t n, size_t max)

@@ -72,9 +72,7 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
         return bad(c, at, ri, "Vulnerabilities", 0);
     i = 0;
     cJSON_ArrayForEach(e, list) {
-        const cJSON *ids;
         const char *st = sec_jstr(e, "Status");
-        size_t k = 0;
         i++;
         memset(&f, 0, sizeof f);
         if (!cJSON_IsObject(e) || severity(e, &f.severity) != 0)
@@ -85,10 +83,10 @@ static int result_one(tctx *c, const cJSON *res, size_t ri, size_t at)
             continue;
         }
         f.kind = "vulnerability";
+        /* VendorIDs are no aliases: a distribution's advisory (ALAS, DSA) bundles several
+         * CVEs, and an ignore entry naming it silenced them all; Trivy's own ignore file
+         * matches the VulnerabilityID alone (hostile round 28a). */
         f.id = sec_jstr(e, "VulnerabilityID") ? sec_jstr(e, "VulnerabilityID") : "";
-        cJSON_ArrayForEach(ids, rg_json_member(e, "VendorIDs", NULL))
-            if (cJSON_IsString(ids) && k < SEC_ALIAS_MAX)
-                f.alias[k++] = ids->valuestring;
         f.package = sec_jstr(e, "PkgName");
         f.version = sec_jstr(e, "InstalledVersion");
         f.file = sec_jstr(e, "PkgPath");
@@ -221,6 +219,10 @@ static int resources(tctx *c, const jval *v, const char *what)
         snprintf(label, sizeof label, "%s/%s/%s", sec_jstr(r, "Namespace") ? sec_jstr(r, "Namespace") : "",
                  sec_jstr(r, "Kind") ? sec_jstr(r, "Kind") : "?", sec_jstr(r, "Name") ? sec_jstr(r, "Name") : "?");
         c->resource = label;
+        /* Trivy sets a resource's Error when its scan failed: not scanned, not clean
+         * (hostile round 28a, F01: a cluster whose images could not be pulled passed) */
+        if (sec_jstr(r, "Error"))
+            sec_info_incomplete(c->info, "resource %.150s: %.200s", label, sec_jstr(r, "Error"));
         rc = array_of(r, "Results", &list);
         if (rc != 0)
             js_fail(c->d, e.at, "%s %zu: Results is not an array", what, n);
@@ -259,10 +261,15 @@ int sec_trivy_read(jdoc *d, const sec_top *top, sec_scan *s, sec_info *info)
         snprintf(info->variant, sizeof info->variant, "kubernetes");
         if (h[SEC_TOP_CLUSTER_NAME] && js_string(d, &top->v[SEC_TOP_CLUSTER_NAME], buf, sizeof buf) == 0 && buf[0])
             snprintf(info->tool, sizeof info->tool, "Trivy (cluster %s)", buf);
-        if (!h[SEC_TOP_RESOURCES] && !h[SEC_TOP_VULNERABILITIES_K8S] && !h[SEC_TOP_MISCONFIGURATIONS_K8S])
-            return js_fail(d, top->root.at, "Trivy Kubernetes report without Resources, "
+        if (!h[SEC_TOP_RESOURCES] && !h[SEC_TOP_VULNERABILITIES_K8S] && !h[SEC_TOP_MISCONFIGURATIONS_K8S] &&
+            !h[SEC_TOP_FINDINGS])
+            return js_fail(d, top->root.at, "Trivy Kubernetes report without Resources, Findings, "
                            "Vulnerabilities or Misconfigurations");
         if (h[SEC_TOP_RESOURCES] && resources(&c, &top->v[SEC_TOP_RESOURCES], "resource") < 0)
+            return -1;
+        /* trivy k8s --format json's default (--report summary) lists the same resources
+         * as Findings (hostile round 28a, F03) */
+        if (h[SEC_TOP_FINDINGS] && resources(&c, &top->v[SEC_TOP_FINDINGS], "Findings resource") < 0)
             return -1;
         if (h[SEC_TOP_VULNERABILITIES_K8S] && resources(&c, &top->v[SEC_TOP_VULNERABILITIES_K8S], "Vulnerabilities resource") < 0)
             return -1;

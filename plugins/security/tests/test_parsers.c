@@ -473,6 +473,35 @@ static void test_sarif_ignores(void **state)
     assert_int_equal(r[2].matched, 0);
 }
 
+/* An ignore entry names a finding by its own id, or by its one other name (a GHSA and its
+ * CVE); never one of several a bundling advisory or a class carries (round 28a, F02). */
+static void test_ignore_aliases(void **state)
+{
+    sec_ignore r[1];
+    got *g;
+    (void)state;
+    sec_ignore_parse("CVE-2024-37370: 2030-01-01: not reachable", SEC_NOW, &r[0]);
+    g = read_as("{\"matches\": [{\"vulnerability\": {\"id\": \"ALAS-2024-2595\", \"severity\": \"Critical\"},"
+                " \"relatedVulnerabilities\": [{\"id\": \"CVE-2024-37370\"}, {\"id\": \"CVE-2024-37371\"}],"
+                " \"artifact\": {\"name\": \"krb5-libs\"}}], \"descriptor\": {\"name\": \"grype\"}}", SEC_FMT_AUTO, r, 1);
+    assert_int_equal(g->rc, 0);
+    counts(g, 1, 0, 0, 0, 0, 0);
+    assert_int_equal(g->t.ignored, 0);
+    /* one related id: the same vulnerability, ignored by either name */
+    sec_ignore_parse("CVE-2024-37370: 2030-01-01: not reachable", SEC_NOW, &r[0]);
+    g = read_as("{\"matches\": [{\"vulnerability\": {\"id\": \"GHSA-xxxx-yyyy-zzzz\", \"severity\": \"High\"},"
+                " \"relatedVulnerabilities\": [{\"id\": \"CVE-2024-37370\"}],"
+                " \"artifact\": {\"name\": \"lib\"}}], \"descriptor\": {\"name\": \"grype\"}}", SEC_FMT_AUTO, r, 1);
+    assert_int_equal(g->t.ignored, 1);
+    /* GitLab: a CWE beside the CVE silences nothing */
+    sec_ignore_parse("CWE-79: 2030-01-01: a class, not a finding", SEC_NOW, &r[0]);
+    g = read_as("{\"version\": \"15.0.0\", \"vulnerabilities\": [{\"id\": \"u1\", \"severity\": \"High\","
+                " \"identifiers\": [{\"type\": \"cve\", \"value\": \"CVE-2024-1\"}, {\"type\": \"cwe\", \"value\": \"CWE-79\"}],"
+                " \"location\": {}}], \"scan\": {\"status\": \"success\"}}", SEC_FMT_AUTO, r, 1);
+    assert_int_equal(g->rc, 0);
+    assert_int_equal(g->t.ignored, 0);
+}
+
 /* ---- Trivy ------------------------------------------------------------------------------------ */
 
 static void test_trivy(void **state)
@@ -531,7 +560,16 @@ static void test_trivy(void **state)
            " \"Misconfigurations\": [{\"Results\": [{\"Misconfigurations\": [{\"Severity\": \"HIGH\", \"Status\": \"PASS\"}]}]}]}");
     counts(g, 0, 1, 0, 0, 0, 0);
     assert_int_equal(g->t.passed, 1);
-    bad("{\"ClusterName\": \"c\"}", SEC_FMT_AUTO, "without Resources, Vulnerabilities or Misconfigurations");
+    bad("{\"ClusterName\": \"c\"}", SEC_FMT_AUTO, "without Resources, Findings, Vulnerabilities or Misconfigurations");
+    /* a resource whose scan failed (Trivy's Error) is not scanned, not clean (round 28a, F01) */
+    g = ok("{\"ClusterName\": \"c\", \"Resources\": [{\"Namespace\": \"ns\", \"Kind\": \"Deployment\", \"Name\": \"api\","
+           " \"Error\": \"scan error: UNAUTHORIZED\"}]}");
+    counts(g, 0, 0, 0, 0, 0, 0);
+    assert_string_equal(g->info.incomplete, "resource ns/Deployment/api: scan error: UNAUTHORIZED");
+    /* trivy k8s --format json's default summary report: the resources as Findings (F03) */
+    g = ok("{\"ClusterName\": \"c\", \"Findings\": [{\"Namespace\": \"ns\", \"Kind\": \"Pod\", \"Name\": \"p\","
+           " \"Results\": [{\"Target\": \"img\", \"Vulnerabilities\": [{\"Severity\": \"HIGH\"}]}]}]}");
+    counts(g, 0, 1, 0, 0, 0, 0);
     bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": 3}]}", SEC_FMT_AUTO, "resource 1: Results is not an array");
     bad("{\"ClusterName\": \"c\", \"Resources\": [{\"Results\": [3]}]}", SEC_FMT_AUTO, "result 1 is not an object");
 }
@@ -1108,6 +1146,7 @@ int main(void)
         cmocka_unit_test(test_sarif_suppressions_and_baseline),
         cmocka_unit_test(test_sarif_run_facts),
         cmocka_unit_test(test_sarif_ignores),
+        cmocka_unit_test(test_ignore_aliases),
         cmocka_unit_test(test_trivy),
         cmocka_unit_test(test_grype),
         cmocka_unit_test(test_gitlab),
