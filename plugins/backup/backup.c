@@ -461,12 +461,21 @@ static void add_format(const rg_host *host, rg_check_call *call, rg_json *d, con
 
 /* Judge every snapshot into V (L->count of them) and return the index of the newest
  * that qualifies, or (size_t)-1; COUNTS tallies the reasons. */
-/* Whether A, of the same second as B, could fail where B passes: smaller, or of no
- * recorded size, or not restore-verified.  Times are whole seconds: of two snapshots
- * within one, which is newer is not known, and an older one never rescues an empty newest
- * one (hostile round 28, F04: the one listed last won). */
-static int worse(const bk_snapshot *a, const bk_snapshot *b)
+/* Whether S fails a threshold C sets on the snapshot itself (its age is its time's). */
+static int fails_itself(const cfg *c, const bk_snapshot *s)
 {
+    return (s->has_size && s->size < c->min_size) || (c->restore && s->restore_verified != 1);
+}
+
+/* Whether A, of the same second as B, should decide rather than B: it fails a threshold
+ * B meets, or else it is smaller, of no recorded size, or not restore-verified.  Times
+ * are whole seconds: of two snapshots within one, which is newer is not known, and an
+ * older one never rescues a newest one that fails (hostile round 28, F04: the one listed
+ * last won; round 29, F02: a larger unverified one lost to a smaller verified one). */
+static int worse(const cfg *c, const bk_snapshot *a, const bk_snapshot *b)
+{
+    if (fails_itself(c, a) != fails_itself(c, b))
+        return fails_itself(c, a);
     if (a->has_size != b->has_size)
         return !a->has_size;
     if (a->has_size && a->size != b->size)
@@ -481,7 +490,9 @@ static size_t choose(const rg_host *host, rg_check_call *call, const cfg *c, con
     for (size_t i = 0; i < l->count; i++) {
         const bk_snapshot *s = &l->items[i], *best = chosen == (size_t)-1 ? NULL : &l->items[chosen];
         judge(host, call, c, s, &v[i]);
-        if (v[i].why == R_NONE && (!best || s->time > best->time || (s->time == best->time && worse(s, best))))
+        /* within one second: the one that should decide, else the one listed later (a
+         * listing's order is its tool's, oldest first) */
+        if (v[i].why == R_NONE && (!best || s->time > best->time || (s->time == best->time && !worse(c, best, s))))
             chosen = i;
     }
     for (size_t i = 0; i < l->count; i++) {

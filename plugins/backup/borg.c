@@ -38,15 +38,19 @@ static int is_checkpoint(const char *name)
     return 0;
 }
 
+/* An option that makes the words after the archive something else than paths: any of
+ * these, or a shortening of one (argparse takes --content-from-comm for
+ * --content-from-command; hostile round 29, F01). */
 static int option_reads_paths(const char *a)
 {
     static const char *const opts[] = {"--paths-from-stdin", "--paths-from-command",
                                        "--content-from-command", "--patterns-from", "--pattern"};
-    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-        size_t n = strlen(opts[i]);
-        if (strncmp(a, opts[i], n) == 0 && (a[n] == '\0' || a[n] == '='))
+    size_t n = strcspn(a, "=");
+    if (n < 4 || strncmp(a, "--", 2) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (n <= strlen(opts[i]) && strncmp(a, opts[i], n) == 0)
             return 1;
-    }
     return 0;
 }
 
@@ -125,7 +129,9 @@ static int read_args(const char *const *argv, size_t argc, int borg2, bk_snapsho
                 s->paths_why = "its command line has options after the archive name";
                 return 0;
             }
-            if (create && borg2 && !option_keeps_content(a) && !takes_value(a) && !excluding_flag(a)) {
+            /* borg 1 as borg 2: an option this reader does not know (a shortening, say)
+             * may change what the words after the archive are (round 29, F01) */
+            if (create && !option_keeps_content(a) && !takes_value(a) && !excluding_flag(a)) {
                 s->paths_why = "its command line has an option this reader does not know";
                 return 0;
             }

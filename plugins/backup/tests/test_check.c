@@ -226,6 +226,18 @@ static void test_manifest_round28(void **state)
         fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
         assert_result(fx, RG_CHECK_FAIL, "snapshot 'empty'");
     }
+    /* ... and the one failing the thresholds asked for, whatever its size (round 29, F02) */
+    for (int order = 0; order < 2; order++) {
+        const char *verified = "{\"id\": \"verified\", \"status\": \"completed\", \"completed_at\": "
+                               "\"2025-06-10T08:00:00.100Z\", \"size_bytes\": 4000, \"restore_verified\": true}";
+        const char *unverified = "{\"id\": \"unverified\", \"status\": \"completed\", \"completed_at\": "
+                                 "\"2025-06-10T08:00:00.900Z\", \"size_bytes\": 5000, \"restore_verified\": false}";
+        snprintf(text, sizeof text, "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [%s, %s]}",
+                 order ? verified : unverified, order ? unverified : verified);
+        fx_puts(fx, "m.json", text);
+        fx_run(fx, "{\"backup\": \"backup\", \"require_restore_verified\": true}", NOW_20250610_0900);
+        assert_result(fx, RG_CHECK_FAIL, "snapshot 'unverified'");
+    }
 }
 
 static void test_manifest_peers(void **state)

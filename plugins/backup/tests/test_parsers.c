@@ -504,6 +504,10 @@ static void test_borg_command_lines(void **state)
         {"[\"borg\", \"create\", \"r::a\", \"/srv\", \"--exclude\", \"/srv/db\"]", 0, 1, 0},
         {"[\"borg\", \"create\", \"--paths-from-stdin\", \"r::a\"]", 0, 0, 0},
         {"[\"borg\", \"create\", \"--pattern=R /srv\", \"r::a\"]", 0, 0, 0},
+        /* shortenings argparse takes: the words after the archive are a command (round 29, F01) */
+        {"[\"borg\", \"create\", \"--content-from-comm\", \"r::a\", \"/bin/echo\", \"/srv\"]", 0, 0, 0},
+        {"[\"borg\", \"create\", \"--paths-from-comm\", \"r::a\", \"printf\", \"/srv\"]", 0, 0, 0},
+        {"[\"borg\", \"create\", \"--frobnicate\", \"r::a\", \"/srv\"]", 0, 1, 0},   /* unknown: borg 1 too */
         {"[\"borg\", \"-r\", \"repo\", \"create\", \"a\", \"/srv\"]", 0, 0, 0}, /* borg 2 words in a list */
         {"[]", 0, 0, 0},
         /* borg 2: one string, shlex.join of the words; NAME has no "::" */
@@ -534,7 +538,7 @@ static void test_borg_command_lines(void **state)
                      l.items[0].excludes, l.items[0].path_count);
         if (!cases[i].has_paths)
             assert_non_null(l.items[0].paths_why);
-        if (i == 9) {   /* quoted words come back as the shell would read them */
+        if (i == 12) {   /* quoted words come back as the shell would read them */
             assert_string_equal(l.items[0].paths[0], "/srv");
             assert_string_equal(l.items[0].paths[1], "/my dir");
         }
