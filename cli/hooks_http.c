@@ -53,64 +53,37 @@ static size_t keep_body(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-int hooks_http_get(const hooks_post *req, hooks_reply *reply, char **body)
+/* One exchange: with REQ->body, a POST whose answer's start is kept for the log; without,
+ * a GET whose whole answer goes into K.  0 when a response arrived, -1 with REPLY->why. */
+static int exchange(const hooks_post *req, hooks_reply *reply, kept *k)
 {
     const rg_curl_lib *lib;
     struct curl_slist *headers = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
-    kept k = {0};
     CURLcode rc;
     CURL *c;
 
     memset(reply, 0, sizeof *reply);
-    *body = NULL;
     if (!(lib = rg_curl_open(reply->why, sizeof reply->why)) ||
         !(c = rg_curl_request(lib, req->url, req->headers, req->timeout, "relgate-serve/1.0 (+libcurl)", errbuf,
                               &headers, reply->why, sizeof reply->why)))
         return -1;
-    lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
-    lib->easy_setopt(c, CURLOPT_WRITEDATA, &k);
-    rc = lib->easy_perform(c);
-    if (rc == CURLE_OK) {
-        lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
-        *body = k.data ? k.data : strdup("");
-        k.data = NULL;
-    } else if (k.over) {
-        snprintf(reply->why, sizeof reply->why, "an answer of more than %u bytes", GET_BODY_MAX);
-    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-        snprintf(reply->why, sizeof reply->why, "no complete response within %.1f s", req->timeout);
+    if (req->body) {
+        lib->easy_setopt(c, CURLOPT_POST, 1L);
+        lib->easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        lib->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
+        lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        lib->easy_setopt(c, CURLOPT_WRITEDATA, reply);
     } else {
-        snprintf(reply->why, sizeof reply->why, "%s%s%s", lib->easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
+        lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);
+        lib->easy_setopt(c, CURLOPT_WRITEDATA, k);
     }
-    free(k.data);
-    lib->slist_free_all(headers);
-    lib->easy_cleanup(c);
-    return rc == CURLE_OK && *body ? 0 : -1;
-}
-
-int hooks_http_post(const hooks_post *req, hooks_reply *reply)
-{
-    const rg_curl_lib *lib;
-    struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    CURLcode rc;
-    CURL *c;
-
-    memset(reply, 0, sizeof *reply);
-    if (!(lib = rg_curl_open(reply->why, sizeof reply->why)) ||
-        !(c = rg_curl_request(lib, req->url, req->headers, req->timeout, "relgate-serve/1.0 (+libcurl)", errbuf,
-                              &headers, reply->why, sizeof reply->why)))
-        return -1;
-    lib->easy_setopt(c, CURLOPT_POST, 1L);
-    lib->easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-    lib->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
-    lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    lib->easy_setopt(c, CURLOPT_WRITEDATA, reply);
-
     rc = lib->easy_perform(c);
     if (rc == CURLE_OK)
         lib->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+    else if (k && k->over)
+        snprintf(reply->why, sizeof reply->why, "an answer of more than %u bytes", GET_BODY_MAX);
     else if (rc == CURLE_OPERATION_TIMEDOUT)
         snprintf(reply->why, sizeof reply->why, "no complete response within %.1f s", req->timeout);
     else
@@ -118,4 +91,23 @@ int hooks_http_post(const hooks_post *req, hooks_reply *reply)
     lib->slist_free_all(headers);
     lib->easy_cleanup(c);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+int hooks_http_get(const hooks_post *req, hooks_reply *reply, char **body)
+{
+    hooks_post get = *req;
+    kept k = {0};
+    get.body = NULL;
+    *body = NULL;
+    if (exchange(&get, reply, &k) != 0) {
+        free(k.data);
+        return -1;
+    }
+    *body = k.data ? k.data : strdup("");
+    return *body ? 0 : -1;
+}
+
+int hooks_http_post(const hooks_post *req, hooks_reply *reply)
+{
+    return exchange(req, reply, NULL);
 }

@@ -214,30 +214,28 @@ static void test_manifest_round28(void **state)
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_FAIL, "no completed snapshot qualifies among 1");
 
-    /* the same second: the empty one decides, wherever it is listed */
-    for (int order = 0; order < 2; order++) {
-        const char *full = "{\"id\": \"full\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.100Z\", "
-                           "\"size_bytes\": 1000}";
-        const char *empty = "{\"id\": \"empty\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.900Z\", "
-                            "\"size_bytes\": 0}";
-        snprintf(text, sizeof text, "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [%s, %s]}",
-                 order ? full : empty, order ? empty : full);
-        fx_puts(fx, "m.json", text);
-        fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
-        assert_result(fx, RG_CHECK_FAIL, "snapshot 'empty'");
-    }
-    /* ... and the one failing the thresholds asked for, whatever its size (round 29, F02) */
-    for (int order = 0; order < 2; order++) {
-        const char *verified = "{\"id\": \"verified\", \"status\": \"completed\", \"completed_at\": "
-                               "\"2025-06-10T08:00:00.100Z\", \"size_bytes\": 4000, \"restore_verified\": true}";
-        const char *unverified = "{\"id\": \"unverified\", \"status\": \"completed\", \"completed_at\": "
-                                 "\"2025-06-10T08:00:00.900Z\", \"size_bytes\": 5000, \"restore_verified\": false}";
-        snprintf(text, sizeof text, "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [%s, %s]}",
-                 order ? verified : unverified, order ? unverified : verified);
-        fx_puts(fx, "m.json", text);
-        fx_run(fx, "{\"backup\": \"backup\", \"require_restore_verified\": true}", NOW_20250610_0900);
-        assert_result(fx, RG_CHECK_FAIL, "snapshot 'unverified'");
-    }
+    /* The same second: the one that could fail decides, wherever it is listed -- the empty
+     * one, and the one failing the thresholds asked for whatever its size (round 29, F02). */
+    static const struct { const char *passing, *failing, *params, *expected; } ties[] = {
+        {"{\"id\": \"full\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.100Z\", "
+         "\"size_bytes\": 1000}",
+         "{\"id\": \"empty\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.900Z\", "
+         "\"size_bytes\": 0}",
+         "{\"backup\": \"backup\"}", "snapshot 'empty'"},
+        {"{\"id\": \"verified\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.100Z\", "
+         "\"size_bytes\": 4000, \"restore_verified\": true}",
+         "{\"id\": \"unverified\", \"status\": \"completed\", \"completed_at\": \"2025-06-10T08:00:00.900Z\", "
+         "\"size_bytes\": 5000, \"restore_verified\": false}",
+         "{\"backup\": \"backup\", \"require_restore_verified\": true}", "snapshot 'unverified'"},
+    };
+    for (size_t i = 0; i < sizeof ties / sizeof ties[0]; i++)
+        for (int order = 0; order < 2; order++) {
+            snprintf(text, sizeof text, "{\"format\": \"relgate-backup-manifest/1\", \"snapshots\": [%s, %s]}",
+                     order ? ties[i].passing : ties[i].failing, order ? ties[i].failing : ties[i].passing);
+            fx_puts(fx, "m.json", text);
+            fx_run(fx, ties[i].params, NOW_20250610_0900);
+            assert_result(fx, RG_CHECK_FAIL, ties[i].expected);
+        }
 }
 
 static void test_manifest_peers(void **state)
