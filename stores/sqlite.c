@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <sqlite3.h>
@@ -25,7 +26,25 @@ typedef struct sqlite_log {
     sqlite3_stmt *put;
     int in_transaction;
     int put_total;          /* records put since begin */
+    char *path;             /* the file opened, and its identity then: */
+    dev_t dev;
+    ino_t ino;
 } sqlite_log;
+
+/* Whether PATH still names the file the connection opened.  A long-running writer (a
+ * server) kept appending to a file whose directory had been removed: answered 200, and
+ * every record gone with the process (hostile round 30, F01); SQLite's own check for a
+ * moved database does not fire in WAL mode.  0, or -1 with ERR. */
+static int still_the_store(const sqlite_log *s, char *err)
+{
+    struct stat st;
+    if (stat(s->path, &st) != 0)
+        return rg_store_fail(err, "%s: %s: the store's file is gone (moved or removed since it was opened)", s->path,
+                             strerror(errno));
+    if (st.st_dev != s->dev || st.st_ino != s->ino)
+        return rg_store_fail(err, "%s is another file than the store opened (moved or replaced since)", s->path);
+    return 0;
+}
 
 static int db_fail(sqlite_log *s, char *err, const char *what)
 {
@@ -122,6 +141,7 @@ static void sqlite_close(void *store)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(s->put);
     sqlite3_close(s->db);
+    free(s->path);
     free(s);
 }
 
@@ -202,6 +222,15 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
         db_fail(s, err, target);
         goto fail;
     }
+    {
+        struct stat st;
+        if (!(s->path = strdup(target)) || stat(target, &st) != 0) {
+            rg_store_fail(err, "%s: %s", target, s->path ? strerror(errno) : "out of memory");
+            goto fail;
+        }
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
     sqlite3_busy_timeout(s->db, BUSY_MS);
     sqlite3_extended_result_codes(s->db, 1);
     /* WAL: readers never block the writer.  synchronous=FULL: a commit is on disk
@@ -236,7 +265,7 @@ static int sqlite_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_
     sqlite_log *s = store;
     sqlite3_stmt *st;
     int rc;
-    if (exec(s, "BEGIN IMMEDIATE", err) != 0)
+    if (still_the_store(s, err) != 0 || exec(s, "BEGIN IMMEDIATE", err) != 0)
         return -1;
     s->in_transaction = 1;
     s->put_total = 0;
@@ -345,7 +374,9 @@ static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *
         return -1;
     }
     s->in_transaction = 0;
-    return 0;
+    /* committed into a file removed meanwhile is committed nowhere: an error, never an
+     * answer as if it were stored */
+    return still_the_store(s, err);
 }
 
 static int sqlite_scan(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data, char *err)

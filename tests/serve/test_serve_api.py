@@ -318,6 +318,29 @@ def _(t):
     t.eq((res.rc, res.out), (0, "whole: 3 records chained\n"), "the log after")
 
 
+@case("a SQLite store moved or removed while the server holds it: 503, never an answer recorded in a file nobody "
+      "will find (hostile round 30, F01)")
+def _(t):
+    body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+    for how in ("directory removed", "file replaced"):
+        where = t.tmp / ("store-" + how.split()[0])
+        where.mkdir()
+        db = where / "decisions.db"
+        with Server(t, "--store", "sqlite:%s" % db) as srv:
+            t.eq(srv.decide(body)[0], 200, "%s: before" % how)
+            if how == "directory removed":
+                shutil.rmtree(where)
+                where.mkdir()   # an empty one put back changes nothing
+            else:
+                db.rename(where / "moved.db")
+                shutil.copy(where / "moved.db", db)
+            status, doc, _ = srv.decide(body)
+            t.eq((status, doc["decision"]), (503, "error"), "%s: the decision is not given" % how)
+            t.contains(srv.stderr() + json.dumps(doc), "than the store opened" if how == "file replaced"
+                       else "the store's file is gone", "%s: the server says why" % how)
+            t.eq(srv.get("/ready")[0], 503, "%s: not ready" % how)
+
+
 @case("a store that cannot record the decision: 503, and the decision is not given")
 def _(t):
     if os.geteuid() != 0:
