@@ -12,6 +12,7 @@
 
 #include "hooks_comment.h"
 #include "hooks_http.h"
+#include "json_member.h"
 #include "hooks_payload.h"
 
 struct hooks_jobs {
@@ -132,16 +133,7 @@ static int credential(const hooks_config *config, const hooks_job *job, const ch
 /* A string (or a whole number) at dotted PATH of DOC, into BUF. */
 static const char *field_at(const cJSON *doc, const char *path, char *buf, size_t size)
 {
-    char part[64];
-    while (doc && *path) {
-        size_t n = strcspn(path, ".");
-        if (n >= sizeof part)
-            return NULL;
-        memcpy(part, path, n);
-        part[n] = '\0';
-        doc = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, part) : NULL;
-        path += n + (path[n] == '.');
-    }
+    doc = rg_json_at(doc, path);
     if (cJSON_IsString(doc))
         return doc->valuestring;
     if (cJSON_IsNumber(doc) && doc->valuedouble == (double)(long long)doc->valuedouble) {

@@ -4,13 +4,14 @@
 
 #include "json_member.h"
 
-const cJSON *rg_json_member(const cJSON *obj, const char *key, int *dup)
+/* Member of OBJ whose key is the LEN bytes at KEY (see rg_json_member). */
+static const cJSON *member_n(const cJSON *obj, const char *key, size_t len, int *dup)
 {
     const cJSON *found = NULL, *c;
     if (!cJSON_IsObject(obj) || !key)
         return NULL;
     for (c = obj->child; c; c = c->next)
-        if (c->string && strcmp(c->string, key) == 0) {
+        if (c->string && strncmp(c->string, key, len) == 0 && c->string[len] == '\0') {
             if (found) {
                 if (dup)
                     *dup = 1;
@@ -19,6 +20,21 @@ const cJSON *rg_json_member(const cJSON *obj, const char *key, int *dup)
             found = c;
         }
     return found;
+}
+
+const cJSON *rg_json_member(const cJSON *obj, const char *key, int *dup)
+{
+    return key ? member_n(obj, key, strlen(key), dup) : NULL;
+}
+
+const cJSON *rg_json_at(const cJSON *obj, const char *path)
+{
+    while (obj && path && *path) {
+        size_t n = strcspn(path, ".");
+        obj = member_n(obj, path, n, NULL);
+        path += n + (path[n] == '.');
+    }
+    return obj;
 }
 
 static int compare_names(const void *a, const void *b)

@@ -13,6 +13,11 @@
  * NULL) — neither of the values is taken. */
 const cJSON *rg_json_member(const cJSON *obj, const char *key, int *dup);
 
+/* The value at dotted PATH ("release.commit") under OBJ, each step by rg_json_member
+ * (a key given twice stops the walk): NULL when any step is missing.  An empty PATH is
+ * OBJ itself.  Keys holding a '.' cannot be named. */
+const cJSON *rg_json_at(const cJSON *obj, const char *path);
+
 /* The first member found whose key occurs twice in its object, anywhere in ITEM (objects
  * and arrays walked), or NULL.  *PARENT (when not NULL) is set to the object holding it. */
 const cJSON *rg_json_duplicate(const cJSON *item, const cJSON **parent);

@@ -17,6 +17,7 @@
 #include "evidence.h"
 #include "live_host.h"
 #include "json.h"
+#include "json_member.h"
 #include "fileio.h"
 #include "plugin_host.h"
 #include "textpos.h"
@@ -562,18 +563,7 @@ static const char *host_stream_identity(rg_check_call *call, rg_stream *stream)
 
 const char *rg_context_string(const rg_context *ctx, const char *path)
 {
-    const cJSON *node = ctx->root;
-    char key[256];
-    while (path && *path && node) {
-        const char *dot = strchr(path, '.');
-        size_t n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        node = cJSON_GetObjectItemCaseSensitive(node, key);
-        path = dot ? dot + 1 : path + n;
-    }
+    const cJSON *node = path ? rg_json_at(ctx->root, path) : NULL;
     return cJSON_IsString(node) ? node->valuestring : NULL;
 }
 

@@ -30,31 +30,15 @@ int sec_format_parse(const char *name, sec_format *out)
 
 /* ---- cJSON helpers ------------------------------------------------------------------- */
 
-static const cJSON *jpath(const cJSON *o, const char *path)
-{
-    char key[64];
-    while (o && *path) {
-        const char *dot = strchr(path, '.');
-        size_t n = dot ? (size_t)(dot - path) : strlen(path);
-        if (n >= sizeof key)
-            return NULL;
-        memcpy(key, path, n);
-        key[n] = '\0';
-        o = rg_json_member(o, key, NULL);
-        path += n + (dot != NULL);
-    }
-    return o;
-}
-
 const char *sec_jstr(const cJSON *o, const char *path)
 {
-    const cJSON *v = jpath(o, path);
+    const cJSON *v = rg_json_at(o, path);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 double sec_jnum(const cJSON *o, const char *path, double fallback)
 {
-    const cJSON *v = jpath(o, path);
+    const cJSON *v = rg_json_at(o, path);
     return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : fallback;
 }
 

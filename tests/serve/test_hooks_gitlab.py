@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hooks_harness import (GL_API_TOKEN, GITLAB_SECRET, Api, Serve, corpus_file, gitlab_config,  # noqa: E402
+from hooks_harness import (GL_API_TOKEN, GITLAB_SECRET, Api, Reply, Serve, corpus_file, gitlab_config,  # noqa: E402
                            gitlab_deployment_payload, secrets, serve_gitlab_deployment, serve_gitlab_jobs)
 from harness import case, main  # noqa: E402
 
@@ -119,6 +119,27 @@ def _(t):
                 time.sleep(0.3)
                 t.eq(api.posted(), [], "%s: approvals" % what)
                 t.eq(srv.decisions_stored(), 0, "%s: decisions" % what)
+
+
+@case("a GitLab answer giving a key twice confirms nothing: neither value is taken")
+def _(t):
+    # cJSON takes the first of a key given twice, most readers the last: an answer whose
+    # status is "blocked" and then "success" was read as blocked, and decided.
+    with Api() as api:
+        payload, srv = start(t, api)
+        route = "/api/v4/projects/%d/deployments/%d" % (payload["project"]["id"], payload["deployment_id"])
+        answer = api.routes[route][0].body.decode()
+        t.check(answer.endswith("}"), "the deployment answer is an object")
+        api.route(route, Reply((answer[:-1] + ', "status": "success"}').encode()))
+        with srv:
+            t.eq(srv.gitlab(payload)[0], 202, "the webhook's answer")
+            end = time.monotonic() + 10
+            while time.monotonic() < end and "not as the webhook says" not in srv.log_text():
+                time.sleep(0.05)
+            t.contains(srv.log_text(), "the deployment is not as the webhook says", "the log")
+            time.sleep(0.3)
+            t.eq(api.posted(), [], "approvals")
+            t.eq(srv.decisions_stored(), 0, "decisions")
 
 
 @case("deployments that are not blocked are acknowledged and left alone")

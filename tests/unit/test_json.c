@@ -480,6 +480,27 @@ static void test_member_refuses_duplicates(void **state)
     cJSON_Delete(o);
 }
 
+/* Dotted paths walk the same lookup: a key given twice on the way stops it, a prefix of a
+ * key is not the key, and a number or a missing step is no object to walk into. */
+static void test_json_at_walks_dotted_paths(void **state)
+{
+    cJSON *o = cJSON_Parse("{\"release\": {\"commit\": \"abc\", \"commitment\": 1, \"n\": 2},"
+                           " \"twice\": {\"a\": 1}, \"twice\": {\"a\": 2}, \"x\": 3}");
+    (void)state;
+    assert_non_null(o);
+    assert_string_equal(rg_json_at(o, "release.commit")->valuestring, "abc");
+    assert_int_equal(rg_json_at(o, "release.commitment")->valueint, 1);
+    assert_null(rg_json_at(o, "release.commi"));
+    assert_null(rg_json_at(o, "release.commit.more"));
+    assert_null(rg_json_at(o, "twice.a"));
+    assert_null(rg_json_at(o, "x.y"));
+    assert_null(rg_json_at(o, "missing.commit"));
+    assert_null(rg_json_at(o, "release..commit"));
+    assert_ptr_equal(rg_json_at(o, ""), o);
+    assert_null(rg_json_at(NULL, "release"));
+    cJSON_Delete(o);
+}
+
 static void test_duplicate_key_in_array_element(void **state)
 {
     rg_error err = {0};
@@ -944,6 +965,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_key_top_level),
         cmocka_unit_test(test_duplicate_key_nested),
         cmocka_unit_test(test_member_refuses_duplicates),
+        cmocka_unit_test(test_json_at_walks_dotted_paths),
         cmocka_unit_test(test_duplicate_key_in_array_element),
         cmocka_unit_test(test_duplicate_key_spelled_with_escape),
         cmocka_unit_test(test_check_agrees_with_parse),
