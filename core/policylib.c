@@ -26,6 +26,7 @@
 #include "rfc3339.h"
 #include "sandbox.h"
 #include "semver.h"
+#include "suggest.h"
 #include "timezone.h"
 #include "textpos.h"
 
@@ -660,6 +661,22 @@ static int json_type(lua_State *L)
     return 1;
 }
 
+/* json.key_distance(a, b): how far apart A and B are as member names, the engine's own
+ * rule for a misspelt field (rg_name_distance: edits, ASCII case and '-' against '_' not
+ * counted), so lib/fields.lua judges "data-migrations" as the engine judges "stgae".  nil
+ * when either is not a string, holds a NUL, or is longer than the rule compares. */
+static int json_key_distance(lua_State *L)
+{
+    size_t n = 0, m = 0, d;
+    const char *a = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &n) : NULL;
+    const char *b = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &m) : NULL;
+    if (!a || !b || strlen(a) != n || strlen(b) != m || (d = rg_name_distance(a, b)) == SIZE_MAX)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, (lua_Integer)d);
+    return 1;
+}
+
 /* The decoded tree while its tables are built: charged to the policy's memory limit, and
  * freed (the charge refunded) by the box's finalizer if building them raises. */
 typedef struct json_box {
@@ -970,7 +987,8 @@ void rg_policylib_open(rg_sandbox *sb)
     static const luaL_Reg markdown[] = {
         {"sections", markdown_sections}, {"section", markdown_section},
         {"is_blank", markdown_is_blank}, {NULL, NULL}};
-    static const luaL_Reg json[] = {{"decode", json_decode}, {"type", json_type}, {NULL, NULL}};
+    static const luaL_Reg json[] = {
+        {"decode", json_decode}, {"type", json_type}, {"key_distance", json_key_distance}, {NULL, NULL}};
     static const luaL_Reg approvals[] = {
         {"list", approvals_list}, {"by_role", approvals_by_role}, {"find", approvals_find},
         {"identity", approvals_identity}, {"same_person", approvals_same_person}, {NULL, NULL}};

@@ -468,6 +468,15 @@ function json.decode(text, name) end
 ---@return "object"|"array"|"string"|"number"|"boolean"|"null"|"table"|string
 function json.type(v) end
 
+---How far apart A and B are as member names, by the engine's rule for a misspelt field:
+---edits (a swap of two neighbours is one), with ASCII case and '-' against '_' not counted
+---("Data-Migrations" is 0 from "data_migrations", "stgae" 1 from "stage").  nil when
+---either is not a string or is longer than 64 bytes.
+---@param a string
+---@param b string
+---@return integer|nil
+function json.key_distance(a, b) end
+
 ---------------------------------------------------------------------------------------
 -- os: the clock only
 ---------------------------------------------------------------------------------------

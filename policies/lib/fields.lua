@@ -125,35 +125,17 @@ function M.expect(root, path, want)
   return false, string.format("%s is %s, expected %s", path, M.describe(v), w)
 end
 
--- Optimal string alignment distance of names A and B, case and '-' for '_' not counted.
-local function name_distance(a, b)
-  a, b = a:lower():gsub("-", "_"), b:lower():gsub("-", "_")
-  local d = {}
-  for i = 0, #a do d[i] = { [0] = i } end
-  for j = 0, #b do d[0][j] = j end
-  for i = 1, #a do
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      local best = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        best = math.min(best, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = best
-    end
-  end
-  return d[#a][#b]
-end
-
 -- The key of object T that looks like a misspelling of NAME (two letters off at most, in
 -- another case, '-' for '_': "data-migrations", "Data_Migration") when T holds no NAME, or
--- holds it as null; else nil.  Read as absent, a misspelt field gives the milder answer:
+-- holds it as null; else nil (json.key_distance, the engine's rule).  Read as absent, a misspelt field gives the milder answer:
 -- a requirement that spares a release when a field is absent treats such a key as the
 -- field being there (the engine does the same for stage, release.environment and
 -- release.commit; docs/context.md).
 function M.misspelt(t, name)
   if not M.is_object(t) or t[name] ~= nil then return nil end
   for k in pairs(t) do
-    if type(k) == "string" and k ~= name and #k <= 64 and name_distance(k, name) <= 2 then return k end
+    local d = k ~= name and json.key_distance(k, name)
+    if d and d <= 2 then return k end
   end
   return nil
 end

@@ -381,6 +381,19 @@ static void test_json_type(void **state)
            "\"root\":\"object\",\"s\":\"string\",\"scalar\":\"number\",\"third\":3,\"z\":\"null\"}");
 }
 
+/* json.key_distance is the engine's misspelling rule (rg_name_distance), not a copy:
+ * case and '-' for '_' free, a swap one edit, nothing for what is not a name. */
+static void test_json_key_distance(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { same = json.key_distance('Data-Migrations', 'data_migrations'),\n"
+              "  swap = json.key_distance('stgae', 'stage'), two = json.key_distance('sgate', 'stage'),\n"
+              "  far = json.key_distance('severity', 'stage'), long = json.key_distance(string.rep('a', 65), 'a'),\n"
+              "  at_limit = json.key_distance(string.rep('a', 64), string.rep('a', 63)),\n"
+              "  number = json.key_distance(5, 'stage'), nul = json.key_distance('sta\\0ge', 'stage') == nil }",
+           "{\"at_limit\":1,\"far\":7,\"nul\":true,\"same\":0,\"swap\":1,\"two\":2}");
+}
+
 /* JSON read from the context or json.decode goes back into details as it was: {} stays
  * an object (not the empty list an empty table would be), and nulls in arrays stay. */
 static void test_json_round_trip_in_details(void **state)
@@ -665,6 +678,7 @@ int main(void)
         T(test_markdown_sections),
         T(test_markdown_section),
         T(test_json_type),
+        T(test_json_key_distance),
         T(test_json_round_trip_in_details),
         T(test_markdown_is_blank),
         T(test_approvals_list),
