@@ -459,12 +459,22 @@ static void add_format(const rg_host *host, rg_check_call *call, rg_json *d, con
     host->add_boolean(call, o, "truncated", fs->truncated);
 }
 
-/* Judge every snapshot into V (L->count of them) and return the index of the newest
- * that qualifies, or (size_t)-1; COUNTS tallies the reasons. */
-/* Whether S fails a threshold C sets on the snapshot itself (its age is its time's). */
+/* The thresholds C sets on a snapshot itself (its age is its time's), one predicate each:
+ * the verdict (judge_chosen) and the tie-break between snapshots of one second (worse)
+ * ask the same ones, so the two cannot drift apart when a threshold is added. */
+static int too_small(const cfg *c, const bk_snapshot *s)
+{
+    return s->has_size && s->size < c->min_size;
+}
+
+static int restore_unverified(const cfg *c, const bk_snapshot *s)
+{
+    return c->restore && s->restore_verified != 1;
+}
+
 static int fails_itself(const cfg *c, const bk_snapshot *s)
 {
-    return (s->has_size && s->size < c->min_size) || (c->restore && s->restore_verified != 1);
+    return too_small(c, s) || restore_unverified(c, s);
 }
 
 /* Whether A, of the same second as B, should decide rather than B: it fails a threshold
@@ -483,6 +493,8 @@ static int worse(const cfg *c, const bk_snapshot *a, const bk_snapshot *b)
     return a->restore_verified < b->restore_verified;
 }
 
+/* Judge every snapshot into V (L->count of them) and return the index of the newest
+ * that qualifies, or (size_t)-1; COUNTS tallies the reasons. */
 static size_t choose(const rg_host *host, rg_check_call *call, const cfg *c, const bk_list *l,
                      verdict *v, size_t counts[R_COUNT])
 {
@@ -546,17 +558,16 @@ static rg_check_status judge_chosen(const rg_host *host, rg_check_call *call, co
                "zone wrong?)", t, -(double)age / 3600.0);
     else if (age > c->max_age)
         failed(host, call, &f, "max_age", "is %.1f h old, older than max_age %s", (double)age / 3600.0, dur);
-    if (s->has_size) {
+    if (s->has_size)
         snprintf(size_text, sizeof size_text, "%lld bytes", (long long)s->size);
-        if (s->size < c->min_size)
-            failed(host, call, &f, "min_size", "has %lld bytes, less than min_size %lld",
-                   (long long)s->size, (long long)c->min_size);
-    }
-    if (c->restore && s->restore_verified == 0)
-        failed(host, call, &f, "require_restore_verified", "has no verified restore");
-    else if (c->restore && s->restore_verified < 0)
+    if (too_small(c, s))
+        failed(host, call, &f, "min_size", "has %lld bytes, less than min_size %lld",
+               (long long)s->size, (long long)c->min_size);
+    if (restore_unverified(c, s) && s->restore_verified < 0)
         failed(host, call, &f, "require_restore_verified",
                "cannot show a verified restore: format %s records none", bk_format_name(l->format));
+    else if (restore_unverified(c, s))
+        failed(host, call, &f, "require_restore_verified", "has no verified restore");
     if (c->verify)
         verify_sha256(host, call, c, path, l, s, d, &f);
 
