@@ -147,6 +147,15 @@ static int run_when(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, wc->req->when_ref);
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_CTX_VIEW);
     lua_call(L, 1, 2);
+    /* Only true or false: the library's "cannot tell" is nil and a reason (fields.boolean
+     * of "yes", time.in_window of an unknown zone), and nil taken as false skipped the
+     * requirement exactly when the release could not be judged (hostile round 31, F04). */
+    if (lua_type(L, -2) != LUA_TBOOLEAN)
+        return luaL_error(L, "%s:%d: requirement '%s': when returned %s, not true or false%s%s%s",
+                          wc->req->file, wc->req->line, wc->req->id, luaL_typename(L, -2),
+                          lua_type(L, -1) == LUA_TSTRING ? " (" : "",
+                          lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "",
+                          lua_type(L, -1) == LUA_TSTRING ? ")" : "");
     wc->applies = lua_toboolean(L, -2);
     if (!wc->applies && lua_type(L, -1) == LUA_TSTRING)
         wc->reason = strdup(lua_tostring(L, -1));

@@ -519,6 +519,36 @@ static void test_check_returning_non_result(void **state)
     }
 }
 
+/* A `when` says true or false.  nil with a reason is the library's "cannot tell"
+ * (fields.boolean of "yes"): taken as false it skipped the requirement exactly when the
+ * release could not be judged (hostile round 31, F04). */
+static void test_when_returning_non_boolean(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *ret, *said;
+    } cases[] = {{"nil, 'release.data_migrations is \"yes\", expected true or false'",
+                  "nil, not true or false (release.data_migrations is \"yes\", expected true or false)"},
+                 {"nil", "nil, not true or false"}, {"0", "number, not true or false"},
+                 {"'no'", "string, not true or false"}};
+    write_context(f, "minor", "pre-release", NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char policy[512], want[PATH_MAX + 300];
+        fmt(policy, sizeof policy, "\n\nrequirement \"a\" { title = \"A\", when = function(ctx) return %s end, "
+            CHECK_RETURNS("fail('x')") " }\n", cases[i].ret);
+        assert_null(evaluate_with(f, policy, NULL));
+        assert_int_equal(f->err.kind, RG_ERROR_POLICY);
+        fmt(want, sizeof want, "%s:3: requirement 'a': when returned %s", at(f, "policy.lua"), cases[i].said);
+        assert_string_equal(f->err.message, want);
+    }
+    /* false, with or without a reason, still skips; true applies */
+    assert_string_equal(statuses(evaluate_ok(f, "requirement \"a\" { title = \"A\", when = function(ctx) "
+                                                "return false end, " CHECK_RETURNS("fail('x')") " }\n"
+                                                "requirement \"b\" { title = \"B\", when = function(ctx) "
+                                                "return true end, " CHECK_RETURNS("fail('x')") " }\n")),
+                        "skip,fail");
+}
+
 static void test_check_with_tampered_status(void **state)
 {
     fixture *f = *state;
@@ -631,6 +661,7 @@ int main(void)
         T(test_check_runtime_error),
         T(test_check_error_in_helper_names_helper_line),
         T(test_check_returning_non_result),
+        T(test_when_returning_non_boolean),
         T(test_check_with_tampered_status),
         T(test_result_constructor_arguments_checked),
         T(test_error_stops_later_checks),
