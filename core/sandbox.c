@@ -1072,8 +1072,9 @@ static int frozen_newindex(lua_State *L)
         return luaL_error(L, "cannot modify module/global table (field '%s') while checks run: what "
                              "the policy set up while loading is frozen, so that no check leaves state "
                              "for another; build new tables in locals", key);
-    return luaL_error(L, "cannot modify a table of the base policy (field '%s'): change its "
-                         "requirements with override or disable", key);
+    return luaL_error(L, "cannot modify a table of a module or of the base policy (field '%s'): what a "
+                         "module returned is read-only once it has loaded; change a base's requirements "
+                         "with override or disable", key);
 }
 
 /* Snapshot slot KEY (an upvalue index, or a field name) of OWNER (a function or a table,
@@ -2400,12 +2401,13 @@ static int sandbox_require(lua_State *L)
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
     }
-    /* A module of another package's folder (a base's, on the policy path) is that
-     * package's: whoever requires it first, a base that requires it later gets it as it
-     * loaded.  Sealed now, so that a policy requiring it before extends cannot change
-     * what the base then runs -- as it could not after extends. */
-    if (pkg != from)
-        rg_sandbox_seal_reachable(L, -1);
+    /* Whoever requires a module first, every later require -- a base's, the policy's that
+     * wraps this one -- gets it as it loaded.  Sealed now, so that a policy requiring it
+     * before extends cannot change what the base then runs, as it could not after
+     * extends: a base on the policy path, and a base in the policy's own folder, which
+     * shares its modules (hostile round 31, F02: the team's fields.expect = function()
+     * return true end passed the base's staging check). */
+    rg_sandbox_seal_reachable(L, -1);
     lua_pushvalue(L, -1);
     lua_setfield(L, 2, lua_tostring(L, 3));
     lua_pushvalue(L, -1);

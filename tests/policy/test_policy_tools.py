@@ -1415,13 +1415,13 @@ TEAM_TRICKS = [
     # (what the team policy does after extends "octoacme", the line the error names, a substring)
     ("patch a function of a module table the base uses",
      'local fields = require "lib.fields"\nfields.expect = function() return true end\n',
-     "cannot modify a table of the base policy (field 'expect')"),
+     "cannot modify a table of a module or of the base policy (field 'expect')"),
     ("add a field to a module table of the base",
      'local versions = require "lib.versions"\nversions.extra = true\n',
-     "cannot modify a table of the base policy (field 'extra')"),
+     "cannot modify a table of a module or of the base policy (field 'extra')"),
     ("patch a module table through another name",
      'local deploy = require "lib.deploy"\nlocal t = deploy\nt["window"] = nil\n',
-     "cannot modify a table of the base policy"),
+     "cannot modify a table of a module or of the base policy"),
 ]
 
 
@@ -1466,7 +1466,7 @@ def _(t):
                    mentions="cannot redefine global 'LIMIT' of the base policy 'base'")
     t.write("team.lua", 'extends "base"\nRULES.strict = false\n')
     t.expect_error(t.eval("team.lua", "context.json"), "policy", file="team.lua", line=2,
-                   mentions="cannot modify a table of the base policy (field 'strict')")
+                   mentions="cannot modify a table of a module or of the base policy (field 'strict')")
     # A base function that assigns one of the base's variables: the change is found once the
     # team policy has loaded, and named at a function that uses the variable (the check).
     t.write("team.lua", 'extends "base"\nset_allowed(10)\n')
@@ -1593,7 +1593,7 @@ def _(t):
                                          'local fields = require "lib.fields"\nfields.owner = function() return pass("patched") end'))
     res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
     t.expect_exit(res, 2)
-    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy", "the base's module is frozen")
+    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of a module or of the base policy", "the base's module is frozen")
     # ... and before extends runs (hostile round 16, F01): the module of the base's folder is
     # sealed as it loads, whoever requires it first, so the base never runs the team's patch.
     t.write("team/team.lua", 'policy { name = "team", version = "1.0.0" }\n'
@@ -1602,13 +1602,46 @@ def _(t):
             'extends "org"\n')
     res = t.eval("team/team.lua", "ctx.json", "--policy-path", "org")
     t.expect_exit(res, 2)
-    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of the base policy (field 'owner')",
+    t.contains(json.loads(res.out)["error"]["message"], "cannot modify a table of a module or of the base policy (field 'owner')",
                "the base's module, required before extends")
     for bad in ("/etc/passwd", "../org/org", "org/../x"):
         t.write("team/bad.lua", 'extends "%s"\n' % bad)
         res = t.eval("team/bad.lua", "ctx.json", "--policy-path", "org")
         t.expect_exit(res, 2)
         t.contains(json.loads(res.out)["error"]["message"], "is not allowed", "extends %r" % bad)
+
+
+@case("a team policy beside its base cannot patch a module they share, before extends or as the base an org wraps")
+def _(t):
+    # The team-payments.lua / octoacme.lua layout: one folder, one lib/, so the base's
+    # require of lib.staged returned the module the team had patched first (hostile round
+    # 31, F02), and an org wrapping the team got the team's patch (F02b).
+    t.write("pol/lib/staged.lua", "local M = {}\nfunction M.ok(v) return v == true end\nreturn M\n")
+    t.write("pol/base.lua", 'policy { name = "base", version = "1.0.0" }\nlocal staged = require "lib.staged"\n'
+            'requirement "staged" { title = "Staged", hint = "deploy to staging first",\n'
+            '  check = function(ctx) if staged.ok(ctx.release.staged) then return pass("staged") end '
+            'return fail("not staged") end }\n')
+    patch = 'local staged = require "lib.staged"\nstaged.ok = function() return true end\n'
+    t.write_json("ctx.json", {"stage": "pre-release", "release": {"name": "svc", "version": "1.2.0",
+                                                                  "type": "minor", "staged": False}})
+    t.write("pol/team.lua", 'policy { name = "team", version = "1.0.0" }\nextends "base"\n')
+    res = t.eval("pol/team.lua", "ctx.json")
+    t.expect_exit(res, 1)   # the control: the base denies
+    t.write("pol/team.lua", 'policy { name = "team", version = "1.0.0" }\n' + patch + 'extends "base"\n')
+    res = t.eval("pol/team.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "team.lua:3: cannot modify a table of a module or of the "
+               "base policy (field 'ok')", "the team's patch before extends")
+    t.write("pol/team2.lua", 'policy { name = "team2", version = "1.0.0" }\n' + patch)
+    t.write("pol/org.lua", 'policy { name = "org", version = "1.0.0" }\nextends "team2"\n'
+            'local staged = require "lib.staged"\n'
+            'requirement "org-staged" { title = "Staged", hint = "deploy to staging first",\n'
+            '  check = function(ctx) if staged.ok(ctx.release.staged) then return pass("staged") end '
+            'return fail("not staged") end }\n')
+    res = t.eval("pol/org.lua", "ctx.json")
+    t.expect_exit(res, 2)
+    t.contains(json.loads(res.out)["error"]["message"], "team2.lua:3: cannot modify a table of a module",
+               "the wrapped team's patch")
 
 
 @case("docs: the Berlin deploy window of docs/policies.md reads daylight-saving time from the zone database")
