@@ -98,7 +98,10 @@ requirement "version-bump" {
   hint   = "Set release.previous_version to the release now in production, and bump the version as the type says: patch x.y.Z, minor x.Y.0, major X.0.0.",
   description = "The release type is the SemVer bump from the last known-good release; see lib/versions.lua for pre-releases.",
   types  = ALL_TYPES,
-  stages = { "pre-release" },
+  -- every stage: the type chooses what applies at deploy too (the window, the backup),
+  -- and each stage is decided on its own context (hostile round 31, F01: 2.9.4 -> 3.0.0
+  -- typed patch at deploy skipped the window and the backup)
+  stages = { "pre-release", "deploy", "post-deploy" },
   level  = "mandatory",
   check  = function(ctx)
     return verdict(versions.check_bump(ctx))

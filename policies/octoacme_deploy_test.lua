@@ -8,6 +8,30 @@ local POLICY = "octoacme.lua"
 local STAGE = "deploy"
 
 ---------------------------------------------------------------------------------------
+-- version-bump: the type chooses what applies here too, so it is held against the
+-- version numbers at deploy as at pre-release (hostile round 31, F01: a major release
+-- typed patch at deploy skipped the window and the backup)
+---------------------------------------------------------------------------------------
+
+test "patch: a major bump typed patch fails version-bump at deploy" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("patch", { release = { version = "3.0.0", previous_version = "2.9.4" } }),
+  expect = {
+    decision = "deny",
+    requirements = { ["version-bump"] = "fail" },
+    messages = { ["version-bump"] = "2.9.4 -> 3.0.0 is a major bump, but release.type is patch" },
+  },
+}
+
+for _, ty in ipairs({ "patch", "minor", "major" }) do
+  test(ty .. ": version-bump passes at deploy for the bump its type says") {
+    policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+    context = F.context(ty),
+    expect = { requirements = { ["version-bump"] = "pass" } },
+  }
+end
+
+---------------------------------------------------------------------------------------
 -- deployment-window (minor and major: a hotfix may deploy outside any window)
 ---------------------------------------------------------------------------------------
 

@@ -7,6 +7,17 @@ local F = require "testdata.fixtures"
 local POLICY = "octoacme.lua"
 local STAGE = "post-deploy"
 
+-- version-bump: held against the version numbers here too (hostile round 31, F01)
+test "patch: a major bump typed patch fails version-bump at post-deploy" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("patch", { release = { version = "3.0.0", previous_version = "2.9.4" } }),
+  expect = {
+    decision = "deny",
+    requirements = { ["version-bump"] = "fail" },
+    messages = { ["version-bump"] = "2.9.4 -> 3.0.0 is a major bump, but release.type is patch" },
+  },
+}
+
 -- The rollback & incident playbook, in the order the decision lists it.
 local PLAYBOOK = { "incident", "rollback", "triage" }
 
