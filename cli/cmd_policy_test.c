@@ -375,6 +375,16 @@ static void run_test_file(test_run *t, const char *path)
         return;
     }
     n = rg_tests_count(cases);
+    if (n == 0) {
+        /* a test file that declares nothing (it returned early, or its tests are in a
+         * loop over nothing) is an error of its own, never a silent pass beside others */
+        t->total++;
+        t->found++;
+        t->errors++;
+        report_load_error(t, path, "declares no test: a test file declares each with test \"name\" { ... }");
+        rg_tests_free(cases);
+        return;
+    }
     t->found += n;
     for (size_t i = 0; i < n; i++) {
         rg_test_outcome o;

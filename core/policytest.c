@@ -26,6 +26,10 @@
 #include "suggest.h"
 
 static const char KEY_CASES[] = "rg.test.cases";
+/* Declarations whose body has not been given yet: id -> "file:line: test 'name'".  A
+ * test "name" without its { ... } (or one whose body a loop or an early return never
+ * reached) declared nothing, and the run said "passed" over the tests left. */
+static const char KEY_PENDING[] = "rg.test.pending";
 
 void rg_test_cases_free(rg_test_case *cases, size_t n)
 {
@@ -48,6 +52,10 @@ static int test_body(lua_State *L)
     cJSON *spec, *entry;
     int fns = LUA_NOREF;
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_PENDING);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, lua_tointeger(L, lua_upvalueindex(5)));
     lua_settop(L, 1);
     /* Mocks that are functions of (params, ctx) stay Lua, in the test file's sandbox (kept
      * while its cases run); the rest of the spec is data, read as JSON. */
@@ -100,17 +108,58 @@ static int test_decl(lua_State *L)
     lua_Debug ar;
     const char *file = "?";
     int line = 0;
+    lua_Integer id;
     luaL_checkstring(L, 1);
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
         file = ar.source[0] == '@' ? ar.source + 1 : ar.short_src;
         line = ar.currentline;
     }
-    lua_settop(L, 1);
+    /* test("name", { ... }) is test "name" { ... } written as one call: its body is
+     * taken, not dropped */
+    if (lua_gettop(L) > 1 && lua_type(L, 2) != LUA_TTABLE)
+        return luaL_error(L, "test '%s': its body is a table: test \"name\" { ... }", lua_tostring(L, 1));
+    lua_settop(L, 2);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_PENDING);
+    lua_getfield(L, -1, "n");
+    id = lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "n");
+    lua_pushfstring(L, "%s:%d: test '%s'", file, line, lua_tostring(L, 1));
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 1);
+    lua_pushvalue(L, 1);
     lua_pushstring(L, file);
     lua_pushinteger(L, line);
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_CASES);
-    lua_pushcclosure(L, test_body, 4);
+    lua_pushinteger(L, id);
+    lua_pushcclosure(L, test_body, 5);
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushvalue(L, 2);
+        lua_call(L, 1, 0);
+        return 0;
+    }
     return 1;
+}
+
+/* The first declaration left without its body, as an error; 0 when there is none. */
+static int check_bodies(rg_sandbox *sb, const char *path, rg_error *err)
+{
+    lua_State *L = sb->L;
+    lua_Integer n;
+    int rc = 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_PENDING);
+    lua_getfield(L, -1, "n");
+    n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    for (lua_Integer i = 1; i <= n && rc == 0; i++)
+        if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+            rc = rg_fail(err, RG_ERROR_POLICY, path, 0, 0, "%s has no body: test \"name\" { ... } declares "
+                         "a test, test \"name\" alone declares nothing", lua_tostring(L, -1));
+        else
+            lua_pop(L, 1);
+    lua_settop(L, 0);
+    return rc;
 }
 
 int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out, size_t *count,
@@ -134,10 +183,13 @@ int rg_tests_load(const char *path, const rg_limits *limits, rg_test_case **out,
     rg_policylib_open(sb);
     lua_pushlightuserdata(sb->L, cases);
     lua_setfield(sb->L, LUA_REGISTRYINDEX, KEY_CASES);
+    lua_newtable(sb->L);
+    lua_setfield(sb->L, LUA_REGISTRYINDEX, KEY_PENDING);
     lua_pushcfunction(sb->L, test_decl);
     rg_sandbox_set_builtin(sb, "test");
     snprintf(chunk, sizeof chunk, "@%s", path);
-    if (rg_sandbox_load(sb, path, chunk, err) != 0 || rg_sandbox_call(sb, 0, 0, err) != 0) {
+    if (rg_sandbox_load(sb, path, chunk, err) != 0 || rg_sandbox_call(sb, 0, 0, err) != 0 ||
+        check_bodies(sb, path, err) != 0) {
         if (!err->file[0])
             rg_strlcpy(err->file, path, sizeof err->file);
         rg_sandbox_free(sb);

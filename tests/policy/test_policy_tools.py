@@ -293,6 +293,35 @@ def _(t):
         t.contains(res.out, want, "%s output" % fmt)
 
 
+@case("relgate test: a test declared without its body, a file declaring none, or test(name, {...}), never pass silently")
+def _(t):
+    # test(name, {...}) dropped its table, and a file that declared nothing said nothing:
+    # beside a passing file the run said "1 passed" and exited 0 (hostile round 31, F03).
+    t.write("tiny.lua", TINY_POLICY)
+    t.write("good_test.lua", 'test "allowed" { policy = "tiny.lua", context = %s, expect = { decision = "allow" } }\n' % MINOR)
+    t.write("call_test.lua", 'test("denied, as one call", { policy = "tiny.lua", context = %s, '
+            'expect = { decision = "deny" } })\n' % MINOR)
+    res = t.run("test", ".")
+    t.expect_exit(res, 1)   # the call form's body is taken, and it runs (and fails)
+    t.contains(res.out, "FAIL  denied, as one call (./call_test.lua:1)", "the call form runs")
+    os.remove(str(Path(t.tmp) / "call_test.lua"))
+    for name, text, why in (
+            ("early_test.lua", 'do return end\ntest "x" { policy = "tiny.lua", context = %s, '
+             'expect = { decision = "allow" } }\n' % MINOR, "could not load: declares no test"),
+            ("loop_test.lua", 'for _, ty in ipairs({}) do\n  test(ty) { policy = "tiny.lua" }\nend\n',
+             "could not load: declares no test"),
+            ("nobody_test.lua", 'test "no body"\ntest "x" { policy = "tiny.lua", context = %s, '
+             'expect = { decision = "allow" } }\n' % MINOR,
+             "could not load: ./nobody_test.lua:1: test 'no body' has no body"),
+            ("number_test.lua", 'test("five", 5)\n', "test 'five': its body is a table")):
+        t.write(name, text)
+        res = t.run("test", ".")
+        t.expect_exit(res, 2)
+        t.contains(res.out, "ERROR ./%s: %s" % (name, why) if why.startswith("could") else why, name)
+        t.contains(res.out, "ok    allowed (./good_test.lua:1)", "%s: the good file still runs" % name)
+        os.remove(str(Path(t.tmp) / name))
+
+
 @case("relgate test: a failure and an error together exit 2; a failure alone exits 1")
 def _(t):
     tiny(t, FAILING_TESTS)
