@@ -62,6 +62,7 @@ typedef struct rg_serve_config {
     unsigned queue;                 /* --queue: requests that may wait for a worker (503 beyond) */
     double request_timeout;         /* --request-timeout: seconds a connection may idle (slowloris) */
     double queue_wait;              /* --queue-wait: seconds a request waits for a worker before 503 */
+    double drain;                   /* --drain: seconds SIGTERM waits for requests in flight */
     int retry_after;                /* seconds a 503 asks the client to wait */
     /* Values of the options the integrations declare (rg_serve_hook_options), by index;
      * NULL when not given. */

@@ -333,16 +333,27 @@ void rg_serve_http_stop(rg_serve_http *h, double wait)
 {
     rg_serve *srv = h->srv;
     struct timespec until;
+    int left;
     MHD_socket fd = MHD_quiesce_daemon(h->daemon);   /* no new connections */
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += (time_t)wait;
+    until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&srv->lock);
     srv->draining = 1;
     while (srv->in_flight > 0 && pthread_cond_timedwait(&srv->idle, &srv->lock, &until) == 0)
         ;
+    left = srv->in_flight;
     pthread_mutex_unlock(&srv->lock);
+    /* What is still in flight waits on a worker that does not answer (stopped, stuck):
+     * ended now, rather than holding the exit until its requests' own deadline. */
+    if (left > 0 && srv->pool)
+        rg_serve_pool_abandon(srv->pool);
     MHD_stop_daemon(h->daemon);
     rg_serve_deadlines_stop(h->deadlines);
     free(h->tls_cert);

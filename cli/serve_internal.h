@@ -116,6 +116,10 @@ rg_serve_pool *rg_serve_pool_start(rg_serve *srv, rg_error *err);
 /* SIGHUP: a new generation of workers with the policy as it is now on disk; the old one
  * ends once its requests are answered.  0, or -1 with ERR: the old one stays. */
 int rg_serve_pool_reload(rg_serve_pool *p, rg_error *err);
+/* The drain's time is up: no request is placed any more (those waiting, and any sent
+ * again, are busy), and a worker that has not answered one it holds is killed, so that
+ * its request's thread answers now, not at the request's own deadline. */
+void rg_serve_pool_abandon(rg_serve_pool *p);
 /* End every worker (waits for those busy). */
 void rg_serve_pool_stop(rg_serve_pool *p);
 /* The requests now in workers, by where they are, as Prometheus gauges (heap), or NULL. */

@@ -25,8 +25,6 @@
 #include "serve_notify.h"
 #include "serve_worker.h"
 
-#define DRAIN_SECONDS 60
-
 static int write_port_file(const char *path, unsigned port, rg_error *err)
 {
     char text[16];
@@ -180,7 +178,7 @@ static int serve(int argc, char **argv)
     rg_serve_notify("READY=1");     /* systemd, Type=notify (examples/systemd/relgate.service) */
     signal_loop(&srv, &set);
     rg_serve_notify("STOPPING=1");
-    rg_serve_http_stop(http, DRAIN_SECONDS);
+    rg_serve_http_stop(http, srv.config.drain);
     rc = 0;
 stop_pool:
     rg_serve_hooks_stop(&srv);   /* the integrations' threads, before what they use closes */

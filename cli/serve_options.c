@@ -63,6 +63,8 @@ static const char SERVE_USAGE[] =
     "  --request-timeout SECONDS  a request must arrive whole within this, however\n"
     "                         slowly it trickles (default 30)\n"
     "  --retry-after SECONDS  what a 503 asks a client to wait (default 1)\n"
+    "  --drain SECONDS        how long SIGTERM waits for requests in flight; then a\n"
+    "                         worker that has not answered is ended (default 60)\n"
     "  -j, --jobs N           plugin checks run at once in one evaluation\n"
     "  --check-timeout SECONDS  time a plugin check may take (default 30)\n"
     "  --check-memory SIZE    memory a plugin check may use (default 1G)\n"
@@ -86,7 +88,7 @@ static const char SERVE_USAGE_END[] =
 enum {
     OPT_POLICY, OPT_LISTEN, OPT_STORE, OPT_TOKEN_FILE, OPT_TLS_CERT, OPT_TLS_KEY, OPT_SIGNING_KEY, OPT_VERIFIER_ID,
     OPT_RESOURCE_URI, OPT_EVIDENCE_ROOT, OPT_LIVE_SOURCE, OPT_ALLOW_CLIENT_NOW, OPT_PORT_FILE, OPT_PLUGIN_PATH, OPT_POLICY_PATH, OPT_WORKERS, OPT_WORKER_SLOTS, OPT_QUEUE,
-    OPT_QUEUE_WAIT, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
+    OPT_QUEUE_WAIT, OPT_DRAIN, OPT_MAX_BODY, OPT_MAX_HEADER, OPT_MAX_CONNECTIONS, OPT_REQUEST_TIMEOUT, OPT_RETRY_AFTER,
     OPT_LIMIT,
     OPT_EXTRA   /* OPT_EXTRA + i: rg_serve_hook_options[i] */
 };
@@ -111,6 +113,7 @@ static const rg_option SERVE_OPTIONS[] = {
     {"--worker-slots", NULL, "a number from 1 to 8", OPT_WORKER_SLOTS},
     {"--queue", NULL, "a number from 0 to 100000", OPT_QUEUE},
     {"--queue-wait", NULL, "a number of seconds", OPT_QUEUE_WAIT},
+    {"--drain", NULL, "a number of seconds", OPT_DRAIN},
     {"--max-body-size", NULL, "a size such as 16M", OPT_MAX_BODY},
     {"--max-header-size", NULL, "a size such as 32K", OPT_MAX_HEADER},
     {"--max-connections", NULL, "a number from 1 to 10000", OPT_MAX_CONNECTIONS},
@@ -215,6 +218,10 @@ static int take_option(rg_serve_config *c, int id, const char *name, const char 
         if (rg_cli_parse_seconds(v, &c->queue_wait) != 0)
             return usage("--queue-wait '%s' is not a number of seconds", v);
         break;
+    case OPT_DRAIN:
+        if (rg_cli_parse_seconds(v, &c->drain) != 0)
+            return usage("--drain '%s' is not a number of seconds", v);
+        break;
     case OPT_REQUEST_TIMEOUT:
         if (rg_cli_parse_seconds(v, &secs) != 0 || secs < 1)
             return usage("--request-timeout '%s' is not a number of seconds, at least 1", v);
@@ -257,6 +264,7 @@ static void defaults(rg_serve_config *c)
     c->worker_slots = 8;   /* measured against 4: docs/performance.md */
     c->queue = 64;
     c->queue_wait = 30;
+    c->drain = 60;
     c->max_body = 16u << 20;
     c->max_header = 32u << 10;
     c->max_connections = 128;

@@ -128,6 +128,7 @@ struct rg_serve_pool {
     unsigned placed, busy;     /* requests in workers; workers holding one (every generation) */
     unsigned slots;            /* a worker's slots */
     uint32_t next_id;
+    int abandoned;             /* the drain's time is up (rg_serve_pool_abandon) */
 };
 
 /* ---- One worker ------------------------------------------------------------------- */
@@ -173,6 +174,10 @@ static int worker_ended(rg_worker_end *end)
     int ended;
     pthread_mutex_lock(&r->p->lock);
     ended = reap_locked(r->w);
+    /* Past the drain's time a worker that has not answered (stopped, stuck) is ended:
+     * killed with the lock held, not yet reaped, so its pid is still its own. */
+    if (!ended && r->p->abandoned && r->w->pid > 0)
+        kill(r->w->pid, SIGKILL);
     end->status = r->w->status;
     pthread_mutex_unlock(&r->p->lock);
     return ended;
@@ -504,7 +509,7 @@ static waiter *hand_out(rg_serve_pool *p)
 {
     waiter *handed = NULL, **tail = &handed;
     pworker *w;
-    while (p->first && (w = find_room(p)) != NULL) {
+    while (!p->abandoned && p->first && (w = find_room(p)) != NULL) {
         waiter *first = p->first;
         if (!(p->first = first->next))
             p->last = NULL;
@@ -603,6 +608,23 @@ char *rg_serve_pool_gauges(rg_serve_pool *p)
     return rg_strbuf_finish(&b);
 }
 
+void rg_serve_pool_abandon(rg_serve_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->abandoned = 1;
+    /* The requests waiting for a place get none (busy: 503).  Posted with the lock held,
+     * so that one timing out at the same moment, which takes the lock before it looks,
+     * finds itself out of the queue and its post already made. */
+    while (p->first) {
+        waiter *first = p->first;
+        p->first = first->next;
+        p->waiting--;
+        sem_post(&first->wake);
+    }
+    p->last = NULL;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void rg_serve_pool_stop(rg_serve_pool *p)
 {
     generation *g;
@@ -639,6 +661,10 @@ static int take_place(rg_serve_pool *p, place *pl)
     pworker *w;
     int rc;
     pthread_mutex_lock(&p->lock);
+    if (p->abandoned) {
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
     if (!p->first && (w = find_room(p)) != NULL && (w->used == 0 || waiting(p) < c->queue)) {
         put(p, w, pl);
         pthread_mutex_unlock(&p->lock);
@@ -673,17 +699,19 @@ static int take_place(rg_serve_pool *p, place *pl)
     if (rc != 0) {
         pthread_mutex_lock(&p->lock);
         if (!me.got) {
-            /* Timed out, not handed one: out of the queue. */
+            /* Timed out, not handed one: out of the queue (unless the drain's end
+             * already took it out, rg_serve_pool_abandon). */
             waiter **at = &p->first, *prev = NULL;
             while (*at && *at != &me) {
                 prev = *at;
                 at = &(*at)->next;
             }
-            if (*at)
+            if (*at) {
                 *at = me.next;
-            if (p->last == &me)
-                p->last = prev;
-            p->waiting--;
+                if (p->last == &me)
+                    p->last = prev;
+                p->waiting--;
+            }
         }
         pthread_mutex_unlock(&p->lock);
         /* Handed one as it timed out: its post is on the way, and ME (on this stack) must

@@ -65,7 +65,7 @@ _relgate() {
         --environment|--max-context-size|--max-evidence-size|--max-check-evidence-size|--max-json-depth|\
         --max-requirements|--verifier-id|--resource-uri|--max-age|--live-source|--threshold|--subject-digest|--policy-digest|--run|--fail-under|\
         --name|--version|\
-        --listen|--workers|--worker-slots|--queue|--queue-wait|--max-body-size|--max-header-size|--max-connections|--request-timeout|\
+        --listen|--workers|--worker-slots|--queue|--queue-wait|--drain|--max-body-size|--max-header-size|--max-connections|--request-timeout|\
         --retry-after) return ;;
     esac
     case $cmd in
@@ -111,7 +111,7 @@ _relgate() {
         serve)
             COMPREPLY=($(compgen -W "--policy --listen --store --token-file --tls-cert --tls-key --signing-key
                 --verifier-id --resource-uri --evidence-root --live-source --allow-client-now --port-file --hooks --plugin-path --policy-path --workers --worker-slots --queue
-                --queue-wait --max-body-size --max-header-size --max-connections --request-timeout --retry-after
+                --queue-wait --drain --max-body-size --max-header-size --max-connections --request-timeout --retry-after
                 --jobs --check-timeout --check-memory --max-context-size --max-evidence-size --max-check-evidence-size
                 --max-json-depth --max-requirements --max-memory --max-instructions --timeout --help" -- "$cur")) ;;
         history)

@@ -132,6 +132,7 @@ _relgate() {
         '--worker-slots[requests a worker holds at once]:number:' \
         '--queue[requests that may wait for a worker]:number:' \
         '--queue-wait[longest wait for a worker]:seconds:' \
+        '--drain[how long SIGTERM waits for requests in flight]:seconds:' \
         '--max-body-size[largest request body]:size:' \
         '--max-header-size[memory for a request'"'"'s headers]:size:' \
         '--max-connections[connections at once]:number:' \

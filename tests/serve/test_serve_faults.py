@@ -224,6 +224,34 @@ def _(t):
             pass
 
 
+@case("SIGTERM with a stopped busy worker: at --drain's end it is ended, its requests answered with no decision, "
+      "and the server exits 0")
+def _(t):
+    # It held the exit until its requests' own deadline, 2 x (--timeout + --check-timeout)
+    # + 30 s, here over four minutes (hostile round 30, F02).
+    srv = Server(t, "--drain", "2", "--timeout", "120", policy=faulty_policy(t, slow=1.5), workers=1)
+    with srv:
+        first, box1 = in_thread(lambda: srv.decide(release("slow")))
+        wait_busy(t, srv)
+        pids = worker_pids(srv)
+        os.kill(pids[0], signal.SIGSTOP)
+        second, box2 = in_thread(lambda: srv.decide(release("slow")))   # in its next slot, never begun
+        time.sleep(0.5)
+        started = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        code = srv.wait(60)
+        took = time.monotonic() - started
+        first.join(30)
+        second.join(30)
+        t.eq(code, 0, "the exit code after SIGTERM")
+        t.check(took < 20, "the drain waited for the stopped worker", actual=took)
+        for what, box in (("the request it was evaluating", box1), ("the request behind it", box2)):
+            if "value" in box:
+                t.check(box["value"][0] in (500, 503), "%s: no decision" % what, actual=box["value"][:2])
+        t.check(not Path("/proc/%d" % pids[0]).exists() or
+                Path("/proc/%d/stat" % pids[0]).read_text().split()[2] == "Z", "the stopped worker is gone")
+
+
 @case("a worker that dies mid-request costs that request a 500 error decision; the next is served")
 def _(t):
     policy = faulty_policy(t, slow=3.0)
