@@ -33,6 +33,8 @@ static const char KEY_LOADED[] = "rg.loaded";
 static const char KEY_TRACEBACK[] = "rg.traceback";
 static const char KEY_RANDOMSEED[] = "rg.randomseed"; /* Lua's math.randomseed, for each evaluation */
 static const char KEY_BASE_GLOBALS[] = "rg.base.globals"; /* name -> base policy defining it */
+static const char KEY_MODULE_GLOBALS[] = "rg.module.globals"; /* name -> module (its loaded key) defining it */
+static const char KEY_LOADING_MODULE[] = "rg.module.loading"; /* the loaded key of the module loading now */
 
 rg_limits rg_limits_default(void)
 {
@@ -391,6 +393,60 @@ static int undefined_global(lua_State *L)
                       lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?");
 }
 
+/* A global a module sets while it loads is the module's, like what it returns: sealed
+ * once it has loaded (module_globals_seal), and no one else may assign it -- else a
+ * policy that required the module first could change a setting the module keeps there
+ * before a base that shares the module runs (hostile round 32, F01).  Records NAME for
+ * the module loading now; 0, or -1 with the error message pushed. */
+static int module_global(lua_State *L, const char *name)
+{
+    int top = lua_gettop(L), rc = 0;
+    const char *loading = lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADING_MODULE) == LUA_TSTRING
+                              ? lua_tostring(L, -1) : NULL;
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MODULE_GLOBALS) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, KEY_MODULE_GLOBALS);
+    }
+    lua_pushstring(L, name);
+    if (lua_rawget(L, -2) == LUA_TSTRING) {
+        const char *owner = lua_tostring(L, -1), *colon = strchr(owner, ':');
+        if (!loading || strcmp(owner, loading) != 0) {
+            lua_pushfstring(L, "cannot redefine global '%s' of module '%s': a module's globals are "
+                               "read-only once it has loaded", name, colon ? colon + 1 : owner);
+            lua_replace(L, top + 1);
+            rc = -1;
+        }
+    } else if (loading) {
+        lua_pushstring(L, name);
+        lua_pushstring(L, loading);
+        lua_rawset(L, -4);
+    }
+    lua_settop(L, top + (rc != 0));
+    return rc;
+}
+
+/* Seal what the module loaded under KEY (its loaded key) set as globals. */
+static void module_globals_seal(lua_State *L, const char *key)
+{
+    int top = lua_gettop(L);
+    if (lua_getfield(L, LUA_REGISTRYINDEX, KEY_MODULE_GLOBALS) == LUA_TTABLE) {
+        lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
+        lua_pushnil(L);
+        while (lua_next(L, top + 1)) {
+            if (lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), key) == 0) {
+                lua_pushvalue(L, -2);
+                lua_rawget(L, top + 2);
+                rg_sandbox_seal_reachable(L, -1);
+                lua_pop(L, 1);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, top);
+}
+
 static int env_newindex(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
@@ -407,6 +463,8 @@ static int env_newindex(lua_State *L)
             return luaL_error(L, "cannot redefine global '%s' of the base policy '%s': change its "
                                  "requirements with override or disable", name, lua_tostring(L, -1));
     }
+    if (module_global(L, name) != 0)
+        return lua_error(L);
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_GLOBALS);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, 3);
@@ -2353,7 +2411,7 @@ static int sandbox_require(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
     const char *name = luaL_checkstring(L, 1);
-    int from = calling_package(L), pkg;
+    int from = calling_package(L), pkg, status;
 
     lua_settop(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADED);          /* 2 */
@@ -2386,10 +2444,16 @@ static int sandbox_require(lua_State *L)
     lua_setfield(L, 2, lua_tostring(L, 3));
     lua_pushlightuserdata(L, sb);
     lua_setfield(L, 2, lua_tostring(L, 5));
-    lua_pushcfunction(L, module_error_place);
+    lua_getfield(L, LUA_REGISTRYINDEX, KEY_LOADING_MODULE);   /* 6: the module loading before it */
+    lua_pushvalue(L, 5);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_LOADING_MODULE);
+    lua_pushcfunction(L, module_error_place);                  /* 7 */
     lua_pushvalue(L, 4);
     lua_pushstring(L, name);
-    if (lua_pcall(L, 1, 1, 6) != LUA_OK) {
+    status = lua_pcall(L, 1, 1, 7);
+    lua_pushvalue(L, 6);
+    lua_setfield(L, LUA_REGISTRYINDEX, KEY_LOADING_MODULE);
+    if (status != LUA_OK) {
         /* Forget the marker: requiring it again reports its error, not a loop. */
         lua_pushnil(L);
         lua_setfield(L, 2, lua_tostring(L, 3));
@@ -2408,6 +2472,7 @@ static int sandbox_require(lua_State *L)
      * shares its modules (hostile round 31, F02: the team's fields.expect = function()
      * return true end passed the base's staging check). */
     rg_sandbox_seal_reachable(L, -1);
+    module_globals_seal(L, lua_tostring(L, 5));
     lua_pushvalue(L, -1);
     lua_setfield(L, 2, lua_tostring(L, 3));
     lua_pushvalue(L, -1);

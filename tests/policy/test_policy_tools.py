@@ -1671,6 +1671,20 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(json.loads(res.out)["error"]["message"], "team2.lua:3: cannot modify a table of a module",
                "the wrapped team's patch")
+    # A module that keeps its settings in a global: the global is the module's too, sealed
+    # and not to be assigned again once it has loaded (hostile round 32, F01).
+    t.write("pol/lib/staged.lua", "STAGING = { required = true }\nlocal M = {}\n"
+            "function M.ok(v) return not STAGING.required or v == true end\nreturn M\n")
+    for patch, why in (("STAGING.required = false", "cannot modify a table of a module or of the base policy "
+                                                   "(field 'required')"),
+                       ("STAGING = { required = false }", "cannot redefine global 'STAGING' of module 'lib.staged'")):
+        t.write("pol/team.lua", 'policy { name = "team", version = "1.0.0" }\nrequire "lib.staged"\n%s\n'
+                'extends "base"\n' % patch)
+        res = t.eval("pol/team.lua", "ctx.json")
+        t.expect_exit(res, 2)
+        t.contains(json.loads(res.out)["error"]["message"], "team.lua:3: " + why, patch)
+    t.write("pol/team.lua", 'policy { name = "team", version = "1.0.0" }\nrequire "lib.staged"\nextends "base"\n')
+    t.expect_exit(t.eval("pol/team.lua", "ctx.json"), 1)   # unpatched, the base still denies
 
 
 @case("docs: the Berlin deploy window of docs/policies.md reads daylight-saving time from the zone database")
