@@ -155,6 +155,18 @@ test "%s" {
         t.contains(res.out, "forged", "the name is still shown (%s)" % fmt)
 
 
+@case("relgate test --format tap: a test name holding a TODO or SKIP directive is escaped, never a directive")
+def _(t):
+    # A TAP reader takes "not ok 1 - x # TODO y" as a failure excused (hostile round 32, F02).
+    f = tiny(t, 'test "deny # TODO later" { policy = "tiny.lua", context = %s, expect = { decision = "deny" } }\n'
+                'test "back\\\\slash # SKIP" { policy = "tiny.lua", context = %s, expect = { decision = "deny" } }\n'
+             % (MINOR, MINOR))
+    res = t.run("test", f, "--format", "tap")
+    t.expect_exit(res, 1)
+    lines = [line for line in res.out.splitlines() if line.startswith("not ok")]
+    t.eq(lines, ["not ok 1 - deny \\# TODO later", "not ok 2 - back\\\\slash \\# SKIP"], "the TAP lines")
+
+
 @case("relgate test: a path that cannot be listed is an error beside the tests that ran, never a silent skip")
 def _(t):
     f = tiny(t, PASSING_TESTS)
@@ -312,8 +324,13 @@ def _(t):
              "could not load: declares no test"),
             ("nobody_test.lua", 'test "no body"\ntest "x" { policy = "tiny.lua", context = %s, '
              'expect = { decision = "allow" } }\n' % MINOR,
-             "could not load: ./nobody_test.lua:1: test 'no body' has no body"),
-            ("number_test.lua", 'test("five", 5)\n', "test 'five': its body is a table")):
+             "could not load: ./nobody_test.lua:1: test 'no body' declares nothing"),
+            ("number_test.lua", 'test("five", 5)\n', "test 'five': its body is a table"),
+            # a body that raised, caught by a pcall: declared, never recorded (round 32, F03)
+            ("pcall_test.lua", 'pcall(function() test "raised" { policy = "tiny.lua", context = %s, '
+             'unreadable = function() end, expect = { decision = "allow" } } end)\n'
+             'test "x" { policy = "tiny.lua", context = %s, expect = { decision = "allow" } }\n' % (MINOR, MINOR),
+             "could not load: ./pcall_test.lua:1: test 'raised' declares nothing")):
         t.write(name, text)
         res = t.run("test", ".")
         t.expect_exit(res, 2)
