@@ -128,6 +128,40 @@ static int take_results(rg_decision *d, const cJSON *reqs, const char *display, 
     return 0;
 }
 
+/* Whether an applied waiver in D's waivers names requirement ID. */
+static int waiver_applied(const rg_decision *d, const char *id)
+{
+    const cJSON *w;
+    cJSON_ArrayForEach(w, d->waivers) {
+        const char *req = rg_json_string(w, "requirement"), *status = rg_json_string(w, "status");
+        if (req && status && strcmp(req, id) == 0 && strcmp(status, "applied") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* What relgate never writes, refused as the verdict is when it disagrees (round 32, F06):
+ * a decision over no requirement (eval has nothing to decide then, an error), and a
+ * result waived that is not waivable, carries no waiver, or that no applied waiver of
+ * the decision names -- a mandatory fail edited to "waived" rendered as allow. */
+static int as_written(const rg_decision *d, const char *display, rg_error *err)
+{
+    if (d->count == 0)
+        return rg_fail(err, RG_ERROR_IO, display, 0, 0, "%s holds no requirement: relgate writes no decision "
+                       "over nothing, so it was changed after relgate wrote it", display);
+    for (size_t i = 0; i < d->count; i++) {
+        const rg_result *r = &d->results[i];
+        if (r->status == RG_STATUS_WAIVED &&
+            (r->level != RG_LEVEL_WAIVABLE || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->details, "waiver")) ||
+             !waiver_applied(d, r->id)))
+            return rg_fail(err, RG_ERROR_IO, display, 0, 0, "%s: requirement '%s' is waived, but %s: it was changed "
+                           "after relgate wrote it", display, r->id,
+                           r->level != RG_LEVEL_WAIVABLE ? "only a waivable requirement can be"
+                                                         : "no waiver applied to it is in the decision");
+    }
+    return 0;
+}
+
 static cJSON *array_copy(const cJSON *root, const char *key)
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
@@ -198,7 +232,7 @@ rg_decision *rg_decision_parse(const char *text, size_t len, const char *display
         rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory reading %s", display);
         goto fail;
     }
-    if (take_results(d, reqs, display, err) != 0)
+    if (take_results(d, reqs, display, err) != 0 || as_written(d, display, err) != 0)
         goto fail;
     rg_decision_conclude(d);
     /* Fail closed: the verdict shown is the one the requirements give, never only the
