@@ -142,8 +142,9 @@ static int waiver_applied(const rg_decision *d, const char *id)
 
 /* What relgate never writes, refused as the verdict is when it disagrees (round 32, F06):
  * a decision over no requirement (eval has nothing to decide then, an error), and a
- * result waived that is not waivable, carries no waiver, or that no applied waiver of
- * the decision names -- a mandatory fail edited to "waived" rendered as allow. */
+ * result waived that is not waivable, or that no applied waiver of the decision names
+ * (its waivers are written whatever --details says) -- a mandatory fail edited to
+ * "waived" rendered as allow. */
 static int as_written(const rg_decision *d, const char *display, rg_error *err)
 {
     if (d->count == 0)
@@ -151,9 +152,7 @@ static int as_written(const rg_decision *d, const char *display, rg_error *err)
                        "over nothing, so it was changed after relgate wrote it", display);
     for (size_t i = 0; i < d->count; i++) {
         const rg_result *r = &d->results[i];
-        if (r->status == RG_STATUS_WAIVED &&
-            (r->level != RG_LEVEL_WAIVABLE || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->details, "waiver")) ||
-             !waiver_applied(d, r->id)))
+        if (r->status == RG_STATUS_WAIVED && (r->level != RG_LEVEL_WAIVABLE || !waiver_applied(d, r->id)))
             return rg_fail(err, RG_ERROR_IO, display, 0, 0, "%s: requirement '%s' is waived, but %s: it was changed "
                            "after relgate wrote it", display, r->id,
                            r->level != RG_LEVEL_WAIVABLE ? "only a waivable requirement can be"

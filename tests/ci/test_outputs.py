@@ -170,6 +170,29 @@ def _(t):
     t.expect_exit(t.run("render", "a.json", "b.json"), 2)
 
 
+@case("render: a deny edited into one its verdict agrees with (a mandatory fail made waived, or no requirement "
+      "left) is refused, never rendered as allow")
+def _(t):
+    # The verdict the requirements give was checked, but not that relgate could have
+    # written them: both of these gave allow, exit 0 (hostile round 32, F06).
+    evaluate(t, DENY, "--output", "d.json")
+    doc = json.loads(Path(t.tmp, "d.json").read_text())
+    failed = [r for r in doc["requirements"] if r["status"] == "fail"]
+    t.check(failed and failed[0]["level"] == "mandatory", "the deny has a mandatory fail", actual=failed)
+    waived = json.loads(json.dumps(doc))
+    for r in waived["requirements"]:
+        if r["status"] == "fail":
+            r["status"] = "waived"
+    waived["decision"] = "allow"
+    emptied = dict(doc, decision="allow", requirements=[])
+    for name, forged, why in (("waived.json", waived, "is waived, but only a waivable requirement can be"),
+                              ("emptied.json", emptied, "holds no requirement")):
+        t.write_json(name, forged)
+        res = t.run("render", "--format", "markdown", name)
+        t.expect_exit(res, 2)
+        t.contains(res.err, why, name)
+
+
 # ---- GitHub annotations -------------------------------------------------------------------
 
 def annotations(text):
