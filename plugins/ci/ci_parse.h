@@ -139,6 +139,13 @@ int ci_state_pending(const char *state);   /* queued, in_progress, running, pend
  * none at all) is CI_FAILED: it is not a success. */
 ci_outcome ci_classify(const char *state, const char *const *success, size_t n);
 
+/* ---- ci_detect.c: JSON read strictly, the one way files and live pages are read ---- */
+
+/* TEXT (LEN bytes; a UTF-8 byte order mark and blanks around it allowed) as one JSON
+ * document: nothing after it, no key twice in an object.  The document (cJSON_Delete it),
+ * or NULL with WHY ("malformed JSON ..."). */
+cJSON *ci_json_parse(const char *text, size_t len, char *why, size_t why_size);
+
 /* ---- Parsers: each returns 1 when it read the document into R, 0 when the document is
  * not its format (R untouched), -1 when it is its format but unusable (WHY says why). */
 

@@ -4,14 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ci_parse.h"
 #include "listing.h"
 
-static cJSON *parse_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size)
+static cJSON *parse_page(const char *url, ci_page *page, char *why, size_t why_size)
 {
-    cJSON *doc = cJSON_ParseWithLength(page->body, page->len);
-    (void)f;
+    char what[256];
+    cJSON *doc = ci_json_parse(page->body, page->len, what, sizeof what);
     if (!doc)
-        snprintf(why, why_size, "%s: the answer is not well-formed JSON (%zu bytes)", url, page->len);
+        snprintf(why, why_size, "%s: the answer is not well-formed JSON, one document with no key twice "
+                 "(%zu bytes): %s", url, page->len, what);
     return doc;
 }
 
@@ -25,7 +27,7 @@ cJSON *ci_listing_fetch(ci_fetch *f, const char *url, const char *key, char *why
         cJSON *doc, *items, *item;
         if (ci_fetch_page(f, current, &page, why, why_size) != 0)
             break;
-        doc = parse_page(f, current, &page, why, why_size);
+        doc = parse_page(current, &page, why, why_size);
         free(page.body);
         if (!doc)
             break;
@@ -59,7 +61,7 @@ cJSON *ci_object_fetch(ci_fetch *f, const char *url, char *why, size_t why_size)
     cJSON *doc;
     if (ci_fetch_page(f, url, &page, why, why_size) != 0)
         return NULL;
-    doc = parse_page(f, url, &page, why, why_size);
+    doc = parse_page(url, &page, why, why_size);
     free(page.body);
     if (doc && !cJSON_IsObject(doc)) {
         snprintf(why, why_size, "%s: the answer is not an object", url);

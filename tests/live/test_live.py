@@ -959,5 +959,41 @@ def _(t):
     t.eq(sorted(gitlab_doc["pre-release"]["artifacts"]["paths"]), ["decision.json", "gate-evidence/"], "artifacts")
 
 
+# ---- Hostile round 31a: pages that move, re-runs of one thing, strict pages, Link, echoes --
+
+PLAIN = POLICY.replace('required = { "build" }, ', "")
+WORKFLOW_RUNS = "/repos/%s/actions/runs?head_sha=%s&per_page=100" % (REPO, SHA)
+
+
+def in_run(run, rid, name, conclusion="success", app="github-actions", done="2025-06-10T12:05:00Z"):
+    """A check run of APP in Actions workflow run RUN (its details_url says which)."""
+    r = run_status(name, conclusion, rid=rid)
+    r.update({"details_url": "https://github.com/%s/actions/runs/%d/job/%d" % (REPO, run, 900 + rid),
+              "app": {"id": 15368 if app == "github-actions" else 99, "slug": app}, "completed_at": done})
+    return r
+
+
+def wf_run(rid, conclusion, event, updated, attempt=1):
+    return {"id": rid, "name": "CI", "path": ".github/workflows/ci.yml", "run_number": rid, "run_attempt": attempt,
+            "event": event, "head_sha": SHA, "status": "completed", "conclusion": conclusion,
+            "created_at": "2025-06-10T12:00:00Z", "run_started_at": "2025-06-10T12:00:00Z", "updated_at": updated}
+
+
+@case("F05: a later page with a key twice, or a page of two JSON documents, is refused as a file is")
+def _(t):
+    p2 = ('{"total_count": 2, "check_runs": [%s], "check_runs": [%s]}' % (
+        json.dumps(run_status("test", rid=2)), json.dumps(run_status("test", "failure", rid=2)))).encode()
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, [{"total_count": 2, "check_runs": [run_status("build", rid=1)]}, p2])
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "page=2", "\"check_runs\" appears twice")
+    ok = json.dumps({"total_count": 1, "check_runs": [run_status("build", rid=1)]})
+    bad = json.dumps({"total_count": 1, "check_runs": [run_status("build", "failure", rid=1)]})
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply((ok + "\n" + bad + "\n").encode()))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "more data after the document")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -968,6 +968,26 @@ static void test_detect(void **state)
     }
 }
 
+/* ---- Re-runs, repeats, strict JSON, Link ---------------------------------------------- */
+
+static void test_json_is_read_strictly(void **state)
+{
+    char why[256];
+    cJSON *doc;
+    (void)state;
+    assert_null(ci_json_parse("{\"a\": 1}\n{\"a\": 2}", 17, why, sizeof why));
+    assert_contains(why, "more data after the document");
+    assert_null(ci_json_parse("{\"a\": 1, \"a\": 2}", 16, why, sizeof why));
+    assert_contains(why, "appears twice");
+    assert_null(ci_json_parse("[{\"b\": {\"c\": 1, \"c\": 1}}]", 25, why, sizeof why));
+    assert_contains(why, "\"c\" appears twice");
+    assert_null(ci_json_parse("{\"a\": ", 6, why, sizeof why));
+    assert_contains(why, "malformed JSON");
+    assert_non_null(doc = ci_json_parse("\xEF\xBB\xBF {\"a\": 1} \r\n", 15, why, sizeof why));
+    cJSON_Delete(doc);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -977,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_latest_wins),
         cmocka_unit_test(test_only_commit),
         cmocka_unit_test(test_names_are_cut_and_defaulted),
+        cmocka_unit_test(test_json_is_read_strictly),
         cmocka_unit_test(test_github_check_runs),
         cmocka_unit_test(test_github_single_objects),
         cmocka_unit_test(test_github_statuses),
