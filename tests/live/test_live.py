@@ -979,6 +979,20 @@ def wf_run(rid, conclusion, event, updated, attempt=1):
             "created_at": "2025-06-10T12:00:00Z", "run_started_at": "2025-06-10T12:00:00Z", "updated_at": updated}
 
 
+@case("F01: pages that disagree on total_count (the list grew while it was paged) are an error, never the pages read")
+def _(t):
+    for pages, said in (([{"total_count": 2, "check_runs": [run_status("build", rid=1)]},
+                          {"total_count": 3, "check_runs": [run_status("lint", rid=2)]}], "total_count 3, page 1 declared 2"),
+                        ([{"total_count": 2, "check_runs": [run_status("build", rid=1)]},
+                          {"check_runs": [run_status("lint", rid=2)]}], "total_count none, page 1 declared 2"),
+                        ([{"total_count": 1, "check_runs": [run_status("build", rid=1)]},
+                          {"total_count": 1, "check_runs": [run_status("lint", rid=2)]}], "2 results on 2 pages")):
+        with ApiServer() as srv:
+            serve_pages(srv, CHECK_RUNS, pages)
+            setup(t, github())
+            expect_ci_error(t, live_eval(t, srv), said)
+
+
 @case("F05: a later page with a key twice, or a page of two JSON documents, is refused as a file is")
 def _(t):
     p2 = ('{"total_count": 2, "check_runs": [%s], "check_runs": [%s]}' % (
