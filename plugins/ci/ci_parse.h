@@ -29,8 +29,11 @@ typedef struct ci_item {
     char *state;              /* lower-case conclusion if it has one, else its status */
     char *sha;                /* the commit it ran for, or NULL */
     char *note;               /* why it failed when the report says (failure_reason, ...) */
+    char *origin;             /* what made it, when the report says: a check run's app */
     double id;
     int has_id;
+    double attempt;           /* a workflow run's run_attempt: a re-run keeps the id */
+    int has_attempt;
     int64_t order;            /* latest-wins key: completion, else start time */
     int has_order;
     int64_t done;             /* completion time, for max_age */
@@ -84,6 +87,7 @@ int ci_item_name(ci_item *it, const char *name);       /* NULL or "": "(unnamed 
 int ci_item_state(ci_item *it, const char *conclusion, const char *status);
 int ci_item_sha(ci_item *it, const char *sha);
 int ci_item_note(ci_item *it, const char *note);
+int ci_item_origin(ci_item *it, const char *origin);
 /* Times as text (NULL or unparsable ones are ignored): DONE is the completion time,
  * START the start (or creation) time.  IT is an item of R. */
 void ci_item_times(ci_report *r, ci_item *it, const char *done, const char *start);
@@ -98,9 +102,12 @@ int ci_time_parse(ci_report *r, const char *s, int64_t *out);
 int ci_case_add(ci_report *r, const char *suite, const char *classname, const char *name,
                 const char *kind, const char *message);
 
-/* Keep, of the items sharing a name (unique and ignored ones excepted), only the latest: greatest
- * ORDER, then greatest id, then the last in the report.  Returns how many were dropped,
- * or -1 when out of memory. */
+/* Keep, of the re-runs of one thing (unique and ignored ones excepted), only the latest:
+ * greatest attempt, then ORDER, then greatest id, then the last in the report.  Re-runs of
+ * one thing share their kind, their whole name, their origin (a check run's app) and their
+ * run (the workflow run or pipeline they belong to: a workflow run's or pipeline's own
+ * id), so two workflow runs, two pipelines, or two apps' check runs of one name are two
+ * things, each judged.  Returns how many were dropped, or -1 when out of memory. */
 long ci_report_latest(ci_report *r);
 
 /* Do commits A and B match?  Case-insensitive; an abbreviation of 7 or more hex digits

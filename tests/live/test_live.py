@@ -993,6 +993,48 @@ def _(t):
             expect_ci_error(t, live_eval(t, srv), said)
 
 
+@case("F03: only re-runs of one thing merge: another app's, another workflow run's or another pipeline's result "
+      "of the same name hides no failure; a genuine re-run still supersedes")
+def _(t):
+    cases = [
+        ("another app", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(7, 2, "build", app="some-other-app", done="2025-06-10T12:06:00Z")]},
+         "fail"),
+        ("another workflow run", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(8, 2, "build", done="2025-06-10T12:06:00Z")]}, "fail"),
+        ("a re-run: same app, same workflow run", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(7, 2, "build", done="2025-06-10T12:06:00Z")]}, "pass"),
+        ("two workflow runs (ids)", github("workflow-runs"), WORKFLOW_RUNS,
+         {"total_count": 2, "workflow_runs": [wf_run(100, "failure", "push", "2025-06-10T12:10:00Z"),
+                                              wf_run(101, "success", "workflow_dispatch", "2025-06-10T12:20:00Z")]},
+         "fail"),
+    ]
+    for what, source, path, page, status in cases:
+        with ApiServer() as srv:
+            srv.route(path, Reply(page))
+            setup(t, source, policy=PLAIN)
+            doc = t.decision(live_eval(t, srv))
+        r = ci_result(t, doc)
+        t.eq(r["status"], status, what)
+        if status == "fail":
+            t.contains(r["message"], "failure", what)
+        else:
+            t.eq(r["details"]["reports"][0].get("superseded_reruns"), 1, what + ": superseded")
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA, Reply([
+            {"id": 1001, "iid": 101, "sha": SHA, "ref": "main", "status": "success", "source": "schedule",
+             "before_sha": "0" * 40, "created_at": "2025-06-10T13:00:00Z", "updated_at": "2025-06-10T13:00:00Z"},
+            {"id": 1000, "iid": 100, "sha": SHA, "ref": "main", "status": "failed", "source": "push",
+             "before_sha": "0" * 40, "created_at": "2025-06-10T12:00:00Z", "updated_at": "2025-06-10T12:00:00Z"}]))
+        setup(t, {"gitlab": "pipelines", "project": 4211, "ref": SHA}, policy=PLAIN)
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "deny", 1)
+    t.contains(ci_result(t, doc)["message"], "pipeline main (failed)", "two pipelines of a ref")
+
+
 @case("F05: a later page with a key twice, or a page of two JSON documents, is refused as a file is")
 def _(t):
     p2 = ('{"total_count": 2, "check_runs": [%s], "check_runs": [%s]}' % (

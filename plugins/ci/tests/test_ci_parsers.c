@@ -441,8 +441,10 @@ static void test_gitlab_pipelines_and_bridges(void **state)
     parse_ok("[{\"id\": 47, \"status\": \"pending\", \"ref\": \"main\", \"sha\": \"aaa\", \"before_sha\": \"aaa\"},"
              " {\"id\": 48, \"status\": \"success\", \"ref\": \"main\", \"sha\": \"bbb\", \"before_sha\": \"aaa\"}]", CI_ANY, &r);
     assert_string_equal(r.format, "gitlab-pipelines");
-    assert_int_equal(ci_report_latest(&r), 1);   /* the newest pipeline of a ref */
-    assert_string_equal(r.items[0].state, "success");
+    /* two pipelines of a ref are two runs (a retry stays inside its pipeline): both judged */
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[0].state, "pending");
     ci_report_free(&r);
     /* a bridge is as good as its downstream pipeline */
     parse_ok("{\"id\": 7, \"name\": \"trigger-docs\", \"stage\": \"deploy\", \"status\": \"success\","
@@ -970,6 +972,84 @@ static void test_detect(void **state)
 
 /* ---- Re-runs, repeats, strict JSON, Link ---------------------------------------------- */
 
+/* A GitHub check run NAME of APP in workflow run RUN (0: none), CONCLUSION, completed at
+ * minute MIN past 12:00, id ID: JSON text in BUF. */
+static const char *gh_run(char *buf, size_t size, int id, const char *name, const char *app, int run,
+                          const char *conclusion, int min)
+{
+    char url[128] = "https://ci.example/build";
+    if (run)
+        snprintf(url, sizeof url, "https://github.com/o/r/actions/runs/%d/job/%d", run, 900 + id);
+    snprintf(buf, size, "{\"id\": %d, \"name\": \"%s\", \"head_sha\": \"" SHA "\", \"status\": \"completed\","
+             " \"conclusion\": \"%s\", \"completed_at\": \"2025-06-10T12:%02d:00Z\", \"details_url\": \"%s\","
+             " \"app\": {\"slug\": \"%s\"}}", id, name, conclusion, min, url, app);
+    return buf;
+}
+
+static void test_reruns_are_of_one_thing(void **state)
+{
+    ci_report r;
+    char a[512], b[512], doc[2048];
+    (void)state;
+    /* two apps' "build": two checks, the failure judged */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "some-other-app", 7, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_int_equal(r.count, 2);
+    ci_report_free(&r);
+    /* one app, one workflow run: a re-run, the latest wins (the documented rule) */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "github-actions", 7, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);
+    assert_string_equal(r.items[0].state, "success");
+    ci_report_free(&r);
+    /* one app, two workflow runs (push and pull_request): two checks */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "github-actions", 8, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    ci_report_free(&r);
+    /* workflow runs: two ids are two runs; one id at a higher run_attempt is its re-run */
+    parse_ok("{\"total_count\": 3, \"workflow_runs\": ["
+             "{\"id\": 100, \"name\": \"CI\", \"run_number\": 1, \"run_attempt\": 1, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T12:10:00Z\"},"
+             "{\"id\": 101, \"name\": \"CI\", \"run_number\": 2, \"run_attempt\": 1, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"success\", \"updated_at\": \"2025-06-10T12:20:00Z\"},"
+             "{\"id\": 101, \"name\": \"CI\", \"run_number\": 2, \"run_attempt\": 2, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T12:15:00Z\"}]}",
+             CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);   /* attempt 2 of run 101 wins, though dated earlier */
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[0].state, "failure");
+    assert_string_equal(r.items[1].state, "failure");
+    ci_report_free(&r);
+    /* GitLab: a job retried in its pipeline is a re-run; a job of another pipeline is not */
+    parse_ok("[{\"id\": 1, \"name\": \"test\", \"stage\": \"test\", \"status\": \"failed\", \"pipeline\": {\"id\": 5},"
+             "  \"finished_at\": \"2025-06-10T12:05:00Z\"},"
+             " {\"id\": 2, \"name\": \"test\", \"stage\": \"test\", \"status\": \"success\", \"pipeline\": {\"id\": 5},"
+             "  \"finished_at\": \"2025-06-10T12:06:00Z\"},"
+             " {\"id\": 3, \"name\": \"test\", \"stage\": \"test\", \"status\": \"failed\", \"pipeline\": {\"id\": 6},"
+             "  \"finished_at\": \"2025-06-10T12:01:00Z\"}]", CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(find(&r, "test")->state, "success");
+    assert_string_equal(r.items[1].state, "failed");
+    ci_report_free(&r);
+    /* a commit status and a check run of one name are two things */
+    parse_ok("{\"data\": {\"repository\": {\"object\": {\"oid\": \"" SHA "\", \"statusCheckRollup\": {\"contexts\": {"
+             "\"nodes\": [{\"__typename\": \"CheckRun\", \"name\": \"build\", \"status\": \"COMPLETED\","
+             " \"conclusion\": \"FAILURE\", \"completedAt\": \"2025-06-10T12:00:00Z\"},"
+             " {\"__typename\": \"StatusContext\", \"context\": \"build\", \"state\": \"SUCCESS\","
+             " \"createdAt\": \"2025-06-10T12:09:00Z\"}]}}}}}}", CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    ci_report_free(&r);
+}
+
 static void test_json_is_read_strictly(void **state)
 {
     char why[256];
@@ -997,6 +1077,7 @@ int main(void)
         cmocka_unit_test(test_latest_wins),
         cmocka_unit_test(test_only_commit),
         cmocka_unit_test(test_names_are_cut_and_defaulted),
+        cmocka_unit_test(test_reruns_are_of_one_thing),
         cmocka_unit_test(test_json_is_read_strictly),
         cmocka_unit_test(test_github_check_runs),
         cmocka_unit_test(test_github_single_objects),
