@@ -167,7 +167,7 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
         snprintf(why, n, "%s", what);
     }
     cJSON_Delete(root);
-    if (rc == 1)
+    if (rc == 1 && ci_report_distinct(r, why, n) == 0)
         return 0;
     ci_report_free(r);
     return -1;

@@ -110,6 +110,11 @@ int ci_case_add(ci_report *r, const char *suite, const char *classname, const ch
  * things, each judged.  Returns how many were dropped, or -1 when out of memory. */
 long ci_report_latest(ci_report *r);
 
+/* Is an item listed twice in R (the same kind, id and attempt)?  A listing that repeats
+ * one could have left another out (pages that shifted while they were read): returns 0,
+ * or -1 with WHY. */
+int ci_report_distinct(const ci_report *r, char *why, size_t why_size);
+
 /* Do commits A and B match?  Case-insensitive; an abbreviation of 7 or more hex digits
  * matches the full hash it starts. */
 int ci_sha_matches(const char *a, const char *b);

@@ -327,6 +327,41 @@ long ci_report_latest(ci_report *r)
     return dropped;
 }
 
+static int by_kind_id_attempt(const void *a, const void *b)
+{
+    const ci_item *x = *(const ci_item *const *)a, *y = *(const ci_item *const *)b;
+    int c = strcmp(x->kind, y->kind);
+    if (!c)
+        c = (x->id > y->id) - (x->id < y->id);
+    if (!c)
+        c = (x->attempt > y->attempt) - (x->attempt < y->attempt);
+    return c;
+}
+
+int ci_report_distinct(const ci_report *r, char *why, size_t why_size)
+{
+    const ci_item **with_id = r->count ? malloc(r->count * sizeof *with_id) : NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (r->count && !with_id) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r->count; i++)
+        if (r->items[i].has_id)
+            with_id[n++] = &r->items[i];
+    qsort(with_id, n, sizeof *with_id, by_kind_id_attempt);
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (by_kind_id_attempt(&with_id[i - 1], &with_id[i]) == 0) {
+            snprintf(why, why_size, "the report lists %s id %.0f twice (\"%.60s\"): a listing that repeats a "
+                     "result may have left another out (pages that shifted while they were read)",
+                     with_id[i]->kind, with_id[i]->id, with_id[i]->name);
+            rc = -1;
+        }
+    free(with_id);
+    return rc;
+}
+
 /* ---- JSON helpers --------------------------------------------------------------------- */
 
 /* Members through the one duplicate-refusing lookup (common/json_member.h); ci_parse has

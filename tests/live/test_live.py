@@ -993,6 +993,19 @@ def _(t):
             expect_ci_error(t, live_eval(t, srv), said)
 
 
+@case("F02: a page repeating a check run of an earlier page (another left out) is an error, live and as a file")
+def _(t):
+    pages = [{"total_count": 3, "check_runs": [run_status("build", rid=1), run_status("lint", rid=2)]},
+             {"total_count": 3, "check_runs": [run_status("lint", rid=2)]}]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages)
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "check_run id 2 twice")
+    t.write_json("ci.json", {"total_count": 3, "check_runs": pages[0]["check_runs"] + pages[1]["check_runs"]})
+    setup(t, "ci.json")
+    expect_ci_error(t, live_eval(t, None), "check_run id 2 twice")
+
+
 @case("F03: only re-runs of one thing merge: another app's, another workflow run's or another pipeline's result "
       "of the same name hides no failure; a genuine re-run still supersedes")
 def _(t):

@@ -1050,6 +1050,20 @@ static void test_reruns_are_of_one_thing(void **state)
     ci_report_free(&r);
 }
 
+static void test_an_item_listed_twice_is_refused(void **state)
+{
+    char a[512], b[512], doc[2048];
+    (void)state;
+    snprintf(doc, sizeof doc, "{\"total_count\": 3, \"check_runs\": [%s, %s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "success", 5),
+             gh_run(b, sizeof b, 2, "lint", "github-actions", 7, "success", 6),
+             gh_run(b, sizeof b, 2, "lint", "github-actions", 7, "success", 6));
+    parse_refused(doc, LEN, CI_ANY, "check_run id 2 twice");
+    parse_refused("[{\"id\": 4, \"name\": \"a\", \"stage\": \"test\", \"status\": \"success\"},"
+                  " {\"id\": 4, \"name\": \"b\", \"stage\": \"test\", \"status\": \"success\"}]", LEN, CI_ANY,
+                  "job id 4 twice");
+}
+
 static void test_json_is_read_strictly(void **state)
 {
     char why[256];
@@ -1078,6 +1092,7 @@ int main(void)
         cmocka_unit_test(test_only_commit),
         cmocka_unit_test(test_names_are_cut_and_defaulted),
         cmocka_unit_test(test_reruns_are_of_one_thing),
+        cmocka_unit_test(test_an_item_listed_twice_is_refused),
         cmocka_unit_test(test_json_is_read_strictly),
         cmocka_unit_test(test_github_check_runs),
         cmocka_unit_test(test_github_single_objects),
