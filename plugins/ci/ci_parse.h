@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #define CI_CASES_MAX 50       /* failing test cases kept per report */
-#define CI_NAME_MAX 256       /* longer names are cut */
+#define CI_NAME_MAX 256       /* names are shown cut to this; an item keeps its whole name */
 #define CI_MESSAGE_MAX 200    /* first line of a failure message, cut */
 #define CI_DEPTH_MAX 64       /* nesting of XML elements, and of a JSON walk */
 
@@ -24,7 +24,7 @@ typedef enum ci_family { CI_ANY = 0, CI_GITHUB, CI_GITLAB, CI_JUNIT } ci_family;
 /* One check run, status, workflow run, job, pipeline, bridge or test suite.  Strings
  * are heap copies owned by the report. */
 typedef struct ci_item {
-    char *name;
+    char *name;               /* whole: two names alike in their first CI_NAME_MAX bytes are two */
     const char *kind;         /* static: "check_run", "status", "job", "test_suite", ... */
     char *state;              /* lower-case conclusion if it has one, else its status */
     char *sha;                /* the commit it ran for, or NULL */

@@ -131,7 +131,7 @@ int ci_item_name(ci_item *it, const char *name)
                 *p = ' ';
         name = buf;
     }
-    return set(&it->name, name, CI_NAME_MAX, 0);
+    return set(&it->name, name, (size_t)-1, 0);   /* whole: the name is the item's identity */
 }
 
 int ci_item_state(ci_item *it, const char *conclusion, const char *status)

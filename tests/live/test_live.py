@@ -1048,6 +1048,21 @@ def _(t):
     t.contains(ci_result(t, doc)["message"], "pipeline main (failed)", "two pipelines of a ref")
 
 
+@case("F04: two long check names alike in their first 256 bytes are two checks; the failing one is judged, "
+      "its name shown cut")
+def _(t):
+    prefix = "integration (" + ", ".join("param%02d=value-%02d" % (i, i) for i in range(14))
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"total_count": 2, "check_runs": [
+            in_run(7, 1, prefix + ", os=linux)", "failure"),
+            in_run(7, 2, prefix + ", os=macos)", done="2025-06-10T12:06:00Z")]}))
+        setup(t, github(), policy=PLAIN)
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq(r["details"]["totals"]["checks"], 2, "checks")
+    t.check(r["details"]["failing"][0]["name"].endswith("..."), "the shown name says it is cut")
+
+
 @case("F05: a later page with a key twice, or a page of two JSON documents, is refused as a file is")
 def _(t):
     p2 = ('{"total_count": 2, "check_runs": [%s], "check_runs": [%s]}' % (
