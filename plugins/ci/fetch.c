@@ -378,6 +378,12 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             ci_http_response_free(&r);
             return -1;
         }
+        if (r.link_bad) {
+            snprintf(why, why_size, "%s: the Link header is not a link list (RFC 8288): its next page cannot be "
+                     "read, and the page cannot be taken as the last", target);
+            ci_http_response_free(&r);
+            return -1;
+        }
         if (r.link_next[0])
             snprintf(page->next, sizeof page->next, "%s", r.link_next);
         else if (r.next_page[0])

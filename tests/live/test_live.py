@@ -1079,5 +1079,28 @@ def _(t):
         expect_ci_error(t, live_eval(t, srv), "more data after the document")
 
 
+@case("F06: Link rel=next unquoted before a comma (RFC 8288 token form) is followed; a Link that is not a link "
+      "list is an error, not a last page")
+def _(t):
+    project = "/api/v4/projects/4211"
+    jobs = project + "/pipelines/77/jobs?per_page=100"
+    for link in ("<{BASE}%s&page=2>; rel=next, <{BASE}%s&page=2>; rel=last" % (jobs, jobs),
+                 '<{BASE}%s&page=1>; rel="first"; title="a, rel=next", <{BASE}%s&page=2>; rel="prefetch NEXT"'
+                 % (jobs, jobs)):
+        with ApiServer() as srv:
+            srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"Link": link}))
+            srv.route(jobs + "&page=2", Reply([gl_job(2, "test", "failed")]))
+            gl_bridges(srv, project, 77)
+            setup(t, {"gitlab": "pipeline-jobs", "project": 4211, "pipeline": 77}, policy=PLAIN)
+            doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "deny", 1)
+            t.check(jobs + "&page=2" in srv.paths(), "page 2 asked for: " + link)
+        t.contains(ci_result(t, doc)["message"], "test (failed)", "page 2's failed job")
+    with ApiServer() as srv:
+        srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"Link": "{BASE}%s&page=2; rel=next" % jobs}))
+        gl_bridges(srv, project, 77)
+        setup(t, {"gitlab": "pipeline-jobs", "project": 4211, "pipeline": 77}, policy=PLAIN)
+        expect_ci_error(t, live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "RFC 8288")
+
+
 if __name__ == "__main__":
     harness.main()

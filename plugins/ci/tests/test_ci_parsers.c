@@ -12,6 +12,7 @@
 
 #include "ci_parse.h"
 #include "ci_test_util.h"
+#include "link.h"
 
 #define SHA "8c4e2d19a07b3f5e6c1d8a9b2e4f70c3d5a6b8e1"
 
@@ -1086,6 +1087,43 @@ static void test_json_is_read_strictly(void **state)
     cJSON_Delete(doc);
 }
 
+/* The next page of Link value V: its URL, "" when none, "(bad)" when V is malformed. */
+static const char *next_of(const char *v)
+{
+    static char out[256];
+    int rc = ci_link_next(v, strlen(v), out, sizeof out);
+    if (rc < 0)
+        return "(bad)";
+    if (rc == 0)
+        out[0] = '\0';
+    return out;
+}
+
+static void test_link_next(void **state)
+{
+    (void)state;
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"next\", <https://a/?page=9>; rel=\"last\""), "https://a/?page=2");
+    /* RFC 8288: the token form directly before a comma, at the end, in any case */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=next, <https://a/?page=9>; rel=last"), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=9>; rel=last,<https://a/?page=2>;rel=next"), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=2>; REL=\"Next\""), "https://a/?page=2");
+    /* several relation types; parameters in any order; a comma or "rel=next" inside a quoted value */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"prefetch next\""), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=2>; title=\"x\"; type=\"application/json\"; rel=next"),
+                        "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=1>; title=\"a, rel=next\"; rel=prev, <https://a/?page=3>; rel=next"),
+                        "https://a/?page=3");
+    assert_string_equal(next_of("<https://a/?p=x,y>; rel=next"), "https://a/?p=x,y");
+    /* not next: "nextpage", a later rel (only the first counts), none at all */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=nextpage"), "");
+    assert_string_equal(next_of("<https://a/?page=2>; rel=prev; rel=next"), "");
+    assert_string_equal(next_of("<https://a/?page=1>; rel=\"first\", <https://a/?page=9>; rel=\"last\""), "");
+    assert_string_equal(next_of(""), "");
+    /* not a link list: the page cannot be taken as the last */
+    assert_string_equal(next_of("https://a/?page=2; rel=next"), "(bad)");
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"next"), "(bad)");
+    assert_string_equal(next_of("<https://a/?page=2> rel=next"), "(bad)");
+}
 
 int main(void)
 {
@@ -1099,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_reruns_are_of_one_thing),
         cmocka_unit_test(test_an_item_listed_twice_is_refused),
         cmocka_unit_test(test_json_is_read_strictly),
+        cmocka_unit_test(test_link_next),
         cmocka_unit_test(test_github_check_runs),
         cmocka_unit_test(test_github_single_objects),
         cmocka_unit_test(test_github_statuses),
