@@ -1102,5 +1102,28 @@ def _(t):
         expect_ci_error(t, live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "RFC 8288")
 
 
+@case("F07: a server echoing the credential (error message, redirect target) never puts it in the decision")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Bad credentials (got Bearer %s)" % TOKEN}, status=401))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 401", "not shown")
+    with ApiServer() as srv:   # a header-like echo without the token itself is withheld too
+        srv.route(CHECK_RUNS, Reply({"message": "denied; Authorization: Bearer ghp_partial"}, status=403))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 403", "not shown")
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                  Reply({"error": "invalid_token: PRIVATE-TOKEN %s" % GL_TOKEN}, status=401))
+        setup(t, {"gitlab": "pipelines", "project": 4211, "ref": SHA})
+        expect_ci_error(t, live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "HTTP 401", "not shown")
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=302, headers={"Location": "{BASE}/moved?access_token=" + TOKEN}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "quotes the credential")
+        t.eq(srv.paths(), [CHECK_RUNS], "the redirect is not followed")
+
+
 if __name__ == "__main__":
     harness.main()
