@@ -404,9 +404,12 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             ci_http_response_free(&r);
             return -1;
         }
-        if (r.status < 200 || r.status >= 300) {
+        if (r.status != 200) {
+            /* Only a 200 is a whole page: a 206 is part of one (a cache answering a range),
+             * a 203 a proxy's rewrite, a 202 or 204 no listing at all. */
             api_message(f, &r, message, sizeof message);
-            snprintf(why, why_size, "%s: HTTP %ld%s", target, r.status, message);
+            snprintf(why, why_size, "%s: HTTP %ld%s%s", target, r.status, message,
+                     r.status > 200 && r.status < 300 ? " (only 200, a whole page, is read)" : "");
             ci_http_response_free(&r);
             return -1;
         }

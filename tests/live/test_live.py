@@ -1125,5 +1125,15 @@ def _(t):
         t.eq(srv.paths(), [CHECK_RUNS], "the redirect is not followed")
 
 
+@case("F08: only a 200 is a page: 206 Partial Content, 203 and 201 are errors")
+def _(t):
+    body = json.dumps({"total_count": 1, "check_runs": [run_status("build", rid=1)]}).encode()
+    for status in (206, 203, 201):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, Reply(body, status=status, headers={"Content-Range": "bytes 0-%d/5000" % (len(body) - 1)}))
+            setup(t, github())
+            expect_ci_error(t, live_eval(t, srv), "HTTP %d" % status, "only 200")
+
+
 if __name__ == "__main__":
     harness.main()
