@@ -96,25 +96,40 @@ static int listed(const char *name, const char **list, size_t n)
     return 0;
 }
 
+/* An item's name as shown: cut at CI_NAME_MAX bytes (on a UTF-8 boundary), "..." saying
+ * so.  The item keeps its whole name: that is what tells two checks apart. */
+static const char *shown(const ci_item *it, char *buf, size_t size)
+{
+    size_t n = strlen(it->name);
+    if (n <= CI_NAME_MAX || size < CI_NAME_MAX + 4)
+        return it->name;
+    n = CI_NAME_MAX;
+    while (n > 0 && ((unsigned char)it->name[n] & 0xC0) == 0x80)
+        n--;
+    snprintf(buf, size, "%.*s...", (int)n, it->name);
+    return buf;
+}
+
 /* How an item reads in a message: "lint (failure)", "unit (2 failed, 1 error)". */
 static void label(const ci_item *it, char *buf, size_t size)
 {
+    char name[CI_NAME_MAX + 4];
     if (it->tests && (it->failures || it->errors))
-        snprintf(buf, size, "%s (%lld failed, %lld error%s)", it->name, (long long)it->failures,
+        snprintf(buf, size, "%s (%lld failed, %lld error%s)", shown(it, name, sizeof name), (long long)it->failures,
                  (long long)it->errors, it->errors == 1 ? "" : "s");
     else if (it->broken)
-        snprintf(buf, size, "%s (%s)", it->name, it->note ? it->note : "a suite inside it failed");
+        snprintf(buf, size, "%s (%s)", shown(it, name, sizeof name), it->note ? it->note : "a suite inside it failed");
     else
-        snprintf(buf, size, "%s (%s)", it->name, it->state ? it->state : "no status");
+        snprintf(buf, size, "%s (%s)", shown(it, name, sizeof name), it->state ? it->state : "no status");
 }
 
 static void add_item(judge *j, group *g, const ci_item *it, const char *evidence, int required)
 {
     const rg_host *h = j->h;
-    char text[CI_NAME_MAX + CI_MESSAGE_MAX];
+    char text[CI_NAME_MAX + CI_MESSAGE_MAX + 8], name[CI_NAME_MAX + 4];
     if (++g->count <= LIST_MAX) {
         rg_json *o = h->add_object(j->call, g->list, NULL);
-        h->add_string(j->call, o, "name", it->name);
+        h->add_string(j->call, o, "name", shown(it, name, sizeof name));
         h->add_string(j->call, o, "report", evidence);
         h->add_string(j->call, o, "kind", it->kind);
         if (it->tests) {

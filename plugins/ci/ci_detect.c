@@ -82,10 +82,40 @@ static const char *family_name(ci_family f)
     return f == CI_GITHUB ? "GitHub" : f == CI_GITLAB ? "GitLab" : f == CI_JUNIT ? "JUnit XML" : "CI";
 }
 
+cJSON *ci_json_parse(const char *text, size_t len, char *why, size_t n)
+{
+    const char *p = text, *end = text + len, *parse_end = NULL;
+    const cJSON *dup;
+    cJSON *root;
+    if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)   /* a UTF-8 byte order mark */
+        p += 3;
+    root = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &parse_end, 0);
+    if (!root) {
+        snprintf(why, n, "malformed JSON near byte %zu", parse_end && parse_end >= text && parse_end <= end
+                                                             ? (size_t)(parse_end - text) : (size_t)0);
+        return NULL;
+    }
+    /* one document, nothing after it (NDJSON, or answers glued together, are not one report) */
+    while (parse_end && parse_end < end &&
+           (*parse_end == ' ' || *parse_end == '\t' || *parse_end == '\r' || *parse_end == '\n'))
+        parse_end++;
+    if (parse_end && parse_end < end) {
+        snprintf(why, n, "malformed JSON: more data after the document, at byte %zu", (size_t)(parse_end - text));
+        cJSON_Delete(root);
+        return NULL;
+    }
+    if ((dup = rg_json_duplicate(root, NULL))) {   /* the rule of the engine and every plugin: read neither value */
+        snprintf(why, n, "malformed JSON: the key \"%.60s\" appears twice in an object", dup->string);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
 int ci_parse(const char *text, size_t len, ci_family family, int local_offset, ci_report *r, char *why,
              size_t n)
 {
-    const char *p = text, *end = text + len, *parse_end = NULL;
+    const char *p = text, *end = text + len;
     char what[256];
     cJSON *root;
     int rc = 0;
@@ -121,29 +151,8 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
         snprintf(why, n, "unrecognised report format: JSON, not JUnit XML");
         return -1;
     }
-    root = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &parse_end, 0);
-    if (root && parse_end) {   /* one document, nothing after it (NDJSON is not one report) */
-        while (parse_end < end && (*parse_end == ' ' || *parse_end == '\t' || *parse_end == '\r' || *parse_end == '\n'))
-            parse_end++;
-        if (parse_end < end) {
-            snprintf(why, n, "malformed JSON: more data after the document, at byte %zu", (size_t)(parse_end - text));
-            cJSON_Delete(root);
-            return -1;
-        }
-    }
-    if (root) {
-        const cJSON *dup = rg_json_duplicate(root, NULL);
-        if (dup) {   /* the rule of the engine and every plugin: read neither value */
-            snprintf(why, n, "malformed JSON: the key \"%.60s\" appears twice in an object", dup->string);
-            cJSON_Delete(root);
-            return -1;
-        }
-    }
-    if (!root) {
-        snprintf(why, n, "malformed JSON near byte %zu", parse_end && parse_end >= text && parse_end <= end
-                                                             ? (size_t)(parse_end - text) : (size_t)0);
+    if (!(root = ci_json_parse(text, len, why, n)))
         return -1;
-    }
     if (family == CI_ANY || family == CI_GITHUB)
         rc = ci_parse_github(root, r, what, sizeof what);
     if (rc == 0 && (family == CI_ANY || family == CI_GITLAB))
@@ -158,7 +167,7 @@ int ci_parse(const char *text, size_t len, ci_family family, int local_offset, c
         snprintf(why, n, "%s", what);
     }
     cJSON_Delete(root);
-    if (rc == 1)
+    if (rc == 1 && ci_report_distinct(r, why, n) == 0)
         return 0;
     ci_report_free(r);
     return -1;

@@ -43,13 +43,31 @@ static void check_run_run(ci_item *it, const cJSON *o)
     }
 }
 
+/* The app that made a check run: its id, else its slug ("app 15368", "app github-actions"),
+ * or NULL.  Any app with checks:write may create a check run of any name, so two apps'
+ * runs of one name are two checks, never re-runs of each other. */
+static const char *app_of(const cJSON *o, char *buf, size_t size)
+{
+    const cJSON *app = ci_obj(o, "app");
+    double id;
+    if (ci_num(app, "id", &id))
+        snprintf(buf, size, "app %.0f", id);
+    else if (ci_str(app, "slug"))
+        snprintf(buf, size, "app %.200s", ci_str(app, "slug"));
+    else
+        return NULL;
+    return buf;
+}
+
 /* A check run (REST or webhook) or a workflow job: the same fields. */
 static int check_run(ci_report *r, const cJSON *o, const char *kind)
 {
     ci_item *it = ci_item_add(r, kind);
     const cJSON *output = ci_obj(o, "output");
+    char app[256];
     if (!it || ci_item_name(it, ci_str(o, "name")) || ci_item_state(it, ci_str(o, "conclusion"), ci_str(o, "status")) ||
-        ci_item_sha(it, ci_str(o, "head_sha")) || ci_item_note(it, ci_str(output, "title")))
+        ci_item_sha(it, ci_str(o, "head_sha")) || ci_item_note(it, ci_str(output, "title")) ||
+        ci_item_origin(it, app_of(o, app, sizeof app)))
         return -1;
     item_id(it, o, "id");
     check_run_run(it, o);
@@ -84,7 +102,8 @@ static int workflow_run(ci_report *r, const cJSON *o)
         ci_item_sha(it, ci_str(o, "head_sha")))
         return -1;
     item_id(it, o, "id");
-    it->run_system = it->has_id ? 'h' : 0;   /* a run is its own run */
+    it->has_attempt = ci_num(o, "run_attempt", &it->attempt);   /* a re-run keeps its id */
+    it->run_system = it->has_id ? 'h' : 0;   /* a run is its own run: two ids are two runs */
     it->run = it->id;
     ci_item_times(r, it, status && strcmp(status, "completed") == 0 ? ci_str(o, "updated_at") : NULL, start);
     return 0;

@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #define CI_CASES_MAX 50       /* failing test cases kept per report */
-#define CI_NAME_MAX 256       /* longer names are cut */
+#define CI_NAME_MAX 256       /* names are shown cut to this; an item keeps its whole name */
 #define CI_MESSAGE_MAX 200    /* first line of a failure message, cut */
 #define CI_DEPTH_MAX 64       /* nesting of XML elements, and of a JSON walk */
 
@@ -24,13 +24,16 @@ typedef enum ci_family { CI_ANY = 0, CI_GITHUB, CI_GITLAB, CI_JUNIT } ci_family;
 /* One check run, status, workflow run, job, pipeline, bridge or test suite.  Strings
  * are heap copies owned by the report. */
 typedef struct ci_item {
-    char *name;
+    char *name;               /* whole: two names alike in their first CI_NAME_MAX bytes are two */
     const char *kind;         /* static: "check_run", "status", "job", "test_suite", ... */
     char *state;              /* lower-case conclusion if it has one, else its status */
     char *sha;                /* the commit it ran for, or NULL */
     char *note;               /* why it failed when the report says (failure_reason, ...) */
+    char *origin;             /* what made it, when the report says: a check run's app */
     double id;
     int has_id;
+    double attempt;           /* a workflow run's run_attempt: a re-run keeps the id */
+    int has_attempt;
     int64_t order;            /* latest-wins key: completion, else start time */
     int has_order;
     int64_t done;             /* completion time, for max_age */
@@ -84,6 +87,7 @@ int ci_item_name(ci_item *it, const char *name);       /* NULL or "": "(unnamed 
 int ci_item_state(ci_item *it, const char *conclusion, const char *status);
 int ci_item_sha(ci_item *it, const char *sha);
 int ci_item_note(ci_item *it, const char *note);
+int ci_item_origin(ci_item *it, const char *origin);
 /* Times as text (NULL or unparsable ones are ignored): DONE is the completion time,
  * START the start (or creation) time.  IT is an item of R. */
 void ci_item_times(ci_report *r, ci_item *it, const char *done, const char *start);
@@ -98,10 +102,18 @@ int ci_time_parse(ci_report *r, const char *s, int64_t *out);
 int ci_case_add(ci_report *r, const char *suite, const char *classname, const char *name,
                 const char *kind, const char *message);
 
-/* Keep, of the items sharing a name (unique and ignored ones excepted), only the latest: greatest
- * ORDER, then greatest id, then the last in the report.  Returns how many were dropped,
- * or -1 when out of memory. */
+/* Keep, of the re-runs of one thing (unique and ignored ones excepted), only the latest:
+ * greatest attempt, then ORDER, then greatest id, then the last in the report.  Re-runs of
+ * one thing share their kind, their whole name, their origin (a check run's app) and their
+ * run (the workflow run or pipeline they belong to: a workflow run's or pipeline's own
+ * id), so two workflow runs, two pipelines, or two apps' check runs of one name are two
+ * things, each judged.  Returns how many were dropped, or -1 when out of memory. */
 long ci_report_latest(ci_report *r);
+
+/* Is an item listed twice in R (the same kind, id and attempt)?  A listing that repeats
+ * one could have left another out (pages that shifted while they were read): returns 0,
+ * or -1 with WHY. */
+int ci_report_distinct(const ci_report *r, char *why, size_t why_size);
 
 /* Do commits A and B match?  Case-insensitive; an abbreviation of 7 or more hex digits
  * matches the full hash it starts. */
@@ -138,6 +150,13 @@ int ci_state_pending(const char *state);   /* queued, in_progress, running, pend
  * state that is neither success, failing nor pending (neutral, skipped, unknown words,
  * none at all) is CI_FAILED: it is not a success. */
 ci_outcome ci_classify(const char *state, const char *const *success, size_t n);
+
+/* ---- ci_detect.c: JSON read strictly, the one way files and live pages are read ---- */
+
+/* TEXT (LEN bytes; a UTF-8 byte order mark and blanks around it allowed) as one JSON
+ * document: nothing after it, no key twice in an object.  The document (cJSON_Delete it),
+ * or NULL with WHY ("malformed JSON ..."). */
+cJSON *ci_json_parse(const char *text, size_t len, char *why, size_t why_size);
 
 /* ---- Parsers: each returns 1 when it read the document into R, 0 when the document is
  * not its format (R untouched), -1 when it is its format but unusable (WHY says why). */

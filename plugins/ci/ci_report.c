@@ -22,6 +22,7 @@ static void item_clear(ci_item *it)
     free(it->state);
     free(it->sha);
     free(it->note);
+    free(it->origin);
 }
 
 void ci_report_free(ci_report *r)
@@ -130,7 +131,7 @@ int ci_item_name(ci_item *it, const char *name)
                 *p = ' ';
         name = buf;
     }
-    return set(&it->name, name, CI_NAME_MAX, 0);
+    return set(&it->name, name, (size_t)-1, 0);   /* whole: the name is the item's identity */
 }
 
 int ci_item_state(ci_item *it, const char *conclusion, const char *status)
@@ -151,6 +152,11 @@ int ci_item_sha(ci_item *it, const char *sha)
 int ci_item_note(ci_item *it, const char *note)
 {
     return set(&it->note, note && *note ? note : NULL, CI_MESSAGE_MAX, 0);
+}
+
+int ci_item_origin(ci_item *it, const char *origin)
+{
+    return set(&it->origin, origin && *origin ? origin : NULL, (size_t)-1, 0);
 }
 
 int ci_time_parse(ci_report *r, const char *s, int64_t *out)
@@ -235,16 +241,38 @@ int ci_case_add(ci_report *r, const char *suite, const char *classname, const ch
 
 static const ci_report *sort_report;   /* qsort has no context argument */
 
-static int by_name_then_index(const void *a, const void *b)
+static int cmp_opt(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) : (a != NULL) - (b != NULL);
+}
+
+/* Items that are re-runs of one thing compare equal: kind, whole name, origin, run. */
+static int cmp_identity(const ci_item *a, const ci_item *b)
+{
+    int c = strcmp(a->kind, b->kind);
+    if (!c)
+        c = strcmp(a->name, b->name);
+    if (!c)
+        c = cmp_opt(a->origin, b->origin);
+    if (!c)
+        c = (a->run_system > b->run_system) - (a->run_system < b->run_system);
+    if (!c)
+        c = (a->run > b->run) - (a->run < b->run);
+    return c;
+}
+
+static int by_identity_then_index(const void *a, const void *b)
 {
     size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int c = strcmp(sort_report->items[i].name, sort_report->items[j].name);
+    int c = cmp_identity(&sort_report->items[i], &sort_report->items[j]);
     return c ? c : (i > j) - (i < j);
 }
 
 /* Is A later than B (A comes after B in the report)? */
 static int later(const ci_item *a, const ci_item *b)
 {
+    if (a->has_attempt && b->has_attempt && a->attempt != b->attempt)
+        return a->attempt > b->attempt;
     if (a->has_order && b->has_order && a->order != b->order)
         return a->order > b->order;
     if (a->has_id && b->has_id && a->id != b->id)
@@ -270,11 +298,11 @@ long ci_report_latest(ci_report *r)
         if (!r->items[i].unique && !r->items[i].ignored && !r->items[i].own_run)
             idx[kept++] = i;
     sort_report = r;
-    qsort(idx, kept, sizeof *idx, by_name_then_index);
+    qsort(idx, kept, sizeof *idx, by_identity_then_index);
     sort_report = NULL;
     for (size_t g = 0; g < kept;) {
         size_t e = g + 1, best = idx[g];
-        while (e < kept && strcmp(r->items[idx[e]].name, r->items[idx[g]].name) == 0)
+        while (e < kept && cmp_identity(&r->items[idx[e]], &r->items[idx[g]]) == 0)
             e++;
         for (size_t k = g + 1; k < e; k++)   /* indexes ascend within a group */
             if (later(&r->items[idx[k]], &r->items[best]))
@@ -297,6 +325,41 @@ long ci_report_latest(ci_report *r)
     free(idx);
     free(drop);
     return dropped;
+}
+
+static int by_kind_id_attempt(const void *a, const void *b)
+{
+    const ci_item *x = *(const ci_item *const *)a, *y = *(const ci_item *const *)b;
+    int c = strcmp(x->kind, y->kind);
+    if (!c)
+        c = (x->id > y->id) - (x->id < y->id);
+    if (!c)
+        c = (x->attempt > y->attempt) - (x->attempt < y->attempt);
+    return c;
+}
+
+int ci_report_distinct(const ci_report *r, char *why, size_t why_size)
+{
+    const ci_item **with_id = r->count ? malloc(r->count * sizeof *with_id) : NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (r->count && !with_id) {
+        snprintf(why, why_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r->count; i++)
+        if (r->items[i].has_id)
+            with_id[n++] = &r->items[i];
+    qsort(with_id, n, sizeof *with_id, by_kind_id_attempt);
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (by_kind_id_attempt(&with_id[i - 1], &with_id[i]) == 0) {
+            snprintf(why, why_size, "the report lists %s id %.0f twice (\"%.60s\"): a listing that repeats a "
+                     "result may have left another out (pages that shifted while they were read)",
+                     with_id[i]->kind, with_id[i]->id, with_id[i]->name);
+            rc = -1;
+        }
+    free(with_id);
+    return rc;
 }
 
 /* ---- JSON helpers --------------------------------------------------------------------- */

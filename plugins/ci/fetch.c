@@ -265,15 +265,48 @@ static double backoff(const ci_http_response *r, int retry)
     return (double)(1 << (retry - 1));
 }
 
-/* The API's own message from an error body ({"message": "Bad credentials"}), if any. */
-static void api_message(const ci_http_response *r, char *out, size_t size)
+/* The credential F sends (the value of its header), or NULL. */
+static const char *secret_of(const ci_fetch *f)
+{
+    const char *colon = strchr(f->auth, ':');
+    if (!colon)
+        return NULL;
+    colon++;
+    while (*colon == ' ')
+        colon++;
+    if (strncasecmp(colon, "Bearer ", 7) == 0)
+        colon += 7;
+    return *colon ? colon : NULL;
+}
+
+/* Does S quote the credential, or a request header that carries one?  Text from the server
+ * (an error message, a redirect's target) that does is never shown: a gateway echoing the
+ * request would put the token in the decision, the log and every output. */
+static int quotes_credential(const ci_fetch *f, const char *s)
+{
+    static const char *const headers[] = {"authorization", "bearer ", "private-token", "job-token", NULL};
+    const char *secret = secret_of(f);
+    if (secret && strstr(s, secret))
+        return 1;
+    for (size_t i = 0; headers[i]; i++)
+        for (const char *p = s; *p; p++)
+            if (strncasecmp(p, headers[i], strlen(headers[i])) == 0)
+                return 1;
+    return 0;
+}
+
+/* The API's own message from an error body ({"message": "Bad credentials"}), if any and
+ * if it quotes no credential (judged whole, before it is cut). */
+static void api_message(const ci_fetch *f, const ci_http_response *r, char *out, size_t size)
 {
     cJSON *doc = r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
     const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "message"));
     if (!m)
         m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "error"));
     out[0] = '\0';
-    if (m)
+    if (m && quotes_credential(f, m))
+        snprintf(out, size, ": (the server's message is not shown: it quotes a request header or the credential)");
+    else if (m)
         snprintf(out, size, ": %.200s", m);
     cJSON_Delete(doc);
 }
@@ -331,6 +364,11 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
                 snprintf(why, why_size, "%s: more than %d redirects (a loop?)", url, CI_FETCH_REDIRECTS);
                 return -1;
             }
+            if (quotes_credential(f, r.location)) {
+                snprintf(why, why_size, "%s: HTTP %ld redirects to a URL that quotes the credential (not shown): "
+                         "refused", target, r.status);
+                return -1;
+            }
             snprintf(target, sizeof target, "%s", r.location);
             continue;
         }
@@ -359,16 +397,19 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
                 pause_for(wait);
                 continue;
             }
-            api_message(&r, message, sizeof message);
+            api_message(f, &r, message, sizeof message);
             snprintf(why, why_size, "%s: HTTP %ld%s (asked %d time%s%s)", target, r.status, message, retries + 1,
                      retries ? "s" : "",
                      retries < CI_FETCH_RETRIES ? ", no time left to ask again before the check's timeout" : "");
             ci_http_response_free(&r);
             return -1;
         }
-        if (r.status < 200 || r.status >= 300) {
-            api_message(&r, message, sizeof message);
-            snprintf(why, why_size, "%s: HTTP %ld%s", target, r.status, message);
+        if (r.status != 200) {
+            /* Only a 200 is a whole page: a 206 is part of one (a cache answering a range),
+             * a 203 a proxy's rewrite, a 202 or 204 no listing at all. */
+            api_message(f, &r, message, sizeof message);
+            snprintf(why, why_size, "%s: HTTP %ld%s%s", target, r.status, message,
+                     r.status > 200 && r.status < 300 ? " (only 200, a whole page, is read)" : "");
             ci_http_response_free(&r);
             return -1;
         }
@@ -378,10 +419,21 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             ci_http_response_free(&r);
             return -1;
         }
+        if (r.link_bad) {
+            snprintf(why, why_size, "%s: the Link header is not a link list (RFC 8288): its next page cannot be "
+                     "read, and the page cannot be taken as the last", target);
+            ci_http_response_free(&r);
+            return -1;
+        }
         if (r.link_next[0])
             snprintf(page->next, sizeof page->next, "%s", r.link_next);
         else if (r.next_page[0])
             with_page(url, r.next_page, page->next, sizeof page->next);
+        if (page->next[0] && quotes_credential(f, page->next)) {
+            snprintf(why, why_size, "%s: the next page's URL quotes the credential (not shown): refused", url);
+            ci_http_response_free(&r);
+            return -1;
+        }
         if (strcmp(page->next, url) == 0) {
             snprintf(why, why_size, "%s: the next page is the page itself", url);
             ci_http_response_free(&r);

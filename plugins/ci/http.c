@@ -15,6 +15,7 @@
 
 #include "curl_lib.h"
 #include "http.h"
+#include "link.h"
 
 typedef struct sink {
     ci_http_response *resp;
@@ -66,24 +67,16 @@ static void keep(char *out, size_t size, const char *value, size_t len)
     out[len] = '\0';
 }
 
-/* Link: <https://...?page=2>; rel="next", <...>; rel="last" — the URL whose rel is next. */
-static void link_next(char *out, size_t size, const char *v, size_t len)
+/* A Link field line: its next page (link.c), unless an earlier Link line gave one; a line
+ * that is not a Link value marks the response (fetch.c refuses it). */
+static void link_next(ci_http_response *r, const char *v, size_t len)
 {
-    const char *end = v + len;
-    while (v < end) {
-        const char *lt = memchr(v, '<', (size_t)(end - v)), *gt, *comma;
-        if (!lt || !(gt = memchr(lt, '>', (size_t)(end - lt))))
-            return;
-        comma = memchr(gt, ',', (size_t)(end - gt));
-        if (!comma)
-            comma = end;
-        for (const char *p = gt; p + 10 <= comma; p++)
-            if (strncasecmp(p, "rel=\"next\"", 10) == 0 || strncasecmp(p, "rel=next", 8) == 0) {
-                keep(out, size, lt + 1, (size_t)(gt - lt - 1));
-                return;
-            }
-        v = comma + 1;
-    }
+    char next[sizeof r->link_next];
+    int rc = ci_link_next(v, len, next, sizeof next);
+    if (rc < 0)
+        r->link_bad = 1;
+    else if (rc > 0 && !r->link_next[0])
+        memcpy(r->link_next, next, strlen(next) + 1);
 }
 
 static size_t on_header(char *line, size_t size, size_t n, void *user)
@@ -95,6 +88,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *user)
         /* A new response (after a 100 Continue): forget the headers of the last. */
         r->content_type[0] = r->link_next[0] = r->next_page[0] = r->retry_after[0] = '\0';
         r->ratelimit_remaining[0] = r->ratelimit_reset[0] = '\0';
+        r->link_bad = 0;
     }
     if (colon) {
         size_t name = (size_t)(colon - line), vlen = len - name - 1;
@@ -103,7 +97,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *user)
         if (IS("content-type"))
             keep(r->content_type, sizeof r->content_type, v, vlen);
         else if (IS("link"))
-            link_next(r->link_next, sizeof r->link_next, v, vlen);
+            link_next(r, v, vlen);
         else if (IS("x-next-page"))
             keep(r->next_page, sizeof r->next_page, v, vlen);
         else if (IS("retry-after"))

@@ -19,7 +19,8 @@ typedef struct ci_http_response {
     char *body;                   /* heap, NUL-terminated */
     size_t len;
     char content_type[128];
-    char link_next[2048];         /* Link: <...>; rel="next" */
+    char link_next[2048];         /* Link: <...>; rel="next" (link.c) */
+    int link_bad;                 /* a Link field that is not RFC 8288's grammar */
     char next_page[32];           /* GitLab x-next-page */
     char retry_after[64];
     char ratelimit_remaining[32]; /* x-ratelimit-remaining (GitHub), ratelimit-remaining (GitLab) */

@@ -959,5 +959,181 @@ def _(t):
     t.eq(sorted(gitlab_doc["pre-release"]["artifacts"]["paths"]), ["decision.json", "gate-evidence/"], "artifacts")
 
 
+# ---- Hostile round 31a: pages that move, re-runs of one thing, strict pages, Link, echoes --
+
+PLAIN = POLICY.replace('required = { "build" }, ', "")
+WORKFLOW_RUNS = "/repos/%s/actions/runs?head_sha=%s&per_page=100" % (REPO, SHA)
+
+
+def in_run(run, rid, name, conclusion="success", app="github-actions", done="2025-06-10T12:05:00Z"):
+    """A check run of APP in Actions workflow run RUN (its details_url says which)."""
+    r = run_status(name, conclusion, rid=rid)
+    r.update({"details_url": "https://github.com/%s/actions/runs/%d/job/%d" % (REPO, run, 900 + rid),
+              "app": {"id": 15368 if app == "github-actions" else 99, "slug": app}, "completed_at": done})
+    return r
+
+
+def wf_run(rid, conclusion, event, updated, attempt=1):
+    return {"id": rid, "name": "CI", "path": ".github/workflows/ci.yml", "run_number": rid, "run_attempt": attempt,
+            "event": event, "head_sha": SHA, "status": "completed", "conclusion": conclusion,
+            "created_at": "2025-06-10T12:00:00Z", "run_started_at": "2025-06-10T12:00:00Z", "updated_at": updated}
+
+
+@case("F01: pages that disagree on total_count (the list grew while it was paged) are an error, never the pages read")
+def _(t):
+    for pages, said in (([{"total_count": 2, "check_runs": [run_status("build", rid=1)]},
+                          {"total_count": 3, "check_runs": [run_status("lint", rid=2)]}], "total_count 3, page 1 declared 2"),
+                        ([{"total_count": 2, "check_runs": [run_status("build", rid=1)]},
+                          {"check_runs": [run_status("lint", rid=2)]}], "total_count none, page 1 declared 2"),
+                        ([{"total_count": 1, "check_runs": [run_status("build", rid=1)]},
+                          {"total_count": 1, "check_runs": [run_status("lint", rid=2)]}], "2 results on 2 pages")):
+        with ApiServer() as srv:
+            serve_pages(srv, CHECK_RUNS, pages)
+            setup(t, github())
+            expect_ci_error(t, live_eval(t, srv), said)
+
+
+@case("F02: a page repeating a check run of an earlier page (another left out) is an error, live and as a file")
+def _(t):
+    pages = [{"total_count": 3, "check_runs": [run_status("build", rid=1), run_status("lint", rid=2)]},
+             {"total_count": 3, "check_runs": [run_status("lint", rid=2)]}]
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, pages)
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "check_run id 2 twice")
+    t.write_json("ci.json", {"total_count": 3, "check_runs": pages[0]["check_runs"] + pages[1]["check_runs"]})
+    setup(t, "ci.json")
+    expect_ci_error(t, live_eval(t, None), "check_run id 2 twice")
+
+
+@case("F03: only re-runs of one thing merge: another app's, another workflow run's or another pipeline's result "
+      "of the same name hides no failure; a genuine re-run still supersedes")
+def _(t):
+    cases = [
+        ("another app", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(7, 2, "build", app="some-other-app", done="2025-06-10T12:06:00Z")]},
+         "fail"),
+        ("another workflow run", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(8, 2, "build", done="2025-06-10T12:06:00Z")]}, "fail"),
+        ("a re-run: same app, same workflow run", github(), CHECK_RUNS,
+         {"total_count": 2, "check_runs": [in_run(7, 1, "build", "failure"),
+                                           in_run(7, 2, "build", done="2025-06-10T12:06:00Z")]}, "pass"),
+        ("two workflow runs (ids)", github("workflow-runs"), WORKFLOW_RUNS,
+         {"total_count": 2, "workflow_runs": [wf_run(100, "failure", "push", "2025-06-10T12:10:00Z"),
+                                              wf_run(101, "success", "workflow_dispatch", "2025-06-10T12:20:00Z")]},
+         "fail"),
+    ]
+    for what, source, path, page, status in cases:
+        with ApiServer() as srv:
+            srv.route(path, Reply(page))
+            setup(t, source, policy=PLAIN)
+            doc = t.decision(live_eval(t, srv))
+        r = ci_result(t, doc)
+        t.eq(r["status"], status, what)
+        if status == "fail":
+            t.contains(r["message"], "failure", what)
+        else:
+            t.eq(r["details"]["reports"][0].get("superseded_reruns"), 1, what + ": superseded")
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA, Reply([
+            {"id": 1001, "iid": 101, "sha": SHA, "ref": "main", "status": "success", "source": "schedule",
+             "before_sha": "0" * 40, "created_at": "2025-06-10T13:00:00Z", "updated_at": "2025-06-10T13:00:00Z"},
+            {"id": 1000, "iid": 100, "sha": SHA, "ref": "main", "status": "failed", "source": "push",
+             "before_sha": "0" * 40, "created_at": "2025-06-10T12:00:00Z", "updated_at": "2025-06-10T12:00:00Z"}]))
+        setup(t, {"gitlab": "pipelines", "project": 4211, "ref": SHA}, policy=PLAIN)
+        doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "deny", 1)
+    t.contains(ci_result(t, doc)["message"], "pipeline main (failed)", "two pipelines of a ref")
+
+
+@case("F04: two long check names alike in their first 256 bytes are two checks; the failing one is judged, "
+      "its name shown cut")
+def _(t):
+    prefix = "integration (" + ", ".join("param%02d=value-%02d" % (i, i) for i in range(14))
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"total_count": 2, "check_runs": [
+            in_run(7, 1, prefix + ", os=linux)", "failure"),
+            in_run(7, 2, prefix + ", os=macos)", done="2025-06-10T12:06:00Z")]}))
+        setup(t, github(), policy=PLAIN)
+        doc = t.expect_decision(live_eval(t, srv), "deny", 1)
+    r = ci_result(t, doc)
+    t.eq(r["details"]["totals"]["checks"], 2, "checks")
+    t.check(r["details"]["failing"][0]["name"].endswith("..."), "the shown name says it is cut")
+
+
+@case("F05: a later page with a key twice, or a page of two JSON documents, is refused as a file is")
+def _(t):
+    p2 = ('{"total_count": 2, "check_runs": [%s], "check_runs": [%s]}' % (
+        json.dumps(run_status("test", rid=2)), json.dumps(run_status("test", "failure", rid=2)))).encode()
+    with ApiServer() as srv:
+        serve_pages(srv, CHECK_RUNS, [{"total_count": 2, "check_runs": [run_status("build", rid=1)]}, p2])
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "page=2", "\"check_runs\" appears twice")
+    ok = json.dumps({"total_count": 1, "check_runs": [run_status("build", rid=1)]})
+    bad = json.dumps({"total_count": 1, "check_runs": [run_status("build", "failure", rid=1)]})
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply((ok + "\n" + bad + "\n").encode()))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "more data after the document")
+
+
+@case("F06: Link rel=next unquoted before a comma (RFC 8288 token form) is followed; a Link that is not a link "
+      "list is an error, not a last page")
+def _(t):
+    project = "/api/v4/projects/4211"
+    jobs = project + "/pipelines/77/jobs?per_page=100"
+    for link in ("<{BASE}%s&page=2>; rel=next, <{BASE}%s&page=2>; rel=last" % (jobs, jobs),
+                 '<{BASE}%s&page=1>; rel="first"; title="a, rel=next", <{BASE}%s&page=2>; rel="prefetch NEXT"'
+                 % (jobs, jobs)):
+        with ApiServer() as srv:
+            srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"Link": link}))
+            srv.route(jobs + "&page=2", Reply([gl_job(2, "test", "failed")]))
+            gl_bridges(srv, project, 77)
+            setup(t, {"gitlab": "pipeline-jobs", "project": 4211, "pipeline": 77}, policy=PLAIN)
+            doc = t.expect_decision(live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "deny", 1)
+            t.check(jobs + "&page=2" in srv.paths(), "page 2 asked for: " + link)
+        t.contains(ci_result(t, doc)["message"], "test (failed)", "page 2's failed job")
+    with ApiServer() as srv:
+        srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"Link": "{BASE}%s&page=2; rel=next" % jobs}))
+        gl_bridges(srv, project, 77)
+        setup(t, {"gitlab": "pipeline-jobs", "project": 4211, "pipeline": 77}, policy=PLAIN)
+        expect_ci_error(t, live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "RFC 8288")
+
+
+@case("F07: a server echoing the credential (error message, redirect target) never puts it in the decision")
+def _(t):
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply({"message": "Bad credentials (got Bearer %s)" % TOKEN}, status=401))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 401", "not shown")
+    with ApiServer() as srv:   # a header-like echo without the token itself is withheld too
+        srv.route(CHECK_RUNS, Reply({"message": "denied; Authorization: Bearer ghp_partial"}, status=403))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "HTTP 403", "not shown")
+    project = "/api/v4/projects/4211"
+    with ApiServer() as srv:
+        srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                  Reply({"error": "invalid_token: PRIVATE-TOKEN %s" % GL_TOKEN}, status=401))
+        setup(t, {"gitlab": "pipelines", "project": 4211, "ref": SHA})
+        expect_ci_error(t, live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN)), "HTTP 401", "not shown")
+    with ApiServer() as srv:
+        srv.route(CHECK_RUNS, Reply(b"", status=302, headers={"Location": "{BASE}/moved?access_token=" + TOKEN}))
+        setup(t, github())
+        expect_ci_error(t, live_eval(t, srv), "quotes the credential")
+        t.eq(srv.paths(), [CHECK_RUNS], "the redirect is not followed")
+
+
+@case("F08: only a 200 is a page: 206 Partial Content, 203 and 201 are errors")
+def _(t):
+    body = json.dumps({"total_count": 1, "check_runs": [run_status("build", rid=1)]}).encode()
+    for status in (206, 203, 201):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, Reply(body, status=status, headers={"Content-Range": "bytes 0-%d/5000" % (len(body) - 1)}))
+            setup(t, github())
+            expect_ci_error(t, live_eval(t, srv), "HTTP %d" % status, "only 200")
+
+
 if __name__ == "__main__":
     harness.main()

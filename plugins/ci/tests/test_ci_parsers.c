@@ -12,6 +12,7 @@
 
 #include "ci_parse.h"
 #include "ci_test_util.h"
+#include "link.h"
 
 #define SHA "8c4e2d19a07b3f5e6c1d8a9b2e4f70c3d5a6b8e1"
 
@@ -208,7 +209,7 @@ static void test_only_commit(void **state)
     ci_report_free(&r);
 }
 
-static void test_names_are_cut_and_defaulted(void **state)
+static void test_names_are_whole_and_defaulted(void **state)
 {
     ci_report r;
     char longname[1000];
@@ -217,13 +218,18 @@ static void test_names_are_cut_and_defaulted(void **state)
     ci_report_init(&r);
     memset(longname, 'n', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
+    /* an item keeps its whole name (only messages show it cut): two names alike in their
+     * first CI_NAME_MAX bytes are two checks, never re-runs of one */
     it = ci_item_add(&r, "job");
     assert_int_equal(ci_item_name(it, longname), 0);
-    assert_int_equal(strlen(it->name), CI_NAME_MAX);
-    memcpy(longname + CI_NAME_MAX - 1, "\xC3\xA9", 2);   /* an e-acute across the cut: cut before it */
+    assert_int_equal(strlen(it->name), sizeof longname - 1);
+    longname[sizeof longname - 2] = 'm';
     it = ci_item_add(&r, "job");
     assert_int_equal(ci_item_name(it, longname), 0);
-    assert_int_equal(strlen(it->name), CI_NAME_MAX - 1);
+    assert_int_equal(strlen(it->name), sizeof longname - 1);
+    it->has_order = 1, it->order = 100;
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_int_equal(r.count, 2);
     it = ci_item_add(&r, "job");
     assert_int_equal(ci_item_name(it, ""), 0);
     assert_string_equal(it->name, "(unnamed job)");
@@ -441,8 +447,10 @@ static void test_gitlab_pipelines_and_bridges(void **state)
     parse_ok("[{\"id\": 47, \"status\": \"pending\", \"ref\": \"main\", \"sha\": \"aaa\", \"before_sha\": \"aaa\"},"
              " {\"id\": 48, \"status\": \"success\", \"ref\": \"main\", \"sha\": \"bbb\", \"before_sha\": \"aaa\"}]", CI_ANY, &r);
     assert_string_equal(r.format, "gitlab-pipelines");
-    assert_int_equal(ci_report_latest(&r), 1);   /* the newest pipeline of a ref */
-    assert_string_equal(r.items[0].state, "success");
+    /* two pipelines of a ref are two runs (a retry stays inside its pipeline): both judged */
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[0].state, "pending");
     ci_report_free(&r);
     /* a bridge is as good as its downstream pipeline */
     parse_ok("{\"id\": 7, \"name\": \"trigger-docs\", \"stage\": \"deploy\", \"status\": \"success\","
@@ -968,6 +976,155 @@ static void test_detect(void **state)
     }
 }
 
+/* ---- Re-runs, repeats, strict JSON, Link ---------------------------------------------- */
+
+/* A GitHub check run NAME of APP in workflow run RUN (0: none), CONCLUSION, completed at
+ * minute MIN past 12:00, id ID: JSON text in BUF. */
+static const char *gh_run(char *buf, size_t size, int id, const char *name, const char *app, int run,
+                          const char *conclusion, int min)
+{
+    char url[128] = "https://ci.example/build";
+    if (run)
+        snprintf(url, sizeof url, "https://github.com/o/r/actions/runs/%d/job/%d", run, 900 + id);
+    snprintf(buf, size, "{\"id\": %d, \"name\": \"%s\", \"head_sha\": \"" SHA "\", \"status\": \"completed\","
+             " \"conclusion\": \"%s\", \"completed_at\": \"2025-06-10T12:%02d:00Z\", \"details_url\": \"%s\","
+             " \"app\": {\"slug\": \"%s\"}}", id, name, conclusion, min, url, app);
+    return buf;
+}
+
+static void test_reruns_are_of_one_thing(void **state)
+{
+    ci_report r;
+    char a[512], b[512], doc[2048];
+    (void)state;
+    /* two apps' "build": two checks, the failure judged */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "some-other-app", 7, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    assert_int_equal(r.count, 2);
+    ci_report_free(&r);
+    /* one app, one workflow run: a re-run, the latest wins (the documented rule) */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "github-actions", 7, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);
+    assert_string_equal(r.items[0].state, "success");
+    ci_report_free(&r);
+    /* one app, two workflow runs (push and pull_request): two checks */
+    snprintf(doc, sizeof doc, "{\"total_count\": 2, \"check_runs\": [%s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "failure", 5),
+             gh_run(b, sizeof b, 2, "build", "github-actions", 8, "success", 6));
+    parse_ok(doc, CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    ci_report_free(&r);
+    /* workflow runs: two ids are two runs; one id at a higher run_attempt is its re-run */
+    parse_ok("{\"total_count\": 3, \"workflow_runs\": ["
+             "{\"id\": 100, \"name\": \"CI\", \"run_number\": 1, \"run_attempt\": 1, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T12:10:00Z\"},"
+             "{\"id\": 101, \"name\": \"CI\", \"run_number\": 2, \"run_attempt\": 1, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"success\", \"updated_at\": \"2025-06-10T12:20:00Z\"},"
+             "{\"id\": 101, \"name\": \"CI\", \"run_number\": 2, \"run_attempt\": 2, \"head_sha\": \"" SHA "\","
+             " \"status\": \"completed\", \"conclusion\": \"failure\", \"updated_at\": \"2025-06-10T12:15:00Z\"}]}",
+             CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);   /* attempt 2 of run 101 wins, though dated earlier */
+    assert_int_equal(r.count, 2);
+    assert_string_equal(r.items[0].state, "failure");
+    assert_string_equal(r.items[1].state, "failure");
+    ci_report_free(&r);
+    /* GitLab: a job retried in its pipeline is a re-run; a job of another pipeline is not */
+    parse_ok("[{\"id\": 1, \"name\": \"test\", \"stage\": \"test\", \"status\": \"failed\", \"pipeline\": {\"id\": 5},"
+             "  \"finished_at\": \"2025-06-10T12:05:00Z\"},"
+             " {\"id\": 2, \"name\": \"test\", \"stage\": \"test\", \"status\": \"success\", \"pipeline\": {\"id\": 5},"
+             "  \"finished_at\": \"2025-06-10T12:06:00Z\"},"
+             " {\"id\": 3, \"name\": \"test\", \"stage\": \"test\", \"status\": \"failed\", \"pipeline\": {\"id\": 6},"
+             "  \"finished_at\": \"2025-06-10T12:01:00Z\"}]", CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 1);
+    assert_int_equal(r.count, 2);
+    assert_string_equal(find(&r, "test")->state, "success");
+    assert_string_equal(r.items[1].state, "failed");
+    ci_report_free(&r);
+    /* a commit status and a check run of one name are two things */
+    parse_ok("{\"data\": {\"repository\": {\"object\": {\"oid\": \"" SHA "\", \"statusCheckRollup\": {\"contexts\": {"
+             "\"nodes\": [{\"__typename\": \"CheckRun\", \"name\": \"build\", \"status\": \"COMPLETED\","
+             " \"conclusion\": \"FAILURE\", \"completedAt\": \"2025-06-10T12:00:00Z\"},"
+             " {\"__typename\": \"StatusContext\", \"context\": \"build\", \"state\": \"SUCCESS\","
+             " \"createdAt\": \"2025-06-10T12:09:00Z\"}]}}}}}}", CI_ANY, &r);
+    assert_int_equal(ci_report_latest(&r), 0);
+    ci_report_free(&r);
+}
+
+static void test_an_item_listed_twice_is_refused(void **state)
+{
+    char a[512], b[512], doc[2048];
+    (void)state;
+    snprintf(doc, sizeof doc, "{\"total_count\": 3, \"check_runs\": [%s, %s, %s]}",
+             gh_run(a, sizeof a, 1, "build", "github-actions", 7, "success", 5),
+             gh_run(b, sizeof b, 2, "lint", "github-actions", 7, "success", 6),
+             gh_run(b, sizeof b, 2, "lint", "github-actions", 7, "success", 6));
+    parse_refused(doc, LEN, CI_ANY, "check_run id 2 twice");
+    parse_refused("[{\"id\": 4, \"name\": \"a\", \"stage\": \"test\", \"status\": \"success\"},"
+                  " {\"id\": 4, \"name\": \"b\", \"stage\": \"test\", \"status\": \"success\"}]", LEN, CI_ANY,
+                  "job id 4 twice");
+}
+
+static void test_json_is_read_strictly(void **state)
+{
+    char why[256];
+    cJSON *doc;
+    (void)state;
+    assert_null(ci_json_parse("{\"a\": 1}\n{\"a\": 2}", 17, why, sizeof why));
+    assert_contains(why, "more data after the document");
+    assert_null(ci_json_parse("{\"a\": 1, \"a\": 2}", 16, why, sizeof why));
+    assert_contains(why, "appears twice");
+    assert_null(ci_json_parse("[{\"b\": {\"c\": 1, \"c\": 1}}]", 25, why, sizeof why));
+    assert_contains(why, "\"c\" appears twice");
+    assert_null(ci_json_parse("{\"a\": ", 6, why, sizeof why));
+    assert_contains(why, "malformed JSON");
+    assert_non_null(doc = ci_json_parse("\xEF\xBB\xBF {\"a\": 1} \r\n", 15, why, sizeof why));
+    cJSON_Delete(doc);
+}
+
+/* The next page of Link value V: its URL, "" when none, "(bad)" when V is malformed. */
+static const char *next_of(const char *v)
+{
+    static char out[256];
+    int rc = ci_link_next(v, strlen(v), out, sizeof out);
+    if (rc < 0)
+        return "(bad)";
+    if (rc == 0)
+        out[0] = '\0';
+    return out;
+}
+
+static void test_link_next(void **state)
+{
+    (void)state;
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"next\", <https://a/?page=9>; rel=\"last\""), "https://a/?page=2");
+    /* RFC 8288: the token form directly before a comma, at the end, in any case */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=next, <https://a/?page=9>; rel=last"), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=9>; rel=last,<https://a/?page=2>;rel=next"), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=2>; REL=\"Next\""), "https://a/?page=2");
+    /* several relation types; parameters in any order; a comma or "rel=next" inside a quoted value */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"prefetch next\""), "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=2>; title=\"x\"; type=\"application/json\"; rel=next"),
+                        "https://a/?page=2");
+    assert_string_equal(next_of("<https://a/?page=1>; title=\"a, rel=next\"; rel=prev, <https://a/?page=3>; rel=next"),
+                        "https://a/?page=3");
+    assert_string_equal(next_of("<https://a/?p=x,y>; rel=next"), "https://a/?p=x,y");
+    /* not next: "nextpage", a later rel (only the first counts), none at all */
+    assert_string_equal(next_of("<https://a/?page=2>; rel=nextpage"), "");
+    assert_string_equal(next_of("<https://a/?page=2>; rel=prev; rel=next"), "");
+    assert_string_equal(next_of("<https://a/?page=1>; rel=\"first\", <https://a/?page=9>; rel=\"last\""), "");
+    assert_string_equal(next_of(""), "");
+    /* not a link list: the page cannot be taken as the last */
+    assert_string_equal(next_of("https://a/?page=2; rel=next"), "(bad)");
+    assert_string_equal(next_of("<https://a/?page=2>; rel=\"next"), "(bad)");
+    assert_string_equal(next_of("<https://a/?page=2> rel=next"), "(bad)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -976,7 +1133,11 @@ int main(void)
         cmocka_unit_test(test_sha_matches),
         cmocka_unit_test(test_latest_wins),
         cmocka_unit_test(test_only_commit),
-        cmocka_unit_test(test_names_are_cut_and_defaulted),
+        cmocka_unit_test(test_names_are_whole_and_defaulted),
+        cmocka_unit_test(test_reruns_are_of_one_thing),
+        cmocka_unit_test(test_an_item_listed_twice_is_refused),
+        cmocka_unit_test(test_json_is_read_strictly),
+        cmocka_unit_test(test_link_next),
         cmocka_unit_test(test_github_check_runs),
         cmocka_unit_test(test_github_single_objects),
         cmocka_unit_test(test_github_statuses),
