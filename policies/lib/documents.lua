@@ -31,8 +31,8 @@ function M.read(ctx, name)
   return text, nil, details
 end
 
--- Read evidence NAME and insist that it holds something besides whitespace and
--- comments. Returns text, details -- or nil, message, details.
+-- Read evidence NAME and insist that it holds something that shows (not
+-- markdown.is_blank: white space, invisible characters, comments). Returns text, details -- or nil, message, details.
 function M.read_filled(ctx, name)
   local text, why, details = M.read(ctx, name)
   if not text then return nil, why, details end
