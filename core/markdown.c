@@ -147,17 +147,18 @@ static int only_blanks(const char *p, const char *e)
 }
 
 /* Where the content of line [S, E) starts behind block-quote markers ('>') and list-item
- * markers ("- ", "* ", "+ ", "1. ", "1) "), with *CONTAINER set when there were any; NULL
- * when that content is indented code.  Used to find code fences and HTML blocks opened
- * inside a quote or a list item: the block is then taken to run to its own end, past the
- * end of its container, which can hide a heading that is there but never shows one that
- * is not. */
+ * markers ("- ", "* ", "+ ", "1. ", "1) "); NULL when that content is indented code.
+ * *CONTAINER tells the outermost container: 0 none, -1 a quote, else a list item and the
+ * column (in bytes, never more than in columns) where its content starts.  Used to find
+ * code fences and HTML blocks opened inside a quote or list item, which end with it (see
+ * still_inside). */
 static const char *inner(const char *s, const char *e, int *container)
 {
     const char *p = indent(s, e), *q;
     *container = 0;
     while (p && p < e) {
-        if (*p == '>') {
+        int quote = *p == '>';
+        if (quote) {
             q = p + 1;
         } else if ((*p == '-' || *p == '*' || *p == '+') && p + 1 < e && isblank_(p[1])) {
             q = p + 1;
@@ -169,10 +170,45 @@ static const char *inner(const char *s, const char *e, int *container)
         }
         if (q < e && isblank_(*q))
             q++;
-        *container = 1;
         p = indent(q, e);
+        if (!*container)
+            *container = quote ? -1 : (int)((p ? p : q) - s);
     }
     return p;
+}
+
+/* Does line [S, E) still belong to the container an open block began in (CONTAINER as
+ * inner gives it)?  A quote goes on while its lines start with '>' (a blank line ends it),
+ * a list item while its lines are blank or indented to its content (a tab as 4 columns).
+ * Only the outermost container is followed: a block may run on past an inner one's end,
+ * which can hide a heading, never show one that is not there. */
+static int still_inside(const char *s, const char *e, int container)
+{
+    const char *p;
+    int col = 0;
+    if (container < 0)
+        return (p = indent(s, e)) == NULL || (p < e && *p == '>');
+    for (p = s; p < e && isblank_(*p); p++)
+        col += *p == '\t' ? 4 : 1;
+    return p == e || col >= container;
+}
+
+/* Can the container line [S, E) interrupt a paragraph: a quote, or a list item that is not
+ * empty and, when ordered, starts at 1?  ("2. x" and "-" go on with the paragraph.) */
+static int interrupts(const char *s, const char *e)
+{
+    const char *p = indent(s, e), *q;
+    if (!p || p == e)
+        return 0;
+    if (*p == '>')
+        return 1;
+    if (*p == '-' || *p == '*' || *p == '+')
+        q = p + 1;
+    else if (*p == '1' && p + 1 < e && (p[1] == '.' || p[1] == ')'))
+        q = p + 2;
+    else
+        return 0;
+    return !only_blanks(q, e);
 }
 
 /* ASCII case-insensitive: does [P, E) start with the lower-case WORD? */
@@ -254,12 +290,14 @@ static const char *attributes(const char *p, const char *e)
     }
 }
 
-/* Is [P, E) a complete open or closing tag followed only by blanks (start condition 7)? */
+/* Is [P, E) a complete open or closing tag followed only by blanks (start condition 7)?
+ * Any tag name: the spec leaves out pre, script, style and textarea, but cmark (and so
+ * GitHub) does not, and "</pre>" alone on a line then hides what follows it. */
 static int complete_tag(const char *p, const char *e)
 {
     int closing = p + 1 < e && p[1] == '/';
-    const char *n = p + 1 + closing, *q = tag_name(n, e);
-    if (!q || name_in(n, q, raw_tags))
+    const char *q = tag_name(p + 1 + closing, e);
+    if (!q)
         return 0;
     if (!closing && (q = attributes(q, e)) == NULL)
         return 0;
@@ -333,10 +371,13 @@ typedef struct md_scan {
     char fch;                 /* fence char of the open code block, 0 when none */
     size_t flen;
     int html;                 /* kind of the open HTML block, 0 when none */
-    int nested;               /* the open fence or HTML block began in a quote or list item */
-    int para;                 /* in a paragraph: 0 no, 1 one that can be setext text, 2 other */
+    int nested;               /* the open fence or HTML block began in a quote or list item:
+                               * its outermost container, as inner gives it */
+    int para;                 /* in a paragraph: 0 no, 1 one that can be setext text, 2 another,
+                               * 3 one in a quote or list item (a line may go on with it lazily) */
     const char *para_start;   /* its first line, when 1 */
     const char *prev_e;       /* the end of the line before */
+    int item;                 /* the content column of the open list item, 0 when none */
 } md_scan;
 
 typedef struct md_heading {
@@ -374,22 +415,39 @@ static int scan_next(md_scan *sc, md_heading *h)
         const char *p = sc->p, *nl = memchr(p, '\n', (size_t)(sc->end - p));
         const char *after = nl ? nl + 1 : sc->end;
         const char *e = nl ? nl : sc->end, *c;
-        int para = sc->para, level, container;
+        int para = sc->para, item = sc->item, in_item = 0, level, container;
         sc->line++;
         sc->p = after;
         sc->para = 0;
         if (e > p && e[-1] == '\r') /* CRLF */
             e--;
+        if ((sc->fch || sc->html) && sc->nested && !still_inside(p, e, sc->nested))
+            sc->fch = 0, sc->html = 0; /* its container ended, and the block with it */
         if (sc->fch || sc->html) {
             scan_inside(sc, p, e);
             continue;
         }
         if (only_blanks(p, e))
             continue;
-        c = inner(p, e, &container);
+        /* A line indented to the open list item's content belongs to it: its blocks
+         * start there.  A line less indented ends it, unless it goes on lazily with the
+         * item's paragraph (the text branch below keeps the item open then). */
+        if (item) {
+            const char *q = p;
+            int col = 0;
+            while (q < e && isblank_(*q) && col < item)
+                col += *q++ == '\t' ? 4 - col % 4 : 1;
+            in_item = col >= item;
+            c = inner(in_item ? q : p, e, &container);
+        } else {
+            c = inner(p, e, &container);
+        }
+        sc->item = in_item ? item : container > 0 ? container : 0;
+        if (in_item)
+            container = item; /* the outermost container, which ends the blocks opened in it */
         if (c && fence_open(c, e, &sc->fch, &sc->flen)) {
             sc->nested = container; /* inside a fence until its closer, or to the end of the text */
-        } else if (c && (sc->html = html_start(c, e, para)) != 0) {
+        } else if (c && (sc->html = html_start(c, e, para != 0)) != 0) {
             sc->nested = container;
             if (sc->html <= 5 && html_end(sc->html, c, e))
                 sc->html = 0; /* ends on the line it starts */
@@ -412,16 +470,28 @@ static int scan_next(md_scan *sc, md_heading *h)
             h->sec.body = after;
             h->start = sc->para_start;
             return 1;
+        } else if (para == 2 && setext_underline(p, e)) {
+            /* a heading of text it does not read as a title (see setext_text) */
         } else if (thematic_break(p, e)) {
             /* ends a paragraph */
+        } else if (container && (para == 0 || para == 3 || in_item || interrupts(p, e))) {
+            /* a quote or list item: a paragraph in it, unless it holds a heading, a break or
+             * nothing (then the next line cannot continue it lazily) */
+            rg_md_section inside;
+            if (!c)
+                sc->para = para == 3 ? 3 : 0; /* indented code, or a paragraph's next line */
+            else
+                sc->para = c == e || heading(c, e, &inside) || thematic_break(c, e) ? 0 : 3;
         } else if (para || indent(p, e)) {
             /* paragraph text (indented code when 4 columns in and not continuing one) */
             if (!para) {
-                sc->para = !container && setext_text(p, e) ? 1 : 2;
+                sc->para = setext_text(p, e) ? 1 : 2;
                 sc->para_start = p;
             } else {
-                sc->para = para == 1 && setext_text(p, e) ? 1 : 2;
+                sc->para = para == 1 ? (setext_text(p, e) ? 1 : 2) : para;
             }
+            if (para == 3)
+                sc->item = item; /* a lazy line of the item's paragraph */
             sc->prev_e = e;
         }
     }

@@ -714,9 +714,11 @@ static void test_html_raw_blocks_hide_headings(void **state)
     check_title(f.s[0], "yes");
     f = scan("<script>x</script>\n# yes\n");
     assert_int_equal(f.n, 1);
-    /* "<prefix>" and "</pre>" open no such block */
-    f = scan("<prefix>\n\n# yes\n</pre>\n# also\n");
+    /* "<prefix>" opens no such block; "</pre>" alone on its line is kind 7, as cmark
+     * and GitHub read it (the spec leaves the four names out of kind 7) */
+    f = scan("<prefix>\n\n# yes\n</pre>\n# no\n\n# also\n");
     assert_int_equal(f.n, 2);
+    check_title(f.s[1], "also");
     /* kinds 3, 4, 5: processing instruction, declaration, CDATA */
     f = scan("<?php\n# no\n?>\n<!DOCTYPE\n# no\n>\n<![CDATA[\n# no\n\n# no\n]]>\n# yes\n");
     assert_int_equal(f.n, 1);
@@ -750,14 +752,34 @@ static void test_html_blocks_end_at_blank_line(void **state)
 static void test_html_blocks_in_containers(void **state)
 {
     (void)state;
-    /* opened inside a list item or a quote, a comment or fence runs to its own end */
-    found f = scan("- <!--\n  ## no\n  -->\n# yes\n");
+    /* opened inside a list item or a quote, a comment or fence runs to its own end... */
+    found f = scan("- <!--\n  ## no\n\n  ## no\n  -->\n# yes\n");
     assert_int_equal(f.n, 1);
     check_title(f.s[0], "yes");
     f = scan("> ```\n> # no\n> ```\n# yes\n");
     assert_int_equal(f.n, 1);
-    f = scan("1. item\n   <!--\n## no\n-->\n# yes\n");
+    /* ...or to the end of its container: a line not indented into the list item, a line
+     * (blank too) without '>' */
+    f = scan("- ```\n<span>x</span>\n# yes\n");
     assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("> <!--\n# yes\n-->\n");
+    assert_int_equal(f.n, 1);
+    f = scan("> ```\n\n# yes\n");
+    assert_int_equal(f.n, 1);
+    f = scan("  indented\n> ```\n</div>\n- item\n---\n````\n   ### no\n");
+    assert_int_equal(f.n, 0); /* the quote ends at </div>, which opens an HTML block */
+    /* a comment on a list item's continuation line is in the item, and ends with it:
+     * "## h" is not indented into the item, so it is a heading (as cmark reads it) */
+    f = scan("1. item\n   <!--\n   ## no\n## h\n-->\n# yes\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "h");
+    f = scan("- item\n    <!--\n  ## no\n<textarea>\n");
+    assert_int_equal(f.n, 0);
+    /* a lazy line of an item's paragraph is no kind-7 HTML block */
+    f = scan("* item\n</textarea>\n# A\n<!--\n\n   ### no\n-->\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "A");
     /* a top-level fence is not closed by a fence behind a list marker */
     f = scan("```\n- ```\n# no\n```\n# yes\n");
     assert_int_equal(f.n, 1);
