@@ -3,6 +3,7 @@
 #define RG_TEXTPOS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 1-based line and column (in bytes) of OFFSET within TEXT; an offset past LEN
  * is clamped to LEN. */
@@ -21,6 +22,20 @@ size_t rg_text_hash(const char *s);
 /* The length of the well-formed UTF-8 sequence at S (N bytes left, S[0] >= 0x80), or 0
  * when it is ill-formed: an overlong form, a surrogate, above U+10FFFF, or cut short. */
 size_t rg_utf8_sequence(const unsigned char *s, size_t n);
+
+/* The code point of the K-byte sequence at S: K is 1 for ASCII, else what
+ * rg_utf8_sequence returned for it. */
+uint32_t rg_utf8_decode(const unsigned char *s, size_t k);
+
+/* Characters that show nothing, one rule for who-is-who (core/identity.c) and for
+ * what is blank (core/markdown.c).  rg_unicode_is_space: Unicode White_Space (ASCII
+ * white space, NEL, no-break, ogham, en/em/thin/hair, line and paragraph separators,
+ * narrow no-break, medium mathematical and ideographic spaces).  rg_unicode_is_invisible:
+ * controls, default-ignorable format characters (soft hyphen, zero-width space, joiners,
+ * word joiner, bidirectional marks and controls, BOM, variation selectors, tags, Hangul
+ * fillers) and combining marks. */
+int rg_unicode_is_space(uint32_t cp);
+int rg_unicode_is_invisible(uint32_t cp);
 
 /* A heap copy of TEXT (LEN bytes) in which every byte that is not part of well-formed
  * UTF-8, and every NUL, is replaced by U+FFFD: output that must stay valid JSON or XML

@@ -6,16 +6,6 @@
 #include "identity.h"
 #include "textpos.h"
 
-static uint32_t decode(const unsigned char *s, size_t n)
-{
-    switch (n) {
-    case 1: return s[0];
-    case 2: return (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
-    case 3: return (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    default: return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-    }
-}
-
 static size_t encode(uint32_t cp, char *out)
 {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
@@ -27,25 +17,6 @@ static size_t encode(uint32_t cp, char *out)
     out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
     out[2] = (char)(0x80 | (cp >> 6 & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
-}
-
-/* Unicode White_Space. */
-static int is_space(uint32_t cp)
-{
-    return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-           cp == 0x3000;
-}
-
-/* Characters that show nothing (default-ignorable), controls, and combining marks. */
-static int is_invisible(uint32_t cp)
-{
-    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x00AD || cp == 0x034F || cp == 0x061C ||
-           cp == 0x115F || cp == 0x1160 || cp == 0x17B4 || cp == 0x17B5 || (cp >= 0x180B && cp <= 0x180F) ||
-           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) ||
-           cp == 0x3164 || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 ||
-           (cp >= 0xE0000 && cp <= 0xE0FFF) || (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
-           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) || (cp >= 0xFE20 && cp <= 0xFE2F);
 }
 
 /* U+00C0..U+017F without accents, lower case; \1..\5 the two-letter ones of MULTI below
@@ -106,11 +77,11 @@ char *rg_identity_normalize(const char *name)
             free(out);
             return NULL; /* not text: nobody can tell who it names */
         }
-        cp = decode(s + i, k);
+        cp = rg_utf8_decode(s + i, k);
         i += k;
-        if (is_space(cp)) {
+        if (rg_unicode_is_space(cp)) {
             pending_space = n > 0;
-        } else if (!is_invisible(cp)) {
+        } else if (!rg_unicode_is_invisible(cp)) {
             char folded[4];
             size_t m = fold(cp, folded);
             if (pending_space)

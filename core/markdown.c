@@ -3,8 +3,11 @@
  * untrusted text into Markdown is in common/markdown_text.c.) */
 #include "markdown.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "textpos.h"
 
 static int isblank_(int c) { return c == ' ' || c == '\t'; }
 
@@ -101,8 +104,9 @@ static int setext_underline(const char *s, const char *e)
 /* Can line [S, E) be the text of a setext heading?  A plain paragraph line: not blank,
  * not indented code, not a list item, quote, table row or HTML block, which an
  * underline does not turn into a heading (CommonMark reads "- item\n---" as a list and a
- * thematic break).  Narrower than CommonMark (one line of text only): a heading it does
- * not see makes a section missing, which a check reports, never a section found wrongly. */
+ * thematic break).  Narrower than CommonMark: a paragraph holding any other line is no
+ * heading's text.  A heading it does not see makes a section missing, which a check
+ * reports, never a section found wrongly. */
 static int setext_text(const char *s, const char *e)
 {
     const char *p = indent(s, e), *q;
@@ -118,14 +122,262 @@ static int setext_text(const char *s, const char *e)
     return 1;
 }
 
+/* A thematic break on line [S, E): three or more '-', '*' or '_', blanks between. */
+static int thematic_break(const char *s, const char *e)
+{
+    const char *p = indent(s, e);
+    int n = 0;
+    char c;
+    if (!p || p == e || (*p != '-' && *p != '*' && *p != '_'))
+        return 0;
+    for (c = *p; p < e; p++) {
+        if (*p == c)
+            n++;
+        else if (!isblank_(*p))
+            return 0;
+    }
+    return n >= 3;
+}
+
+static int only_blanks(const char *p, const char *e)
+{
+    while (p < e && isblank_(*p))
+        p++;
+    return p == e;
+}
+
+/* Where the content of line [S, E) starts behind block-quote markers ('>') and list-item
+ * markers ("- ", "* ", "+ ", "1. ", "1) "); NULL when that content is indented code.
+ * *CONTAINER tells the outermost container: 0 none, -1 a quote, else a list item and the
+ * column (in bytes, never more than in columns) where its content starts.  Used to find
+ * code fences and HTML blocks opened inside a quote or list item, which end with it (see
+ * still_inside). */
+static const char *inner(const char *s, const char *e, int *container)
+{
+    const char *p = indent(s, e), *q;
+    *container = 0;
+    while (p && p < e) {
+        int quote = *p == '>';
+        if (quote) {
+            q = p + 1;
+        } else if ((*p == '-' || *p == '*' || *p == '+') && p + 1 < e && isblank_(p[1])) {
+            q = p + 1;
+        } else {
+            for (q = p; q < e && q - p < 9 && *q >= '0' && *q <= '9'; q++) {}
+            if (q == p || q + 1 >= e || (*q != '.' && *q != ')') || !isblank_(q[1]))
+                break;
+            q++;
+        }
+        if (q < e && isblank_(*q))
+            q++;
+        p = indent(q, e);
+        if (!*container)
+            *container = quote ? -1 : (int)((p ? p : q) - s);
+    }
+    return p;
+}
+
+/* Does line [S, E) still belong to the container an open block began in (CONTAINER as
+ * inner gives it)?  A quote goes on while its lines start with '>' (a blank line ends it),
+ * a list item while its lines are blank or indented to its content (a tab as 4 columns).
+ * Only the outermost container is followed: a block may run on past an inner one's end,
+ * which can hide a heading, never show one that is not there. */
+static int still_inside(const char *s, const char *e, int container)
+{
+    const char *p;
+    int col = 0;
+    if (container < 0)
+        return (p = indent(s, e)) == NULL || (p < e && *p == '>');
+    for (p = s; p < e && isblank_(*p); p++)
+        col += *p == '\t' ? 4 : 1;
+    return p == e || col >= container;
+}
+
+/* Can the container line [S, E) interrupt a paragraph: a quote, or a list item that is not
+ * empty and, when ordered, starts at 1?  ("2. x" and "-" go on with the paragraph.) */
+static int interrupts(const char *s, const char *e)
+{
+    const char *p = indent(s, e), *q;
+    if (!p || p == e)
+        return 0;
+    if (*p == '>')
+        return 1;
+    if (*p == '-' || *p == '*' || *p == '+')
+        q = p + 1;
+    else if (*p == '1' && p + 1 < e && (p[1] == '.' || p[1] == ')'))
+        q = p + 2;
+    else
+        return 0;
+    return !only_blanks(q, e);
+}
+
+/* ASCII case-insensitive: does [P, E) start with the lower-case WORD? */
+static int starts_with(const char *p, const char *e, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(e - p) < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)p[i]) != word[i])
+            return 0;
+    return 1;
+}
+
+static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
+
+/* End of a tag name at P: after the letter, letters, digits and '-'. */
+static const char *tag_name(const char *p, const char *e)
+{
+    if (p == e || !is_alpha((unsigned char)*p))
+        return NULL;
+    while (p < e && (is_alpha((unsigned char)*p) || is_digit((unsigned char)*p) || *p == '-'))
+        p++;
+    return p;
+}
+
+/* Is [P, Q) one of the NULL-terminated lower-case NAMES? */
+static int name_in(const char *p, const char *q, const char *const *names)
+{
+    for (; *names; names++)
+        if (strlen(*names) == (size_t)(q - p) && starts_with(p, q, *names))
+            return 1;
+    return 0;
+}
+
+/* CommonMark's HTML block start conditions 1 (pre, script, style, textarea), 6 (the block
+ * tags: CommonMark 0.30's list with 0.31's "search") and 7 (any other complete tag). */
+static const char *const raw_tags[] = {"pre", "script", "style", "textarea", NULL};
+static const char *const block_tags[] = {
+    "address", "article", "aside", "base", "basefont", "blockquote", "body", "caption", "center", "col",
+    "colgroup", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure",
+    "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hr",
+    "html", "iframe", "legend", "li", "link", "main", "menu", "menuitem", "nav", "noframes", "ol",
+    "optgroup", "option", "p", "param", "search", "section", "source", "summary", "table", "tbody", "td",
+    "tfoot", "th", "thead", "title", "tr", "track", "ul", NULL};
+
+/* After the attributes of an open tag at P: NULL when they are not well formed. */
+static const char *attributes(const char *p, const char *e)
+{
+    for (;;) {
+        const char *q = p;
+        while (q < e && isblank_(*q))
+            q++;
+        if (q == p || q == e || !(is_alpha((unsigned char)*q) || *q == '_' || *q == ':'))
+            return q; /* no attribute follows (an attribute needs white space before it) */
+        while (q < e && (is_alpha((unsigned char)*q) || is_digit((unsigned char)*q) ||
+                         *q == '_' || *q == '.' || *q == ':' || *q == '-'))
+            q++;
+        p = q;
+        while (q < e && isblank_(*q))
+            q++;
+        if (q == e || *q != '=')
+            continue; /* no value */
+        for (q++; q < e && isblank_(*q); q++) {}
+        if (q < e && (*q == '"' || *q == '\'')) {
+            const char *c = memchr(q + 1, *q, (size_t)(e - q - 1));
+            if (!c)
+                return NULL;
+            p = c + 1;
+        } else {
+            const char *v = q;
+            while (q < e && !isblank_(*q) && !strchr("\"'=<>`", *q))
+                q++;
+            if (q == v)
+                return NULL;
+            p = q;
+        }
+    }
+}
+
+/* Is [P, E) a complete open or closing tag followed only by blanks (start condition 7)?
+ * Any tag name: the spec leaves out pre, script, style and textarea, but cmark (and so
+ * GitHub) does not, and "</pre>" alone on a line then hides what follows it. */
+static int complete_tag(const char *p, const char *e)
+{
+    int closing = p + 1 < e && p[1] == '/';
+    const char *q = tag_name(p + 1 + closing, e);
+    if (!q)
+        return 0;
+    if (!closing && (q = attributes(q, e)) == NULL)
+        return 0;
+    while (q < e && isblank_(*q))
+        q++;
+    if (!closing && q < e && *q == '/')
+        q++;
+    if (q == e || *q != '>')
+        return 0;
+    return only_blanks(q + 1, e);
+}
+
+/* The kind (1..7, CommonMark's numbering) of HTML block that content P starts, up to E,
+ * or 0.  Kind 7 cannot interrupt a paragraph: only when IN_PARAGRAPH is 0.  E may be the
+ * end of the text rather than of the line (rg_md_is_blank): a line break then ends a tag
+ * name as a blank does. */
+static int html_start(const char *p, const char *e, int in_paragraph)
+{
+    const char *n, *q;
+    if (p == e || *p != '<')
+        return 0;
+    if (starts_with(p, e, "<!--"))
+        return 2;
+    if (starts_with(p, e, "<?"))
+        return 3;
+    if (e - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+        return 5;
+    if (e - p >= 3 && p[1] == '!' && is_alpha((unsigned char)p[2]))
+        return 4;
+    n = p + 1 + (e - p > 1 && p[1] == '/');
+    q = tag_name(n, e);
+    if (q && (q == e || isspace_(*q) || *q == '>' || (*q == '/' && q + 1 < e && q[1] == '>'))) {
+        if (n == p + 1 && *q != '/' && name_in(n, q, raw_tags))
+            return 1;
+        if (name_in(n, q, block_tags))
+            return 6;
+    }
+    return !in_paragraph && complete_tag(p, e) ? 7 : 0;
+}
+
+/* Just after the end marker of HTML block KIND (1..5) in [P, E), or NULL. */
+static const char *html_end(int kind, const char *p, const char *e)
+{
+    static const char *const marker[] = {NULL, NULL, "-->", "?>", ">", "]]>"};
+    for (; p < e; p++) {
+        if (kind == 1) {
+            if (*p == '<' && p + 1 < e && p[1] == '/') {
+                const char *q = tag_name(p + 2, e);
+                if (q && q < e && *q == '>' && name_in(p + 2, q, raw_tags))
+                    return q + 1;
+            }
+        } else {
+            size_t n = strlen(marker[kind]);
+            if ((size_t)(e - p) >= n && memcmp(p, marker[kind], n) == 0)
+                return p + n;
+        }
+    }
+    return NULL;
+}
+
 /* A scan of a document's headings, one after another: what rg_md_each_section walks
- * with, and what it looks ahead with to find where a section's subsections end. */
+ * with, and what it looks ahead with to find where a section's subsections end.
+ *
+ * One rule for what is not a heading, from CommonMark's block structure: lines inside a
+ * fenced code block, an indented code block or an HTML block (kinds 1-5 run to their end
+ * marker -- </script>, -->, ?>, >, ]]> -- and 6-7 to a blank line), and a paragraph
+ * line that a quote or list item holds lazily ("- item\nA\n---" is a list and a break). */
 typedef struct md_scan {
     const char *p, *end;
     int line;
     char fch;                 /* fence char of the open code block, 0 when none */
     size_t flen;
-    const char *prev, *prev_e; /* the line before, when it could be a setext heading's text */
+    int html;                 /* kind of the open HTML block, 0 when none */
+    int nested;               /* the open fence or HTML block began in a quote or list item:
+                               * its outermost container, as inner gives it */
+    int para;                 /* in a paragraph: 0 no, 1 one that can be setext text, 2 another,
+                               * 3 one in a quote or list item (a line may go on with it lazily) */
+    const char *para_start;   /* its first line, when 1 */
+    const char *prev_e;       /* the end of the line before */
+    int item;                 /* the content column of the open list item, 0 when none */
 } md_scan;
 
 typedef struct md_heading {
@@ -140,43 +392,106 @@ static void scan_start(md_scan *sc, const char *text, size_t len)
     sc->end = text + len;
 }
 
+/* Line [P, E) inside the open fence or HTML block of SC: close it when the line ends it. */
+static void scan_inside(md_scan *sc, const char *p, const char *e)
+{
+    int container;
+    const char *c = sc->nested ? inner(p, e, &container) : p;
+    if (sc->fch) {
+        if (c && fence_close(c, e, sc->fch, sc->flen))
+            sc->fch = 0;
+    } else if (sc->html <= 5) {
+        if (html_end(sc->html, sc->nested && c ? c : p, e))
+            sc->html = 0;
+    } else if (c ? only_blanks(c, e) : only_blanks(p, e)) {
+        sc->html = 0; /* kinds 6 and 7 end at a blank line */
+    }
+}
+
 /* The next heading into H; 0 at the end of the text. */
 static int scan_next(md_scan *sc, md_heading *h)
 {
     while (sc->p < sc->end) {
         const char *p = sc->p, *nl = memchr(p, '\n', (size_t)(sc->end - p));
         const char *after = nl ? nl + 1 : sc->end;
-        const char *e = nl ? nl : sc->end;
-        const char *prev = sc->prev, *prev_e = sc->prev_e;
-        int level;
+        const char *e = nl ? nl : sc->end, *c;
+        int para = sc->para, item = sc->item, in_item = 0, level, container;
         sc->line++;
         sc->p = after;
-        sc->prev = NULL;
+        sc->para = 0;
         if (e > p && e[-1] == '\r') /* CRLF */
             e--;
-        if (sc->fch) {
-            if (fence_close(p, e, sc->fch, sc->flen))
-                sc->fch = 0;
-        } else if (fence_open(p, e, &sc->fch, &sc->flen)) {
-            /* inside a fence until its closer, or to the end of the text */
+        if ((sc->fch || sc->html) && sc->nested && !still_inside(p, e, sc->nested))
+            sc->fch = 0, sc->html = 0; /* its container ended, and the block with it */
+        if (sc->fch || sc->html) {
+            scan_inside(sc, p, e);
+            continue;
+        }
+        if (only_blanks(p, e))
+            continue;
+        /* A line indented to the open list item's content belongs to it: its blocks
+         * start there.  A line less indented ends it, unless it goes on lazily with the
+         * item's paragraph (the text branch below keeps the item open then). */
+        if (item) {
+            const char *q = p;
+            int col = 0;
+            while (q < e && isblank_(*q) && col < item)
+                col += *q++ == '\t' ? 4 - col % 4 : 1;
+            in_item = col >= item;
+            c = inner(in_item ? q : p, e, &container);
+        } else {
+            c = inner(p, e, &container);
+        }
+        sc->item = in_item ? item : container > 0 ? container : 0;
+        if (in_item)
+            container = item; /* the outermost container, which ends the blocks opened in it */
+        if (c && fence_open(c, e, &sc->fch, &sc->flen)) {
+            sc->nested = container; /* inside a fence until its closer, or to the end of the text */
+        } else if (c && (sc->html = html_start(c, e, para != 0)) != 0) {
+            sc->nested = container;
+            if (sc->html <= 5 && html_end(sc->html, c, e))
+                sc->html = 0; /* ends on the line it starts */
         } else if (heading(p, e, &h->sec)) {
             h->sec.line = sc->line;
             h->sec.body = after;
             h->start = p;
             return 1;
-        } else if (prev && (level = setext_underline(p, e)) != 0) {
-            const char *t = indent(prev, prev_e), *te = prev_e;
-            while (te > t && isblank_(te[-1]))
+        } else if (para == 1 && (level = setext_underline(p, e)) != 0) {
+            const char *t = indent(sc->para_start, sc->prev_e), *te = sc->prev_e;
+            int lines = 1;
+            for (const char *q = sc->para_start; q < sc->prev_e; q++)
+                lines += *q == '\n';
+            while (te > t && isspace_(te[-1]))
                 te--;
             h->sec.level = level;
             h->sec.title = t;
             h->sec.title_len = (size_t)(te - t);
-            h->sec.line = sc->line - 1;
+            h->sec.line = sc->line - lines;
             h->sec.body = after;
-            h->start = prev;
+            h->start = sc->para_start;
             return 1;
-        } else if (setext_text(p, e)) {
-            sc->prev = p;
+        } else if (para == 2 && setext_underline(p, e)) {
+            /* a heading of text it does not read as a title (see setext_text) */
+        } else if (thematic_break(p, e)) {
+            /* ends a paragraph */
+        } else if (container && (para == 0 || para == 3 || in_item || interrupts(p, e))) {
+            /* a quote or list item: a paragraph in it, unless it holds a heading, a break or
+             * nothing (then the next line cannot continue it lazily) */
+            rg_md_section inside;
+            if (!c)
+                sc->para = para == 3 ? 3 : 0; /* indented code, or a paragraph's next line */
+            else
+                sc->para = c == e || heading(c, e, &inside) || thematic_break(c, e) ? 0 : 3;
+        } else if (para || indent(p, e)) {
+            /* paragraph text (indented code when 4 columns in and not continuing one) */
+            if (!para) {
+                sc->para = setext_text(p, e) ? 1 : 2;
+                sc->para_start = p;
+            } else {
+                sc->para = para == 1 ? (setext_text(p, e) ? 1 : 2) : para;
+            }
+            if (para == 3)
+                sc->item = item; /* a lazy line of the item's paragraph */
             sc->prev_e = e;
         }
     }
@@ -220,27 +535,82 @@ int rg_md_each_section(const char *text, size_t len,
     return 0;
 }
 
-/* First "-->" in [P, P+N), or NULL. */
-static const char *comment_end(const char *p, size_t n)
+/* Named character references that stand for white space or an invisible character
+ * (HTML's names are case-sensitive). */
+static const struct {
+    const char *name;
+    uint32_t cp;
+} blank_entities[] = {
+    {"nbsp", 0xA0}, {"NonBreakingSpace", 0xA0}, {"ensp", 0x2002}, {"emsp", 0x2003}, {"emsp13", 0x2004},
+    {"emsp14", 0x2005}, {"numsp", 0x2007}, {"puncsp", 0x2008}, {"thinsp", 0x2009}, {"ThinSpace", 0x2009},
+    {"hairsp", 0x200A}, {"VeryThinSpace", 0x200A}, {"MediumSpace", 0x205F}, {"ZeroWidthSpace", 0x200B},
+    {"zwnj", 0x200C}, {"zwj", 0x200D}, {"lrm", 0x200E}, {"rlm", 0x200F}, {"NoBreak", 0x2060},
+    {"shy", 0xAD}, {"Tab", 0x09}, {"NewLine", 0x0A}};
+
+/* The character reference at P ('&', up to E): its length, and the code point into *CP;
+ * 0 when there is none.  Numeric ones as CommonMark reads them: 1-7 decimal or 1-6 hex
+ * digits, and U+0000, surrogates and anything above U+10FFFF are U+FFFD. */
+static size_t entity(const char *p, const char *e, uint32_t *cp)
 {
-    size_t i;
-    for (i = 0; i + 3 <= n; i++)
-        if (p[i] == '-' && p[i + 1] == '-' && p[i + 2] == '>')
-            return p + i;
-    return NULL;
+    const char *q = p + 1;
+    if (q < e && *q == '#') {
+        int hex = ++q < e && (*q == 'x' || *q == 'X');
+        const char *d = q += hex;
+        uint32_t v = 0;
+        for (; q < e && q - d < (hex ? 6 : 7); q++) {
+            int c = lower((unsigned char)*q);
+            if (is_digit(c))
+                v = v * (hex ? 16 : 10) + (uint32_t)(c - '0');
+            else if (hex && c >= 'a' && c <= 'f')
+                v = v * 16 + (uint32_t)(c - 'a' + 10);
+            else
+                break;
+        }
+        if (q == d || q == e || *q != ';')
+            return 0;
+        *cp = (v == 0 || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF) ? 0xFFFD : v;
+        return (size_t)(q + 1 - p);
+    }
+    for (size_t i = 0; i < sizeof blank_entities / sizeof blank_entities[0]; i++) {
+        size_t n = strlen(blank_entities[i].name);
+        if ((size_t)(e - q) > n && memcmp(q, blank_entities[i].name, n) == 0 && q[n] == ';') {
+            *cp = blank_entities[i].cp;
+            return n + 2;
+        }
+    }
+    return 0;
 }
+
+/* A character that shows nothing: Unicode white space and invisible characters, the
+ * same rule identity.c trims names with (common/textpos.c). */
+static int shows_nothing(uint32_t cp) { return rg_unicode_is_space(cp) || rg_unicode_is_invisible(cp); }
 
 int rg_md_is_blank(const char *text, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        if (isspace_(text[i])) {
-            i++;
-        } else if (len - i >= 4 && memcmp(text + i, "<!--", 4) == 0) {
-            const char *c = comment_end(text + i + 4, len - i - 4);
-            if (!c)
+    const char *p = text, *e = text + len;
+    while (p < e) {
+        const unsigned char c = (unsigned char)*p;
+        size_t k;
+        uint32_t cp;
+        int kind;
+        if (c == '<' && (kind = html_start(p, e, 1)) >= 1 && kind <= 5 &&
+            (kind != 1 || lower((unsigned char)p[1]) == 's')) {
+            /* What renders nothing: a comment, a processing instruction, a declaration,
+             * CDATA, a <script> or <style> element (<pre> and <textarea> show theirs).
+             * Ends as its HTML block ends; "<!-->" is a whole (empty) comment. */
+            const char *end = html_end(kind, kind == 2 ? p + 2 : p, e);
+            if (!end)
                 return 0; /* unterminated: whatever follows is real text */
-            i = (size_t)(c - text) + 3;
+            p = end;
+        } else if (c == '&' && (k = entity(p, e, &cp)) != 0 && shows_nothing(cp)) {
+            p += k;
+        } else if (c < 0x80) {
+            if (!shows_nothing(c))
+                return 0;
+            p++;
+        } else if ((k = rg_utf8_sequence((const unsigned char *)p, (size_t)(e - p))) != 0 &&
+                   shows_nothing(rg_utf8_decode((const unsigned char *)p, k))) {
+            p += k;
         } else {
             return 0;
         }

@@ -20,14 +20,20 @@ typedef struct rg_md_section {
 
 /* Scan TEXT (LEN bytes) and call FN once per heading, in document order: ATX (`#`..`######`
  * followed by a space or end of line, at most 3 spaces of indentation) and setext (one
- * line of paragraph text underlined with `===` for level 1 or `---` for level 2).  Lines inside
- * fenced code blocks (``` or ~~~) are not headings.  Stops early and returns FN's value
+ * paragraph of plain text underlined with `===` for level 1 or `---` for level 2).  Lines inside
+ * fenced or indented code and inside HTML blocks are not headings (CommonMark's kinds 1-5:
+ * <pre>/<script>/<style>/<textarea>, <!-- -->, <? ?>, <!X >, <![CDATA[ ]]> to their end marker;
+ * 6-7: a block tag, or any tag alone on its line, to a blank line), nor a lazy continuation
+ * line of a list item or quote.  Stops early and returns FN's value
  * when FN returns non-zero; returns 0 otherwise. */
 int rg_md_each_section(const char *text, size_t len,
                        int (*fn)(const rg_md_section *section, void *data), void *data);
 
-/* True when TEXT (LEN bytes) holds nothing but whitespace and HTML comments
- * (`<!-- ... -->`): an empty template section. */
+/* True when TEXT (LEN bytes) shows nothing when rendered: an empty template section.  It
+ * holds only Unicode white space and invisible characters (rg_unicode_is_space,
+ * rg_unicode_is_invisible), character references to them (&nbsp; &#160; &#xA0; ...) and
+ * HTML that renders nothing: comments (`<!-- ... -->`, `<!-->`), `<? ?>`, `<!X >`,
+ * `<![CDATA[ ]]>`, <script> and <style> elements.  Unterminated ones are text. */
 int rg_md_is_blank(const char *text, size_t len);
 
 /* Compare two heading titles the way a reader would: case-insensitively (ASCII), with

@@ -215,6 +215,16 @@ for _, ty in ipairs(F.TYPES) do
   }
 end
 
+test "patch: release-notes fails when the version is named only inside comments" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("patch", { evidence = { release_notes = "testdata/broken/notes-version-in-comment.md" } }),
+  expect = {
+    decision = "deny",
+    requirements = { ["release-notes"] = "fail" },
+    messages = { ["release-notes"] = "the notes never mention version 5.12.4" },
+  },
+}
+
 test "minor: release-notes fails for a section left blank" {
   policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
   context = F.context("minor", { evidence = { release_notes = "testdata/broken/notes-blank-summary.md" } }),
@@ -302,6 +312,29 @@ test "major: migration-steps fails when the section holds only a comment" {
   },
 }
 
+-- What renders as nothing is not there: a heading inside an HTML comment is no section
+-- (a template placeholder left commented out), and a section of white space that shows
+-- nothing -- ideographic, no-break and zero-width spaces, a BOM, &nbsp; -- is blank.
+test "major: migration-steps fails when the section is commented out" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("major", { evidence = { release_notes = "testdata/major/notes-commented-migration.md" } }),
+  expect = {
+    decision = "deny",
+    requirements = { ["migration-steps"] = "fail", ["release-notes"] = "pass" },
+    messages = { ["migration-steps"] = "the release notes have no \"Migration steps\" section" },
+  },
+}
+
+test "major: migration-steps fails when the section holds only invisible white space" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("major", { evidence = { release_notes = "testdata/major/notes-unicode-blank-migration.md" } }),
+  expect = {
+    decision = "deny",
+    requirements = { ["migration-steps"] = "fail", ["release-notes"] = "pass" },
+    messages = { ["migration-steps"] = "the \"Migration steps\" section (line 21) is blank" },
+  },
+}
+
 for _, ty in ipairs({ "patch", "minor" }) do
   test(ty .. ": migration-steps does not apply, even to notes without the section") {
     policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
@@ -323,6 +356,18 @@ for _, ty in ipairs(F.TYPES) do
       requirements = { ["rollback-plan"] = "fail" },
       messages = { ["rollback-plan"] = "testdata/broken/rollback-no-target.md never names the rollback target "
                                        .. F.release(ty).previous_version .. " (release.previous_version)" },
+    },
+  }
+end
+
+for _, ty in ipairs(F.TYPES) do
+  test(ty .. ": rollback-plan fails when the target is named only inside a comment") {
+    policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+    context = F.context(ty, { evidence = { rollback_plan = "testdata/broken/rollback-target-in-comment.md" } }),
+    expect = {
+      decision = "deny",
+      requirements = { ["rollback-plan"] = "fail" },
+      messages = { ["rollback-plan"] = "never names the rollback target " .. F.release(ty).previous_version },
     },
   }
 end
@@ -365,6 +410,16 @@ test "patch: smoke-tests-prepared fails for a blank suite" {
   policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
   context = F.context("patch", { evidence = { smoke_tests = "testdata/broken/blank.md" } }),
   expect = {
+    requirements = { ["smoke-tests-prepared"] = "fail" },
+    messages = { ["smoke-tests-prepared"] = "is blank" },
+  },
+}
+
+test "minor: smoke-tests-prepared fails for a suite of invisible white space" {
+  policy = POLICY, stage = STAGE, now = F.NOW, mocks = F.mocks(),
+  context = F.context("minor", { evidence = { smoke_tests = "testdata/broken/unicode-blank.md" } }),
+  expect = {
+    decision = "deny",
     requirements = { ["smoke-tests-prepared"] = "fail" },
     messages = { ["smoke-tests-prepared"] = "is blank" },
   },

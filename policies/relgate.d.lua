@@ -390,6 +390,7 @@ function time.in_window(t, zone, window) end
 markdown = {}
 
 ---Every section of TEXT, one per heading ("## Title", or a line underlined with === or ---), in order.
+---Only headings CommonMark renders count: none inside code or an HTML block (<!-- -->, <pre>, <script>...).
 ---@param text string
 ---@return relgate.Section[]
 function markdown.sections(text) end
@@ -401,7 +402,8 @@ function markdown.sections(text) end
 ---@return relgate.Section|nil
 function markdown.section(text, title) end
 
----True when S holds only whitespace and HTML comments (nil counts as blank).
+---True when S shows nothing when rendered: Unicode white space and invisible characters (also
+---as &nbsp; &#160; ...), HTML comments and other HTML that renders nothing (nil counts as blank).
 ---@param s string|nil
 ---@return boolean
 function markdown.is_blank(s) end

@@ -31,8 +31,8 @@ function M.read(ctx, name)
   return text, nil, details
 end
 
--- Read evidence NAME and insist that it holds something besides whitespace and
--- comments. Returns text, details -- or nil, message, details.
+-- Read evidence NAME and insist that it holds something that shows (not
+-- markdown.is_blank: white space, invisible characters, comments). Returns text, details -- or nil, message, details.
 function M.read_filled(ctx, name)
   local text, why, details = M.read(ctx, name)
   if not text then return nil, why, details end
@@ -43,10 +43,28 @@ function M.read_filled(ctx, name)
   return text, nil, details
 end
 
+-- TEXT without its HTML comments, which render as nothing: from "<!--" to the first
+-- "-->" after it ("<!-->" and "<!--->" are whole, empty comments), the extent
+-- markdown.is_blank passes over. An unterminated "<!--" is text there and here.
+local function without_comments(text)
+  local out, from = {}, 1
+  while true do
+    local i = text:find("<!--", from, true)
+    local _, j = text:find("-->", (i or #text) + 2, true)
+    if not (i and j) then break end
+    out[#out + 1] = text:sub(from, i - 1)
+    from = j + 1
+  end
+  out[#out + 1] = text:sub(from)
+  return table.concat(out)
+end
+
 -- True when TEXT mentions version V as a whole version: "2.4.0" is found in
--- "roll back to 2.4.0." but not in "12.4.0" or "2.4.0-rc.1".
+-- "roll back to 2.4.0." but not in "12.4.0" or "2.4.0-rc.1", nor inside an HTML
+-- comment ("<!-- 2.4.0 -->"), which the rendered document does not show.
 function M.mentions_version(text, v)
   if type(text) ~= "string" or type(v) ~= "string" or v == "" then return false end
+  text = without_comments(text)
   local from = 1
   while true do
     local i, j = text:find(v, from, true)

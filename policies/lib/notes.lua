@@ -12,7 +12,7 @@
 --   When a dedicated section exists it must be filled in, title or not: a blank
 --   template section is a draft that was not finished.
 -- * Date, Summary, Notable changes, Known issues: a section with that title whose
---   body is not blank (only whitespace and HTML comments). "None" is a fine Known
+--   body is not blank (markdown.is_blank: only white space and HTML comments). "None" is a fine Known
 --   issues section: it is a statement, not a blank.
 -- * Migration steps (if any): may be left out of patch and minor notes. A major
 --   release must fill it in; that is its own requirement (see migration()).

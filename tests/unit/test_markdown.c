@@ -386,8 +386,76 @@ static void test_is_blank_rejects_text_and_broken_comments(void **state)
     assert_false(blank("<!-- a -->\n<!-- b"));
     assert_false(blank("<!- no ->"));
     assert_false(blank("<!--"));
-    assert_false(blank("<!-->"));
     assert_false(blank("-->"));
+}
+
+static void test_is_blank_unicode_space_and_invisible(void **state)
+{
+    (void)state;
+    /* F06: what renders as nothing is blank, by the rule identity.c trims names with */
+    assert_true(blank("\xc2\xa0\n"));                  /* NBSP U+00A0 */
+    assert_true(blank("\xe3\x80\x80"));                /* ideographic space U+3000 */
+    assert_true(blank("\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xa8\xe2\x80\xa9"
+                      "\xe2\x80\xaf\xe2\x81\x9f\xc2\x85")); /* 1680 2000 200A 2028 2029 202F 205F 0085 */
+    assert_true(blank("\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0")); /* ZWSP ZWNJ ZWJ WJ */
+    assert_true(blank("\xef\xbb\xbf\n"));             /* BOM */
+    assert_true(blank("\xe2\x80\x8e\xe2\x80\x8f\xe2\x80\xaa\xe2\x80\xae\xe2\x81\xa6\xe2\x81\xa9"
+                      "\xd8\x9c")); /* LRM RLM LRE RLO LRI PDI ALM */
+    assert_true(blank("\xc2\xa0<!-- fill in -->\xe3\x80\x80\n"));
+    assert_true(blank("\xc2\xad\xe3\x85\xa4")); /* soft hyphen, Hangul filler */
+    /* a visible character among them is text */
+    assert_false(blank("\xc2\xa0x\xc2\xa0"));
+    assert_false(blank("\xe2\x80\x8b\xc3\xa9"));     /* ZWSP, e-acute */
+    assert_false(blank("\xe3\x80\x82"));               /* ideographic full stop */
+    assert_false(blank("\xe2\x80\x94"));               /* em dash */
+    /* a byte that is not UTF-8 is not known to be blank */
+    assert_false(blank("\xa0"));
+    assert_false(blank("\xc2"));
+    assert_false(blank("\xe2\x80"));
+}
+
+static void test_is_blank_space_entities(void **state)
+{
+    (void)state;
+    assert_true(blank("&nbsp;"));
+    assert_true(blank("&#160;"));
+    assert_true(blank("&#xA0;"));
+    assert_true(blank("&#Xa0;&#x00a0;&#0160;"));
+    assert_true(blank("&nbsp;&nbsp;\n&#8203;&#x3000;&ensp;&emsp;&thinsp;&zwnj;&zwj;&ZeroWidthSpace;\n"));
+    assert_true(blank("&#32;&#x9;&Tab;&NewLine;"));
+    /* visible, or not a character reference at all */
+    assert_false(blank("&nbsp"));                    /* no ';': the text "&nbsp" */
+    assert_false(blank("&NBSP;"));                   /* names are case-sensitive */
+    assert_false(blank("&amp;"));
+    assert_false(blank("&#65;"));
+    assert_false(blank("&#0;"));                     /* U+FFFD */
+    assert_false(blank("&#xD800;"));                 /* U+FFFD */
+    assert_false(blank("&#x110000;"));               /* U+FFFD */
+    assert_false(blank("&#00000160;"));              /* 8 digits: not a reference */
+    assert_false(blank("&#x;"));
+    assert_false(blank("&"));
+    assert_false(blank("&nbsp;x"));
+}
+
+static void test_is_blank_hidden_html(void **state)
+{
+    (void)state;
+    /* CommonMark 0.31 and browsers: "<!-->" and "<!--->" are whole, empty comments */
+    assert_true(blank("<!-->"));
+    assert_true(blank("<!--->\n"));
+    /* what renders nothing: processing instructions, declarations, CDATA, script, style */
+    assert_true(blank("<?php echo 1; ?>\n"));
+    assert_true(blank("<!DOCTYPE html>\n<![CDATA[\n## Steps\n1. x\n]]>\n"));
+    assert_true(blank("<script>\nalert(1)\n</script>\n<STYLE type=x>\np{}\n</style>\n"));
+    assert_true(blank("<script\nsrc=x></script>"));
+    /* <pre> and <textarea> show their text; other tags are not hidden */
+    assert_false(blank("<pre>\n1. run it\n</pre>\n"));
+    assert_false(blank("<textarea>x</textarea>"));
+    assert_false(blank("<p>x</p>"));
+    assert_false(blank("<scripts>x</scripts>"));
+    assert_false(blank("<script>\nunterminated\n"));
+    assert_false(blank("<? unterminated"));
+    assert_false(blank("<![CDATA[ x ]]> y"));
 }
 
 static void test_is_blank_length_respected(void **state)
@@ -599,6 +667,167 @@ static void test_setext_needs_paragraph_text(void **state)
     assert_int_equal(scan("text\n--- x\n").n, 0);
 }
 
+/* ---- HTML blocks (F05) ----------------------------------------------------------------- */
+
+static void test_html_comment_hides_headings(void **state)
+{
+    (void)state;
+    found f = scan("# A\n<!--\n## Migration steps\n\n1. TODO\n-->\n# B\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "A");
+    check_body(f.s[0], "<!--\n## Migration steps\n\n1. TODO\n-->\n");
+    check_title(f.s[1], "B");
+    assert_int_equal(f.s[1].line, 7);
+    /* the end marker anywhere on a line ends the block, text after it included */
+    f = scan("<!-- a\n# no\nb --> x\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    /* one line: the block ends where it starts; "<!-->" is a whole comment */
+    f = scan("<!-- note -->\n# yes\n<!-->\n# also\n");
+    assert_int_equal(f.n, 2);
+    /* a setext heading inside is none either */
+    f = scan("<!--\nTitle\n=====\n-->\n");
+    assert_int_equal(f.n, 0);
+    /* indented up to 3 spaces; 4 is indented code, not a comment */
+    f = scan("   <!--\n# no\n-->\n    <!--\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_html_unclosed_runs_to_end(void **state)
+{
+    (void)state;
+    found f = scan("# A\n<!--\n# no\n\n# still no\n");
+    assert_int_equal(f.n, 1);
+    check_body(f.s[0], "<!--\n# no\n\n# still no\n");
+}
+
+static void test_html_raw_blocks_hide_headings(void **state)
+{
+    (void)state;
+    /* kind 1: <pre>, <script>, <style>, <textarea>, to any of their end tags, blank lines and all */
+    found f = scan("<pre>\n# no\n\n# no\n</pre>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("<SCRIPT type=\"x\">\n# no\n</Script>\n<style\n# no\n</textarea>\n<textarea>\n# no\n</pre>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("<script>x</script>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    /* "<prefix>" opens no such block; "</pre>" alone on its line is kind 7, as cmark
+     * and GitHub read it (the spec leaves the four names out of kind 7) */
+    f = scan("<prefix>\n\n# yes\n</pre>\n# no\n\n# also\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[1], "also");
+    /* kinds 3, 4, 5: processing instruction, declaration, CDATA */
+    f = scan("<?php\n# no\n?>\n<!DOCTYPE\n# no\n>\n<![CDATA[\n# no\n\n# no\n]]>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    assert_int_equal(f.s[0].line, 12);
+}
+
+static void test_html_blocks_end_at_blank_line(void **state)
+{
+    (void)state;
+    /* kind 6 (a block tag), even in a paragraph, and kind 7 (any complete tag) run to a
+     * blank line: a heading line inside is raw HTML */
+    found f = scan("<div>\n# no\n</div>\n\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("<details><summary>x</summary>\n## no\n\n## yes\n</details>\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("text\n</DIV>\n# no\n\n# yes\n");
+    assert_int_equal(f.n, 1);
+    f = scan("<span class=\"a\" hidden>\n# no\n\n</x-y>\n# no\n\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    /* kind 7 cannot interrupt a paragraph, and needs the whole tag alone on its line */
+    f = scan("text\n<span>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    f = scan("<span>text</span>\n# yes\n<a href=\"x>\n# also\n");
+    assert_int_equal(f.n, 2);
+}
+
+static void test_html_blocks_in_containers(void **state)
+{
+    (void)state;
+    /* opened inside a list item or a quote, a comment or fence runs to its own end... */
+    found f = scan("- <!--\n  ## no\n\n  ## no\n  -->\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("> ```\n> # no\n> ```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    /* ...or to the end of its container: a line not indented into the list item, a line
+     * (blank too) without '>' */
+    f = scan("- ```\n<span>x</span>\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+    f = scan("> <!--\n# yes\n-->\n");
+    assert_int_equal(f.n, 1);
+    f = scan("> ```\n\n# yes\n");
+    assert_int_equal(f.n, 1);
+    f = scan("  indented\n> ```\n</div>\n- item\n---\n````\n   ### no\n");
+    assert_int_equal(f.n, 0); /* the quote ends at </div>, which opens an HTML block */
+    /* a comment on a list item's continuation line is in the item, and ends with it:
+     * "## h" is not indented into the item, so it is a heading (as cmark reads it) */
+    f = scan("1. item\n   <!--\n   ## no\n## h\n-->\n# yes\n");
+    assert_int_equal(f.n, 2);
+    check_title(f.s[0], "h");
+    f = scan("- item\n    <!--\n  ## no\n<textarea>\n");
+    assert_int_equal(f.n, 0);
+    /* a lazy line of an item's paragraph is no kind-7 HTML block */
+    f = scan("* item\n</textarea>\n# A\n<!--\n\n   ### no\n-->\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "A");
+    /* a top-level fence is not closed by a fence behind a list marker */
+    f = scan("```\n- ```\n# no\n```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "yes");
+}
+
+static void test_html_in_code_is_code(void **state)
+{
+    (void)state;
+    found f = scan("```\n<!--\n```\n# yes\n");
+    assert_int_equal(f.n, 1);
+    f = scan("    <!--\n# yes\n");
+    assert_int_equal(f.n, 1);
+    /* and a fence inside a comment opens nothing */
+    f = scan("<!--\n```\n-->\n# yes\n");
+    assert_int_equal(f.n, 1);
+}
+
+static void test_setext_lazy_continuation(void **state)
+{
+    (void)state;
+    /* "A" continues the list item's (or quote's) paragraph: the line under it is a
+     * thematic break, not an underline */
+    assert_int_equal(scan("- item\nA\n---\n").n, 0);
+    assert_int_equal(scan("> quote\nA\n---\n").n, 0);
+    assert_int_equal(scan("1. item\nA\nB\n===\n").n, 0);
+    /* after a blank line it is a paragraph of its own */
+    found f = scan("- item\n\nA\n---\n");
+    assert_int_equal(f.n, 1);
+    check_title(f.s[0], "A");
+    /* a thematic break is no paragraph text */
+    assert_int_equal(scan("***\n---\n").n, 0);
+    assert_int_equal(scan("- a\n---\n---\n").n, 0);
+}
+
+static void test_setext_multiline_title(void **state)
+{
+    (void)state;
+    found f = scan("# A\nFoo\nbar\n---\nbody\n");
+    assert_int_equal(f.n, 2);
+    check_body(f.s[0], "");
+    check_title(f.s[1], "Foo\nbar");
+    assert_int_equal(f.s[1].line, 2);
+    check_body(f.s[1], "body\n");
+    /* a paragraph holding a line that cannot be a heading's text is none */
+    assert_int_equal(scan("Foo\n| x |\n---\n").n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,7 +868,18 @@ int main(void)
         cmocka_unit_test(test_is_blank_whitespace),
         cmocka_unit_test(test_is_blank_comments),
         cmocka_unit_test(test_is_blank_rejects_text_and_broken_comments),
+        cmocka_unit_test(test_is_blank_unicode_space_and_invisible),
+        cmocka_unit_test(test_is_blank_space_entities),
+        cmocka_unit_test(test_is_blank_hidden_html),
         cmocka_unit_test(test_is_blank_length_respected),
+        cmocka_unit_test(test_html_comment_hides_headings),
+        cmocka_unit_test(test_html_unclosed_runs_to_end),
+        cmocka_unit_test(test_html_raw_blocks_hide_headings),
+        cmocka_unit_test(test_html_blocks_end_at_blank_line),
+        cmocka_unit_test(test_html_blocks_in_containers),
+        cmocka_unit_test(test_html_in_code_is_code),
+        cmocka_unit_test(test_setext_lazy_continuation),
+        cmocka_unit_test(test_setext_multiline_title),
         cmocka_unit_test(test_title_matches_exact_and_case),
         cmocka_unit_test(test_title_matches_whitespace),
         cmocka_unit_test(test_title_matches_parenthetical),

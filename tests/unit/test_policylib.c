@@ -426,6 +426,22 @@ static void test_markdown_is_blank(void **state)
            "{\"v\":[true,true,true,true,false,false]}");
 }
 
+/* F05, F06 through the builtins policies call: a heading inside an HTML comment is no
+ * section, and white space that renders as nothing is blank. */
+static void test_markdown_what_renders(void **state)
+{
+    fixture *f = *state;
+    expect(f, "local text = '# Notes\\n<!--\\n## Migration steps\\n1. TODO\\n-->\\n## Known issues\\n\\u{3000}\\n'\n"
+              "local titles = {}\n"
+              "for i, s in ipairs(markdown.sections(text)) do titles[i] = s.title end\n"
+              "return { titles = titles, migration = markdown.section(text, 'Migration steps') == nil,\n"
+              "  known_blank = markdown.is_blank(markdown.section(text, 'Known issues').body),\n"
+              "  v = { markdown.is_blank('\\u{a0}\\n'), markdown.is_blank('\\u{feff}\\u{200b}'),\n"
+              "        markdown.is_blank('&nbsp;&#160;&#xA0;'), markdown.is_blank('\\u{a0}x') } }",
+           "{\"known_blank\":true,\"migration\":true,\"titles\":[\"Notes\",\"Known issues\"],"
+           "\"v\":[true,true,true,false]}");
+}
+
 /* ---- approvals ---------------------------------------------------------------------------- */
 
 static void test_approvals_list(void **state)
@@ -677,6 +693,7 @@ int main(void)
         T(test_time_in_window),
         T(test_markdown_sections),
         T(test_markdown_section),
+        T(test_markdown_what_renders),
         T(test_json_type),
         T(test_json_key_distance),
         T(test_json_round_trip_in_details),
