@@ -585,6 +585,20 @@ static size_t entity(const char *p, const char *e, uint32_t *cp)
  * same rule identity.c trims names with (common/textpos.c). */
 static int shows_nothing(uint32_t cp) { return rg_unicode_is_space(cp) || rg_unicode_is_invisible(cp); }
 
+size_t rg_md_hidden_html(const char *p, const char *e)
+{
+    int kind;
+    const char *end;
+    /* What renders nothing: a comment, a processing instruction, a declaration, CDATA, a
+     * <script> or <style> element (<pre> and <textarea> show theirs).  Ends as its HTML
+     * block ends; "<!-->" is a whole (empty) comment; unterminated, it is text. */
+    if (p >= e || *p != '<' || (kind = html_start(p, e, 1)) < 1 || kind > 5 ||
+        (kind == 1 && lower((unsigned char)p[1]) != 's'))
+        return 0;
+    end = html_end(kind, kind == 2 ? p + 2 : p, e);
+    return end ? (size_t)(end - p) : 0;
+}
+
 int rg_md_is_blank(const char *text, size_t len)
 {
     const char *p = text, *e = text + len;
@@ -592,16 +606,8 @@ int rg_md_is_blank(const char *text, size_t len)
         const unsigned char c = (unsigned char)*p;
         size_t k;
         uint32_t cp;
-        int kind;
-        if (c == '<' && (kind = html_start(p, e, 1)) >= 1 && kind <= 5 &&
-            (kind != 1 || lower((unsigned char)p[1]) == 's')) {
-            /* What renders nothing: a comment, a processing instruction, a declaration,
-             * CDATA, a <script> or <style> element (<pre> and <textarea> show theirs).
-             * Ends as its HTML block ends; "<!-->" is a whole (empty) comment. */
-            const char *end = html_end(kind, kind == 2 ? p + 2 : p, e);
-            if (!end)
-                return 0; /* unterminated: whatever follows is real text */
-            p = end;
+        if ((k = rg_md_hidden_html(p, e)) != 0) {
+            p += k;
         } else if (c == '&' && (k = entity(p, e, &cp)) != 0 && shows_nothing(cp)) {
             p += k;
         } else if (c < 0x80) {

@@ -36,6 +36,11 @@ int rg_md_each_section(const char *text, size_t len,
  * `<![CDATA[ ]]>`, <script> and <style> elements.  Unterminated ones are text. */
 int rg_md_is_blank(const char *text, size_t len);
 
+/* The length of the HTML that renders nothing starting at P (up to E), as rg_md_is_blank
+ * passes over it: a comment, `<? ?>`, `<!X >`, CDATA, a <script> or <style> element, to
+ * its end; 0 when none starts there (or it is unterminated: text). */
+size_t rg_md_hidden_html(const char *p, const char *e);
+
 /* Compare two heading titles the way a reader would: case-insensitively (ASCII), with
  * runs of whitespace counted as one space, ignoring a trailing parenthetical such as
  * "(if any)" and trailing punctuation ':'.  "Migration steps (if any)" matches

@@ -828,6 +828,28 @@ static int markdown_section(lua_State *L)
     return 1;
 }
 
+/* markdown.visible(text): TEXT without the HTML that renders nothing (comments,
+ * <? ?>, <!X >, CDATA, <script>, <style>), by the rule markdown.is_blank uses, so that
+ * lib/documents.lua reads a version or a rollback target only where a reader sees it. */
+static int markdown_visible(lua_State *L)
+{
+    size_t len, k;
+    const char *text = luaL_checklstring(L, 1, &len), *p = text, *e = text + len, *run = text;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    while (p < e) {
+        if ((k = rg_md_hidden_html(p, e)) != 0) {
+            luaL_addlstring(&b, run, (size_t)(p - run));
+            run = p += k;
+        } else {
+            p++;
+        }
+    }
+    luaL_addlstring(&b, run, (size_t)(e - run));
+    luaL_pushresult(&b);
+    return 1;
+}
+
 static int markdown_is_blank(lua_State *L)
 {
     size_t len;
@@ -986,7 +1008,7 @@ void rg_policylib_open(rg_sandbox *sb)
         {NULL, NULL}};
     static const luaL_Reg markdown[] = {
         {"sections", markdown_sections}, {"section", markdown_section},
-        {"is_blank", markdown_is_blank}, {NULL, NULL}};
+        {"is_blank", markdown_is_blank}, {"visible", markdown_visible}, {NULL, NULL}};
     static const luaL_Reg json[] = {
         {"decode", json_decode}, {"type", json_type}, {"key_distance", json_key_distance}, {NULL, NULL}};
     static const luaL_Reg approvals[] = {

@@ -408,6 +408,12 @@ function markdown.section(text, title) end
 ---@return boolean
 function markdown.is_blank(s) end
 
+---S without the HTML that renders nothing (comments, <? ?>, <!X >, CDATA, <script>, <style>),
+---by the rule markdown.is_blank uses: what a reader of the rendered document can see.
+---@param s string
+---@return string
+function markdown.visible(s) end
+
 ---------------------------------------------------------------------------------------
 -- approvals: the approvals that count
 ---------------------------------------------------------------------------------------

@@ -43,28 +43,13 @@ function M.read_filled(ctx, name)
   return text, nil, details
 end
 
--- TEXT without its HTML comments, which render as nothing: from "<!--" to the first
--- "-->" after it ("<!-->" and "<!--->" are whole, empty comments), the extent
--- markdown.is_blank passes over. An unterminated "<!--" is text there and here.
-local function without_comments(text)
-  local out, from = {}, 1
-  while true do
-    local i = text:find("<!--", from, true)
-    local _, j = text:find("-->", (i or #text) + 2, true)
-    if not (i and j) then break end
-    out[#out + 1] = text:sub(from, i - 1)
-    from = j + 1
-  end
-  out[#out + 1] = text:sub(from)
-  return table.concat(out)
-end
-
 -- True when TEXT mentions version V as a whole version: "2.4.0" is found in
 -- "roll back to 2.4.0." but not in "12.4.0" or "2.4.0-rc.1", nor inside an HTML
--- comment ("<!-- 2.4.0 -->"), which the rendered document does not show.
+-- comment ("<!-- 2.4.0 -->") or anything else the rendered document does not show
+-- (markdown.visible).
 function M.mentions_version(text, v)
   if type(text) ~= "string" or type(v) ~= "string" or v == "" then return false end
-  text = without_comments(text)
+  text = markdown.visible(text)
   local from = 1
   while true do
     local i, j = text:find(v, from, true)

@@ -442,6 +442,16 @@ static void test_markdown_what_renders(void **state)
            "\"v\":[true,true,true,false]}");
 }
 
+/* markdown.visible drops what is_blank passes over, and only that: the version in a
+ * comment or a script is gone, an unterminated comment and a <pre> stay. */
+static void test_markdown_visible(void **state)
+{
+    fixture *f = *state;
+    expect(f, "return { hidden = markdown.visible('a <!-- 2.4.0 --> b<!-->c<script>2.4.0</script>d'),\n"
+              "  shown = markdown.visible('<pre>2.4.0</pre> <!-- 2.4.0'), empty = markdown.visible('') }",
+           "{\"empty\":\"\",\"hidden\":\"a  bcd\",\"shown\":\"<pre>2.4.0</pre> <!-- 2.4.0\"}");
+}
+
 /* ---- approvals ---------------------------------------------------------------------------- */
 
 static void test_approvals_list(void **state)
@@ -694,6 +704,7 @@ int main(void)
         T(test_markdown_sections),
         T(test_markdown_section),
         T(test_markdown_what_renders),
+        T(test_markdown_visible),
         T(test_json_type),
         T(test_json_key_distance),
         T(test_json_round_trip_in_details),
