@@ -350,7 +350,8 @@ int ci_report_distinct(const ci_report *r, char *why, size_t why_size)
     for (size_t i = 0; i < r->count; i++)
         if (r->items[i].has_id)
             with_id[n++] = &r->items[i];
-    qsort(with_id, n, sizeof *with_id, by_kind_id_attempt);
+    if (n > 1)   /* qsort of none: with_id may be NULL, which qsort must not be given */
+        qsort(with_id, n, sizeof *with_id, by_kind_id_attempt);
     for (size_t i = 1; i < n && rc == 0; i++)
         if (by_kind_id_attempt(&with_id[i - 1], &with_id[i]) == 0) {
             snprintf(why, why_size, "the report lists %s id %.0f twice (\"%.60s\"): a listing that repeats a "
