@@ -2,7 +2,7 @@
  * redirects; credentials only ever sent to the API's own origin, and to a plain-http one
  * only on this machine (the tests' loopback servers); rate limits waited out when they end
  * before the check's deadline; every failure an error naming the URL and the status. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* strcasestr */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,9 +279,9 @@ static const char *secret_of(const ci_fetch *f)
     return *colon ? colon : NULL;
 }
 
-/* Does S quote the credential, or a request header that carries one?  Text from the server
- * (an error message, a redirect's target) that does is never shown: a gateway echoing the
- * request would put the token in the decision, the log and every output. */
+/* Does the URL S (a redirect's target, a next page) quote the credential, or name a request
+ * header that carries one?  Such a URL is refused, neither followed nor shown: it would put
+ * the token in the request log, the recording and the decision. */
 static int quotes_credential(const ci_fetch *f, const char *s)
 {
     static const char *const headers[] = {"authorization", "bearer ", "private-token", "job-token", NULL};
@@ -289,26 +289,35 @@ static int quotes_credential(const ci_fetch *f, const char *s)
     if (secret && strstr(s, secret))
         return 1;
     for (size_t i = 0; headers[i]; i++)
-        for (const char *p = s; *p; p++)
-            if (strncasecmp(p, headers[i], strlen(headers[i])) == 0)
-                return 1;
+        if (strcasestr(s, headers[i]))
+            return 1;
     return 0;
 }
 
-/* The API's own message from an error body ({"message": "Bad credentials"}), if any and
- * if it quotes no credential (judged whole, before it is cut). */
-static void api_message(const ci_fetch *f, const ci_http_response *r, char *out, size_t size)
+/* relgate's own words for a status that is not a page.  The server's text (its "message",
+ * its body) is never shown: a gateway echoing the request could quote the credential whole,
+ * cut, or encoded in any way, and no test of the text can find every form. */
+static const char *status_words(long status)
 {
-    cJSON *doc = r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
-    const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "message"));
-    if (!m)
-        m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "error"));
-    out[0] = '\0';
-    if (m && quotes_credential(f, m))
-        snprintf(out, size, ": (the server's message is not shown: it quotes a request header or the credential)");
-    else if (m)
-        snprintf(out, size, ": %.200s", m);
-    cJSON_Delete(doc);
+    switch (status) {
+    case 304: return "Not Modified (a cache answered: relgate asks no conditional request)";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized: the credential is missing, wrong or expired";
+    case 403: return "Forbidden: the credential may not read this";
+    case 404: return "Not Found, or not visible to the credential";
+    case 410: return "Gone";
+    case 422: return "Unprocessable: the API cannot answer this request (a commit or ref it does not know?)";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default:
+        if (status > 200 && status < 300)
+            return "not a whole page (only 200 is read)";
+        return status >= 300 && status < 400 ? "a redirect without a target" : "not a page";
+    }
 }
 
 static int json_type(const char *ct)
@@ -320,7 +329,7 @@ static int json_type(const char *ct)
 
 int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size)
 {
-    char target[2048], origin[512], message[256];
+    char target[2048], origin[512];
     const char *reason;
     int redirects = 0, retries = 0;
 
@@ -397,8 +406,8 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
                 pause_for(wait);
                 continue;
             }
-            api_message(f, &r, message, sizeof message);
-            snprintf(why, why_size, "%s: HTTP %ld%s (asked %d time%s%s)", target, r.status, message, retries + 1,
+            snprintf(why, why_size, "%s: HTTP %ld: %s (asked %d time%s%s)", target, r.status, status_words(r.status),
+                     retries + 1,
                      retries ? "s" : "",
                      retries < CI_FETCH_RETRIES ? ", no time left to ask again before the check's timeout" : "");
             ci_http_response_free(&r);
@@ -407,9 +416,7 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
         if (r.status != 200) {
             /* Only a 200 is a whole page: a 206 is part of one (a cache answering a range),
              * a 203 a proxy's rewrite, a 202 or 204 no listing at all. */
-            api_message(f, &r, message, sizeof message);
-            snprintf(why, why_size, "%s: HTTP %ld%s%s", target, r.status, message,
-                     r.status > 200 && r.status < 300 ? " (only 200, a whole page, is read)" : "");
+            snprintf(why, why_size, "%s: HTTP %ld: %s", target, r.status, status_words(r.status));
             ci_http_response_free(&r);
             return -1;
         }
