@@ -239,8 +239,6 @@ int ci_case_add(ci_report *r, const char *suite, const char *classname, const ch
 
 /* ---- Latest wins ---------------------------------------------------------------------- */
 
-static const ci_report *sort_report;   /* qsort has no context argument */
-
 static int cmp_opt(const char *a, const char *b)
 {
     return a && b ? strcmp(a, b) : (a != NULL) - (b != NULL);
@@ -261,11 +259,13 @@ static int cmp_identity(const ci_item *a, const ci_item *b)
     return c;
 }
 
-static int by_identity_then_index(const void *a, const void *b)
+/* Sorts pointers into one array: their order is the items' order in the report, so qsort
+ * needs no context to keep re-runs in report order within a group. */
+static int by_identity_then_place(const void *a, const void *b)
 {
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    int c = cmp_identity(&sort_report->items[i], &sort_report->items[j]);
-    return c ? c : (i > j) - (i < j);
+    const ci_item *x = *(const ci_item *const *)a, *y = *(const ci_item *const *)b;
+    int c = cmp_identity(x, y);
+    return c ? c : (x > y) - (x < y);
 }
 
 /* Is A later than B (A comes after B in the report)? */
@@ -282,34 +282,34 @@ static int later(const ci_item *a, const ci_item *b)
 
 long ci_report_latest(ci_report *r)
 {
-    size_t *idx, n = r->count, kept = 0;
+    const ci_item **group;
+    size_t n = r->count, kept = 0;
     unsigned char *drop;
     long dropped = 0;
     if (n < 2)
         return 0;
-    idx = malloc(n * sizeof *idx);
+    group = malloc(n * sizeof *group);
     drop = calloc(n, 1);
-    if (!idx || !drop) {
-        free(idx);
+    if (!group || !drop) {
+        free(group);
         free(drop);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         if (!r->items[i].unique && !r->items[i].ignored && !r->items[i].own_run)
-            idx[kept++] = i;
-    sort_report = r;
-    qsort(idx, kept, sizeof *idx, by_identity_then_index);
-    sort_report = NULL;
+            group[kept++] = &r->items[i];
+    qsort(group, kept, sizeof *group, by_identity_then_place);
     for (size_t g = 0; g < kept;) {
-        size_t e = g + 1, best = idx[g];
-        while (e < kept && cmp_identity(&r->items[idx[e]], &r->items[idx[g]]) == 0)
+        size_t e = g + 1;
+        const ci_item *best = group[g];
+        while (e < kept && cmp_identity(group[e], group[g]) == 0)
             e++;
-        for (size_t k = g + 1; k < e; k++)   /* indexes ascend within a group */
-            if (later(&r->items[idx[k]], &r->items[best]))
-                best = idx[k];
+        for (size_t k = g + 1; k < e; k++)   /* report order within a group */
+            if (later(group[k], best))
+                best = group[k];
         for (size_t k = g; k < e; k++)
-            if (idx[k] != best)
-                drop[idx[k]] = 1;
+            if (group[k] != best)
+                drop[group[k] - r->items] = 1;
         g = e;
     }
     kept = 0;   /* compact in one pass: dropping one by one would be quadratic */
@@ -322,7 +322,7 @@ long ci_report_latest(ci_report *r)
         }
     }
     r->count = kept;
-    free(idx);
+    free(group);
     free(drop);
     return dropped;
 }
