@@ -26,6 +26,10 @@
 #include "serve_internal.h"
 #include "strbuf.h"
 
+/* After the drain's end ended what still held requests: the time for their answers (an
+ * error decision, a 503) to go out before the connections close. */
+#define ANSWER_GRACE_SECONDS 5.0
+
 struct rg_serve_http {
     rg_serve *srv;
     struct MHD_Daemon *daemon;
@@ -329,17 +333,14 @@ unsigned rg_serve_http_port(const rg_serve_http *h)
     return h->port;
 }
 
-void rg_serve_http_stop(rg_serve_http *h, double wait)
+/* Wait up to SECONDS for no request to be in flight; how many still are. */
+static int wait_idle(rg_serve *srv, double seconds)
 {
-    rg_serve *srv = h->srv;
     struct timespec until;
     int left;
-    MHD_socket fd = MHD_quiesce_daemon(h->daemon);   /* no new connections */
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)wait;
-    until.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+    until.tv_sec += (time_t)seconds;
+    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
     if (until.tv_nsec >= 1000000000L) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
@@ -350,10 +351,23 @@ void rg_serve_http_stop(rg_serve_http *h, double wait)
         ;
     left = srv->in_flight;
     pthread_mutex_unlock(&srv->lock);
-    /* What is still in flight waits on a worker that does not answer (stopped, stuck):
-     * ended now, rather than holding the exit until its requests' own deadline. */
-    if (left > 0 && srv->pool)
+    return left;
+}
+
+void rg_serve_http_stop(rg_serve_http *h, double wait)
+{
+    rg_serve *srv = h->srv;
+    MHD_socket fd = MHD_quiesce_daemon(h->daemon);   /* no new connections */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    /* What is still in flight at the drain's end waits on a worker that does not answer
+     * (stopped, stuck): ended now, rather than holding the exit until its requests' own
+     * deadline.  Its requests then end at once (an error, or 503 for those waiting for a
+     * place); a moment more lets those answers out before the connections close. */
+    if (wait_idle(srv, wait) > 0 && srv->pool) {
         rg_serve_pool_abandon(srv->pool);
+        (void)wait_idle(srv, ANSWER_GRACE_SECONDS);
+    }
     MHD_stop_daemon(h->daemon);
     rg_serve_deadlines_stop(h->deadlines);
     free(h->tls_cert);

@@ -342,16 +342,18 @@ static int start_worker(rg_serve_pool *p, pworker *w, rg_error *err)
             return -2;
         }
     }
-    /* Its first record, on slot 0: the policy loaded (its digest), or why not. */
+    /* Its first record, on slot 0: the policy loaded (its digest), or why not.  Asked
+     * through worker_ended, like a request's answer, so that the drain's end ends a worker
+     * stopped while it starts too (else the drain waited --timeout + 30 s for it). */
     {
-        reading r = {p, w, 0, clock_now() + srv->config.limits.timeout + 30, {w->pid, 0, 0, NULL, NULL}};
+        reading r = {p, w, 0, clock_now() + srv->config.limits.timeout + 30, {w->pid, 0, 0, worker_ended, NULL}};
         rg_strbuf buf = {0};
         char why[200];
         int32_t code;
-        int got = rg_record_read(read_from_worker, &r, &w->peer[0], 0, 2, &code, &buf, why, sizeof why);
+        int got;
         rg_serve_answer a = {0};
-        w->reaped = r.end.reaped;
-        w->status = r.end.status;
+        r.end.arg = &r;
+        got = rg_record_read(read_from_worker, &r, &w->peer[0], 0, 2, &code, &buf, why, sizeof why);
         if (got == 0 && rg_serve_answer_split(buf.data, &a) != 0) {
             got = -1;
             snprintf(why, sizeof why, "a malformed first record");

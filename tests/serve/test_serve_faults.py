@@ -246,10 +246,41 @@ def _(t):
         t.eq(code, 0, "the exit code after SIGTERM")
         t.check(took < 20, "the drain waited for the stopped worker", actual=took)
         for what, box in (("the request it was evaluating", box1), ("the request behind it", box2)):
-            if "value" in box:
-                t.check(box["value"][0] in (500, 503), "%s: no decision" % what, actual=box["value"][:2])
+            t.check("value" in box, "%s: answered before the connection closed" % what, actual=box.get("error"))
+            t.check(box["value"][0] in (500, 503), "%s: no decision" % what, actual=box["value"][:2])
         t.check(not Path("/proc/%d" % pids[0]).exists() or
                 Path("/proc/%d/stat" % pids[0]).read_text().split()[2] == "Z", "the stopped worker is gone")
+
+
+@case("SIGTERM with a worker stopped while it starts (loading the policy): at --drain's end it is ended too")
+def _(t):
+    # The start waited for the new worker's first record up to --timeout + 30 s, with no
+    # look at the drain's end: here 150 s (the previous session's review).
+    policy = t.write("slowload.lua", "local start = os.clock()\nwhile os.clock() - start < 1.5 do end\n" +
+                     FAULTY % ("1.0.0", 0.1))
+    srv = Server(t, "--drain", "2", "--timeout", "120", policy=policy, workers=1)
+    with srv:
+        (old,) = worker_pids(srv)
+        os.kill(old, signal.SIGKILL)   # a zombie until the next request finds it ended
+        asked, box = in_thread(lambda: srv.decide(SMALL))   # starts the worker again
+        deadline, new = time.monotonic() + 20, []
+        while time.monotonic() < deadline and not new:
+            new = [pid for pid in worker_pids(srv) if pid != old]
+            time.sleep(0.02)
+        t.check(len(new) == 1, "a new worker started for the request", actual=new)
+        wait_busy(t, srv)   # it is loading the policy
+        os.kill(new[0], signal.SIGSTOP)
+        started = time.monotonic()
+        srv.signal(signal.SIGTERM)
+        code = srv.wait(60)
+        took = time.monotonic() - started
+        asked.join(30)
+        t.eq(code, 0, "the exit code after SIGTERM")
+        t.check(took < 20, "the drain waited for the worker stopped while it started", actual=took)
+        t.check("value" in box and box["value"][0] in (500, 503), "the request: no decision",
+                actual=box.get("value", box.get("error")))
+        t.check(not Path("/proc/%d" % new[0]).exists() or
+                Path("/proc/%d/stat" % new[0]).read_text().split()[2] == "Z", "the stopped worker is gone")
 
 
 @case("a worker that dies mid-request costs that request a 500 error decision; the next is served")
