@@ -12,14 +12,13 @@ int hooks_http_init(char *why, size_t why_size)
     return rg_curl_open(why, why_size) ? 0 : -1;
 }
 
-/* Keep the first bytes of the body for the log; read the rest and drop it. */
-static size_t on_body(char *data, size_t size, size_t n, void *user)
+/* A POST's answer is read and dropped: its status says what happened, and its text is
+ * never logged (common/http_status.h). */
+static size_t drop_body(char *data, size_t size, size_t n, void *user)
 {
-    hooks_reply *r = user;
-    size_t len = size * n, have = strlen(r->excerpt), room = sizeof r->excerpt - 1 - have;
-    memcpy(r->excerpt + have, data, len < room ? len : room);
-    r->excerpt[have + (len < room ? len : room)] = '\0';
-    return len;
+    (void)data;
+    (void)user;
+    return size * n;
 }
 
 typedef struct kept {
@@ -53,7 +52,7 @@ static size_t keep_body(char *data, size_t size, size_t n, void *user)
     return len;
 }
 
-/* One exchange: with REQ->body, a POST whose answer's start is kept for the log; without,
+/* One exchange: with REQ->body, a POST whose answer is dropped; without,
  * a GET whose whole answer goes into K.  0 when a response arrived, -1 with REPLY->why. */
 static int exchange(const hooks_post *req, hooks_reply *reply, kept *k)
 {
@@ -72,8 +71,7 @@ static int exchange(const hooks_post *req, hooks_reply *reply, kept *k)
         lib->easy_setopt(c, CURLOPT_POST, 1L);
         lib->easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
         lib->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
-        lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        lib->easy_setopt(c, CURLOPT_WRITEDATA, reply);
+        lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, drop_body);
     } else {
         lib->easy_setopt(c, CURLOPT_HTTPGET, 1L);
         lib->easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_body);

@@ -13,8 +13,7 @@ typedef struct hooks_post {
 } hooks_post;
 
 typedef struct hooks_reply {
-    long status;                  /* 0: no response (WHY says why) */
-    char excerpt[256];            /* the start of the response body, for the log */
+    long status;                  /* 0: no response (WHY says why); the body is not kept (http_status.h) */
     char why[256];
 } hooks_reply;
 

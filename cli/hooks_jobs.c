@@ -12,6 +12,7 @@
 
 #include "hooks_comment.h"
 #include "hooks_http.h"
+#include "http_status.h"
 #include "json_member.h"
 #include "hooks_payload.h"
 
@@ -176,7 +177,8 @@ static int confirmed(const hooks_config *config, const hooks_env *env, const hoo
                 if (answered && reply.status == 200)
                     break;
                 if (answered)
-                    snprintf(why, sizeof why, "GET %.180s: HTTP %ld", e->url, reply.status);
+                    snprintf(why, sizeof why, "GET %.180s: HTTP %ld: %s", e->url, reply.status,
+                             rg_http_status_words(reply.status) ? rg_http_status_words(reply.status) : "not 200");
                 else
                     snprintf(why, sizeof why, "GET %.100s: %.140s", e->url, reply.why);
                 free(body);
@@ -241,13 +243,15 @@ static long post_back(const hooks_config *config, const hooks_env *env, const ho
 
     for (int attempt = 1; attempt <= config->attempts; attempt++) {
         hooks_reply reply;
+        const char *words;
         int retry;
         if (hooks_http_post(&post, &reply) == 0) {
             status = reply.status;
             retry = status == 429 || status >= 500;
-            fprintf(stderr, "relgate serve: %s: POST %s: HTTP %ld (attempt %d of %d)%s%.200s\n", tool,
-                    job->callback_url, status, attempt, config->attempts,
-                    status >= 300 && reply.excerpt[0] ? ": " : "", status >= 300 ? reply.excerpt : "");
+            words = rg_http_status_words(status);
+            fprintf(stderr, "relgate serve: %s: POST %s: HTTP %ld%s%s (attempt %d of %d)\n", tool,
+                    job->callback_url, status, status >= 300 && words ? ": " : "", status >= 300 && words ? words : "",
+                    attempt, config->attempts);
             if (status >= 200 && status < 300)
                 break;
         } else {

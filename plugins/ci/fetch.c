@@ -11,6 +11,7 @@
 
 #include "fetch.h"
 #include "http.h"
+#include "http_status.h"
 #include "rfc3339.h"
 
 static double monotonic(void)
@@ -294,30 +295,16 @@ static int quotes_credential(const ci_fetch *f, const char *s)
     return 0;
 }
 
-/* relgate's own words for a status that is not a page.  The server's text (its "message",
- * its body) is never shown: a gateway echoing the request could quote the credential whole,
- * cut, or encoded in any way, and no test of the text can find every form. */
+/* relgate's own words for a status that is not a page (never the server's text:
+ * common/http_status.h). */
 static const char *status_words(long status)
 {
-    switch (status) {
-    case 304: return "Not Modified (a cache answered: relgate asks no conditional request)";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized: the credential is missing, wrong or expired";
-    case 403: return "Forbidden: the credential may not read this";
-    case 404: return "Not Found, or not visible to the credential";
-    case 410: return "Gone";
-    case 422: return "Unprocessable: the API cannot answer this request (a commit or ref it does not know?)";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default:
-        if (status > 200 && status < 300)
-            return "not a whole page (only 200 is read)";
-        return status >= 300 && status < 400 ? "a redirect without a target" : "not a page";
-    }
+    const char *words = rg_http_status_words(status);
+    if (words)
+        return words;
+    if (status > 200 && status < 300)
+        return "not a whole page (only 200 is read)";
+    return status >= 300 && status < 400 ? "a redirect without a target" : "not a page";
 }
 
 static int json_type(const char *ct)

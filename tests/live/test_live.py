@@ -414,7 +414,7 @@ def _(t):
 
 @case("HTTP 501 and a 403 without rate-limit headers are not asked again: an error at once")
 def _(t):
-    for status, words in ((501, "Not Implemented"), (403, "Forbidden: the credential may not read this")):
+    for status, words in ((501, "Not Implemented"), (403, "Forbidden: the credential is not allowed this")):
         with ApiServer() as srv:
             srv.route(CHECK_RUNS, Reply({"message": "Resource not accessible by integration"}, status=status))
             setup(t, github())
