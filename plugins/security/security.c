@@ -595,7 +595,11 @@ static void add_summary_details(const rg_host *h, rg_check_call *call, const sca
 }
 
 /* Severities whose count (unknown ones counted as unknown_as says) breaks its limit: a
- * failure each, and one summary line.  Returns a bit per severity over its limit. */
+ * failure each, and one summary line.  Returns a bit per severity over its limit, as
+ * the findings themselves are rated: with unknown_as, the unknown ones' bit too when the
+ * severity they count as is over, so that what lists the failed findings
+ * (failed_findings, worst_text) lists them (hostile round 33, F01: a waiver naming the
+ * one HIGH finding covered "2 high", the other an UNKNOWN counted as high). */
 static unsigned limit_failures(verdict *v, const scan_opts *o, const sec_tally *total)
 {
     const rg_host *h = v->h;
@@ -626,6 +630,8 @@ static unsigned limit_failures(verdict *v, const scan_opts *o, const sec_tally *
     }
     if (n)
         verdict_add(v, "findings over the limits: %s", over);
+    if (o->unknown_as != SEC_SEV_UNKNOWN && (over_limits & (1u << o->unknown_as)))
+        over_limits |= 1u << SEC_SEV_UNKNOWN;
     return over_limits;
 }
 

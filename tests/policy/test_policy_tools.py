@@ -1991,5 +1991,40 @@ requirement "scan" { title = "Scan", hint = "h", level = "waivable", check = "se
     t.eq((doc["decision"], rep["status"]), ("deny", "out-of-scope"), "the other finding still fails")
     t.contains(rep["message"], "CVE-2024-55565", "the message names it")
 
+
+@case("waivers: with unknown_as, failed_findings lists the unknown findings counted as over too; a waiver naming "
+      "only the others does not apply")
+def _(t):
+    # Hostile round 33, F01: "2 high (allowed 0)" listed only the HIGH one, and a waiver
+    # naming it allowed the release.
+    t.write_json("scan.json", {
+        "SchemaVersion": 2, "CreatedAt": "2025-06-09T08:00:00Z", "ArtifactName": "app:1.0.0",
+        "ArtifactType": "container_image",
+        "Results": [{"Target": "app (debian 12.5)", "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": [
+            {"VulnerabilityID": "CVE-2025-1111", "PkgName": "curl", "InstalledVersion": "1.0", "Severity": "HIGH"},
+            {"VulnerabilityID": "CVE-2025-2222", "PkgName": "openssl", "InstalledVersion": "1.0",
+             "Severity": "UNKNOWN"}]}]})
+    t.write("scan.lua", """\
+requirement "scan" { title = "Scan", hint = "h", level = "waivable", check = "security.scan",
+  with = { reports = evidence "scan", fail_on = "high", unknown_as = by_type { patch = "high", minor = "unknown" } } }
+""")
+
+    def run(kind, findings):
+        t.write_json("ctx.json", {"release": {"name": "svc", "version": "1.0.0", "type": kind, "author": AUTHOR},
+                                  "evidence": {"scan": "scan.json"},
+                                  "waivers": [dict(waiver("scan"), findings=findings)]})
+        return t.decision(t.eval("scan.lua", "ctx.json"))
+
+    doc = run("patch", ["CVE-2025-1111"])
+    r = t.result(doc, "scan")
+    t.contains(r["message"], "2 high (allowed 0)", "the unknown one counted as high")
+    t.eq(r["details"].get("failed_findings"), ["CVE-2025-1111", "CVE-2025-2222"], "failed_findings")
+    t.eq((doc["decision"], one_report(t, doc)["status"]), ("deny", "out-of-scope"), "the waiver names one of two")
+    doc = run("patch", ["CVE-2025-1111", "CVE-2025-2222"])
+    t.eq((doc["decision"], one_report(t, doc)["status"]), ("allow", "applied"), "a waiver naming both covers it")
+    doc = run("minor", ["CVE-2025-1111"])   # unknown counted as unknown: only the HIGH one is over
+    t.eq(t.result(doc, "scan")["details"].get("failed_findings"), ["CVE-2025-1111"], "failed_findings (unknown)")
+    t.eq(doc["decision"], "allow", "the waiver covers the one finding over")
+
 if __name__ == "__main__":
     sys.exit(harness.main())
