@@ -421,34 +421,30 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
     return -1;
 }
 
-/* Whether paths A and B name one file: the same file when both exist, else the same text. */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (!a || !b)
-        return 0;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return strcmp(a, b) == 0;
-}
-
 /* A file relgate writes (--output, a --format report, --attest) that is also one it reads
  * or writes otherwise would be destroyed by the answer (a decision log replaced by a
  * decision, a policy by a report): the option naming it, or NULL. */
 static const char *written_over(const eval_options *o)
 {
     const char *writes[RG_CLI_MAX_OUTPUTS + 2] = {o->output, o->attest};
-    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->log, o->signing_key, o->attest};
+    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     size_t n = 2;
     for (size_t i = 0; i < o->outs.count; i++)
         writes[n++] = o->outs.files[i].path;
-    for (size_t w = 0; w < n; w++)
+    for (size_t w = 0; w < n; w++) {
+        if (!writes[w] || strcmp(writes[w], "-") == 0)
+            continue;
+        /* The log by its URL, and the files its store keeps beside it (its head, SQLite's
+         * journal): compared as paths, "sqlite:d.db" never matched d.db (round 33b, F04). */
+        if (o->log && rg_log_keeps_file(o->log, writes[w]))
+            return writes[w];
         for (size_t i = 0; i < sizeof others / sizeof *others; i++)
-            if (writes[w] && others[i] != writes[w] && strcmp(writes[w], "-") != 0 && same_file(writes[w], others[i]))
+            if (others[i] != writes[w] && rg_cli_same_file(writes[w], others[i]))
                 return writes[w];
+    }
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
-            if (same_file(writes[w], writes[v]))
+            if (rg_cli_same_file(writes[w], writes[v]))
                 return writes[w];
     return NULL;
 }
@@ -514,6 +510,10 @@ static int parse_args(int argc, char **argv, eval_options *o)
         if ((rc = eval_option(o, id, st.name, v)) >= 0)
             return rc;
     }
+    /* Before the options are judged together: an output over the log RELGATE_LOG names
+     * is refused as over one --log names (hostile round 33b, F04). */
+    if (!o->log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
+        o->log = getenv("RELGATE_LOG");
     if ((rc = check_combination(o)) >= 0)
         return rc;
     rg_cli_signals_retract_on_end(o->output);
@@ -568,8 +568,6 @@ int rg_cmd_eval(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (!o.log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
-        o.log = getenv("RELGATE_LOG");
     /* The key first: nothing is evaluated that could not be signed, and no record goes
      * into a log whose records are signed without its position signed too. */
     if (o.signing_key && !(o.signer = rg_signer_load(o.signing_key, &err))) {

@@ -311,5 +311,15 @@ int rg_serve_parse_args(int argc, char **argv, rg_serve_config *c)
     if (!c->signing_key && (c->verifier_id || c->resource_uri))
         return usage("%s '%s' needs --signing-key", c->verifier_id ? "--verifier-id" : "--resource-uri",
                      c->verifier_id ? c->verifier_id : c->resource_uri);
+    if (c->port_file) {
+        /* The one file the server writes: never over a file it reads or its store. */
+        const char *read[] = {c->policy, c->token_file, c->tls_cert, c->tls_key, c->signing_key};
+        int over = c->store && rg_log_keeps_file(c->store, c->port_file);
+        for (size_t i = 0; i < sizeof read / sizeof *read && !over; i++)
+            over = rg_cli_same_file(c->port_file, read[i]);
+        if (over)
+            return usage("--port-file '%.200s' would be written over the store, the policy, a token file or a key: "
+                         "give it a file of its own", c->port_file);
+    }
     return -1;
 }

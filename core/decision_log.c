@@ -1,6 +1,7 @@
 /* The decision log: chained records in whichever store the URL names. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,25 +156,76 @@ void rg_log_redact(const char *url, char *out, size_t size)
     }
 }
 
+/* The store URL names ("file", "sqlite", "postgresql"; "" for a scheme relgate does not
+ * know) and, for the file and SQLite, the path in *TARGET. */
+static const char *store_kind(const char *url, const char **target)
+{
+    *target = url;
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        *target = url + 7;
+        return "sqlite";
+    }
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return "postgresql";
+    return strstr(url, "://") ? "" : "file";
+}
+
+/* Whether paths A and B name one place: the same file, or the same name in the same
+ * folder (a file not yet made, a link's own name: outputs are written by rename). */
+static int same_place(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *base_a = strrchr(a, '/'), *base_b = strrchr(b, '/');
+    char dir_a[PATH_MAX], dir_b[PATH_MAX];
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+        return 1;
+    base_a = base_a ? base_a + 1 : a;
+    base_b = base_b ? base_b + 1 : b;
+    if (strcmp(base_a, base_b) != 0)
+        return 0;
+    snprintf(dir_a, sizeof dir_a, "%.*s", base_a == a ? 1 : (int)(base_a - a), base_a == a ? "." : a);
+    snprintf(dir_b, sizeof dir_b, "%.*s", base_b == b ? 1 : (int)(base_b - b), base_b == b ? "." : b);
+    if (stat(dir_a, &sa) == 0 && stat(dir_b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
+}
+
+int rg_log_keeps_file(const char *url, const char *path)
+{
+    /* What each store writes beside its target, by name: the file log's head; SQLite's
+     * rollback journal, write-ahead log and its index. */
+    static const char *const file_files[] = {"", RG_LOG_FILE_HEAD_SUFFIX, NULL};
+    static const char *const sqlite_files[] = {"", "-journal", "-wal", "-shm", NULL};
+    const char *target, *kind;
+    const char *const *suffixes;
+    char name[PATH_MAX];
+    if (!url || !path || !*path)
+        return 0;
+    kind = store_kind(url, &target);
+    suffixes = strcmp(kind, "file") == 0 ? file_files : strcmp(kind, "sqlite") == 0 ? sqlite_files : NULL;
+    for (size_t i = 0; suffixes && *target && suffixes[i]; i++)
+        if ((size_t)snprintf(name, sizeof name, "%s%s", target, suffixes[i]) < sizeof name && same_place(name, path))
+            return 1;
+    return 0;
+}
+
 rg_log *rg_log_open(const char *url, int create, rg_error *err)
 {
     rg_log *log;
-    const char *target = url, *kind = NULL;
+    const char *target, *kind;
     char msg[RG_LOG_ERRMAX] = "";
     if (!url || !*url) {
         rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "the decision log's URL is empty");
         return NULL;
     }
-    if (strncmp(url, "sqlite:", 7) == 0) {
-        kind = "sqlite";
-        target = url + 7;
+    kind = store_kind(url, &target);
+    if (strcmp(kind, "sqlite") == 0) {
         if (!*target) {
             rg_fail(err, RG_ERROR_USAGE, url, 0, 0, "%s names no database file (sqlite:PATH)", url);
             return NULL;
         }
-    } else if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) {
+    } else if (strcmp(kind, "postgresql") == 0) {
         url_parts u;
-        kind = "postgresql";
         split_url(strstr(url, "://"), &u);
         /* Refused before libpq reads it: it would take part of the password for a host or
          * port and quote it in its message. */
@@ -186,7 +238,7 @@ rg_log *rg_log_open(const char *url, int create, rg_error *err)
                     "them (%%2F, %%3F, %%23, %%40)", name);
             return NULL;
         }
-    } else if (strstr(url, "://")) {
+    } else if (!*kind) {
         rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                 "the decision log's URL has a scheme relgate does not know (a path, sqlite:PATH or postgresql://...)");
         return NULL;
@@ -197,7 +249,7 @@ rg_log *rg_log_open(const char *url, int create, rg_error *err)
         return NULL;
     }
     rg_log_redact(url, log->name, sizeof log->name);
-    if (!kind) {
+    if (strcmp(kind, "file") == 0) {
         log->backend = rg_log_file_backend();
     } else if (!(log->module = rg_log_module_load(kind, &log->backend, msg))) {
         rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "cannot open the decision log %s: %s", log->name, msg);
@@ -1247,11 +1299,15 @@ static int import_visit(const rg_log_record *stored, cJSON *entry, void *data)
 
 /* Whether FROM and TO are one file: appending to a file holds its exclusive lock,
  * under which a scan of the same file would wait for ever for its shared one. */
-static int same_file(const rg_log *from, const rg_log *to)
+/* Whether FROM and TO are one store: a file or a SQLite database by its path (a SQLite
+ * one was copied into itself, every record twice: round 33b, F04), a PostgreSQL one by
+ * its URL (the password aside).  Their names are their URLs, redacted. */
+static int same_store(const rg_log *from, const rg_log *to)
 {
-    struct stat a, b;
-    return from->backend == rg_log_file_backend() && to->backend == rg_log_file_backend() &&
-           stat(from->name, &a) == 0 && stat(to->name, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    const char *a, *b, *kind = store_kind(from->name, &a);
+    if (strcmp(kind, store_kind(to->name, &b)) != 0)
+        return 0;
+    return strcmp(kind, "postgresql") == 0 ? strcmp(from->name, to->name) == 0 : same_place(a, b);
 }
 
 /* FROM must verify whole before it is imported, an old log's unchained lines before
@@ -1272,7 +1328,7 @@ static int import_source_whole(rg_log *from, rg_error *err)
 long rg_log_import(rg_log *from, rg_log *to, rg_error *err)
 {
     importer im = {.err = err};
-    if (same_file(from, to)) {
+    if (same_store(from, to)) {
         rg_fail(err, RG_ERROR_USAGE, to->name, 0, 0, "cannot import the decision log %s into itself", to->name);
         return -1;
     }

@@ -19,6 +19,9 @@
 /* rg_log_open, _append, _each, _last_good, _verify, _import and _export are public
  * (relgate.h); the engine's own readers take the records as cJSON trees. */
 
+/* The JSON-lines log's head is the file PATH + this (log_file.c; rg_log_keeps_file). */
+#define RG_LOG_FILE_HEAD_SUFFIX ".head"
+
 /* rg_log_each with each record parsed. */
 int rg_log_each_json(rg_log *log, const rg_log_query *query, int (*fn)(const cJSON *entry, void *data),
                      void *data, size_t *skipped, rg_error *err);

@@ -64,7 +64,7 @@ static int file_open(const char *target, int create, void **store, char *err)
         return fail(err, "out of memory");
     if ((size_t)snprintf(f->path, sizeof f->path, "%s", target) >= sizeof f->path)
         return free(f), fail(err, "the path is too long");
-    snprintf(f->head_path, sizeof f->head_path, "%s.head", target);
+    snprintf(f->head_path, sizeof f->head_path, "%s" RG_LOG_FILE_HEAD_SUFFIX, target);
     f->fd = -1;
     f->create = create;
     *store = f;

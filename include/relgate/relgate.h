@@ -489,6 +489,13 @@ typedef struct rg_log rg_log;
  * schema migrated; otherwise a store that is not there is an error.  Returns a log to
  * close with rg_log_close, or NULL with ERR (kind io; usage for a bad URL). */
 RELGATE_API rg_log *rg_log_open(const char *url, int create, rg_error *err);
+
+/* Whether writing PATH would replace a file the decision log at URL keeps: the log
+ * itself, or a file its store writes beside it (the JSON-lines log's head, SQLite's
+ * journal and WAL files), named by any path (the same folder and name, or the same
+ * file).  A program that writes files besides the log refuses such a path: written
+ * over, the log is lost (hostile round 33, F04).  0 for a PostgreSQL URL. */
+RELGATE_API int rg_log_keeps_file(const char *url, const char *path);
 RELGATE_API void rg_log_close(rg_log *log);
 
 /* The URL for messages, its password replaced by "***". */

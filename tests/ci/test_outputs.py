@@ -347,5 +347,35 @@ def _(t):
     t.check(not Path(t.tmp, "same.json").exists(), "no output written")
 
 
+@case("outputs: over a store's files by any name -- a SQLite log as sqlite:PATH, its journal and WAL, a JSON-lines "
+      "log's head, a log RELGATE_LOG names -- a usage error; the store stays whole; import into itself refused")
+def _(t):
+    # Hostile rounds 33 (F04) and 33b (F04): the log compared as a path, so sqlite:d.db
+    # never matched d.db (the decision written over the database, exit 0), the head not
+    # at all, and RELGATE_LOG read after the check.
+    t.expect_exit(evaluate(t, ALLOW, "--log", "sqlite:d.db"), 0)
+    t.expect_exit(evaluate(t, ALLOW, "--log", "gate.jsonl"), 0)
+    stores = {name: Path(t.tmp, name).read_bytes() for name in ("d.db", "gate.jsonl", "gate.jsonl.head")}
+    cases = [(("--log", "sqlite:d.db"), out) for out in ("d.db", "./d.db", "d.db-wal", "d.db-shm", "d.db-journal",
+                                                         "../%s/d.db" % t.tmp.name)]
+    cases += [(("--log", "sqlite:d.db", "--format", "junit=d.db"), None),
+              (("--log", "gate.jsonl"), "gate.jsonl.head"), (("--log", "./gate.jsonl"), "gate.jsonl.head")]
+    for args, out in cases:
+        res = evaluate(t, ALLOW, *args, *(("--output", out) if out else ()))
+        t.expect_error(res, "usage", mentions=["would be written over"])
+    res = evaluate(t, ALLOW, "--output", "gate.jsonl.head", env={"RELGATE_LOG": "gate.jsonl"})
+    t.expect_error(res, "usage", mentions=["would be written over"])
+    res = evaluate(t, ALLOW, "--output", "d.db", env={"RELGATE_LOG": "sqlite:d.db"})
+    t.expect_error(res, "usage", mentions=["would be written over"])
+    res = t.run("history", "import", "--log", "sqlite:d.db", "sqlite:./d.db")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "into itself", "history import's refusal")
+    for name, data in stores.items():
+        t.eq(Path(t.tmp, name).read_bytes(), data, name + " after every refusal")
+    for url in ("sqlite:d.db", "gate.jsonl"):
+        t.expect_exit(t.run("history", "verify", "--log", url), 0)
+    t.expect_exit(evaluate(t, ALLOW, "--log", "sqlite:d.db", "--output", "d.db.json"), 0)   # a name of its own
+
+
 if __name__ == "__main__":
     cihelp.main()

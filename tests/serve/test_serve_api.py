@@ -542,7 +542,11 @@ def _(t):
                           (["--policy", "p.lua"], "--listen is required"),
                           (["--policy", "p.lua", "--listen", ":0", "--workers", "0"], "--workers '0'"),
                           (["--policy", "p.lua", "--listen", ":0", "--tls-cert", "c.pem"], "--tls-cert 'c.pem' needs"),
-                          (["--policy", "p.lua", "--listen", ":0", "--bogus"], "unknown option '--bogus'")):
+                          (["--policy", "p.lua", "--listen", ":0", "--bogus"], "unknown option '--bogus'"),
+                          (["--policy", "p.lua", "--listen", ":0", "--store", "sqlite:d.db", "--port-file", "d.db-wal"],
+                           "--port-file 'd.db-wal' would be written over the store"),
+                          (["--policy", "p.lua", "--listen", ":0", "--port-file", "p.lua"],
+                           "--port-file 'p.lua' would be written over")):
         res = t.run("serve", *args)
         t.expect_exit(res, 2)
         t.contains(res.err, mention, "stderr for %s" % args)
