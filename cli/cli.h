@@ -66,6 +66,10 @@ int rg_cli_parse_seconds(const char *text, double *out);
  * number"). */
 int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size);
 
+/* Make this process undumpable (no other process of the user may open its memory,
+ * environment or files through /proc): the first thing each of relgate's programs does. */
+void rg_cli_undumpable(void);
+
 /* Whether paths A and B name one file: the same file when both exist, else the same text
  * (a decision log's files: rg_log_keeps_file). */
 int rg_cli_same_file(const char *a, const char *b);

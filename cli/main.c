@@ -82,6 +82,7 @@ int main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const struct command *c;
     char msg[256];
+    rg_cli_undumpable();
     if (!cmd) {
         fputs(USAGE, stderr);
         return usage_error("no command given (see relgate --help)");

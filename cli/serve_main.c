@@ -198,6 +198,7 @@ out:
 
 int main(int argc, char **argv)
 {
+    rg_cli_undumpable();
     if (argc > 1 && strcmp(argv[1], RG_SERVE_WORKER_COMMAND) == 0)
         return rg_serve_worker_main(argc - 1, argv + 1);
     /* The hidden command the watchdog execs into (watchdog.c): a worker's never logs, but

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -238,4 +239,15 @@ int rg_cli_same_file(const char *a, const char *b)
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     return strcmp(a, b) == 0;
+}
+
+void rg_cli_undumpable(void)
+{
+    /* From its first instruction, not when it first starts a plugin process: a batch's
+     * parent with a warm plugin cache, relgate serve's main process and its workers
+     * start none themselves, and a plugin's check of the same user read their
+     * environment and wrote their memory through /proc (hostile round 33, F03).  Plugin
+     * hosts are also confined (core/plugin_confine.c); this holds where the kernel has
+     * no Landlock. */
+    prctl(PR_SET_DUMPABLE, 0);
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "plugin_child.h"
+#include "plugin_confine.h"
 #include "relgate/relgate.h"
 #include "rg_config.h"
 #include "untrusted.h"
@@ -426,6 +427,9 @@ int rg_host_enter(int argc, char **argv, pid_t *engine)
     if (getppid() != *engine)
         return -1;                    /* it is already gone */
     setrlimit(RLIMIT_CORE, &rl);
+    /* Before any plugin code: no plugin process reaches one it did not start. */
+    if (rg_plugin_confine() < 0)
+        return -1;
     /* The engine's CPUs, for this process and the check children it starts (they take
      * them back in rg_child_enter_from_zygote: the engine steers each off its own). */
     if (strcmp(argv[3], "-") != 0 && hex_to_cpus(argv[3], &engine_cpus) == 0) {

@@ -287,6 +287,42 @@ def _(t):
         t.contains(doc["requirements"][0]["message"], "reached 0 of", "the check reached nothing")
 
 
+@case("a check cannot reach relgate's other processes through /proc: a batch's parent with a warm plugin cache, "
+      "nor another plugin's host as it starts")
+def _(t):
+    # Hostile round 33: F03, the batch's parent (warm cache) and relgate serve's main
+    # process never made themselves undumpable; F02, a plugin host is dumpable from its
+    # exec until it hardens itself, and a descriptor opened then stays good.
+    setup(t, "proc_parent")
+    line = json.dumps(json.loads(Path(t.tmp, "context.json").read_text()))
+    t.write("batch.jsonl", line + "\n")
+    cache = {"RELGATE_PLUGIN_CACHE": str(Path(t.tmp, "cache", "plugins.cache"))}
+    os.makedirs(Path(t.tmp, "cache"), mode=0o777)
+    os.chmod(Path(t.tmp, "cache"), 0o777)
+    batch = tuple(a for a in eval_args("--batch", "batch.jsonl", "--jobs", "2") if a not in ("--context", "context.json"))
+    for attempt in ("cold", "warm"):
+        r = run(t, *batch, env=cache, as_user=unprivileged(t))
+        t.eq(r.rc, 1, "exit 1 (the check fails), %s cache" % attempt)
+        doc = json.loads(r.out.splitlines()[0])
+        t.contains(doc["requirements"][0]["message"], "reached 0 of", "the check reached nothing, %s cache" % attempt)
+    # Another plugin's host starting while a check watches every process of its user.
+    shutil.rmtree(Path(t.tmp, "plugins"))
+    setup(t, "proc_watch")
+    shutil.copy(harness.RELGATE.parent / "plugins" / "ci" / "relgate-ci.so", Path(t.tmp, "plugins", "relgate-ci.so"))
+    for name in ("context.json", "ci-check-runs.json"):
+        shutil.copy(harness.REPO / "examples" / "minor" / "pre-release" / "ci-failed" / name, Path(t.tmp, name))
+    t.write("policy.lua", """\
+requirement "watch" { title = "watch", check = "hostile.check", level = "advisory" }
+requirement "nap" { title = "nap", check = "hostile.nap", level = "advisory" }
+requirement "ci-passing" { title = "CI", check = "ci.status", level = "mandatory", with = { reports = evidence "ci" } }
+""")
+    r = run(t, *eval_args("--jobs", "2", check_timeout="10"), as_user=unprivileged(t))
+    doc = harness.parse_single_json(r.out.encode())
+    t.eq((r.rc, doc["decision"]), (1, "deny"), "the failing CI denies")
+    t.eq(t.result(doc, "ci-passing")["status"], "fail", "the ci check, untouched")
+    t.contains(t.result(doc, "watch")["message"], "opened the memory of 0 other", "the watcher reached nothing")
+
+
 @case("the plugin cache: an unchanged plugin is not loaded at start; a changed one, or a damaged or foreign cache, is")
 def _(t):
     setup(t, "ctor_mark")

@@ -873,6 +873,30 @@ for _kind in ("forge", "garbage", "check_exit0"):
                         "check_exit0": "exits 0 without a result"}[_kind], _fn)
 
 
+def landlock_abi():
+    """The kernel's Landlock ABI version (landlock_create_ruleset's version query), 0 without."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    abi = libc.syscall(444, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return abi if abi > 0 else 0
+
+
+@case("a plugin check cannot reach relgate serve's main process or its worker through /proc, even as root "
+      "(the plugin host's Landlock domain)")
+def _(t):
+    # Hostile round 33, F03: the main process never made itself undumpable, and a check
+    # read the store's password from its environment and could write its memory.
+    if not landlock_abi():
+        t.skip("the kernel has no Landlock: as root, only running as another user keeps /proc closed")
+    policy, plugins = hostile_setup(t, "proc_parent")
+    with Server(t, "--plugin-path", plugins, "--check-timeout", "2", policy=policy, workers=1) as srv:
+        status, doc, _ = srv.decide(SMALL)
+        t.eq(status, 200, "the status")
+        decision_of(t, doc, "deny")
+        t.contains(doc["requirements"][0]["message"], "0 in processes above its plugin host",
+                   "the check reached no process above its host")
+
+
 @case("--evidence-root: evidence paths are read beneath it only; escapes are 400s naming the path")
 def _(t):
     root = t.tmp / "root"

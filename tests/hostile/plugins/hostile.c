@@ -10,7 +10,10 @@
 #include <relgate/plugin.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +58,79 @@ static UNUSED void mark(const char *what)
     snprintf(line, sizeof line, "%s pid=%d ppid=%d\n", what, (int)getpid(), (int)getppid());
     (void)!write(fd, line, strlen(line));
     close(fd);
+}
+
+/* The parent of PID (from /proc/PID/stat), or 0. */
+static UNUSED pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512], *close_paren;
+    int fd, ppid = 0;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY)) < 0)
+        return 0;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    if (!(close_paren = strrchr(buf, ')')) || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* Whether PID is a plugin host (its name, which /proc shows anyone). */
+static UNUSED int is_plugin_host(pid_t pid)
+{
+    char path[64], comm[32] = "";
+    int fd;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    if ((fd = open(path, O_RDONLY)) < 0)
+        return 0;
+    n = read(fd, comm, sizeof comm - 1);
+    close(fd);
+    return n > 0 && strncmp(comm, "relgate-plugin", 14) == 0;
+}
+
+/* 1 when /proc/PID/WHAT opens with FLAGS (another process's memory, environment). */
+static UNUSED int opens(pid_t pid, const char *what, int flags)
+{
+    char path[64];
+    int fd;
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
+    if ((fd = open(path, flags)) < 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+/* For SECONDS, every process of this user but this one, as it appears: how many
+ * processes' memory opened for writing.  Round 33, F02: a plugin host is dumpable from
+ * its exec until it hardens itself, and a descriptor opened then stays good. */
+static UNUSED int watch_processes(double seconds)
+{
+    struct timespec start, now;
+    int reached = 0;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    do {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            char path[64];
+            struct stat st;
+            int pid = atoi(e->d_name);
+            if (pid <= 1 || pid == getpid())
+                continue;
+            snprintf(path, sizeof path, "/proc/%d", pid);
+            if (stat(path, &st) == 0 && st.st_uid == getuid())
+                reached += opens(pid, "mem", O_RDWR);
+        }
+        if (d)
+            closedir(d);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9 < seconds);
+    return reached;
 }
 
 /* A process that outlives its parent unless relgate kills it, and says who it is. */
@@ -232,13 +308,14 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
             close(w);
         }
     }
-    snprintf(path, sizeof path, "/proc/%d/mem", (int)getppid());
-    {
-        int m = open(path, O_RDWR);
-        if (m >= 0) {
-            reached++;
-            close(m);
-        }
+    /* Every ancestor's memory and environment: the zygote, the engine, a batch's parent
+     * or relgate serve's main process (round 33, F03: those that start no plugin process
+     * themselves stayed open). */
+    int above = 0;   /* of those, in processes above this plugin's host (root may open its own) */
+    for (pid_t up = getppid(); up > 1; up = parent_of(up)) {
+        int got = opens(up, "mem", O_RDWR) + opens(up, "environ", O_RDONLY);
+        reached += got;
+        above += is_plugin_host(up) ? 0 : got;
     }
     /* A plugin host's memory, as another plugin's check would open it: this process's
      * child is one (it is a plugin host process too, set up as this one was). */
@@ -259,7 +336,11 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
             waitpid(other, NULL, 0);
         }
     }
-    return host->fail(call, "reached %d of the engine's files (and a plugin host's memory) through /proc", reached);
+    return host->fail(call, "reached %d of the engine's files (and a plugin host's memory) through /proc; "
+                      "%d in processes above its plugin host", reached, above);
+#elif defined(HOSTILE_PROC_WATCH)
+    int reached = watch_processes(1.5);
+    return host->fail(call, "opened the memory of %d other processes of its user", reached);
 #elif defined(HOSTILE_GARBAGE)
     write_everywhere("\x01garbage\xffjunk!", 14);
     return host->fail(call, "wrote garbage everywhere");
@@ -404,8 +485,20 @@ static const rg_param params[] = {
 #define PARAMS NULL, 0
 #endif
 
+#if defined(HOSTILE_PROC_WATCH)
+/* A moment's wait, so that another plugin's host starts while hostile.check watches. */
+static rg_check_status nap(const rg_host *host, rg_check_call *call)
+{
+    usleep(300000);
+    return host->pass(call, "napped");
+}
+#endif
+
 static const rg_check checks[] = {
     {"hostile.check", "A check that misbehaves", PARAMS, run},
+#if defined(HOSTILE_PROC_WATCH)
+    {"hostile.nap", "Waits a moment", NULL, 0, nap},
+#endif
 #if defined(HOSTILE_DUPLICATE)
     {"hostile.check", "The same name again", NULL, 0, run},
 #endif

@@ -1,0 +1,102 @@
+/* Plugin code confined with Landlock (Linux 5.13 and later).
+ *
+ * Another process of the same user may read and write a process's memory, its
+ * environment and its open files through /proc (ptrace's rules) unless the target is
+ * undumpable.  relgate's processes make themselves undumpable, but a fresh program is
+ * dumpable from its exec until it says otherwise: a plugin's check that opened
+ * /proc/PID/mem of another plugin's host in that moment kept the descriptor and wrote
+ * a pass into that host (hostile round 33, F02), and a process that never started a
+ * plugin child stayed open all along (F03).  Those are races and places to find one by
+ * one; the class is closed from the other side: the plugin's own processes may not reach
+ * any process outside their Landlock domain, whatever state the target is in.  Landlock
+ * holds ptrace access (and so /proc/PID/mem, environ, fd) to the domain and the domains
+ * nested in it, for root as for anyone, and from Landlock ABI 6 signals too (a plugin
+ * cannot stop the engine, SIGSTOP, and hold the gate).
+ *
+ * The domain restricts no file access a plugin needs: a ruleset must handle some right,
+ * and the one it handles is making block devices, which no check does.  Entering a
+ * domain needs no_new_privs, which plugin code then keeps: a setuid program it runs
+ * gains no privilege.
+ *
+ * Run as root, a host first gives up the capabilities that open another process's
+ * memory past every such rule: CAP_SYS_PTRACE, and CAP_PERFMON and CAP_SYS_ADMIN,
+ * with which the kernel lets /proc/PID/environ and the like be read whatever an LSM
+ * says (mm_access, perfmon_capable). */
+#define _GNU_SOURCE
+#include "plugin_confine.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The kernel's ABI (linux/landlock.h), spelt out here: Debian 12's headers predate the
+ * "scoped" member, and the kernel a host runs on may be newer than the one built on. */
+struct landlock_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;   /* ABI 4 */
+    uint64_t scoped;               /* ABI 6 */
+};
+#define LANDLOCK_VERSION_QUERY (1u << 0)           /* LANDLOCK_CREATE_RULESET_VERSION */
+#define LANDLOCK_FS_MAKE_BLOCK (1ull << 11)        /* LANDLOCK_ACCESS_FS_MAKE_BLOCK, ABI 1 */
+#define LANDLOCK_SCOPE_SIGNALS (1ull << 1)         /* LANDLOCK_SCOPE_SIGNAL, ABI 6 */
+
+/* The capabilities above, out of this process's sets (and its bounding set, when it may
+ * change that: a process without CAP_SETPCAP holds none of them anyway, and
+ * no_new_privs keeps an exec from granting them).  0, or -1. */
+static int drop_capabilities(void)
+{
+    static const int caps[] = {CAP_SYS_PTRACE, CAP_SYS_ADMIN, 38 /* CAP_PERFMON, Linux 5.8 */};
+    struct __user_cap_header_struct head = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    int may_bound;
+    if (syscall(SYS_capget, &head, data) != 0)
+        return -1;
+    may_bound = (data[0].effective >> CAP_SETPCAP) & 1;
+    for (size_t i = 0; i < sizeof caps / sizeof *caps; i++) {
+        uint32_t bit = 1u << (caps[i] % 32);
+        data[caps[i] / 32].effective &= ~bit;
+        data[caps[i] / 32].permitted &= ~bit;
+        data[caps[i] / 32].inheritable &= ~bit;
+        /* EINVAL: a capability this kernel does not know (CAP_PERFMON before 5.8). */
+        if (may_bound && prctl(PR_CAPBSET_DROP, caps[i], 0, 0, 0) != 0 && errno != EINVAL)
+            return -1;
+    }
+    return syscall(SYS_capset, &head, data) == 0 ? 0 : -1;
+}
+
+/* A Landlock domain of this process's own: its ABI version, 0 without Landlock, or -1. */
+static int enter_domain(void)
+{
+#if defined(SYS_landlock_create_ruleset) && defined(SYS_landlock_restrict_self)
+    struct landlock_attr attr = {LANDLOCK_FS_MAKE_BLOCK, 0, 0};
+    size_t size = sizeof attr.handled_access_fs;
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_VERSION_QUERY);
+    int ruleset, rc;
+    /* No Landlock (not built in, not enabled, or the call filtered by a container's
+     * seccomp profile): the undumpable guard alone, as before. */
+    if (abi < 1)
+        return 0;
+    if (abi >= 6) {
+        attr.scoped = LANDLOCK_SCOPE_SIGNALS;
+        size = sizeof attr;
+    }
+    if ((ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0)) < 0)
+        return -1;
+    rc = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);   /* no_new_privs is set */
+    close(ruleset);
+    return rc == 0 ? (int)abi : -1;
+#else
+    return 0;
+#endif
+}
+
+int rg_plugin_confine(void)
+{
+    /* no_new_privs first: what a plugin execs gains neither privilege nor capability. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || drop_capabilities() != 0)
+        return -1;
+    return enter_domain();
+}
