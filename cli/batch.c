@@ -34,7 +34,7 @@ static int64_t line_clock(const eval_options *o)
 
 /* One JSON line for a context that could not be evaluated. */
 static void batch_error(rg_strbuf *out, const eval_options *o, int64_t now, const rg_error *err,
-                        const char *batch, long lineno, rg_strbuf *pending_log)
+                        const char *batch, long lineno)
 {
     rg_error e = *err;
     char *json, prefix[RG_ERROR_FILE_MAX + 8];
@@ -64,12 +64,7 @@ static void batch_error(rg_strbuf *out, const eval_options *o, int64_t now, cons
     if (json) {
         rg_strbuf_puts(out, json);
         rg_strbuf_puts(out, "\n");
-        if (pending_log) {
-            rg_strbuf_puts(pending_log, json);
-            rg_strbuf_puts(pending_log, "\n");
-        } else {
-            rg_eval_log_error(o, &e, json);
-        }
+        rg_eval_log_error(o, &e, json);
     }
     free(json);
 }
@@ -144,7 +139,7 @@ typedef struct batch_run {
     rg_policy *pol;
     rg_context_options bopt;
     const char *display;
-    rg_strbuf out, pending_log;
+    rg_strbuf out;
     rg_strbuf attest;        /* --attest: envelopes not yet appended, one line each */
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
@@ -210,15 +205,9 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
             out->len = at;
             if (out->data) out->data[at] = '\0';
             rg_fail(&b->stop, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
-        } else if (o->log && o->output) {
-            /* Logged all at once, just before the output file is put in place. */
-            if (record)
-                rg_strbuf_puts(&b->pending_log, record);
-            else
-                rg_strbuf_add(&b->pending_log, out->data + at, out->len - at);
-            rg_strbuf_add(&b->pending_log, "\n", 1);
         } else if (o->log && rg_log_append(o->store, record ? record : out->data + at,
                                            record ? strlen(record) : out->len - at, &b->stop) != 0) {
+            /* Appended now, --output or not: the next line's lookups read it. */
             /* No decision without its audit record: the batch stops here. */
             out->len = at;
         }
@@ -234,7 +223,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
     free(envelope);
     code = d ? rg_verdict_exit_code(rg_decision_verdict(d), o->fail_on_warn) : RG_EXIT_ERROR;
     if (!d && b->stop.kind == RG_ERROR_NONE)
-        batch_error(out, o, now, &err, b->display, lineno, o->output ? &b->pending_log : NULL);
+        batch_error(out, o, now, &err, b->display, lineno);
     rg_decision_free(d);
     rg_context_free(ctx);
     rg_error_clear(&err);
@@ -280,7 +269,7 @@ static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
     rg_error_init(&err);
     rg_fail(&err, RG_ERROR_INTERNAL, b->o->batch, (int)lineno, 0, "%s:%ld: not evaluated: %s", b->display,
             lineno, why);
-    batch_error(out, b->o, line_clock(b->o), &err, b->display, lineno, NULL);
+    batch_error(out, b->o, line_clock(b->o), &err, b->display, lineno);
     return RG_EXIT_ERROR;
 }
 
@@ -355,9 +344,12 @@ static void batch_in_process(batch_run *b, FILE *in)
     free(line);
 }
 
-/* --output: the decisions written to a file beside it, then the decision log's records
- * appended, then the file put in place; anything failing on the way stops the batch
- * with nothing answered. */
+/* --output: the decisions written to a file beside it, then the file put in place;
+ * anything failing on the way stops the batch with nothing answered.  Their records are
+ * in the decision log already, each appended as its line was decided, as without
+ * --output: a later line's rollback lookup reads the earlier lines' records (held back
+ * to the end, a post-deploy deny rolled back past a release the same batch had passed:
+ * hostile round 33b, F03), and a log never lacks a decision that was answered. */
 static void batch_commit_output(batch_run *b, rg_error *err)
 {
     const eval_options *o = b->o;
@@ -365,12 +357,6 @@ static void batch_commit_output(batch_run *b, rg_error *err)
     if (b->out.failed || rg_atomic_prepare(o->output, b->out.data ? b->out.data : "", b->out.len, tmp, err) != 0) {
         if (b->out.failed)
             rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
-    } else if (b->pending_log.failed) {
-        rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decision log's records");
-        rg_atomic_abort(tmp);
-    } else if (o->log && b->pending_log.len &&
-               rg_log_append_lines(o->store, b->pending_log.data, b->pending_log.len, err) != 0) {
-        rg_atomic_abort(tmp);
     } else if (rg_atomic_commit(tmp, o->output, err) != 0) {
         ;
     } else {
@@ -450,7 +436,6 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     }
     rg_cli_watchdog_pending(NULL);
     free(rg_strbuf_finish(&b.out));
-    free(rg_strbuf_finish(&b.pending_log));
     free(rg_strbuf_finish(&b.attest));
     rg_error_clear(&err);
     rg_error_clear(&b.stop);

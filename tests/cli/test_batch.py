@@ -751,5 +751,44 @@ def _(t):
         t.expect_error(res, "usage", mentions=["--jobs"])
 
 
+ROLLBACK_POLICY = """
+requirement "healthy" {
+  title = "post-deploy verification", stages = { "post-deploy" }, level = "mandatory",
+  check = function(ctx)
+    if ctx.release.version == "1.4.0" then return fail("error rate up") end
+    return pass("healthy")
+  end,
+}
+"""
+
+
+@case("--batch --log with --output: a post-deploy deny rolls back to the release an earlier line passed, as without "
+      "--output (file and SQLite logs)")
+def _(t):
+    # Hostile round 33b, F03: with --output the records were held back to the end, so
+    # 1.4.0 rolled back to 1.0.0, past the 1.3.0 the line before had passed.
+    def ctx(version, previous):
+        return json.dumps({"release": {"name": "app", "version": version, "previous_version": previous,
+                                       "type": "minor"}, "stage": "post-deploy"})
+    t.write("policy.lua", ROLLBACK_POLICY)
+    t.write("seed.json", ctx("1.0.0", "0.9.0"))
+    t.write("batch.jsonl", ctx("1.3.0", "1.0.0") + "\n" + ctx("1.4.0", "1.3.0") + "\n")
+    for url in ("log.jsonl", "sqlite:log.db"):
+        for output in ((), ("--output", "out.jsonl")):
+            for name in ("log.jsonl", "log.jsonl.head", "log.db", "out.jsonl"):
+                Path(t.tmp, name).unlink(missing_ok=True)
+            t.expect_exit(t.run("eval", "--policy", "policy.lua", "--context", "seed.json", "--log", url,
+                                "--now", "2025-06-01T00:00:00Z"), 0)
+            res = t.run("eval", "--policy", "policy.lua", "--batch", "batch.jsonl", "--log", url,
+                        "--now", "2025-06-02T00:00:00Z", *output)
+            t.expect_exit(res, 1)
+            text = Path(t.tmp, "out.jsonl").read_text() if output else res.stdout.decode()
+            last = json.loads(text.splitlines()[1])
+            targets = [a.get("target") for a in last.get("actions", []) if a.get("type") == "rollback"]
+            t.eq(targets, ["1.3.0"], "1.4.0's rollback target, %s %s" % (url, " ".join(output)))
+            res = t.run("history", "last-good", "--log", url, "--release", "app")
+            t.eq(res.stdout.decode().strip(), "1.3.0", "history last-good afterwards")
+
+
 if __name__ == "__main__":
     main()
