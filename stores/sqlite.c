@@ -29,12 +29,38 @@ typedef struct sqlite_log {
     char *path;             /* the file opened, and its identity then: */
     dev_t dev;
     ino_t ino;
+    /* The write-ahead log and its shared-memory index (PATH-wal, PATH-shm) the connection
+     * uses, by identity once it is in WAL mode (0: not there then, not held to). */
+    struct side_file {
+        const char *suffix;
+        dev_t dev;
+        ino_t ino;
+    } side[2];
 } sqlite_log;
 
-/* Whether PATH still names the file the connection opened.  A long-running writer (a
- * server) kept appending to a file whose directory had been removed: answered 200, and
- * every record gone with the process (hostile round 30, F01); SQLite's own check for a
- * moved database does not fire in WAL mode.  0, or -1 with ERR. */
+/* Whether PATH still names the file the connection opened, and PATH-wal and PATH-shm the
+ * ones it uses.  A long-running writer (a server) kept appending to a file whose
+ * directory had been removed: answered 200, and every record gone with the process
+ * (hostile round 30, F01); SQLite's own check for a moved database does not fire in WAL
+ * mode.  Its side files alike (round 33b): with -wal removed, the server committed into
+ * a file nobody else could read, gone when it was killed; with -shm removed, a gate
+ * beside it built a new index and committed, and the server, on its old index, wrote
+ * its next record over that one.  0, or -1 with ERR. */
+enum { SIDE_SAME, SIDE_GONE, SIDE_REPLACED };
+
+/* Side file I (0: -wal, 1: -shm) as noted, gone, or another file in its place. */
+static int side_file_state(const sqlite_log *s, size_t i)
+{
+    struct stat st;
+    char side[PATH_MAX];
+    if (!s->side[i].ino)
+        return SIDE_SAME;
+    snprintf(side, sizeof side, "%s%s", s->path, s->side[i].suffix);
+    if (stat(side, &st) != 0)
+        return SIDE_GONE;
+    return st.st_dev != s->side[i].dev || st.st_ino != s->side[i].ino ? SIDE_REPLACED : SIDE_SAME;
+}
+
 static int still_the_store(const sqlite_log *s, char *err)
 {
     struct stat st;
@@ -43,7 +69,38 @@ static int still_the_store(const sqlite_log *s, char *err)
                              strerror(errno));
     if (st.st_dev != s->dev || st.st_ino != s->ino)
         return rg_store_fail(err, "%s is another file than the store opened (moved or replaced since)", s->path);
+    for (size_t i = 0; i < sizeof s->side / sizeof *s->side; i++)
+        if (side_file_state(s, i) != SIDE_SAME)
+            return rg_store_fail(err, "%s%s is gone or another file than the one this process writes through "
+                                 "(removed or replaced since it opened the store): its records would go where no "
+                                 "one reads them, or over another writer's; open the store again", s->path,
+                                 s->side[i].suffix);
     return 0;
+}
+
+/* The write-ahead log removed under a connection whose index no other writer replaced:
+ * what it holds, committed and answered, is only in this process's open file.  Copied
+ * into the database now, before anything ends the process (round 33b, F02). */
+static void rescue_removed_wal(sqlite_log *s)
+{
+    if (side_file_state(s, 0) != SIDE_SAME && side_file_state(s, 1) != SIDE_REPLACED)
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL);
+}
+
+/* The identity of PATH-wal and PATH-shm now (the connection in WAL mode has them open). */
+static void note_side_files(sqlite_log *s)
+{
+    static const char *const suffixes[] = {"-wal", "-shm"};
+    char side[PATH_MAX];
+    struct stat st;
+    for (size_t i = 0; i < sizeof s->side / sizeof *s->side; i++) {
+        s->side[i].suffix = suffixes[i];
+        snprintf(side, sizeof side, "%s%s", s->path, suffixes[i]);
+        if (stat(side, &st) == 0) {
+            s->side[i].dev = st.st_dev;
+            s->side[i].ino = st.st_ino;
+        }
+    }
 }
 
 static int db_fail(sqlite_log *s, char *err, const char *what)
@@ -139,6 +196,12 @@ static void sqlite_close(void *store)
         return;
     if (s->in_transaction)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    /* The last connection to close copies the write-ahead log into the database as its
+     * index knows it, then removes the log.  With the index replaced under it, what another
+     * writer committed since would be removed with it (round 33b, F01): left for the next
+     * connection, which reads the whole log again. */
+    if (s->db && s->path && side_file_state(s, 1) == SIDE_REPLACED)
+        sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
     sqlite3_finalize(s->put);
     sqlite3_close(s->db);
     free(s->path);
@@ -245,6 +308,7 @@ static int sqlite_open(const char *target, int create, void **store, char *err)
         goto fail;
     if (create && written_as_made(s, err) != 0)
         goto fail;
+    note_side_files(s);
     return 0;
 fail:
     sqlite_close(s);
@@ -265,7 +329,11 @@ static int sqlite_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_
     sqlite_log *s = store;
     sqlite3_stmt *st;
     int rc;
-    if (still_the_store(s, err) != 0 || exec(s, "BEGIN IMMEDIATE", err) != 0)
+    if (still_the_store(s, err) != 0) {
+        rescue_removed_wal(s);
+        return -1;
+    }
+    if (exec(s, "BEGIN IMMEDIATE", err) != 0)
         return -1;
     s->in_transaction = 1;
     s->put_total = 0;
@@ -375,8 +443,12 @@ static int sqlite_commit(void *store, int64_t head_seq, const char *head, char *
     }
     s->in_transaction = 0;
     /* committed into a file removed meanwhile is committed nowhere: an error, never an
-     * answer as if it were stored */
-    return still_the_store(s, err);
+     * answer as if it were stored (and a removed log copied in while this process can) */
+    if (still_the_store(s, err) != 0) {
+        rescue_removed_wal(s);
+        return -1;
+    }
+    return 0;
 }
 
 static int sqlite_scan(void *store, const rg_log_filter *filter, int64_t from_seq, rg_log_visit visit, void *data, char *err)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servehelp import (EXAMPLES, Server, decision_of, request_from_example, wait_busy)  # noqa: E402
+from servehelp import (EXAMPLES, POLICY, Server, decision_of, request_from_example, wait_busy)  # noqa: E402
 import harness  # noqa: E402
 from harness import Failure, case, main  # noqa: E402
 
@@ -339,6 +339,35 @@ def _(t):
             t.contains(srv.stderr() + json.dumps(doc), "than the store opened" if how == "file replaced"
                        else "the store's file is gone", "%s: the server says why" % how)
             t.eq(srv.get("/ready")[0], 503, "%s: not ready" % how)
+
+
+@case("a SQLite store's -wal or -shm removed while the server holds it: 503; what was answered stays stored, a gate's "
+      "record beside the server too (hostile round 33b, F01 and F02)")
+def _(t):
+    body = request_from_example(EXAMPLES / "minor/deploy/manual-pipeline")
+    gate = t.write_json("gate.json", {"release": {"name": "cli-gate", "version": "9.9.9", "type": "minor"}})
+    for removed in ("-wal", "-shm", "-wal -shm"):
+        where = t.tmp / ("store" + removed.replace(" ", ""))
+        where.mkdir()
+        db = where / "decisions.db"
+        url = "sqlite:%s" % db
+        with Server(t, "--store", url) as srv:
+            t.eq(srv.decide(body)[0], 200, "%s: before" % removed)
+            for suffix in removed.split():
+                os.unlink(str(db) + suffix)
+            if removed == "-shm":
+                # A gate beside the server builds a new index and records its decision.
+                res = t.run("eval", "--policy", POLICY, "--context", gate, "--log", url, "--now", harness.NOW)
+                t.eq(res.rc in (0, 1), True, "-shm: the gate beside it decides and records")
+            status, doc, _ = srv.decide(body)
+            t.eq((status, doc["decision"]), (503, "error"), "%s: the next decision is not given" % removed)
+            t.contains(srv.stderr() + json.dumps(doc), "open the store again", "%s: the server says why" % removed)
+            t.eq(srv.get("/ready")[0], 503, "%s: not ready" % removed)
+        names = [json.loads(line)["release"]["name"] for line in
+                 t.run("history", "export", "--log", url).stdout.decode().splitlines()]
+        want = ["payments-api", "cli-gate"] if removed == "-shm" else ["payments-api"]
+        t.eq(sorted(names), sorted(want), "%s: every record answered is in the store" % removed)
+        t.expect_exit(t.run("history", "verify", "--log", url), 0)
 
 
 @case("a store that cannot record the decision: 503, and the decision is not given")
