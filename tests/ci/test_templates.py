@@ -446,6 +446,9 @@ def _(t):
     t.eq(step(res, "Roll back")[1], "skipped", "the rollback step on a pass")
     t.check("gate-log.jsonl" in ws.artifacts.get("gate-log", {}), "the fallback log is kept as an artifact",
             actual=sorted(ws.artifacts))
+    # With its head: without it the next job cannot tell a log cut at its end (round 33b).
+    t.check("gate-log.jsonl.head" in ws.artifacts.get("gate-log", {}), "the fallback log's head is kept with it",
+            actual=sorted(ws.artifacts.get("gate-log", {})))
 
 
 @case("github: every job that runs relgate installs it first, with -Dtests=false")
@@ -505,6 +508,8 @@ def _(t):
         t.contains((ws.root / "relgate-summary.md").read_text(), "**%s**" % verdict, "the summary")
         check_live(t, ws, "gitlab", output=out)
         t.contains(job["artifacts"]["paths"], "gate-evidence/", "artifacts:paths")
+        t.contains(job["artifacts"]["paths"], "gate-log.jsonl.head", "artifacts:paths: the log's head with the log")
+        t.contains(job["cache"]["paths"], "gate-log.jsonl.head", "cache:paths: the log's head with the log")
         t.eq(job["artifacts"]["when"], "always", "artifacts:when")
         t.eq(job["artifacts"]["reports"]["junit"], "relgate-junit.xml", "the JUnit report")
         t.check(any(c.startswith("meson setup") and "-Dtests=false" in c for c in ws.calls_list()), "meson setup -Dtests=false")
