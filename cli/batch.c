@@ -140,6 +140,10 @@ typedef struct batch_run {
     rg_context_options bopt;
     const char *display;
     rg_strbuf out;
+    /* --output: the file the decisions are written to as they are made, put in place at
+     * the end (-1: none yet, or closed) */
+    int out_fd;
+    char out_tmp[PATH_MAX];
     rg_strbuf attest;        /* --attest: envelopes not yet appended, one line each */
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
@@ -162,6 +166,23 @@ static int batch_attest_flush(batch_run *b, int force, rg_error *err)
     b->attest.len = 0;
     b->attest.data[0] = '\0';
     return 0;
+}
+
+/* --output: what OUT holds, written to the output's temporary file and taken out of OUT.
+ * 0, or -1 with ERR (the file removed). */
+static int batch_write_output(batch_run *b, rg_strbuf *out, rg_error *err)
+{
+    int rc;
+    if (b->out_fd < 0 || !out->len)
+        return 0;
+    if (out->failed)
+        return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
+    rc = rg_atomic_write(b->out_fd, b->o->output, b->out_tmp, out->data, out->len, err);
+    if (rc != 0)
+        b->out_fd = -1;   /* closed and removed */
+    out->len = 0;
+    out->data[0] = '\0';
+    return rc;
 }
 
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
@@ -197,27 +218,33 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
         size_t at = out->len;
         char *text = rg_decision_render(d, RG_FORMAT_LINE, 0);
         char *record = text && envelope ? rg_eval_log_record(text, strlen(text), envelope) : NULL;
-        if (text)
+        if (text) {
             rg_strbuf_puts(out, text);
-        free(text);
+            rg_strbuf_add(out, "\n", 1);
+        }
         if (!text || out->failed || (envelope && !record)) {
             out->failed = 0;     /* the buffer holds the lines before this one */
             out->len = at;
             if (out->data) out->data[at] = '\0';
             rg_fail(&b->stop, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory writing a decision");
-        } else if (o->log && rg_log_append(o->store, record ? record : out->data + at,
-                                           record ? strlen(record) : out->len - at, &b->stop) != 0) {
-            /* Appended now, --output or not: the next line's lookups read it. */
-            /* No decision without its audit record: the batch stops here. */
-            out->len = at;
-        }
-        if (b->stop.kind == RG_ERROR_NONE) {
-            rg_strbuf_add(out, "\n", 1);
-            if (envelope) {
-                rg_strbuf_puts(&b->attest, envelope);
-                rg_strbuf_add(&b->attest, "\n", 1);
+        } else if (o->log && batch_write_output(b, out, &b->stop) != 0) {
+            /* As eval --context: the answer written (not yet in place) before its record
+             * is appended; an output that cannot take it stops the batch unrecorded. */
+        } else if (o->log && rg_log_append(o->store, record ? record : text, strlen(record ? record : text),
+                                           &b->stop) != 0) {
+            /* No decision without its audit record: the batch stops here.  Appended as
+             * the line is decided, --output or not: the next line's lookups read it
+             * (hostile round 33b, F03). */
+            if (b->out_fd < 0) {
+                out->len = at;
+                if (out->data) out->data[at] = '\0';
             }
         }
+        if (b->stop.kind == RG_ERROR_NONE && envelope) {
+            rg_strbuf_puts(&b->attest, envelope);
+            rg_strbuf_add(&b->attest, "\n", 1);
+        }
+        free(text);
         free(record);
     }
     free(envelope);
@@ -335,8 +362,13 @@ static void batch_in_process(batch_run *b, FILE *in)
         if (code > b->worst)
             b->worst = code;
         /* With --log, each line out as soon as it is logged: a watchdog exit then loses
-         * nothing the log already holds. */
-        if (batch_flush(&b->out, b->o, b->o->log != NULL) != 0) {
+         * nothing the log already holds.  --output's file takes them a block at a time. */
+        if (b->out_fd >= 0) {
+            if (b->out.len >= (1u << 16) && batch_write_output(b, &b->out, &b->stop) != 0) {
+                b->worst = batch_stop(&b->out, b->o, &b->stop);
+                b->stopped = 1;
+            }
+        } else if (batch_flush(&b->out, b->o, b->o->log != NULL) != 0) {
             b->write_failed = 1;
             b->stopped = 1;
         }
@@ -344,23 +376,23 @@ static void batch_in_process(batch_run *b, FILE *in)
     free(line);
 }
 
-/* --output: the decisions written to a file beside it, then the file put in place;
- * anything failing on the way stops the batch with nothing answered.  Their records are
- * in the decision log already, each appended as its line was decided, as without
- * --output: a later line's rollback lookup reads the earlier lines' records (held back
- * to the end, a post-deploy deny rolled back past a release the same batch had passed:
- * hostile round 33b, F03), and a log never lacks a decision that was answered. */
+/* --output: the decisions are written to a file beside it as they are made (with --log,
+ * each before its record is appended, as eval --context writes its answer first), and
+ * the file is put in place at the end; anything failing on the way stops the batch with
+ * nothing answered.  The records are in the decision log already, each appended as its
+ * line was decided, as without --output: a later line's rollback lookup reads the
+ * earlier lines' records (held back to the end, a post-deploy deny rolled back past a
+ * release the same batch had passed: hostile round 33b, F03).  A batch stopped after
+ * some lines leaves their records in the log before its error, as a single decision
+ * whose output cannot be put in place does. */
 static void batch_commit_output(batch_run *b, rg_error *err)
 {
     const eval_options *o = b->o;
-    char tmp[PATH_MAX];
-    if (b->out.failed || rg_atomic_prepare(o->output, b->out.data ? b->out.data : "", b->out.len, tmp, err) != 0) {
-        if (b->out.failed)
-            rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory collecting the decisions");
-    } else if (rg_atomic_commit(tmp, o->output, err) != 0) {
-        ;
-    } else {
-        return;
+    int fd = b->out_fd;
+    if (batch_write_output(b, &b->out, err) == 0) {
+        b->out_fd = -1;
+        if (rg_atomic_close(fd, o->output, b->out_tmp, err) == 0 && rg_atomic_commit(b->out_tmp, o->output, err) == 0)
+            return;
     }
     b->worst = batch_stop(&b->out, o, err);
     b->stopped = 1;
@@ -376,6 +408,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     batch_run b = {0};
 
     b.o = o;
+    b.out_fd = -1;
     b.bopt = *copt;
     b.display = strcmp(o->batch, "-") == 0 ? "<stdin>" : o->batch;
     rg_error_init(&b.stop);
@@ -388,6 +421,13 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
     if (b.pol)
         in = open_batch(o->batch, &err);
+    /* --output's file made before anything is decided, as eval --context writes its
+     * answer before its record: one that cannot be made is the batch's one error. */
+    if (in && o->output && (b.out_fd = rg_atomic_open(o->output, b.out_tmp, &err)) < 0) {
+        if (in != stdin)
+            fclose(in);
+        in = NULL;
+    }
     if (!in) {
         int code = rg_eval_fail(o, &err);
         rg_error_clear(&err);   /* its traceback */
@@ -433,6 +473,10 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
         /* Never an answer that was not written: the batch is an error. */
         fprintf(stderr, "relgate: error: cannot write the decisions to standard output: %s\n", strerror(errno));
         b.worst = RG_EXIT_ERROR;
+    }
+    if (b.out_fd >= 0) {   /* stopped: never put in place */
+        close(b.out_fd);
+        rg_atomic_abort(b.out_tmp);
     }
     rg_cli_watchdog_pending(NULL);
     free(rg_strbuf_finish(&b.out));

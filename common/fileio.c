@@ -280,7 +280,7 @@ void rg_atomic_abort_pending(void)
     }
 }
 
-int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err)
+int rg_atomic_open(const char *path, char *tmp, rg_error *err)
 {
     char dir[PATH_MAX];
     const char *base = strrchr(path, '/');
@@ -304,7 +304,30 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
     /* mkstemp makes 0600; give the file the mode a plain create would. */
     mask = umask(0);
     umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0 || rg_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        e = errno;
+        close(fd);
+        rg_atomic_abort(tmp);
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+int rg_atomic_write(int fd, const char *path, const char *tmp, const char *data, size_t len, rg_error *err)
+{
+    int e;
+    if (rg_write_all(fd, data, len) == 0)
+        return 0;
+    e = errno;
+    close(fd);
+    rg_atomic_abort(tmp);
+    return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
+}
+
+int rg_atomic_close(int fd, const char *path, const char *tmp, rg_error *err)
+{
+    int e;
+    if (fsync(fd) != 0) {
         e = errno;
         close(fd);
         rg_atomic_abort(tmp);
@@ -316,6 +339,14 @@ int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp,
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write %s: %s", path, strerror(e));
     }
     return 0;
+}
+
+int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err)
+{
+    int fd = rg_atomic_open(path, tmp, err);
+    if (fd < 0 || rg_atomic_write(fd, path, tmp, data, len, err) != 0)
+        return -1;
+    return rg_atomic_close(fd, path, tmp, err);
 }
 
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err)

@@ -90,6 +90,13 @@ int rg_write_file_atomic(const char *path, const char *data, size_t len, rg_erro
  * PATH and returns its name in TMP (PATH_MAX bytes); rg_atomic_commit renames it over
  * PATH; rg_atomic_abort removes it.  Return 0, or -1 with ERR. */
 int rg_atomic_prepare(const char *path, const char *data, size_t len, char *tmp, rg_error *err);
+/* rg_atomic_prepare in pieces, for a file written as it is made (a batch's --output):
+ * rg_atomic_open makes the temporary file (its descriptor, or -1 with ERR);
+ * rg_atomic_write adds to it; rg_atomic_close syncs and closes it.  On a failure each
+ * closes and removes it. */
+int rg_atomic_open(const char *path, char *tmp, rg_error *err);
+int rg_atomic_write(int fd, const char *path, const char *tmp, const char *data, size_t len, rg_error *err);
+int rg_atomic_close(int fd, const char *path, const char *tmp, rg_error *err);
 int rg_atomic_commit(const char *tmp, const char *path, rg_error *err);
 void rg_atomic_abort(const char *tmp);
 
