@@ -26,6 +26,8 @@
 #include "plugin_confine.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <linux/capability.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -93,10 +95,29 @@ static int enter_domain(void)
 #endif
 }
 
+/* Give up relgate's controlling terminal, for this process and what it starts: plugin
+ * code could otherwise make its own process group the terminal's foreground (with
+ * TOSTOP set), and the kernel would stop relgate at its next write, SIGTTOU, a stop no
+ * signal rule sees (hostile round 34, F02).  Without it, /dev/tty does not open and
+ * tcsetpgrp fails; a terminal taken anew needs it free or CAP_SYS_ADMIN, dropped above.
+ * Not a session of its own: relgate keeps its hosts in its session and process groups. */
+static void leave_terminal(void)
+{
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty >= 0) {
+        ioctl(tty, TIOCNOTTY);
+        close(tty);
+    }
+}
+
 int rg_plugin_confine(void)
 {
     /* no_new_privs first: what a plugin execs gains neither privilege nor capability. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || drop_capabilities() != 0)
         return -1;
+    /* exec made this process dumpable again: undumpable before any plugin code, so that
+     * what it forks (a zygote's check children) is so from its first instruction too. */
+    prctl(PR_SET_DUMPABLE, 0);
+    leave_terminal();
     return enter_domain();
 }

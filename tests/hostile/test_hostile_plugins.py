@@ -323,6 +323,39 @@ requirement "ci-passing" { title = "CI", check = "ci.status", level = "mandatory
     t.contains(t.result(doc, "watch")["message"], "opened the memory of 0 other", "the watcher reached nothing")
 
 
+@case("a check cannot take relgate's terminal (its foreground, with TOSTOP) and so have the kernel stop relgate")
+def _(t):
+    # Hostile round 34, F02: plugin hosts stayed in relgate's session; a check made its own
+    # process group the terminal's foreground, and relgate's next write stopped it (SIGTTOU).
+    import pty
+    setup(t, "tty_take")
+    argv = [str(harness.RELGATE)] + [str(a) for a in eval_args()]
+    pid, master = pty.fork()
+    if pid == 0:   # a session of its own with the pty as its controlling terminal, in front
+        os.chdir(t.tmp)
+        os.execv(argv[0], argv)
+    out, deadline, status = b"", time.monotonic() + BOUND, None
+    while time.monotonic() < deadline:
+        got, st = os.waitpid(pid, os.WNOHANG | os.WUNTRACED)
+        if got == pid:
+            status = st
+            break
+        try:
+            import select
+            if select.select([master], [], [], 0.1)[0]:
+                out += os.read(master, 65536)
+        except OSError:
+            pass
+    if status is None or os.WIFSTOPPED(status):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    os.close(master)
+    t.check(status is not None and not os.WIFSTOPPED(status), "relgate was stopped (or hung)",
+            actual=out[-600:])
+    t.eq(os.WEXITSTATUS(status), 1, "exit 1 (the check fails)")
+    t.contains(out.decode(errors="replace"), "no controlling terminal to take", "the check found no terminal")
+
+
 @case("the plugin cache: an unchanged plugin is not loaded at start; a changed one, or a damaged or foreign cache, is")
 def _(t):
     setup(t, "ctor_mark")

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -338,6 +339,19 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     }
     return host->fail(call, "reached %d of the engine's files (and a plugin host's memory) through /proc; "
                       "%d in processes above its plugin host", reached, above);
+#elif defined(HOSTILE_TTY_TAKE)
+    /* Take relgate's terminal's foreground, with TOSTOP: its next write would stop it. */
+    struct termios tio;
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (tty < 0)
+        return host->fail(call, "no controlling terminal to take");
+    signal(SIGTTOU, SIG_IGN);
+    if (tcgetattr(tty, &tio) == 0) {
+        tio.c_lflag |= TOSTOP;
+        tcsetattr(tty, TCSANOW, &tio);
+    }
+    return host->fail(call, tcsetpgrp(tty, getpgrp()) == 0 ? "took the terminal's foreground"
+                                                          : "could not take the terminal's foreground");
 #elif defined(HOSTILE_PROC_WATCH)
     int reached = watch_processes(1.5);
     return host->fail(call, "opened the memory of %d other processes of its user", reached);
