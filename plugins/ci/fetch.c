@@ -314,9 +314,9 @@ static int json_type(const char *ct)
            (n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
-int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size)
+int ci_fetch_page(ci_fetch *f, const char *url, const char *shown, ci_page *page, char *why, size_t why_size)
 {
-    char target[2048], origin[512];
+    char target[2048], origin[512], where[2400];
     const char *reason;
     int redirects = 0, retries = 0;
 
@@ -335,12 +335,15 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
         ci_http_request req;
         ci_http_response r;
         double left = f->end - monotonic(), wait;
+        /* Named in relgate's words: a redirect's target is the server's text, never shown. */
+        snprintf(where, sizeof where, "%s%s", shown, redirects ? " (after a redirect)" : "");
         if (origin_of(target, origin, sizeof origin) != 0 || strcmp(origin, f->origin) != 0) {
-            snprintf(why, why_size, "%s: refused, it is not on the API's origin %s", target, f->origin);
+            snprintf(why, why_size, "%s: %s off the API's origin %s: refused (not shown)", where,
+                     redirects ? "a redirect leads" : "the page's URL is", f->origin);
             return -1;
         }
         if (left < 0.05) {
-            snprintf(why, why_size, "%s: no time left before the check's timeout", target);
+            snprintf(why, why_size, "%s: no time left before the check's timeout", where);
             return -1;
         }
         req.url = target;
@@ -350,19 +353,19 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
                                                                           : CI_FETCH_PAGE_MAX;
         req.ca_file = f->ca_file;
         if (ci_http_get(&req, &r) != 0) {
-            snprintf(why, why_size, "%s: %s", target, r.error);
+            snprintf(why, why_size, "%s: %s", where, r.error);
             ci_http_response_free(&r);
             return -1;
         }
         if (r.status >= 300 && r.status < 400 && r.location[0]) {
             ci_http_response_free(&r);
             if (++redirects > CI_FETCH_REDIRECTS) {
-                snprintf(why, why_size, "%s: more than %d redirects (a loop?)", url, CI_FETCH_REDIRECTS);
+                snprintf(why, why_size, "%s: more than %d redirects (a loop?)", shown, CI_FETCH_REDIRECTS);
                 return -1;
             }
             if (quotes_credential(f, r.location)) {
                 snprintf(why, why_size, "%s: HTTP %ld redirects to a URL that quotes the credential (not shown): "
-                         "refused", target, r.status);
+                         "refused", where, r.status);
                 return -1;
             }
             snprintf(target, sizeof target, "%s", r.location);
@@ -374,10 +377,10 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
                 wait = 0.001;
             if (attempt >= 4 || wait >= f->end - monotonic() - 0.1) {
                 snprintf(why, why_size, "%s: rate limited (HTTP %ld); the limit lifts in %.0f s, after the check's "
-                         "timeout", target, r.status, wait);
+                         "timeout", where, r.status, wait);
                 return -1;
             }
-            f->h->log(f->call, "%s: rate limited (HTTP %ld), waiting %.1f s", target, r.status, wait);
+            f->h->log(f->call, "%s: rate limited (HTTP %ld), waiting %.1f s", where, r.status, wait);
             pause_for(wait);
             continue;
         }
@@ -387,13 +390,13 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
             wait = backoff(&r, retries + 1);
             if (retries < CI_FETCH_RETRIES && wait < f->end - monotonic() - 0.1) {
                 retries++;
-                f->h->log(f->call, "%s: HTTP %ld, asking again in %.1f s (retry %d of %d)", target, r.status, wait,
+                f->h->log(f->call, "%s: HTTP %ld, asking again in %.1f s (retry %d of %d)", where, r.status, wait,
                           retries, CI_FETCH_RETRIES);
                 ci_http_response_free(&r);
                 pause_for(wait);
                 continue;
             }
-            snprintf(why, why_size, "%s: HTTP %ld: %s (asked %d time%s%s)", target, r.status, status_words(r.status),
+            snprintf(why, why_size, "%s: HTTP %ld: %s (asked %d time%s%s)", where, r.status, status_words(r.status),
                      retries + 1,
                      retries ? "s" : "",
                      retries < CI_FETCH_RETRIES ? ", no time left to ask again before the check's timeout" : "");
@@ -403,19 +406,20 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
         if (r.status != 200) {
             /* Only a 200 is a whole page: a 206 is part of one (a cache answering a range),
              * a 203 a proxy's rewrite, a 202 or 204 no listing at all. */
-            snprintf(why, why_size, "%s: HTTP %ld: %s", target, r.status, status_words(r.status));
+            snprintf(why, why_size, "%s: HTTP %ld: %s", where, r.status, status_words(r.status));
             ci_http_response_free(&r);
             return -1;
         }
         if (!json_type(r.content_type)) {
-            snprintf(why, why_size, "%s: the answer is %s, not JSON", target,
-                     r.content_type[0] ? r.content_type : "of no declared type");
+            /* Its Content-Type is the server's text: not shown either. */
+            snprintf(why, why_size, "%s: the answer is %s, not JSON", where,
+                     r.content_type[0] ? "of another type" : "of no declared type");
             ci_http_response_free(&r);
             return -1;
         }
         if (r.link_bad) {
             snprintf(why, why_size, "%s: the Link header is not a link list (RFC 8288): its next page cannot be "
-                     "read, and the page cannot be taken as the last", target);
+                     "read, and the page cannot be taken as the last", where);
             ci_http_response_free(&r);
             return -1;
         }
@@ -424,19 +428,19 @@ int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t
         else if (r.next_page[0])
             with_page(url, r.next_page, page->next, sizeof page->next);
         if (page->next[0] && quotes_credential(f, page->next)) {
-            snprintf(why, why_size, "%s: the next page's URL quotes the credential (not shown): refused", url);
+            snprintf(why, why_size, "%s: the next page's URL quotes the credential (not shown): refused", where);
             ci_http_response_free(&r);
             return -1;
         }
         if (strcmp(page->next, url) == 0) {
-            snprintf(why, why_size, "%s: the next page is the page itself", url);
+            snprintf(why, why_size, "%s: the next page is the page itself", where);
             ci_http_response_free(&r);
             return -1;
         }
         /* Recorded before it is read: what the decision is based on is in its evidence. */
         if (f->h->record_fetch(f->call, f->name, url, page->next[0] ? page->next : NULL, r.body, r.len,
                                &reason) != 0) {
-            snprintf(why, why_size, "%s: %s", url, reason);
+            snprintf(why, why_size, "%s: %s", where, reason);
             ci_http_response_free(&r);
             return -1;
         }

@@ -43,13 +43,16 @@ typedef struct ci_page {
 int ci_fetch_open(ci_fetch *f, const rg_host *h, rg_check_call *call, const char *name, const cJSON *source,
                   int github, size_t max_pages, char *why, size_t why_size);
 
-/* Fetch (or replay) URL into PAGE: a 2xx JSON body, recorded with the host.  Follows
+/* Fetch (or replay) URL into PAGE: a 200 JSON body, recorded with the host.  Follows
  * same-origin redirects, waits out rate limits that end within the check's time, asks
  * again after a 500, 502, 503 or 504 (CI_FETCH_RETRIES times, 1, 2, 4 s apart or as
  * Retry-After says, each wait within the check's time), and
- * fails — returns -1 with WHY naming the URL (never the credential) and the status — on
- * anything else.  Free PAGE->body. */
-int ci_fetch_page(ci_fetch *f, const char *url, ci_page *page, char *why, size_t why_size);
+ * fails — returns -1 with WHY naming the page as SHOWN says and the status — on
+ * anything else.  SHOWN is relgate's own words for the page (the URL it built, "... (page
+ * 2)"): a later page's URL, a redirect's target and every header are the server's text,
+ * never shown, since a server echoing the request could quote the credential in them.
+ * Free PAGE->body. */
+int ci_fetch_page(ci_fetch *f, const char *url, const char *shown, ci_page *page, char *why, size_t why_size);
 
 /* The end of a fetch: a replay must have used every page it recorded.  0 or -1 with WHY. */
 int ci_fetch_close(ci_fetch *f, char *why, size_t why_size);

@@ -39,7 +39,7 @@ static int page_total(const cJSON *doc, const char *url, double *total, char *wh
 cJSON *ci_listing_fetch(ci_fetch *f, const char *url, const char *key, char *why, size_t why_size)
 {
     cJSON *merged = NULL, *into = NULL;
-    char current[2048];
+    char current[2048], place[2400];
     double total = 0;
     int has_total = 0;
     size_t page_no = 0;
@@ -49,23 +49,28 @@ cJSON *ci_listing_fetch(ci_fetch *f, const char *url, const char *key, char *why
         cJSON *doc, *items, *item;
         double this_total = 0;
         int has_this;
-        if (ci_fetch_page(f, current, &page, why, why_size) != 0)
+        /* In relgate's words: page 2's URL on is the server's (ci_fetch_page). */
+        if (page_no == 0)
+            snprintf(place, sizeof place, "%s", url);
+        else
+            snprintf(place, sizeof place, "%s (page %zu)", url, page_no + 1);
+        if (ci_fetch_page(f, current, place, &page, why, why_size) != 0)
             break;
-        doc = parse_page(current, &page, why, why_size);
+        doc = parse_page(place, &page, why, why_size);
         free(page.body);
         if (!doc)
             break;
         page_no++;
         items = key ? cJSON_GetObjectItemCaseSensitive(doc, key) : doc;
         if (!cJSON_IsArray(items)) {
-            snprintf(why, why_size, "%s: the answer is not a page of %s", current, key ? key : "a list");
+            snprintf(why, why_size, "%s: the answer is not a page of %s", place, key ? key : "a list");
             cJSON_Delete(doc);
             break;
         }
         /* Every page's total must be the first's: a total that changes (or comes and goes)
          * says the listing moved while it was paged, and the pages read may miss results
          * that are on none of them. */
-        if ((has_this = key ? page_total(doc, current, &this_total, why, why_size) : 0) < 0) {
+        if ((has_this = key ? page_total(doc, place, &this_total, why, why_size) : 0) < 0) {
             cJSON_Delete(doc);
             break;
         }
@@ -79,7 +84,7 @@ cJSON *ci_listing_fetch(ci_fetch *f, const char *url, const char *key, char *why
             if (has_total)
                 snprintf(first, sizeof first, "%.0f", total);
             snprintf(why, why_size, "%s: page %zu declares total_count %s, page 1 declared %s: the listing changed "
-                     "while it was paged, so results may be on no page read", current, page_no, said, first);
+                     "while it was paged, so results may be on no page read", place, page_no, said, first);
             cJSON_Delete(doc);
             break;
         }
@@ -111,7 +116,7 @@ cJSON *ci_object_fetch(ci_fetch *f, const char *url, char *why, size_t why_size)
 {
     ci_page page;
     cJSON *doc;
-    if (ci_fetch_page(f, url, &page, why, why_size) != 0)
+    if (ci_fetch_page(f, url, url, &page, why, why_size) != 0)
         return NULL;
     doc = parse_page(url, &page, why, why_size);
     free(page.body);

@@ -180,7 +180,7 @@ def _(t):
         srv.route(CHECK_RUNS, Reply(pages_of(runs, 1, total=2)[0],
                                     headers={"Link": '<%s/steal?page=2>; rel="next"' % other.base}))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "not on the API's origin")
+        expect_ci_error(t, live_eval(t, srv), "(page 2): the page's URL is off the API's origin")
         t.eq(other.requests, [], "nothing sent to the other origin")
 
 
@@ -460,7 +460,8 @@ def _(t):
     with ApiServer() as srv:
         srv.route(CHECK_RUNS, Reply(b"<html>maintenance</html>", content_type="text/html"))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "text/html, not JSON")
+        r = expect_ci_error(t, live_eval(t, srv), "of another type, not JSON")
+        t.check("text/html" not in r["message"], "the server's Content-Type is not shown: " + r["message"])
 
 
 @case("a malformed JSON page is an error")
@@ -487,7 +488,8 @@ def _(t):
         srv.route(CHECK_RUNS, Reply(b"", status=307, headers={"Location": other.base + CHECK_RUNS}))
         other.route(CHECK_RUNS, Reply(pages_of([run_status("build")], 1)[0]))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), other.base + CHECK_RUNS, "not on the API's origin")
+        r = expect_ci_error(t, live_eval(t, srv), srv.base + CHECK_RUNS, "a redirect leads off the API's origin")
+        t.check(other.base not in r["message"], "the redirect's target is not shown: " + r["message"])
         t.eq(other.requests, [], "nothing sent to the other origin")
 
 
@@ -1072,7 +1074,7 @@ def _(t):
     with ApiServer() as srv:
         serve_pages(srv, CHECK_RUNS, [{"total_count": 2, "check_runs": [run_status("build", rid=1)]}, p2])
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "page=2", "\"check_runs\" appears twice")
+        expect_ci_error(t, live_eval(t, srv), "(page 2)", "\"check_runs\" appears twice")
     ok = json.dumps({"total_count": 1, "check_runs": [run_status("build", rid=1)]})
     bad = json.dumps({"total_count": 1, "check_runs": [run_status("build", "failure", rid=1)]})
     with ApiServer() as srv:
@@ -1143,6 +1145,22 @@ def _(t):
         expect_ci_error(t, res, "quotes the credential")
         no_trace_of(t, res, TOKEN, TOKEN)
         t.eq(srv.paths(), [CHECK_RUNS], "the redirect is not followed")
+    # Round 34, F03: a redirect's target (cut, encoded, off the origin) and a header
+    # echoing the token, each shown in the error before.
+    for echo, reply in (
+            ("cut redirect", Reply(b"", status=302, headers={"Location": "{BASE}/gone?t=" + TOKEN[:20]})),
+            ("base64 redirect", Reply(b"", status=302, headers={
+                "Location": "{BASE}/gone?t=" + base64.b64encode(TOKEN.encode()).decode()})),
+            ("redirect off the origin", Reply(b"", status=302, headers={
+                "Location": "http://elsewhere.invalid/" + TOKEN[:20]})),
+            ("content type", Reply(b"{}", status=200, content_type="text/plain; echo=" + TOKEN[:20]))):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, reply)
+            srv.route("/gone", Reply(b"<html>", status=404))
+            setup(t, github())
+            res = live_eval(t, srv)
+            t.expect_decision(res, "deny", 1)
+            no_trace_of(t, res, TOKEN, echo)
 
 
 @case("F08: only a 200 is a page: 206 Partial Content, 203 and 201 are errors")
