@@ -28,7 +28,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -95,6 +99,53 @@ static int enter_domain(void)
 #endif
 }
 
+/* One rule more than Landlock's: prlimit(2) on another process asks only whether it
+ * runs as the same user, and no security module is asked, so a check could lower
+ * relgate's open-file limit (relgate serve then spun, answering nothing) or its file-size
+ * limit (SIGXFSZ ended the engine): hostile round 34, F01.  A seccomp filter refuses
+ * prlimit64 with a new limit for any process but the caller's own (pid 0); reading one
+ * stays allowed, as do setrlimit and getrlimit.  Written out rather than through
+ * libseccomp: it is one rule, and every plugin host's start (a cold decision's path:
+ * docs/performance.md) would link and run a filter compiler for it.  The calls of
+ * another ABI the kernel takes on this machine (x86-64's x32 and i386 entries) are
+ * refused, so that prlimit64 cannot be reached by another number. */
+static int forbid_others_limits(void)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+#if defined(__x86_64__)
+#define HOST_AUDIT_ARCH AUDIT_ARCH_X86_64
+#else
+#define HOST_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+    enum { NR = offsetof(struct seccomp_data, nr), ARCH = offsetof(struct seccomp_data, arch),
+           PID = offsetof(struct seccomp_data, args[0]), NEW_LOW = offsetof(struct seccomp_data, args[2]),
+           NEW_HIGH = offsetof(struct seccomp_data, args[2]) + 4 };
+    struct sock_filter rules[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HOST_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),              /* another ABI */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
+#if defined(__x86_64__)
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),            /* __X32_SYSCALL_BIT */
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+#endif
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 0, 7),          /* else: allowed */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PID),                           /* pid_t: its low half */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),                       /* this process: allowed */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NEW_LOW),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),                       /* a new limit: refused */
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NEW_HIGH),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),                       /* NULL: only a read */
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {(unsigned short)(sizeof rules / sizeof *rules), rules};
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0 ? 0 : -1;
+#else
+    return 0;   /* another machine: Landlock alone */
+#endif
+}
+
 /* Give up relgate's controlling terminal, for this process and what it starts: plugin
  * code could otherwise make its own process group the terminal's foreground (with
  * TOSTOP set), and the kernel would stop relgate at its next write, SIGTTOU, a stop no
@@ -119,5 +170,7 @@ int rg_plugin_confine(void)
      * what it forks (a zygote's check children) is so from its first instruction too. */
     prctl(PR_SET_DUMPABLE, 0);
     leave_terminal();
+    if (forbid_others_limits() != 0)
+        return -1;
     return enter_domain();
 }

@@ -323,6 +323,18 @@ requirement "ci-passing" { title = "CI", check = "ci.status", level = "mandatory
     t.contains(t.result(doc, "watch")["message"], "opened the memory of 0 other", "the watcher reached nothing")
 
 
+@case("a check cannot lower relgate's limits (prlimit on the engine: open files, file size)")
+def _(t):
+    # Hostile round 34, F01: the kernel asks only for the same user; relgate serve spun
+    # answering nothing, eval died of SIGXFSZ.
+    setup(t, "prlimit_engine")
+    r = run(t, *eval_args(), as_user=unprivileged(t))
+    t.eq(r.rc, 1, "exit 1 (the check fails), the decision written")
+    doc = harness.parse_single_json(r.out.encode())
+    t.eq(doc["decision"], "deny", "the decision")
+    t.contains(doc["requirements"][0]["message"], "the engine's limits: refused", "the check's attempt")
+
+
 @case("a check cannot take relgate's terminal (its foreground, with TOSTOP) and so have the kernel stop relgate")
 def _(t):
     # Hostile round 34, F02: plugin hosts stayed in relgate's session; a check made its own

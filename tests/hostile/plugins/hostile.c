@@ -7,10 +7,12 @@
  *
  * The one check, hostile.check, answers "fail" when it gets to answer at all, so a gate
  * that lets one through denies anyway: what a case asserts is how relgate ends. */
+#define _GNU_SOURCE /* prlimit */
 #include <relgate/plugin.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -339,6 +341,12 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     }
     return host->fail(call, "reached %d of the engine's files (and a plugin host's memory) through /proc; "
                       "%d in processes above its plugin host", reached, above);
+#elif defined(HOSTILE_PRLIMIT_ENGINE)
+    /* Lower the engine's limits (its parent's: a check child's parent is the engine, as
+     * the zygote's is): few open files, no file size. */
+    struct rlimit few = {8, 8}, none = {0, 0};
+    int files = prlimit(getppid(), RLIMIT_NOFILE, &few, NULL), size = prlimit(getppid(), RLIMIT_FSIZE, &none, NULL);
+    return host->fail(call, "the engine's limits: %s", files == 0 || size == 0 ? "lowered" : "refused");
 #elif defined(HOSTILE_TTY_TAKE)
     /* Take relgate's terminal's foreground, with TOSTOP: its next write would stop it. */
     struct termios tio;
