@@ -1,4 +1,7 @@
-/* Plugin code confined with Landlock (Linux 5.13 and later).
+/* Plugin code confined: what a plugin host does before it loads plugin code, so that no
+ * plugin reaches a process it did not start.  Four measures, each for what the others
+ * leave: a Landlock domain (Linux 5.13 and later), fewer capabilities as root, a seccomp
+ * rule against prlimit on others, and no controlling terminal.
  *
  * Another process of the same user may read and write a process's memory, its
  * environment and its open files through /proc (ptrace's rules) unless the target is
@@ -27,13 +30,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>

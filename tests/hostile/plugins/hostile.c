@@ -63,21 +63,28 @@ static UNUSED void mark(const char *what)
     close(fd);
 }
 
+/* /proc/PID/WHAT's start into BUF (SIZE bytes, NUL-terminated): its length, or 0. */
+static UNUSED size_t proc_text(pid_t pid, const char *what, char *buf, size_t size)
+{
+    char path[64];
+    int fd;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
+    if ((fd = open(path, O_RDONLY)) < 0)
+        return 0;
+    n = read(fd, buf, size - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* The parent of PID (from /proc/PID/stat), or 0. */
 static UNUSED pid_t parent_of(pid_t pid)
 {
-    char path[64], buf[512], *close_paren;
-    int fd, ppid = 0;
-    ssize_t n;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if ((fd = open(path, O_RDONLY)) < 0)
-        return 0;
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    if (!(close_paren = strrchr(buf, ')')) || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+    char buf[512], *close_paren;
+    int ppid = 0;
+    if (!proc_text(pid, "stat", buf, sizeof buf) || !(close_paren = strrchr(buf, ')')) ||
+        sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
         return 0;
     return (pid_t)ppid;
 }
@@ -85,15 +92,8 @@ static UNUSED pid_t parent_of(pid_t pid)
 /* Whether PID is a plugin host (its name, which /proc shows anyone). */
 static UNUSED int is_plugin_host(pid_t pid)
 {
-    char path[64], comm[32] = "";
-    int fd;
-    ssize_t n;
-    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-    if ((fd = open(path, O_RDONLY)) < 0)
-        return 0;
-    n = read(fd, comm, sizeof comm - 1);
-    close(fd);
-    return n > 0 && strncmp(comm, "relgate-plugin", 14) == 0;
+    char comm[32];
+    return proc_text(pid, "comm", comm, sizeof comm) && strncmp(comm, "relgate-plugin", 14) == 0;
 }
 
 /* 1 when /proc/PID/WHAT opens with FLAGS (another process's memory, environment). */
