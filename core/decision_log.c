@@ -1297,11 +1297,11 @@ static int import_visit(const rg_log_record *stored, cJSON *entry, void *data)
     return 0;
 }
 
-/* Whether FROM and TO are one file: appending to a file holds its exclusive lock,
- * under which a scan of the same file would wait for ever for its shared one. */
-/* Whether FROM and TO are one store: a file or a SQLite database by its path (a SQLite
- * one was copied into itself, every record twice: round 33b, F04), a PostgreSQL one by
- * its URL (the password aside).  Their names are their URLs, redacted. */
+/* Whether FROM and TO are one store: a file or a SQLite database by its path, a
+ * PostgreSQL one by its URL (the password aside); their names are their URLs, redacted.
+ * Appending to a file holds its exclusive lock, under which a scan of the same file would
+ * wait for ever for its shared one; a SQLite store was copied into itself, every record
+ * twice (round 33b, F04). */
 static int same_store(const rg_log *from, const rg_log *to)
 {
     const char *a, *b, *kind = store_kind(from->name, &a);
