@@ -38,14 +38,6 @@ typedef struct sqlite_log {
     } side[2];
 } sqlite_log;
 
-/* Whether PATH still names the file the connection opened, and PATH-wal and PATH-shm the
- * ones it uses.  A long-running writer (a server) kept appending to a file whose
- * directory had been removed: answered 200, and every record gone with the process
- * (hostile round 30, F01); SQLite's own check for a moved database does not fire in WAL
- * mode.  Its side files alike (round 33b): with -wal removed, the server committed into
- * a file nobody else could read, gone when it was killed; with -shm removed, a gate
- * beside it built a new index and committed, and the server, on its old index, wrote
- * its next record over that one.  0, or -1 with ERR. */
 enum { SIDE_SAME, SIDE_GONE, SIDE_REPLACED };
 
 /* Side file I (0: -wal, 1: -shm) as noted, gone, or another file in its place. */
@@ -61,6 +53,14 @@ static int side_file_state(const sqlite_log *s, size_t i)
     return st.st_dev != s->side[i].dev || st.st_ino != s->side[i].ino ? SIDE_REPLACED : SIDE_SAME;
 }
 
+/* Whether PATH still names the file the connection opened, and PATH-wal and PATH-shm the
+ * ones it uses.  A long-running writer (a server) kept appending to a file whose
+ * directory had been removed: answered 200, and every record gone with the process
+ * (hostile round 30, F01); SQLite's own check for a moved database does not fire in WAL
+ * mode.  Its side files alike (round 33b): with -wal removed, the server committed into
+ * a file nobody else could read, gone when it was killed; with -shm removed, a gate
+ * beside it built a new index and committed, and the server, on its old index, wrote
+ * its next record over that one.  0, or -1 with ERR. */
 static int still_the_store(const sqlite_log *s, char *err)
 {
     struct stat st;
