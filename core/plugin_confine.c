@@ -1,7 +1,8 @@
 /* Plugin code confined: what a plugin host does before it loads plugin code, so that no
  * plugin reaches a process it did not start.  Four measures, each for what the others
  * leave: a Landlock domain (Linux 5.13 and later), fewer capabilities as root, a seccomp
- * rule against prlimit on others, and no controlling terminal.
+ * filter against the calls that change another process's limits or scheduling, and no
+ * controlling terminal.
  *
  * Another process of the same user may read and write a process's memory, its
  * environment and its open files through /proc (ptrace's rules) unless the target is
@@ -102,17 +103,28 @@ static int enter_domain(void)
 #endif
 }
 
-/* One rule more than Landlock's: prlimit(2) on another process asks only whether it
- * runs as the same user, and no security module is asked, so a check could lower
- * relgate's open-file limit (relgate serve then spun, answering nothing) or its file-size
- * limit (SIGXFSZ ended the engine): hostile round 34, F01.  A seccomp filter refuses
- * prlimit64 with a new limit for any process but the caller's own (pid 0); reading one
- * stays allowed, as do setrlimit and getrlimit.  Written out rather than through
- * libseccomp: it is one rule, and every plugin host's start (a cold decision's path:
- * docs/performance.md) would link and run a filter compiler for it.  The calls of
- * another ABI the kernel takes on this machine (x86-64's x32 and i386 entries) are
- * refused, so that prlimit64 cannot be reached by another number. */
-static int forbid_others_limits(void)
+/* What Landlock does not mediate: the system calls that act on another process, given
+ * by its pid, asking only whether it runs as the same user (no security module is
+ * asked).  A check lowered relgate serve's open-file limit with prlimit (the server then
+ * spun, answering nothing) or eval's file-size limit (SIGXFSZ ended the engine): hostile
+ * round 34, F01.  The same holds for a process's scheduling and its share of the disk:
+ * setpriority, the sched_set* calls, ioprio_set — a gate made to starve.  A seccomp
+ * filter lets plugin code make these calls for its own process only (pid 0; setpriority
+ * and ioprio_set for PRIO_PROCESS / IOPRIO_WHO_PROCESS 0, so not for its process group
+ * or every process of its user), and refuses them, EPERM, for any other.  Reading a
+ * limit, a priority or an affinity stays allowed, as do setrlimit and getrlimit.
+ * Written out rather than through libseccomp: every plugin host's start (a cold
+ * decision's path: docs/performance.md) would link and run a filter compiler for it.
+ * The calls of another ABI the kernel takes on this machine (x86-64's x32 and i386
+ * entries) are refused, so that none of them is reached by another number.
+ *
+ * Jumps are written to labels (one enumerator per instruction) and turned into the
+ * forward offsets BPF takes by JUMP_AT, so that an added instruction moves no offset. */
+#define PRIO_PROCESS_WHICH 0   /* setpriority's PRIO_PROCESS (sys/resource.h) */
+#define IOPRIO_WHO_PROCESS_WHICH 1   /* ioprio_set's IOPRIO_WHO_PROCESS (linux/ioprio.h) */
+#define JUMP_AT(at, k, yes, no) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (yes) - (at) - 1, (no) - (at) - 1)
+#define LOAD(offset) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (offset))
+static int forbid_acting_on_others(void)
 {
 #if defined(__x86_64__) || defined(__aarch64__)
 #if defined(__x86_64__)
@@ -120,29 +132,61 @@ static int forbid_others_limits(void)
 #else
 #define HOST_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
+    /* Each argument's low half: pid_t and int are 32 bits, the kernel reads no more. */
     enum { NR = offsetof(struct seccomp_data, nr), ARCH = offsetof(struct seccomp_data, arch),
-           PID = offsetof(struct seccomp_data, args[0]), NEW_LOW = offsetof(struct seccomp_data, args[2]),
-           NEW_HIGH = offsetof(struct seccomp_data, args[2]) + 4 };
-    struct sock_filter rules[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARCH),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HOST_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),              /* another ABI */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR),
+           ARG0 = offsetof(struct seccomp_data, args[0]), ARG1 = offsetof(struct seccomp_data, args[1]),
+           ARG2_LOW = offsetof(struct seccomp_data, args[2]), ARG2_HIGH = offsetof(struct seccomp_data, args[2]) + 4 };
+    enum {
+        ARCH_LOAD, ARCH_TEST, NR_LOAD,
 #if defined(__x86_64__)
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, 0, 1),            /* __X32_SYSCALL_BIT */
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        X32_TEST,
 #endif
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_prlimit64, 0, 7),          /* else: allowed */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, PID),                           /* pid_t: its low half */
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, 0),                       /* this process: allowed */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NEW_LOW),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),                       /* a new limit: refused */
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NEW_HIGH),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),                       /* NULL: only a read */
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* Which call: any other is allowed. */
+        IS_PRLIMIT, IS_SETAFFINITY, IS_SETSCHEDULER, IS_SETPARAM, IS_SETATTR, IS_SETPRIORITY, IS_IOPRIO_SET,
+        /* prlimit64(pid, resource, new, old): pid 0, or no new limit (only a read). */
+        PRLIMIT_PID, PRLIMIT_SELF, PRLIMIT_NEW_LOW, PRLIMIT_NO_NEW_LOW, PRLIMIT_NEW_HIGH, PRLIMIT_NO_NEW,
+        /* sched_set*(pid, ...): pid 0. */
+        PID_LOAD, PID_SELF,
+        /* setpriority(which, who, ...): who 0 and which PRIO_PROCESS. */
+        PRIO_WHO, PRIO_WHO_SELF, PRIO_WHICH, PRIO_WHICH_PROCESS,
+        /* ioprio_set(which, who, ...): who 0 and which IOPRIO_WHO_PROCESS. */
+        IOPRIO_WHO, IOPRIO_WHO_SELF, IOPRIO_WHICH, IOPRIO_WHICH_PROCESS,
+        ALLOW, REFUSE, COUNT
     };
-    struct sock_fprog prog = {(unsigned short)(sizeof rules / sizeof *rules), rules};
+    struct sock_filter rules[COUNT] = {
+        [ARCH_LOAD] = LOAD(ARCH),
+        [ARCH_TEST] = JUMP_AT(ARCH_TEST, HOST_AUDIT_ARCH, NR_LOAD, REFUSE),
+        [NR_LOAD] = LOAD(NR),
+#if defined(__x86_64__)
+        [X32_TEST] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, REFUSE - X32_TEST - 1, 0),
+#endif
+        [IS_PRLIMIT] = JUMP_AT(IS_PRLIMIT, __NR_prlimit64, PRLIMIT_PID, IS_SETAFFINITY),
+        [IS_SETAFFINITY] = JUMP_AT(IS_SETAFFINITY, __NR_sched_setaffinity, PID_LOAD, IS_SETSCHEDULER),
+        [IS_SETSCHEDULER] = JUMP_AT(IS_SETSCHEDULER, __NR_sched_setscheduler, PID_LOAD, IS_SETPARAM),
+        [IS_SETPARAM] = JUMP_AT(IS_SETPARAM, __NR_sched_setparam, PID_LOAD, IS_SETATTR),
+        [IS_SETATTR] = JUMP_AT(IS_SETATTR, __NR_sched_setattr, PID_LOAD, IS_SETPRIORITY),
+        [IS_SETPRIORITY] = JUMP_AT(IS_SETPRIORITY, __NR_setpriority, PRIO_WHO, IS_IOPRIO_SET),
+        [IS_IOPRIO_SET] = JUMP_AT(IS_IOPRIO_SET, __NR_ioprio_set, IOPRIO_WHO, ALLOW),
+        [PRLIMIT_PID] = LOAD(ARG0),
+        [PRLIMIT_SELF] = JUMP_AT(PRLIMIT_SELF, 0, ALLOW, PRLIMIT_NEW_LOW),
+        [PRLIMIT_NEW_LOW] = LOAD(ARG2_LOW),
+        [PRLIMIT_NO_NEW_LOW] = JUMP_AT(PRLIMIT_NO_NEW_LOW, 0, PRLIMIT_NEW_HIGH, REFUSE),
+        [PRLIMIT_NEW_HIGH] = LOAD(ARG2_HIGH),
+        [PRLIMIT_NO_NEW] = JUMP_AT(PRLIMIT_NO_NEW, 0, ALLOW, REFUSE),
+        [PID_LOAD] = LOAD(ARG0),
+        [PID_SELF] = JUMP_AT(PID_SELF, 0, ALLOW, REFUSE),
+        [PRIO_WHO] = LOAD(ARG1),
+        [PRIO_WHO_SELF] = JUMP_AT(PRIO_WHO_SELF, 0, PRIO_WHICH, REFUSE),
+        [PRIO_WHICH] = LOAD(ARG0),
+        [PRIO_WHICH_PROCESS] = JUMP_AT(PRIO_WHICH_PROCESS, PRIO_PROCESS_WHICH, ALLOW, REFUSE),
+        [IOPRIO_WHO] = LOAD(ARG1),
+        [IOPRIO_WHO_SELF] = JUMP_AT(IOPRIO_WHO_SELF, 0, IOPRIO_WHICH, REFUSE),
+        [IOPRIO_WHICH] = LOAD(ARG0),
+        [IOPRIO_WHICH_PROCESS] = JUMP_AT(IOPRIO_WHICH_PROCESS, IOPRIO_WHO_PROCESS_WHICH, ALLOW, REFUSE),
+        [ALLOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        [REFUSE] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    };
+    struct sock_fprog prog = {(unsigned short)COUNT, rules};
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == 0 ? 0 : -1;
 #else
     return 0;   /* another machine: Landlock alone */
@@ -173,7 +217,7 @@ int rg_plugin_confine(void)
      * what it forks (a zygote's check children) is so from its first instruction too. */
     prctl(PR_SET_DUMPABLE, 0);
     leave_terminal();
-    if (forbid_others_limits() != 0)
+    if (forbid_acting_on_others() != 0)
         return -1;
     return enter_domain();
 }

@@ -335,6 +335,17 @@ def _(t):
     t.contains(doc["requirements"][0]["message"], "the engine's limits: refused", "the check's attempt")
 
 
+@case("a check cannot starve relgate (its priority, scheduling class, CPUs, disk class)")
+def _(t):
+    # The kernel asks only for the same user here too, as for prlimit; no security module.
+    setup(t, "sched_engine")
+    r = run(t, *eval_args(), as_user=unprivileged(t))
+    t.eq(r.rc, 1, "exit 1 (the check fails), the decision written")
+    doc = harness.parse_single_json(r.out.encode())
+    t.eq(doc["decision"], "deny", "the decision")
+    t.contains(doc["requirements"][0]["message"], "the engine's scheduling: refused", "the check's attempt")
+
+
 @case("a check cannot take relgate's terminal (its foreground, with TOSTOP) and so have the kernel stop relgate")
 def _(t):
     # Hostile round 34, F02: plugin hosts stayed in relgate's session; a check made its own

@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <dirent.h>
+#include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -347,6 +349,18 @@ static rg_check_status run(const rg_host *host, rg_check_call *call)
     struct rlimit few = {8, 8}, none = {0, 0};
     int files = prlimit(getppid(), RLIMIT_NOFILE, &few, NULL), size = prlimit(getppid(), RLIMIT_FSIZE, &none, NULL);
     return host->fail(call, "the engine's limits: %s", files == 0 || size == 0 ? "lowered" : "refused");
+#elif defined(HOSTILE_SCHED_ENGINE)
+    /* Starve the engine (its parent, as above): the lowest CPU priority, the idle
+     * scheduling class, one CPU, the idle disk class. */
+    struct sched_param param = {0};
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    int changed = (setpriority(PRIO_PROCESS, (id_t)getppid(), 19) == 0) +
+                  (sched_setscheduler(getppid(), SCHED_IDLE, &param) == 0) +
+                  (sched_setaffinity(getppid(), sizeof one, &one) == 0) +
+                  (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, getppid(), 3 << 13 /* idle */) == 0);
+    return host->fail(call, "the engine's scheduling: %s", changed ? "changed" : "refused");
 #elif defined(HOSTILE_TTY_TAKE)
     /* Take relgate's terminal's foreground, with TOSTOP: its next write would stop it. */
     struct termios tio;
