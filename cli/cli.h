@@ -70,10 +70,6 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
  * environment or files through /proc): the first thing each of relgate's programs does. */
 void rg_cli_undumpable(void);
 
-/* Whether paths A and B name one file: the same file when both exist, else the same text
- * (a decision log's files: rg_log_keeps_file). */
-int rg_cli_same_file(const char *a, const char *b);
-
 /* Report a usage error of COMMAND on stderr ("relgate: error: MESSAGE (see relgate
  * COMMAND --help)") and return the exit code 2. */
 int rg_cli_usage(const char *command, const char *message);

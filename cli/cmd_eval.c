@@ -439,12 +439,12 @@ static const char *written_over(const eval_options *o)
         if (o->log && rg_log_keeps_file(o->log, writes[w]))
             return writes[w];
         for (size_t i = 0; i < sizeof others / sizeof *others; i++)
-            if (others[i] != writes[w] && rg_cli_same_file(writes[w], others[i]))
+            if (others[i] != writes[w] && rg_same_place(writes[w], others[i]))
                 return writes[w];
     }
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
-            if (rg_cli_same_file(writes[w], writes[v]))
+            if (rg_same_place(writes[w], writes[v]))
                 return writes[w];
     return NULL;
 }

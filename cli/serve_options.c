@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "fileio.h"
 #include "options.h"
 #include "serve_internal.h"
 #include "serve_worker.h"
@@ -316,7 +317,7 @@ int rg_serve_parse_args(int argc, char **argv, rg_serve_config *c)
         const char *read[] = {c->policy, c->token_file, c->tls_cert, c->tls_key, c->signing_key};
         int over = c->store && rg_log_keeps_file(c->store, c->port_file);
         for (size_t i = 0; i < sizeof read / sizeof *read && !over; i++)
-            over = rg_cli_same_file(c->port_file, read[i]);
+            over = rg_same_place(c->port_file, read[i]);
         if (over)
             return usage("--port-file '%.200s' would be written over the store, the policy, a token file or a key: "
                          "give it a file of its own", c->port_file);

@@ -231,16 +231,6 @@ int rg_cli_policy_path(const char *dir, char *why, size_t why_size)
     return 0;
 }
 
-int rg_cli_same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (!a || !b)
-        return 0;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return strcmp(a, b) == 0;
-}
-
 void rg_cli_undumpable(void)
 {
     /* From its first instruction, not when it first starts a plugin process: a batch's

@@ -416,3 +416,25 @@ int rg_build_tree_dir(const char *sub, char *out, size_t size)
         return 0;
     return (size_t)snprintf(out, size, "%s/%s", exe, sub) < size;
 }
+
+int rg_same_place(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *base_a, *base_b;
+    char dir_a[PATH_MAX], dir_b[PATH_MAX];
+    if (!a || !b)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+        return 1;
+    base_a = strrchr(a, '/');
+    base_b = strrchr(b, '/');
+    base_a = base_a ? base_a + 1 : a;
+    base_b = base_b ? base_b + 1 : b;
+    if (strcmp(base_a, base_b) != 0)
+        return 0;
+    snprintf(dir_a, sizeof dir_a, "%.*s", base_a == a ? 1 : (int)(base_a - a), base_a == a ? "." : a);
+    snprintf(dir_b, sizeof dir_b, "%.*s", base_b == b ? 1 : (int)(base_b - b), base_b == b ? "." : b);
+    if (stat(dir_a, &sa) == 0 && stat(dir_b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(a, b) == 0;
+}

@@ -80,6 +80,12 @@ typedef struct rg_reader {
  * poll, then call again), -1 at its end or an error. */
 int rg_reader_take(rg_reader *r, char **p, size_t *len);
 
+/* Whether paths A and B name one place: the same file (by identity, through links), or
+ * the same name in the same folder (a file not made yet, a link's own name: relgate's
+ * outputs are written by rename, so a name is what gets replaced).  0 when either is
+ * NULL. */
+int rg_same_place(const char *a, const char *b);
+
 /* Replace PATH with DATA in one step: write a temporary file beside it, flush it to
  * disk, rename it over PATH.  On any failure PATH is left as it was and the temporary
  * file is removed.  Returns 0, or -1 with ERR (kind io). */

@@ -170,26 +170,6 @@ static const char *store_kind(const char *url, const char **target)
     return strstr(url, "://") ? "" : "file";
 }
 
-/* Whether paths A and B name one place: the same file, or the same name in the same
- * folder (a file not yet made, a link's own name: outputs are written by rename). */
-static int same_place(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    const char *base_a = strrchr(a, '/'), *base_b = strrchr(b, '/');
-    char dir_a[PATH_MAX], dir_b[PATH_MAX];
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
-        return 1;
-    base_a = base_a ? base_a + 1 : a;
-    base_b = base_b ? base_b + 1 : b;
-    if (strcmp(base_a, base_b) != 0)
-        return 0;
-    snprintf(dir_a, sizeof dir_a, "%.*s", base_a == a ? 1 : (int)(base_a - a), base_a == a ? "." : a);
-    snprintf(dir_b, sizeof dir_b, "%.*s", base_b == b ? 1 : (int)(base_b - b), base_b == b ? "." : b);
-    if (stat(dir_a, &sa) == 0 && stat(dir_b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    return strcmp(a, b) == 0;
-}
-
 int rg_log_keeps_file(const char *url, const char *path)
 {
     /* What each store writes beside its target, by name: the file log's head; SQLite's
@@ -204,7 +184,7 @@ int rg_log_keeps_file(const char *url, const char *path)
     kind = store_kind(url, &target);
     suffixes = strcmp(kind, "file") == 0 ? file_files : strcmp(kind, "sqlite") == 0 ? sqlite_files : NULL;
     for (size_t i = 0; suffixes && *target && suffixes[i]; i++)
-        if ((size_t)snprintf(name, sizeof name, "%s%s", target, suffixes[i]) < sizeof name && same_place(name, path))
+        if ((size_t)snprintf(name, sizeof name, "%s%s", target, suffixes[i]) < sizeof name && rg_same_place(name, path))
             return 1;
     return 0;
 }
@@ -1307,7 +1287,7 @@ static int same_store(const rg_log *from, const rg_log *to)
     const char *a, *b, *kind = store_kind(from->name, &a);
     if (strcmp(kind, store_kind(to->name, &b)) != 0)
         return 0;
-    return strcmp(kind, "postgresql") == 0 ? strcmp(from->name, to->name) == 0 : same_place(a, b);
+    return strcmp(kind, "postgresql") == 0 ? strcmp(from->name, to->name) == 0 : rg_same_place(a, b);
 }
 
 /* FROM must verify whole before it is imported, an old log's unchained lines before

@@ -340,7 +340,9 @@ def _(t):
     t.expect_exit(evaluate(t, ALLOW, "--log", "gate.jsonl"), 0)
     log = Path(t.tmp, "gate.jsonl").read_bytes()
     for extra in (("--output", "gate.jsonl"), ("--format", "markdown=gate.jsonl"), ("--output", str(POLICY)),
-                  ("--output", "same.json", "--format", "json=same.json")):
+                  ("--output", "same.json", "--format", "json=same.json"),
+                  # One file not made yet, named two ways: one output would replace the other.
+                  ("--output", "same.json", "--format", "markdown=./same.json")):
         res = evaluate(t, ALLOW, "--log", "gate.jsonl", *extra)
         t.expect_error(res, "usage", mentions=["would be written over"])
         t.eq(Path(t.tmp, "gate.jsonl").read_bytes(), log, "the decision log after %s" % (extra,))

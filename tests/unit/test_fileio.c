@@ -549,10 +549,38 @@ static void test_file_identity_as_printf_writes_it(void **state)
     }
 }
 
+/* rg_same_place: one file by identity (through a link), or one name in one folder,
+ * spelt differently, made or not; never two names, nor one name in two folders. */
+static int same_place_at(const tmpdir *t, const char *a, const char *b)
+{
+    char *first = strdup(at(t, a));
+    int same = rg_same_place(first, at(t, b));
+    free(first);
+    return same;
+}
+
+static void test_same_place(void **state)
+{
+    tmpdir *t = *state;
+    put_file(t, "real/out.json", "{}");
+    put_file(t, "other/out.json", "{}");
+    assert_int_equal(symlink("real", at(t, "link")), 0);
+    assert_true(same_place_at(t, "real/out.json", "real/./out.json"));
+    assert_true(same_place_at(t, "real/out.json", "link/out.json"));     /* a link to its folder */
+    assert_false(same_place_at(t, "real/out.json", "other/out.json"));   /* the name in another folder */
+    assert_true(same_place_at(t, "real/new.json", "link/new.json"));     /* not made yet, one folder */
+    assert_false(same_place_at(t, "real/new.json", "real/new.md"));
+    assert_false(same_place_at(t, "real/new.json", "missing/new.json")); /* a folder that is not there */
+    assert_true(rg_same_place("x.json", "x.json"));
+    assert_false(rg_same_place(at(t, "real/out.json"), NULL));
+    assert_false(rg_same_place(NULL, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_read_regular_file, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_same_place, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_last_line_end, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_read_empty_file, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_read_binary_content_kept, setup_tmp, teardown_tmp),
