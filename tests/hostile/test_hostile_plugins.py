@@ -323,27 +323,21 @@ requirement "ci-passing" { title = "CI", check = "ci.status", level = "mandatory
     t.contains(t.result(doc, "watch")["message"], "opened the memory of 0 other", "the watcher reached nothing")
 
 
-@case("a check cannot lower relgate's limits (prlimit on the engine: open files, file size)")
+@case("a check cannot lower relgate's limits (prlimit: open files, file size) nor starve it (its priority, "
+      "scheduling class, CPUs, disk class)")
 def _(t):
     # Hostile round 34, F01: the kernel asks only for the same user; relgate serve spun
-    # answering nothing, eval died of SIGXFSZ.
-    setup(t, "prlimit_engine")
-    r = run(t, *eval_args(), as_user=unprivileged(t))
-    t.eq(r.rc, 1, "exit 1 (the check fails), the decision written")
-    doc = harness.parse_single_json(r.out.encode())
-    t.eq(doc["decision"], "deny", "the decision")
-    t.contains(doc["requirements"][0]["message"], "the engine's limits: refused", "the check's attempt")
-
-
-@case("a check cannot starve relgate (its priority, scheduling class, CPUs, disk class)")
-def _(t):
-    # The kernel asks only for the same user here too, as for prlimit; no security module.
-    setup(t, "sched_engine")
-    r = run(t, *eval_args(), as_user=unprivileged(t))
-    t.eq(r.rc, 1, "exit 1 (the check fails), the decision written")
-    doc = harness.parse_single_json(r.out.encode())
-    t.eq(doc["decision"], "deny", "the decision")
-    t.contains(doc["requirements"][0]["message"], "the engine's scheduling: refused", "the check's attempt")
+    # answering nothing, eval died of SIGXFSZ.  The scheduling calls are the same class.
+    for kind, attempt in (("prlimit_engine", "the engine's limits: refused"),
+                          ("sched_engine", "the engine's scheduling: refused")):
+        if Path(t.tmp, "plugins").exists():
+            shutil.rmtree(Path(t.tmp, "plugins"))
+        setup(t, kind)
+        r = run(t, *eval_args(), as_user=unprivileged(t))
+        t.eq(r.rc, 1, "%s: exit 1 (the check fails), the decision written" % kind)
+        doc = harness.parse_single_json(r.out.encode())
+        t.eq(doc["decision"], "deny", "%s: the decision" % kind)
+        t.contains(doc["requirements"][0]["message"], attempt, "%s: the check's attempt" % kind)
 
 
 @case("a check cannot take relgate's terminal (its foreground, with TOSTOP) and so have the kernel stop relgate")
