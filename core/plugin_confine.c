@@ -1,8 +1,8 @@
 /* Plugin code confined: what a plugin host does before it loads plugin code, so that no
  * plugin reaches a process it did not start.  Four measures, each for what the others
  * leave: a Landlock domain (Linux 5.13 and later), fewer capabilities as root, a seccomp
- * filter against the calls that change another process's limits or scheduling, and no
- * controlling terminal.
+ * filter against the calls that change another process's limits or scheduling or stop
+ * it, and no controlling terminal.
  *
  * Another process of the same user may read and write a process's memory, its
  * environment and its open files through /proc (ptrace's rules) unless the target is
@@ -14,8 +14,8 @@
  * one; the class is closed from the other side: the plugin's own processes may not reach
  * any process outside their Landlock domain, whatever state the target is in.  Landlock
  * holds ptrace access (and so /proc/PID/mem, environ, fd) to the domain and the domains
- * nested in it, for root as for anyone, and from Landlock ABI 6 signals too (a plugin
- * cannot stop the engine, SIGSTOP, and hold the gate).
+ * nested in it, for root as for anyone, and from Landlock ABI 6 signals too (the stop
+ * signals, which would hold the gate, are refused on every kernel: below).
  *
  * The domain restricts no file access a plugin needs: a ruleset must handle some right,
  * and the one it handles is making block devices, which no check does.  Entering a
@@ -35,6 +35,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -118,11 +119,24 @@ static int enter_domain(void)
  * The calls of another ABI the kernel takes on this machine (x86-64's x32 and i386
  * entries) are refused, so that none of them is reached by another number.
  *
+ * And the stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), by any call that sends one
+ * (kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal) or has
+ * one sent (fcntl's F_SETSIG): Landlock scopes signals only from its ABI 6 (Linux 6.12),
+ * and before it a check could stop the engine and hold the gate until the CI job's own
+ * timeout.  Every other signal relgate's processes die of or handle by dying (no
+ * decision: a deny to the pipeline); a stop is the one that holds a gate without an
+ * answer.  A plugin may not stop even its own processes: none of the stock ones does.
+ *
  * Jumps are written to labels (one enumerator per instruction) and turned into the
  * forward offsets BPF takes by JUMP_AT, so that an added instruction moves no offset. */
 #define PRIO_PROCESS_WHICH 0   /* setpriority's PRIO_PROCESS (sys/resource.h) */
 #define IOPRIO_WHO_PROCESS_WHICH 1   /* ioprio_set's IOPRIO_WHO_PROCESS (linux/ioprio.h) */
-#define JUMP_AT(at, k, yes, no) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (yes) - (at) - 1, (no) - (at) - 1)
+#define FORWARD(at, to) ((to) - (at) - 1 + 0 * sizeof(char[(to) > (at) ? 1 : -1]))   /* BPF jumps only forward */
+#define JUMP_IF(op, at, k, yes, no) BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), FORWARD(at, yes), FORWARD(at, no))
+#define JUMP_AT(at, k, yes, no) JUMP_IF(BPF_JEQ, at, k, yes, no)
+#define SETSIG_COMMAND 10   /* fcntl's F_SETSIG (Linux's own, not in every libc's headers) */
+_Static_assert(SIGTSTP == SIGSTOP + 1 && SIGTTIN == SIGSTOP + 2 && SIGTTOU == SIGSTOP + 3,
+               "the stop signals are refused as one range");
 #define LOAD(offset) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (offset))
 static int forbid_acting_on_others(void)
 {
@@ -143,6 +157,7 @@ static int forbid_acting_on_others(void)
 #endif
         /* Which call: any other is allowed. */
         IS_PRLIMIT, IS_SETAFFINITY, IS_SETSCHEDULER, IS_SETPARAM, IS_SETATTR, IS_SETPRIORITY, IS_IOPRIO_SET,
+        IS_KILL, IS_TKILL, IS_SIGQUEUE, IS_PIDFD_SIGNAL, IS_TGKILL, IS_TGSIGQUEUE, IS_FCNTL,
         /* prlimit64(pid, resource, new, old): pid 0, or no new limit (only a read). */
         PRLIMIT_PID, PRLIMIT_SELF, PRLIMIT_NEW_LOW, PRLIMIT_NO_NEW_LOW, PRLIMIT_NEW_HIGH, PRLIMIT_NO_NEW,
         /* sched_set*(pid, ...): pid 0. */
@@ -151,6 +166,10 @@ static int forbid_acting_on_others(void)
         PRIO_WHO, PRIO_WHO_SELF, PRIO_WHICH, PRIO_WHICH_PROCESS,
         /* ioprio_set(which, who, ...): who 0 and which IOPRIO_WHO_PROCESS. */
         IOPRIO_WHO, IOPRIO_WHO_SELF, IOPRIO_WHICH, IOPRIO_WHICH_PROCESS,
+        /* fcntl(fd, F_SETSIG, signal): the signal, as below. */
+        FCNTL_COMMAND, FCNTL_SETSIG,
+        /* A signal, the call's second argument or its third: not a stop signal. */
+        SIGNAL_IN_ARG1, SIGNAL_LOADED, SIGNAL_IN_ARG2, STOP_FROM, STOP_TO,
         ALLOW, REFUSE, COUNT
     };
     struct sock_filter rules[COUNT] = {
@@ -158,7 +177,7 @@ static int forbid_acting_on_others(void)
         [ARCH_TEST] = JUMP_AT(ARCH_TEST, HOST_AUDIT_ARCH, NR_LOAD, REFUSE),
         [NR_LOAD] = LOAD(NR),
 #if defined(__x86_64__)
-        [X32_TEST] = BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u /* __X32_SYSCALL_BIT */, REFUSE - X32_TEST - 1, 0),
+        [X32_TEST] = JUMP_IF(BPF_JGE, X32_TEST, 0x40000000u /* __X32_SYSCALL_BIT */, REFUSE, IS_PRLIMIT),
 #endif
         [IS_PRLIMIT] = JUMP_AT(IS_PRLIMIT, __NR_prlimit64, PRLIMIT_PID, IS_SETAFFINITY),
         [IS_SETAFFINITY] = JUMP_AT(IS_SETAFFINITY, __NR_sched_setaffinity, PID_LOAD, IS_SETSCHEDULER),
@@ -166,7 +185,14 @@ static int forbid_acting_on_others(void)
         [IS_SETPARAM] = JUMP_AT(IS_SETPARAM, __NR_sched_setparam, PID_LOAD, IS_SETATTR),
         [IS_SETATTR] = JUMP_AT(IS_SETATTR, __NR_sched_setattr, PID_LOAD, IS_SETPRIORITY),
         [IS_SETPRIORITY] = JUMP_AT(IS_SETPRIORITY, __NR_setpriority, PRIO_WHO, IS_IOPRIO_SET),
-        [IS_IOPRIO_SET] = JUMP_AT(IS_IOPRIO_SET, __NR_ioprio_set, IOPRIO_WHO, ALLOW),
+        [IS_IOPRIO_SET] = JUMP_AT(IS_IOPRIO_SET, __NR_ioprio_set, IOPRIO_WHO, IS_KILL),
+        [IS_KILL] = JUMP_AT(IS_KILL, __NR_kill, SIGNAL_IN_ARG1, IS_TKILL),
+        [IS_TKILL] = JUMP_AT(IS_TKILL, __NR_tkill, SIGNAL_IN_ARG1, IS_SIGQUEUE),
+        [IS_SIGQUEUE] = JUMP_AT(IS_SIGQUEUE, __NR_rt_sigqueueinfo, SIGNAL_IN_ARG1, IS_PIDFD_SIGNAL),
+        [IS_PIDFD_SIGNAL] = JUMP_AT(IS_PIDFD_SIGNAL, __NR_pidfd_send_signal, SIGNAL_IN_ARG1, IS_TGKILL),
+        [IS_TGKILL] = JUMP_AT(IS_TGKILL, __NR_tgkill, SIGNAL_IN_ARG2, IS_TGSIGQUEUE),
+        [IS_TGSIGQUEUE] = JUMP_AT(IS_TGSIGQUEUE, __NR_rt_tgsigqueueinfo, SIGNAL_IN_ARG2, IS_FCNTL),
+        [IS_FCNTL] = JUMP_AT(IS_FCNTL, __NR_fcntl, FCNTL_COMMAND, ALLOW),
         [PRLIMIT_PID] = LOAD(ARG0),
         [PRLIMIT_SELF] = JUMP_AT(PRLIMIT_SELF, 0, ALLOW, PRLIMIT_NEW_LOW),
         [PRLIMIT_NEW_LOW] = LOAD(ARG2_LOW),
@@ -183,6 +209,13 @@ static int forbid_acting_on_others(void)
         [IOPRIO_WHO_SELF] = JUMP_AT(IOPRIO_WHO_SELF, 0, IOPRIO_WHICH, REFUSE),
         [IOPRIO_WHICH] = LOAD(ARG0),
         [IOPRIO_WHICH_PROCESS] = JUMP_AT(IOPRIO_WHICH_PROCESS, IOPRIO_WHO_PROCESS_WHICH, ALLOW, REFUSE),
+        [FCNTL_COMMAND] = LOAD(ARG1),
+        [FCNTL_SETSIG] = JUMP_AT(FCNTL_SETSIG, SETSIG_COMMAND, SIGNAL_IN_ARG2, ALLOW),
+        [SIGNAL_IN_ARG1] = LOAD(ARG1),
+        [SIGNAL_LOADED] = BPF_STMT(BPF_JMP | BPF_JA, FORWARD(SIGNAL_LOADED, STOP_FROM)),
+        [SIGNAL_IN_ARG2] = LOAD(ARG2_LOW),
+        [STOP_FROM] = JUMP_IF(BPF_JGE, STOP_FROM, SIGSTOP, STOP_TO, ALLOW),
+        [STOP_TO] = JUMP_IF(BPF_JGT, STOP_TO, SIGTTOU, ALLOW, REFUSE),
         [ALLOW] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         [REFUSE] = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
     };

@@ -5,7 +5,7 @@
 
 /* Confine this process, and everything it starts: no_new_privs, fewer capabilities as
  * root, undumpable, no controlling terminal, no other process's limits or scheduling
- * changed, and a Landlock domain of its own.  Returns the Landlock ABI version used (1
+ * changed, no stop signal sent, and a Landlock domain of its own.  Returns the Landlock ABI version used (1
  * or more), 0 when the kernel offers no Landlock (the undumpable guard then stands
  * alone: docs/plugins.md), or -1 when it offers it and entering the domain failed: the
  * host must not load a plugin then. */

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -215,6 +216,73 @@ static void test_own_process_allowed(void **state)
     assert_int_equal(confined(try_own, 0, 0), 0);
 }
 
+/* A stop signal, by every call that sends one or has one sent, even to a process of its
+ * own (inside its Landlock domain, where Landlock lets signals through): a stopped
+ * engine holds the gate, and Landlock scopes signals only from its ABI 6.  Other signals
+ * still go. */
+static int stop_attempts(pid_t own)
+{
+    int fds[2], status, rc = 0;
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    int pidfd = (int)syscall(SYS_pidfd_open, own, 0);
+    if (pidfd < 0 || pipe(fds) != 0)
+        return 249;
+    REFUSED(kill(own, SIGSTOP));
+    REFUSED(kill(own, SIGTSTP));
+    REFUSED(kill(own, SIGTTIN));
+    REFUSED(kill(own, SIGTTOU));
+    REFUSED(kill(0, SIGSTOP));
+    REFUSED((int)syscall(SYS_tkill, own, SIGSTOP));
+    REFUSED((int)syscall(SYS_tgkill, own, own, SIGSTOP));
+    REFUSED((int)syscall(SYS_rt_sigqueueinfo, own, SIGSTOP, &info));
+    REFUSED((int)syscall(SYS_rt_tgsigqueueinfo, own, own, SIGSTOP, &info));
+    REFUSED((int)syscall(SYS_pidfd_send_signal, pidfd, SIGSTOP, NULL, 0));
+    REFUSED(fcntl(fds[0], 10 /* F_SETSIG */, SIGSTOP));
+    /* Not stopped; the other signals and commands go. */
+    if (waitpid(own, &status, WUNTRACED | WNOHANG) != 0)
+        rc = 248;
+    else if (fcntl(fds[0], 10 /* F_SETSIG */, SIGUSR1) != 0 || fcntl(fds[0], F_GETFL) < 0)
+        rc = 247;
+    else if (kill(own, 0) != 0 || kill(own, SIGCONT) != 0 || kill(own, SIGTERM) != 0)
+        rc = 246;
+    close(fds[0]);
+    close(fds[1]);
+    close(pidfd);
+    return rc;
+}
+
+static int try_stopping(pid_t unused)
+{
+    int status, rc;
+    (void)unused;
+    pid_t own = fork();
+    if (own < 0)
+        return 250;
+    if (own == 0) {
+        for (;;)
+            pause();
+    }
+    /* When every refusal held, the SIGTERM sent last is what it dies of; else it is
+     * ended (stopped too: SIGKILL ends a stopped process), never left behind. */
+    if ((rc = stop_attempts(own)) != 0)
+        kill(own, SIGKILL);
+    if (waitpid(own, &status, 0) != own)
+        return 245;
+    if (rc == 0 && (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM))
+        return 244;
+    return rc;
+}
+
+static void test_stop_signals_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(confined(try_stopping, 0, 0), 0);
+}
+
 #if defined(__x86_64__)
 /* A call by another ABI's number (x32) is refused before the kernel looks it up. */
 static int try_x32(pid_t unused)
@@ -237,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_others_untouched),
         cmocka_unit_test(test_others_untouched_from_a_fork),
         cmocka_unit_test(test_own_process_allowed),
+        cmocka_unit_test(test_stop_signals_refused),
 #if defined(__x86_64__)
         cmocka_unit_test(test_another_abi_refused),
 #endif
