@@ -215,6 +215,65 @@ static void with_page(const char *url, const char *pagenum, char *out, size_t si
     snprintf(out + n, size - n, "%cpage=%s", strchr(out, '?') ? '&' : '?', pagenum);
 }
 
+/* The page number URL's query names (its page parameter: decimal digits), MISSING
+ * without one, or 0 when it is not a number (or over a million: no listing relgate
+ * reads). */
+static long page_number(const char *url, long missing)
+{
+    const char *q = strchr(url, '?');
+    while (q && *q) {
+        if ((*q == '?' || *q == '&') && strncmp(q + 1, "page=", 5) == 0) {
+            const char *digits = q + 6;
+            size_t n = strspn(digits, "0123456789");
+            if (n == 0 || n > 6 || (digits[n] && digits[n] != '&' && digits[n] != '#'))
+                return 0;
+            return strtol(digits, NULL, 10);
+        }
+        q = strchr(q + 1, '&');
+    }
+    return missing;
+}
+
+/* The next page's URL, in NEXT: relgate's own, the page's URL with its page number one
+ * more, when the server says there is one (GitHub's Link rel="next" naming that number
+ * on the API's origin, GitLab's x-next-page).  What the server sent is read for that
+ * number and nothing else: its text is neither followed nor recorded (a next link quoting
+ * the token cut or encoded went into the decision and the log: hostile round 35, F01),
+ * and a listing can neither skip a page (which could hold a failure) nor go back.
+ * Returns 0 (NEXT empty on the last page), or -1 with WHY (relgate's words). */
+static int next_page_url(const ci_fetch *f, const char *url, const ci_http_response *r, char *next, size_t size,
+                         char *why, size_t why_size)
+{
+    char origin[512], number[24];
+    long here = page_number(url, 1), named;
+    next[0] = '\0';
+    if (!r->link_next[0] && !r->next_page[0])
+        return 0;
+    if (r->link_next[0]) {
+        if (origin_of(r->link_next, origin, sizeof origin) != 0 || strcmp(origin, f->origin) != 0) {
+            snprintf(why, why_size, "the next page's link is off the API's origin %s: refused (not shown)", f->origin);
+            return -1;
+        }
+        named = page_number(r->link_next, 0);
+    } else {
+        size_t n = strspn(r->next_page, "0123456789");
+        named = n > 0 && n <= 6 && r->next_page[n] == '\0' ? strtol(r->next_page, NULL, 10) : 0;
+    }
+    if (named <= 0) {
+        snprintf(why, why_size, "the next page is not named by a page number (not shown): relgate follows "
+                 "numbered pages only");
+        return -1;
+    }
+    if (here <= 0 || named != here + 1) {
+        snprintf(why, why_size, "the next page named is page %ld, not page %ld: a listing that skips or goes back "
+                 "could leave out failures", named, here + 1);
+        return -1;
+    }
+    snprintf(number, sizeof number, "%ld", named);
+    with_page(url, number, next, size);
+    return 0;
+}
+
 /* A wait until a time that has already come (a reset a second ago, a clock a little
  * behind the server's) is no wait: ask again now, not fail as if not rate limited. */
 static double at_least_now(double seconds)
@@ -280,9 +339,9 @@ static const char *secret_of(const ci_fetch *f)
     return *colon ? colon : NULL;
 }
 
-/* Does the URL S (a redirect's target, a next page) quote the credential, or name a request
- * header that carries one?  Such a URL is refused, neither followed nor shown: it would put
- * the token in the request log, the recording and the decision. */
+/* Does the URL S (a redirect's target) quote the credential, or name a request header that
+ * carries one?  Such a URL is refused, neither followed nor shown: it would send the token
+ * where the server asks.  (A next page is relgate's own URL: next_page_url.) */
 static int quotes_credential(const ci_fetch *f, const char *s)
 {
     static const char *const headers[] = {"authorization", "bearer ", "private-token", "job-token", NULL};
@@ -316,7 +375,7 @@ static int json_type(const char *ct)
 
 int ci_fetch_page(ci_fetch *f, const char *url, const char *shown, ci_page *page, char *why, size_t why_size)
 {
-    char target[2048], origin[512], where[2400];
+    char target[2048], origin[512], where[2400], reason_text[1024];
     const char *reason;
     int redirects = 0, retries = 0;
 
@@ -423,17 +482,8 @@ int ci_fetch_page(ci_fetch *f, const char *url, const char *shown, ci_page *page
             ci_http_response_free(&r);
             return -1;
         }
-        if (r.link_next[0])
-            snprintf(page->next, sizeof page->next, "%s", r.link_next);
-        else if (r.next_page[0])
-            with_page(url, r.next_page, page->next, sizeof page->next);
-        if (page->next[0] && quotes_credential(f, page->next)) {
-            snprintf(why, why_size, "%s: the next page's URL quotes the credential (not shown): refused", where);
-            ci_http_response_free(&r);
-            return -1;
-        }
-        if (strcmp(page->next, url) == 0) {
-            snprintf(why, why_size, "%s: the next page is the page itself", where);
+        if (next_page_url(f, url, &r, page->next, sizeof page->next, reason_text, sizeof reason_text) != 0) {
+            snprintf(why, why_size, "%s: %s", where, reason_text);
             ci_http_response_free(&r);
             return -1;
         }

@@ -180,8 +180,59 @@ def _(t):
         srv.route(CHECK_RUNS, Reply(pages_of(runs, 1, total=2)[0],
                                     headers={"Link": '<%s/steal?page=2>; rel="next"' % other.base}))
         setup(t, github())
-        expect_ci_error(t, live_eval(t, srv), "(page 2): the page's URL is off the API's origin")
+        expect_ci_error(t, live_eval(t, srv), "the next page's link is off the API's origin")
         t.eq(other.requests, [], "nothing sent to the other origin")
+
+
+@case("a next page is relgate's own URL, the page number one more: the server's link text (a token in it, cut or "
+      "encoded) is neither followed nor recorded; a link skipping, going back or without a number is an error")
+def _(t):
+    # Hostile round 35, F01: the Link (and GitLab's x-next-page) was followed and recorded
+    # as sent, so a cut or base64 token in it reached the decision, the log and a save.
+    import base64
+    runs = [run_status("build", rid=1), run_status("test", rid=2)]
+    ours = CHECK_RUNS + "&page=2"
+    for echo in ("t=" + TOKEN[:24], "auth=" + base64.b64encode(TOKEN.encode()).decode()):
+        with ApiServer() as srv:
+            first, second = pages_of(runs, 1)
+            # GitHub names pages by repository id, the query in its own order.
+            srv.route(CHECK_RUNS, Reply(first, headers={
+                "Link": '<{BASE}/repositories/99/commits/%s/check-runs?%s&page=2&per_page=100>; rel="next"'
+                        % (SHA, echo)}))
+            srv.route(ours, Reply(second))
+            setup(t, github())
+            res = live_eval(t, srv, "--log", "gate.jsonl", "--save-evidence", "saved")
+            doc = t.expect_decision(res, "allow", 0)
+            t.eq(srv.paths(), [CHECK_RUNS, ours], "page 2 asked by relgate's own URL")
+            pages = [e for e in doc["evidence"] if e.get("name") == "ci"]
+            t.eq([(e["url"], e.get("next")) for e in pages],
+                 [(srv.base + CHECK_RUNS, srv.base + ours), (srv.base + ours, None)], "the pages recorded")
+            stored = Path(t.tmp, "gate.jsonl").read_text() + Path(t.tmp, "saved", "context.json").read_text()
+            no_trace_of(t, res, TOKEN, echo)
+            t.check(echo not in stored and TOKEN[:10] not in stored, "the link's text in the log or the save")
+    for link, why in (("?per_page=100&page=3", "the next page named is page 3, not page 2"),
+                      ("?per_page=100&page=1", "the next page named is page 1, not page 2"),
+                      ("?per_page=100&after=Y3Vyc29y", "not named by a page number"),
+                      ("?per_page=100&page=2x", "not named by a page number")):
+        with ApiServer() as srv:
+            srv.route(CHECK_RUNS, Reply(pages_of(runs, 1)[0], headers={
+                "Link": '<{BASE}/repos/%s/commits/%s/check-runs%s>; rel="next"' % (REPO, SHA, link)}))
+            setup(t, github())
+            r = expect_ci_error(t, live_eval(t, srv), why)
+            t.check(link not in r["message"], "the link not shown")
+            t.eq(srv.paths(), [CHECK_RUNS], "nothing more asked")
+    project = "/api/v4/projects/4211"
+    for value, why in (("2&t=" + GL_TOKEN[:14], "not named by a page number"), ("3", "page 3, not page 2")):
+        with ApiServer() as srv:
+            srv.route(project + "/pipelines?sha=%s&per_page=100" % SHA,
+                      Reply([{"id": 77, "sha": SHA, "status": "success", "ref": "main"}]))
+            jobs = project + "/pipelines/77/jobs?per_page=100"
+            srv.route(jobs, Reply([gl_job(1, "build", "success")], headers={"x-next-page": value}))
+            gl_bridges(srv, project, 77)
+            setup(t, {"gitlab": "pipeline-jobs", "project": 4211, "ref": SHA})
+            res = live_eval(t, srv, env=env_for(srv, GITLAB_TOKEN=GL_TOKEN, GITHUB_TOKEN=""))
+            expect_ci_error(t, res, why)
+            no_trace_of(t, res, GL_TOKEN, GL_TOKEN[:14])
 
 
 # ---- Replay --------------------------------------------------------------------------
