@@ -261,8 +261,33 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
 
 /* --save-evidence DIR: created when absent (its parent must exist), a directory, and not
  * the context's own directory, whose context.json the saved one would replace. */
-static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
+/* The file of this run's inputs that FILE is (by identity: through a link, a hard link,
+ * standard input redirected from it): the context (PATH, "-" for standard input) or one of
+ * its evidence files; NULL when none. */
+static const char *input_at(const rg_context *ctx, const char *path, const char *file)
 {
+    struct stat at, in;
+    const cJSON *item, *ev = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
+    char resolved[PATH_MAX], why[PATH_MAX + 256];
+    if (!cJSON_IsObject(ev))
+        ev = NULL;
+    if (stat(file, &at) != 0)
+        return NULL;
+    if (path && (strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &in) == 0 : stat(path, &in) == 0) &&
+        in.st_dev == at.st_dev && in.st_ino == at.st_ino)
+        return "the context this run reads";
+    cJSON_ArrayForEach(item, ev) {
+        if (cJSON_IsString(item) &&
+            rg_evidence_resolve(ctx, item->string, resolved, sizeof resolved, why, sizeof why) == RG_EVIDENCE_OK &&
+            stat(resolved, &in) == 0 && in.st_dev == at.st_dev && in.st_ino == at.st_ino)
+            return "an evidence file this run reads";
+    }
+    return NULL;
+}
+
+static int set_save_dir(rg_context *ctx, const char *path, const char *dir, rg_error *err)
+{
+    const char *input;
     struct stat st;
     char saved[PATH_MAX + 16];
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -284,6 +309,13 @@ static int set_save_dir(rg_context *ctx, const char *dir, rg_error *err)
      * it behind looking like this run's (its pages, named by digest, may stay). */
     if ((size_t)snprintf(saved, sizeof saved, "%s/context.json", ctx->save_dir) >= sizeof saved)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: path too long", dir);
+    /* By identity, not by name: a context reached through a link, a hard link or standard
+     * input was removed here and replaced by the saved copy, whose recorded pages every
+     * later gate then replayed (hostile round 35, F03). */
+    if ((input = input_at(ctx, path, saved)))
+        return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0,
+                       "--save-evidence %s: its context.json is %s (a link to it, or standard input from it): "
+                       "it would be replaced; give another directory", dir, input);
     if (lstat(saved, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(saved) != 0)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: cannot replace %s: %s", dir, saved,
                        strerror(errno));
@@ -314,7 +346,7 @@ static int set_directories(rg_context *ctx, const char *path, const rg_context_o
     if (!ctx->evidence_root)
         return rg_fail(err, RG_ERROR_INTERNAL, NULL, 0, 0, "out of memory");
     if (opt->save_evidence)
-        return set_save_dir(ctx, opt->save_evidence, err);
+        return set_save_dir(ctx, path, opt->save_evidence, err);
     return 0;
 }
 

@@ -298,6 +298,40 @@ def _(t):
     t.expect_exit(res, 2)
 
 
+@case("--save-evidence refuses a folder whose context.json is the context read by another name (a link, a hard "
+      "link, standard input redirected from it) or an evidence file: nothing removed")
+def _(t):
+    # Hostile round 35, F03: refused by the directory's name only, the context itself was
+    # removed at the start and replaced by the saved copy (its recorded pages replayed by
+    # every later gate), or only removed when the run then failed.
+    setup(t, github())
+    os.mkdir(Path(t.tmp, "rel"))
+    os.rename(Path(t.tmp, "context.json"), Path(t.tmp, "rel", "context.json"))
+    shutil.copy(Path(t.tmp, "NOTES.md"), Path(t.tmp, "rel", "NOTES.md"))
+    original = Path(t.tmp, "rel", "context.json").read_bytes()
+    os.symlink("rel/context.json", Path(t.tmp, "link.json"))
+    os.link(Path(t.tmp, "rel", "context.json"), Path(t.tmp, "hard.json"))
+    for given in ("link.json", "hard.json"):
+        res = t.run("eval", "--policy", "policy.lua", "--context", given, "--save-evidence", "rel", env=env_for(None))
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is the context this run reads", "stderr, " + given)
+    with open(Path(t.tmp, "rel", "context.json"), "rb") as stdin:
+        res = subprocess.run([str(harness.RELGATE), "eval", "--policy", "policy.lua", "--context", "-",
+                              "--save-evidence", "rel"], cwd=t.tmp, stdin=stdin, capture_output=True, timeout=60,
+                             env=dict(os.environ, **env_for(None)))
+    t.eq(res.returncode, 2, "standard input redirected from rel/context.json: exit")
+    t.contains(res.stderr.decode(), "is the context this run reads", "stderr, standard input")
+    t.eq(Path(t.tmp, "rel", "context.json").read_bytes(), original, "the context, after every refusal")
+    # An evidence file the saved context would replace.
+    t.write_json("context.json", {"release": {"name": "payments-api", "version": "1.4.0", "type": "minor",
+                                              "commit": SHA}, "evidence": {"notes": "rel/context.json"}})
+    res = t.run("eval", "--policy", "policy.lua", "--context", "context.json", "--save-evidence", "rel",
+                env=env_for(None))
+    t.expect_exit(res, 2)
+    t.contains(res.err, "is an evidence file this run reads", "stderr, evidence")
+    t.eq(Path(t.tmp, "rel", "context.json").read_bytes(), original, "the evidence file")
+
+
 @case("--save-evidence into a folder holding an earlier recording: its context.json goes at the start, "
       "so a run that fails to save leaves none; a link planted in the folder is not followed")
 def _(t):
