@@ -56,6 +56,7 @@ typedef struct junit {
     int c_status_notrun;   /* status="notrun": ctest's not-run tests, skips and failures alike */
     int c_not_run;         /* ... and its <skipped> gives no skip reason: a failure */
     int c_todo;            /* a failure expected: 1 node's todo test, 2 Catch2's [!mayfail] */
+    int c_skip_text;       /* depth of a <skipped> whose text is being read (Common Test's), or 0 */
     /* a failure or error element right inside a <testsuite> */
     int s_depth;           /* 0: none */
     const char *s_kind;
@@ -292,6 +293,30 @@ static int ctest_skip(const char *reason)
     return *n && n[strspn(n, "0123456789")] == '\0';
 }
 
+/* A <skipped> element of type TYPE that records a test cancelled, not one skipped on
+ * purpose: EUnit (its surefire report) has no skip of its own and writes every cancelled
+ * test so, a test that timed out as type "timeout", one whose linked process died as
+ * "unknown", and fails the run ("One or more tests were cancelled"): real-tool round 35,
+ * F06.  The same words from any writer mean the same. */
+static int cancelled_type(const char *type)
+{
+    static const char *const words[] = {"timeout", "unknown", "cancelled", "canceled", "aborted", NULL};
+    for (size_t i = 0; type && words[i]; i++)
+        if (strcmp(type, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Common Test's surefire hook writes a test skipped because a configuration function it
+ * needed failed (init_per_testcase, init_per_suite, a require) as <skipped> like a
+ * deliberate one; its text, an Erlang term, says which: {tc_auto_skip, ...}, and ct_run
+ * fails the run on it, where {tc_user_skip, ...} does not (real-tool round 35, F07). */
+static int auto_skipped(const char *text)
+{
+    text += strspn(text, " \t\r\n");
+    return strncmp(text, "{tc_auto_skip", 13) == 0;
+}
+
 /* A ctest test that did not run for REASON, which is no skip: the case fails, saying why. */
 static void not_run(junit *j, const char *reason)
 {
@@ -359,6 +384,16 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
                 j->c_todo = TODO_NODE;
             else if (attr(atts, "message") && strcmp(attr(atts, "message"), "TEST_CASE tagged with !mayfail") == 0)
                 j->c_todo = TODO_CATCH2;
+            if (cancelled_type(attr(atts, "type"))) {
+                char why[96];
+                snprintf(why, sizeof why, "cancelled (a <skipped> of type \"%s\"), not skipped on purpose",
+                         attr(atts, "type"));
+                not_run(j, why);
+            } else if (!j->capture) {
+                j->c_skip_text = j->capture = j->depth;   /* its text: an automatic skip? */
+                j->text_len = 0;
+                j->text[0] = '\0';
+            }
         } else if (strncmp(name, "flaky", 5) == 0 || strncmp(name, "rerun", 5) == 0) {
             j->c_flaky++;   /* Surefire re-runs: they explain header counts */
             found(j);
@@ -476,7 +511,7 @@ static void clear_case(junit *j)
     free(j->c_msg);
     j->c_class = j->c_name = j->c_msg = NULL;
     j->c_kind = NULL;
-    j->case_depth = 0;
+    j->case_depth = j->c_skip_text = 0;
 }
 
 /* A header that claims more failures than the elements show hides some: fail closed. */
@@ -495,7 +530,12 @@ static void end(void *ud, const XML_Char *name)
     junit *j = ud;
     if (j->stopped)
         return;
-    if (j->capture == j->depth) {
+    if (j->c_skip_text && j->c_skip_text == j->depth) {
+        j->capture = j->c_skip_text = 0;
+        if (auto_skipped(j->text))
+            not_run(j, "skipped automatically by Common Test (tc_auto_skip: a configuration function it needed "
+                       "failed), which fails its run");
+    } else if (j->capture == j->depth) {
         char **slot = j->s_depth == j->depth ? &j->s_msg : &j->c_msg;
         j->capture = 0;
         if (!*slot && j->text_len && !(*slot = copy(j->text)))

@@ -836,6 +836,49 @@ static void test_junit_runner_shapes(void **state)
     ci_report_free(&r);
 }
 
+/* A test cancelled is no test skipped (real-tool round 35, F06, F07): EUnit's surefire
+ * report writes a test that timed out or whose linked process died as <skipped
+ * type="timeout"/"unknown"> and fails the run; Common Test's hook writes a test
+ * auto-skipped because its init_per_testcase crashed as a <skipped> whose text is
+ * {tc_auto_skip, ...}, and ct_run fails; a user skip ({tc_user_skip, ...}) stays a skip. */
+static void test_junit_cancelled_is_no_skip(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_ok("<testsuite tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\" name=\"module 'to_tests'\">"
+             "<testcase name=\"to_tests:0 pass_test\"/><testcase name=\"to_tests:0 -timeout_test_/0-fun-0-\">"
+             "<skipped type=\"timeout\">\nin function timer:sleep/1 (timer.erl, line 219)\n</skipped></testcase>"
+             "</testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_int_equal(r.t_skipped, 0);
+    assert_contains(r.cases[0].message, "cancelled (a <skipped> of type \"timeout\")");
+    ci_report_free(&r);
+    parse_ok("<testsuite tests=\"1\" skipped=\"1\" name=\"module 'ex_tests'\"><testcase name=\"ex_tests:0 linked\">"
+             "<skipped type=\"unknown\">\nundefined    </skipped></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"ipt_SUITE\" errors=\"0\" failures=\"0\" skipped=\"1\" tests=\"2\">"
+             "<testcase name=\"t1\"/><testcase name=\"t2\"><skipped type=\"skip\" message=\"Test t2 in ipt_SUITE "
+             "skipped!\">{tc_auto_skip,\n    {failed,\n        {ipt_SUITE,init_per_testcase,\n            {ipt_boom,[]}}}}"
+             "</skipped></testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_contains(r.cases[0].message, "tc_auto_skip");
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"ok_SUITE\" errors=\"0\" failures=\"0\" skipped=\"1\" tests=\"2\">"
+             "<testcase name=\"t1\"/><testcase name=\"t2\"><skipped type=\"skip\" message=\"Test t2 in ok_SUITE "
+             "skipped!\">{tc_user_skip,&quot;user skip&quot;}</skipped></testcase></testsuite></testsuites>",
+             CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_int_equal(r.t_skipped, 1);
+    ci_report_free(&r);
+    /* pytest's skip (a type of its own, a message): a skip */
+    parse_ok("<testsuite name=\"pytest\" skipped=\"1\" tests=\"1\"><testcase name=\"t\"><skipped "
+             "type=\"pytest.skip\" message=\"no db\">t.py:3: no db</skipped></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_int_equal(r.t_skipped, 1);
+    ci_report_free(&r);
+}
+
 /* ASCII TEXT as UTF-16 (big-endian when BE), after a byte order mark when BOM, into OUT
  * (room for 2 + 2 * strlen(TEXT) bytes).  Returns the length in bytes. */
 static size_t utf16(const char *text, int be, int bom, char *out)
@@ -1152,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_junit_dialects),
         cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_node_todo),
+        cmocka_unit_test(test_junit_cancelled_is_no_skip),
         cmocka_unit_test(test_junit_runner_shapes),
         cmocka_unit_test(test_junit_utf16),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
