@@ -125,7 +125,9 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
             rg_eval_log_error(o, err, line);
         }
         free(line);
-        rg_eval_output_error(o, out->failed ? NULL : out->data, out->len);
+        /* A usage stop: the output names a file the batch reads, left as it is. */
+        if (err->kind != RG_ERROR_USAGE)
+            rg_eval_output_error(o, out->failed ? NULL : out->data, out->len);
         if (out->len)
             rg_cli_write_stdout(out->data, out->len);
         out->len = 0;
@@ -185,6 +187,16 @@ static int batch_write_output(batch_run *b, rg_strbuf *out, rg_error *err)
     return rc;
 }
 
+/* --output names an evidence file of the context on line LINENO: the batch stops (a usage
+ * error, in B->stop), its output never put in place nor written over (hostile round 35,
+ * F02: a report over the evidence is what the next gate reads). */
+static void refuse_output(batch_run *b, long lineno)
+{
+    rg_fail(&b->stop, RG_ERROR_USAGE, b->o->batch, (int)lineno, 0,
+            "%s:%ld: --output '%.900s' would be written over: it is an evidence file this context names",
+            b->display, lineno, b->o->output);
+}
+
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
  * and to the decision log.  Returns the line's exit code.  When the batch cannot go on
  * (the log or memory failed), B->stop says why and nothing was added to OUT. */
@@ -203,6 +215,11 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
         return RG_EXIT_ERROR;   /* B->stop says why */
     rg_policy_set_clock(b->pol, now);
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
+    if (ctx && o->output && rg_context_reads_file(ctx, o->output)) {
+        refuse_output(b, lineno);
+        rg_context_free(ctx);
+        return RG_EXIT_ERROR;
+    }
     if (ctx)
         d = rg_evaluate(b->pol, ctx, &err);
     if (d)
@@ -263,6 +280,11 @@ static int worker_eval_line(void *arg, long lineno, char *line, size_t len, rg_s
 {
     batch_run *b = arg;
     int code = batch_line(b, lineno, line, len, out);
+    if (b->stop.kind == RG_ERROR_USAGE) {
+        rg_error_clear(&b->stop);   /* refuse_output: the parent stops the batch */
+        rg_error_init(&b->stop);
+        return RG_BATCH_LINE_REFUSED;
+    }
     if (b->stop.kind != RG_ERROR_NONE)
         out->failed = 1;     /* the worker ends; the parent reports its lines as lost */
     return code;
@@ -280,7 +302,11 @@ static void worker_start(void *arg)
 static int worker_take(void *arg, long lineno, int code, const char *text, size_t len)
 {
     batch_run *b = arg;
-    (void)lineno;
+    if (code == RG_BATCH_LINE_REFUSED) {
+        refuse_output(b, lineno);
+        b->worst = batch_stop(&b->out, b->o, &b->stop);
+        return 1;
+    }
     rg_strbuf_add(&b->out, text, len);
     if (code > b->worst)
         b->worst = code;
@@ -419,6 +445,14 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.bopt.waiver_list = waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
+    if (b.pol && o->output && rg_policy_reads_file(b.pol, o->output)) {
+        int code = rg_eval_refuse_output(o, o->output, &err);
+        rg_error_clear(&err);
+        rg_policy_free(b.pol);
+        rg_plugins_free(plugins);
+        rg_waivers_free(waivers);
+        return code;
+    }
     if (b.pol)
         in = open_batch(o->batch, &err);
     /* --output's file made before anything is decided, as eval --context writes its

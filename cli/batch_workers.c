@@ -256,7 +256,7 @@ static int read_worker_output(void *arg, void *data, size_t len)
  * W ended first, or -1 with WHY saying what was wrong with it. */
 static int read_record(worker *w, long lineno, int32_t *code, rg_strbuf *buf, char *why, size_t why_size)
 {
-    return rg_record_read(read_worker_output, w, &w->peer, lineno, 2, code, buf, why, why_size);
+    return rg_record_read(read_worker_output, w, &w->peer, lineno, RG_BATCH_LINE_REFUSED, code, buf, why, why_size);
 }
 
 /* Pass on the output of chunk C, in order; lines its worker did not finish, or answered

@@ -28,6 +28,11 @@ typedef struct rg_batch_work {
  * watchdog ended it): its lines say so. */
 #define RG_BATCH_EXIT_TIMEOUT 124
 
+/* A line's code from a worker: an exit code (0, 1, 2), or this one, for a line whose
+ * context names the batch's --output as its evidence: the parent stops the batch there
+ * (cli/batch.c, refuse_output). */
+#define RG_BATCH_LINE_REFUSED 3
+
 #define RG_BATCH_READ_FAILED (-1)  /* reading IN failed (errno says why) */
 #define RG_BATCH_STOPPED (-2)      /* TAKE asked to stop */
 #define RG_BATCH_NO_WORKERS (-3)   /* no worker started: nothing was read from IN */

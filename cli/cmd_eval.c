@@ -424,13 +424,21 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
 /* A file relgate writes (--output, a --format report, --attest) that is also one it reads
  * or writes otherwise would be destroyed by the answer (a decision log replaced by a
  * decision, a policy by a report): the option naming it, or NULL. */
-static const char *written_over(const eval_options *o)
+static size_t files_written(const eval_options *o, const char **writes)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 2] = {o->output, o->attest};
-    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
-    size_t n = 2;
+    size_t n = 0;
+    writes[n++] = o->output;
+    writes[n++] = o->attest;
     for (size_t i = 0; i < o->outs.count; i++)
         writes[n++] = o->outs.files[i].path;
+    return n;
+}
+
+static const char *written_over(const eval_options *o)
+{
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
+    size_t n = files_written(o, writes);
     for (size_t w = 0; w < n; w++) {
         if (!writes[w] || strcmp(writes[w], "-") == 0)
             continue;
@@ -447,6 +455,33 @@ static const char *written_over(const eval_options *o)
             if (rg_same_place(writes[w], writes[v]))
                 return writes[w];
     return NULL;
+}
+
+/* The same for the files the decision reads that no option names: a directory policy's
+ * members, the modules it requires, the policies it extends, the context's evidence (a
+ * report written over the evidence is what the next gate reads: a deny's report over its
+ * release notes made the next gate allow, hostile round 35, F02).  Known once the policy
+ * and the context are loaded.  The output's path, or NULL. */
+static const char *read_over(const eval_options *o, const rg_policy *pol, const rg_context *ctx)
+{
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    size_t n = files_written(o, writes);
+    for (size_t w = 0; w < n; w++)
+        if (writes[w] && strcmp(writes[w], "-") != 0 &&
+            (rg_policy_reads_file(pol, writes[w]) || (ctx && rg_context_reads_file(ctx, writes[w]))))
+            return writes[w];
+    return NULL;
+}
+
+int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *err)
+{
+    eval_options quiet = *o;   /* the error goes to none of the outputs either */
+    quiet.output = NULL;
+    quiet.outs.count = 0;
+    rg_fail(err, RG_ERROR_USAGE, clash, 0, 0,
+            "'%.900s' would be written over: an output must be a file of its own, not a file the policy was "
+            "loaded from, a *.lua of a policy directory, or an evidence file the context names", clash);
+    return rg_eval_fail(&quiet, err);
 }
 
 /* What the options given say together: the required ones, one context source, standard
@@ -560,6 +595,7 @@ int rg_cmd_eval(int argc, char **argv)
     rg_decision *d = NULL;
     char *out = NULL, *envelope = NULL, tmp[PATH_MAX], workspace[PATH_MAX];
     rg_render_options render = {0, NULL};
+    const char *clash;
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -611,6 +647,10 @@ int rg_cmd_eval(int argc, char **argv)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
     if (plugins)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
+    if (pol && (clash = read_over(&o, pol, ctx))) {
+        rc = rg_eval_refuse_output(&o, clash, &err);
+        goto done;
+    }
     if (pol) {
         rg_plugin_processes_last_evaluation();   /* one decision, then exit */
         d = rg_evaluate(pol, ctx, &err);

@@ -32,6 +32,11 @@ typedef struct eval_options {
  * Never into --output: a file there is left as it was.  Returns the exit code 2. */
 int rg_eval_fail(const eval_options *o, const rg_error *err);
 
+/* An output that would be written over a file the decision reads (rg_policy_reads_file,
+ * rg_context_reads_file), found once they are loaded: a usage error, written to none of
+ * the outputs.  Returns the exit code 2. */
+int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *err);
+
 /* With --output, put TEXT (LEN bytes: this run's error) in the file's place, or, when it
  * cannot be written, remove (else empty) what an earlier run left there: the file never
  * holds an earlier answer after this run failed.  TEXT NULL: remove or empty only. */

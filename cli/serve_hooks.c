@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
 #include "hooks_config.h"
 #include "hooks_jobs.h"
 #include "hooks_payload.h"
@@ -303,6 +304,19 @@ int rg_serve_hooks_register(rg_serve *srv)
     if (!(hooks.config = hooks_config_load(path, why, sizeof why))) {
         fprintf(stderr, "relgate serve: --hooks %s\n", why);
         return -1;
+    }
+    {
+        /* The port is written after this: never over the API credential a hook posts with. */
+        const char *port_file = rg_serve_config_get(srv)->port_file;
+        const hooks_service *services[] = {&hooks.config->github, &hooks.config->gitlab, &hooks.config->argo};
+        for (size_t i = 0; i < sizeof services / sizeof *services; i++)
+            if (port_file && rg_same_place(port_file, services[i]->token_file)) {
+                fprintf(stderr, "relgate serve: --port-file '%.200s' would be written over a token_file of --hooks "
+                        "%s: give it a file of its own\n", port_file, path);
+                hooks_config_free(hooks.config);
+                hooks.config = NULL;
+                return -1;
+            }
     }
     hooks.srv = srv;
     hooks.env = (hooks_env){decide, metric, srv};

@@ -318,8 +318,11 @@ int rg_serve_parse_args(int argc, char **argv, rg_serve_config *c)
         int over = c->store && rg_log_keeps_file(c->store, c->port_file);
         for (size_t i = 0; i < sizeof read / sizeof *read && !over; i++)
             over = rg_same_place(c->port_file, read[i]);
+        /* the integrations' files (--hooks); those a hooks file names: serve_hooks.c */
+        for (size_t i = 0; rg_serve_hook_options[i].name && !over; i++)
+            over = strcmp(rg_serve_hook_options[i].needs, "a path") == 0 && rg_same_place(c->port_file, c->extra[i]);
         if (over)
-            return usage("--port-file '%.200s' would be written over the store, the policy, a token file or a key: "
+            return usage("--port-file '%.200s' would be written over the store, the policy, the hooks, a token file or a key: "
                          "give it a file of its own", c->port_file);
     }
     return -1;

@@ -498,6 +498,20 @@ fail:
     return NULL;
 }
 
+int rg_context_reads_file(const rg_context *ctx, const char *path)
+{
+    const cJSON *item, *ev = ctx ? cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence") : NULL;
+    char joined[PATH_MAX];
+    if (!path || !*path || !cJSON_IsObject(ev))
+        return 0;
+    cJSON_ArrayForEach(item, ev) {
+        if (cJSON_IsString(item) && rg_path_join_normalized(ctx->dir, item->valuestring, joined, sizeof joined) == 0 &&
+            rg_same_place(path, joined))
+            return 1;
+    }
+    return 0;
+}
+
 rg_context *rg_context_load(const char *path, const rg_context_options *options, rg_error *err)
 {
     rg_limits defaults = rg_limits_default();

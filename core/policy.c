@@ -1323,6 +1323,22 @@ void rg_policy_set_clock(rg_policy *pol, int64_t now)
     pol->sb->now = now;
 }
 
+int rg_policy_reads_file(const rg_policy *pol, const char *path)
+{
+    struct stat st, in;
+    char dir[PATH_MAX];
+    size_t n = path ? strlen(path) : 0;
+    if (!pol || n == 0)
+        return 0;
+    if (rg_sandbox_loaded_from(pol->sb, path))
+        return 1;
+    if (n <= 4 || strcmp(path + n - 4, ".lua") != 0 || stat(pol->file, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        rg_bundle_at(pol->file))
+        return 0;
+    rg_path_dir(path, dir, sizeof dir);
+    return stat(dir, &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino;
+}
+
 const char *rg_policy_digest(const rg_policy *pol)
 {
     return pol->digest;

@@ -912,6 +912,27 @@ static int load_text(rg_sandbox *sb, const char *text, size_t len, const char *n
     return 0;
 }
 
+/* REAL (a resolved path) among the files SB was loaded from: 0, or -1 out of memory. */
+static int note_loaded(rg_sandbox *sb, const char *real)
+{
+    char **more = realloc(sb->loaded, (sb->loaded_count + 1) * sizeof *more);
+    if (!more)
+        return -1;
+    sb->loaded = more;
+    if (!(sb->loaded[sb->loaded_count] = strdup(real)))
+        return -1;
+    sb->loaded_count++;
+    return 0;
+}
+
+int rg_sandbox_loaded_from(const rg_sandbox *sb, const char *path)
+{
+    for (size_t i = 0; i < sb->loaded_count; i++)
+        if (rg_same_place(path, sb->loaded[i]))
+            return 1;
+    return 0;
+}
+
 int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_error *err)
 {
     char *text = NULL, real[PATH_MAX];
@@ -925,6 +946,11 @@ int rg_sandbox_load(rg_sandbox *sb, const char *path, const char *chunkname, rg_
     /* Name the file relative to the policy's directory: the digest must not depend on
      * how the path was spelled on the command line. */
     resolved = realpath(path, real) != NULL;
+    /* Kept, so that nothing relgate writes lands on it (an output over a module). */
+    if (note_loaded(sb, resolved ? real : path) != 0) {
+        free(text);
+        return rg_fail(err, RG_ERROR_INTERNAL, display, 0, 0, "out of memory");
+    }
     rel = sb->dir && resolved ? below(real, sb->dir) : NULL;
     /* a base on the policy path: relative to its directory there */
     for (int i = 0; !rel && resolved && i < sb->search_count; i++)
@@ -2287,6 +2313,8 @@ static int push_bundle_at(lua_State *L, rg_sandbox *sb, const char *real, const 
             rg_error_clear(&err);
             lua_error(L);
         }
+        if (note_loaded(sb, real) != 0)
+            luaL_error(L, "out of memory");
     } else if (pin && strcmp(pin, p->bundle->digest) != 0) {
         luaL_error(L, "bundle '%s' is pinned to %s%s, but %s/%s has %s: refused", name, pin, by, display,
                    RG_BUNDLE_MANIFEST, p->bundle->digest);
@@ -2617,6 +2645,9 @@ void rg_sandbox_free(rg_sandbox *sb)
         rg_sha256_final(sb->digest, scratch);
     }
     free(sb->snapshot_upvalue);
+    for (size_t i = 0; i < sb->loaded_count; i++)
+        free(sb->loaded[i]);
+    free(sb->loaded);
     free(sb->dir);
     free(sb->dir_display);
     for (int i = 0; sb->packages && i < (sb->package_count ? sb->package_count : 1); i++) {

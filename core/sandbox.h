@@ -61,6 +61,9 @@ typedef struct rg_sandbox {
     char **search_display;
     int search_count;
     rg_sha256 *digest;        /* over every file loaded, in load order */
+    char **loaded;            /* the files it was loaded from, resolved (a bundle: its .tar),
+                               * for rg_policy_reads_file */
+    size_t loaded_count;
     const rg_context *ctx;    /* set while checks run: evidence.* reads through it */
     cJSON *evidence_log;      /* set while checks run: evidence.read notes what it read */
     rg_error_kind error_kind; /* set with VIOLATION: an error pcall may not swallow */
@@ -75,6 +78,9 @@ typedef struct rg_sandbox {
     size_t printed;           /* bytes print() wrote in evaluation PRINTED_IN */
     uint64_t printed_in;
 } rg_sandbox;
+
+/* Whether PATH names one of the files SB was loaded from (rg_same_place). */
+int rg_sandbox_loaded_from(const rg_sandbox *sb, const char *path);
 
 /* A new sandbox whose require() reads below DIR (DISPLAY: how messages name DIR).
  * Returns NULL with ERR filled. */

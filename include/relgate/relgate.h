@@ -212,6 +212,12 @@ RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const cha
                                          const char *path, const rg_context_options *options,
                                          rg_error *err);
 
+/* Whether PATH names one of CTX's evidence files: by place (the same file through links,
+ * or the same name in the same folder, made or not yet).  A program writing files beside
+ * a gate refuses such a path: a report written over the evidence is what the next gate
+ * would read (relgate eval's outputs). */
+RELGATE_API int rg_context_reads_file(const rg_context *ctx, const char *path);
+
 /* ---- Plugins ------------------------------------------------------------ */
 
 typedef struct rg_plugins rg_plugins;
@@ -291,6 +297,12 @@ RELGATE_API void rg_policy_set_clock(rg_policy *policy, int64_t now);
 
 /* POLICY's digest as its decisions name it ("sha256:HEX"), owned by the policy. */
 RELGATE_API const char *rg_policy_digest(const rg_policy *policy);
+
+/* Whether PATH names a file POLICY was loaded from: its file, the modules it required,
+ * the policies it extends, a bundle's .tar, and for a directory policy any *.lua file in
+ * that directory (a new one would join the policy at its next load).  By place, as
+ * rg_context_reads_file: a program writing files beside a policy refuses such a path. */
+RELGATE_API int rg_policy_reads_file(const rg_policy *policy, const char *path);
 
 /* Load the policy at PATH only to find its problems, without running any check: every
  * declaration error (unknown check or parameter, wrong type, unknown release type or

@@ -349,6 +349,45 @@ def _(t):
     t.check(not Path(t.tmp, "same.json").exists(), "no output written")
 
 
+@case("outputs: over a file the decision reads that no option names -- a directory policy's member or a new *.lua "
+      "in it, a module, an extended base, an evidence file (made or not yet) -- a usage error; nothing written")
+def _(t):
+    # Hostile round 35, F02: compared with the options' paths only, a deny's markdown report
+    # written over its release notes made the next gate allow.
+    t.write("pol/a.lua", 'local m = require "lib.m"\n'
+            'requirement "notes" { title = "notes", check = function(ctx)\n'
+            '  local text = evidence.read("notes")\n'
+            '  if text and m.ok(text, ctx.release.version) then return pass("mentioned") end\n'
+            '  return fail("not mentioned") end }\n')
+    t.write("pol/lib/m.lua", "return { ok = function(t, v) return t:find(v, 1, true) ~= nil end }\n")
+    t.write("base.lua", 'requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+    t.write("top.lua", 'extends "base"\nrequirement "b" { title = "b", check = function() return pass("ok") end }\n')
+    t.write("ev/notes.md", "release notes\n")
+    t.write_json("c.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"},
+                            "evidence": {"notes": "ev/notes.md", "later": "ev/later.md"}})
+    before = {p: Path(t.tmp, p).read_bytes() for p in ("pol/a.lua", "pol/lib/m.lua", "base.lua", "ev/notes.md")}
+    res = t.run("eval", "--policy", "pol", "--context", "c.json")
+    t.expect_exit(res, 1)   # the control: the notes do not mention 1.0.0
+    for policy, out in (("pol", "pol/a.lua"), ("pol", "pol/new.lua"), ("pol", "pol/lib/m.lua"), ("top.lua", "base.lua"),
+                        ("pol", "ev/notes.md"), ("pol", "./ev/../ev/notes.md"), ("pol", "ev/later.md")):
+        for how in (("--output", out), ("--format", "markdown=" + out)):
+            res = t.run("eval", "--policy", policy, "--context", "c.json", *how)
+            t.expect_error(res, "usage", mentions=["would be written over"])
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in before}, before, "every file read, after every refusal")
+    t.check(not Path(t.tmp, "pol/new.lua").exists() and not Path(t.tmp, "ev/later.md").exists(), "nothing made")
+    # --batch --output: over the policy's module refused; over a line's evidence, that line's error.
+    t.write("b.jsonl", json.dumps({"release": {"name": "app", "version": "1.0.0", "type": "patch"},
+                                   "evidence": {"notes": "ev/notes.md"}}) + "\n")
+    res = t.run("eval", "--policy", "pol", "--batch", "b.jsonl", "--output", "pol/lib/m.lua")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "would be written over", "batch over a module")
+    for jobs in ("1", "2"):   # in this process, and in workers (the parent stops the batch)
+        res = t.run("eval", "--policy", "pol", "--batch", "b.jsonl", "--jobs", jobs, "--output", "ev/notes.md")
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is an evidence file this context names", "batch over evidence, --jobs " + jobs)
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in before}, before, "every file read, after the batches")
+
+
 @case("outputs: over a store's files by any name -- a SQLite log as sqlite:PATH, its journal and WAL, a JSON-lines "
       "log's head, a log RELGATE_LOG names -- a usage error; the store stays whole; import into itself refused")
 def _(t):

@@ -575,13 +575,28 @@ def _(t):
                           (["--policy", "p.lua", "--listen", ":0", "--store", "sqlite:d.db", "--port-file", "d.db-wal"],
                            "--port-file 'd.db-wal' would be written over the store"),
                           (["--policy", "p.lua", "--listen", ":0", "--port-file", "p.lua"],
-                           "--port-file 'p.lua' would be written over")):
+                           "--port-file 'p.lua' would be written over"),
+                          # Hostile round 35, F02: the hooks file was not among them.
+                          (["--policy", "p.lua", "--listen", ":0", "--hooks", "h.json", "--port-file", "./h.json"],
+                           "--port-file './h.json' would be written over")):
         res = t.run("serve", *args)
         t.expect_exit(res, 2)
         t.contains(res.err, mention, "stderr for %s" % args)
     res = t.run("serve", "--policy", t.write("broken.lua", "requirement {"), "--listen", "127.0.0.1:0")
     t.expect_exit(res, 2)
     t.contains(res.err, "broken.lua", "a policy that does not load stops the server")
+    # ... nor the API credential a hooks file names (read at each callback): the server
+    # stops before it writes the port.
+    t.write("github-app.token", "ghs_token\n", mode=0o600)
+    t.write("github-webhook.secret", "whsec\n", mode=0o600)
+    t.write_json("hooks.json", {"github": {"webhook_secret_file": "github-webhook.secret",
+                                           "token_file": "github-app.token", "api_url": "http://127.0.0.1:9",
+                                           "rules": [{"repository": "*", "request": {"stage": "deploy"}}]}})
+    res = t.run("serve", "--policy", str(POLICY), "--listen", "127.0.0.1:0", "--hooks", "hooks.json",
+                "--port-file", "github-app.token", timeout=30)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "would be written over a token_file", "stderr")
+    t.eq(Path(t.tmp, "github-app.token").read_text(), "ghs_token\n", "the token file")
 
 
 if __name__ == "__main__":
