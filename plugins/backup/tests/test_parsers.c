@@ -195,6 +195,31 @@ static void test_magic(void **state)
     assert_null(bk_magic_detect((const unsigned char *)"<?xml version=\"1.0\"?>", 21));
     assert_null(bk_magic_detect((const unsigned char *)"", 0));
     assert_null(bk_magic_detect((const unsigned char *)"x -- PostgreSQL database dump", 29));
+    /* Real-tool round 35, F01, F02: GNU cpio's default (bin: these are the first bytes of
+     * `echo a.txt | cpio -o`, little-endian) and its crc format; age --armor; lz4 -l. */
+    {
+        static const unsigned char bin[] = "\xc7\x71\x00\xfe\xe1\x40\xa4\x81\x00\x00\x00\x00\x01\x00\x00\x00"
+                                           "\x17\x6b\xd6\x06\x06\x00\x00\x00\x06\x00" "a.txt\0" "hello\n";
+        unsigned char swapped[sizeof bin], bad[sizeof bin];
+        for (size_t i = 0; i + 1 < 26; i += 2) {   /* the same header written big-endian */
+            swapped[i] = bin[i + 1];
+            swapped[i + 1] = bin[i];
+        }
+        memcpy(swapped + 26, bin + 26, sizeof bin - 26);
+        assert_string_equal(bk_magic_detect(bin, sizeof bin - 1), "cpio");
+        assert_string_equal(bk_magic_detect(swapped, sizeof bin - 1), "cpio");
+        memcpy(bad, bin, sizeof bin);
+        bad[7] = 0xf1;   /* a mode naming no file type */
+        assert_null(bk_magic_detect(bad, sizeof bin - 1));
+        memcpy(bad, bin, sizeof bin);
+        bad[31] = 'x';   /* the name not ending in its NUL */
+        assert_null(bk_magic_detect(bad, sizeof bin - 1));
+        assert_null(bk_magic_detect(bin, 27));   /* cut before its name ends */
+        assert_null(bk_magic_detect((const unsigned char *)"\xc7\x71 two bytes of a magic, then text", 40));
+    }
+    assert_string_equal(bk_magic_detect((const unsigned char *)"07070200000000", 14), "cpio");
+    assert_string_equal(bk_magic_detect((const unsigned char *)"-----BEGIN AGE ENCRYPTED FILE-----\nYWdl", 40), "age");
+    assert_string_equal(bk_magic_detect((const unsigned char *)"\x02\x21\x4c\x18\x10\x00\x00\x00", 8), "lz4");
 }
 
 static void test_clean(void **state)
