@@ -23,6 +23,8 @@ typedef struct open_suite {
     int depth;             /* element depth of the <testsuite> */
     int64_t found;         /* failure and error elements seen below it (rerun ones included) */
     double claimed;        /* failures + errors its header says, or -1 */
+    double errors;         /* errors its header says (Qt 5 counts messages there) */
+    int doctest;           /* written by doctest (its doctest_version attribute) */
     int64_t case_done;     /* the latest completion of a test case in it (nextest) */
     int has_case_done;
 } open_suite;
@@ -153,7 +155,34 @@ static void open_testsuite(junit *j, const XML_Char **atts)
     o->depth = j->depth;
     o->found = 0;
     o->claimed = claimed(atts);
+    o->errors = number(attr(atts, "errors"));
+    o->doctest = attr(atts, "doctest_version") != NULL;
     o->has_case_done = 0;
+}
+
+/* A <property> of the innermost open suite.  Qt 5's QTest writes every message of a
+ * passing run (a qWarning, a QSKIP, a QEXPECT_FAIL's note) into its suite's errors="N";
+ * Qt 6 does not.  In a Qt 5 suite that count explains nothing (real-tool round 35, F03):
+ * only failures= and the elements are read. */
+static void suite_property(junit *j, const XML_Char **atts)
+{
+    open_suite *o = &j->open[j->open_count - 1];
+    const char *name = attr(atts, "name"), *value = attr(atts, "value");
+    if (name && value && strcmp(name, "QTestVersion") == 0 && strncmp(value, "5.", 2) == 0 && o->claimed >= 0 &&
+        o->errors > 0) {
+        o->claimed -= o->errors;
+        o->errors = 0;
+    }
+}
+
+/* doctest writes a WARN assertion that did not hold (WARN, WARN_EQ, WARN_FALSE, ...) as
+ * a <failure type="WARN..."> and counts it in failures=, but never fails a run on one:
+ * "Status: SUCCESS!", exit 0 (real-tool round 35, F04).  In a doctest suite such an
+ * element is a warning: it explains the header's count, and fails nothing. */
+static int doctest_warning(const junit *j, const XML_Char **atts)
+{
+    const char *type = attr(atts, "type");
+    return j->open_count && j->open[j->open_count - 1].doctest && type && strncmp(type, "WARN", 4) == 0;
 }
 
 /* A suite that says nothing of when it ran ends with its latest test case, else with the
@@ -209,9 +238,10 @@ static void open_testcase(junit *j, const XML_Char **atts)
      * "Pass"/"Skip", NUnit's "Passed"/"Skipped"/"Ignored", ...).  Any other status --
      * "failed" in any case, "timeout", "crashed", "aborted", "inconclusive", a word of an
      * in-house converter -- does not say the test passed, and fails the case, as an
-     * unknown CI conclusion does (round 21, F03). */
+     * unknown CI conclusion does (round 21, F03).  Qt's "xfail" is a QEXPECT_FAIL that
+     * failed as expected, which QTest counts as passed (its "xpass" fails the case). */
     static const char *const pass[] = {"passed", "pass", "success", "succeeded", "successful", "ok", "run",
-                                       "completed", "executed", NULL};
+                                       "completed", "executed", "xfail", NULL};
     static const char *const skip[] = {"skipped", "skip", "disabled", "notrun", "ignored", "suppressed", "pending",
                                        NULL};
     /* Both attributes are read (googletest writes status "run" with result "completed",
@@ -368,7 +398,9 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
     if (j->case_depth) {
         if (j->depth != j->case_depth + 1)
             return;   /* inside system-out, properties, ... */
-        if (is_failure || is_error) {
+        if (is_failure && doctest_warning(j, atts)) {
+            found(j);
+        } else if (is_failure || is_error) {
             j->c_fail += is_failure;
             j->c_err += is_error;
             found(j);
@@ -409,6 +441,8 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
     }
     if (strcmp(name, "testsuite") == 0) {
         open_testsuite(j, atts);
+    } else if (strcmp(name, "property") == 0 && j->open_count && j->depth == j->open[j->open_count - 1].depth + 2) {
+        suite_property(j, atts);
     } else if (strcmp(name, "testcase") == 0) {
         open_testcase(j, atts);
     } else if ((is_failure || is_error) && j->open_count && j->depth == j->open[j->open_count - 1].depth + 1) {

@@ -836,6 +836,60 @@ static void test_junit_runner_shapes(void **state)
     ci_report_free(&r);
 }
 
+/* Qt 5's QTest counts a passing run's messages in errors= and writes a QEXPECT_FAIL that
+ * held as result="xfail"; doctest writes a WARN that did not hold as <failure type="WARN">
+ * and never fails on it (real-tool round 35, F03, F04: the tools' own files). */
+static void test_junit_counted_messages(void **state)
+{
+    static const char qt5[] = "<testsuite errors=\"1\" failures=\"%s\" tests=\"3\" name=\"T\"><properties>"
+                              "<property value=\"5.15.8\" name=\"QTestVersion\"/></properties>"
+                              "<testcase result=\"pass\" name=\"passes\"/>%s</testsuite>";
+    char xml[1024];
+    ci_report r;
+    (void)state;
+    snprintf(xml, sizeof xml, qt5, "0", "<testcase result=\"pass\" name=\"warns\"><!-- message=\"w\" type=\"qwarn\" --></testcase>");
+    parse_ok(xml, CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    snprintf(xml, sizeof xml, qt5, "0", "<testcase result=\"xfail\" name=\"xfail\"><!-- message=\"known\" type=\"info\" --></testcase>");
+    parse_ok(xml, CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    snprintf(xml, sizeof xml, qt5, "1", "<testcase result=\"fail\" name=\"fails\"><failure result=\"fail\" "
+             "message=\"Compared values are not the same\"/></testcase>");
+    parse_ok(xml, CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    snprintf(xml, sizeof xml, qt5, "0", "<testcase result=\"xpass\" name=\"xpass\"/>");
+    parse_ok(xml, CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);   /* an expected failure that passed fails QTest's run */
+    ci_report_free(&r);
+    /* Qt 6 (and any other writer): errors= is believed */
+    parse_ok("<testsuite errors=\"1\" failures=\"0\" tests=\"1\" name=\"T\"><properties><property value=\"6.4.2\" "
+             "name=\"QTestVersion\"/></properties><testcase result=\"pass\" name=\"passes\"/></testsuite>", CI_ANY, &r);
+    assert_true(r.items[0].broken);
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"src/warn-only\" errors=\"0\" failures=\"1\" tests=\"2\" "
+             "doctest_version=\"2.4.9\"><testcase classname=\"w.cpp\" name=\"passes\" status=\"run\"/>"
+             "<testcase classname=\"w.cpp\" name=\"warns\" status=\"run\"><failure message=\"1 == 2\" type=\"WARN\">"
+             "WARN( 1 == 2 ) is NOT correct!</failure></testcase></testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_false(r.items[r.count - 1].broken);
+    ci_report_free(&r);
+    parse_ok("<testsuites><testsuite name=\"s\" errors=\"0\" failures=\"1\" tests=\"1\" doctest_version=\"2.4.9\">"
+             "<testcase name=\"fails\" status=\"run\"><failure message=\"1 == 2\" type=\"CHECK\"/></testcase>"
+             "</testsuite></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    /* type WARN from another writer is a failure like any */
+    parse_ok("<testsuite name=\"s\"><testcase name=\"t\"><failure type=\"WARN\" message=\"m\"/></testcase></testsuite>",
+             CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+}
+
 /* A test cancelled is no test skipped (real-tool round 35, F06, F07): EUnit's surefire
  * report writes a test that timed out or whose linked process died as <skipped
  * type="timeout"/"unknown"> and fails the run; Common Test's hook writes a test
@@ -1196,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_node_todo),
         cmocka_unit_test(test_junit_cancelled_is_no_skip),
+        cmocka_unit_test(test_junit_counted_messages),
         cmocka_unit_test(test_junit_runner_shapes),
         cmocka_unit_test(test_junit_utf16),
         cmocka_unit_test(test_junit_failing_cases_are_capped),
