@@ -119,13 +119,15 @@ static int batch_stop(rg_strbuf *out, const eval_options *o, const rg_error *err
     }
     {
         char *line = rg_eval_error_line(err, line_clock(o));
+        /* A usage stop (refuse_output): the files the batch writes include one it reads,
+         * left as it is -- neither the log nor the output takes the error. */
         if (line) {
             rg_strbuf_puts(out, line);
             rg_strbuf_puts(out, "\n");
-            rg_eval_log_error(o, err, line);
+            if (err->kind != RG_ERROR_USAGE)
+                rg_eval_log_error(o, err, line);
         }
         free(line);
-        /* A usage stop: the output names a file the batch reads, left as it is. */
         if (err->kind != RG_ERROR_USAGE)
             rg_eval_output_error(o, out->failed ? NULL : out->data, out->len);
         if (out->len)
@@ -187,14 +189,15 @@ static int batch_write_output(batch_run *b, rg_strbuf *out, rg_error *err)
     return rc;
 }
 
-/* --output names an evidence file of the context on line LINENO: the batch stops (a usage
- * error, in B->stop), its output never put in place nor written over (hostile round 35,
- * F02: a report over the evidence is what the next gate reads). */
+/* The context on line LINENO names as evidence a file the batch writes (--output,
+ * --attest, the decision log's file): the batch stops (a usage error, in B->stop), its
+ * output never put in place nor written over, nothing appended (hostile round 35, F02;
+ * round 36, F05: a report or an envelope over the evidence is what the next gate reads). */
 static void refuse_output(batch_run *b, long lineno)
 {
     rg_fail(&b->stop, RG_ERROR_USAGE, b->o->batch, (int)lineno, 0,
-            "%s:%ld: --output '%.900s' would be written over: it is an evidence file this context names",
-            b->display, lineno, b->o->output);
+            "%s:%ld: would be written over: this context names as evidence a file the batch writes (--output, "
+            "--attest or the decision log)", b->display, lineno);
 }
 
 /* Evaluate the context on line LINENO; its decision (or error decision) goes to OUT,
@@ -215,7 +218,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
         return RG_EXIT_ERROR;   /* B->stop says why */
     rg_policy_set_clock(b->pol, now);
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
-    if (ctx && o->output && rg_context_reads_file(ctx, o->output)) {
+    if (ctx && rg_eval_writes_read_file(o, NULL, ctx)) {
         refuse_output(b, lineno);
         rg_context_free(ctx);
         return RG_EXIT_ERROR;
@@ -445,8 +448,8 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.bopt.waiver_list = waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
-    if (b.pol && o->output && rg_policy_reads_file(b.pol, o->output)) {
-        int code = rg_eval_refuse_output(o, o->output, &err);
+    if (b.pol && rg_eval_writes_read_file(o, b.pol, NULL)) {
+        int code = rg_eval_refuse_output(o, rg_eval_writes_read_file(o, b.pol, NULL), &err);
         rg_error_clear(&err);
         rg_policy_free(b.pol);
         rg_plugins_free(plugins);

@@ -450,6 +450,11 @@ static const char *written_over(const eval_options *o)
             if (others[i] != writes[w] && rg_same_place(writes[w], others[i]))
                 return writes[w];
     }
+    /* The log is written too: appended to, never over the policy, a context, the waivers
+     * or the key (hostile round 36, F01: --log over the release notes). */
+    for (size_t i = 0; rg_log_file(o->log) && i < sizeof others / sizeof *others; i++)
+        if (rg_same_place(rg_log_file(o->log), others[i]))
+            return rg_log_file(o->log);
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
             if (rg_same_place(writes[w], writes[v]))
@@ -458,17 +463,19 @@ static const char *written_over(const eval_options *o)
 }
 
 /* The same for the files the decision reads that no option names: a directory policy's
- * members, the modules it requires, the policies it extends, the context's evidence (a
- * report written over the evidence is what the next gate reads: a deny's report over its
- * release notes made the next gate allow, hostile round 35, F02).  Known once the policy
- * and the context are loaded.  The output's path, or NULL. */
-static const char *read_over(const eval_options *o, const rg_policy *pol, const rg_context *ctx)
+ * members, the modules it requires, the policies it extends, the bundles and lock file it
+ * pins, the context's evidence (a report written over the evidence is what the next gate
+ * reads: a deny's report over its release notes made the next gate allow, hostile round
+ * 35, F02), against every file the run writes: the outputs, --attest and the decision
+ * log's file (round 36, F01, F05).  Known once the policy and the context are loaded. */
+const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    const char *writes[RG_CLI_MAX_OUTPUTS + 3];
     size_t n = files_written(o, writes);
+    writes[n++] = rg_log_file(o->log);
     for (size_t w = 0; w < n; w++)
         if (writes[w] && strcmp(writes[w], "-") != 0 &&
-            (rg_policy_reads_file(pol, writes[w]) || (ctx && rg_context_reads_file(ctx, writes[w]))))
+            ((pol && rg_policy_reads_file(pol, writes[w])) || (ctx && rg_context_reads_file(ctx, writes[w]))))
             return writes[w];
     return NULL;
 }
@@ -479,8 +486,8 @@ int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *er
     quiet.output = NULL;
     quiet.outs.count = 0;
     rg_fail(err, RG_ERROR_USAGE, clash, 0, 0,
-            "'%.900s' would be written over: an output must be a file of its own, not a file the policy was "
-            "loaded from, a *.lua of a policy directory, or an evidence file the context names", clash);
+            "'%.900s' would be written over: an output or a log must be a file of its own, not a file the "
+            "policy was loaded from, a *.lua of a policy directory, or an evidence file the context names", clash);
     return rg_eval_fail(&quiet, err);
 }
 
@@ -647,7 +654,7 @@ int rg_cmd_eval(int argc, char **argv)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
     if (plugins)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
-    if (pol && (clash = read_over(&o, pol, ctx))) {
+    if (pol && (clash = rg_eval_writes_read_file(&o, pol, ctx))) {
         rc = rg_eval_refuse_output(&o, clash, &err);
         goto done;
     }

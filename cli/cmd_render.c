@@ -98,6 +98,13 @@ int rg_cmd_render(int argc, char **argv)
     }
     if (!path)
         return rg_cli_usage("render", "which decision? relgate render --format FMT DECISION.json");
+    for (size_t i = 0; i < o.count; i++)
+        if (strcmp(path, "-") != 0 && rg_same_place(o.files[i].path, path)) {
+            /* the decision would be replaced by its own rendering (hostile round 36, F03) */
+            snprintf(msg, sizeof msg, "'%.200s' would be written over: an output must be a file of its own, not "
+                     "the decision it renders", o.files[i].path);
+            return rg_cli_usage("render", msg);
+        }
     if (no_color)
         o.color = RG_COLOR_NEVER;
     if (rg_read_file(path, "decision", 64u << 20, &text, &len, &err) == 0)

@@ -37,6 +37,11 @@ int rg_eval_fail(const eval_options *o, const rg_error *err);
  * the outputs.  Returns the exit code 2. */
 int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *err);
 
+/* The first file O writes (an output, --attest, the decision log's file) that POL was
+ * loaded from or CTX names as evidence (either may be NULL: rg_policy_reads_file,
+ * rg_context_reads_file), or NULL. */
+const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx);
+
 /* With --output, put TEXT (LEN bytes: this run's error) in the file's place, or, when it
  * cannot be written, remove (else empty) what an earlier run left there: the file never
  * holds an earlier answer after this run failed.  TEXT NULL: remove or empty only. */

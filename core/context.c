@@ -261,26 +261,40 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
 
 /* --save-evidence DIR: created when absent (its parent must exist), a directory, and not
  * the context's own directory, whose context.json the saved one would replace. */
-/* The file of this run's inputs that FILE is (by identity: through a link, a hard link,
- * standard input redirected from it): the context (PATH, "-" for standard input) or one of
- * its evidence files; NULL when none. */
+/* The input of this run FILE would replace: the context (PATH, "-" for standard input:
+ * by identity, through a link, a hard link or standard input redirected from it) or one of
+ * its evidence files (by place, made or not yet: rg_context_reads_file); NULL when none. */
 static const char *input_at(const rg_context *ctx, const char *path, const char *file)
 {
     struct stat at, in;
-    const cJSON *item, *ev = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
-    char resolved[PATH_MAX], why[PATH_MAX + 256];
-    if (!cJSON_IsObject(ev))
-        ev = NULL;
-    if (stat(file, &at) != 0)
-        return NULL;
-    if (path && (strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &in) == 0 : stat(path, &in) == 0) &&
+    if (stat(file, &at) == 0 && path &&
+        (strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &in) == 0 : stat(path, &in) == 0) &&
         in.st_dev == at.st_dev && in.st_ino == at.st_ino)
         return "the context this run reads";
+    return rg_context_reads_file(ctx, file) ? "an evidence file this run reads" : NULL;
+}
+
+/* What saving into SAVE_DIR would write over: DIR/context.json, and each evidence file's
+ * copy at its relative path (hostile round 36, F02: one evidence file's copy replaced
+ * another's original).  The file, in WHAT, and the input it is; or NULL. */
+static const char *save_over(const rg_context *ctx, const char *path, const char *save_dir, char *what, size_t size)
+{
+    const cJSON *item, *ev = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
+    const char *input;
+    char joined[PATH_MAX];
+    size_t n = strlen(ctx->dir);
+    if (!cJSON_IsObject(ev))
+        ev = NULL;
+    snprintf(what, size, "%s/context.json", save_dir);
+    if ((input = input_at(ctx, path, what)))
+        return input;
     cJSON_ArrayForEach(item, ev) {
-        if (cJSON_IsString(item) &&
-            rg_evidence_resolve(ctx, item->string, resolved, sizeof resolved, why, sizeof why) == RG_EVIDENCE_OK &&
-            stat(resolved, &in) == 0 && in.st_dev == at.st_dev && in.st_ino == at.st_ino)
-            return "an evidence file this run reads";
+        if (!cJSON_IsString(item) || rg_path_join_normalized(ctx->dir, item->valuestring, joined, sizeof joined) != 0 ||
+            !rg_path_within(joined, ctx->dir) || strlen(joined) <= n)
+            continue;   /* not saved (copy_file refuses it then) */
+        snprintf(what, size, "%s/%s", save_dir, joined + n + (ctx->dir[n - 1] == '/' ? 0 : 1));
+        if ((input = input_at(ctx, path, what)))
+            return input;
     }
     return NULL;
 }
@@ -289,7 +303,7 @@ static int set_save_dir(rg_context *ctx, const char *path, const char *dir, rg_e
 {
     const char *input;
     struct stat st;
-    char saved[PATH_MAX + 16];
+    char saved[PATH_MAX + 16], over[2 * PATH_MAX];
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: %s", dir, strerror(errno));
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -312,10 +326,10 @@ static int set_save_dir(rg_context *ctx, const char *path, const char *dir, rg_e
     /* By identity, not by name: a context reached through a link, a hard link or standard
      * input was removed here and replaced by the saved copy, whose recorded pages every
      * later gate then replayed (hostile round 35, F03). */
-    if ((input = input_at(ctx, path, saved)))
+    if ((input = save_over(ctx, path, ctx->save_dir, over, sizeof over)))
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0,
-                       "--save-evidence %s: its context.json is %s (a link to it, or standard input from it): "
-                       "it would be replaced; give another directory", dir, input);
+                       "--save-evidence %s: %.1000s is %s (a link to it, or standard input from it): it would be "
+                       "replaced; give another directory", dir, over, input);
     if (lstat(saved, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(saved) != 0)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: cannot replace %s: %s", dir, saved,
                        strerror(errno));

@@ -170,6 +170,12 @@ static const char *store_kind(const char *url, const char **target)
     return strstr(url, "://") ? "" : "file";
 }
 
+const char *rg_log_file(const char *url)
+{
+    const char *target, *kind = url ? store_kind(url, &target) : "";
+    return (strcmp(kind, "file") == 0 || strcmp(kind, "sqlite") == 0) && *target ? target : NULL;
+}
+
 int rg_log_keeps_file(const char *url, const char *path)
 {
     /* What each store writes beside its target, by name: the file log's head; SQLite's

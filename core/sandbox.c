@@ -925,6 +925,25 @@ static int note_loaded(rg_sandbox *sb, const char *real)
     return 0;
 }
 
+/* A directory bundle at DIR (B opened from it): its bundle.json and every file it pins,
+ * among the files SB was loaded from.  0, or -1 out of memory. */
+static int note_bundle_files(rg_sandbox *sb, const char *dir, const rg_bundle *b)
+{
+    struct stat st;
+    char path[2 * PATH_MAX];
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(path, sizeof path, "%s/bundle.json", dir);
+    if (note_loaded(sb, path) != 0)
+        return -1;
+    for (size_t i = 0; i < b->count; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, b->files[i].path);
+        if (note_loaded(sb, path) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int rg_sandbox_loaded_from(const rg_sandbox *sb, const char *path)
 {
     for (size_t i = 0; i < sb->loaded_count; i++)
@@ -2227,11 +2246,15 @@ static const cJSON *lock_of(lua_State *L, rg_sandbox *sb)
         rg_error err;
         rg_error_init(&err);
         sb->lock_read = 1;
+        char lock[PATH_MAX + 16];
         if (rg_bundle_read_lock(sb->dir, sb->dir_display, &sb->lock_doc, &sb->lock, &err) < 0) {
             lua_pushstring(L, err.message);
             rg_error_clear(&err);
             lua_error(L);
         }
+        snprintf(lock, sizeof lock, "%s/%s", sb->dir, RG_BUNDLE_LOCK);
+        if (sb->lock_doc && note_loaded(sb, lock) != 0)   /* what pins the bundles: read too */
+            luaL_error(L, "out of memory");
     }
     return sb->lock;
 }
@@ -2313,7 +2336,8 @@ static int push_bundle_at(lua_State *L, rg_sandbox *sb, const char *real, const 
             rg_error_clear(&err);
             lua_error(L);
         }
-        if (note_loaded(sb, real) != 0)
+        /* a .tar, or a directory's manifest and every file it pins (hostile round 36, F04) */
+        if (note_loaded(sb, real) != 0 || note_bundle_files(sb, real, p->bundle) != 0)
             luaL_error(L, "out of memory");
     } else if (pin && strcmp(pin, p->bundle->digest) != 0) {
         luaL_error(L, "bundle '%s' is pinned to %s%s, but %s/%s has %s: refused", name, pin, by, display,

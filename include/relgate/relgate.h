@@ -508,6 +508,11 @@ RELGATE_API rg_log *rg_log_open(const char *url, int create, rg_error *err);
  * file).  A program that writes files besides the log refuses such a path: written
  * over, the log is lost (hostile round 33, F04).  0 for a PostgreSQL URL. */
 RELGATE_API int rg_log_keeps_file(const char *url, const char *path);
+
+/* The file a log URL names: its path for a JSON-lines or SQLite log (within URL), NULL
+ * for PostgreSQL or a scheme relgate does not know.  A program writing a log refuses one
+ * named like a file it reads (the log appended to the release notes, a context). */
+RELGATE_API const char *rg_log_file(const char *url);
 RELGATE_API void rg_log_close(rg_log *log);
 
 /* The URL for messages, its password replaced by "***". */

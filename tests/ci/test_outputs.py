@@ -384,8 +384,52 @@ def _(t):
     for jobs in ("1", "2"):   # in this process, and in workers (the parent stops the batch)
         res = t.run("eval", "--policy", "pol", "--batch", "b.jsonl", "--jobs", jobs, "--output", "ev/notes.md")
         t.expect_exit(res, 2)
-        t.contains(res.err, "is an evidence file this context names", "batch over evidence, --jobs " + jobs)
+        t.contains(res.err, "names as evidence a file the batch writes", "batch over evidence, --jobs " + jobs)
     t.eq({p: Path(t.tmp, p).read_bytes() for p in before}, before, "every file read, after the batches")
+    # Hostile round 36, F01, F05: the decision log and --attest are written too (appended):
+    # a record or an envelope appended to the release notes made the next gate allow.
+    for log in ("ev/notes.md", "./ev/notes.md", "c.json", "pol/a.lua"):
+        res = t.run("eval", "--policy", "pol", "--context", "c.json", "--log", log)
+        t.expect_error(res, "usage", mentions=["would be written over"])
+        res = t.run("eval", "--policy", "pol", "--context", "c.json", env={"RELGATE_LOG": log})
+        t.expect_error(res, "usage", mentions=["would be written over"])
+    hows = [("--log", "ev/notes.md"), ("--log", "pol/lib/m.lua")]
+    if shutil.which("openssl"):
+        cihelp.subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                               "-out", "k.pem"], cwd=t.tmp, check=True, capture_output=True)
+        hows.append(("--attest", "ev/notes.md", "--signing-key", "k.pem"))
+    for jobs in ("1", "2"):
+        for how in hows:
+            res = t.run("eval", "--policy", "pol", "--batch", "b.jsonl", "--jobs", jobs, *how)
+            t.expect_exit(res, 2)
+            t.contains(res.err, "would be written over", "batch %s, --jobs %s" % (how, jobs))
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in before}, before, "every file read, after the logs")
+
+
+@case("outputs: relgate render never writes over the decision it renders; a report never over relgate.lock nor a "
+      "directory bundle's files")
+def _(t):
+    # Hostile round 36, F03, F04.
+    t.expect_exit(evaluate(t, ALLOW, "--output", "decision.json"), 0)
+    decision = Path(t.tmp, "decision.json").read_bytes()
+    for out in ("decision.json", "./decision.json"):
+        res = t.run("render", "--format", "markdown=" + out, "decision.json")
+        t.expect_exit(res, 2)
+        t.contains(res.err, "would be written over", "render over its decision")
+    t.eq(Path(t.tmp, "decision.json").read_bytes(), decision, "the decision")
+    t.write("team/octo/base.lua", 'requirement "base" { title = "base", check = function() return pass("ok") end }\n')
+    t.expect_exit(t.run("bundle", "build", "team/octo", "--name", "octo", "--version", "1.0", "--entry", "base.lua"), 0)
+    t.expect_exit(t.run("bundle", "lock", "--lock", "team/relgate.lock", "team/octo"), 0)
+    t.write("team/gate.lua", 'extends "octo"\nrequirement "x" { title = "x", check = function() return fail("no") end }\n')
+    t.write_json("plain.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"}})
+    kept = {p: Path(t.tmp, p).read_bytes() for p in ("team/relgate.lock", "team/octo/bundle.json", "team/octo/base.lua")}
+    t.expect_exit(t.run("eval", "--policy", "team/gate.lua", "--context", "plain.json"), 1)
+    for out in kept:
+        res = t.run("eval", "--policy", "team/gate.lua", "--context", "plain.json", "--format", "markdown=" + out)
+        t.expect_error(res, "usage", mentions=["would be written over"])
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in kept}, kept, "the lock and the bundle")
+
+
 
 
 @case("outputs: over a store's files by any name -- a SQLite log as sqlite:PATH, its journal and WAL, a JSON-lines "

@@ -330,6 +330,17 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(res.err, "is an evidence file this run reads", "stderr, evidence")
     t.eq(Path(t.tmp, "rel", "context.json").read_bytes(), original, "the evidence file")
+    # Round 36, F02: an evidence file's copy (at its relative path under DIR) over another
+    # evidence file: notes.md's copy would replace docs/notes.md.
+    t.write("docs/notes.md", "the real notes\n")
+    t.write("notes.md", "a draft\n")
+    t.write_json("context.json", {"release": {"name": "payments-api", "version": "1.4.0", "type": "minor",
+                                              "commit": SHA}, "evidence": {"notes": "docs/notes.md", "draft": "notes.md"}})
+    res = t.run("eval", "--policy", "policy.lua", "--context", "context.json", "--save-evidence", "docs",
+                env=env_for(None))
+    t.expect_exit(res, 2)
+    t.contains(res.err, "docs/notes.md is an evidence file this run reads", "stderr, a copy over evidence")
+    t.eq(Path(t.tmp, "docs", "notes.md").read_text(), "the real notes\n", "the other evidence file")
 
 
 @case("--save-evidence into a folder holding an earlier recording: its context.json goes at the start, "
