@@ -433,6 +433,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     rg_plugins *plugins = NULL;
     rg_waivers *waivers = NULL;
     FILE *in = NULL;
+    const char *clash;
     int done = 0, read_failed = 0, workers;
     batch_run b = {0};
 
@@ -448,8 +449,8 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.bopt.waiver_list = waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
-    if (b.pol && rg_eval_writes_read_file(o, b.pol, NULL)) {
-        int code = rg_eval_refuse_output(o, rg_eval_writes_read_file(o, b.pol, NULL), &err);
+    if (b.pol && (clash = rg_eval_writes_read_file(o, b.pol, NULL))) {
+        int code = rg_eval_refuse_output(o, clash, &err);
         rg_error_clear(&err);
         rg_policy_free(b.pol);
         rg_plugins_free(plugins);

@@ -421,9 +421,9 @@ static int eval_option(eval_options *o, int id, const char *name, const char *v)
     return -1;
 }
 
-/* A file relgate writes (--output, a --format report, --attest) that is also one it reads
- * or writes otherwise would be destroyed by the answer (a decision log replaced by a
- * decision, a policy by a report): the option naming it, or NULL. */
+/* The files the options say this run writes, into WRITES (room for RG_CLI_MAX_OUTPUTS +
+ * 2; NULL where an option is not given): --output, --attest, each --format report.  How
+ * many. */
 static size_t files_written(const eval_options *o, const char **writes)
 {
     size_t n = 0;
@@ -434,9 +434,12 @@ static size_t files_written(const eval_options *o, const char **writes)
     return n;
 }
 
+/* A file relgate writes (--output, a --format report, --attest, the log) that is also one
+ * it reads or writes otherwise would be destroyed by the answer (a decision log replaced
+ * by a decision, a policy by a report): the option naming it, or NULL. */
 static const char *written_over(const eval_options *o)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2], *log = rg_log_file(o->log);
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     size_t n = files_written(o, writes);
     for (size_t w = 0; w < n; w++) {
@@ -452,9 +455,9 @@ static const char *written_over(const eval_options *o)
     }
     /* The log is written too: appended to, never over the policy, a context, the waivers
      * or the key (hostile round 36, F01: --log over the release notes). */
-    for (size_t i = 0; rg_log_file(o->log) && i < sizeof others / sizeof *others; i++)
-        if (rg_same_place(rg_log_file(o->log), others[i]))
-            return rg_log_file(o->log);
+    for (size_t i = 0; log && i < sizeof others / sizeof *others; i++)
+        if (rg_same_place(log, others[i]))
+            return log;
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
             if (rg_same_place(writes[w], writes[v]))

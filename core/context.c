@@ -259,8 +259,6 @@ static void validate(rg_context *ctx, const rg_context_options *opt, rg_error *e
     rg_evidence_validate(ctx, err);
 }
 
-/* --save-evidence DIR: created when absent (its parent must exist), a directory, and not
- * the context's own directory, whose context.json the saved one would replace. */
 /* The input of this run FILE would replace: the context (PATH, "-" for standard input:
  * by identity, through a link, a hard link or standard input redirected from it) or one of
  * its evidence files (by place, made or not yet: rg_context_reads_file); NULL when none. */
@@ -270,7 +268,7 @@ static const char *input_at(const rg_context *ctx, const char *path, const char 
     if (stat(file, &at) == 0 && path &&
         (strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &in) == 0 : stat(path, &in) == 0) &&
         in.st_dev == at.st_dev && in.st_ino == at.st_ino)
-        return "the context this run reads";
+        return "the context this run reads (a link to it, or standard input from it)";
     return rg_context_reads_file(ctx, file) ? "an evidence file this run reads" : NULL;
 }
 
@@ -299,6 +297,9 @@ static const char *save_over(const rg_context *ctx, const char *path, const char
     return NULL;
 }
 
+/* --save-evidence DIR: created when absent (its parent must exist), a directory, and not
+ * the context's own directory, whose context.json the saved one would replace, nor one
+ * where any file saved would replace an input (save_over).  PATH: the context's. */
 static int set_save_dir(rg_context *ctx, const char *path, const char *dir, rg_error *err)
 {
     const char *input;
@@ -328,8 +329,8 @@ static int set_save_dir(rg_context *ctx, const char *path, const char *dir, rg_e
      * later gate then replayed (hostile round 35, F03). */
     if ((input = save_over(ctx, path, ctx->save_dir, over, sizeof over)))
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0,
-                       "--save-evidence %s: %.1000s is %s (a link to it, or standard input from it): it would be "
-                       "replaced; give another directory", dir, over, input);
+                       "--save-evidence %s: %.1000s is %s: it would be replaced; give another directory", dir, over,
+                       input);
     if (lstat(saved, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(saved) != 0)
         return rg_fail(err, RG_ERROR_USAGE, dir, 0, 0, "--save-evidence %s: cannot replace %s: %s", dir, saved,
                        strerror(errno));
