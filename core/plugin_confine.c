@@ -128,7 +128,9 @@ static int enter_domain(void)
  * answer.  A plugin may not stop even its own processes: none of the stock ones does.
  *
  * Jumps are written to labels (one enumerator per instruction) and turned into the
- * forward offsets BPF takes by JUMP_AT, so that an added instruction moves no offset. */
+ * forward offsets BPF takes by FORWARD, so that an added instruction moves no offset and
+ * a jump backward (which BPF refuses, and which would refuse every call) does not
+ * compile. */
 #define PRIO_PROCESS_WHICH 0   /* setpriority's PRIO_PROCESS (sys/resource.h) */
 #define IOPRIO_WHO_PROCESS_WHICH 1   /* ioprio_set's IOPRIO_WHO_PROCESS (linux/ioprio.h) */
 #define FORWARD(at, to) ((to) - (at) - 1 + 0 * sizeof(char[(to) > (at) ? 1 : -1]))   /* BPF jumps only forward */
