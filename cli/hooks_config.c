@@ -169,7 +169,6 @@ static int load_service(hooks_service *svc, const cJSON *obj, const char *name, 
         return -1;
     svc->enabled = 1;
     if (!is_argo) {
-        char *path;
         /* The API base: the configuration's, else the CI's own variable (as the ci
          * plugin's live evidence reads it), else the public service. */
         s = get_string(obj, "api_url");
@@ -185,11 +184,9 @@ static int load_service(hooks_service *svc, const cJSON *obj, const char *name, 
                 svc->api_url[strlen(svc->api_url) - 1] = '\0';
         if (!(s = get_string(obj, secret_key)))
             return fail(why, size, "%s.%s is required: the hook refuses unauthenticated deliveries", name, secret_key);
-        if (!(path = resolve(dir, s)))
+        if (!(svc->secret_file = resolve(dir, s)))
             return fail(why, size, "out of memory");
-        svc->secret = read_secret(path, &svc->secret_len, why, size);
-        free(path);
-        if (!svc->secret)
+        if (!(svc->secret = read_secret(svc->secret_file, &svc->secret_len, why, size)))
             return -1;
         if (!(s = get_string(obj, "token_file")))
             return fail(why, size, "%s.token_file is required: the credential the decision is posted with", name);
@@ -328,6 +325,7 @@ static void free_service(hooks_service *s)
         memset(s->secret, 0, s->secret_len);
         free(s->secret);
     }
+    free(s->secret_file);
     free(s->token_file);
 }
 

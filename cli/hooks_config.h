@@ -18,6 +18,7 @@ typedef struct hooks_service {
     char *api_url;        /* no trailing '/': callbacks go only beneath it */
     char *secret;         /* GitHub: the webhook secret; GitLab: the webhook token */
     size_t secret_len;
+    char *secret_file;    /* where the secret was read from (serve --port-file is held to it) */
     char *token_file;     /* the API credential, read at each callback (rotated tokens) */
     hooks_rule *rules;
     size_t n_rules;

@@ -306,13 +306,16 @@ int rg_serve_hooks_register(rg_serve *srv)
         return -1;
     }
     {
-        /* The port is written after this: never over the API credential a hook posts with. */
+        /* The port is written after this: never over the API credential a hook posts
+         * with, nor over the secret a delivery is authenticated by (the next start would
+         * take the port number for the secret: anyone could sign a delivery). */
         const char *port_file = rg_serve_config_get(srv)->port_file;
         const hooks_service *services[] = {&hooks.config->github, &hooks.config->gitlab, &hooks.config->argo};
         for (size_t i = 0; i < sizeof services / sizeof *services; i++)
-            if (port_file && rg_same_place(port_file, services[i]->token_file)) {
-                fprintf(stderr, "relgate serve: --port-file '%.200s' would be written over a token_file of --hooks "
-                        "%s: give it a file of its own\n", port_file, path);
+            if (port_file && (rg_same_place(port_file, services[i]->token_file) ||
+                              rg_same_place(port_file, services[i]->secret_file))) {
+                fprintf(stderr, "relgate serve: --port-file '%.200s' would be written over a token or webhook "
+                        "secret file of --hooks %s: give it a file of its own\n", port_file, path);
                 hooks_config_free(hooks.config);
                 hooks.config = NULL;
                 return -1;

@@ -595,8 +595,25 @@ def _(t):
     res = t.run("serve", "--policy", str(POLICY), "--listen", "127.0.0.1:0", "--hooks", "hooks.json",
                 "--port-file", "github-app.token", timeout=30)
     t.expect_exit(res, 2)
-    t.contains(res.err, "would be written over a token_file", "stderr")
+    t.contains(res.err, "would be written over a token or webhook secret file", "stderr")
     t.eq(Path(t.tmp, "github-app.token").read_text(), "ghs_token\n", "the token file")
+    # Nor the webhook secret (read once, at the start: the next start would take the port
+    # number for the secret), nor a file the policy was loaded from (a module: the
+    # first worker loads the policy before the port is written).
+    res = t.run("serve", "--policy", str(POLICY), "--listen", "127.0.0.1:0", "--hooks", "hooks.json",
+                "--port-file", "./github-webhook.secret", timeout=30)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "would be written over a token or webhook secret file", "stderr")
+    t.eq(Path(t.tmp, "github-webhook.secret").read_text(), "whsec\n", "the webhook secret file")
+    module = 'return { v = "1" }\n'
+    t.write("pol/lib/m.lua", module)
+    t.write("pol/a.lua", 'local m = require "lib.m"\n'
+            'requirement "x" { title = "x", check = function() return pass("ok " .. m.v) end }\n')
+    res = t.run("serve", "--policy", "pol/a.lua", "--listen", "127.0.0.1:0", "--port-file", "pol/lib/m.lua",
+                timeout=30)
+    t.expect_exit(res, 2)
+    t.contains(res.err, "would be written over a file the policy was loaded from", "stderr")
+    t.eq(Path(t.tmp, "pol/lib/m.lua").read_text(), module, "the policy's module")
 
 
 if __name__ == "__main__":
