@@ -439,8 +439,9 @@ static size_t files_written(const eval_options *o, const char **writes)
  * by a decision, a policy by a report): the option naming it, or NULL. */
 static const char *written_over(const eval_options *o)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 2], *log = rg_log_file(o->log);
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
+    char log[PATH_MAX];
     size_t n = files_written(o, writes);
     for (size_t w = 0; w < n; w++) {
         if (!writes[w] || strcmp(writes[w], "-") == 0)
@@ -454,10 +455,12 @@ static const char *written_over(const eval_options *o)
                 return writes[w];
     }
     /* The log is written too: appended to, never over the policy, a context, the waivers
-     * or the key (hostile round 36, F01: --log over the release notes). */
-    for (size_t i = 0; log && i < sizeof others / sizeof *others; i++)
-        if (rg_same_place(log, others[i]))
-            return log;
+     * or the key (hostile round 36, F01: --log over the release notes); nor are the files
+     * its store writes beside it (the head, SQLite's journal). */
+    for (size_t f = 0; rg_log_kept_file(o->log, f, log, sizeof log) == 0; f++)
+        for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+            if (rg_same_place(log, others[i]))
+                return others[i];
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
             if (rg_same_place(writes[w], writes[v]))
@@ -471,15 +474,23 @@ static const char *written_over(const eval_options *o)
  * reads: a deny's report over its release notes made the next gate allow, hostile round
  * 35, F02), against every file the run writes: the outputs, --attest and the decision
  * log's file (round 36, F01, F05).  Known once the policy and the context are loaded. */
+static int read_by(const rg_policy *pol, const rg_context *ctx, const char *path)
+{
+    return (pol && rg_policy_reads_file(pol, path)) || (ctx && rg_context_reads_file(ctx, path));
+}
+
 const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 3];
+    static char log[PATH_MAX];   /* the name returned for a log's file (one thread) */
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
     size_t n = files_written(o, writes);
-    writes[n++] = rg_log_file(o->log);
     for (size_t w = 0; w < n; w++)
-        if (writes[w] && strcmp(writes[w], "-") != 0 &&
-            ((pol && rg_policy_reads_file(pol, writes[w])) || (ctx && rg_context_reads_file(ctx, writes[w]))))
+        if (writes[w] && strcmp(writes[w], "-") != 0 && read_by(pol, ctx, writes[w]))
             return writes[w];
+    /* The log and the files its store keeps beside it (its head, SQLite's journal). */
+    for (size_t f = 0; rg_log_kept_file(o->log, f, log, sizeof log) == 0; f++)
+        if (read_by(pol, ctx, log))
+            return log;
     return NULL;
 }
 
@@ -592,6 +603,15 @@ static int log_decision(const eval_options *o, const rg_decision *d, const char 
     return rc;
 }
 
+/* Open the decision log O names, its positions signed with O's key.  0, or -1 with ERR. */
+static int open_log(eval_options *o, rg_error *err)
+{
+    if (!(o->store = rg_log_open(o->log, 1, err)))
+        return -1;
+    rg_log_sign_positions(o->store, o->signer);
+    return 0;
+}
+
 /* ---- The command ---------------------------------------------------------------- */
 
 int rg_cmd_eval(int argc, char **argv)
@@ -621,15 +641,6 @@ int rg_cmd_eval(int argc, char **argv)
         rg_error_clear(&err);
         return rc;
     }
-    /* Then the store: nothing is evaluated that could not be recorded. */
-    if (o.log && !(o.store = rg_log_open(o.log, 1, &err))) {
-        rc = rg_eval_fail(&o, &err);
-        rg_error_clear(&err);
-        rg_signer_free(o.signer);
-        return rc;
-    }
-    rg_log_sign_positions(o.store, o.signer);
-
     watchdog_install(&o);
     if (isatty(STDERR_FILENO) && !(getenv("TERM") && strcmp(getenv("TERM"), "dumb") == 0))
         rg_set_progress(progress_line);
@@ -642,15 +653,19 @@ int rg_cmd_eval(int argc, char **argv)
     copt.save_evidence = o.save_evidence;
     copt.waivers = o.waivers;
     copt.limits = &o.limits;
-    copt.decision_log = o.store;   /* a post-deploy rollback targets its last good release */
     if (o.batch) {
+        /* The store before the first line: nothing is evaluated that could not be
+         * recorded.  Each line's evidence is held to the log's files as it comes. */
+        if (o.log && open_log(&o, &err) != 0) {
+            rc = rg_eval_fail(&o, &err);
+            goto done;
+        }
+        copt.decision_log = o.store;   /* a post-deploy rollback targets its last good release */
         lua_allocator_for_batch();
         rc = rg_eval_batch(&o, &copt);
         rg_cli_watchdog_remove();
         rg_set_progress(NULL);
-        rg_log_close(o.store);
-        rg_signer_free(o.signer);
-        return rc;
+        goto done;
     }
     ctx = rg_context_load(o.context, &copt, &err);
     if (ctx)
@@ -660,6 +675,20 @@ int rg_cmd_eval(int argc, char **argv)
     if (pol && (clash = rg_eval_writes_read_file(&o, pol, ctx))) {
         rc = rg_eval_refuse_output(&o, clash, &err);
         goto done;
+    }
+    /* Then the store, before anything is evaluated: nothing is decided that could not be
+     * recorded.  Opened only now, once the files it keeps are known not to be files the
+     * decision reads (opening creates them, and SQLite takes a journal it finds for its
+     * own); a policy or context that did not load is recorded in it as an error. */
+    if (o.log) {
+        rg_error log_err = {0};
+        if (open_log(&o, &log_err) != 0) {
+            rg_policy_free(pol);
+            pol = NULL;
+            rg_error_clear(&err);
+            err = log_err;
+        }
+        rg_context_set_decision_log(ctx, o.store);   /* a post-deploy rollback targets its last good release */
     }
     if (pol) {
         rg_plugin_processes_last_evaluation();   /* one decision, then exit */

@@ -28,8 +28,9 @@ typedef struct eval_options {
 } eval_options;
 
 /* Print an error: the message on stderr, and on stdout the error in the chosen format
- * (text says it all on stderr); into the decision log too (not for usage errors).
- * Never into --output: a file there is left as it was.  Returns the exit code 2. */
+ * (text says it all on stderr); into the decision log too (not for usage errors); with
+ * --output, in that file's place (rg_eval_output_error), and into each --format report.
+ * Returns the exit code 2. */
 int rg_eval_fail(const eval_options *o, const rg_error *err);
 
 /* An output that would be written over a file the decision reads (rg_policy_reads_file,
@@ -37,9 +38,10 @@ int rg_eval_fail(const eval_options *o, const rg_error *err);
  * the outputs.  Returns the exit code 2. */
 int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *err);
 
-/* The first file O writes (an output, --attest, the decision log's file) that POL was
- * loaded from or CTX names as evidence (either may be NULL: rg_policy_reads_file,
- * rg_context_reads_file), or NULL. */
+/* The first file O writes (an output, --attest, the decision log's file or one its store
+ * keeps beside it: rg_log_kept_file) that POL was loaded from or CTX names as evidence
+ * (either may be NULL: rg_policy_reads_file, rg_context_reads_file), or NULL.  The name
+ * returned may be in a buffer of this function's, good until its next call. */
 const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx);
 
 /* With --output, put TEXT (LEN bytes: this run's error) in the file's place, or, when it

@@ -513,6 +513,12 @@ fail:
     return NULL;
 }
 
+void rg_context_set_decision_log(rg_context *ctx, struct rg_log *log)
+{
+    if (ctx)
+        ctx->decision_log = log;
+}
+
 int rg_context_reads_file(const rg_context *ctx, const char *path)
 {
     const cJSON *item, *ev = ctx ? cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence") : NULL;

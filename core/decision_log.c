@@ -176,7 +176,7 @@ const char *rg_log_file(const char *url)
     return (strcmp(kind, "file") == 0 || strcmp(kind, "sqlite") == 0) && *target ? target : NULL;
 }
 
-int rg_log_keeps_file(const char *url, const char *path)
+int rg_log_kept_file(const char *url, size_t i, char *buf, size_t size)
 {
     /* What each store writes beside its target, by name: the file log's head; SQLite's
      * rollback journal, write-ahead log and its index. */
@@ -184,13 +184,25 @@ int rg_log_keeps_file(const char *url, const char *path)
     static const char *const sqlite_files[] = {"", "-journal", "-wal", "-shm", NULL};
     const char *target, *kind;
     const char *const *suffixes;
-    char name[PATH_MAX];
-    if (!url || !path || !*path)
-        return 0;
+    size_t count = 0;
+    if (!url)
+        return -1;
     kind = store_kind(url, &target);
     suffixes = strcmp(kind, "file") == 0 ? file_files : strcmp(kind, "sqlite") == 0 ? sqlite_files : NULL;
-    for (size_t i = 0; suffixes && *target && suffixes[i]; i++)
-        if ((size_t)snprintf(name, sizeof name, "%s%s", target, suffixes[i]) < sizeof name && rg_same_place(name, path))
+    while (suffixes && suffixes[count])
+        count++;
+    if (!*target || i >= count || (size_t)snprintf(buf, size, "%s%s", target, suffixes[i]) >= size)
+        return -1;
+    return 0;
+}
+
+int rg_log_keeps_file(const char *url, const char *path)
+{
+    char name[PATH_MAX];
+    if (!path || !*path)
+        return 0;
+    for (size_t i = 0; rg_log_kept_file(url, i, name, sizeof name) == 0; i++)
+        if (rg_same_place(name, path))
             return 1;
     return 0;
 }

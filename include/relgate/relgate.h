@@ -218,6 +218,11 @@ RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const cha
  * would read (relgate eval's outputs). */
 RELGATE_API int rg_context_reads_file(const rg_context *ctx, const char *path);
 
+/* Give CTX its decision log once it is open (rg_context_options.decision_log, set later):
+ * a program that holds its log's files to the files the context names opens the log only
+ * after that check, since opening may create or recover them (SQLite's journal). */
+RELGATE_API void rg_context_set_decision_log(rg_context *ctx, struct rg_log *log);
+
 /* ---- Plugins ------------------------------------------------------------ */
 
 typedef struct rg_plugins rg_plugins;
@@ -508,6 +513,12 @@ RELGATE_API rg_log *rg_log_open(const char *url, int create, rg_error *err);
  * file).  A program that writes files besides the log refuses such a path: written
  * over, the log is lost (hostile round 33, F04).  0 for a PostgreSQL URL. */
 RELGATE_API int rg_log_keeps_file(const char *url, const char *path);
+
+/* The files a log at URL writes, one by one: the I-th (0: the log's own file, then the
+ * JSON-lines log's head, SQLite's journal, WAL and index) into BUF of SIZE.  0, or -1
+ * past the last (at once for PostgreSQL).  A program refuses a log any of whose files
+ * is one it reads: the head written over the release notes is as bad as the log. */
+RELGATE_API int rg_log_kept_file(const char *url, size_t i, char *buf, size_t size);
 
 /* The file a log URL names: its path for a JSON-lines or SQLite log (within URL), NULL
  * for PostgreSQL or a scheme relgate does not know.  A program writing a log refuses one

@@ -404,6 +404,25 @@ def _(t):
             t.expect_exit(res, 2)
             t.contains(res.err, "would be written over", "batch %s, --jobs %s" % (how, jobs))
     t.eq({p: Path(t.tmp, p).read_bytes() for p in before}, before, "every file read, after the logs")
+    # Nor the files a log's store writes beside it: the JSON-lines log's head, SQLite's
+    # journal (a context naming ev/n.head, and --log ev/n, lost its evidence to the head).
+    # eval opens the store only once they are known apart: SQLite takes a journal it
+    # finds for its own, and removes it.
+    for name, log in (("ev/n.head", "ev/n"), ("ev/db-journal", "sqlite:ev/db"), ("ev/d2-wal", "sqlite:./ev/d2")):
+        t.write(name, "release notes for 1.0.0\n")
+        t.write_json("side.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"},
+                                   "evidence": {"notes": name}})
+        t.write("side.jsonl", Path(t.tmp, "side.json").read_text().replace("\n", " ") + "\n")
+        t.expect_exit(t.run("eval", "--policy", "pol", "--context", "side.json"), 0)   # the control
+        res = t.run("eval", "--policy", "pol", "--context", "side.json", "--log", log)
+        t.expect_error(res, "usage", mentions=["%s' would be written over" % name.split("/")[-1]])
+        t.eq(Path(t.tmp, name).read_text(), "release notes for 1.0.0\n", name)
+        t.check(not Path(t.tmp, log.split(":")[-1]).exists(), "the log not made (%s)" % log)
+        # A batch opens its store before its first line (docs/ci.md): the line is refused.
+        for jobs in ("1", "2"):
+            res = t.run("eval", "--policy", "pol", "--batch", "side.jsonl", "--jobs", jobs, "--log", log)
+            t.expect_exit(res, 2)
+            t.contains(res.err, "names as evidence a file the batch writes", "batch, --log %s, --jobs %s" % (log, jobs))
 
 
 @case("outputs: relgate render never writes over the decision it renders; a report never over relgate.lock nor a "

@@ -270,6 +270,35 @@ static void test_last_good(void **state)
     rg_log_close(log);
 }
 
+/* The files each store writes, the log's own first; none for PostgreSQL or no URL; and
+ * rg_log_keeps_file answers by them, whatever the path's spelling. */
+static void test_kept_files(void **state)
+{
+    static const struct {
+        const char *url, *files[5];
+    } cases[] = {
+        {"d/log.jsonl", {"d/log.jsonl", "d/log.jsonl.head", NULL}},
+        {"sqlite:d/x.db", {"d/x.db", "d/x.db-journal", "d/x.db-wal", "d/x.db-shm", NULL}},
+        {"postgresql://h/db", {NULL}},
+        {"sqlite:", {NULL}},
+    };
+    char name[256];
+    (void)state;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t i = 0;
+        for (; cases[c].files[i]; i++) {
+            assert_int_equal(rg_log_kept_file(cases[c].url, i, name, sizeof name), 0);
+            assert_string_equal(name, cases[c].files[i]);
+            assert_true(rg_log_keeps_file(cases[c].url, cases[c].files[i]));
+        }
+        assert_int_equal(rg_log_kept_file(cases[c].url, i, name, sizeof name), -1);
+    }
+    assert_int_equal(rg_log_kept_file(NULL, 0, name, sizeof name), -1);
+    assert_int_equal(rg_log_kept_file("d/log.jsonl", 1, name, 8), -1);   /* no room: never cut */
+    assert_false(rg_log_keeps_file("sqlite:d/x.db", "d/x.db-wal2"));
+    assert_false(rg_log_keeps_file("d/log.jsonl", "d/log.jsonl-wal"));
+}
+
 static void test_unknown_scheme(void **state)
 {
     rg_error err = {0};
@@ -288,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_unknown_scheme),
+        cmocka_unit_test(test_kept_files),
         cmocka_unit_test_setup_teardown(test_chain, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_last_record_edited, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_tail_cut, setup_tmp, teardown_tmp),
