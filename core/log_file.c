@@ -416,6 +416,30 @@ static int keep_match(found **kept, size_t *count, size_t *cap, size_t limit, in
     return 0;
 }
 
+/* Whether LINE (LEN bytes, the file's last, no newline after it) is a whole record that
+ * lost only its final newline (a copy through a tool that drops it), not what a killed
+ * writer left: the record the head names (file_begin puts its newline back), or, in a
+ * file with no head (an export archive, a log older than heads), a whole JSON object --
+ * a record is one line, so no cut of it is one.  Read so, a lookup sees the release the
+ * record passed, and an import takes it (hostile round 37a, F04, F06). */
+static int whole_last_record(file_log *f, const char *line, size_t len)
+{
+    char err[RG_LOG_ERRMAX], recorded[RG_LOG_DIGEST_HEX + 1], digest[RG_LOG_DIGEST_HEX + 1];
+    int head_found = 0, whole;
+    int64_t recorded_seq = 0;
+    cJSON *entry;
+    if (len == 0 || len >= LINE_MAX_BYTES || file_head(f, &head_found, &recorded_seq, recorded, err) != 0)
+        return 0;
+    if (head_found) {
+        rg_log_digest(line, len, digest);
+        return strcmp(digest, recorded) == 0;
+    }
+    entry = cJSON_ParseWithLength(line, len);
+    whole = cJSON_IsObject(entry);
+    cJSON_Delete(entry);
+    return whole;
+}
+
 static int filters_nothing(const rg_log_filter *f)
 {
     return !f->release && !f->except_version && !f->environment && !f->stage && !f->decisions && !f->since && !f->until;
@@ -462,6 +486,8 @@ static int file_scan(void *store, const rg_log_filter *filter, int64_t from_seq,
         cJSON *entry = NULL;
         if (n > 0 && line[n - 1] == '\n')
             line[--n] = '\0';
+        else if (whole_last_record(f, line, (size_t)n))
+            stop = 1;   /* read as the record it is, and the end */
         else
             break;  /* a partial last line: a writer still at it, or one that was killed */
         if (n == 0)

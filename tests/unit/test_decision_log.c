@@ -270,6 +270,62 @@ static void test_last_good(void **state)
     rg_log_close(log);
 }
 
+static const char *good_version(rg_log *log)
+{
+    static char version[32];
+    rg_error err = {0};
+    cJSON *good = rg_log_last_good_json(log, "svc", NULL, NULL, &err);
+    assert_int_equal(err.kind, RG_ERROR_NONE);
+    snprintf(version, sizeof version, "%s",
+             good ? cJSON_GetObjectItem(cJSON_GetObjectItem(good, "release"), "version")->valuestring : "none");
+    cJSON_Delete(good);
+    return version;
+}
+
+/* A last record that lost only its final newline is the record it is, to every reader:
+ * the one the head names, or, in a file with no head (an export archive), a whole JSON
+ * object; what a killed writer left (a cut, or a record the head does not name) is not
+ * (hostile round 37a, F04: a rollback lookup skipped the newest good release; F06: an
+ * import dropped the archive's last record and said nothing). */
+static void test_last_newline_lost(void **state)
+{
+    rgt_fixture *t = *state;
+    static const char newer[] = "{\"decision\":\"allow\",\"stage\":\"post-deploy\",\"release\":{\"name\":"
+                                "\"svc\",\"version\":\"1.2.0\"},\"evaluated_at\":\"2025-06-01T04:00:00Z\"}";
+    rg_log *log = open_log(rgt_at(t, "log.jsonl")), *archive, *fresh;
+    rg_error err = {0};
+    char problem[RG_ERROR_MESSAGE_MAX], *data;
+    size_t records, len;
+    append_all(log);
+    assert_int_equal(rg_log_append(log, newer, strlen(newer), &err), 0);
+    data = rgt_read(rgt_at(t, "log.jsonl"), &len);
+    rgt_write(t->path, "log.jsonl", data, len - 1);
+    assert_string_equal(good_version(log), "1.2.0");
+    assert_int_equal(verify(log, &records, problem), 0);
+    assert_int_equal(records, 4);
+    /* No head: the archive's whole last object is its last record. */
+    rgt_write(t->path, "archive.jsonl", data, len - 1);
+    archive = rg_log_open(rgt_at(t, "archive.jsonl"), 0, &err);
+    assert_non_null(archive);
+    fresh = open_log(rgt_at(t, "fresh.jsonl"));
+    assert_int_equal(rg_log_import(archive, fresh, &err), 4);
+    assert_string_equal(good_version(fresh), "1.2.0");
+    /* Not the head's record: a whole object a writer left without its newline (the head
+     * was not moved to it) is not read, nor is a cut one. */
+    data = realloc(data, 2 * len);
+    memcpy(data + len, newer, strlen(newer));
+    rgt_write(t->path, "log.jsonl", data, len + strlen(newer));
+    assert_int_equal(verify(log, &records, problem), 0);
+    assert_int_equal(records, 4);
+    rgt_write(t->path, "archive.jsonl", data, len + strlen(newer) - 1);
+    assert_int_equal(verify(archive, &records, problem), 0);
+    assert_int_equal(records, 4);
+    free(data);
+    rg_log_close(archive);
+    rg_log_close(fresh);
+    rg_log_close(log);
+}
+
 /* The files each store writes, the log's own first; none for PostgreSQL or no URL; and
  * rg_log_keeps_file answers by them, whatever the path's spelling. */
 static void test_kept_files(void **state)
@@ -325,6 +381,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_line_cut, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_append_refuses_non_objects, setup_tmp, teardown_tmp),
         cmocka_unit_test_setup_teardown(test_last_good, setup_tmp, teardown_tmp),
+        cmocka_unit_test_setup_teardown(test_last_newline_lost, setup_tmp, teardown_tmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
