@@ -847,12 +847,16 @@ cJSON *rg_log_last_good_json(rg_log *log, const char *name, const char *environm
         rc = -1;
     else if (a.out_of_memory)
         rc = rg_fail(err, RG_ERROR_INTERNAL, log->name, 0, 0, "out of memory reading the decision log %s", log->name);
-    else if (a.entry)
-        rc = answer_trusted(log, &a, &f, problem, err);
-    if (rc > 0)
+    else
+        rc = answer_trusted(log, &a, &f, problem, err);   /* no answer included: 0 without keys */
+    if (rc > 0 && a.entry)
         rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s cannot show that the rollback target it "
                 "holds (seq %" PRId64 ") is signed where it stands: %s (relgate history verify --public-key tells "
                 "more)", log->name, a.seq, problem);
+    else if (rc > 0)
+        rg_fail(err, RG_ERROR_IO, log->name, 0, 0, "the decision log %s holds no rollback target, and its "
+                "signatures cannot show that none was removed: %s (relgate history verify --public-key tells more)",
+                log->name, problem);
     if (rc != 0) {
         cJSON_Delete(a.entry);
         return NULL;
@@ -1092,7 +1096,8 @@ static int verify_log(rg_log *log, int legacy, const rg_key *keys, size_t key_co
     return rc;
 }
 
-/* Whether A, the newest record QUERY matched, is what the log's signatures show: the
+/* Whether A, the newest record QUERY matched (A's seq 0: that none did, every record to
+ * the head walked), is what the log's signatures show: the
  * chain from it to the head whole, it and every record after it signed where they stand
  * (a decision by its attestation too), none of those a newer answer the store hid, and
  * the head the last of them.  The records before it bear on neither: its signed position
@@ -1127,8 +1132,14 @@ static int verify_answer(rg_log *log, const rg_key *keys, size_t key_count, size
     v.keys = keys;
     v.key_count = key_count;
     v.threshold = threshold;
-    v.signed_from = a->seq > 0 ? a->seq : 1;
-    v.answered = a->digest;
+    if (a->seq > 0) {
+        v.signed_from = a->seq;
+        v.answered = a->digest;
+    }
+    /* else no record answered QUERY: every record to the head is walked and held to its
+     * signatures, and none may match it (a store writer without the key hid every good
+     * record of a release -- edited to deny, deleted -- and the deny fell back to the
+     * context's previous version, hostile round 37a, F05). */
     v.unanswered = query ? &rest : NULL;
     return walk_log(log, &v, &records, problem, err);
 }

@@ -945,6 +945,25 @@ def _(t):
     res = t.run("history", "verify", "--log", "sqlite:" + str(copy), *signed)
     t.expect_exit(res, 1)
     t.contains(res.out, "broken: record 2 (seq 2)", "and verify names it")
+    # Every good record hidden -- edited out of the query, or removed and the rest chained
+    # anew: the query finds none, and "none" is held to the signatures too (hostile round
+    # 37a, F05: the deny fell back to the context's previous version).
+    def hide_all(db, r):
+        db.execute("UPDATE relgate_decisions SET stage = 'deploy' WHERE seq IN (1, 3)")
+        db.commit()
+    for name, change in (("all-hidden", hide_all), ("all-removed", lambda db, r: write_chain(db, [r[1]]))):
+        copy = Path(t.tmp, name + ".db")
+        copy.write_bytes(pristine.read_bytes())
+        db = sqlite3.connect(str(copy))
+        change(db, list(records))
+        db.close()
+        t.expect_exit(last_good("sqlite:" + str(copy)), 1)   # without the key: none, as the store says
+        res = last_good("sqlite:" + str(copy), *signed)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "holds no rollback target, and its signatures cannot show that none was removed", name)
+        target = rollback_target(str(copy))
+        t.eq(target["target"], None, "%s: the signing gate's deny has no rollback target" % name)
+        t.contains(target["source"], "cannot show that none was removed", "%s: and says why" % name)
     # A log written without positions: no signed answer to give.
     res = t.eval("history/gate.lua", "signed-svc-1.0.0.json", "--stage", "post-deploy", "--log", "plain.jsonl",
                  now=clock(1))
