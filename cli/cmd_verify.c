@@ -17,7 +17,7 @@ static const char VERIFY_USAGE[] =
     "writes it.  On success the verified statement is printed on standard output.\n"
     "\n"
     "  --attestation PATH       the envelope, or an .intoto.jsonl file of envelopes (every\n"
-    "                           one must verify; the last that meets the options answers)\n"
+    "                           one must verify; the newest that meets the options answers)\n"
     "  --public-key PUB.pem     a trusted public key (PEM); repeatable\n"
     "  --threshold N            distinct trusted keys that must have signed (default 1)\n"
     "  --subject-digest sha256:HEX  an artifact the attestation must name; repeatable\n"
@@ -25,6 +25,7 @@ static const char VERIFY_USAGE[] =
     "  --verifier-id URI        the verifier it must come from\n"
     "  --resource-uri URI       the resource it must be about\n"
     "  --stage STAGE            the stage it must be a decision about: pre-release, deploy or post-deploy\n"
+    "  --environment ENV        the environment it must be a decision about (release.environment)\n"
     "  --max-age DURATION       how long ago it may have been decided (90s, 30m, 24h, 7d)\n"
     "  --now RFC3339            the clock --max-age counts from (default: now)\n"
     "  -h, --help               show this help\n"
@@ -36,7 +37,7 @@ static const char VERIFY_USAGE[] =
 #define MAX_KEYS 32
 #define MAX_SUBJECTS 64
 
-enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE, OPT_STAGE, OPT_MAX_AGE, OPT_NOW };
+enum { OPT_ATTESTATION, OPT_PUBLIC_KEY, OPT_THRESHOLD, OPT_SUBJECT, OPT_POLICY_DIGEST, OPT_VERIFIER, OPT_RESOURCE, OPT_STAGE, OPT_ENVIRONMENT, OPT_MAX_AGE, OPT_NOW };
 
 static const rg_option VERIFY_OPTIONS[] = {
     {"--attestation", NULL, "a path", OPT_ATTESTATION},
@@ -47,6 +48,7 @@ static const rg_option VERIFY_OPTIONS[] = {
     {"--verifier-id", NULL, "a URI", OPT_VERIFIER},
     {"--resource-uri", NULL, "a URI", OPT_RESOURCE},
     {"--stage", NULL, "a stage", OPT_STAGE},
+    {"--environment", NULL, "an environment name", OPT_ENVIRONMENT},
     {"--max-age", NULL, "a duration such as 24h", OPT_MAX_AGE},
     {"--now", NULL, "an RFC 3339 time", OPT_NOW},
     {NULL, NULL, NULL, 0},
@@ -61,7 +63,7 @@ static int digest_label_ok(const char *v)
     return strspn(v + 7, "0123456789abcdefABCDEF") == 64;
 }
 
-/* " (a deploy decision about payments-api 2.4.0)": what the verified STATEMENT decided,
+/* " (a deploy decision about payments-api 2.4.0 in production)": what the verified STATEMENT decided,
  * for the message a deploy step's log keeps; "" when it does not say. */
 static void decided_about(const char *statement, char *out, size_t size)
 {
@@ -72,9 +74,11 @@ static void decided_about(const char *statement, char *out, size_t size)
     const char *stage = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "stage"));
     const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(release, "name"));
     const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(release, "version"));
+    const char *environment = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(release, "environment"));
     out[0] = '\0';
     if (stage && name && version)
-        snprintf(out, size, " (a %.20s decision about %.200s %.100s)", stage, name, version);
+        snprintf(out, size, " (a %.20s decision about %.200s %.100s%s%.50s)", stage, name, version,
+                 environment ? " in " : "", environment ? environment : "");
     cJSON_Delete(st);
 }
 
@@ -134,6 +138,11 @@ int rg_cmd_verify(int argc, char **argv)
                 return rg_cli_usage("verify", msg);
             }
             e.stage = v;
+            break;
+        case OPT_ENVIRONMENT:
+            if (!*v)
+                return rg_cli_usage("verify", "--environment '' names no environment");
+            e.environment = v;
             break;
         case OPT_MAX_AGE: {
             double d = rg_duration_parse(v);

@@ -76,7 +76,7 @@ _relgate() {
                 --max-check-evidence-size --max-json-depth --max-requirements --max-instructions --timeout
                 --attest --signing-key --verifier-id --resource-uri --help" -- "$cur")) ;;
         verify) COMPREPLY=($(compgen -W "--attestation --public-key --threshold --subject-digest --policy-digest
-                --verifier-id --resource-uri --stage --max-age --now --help" -- "$cur")) ;;
+                --verifier-id --resource-uri --stage --environment --max-age --now --help" -- "$cur")) ;;
         render)
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--format --color --no-color --fail-on-warn --help" -- "$cur"))

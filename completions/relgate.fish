@@ -73,6 +73,7 @@ complete -c relgate -n $v -l policy-digest -x -d 'the policy it must have been d
 complete -c relgate -n $v -l verifier-id -x -d 'the verifier it must come from'
 complete -c relgate -n $v -l resource-uri -x -d 'the resource it must be about'
 complete -c relgate -n $v -l stage -x -a 'pre-release deploy post-deploy' -d 'the stage it must be a decision about'
+complete -c relgate -n $v -l environment -x -d 'the environment it must be a decision about'
 complete -c relgate -n $v -l max-age -x -d 'how long ago it may have been decided (24h)'
 complete -c relgate -n $v -l now -x -d 'the clock --max-age counts from (RFC 3339)'
 

@@ -86,6 +86,7 @@ _relgate() {
         '--verifier-id[the verifier it must come from]:uri:' \
         '--resource-uri[the resource it must be about]:uri:' \
         '--stage[the stage it must be a decision about]:stage:(pre-release deploy post-deploy)' \
+        '--environment[the environment it must be a decision about]:environment:' \
         '--max-age[how long ago it may have been decided (24h)]:duration:' \
         '--now[the clock --max-age counts from (RFC 3339)]:time:' \
         '(-h --help)'{-h,--help}'[show the help]' ;;

@@ -122,6 +122,16 @@ static int check_statement(const char *body, size_t len, const rg_attest_expect 
             *matches = 0;
         }
     }
+    if (*matches && e->environment) {
+        const cJSON *release = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(pred, RG_VSA_DECISION_KEY),
+                                                                "release");
+        const char *environment = rg_json_string(release, "environment");
+        if (!environment || strcmp(environment, e->environment) != 0) {
+            snprintf(why, why_size, "it is a decision about the environment \"%.50s\", not \"%.50s\"",
+                     environment ? environment : "(none)", e->environment);
+            *matches = 0;
+        }
+    }
     if (*matches && e->stage) {
         const char *stage = rg_json_string(cJSON_GetObjectItemCaseSensitive(pred, RG_VSA_DECISION_KEY), "stage");
         if (!stage || strcmp(stage, e->stage) != 0) {
@@ -162,6 +172,30 @@ static int whole_document(const char *text, size_t len)
     rg_error_clear(&err);
     cJSON_Delete(doc);
     return doc != NULL;
+}
+
+/* When statement ST was decided (its timeVerified), or INT64_MIN when it does not say. */
+static int64_t decided_at(const cJSON *st)
+{
+    const char *at = rg_json_string(cJSON_GetObjectItemCaseSensitive(st, "predicate"), "timeVerified");
+    int64_t when;
+    return at && rg_time_parse(at, &when) == 0 ? when : INT64_MIN;
+}
+
+/* Whether ST (result R), later in the file, answers in place of CHOSEN (result WAS): the
+ * newest decision answers, whatever the order its envelope was appended in (a batch keeps
+ * its envelopes and appends them at its end, after a deny another gate made meanwhile:
+ * hostile round 37a, F03); of two decided in the same second, a FAILED one. */
+static int newer(const cJSON *st, int r, const cJSON *chosen, int was)
+{
+    int64_t at, before;
+    if (!chosen)
+        return 1;
+    at = decided_at(st);
+    before = decided_at(chosen);
+    if (at != before)
+        return at > before;
+    return r == RG_ATTEST_FAILED || was != RG_ATTEST_FAILED;
 }
 
 int rg_attest_check_envelope(const char *env, size_t len, const rg_key *keys, size_t count, size_t threshold,
@@ -233,10 +267,12 @@ rg_attest_result rg_attestation_verify(const char *path, const rg_attest_expect 
             rg_fail(err, RG_ERROR_CONTEXT, path, whole ? 0 : (int)line, 0, "%s: %s", where, why);
             goto done;
         }
-        if (matches) {
+        if (matches && newer(st, r, chosen, result)) {
             cJSON_Delete(chosen);
             chosen = st;
             result = r;
+        } else if (matches) {
+            cJSON_Delete(st);
         } else {
             snprintf(mismatch, sizeof mismatch, "%s", why);
             cJSON_Delete(st);

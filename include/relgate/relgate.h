@@ -677,6 +677,10 @@ typedef struct rg_attest_expect {
     const char *stage;                /* the stage it must be a decision about (pre-release,
                                        * deploy, post-deploy), or NULL: a PASSED pre-release
                                        * decision is no leave to deploy */
+    const char *environment;          /* the environment it must be a decision about
+                                       * (release.environment: production), or NULL: a
+                                       * PASSED staging deploy is no leave for production;
+                                       * a decision that names none meets no environment */
     int64_t max_age;                  /* seconds its timeVerified may lie before NOW, or 0:
                                        * no limit (negative is refused) */
     int64_t now;                      /* the clock for MAX_AGE (seconds since the epoch), or
@@ -690,7 +694,9 @@ typedef enum rg_attest_result {
 } rg_attest_result;
 
 /* Verify the attestation file at PATH: one DSSE envelope, or several, one per line (an
- * .intoto.jsonl bundle; every one must verify, and the last that meets EXPECT answers).
+ * .intoto.jsonl bundle; every one must verify, and the newest that meets EXPECT answers:
+ * by its timeVerified, not its place in the file -- a batch appends its envelopes late;
+ * of two decided in the same second, a FAILED one; then the later in the file).
  * Checks the signatures against the threshold, the payload type, the statement and
  * predicate types, and EXPECT.  *STATEMENT (may be NULL) receives the verified
  * statement as pretty JSON (free with free()) unless the result is invalid. */

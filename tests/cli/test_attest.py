@@ -283,7 +283,10 @@ def _(t):
     t.expect_exit(res, 2)
     t.contains(res.err, 'a decision about the stage "pre-release", not "deploy"', "stderr")
     t.write("both.intoto.jsonl", (t.tmp / "deploy.intoto.jsonl").read_text() + (t.tmp / "pre.intoto.jsonl").read_text())
-    t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest), 0)   # the last that meets the expectations
+    # The newest that meets the expectations answers; these two were decided in the same
+    # second, so the FAILED one (round 37a, F03: the order in the file is not the order
+    # the gates decided in).
+    t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest), 1)
     t.expect_exit(verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deploy"]), 1)
     # --max-age: how long ago it may have been decided, counted from --now (else now).
     at = statement_of(envelopes(t, "pre.intoto.jsonl")[0])["predicate"]["timeVerified"]
@@ -320,6 +323,54 @@ def _(t):
     res = verify(t, "both.intoto.jsonl", "k", extra=digest + ["--stage", "deplyo"])
     t.expect_exit(res, 2)
     t.contains(res.err, "--stage 'deplyo' is not pre-release, deploy or post-deploy", "stderr")
+
+
+@case("verify: --environment holds an envelope to the environment it decided; the newest decision answers, "
+      "whatever its place in the file")
+def _(t):
+    """A staging deploy's PASSED answered production's deploy step (hostile round 37a, F02);
+    a batch's PASSED appended after a newer FAILED answered (F03)."""
+    make_key(t, "k")
+    digest = ["--subject-digest", "sha256:" + ARTIFACT["digest"]["sha256"]]
+    contexts = {}
+    for env, example in (("staging", "major/deploy/pass"), ("production", "major/deploy/stale-backup"),
+                         (None, "major/deploy/pass")):
+        name = env or "unnamed"
+        path = release(t, example, dest=name)
+        ctx = json.loads((t.tmp / path).read_text())
+        if env:
+            ctx["release"]["environment"] = env
+        (t.tmp / path).write_text(json.dumps(ctx))
+        contexts[name] = path
+    t.expect_exit(attest(t, "k", contexts["staging"], out="staging.jsonl"), 0)
+    t.expect_exit(attest(t, "k", contexts["production"], out="production.jsonl"), 1)
+    t.expect_exit(attest(t, "k", contexts["unnamed"], out="unnamed.jsonl"), 0)
+    # Staging's PASSED decided after production's FAILED, appended after it.
+    later = t.eval(str(REPO / "policies" / "octoacme.lua"), contexts["staging"], "--attest", "later.jsonl",
+                   "--signing-key", "k.pem", now="2025-06-10T14:05:00Z")
+    t.expect_exit(later, 0)
+    t.write("bundle.jsonl", "".join((t.tmp / f).read_text() for f in ("production.jsonl", "later.jsonl")))
+    deploy = digest + ["--stage", "deploy"]
+    t.expect_exit(verify(t, "bundle.jsonl", "k", extra=deploy + ["--environment", "production"]), 1)
+    res = verify(t, "bundle.jsonl", "k", extra=deploy + ["--environment", "staging"])
+    t.expect_exit(res, 0)
+    t.contains(res.err, "PASSED (a deploy decision about ledger-service 3.0.0 in staging)", "stderr")
+    t.expect_exit(verify(t, "bundle.jsonl", "k", extra=deploy), 0)   # the newest of all: staging's, 14:05
+    res = verify(t, "staging.jsonl", "k", extra=deploy + ["--environment", "production"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, 'a decision about the environment "staging", not "production"', "stderr")
+    res = verify(t, "unnamed.jsonl", "k", extra=deploy + ["--environment", "production"])
+    t.expect_exit(res, 2)
+    t.contains(res.err, 'a decision about the environment "(none)", not "production"', "stderr")
+    t.expect_exit(verify(t, "bundle.jsonl", "k", extra=deploy + ["--environment", ""]), 2)
+    # Appended out of order: the PASSED decided at 14:00 after the FAILED decided at 14:05.
+    denied = t.eval(str(REPO / "policies" / "octoacme.lua"), contexts["production"], "--attest", "denied.jsonl",
+                    "--signing-key", "k.pem", now="2025-06-10T14:05:00Z")
+    t.expect_exit(denied, 1)
+    t.write("late.jsonl", "".join((t.tmp / f).read_text() for f in ("denied.jsonl", "staging.jsonl")))
+    t.expect_exit(verify(t, "late.jsonl", "k", extra=deploy), 1)
+    t.write("inorder.jsonl", "".join((t.tmp / f).read_text() for f in ("staging.jsonl", "later.jsonl")))
+    t.expect_exit(verify(t, "inorder.jsonl", "k", extra=deploy), 0)
 
 
 @case("verify: a changed payload, payload type or signature, or another key, is refused (exit 2)")
