@@ -8,21 +8,79 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "eval.h"
 #include "error.h"
 #include "fileio.h"
 
-/* Cut FD back to the end of its last whole line: a gate killed mid-append (or one whose
- * disk filled) left a partial envelope, and the next one must not be written onto its
- * line (verify refuses a bundle with a broken line, the good envelopes in it too).
- * 0, or -1 with errno. */
-static int cut_partial_line(int fd)
+/* Whether the LEN bytes of FD from AT are one JSON object, white space around it. */
+static int whole_object_at(int fd, off_t at, size_t len)
+{
+    char *text = len < ((size_t)1 << 26) ? malloc(len + 1) : NULL;
+    const char *end = NULL;
+    cJSON *doc = NULL;
+    int whole;
+    if (text && pread(fd, text, len, at) == (ssize_t)len && !memchr(text, '\0', len)) {
+        text[len] = '\0';
+        doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    }
+    whole = cJSON_IsObject(doc) && end && strspn(end, " \t\r\n") == (size_t)(text + len - end);
+    cJSON_Delete(doc);
+    free(text);
+    return whole;
+}
+
+/* The length of FD's first line (it has a newline), or -1 with errno. */
+static off_t first_line_length(int fd)
+{
+    char buf[8192];
+    off_t at = 0;
+    for (;;) {
+        ssize_t n = pread(fd, buf, sizeof buf, at);
+        const char *nl;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        if ((nl = memchr(buf, '\n', (size_t)n)))
+            return at + (nl - buf);
+        at += n;
+    }
+}
+
+/* Make FD end with a whole line before the next envelope.  A last line without its
+ * newline is either an envelope that lost only the newline (a copy through a tool that
+ * drops it: verify accepts it) -- its newline is put back, as the decision log's last
+ * record's is (hostile round 37a, F01: it was cut away, a PASSED envelope lost) -- or what
+ * a gate killed mid-append (or a full disk) left: cut, since the next envelope must not
+ * be written onto its line (verify refuses a bundle with a broken line, the good
+ * envelopes in it too).  A file that is one pretty-printed envelope is not appended to:
+ * with a line after it, it would be read line by line, and no line of it verifies.
+ * 0, or -1 with WHY. */
+static int end_with_whole_line(int fd, const char *path, rg_error *err)
 {
     struct stat st;
-    off_t keep;
-    if (fstat(fd, &st) != 0 || (keep = rg_last_line_end(fd, st.st_size)) < 0)
-        return -1;
-    return keep == st.st_size ? 0 : ftruncate(fd, keep);
+    off_t keep, first = -1;
+    if (fstat(fd, &st) != 0 || (keep = rg_last_line_end(fd, st.st_size)) < 0 ||
+        (keep > 0 && (first = first_line_length(fd)) < 0))
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
+    if (keep > 0 && !whole_object_at(fd, 0, (size_t)first) && whole_object_at(fd, 0, (size_t)st.st_size))
+        return rg_fail(err, RG_ERROR_USAGE, path, 0, 0, "the attestation %s is one envelope written over several "
+                       "lines: relgate appends one envelope a line, which would leave it unreadable; give --attest "
+                       "a file of its own", path);
+    if (keep == st.st_size)
+        return 0;
+    if (whole_object_at(fd, keep, (size_t)(st.st_size - keep))) {
+        if (rg_write_all(fd, "\n", 1) != 0)
+            return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot end the attestation %s's last envelope with a "
+                           "newline: %s", path, strerror(errno));
+        return 0;
+    }
+    if (ftruncate(fd, keep) != 0)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
+    return 0;
 }
 
 int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_error *err)
@@ -48,7 +106,9 @@ int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_erro
                  ? rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: another process has held "
                            "its lock for %d s: not waiting longer", path, RG_LOCK_WAIT_SECONDS)
                  : rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
-    } else if (cut_partial_line(fd) != 0 || fstat(fd, &st) != 0) {
+    } else if (end_with_whole_line(fd, path, err) != 0) {
+        rc = -1;
+    } else if (fstat(fd, &st) != 0) {
         rc = rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
     } else if (rg_write_all(fd, buf, len + 1) != 0 || fsync(fd) != 0) {
         rc = rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));

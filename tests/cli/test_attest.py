@@ -221,6 +221,25 @@ def _(t):
     t.eq(len(lines), 2, "the half line is gone, the new envelope on a line of its own")
     t.eq(lines[0] + "\n", good, "the earlier envelope is kept")
     t.expect_exit(verify(t, "att.intoto.jsonl", "k"), 0)
+    # A whole envelope that lost only its newline is kept, its newline put back (hostile
+    # round 37a, F01: cut away, a PASSED envelope verify had accepted was lost).
+    (t.tmp / "att.intoto.jsonl").write_text(good + good.rstrip("\n"))
+    t.expect_exit(verify(t, "att.intoto.jsonl", "k"), 0)
+    t.expect_exit(attest(t, "k", ctx), 0)
+    lines = (t.tmp / "att.intoto.jsonl").read_text().splitlines(keepends=True)
+    t.eq(lines[:2], [good, good], "the two envelopes kept, each on its line")
+    t.eq(len(lines), 3, "and the new one after them")
+    t.expect_exit(verify(t, "att.intoto.jsonl", "k"), 0)
+    # One envelope pretty-printed over several lines is not appended to: the bundle would
+    # be read line by line, and no line of it would verify.
+    pretty = json.dumps(json.loads(good), indent=2)
+    for text in (pretty, pretty + "\n"):
+        (t.tmp / "pretty.json").write_text(text)
+        t.expect_exit(verify(t, "pretty.json", "k"), 0)
+        res = attest(t, "k", ctx, out="pretty.json")
+        t.expect_exit(res, 2)
+        t.contains(res.err, "is one envelope written over several lines", "stderr")
+        t.eq((t.tmp / "pretty.json").read_text(), text, "the pretty envelope, untouched")
 
 
 @case("attest: --batch signs one envelope per decision, in input order, none for an error line")
