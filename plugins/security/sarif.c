@@ -945,8 +945,12 @@ static const snode TOOL[] = {{"driver", COMPONENT}, {"extensions", COMPONENTS}, 
 static const snode DESCRIPTOR_REF[] = {LEAF("index"), LEAF("id"), {"toolComponent", COMPONENT_REF}, END};
 static const snode OVERRIDE[] = {{"descriptor", DESCRIPTOR_REF}, {"configuration", LEVEL_ONLY}, END};
 static const snode OVERRIDES[] = {{"*", OVERRIDE}, END};
+static const snode NOTIFICATION[] = {LEAF("level"), {"message", TEXT_ONLY}, END};
+static const snode NOTIFICATIONS[] = {{"*", NOTIFICATION}, END};
 static const snode INVOCATION[] = {LEAF("executionSuccessful"), LEAF("exitCode"), LEAF("endTimeUtc"),
-                                   LEAF("startTimeUtc"), {"ruleConfigurationOverrides", OVERRIDES}, END};
+                                   LEAF("startTimeUtc"), {"ruleConfigurationOverrides", OVERRIDES},
+                                   {"toolExecutionNotifications", NOTIFICATIONS},
+                                   {"toolConfigurationNotifications", NOTIFICATIONS}, END};
 static const snode INVOCATIONS[] = {{"*", INVOCATION}, END};
 static const snode REVISION[] = {LEAF("revisionId"), END};
 static const snode PROVENANCE[] = {{"*", REVISION}, END};
@@ -1155,6 +1159,31 @@ static int deliver(sparse *p, cJSON *v)
     }
 }
 
+
+/* An invocation's notifications of level "error" make its run incomplete, as an
+ * executionSuccessful of false does: SARIF's three signs that a run failed are that, an
+ * error-level notification (toolExecutionNotifications: the tool failed on a file;
+ * toolConfigurationNotifications: it could not be set up, or could not parse its input)
+ * and no results.  ember-template-lint writes a template it could not parse as such a
+ * notification beside "executionSuccessful": true and no result: it passed (real round
+ * 37, F06).  Warnings and notes are only notes. */
+static void note_error_notifications(sec_info *info, const srun *r, const cJSON *invocation)
+{
+    static const char *const lists[] = {"toolExecutionNotifications", "toolConfigurationNotifications"};
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
+        const cJSON *list = rg_json_member(invocation, lists[l], NULL), *n;
+        if (!cJSON_IsArray(list))
+            continue;
+        cJSON_ArrayForEach(n, list) {
+            const char *level = sec_jstr(n, "level");
+            const char *text = sec_jstr(rg_json_member(n, "message", NULL), "text");
+            if (level && strcmp(level, "error") == 0)
+                sec_info_incomplete(info, "run %zu (%s): the tool reported an error (%s): %.200s", r->index,
+                                    r->tool_name, lists[l], text ? text : "(no message)");
+        }
+    }
+}
+
 static void finish_run(sparse *p)
 {
     srun *r = &p->run;
@@ -1198,6 +1227,7 @@ static void finish_run(sparse *p)
                         sec_info_incomplete(info, "run %zu (%s): executionSuccessful is false", r->index,
                                         r->tool_name);
                 }
+                note_error_notifications(info, r, e);
                 sec_info_time(info, sec_jstr(e, "endTimeUtc") ? sec_jstr(e, "endTimeUtc") : sec_jstr(e, "startTimeUtc"));
             }
             for (e = cJSON_IsArray(r->provenance) ? r->provenance->child : NULL; e; e = e->next)

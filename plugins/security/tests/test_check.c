@@ -389,6 +389,27 @@ static void test_incomplete_scan(void **state)
     r = run(f, "{\"reports\": [\"failed\", \"gl\"], \"allow_incomplete\": true}");
     assert_int_equal(r->status, RG_CHECK_PASS);
     assert_string_equal(r->message, "2 reports, 0 findings, none over the limits (fail_on high); 0 ignored, 0 suppressed");
+    /* An error-level notification is the same sign, though executionSuccessful says true
+     * (ember-template-lint's file it could not parse, real round 37, F06); a warning or a
+     * note is not. */
+    sec_write(f->dir, "parse.sarif",
+              "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"ember-template-lint\"}},"
+              " \"invocations\": [{\"executionSuccessful\": true, \"toolExecutionNotifications\": [{\"level\": \"note\","
+              " \"message\": {\"text\": \"took long\"}}], \"toolConfigurationNotifications\": [{\"level\": \"warning\","
+              " \"message\": {\"text\": \"old rule\"}}, {\"level\": \"error\", \"message\": {\"text\": \"Parse error on "
+              "line 2\"}}]}], \"results\": []}]}", (size_t)-1);
+    sec_write(f->dir, "noted.sarif",
+              "{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, \"invocations\": "
+              "[{\"executionSuccessful\": true, \"toolExecutionNotifications\": [{\"message\": {\"text\": \"a "
+              "warning by default\"}}]}], \"results\": []}]}", (size_t)-1);
+    rg_context_free(f->ctx);
+    f->ctx = sec_context(f->dir, COMMIT, "\"parse\": \"parse.sarif\", \"noted\": \"noted.sarif\"");
+    r = run(f, "{\"reports\": [\"parse\"], \"fail_on\": \"any\"}");
+    assert_int_equal(r->status, RG_CHECK_FAIL);
+    assert_string_equal(sec_str(r, "reports.0.incomplete"), "run 1 (ember-template-lint): the tool reported an error "
+                                                            "(toolConfigurationNotifications): Parse error on line 2");
+    r = run(f, "{\"reports\": [\"noted\"], \"fail_on\": \"any\"}");
+    assert_int_equal(r->status, RG_CHECK_PASS);
 }
 
 static void test_unreadable_and_unknown(void **state)
