@@ -66,6 +66,15 @@ int rg_cli_parse_seconds(const char *text, double *out);
  * number"). */
 int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, char *why, size_t why_size);
 
+/* Open /dev/null on each of the descriptors 0, 1 and 2 the caller left closed, so that
+ * no file relgate opens is taken for standard input or output.  0, or -1 (it cannot be
+ * opened): the program stops with exit code 2.  The first thing each program does. */
+int rg_cli_standard_streams(void);
+
+/* Whether standard input was closed when relgate started (rg_cli_standard_streams): a
+ * command reading "-" then has nothing to read, which is an error, not an empty input. */
+int rg_cli_stdin_closed(void);
+
 /* Make this process undumpable (no other process of the user may open its memory,
  * environment or files through /proc): the first thing each of relgate's programs does. */
 void rg_cli_undumpable(void);

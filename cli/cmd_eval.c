@@ -521,6 +521,12 @@ static int check_combination(eval_options *o)
     if (o->waivers && strcmp(o->waivers, "-") == 0 &&
         ((o->context && strcmp(o->context, "-") == 0) || (o->batch && strcmp(o->batch, "-") == 0)))
         return usage_error(o, "%s", "--waivers - and the context cannot both read standard input");
+    {
+        const char *reads[] = {o->context, o->batch, o->waivers};
+        for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
+            if (reads[i] && strcmp(reads[i], "-") == 0 && rg_cli_stdin_closed())
+                return usage_error(o, "%s", "'-' reads standard input, which is closed: nothing to read");
+    }
     /* Signing options go together; the message names the value given alone. */
     if (o->attest && !o->signing_key)
         return usage_error(o, "--attest '%s' needs --signing-key", o->attest);

@@ -195,6 +195,10 @@ static int cmd_import(rg_log *log, const char *file)
     rg_log *from;
     long copied;
     if (strcmp(file, "-") == 0) {
+        if (rg_cli_stdin_closed()) {
+            fprintf(stderr, "relgate: error: history import -: standard input is closed: nothing to import\n");
+            return RG_EXIT_ERROR;
+        }
         if (stdin_to_file(tmp, sizeof tmp) != 0)
             return RG_EXIT_ERROR;
         file = tmp;

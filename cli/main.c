@@ -82,6 +82,8 @@ int main(int argc, char **argv)
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const struct command *c;
     char msg[256];
+    if (rg_cli_standard_streams() != 0)
+        return RG_EXIT_ERROR;
     rg_cli_undumpable();
     if (!cmd) {
         fputs(USAGE, stderr);

@@ -198,6 +198,8 @@ out:
 
 int main(int argc, char **argv)
 {
+    if (rg_cli_standard_streams() != 0)
+        return RG_EXIT_ERROR;
     rg_cli_undumpable();
     if (argc > 1 && strcmp(argv[1], RG_SERVE_WORKER_COMMAND) == 0)
         return rg_serve_worker_main(argc - 1, argv + 1);

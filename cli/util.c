@@ -1,5 +1,6 @@
 /* Helpers shared by the commands. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +230,33 @@ int rg_cli_policy_path(const char *dir, char *why, size_t why_size)
     setenv("RELGATE_POLICY_PATH", joined, 1);
     free(joined);
     return 0;
+}
+
+static int stdin_was_closed;
+
+int rg_cli_standard_streams(void)
+{
+    /* A descriptor 0, 1 or 2 left closed by the caller (`<&-`) is taken by the first file
+     * relgate opens: a batch read a plugin's .so as its contexts from "standard input",
+     * and logged an error record a line of it; an import read its own temporary file
+     * (hostile round 37b, F01).  /dev/null takes the place: nothing read, nothing shown. */
+    for (int fd = 0; fd <= 2; fd++) {
+        int null;
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        if (fd == 0)
+            stdin_was_closed = 1;
+        if ((null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)) < 0)
+            return -1;
+        if (null != fd && (dup2(null, fd) != fd || close(null) != 0))
+            return -1;
+    }
+    return 0;
+}
+
+int rg_cli_stdin_closed(void)
+{
+    return stdin_was_closed;
 }
 
 void rg_cli_undumpable(void)

@@ -225,6 +225,33 @@ def _(t):
               stdin=b"", mentions="empty")
 
 
+@case("standard input closed (<&-): '-' is a usage error, never a file relgate opened read in its place; "
+      "nothing logged, no import of nothing")
+def _(t):
+    """Descriptor 0 left closed was taken by the first file relgate opened: a batch read a
+    plugin's .so as its contexts and logged an error record a line of it; an import read
+    its own temporary file and said "imported 0 records", exit 0 (hostile round 37b, F01)."""
+    t.copy_data("policies/allow.lua", "policy.lua")
+    t.copy_data("contexts/minimal.json", "context.json")
+    runs = ((["eval", "--policy", "policy.lua", "--batch", "-", "--log", "log.jsonl"], "which is closed"),
+            (["eval", "--policy", "policy.lua", "--context", "-", "--log", "log.jsonl"], "which is closed"),
+            (["eval", "--policy", "policy.lua", "--context", "context.json", "--waivers", "-"], "which is closed"),
+            (["history", "import", "--log", "imported.jsonl", "-"], "standard input is closed"))
+    for args, mention in runs:
+        res = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", str(RELGATE_PATH()), *args], cwd=t.tmp,
+                             capture_output=True, text=True, timeout=30)
+        t.check(res.returncode == 2, "exit 2 for %s, not %d" % (args, res.returncode), actual=res.stderr)
+        t.contains(res.stderr, mention, "stderr for %s" % args)
+    t.check(not Path(t.tmp, "log.jsonl").exists() or not Path(t.tmp, "log.jsonl").read_text(), "nothing logged")
+    t.check(not Path(t.tmp, "imported.jsonl").exists() or not Path(t.tmp, "imported.jsonl").read_text(),
+            "nothing imported")
+    # stdout and stderr closed: the decision is still decided, and its exit code tells it.
+    res = subprocess.run(["sh", "-c", 'exec "$@" >&- 2>&-', "sh", str(RELGATE_PATH()), "eval", "--policy",
+                          "policy.lua", "--context", "context.json", "--output", "out.json"], cwd=t.tmp, timeout=30)
+    t.check(res.returncode == 0, "exit 0 with stdout and stderr closed, not %d" % res.returncode)
+    t.eq(json.loads(Path(t.tmp, "out.json").read_text())["decision"], "allow", "the decision in --output")
+
+
 @case("context file missing: io error")
 def _(t):
     t.copy_data("policies/allow.lua", "policy.lua")
