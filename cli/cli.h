@@ -71,9 +71,10 @@ int rg_cli_limit_option(const char *name, const char *value, rg_limits *limits, 
  * opened): the program stops with exit code 2.  The first thing each program does. */
 int rg_cli_standard_streams(void);
 
-/* Whether standard input was closed when relgate started (rg_cli_standard_streams): a
- * command reading "-" then has nothing to read, which is an error, not an empty input. */
-int rg_cli_stdin_closed(void);
+/* Whether descriptor FD (0, 1 or 2) was closed when relgate started
+ * (rg_cli_standard_streams): a command reading "-" then has nothing to read, which is an
+ * error, not an empty input; an answer for a closed standard output is not delivered. */
+int rg_cli_stream_closed(int fd);
 
 /* Make this process undumpable (no other process of the user may open its memory,
  * environment or files through /proc): the first thing each of relgate's programs does. */

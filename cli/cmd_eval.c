@@ -524,7 +524,7 @@ static int check_combination(eval_options *o)
     {
         const char *reads[] = {o->context, o->batch, o->waivers};
         for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
-            if (reads[i] && strcmp(reads[i], "-") == 0 && rg_cli_stdin_closed())
+            if (reads[i] && strcmp(reads[i], "-") == 0 && rg_cli_stream_closed(STDIN_FILENO))
                 return usage_error(o, "%s", "'-' reads standard input, which is closed: nothing to read");
     }
     /* Signing options go together; the message names the value given alone. */
@@ -769,8 +769,14 @@ int rg_cmd_eval(int argc, char **argv)
             goto done;
         }
     } else if (rg_cli_write_stdout(out, strlen(out)) != 0) {
-        perror("relgate: error: cannot write the decision to standard output");
-        rc = RG_EXIT_ERROR;
+        /* The answer did not reach the caller: an error, as a file that cannot be put in
+         * place is -- the reports take the error's rendering and the log records it after
+         * the decision (the reports said allow and the log held only the allow while CI
+         * saw exit 2, hostile round 37b, F03).  An attestation already appended stands:
+         * the gate did decide so. */
+        rg_fail(&err, RG_ERROR_IO, NULL, 0, 0, "cannot write the decision to standard output: %s",
+                rg_cli_stream_closed(STDOUT_FILENO) ? "it is closed" : strerror(errno));
+        rc = rg_eval_fail(&o, &err);
         goto done;
     }
     rc = rg_verdict_exit_code(rg_decision_verdict(d), o.fail_on_warn);

@@ -195,7 +195,7 @@ static int cmd_import(rg_log *log, const char *file)
     rg_log *from;
     long copied;
     if (strcmp(file, "-") == 0) {
-        if (rg_cli_stdin_closed()) {
+        if (rg_cli_stream_closed(STDIN_FILENO)) {
             fprintf(stderr, "relgate: error: history import -: standard input is closed: nothing to import\n");
             return RG_EXIT_ERROR;
         }

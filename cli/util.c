@@ -232,21 +232,25 @@ int rg_cli_policy_path(const char *dir, char *why, size_t why_size)
     return 0;
 }
 
-static int stdin_was_closed;
+static int streams_closed;   /* bit FD: descriptor FD was closed at the start */
 
 int rg_cli_standard_streams(void)
 {
     /* A descriptor 0, 1 or 2 left closed by the caller (`<&-`) is taken by the first file
      * relgate opens: a batch read a plugin's .so as its contexts from "standard input",
      * and logged an error record a line of it; an import read its own temporary file
-     * (hostile round 37b, F01).  /dev/null takes the place: nothing read, nothing shown. */
+     * (hostile round 37b, F01).  /dev/null takes the place of standard input and error
+     * (nothing read, nothing shown); /dev/full that of standard output, so that an answer
+     * written there still fails, as it did on the closed descriptor (exit 2: the answer
+     * did not reach the caller). */
     for (int fd = 0; fd <= 2; fd++) {
-        int null;
+        int null = -1;
         if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
             continue;
-        if (fd == 0)
-            stdin_was_closed = 1;
-        if ((null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)) < 0)
+        streams_closed |= 1 << fd;
+        if (fd == 1)
+            null = open("/dev/full", O_WRONLY);
+        if (null < 0 && (null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)) < 0)
             return -1;
         if (null != fd && (dup2(null, fd) != fd || close(null) != 0))
             return -1;
@@ -254,9 +258,9 @@ int rg_cli_standard_streams(void)
     return 0;
 }
 
-int rg_cli_stdin_closed(void)
+int rg_cli_stream_closed(int fd)
 {
-    return stdin_was_closed;
+    return fd >= 0 && fd <= 2 && (streams_closed & (1 << fd));
 }
 
 void rg_cli_undumpable(void)

@@ -250,6 +250,12 @@ def _(t):
                           "policy.lua", "--context", "context.json", "--output", "out.json"], cwd=t.tmp, timeout=30)
     t.check(res.returncode == 0, "exit 0 with stdout and stderr closed, not %d" % res.returncode)
     t.eq(json.loads(Path(t.tmp, "out.json").read_text())["decision"], "allow", "the decision in --output")
+    # The answer for a closed standard output is not delivered: exit 2, as before.
+    res = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", str(RELGATE_PATH()), "eval", "--policy",
+                          "policy.lua", "--context", "context.json"], cwd=t.tmp, capture_output=True, text=True,
+                         timeout=30)
+    t.check(res.returncode == 2, "exit 2 with stdout closed, not %d" % res.returncode)
+    t.contains(res.stderr, "cannot write the decision to standard output: it is closed", "stderr")
 
 
 @case("context file missing: io error")

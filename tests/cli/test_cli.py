@@ -302,6 +302,15 @@ def _(t):
         res = t.eval("policy.lua", "context.json", "--format", fmt, stdout_to="/dev/full")
         t.expect_exit(res, 2)
         t.check(res.error_lines(), "no 'relgate: error:' line on stderr", actual=res.err)
+    # The reports and the log say so too: they said allow while CI saw exit 2 (hostile
+    # round 37b, F03); the log keeps the decision, the error after it.
+    res = t.eval("policy.lua", "context.json", "--format", "json=report.json", "--log", "log.jsonl",
+                 stdout_to="/dev/full")
+    t.expect_exit(res, 2)
+    t.eq(json.loads((t.tmp / "report.json").read_text())["decision"], "error", "the report")
+    records = [json.loads(line) for line in (t.tmp / "log.jsonl").read_text().splitlines()]
+    t.eq([r["decision"] for r in records], ["allow", "error"], "the log's records")
+    t.contains(records[1]["error"]["message"], "cannot write the decision to standard output", "the error logged")
 
 
 # ---- Context from standard input -----------------------------------------------------------------
