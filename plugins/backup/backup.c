@@ -400,7 +400,8 @@ static rg_check_status load(const rg_host *host, rg_check_call *call, const cfg 
         if (!(s = bk_list_add(l)))
             return host->error(call, "out of memory");
         s->id = c->evidence;
-        s->status = BK_COMPLETED;
+        s->status = fs->unfinished[0] ? BK_INCOMPLETE : BK_COMPLETED;
+        s->note = fs->unfinished[0] ? fs->unfinished : NULL;
         s->time = fs->mtime;
         s->has_time = fs->has_mtime;
         s->time_kind = want == BK_FILE ? "mtime" : "newest file mtime";

@@ -130,6 +130,10 @@ void bk_duration_format(int64_t seconds, char *buf, size_t size);
  * its magic number or header, or NULL when none we know. */
 const char *bk_magic_detect(const unsigned char *head, size_t len);
 
+/* The line a plain SQL dump of FORMAT (bk_magic_detect's name) ends with when its tool
+ * finished it ("-- Dump completed"), or NULL for a format that has none to look for. */
+const char *bk_dump_trailer(const char *format);
+
 typedef struct bk_fsinfo {
     int is_dir;
     int64_t size;             /* file: its size; directory: bytes in its regular files */
@@ -142,6 +146,7 @@ typedef struct bk_fsinfo {
     long skipped_links;       /* directory: symbolic links not followed */
     long unreadable;          /* directory: entries that could not be looked at */
     char magic[32];           /* file: archive format by magic, or "" */
+    char unfinished[160];     /* file: why the dump is not one its tool finished, or "" */
 } bk_fsinfo;
 
 #define BK_WALK_MAX_DEPTH 16

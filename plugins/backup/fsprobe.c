@@ -1,4 +1,5 @@
 /* A backup that is a plain file or a directory: what the file system says of it. */
+#define _GNU_SOURCE   /* memmem */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +76,35 @@ static void walk(int fd, int depth, bk_fsinfo *out)
     closedir(d);
 }
 
+/* Whether the file FD (SIZE bytes) ends with TRAILER (NULL: nothing to look for) on a line
+ * of its own within its last TAIL_BYTES: else OUT->unfinished says so.  0, or -1 with WHY
+ * when it cannot be read. */
+#define TAIL_BYTES 4096
+static int check_trailer(int fd, off_t size, const char *trailer, bk_fsinfo *out, char *why, size_t n)
+{
+    char tail[TAIL_BYTES + 1];
+    off_t from = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
+    ssize_t got;
+    size_t len;
+    if (!trailer)
+        return 0;
+    do
+        got = pread(fd, tail, (size_t)(size - from), from);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        snprintf(why, n, "cannot read: %s", strerror(errno));
+        return -1;
+    }
+    tail[got] = '\0';
+    len = strlen(trailer);
+    for (const char *at = tail; (at = memmem(at, (size_t)(tail + got - at), trailer, len)) != NULL; at += len)
+        if (at == tail || at[-1] == '\n')
+            return 0;
+    snprintf(out->unfinished, sizeof out->unfinished, "the dump has no \"%s\" line at its end: its tool did not "
+             "finish it", trailer);
+    return 0;
+}
+
 int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
 {
     struct stat st;
@@ -110,12 +140,17 @@ int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
     do
         got = read(fd, head, sizeof head);
     while (got < 0 && errno == EINTR);
-    close(fd);
     if (got < 0) {
         snprintf(why, n, "cannot read: %s", strerror(errno));
+        close(fd);
         return -1;
     }
     magic = bk_magic_detect(head, (size_t)got);
     snprintf(out->magic, sizeof out->magic, "%s", magic ? magic : "");
+    if (check_trailer(fd, st.st_size, bk_dump_trailer(magic), out, why, n) != 0) {
+        close(fd);
+        return -1;
+    }
+    close(fd);
     return 0;
 }

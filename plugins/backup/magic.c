@@ -67,12 +67,25 @@ static int cpio_binary_holds(const unsigned char *head, size_t len)
 }
 
 /* SQL dumps are text: their tool names itself in a comment near the top. */
-static const char *const DUMP_BANNERS[][2] = {
-    {"-- PostgreSQL database dump", "pg_dump sql"},
-    {"-- PostgreSQL database cluster dump", "pg_dumpall sql"},
-    {"-- MySQL dump ", "mysqldump sql"},
-    {"-- MariaDB dump ", "mariadb-dump sql"},
+/* A plain SQL dump by its banner, and the line its tool ends a dump it finished with: a
+ * dump that failed part way (an unknown database, a table it may not read, a connection
+ * lost) leaves its banner and what it wrote before, under a shell's redirect, and exits
+ * non-zero (real round 37, F01, F02).  pg_dump and pg_dumpall write theirs with
+ * --no-comments too; mysqldump's --skip-comments drops the banner with it. */
+static const char *const DUMP_BANNERS[][3] = {
+    {"-- PostgreSQL database dump", "pg_dump sql", "-- PostgreSQL database dump complete"},
+    {"-- PostgreSQL database cluster dump", "pg_dumpall sql", "-- PostgreSQL database cluster dump complete"},
+    {"-- MySQL dump ", "mysqldump sql", "-- Dump completed"},
+    {"-- MariaDB dump ", "mariadb-dump sql", "-- Dump completed"},
 };
+
+const char *bk_dump_trailer(const char *format)
+{
+    for (size_t i = 0; format && i < sizeof DUMP_BANNERS / sizeof DUMP_BANNERS[0]; i++)
+        if (strcmp(format, DUMP_BANNERS[i][1]) == 0)
+            return DUMP_BANNERS[i][2];
+    return NULL;
+}
 
 #define BANNER_WINDOW 512
 

@@ -422,13 +422,34 @@ static void test_file(void **state)
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_ERROR, "unrecognised backup format: the file is empty");
 
-    /* a plain SQL dump is recognised by its banner */
-    fx_puts(fx, "dump.sql", "--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n");
+    /* a plain SQL dump is recognised by its banner, and is one its tool finished only with
+     * its closing line (real round 37, F01, F02: a dump that failed part way passed) */
+    fx_puts(fx, "dump.sql", "--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n"
+                            "COPY public.u (a, b) FROM stdin;\n1\t2\n\\.\n\n--\n"
+                            "-- PostgreSQL database dump complete\n--\n\n");
     fx_mtime(fx, "dump.sql", NOW_20250610_0900 - HOUR);
     fx_evidence(fx, "backup", "dump.sql");
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, NULL);
     assert_string_equal(fx_detail_string(fx, "variant"), "pg_dump sql");
+    fx_puts(fx, "cut.sql", "--\n-- PostgreSQL database dump\n--\n\nSET statement_timeout = 0;\n"
+                           "COPY public.u (a, b) FROM stdin;\n");
+    fx_puts(fx, "nodb.sql", "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n-- Host: localhost    "
+                            "Database: nosuchdb\n/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n");
+    fx_puts(fx, "done.sql", "-- MariaDB dump 10.19  Distrib 10.11.6-MariaDB\n--\n-- Host: localhost    "
+                            "Database: db\n/*!40101 SET NAMES utf8mb4 */;\n\n-- Dump completed on 2025-06-10  8:00:01\n");
+    fx_puts(fx, "quoted.sql", "-- MySQL dump 10.13\nINSERT INTO t VALUES ('-- Dump completed');\n");
+    for (size_t i = 0; i < 4; i++) {
+        static const char *const files[] = {"cut.sql", "nodb.sql", "done.sql", "quoted.sql"};
+        fx_mtime(fx, files[i], NOW_20250610_0900 - HOUR);
+        fx_evidence(fx, "backup", files[i]);
+        fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+        if (i == 2) {
+            assert_result(fx, RG_CHECK_PASS, NULL);
+        } else {
+            assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
+        }
+    }
     /* host and paths mean nothing for a file */
     fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_ERROR, "need snapshots");
