@@ -158,6 +158,11 @@ static int read_args(const char *const *argv, size_t argc, int borg2, bk_snapsho
         s->paths[k++] = argv[i];
     s->path_count = k;
     s->has_paths = 1;
+    /* `borg recreate --exclude ...` takes files out of an archive after the fact and
+     * leaves its create command line as it was (borg 1.2 and borg 2 show no trace of it):
+     * as for restic, only a path the command line lists itself is held, never one under
+     * a listed parent (real round 37, F07: a path recreate removed passed). */
+    s->excludes = 1;
     return 0;
 }
 
