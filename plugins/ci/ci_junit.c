@@ -429,11 +429,16 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
         } else if (strncmp(name, "flaky", 5) == 0 || strncmp(name, "rerun", 5) == 0) {
             j->c_flaky++;   /* Surefire re-runs: they explain header counts */
             found(j);
+        } else if (strcmp(name, "warning") == 0 && attr(atts, "line") && !attr(atts, "type")) {
+            /* CxxTest's TS_WARN, <warning line="N">: a note its run never fails on ("OK!",
+             * exit 0; real round 37, F05).  PHPUnit's warnings carry no line= attribute. */
+            found(j);
         } else if (strcmp(name, "warning") == 0) {
             /* PHPUnit's: a test that raised a warning, or "No tests found in class X" as a
              * made-up case named Warning.  PHPUnit fails the run on it under failOnWarning,
              * which the file does not show: fail closed (round 24c, F01).  Its header counts
-             * it apart (warnings="1"), so it explains no failure count. */
+             * it apart (warnings="1"), so it explains no failure count.  (PHP's run-tests'
+             * flaky test that passed on its retry: read at the case's end, retried_pass.) */
             j->c_warn = 1;
             first_problem(j, "warning", atts);
         }
@@ -491,9 +496,28 @@ static void add_counts(ci_item *it, int failure, int error, int skipped, int fla
 }
 
 /* Count the closed case into every open suite and the report. */
+/* PHP's run-tests.php writes a --FLAKY-- test that failed and then passed on its retry as
+ * <warning> (warn: Test passed on retry attempt)</warning>, counts it "warned" and exits 0:
+ * a passed, flaky case, as Surefire's re-runs that passed are (real round 37, F05).  Its
+ * other warnings (an XFAIL test that passed) stay failures. */
+static int retried_pass(const junit *j)
+{
+    const char *text = j->c_msg;
+    if (!j->c_warn || !j->c_kind || strcmp(j->c_kind, "warning") != 0 || j->c_fail || j->c_err || !text)
+        return 0;
+    static const char said[] = "(warn: Test passed on retry attempt)";
+    text += strspn(text, " \t\r\n");
+    return strncmp(text, said, sizeof said - 1) == 0 &&
+           text[sizeof said - 1 + strspn(text + sizeof said - 1, " \t\r\n")] == '\0';
+}
+
 static void close_testcase(junit *j)
 {
     ci_report *r = j->r;
+    if (retried_pass(j)) {
+        j->c_warn = 0;
+        j->c_flaky++;
+    }
     /* node's junit reporter writes a failing todo test with <skipped type="todo"/> and its
      * <failure>; node counts it as todo, not failed.  That marker alone excuses a failure
      * element (still counted toward the header, which counts it too), never an error. */

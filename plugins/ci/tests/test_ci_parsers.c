@@ -888,6 +888,29 @@ static void test_junit_counted_messages(void **state)
              CI_ANY, &r);
     assert_int_equal(r.t_failures, 1);
     ci_report_free(&r);
+    /* CxxTest's TS_WARN (<warning line=N>, "OK!", exit 0) and PHP run-tests' flaky test that
+     * passed on its retry pass (real round 37, F05); PHPUnit's warnings, and run-tests'
+     * other warnings, still fail. */
+    parse_ok("<testsuite name=\"cxxtest\" date=\"Mon Dec  7 21:50:01 2026\" tests=\"1\" errors=\"0\" failures=\"0\">"
+             "<testcase classname=\"T\" name=\"test_w\" line=\"9\"><warning line=\"11\">just a warning</warning>"
+             "</testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    ci_report_free(&r);
+    parse_ok("<testsuites name=\"php\" tests=\"1\" failures=\"0\" errors=\"0\" skip=\"0\"><testcase "
+             "classname=\"cases.flaky\" name=\"b.phpt (flaky)\"><warning> (warn: Test passed on retry attempt)"
+             "</warning></testcase></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 0);
+    assert_int_equal(r.t_flaky, 1);
+    ci_report_free(&r);
+    parse_ok("<testsuites name=\"php\" tests=\"1\" failures=\"0\" errors=\"0\" skip=\"0\"><testcase "
+             "classname=\"cases.x\" name=\"x.phpt\"><warning> (warn: XFAIL section but test passes)"
+             "</warning></testcase></testsuites>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
+    parse_ok("<testsuite name=\"s\" tests=\"1\" warnings=\"1\"><testcase name=\"t\"><warning "
+             "type=\"PHPUnit\\Framework\\Warning\">careful</warning></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    ci_report_free(&r);
 }
 
 /* A test cancelled is no test skipped (real-tool round 35, F06, F07): EUnit's surefire
