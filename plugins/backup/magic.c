@@ -1,4 +1,5 @@
 /* Archive and dump formats a backup file comes in, told by their first bytes. */
+#include <stdint.h>
 #include <string.h>
 
 #include "bk.h"
@@ -113,8 +114,31 @@ static int tar_checksum_holds(const unsigned char *head, size_t len)
     return said == sum;
 }
 
+/* zstd and lz4 frames may be preceded by skippable frames (magic 0x184D2A50 to 0x184D2A5F,
+ * little-endian, then a 32-bit size): pzstd writes one first (real round 37, F03).  The
+ * frame after them says which: its name, or NULL (not within LEN, or neither). */
+static const char *after_skippable_frames(const unsigned char *head, size_t len)
+{
+    size_t at = 0;
+    while (at + 8 <= len && (head[at] & 0xf0) == 0x50 && memcmp(head + at + 1, "\x2a\x4d\x18", 3) == 0) {
+        uint32_t size = (uint32_t)head[at + 4] | (uint32_t)head[at + 5] << 8 | (uint32_t)head[at + 6] << 16 |
+                        (uint32_t)head[at + 7] << 24;
+        if (size > len - at - 8)
+            return NULL;
+        at += 8 + size;
+    }
+    if (at == 0 || at + 4 > len)
+        return NULL;
+    if (memcmp(head + at, "\x28\xb5\x2f\xfd", 4) == 0)
+        return "zstd";
+    if (memcmp(head + at, "\x04\x22\x4d\x18", 4) == 0)
+        return "lz4";
+    return NULL;
+}
+
 const char *bk_magic_detect(const unsigned char *head, size_t len)
 {
+    const char *framed;
     size_t window = len < BANNER_WINDOW ? len : BANNER_WINDOW;
     for (size_t i = 0; i < sizeof MAGICS / sizeof MAGICS[0]; i++)
         if (len >= MAGICS[i].offset + MAGICS[i].len &&
@@ -125,6 +149,8 @@ const char *bk_magic_detect(const unsigned char *head, size_t len)
         return "bzip2";
     if (cpio_binary_holds(head, len))
         return "cpio";
+    if ((framed = after_skippable_frames(head, len)) != NULL)
+        return framed;
     for (size_t i = 0; i < sizeof DUMP_BANNERS / sizeof DUMP_BANNERS[0]; i++) {
         size_t n = strlen(DUMP_BANNERS[i][0]);
         for (size_t at = 0; at + n <= window; at++)

@@ -164,6 +164,12 @@ static void test_magic(void **state)
     (void)state;
     assert_string_equal(bk_magic_detect((const unsigned char *)"\x1f\x8b\x08\x00", 4), "gzip");
     assert_string_equal(bk_magic_detect((const unsigned char *)"\x28\xb5\x2f\xfd\x00", 5), "zstd");
+    /* skippable frames first (pzstd's), then the frame that says which (real round 37, F03) */
+    assert_string_equal(bk_magic_detect((const unsigned char *)"\x50\x2a\x4d\x18\x04\0\0\0abcd\x28\xb5\x2f\xfd", 16),
+                        "zstd");
+    assert_string_equal(bk_magic_detect((const unsigned char *)"\x5f\x2a\x4d\x18\0\0\0\0\x04\x22\x4d\x18", 12), "lz4");
+    assert_null(bk_magic_detect((const unsigned char *)"\x50\x2a\x4d\x18\x04\0\0\0abcd{\"a\":1}", 17));
+    assert_null(bk_magic_detect((const unsigned char *)"\x50\x2a\x4d\x18\xff\xff\xff\xff\x28\xb5\x2f\xfd", 12));
     assert_string_equal(bk_magic_detect((const unsigned char *)"\xfd" "7zXZ\x00\x00", 7), "xz");
     assert_string_equal(bk_magic_detect((const unsigned char *)"BZh91AY", 7), "bzip2");
     assert_string_equal(bk_magic_detect((const unsigned char *)"PGDMP\x01", 6), "pg_dump custom");
