@@ -918,6 +918,45 @@ static int invocations_ready(srun *r)
     return 0;
 }
 
+/* An invocation's notifications of level "error" (SARIF's second sign that a run failed,
+ * beside executionSuccessful false: toolExecutionNotifications, the tool failed on a file;
+ * toolConfigurationNotifications, it could not be set up or could not parse its input),
+ * one by one: the I-th, its list's name in *LIST; NULL past the last.  Warnings and notes
+ * are not. */
+static const cJSON *error_notification(const cJSON *invocation, size_t i, const char **list)
+{
+    static const char *const lists[] = {"toolExecutionNotifications", "toolConfigurationNotifications"};
+    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
+        const cJSON *notes = rg_json_member(invocation, lists[l], NULL), *n;
+        if (!cJSON_IsArray(notes))
+            continue;
+        cJSON_ArrayForEach(n, notes) {
+            const char *level = sec_jstr(n, "level");
+            if (level && strcmp(level, "error") == 0 && i-- == 0) {
+                *list = lists[l];
+                return n;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Whether run R, which has no results member at all, says it ran to completion and found
+ * nothing: invocations, every one with executionSuccessful true and no error-level
+ * notification.  staticcheck writes a clean run so (real round 37, F04); a run with no
+ * invocations (rules exported), or one null results, stays an error. */
+static int clean_without_results(srun *r)
+{
+    const char *list;
+    if (invocations_ready(r) != 0 || r->inv_count == 0)
+        return 0;
+    for (size_t i = 0; i < r->inv_count; i++)
+        if (!cJSON_IsTrue(rg_json_member(r->invs[i], "executionSuccessful", NULL)) ||
+            error_notification(r->invs[i], 0, &list))
+            return 0;
+    return 1;
+}
+
 /* ---- The parser ------------------------------------------------------------------------- */
 
 /* What is kept of a subtree: members by name ("*": every element of an array, "0": the
@@ -1159,28 +1198,17 @@ static int deliver(sparse *p, cJSON *v)
     }
 }
 
-
-/* An invocation's notifications of level "error" make its run incomplete, as an
- * executionSuccessful of false does: SARIF's three signs that a run failed are that, an
- * error-level notification (toolExecutionNotifications: the tool failed on a file;
- * toolConfigurationNotifications: it could not be set up, or could not parse its input)
- * and no results.  ember-template-lint writes a template it could not parse as such a
- * notification beside "executionSuccessful": true and no result: it passed (real round
- * 37, F06).  Warnings and notes are only notes. */
+/* Error-level notifications make a run incomplete, as an executionSuccessful of false
+ * does: ember-template-lint writes a template it could not parse as one, beside
+ * "executionSuccessful": true and no result, and it passed (real round 37, F06). */
 static void note_error_notifications(sec_info *info, const srun *r, const cJSON *invocation)
 {
-    static const char *const lists[] = {"toolExecutionNotifications", "toolConfigurationNotifications"};
-    for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
-        const cJSON *list = rg_json_member(invocation, lists[l], NULL), *n;
-        if (!cJSON_IsArray(list))
-            continue;
-        cJSON_ArrayForEach(n, list) {
-            const char *level = sec_jstr(n, "level");
-            const char *text = sec_jstr(rg_json_member(n, "message", NULL), "text");
-            if (level && strcmp(level, "error") == 0)
-                sec_info_incomplete(info, "run %zu (%s): the tool reported an error (%s): %.200s", r->index,
-                                    r->tool_name, lists[l], text ? text : "(no message)");
-        }
+    const cJSON *n;
+    const char *list;
+    for (size_t i = 0; (n = error_notification(invocation, i, &list)) != NULL; i++) {
+        const char *text = sec_jstr(rg_json_member(n, "message", NULL), "text");
+        sec_info_incomplete(info, "run %zu (%s): the tool reported an error (%s): %.200s", r->index, r->tool_name,
+                            list, text ? text : "(no message)");
     }
 }
 
@@ -1200,7 +1228,7 @@ static void finish_run(sparse *p)
         run_error(p, r->at, "out of memory");
     } else {
         note_tool(info, driver);
-        if (!r->has_results || r->results_null)
+        if (r->results_null || (!r->has_results && !clean_without_results(r)))
             run_error(p, r->at, "run %zu (%s) has no results: it is not a scan result, or the tool "
                       "did not run to completion", r->index, r->tool_name);
         else if (r->results_bad)

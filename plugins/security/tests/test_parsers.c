@@ -249,6 +249,21 @@ static void test_sarif_versions_and_shape(void **state)
         "run 1 (Z) has no results");
     bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {}}, \"results\": null}]}", SEC_FMT_AUTO,
         "run 1 ((unnamed tool)) has no results");
+    /* No results member, but every invocation succeeded with no error notification: a
+     * clean run as staticcheck writes it (real round 37, F04).  Not so with one that
+     * failed, an error notification, or null results. */
+    {
+        got *g = ok("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Staticcheck\"}},"
+                    " \"invocations\": [{\"executionSuccessful\": true, \"arguments\": [\"./...\"]}]}]}");
+        assert_int_equal(g->info.entries, 0);
+    }
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"invocations\": "
+        "[{\"executionSuccessful\": true}, {\"executionSuccessful\": false}]}]}", SEC_FMT_AUTO, "run 1 (Z) has no results");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"invocations\": "
+        "[{\"executionSuccessful\": true, \"toolExecutionNotifications\": [{\"level\": \"error\", \"message\": "
+        "{\"text\": \"x\"}}]}]}]}", SEC_FMT_AUTO, "run 1 (Z) has no results");
+    bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"invocations\": "
+        "[{\"executionSuccessful\": true}], \"results\": null}]}", SEC_FMT_AUTO, "run 1 (Z) has no results");
     bad(sarif("", "", "1"), SEC_FMT_AUTO, "run 1, result 1 is not an object");
     bad("{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"Z\"}}, \"results\": 42}]}",
         SEC_FMT_AUTO, "results is not an array");
