@@ -349,6 +349,32 @@ def _(t):
     t.check(not Path(t.tmp, "same.json").exists(), "no output written")
 
 
+@case("outputs: a usage error anywhere on the command line reaches every output named on it, and none when one "
+      "is a file the run reads or writes")
+def _(t):
+    # Hostile round 37b, F02: an error in an option before --output left the earlier run's
+    # allow at its path; one after an --output naming the policy or the log wrote the
+    # error over it.
+    for bad in (("--check-timeout", ""), ("--stage", "deplyo"), ("--bogus",), ("--format", "nope=x.md")):
+        t.expect_exit(evaluate(t, ALLOW, "--output", "d.json", "--format", "junit=j.xml"), 0)
+        res = evaluate(t, ALLOW, *bad, "--output", "d.json", "--format", "junit=j.xml")
+        t.expect_error(res, "usage")
+        t.eq(json.loads(Path(t.tmp, "d.json").read_text())["decision"], "error", "--output after %s" % (bad,))
+        t.contains(Path(t.tmp, "j.xml").read_text(), "<error", "the JUnit report after %s" % (bad,))
+    t.write("policy.lua", 'requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+    t.write("gate.jsonl", "")
+    t.expect_exit(t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--now", NOW, "--log", "gate.jsonl"), 0)
+    kept = {p: Path(t.tmp, p).read_bytes() for p in ("policy.lua", "gate.jsonl")}
+    for out in ("policy.lua", "gate.jsonl"):
+        for how in (("--output", out), ("--format", "markdown=" + out)):
+            res = t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--log", "gate.jsonl", *how,
+                        "--bogus")
+            t.expect_error(res, "usage", mentions=["unknown option '--bogus'"])
+            res = t.run("eval", "--policy", "policy.lua", "--log", "gate.jsonl", *how)   # --context missing
+            t.expect_error(res, "usage", mentions=["--context is required"])
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in kept}, kept, "the policy and the log")
+
+
 @case("outputs: over a file the decision reads that no option names -- a directory policy's member or a new *.lua "
       "in it, a module, an extended base, an evidence file (made or not yet) -- a usage error; nothing written")
 def _(t):
