@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "eval.h"
 #include "error.h"
 #include "fileio.h"
@@ -642,13 +644,45 @@ static int log_decision(const eval_options *o, const rg_decision *d, const char 
     return rc;
 }
 
-/* Open the decision log O names, its positions signed with O's key.  0, or -1 with ERR. */
+typedef struct last_record {
+    int64_t at;
+    char text[40];   /* its evaluated_at */
+} last_record;
+
+static int newest_time(const char *entry, size_t len, void *data)
+{
+    last_record *last = data;
+    cJSON *doc = cJSON_ParseWithLength(entry, len);
+    const char *at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "evaluated_at"));
+    if (at && rg_time_parse(at, &last->at) == 0)
+        snprintf(last->text, sizeof last->text, "%s", at);
+    cJSON_Delete(doc);
+    return 1;
+}
+
+/* Open the decision log O names, its positions signed with O's key.  A decision at a
+ * given clock (--now) before the log's last record is a reproduction of one already
+ * made, not a new one: logged, it became the newest record, and a later rollback's
+ * target (hostile round 37a, F07).  0, or -1 with ERR. */
 static int open_log(eval_options *o, rg_error *err)
 {
+    rg_log_query newest = {0};
+    last_record last = {INT64_MIN, ""};
     if (!(o->store = rg_log_open(o->log, 1, err)))
         return -1;
     rg_log_sign_positions(o->store, o->signer);
-    return 0;
+    if (!o->now_given)
+        return 0;
+    newest.newest_first = 1;
+    newest.limit = 1;
+    if (rg_log_each(o->store, &newest, newest_time, &last, NULL, err) != 0)
+        return -1;
+    if (last.at <= o->now)
+        return 0;
+    return rg_fail(err, RG_ERROR_USAGE, rg_log_name(o->store), 0, 0,
+                   "--now is before the last record of the decision log %s (evaluated at %s): a decision "
+                   "reproduced at an earlier time is not a new one, and logged it would be taken for the newest; "
+                   "reproduce it without the log (--log, RELGATE_LOG)", rg_log_name(o->store), last.text);
 }
 
 /* ---- The command ---------------------------------------------------------------- */
