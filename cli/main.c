@@ -1,8 +1,10 @@
 /* relgate: the command-line front door. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
@@ -77,6 +79,19 @@ static const struct command *find_command(const char *name)
     return NULL;
 }
 
+/* A command's exit code RC, once what it printed reached standard output: an answer that
+ * did not (a full disk under a redirect, a closed pipe, a closed descriptor) is no answer,
+ * exit 2 -- `history last-good > target` exited 0 with no rollback target written (hostile
+ * round 37c, F03).  Commands that write their answer themselves (eval) say so already. */
+static int answered(int rc)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return rc;
+    fprintf(stderr, "relgate: error: cannot write to standard output: %s\n",
+            rg_cli_stream_closed(STDOUT_FILENO) ? "it is closed" : strerror(errno));
+    return RG_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -105,10 +120,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "__watchdog-log") == 0)
         return rg_cli_watchdog_append(argc, argv);
     if ((c = find_command(cmd)) != NULL) {
+        int rc;
         /* serve takes its signals itself (sigwait: SIGTERM drains, SIGHUP reloads). */
         if (c->run != rg_cmd_serve)
             rg_cli_signals_install();
-        return c->run(argc - 1, argv + 1);
+        rc = c->run(argc - 1, argv + 1);
+        return answered(rc);
     }
     snprintf(msg, sizeof msg, "unknown command '%.100s' (see relgate --help)", cmd);
     return usage_error(msg);

@@ -240,17 +240,16 @@ int rg_cli_standard_streams(void)
      * relgate opens: a batch read a plugin's .so as its contexts from "standard input",
      * and logged an error record a line of it; an import read its own temporary file
      * (hostile round 37b, F01).  /dev/null takes the place of standard input and error
-     * (nothing read, nothing shown); /dev/full that of standard output, so that an answer
-     * written there still fails, as it did on the closed descriptor (exit 2: the answer
-     * did not reach the caller). */
+     * (nothing read, nothing shown); opened for reading only in that of standard output,
+     * so that an answer written there still fails (EBADF), as it did on the closed
+     * descriptor: exit 2, the answer did not reach the caller (/dev/full, first used,
+     * may be missing in a container, and /dev/null for writing would take the answer). */
     for (int fd = 0; fd <= 2; fd++) {
-        int null = -1;
+        int null;
         if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
             continue;
         streams_closed |= 1 << fd;
-        if (fd == 1)
-            null = open("/dev/full", O_WRONLY);
-        if (null < 0 && (null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)) < 0)
+        if ((null = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY)) < 0)
             return -1;
         if (null != fd && (dup2(null, fd) != fd || close(null) != 0))
             return -1;

@@ -256,6 +256,18 @@ def _(t):
                          timeout=30)
     t.check(res.returncode == 2, "exit 2 with stdout closed, not %d" % res.returncode)
     t.contains(res.stderr, "cannot write the decision to standard output: it is closed", "stderr")
+    # Every command's answer (hostile round 37c, F03: history last-good exited 0, its
+    # rollback target written nowhere).
+    t.write("h.jsonl", json.dumps({"decision": "allow", "stage": "post-deploy", "evaluated_at": "2025-06-01T00:00:00Z",
+                                   "release": {"name": "app", "version": "1.0.0"}}) + "\n")
+    for redirect, why in ((">&-", "it is closed"), (">/dev/full", "No space left on device")):
+        if redirect == ">/dev/full" and not os.path.exists("/dev/full"):
+            continue
+        res = subprocess.run(["sh", "-c", 'exec "$@" ' + redirect, "sh", str(RELGATE_PATH()), "history", "last-good",
+                              "--release", "app", "--log", "h.jsonl"], cwd=t.tmp, capture_output=True, text=True,
+                             timeout=30)
+        t.check(res.returncode == 2, "history last-good %s: exit 2, not %d" % (redirect, res.returncode))
+        t.contains(res.stderr, "cannot write to standard output: " + why, "stderr")
 
 
 @case("context file missing: io error")
