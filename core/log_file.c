@@ -174,24 +174,26 @@ static int lock_failed(char *err, int e)
 
 /* The bytes of FD from AT to SIZE (a partial last line) digested into DIGEST: 0, or -1
  * when they cannot be read or are too long to be a record. */
-static int digest_tail(int fd, off_t at, off_t size, char digest[RG_LOG_DIGEST_HEX + 1])
+static int whole_last_record(file_log *f, const char *line, size_t len);
+
+/* Whether the bytes of F's file from AT to SIZE, its last line without a newline, are a
+ * whole record that lost only the newline (whole_last_record), not a killed writer's. */
+static int tail_is_whole_record(file_log *f, off_t at, off_t size)
 {
     rg_strbuf tail = {0};
-    int rc = -1;
+    int whole = 0;
     if (size - at <= (off_t)LINE_MAX_BYTES && rg_strbuf_reserve(&tail, (size_t)(size - at) + 1) == 0 &&
-        pread(fd, tail.data, (size_t)(size - at), at) == (ssize_t)(size - at)) {
-        rg_log_digest(tail.data, (size_t)(size - at), digest);
-        rc = 0;
-    }
+        pread(f->fd, tail.data, (size_t)(size - at), at) == (ssize_t)(size - at))
+        whole = whole_last_record(f, tail.data, (size_t)(size - at));
     free(rg_strbuf_finish(&tail));
-    return rc;
+    return whole;
 }
 
 static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HEX + 1], char *err)
 {
     file_log *f = store;
     struct stat st;
-    char last, recorded[RG_LOG_DIGEST_HEX + 1] = "", tail_digest[RG_LOG_DIGEST_HEX + 1];
+    char last, recorded[RG_LOG_DIGEST_HEX + 1] = "";
     int head_found = 0;
     int64_t recorded_seq = 0;
     off_t records_end;
@@ -222,8 +224,10 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         return -1;
     }
     /* A writer killed mid-write left a partial line: cut it (we hold the lock) -- unless
-     * it is the whole record the head counts, its newline lost (a copy through a tool
-     * that drops a final newline): then the newline is put back, and nothing is lost. */
+     * it is a whole record, its newline lost (a copy through a tool that drops a final
+     * newline): the one the head counts, or in a log with no head a whole object, as every
+     * reader takes it (whole_last_record; hostile round 37c, F02: readers counted it and
+     * the next append cut it away).  Then the newline is put back, and nothing is lost. */
     if (st.st_size > 0 && (pread(f->fd, &last, 1, st.st_size - 1) != 1 || last != '\n')) {
         off_t keep = rg_last_line_end(f->fd, st.st_size);
         if (keep < 0) {   /* never cut what could not be read */
@@ -231,8 +235,7 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
             release(f);
             return fail(err, "cannot read it: %s", strerror(e));
         }
-        if (head_found && digest_tail(f->fd, keep, st.st_size, tail_digest) == 0 &&
-            strcmp(tail_digest, recorded) == 0) {
+        if (tail_is_whole_record(f, keep, st.st_size)) {
             if (write(f->fd, "\n", 1) != 1 || fsync(f->fd) != 0) {
                 int e = errno;
                 release(f);

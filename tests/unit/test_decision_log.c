@@ -320,6 +320,14 @@ static void test_last_newline_lost(void **state)
     rgt_write(t->path, "archive.jsonl", data, len + strlen(newer) - 1);
     assert_int_equal(verify(archive, &records, problem), 0);
     assert_int_equal(records, 4);
+    /* The writer takes it so too: in a log with no head, the next append puts its newline
+     * back instead of cutting it away (hostile round 37c, F02). */
+    rgt_write(t->path, "archive.jsonl", data, len - 1);
+    rg_log_close(archive);
+    archive = open_log(rgt_at(t, "archive.jsonl"));
+    assert_int_equal(rg_log_append(archive, ENTRIES[2], strlen(ENTRIES[2]), &err), 0);
+    assert_int_equal(verify(archive, &records, problem), 0);
+    assert_int_equal(records, 5);
     free(data);
     rg_log_close(archive);
     rg_log_close(fresh);
