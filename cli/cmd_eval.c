@@ -708,8 +708,11 @@ int rg_cmd_eval(int argc, char **argv)
     if (rc >= 0)
         return rc;
     /* The key first: nothing is evaluated that could not be signed, and no record goes
-     * into a log whose records are signed without its position signed too. */
-    if (o.signing_key && !(o.signer = rg_signer_load(o.signing_key, &err))) {
+     * into a log whose records are signed without its position signed too; and the bundle
+     * the envelope goes to, so that a refusal comes before any decision is logged (one
+     * refused at the append left the log with an allow and no error, round 37c, F01). */
+    if ((o.attest && rg_cli_attest_check(o.attest, &err) != 0) ||
+        (o.signing_key && !(o.signer = rg_signer_load(o.signing_key, &err)))) {
         rc = rg_eval_fail(&o, &err);
         rg_error_clear(&err);
         return rc;

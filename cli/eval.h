@@ -66,6 +66,11 @@ char *rg_eval_attest(const eval_options *o, const rg_decision *d, const rg_conte
  * 0644 if missing) in one write under an exclusive lock, synced.  0, or -1 with ERR. */
 int rg_cli_attest_append(const char *path, const char *line, size_t len, rg_error *err);
 
+/* Whether the --attest file at PATH can be appended to (absent, or a bundle of one
+ * envelope a line): asked before anything is decided, so that a refusal comes before the
+ * decision is logged.  0, or -1 with ERR (usage: one pretty-printed envelope; io). */
+int rg_cli_attest_check(const char *path, rg_error *err);
+
 /* The decision-log record of a signed decision: the decision LINE (LEN bytes, one JSON
  * object) with its ENVELOPE added as member "attestation".  Heap, or NULL when out of
  * memory. */

@@ -59,17 +59,55 @@ static off_t first_line_length(int fd)
  * envelopes in it too).  A file that is one pretty-printed envelope is not appended to:
  * with a line after it, it would be read line by line, and no line of it verifies.
  * 0, or -1 with WHY. */
+/* Whether FD (SIZE bytes, its last newline ending at KEEP) is one envelope written over
+ * several lines: 1, 0, or -1 with errno. */
+static int one_pretty_envelope(int fd, off_t size, off_t keep)
+{
+    off_t first;
+    if (keep == 0)
+        return 0;
+    if ((first = first_line_length(fd)) < 0)
+        return -1;
+    return !whole_object_at(fd, 0, (size_t)first) && whole_object_at(fd, 0, (size_t)size);
+}
+
+static int refuse_pretty(const char *path, rg_error_kind kind, rg_error *err)
+{
+    return rg_fail(err, kind, path, 0, 0, "the attestation %s is one envelope written over several lines: relgate "
+                   "appends one envelope a line, which would leave it unreadable; give --attest a file of its own",
+                   path);
+}
+
+int rg_cli_attest_check(const char *path, rg_error *err)
+{
+    struct stat st;
+    off_t keep;
+    int fd = rg_open_regular(path, O_RDONLY, &st), pretty;
+    if (fd == RG_OPEN_FAILED && errno == ENOENT)
+        return 0;   /* made by the first append */
+    if (fd == RG_OPEN_FAILED)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the attestation %s: %s", path, strerror(errno));
+    if (fd == RG_OPEN_NOT_FILE)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "the attestation %s is %s, not a file", path, rg_file_kind(st.st_mode));
+    pretty = (keep = rg_last_line_end(fd, st.st_size)) < 0 ? -1 : one_pretty_envelope(fd, st.st_size, keep);
+    close(fd);
+    if (pretty < 0)
+        return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot read the attestation %s: %s", path, strerror(errno));
+    return pretty ? refuse_pretty(path, RG_ERROR_USAGE, err) : 0;
+}
+
 static int end_with_whole_line(int fd, const char *path, rg_error *err)
 {
     struct stat st;
-    off_t keep, first = -1;
+    off_t keep;
+    int pretty = 0;
     if (fstat(fd, &st) != 0 || (keep = rg_last_line_end(fd, st.st_size)) < 0 ||
-        (keep > 0 && (first = first_line_length(fd)) < 0))
+        (pretty = one_pretty_envelope(fd, st.st_size, keep)) < 0)
         return rg_fail(err, RG_ERROR_IO, path, 0, 0, "cannot write the attestation %s: %s", path, strerror(errno));
-    if (keep > 0 && !whole_object_at(fd, 0, (size_t)first) && whole_object_at(fd, 0, (size_t)st.st_size))
-        return rg_fail(err, RG_ERROR_USAGE, path, 0, 0, "the attestation %s is one envelope written over several "
-                       "lines: relgate appends one envelope a line, which would leave it unreadable; give --attest "
-                       "a file of its own", path);
+    /* rg_cli_attest_check refused it before anything was decided; made so since: an error
+     * the log records after the decision */
+    if (pretty)
+        return refuse_pretty(path, RG_ERROR_IO, err);
     if (keep == st.st_size)
         return 0;
     if (whole_object_at(fd, keep, (size_t)(st.st_size - keep))) {

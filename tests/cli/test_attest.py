@@ -236,10 +236,14 @@ def _(t):
     for text in (pretty, pretty + "\n"):
         (t.tmp / "pretty.json").write_text(text)
         t.expect_exit(verify(t, "pretty.json", "k"), 0)
-        res = attest(t, "k", ctx, out="pretty.json")
+        res = attest(t, "k", ctx, "--log", "refused.jsonl", out="pretty.json")
         t.expect_exit(res, 2)
         t.contains(res.err, "is one envelope written over several lines", "stderr")
         t.eq((t.tmp / "pretty.json").read_text(), text, "the pretty envelope, untouched")
+        # Refused before anything is decided: no allow in the log for a run that exited 2
+        # (hostile round 37c, F01).
+        t.check(not (t.tmp / "refused.jsonl").exists() or not (t.tmp / "refused.jsonl").read_text(),
+                "nothing logged", actual=(t.tmp / "refused.jsonl").exists() and (t.tmp / "refused.jsonl").read_text())
 
 
 @case("attest: --batch signs one envelope per decision, in input order, none for an error line")
