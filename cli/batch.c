@@ -502,14 +502,26 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     else if (!b.stopped && batch_flush(&b.out, o, 1) != 0)
         b.write_failed = 1;
     /* The rest of the envelopes of the decisions answered, in input order (none when an
-     * --output file was not put in place: then nothing was answered). */
-    if (!(b.stopped && o->output) && batch_attest_flush(&b, 1, &err) != 0) {
+     * --output file was not put in place, or standard output failed: then what was
+     * answered is not known line by line, and the log's records keep the envelopes). */
+    if (!(b.stopped && o->output) && !b.write_failed && batch_attest_flush(&b, 1, &err) != 0) {
         rg_cli_report(&err);
         b.worst = RG_EXIT_ERROR;
     }
     if (b.write_failed) {
-        /* Never an answer that was not written: the batch is an error. */
-        fprintf(stderr, "relgate: error: cannot write the decisions to standard output: %s\n", strerror(errno));
+        /* Never an answer that was not written: the batch is an error, and the log says so
+         * after the decisions it holds (it held their allows alone while CI saw exit 2,
+         * hostile round 37c, F08). */
+        int e = errno;
+        rg_error failed = {0};
+        char *line;
+        rg_fail(&failed, RG_ERROR_IO, NULL, 0, 0, "cannot write the decisions to standard output: %s",
+                rg_cli_stream_closed(STDOUT_FILENO) ? "it is closed" : strerror(e));
+        rg_cli_report(&failed);
+        line = rg_eval_error_line(&failed, (int64_t)time(NULL));
+        rg_eval_log_error(o, &failed, line);
+        free(line);
+        rg_error_clear(&failed);
         b.worst = RG_EXIT_ERROR;
     }
     if (b.out_fd >= 0) {   /* stopped: never put in place */

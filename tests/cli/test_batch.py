@@ -607,6 +607,15 @@ def _(t):
                     "--jobs", jobs, stdout_to="/dev/full")
         t.eq(res.rc, 2, "-j %s: exit code" % jobs)
         t.contains(res.stderr.decode(), "cannot write the decisions to standard output", "-j %s: stderr" % jobs)
+    # With a log, the log says so after the decisions it holds (it held their allows
+    # alone, hostile round 37c, F08).
+    setup(t, [context(i) for i in range(1, 3)])
+    res = t.run("eval", "--policy", "policy.lua", "--now", NOW, "--batch", "batch.jsonl", "--log", "log.jsonl",
+                stdout_to="/dev/full")
+    t.eq(res.rc, 2, "with --log: exit code")
+    last = json.loads((t.tmp / "log.jsonl").read_text().splitlines()[-1])
+    t.eq(last["decision"], "error", "the log's last record")
+    t.contains(last["error"]["message"], "cannot write the decisions to standard output", "its message")
 
 
 WATCHDOG = """
