@@ -189,9 +189,10 @@ def signal_while_waiting(t):
     out.write_text('{"decision": "allow", "earlier": true}\n')
     with open(log, "rb") as holder:
         fcntl.flock(holder, fcntl.LOCK_EX)
+        # No --now: with it, the gate would read the log (is it older than the log's last
+        # record?) and wait for the lock before deciding, not after.
         gate = subprocess.Popen([str(harness.RELGATE), "eval", "--policy", "gate/policy.lua", "--context",
-                                 "gate/context.json", "--now", harness.NOW, "--log", "held.jsonl",
-                                 "--output", "gate.out"],
+                                 "gate/context.json", "--log", "held.jsonl", "--output", "gate.out"],
                                 cwd=t.tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         waiting = lambda: [p.name for p in Path(t.tmp).iterdir() if p.name.startswith(".gate.out.")]
         deadline = time.monotonic() + 30
