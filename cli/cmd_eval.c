@@ -675,8 +675,12 @@ static int open_log(eval_options *o, rg_error *err)
         return 0;
     newest.newest_first = 1;
     newest.limit = 1;
-    if (rg_log_each(o->store, &newest, newest_time, &last, NULL, err) != 0)
-        return -1;
+    /* A log that cannot be read so (damaged) is the lookup's and the append's to refuse,
+     * each as it does: this guard against a mistake does not decide it. */
+    if (rg_log_each(o->store, &newest, newest_time, &last, NULL, err) != 0) {
+        rg_error_clear(err);
+        return 0;
+    }
     if (last.at <= o->now)
         return 0;
     return rg_fail(err, RG_ERROR_USAGE, rg_log_name(o->store), 0, 0,
