@@ -108,6 +108,27 @@ def _(t):
     t.eq([json.loads(l)["decision"] for l in log_lines(t, log)], ["allow", "warn", "deny"], "the logged decisions")
 
 
+@case("log: a decision reproduced with --now before the log's last record is not logged (usage error); at or after "
+      "it, and without a log, it is")
+def _(t):
+    # Hostile round 37a, F07: a reproduction of an old post-deploy allow made with the log
+    # set became the newest record, and the next deny rolled back to it.
+    log = setup(t)
+    t.expect_exit(gate(t, now="2025-06-10T14:00:00Z"), 0)
+    t.expect_exit(gate(t, now="2025-06-10T14:00:00Z"), 0)   # the same time: logged
+    before = log.read_bytes()
+    for env in (None, {"RELGATE_LOG": LOG}):
+        args = ("gate/policy.lua", "gate/context.json")
+        res = (t.eval(*args, now="2025-06-01T00:00:00Z", env=env) if env else
+               gate(t, now="2025-06-01T00:00:00Z"))
+        t.expect_error(res, "usage", mentions=["--now is before the last record of the decision log",
+                                               "2025-06-10T14:00:00Z"])
+        t.eq(log.read_bytes(), before, "the log, after a refused reproduction")
+    t.expect_exit(t.eval("gate/policy.lua", "gate/context.json", now="2025-06-01T00:00:00Z"), 0)   # no log
+    t.expect_exit(gate(t, now="2025-06-11T00:00:00Z"), 0)
+    t.eq(len(log_lines(t, log)), 3, "records")
+
+
 @case("log: a post-deploy deny's line carries the same actions as stdout")
 def _(t):
     log = setup(t)
