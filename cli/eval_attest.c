@@ -50,15 +50,6 @@ static off_t first_line_length(int fd)
     }
 }
 
-/* Make FD end with a whole line before the next envelope.  A last line without its
- * newline is either an envelope that lost only the newline (a copy through a tool that
- * drops it: verify accepts it) -- its newline is put back, as the decision log's last
- * record's is (hostile round 37a, F01: it was cut away, a PASSED envelope lost) -- or what
- * a gate killed mid-append (or a full disk) left: cut, since the next envelope must not
- * be written onto its line (verify refuses a bundle with a broken line, the good
- * envelopes in it too).  A file that is one pretty-printed envelope is not appended to:
- * with a line after it, it would be read line by line, and no line of it verifies.
- * 0, or -1 with WHY. */
 /* Whether FD (SIZE bytes, its last newline ending at KEEP) is one envelope written over
  * several lines: 1, 0, or -1 with errno. */
 static int one_pretty_envelope(int fd, off_t size, off_t keep)
@@ -96,6 +87,15 @@ int rg_cli_attest_check(const char *path, rg_error *err)
     return pretty ? refuse_pretty(path, RG_ERROR_USAGE, err) : 0;
 }
 
+/* Make FD end with a whole line before the next envelope.  A last line without its
+ * newline is either an envelope that lost only the newline (a copy through a tool that
+ * drops it: verify accepts it) -- its newline is put back, as the decision log's last
+ * record's is (hostile round 37a, F01: it was cut away, a PASSED envelope lost) -- or what
+ * a gate killed mid-append (or a full disk) left: cut, since the next envelope must not
+ * be written onto its line (verify refuses a bundle with a broken line, the good
+ * envelopes in it too).  A file that is one pretty-printed envelope is not appended to:
+ * with a line after it, it would be read line by line, and no line of it verifies.
+ * 0, or -1 with WHY. */
 static int end_with_whole_line(int fd, const char *path, rg_error *err)
 {
     struct stat st;
