@@ -430,6 +430,7 @@ static int whole_last_record(file_log *f, const char *line, size_t len)
     char err[RG_LOG_ERRMAX], recorded[RG_LOG_DIGEST_HEX + 1], digest[RG_LOG_DIGEST_HEX + 1];
     int head_found = 0, whole;
     int64_t recorded_seq = 0;
+    const char *end = NULL;
     cJSON *entry;
     if (len == 0 || len >= LINE_MAX_BYTES || file_head(f, &head_found, &recorded_seq, recorded, err) != 0)
         return 0;
@@ -437,8 +438,8 @@ static int whole_last_record(file_log *f, const char *line, size_t len)
         rg_log_digest(line, len, digest);
         return strcmp(digest, recorded) == 0;
     }
-    entry = cJSON_ParseWithLength(line, len);
-    whole = cJSON_IsObject(entry);
+    entry = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    whole = cJSON_IsObject(entry) && end == line + len;   /* the object, and nothing after it */
     cJSON_Delete(entry);
     return whole;
 }
