@@ -431,8 +431,8 @@ static void start(void *ud, const XML_Char *name, const XML_Char **atts)
             found(j);
         } else if (strcmp(name, "warning") == 0 && attr(atts, "line") && !attr(atts, "type")) {
             /* CxxTest's TS_WARN, <warning line="N">: a note its run never fails on ("OK!",
-             * exit 0; real round 37, F05).  PHPUnit's warnings carry no line= attribute. */
-            found(j);
+             * exit 0; real round 37, F05), nor counts in failures= (so it explains none of
+             * a header's count, round 37d, F07).  PHPUnit's warnings carry no line=. */
         } else if (strcmp(name, "warning") == 0) {
             /* PHPUnit's: a test that raised a warning, or "No tests found in class X" as a
              * made-up case named Warning.  PHPUnit fails the run on it under failOnWarning,

@@ -895,6 +895,12 @@ static void test_junit_counted_messages(void **state)
              "<testcase classname=\"T\" name=\"test_w\" line=\"9\"><warning line=\"11\">just a warning</warning>"
              "</testcase></testsuite>", CI_ANY, &r);
     assert_int_equal(r.t_failures, 0);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    /* ... and explains no failure a header counts (round 37d, F07) */
+    parse_ok("<testsuite name=\"cxxtest\" tests=\"1\" errors=\"0\" failures=\"1\"><testcase classname=\"T\" "
+             "name=\"test_w\" line=\"9\"><warning line=\"11\">w</warning></testcase></testsuite>", CI_ANY, &r);
+    assert_true(r.items[0].broken);
     ci_report_free(&r);
     parse_ok("<testsuites name=\"php\" tests=\"1\" failures=\"0\" errors=\"0\" skip=\"0\"><testcase "
              "classname=\"cases.flaky\" name=\"b.phpt (flaky)\"><warning> (warn: Test passed on retry attempt)"
