@@ -163,10 +163,10 @@ static void judge(const rg_host *host, rg_check_call *call, const cfg *c, const 
     for (size_t i = 0; i < c->path_count; i++) {
         const char *want = host->param_item(call, "paths", i);
         int excl = 0;
-        if (!s->has_paths) {
+        if (!s->has_paths || s->paths_unproven) {
             v->why = R_PATHS;
             snprintf(v->text, sizeof v->text, "paths unknown: %s",
-                     s->paths_why ? s->paths_why : "not recorded");
+                     s->paths_unproven ? s->paths_unproven : s->paths_why ? s->paths_why : "not recorded");
             return;
         }
         if (!holds(s, want, &excl)) {

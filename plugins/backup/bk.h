@@ -58,6 +58,8 @@ typedef struct bk_snapshot {
     size_t path_count;
     int has_paths;
     const char *paths_why;    /* when !HAS_PATHS: why they are unknown (static), or NULL */
+    const char *paths_unproven; /* why PATHS say what the tool was given, not what the
+                               * snapshot holds now (static): no path is held by them; or NULL */
     int excludes;             /* the backup excluded things below its paths: a required path
                                  counts only when listed itself, not under a listed parent */
     const char *note;         /* a remark for the details (static or into the tree), or NULL */

@@ -158,11 +158,12 @@ static int read_args(const char *const *argv, size_t argc, int borg2, bk_snapsho
         s->paths[k++] = argv[i];
     s->path_count = k;
     s->has_paths = 1;
-    /* `borg recreate --exclude ...` takes files out of an archive after the fact and
-     * leaves its create command line as it was (borg 1.2 and borg 2 show no trace of it):
-     * as for restic, only a path the command line lists itself is held, never one under
-     * a listed parent (real round 37, F07: a path recreate removed passed). */
-    s->excludes = 1;
+    /* `borg recreate --exclude ...` takes paths out of an archive after the fact -- a
+     * listed one as well as one under it -- and leaves its create command line as it
+     * was (borg 1.2 and borg 2 show no trace of it): the paths say what borg was given,
+     * never what the archive holds (real round 37, F07; round 37d, F03). */
+    s->paths_unproven = "borg's command line says what `borg create` was given, and `borg recreate` can take "
+                        "paths out of an archive without a trace: prove paths with a manifest";
     return 0;
 }
 

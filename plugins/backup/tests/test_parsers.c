@@ -520,10 +520,8 @@ static void test_borg_captured(void **state)
     assert_true(l.items[0].has_paths);
     assert_int_equal(l.items[0].path_count, 1);
     assert_string_equal(l.items[0].paths[0], "/tmp/rgbk/srv/db");
-    /* Never a parent for a path under it, --exclude or not: `borg recreate --exclude`
-     * leaves no trace in the command line (real round 37, F07). */
-    assert_true(l.items[0].excludes);
-    assert_true(l.items[2].excludes);
+    assert_false(l.items[0].excludes); /* --timestamp leaves the content alone */
+    assert_true(l.items[2].excludes);  /* --exclude */
     assert_int_equal(l.items[3].status, BK_INCOMPLETE);
     bk_list_free(&l);
 }
@@ -565,9 +563,8 @@ static void test_borg_command_lines(void **state)
                  " \"end\": \"2025-06-10T02:01:00.000000\", \"command_line\": %s}], \"repository\": {}}",
                  cases[i].cl);
         parse_ok(json, BK_AUTO, 0, &l);
-        /* Paths read: EXCLUDES always (recreate, above); else as the command line says. */
-        if (l.items[0].has_paths != cases[i].has_paths ||
-            l.items[0].excludes != (cases[i].has_paths ? 1 : cases[i].excludes) || l.items[0].path_count != cases[i].n)
+        if (l.items[0].has_paths != cases[i].has_paths || l.items[0].excludes != cases[i].excludes ||
+            l.items[0].path_count != cases[i].n)
             fail_msg("%s: has_paths %d excludes %d n %zu", cases[i].cl, l.items[0].has_paths,
                      l.items[0].excludes, l.items[0].path_count);
         if (!cases[i].has_paths)
