@@ -293,25 +293,44 @@ static unsigned text_flags(const eval_options *o)
     return rg_cli_text_flags(o->no_color ? RG_COLOR_NEVER : o->outs.color, o->output != NULL);
 }
 
-/* A usage error: on stderr and standard output, and into none of the outputs.  The
- * command line is wrong, and nothing is loaded yet that would tell which files the run
- * reads: an output named like a module or an evidence file took the error over it
- * (hostile round 37d, F02; 37b, F02 asked for the opposite: an earlier run's report then
- * stays, beside exit 2).  Returns 2. */
-static int usage_error(eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
+static const char *written_over(const eval_options *o);
 
-static int usage_error(eval_options *o, const char *fmt, ...)
+/* While the command line is read, a usage error waits for the whole of it: its outputs
+ * are known only then (an error before --output left an earlier run's allow there,
+ * hostile round 37b, F02), and so is whether they may be written at all. */
+static int parsing_args;
+static char first_usage_error[RG_ERROR_MESSAGE_MAX];
+
+/* The usage error MSG: on stderr, standard output and the outputs -- but none of them
+ * when one is a file the run reads or writes otherwise (the error was written over the
+ * policy, or the decision log, named by --output before a mistyped option).  Returns 2. */
+static int report_usage(eval_options *o, const char *msg)
 {
     rg_error err = {0};
+    if (written_over(o)) {
+        o->output = NULL;
+        o->outs.count = 0;
+    }
+    rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "%s (see relgate eval --help)", msg);
+    return rg_eval_fail(o, &err);
+}
+
+static int usage_error(eval_options *o, const char *fmt, ...) RG_PRINTF(2, 3);
+
+/* Returns 2 (reported), or -1 while the command line is being read (kept, the first). */
+static int usage_error(eval_options *o, const char *fmt, ...)
+{
     char msg[RG_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    o->output = NULL;
-    o->outs.count = 0;
-    rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "%s (see relgate eval --help)", msg);
-    return rg_eval_fail(o, &err);
+    if (parsing_args) {
+        if (!first_usage_error[0])
+            snprintf(first_usage_error, sizeof first_usage_error, "%s", msg);
+        return -1;
+    }
+    return report_usage(o, msg);
 }
 
 /* ---- Arguments ---------------------------------------------------------------- */
@@ -549,6 +568,8 @@ static int check_combination(eval_options *o)
     {
         const char *clash = written_over(o);
         if (clash) {
+            o->output = NULL;   /* the error must not go there either */
+            o->outs.count = 0;
             return usage_error(o, "'%s' would be written over: an output must be a file of its own, not the "
                                   "policy, a context, the waivers, the decision log, a key or another output",
                                clash);
@@ -567,22 +588,29 @@ static int parse_args(int argc, char **argv, eval_options *o)
     int id, rc;
 
     rg_opt_start(&st, argc, argv);
+    parsing_args = 1;
     while ((id = rg_opt_next(&st, EVAL_OPTIONS, &v, msg, sizeof msg)) != RG_OPT_END) {
-        if (id == RG_OPT_HELP) {
+        if (id == RG_OPT_HELP && !first_usage_error[0]) {
+            parsing_args = 0;
             fputs(EVAL_USAGE, stdout);
             return 0;
         }
         if (id == RG_OPT_ERROR)
-            return usage_error(o, "%s", msg);
-        if (id == RG_OPT_POSITIONAL)
-            return usage_error(o, "unknown option '%s'", v);
-        if ((rc = eval_option(o, id, st.name, v)) >= 0)
+            usage_error(o, "%s", msg);
+        else if (id == RG_OPT_POSITIONAL)
+            usage_error(o, "unknown option '%s'", v);
+        else if (id != RG_OPT_HELP && (rc = eval_option(o, id, st.name, v)) >= 0) {
+            parsing_args = 0;
             return rc;
+        }
     }
+    parsing_args = 0;
     /* Before the options are judged together: an output over the log RELGATE_LOG names
      * is refused as over one --log names (hostile round 33b, F04). */
     if (!o->log && getenv("RELGATE_LOG") && *getenv("RELGATE_LOG"))
         o->log = getenv("RELGATE_LOG");
+    if (first_usage_error[0])
+        return report_usage(o, first_usage_error);
     if ((rc = check_combination(o)) >= 0)
         return rc;
     rg_cli_signals_retract_on_end(o->output);

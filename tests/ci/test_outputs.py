@@ -349,32 +349,30 @@ def _(t):
     t.check(not Path(t.tmp, "same.json").exists(), "no output written")
 
 
-@case("outputs: a usage error writes no output file -- an output could name a file the run reads, and nothing is "
-      "loaded yet to tell -- and exits 2")
+@case("outputs: a usage error anywhere on the command line reaches every output named on it, and none when one "
+      "is a file the run reads or writes")
 def _(t):
-    # Hostile round 37d, F02: written into every output named, a usage error replaced a
-    # module, a directory policy's member or an evidence file named by --output (round
-    # 37b, F02, had asked for the earlier run's report to be replaced: exit 2 says it).
-    t.write("pol/a.lua", 'local m = require "lib.m"\n'
-            'requirement "a" { title = "a", check = function() return pass(m.word) end }\n')
-    t.write("pol/lib/m.lua", 'return { word = "ok" }\n')
-    t.write("ev/notes.md", "release notes\n")
-    t.write_json("c.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"},
-                            "evidence": {"notes": "ev/notes.md"}})
+    # Hostile round 37b, F02: an error in an option before --output left the earlier run's
+    # allow at its path; one after an --output naming the policy or the log wrote the
+    # error over it.
+    for bad in (("--check-timeout", ""), ("--stage", "deplyo"), ("--bogus",), ("--format", "nope=x.md")):
+        t.expect_exit(evaluate(t, ALLOW, "--output", "d.json", "--format", "junit=j.xml"), 0)
+        res = evaluate(t, ALLOW, *bad, "--output", "d.json", "--format", "junit=j.xml")
+        t.expect_error(res, "usage")
+        t.eq(json.loads(Path(t.tmp, "d.json").read_text())["decision"], "error", "--output after %s" % (bad,))
+        t.contains(Path(t.tmp, "j.xml").read_text(), "<error", "the JUnit report after %s" % (bad,))
+    t.write("policy.lua", 'requirement "a" { title = "a", check = function() return pass("ok") end }\n')
     t.write("gate.jsonl", "")
-    kept = {p: Path(t.tmp, p).read_bytes() for p in ("pol/a.lua", "pol/lib/m.lua", "ev/notes.md", "c.json")}
-    for out in ("pol/lib/m.lua", "pol/a.lua", "ev/notes.md", "c.json", "gate.jsonl"):
+    t.expect_exit(t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--now", NOW, "--log", "gate.jsonl"), 0)
+    kept = {p: Path(t.tmp, p).read_bytes() for p in ("policy.lua", "gate.jsonl")}
+    for out in ("policy.lua", "gate.jsonl"):
         for how in (("--output", out), ("--format", "markdown=" + out)):
-            for bad in (("--bogus",), ("--stage", "deplyo"), ("--check-timeout", "")):
-                for args in (bad + how, how + bad):
-                    res = t.run("eval", "--policy", "pol", "--context", "c.json", "--log", "gate.jsonl", *args)
-                    t.expect_error(res, "usage")
-    t.eq({p: Path(t.tmp, p).read_bytes() for p in kept}, kept, "every file read")
-    t.eq(Path(t.tmp, "gate.jsonl").read_bytes(), b"", "the log")
-    t.expect_exit(t.run("eval", "--policy", "pol", "--context", "c.json", "--output", "d.json"), 0)
-    res = t.run("eval", "--policy", "pol", "--context", "c.json", "--output", "d.json", "--bogus")
-    t.expect_error(res, "usage", mentions=["unknown option '--bogus'"])
-    t.eq(json.loads(Path(t.tmp, "d.json").read_text())["decision"], "allow", "an earlier run's answer, untouched")
+            res = t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--log", "gate.jsonl", *how,
+                        "--bogus")
+            t.expect_error(res, "usage", mentions=["unknown option '--bogus'"])
+            res = t.run("eval", "--policy", "policy.lua", "--log", "gate.jsonl", *how)   # --context missing
+            t.expect_error(res, "usage", mentions=["--context is required"])
+    t.eq({p: Path(t.tmp, p).read_bytes() for p in kept}, kept, "the policy and the log")
 
 
 @case("outputs: over a file the decision reads that no option names -- a directory policy's member or a new *.lua "
