@@ -502,10 +502,10 @@ static void add_counts(ci_item *it, int failure, int error, int skipped, int fla
  * other warnings (an XFAIL test that passed) stay failures. */
 static int retried_pass(const junit *j)
 {
+    static const char said[] = "(warn: Test passed on retry attempt)";
     const char *text = j->c_msg;
     if (!j->c_warn || !j->c_kind || strcmp(j->c_kind, "warning") != 0 || j->c_fail || j->c_err || !text)
         return 0;
-    static const char said[] = "(warn: Test passed on retry attempt)";
     text += strspn(text, " \t\r\n");
     return strncmp(text, said, sizeof said - 1) == 0 &&
            text[sizeof said - 1 + strspn(text + sizeof said - 1, " \t\r\n")] == '\0';
