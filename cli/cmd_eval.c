@@ -293,7 +293,7 @@ static unsigned text_flags(const eval_options *o)
     return rg_cli_text_flags(o->no_color ? RG_COLOR_NEVER : o->outs.color, o->output != NULL);
 }
 
-static const char *written_over(const eval_options *o);
+static int write_clashes(const eval_options *o, const char *write);
 
 /* While the command line is read, a usage error waits for the whole of it: its outputs
  * are known only then (an error before --output left an earlier run's allow there,
@@ -307,10 +307,25 @@ static char first_usage_error[RG_ERROR_MESSAGE_MAX];
 static int report_usage(eval_options *o, const char *msg)
 {
     rg_error err = {0};
-    if (written_over(o)) {
-        o->output = NULL;
-        o->outs.count = 0;
+    int drop[RG_CLI_MAX_OUTPUTS + 1] = {0};
+    size_t kept = 0;
+    /* Each output that is a file the options read, the log's, or another output's: left
+     * alone; the others take the error (round 37d, F06: one such output kept an earlier
+     * run's allow in every other). */
+    for (size_t i = 0; i <= o->outs.count; i++) {
+        const char *path = i == 0 ? o->output : o->outs.files[i - 1].path;
+        drop[i] = write_clashes(o, path);
+        for (size_t j = 0; j <= o->outs.count && !drop[i]; j++) {
+            const char *other = j == 0 ? o->output : o->outs.files[j - 1].path;
+            drop[i] = j != i && path && other && rg_same_place(path, other);
+        }
     }
+    if (drop[0])
+        o->output = NULL;
+    for (size_t i = 0; i < o->outs.count; i++)
+        if (!drop[i + 1])
+            o->outs.files[kept++] = o->outs.files[i];
+    o->outs.count = kept;
     rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "%s (see relgate eval --help)", msg);
     return rg_eval_fail(o, &err);
 }
@@ -462,6 +477,23 @@ static size_t files_written(const eval_options *o, const char **writes)
     return n;
 }
 
+/* Whether WRITE, one of the files O writes, is the log's or one of the files the options
+ * name to read (or to write otherwise). */
+static int write_clashes(const eval_options *o, const char *write)
+{
+    const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
+    if (!write || strcmp(write, "-") == 0)
+        return 0;
+    /* The log by its URL, and the files its store keeps beside it (its head, SQLite's
+     * journal): compared as paths, "sqlite:d.db" never matched d.db (round 33b, F04). */
+    if (o->log && rg_log_keeps_file(o->log, write))
+        return 1;
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        if (others[i] != write && rg_same_place(write, others[i]))
+            return 1;
+    return 0;
+}
+
 /* A file relgate writes (--output, a --format report, --attest, the log) that is also one
  * it reads or writes otherwise would be destroyed by the answer (a decision log replaced
  * by a decision, a policy by a report): the option naming it, or NULL. */
@@ -471,17 +503,9 @@ static const char *written_over(const eval_options *o)
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     char log[PATH_MAX];
     size_t n = files_written(o, writes);
-    for (size_t w = 0; w < n; w++) {
-        if (!writes[w] || strcmp(writes[w], "-") == 0)
-            continue;
-        /* The log by its URL, and the files its store keeps beside it (its head, SQLite's
-         * journal): compared as paths, "sqlite:d.db" never matched d.db (round 33b, F04). */
-        if (o->log && rg_log_keeps_file(o->log, writes[w]))
+    for (size_t w = 0; w < n; w++)
+        if (write_clashes(o, writes[w]))
             return writes[w];
-        for (size_t i = 0; i < sizeof others / sizeof *others; i++)
-            if (others[i] != writes[w] && rg_same_place(writes[w], others[i]))
-                return writes[w];
-    }
     /* The log is written too: appended to, never over the policy, a context, the waivers
      * or the key (hostile round 36, F01: --log over the release notes); nor are the files
      * its store writes beside it (the head, SQLite's journal). */
@@ -568,8 +592,6 @@ static int check_combination(eval_options *o)
     {
         const char *clash = written_over(o);
         if (clash) {
-            o->output = NULL;   /* the error must not go there either */
-            o->outs.count = 0;
             return usage_error(o, "'%s' would be written over: an output must be a file of its own, not the "
                                   "policy, a context, the waivers, the decision log, a key or another output",
                                clash);

@@ -349,8 +349,8 @@ def _(t):
     t.check(not Path(t.tmp, "same.json").exists(), "no output written")
 
 
-@case("outputs: a usage error anywhere on the command line reaches every output named on it, and none when one "
-      "is a file the run reads or writes")
+@case("outputs: a usage error anywhere on the command line reaches every output named on it but one that is a file "
+      "the run reads or writes")
 def _(t):
     # Hostile round 37b, F02: an error in an option before --output left the earlier run's
     # allow at its path; one after an --output naming the policy or the log wrote the
@@ -373,6 +373,15 @@ def _(t):
             res = t.run("eval", "--policy", "policy.lua", "--log", "gate.jsonl", *how)   # --context missing
             t.expect_error(res, "usage", mentions=["--context is required"])
     t.eq({p: Path(t.tmp, p).read_bytes() for p in kept}, kept, "the policy and the log")
+    # Only the output that is such a file is left alone; the others take the error (round
+    # 37d, F06: one kept an earlier run's allow in every other).
+    t.expect_exit(t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--now", NOW, "--output", "d.json"), 0)
+    for how in (("--output", "d.json", "--format", "markdown=policy.lua"),
+                ("--format", "markdown=policy.lua", "--output", "d.json")):
+        res = t.run("eval", "--policy", "policy.lua", "--context", str(ALLOW), "--now", NOW, *how, "--bogus")
+        t.expect_error(res, "usage")
+        t.eq(json.loads(Path(t.tmp, "d.json").read_text())["decision"], "error", "--output beside %s" % (how,))
+    t.eq(Path(t.tmp, "policy.lua").read_bytes(), kept["policy.lua"], "the policy")
 
 
 @case("outputs: over a file the decision reads that no option names -- a directory policy's member or a new *.lua "
