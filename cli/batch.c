@@ -151,7 +151,7 @@ typedef struct batch_run {
     rg_strbuf attest;        /* --attest: envelopes not yet appended, one line each */
     rg_error stop;           /* why the batch must stop (kind set) */
     int worst;
-    int write_failed;        /* standard output could not be written: the batch stopped */
+    int write_failed;        /* standard output could not be written (its errno): the batch stopped */
     int stopped;             /* the batch stopped: its error line is written */
     long contexts;           /* contexts read (blank lines are none) */
 } batch_run;
@@ -314,8 +314,8 @@ static int worker_take(void *arg, long lineno, int code, const char *text, size_
     if (code > b->worst)
         b->worst = code;
     if (batch_flush(&b->out, b->o, 0) != 0)
-        b->write_failed = 1;
-    return b->write_failed;
+        b->write_failed = errno ? errno : EIO;
+    return b->write_failed != 0;
 }
 
 static int worker_lost(void *arg, long lineno, const char *why, rg_strbuf *out)
@@ -398,7 +398,7 @@ static void batch_in_process(batch_run *b, FILE *in)
                 b->stopped = 1;
             }
         } else if (batch_flush(&b->out, b->o, b->o->log != NULL) != 0) {
-            b->write_failed = 1;
+            b->write_failed = errno ? errno : EIO;
             b->stopped = 1;
         }
     }
@@ -500,7 +500,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     if (!b.stopped && o->output)
         batch_commit_output(&b, &err);
     else if (!b.stopped && batch_flush(&b.out, o, 1) != 0)
-        b.write_failed = 1;
+        b.write_failed = errno ? errno : EIO;
     /* The rest of the envelopes of the decisions answered, in input order (none when an
      * --output file was not put in place, or standard output failed: then what was
      * answered is not known line by line, and the log's records keep the envelopes). */
@@ -512,11 +512,10 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
         /* Never an answer that was not written: the batch is an error, and the log says so
          * after the decisions it holds (it held their allows alone while CI saw exit 2,
          * hostile round 37c, F08). */
-        int e = errno;
         rg_error failed = {0};
         char *line;
         rg_fail(&failed, RG_ERROR_IO, NULL, 0, 0, "cannot write the decisions to standard output: %s",
-                rg_cli_stream_closed(STDOUT_FILENO) ? "it is closed" : strerror(e));
+                rg_cli_stream_closed(STDOUT_FILENO) ? "it is closed" : strerror(b.write_failed));
         rg_cli_report(&failed);
         line = rg_eval_error_line(&failed, (int64_t)time(NULL));
         rg_eval_log_error(o, &failed, line);

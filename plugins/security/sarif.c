@@ -920,25 +920,28 @@ static int invocations_ready(srun *r)
 
 /* An invocation's notifications of level "error" (SARIF's second sign that a run failed,
  * beside executionSuccessful false: toolExecutionNotifications, the tool failed on a file;
- * toolConfigurationNotifications, it could not be set up or could not parse its input),
- * one by one: the I-th, its list's name in *LIST; NULL past the last.  Warnings and notes
+ * toolConfigurationNotifications, it could not be set up or could not parse its input):
+ * each given to FN with its list's name (FN may be NULL); how many.  Warnings and notes
  * are not. */
-static const cJSON *error_notification(const cJSON *invocation, size_t i, const char **list)
+static size_t error_notifications(const cJSON *invocation, void (*fn)(const cJSON *note, const char *list, void *data),
+                                  void *data)
 {
     static const char *const lists[] = {"toolExecutionNotifications", "toolConfigurationNotifications"};
+    size_t count = 0;
     for (size_t l = 0; l < sizeof lists / sizeof *lists; l++) {
         const cJSON *notes = rg_json_member(invocation, lists[l], NULL), *n;
         if (!cJSON_IsArray(notes))
             continue;
         cJSON_ArrayForEach(n, notes) {
             const char *level = sec_jstr(n, "level");
-            if (level && strcmp(level, "error") == 0 && i-- == 0) {
-                *list = lists[l];
-                return n;
+            if (level && strcmp(level, "error") == 0) {
+                count++;
+                if (fn)
+                    fn(n, lists[l], data);
             }
         }
     }
-    return NULL;
+    return count;
 }
 
 /* Whether run R, which has no results member at all, says it ran to completion and found
@@ -947,12 +950,11 @@ static const cJSON *error_notification(const cJSON *invocation, size_t i, const 
  * invocations (rules exported), or one null results, stays an error. */
 static int clean_without_results(srun *r)
 {
-    const char *list;
     if (invocations_ready(r) != 0 || r->inv_count == 0)
         return 0;
     for (size_t i = 0; i < r->inv_count; i++)
         if (!cJSON_IsTrue(rg_json_member(r->invs[i], "executionSuccessful", NULL)) ||
-            error_notification(r->invs[i], 0, &list))
+            error_notifications(r->invs[i], NULL, NULL))
             return 0;
     return 1;
 }
@@ -1201,15 +1203,23 @@ static int deliver(sparse *p, cJSON *v)
 /* Error-level notifications make a run incomplete, as an executionSuccessful of false
  * does: ember-template-lint writes a template it could not parse as one, beside
  * "executionSuccessful": true and no result, and it passed (real round 37, F06). */
+typedef struct noting {
+    sec_info *info;
+    const srun *run;
+} noting;
+
+static void note_error(const cJSON *note, const char *list, void *data)
+{
+    const noting *n = data;
+    const char *text = sec_jstr(rg_json_member(note, "message", NULL), "text");
+    sec_info_incomplete(n->info, "run %zu (%s): the tool reported an error (%s): %.200s", n->run->index,
+                        n->run->tool_name, list, text ? text : "(no message)");
+}
+
 static void note_error_notifications(sec_info *info, const srun *r, const cJSON *invocation)
 {
-    const cJSON *n;
-    const char *list;
-    for (size_t i = 0; (n = error_notification(invocation, i, &list)) != NULL; i++) {
-        const char *text = sec_jstr(rg_json_member(n, "message", NULL), "text");
-        sec_info_incomplete(info, "run %zu (%s): the tool reported an error (%s): %.200s", r->index, r->tool_name,
-                            list, text ? text : "(no message)");
-    }
+    noting n = {info, r};
+    error_notifications(invocation, note_error, &n);
 }
 
 static void finish_run(sparse *p)
