@@ -9,7 +9,7 @@ DEMO_NOW   ?= 2025-06-10T14:00:00Z
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23 \
           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps deps-build demo check test test-san test-tsan fuzz help clean
+.PHONY: all build deps deps-build tests-on demo check test test-san test-tsan fuzz help clean
 
 all: build
 
@@ -26,11 +26,22 @@ deps:
 deps-build:
 	@scripts/ensure-deps.sh --build
 
+# `make build` and `make demo` install only what building needs (no cmocka): without
+# cmocka the build is configured without the tests, and `make test`/`make check`, which
+# install it, turn them on (tests-on) before building again.
+HAVE_CMOCKA ?= pkg-config --exists cmocka
+
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup $(BUILD) -Dtests=$$($(HAVE_CMOCKA) && echo true || echo false)
 
 build: deps-build $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
+
+tests-on: deps build
+	@if meson introspect --buildoptions $(BUILD) | \
+	    python3 -c 'import json,sys; sys.exit(0 if any(o["name"] == "tests" and o["value"] is False for o in json.load(sys.stdin)) else 1)'; then \
+	    meson configure $(BUILD) -Dtests=true && meson compile -C $(BUILD); \
+	fi
 
 demo: build
 	./$(BUILD)/relgate eval --policy policies/octoacme.lua --context $(DEMO_CONTEXT) --now $(DEMO_NOW)
@@ -39,7 +50,7 @@ $(SAN_BUILD)/build.ninja:
 	meson setup $(SAN_BUILD) -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
 	    -Dc_args=-fno-sanitize-recover=all
 
-test: deps build
+test: tests-on
 	meson test -C $(BUILD) --print-errorlogs
 
 test-san: deps $(SAN_BUILD)/build.ninja
@@ -52,7 +63,7 @@ test-tsan: deps
 
 # Every suite runs even when one fails, so one run shows everything.
 # The pinned npm tools some tests read come first (best effort: scripts/npm-tools.sh).
-check: deps build
+check: tests-on
 	@scripts/npm-tools.sh
 	@rc=0; \
 	meson test -C $(BUILD) --print-errorlogs || rc=1; \

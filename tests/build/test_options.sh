@@ -18,11 +18,22 @@ not_ok() { n=$((n + 1)); failed=1; echo "not ok $n - $1"; sed 's/^/# /' "$tmp/lo
 check() { what=$1; shift; if "$@" >"$tmp/log" 2>&1; then ok "$what"; else not_ok "$what"; fi; }
 # The test names meson registered in build directory $1, one a line.
 test_names() { "$meson" introspect --tests "$1" | tr ',' '\n' | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'; }
-echo "1..17"
+echo "1..20"
 
-# 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.
+# The Makefile, run here as on a fresh machine (not inside the make that may run us).
+run_make() { nice env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$src" "$@"; }
+
+# 1. -Dtests=false: relgate, its plugins and the SDK, nothing of the tests.  Configured
+#    by the Makefile as `make build` and `make demo` do on a machine without cmocka (they
+#    install only the build's packages; HAVE_CMOCKA=false stands for that).
 b=$tmp/notests
-check "meson setup -Dtests=false" "$meson" setup "$b" "$src" -Dtests=false
+check "make build without cmocka configures -Dtests=false" run_make "$b/build.ninja" BUILD="$b" HAVE_CMOCKA=false
+if "$meson" introspect --buildoptions "$b" | grep -Eq '"name": "tests", "value": false'; then
+    ok "without cmocka the Makefile's build has tests=false"
+else
+    "$meson" introspect --buildoptions "$b" | tr '{' '\n' | grep '"name": "tests"' >"$tmp/log" 2>&1
+    not_ok "without cmocka the Makefile's build has tests=false"
+fi
 log=$b/meson-logs/meson-log.txt
 if [ -f "$log" ] && ! grep -Eqi 'dependency cmocka|program [^ ]*python' "$log"; then
     ok "-Dtests=false looks for neither cmocka nor Python"
@@ -126,5 +137,16 @@ elif grep -q 'apt-get install -y.* libcmocka-dev' "$tmp/log"; then
     ok "ensure-deps.sh without --build: the tests' packages are missing too"
 else
     not_ok "ensure-deps.sh without --build: the tests' packages are missing too"
+fi
+
+# 6. make test and make check, after a make demo on a machine that lacked cmocka: they
+#    install it (deps) and turn the tests on in the same build directory.
+check "make tests-on turns the tests on in a build made without them" run_make tests-on BUILD="$tmp/notests"
+if "$meson" introspect --buildoptions "$tmp/notests" | grep -Eq '"name": "tests", "value": true' &&
+   test_names "$tmp/notests" | grep -qx policy && [ -x "$tmp/notests/tests/unit/test_policy" ]; then
+    ok "after tests-on: tests=true, the unit tests registered and built"
+else
+    test_names "$tmp/notests" >"$tmp/log" 2>&1
+    not_ok "after tests-on: tests=true, the unit tests registered and built"
 fi
 exit $failed
