@@ -9,6 +9,7 @@
 #include "json_member.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef enum bk_format {
     BK_AUTO = 0,
@@ -136,6 +137,11 @@ const char *bk_magic_detect(const unsigned char *head, size_t len);
  * finished it ("-- Dump completed"), or NULL for a format that has none to look for. */
 const char *bk_dump_trailer(const char *format);
 
+/* Whether the pg_dump custom archive open as FD (SIZE bytes) is one pg_dump finished
+ * writing (pgdump.c): 0 with UNFINISHED "" (finished, or a layout not read here) or
+ * saying why not; -1 with WHY when it cannot be read. */
+int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why, size_t why_n);
+
 typedef struct bk_fsinfo {
     int is_dir;
     int64_t size;             /* file: its size; directory: bytes in its regular files */
@@ -148,7 +154,7 @@ typedef struct bk_fsinfo {
     long skipped_links;       /* directory: symbolic links not followed */
     long unreadable;          /* directory: entries that could not be looked at */
     char magic[32];           /* file: archive format by magic, or "" */
-    char unfinished[160];     /* file: why the dump is not one its tool finished, or "" */
+    char unfinished[200];     /* file: why the dump is not one its tool finished, or "" */
 } bk_fsinfo;
 
 #define BK_WALK_MAX_DEPTH 16

@@ -147,7 +147,9 @@ int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
     }
     magic = bk_magic_detect(head, (size_t)got);
     snprintf(out->magic, sizeof out->magic, "%s", magic ? magic : "");
-    if (check_trailer(fd, st.st_size, bk_dump_trailer(magic), out, why, n) != 0) {
+    if (check_trailer(fd, st.st_size, bk_dump_trailer(magic), out, why, n) != 0 ||
+        (magic && strcmp(magic, "pg_dump custom") == 0 &&
+         bk_pgdump_finished(fd, st.st_size, out->unfinished, sizeof out->unfinished, why, n) != 0)) {
         close(fd);
         return -1;
     }

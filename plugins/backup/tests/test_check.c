@@ -455,6 +455,29 @@ static void test_file(void **state)
             assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
         }
     }
+    /* pg_dump's custom archive: one pg_dump finished passes, one it did not is incomplete
+     * (real round 37, F02); the parsers' tests cut the archives at every byte */
+    char cut_path[PATH_MAX];
+    fx_data(fx, "backup", "dumps/pg_dump-15-custom.dump", "db.dump");
+    fx_mtime(fx, "db.dump", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "12032 bytes");
+    assert_string_equal(fx_detail_string(fx, "variant"), "pg_dump custom");
+    assert_int_equal(truncate(fx_path(fx, "db.dump", cut_path, sizeof cut_path), 9000), 0);
+    fx_mtime(fx, "db.dump", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"),
+                        "the pg_dump archive does not hold together (a data offset outside the file): pg_dump did "
+                        "not finish it");
+    fx_data(fx, "backup", "dumps/pg_dump-15-custom-pipe.dump", "db.dump");
+    assert_int_equal(truncate(cut_path, 9000), 0);
+    fx_mtime(fx, "db.dump", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\", \"format\": \"file\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
+    assert_string_equal(fx_detail_string(fx, "skipped.0.reason"),
+                        "the pg_dump archive ends inside its data: pg_dump did not finish it");
+
     /* host and paths mean nothing for a file */
     fx_run(fx, "{\"backup\": \"backup\", \"host\": \"db-1\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_ERROR, "need snapshots");

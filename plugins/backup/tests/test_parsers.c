@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bk.h"
 #include "rfc3339.h"
@@ -606,6 +607,101 @@ static void test_borg_malformed(void **state)
     }
 }
 
+/* ---- pg_dump's custom archive ------------------------------------------------------------ */
+
+static const char *const PG_DUMPS[] = {
+    "dumps/pg_dump-15-custom.dump",        /* pg_dump -Fc -f FILE: data offsets set */
+    "dumps/pg_dump-15-custom-pipe.dump",   /* pg_dump -Fc | cat >FILE: none set */
+    "dumps/pg_dump-15-custom-schema.dump", /* --schema-only: no data */
+    "dumps/pg_dump-15-custom-as-1.16.dump",
+    "dumps/pg_dump-15-custom-pipe-as-1.16.dump",
+};
+
+static int open_data(const char *name, off_t *size)
+{
+    char path[PATH_MAX];
+    FILE *f;
+    int fd;
+    snprintf(path, sizeof path, "%s/%s", fx_data_dir(), name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseeko(f, 0, SEEK_END), 0);
+    *size = ftello(f);
+    fd = dup(fileno(f));
+    fclose(f);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* What bk_pgdump_finished says of the first SIZE bytes of FD ("" when finished). */
+static const char *pgdump_verdict(int fd, off_t size, char *unfinished, size_t n)
+{
+    char why[256] = "";
+    if (bk_pgdump_finished(fd, size, unfinished, n, why, sizeof why) != 0)
+        fail_msg("cannot judge: %s", why);
+    return unfinished;
+}
+
+/* Every real archive is finished, and every shorter prefix of it -- what a pg_dump
+ * killed there leaves, whether its output could seek or not -- is not (real round 37,
+ * F02: a killed pg_dump -Fc passed). */
+static void test_pgdump_prefixes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof PG_DUMPS / sizeof PG_DUMPS[0]; i++) {
+        char unfinished[200];
+        off_t size;
+        int fd = open_data(PG_DUMPS[i], &size);
+        assert_string_equal(pgdump_verdict(fd, size, unfinished, sizeof unfinished), "");
+        for (off_t cut = 5; cut < size; cut++)
+            if (!pgdump_verdict(fd, cut, unfinished, sizeof unfinished)[0])
+                fail_msg("%s cut at %lld of %lld bytes: taken as finished", PG_DUMPS[i], (long long)cut,
+                         (long long)size);
+        assert_non_null(strstr(pgdump_verdict(fd, 30, unfinished, sizeof unfinished), "ends inside its header"));
+        assert_non_null(strstr(pgdump_verdict(fd, 400, unfinished, sizeof unfinished),
+                               "ends inside its table of contents: pg_dump did not finish it"));
+        close(fd);
+    }
+}
+
+/* An archive whose bytes were changed: a data offset moved, bytes after the last block,
+ * a layout newer than the one read (not judged: its presence decides, as before). */
+static void test_pgdump_altered(void **state)
+{
+    off_t size;
+    int fd = open_data(PG_DUMPS[0], &size);
+    unsigned char *bytes = malloc((size_t)size + 1);
+    char unfinished[200];
+    FILE *f = tmpfile();
+    (void)state;
+    assert_non_null(bytes);
+    assert_non_null(f);
+    assert_int_equal(pread(fd, bytes, (size_t)size, 0), size);
+    close(fd);
+    fd = fileno(f);
+    /* one byte more at the end */
+    bytes[size] = 0;
+    assert_int_equal(pwrite(fd, bytes, (size_t)size + 1, 0), size + 1);
+    assert_non_null(strstr(pgdump_verdict(fd, size + 1, unfinished, sizeof unfinished),
+                           "does not hold together (bytes after its last data block)"));
+    /* the first set offset one byte on: flag 2, then 8 offset bytes */
+    for (off_t at = 0; at + 9 < size; at++) {
+        if (bytes[at] == 2 && bytes[at + 1] != 0 && memcmp(bytes + at + 3, "\0\0\0\0\0\0", 6) == 0) {
+            bytes[at + 1]++;
+            break;
+        }
+    }
+    assert_int_equal(pwrite(fd, bytes, (size_t)size, 0), size);
+    assert_non_null(strstr(pgdump_verdict(fd, size, unfinished, sizeof unfinished),
+                           "does not point at its entry's block"));
+    /* layout 1.17: not read, not judged */
+    bytes[6] = 17;
+    assert_int_equal(pwrite(fd, bytes, (size_t)size, 0), size);
+    assert_string_equal(pgdump_verdict(fd, 40, unfinished, sizeof unfinished), "");
+    fclose(f);
+    free(bytes);
+}
+
 /* ---- hostile input ---------------------------------------------------------------------- */
 
 static void test_hostile(void **state)
@@ -671,6 +767,8 @@ int main(void)
         cmocka_unit_test(test_borg_captured),
         cmocka_unit_test(test_borg_command_lines),
         cmocka_unit_test(test_borg_malformed),
+        cmocka_unit_test(test_pgdump_prefixes),
+        cmocka_unit_test(test_pgdump_altered),
         cmocka_unit_test(test_hostile),
     };
     /* test_manifest_peers needs ../shared/peers: run without it when that is absent. */

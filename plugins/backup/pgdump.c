@@ -1,0 +1,425 @@
+/* pg_dump's custom archive (pg_dump -Fc): whether pg_dump finished writing it.
+ *
+ * A custom archive is a header, a table of contents (TOC) and then one data block per
+ * entry that has data (a table's rows, the large objects).  pg_dump writes the header
+ * and the TOC first, with no entry's data position known, then the data blocks; when
+ * its output can seek (pg_dump -f FILE, or a shell redirect to a file) it goes back at
+ * the very end and writes the TOC again, now with each block's position.  A pg_dump
+ * that failed or was killed part way leaves the first TOC and the blocks written so far
+ * (real-tool round 37, F02: such a file passed on its presence).  So:
+ *
+ *   - every data entry's position set: finished, when each position holds that entry's
+ *     block and the file ends where the last block does (one read an entry, and the
+ *     last block read whole);
+ *   - no position set (a pipe, or not finished): the blocks are walked from the TOC's
+ *     end (the whole file is read, in large pieces); finished when every data entry's
+ *     block is there, whole, and the file ends where the last one does.
+ *
+ * The layout, from PostgreSQL's pg_backup_archiver.c and pg_backup_custom.c (facts only):
+ * integers are a sign byte and then INTSIZE bytes, least significant first; strings an
+ * integer length (-1: none) and that many bytes; an offset a flag byte (1 not set, 2
+ * set, 3 no data) and OFFSIZE bytes; a block a type byte (1 data, 3 large objects), the
+ * entry's id, and chunks (a length, that many bytes) up to a length of 0 -- for large
+ * objects, each object's oid before its chunks, and an oid of 0 after the last. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bk.h"
+
+#define VERSION(maj, min) ((maj) << 8 | (min))
+#define OLDEST VERSION(1, 11)   /* PostgreSQL 8.4's pg_dump: sections */
+#define NEWEST VERSION(1, 16)   /* PostgreSQL 17's; a newer layout is not read */
+
+#define OFFSET_NOT_SET 1
+#define OFFSET_SET 2
+#define OFFSET_NO_DATA 3
+#define BLOCK_DATA 1
+#define BLOCK_LARGE_OBJECTS 3
+
+typedef struct reader {
+    int fd;
+    off_t size;               /* the file's */
+    off_t at;                 /* the next byte to read */
+    off_t buf_at;             /* the file offset of buf[0] */
+    size_t buf_len;
+    int ended;                /* a read past the file's end was asked for */
+    int failed;               /* errno of a failed read, or 0 */
+    unsigned char buf[1 << 16];
+} reader;
+
+/* N bytes at the reader's position into OUT (NULL: skipped), in order.  0, or -1 when the
+ * file ends first (R->ended) or cannot be read (R->failed). */
+static int take(reader *r, unsigned char *out, off_t n)
+{
+    if (n < 0 || n > r->size - r->at) {
+        r->ended = 1;
+        return -1;
+    }
+    while (n > 0) {
+        if (r->at < r->buf_at || r->at >= r->buf_at + (off_t)r->buf_len) {
+            ssize_t got;
+            if (!out && n >= (off_t)sizeof r->buf) {   /* a large skip: no need to read it */
+                r->at += n;
+                return 0;
+            }
+            do
+                got = pread(r->fd, r->buf, sizeof r->buf, r->at);
+            while (got < 0 && errno == EINTR);
+            if (got <= 0) {
+                r->failed = got < 0 ? errno : EIO;   /* 0: the file shrank while read */
+                return -1;
+            }
+            r->buf_at = r->at;
+            r->buf_len = (size_t)got;
+        }
+        size_t from = (size_t)(r->at - r->buf_at);
+        size_t k = r->buf_len - from < (size_t)n ? r->buf_len - from : (size_t)n;
+        if (out) {
+            memcpy(out, r->buf + from, k);
+            out += k;
+        }
+        r->at += (off_t)k;
+        n -= (off_t)k;
+    }
+    return 0;
+}
+
+static int take_byte(reader *r, int *out)
+{
+    unsigned char b;
+    if (take(r, &b, 1) != 0)
+        return -1;
+    *out = b;
+    return 0;
+}
+
+/* A little-endian unsigned number of SIZE (1-8) bytes. */
+static int take_number(reader *r, int size, uint64_t *out)
+{
+    unsigned char b[8];
+    if (take(r, b, size) != 0)
+        return -1;
+    *out = 0;
+    for (int i = size - 1; i >= 0; i--)
+        *out = *out << 8 | b[i];
+    return 0;
+}
+
+typedef struct archive {
+    reader *r;
+    int version;
+    int int_size, off_size;
+    const char *bad;          /* why the archive does not hold together, or NULL */
+} archive;
+
+/* An integer: a sign byte and INT_SIZE bytes.  Magnitudes beyond 2^62 do not occur. */
+static int take_int(archive *a, int64_t *out)
+{
+    int sign;
+    uint64_t v;
+    if (take_byte(a->r, &sign) != 0 || take_number(a->r, a->int_size, &v) != 0)
+        return -1;
+    if (v > (uint64_t)1 << 62) {
+        a->bad = "an integer out of range";
+        return -1;
+    }
+    *out = sign ? -(int64_t)v : (int64_t)v;
+    return 0;
+}
+
+/* A string, skipped. */
+static int skip_str(archive *a)
+{
+    int64_t len;
+    if (take_int(a, &len) != 0)
+        return -1;
+    if (len < -1) {
+        a->bad = "a string of negative length";
+        return -1;
+    }
+    return len < 0 ? 0 : take(a->r, NULL, len);
+}
+
+/* A string that must be there: its length (-1: none), skipped. */
+static int str_length(archive *a, int64_t *len)
+{
+    if (take_int(a, len) != 0)
+        return -1;
+    if (*len < -1) {
+        a->bad = "a string of negative length";
+        return -1;
+    }
+    return *len < 0 ? 0 : take(a->r, NULL, *len);
+}
+
+/* The header, up to the TOC.  1 when its layout is one read here, 0 when not (a newer
+ * archive version, another format, sizes beyond 8 bytes): then nothing is judged. */
+static int read_header(archive *a)
+{
+    unsigned char magic[5];
+    int maj, min, rev = 0, format, skip;
+    int64_t ignored;
+    if (take(a->r, magic, 5) != 0 || memcmp(magic, "PGDMP", 5) != 0 || take_byte(a->r, &maj) != 0 ||
+        take_byte(a->r, &min) != 0 || take_byte(a->r, &rev) != 0)
+        return -1;
+    a->version = VERSION(maj, min);
+    if (a->version < OLDEST || a->version > NEWEST)
+        return 0;
+    if (take_byte(a->r, &a->int_size) != 0 || take_byte(a->r, &a->off_size) != 0 || take_byte(a->r, &format) != 0)
+        return -1;
+    if (a->int_size < 1 || a->int_size > 8 || a->off_size < 1 || a->off_size > 8 || format != 1)
+        return 0;   /* format 1 is custom; a directory archive's toc.dat is judged elsewhere */
+    if (a->version >= VERSION(1, 15) ? take_byte(a->r, &skip) != 0 : take_int(a, &ignored) != 0)
+        return -1;  /* compression: the algorithm's byte, or before 1.15 the level */
+    for (int i = 0; i < 7; i++)   /* the time it was made: sec, min, hour, mday, mon, year, isdst */
+        if (take_int(a, &ignored) != 0)
+            return -1;
+    for (int i = 0; i < 3; i++)   /* the database, the server's version, pg_dump's version */
+        if (skip_str(a) != 0)
+            return -1;
+    return 1;
+}
+
+/* What the TOC says of the entries with data. */
+typedef struct data_entry {
+    int64_t id;
+    int flag;                 /* OFFSET_NOT_SET or OFFSET_SET */
+    uint64_t offset;
+    int seen;                 /* its block was found */
+} data_entry;
+
+typedef struct toc {
+    data_entry *items;
+    size_t count, cap;
+} toc;
+
+static int toc_add(toc *t, int64_t id, int flag, uint64_t offset)
+{
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        data_entry *grown = realloc(t->items, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        t->items = grown;
+        t->cap = cap;
+    }
+    t->items[t->count++] = (data_entry){id, flag, offset, 0};
+    return 0;
+}
+
+/* One TOC entry; its data offset into T when it has data.  -2: out of memory. */
+static int read_entry(archive *a, toc *t)
+{
+    int64_t id, had_dumper, len, ignored;
+    int flag;
+    uint64_t offset;
+    if (take_int(a, &id) != 0 || take_int(a, &had_dumper) != 0)
+        return -1;
+    if (id <= 0) {
+        a->bad = "an entry id out of range";
+        return -1;
+    }
+    for (int i = 0; i < 4; i++)   /* table oid, oid, tag, description */
+        if (skip_str(a) != 0)
+            return -1;
+    if (take_int(a, &ignored) != 0)   /* section */
+        return -1;
+    int strings = 5 + (a->version >= VERSION(1, 14));   /* defn, drop, copy, namespace, tablespace, (tableam) */
+    for (int i = 0; i < strings; i++)
+        if (skip_str(a) != 0)
+            return -1;
+    if (a->version >= VERSION(1, 16) && take_int(a, &ignored) != 0)   /* relkind */
+        return -1;
+    if (skip_str(a) != 0 || skip_str(a) != 0)   /* owner, "with oids" */
+        return -1;
+    do                                           /* dependencies, up to a missing string */
+        if (str_length(a, &len) != 0)
+            return -1;
+    while (len >= 0);
+    if (take_byte(a->r, &flag) != 0 || take_number(a->r, a->off_size, &offset) != 0)
+        return -1;
+    if (flag < OFFSET_NOT_SET || flag > OFFSET_NO_DATA) {
+        a->bad = "a data offset of unknown kind";
+        return -1;
+    }
+    if (flag != OFFSET_NO_DATA && toc_add(t, id, flag, offset) != 0)
+        return -2;
+    return 0;
+}
+
+static int by_id(const void *x, const void *y)
+{
+    const data_entry *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* T's entry ID (T sorted by by_id): a search, as a crafted archive may list many. */
+static data_entry *find_entry(toc *t, int64_t id)
+{
+    data_entry key = {0};
+    key.id = id;
+    return t->count ? bsearch(&key, t->items, t->count, sizeof key, by_id) : NULL;
+}
+
+/* The chunks of one data stream, up to its zero length. */
+static int skip_chunks(archive *a)
+{
+    int64_t len;
+    for (;;) {
+        if (take_int(a, &len) != 0)
+            return -1;
+        if (len == 0)
+            return 0;
+        if (len < 0) {
+            a->bad = "a data chunk of negative length";
+            return -1;
+        }
+        if (take(a->r, NULL, len) != 0)
+            return -1;
+    }
+}
+
+/* The block at the reader's position, whole: its entry's id into *ID. */
+static int skip_block(archive *a, int64_t *id)
+{
+    int type;
+    int64_t oid;
+    if (take_byte(a->r, &type) != 0 || take_int(a, id) != 0)
+        return -1;
+    if (type == BLOCK_DATA)
+        return skip_chunks(a);
+    if (type != BLOCK_LARGE_OBJECTS) {
+        a->bad = "a data block of unknown type";
+        return -1;
+    }
+    for (;;) {
+        if (take_int(a, &oid) != 0)
+            return -1;
+        if (oid == 0)
+            return 0;
+        if (skip_chunks(a) != 0)
+            return -1;
+    }
+}
+
+/* Every data entry's block, walked from the TOC's end to the file's. */
+static int walk_blocks(archive *a, toc *t)
+{
+    qsort(t->items, t->count, sizeof *t->items, by_id);
+    while (a->r->at < a->r->size) {
+        int64_t id;
+        data_entry *e;
+        if (skip_block(a, &id) != 0)
+            return -1;
+        e = find_entry(t, id);
+        if (!e) {
+            a->bad = "a data block of an entry the table of contents does not list";
+            return -1;
+        }
+        e->seen = 1;
+    }
+    for (size_t i = 0; i < t->count; i++)
+        if (!t->items[i].seen) {
+            a->r->ended = 1;   /* the file ended before this entry's block */
+            return -1;
+        }
+    return 0;
+}
+
+/* Each set offset points at its own entry's block, after the TOC, and the file ends
+ * where the last block does (a copy cut short keeps every offset). */
+static int check_offsets(archive *a, toc *t, off_t toc_end)
+{
+    uint64_t last = 0;
+    int64_t id;
+    for (size_t i = 0; i < t->count; i++) {
+        int type;
+        if (t->items[i].offset < (uint64_t)toc_end || t->items[i].offset >= (uint64_t)a->r->size) {
+            a->bad = "a data offset outside the file";
+            return -1;
+        }
+        a->r->at = (off_t)t->items[i].offset;
+        if (take_byte(a->r, &type) != 0 || take_int(a, &id) != 0)
+            return -1;
+        if ((type != BLOCK_DATA && type != BLOCK_LARGE_OBJECTS) || id != t->items[i].id) {
+            a->bad = "a data offset that does not point at its entry's block";
+            return -1;
+        }
+        if (t->items[i].offset > last)
+            last = t->items[i].offset;
+    }
+    if (t->count == 0)
+        return 0;
+    a->r->at = (off_t)last;
+    if (skip_block(a, &id) != 0)
+        return -1;
+    if (a->r->at != a->r->size) {
+        a->bad = "bytes after its last data block";
+        return -1;
+    }
+    return 0;
+}
+
+int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why, size_t why_n)
+{
+    reader *r = calloc(1, sizeof *r);
+    archive a = {0};
+    toc t = {0};
+    int64_t count;
+    size_t set = 0;
+    int rc = 0, step;
+    const char *part = "header";   /* where the archive is being read, for the message */
+    if (!r) {
+        snprintf(why, why_n, "out of memory");
+        return -1;
+    }
+    r->fd = fd;
+    r->size = size;
+    a.r = r;
+    unfinished[0] = '\0';
+    step = read_header(&a);
+    if (step == 0)
+        goto done;   /* a layout not read here: judged by presence, as any other file */
+    if (step < 0)
+        goto cut;
+    part = "table of contents";
+    if (take_int(&a, &count) != 0)
+        goto cut;
+    if (count < 0 || count > size) {
+        a.bad = "an entry count out of range";
+        goto cut;
+    }
+    for (int64_t i = 0; i < count; i++) {
+        step = read_entry(&a, &t);
+        if (step == -2) {
+            snprintf(why, why_n, "out of memory");
+            rc = -1;
+            goto done;
+        }
+        if (step != 0)
+            goto cut;
+    }
+    for (size_t i = 0; i < t.count; i++)
+        set += t.items[i].flag == OFFSET_SET;
+    part = "data";
+    if (set == t.count ? check_offsets(&a, &t, r->at) != 0 : walk_blocks(&a, &t) != 0)
+        goto cut;
+    goto done;
+cut:
+    if (r->failed) {
+        snprintf(why, why_n, "cannot read: %s", strerror(r->failed));
+        rc = -1;
+    } else if (a.bad) {
+        snprintf(unfinished, n, "the pg_dump archive does not hold together (%s): pg_dump did not finish it",
+                 a.bad);
+    } else {
+        snprintf(unfinished, n, "the pg_dump archive ends inside its %s: pg_dump did not finish it", part);
+    }
+done:
+    free(t.items);
+    free(r);
+    return rc;
+}
