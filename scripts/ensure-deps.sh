@@ -13,12 +13,13 @@ set -eu
 # GnuTLS (libgnutls28-dev) for the signer module that only eval --attest and verify load
 # (docs/performance.md, "One crypto family").
 BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjson-dev nettle-dev libyajl-dev libexpat1-dev libmimalloc-dev libsqlite3-dev libpq-dev libcurl4-gnutls-dev libgnutls28-dev libmicrohttpd-dev"
-# The tests: cmocka, Python, and the real tools whose files they read (openssl and
+# The tests: cmocka, Python, and the real tools whose files they read (the archivers
+# and compressors whose files the backup plugin's tests cut short; openssl and
 # python3-cryptography check signed decisions; shellcheck, zsh and fish check the CI
 # templates and the shell completions; the npm tools — Sigstore's verifier, the template
 # linters of tests/ci/test_templates.py — install themselves when npm is there, and their
 # tests skip otherwise).
-TEST_PACKAGES="libcmocka-dev tzdata postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography shellcheck zsh fish"
+TEST_PACKAGES="libcmocka-dev tzdata postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 xz-utils bzip2 zstd lz4 zip cpio cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography shellcheck zsh fish"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"

@@ -137,10 +137,33 @@ const char *bk_magic_detect(const unsigned char *head, size_t len);
  * finished it ("-- Dump completed"), or NULL for a format that has none to look for. */
 const char *bk_dump_trailer(const char *format);
 
+/* A file read in order in large pieces (bkread.c), up to SIZE bytes (its end for the
+ * reader).  bk_take reads N bytes into OUT (NULL: skips them): 0, or -1 when the end
+ * comes first (bk_reader_ended) or a read fails (bk_reader_failed: its errno). */
+typedef struct bk_reader bk_reader;
+bk_reader *bk_reader_open(int fd, off_t size);
+void bk_reader_free(bk_reader *r);
+off_t bk_reader_at(const bk_reader *r);
+off_t bk_reader_size(const bk_reader *r);
+void bk_reader_seek(bk_reader *r, off_t at);
+int bk_reader_ended(const bk_reader *r);
+void bk_reader_set_ended(bk_reader *r);
+int bk_reader_failed(const bk_reader *r);
+int bk_take(bk_reader *r, unsigned char *out, off_t n);
+int bk_take_byte(bk_reader *r, int *out);
+/* A little-endian unsigned number of SIZE (1-8) bytes. */
+int bk_take_le(bk_reader *r, int size, uint64_t *out);
+
 /* Whether the pg_dump custom archive open as FD (SIZE bytes) is one pg_dump finished
  * writing (pgdump.c): 0 with UNFINISHED "" (finished, or a layout not read here) or
  * saying why not; -1 with WHY when it cannot be read. */
 int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why, size_t why_n);
+
+/* Whether the archive or compressed file of FORMAT (bk_magic_detect's name) open as FD
+ * (SIZE bytes) was written to its end, where its format marks the end (endmark.c): 0 with
+ * UNFINISHED "" (it was, or FORMAT marks no end) or saying what is missing; -1 with WHY
+ * when it cannot be read. */
+int bk_archive_ended(int fd, off_t size, const char *format, char *unfinished, size_t n, char *why, size_t why_n);
 
 typedef struct bk_fsinfo {
     int is_dir;

@@ -76,7 +76,7 @@ static void walk(int fd, int depth, bk_fsinfo *out)
     closedir(d);
 }
 
-/* Whether the file FD (SIZE bytes) ends with TRAILER (NULL: nothing to look for) on a line
+/* Whether the file FD (SIZE bytes) ends with TRAILER on a line
  * of its own within its last TAIL_BYTES: else OUT->unfinished says so.  0, or -1 with WHY
  * when it cannot be read. */
 #define TAIL_BYTES 4096
@@ -86,8 +86,6 @@ static int check_trailer(int fd, off_t size, const char *trailer, bk_fsinfo *out
     off_t from = size > TAIL_BYTES ? size - TAIL_BYTES : 0;
     ssize_t got;
     size_t len;
-    if (!trailer)
-        return 0;
     do
         got = pread(fd, tail, (size_t)(size - from), from);
     while (got < 0 && errno == EINTR);
@@ -103,6 +101,17 @@ static int check_trailer(int fd, off_t size, const char *trailer, bk_fsinfo *out
     snprintf(out->unfinished, sizeof out->unfinished, "the dump has no \"%s\" line at its end: its tool did not "
              "finish it", trailer);
     return 0;
+}
+
+/* Whether the tool of the file FD (SIZE bytes, format MAGIC) finished it, by what that
+ * format leaves at its end: else OUT->unfinished says why not. */
+static int judge_end(int fd, off_t size, const char *magic, bk_fsinfo *out, char *why, size_t n)
+{
+    if (bk_dump_trailer(magic))
+        return check_trailer(fd, size, bk_dump_trailer(magic), out, why, n);
+    if (magic && strcmp(magic, "pg_dump custom") == 0)
+        return bk_pgdump_finished(fd, size, out->unfinished, sizeof out->unfinished, why, n);
+    return bk_archive_ended(fd, size, magic, out->unfinished, sizeof out->unfinished, why, n);
 }
 
 int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
@@ -147,9 +156,7 @@ int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
     }
     magic = bk_magic_detect(head, (size_t)got);
     snprintf(out->magic, sizeof out->magic, "%s", magic ? magic : "");
-    if (check_trailer(fd, st.st_size, bk_dump_trailer(magic), out, why, n) != 0 ||
-        (magic && strcmp(magic, "pg_dump custom") == 0 &&
-         bk_pgdump_finished(fd, st.st_size, out->unfinished, sizeof out->unfinished, why, n) != 0)) {
+    if (judge_end(fd, st.st_size, magic, out, why, n) != 0) {
         close(fd);
         return -1;
     }

@@ -21,11 +21,9 @@
  * set, 3 no data) and OFFSIZE bytes; a block a type byte (1 data, 3 large objects), the
  * entry's id, and chunks (a length, that many bytes) up to a length of 0 -- for large
  * objects, each object's oid before its chunks, and an oid of 0 after the last. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bk.h"
 
@@ -39,77 +37,8 @@
 #define BLOCK_DATA 1
 #define BLOCK_LARGE_OBJECTS 3
 
-typedef struct reader {
-    int fd;
-    off_t size;               /* the file's */
-    off_t at;                 /* the next byte to read */
-    off_t buf_at;             /* the file offset of buf[0] */
-    size_t buf_len;
-    int ended;                /* a read past the file's end was asked for */
-    int failed;               /* errno of a failed read, or 0 */
-    unsigned char buf[1 << 16];
-} reader;
-
-/* N bytes at the reader's position into OUT (NULL: skipped), in order.  0, or -1 when the
- * file ends first (R->ended) or cannot be read (R->failed). */
-static int take(reader *r, unsigned char *out, off_t n)
-{
-    if (n < 0 || n > r->size - r->at) {
-        r->ended = 1;
-        return -1;
-    }
-    while (n > 0) {
-        if (r->at < r->buf_at || r->at >= r->buf_at + (off_t)r->buf_len) {
-            ssize_t got;
-            if (!out && n >= (off_t)sizeof r->buf) {   /* a large skip: no need to read it */
-                r->at += n;
-                return 0;
-            }
-            do
-                got = pread(r->fd, r->buf, sizeof r->buf, r->at);
-            while (got < 0 && errno == EINTR);
-            if (got <= 0) {
-                r->failed = got < 0 ? errno : EIO;   /* 0: the file shrank while read */
-                return -1;
-            }
-            r->buf_at = r->at;
-            r->buf_len = (size_t)got;
-        }
-        size_t from = (size_t)(r->at - r->buf_at);
-        size_t k = r->buf_len - from < (size_t)n ? r->buf_len - from : (size_t)n;
-        if (out) {
-            memcpy(out, r->buf + from, k);
-            out += k;
-        }
-        r->at += (off_t)k;
-        n -= (off_t)k;
-    }
-    return 0;
-}
-
-static int take_byte(reader *r, int *out)
-{
-    unsigned char b;
-    if (take(r, &b, 1) != 0)
-        return -1;
-    *out = b;
-    return 0;
-}
-
-/* A little-endian unsigned number of SIZE (1-8) bytes. */
-static int take_number(reader *r, int size, uint64_t *out)
-{
-    unsigned char b[8];
-    if (take(r, b, size) != 0)
-        return -1;
-    *out = 0;
-    for (int i = size - 1; i >= 0; i--)
-        *out = *out << 8 | b[i];
-    return 0;
-}
-
 typedef struct archive {
-    reader *r;
+    bk_reader *r;
     int version;
     int int_size, off_size;
     const char *bad;          /* why the archive does not hold together, or NULL */
@@ -120,7 +49,7 @@ static int take_int(archive *a, int64_t *out)
 {
     int sign;
     uint64_t v;
-    if (take_byte(a->r, &sign) != 0 || take_number(a->r, a->int_size, &v) != 0)
+    if (bk_take_byte(a->r, &sign) != 0 || bk_take_le(a->r, a->int_size, &v) != 0)
         return -1;
     if (v > (uint64_t)1 << 62) {
         a->bad = "an integer out of range";
@@ -140,7 +69,7 @@ static int skip_str(archive *a)
         a->bad = "a string of negative length";
         return -1;
     }
-    return len < 0 ? 0 : take(a->r, NULL, len);
+    return len < 0 ? 0 : bk_take(a->r, NULL, len);
 }
 
 /* A string that must be there: its length (-1: none), skipped. */
@@ -152,7 +81,7 @@ static int str_length(archive *a, int64_t *len)
         a->bad = "a string of negative length";
         return -1;
     }
-    return *len < 0 ? 0 : take(a->r, NULL, *len);
+    return *len < 0 ? 0 : bk_take(a->r, NULL, *len);
 }
 
 /* The header, up to the TOC.  1 when its layout is one read here, 0 when not (a newer
@@ -162,17 +91,17 @@ static int read_header(archive *a)
     unsigned char magic[5];
     int maj, min, rev = 0, format, skip;
     int64_t ignored;
-    if (take(a->r, magic, 5) != 0 || memcmp(magic, "PGDMP", 5) != 0 || take_byte(a->r, &maj) != 0 ||
-        take_byte(a->r, &min) != 0 || take_byte(a->r, &rev) != 0)
+    if (bk_take(a->r, magic, 5) != 0 || memcmp(magic, "PGDMP", 5) != 0 || bk_take_byte(a->r, &maj) != 0 ||
+        bk_take_byte(a->r, &min) != 0 || bk_take_byte(a->r, &rev) != 0)
         return -1;
     a->version = VERSION(maj, min);
     if (a->version < OLDEST || a->version > NEWEST)
         return 0;
-    if (take_byte(a->r, &a->int_size) != 0 || take_byte(a->r, &a->off_size) != 0 || take_byte(a->r, &format) != 0)
+    if (bk_take_byte(a->r, &a->int_size) != 0 || bk_take_byte(a->r, &a->off_size) != 0 || bk_take_byte(a->r, &format) != 0)
         return -1;
     if (a->int_size < 1 || a->int_size > 8 || a->off_size < 1 || a->off_size > 8 || format != 1)
         return 0;   /* format 1 is custom; a directory archive's toc.dat is judged elsewhere */
-    if (a->version >= VERSION(1, 15) ? take_byte(a->r, &skip) != 0 : take_int(a, &ignored) != 0)
+    if (a->version >= VERSION(1, 15) ? bk_take_byte(a->r, &skip) != 0 : take_int(a, &ignored) != 0)
         return -1;  /* compression: the algorithm's byte, or before 1.15 the level */
     for (int i = 0; i < 7; i++)   /* the time it was made: sec, min, hour, mday, mon, year, isdst */
         if (take_int(a, &ignored) != 0)
@@ -239,7 +168,7 @@ static int read_entry(archive *a, toc *t)
         if (str_length(a, &len) != 0)
             return -1;
     while (len >= 0);
-    if (take_byte(a->r, &flag) != 0 || take_number(a->r, a->off_size, &offset) != 0)
+    if (bk_take_byte(a->r, &flag) != 0 || bk_take_le(a->r, a->off_size, &offset) != 0)
         return -1;
     if (flag < OFFSET_NOT_SET || flag > OFFSET_NO_DATA) {
         a->bad = "a data offset of unknown kind";
@@ -277,7 +206,7 @@ static int skip_chunks(archive *a)
             a->bad = "a data chunk of negative length";
             return -1;
         }
-        if (take(a->r, NULL, len) != 0)
+        if (bk_take(a->r, NULL, len) != 0)
             return -1;
     }
 }
@@ -287,7 +216,7 @@ static int skip_block(archive *a, int64_t *id)
 {
     int type;
     int64_t oid;
-    if (take_byte(a->r, &type) != 0 || take_int(a, id) != 0)
+    if (bk_take_byte(a->r, &type) != 0 || take_int(a, id) != 0)
         return -1;
     if (type == BLOCK_DATA)
         return skip_chunks(a);
@@ -309,7 +238,7 @@ static int skip_block(archive *a, int64_t *id)
 static int walk_blocks(archive *a, toc *t)
 {
     qsort(t->items, t->count, sizeof *t->items, by_id);
-    while (a->r->at < a->r->size) {
+    while (bk_reader_at(a->r) < bk_reader_size(a->r)) {
         int64_t id;
         data_entry *e;
         if (skip_block(a, &id) != 0)
@@ -323,7 +252,7 @@ static int walk_blocks(archive *a, toc *t)
     }
     for (size_t i = 0; i < t->count; i++)
         if (!t->items[i].seen) {
-            a->r->ended = 1;   /* the file ended before this entry's block */
+            bk_reader_set_ended(a->r);   /* the file ended before this entry's block */
             return -1;
         }
     return 0;
@@ -337,12 +266,12 @@ static int check_offsets(archive *a, toc *t, off_t toc_end)
     int64_t id;
     for (size_t i = 0; i < t->count; i++) {
         int type;
-        if (t->items[i].offset < (uint64_t)toc_end || t->items[i].offset >= (uint64_t)a->r->size) {
+        if (t->items[i].offset < (uint64_t)toc_end || t->items[i].offset >= (uint64_t)bk_reader_size(a->r)) {
             a->bad = "a data offset outside the file";
             return -1;
         }
-        a->r->at = (off_t)t->items[i].offset;
-        if (take_byte(a->r, &type) != 0 || take_int(a, &id) != 0)
+        bk_reader_seek(a->r, (off_t)t->items[i].offset);
+        if (bk_take_byte(a->r, &type) != 0 || take_int(a, &id) != 0)
             return -1;
         if ((type != BLOCK_DATA && type != BLOCK_LARGE_OBJECTS) || id != t->items[i].id) {
             a->bad = "a data offset that does not point at its entry's block";
@@ -353,10 +282,10 @@ static int check_offsets(archive *a, toc *t, off_t toc_end)
     }
     if (t->count == 0)
         return 0;
-    a->r->at = (off_t)last;
+    bk_reader_seek(a->r, (off_t)last);
     if (skip_block(a, &id) != 0)
         return -1;
-    if (a->r->at != a->r->size) {
+    if (bk_reader_at(a->r) != bk_reader_size(a->r)) {
         a->bad = "bytes after its last data block";
         return -1;
     }
@@ -365,7 +294,7 @@ static int check_offsets(archive *a, toc *t, off_t toc_end)
 
 int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why, size_t why_n)
 {
-    reader *r = calloc(1, sizeof *r);
+    bk_reader *r = bk_reader_open(fd, size);
     archive a = {0};
     toc t = {0};
     int64_t count;
@@ -376,8 +305,6 @@ int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why
         snprintf(why, why_n, "out of memory");
         return -1;
     }
-    r->fd = fd;
-    r->size = size;
     a.r = r;
     unfinished[0] = '\0';
     step = read_header(&a);
@@ -405,12 +332,12 @@ int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why
     for (size_t i = 0; i < t.count; i++)
         set += t.items[i].flag == OFFSET_SET;
     part = "data";
-    if (set == t.count ? check_offsets(&a, &t, r->at) != 0 : walk_blocks(&a, &t) != 0)
+    if (set == t.count ? check_offsets(&a, &t, bk_reader_at(r)) != 0 : walk_blocks(&a, &t) != 0)
         goto cut;
     goto done;
 cut:
-    if (r->failed) {
-        snprintf(why, why_n, "cannot read: %s", strerror(r->failed));
+    if (bk_reader_failed(r)) {
+        snprintf(why, why_n, "cannot read: %s", strerror(bk_reader_failed(r)));
         rc = -1;
     } else if (a.bad) {
         snprintf(unfinished, n, "the pg_dump archive does not hold together (%s): pg_dump did not finish it",
@@ -420,6 +347,6 @@ cut:
     }
 done:
     free(t.items);
-    free(r);
+    bk_reader_free(r);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* backup.present on the real tools: make restic and borg repositories in a temporary
  * directory, back up some files, and feed what `restic snapshots --json`, `borg list
- * --json` and `borg info --json` print to the check.  Skips when a tool is absent. */
+ * --json` and `borg info --json` print to the check; and archives written by tar, xz,
+ * zstd, lz4, bzip2, zip and cpio, whole and cut short.  Skips when a tool is absent. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,18 +241,109 @@ static void test_borg2(void **state)
     assert_result(fx, RG_CHECK_FAIL, "without the required paths");
 }
 
+/* ---- Archives and compressed files cut short ----------------------------------------
+ * What a tool killed part way, or out of disk, leaves: the archive's first bytes, up to
+ * anywhere.  Each tool writes the whole of DATA; the file passes, and cut at a few
+ * places it is incomplete.  DATA holds 300 KiB that do not compress, so that zstd and
+ * lz4 write several blocks, and text that does. */
+
+static void make_archive_data(fixture *fx)
+{
+    static unsigned char noise[300 * 1024];
+    uint32_t x = 2463534242u;
+    char line[64];
+    for (size_t i = 0; i < sizeof noise; i++) {   /* xorshift32: the same bytes every run */
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise[i] = (unsigned char)x;
+    }
+    fx_write(fx, "src/noise.bin", noise, sizeof noise);
+    fx_puts(fx, "src/text.txt", "");
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(line, sizeof line, "order %d: paid\n", i);
+        char path[PATH_MAX];
+        FILE *f = fopen(fx_path(fx, "src/text.txt", path, sizeof path), "a");
+        assert_non_null(f);
+        assert_int_equal(fwrite(line, 1, (size_t)n, f), (size_t)n);
+        fclose(f);
+    }
+}
+
+typedef struct archive_tool {
+    const char *tool;      /* on $PATH, or the case is skipped */
+    const char *command;   /* run by sh in the fixture, writing archive.bin from src */
+    const char *variant;   /* what the check names its format */
+    int tail_is_padding;   /* the last bytes are padding after the end mark: cutting them loses nothing */
+} archive_tool;
+
+static const archive_tool ARCHIVE_TOOLS[] = {
+    {"tar", "tar cf archive.bin src", "tar", 0},
+    {"xz", "tar cJf archive.bin src", "xz", 0},
+    {"zstd", "tar --zstd -cf archive.bin src", "zstd", 0},
+    {"zstd", "tar cf - src | zstd -q --no-check >archive.bin", "zstd", 0},
+    {"pzstd", "tar cf - src | pzstd -q -p 2 >archive.bin", "zstd", 0},
+    {"lz4", "tar cf - src | lz4 -q -BD -BX >archive.bin", "lz4", 0},
+    {"lz4", "tar cf - src | lz4 -q -l >archive.bin", "lz4", 0},
+    {"bzip2", "tar cjf archive.bin src", "bzip2", 0},
+    {"zip", "zip -qr archive.bin src", "zip", 0},
+    {"cpio", "find src | cpio -o -H newc --quiet >archive.bin", "cpio", 1},
+    {"cpio", "find src | cpio -o --quiet >archive.bin", "cpio", 1},
+    {"python3", "python3 -c 'import tarfile; t = tarfile.open(\"archive.bin\", \"w\"); t.add(\"src\"); t.close()'",
+     "tar", 0},
+};
+
+static void test_archives_cut(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX], command[PATH_MAX + 512];
+    struct stat st;
+    size_t ran = 0;
+    make_archive_data(fx);
+    for (size_t i = 0; i < sizeof ARCHIVE_TOOLS / sizeof ARCHIVE_TOOLS[0]; i++) {
+        const archive_tool *t = &ARCHIVE_TOOLS[i];
+        int64_t now;
+        if (!rgt_have(t->tool))
+            continue;
+        snprintf(command, sizeof command, "cd '%s' && rm -f archive.bin && %s", fx->dir, t->command);
+        run(fx, "UTC", NULL, (char *[]){"sh", "-c", command, NULL});
+        fx_evidence(fx, "backup", "archive.bin");
+        assert_int_equal(stat(fx_path(fx, "archive.bin", path, sizeof path), &st), 0);
+        now = (int64_t)time(NULL) + 60;
+        fx_run(fx, "{\"backup\": \"backup\"}", now);
+        if (fx->result.status != RG_CHECK_PASS)
+            fail_msg("%s: the whole archive: %s", t->command, fx->result.message);
+        assert_string_equal(fx_detail_string(fx, "variant"), t->variant);
+        const off_t cuts[] = {st.st_size / 2, st.st_size - 1, st.st_size - 7, st.st_size - 600};
+        for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+            if (t->tail_is_padding && k > 0 && k < 3)
+                continue;
+            assert_int_equal(truncate(path, cuts[k]), 0);
+            fx_run(fx, "{\"backup\": \"backup\"}", now);
+            if (fx->result.status != RG_CHECK_FAIL || !strstr(fx->result.message, "1 incomplete"))
+                fail_msg("%s cut to %lld of %lld bytes: %s", t->command, (long long)cuts[k], (long long)st.st_size,
+                         fx->result.message);
+            assert_non_null(strstr(fx_detail_string(fx, "skipped.0.reason"), "its tool did not finish it"));
+        }
+        ran++;
+    }
+    assert_true(ran > 0);   /* tar, at least, is on every machine that builds relgate */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restic, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_borg, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_borg2, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_archives_cut, fx_setup, fx_teardown),
     };
     /* "needs" a path that exists: a tool missing from $PATH names one that does not */
     const char *const needs[] = {
         rgt_have("restic") ? NULL : "restic (not on $PATH)",
         rgt_have("borg") ? NULL : "borg (not on $PATH)",
         rgt_have("borg2") ? NULL : "borg2 (not on $PATH)",
+        NULL,   /* each archive tool is skipped alone when missing */
     };
     return rgt_run_with_data("backup tools", tests, needs, sizeof tests / sizeof tests[0]);
 }

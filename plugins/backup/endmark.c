@@ -1,0 +1,255 @@
+/* Whether an archive or a compressed file was written to its end.
+ *
+ * A backup tool killed part way, or one that ran out of disk, leaves a file that starts
+ * as its format does and stops anywhere (the most common way a backup fails while its
+ * file is there).  Where a format marks its end, or lets its structure be walked without
+ * decompressing, that is read here:
+ *
+ *   tar    two zero blocks end the archive (size a multiple of 512);
+ *   xz     each stream ends with a footer whose last bytes are "YZ" (then zero padding);
+ *   zstd   frames of blocks, each block's header giving its size and whether it is the
+ *          frame's last; a frame with a checksum flag has four bytes after it;
+ *   lz4    frames of size-prefixed blocks ending with a zero size (the legacy format's
+ *          blocks end where the file does);
+ *   bzip2  each stream ends with a 48-bit marker (not byte-aligned), a 32-bit checksum
+ *          and padding to a byte;
+ *   zip    the end-of-central-directory record, in the last 64 KiB + 22 bytes;
+ *   cpio   the "TRAILER!!!" entry, in the last blocks.
+ *
+ * Formats not in this list (gzip above all: its end is a checksum of what it holds) are
+ * judged by their presence, age and size only.  Facts from the formats' specifications
+ * (POSIX ustar, the .xz file format, RFC 8878, the LZ4 frame format, PKWARE's APPNOTE). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bk.h"
+
+/* The last N (at most sizeof the caller's buffer) bytes of the file into TAIL: how many,
+ * or -1. */
+static ssize_t read_tail(bk_reader *r, unsigned char *tail, off_t n)
+{
+    off_t size = bk_reader_size(r);
+    off_t from = size > n ? size - n : 0;
+    bk_reader_seek(r, from);
+    if (bk_take(r, tail, size - from) != 0)
+        return -1;
+    return (ssize_t)(size - from);
+}
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* Each returns 1 (its end is there), 0 (it is not: *MISSING says how, after "the FORMAT
+ * file"), or -1 (a read failed). */
+
+static int tar_ended(bk_reader *r, const char **missing)
+{
+    unsigned char tail[1024];
+    if (bk_reader_size(r) % 512 != 0 || bk_reader_size(r) < 1024) {
+        *missing = "is no whole number of 512-byte blocks";
+        return 0;
+    }
+    if (read_tail(r, tail, sizeof tail) < 0)
+        return -1;
+    *missing = "does not end with the two zero blocks that end a tar archive";
+    return all_zero(tail, sizeof tail);
+}
+
+static int xz_ended(bk_reader *r, const char **missing)
+{
+    unsigned char tail[4096];
+    ssize_t n = read_tail(r, tail, sizeof tail);
+    if (n < 0)
+        return -1;
+    while (n >= 4 && all_zero(tail + n - 4, 4))   /* stream padding, in fours */
+        n -= 4;
+    *missing = "does not end with an xz stream footer (\"YZ\")";
+    return n >= 12 && tail[n - 2] == 'Y' && tail[n - 1] == 'Z';
+}
+
+/* zstd: frames (and skippable frames) to the file's end. */
+static int zstd_ended(bk_reader *r, const char **missing)
+{
+    *missing = "ends inside a zstd frame";
+    bk_reader_seek(r, 0);
+    while (bk_reader_at(r) < bk_reader_size(r)) {
+        uint64_t magic, size;
+        int descriptor, last = 0;
+        if (bk_take_le(r, 4, &magic) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        if ((magic & 0xfffffff0u) == 0x184d2a50u) {   /* a skippable frame */
+            if (bk_take_le(r, 4, &size) != 0 || bk_take(r, NULL, (off_t)size) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            continue;
+        }
+        if (magic != 0xfd2fb528u) {
+            *missing = "has no zstd frame where one should start";
+            return 0;
+        }
+        if (bk_take_byte(r, &descriptor) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        int single = descriptor >> 5 & 1, fcs = descriptor >> 6, dict = descriptor & 3;
+        off_t header = (single ? 0 : 1) + (dict == 3 ? 4 : dict) + (fcs == 0 ? single : 1 << fcs);
+        if (bk_take(r, NULL, header) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        while (!last) {
+            uint64_t block;
+            if (bk_take_le(r, 3, &block) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            last = block & 1;
+            int type = block >> 1 & 3;
+            if (type == 3) {
+                *missing = "holds a zstd block of the reserved type";
+                return 0;
+            }
+            if (bk_take(r, NULL, type == 1 ? 1 : (off_t)(block >> 3)) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+        }
+        if ((descriptor >> 2 & 1) && bk_take(r, NULL, 4) != 0)   /* the content checksum */
+            return bk_reader_failed(r) ? -1 : 0;
+    }
+    return 1;
+}
+
+/* lz4: frames (and skippable frames, and legacy frames) to the file's end. */
+static int lz4_ended(bk_reader *r, const char **missing)
+{
+    *missing = "ends inside an lz4 frame";
+    bk_reader_seek(r, 0);
+    while (bk_reader_at(r) < bk_reader_size(r)) {
+        uint64_t magic, size;
+        int flags, ignored;
+        if (bk_take_le(r, 4, &magic) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        if ((magic & 0xfffffff0u) == 0x184d2a50u) {
+            if (bk_take_le(r, 4, &size) != 0 || bk_take(r, NULL, (off_t)size) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            continue;
+        }
+        if (magic == 0x184c2102u) {   /* legacy: blocks of a 4-byte size, to the file's end */
+            while (bk_reader_at(r) < bk_reader_size(r)) {
+                if (bk_take_le(r, 4, &size) != 0)
+                    return bk_reader_failed(r) ? -1 : 0;
+                if (size == 0x184c2102u)   /* lz4 -l concatenated: another legacy frame */
+                    continue;
+                if (bk_take(r, NULL, (off_t)size) != 0)
+                    return bk_reader_failed(r) ? -1 : 0;
+            }
+            return 1;
+        }
+        if (magic != 0x184d2204u) {
+            *missing = "has no lz4 frame where one should start";
+            return 0;
+        }
+        if (bk_take_byte(r, &flags) != 0 || bk_take_byte(r, &ignored) != 0 ||
+            bk_take(r, NULL, ((flags & 0x08) ? 8 : 0) + (flags & 0x01 ? 4 : 0) + 1) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        for (;;) {
+            if (bk_take_le(r, 4, &size) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            if (size == 0)
+                break;
+            if (bk_take(r, NULL, (off_t)(size & 0x7fffffffu) + (flags & 0x10 ? 4 : 0)) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+        }
+        if ((flags & 0x04) && bk_take(r, NULL, 4) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+    }
+    return 1;
+}
+
+/* bzip2: the end-of-stream marker 0x177245385090, then 32 bits of checksum and 0-7 bits
+ * of padding to the file's end. */
+static int bzip2_ended(bk_reader *r, const char **missing)
+{
+    unsigned char tail[11];
+    ssize_t n = read_tail(r, tail, sizeof tail);
+    if (n < 0)
+        return -1;
+    *missing = "does not end with a bzip2 end-of-stream marker";
+    for (int pad = 0; pad < 8; pad++) {
+        long end = (long)n * 8 - pad - 32;   /* the bit after the marker */
+        uint64_t marker = 0;
+        if (end < 48)
+            break;
+        for (long bit = end - 48; bit < end; bit++)
+            marker = marker << 1 | (uint64_t)(tail[bit / 8] >> (7 - bit % 8) & 1);
+        if (marker == 0x177245385090u)
+            return 1;
+    }
+    return 0;
+}
+
+#define ZIP_TAIL (65535 + 22)   /* the record, and a comment of at most 65535 bytes */
+
+static int zip_ended(bk_reader *r, const char **missing)
+{
+    unsigned char *tail = malloc(ZIP_TAIL);
+    ssize_t n = tail ? read_tail(r, tail, ZIP_TAIL) : -1;
+    int found = 0;
+    if (n < 0) {
+        free(tail);
+        return -1;
+    }
+    *missing = "has no end-of-central-directory record at its end";
+    for (ssize_t at = n - 22; at >= 0 && !found; at--)
+        found = memcmp(tail + at, "PK\x05\x06", 4) == 0 &&
+                at + 22 + (tail[at + 20] | tail[at + 21] << 8) == n;   /* its comment runs to the end */
+    free(tail);
+    return found;
+}
+
+static int cpio_ended(bk_reader *r, const char **missing)
+{
+    unsigned char tail[1024];
+    ssize_t n = read_tail(r, tail, sizeof tail);
+    if (n < 0)
+        return -1;
+    *missing = "has no TRAILER!!! entry at its end";
+    for (ssize_t at = n - 11; at >= 0; at--)
+        if (memcmp(tail + at, "TRAILER!!!", 11) == 0)   /* with its NUL */
+            return all_zero(tail + at + 11, (size_t)(n - at - 11));
+    return 0;
+}
+
+typedef struct end_check {
+    const char *format;   /* bk_magic_detect's name */
+    int (*ended)(bk_reader *r, const char **missing);
+} end_check;
+
+static const end_check END_CHECKS[] = {
+    {"tar", tar_ended},     {"xz", xz_ended},   {"zstd", zstd_ended}, {"lz4", lz4_ended},
+    {"bzip2", bzip2_ended}, {"zip", zip_ended}, {"cpio", cpio_ended},
+};
+
+int bk_archive_ended(int fd, off_t size, const char *format, char *unfinished, size_t n, char *why, size_t why_n)
+{
+    const end_check *c = NULL;
+    bk_reader *r;
+    const char *missing = "";
+    int ended;
+    for (size_t i = 0; format && i < sizeof END_CHECKS / sizeof END_CHECKS[0]; i++)
+        if (strcmp(format, END_CHECKS[i].format) == 0)
+            c = &END_CHECKS[i];
+    if (!c)
+        return 0;
+    unfinished[0] = '\0';
+    if (!(r = bk_reader_open(fd, size))) {
+        snprintf(why, why_n, "out of memory");
+        return -1;
+    }
+    ended = c->ended(r, &missing);
+    if (ended < 0)
+        snprintf(why, why_n, "cannot read: %s", strerror(bk_reader_failed(r)));
+    else if (!ended)
+        snprintf(unfinished, n, "the %s file %s: its tool did not finish it", format, missing);
+    bk_reader_free(r);
+    return ended < 0 ? -1 : 0;
+}
