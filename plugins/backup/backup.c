@@ -530,6 +530,8 @@ static rg_check_status none_qualifies(const rg_host *host, rg_check_call *call, 
             used += (size_t)snprintf(tally + used, sizeof tally - used, "%s%zu %s", used ? ", " : "",
                                      counts[r], REASON_TALLY[r]);
     host->add_string(call, host->details(call), "chosen", NULL);
+    if (l->format == BK_DIRECTORY && fs->unfinished[0])
+        return host->fail(call, "directory '%s' is incomplete: %s", c->evidence, fs->unfinished);
     if (l->format == BK_DIRECTORY)
         return host->fail(call, "directory '%s' holds no non-empty regular file (%ld files%s)",
                           c->evidence, fs->files, fs->truncated ? ", walk stopped at a limit" : "");

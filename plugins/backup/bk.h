@@ -159,6 +159,13 @@ int bk_take_le(bk_reader *r, int size, uint64_t *out);
  * saying why not; -1 with WHY when it cannot be read. */
 int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why, size_t why_n);
 
+/* Whether the directory DIR_FD, when it is a pg_dump directory archive (pg_dump -Fd),
+ * may be one pg_dump finished: its toc.dat whole, every data file it lists there, each
+ * written to its end where its compression marks one (lz4, zstd; pg_dump writes toc.dat
+ * first, so a gzip or plain data file cut short cannot be told).  0 with UNFINISHED ""
+ * or why not; -1 with WHY. */
+int bk_pgdump_directory_finished(int dir_fd, char *unfinished, size_t n, char *why, size_t why_n);
+
 /* Whether the archive or compressed file of FORMAT (bk_magic_detect's name) open as FD
  * (SIZE bytes) was written to its end, where its format marks the end (endmark.c): 0 with
  * UNFINISHED "" (it was, or FORMAT marks no end) or saying what is missing; -1 with WHY

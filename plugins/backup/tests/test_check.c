@@ -483,6 +483,70 @@ static void test_file(void **state)
     assert_result(fx, RG_CHECK_ERROR, "need snapshots");
 }
 
+/* pg_dump's directory archive: toc.dat whole and every data file it lists there, lz4 and
+ * zstd data files written to their end (pg_dump writes toc.dat first). */
+static const char *const PG_DIRECTORY[] = {"toc.dat", "3344.dat.gz", "3345.dat.gz", "blob_16397.dat.gz",
+                                           "blobs.toc"};
+
+static void put_pg_directory(fixture *fx)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    for (size_t i = 0; i < sizeof PG_DIRECTORY / sizeof PG_DIRECTORY[0]; i++) {
+        snprintf(from, sizeof from, "dumps/pg_dump-15-directory/%s", PG_DIRECTORY[i]);
+        snprintf(to, sizeof to, "pgdir/%s", PG_DIRECTORY[i]);
+        fx_data(fx, NULL, from, to);
+        fx_mtime(fx, to, NOW_20250610_0900 - HOUR);
+    }
+    fx_evidence(fx, "backup", "pgdir");
+}
+
+static void test_pg_dump_directory(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX];
+    struct stat st;
+    /* an lz4 frame as pg_dump 16's -Z lz4 writes one: a header, one block stored as it
+     * is (the high bit of its size), the end mark; the header checksum is not read */
+    static const unsigned char lz4_data[] = {0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0x05, 0x00, 0x00, 0x80,
+                                             '1', '\t', '2', '\n', '.', 0, 0, 0, 0};
+    put_pg_directory(fx);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "backup directory 'backup' (newest file)");
+
+    /* a data file missing: a pg_dump that did not reach that table */
+    fx_path(fx, "pgdir/3345.dat.gz", path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "directory 'backup' is incomplete: the pg_dump directory archive lacks the "
+                  "data file 3345.dat its toc.dat lists: pg_dump did not finish it");
+
+    /* the same data file compressed with lz4: whole, then cut short */
+    fx_write(fx, "pgdir/3345.dat.lz4", lz4_data, sizeof lz4_data);
+    fx_mtime(fx, "pgdir/3345.dat.lz4", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    fx_write(fx, "pgdir/3345.dat.lz4", lz4_data, sizeof lz4_data - 2);
+    fx_mtime(fx, "pgdir/3345.dat.lz4", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "the pg_dump directory archive's data file 3345.dat.lz4 is cut short");
+
+    /* toc.dat cut anywhere, or gone */
+    put_pg_directory(fx);
+    fx_path(fx, "pgdir/toc.dat", path, sizeof path);
+    assert_int_equal(stat(path, &st), 0);
+    for (off_t cut = 0; cut < st.st_size; cut += 37) {
+        put_pg_directory(fx);
+        assert_int_equal(truncate(path, cut), 0);
+        fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+        if (fx->result.status != RG_CHECK_FAIL || !strstr(fx->result.message, "is incomplete: the pg_dump directory"))
+            fail_msg("toc.dat cut to %lld bytes: %s", (long long)cut, fx->result.message);
+    }
+    assert_int_equal(unlink(path), 0);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "directory 'backup' is incomplete: the directory holds pg_dump data files but no "
+                  "toc.dat, without which they cannot be restored");
+}
+
 static void test_directory(void **state)
 {
     fixture *fx = *state;
@@ -683,6 +747,7 @@ int main(void)
         T(test_borg),
         T(test_file),
         T(test_directory),
+        T(test_pg_dump_directory),
         T(test_missing),
         T(test_unknown_and_malformed),
         T(test_too_large),
