@@ -355,8 +355,6 @@ static int check_offsets(archive *a, toc *t, off_t toc_end)
         if (t->items[i].offset > last)
             last = t->items[i].offset;
     }
-    if (t->count == 0)
-        return 0;
     bk_reader_seek(a->r, (off_t)last);
     if (skip_block(a, &id) != 0)
         return -1;
@@ -400,7 +398,7 @@ static int judge(archive *a, const char *what, char *unfinished, size_t n, char 
         if (step != 0)
             goto cut;
     }
-    if (a->format == FORMAT_DIRECTORY) {   /* toc.dat holds the TOC alone */
+    if (a->format == FORMAT_DIRECTORY || t.count == 0) {   /* toc.dat, or no data: the TOC alone */
         if (bk_reader_at(r) != bk_reader_size(r)) {
             a->bad = "bytes after its table of contents";
             goto cut;
