@@ -733,6 +733,16 @@ int rg_cmd_eval(int argc, char **argv)
     rc = parse_args(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    /* A decision dated ahead of the clock, recorded, would be taken for the newest by every
+     * lookup and by verify, over the real ones that follow it (hostile round 41a, F04). */
+    if (o.now_given && (o.log || o.attest) && rg_time_ahead_of_clock(o.now)) {
+        rg_fail(&err, RG_ERROR_USAGE, NULL, 0, 0, "--now is more than %d minutes ahead of this machine's clock: a "
+                "decision dated in the future, logged or attested, would be taken for the newest; decide it without "
+                "--log and --attest", RG_CLOCK_SLACK / 60);
+        rc = rg_eval_fail(&o, &err);
+        rg_error_clear(&err);
+        return rc;
+    }
     /* The key first: nothing is evaluated that could not be signed, and no record goes
      * into a log whose records are signed without its position signed too; and the bundle
      * the envelope goes to, so that a refusal comes before any decision is logged (one

@@ -323,6 +323,11 @@ static int read_body(worker_state *ws, request *r, const char *body, size_t len,
             if (!cJSON_IsString(m) || rg_time_parse(m->valuestring, &r->now) != 0)
                 return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                                "\"now\" must be an RFC 3339 time such as 2025-06-10T09:00:00Z");
+            /* Stored, a decision dated ahead would be taken for the newest (as eval --log). */
+            if (rg_time_ahead_of_clock(r->now))
+                return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0, "\"now\" is more than %d minutes ahead of the "
+                               "server's clock: a decision dated in the future would be taken for the newest",
+                               RG_CLOCK_SLACK / 60);
         } else if (strcmp(m->string, "evidence") != 0) {
             return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
                            "unknown member \"%.100s\" (expected context, stage, type, now, evidence)", m->string);

@@ -30,7 +30,7 @@ enum {
 
 /* Seconds a completion time may lie ahead of the evaluation clock (clocks drift);
  * beyond that it is refused as "in the future" by every check that reads times. */
-#define RG_TIME_FUTURE_SLACK 300
+#define RG_TIME_FUTURE_SLACK 300   /* relgate.h's RG_CLOCK_SLACK, for the plugins */
 
 typedef struct rg_time {
     int64_t seconds;   /* since the Unix epoch, UTC */

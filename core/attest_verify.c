@@ -11,6 +11,7 @@
 #include "dsse.h"
 #include "error.h"
 #include "fileio.h"
+#include "rfc3339.h"
 #include "json.h"
 #include "json_writer.h"
 #include "keys.h"
@@ -37,8 +38,6 @@ static int digest_has(const cJSON *digest, const char *label)
     return 1;
 }
 
-/* How far a decision's timeVerified may lie ahead of the verifier's clock (--max-age). */
-#define ATTEST_CLOCK_SKEW 300
 
 /* Check the statement BODY.  Returns -1 (invalid, WHY says why), or its result (PASSED
  * or FAILED) with *MATCHES saying whether it meets E's expectations (WHY says where not). */
@@ -108,17 +107,19 @@ static int check_statement(const char *body, size_t len, const rg_attest_expect 
         snprintf(why, why_size, "the resource is \"%.200s\", not \"%.200s\"", resource, e->resource_uri);
         *matches = 0;
     }
-    if (*matches && e->max_age > 0) {
+    /* The newest decision answers: one dated ahead of the clock would outrank every real
+     * one after it (hostile round 41a, F04), whether or not an age is asked for. */
+    if (*matches) {
         const char *at = rg_json_string(pred, "timeVerified");
         int64_t when = 0, now = e->now ? e->now : (int64_t)time(NULL);
         if (!at || rg_time_parse(at, &when) != 0) {
             snprintf(why, why_size, "its timeVerified is not an RFC 3339 time");
             *matches = 0;
-        } else if (now - when > e->max_age) {
-            snprintf(why, why_size, "it was decided at %.40s, more than %" PRId64 " s before now", at, e->max_age);
-            *matches = 0;
-        } else if (when - now > ATTEST_CLOCK_SKEW) {
+        } else if (rg_time_in_future(when, now)) {
             snprintf(why, why_size, "it was decided at %.40s, after now: a clock ahead, or not a decision made yet", at);
+            *matches = 0;
+        } else if (e->max_age > 0 && now - when > e->max_age) {
+            snprintf(why, why_size, "it was decided at %.40s, more than %" PRId64 " s before now", at, e->max_age);
             *matches = 0;
         }
     }

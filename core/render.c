@@ -1,5 +1,6 @@
 /* The public renderings (relgate.h): one entry point over the renderers of each format. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "decision.h"
 #include "render.h"
@@ -46,6 +47,13 @@ char *rg_error_render(const rg_error *err, rg_format format, int64_t now)
     case RG_FORMAT_TEXT: return rg_error_to_text(err);
     }
     return NULL;
+}
+
+_Static_assert(RG_CLOCK_SLACK == RG_TIME_FUTURE_SLACK, "one future-time rule for the engine and the plugins");
+
+int rg_time_ahead_of_clock(int64_t seconds)
+{
+    return rg_time_in_future(seconds, (int64_t)time(NULL));
 }
 
 int rg_time_parse(const char *text, int64_t *seconds)

@@ -1,6 +1,6 @@
 /* The backup plugin's readers of an archive's end over arbitrary bytes, held in a memory
  * file with bytes after the size they are given (which must never count): the pg_dump
- * custom archive reader (pgdump.c) and the end marks of tar, xz, zstd, lz4, bzip2, zip and
+ * custom archive reader (pgdump.c) and the end marks of tar, xz, zstd, lz4, bzip2, zip, 7z and
  * cpio (endmark.c).  Each always answers; and a prefix of a pg_dump archive called
  * finished is never finished (a killed pg_dump leaves a prefix). */
 #define _GNU_SOURCE   /* memfd_create */
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ftruncate(memory_fd, 0) != 0 || pwrite(memory_fd, data, size, 0) != (ssize_t)size ||
         pwrite(memory_fd, "\x01\x00\x00\x00\x00", 5, (off_t)size) != 5)
         return 0;
-    static const char *const formats[] = {"tar", "xz", "zstd", "lz4", "bzip2", "zip", "cpio", "gzip", NULL};
+    static const char *const formats[] = {"tar", "xz", "zstd", "lz4", "bzip2", "zip", "7z", "cpio", "gzip", NULL};
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
         char why[256] = "";
         if (bk_archive_ended(memory_fd, (off_t)size, formats[i], unfinished, sizeof unfinished, why, sizeof why) != 0 &&

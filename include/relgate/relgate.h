@@ -485,6 +485,12 @@ RELGATE_API rg_decision *rg_decision_parse(const char *text, size_t len, const c
  * outside the years 0000 to 9999 in UTC (a decision could not show it). */
 RELGATE_API int rg_time_parse(const char *text, int64_t *seconds);
 
+/* Whether SECONDS lies more than RG_CLOCK_SLACK seconds ahead of this machine's clock:
+ * a decision dated so may not be recorded (logged, attested, stored), or it would be
+ * taken for the newest over the real ones after it. */
+#define RG_CLOCK_SLACK 300
+RELGATE_API int rg_time_ahead_of_clock(int64_t seconds);
+
 /* A duration as policies and options write it: "90" or "90s", "30m", "24h", "7d", into
  * seconds; -1 when TEXT is no such duration (negative, empty, another unit). */
 RELGATE_API double rg_duration_parse(const char *text);

@@ -14,11 +14,15 @@
  *   bzip2  each stream ends with a 48-bit marker (not byte-aligned), a 32-bit checksum
  *          and padding to a byte;
  *   zip    the end-of-central-directory record, in the last 64 KiB + 22 bytes;
+ *   7z     the signature header's next-header offset and size, which 7-Zip writes last,
+ *          put the end of the archive at 32 + offset + size;
  *   cpio   the "TRAILER!!!" entry, in the last blocks.
  *
  * Formats not in this list (gzip above all: its end is a checksum of what it holds) are
  * judged by their presence, age and size only.  Facts from the formats' specifications
- * (POSIX ustar, the .xz file format, RFC 8878, the LZ4 frame format, PKWARE's APPNOTE). */
+ * (POSIX ustar, the .xz file format, RFC 8878, the LZ4 frame format, PKWARE's APPNOTE,
+ * 7-Zip's 7zFormat.txt). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +210,19 @@ static int zip_ended(bk_reader *r, const char **missing)
     return found;
 }
 
+/* 7z: the signature header's next-header offset and size (written last, at the start)
+ * put the archive's end at 32 + offset + size. */
+static int sevenzip_ended(bk_reader *r, const char **missing)
+{
+    uint64_t offset, size;
+    bk_reader_seek(r, 12);
+    if (bk_take_le(r, 8, &offset) != 0 || bk_take_le(r, 8, &size) != 0)
+        return bk_reader_failed(r) ? -1 : 0;
+    *missing = "does not end where its signature header puts the end";
+    return size > 0 && offset <= UINT64_MAX - 32 - size &&
+           32 + offset + size == (uint64_t)bk_reader_size(r);
+}
+
 static int cpio_ended(bk_reader *r, const char **missing)
 {
     unsigned char tail[1024];
@@ -226,7 +243,7 @@ typedef struct end_check {
 
 static const end_check END_CHECKS[] = {
     {"tar", tar_ended},     {"xz", xz_ended},   {"zstd", zstd_ended}, {"lz4", lz4_ended},
-    {"bzip2", bzip2_ended}, {"zip", zip_ended}, {"cpio", cpio_ended},
+    {"bzip2", bzip2_ended}, {"zip", zip_ended}, {"7z", sevenzip_ended}, {"cpio", cpio_ended},
 };
 
 int bk_archive_ended(int fd, off_t size, const char *format, char *unfinished, size_t n, char *why, size_t why_n)

@@ -151,11 +151,17 @@ const char *bk_magic_detect(const unsigned char *head, size_t len)
         return "cpio";
     if ((framed = after_skippable_frames(head, len)) != NULL)
         return framed;
-    for (size_t i = 0; i < sizeof DUMP_BANNERS / sizeof DUMP_BANNERS[0]; i++) {
-        size_t n = strlen(DUMP_BANNERS[i][0]);
-        for (size_t at = 0; at + n <= window; at++)
-            if ((at == 0 || head[at - 1] == '\n') && memcmp(head + at, DUMP_BANNERS[i][0], n) == 0)
+    /* The earliest banner line: pg_dumpall's output holds a pg_dump banner (and closing
+     * line) for each database, within the window when it dumps no roles (real round 41,
+     * F01: a pg_dumpall -a that failed on its second database passed as the first's dump). */
+    for (size_t at = 0; at < window; at++) {
+        if (at > 0 && head[at - 1] != '\n')
+            continue;
+        for (size_t i = 0; i < sizeof DUMP_BANNERS / sizeof DUMP_BANNERS[0]; i++) {
+            size_t n = strlen(DUMP_BANNERS[i][0]);
+            if (at + n <= window && memcmp(head + at, DUMP_BANNERS[i][0], n) == 0)
                 return DUMP_BANNERS[i][1];
+        }
     }
     return NULL;
 }

@@ -455,6 +455,19 @@ static void test_file(void **state)
             assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
         }
     }
+    /* pg_dumpall --data-only writes no roles, so its first database's pg_dump banner comes
+     * within the first 512 bytes: the earliest banner names the tool (real round 41, F01:
+     * one that failed on its second database passed on the first's closing line) */
+    fx_data(fx, "backup", "dumps/pg_dumpall-15-data-only.sql", "all.sql");
+    fx_mtime(fx, "all.sql", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    assert_string_equal(fx_detail_string(fx, "variant"), "pg_dumpall sql");
+    fx_data(fx, "backup", "dumps/pg_dumpall-15-data-only-failed.sql", "all.sql");
+    fx_mtime(fx, "all.sql", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "1 incomplete");
+
     /* pg_dump's custom archive: one pg_dump finished passes, one it did not is incomplete
      * (real round 37, F02); the parsers' tests cut the archives at every byte */
     char cut_path[PATH_MAX];

@@ -287,6 +287,7 @@ static const archive_tool ARCHIVE_TOOLS[] = {
     {"lz4", "tar cf - src | lz4 -q -l >archive.bin", "lz4", 0},
     {"bzip2", "tar cjf archive.bin src", "bzip2", 0},
     {"zip", "zip -qr archive.bin src", "zip", 0},
+    {"7z", "7z a -bd -bso0 archive.7z src && mv archive.7z archive.bin", "7z", 0},
     {"cpio", "find src | cpio -o -H newc --quiet >archive.bin", "cpio", 1},
     {"cpio", "find src | cpio -o --quiet >archive.bin", "cpio", 1},
     {"python3", "python3 -c 'import tarfile; t = tarfile.open(\"archive.bin\", \"w\"); t.add(\"src\"); t.close()'",

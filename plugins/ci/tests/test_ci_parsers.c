@@ -919,6 +919,47 @@ static void test_junit_counted_messages(void **state)
     ci_report_free(&r);
 }
 
+/* Real round 41: TAP::Formatter::JUnit's TODO test that passed (prove: "TODO passed",
+ * Result: PASS) passes, explaining its header's error count (F04); bats' passing test
+ * whose output held colour codes, written as &#27; (not XML 1.0), is read (F06); pytest's
+ * nameless case for the test it was running when interrupted fails (F07).  The files are
+ * the tools' own (Debian 12): `prove --formatter TAP::Formatter::JUnit` over a TODO test
+ * that passes; `bats --formatter junit` (1.8.2) over a test printing colours to fd 3;
+ * `pytest --junitxml` (7.2.1) sent SIGINT while its third test slept. */
+static void test_junit_real_round_41(void **state)
+{
+    ci_report r;
+    (void)state;
+    parse_file("tap-formatter-junit-todo-passed.xml", &r);
+    assert_int_equal(r.t_total, 2);
+    assert_int_equal(r.t_failures + r.t_errors, 0);
+    assert_false(r.items[0].broken);
+    ci_report_free(&r);
+    /* the same error of another type is an error */
+    parse_ok("<testsuite name=\"t\" tests=\"1\" errors=\"1\"><testcase name=\"x\"><error type=\"Died\" "
+             "message=\"m\"/></testcase></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_errors, 1);
+    ci_report_free(&r);
+
+    parse_file("bats-1.8-fd3-color-pass.xml", &r);
+    assert_int_equal(r.t_total, 1);
+    assert_int_equal(r.t_failures + r.t_errors, 0);
+    ci_report_free(&r);
+    /* a failure's message keeps showing the character was there; other references stay */
+    parse_ok("<testsuite name=\"t\" tests=\"2\" failures=\"1\"><testcase name=\"a&#x1b;[31m\"><failure "
+             "message=\"&#27;[31mred&#1;\"/></testcase><testcase name=\"b&#233;&#9;\"/></testsuite>", CI_ANY, &r);
+    assert_int_equal(r.t_failures, 1);
+    assert_non_null(strstr(r.cases[0].message, "\xef\xbf\xbd[31mred\xef\xbf\xbd"));
+    ci_report_free(&r);
+    parse_refused("<testsuite name=\"t\"><testcase name=\"a\"/>&#0</testsuite>", LEN, CI_ANY, "not well-formed");
+
+    parse_file("pytest-7.2-sigint.xml", &r);
+    assert_int_equal(r.t_total, 3);
+    assert_int_equal(r.t_failures, 1);
+    assert_non_null(strstr(r.cases[0].message, "a test case without a name"));
+    ci_report_free(&r);
+}
+
 /* A test cancelled is no test skipped (real-tool round 35, F06, F07): EUnit's surefire
  * report writes a test that timed out or whose linked process died as <skipped
  * type="timeout"/"unknown"> and fails the run; Common Test's hook writes a test
@@ -1279,6 +1320,7 @@ int main(void)
         cmocka_unit_test(test_junit_ctest_not_run),
         cmocka_unit_test(test_junit_node_todo),
         cmocka_unit_test(test_junit_cancelled_is_no_skip),
+        cmocka_unit_test(test_junit_real_round_41),
         cmocka_unit_test(test_junit_counted_messages),
         cmocka_unit_test(test_junit_runner_shapes),
         cmocka_unit_test(test_junit_utf16),
