@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "support"))
@@ -394,6 +395,38 @@ def _(t):
     t.expect_exit(verify(t, "late.jsonl", "k", extra=deploy), 1)
     t.write("inorder.jsonl", "".join((t.tmp / f).read_text() for f in ("staging.jsonl", "later.jsonl")))
     t.expect_exit(verify(t, "inorder.jsonl", "k", extra=deploy), 0)
+
+
+@case("verify: an envelope dated ahead of the verifier's clock never answers, --max-age or not; eval refuses "
+      "to log or attest a decision dated ahead of the machine's clock")
+def _(t):
+    """A PASSED signed with --now in the future outranked every real FAILED after it (hostile
+    round 41a, F04): the age rule held it back only under --max-age."""
+    make_key(t, "k")
+    digest = ["--subject-digest", "sha256:" + ARTIFACT["digest"]["sha256"], "--stage", "pre-release"]
+    passing, failing = release(t, dest="pass"), release(t, "major/pre-release/high-vulnerability", dest="fail")
+    t.expect_exit(attest(t, "k", passing, out="passed.jsonl"), 0)              # at NOW, 14:00
+    failed = t.eval(str(REPO / "policies" / "octoacme.lua"), failing, "--attest", "failed.jsonl",
+                    "--signing-key", "k.pem", now="2025-06-10T13:00:00Z")
+    t.expect_exit(failed, 1)
+    t.write("bundle.jsonl", (t.tmp / "failed.jsonl").read_text() + (t.tmp / "passed.jsonl").read_text())
+    for extra in ([], ["--max-age", "7d"]):
+        res = verify(t, "bundle.jsonl", "k", extra=digest + ["--now", "2025-06-10T13:30:00Z"] + extra)
+        t.expect_exit(res, 1)   # the PASSED is half an hour ahead: the FAILED answers
+        res = verify(t, "passed.jsonl", "k", extra=digest + ["--now", "2025-06-10T13:30:00Z"] + extra)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "after now: a clock ahead, or not a decision made yet", "stderr")
+    # within five minutes of the clock it counts
+    t.expect_exit(verify(t, "bundle.jsonl", "k", extra=digest + ["--now", "2025-06-10T13:56:00Z"]), 0)
+    ahead = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    for extra in (["--attest", "ahead.jsonl", "--signing-key", "k.pem"], ["--log", "ahead-log.jsonl"]):
+        res = t.eval(str(REPO / "policies" / "octoacme.lua"), passing, *extra, now=ahead)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "more than 5 minutes ahead of this machine's clock", "stderr")
+        t.check(not (t.tmp / extra[1]).exists(), "%s was written" % extra[1])
+    res = t.eval(str(REPO / "policies" / "octoacme.lua"), passing, now=ahead)   # not recorded: decided
+    t.check(res.rc in (0, 1) and t.decision(res)["evaluated_at"] == ahead, "a decision not recorded is decided "
+            "at the --now given", actual=res.rc)
 
 
 @case("verify: a changed payload, payload type or signature, or another key, is refused (exit 2)")

@@ -120,6 +120,8 @@ def _(t):
         (json.dumps({"context": {}, "colour": 1}).encode(), "unknown member \"colour\""),
         (json.dumps({"context": {}, "stage": "prod"}).encode(), "\"stage\" must be"),
         (json.dumps({"context": {}, "now": "yesterday"}).encode(), "\"now\" must be"),
+        # stored, a decision dated ahead would be taken for the newest (hostile round 41a, F04)
+        (json.dumps({"context": {}, "now": "2099-01-01T00:00:00Z"}).encode(), "more than 5 minutes ahead"),
         (json.dumps({"context": {"release": {"name": "x"}}}).encode(), "release"),
         (json.dumps({"context": {}, "evidence": {"ci": {"base64": "***"}}}).encode(), "not base64"),
         (json.dumps({"context": {}, "evidence": {"ci": {"text": "a", "json": 1}}}).encode(), "must be {\"text\""),
