@@ -615,8 +615,11 @@ def signalled(t, sig, args, env, lingerers):
     full_env = dict(os.environ)
     full_env.update(env)
     argv = [str(harness.RELGATE)] + [str(a) for a in args]
+    # SIG as the signal's default: a suite started under nohup hands relgate SIGHUP ignored,
+    # which it keeps (as every program does), and then it rightly does not die of it.
     proc = subprocess.Popen(argv, cwd=t.tmp, env=full_env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + BOUND
         while time.monotonic() < deadline and proc.poll() is None:
