@@ -357,3 +357,12 @@ cJSON *rg_lua_to_json(lua_State *L, int idx, int max_depth, int empty_as_object,
     free(c.path);
     return out;
 }
+
+const char *rg_lua_checkname(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, idx, &len);
+    if (strlen(s) != len)
+        luaL_argerror(L, idx, "a name may not contain a NUL byte");
+    return s;
+}

@@ -21,4 +21,9 @@ void rg_push_json_sealed(lua_State *L, const cJSON *item, int seal_from);
 cJSON *rg_lua_to_json(lua_State *L, int idx, int max_depth, int empty_as_object, char *why,
                       size_t why_size);
 
+/* Argument IDX as a name (an id, a zone, an evidence name, a role, a module): a string, as
+ * luaL_checkstring, and one without a NUL byte -- C would read "ok\0x" as "ok" (hostile
+ * round 41a, F05: override "ok\0x" weakened requirement ok).  Raises a Lua error. */
+const char *rg_lua_checkname(lua_State *L, int idx);
+
 #endif

@@ -682,7 +682,7 @@ static int extend(lua_State *L, const char *name, int (*run)(lua_State *L, const
 static int decl_extends(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
-    const char *file, *name = luaL_checkstring(L, 1);
+    const char *file, *name = rg_lua_checkname(L, 1);
     int line;
     caller_place(L, &file, &line);
     if (sb->frozen)
@@ -977,6 +977,10 @@ static int decl_curried(lua_State *L, lua_CFunction body, const char *what)
     }
     if (lua_type(L, 1) != LUA_TSTRING) {
         snprintf(msg, sizeof msg, "%s expects a requirement id: %s \"id\" { ... }", what, what);
+        return curried_error(L, file, line, msg);
+    }
+    if (strlen(lua_tostring(L, 1)) != lua_rawlen(L, 1)) {   /* "ok\0x" is no id; C would read "ok" */
+        snprintf(msg, sizeof msg, "a requirement id may not contain a NUL byte (%s)", what);
         return curried_error(L, file, line, msg);
     }
     lua_settop(L, 1);

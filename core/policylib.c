@@ -142,7 +142,7 @@ static int lib_filter(lua_State *L) { return list_search(L, 0); }
 static int semver_check(lua_State *L, int idx, rg_semver *v)
 {
     const char *why = NULL;
-    const char *s = luaL_checkstring(L, idx);
+    const char *s = rg_lua_checkname(L, idx);
     if (rg_semver_parse(s, v, &why) != 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "'%s' is not a SemVer version: %s", s, why);
@@ -210,7 +210,7 @@ static int semver_satisfies(lua_State *L)
     int r;
     if (!semver_check(L, 1, &v))
         return 2;
-    r = rg_semver_satisfies(&v, luaL_checkstring(L, 2), &why);
+    r = rg_semver_satisfies(&v, rg_lua_checkname(L, 2), &why);
     if (r < 0) {
         lua_pushnil(L);
         lua_pushfstring(L, "'%s' is not a version range: %s", lua_tostring(L, 2), why);
@@ -263,7 +263,7 @@ static const char *const DAY_NAMES[7] = {"sun", "mon", "tue", "wed", "thu", "fri
 static int time_localtime(lua_State *L)
 {
     lua_Integer t = luaL_checkinteger(L, 1);
-    const char *zone = luaL_checkstring(L, 2), *why = NULL;
+    const char *zone = rg_lua_checkname(L, 2), *why = NULL;
     rg_local_time lt;
     if (rg_local_time_in((int64_t)t, zone, &lt, &why) != 0) {
         lua_pushnil(L);
@@ -303,7 +303,7 @@ static int minutes_of(const char *s, int allow_24)
 static int time_in_window(lua_State *L)
 {
     lua_Integer t = luaL_checkinteger(L, 1);
-    const char *zone = luaL_checkstring(L, 2), *why = NULL;
+    const char *zone = rg_lua_checkname(L, 2), *why = NULL;
     rg_local_time lt;
     int from, to, now, day_ok = 1;
     luaL_checktype(L, 3, LUA_TTABLE);
@@ -419,7 +419,7 @@ static int evidence_refused(lua_State *L, rg_evidence_status st, const char *why
 static int evidence_path(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = rg_lua_checkname(L, 1);
     char path[PATH_MAX], why[PATH_MAX + 256];
     int regular;
     if (evidence_where(L, ctx, name, path, sizeof path, why, sizeof why, &regular) != RG_EVIDENCE_OK) {
@@ -434,7 +434,7 @@ static int evidence_path(lua_State *L)
 static int evidence_exists(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = rg_lua_checkname(L, 1);
     char path[PATH_MAX], why[PATH_MAX + 256];
     int regular;
     lua_pushboolean(L, evidence_where(L, ctx, name, path, sizeof path, why, sizeof why, &regular) == RG_EVIDENCE_OK &&
@@ -548,7 +548,7 @@ static int evidence_read(lua_State *L)
 {
     const rg_context *ctx = evidence_context(L);
     rg_sandbox *sb = rg_sandbox_of(L);
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = rg_lua_checkname(L, 1);
     lua_Integer max = luaL_optinteger(L, 2, (lua_Integer)sb->limits.max_evidence_bytes);
     char why[PATH_MAX + 512], path[PATH_MAX], label[RG_SHA256_LABEL_SIZE];
     unsigned char digest[RG_SHA256_LEN];
@@ -618,7 +618,7 @@ static int evidence_read(lua_State *L)
  * checked to be a well-formed name). */
 static int evidence_call(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 2);
+    const char *name = rg_lua_checkname(L, 2);
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '-' || *p == '.'))
@@ -822,7 +822,7 @@ static int markdown_section(lua_State *L)
 {
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
-    section_walk w = {L, luaL_checkstring(L, 2), 0};
+    section_walk w = {L, rg_lua_checkname(L, 2), 0};
     if (!rg_md_each_section(text, len, on_section, &w))
         lua_pushnil(L);
     return 1;
@@ -944,12 +944,12 @@ static int approvals_list(lua_State *L) { return approvals_collect(L, NULL, 0); 
 
 static int approvals_by_role(lua_State *L)
 {
-    return approvals_collect(L, luaL_checkstring(L, 2), 0);
+    return approvals_collect(L, rg_lua_checkname(L, 2), 0);
 }
 
 static int approvals_find(lua_State *L)
 {
-    return approvals_collect(L, luaL_checkstring(L, 2), 1);
+    return approvals_collect(L, rg_lua_checkname(L, 2), 1);
 }
 
 /* approvals.identity(name): NAME normalised (identity.h), or nil when it names nobody

@@ -17,6 +17,7 @@
 #include <lualib.h>
 
 #include "error.h"
+#include "luaconv.h"
 #include "fileio.h"
 #include "evidence.h"
 #include "sandbox.h"
@@ -2462,7 +2463,7 @@ static const char *loaded_key(lua_State *L, int pkg, const char *name)
 static int sandbox_require(lua_State *L)
 {
     rg_sandbox *sb = rg_sandbox_of(L);
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = rg_lua_checkname(L, 1);
     int from = calling_package(L), pkg, status;
 
     lua_settop(L, 1);

@@ -119,6 +119,28 @@ static void test_default_name_relative_path(void **state)
     assert_string_equal(f->pol->name, "octo");
 }
 
+/* A name with a NUL byte is refused wherever the policy API takes one: C reads "a\0x" as
+ * "a" (hostile round 41a, F05: override "ok\0anything" weakened requirement ok). */
+static void test_names_with_nul_refused(void **state)
+{
+    fixture *f = *state;
+    static const char *const texts[] = {
+        REQ_A "override \"a\\0x\" { level = \"advisory\", reason = \"r\" }\n",
+        REQ_A "disable \"a\\0x\" { reason = \"r\" }\n",
+        "extends \"base\\0x\"\n",
+        "local t = time.localtime(0, \"UTC\\0x\")\n" REQ_A,
+        "local m = require(\"lib\\0x\")\n" REQ_A,
+    };
+    put_file(f, "base.lua", REQ_A);
+    put_file(f, "lib.lua", "return {}\n");
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        if (load_text(f, "release.lua", texts[i]))
+            fail_msg("accepted: %s", texts[i]);
+        if (!strstr(f->err.message, "NUL byte"))
+            fail_msg("%s: refused for another reason: %s", texts[i], f->err.message);
+    }
+}
+
 static void test_policy_unknown_field(void **state)
 {
     fixture *f = *state;
@@ -627,6 +649,7 @@ int main(void)
         T(test_default_name_from_file_name),
         T(test_default_name_relative_path),
         T(test_policy_unknown_field),
+        T(test_names_with_nul_refused),
         T(test_policy_field_not_a_string),
         T(test_policy_not_a_table),
         T(test_policy_declared_twice),
