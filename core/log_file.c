@@ -164,6 +164,44 @@ static off_t without_blank_tail(int fd, off_t size)
 
 static int file_head(void *store, int *found_head, int64_t *seq, char digest[RG_LOG_DIGEST_HEX + 1], char *err);
 
+/* Whether the file FD (SIZE bytes, not empty) is a decision log: its first non-empty line
+ * a whole record, a JSON object with a "decision".  A text file, a JSON document, another
+ * log's head: no (hostile round 41a, F02: the store cut a text file's last line as a
+ * killed writer's, and recorded decisions in another log's head, where that log's next
+ * append overwrote them).  1, 0, or -1 when it cannot be read. */
+static int holds_records(int fd, off_t size)
+{
+    rg_strbuf line = {0};
+    off_t at = 0;
+    int rc = 0;
+    char buf[TAIL_CHUNK];
+    while (at < size) {   /* past empty lines, then the first line, whole */
+        ssize_t n = pread(fd, buf, sizeof buf, at);
+        const char *nl;
+        if (n <= 0) {
+            free(rg_strbuf_finish(&line));
+            return -1;
+        }
+        size_t from = 0;
+        while (line.len == 0 && from < (size_t)n && (buf[from] == '\n' || buf[from] == '\r'))
+            from++;
+        nl = memchr(buf + from, '\n', (size_t)n - from);
+        rg_strbuf_add(&line, buf + from, nl ? (size_t)(nl - buf) - from : (size_t)n - from);
+        at += n;
+        if (nl || line.len > LINE_MAX_BYTES)
+            break;
+    }
+    if (line.failed)
+        rc = -1;
+    else if (line.len > 0 && line.len <= LINE_MAX_BYTES) {
+        cJSON *first = cJSON_ParseWithLength(line.data, line.len);
+        rc = cJSON_IsObject(first) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(first, "decision"));
+        cJSON_Delete(first);
+    }
+    free(rg_strbuf_finish(&line));
+    return rc;
+}
+
 /* The lock a reader or a writer waited for was not had (rg_lock_within failed with E). */
 static int lock_failed(char *err, int e)
 {
@@ -215,6 +253,16 @@ static int file_begin(void *store, int64_t *head_seq, char head[RG_LOG_DIGEST_HE
         int e = errno;
         release(f);
         return fail(err, "%s", strerror(e));
+    }
+    if (st.st_size > 0 && without_blank_tail(f->fd, st.st_size) > 0) {
+        int is_log = holds_records(f->fd, st.st_size);
+        if (is_log <= 0) {
+            int e = errno;
+            release(f);
+            return is_log < 0 ? fail(err, "cannot read it: %s", strerror(e))
+                              : fail(err, "it is not a decision log (its first line is no decision record): "
+                                          "nothing is appended to another file");
+        }
     }
     /* What the head records: the log must reach it (a record it counts removed, or the
      * file emptied, is not appended after as if nothing happened: that would chain the

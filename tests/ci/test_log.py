@@ -246,6 +246,33 @@ def _(t):
     t.eq(os.listdir(Path(t.tmp, LOG)), [], "the directory's contents")
 
 
+@case("log: a file that is no decision log (text, a JSON document, another log's head) is never written to")
+def _(t):
+    """The store cut a text file's last line as a killed writer's partial record, and
+    recorded decisions in another log's head, where that log's next append overwrote them
+    (hostile round 41a, F02)."""
+    log = setup(t)
+    t.expect_exit(gate(t), 0)
+    head = Path(t.tmp, LOG + ".head")
+    t.check(head.exists(), "the log has a head")
+    others = {"notes.txt": b"keep: first line\nkeep: last line, no final newline",
+              "package.json": b'{\n  "name": "x"\n}\n',
+              "one.json": b'{"name": "x"}\n'}
+    for name, data in others.items():
+        Path(t.tmp, name).write_bytes(data)
+    for name in list(others) + [LOG + ".head"]:
+        before = Path(t.tmp, name).read_bytes()
+        res = t.eval("gate/policy.lua", "gate/context.json", "--log", name)
+        expect_log_failure(t, res, name)
+        t.contains(res.err, "it is not a decision log", "stderr")
+        t.eq(Path(t.tmp, name).read_bytes(), before, name)
+        t.check(not Path(t.tmp, name + ".head").exists(), "%s got a head of its own" % name)
+    # the log itself, empty lines first, still takes records
+    log.write_bytes(b"\n\n" + log.read_bytes())
+    t.expect_exit(gate(t), 0)
+    t.eq(len([l for l in log_lines(t, log) if l]), 2, "records in the log")
+
+
 @case("log: a read-only log gives exit 2 and stays byte-identical")
 def _(t):
     if os.geteuid() == 0:
