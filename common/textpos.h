@@ -31,9 +31,11 @@ uint32_t rg_utf8_decode(const unsigned char *s, size_t k);
  * what is blank (core/markdown.c).  rg_unicode_is_space: Unicode White_Space (ASCII
  * white space, NEL, no-break, ogham, en/em/thin/hair, line and paragraph separators,
  * narrow no-break, medium mathematical and ideographic spaces).  rg_unicode_is_invisible:
- * controls, default-ignorable format characters (soft hyphen, zero-width space, joiners,
- * word joiner, bidirectional marks and controls, BOM, variation selectors, tags, Hangul
- * fillers) and combining marks. */
+ * controls, Default_Ignorable_Code_Point (soft hyphen, zero-width space, joiners, word
+ * joiner, bidirectional marks and controls, BOM, variation selectors, tags, Hangul
+ * fillers, musical and shorthand format controls), the other format characters but the
+ * prepended concatenation marks, and the combining marks' blocks: common/invisible_table.h,
+ * generated from the Unicode Character Database by scripts/gen-invisible.py. */
 int rg_unicode_is_space(uint32_t cp);
 int rg_unicode_is_invisible(uint32_t cp);
 

@@ -19,7 +19,7 @@ BUILD_PACKAGES="meson ninja-build pkg-config gcc libc6-dev liblua5.4-dev libcjso
 # templates and the shell completions; the npm tools — Sigstore's verifier, the template
 # linters of tests/ci/test_templates.py — install themselves when npm is there, and their
 # tests skip otherwise).
-TEST_PACKAGES="libcmocka-dev tzdata postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 xz-utils bzip2 zstd lz4 zip p7zip-full cpio cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography shellcheck zsh fish"
+TEST_PACKAGES="libcmocka-dev tzdata postgresql python3 python3-jsonschema python3-yaml restic borgbackup borgbackup2 xz-utils bzip2 zstd lz4 zip p7zip-full cpio unicode-data cmake mocha python3-pytest strace man-db libxml2-utils jq clang openssl python3-cryptography shellcheck zsh fish"
 
 if [ "${1:-}" = "--print-build" ]; then
     echo "$BUILD_PACKAGES"

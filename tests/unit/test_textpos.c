@@ -113,6 +113,24 @@ static void test_position_null_outputs(void **state)
     assert_int_equal(line, 1);
 }
 
+/* What shows nothing: the table from the Unicode Character Database (hostile round 41a,
+ * F08: U+1D173 and U+1BCA0, format controls, were missing from a list kept by hand). */
+static void test_invisible(void **state)
+{
+    static const uint32_t nothing[] = {0x00, 0x1F, 0x7F, 0x9F, 0xAD, 0x034F, 0x0301, 0x061C, 0x115F, 0x180E,
+                                       0x200B, 0x200D, 0x2062, 0x206F, 0xFE0F, 0xFEFF, 0xFFF9, 0x13430,
+                                       0x1BCA0, 0x1BCA3, 0x1D173, 0x1D17A, 0xE0001, 0xE0100, 0xE0FFF};
+    static const uint32_t shows[] = {' ', 'a', 0xE9, 0x0600, 0x06DD, 0x110BD, 0x1D172, 0x1D17B, 0x1BCA4, 0xFFFC,
+                                     0xE1000, 0x10FFFF, 0x3000};
+    (void)state;
+    for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++)
+        if (!rg_unicode_is_invisible(nothing[i]))
+            fail_msg("U+%04X shows nothing", (unsigned)nothing[i]);
+    for (size_t i = 0; i < sizeof shows / sizeof shows[0]; i++)
+        if (rg_unicode_is_invisible(shows[i]))
+            fail_msg("U+%04X shows", (unsigned)shows[i]);
+}
+
 static void test_utf8_ascii(void **state)
 {
     (void)state;
@@ -269,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_position_crlf),
         cmocka_unit_test(test_position_columns_are_bytes),
         cmocka_unit_test(test_position_null_outputs),
+        cmocka_unit_test(test_invisible),
         cmocka_unit_test(test_utf8_ascii),
         cmocka_unit_test(test_utf8_multibyte),
         cmocka_unit_test(test_utf8_boundaries),
