@@ -536,16 +536,9 @@ int rg_md_each_section(const char *text, size_t len,
 }
 
 /* Named character references that stand for white space or an invisible character
- * (HTML's names are case-sensitive). */
-static const struct {
-    const char *name;
-    uint32_t cp;
-} blank_entities[] = {
-    {"nbsp", 0xA0}, {"NonBreakingSpace", 0xA0}, {"ensp", 0x2002}, {"emsp", 0x2003}, {"emsp13", 0x2004},
-    {"emsp14", 0x2005}, {"numsp", 0x2007}, {"puncsp", 0x2008}, {"thinsp", 0x2009}, {"ThinSpace", 0x2009},
-    {"hairsp", 0x200A}, {"VeryThinSpace", 0x200A}, {"MediumSpace", 0x205F}, {"ZeroWidthSpace", 0x200B},
-    {"zwnj", 0x200C}, {"zwj", 0x200D}, {"lrm", 0x200E}, {"rlm", 0x200F}, {"NoBreak", 0x2060},
-    {"shy", 0xAD}, {"Tab", 0x09}, {"NewLine", 0x0A}};
+ * (HTML's names are case-sensitive): generated from HTML's list and the Unicode
+ * Character Database (hostile round 41a, F09: &InvisibleTimes; was missing). */
+#include "markdown_blank_entities.h"
 
 /* The character reference at P ('&', up to E): its length, and the code point into *CP;
  * 0 when there is none.  Numeric ones as CommonMark reads them: 1-7 decimal or 1-6 hex
@@ -571,10 +564,10 @@ static size_t entity(const char *p, const char *e, uint32_t *cp)
         *cp = (v == 0 || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF) ? 0xFFFD : v;
         return (size_t)(q + 1 - p);
     }
-    for (size_t i = 0; i < sizeof blank_entities / sizeof blank_entities[0]; i++) {
-        size_t n = strlen(blank_entities[i].name);
-        if ((size_t)(e - q) > n && memcmp(q, blank_entities[i].name, n) == 0 && q[n] == ';') {
-            *cp = blank_entities[i].cp;
+    for (size_t i = 0; i < sizeof RG_BLANK_ENTITIES / sizeof RG_BLANK_ENTITIES[0]; i++) {
+        size_t n = strlen(RG_BLANK_ENTITIES[i].name);
+        if ((size_t)(e - q) > n && memcmp(q, RG_BLANK_ENTITIES[i].name, n) == 0 && q[n] == ';') {
+            *cp = RG_BLANK_ENTITIES[i].cp;
             return n + 2;
         }
     }
@@ -584,6 +577,76 @@ static size_t entity(const char *p, const char *e, uint32_t *cp)
 /* A character that shows nothing: Unicode white space and invisible characters, the
  * same rule identity.c trims names with (common/textpos.c). */
 static int shows_nothing(uint32_t cp) { return rg_unicode_is_space(cp) || rg_unicode_is_invisible(cp); }
+
+/* A link reference definition on one line at P (a line's start, up to E): "[label]:
+ * destination", then an optional "title", "'title'" or "(title)", and nothing else.
+ * It renders nothing: "[//]: # (a comment)" is Markdown's comment (hostile round 41a, F09:
+ * a smoke-test suite of one such line was ready).  Its length with its newline, or 0.
+ * (One that is really a paragraph's continuation line is text: taking it for hidden
+ * hides more, which a gate reading what is shown fails closed on.) */
+static size_t link_definition(const char *p, const char *e)
+{
+    const char *q = p, *label;
+    int indent = 0;
+    while (q < e && *q == ' ' && indent < 3) {
+        q++;
+        indent++;
+    }
+    if (q >= e || *q != '[')
+        return 0;
+    label = ++q;
+    for (; q < e && *q != ']'; q++) {
+        if (*q == '\n' || *q == '[')
+            return 0;
+        if (*q == '\\' && q + 1 < e && q[1] != '\n')
+            q++;
+    }
+    if (q >= e || q == label || q + 1 >= e || q[1] != ':')
+        return 0;
+    q += 2;
+    while (q < e && (*q == ' ' || *q == '\t'))
+        q++;
+    if (q < e && *q == '<') {   /* <destination>, maybe empty */
+        while (++q < e && *q != '>' && *q != '\n' && *q != '<')
+            ;
+        if (q >= e || *q != '>')
+            return 0;
+        q++;
+    } else {
+        const char *d = q;
+        while (q < e && (unsigned char)*q > ' ')
+            q++;
+        if (q == d)
+            return 0;
+    }
+    const char *before = q;
+    while (q < e && (*q == ' ' || *q == '\t'))
+        q++;
+    if (q < e && q > before && (*q == '"' || *q == '\'' || *q == '(')) {   /* the title */
+        char close = *q == '(' ? ')' : *q;
+        while (++q < e && *q != close && *q != '\n')
+            if (*q == '\\' && q + 1 < e && q[1] != '\n')
+                q++;
+        if (q >= e || *q != close)
+            return 0;
+        q++;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            q++;
+    }
+    if (q < e && *q != '\n' && *q != '\r')
+        return 0;
+    while (q < e && *q == '\r')
+        q++;
+    return (size_t)(q < e ? q + 1 - p : q - p);
+}
+
+size_t rg_md_hidden(const char *text, const char *p, const char *e)
+{
+    size_t k = rg_md_hidden_html(p, e);
+    if (k == 0 && (p == text || p[-1] == '\n'))
+        k = link_definition(p, e);
+    return k;
+}
 
 size_t rg_md_hidden_html(const char *p, const char *e)
 {
@@ -606,7 +669,7 @@ int rg_md_is_blank(const char *text, size_t len)
         const unsigned char c = (unsigned char)*p;
         size_t k;
         uint32_t cp;
-        if ((k = rg_md_hidden_html(p, e)) != 0) {
+        if ((k = rg_md_hidden(text, p, e)) != 0) {
             p += k;
         } else if (c == '&' && (k = entity(p, e, &cp)) != 0 && shows_nothing(cp)) {
             p += k;

@@ -828,8 +828,9 @@ static int markdown_section(lua_State *L)
     return 1;
 }
 
-/* markdown.visible(text): TEXT without the HTML that renders nothing (comments,
- * <? ?>, <!X >, CDATA, <script>, <style>), by the rule markdown.is_blank uses, so that
+/* markdown.visible(text): TEXT without what renders nothing (HTML comments, <? ?>, <!X >,
+ * CDATA, <script>, <style>; link reference definitions, "[//]: # (...)"), by the rule
+ * markdown.is_blank uses, so that
  * lib/documents.lua reads a version or a rollback target only where a reader sees it. */
 static int markdown_visible(lua_State *L)
 {
@@ -838,7 +839,7 @@ static int markdown_visible(lua_State *L)
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     while (p < e) {
-        if ((k = rg_md_hidden_html(p, e)) != 0) {
+        if ((k = rg_md_hidden(text, p, e)) != 0) {
             luaL_addlstring(&b, run, (size_t)(p - run));
             run = p += k;
         } else {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """common/invisible_table.h is what scripts/gen-invisible.py makes of the Unicode Character
-Database on this machine (Debian's unicode-data): the table of what shows nothing is the
-database's, not a list kept by hand (hostile round 41a, F08).  TAP; skips without the
+Database on this machine (Debian's unicode-data), and core/markdown_blank_entities.h what it
+makes of HTML's named references with it: the tables of what shows nothing are the
+database's, not lists kept by hand (hostile round 41a, F08, F09).  TAP; skips without the
 database, or when it is of another Unicode version than the one the table was made from.
 
 usage: test_invisible_table.py REPO"""
@@ -25,7 +26,7 @@ version = lambda text: re.search(r"Database (\S+):", text).group(1)
 if version(made) != version(committed):
     print("1..0 # SKIP the table is of Unicode %s, this machine's database %s" % (version(committed), version(made)))
     sys.exit(0)
-print("1..2")
+print("1..3")
 ok = made == committed
 print("%s 1 - common/invisible_table.h is gen-invisible.py's output for Unicode %s" % ("ok" if ok else "not ok",
                                                                                    version(made)))
@@ -35,4 +36,8 @@ listed = {int(m, 16) for m in re.findall(r"\{0x([0-9A-F]+),", committed)}
 wanted = {0x00AD, 0x200B, 0x1D173, 0x1BCA0, 0xFFF9, 0x13430, 0xE0001}
 print("%s 2 - the format controls hostile round 41a named start or lie in a range" %
       ("ok" if all(any(lo <= cp <= hi for lo, hi in gen.invisible(ucd)) for cp in wanted) else "not ok"))
-sys.exit(0 if ok else 1)
+entities = gen.entities_header(ucd) == (repo / "core" / "markdown_blank_entities.h").read_text()
+print("%s 3 - core/markdown_blank_entities.h is gen-invisible.py --entities' output" % ("ok" if entities else "not ok"))
+if not entities:
+    print("# regenerate: python3 scripts/gen-invisible.py --entities > core/markdown_blank_entities.h")
+sys.exit(0 if ok and entities else 1)

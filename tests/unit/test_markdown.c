@@ -377,6 +377,28 @@ static void test_is_blank_comments(void **state)
     assert_true(blank("<!-- <!-- nested start -->"));
 }
 
+/* Link reference definitions render nothing: "[//]: # (...)" is Markdown's comment;
+ * named references to invisible characters are blank (hostile round 41a, F09). */
+static void test_is_blank_link_definitions_and_named_references(void **state)
+{
+    (void)state;
+    assert_true(blank("[//]: # (TODO: write the smoke tests)"));
+    assert_true(blank("[//]: # \"a comment\"\n[comment]: <> (another)\r\n  [x]: https://e.example 'T'\n\n"));
+    assert_true(blank("   [a\\]b]: /url"));
+    assert_false(blank("[x]: y\n\nreal text"));
+    assert_false(blank("text\n[//]: #"));            /* text remains */
+    assert_false(blank("[x]:"));                      /* no destination */
+    assert_false(blank("[]: /url"));                  /* no label */
+    assert_false(blank("[x]: /url not-a-title"));
+    assert_false(blank("[x]: /url \"open title"));
+    assert_false(blank("    [x]: /url"));             /* indented code */
+    assert_false(blank("x [y]: /url"));
+    assert_true(blank("&InvisibleTimes;&it;&af;&ic;&ApplyFunction;&InvisibleComma;&ZeroWidthSpace;&NoBreak;"));
+    assert_true(blank("&NegativeThinSpace;&ThickSpace;&zwj;&zwnj;"));
+    assert_false(blank("&Invisible;"));
+    assert_false(blank("&amp;"));
+}
+
 static void test_is_blank_rejects_text_and_broken_comments(void **state)
 {
     (void)state;
@@ -867,6 +889,7 @@ int main(void)
         cmocka_unit_test(test_empty_text),
         cmocka_unit_test(test_is_blank_whitespace),
         cmocka_unit_test(test_is_blank_comments),
+        cmocka_unit_test(test_is_blank_link_definitions_and_named_references),
         cmocka_unit_test(test_is_blank_rejects_text_and_broken_comments),
         cmocka_unit_test(test_is_blank_unicode_space_and_invisible),
         cmocka_unit_test(test_is_blank_space_entities),

@@ -450,6 +450,9 @@ static void test_markdown_visible(void **state)
     expect(f, "return { hidden = markdown.visible('a <!-- 2.4.0 --> b<!-->c<script>2.4.0</script>d'),\n"
               "  shown = markdown.visible('<pre>2.4.0</pre> <!-- 2.4.0'), empty = markdown.visible('') }",
            "{\"empty\":\"\",\"hidden\":\"a  bcd\",\"shown\":\"<pre>2.4.0</pre> <!-- 2.4.0\"}");
+    /* a link reference definition, Markdown's comment, at a line's start (round 41a, F09) */
+    expect(f, "return { v = markdown.visible('Roll back.\\n[//]: # (rollback target 2.3.8)\\nDone [x]: y') }",
+           "{\"v\":\"Roll back.\\nDone [x]: y\"}");
 }
 
 /* ---- approvals ---------------------------------------------------------------------------- */
