@@ -218,7 +218,7 @@ static int batch_line(batch_run *b, long lineno, char *line, size_t n, rg_strbuf
         return RG_EXIT_ERROR;   /* B->stop says why */
     rg_policy_set_clock(b->pol, now);
     ctx = rg_context_parse(line, n, b->display, o->batch, &b->bopt, &err);
-    if (ctx && rg_eval_writes_read_file(o, NULL, ctx)) {
+    if (ctx && rg_eval_writes_read_file(o, NULL, ctx, NULL)) {
         refuse_output(b, lineno);
         rg_context_free(ctx);
         return RG_EXIT_ERROR;
@@ -449,7 +449,7 @@ int rg_eval_batch(const eval_options *o, const rg_context_options *copt)
     b.bopt.waiver_list = waivers;
     plugins = rg_plugins_load(o->plugin_dirs, o->plugin_dir_count, 1, &err);
     b.pol = plugins ? rg_policy_load_with_plugins(o->policy, &o->limits, o->now, plugins, &err) : NULL;
-    if (b.pol && (clash = rg_eval_writes_read_file(o, b.pol, NULL))) {
+    if (b.pol && (clash = rg_eval_writes_read_file(o, b.pol, NULL, plugins))) {
         int code = rg_eval_refuse_output(o, clash, &err);
         rg_error_clear(&err);
         rg_policy_free(b.pol);

@@ -76,6 +76,13 @@ int rg_cli_standard_streams(void);
  * error, not an empty input; an answer for a closed standard output is not delivered. */
 int rg_cli_stream_closed(int fd);
 
+/* Whether PATH is the regular file standard input reads (by identity: `--context - <
+ * FILE`): a file a run that reads standard input must not write (hostile round 41a, F07). */
+int rg_cli_is_stdin_file(const char *path);
+
+/* Whether PATH (made or not yet) is DIR or lies beneath it, by the places links lead to. */
+int rg_cli_beneath(const char *dir, const char *path);
+
 /* Make this process undumpable (no other process of the user may open its memory,
  * environment or files through /proc): the first thing each of relgate's programs does. */
 void rg_cli_undumpable(void);

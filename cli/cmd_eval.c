@@ -477,13 +477,26 @@ static size_t files_written(const eval_options *o, const char **writes)
     return n;
 }
 
+/* Whether O reads a context, a batch or the waivers from standard input. */
+static int reads_stdin(const eval_options *o)
+{
+    const char *reads[] = {o->context, o->batch, o->waivers};
+    for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
+        if (reads[i] && strcmp(reads[i], "-") == 0)
+            return 1;
+    return 0;
+}
+
 /* Whether WRITE, one of the files O writes, is the log's or one of the files the options
- * name to read (or to write otherwise). */
+ * name to read (or to write otherwise), or the file standard input reads (hostile round
+ * 41a, F07: --context - < ctx.json --output ctx.json replaced the context). */
 static int write_clashes(const eval_options *o, const char *write)
 {
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     if (!write || strcmp(write, "-") == 0)
         return 0;
+    if (reads_stdin(o) && rg_cli_is_stdin_file(write))
+        return 1;
     /* The log by its URL, and the files its store keeps beside it (its head, SQLite's
      * journal): compared as paths, "sqlite:d.db" never matched d.db (round 33b, F04). */
     if (o->log && rg_log_keeps_file(o->log, write))
@@ -499,20 +512,29 @@ static int write_clashes(const eval_options *o, const char *write)
  * by a decision, a policy by a report): the option naming it, or NULL. */
 static const char *written_over(const eval_options *o)
 {
-    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    static char saved[PATH_MAX + 16];   /* --save-evidence's DIR/context.json (one thread) */
+    const char *writes[RG_CLI_MAX_OUTPUTS + 3];
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     char log[PATH_MAX];
     size_t n = files_written(o, writes);
+    /* --save-evidence DIR replaces DIR/context.json as the context loads (hostile round
+     * 41a, F03: --log DIR/context.json lost every record); its evidence copies, known once
+     * the context is, are held to the same files then (rg_eval_writes_read_file). */
+    if (o->save_evidence && (size_t)snprintf(saved, sizeof saved, "%s/context.json", o->save_evidence) < sizeof saved)
+        writes[n++] = saved;
     for (size_t w = 0; w < n; w++)
         if (write_clashes(o, writes[w]))
             return writes[w];
     /* The log is written too: appended to, never over the policy, a context, the waivers
      * or the key (hostile round 36, F01: --log over the release notes); nor are the files
      * its store writes beside it (the head, SQLite's journal). */
-    for (size_t f = 0; rg_log_kept_file(o->log, f, log, sizeof log) == 0; f++)
+    for (size_t f = 0; rg_log_kept_file(o->log, f, log, sizeof log) == 0; f++) {
         for (size_t i = 0; i < sizeof others / sizeof *others; i++)
             if (rg_same_place(log, others[i]))
                 return others[i];
+        if (reads_stdin(o) && rg_cli_is_stdin_file(log))
+            return o->log;
+    }
     for (size_t w = 0; w < n; w++)
         for (size_t v = w + 1; v < n; v++)
             if (rg_same_place(writes[w], writes[v]))
@@ -526,23 +548,45 @@ static const char *written_over(const eval_options *o)
  * reads: a deny's report over its release notes made the next gate allow, hostile round
  * 35, F02), against every file the run writes: the outputs, --attest and the decision
  * log's file (round 36, F01, F05).  Known once the policy and the context are loaded. */
-static int read_by(const rg_policy *pol, const rg_context *ctx, const char *path)
+static int read_by(const rg_policy *pol, const rg_context *ctx, const rg_plugins *plugins, const char *path)
 {
-    return (pol && rg_policy_reads_file(pol, path)) || (ctx && rg_context_reads_file(ctx, path));
+    if ((pol && rg_policy_reads_file(pol, path)) || (ctx && rg_context_reads_file(ctx, path)))
+        return 1;
+    /* The plugins loaded: an output over one destroyed the gate's own code (hostile
+     * round 41a, F01). */
+    for (size_t i = 0; plugins && i < rg_plugins_count(plugins); i++)
+        if (rg_same_place(path, rg_plugin_attr_get(plugins, i, RG_PLUGIN_PATH)))
+            return 1;
+    return 0;
 }
 
-const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx)
+const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx,
+                                     const rg_plugins *plugins)
 {
-    static char log[PATH_MAX];   /* the name returned for a log's file (one thread) */
+    static char log[PATH_MAX], saved[PATH_MAX];   /* the names returned for them (one thread) */
     const char *writes[RG_CLI_MAX_OUTPUTS + 2];
     size_t n = files_written(o, writes);
     for (size_t w = 0; w < n; w++)
-        if (writes[w] && strcmp(writes[w], "-") != 0 && read_by(pol, ctx, writes[w]))
+        if (writes[w] && strcmp(writes[w], "-") != 0 && read_by(pol, ctx, plugins, writes[w]))
             return writes[w];
     /* The log and the files its store keeps beside it (its head, SQLite's journal). */
     for (size_t f = 0; rg_log_kept_file(o->log, f, log, sizeof log) == 0; f++)
-        if (read_by(pol, ctx, log))
+        if (read_by(pol, ctx, plugins, log))
             return log;
+    /* --save-evidence's copies, over the policy, a plugin, or any file the options name
+     * (hostile round 41a, F03: evidence named like the policy replaced it, and the next
+     * gate ran the evidence as its policy).  The context's own files are the library's
+     * to refuse (set_save_dir). */
+    for (size_t f = 0; rg_context_saved_file(ctx, f, saved, sizeof saved) == 0; f++) {
+        if (read_by(pol, NULL, plugins, saved) || write_clashes(o, saved))
+            return saved;
+        for (size_t w = 0; w < n; w++)
+            if (rg_same_place(saved, writes[w]))
+                return saved;
+        for (size_t k = 0; rg_log_kept_file(o->log, k, log, sizeof log) == 0; k++)
+            if (rg_same_place(saved, log))
+                return saved;
+    }
     return NULL;
 }
 
@@ -784,7 +828,7 @@ int rg_cmd_eval(int argc, char **argv)
         plugins = rg_plugins_load(o.plugin_dirs, o.plugin_dir_count, 1, &err);
     if (plugins)
         pol = rg_policy_load_with_plugins(o.policy, &o.limits, o.now, plugins, &err);
-    if (pol && (clash = rg_eval_writes_read_file(&o, pol, ctx))) {
+    if (pol && (clash = rg_eval_writes_read_file(&o, pol, ctx, plugins))) {
         rc = rg_eval_refuse_output(&o, clash, &err);
         goto done;
     }

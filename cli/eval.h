@@ -39,10 +39,13 @@ int rg_eval_fail(const eval_options *o, const rg_error *err);
 int rg_eval_refuse_output(const eval_options *o, const char *clash, rg_error *err);
 
 /* The first file O writes (an output, --attest, the decision log's file or one its store
- * keeps beside it: rg_log_kept_file) that POL was loaded from or CTX names as evidence
- * (either may be NULL: rg_policy_reads_file, rg_context_reads_file), or NULL.  The name
- * returned may be in a buffer of this function's, good until its next call. */
-const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx);
+ * keeps beside it: rg_log_kept_file) that POL was loaded from, CTX names as evidence or
+ * is one of PLUGINS' files (any may be NULL: rg_policy_reads_file, rg_context_reads_file,
+ * RG_PLUGIN_PATH); or a file --save-evidence writes for CTX that is one of those, or one
+ * the options name; or NULL.  The name returned may be in a buffer of this function's,
+ * good until its next call. */
+const char *rg_eval_writes_read_file(const eval_options *o, const rg_policy *pol, const rg_context *ctx,
+                                     const rg_plugins *plugins);
 
 /* With --output, put TEXT (LEN bytes: this run's error) in the file's place, or, when it
  * cannot be written, remove (else empty) what an earlier run left there: the file never

@@ -72,6 +72,11 @@ typedef struct rg_serve_config {
 /* The configuration the server runs with (never NULL). */
 const rg_serve_config *rg_serve_config_get(const rg_serve *srv);
 
+/* The file the server writes (--port-file, or one of --store's) that POL was loaded from
+ * or is one of PLUGINS' files; NULL when none.  The files its options name are held to
+ * them by rg_serve_parse_args. */
+const char *rg_serve_writes_read_file(const rg_serve_config *c, const rg_policy *pol, const rg_plugins *plugins);
+
 /* An option the integrations add to relgate serve (cli/serve_hooks.c): "--github-secret-file"
  * etc.  Its value lands in rg_serve_config.extra[index in the table]. */
 typedef struct rg_serve_extra_option {

@@ -2,6 +2,7 @@
  * command (options.h), and the policy limits as eval takes them.  The server's workers
  * are started with the same arguments and parse them here too: one reading of them. */
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,8 @@ static void defaults(rg_serve_config *c)
     c->retry_after = 1;
 }
 
+static int serve_reads(const rg_serve_config *c, const char *path);
+
 int rg_serve_parse_args(int argc, char **argv, rg_serve_config *c)
 {
     rg_option table[CORE_OPTION_COUNT + RG_SERVE_MAX_EXTRA_OPTIONS + 1];
@@ -312,18 +315,58 @@ int rg_serve_parse_args(int argc, char **argv, rg_serve_config *c)
     if (!c->signing_key && (c->verifier_id || c->resource_uri))
         return usage("%s '%s' needs --signing-key", c->verifier_id ? "--verifier-id" : "--resource-uri",
                      c->verifier_id ? c->verifier_id : c->resource_uri);
-    if (c->port_file) {
-        /* The one file the server writes: never over a file it reads or its store. */
-        const char *read[] = {c->policy, c->token_file, c->tls_cert, c->tls_key, c->signing_key};
-        int over = c->store && rg_log_keeps_file(c->store, c->port_file);
-        for (size_t i = 0; i < sizeof read / sizeof *read && !over; i++)
-            over = rg_same_place(c->port_file, read[i]);
-        /* the integrations' files (--hooks); those a hooks file names: serve_hooks.c */
-        for (size_t i = 0; rg_serve_hook_options[i].name && !over; i++)
-            over = strcmp(rg_serve_hook_options[i].needs, "a path") == 0 && rg_same_place(c->port_file, c->extra[i]);
-        if (over)
-            return usage("--port-file '%.200s' would be written over the store, the policy, the hooks, a token file or a key: "
-                         "give it a file of its own", c->port_file);
+    /* The files the server writes: the port file and its store's (the log, its head,
+     * SQLite's journal): never over a file it reads, nor over each other.  The files the
+     * policy and the plugins were loaded from: rg_serve_writes_read_file, once loaded. */
+    if (c->port_file && c->store && rg_log_keeps_file(c->store, c->port_file))
+        return usage("--port-file '%.200s' would be written over the store: give it a file of its own", c->port_file);
+    if (c->port_file && serve_reads(c, c->port_file))
+        return usage("--port-file '%.200s' would be written over the policy, the hooks, a token file, a key or "
+                     "the evidence: give it a file of its own", c->port_file);
+    {
+        char kept[PATH_MAX];
+        /* (hostile round 41a, F06: --store p.lua appended records to the policy) */
+        for (size_t i = 0; c->store && rg_log_kept_file(c->store, i, kept, sizeof kept) == 0; i++)
+            if (serve_reads(c, kept))
+                return usage("--store '%.200s' would write %.200s over the policy, the hooks, a token file, a key "
+                             "or the evidence: give the store a file of its own",
+                             c->store, kept);
     }
     return -1;
+}
+
+/* Whether PATH is a file the server reads by its options: the policy, a token file, a
+ * TLS file, the signing key, the integrations' files (--hooks; those a hooks file names:
+ * serve_hooks.c), or anything under --evidence-root. */
+static int serve_reads(const rg_serve_config *c, const char *path)
+{
+    const char *read[] = {c->policy, c->token_file, c->tls_cert, c->tls_key, c->signing_key};
+    for (size_t i = 0; i < sizeof read / sizeof *read; i++)
+        if (rg_same_place(path, read[i]))
+            return 1;
+    for (size_t i = 0; rg_serve_hook_options[i].name; i++)
+        if (strcmp(rg_serve_hook_options[i].needs, "a path") == 0 && rg_same_place(path, c->extra[i]))
+            return 1;
+    return c->evidence_root && rg_cli_beneath(c->evidence_root, path);
+}
+
+/* Whether PATH is a file POL was loaded from (a module, a directory policy's member, the
+ * lock) or one of PLUGINS' (hostile round 41a, F01: the port written over a plugin). */
+static int loaded_from(const rg_policy *pol, const rg_plugins *plugins, const char *path)
+{
+    if (pol && rg_policy_reads_file(pol, path))
+        return 1;
+    for (size_t i = 0; plugins && i < rg_plugins_count(plugins); i++)
+        if (rg_same_place(path, rg_plugin_attr_get(plugins, i, RG_PLUGIN_PATH)))
+            return 1;
+    return 0;
+}
+
+const char *rg_serve_writes_read_file(const rg_serve_config *c, const rg_policy *pol, const rg_plugins *plugins)
+{
+    static char kept[PATH_MAX];   /* the name returned for a store's file (one thread) */
+    for (size_t i = 0; c->store && rg_log_kept_file(c->store, i, kept, sizeof kept) == 0; i++)
+        if (loaded_from(pol, plugins, kept))
+            return kept;
+    return c->port_file && loaded_from(pol, plugins, c->port_file) ? c->port_file : NULL;
 }

@@ -507,13 +507,17 @@ static int load(worker_state *ws, rg_error *err)
         return -1;
     if (!(ws->pol = rg_policy_load_with_plugins(ws->c.policy, &ws->c.limits, (int64_t)time(NULL), ws->plugins, err)))
         return -1;
-    /* The port is written once the first worker says the policy loaded: never over a
-     * file the policy was loaded from (a module, a directory policy's member, the lock);
-     * the options the server reads are held to it in serve_options.c. */
-    if (ws->c.port_file && rg_policy_reads_file(ws->pol, ws->c.port_file))
-        return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
-                       "--port-file '%.200s' would be written over a file the policy was loaded from: "
-                       "give it a file of its own", ws->c.port_file);
+    /* The port is written once the first worker says the policy loaded, and decisions
+     * stored as requests come: never over a file the policy or a plugin was loaded from
+     * (a module, a directory policy's member, the lock, a plugin's code); the files the
+     * options name are held to them in serve_options.c. */
+    {
+        const char *over = rg_serve_writes_read_file(&ws->c, ws->pol, ws->plugins);
+        if (over)
+            return rg_fail(err, RG_ERROR_USAGE, NULL, 0, 0,
+                           "'%.200s' (--port-file or --store) would be written over a file the policy or a plugin "
+                           "was loaded from: give it a file of its own", over);
+    }
     rg_policy_reuse_check_results(ws->pol, 1);
     ws->evpaths = rg_path_cache_new();   /* NULL (out of memory): resolved each time */
     ws->digests = rg_digest_memo_new(DIGEST_MEMO_SLOTS, DIGEST_MEMO_BYTES);

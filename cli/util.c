@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -255,6 +256,39 @@ int rg_cli_standard_streams(void)
             return -1;
     }
     return 0;
+}
+
+int rg_cli_beneath(const char *dir, const char *path)
+{
+    char d[PATH_MAX], parent[PATH_MAX], *slash;
+    size_t n;
+    if (!dir || !path || !realpath(dir, d))
+        return 0;
+    if (!realpath(path, parent)) {   /* not made yet: its folder's place */
+        if (strlen(path) >= sizeof parent)
+            return 0;
+        strcpy(parent, path);
+        slash = strrchr(parent, '/');
+        if (!slash)
+            strcpy(parent, ".");
+        else if (slash == parent)
+            parent[1] = '\0';
+        else
+            *slash = '\0';
+        char resolved[PATH_MAX];
+        if (!realpath(parent, resolved))
+            return 0;
+        strcpy(parent, resolved);
+    }
+    n = strlen(d);
+    return strncmp(parent, d, n) == 0 && (parent[n] == '/' || parent[n] == '\0' || (n == 1 && d[0] == '/'));
+}
+
+int rg_cli_is_stdin_file(const char *path)
+{
+    struct stat in, at;
+    return path && fstat(STDIN_FILENO, &in) == 0 && S_ISREG(in.st_mode) && stat(path, &at) == 0 &&
+           in.st_dev == at.st_dev && in.st_ino == at.st_ino;
 }
 
 int rg_cli_stream_closed(int fd)

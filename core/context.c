@@ -272,28 +272,48 @@ static const char *input_at(const rg_context *ctx, const char *path, const char 
     return rg_context_reads_file(ctx, file) ? "an evidence file this run reads" : NULL;
 }
 
+/* The I-th file saving into SAVE_DIR writes, into WHAT: DIR/context.json, then each
+ * evidence file's copy at its relative path (one the copy refuses, not below the
+ * context's directory, is none).  0, or -1 past the last. */
+static int saved_file(const rg_context *ctx, const char *save_dir, size_t i, char *what, size_t size)
+{
+    const cJSON *item, *ev = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
+    char joined[PATH_MAX];
+    size_t n = strlen(ctx->dir), k = 1;
+    if (i == 0) {
+        snprintf(what, size, "%s/context.json", save_dir);
+        return 0;
+    }
+    if (!cJSON_IsObject(ev))
+        return -1;
+    cJSON_ArrayForEach(item, ev) {
+        if (!cJSON_IsString(item) || rg_path_join_normalized(ctx->dir, item->valuestring, joined, sizeof joined) != 0 ||
+            !rg_path_within(joined, ctx->dir) || strlen(joined) <= n)
+            continue;   /* not saved (copy_file refuses it then) */
+        if (k++ == i) {
+            snprintf(what, size, "%s/%s", save_dir, joined + n + (ctx->dir[n - 1] == '/' ? 0 : 1));
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int rg_context_saved_file(const rg_context *ctx, size_t i, char *buf, size_t size)
+{
+    if (!ctx || !ctx->save_dir || !buf || size == 0)
+        return -1;
+    return saved_file(ctx, ctx->save_dir, i, buf, size);
+}
+
 /* What saving into SAVE_DIR would write over: DIR/context.json, and each evidence file's
  * copy at its relative path (hostile round 36, F02: one evidence file's copy replaced
  * another's original).  The file, in WHAT, and the input it is; or NULL. */
 static const char *save_over(const rg_context *ctx, const char *path, const char *save_dir, char *what, size_t size)
 {
-    const cJSON *item, *ev = cJSON_GetObjectItemCaseSensitive(ctx->root, "evidence");
     const char *input;
-    char joined[PATH_MAX];
-    size_t n = strlen(ctx->dir);
-    if (!cJSON_IsObject(ev))
-        ev = NULL;
-    snprintf(what, size, "%s/context.json", save_dir);
-    if ((input = input_at(ctx, path, what)))
-        return input;
-    cJSON_ArrayForEach(item, ev) {
-        if (!cJSON_IsString(item) || rg_path_join_normalized(ctx->dir, item->valuestring, joined, sizeof joined) != 0 ||
-            !rg_path_within(joined, ctx->dir) || strlen(joined) <= n)
-            continue;   /* not saved (copy_file refuses it then) */
-        snprintf(what, size, "%s/%s", save_dir, joined + n + (ctx->dir[n - 1] == '/' ? 0 : 1));
+    for (size_t i = 0; saved_file(ctx, save_dir, i, what, size) == 0; i++)
         if ((input = input_at(ctx, path, what)))
             return input;
-    }
     return NULL;
 }
 

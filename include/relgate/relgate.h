@@ -218,6 +218,12 @@ RELGATE_API rg_context *rg_context_parse(const char *text, size_t len, const cha
  * would read (relgate eval's outputs). */
 RELGATE_API int rg_context_reads_file(const rg_context *ctx, const char *path);
 
+/* The I-th file --save-evidence (rg_context_options.save_evidence) writes for CTX, into
+ * BUF: DIR/context.json, then each evidence file's copy (pages a live source fetches go
+ * to DIR/fetched/).  0, or -1 past the last or without a save directory.  A program
+ * holds them to the files it reads and writes, as rg_context_reads_file's. */
+RELGATE_API int rg_context_saved_file(const rg_context *ctx, size_t i, char *buf, size_t size);
+
 /* Give CTX its decision log once it is open (rg_context_options.decision_log, set later):
  * a program that holds its log's files to the files the context names opens the log only
  * after that check, since opening may create or recover them (SQLite's journal). */

@@ -460,6 +460,56 @@ def _(t):
             t.contains(res.err, "names as evidence a file the batch writes", "batch, --log %s, --jobs %s" % (log, jobs))
 
 
+@case("outputs: never over a plugin the run loads, the file standard input reads, nor a file --save-evidence's "
+      "copies would replace (the policy, the log, an output)")
+def _(t):
+    """Hostile round 41a: an output, the log or --attest over a loaded plugin's code (F01);
+    --context - < ctx.json --output ctx.json (F07); --save-evidence copying evidence over the
+    policy, the log, or DIR/context.json being the log (F03)."""
+    t.write("pol/p.lua", 'requirement "a" { title = "a", check = function() return pass("ok") end }\n')
+    plugins = Path(t.tmp, "plug")
+    plugins.mkdir()
+    shutil.copy(cihelp.harness.RELGATE.parent / "plugins" / "ci" / "relgate-ci.so", plugins / "relgate-ci.so")
+    code = (plugins / "relgate-ci.so").read_bytes()
+    t.write_json("c.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"}})
+    for how in (("--output", "plug/relgate-ci.so"), ("--format", "json=plug/relgate-ci.so"),
+                ("--log", "plug/relgate-ci.so")):
+        res = t.run("eval", "--policy", "pol/p.lua", "--context", "c.json", "--plugin-path", "plug", *how)
+        t.expect_error(res, "usage", mentions=["would be written over"])
+        t.write("b.jsonl", json.dumps({"release": {"name": "app", "version": "1.0.0", "type": "patch"}}) + "\n")
+    res = t.run("eval", "--policy", "pol/p.lua", "--batch", "b.jsonl", "--plugin-path", "plug", "--log",
+                "plug/relgate-ci.so")
+    t.expect_exit(res, 2)
+    t.contains(res.err, "would be written over", "batch --log over a plugin")
+    t.eq((plugins / "relgate-ci.so").read_bytes(), code, "the plugin's code")
+    context = Path(t.tmp, "c.json").read_bytes()
+    for how in (("--output", "c.json"), ("--format", "json=c.json"), ("--log", "c.json")):
+        res = t.run("eval", "--policy", "pol/p.lua", "--context", "-", *how, stdin_from="c.json")
+        t.expect_exit(res, 2)
+        t.eq(Path(t.tmp, "c.json").read_bytes(), context, "the context read from standard input (%s)" % (how,))
+    res = t.run("eval", "--policy", "pol/p.lua", "--context", "-", "--output", "out.json", stdin=context)
+    t.expect_exit(res, 0)   # the control: a pipe, and another file
+    # --save-evidence: evidence named like the policy, the log, an output
+    t.write("ctx/p.lua", 'requirement "a" { title = "a", check = function() return pass("anything") end }\n')
+    t.write("ctx/log.jsonl", "evidence\n")
+    t.write_json("ctx/c.json", {"release": {"name": "app", "version": "1.0.0", "type": "patch"},
+                                "evidence": {"notes": "p.lua", "log": "log.jsonl"}})
+    policy = Path(t.tmp, "pol/p.lua").read_bytes()
+    for save, extra in (("pol", ()), ("out", ("--log", "out/log.jsonl")), ("out2", ("--output", "out2/p.lua")),
+                        ("sv", ("--log", "sv/context.json"))):
+        Path(t.tmp, save).mkdir(exist_ok=True)
+        if extra and extra[0] == "--log":
+            t.expect_exit(t.run("eval", "--policy", "pol/p.lua", "--context", "c.json", *extra), 0)
+        kept = {p: p.read_bytes() for p in Path(t.tmp, save).iterdir()}
+        res = t.run("eval", "--policy", "pol/p.lua", "--context", "ctx/c.json", "--save-evidence", save, *extra)
+        t.expect_error(res, "usage", mentions=["would be written over"])
+        t.eq({p: p.read_bytes() for p in Path(t.tmp, save).iterdir()}, kept, "%s after --save-evidence" % save)
+    t.eq(Path(t.tmp, "pol/p.lua").read_bytes(), policy, "the policy")
+    res = t.run("eval", "--policy", "pol/p.lua", "--context", "ctx/c.json", "--save-evidence", "saved")
+    t.expect_exit(res, 0)   # the control: a directory of its own
+    t.eq(Path(t.tmp, "saved/p.lua").read_bytes(), Path(t.tmp, "ctx/p.lua").read_bytes(), "the evidence saved")
+
+
 @case("outputs: relgate render never writes over the decision it renders; a report never over relgate.lock nor a "
       "directory bundle's files")
 def _(t):

@@ -613,11 +613,35 @@ def _(t):
     t.write("pol/lib/m.lua", module)
     t.write("pol/a.lua", 'local m = require "lib.m"\n'
             'requirement "x" { title = "x", check = function() return pass("ok " .. m.v) end }\n')
-    res = t.run("serve", "--policy", "pol/a.lua", "--listen", "127.0.0.1:0", "--port-file", "pol/lib/m.lua",
-                timeout=30)
+    for writes in (["--port-file", "pol/lib/m.lua"], ["--store", "pol/lib/m.lua"]):
+        res = t.run("serve", "--policy", "pol/a.lua", "--listen", "127.0.0.1:0", *writes, timeout=30)
+        t.expect_exit(res, 2)
+        t.contains(res.err, "would be written over a file the policy or a plugin was loaded from", "stderr")
+        t.eq(Path(t.tmp, "pol/lib/m.lua").read_text(), module, "the policy's module")
+    # Hostile round 41a: --store over the policy, a key or a token file (F06), the port over a
+    # plugin's code (F01) or an evidence file under --evidence-root.
+    t.write("tokens", "s3cret\n", mode=0o600)
+    t.write("evr/notes.md", "# notes\n")
+    for args, mention in ((["--store", "pol/a.lua"], "--store 'pol/a.lua' would write pol/a.lua over the policy"),
+                          (["--store", "tokens", "--token-file", "tokens"], "--store 'tokens' would write tokens over"),
+                          (["--store", "sqlite:tokens", "--token-file", "tokens"], "--store 'sqlite:tokens' would write"),
+                          (["--evidence-root", "evr", "--port-file", "evr/notes.md"],
+                           "--port-file 'evr/notes.md' would be written over"),
+                          (["--evidence-root", "evr", "--store", "evr/log.jsonl"], "would write evr/log.jsonl over")):
+        res = t.run("serve", "--policy", "pol/a.lua", "--listen", "127.0.0.1:0", *args, timeout=30)
+        t.expect_exit(res, 2)
+        t.contains(res.err, mention, "stderr for %s" % args)
+    t.eq(Path(t.tmp, "tokens").read_text(), "s3cret\n", "the token file")
+    t.eq(Path(t.tmp, "evr/notes.md").read_text(), "# notes\n", "the evidence")
+    plugins = Path(t.tmp, "plug")
+    plugins.mkdir()
+    shutil.copy(harness.RELGATE.parent / "plugins" / "ci" / "relgate-ci.so", plugins / "relgate-ci.so")
+    before = (plugins / "relgate-ci.so").read_bytes()
+    res = t.run("serve", "--policy", "pol/a.lua", "--listen", "127.0.0.1:0", "--plugin-path", "plug",
+                "--port-file", "plug/relgate-ci.so", timeout=30)
     t.expect_exit(res, 2)
-    t.contains(res.err, "would be written over a file the policy was loaded from", "stderr")
-    t.eq(Path(t.tmp, "pol/lib/m.lua").read_text(), module, "the policy's module")
+    t.contains(res.err, "would be written over a file the policy or a plugin was loaded from", "stderr")
+    t.eq((plugins / "relgate-ci.so").read_bytes(), before, "the plugin's code")
 
 
 if __name__ == "__main__":

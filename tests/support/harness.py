@@ -278,10 +278,11 @@ class T:
 
     # -- running
 
-    def run(self, *args, stdin=None, cwd=None, timeout=60, env=None, stdout_to=None, program=None):
+    def run(self, *args, stdin=None, cwd=None, timeout=60, env=None, stdout_to=None, program=None, stdin_from=None):
         """Run the binary with ARGS in CWD (default: tmp).  Returns a Result; a run that
         outlives TIMEOUT seconds is killed and reported as timed out.  STDOUT_TO names a
-        file to send stdout to instead of capturing it (such as /dev/full)."""
+        file to send stdout to instead of capturing it (such as /dev/full); STDIN_FROM a
+        file (under CWD) standard input is redirected from, as a shell's `< FILE`."""
         argv = [str(program or RELGATE)] + [str(a) for a in args]
         full_env = dict(os.environ)
         if env:
@@ -291,14 +292,16 @@ class T:
         cwd = str(cwd if cwd is not None else self.tmp)
         start = time.monotonic()
         sink = open(stdout_to, "wb") if stdout_to else None
+        source = open(os.path.join(cwd, stdin_from), "rb") if stdin_from else None
         try:
             proc = subprocess.Popen(argv, cwd=cwd, env=full_env,
-                                    stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                    stdin=source or (subprocess.PIPE if stdin is not None else subprocess.DEVNULL),
                                     stdout=sink if sink else subprocess.PIPE, stderr=subprocess.PIPE,
                                     start_new_session=True)
         finally:
-            if sink:
-                sink.close()
+            for f in (sink, source):
+                if f:
+                    f.close()
         timed_out = False
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
