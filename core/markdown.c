@@ -640,9 +640,27 @@ static size_t link_definition(const char *p, const char *e)
     return (size_t)(q < e ? q + 1 - p : q - p);
 }
 
+/* An HTML open or closing tag at P, whole ("<p>", "</a>", "<a name=x>", "<br/>"): its
+ * length, or 0.  Markup, not text: what shows is the text between tags (hostile round
+ * 41a, F09: a suite of "<p></p>" was ready). */
+static size_t tag_length(const char *p, const char *e)
+{
+    int closing = p + 1 < e && p[1] == '/';
+    const char *q = tag_name(p + 1 + closing, e);
+    if (!q || (!closing && (q = attributes(q, e)) == NULL))
+        return 0;
+    while (q < e && isspace_(*q))
+        q++;
+    if (!closing && q < e && *q == '/')
+        q++;
+    return q < e && *q == '>' ? (size_t)(q + 1 - p) : 0;
+}
+
 size_t rg_md_hidden(const char *text, const char *p, const char *e)
 {
     size_t k = rg_md_hidden_html(p, e);
+    if (k == 0 && p < e && *p == '<')
+        k = tag_length(p, e);
     if (k == 0 && (p == text || p[-1] == '\n'))
         k = link_definition(p, e);
     return k;

@@ -33,8 +33,9 @@ int rg_md_each_section(const char *text, size_t len,
  * holds only Unicode white space and invisible characters (rg_unicode_is_space,
  * rg_unicode_is_invisible), character references to them (&nbsp; &#160; &#xA0; ...) and
  * HTML that renders nothing: comments (`<!-- ... -->`, `<!-->`), `<? ?>`, `<!X >`,
- * `<![CDATA[ ]]>`, <script> and <style> elements; and link reference definitions, Markdown's
- * comment `[//]: # (...)` among them.  Unterminated ones are text. */
+ * `<![CDATA[ ]]>`, <script> and <style> elements; HTML tags themselves (their text counts);
+ * and link reference definitions, Markdown's comment `[//]: # (...)` among them.
+ * Unterminated ones are text. */
 int rg_md_is_blank(const char *text, size_t len);
 
 /* The length of the HTML that renders nothing starting at P (up to E), as rg_md_is_blank
@@ -42,8 +43,8 @@ int rg_md_is_blank(const char *text, size_t len);
  * its end; 0 when none starts there (or it is unterminated: text). */
 size_t rg_md_hidden_html(const char *p, const char *e);
 
-/* The same, and at a line's start (P at TEXT's start, or after a newline) a one-line link
- * reference definition with its newline. */
+/* The same, and an HTML open or closing tag on one line, and at a line's start (P at
+ * TEXT's start, or after a newline) a one-line link reference definition with its newline. */
 size_t rg_md_hidden(const char *text, const char *p, const char *e);
 
 /* Compare two heading titles the way a reader would: case-insensitively (ASCII), with

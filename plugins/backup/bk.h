@@ -166,6 +166,11 @@ int bk_pgdump_finished(int fd, off_t size, char *unfinished, size_t n, char *why
  * or why not; -1 with WHY. */
 int bk_pgdump_directory_finished(int dir_fd, char *unfinished, size_t n, char *why, size_t why_n);
 
+/* Whether the directory DIR_FD, when it is a pg_basebackup's (PG_VERSION and
+ * backup_label, or a base.tar), is one pg_basebackup finished: its backup_manifest,
+ * written last, whole (pgbasebackup.c).  0 with UNFINISHED "" or why not; -1 with WHY. */
+int bk_pg_basebackup_finished(int dir_fd, char *unfinished, size_t n, char *why, size_t why_n);
+
 /* Whether the archive or compressed file of FORMAT (bk_magic_detect's name) open as FD
  * (SIZE bytes) was written to its end, where its format marks the end (endmark.c): 0 with
  * UNFINISHED "" (it was, or FORMAT marks no end) or saying what is missing; -1 with WHY

@@ -135,7 +135,8 @@ int bk_fs_probe(const char *path, bk_fsinfo *out, char *why, size_t n)
     }
     if (S_ISDIR(st.st_mode)) {
         out->is_dir = 1;
-        if (bk_pgdump_directory_finished(fd, out->unfinished, sizeof out->unfinished, why, n) != 0) {
+        if (bk_pgdump_directory_finished(fd, out->unfinished, sizeof out->unfinished, why, n) != 0 ||
+            (!out->unfinished[0] && bk_pg_basebackup_finished(fd, out->unfinished, sizeof out->unfinished, why, n) != 0)) {
             close(fd);
             return -1;
         }

@@ -397,6 +397,11 @@ static void test_is_blank_link_definitions_and_named_references(void **state)
     assert_true(blank("&NegativeThinSpace;&ThickSpace;&zwj;&zwnj;"));
     assert_false(blank("&Invisible;"));
     assert_false(blank("&amp;"));
+    /* tags are markup: "<p></p>" shows nothing, "<p>x</p>" shows x */
+    assert_true(blank("<p></p>\n<a name=\"smoke\"></a><br/>\n<div class=\"x\">\n</div>"));
+    assert_false(blank("<p>x</p>"));
+    assert_false(blank("<p"));
+    assert_false(blank("a < b"));
 }
 
 static void test_is_blank_rejects_text_and_broken_comments(void **state)

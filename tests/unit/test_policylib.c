@@ -443,13 +443,16 @@ static void test_markdown_what_renders(void **state)
 }
 
 /* markdown.visible drops what is_blank passes over, and only that: the version in a
- * comment or a script is gone, an unterminated comment and a <pre> stay. */
+ * comment or a script is gone, an unterminated comment and a <pre>'s text stay. */
 static void test_markdown_visible(void **state)
 {
     fixture *f = *state;
     expect(f, "return { hidden = markdown.visible('a <!-- 2.4.0 --> b<!-->c<script>2.4.0</script>d'),\n"
               "  shown = markdown.visible('<pre>2.4.0</pre> <!-- 2.4.0'), empty = markdown.visible('') }",
-           "{\"empty\":\"\",\"hidden\":\"a  bcd\",\"shown\":\"<pre>2.4.0</pre> <!-- 2.4.0\"}");
+           "{\"empty\":\"\",\"hidden\":\"a  bcd\",\"shown\":\"2.4.0 <!-- 2.4.0\"}");
+    /* tags are markup: their attributes are not shown, their text is (round 41a, F09) */
+    expect(f, "return { v = markdown.visible('<a title=\"2.3.8\" href=\"#\">see</a><br/><p>3.0.0</p> a<b')}",
+           "{\"v\":\"see3.0.0 a<b\"}");
     /* a link reference definition, Markdown's comment, at a line's start (round 41a, F09) */
     expect(f, "return { v = markdown.visible('Roll back.\\n[//]: # (rollback target 2.3.8)\\nDone [x]: y') }",
            "{\"v\":\"Roll back.\\nDone [x]: y\"}");

@@ -560,6 +560,56 @@ static void test_pg_dump_directory(void **state)
                   "toc.dat, without which they cannot be restored");
 }
 
+/* pg_basebackup's directory: finished only with a whole backup_manifest, written last
+ * (real round 41, F08: one stopped by SIGTERM, plain or tar, passed).  The manifest's end
+ * as pg_basebackup 15 writes it. */
+#define MANIFEST_HEAD "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n" \
+    "{ \"Path\": \"PG_VERSION\", \"Size\": 3, \"Last-Modified\": \"2025-06-10 08:00:00 GMT\", " \
+    "\"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"a2b9b2e9\" }\n],\n\"WAL-Ranges\": [\n" \
+    "{ \"Timeline\": 1, \"Start-LSN\": \"0/32000028\", \"End-LSN\": \"0/32000100\" }\n],\n"
+#define MANIFEST_END "\"Manifest-Checksum\": \"874d16e877d9116f30e5a2fad69b7379d2eb334b2c46a6c8f049ff0b3a9fbfd4\"}\n"
+
+static void test_pg_basebackup(void **state)
+{
+    fixture *fx = *state;
+    static const char *const plain[] = {"bb/PG_VERSION", "bb/backup_label", "bb/global/pg_control"};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+        fx_puts(fx, plain[i], "15\n");
+        fx_mtime(fx, plain[i], NOW_20250610_0900 - HOUR);
+    }
+    fx_evidence(fx, "backup", "bb");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "directory 'backup' is incomplete: a pg_basebackup directory without its "
+                  "backup_manifest, which pg_basebackup writes last");
+    fx_puts(fx, "bb/backup_manifest", MANIFEST_HEAD);   /* cut before its checksum */
+    fx_mtime(fx, "bb/backup_manifest", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "its backup_manifest does not end with its Manifest-Checksum");
+    fx_puts(fx, "bb/backup_manifest", MANIFEST_HEAD MANIFEST_END);
+    fx_mtime(fx, "bb/backup_manifest", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, "backup directory 'backup' (newest file)");
+    /* the tar format: base.tar beside it */
+    fx_write(fx, "bt/base.tar", (char[1024]){0}, 1024);
+    fx_mtime(fx, "bt/base.tar", NOW_20250610_0900 - HOUR);
+    fx_evidence(fx, "backup", "bt");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "without its backup_manifest");
+    fx_puts(fx, "bt/backup_manifest", MANIFEST_HEAD MANIFEST_END);
+    fx_mtime(fx, "bt/backup_manifest", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    /* a directory that is no base backup is judged as before */
+    fx_path(fx, "bb/backup_label", path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    fx_path(fx, "bb/backup_manifest", path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    fx_evidence(fx, "backup", "bb");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+}
+
 static void test_directory(void **state)
 {
     fixture *fx = *state;
@@ -761,6 +811,7 @@ int main(void)
         T(test_file),
         T(test_directory),
         T(test_pg_dump_directory),
+        T(test_pg_basebackup),
         T(test_missing),
         T(test_unknown_and_malformed),
         T(test_too_large),
