@@ -78,20 +78,7 @@ static int take_int(archive *a, int64_t *out)
     return 0;
 }
 
-/* A string, skipped. */
-static int skip_str(archive *a)
-{
-    int64_t len;
-    if (take_int(a, &len) != 0)
-        return -1;
-    if (len < -1) {
-        a->bad = "a string of negative length";
-        return -1;
-    }
-    return len < 0 ? 0 : bk_take(a->r, NULL, len);
-}
-
-/* A string that must be there: its length (-1: none), skipped. */
+/* A string, skipped: its length into *LEN (-1: none). */
 static int str_length(archive *a, int64_t *len)
 {
     if (take_int(a, len) != 0)
@@ -101,6 +88,12 @@ static int str_length(archive *a, int64_t *len)
         return -1;
     }
     return *len < 0 ? 0 : bk_take(a->r, NULL, *len);
+}
+
+static int skip_str(archive *a)
+{
+    int64_t len;
+    return str_length(a, &len);
 }
 
 /* The header, up to the TOC.  1 when its layout is one read here, 0 when not (a newer
