@@ -578,16 +578,62 @@ static size_t entity(const char *p, const char *e, uint32_t *cp)
  * same rule identity.c trims names with (common/textpos.c). */
 static int shows_nothing(uint32_t cp) { return rg_unicode_is_space(cp) || rg_unicode_is_invisible(cp); }
 
-/* A link reference definition on one line at P (a line's start, up to E): "[label]:
- * destination", then an optional "title", "'title'" or "(title)", and nothing else.
- * It renders nothing: "[//]: # (a comment)" is Markdown's comment (hostile round 41a, F09:
- * a smoke-test suite of one such line was ready).  Its length with its newline, or 0.
- * (One that is really a paragraph's continuation line is text: taking it for hidden
- * hides more, which a gate reading what is shown fails closed on.) */
+/* Spaces and tabs from P; then, when ONE_EOL, one line ending and the spaces and tabs
+ * after it, but not a blank line's.  Where that leaves, or NULL for a blank line. */
+static const char *skip_blanks(const char *p, const char *e, int one_eol)
+{
+    while (p < e && isblank_(*p))
+        p++;
+    if (one_eol && p < e && (*p == '\n' || *p == '\r')) {
+        p += (*p == '\r' && p + 1 < e && p[1] == '\n') ? 2 : 1;
+        while (p < e && isblank_(*p))
+            p++;
+        if (p < e && (*p == '\n' || *p == '\r'))
+            return NULL;
+    }
+    return p;
+}
+
+/* At P, only spaces and tabs to the line's end: past its line ending (or at E), or NULL. */
+static const char *line_ends(const char *p, const char *e)
+{
+    while (p < e && isblank_(*p))
+        p++;
+    if (p < e && *p == '\r')
+        p++;
+    if (p == e)
+        return p;
+    return *p == '\n' ? p + 1 : (p[-1] == '\r' ? p : NULL);
+}
+
+/* A link title at P ("...", '...' or (...)), over lines but not across a blank line: past
+ * it, or NULL. */
+static const char *link_title(const char *p, const char *e)
+{
+    char close;
+    if (p >= e || (*p != '"' && *p != '\'' && *p != '('))
+        return NULL;
+    close = *p == '(' ? ')' : *p;
+    for (p++; p < e && *p != close; p++) {
+        if (*p == '\\' && p + 1 < e)
+            p++;
+        else if (*p == '(' && close == ')')
+            return NULL;
+        else if (*p == '\n' && !skip_blanks(p, e, 1))
+            return NULL;
+    }
+    return p < e ? p + 1 : NULL;
+}
+
+/* A link reference definition at P, a line's start where no paragraph goes on (CommonMark:
+ * "[label]:", its destination on that line or the next, then a title on the destination's
+ * line, the next, or over lines, and nothing else).  It renders nothing: "[//]: # (a
+ * comment)" is Markdown's comment (hostile round 41a, F09; round 41b, F05: over lines too).
+ * Its length with its last line ending, or 0. */
 static size_t link_definition(const char *p, const char *e)
 {
-    const char *q = p, *label;
-    int indent = 0;
+    const char *q = p, *label, *dest_end, *after, *end;
+    int indent = 0, seen = 0;
     while (q < e && *q == ' ' && indent < 3) {
         q++;
         indent++;
@@ -600,13 +646,13 @@ static size_t link_definition(const char *p, const char *e)
             return 0;
         if (*q == '\\' && q + 1 < e && q[1] != '\n')
             q++;
+        seen |= !isspace_(*q);
     }
-    if (q >= e || q == label || q + 1 >= e || q[1] != ':')
+    if (q >= e || q == label || !seen || q + 1 >= e || q[1] != ':')
+        return 0;   /* a label holds a character that is not white space (round 41b, F06) */
+    if (!(q = skip_blanks(q + 2, e, 1)) || q == e || *q == '\n' || *q == '\r')
         return 0;
-    q += 2;
-    while (q < e && (*q == ' ' || *q == '\t'))
-        q++;
-    if (q < e && *q == '<') {   /* <destination>, maybe empty */
+    if (*q == '<') {   /* <destination>, maybe empty */
         while (++q < e && *q != '>' && *q != '\n' && *q != '<')
             ;
         if (q >= e || *q != '>')
@@ -619,25 +665,11 @@ static size_t link_definition(const char *p, const char *e)
         if (q == d)
             return 0;
     }
-    const char *before = q;
-    while (q < e && (*q == ' ' || *q == '\t'))
-        q++;
-    if (q < e && q > before && (*q == '"' || *q == '\'' || *q == '(')) {   /* the title */
-        char close = *q == '(' ? ')' : *q;
-        while (++q < e && *q != close && *q != '\n')
-            if (*q == '\\' && q + 1 < e && q[1] != '\n')
-                q++;
-        if (q >= e || *q != close)
-            return 0;
-        q++;
-        while (q < e && (*q == ' ' || *q == '\t'))
-            q++;
-    }
-    if (q < e && *q != '\n' && *q != '\r')
-        return 0;
-    while (q < e && *q == '\r')
-        q++;
-    return (size_t)(q < e ? q + 1 - p : q - p);
+    dest_end = line_ends(q, e);   /* the definition may end with its destination's line */
+    after = skip_blanks(q, e, 1);
+    if (after && after > q && (end = link_title(after, e)) != NULL && (end = line_ends(end, e)) != NULL)
+        return (size_t)(end - p);
+    return dest_end ? (size_t)(dest_end - p) : 0;   /* what follows is no title: not taken */
 }
 
 /* An HTML open or closing tag at P, whole ("<p>", "</a>", "<a name=x>", "<br/>"): its
@@ -656,16 +688,6 @@ static size_t tag_length(const char *p, const char *e)
     return q < e && *q == '>' ? (size_t)(q + 1 - p) : 0;
 }
 
-size_t rg_md_hidden(const char *text, const char *p, const char *e)
-{
-    size_t k = rg_md_hidden_html(p, e);
-    if (k == 0 && p < e && *p == '<')
-        k = tag_length(p, e);
-    if (k == 0 && (p == text || p[-1] == '\n'))
-        k = link_definition(p, e);
-    return k;
-}
-
 size_t rg_md_hidden_html(const char *p, const char *e)
 {
     int kind;
@@ -680,14 +702,74 @@ size_t rg_md_hidden_html(const char *p, const char *e)
     return end ? (size_t)(end - p) : 0;
 }
 
+/* ---- What renders nothing, line by line -------------------------------------------- */
+
+void rg_md_walk_init(rg_md_walk *w, const char *text)
+{
+    memset(w, 0, sizeof *w);
+    w->text = text;
+}
+
+/* The state after the line [LINE, END) (W->definition: it began a definition). */
+static void after_line(rg_md_walk *w, const char *line, const char *end)
+{
+    const char *q = line;
+    int indent = 0;
+    size_t run = 0;
+    char c;
+    while (q < end && *q == ' ' && indent < 4) {
+        q++;
+        indent++;
+    }
+    c = q < end ? *q : '\0';
+    while ((c == '`' || c == '~') && q + run < end && q[run] == c)
+        run++;
+    if (w->fence) {   /* a closing fence: at least as long as the opening one, then nothing */
+        if (indent < 4 && c == w->fence && run >= w->fence_len && line_ends(q + run, end))
+            w->fence = 0;
+        return;
+    }
+    if (w->definition || rg_md_is_blank(line, (size_t)(end - line))) {
+        w->in_paragraph = 0;
+    } else if (indent < 4 && run >= 3) {
+        w->fence = c;
+        w->fence_len = run;
+        w->in_paragraph = 0;
+    } else if (indent < 4 && c == '#') {
+        w->in_paragraph = 0;   /* a heading (or text taken for one) */
+    } else if (indent < 4 || w->in_paragraph) {
+        w->in_paragraph = 1;   /* text: a definition cannot interrupt it (round 41b, F06) */
+    }
+}
+
+size_t rg_md_walk_hidden(rg_md_walk *w, const char *p, const char *e)
+{
+    size_t k;
+    if (p == w->text || p[-1] == '\n') {   /* a line starts: the one before it decides */
+        if (w->line && w->line < p)
+            after_line(w, w->line, p);
+        w->line = p;
+        w->definition = 0;
+    }
+    if ((k = rg_md_hidden_html(p, e)) != 0)
+        return k;
+    if (p < e && *p == '<' && (k = tag_length(p, e)) != 0)
+        return k;
+    if (p == w->line && !w->fence && !w->in_paragraph && (k = link_definition(p, e)) != 0)
+        w->definition = 1;
+    return k;
+}
+
 int rg_md_is_blank(const char *text, size_t len)
 {
     const char *p = text, *e = text + len;
+    rg_md_walk w;
+    rg_md_walk_init(&w, text);
     while (p < e) {
         const unsigned char c = (unsigned char)*p;
         size_t k;
         uint32_t cp;
-        if ((k = rg_md_hidden(text, p, e)) != 0) {
+        if ((k = rg_md_walk_hidden(&w, p, e)) != 0) {
             p += k;
         } else if (c == '&' && (k = entity(p, e, &cp)) != 0 && shows_nothing(cp)) {
             p += k;

@@ -43,9 +43,20 @@ int rg_md_is_blank(const char *text, size_t len);
  * its end; 0 when none starts there (or it is unterminated: text). */
 size_t rg_md_hidden_html(const char *p, const char *e);
 
-/* The same, and an HTML open or closing tag on one line, and at a line's start (P at
- * TEXT's start, or after a newline) a one-line link reference definition with its newline. */
-size_t rg_md_hidden(const char *text, const char *p, const char *e);
+/* A walk through TEXT for what renders nothing, as rg_md_is_blank makes it: the line it
+ * is on decides whether a link reference definition may start there (not inside a
+ * paragraph nor a fenced code block).  rg_md_walk_hidden gives the length of what renders
+ * nothing at P (up to E): rg_md_hidden_html's, an HTML open or closing tag, or at a line's
+ * start a link reference definition (over its lines); 0 when P shows.  Call it for every
+ * position in order (skipping what it passes over). */
+typedef struct rg_md_walk {
+    const char *text, *line;   /* the text; the start of the line P is on */
+    int in_paragraph, definition;
+    char fence;                /* '`' or '~' inside a fenced code block, or 0 */
+    size_t fence_len;
+} rg_md_walk;
+void rg_md_walk_init(rg_md_walk *w, const char *text);
+size_t rg_md_walk_hidden(rg_md_walk *w, const char *p, const char *e);
 
 /* Compare two heading titles the way a reader would: case-insensitively (ASCII), with
  * runs of whitespace counted as one space, ignoring a trailing parenthetical such as

@@ -837,9 +837,11 @@ static int markdown_visible(lua_State *L)
     size_t len, k;
     const char *text = luaL_checklstring(L, 1, &len), *p = text, *e = text + len, *run = text;
     luaL_Buffer b;
+    rg_md_walk w;
+    rg_md_walk_init(&w, text);
     luaL_buffinit(L, &b);
     while (p < e) {
-        if ((k = rg_md_hidden(text, p, e)) != 0) {
+        if ((k = rg_md_walk_hidden(&w, p, e)) != 0) {
             luaL_addlstring(&b, run, (size_t)(p - run));
             run = p += k;
         } else {

@@ -393,6 +393,12 @@ static void test_is_blank_link_definitions_and_named_references(void **state)
     assert_false(blank("[x]: /url \"open title"));
     assert_false(blank("    [x]: /url"));             /* indented code */
     assert_false(blank("x [y]: /url"));
+    /* over lines (round 41b, F05); a label of white space is none (F06) */
+    assert_true(blank("[//]: # \"TODO: list the smoke tests\nbefore the release\""));
+    assert_true(blank("[smoke-tests]:\n/todo\n\"write the smoke tests\"\n"));
+    assert_true(blank("[a]: /u\n't'\n[b]: /v"));
+    assert_false(blank("[a]: /u\n't\n\nx'"));          /* a blank line ends the title: text */
+    assert_false(blank("[ ]: done"));
     assert_true(blank("&InvisibleTimes;&it;&af;&ic;&ApplyFunction;&InvisibleComma;&ZeroWidthSpace;&NoBreak;"));
     assert_true(blank("&NegativeThinSpace;&ThickSpace;&zwj;&zwnj;"));
     assert_false(blank("&Invisible;"));

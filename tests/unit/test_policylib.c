@@ -453,9 +453,14 @@ static void test_markdown_visible(void **state)
     /* tags are markup: their attributes are not shown, their text is (round 41a, F09) */
     expect(f, "return { v = markdown.visible('<a title=\"2.3.8\" href=\"#\">see</a><br/><p>3.0.0</p> a<b')}",
            "{\"v\":\"see3.0.0 a<b\"}");
-    /* a link reference definition, Markdown's comment, at a line's start (round 41a, F09) */
-    expect(f, "return { v = markdown.visible('Roll back.\\n[//]: # (rollback target 2.3.8)\\nDone [x]: y') }",
-           "{\"v\":\"Roll back.\\nDone [x]: y\"}");
+    /* a link reference definition, Markdown's comment, where one may start (round 41a, F09),
+     * over lines (41b, F05); in a paragraph, or a fenced code block, it is text (41b, F06) */
+    expect(f, "return { v = markdown.visible('Roll back.\\n\\n[//]: # (rollback target 2.3.8)\\n[a]:\\n/b\\n"
+              "\\\"t\\n2\\\"\\nDone [x]: y'),\n"
+              "  p = markdown.visible('Roll back to:\\n[v 2.3.8]: https://e.example/2.3.8\\n'),\n"
+              "  c = markdown.visible('```\\n[v 2.3.8]: /x\\n```\\n') }",
+           "{\"c\":\"```\\n[v 2.3.8]: /x\\n```\\n\",\"p\":\"Roll back to:\\n[v 2.3.8]: https://e.example/2.3.8\\n\","
+           "\"v\":\"Roll back.\\n\\nDone [x]: y\"}");
 }
 
 /* ---- approvals ---------------------------------------------------------------------------- */
