@@ -9,7 +9,10 @@ the Unicode Character Database (Debian's unicode-data, /usr/share/unicode):
     the Arabic number signs and their kin, which do show);
   - the combining marks of the blocks made of them (Combining Diacritical Marks and their
     Extended, Supplement, for Symbols and Half Marks blocks): a mark on nothing adds no
-    letter a reader sees.
+    letter a reader sees;
+  - the characters whose glyph is empty though Unicode does not call them ignorable:
+    U+2800 BRAILLE PATTERN BLANK (the best-known "invisible name"), U+1D159 MUSICAL
+    SYMBOL NULL NOTEHEAD, U+16FE4 KHITAN SMALL SCRIPT FILLER (hostile round 41b, F08).
 
 With --entities, core/markdown_blank_entities.h instead: HTML's named character
 references (Python's html.entities.html5, WHATWG's list) that stand for nothing but such
@@ -22,6 +25,7 @@ import sys
 from pathlib import Path
 
 COMBINING_BLOCKS = [(0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F)]
+BLANK_GLYPHS = [0x2800, 0x1D159, 0x16FE4]
 
 
 def ranges_with(path, prop):
@@ -59,6 +63,7 @@ def invisible(ucd):
     cps |= category(ucd / "UnicodeData.txt", "Cf") - ranges_with(ucd / "PropList.txt", "Prepended_Concatenation_Mark")
     for lo, hi in COMBINING_BLOCKS:
         cps.update(range(lo, hi + 1))
+    cps.update(BLANK_GLYPHS)
     ranges, start, prev = [], None, None
     for cp in sorted(cps):
         if start is not None and cp == prev + 1:
