@@ -366,3 +366,15 @@ const char *rg_lua_checkname(lua_State *L, int idx)
         luaL_argerror(L, idx, "a name may not contain a NUL byte");
     return s;
 }
+
+const char *rg_lua_name(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+    return s && strlen(s) == len ? s : NULL;
+}
+
+const char *rg_lua_optname(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TSTRING ? rg_lua_checkname(L, idx) : NULL;
+}

@@ -26,4 +26,12 @@ cJSON *rg_lua_to_json(lua_State *L, int idx, int max_depth, int empty_as_object,
  * round 41a, F05: override "ok\0x" weakened requirement ok).  Raises a Lua error. */
 const char *rg_lua_checkname(lua_State *L, int idx);
 
+/* The value at IDX as a name: the string when it is one without a NUL byte, else NULL (a
+ * value the caller then refuses as it refuses any wrong one: a level, a check, a stage). */
+const char *rg_lua_name(lua_State *L, int idx);
+
+/* Argument IDX as an optional name: NULL when it is not a string; a Lua error when it is
+ * one with a NUL byte. */
+const char *rg_lua_optname(lua_State *L, int idx);
+
 #endif

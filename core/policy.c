@@ -223,7 +223,7 @@ static unsigned name_list(lua_State *L, const char *file, int line, const char *
             lua_pop(L, 1);
             break;
         }
-        if (lua_type(L, -1) != LUA_TSTRING || !(bit = parse(lua_tostring(L, -1))))
+        if (!rg_lua_name(L, -1) || !(bit = parse(rg_lua_name(L, -1))))
             declaration_error(L, file, line, "requirement '%s': %s: unknown value '%s' (expected %s)", id,
                               key, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_typename(L, -1),
                               allowed);
@@ -321,7 +321,7 @@ static int declaration_refused(lua_State *L, const char *file, int line, const c
 /* `level`, on top of the stack. */
 static int level_field(lua_State *L, const char *file, int line, const char *id, rg_requirement *r)
 {
-    const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    const char *lv = rg_lua_name(L, -1) ? rg_lua_name(L, -1) : "";
     if (strcmp(lv, "mandatory") == 0) r->level = RG_LEVEL_MANDATORY;
     else if (strcmp(lv, "waivable") == 0) r->level = RG_LEVEL_WAIVABLE;
     else if (strcmp(lv, "advisory") == 0) r->level = RG_LEVEL_ADVISORY;
@@ -335,6 +335,8 @@ static int level_field(lua_State *L, const char *file, int line, const char *id,
 static int check_field(lua_State *L, rg_policy *pol, const char *file, int line, const char *id, rg_requirement *r)
 {
     if (lua_type(L, -1) == LUA_TSTRING) {
+        if (!rg_lua_name(L, -1))
+            return declaration_refused(L, file, line, "requirement '%s': a check name may not contain a NUL byte", id);
         r->plugin_check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &r->plugin);
         if (!r->plugin_check)
             return declaration_refused(L, file, line, "requirement '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)", id,
@@ -774,7 +776,8 @@ static int override_check(lua_State *L, rg_policy *pol, rg_requirement *r, const
     }
     if (lua_type(L, -1) == LUA_TSTRING) {
         const struct rg_loaded_plugin *plugin = NULL;
-        const rg_check *check = rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &plugin);
+        const rg_check *check = rg_lua_name(L, -1) ? rg_plugins_find_check(pol->plugins, lua_tostring(L, -1), &plugin)
+                                                   : NULL;
         cJSON *params[3] = {NULL, NULL, NULL};
         if (!check) {
             declaration_error(L, file, line, "override '%s': unknown check '%s': no loaded plugin provides it (see relgate plugins)",
@@ -864,7 +867,7 @@ static int decl_override_body(lua_State *L)
             if (lua_type(L, -1) != LUA_TSTRING || lua_rawlen(L, -1) == 0)
                 return declaration_error(L, file, line, "override '%s': reason must be a non-empty string", id);
         } else if (strcmp(key, "level") == 0) {
-            const char *lv = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+            const char *lv = rg_lua_name(L, -1) ? rg_lua_name(L, -1) : "";
             if (strcmp(lv, "mandatory") == 0) r->level = RG_LEVEL_MANDATORY;
             else if (strcmp(lv, "waivable") == 0) r->level = RG_LEVEL_WAIVABLE;
             else if (strcmp(lv, "advisory") == 0) r->level = RG_LEVEL_ADVISORY;

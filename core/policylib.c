@@ -309,8 +309,8 @@ static int time_in_window(lua_State *L)
     luaL_checktype(L, 3, LUA_TTABLE);
     lua_getfield(L, 3, "from");
     lua_getfield(L, 3, "to");
-    from = minutes_of(lua_tostring(L, -2), 0);
-    to = minutes_of(lua_tostring(L, -1), 1);
+    from = minutes_of(rg_lua_name(L, -2), 0);   /* "09:00\0x" is no time (round 41b, F04) */
+    to = minutes_of(rg_lua_name(L, -1), 1);
     lua_pop(L, 2);
     if (from < 0 || to < 0 || to <= from) {
         lua_pushnil(L);
@@ -959,7 +959,8 @@ static int approvals_find(lua_State *L)
  * (not a string, blank, not text). */
 static int approvals_identity(lua_State *L)
 {
-    char *id = lua_type(L, 1) == LUA_TSTRING ? rg_identity_normalize(lua_tostring(L, 1)) : NULL;
+    const char *name = rg_lua_optname(L, 1);
+    char *id = name ? rg_identity_normalize(name) : NULL;
     if (id)
         lua_pushstring(L, id);
     else
@@ -972,8 +973,7 @@ static int approvals_identity(lua_State *L)
  * that needs "someone else" fails closed on nil. */
 static int approvals_same_person(lua_State *L)
 {
-    const char *a = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : NULL;
-    const char *b = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    const char *a = rg_lua_optname(L, 1), *b = rg_lua_optname(L, 2);
     int same = rg_identity_same(a, b);
     if (same < 0)
         lua_pushnil(L);

@@ -124,20 +124,28 @@ static void test_default_name_relative_path(void **state)
 static void test_names_with_nul_refused(void **state)
 {
     fixture *f = *state;
-    static const char *const texts[] = {
-        REQ_A "override \"a\\0x\" { level = \"advisory\", reason = \"r\" }\n",
-        REQ_A "disable \"a\\0x\" { reason = \"r\" }\n",
-        "extends \"base\\0x\"\n",
-        "local t = time.localtime(0, \"UTC\\0x\")\n" REQ_A,
-        "local m = require(\"lib\\0x\")\n" REQ_A,
+    static const char *const cases[][2] = {
+        {REQ_A "override \"a\\0x\" { level = \"advisory\", reason = \"r\" }\n", "NUL byte"},
+        {REQ_A "disable \"a\\0x\" { reason = \"r\" }\n", "NUL byte"},
+        {"extends \"base\\0x\"\n", "NUL byte"},
+        {"local t = time.localtime(0, \"UTC\\0x\")\n" REQ_A, "NUL byte"},
+        {"local m = require(\"lib\\0x\")\n" REQ_A, "NUL byte"},
+        /* round 41b, F04: a check's name, a level, a stage, a person, a window's ends */
+        {"requirement \"r\" { title = \"R\", check = \"no.such\\0x\" }\n", "NUL byte"},
+        {"requirement \"r\" { title = \"R\", level = \"advisory\\0x\", " CHECK " }\n", "level must be"},
+        {"requirement \"r\" { title = \"R\", stages = { \"deploy\\0x\" }, " CHECK " }\n", "unknown value"},
+        {"local s = approvals.same_person(\"alice\\0mallory\", \"alice\")\n" REQ_A, "NUL byte"},
+        {"local s = approvals.identity(\"alice\\0mallory\")\n" REQ_A, "NUL byte"},
+        {"if time.in_window(0, \"UTC\", { from = \"00:00\\0x\", to = \"23:59\" }) == nil then\n"
+         "  error(\"refused: a NUL byte\") end\n" REQ_A, "NUL byte"},
     };
     put_file(f, "base.lua", REQ_A);
     put_file(f, "lib.lua", "return {}\n");
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        if (load_text(f, "release.lua", texts[i]))
-            fail_msg("accepted: %s", texts[i]);
-        if (!strstr(f->err.message, "NUL byte"))
-            fail_msg("%s: refused for another reason: %s", texts[i], f->err.message);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (load_text(f, "release.lua", cases[i][0]))
+            fail_msg("accepted: %s", cases[i][0]);
+        if (!strstr(f->err.message, cases[i][1]))
+            fail_msg("%s: refused for another reason: %s", cases[i][0], f->err.message);
     }
 }
 
