@@ -133,6 +133,9 @@ void bk_duration_format(int64_t seconds, char *buf, size_t size);
  * its magic number or header, or NULL when none we know. */
 const char *bk_magic_detect(const unsigned char *head, size_t len);
 
+/* Whether HEAD (LEN bytes, at least 512) starts with a tar header whose own checksum holds. */
+int bk_tar_checksum_holds(const unsigned char *head, size_t len);
+
 /* The line a plain SQL dump of FORMAT (bk_magic_detect's name) ends with when its tool
  * finished it ("-- Dump completed"), or NULL for a format that has none to look for. */
 const char *bk_dump_trailer(const char *format);

@@ -5,7 +5,8 @@
  * file is there).  Where a format marks its end, or lets its structure be walked without
  * decompressing, that is read here:
  *
- *   tar    two zero blocks end the archive (size a multiple of 512);
+ *   tar    its headers walked (each one's size leads to the next) to the two zero blocks
+ *          that end the archive, then only zeros;
  *   xz     each stream ends with a footer whose last bytes are "YZ" (then zero padding);
  *   zstd   frames of blocks, each block's header giving its size and whether it is the
  *          frame's last; a frame with a checksum flag has four bytes after it;
@@ -16,7 +17,7 @@
  *   zip    the end-of-central-directory record, in the last 64 KiB + 22 bytes;
  *   7z     the signature header's next-header offset and size, which 7-Zip writes last,
  *          put the end of the archive at 32 + offset + size;
- *   cpio   the "TRAILER!!!" entry, in the last blocks.
+ *   cpio   the "TRAILER!!!" entry, then only the zeros of the block padding.
  *
  * Formats not in this list (gzip above all: its end is a checksum of what it holds) are
  * judged by their presence, age and size only.  Facts from the formats' specifications
@@ -53,17 +54,104 @@ static int all_zero(const unsigned char *p, size_t n)
 /* Each returns 1 (its end is there), 0 (it is not: *MISSING says how, after "the FORMAT
  * file"), or -1 (a read failed). */
 
+/* A tar header's numeric field (octal, or GNU's base-256 with its high bit set). */
+static uint64_t tar_number(const unsigned char *field, size_t len)
+{
+    uint64_t v = 0;
+    if (field[0] & 0x80) {
+        for (size_t i = 1; i < len; i++)
+            v = v << 8 | field[i];
+        return v;
+    }
+    size_t i = 0;
+    while (i < len && field[i] == ' ')
+        i++;
+    for (; i < len && field[i] >= '0' && field[i] <= '7'; i++)
+        v = v * 8 + (uint64_t)(field[i] - '0');
+    return v;
+}
+
+/* A pax extended header's "size=" record, from its DATA (LEN bytes): the size, or -1. */
+static int64_t pax_size(const char *data, size_t len)
+{
+    for (size_t at = 0; at < len;) {
+        char *end;
+        unsigned long long n = strtoull(data + at, &end, 10);
+        const char *kv = end + 1;
+        if (end == data + at || *end != ' ' || n == 0 || n > len - at)
+            return -1;
+        if ((size_t)(data + at + n - kv) > 5 && memcmp(kv, "size=", 5) == 0)
+            return (int64_t)strtoll(kv + 5, NULL, 10);
+        at += n;
+    }
+    return -1;
+}
+
+/* tar: the headers walked, each one's data passed over by its size, to the two zero
+ * blocks that end the archive, then only zeros (the record's padding).  The last bytes
+ * being zero prove nothing: a tar cut in a run of zero data ends so (hostile round 41b,
+ * F01). */
 static int tar_ended(bk_reader *r, const char **missing)
 {
-    unsigned char tail[1024];
-    if (bk_reader_size(r) % 512 != 0 || bk_reader_size(r) < 1024) {
-        *missing = "is no whole number of 512-byte blocks";
+    unsigned char block[512];
+    int64_t pax = -1;   /* a pax header's size for the next entry */
+    *missing = "ends inside its members, before the two zero blocks that end a tar archive";
+    bk_reader_seek(r, 0);
+    for (;;) {
+        uint64_t size;
+        int type;
+        if (bk_take(r, block, sizeof block) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        if (all_zero(block, sizeof block))
+            break;
+        if (!bk_tar_checksum_holds(block, sizeof block)) {
+            *missing = "holds a damaged header among its members";
+            return 0;
+        }
+        type = block[156];
+        size = pax >= 0 ? (uint64_t)pax : tar_number(block + 124, 12);
+        pax = -1;
+        if (type >= '1' && type <= '6')
+            size = 0;   /* links, devices, directories, FIFOs: no data */
+        if (type == 'S' && block[482]) {   /* GNU sparse: extension headers follow */
+            unsigned char ext[512];
+            do
+                if (bk_take(r, ext, sizeof ext) != 0)
+                    return bk_reader_failed(r) ? -1 : 0;
+            while (ext[504]);
+        }
+        if (size > (uint64_t)bk_reader_size(r))
+            return 0;
+        if (type == 'x' && size <= 65536) {   /* its records may set the next entry's size */
+            char data[65536];
+            if (bk_take(r, (unsigned char *)data, (off_t)size) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            pax = pax_size(data, (size_t)size);
+            if (bk_take(r, NULL, (off_t)((512 - size % 512) % 512)) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            continue;
+        }
+        if (bk_take(r, NULL, (off_t)((size + 511) / 512 * 512)) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+    }
+    /* the second zero block, then the record's padding: zeros to the end */
+    if (bk_reader_size(r) - bk_reader_at(r) < 512) {
+        *missing = "ends before the second of the two zero blocks that end a tar archive";
         return 0;
     }
-    if (read_tail(r, tail, sizeof tail) < 0)
-        return -1;
-    *missing = "does not end with the two zero blocks that end a tar archive";
-    return all_zero(tail, sizeof tail);
+    while (bk_reader_at(r) < bk_reader_size(r)) {
+        off_t n = bk_reader_size(r) - bk_reader_at(r);
+        if (n > (off_t)sizeof block)
+            n = sizeof block;
+        if (bk_take(r, block, n) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        if (!all_zero(block, (size_t)n)) {
+            *missing = "holds more after the zero blocks that end a tar archive";
+            return 0;
+        }
+    }
+    *missing = "is no whole number of 512-byte blocks";
+    return bk_reader_size(r) % 512 == 0;
 }
 
 static int xz_ended(bk_reader *r, const char **missing)
@@ -223,16 +311,33 @@ static int sevenzip_ended(bk_reader *r, const char **missing)
            32 + offset + size == (uint64_t)bk_reader_size(r);
 }
 
+/* cpio: the TRAILER!!! entry's name, then only the zeros that pad the archive to its block
+ * size (512 bytes, 5120 with -B, any with -C: hostile round 41b, F02). */
 static int cpio_ended(bk_reader *r, const char **missing)
 {
-    unsigned char tail[1024];
-    ssize_t n = read_tail(r, tail, sizeof tail);
-    if (n < 0)
-        return -1;
+    unsigned char chunk[4096];
+    off_t end = bk_reader_size(r);
     *missing = "has no TRAILER!!! entry at its end";
-    for (ssize_t at = n - 11; at >= 0; at--)
-        if (memcmp(tail + at, "TRAILER!!!", 11) == 0)   /* with its NUL */
-            return all_zero(tail + at + 11, (size_t)(n - at - 11));
+    while (end > 0) {   /* back past the padding to the last byte that is not zero */
+        off_t from = end > (off_t)sizeof chunk ? end - (off_t)sizeof chunk : 0;
+        size_t k;
+        bk_reader_seek(r, from);
+        if (bk_take(r, chunk, end - from) != 0)
+            return bk_reader_failed(r) ? -1 : 0;
+        for (k = (size_t)(end - from); k > 0 && chunk[k - 1] == 0; k--)
+            ;
+        if (k > 0) {
+            unsigned char name[10];
+            end = from + (off_t)k;   /* just after the last byte that is not zero */
+            if (end < 10)
+                return 0;
+            bk_reader_seek(r, end - 10);
+            if (bk_take(r, name, 10) != 0)
+                return bk_reader_failed(r) ? -1 : 0;
+            return memcmp(name, "TRAILER!!!", 10) == 0;
+        }
+        end = from;
+    }
     return 0;
 }
 

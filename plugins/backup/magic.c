@@ -94,7 +94,7 @@ const char *bk_dump_trailer(const char *format)
  * with those eight as spaces) holds: "ustar" at byte 257 of a JSON manifest, inside a
  * failed snapshot's error text, made it a tar that passed on its mtime (hostile round 28,
  * F03). */
-static int tar_checksum_holds(const unsigned char *head, size_t len)
+int bk_tar_checksum_holds(const unsigned char *head, size_t len)
 {
     unsigned long sum = 0, said = 0;
     size_t i = 148;
@@ -143,7 +143,7 @@ const char *bk_magic_detect(const unsigned char *head, size_t len)
     for (size_t i = 0; i < sizeof MAGICS / sizeof MAGICS[0]; i++)
         if (len >= MAGICS[i].offset + MAGICS[i].len &&
             memcmp(head + MAGICS[i].offset, MAGICS[i].bytes, MAGICS[i].len) == 0 &&
-            (MAGICS[i].offset != 257 || tar_checksum_holds(head, len)))
+            (MAGICS[i].offset != 257 || bk_tar_checksum_holds(head, len)))
             return MAGICS[i].name;
     if (len >= 4 && memcmp(head, "BZh", 3) == 0 && head[3] >= '1' && head[3] <= '9')
         return "bzip2";

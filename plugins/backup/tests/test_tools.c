@@ -289,6 +289,10 @@ static const archive_tool ARCHIVE_TOOLS[] = {
     {"zip", "zip -qr archive.bin src", "zip", 0},
     {"7z", "7z a -bd -bso0 archive.7z src && mv archive.7z archive.bin", "7z", 0},
     {"cpio", "find src | cpio -o -H newc --quiet >archive.bin", "cpio", 1},
+    /* padded to 5120-byte blocks: the trailer further from the end (hostile round 41b, F02) */
+    {"cpio", "find src | cpio -o -H newc -B --quiet >archive.bin", "cpio", 1},
+    /* a member of zeros (a WAL segment): cut in it, the last bytes are zeros too (41b, F01) */
+    {"tar", "mkdir -p zsrc && head -c 2000000 /dev/zero >zsrc/wal && tar cf archive.bin zsrc", "tar", 0},
     {"cpio", "find src | cpio -o --quiet >archive.bin", "cpio", 1},
     {"python3", "python3 -c 'import tarfile; t = tarfile.open(\"archive.bin\", \"w\"); t.add(\"src\"); t.close()'",
      "tar", 0},
