@@ -192,7 +192,7 @@ typedef struct bk_fsinfo {
     long skipped_links;       /* directory: symbolic links not followed */
     long unreadable;          /* directory: entries that could not be looked at */
     char magic[32];           /* file: archive format by magic, or "" */
-    char unfinished[200];     /* file: why the dump is not one its tool finished, or "" */
+    char unfinished[300];     /* why the backup is not one its tool finished, or "" */
 } bk_fsinfo;
 
 #define BK_WALK_MAX_DEPTH 16

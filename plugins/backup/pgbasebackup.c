@@ -6,8 +6,8 @@
  * leaves what it had: in plain format (-Fp) PG_VERSION, backup_label and part of the
  * cluster's files; in tar format (-Ft) a cut base.tar (real round 41, F08: both passed as
  * directory backups on their presence).  So a directory that holds PG_VERSION and
- * backup_label, or a base.tar, is a base backup, and finished only with a whole
- * backup_manifest. */
+ * backup_label, or a base.tar that starts with backup_label, is a base backup, and
+ * finished only with a whole backup_manifest. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,16 +26,21 @@ static int has_file(int dir_fd, const char *name)
 }
 
 /* Whether DIR_FD is a pg_basebackup's directory: plain (PG_VERSION and backup_label) or
- * tar (base.tar, compressed or not). */
+ * tar (a base.tar whose first member is backup_label, as the server sends it; a compressed
+ * one cannot be told from any base.tar.gz and is not judged). */
 static int is_base_backup(int dir_fd)
 {
-    static const char *const tars[] = {"base.tar", "base.tar.gz", "base.tar.lz4", "base.tar.zst"};
+    unsigned char head[512];
+    int fd, found = 0;
     if (has_file(dir_fd, "PG_VERSION") && has_file(dir_fd, "backup_label"))
         return 1;
-    for (size_t i = 0; i < sizeof tars / sizeof tars[0]; i++)
-        if (has_file(dir_fd, tars[i]))
-            return 1;
-    return 0;
+    if (!has_file(dir_fd, "base.tar") ||
+        (fd = openat(dir_fd, "base.tar", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)) < 0)
+        return 0;
+    found = pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head && bk_tar_checksum_holds(head, sizeof head) &&
+            strncmp((const char *)head, "backup_label", 100) == 0;
+    close(fd);
+    return found;
 }
 
 int bk_pg_basebackup_finished(int dir_fd, char *unfinished, size_t n, char *why, size_t why_n)

@@ -569,6 +569,47 @@ static void test_pg_dump_directory(void **state)
     "{ \"Timeline\": 1, \"Start-LSN\": \"0/32000028\", \"End-LSN\": \"0/32000100\" }\n],\n"
 #define MANIFEST_END "\"Manifest-Checksum\": \"874d16e877d9116f30e5a2fad69b7379d2eb334b2c46a6c8f049ff0b3a9fbfd4\"}\n"
 
+/* A directory given as the evidence: its newest file is judged as a file given alone is,
+ * and the directory holding it as a directory is (hostile round 41b, F07: a cut archive
+ * in the backup job's folder passed on the folder's presence). */
+static void test_directory_newest_file(void **state)
+{
+    fixture *fx = *state;
+    char path[PATH_MAX];
+    fx_data(fx, NULL, "dumps/pg_dump-15-custom.dump", "backups/old.dump");
+    fx_mtime(fx, "backups/old.dump", NOW_20250610_0900 - 2 * HOUR);
+    fx_data(fx, NULL, "dumps/pg_dump-15-custom.dump", "backups/new.dump");
+    fx_mtime(fx, "backups/new.dump", NOW_20250610_0900 - HOUR);
+    fx_evidence(fx, "backup", "backups");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    /* the newest cut short: incomplete; an older one cut short: the newest decides */
+    assert_int_equal(truncate(fx_path(fx, "backups/new.dump", path, sizeof path), 9000), 0);
+    fx_mtime(fx, "backups/new.dump", NOW_20250610_0900 - HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "directory 'backup' is incomplete: its newest file new.dump: the pg_dump "
+                  "archive");
+    assert_int_equal(truncate(fx_path(fx, "backups/old.dump", path, sizeof path), 9000), 0);
+    fx_data(fx, NULL, "dumps/pg_dump-15-custom.dump", "backups/new.dump");
+    fx_mtime(fx, "backups/new.dump", NOW_20250610_0900 - HOUR);
+    fx_mtime(fx, "backups/old.dump", NOW_20250610_0900 - 2 * HOUR);
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_PASS, NULL);
+    /* a pg_dump directory archive one level down, newer, a data file missing */
+    for (size_t i = 0; i < sizeof PG_DIRECTORY / sizeof PG_DIRECTORY[0]; i++) {
+        char from[PATH_MAX], to[PATH_MAX];
+        if (strcmp(PG_DIRECTORY[i], "3344.dat.gz") == 0)
+            continue;
+        snprintf(from, sizeof from, "dumps/pg_dump-15-directory/%s", PG_DIRECTORY[i]);
+        snprintf(to, sizeof to, "backups/db/%s", PG_DIRECTORY[i]);
+        fx_data(fx, NULL, from, to);
+        fx_mtime(fx, to, NOW_20250610_0900 - HOUR / 2);
+    }
+    fx_evidence(fx, "backup", "backups");
+    fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
+    assert_result(fx, RG_CHECK_FAIL, "lacks the data file 3344.dat its toc.dat lists");
+}
+
 static void test_pg_basebackup(void **state)
 {
     fixture *fx = *state;
@@ -590,8 +631,23 @@ static void test_pg_basebackup(void **state)
     fx_mtime(fx, "bb/backup_manifest", NOW_20250610_0900 - HOUR);
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
     assert_result(fx, RG_CHECK_PASS, "backup directory 'backup' (newest file)");
-    /* the tar format: base.tar beside it */
-    fx_write(fx, "bt/base.tar", (char[1024]){0}, 1024);
+    /* the tar format: base.tar beside it, its first member backup_label as the server sends */
+    {
+        unsigned char tar[2048] = {0};
+        unsigned sum = 0;
+        memcpy(tar, "backup_label", 12);
+        memcpy(tar + 100, "0000600", 7);
+        memcpy(tar + 124, "00000000003", 11);
+        memcpy(tar + 136, "14777777777", 11);
+        tar[156] = '0';
+        memcpy(tar + 257, "ustar\0" "00", 8);
+        memset(tar + 148, ' ', 8);
+        for (size_t i = 0; i < 512; i++)
+            sum += tar[i];
+        snprintf((char *)tar + 148, 8, "%06o", sum);
+        memcpy(tar + 512, "x\n\n", 3);
+        fx_write(fx, "bt/base.tar", tar, sizeof tar);
+    }
     fx_mtime(fx, "bt/base.tar", NOW_20250610_0900 - HOUR);
     fx_evidence(fx, "backup", "bt");
     fx_run(fx, "{\"backup\": \"backup\"}", NOW_20250610_0900);
@@ -812,6 +868,7 @@ int main(void)
         T(test_directory),
         T(test_pg_dump_directory),
         T(test_pg_basebackup),
+        T(test_directory_newest_file),
         T(test_missing),
         T(test_unknown_and_malformed),
         T(test_too_large),
