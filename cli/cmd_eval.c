@@ -512,16 +512,10 @@ static int write_clashes(const eval_options *o, const char *write)
  * by a decision, a policy by a report): the option naming it, or NULL. */
 static const char *written_over(const eval_options *o)
 {
-    static char saved[PATH_MAX + 16];   /* --save-evidence's DIR/context.json (one thread) */
-    const char *writes[RG_CLI_MAX_OUTPUTS + 3];
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
     const char *others[] = {o->policy, o->context, o->batch, o->waivers, o->signing_key, o->attest};
     char log[PATH_MAX];
     size_t n = files_written(o, writes);
-    /* --save-evidence DIR replaces DIR/context.json as the context loads (hostile round
-     * 41a, F03: --log DIR/context.json lost every record); its evidence copies, known once
-     * the context is, are held to the same files then (rg_eval_writes_read_file). */
-    if (o->save_evidence && (size_t)snprintf(saved, sizeof saved, "%s/context.json", o->save_evidence) < sizeof saved)
-        writes[n++] = saved;
     for (size_t w = 0; w < n; w++)
         if (write_clashes(o, writes[w]))
             return writes[w];
@@ -539,6 +533,30 @@ static const char *written_over(const eval_options *o)
         for (size_t v = w + 1; v < n; v++)
             if (rg_same_place(writes[w], writes[v]))
                 return writes[w];
+    return NULL;
+}
+
+/* --save-evidence DIR replaces DIR/context.json as the context loads (hostile round 41a,
+ * F03: --log DIR/context.json lost every record): DIR/context.json when it is the policy,
+ * the waivers, a key, the decision log's file or an output, or NULL.  (The context, or an
+ * evidence file, the library refuses, saying which; the evidence copies, known once the
+ * context is, are held to every file in rg_eval_writes_read_file.) */
+static const char *saved_context_over(const eval_options *o)
+{
+    static char saved[PATH_MAX + 16];   /* the name returned (one thread) */
+    const char *writes[RG_CLI_MAX_OUTPUTS + 2];
+    const char *reads[] = {o->policy, o->waivers, o->signing_key};
+    size_t n = files_written(o, writes);
+    if (!o->save_evidence || (size_t)snprintf(saved, sizeof saved, "%s/context.json", o->save_evidence) >= sizeof saved)
+        return NULL;
+    if (o->log && rg_log_keeps_file(o->log, saved))
+        return saved;
+    for (size_t i = 0; i < sizeof reads / sizeof *reads; i++)
+        if (rg_same_place(saved, reads[i]))
+            return saved;
+    for (size_t w = 0; w < n; w++)
+        if (rg_same_place(saved, writes[w]))
+            return saved;
     return NULL;
 }
 
@@ -640,6 +658,10 @@ static int check_combination(eval_options *o)
                                   "policy, a context, the waivers, the decision log, a key or another output",
                                clash);
         }
+        if ((clash = saved_context_over(o)))
+            return usage_error(o, "--save-evidence %s: '%s' would be written over: it is the policy, the waivers, "
+                                  "a key, the decision log or an output; give another directory",
+                               o->save_evidence, clash);
     }
     return -1;
 }
