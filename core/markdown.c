@@ -688,7 +688,10 @@ static size_t tag_length(const char *p, const char *e)
     return q < e && *q == '>' ? (size_t)(q + 1 - p) : 0;
 }
 
-size_t rg_md_hidden_html(const char *p, const char *e)
+/* The length of the HTML that renders nothing starting at P (up to E): a comment, `<? ?>`,
+ * `<!X >`, CDATA, a <script> or <style> element, to its end; 0 when none starts there (or
+ * it is unterminated: text). */
+static size_t hidden_html(const char *p, const char *e)
 {
     int kind;
     const char *end;
@@ -751,7 +754,7 @@ size_t rg_md_walk_hidden(rg_md_walk *w, const char *p, const char *e)
         w->line = p;
         w->definition = 0;
     }
-    if ((k = rg_md_hidden_html(p, e)) != 0)
+    if ((k = hidden_html(p, e)) != 0)
         return k;
     if (p < e && *p == '<' && (k = tag_length(p, e)) != 0)
         return k;

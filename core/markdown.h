@@ -38,17 +38,13 @@ int rg_md_each_section(const char *text, size_t len,
  * Unterminated ones are text. */
 int rg_md_is_blank(const char *text, size_t len);
 
-/* The length of the HTML that renders nothing starting at P (up to E), as rg_md_is_blank
- * passes over it: a comment, `<? ?>`, `<!X >`, CDATA, a <script> or <style> element, to
- * its end; 0 when none starts there (or it is unterminated: text). */
-size_t rg_md_hidden_html(const char *p, const char *e);
-
 /* A walk through TEXT for what renders nothing, as rg_md_is_blank makes it: the line it
  * is on decides whether a link reference definition may start there (not inside a
  * paragraph nor a fenced code block).  rg_md_walk_hidden gives the length of what renders
- * nothing at P (up to E): rg_md_hidden_html's, an HTML open or closing tag, or at a line's
- * start a link reference definition (over its lines); 0 when P shows.  Call it for every
- * position in order (skipping what it passes over). */
+ * nothing at P (up to E): HTML that renders nothing (a comment, `<? ?>`, `<!X >`, CDATA, a
+ * <script> or <style> element, to its end; unterminated: text), an HTML open or closing
+ * tag, or at a line's start a link reference definition (over its lines); 0 when P shows.
+ * Call it for every position in order (skipping what it passes over). */
 typedef struct rg_md_walk {
     const char *text, *line;   /* the text; the start of the line P is on */
     int in_paragraph, definition;

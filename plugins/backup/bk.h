@@ -142,15 +142,13 @@ const char *bk_dump_trailer(const char *format);
 
 /* A file read in order in large pieces (bkread.c), up to SIZE bytes (its end for the
  * reader).  bk_take reads N bytes into OUT (NULL: skips them): 0, or -1 when the end
- * comes first (bk_reader_ended) or a read fails (bk_reader_failed: its errno). */
+ * comes first or a read fails (then bk_reader_failed gives its errno; else 0). */
 typedef struct bk_reader bk_reader;
 bk_reader *bk_reader_open(int fd, off_t size);
 void bk_reader_free(bk_reader *r);
 off_t bk_reader_at(const bk_reader *r);
 off_t bk_reader_size(const bk_reader *r);
 void bk_reader_seek(bk_reader *r, off_t at);
-int bk_reader_ended(const bk_reader *r);
-void bk_reader_set_ended(bk_reader *r);
 int bk_reader_failed(const bk_reader *r);
 int bk_take(bk_reader *r, unsigned char *out, off_t n);
 int bk_take_byte(bk_reader *r, int *out);

@@ -13,7 +13,6 @@ struct bk_reader {
     off_t at;                 /* the next byte to read */
     off_t buf_at;             /* the file offset of buf[0] */
     size_t buf_len;
-    int ended;                /* a read past the end was asked for */
     int failed;               /* errno of a failed read, or 0 */
     unsigned char buf[1 << 16];
 };
@@ -48,16 +47,6 @@ void bk_reader_seek(bk_reader *r, off_t at)
     r->at = at;
 }
 
-int bk_reader_ended(const bk_reader *r)
-{
-    return r->ended;
-}
-
-void bk_reader_set_ended(bk_reader *r)
-{
-    r->ended = 1;
-}
-
 int bk_reader_failed(const bk_reader *r)
 {
     return r->failed;
@@ -65,10 +54,8 @@ int bk_reader_failed(const bk_reader *r)
 
 int bk_take(bk_reader *r, unsigned char *out, off_t n)
 {
-    if (n < 0 || r->at < 0 || r->at > r->size || n > r->size - r->at) {
-        r->ended = 1;
-        return -1;
-    }
+    if (n < 0 || r->at < 0 || r->at > r->size || n > r->size - r->at)
+        return -1;   /* past the end: the caller tells it from a failed read (bk_reader_failed) */
     while (n > 0) {
         if (r->at < r->buf_at || r->at >= r->buf_at + (off_t)r->buf_len) {
             ssize_t got;

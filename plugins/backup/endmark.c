@@ -166,18 +166,29 @@ static int xz_ended(bk_reader *r, const char **missing)
     return n >= 12 && tail[n - 2] == 'Y' && tail[n - 1] == 'Z';
 }
 
+/* At a frame whose MAGIC was just read: a skippable frame (zstd's and lz4's, magic
+ * 0x184D2A5?, then its size) passed over: 0; -1 when the file ends in it; 1 when the
+ * frame is no skippable one. */
+static int skippable_frame(bk_reader *r, uint64_t magic)
+{
+    uint64_t size;
+    if ((magic & 0xfffffff0u) != 0x184d2a50u)
+        return 1;
+    return bk_take_le(r, 4, &size) != 0 || bk_take(r, NULL, (off_t)size) != 0 ? -1 : 0;
+}
+
 /* zstd: frames (and skippable frames) to the file's end. */
 static int zstd_ended(bk_reader *r, const char **missing)
 {
     *missing = "ends inside a zstd frame";
     bk_reader_seek(r, 0);
     while (bk_reader_at(r) < bk_reader_size(r)) {
-        uint64_t magic, size;
-        int descriptor, last = 0;
+        uint64_t magic;
+        int descriptor, last = 0, rc;
         if (bk_take_le(r, 4, &magic) != 0)
             return bk_reader_failed(r) ? -1 : 0;
-        if ((magic & 0xfffffff0u) == 0x184d2a50u) {   /* a skippable frame */
-            if (bk_take_le(r, 4, &size) != 0 || bk_take(r, NULL, (off_t)size) != 0)
+        if ((rc = skippable_frame(r, magic)) != 1) {
+            if (rc < 0)
                 return bk_reader_failed(r) ? -1 : 0;
             continue;
         }
@@ -217,11 +228,11 @@ static int lz4_ended(bk_reader *r, const char **missing)
     bk_reader_seek(r, 0);
     while (bk_reader_at(r) < bk_reader_size(r)) {
         uint64_t magic, size;
-        int flags, ignored;
+        int flags, ignored, rc;
         if (bk_take_le(r, 4, &magic) != 0)
             return bk_reader_failed(r) ? -1 : 0;
-        if ((magic & 0xfffffff0u) == 0x184d2a50u) {
-            if (bk_take_le(r, 4, &size) != 0 || bk_take(r, NULL, (off_t)size) != 0)
+        if ((rc = skippable_frame(r, magic)) != 1) {
+            if (rc < 0)
                 return bk_reader_failed(r) ? -1 : 0;
             continue;
         }

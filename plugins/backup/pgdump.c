@@ -319,10 +319,8 @@ static int walk_blocks(archive *a, toc *t)
         e->seen = 1;
     }
     for (size_t i = 0; i < t->count; i++)
-        if (!t->items[i].seen) {
-            bk_reader_set_ended(a->r);   /* the file ended before this entry's block */
-            return -1;
-        }
+        if (!t->items[i].seen)
+            return -1;   /* the file ended before this entry's block */
     return 0;
 }
 
